@@ -1,0 +1,366 @@
+//! [`Error`]: the one structured error type of CoreRS.
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::error::Error as StdError;
+use std::fmt;
+
+use crate::ErrorCode;
+
+/// `std::result::Result` with CoreRS's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+type Cause = Box<dyn StdError + Send + Sync + 'static>;
+
+/// A structured error: the operation that failed, a message, a code, and the cause.
+///
+/// The operation is named `crate.Type.method` (`fs.Fs.write`) so that the operation stack of
+/// a wrapped error reads as a path through the code. `Display` has four forms, depending on
+/// whether a code and a cause are present:
+///
+/// ```text
+/// op: msg
+/// op: msg [CODE]
+/// op: msg: cause
+/// op: msg [CODE]: cause
+/// ```
+///
+/// ```
+/// use corers_primitives::{Error, ErrorCode};
+///
+/// let io = std::io::Error::other("disk full");
+/// let write = Error::wrap_code(io, ErrorCode::UNAVAILABLE, "fs.Fs.write", "write workspace.toml");
+/// let save = Error::wrap(write, "config.Config.save", "save settings");
+///
+/// assert_eq!(
+///     save.to_string(),
+///     "config.Config.save: save settings [UNAVAILABLE]: fs.Fs.write: write workspace.toml [UNAVAILABLE]: disk full",
+/// );
+/// assert_eq!(save.stack(), "config.Config.save -> fs.Fs.write");
+/// assert_eq!(save.root().to_string(), "disk full");
+/// ```
+///
+/// An `Error` is one pointer wide, so `Result<T>` stays small on the happy path.
+pub struct Error(Box<Inner>);
+
+struct Inner {
+    operation: Cow<'static, str>,
+    message: String,
+    code: Option<ErrorCode>,
+    cause: Option<Cause>,
+    joined: Vec<Error>,
+}
+
+impl Error {
+    /// Makes an error for `operation` with `message` (CoreGO's `E`); no code, no cause.
+    ///
+    /// ```
+    /// use corers_primitives::Error;
+    /// let err = Error::new("cli.Cli.run", r#"invalid command path "deploy//to": double slash"#);
+    /// assert_eq!(err.operation(), "cli.Cli.run");
+    /// ```
+    pub fn new(operation: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Error {
+        Error(Box::new(Inner {
+            operation: operation.into(),
+            message: message.into(),
+            code: None,
+            cause: None,
+            joined: Vec::new(),
+        }))
+    }
+
+    /// Makes an error with only a code and a message (CoreGO's `NewCode`): `msg [CODE]`.
+    ///
+    /// ```
+    /// use corers_primitives::{Error, ErrorCode};
+    /// let err = Error::new_code(ErrorCode::DENIED, "token expired");
+    /// assert_eq!(err.to_string(), "token expired [DENIED]");
+    /// ```
+    pub fn new_code(code: ErrorCode, message: impl Into<String>) -> Error {
+        Error::new("", message).with_code(code)
+    }
+
+    /// Wraps `cause` in a new error for `operation` (CoreGO's `Wrap`).
+    ///
+    /// The new error carries the code of the nearest error in the cause chain that has one, so
+    /// a `NOT_FOUND` deep down stays `NOT_FOUND` however many layers wrap it.
+    ///
+    /// ```
+    /// use corers_primitives::{Error, ErrorCode};
+    /// let missing = Error::new("fs.Fs.read", "no such file").with_code(ErrorCode::NOT_FOUND);
+    /// let err = Error::wrap(missing, "config.Config.load", "load workspace.toml");
+    /// assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+    /// ```
+    pub fn wrap(
+        cause: impl Into<Cause>,
+        operation: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Error {
+        let cause = cause.into();
+        let code = chain(cause.as_ref())
+            .find_map(|e| e.downcast_ref::<Error>().and_then(|e| e.0.code.clone()));
+        let mut err = Error::new(operation, message);
+        err.0.code = code;
+        err.0.cause = Some(cause);
+        err
+    }
+
+    /// Wraps `cause` with exactly `code` (CoreGO's `WrapCode`), whatever the cause's own code.
+    ///
+    /// ```
+    /// use corers_primitives::{Error, ErrorCode};
+    /// let io = std::io::Error::from(std::io::ErrorKind::TimedOut);
+    /// let err = Error::wrap_code(io, ErrorCode::TIMEOUT, "api.Client.call", "call homelab");
+    /// assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+    /// ```
+    pub fn wrap_code(
+        cause: impl Into<Cause>,
+        code: ErrorCode,
+        operation: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Error {
+        Error::new(operation, message)
+            .with_code(code)
+            .with_cause(cause)
+    }
+
+    /// Sets the code, replacing any code the error had.
+    ///
+    /// ```
+    /// use corers_primitives::{Error, ErrorCode};
+    /// let err = Error::new("messaging.Bus.perform_async", "shutting down")
+    ///     .with_code(ErrorCode::UNAVAILABLE);
+    /// assert_eq!(err.to_string(), "messaging.Bus.perform_async: shutting down [UNAVAILABLE]");
+    /// ```
+    pub fn with_code(mut self, code: ErrorCode) -> Error {
+        self.0.code = Some(code);
+        self
+    }
+
+    /// Sets the cause, replacing any cause the error had. The code is left as it is.
+    ///
+    /// ```
+    /// use corers_primitives::Error;
+    /// let err = Error::new("fs.Fs.read", "read notes.md")
+    ///     .with_cause(std::io::Error::other("permission denied"));
+    /// assert_eq!(err.to_string(), "fs.Fs.read: read notes.md: permission denied");
+    /// ```
+    pub fn with_cause(mut self, cause: impl Into<Cause>) -> Error {
+        self.0.cause = Some(cause.into());
+        self
+    }
+
+    /// Makes an [`ErrorCode::INTERNAL`] error from a caught panic payload, keeping the panic
+    /// message when it is text.
+    ///
+    /// ```
+    /// use corers_primitives::{Error, ErrorCode};
+    /// let payload = std::panic::catch_unwind(|| panic!("index out of range")).unwrap_err();
+    /// let err = Error::from_panic("messaging.Bus.broadcast", payload.as_ref());
+    /// assert_eq!(err.message(), "panicked: index out of range");
+    /// assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
+    /// ```
+    pub fn from_panic(
+        operation: impl Into<Cow<'static, str>>,
+        payload: &(dyn Any + Send),
+    ) -> Error {
+        let text = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .or_else(|| payload.downcast_ref::<Error>().map(ToString::to_string))
+            .unwrap_or_else(|| "a non-text payload".to_owned());
+        Error::new(operation, format!("panicked: {text}")).with_code(ErrorCode::INTERNAL)
+    }
+
+    /// Joins several errors into one (CoreGO's `ErrorJoin`).
+    ///
+    /// `None` when there are none; the error itself when there is one. Otherwise the joined
+    /// error's message lists every error's text separated by `"; "`, its code is the common
+    /// code when all agree (none otherwise), and [`Error::joined`] gives the parts back.
+    ///
+    /// ```
+    /// use corers_primitives::{Error, ErrorCode};
+    /// let err = Error::join([
+    ///     Error::new("lifecycle.stop", "brain timed out").with_code(ErrorCode::TIMEOUT),
+    ///     Error::new("lifecycle.stop", "cache timed out").with_code(ErrorCode::TIMEOUT),
+    /// ])
+    /// .unwrap();
+    /// assert_eq!(err.joined().len(), 2);
+    /// assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+    /// assert_eq!(err.to_string(), "lifecycle.stop: brain timed out [TIMEOUT]; lifecycle.stop: cache timed out [TIMEOUT]");
+    /// ```
+    pub fn join(errors: impl IntoIterator<Item = Error>) -> Option<Error> {
+        let mut errors: Vec<Error> = errors.into_iter().collect();
+        match errors.len() {
+            0 => None,
+            1 => errors.pop(),
+            _ => {
+                let message = errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let first = errors[0].code().cloned();
+                let code = first.filter(|c| errors.iter().all(|e| e.code() == Some(c)));
+                let mut err = Error::new("", message);
+                err.0.code = code;
+                err.0.joined = errors;
+                Some(err)
+            }
+        }
+    }
+
+    /// The operation that failed, `""` when none was given.
+    ///
+    /// ```
+    /// use corers_primitives::Error;
+    /// assert_eq!(Error::new("fs.Fs.write", "disk full").operation(), "fs.Fs.write");
+    /// ```
+    pub fn operation(&self) -> &str {
+        &self.0.operation
+    }
+
+    /// The message, without operation, code or cause.
+    ///
+    /// ```
+    /// use corers_primitives::Error;
+    /// assert_eq!(Error::new("fs.Fs.write", "disk full").message(), "disk full");
+    /// ```
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+
+    /// The code: this error's own, or else that of the nearest error in the cause chain that
+    /// has one. `None` when no error in the chain has a code.
+    ///
+    /// ```
+    /// use corers_primitives::{Error, ErrorCode};
+    /// let inner = Error::new("fs.Fs.read", "no such file").with_code(ErrorCode::NOT_FOUND);
+    /// let outer = Error::new("config.Config.load", "load").with_cause(inner);
+    /// assert_eq!(outer.code(), Some(&ErrorCode::NOT_FOUND));
+    /// ```
+    pub fn code(&self) -> Option<&ErrorCode> {
+        self.0.code.as_ref().or_else(|| {
+            self.0.cause.as_deref().and_then(|cause| {
+                chain(cause).find_map(|e| e.downcast_ref::<Error>().and_then(|e| e.0.code.as_ref()))
+            })
+        })
+    }
+
+    /// The direct cause, if any.
+    ///
+    /// ```
+    /// use corers_primitives::Error;
+    /// let err = Error::new("fs.Fs.read", "read").with_cause(std::io::Error::other("eof"));
+    /// assert_eq!(err.cause().unwrap().to_string(), "eof");
+    /// ```
+    pub fn cause(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
+        self.0.cause.as_deref()
+    }
+
+    /// The deepest error in the cause chain; the error itself when it has no cause.
+    /// A joined error is its own root: its parts are reached through [`Error::joined`].
+    ///
+    /// ```
+    /// use corers_primitives::Error;
+    /// let err = Error::wrap(std::io::Error::other("eof"), "fs.Fs.read", "read notes.md");
+    /// assert_eq!(err.root().to_string(), "eof");
+    /// ```
+    pub fn root(&self) -> &(dyn StdError + 'static) {
+        chain(self).last().unwrap_or(self)
+    }
+
+    /// The operations of every CoreRS error in the cause chain, outermost first; empty when
+    /// there are none.
+    ///
+    /// ```
+    /// use corers_primitives::Error;
+    /// let inner = Error::new("fs.Fs.write", "disk full");
+    /// let outer = Error::wrap(inner, "config.Config.save", "save");
+    /// assert_eq!(outer.operations(), ["config.Config.save", "fs.Fs.write"]);
+    /// ```
+    pub fn operations(&self) -> Vec<&str> {
+        chain(self)
+            .filter_map(|e| e.downcast_ref::<Error>())
+            .map(Error::operation)
+            .filter(|op| !op.is_empty())
+            .collect()
+    }
+
+    /// The operation stack as one line, `"config.Config.save -> fs.Fs.write"`; `""` when
+    /// there are no operations.
+    ///
+    /// ```
+    /// use corers_primitives::Error;
+    /// let err = Error::wrap(Error::new("a.A.inner", "x"), "b.B.outer", "y");
+    /// assert_eq!(err.stack(), "b.B.outer -> a.A.inner");
+    /// ```
+    pub fn stack(&self) -> String {
+        self.operations().join(" -> ")
+    }
+
+    /// The parts of a joined error; empty for any other error.
+    ///
+    /// ```
+    /// use corers_primitives::Error;
+    /// let err = Error::join([Error::new("a", "x"), Error::new("b", "y")]).unwrap();
+    /// assert_eq!(err.joined()[1].operation(), "b");
+    /// ```
+    pub fn joined(&self) -> &[Error] {
+        &self.0.joined
+    }
+}
+
+/// Follows `source()` from `first` onwards, `first` included.
+fn chain<'a>(
+    first: &'a (dyn StdError + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    std::iter::successors(Some(first), |&e| e.source())
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.0;
+        if !inner.joined.is_empty() {
+            // The message already lists every part with its own code.
+            return f.write_str(&inner.message);
+        }
+        if !inner.operation.is_empty() {
+            write!(f, "{}: ", inner.operation)?;
+        }
+        f.write_str(&inner.message)?;
+        if let Some(code) = &inner.code {
+            write!(f, " [{code}]")?;
+        }
+        if let Some(cause) = &inner.cause {
+            write!(f, ": {cause}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Error");
+        s.field("operation", &self.0.operation)
+            .field("message", &self.0.message)
+            .field("code", &self.0.code);
+        if let Some(cause) = &self.0.cause {
+            s.field("cause", cause);
+        }
+        if !self.0.joined.is_empty() {
+            s.field("joined", &self.0.joined);
+        }
+        s.finish()
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.0
+            .cause
+            .as_deref()
+            .map(|c| c as &(dyn StdError + 'static))
+    }
+}

@@ -1,0 +1,93 @@
+//! [`ErrorCode`]: the taxonomy every framework error is classified by.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use crate::{Error, Result};
+
+/// What kind of failure an [`Error`] is, so callers can react without parsing messages.
+///
+/// The framework uses the eight codes below and every error it returns carries one of them.
+/// Applications may define their own with [`ErrorCode::new`]; a code is an upper-case
+/// identifier (`GIT_DIRTY`) and survives a trip over the wire as its text.
+///
+/// ```
+/// use corers_primitives::{Error, ErrorCode};
+///
+/// let err = Error::new("cli.Cli.run", r#"unknown command "deploy/to/mars""#)
+///     .with_code(ErrorCode::NOT_FOUND);
+/// assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+/// assert_eq!(ErrorCode::NOT_FOUND.as_str(), "NOT_FOUND");
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ErrorCode(Cow<'static, str>);
+
+impl ErrorCode {
+    /// The named thing does not exist (unknown key, command, action, file).
+    pub const NOT_FOUND: ErrorCode = ErrorCode(Cow::Borrowed("NOT_FOUND"));
+    /// The input is malformed or breaks a rule (bad path, wrong type, out of range).
+    pub const INVALID: ErrorCode = ErrorCode(Cow::Borrowed("INVALID"));
+    /// The target is locked or sealed against this change.
+    pub const LOCKED: ErrorCode = ErrorCode(Cow::Borrowed("LOCKED"));
+    /// The caller is not allowed to do this (sandbox escape, unauthenticated call).
+    pub const DENIED: ErrorCode = ErrorCode(Cow::Borrowed("DENIED"));
+    /// A deadline passed before the work finished.
+    pub const TIMEOUT: ErrorCode = ErrorCode(Cow::Borrowed("TIMEOUT"));
+    /// The capability exists but cannot serve now (disabled, shutting down, queue full).
+    pub const UNAVAILABLE: ErrorCode = ErrorCode(Cow::Borrowed("UNAVAILABLE"));
+    /// The change collides with existing state (duplicate name, concurrent edit).
+    pub const CONFLICT: ErrorCode = ErrorCode(Cow::Borrowed("CONFLICT"));
+    /// A bug or an unexpected failure inside the framework or a handler (including panics).
+    pub const INTERNAL: ErrorCode = ErrorCode(Cow::Borrowed("INTERNAL"));
+
+    /// Makes an application-defined code.
+    ///
+    /// ```
+    /// use corers_primitives::ErrorCode;
+    /// let code = ErrorCode::new("GIT_DIRTY").unwrap();
+    /// assert_eq!(code.as_str(), "GIT_DIRTY");
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::INVALID`] unless `code` is 1 to 64 characters of `A-Z`, `0-9` and `_`,
+    /// starting with a letter.
+    pub fn new(code: impl Into<Cow<'static, str>>) -> Result<ErrorCode> {
+        let code = code.into();
+        let well_formed = (1..=64).contains(&code.len())
+            && code.starts_with(|c: char| c.is_ascii_uppercase())
+            && code
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+        if well_formed {
+            Ok(ErrorCode(code))
+        } else {
+            Err(Error::new(
+                "primitives.ErrorCode.new",
+                format!("invalid error code {code:?}: use A-Z, 0-9 and _, starting with a letter"),
+            )
+            .with_code(ErrorCode::INVALID))
+        }
+    }
+
+    /// The code as text, as it appears in `op: msg [CODE]`.
+    ///
+    /// ```
+    /// use corers_primitives::ErrorCode;
+    /// assert_eq!(ErrorCode::TIMEOUT.as_str(), "TIMEOUT");
+    /// ```
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}

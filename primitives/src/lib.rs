@@ -1,0 +1,53 @@
+//! The bricks every CoreRS crate is built from: the dynamic [`Value`], the [`Options`] input
+//! shape, the structured [`Error`], the named-collection [`Registry`], and small helpers for
+//! ids and validation.
+//!
+//! ```
+//! use corers_primitives::{options, Error, ErrorCode, Registry};
+//!
+//! // One input shape: ordered key → value pairs with typed, non-coercing getters.
+//! let opts = options! { "name" => "brain", "port" => 8080 };
+//! assert_eq!(opts.int("port"), Some(8080));
+//!
+//! // One named-collection brick, read lock-free, with errors that name registry and key.
+//! let services = Registry::new("services");
+//! services.register("brain", opts).unwrap();
+//! let err = services.lookup("cache").unwrap_err();
+//! assert_eq!(err.to_string(), r#"primitives.Registry.lookup: registry "services": "cache" not found [NOT_FOUND]"#);
+//! assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+//!
+//! // One error type: operation, message, code, cause.
+//! let wrapped = Error::wrap(err, "lifecycle.Services.start", "start cache");
+//! assert_eq!(wrapped.stack(), "lifecycle.Services.start -> primitives.Registry.lookup");
+//! ```
+//!
+//! # Modules
+//! - [`Value`], [`to_value`], [`from_value`]: the dynamic value and serde conversions.
+//! - [`Options`] and [`options!`]: ordered key → value input.
+//! - [`Error`], [`ErrorCode`], [`Result`]: structured errors and their taxonomy.
+//! - [`Registry`], [`Snapshot`], [`Mode`]: insertion-ordered named collections.
+//! - [`Array`], [`ConfigVar`]: a set-like list and a thread-safe "explicitly set" value.
+//! - [`id`], [`validate_name`], [`validate_path`], [`glob_match`]: helpers.
+#![forbid(unsafe_code)]
+
+mod array;
+mod config_var;
+mod error;
+mod error_code;
+mod glob;
+mod id;
+mod options;
+mod registry;
+mod validate;
+mod value;
+
+pub use array::Array;
+pub use config_var::ConfigVar;
+pub use error::{Error, Result};
+pub use error_code::ErrorCode;
+pub use glob::glob_match;
+pub use id::id;
+pub use options::Options;
+pub use registry::{Mode, Registry, Snapshot};
+pub use validate::{validate_name, validate_path};
+pub use value::{Value, from_value, to_value};

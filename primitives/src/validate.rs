@@ -1,0 +1,89 @@
+//! Name and path validation shared by every crate that accepts names from users.
+
+use crate::{Error, ErrorCode, Result};
+
+/// The longest name, and the longest path segment, in bytes (the common filesystem limit).
+const MAX_NAME: usize = 255;
+
+/// Checks that `name` is one safe name: a service, a mount, a file name.
+///
+/// Returns the name unchanged so the call can sit inside an expression.
+///
+/// ```
+/// use corers_primitives::validate_name;
+/// assert_eq!(validate_name("workspace.toml").unwrap(), "workspace.toml");
+/// assert!(validate_name("../etc").is_err());
+/// ```
+///
+/// # Errors
+/// [`ErrorCode::INVALID`], naming the name and the rule it breaks, when it is empty, `.` or
+/// `..`, contains `/` or `\`, contains NUL or another control character, or is longer than
+/// 255 bytes.
+pub fn validate_name(name: &str) -> Result<&str> {
+    check_segment("primitives.validate_name", name, name).map(|()| name)
+}
+
+/// Checks that `path` is a relative path that stays where it is put: segments separated by
+/// single `/`, each a valid [name](validate_name).
+///
+/// ```
+/// use corers_primitives::validate_path;
+/// assert_eq!(validate_path("notes/2026/plan.md").unwrap(), "notes/2026/plan.md");
+/// assert!(validate_path("notes/../../etc/passwd").is_err());
+/// assert!(validate_path("/etc/passwd").is_err());
+/// ```
+///
+/// # Errors
+/// [`ErrorCode::INVALID`], naming the path and the rule it breaks, when it is empty, starts
+/// with `/`, ends with `/`, contains `//`, or has a segment that is not a valid name
+/// (`..` and `.` included).
+pub fn validate_path(path: &str) -> Result<&str> {
+    const OP: &str = "primitives.validate_path";
+    if path.is_empty() {
+        return Err(invalid(OP, "path", path, "empty"));
+    }
+    if path.starts_with('/') {
+        return Err(invalid(OP, "path", path, "absolute (leading '/')"));
+    }
+    if path.ends_with('/') {
+        return Err(invalid(OP, "path", path, "trailing '/'"));
+    }
+    if path.contains("//") {
+        return Err(invalid(OP, "path", path, "double '/'"));
+    }
+    for segment in path.split('/') {
+        check_segment(OP, path, segment)?;
+    }
+    Ok(path)
+}
+
+/// Checks one segment; errors name `whole` (the name or the full path).
+fn check_segment(op: &'static str, whole: &str, segment: &str) -> Result<()> {
+    let what = if whole.len() == segment.len() {
+        "name"
+    } else {
+        "path"
+    };
+    let reason = if segment.is_empty() {
+        "empty"
+    } else if segment == "." || segment == ".." {
+        "'.' and '..' are not allowed"
+    } else if segment.contains('\0') {
+        "contains NUL"
+    } else if segment.chars().any(char::is_control) {
+        "contains a control character"
+    } else if segment.contains('/') {
+        "contains '/'"
+    } else if segment.contains('\\') {
+        "contains '\\'"
+    } else if segment.len() > MAX_NAME {
+        "longer than 255 bytes"
+    } else {
+        return Ok(());
+    };
+    Err(invalid(op, what, whole, reason))
+}
+
+fn invalid(op: &'static str, what: &str, value: &str, reason: &str) -> Error {
+    Error::new(op, format!("invalid {what} {value:?}: {reason}")).with_code(ErrorCode::INVALID)
+}

@@ -1,0 +1,303 @@
+//! Deserializing a [`Value`], and deserializing any type out of a [`Value`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde::de::value::{MapDeserializer, SeqDeserializer};
+use serde::de::{
+    self, Deserialize, DeserializeOwned, Deserializer, EnumAccess, IntoDeserializer, MapAccess,
+    SeqAccess, VariantAccess, Visitor,
+};
+
+use super::ser::SerdeError;
+use super::{BYTES_KEY, Value};
+use crate::{Error, ErrorCode};
+
+impl de::Error for SerdeError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        SerdeError(msg.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Int(v))
+    }
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "documented: beyond i64 becomes a float"
+    )]
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(i64::try_from(v).map_or(Value::Float(v as f64), Value::Int))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Float(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_bytes<E>(self, v: &[u8]) -> Result<Value, E> {
+        Ok(Value::Bytes(v.to_vec()))
+    }
+    fn visit_byte_buf<E>(self, v: Vec<u8>) -> Result<Value, E> {
+        Ok(Value::Bytes(v))
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        Value::deserialize(deserializer)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::List(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries = BTreeMap::new();
+        while let Some((key, item)) = map.next_entry::<String, Value>()? {
+            entries.insert(key, item);
+        }
+        Ok(bytes_from_marker(entries))
+    }
+}
+
+/// Reads `{"$bytes": "<base64>"}` back as [`Value::Bytes`]; any other map stays a map.
+fn bytes_from_marker(entries: BTreeMap<String, Value>) -> Value {
+    if entries.len() == 1
+        && let Some(Value::String(encoded)) = entries.get(BYTES_KEY)
+        && let Ok(bytes) = STANDARD.decode(encoded)
+    {
+        return Value::Bytes(bytes);
+    }
+    Value::Map(entries)
+}
+
+/// Converts a [`Value`] into any deserializable type.
+///
+/// Follows serde's usual rules (the same ones JSON follows): a [`Value::Map`] fills a struct,
+/// a [`Value::String`] names a unit enum variant, integers fit any integer type that can hold
+/// them. A mismatch is an error naming what was expected and what was found.
+///
+/// ```
+/// use corers_primitives::{Value, from_value, options};
+///
+/// #[derive(serde::Deserialize, Debug, PartialEq)]
+/// struct Endpoint { host: String, port: u16 }
+///
+/// let value = options! { "host" => "homelab", "port" => 8080 }.into_value();
+/// let endpoint: Endpoint = from_value(value).unwrap();
+/// assert_eq!(endpoint, Endpoint { host: "homelab".into(), port: 8080 });
+/// ```
+///
+/// # Errors
+/// [`ErrorCode::INVALID`] when the value does not have the shape `T` expects; the message
+/// reads like `invalid type: string "eighty", expected u16`.
+pub fn from_value<T: DeserializeOwned>(value: Value) -> crate::Result<T> {
+    T::deserialize(De(value)).map_err(|e| {
+        Error::new("primitives.from_value", e.to_string()).with_code(ErrorCode::INVALID)
+    })
+}
+
+impl Value {
+    fn unexpected(&self) -> de::Unexpected<'_> {
+        match self {
+            Value::Null => de::Unexpected::Unit,
+            Value::Bool(b) => de::Unexpected::Bool(*b),
+            Value::Int(i) => de::Unexpected::Signed(*i),
+            Value::Float(f) => de::Unexpected::Float(*f),
+            Value::String(s) => de::Unexpected::Str(s),
+            Value::Bytes(b) => de::Unexpected::Bytes(b),
+            Value::List(_) => de::Unexpected::Seq,
+            Value::Map(_) => de::Unexpected::Map,
+        }
+    }
+}
+
+fn visit_list<'de, V: Visitor<'de>>(items: Vec<Value>, visitor: V) -> Result<V::Value, SerdeError> {
+    let mut seq = SeqDeserializer::new(items.into_iter().map(De));
+    let out = visitor.visit_seq(&mut seq)?;
+    seq.end()?;
+    Ok(out)
+}
+
+fn visit_entries<'de, V: Visitor<'de>>(
+    entries: BTreeMap<String, Value>,
+    visitor: V,
+) -> Result<V::Value, SerdeError> {
+    let mut map = MapDeserializer::new(entries.into_iter().map(|(k, v)| (k, De(v))));
+    let out = visitor.visit_map(&mut map)?;
+    map.end()?;
+    Ok(out)
+}
+
+/// The private deserializer over a [`Value`], so that serde's plumbing (and its error type)
+/// stays out of the public API.
+struct De(Value);
+
+impl IntoDeserializer<'_, SerdeError> for De {
+    type Deserializer = De;
+    fn into_deserializer(self) -> De {
+        self
+    }
+}
+
+impl<'de> Deserializer<'de> for De {
+    type Error = SerdeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerdeError> {
+        match self.0 {
+            Value::Null => visitor.visit_unit(),
+            Value::Bool(b) => visitor.visit_bool(b),
+            Value::Int(i) => visitor.visit_i64(i),
+            Value::Float(f) => visitor.visit_f64(f),
+            Value::String(s) => visitor.visit_string(s),
+            Value::Bytes(b) => visitor.visit_byte_buf(b),
+            Value::List(items) => visit_list(items, visitor),
+            Value::Map(entries) => visit_entries(entries, visitor),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerdeError> {
+        match self.0 {
+            Value::Null => visitor.visit_none(),
+            other => visitor.visit_some(De(other)),
+        }
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerdeError> {
+        match self.0 {
+            // `Vec<u8>` asks for a sequence: hand it the bytes one by one.
+            Value::Bytes(b) => visit_list(b.into_iter().map(Value::from).collect(), visitor),
+            Value::List(items) => visit_list(items, visitor),
+            other => Err(de::Error::invalid_type(other.unexpected(), &visitor)),
+        }
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerdeError> {
+        match self.0 {
+            Value::Bytes(b) => visitor.visit_byte_buf(b),
+            Value::String(s) => visitor.visit_string(s),
+            Value::List(items) => visit_list(items, visitor),
+            other => Err(de::Error::invalid_type(other.unexpected(), &visitor)),
+        }
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerdeError> {
+        self.deserialize_bytes(visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, SerdeError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, SerdeError> {
+        match self.0 {
+            Value::String(variant) => visitor.visit_enum(variant.into_deserializer()),
+            Value::Map(entries) if entries.len() == 1 => {
+                let (variant, content) = entries
+                    .into_iter()
+                    .next()
+                    .expect("invariant: a map of length 1 has one entry");
+                visitor.visit_enum(VariantValue {
+                    variant,
+                    content: De(content),
+                })
+            }
+            other => Err(de::Error::invalid_type(other.unexpected(), &visitor)),
+        }
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        unit unit_struct tuple tuple_struct map struct identifier ignored_any
+    }
+}
+
+/// An externally tagged enum variant: `{"Variant": content}`.
+struct VariantValue {
+    variant: String,
+    content: De,
+}
+
+impl<'de> EnumAccess<'de> for VariantValue {
+    type Error = SerdeError;
+    type Variant = De;
+
+    fn variant_seed<S: de::DeserializeSeed<'de>>(
+        self,
+        seed: S,
+    ) -> Result<(S::Value, De), SerdeError> {
+        let variant = seed.deserialize(self.variant.into_deserializer())?;
+        Ok((variant, self.content))
+    }
+}
+
+impl<'de> VariantAccess<'de> for De {
+    type Error = SerdeError;
+
+    fn unit_variant(self) -> Result<(), SerdeError> {
+        match self.0 {
+            Value::Null => Ok(()),
+            other => Err(de::Error::invalid_type(other.unexpected(), &"unit variant")),
+        }
+    }
+    fn newtype_variant_seed<S: de::DeserializeSeed<'de>>(
+        self,
+        seed: S,
+    ) -> Result<S::Value, SerdeError> {
+        seed.deserialize(self)
+    }
+    fn tuple_variant<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, SerdeError> {
+        self.deserialize_seq(visitor)
+    }
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, SerdeError> {
+        match self.0 {
+            Value::Map(entries) => visit_entries(entries, visitor),
+            other => Err(de::Error::invalid_type(other.unexpected(), &visitor)),
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! [`Value`]: the dynamic value that crosses every boundary.
+
+mod de;
+mod ser;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+pub use de::from_value;
+pub use ser::to_value;
+
+/// A dynamic value: what an [`Options`](crate::Options) entry, an Action input or an Action
+/// output holds.
+///
+/// `Value` is serde-compatible in both directions, so it crosses a process or machine boundary
+/// unchanged: `Value → JSON → Value` gives back an equal value for every variant. Two variants
+/// need an encoding in JSON, and both are documented here:
+///
+/// - [`Value::Bytes`] is written as `{"$bytes": "<standard base64>"}` in human-readable formats
+///   (JSON, TOML) and as native bytes in binary formats. A map with the single key `"$bytes"` and
+///   a string value is read back as bytes.
+/// - [`Value::Float`] must be finite: JSON has no `NaN` or infinity, so serializing one is an
+///   error instead of a silent `null`.
+///
+/// Integers that JSON carries beyond `i64` (up to `u64::MAX`) are read as [`Value::Float`].
+///
+/// ```
+/// use corers_primitives::Value;
+///
+/// let port = Value::from(8080);
+/// assert_eq!(port.as_i64(), Some(8080));
+/// assert_eq!(port.as_str(), None); // no coercion: an int is not a string
+///
+/// let json = serde_json::to_string(&Value::from(vec![1, 2])).unwrap();
+/// assert_eq!(json, "[1,2]");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub enum Value {
+    /// The absence of a value (JSON `null`).
+    #[default]
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A signed 64-bit integer.
+    Int(i64),
+    /// A finite 64-bit float.
+    Float(f64),
+    /// UTF-8 text.
+    String(String),
+    /// Raw bytes (see the type docs for their JSON encoding).
+    Bytes(Vec<u8>),
+    /// An ordered list.
+    List(Vec<Value>),
+    /// A map with string keys, sorted by key.
+    Map(BTreeMap<String, Value>),
+}
+
+/// The key that marks bytes in human-readable formats: `{"$bytes": "aGVsbG8="}`.
+pub(crate) const BYTES_KEY: &str = "$bytes";
+
+impl Value {
+    /// Names the variant, for error messages: `"null"`, `"bool"`, `"int"`, `"float"`,
+    /// `"string"`, `"bytes"`, `"list"` or `"map"`.
+    ///
+    /// ```
+    /// use corers_primitives::Value;
+    /// assert_eq!(Value::from("homelab").kind(), "string");
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float",
+            Value::String(_) => "string",
+            Value::Bytes(_) => "bytes",
+            Value::List(_) => "list",
+            Value::Map(_) => "map",
+        }
+    }
+
+    /// Reports whether this is [`Value::Null`].
+    ///
+    /// ```
+    /// use corers_primitives::Value;
+    /// assert!(Value::Null.is_null());
+    /// ```
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// The text, when this is a [`Value::String`]; `None` for every other variant.
+    ///
+    /// ```
+    /// use corers_primitives::Value;
+    /// assert_eq!(Value::from("brain").as_str(), Some("brain"));
+    /// ```
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The integer, when this is a [`Value::Int`]; `None` otherwise (a float or a numeric
+    /// string is not an integer).
+    ///
+    /// ```
+    /// use corers_primitives::Value;
+    /// assert_eq!(Value::from(8080).as_i64(), Some(8080));
+    /// assert_eq!(Value::from("8080").as_i64(), None);
+    /// ```
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// The float, when this is a [`Value::Float`]; `None` otherwise (an integer is not
+    /// widened).
+    ///
+    /// ```
+    /// use corers_primitives::Value;
+    /// assert_eq!(Value::from(0.25).as_f64(), Some(0.25));
+    /// assert_eq!(Value::from(1).as_f64(), None);
+    /// ```
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    /// The boolean, when this is a [`Value::Bool`]; `None` otherwise (`"true"` is a string).
+    ///
+    /// ```
+    /// use corers_primitives::Value;
+    /// assert_eq!(Value::from(true).as_bool(), Some(true));
+    /// ```
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The bytes, when this is a [`Value::Bytes`]; `None` otherwise.
+    ///
+    /// ```
+    /// use corers_primitives::Value;
+    /// assert_eq!(Value::from(b"\x00\xff".to_vec()).as_bytes(), Some(&[0u8, 255][..]));
+    /// ```
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Value::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The items, when this is a [`Value::List`]; `None` otherwise.
+    ///
+    /// ```
+    /// use corers_primitives::Value;
+    /// let hosts = Value::from(vec!["homelab", "studio"]);
+    /// assert_eq!(hosts.as_list().map(<[Value]>::len), Some(2));
+    /// ```
+    pub fn as_list(&self) -> Option<&[Value]> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The entries, when this is a [`Value::Map`]; `None` otherwise.
+    ///
+    /// ```
+    /// use corers_primitives::{Value, options};
+    /// let value = options! { "port" => 8080 }.into_value();
+    /// assert_eq!(value.as_map().and_then(|m| m.get("port")), Some(&Value::Int(8080)));
+    /// ```
+    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
+        match self {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+/// Writes the value as compact JSON-like text, for logs and messages; bytes show as
+/// `b"<base64>"` and strings are quoted and escaped, so a value can never break a log line.
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("null"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) => write!(f, "{x:?}"),
+            Value::String(s) => write!(f, "{s:?}"),
+            Value::Bytes(b) => write!(f, "b\"{}\"", ser::encode_bytes(b)),
+            Value::List(items) => {
+                f.write_str("[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                f.write_str("]")
+            }
+            Value::Map(map) => {
+                f.write_str("{")?;
+                for (i, (key, item)) in map.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    write!(f, "{key:?}:{item}")?;
+                }
+                f.write_str("}")
+            }
+        }
+    }
+}
+
+macro_rules! from_int {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Value {
+            fn from(v: $t) -> Self {
+                Value::Int(i64::from(v))
+            }
+        }
+    )*};
+}
+from_int!(i8, i16, i32, i64, u8, u16, u32);
+
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+
+impl From<f32> for Value {
+    fn from(v: f32) -> Self {
+        Value::Float(f64::from(v))
+    }
+}
+
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Float(v)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::String(v.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::String(v)
+    }
+}
+
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::String(v.clone())
+    }
+}
+
+impl From<Vec<u8>> for Value {
+    fn from(v: Vec<u8>) -> Self {
+        Value::Bytes(v)
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+impl From<BTreeMap<String, Value>> for Value {
+    fn from(v: BTreeMap<String, Value>) -> Self {
+        Value::Map(v)
+    }
+}
+
+impl From<Vec<Value>> for Value {
+    fn from(v: Vec<Value>) -> Self {
+        Value::List(v)
+    }
+}
+
+macro_rules! from_list {
+    ($($t:ty),*) => {$(
+        impl From<Vec<$t>> for Value {
+            fn from(v: Vec<$t>) -> Self {
+                Value::List(v.into_iter().map(Value::from).collect())
+            }
+        }
+    )*};
+}
+from_list!(&str, String, i32, i64, bool, f64);
+
+impl<K: Into<String>, V: Into<Value>> FromIterator<(K, V)> for Value {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        Value::Map(
+            iter.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
+    }
+}

@@ -1,0 +1,77 @@
+//! `cargo xtask ci` and `cargo xtask docs`.
+
+use crate::cmd::{self, cargo, has_cargo_subcommand};
+
+const HELP: &str = "\
+cargo xtask ci — every check CI runs, in order, stopping at the first failure
+
+STEPS:
+    fmt        cargo fmt --all --check
+    clippy     cargo clippy --workspace --all-targets -- -D warnings
+    test       cargo nextest run --workspace (cargo test when nextest is absent)
+    doctest    cargo test --workspace --doc
+    docs       cargo doc --workspace --no-deps, warnings denied
+    ax7        cargo xtask ax7 --strict";
+
+/// Runs every step; the error names the step that failed.
+pub(crate) fn run_all() -> Result<(), String> {
+    cmd::run("fmt", cargo().args(["fmt", "--all", "--", "--check"]))?;
+    cmd::run(
+        "clippy",
+        cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    if has_cargo_subcommand("nextest") {
+        cmd::run(
+            "test",
+            cargo().args(["nextest", "run", "--workspace", "--no-fail-fast"]),
+        )?;
+    } else {
+        cmd::run(
+            "test",
+            cargo().args(["test", "--workspace", "--no-fail-fast"]),
+        )?;
+    }
+    cmd::run("doctest", cargo().args(["test", "--workspace", "--doc"]))?;
+    build_docs()?;
+    crate::ax7::run(&["--strict".to_owned()]).map_err(|e| format!("step \"ax7\" failed: {e}"))?;
+    eprintln!("xtask ci: every step passed");
+    Ok(())
+}
+
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{HELP}");
+        return Ok(());
+    }
+    if let Some(other) = args.first() {
+        return Err(format!("ci takes no arguments, got {other:?}\n\n{HELP}"));
+    }
+    run_all()
+}
+
+/// `cargo xtask docs`: the docs with warnings denied.
+pub(crate) fn docs(args: &[String]) -> Result<(), String> {
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!(
+            "cargo xtask docs — cargo doc --workspace --no-deps with RUSTDOCFLAGS=-D warnings"
+        );
+        return Ok(());
+    }
+    build_docs()
+}
+
+fn build_docs() -> Result<(), String> {
+    cmd::run(
+        "docs",
+        cargo()
+            .args(["doc", "--workspace", "--no-deps"])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )
+}

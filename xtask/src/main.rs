@@ -1,0 +1,55 @@
+//! `cargo xtask`: the CoreRS developer tooling.
+//!
+//! ```text
+//! cargo xtask ci                      fmt, clippy, tests, doc tests, docs, ax7 — stops at the first failure
+//! cargo xtask ax7 [-p CRATE]… [--strict]
+//! cargo xtask bench [--quick] [--strict] [FILTER]
+//! cargo xtask docs
+//! ```
+
+mod ax7;
+mod bench;
+mod ci;
+mod cmd;
+
+use std::process::ExitCode;
+
+const HELP: &str = "\
+cargo xtask — CoreRS developer tooling
+
+USAGE:
+    cargo xtask <COMMAND> [OPTIONS]
+
+COMMANDS:
+    ci       Run every check CI runs: fmt, clippy, tests, doc tests, docs, ax7 (--strict)
+    ax7      Report public functions lacking _good, _bad or _ugly tests
+    bench    Run the criterion benches and report each one's ratio to its baseline
+    docs     Build the docs with warnings denied
+
+Run `cargo xtask <COMMAND> --help` for a command's options.";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (command, rest) = match args.split_first() {
+        Some((command, rest)) => (command.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    let result = match command {
+        "ci" => ci::run(rest),
+        "ax7" => ax7::run(rest),
+        "bench" => bench::run(rest),
+        "docs" => ci::docs(rest),
+        "help" | "--help" | "-h" => {
+            println!("{HELP}");
+            Ok(())
+        }
+        other => Err(format!("unknown command {other:?}\n\n{HELP}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
