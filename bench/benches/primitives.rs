@@ -115,7 +115,7 @@ fn get_hit_contended(c: &mut Criterion) {
                 &|n| {
                     registry
                         .set("service-7", n)
-                        .expect("open registry accepts set")
+                        .expect("open registry accepts set");
                 },
             )
         });
