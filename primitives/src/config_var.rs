@@ -71,6 +71,21 @@ impl<T: Clone> ConfigVar<T> {
     }
 }
 
+impl<T: Clone> ConfigVar<T> {
+    /// The value and its "explicitly set" flag, read together as one snapshot: a concurrent
+    /// [`set`](ConfigVar::set) or [`unset`](ConfigVar::unset) is seen whole or not at all.
+    ///
+    /// ```
+    /// use corers_primitives::ConfigVar;
+    /// let port = ConfigVar::new(8080);
+    /// assert_eq!(port.state(), (8080, true));
+    /// ```
+    pub fn state(&self) -> (T, bool) {
+        let state = self.state.load();
+        (state.0.clone(), state.1)
+    }
+}
+
 impl<T: Default> ConfigVar<T> {
     /// Resets the value to `T::default()` and marks it as not set.
     ///

@@ -164,6 +164,10 @@ impl Error {
         operation: impl Into<Cow<'static, str>>,
         payload: &(dyn Any + Send),
     ) -> Error {
+        // A `&Box<dyn Any + Send>` coerces to `&dyn Any` too: look inside it.
+        if let Some(boxed) = payload.downcast_ref::<Box<dyn Any + Send>>() {
+            return Error::from_panic(operation, boxed.as_ref());
+        }
         let text = payload
             .downcast_ref::<&str>()
             .map(|s| (*s).to_owned())
@@ -331,7 +335,12 @@ impl fmt::Display for Error {
         }
         f.write_str(&inner.message)?;
         if let Some(code) = &inner.code {
-            write!(f, " [{code}]")?;
+            let lead = if inner.operation.is_empty() && inner.message.is_empty() {
+                ""
+            } else {
+                " "
+            };
+            write!(f, "{lead}[{code}]")?;
         }
         if let Some(cause) = &inner.cause {
             write!(f, ": {cause}")?;

@@ -135,10 +135,11 @@ impl<T> Registry<T> {
     /// ```
     ///
     /// # Errors
-    /// [`ErrorCode::INVALID`] for an empty name or one with control characters;
-    /// [`ErrorCode::LOCKED`] when the registry is locked, or sealed and `name` is new.
+    /// [`ErrorCode::INVALID`] for an empty name, one with leading or trailing whitespace,
+    /// or one with control characters; [`ErrorCode::LOCKED`] when the registry is locked,
+    /// or sealed and `name` is new.
     pub fn set(&self, name: &str, value: T) -> Result<()> {
-        self.set_many([(name, value)])
+        self.store_many("primitives.Registry.set", [(name, value)])
     }
 
     /// Stores several entries as one change: readers see all of them or none, and when one
@@ -154,27 +155,7 @@ impl<T> Registry<T> {
     /// # Errors
     /// As [`set`](Registry::set), for the first entry that is refused.
     pub fn set_many<'a>(&self, entries: impl IntoIterator<Item = (&'a str, T)>) -> Result<()> {
-        const OP: &str = "primitives.Registry.set";
-        self.write(|next| {
-            for (name, value) in entries {
-                self.check_name(OP, name)?;
-                match next.index.get(name) {
-                    Some(&i) => {
-                        if next.mode == Mode::Locked {
-                            return Err(self.refused(OP, next.mode, "set", name));
-                        }
-                        next.entries[i].value = Arc::new(value);
-                    }
-                    None => {
-                        if next.mode != Mode::Open {
-                            return Err(self.refused(OP, next.mode, "add", name));
-                        }
-                        next.push(name, value);
-                    }
-                }
-            }
-            Ok(())
-        })
+        self.store_many("primitives.Registry.set_many", entries)
     }
 
     /// Adds `value` under a name that must be new.
@@ -192,6 +173,9 @@ impl<T> Registry<T> {
     /// [`set`](Registry::set).
     pub fn register(&self, name: &str, value: T) -> Result<()> {
         const OP: &str = "primitives.Registry.register";
+        // Kept outside the write so that a refused value is dropped after the writer lock
+        // is released (its `Drop` may use this registry).
+        let mut value = Some(value);
         self.write(|next| {
             self.check_name(OP, name)?;
             if next.mode != Mode::Open {
@@ -204,7 +188,9 @@ impl<T> Registry<T> {
                 )
                 .with_code(ErrorCode::CONFLICT));
             }
-            next.push(name, value);
+            if let Some(value) = value.take() {
+                next.push(name, value);
+            }
             Ok(())
         })
     }
@@ -459,17 +445,55 @@ impl<T> Registry<T> {
         self.current.load_full()
     }
 
+    /// Checks then stores `entries` as one change. The entries are collected before the
+    /// writer lock is taken (the iterator is user code), and every check passes before any
+    /// value moves, so a refused batch changes nothing and its values are dropped after the
+    /// lock is released.
+    fn store_many<'a>(
+        &self,
+        op: &'static str,
+        entries: impl IntoIterator<Item = (&'a str, T)>,
+    ) -> Result<()> {
+        let mut entries: Vec<(&str, T)> = entries.into_iter().collect();
+        self.write(|next| {
+            let mut adding: Vec<&str> = Vec::new();
+            for &(name, _) in &entries {
+                self.check_name(op, name)?;
+                let exists = next.index.contains_key(name) || adding.contains(&name);
+                match next.mode {
+                    Mode::Locked => return Err(self.refused(op, next.mode, "set", name)),
+                    Mode::Sealed if !exists => return Err(self.refused(op, next.mode, "add", name)),
+                    _ if !exists => adding.push(name),
+                    _ => {}
+                }
+            }
+            for (name, value) in entries.drain(..) {
+                match next.index.get(name) {
+                    Some(&i) => next.entries[i].value = Arc::new(value),
+                    None => next.push(name, value),
+                }
+            }
+            Ok(())
+        })
+    }
+
     /// Runs `change` on a copy of the current snapshot and publishes the copy when it
     /// succeeds. The writer lock makes read-copy-publish one step for writers; readers are
-    /// never blocked. `change` is framework code only, never user code.
+    /// never blocked. `change` is framework code only, never user code, and whatever the
+    /// write releases (the replaced snapshot, a refused copy) is dropped after the lock, so
+    /// a value's `Drop` may itself use the registry.
     fn write<R>(&self, change: impl FnOnce(&mut Snapshot<T>) -> Result<R>) -> Result<R> {
-        // A writer that panicked held no half-published state (we publish only on success),
-        // so a poisoned lock is safe to keep using.
-        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut next = Snapshot::clone(&self.current.load());
-        let out = change(&mut next)?;
-        self.current.store(Arc::new(next));
-        Ok(out)
+        let (result, _released) = {
+            // A writer that panicked held no half-published state (we publish only on
+            // success), so a poisoned lock is safe to keep using.
+            let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut next = Snapshot::clone(&self.current.load());
+            match change(&mut next) {
+                Ok(out) => (Ok(out), Some(self.current.swap(Arc::new(next)))),
+                Err(err) => (Err(err), Some(Arc::new(next))),
+            }
+        };
+        result
     }
 
     fn toggle(&self, op: &'static str, name: &str, enabled: bool) -> Result<()> {
@@ -498,6 +522,8 @@ impl<T> Registry<T> {
     fn check_name(&self, op: &'static str, name: &str) -> Result<()> {
         let reason = if name.is_empty() {
             "empty"
+        } else if name.trim() != name {
+            "leading or trailing whitespace"
         } else if name.chars().any(char::is_control) {
             "contains a control character"
         } else {

@@ -17,10 +17,10 @@ const MAX_NAME: usize = 255;
 ///
 /// # Errors
 /// [`ErrorCode::INVALID`], naming the name and the rule it breaks, when it is empty, `.` or
-/// `..`, contains `/` or `\`, contains NUL or another control character, or is longer than
-/// 255 bytes.
+/// `..`, contains `/` or `\`, contains NUL or another control character, contains a
+/// zero-width or bidirectional formatting character, or is longer than 255 bytes.
 pub fn validate_name(name: &str) -> Result<&str> {
-    check_segment("primitives.validate_name", name, name).map(|()| name)
+    check_segment("primitives.validate_name", "name", name, name).map(|()| name)
 }
 
 /// Checks that `path` is a relative path that stays where it is put: segments separated by
@@ -52,18 +52,13 @@ pub fn validate_path(path: &str) -> Result<&str> {
         return Err(invalid(OP, "path", path, "double '/'"));
     }
     for segment in path.split('/') {
-        check_segment(OP, path, segment)?;
+        check_segment(OP, "path", path, segment)?;
     }
     Ok(path)
 }
 
-/// Checks one segment; errors name `whole` (the name or the full path).
-fn check_segment(op: &'static str, whole: &str, segment: &str) -> Result<()> {
-    let what = if whole.len() == segment.len() {
-        "name"
-    } else {
-        "path"
-    };
+/// Checks one segment; errors name `whole`, the name or the full path (`what`).
+fn check_segment(op: &'static str, what: &str, whole: &str, segment: &str) -> Result<()> {
     let reason = if segment.is_empty() {
         "empty"
     } else if segment == "." || segment == ".." {
@@ -72,6 +67,8 @@ fn check_segment(op: &'static str, whole: &str, segment: &str) -> Result<()> {
         "contains NUL"
     } else if segment.chars().any(char::is_control) {
         "contains a control character"
+    } else if segment.chars().any(is_invisible) {
+        "contains an invisible or direction-changing character"
     } else if segment.contains('/') {
         "contains '/'"
     } else if segment.contains('\\') {
@@ -82,6 +79,12 @@ fn check_segment(op: &'static str, whole: &str, segment: &str) -> Result<()> {
         return Ok(());
     };
     Err(invalid(op, what, whole, reason))
+}
+
+/// Zero-width and bidirectional formatting characters: they make a name display as
+/// something it is not (`"invoice\u{202e}fdp.exe"` shows as `invoiceexe.pdf`).
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
 }
 
 fn invalid(op: &'static str, what: &str, value: &str, reason: &str) -> Error {

@@ -7,8 +7,9 @@
 //!
 //! Tests are found by name in the crate's `src/` and `tests/`: any `fn` whose name ends in
 //! `_good`, `_bad` or `_ugly`. A test belongs to the function whose key is the longest prefix
-//! of its name, where a function's keys are `type_method` (the type in snake case) and, when
-//! no other public function in the crate has the same name, the bare `method`. So
+//! of its name, where a method's keys are `type_method` (the type in snake case) and, when
+//! no other public function in the crate has the same name, the bare `method`; a free
+//! function or macro is always known by its bare name. So
 //! `registry_get_hit_good` covers `Registry::get`, and `get_as_missing_key_bad` covers
 //! `Options::get_as`, never `get`.
 
@@ -187,7 +188,8 @@ fn report(dir: &Path) -> Result<Report, String> {
                 .or_default()
                 .push(f);
         }
-        if name_count[f.name.as_str()] == 1 {
+        // Free functions and macros are known by their bare name, always.
+        if f.owner.is_empty() || name_count[f.name.as_str()] == 1 {
             keys.entry(f.name.clone()).or_default().push(f);
         }
     }

@@ -89,7 +89,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
 }
 
 /// Reads `{"$bytes": "<base64>"}` back as [`Value::Bytes`]; any other map stays a map.
-fn bytes_from_marker(entries: BTreeMap<String, Value>) -> Value {
+pub(super) fn bytes_from_marker(entries: BTreeMap<String, Value>) -> Value {
     if entries.len() == 1
         && let Some(Value::String(encoded)) = entries.get(BYTES_KEY)
         && let Ok(bytes) = STANDARD.decode(encoded)
@@ -151,7 +151,7 @@ fn visit_entries<'de, V: Visitor<'de>>(
     entries: BTreeMap<String, Value>,
     visitor: V,
 ) -> Result<V::Value, SerdeError> {
-    let mut map = MapDeserializer::new(entries.into_iter().map(|(k, v)| (k, De(v))));
+    let mut map = MapDeserializer::new(entries.into_iter().map(|(k, v)| (Key(k), De(v))));
     let out = visitor.visit_map(&mut map)?;
     map.end()?;
     Ok(out)
@@ -246,6 +246,66 @@ impl<'de> Deserializer<'de> for De {
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         unit unit_struct tuple tuple_struct map struct identifier ignored_any
+    }
+}
+
+/// A map key: text, which reads as a number when a number is asked for (`{"8080": …}` into
+/// a `BTreeMap<u16, _>`), as JSON map keys do.
+struct Key(String);
+
+impl IntoDeserializer<'_, SerdeError> for Key {
+    type Deserializer = Key;
+    fn into_deserializer(self) -> Key {
+        self
+    }
+}
+
+macro_rules! parse_key {
+    ($($method:ident => $visit:ident: $t:ty),*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerdeError> {
+            match self.0.parse::<$t>() {
+                Ok(n) => visitor.$visit(n),
+                Err(_) => Err(de::Error::invalid_type(de::Unexpected::Str(&self.0), &visitor)),
+            }
+        }
+    )*};
+}
+
+impl<'de> Deserializer<'de> for Key {
+    type Error = SerdeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerdeError> {
+        visitor.visit_string(self.0)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, SerdeError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, SerdeError> {
+        visitor.visit_enum(self.0.into_deserializer())
+    }
+
+    parse_key! {
+        deserialize_i8 => visit_i8: i8, deserialize_i16 => visit_i16: i16,
+        deserialize_i32 => visit_i32: i32, deserialize_i64 => visit_i64: i64,
+        deserialize_u8 => visit_u8: u8, deserialize_u16 => visit_u16: u16,
+        deserialize_u32 => visit_u32: u32, deserialize_u64 => visit_u64: u64,
+        deserialize_bool => visit_bool: bool
+    }
+
+    serde::forward_to_deserialize_any! {
+        i128 u128 f32 f64 char str string bytes byte_buf option unit unit_struct seq tuple
+        tuple_struct map struct identifier ignored_any
     }
 }
 

@@ -141,10 +141,14 @@ impl Serializer for ValueSerializer {
             .map_err(|_| SerdeError(format!("integer {v} is above i64::MAX")))
     }
     fn serialize_f32(self, v: f32) -> SerResult {
-        Ok(Value::Float(v.into()))
+        self.serialize_f64(v.into())
     }
     fn serialize_f64(self, v: f64) -> SerResult {
-        Ok(Value::Float(v))
+        if v.is_finite() {
+            Ok(Value::Float(v))
+        } else {
+            Err(SerdeError(format!("float {v} is not finite")))
+        }
     }
     fn serialize_char(self, v: char) -> SerResult {
         Ok(Value::String(v.to_string()))
@@ -295,7 +299,9 @@ impl SerializeMap for MapBuilder {
         Ok(())
     }
     fn end(self) -> SerResult {
-        Ok(Value::Map(self.entries))
+        // `Value::Bytes` serializes as the `{"$bytes": …}` marker; read it back as bytes,
+        // exactly as deserializing does.
+        Ok(super::de::bytes_from_marker(self.entries))
     }
 }
 

@@ -1,0 +1,730 @@
+//! Integration tests for [`Error`] and [`ErrorCode`]: the four `Display` forms (and the form
+//! without an operation), code inheritance through wrapping, the operation stack, `root`,
+//! `join`, panic payloads, and the rules for application-defined codes.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+
+use corers_primitives::{Error, ErrorCode};
+
+/// A wrapper from another library: it carries no code and no operation, only a source.
+#[derive(Debug)]
+struct Context {
+    what: &'static str,
+    source: Error,
+}
+
+impl fmt::Display for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.what)
+    }
+}
+
+impl StdError for Context {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&self.source)
+    }
+}
+
+fn disk_full() -> std::io::Error {
+    std::io::Error::other("disk full")
+}
+
+fn not_found() -> Error {
+    Error::new("fs.Fs.read", "no such file git.log").with_code(ErrorCode::NOT_FOUND)
+}
+
+/// The payload of a panic raised by `f`, caught.
+fn payload_of(f: impl FnOnce()) -> Box<dyn std::any::Any + Send> {
+    panic::catch_unwind(AssertUnwindSafe(f)).unwrap_err()
+}
+
+// ---------------------------------------------------------------- Display forms
+
+#[test]
+fn error_display_op_msg_good() {
+    let err = Error::new("fs.Fs.write", "write workspace.toml");
+    assert_eq!(err.to_string(), "fs.Fs.write: write workspace.toml");
+}
+
+#[test]
+fn error_display_op_msg_code_good() {
+    let err = Error::new("fs.Fs.write", "write workspace.toml").with_code(ErrorCode::DENIED);
+    assert_eq!(
+        err.to_string(),
+        "fs.Fs.write: write workspace.toml [DENIED]"
+    );
+}
+
+#[test]
+fn error_display_op_msg_cause_good() {
+    let err = Error::new("fs.Fs.write", "write workspace.toml").with_cause(disk_full());
+    assert_eq!(
+        err.to_string(),
+        "fs.Fs.write: write workspace.toml: disk full"
+    );
+}
+
+#[test]
+fn error_display_op_msg_code_cause_good() {
+    let err = Error::wrap_code(
+        disk_full(),
+        ErrorCode::UNAVAILABLE,
+        "fs.Fs.write",
+        "write workspace.toml",
+    );
+    assert_eq!(
+        err.to_string(),
+        "fs.Fs.write: write workspace.toml [UNAVAILABLE]: disk full"
+    );
+}
+
+#[test]
+fn error_display_without_operation_ugly() {
+    assert_eq!(Error::new("", "token expired").to_string(), "token expired");
+    let err = Error::new_code(ErrorCode::DENIED, "token expired").with_cause(disk_full());
+    assert_eq!(err.to_string(), "token expired [DENIED]: disk full");
+}
+
+// ---------------------------------------------------------------- new
+
+#[test]
+fn error_new_keeps_operation_and_message_good() {
+    let err = Error::new(
+        "cli.Cli.run",
+        r#"invalid command path "deploy//to": double slash"#,
+    );
+    assert_eq!(err.operation(), "cli.Cli.run");
+    assert_eq!(
+        err.message(),
+        r#"invalid command path "deploy//to": double slash"#
+    );
+}
+
+#[test]
+fn error_new_has_no_code_and_no_cause_bad() {
+    let err = Error::new("fs.Fs.write", "disk full");
+    assert_eq!(err.code(), None);
+    assert!(err.cause().is_none());
+    assert!(err.source().is_none());
+}
+
+#[test]
+fn error_new_keeps_unicode_and_newlines_verbatim_ugly() {
+    let err = Error::new(
+        String::from("fs.Fs.write"),
+        "écrire «notes.md»\nligne 2 \u{0}",
+    );
+    assert_eq!(
+        err.to_string(),
+        "fs.Fs.write: écrire «notes.md»\nligne 2 \u{0}"
+    );
+}
+
+// ---------------------------------------------------------------- new_code
+
+#[test]
+fn error_new_code_shows_message_and_code_good() {
+    let err = Error::new_code(ErrorCode::DENIED, "token expired");
+    assert_eq!(err.to_string(), "token expired [DENIED]");
+    assert_eq!(err.code(), Some(&ErrorCode::DENIED));
+}
+
+#[test]
+fn error_new_code_has_no_operation_bad() {
+    let err = Error::new_code(ErrorCode::DENIED, "token expired");
+    assert_eq!(err.operation(), "");
+    assert!(err.operations().is_empty());
+    assert_eq!(err.stack(), "");
+}
+
+#[test]
+fn error_new_code_custom_code_and_unicode_message_ugly() {
+    let code = ErrorCode::new("GIT_DIRTY").unwrap();
+    let err = Error::new_code(code.clone(), "arbre de travail modifié ✗");
+    assert_eq!(err.to_string(), "arbre de travail modifié ✗ [GIT_DIRTY]");
+    assert_eq!(err.code(), Some(&code));
+}
+
+// ---------------------------------------------------------------- wrap
+
+#[test]
+fn error_wrap_inherits_code_of_cause_good() {
+    let err = Error::wrap(not_found(), "config.Config.load", "load workspace.toml");
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+    assert_eq!(
+        err.to_string(),
+        "config.Config.load: load workspace.toml [NOT_FOUND]: fs.Fs.read: no such file git.log [NOT_FOUND]"
+    );
+}
+
+#[test]
+fn error_wrap_foreign_cause_has_no_code_bad() {
+    let err = Error::wrap(disk_full(), "fs.Fs.write", "write workspace.toml");
+    assert_eq!(err.code(), None);
+    assert_eq!(
+        err.to_string(),
+        "fs.Fs.write: write workspace.toml: disk full"
+    );
+}
+
+#[test]
+fn error_wrap_inherits_code_through_foreign_wrapper_ugly() {
+    let foreign = Context {
+        what: "while syncing",
+        source: not_found(),
+    };
+    let err = Error::wrap(foreign, "workspace.Sync.run", "sync homelab");
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+    assert_eq!(
+        err.to_string(),
+        "workspace.Sync.run: sync homelab [NOT_FOUND]: while syncing"
+    );
+}
+
+#[test]
+fn error_wrap_keeps_nearest_code_through_deep_chain_ugly() {
+    let inner = Error::wrap(
+        Error::new("fs.Fs.read", "no such file").with_code(ErrorCode::NOT_FOUND),
+        "config.Config.load",
+        "load",
+    )
+    .with_code(ErrorCode::INVALID);
+    let mut err = inner;
+    for layer in 0..100 {
+        err = Error::wrap(err, "lifecycle.Services.start", format!("layer {layer}"));
+    }
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert_eq!(err.operations().len(), 102);
+}
+
+#[test]
+fn error_wrap_string_cause_ugly() {
+    let err = Error::wrap("", "api.Client.call", "call homelab");
+    assert_eq!(err.to_string(), "api.Client.call: call homelab: ");
+    assert_eq!(err.cause().unwrap().to_string(), "");
+}
+
+// ---------------------------------------------------------------- wrap_code
+
+#[test]
+fn wrap_code_sets_code_on_foreign_cause_good() {
+    let io = std::io::Error::from(std::io::ErrorKind::TimedOut);
+    let err = Error::wrap_code(io, ErrorCode::TIMEOUT, "api.Client.call", "call homelab");
+    assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+}
+
+#[test]
+fn wrap_code_overrides_code_of_cause_bad() {
+    let err = Error::wrap_code(
+        not_found(),
+        ErrorCode::INTERNAL,
+        "config.Config.load",
+        "load workspace.toml",
+    );
+    assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
+    let cause = err.cause().unwrap().downcast_ref::<Error>().unwrap();
+    assert_eq!(cause.code(), Some(&ErrorCode::NOT_FOUND));
+}
+
+#[test]
+fn wrap_code_outer_layer_wrap_sees_override_not_inner_code_ugly() {
+    let overridden = Error::wrap_code(not_found(), ErrorCode::CONFLICT, "git.Repo.pull", "pull");
+    let err = Error::wrap(overridden, "workspace.Sync.run", "sync");
+    assert_eq!(err.code(), Some(&ErrorCode::CONFLICT));
+}
+
+// ---------------------------------------------------------------- with_code
+
+#[test]
+fn error_with_code_sets_code_good() {
+    let err = Error::new("messaging.Bus.perform_async", "shutting down")
+        .with_code(ErrorCode::UNAVAILABLE);
+    assert_eq!(
+        err.to_string(),
+        "messaging.Bus.perform_async: shutting down [UNAVAILABLE]"
+    );
+}
+
+#[test]
+fn error_with_code_replaces_previous_code_bad() {
+    let err = not_found().with_code(ErrorCode::LOCKED);
+    assert_eq!(err.code(), Some(&ErrorCode::LOCKED));
+    assert_eq!(err.to_string(), "fs.Fs.read: no such file git.log [LOCKED]");
+}
+
+#[test]
+fn error_with_code_on_wrapper_beats_inherited_code_ugly() {
+    let err = Error::wrap(not_found(), "config.Config.load", "load").with_code(ErrorCode::INVALID);
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+}
+
+// ---------------------------------------------------------------- with_cause
+
+#[test]
+fn error_with_cause_sets_cause_good() {
+    let err = Error::new("fs.Fs.read", "read notes.md")
+        .with_cause(std::io::Error::other("permission denied"));
+    assert_eq!(
+        err.to_string(),
+        "fs.Fs.read: read notes.md: permission denied"
+    );
+}
+
+#[test]
+fn error_with_cause_replaces_previous_cause_bad() {
+    let err = Error::new("fs.Fs.read", "read notes.md")
+        .with_cause(disk_full())
+        .with_cause(std::io::Error::other("permission denied"));
+    assert_eq!(err.cause().unwrap().to_string(), "permission denied");
+}
+
+#[test]
+fn error_with_cause_leaves_own_code_unset_ugly() {
+    let err = Error::new("config.Config.load", "load").with_cause(not_found());
+    // The code getter looks through the chain, but this error's own text carries no code.
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+    assert_eq!(
+        err.to_string(),
+        "config.Config.load: load: fs.Fs.read: no such file git.log [NOT_FOUND]"
+    );
+}
+
+// ---------------------------------------------------------------- from_panic
+
+#[test]
+fn error_from_panic_str_payload_good() {
+    let payload = payload_of(|| panic!("index out of range"));
+    let err = Error::from_panic("messaging.Bus.broadcast", payload.as_ref());
+    assert_eq!(err.message(), "panicked: index out of range");
+    assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
+    assert_eq!(err.operation(), "messaging.Bus.broadcast");
+}
+
+#[test]
+fn error_from_panic_string_payload_good() {
+    let port = 8080;
+    let payload = payload_of(|| panic!("port {port} already bound"));
+    let err = Error::from_panic("api.Server.listen", payload.as_ref());
+    assert_eq!(err.message(), "panicked: port 8080 already bound");
+}
+
+#[test]
+fn error_from_panic_non_text_payload_bad() {
+    let payload = payload_of(|| panic::panic_any(8080_u16));
+    let err = Error::from_panic("messaging.Bus.broadcast", payload.as_ref());
+    assert_eq!(
+        err.to_string(),
+        "messaging.Bus.broadcast: panicked: a non-text payload [INTERNAL]"
+    );
+}
+
+#[test]
+fn error_from_panic_error_payload_keeps_its_text_ugly() {
+    let payload = payload_of(|| panic::panic_any(not_found()));
+    let err = Error::from_panic("messaging.Bus.broadcast", payload.as_ref());
+    assert_eq!(
+        err.message(),
+        "panicked: fs.Fs.read: no such file git.log [NOT_FOUND]"
+    );
+    assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
+}
+
+#[test]
+fn error_from_panic_empty_message_ugly() {
+    let payload = payload_of(|| panic!(""));
+    let err = Error::from_panic("", payload.as_ref());
+    assert_eq!(err.to_string(), "panicked:  [INTERNAL]");
+}
+
+// ---------------------------------------------------------------- join
+
+#[test]
+fn error_join_many_keeps_common_code_good() {
+    let err = Error::join([
+        Error::new("lifecycle.stop", "brain timed out").with_code(ErrorCode::TIMEOUT),
+        Error::new("lifecycle.stop", "cache timed out").with_code(ErrorCode::TIMEOUT),
+        Error::new("lifecycle.stop", "git timed out").with_code(ErrorCode::TIMEOUT),
+    ])
+    .unwrap();
+    assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+    insta::assert_snapshot!(err.to_string());
+}
+
+#[test]
+fn error_join_none_is_none_bad() {
+    assert!(Error::join([]).is_none());
+    assert!(Error::join(Vec::new()).is_none());
+}
+
+#[test]
+fn error_join_mixed_codes_has_no_code_bad() {
+    let err = Error::join([
+        Error::new("lifecycle.stop", "brain timed out").with_code(ErrorCode::TIMEOUT),
+        Error::new("lifecycle.stop", "cache refused").with_code(ErrorCode::DENIED),
+    ])
+    .unwrap();
+    assert_eq!(err.code(), None);
+}
+
+#[test]
+fn error_join_coded_and_uncoded_has_no_code_bad() {
+    let err = Error::join([
+        Error::new("lifecycle.stop", "brain").with_code(ErrorCode::TIMEOUT),
+        Error::new("lifecycle.stop", "cache"),
+    ])
+    .unwrap();
+    assert_eq!(err.code(), None);
+}
+
+#[test]
+fn error_join_one_is_that_error_ugly() {
+    let err = Error::join([not_found()]).unwrap();
+    assert_eq!(
+        err.to_string(),
+        "fs.Fs.read: no such file git.log [NOT_FOUND]"
+    );
+    assert!(err.joined().is_empty());
+    assert_eq!(err.operation(), "fs.Fs.read");
+}
+
+#[test]
+fn error_join_uses_inherited_codes_ugly() {
+    let err = Error::join([
+        Error::wrap(not_found(), "config.Config.load", "load"),
+        Error::new("git.Repo.open", "no repository").with_code(ErrorCode::NOT_FOUND),
+    ])
+    .unwrap();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+}
+
+#[test]
+fn error_join_nested_joins_ugly() {
+    let inner = Error::join([Error::new("a.A.x", "one"), Error::new("b.B.y", "two")]).unwrap();
+    let outer = Error::join([inner, Error::new("c.C.z", "three")]).unwrap();
+    assert_eq!(outer.to_string(), "a.A.x: one; b.B.y: two; c.C.z: three");
+    assert_eq!(outer.joined().len(), 2);
+    assert_eq!(outer.joined()[0].joined().len(), 2);
+}
+
+// ---------------------------------------------------------------- operation / message
+
+#[test]
+fn error_operation_names_the_failing_operation_good() {
+    assert_eq!(
+        Error::new("fs.Fs.write", "disk full").operation(),
+        "fs.Fs.write"
+    );
+}
+
+#[test]
+fn error_operation_of_wrapper_is_not_the_cause_bad() {
+    let err = Error::wrap(not_found(), "config.Config.load", "load");
+    assert_eq!(err.operation(), "config.Config.load");
+}
+
+#[test]
+fn error_operation_of_joined_error_is_empty_ugly() {
+    let err = Error::join([not_found(), not_found()]).unwrap();
+    assert_eq!(err.operation(), "");
+}
+
+#[test]
+fn error_message_is_bare_message_good() {
+    let err = Error::wrap_code(disk_full(), ErrorCode::UNAVAILABLE, "fs.Fs.write", "write");
+    assert_eq!(err.message(), "write");
+}
+
+#[test]
+fn error_message_excludes_operation_code_and_cause_bad() {
+    let err = Error::wrap(not_found(), "config.Config.load", "load workspace.toml");
+    assert!(!err.message().contains("config.Config.load"));
+    assert!(!err.message().contains("NOT_FOUND"));
+    assert!(!err.message().contains("no such file"));
+}
+
+#[test]
+fn error_message_empty_ugly() {
+    let err = Error::new("fs.Fs.write", "");
+    assert_eq!(err.message(), "");
+    assert_eq!(err.to_string(), "fs.Fs.write: ");
+}
+
+// ---------------------------------------------------------------- code
+
+#[test]
+fn error_code_own_code_good() {
+    assert_eq!(not_found().code(), Some(&ErrorCode::NOT_FOUND));
+}
+
+#[test]
+fn error_code_none_anywhere_in_chain_bad() {
+    let err = Error::new("config.Config.save", "save").with_cause(Error::wrap(
+        disk_full(),
+        "fs.Fs.write",
+        "write",
+    ));
+    assert_eq!(err.code(), None);
+}
+
+#[test]
+fn error_code_found_through_foreign_wrapper_ugly() {
+    let err = Error::new("workspace.Sync.run", "sync").with_cause(Context {
+        what: "while syncing",
+        source: not_found(),
+    });
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+}
+
+// ---------------------------------------------------------------- cause
+
+#[test]
+fn error_cause_is_direct_cause_good() {
+    let err = Error::new("fs.Fs.read", "read").with_cause(std::io::Error::other("eof"));
+    assert_eq!(err.cause().unwrap().to_string(), "eof");
+}
+
+#[test]
+fn error_cause_none_without_cause_bad() {
+    assert!(not_found().cause().is_none());
+}
+
+#[test]
+fn error_cause_is_one_level_not_root_ugly() {
+    let err = Error::wrap(
+        Error::wrap(disk_full(), "fs.Fs.write", "write"),
+        "config.Config.save",
+        "save",
+    );
+    let cause = err.cause().unwrap();
+    assert_eq!(cause.to_string(), "fs.Fs.write: write: disk full");
+    assert!(cause.downcast_ref::<Error>().is_some());
+}
+
+// ---------------------------------------------------------------- root
+
+#[test]
+fn error_root_is_deepest_cause_good() {
+    let err = Error::wrap(
+        Error::wrap(disk_full(), "fs.Fs.write", "write workspace.toml"),
+        "config.Config.save",
+        "save settings",
+    );
+    assert_eq!(err.root().to_string(), "disk full");
+    assert!(err.root().downcast_ref::<std::io::Error>().is_some());
+}
+
+#[test]
+fn error_root_without_cause_is_itself_bad() {
+    let err = not_found();
+    assert_eq!(err.root().to_string(), err.to_string());
+    assert!(std::ptr::eq(
+        std::ptr::from_ref(err.root()).cast::<u8>(),
+        std::ptr::from_ref(&err).cast::<u8>()
+    ));
+}
+
+#[test]
+fn error_root_of_joined_error_is_itself_ugly() {
+    let err = Error::join([
+        Error::wrap(disk_full(), "fs.Fs.write", "write"),
+        not_found(),
+    ])
+    .unwrap();
+    assert_eq!(err.root().to_string(), err.to_string());
+}
+
+#[test]
+fn error_root_through_foreign_wrapper_ugly() {
+    let err = Error::wrap(
+        Context {
+            what: "while syncing",
+            source: Error::wrap(disk_full(), "fs.Fs.write", "write"),
+        },
+        "workspace.Sync.run",
+        "sync",
+    );
+    assert_eq!(err.root().to_string(), "disk full");
+}
+
+// ---------------------------------------------------------------- operations / stack
+
+#[test]
+fn error_operations_outermost_first_good() {
+    let err = Error::wrap(
+        Error::wrap(disk_full(), "fs.Fs.write", "write"),
+        "config.Config.save",
+        "save",
+    );
+    assert_eq!(err.operations(), ["config.Config.save", "fs.Fs.write"]);
+}
+
+#[test]
+fn error_operations_empty_when_none_bad() {
+    let err = Error::new_code(ErrorCode::UNAVAILABLE, "offline").with_cause(disk_full());
+    assert!(err.operations().is_empty());
+}
+
+#[test]
+fn error_operations_skip_empty_and_cross_foreign_wrappers_ugly() {
+    let err = Error::wrap(
+        Context {
+            what: "while syncing",
+            source: Error::wrap(not_found(), "", "retry"),
+        },
+        "workspace.Sync.run",
+        "sync",
+    );
+    assert_eq!(err.operations(), ["workspace.Sync.run", "fs.Fs.read"]);
+}
+
+#[test]
+fn error_stack_joins_with_arrows_good() {
+    let err = Error::wrap(
+        Error::wrap(disk_full(), "fs.Fs.write", "write workspace.toml"),
+        "config.Config.save",
+        "save settings",
+    );
+    assert_eq!(err.stack(), "config.Config.save -> fs.Fs.write");
+}
+
+#[test]
+fn error_stack_empty_when_no_operations_bad() {
+    assert_eq!(Error::new("", "offline").stack(), "");
+}
+
+#[test]
+fn error_stack_single_operation_has_no_arrow_ugly() {
+    assert_eq!(not_found().stack(), "fs.Fs.read");
+}
+
+// ---------------------------------------------------------------- joined
+
+#[test]
+fn error_joined_gives_parts_back_in_order_good() {
+    let err = Error::join([
+        Error::new("git.Repo.pull", "x"),
+        Error::new("fs.Fs.write", "y"),
+    ])
+    .unwrap();
+    let ops: Vec<&str> = err.joined().iter().map(Error::operation).collect();
+    assert_eq!(ops, ["git.Repo.pull", "fs.Fs.write"]);
+}
+
+#[test]
+fn error_joined_empty_for_plain_error_bad() {
+    assert!(not_found().joined().is_empty());
+}
+
+#[test]
+fn error_joined_keeps_duplicates_ugly() {
+    let err = Error::join([not_found(), not_found(), not_found()]).unwrap();
+    assert_eq!(err.joined().len(), 3);
+    assert!(
+        err.joined()
+            .iter()
+            .all(|e| e.to_string() == "fs.Fs.read: no such file git.log [NOT_FOUND]")
+    );
+}
+
+// ---------------------------------------------------------------- ErrorCode::new
+
+#[test]
+fn error_code_new_custom_code_good() {
+    let code = ErrorCode::new("GIT_DIRTY").unwrap();
+    assert_eq!(code.as_str(), "GIT_DIRTY");
+}
+
+#[test]
+fn error_code_new_owned_text_equals_builtin_good() {
+    assert_eq!(
+        ErrorCode::new(String::from("NOT_FOUND")).unwrap(),
+        ErrorCode::NOT_FOUND
+    );
+}
+
+#[test]
+fn error_code_new_lowercase_is_invalid_bad() {
+    let err = ErrorCode::new("git_dirty").unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    insta::assert_snapshot!(err.to_string());
+}
+
+#[test]
+fn error_code_new_rejects_malformed_codes_bad() {
+    for bad in ["", "1ST", "_PRIVATE", "GIT-DIRTY", "GIT DIRTY", "Git"] {
+        let err = ErrorCode::new(bad).unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{bad:?}");
+        assert_eq!(err.operation(), "primitives.ErrorCode.new");
+    }
+}
+
+#[test]
+fn error_code_new_length_limit_is_64_ugly() {
+    let longest = format!("A{}", "_".repeat(63));
+    assert_eq!(ErrorCode::new(longest.clone()).unwrap().as_str(), longest);
+    assert!(ErrorCode::new(format!("{longest}Z")).is_err());
+}
+
+#[test]
+fn error_code_new_rejects_unicode_and_nul_ugly() {
+    for hostile in ["ÉCHEC", "NOT_FOUND\0", "FAIL\u{FF3F}", "ＦＵＬＬ"] {
+        assert!(ErrorCode::new(hostile).is_err(), "{hostile:?}");
+    }
+}
+
+#[test]
+fn error_code_new_rejection_escapes_hostile_text_ugly() {
+    let err = ErrorCode::new("BAD\n[OK]").unwrap_err();
+    assert_eq!(
+        err.message(),
+        r#"invalid error code "BAD\n[OK]": use A-Z, 0-9 and _, starting with a letter"#
+    );
+}
+
+// ---------------------------------------------------------------- ErrorCode::as_str
+
+#[test]
+fn error_code_as_str_of_builtins_good() {
+    let names: Vec<&str> = [
+        ErrorCode::NOT_FOUND,
+        ErrorCode::INVALID,
+        ErrorCode::LOCKED,
+        ErrorCode::DENIED,
+        ErrorCode::TIMEOUT,
+        ErrorCode::UNAVAILABLE,
+        ErrorCode::CONFLICT,
+        ErrorCode::INTERNAL,
+    ]
+    .iter()
+    .map(ErrorCode::as_str)
+    .collect();
+    assert_eq!(
+        names,
+        [
+            "NOT_FOUND",
+            "INVALID",
+            "LOCKED",
+            "DENIED",
+            "TIMEOUT",
+            "UNAVAILABLE",
+            "CONFLICT",
+            "INTERNAL"
+        ]
+    );
+}
+
+#[test]
+fn error_code_as_str_has_no_brackets_bad() {
+    let err = Error::new("git.Repo.push", "branch is protected").with_code(ErrorCode::LOCKED);
+    assert_eq!(err.code().unwrap().as_str(), "LOCKED");
+    assert!(err.to_string().ends_with(" [LOCKED]"));
+}
+
+#[test]
+fn error_code_as_str_matches_display_and_debug_ugly() {
+    let code = ErrorCode::new("E2BIG_9").unwrap();
+    assert_eq!(code.as_str(), code.to_string());
+    assert_eq!(code.as_str(), format!("{code:?}"));
+}

@@ -1,0 +1,347 @@
+//! Integration tests for the helpers: `id`, `validate_name`, `validate_path`, `glob_match`.
+
+use std::collections::HashSet;
+use std::thread;
+
+use corers_primitives::{ErrorCode, glob_match, id, validate_name, validate_path};
+
+fn is_lower_hex_16(id: &str) -> bool {
+    id.len() == 16 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Asserts that `validate_name` rejects `name` as INVALID with `reason` in the message.
+fn assert_bad_name(name: &str, reason: &str) {
+    let err = validate_name(name).unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{err}");
+    assert!(err.to_string().contains(reason), "{err}");
+}
+
+/// Asserts that `validate_path` rejects `path` as INVALID, naming the whole path and `reason`.
+fn assert_bad_path(path: &str, reason: &str) {
+    let err = validate_path(path).unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("{path:?}")),
+        "{text} does not name {path:?}"
+    );
+    assert!(text.contains(reason), "{text}");
+}
+
+// ---------------------------------------------------------------- id
+
+#[test]
+fn id_sixteen_lowercase_hex_good() {
+    let made = id();
+    assert!(is_lower_hex_16(&made), "{made:?}");
+}
+
+#[test]
+fn id_strictly_increasing_good() {
+    let ids: Vec<String> = (0..10_000).map(|_| id()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]));
+}
+
+#[test]
+fn id_never_repeats_bad() {
+    let ids: HashSet<String> = (0..10_000).map(|_| id()).collect();
+    assert_eq!(ids.len(), 10_000);
+}
+
+#[test]
+fn id_unique_across_threads_ugly() {
+    let handles: Vec<_> = (0..8)
+        .map(|_| thread::spawn(|| (0..10_000).map(|_| id()).collect::<Vec<_>>()))
+        .collect();
+    let mut all = HashSet::new();
+    for handle in handles {
+        let ids = handle.join().unwrap();
+        // Each thread sees its own ids increase, even when interleaved with others.
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+        assert!(ids.iter().all(|i| is_lower_hex_16(i)));
+        all.extend(ids);
+    }
+    assert_eq!(all.len(), 80_000);
+}
+
+// ---------------------------------------------------------------- validate_name
+
+#[test]
+fn validate_name_returns_name_good() {
+    assert_eq!(validate_name("workspace.toml").unwrap(), "workspace.toml");
+}
+
+#[test]
+fn validate_name_255_bytes_good() {
+    let name = "n".repeat(255);
+    assert_eq!(validate_name(&name).unwrap(), name);
+}
+
+#[test]
+fn validate_name_unicode_good() {
+    assert!(validate_name("ноутбук-日本-🦀.md").is_ok());
+}
+
+#[test]
+fn validate_name_empty_bad() {
+    assert_bad_name("", "empty");
+}
+
+#[test]
+fn validate_name_dot_bad() {
+    assert_bad_name(".", "'.' and '..' are not allowed");
+}
+
+#[test]
+fn validate_name_dot_dot_bad() {
+    assert_bad_name("..", "'.' and '..' are not allowed");
+}
+
+#[test]
+fn validate_name_slash_bad() {
+    assert_bad_name("a/b", "contains '/'");
+}
+
+#[test]
+fn validate_name_backslash_bad() {
+    assert_bad_name("a\\b", "contains '\\'");
+}
+
+#[test]
+fn validate_name_nul_bad() {
+    assert_bad_name("plan\0.md", "contains NUL");
+}
+
+#[test]
+fn validate_name_newline_bad() {
+    assert_bad_name("plan\n.md", "contains a control character");
+}
+
+#[test]
+fn validate_name_256_bytes_bad() {
+    assert_bad_name(&"n".repeat(256), "longer than 255 bytes");
+}
+
+#[test]
+fn validate_name_error_message_snapshot_bad() {
+    insta::assert_snapshot!(
+        "validate_name_parent",
+        validate_name("..").unwrap_err().to_string()
+    );
+    insta::assert_snapshot!(
+        "validate_name_escape",
+        validate_name("a\u{1b}[2J").unwrap_err().to_string()
+    );
+}
+
+#[test]
+fn validate_name_multibyte_limit_counts_bytes_ugly() {
+    // "日" is three bytes: 85 of them are 255 bytes, 86 are 258.
+    assert!(validate_name(&"日".repeat(85)).is_ok());
+    assert_bad_name(&"日".repeat(86), "longer than 255 bytes");
+}
+
+#[test]
+fn validate_name_leading_dots_accepted_ugly() {
+    for name in ["..foo", "...", ".hidden", "foo..", "a.b..c"] {
+        assert!(validate_name(name).is_ok(), "{name:?}");
+    }
+}
+
+#[test]
+fn validate_name_del_and_c1_controls_ugly() {
+    for name in ["\u{7f}", "tab\there", "\u{85}", "\r"] {
+        assert_bad_name(name, "contains a control character");
+    }
+}
+
+#[test]
+fn validate_name_invisible_characters_rejected_ugly() {
+    // Bidi overrides and zero-width characters make a name display as something else:
+    // "invoice\u{202e}fdp.exe" renders as "invoiceexe.pdf".
+    for name in [
+        "invoice\u{202e}fdp.exe",
+        "zero\u{200b}width",
+        "\u{feff}bom",
+        "a\u{2066}b",
+    ] {
+        let err = validate_name(name).unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{name:?}");
+        assert!(err.message().contains("invisible or direction-changing"));
+    }
+}
+
+// ---------------------------------------------------------------- validate_path
+
+#[test]
+fn validate_path_relative_good() {
+    assert_eq!(
+        validate_path("notes/2026/plan.md").unwrap(),
+        "notes/2026/plan.md"
+    );
+}
+
+#[test]
+fn validate_path_single_segment_good() {
+    assert_eq!(validate_path("plan.md").unwrap(), "plan.md");
+}
+
+#[test]
+fn validate_path_empty_bad() {
+    assert_bad_path("", "empty");
+}
+
+#[test]
+fn validate_path_absolute_bad() {
+    assert_bad_path("/etc", "absolute (leading '/')");
+}
+
+#[test]
+fn validate_path_trailing_slash_bad() {
+    assert_bad_path("a/", "trailing '/'");
+}
+
+#[test]
+fn validate_path_double_slash_bad() {
+    assert_bad_path("a//b", "double '/'");
+}
+
+#[test]
+fn validate_path_parent_segment_bad() {
+    assert_bad_path("a/../b", "'.' and '..' are not allowed");
+}
+
+#[test]
+fn validate_path_current_segment_bad() {
+    assert_bad_path("./a", "'.' and '..' are not allowed");
+}
+
+#[test]
+fn validate_path_nul_bad() {
+    assert_bad_path("notes/pl\0an.md", "contains NUL");
+}
+
+#[test]
+fn validate_path_control_char_bad() {
+    assert_bad_path("notes/\u{1b}plan.md", "contains a control character");
+}
+
+#[test]
+fn validate_path_error_message_snapshot_bad() {
+    insta::assert_snapshot!(
+        "validate_path_escape",
+        validate_path("notes/../../etc/passwd")
+            .unwrap_err()
+            .to_string()
+    );
+    insta::assert_snapshot!(
+        "validate_path_absolute",
+        validate_path("/etc/passwd").unwrap_err().to_string()
+    );
+}
+
+#[test]
+fn validate_path_leading_dots_accepted_ugly() {
+    // CoreGO rejected these as if they were "..".
+    for path in ["..foo", "notes/..foo/bar..", ".config/app", "a/.../b"] {
+        assert_eq!(validate_path(path).unwrap(), path);
+    }
+}
+
+#[test]
+fn validate_path_lone_parent_rejected_ugly() {
+    let err = validate_path("..").unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    // A one-segment path is still reported as a path.
+    insta::assert_snapshot!("validate_path_lone_parent", err.to_string());
+}
+
+#[test]
+fn validate_path_long_segment_rejected_ugly() {
+    let path = format!("notes/{}", "n".repeat(256));
+    assert_bad_path(&path, "longer than 255 bytes");
+}
+
+#[test]
+fn validate_path_many_max_segments_accepted_ugly() {
+    // Each segment is limited, the whole path is not.
+    let path = vec!["n".repeat(255); 64].join("/");
+    assert!(validate_path(&path).is_ok());
+}
+
+#[test]
+fn validate_path_backslash_segment_rejected_ugly() {
+    assert_bad_path("notes\\..\\etc/passwd", "contains '\\'");
+}
+
+// ---------------------------------------------------------------- glob_match
+
+#[test]
+fn glob_match_literal_good() {
+    assert!(glob_match("git.log", "git.log"));
+}
+
+#[test]
+fn glob_match_prefix_star_good() {
+    assert!(glob_match("process.*", "process.run"));
+}
+
+#[test]
+fn glob_match_no_match_bad() {
+    assert!(!glob_match("process.*", "git.log"));
+}
+
+#[test]
+fn glob_match_literal_mismatch_bad() {
+    assert!(!glob_match("git.log", "git.logs"));
+}
+
+#[test]
+fn glob_match_case_sensitive_bad() {
+    assert!(!glob_match("Git.*", "git.log"));
+}
+
+#[test]
+fn glob_match_star_matches_empty_ugly() {
+    assert!(glob_match("process.*", "process."));
+}
+
+#[test]
+fn glob_match_star_crosses_dots_and_slashes_ugly() {
+    assert!(glob_match("deploy*homelab", "deploy/to/homelab"));
+    assert!(glob_match("*", "a.b/c.d"));
+}
+
+#[test]
+fn glob_match_question_one_char_ugly() {
+    assert!(glob_match("git.?og", "git.log"));
+    assert!(!glob_match("git.?og", "git.og"));
+    assert!(!glob_match("git.?og", "git.xlog"));
+}
+
+#[test]
+fn glob_match_question_unicode_one_char_ugly() {
+    assert!(glob_match("caf?", "café"));
+    assert!(glob_match("?", "🦀"));
+    assert!(!glob_match("??", "🦀"));
+}
+
+#[test]
+fn glob_match_empty_pattern_only_empty_name_ugly() {
+    assert!(glob_match("", ""));
+    assert!(!glob_match("", "git.log"));
+    assert!(glob_match("*", ""));
+    assert!(!glob_match("?", ""));
+}
+
+#[test]
+fn glob_match_consecutive_stars_ugly() {
+    assert!(glob_match("**.log**", "git.log"));
+}
+
+#[test]
+fn glob_match_pathological_pattern_terminates_ugly() {
+    let name = "a".repeat(1000);
+    assert!(!glob_match("a*a*a*a*a*a*b", &name));
+    assert!(glob_match("a*a*a*a*a*a*a", &name));
+}
