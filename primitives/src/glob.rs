@@ -14,31 +14,32 @@
 /// assert!(glob_match("deploy/to/?????*", "deploy/to/homelab"));
 /// ```
 pub fn glob_match(pattern: &str, name: &str) -> bool {
-    let pattern: Vec<char> = pattern.chars().collect();
-    let name: Vec<char> = name.chars().collect();
+    // Byte offsets into `pattern` and `name`, always on character boundaries, so matching
+    // allocates nothing.
     let (mut p, mut n) = (0, 0);
-    // Where the last `*` was, and the position in `name` it is currently standing for.
+    // Where the last `*` was, and the offset in `name` it is currently standing for.
     let mut star: Option<(usize, usize)> = None;
-    while n < name.len() {
-        match pattern.get(p) {
+    while let Some(c) = name[n..].chars().next() {
+        match pattern[p..].chars().next() {
             Some('*') => {
                 star = Some((p, n));
                 p += 1;
             }
-            Some(&c) if c == '?' || c == name[n] => {
-                p += 1;
-                n += 1;
+            Some(pc) if pc == '?' || pc == c => {
+                p += pc.len_utf8();
+                n += c.len_utf8();
             }
             _ => match star {
                 // Let the last `*` swallow one more character and retry after it.
                 Some((star_p, star_n)) => {
-                    star = Some((star_p, star_n + 1));
+                    let swallowed = name[star_n..].chars().next().map_or(1, char::len_utf8);
+                    star = Some((star_p, star_n + swallowed));
                     p = star_p + 1;
-                    n = star_n + 1;
+                    n = star_n + swallowed;
                 }
                 None => return false,
             },
         }
     }
-    pattern[p..].iter().all(|&c| c == '*')
+    pattern[p..].chars().all(|c| c == '*')
 }
