@@ -1,0 +1,210 @@
+//! [`Format`]: how one event becomes one line, human or JSON.
+
+use std::fmt::Write as _;
+use std::time::SystemTime;
+
+use crate::Level;
+use crate::time::write_rfc3339;
+
+/// The shape of each log line.
+///
+/// Both shapes keep one event on exactly one line: newlines, ANSI escapes and other control
+/// characters in messages and values are escaped, so user data can never forge a line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Format {
+    /// `2026-11-26T14:23:29.123Z INFO  service started service=brain took_ms=12`,
+    /// with the level coloured when the output is a terminal.
+    #[default]
+    Human,
+    /// One JSON object per line:
+    /// `{"time":"…","level":"INFO","target":"…","msg":"service started","fields":{"service":"brain"}}`.
+    Json,
+}
+
+/// A field value as recorded from a tracing event.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum FieldValue<'a> {
+    Str(&'a str),
+    I64(i64),
+    U64(u64),
+    F64(f64),
+    Bool(bool),
+}
+
+/// One event, ready to render.
+pub(crate) struct Record<'a> {
+    pub(crate) time: SystemTime,
+    pub(crate) level: Level,
+    pub(crate) target: &'a str,
+    pub(crate) security: bool,
+    pub(crate) message: &'a str,
+    /// The fields, already rendered by [`Format::render_field`].
+    pub(crate) fields: &'a str,
+}
+
+impl Format {
+    /// Appends `record` as one line, newline included, to `out`.
+    pub(crate) fn render(self, record: &Record<'_>, colour: bool, out: &mut String) {
+        match self {
+            Format::Human => human(record, colour, out),
+            Format::Json => json(record, out),
+        }
+        out.push('\n');
+    }
+
+    /// Appends one field to `fields`, rendered for this format, so that a record's fields
+    /// are written while the event is visited, with no allocation per field.
+    pub(crate) fn render_field(self, key: &str, value: FieldValue<'_>, fields: &mut String) {
+        match self {
+            Format::Human => {
+                fields.push(' ');
+                escape_human(key, fields);
+                fields.push('=');
+                match value {
+                    FieldValue::Str(s) => human_value(s, fields),
+                    FieldValue::I64(i) => {
+                        let _ = write!(fields, "{i}");
+                    }
+                    FieldValue::U64(u) => {
+                        let _ = write!(fields, "{u}");
+                    }
+                    FieldValue::F64(f) => {
+                        let _ = write!(fields, "{f}");
+                    }
+                    FieldValue::Bool(b) => {
+                        let _ = write!(fields, "{b}");
+                    }
+                }
+            }
+            Format::Json => {
+                if !fields.is_empty() {
+                    fields.push(',');
+                }
+                json_string(key, fields);
+                fields.push(':');
+                match value {
+                    FieldValue::Str(s) => json_string(s, fields),
+                    FieldValue::I64(i) => {
+                        let _ = write!(fields, "{i}");
+                    }
+                    FieldValue::U64(u) => {
+                        let _ = write!(fields, "{u}");
+                    }
+                    FieldValue::F64(f) if f.is_finite() => {
+                        let _ = write!(fields, "{f}");
+                    }
+                    // JSON has no NaN or infinity: write them as text rather than break the line.
+                    FieldValue::F64(f) => json_string(&f.to_string(), fields),
+                    FieldValue::Bool(b) => {
+                        let _ = write!(fields, "{b}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn human(record: &Record<'_>, colour: bool, out: &mut String) {
+    write_rfc3339(out, record.time);
+    out.push(' ');
+    let tag = record.level.tag();
+    if colour {
+        let code = match record.level {
+            Level::Error => "31",
+            Level::Warn => "33",
+            Level::Info => "32",
+            Level::Debug | Level::Quiet => "34",
+        };
+        let _ = write!(out, "\x1b[{code}m{tag:<5}\x1b[0m");
+    } else {
+        let _ = write!(out, "{tag:<5}");
+    }
+    if record.security {
+        out.push_str(" [security]");
+    }
+    if !record.message.is_empty() {
+        out.push(' ');
+        escape_human(record.message, out);
+    }
+    out.push_str(record.fields);
+    // The level tag is padded for alignment; a line that ends there keeps no trailing blank.
+    let kept = out.trim_end_matches(' ').len();
+    out.truncate(kept);
+}
+
+/// Writes a value bare when it is one plain word, quoted and escaped otherwise.
+fn human_value(value: &str, out: &mut String) {
+    let plain = !value.is_empty()
+        && !value
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '=' | '\\'));
+    if plain {
+        out.push_str(value);
+    } else {
+        out.push('"');
+        for c in value.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c => escape_char(c, out),
+            }
+        }
+        out.push('"');
+    }
+}
+
+/// Writes text with control characters escaped (`\n`, `\t`, `\u{1b}`).
+fn escape_human(text: &str, out: &mut String) {
+    for c in text.chars() {
+        escape_char(c, out);
+    }
+}
+
+fn escape_char(c: char, out: &mut String) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c if c.is_control() => {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        }
+        c => out.push(c),
+    }
+}
+
+fn json(record: &Record<'_>, out: &mut String) {
+    out.push_str("{\"time\":\"");
+    write_rfc3339(out, record.time);
+    out.push_str("\",\"level\":\"");
+    out.push_str(record.level.tag());
+    out.push_str("\",\"target\":");
+    json_string(record.target, out);
+    out.push_str(",\"msg\":");
+    json_string(record.message, out);
+    if record.security {
+        out.push_str(",\"security\":true");
+    }
+    out.push_str(",\"fields\":{");
+    out.push_str(record.fields);
+    out.push_str("}}");
+}
+
+/// Writes `text` as a JSON string literal; every control character is escaped.
+fn json_string(text: &str, out: &mut String) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}

@@ -1,0 +1,195 @@
+//! [`LogLayer`]: the tracing layer that writes CoreRS log lines.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use tracing::field::{Field, Visit};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::layer::{Context, Layer};
+
+use crate::format::{FieldValue, Record};
+use crate::redact::REDACTED;
+use crate::{Format, Level, Output, Redactor};
+
+/// The tracing target of Security events: filter or route on it to treat them apart.
+pub const SECURITY_TARGET: &str = "security";
+
+pub(crate) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+/// A `tracing_subscriber` layer that renders events as CoreRS lines (see [`Format`]),
+/// redacting secret-looking fields, and writes them to an [`Output`].
+///
+/// A [`Logger`](crate::Logger) is built on one; it can also join any subscriber stack:
+///
+/// ```
+/// use corers_log::{Format, LogLayer, MemorySink, Output, Redactor};
+/// use tracing_subscriber::layer::SubscriberExt;
+///
+/// let sink = MemorySink::new();
+/// let layer = LogLayer::new(Format::Json, Output::Memory(sink.clone()), Redactor::default());
+/// let subscriber = tracing_subscriber::registry().with(layer);
+/// tracing::subscriber::with_default(subscriber, || {
+///     tracing::info!(api_token = "s3cr3t", "connected");
+/// });
+/// assert!(sink.contents().contains(r#""api_token":"[REDACTED]""#));
+/// ```
+#[derive(Clone)]
+pub struct LogLayer {
+    format: Format,
+    colour: bool,
+    output: Output,
+    redactor: Redactor,
+    clock: Clock,
+}
+
+impl LogLayer {
+    /// Makes a layer writing `format` lines to `output`; colour is used for the human format
+    /// when the output is a terminal.
+    ///
+    /// ```
+    /// use corers_log::{Format, LogLayer, Output, Redactor};
+    /// let layer = LogLayer::new(Format::Human, Output::Stderr, Redactor::default());
+    /// ```
+    pub fn new(format: Format, output: Output, redactor: Redactor) -> LogLayer {
+        LogLayer {
+            format,
+            colour: format == Format::Human && output.is_terminal(),
+            output,
+            redactor,
+            clock: Arc::new(SystemTime::now),
+        }
+    }
+
+    pub(crate) fn with_clock(mut self, clock: Clock) -> LogLayer {
+        self.clock = clock;
+        self
+    }
+
+    pub(crate) fn output(&self) -> &Output {
+        &self.output
+    }
+}
+
+impl fmt::Debug for LogLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogLayer")
+            .field("format", &self.format)
+            .field("colour", &self.colour)
+            .field("output", &self.output)
+            .finish_non_exhaustive()
+    }
+}
+
+thread_local! {
+    /// Reused per thread so that formatting an event does not allocate once warmed up.
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+#[derive(Default)]
+struct Scratch {
+    message: String,
+    fields: String,
+    debug: String,
+    line: String,
+}
+
+impl<S: Subscriber> Layer<S> for LogLayer {
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        SCRATCH.with(|scratch| {
+            // A re-entrant event (a Debug impl that logs) gets a fresh scratch.
+            let mut fresh = Scratch::default();
+            let mut borrowed = scratch.try_borrow_mut();
+            let scratch = match borrowed.as_deref_mut() {
+                Ok(scratch) => scratch,
+                Err(_) => &mut fresh,
+            };
+            scratch.message.clear();
+            scratch.fields.clear();
+            scratch.line.clear();
+            let security = event.metadata().target() == SECURITY_TARGET;
+            event.record(&mut Visitor {
+                format: self.format,
+                redactor: &self.redactor,
+                message: &mut scratch.message,
+                fields: &mut scratch.fields,
+                debug: &mut scratch.debug,
+            });
+            let record = Record {
+                time: (self.clock)(),
+                level: Level::from_tracing(*event.metadata().level()),
+                target: event.metadata().target(),
+                security,
+                message: &scratch.message,
+                fields: &scratch.fields,
+            };
+            self.format.render(&record, self.colour, &mut scratch.line);
+            self.output.write_line(scratch.line.as_bytes());
+        });
+    }
+}
+
+struct Visitor<'a> {
+    format: Format,
+    redactor: &'a Redactor,
+    message: &'a mut String,
+    fields: &'a mut String,
+    /// Scratch space for values recorded through `Debug`.
+    debug: &'a mut String,
+}
+
+impl Visitor<'_> {
+    fn push(&mut self, field: &Field, value: FieldValue<'_>) {
+        let name = field.name();
+        let value = if self.redactor.is_secret(name) {
+            FieldValue::Str(REDACTED)
+        } else {
+            value
+        };
+        self.format.render_field(name, value, self.fields);
+    }
+}
+
+impl Visit for Visitor<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.message.push_str(value);
+        } else {
+            self.push(field, FieldValue::Str(value));
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        use std::fmt::Write as _;
+        if field.name() == "message" {
+            let _ = write!(self.message, "{value:?}");
+        } else {
+            let mut debug = std::mem::take(self.debug);
+            debug.clear();
+            let _ = write!(debug, "{value:?}");
+            self.push(field, FieldValue::Str(&debug));
+            *self.debug = debug;
+        }
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.push(field, FieldValue::I64(value));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.push(field, FieldValue::U64(value));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.push(field, FieldValue::F64(value));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.push(field, FieldValue::Bool(value));
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.record_debug(field, &format_args!("{value}"));
+    }
+}

@@ -1,0 +1,112 @@
+//! [`Level`]: how much a logger lets through.
+
+use std::fmt;
+use std::str::FromStr;
+
+use corers_primitives::{Error, ErrorCode};
+use tracing::level_filters::LevelFilter;
+
+/// How much a [`Logger`](crate::Logger) lets through, from nothing to everything.
+///
+/// Security events are emitted at [`Level::Error`], so every level but
+/// [`Level::Quiet`] shows them.
+///
+/// ```
+/// use corers_log::Level;
+/// let level: Level = "warn".parse().unwrap();
+/// assert!(level.allows(Level::Error));
+/// assert!(!level.allows(Level::Info));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Level {
+    /// Nothing at all.
+    Quiet,
+    /// Failures, and Security events.
+    Error,
+    /// Failures and warnings.
+    Warn,
+    /// The normal level: what a service is doing.
+    #[default]
+    Info,
+    /// Everything, for diagnosing.
+    Debug,
+}
+
+impl Level {
+    /// Reports whether a logger at this level shows events of level `event`.
+    ///
+    /// ```
+    /// use corers_log::Level;
+    /// assert!(Level::Debug.allows(Level::Info));
+    /// assert!(!Level::Quiet.allows(Level::Error));
+    /// ```
+    pub fn allows(self, event: Level) -> bool {
+        event != Level::Quiet && event <= self
+    }
+
+    pub(crate) fn filter(self) -> LevelFilter {
+        match self {
+            Level::Quiet => LevelFilter::OFF,
+            Level::Error => LevelFilter::ERROR,
+            Level::Warn => LevelFilter::WARN,
+            Level::Info => LevelFilter::INFO,
+            Level::Debug => LevelFilter::TRACE,
+        }
+    }
+
+    pub(crate) fn from_tracing(level: tracing::Level) -> Level {
+        match level {
+            tracing::Level::ERROR => Level::Error,
+            tracing::Level::WARN => Level::Warn,
+            tracing::Level::INFO => Level::Info,
+            _ => Level::Debug,
+        }
+    }
+
+    pub(crate) fn from_u8(raw: u8) -> Level {
+        match raw {
+            0 => Level::Quiet,
+            1 => Level::Error,
+            2 => Level::Warn,
+            3 => Level::Info,
+            _ => Level::Debug,
+        }
+    }
+
+    pub(crate) fn tag(self) -> &'static str {
+        match self {
+            Level::Quiet => "QUIET",
+            Level::Error => "ERROR",
+            Level::Warn => "WARN",
+            Level::Info => "INFO",
+            Level::Debug => "DEBUG",
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.tag().to_ascii_lowercase())
+    }
+}
+
+impl FromStr for Level {
+    type Err = Error;
+
+    /// Parses `quiet`, `error`, `warn`, `info` or `debug`, in any case (`trace` reads as
+    /// `debug`).
+    fn from_str(text: &str) -> Result<Level, Error> {
+        match text.to_ascii_lowercase().as_str() {
+            "quiet" | "off" => Ok(Level::Quiet),
+            "error" => Ok(Level::Error),
+            "warn" | "warning" => Ok(Level::Warn),
+            "info" => Ok(Level::Info),
+            "debug" | "trace" => Ok(Level::Debug),
+            _ => Err(Error::new(
+                "log.Level.parse",
+                format!("unknown level {text:?}: use quiet, error, warn, info or debug"),
+            )
+            .with_code(ErrorCode::INVALID)),
+        }
+    }
+}

@@ -1,0 +1,407 @@
+//! [`Logger`]: a per-Core logging handle, and the process default.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::SystemTime;
+
+use arc_swap::ArcSwapOption;
+use corers_primitives::Error;
+use tracing::subscriber::Interest;
+use tracing::{Dispatch, Metadata, Subscriber};
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+use tracing_subscriber::registry::Registry;
+
+use crate::crash::{CrashConfig, CrashReporter};
+use crate::layer::Clock;
+use crate::{CrashReport, Format, Level, LogLayer, Output, Redactor};
+
+/// A logging handle: a level, a format, an output, redaction and a crash reporter, behind
+/// its own tracing [`Dispatch`]. Cheap to clone; clones share everything.
+///
+/// Each Core owns one, so two Cores in one process never share output or level. Code
+/// logs through it with the crate's macros, or runs any `tracing` code inside
+/// [`in_scope`](Logger::in_scope):
+///
+/// ```
+/// use corers_log::{Level, Logger, MemorySink, Output};
+///
+/// let sink = MemorySink::new();
+/// let log = Logger::builder().level(Level::Debug).output(Output::Memory(sink.clone())).build();
+///
+/// corers_log::info!(log, service = "brain", took_ms = 12, "service started");
+/// log.in_scope(|| tracing::debug!(path = "deploy/to/homelab", "resolved command"));
+///
+/// let lines = sink.lines();
+/// assert!(lines[0].ends_with("INFO  service started service=brain took_ms=12"));
+/// assert!(lines[1].ends_with("DEBUG resolved command path=deploy/to/homelab"));
+/// ```
+#[derive(Clone)]
+pub struct Logger {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    id: u64,
+    level: Arc<AtomicU8>,
+    dispatch: Dispatch,
+    output: Output,
+    crash: CrashReporter,
+}
+
+/// Settings for a [`Logger`]. Defaults: [`Level::Info`], [`Format::Human`],
+/// [`Output::Stderr`], the default [`Redactor`], no crash file.
+#[must_use]
+pub struct LoggerBuilder {
+    level: Level,
+    format: Format,
+    output: Output,
+    redactor: Redactor,
+    clock: Clock,
+    crash: CrashConfig,
+    layers: Vec<Box<dyn Layer<Registry> + Send + Sync>>,
+}
+
+impl Logger {
+    /// Starts the settings for a logger.
+    ///
+    /// ```
+    /// use corers_log::{Format, Level, Logger};
+    /// let log = Logger::builder().level(Level::Warn).format(Format::Json).build();
+    /// assert_eq!(log.level(), Level::Warn);
+    /// ```
+    pub fn builder() -> LoggerBuilder {
+        LoggerBuilder {
+            level: Level::Info,
+            format: Format::Human,
+            output: Output::Stderr,
+            redactor: Redactor::default(),
+            clock: Arc::new(SystemTime::now),
+            crash: CrashConfig::default(),
+            layers: Vec::new(),
+        }
+    }
+
+    /// The current level.
+    ///
+    /// ```
+    /// use corers_log::{Level, Logger};
+    /// assert_eq!(Logger::builder().build().level(), Level::Info);
+    /// ```
+    pub fn level(&self) -> Level {
+        // Relaxed: the level is a standalone setting; no other data is published with it.
+        Level::from_u8(self.inner.level.load(Ordering::Relaxed))
+    }
+
+    /// Changes the level; takes effect for every thread at once.
+    ///
+    /// ```
+    /// use corers_log::{Level, Logger};
+    /// let log = Logger::builder().build();
+    /// log.set_level(Level::Debug);
+    /// assert!(log.enabled(Level::Debug));
+    /// ```
+    pub fn set_level(&self, level: Level) {
+        self.inner.level.store(level as u8, Ordering::Relaxed);
+        // tracing caches per-callsite interest; make it ask again.
+        tracing::callsite::rebuild_interest_cache();
+    }
+
+    /// Reports whether an event of `level` would be written: the cheap check the macros make
+    /// before anything else.
+    ///
+    /// ```
+    /// use corers_log::{Level, Logger};
+    /// let log = Logger::builder().level(Level::Info).build();
+    /// assert!(!log.enabled(Level::Debug));
+    /// ```
+    #[inline]
+    pub fn enabled(&self, level: Level) -> bool {
+        self.level().allows(level)
+    }
+
+    /// Runs `f` with this logger as the current tracing dispatcher, so every `tracing` event
+    /// and span inside goes to it.
+    ///
+    /// ```
+    /// use corers_log::{Logger, MemorySink, Output};
+    /// let sink = MemorySink::new();
+    /// let log = Logger::builder().output(Output::Memory(sink.clone())).build();
+    /// log.in_scope(|| tracing::info!(workspace = "alpha", "workspace created"));
+    /// assert!(sink.contents().contains("workspace created workspace=alpha"));
+    /// ```
+    pub fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        crate::scope::in_scope(self.inner.id, &self.inner.dispatch, f)
+    }
+
+    /// The tracing dispatcher behind this logger, e.g. to install as a runtime thread's
+    /// default (`tracing::dispatcher::set_default`) or as the global one.
+    ///
+    /// ```
+    /// use corers_log::Logger;
+    /// let log = Logger::builder().build();
+    /// let _guard = tracing::dispatcher::set_default(log.dispatch());
+    /// tracing::info!("goes to the logger");
+    /// ```
+    pub fn dispatch(&self) -> &Dispatch {
+        &self.inner.dispatch
+    }
+
+    /// Writes buffered output (a log file's buffer, pending compressions).
+    ///
+    /// ```
+    /// use corers_log::Logger;
+    /// Logger::builder().build().flush();
+    /// ```
+    pub fn flush(&self) {
+        self.inner.output.flush();
+    }
+
+    /// Makes this logger the process default: the one [`default_logger`] returns, and the
+    /// one the panic hook reports to. The default follows the most recent call.
+    ///
+    /// ```
+    /// use corers_log::{Level, Logger, default_logger};
+    /// let log = Logger::builder().level(Level::Warn).build();
+    /// log.make_default();
+    /// assert_eq!(default_logger().level(), Level::Warn);
+    /// ```
+    pub fn make_default(&self) {
+        DEFAULT.store(Some(Arc::new(self.clone())));
+    }
+
+    /// Logs `err` wrapped in `op` and `msg` at error level, with its operation, code and
+    /// operation stack as fields, and returns the wrapped error (CoreGO's `ErrorLog.Error`).
+    ///
+    /// ```
+    /// use corers_log::{Logger, MemorySink, Output};
+    /// use corers_primitives::{Error, ErrorCode};
+    ///
+    /// let sink = MemorySink::new();
+    /// let log = Logger::builder().output(Output::Memory(sink.clone())).build();
+    /// let missing = Error::new("fs.Fs.read", "no such file").with_code(ErrorCode::NOT_FOUND);
+    /// let err = log.error(missing, "config.Config.load", "load workspace.toml");
+    /// assert_eq!(err.stack(), "config.Config.load -> fs.Fs.read");
+    /// assert!(sink.contents().contains("error.code=NOT_FOUND"));
+    /// ```
+    pub fn error(
+        &self,
+        err: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+        op: &'static str,
+        msg: impl Into<String>,
+    ) -> Error {
+        let err = Error::wrap(err, op, msg);
+        crate::error!(self, error = %err, "error.op" = err.operation(), "error.code" = code(&err), "error.stack" = %err.stack(), "{}", err.message());
+        err
+    }
+
+    /// Like [`error`](Logger::error), at warn level (CoreGO's `ErrorLog.Warn`).
+    ///
+    /// ```
+    /// use corers_log::{Logger, MemorySink, Output};
+    /// let sink = MemorySink::new();
+    /// let log = Logger::builder().output(Output::Memory(sink.clone())).build();
+    /// let err = log.warn(std::io::Error::other("slow disk"), "cache.Cache.flush", "flush took 3s");
+    /// assert!(sink.contents().contains("WARN  flush took 3s"));
+    /// assert_eq!(err.operation(), "cache.Cache.flush");
+    /// ```
+    pub fn warn(
+        &self,
+        err: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+        op: &'static str,
+        msg: impl Into<String>,
+    ) -> Error {
+        let err = Error::wrap(err, op, msg);
+        crate::warn!(self, error = %err, "error.op" = err.operation(), "error.code" = code(&err), "error.stack" = %err.stack(), "{}", err.message());
+        err
+    }
+
+    /// The value of `result`, or: log the error as [`error`](Logger::error) does, then panic
+    /// with the structured [`Error`] as the payload (CoreGO's `Must`). For start-up code
+    /// where carrying on is pointless; the framework catches the panic at its boundary.
+    ///
+    /// ```
+    /// use corers_log::Logger;
+    /// let log = Logger::builder().build();
+    /// let port: u16 = log.must("8080".parse::<u16>(), "cli.main", "parse --port");
+    /// assert_eq!(port, 8080);
+    /// ```
+    ///
+    /// # Panics
+    /// When `result` is an error, always: that is its purpose.
+    pub fn must<T, E>(&self, result: Result<T, E>, op: &'static str, msg: &str) -> T
+    where
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        match result {
+            Ok(value) => value,
+            Err(err) => std::panic::panic_any(self.error(err, op, msg.to_owned())),
+        }
+    }
+
+    /// The crash reporter: recent crash reports and panic-safe spawning.
+    ///
+    /// ```
+    /// use corers_log::Logger;
+    /// let log = Logger::builder().build();
+    /// assert!(log.crash().reports(5).unwrap().is_empty());
+    /// ```
+    pub fn crash(&self) -> &CrashReporter {
+        &self.inner.crash
+    }
+}
+
+/// The code's text; `None` leaves the field out of the line.
+fn code(err: &Error) -> Option<&str> {
+    err.code().map(corers_primitives::ErrorCode::as_str)
+}
+
+impl fmt::Debug for Logger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Logger")
+            .field("level", &self.level())
+            .field("output", &self.inner.output)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LoggerBuilder {
+    /// Sets the level (default [`Level::Info`]).
+    pub fn level(mut self, level: Level) -> Self {
+        self.level = level;
+        self
+    }
+
+    /// Sets the line format (default [`Format::Human`]).
+    pub fn format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// Sets where lines go (default [`Output::Stderr`]).
+    pub fn output(mut self, output: Output) -> Self {
+        self.output = output;
+        self
+    }
+
+    /// Sets which fields are redacted (default [`Redactor::default`]).
+    pub fn redactor(mut self, redactor: Redactor) -> Self {
+        self.redactor = redactor;
+        self
+    }
+
+    /// Adds any tracing layer beside the CoreRS one (an OpenTelemetry exporter, a metrics
+    /// layer); it sees every event the level lets through.
+    pub fn layer(mut self, layer: impl Layer<Registry> + Send + Sync + 'static) -> Self {
+        self.layers.push(Box::new(layer));
+        self
+    }
+
+    /// Sets the file crash reports are appended to (JSON array; none by default).
+    pub fn crash_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.crash.file = Some(path.into());
+        self
+    }
+
+    /// Calls `callback` with every crash report, after it is recorded.
+    pub fn on_crash(mut self, callback: impl Fn(&CrashReport) + Send + Sync + 'static) -> Self {
+        self.crash.on_crash = Some(Arc::new(callback));
+        self
+    }
+
+    /// Adds a `key = value` pair to every crash report (app name, version, host role).
+    pub fn crash_meta(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.crash.meta.insert(key.into(), value.into());
+        self
+    }
+
+    /// Replaces the clock used for timestamps (for tests and snapshots).
+    pub fn clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Builds the logger.
+    ///
+    /// ```
+    /// use corers_log::Logger;
+    /// let log = Logger::builder().build();
+    /// assert!(log.enabled(corers_log::Level::Error));
+    /// ```
+    pub fn build(self) -> Logger {
+        let level = Arc::new(AtomicU8::new(self.level as u8));
+        let layer = LogLayer::new(self.format, self.output.clone(), self.redactor.clone())
+            .with_clock(Arc::clone(&self.clock));
+        let output = layer.output().clone();
+        // The level filter gates every layer, the extra ones included. An empty list of
+        // layers would declare no interest in any callsite, so it is left out.
+        let filter = DynamicLevel(Arc::clone(&level));
+        let dispatch = if self.layers.is_empty() {
+            Dispatch::new(Registry::default().with(filter).with(layer))
+        } else {
+            Dispatch::new(
+                Registry::default()
+                    .with(self.layers)
+                    .with(filter)
+                    .with(layer),
+            )
+        };
+        let id = crate::scope::next_logger_id();
+        let crash = CrashReporter::new(id, self.crash, dispatch.clone(), self.clock, self.redactor);
+        Logger {
+            inner: Arc::new(Inner {
+                id,
+                level,
+                dispatch,
+                output,
+                crash,
+            }),
+        }
+    }
+}
+
+/// The level filter of a [`Logger`], changeable at run time.
+struct DynamicLevel(Arc<AtomicU8>);
+
+impl DynamicLevel {
+    fn level(&self) -> Level {
+        Level::from_u8(self.0.load(Ordering::Relaxed))
+    }
+}
+
+impl<S: Subscriber> Layer<S> for DynamicLevel {
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        if self.level().allows(Level::from_tracing(*metadata.level())) {
+            Interest::always()
+        } else {
+            Interest::never()
+        }
+    }
+
+    fn enabled(&self, metadata: &Metadata<'_>, _ctx: Context<'_, S>) -> bool {
+        self.level().allows(Level::from_tracing(*metadata.level()))
+    }
+
+    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
+        Some(self.level().filter())
+    }
+}
+
+static DEFAULT: ArcSwapOption<Logger> = ArcSwapOption::const_empty();
+
+/// The process default logger: the one most recently made default
+/// ([`Logger::make_default`]; a Core does this when it is built), or, before any, a
+/// human-format logger at info level writing to standard error.
+///
+/// ```
+/// use corers_log::default_logger;
+/// corers_log::info!(default_logger(), "logged before any Core exists");
+/// ```
+pub fn default_logger() -> Logger {
+    static FALLBACK: OnceLock<Logger> = OnceLock::new();
+    if let Some(logger) = DEFAULT.load_full() {
+        return Logger::clone(&logger);
+    }
+    FALLBACK.get_or_init(|| Logger::builder().build()).clone()
+}

@@ -1,0 +1,108 @@
+//! [`Redactor`]: which field values are never written.
+
+use corers_primitives::glob_match;
+
+/// The patterns every logger redacts unless told otherwise.
+pub const DEFAULT_REDACTIONS: [&str; 8] = [
+    "*token*",
+    "*secret*",
+    "*password*",
+    "*passwd*",
+    "*apikey*",
+    "*api_key*",
+    "*authorization*",
+    "*private_key*",
+];
+
+/// The text written instead of a redacted value.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// Decides which field names have their values replaced by `[REDACTED]`: names matching
+/// any pattern, case-insensitively, where `*` and `?` are globs (see
+/// [`glob_match`](corers_primitives::glob_match)).
+///
+/// ```
+/// use corers_log::Redactor;
+/// let redactor = Redactor::default();
+/// assert!(redactor.is_secret("GITHUB_TOKEN"));
+/// assert!(redactor.is_secret("db.Password"));
+/// assert!(!redactor.is_secret("service"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Redactor {
+    /// Lower-cased patterns, sorted into fast forms where they allow it.
+    patterns: Vec<Pattern>,
+}
+
+/// A lower-cased pattern; `*word*` (the usual shape) is a plain substring search.
+#[derive(Clone, Debug)]
+enum Pattern {
+    Contains(String),
+    Glob(String),
+}
+
+impl Pattern {
+    fn new(pattern: &str) -> Pattern {
+        let lowered = pattern.to_lowercase();
+        match lowered.strip_prefix('*').and_then(|p| p.strip_suffix('*')) {
+            Some(word) if !word.is_empty() && !word.contains(['*', '?']) => {
+                Pattern::Contains(word.to_owned())
+            }
+            _ => Pattern::Glob(lowered),
+        }
+    }
+
+    fn matches(&self, name: &str) -> bool {
+        match self {
+            Pattern::Contains(word) => name.contains(word.as_str()),
+            Pattern::Glob(glob) => glob_match(glob, name),
+        }
+    }
+}
+
+impl Redactor {
+    /// Redacts names matching any of `patterns` (and nothing else).
+    ///
+    /// ```
+    /// use corers_log::Redactor;
+    /// let redactor = Redactor::new(["session_*"]);
+    /// assert!(redactor.is_secret("SESSION_ID"));
+    /// assert!(!redactor.is_secret("token")); // the defaults are not included
+    /// ```
+    pub fn new<S: AsRef<str>>(patterns: impl IntoIterator<Item = S>) -> Redactor {
+        Redactor {
+            patterns: patterns
+                .into_iter()
+                .map(|p| Pattern::new(p.as_ref()))
+                .collect(),
+        }
+    }
+
+    /// Reports whether values of the field `name` must be hidden.
+    ///
+    /// ```
+    /// use corers_log::Redactor;
+    /// assert!(Redactor::default().is_secret("Authorization"));
+    /// ```
+    pub fn is_secret(&self, name: &str) -> bool {
+        if self.patterns.is_empty() {
+            return false;
+        }
+        // Field names are usually lower-case identifiers already: only allocate otherwise.
+        let lowered;
+        let name = if name.chars().any(char::is_uppercase) {
+            lowered = name.to_lowercase();
+            lowered.as_str()
+        } else {
+            name
+        };
+        self.patterns.iter().any(|p| p.matches(name))
+    }
+}
+
+impl Default for Redactor {
+    /// The [`DEFAULT_REDACTIONS`].
+    fn default() -> Self {
+        Redactor::new(DEFAULT_REDACTIONS)
+    }
+}

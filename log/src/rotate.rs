@@ -1,0 +1,410 @@
+//! [`RotatingFile`]: a log file rotated by size and by time, with retention and gzip.
+//!
+//! `tracing-appender` rotates by time only; size rotation with retention and compression is
+//! small enough to own here, and owning it lets rotation happen only between whole lines.
+
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime};
+
+use corers_primitives::{Error, ErrorCode, Result};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+
+use crate::time::compact;
+
+type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+/// A log file that moves itself aside when it grows past a size or an age, keeping a
+/// bounded number of old files, optionally gzipped. Clones share the same file.
+///
+/// The live file keeps its name (`workbench.log`); a rotated file is named after the time
+/// it was rotated and a sequence number (`workbench.log.20261126T142329-000001`, plus `.gz`
+/// when compressed), so names sort by age. Rotation happens only between lines: a line is
+/// never split across files. Compression runs on a background thread;
+/// [`flush`](RotatingFile::flush) waits for it.
+///
+/// ```
+/// use corers_log::RotatingFile;
+/// let dir = std::env::temp_dir().join(format!("corers-doc-{}", corers_primitives::id()));
+/// let file = RotatingFile::builder(dir.join("workbench.log"))
+///     .max_bytes(10 * 1024 * 1024)
+///     .keep(3)
+///     .gzip(true)
+///     .build()
+///     .unwrap();
+/// file.write_line(b"service started\n").unwrap();
+/// file.flush().unwrap();
+/// # std::fs::remove_dir_all(dir).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct RotatingFile {
+    config: Arc<Config>,
+    state: Arc<Mutex<State>>,
+    compressions: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+struct Config {
+    path: PathBuf,
+    max_bytes: u64,
+    every: Option<Duration>,
+    keep: usize,
+    gzip: bool,
+    clock: Clock,
+}
+
+struct State {
+    file: BufWriter<File>,
+    written: u64,
+    opened_at: SystemTime,
+    sequence: u64,
+}
+
+/// Settings for a [`RotatingFile`]; defaults: 100 MB per file, no time limit, 5 rotated
+/// files kept, no compression.
+#[must_use]
+pub struct RotatingFileBuilder {
+    path: PathBuf,
+    max_bytes: u64,
+    every: Option<Duration>,
+    keep: usize,
+    gzip: bool,
+    clock: Clock,
+}
+
+impl RotatingFile {
+    /// Starts the settings for a log file at `path`.
+    ///
+    /// ```
+    /// use corers_log::RotatingFile;
+    /// let builder = RotatingFile::builder("/var/log/workbench/workbench.log");
+    /// ```
+    pub fn builder(path: impl Into<PathBuf>) -> RotatingFileBuilder {
+        RotatingFileBuilder {
+            path: path.into(),
+            max_bytes: 100 * 1024 * 1024,
+            every: None,
+            keep: 5,
+            gzip: false,
+            clock: Arc::new(SystemTime::now),
+        }
+    }
+
+    /// Appends one line (the caller includes the newline), rotating first when the line
+    /// would take the file past its size, or when the file is older than its age limit.
+    ///
+    /// ```
+    /// use corers_log::RotatingFile;
+    /// let dir = std::env::temp_dir().join(format!("corers-doc-{}", corers_primitives::id()));
+    /// let file = RotatingFile::builder(dir.join("app.log")).build().unwrap();
+    /// file.write_line(b"cache flushed\n").unwrap();
+    /// file.flush().unwrap();
+    /// assert_eq!(std::fs::read_to_string(dir.join("app.log")).unwrap(), "cache flushed\n");
+    /// # std::fs::remove_dir_all(dir).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::UNAVAILABLE`] when the file cannot be written or rotated (disk full,
+    /// permissions); the line is not written.
+    pub fn write_line(&self, line: &[u8]) -> Result<()> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let line_len = line.len() as u64;
+        let now = (self.config.clock)();
+        let too_big = state.written > 0 && state.written + line_len > self.config.max_bytes;
+        let too_old = self.config.every.is_some_and(|every| {
+            state.written > 0 && now.duration_since(state.opened_at).unwrap_or_default() >= every
+        });
+        if too_big || too_old {
+            self.rotate(&mut state, now)
+                .map_err(|e| self.io_error("rotate", e))?;
+        }
+        state
+            .file
+            .write_all(line)
+            .map_err(|e| self.io_error("write", e))?;
+        state.written += line_len;
+        Ok(())
+    }
+
+    /// Writes buffered lines to the file and waits for pending compressions of rotated
+    /// files to finish.
+    ///
+    /// ```
+    /// use corers_log::RotatingFile;
+    /// let dir = std::env::temp_dir().join(format!("corers-doc-{}", corers_primitives::id()));
+    /// let file = RotatingFile::builder(dir.join("app.log")).build().unwrap();
+    /// file.write_line(b"ready\n").unwrap();
+    /// file.flush().unwrap();
+    /// # std::fs::remove_dir_all(dir).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::UNAVAILABLE`] when the buffered lines cannot be written.
+    pub fn flush(&self) -> Result<()> {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .file
+            .flush()
+            .map_err(|e| self.io_error("flush", e))?;
+        let pending: Vec<JoinHandle<()>> = self
+            .compressions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain(..)
+            .collect();
+        for handle in pending {
+            // A compression thread that panicked left the uncompressed file in place.
+            let _ = handle.join();
+        }
+        Ok(())
+    }
+
+    /// The live file's path.
+    ///
+    /// ```
+    /// use corers_log::RotatingFile;
+    /// let dir = std::env::temp_dir().join(format!("corers-doc-{}", corers_primitives::id()));
+    /// let file = RotatingFile::builder(dir.join("app.log")).build().unwrap();
+    /// assert!(file.path().ends_with("app.log"));
+    /// # std::fs::remove_dir_all(dir).unwrap();
+    /// ```
+    pub fn path(&self) -> &Path {
+        &self.config.path
+    }
+
+    fn rotate(&self, state: &mut State, now: SystemTime) -> io::Result<()> {
+        state.file.flush()?;
+        // A name already taken (by an earlier run that rotated in the same second) is
+        // skipped, never overwritten.
+        let rotated = loop {
+            state.sequence += 1;
+            let candidate = rotated_path(&self.config.path, now, state.sequence);
+            let mut gz = candidate.as_os_str().to_os_string();
+            gz.push(".gz");
+            if !candidate.exists() && !Path::new(&gz).exists() {
+                break candidate;
+            }
+        };
+        fs::rename(&self.config.path, &rotated)?;
+        state.file = BufWriter::new(open_append(&self.config.path)?);
+        state.written = 0;
+        state.opened_at = now;
+
+        let config = Arc::clone(&self.config);
+        if config.gzip {
+            let handle = std::thread::Builder::new()
+                .name("corers-log-gzip".into())
+                .spawn(move || {
+                    // Best effort: on failure the rotated file stays uncompressed.
+                    let _ = compress(&rotated);
+                    prune(&config);
+                })?;
+            self.compressions
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(handle);
+        } else {
+            prune(&config);
+        }
+        Ok(())
+    }
+
+    fn io_error(&self, what: &str, cause: io::Error) -> Error {
+        Error::wrap_code(
+            cause,
+            ErrorCode::UNAVAILABLE,
+            "log.RotatingFile.write_line",
+            format!("{what} {}", self.config.path.display()),
+        )
+    }
+}
+
+impl RotatingFileBuilder {
+    /// Rotates before a line would take the file past `bytes` (a single longer line is
+    /// still written whole, alone in its file).
+    pub fn max_bytes(mut self, bytes: u64) -> Self {
+        self.max_bytes = bytes;
+        self
+    }
+
+    /// Rotates before writing to a file that is older than `age`.
+    pub fn every(mut self, age: Duration) -> Self {
+        self.every = Some(age);
+        self
+    }
+
+    /// Keeps at most `files` rotated files, deleting the oldest.
+    pub fn keep(mut self, files: usize) -> Self {
+        self.keep = files;
+        self
+    }
+
+    /// Gzips rotated files (`….gz`) on a background thread.
+    pub fn gzip(mut self, gzip: bool) -> Self {
+        self.gzip = gzip;
+        self
+    }
+
+    /// Replaces the clock used for age-based rotation and file names (for tests).
+    pub fn clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Opens (or creates, with its parent directories) the live file for appending.
+    ///
+    /// ```
+    /// use corers_log::RotatingFile;
+    /// let dir = std::env::temp_dir().join(format!("corers-doc-{}", corers_primitives::id()));
+    /// assert!(RotatingFile::builder(dir.join("logs/app.log")).build().is_ok());
+    /// # std::fs::remove_dir_all(dir).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::INVALID`] when `max_bytes` is 0 or the path has no file name;
+    /// [`ErrorCode::UNAVAILABLE`] when the file or its directory cannot be created.
+    pub fn build(self) -> Result<RotatingFile> {
+        const OP: &str = "log.RotatingFile.build";
+        if self.max_bytes == 0 {
+            return Err(
+                Error::new(OP, "max_bytes must be at least 1").with_code(ErrorCode::INVALID)
+            );
+        }
+        if self.path.file_name().is_none() {
+            return Err(Error::new(
+                OP,
+                format!(
+                    "log path {:?} has no file name",
+                    self.path.display().to_string()
+                ),
+            )
+            .with_code(ErrorCode::INVALID));
+        }
+        let unavailable = |e: io::Error| {
+            Error::wrap_code(
+                e,
+                ErrorCode::UNAVAILABLE,
+                OP,
+                format!("open {}", self.path.display()),
+            )
+        };
+        if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::create_dir_all(parent).map_err(unavailable)?;
+        }
+        let file = open_append(&self.path).map_err(unavailable)?;
+        let written = file.metadata().map_err(unavailable)?.len();
+        let opened_at = (self.clock)();
+        Ok(RotatingFile {
+            config: Arc::new(Config {
+                path: self.path,
+                max_bytes: self.max_bytes,
+                every: self.every,
+                keep: self.keep,
+                gzip: self.gzip,
+                clock: self.clock,
+            }),
+            state: Arc::new(Mutex::new(State {
+                file: BufWriter::new(file),
+                written,
+                opened_at,
+                sequence: 0,
+            })),
+            compressions: Arc::new(Mutex::new(Vec::new())),
+        })
+    }
+}
+
+impl fmt::Debug for RotatingFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RotatingFile")
+            .field("path", &self.config.path)
+            .field("max_bytes", &self.config.max_bytes)
+            .field("every", &self.config.every)
+            .field("keep", &self.config.keep)
+            .field("gzip", &self.config.gzip)
+            .finish_non_exhaustive()
+    }
+}
+
+fn open_append(path: &Path) -> io::Result<File> {
+    OpenOptions::new().create(true).append(true).open(path)
+}
+
+fn rotated_path(path: &Path, now: SystemTime, sequence: u64) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{}-{sequence:06}", compact(now)));
+    path.with_file_name(name)
+}
+
+/// Gzips `path` to `path.gz` through a temporary file, then removes `path`.
+fn compress(path: &Path) -> io::Result<()> {
+    let mut gz_name = path.as_os_str().to_os_string();
+    gz_name.push(".gz");
+    let gz_path = PathBuf::from(gz_name);
+    let mut tmp_name = gz_path.as_os_str().to_os_string();
+    tmp_name.push(".tmp");
+    let tmp_path = PathBuf::from(tmp_name);
+
+    let mut input = File::open(path)?;
+    let mut encoder = GzEncoder::new(File::create(&tmp_path)?, Compression::default());
+    io::copy(&mut input, &mut encoder)?;
+    encoder.finish()?.sync_all()?;
+    fs::rename(&tmp_path, &gz_path)?;
+    fs::remove_file(path)
+}
+
+/// Reports whether `rest` (a file name after `<live name>.`) is one of our rotated names:
+/// `YYYYMMDDTHHMMSS-NNNNNN`, optionally followed by `.gz` or `.gz.tmp`.
+fn is_rotation_stem(rest: &str) -> bool {
+    let stem = rest.trim_end_matches(".tmp").trim_end_matches(".gz");
+    let bytes = stem.as_bytes();
+    bytes.len() == 22
+        && bytes[8] == b'T'
+        && bytes[15] == b'-'
+        && bytes
+            .iter()
+            .enumerate()
+            .all(|(i, b)| i == 8 || i == 15 || b.is_ascii_digit())
+}
+
+/// Deletes the oldest rotated files beyond `keep`, counting a file and its `.gz` as one.
+/// Files that merely share the prefix (`app.log.1` from logrotate, `app.log.lock`) are
+/// never counted or touched.
+fn prune(config: &Config) {
+    let (Some(dir), Some(name)) = (config.path.parent(), config.path.file_name()) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!("{}.", name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let mut stems: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.strip_prefix(&prefix).is_some_and(is_rotation_stem))
+        .map(|n| {
+            n.trim_end_matches(".tmp")
+                .trim_end_matches(".gz")
+                .to_owned()
+        })
+        .collect();
+    stems.sort();
+    stems.dedup();
+    let excess = stems.len().saturating_sub(config.keep);
+    for stem in &stems[..excess] {
+        for suffix in ["", ".gz", ".gz.tmp"] {
+            // Already gone (another pruner, or never compressed) is fine.
+            let _ = fs::remove_file(dir.join(format!("{stem}{suffix}")));
+        }
+    }
+}

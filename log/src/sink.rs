@@ -1,0 +1,175 @@
+//! [`Output`]: where log lines go.
+
+use std::fmt;
+use std::io::{IsTerminal, Write};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::RotatingFile;
+
+/// Where a logger writes its lines. Every line is written with one call under the output's
+/// own lock, so lines from many threads never interleave.
+///
+/// ```
+/// use corers_log::{Logger, MemorySink, Output};
+/// let sink = MemorySink::new();
+/// let logger = Logger::builder().output(Output::Memory(sink.clone())).build();
+/// logger.in_scope(|| tracing::info!(service = "brain", "service started"));
+/// assert!(sink.contents().contains("service started service=brain"));
+/// ```
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub enum Output {
+    /// The process's standard error (the default); coloured when it is a terminal.
+    #[default]
+    Stderr,
+    /// The process's standard output; coloured when it is a terminal.
+    Stdout,
+    /// A file rotated by size and time.
+    File(RotatingFile),
+    /// An in-memory buffer, for tests and for capturing output.
+    Memory(MemorySink),
+    /// Any writer, behind a lock (never coloured).
+    Writer(Arc<Mutex<dyn Write + Send>>),
+}
+
+impl Output {
+    /// Wraps any writer, e.g. a `TcpStream` or a pipe.
+    ///
+    /// ```
+    /// use corers_log::Output;
+    /// let output = Output::writer(std::io::sink());
+    /// assert!(matches!(output, Output::Writer(_)));
+    /// ```
+    pub fn writer(writer: impl Write + Send + 'static) -> Output {
+        Output::Writer(Arc::new(Mutex::new(writer)))
+    }
+
+    pub(crate) fn is_terminal(&self) -> bool {
+        match self {
+            Output::Stderr => std::io::stderr().is_terminal(),
+            Output::Stdout => std::io::stdout().is_terminal(),
+            _ => false,
+        }
+    }
+
+    /// Writes one whole line. Failures to write a log line are dropped: logging must never
+    /// take the program down, and there is nowhere left to report them.
+    pub(crate) fn write_line(&self, line: &[u8]) {
+        let _ = match self {
+            Output::Stderr => std::io::stderr().lock().write_all(line),
+            Output::Stdout => std::io::stdout().lock().write_all(line),
+            Output::File(file) => file.write_line(line).map_err(std::io::Error::other),
+            Output::Memory(sink) => {
+                sink.append(line);
+                Ok(())
+            }
+            Output::Writer(writer) => writer
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .write_all(line),
+        };
+    }
+
+    pub(crate) fn flush(&self) {
+        let _ = match self {
+            Output::Stderr => std::io::stderr().flush(),
+            Output::Stdout => std::io::stdout().flush(),
+            Output::File(file) => file.flush().map_err(std::io::Error::other),
+            Output::Memory(_) => Ok(()),
+            Output::Writer(writer) => writer
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .flush(),
+        };
+    }
+}
+
+impl fmt::Debug for Output {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Output::Stderr => f.write_str("Stderr"),
+            Output::Stdout => f.write_str("Stdout"),
+            Output::File(file) => f.debug_tuple("File").field(file).finish(),
+            Output::Memory(_) => f.write_str("Memory"),
+            Output::Writer(_) => f.write_str("Writer"),
+        }
+    }
+}
+
+/// An in-memory log output; clones share the same buffer.
+///
+/// ```
+/// use corers_log::MemorySink;
+/// let sink = MemorySink::new();
+/// assert_eq!(sink.contents(), "");
+/// ```
+#[derive(Clone, Default)]
+pub struct MemorySink {
+    buffer: Arc<Mutex<Vec<u8>>>,
+}
+
+impl MemorySink {
+    /// Makes an empty sink.
+    ///
+    /// ```
+    /// use corers_log::MemorySink;
+    /// assert!(MemorySink::new().lines().is_empty());
+    /// ```
+    pub fn new() -> MemorySink {
+        MemorySink::default()
+    }
+
+    /// Everything written so far, as text (invalid UTF-8 replaced).
+    ///
+    /// ```
+    /// use corers_log::{Logger, MemorySink, Output};
+    /// let sink = MemorySink::new();
+    /// let logger = Logger::builder().output(Output::Memory(sink.clone())).build();
+    /// logger.in_scope(|| tracing::warn!("disk almost full"));
+    /// assert!(sink.contents().ends_with("disk almost full\n"));
+    /// ```
+    pub fn contents(&self) -> String {
+        String::from_utf8_lossy(&self.buffer.lock().unwrap_or_else(PoisonError::into_inner))
+            .into_owned()
+    }
+
+    /// The lines written so far, without their newlines.
+    ///
+    /// ```
+    /// use corers_log::{Logger, MemorySink, Output};
+    /// let sink = MemorySink::new();
+    /// let logger = Logger::builder().output(Output::Memory(sink.clone())).build();
+    /// logger.in_scope(|| {
+    ///     tracing::info!("one");
+    ///     tracing::info!("two");
+    /// });
+    /// assert_eq!(sink.lines().len(), 2);
+    /// ```
+    pub fn lines(&self) -> Vec<String> {
+        self.contents().lines().map(str::to_owned).collect()
+    }
+
+    /// Empties the buffer.
+    ///
+    /// ```
+    /// use corers_log::{Logger, MemorySink, Output};
+    /// let sink = MemorySink::new();
+    /// let logger = Logger::builder().output(Output::Memory(sink.clone())).build();
+    /// logger.in_scope(|| tracing::info!("one"));
+    /// sink.clear();
+    /// assert_eq!(sink.contents(), "");
+    /// ```
+    pub fn clear(&self) {
+        self.buffer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    fn append(&self, line: &[u8]) {
+        self.buffer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(line);
+    }
+}

@@ -1,0 +1,276 @@
+//! The human and JSON line formats, pinned with insta snapshots (plain line, error fields,
+//! redaction, escaped newlines and ANSI, Security events), plus escaping details and
+//! [`LogLayer`] inside a plain tracing subscriber.
+
+mod common;
+
+use corers_log::{AuditEvent, Format, Level, LogLayer, MemorySink, Output, Redactor};
+use corers_primitives::{Error, ErrorCode};
+use tracing_subscriber::layer::SubscriberExt;
+
+use common::{FIXED_STAMP, capture, only_json, only_line};
+
+/// A value and a message that try to forge a second line and recolour the terminal.
+const FORGED_PATH: &str = "/srv/data\n2026-11-26T14:13:29.000Z INFO  backup finished";
+const FORGED_MESSAGE: &str = "\u{1b}[31mdisk almost full\u{1b}[0m\r\nERROR forged";
+
+fn plain_line(format: Format) -> String {
+    let (log, sink) = capture(format, Level::Info);
+    corers_log::info!(log, service = "brain", took_ms = 12_u64, "service started");
+    only_line(&sink)
+}
+
+fn error_line(format: Format) -> String {
+    let (log, sink) = capture(format, Level::Info);
+    let missing = Error::new("fs.Fs.read", "no such file").with_code(ErrorCode::NOT_FOUND);
+    let _ = log.error(missing, "config.Config.load", "load workspace.toml");
+    only_line(&sink)
+}
+
+fn redacted_line(format: Format) -> String {
+    let (log, sink) = capture(format, Level::Info);
+    corers_log::info!(
+        log,
+        repo = "core/rs",
+        "GITHUB_TOKEN" = "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+        "clone started"
+    );
+    only_line(&sink)
+}
+
+fn forged_line(format: Format) -> String {
+    let (log, sink) = capture(format, Level::Info);
+    corers_log::warn!(log, path = FORGED_PATH, "{FORGED_MESSAGE}");
+    only_line(&sink)
+}
+
+fn security_line(format: Format) -> String {
+    let (log, sink) = capture(format, Level::Info);
+    corers_log::security!(log, user = "deploy-bot", "token rotated");
+    only_line(&sink)
+}
+
+fn audit_line(format: Format) -> String {
+    let (log, sink) = capture(format, Level::Info);
+    log.audit(AuditEvent::SandboxEscape {
+        root: "/srv/data",
+        path: "../etc/passwd",
+    });
+    only_line(&sink)
+}
+
+// ---------------------------------------------------------------- snapshots: plain line
+
+#[test]
+fn logger_builder_format_human_plain_line_good() {
+    insta::assert_snapshot!("human_plain_line", plain_line(Format::Human));
+}
+
+#[test]
+fn logger_builder_format_json_plain_line_good() {
+    insta::assert_snapshot!("json_plain_line", plain_line(Format::Json));
+}
+
+// ---------------------------------------------------------------- snapshots: Error fields
+
+#[test]
+fn logger_error_human_line_has_op_code_stack_good() {
+    insta::assert_snapshot!("human_error", error_line(Format::Human));
+}
+
+#[test]
+fn logger_error_json_line_has_op_code_stack_good() {
+    insta::assert_snapshot!("json_error", error_line(Format::Json));
+}
+
+// ---------------------------------------------------------------- snapshots: redaction
+
+#[test]
+fn logger_builder_format_human_redacted_key_good() {
+    insta::assert_snapshot!("human_redacted", redacted_line(Format::Human));
+}
+
+#[test]
+fn logger_builder_format_json_redacted_key_good() {
+    insta::assert_snapshot!("json_redacted", redacted_line(Format::Json));
+}
+
+// ---------------------------------------------------------------- snapshots: forged lines
+
+#[test]
+fn logger_builder_format_human_newline_and_ansi_escaped_ugly() {
+    insta::assert_snapshot!("human_newline_ansi", forged_line(Format::Human));
+}
+
+#[test]
+fn logger_builder_format_json_newline_and_ansi_escaped_ugly() {
+    insta::assert_snapshot!("json_newline_ansi", forged_line(Format::Json));
+}
+
+// ---------------------------------------------------------------- snapshots: Security events
+
+#[test]
+fn security_human_line_good() {
+    insta::assert_snapshot!("human_security", security_line(Format::Human));
+}
+
+#[test]
+fn security_json_line_good() {
+    insta::assert_snapshot!("json_security", security_line(Format::Json));
+}
+
+#[test]
+fn logger_audit_human_line_good() {
+    insta::assert_snapshot!("human_audit", audit_line(Format::Human));
+}
+
+#[test]
+fn logger_audit_json_line_good() {
+    insta::assert_snapshot!("json_audit", audit_line(Format::Json));
+}
+
+// ---------------------------------------------------------------- escaping details
+
+#[test]
+fn logger_builder_format_json_escaped_line_reads_back_exactly_ugly() {
+    let (log, sink) = capture(Format::Json, Level::Info);
+    corers_log::warn!(log, path = FORGED_PATH, "{FORGED_MESSAGE}");
+    let line = only_json(&sink);
+    assert_eq!(
+        (line["msg"].as_str(), line["fields"]["path"].as_str()),
+        (Some(FORGED_MESSAGE), Some(FORGED_PATH))
+    );
+}
+
+#[test]
+fn logger_builder_format_json_non_finite_floats_are_text_ugly() {
+    let (log, sink) = capture(Format::Json, Level::Info);
+    corers_log::info!(
+        log,
+        load = f64::NAN,
+        peak = f64::INFINITY,
+        floor = f64::NEG_INFINITY,
+        "load sampled"
+    );
+    let line = only_json(&sink);
+    assert_eq!(
+        line["fields"],
+        serde_json::json!({"load": "NaN", "peak": "inf", "floor": "-inf"})
+    );
+}
+
+#[test]
+fn logger_builder_format_json_c1_control_and_unicode_ugly() {
+    let (log, sink) = capture(Format::Json, Level::Info);
+    corers_log::info!(log, host = "ホームラボ\u{85}studio", "synced");
+    let line = only_line(&sink);
+    assert!(
+        line.contains(r#""host":"ホームラボ\u0085studio""#),
+        "{line}"
+    );
+}
+
+#[test]
+fn logger_builder_format_human_quotes_values_that_need_it_ugly() {
+    let (log, sink) = capture(Format::Human, Level::Info);
+    corers_log::info!(
+        log,
+        path = r"C:\Program Files\core",
+        query = "name=\"brain\"",
+        empty = "",
+        tab = "a\tb",
+        "mounted"
+    );
+    let line = only_line(&sink);
+    assert!(
+        line.ends_with(
+            r#"mounted path="C:\\Program Files\\core" query="name=\"brain\"" empty="" tab="a\tb""#
+        ),
+        "{line}"
+    );
+}
+
+#[test]
+fn logger_builder_format_human_unicode_value_stays_bare_good() {
+    let (log, sink) = capture(Format::Human, Level::Info);
+    corers_log::info!(log, host = "ホームラボ", "synced");
+    assert!(
+        only_line(&sink).ends_with("INFO  synced host=ホームラボ"),
+        "{}",
+        sink.contents()
+    );
+}
+
+#[test]
+fn logger_builder_format_default_is_human_not_json_bad() {
+    let sink = MemorySink::new();
+    let log = corers_log::Logger::builder()
+        .output(Output::Memory(sink.clone()))
+        .clock(common::fixed_time)
+        .build();
+    corers_log::info!(log, service = "brain", "service started");
+    assert_eq!(
+        only_line(&sink),
+        format!("{FIXED_STAMP} INFO  service started service=brain")
+    );
+}
+
+// ---------------------------------------------------------------- LogLayer::new
+
+#[test]
+fn log_layer_new_writes_json_in_any_subscriber_good() {
+    let sink = MemorySink::new();
+    let layer = LogLayer::new(
+        Format::Json,
+        Output::Memory(sink.clone()),
+        Redactor::default(),
+    );
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::info!(
+            workspace = "alpha",
+            api_token = "s3cr3t",
+            "workspace created"
+        );
+    });
+    let line = only_json(&sink);
+    assert_eq!(
+        (&line["msg"], &line["fields"]),
+        (
+            &serde_json::json!("workspace created"),
+            &serde_json::json!({"workspace": "alpha", "api_token": "[REDACTED]"})
+        )
+    );
+}
+
+#[test]
+fn log_layer_new_empty_redactor_leaves_secrets_in_clear_bad() {
+    let sink = MemorySink::new();
+    let layer = LogLayer::new(
+        Format::Json,
+        Output::Memory(sink.clone()),
+        Redactor::new(Vec::<String>::new()),
+    );
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        tracing::info!(api_token = "s3cr3t", "connected");
+    });
+    assert_eq!(only_json(&sink)["fields"]["api_token"], "s3cr3t");
+}
+
+#[test]
+fn log_layer_new_event_without_message_ugly() {
+    let sink = MemorySink::new();
+    let layer = LogLayer::new(
+        Format::Human,
+        Output::Memory(sink.clone()),
+        Redactor::default(),
+    );
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        tracing::info!(service = "brain");
+    });
+    assert!(
+        only_line(&sink).ends_with(" INFO  service=brain"),
+        "{}",
+        sink.contents()
+    );
+}

@@ -1,0 +1,109 @@
+//! [`Level`]: which event levels a logger level allows, parsing, display and order.
+
+use corers_log::Level;
+use corers_primitives::ErrorCode;
+
+const ALL: [Level; 5] = [
+    Level::Quiet,
+    Level::Error,
+    Level::Warn,
+    Level::Info,
+    Level::Debug,
+];
+
+// ---------------------------------------------------------------- Level::allows
+
+#[test]
+fn level_allows_same_or_more_severe_good() {
+    let allowed: Vec<Level> = ALL
+        .into_iter()
+        .filter(|event| Level::Info.allows(*event))
+        .collect();
+    assert_eq!(allowed, [Level::Error, Level::Warn, Level::Info]);
+}
+
+#[test]
+fn level_allows_more_verbose_refused_bad() {
+    assert_eq!(
+        (
+            Level::Info.allows(Level::Debug),
+            Level::Warn.allows(Level::Info),
+            Level::Error.allows(Level::Warn)
+        ),
+        (false, false, false)
+    );
+}
+
+#[test]
+fn level_allows_quiet_nothing_and_nothing_quiet_ugly() {
+    // Quiet lets nothing through, and a "quiet" event is never shown, even at Debug.
+    let any = ALL
+        .into_iter()
+        .any(|event| Level::Quiet.allows(event) || event.allows(Level::Quiet));
+    assert!(!any);
+}
+
+// ---------------------------------------------------------------- parsing and display
+
+#[test]
+fn level_parse_any_case_and_aliases_good() {
+    let parsed: Vec<Level> = ["QUIET", "off", "Error", "warning", "INFO", "trace"]
+        .into_iter()
+        .map(|text| text.parse().unwrap())
+        .collect();
+    assert_eq!(
+        parsed,
+        [
+            Level::Quiet,
+            Level::Quiet,
+            Level::Error,
+            Level::Warn,
+            Level::Info,
+            Level::Debug
+        ]
+    );
+}
+
+#[test]
+fn level_parse_unknown_is_invalid_bad() {
+    let err = "verbose".parse::<Level>().unwrap_err();
+    assert_eq!(
+        (err.code(), err.operation(), err.message()),
+        (
+            Some(&ErrorCode::INVALID),
+            "log.Level.parse",
+            r#"unknown level "verbose": use quiet, error, warn, info or debug"#
+        )
+    );
+}
+
+#[test]
+fn level_parse_padded_or_empty_is_invalid_ugly() {
+    let rejected = [" info", "info\n", "", "ınfo"]
+        .into_iter()
+        .all(|text| text.parse::<Level>().is_err());
+    assert!(rejected);
+}
+
+#[test]
+fn level_display_round_trips_good() {
+    let texts: Vec<String> = ALL.into_iter().map(|level| level.to_string()).collect();
+    let back: Vec<Level> = texts.iter().map(|text| text.parse().unwrap()).collect();
+    assert_eq!(
+        (texts.join(","), back),
+        ("quiet,error,warn,info,debug".to_owned(), ALL.to_vec())
+    );
+}
+
+#[test]
+fn level_default_is_info_and_order_is_verbosity_good() {
+    let mut shuffled = [
+        Level::Debug,
+        Level::Error,
+        Level::Info,
+        Level::Quiet,
+        Level::Warn,
+    ];
+    shuffled.sort();
+    assert_eq!((Level::default(), shuffled), (Level::Info, ALL));
+}

@@ -1,0 +1,266 @@
+//! Process-wide state: [`Logger::make_default`] and [`install_panic_hook`], which routes
+//! every panic to the default logger's crash reporter.
+//!
+//! Under `cargo test` these tests share one process, so each takes [`serial`] for its whole
+//! run, makes its own logger the default, and restores the standard panic hook before it
+//! asserts (so a failing assertion prints normally). Tests that may abort the process run
+//! in a child copy of this binary.
+
+mod common;
+
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use corers_log::{Format, Level, Logger, MemorySink, default_logger, install_panic_hook};
+use corers_primitives::{Error, ErrorCode};
+
+use common::capture;
+
+/// Set in a child process started by [`run_in_child`].
+const CHILD: &str = "CORERS_LOG_PANIC_HOOK_CHILD";
+
+/// Serialises the tests of this file: they all change process-wide state.
+fn serial() -> MutexGuard<'static, ()> {
+    static GLOBAL: Mutex<()> = Mutex::new(());
+    GLOBAL.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A captured logger made the default, with the panic hook installed; dropping it puts the
+/// standard hook back.
+struct Hooked {
+    log: Logger,
+    sink: MemorySink,
+}
+
+impl Hooked {
+    fn install() -> Hooked {
+        let (log, sink) = capture(Format::Human, Level::Info);
+        log.make_default();
+        install_panic_hook();
+        Hooked { log, sink }
+    }
+}
+
+impl Drop for Hooked {
+    fn drop(&mut self) {
+        // `take_hook` removes ours and leaves the standard hook in place.
+        let _ = std::panic::take_hook();
+    }
+}
+
+/// Runs the test `name` alone in a fresh copy of this binary, with [`CHILD`] set; returns
+/// whether it passed, and its output.
+fn run_in_child(name: &str) -> (bool, String) {
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--include-ignored", "--test-threads=1"])
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success() && text.contains("1 passed"), text)
+}
+
+/// A config whose `Debug` panics.
+struct BrokenConfig;
+
+impl fmt::Debug for BrokenConfig {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        panic!("config Debug broke")
+    }
+}
+
+// ---------------------------------------------------------------- install_panic_hook
+
+#[test]
+fn install_panic_hook_records_caught_panic_with_backtrace_good() {
+    let _serial = serial();
+    let hooked = Hooked::install();
+    let caught = catch_unwind(|| panic!("worker crashed"));
+    let report = hooked.log.crash().reports(1).unwrap().remove(0);
+    let logged = hooked.sink.contents();
+    drop(hooked);
+    assert!(caught.is_err());
+    assert_eq!(
+        (
+            report.message.as_str(),
+            report.location.is_some_and(|l| l.contains("panic_hook.rs")),
+            report.backtrace.is_some(),
+            logged.contains("ERROR panic: worker crashed")
+        ),
+        ("worker crashed", true, true, true)
+    );
+}
+
+#[test]
+fn install_panic_hook_spawned_panic_not_recorded_twice_bad() {
+    let _serial = serial();
+    let hooked = Hooked::install();
+    let handle = hooked
+        .log
+        .crash()
+        .spawn_thread("indexer", || -> () { panic!("index out of range") })
+        .unwrap();
+    let outcome = handle.join().unwrap();
+    let reports = hooked.log.crash().reports(10).unwrap();
+    drop(hooked);
+    assert!(outcome.is_err());
+    assert_eq!(
+        reports
+            .iter()
+            .map(|r| (r.message.as_str(), r.backtrace.is_some()))
+            .collect::<Vec<_>>(),
+        [("index out of range", true)]
+    );
+}
+
+#[test]
+fn install_panic_hook_twice_still_one_report_per_panic_ugly() {
+    let _serial = serial();
+    let hooked = Hooked::install();
+    install_panic_hook();
+    let _ = catch_unwind(|| panic!("worker crashed"));
+    let count = hooked.log.crash().reports(10).unwrap().len();
+    drop(hooked);
+    assert_eq!(count, 1);
+}
+
+#[test]
+fn install_panic_hook_structured_error_payload_ugly() {
+    let _serial = serial();
+    let hooked = Hooked::install();
+    let missing = Error::new("fs.Fs.read", "no such file").with_code(ErrorCode::NOT_FOUND);
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        hooked.log.must(
+            Err::<(), _>(missing),
+            "config.Config.load",
+            "load workspace.toml",
+        );
+    }));
+    let message = hooked.log.crash().reports(1).unwrap().remove(0).message;
+    drop(hooked);
+    assert_eq!(
+        message,
+        "config.Config.load: load workspace.toml [NOT_FOUND]: fs.Fs.read: no such file [NOT_FOUND]"
+    );
+}
+
+#[test]
+fn install_panic_hook_other_loggers_spawn_recorded_by_both_ugly() {
+    // The hook reports to the default logger; the spawning logger records its own report.
+    let _serial = serial();
+    let hooked = Hooked::install();
+    let (worker, _worker_sink) = capture(Format::Human, Level::Info);
+    let handle = worker
+        .crash()
+        .spawn_thread("git-sync", || -> () { panic!("remote hung up") })
+        .unwrap();
+    let _ = handle.join().unwrap();
+    let default_reports = hooked.log.crash().reports(10).unwrap();
+    drop(hooked);
+    let worker_reports = worker.crash().reports(10).unwrap();
+    assert_eq!(
+        (
+            default_reports.len(),
+            worker_reports.len(),
+            worker_reports[0].message.as_str()
+        ),
+        (1, 1, "remote hung up")
+    );
+}
+
+#[test]
+fn install_panic_hook_panicking_on_crash_does_not_abort_ugly() {
+    if std::env::var_os(CHILD).is_some() {
+        let log = Logger::builder()
+            .output(corers_log::Output::Memory(MemorySink::new()))
+            .on_crash(|_| panic!("pager service unreachable"))
+            .build();
+        log.make_default();
+        install_panic_hook();
+        let caught = catch_unwind(|| panic!("worker crashed"));
+        let _ = std::panic::take_hook();
+        assert!(caught.is_err());
+        assert_eq!(log.crash().reports(1).unwrap()[0].message, "worker crashed");
+        return;
+    }
+    let (passed, output) =
+        run_in_child("install_panic_hook_panicking_on_crash_does_not_abort_ugly");
+    assert!(passed, "child failed:\n{output}");
+}
+
+#[test]
+fn install_panic_hook_panicking_field_debug_does_not_abort_ugly() {
+    if std::env::var_os(CHILD).is_some() {
+        let (log, _sink) = capture(Format::Human, Level::Info);
+        log.make_default();
+        install_panic_hook();
+        let caught = catch_unwind(AssertUnwindSafe(|| {
+            corers_log::info!(log, config = ?BrokenConfig, "workspace loaded");
+        }));
+        let _ = std::panic::take_hook();
+        assert!(caught.is_err());
+        assert_eq!(
+            log.crash().reports(1).unwrap()[0].message,
+            "config Debug broke"
+        );
+        return;
+    }
+    let (passed, output) =
+        run_in_child("install_panic_hook_panicking_field_debug_does_not_abort_ugly");
+    assert!(passed, "child failed:\n{output}");
+}
+
+// ---------------------------------------------------------------- Logger::make_default
+
+#[test]
+fn logger_make_default_default_logger_follows_good() {
+    let _serial = serial();
+    let (log, sink) = capture(Format::Human, Level::Warn);
+    log.make_default();
+    corers_log::warn!(default_logger(), free_mb = 120, "disk almost full");
+    assert_eq!(
+        (default_logger().level(), sink.lines().len()),
+        (Level::Warn, 1)
+    );
+}
+
+#[test]
+fn logger_make_default_building_alone_does_not_change_default_bad() {
+    let _serial = serial();
+    let (current, _sink) = capture(Format::Human, Level::Warn);
+    current.make_default();
+    let (_built, built_sink) = capture(Format::Human, Level::Debug);
+    corers_log::error!(default_logger(), "stop hook timed out");
+    assert_eq!(
+        (default_logger().level(), built_sink.contents()),
+        (Level::Warn, String::new())
+    );
+}
+
+#[test]
+fn logger_make_default_most_recent_call_wins_across_threads_ugly() {
+    let _serial = serial();
+    let loggers: Vec<(Logger, MemorySink)> = [Level::Error, Level::Warn, Level::Debug]
+        .into_iter()
+        .map(|level| capture(Format::Human, level))
+        .collect();
+    std::thread::scope(|scope| {
+        for (log, _) in &loggers {
+            scope.spawn(move || {
+                for _ in 0..200 {
+                    log.make_default();
+                }
+            });
+        }
+    });
+    loggers[1].0.make_default();
+    loggers[0].0.make_default();
+    loggers[1].0.make_default();
+    assert_eq!(default_logger().level(), Level::Warn);
+}

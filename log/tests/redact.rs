@@ -1,0 +1,148 @@
+//! Redaction: [`Redactor`] patterns (defaults, custom, case and globs) and their effect on
+//! logged fields through [`LoggerBuilder::redactor`](corers_log::LoggerBuilder::redactor).
+
+mod common;
+
+use corers_log::{DEFAULT_REDACTIONS, Format, REDACTED, Redactor};
+use serde_json::json;
+
+use common::{captured, only_json};
+
+// ---------------------------------------------------------------- Redactor::new
+
+#[test]
+fn redactor_new_custom_pattern_matches_good() {
+    let redactor = Redactor::new(["session_*", "*cookie*"]);
+    assert!(redactor.is_secret("SESSION_ID") && redactor.is_secret("Set-Cookie"));
+}
+
+#[test]
+fn redactor_new_excludes_the_defaults_bad() {
+    let redactor = Redactor::new(["session_*"]);
+    assert!(!redactor.is_secret("GITHUB_TOKEN"));
+}
+
+#[test]
+fn redactor_new_empty_list_redacts_nothing_ugly() {
+    let redactor = Redactor::new(Vec::<String>::new());
+    let any = ["api_token", "password", "", "*"]
+        .into_iter()
+        .any(|name| redactor.is_secret(name));
+    assert!(!any);
+}
+
+#[test]
+fn redactor_new_upper_case_pattern_matches_any_case_ugly() {
+    let redactor = Redactor::new(["SESSION_?D"]);
+    assert!(redactor.is_secret("session_id") && !redactor.is_secret("session_uid"));
+}
+
+// ---------------------------------------------------------------- Redactor::is_secret
+
+#[test]
+fn redactor_is_secret_every_default_pattern_good() {
+    // One realistic name per default pattern, in the order of DEFAULT_REDACTIONS.
+    let names = [
+        "GITHUB_TOKEN",
+        "client_secret",
+        "db.Password",
+        "passwd",
+        "X-ApiKey",
+        "stripe_api_key",
+        "Authorization",
+        "ssh_private_key",
+    ];
+    let redactor = Redactor::default();
+    let matched: Vec<&str> = names
+        .into_iter()
+        .filter(|name| redactor.is_secret(name))
+        .collect();
+    assert_eq!((matched, DEFAULT_REDACTIONS.len()), (names.to_vec(), 8));
+}
+
+#[test]
+fn redactor_is_secret_ordinary_names_bad() {
+    let redactor = Redactor::default();
+    let any = [
+        "service",
+        "path",
+        "workspace",
+        "took_ms",
+        "pass",
+        "key",
+        "author",
+    ]
+    .into_iter()
+    .any(|name| redactor.is_secret(name));
+    assert!(!any);
+}
+
+#[test]
+fn redactor_is_secret_unicode_case_and_embedded_ugly() {
+    let redactor = Redactor::default();
+    let verdicts: Vec<bool> = ["ÜBER_PASSWORD", "refresh_tokens_v2", "", "tökén"]
+        .into_iter()
+        .map(|name| redactor.is_secret(name))
+        .collect();
+    assert_eq!(verdicts, [true, true, false, false]);
+}
+
+// ---------------------------------------------------------------- through the logger
+
+#[test]
+fn logger_builder_redactor_custom_pattern_redacts_good() {
+    let (builder, sink) = captured(Format::Json);
+    let log = builder.redactor(Redactor::new(["session_*"])).build();
+    corers_log::info!(log, session_id = "7f3a9c", user = "deploy-bot", "signed in");
+    assert_eq!(
+        only_json(&sink)["fields"],
+        json!({"session_id": REDACTED, "user": "deploy-bot"})
+    );
+}
+
+#[test]
+fn logger_builder_redactor_custom_replaces_defaults_bad() {
+    let (builder, sink) = captured(Format::Json);
+    let log = builder.redactor(Redactor::new(["session_*"])).build();
+    corers_log::info!(log, api_token = "s3cr3t", "connected");
+    assert_eq!(only_json(&sink)["fields"]["api_token"], "s3cr3t");
+}
+
+#[test]
+fn logger_builder_redactor_star_hides_every_typed_value_ugly() {
+    let (builder, sink) = captured(Format::Json);
+    let log = builder.redactor(Redactor::new(["*"])).build();
+    corers_log::info!(
+        log,
+        port = 8080_u16,
+        delta = -3_i64,
+        ratio = 0.5,
+        healthy = true,
+        host = ?"homelab",
+        "probe done"
+    );
+    let line = only_json(&sink);
+    assert_eq!(
+        (&line["msg"], &line["fields"]),
+        (
+            &json!("probe done"),
+            &json!({
+                "port": REDACTED, "delta": REDACTED, "ratio": REDACTED,
+                "healthy": REDACTED, "host": REDACTED
+            })
+        )
+    );
+}
+
+#[test]
+fn logger_builder_redactor_default_redacts_numeric_secret_ugly() {
+    let (builder, sink) = captured(Format::Human);
+    let log = builder.build();
+    corers_log::info!(log, pin_password = 4321_u32, "unlocked");
+    assert!(
+        sink.contents()
+            .ends_with("unlocked pin_password=[REDACTED]\n"),
+        "{}",
+        sink.contents()
+    );
+}

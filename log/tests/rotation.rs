@@ -1,0 +1,643 @@
+//! [`RotatingFile`] in a real temporary directory: rotation by size and by age (with an
+//! injected clock, never real sleeps), retention, gzip, rotated file names, and that no line
+//! is ever lost, duplicated or split across files.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read;
+use std::path::Path;
+use std::time::{Duration, UNIX_EPOCH};
+
+use corers_log::RotatingFile;
+use corers_primitives::ErrorCode;
+use flate2::read::GzDecoder;
+
+use common::{FIXED_COMPACT, FIXED_SECS, ManualClock, TempDir, fixed_time};
+
+const LIVE: &str = "workbench.log";
+
+/// Line `i`, exactly 50 bytes with its newline.
+fn line(i: usize) -> Vec<u8> {
+    format!(
+        "{:<49}\n",
+        format!("line {i:05} service=brain path=/srv/data")
+    )
+    .into_bytes()
+}
+
+/// Line `i`, between 20 and 99 bytes long, so file boundaries fall everywhere.
+fn ragged_line(i: usize) -> Vec<u8> {
+    let mut text = format!("line {i:05} workspace/create");
+    while text.len() < 19 + (i * 37) % 80 {
+        text.push('.');
+    }
+    text.push('\n');
+    text.into_bytes()
+}
+
+fn write_lines(file: &RotatingFile, lines: impl IntoIterator<Item = Vec<u8>>) {
+    for line in lines {
+        file.write_line(&line).unwrap();
+    }
+    file.flush().unwrap();
+}
+
+/// A file's bytes, gunzipped when its name ends in `.gz`.
+fn read_log(path: &Path) -> Vec<u8> {
+    let raw = fs::read(path).unwrap();
+    if path.extension().is_some_and(|e| e == "gz") {
+        let mut out = Vec::new();
+        GzDecoder::new(raw.as_slice())
+            .read_to_end(&mut out)
+            .unwrap();
+        out
+    } else {
+        raw
+    }
+}
+
+/// A rotated file name split into (time, sequence, gzipped), or `None` when `name` is not
+/// `workbench.log.YYYYMMDDTHHMMSS-NNNNNN[.gz]`.
+fn rotated(name: &str) -> Option<(String, u64, bool)> {
+    let rest = name.strip_prefix(&format!("{LIVE}."))?;
+    let (stem, gz) = match rest.strip_suffix(".gz") {
+        Some(stem) => (stem, true),
+        None => (rest, false),
+    };
+    let (time, sequence) = stem.split_once('-')?;
+    let time_ok = time.len() == 15
+        && time
+            .char_indices()
+            .all(|(i, c)| if i == 8 { c == 'T' } else { c.is_ascii_digit() });
+    let sequence_ok = sequence.len() == 6 && sequence.chars().all(|c| c.is_ascii_digit());
+    (time_ok && sequence_ok).then(|| (time.to_owned(), sequence.parse().unwrap(), gz))
+}
+
+/// The rotated files in `dir`, oldest first.
+fn rotated_names(dir: &TempDir) -> Vec<String> {
+    dir.names()
+        .into_iter()
+        .filter(|name| rotated(name).is_some())
+        .collect()
+}
+
+/// Every file's contents, rotated files oldest first and the live file last.
+fn all_contents(dir: &TempDir) -> Vec<Vec<u8>> {
+    rotated_names(dir)
+        .into_iter()
+        .chain([LIVE.to_owned()])
+        .map(|name| read_log(&dir.join(&name)))
+        .collect()
+}
+
+/// How many times each line appears across `contents`.
+fn line_counts(contents: &[Vec<u8>]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for file in contents {
+        for line in file.split_inclusive(|b| *b == b'\n') {
+            *counts
+                .entry(String::from_utf8_lossy(line).into_owned())
+                .or_default() += 1;
+        }
+    }
+    counts
+}
+
+/// Each of `lines` counted once.
+fn once_each(lines: impl IntoIterator<Item = usize>) -> BTreeMap<String, usize> {
+    lines
+        .into_iter()
+        .map(|i| (String::from_utf8(line(i)).unwrap(), 1))
+        .collect()
+}
+
+fn builder(dir: &TempDir) -> corers_log::RotatingFileBuilder {
+    RotatingFile::builder(dir.join(LIVE)).clock(fixed_time)
+}
+
+// ---------------------------------------------------------------- RotatingFile::builder
+
+#[test]
+fn rotating_file_builder_defaults_100mb_keep_5_no_gzip_good() {
+    let dir = TempDir::new("rotation");
+    let file = RotatingFile::builder(dir.join(LIVE)).build().unwrap();
+    assert!(
+        format!("{file:?}")
+            .ends_with("max_bytes: 104857600, every: None, keep: 5, gzip: false, .. }"),
+        "{file:?}"
+    );
+}
+
+#[test]
+fn rotating_file_builder_empty_path_is_invalid_bad() {
+    let err = RotatingFile::builder("").build().unwrap_err();
+    assert_eq!(
+        (err.code(), err.operation()),
+        (Some(&ErrorCode::INVALID), "log.RotatingFile.build")
+    );
+}
+
+#[test]
+fn rotating_file_builder_unicode_path_with_spaces_ugly() {
+    let dir = TempDir::new("rotation");
+    let file = RotatingFile::builder(dir.join("ホーム ラボ.log"))
+        .max_bytes(100)
+        .clock(fixed_time)
+        .build()
+        .unwrap();
+    write_lines(&file, (0..3).map(line));
+    assert_eq!(
+        dir.names(),
+        [
+            "ホーム ラボ.log".to_owned(),
+            format!("ホーム ラボ.log.{FIXED_COMPACT}-000001")
+        ]
+    );
+}
+
+// ---------------------------------------------------------------- RotatingFileBuilder::max_bytes
+
+#[test]
+fn rotating_file_builder_max_bytes_rotates_past_limit_good() {
+    let dir = TempDir::new("rotation");
+    let file = builder(&dir).max_bytes(1000).keep(1000).build().unwrap();
+    // 300 lines of 50 bytes: 20 per file, so 14 rotated files and a full live file.
+    write_lines(&file, (0..300).map(line));
+    let sizes: Vec<u64> = dir
+        .names()
+        .iter()
+        .map(|name| fs::metadata(dir.join(name)).unwrap().len())
+        .collect();
+    assert_eq!((rotated_names(&dir).len(), sizes), (14, vec![1000; 15]));
+}
+
+#[test]
+fn rotating_file_builder_max_bytes_zero_is_invalid_bad() {
+    let dir = TempDir::new("rotation");
+    let err = builder(&dir).max_bytes(0).build().unwrap_err();
+    assert_eq!(
+        (err.code(), err.message()),
+        (Some(&ErrorCode::INVALID), "max_bytes must be at least 1")
+    );
+}
+
+#[test]
+fn rotating_file_builder_max_bytes_one_puts_each_line_alone_ugly() {
+    let dir = TempDir::new("rotation");
+    let file = builder(&dir).max_bytes(1).keep(100).build().unwrap();
+    write_lines(&file, (0..5).map(line));
+    assert_eq!(all_contents(&dir), (0..5).map(line).collect::<Vec<_>>());
+}
+
+// ---------------------------------------------------------------- RotatingFile::write_line
+
+#[test]
+fn rotating_file_write_line_appends_good() {
+    let dir = TempDir::new("rotation");
+    let file = builder(&dir).build().unwrap();
+    write_lines(
+        &file,
+        [b"service started\n".to_vec(), b"cache warmed\n".to_vec()],
+    );
+    assert_eq!(
+        fs::read_to_string(dir.join(LIVE)).unwrap(),
+        "service started\ncache warmed\n"
+    );
+}
+
+#[test]
+fn rotating_file_write_line_no_line_lost_or_split_good() {
+    let dir = TempDir::new("rotation");
+    let file = builder(&dir)
+        .max_bytes(700)
+        .keep(1000)
+        .gzip(true)
+        .build()
+        .unwrap();
+    write_lines(&file, (0..500).map(ragged_line));
+    let contents = all_contents(&dir);
+    let every_file_whole = contents
+        .iter()
+        .all(|bytes| !bytes.is_empty() && bytes.ends_with(b"\n") && bytes.len() <= 700);
+    assert!(contents.len() > 40, "only {} files", contents.len());
+    assert!(
+        every_file_whole,
+        "a file is empty, oversized or ends mid-line"
+    );
+    // Every line once, whole, in the order written: oldest rotated file first, live last.
+    assert!(
+        contents.concat() == (0..500).flat_map(ragged_line).collect::<Vec<u8>>(),
+        "a line is missing, duplicated or split"
+    );
+}
+
+#[test]
+fn rotating_file_write_line_rotation_into_removed_dir_is_unavailable_bad() {
+    let dir = TempDir::new("rotation");
+    let file = RotatingFile::builder(dir.join("logs/workbench.log"))
+        .max_bytes(100)
+        .build()
+        .unwrap();
+    write_lines(&file, (0..2).map(line));
+    fs::remove_dir_all(dir.join("logs")).unwrap();
+    let err = file.write_line(&line(2)).unwrap_err();
+    assert_eq!(
+        (err.code(), err.operation()),
+        (Some(&ErrorCode::UNAVAILABLE), "log.RotatingFile.write_line")
+    );
+}
+
+#[test]
+fn rotating_file_write_line_oversized_line_alone_and_whole_ugly() {
+    let dir = TempDir::new("rotation");
+    let file = builder(&dir).max_bytes(100).keep(10).build().unwrap();
+    let mut huge = "x".repeat(10_000).into_bytes();
+    huge.push(b'\n');
+    write_lines(&file, [line(0), huge.clone(), line(1)]);
+    assert_eq!(all_contents(&dir), [line(0), huge, line(1)]);
+}
+
+#[test]
+fn rotating_file_write_line_clones_share_file_and_sequence_ugly() {
+    let dir = TempDir::new("rotation");
+    let file = builder(&dir).max_bytes(100).keep(10).build().unwrap();
+    let clone = file.clone();
+    write_lines(&clone, (0..3).map(line));
+    write_lines(&file, (3..5).map(line));
+    assert_eq!(
+        dir.names(),
+        [
+            LIVE.to_owned(),
+            format!("{LIVE}.{FIXED_COMPACT}-000001"),
+            format!("{LIVE}.{FIXED_COMPACT}-000002")
+        ]
+    );
+}
+
+// ---------------------------------------------------------------- RotatingFile::flush
+
+#[test]
+fn rotating_file_flush_writes_buffered_lines_good() {
+    let dir = TempDir::new("rotation");
+    let file = builder(&dir).build().unwrap();
+    file.write_line(b"service started\n").unwrap();
+    file.flush().unwrap();
+    assert_eq!(
+        fs::read_to_string(dir.join(LIVE)).unwrap(),
+        "service started\n"
+    );
+}
+
+#[test]
+fn rotating_file_flush_not_called_leaves_lines_buffered_bad() {
+    let dir = TempDir::new("rotation");
+    let file = builder(&dir).build().unwrap();
+    file.write_line(b"service started\n").unwrap();
+    assert_eq!(fs::read_to_string(dir.join(LIVE)).unwrap(), "");
+}
+
+#[test]
+fn rotating_file_flush_waits_for_every_compression_ugly() {
+    let dir = TempDir::new("rotation");
+    let file = builder(&dir)
+        .max_bytes(1000)
+        .keep(1000)
+        .gzip(true)
+        .build()
+        .unwrap();
+    write_lines(&file, (0..2000).map(line));
+    let names = rotated_names(&dir);
+    assert_eq!(
+        (
+            names.len(),
+            names.iter().filter(|name| rotated(name).unwrap().2).count(),
+            dir.names().len()
+        ),
+        (99, 99, 100)
+    );
+}
+
+// ---------------------------------------------------------------- RotatingFile::path
+
+#[test]
+fn rotating_file_path_is_live_file_good() {
+    let dir = TempDir::new("rotation");
+    let file = builder(&dir).build().unwrap();
+    assert_eq!(file.path(), dir.join(LIVE));
+}
+
+#[test]
+fn rotating_file_path_never_a_rotated_file_bad() {
+    let dir = TempDir::new("rotation");
+    let file = builder(&dir).max_bytes(100).build().unwrap();
+    write_lines(&file, (0..5).map(line));
+    assert_eq!(
+        (file.path(), read_log(file.path())),
+        (dir.join(LIVE).as_path(), line(4))
+    );
+}
+
+#[test]
+fn rotating_file_path_kept_as_given_not_normalised_ugly() {
+    let dir = TempDir::new("rotation");
+    let given = dir.path().join("logs/./workbench.log");
+    let file = RotatingFile::builder(&given).build().unwrap();
+    assert_eq!(
+        (file.path(), dir.join("logs/workbench.log").exists()),
+        (given.as_path(), true)
+    );
+}
+
+// ---------------------------------------------------------------- RotatingFileBuilder::every
+
+#[test]
+fn rotating_file_builder_every_rotates_by_age_good() {
+    let dir = TempDir::new("rotation");
+    let clock = ManualClock::at(FIXED_SECS);
+    let file = RotatingFile::builder(dir.join(LIVE))
+        .every(Duration::from_secs(3600))
+        .clock(clock.reader())
+        .build()
+        .unwrap();
+    file.write_line(&line(0)).unwrap();
+    clock.advance(3599);
+    file.write_line(&line(1)).unwrap();
+    clock.advance(1);
+    file.write_line(&line(2)).unwrap();
+    file.flush().unwrap();
+    assert_eq!(
+        (dir.names(), all_contents(&dir)),
+        (
+            vec![LIVE.to_owned(), format!("{LIVE}.20261126T151329-000001")],
+            vec![[line(0), line(1)].concat(), line(2)]
+        )
+    );
+}
+
+#[test]
+fn rotating_file_builder_every_empty_file_not_rotated_bad() {
+    let dir = TempDir::new("rotation");
+    let clock = ManualClock::at(FIXED_SECS);
+    let file = RotatingFile::builder(dir.join(LIVE))
+        .every(Duration::from_secs(3600))
+        .clock(clock.reader())
+        .build()
+        .unwrap();
+    clock.advance(7200);
+    write_lines(&file, [line(0)]);
+    assert_eq!(dir.names(), [LIVE]);
+}
+
+#[test]
+fn rotating_file_builder_every_clock_going_backwards_ugly() {
+    let dir = TempDir::new("rotation");
+    let clock = ManualClock::at(FIXED_SECS);
+    let file = RotatingFile::builder(dir.join(LIVE))
+        .every(Duration::from_secs(3600))
+        .clock(clock.reader())
+        .build()
+        .unwrap();
+    file.write_line(&line(0)).unwrap();
+    clock.set(FIXED_SECS - 86_400);
+    file.write_line(&line(1)).unwrap();
+    clock.set(FIXED_SECS + 3599);
+    write_lines(&file, [line(2)]);
+    assert_eq!(dir.names(), [LIVE]);
+}
+
+// ---------------------------------------------------------------- RotatingFileBuilder::keep
+
+#[test]
+fn rotating_file_builder_keep_prunes_oldest_good() {
+    let dir = TempDir::new("rotation");
+    let file = builder(&dir).max_bytes(1000).keep(3).build().unwrap();
+    write_lines(&file, (0..300).map(line));
+    let sequences: Vec<u64> = rotated_names(&dir)
+        .iter()
+        .map(|name| rotated(name).unwrap().1)
+        .collect();
+    assert_eq!(sequences, [12, 13, 14]);
+}
+
+#[test]
+fn rotating_file_builder_keep_under_limit_prunes_nothing_bad() {
+    let dir = TempDir::new("rotation");
+    let file = builder(&dir).max_bytes(100).keep(5).build().unwrap();
+    write_lines(&file, (0..8).map(line));
+    assert_eq!(line_counts(&all_contents(&dir)), once_each(0..8));
+}
+
+#[test]
+fn rotating_file_builder_keep_zero_leaves_only_live_file_ugly() {
+    let dir = TempDir::new("rotation");
+    let file = builder(&dir)
+        .max_bytes(100)
+        .keep(0)
+        .gzip(true)
+        .build()
+        .unwrap();
+    write_lines(&file, (0..9).map(line));
+    assert_eq!(
+        (dir.names(), read_log(&dir.join(LIVE))),
+        (vec![LIVE.to_owned()], line(8))
+    );
+}
+
+#[test]
+fn rotating_file_builder_keep_with_gzip_counts_each_file_once_ugly() {
+    let dir = TempDir::new("rotation");
+    let file = builder(&dir)
+        .max_bytes(1000)
+        .keep(3)
+        .gzip(true)
+        .build()
+        .unwrap();
+    write_lines(&file, (0..300).map(line));
+    assert_eq!(
+        dir.names(),
+        [
+            LIVE.to_owned(),
+            format!("{LIVE}.{FIXED_COMPACT}-000012.gz"),
+            format!("{LIVE}.{FIXED_COMPACT}-000013.gz"),
+            format!("{LIVE}.{FIXED_COMPACT}-000014.gz"),
+        ]
+    );
+}
+
+#[test]
+fn rotating_file_builder_keep_ignores_unrelated_files_ugly() {
+    let dir = TempDir::new("rotation");
+    fs::write(dir.join("workbench.log.1"), "from an older logrotate\n").unwrap();
+    fs::write(dir.join("workbench.log.lock"), "4242\n").unwrap();
+    let file = builder(&dir).max_bytes(100).keep(2).build().unwrap();
+    write_lines(&file, (0..10).map(line));
+    assert_eq!(
+        (
+            dir.join("workbench.log.1").exists(),
+            dir.join("workbench.log.lock").exists(),
+            rotated_names(&dir).len()
+        ),
+        (true, true, 2)
+    );
+}
+
+// ---------------------------------------------------------------- RotatingFileBuilder::gzip
+
+#[test]
+fn rotating_file_builder_gzip_rotated_files_decode_good() {
+    let dir = TempDir::new("rotation");
+    let file = builder(&dir)
+        .max_bytes(1000)
+        .keep(100)
+        .gzip(true)
+        .build()
+        .unwrap();
+    write_lines(&file, (0..100).map(line));
+    // Decoding fails the test on any invalid gzip stream.
+    let decoded: Vec<Vec<u8>> = rotated_names(&dir)
+        .iter()
+        .map(|name| read_log(&dir.join(name)))
+        .collect();
+    assert_eq!(
+        decoded,
+        (0..4)
+            .map(|file| (file * 20..file * 20 + 20)
+                .flat_map(line)
+                .collect::<Vec<u8>>())
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn rotating_file_builder_gzip_off_leaves_plain_files_bad() {
+    let dir = TempDir::new("rotation");
+    let file = builder(&dir).max_bytes(100).keep(100).build().unwrap();
+    write_lines(&file, (0..6).map(line));
+    assert_eq!(
+        dir.names(),
+        [
+            LIVE.to_owned(),
+            format!("{LIVE}.{FIXED_COMPACT}-000001"),
+            format!("{LIVE}.{FIXED_COMPACT}-000002"),
+        ]
+    );
+}
+
+#[test]
+fn rotating_file_builder_gzip_binary_line_round_trips_ugly() {
+    let dir = TempDir::new("rotation");
+    let file = builder(&dir)
+        .max_bytes(10)
+        .keep(10)
+        .gzip(true)
+        .build()
+        .unwrap();
+    let binary: Vec<u8> = (0..=255u8).chain([b'\n']).collect();
+    write_lines(&file, [binary.clone(), line(0)]);
+    assert_eq!(
+        read_log(&dir.join(&format!("{LIVE}.{FIXED_COMPACT}-000001.gz"))),
+        binary
+    );
+}
+
+// ---------------------------------------------------------------- RotatingFileBuilder::clock
+
+#[test]
+fn rotating_file_builder_clock_names_rotated_files_good() {
+    let dir = TempDir::new("rotation");
+    let file = builder(&dir).max_bytes(100).build().unwrap();
+    write_lines(&file, (0..5).map(line));
+    let names = dir.names();
+    assert_eq!(
+        (
+            names
+                .iter()
+                .filter_map(|name| rotated(name))
+                .collect::<Vec<_>>(),
+            &names[0]
+        ),
+        (
+            vec![
+                (FIXED_COMPACT.to_owned(), 1, false),
+                (FIXED_COMPACT.to_owned(), 2, false)
+            ],
+            &LIVE.to_owned()
+        )
+    );
+}
+
+#[test]
+fn rotating_file_builder_clock_stopped_never_rotates_by_age_bad() {
+    let dir = TempDir::new("rotation");
+    let file = builder(&dir).every(Duration::from_secs(1)).build().unwrap();
+    write_lines(&file, (0..50).map(line));
+    assert_eq!(dir.names(), [LIVE]);
+}
+
+#[test]
+fn rotating_file_builder_clock_before_epoch_names_epoch_ugly() {
+    let dir = TempDir::new("rotation");
+    let file = RotatingFile::builder(dir.join(LIVE))
+        .max_bytes(100)
+        .clock(|| UNIX_EPOCH - Duration::from_secs(86_400))
+        .build()
+        .unwrap();
+    write_lines(&file, (0..3).map(line));
+    assert_eq!(
+        rotated_names(&dir),
+        [format!("{LIVE}.19700101T000000-000001")]
+    );
+}
+
+// ---------------------------------------------------------------- RotatingFileBuilder::build
+
+#[test]
+fn rotating_file_builder_build_creates_parent_dirs_good() {
+    let dir = TempDir::new("rotation");
+    let file = RotatingFile::builder(dir.join("var/log/workbench/workbench.log"))
+        .build()
+        .unwrap();
+    write_lines(&file, [line(0)]);
+    assert_eq!(
+        fs::read(dir.join("var/log/workbench/workbench.log")).unwrap(),
+        line(0)
+    );
+}
+
+#[test]
+fn rotating_file_builder_build_parent_is_a_file_unavailable_bad() {
+    let dir = TempDir::new("rotation");
+    fs::write(dir.join("logs"), "not a directory").unwrap();
+    let err = RotatingFile::builder(dir.join("logs/workbench.log"))
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.operation()),
+        (Some(&ErrorCode::UNAVAILABLE), "log.RotatingFile.build")
+    );
+}
+
+#[test]
+fn rotating_file_builder_build_existing_file_counts_toward_size_ugly() {
+    let dir = TempDir::new("rotation");
+    let earlier: Vec<u8> = (0..18).flat_map(line).collect();
+    fs::write(dir.join(LIVE), &earlier).unwrap();
+    let file = builder(&dir).max_bytes(1000).build().unwrap();
+    write_lines(&file, (18..21).map(line));
+    assert_eq!(
+        all_contents(&dir),
+        [(0..20).flat_map(line).collect::<Vec<u8>>(), line(20)]
+    );
+}
+
+#[test]
+fn rotating_file_builder_build_restart_same_second_loses_nothing_ugly() {
+    let dir = TempDir::new("rotation");
+    for run in 0..2 {
+        let file = builder(&dir).max_bytes(100).keep(10).build().unwrap();
+        write_lines(&file, (run * 3..run * 3 + 3).map(line));
+    }
+    assert_eq!(line_counts(&all_contents(&dir)), once_each(0..6));
+}

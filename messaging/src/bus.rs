@@ -1,0 +1,626 @@
+//! [`Bus`]: registration and the synchronous verbs: broadcast, query, `query_all`, perform.
+
+use std::any::{Any, type_name};
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use arc_swap::ArcSwap;
+use corers_primitives::{Error, ErrorCode, Result};
+
+use crate::context::{EnterGuard, begin, with_sender};
+use crate::tables::{AnswerFn, BroadcastFn, ObserverFn, Tables};
+use crate::tasks::Tasks;
+use crate::{Ctx, DispatchInfo, Failure, Outcome, Query, Report, Task};
+
+const DEFAULT_MAX_DEPTH: u32 = 32;
+const DEFAULT_MAX_RUNNING: usize = 64;
+const DEFAULT_QUEUE: usize = 1024;
+
+/// Identifies one registered handler, for [`Bus::remove`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HandlerId(pub(crate) u64);
+
+/// Which verb a dispatch used, as an [observer](Bus::observe) sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DispatchKind {
+    /// [`Bus::broadcast`].
+    Broadcast,
+    /// [`Bus::query`] or [`Bus::query_all`].
+    Query,
+    /// [`Bus::perform`] (also inside [`Bus::perform_async`]).
+    Perform,
+}
+
+/// One dispatch, as an [observer](Bus::observe) sees it.
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub struct Observed<'a> {
+    /// The verb.
+    pub kind: DispatchKind,
+    /// The message's Rust type name (for display; not a stable identifier).
+    pub type_name: &'static str,
+    /// The message itself, to downcast when the observer knows the type.
+    pub message: &'a (dyn Any + Send + Sync),
+}
+
+impl fmt::Debug for Observed<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Observed")
+            .field("kind", &self.kind)
+            .field("type_name", &self.type_name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The message bus: handlers registered per message type, called synchronously in the
+/// caller's thread, in registration order, with panics caught at the boundary. Cheap to
+/// clone; clones share everything.
+///
+/// `C` is the application context handed to every handler (the Core, in a CoreRS
+/// application); the bus never owns it, each dispatch borrows it.
+///
+/// Handlers only ever see the message types they registered for. The handler tables are
+/// an immutable snapshot: dispatch reads it without a lock, and a handler registered (or
+/// removed) while a dispatch runs takes effect from the next dispatch.
+///
+/// ```
+/// use corers_messaging::{Bus, Outcome, Query};
+///
+/// struct WorkspaceCreated { name: String }
+/// struct WorkspaceCount;
+/// impl Query for WorkspaceCount { type Answer = usize; }
+///
+/// let bus: Bus<()> = Bus::new();
+/// bus.on(|_, event: &WorkspaceCreated| {
+///     println!("created {}", event.name);
+///     Ok(())
+/// });
+/// bus.on_query(|_, _: &WorkspaceCount| Some(Ok(1)));
+///
+/// let report = bus.broadcast(&(), &WorkspaceCreated { name: "alpha".into() }).unwrap();
+/// assert_eq!(report.handled(), 1);
+/// assert_eq!(bus.query(&(), &WorkspaceCount).answer(), Some(1));
+/// ```
+pub struct Bus<C> {
+    pub(crate) inner: Arc<Inner<C>>,
+}
+
+pub(crate) struct Inner<C> {
+    tables: ArcSwap<Tables<C>>,
+    /// Serialises registrations so that each starts from the latest snapshot.
+    writer: Mutex<()>,
+    next_handler: AtomicU64,
+    max_depth: u32,
+    pub(crate) tasks: Tasks,
+}
+
+impl<C> Clone for Bus<C> {
+    fn clone(&self) -> Self {
+        Bus {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<C: 'static> Default for Bus<C> {
+    fn default() -> Self {
+        Bus::new()
+    }
+}
+
+/// Limits for a [`Bus`]. Defaults: dispatch depth 32, 64 tasks running at once, 1024 more
+/// queued behind them.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct BusBuilder {
+    max_depth: u32,
+    max_running: usize,
+    queue: usize,
+}
+
+impl BusBuilder {
+    /// Refuses dispatches nested deeper than `depth` (a root dispatch is depth 0).
+    pub fn max_depth(mut self, depth: u32) -> Self {
+        self.max_depth = depth;
+        self
+    }
+
+    /// Runs at most `tasks` [`perform_async`](Bus::perform_async) tasks at once.
+    pub fn max_running(mut self, tasks: usize) -> Self {
+        self.max_running = tasks;
+        self
+    }
+
+    /// Queues at most `tasks` accepted tasks behind the running ones; more are refused.
+    pub fn queue(mut self, tasks: usize) -> Self {
+        self.queue = tasks;
+        self
+    }
+
+    /// Builds the bus.
+    ///
+    /// ```
+    /// use corers_messaging::Bus;
+    /// let bus: Bus<()> = Bus::builder().max_running(4).queue(16).build().unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::INVALID`] when `max_depth` or `max_running` is 0, or the total of
+    /// running and queued tasks does not fit the task counter.
+    pub fn build<C: 'static>(self) -> Result<Bus<C>> {
+        const OP: &str = "messaging.BusBuilder.build";
+        if self.max_depth == 0 || self.max_running == 0 {
+            return Err(
+                Error::new(OP, "max_depth and max_running must be at least 1")
+                    .with_code(ErrorCode::INVALID),
+            );
+        }
+        let tasks = Tasks::limits(self.max_running, self.queue).ok_or_else(|| {
+            Error::new(
+                OP,
+                format!(
+                    "{} running + {} queued tasks is too many",
+                    self.max_running, self.queue
+                ),
+            )
+            .with_code(ErrorCode::INVALID)
+        })?;
+        Ok(Bus::with(self.max_depth, tasks))
+    }
+}
+
+impl Bus<()> {
+    /// Starts a bus with custom limits; the builder makes a bus for any context type.
+    ///
+    /// ```
+    /// use corers_messaging::Bus;
+    /// struct App;
+    /// let bus: Bus<App> = Bus::builder().max_depth(8).build().unwrap();
+    /// ```
+    pub fn builder() -> BusBuilder {
+        BusBuilder {
+            max_depth: DEFAULT_MAX_DEPTH,
+            max_running: DEFAULT_MAX_RUNNING,
+            queue: DEFAULT_QUEUE,
+        }
+    }
+}
+
+impl<C: 'static> Bus<C> {
+    /// Makes a bus with the default limits.
+    ///
+    /// ```
+    /// use corers_messaging::Bus;
+    /// let bus: Bus<()> = Bus::new();
+    /// assert_eq!(bus.broadcast(&(), &"hello").unwrap().handled(), 0);
+    /// ```
+    pub fn new() -> Bus<C> {
+        Bus::with(
+            DEFAULT_MAX_DEPTH,
+            Tasks::new(DEFAULT_MAX_RUNNING, DEFAULT_QUEUE),
+        )
+    }
+
+    fn with(max_depth: u32, tasks: Tasks) -> Bus<C> {
+        Bus {
+            inner: Arc::new(Inner {
+                tables: ArcSwap::from_pointee(Tables::default()),
+                writer: Mutex::new(()),
+                next_handler: AtomicU64::new(1),
+                max_depth,
+                tasks,
+            }),
+        }
+    }
+
+    /// Registers a broadcast handler for messages of type `M`.
+    ///
+    /// ```
+    /// use corers_messaging::Bus;
+    /// struct ServiceStarted { name: &'static str }
+    /// let bus: Bus<()> = Bus::new();
+    /// let id = bus.on(|_, started: &ServiceStarted| {
+    ///     assert_eq!(started.name, "brain");
+    ///     Ok(())
+    /// });
+    /// bus.broadcast(&(), &ServiceStarted { name: "brain" }).unwrap();
+    /// assert!(bus.remove(id));
+    /// ```
+    pub fn on<M, F>(&self, handler: F) -> HandlerId
+    where
+        M: Send + Sync + 'static,
+        F: Fn(&Ctx<'_, C>, &M) -> Result<()> + Send + Sync + 'static,
+    {
+        let handler: Arc<BroadcastFn<C, M>> = Arc::new(handler);
+        self.register(|tables, id| {
+            tables.add::<M, BroadcastFn<C, M>>(DispatchKind::Broadcast, id, handler);
+        })
+    }
+
+    /// Registers a query handler for `Q`: it answers `Some(Ok(answer))`, fails with
+    /// `Some(Err(error))`, or declines with `None` so the next handler is asked.
+    ///
+    /// ```
+    /// use corers_messaging::{Bus, Query};
+    /// struct ConfigValue(&'static str);
+    /// impl Query for ConfigValue { type Answer = String; }
+    ///
+    /// let bus: Bus<()> = Bus::new();
+    /// bus.on_query(|_, q: &ConfigValue| (q.0 == "workspace.root").then(|| Ok("/srv/ws".to_owned())));
+    /// assert_eq!(bus.query(&(), &ConfigValue("workspace.root")).answer().as_deref(), Some("/srv/ws"));
+    /// assert!(bus.query(&(), &ConfigValue("other")).answer().is_none());
+    /// ```
+    pub fn on_query<Q, F>(&self, handler: F) -> HandlerId
+    where
+        Q: Query,
+        F: Fn(&Ctx<'_, C>, &Q) -> Option<Result<Q::Answer>> + Send + Sync + 'static,
+    {
+        let handler: Arc<AnswerFn<C, Q, Q::Answer>> = Arc::new(handler);
+        self.register(|tables, id| {
+            tables.add::<Q, AnswerFn<C, Q, Q::Answer>>(DispatchKind::Query, id, handler);
+        })
+    }
+
+    /// Registers a task handler for `T`: it accepts with `Some(result)` or declines with
+    /// `None`.
+    ///
+    /// ```
+    /// use corers_messaging::{Bus, Task};
+    /// struct FlushCache { keys: usize }
+    /// impl Task for FlushCache { type Output = usize; }
+    ///
+    /// let bus: Bus<()> = Bus::new();
+    /// bus.on_task(|_, task: &FlushCache| Some(Ok(task.keys)));
+    /// assert_eq!(bus.perform(&(), &FlushCache { keys: 12 }).answer(), Some(12));
+    /// ```
+    pub fn on_task<T, F>(&self, handler: F) -> HandlerId
+    where
+        T: Task,
+        F: Fn(&Ctx<'_, C>, &T) -> Option<Result<T::Output>> + Send + Sync + 'static,
+    {
+        let handler: Arc<AnswerFn<C, T, T::Output>> = Arc::new(handler);
+        self.register(|tables, id| {
+            tables.add::<T, AnswerFn<C, T, T::Output>>(DispatchKind::Perform, id, handler);
+        })
+    }
+
+    /// Registers a catch-all observer, called before the handlers of every broadcast, query
+    /// and perform, whatever the message type: for monitoring and tracing, not for logic.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use corers_messaging::Bus;
+    ///
+    /// let seen = Arc::new(AtomicUsize::new(0));
+    /// let bus: Bus<()> = Bus::new();
+    /// let counter = Arc::clone(&seen);
+    /// bus.observe(move |_, observed| {
+    ///     println!("{:?} {}", observed.kind, observed.type_name);
+    ///     counter.fetch_add(1, Ordering::Relaxed);
+    /// });
+    /// bus.broadcast(&(), &"deploy started").unwrap();
+    /// bus.broadcast(&(), &42u32).unwrap();
+    /// assert_eq!(seen.load(Ordering::Relaxed), 2);
+    /// ```
+    pub fn observe<F>(&self, observer: F) -> HandlerId
+    where
+        F: Fn(&Ctx<'_, C>, &Observed<'_>) + Send + Sync + 'static,
+    {
+        let observer: Arc<ObserverFn<C>> = Arc::new(observer);
+        self.register(|tables, id| tables.add_observer(id, observer))
+    }
+
+    /// Removes a handler or observer; reports whether it was registered. Dispatches already
+    /// running finish with the handlers they started with.
+    ///
+    /// ```
+    /// use corers_messaging::Bus;
+    /// let bus: Bus<()> = Bus::new();
+    /// let id = bus.on(|_, _: &u8| Ok(()));
+    /// assert!(bus.remove(id));
+    /// assert!(!bus.remove(id));
+    /// assert_eq!(bus.broadcast(&(), &1u8).unwrap().handled(), 0);
+    /// ```
+    pub fn remove(&self, id: HandlerId) -> bool {
+        let _writer = self
+            .inner
+            .writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut next = Tables::clone(&self.inner.tables.load());
+        let removed = next.remove(id);
+        if removed {
+            self.publish(next);
+        }
+        removed
+    }
+
+    /// Runs `f` with `sender` recorded as the sender of the dispatches it makes (and of
+    /// everything they cause), so handlers can tell who is talking.
+    ///
+    /// ```
+    /// use corers_messaging::Bus;
+    /// let bus: Bus<()> = Bus::new();
+    /// bus.on(|ctx, _: &&str| {
+    ///     assert_eq!(ctx.dispatch().sender(), Some("scheduler"));
+    ///     Ok(())
+    /// });
+    /// bus.with_sender("scheduler", || bus.broadcast(&(), &"tick")).unwrap();
+    /// ```
+    pub fn with_sender<R>(&self, sender: &str, f: impl FnOnce() -> R) -> R {
+        with_sender(sender, f)
+    }
+
+    /// Calls every handler of `M`, in registration order. A handler that fails or panics
+    /// does not stop the others; the [`Report`] says how many ran and which failed.
+    ///
+    /// ```
+    /// use corers_messaging::Bus;
+    /// use corers_primitives::ErrorCode;
+    ///
+    /// struct Shutdown;
+    /// let bus: Bus<()> = Bus::new();
+    /// bus.on(|_, _: &Shutdown| Ok(()));
+    /// bus.on(|_, _: &Shutdown| -> corers_primitives::Result<()> { panic!("flush failed") });
+    /// bus.on(|_, _: &Shutdown| Ok(()));
+    ///
+    /// let report = bus.broadcast(&(), &Shutdown).unwrap();
+    /// assert_eq!(report.handled(), 3);
+    /// assert_eq!(report.failures()[0].error.code(), Some(&ErrorCode::INTERNAL));
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::INVALID`] when the dispatch would be nested deeper than the bus allows
+    /// (a runaway cascade); no handler runs.
+    pub fn broadcast<M: Send + Sync + 'static>(&self, core: &C, message: &M) -> Result<Report> {
+        const OP: &str = "messaging.Bus.broadcast";
+        let (info, _running) = self.begin::<M>(OP)?;
+        let ctx = Ctx {
+            core,
+            bus: self,
+            info: &info,
+        };
+        Ok(self.with_tables(|tables| {
+            observe(tables, &ctx, DispatchKind::Broadcast, message);
+            let mut report = Report::default();
+            if let Some(list) = Tables::<C>::list::<M, BroadcastFn<C, M>>(&tables.broadcast) {
+                for (id, handler) in &list.entries {
+                    report.handled += 1;
+                    let error = match catch_unwind(AssertUnwindSafe(|| handler(&ctx, message))) {
+                        Ok(Ok(())) => continue,
+                        Ok(Err(error)) => error,
+                        Err(payload) => panicked(OP, type_name::<M>(), payload.as_ref()),
+                    };
+                    report.failures.push(Failure {
+                        handler: *id,
+                        error,
+                    });
+                }
+            }
+            report
+        }))
+    }
+
+    /// Asks the query handlers of `Q` in registration order; the first that answers or
+    /// fails decides the [`Outcome`], and the rest are not asked.
+    ///
+    /// ```
+    /// use corers_messaging::{Bus, Outcome, Query};
+    /// use corers_primitives::Error;
+    ///
+    /// struct Health(&'static str);
+    /// impl Query for Health { type Answer = bool; }
+    ///
+    /// let bus: Bus<()> = Bus::new();
+    /// bus.on_query(|_, q: &Health| match q.0 {
+    ///     "brain" => Some(Ok(true)),
+    ///     "cache" => Some(Err(Error::new("cache.Redis.ping", "connection refused"))),
+    ///     _ => None,
+    /// });
+    /// assert!(matches!(bus.query(&(), &Health("brain")), Outcome::Answered(true)));
+    /// assert!(matches!(bus.query(&(), &Health("cache")), Outcome::Failed(_)));
+    /// assert!(matches!(bus.query(&(), &Health("queue")), Outcome::NotHandled));
+    /// ```
+    pub fn query<Q: Query>(&self, core: &C, query: &Q) -> Outcome<Q::Answer> {
+        self.first("messaging.Bus.query", DispatchKind::Query, core, query)
+    }
+
+    /// Asks every query handler of `Q`, in registration order, and returns each answer or
+    /// failure in that order (handlers that decline are left out).
+    ///
+    /// ```
+    /// use corers_messaging::{Bus, Query};
+    /// struct Workspaces;
+    /// impl Query for Workspaces { type Answer = Vec<&'static str>; }
+    ///
+    /// let bus: Bus<()> = Bus::new();
+    /// bus.on_query(|_, _: &Workspaces| Some(Ok(vec!["alpha"])));
+    /// bus.on_query(|_, _: &Workspaces| None);
+    /// bus.on_query(|_, _: &Workspaces| Some(Ok(vec!["beta", "gamma"])));
+    /// let answers: Vec<_> = bus.query_all(&(), &Workspaces).unwrap().into_iter().map(Result::unwrap).collect();
+    /// assert_eq!(answers, [vec!["alpha"], vec!["beta", "gamma"]]);
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::INVALID`] when the dispatch would be nested deeper than the bus allows.
+    pub fn query_all<Q: Query>(&self, core: &C, query: &Q) -> Result<Vec<Result<Q::Answer>>> {
+        const OP: &str = "messaging.Bus.query_all";
+        let (info, _running) = self.begin::<Q>(OP)?;
+        let ctx = Ctx {
+            core,
+            bus: self,
+            info: &info,
+        };
+        Ok(self.with_tables(|tables| {
+            observe(tables, &ctx, DispatchKind::Query, query);
+            let mut answers = Vec::new();
+            if let Some(list) = Tables::<C>::list::<Q, AnswerFn<C, Q, Q::Answer>>(&tables.query) {
+                for (_, handler) in &list.entries {
+                    match catch_unwind(AssertUnwindSafe(|| handler(&ctx, query))) {
+                        Ok(Some(answer)) => answers.push(answer),
+                        Ok(None) => {}
+                        Err(payload) => {
+                            answers.push(Err(panicked(OP, type_name::<Q>(), payload.as_ref())));
+                        }
+                    }
+                }
+            }
+            answers
+        }))
+    }
+
+    /// Offers `task` to the task handlers of `T` in registration order; the first that
+    /// accepts decides the [`Outcome`].
+    ///
+    /// ```
+    /// use corers_messaging::{Bus, Task};
+    /// struct CreateWorkspace { name: String }
+    /// impl Task for CreateWorkspace { type Output = String; }
+    ///
+    /// let bus: Bus<()> = Bus::new();
+    /// bus.on_task(|_, t: &CreateWorkspace| Some(Ok(format!("/srv/ws/{}", t.name))));
+    /// let path = bus.perform(&(), &CreateWorkspace { name: "alpha".into() }).answer();
+    /// assert_eq!(path.as_deref(), Some("/srv/ws/alpha"));
+    /// ```
+    pub fn perform<T: Task>(&self, core: &C, task: &T) -> Outcome<T::Output> {
+        self.first("messaging.Bus.perform", DispatchKind::Perform, core, task)
+    }
+
+    /// The query/perform loop: first handler to respond wins.
+    fn first<Q: Send + Sync + 'static, A: 'static>(
+        &self,
+        op: &'static str,
+        kind: DispatchKind,
+        core: &C,
+        request: &Q,
+    ) -> Outcome<A> {
+        let (info, _running) = match self.begin::<Q>(op) {
+            Ok(begun) => begun,
+            Err(err) => return Outcome::Failed(err),
+        };
+        let ctx = Ctx {
+            core,
+            bus: self,
+            info: &info,
+        };
+        self.with_tables(|tables| {
+            observe(tables, &ctx, kind, request);
+            let table = match kind {
+                DispatchKind::Perform => &tables.task,
+                _ => &tables.query,
+            };
+            if let Some(list) = Tables::<C>::list::<Q, AnswerFn<C, Q, A>>(table) {
+                for (_, handler) in &list.entries {
+                    match catch_unwind(AssertUnwindSafe(|| handler(&ctx, request))) {
+                        Ok(Some(Ok(answer))) => return Outcome::Answered(answer),
+                        Ok(Some(Err(err))) => return Outcome::Failed(err),
+                        Ok(None) => {}
+                        Err(payload) => {
+                            return Outcome::Failed(panicked(
+                                op,
+                                type_name::<Q>(),
+                                payload.as_ref(),
+                            ));
+                        }
+                    }
+                }
+            }
+            Outcome::NotHandled
+        })
+    }
+
+    /// Starts a dispatch of `M` (the guard ends it), or refuses it when too deep.
+    fn begin<M>(&self, op: &'static str) -> Result<(DispatchInfo, EnterGuard)> {
+        let (info, guard) = begin();
+        if info.depth() >= self.inner.max_depth {
+            drop(guard);
+            tracing::error!(
+                message_type = type_name::<M>(),
+                depth = info.depth(),
+                trace = info.trace(),
+                "dispatch refused: cascade too deep"
+            );
+            return Err(Error::new(
+                op,
+                format!(
+                    "dispatch of {} refused at depth {}: the limit is {} (a runaway cascade?)",
+                    type_name::<M>(),
+                    info.depth(),
+                    self.inner.max_depth
+                ),
+            )
+            .with_code(ErrorCode::INVALID));
+        }
+        Ok((info, guard))
+    }
+
+    fn register(&self, add: impl FnOnce(&mut Tables<C>, HandlerId)) -> HandlerId {
+        // Relaxed: ids only need to be unique.
+        let id = HandlerId(self.inner.next_handler.fetch_add(1, Ordering::Relaxed));
+        let _writer = self
+            .inner
+            .writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut next = Tables::clone(&self.inner.tables.load());
+        add(&mut next, id);
+        self.publish(next);
+        id
+    }
+
+    fn publish(&self, tables: Tables<C>) {
+        self.inner.tables.store(Arc::new(tables));
+    }
+
+    /// Runs `f` on the current handler tables (a lock-free snapshot load).
+    fn with_tables<R>(&self, f: impl FnOnce(&Tables<C>) -> R) -> R {
+        f(&self.inner.tables.load())
+    }
+}
+
+/// Calls every observer; an observer's panic is logged and never reaches the dispatch.
+fn observe<C: 'static, M: Send + Sync + 'static>(
+    tables: &Tables<C>,
+    ctx: &Ctx<'_, C>,
+    kind: DispatchKind,
+    message: &M,
+) {
+    if tables.observers.is_empty() {
+        return;
+    }
+    let observed = Observed {
+        kind,
+        type_name: type_name::<M>(),
+        message,
+    };
+    for (_, observer) in &tables.observers {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| observer(ctx, &observed))) {
+            let err = Error::from_panic("messaging.Bus.observe", payload.as_ref());
+            tracing::error!(error = %err, message_type = observed.type_name, "observer panicked");
+        }
+    }
+}
+
+/// Turns a handler's panic into an `INTERNAL` error, and logs it.
+fn panicked(op: &'static str, message_type: &'static str, payload: &(dyn Any + Send)) -> Error {
+    let err = Error::from_panic(op, payload);
+    tracing::error!(error = %err, message_type, "handler panicked");
+    err
+}
+
+impl<C> fmt::Debug for Bus<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tables = self.inner.tables.load();
+        f.debug_struct("Bus")
+            .field("broadcast_types", &tables.broadcast.len())
+            .field("query_types", &tables.query.len())
+            .field("task_types", &tables.task.len())
+            .field("observers", &tables.observers.len())
+            .field("max_depth", &self.inner.max_depth)
+            .finish_non_exhaustive()
+    }
+}

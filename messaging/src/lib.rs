@@ -1,0 +1,57 @@
+//! The CoreRS message bus: one place where services talk, routed by message type.
+//!
+//! Four verbs, as in CoreGO: [`broadcast`](Bus::broadcast) tells every handler,
+//! [`query`](Bus::query) asks until one answers, [`query_all`](Bus::query_all) asks them
+//! all, [`perform`](Bus::perform) hands work to the first handler that takes it, and
+//! [`perform_async`](Bus::perform_async) runs that work in the background with progress
+//! events. Handlers are plain closures; panics are caught at the boundary; a cascade of
+//! nested dispatches is traced and bounded.
+//!
+//! ```
+//! use corers_messaging::{Bus, Query, Task};
+//!
+//! // The context every handler receives: in an application, the Core.
+//! struct App { name: &'static str }
+//!
+//! struct WorkspaceCreated { name: String }
+//! struct WorkspaceCount;
+//! impl Query for WorkspaceCount { type Answer = usize; }
+//! struct CreateWorkspace { name: String }
+//! impl Task for CreateWorkspace { type Output = String; }
+//!
+//! let bus: Bus<App> = Bus::new();
+//! bus.on_task(|ctx, task: &CreateWorkspace| {
+//!     let created = WorkspaceCreated { name: task.name.clone() };
+//!     Some(ctx.bus().broadcast(ctx.core(), &created).map(|_| format!("/srv/{}", task.name)))
+//! });
+//! bus.on(|ctx, created: &WorkspaceCreated| {
+//!     println!("{}: workspace {} created", ctx.core().name, created.name);
+//!     Ok(())
+//! });
+//! bus.on_query(|_, _: &WorkspaceCount| Some(Ok(1)));
+//!
+//! let app = App { name: "workbench" };
+//! let path = bus.perform(&app, &CreateWorkspace { name: "alpha".into() }).answer();
+//! assert_eq!(path.as_deref(), Some("/srv/alpha"));
+//! assert_eq!(bus.query(&app, &WorkspaceCount).answer(), Some(1));
+//! ```
+//!
+//! # Modules
+//! - [`Bus`], [`BusBuilder`], [`HandlerId`], [`Observed`], [`DispatchKind`]: registration
+//!   and the synchronous verbs.
+//! - [`Ctx`], [`DispatchInfo`]: what a handler knows about its dispatch.
+//! - [`Report`], [`Failure`], [`Outcome`]: what dispatches return.
+//! - [`Query`], [`Task`], [`TaskId`], [`TaskStarted`], [`TaskProgress`], [`TaskCompleted`],
+//!   [`DrainReport`]: requests, work, and background tasks.
+#![forbid(unsafe_code)]
+
+mod bus;
+mod context;
+mod outcome;
+mod tables;
+mod tasks;
+
+pub use bus::{Bus, BusBuilder, DispatchKind, HandlerId, Observed};
+pub use context::{Ctx, DispatchInfo};
+pub use outcome::{Failure, Outcome, Report};
+pub use tasks::{DrainReport, Query, Task, TaskCompleted, TaskId, TaskProgress, TaskStarted};

@@ -1,0 +1,156 @@
+//! What a dispatch returns: [`Report`] for broadcasts, [`Outcome`] for queries and tasks.
+
+use corers_primitives::Error;
+
+use crate::HandlerId;
+
+/// What happened to a broadcast: how many handlers ran, and which of them failed.
+///
+/// Every handler runs even when an earlier one fails or panics; a panic is reported as an
+/// [`ErrorCode::INTERNAL`](corers_primitives::ErrorCode::INTERNAL) failure.
+///
+/// ```
+/// use corers_messaging::Bus;
+/// use corers_primitives::Error;
+///
+/// struct CacheFlush;
+/// let bus: Bus<()> = Bus::new();
+/// bus.on(|_, _: &CacheFlush| Ok(()));
+/// bus.on(|_, _: &CacheFlush| Err(Error::new("cache.Redis.flush", "connection refused")));
+/// let report = bus.broadcast(&(), &CacheFlush).unwrap();
+/// assert_eq!(report.handled(), 2);
+/// assert_eq!(report.failures().len(), 1);
+/// ```
+#[derive(Debug, Default)]
+#[must_use]
+pub struct Report {
+    pub(crate) handled: usize,
+    pub(crate) failures: Vec<Failure>,
+}
+
+/// One handler's failure inside a [`Report`].
+#[derive(Debug)]
+pub struct Failure {
+    /// The handler that failed.
+    pub handler: HandlerId,
+    /// What it returned, or its panic as an `INTERNAL` error.
+    pub error: Error,
+}
+
+impl Report {
+    /// How many handlers ran (failed ones included).
+    ///
+    /// ```
+    /// use corers_messaging::Bus;
+    /// let bus: Bus<()> = Bus::new();
+    /// assert_eq!(bus.broadcast(&(), &"nobody listens").unwrap().handled(), 0);
+    /// ```
+    pub fn handled(&self) -> usize {
+        self.handled
+    }
+
+    /// The handlers that failed, in the order they ran.
+    ///
+    /// ```
+    /// use corers_messaging::Bus;
+    /// let bus: Bus<()> = Bus::new();
+    /// bus.on(|_, _: &u8| Ok(()));
+    /// assert!(bus.broadcast(&(), &1u8).unwrap().failures().is_empty());
+    /// ```
+    pub fn failures(&self) -> &[Failure] {
+        &self.failures
+    }
+
+    /// Reports whether no handler failed.
+    ///
+    /// ```
+    /// use corers_messaging::Bus;
+    /// let bus: Bus<()> = Bus::new();
+    /// bus.on(|_, _: &u8| Ok(()));
+    /// assert!(bus.broadcast(&(), &1u8).unwrap().is_ok());
+    /// ```
+    pub fn is_ok(&self) -> bool {
+        self.failures.is_empty()
+    }
+
+    /// `Ok(handled)` when no handler failed; otherwise every failure joined into one error.
+    ///
+    /// ```
+    /// use corers_messaging::Bus;
+    /// use corers_primitives::Error;
+    /// let bus: Bus<()> = Bus::new();
+    /// bus.on(|_, _: &u8| Err(Error::new("audit.Sink.write", "disk full")));
+    /// let err = bus.broadcast(&(), &1u8).unwrap().into_result().unwrap_err();
+    /// assert_eq!(err.to_string(), "audit.Sink.write: disk full");
+    /// ```
+    ///
+    /// # Errors
+    /// The failures, joined with [`Error::join`].
+    pub fn into_result(self) -> Result<usize, Error> {
+        match Error::join(self.failures.into_iter().map(|f| f.error)) {
+            None => Ok(self.handled),
+            Some(err) => Err(err),
+        }
+    }
+}
+
+/// The three ways a query or a task can end: a handler answered, a handler took it and
+/// failed, or nobody took it. "Nobody answered" is never dressed up as an error.
+///
+/// ```
+/// use corers_messaging::{Bus, Outcome, Query};
+///
+/// struct WorkspaceCount;
+/// impl Query for WorkspaceCount { type Answer = usize; }
+///
+/// let bus: Bus<()> = Bus::new();
+/// assert!(matches!(bus.query(&(), &WorkspaceCount), Outcome::NotHandled));
+/// bus.on_query(|_, _: &WorkspaceCount| Some(Ok(3)));
+/// assert_eq!(bus.query(&(), &WorkspaceCount).answer(), Some(3));
+/// ```
+#[derive(Debug)]
+#[must_use]
+pub enum Outcome<T> {
+    /// A handler answered.
+    Answered(T),
+    /// A handler took the request and failed (or panicked).
+    Failed(Error),
+    /// No handler took the request.
+    NotHandled,
+}
+
+impl<T> Outcome<T> {
+    /// The answer, if there was one.
+    ///
+    /// ```
+    /// use corers_messaging::Outcome;
+    /// assert_eq!(Outcome::Answered(8080).answer(), Some(8080));
+    /// assert_eq!(Outcome::<u16>::NotHandled.answer(), None);
+    /// ```
+    pub fn answer(self) -> Option<T> {
+        match self {
+            Outcome::Answered(value) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// `Ok(Some(answer))`, `Ok(None)` when nobody took it, `Err` when a handler failed.
+    ///
+    /// ```
+    /// use corers_messaging::Outcome;
+    /// use corers_primitives::Error;
+    /// assert_eq!(Outcome::Answered(3).into_result().unwrap(), Some(3));
+    /// assert_eq!(Outcome::<u8>::NotHandled.into_result().unwrap(), None);
+    /// assert!(Outcome::<u8>::Failed(Error::new("q", "boom")).into_result().is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// The handler's error, for [`Outcome::Failed`].
+    pub fn into_result(self) -> Result<Option<T>, Error> {
+        match self {
+            Outcome::Answered(value) => Ok(Some(value)),
+            Outcome::Failed(err) => Err(err),
+            Outcome::NotHandled => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,457 @@
+//! Queries, tasks, and tasks run in the background: `perform_async`, `progress`, `drain`.
+
+use std::any::type_name;
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use corers_primitives::{Error, ErrorCode, Result};
+use dashmap::DashMap;
+use tokio::sync::{Notify, Semaphore};
+
+use crate::context::{enter, try_current};
+use crate::{Bus, Outcome, Report};
+
+/// A request that handlers answer: [`Bus::query`] and [`Bus::query_all`].
+///
+/// ```
+/// use corers_messaging::Query;
+/// struct ServiceHealth { service: String }
+/// impl Query for ServiceHealth { type Answer = bool; }
+/// ```
+pub trait Query: Send + Sync + 'static {
+    /// What a handler answers.
+    type Answer: Send + 'static;
+}
+
+/// Work that a handler performs: [`Bus::perform`] and [`Bus::perform_async`].
+///
+/// ```
+/// use corers_messaging::{Task, TaskId};
+/// struct Deploy { target: String, id: Option<TaskId> }
+/// impl Task for Deploy {
+///     type Output = String;
+///     // Opt in to knowing the id `perform_async` gave this task.
+///     fn set_id(&mut self, id: &TaskId) {
+///         self.id = Some(id.clone());
+///     }
+/// }
+/// ```
+pub trait Task: Send + Sync + 'static {
+    /// What a handler returns when it has done the work.
+    type Output: Send + Sync + 'static;
+
+    /// Receives the id [`Bus::perform_async`] gave this task, before it is queued. Does
+    /// nothing unless the task type overrides it.
+    fn set_id(&mut self, id: &TaskId) {
+        let _ = id;
+    }
+}
+
+/// The id of a task run by [`Bus::perform_async`]: `task-1`, `task-2`, … per bus.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskId(Arc<str>);
+
+impl TaskId {
+    /// The id as text.
+    ///
+    /// ```
+    /// use corers_messaging::{Bus, Task};
+    /// struct Reindex;
+    /// impl Task for Reindex { type Output = (); }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let bus: Bus<()> = Bus::new();
+    /// let id = bus.perform_async(&(), Reindex).unwrap();
+    /// assert!(id.as_str().starts_with("task-"));
+    /// # }
+    /// ```
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Broadcast when [`Bus::perform_async`] accepts a task, before it is queued.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct TaskStarted {
+    /// The task's id.
+    pub id: TaskId,
+    /// The task's Rust type name.
+    pub task_type: &'static str,
+}
+
+/// Broadcast by [`Bus::progress`].
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct TaskProgress {
+    /// The task's id.
+    pub id: TaskId,
+    /// How far along, from 0.0 to 1.0.
+    pub fraction: f64,
+    /// What it is doing.
+    pub message: String,
+}
+
+/// Broadcast once when a task from [`Bus::perform_async`] ends: with the handler's output,
+/// or the error (a panic becomes an `INTERNAL` error; no handler is `NOT_FOUND`; a task
+/// that never started because the bus was drained is `UNAVAILABLE`).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct TaskCompleted<T: Task> {
+    /// The task's id.
+    pub id: TaskId,
+    /// The task's Rust type name.
+    pub task_type: &'static str,
+    /// What the handler returned.
+    pub outcome: Result<T::Output>,
+}
+
+/// Which accepted tasks had not finished when [`Bus::drain`] gave up.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[must_use]
+pub struct DrainReport {
+    /// The ids of tasks still queued or running, in id order.
+    pub unfinished: Vec<TaskId>,
+}
+
+impl DrainReport {
+    /// Reports whether every accepted task finished.
+    ///
+    /// ```
+    /// use corers_messaging::DrainReport;
+    /// assert!(DrainReport::default().is_complete());
+    /// ```
+    pub fn is_complete(&self) -> bool {
+        self.unfinished.is_empty()
+    }
+}
+
+/// The shutdown flag, in the top bit of the task counter.
+const SHUTTING_DOWN: u64 = 1 << 63;
+
+/// The background-task state of a bus.
+pub(crate) struct Tasks {
+    /// Shutdown flag (top bit) and the number of accepted, unfinished tasks (the rest), in
+    /// one atomic: checking "not shutting down, not full" and counting the task is a
+    /// single compare-and-swap, so no task can slip in after shutdown begins.
+    state: AtomicU64,
+    capacity: u64,
+    running: Semaphore,
+    next_id: AtomicU64,
+    in_flight: DashMap<TaskId, &'static str>,
+    /// Set when a drain gave up: queued tasks that have not started never will.
+    drained: AtomicBool,
+    idle: Notify,
+}
+
+impl Tasks {
+    /// Checks the limits and makes the state; `None` when they do not fit.
+    pub(crate) fn limits(max_running: usize, queue: usize) -> Option<Tasks> {
+        let capacity = u64::try_from(max_running.checked_add(queue)?).ok()?;
+        (capacity < SHUTTING_DOWN && max_running <= Semaphore::MAX_PERMITS)
+            .then(|| Tasks::new(max_running, queue))
+    }
+
+    /// Makes the state for limits known to fit (see [`Tasks::limits`]).
+    pub(crate) fn new(max_running: usize, queue: usize) -> Tasks {
+        Tasks {
+            state: AtomicU64::new(0),
+            capacity: (max_running + queue) as u64,
+            running: Semaphore::new(max_running),
+            next_id: AtomicU64::new(1),
+            in_flight: DashMap::new(),
+            drained: AtomicBool::new(false),
+            idle: Notify::new(),
+        }
+    }
+
+    /// Counts one more task, unless shutting down or full.
+    fn admit(&self, task_type: &str) -> Result<()> {
+        const OP: &str = "messaging.Bus.perform_async";
+        // AcqRel on success: a drain that sees the count (Acquire) also sees the task.
+        let admitted = self
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| {
+                (state & SHUTTING_DOWN == 0 && state < self.capacity).then_some(state + 1)
+            });
+        match admitted {
+            Ok(_) => Ok(()),
+            Err(state) if state & SHUTTING_DOWN != 0 => Err(Error::new(
+                OP,
+                format!("task {task_type} refused: the bus is shutting down"),
+            )
+            .with_code(ErrorCode::UNAVAILABLE)),
+            Err(_) => Err(Error::new(
+                OP,
+                format!(
+                    "task {task_type} refused: {} tasks already running or queued",
+                    self.capacity
+                ),
+            )
+            .with_code(ErrorCode::UNAVAILABLE)),
+        }
+    }
+
+    /// Forgets a finished task and wakes a drain when it was the last.
+    fn finish(&self, id: &TaskId) {
+        self.in_flight.remove(id);
+        let previous = self.state.fetch_sub(1, Ordering::AcqRel);
+        if previous & !SHUTTING_DOWN == 1 {
+            self.idle.notify_waiters();
+        }
+    }
+
+    fn count(&self) -> u64 {
+        self.state.load(Ordering::Acquire) & !SHUTTING_DOWN
+    }
+}
+
+/// Releases a task's slot however its future ends (completed, panicked, or dropped by a
+/// runtime shutting down).
+struct Slot<C: 'static> {
+    bus: Bus<C>,
+    id: TaskId,
+}
+
+impl<C: 'static> Drop for Slot<C> {
+    fn drop(&mut self) {
+        self.bus.inner.tasks.finish(&self.id);
+    }
+}
+
+impl<C: Clone + Send + Sync + 'static> Bus<C> {
+    /// Accepts `task` and returns its id at once; the task runs on the current tokio
+    /// runtime through [`perform`](Bus::perform).
+    ///
+    /// The bus broadcasts [`TaskStarted`] before returning, and [`TaskCompleted<T>`] exactly
+    /// once when the task ends. At most `max_running` tasks run at once; up to `queue` more
+    /// wait their turn. The dispatch this is called from (trace, sender) carries into the
+    /// task.
+    ///
+    /// ```
+    /// use corers_messaging::{Bus, Task, TaskCompleted};
+    /// use tokio::sync::mpsc;
+    ///
+    /// struct Reindex { files: usize }
+    /// impl Task for Reindex { type Output = usize; }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let bus: Bus<()> = Bus::new();
+    /// bus.on_task(|_, t: &Reindex| Some(Ok(t.files)));
+    /// let (done, mut completed) = mpsc::unbounded_channel();
+    /// bus.on(move |_, c: &TaskCompleted<Reindex>| {
+    ///     let _ = done.send((c.id.clone(), *c.outcome.as_ref().unwrap()));
+    ///     Ok(())
+    /// });
+    /// let id = bus.perform_async(&(), Reindex { files: 12 }).unwrap();
+    /// assert_eq!(completed.recv().await, Some((id, 12)));
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::UNAVAILABLE`] when the bus is shutting down, when `max_running +
+    /// queue` tasks are already accepted, or when there is no tokio runtime.
+    pub fn perform_async<T: Task>(&self, core: &C, mut task: T) -> Result<TaskId> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+            Error::new(
+                "messaging.Bus.perform_async",
+                format!("task {} needs a tokio runtime", type_name::<T>()),
+            )
+            .with_code(ErrorCode::UNAVAILABLE)
+        })?;
+        let tasks = &self.inner.tasks;
+        tasks.admit(type_name::<T>())?;
+        // Relaxed: ids only need to be unique.
+        let n = tasks.next_id.fetch_add(1, Ordering::Relaxed);
+        let id = TaskId(Arc::from(format!("task-{n}")));
+        let slot = Slot {
+            bus: self.clone(),
+            id: id.clone(),
+        };
+        tasks.in_flight.insert(id.clone(), type_name::<T>());
+        task.set_id(&id);
+        let started = TaskStarted {
+            id: id.clone(),
+            task_type: type_name::<T>(),
+        };
+        let _ = self.broadcast(core, &started);
+
+        let parent = try_current();
+        let bus = self.clone();
+        let core = core.clone();
+        runtime.spawn(async move {
+            let id = slot.id.clone();
+            // Dropped when this future ends, however it ends: the task's slot is released.
+            let _slot = slot;
+            let permit = bus.inner.tasks.running.acquire().await;
+            let outcome = if permit.is_err() || bus.inner.tasks.drained.load(Ordering::Acquire) {
+                Err(Error::new(
+                    "messaging.Bus.perform_async",
+                    format!("task {id} did not start: the bus was drained"),
+                )
+                .with_code(ErrorCode::UNAVAILABLE))
+            } else {
+                let _running = parent.map(enter);
+                match bus.perform(&core, &task) {
+                    Outcome::Answered(output) => Ok(output),
+                    Outcome::Failed(err) => Err(err),
+                    Outcome::NotHandled => Err(Error::new(
+                        "messaging.Bus.perform_async",
+                        format!("no handler took task {id} ({})", type_name::<T>()),
+                    )
+                    .with_code(ErrorCode::NOT_FOUND)),
+                }
+            };
+            let completed = TaskCompleted::<T> {
+                id,
+                task_type: type_name::<T>(),
+                outcome,
+            };
+            // Handlers' panics are caught inside broadcast: one completion, always.
+            let _ = bus.broadcast(&core, &completed);
+        });
+        Ok(id)
+    }
+
+    /// Broadcasts [`TaskProgress`] for a running task.
+    ///
+    /// ```
+    /// use corers_messaging::{Bus, Task, TaskProgress};
+    /// struct Backup;
+    /// impl Task for Backup { type Output = (); }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let bus: Bus<()> = Bus::new();
+    /// bus.on(|_, p: &TaskProgress| {
+    ///     println!("{}: {:.0}% {}", p.id, p.fraction * 100.0, p.message);
+    ///     Ok(())
+    /// });
+    /// let id = bus.perform_async(&(), Backup).unwrap();
+    /// bus.progress(&(), &id, 0.5, "copied 5 of 10 files").unwrap();
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::INVALID`] when `fraction` is not within `0.0..=1.0`;
+    /// [`ErrorCode::NOT_FOUND`] when no task with `id` is queued or running.
+    pub fn progress(&self, core: &C, id: &TaskId, fraction: f64, message: &str) -> Result<Report> {
+        const OP: &str = "messaging.Bus.progress";
+        if !(0.0..=1.0).contains(&fraction) {
+            return Err(Error::new(
+                OP,
+                format!("progress {fraction} of task {id} is outside 0.0..=1.0"),
+            )
+            .with_code(ErrorCode::INVALID));
+        }
+        if !self.inner.tasks.in_flight.contains_key(id) {
+            return Err(
+                Error::new(OP, format!("task {id} is not running")).with_code(ErrorCode::NOT_FOUND)
+            );
+        }
+        self.broadcast(
+            core,
+            &TaskProgress {
+                id: id.clone(),
+                fraction,
+                message: message.to_owned(),
+            },
+        )
+    }
+}
+
+impl<C: 'static> Bus<C> {
+    /// Begins shutdown: from now on [`perform_async`](Bus::perform_async) refuses new
+    /// tasks. Tasks already accepted still run. Calling it again changes nothing.
+    ///
+    /// ```
+    /// use corers_messaging::Bus;
+    /// let bus: Bus<()> = Bus::new();
+    /// bus.shutdown();
+    /// assert!(bus.is_shutting_down());
+    /// ```
+    pub fn shutdown(&self) {
+        self.inner
+            .tasks
+            .state
+            .fetch_or(SHUTTING_DOWN, Ordering::AcqRel);
+    }
+
+    /// Reports whether shutdown has begun.
+    ///
+    /// ```
+    /// use corers_messaging::Bus;
+    /// assert!(!Bus::<()>::new().is_shutting_down());
+    /// ```
+    pub fn is_shutting_down(&self) -> bool {
+        self.inner.tasks.state.load(Ordering::Acquire) & SHUTTING_DOWN != 0
+    }
+
+    /// How many accepted tasks are queued or running.
+    ///
+    /// ```
+    /// use corers_messaging::Bus;
+    /// assert_eq!(Bus::<()>::new().tasks_in_flight(), 0);
+    /// ```
+    pub fn tasks_in_flight(&self) -> u64 {
+        self.inner.tasks.count()
+    }
+
+    /// Begins shutdown and waits up to `deadline` for every accepted task to finish. When
+    /// the deadline passes first, tasks still queued will never start (they complete with
+    /// an `UNAVAILABLE` error) and the report lists every unfinished task.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corers_messaging::{Bus, Task};
+    /// struct Reindex;
+    /// impl Task for Reindex { type Output = (); }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let bus: Bus<()> = Bus::new();
+    /// bus.on_task(|_, _: &Reindex| Some(Ok(())));
+    /// bus.perform_async(&(), Reindex).unwrap();
+    /// let report = bus.drain(Duration::from_secs(5)).await;
+    /// assert!(report.is_complete());
+    /// assert!(bus.perform_async(&(), Reindex).is_err());
+    /// # }
+    /// ```
+    pub async fn drain(&self, deadline: Duration) -> DrainReport {
+        self.shutdown();
+        let tasks = &self.inner.tasks;
+        let wait = async {
+            loop {
+                let idle = tasks.idle.notified();
+                tokio::pin!(idle);
+                // Register for the wake-up before checking, so a finish in between is seen.
+                idle.as_mut().enable();
+                if tasks.count() == 0 {
+                    return;
+                }
+                idle.await;
+            }
+        };
+        if tokio::time::timeout(deadline, wait).await.is_ok() {
+            return DrainReport::default();
+        }
+        tasks.drained.store(true, Ordering::Release);
+        let mut unfinished: Vec<TaskId> = tasks.in_flight.iter().map(|e| e.key().clone()).collect();
+        unfinished.sort_by_key(|id| {
+            id.as_str()
+                .trim_start_matches("task-")
+                .parse::<u64>()
+                .unwrap_or(u64::MAX)
+        });
+        DrainReport { unfinished }
+    }
+}
