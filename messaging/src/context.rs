@@ -103,85 +103,115 @@ impl DispatchInfo {
     }
 }
 
-/// The per-thread dispatch state, read and written whole: one thread-local access per
-/// step of a dispatch.
-#[derive(Clone, Copy)]
-struct Frame {
-    /// The running dispatch, if any: the parent of the next one.
-    current: Option<DispatchInfo>,
-    /// The next id this thread hands out: a per-thread prefix in the high bits and a
-    /// counter, so ids are unique in the process without a shared counter. 0 means "not
-    /// yet given a prefix".
-    next_id: u64,
-}
-
 thread_local! {
-    static FRAME: Cell<Frame> = const { Cell::new(Frame { current: None, next_id: 0 }) };
+    // The running dispatch on this thread, as plain words (cheap to read and restore);
+    // `DEPTH` 0 means none is running, otherwise it is the running dispatch's depth + 1.
+    static DEPTH: Cell<u32> = const { Cell::new(0) };
+    static TRACE: Cell<u64> = const { Cell::new(0) };
+    static ID: Cell<u64> = const { Cell::new(0) };
+    static RUNNING_SENDER: Cell<Option<&'static str>> = const { Cell::new(None) };
     /// The sender set by `Bus::with_sender` for root dispatches on this thread.
     static SENDER: Cell<Option<&'static str>> = const { Cell::new(None) };
+    /// This thread's next id: a per-thread prefix in the high bits and a counter, so ids
+    /// are unique in the process without a shared counter. 0 means "no prefix yet".
+    static NEXT_ID: Cell<u64> = const { Cell::new(0) };
+}
+
+fn next_id() -> u64 {
+    NEXT_ID.with(|next| {
+        let mut id = next.get();
+        if id == 0 {
+            static THREADS: AtomicU64 = AtomicU64::new(1);
+            // Relaxed: only uniqueness of the prefix matters.
+            id = THREADS.fetch_add(1, Ordering::Relaxed) << 32;
+        }
+        next.set(id + 1);
+        id
+    })
+}
+
+/// The dispatch running on this thread, if any.
+fn running() -> Option<DispatchInfo> {
+    let depth = DEPTH.with(Cell::get);
+    (depth > 0).then(|| DispatchInfo {
+        trace: TRACE.with(Cell::get),
+        id: ID.with(Cell::get),
+        parent: None,
+        depth: depth - 1,
+        sender: RUNNING_SENDER.with(Cell::get),
+    })
 }
 
 /// Makes the info for a new dispatch (a child of the running one, or a fresh root) and
 /// makes it the running dispatch until the guard drops (also when a handler panics).
 pub(crate) fn begin() -> (DispatchInfo, EnterGuard) {
-    FRAME.with(|cell| {
-        let mut frame = cell.get();
-        if frame.next_id == 0 {
-            static THREADS: AtomicU64 = AtomicU64::new(1);
-            // Relaxed: only uniqueness of the prefix matters.
-            frame.next_id = THREADS.fetch_add(1, Ordering::Relaxed) << 32;
+    let id = next_id();
+    let guard = EnterGuard::save();
+    let info = if guard.depth > 0 {
+        DispatchInfo {
+            trace: guard.trace,
+            id,
+            parent: Some(guard.id),
+            depth: guard.depth,
+            sender: guard.sender,
         }
-        let id = frame.next_id;
-        frame.next_id += 1;
-        let previous = frame.current;
-        let info = match previous {
-            Some(parent) => DispatchInfo {
-                trace: parent.trace,
-                id,
-                parent: Some(parent.id),
-                depth: parent.depth + 1,
-                sender: parent.sender,
-            },
-            None => DispatchInfo {
-                trace: id,
-                id,
-                parent: None,
-                depth: 0,
-                sender: SENDER.with(Cell::get),
-            },
-        };
-        frame.current = Some(info);
-        cell.set(frame);
-        (info, EnterGuard { previous })
-    })
+    } else {
+        DispatchInfo {
+            trace: id,
+            id,
+            parent: None,
+            depth: 0,
+            sender: SENDER.with(Cell::get),
+        }
+    };
+    set_running(&info);
+    (info, guard)
+}
+
+fn set_running(info: &DispatchInfo) {
+    DEPTH.with(|c| c.set(info.depth + 1));
+    TRACE.with(|c| c.set(info.trace));
+    ID.with(|c| c.set(info.id));
+    RUNNING_SENDER.with(|c| c.set(info.sender));
 }
 
 /// The dispatch running on this thread, to carry into work started from it.
 pub(crate) fn try_current() -> Option<DispatchInfo> {
-    FRAME.with(|cell| cell.get().current)
+    running()
 }
 
 /// Makes `info` the running dispatch until the guard drops.
 pub(crate) fn enter(info: DispatchInfo) -> EnterGuard {
-    FRAME.with(|cell| {
-        let mut frame = cell.get();
-        let previous = frame.current.replace(info);
-        cell.set(frame);
-        EnterGuard { previous }
-    })
+    let guard = EnterGuard::save();
+    set_running(&info);
+    guard
 }
 
+/// Restores the previously running dispatch when dropped.
 pub(crate) struct EnterGuard {
-    previous: Option<DispatchInfo>,
+    depth: u32,
+    trace: u64,
+    id: u64,
+    sender: Option<&'static str>,
+}
+
+impl EnterGuard {
+    fn save() -> EnterGuard {
+        EnterGuard {
+            depth: DEPTH.with(Cell::get),
+            trace: TRACE.with(Cell::get),
+            id: ID.with(Cell::get),
+            sender: RUNNING_SENDER.with(Cell::get),
+        }
+    }
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
-        FRAME.with(|cell| {
-            let mut frame = cell.get();
-            frame.current = self.previous;
-            cell.set(frame);
-        });
+        DEPTH.with(|c| c.set(self.depth));
+        TRACE.with(|c| c.set(self.trace));
+        ID.with(|c| c.set(self.id));
+        RUNNING_SENDER.with(|c| c.set(self.sender));
     }
 }
 
