@@ -1,6 +1,5 @@
 //! Crash reports: the panic hook, the crash file, and panic-safe spawning.
 
-use std::any::Any;
 use std::backtrace::Backtrace;
 use std::cell::Cell;
 use std::collections::{BTreeMap, VecDeque};
@@ -10,12 +9,11 @@ use std::future::Future;
 use std::io::Write as _;
 use std::panic::{AssertUnwindSafe, PanicHookInfo, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
+
 use std::time::SystemTime;
 
-use corers_primitives::{Error, ErrorCode, Result};
+use corers_primitives::{Error, ErrorCode, Result, catch_panic};
 use serde::{Deserialize, Serialize};
 use tracing::Dispatch;
 
@@ -311,8 +309,10 @@ impl CrashReporter {
         std::thread::Builder::new()
             .name(name.to_owned())
             .spawn(move || {
-                catch_unwind(AssertUnwindSafe(work))
-                    .map_err(|payload| reporter.recovered(&thread_name, payload.as_ref()))
+                catch_unwind(AssertUnwindSafe(work)).map_err(|payload| {
+                    let err = Error::from_panic("log.CrashReporter.spawn_thread", payload.as_ref());
+                    reporter.recovered(&thread_name, err)
+                })
             })
             .map_err(|e| {
                 Error::wrap_code(
@@ -354,16 +354,15 @@ impl CrashReporter {
         })?;
         let reporter = self.clone();
         Ok(runtime.spawn(async move {
-            CatchUnwind(Box::pin(work))
+            catch_panic("log.CrashReporter.spawn_task", Box::pin(work))
                 .await
-                .map_err(|payload| reporter.recovered("task", payload.as_ref()))
+                .map_err(|err| reporter.recovered("task", err))
         }))
     }
 
     /// Turns a caught panic into an error, recording a report unless the panic hook already
     /// did, and logs the recovery.
-    fn recovered(&self, what: &str, payload: &(dyn Any + Send)) -> Error {
-        let err = Error::from_panic("log.CrashReporter.recovered", payload);
+    fn recovered(&self, what: &str, err: Error) -> Error {
         if RECORDED_BY_HOOK.with(|flag| flag.replace(0)) != self.id() {
             let message = err.message().trim_start_matches("panicked: ").to_owned();
             // The report is also logged and kept in memory; a crash-file failure is logged.
@@ -517,20 +516,4 @@ pub fn install_panic_hook() {
         crate::default_logger().crash().record_from_hook(info);
         IN_PANIC_HOOK.with(|flag| flag.set(false));
     }));
-}
-
-/// Polls the inner future inside `catch_unwind`, turning a panic into `Err(payload)`.
-struct CatchUnwind<F>(Pin<Box<F>>);
-
-impl<F: Future> Future for CatchUnwind<F> {
-    type Output = std::result::Result<F::Output, Box<dyn Any + Send>>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = self.0.as_mut();
-        match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
-            Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(payload) => Poll::Ready(Err(payload)),
-        }
-    }
 }

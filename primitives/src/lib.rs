@@ -27,7 +27,7 @@
 //! - [`Error`], [`ErrorCode`], [`Result`]: structured errors and their taxonomy.
 //! - [`Registry`], [`Snapshot`], [`Mode`]: insertion-ordered named collections.
 //! - [`Array`], [`ConfigVar`]: a set-like list and a thread-safe "explicitly set" value.
-//! - [`id`], [`validate_name`], [`validate_path`], [`glob_match`]: helpers.
+//! - [`id`], [`validate_name`], [`validate_path`], [`glob_match`], [`catch_panic`]: helpers.
 #![forbid(unsafe_code)]
 
 mod array;
@@ -37,6 +37,7 @@ mod error_code;
 mod glob;
 mod id;
 mod options;
+mod panic;
 mod registry;
 mod validate;
 mod value;
@@ -48,6 +49,7 @@ pub use error_code::ErrorCode;
 pub use glob::glob_match;
 pub use id::id;
 pub use options::Options;
+pub use panic::{CatchPanic, catch_panic};
 pub use registry::{Mode, Registry, Snapshot};
 pub use validate::{validate_name, validate_path};
 pub use value::{Value, from_value, to_value};
