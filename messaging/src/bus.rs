@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use arc_swap::ArcSwap;
 use corers_primitives::{Error, ErrorCode, Result};
 
+use crate::background::Background;
 use crate::context::{EnterGuard, begin, with_sender};
 use crate::tables::{AnswerFn, BroadcastFn, ObserverFn, Tables};
-use crate::tasks::Tasks;
 use crate::{Ctx, DispatchInfo, Failure, Outcome, Query, Report, Task};
 
 const DEFAULT_MAX_DEPTH: u32 = 32;
@@ -94,7 +94,7 @@ pub(crate) struct Inner<C> {
     writer: Mutex<()>,
     next_handler: AtomicU64,
     max_depth: u32,
-    pub(crate) tasks: Tasks,
+    pub(crate) tasks: Background,
 }
 
 impl<C> Clone for Bus<C> {
@@ -158,7 +158,7 @@ impl BusBuilder {
                     .with_code(ErrorCode::INVALID),
             );
         }
-        let tasks = Tasks::limits(self.max_running, self.queue).ok_or_else(|| {
+        let tasks = Background::limits(self.max_running, self.queue).ok_or_else(|| {
             Error::new(
                 OP,
                 format!(
@@ -200,11 +200,11 @@ impl<C: 'static> Bus<C> {
     pub fn new() -> Bus<C> {
         Bus::with(
             DEFAULT_MAX_DEPTH,
-            Tasks::new(DEFAULT_MAX_RUNNING, DEFAULT_QUEUE),
+            Background::new(DEFAULT_MAX_RUNNING, DEFAULT_QUEUE),
         )
     }
 
-    fn with(max_depth: u32, tasks: Tasks) -> Bus<C> {
+    fn with(max_depth: u32, tasks: Background) -> Bus<C> {
         Bus {
             inner: Arc::new(Inner {
                 tables: ArcSwap::from_pointee(Tables::default()),
@@ -570,6 +570,11 @@ impl<C: 'static> Bus<C> {
         add(&mut next, id);
         self.publish(next);
         id
+    }
+
+    /// The depth limit of dispatches (and of nested Action runs).
+    pub(crate) fn max_depth(&self) -> u32 {
+        self.inner.max_depth
     }
 
     fn publish(&self, tables: Tables<C>) {

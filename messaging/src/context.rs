@@ -168,6 +168,28 @@ pub(crate) fn begin() -> (DispatchInfo, EnterGuard) {
     (info, guard)
 }
 
+/// The info for a new dispatch whose parent is `parent` (a fresh root when `None`), for
+/// work that is not running yet (an async Action run).
+pub(crate) fn child_of(parent: Option<DispatchInfo>) -> DispatchInfo {
+    let id = next_id();
+    match parent {
+        Some(parent) => DispatchInfo {
+            trace: parent.trace,
+            id,
+            parent: Some(parent.id),
+            depth: parent.depth + 1,
+            sender: parent.sender,
+        },
+        None => DispatchInfo {
+            trace: id,
+            id,
+            parent: None,
+            depth: 0,
+            sender: SENDER.with(Cell::get),
+        },
+    }
+}
+
 fn set_running(info: &DispatchInfo) {
     DEPTH.with(|c| c.set(info.depth + 1));
     TRACE.with(|c| c.set(info.trace));

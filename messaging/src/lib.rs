@@ -45,13 +45,28 @@
 //!   [`DrainReport`]: requests, work, and background tasks.
 #![forbid(unsafe_code)]
 
+mod action;
+mod background;
+mod breaker;
 mod bus;
 mod context;
 mod outcome;
+mod pipeline;
+mod scheduler;
+mod schema;
 mod tables;
-mod tasks;
+mod task_def;
 
+pub use action::{
+    ActionCompleted, ActionCtx, ActionDef, ActionHandle, ActionSpec, ActionStarted, Actions,
+    BoxFuture, RunCtx,
+};
+pub use background::{DrainReport, Query, Task, TaskCompleted, TaskId, TaskProgress, TaskStarted};
+pub use breaker::BreakerState;
 pub use bus::{Bus, BusBuilder, DispatchKind, HandlerId, Observed};
 pub use context::{Ctx, DispatchInfo};
 pub use outcome::{Failure, Outcome, Report};
-pub use tasks::{DrainReport, Query, Task, TaskCompleted, TaskId, TaskProgress, TaskStarted};
+pub use pipeline::{StepReport, TaskReport, TaskStepCompleted, Tasks};
+pub use scheduler::Scheduler;
+pub use schema::{Field, Schema, ValueKind};
+pub use task_def::{Condition, Retry, RunStep, Step, TaskDef};

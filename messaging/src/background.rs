@@ -138,7 +138,7 @@ impl DrainReport {
 const SHUTTING_DOWN: u64 = 1 << 63;
 
 /// The background-task state of a bus.
-pub(crate) struct Tasks {
+pub(crate) struct Background {
     /// Shutdown flag (top bit) and the number of accepted, unfinished tasks (the rest), in
     /// one atomic: checking "not shutting down, not full" and counting the task is a
     /// single compare-and-swap, so no task can slip in after shutdown begins.
@@ -152,17 +152,17 @@ pub(crate) struct Tasks {
     idle: Notify,
 }
 
-impl Tasks {
+impl Background {
     /// Checks the limits and makes the state; `None` when they do not fit.
-    pub(crate) fn limits(max_running: usize, queue: usize) -> Option<Tasks> {
+    pub(crate) fn limits(max_running: usize, queue: usize) -> Option<Background> {
         let capacity = u64::try_from(max_running.checked_add(queue)?).ok()?;
         (capacity < SHUTTING_DOWN && max_running <= Semaphore::MAX_PERMITS)
-            .then(|| Tasks::new(max_running, queue))
+            .then(|| Background::new(max_running, queue))
     }
 
-    /// Makes the state for limits known to fit (see [`Tasks::limits`]).
-    pub(crate) fn new(max_running: usize, queue: usize) -> Tasks {
-        Tasks {
+    /// Makes the state for limits known to fit (see [`Background::limits`]).
+    pub(crate) fn new(max_running: usize, queue: usize) -> Background {
+        Background {
             state: AtomicU64::new(0),
             capacity: (max_running + queue) as u64,
             running: Semaphore::new(max_running),
@@ -371,7 +371,7 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
 
 impl<C: 'static> Bus<C> {
     /// Begins shutdown: from now on [`perform_async`](Bus::perform_async) refuses new
-    /// tasks. Tasks already accepted still run. Calling it again changes nothing.
+    /// tasks. Background already accepted still run. Calling it again changes nothing.
     ///
     /// ```
     /// use corers_messaging::Bus;

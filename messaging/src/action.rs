@@ -1,0 +1,796 @@
+//! Named Actions: registered, callable by name, panic-safe, bounded and traced.
+//!
+//! An Action is the unit of work and the capability map: what is not registered cannot be
+//! run ("registration is permission").
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use corers_primitives::{Error, ErrorCode, Options, Registry, Result, Value, catch_panic};
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::breaker::Breaker;
+use crate::context::{child_of, enter, try_current};
+use crate::outcome::copy_error;
+use crate::{BreakerState, Bus, DispatchInfo, Outcome, Schema};
+
+/// A boxed, sendable future: what Action handlers return once type-erased.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+pub(crate) type ActionFn<C> =
+    dyn Fn(ActionCtx<C>, Options) -> BoxFuture<Result<Value>> + Send + Sync;
+
+/// The caller's side of a run: cancellation and deadline, handed down to every nested run.
+///
+/// ```
+/// use std::time::Duration;
+/// use corers_messaging::RunCtx;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let ctx = RunCtx::new().with_timeout(Duration::from_secs(30));
+/// assert!(ctx.deadline().is_some());
+/// # }
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct RunCtx {
+    cancel: CancellationToken,
+    deadline: Option<Instant>,
+}
+
+impl RunCtx {
+    /// No deadline, a fresh cancellation token.
+    ///
+    /// ```
+    /// use corers_messaging::RunCtx;
+    /// assert!(RunCtx::new().deadline().is_none());
+    /// ```
+    pub fn new() -> RunCtx {
+        RunCtx::default()
+    }
+
+    /// Cancels with `token` (a clone of the caller's, usually the Core's shutdown token).
+    ///
+    /// ```
+    /// use corers_messaging::RunCtx;
+    /// use tokio_util::sync::CancellationToken;
+    /// let shutdown = CancellationToken::new();
+    /// let ctx = RunCtx::new().with_cancel(shutdown.clone());
+    /// shutdown.cancel();
+    /// assert!(ctx.cancel_token().is_cancelled());
+    /// ```
+    #[must_use]
+    pub fn with_cancel(mut self, token: CancellationToken) -> RunCtx {
+        self.cancel = token;
+        self
+    }
+
+    /// Ends runs at `deadline` (the earlier of this and any deadline already set).
+    ///
+    /// ```
+    /// use corers_messaging::RunCtx;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let at = tokio::time::Instant::now();
+    /// assert_eq!(RunCtx::new().with_deadline(at).deadline(), Some(at));
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn with_deadline(mut self, deadline: Instant) -> RunCtx {
+        self.deadline = Some(self.deadline.map_or(deadline, |d| d.min(deadline)));
+        self
+    }
+
+    /// Ends runs `timeout` from now (or earlier, when a deadline is already set).
+    ///
+    /// # Panics
+    /// Outside a tokio runtime with its time driver (it reads tokio's clock).
+    #[must_use]
+    pub fn with_timeout(self, timeout: Duration) -> RunCtx {
+        self.with_deadline(Instant::now() + timeout)
+    }
+
+    /// The cancellation token.
+    ///
+    /// ```
+    /// use corers_messaging::RunCtx;
+    /// assert!(!RunCtx::new().cancel_token().is_cancelled());
+    /// ```
+    pub fn cancel_token(&self) -> &CancellationToken {
+        &self.cancel
+    }
+
+    /// The deadline, if any.
+    ///
+    /// ```
+    /// use corers_messaging::RunCtx;
+    /// assert!(RunCtx::new().deadline().is_none());
+    /// ```
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+}
+
+/// What an Action handler receives besides its input: the application's context, the
+/// run's cancellation and deadline, the dispatch it runs in, and the way to run other
+/// Actions as part of the same cascade.
+pub struct ActionCtx<C> {
+    core: C,
+    actions: Actions<C>,
+    run: RunCtx,
+    info: DispatchInfo,
+    name: Arc<str>,
+}
+
+impl<C: Clone + Send + Sync + 'static> ActionCtx<C> {
+    /// The application's context (the Core).
+    pub fn core(&self) -> &C {
+        &self.core
+    }
+
+    /// The name of the running Action.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The dispatch this run belongs to (trace, parent, depth, sender).
+    pub fn dispatch(&self) -> &DispatchInfo {
+        &self.info
+    }
+
+    /// The run's cancellation and deadline.
+    pub fn run_ctx(&self) -> &RunCtx {
+        &self.run
+    }
+
+    /// Runs another Action as part of this one: same trace, one level deeper, same
+    /// cancellation and deadline.
+    ///
+    /// # Errors
+    /// As [`Actions::run`].
+    pub async fn run(&self, name: &str, options: Options) -> Result<Value> {
+        let _running = enter(self.info);
+        self.actions.run(&self.core, &self.run, name, options).await
+    }
+}
+
+impl<C> fmt::Debug for ActionCtx<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActionCtx")
+            .field("name", &self.name)
+            .field("dispatch", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How to register an Action: its name, handler, description, input schema and limits.
+///
+/// ```
+/// use std::time::Duration;
+/// use corers_messaging::{ActionSpec, Schema, ValueKind};
+/// use corers_primitives::Value;
+///
+/// let spec: ActionSpec<()> = ActionSpec::new("git.log", |_ctx, opts| async move {
+///     Ok(Value::from(format!("log of {}", opts.string("path").unwrap_or("."))))
+/// })
+/// .description("show the commit history of a repository")
+/// .schema(Schema::new().required("path", ValueKind::String).optional("limit", ValueKind::Int))
+/// .concurrency(4, 16)
+/// .circuit_breaker(5, Duration::from_secs(30));
+/// ```
+#[must_use]
+pub struct ActionSpec<C> {
+    name: String,
+    description: String,
+    schema: Schema,
+    limit: Option<(usize, usize)>,
+    breaker: Option<(u32, Duration)>,
+    handler: Arc<ActionFn<C>>,
+}
+
+impl<C: Clone + Send + Sync + 'static> ActionSpec<C> {
+    /// An Action named `name` (dotted namespaces: `"git.log"`, `"process.run"`) whose
+    /// handler is an async closure taking the context and the input.
+    pub fn new<F, Fut>(name: impl Into<String>, handler: F) -> ActionSpec<C>
+    where
+        F: Fn(ActionCtx<C>, Options) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Value>> + Send + 'static,
+    {
+        ActionSpec {
+            name: name.into(),
+            description: String::new(),
+            schema: Schema::new(),
+            limit: None,
+            breaker: None,
+            handler: Arc::new(move |ctx, options| Box::pin(handler(ctx, options))),
+        }
+    }
+
+    /// What the Action does, for listings and help.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = description.into();
+        self
+    }
+
+    /// The declared input, checked before the handler runs.
+    pub fn schema(mut self, schema: Schema) -> Self {
+        self.schema = schema;
+        self
+    }
+
+    /// Runs at most `running` calls at once, queues up to `queue` more, and refuses the
+    /// rest with `UNAVAILABLE`.
+    pub fn concurrency(mut self, running: usize, queue: usize) -> Self {
+        self.limit = Some((running.max(1), queue));
+        self
+    }
+
+    /// After `failures` consecutive failures, refuses calls with `UNAVAILABLE` for
+    /// `cooldown`, then lets one trial call through.
+    pub fn circuit_breaker(mut self, failures: u32, cooldown: Duration) -> Self {
+        self.breaker = Some((failures, cooldown));
+        self
+    }
+}
+
+/// What is known about a registered Action.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ActionDef {
+    /// Its name.
+    pub name: String,
+    /// What it does.
+    pub description: String,
+    /// Its declared input.
+    pub schema: Schema,
+}
+
+/// A registered Action: its definition, handler and run-time guards.
+struct Action<C> {
+    def: ActionDef,
+    handler: Arc<ActionFn<C>>,
+    limit: Option<Limit>,
+    breaker: Option<Breaker>,
+}
+
+struct Limit {
+    running: Semaphore,
+    queue: usize,
+    waiting: AtomicUsize,
+}
+
+/// Started when a run begins, when Action events are on ([`Actions::set_events`]).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ActionStarted {
+    /// The Action's name.
+    pub name: String,
+    /// The run's dispatch.
+    pub dispatch: DispatchInfo,
+}
+
+/// Broadcast when a run ends, when Action events are on ([`Actions::set_events`]).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ActionCompleted {
+    /// The Action's name.
+    pub name: String,
+    /// The run's dispatch.
+    pub dispatch: DispatchInfo,
+    /// How long it ran.
+    pub duration: Duration,
+    /// The error, when it failed.
+    pub error: Option<Error>,
+}
+
+/// The named Actions of an application, on a registry: register, run by name, list,
+/// enable and disable, seal. Cheap to clone; clones share everything.
+///
+/// ```
+/// use corers_messaging::{ActionSpec, Actions, Bus, RunCtx};
+/// use corers_primitives::{ErrorCode, Value, options};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let actions: Actions<()> = Actions::new(Bus::new());
+/// actions.register(ActionSpec::new("git.log", |_, opts| async move {
+///     Ok(Value::from(format!("3 commits in {}", opts.string("path").unwrap_or("."))))
+/// })).unwrap();
+///
+/// let out = actions.run(&(), &RunCtx::new(), "git.log", options! { "path" => "/srv/repo" }).await;
+/// assert_eq!(out.unwrap(), Value::from("3 commits in /srv/repo"));
+///
+/// // Registration is permission: an unknown name is a missing capability.
+/// let err = actions.run(&(), &RunCtx::new(), "git.push", options! {}).await.unwrap_err();
+/// assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+/// # }
+/// ```
+pub struct Actions<C> {
+    inner: Arc<ActionsInner<C>>,
+}
+
+struct ActionsInner<C> {
+    registry: Registry<Action<C>>,
+    listeners: Registry<Vec<Arc<ActionFn<C>>>>,
+    /// Serialises read-modify-write of listener lists.
+    listeners_writer: Mutex<()>,
+    bus: Bus<C>,
+    events: AtomicBool,
+}
+
+impl<C> Clone for Actions<C> {
+    fn clone(&self) -> Self {
+        Actions {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<C: Clone + Send + Sync + 'static> Actions<C> {
+    /// An empty set of Actions whose events go on `bus` (which also sets the depth limit of
+    /// nested runs).
+    pub fn new(bus: Bus<C>) -> Actions<C> {
+        Actions {
+            inner: Arc::new(ActionsInner {
+                registry: Registry::new("actions"),
+                listeners: Registry::new("action listeners"),
+                listeners_writer: Mutex::new(()),
+                bus,
+                events: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// Registers `spec`, replacing any Action of the same name (its limits and breaker
+    /// start afresh). A sealed registry accepts replacements but no new names.
+    ///
+    /// # Errors
+    /// [`ErrorCode::INVALID`] for an empty or malformed name; [`ErrorCode::LOCKED`] when
+    /// the registry is locked, or sealed and the name is new.
+    pub fn register(&self, spec: ActionSpec<C>) -> Result<()> {
+        let action = Action {
+            def: ActionDef {
+                name: spec.name.clone(),
+                description: spec.description,
+                schema: spec.schema,
+            },
+            handler: spec.handler,
+            limit: spec.limit.map(|(running, queue)| Limit {
+                running: Semaphore::new(running.min(Semaphore::MAX_PERMITS)),
+                queue,
+                waiting: AtomicUsize::new(0),
+            }),
+            breaker: spec
+                .breaker
+                .map(|(failures, cooldown)| Breaker::new(failures, cooldown)),
+        };
+        self.inner.registry.set(&spec.name, action)
+    }
+
+    /// A handle on the Action `name`, registered or not (running an unregistered one is
+    /// `NOT_FOUND`).
+    pub fn get(&self, name: &str) -> ActionHandle<C> {
+        ActionHandle {
+            actions: self.clone(),
+            name: name.to_owned(),
+        }
+    }
+
+    /// Reports whether `name` is registered (enabled or not).
+    pub fn exists(&self, name: &str) -> bool {
+        self.inner.registry.has(name)
+    }
+
+    /// Every registered name, in registration order.
+    pub fn names(&self) -> Vec<String> {
+        self.inner.registry.names()
+    }
+
+    /// The enabled names matching `pattern` (`"process.*"`), in registration order.
+    pub fn list(&self, pattern: &str) -> Vec<String> {
+        self.inner.registry.list(pattern)
+    }
+
+    /// Fixes the set of names: handlers may be replaced, none added.
+    pub fn seal(&self) {
+        self.inner.registry.seal();
+    }
+
+    /// Freezes the Actions: no registration or replacement any more.
+    pub fn lock(&self) {
+        self.inner.registry.lock();
+    }
+
+    /// Turns [`ActionStarted`] / [`ActionCompleted`] events on the bus on or off (off by
+    /// default: they cost a broadcast each).
+    pub fn set_events(&self, on: bool) {
+        self.inner.events.store(on, Ordering::Relaxed);
+    }
+
+    /// Runs the Action `name` with `options`: checks the input against its schema, honours
+    /// the breaker, the concurrency limit, `ctx`'s cancellation and deadline, catches a
+    /// panic, and traces the run in a span.
+    ///
+    /// # Errors
+    /// [`ErrorCode::NOT_FOUND`] for an unregistered name; [`ErrorCode::UNAVAILABLE`] when it
+    /// is disabled, its breaker is open, its queue is full, or the run was cancelled;
+    /// [`ErrorCode::INVALID`] when the input breaks the schema or the cascade is too deep;
+    /// [`ErrorCode::TIMEOUT`] when the deadline passed; [`ErrorCode::INTERNAL`] when the
+    /// handler panicked; otherwise the handler's own error.
+    pub async fn run(&self, core: &C, ctx: &RunCtx, name: &str, options: Options) -> Result<Value> {
+        const OP: &str = "messaging.Actions.run";
+        // Read at the first poll, so the caller's running dispatch (if any) is the parent.
+        let info = child_of(try_current());
+        if info.depth() >= self.inner.bus.max_depth() {
+            return Err(Error::new(
+                OP,
+                format!(
+                    "run of {name:?} refused at depth {}: the limit is {}",
+                    info.depth(),
+                    self.inner.bus.max_depth()
+                ),
+            )
+            .with_code(ErrorCode::INVALID));
+        }
+        let action = self.inner.registry.lookup(name)?;
+        action.def.schema.check(name, &options)?;
+        if let Some(breaker) = &action.breaker
+            && !breaker.allow()
+        {
+            return Err(Error::new(
+                OP,
+                format!("action {name:?} is suspended: too many failures in a row (circuit open)"),
+            )
+            .with_code(ErrorCode::UNAVAILABLE));
+        }
+        let outcome = self.guarded(core, ctx, &action, info, options).await;
+        if let Some(breaker) = &action.breaker {
+            match &outcome {
+                // The caller gave up: not the Action's fault.
+                Err(e) if e.code() == Some(&ErrorCode::UNAVAILABLE) => breaker.release(),
+                Ok(_) => breaker.record(true),
+                Err(_) => breaker.record(false),
+            }
+        }
+        outcome
+    }
+
+    /// The concurrency limit, events and span around one run.
+    async fn guarded(
+        &self,
+        core: &C,
+        ctx: &RunCtx,
+        action: &Action<C>,
+        info: DispatchInfo,
+        options: Options,
+    ) -> Result<Value> {
+        const OP: &str = "messaging.Actions.run";
+        let name = action.def.name.as_str();
+        let _permit = match &action.limit {
+            None => None,
+            Some(limit) => Some(self.acquire(limit, name, ctx).await?),
+        };
+        let events = self.inner.events.load(Ordering::Relaxed);
+        if events {
+            let _ = self.inner.bus.broadcast(
+                core,
+                &ActionStarted {
+                    name: name.to_owned(),
+                    dispatch: info,
+                },
+            );
+        }
+        let started = Instant::now();
+        let span = tracing::info_span!(
+            "action",
+            name,
+            trace = info.trace(),
+            depth = info.depth(),
+            duration_ms = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+        );
+        let handler_ctx = ActionCtx {
+            core: core.clone(),
+            actions: self.clone(),
+            run: ctx.clone(),
+            info,
+            name: Arc::from(name),
+        };
+        let work = Entered {
+            info,
+            inner: catch_panic(OP, (action.handler)(handler_ctx, options)),
+        };
+        let outcome = async {
+            tokio::select! {
+                biased;
+                () = ctx.cancel.cancelled() => Err(Error::new(OP, format!("run of {name:?} cancelled"))
+                    .with_code(ErrorCode::UNAVAILABLE)),
+                () = sleep_until(ctx.deadline) => Err(Error::new(OP, format!("run of {name:?} passed its deadline"))
+                    .with_code(ErrorCode::TIMEOUT)),
+                outcome = work => outcome.and_then(|result| result),
+            }
+        }
+        .instrument(span.clone())
+        .await;
+        let duration = started.elapsed();
+        span.record("duration_ms", duration.as_secs_f64() * 1000.0);
+        span.record("outcome", if outcome.is_ok() { "ok" } else { "error" });
+        if let Err(err) = &outcome {
+            span.in_scope(|| tracing::debug!(error = %err, "action failed"));
+        }
+        if events {
+            let _ = self.inner.bus.broadcast(
+                core,
+                &ActionCompleted {
+                    name: name.to_owned(),
+                    dispatch: info,
+                    duration,
+                    error: outcome.as_ref().err().map(copy_error),
+                },
+            );
+        }
+        outcome
+    }
+
+    /// Takes a running slot, waiting in the queue when all are busy.
+    async fn acquire<'a>(
+        &self,
+        limit: &'a Limit,
+        name: &str,
+        ctx: &RunCtx,
+    ) -> Result<tokio::sync::SemaphorePermit<'a>> {
+        const OP: &str = "messaging.Actions.run";
+        struct Waiting<'a>(&'a AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+        if let Ok(permit) = limit.running.try_acquire() {
+            return Ok(permit);
+        }
+        // Counting the waiter and checking the bound is one atomic step.
+        let admitted = limit
+            .waiting
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |w| {
+                (w < limit.queue).then_some(w + 1)
+            });
+        if admitted.is_err() {
+            return Err(Error::new(
+                OP,
+                format!(
+                    "action {name:?} is busy: {} calls already queued",
+                    limit.queue
+                ),
+            )
+            .with_code(ErrorCode::UNAVAILABLE));
+        }
+        let _waiting = Waiting(&limit.waiting);
+        tokio::select! {
+            permit = limit.running.acquire() => permit.map_err(|_| {
+                Error::new(OP, format!("action {name:?} is closed")).with_code(ErrorCode::UNAVAILABLE)
+            }),
+            () = ctx.cancel.cancelled() => Err(Error::new(OP, format!("run of {name:?} cancelled while queued"))
+                .with_code(ErrorCode::UNAVAILABLE)),
+            () = sleep_until(ctx.deadline) => Err(Error::new(OP, format!("run of {name:?} passed its deadline while queued"))
+                .with_code(ErrorCode::TIMEOUT)),
+        }
+    }
+
+    /// Adds a listener under the event name `name` (CoreGO's broadcast- and query-style
+    /// Actions, RFC §18.8): several handlers share one name.
+    ///
+    /// # Errors
+    /// [`ErrorCode::INVALID`] for an empty or malformed name.
+    pub fn listen<F, Fut>(&self, name: &str, handler: F) -> Result<()>
+    where
+        F: Fn(ActionCtx<C>, Options) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Value>> + Send + 'static,
+    {
+        let handler: Arc<ActionFn<C>> =
+            Arc::new(move |ctx, options| Box::pin(handler(ctx, options)));
+        let _writer = self
+            .inner
+            .listeners_writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut list = self
+            .inner
+            .listeners
+            .get(name)
+            .map(|l| l.as_ref().clone())
+            .unwrap_or_default();
+        list.push(handler);
+        self.inner.listeners.set(name, list)
+    }
+
+    /// Calls every listener of `name`, one after another in registration order, and returns
+    /// each result in that order (empty when nobody listens).
+    pub async fn emit(
+        &self,
+        core: &C,
+        ctx: &RunCtx,
+        name: &str,
+        options: Options,
+    ) -> Vec<Result<Value>> {
+        let mut results = Vec::new();
+        for listener in self.listeners(name) {
+            results.push(
+                self.call_listener(core, ctx, name, &listener, options.clone())
+                    .await,
+            );
+        }
+        results
+    }
+
+    /// Asks the listeners of `name` in registration order: the first non-null answer wins.
+    /// A failure is kept and reported only when nobody answers.
+    pub async fn ask(
+        &self,
+        core: &C,
+        ctx: &RunCtx,
+        name: &str,
+        options: Options,
+    ) -> Outcome<Value> {
+        let mut first_error = None;
+        for listener in self.listeners(name) {
+            match self
+                .call_listener(core, ctx, name, &listener, options.clone())
+                .await
+            {
+                Ok(Value::Null) => {}
+                Ok(answer) => return Outcome::Answered(answer),
+                Err(err) => {
+                    first_error.get_or_insert(err);
+                }
+            }
+        }
+        first_error.map_or(Outcome::NotHandled, Outcome::Failed)
+    }
+
+    fn listeners(&self, name: &str) -> Vec<Arc<ActionFn<C>>> {
+        self.inner
+            .listeners
+            .get(name)
+            .map(|l| l.as_ref().clone())
+            .unwrap_or_default()
+    }
+
+    async fn call_listener(
+        &self,
+        core: &C,
+        ctx: &RunCtx,
+        name: &str,
+        listener: &Arc<ActionFn<C>>,
+        options: Options,
+    ) -> Result<Value> {
+        const OP: &str = "messaging.Actions.emit";
+        let info = child_of(try_current());
+        let handler_ctx = ActionCtx {
+            core: core.clone(),
+            actions: self.clone(),
+            run: ctx.clone(),
+            info,
+            name: Arc::from(name),
+        };
+        let work = Entered {
+            info,
+            inner: catch_panic(OP, listener(handler_ctx, options)),
+        };
+        tokio::select! {
+            biased;
+            () = ctx.cancel.cancelled() => Err(Error::new(OP, format!("{name:?} cancelled")).with_code(ErrorCode::UNAVAILABLE)),
+            () = sleep_until(ctx.deadline) => Err(Error::new(OP, format!("{name:?} passed its deadline")).with_code(ErrorCode::TIMEOUT)),
+            outcome = work => outcome.and_then(|result| result),
+        }
+    }
+
+    pub(crate) fn bus(&self) -> &Bus<C> {
+        &self.inner.bus
+    }
+
+    pub(crate) fn def(&self, name: &str) -> Option<ActionDef> {
+        self.inner.registry.get(name).map(|a| a.def.clone())
+    }
+
+    pub(crate) fn breaker_state(&self, name: &str) -> Option<BreakerState> {
+        self.inner
+            .registry
+            .get(name)
+            .and_then(|a| a.breaker.as_ref().map(Breaker::state))
+    }
+}
+
+impl<C> fmt::Debug for Actions<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Actions")
+            .field("names", &self.inner.registry.names())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A handle on one named Action (CoreGO's `c.Action("git.log")`).
+pub struct ActionHandle<C> {
+    actions: Actions<C>,
+    name: String,
+}
+
+impl<C: Clone + Send + Sync + 'static> ActionHandle<C> {
+    /// Runs the Action (see [`Actions::run`]).
+    ///
+    /// # Errors
+    /// As [`Actions::run`].
+    pub async fn run(&self, core: &C, ctx: &RunCtx, options: Options) -> Result<Value> {
+        self.actions.run(core, ctx, &self.name, options).await
+    }
+
+    /// Reports whether the Action is registered.
+    pub fn exists(&self) -> bool {
+        self.actions.exists(&self.name)
+    }
+
+    /// Its definition (description and schema), when registered.
+    pub fn def(&self) -> Option<ActionDef> {
+        self.actions.def(&self.name)
+    }
+
+    /// Makes runs fail with `UNAVAILABLE` until [`enable`](ActionHandle::enable).
+    ///
+    /// # Errors
+    /// [`ErrorCode::NOT_FOUND`] when not registered; [`ErrorCode::LOCKED`] when locked.
+    pub fn disable(&self) -> Result<()> {
+        self.actions.inner.registry.disable(&self.name)
+    }
+
+    /// Lets runs through again.
+    ///
+    /// # Errors
+    /// [`ErrorCode::NOT_FOUND`] when not registered; [`ErrorCode::LOCKED`] when locked.
+    pub fn enable(&self) -> Result<()> {
+        self.actions.inner.registry.enable(&self.name)
+    }
+
+    /// Where its circuit breaker stands; `None` without a breaker (or when not registered).
+    pub fn breaker(&self) -> Option<BreakerState> {
+        self.actions.breaker_state(&self.name)
+    }
+}
+
+impl<C> fmt::Debug for ActionHandle<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActionHandle")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Sleeps until `deadline`, or forever when there is none.
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Makes `info` the running dispatch on whichever thread polls the inner future, so
+/// dispatches made from async handlers join the cascade.
+struct Entered<F> {
+    info: DispatchInfo,
+    inner: F,
+}
+
+impl<F: Future + Unpin> Future for Entered<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let _running = enter(self.info);
+        Pin::new(&mut self.inner).poll(cx)
+    }
+}

@@ -1,0 +1,544 @@
+//! [`Tasks`]: named Task definitions, and running them step by step.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use corers_primitives::{Error, ErrorCode, Options, Registry, Result, Value};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::outcome::copy_error;
+use crate::{Actions, RunCtx, RunStep, Step, TaskDef};
+
+/// Broadcast on the bus when a step of a Task ends (detached steps included).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct TaskStepCompleted {
+    /// The Task's name.
+    pub task: String,
+    /// The step's position: `"2"`, or `"3.1"` for the second step inside step 3.
+    pub step: String,
+    /// The Action it ran.
+    pub action: String,
+    /// How many attempts it took.
+    pub attempts: u32,
+    /// How long it took, retries included.
+    pub duration: Duration,
+    /// Whether the chain went on without waiting for it.
+    pub detached: bool,
+    /// The error, when it failed.
+    pub error: Option<Error>,
+}
+
+/// What one run step did.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct StepReport {
+    /// The step's position (see [`TaskStepCompleted::step`]).
+    pub step: String,
+    /// The Action it ran.
+    pub action: String,
+    /// Its output or error (`Ok(Null)` for a detached step, whose outcome comes as an event).
+    pub outcome: Result<Value>,
+    /// How many attempts it took.
+    pub attempts: u32,
+    /// How long it took.
+    pub duration: Duration,
+}
+
+/// Every run step's outcome, in the order they ended, and the error that stopped the Task.
+#[derive(Debug)]
+#[must_use]
+#[non_exhaustive]
+pub struct TaskReport {
+    /// The Task's name.
+    pub task: String,
+    /// The steps that ran.
+    pub steps: Vec<StepReport>,
+    /// Why the Task stopped early, naming the Task, the step and the Action.
+    pub error: Option<Error>,
+}
+
+impl TaskReport {
+    /// Reports whether every step that ran succeeded.
+    pub fn is_ok(&self) -> bool {
+        self.error.is_none()
+    }
+
+    /// The last step's output, or the error that stopped the Task.
+    ///
+    /// # Errors
+    /// The error that stopped the Task.
+    pub fn into_result(self) -> Result<Value> {
+        match self.error {
+            Some(err) => Err(err),
+            None => Ok(self
+                .steps
+                .into_iter()
+                .rev()
+                .find_map(|s| s.outcome.ok())
+                .unwrap_or(Value::Null)),
+        }
+    }
+}
+
+/// The named Tasks of an application: definitions composed of Actions, run on demand or by
+/// a [`Scheduler`](crate::Scheduler). Cheap to clone; clones share everything.
+pub struct Tasks<C> {
+    inner: Arc<TasksInner<C>>,
+}
+
+struct TasksInner<C> {
+    registry: Registry<TaskDef>,
+    actions: Actions<C>,
+}
+
+impl<C> Clone for Tasks<C> {
+    fn clone(&self) -> Self {
+        Tasks {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+/// Where a run is: the Task, its context, and the outcome of the step before.
+struct Run<C> {
+    name: Arc<str>,
+    core: C,
+    ctx: RunCtx,
+    actions: Actions<C>,
+}
+
+impl<C> Clone for Run<C>
+where
+    C: Clone,
+{
+    fn clone(&self) -> Self {
+        Run {
+            name: Arc::clone(&self.name),
+            core: self.core.clone(),
+            ctx: self.ctx.clone(),
+            actions: self.actions.clone(),
+        }
+    }
+}
+
+type Steps<'a> = Pin<Box<dyn Future<Output = ChainEnd> + Send + 'a>>;
+
+/// How a chain of steps ended: the last outcome, and the error that stops the Task.
+struct ChainEnd {
+    last: Option<Result<Value>>,
+    stop: Option<Error>,
+}
+
+impl<C: Clone + Send + Sync + 'static> Tasks<C> {
+    /// No Tasks yet; their steps run these `actions`.
+    pub fn new(actions: Actions<C>) -> Tasks<C> {
+        Tasks {
+            inner: Arc::new(TasksInner {
+                registry: Registry::new("tasks"),
+                actions,
+            }),
+        }
+    }
+
+    /// Defines (or replaces) the Task `name`.
+    ///
+    /// # Errors
+    /// [`ErrorCode::INVALID`] for a malformed name, a Task with no steps, a retry of 0
+    /// attempts, or a schedule that is not a valid cron expression;
+    /// [`ErrorCode::LOCKED`] when the registry is locked.
+    pub fn define(&self, name: &str, def: TaskDef) -> Result<()> {
+        const OP: &str = "messaging.Tasks.define";
+        if def.steps.is_empty() {
+            return Err(
+                Error::new(OP, format!("task {name:?} has no steps")).with_code(ErrorCode::INVALID)
+            );
+        }
+        check_steps(name, &def.steps)?;
+        if let Some(cron) = &def.schedule {
+            crate::scheduler::parse(cron)
+                .map_err(|e| Error::wrap(e, OP, format!("task {name:?}")))?;
+        }
+        self.inner.registry.set(name, def)
+    }
+
+    /// The definition of `name`, when defined.
+    pub fn get(&self, name: &str) -> Option<TaskDef> {
+        self.inner.registry.get(name).map(|d| d.as_ref().clone())
+    }
+
+    /// Every Task's name, in definition order.
+    pub fn names(&self) -> Vec<String> {
+        self.inner.registry.names()
+    }
+
+    /// The names matching `pattern` (`"nightly.*"`).
+    pub fn list(&self, pattern: &str) -> Vec<String> {
+        self.inner.registry.list(pattern)
+    }
+
+    /// Runs the Task `name`: each step in order, a failing step stopping the chain (unless a
+    /// following `when = "failed"` branch takes it), parallel groups waiting for all, and
+    /// detached steps left running. Returns every step's outcome.
+    ///
+    /// # Errors
+    /// [`ErrorCode::NOT_FOUND`] (or `UNAVAILABLE` when disabled) for an unknown Task; a
+    /// failed run is a report with an error, not an `Err`.
+    pub async fn run(&self, core: &C, ctx: &RunCtx, name: &str) -> Result<TaskReport> {
+        let def = self.inner.registry.lookup(name)?;
+        let run = Run {
+            name: Arc::from(name),
+            core: core.clone(),
+            ctx: ctx.clone(),
+            actions: self.inner.actions.clone(),
+        };
+        let mut steps = Vec::new();
+        let end = chain(&run, &def.steps, (String::new(), 0), None, &mut steps).await;
+        Ok(TaskReport {
+            task: name.to_owned(),
+            steps,
+            error: end.stop,
+        })
+    }
+}
+
+impl<C> fmt::Debug for Tasks<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tasks")
+            .field("names", &self.inner.registry.names())
+            .finish_non_exhaustive()
+    }
+}
+
+fn check_steps(task: &str, steps: &[Step]) -> Result<()> {
+    for step in steps {
+        match step {
+            Step::Run(run) => {
+                if let Some(retry) = &run.retry
+                    && retry.attempts == 0
+                {
+                    return Err(Error::new(
+                        "messaging.Tasks.define",
+                        format!(
+                            "task {task:?}: step {:?}: retry needs at least 1 attempt",
+                            run.action
+                        ),
+                    )
+                    .with_code(ErrorCode::INVALID));
+                }
+            }
+            Step::Parallel(inner) => check_steps(task, inner)?,
+            Step::When {
+                then, otherwise, ..
+            } => {
+                check_steps(task, then)?;
+                check_steps(task, otherwise)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs `steps` in order, numbering them from `first` under `prefix` (`""` at the top,
+/// `"3."` inside step 3).
+fn chain<'a, C: Clone + Send + Sync + 'static>(
+    run: &'a Run<C>,
+    steps: &'a [Step],
+    (prefix, first): (String, usize),
+    mut previous: Option<Result<Value>>,
+    reports: &'a mut Vec<StepReport>,
+) -> Steps<'a> {
+    Box::pin(async move {
+        for (i, step) in steps.iter().enumerate() {
+            let position = format!("{prefix}{}", first + i + 1);
+            // A failure stops the chain unless this step is a branch that handles it.
+            if let Some(Err(err)) = &previous
+                && !matches!(step, Step::When { .. })
+            {
+                let stop = Error::new(
+                    "messaging.Tasks.run",
+                    format!("task {:?} stopped before step {position}", run.name),
+                )
+                .with_code(err.code().cloned().unwrap_or(ErrorCode::INTERNAL));
+                return ChainEnd {
+                    last: previous,
+                    stop: Some(stop),
+                };
+            }
+            match step {
+                Step::Run(step) if step.detached => {
+                    detach(run, step, &position, options_for(step, previous.as_ref()));
+                    reports.push(StepReport {
+                        step: position,
+                        action: step.action.clone(),
+                        outcome: Ok(Value::Null),
+                        attempts: 0,
+                        duration: Duration::ZERO,
+                    });
+                }
+                Step::Run(step) => {
+                    let report =
+                        run_step(run, step, &position, options_for(step, previous.as_ref())).await;
+                    let failed = report.outcome.as_ref().err().map(|e| {
+                        Error::new(
+                            "messaging.Tasks.run",
+                            format!(
+                                "task {:?} failed at step {position} ({:?})",
+                                run.name, step.action
+                            ),
+                        )
+                        .with_code(e.code().cloned().unwrap_or(ErrorCode::INTERNAL))
+                        .with_cause(copy_error(e))
+                    });
+                    previous = Some(copy_outcome(&report.outcome));
+                    reports.push(report);
+                    if let Some(failed) = failed
+                        && !next_handles_failure(steps, i)
+                    {
+                        return ChainEnd {
+                            last: previous,
+                            stop: Some(failed),
+                        };
+                    }
+                }
+                Step::Parallel(group) => {
+                    let end = parallel(run, group, &position, previous.as_ref(), reports).await;
+                    if let Some(stop) = end.stop {
+                        if next_handles_failure(steps, i) {
+                            previous = Some(Err(stop));
+                            continue;
+                        }
+                        return ChainEnd {
+                            last: end.last,
+                            stop: Some(stop),
+                        };
+                    }
+                    previous = end.last;
+                }
+                Step::When {
+                    condition,
+                    then,
+                    otherwise,
+                } => {
+                    let branch = if condition.holds(previous.as_ref()) {
+                        then
+                    } else {
+                        otherwise
+                    };
+                    // A failure handled by a branch is over; a successful one flows on.
+                    let input = match previous.take() {
+                        Some(Ok(value)) => Some(Ok(value)),
+                        _ => None,
+                    };
+                    let end = chain(
+                        run,
+                        branch,
+                        (format!("{position}."), 0),
+                        input.as_ref().map(copy_outcome),
+                        reports,
+                    )
+                    .await;
+                    if end.stop.is_some() {
+                        return end;
+                    }
+                    previous = end.last.or(input);
+                }
+            }
+        }
+        ChainEnd {
+            last: previous,
+            stop: None,
+        }
+    })
+}
+
+fn next_handles_failure(steps: &[Step], i: usize) -> bool {
+    matches!(steps.get(i + 1), Some(Step::When { .. }))
+}
+
+/// Runs a parallel group: every member at once, each on its own tokio task.
+async fn parallel<C: Clone + Send + Sync + 'static>(
+    run: &Run<C>,
+    group: &[Step],
+    position: &str,
+    previous: Option<&Result<Value>>,
+    reports: &mut Vec<StepReport>,
+) -> ChainEnd {
+    let mut set = JoinSet::new();
+    for (i, step) in group.iter().enumerate() {
+        let run = run.clone();
+        let step = step.clone();
+        let prefix = format!("{position}.");
+        let input = previous.map(copy_outcome);
+        set.spawn(async move {
+            let mut inner = Vec::new();
+            let end = chain(
+                &run,
+                std::slice::from_ref(&step),
+                (prefix, i),
+                input,
+                &mut inner,
+            )
+            .await;
+            (i, end, inner)
+        });
+    }
+    let mut ends: Vec<(usize, ChainEnd, Vec<StepReport>)> = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok(end) => ends.push(end),
+            // A member's task panicked outside any Action (the Actions catch their own).
+            Err(join) => ends.push((
+                usize::MAX,
+                ChainEnd {
+                    last: None,
+                    stop: Some(
+                        Error::new(
+                            "messaging.Tasks.run",
+                            format!("parallel step {position} panicked: {join}"),
+                        )
+                        .with_code(ErrorCode::INTERNAL),
+                    ),
+                },
+                Vec::new(),
+            )),
+        }
+    }
+    ends.sort_by_key(|(i, _, _)| *i);
+    let mut outputs = Vec::new();
+    let mut failures = Vec::new();
+    for (_, end, inner) in ends {
+        reports.extend(inner);
+        if let Some(stop) = end.stop {
+            failures.push(stop);
+        } else if let Some(Ok(value)) = end.last {
+            outputs.push(value);
+        }
+    }
+    match Error::join(failures) {
+        Some(joined) => ChainEnd {
+            last: None,
+            stop: Some(joined),
+        },
+        None => ChainEnd {
+            last: Some(Ok(Value::List(outputs))),
+            stop: None,
+        },
+    }
+}
+
+/// The options a run step gets: the previous output (when asked for) under its own.
+fn options_for(step: &RunStep, previous: Option<&Result<Value>>) -> Options {
+    if !step.previous {
+        return step.options.clone();
+    }
+    let mut options = Options::new();
+    match previous {
+        Some(Ok(Value::Map(entries))) => {
+            options.extend(entries.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        Some(Ok(Value::Null) | Err(_)) | None => {}
+        Some(Ok(value)) => {
+            options.set("input", value.clone());
+        }
+    }
+    options.extend(step.options.iter().map(|(k, v)| (k.to_owned(), v.clone())));
+    options
+}
+
+/// Runs one step with its retries and timeout, and broadcasts its completion.
+async fn run_step<C: Clone + Send + Sync + 'static>(
+    run: &Run<C>,
+    step: &RunStep,
+    position: &str,
+    options: Options,
+) -> StepReport {
+    let started = Instant::now();
+    let attempts_allowed = step.retry.as_ref().map_or(1, |r| r.attempts.max(1));
+    let mut attempt = 0;
+    let outcome = loop {
+        attempt += 1;
+        let ctx = match step.timeout {
+            Some(timeout) => run.ctx.clone().with_timeout(timeout),
+            None => run.ctx.clone(),
+        };
+        let outcome = run
+            .actions
+            .run(&run.core, &ctx, &step.action, options.clone())
+            .await;
+        let retry = match (&outcome, &step.retry) {
+            (Err(err), Some(retry)) if attempt < attempts_allowed && retry.retries(err.code()) => {
+                retry
+            }
+            _ => break outcome,
+        };
+        let wait = jitter(retry.ceiling(attempt + 1));
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = run.ctx.cancel_token().cancelled() => break outcome,
+        }
+    };
+    let report = StepReport {
+        step: position.to_owned(),
+        action: step.action.clone(),
+        outcome,
+        attempts: attempt,
+        duration: started.elapsed(),
+    };
+    announce(run, &report, step.detached);
+    report
+}
+
+/// Starts a detached step on its own tokio task; its completion comes as an event.
+fn detach<C: Clone + Send + Sync + 'static>(
+    run: &Run<C>,
+    step: &RunStep,
+    position: &str,
+    options: Options,
+) {
+    let run = run.clone();
+    let step = step.clone();
+    let position = position.to_owned();
+    tokio::spawn(async move {
+        let _ = run_step(&run, &step, &position, options).await;
+    });
+}
+
+fn announce<C: Clone + Send + Sync + 'static>(run: &Run<C>, report: &StepReport, detached: bool) {
+    let _ = run.actions.bus().broadcast(
+        &run.core,
+        &TaskStepCompleted {
+            task: run.name.to_string(),
+            step: report.step.clone(),
+            action: report.action.clone(),
+            attempts: report.attempts,
+            duration: report.duration,
+            detached,
+            error: report.outcome.as_ref().err().map(copy_error),
+        },
+    );
+}
+
+/// A wait between zero and `ceiling` ("full jitter"), so retries of many callers spread.
+fn jitter(ceiling: Duration) -> Duration {
+    use std::hash::{BuildHasher, RandomState};
+    let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+    if nanos == 0 {
+        return ceiling;
+    }
+    // RandomState is seeded randomly per process and per instance: enough randomness for
+    // spreading retries, without a random-number crate.
+    let random = RandomState::new().hash_one(corers_primitives::id());
+    Duration::from_nanos(random % (nanos + 1))
+}
+
+fn copy_outcome(outcome: &Result<Value>) -> Result<Value> {
+    match outcome {
+        Ok(value) => Ok(value.clone()),
+        Err(err) => Err(copy_error(err)),
+    }
+}

@@ -1,0 +1,169 @@
+//! [`Scheduler`]: runs Tasks on their cron schedules while it is started.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use chrono::{DateTime, Utc};
+use corers_primitives::{Error, ErrorCode, Result};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::{RunCtx, Tasks};
+
+/// Parses a cron expression: 5 fields (`min hour day month weekday`, crontab style) or 6
+/// and 7 (seconds first, optional year), as the `cron` crate reads them.
+pub(crate) fn parse(expression: &str) -> Result<cron::Schedule> {
+    let fields = expression.split_whitespace().count();
+    let full = if fields == 5 {
+        format!("0 {expression}")
+    } else {
+        expression.to_owned()
+    };
+    cron::Schedule::from_str(&full).map_err(|e| {
+        Error::new(
+            "messaging.Scheduler.parse",
+            format!("invalid cron expression {expression:?}: {e}"),
+        )
+        .with_code(ErrorCode::INVALID)
+    })
+}
+
+/// Runs every Task that has a schedule, at the times its cron expression names, from
+/// [`start`](Scheduler::start) until [`stop`](Scheduler::stop). The lifecycle owns one and
+/// starts and stops it with the Core.
+///
+/// Time comes from tokio's clock (so tests can pause and advance it), anchored to the
+/// wall clock when the scheduler starts. Missed ticks are skipped: a run that outlasts its
+/// interval makes the scheduler wait for the next tick still ahead, never run twice to
+/// catch up, and a Task never overlaps itself.
+pub struct Scheduler<C> {
+    tasks: Tasks<C>,
+    running: Mutex<Option<(CancellationToken, JoinSet<()>)>>,
+}
+
+impl<C: Clone + Send + Sync + 'static> Scheduler<C> {
+    /// A scheduler for the scheduled Tasks in `tasks` (read when it starts).
+    pub fn new(tasks: Tasks<C>) -> Scheduler<C> {
+        Scheduler {
+            tasks,
+            running: Mutex::new(None),
+        }
+    }
+
+    /// Starts a loop per scheduled Task on the current tokio runtime; each run gets a
+    /// [`RunCtx`] cancelled when the scheduler stops.
+    ///
+    /// # Errors
+    /// [`ErrorCode::CONFLICT`] when already started; [`ErrorCode::UNAVAILABLE`] outside a
+    /// tokio runtime.
+    pub fn start(&self, core: &C) -> Result<()> {
+        const OP: &str = "messaging.Scheduler.start";
+        let runtime = tokio::runtime::Handle::try_current().map_err(|e| {
+            Error::wrap_code(
+                e,
+                ErrorCode::UNAVAILABLE,
+                OP,
+                "start outside a tokio runtime",
+            )
+        })?;
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        if running.is_some() {
+            return Err(
+                Error::new(OP, "the scheduler is already running").with_code(ErrorCode::CONFLICT)
+            );
+        }
+        let stop = CancellationToken::new();
+        let mut loops = JoinSet::new();
+        let anchor = (SystemTime::now(), Instant::now());
+        for name in self.tasks.names() {
+            let Some(cron) = self.tasks.get(&name).and_then(|d| d.schedule) else {
+                continue;
+            };
+            // Checked when the Task was defined.
+            let Ok(schedule) = parse(&cron) else { continue };
+            let tasks = self.tasks.clone();
+            let core = core.clone();
+            let stop = stop.clone();
+            loops.spawn_on(
+                run_on_schedule(
+                    tasks,
+                    core,
+                    Arc::from(name.as_str()),
+                    schedule,
+                    anchor,
+                    stop,
+                ),
+                &runtime,
+            );
+        }
+        *running = Some((stop, loops));
+        Ok(())
+    }
+
+    /// Stops every loop and cancels the runs in progress, waiting for them to end.
+    /// Stopping a stopped scheduler does nothing.
+    pub async fn stop(&self) {
+        let running = self
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some((stop, mut loops)) = running {
+            stop.cancel();
+            while loops.join_next().await.is_some() {}
+        }
+    }
+
+    /// Reports whether the scheduler is started.
+    pub fn is_running(&self) -> bool {
+        self.running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+    }
+}
+
+impl<C> fmt::Debug for Scheduler<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scheduler").finish_non_exhaustive()
+    }
+}
+
+/// One Task's loop: sleep until its next tick, run it, repeat.
+async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
+    tasks: Tasks<C>,
+    core: C,
+    name: Arc<str>,
+    schedule: cron::Schedule,
+    anchor: (SystemTime, Instant),
+    stop: CancellationToken,
+) {
+    loop {
+        let now = wall(anchor);
+        let Some(next) = schedule.after(&now).next() else {
+            return;
+        };
+        let wait = (next - now).to_std().unwrap_or(Duration::ZERO);
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(wait) => {}
+        }
+        let ctx = RunCtx::new().with_cancel(stop.child_token());
+        match tasks.run(&core, &ctx, &name).await {
+            Ok(report) => {
+                if let Some(err) = report.error {
+                    tracing::warn!(task = %name, error = %err, "scheduled task failed");
+                }
+            }
+            Err(err) => tracing::warn!(task = %name, error = %err, "scheduled task could not run"),
+        }
+    }
+}
+
+/// The wall-clock time now, as tokio's clock has moved since `anchor`.
+fn wall(anchor: (SystemTime, Instant)) -> DateTime<Utc> {
+    DateTime::<Utc>::from(anchor.0 + anchor.1.elapsed())
+}

@@ -1,0 +1,208 @@
+//! [`Schema`]: the declared input of an Action, checked before its handler runs.
+
+use std::fmt;
+
+use corers_primitives::{Error, ErrorCode, Options, Result, Value};
+use serde::{Deserialize, Serialize};
+
+/// The kind of value an input key takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum ValueKind {
+    /// Any value at all.
+    Any,
+    /// `true` or `false`.
+    Bool,
+    /// An integer.
+    Int,
+    /// A float (an integer is accepted too: `2` is a fine ratio).
+    Float,
+    /// Text.
+    String,
+    /// Raw bytes.
+    Bytes,
+    /// A list.
+    List,
+    /// A map.
+    Map,
+}
+
+impl ValueKind {
+    /// Reports whether `value` is of this kind.
+    ///
+    /// ```
+    /// use corers_messaging::ValueKind;
+    /// use corers_primitives::Value;
+    /// assert!(ValueKind::Int.accepts(&Value::from(8080)));
+    /// assert!(!ValueKind::Int.accepts(&Value::from("8080")));
+    /// assert!(ValueKind::Float.accepts(&Value::from(2)));
+    /// ```
+    pub fn accepts(self, value: &Value) -> bool {
+        match self {
+            ValueKind::Any => true,
+            ValueKind::Bool => value.as_bool().is_some(),
+            ValueKind::Int => value.as_i64().is_some(),
+            ValueKind::Float => value.as_f64().is_some() || value.as_i64().is_some(),
+            ValueKind::String => value.as_str().is_some(),
+            ValueKind::Bytes => value.as_bytes().is_some(),
+            ValueKind::List => value.as_list().is_some(),
+            ValueKind::Map => value.as_map().is_some(),
+        }
+    }
+}
+
+impl fmt::Display for ValueKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ValueKind::Any => "any",
+            ValueKind::Bool => "bool",
+            ValueKind::Int => "int",
+            ValueKind::Float => "float",
+            ValueKind::String => "string",
+            ValueKind::Bytes => "bytes",
+            ValueKind::List => "list",
+            ValueKind::Map => "map",
+        })
+    }
+}
+
+/// One declared input key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Field {
+    /// The key in the Action's `Options`.
+    pub key: String,
+    /// What kind of value it takes.
+    pub kind: ValueKind,
+    /// Whether a call must give it.
+    pub required: bool,
+}
+
+/// The declared inputs of an Action. Keys that are not declared are passed through
+/// unchecked, so a schema can describe the keys that matter without closing the door on
+/// the rest.
+///
+/// ```
+/// use corers_messaging::{Schema, ValueKind};
+/// use corers_primitives::options;
+///
+/// let schema = Schema::new()
+///     .required("path", ValueKind::String)
+///     .optional("limit", ValueKind::Int);
+/// assert!(schema.check("git.log", &options! { "path" => "/srv/repo", "limit" => 10 }).is_ok());
+/// let err = schema.check("git.log", &options! { "limit" => "ten" }).unwrap_err();
+/// assert_eq!(err.message(), r#"action "git.log": missing required input "path" (string)"#);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schema {
+    fields: Vec<Field>,
+}
+
+impl Schema {
+    /// An empty schema: every input is accepted.
+    ///
+    /// ```
+    /// use corers_messaging::Schema;
+    /// assert!(Schema::new().fields().is_empty());
+    /// ```
+    pub fn new() -> Schema {
+        Schema::default()
+    }
+
+    /// Declares a key every call must give.
+    ///
+    /// ```
+    /// use corers_messaging::{Schema, ValueKind};
+    /// let schema = Schema::new().required("path", ValueKind::String);
+    /// assert!(schema.fields()[0].required);
+    /// ```
+    #[must_use]
+    pub fn required(self, key: impl Into<String>, kind: ValueKind) -> Schema {
+        self.with(key.into(), kind, true)
+    }
+
+    /// Declares a key a call may give.
+    ///
+    /// ```
+    /// use corers_messaging::{Schema, ValueKind};
+    /// let schema = Schema::new().optional("limit", ValueKind::Int);
+    /// assert!(!schema.fields()[0].required);
+    /// ```
+    #[must_use]
+    pub fn optional(self, key: impl Into<String>, kind: ValueKind) -> Schema {
+        self.with(key.into(), kind, false)
+    }
+
+    /// The declared keys, in declaration order.
+    ///
+    /// ```
+    /// use corers_messaging::{Schema, ValueKind};
+    /// let schema = Schema::new().required("path", ValueKind::String).optional("limit", ValueKind::Int);
+    /// let keys: Vec<&str> = schema.fields().iter().map(|f| f.key.as_str()).collect();
+    /// assert_eq!(keys, ["path", "limit"]);
+    /// ```
+    pub fn fields(&self) -> &[Field] {
+        &self.fields
+    }
+
+    /// Checks `options` against the schema for the Action `action`.
+    ///
+    /// ```
+    /// use corers_messaging::{Schema, ValueKind};
+    /// use corers_primitives::options;
+    /// let schema = Schema::new().optional("limit", ValueKind::Int);
+    /// let err = schema.check("git.log", &options! { "limit" => "ten" }).unwrap_err();
+    /// assert_eq!(err.message(), r#"action "git.log": input "limit" must be int, found string "ten""#);
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::INVALID`] naming the first missing required key, or the first key whose
+    /// value is of the wrong kind, with the expected kind.
+    pub fn check(&self, action: &str, options: &Options) -> Result<()> {
+        const OP: &str = "messaging.Schema.check";
+        for field in &self.fields {
+            match options.get(&field.key) {
+                None | Some(Value::Null) if field.required => {
+                    return Err(Error::new(
+                        OP,
+                        format!(
+                            "action {action:?}: missing required input {:?} ({})",
+                            field.key, field.kind
+                        ),
+                    )
+                    .with_code(ErrorCode::INVALID));
+                }
+                Some(value) if !value.is_null() && !field.kind.accepts(value) => {
+                    return Err(Error::new(
+                        OP,
+                        format!(
+                            "action {action:?}: input {:?} must be {}, found {} {value}",
+                            field.key,
+                            field.kind,
+                            value.kind()
+                        ),
+                    )
+                    .with_code(ErrorCode::INVALID));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn with(mut self, key: String, kind: ValueKind, required: bool) -> Schema {
+        match self.fields.iter_mut().find(|f| f.key == key) {
+            Some(field) => {
+                field.kind = kind;
+                field.required = required;
+            }
+            None => self.fields.push(Field {
+                key,
+                kind,
+                required,
+            }),
+        }
+        self
+    }
+}

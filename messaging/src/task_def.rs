@@ -1,0 +1,506 @@
+//! [`TaskDef`]: a Task composed of Actions, as data (serde: TOML or JSON from config).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use corers_primitives::{ErrorCode, Options, Value};
+use serde::{Deserialize, Serialize};
+
+/// A Task: steps that run Actions, in order, in parallel, or on a condition, optionally on a
+/// cron schedule. Deserializes from TOML or JSON:
+///
+/// ```
+/// use corers_messaging::TaskDef;
+///
+/// let def: TaskDef = toml::from_str(r#"
+///     description = "pull, index and announce"
+///     schedule = "0 */15 * * * *"
+///
+///     [[steps]]
+///     action = "git.pull"
+///     options = { path = "/srv/repo" }
+///     retry = { attempts = 3, backoff_ms = 200 }
+///
+///     [[steps]]
+///     action = "index.build"
+///     input = "previous"
+///     timeout_ms = 60000
+///
+///     [[steps]]
+///     parallel = [{ action = "cache.flush" }, { action = "search.reindex" }]
+///
+///     [[steps]]
+///     when = "succeeded"
+///     then = [{ action = "chat.announce", options = { text = "index rebuilt" } }]
+///     else = [{ action = "chat.alert" }]
+/// "#).unwrap();
+/// assert_eq!(def.steps.len(), 4);
+/// # let _ = toml::to_string(&def).unwrap();
+/// ```
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct TaskDef {
+    /// What the Task does.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// The steps, run in order.
+    pub steps: Vec<Step>,
+    /// A cron expression (5 fields, or 6 with seconds first) for a [`Scheduler`](crate::Scheduler).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+}
+
+impl TaskDef {
+    /// A Task of `steps`, with no description and no schedule.
+    ///
+    /// ```
+    /// use corers_messaging::{Step, TaskDef};
+    /// let def = TaskDef::new(vec![Step::run("git.pull"), Step::run("index.build").with_previous()]);
+    /// assert_eq!(def.steps.len(), 2);
+    /// ```
+    pub fn new(steps: Vec<Step>) -> TaskDef {
+        TaskDef {
+            description: String::new(),
+            steps,
+            schedule: None,
+        }
+    }
+
+    /// Sets the description.
+    #[must_use]
+    pub fn description(mut self, description: impl Into<String>) -> TaskDef {
+        self.description = description.into();
+        self
+    }
+
+    /// Runs the Task on a cron schedule (see [`Scheduler`](crate::Scheduler)).
+    #[must_use]
+    pub fn schedule(mut self, cron: impl Into<String>) -> TaskDef {
+        self.schedule = Some(cron.into());
+        self
+    }
+}
+
+/// One step of a Task.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(try_from = "RawStep", into = "RawStep")]
+#[non_exhaustive]
+pub enum Step {
+    /// Runs one Action.
+    Run(RunStep),
+    /// Runs its steps at once and waits for all of them; every failure is reported.
+    Parallel(Vec<Step>),
+    /// Runs `then` or `otherwise` depending on the previous step.
+    When {
+        /// What decides.
+        condition: Condition,
+        /// Run when the condition holds.
+        then: Vec<Step>,
+        /// Run when it does not.
+        otherwise: Vec<Step>,
+    },
+}
+
+impl Step {
+    /// A step running the Action `action` with no options.
+    ///
+    /// ```
+    /// use corers_messaging::Step;
+    /// let step = Step::run("cache.flush");
+    /// ```
+    pub fn run(action: impl Into<String>) -> Step {
+        Step::Run(RunStep {
+            action: action.into(),
+            options: Options::new(),
+            previous: false,
+            retry: None,
+            timeout: None,
+            detached: false,
+        })
+    }
+
+    /// Steps run at once.
+    pub fn parallel(steps: Vec<Step>) -> Step {
+        Step::Parallel(steps)
+    }
+
+    /// Steps run depending on the previous step.
+    pub fn when(condition: Condition, then: Vec<Step>, otherwise: Vec<Step>) -> Step {
+        Step::When {
+            condition,
+            then,
+            otherwise,
+        }
+    }
+
+    /// Gives the Action these options (a run step only; other steps are unchanged).
+    #[must_use]
+    pub fn with_options(self, options: Options) -> Step {
+        self.map_run(|run| run.options = options)
+    }
+
+    /// Feeds the previous step's output in as input (a map's entries become options;
+    /// any other value becomes the option `input`); explicit options win over it.
+    #[must_use]
+    pub fn with_previous(self) -> Step {
+        self.map_run(|run| run.previous = true)
+    }
+
+    /// Retries a failing run (a run step only).
+    #[must_use]
+    pub fn with_retry(self, retry: Retry) -> Step {
+        self.map_run(|run| run.retry = Some(retry))
+    }
+
+    /// Ends each attempt after `timeout` with `TIMEOUT` (a run step only).
+    #[must_use]
+    pub fn with_timeout(self, timeout: Duration) -> Step {
+        self.map_run(|run| run.timeout = Some(timeout))
+    }
+
+    /// Starts the run without waiting for it; its outcome is reported as a
+    /// [`TaskStepCompleted`](crate::TaskStepCompleted) event (a run step only).
+    #[must_use]
+    pub fn detached(self) -> Step {
+        self.map_run(|run| run.detached = true)
+    }
+
+    fn map_run(mut self, change: impl FnOnce(&mut RunStep)) -> Step {
+        if let Step::Run(run) = &mut self {
+            change(run);
+        }
+        self
+    }
+}
+
+/// A step that runs one Action.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct RunStep {
+    /// The Action's name.
+    pub action: String,
+    /// Its options.
+    pub options: Options,
+    /// Whether the previous step's output is fed in.
+    pub previous: bool,
+    /// How to retry it.
+    pub retry: Option<Retry>,
+    /// The limit on each attempt.
+    pub timeout: Option<Duration>,
+    /// Whether the chain goes on without waiting for it.
+    pub detached: bool,
+}
+
+/// How a failing run step is retried: `attempts` in all, waiting `backoff` before the
+/// second, twice as long before each next (capped at `max_backoff`), with full jitter
+/// (a random wait between zero and that).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Retry {
+    /// Attempts in all, the first included (at least 1).
+    pub attempts: u32,
+    /// The wait before the second attempt, in milliseconds.
+    #[serde(default = "default_backoff_ms")]
+    pub backoff_ms: u64,
+    /// The longest wait, in milliseconds.
+    #[serde(default = "default_max_backoff_ms")]
+    pub max_backoff_ms: u64,
+    /// Error codes worth retrying; empty means every code but `INVALID`, `NOT_FOUND`, `DENIED`
+    /// and `LOCKED` (the failures another attempt cannot fix).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retry_on: Vec<String>,
+}
+
+fn default_backoff_ms() -> u64 {
+    100
+}
+
+fn default_max_backoff_ms() -> u64 {
+    10_000
+}
+
+impl Retry {
+    /// `attempts` in all, starting at a `backoff` wait.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corers_messaging::Retry;
+    /// let retry = Retry::new(3, Duration::from_millis(200));
+    /// assert_eq!(retry.attempts, 3);
+    /// ```
+    pub fn new(attempts: u32, backoff: Duration) -> Retry {
+        Retry {
+            attempts,
+            backoff_ms: u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX),
+            max_backoff_ms: default_max_backoff_ms(),
+            retry_on: Vec::new(),
+        }
+    }
+
+    /// Retries only failures with these codes.
+    #[must_use]
+    pub fn on(mut self, codes: &[ErrorCode]) -> Retry {
+        self.retry_on = codes.iter().map(|c| c.as_str().to_owned()).collect();
+        self
+    }
+
+    pub(crate) fn retries(&self, code: Option<&ErrorCode>) -> bool {
+        if self.retry_on.is_empty() {
+            !matches!(
+                code,
+                Some(c) if [ErrorCode::INVALID, ErrorCode::NOT_FOUND, ErrorCode::DENIED, ErrorCode::LOCKED].contains(c)
+            )
+        } else {
+            code.is_some_and(|c| self.retry_on.iter().any(|r| r == c.as_str()))
+        }
+    }
+
+    /// The capped exponential wait before attempt `attempt` (2 = the first retry).
+    pub(crate) fn ceiling(&self, attempt: u32) -> Duration {
+        let doublings = attempt.saturating_sub(2).min(32);
+        let ms = self
+            .backoff_ms
+            .saturating_mul(1u64 << doublings)
+            .min(self.max_backoff_ms);
+        Duration::from_millis(ms)
+    }
+}
+
+/// What decides a [`Step::When`]: the previous step's success or failure, or a test of its
+/// output.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(try_from = "RawCondition", into = "RawCondition")]
+#[non_exhaustive]
+pub enum Condition {
+    /// The previous step succeeded.
+    Succeeded,
+    /// The previous step failed (the chain goes on into the branch instead of stopping).
+    Failed,
+    /// The previous output is a map whose `key` equals `value`.
+    Equals {
+        /// The key in the output map.
+        key: String,
+        /// The value it must have.
+        value: Value,
+    },
+    /// The previous output is a map holding `key` with a non-null value.
+    Exists(String),
+    /// Any test of the previous output (not serializable).
+    Custom(Arc<dyn Fn(&Value) -> bool + Send + Sync>),
+}
+
+impl Condition {
+    /// A condition tested by `test` on the previous step's output (false when it failed).
+    ///
+    /// ```
+    /// use corers_messaging::Condition;
+    /// let changed = Condition::custom(|out| out.as_i64().is_some_and(|n| n > 0));
+    /// ```
+    pub fn custom(test: impl Fn(&Value) -> bool + Send + Sync + 'static) -> Condition {
+        Condition::Custom(Arc::new(test))
+    }
+
+    pub(crate) fn holds(&self, previous: Option<&Result<Value, corers_primitives::Error>>) -> bool {
+        let output = match previous {
+            None => Some(&Value::Null),
+            Some(Ok(value)) => Some(value),
+            Some(Err(_)) => None,
+        };
+        match self {
+            Condition::Succeeded => output.is_some(),
+            Condition::Failed => output.is_none(),
+            Condition::Equals { key, value } => output
+                .and_then(Value::as_map)
+                .and_then(|m| m.get(key))
+                .is_some_and(|v| v == value),
+            Condition::Exists(key) => output
+                .and_then(Value::as_map)
+                .and_then(|m| m.get(key))
+                .is_some_and(|v| !v.is_null()),
+            Condition::Custom(test) => output.is_some_and(|v| test(v)),
+        }
+    }
+}
+
+impl fmt::Debug for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Condition::Succeeded => f.write_str("Succeeded"),
+            Condition::Failed => f.write_str("Failed"),
+            Condition::Equals { key, value } => write!(f, "Equals({key:?} = {value})"),
+            Condition::Exists(key) => write!(f, "Exists({key:?})"),
+            Condition::Custom(_) => f.write_str("Custom"),
+        }
+    }
+}
+
+/// The serialized form of a step: exactly one of `action`, `parallel` or `when`.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    action: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    options: Option<Options>,
+    /// `"previous"` feeds the previous output in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    input: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retry: Option<Retry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    timeout_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    detached: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    parallel: Option<Vec<Step>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    when: Option<Condition>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    then: Option<Vec<Step>>,
+    #[serde(default, rename = "else", skip_serializing_if = "Option::is_none")]
+    otherwise: Option<Vec<Step>>,
+}
+
+impl TryFrom<RawStep> for Step {
+    type Error = String;
+
+    fn try_from(raw: RawStep) -> Result<Step, String> {
+        let run_only = raw.options.is_some()
+            || raw.input.is_some()
+            || raw.retry.is_some()
+            || raw.timeout_ms.is_some()
+            || raw.detached;
+        match (raw.action, raw.parallel, raw.when) {
+            (Some(action), None, None) => {
+                if raw.then.is_some() || raw.otherwise.is_some() {
+                    return Err(format!("step {action:?}: `then`/`else` need `when`"));
+                }
+                let previous = match raw.input.as_deref() {
+                    None => false,
+                    Some("previous") => true,
+                    Some(other) => {
+                        return Err(format!(
+                            "step {action:?}: input must be \"previous\", found {other:?}"
+                        ));
+                    }
+                };
+                if let Some(retry) = &raw.retry
+                    && retry.attempts == 0
+                {
+                    return Err(format!(
+                        "step {action:?}: retry.attempts must be at least 1"
+                    ));
+                }
+                Ok(Step::Run(RunStep {
+                    action,
+                    options: raw.options.unwrap_or_default(),
+                    previous,
+                    retry: raw.retry,
+                    timeout: raw.timeout_ms.map(Duration::from_millis),
+                    detached: raw.detached,
+                }))
+            }
+            (None, Some(steps), None)
+                if !run_only && raw.then.is_none() && raw.otherwise.is_none() =>
+            {
+                Ok(Step::Parallel(steps))
+            }
+            (None, None, Some(condition)) if !run_only => Ok(Step::When {
+                condition,
+                then: raw.then.unwrap_or_default(),
+                otherwise: raw.otherwise.unwrap_or_default(),
+            }),
+            (None, None, None) => {
+                Err("a step needs one of `action`, `parallel` or `when`".to_owned())
+            }
+            _ => Err(
+                "a step is exactly one of `action`, `parallel` or `when` (with only its own keys)"
+                    .to_owned(),
+            ),
+        }
+    }
+}
+
+impl From<Step> for RawStep {
+    fn from(step: Step) -> RawStep {
+        let mut raw = RawStep {
+            action: None,
+            options: None,
+            input: None,
+            retry: None,
+            timeout_ms: None,
+            detached: false,
+            parallel: None,
+            when: None,
+            then: None,
+            otherwise: None,
+        };
+        match step {
+            Step::Run(run) => {
+                raw.action = Some(run.action);
+                raw.options = (!run.options.is_empty()).then_some(run.options);
+                raw.input = run.previous.then(|| "previous".to_owned());
+                raw.retry = run.retry;
+                raw.timeout_ms = run
+                    .timeout
+                    .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX));
+                raw.detached = run.detached;
+            }
+            Step::Parallel(steps) => raw.parallel = Some(steps),
+            Step::When {
+                condition,
+                then,
+                otherwise,
+            } => {
+                raw.when = Some(condition);
+                raw.then = Some(then);
+                raw.otherwise = (!otherwise.is_empty()).then_some(otherwise);
+            }
+        }
+        raw
+    }
+}
+
+/// The serialized form of a condition: `"succeeded"`, `"failed"`, `{ key, equals }` or
+/// `{ exists }`.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum RawCondition {
+    Word(String),
+    Equals { key: String, equals: Value },
+    Exists { exists: String },
+}
+
+impl TryFrom<RawCondition> for Condition {
+    type Error = String;
+
+    fn try_from(raw: RawCondition) -> Result<Condition, String> {
+        match raw {
+            RawCondition::Word(word) => match word.as_str() {
+                "succeeded" => Ok(Condition::Succeeded),
+                "failed" => Ok(Condition::Failed),
+                other => Err(format!(
+                    "condition must be \"succeeded\", \"failed\", {{ key, equals }} or {{ exists }}, found {other:?}"
+                )),
+            },
+            RawCondition::Equals { key, equals } => Ok(Condition::Equals { key, value: equals }),
+            RawCondition::Exists { exists } => Ok(Condition::Exists(exists)),
+        }
+    }
+}
+
+impl From<Condition> for RawCondition {
+    fn from(condition: Condition) -> RawCondition {
+        match condition {
+            Condition::Succeeded => RawCondition::Word("succeeded".to_owned()),
+            Condition::Failed => RawCondition::Word("failed".to_owned()),
+            Condition::Equals { key, value } => RawCondition::Equals { key, equals: value },
+            Condition::Exists(key) => RawCondition::Exists { exists: key },
+            // A custom test has no data form; it serializes as its name so a dump reads well.
+            Condition::Custom(_) => RawCondition::Word("custom".to_owned()),
+        }
+    }
+}
