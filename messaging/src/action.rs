@@ -15,7 +15,6 @@ use corers_primitives::{Error, ErrorCode, Options, Registry, Result, Value, catc
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 
 use crate::breaker::Breaker;
 use crate::context::{child_of, enter, try_current};
@@ -41,6 +40,13 @@ pub(crate) type ActionFn<C> =
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct RunCtx {
+    /// Shared: every nested run holds the caller's context, and cloning a token is dearer
+    /// than cloning an `Arc`.
+    inner: Arc<RunCtxInner>,
+}
+
+#[derive(Debug, Default)]
+struct RunCtxInner {
     cancel: CancellationToken,
     deadline: Option<Instant>,
 }
@@ -67,9 +73,13 @@ impl RunCtx {
     /// assert!(ctx.cancel_token().is_cancelled());
     /// ```
     #[must_use]
-    pub fn with_cancel(mut self, token: CancellationToken) -> RunCtx {
-        self.cancel = token;
-        self
+    pub fn with_cancel(self, token: CancellationToken) -> RunCtx {
+        RunCtx {
+            inner: Arc::new(RunCtxInner {
+                cancel: token,
+                deadline: self.inner.deadline,
+            }),
+        }
     }
 
     /// Ends runs at `deadline` (the earlier of this and any deadline already set).
@@ -83,9 +93,13 @@ impl RunCtx {
     /// # }
     /// ```
     #[must_use]
-    pub fn with_deadline(mut self, deadline: Instant) -> RunCtx {
-        self.deadline = Some(self.deadline.map_or(deadline, |d| d.min(deadline)));
-        self
+    pub fn with_deadline(self, deadline: Instant) -> RunCtx {
+        RunCtx {
+            inner: Arc::new(RunCtxInner {
+                cancel: self.inner.cancel.clone(),
+                deadline: Some(self.inner.deadline.map_or(deadline, |d| d.min(deadline))),
+            }),
+        }
     }
 
     /// Ends runs `timeout` from now (or earlier, when a deadline is already set).
@@ -104,7 +118,7 @@ impl RunCtx {
     /// assert!(!RunCtx::new().cancel_token().is_cancelled());
     /// ```
     pub fn cancel_token(&self) -> &CancellationToken {
-        &self.cancel
+        &self.inner.cancel
     }
 
     /// The deadline, if any.
@@ -114,7 +128,7 @@ impl RunCtx {
     /// assert!(RunCtx::new().deadline().is_none());
     /// ```
     pub fn deadline(&self) -> Option<Instant> {
-        self.deadline
+        self.inner.deadline
     }
 }
 
@@ -254,6 +268,8 @@ pub struct ActionDef {
 
 /// A registered Action: its definition, handler and run-time guards.
 struct Action<C> {
+    /// The name again, shared with every run's context.
+    name: Arc<str>,
     def: ActionDef,
     handler: Arc<ActionFn<C>>,
     limit: Option<Limit>,
@@ -356,6 +372,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
     /// the registry is locked, or sealed and the name is new.
     pub fn register(&self, spec: ActionSpec<C>) -> Result<()> {
         let action = Action {
+            name: Arc::from(spec.name.as_str()),
             def: ActionDef {
                 name: spec.name.clone(),
                 description: spec.description,
@@ -487,7 +504,6 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                 },
             );
         }
-        let started = Instant::now();
         let span = tracing::info_span!(
             "action",
             name,
@@ -496,34 +512,29 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
             duration_ms = tracing::field::Empty,
             outcome = tracing::field::Empty,
         );
+        // The clock is read only when a span or an event will carry the duration.
+        let timed = events || !span.is_disabled();
+        let started = timed.then(std::time::Instant::now);
         let handler_ctx = ActionCtx {
             core: core.clone(),
             actions: self.clone(),
             run: ctx.clone(),
             info,
-            name: Arc::from(name),
+            name: Arc::clone(&action.name),
         };
         let work = Entered {
             info,
+            span: span.clone(),
             inner: catch_panic(OP, (action.handler)(handler_ctx, options)),
         };
-        let outcome = async {
-            tokio::select! {
-                biased;
-                () = ctx.cancel.cancelled() => Err(Error::new(OP, format!("run of {name:?} cancelled"))
-                    .with_code(ErrorCode::UNAVAILABLE)),
-                () = sleep_until(ctx.deadline) => Err(Error::new(OP, format!("run of {name:?} passed its deadline"))
-                    .with_code(ErrorCode::TIMEOUT)),
-                outcome = work => outcome.and_then(|result| result),
+        let outcome = finish(work, ctx, name).await;
+        let duration = started.map_or(Duration::ZERO, |s| s.elapsed());
+        if !span.is_disabled() {
+            span.record("duration_ms", duration.as_secs_f64() * 1000.0);
+            span.record("outcome", if outcome.is_ok() { "ok" } else { "error" });
+            if let Err(err) = &outcome {
+                span.in_scope(|| tracing::debug!(error = %err, "action failed"));
             }
-        }
-        .instrument(span.clone())
-        .await;
-        let duration = started.elapsed();
-        span.record("duration_ms", duration.as_secs_f64() * 1000.0);
-        span.record("outcome", if outcome.is_ok() { "ok" } else { "error" });
-        if let Err(err) = &outcome {
-            span.in_scope(|| tracing::debug!(error = %err, "action failed"));
         }
         if events {
             let _ = self.inner.bus.broadcast(
@@ -577,9 +588,9 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
             permit = limit.running.acquire() => permit.map_err(|_| {
                 Error::new(OP, format!("action {name:?} is closed")).with_code(ErrorCode::UNAVAILABLE)
             }),
-            () = ctx.cancel.cancelled() => Err(Error::new(OP, format!("run of {name:?} cancelled while queued"))
+            () = ctx.cancel_token().cancelled() => Err(Error::new(OP, format!("run of {name:?} cancelled while queued"))
                 .with_code(ErrorCode::UNAVAILABLE)),
-            () = sleep_until(ctx.deadline) => Err(Error::new(OP, format!("run of {name:?} passed its deadline while queued"))
+            () = sleep_until(ctx.deadline()) => Err(Error::new(OP, format!("run of {name:?} passed its deadline while queued"))
                 .with_code(ErrorCode::TIMEOUT)),
         }
     }
@@ -682,14 +693,10 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         };
         let work = Entered {
             info,
+            span: tracing::Span::none(),
             inner: catch_panic(OP, listener(handler_ctx, options)),
         };
-        tokio::select! {
-            biased;
-            () = ctx.cancel.cancelled() => Err(Error::new(OP, format!("{name:?} cancelled")).with_code(ErrorCode::UNAVAILABLE)),
-            () = sleep_until(ctx.deadline) => Err(Error::new(OP, format!("{name:?} passed its deadline")).with_code(ErrorCode::TIMEOUT)),
-            outcome = work => outcome.and_then(|result| result),
-        }
+        finish(work, ctx, name).await
     }
 
     pub(crate) fn bus(&self) -> &Bus<C> {
@@ -771,6 +778,34 @@ impl<C> fmt::Debug for ActionHandle<C> {
     }
 }
 
+type Work = Entered<corers_primitives::CatchPanic<BoxFuture<Result<Value>>>>;
+
+/// Drives a run's work to its end, within the caller's cancellation and deadline.
+///
+/// The work is polled once first: a handler that finishes at once (most do) never
+/// registers with the token or the timer, and the waiting machinery is only built (boxed,
+/// to keep every run's future small) for work that has to wait.
+async fn finish(mut work: Work, ctx: &RunCtx, name: &str) -> Result<Value> {
+    const OP: &str = "messaging.Actions.run";
+    let first = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut work).poll(cx))).await;
+    if let Poll::Ready(outcome) = first {
+        return outcome.and_then(|result| result);
+    }
+    let ctx = ctx.clone();
+    let name = name.to_owned();
+    let wait: BoxFuture<Result<Value>> = Box::pin(async move {
+        tokio::select! {
+            biased;
+            outcome = work => outcome.and_then(|result| result),
+            () = ctx.cancel_token().cancelled() => Err(Error::new(OP, format!("run of {name:?} cancelled"))
+                .with_code(ErrorCode::UNAVAILABLE)),
+            () = sleep_until(ctx.deadline()) => Err(Error::new(OP, format!("run of {name:?} passed its deadline"))
+                .with_code(ErrorCode::TIMEOUT)),
+        }
+    });
+    wait.await
+}
+
 /// Sleeps until `deadline`, or forever when there is none.
 async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
@@ -779,10 +814,11 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-/// Makes `info` the running dispatch on whichever thread polls the inner future, so
-/// dispatches made from async handlers join the cascade.
+/// Makes `info` the running dispatch, and `span` the current span, on whichever thread
+/// polls the inner future, so dispatches and logs from async handlers join the cascade.
 struct Entered<F> {
     info: DispatchInfo,
+    span: tracing::Span,
     inner: F,
 }
 
@@ -791,6 +827,8 @@ impl<F: Future + Unpin> Future for Entered<F> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let _running = enter(self.info);
-        Pin::new(&mut self.inner).poll(cx)
+        let this = &mut *self;
+        let _span = this.span.enter();
+        Pin::new(&mut this.inner).poll(cx)
     }
 }

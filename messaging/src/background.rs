@@ -10,7 +10,7 @@ use corers_primitives::{Error, ErrorCode, Result};
 use dashmap::DashMap;
 use tokio::sync::{Notify, Semaphore};
 
-use crate::context::{enter, try_current};
+use crate::context::{current_sender, enter, try_current, with_sender};
 use crate::{Bus, Outcome, Report};
 
 /// A request that handlers answer: [`Bus::query`] and [`Bus::query_all`].
@@ -214,15 +214,43 @@ impl Background {
     }
 }
 
-/// Releases a task's slot however its future ends (completed, panicked, or dropped by a
-/// runtime shutting down).
-struct Slot<C: 'static> {
+/// A task's claim on the bus: released however its future ends, and when the future is
+/// dropped before it broadcast its completion (a runtime shutting down), the completion is
+/// broadcast from here, so every accepted task completes exactly once.
+struct Slot<C: Clone + Send + Sync + 'static, T: Task> {
     bus: Bus<C>,
+    core: C,
     id: TaskId,
+    completed: bool,
+    _task: std::marker::PhantomData<fn() -> T>,
 }
 
-impl<C: 'static> Drop for Slot<C> {
+impl<C: Clone + Send + Sync + 'static, T: Task> Slot<C, T> {
+    fn complete(&mut self, outcome: Result<T::Output>) {
+        self.completed = true;
+        let completed = TaskCompleted::<T> {
+            id: self.id.clone(),
+            task_type: type_name::<T>(),
+            outcome,
+        };
+        // Handlers' panics are caught inside broadcast: one completion, always.
+        let _ = self.bus.broadcast(&self.core, &completed);
+    }
+}
+
+impl<C: Clone + Send + Sync + 'static, T: Task> Drop for Slot<C, T> {
     fn drop(&mut self) {
+        if !self.completed {
+            let outcome = Err(Error::new(
+                "messaging.Bus.perform_async",
+                format!(
+                    "task {} was dropped before it completed (runtime shut down)",
+                    self.id
+                ),
+            )
+            .with_code(ErrorCode::UNAVAILABLE));
+            self.complete(outcome);
+        }
         self.bus.inner.tasks.finish(&self.id);
     }
 }
@@ -273,51 +301,64 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
         // Relaxed: ids only need to be unique.
         let n = tasks.next_id.fetch_add(1, Ordering::Relaxed);
         let id = TaskId(Arc::from(format!("task-{n}")));
-        let slot = Slot {
+        let mut slot = Slot::<C, T> {
             bus: self.clone(),
+            core: core.clone(),
             id: id.clone(),
+            completed: false,
+            _task: std::marker::PhantomData,
         };
         tasks.in_flight.insert(id.clone(), type_name::<T>());
-        task.set_id(&id);
+        if let Err(payload) =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task.set_id(&id)))
+        {
+            let err = Error::from_panic("messaging.Bus.perform_async", payload.as_ref());
+            // Never started: no completion event, just give the slot back.
+            slot.completed = true;
+            drop(slot);
+            return Err(err);
+        }
         let started = TaskStarted {
             id: id.clone(),
             task_type: type_name::<T>(),
         };
         let _ = self.broadcast(core, &started);
 
+        // The submitting dispatch (or, at the top level, the sender set by `with_sender`)
+        // carries into the task and its completion.
         let parent = try_current();
-        let bus = self.clone();
-        let core = core.clone();
+        let sender = current_sender();
         runtime.spawn(async move {
-            let id = slot.id.clone();
-            // Dropped when this future ends, however it ends: the task's slot is released.
-            let _slot = slot;
+            let bus = slot.bus.clone();
             let permit = bus.inner.tasks.running.acquire().await;
-            let outcome = if permit.is_err() || bus.inner.tasks.drained.load(Ordering::Acquire) {
-                Err(Error::new(
-                    "messaging.Bus.perform_async",
-                    format!("task {id} did not start: the bus was drained"),
-                )
-                .with_code(ErrorCode::UNAVAILABLE))
-            } else {
-                let _running = parent.map(enter);
-                match bus.perform(&core, &task) {
+            let _running = parent.map(enter);
+            let run = || {
+                if permit.is_err() || slot.bus.inner.tasks.drained.load(Ordering::Acquire) {
+                    return Err(Error::new(
+                        "messaging.Bus.perform_async",
+                        format!("task {} did not start: the bus was drained", slot.id),
+                    )
+                    .with_code(ErrorCode::UNAVAILABLE));
+                }
+                match slot.bus.perform(&slot.core, &task) {
                     Outcome::Answered(output) => Ok(output),
                     Outcome::Failed(err) => Err(err),
                     Outcome::NotHandled => Err(Error::new(
                         "messaging.Bus.perform_async",
-                        format!("no handler took task {id} ({})", type_name::<T>()),
+                        format!("no handler took task {} ({})", slot.id, type_name::<T>()),
                     )
                     .with_code(ErrorCode::NOT_FOUND)),
                 }
             };
-            let completed = TaskCompleted::<T> {
-                id,
-                task_type: type_name::<T>(),
-                outcome,
+            let outcome = match sender {
+                Some(sender) if parent.is_none() => with_sender(sender, run),
+                _ => run(),
             };
-            // Handlers' panics are caught inside broadcast: one completion, always.
-            let _ = bus.broadcast(&core, &completed);
+            drop(permit);
+            match sender {
+                Some(sender) if parent.is_none() => with_sender(sender, || slot.complete(outcome)),
+                _ => slot.complete(outcome),
+            }
         });
         Ok(id)
     }
@@ -445,6 +486,8 @@ impl<C: 'static> Bus<C> {
             return DrainReport::default();
         }
         tasks.drained.store(true, Ordering::Release);
+        // Listed before the queued ones are woken, so the report names every task that had
+        // not finished by the deadline.
         let mut unfinished: Vec<TaskId> = tasks.in_flight.iter().map(|e| e.key().clone()).collect();
         unfinished.sort_by_key(|id| {
             id.as_str()
@@ -452,6 +495,8 @@ impl<C: 'static> Bus<C> {
                 .parse::<u64>()
                 .unwrap_or(u64::MAX)
         });
+        // Queued tasks wake now and complete as not started, without waiting for a slot.
+        tasks.running.close();
         DrainReport { unfinished }
     }
 }

@@ -92,7 +92,6 @@ pub(crate) struct Inner<C> {
     tables: ArcSwap<Tables<C>>,
     /// Serialises registrations so that each starts from the latest snapshot.
     writer: Mutex<()>,
-    next_handler: AtomicU64,
     max_depth: u32,
     pub(crate) tasks: Background,
 }
@@ -122,7 +121,8 @@ pub struct BusBuilder {
 }
 
 impl BusBuilder {
-    /// Refuses dispatches nested deeper than `depth` (a root dispatch is depth 0).
+    /// Refuses dispatches at depth `depth` or deeper: a root dispatch is depth 0, so at most
+    /// `depth` levels of a cascade run.
     pub fn max_depth(mut self, depth: u32) -> Self {
         self.max_depth = depth;
         self
@@ -209,7 +209,6 @@ impl<C: 'static> Bus<C> {
             inner: Arc::new(Inner {
                 tables: ArcSwap::from_pointee(Tables::default()),
                 writer: Mutex::new(()),
-                next_handler: AtomicU64::new(1),
                 max_depth,
                 tasks,
             }),
@@ -560,7 +559,10 @@ impl<C: 'static> Bus<C> {
 
     fn register(&self, add: impl FnOnce(&mut Tables<C>, HandlerId)) -> HandlerId {
         // Relaxed: ids only need to be unique.
-        let id = HandlerId(self.inner.next_handler.fetch_add(1, Ordering::Relaxed));
+        // Relaxed: ids only need to be unique, in the process (a handle from one bus must
+        // never remove another bus's handler).
+        static NEXT_HANDLER: AtomicU64 = AtomicU64::new(1);
+        let id = HandlerId(NEXT_HANDLER.fetch_add(1, Ordering::Relaxed));
         let _writer = self
             .inner
             .writer
@@ -570,6 +572,15 @@ impl<C: 'static> Bus<C> {
         add(&mut next, id);
         self.publish(next);
         id
+    }
+
+    /// Reports whether a broadcast of `M` would reach anyone (a handler or an observer), so
+    /// callers can skip building an event nobody receives.
+    pub(crate) fn is_heard<M: Send + Sync + 'static>(&self) -> bool {
+        self.with_tables(|tables| {
+            !tables.observers.is_empty()
+                || Tables::<C>::list::<M, BroadcastFn<C, M>>(&tables.broadcast).is_some()
+        })
     }
 
     /// The depth limit of dispatches (and of nested Action runs).

@@ -253,6 +253,11 @@ fn intern(name: &str) -> &'static str {
     interned
 }
 
+/// The sender `with_sender` set on this thread, if any.
+pub(crate) fn current_sender() -> Option<&'static str> {
+    SENDER.with(Cell::get)
+}
+
 /// Runs `f` with `sender` as the sender of the root dispatches it makes on this thread.
 pub(crate) fn with_sender<R>(sender: &str, f: impl FnOnce() -> R) -> R {
     struct Restore(Option<&'static str>);

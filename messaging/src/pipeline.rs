@@ -509,7 +509,11 @@ fn detach<C: Clone + Send + Sync + 'static>(
 }
 
 fn announce<C: Clone + Send + Sync + 'static>(run: &Run<C>, report: &StepReport, detached: bool) {
-    let _ = run.actions.bus().broadcast(
+    let bus = run.actions.bus();
+    if !bus.is_heard::<TaskStepCompleted>() {
+        return;
+    }
+    let _ = bus.broadcast(
         &run.core,
         &TaskStepCompleted {
             task: run.name.to_string(),

@@ -1,0 +1,566 @@
+//! `Bus::perform_async` and its companions: task ids (`TaskId::as_str`, `Task::set_id`),
+//! `TaskStarted` / `TaskProgress` / `TaskCompleted` events, `Bus::progress`, and
+//! `Bus::tasks_in_flight`. Every accepted task completes exactly once, whatever its handler
+//! or its completion listeners do.
+
+use std::collections::HashSet;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use corers_messaging::{Bus, DispatchInfo, Task, TaskCompleted, TaskId, TaskProgress, TaskStarted};
+use corers_primitives::{Error, ErrorCode, Result};
+
+/// Deploys to a target; learns its task id when the bus gives it one.
+struct Deploy {
+    target: &'static str,
+    id: Option<TaskId>,
+}
+
+impl Deploy {
+    fn to(target: &'static str) -> Deploy {
+        Deploy { target, id: None }
+    }
+}
+
+impl Task for Deploy {
+    type Output = String;
+    fn set_id(&mut self, id: &TaskId) {
+        self.id = Some(id.clone());
+    }
+}
+
+/// A task type that does not opt in to its id.
+struct Backup {
+    volume: &'static str,
+}
+impl Task for Backup {
+    type Output = ();
+}
+
+/// A task whose `set_id` is hostile.
+struct Hostile;
+impl Task for Hostile {
+    type Output = ();
+    fn set_id(&mut self, id: &TaskId) {
+        panic!("refusing id {id}");
+    }
+}
+
+struct WorkspaceCreated {
+    name: &'static str,
+}
+
+/// What the task listeners saw, in order.
+#[derive(Debug, PartialEq)]
+enum Event {
+    Started(TaskId, &'static str),
+    Progress(TaskId, String),
+    Completed(TaskId, std::result::Result<String, ErrorCode>),
+}
+
+type Events = Arc<Mutex<Vec<Event>>>;
+
+/// Records `TaskStarted`, `TaskProgress` and `TaskCompleted<Deploy>`.
+fn record(bus: &Bus<()>) -> Events {
+    let events: Events = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&events);
+    bus.on(move |_, s: &TaskStarted| {
+        log.lock()
+            .unwrap()
+            .push(Event::Started(s.id.clone(), s.task_type));
+        Ok(())
+    });
+    let log = Arc::clone(&events);
+    bus.on(move |_, p: &TaskProgress| {
+        log.lock().unwrap().push(Event::Progress(
+            p.id.clone(),
+            format!("{:.2} {}", p.fraction, p.message),
+        ));
+        Ok(())
+    });
+    let log = Arc::clone(&events);
+    bus.on(move |_, c: &TaskCompleted<Deploy>| {
+        let outcome = match &c.outcome {
+            Ok(output) => Ok(output.clone()),
+            Err(err) => Err(err.code().cloned().unwrap_or(ErrorCode::INTERNAL)),
+        };
+        log.lock()
+            .unwrap()
+            .push(Event::Completed(c.id.clone(), outcome));
+        Ok(())
+    });
+    events
+}
+
+fn completions(events: &Events) -> Vec<(TaskId, std::result::Result<String, ErrorCode>)> {
+    events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match e {
+            Event::Completed(id, outcome) => Some((id.clone(), outcome.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn deploys(bus: &Bus<()>) {
+    bus.on_task(|_, d: &Deploy| Some(Ok(format!("deployed to {}", d.target))));
+}
+
+async fn drained(bus: &Bus<()>) {
+    let report = bus.drain(Duration::from_secs(30)).await;
+    assert!(report.is_complete(), "{report:?}");
+}
+
+fn deploy_type() -> &'static str {
+    std::any::type_name::<Deploy>()
+}
+
+// ---- Bus::perform_async ----
+
+#[tokio::test(start_paused = true)]
+async fn bus_perform_async_runs_the_task_and_reports_start_and_completion_good() {
+    let bus: Bus<()> = Bus::new();
+    deploys(&bus);
+    let events = record(&bus);
+    let id = bus.perform_async(&(), Deploy::to("homelab")).unwrap();
+    drained(&bus).await;
+    assert_eq!(
+        *events.lock().unwrap(),
+        [
+            Event::Started(id.clone(), deploy_type()),
+            Event::Completed(id, Ok("deployed to homelab".to_owned())),
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn bus_perform_async_started_is_broadcast_before_returning_good() {
+    let bus: Bus<()> = Bus::new();
+    deploys(&bus);
+    let events = record(&bus);
+    let id = bus.perform_async(&(), Deploy::to("homelab")).unwrap();
+    // Nothing has been awaited yet: the task has not run, but TaskStarted is out.
+    assert_eq!(*events.lock().unwrap(), [Event::Started(id, deploy_type())]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn bus_perform_async_no_handler_completes_not_found_bad() {
+    let bus: Bus<()> = Bus::new();
+    let events = record(&bus);
+    let id = bus.perform_async(&(), Deploy::to("homelab")).unwrap();
+    drained(&bus).await;
+    assert_eq!(completions(&events), [(id, Err(ErrorCode::NOT_FOUND))]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn bus_perform_async_failing_handler_completes_with_its_error_bad() {
+    let bus: Bus<()> = Bus::new();
+    bus.on_task(|_, d: &Deploy| {
+        Some(Err(Error::new(
+            "deploy.Ssh.connect",
+            format!("host {:?} unreachable", d.target),
+        )
+        .with_code(ErrorCode::UNAVAILABLE)))
+    });
+    let events = record(&bus);
+    let id = bus.perform_async(&(), Deploy::to("homelab")).unwrap();
+    drained(&bus).await;
+    assert_eq!(completions(&events), [(id, Err(ErrorCode::UNAVAILABLE))]);
+}
+
+#[test]
+fn bus_perform_async_without_a_runtime_is_unavailable_bad() {
+    let bus: Bus<()> = Bus::new();
+    let events = record(&bus);
+    let err = bus.perform_async(&(), Deploy::to("homelab")).unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert!(err.message().contains("tokio runtime"), "{err}");
+    assert!(events.lock().unwrap().is_empty());
+    assert_eq!(bus.tasks_in_flight(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn bus_perform_async_panicking_handler_completes_once_with_internal_ugly() {
+    let bus: Bus<()> = Bus::new();
+    bus.on_task(|_, _: &Deploy| -> Option<Result<String>> { panic!("ssh agent vanished") });
+    let events = record(&bus);
+    let id = bus.perform_async(&(), Deploy::to("homelab")).unwrap();
+    drained(&bus).await;
+    assert_eq!(completions(&events), [(id, Err(ErrorCode::INTERNAL))]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn bus_perform_async_panicking_completion_listener_causes_no_second_completion_ugly() {
+    let bus: Bus<()> = Bus::new();
+    deploys(&bus);
+    let panicking_calls = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&panicking_calls);
+    bus.on(move |_, c: &TaskCompleted<Deploy>| -> Result<()> {
+        count.fetch_add(1, Ordering::SeqCst);
+        panic!("dashboard socket closed while reporting {}", c.id)
+    });
+    let events = record(&bus);
+
+    let id = bus.perform_async(&(), Deploy::to("homelab")).unwrap();
+    drained(&bus).await;
+    // Give a second completion, if there were one, every chance to show up.
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+
+    assert_eq!(panicking_calls.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        completions(&events),
+        [(id, Ok("deployed to homelab".to_owned()))]
+    );
+    assert_eq!(bus.tasks_in_flight(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn bus_perform_async_task_inherits_the_submitting_dispatch_good() {
+    let bus: Bus<()> = Bus::new();
+    let outer = Arc::new(Mutex::new(None::<DispatchInfo>));
+    let inner = Arc::new(Mutex::new(None::<DispatchInfo>));
+    let slot = Arc::clone(&outer);
+    bus.on(move |ctx, created: &WorkspaceCreated| {
+        assert_eq!(created.name, "alpha");
+        *slot.lock().unwrap() = Some(*ctx.dispatch());
+        ctx.bus().perform_async(ctx.core(), Deploy::to("homelab"))?;
+        Ok(())
+    });
+    let slot = Arc::clone(&inner);
+    bus.on_task(move |ctx, d: &Deploy| {
+        *slot.lock().unwrap() = Some(*ctx.dispatch());
+        Some(Ok(format!("deployed to {}", d.target)))
+    });
+
+    let report = bus.with_sender("brain", || {
+        bus.broadcast(&(), &WorkspaceCreated { name: "alpha" })
+    });
+    assert!(report.unwrap().is_ok());
+    drained(&bus).await;
+
+    let outer = outer.lock().unwrap().expect("the broadcast handler ran");
+    let inner = inner.lock().unwrap().expect("the task ran");
+    assert_eq!(inner.trace(), outer.trace());
+    assert_eq!(inner.parent(), Some(outer.id()));
+    assert_eq!(inner.depth(), outer.depth() + 1);
+    assert_eq!(inner.sender(), Some("brain"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn bus_perform_async_top_level_task_keeps_the_with_sender_name_ugly() {
+    let bus: Bus<()> = Bus::new();
+    let sender = Arc::new(Mutex::new(None::<Option<String>>));
+    let slot = Arc::clone(&sender);
+    bus.on_task(move |ctx, _: &Deploy| {
+        *slot.lock().unwrap() = Some(ctx.dispatch().sender().map(str::to_owned));
+        Some(Ok("deployed".to_owned()))
+    });
+    bus.with_sender("scheduler", || {
+        bus.perform_async(&(), Deploy::to("homelab"))
+    })
+    .unwrap();
+    drained(&bus).await;
+    assert_eq!(*sender.lock().unwrap(), Some(Some("scheduler".to_owned())));
+}
+
+#[tokio::test(start_paused = true)]
+async fn bus_perform_async_from_inside_a_task_handler_ugly() {
+    let bus: Bus<()> = Bus::new();
+    // Backing up a volume queues a deploy once the backup is done.
+    bus.on_task(|ctx, b: &Backup| {
+        assert_eq!(b.volume, "/srv/ws");
+        Some(
+            ctx.bus()
+                .perform_async(ctx.core(), Deploy::to("homelab"))
+                .map(|_| ()),
+        )
+    });
+    deploys(&bus);
+    let events = record(&bus);
+    bus.perform_async(&(), Backup { volume: "/srv/ws" })
+        .unwrap();
+    // Not `drain`: shutdown would refuse the follow-up deploy.
+    drained_keep_open(&bus).await;
+    let done = completions(&events);
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].1, Ok("deployed to homelab".to_owned()));
+}
+
+#[test]
+fn bus_perform_async_runtime_dropped_before_the_task_ran_releases_its_slot_ugly() {
+    let bus: Bus<()> = Bus::new();
+    deploys(&bus);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    {
+        let _entered = runtime.enter();
+        bus.perform_async(&(), Deploy::to("homelab")).unwrap();
+    }
+    assert_eq!(bus.tasks_in_flight(), 1);
+    drop(runtime);
+    assert_eq!(bus.tasks_in_flight(), 0);
+}
+
+#[test]
+fn bus_perform_async_runtime_dropped_before_the_task_ran_still_completes_ugly() {
+    let bus: Bus<()> = Bus::new();
+    deploys(&bus);
+    let events = record(&bus);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let id = {
+        let _entered = runtime.enter();
+        bus.perform_async(&(), Deploy::to("homelab")).unwrap()
+    };
+    drop(runtime);
+    assert_eq!(completions(&events), [(id, Err(ErrorCode::UNAVAILABLE))]);
+}
+
+// ---- Task::set_id ----
+
+#[tokio::test(start_paused = true)]
+async fn task_set_id_receives_the_id_perform_async_returns_good() {
+    let bus: Bus<()> = Bus::new();
+    let seen = Arc::new(Mutex::new(None::<TaskId>));
+    let slot = Arc::clone(&seen);
+    bus.on_task(move |_, d: &Deploy| {
+        *slot.lock().unwrap() = d.id.clone();
+        Some(Ok(format!("deployed to {}", d.target)))
+    });
+    let id = bus.perform_async(&(), Deploy::to("homelab")).unwrap();
+    drained(&bus).await;
+    assert_eq!(seen.lock().unwrap().as_ref(), Some(&id));
+}
+
+#[tokio::test(start_paused = true)]
+async fn task_set_id_not_called_when_the_task_is_refused_bad() {
+    let bus: Bus<()> = Bus::new();
+    bus.shutdown();
+    // Hostile::set_id panics: a refusal must not reach it.
+    let err = bus.perform_async(&(), Hostile).unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+}
+
+#[tokio::test(start_paused = true)]
+async fn task_set_id_panicking_leaves_the_bus_usable_ugly() {
+    let bus: Bus<()> = Bus::new();
+    deploys(&bus);
+    let hostile = catch_unwind(AssertUnwindSafe(|| bus.perform_async(&(), Hostile)));
+    // Whether it panics or errors, the task was not accepted and holds no slot.
+    assert!(!matches!(hostile, Ok(Ok(_))));
+    assert_eq!(bus.tasks_in_flight(), 0);
+    let events = record(&bus);
+    let id = bus.perform_async(&(), Deploy::to("homelab")).unwrap();
+    drained(&bus).await;
+    assert_eq!(
+        completions(&events),
+        [(id, Ok("deployed to homelab".to_owned()))]
+    );
+}
+
+// ---- TaskId::as_str ----
+
+#[tokio::test(start_paused = true)]
+async fn task_id_as_str_numbers_tasks_from_one_good() {
+    let bus: Bus<()> = Bus::new();
+    let first = bus.perform_async(&(), Deploy::to("homelab")).unwrap();
+    let second = bus
+        .perform_async(&(), Backup { volume: "/srv/ws" })
+        .unwrap();
+    assert_eq!(first.as_str(), "task-1");
+    assert_eq!(second.as_str(), "task-2");
+    assert_eq!(second.to_string(), "task-2");
+}
+
+#[tokio::test(start_paused = true)]
+async fn task_id_as_str_refused_submission_uses_no_number_bad() {
+    let bus: Bus<()> = Bus::builder().max_running(1).queue(0).build().unwrap();
+    let first = bus.perform_async(&(), Deploy::to("homelab")).unwrap();
+    assert!(bus.perform_async(&(), Deploy::to("staging")).is_err());
+    drained_keep_open(&bus).await;
+    let second = bus.perform_async(&(), Deploy::to("staging")).unwrap();
+    assert_eq!(first.as_str(), "task-1");
+    assert_eq!(second.as_str(), "task-2");
+}
+
+/// Waits for every task without beginning shutdown.
+async fn drained_keep_open(bus: &Bus<()>) {
+    while bus.tasks_in_flight() > 0 {
+        tokio::task::yield_now().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_id_as_str_unique_under_concurrent_submission_ugly() {
+    let bus: Bus<()> = Bus::new();
+    deploys(&bus);
+    let runtime = tokio::runtime::Handle::current();
+    let ids: Vec<TaskId> = thread::scope(|scope| {
+        let submitters: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    let _entered = runtime.enter();
+                    (0..200)
+                        .map(|_| bus.perform_async(&(), Deploy::to("homelab")).unwrap())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        submitters
+            .into_iter()
+            .flat_map(|s| s.join().unwrap())
+            .collect()
+    });
+    drained(&bus).await;
+    let distinct: HashSet<&str> = ids.iter().map(TaskId::as_str).collect();
+    assert_eq!(distinct.len(), 800);
+    assert!((1..=800).all(|n| distinct.contains(format!("task-{n}").as_str())));
+}
+
+// ---- Bus::progress ----
+
+#[tokio::test(start_paused = true)]
+async fn bus_progress_valid_fraction_broadcasts_task_progress_good() {
+    let bus: Bus<()> = Bus::new();
+    let events = record(&bus);
+    let id = bus.perform_async(&(), Deploy::to("homelab")).unwrap();
+    let report = bus.progress(&(), &id, 0.5, "copied 5 of 10 files").unwrap();
+    assert_eq!(report.handled(), 1);
+    assert_eq!(
+        events.lock().unwrap()[1],
+        Event::Progress(id, "0.50 copied 5 of 10 files".to_owned())
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn bus_progress_from_inside_the_task_handler_good() {
+    let bus: Bus<()> = Bus::new();
+    bus.on_task(|ctx, d: &Deploy| {
+        let id = d.id.as_ref().expect("Deploy opts in to its id");
+        let step = ctx.bus().progress(ctx.core(), id, 0.25, "uploading image");
+        Some(step.map(|_| format!("deployed to {}", d.target)))
+    });
+    let events = record(&bus);
+    let id = bus.perform_async(&(), Deploy::to("homelab")).unwrap();
+    drained(&bus).await;
+    assert_eq!(
+        *events.lock().unwrap(),
+        [
+            Event::Started(id.clone(), deploy_type()),
+            Event::Progress(id.clone(), "0.25 uploading image".to_owned()),
+            Event::Completed(id, Ok("deployed to homelab".to_owned())),
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn bus_progress_fraction_outside_zero_to_one_is_invalid_bad() {
+    let bus: Bus<()> = Bus::new();
+    let events = record(&bus);
+    let id = bus.perform_async(&(), Deploy::to("homelab")).unwrap();
+    for fraction in [1.5, -0.1, 100.0] {
+        let err = bus
+            .progress(&(), &id, fraction, "copied 15 of 10 files")
+            .unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{fraction}");
+        assert_eq!(err.operation(), "messaging.Bus.progress");
+    }
+    assert_eq!(events.lock().unwrap().len(), 1, "only TaskStarted");
+}
+
+#[tokio::test(start_paused = true)]
+async fn bus_progress_unknown_id_is_not_found_bad() {
+    let bus: Bus<()> = Bus::new();
+    deploys(&bus);
+    let finished = bus.perform_async(&(), Deploy::to("homelab")).unwrap();
+    drained_keep_open(&bus).await;
+    let err = bus.progress(&(), &finished, 1.0, "done").unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+    assert!(err.message().contains("task-1"), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn bus_progress_id_from_another_bus_is_not_found_bad() {
+    let workspaces: Bus<()> = Bus::new();
+    let services: Bus<()> = Bus::new();
+    let foreign = workspaces
+        .perform_async(&(), Deploy::to("homelab"))
+        .unwrap();
+    let err = services
+        .progress(&(), &foreign, 0.5, "halfway")
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+}
+
+#[tokio::test(start_paused = true)]
+async fn bus_progress_nan_and_infinite_fractions_are_invalid_ugly() {
+    let bus: Bus<()> = Bus::new();
+    let id = bus.perform_async(&(), Deploy::to("homelab")).unwrap();
+    for fraction in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let err = bus.progress(&(), &id, fraction, "???").unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{fraction}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn bus_progress_bounds_are_inclusive_ugly() {
+    let bus: Bus<()> = Bus::new();
+    let events = record(&bus);
+    let id = bus.perform_async(&(), Deploy::to("homelab")).unwrap();
+    assert!(bus.progress(&(), &id, 0.0, "queued").unwrap().is_ok());
+    assert!(bus.progress(&(), &id, 1.0, "uploaded").unwrap().is_ok());
+    assert_eq!(events.lock().unwrap().len(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn bus_progress_invalid_fraction_wins_over_unknown_id_ugly() {
+    let bus: Bus<()> = Bus::new();
+    deploys(&bus);
+    let finished = bus.perform_async(&(), Deploy::to("homelab")).unwrap();
+    drained_keep_open(&bus).await;
+    let err = bus.progress(&(), &finished, f64::NAN, "???").unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+}
+
+// ---- Bus::tasks_in_flight ----
+
+#[tokio::test(start_paused = true)]
+async fn bus_tasks_in_flight_counts_accepted_tasks_good() {
+    let bus: Bus<()> = Bus::new();
+    deploys(&bus);
+    for target in ["homelab", "staging", "edge"] {
+        bus.perform_async(&(), Deploy::to(target)).unwrap();
+    }
+    assert_eq!(bus.tasks_in_flight(), 3);
+    drained(&bus).await;
+    assert_eq!(bus.tasks_in_flight(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn bus_tasks_in_flight_ignores_refused_submissions_bad() {
+    let bus: Bus<()> = Bus::builder().max_running(1).queue(1).build().unwrap();
+    bus.perform_async(&(), Deploy::to("homelab")).unwrap();
+    bus.perform_async(&(), Deploy::to("staging")).unwrap();
+    assert!(bus.perform_async(&(), Deploy::to("edge")).is_err());
+    assert_eq!(bus.tasks_in_flight(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn bus_tasks_in_flight_back_to_zero_after_a_panicking_task_ugly() {
+    let bus: Bus<()> = Bus::new();
+    bus.on_task(|_, _: &Deploy| -> Option<Result<String>> { panic!("ssh agent vanished") });
+    bus.perform_async(&(), Deploy::to("homelab")).unwrap();
+    assert_eq!(bus.tasks_in_flight(), 1);
+    drained_keep_open(&bus).await;
+    assert_eq!(bus.tasks_in_flight(), 0);
+    assert!(!bus.is_shutting_down());
+}
