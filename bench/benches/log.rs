@@ -57,7 +57,7 @@ fn info_to_sink(c: &mut Criterion) {
                     service = "brain",
                     took_ms = black_box(12),
                     "service started"
-                )
+                );
             });
         });
     });

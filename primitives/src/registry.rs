@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -63,7 +64,7 @@ pub struct Registry<T> {
 /// things that must agree with one another (a name list and the values behind it).
 pub struct Snapshot<T> {
     mode: Mode,
-    index: HashMap<Arc<str>, usize>,
+    index: HashMap<Arc<str>, usize, BuildHasherDefault<NameHasher>>,
     entries: Vec<Entry<T>>,
 }
 
@@ -106,7 +107,7 @@ impl<T> Registry<T> {
             name: name.into(),
             current: ArcSwap::from_pointee(Snapshot {
                 mode: Mode::Open,
-                index: HashMap::new(),
+                index: HashMap::default(),
                 entries: Vec::new(),
             }),
             writer: Mutex::new(()),
@@ -702,5 +703,51 @@ impl<T> fmt::Debug for Snapshot<T> {
             .field("mode", &self.mode)
             .field("names", &self.names())
             .finish_non_exhaustive()
+    }
+}
+
+/// A fast hasher for registry names (the multiply-rotate hash rustc uses).
+///
+/// Registries are filled by the application itself, so there is no untrusted input to
+/// flood the table with collisions; a caller can only look names up. That makes the
+/// denial-of-service resistance of the default `SipHash` unnecessary here, and its cost is
+/// most of a lookup.
+#[derive(Default)]
+struct NameHasher(u64);
+
+impl NameHasher {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
+    }
+}
+
+impl Hasher for NameHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
     }
 }
