@@ -1,0 +1,301 @@
+//! [`Cli`]: the command tree plus running it on arguments, with help and exit codes.
+
+use std::fmt;
+use std::sync::Arc;
+
+use corers_primitives::{Error, ErrorCode, Result, Value};
+
+use crate::parse::{distance, parse};
+use crate::{Command, CommandTree, Shell};
+
+type Banner = Arc<dyn Fn() -> String + Send + Sync>;
+type Translator = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+type Env = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// Exit code for a successful run.
+pub const EXIT_OK: u8 = 0;
+/// Exit code when the command's action failed (more specific codes follow sysexits, see
+/// [`Outcome::exit_code`]).
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit code for a usage error: unknown command or flag, missing or malformed value.
+pub const EXIT_USAGE: u8 = 2;
+
+/// A path-based command-line interface: commands registered at paths like
+/// `deploy/to/homelab`, resolved from arguments by longest match, with typed flags, help
+/// and completions. Nothing here prints or exits: a run returns an [`Outcome`] holding the
+/// text for stdout and stderr and the exit code.
+///
+/// ```
+/// use corers_cli::{Cli, Command, Flag, FlagKind};
+/// use corers_primitives::Value;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let cli: Cli<()> = Cli::new("workbench");
+/// cli.register("workspace/create", Command::new()
+///     .description("create a workspace")
+///     .flag(Flag::new("name", FlagKind::String).required())
+///     .action(|_, options| async move {
+///         Ok(Value::from(format!("created {}", options.string("name").unwrap_or_default())))
+///     })).unwrap();
+///
+/// let outcome = cli.run((), ["workspace", "create", "--name=alpha"]).await;
+/// assert_eq!(outcome.exit_code(), 0);
+/// assert_eq!(outcome.value(), Some(&Value::from("created alpha")));
+///
+/// let outcome = cli.run((), ["workspace", "create", "--nmae=alpha"]).await;
+/// assert_eq!(outcome.exit_code(), 2);
+/// assert!(outcome.stderr().contains("unknown flag --nmae; did you mean --name?"));
+/// # }
+/// ```
+pub struct Cli<C> {
+    pub(crate) name: String,
+    pub(crate) tree: CommandTree<C>,
+    pub(crate) banner: Option<Banner>,
+    pub(crate) translator: Option<Translator>,
+    env: Env,
+}
+
+/// What a run produced: the action's value or error, the text meant for stdout and stderr,
+/// and the process exit code.
+#[derive(Debug)]
+#[must_use]
+pub struct Outcome {
+    result: Option<Result<Value>>,
+    stdout: String,
+    stderr: String,
+    exit_code: u8,
+}
+
+impl Outcome {
+    fn printed(stdout: String) -> Outcome {
+        Outcome {
+            result: None,
+            stdout,
+            stderr: String::new(),
+            exit_code: EXIT_OK,
+        }
+    }
+
+    fn usage_error(error: Error, help: &str) -> Outcome {
+        let stderr = format!("error: {}\n\n{help}", error.message());
+        Outcome {
+            result: Some(Err(error)),
+            stdout: String::new(),
+            stderr,
+            exit_code: EXIT_USAGE,
+        }
+    }
+
+    /// The exit code: 0 success, 2 usage error, and for a failed action 1, or the sysexits
+    /// code its error code maps to (`UNAVAILABLE` 69, `INTERNAL` 70, `TIMEOUT` 75,
+    /// `DENIED` 77).
+    pub fn exit_code(&self) -> u8 {
+        self.exit_code
+    }
+
+    /// Text for standard output (help, a completion script).
+    pub fn stdout(&self) -> &str {
+        &self.stdout
+    }
+
+    /// Text for standard error (usage errors with help, action failures).
+    pub fn stderr(&self) -> &str {
+        &self.stderr
+    }
+
+    /// The action's value, when it ran and succeeded.
+    pub fn value(&self) -> Option<&Value> {
+        self.result.as_ref().and_then(|r| r.as_ref().ok())
+    }
+
+    /// The error, when the run failed (usage or action).
+    pub fn error(&self) -> Option<&Error> {
+        self.result.as_ref().and_then(|r| r.as_ref().err())
+    }
+
+    /// The action's result, when an action ran or a usage error stopped it; `None` when
+    /// help or a completion script was printed instead.
+    pub fn into_result(self) -> Option<Result<Value>> {
+        self.result
+    }
+}
+
+impl<C> Cli<C> {
+    /// A CLI for the program `name` (used in usage lines and completion scripts).
+    pub fn new(name: impl Into<String>) -> Cli<C> {
+        Cli {
+            name: name.into(),
+            tree: CommandTree::new(),
+            banner: None,
+            translator: None,
+            env: Arc::new(|var| std::env::var(var).ok()),
+        }
+    }
+
+    /// Registers `command` at `path` (see [`CommandTree::register`]).
+    ///
+    /// # Errors
+    /// As [`CommandTree::register`].
+    pub fn register(&self, path: &str, command: Command<C>) -> Result<()> {
+        self.tree.register(path, command)
+    }
+
+    /// The command tree.
+    pub fn tree(&self) -> &CommandTree<C> {
+        &self.tree
+    }
+
+    /// The program name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Shows `banner()` above the top-level help (as text: never a format string).
+    #[must_use]
+    pub fn with_banner(mut self, banner: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        self.banner = Some(Arc::new(banner));
+        self
+    }
+
+    /// Translates descriptions in help: called with a command's i18n key; `None`, an empty
+    /// text or the key itself fall back to the literal description.
+    #[must_use]
+    pub fn with_translator(
+        mut self,
+        translate: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.translator = Some(Arc::new(translate));
+        self
+    }
+
+    /// Replaces the environment lookup used for flag fallbacks (the process environment by
+    /// default), e.g. with a Core's per-instance environment.
+    #[must_use]
+    pub fn with_env(
+        mut self,
+        env: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.env = Arc::new(env);
+        self
+    }
+}
+
+impl<C: Send + 'static> Cli<C> {
+    /// Runs the command the arguments name (without the program name) and returns what
+    /// happened. `--help`, `-h` and `help <path>` print help; `completion <shell>` prints
+    /// a completion script (unless the application registered those paths itself).
+    pub async fn run<I, S>(&self, core: C, args: I) -> Outcome
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let args: Vec<String> = args.into_iter().map(Into::into).collect();
+        let wants_help = args
+            .iter()
+            .take_while(|a| *a != "--")
+            .any(|a| a == "--help" || a == "-h");
+        let resolved = self.tree.resolve(&args);
+        let Some(resolved) = resolved else {
+            return self.run_builtin(&args, wants_help);
+        };
+        if wants_help {
+            return Outcome::printed(self.help(&resolved.path));
+        }
+        let Some(action) = resolved.command.action.clone() else {
+            // A placeholder lists what is under it.
+            return Outcome::printed(self.help(&resolved.path));
+        };
+        let options = match parse(&resolved.command, &args, &resolved.path_words, &*self.env) {
+            Ok(options) => options,
+            Err(err) => return Outcome::usage_error(err, &self.help(&resolved.path)),
+        };
+        let result = action(core, options).await;
+        match result {
+            Ok(value) => Outcome {
+                result: Some(Ok(value)),
+                stdout: String::new(),
+                stderr: String::new(),
+                exit_code: EXIT_OK,
+            },
+            Err(err) => {
+                let exit_code = match err.code() {
+                    Some(c) if *c == ErrorCode::UNAVAILABLE => 69,
+                    Some(c) if *c == ErrorCode::INTERNAL => 70,
+                    Some(c) if *c == ErrorCode::TIMEOUT => 75,
+                    Some(c) if *c == ErrorCode::DENIED => 77,
+                    _ => EXIT_FAILURE,
+                };
+                Outcome {
+                    stderr: format!("error: {err}\n"),
+                    result: Some(Err(err)),
+                    stdout: String::new(),
+                    exit_code,
+                }
+            }
+        }
+    }
+
+    /// No registered command matched: the built-ins, or a usage error.
+    fn run_builtin(&self, args: &[String], wants_help: bool) -> Outcome {
+        let words: Vec<&str> = args
+            .iter()
+            .filter(|a| !a.starts_with('-'))
+            .map(String::as_str)
+            .collect();
+        match words.as_slice() {
+            [] if wants_help => Outcome::printed(self.help("")),
+            ["help", rest @ ..] => {
+                let path = rest.join("/");
+                if path.is_empty() || self.tree.get(&path).is_some() {
+                    Outcome::printed(self.help(&path))
+                } else {
+                    self.unknown(&path)
+                }
+            }
+            ["completion", shell] => match shell.parse::<Shell>() {
+                Ok(shell) => Outcome::printed(self.completion(shell)),
+                Err(err) => Outcome::usage_error(err, &self.help("")),
+            },
+            [] => Outcome::usage_error(
+                Error::new("cli.Cli.run", "no command given").with_code(ErrorCode::INVALID),
+                &self.help(""),
+            ),
+            words => self.unknown(&words.join("/")),
+        }
+    }
+
+    fn unknown(&self, path: &str) -> Outcome {
+        let suggestion = self
+            .tree
+            .paths()
+            .into_iter()
+            .filter(|p| {
+                self.tree
+                    .get(p)
+                    .is_some_and(|c| c.is_executable() && !c.hidden)
+            })
+            .map(|p| (distance(path, &p), p))
+            .filter(|(d, p)| *d <= 2.max(p.len() / 3))
+            .min()
+            .map(|(_, p)| format!("; did you mean {:?}?", p.replace('/', " ")))
+            .unwrap_or_default();
+        Outcome::usage_error(
+            Error::new(
+                "cli.Cli.run",
+                format!("unknown command {:?}{suggestion}", path.replace('/', " ")),
+            )
+            .with_code(ErrorCode::NOT_FOUND),
+            &self.help(""),
+        )
+    }
+}
+
+impl<C> fmt::Debug for Cli<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cli")
+            .field("name", &self.name)
+            .field("tree", &self.tree)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,155 @@
+//! Shell completion scripts, generated from the command tree.
+
+use std::fmt::Write as _;
+use std::str::FromStr;
+
+use corers_primitives::{Error, ErrorCode};
+
+use crate::Cli;
+
+/// A shell that [`Cli::completion`] writes a script for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Shell {
+    /// Bash (`source <(workbench completion bash)`).
+    Bash,
+    /// Zsh (`workbench completion zsh > ~/.zfunc/_workbench`).
+    Zsh,
+    /// Fish (`workbench completion fish > ~/.config/fish/completions/workbench.fish`).
+    Fish,
+}
+
+impl FromStr for Shell {
+    type Err = Error;
+
+    fn from_str(name: &str) -> Result<Shell, Error> {
+        match name {
+            "bash" => Ok(Shell::Bash),
+            "zsh" => Ok(Shell::Zsh),
+            "fish" => Ok(Shell::Fish),
+            other => Err(Error::new(
+                "cli.Shell.parse",
+                format!("unknown shell {other:?}: use bash, zsh or fish"),
+            )
+            .with_code(ErrorCode::INVALID)),
+        }
+    }
+}
+
+impl<C> Cli<C> {
+    /// A completion script for `shell`: command words at every level of the tree, then the
+    /// chosen command's flags. Hidden commands are not offered.
+    ///
+    /// ```
+    /// use corers_cli::{Cli, Command, Shell};
+    /// let cli: Cli<()> = Cli::new("workbench");
+    /// cli.register("workspace/create", Command::new()).unwrap();
+    /// assert!(cli.completion(Shell::Bash).contains("complete -F _workbench workbench"));
+    /// ```
+    pub fn completion(&self, shell: Shell) -> String {
+        let levels = self.levels();
+        match shell {
+            Shell::Bash => self.bash(&levels),
+            Shell::Zsh => self.zsh(&levels),
+            Shell::Fish => self.fish(&levels),
+        }
+    }
+
+    /// For each path (`""` at the top) the words completing it: child names, then flags.
+    fn levels(&self) -> Vec<(String, Vec<String>)> {
+        let mut paths = vec![String::new()];
+        paths.extend(self.tree.paths());
+        paths
+            .into_iter()
+            .filter_map(|path| {
+                let mut words: Vec<String> = self
+                    .tree
+                    .children(&path)
+                    .into_iter()
+                    .filter(|child| self.tree.get(child).is_some_and(|c| !c.hidden))
+                    .map(|child| child.rsplit('/').next().unwrap_or(&child).to_owned())
+                    .collect();
+                if path.is_empty() {
+                    words.extend(["help".to_owned(), "completion".to_owned()]);
+                } else if let Some(command) = self.tree.get(&path) {
+                    if command.hidden {
+                        return None;
+                    }
+                    words.extend(command.flags.iter().map(|f| format!("--{}", f.name)));
+                    if command.is_executable() {
+                        words.push("--help".to_owned());
+                    }
+                }
+                (!words.is_empty()).then_some((path, words))
+            })
+            .collect()
+    }
+
+    fn function_name(&self) -> String {
+        self.name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect()
+    }
+
+    fn bash(&self, levels: &[(String, Vec<String>)]) -> String {
+        let function = self.function_name();
+        let mut out = String::new();
+        let _ = writeln!(out, "# bash completion for {}", self.name);
+        let _ = writeln!(out, "_{function}() {{");
+        out.push_str("    local cur=\"${COMP_WORDS[COMP_CWORD]}\" path=\"\" word opts=\"\"\n");
+        out.push_str("    for word in \"${COMP_WORDS[@]:1:COMP_CWORD-1}\"; do\n");
+        out.push_str("        [[ $word == -* ]] || path=\"${path:+$path/}$word\"\n");
+        out.push_str("    done\n");
+        out.push_str("    case \"$path\" in\n");
+        for (path, words) in levels {
+            let _ = writeln!(out, "        \"{path}\") opts=\"{}\" ;;", words.join(" "));
+        }
+        out.push_str("    esac\n");
+        out.push_str("    COMPREPLY=($(compgen -W \"$opts\" -- \"$cur\"))\n");
+        out.push_str("}\n");
+        let _ = writeln!(out, "complete -F _{function} {}", self.name);
+        out
+    }
+
+    fn zsh(&self, levels: &[(String, Vec<String>)]) -> String {
+        let function = self.function_name();
+        let mut out = String::new();
+        let _ = writeln!(out, "#compdef {}", self.name);
+        let _ = writeln!(out, "_{function}() {{");
+        out.push_str("    local path=\"\" word\n");
+        out.push_str("    for word in \"${(@)words[2,CURRENT-1]}\"; do\n");
+        out.push_str("        [[ $word == -* ]] || path=\"${path:+$path/}$word\"\n");
+        out.push_str("    done\n");
+        out.push_str("    case \"$path\" in\n");
+        for (path, words) in levels {
+            let _ = writeln!(out, "        \"{path}\") compadd -- {} ;;", words.join(" "));
+        }
+        out.push_str("    esac\n");
+        out.push_str("}\n");
+        let _ = writeln!(out, "compdef _{function} {}", self.name);
+        out
+    }
+
+    fn fish(&self, levels: &[(String, Vec<String>)]) -> String {
+        let function = self.function_name();
+        let mut out = String::new();
+        let _ = writeln!(out, "# fish completion for {}", self.name);
+        let _ = writeln!(out, "function __{function}_path");
+        out.push_str("    set -l path\n");
+        out.push_str("    for word in (commandline -opc)[2..-1]\n");
+        out.push_str("        string match -q -- '-*' $word; or set path $path $word\n");
+        out.push_str("    end\n");
+        out.push_str("    string join / $path\n");
+        out.push_str("end\n");
+        for (path, words) in levels {
+            let _ = writeln!(
+                out,
+                "complete -c {} -f -n 'test (__{function}_path) = \"{path}\"' -a '{}'",
+                self.name,
+                words.join(" ")
+            );
+        }
+        out
+    }
+}

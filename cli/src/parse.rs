@@ -1,0 +1,367 @@
+//! Turning the words after a command's path into typed [`Options`].
+
+use std::time::Duration;
+
+use corers_primitives::{Error, ErrorCode, Options, Result, Value};
+
+use crate::{Command, Flag, FlagKind};
+
+const OP: &str = "cli.Cli.parse";
+
+fn usage(message: String) -> Error {
+    Error::new(OP, message).with_code(ErrorCode::INVALID)
+}
+
+/// Reports whether `word` reads as a negative number (`-5`, `-0.25`): a value, not a flag.
+pub(crate) fn is_negative_number(word: &str) -> bool {
+    word.strip_prefix('-')
+        .is_some_and(|rest| !rest.is_empty() && rest.parse::<f64>().is_ok())
+}
+
+/// Reports whether `word` is a flag (and not `-`, `--`, or a negative number).
+pub(crate) fn is_flag(word: &str) -> bool {
+    word.len() > 1 && word.starts_with('-') && word != "--" && !is_negative_number(word)
+}
+
+/// Parses `words` (the arguments, minus the command's path words at `skip`) for `command`.
+///
+/// `env` looks environment variables up (injected, so tests and the facade control it).
+pub(crate) fn parse<C>(
+    command: &Command<C>,
+    words: &[String],
+    skip: &[usize],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Options> {
+    let strict = !command.flags.is_empty();
+    let mut options = Options::new();
+    let mut positionals: Vec<String> = Vec::new();
+    let mut list_values: Vec<(String, Vec<Value>)> = Vec::new();
+    let mut i = 0;
+    let mut only_positionals = false;
+    while i < words.len() {
+        if skip.contains(&i) {
+            i += 1;
+            continue;
+        }
+        let word = &words[i];
+        i += 1;
+        if only_positionals || !is_flag(word) {
+            if word == "--" && !only_positionals {
+                only_positionals = true;
+            } else {
+                positionals.push(word.clone());
+            }
+            continue;
+        }
+        if let Some(long) = word.strip_prefix("--") {
+            let (name, inline) = match long.split_once('=') {
+                Some((name, value)) => (name, Some(value.to_owned())),
+                None => (long, None),
+            };
+            if name.is_empty() {
+                return Err(usage(format!(
+                    "malformed flag {word:?}: a name must follow `--`"
+                )));
+            }
+            if !strict {
+                // No declared flags: accept any, as text (CoreGO's behaviour).
+                let value = inline.map_or(Value::Bool(true), Value::String);
+                options.set(name, value);
+                continue;
+            }
+            let Some((flag, negated)) = find_long(command, name) else {
+                return Err(unknown_flag(command, &format!("--{name}"), name));
+            };
+            let value = if flag.kind == FlagKind::Bool {
+                match (inline, negated) {
+                    (Some(text), false) => parse_value(flag, &text)?,
+                    (Some(_), true) => {
+                        return Err(usage(format!("flag --no-{} takes no value", flag.name)));
+                    }
+                    (None, negated) => Value::Bool(!negated),
+                }
+            } else {
+                let text = match inline {
+                    Some(text) => text,
+                    None => take_value(words, skip, &mut i, &format!("--{}", flag.name))?,
+                };
+                parse_value(flag, &text)?
+            };
+            store(&mut options, &mut list_values, flag, value);
+            continue;
+        }
+        // Short flags: `-v`, `-abc` (declared bools), `-n=4`, `-n 4`, `-n4`.
+        let short = &word[1..];
+        if !strict {
+            let (name, inline) = match short.split_once('=') {
+                Some((name, value)) => (name, Some(value.to_owned())),
+                None => (short, None),
+            };
+            options.set(name, inline.map_or(Value::Bool(true), Value::String));
+            continue;
+        }
+        for (at, c) in short.char_indices() {
+            let Some(flag) = command.flags.iter().find(|f| f.short == Some(c)) else {
+                return Err(unknown_flag(command, &format!("-{c}"), &c.to_string()));
+            };
+            if flag.kind == FlagKind::Bool {
+                let rest = &short[at + c.len_utf8()..];
+                if let Some(text) = rest.strip_prefix('=') {
+                    let value = parse_value(flag, text)?;
+                    store(&mut options, &mut list_values, flag, value);
+                    break;
+                }
+                store(&mut options, &mut list_values, flag, Value::Bool(true));
+                continue;
+            }
+            let rest = &short[at + c.len_utf8()..];
+            let text = if let Some(text) = rest.strip_prefix('=') {
+                text.to_owned()
+            } else if !rest.is_empty() {
+                rest.to_owned()
+            } else {
+                take_value(words, skip, &mut i, &format!("-{c}"))?
+            };
+            let value = parse_value(flag, &text)?;
+            store(&mut options, &mut list_values, flag, value);
+            break;
+        }
+    }
+    for (name, values) in list_values {
+        options.set(name, Value::List(values));
+    }
+    fill_missing(command, &mut options, env)?;
+    bind_positionals(command, &mut options, positionals)?;
+    Ok(options)
+}
+
+/// The declared flag for `--name`, and whether it was given as `--no-name`.
+fn find_long<'a, C>(command: &'a Command<C>, name: &str) -> Option<(&'a Flag, bool)> {
+    if let Some(flag) = command.flags.iter().find(|f| f.name == name) {
+        return Some((flag, false));
+    }
+    let positive = name.strip_prefix("no-")?;
+    command
+        .flags
+        .iter()
+        .find(|f| f.name == positive && f.kind == FlagKind::Bool)
+        .map(|f| (f, true))
+}
+
+/// The value after a flag that takes one (`--name alpha`): the next word, which may be a
+/// negative number but not another flag.
+fn take_value(words: &[String], skip: &[usize], i: &mut usize, flag: &str) -> Result<String> {
+    while skip.contains(i) {
+        *i += 1;
+    }
+    match words.get(*i) {
+        Some(next) if !is_flag(next) && next != "--" => {
+            *i += 1;
+            Ok(next.clone())
+        }
+        _ => Err(usage(format!("flag {flag} needs a value"))),
+    }
+}
+
+fn store(options: &mut Options, lists: &mut Vec<(String, Vec<Value>)>, flag: &Flag, value: Value) {
+    if flag.kind == FlagKind::List {
+        let items = match value {
+            Value::List(items) => items,
+            other => vec![other],
+        };
+        match lists.iter_mut().find(|(name, _)| *name == flag.name) {
+            Some((_, existing)) => existing.extend(items),
+            None => lists.push((flag.name.clone(), items)),
+        }
+    } else {
+        options.set(flag.name.clone(), value);
+    }
+}
+
+/// Parses `text` as a value of `flag`'s kind.
+pub(crate) fn parse_value(flag: &Flag, text: &str) -> Result<Value> {
+    let bad = |expected: &str| {
+        usage(format!(
+            "flag --{} expects {expected}, found {text:?}",
+            flag.name
+        ))
+    };
+    Ok(match &flag.kind {
+        FlagKind::String => Value::String(text.to_owned()),
+        FlagKind::Int => Value::Int(text.parse().map_err(|_| bad("an integer"))?),
+        FlagKind::Float => {
+            let f: f64 = text.parse().map_err(|_| bad("a number"))?;
+            if !f.is_finite() {
+                return Err(bad("a finite number"));
+            }
+            Value::Float(f)
+        }
+        FlagKind::Bool => match text.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "1" | "on" => Value::Bool(true),
+            "false" | "no" | "0" | "off" => Value::Bool(false),
+            _ => return Err(bad("true or false")),
+        },
+        FlagKind::List => Value::List(
+            text.split(',')
+                .filter(|s| !s.is_empty())
+                .map(|s| Value::String(s.to_owned()))
+                .collect(),
+        ),
+        FlagKind::Duration => {
+            let duration = parse_duration(text)
+                .ok_or_else(|| bad("a duration like 250ms, 30s, 5m or 1h30m"))?;
+            Value::Int(i64::try_from(duration.as_millis()).map_err(|_| bad("a shorter duration"))?)
+        }
+        FlagKind::Path => {
+            if text.is_empty() || text.contains('\0') {
+                return Err(bad("a path"));
+            }
+            Value::String(text.to_owned())
+        }
+        FlagKind::Enum(choices) => {
+            if !choices.iter().any(|c| c == text) {
+                return Err(bad(&format!("one of {}", choices.join(", "))));
+            }
+            Value::String(text.to_owned())
+        }
+    })
+}
+
+/// `250ms`, `30s`, `5m`, `2h`, `1d` and sums like `1h30m`; a bare number is seconds.
+pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = text;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return None;
+        }
+        let amount: u64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let part = match &rest[..unit_len] {
+            "ms" => Duration::from_millis(amount),
+            "s" => Duration::from_secs(amount),
+            "m" => Duration::from_secs(amount.checked_mul(60)?),
+            "h" => Duration::from_secs(amount.checked_mul(3600)?),
+            "d" => Duration::from_secs(amount.checked_mul(86_400)?),
+            _ => return None,
+        };
+        total = total.checked_add(part)?;
+        rest = &rest[unit_len..];
+    }
+    Some(total)
+}
+
+/// Fills absent flags from their environment variable, then their default; then checks
+/// the required ones.
+fn fill_missing<C>(
+    command: &Command<C>,
+    options: &mut Options,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<()> {
+    for flag in &command.flags {
+        if options.has(&flag.name) {
+            continue;
+        }
+        if let Some(var) = &flag.env
+            && let Some(text) = env(var)
+        {
+            let value = parse_value(flag, &text)
+                .map_err(|e| usage(format!("environment variable {var}: {}", e.message())))?;
+            options.set(flag.name.clone(), value);
+            continue;
+        }
+        if let Some(default) = &flag.default {
+            options.set(flag.name.clone(), default.clone());
+            continue;
+        }
+        if flag.required {
+            let via_env = flag
+                .env
+                .as_ref()
+                .map(|v| format!(" (or set {v})"))
+                .unwrap_or_default();
+            return Err(usage(format!(
+                "missing required flag --{}{via_env}",
+                flag.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Puts the positionals in: by declared name, and all of them as the list `_args` with
+/// the first as `_arg` (CoreGO compatibility).
+fn bind_positionals<C>(
+    command: &Command<C>,
+    options: &mut Options,
+    positionals: Vec<String>,
+) -> Result<()> {
+    for (i, declared) in command.positionals.iter().enumerate() {
+        match positionals.get(i) {
+            Some(value) => {
+                options.set(declared.name.clone(), value.clone());
+            }
+            None if declared.required => {
+                return Err(usage(format!(
+                    "missing required argument <{}>",
+                    declared.name
+                )));
+            }
+            None => {}
+        }
+    }
+    if let Some(first) = positionals.first() {
+        options.set("_arg", first.clone());
+    }
+    if !positionals.is_empty() {
+        options.set(
+            "_args",
+            Value::List(positionals.into_iter().map(Value::String).collect()),
+        );
+    }
+    Ok(())
+}
+
+/// The unknown-flag error, with a "did you mean" when a declared flag is close.
+fn unknown_flag<C>(command: &Command<C>, given: &str, name: &str) -> Error {
+    let suggestion = command
+        .flags
+        .iter()
+        .map(|f| (distance(name, &f.name), &f.name))
+        .filter(|(d, n)| *d <= 2.max(n.len() / 3))
+        .min()
+        .map(|(_, n)| format!("; did you mean --{n}?"))
+        .unwrap_or_default();
+    usage(format!("unknown flag {given}{suggestion}"))
+}
+
+/// The edit distance between `a` and `b` (insertions, deletions, substitutions).
+pub(crate) fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, &cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            current.push(
+                (previous[j] + cost)
+                    .min(previous[j + 1] + 1)
+                    .min(current[j] + 1),
+            );
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}

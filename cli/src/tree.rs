@@ -1,0 +1,249 @@
+//! [`CommandTree`]: commands by path, with placeholders for parents and longest-match
+//! resolution.
+
+use std::fmt;
+use std::sync::Arc;
+
+use corers_primitives::{Error, ErrorCode, Registry, Result};
+
+use crate::Command;
+use crate::parse::is_flag;
+
+/// Checks a command path: segments separated by single `/`, none empty, none starting with
+/// `-`, no whitespace or control characters.
+///
+/// ```
+/// use corers_cli::validate_command_path;
+/// assert!(validate_command_path("deploy/to/homelab").is_ok());
+/// assert!(validate_command_path("deploy//to").is_err());
+/// ```
+///
+/// # Errors
+/// [`ErrorCode::INVALID`] naming the path and what is wrong with it.
+pub fn validate_command_path(path: &str) -> Result<()> {
+    let reason = if path.is_empty() {
+        "empty"
+    } else if path.starts_with('/') {
+        "leading slash"
+    } else if path.ends_with('/') {
+        "trailing slash"
+    } else if path.contains("//") {
+        "double slash"
+    } else if path.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        "whitespace or control character"
+    } else if path.split('/').any(|s| s.starts_with('-')) {
+        "a segment starts with '-'"
+    } else {
+        return Ok(());
+    };
+    Err(Error::new(
+        "cli.CommandTree.register",
+        format!("invalid command path {path:?}: {reason}"),
+    )
+    .with_code(ErrorCode::INVALID))
+}
+
+/// Every command of a CLI by path, with auto-created placeholder parents.
+pub struct CommandTree<C> {
+    commands: Registry<Command<C>>,
+    /// Alias path → canonical path.
+    aliases: Registry<String>,
+}
+
+/// A command found for some arguments: its path, the command, and which argument
+/// positions spelled the path.
+pub(crate) struct Resolved<C> {
+    pub(crate) path: String,
+    pub(crate) command: Arc<Command<C>>,
+    pub(crate) path_words: Vec<usize>,
+}
+
+impl<C> Default for CommandTree<C> {
+    fn default() -> Self {
+        CommandTree {
+            commands: Registry::new("commands"),
+            aliases: Registry::new("command aliases"),
+        }
+    }
+}
+
+impl<C> CommandTree<C> {
+    /// An empty tree.
+    pub fn new() -> CommandTree<C> {
+        CommandTree::default()
+    }
+
+    /// Registers `command` at `path`, creating placeholder parents. A placeholder at `path`
+    /// is given the command, keeping its description and hidden flag when the command has
+    /// none of its own; its children stay where they are.
+    ///
+    /// ```
+    /// use corers_cli::{Command, CommandTree};
+    /// let tree: CommandTree<()> = CommandTree::new();
+    /// tree.register("deploy/to/homelab", Command::new().description("ship it")).unwrap();
+    /// assert_eq!(tree.paths(), ["deploy", "deploy/to", "deploy/to/homelab"]);
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::INVALID`] for a malformed path; [`ErrorCode::CONFLICT`] when an
+    /// executable command is already registered there.
+    pub fn register(&self, path: &str, mut command: Command<C>) -> Result<()> {
+        validate_command_path(path)?;
+        if let Some(existing) = self.commands.get(path) {
+            if existing.is_executable() {
+                return Err(Error::new(
+                    "cli.CommandTree.register",
+                    format!("command {path:?} is already registered"),
+                )
+                .with_code(ErrorCode::CONFLICT));
+            }
+            if command.description.is_empty() {
+                command.description.clone_from(&existing.description);
+            }
+            command.hidden |= existing.hidden;
+        }
+        let mut entries: Vec<(String, Command<C>)> = Vec::new();
+        let mut prefix = String::new();
+        let segments: Vec<&str> = path.split('/').collect();
+        for segment in &segments[..segments.len() - 1] {
+            if !prefix.is_empty() {
+                prefix.push('/');
+            }
+            prefix.push_str(segment);
+            if !self.commands.has(&prefix) {
+                entries.push((prefix.clone(), Command::new()));
+            }
+        }
+        let parent = path.rsplit_once('/').map(|(p, _)| p);
+        let alias_paths: Vec<(String, String)> = command
+            .aliases
+            .iter()
+            .map(|alias| {
+                let alias_path = parent.map_or_else(|| alias.clone(), |p| format!("{p}/{alias}"));
+                (alias_path, path.to_owned())
+            })
+            .collect();
+        for (alias_path, _) in &alias_paths {
+            validate_command_path(alias_path)?;
+        }
+        entries.push((path.to_owned(), command));
+        // Parents first, then the command: one publish, nothing half-registered.
+        self.publish(entries)?;
+        for (alias_path, canonical) in alias_paths {
+            self.aliases.set(&alias_path, canonical)?;
+        }
+        Ok(())
+    }
+
+    fn publish(&self, entries: Vec<(String, Command<C>)>) -> Result<()> {
+        let names: Vec<String> = entries.iter().map(|(p, _)| p.clone()).collect();
+        self.commands.set_many(
+            names
+                .iter()
+                .map(String::as_str)
+                .zip(entries.into_iter().map(|(_, c)| c)),
+        )
+    }
+
+    /// The command at `path` (following an alias), if any.
+    ///
+    /// ```
+    /// use corers_cli::{Command, CommandTree};
+    /// let tree: CommandTree<()> = CommandTree::new();
+    /// tree.register("workspace/remove", Command::new().alias("rm")).unwrap();
+    /// assert!(tree.get("workspace/rm").is_some());
+    /// ```
+    pub fn get(&self, path: &str) -> Option<Arc<Command<C>>> {
+        self.commands.get(path).or_else(|| {
+            self.aliases
+                .get(path)
+                .and_then(|canonical| self.commands.get(&canonical))
+        })
+    }
+
+    /// Every path, placeholders included, sorted.
+    pub fn paths(&self) -> Vec<String> {
+        let mut paths = self.commands.names();
+        paths.sort();
+        paths
+    }
+
+    /// The direct children of `path` (`""` for the top level), sorted.
+    pub fn children(&self, path: &str) -> Vec<String> {
+        let depth = if path.is_empty() {
+            1
+        } else {
+            path.split('/').count() + 1
+        };
+        let prefix = if path.is_empty() {
+            String::new()
+        } else {
+            format!("{path}/")
+        };
+        self.paths()
+            .into_iter()
+            .filter(|p| p.starts_with(&prefix) && p.split('/').count() == depth)
+            .collect()
+    }
+
+    /// Finds the command the arguments name: the longest run of consecutive non-flag words
+    /// that is a registered path (flags may sit before, between and after the words). The
+    /// path may start after words that are values of leading flags (`--name alpha
+    /// workspace create`).
+    pub(crate) fn resolve(&self, args: &[String]) -> Option<Resolved<C>> {
+        let mut words: Vec<(usize, &str)> = Vec::new();
+        for (i, arg) in args.iter().enumerate() {
+            if arg == "--" {
+                break;
+            }
+            if !is_flag(arg) {
+                words.push((i, arg));
+            }
+        }
+        for start in 0..words.len() {
+            // A word skipped before the path must be the value of the flag just before it.
+            if start > 0 {
+                let (at, _) = words[start - 1];
+                let after_flag = at > 0 && is_flag(&args[at - 1]) && !args[at - 1].contains('=');
+                if !after_flag {
+                    return None;
+                }
+            }
+            let mut best = None;
+            let mut path = String::new();
+            for (n, (_, word)) in words[start..].iter().enumerate() {
+                if n > 0 {
+                    path.push('/');
+                }
+                path.push_str(word);
+                if let Some(command) = self.get(&path) {
+                    let canonical = self
+                        .aliases
+                        .get(&path)
+                        .map_or_else(|| path.clone(), |c| c.as_ref().clone());
+                    best = Some((canonical, command, start + n + 1));
+                } else {
+                    // Every prefix of a registered path is registered (placeholders), so
+                    // nothing longer can match either.
+                    break;
+                }
+            }
+            if let Some((path, command, end)) = best {
+                return Some(Resolved {
+                    path,
+                    command,
+                    path_words: words[start..end].iter().map(|(i, _)| *i).collect(),
+                });
+            }
+        }
+        None
+    }
+}
+
+impl<C> fmt::Debug for CommandTree<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CommandTree")
+            .field("paths", &self.paths())
+            .finish()
+    }
+}
