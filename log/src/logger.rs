@@ -330,6 +330,13 @@ impl LoggerBuilder {
     /// assert!(log.enabled(corers_log::Level::Error));
     /// ```
     pub fn build(self) -> Logger {
+        // With exactly one dispatcher registered, tracing assumes it is the global default
+        // and computes callsite interest from whatever dispatcher is current on the thread
+        // that asks (usually none): a per-Core logger would then see its events disabled
+        // for good. A second, inert dispatcher kept for the life of the process makes
+        // tracing consult every registered dispatcher instead.
+        static LIST_MODE: OnceLock<Dispatch> = OnceLock::new();
+        LIST_MODE.get_or_init(|| Dispatch::new(tracing::subscriber::NoSubscriber::default()));
         let level = Arc::new(AtomicU8::new(self.level as u8));
         let layer = LogLayer::new(self.format, self.output.clone(), self.redactor.clone())
             .with_clock(Arc::clone(&self.clock));

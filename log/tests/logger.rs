@@ -675,3 +675,37 @@ fn logger_builder_build_from_many_threads_ugly() {
     }
     assert!(loggers.iter().all(|(_, sink)| sink.lines().len() == 1));
 }
+
+#[test]
+fn logger_in_scope_callsite_first_seen_outside_any_logger_ugly() {
+    // tracing caches each callsite's interest the first time it is hit; a callsite first
+    // hit where no logger is current must still log once inside a logger's scope.
+    fn emit() {
+        tracing::info!(service = "brain", "seen after a first hit outside");
+    }
+    let (log, sink) = capture(Format::Human, Level::Info);
+    emit();
+    log.in_scope(emit);
+    assert!(
+        sink.contents().contains("seen after a first hit outside"),
+        "{}",
+        sink.contents()
+    );
+}
+
+#[test]
+fn logger_set_level_from_a_thread_outside_scope_keeps_logging_ugly() {
+    let (log, sink) = capture(Format::Human, Level::Info);
+    let flipper = log.clone();
+    std::thread::spawn(move || {
+        flipper.set_level(Level::Debug);
+        flipper.set_level(Level::Info);
+    })
+    .join()
+    .unwrap();
+    corers_log::info!(log, "still logged after a level change elsewhere");
+    assert!(
+        sink.contents()
+            .contains("still logged after a level change elsewhere")
+    );
+}
