@@ -104,11 +104,13 @@ impl RunCtx {
 
     /// Ends runs `timeout` from now (or earlier, when a deadline is already set).
     ///
-    /// # Panics
-    /// Outside a tokio runtime with its time driver (it reads tokio's clock).
+    /// A timeout too long to represent means no deadline.
     #[must_use]
     pub fn with_timeout(self, timeout: Duration) -> RunCtx {
-        self.with_deadline(Instant::now() + timeout)
+        match Instant::now().checked_add(timeout) {
+            Some(deadline) => self.with_deadline(deadline),
+            None => self,
+        }
     }
 
     /// The cancellation token.
@@ -170,8 +172,9 @@ impl<C: Clone + Send + Sync + 'static> ActionCtx<C> {
     /// # Errors
     /// As [`Actions::run`].
     pub async fn run(&self, name: &str, options: Options) -> Result<Value> {
-        let _running = enter(self.info);
-        self.actions.run(&self.core, &self.run, name, options).await
+        self.actions
+            .run_under(Some(self.info), &self.core, &self.run, name, options)
+            .await
     }
 }
 
@@ -371,6 +374,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
     /// [`ErrorCode::INVALID`] for an empty or malformed name; [`ErrorCode::LOCKED`] when
     /// the registry is locked, or sealed and the name is new.
     pub fn register(&self, spec: ActionSpec<C>) -> Result<()> {
+        check_name(&spec.name)?;
         let action = Action {
             name: Arc::from(spec.name.as_str()),
             def: ActionDef {
@@ -442,12 +446,54 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
     /// [`ErrorCode::TIMEOUT`] when the deadline passed; [`ErrorCode::INTERNAL`] when the
     /// handler panicked; otherwise the handler's own error.
     pub async fn run(&self, core: &C, ctx: &RunCtx, name: &str, options: Options) -> Result<Value> {
-        const OP: &str = "messaging.Actions.run";
         // Read at the first poll, so the caller's running dispatch (if any) is the parent.
-        let info = child_of(try_current());
+        self.run_under(try_current(), core, ctx, name, options)
+            .await
+    }
+
+    /// [`run`](Actions::run) as a child of `parent` (a fresh root when `None`).
+    async fn run_under(
+        &self,
+        parent: Option<DispatchInfo>,
+        core: &C,
+        ctx: &RunCtx,
+        name: &str,
+        options: Options,
+    ) -> Result<Value> {
+        const OP: &str = "messaging.Actions.run";
+        let info = child_of(parent);
+        self.check_depth(OP, name, &info)?;
+        let action = self.inner.registry.lookup(name)?;
+        action.def.schema.check(name, &options)?;
+        let trial = match &action.breaker {
+            Some(breaker) if !breaker.allow() => {
+                return Err(Error::new(
+                    OP,
+                    format!(
+                        "action {name:?} is suspended: too many failures in a row (circuit open)"
+                    ),
+                )
+                .with_code(ErrorCode::UNAVAILABLE));
+            }
+            // Gives a half-open trial back if this future is dropped before the outcome.
+            Some(breaker) => Some(Trial(breaker)),
+            None => None,
+        };
+        let (outcome, by_caller) = self.guarded(core, ctx, &action, info, options).await;
+        if let Some(trial) = trial {
+            trial.settle(match (&outcome, by_caller) {
+                // The caller cancelled or the queue refused: not the Action's fault.
+                (Err(_), true) => None,
+                (result, _) => Some(result.is_ok()),
+            });
+        }
+        outcome
+    }
+
+    fn check_depth(&self, op: &'static str, name: &str, info: &DispatchInfo) -> Result<()> {
         if info.depth() >= self.inner.bus.max_depth() {
             return Err(Error::new(
-                OP,
+                op,
                 format!(
                     "run of {name:?} refused at depth {}: the limit is {}",
                     info.depth(),
@@ -456,30 +502,12 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
             )
             .with_code(ErrorCode::INVALID));
         }
-        let action = self.inner.registry.lookup(name)?;
-        action.def.schema.check(name, &options)?;
-        if let Some(breaker) = &action.breaker
-            && !breaker.allow()
-        {
-            return Err(Error::new(
-                OP,
-                format!("action {name:?} is suspended: too many failures in a row (circuit open)"),
-            )
-            .with_code(ErrorCode::UNAVAILABLE));
-        }
-        let outcome = self.guarded(core, ctx, &action, info, options).await;
-        if let Some(breaker) = &action.breaker {
-            match &outcome {
-                // The caller gave up: not the Action's fault.
-                Err(e) if e.code() == Some(&ErrorCode::UNAVAILABLE) => breaker.release(),
-                Ok(_) => breaker.record(true),
-                Err(_) => breaker.record(false),
-            }
-        }
-        outcome
+        Ok(())
     }
 
     /// The concurrency limit, events and span around one run.
+    /// Returns the outcome, and whether a failure came from the caller's side (cancelled,
+    /// or refused by a full queue) rather than from the Action.
     async fn guarded(
         &self,
         core: &C,
@@ -487,13 +515,24 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         action: &Action<C>,
         info: DispatchInfo,
         options: Options,
-    ) -> Result<Value> {
+    ) -> (Result<Value>, bool) {
         const OP: &str = "messaging.Actions.run";
         let name = action.def.name.as_str();
         let _permit = match &action.limit {
             None => None,
-            Some(limit) => Some(self.acquire(limit, name, ctx).await?),
+            Some(limit) => match self.acquire(limit, name, ctx).await {
+                Ok(permit) => Some(permit),
+                Err(err) => {
+                    let by_caller = err.code() != Some(&ErrorCode::TIMEOUT);
+                    return (Err(err), by_caller);
+                }
+            },
         };
+        // A run whose caller already gave up never reaches the handler.
+        if let Err(err) = ended(ctx, name) {
+            let by_caller = err.code() != Some(&ErrorCode::TIMEOUT);
+            return (Err(err), by_caller);
+        }
         let events = self.inner.events.load(Ordering::Relaxed);
         if events {
             let _ = self.inner.bus.broadcast(
@@ -514,7 +553,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         );
         // The clock is read only when a span or an event will carry the duration.
         let timed = events || !span.is_disabled();
-        let started = timed.then(std::time::Instant::now);
+        let started = timed.then(Instant::now);
         let handler_ctx = ActionCtx {
             core: core.clone(),
             actions: self.clone(),
@@ -522,12 +561,15 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
             info,
             name: Arc::clone(&action.name),
         };
-        let work = Entered {
-            info,
-            span: span.clone(),
-            inner: catch_panic(OP, (action.handler)(handler_ctx, options)),
+        let work = match start(OP, &action.handler, handler_ctx, options) {
+            Ok(future) => Entered {
+                info,
+                span: span.clone(),
+                inner: catch_panic(OP, future),
+            },
+            Err(err) => return (Err(err), false),
         };
-        let outcome = finish(work, ctx, name).await;
+        let (outcome, by_caller) = finish(work, ctx, name).await;
         let duration = started.map_or(Duration::ZERO, |s| s.elapsed());
         if !span.is_disabled() {
             span.record("duration_ms", duration.as_secs_f64() * 1000.0);
@@ -547,7 +589,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                 },
             );
         }
-        outcome
+        (outcome, by_caller)
     }
 
     /// Takes a running slot, waiting in the queue when all are busy.
@@ -577,8 +619,9 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
             return Err(Error::new(
                 OP,
                 format!(
-                    "action {name:?} is busy: {} calls already queued",
-                    limit.queue
+                    "action {name:?} is busy: {} {} already queued",
+                    limit.queue,
+                    if limit.queue == 1 { "call" } else { "calls" }
                 ),
             )
             .with_code(ErrorCode::UNAVAILABLE));
@@ -684,6 +727,8 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
     ) -> Result<Value> {
         const OP: &str = "messaging.Actions.emit";
         let info = child_of(try_current());
+        self.check_depth(OP, name, &info)?;
+        ended(ctx, name)?;
         let handler_ctx = ActionCtx {
             core: core.clone(),
             actions: self.clone(),
@@ -694,9 +739,9 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         let work = Entered {
             info,
             span: tracing::Span::none(),
-            inner: catch_panic(OP, listener(handler_ctx, options)),
+            inner: catch_panic(OP, start(OP, listener, handler_ctx, options)?),
         };
-        finish(work, ctx, name).await
+        finish(work, ctx, name).await.0
     }
 
     pub(crate) fn bus(&self) -> &Bus<C> {
@@ -785,25 +830,93 @@ type Work = Entered<corers_primitives::CatchPanic<BoxFuture<Result<Value>>>>;
 /// The work is polled once first: a handler that finishes at once (most do) never
 /// registers with the token or the timer, and the waiting machinery is only built (boxed,
 /// to keep every run's future small) for work that has to wait.
-async fn finish(mut work: Work, ctx: &RunCtx, name: &str) -> Result<Value> {
+async fn finish(mut work: Work, ctx: &RunCtx, name: &str) -> (Result<Value>, bool) {
     const OP: &str = "messaging.Actions.run";
     let first = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut work).poll(cx))).await;
     if let Poll::Ready(outcome) = first {
-        return outcome.and_then(|result| result);
+        return (outcome.and_then(|result| result), false);
     }
     let ctx = ctx.clone();
     let name = name.to_owned();
-    let wait: BoxFuture<Result<Value>> = Box::pin(async move {
+    let wait: BoxFuture<(Result<Value>, bool)> = Box::pin(async move {
         tokio::select! {
             biased;
-            outcome = work => outcome.and_then(|result| result),
-            () = ctx.cancel_token().cancelled() => Err(Error::new(OP, format!("run of {name:?} cancelled"))
-                .with_code(ErrorCode::UNAVAILABLE)),
-            () = sleep_until(ctx.deadline()) => Err(Error::new(OP, format!("run of {name:?} passed its deadline"))
-                .with_code(ErrorCode::TIMEOUT)),
+            outcome = work => (outcome.and_then(|result| result), false),
+            () = ctx.cancel_token().cancelled() => (Err(Error::new(OP, format!("run of {name:?} cancelled"))
+                .with_code(ErrorCode::UNAVAILABLE)), true),
+            () = sleep_until(ctx.deadline()) => (Err(Error::new(OP, format!("run of {name:?} passed its deadline"))
+                .with_code(ErrorCode::TIMEOUT)), false),
         }
     });
     wait.await
+}
+
+/// Calls a handler to get its future; a panic in the handler's synchronous part (before
+/// it returns the future) is caught like one inside the future.
+fn start<C>(
+    op: &'static str,
+    handler: &Arc<ActionFn<C>>,
+    ctx: ActionCtx<C>,
+    options: Options,
+) -> Result<BoxFuture<Result<Value>>> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(ctx, options)))
+        .map_err(|payload| Error::from_panic(op, payload.as_ref()))
+}
+
+/// The error for a run whose caller has already cancelled it or whose deadline passed.
+fn ended(ctx: &RunCtx, name: &str) -> Result<()> {
+    const OP: &str = "messaging.Actions.run";
+    if ctx.cancel_token().is_cancelled() {
+        return Err(
+            Error::new(OP, format!("run of {name:?} cancelled before it started"))
+                .with_code(ErrorCode::UNAVAILABLE),
+        );
+    }
+    if ctx.deadline().is_some_and(|d| Instant::now() >= d) {
+        return Err(Error::new(
+            OP,
+            format!("run of {name:?} passed its deadline before it started"),
+        )
+        .with_code(ErrorCode::TIMEOUT));
+    }
+    Ok(())
+}
+
+/// A breaker's permission for one call: records the outcome when settled, and gives a
+/// half-open trial back when dropped unsettled (the run's future was dropped).
+struct Trial<'a>(&'a Breaker);
+
+impl Trial<'_> {
+    /// `Some(succeeded)` records an outcome; `None` gives the permission back.
+    fn settle(self, outcome: Option<bool>) {
+        match outcome {
+            Some(succeeded) => self.0.record(succeeded),
+            None => self.0.release(),
+        }
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Trial<'_> {
+    fn drop(&mut self) {
+        self.0.release();
+    }
+}
+
+/// Checks an Action name: dot-separated segments (`"git.log"`), none empty, no whitespace
+/// or control characters.
+fn check_name(name: &str) -> Result<()> {
+    let malformed = name.is_empty()
+        || name.split('.').any(str::is_empty)
+        || name.chars().any(|c| c.is_whitespace() || c.is_control());
+    if malformed {
+        return Err(Error::new(
+            "messaging.Actions.register",
+            format!("invalid action name {name:?}: use dot-separated words like \"git.log\""),
+        )
+        .with_code(ErrorCode::INVALID));
+    }
+    Ok(())
 }
 
 /// Sleeps until `deadline`, or forever when there is none.

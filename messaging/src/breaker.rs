@@ -78,7 +78,7 @@ impl Breaker {
                 }
             }
             (_, false) => State::Open {
-                until: Instant::now() + self.cooldown,
+                until: open_until(self.cooldown),
             },
         };
     }
@@ -105,4 +105,13 @@ impl Breaker {
             State::HalfOpen { .. } => BreakerState::HalfOpen,
         }
     }
+}
+
+/// When a breaker opened now with `cooldown` closes again; a cool-down too long to
+/// represent lasts a century.
+fn open_until(cooldown: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(cooldown)
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(now)
 }

@@ -60,27 +60,26 @@ pub struct TaskReport {
     pub steps: Vec<StepReport>,
     /// Why the Task stopped early, naming the Task, the step and the Action.
     pub error: Option<Error>,
+    /// What the last step handed on (a parallel group's outputs as a list).
+    output: Option<Value>,
 }
 
 impl TaskReport {
-    /// Reports whether every step that ran succeeded.
+    /// Reports whether the Task ran to its end: no failure stopped it (a failure that a
+    /// `when` branch took care of does not count; its step report still shows it).
     pub fn is_ok(&self) -> bool {
         self.error.is_none()
     }
 
-    /// The last step's output, or the error that stopped the Task.
+    /// What the last step handed on (a parallel group's outputs as a list), or the error
+    /// that stopped the Task.
     ///
     /// # Errors
     /// The error that stopped the Task.
     pub fn into_result(self) -> Result<Value> {
         match self.error {
             Some(err) => Err(err),
-            None => Ok(self
-                .steps
-                .into_iter()
-                .rev()
-                .find_map(|s| s.outcome.ok())
-                .unwrap_or(Value::Null)),
+            None => Ok(self.output.unwrap_or(Value::Null)),
         }
     }
 }
@@ -149,8 +148,7 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
     ///
     /// # Errors
     /// [`ErrorCode::INVALID`] for a malformed name, a Task with no steps, a retry of 0
-    /// attempts, or a schedule that is not a valid cron expression;
-    /// [`ErrorCode::LOCKED`] when the registry is locked.
+    /// attempts, or a schedule that is not a valid cron expression.
     pub fn define(&self, name: &str, def: TaskDef) -> Result<()> {
         const OP: &str = "messaging.Tasks.define";
         if def.steps.is_empty() {
@@ -186,8 +184,8 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
     /// detached steps left running. Returns every step's outcome.
     ///
     /// # Errors
-    /// [`ErrorCode::NOT_FOUND`] (or `UNAVAILABLE` when disabled) for an unknown Task; a
-    /// failed run is a report with an error, not an `Err`.
+    /// [`ErrorCode::NOT_FOUND`] for an unknown Task; a failed run is a report with an
+    /// error, not an `Err`.
     pub async fn run(&self, core: &C, ctx: &RunCtx, name: &str) -> Result<TaskReport> {
         let def = self.inner.registry.lookup(name)?;
         let run = Run {
@@ -202,6 +200,7 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
             task: name.to_owned(),
             steps,
             error: end.stop,
+            output: end.last.and_then(Result::ok),
         })
     }
 }
@@ -259,11 +258,7 @@ fn chain<'a, C: Clone + Send + Sync + 'static>(
             if let Some(Err(err)) = &previous
                 && !matches!(step, Step::When { .. })
             {
-                let stop = Error::new(
-                    "messaging.Tasks.run",
-                    format!("task {:?} stopped before step {position}", run.name),
-                )
-                .with_code(err.code().cloned().unwrap_or(ErrorCode::INTERNAL));
+                let stop = stopped_before(run, &position, err);
                 return ChainEnd {
                     last: previous,
                     stop: Some(stop),
@@ -271,29 +266,21 @@ fn chain<'a, C: Clone + Send + Sync + 'static>(
             }
             match step {
                 Step::Run(step) if step.detached => {
-                    detach(run, step, &position, options_for(step, previous.as_ref()));
-                    reports.push(StepReport {
-                        step: position,
-                        action: step.action.clone(),
-                        outcome: Ok(Value::Null),
-                        attempts: 0,
-                        duration: Duration::ZERO,
-                    });
+                    reports.push(detach(
+                        run,
+                        step,
+                        position,
+                        options_for(step, previous.as_ref()),
+                    ));
                 }
                 Step::Run(step) => {
                     let report =
                         run_step(run, step, &position, options_for(step, previous.as_ref())).await;
-                    let failed = report.outcome.as_ref().err().map(|e| {
-                        Error::new(
-                            "messaging.Tasks.run",
-                            format!(
-                                "task {:?} failed at step {position} ({:?})",
-                                run.name, step.action
-                            ),
-                        )
-                        .with_code(e.code().cloned().unwrap_or(ErrorCode::INTERNAL))
-                        .with_cause(copy_error(e))
-                    });
+                    let failed = report
+                        .outcome
+                        .as_ref()
+                        .err()
+                        .map(|e| failed_at(run, &position, step, e));
                     previous = Some(copy_outcome(&report.outcome));
                     reports.push(report);
                     if let Some(failed) = failed
@@ -324,10 +311,21 @@ fn chain<'a, C: Clone + Send + Sync + 'static>(
                     then,
                     otherwise,
                 } => {
-                    let branch = if condition.holds(previous.as_ref()) {
-                        then
-                    } else {
-                        otherwise
+                    let branch = match choose(
+                        run,
+                        condition,
+                        then,
+                        otherwise,
+                        &position,
+                        previous.as_ref(),
+                    ) {
+                        Ok(branch) => branch,
+                        Err(stop) => {
+                            return ChainEnd {
+                                last: previous,
+                                stop: Some(stop),
+                            };
+                        }
                     };
                     // A failure handled by a branch is over; a successful one flows on.
                     let input = match previous.take() {
@@ -354,6 +352,67 @@ fn chain<'a, C: Clone + Send + Sync + 'static>(
             stop: None,
         }
     })
+}
+
+/// The error that stops a Task before `position`, after a failure no branch took.
+fn stopped_before<C>(run: &Run<C>, position: &str, err: &Error) -> Error {
+    Error::new(
+        "messaging.Tasks.run",
+        format!("task {:?} stopped before step {position}", run.name),
+    )
+    .with_code(err.code().cloned().unwrap_or(ErrorCode::INTERNAL))
+}
+
+/// The error that stops a Task whose run step failed: names the Task, the step, the Action.
+fn failed_at<C>(run: &Run<C>, position: &str, step: &RunStep, err: &Error) -> Error {
+    Error::new(
+        "messaging.Tasks.run",
+        format!(
+            "task {:?} failed at step {position} ({:?})",
+            run.name, step.action
+        ),
+    )
+    .with_code(err.code().cloned().unwrap_or(ErrorCode::INTERNAL))
+    .with_cause(copy_error(err))
+}
+
+/// The branch of a `when` step to run, or the error that stops the Task: the condition
+/// panicked, or the previous step failed and the chosen branch is empty (nothing took the
+/// failure).
+fn choose<'a, C>(
+    run: &Run<C>,
+    condition: &crate::Condition,
+    then: &'a [Step],
+    otherwise: &'a [Step],
+    position: &str,
+    previous: Option<&Result<Value>>,
+) -> Result<&'a [Step]> {
+    let holds = condition.holds(previous).map_err(|err| {
+        Error::new(
+            "messaging.Tasks.run",
+            format!(
+                "task {:?}: the condition of step {position} failed",
+                run.name
+            ),
+        )
+        .with_code(ErrorCode::INTERNAL)
+        .with_cause(err)
+    })?;
+    let branch = if holds { then } else { otherwise };
+    if branch.is_empty()
+        && let Some(Err(err)) = previous
+    {
+        return Err(Error::new(
+            "messaging.Tasks.run",
+            format!(
+                "task {:?} stopped at step {position}: no branch took the failure",
+                run.name
+            ),
+        )
+        .with_code(err.code().cloned().unwrap_or(ErrorCode::INTERNAL))
+        .with_cause(copy_error(err)));
+    }
+    Ok(branch)
 }
 
 fn next_handles_failure(steps: &[Step], i: usize) -> bool {
@@ -419,7 +478,13 @@ async fn parallel<C: Clone + Send + Sync + 'static>(
             outputs.push(value);
         }
     }
+    let code = failures.first().and_then(|f| f.code().cloned());
     match Error::join(failures) {
+        // Mixed codes leave a join without one: keep the first failure's.
+        Some(joined) if joined.code().is_none() => ChainEnd {
+            last: None,
+            stop: Some(joined.with_code(code.unwrap_or(ErrorCode::INTERNAL))),
+        },
         Some(joined) => ChainEnd {
             last: None,
             stop: Some(joined),
@@ -493,19 +558,27 @@ async fn run_step<C: Clone + Send + Sync + 'static>(
     report
 }
 
-/// Starts a detached step on its own tokio task; its completion comes as an event.
+/// Starts a detached step on its own tokio task; its completion comes as an event, and its
+/// report in the Task says only that it started.
 fn detach<C: Clone + Send + Sync + 'static>(
     run: &Run<C>,
     step: &RunStep,
-    position: &str,
+    position: String,
     options: Options,
-) {
+) -> StepReport {
+    let report = StepReport {
+        step: position.clone(),
+        action: step.action.clone(),
+        outcome: Ok(Value::Null),
+        attempts: 0,
+        duration: Duration::ZERO,
+    };
     let run = run.clone();
     let step = step.clone();
-    let position = position.to_owned();
     tokio::spawn(async move {
         let _ = run_step(&run, &step, &position, options).await;
     });
+    report
 }
 
 fn announce<C: Clone + Send + Sync + 'static>(run: &Run<C>, report: &StepReport, detached: bool) {

@@ -23,9 +23,23 @@ pub(crate) fn parse(expression: &str) -> Result<cron::Schedule> {
         expression.to_owned()
     };
     cron::Schedule::from_str(&full).map_err(|e| {
+        // The parser's text repeats the expression over several lines; its last line says
+        // what is wrong. Keep that, in the house style (lower-case start, no full stop).
+        let text = e.to_string();
+        let last = text
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or_default();
+        let last = last.trim().trim_end_matches('.');
+        let mut chars = last.chars();
+        let reason: String = chars
+            .next()
+            .map(|c| c.to_lowercase().chain(chars).collect())
+            .unwrap_or_default();
         Error::new(
             "messaging.Scheduler.parse",
-            format!("invalid cron expression {expression:?}: {e}"),
+            format!("invalid cron expression {expression:?}: {reason}"),
         )
         .with_code(ErrorCode::INVALID)
     })

@@ -208,10 +208,31 @@ pub struct Retry {
     /// The longest wait, in milliseconds.
     #[serde(default = "default_max_backoff_ms")]
     pub max_backoff_ms: u64,
-    /// Error codes worth retrying; empty means every code but `INVALID`, `NOT_FOUND`, `DENIED`
-    /// and `LOCKED` (the failures another attempt cannot fix).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub retry_on: Vec<String>,
+    /// Error codes worth retrying. Absent means every code but `INVALID`, `NOT_FOUND`,
+    /// `DENIED` and `LOCKED` (the failures another attempt cannot fix); an empty list means
+    /// none. Each must be a well-formed code (`TIMEOUT`, `GIT_BUSY`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "codes"
+    )]
+    pub retry_on: Option<Vec<String>>,
+}
+
+/// Reads `retry_on`, refusing anything that is not an error code (`"timeout"` would never
+/// match and is almost surely a typo for `"TIMEOUT"`).
+fn codes<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<String>>, D::Error> {
+    let codes = Vec::<String>::deserialize(deserializer)?;
+    for code in &codes {
+        ErrorCode::new(code.clone()).map_err(|_| {
+            serde::de::Error::custom(format!(
+                "retry_on: {code:?} is not an error code (use upper case, like \"TIMEOUT\")"
+            ))
+        })?;
+    }
+    Ok(Some(codes))
 }
 
 fn default_backoff_ms() -> u64 {
@@ -236,25 +257,24 @@ impl Retry {
             attempts,
             backoff_ms: u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX),
             max_backoff_ms: default_max_backoff_ms(),
-            retry_on: Vec::new(),
+            retry_on: None,
         }
     }
 
-    /// Retries only failures with these codes.
+    /// Retries only failures with these codes (none, for an empty list).
     #[must_use]
     pub fn on(mut self, codes: &[ErrorCode]) -> Retry {
-        self.retry_on = codes.iter().map(|c| c.as_str().to_owned()).collect();
+        self.retry_on = Some(codes.iter().map(|c| c.as_str().to_owned()).collect());
         self
     }
 
     pub(crate) fn retries(&self, code: Option<&ErrorCode>) -> bool {
-        if self.retry_on.is_empty() {
-            !matches!(
+        match &self.retry_on {
+            None => !matches!(
                 code,
                 Some(c) if [ErrorCode::INVALID, ErrorCode::NOT_FOUND, ErrorCode::DENIED, ErrorCode::LOCKED].contains(c)
-            )
-        } else {
-            code.is_some_and(|c| self.retry_on.iter().any(|r| r == c.as_str()))
+            ),
+            Some(codes) => code.is_some_and(|c| codes.iter().any(|r| r == c.as_str())),
         }
     }
 
@@ -272,7 +292,7 @@ impl Retry {
 /// What decides a [`Step::When`]: the previous step's success or failure, or a test of its
 /// output.
 #[derive(Clone, Serialize, Deserialize)]
-#[serde(try_from = "RawCondition", into = "RawCondition")]
+#[serde(try_from = "Value", into = "RawCondition")]
 #[non_exhaustive]
 pub enum Condition {
     /// The previous step succeeded.
@@ -303,7 +323,19 @@ impl Condition {
         Condition::Custom(Arc::new(test))
     }
 
-    pub(crate) fn holds(&self, previous: Option<&Result<Value, corers_primitives::Error>>) -> bool {
+    /// Tests the previous step's outcome; a custom test that panics is an error.
+    pub(crate) fn holds(
+        &self,
+        previous: Option<&Result<Value, corers_primitives::Error>>,
+    ) -> Result<bool, corers_primitives::Error> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.test(previous))).map_err(
+            |payload| {
+                corers_primitives::Error::from_panic("messaging.Condition.holds", payload.as_ref())
+            },
+        )
+    }
+
+    fn test(&self, previous: Option<&Result<Value, corers_primitives::Error>>) -> bool {
         let output = match previous {
             None => Some(&Value::Null),
             Some(Ok(value)) => Some(value),
@@ -466,7 +498,7 @@ impl From<Step> for RawStep {
 
 /// The serialized form of a condition: `"succeeded"`, `"failed"`, `{ key, equals }` or
 /// `{ exists }`.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 #[serde(untagged)]
 enum RawCondition {
     Word(String),
@@ -474,20 +506,44 @@ enum RawCondition {
     Exists { exists: String },
 }
 
-impl TryFrom<RawCondition> for Condition {
+impl TryFrom<Value> for Condition {
     type Error = String;
 
-    fn try_from(raw: RawCondition) -> Result<Condition, String> {
-        match raw {
-            RawCondition::Word(word) => match word.as_str() {
+    fn try_from(raw: Value) -> Result<Condition, String> {
+        const SHAPES: &str =
+            "\"succeeded\", \"failed\", { key = \"…\", equals = … } or { exists = \"…\" }";
+        if let Some(word) = raw.as_str() {
+            return match word {
                 "succeeded" => Ok(Condition::Succeeded),
                 "failed" => Ok(Condition::Failed),
-                other => Err(format!(
-                    "condition must be \"succeeded\", \"failed\", {{ key, equals }} or {{ exists }}, found {other:?}"
-                )),
-            },
-            RawCondition::Equals { key, equals } => Ok(Condition::Equals { key, value: equals }),
-            RawCondition::Exists { exists } => Ok(Condition::Exists(exists)),
+                other => Err(format!("condition must be {SHAPES}, found {other:?}")),
+            };
+        }
+        let Some(table) = raw.as_map() else {
+            return Err(format!(
+                "condition must be {SHAPES}, found a {}",
+                raw.kind()
+            ));
+        };
+        let mut keys: Vec<&str> = table.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        match (
+            keys.as_slice(),
+            table.get("key"),
+            table.get("equals"),
+            table.get("exists"),
+        ) {
+            (["equals", "key"], Some(Value::String(key)), Some(value), _) => {
+                Ok(Condition::Equals {
+                    key: key.clone(),
+                    value: value.clone(),
+                })
+            }
+            (["exists"], _, _, Some(Value::String(key))) => Ok(Condition::Exists(key.clone())),
+            _ => Err(format!(
+                "condition must be {SHAPES}, found a table with keys {}",
+                keys.join(", ")
+            )),
         }
     }
 }

@@ -1,0 +1,633 @@
+//! What bounds a run: the caller's `RunCtx` (deadline and cancellation) and the Action's
+//! concurrency limit. Time runs on tokio's paused clock.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use corers_messaging::{ActionSpec, Actions, Bus, RunCtx};
+use corers_primitives::{ErrorCode, Result, Value, options};
+use tokio::sync::{Barrier, Semaphore};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// Sets its flag when dropped: proves a handler's future was dropped (cancelled).
+struct Dropped(Arc<AtomicBool>);
+
+impl Drop for Dropped {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+fn unit_actions() -> Actions<()> {
+    Actions::new(Bus::new())
+}
+
+/// `index.build`, sleeping `work` on tokio's clock; sets `dropped` when its future is
+/// dropped before finishing.
+fn sleeping(actions: &Actions<()>, work: Duration, dropped: &Arc<AtomicBool>) {
+    let dropped = Arc::clone(dropped);
+    actions
+        .register(ActionSpec::new("index.build", move |_, _| {
+            let guard = Dropped(Arc::clone(&dropped));
+            async move {
+                tokio::time::sleep(work).await;
+                std::mem::forget(guard);
+                Ok(Value::from("built"))
+            }
+        }))
+        .unwrap();
+}
+
+/// Counts runs that reach the handler and the ones that finished; each run waits for a
+/// permit on `gate`.
+struct Gated {
+    started: Arc<AtomicUsize>,
+    finished: Arc<AtomicUsize>,
+    gate: Arc<Semaphore>,
+}
+
+fn gated(
+    actions: &Actions<()>,
+    name: &str,
+    spec: impl Fn(ActionSpec<()>) -> ActionSpec<()>,
+) -> Gated {
+    let gated = Gated {
+        started: Arc::new(AtomicUsize::new(0)),
+        finished: Arc::new(AtomicUsize::new(0)),
+        gate: Arc::new(Semaphore::new(0)),
+    };
+    let (started, finished, gate) = (
+        Arc::clone(&gated.started),
+        Arc::clone(&gated.finished),
+        Arc::clone(&gated.gate),
+    );
+    actions
+        .register(spec(ActionSpec::new(name, move |_, _| {
+            let (started, finished, gate) = (
+                Arc::clone(&started),
+                Arc::clone(&finished),
+                Arc::clone(&gate),
+            );
+            async move {
+                started.fetch_add(1, Ordering::SeqCst);
+                gate.acquire().await.unwrap().forget();
+                finished.fetch_add(1, Ordering::SeqCst);
+                Ok(Value::Null)
+            }
+        })))
+        .unwrap();
+    gated
+}
+
+fn spawn_run(actions: &Actions<()>, ctx: RunCtx, name: &'static str) -> JoinHandle<Result<Value>> {
+    let actions = actions.clone();
+    tokio::spawn(async move { actions.run(&(), &ctx, name, options! {}).await })
+}
+
+/// Lets every spawned task run until it waits.
+async fn settle() {
+    for _ in 0..16 {
+        tokio::task::yield_now().await;
+    }
+}
+
+// --- deadline: RunCtx::with_timeout ---
+
+#[tokio::test(start_paused = true)]
+async fn run_ctx_with_timeout_sleeping_handler_cancelled_at_deadline_good() {
+    let actions = unit_actions();
+    let dropped = Arc::new(AtomicBool::new(false));
+    sleeping(&actions, Duration::from_secs(3600), &dropped);
+    let started = Instant::now();
+    let ctx = RunCtx::new().with_timeout(Duration::from_secs(30));
+    let err = actions
+        .run(&(), &ctx, "index.build", options! {})
+        .await
+        .unwrap_err();
+    let waited = started.elapsed();
+    assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+    assert!(
+        waited >= Duration::from_secs(30) && waited <= Duration::from_millis(30_001),
+        "{waited:?}"
+    );
+    assert!(
+        dropped.load(Ordering::SeqCst),
+        "the handler was not cancelled"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn run_ctx_with_timeout_error_names_the_action_bad() {
+    let actions = unit_actions();
+    let dropped = Arc::new(AtomicBool::new(false));
+    sleeping(&actions, Duration::from_secs(60), &dropped);
+    let ctx = RunCtx::new().with_timeout(Duration::from_secs(1));
+    let err = actions
+        .run(&(), &ctx, "index.build", options! {})
+        .await
+        .unwrap_err();
+    insta::assert_snapshot!(err.to_string());
+}
+
+#[tokio::test(start_paused = true)]
+async fn run_ctx_with_timeout_work_within_deadline_completes_good() {
+    let actions = unit_actions();
+    let dropped = Arc::new(AtomicBool::new(false));
+    sleeping(&actions, Duration::from_secs(29), &dropped);
+    let ctx = RunCtx::new().with_timeout(Duration::from_secs(30));
+    let out = actions
+        .run(&(), &ctx, "index.build", options! {})
+        .await
+        .unwrap();
+    assert_eq!(out, Value::from("built"));
+    assert!(!dropped.load(Ordering::SeqCst));
+}
+
+#[tokio::test(start_paused = true)]
+async fn run_ctx_with_timeout_zero_times_out_a_waiting_handler_ugly() {
+    let actions = unit_actions();
+    let dropped = Arc::new(AtomicBool::new(false));
+    sleeping(&actions, Duration::from_millis(1), &dropped);
+    let ctx = RunCtx::new().with_timeout(Duration::ZERO);
+    let started = Instant::now();
+    let err = actions
+        .run(&(), &ctx, "index.build", options! {})
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+    assert_eq!(started.elapsed(), Duration::ZERO);
+}
+
+#[tokio::test(start_paused = true)]
+async fn run_ctx_with_timeout_huge_duration_ugly() {
+    let actions = unit_actions();
+    let dropped = Arc::new(AtomicBool::new(false));
+    sleeping(&actions, Duration::from_secs(1), &dropped);
+    let ctx = RunCtx::new().with_timeout(Duration::MAX);
+    let out = actions.run(&(), &ctx, "index.build", options! {}).await;
+    assert_eq!(out.unwrap(), Value::from("built"));
+}
+
+// --- RunCtx::with_deadline ---
+
+#[tokio::test(start_paused = true)]
+async fn run_ctx_with_deadline_times_out_at_that_instant_good() {
+    let actions = unit_actions();
+    let dropped = Arc::new(AtomicBool::new(false));
+    sleeping(&actions, Duration::from_secs(3600), &dropped);
+    let at = Instant::now() + Duration::from_secs(90);
+    let err = actions
+        .run(
+            &(),
+            &RunCtx::new().with_deadline(at),
+            "index.build",
+            options! {},
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+    assert!(Instant::now() >= at && Instant::now() <= at + Duration::from_millis(1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn run_ctx_with_deadline_later_one_does_not_extend_bad() {
+    let now = Instant::now();
+    let ctx = RunCtx::new()
+        .with_deadline(now + Duration::from_secs(10))
+        .with_deadline(now + Duration::from_secs(60));
+    assert_eq!(ctx.deadline(), Some(now + Duration::from_secs(10)));
+    let ctx = RunCtx::new()
+        .with_timeout(Duration::from_secs(5))
+        .with_timeout(Duration::from_secs(500));
+    assert_eq!(ctx.deadline(), Some(now + Duration::from_secs(5)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn run_ctx_with_deadline_in_the_past_times_out_a_waiting_handler_ugly() {
+    let actions = unit_actions();
+    let dropped = Arc::new(AtomicBool::new(false));
+    sleeping(&actions, Duration::from_secs(1), &dropped);
+    tokio::time::advance(Duration::from_secs(10)).await;
+    let past = Instant::now().checked_sub(Duration::from_secs(5)).unwrap();
+    let err = actions
+        .run(
+            &(),
+            &RunCtx::new().with_deadline(past),
+            "index.build",
+            options! {},
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+}
+
+#[tokio::test(start_paused = true)]
+async fn run_ctx_with_deadline_already_passed_never_reaches_handler_ugly() {
+    let actions = unit_actions();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&calls);
+    actions
+        .register(ActionSpec::new("git.push", move |_, _| {
+            let counter = Arc::clone(&counter);
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                Ok(Value::from("pushed"))
+            }
+        }))
+        .unwrap();
+    let ctx = RunCtx::new().with_deadline(Instant::now());
+    tokio::time::advance(Duration::from_secs(1)).await;
+    let err = actions
+        .run(&(), &ctx, "git.push", options! {})
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+}
+
+// --- cancellation: RunCtx::with_cancel and cancel_token ---
+
+#[tokio::test(start_paused = true)]
+async fn run_ctx_with_cancel_running_handler_unavailable_good() {
+    let actions = unit_actions();
+    let dropped = Arc::new(AtomicBool::new(false));
+    sleeping(&actions, Duration::from_secs(3600), &dropped);
+    let shutdown = CancellationToken::new();
+    let running = spawn_run(
+        &actions,
+        RunCtx::new().with_cancel(shutdown.clone()),
+        "index.build",
+    );
+    settle().await;
+    shutdown.cancel();
+    let err = running.await.unwrap().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert_eq!(err.message(), r#"run of "index.build" cancelled"#);
+    assert!(dropped.load(Ordering::SeqCst));
+}
+
+#[tokio::test(start_paused = true)]
+async fn run_ctx_with_cancel_already_cancelled_waiting_handler_unavailable_bad() {
+    let actions = unit_actions();
+    let dropped = Arc::new(AtomicBool::new(false));
+    sleeping(&actions, Duration::from_secs(1), &dropped);
+    let shutdown = CancellationToken::new();
+    shutdown.cancel();
+    let started = Instant::now();
+    let err = actions
+        .run(
+            &(),
+            &RunCtx::new().with_cancel(shutdown),
+            "index.build",
+            options! {},
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert_eq!(started.elapsed(), Duration::ZERO);
+}
+
+#[tokio::test(start_paused = true)]
+async fn run_ctx_with_cancel_already_cancelled_never_reaches_handler_ugly() {
+    let actions = unit_actions();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&calls);
+    actions
+        .register(ActionSpec::new("git.push", move |_, _| {
+            let counter = Arc::clone(&counter);
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                Ok(Value::from("pushed"))
+            }
+        }))
+        .unwrap();
+    let shutdown = CancellationToken::new();
+    shutdown.cancel();
+    let err = actions
+        .run(
+            &(),
+            &RunCtx::new().with_cancel(shutdown),
+            "git.push",
+            options! {},
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn run_ctx_with_cancel_keeps_deadline_and_last_token_wins_ugly() {
+    let first = CancellationToken::new();
+    let second = CancellationToken::new();
+    let ctx = RunCtx::new()
+        .with_timeout(Duration::from_secs(30))
+        .with_cancel(first.clone())
+        .with_cancel(second.clone());
+    assert_eq!(
+        ctx.deadline(),
+        Some(Instant::now() + Duration::from_secs(30))
+    );
+    first.cancel();
+    assert!(!ctx.cancel_token().is_cancelled());
+    second.cancel();
+    assert!(ctx.cancel_token().is_cancelled());
+}
+
+#[tokio::test(start_paused = true)]
+async fn run_ctx_cancel_token_cancels_running_run_good() {
+    let actions = unit_actions();
+    let dropped = Arc::new(AtomicBool::new(false));
+    sleeping(&actions, Duration::from_secs(3600), &dropped);
+    let ctx = RunCtx::new();
+    let running = spawn_run(&actions, ctx.clone(), "index.build");
+    settle().await;
+    ctx.cancel_token().cancel();
+    let err = running.await.unwrap().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+}
+
+#[test]
+fn run_ctx_cancel_token_not_cancelled_by_default_bad() {
+    assert!(!RunCtx::new().cancel_token().is_cancelled());
+}
+
+#[test]
+fn run_ctx_cancel_token_shared_by_clones_and_children_ugly() {
+    let ctx = RunCtx::new();
+    let clone = ctx.clone();
+    let child = ctx.cancel_token().child_token();
+    clone.cancel_token().cancel();
+    assert!(ctx.cancel_token().is_cancelled());
+    assert!(child.is_cancelled());
+}
+
+// --- RunCtx::new and deadline ---
+
+#[test]
+fn run_ctx_new_has_no_deadline_and_a_live_token_good() {
+    let ctx = RunCtx::new();
+    assert!(ctx.deadline().is_none());
+    assert!(!ctx.cancel_token().is_cancelled());
+}
+
+#[test]
+fn run_ctx_new_tokens_are_independent_bad() {
+    let one = RunCtx::new();
+    let other = RunCtx::new();
+    one.cancel_token().cancel();
+    assert!(!other.cancel_token().is_cancelled());
+}
+
+#[test]
+fn run_ctx_new_equals_default_ugly() {
+    let ctx = RunCtx::default();
+    assert!(ctx.deadline().is_none());
+    assert!(!ctx.cancel_token().is_cancelled());
+    assert!(format!("{ctx:?}").contains("RunCtx"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn run_ctx_deadline_from_timeout_good() {
+    let now = Instant::now();
+    let ctx = RunCtx::new().with_timeout(Duration::from_secs(30));
+    assert_eq!(ctx.deadline(), Some(now + Duration::from_secs(30)));
+}
+
+#[test]
+fn run_ctx_deadline_none_without_one_bad() {
+    let ctx = RunCtx::new().with_cancel(CancellationToken::new());
+    assert!(ctx.deadline().is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn run_ctx_deadline_earliest_of_deadline_and_timeout_ugly() {
+    let now = Instant::now();
+    let ctx = RunCtx::new()
+        .with_deadline(now + Duration::from_secs(5))
+        .with_timeout(Duration::from_secs(3600));
+    assert_eq!(ctx.deadline(), Some(now + Duration::from_secs(5)));
+    let ctx = RunCtx::new()
+        .with_timeout(Duration::from_secs(3600))
+        .with_deadline(now);
+    assert_eq!(ctx.deadline(), Some(now));
+}
+
+// --- ActionSpec::concurrency ---
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_concurrency_second_queues_third_refused_good() {
+    let actions = unit_actions();
+    let index = gated(&actions, "index.build", |spec| spec.concurrency(1, 1));
+    let first = spawn_run(&actions, RunCtx::new(), "index.build");
+    let second = spawn_run(&actions, RunCtx::new(), "index.build");
+    settle().await;
+    assert_eq!(index.started.load(Ordering::SeqCst), 1, "the second queues");
+
+    let third = actions
+        .run(&(), &RunCtx::new(), "index.build", options! {})
+        .await
+        .unwrap_err();
+    assert_eq!(third.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert_eq!(index.started.load(Ordering::SeqCst), 1);
+
+    index.gate.add_permits(2);
+    first.await.unwrap().unwrap();
+    second.await.unwrap().unwrap();
+    assert_eq!(index.started.load(Ordering::SeqCst), 2);
+    assert_eq!(index.finished.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_concurrency_full_queue_unavailable_bad() {
+    let actions = unit_actions();
+    let index = gated(&actions, "index.build", |spec| spec.concurrency(1, 1));
+    let first = spawn_run(&actions, RunCtx::new(), "index.build");
+    let second = spawn_run(&actions, RunCtx::new(), "index.build");
+    settle().await;
+    let err = actions
+        .run(&(), &RunCtx::new(), "index.build", options! {})
+        .await
+        .unwrap_err();
+    insta::assert_snapshot!(err.to_string());
+    index.gate.add_permits(2);
+    first.await.unwrap().unwrap();
+    second.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_concurrency_runs_up_to_the_limit_at_once_good() {
+    let actions = unit_actions();
+    let barrier = Arc::new(Barrier::new(3));
+    let wait = Arc::clone(&barrier);
+    actions
+        .register(
+            ActionSpec::new("index.build", move |_, _| {
+                let wait = Arc::clone(&wait);
+                async move {
+                    wait.wait().await;
+                    Ok(Value::Null)
+                }
+            })
+            .concurrency(3, 0),
+        )
+        .unwrap();
+    let runs: Vec<_> = (0..3)
+        .map(|_| spawn_run(&actions, RunCtx::new(), "index.build"))
+        .collect();
+    for run in runs {
+        tokio::time::timeout(Duration::from_secs(5), run)
+            .await
+            .expect("three runs at once meet at the barrier")
+            .unwrap()
+            .unwrap();
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_concurrency_zero_limits_mean_one_at_a_time_no_queue_ugly() {
+    let actions = unit_actions();
+    let index = gated(&actions, "index.build", |spec| spec.concurrency(0, 0));
+    let first = spawn_run(&actions, RunCtx::new(), "index.build");
+    settle().await;
+    assert_eq!(index.started.load(Ordering::SeqCst), 1);
+    let err = actions
+        .run(&(), &RunCtx::new(), "index.build", options! {})
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    index.gate.add_permits(1);
+    first.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_concurrency_huge_limits_accepted_ugly() {
+    let actions = unit_actions();
+    let index = gated(&actions, "index.build", |spec| {
+        spec.concurrency(usize::MAX, usize::MAX)
+    });
+    let runs: Vec<_> = (0..50)
+        .map(|_| spawn_run(&actions, RunCtx::new(), "index.build"))
+        .collect();
+    settle().await;
+    assert_eq!(index.started.load(Ordering::SeqCst), 50);
+    index.gate.add_permits(50);
+    for run in runs {
+        run.await.unwrap().unwrap();
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_concurrency_queued_run_cancelled_frees_its_place_ugly() {
+    let actions = unit_actions();
+    let index = gated(&actions, "index.build", |spec| spec.concurrency(1, 1));
+    let first = spawn_run(&actions, RunCtx::new(), "index.build");
+    let give_up = CancellationToken::new();
+    let queued = spawn_run(
+        &actions,
+        RunCtx::new().with_cancel(give_up.clone()),
+        "index.build",
+    );
+    settle().await;
+    give_up.cancel();
+    let err = queued.await.unwrap().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert_eq!(
+        err.message(),
+        r#"run of "index.build" cancelled while queued"#
+    );
+    // Its place in the queue is free again.
+    let again = spawn_run(&actions, RunCtx::new(), "index.build");
+    settle().await;
+    index.gate.add_permits(2);
+    first.await.unwrap().unwrap();
+    again.await.unwrap().unwrap();
+    assert_eq!(index.started.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_concurrency_queued_run_deadline_times_out_bad() {
+    let actions = unit_actions();
+    let index = gated(&actions, "index.build", |spec| spec.concurrency(1, 4));
+    let first = spawn_run(&actions, RunCtx::new(), "index.build");
+    settle().await;
+    let started = Instant::now();
+    let err = actions
+        .run(
+            &(),
+            &RunCtx::new().with_timeout(Duration::from_secs(10)),
+            "index.build",
+            options! {},
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+    assert!(err.message().contains("while queued"), "{err}");
+    assert!(started.elapsed() >= Duration::from_secs(10));
+    index.gate.add_permits(1);
+    first.await.unwrap().unwrap();
+    assert_eq!(index.started.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_concurrency_dropped_queued_run_frees_its_place_ugly() {
+    let actions = unit_actions();
+    let index = gated(&actions, "index.build", |spec| spec.concurrency(1, 1));
+    let first = spawn_run(&actions, RunCtx::new(), "index.build");
+    let queued = spawn_run(&actions, RunCtx::new(), "index.build");
+    settle().await;
+    queued.abort();
+    let _ = queued.await;
+    let again = spawn_run(&actions, RunCtx::new(), "index.build");
+    settle().await;
+    index.gate.add_permits(2);
+    first.await.unwrap().unwrap();
+    again.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_concurrency_limit_is_per_action_good() {
+    let actions = unit_actions();
+    let index = gated(&actions, "index.build", |spec| spec.concurrency(1, 0));
+    let search = gated(&actions, "search.reindex", |spec| spec.concurrency(1, 0));
+    let a = spawn_run(&actions, RunCtx::new(), "index.build");
+    let b = spawn_run(&actions, RunCtx::new(), "search.reindex");
+    settle().await;
+    assert_eq!(index.started.load(Ordering::SeqCst), 1);
+    assert_eq!(search.started.load(Ordering::SeqCst), 1);
+    index.gate.add_permits(1);
+    search.gate.add_permits(1);
+    a.await.unwrap().unwrap();
+    b.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_concurrency_panicking_run_releases_its_slot_ugly() {
+    let actions = unit_actions();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&calls);
+    actions
+        .register(
+            ActionSpec::new("index.build", move |_, _| {
+                let n = counter.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    assert!(n > 0, "index corrupted");
+                    Ok(Value::Null)
+                }
+            })
+            .concurrency(1, 0),
+        )
+        .unwrap();
+    let err = actions
+        .run(&(), &RunCtx::new(), "index.build", options! {})
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
+    actions
+        .run(&(), &RunCtx::new(), "index.build", options! {})
+        .await
+        .unwrap();
+}

@@ -1,0 +1,329 @@
+//! The circuit breaker of an Action (`ActionSpec::circuit_breaker`, `ActionHandle::breaker`):
+//! closed, open after N consecutive failures, half-open after the cool-down, closed again by
+//! a successful trial or reopened by a failed one. Time runs on tokio's paused clock.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use corers_messaging::{ActionSpec, Actions, BreakerState, Bus, RunCtx, Schema, ValueKind};
+use corers_primitives::{Error, ErrorCode, Result, Value, options};
+use tokio_util::sync::CancellationToken;
+
+const COOLDOWN: Duration = Duration::from_secs(30);
+
+/// What `git.push` does when called.
+const SUCCEED: u8 = 0;
+const FAIL: u8 = 1;
+const HANG: u8 = 2;
+const UNAVAILABLE: u8 = 3;
+const PANIC: u8 = 4;
+
+/// `git.push` behind a breaker, whose behaviour is switched by `mode`, counting calls.
+struct Remote {
+    actions: Actions<()>,
+    mode: Arc<AtomicU8>,
+    calls: Arc<AtomicUsize>,
+}
+
+impl Remote {
+    fn new(failures: u32, cooldown: Duration) -> Remote {
+        let actions = Actions::new(Bus::new());
+        let mode = Arc::new(AtomicU8::new(SUCCEED));
+        let calls = Arc::new(AtomicUsize::new(0));
+        actions
+            .register(push_spec(&mode, &calls).circuit_breaker(failures, cooldown))
+            .unwrap();
+        Remote {
+            actions,
+            mode,
+            calls,
+        }
+    }
+
+    fn set(&self, mode: u8) {
+        self.mode.store(mode, Ordering::SeqCst);
+    }
+
+    fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    fn state(&self) -> Option<BreakerState> {
+        self.actions.get("git.push").breaker()
+    }
+
+    async fn push(&self) -> Result<Value> {
+        self.actions
+            .run(&(), &RunCtx::new(), "git.push", options! {})
+            .await
+    }
+
+    async fn push_with(&self, ctx: &RunCtx) -> Result<Value> {
+        self.actions.run(&(), ctx, "git.push", options! {}).await
+    }
+
+    /// Fails `n` calls.
+    async fn fail(&self, n: usize) {
+        self.set(FAIL);
+        for _ in 0..n {
+            let _ = self.push().await;
+        }
+    }
+}
+
+fn push_spec(mode: &Arc<AtomicU8>, calls: &Arc<AtomicUsize>) -> ActionSpec<()> {
+    let (mode, calls) = (Arc::clone(mode), Arc::clone(calls));
+    ActionSpec::new("git.push", move |_, _| {
+        let (mode, calls) = (Arc::clone(&mode), Arc::clone(&calls));
+        async move {
+            calls.fetch_add(1, Ordering::SeqCst);
+            match mode.load(Ordering::SeqCst) {
+                SUCCEED => Ok(Value::from("pushed")),
+                FAIL => {
+                    Err(Error::new("git.Remote.push", "remote rejected")
+                        .with_code(ErrorCode::CONFLICT))
+                }
+                UNAVAILABLE => Err(Error::new("git.Remote.push", "connection refused")
+                    .with_code(ErrorCode::UNAVAILABLE)),
+                PANIC => panic!("remote hung up"),
+                _ => {
+                    std::future::pending::<()>().await;
+                    Ok(Value::Null)
+                }
+            }
+        }
+    })
+}
+
+// --- ActionSpec::circuit_breaker ---
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_circuit_breaker_three_failures_open_good() {
+    let remote = Remote::new(3, COOLDOWN);
+    remote.fail(3).await;
+    assert_eq!(remote.state(), Some(BreakerState::Open));
+    remote.set(SUCCEED);
+    let err = remote.push().await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert_eq!(
+        remote.calls(),
+        3,
+        "an open breaker does not reach the handler"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_circuit_breaker_open_refusal_names_the_action_bad() {
+    let remote = Remote::new(3, COOLDOWN);
+    remote.fail(3).await;
+    let err = remote.push().await.unwrap_err();
+    insta::assert_snapshot!(err.to_string());
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_circuit_breaker_zero_failures_opens_on_first_ugly() {
+    let remote = Remote::new(0, COOLDOWN);
+    assert_eq!(remote.state(), Some(BreakerState::Closed(0)));
+    remote.fail(1).await;
+    assert_eq!(remote.state(), Some(BreakerState::Open));
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_circuit_breaker_zero_cooldown_half_opens_at_once_ugly() {
+    let remote = Remote::new(1, Duration::ZERO);
+    remote.fail(1).await;
+    assert_eq!(remote.state(), Some(BreakerState::HalfOpen));
+    remote.set(SUCCEED);
+    remote.push().await.unwrap();
+    assert_eq!(remote.state(), Some(BreakerState::Closed(0)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_circuit_breaker_huge_values_stay_closed_ugly() {
+    let remote = Remote::new(u32::MAX, Duration::MAX);
+    remote.fail(100).await;
+    assert_eq!(remote.state(), Some(BreakerState::Closed(100)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_circuit_breaker_huge_cooldown_opens_ugly() {
+    let remote = Remote::new(1, Duration::MAX);
+    remote.fail(1).await;
+    assert_eq!(remote.state(), Some(BreakerState::Open));
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_circuit_breaker_success_resets_the_count_good() {
+    let remote = Remote::new(3, COOLDOWN);
+    remote.fail(2).await;
+    remote.set(SUCCEED);
+    remote.push().await.unwrap();
+    remote.fail(2).await;
+    assert_eq!(remote.state(), Some(BreakerState::Closed(2)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_circuit_breaker_rejected_input_does_not_count_ugly() {
+    let actions: Actions<()> = Actions::new(Bus::new());
+    let mode = Arc::new(AtomicU8::new(SUCCEED));
+    let calls = Arc::new(AtomicUsize::new(0));
+    actions
+        .register(
+            push_spec(&mode, &calls)
+                .schema(Schema::new().required("remote", ValueKind::String))
+                .circuit_breaker(3, COOLDOWN),
+        )
+        .unwrap();
+    for _ in 0..5 {
+        let err = actions
+            .run(&(), &RunCtx::new(), "git.push", options! {})
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    }
+    assert_eq!(
+        actions.get("git.push").breaker(),
+        Some(BreakerState::Closed(0))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_circuit_breaker_timeouts_and_panics_count_ugly() {
+    let remote = Remote::new(3, COOLDOWN);
+    remote.set(HANG);
+    for _ in 0..2 {
+        let ctx = RunCtx::new().with_timeout(Duration::from_secs(1));
+        let err = remote.push_with(&ctx).await.unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+    }
+    assert_eq!(remote.state(), Some(BreakerState::Closed(2)));
+    remote.set(PANIC);
+    let err = remote.push().await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
+    assert_eq!(remote.state(), Some(BreakerState::Open));
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_circuit_breaker_handler_unavailable_errors_open_bad() {
+    let remote = Remote::new(3, COOLDOWN);
+    remote.set(UNAVAILABLE);
+    for _ in 0..3 {
+        let _ = remote.push().await;
+    }
+    assert_eq!(remote.state(), Some(BreakerState::Open));
+}
+
+// --- ActionHandle::breaker ---
+
+#[tokio::test(start_paused = true)]
+async fn action_handle_breaker_closed_counts_consecutive_failures_good() {
+    let remote = Remote::new(3, COOLDOWN);
+    assert_eq!(remote.state(), Some(BreakerState::Closed(0)));
+    remote.fail(1).await;
+    assert_eq!(remote.state(), Some(BreakerState::Closed(1)));
+    remote.fail(1).await;
+    assert_eq!(remote.state(), Some(BreakerState::Closed(2)));
+    remote.fail(1).await;
+    assert_eq!(remote.state(), Some(BreakerState::Open));
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_handle_breaker_half_open_after_cooldown_then_success_closes_good() {
+    let remote = Remote::new(3, COOLDOWN);
+    remote.fail(3).await;
+    tokio::time::advance(Duration::from_millis(29_999)).await;
+    assert_eq!(remote.state(), Some(BreakerState::Open));
+    tokio::time::advance(Duration::from_millis(1)).await;
+    assert_eq!(remote.state(), Some(BreakerState::HalfOpen));
+    remote.set(SUCCEED);
+    assert_eq!(remote.push().await.unwrap(), Value::from("pushed"));
+    assert_eq!(remote.state(), Some(BreakerState::Closed(0)));
+    assert_eq!(remote.calls(), 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_handle_breaker_failure_in_half_open_reopens_bad() {
+    let remote = Remote::new(3, COOLDOWN);
+    remote.fail(3).await;
+    tokio::time::advance(COOLDOWN).await;
+    assert_eq!(remote.state(), Some(BreakerState::HalfOpen));
+    remote.fail(1).await;
+    assert_eq!(remote.state(), Some(BreakerState::Open));
+    // A new cool-down, counted from the failed trial.
+    tokio::time::advance(Duration::from_secs(29)).await;
+    remote.set(SUCCEED);
+    assert_eq!(
+        remote.push().await.unwrap_err().code(),
+        Some(&ErrorCode::UNAVAILABLE)
+    );
+    tokio::time::advance(Duration::from_secs(1)).await;
+    assert_eq!(remote.state(), Some(BreakerState::HalfOpen));
+    remote.push().await.unwrap();
+    assert_eq!(remote.state(), Some(BreakerState::Closed(0)));
+}
+
+#[test]
+fn action_handle_breaker_none_without_one_bad() {
+    let actions: Actions<()> = Actions::new(Bus::new());
+    actions
+        .register(ActionSpec::new("git.log", |_, _| async { Ok(Value::Null) }))
+        .unwrap();
+    assert_eq!(actions.get("git.log").breaker(), None);
+    assert_eq!(actions.get("git.fetch").breaker(), None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_handle_breaker_half_open_admits_one_trial_at_a_time_ugly() {
+    let remote = Arc::new(Remote::new(3, COOLDOWN));
+    remote.fail(3).await;
+    tokio::time::advance(COOLDOWN).await;
+    remote.set(HANG);
+    let stop_trial = CancellationToken::new();
+    let trial = tokio::spawn({
+        let remote = Arc::clone(&remote);
+        let ctx = RunCtx::new().with_cancel(stop_trial.clone());
+        async move { remote.push_with(&ctx).await }
+    });
+    for _ in 0..8 {
+        tokio::task::yield_now().await;
+    }
+    remote.set(SUCCEED);
+    let err = remote.push().await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert_eq!(remote.calls(), 4, "only the trial reached the handler");
+    // A cancelled trial says nothing about the remote: the next call is a new trial.
+    stop_trial.cancel();
+    let err = trial.await.unwrap().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert_eq!(remote.state(), Some(BreakerState::HalfOpen));
+    remote.push().await.unwrap();
+    assert_eq!(remote.state(), Some(BreakerState::Closed(0)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_handle_breaker_dropped_trial_run_frees_the_trial_ugly() {
+    let remote = Remote::new(3, COOLDOWN);
+    remote.fail(3).await;
+    tokio::time::advance(COOLDOWN).await;
+    remote.set(HANG);
+    let dropped = tokio::time::timeout(Duration::from_secs(1), remote.push()).await;
+    assert!(dropped.is_err(), "the trial was given up");
+    remote.set(SUCCEED);
+    tokio::time::advance(COOLDOWN * 10).await;
+    assert_eq!(remote.push().await.unwrap(), Value::from("pushed"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_handle_breaker_replacing_the_handler_starts_afresh_ugly() {
+    let remote = Remote::new(3, COOLDOWN);
+    remote.fail(3).await;
+    assert_eq!(remote.state(), Some(BreakerState::Open));
+    remote
+        .actions
+        .register(push_spec(&remote.mode, &remote.calls).circuit_breaker(3, COOLDOWN))
+        .unwrap();
+    assert_eq!(remote.state(), Some(BreakerState::Closed(0)));
+    remote.set(SUCCEED);
+    remote.push().await.unwrap();
+}

@@ -1,0 +1,428 @@
+//! The cron `Scheduler`: Tasks fire at the times their schedule names, on tokio's paused
+//! clock (anchored to the wall clock when the scheduler starts), until it stops.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use corers_messaging::{ActionSpec, Actions, Bus, Scheduler, Step, TaskDef, Tasks};
+use corers_primitives::{Error, ErrorCode, Value};
+use tokio::time::Instant;
+
+/// Tasks over Actions whose `index.build` logs the tokio time of each run.
+struct Bench {
+    actions: Actions<()>,
+    tasks: Tasks<()>,
+    runs: Arc<Mutex<Vec<Instant>>>,
+}
+
+impl Bench {
+    /// `index.build` taking `work` on tokio's clock.
+    fn new(work: Duration) -> Bench {
+        let actions: Actions<()> = Actions::new(Bus::new());
+        let runs = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&runs);
+        actions
+            .register(ActionSpec::new("index.build", move |_, _| {
+                log.lock().unwrap().push(Instant::now());
+                async move {
+                    if !work.is_zero() {
+                        tokio::time::sleep(work).await;
+                    }
+                    Ok(Value::from("built"))
+                }
+            }))
+            .unwrap();
+        let tasks = Tasks::new(actions.clone());
+        Bench {
+            actions,
+            tasks,
+            runs,
+        }
+    }
+
+    fn schedule(&self, task: &str, cron: &str) {
+        self.tasks
+            .define(
+                task,
+                TaskDef::new(vec![Step::run("index.build")]).schedule(cron),
+            )
+            .unwrap();
+    }
+
+    fn runs(&self) -> Vec<Instant> {
+        self.runs.lock().unwrap().clone()
+    }
+
+    fn count(&self) -> usize {
+        self.runs.lock().unwrap().len()
+    }
+}
+
+/// Sleeps `time` on the paused clock, then lets every task woken at that instant run.
+async fn pass(time: Duration) {
+    tokio::time::sleep(time).await;
+    for _ in 0..16 {
+        tokio::task::yield_now().await;
+    }
+}
+
+/// The wall-clock second (rounded) at tokio instant `at`, given an anchor taken together.
+fn wall_second(anchor: (SystemTime, Instant), at: Instant) -> u64 {
+    let since_epoch = anchor.0.duration_since(UNIX_EPOCH).unwrap() + (at - anchor.1);
+    (since_epoch + Duration::from_millis(500)).as_secs()
+}
+
+// --- Scheduler::start ---
+
+#[tokio::test(start_paused = true)]
+async fn scheduler_start_six_field_fires_every_ten_seconds_good() {
+    let bench = Bench::new(Duration::ZERO);
+    bench.schedule("index.refresh", "*/10 * * * * *");
+    let scheduler = Scheduler::new(bench.tasks.clone());
+    let anchor = (SystemTime::now(), Instant::now());
+    scheduler.start(&()).unwrap();
+    pass(Duration::from_secs(60)).await;
+    let runs = bench.runs();
+    assert_eq!(runs.len(), 6, "{runs:?}");
+    for at in &runs {
+        assert_eq!(wall_second(anchor, *at) % 10, 0, "fired off the 10 s marks");
+    }
+    for pair in runs.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap >= Duration::from_millis(9_999) && gap <= Duration::from_millis(10_001),
+            "{gap:?}"
+        );
+    }
+    assert!(runs[0] - anchor.1 <= Duration::from_millis(10_001));
+    scheduler.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn scheduler_start_five_field_fires_every_minute_good() {
+    let bench = Bench::new(Duration::ZERO);
+    bench.schedule("index.refresh", "* * * * *");
+    let scheduler = Scheduler::new(bench.tasks.clone());
+    let anchor = (SystemTime::now(), Instant::now());
+    scheduler.start(&()).unwrap();
+    pass(Duration::from_secs(300)).await;
+    let runs = bench.runs();
+    assert_eq!(runs.len(), 5, "{runs:?}");
+    for at in &runs {
+        assert_eq!(wall_second(anchor, *at) % 60, 0, "fired off the minute");
+    }
+    scheduler.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn scheduler_start_each_task_on_its_own_schedule_good() {
+    let bench = Bench::new(Duration::ZERO);
+    let pulls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&pulls);
+    bench
+        .actions
+        .register(ActionSpec::new("git.pull", move |_, _| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async { Ok(Value::Null) }
+        }))
+        .unwrap();
+    bench.schedule("index.refresh", "*/10 * * * * *");
+    bench
+        .tasks
+        .define(
+            "git.sync",
+            TaskDef::new(vec![Step::run("git.pull")]).schedule("*/30 * * * * *"),
+        )
+        .unwrap();
+    let scheduler = Scheduler::new(bench.tasks.clone());
+    scheduler.start(&()).unwrap();
+    pass(Duration::from_secs(60)).await;
+    scheduler.stop().await;
+    assert_eq!(bench.count(), 6);
+    assert_eq!(pulls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn scheduler_start_twice_conflict_bad() {
+    let bench = Bench::new(Duration::ZERO);
+    bench.schedule("index.refresh", "*/10 * * * * *");
+    let scheduler = Scheduler::new(bench.tasks.clone());
+    scheduler.start(&()).unwrap();
+    let err = scheduler.start(&()).unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::CONFLICT));
+    insta::assert_snapshot!(err.to_string());
+    // The first start keeps firing, once per tick.
+    pass(Duration::from_secs(60)).await;
+    assert_eq!(bench.count(), 6);
+    scheduler.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn scheduler_start_failing_task_keeps_firing_bad() {
+    let bench = Bench::new(Duration::ZERO);
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&attempts);
+    bench
+        .actions
+        .register(ActionSpec::new("git.pull", move |_, _| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async {
+                Err(Error::new("git.Remote.pull", "connection refused")
+                    .with_code(ErrorCode::UNAVAILABLE))
+            }
+        }))
+        .unwrap();
+    bench
+        .tasks
+        .define(
+            "git.sync",
+            TaskDef::new(vec![Step::run("git.pull")]).schedule("*/10 * * * * *"),
+        )
+        .unwrap();
+    let scheduler = Scheduler::new(bench.tasks.clone());
+    scheduler.start(&()).unwrap();
+    pass(Duration::from_secs(30)).await;
+    scheduler.stop().await;
+    assert_eq!(attempts.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn scheduler_start_outside_a_runtime_unavailable_ugly() {
+    let bench = Bench::new(Duration::ZERO);
+    bench.schedule("index.refresh", "*/10 * * * * *");
+    let scheduler = Scheduler::new(bench.tasks.clone());
+    let err = scheduler.start(&()).unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert!(!scheduler.is_running());
+}
+
+#[tokio::test(start_paused = true)]
+async fn scheduler_start_slow_run_skips_missed_ticks_ugly() {
+    let bench = Bench::new(Duration::from_secs(25));
+    let running = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let (now_running, peak) = (Arc::clone(&running), Arc::clone(&most));
+    bench
+        .actions
+        .register(ActionSpec::new("search.reindex", move |_, _| {
+            let (now_running, peak) = (Arc::clone(&now_running), Arc::clone(&peak));
+            async move {
+                let n = now_running.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(n, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_secs(25)).await;
+                now_running.fetch_sub(1, Ordering::SeqCst);
+                Ok(Value::Null)
+            }
+        }))
+        .unwrap();
+    bench
+        .tasks
+        .define(
+            "index.refresh",
+            TaskDef::new(vec![Step::run("index.build"), Step::run("search.reindex")])
+                .schedule("*/10 * * * * *"),
+        )
+        .unwrap();
+    let scheduler = Scheduler::new(bench.tasks.clone());
+    scheduler.start(&()).unwrap();
+    pass(Duration::from_secs(200)).await;
+    scheduler.stop().await;
+    // Each run takes 50 s: the ticks it overlaps are skipped, none is caught up, and the
+    // next run starts at the first tick still ahead.
+    let runs = bench.runs();
+    assert!(runs.len() >= 3, "{runs:?}");
+    for pair in runs.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap >= Duration::from_millis(59_999) && gap <= Duration::from_millis(60_005),
+            "{gap:?}"
+        );
+    }
+    assert_eq!(
+        most.load(Ordering::SeqCst),
+        1,
+        "a Task never overlaps itself"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn scheduler_start_reads_the_tasks_when_it_starts_ugly() {
+    let bench = Bench::new(Duration::ZERO);
+    let scheduler = Scheduler::new(bench.tasks.clone());
+    scheduler.start(&()).unwrap();
+    bench.schedule("index.refresh", "*/10 * * * * *");
+    pass(Duration::from_secs(60)).await;
+    assert_eq!(bench.count(), 0, "defined after start: not picked up");
+    scheduler.stop().await;
+    scheduler.start(&()).unwrap();
+    pass(Duration::from_secs(60)).await;
+    assert_eq!(bench.count(), 6);
+    scheduler.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn scheduler_start_unscheduled_and_past_tasks_never_fire_ugly() {
+    let bench = Bench::new(Duration::ZERO);
+    bench
+        .tasks
+        .define("manual", TaskDef::new(vec![Step::run("index.build")]))
+        .unwrap();
+    // A year long gone: the schedule has no next time.
+    bench.schedule("y2k", "0 0 0 1 1 * 2000");
+    let scheduler = Scheduler::new(bench.tasks.clone());
+    scheduler.start(&()).unwrap();
+    pass(Duration::from_secs(3600)).await;
+    assert_eq!(bench.count(), 0);
+    assert!(scheduler.is_running());
+    scheduler.stop().await;
+}
+
+// --- Scheduler::stop ---
+
+#[tokio::test(start_paused = true)]
+async fn scheduler_stop_stops_firing_good() {
+    let bench = Bench::new(Duration::ZERO);
+    bench.schedule("index.refresh", "*/10 * * * * *");
+    let scheduler = Scheduler::new(bench.tasks.clone());
+    scheduler.start(&()).unwrap();
+    pass(Duration::from_secs(30)).await;
+    assert_eq!(bench.count(), 3);
+    scheduler.stop().await;
+    assert!(!scheduler.is_running());
+    pass(Duration::from_secs(600)).await;
+    assert_eq!(bench.count(), 3);
+}
+
+/// Sets its flag when dropped.
+struct Dropped(Arc<AtomicBool>);
+
+impl Drop for Dropped {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn scheduler_stop_cancels_the_run_in_progress_bad() {
+    let bench = Bench::new(Duration::ZERO);
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let started = Arc::new(AtomicBool::new(false));
+    let (flag, begun) = (Arc::clone(&cancelled), Arc::clone(&started));
+    bench
+        .actions
+        .register(ActionSpec::new("backup.run", move |_, _| {
+            let guard = Dropped(Arc::clone(&flag));
+            begun.store(true, Ordering::SeqCst);
+            async move {
+                tokio::time::sleep(Duration::from_secs(86_400)).await;
+                std::mem::forget(guard);
+                Ok(Value::Null)
+            }
+        }))
+        .unwrap();
+    bench
+        .tasks
+        .define(
+            "nightly.backup",
+            TaskDef::new(vec![Step::run("backup.run")]).schedule("*/10 * * * * *"),
+        )
+        .unwrap();
+    let scheduler = Scheduler::new(bench.tasks.clone());
+    scheduler.start(&()).unwrap();
+    pass(Duration::from_secs(11)).await;
+    assert!(started.load(Ordering::SeqCst));
+    let stopping = Instant::now();
+    scheduler.stop().await;
+    assert!(cancelled.load(Ordering::SeqCst), "the run was cancelled");
+    assert_eq!(
+        stopping.elapsed(),
+        Duration::ZERO,
+        "stop did not wait a day"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn scheduler_stop_when_not_running_does_nothing_ugly() {
+    let bench = Bench::new(Duration::ZERO);
+    bench.schedule("index.refresh", "*/10 * * * * *");
+    let scheduler = Scheduler::new(bench.tasks.clone());
+    scheduler.stop().await;
+    scheduler.start(&()).unwrap();
+    scheduler.stop().await;
+    scheduler.stop().await;
+    assert!(!scheduler.is_running());
+    // Startable again after any number of stops.
+    scheduler.start(&()).unwrap();
+    pass(Duration::from_secs(20)).await;
+    assert_eq!(bench.count(), 2);
+    scheduler.stop().await;
+}
+
+// --- Scheduler::new and is_running ---
+
+#[test]
+fn scheduler_new_is_stopped_good() {
+    let bench = Bench::new(Duration::ZERO);
+    let scheduler = Scheduler::new(bench.tasks.clone());
+    assert!(!scheduler.is_running());
+    assert!(format!("{scheduler:?}").contains("Scheduler"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn scheduler_new_over_no_tasks_starts_and_runs_nothing_bad() {
+    let bench = Bench::new(Duration::ZERO);
+    let scheduler = Scheduler::new(bench.tasks.clone());
+    scheduler.start(&()).unwrap();
+    pass(Duration::from_secs(3600)).await;
+    assert_eq!(bench.count(), 0);
+    scheduler.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn scheduler_new_two_over_the_same_tasks_both_fire_ugly() {
+    let bench = Bench::new(Duration::ZERO);
+    bench.schedule("index.refresh", "*/10 * * * * *");
+    let first = Scheduler::new(bench.tasks.clone());
+    let second = Scheduler::new(bench.tasks.clone());
+    first.start(&()).unwrap();
+    second.start(&()).unwrap();
+    pass(Duration::from_secs(30)).await;
+    // Nothing ties schedulers together: the lifecycle owns exactly one.
+    assert_eq!(bench.count(), 6);
+    first.stop().await;
+    second.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn scheduler_is_running_after_start_good() {
+    let bench = Bench::new(Duration::ZERO);
+    let scheduler = Scheduler::new(bench.tasks.clone());
+    scheduler.start(&()).unwrap();
+    assert!(scheduler.is_running());
+    scheduler.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn scheduler_is_running_false_after_refused_start_and_stop_bad() {
+    let bench = Bench::new(Duration::ZERO);
+    let scheduler = Scheduler::new(bench.tasks.clone());
+    scheduler.start(&()).unwrap();
+    let _ = scheduler.start(&());
+    assert!(scheduler.is_running());
+    scheduler.stop().await;
+    assert!(!scheduler.is_running());
+}
+
+#[tokio::test(start_paused = true)]
+async fn scheduler_is_running_after_the_only_schedule_ran_out_ugly() {
+    let bench = Bench::new(Duration::ZERO);
+    bench.schedule("y2k", "0 0 0 1 1 * 2000");
+    let scheduler = Scheduler::new(bench.tasks.clone());
+    scheduler.start(&()).unwrap();
+    pass(Duration::from_secs(10)).await;
+    // Its loop ended at once, but the scheduler stays started until stopped.
+    assert!(scheduler.is_running());
+    scheduler.stop().await;
+    assert!(!scheduler.is_running());
+}

@@ -1,0 +1,421 @@
+//! The declared input of an Action: `Schema`, `Field`, `ValueKind`, and the guarantee that
+//! an input breaking the schema never reaches the handler.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use corers_messaging::{ActionSpec, Actions, Bus, RunCtx, Schema, ValueKind};
+use corers_primitives::{ErrorCode, Value, options};
+
+/// `git.log` with a `path` (required string) and a `limit` (optional int), counting the
+/// calls that reach its handler.
+fn git_log(calls: &Arc<AtomicUsize>) -> Actions<()> {
+    let actions = Actions::new(Bus::new());
+    let calls = Arc::clone(calls);
+    actions
+        .register(
+            ActionSpec::new("git.log", move |_, _| {
+                let calls = Arc::clone(&calls);
+                async move {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    Ok(Value::from("3 commits"))
+                }
+            })
+            .schema(
+                Schema::new()
+                    .required("path", ValueKind::String)
+                    .optional("limit", ValueKind::Int),
+            ),
+        )
+        .unwrap();
+    actions
+}
+
+fn git_log_schema() -> Schema {
+    Schema::new()
+        .required("path", ValueKind::String)
+        .optional("limit", ValueKind::Int)
+}
+
+// --- the guarantee: a violation never reaches the handler ---
+
+#[tokio::test]
+async fn actions_run_missing_required_key_never_reaches_handler_bad() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let actions = git_log(&calls);
+    let err = actions
+        .run(&(), &RunCtx::new(), "git.log", options! { "limit" => 10 })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(err.message().contains(r#""path""#), "{err}");
+    assert!(err.message().contains("(string)"), "{err}");
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    insta::assert_snapshot!(err.to_string());
+}
+
+#[tokio::test]
+async fn actions_run_wrong_type_never_reaches_handler_bad() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let actions = git_log(&calls);
+    let err = actions
+        .run(
+            &(),
+            &RunCtx::new(),
+            "git.log",
+            options! { "path" => "/srv/repo", "limit" => "ten" },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(err.message().contains(r#""limit""#), "{err}");
+    assert!(err.message().contains("must be int"), "{err}");
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    insta::assert_snapshot!(err.to_string());
+}
+
+#[tokio::test]
+async fn actions_run_null_for_required_key_never_reaches_handler_ugly() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let actions = git_log(&calls);
+    let err = actions
+        .run(
+            &(),
+            &RunCtx::new(),
+            "git.log",
+            options! { "path" => Value::Null },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(
+        err.message().contains(r#"missing required input "path""#),
+        "{err}"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn actions_run_valid_input_reaches_handler_once_good() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let actions = git_log(&calls);
+    let out = actions
+        .run(
+            &(),
+            &RunCtx::new(),
+            "git.log",
+            options! { "path" => "/srv/repo", "limit" => 10, "verbose" => true },
+        )
+        .await
+        .unwrap();
+    assert_eq!(out, Value::from("3 commits"));
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+// --- ActionSpec::schema ---
+
+#[tokio::test]
+async fn action_spec_schema_is_the_registered_definition_good() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let actions = git_log(&calls);
+    let def = actions.get("git.log").def().unwrap();
+    assert_eq!(def.schema, git_log_schema());
+}
+
+#[tokio::test]
+async fn action_spec_schema_rejects_before_the_handler_bad() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let actions = git_log(&calls);
+    let err = actions
+        .get("git.log")
+        .run(&(), &RunCtx::new(), options! { "path" => 42 })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn action_spec_schema_called_twice_last_wins_ugly() {
+    let actions: Actions<()> = Actions::new(Bus::new());
+    actions
+        .register(
+            ActionSpec::new("index.build", |_, _| async { Ok(Value::Null) })
+                .schema(Schema::new().required("root", ValueKind::String))
+                .schema(Schema::new().optional("jobs", ValueKind::Int)),
+        )
+        .unwrap();
+    // The first schema's required `root` is gone: an empty input is fine.
+    let out = actions
+        .run(&(), &RunCtx::new(), "index.build", options! {})
+        .await;
+    assert!(out.is_ok(), "{out:?}");
+    let def = actions.get("index.build").def().unwrap();
+    assert_eq!(def.schema, Schema::new().optional("jobs", ValueKind::Int));
+}
+
+// --- Schema::new ---
+
+#[test]
+fn schema_new_accepts_any_input_good() {
+    let schema = Schema::new();
+    assert!(schema.fields().is_empty());
+    assert!(
+        schema
+            .check(
+                "git.log",
+                &options! { "path" => "/srv/repo", "limit" => "ten" }
+            )
+            .is_ok()
+    );
+}
+
+#[test]
+fn schema_new_then_required_rejects_empty_input_bad() {
+    let schema = Schema::new().required("path", ValueKind::String);
+    let err = schema.check("git.log", &options! {}).unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+}
+
+#[test]
+fn schema_new_equals_default_and_accepts_hostile_keys_ugly() {
+    let schema = Schema::new();
+    assert_eq!(schema, Schema::default());
+    let hostile =
+        options! { "" => Value::Null, "\u{202e}path" => "x".repeat(100_000), "путь" => 1 };
+    assert!(schema.check("", &hostile).is_ok());
+}
+
+// --- Schema::required ---
+
+#[test]
+fn schema_required_present_key_passes_good() {
+    let schema = Schema::new().required("path", ValueKind::String);
+    assert!(schema.fields()[0].required);
+    assert_eq!(schema.fields()[0].kind, ValueKind::String);
+    assert!(
+        schema
+            .check("git.log", &options! { "path" => "/srv/repo" })
+            .is_ok()
+    );
+}
+
+#[test]
+fn schema_required_missing_key_names_key_and_kind_bad() {
+    let schema = Schema::new().required("path", ValueKind::String);
+    let err = schema.check("git.log", &options! {}).unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert_eq!(
+        err.message(),
+        r#"action "git.log": missing required input "path" (string)"#
+    );
+}
+
+#[test]
+fn schema_required_redeclared_optional_is_no_longer_required_ugly() {
+    let schema = Schema::new()
+        .required("limit", ValueKind::String)
+        .optional("limit", ValueKind::Int);
+    assert_eq!(schema.fields().len(), 1);
+    assert!(!schema.fields()[0].required);
+    assert_eq!(schema.fields()[0].kind, ValueKind::Int);
+    assert!(schema.check("git.log", &options! {}).is_ok());
+}
+
+// --- Schema::optional ---
+
+#[test]
+fn schema_optional_absent_key_passes_good() {
+    let schema = Schema::new().optional("limit", ValueKind::Int);
+    assert!(!schema.fields()[0].required);
+    assert!(schema.check("git.log", &options! {}).is_ok());
+    assert!(schema.check("git.log", &options! { "limit" => 10 }).is_ok());
+}
+
+#[test]
+fn schema_optional_wrong_kind_names_key_kind_and_value_bad() {
+    let schema = Schema::new().optional("limit", ValueKind::Int);
+    let err = schema
+        .check("git.log", &options! { "limit" => "ten" })
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert_eq!(
+        err.message(),
+        r#"action "git.log": input "limit" must be int, found string "ten""#
+    );
+}
+
+#[test]
+fn schema_optional_null_counts_as_absent_ugly() {
+    let schema = Schema::new().optional("limit", ValueKind::Int);
+    assert!(
+        schema
+            .check("git.log", &options! { "limit" => Value::Null })
+            .is_ok()
+    );
+}
+
+// --- Schema::fields ---
+
+#[test]
+fn schema_fields_in_declaration_order_good() {
+    let schema = Schema::new()
+        .required("path", ValueKind::String)
+        .optional("limit", ValueKind::Int)
+        .optional("since", ValueKind::String);
+    let keys: Vec<&str> = schema.fields().iter().map(|f| f.key.as_str()).collect();
+    assert_eq!(keys, ["path", "limit", "since"]);
+}
+
+#[test]
+fn schema_fields_empty_without_declarations_bad() {
+    assert!(Schema::new().fields().is_empty());
+}
+
+#[test]
+fn schema_fields_redeclared_key_keeps_first_position_ugly() {
+    let schema = Schema::new()
+        .required("path", ValueKind::String)
+        .optional("limit", ValueKind::Int)
+        .required("path", ValueKind::Bytes);
+    let keys: Vec<&str> = schema.fields().iter().map(|f| f.key.as_str()).collect();
+    assert_eq!(keys, ["path", "limit"]);
+    assert_eq!(schema.fields()[0].kind, ValueKind::Bytes);
+}
+
+// --- Schema::check ---
+
+#[test]
+fn schema_check_passes_undeclared_keys_through_good() {
+    let schema = git_log_schema();
+    assert!(
+        schema
+            .check(
+                "git.log",
+                &options! { "path" => "/srv/repo", "format" => "oneline", "colour" => false },
+            )
+            .is_ok()
+    );
+}
+
+#[test]
+fn schema_check_names_first_declared_failure_bad() {
+    let schema = Schema::new()
+        .required("path", ValueKind::String)
+        .required("branch", ValueKind::String);
+    // Both are broken; the first declared one is named.
+    let err = schema
+        .check("git.log", &options! { "branch" => 7 })
+        .unwrap_err();
+    assert_eq!(
+        err.message(),
+        r#"action "git.log": missing required input "path" (string)"#
+    );
+    assert_eq!(err.operation(), "messaging.Schema.check");
+}
+
+#[test]
+fn schema_check_escapes_hostile_key_and_value_ugly() {
+    let schema = Schema::new().optional("line\nbreak", ValueKind::Int);
+    let err = schema
+        .check("журнал.git", &options! { "line\nbreak" => "a\u{0}b" })
+        .unwrap_err();
+    // The key and value are quoted and escaped: the message stays on one line.
+    assert!(!err.message().contains('\n'), "{err}");
+    assert_eq!(
+        err.message(),
+        r#"action "журнал.git": input "line\nbreak" must be int, found string "a\0b""#
+    );
+}
+
+// --- ValueKind::accepts ---
+
+#[test]
+fn value_kind_accepts_its_own_kind_good() {
+    let cases = [
+        (ValueKind::Bool, Value::from(true)),
+        (ValueKind::Int, Value::from(8080)),
+        (ValueKind::Float, Value::from(0.25)),
+        (ValueKind::String, Value::from("/srv/repo")),
+        (ValueKind::Bytes, Value::from(b"\x00\xff".to_vec())),
+        (ValueKind::List, Value::from(vec!["homelab", "studio"])),
+        (ValueKind::Map, options! { "port" => 8080 }.into_value()),
+        (ValueKind::Any, Value::from("anything")),
+    ];
+    for (kind, value) in cases {
+        assert!(kind.accepts(&value), "{kind} should accept {value}");
+    }
+}
+
+#[test]
+fn value_kind_accepts_never_coerces_bad() {
+    let cases = [
+        (ValueKind::Int, Value::from("8080")),
+        (ValueKind::Int, Value::from(2.0)),
+        (ValueKind::Bool, Value::from("true")),
+        (ValueKind::String, Value::from(8080)),
+        (ValueKind::Bytes, Value::from(vec![0, 255])),
+        (ValueKind::List, options! { "0" => "a" }.into_value()),
+        (ValueKind::Map, Value::from(vec!["port", "8080"])),
+    ];
+    for (kind, value) in cases {
+        assert!(!kind.accepts(&value), "{kind} should reject {value}");
+    }
+}
+
+#[test]
+fn value_kind_accepts_null_only_as_any_and_int_as_float_ugly() {
+    for kind in [
+        ValueKind::Bool,
+        ValueKind::Int,
+        ValueKind::Float,
+        ValueKind::String,
+        ValueKind::Bytes,
+        ValueKind::List,
+        ValueKind::Map,
+    ] {
+        assert!(!kind.accepts(&Value::Null), "{kind} should reject null");
+    }
+    assert!(ValueKind::Any.accepts(&Value::Null));
+    assert!(ValueKind::Float.accepts(&Value::from(i64::MIN)));
+    assert!(!ValueKind::Int.accepts(&Value::from(f64::MAX)));
+}
+
+// --- serde and display ---
+
+#[test]
+fn schema_serializes_as_fields_with_lowercase_kinds() {
+    let json = serde_json::to_value(git_log_schema()).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({ "fields": [
+            { "key": "path", "kind": "string", "required": true },
+            { "key": "limit", "kind": "int", "required": false },
+        ] })
+    );
+    let back: Schema = serde_json::from_value(json).unwrap();
+    assert_eq!(back, git_log_schema());
+}
+
+#[test]
+fn value_kind_displays_lowercase() {
+    let names: Vec<String> = [
+        ValueKind::Any,
+        ValueKind::Bool,
+        ValueKind::Int,
+        ValueKind::Float,
+        ValueKind::String,
+        ValueKind::Bytes,
+        ValueKind::List,
+        ValueKind::Map,
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    assert_eq!(
+        names,
+        [
+            "any", "bool", "int", "float", "string", "bytes", "list", "map"
+        ]
+    );
+}

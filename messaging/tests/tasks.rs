@@ -1,0 +1,1680 @@
+//! Tasks composed of Actions: defining and listing them, and running their steps —
+//! sequential with output piping, parallel groups, conditional branches, retry, per-step
+//! timeout, detached steps — with a `TaskReport` and `TaskStepCompleted` events. Time runs
+//! on tokio's paused clock.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use corers_messaging::{
+    ActionSpec, Actions, Bus, Condition, Retry, RunCtx, Step, TaskDef, TaskReport,
+    TaskStepCompleted, Tasks,
+};
+use corers_primitives::{Error, ErrorCode, Options, Value, options};
+use tokio::sync::{Barrier, Notify, mpsc};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// A `TaskStepCompleted`, copied out of the bus.
+#[derive(Debug)]
+struct StepEvent {
+    task: String,
+    step: String,
+    action: String,
+    attempts: u32,
+    detached: bool,
+    code: Option<ErrorCode>,
+}
+
+/// Actions and Tasks on one bus, with a log of the Actions called (in call order) and the
+/// `TaskStepCompleted` events.
+struct Bench {
+    actions: Actions<()>,
+    tasks: Tasks<()>,
+    calls: Arc<Mutex<Vec<String>>>,
+    events: mpsc::UnboundedReceiver<StepEvent>,
+}
+
+impl Bench {
+    fn new() -> Bench {
+        let bus: Bus<()> = Bus::new();
+        let (sender, events) = mpsc::unbounded_channel();
+        bus.on(move |_, event: &TaskStepCompleted| {
+            let _ = sender.send(StepEvent {
+                task: event.task.clone(),
+                step: event.step.clone(),
+                action: event.action.clone(),
+                attempts: event.attempts,
+                detached: event.detached,
+                code: event.error.as_ref().and_then(|e| e.code().cloned()),
+            });
+            Ok(())
+        });
+        let actions = Actions::new(bus);
+        let tasks = Tasks::new(actions.clone());
+        Bench {
+            actions,
+            tasks,
+            calls: Arc::default(),
+            events,
+        }
+    }
+
+    /// Registers `name`, logging the call, answering `answer(options)`.
+    fn action(
+        &self,
+        name: &str,
+        answer: impl Fn(&Options) -> corers_primitives::Result<Value> + Send + Sync + 'static,
+    ) {
+        let calls = Arc::clone(&self.calls);
+        let answer = Arc::new(answer);
+        let own = name.to_owned();
+        self.actions
+            .register(ActionSpec::new(name, move |_, opts: Options| {
+                calls.lock().unwrap().push(own.clone());
+                let answer = Arc::clone(&answer);
+                async move { answer(&opts) }
+            }))
+            .unwrap();
+    }
+
+    /// Registers `name` answering its options back as a map.
+    fn echo(&self, name: &str) {
+        self.action(name, |opts| Ok(opts.clone().into_value()));
+    }
+
+    /// Registers `name` answering `value`.
+    fn answer(&self, name: &str, value: Value) {
+        self.action(name, move |_| Ok(value.clone()));
+    }
+
+    /// Registers `name` failing with `code`.
+    fn fail(&self, name: &str, code: ErrorCode) {
+        let message = format!("{name} went wrong");
+        self.action(name, move |_| {
+            Err(Error::new("app.Remote.call", message.clone()).with_code(code.clone()))
+        });
+    }
+
+    fn define(&self, name: &str, steps: Vec<Step>) {
+        self.tasks.define(name, TaskDef::new(steps)).unwrap();
+    }
+
+    async fn run(&self, name: &str) -> TaskReport {
+        self.tasks.run(&(), &RunCtx::new(), name).await.unwrap()
+    }
+
+    fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    /// The events sent so far.
+    fn events(&mut self) -> Vec<StepEvent> {
+        let mut events = Vec::new();
+        while let Ok(event) = self.events.try_recv() {
+            events.push(event);
+        }
+        events
+    }
+}
+
+fn steps_of(report: &TaskReport) -> Vec<(&str, &str)> {
+    report
+        .steps
+        .iter()
+        .map(|s| (s.step.as_str(), s.action.as_str()))
+        .collect()
+}
+
+// --- Tasks::new ---
+
+#[test]
+fn tasks_new_is_empty_good() {
+    let actions: Actions<()> = Actions::new(Bus::new());
+    let tasks = Tasks::new(actions);
+    assert!(tasks.names().is_empty());
+    assert!(tasks.get("nightly").is_none());
+}
+
+#[tokio::test]
+async fn tasks_new_run_of_undefined_task_not_found_bad() {
+    let bench = Bench::new();
+    let err = bench
+        .tasks
+        .run(&(), &RunCtx::new(), "nightly")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+}
+
+#[test]
+fn tasks_new_twice_over_one_actions_are_independent_and_clones_share_ugly() {
+    let actions: Actions<()> = Actions::new(Bus::new());
+    let first = Tasks::new(actions.clone());
+    let second = Tasks::new(actions);
+    let clone = first.clone();
+    first
+        .define("nightly", TaskDef::new(vec![Step::run("git.pull")]))
+        .unwrap();
+    assert_eq!(clone.names(), ["nightly"]);
+    assert!(second.names().is_empty());
+    assert!(format!("{first:?}").contains("nightly"));
+}
+
+// --- Tasks::define ---
+
+#[test]
+fn tasks_define_then_get_good() {
+    let bench = Bench::new();
+    bench
+        .tasks
+        .define(
+            "nightly",
+            TaskDef::new(vec![
+                Step::run("git.pull"),
+                Step::run("index.build").with_previous(),
+            ])
+            .description("pull and index"),
+        )
+        .unwrap();
+    let def = bench.tasks.get("nightly").unwrap();
+    assert_eq!(def.description, "pull and index");
+    assert_eq!(def.steps.len(), 2);
+}
+
+#[test]
+fn tasks_define_without_steps_invalid_bad() {
+    let bench = Bench::new();
+    let err = bench
+        .tasks
+        .define("nightly", TaskDef::new(vec![]))
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert_eq!(err.message(), r#"task "nightly" has no steps"#);
+    assert!(bench.tasks.names().is_empty());
+}
+
+#[test]
+fn tasks_define_zero_retry_attempts_anywhere_invalid_bad() {
+    let bench = Bench::new();
+    let zero = || Step::run("git.pull").with_retry(Retry::new(0, Duration::from_millis(100)));
+    for steps in [
+        vec![zero()],
+        vec![Step::parallel(vec![Step::run("cache.flush"), zero()])],
+        vec![Step::when(Condition::Failed, vec![], vec![zero()])],
+    ] {
+        let err = bench
+            .tasks
+            .define("nightly", TaskDef::new(steps))
+            .unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+        assert_eq!(
+            err.message(),
+            r#"task "nightly": step "git.pull": retry needs at least 1 attempt"#
+        );
+    }
+}
+
+#[test]
+fn tasks_define_invalid_cron_invalid_bad() {
+    let bench = Bench::new();
+    let err = bench
+        .tasks
+        .define(
+            "nightly",
+            TaskDef::new(vec![Step::run("git.pull")]).schedule("every night at 3"),
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(err.to_string().contains(r#"task "nightly""#), "{err}");
+    assert!(err.to_string().contains(r#""every night at 3""#), "{err}");
+    assert!(bench.tasks.get("nightly").is_none());
+    insta::assert_snapshot!(err.to_string());
+}
+
+#[test]
+fn tasks_define_malformed_names_invalid_bad() {
+    let bench = Bench::new();
+    for name in ["", " nightly", "nightly\n"] {
+        let err = bench
+            .tasks
+            .define(name, TaskDef::new(vec![Step::run("git.pull")]))
+            .unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{name:?}");
+    }
+}
+
+#[tokio::test]
+async fn tasks_define_redefinition_replaces_in_place_ugly() {
+    let bench = Bench::new();
+    bench.answer("git.pull", Value::from("pulled"));
+    bench.answer("git.fetch", Value::from("fetched"));
+    bench.define("nightly", vec![Step::run("git.pull")]);
+    bench.define("hourly", vec![Step::run("git.pull")]);
+    bench.define("nightly", vec![Step::run("git.fetch")]);
+    assert_eq!(bench.tasks.names(), ["nightly", "hourly"]);
+    let out = bench.run("nightly").await.into_result().unwrap();
+    assert_eq!(out, Value::from("fetched"));
+}
+
+#[tokio::test]
+async fn tasks_define_unregistered_action_fails_only_at_run_ugly() {
+    let bench = Bench::new();
+    bench.define("nightly", vec![Step::run("git.pull")]);
+    let report = bench.run("nightly").await;
+    let err = report.error.unwrap();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+    assert!(err.message().contains(r#"("git.pull")"#), "{err}");
+}
+
+// --- Tasks::get, names, list ---
+
+#[test]
+fn tasks_get_returns_the_definition_good() {
+    let bench = Bench::new();
+    bench
+        .tasks
+        .define(
+            "nightly",
+            TaskDef::new(vec![Step::run("git.pull")]).schedule("0 0 3 * * *"),
+        )
+        .unwrap();
+    let def = bench.tasks.get("nightly").unwrap();
+    assert_eq!(def.schedule.as_deref(), Some("0 0 3 * * *"));
+}
+
+#[test]
+fn tasks_get_undefined_none_bad() {
+    let bench = Bench::new();
+    assert!(bench.tasks.get("nightly").is_none());
+    assert!(bench.tasks.get("").is_none());
+}
+
+#[test]
+fn tasks_get_returns_a_copy_ugly() {
+    let bench = Bench::new();
+    bench.define("nightly", vec![Step::run("git.pull")]);
+    let mut copy = bench.tasks.get("nightly").unwrap();
+    copy.steps.push(Step::run("git.push"));
+    copy.description = "changed".into();
+    let def = bench.tasks.get("nightly").unwrap();
+    assert_eq!(def.steps.len(), 1);
+    assert_eq!(def.description, "");
+}
+
+#[test]
+fn tasks_names_in_definition_order_good() {
+    let bench = Bench::new();
+    for name in ["nightly.index", "hourly.pull", "nightly.backup"] {
+        bench.define(name, vec![Step::run("git.pull")]);
+    }
+    assert_eq!(
+        bench.tasks.names(),
+        ["nightly.index", "hourly.pull", "nightly.backup"]
+    );
+}
+
+#[test]
+fn tasks_names_leaves_out_refused_definitions_bad() {
+    let bench = Bench::new();
+    bench.define("nightly", vec![Step::run("git.pull")]);
+    let _ = bench.tasks.define("empty", TaskDef::new(vec![]));
+    let _ = bench.tasks.define(
+        "broken",
+        TaskDef::new(vec![Step::run("git.pull")]).schedule("61 * * * *"),
+    );
+    assert_eq!(bench.tasks.names(), ["nightly"]);
+}
+
+#[test]
+fn tasks_names_unicode_ugly() {
+    let bench = Bench::new();
+    bench.define("ночной.индекс", vec![Step::run("git.pull")]);
+    bench.define("夜間", vec![Step::run("git.pull")]);
+    assert_eq!(bench.tasks.names(), ["ночной.индекс", "夜間"]);
+}
+
+#[test]
+fn tasks_list_glob_good() {
+    let bench = Bench::new();
+    for name in ["nightly.index", "hourly.pull", "nightly.backup"] {
+        bench.define(name, vec![Step::run("git.pull")]);
+    }
+    assert_eq!(
+        bench.tasks.list("nightly.*"),
+        ["nightly.index", "nightly.backup"]
+    );
+}
+
+#[test]
+fn tasks_list_no_match_empty_bad() {
+    let bench = Bench::new();
+    bench.define("nightly.index", vec![Step::run("git.pull")]);
+    assert!(bench.tasks.list("weekly.*").is_empty());
+    assert!(bench.tasks.list("nightly").is_empty());
+}
+
+#[test]
+fn tasks_list_star_and_empty_pattern_ugly() {
+    let bench = Bench::new();
+    bench.define("nightly.index", vec![Step::run("git.pull")]);
+    bench.define("hourly.pull", vec![Step::run("git.pull")]);
+    assert_eq!(bench.tasks.list("*"), ["nightly.index", "hourly.pull"]);
+    assert!(bench.tasks.list("").is_empty());
+}
+
+// --- Tasks::run: sequential ---
+
+#[tokio::test]
+async fn tasks_run_sequential_steps_in_order_good() {
+    let mut bench = Bench::new();
+    bench.answer("git.pull", Value::from("pulled"));
+    bench.answer("index.build", Value::from("indexed"));
+    bench.answer("chat.announce", Value::from("announced"));
+    bench.define(
+        "nightly",
+        vec![
+            Step::run("git.pull"),
+            Step::run("index.build"),
+            Step::run("chat.announce"),
+        ],
+    );
+    let report = bench.run("nightly").await;
+    assert!(report.is_ok());
+    assert_eq!(report.task, "nightly");
+    assert_eq!(
+        steps_of(&report),
+        [
+            ("1", "git.pull"),
+            ("2", "index.build"),
+            ("3", "chat.announce")
+        ]
+    );
+    assert_eq!(bench.calls(), ["git.pull", "index.build", "chat.announce"]);
+    for step in &report.steps {
+        assert_eq!(step.attempts, 1);
+    }
+    let events = bench.events();
+    let seen: Vec<(&str, &str, &str)> = events
+        .iter()
+        .map(|e| (e.task.as_str(), e.step.as_str(), e.action.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("nightly", "1", "git.pull"),
+            ("nightly", "2", "index.build"),
+            ("nightly", "3", "chat.announce")
+        ]
+    );
+    assert!(events.iter().all(|e| !e.detached && e.code.is_none()));
+}
+
+#[tokio::test]
+async fn tasks_run_failing_step_stops_the_chain_bad() {
+    let mut bench = Bench::new();
+    bench.answer("git.pull", Value::from("pulled"));
+    bench.fail("index.build", ErrorCode::CONFLICT);
+    bench.answer("chat.announce", Value::from("announced"));
+    bench.define(
+        "nightly",
+        vec![
+            Step::run("git.pull"),
+            Step::run("index.build"),
+            Step::run("chat.announce"),
+        ],
+    );
+    let report = bench.run("nightly").await;
+    assert!(!report.is_ok());
+    assert_eq!(bench.calls(), ["git.pull", "index.build"]);
+    assert_eq!(report.steps.len(), 2);
+    let err = report.error.as_ref().unwrap();
+    assert_eq!(err.code(), Some(&ErrorCode::CONFLICT));
+    assert!(err.message().contains(r#"task "nightly""#), "{err}");
+    assert!(err.message().contains("step 2"), "{err}");
+    assert!(err.message().contains(r#""index.build""#), "{err}");
+    insta::assert_snapshot!(err.to_string());
+    let events = bench.events();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[1].code, Some(ErrorCode::CONFLICT));
+}
+
+#[tokio::test]
+async fn tasks_run_failure_before_succeeded_branch_without_else_stops_bad() {
+    let bench = Bench::new();
+    bench.fail("git.pull", ErrorCode::UNAVAILABLE);
+    bench.answer("index.build", Value::from("indexed"));
+    bench.answer("chat.announce", Value::from("announced"));
+    bench.define(
+        "nightly",
+        vec![
+            Step::run("git.pull"),
+            Step::when(Condition::Succeeded, vec![Step::run("index.build")], vec![]),
+            Step::run("chat.announce"),
+        ],
+    );
+    let report = bench.run("nightly").await;
+    assert_eq!(bench.calls(), ["git.pull"]);
+    let err = report.error.expect("the failure of step 1 stops the task");
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+}
+
+#[tokio::test(start_paused = true)]
+async fn tasks_run_cancelled_stops_at_the_running_step_ugly() {
+    let bench = Bench::new();
+    bench
+        .actions
+        .register(ActionSpec::new("index.build", |_, _| async {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            Ok(Value::Null)
+        }))
+        .unwrap();
+    bench.answer("chat.announce", Value::Null);
+    bench.define(
+        "nightly",
+        vec![Step::run("index.build"), Step::run("chat.announce")],
+    );
+    let shutdown = CancellationToken::new();
+    let ctx = RunCtx::new().with_cancel(shutdown.clone());
+    let cancel = async {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        shutdown.cancel();
+    };
+    let (report, ()) = tokio::join!(bench.tasks.run(&(), &ctx, "nightly"), cancel);
+    let report = report.unwrap();
+    assert_eq!(report.error.unwrap().code(), Some(&ErrorCode::UNAVAILABLE));
+    assert_eq!(report.steps.len(), 1);
+    assert!(bench.calls().is_empty(), "chat.announce never ran");
+}
+
+// --- Step::run ---
+
+#[tokio::test]
+async fn step_run_runs_the_action_without_options_good() {
+    let bench = Bench::new();
+    bench.echo("cache.flush");
+    bench.define("flush", vec![Step::run("cache.flush")]);
+    let out = bench.run("flush").await.into_result().unwrap();
+    assert_eq!(out, Options::new().into_value());
+}
+
+#[tokio::test]
+async fn step_run_disabled_action_unavailable_bad() {
+    let bench = Bench::new();
+    bench.echo("cache.flush");
+    bench.actions.get("cache.flush").disable().unwrap();
+    bench.define("flush", vec![Step::run("cache.flush")]);
+    let err = bench.run("flush").await.into_result().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+}
+
+#[tokio::test]
+async fn step_run_empty_and_unicode_action_names_ugly() {
+    let bench = Bench::new();
+    bench.answer("чат.объявить", Value::from("готово"));
+    bench.define("announce", vec![Step::run("чат.объявить")]);
+    assert_eq!(
+        bench.run("announce").await.into_result().unwrap(),
+        Value::from("готово")
+    );
+    bench.define("nameless", vec![Step::run("")]);
+    let err = bench.run("nameless").await.into_result().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+}
+
+// --- Step::with_options ---
+
+#[tokio::test]
+async fn step_with_options_given_to_the_action_good() {
+    let bench = Bench::new();
+    bench.echo("git.pull");
+    bench.define(
+        "pull",
+        vec![Step::run("git.pull").with_options(options! { "path" => "/srv/repo" })],
+    );
+    let out = bench.run("pull").await.into_result().unwrap();
+    assert_eq!(out, options! { "path" => "/srv/repo" }.into_value());
+}
+
+#[test]
+fn step_with_options_ignored_on_a_parallel_step_bad() {
+    let step = Step::parallel(vec![Step::run("cache.flush")])
+        .with_options(options! { "path" => "/srv/repo" });
+    let Step::Parallel(members) = step else {
+        panic!("still a parallel step");
+    };
+    let Step::Run(run) = &members[0] else {
+        panic!("a run step");
+    };
+    assert!(run.options.is_empty());
+}
+
+#[tokio::test]
+async fn step_with_options_second_call_replaces_the_first_ugly() {
+    let bench = Bench::new();
+    bench.echo("git.pull");
+    bench.define(
+        "pull",
+        vec![
+            Step::run("git.pull")
+                .with_options(options! { "path" => "/srv/repo", "remote" => "origin" })
+                .with_options(options! { "branch" => "main" }),
+        ],
+    );
+    let out = bench.run("pull").await.into_result().unwrap();
+    assert_eq!(out, options! { "branch" => "main" }.into_value());
+}
+
+// --- Step::with_previous ---
+
+#[tokio::test]
+async fn step_with_previous_map_output_merges_into_options_good() {
+    let bench = Bench::new();
+    bench.answer(
+        "git.pull",
+        options! { "commit" => "a1b2c3", "changed" => 3 }.into_value(),
+    );
+    bench.echo("index.build");
+    bench.define(
+        "nightly",
+        vec![
+            Step::run("git.pull"),
+            Step::run("index.build")
+                .with_previous()
+                .with_options(options! { "jobs" => 4 }),
+        ],
+    );
+    let out = bench.run("nightly").await.into_result().unwrap();
+    assert_eq!(
+        out,
+        options! { "changed" => 3, "commit" => "a1b2c3", "jobs" => 4 }.into_value()
+    );
+}
+
+#[tokio::test]
+async fn step_with_previous_non_map_becomes_the_input_option_good() {
+    let bench = Bench::new();
+    bench.answer("git.pull", Value::from("a1b2c3"));
+    bench.echo("index.build");
+    bench.define(
+        "nightly",
+        vec![
+            Step::run("git.pull"),
+            Step::run("index.build").with_previous(),
+        ],
+    );
+    let out = bench.run("nightly").await.into_result().unwrap();
+    assert_eq!(out, options! { "input" => "a1b2c3" }.into_value());
+}
+
+#[tokio::test]
+async fn step_with_previous_explicit_options_win_bad() {
+    let bench = Bench::new();
+    bench.answer(
+        "git.pull",
+        options! { "commit" => "a1b2c3", "path" => "/tmp/wrong" }.into_value(),
+    );
+    bench.answer("git.describe", Value::from("v1.2.0"));
+    bench.echo("index.build");
+    bench.define(
+        "nightly",
+        vec![
+            Step::run("git.pull"),
+            Step::run("index.build")
+                .with_previous()
+                .with_options(options! { "path" => "/srv/repo" }),
+            Step::run("git.describe"),
+            Step::run("index.build")
+                .with_previous()
+                .with_options(options! { "input" => "explicit" }),
+        ],
+    );
+    let report = bench.run("nightly").await;
+    let first = report.steps[1].outcome.as_ref().unwrap();
+    assert_eq!(
+        first.as_map().unwrap().get("path"),
+        Some(&Value::from("/srv/repo"))
+    );
+    let second = report.into_result().unwrap();
+    assert_eq!(second, options! { "input" => "explicit" }.into_value());
+}
+
+#[tokio::test]
+async fn step_with_previous_without_a_previous_output_is_just_options_ugly() {
+    let bench = Bench::new();
+    bench.answer("cache.flush", Value::Null);
+    bench.echo("index.build");
+    bench.define(
+        "first",
+        vec![
+            Step::run("index.build")
+                .with_previous()
+                .with_options(options! { "jobs" => 2 }),
+        ],
+    );
+    bench.define(
+        "after_null",
+        vec![
+            Step::run("cache.flush"),
+            Step::run("index.build").with_previous(),
+        ],
+    );
+    assert_eq!(
+        bench.run("first").await.into_result().unwrap(),
+        options! { "jobs" => 2 }.into_value()
+    );
+    assert_eq!(
+        bench.run("after_null").await.into_result().unwrap(),
+        Options::new().into_value()
+    );
+}
+
+#[tokio::test]
+async fn step_with_previous_without_it_the_output_is_not_piped_ugly() {
+    let bench = Bench::new();
+    bench.answer("git.pull", options! { "commit" => "a1b2c3" }.into_value());
+    bench.echo("index.build");
+    bench.define(
+        "nightly",
+        vec![Step::run("git.pull"), Step::run("index.build")],
+    );
+    assert_eq!(
+        bench.run("nightly").await.into_result().unwrap(),
+        Options::new().into_value()
+    );
+}
+
+// --- Step::parallel ---
+
+#[tokio::test(start_paused = true)]
+async fn step_parallel_members_run_concurrently_good() {
+    let bench = Bench::new();
+    let barrier = Arc::new(Barrier::new(2));
+    for name in ["cache.flush", "search.reindex"] {
+        let barrier = Arc::clone(&barrier);
+        bench
+            .actions
+            .register(ActionSpec::new(name, move |ctx, _| {
+                let barrier = Arc::clone(&barrier);
+                async move {
+                    // Both members must be running at once to pass.
+                    barrier.wait().await;
+                    Ok(Value::from(ctx.name()))
+                }
+            }))
+            .unwrap();
+    }
+    bench.define(
+        "refresh",
+        vec![Step::parallel(vec![
+            Step::run("cache.flush"),
+            Step::run("search.reindex"),
+        ])],
+    );
+    let report = tokio::time::timeout(
+        Duration::from_secs(60),
+        bench.tasks.run(&(), &RunCtx::new(), "refresh"),
+    )
+    .await
+    .expect("the members ran one after the other")
+    .unwrap();
+    assert!(report.is_ok());
+    assert_eq!(
+        steps_of(&report),
+        [("1.1", "cache.flush"), ("1.2", "search.reindex")]
+    );
+}
+
+#[tokio::test]
+async fn step_parallel_two_failures_both_reported_bad() {
+    let mut bench = Bench::new();
+    bench.fail("cache.flush", ErrorCode::UNAVAILABLE);
+    bench.answer("search.reindex", Value::from(120));
+    bench.fail("chat.announce", ErrorCode::UNAVAILABLE);
+    bench.answer("index.build", Value::Null);
+    bench.define(
+        "refresh",
+        vec![
+            Step::parallel(vec![
+                Step::run("cache.flush"),
+                Step::run("search.reindex"),
+                Step::run("chat.announce"),
+            ]),
+            Step::run("index.build"),
+        ],
+    );
+    let report = bench.run("refresh").await;
+    let err = report.error.as_ref().unwrap();
+    assert_eq!(err.joined().len(), 2);
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert!(err.to_string().contains("step 1.1"), "{err}");
+    assert!(err.to_string().contains("step 1.3"), "{err}");
+    assert_eq!(report.steps.len(), 3, "every member ran");
+    assert!(!bench.calls().contains(&"index.build".to_owned()));
+    insta::assert_snapshot!(err.to_string());
+    assert_eq!(bench.events().len(), 3);
+}
+
+#[tokio::test]
+async fn step_parallel_mixed_failure_codes_keep_a_code_ugly() {
+    let bench = Bench::new();
+    bench.fail("cache.flush", ErrorCode::UNAVAILABLE);
+    bench.fail("search.reindex", ErrorCode::TIMEOUT);
+    bench.define(
+        "refresh",
+        vec![Step::parallel(vec![
+            Step::run("cache.flush"),
+            Step::run("search.reindex"),
+        ])],
+    );
+    let err = bench.run("refresh").await.into_result().unwrap_err();
+    assert_eq!(err.joined().len(), 2);
+    assert!(err.code().is_some(), "{err}");
+}
+
+#[tokio::test]
+async fn step_parallel_outputs_in_member_order_piped_as_a_list_good() {
+    let bench = Bench::new();
+    bench.answer("git.pull", Value::from("a1b2c3"));
+    bench.echo("cache.flush");
+    bench.echo("search.reindex");
+    bench.echo("index.build");
+    bench.define(
+        "refresh",
+        vec![
+            Step::run("git.pull"),
+            Step::parallel(vec![
+                Step::run("cache.flush").with_previous(),
+                Step::run("search.reindex"),
+            ]),
+            Step::run("index.build").with_previous(),
+        ],
+    );
+    let out = bench.run("refresh").await.into_result().unwrap();
+    let expected = Value::List(vec![
+        options! { "input" => "a1b2c3" }.into_value(),
+        Options::new().into_value(),
+    ]);
+    assert_eq!(out, options! { "input" => expected }.into_value());
+}
+
+#[tokio::test]
+async fn step_parallel_empty_group_is_an_empty_list_ugly() {
+    let bench = Bench::new();
+    bench.echo("index.build");
+    bench.define(
+        "refresh",
+        vec![
+            Step::parallel(vec![]),
+            Step::run("index.build").with_previous(),
+        ],
+    );
+    let out = bench.run("refresh").await.into_result().unwrap();
+    assert_eq!(
+        out,
+        options! { "input" => Value::List(vec![]) }.into_value()
+    );
+}
+
+#[tokio::test]
+async fn step_parallel_nested_groups_and_branches_numbered_ugly() {
+    let bench = Bench::new();
+    for name in ["git.pull", "cache.flush", "search.reindex", "chat.announce"] {
+        bench.answer(name, Value::from(name));
+    }
+    bench.define(
+        "refresh",
+        vec![
+            Step::run("git.pull"),
+            Step::parallel(vec![
+                Step::run("cache.flush"),
+                Step::parallel(vec![Step::run("search.reindex")]),
+            ]),
+            Step::when(
+                Condition::Succeeded,
+                vec![Step::run("chat.announce")],
+                vec![],
+            ),
+        ],
+    );
+    let report = bench.run("refresh").await;
+    assert_eq!(
+        steps_of(&report),
+        [
+            ("1", "git.pull"),
+            ("2.1", "cache.flush"),
+            ("2.2.1", "search.reindex"),
+            ("3.1", "chat.announce")
+        ]
+    );
+}
+
+// --- Step::when ---
+
+#[tokio::test]
+async fn step_when_succeeded_takes_then_good() {
+    let bench = Bench::new();
+    bench.answer("git.pull", Value::from("a1b2c3"));
+    bench.answer("chat.announce", Value::from("announced"));
+    bench.answer("chat.alert", Value::from("alerted"));
+    bench.define(
+        "nightly",
+        vec![
+            Step::run("git.pull"),
+            Step::when(
+                Condition::Succeeded,
+                vec![Step::run("chat.announce")],
+                vec![Step::run("chat.alert")],
+            ),
+        ],
+    );
+    let report = bench.run("nightly").await;
+    assert!(report.is_ok());
+    assert_eq!(bench.calls(), ["git.pull", "chat.announce"]);
+    assert_eq!(report.into_result().unwrap(), Value::from("announced"));
+}
+
+#[tokio::test]
+async fn step_when_failed_takes_the_failure_and_the_chain_goes_on_bad() {
+    let bench = Bench::new();
+    bench.fail("git.pull", ErrorCode::UNAVAILABLE);
+    bench.answer("chat.alert", Value::from("alerted"));
+    bench.answer("chat.announce", Value::from("announced"));
+    bench.echo("index.build");
+    bench.define(
+        "nightly",
+        vec![
+            Step::run("git.pull"),
+            Step::when(
+                Condition::Failed,
+                vec![Step::run("chat.alert")],
+                vec![Step::run("chat.announce")],
+            ),
+            Step::run("index.build").with_previous(),
+        ],
+    );
+    let report = bench.run("nightly").await;
+    assert!(report.error.is_none(), "{:?}", report.error);
+    assert_eq!(bench.calls(), ["git.pull", "chat.alert", "index.build"]);
+    assert_eq!(
+        steps_of(&report),
+        [
+            ("1", "git.pull"),
+            ("2.1", "chat.alert"),
+            ("3", "index.build")
+        ]
+    );
+    assert!(report.steps[0].outcome.is_err());
+    // The branch's output flows on.
+    assert_eq!(
+        report.into_result().unwrap(),
+        options! { "input" => "alerted" }.into_value()
+    );
+}
+
+#[tokio::test]
+async fn step_when_succeeded_after_a_failure_takes_else_bad() {
+    let bench = Bench::new();
+    bench.fail("git.pull", ErrorCode::UNAVAILABLE);
+    bench.answer("chat.announce", Value::from("announced"));
+    bench.answer("chat.alert", Value::from("alerted"));
+    bench.define(
+        "nightly",
+        vec![
+            Step::run("git.pull"),
+            Step::when(
+                Condition::Succeeded,
+                vec![Step::run("chat.announce")],
+                vec![Step::run("chat.alert")],
+            ),
+        ],
+    );
+    let _ = bench.run("nightly").await;
+    assert_eq!(bench.calls(), ["git.pull", "chat.alert"]);
+}
+
+#[tokio::test]
+async fn step_when_equals_and_exists_test_the_previous_output_good() {
+    let bench = Bench::new();
+    bench.answer(
+        "git.pull",
+        options! { "branch" => "main", "changed" => 3, "tag" => Value::Null }.into_value(),
+    );
+    bench.answer("index.build", Value::Null);
+    bench.answer("chat.alert", Value::Null);
+    let branch = |condition: Condition| {
+        Step::when(
+            condition,
+            vec![Step::run("index.build")],
+            vec![Step::run("chat.alert")],
+        )
+    };
+    let cases = [
+        (
+            Condition::Equals {
+                key: "branch".into(),
+                value: Value::from("main"),
+            },
+            "index.build",
+        ),
+        (
+            Condition::Equals {
+                key: "branch".into(),
+                value: Value::from("dev"),
+            },
+            "chat.alert",
+        ),
+        (
+            Condition::Equals {
+                key: "changed".into(),
+                value: Value::from(3.0),
+            },
+            "chat.alert",
+        ),
+        (Condition::Exists("changed".into()), "index.build"),
+        (Condition::Exists("tag".into()), "chat.alert"),
+        (Condition::Exists("author".into()), "chat.alert"),
+    ];
+    for (i, (condition, expected)) in cases.into_iter().enumerate() {
+        let task = format!("check.{i}");
+        bench.define(&task, vec![Step::run("git.pull"), branch(condition)]);
+        bench.calls.lock().unwrap().clear();
+        let _ = bench.run(&task).await;
+        assert_eq!(bench.calls(), ["git.pull", expected], "case {i}");
+    }
+}
+
+#[tokio::test]
+async fn step_when_first_step_and_empty_branches_ugly() {
+    let bench = Bench::new();
+    bench.answer("index.build", Value::from("indexed"));
+    bench.answer("chat.alert", Value::Null);
+    bench.answer("git.pull", Value::from("pulled"));
+    bench.define(
+        "first",
+        vec![Step::when(
+            Condition::Succeeded,
+            vec![Step::run("index.build")],
+            vec![Step::run("chat.alert")],
+        )],
+    );
+    bench.define(
+        "empty",
+        vec![
+            Step::run("git.pull"),
+            Step::when(Condition::Failed, vec![], vec![]),
+        ],
+    );
+    let _ = bench.run("first").await;
+    assert_eq!(
+        bench.calls(),
+        ["index.build"],
+        "nothing failed before the first step"
+    );
+    let report = bench.run("empty").await;
+    assert_eq!(report.into_result().unwrap(), Value::from("pulled"));
+}
+
+// --- Condition::custom ---
+
+#[tokio::test]
+async fn condition_custom_true_takes_then_good() {
+    let bench = Bench::new();
+    bench.answer("git.pull", Value::from(3));
+    bench.answer("index.build", Value::Null);
+    bench.answer("chat.alert", Value::Null);
+    bench.define(
+        "nightly",
+        vec![
+            Step::run("git.pull"),
+            Step::when(
+                Condition::custom(|out| out.as_i64().is_some_and(|n| n > 0)),
+                vec![Step::run("index.build")],
+                vec![Step::run("chat.alert")],
+            ),
+        ],
+    );
+    let _ = bench.run("nightly").await;
+    assert_eq!(bench.calls(), ["git.pull", "index.build"]);
+}
+
+#[tokio::test]
+async fn condition_custom_false_takes_else_bad() {
+    let bench = Bench::new();
+    bench.answer("git.pull", Value::from(0));
+    bench.answer("index.build", Value::Null);
+    bench.answer("chat.alert", Value::Null);
+    bench.define(
+        "nightly",
+        vec![
+            Step::run("git.pull"),
+            Step::when(
+                Condition::custom(|out| out.as_i64().is_some_and(|n| n > 0)),
+                vec![Step::run("index.build")],
+                vec![Step::run("chat.alert")],
+            ),
+        ],
+    );
+    let _ = bench.run("nightly").await;
+    assert_eq!(bench.calls(), ["git.pull", "chat.alert"]);
+}
+
+#[tokio::test]
+async fn condition_custom_not_asked_after_a_failure_ugly() {
+    let bench = Bench::new();
+    let asked = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&asked);
+    bench.fail("git.pull", ErrorCode::UNAVAILABLE);
+    bench.answer("index.build", Value::Null);
+    bench.answer("chat.alert", Value::Null);
+    bench.define(
+        "nightly",
+        vec![
+            Step::run("git.pull"),
+            Step::when(
+                Condition::custom(move |_| {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    true
+                }),
+                vec![Step::run("index.build")],
+                vec![Step::run("chat.alert")],
+            ),
+        ],
+    );
+    let _ = bench.run("nightly").await;
+    assert_eq!(asked.load(Ordering::SeqCst), 0);
+    assert_eq!(bench.calls(), ["git.pull", "chat.alert"]);
+    assert_eq!(format!("{:?}", Condition::custom(|_| true)), "Custom");
+}
+
+#[tokio::test]
+async fn condition_custom_panicking_test_fails_the_task_ugly() {
+    let bench = Bench::new();
+    bench.answer("git.pull", Value::from(3));
+    bench.answer("index.build", Value::Null);
+    bench.define(
+        "nightly",
+        vec![
+            Step::run("git.pull"),
+            Step::when(
+                Condition::custom(|_| panic!("predicate bug")),
+                vec![Step::run("index.build")],
+                vec![],
+            ),
+        ],
+    );
+    let report = bench
+        .tasks
+        .run(&(), &RunCtx::new(), "nightly")
+        .await
+        .unwrap();
+    assert_eq!(report.error.unwrap().code(), Some(&ErrorCode::INTERNAL));
+}
+
+// --- Step::with_retry and Retry ---
+
+/// Registers `name` failing (with `code`) until its `succeed_on`th call; logs each call's
+/// time.
+fn flaky(
+    bench: &Bench,
+    name: &str,
+    code: ErrorCode,
+    succeed_on: usize,
+) -> Arc<Mutex<Vec<Instant>>> {
+    let times = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&times);
+    bench
+        .actions
+        .register(ActionSpec::new(name, move |_, _| {
+            let log = Arc::clone(&log);
+            let code = code.clone();
+            async move {
+                let n = {
+                    let mut log = log.lock().unwrap();
+                    log.push(Instant::now());
+                    log.len()
+                };
+                if n >= succeed_on {
+                    Ok(Value::from(format!("attempt {n}")))
+                } else {
+                    Err(Error::new("git.Remote.pull", "connection reset").with_code(code))
+                }
+            }
+        }))
+        .unwrap();
+    times
+}
+
+#[tokio::test(start_paused = true)]
+async fn step_with_retry_succeeds_on_the_third_attempt_good() {
+    let mut bench = Bench::new();
+    let times = flaky(&bench, "git.pull", ErrorCode::UNAVAILABLE, 3);
+    bench.define(
+        "pull",
+        vec![Step::run("git.pull").with_retry(Retry::new(3, Duration::from_millis(100)))],
+    );
+    let started = Instant::now();
+    let report = bench.run("pull").await;
+    assert!(report.is_ok(), "{:?}", report.error);
+    let step = &report.steps[0];
+    assert_eq!(step.attempts, 3);
+    assert_eq!(step.outcome.as_ref().unwrap(), &Value::from("attempt 3"));
+    // Waits of up to 100 ms then up to 200 ms (full jitter), on the paused clock.
+    let times = times.lock().unwrap();
+    let first_wait = times[1] - times[0];
+    let second_wait = times[2] - times[1];
+    assert!(first_wait <= Duration::from_millis(101), "{first_wait:?}");
+    assert!(second_wait <= Duration::from_millis(201), "{second_wait:?}");
+    assert!(
+        first_wait + second_wait > Duration::ZERO,
+        "the backoff waits elapsed"
+    );
+    assert_eq!(step.duration, started.elapsed());
+    let events = bench.events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].attempts, 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn step_with_retry_invalid_not_retried_by_default_bad() {
+    let bench = Bench::new();
+    let times = flaky(&bench, "git.pull", ErrorCode::INVALID, 3);
+    bench.define(
+        "pull",
+        vec![Step::run("git.pull").with_retry(Retry::new(5, Duration::from_millis(100)))],
+    );
+    let report = bench.run("pull").await;
+    assert_eq!(report.steps[0].attempts, 1);
+    assert_eq!(times.lock().unwrap().len(), 1);
+    assert_eq!(report.error.unwrap().code(), Some(&ErrorCode::INVALID));
+}
+
+#[tokio::test(start_paused = true)]
+async fn step_with_retry_default_skips_unfixable_codes_bad() {
+    for code in [ErrorCode::NOT_FOUND, ErrorCode::DENIED, ErrorCode::LOCKED] {
+        let bench = Bench::new();
+        let times = flaky(&bench, "git.pull", code.clone(), 3);
+        bench.define(
+            "pull",
+            vec![Step::run("git.pull").with_retry(Retry::new(5, Duration::from_millis(100)))],
+        );
+        let report = bench.run("pull").await;
+        assert_eq!(report.steps[0].attempts, 1, "{code}");
+        assert_eq!(times.lock().unwrap().len(), 1, "{code}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn step_with_retry_exhausted_reports_every_attempt_ugly() {
+    let bench = Bench::new();
+    let times = flaky(&bench, "git.pull", ErrorCode::UNAVAILABLE, usize::MAX);
+    bench.define(
+        "pull",
+        vec![Step::run("git.pull").with_retry(Retry::new(4, Duration::from_millis(50)))],
+    );
+    let report = bench.run("pull").await;
+    assert_eq!(report.steps[0].attempts, 4);
+    assert_eq!(times.lock().unwrap().len(), 4);
+    let err = report.error.unwrap();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+}
+
+#[tokio::test(start_paused = true)]
+async fn step_with_retry_schema_rejection_is_invalid_and_not_retried_ugly() {
+    let bench = Bench::new();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&calls);
+    bench
+        .actions
+        .register(
+            ActionSpec::new("git.pull", move |_, _| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                async { Ok(Value::Null) }
+            })
+            .schema(
+                corers_messaging::Schema::new()
+                    .required("path", corers_messaging::ValueKind::String),
+            ),
+        )
+        .unwrap();
+    bench.define(
+        "pull",
+        vec![Step::run("git.pull").with_retry(Retry::new(3, Duration::from_millis(10)))],
+    );
+    let report = bench.run("pull").await;
+    assert_eq!(report.steps[0].attempts, 1);
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn step_with_retry_cancelled_during_backoff_stops_ugly() {
+    let bench = Bench::new();
+    let times = flaky(&bench, "git.pull", ErrorCode::UNAVAILABLE, usize::MAX);
+    let mut retry = Retry::new(10, Duration::from_secs(86_400));
+    retry.max_backoff_ms = u64::MAX;
+    bench.define("pull", vec![Step::run("git.pull").with_retry(retry)]);
+    let shutdown = CancellationToken::new();
+    let ctx = RunCtx::new().with_cancel(shutdown.clone());
+    let started = Instant::now();
+    let cancel = async {
+        // The first attempt failed at once; the step now waits out its backoff.
+        while times.lock().unwrap().is_empty() {
+            tokio::task::yield_now().await;
+        }
+        tokio::task::yield_now().await;
+        shutdown.cancel();
+    };
+    let (report, ()) = tokio::join!(bench.tasks.run(&(), &ctx, "pull"), cancel);
+    let report = report.unwrap();
+    assert_eq!(report.steps[0].attempts, 1);
+    assert_eq!(report.error.unwrap().code(), Some(&ErrorCode::UNAVAILABLE));
+    assert_eq!(times.lock().unwrap().len(), 1);
+    assert_eq!(
+        started.elapsed(),
+        Duration::ZERO,
+        "the backoff was not waited out"
+    );
+}
+
+#[test]
+fn retry_new_sets_attempts_and_backoff_good() {
+    let retry = Retry::new(3, Duration::from_millis(200));
+    assert_eq!(retry.attempts, 3);
+    assert_eq!(retry.backoff_ms, 200);
+    assert_eq!(retry.max_backoff_ms, 10_000);
+    assert!(retry.retry_on.is_none());
+}
+
+#[test]
+fn retry_new_zero_attempts_refused_at_define_bad() {
+    let bench = Bench::new();
+    let err = bench
+        .tasks
+        .define(
+            "pull",
+            TaskDef::new(vec![
+                Step::run("git.pull").with_retry(Retry::new(0, Duration::from_millis(200))),
+            ]),
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_new_huge_backoff_saturates_and_is_capped_ugly() {
+    let retry = Retry::new(u32::MAX, Duration::MAX);
+    assert_eq!(retry.backoff_ms, u64::MAX);
+    assert_eq!(Retry::new(2, Duration::from_micros(900)).backoff_ms, 0);
+    // The cap keeps each wait at most max_backoff_ms (10 s).
+    let bench = Bench::new();
+    let times = flaky(&bench, "git.pull", ErrorCode::UNAVAILABLE, 3);
+    bench.define("pull", vec![Step::run("git.pull").with_retry(retry)]);
+    let report = bench.run("pull").await;
+    assert_eq!(report.steps[0].attempts, 3);
+    let times = times.lock().unwrap();
+    assert!(times[2] - times[0] <= Duration::from_millis(20_002));
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_on_listed_code_retried_good() {
+    let bench = Bench::new();
+    let times = flaky(&bench, "git.pull", ErrorCode::TIMEOUT, 2);
+    bench.define(
+        "pull",
+        vec![
+            Step::run("git.pull")
+                .with_retry(Retry::new(3, Duration::from_millis(10)).on(&[ErrorCode::TIMEOUT])),
+        ],
+    );
+    let report = bench.run("pull").await;
+    assert!(report.is_ok());
+    assert_eq!(report.steps[0].attempts, 2);
+    assert_eq!(times.lock().unwrap().len(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_on_unlisted_code_not_retried_bad() {
+    let bench = Bench::new();
+    let times = flaky(&bench, "git.pull", ErrorCode::UNAVAILABLE, 2);
+    bench.define(
+        "pull",
+        vec![
+            Step::run("git.pull")
+                .with_retry(Retry::new(3, Duration::from_millis(10)).on(&[ErrorCode::TIMEOUT])),
+        ],
+    );
+    let report = bench.run("pull").await;
+    assert_eq!(report.steps[0].attempts, 1);
+    assert_eq!(times.lock().unwrap().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_on_application_codes_and_invalid_when_listed_ugly() {
+    let dirty = ErrorCode::new("GIT_DIRTY").unwrap();
+    let retry = Retry::new(3, Duration::from_millis(10)).on(&[dirty.clone(), ErrorCode::INVALID]);
+    assert_eq!(
+        retry.retry_on.as_deref(),
+        Some(&["GIT_DIRTY".to_owned(), "INVALID".to_owned()][..])
+    );
+    for code in [dirty, ErrorCode::INVALID] {
+        let bench = Bench::new();
+        let times = flaky(&bench, "git.pull", code.clone(), 2);
+        bench.define(
+            "pull",
+            vec![Step::run("git.pull").with_retry(retry.clone())],
+        );
+        let report = bench.run("pull").await;
+        assert!(report.is_ok(), "{code}");
+        assert_eq!(times.lock().unwrap().len(), 2, "{code}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_on_empty_list_retries_nothing_ugly() {
+    let bench = Bench::new();
+    let times = flaky(&bench, "git.pull", ErrorCode::UNAVAILABLE, 2);
+    bench.define(
+        "pull",
+        vec![Step::run("git.pull").with_retry(Retry::new(3, Duration::from_millis(10)).on(&[]))],
+    );
+    let report = bench.run("pull").await;
+    assert_eq!(report.steps[0].attempts, 1);
+    assert_eq!(times.lock().unwrap().len(), 1);
+}
+
+// --- Step::with_timeout ---
+
+#[tokio::test(start_paused = true)]
+async fn step_with_timeout_ends_a_slow_step_with_timeout_good() {
+    let bench = Bench::new();
+    bench
+        .actions
+        .register(ActionSpec::new("index.build", |_, _| async {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            Ok(Value::Null)
+        }))
+        .unwrap();
+    bench.define(
+        "nightly",
+        vec![Step::run("index.build").with_timeout(Duration::from_secs(5))],
+    );
+    let started = Instant::now();
+    let report = bench.run("nightly").await;
+    let err = report.steps[0].outcome.as_ref().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(5) && waited <= Duration::from_millis(5_001),
+        "{waited:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn step_with_timeout_stops_the_task_naming_the_step_bad() {
+    let bench = Bench::new();
+    bench
+        .actions
+        .register(ActionSpec::new("index.build", |_, _| async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Ok(Value::Null)
+        }))
+        .unwrap();
+    bench.answer("chat.announce", Value::Null);
+    bench.define(
+        "nightly",
+        vec![
+            Step::run("index.build").with_timeout(Duration::from_secs(1)),
+            Step::run("chat.announce"),
+        ],
+    );
+    let err = bench.run("nightly").await.into_result().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+    assert!(err.message().contains(r#"step 1 ("index.build")"#), "{err}");
+    assert!(bench.calls().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn step_with_timeout_applies_to_each_retry_attempt_ugly() {
+    let bench = Bench::new();
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&attempts);
+    bench
+        .actions
+        .register(ActionSpec::new("index.build", move |_, _| {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            async move {
+                // The first two attempts hang; the third is quick.
+                if n < 2 {
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                }
+                Ok(Value::from("built"))
+            }
+        }))
+        .unwrap();
+    bench.define(
+        "nightly",
+        vec![
+            Step::run("index.build")
+                .with_timeout(Duration::from_secs(2))
+                .with_retry(Retry::new(3, Duration::ZERO)),
+        ],
+    );
+    let started = Instant::now();
+    let report = bench.run("nightly").await;
+    assert!(report.is_ok(), "{:?}", report.error);
+    assert_eq!(report.steps[0].attempts, 3);
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(4) && waited <= Duration::from_millis(4_002),
+        "{waited:?}"
+    );
+}
+
+#[test]
+fn step_with_timeout_ignored_on_a_when_step_ugly() {
+    let step = Step::when(
+        Condition::Succeeded,
+        vec![Step::run("chat.announce")],
+        vec![],
+    )
+    .with_timeout(Duration::from_secs(1))
+    .with_retry(Retry::new(3, Duration::from_millis(1)))
+    .detached()
+    .with_previous();
+    let Step::When { then, .. } = step else {
+        panic!("still a when step");
+    };
+    let Step::Run(run) = &then[0] else {
+        panic!("a run step");
+    };
+    assert!(run.timeout.is_none() && run.retry.is_none() && !run.detached && !run.previous);
+}
+
+// --- Step::detached ---
+
+#[tokio::test(start_paused = true)]
+async fn step_detached_does_not_block_the_chain_and_reports_by_event_good() {
+    let mut bench = Bench::new();
+    let gate = Arc::new(Notify::new());
+    let wait = Arc::clone(&gate);
+    bench
+        .actions
+        .register(ActionSpec::new("search.reindex", move |_, _| {
+            let wait = Arc::clone(&wait);
+            async move {
+                wait.notified().await;
+                Ok(Value::from(120))
+            }
+        }))
+        .unwrap();
+    bench.answer("chat.announce", Value::from("announced"));
+    bench.define(
+        "nightly",
+        vec![
+            Step::run("search.reindex").detached(),
+            Step::run("chat.announce"),
+        ],
+    );
+    let report = tokio::time::timeout(
+        Duration::from_secs(60),
+        bench.tasks.run(&(), &RunCtx::new(), "nightly"),
+    )
+    .await
+    .expect("the detached step blocked the chain")
+    .unwrap();
+    assert!(report.is_ok());
+    assert_eq!(bench.calls(), ["chat.announce"]);
+    let events = bench.events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].action, "chat.announce");
+
+    gate.notify_one();
+    let event = bench.events.recv().await.unwrap();
+    assert_eq!(event.task, "nightly");
+    assert_eq!(event.step, "1");
+    assert_eq!(event.action, "search.reindex");
+    assert!(event.detached);
+    assert!(event.code.is_none());
+    assert_eq!(event.attempts, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn step_detached_failure_arrives_only_as_an_event_bad() {
+    let mut bench = Bench::new();
+    bench.fail("search.reindex", ErrorCode::UNAVAILABLE);
+    bench.answer("chat.announce", Value::from("announced"));
+    bench.define(
+        "nightly",
+        vec![
+            Step::run("search.reindex").detached(),
+            Step::run("chat.announce"),
+        ],
+    );
+    let report = bench.run("nightly").await;
+    assert!(report.is_ok());
+    let mut events = Vec::new();
+    while events.len() < 2 {
+        events.push(bench.events.recv().await.unwrap());
+    }
+    let detached = events.iter().find(|e| e.detached).unwrap();
+    assert_eq!(detached.action, "search.reindex");
+    assert_eq!(detached.code, Some(ErrorCode::UNAVAILABLE));
+}
+
+#[tokio::test(start_paused = true)]
+async fn step_detached_report_is_null_and_previous_skips_it_ugly() {
+    let bench = Bench::new();
+    bench.answer("git.pull", Value::from("a1b2c3"));
+    bench.answer("search.reindex", Value::from(120));
+    bench.echo("index.build");
+    bench.define(
+        "nightly",
+        vec![
+            Step::run("git.pull"),
+            Step::run("search.reindex").detached(),
+            Step::run("index.build").with_previous(),
+        ],
+    );
+    let report = bench.run("nightly").await;
+    let detached = &report.steps[1];
+    assert_eq!(detached.action, "search.reindex");
+    assert_eq!(detached.attempts, 0);
+    assert_eq!(detached.outcome.as_ref().unwrap(), &Value::Null);
+    assert_eq!(detached.duration, Duration::ZERO);
+    // The step after a detached one gets the output from before it.
+    assert_eq!(
+        report.into_result().unwrap(),
+        options! { "input" => "a1b2c3" }.into_value()
+    );
+}
+
+// --- TaskReport ---
+
+#[tokio::test]
+async fn task_report_is_ok_when_every_step_succeeded_good() {
+    let bench = Bench::new();
+    bench.answer("git.pull", Value::Null);
+    bench.define("pull", vec![Step::run("git.pull")]);
+    assert!(bench.run("pull").await.is_ok());
+}
+
+#[tokio::test]
+async fn task_report_is_ok_false_after_a_failure_bad() {
+    let bench = Bench::new();
+    bench.fail("git.pull", ErrorCode::UNAVAILABLE);
+    bench.define("pull", vec![Step::run("git.pull")]);
+    assert!(!bench.run("pull").await.is_ok());
+}
+
+#[tokio::test(start_paused = true)]
+async fn task_report_is_ok_ignores_detached_outcomes_ugly() {
+    let bench = Bench::new();
+    bench.fail("search.reindex", ErrorCode::UNAVAILABLE);
+    bench.define("reindex", vec![Step::run("search.reindex").detached()]);
+    let report = bench.run("reindex").await;
+    assert!(report.is_ok());
+}
+
+#[tokio::test]
+async fn task_report_is_ok_when_a_failure_was_taken_by_a_branch_ugly() {
+    let bench = Bench::new();
+    bench.fail("git.pull", ErrorCode::UNAVAILABLE);
+    bench.answer("chat.alert", Value::Null);
+    bench.define(
+        "pull",
+        vec![
+            Step::run("git.pull"),
+            Step::when(Condition::Failed, vec![Step::run("chat.alert")], vec![]),
+        ],
+    );
+    let report = bench.run("pull").await;
+    // The step report keeps the failure; the Task itself ran to its end.
+    assert!(report.steps[0].outcome.is_err());
+    assert!(report.is_ok());
+}
+
+#[tokio::test]
+async fn task_report_into_result_is_the_last_output_good() {
+    let bench = Bench::new();
+    bench.answer("git.pull", Value::from("pulled"));
+    bench.answer("index.build", Value::from(4200));
+    bench.define(
+        "nightly",
+        vec![Step::run("git.pull"), Step::run("index.build")],
+    );
+    assert_eq!(
+        bench.run("nightly").await.into_result().unwrap(),
+        Value::from(4200)
+    );
+}
+
+#[tokio::test]
+async fn task_report_into_result_is_the_stopping_error_bad() {
+    let bench = Bench::new();
+    bench.fail("git.pull", ErrorCode::DENIED);
+    bench.define("nightly", vec![Step::run("git.pull")]);
+    let err = bench.run("nightly").await.into_result().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::DENIED));
+    assert_eq!(err.operation(), "messaging.Tasks.run");
+    // The Action's own error is the cause.
+    assert!(err.to_string().contains("git.pull went wrong"), "{err}");
+}
+
+#[tokio::test]
+async fn task_report_into_result_after_a_taken_failure_is_the_branch_output_ugly() {
+    let bench = Bench::new();
+    bench.fail("git.pull", ErrorCode::UNAVAILABLE);
+    bench.answer("chat.alert", Value::from("alerted"));
+    bench.define(
+        "nightly",
+        vec![
+            Step::run("git.pull"),
+            Step::when(Condition::Failed, vec![Step::run("chat.alert")], vec![]),
+        ],
+    );
+    assert_eq!(
+        bench.run("nightly").await.into_result().unwrap(),
+        Value::from("alerted")
+    );
+}
