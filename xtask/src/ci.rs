@@ -8,6 +8,7 @@ cargo xtask ci — every check CI runs, in order, stopping at the first failure
 STEPS:
     fmt        cargo fmt --all --check
     clippy     cargo clippy --workspace --all-targets -- -D warnings
+    features   cargo check -p corers with no default features, then each feature alone
     test       cargo nextest run --workspace (cargo test when nextest is absent)
     doctest    cargo test --workspace --doc
     docs       cargo doc --workspace --no-deps, warnings denied
@@ -27,6 +28,7 @@ pub(crate) fn run_all() -> Result<(), String> {
             "warnings",
         ]),
     )?;
+    feature_matrix()?;
     if has_cargo_subcommand("nextest") {
         cmd::run(
             "test",
@@ -54,6 +56,49 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         return Err(format!("ci takes no arguments, got {other:?}\n\n{HELP}"));
     }
     run_all()
+}
+
+/// The facade builds with no default features and with each feature alone.
+fn feature_matrix() -> Result<(), String> {
+    let output = cargo()
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .output()
+        .map_err(|e| format!("step \"features\" could not start: {e}"))?;
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| format!("step \"features\": cargo metadata printed invalid JSON: {e}"))?;
+    let features: Vec<String> = metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["name"] == "corers")
+        .flat_map(|p| p["features"].as_object().into_iter().flatten())
+        .map(|(name, _)| name.clone())
+        .filter(|name| name != "default")
+        .collect();
+    cmd::run(
+        "features",
+        cargo().args([
+            "check",
+            "-p",
+            "corers",
+            "--no-default-features",
+            "--all-targets",
+        ]),
+    )?;
+    for feature in features {
+        cmd::run(
+            "features",
+            cargo().args([
+                "check",
+                "-p",
+                "corers",
+                "--no-default-features",
+                "--features",
+                &feature,
+            ]),
+        )?;
+    }
+    Ok(())
 }
 
 /// `cargo xtask docs`: the docs with warnings denied.

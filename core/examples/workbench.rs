@@ -1,0 +1,195 @@
+//! `workbench`: a small application built the CoreRS way.
+//!
+//! Three services with dependencies (`config` ← `store` ← `indexer`), commands on a path
+//! tree, a query answered over the bus, a background task reporting progress, and a health
+//! check.
+//!
+//! ```text
+//! cargo run --example workbench -- workspace create --name=alpha
+//! cargo run --example workbench -- workspace list
+//! cargo run --example workbench -- health
+//! cargo run --example workbench -- help workspace create
+//! ```
+
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use corers::prelude::*;
+
+/// Where workspaces live (in memory: each run starts with the `default` workspace).
+struct Store {
+    workspaces: Mutex<Vec<String>>,
+}
+
+impl Service<Core> for Store {
+    fn health(self: Arc<Self>, _ctx: ServiceCtx<Core>) -> corers::lifecycle::BoxFuture<Health> {
+        Box::pin(async move {
+            match self.workspaces.lock() {
+                Ok(_) => Health::Healthy,
+                Err(_) => Health::Unhealthy("workspace list poisoned".into()),
+            }
+        })
+    }
+}
+
+/// How many workspaces there are: answered by the store over the bus.
+struct WorkspaceCount;
+impl Query for WorkspaceCount {
+    type Answer = usize;
+}
+
+/// Indexing a new workspace: a background task that reports its progress.
+struct IndexWorkspace {
+    name: String,
+    id: Option<corers::messaging::TaskId>,
+}
+impl Task for IndexWorkspace {
+    type Output = usize;
+    fn set_id(&mut self, id: &corers::messaging::TaskId) {
+        self.id = Some(id.clone());
+    }
+}
+
+fn create(core: Core, options: Options) -> corers::cli::BoxFuture<Result<Value>> {
+    Box::pin(async move {
+        let name = options.string("name").unwrap_or_default().to_owned();
+        let store = core.service::<Store>("store").ok_or_else(|| {
+            Error::new("workbench.create", "no store").with_code(ErrorCode::INTERNAL)
+        })?;
+        {
+            let mut workspaces = store.workspaces.lock().map_err(|_| {
+                Error::new("workbench.create", "workspace list poisoned")
+                    .with_code(ErrorCode::INTERNAL)
+            })?;
+            if workspaces.contains(&name) {
+                return Err(Error::new(
+                    "workbench.create",
+                    format!("workspace {name:?} already exists"),
+                )
+                .with_code(ErrorCode::CONFLICT));
+            }
+            workspaces.push(name.clone());
+        }
+        // Index it in the background and wait for the completion event.
+        let (done, finished) = tokio::sync::oneshot::channel();
+        let done = Mutex::new(Some(done));
+        let listener = core
+            .bus()
+            .on(move |_, completed: &TaskCompleted<IndexWorkspace>| {
+                if let Some(done) = done.lock().ok().and_then(|mut d| d.take()) {
+                    let _ = done.send(
+                        completed
+                            .outcome
+                            .as_ref()
+                            .map(|files| *files)
+                            .map_err(ToString::to_string),
+                    );
+                }
+                Ok(())
+            });
+        core.perform_async(IndexWorkspace {
+            name: name.clone(),
+            id: None,
+        })?;
+        let indexed = finished.await;
+        core.bus().remove(listener);
+        let files = indexed
+            .map_err(|_| {
+                Error::new("workbench.create", "indexing stopped").with_code(ErrorCode::INTERNAL)
+            })?
+            .map_err(|e| Error::new("workbench.create", e).with_code(ErrorCode::INTERNAL))?;
+        let count = core.query(&WorkspaceCount).answer().unwrap_or_default();
+        Ok(Value::from(format!(
+            "created workspace {name:?}: {files} files indexed ({count} workspaces)"
+        )))
+    })
+}
+
+fn main() -> ExitCode {
+    let core = Core::builder()
+        .name("workbench")
+        .version(env!("CARGO_PKG_VERSION"))
+        .description("workspaces, indexed")
+        .logger(
+            corers::log::Logger::builder()
+                .level(corers::log::Level::Warn)
+                .build(),
+        )
+        .service(|_core| Ok(Registration::new("config", Hooks::new())))
+        .service(|core| {
+            let store = Store {
+                workspaces: Mutex::new(vec!["default".to_owned()]),
+            };
+            // The store answers the count query for anyone on the bus.
+            core.bus().on_query(|ctx, _: &WorkspaceCount| {
+                let store = ctx.core().service::<Store>("store")?;
+                let count = store.workspaces.lock().map(|w| w.len()).ok()?;
+                Some(Ok(count))
+            });
+            Ok(Registration::new("store", store).after(["config"]))
+        })
+        .service(|core| {
+            // The indexer takes IndexWorkspace tasks and reports progress as it goes.
+            core.bus().on_task(|ctx, task: &IndexWorkspace| {
+                let core = ctx.core();
+                let id = task.id.as_ref()?;
+                for (fraction, step) in [(0.5, "scanning files"), (1.0, "index written")] {
+                    std::thread::sleep(Duration::from_millis(20));
+                    let _ = core.progress(id, fraction, step);
+                }
+                Some(Ok(task.name.len() * 7))
+            });
+            core.bus().on(|_, progress: &TaskProgress| {
+                println!(
+                    "indexing: {:>3.0}% {}",
+                    progress.fraction * 100.0,
+                    progress.message
+                );
+                Ok(())
+            });
+            Ok(Registration::new("indexer", Hooks::new()).after(["store"]))
+        })
+        .command(
+            "workspace/create",
+            Command::new()
+                .description("create a workspace and index it")
+                .flag(
+                    Flag::new("name", FlagKind::String)
+                        .short('n')
+                        .required()
+                        .help("the workspace name"),
+                )
+                .action(create),
+        )
+        .command(
+            "workspace/list",
+            Command::new()
+                .description("list the workspaces")
+                .action(|core: Core, _| async move {
+                    let store = core.service::<Store>("store").ok_or_else(|| {
+                        Error::new("workbench.list", "no store").with_code(ErrorCode::INTERNAL)
+                    })?;
+                    let names = store
+                        .workspaces
+                        .lock()
+                        .map(|w| w.join("\n"))
+                        .unwrap_or_default();
+                    Ok(Value::from(names))
+                }),
+        )
+        .command(
+            "cache/flush",
+            Command::new()
+                .description("flush the caches")
+                .action(|_, _| async { Ok(Value::from("caches flushed")) }),
+        )
+        .build();
+    match core {
+        Ok(core) => core.run_blocking(),
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

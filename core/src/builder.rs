@@ -1,0 +1,240 @@
+//! [`CoreBuilder`]: everything a Core is made of, assembled and checked in one step.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use corers_lifecycle::{Registration, Services};
+use corers_log::Logger;
+use corers_messaging::{ActionSpec, Actions, Bus, BusBuilder, Scheduler, TaskDef, Tasks};
+use corers_primitives::{Error, Options, Result};
+use tokio_util::sync::CancellationToken;
+
+use crate::Core;
+use crate::core::{App, Inner};
+
+type Factory = Box<dyn FnOnce(&Core) -> Result<Registration<Core>> + Send>;
+
+/// Settings for a [`Core`]: who the application is, its services (made by factories that
+/// receive the Core), commands, Actions, Tasks, logger and limits. [`build`](CoreBuilder::build)
+/// checks everything and returns the Core, or the first error and nothing half-built.
+///
+/// ```
+/// use corers::prelude::*;
+///
+/// let core = Core::builder()
+///     .name("workbench")
+///     .version("0.3.1")
+///     .service(|_core| Ok(Registration::new("cache", Hooks::new())))
+///     .build()
+///     .unwrap();
+/// assert_eq!(core.registry("services"), Some(vec!["cache".to_owned()]));
+/// ```
+#[must_use]
+pub struct CoreBuilder {
+    app: App,
+    options: Options,
+    logger: Option<Logger>,
+    bus: BusBuilder,
+    factories: Vec<Factory>,
+    actions: Vec<ActionSpec<Core>>,
+    tasks: Vec<(String, TaskDef)>,
+    #[cfg(feature = "cli")]
+    commands: Vec<(String, corers_cli::Command<Core>)>,
+    env: Vec<(String, String)>,
+    shutdown_timeout: Duration,
+}
+
+impl Core {
+    /// Starts the settings for a Core.
+    pub fn builder() -> CoreBuilder {
+        CoreBuilder {
+            app: App::default(),
+            options: Options::new(),
+            logger: None,
+            bus: Bus::builder(),
+            factories: Vec::new(),
+            actions: Vec::new(),
+            tasks: Vec::new(),
+            #[cfg(feature = "cli")]
+            commands: Vec::new(),
+            env: Vec::new(),
+            shutdown_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl CoreBuilder {
+    /// The program name, shown in help and logs.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.app.name = name.into();
+        self
+    }
+
+    /// The version.
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.app.version = version.into();
+        self
+    }
+
+    /// One line about the application.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.app.description = description.into();
+        self
+    }
+
+    /// Options every part of the application can read ([`Core::options`]).
+    pub fn options(mut self, options: Options) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The logger (default: human lines on standard error at info level). The Core's
+    /// logger becomes the process default when the Core is built.
+    pub fn logger(mut self, logger: Logger) -> Self {
+        self.logger = Some(logger);
+        self
+    }
+
+    /// The bus limits (see [`BusBuilder`]).
+    pub fn bus(mut self, bus: BusBuilder) -> Self {
+        self.bus = bus;
+        self
+    }
+
+    /// Adds a service, made by `factory` once the Core exists (so the service can keep
+    /// it). Services start in the order added, or after the services they name in
+    /// [`Registration::after`].
+    pub fn service(
+        mut self,
+        factory: impl FnOnce(&Core) -> Result<Registration<Core>> + Send + 'static,
+    ) -> Self {
+        self.factories.push(Box::new(factory));
+        self
+    }
+
+    /// Registers a named Action.
+    pub fn action(mut self, spec: ActionSpec<Core>) -> Self {
+        self.actions.push(spec);
+        self
+    }
+
+    /// Defines a named Task (its schedule, if any, runs while the Core runs).
+    pub fn task(mut self, name: impl Into<String>, def: TaskDef) -> Self {
+        self.tasks.push((name.into(), def));
+        self
+    }
+
+    /// Registers a command at `path` (`workspace/create`).
+    #[cfg(feature = "cli")]
+    pub fn command(mut self, path: impl Into<String>, command: corers_cli::Command<Core>) -> Self {
+        self.commands.push((path.into(), command));
+        self
+    }
+
+    /// Overrides an environment key for this Core (see [`Core::env`]).
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// How long shutdown waits for background tasks before the stop hooks run (default 30 s).
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Builds the Core: the bus, Actions, Tasks, commands, then every service factory in
+    /// order; then locks the service registry and makes the Core's logger the process
+    /// default.
+    ///
+    /// # Errors
+    /// The first failure, wrapped to say what was being built: invalid bus limits, an
+    /// Action, Task or command that is refused, or a factory's error (including a
+    /// service name used twice). Nothing built so far escapes.
+    pub fn build(self) -> Result<Core> {
+        const OP: &str = "corers.CoreBuilder.build";
+        let bus: Bus<Core> = self
+            .bus
+            .build()
+            .map_err(|e| Error::wrap(e, OP, "build the bus"))?;
+        let actions = Actions::new(bus.clone());
+        let tasks = Tasks::new(actions.clone());
+        let scheduler = Scheduler::new(tasks.clone());
+        let services = Services::new(bus.clone());
+        let log = self.logger.unwrap_or_else(|| Logger::builder().build());
+        #[cfg(feature = "cli")]
+        let cli = {
+            let mut cli = corers_cli::Cli::new(if self.app.name.is_empty() {
+                "app".to_owned()
+            } else {
+                self.app.name.clone()
+            });
+            if !self.app.description.is_empty() {
+                let banner = format!("{} — {}", self.app.name, self.app.description);
+                cli = cli.with_banner(move || banner.clone());
+            }
+            cli
+        };
+        let core = Core {
+            inner: Arc::new(Inner {
+                app: self.app,
+                options: self.options,
+                bus,
+                actions,
+                tasks,
+                scheduler,
+                services,
+                #[cfg(feature = "cli")]
+                cli,
+                log,
+                shutdown: CancellationToken::new(),
+                env: Mutex::new(self.env),
+                started: SystemTime::now(),
+                shutdown_timeout: self.shutdown_timeout,
+            }),
+        };
+        for spec in self.actions {
+            core.inner
+                .actions
+                .register(spec)
+                .map_err(|e| Error::wrap(e, OP, "register an action"))?;
+        }
+        for (name, def) in self.tasks {
+            core.inner
+                .tasks
+                .define(&name, def)
+                .map_err(|e| Error::wrap(e, OP, format!("define task {name:?}")))?;
+        }
+        #[cfg(feature = "cli")]
+        {
+            for (path, command) in self.commands {
+                core.inner
+                    .cli
+                    .register(&path, command)
+                    .map_err(|e| Error::wrap(e, OP, format!("register command {path:?}")))?;
+            }
+            crate::commands::register_builtins(&core)?;
+        }
+        for factory in self.factories {
+            let registration = factory(&core).map_err(|e| Error::wrap(e, OP, "make a service"))?;
+            core.inner
+                .services
+                .register(registration)
+                .map_err(|e| Error::wrap(e, OP, "register a service"))?;
+        }
+        // The services are fixed from here on: no service can add or replace another.
+        core.inner.services.lock();
+        core.inner.log.make_default();
+        Ok(core)
+    }
+}
+
+impl fmt::Debug for CoreBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CoreBuilder")
+            .field("app", &self.app)
+            .field("services", &self.factories.len())
+            .finish_non_exhaustive()
+    }
+}

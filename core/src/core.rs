@@ -1,0 +1,219 @@
+//! [`Core`]: the container every service, command, Action and Task receives.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
+
+use corers_lifecycle::Services;
+use corers_log::Logger;
+use corers_messaging::{
+    ActionHandle, Actions, Bus, Outcome, Query, Report, RunCtx, Task, TaskId, TaskReport, Tasks,
+};
+use corers_primitives::{Options, Result, Value};
+use tokio_util::sync::CancellationToken;
+
+/// Who the application is: name, version and one line about it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct App {
+    /// The program name (`workbench`).
+    pub name: String,
+    /// Its version (`0.3.1`).
+    pub version: String,
+    /// What it does, in one line.
+    pub description: String,
+}
+
+/// The application container: a cheap-to-clone, thread-safe handle on everything an
+/// application is made of — its services, the message bus, the named Actions and Tasks, the
+/// command line, the logger and the environment. Handlers, commands, Actions and services
+/// all receive it.
+///
+/// Build one with [`Core::builder`]; run it with [`Core::run`] or
+/// [`Core::run_blocking`].
+///
+/// ```
+/// use corers::prelude::*;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let core = Core::builder().name("workbench").build().unwrap();
+/// assert_eq!(core.app().name, "workbench");
+/// assert_eq!(core.env("OS").as_deref(), Some(std::env::consts::OS));
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Core {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) app: App,
+    pub(crate) options: Options,
+    pub(crate) bus: Bus<Core>,
+    pub(crate) actions: Actions<Core>,
+    pub(crate) tasks: Tasks<Core>,
+    pub(crate) scheduler: corers_messaging::Scheduler<Core>,
+    pub(crate) services: Services<Core>,
+    #[cfg(feature = "cli")]
+    pub(crate) cli: corers_cli::Cli<Core>,
+    pub(crate) log: Logger,
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) env: Mutex<Vec<(String, String)>>,
+    pub(crate) started: SystemTime,
+    pub(crate) shutdown_timeout: std::time::Duration,
+}
+
+impl Core {
+    /// Who the application is.
+    pub fn app(&self) -> &App {
+        &self.inner.app
+    }
+
+    /// The options the Core was built with.
+    pub fn options(&self) -> &Options {
+        &self.inner.options
+    }
+
+    /// The message bus.
+    pub fn bus(&self) -> &Bus<Core> {
+        &self.inner.bus
+    }
+
+    /// Calls every handler of `message`'s type (see [`Bus::broadcast`]).
+    ///
+    /// # Errors
+    /// As [`Bus::broadcast`]: a cascade nested too deep.
+    pub fn broadcast<M: Send + Sync + 'static>(&self, message: &M) -> Result<Report> {
+        self.inner.bus.broadcast(self, message)
+    }
+
+    /// Asks the query handlers of `Q` (see [`Bus::query`]).
+    pub fn query<Q: Query>(&self, query: &Q) -> Outcome<Q::Answer> {
+        self.inner.bus.query(self, query)
+    }
+
+    /// Hands `task` to its handlers (see [`Bus::perform`]).
+    pub fn perform<T: Task>(&self, task: &T) -> Outcome<T::Output> {
+        self.inner.bus.perform(self, task)
+    }
+
+    /// Runs `task` in the background (see [`Bus::perform_async`]).
+    ///
+    /// # Errors
+    /// As [`Bus::perform_async`].
+    pub fn perform_async<T: Task>(&self, task: T) -> Result<TaskId> {
+        self.inner.bus.perform_async(self, task)
+    }
+
+    /// Reports a background task's progress (see [`Bus::progress`]).
+    ///
+    /// # Errors
+    /// As [`Bus::progress`].
+    pub fn progress(&self, id: &TaskId, fraction: f64, message: &str) -> Result<Report> {
+        self.inner.bus.progress(self, id, fraction, message)
+    }
+
+    /// The named Actions.
+    pub fn actions(&self) -> &Actions<Core> {
+        &self.inner.actions
+    }
+
+    /// A handle on the Action `name` (CoreGO's `c.Action("git.log")`).
+    pub fn action(&self, name: &str) -> ActionHandle<Core> {
+        self.inner.actions.get(name)
+    }
+
+    /// Runs the Action `name`, cancelled when the Core shuts down.
+    ///
+    /// # Errors
+    /// As [`Actions::run`].
+    pub async fn run_action(&self, name: &str, options: Options) -> Result<Value> {
+        let ctx = RunCtx::new().with_cancel(self.inner.shutdown.child_token());
+        self.inner.actions.run(self, &ctx, name, options).await
+    }
+
+    /// The named Tasks.
+    pub fn tasks(&self) -> &Tasks<Core> {
+        &self.inner.tasks
+    }
+
+    /// Runs the Task `name`, cancelled when the Core shuts down.
+    ///
+    /// # Errors
+    /// As [`Tasks::run`].
+    pub async fn run_task(&self, name: &str) -> Result<TaskReport> {
+        let ctx = RunCtx::new().with_cancel(self.inner.shutdown.child_token());
+        self.inner.tasks.run(self, &ctx, name).await
+    }
+
+    /// The services.
+    pub fn services(&self) -> &Services<Core> {
+        &self.inner.services
+    }
+
+    /// The service `name` as its concrete type.
+    pub fn service<T: Send + Sync + 'static>(&self, name: &str) -> Option<Arc<T>> {
+        self.inner.services.get(name)
+    }
+
+    /// The command line.
+    #[cfg(feature = "cli")]
+    pub fn cli(&self) -> &corers_cli::Cli<Core> {
+        &self.inner.cli
+    }
+
+    /// The Core's logger.
+    pub fn log(&self) -> &Logger {
+        &self.inner.log
+    }
+
+    /// The Core's cancellation token: cancelled when shutdown begins. Long-running work
+    /// should watch it.
+    pub fn context(&self) -> &CancellationToken {
+        &self.inner.shutdown
+    }
+
+    /// The names in one of the Core's registries, in registration order: `"services"`,
+    /// `"actions"`, `"tasks"` or `"commands"` (sorted paths). `None` for another name.
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    /// let core = Core::builder().build().unwrap();
+    /// assert_eq!(core.registry("services"), Some(Vec::new()));
+    /// assert_eq!(core.registry("drives"), None);
+    /// ```
+    pub fn registry(&self, name: &str) -> Option<Vec<String>> {
+        match name {
+            "services" => Some(self.inner.services.names()),
+            "actions" => Some(self.inner.actions.names()),
+            "tasks" => Some(self.inner.tasks.names()),
+            #[cfg(feature = "cli")]
+            "commands" => Some(self.inner.cli.tree().paths()),
+            _ => None,
+        }
+    }
+
+    /// Overrides `key` for this Core only (tests, embedded hosts): [`env`](Core::env)
+    /// returns `value` whatever the process environment says.
+    pub fn set_env(&self, key: &str, value: &str) {
+        let mut env = self
+            .inner
+            .env
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match env.iter_mut().find(|(k, _)| k == key) {
+            Some((_, v)) => value.clone_into(v),
+            None => env.push((key.to_owned(), value.to_owned())),
+        }
+    }
+}
+
+impl fmt::Debug for Core {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Core")
+            .field("app", &self.inner.app)
+            .field("services", &self.inner.services.names())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,55 @@
+//! CoreRS: build an application from named services in one container ([`Core`]), talking
+//! over one message bus, exposing one path-based command tree, with logging, errors, named
+//! Actions and Tasks wired in.
+//!
+//! ```no_run
+//! use std::process::ExitCode;
+//! use corers::prelude::*;
+//!
+//! fn main() -> ExitCode {
+//!     let core = Core::builder()
+//!         .name("workbench")
+//!         .service(|_core| Ok(Registration::new("cache", Hooks::new())))
+//!         .command("cache/flush", Command::new()
+//!             .description("flush every cache")
+//!             .action(|_core, _options| async { Ok(Value::from("flushed")) }))
+//!         .build();
+//!     match core {
+//!         Ok(core) => core.run_blocking(),
+//!         Err(err) => {
+//!             eprintln!("error: {err}");
+//!             ExitCode::FAILURE
+//!         }
+//!     }
+//! }
+//! ```
+//!
+//! The facade re-exports each subsystem crate as a module: [`primitives`], [`log`],
+//! [`messaging`], [`lifecycle`] and, with the `cli` feature (on by default), [`cli`].
+//!
+//! # Modules
+//! - [`Core`], [`CoreBuilder`], [`App`]: the container and how it is built and run.
+//! - [`ServiceRuntime`]: a service's view of the Core with its own typed options.
+//! - [`prelude`]: the common names in one import.
+#![forbid(unsafe_code)]
+
+mod builder;
+#[cfg(feature = "cli")]
+mod commands;
+mod core;
+mod env;
+pub mod prelude;
+mod run;
+mod runtime;
+
+pub use crate::core::{App, Core};
+pub use builder::CoreBuilder;
+pub use env::COMPUTED_KEYS;
+pub use runtime::ServiceRuntime;
+
+#[cfg(feature = "cli")]
+pub use corers_cli as cli;
+pub use corers_lifecycle as lifecycle;
+pub use corers_log as log;
+pub use corers_messaging as messaging;
+pub use corers_primitives as primitives;

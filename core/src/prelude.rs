@@ -1,0 +1,11 @@
+//! The names most applications use, in one import: `use corers::prelude::*;`.
+
+pub use crate::{App, Core, CoreBuilder};
+#[cfg(feature = "cli")]
+pub use corers_cli::{Command, Flag, FlagKind, Positional};
+pub use corers_lifecycle::{Health, Hooks, Registration, Service, ServiceCtx};
+pub use corers_messaging::{
+    ActionSpec, Outcome, Query, RunCtx, Schema, Step, Task, TaskCompleted, TaskDef, TaskProgress,
+    ValueKind,
+};
+pub use corers_primitives::{Error, ErrorCode, Options, Result, Value, options};

@@ -1,0 +1,185 @@
+//! [`Core::run`]: start, dispatch the command line, and always shut down.
+
+use std::process::ExitCode;
+
+use corers_primitives::{Error, Result};
+
+use crate::Core;
+
+impl Core {
+    /// Runs the application on the process arguments: see [`run_with`](Core::run_with).
+    ///
+    /// # Errors
+    /// As [`run_with`](Core::run_with).
+    pub async fn run(&self) -> Result<ExitCode> {
+        self.run_with(std::env::args().skip(1)).await
+    }
+
+    /// Runs the application on `args` (without the program name): starts every service,
+    /// starts the Task scheduler, dispatches the arguments through the command line (or,
+    /// without the `cli` feature, waits for a shutdown signal), then shuts down — always,
+    /// also after a failed command or a panicking one.
+    ///
+    /// SIGINT and SIGTERM begin a graceful shutdown ([`Core::context`] is cancelled); a
+    /// second one forces it (running hooks are cancelled). SIGHUP calls every service's
+    /// reload hook. Nothing here calls `process::exit`.
+    ///
+    /// # Errors
+    /// A startup failure (the services that had started are stopped first).
+    pub async fn run_with<I, S>(&self, args: I) -> Result<ExitCode>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let args: Vec<String> = args.into_iter().map(Into::into).collect();
+        self.inner
+            .services
+            .start_all(self)
+            .await
+            .map_err(|e| Error::wrap(e, "corers.Core.run", "start the application"))?;
+        if let Err(err) = self.inner.scheduler.start(self) {
+            tracing::warn!(error = %err, "the task scheduler did not start");
+        }
+        let signals = tokio::spawn(watch_signals(self.clone()));
+        let code = self.dispatch(args).await;
+        signals.abort();
+        self.inner.scheduler.stop().await;
+        self.inner.shutdown.cancel();
+        if let Err(err) = self
+            .inner
+            .services
+            .stop_all(self, self.inner.shutdown_timeout)
+            .await
+        {
+            eprintln!("error: {err}");
+            tracing::error!(error = %err, "shutdown failed");
+            return Ok(ExitCode::FAILURE);
+        }
+        self.log().flush();
+        Ok(code)
+    }
+
+    /// Runs the application on the process arguments inside a tokio runtime of its own,
+    /// for `fn main() -> ExitCode`. A startup failure is printed and gives exit code 1.
+    ///
+    /// ```no_run
+    /// use std::process::ExitCode;
+    /// use corers::prelude::*;
+    ///
+    /// fn main() -> ExitCode {
+    ///     match Core::builder().name("workbench").build() {
+    ///         Ok(core) => core.run_blocking(),
+    ///         Err(err) => {
+    ///             eprintln!("error: {err}");
+    ///             ExitCode::FAILURE
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    pub fn run_blocking(self) -> ExitCode {
+        let runtime = match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(err) => {
+                eprintln!("error: cannot start the async runtime: {err}");
+                return ExitCode::FAILURE;
+            }
+        };
+        // Every runtime thread logs through this Core's logger.
+        let _log = tracing::dispatcher::set_default(self.log().dispatch());
+        match runtime.block_on(self.run()) {
+            Ok(code) => code,
+            Err(err) => {
+                eprintln!("error: {err}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+
+    /// Dispatches `args` through the command line, printing what it says; a panicking
+    /// command is caught and reported.
+    #[cfg(feature = "cli")]
+    async fn dispatch(&self, args: Vec<String>) -> ExitCode {
+        use corers_primitives::{Value, catch_panic};
+        let core = self.clone();
+        let run = Box::pin(async move { core.cli().run(core.clone(), args).await });
+        let outcome = match catch_panic("corers.Core.run", run).await {
+            Ok(outcome) => outcome,
+            Err(panic) => {
+                eprintln!("error: {panic}");
+                tracing::error!(error = %panic, "command panicked");
+                return ExitCode::from(70);
+            }
+        };
+        print!("{}", outcome.stdout());
+        eprint!("{}", outcome.stderr());
+        if let Some(value) = outcome.value() {
+            match value {
+                Value::Null => {}
+                Value::String(text) => println!("{text}"),
+                other => println!("{other}"),
+            }
+        }
+        ExitCode::from(outcome.exit_code())
+    }
+
+    /// Without a command line: serve until a shutdown signal.
+    #[cfg(not(feature = "cli"))]
+    async fn dispatch(&self, _args: Vec<String>) -> ExitCode {
+        self.context().cancelled().await;
+        ExitCode::SUCCESS
+    }
+}
+
+/// Turns OS signals into shutdown and reload: the first SIGINT/SIGTERM cancels the Core's
+/// context, the second forces the stop hooks to give up; SIGHUP reloads.
+async fn watch_signals(core: Core) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut terminate), Ok(mut hangup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) else {
+            tracing::warn!("cannot listen for signals; shutdown on signals is unavailable");
+            return;
+        };
+        let mut received = 0;
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+                _ = hangup.recv() => {
+                    if let Err(err) = core.services().reload_all(&core).await {
+                        tracing::error!(error = %err, "reload failed");
+                    }
+                    continue;
+                }
+            }
+            received += 1;
+            if received == 1 {
+                tracing::info!("shutting down (a second signal forces it)");
+                core.context().cancel();
+                core.bus().shutdown();
+            } else {
+                tracing::warn!("forced shutdown");
+                core.services().force();
+                return;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let mut received = 0;
+        while tokio::signal::ctrl_c().await.is_ok() {
+            received += 1;
+            core.context().cancel();
+            if received > 1 {
+                core.services().force();
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! [`Service`]: what a named part of an application does when it starts, stops, reloads and
+//! is asked how it is.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use corers_primitives::Result;
+use tokio_util::sync::CancellationToken;
+
+/// A boxed, sendable future: what service hooks return.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// What a hook receives: the application context (the Core), the service's own name, and
+/// the token that is cancelled when its hook runs out of time or the process is told to
+/// stop at once.
+pub struct ServiceCtx<C> {
+    pub(crate) core: C,
+    pub(crate) name: Arc<str>,
+    pub(crate) cancel: CancellationToken,
+}
+
+impl<C> ServiceCtx<C> {
+    /// The application context.
+    pub fn core(&self) -> &C {
+        &self.core
+    }
+
+    /// The service's registered name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Cancelled when the hook should give up (its timeout passed, or shutdown was forced).
+    pub fn cancel_token(&self) -> &CancellationToken {
+        &self.cancel
+    }
+}
+
+impl<C: Clone> Clone for ServiceCtx<C> {
+    fn clone(&self) -> Self {
+        ServiceCtx {
+            core: self.core.clone(),
+            name: Arc::clone(&self.name),
+            cancel: self.cancel.clone(),
+        }
+    }
+}
+
+impl<C> fmt::Debug for ServiceCtx<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServiceCtx")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a service says it is doing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Health {
+    /// Working.
+    Healthy,
+    /// Working, with a problem worth knowing (`"replica lag 4s"`).
+    Degraded(String),
+    /// Not working.
+    Unhealthy(String),
+}
+
+impl fmt::Display for Health {
+    /// `healthy`, `degraded: <why>` or `unhealthy: <why>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Health::Healthy => f.write_str("healthy"),
+            Health::Degraded(why) => write!(f, "degraded: {why}"),
+            Health::Unhealthy(why) => write!(f, "unhealthy: {why}"),
+        }
+    }
+}
+
+impl Health {
+    /// Reports whether the service can serve (healthy or degraded).
+    ///
+    /// ```
+    /// use corers_lifecycle::Health;
+    /// assert!(Health::Degraded("slow disk".into()).is_serving());
+    /// assert!(!Health::Unhealthy("no database".into()).is_serving());
+    /// ```
+    pub fn is_serving(&self) -> bool {
+        !matches!(self, Health::Unhealthy(_))
+    }
+}
+
+/// A named part of an application with a lifecycle. Every hook has a default that does
+/// nothing, so a service implements only what it needs. Hooks are async and return
+/// `Result`; a hook that panics is caught and reported as an `INTERNAL` error.
+///
+/// ```
+/// use std::sync::Arc;
+/// use corers_lifecycle::{BoxFuture, Service, ServiceCtx};
+///
+/// struct Cache { capacity: usize }
+///
+/// impl Service<()> for Cache {
+///     fn start(self: Arc<Self>, ctx: ServiceCtx<()>) -> BoxFuture<corers_primitives::Result<()>> {
+///         Box::pin(async move {
+///             println!("{} ready with {} slots", ctx.name(), self.capacity);
+///             Ok(())
+///         })
+///     }
+/// }
+/// ```
+pub trait Service<C>: Send + Sync + 'static {
+    /// Brings the service up. Runs in start order, each after the services it depends on.
+    fn start(self: Arc<Self>, ctx: ServiceCtx<C>) -> BoxFuture<Result<()>> {
+        let _ = ctx;
+        Box::pin(async { Ok(()) })
+    }
+
+    /// Brings the service down. Runs in the exact reverse of the start order.
+    fn stop(self: Arc<Self>, ctx: ServiceCtx<C>) -> BoxFuture<Result<()>> {
+        let _ = ctx;
+        Box::pin(async { Ok(()) })
+    }
+
+    /// Re-reads configuration (on SIGHUP, in a CoreRS application).
+    fn reload(self: Arc<Self>, ctx: ServiceCtx<C>) -> BoxFuture<Result<()>> {
+        let _ = ctx;
+        Box::pin(async { Ok(()) })
+    }
+
+    /// Says how the service is doing.
+    fn health(self: Arc<Self>, ctx: ServiceCtx<C>) -> BoxFuture<Health> {
+        let _ = ctx;
+        Box::pin(async { Health::Healthy })
+    }
+}
+
+type Hook<C> = Arc<dyn Fn(ServiceCtx<C>) -> BoxFuture<Result<()>> + Send + Sync>;
+
+/// A service made of closures, for services that are only a few lines (CoreGO's DTO
+/// form): any hook left out does nothing.
+///
+/// ```
+/// use corers_lifecycle::Hooks;
+///
+/// let metrics: Hooks<()> = Hooks::new()
+///     .on_start(|ctx| async move { println!("{} listening on :9100", ctx.name()); Ok(()) })
+///     .on_stop(|_| async { Ok(()) });
+/// ```
+pub struct Hooks<C> {
+    start: Option<Hook<C>>,
+    stop: Option<Hook<C>>,
+    reload: Option<Hook<C>>,
+}
+
+impl<C> Default for Hooks<C> {
+    fn default() -> Self {
+        Hooks {
+            start: None,
+            stop: None,
+            reload: None,
+        }
+    }
+}
+
+impl<C: Send + Sync + 'static> Hooks<C> {
+    /// No hooks yet.
+    pub fn new() -> Hooks<C> {
+        Hooks::default()
+    }
+
+    /// Sets the start hook.
+    #[must_use]
+    pub fn on_start<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(ServiceCtx<C>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<()>> + Send + 'static,
+    {
+        self.start = Some(Arc::new(move |ctx| Box::pin(hook(ctx))));
+        self
+    }
+
+    /// Sets the stop hook.
+    #[must_use]
+    pub fn on_stop<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(ServiceCtx<C>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<()>> + Send + 'static,
+    {
+        self.stop = Some(Arc::new(move |ctx| Box::pin(hook(ctx))));
+        self
+    }
+
+    /// Sets the reload hook.
+    #[must_use]
+    pub fn on_reload<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(ServiceCtx<C>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<()>> + Send + 'static,
+    {
+        self.reload = Some(Arc::new(move |ctx| Box::pin(hook(ctx))));
+        self
+    }
+}
+
+impl<C: Send + Sync + 'static> Service<C> for Hooks<C> {
+    fn start(self: Arc<Self>, ctx: ServiceCtx<C>) -> BoxFuture<Result<()>> {
+        match &self.start {
+            Some(hook) => hook(ctx),
+            None => Box::pin(async { Ok(()) }),
+        }
+    }
+
+    fn stop(self: Arc<Self>, ctx: ServiceCtx<C>) -> BoxFuture<Result<()>> {
+        match &self.stop {
+            Some(hook) => hook(ctx),
+            None => Box::pin(async { Ok(()) }),
+        }
+    }
+
+    fn reload(self: Arc<Self>, ctx: ServiceCtx<C>) -> BoxFuture<Result<()>> {
+        match &self.reload {
+            Some(hook) => hook(ctx),
+            None => Box::pin(async { Ok(()) }),
+        }
+    }
+}
+
+impl<C> fmt::Debug for Hooks<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hooks")
+            .field("start", &self.start.is_some())
+            .field("stop", &self.stop.is_some())
+            .field("reload", &self.reload.is_some())
+            .finish()
+    }
+}

@@ -1,0 +1,601 @@
+//! [`Services`]: the registry of named services, and starting, stopping, reloading and
+//! checking them in dependency order.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use corers_messaging::Bus;
+use corers_primitives::{Error, ErrorCode, Registry, Result, catch_panic};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::{BoxFuture, Health, Service, ServiceCtx};
+
+/// How long a hook may run when its service sets no timeout of its own.
+pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A service with its name, dependencies and hook timeout, ready to register.
+///
+/// ```
+/// use std::time::Duration;
+/// use corers_lifecycle::{Hooks, Registration};
+///
+/// let brain = Registration::new("brain", Hooks::<()>::new())
+///     .after(["config", "cache"])
+///     .timeout(Duration::from_secs(5));
+/// ```
+#[must_use]
+pub struct Registration<C> {
+    name: String,
+    service: Arc<dyn Service<C>>,
+    any: Arc<dyn Any + Send + Sync>,
+    after: Vec<String>,
+    timeout: Duration,
+}
+
+impl<C: 'static> Registration<C> {
+    /// The service `service` under `name`.
+    pub fn new<S: Service<C>>(name: impl Into<String>, service: S) -> Registration<C> {
+        let service = Arc::new(service);
+        Registration {
+            name: name.into(),
+            service: Arc::clone(&service) as Arc<dyn Service<C>>,
+            any: service,
+            after: Vec::new(),
+            timeout: DEFAULT_HOOK_TIMEOUT,
+        }
+    }
+
+    /// Starts this service after `services` (and stops it before them).
+    pub fn after<S: Into<String>>(mut self, services: impl IntoIterator<Item = S>) -> Self {
+        self.after.extend(services.into_iter().map(Into::into));
+        self
+    }
+
+    /// How long each of its hooks may run (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+}
+
+struct Entry<C> {
+    service: Arc<dyn Service<C>>,
+    any: Arc<dyn Any + Send + Sync>,
+    after: Vec<String>,
+    timeout: Duration,
+}
+
+/// Where the services are in their life.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Phase {
+    Idle,
+    Starting,
+    /// Started, in this order.
+    Running(Vec<String>),
+    Stopping,
+    Stopped,
+}
+
+/// Broadcast when a service's start hook succeeded.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ServiceStarted {
+    /// The service.
+    pub name: String,
+    /// How long its start hook took.
+    pub duration: Duration,
+}
+
+/// Broadcast when a service's stop hook ended (well or not).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ServiceStopped {
+    /// The service.
+    pub name: String,
+    /// How long its stop hook took.
+    pub duration: Duration,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+}
+
+/// Broadcast once every service has started (CoreGO's `ActionServiceStartup`).
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct ServiceStartup;
+
+/// Broadcast when shutdown begins, before any stop hook (CoreGO's `ActionServiceShutdown`).
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct ServiceShutdown;
+
+/// How startup went: the order and how long each service took.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StartReport {
+    /// `(service, start duration)`, in start order.
+    pub started: Vec<(String, Duration)>,
+}
+
+/// How every service is doing, and whether the whole can serve.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HealthReport {
+    /// The process is up and not stopped.
+    pub live: bool,
+    /// Every service started, none is unhealthy, and shutdown has not begun.
+    pub ready: bool,
+    /// Each service's own answer, in registration order.
+    pub services: Vec<(String, Health)>,
+}
+
+/// The services of an application: registered by name, started in dependency order (or
+/// registration order), stopped in exact reverse, each hook bounded by a timeout and
+/// caught if it panics. Cheap to clone; clones share everything.
+///
+/// Startup and shutdown are serialised: starting twice is a `CONFLICT`, stopping twice
+/// does nothing. A failed startup stops the services that had started, in reverse, and
+/// returns the original error naming the failing service.
+///
+/// ```
+/// use corers_lifecycle::{Hooks, Registration, Services};
+/// use corers_messaging::Bus;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let services: Services<()> = Services::new(Bus::new());
+/// services.register(Registration::new("cache", Hooks::new())).unwrap();
+/// services.register(Registration::new("brain", Hooks::new()).after(["config"])).unwrap();
+/// services.register(Registration::new("config", Hooks::new())).unwrap();
+///
+/// assert_eq!(services.order().unwrap(), ["cache", "config", "brain"]);
+/// services.start_all(&()).await.unwrap();
+/// services.stop_all(&(), std::time::Duration::from_secs(5)).await.unwrap();
+/// # }
+/// ```
+pub struct Services<C> {
+    inner: Arc<Inner<C>>,
+}
+
+struct Inner<C> {
+    registry: Registry<Entry<C>>,
+    phase: Mutex<Phase>,
+    bus: Bus<C>,
+    /// Cancelled when shutdown is forced: every running hook should give up.
+    forced: CancellationToken,
+}
+
+impl<C> Clone for Services<C> {
+    fn clone(&self) -> Self {
+        Services {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<C: Clone + Send + Sync + 'static> Services<C> {
+    /// No services yet; lifecycle events go on `bus`, and its background tasks are drained
+    /// before the stop hooks run.
+    pub fn new(bus: Bus<C>) -> Services<C> {
+        Services {
+            inner: Arc::new(Inner {
+                registry: Registry::new("services"),
+                phase: Mutex::new(Phase::Idle),
+                bus,
+                forced: CancellationToken::new(),
+            }),
+        }
+    }
+
+    /// Registers a service under its name.
+    ///
+    /// # Errors
+    /// [`ErrorCode::CONFLICT`] for a name already registered; [`ErrorCode::LOCKED`] after
+    /// [`lock`](Services::lock); [`ErrorCode::INVALID`] for a malformed name.
+    pub fn register(&self, registration: Registration<C>) -> Result<()> {
+        let name = registration.name.clone();
+        self.inner.registry.register(
+            &name,
+            Entry {
+                service: registration.service,
+                any: registration.any,
+                after: registration.after,
+                timeout: registration.timeout,
+            },
+        )
+    }
+
+    /// The service `name` as its concrete type, when it is one.
+    pub fn get<T: Send + Sync + 'static>(&self, name: &str) -> Option<Arc<T>> {
+        let entry = self.inner.registry.get(name)?;
+        Arc::clone(&entry.any).downcast::<T>().ok()
+    }
+
+    /// Reports whether `name` is registered.
+    pub fn has(&self, name: &str) -> bool {
+        self.inner.registry.has(name)
+    }
+
+    /// Every name, in registration order.
+    pub fn names(&self) -> Vec<String> {
+        self.inner.registry.names()
+    }
+
+    /// Refuses further registrations (the Core's builder does this once it is built).
+    pub fn lock(&self) {
+        self.inner.registry.lock();
+    }
+
+    /// The start order: dependencies first, otherwise registration order.
+    ///
+    /// # Errors
+    /// [`ErrorCode::INVALID`] naming a missing dependency, or the services in a cycle.
+    pub fn order(&self) -> Result<Vec<String>> {
+        const OP: &str = "lifecycle.Services.order";
+        let snapshot = self.inner.registry.snapshot();
+        let names = snapshot.names();
+        let mut placed: Vec<String> = Vec::with_capacity(names.len());
+        let deps = |name: &str| {
+            snapshot
+                .get(name)
+                .map(|e| e.after.clone())
+                .unwrap_or_default()
+        };
+        for name in &names {
+            for dep in deps(name) {
+                if !snapshot.has(&dep) {
+                    return Err(Error::new(
+                        OP,
+                        format!("service {name:?} depends on {dep:?}, which is not registered"),
+                    )
+                    .with_code(ErrorCode::INVALID));
+                }
+            }
+        }
+        while placed.len() < names.len() {
+            let next = names.iter().find(|name| {
+                !placed.contains(name) && deps(name).iter().all(|d| placed.contains(d))
+            });
+            match next {
+                Some(name) => placed.push(name.clone()),
+                None => {
+                    let stuck: Vec<&String> =
+                        names.iter().filter(|n| !placed.contains(n)).collect();
+                    return Err(Error::new(
+                        OP,
+                        format!("dependency cycle among {}", cycle(&stuck, &deps)),
+                    )
+                    .with_code(ErrorCode::INVALID));
+                }
+            }
+        }
+        Ok(placed)
+    }
+
+    /// Starts every service in [`order`](Services::order), each under its timeout, and
+    /// broadcasts [`ServiceStarted`] for each and [`ServiceStartup`] at the end.
+    ///
+    /// # Errors
+    /// [`ErrorCode::CONFLICT`] when already started (or starting); the error of
+    /// [`order`](Services::order); otherwise the failing service's error, wrapped to name
+    /// it, after the services that had started were stopped in reverse.
+    pub async fn start_all(&self, core: &C) -> Result<StartReport> {
+        const OP: &str = "lifecycle.Services.start_all";
+        self.transition(OP, &Phase::Idle, Phase::Starting)?;
+        let order = match self.order() {
+            Ok(order) => order,
+            Err(err) => {
+                self.set_phase(Phase::Stopped);
+                return Err(err);
+            }
+        };
+        let mut report = StartReport::default();
+        for name in &order {
+            let Some(entry) = self.inner.registry.get(name) else {
+                continue;
+            };
+            let started = Instant::now();
+            let ctx = self.ctx(core, name);
+            let outcome = run_hook(
+                "start",
+                name,
+                entry.timeout,
+                &ctx,
+                Arc::clone(&entry.service).start(ctx.clone()),
+            )
+            .await;
+            let duration = started.elapsed();
+            match outcome {
+                Ok(()) => {
+                    tracing::info!(service = %name, duration_ms = duration.as_secs_f64() * 1000.0, "service started");
+                    let _ = self.inner.bus.broadcast(
+                        core,
+                        &ServiceStarted {
+                            name: name.clone(),
+                            duration,
+                        },
+                    );
+                    report.started.push((name.clone(), duration));
+                }
+                Err(err) => {
+                    let started: Vec<String> =
+                        report.started.iter().map(|(n, _)| n.clone()).collect();
+                    let rollback = self.stop_services(core, &started).await;
+                    self.set_phase(Phase::Stopped);
+                    let err = Error::wrap(err, OP, format!("service {name:?} failed to start"));
+                    if let Err(rollback) = rollback {
+                        tracing::error!(error = %rollback, "rolling back a failed startup also failed");
+                    }
+                    return Err(err);
+                }
+            }
+        }
+        let started: Vec<String> = report.started.iter().map(|(n, _)| n.clone()).collect();
+        self.set_phase(Phase::Running(started));
+        let _ = self.inner.bus.broadcast(core, &ServiceStartup);
+        Ok(report)
+    }
+
+    /// Stops every started service: first drains the bus's background tasks (up to
+    /// `deadline`), then runs every stop hook in reverse start order, each under its
+    /// timeout. Every service gets its stop hook even when an earlier one failed, timed out
+    /// or panicked; the failures are returned together. Stopping twice does nothing.
+    ///
+    /// # Errors
+    /// [`ErrorCode::CONFLICT`] while startup is still running; otherwise the stop hooks'
+    /// failures, joined.
+    pub async fn stop_all(&self, core: &C, deadline: Duration) -> Result<()> {
+        const OP: &str = "lifecycle.Services.stop_all";
+        let started = {
+            let mut phase = self
+                .inner
+                .phase
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            match &*phase {
+                Phase::Running(started) => {
+                    let started = started.clone();
+                    *phase = Phase::Stopping;
+                    started
+                }
+                Phase::Starting => {
+                    return Err(Error::new(OP, "cannot stop while services are starting")
+                        .with_code(ErrorCode::CONFLICT));
+                }
+                // Idle, already stopping or stopped: nothing to do.
+                _ => {
+                    if *phase == Phase::Idle {
+                        *phase = Phase::Stopped;
+                    }
+                    return Ok(());
+                }
+            }
+        };
+        let _ = self.inner.bus.broadcast(core, &ServiceShutdown);
+        let drain = self.inner.bus.drain(deadline).await;
+        if !drain.is_complete() {
+            tracing::warn!(unfinished = ?drain.unfinished, "background tasks still running at shutdown");
+        }
+        let result = self.stop_services(core, &started).await;
+        self.set_phase(Phase::Stopped);
+        result
+    }
+
+    /// Cancels every running hook's token: a second signal, or a host that cannot wait.
+    pub fn force(&self) {
+        self.inner.forced.cancel();
+    }
+
+    /// Calls every started service's reload hook, in start order.
+    ///
+    /// # Errors
+    /// The reload hooks' failures, joined (every service is reloaded regardless).
+    pub async fn reload_all(&self, core: &C) -> Result<()> {
+        let started = match &*self
+            .inner
+            .phase
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+        {
+            Phase::Running(started) => started.clone(),
+            _ => Vec::new(),
+        };
+        let mut failures = Vec::new();
+        for name in &started {
+            let Some(entry) = self.inner.registry.get(name) else {
+                continue;
+            };
+            let ctx = self.ctx(core, name);
+            if let Err(err) = run_hook(
+                "reload",
+                name,
+                entry.timeout,
+                &ctx,
+                Arc::clone(&entry.service).reload(ctx.clone()),
+            )
+            .await
+            {
+                failures.push(err);
+            }
+        }
+        Error::join(failures).map_or(Ok(()), Err)
+    }
+
+    /// Asks every service how it is, and whether the whole can serve.
+    pub async fn health(&self, core: &C) -> HealthReport {
+        let phase = self
+            .inner
+            .phase
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let mut services = Vec::new();
+        for name in self.names() {
+            let Some(entry) = self.inner.registry.get(&name) else {
+                continue;
+            };
+            let ctx = self.ctx(core, &name);
+            let check = catch_panic(
+                "lifecycle.Services.health",
+                Arc::clone(&entry.service).health(ctx),
+            );
+            let health = match tokio::time::timeout(entry.timeout, check).await {
+                Ok(Ok(health)) => health,
+                Ok(Err(panic)) => Health::Unhealthy(panic.message().to_owned()),
+                Err(_) => Health::Unhealthy(format!("no answer within {:?}", entry.timeout)),
+            };
+            services.push((name, health));
+        }
+        let running = matches!(phase, Phase::Running(_));
+        HealthReport {
+            live: !matches!(phase, Phase::Stopped),
+            ready: running
+                && !self.inner.bus.is_shutting_down()
+                && services.iter().all(|(_, h)| h.is_serving()),
+            services,
+        }
+    }
+
+    /// Stops `started` in reverse; every one gets its hook; failures are joined.
+    async fn stop_services(&self, core: &C, started: &[String]) -> Result<()> {
+        let mut failures = Vec::new();
+        for name in started.iter().rev() {
+            let Some(entry) = self.inner.registry.get(name) else {
+                continue;
+            };
+            let began = Instant::now();
+            let ctx = self.ctx(core, name);
+            let outcome = run_hook(
+                "stop",
+                name,
+                entry.timeout,
+                &ctx,
+                Arc::clone(&entry.service).stop(ctx.clone()),
+            )
+            .await;
+            let duration = began.elapsed();
+            let _ = self.inner.bus.broadcast(
+                core,
+                &ServiceStopped {
+                    name: name.clone(),
+                    duration,
+                    error: outcome.as_ref().err().map(ToString::to_string),
+                },
+            );
+            match outcome {
+                Ok(()) => {
+                    tracing::info!(service = %name, duration_ms = duration.as_secs_f64() * 1000.0, "service stopped");
+                }
+                Err(err) => {
+                    tracing::error!(service = %name, error = %err, "service failed to stop");
+                    failures.push(err);
+                }
+            }
+        }
+        Error::join(failures).map_or(Ok(()), Err)
+    }
+
+    fn ctx(&self, core: &C, name: &str) -> ServiceCtx<C> {
+        ServiceCtx {
+            core: core.clone(),
+            name: Arc::from(name),
+            cancel: self.inner.forced.child_token(),
+        }
+    }
+
+    fn transition(&self, op: &'static str, from: &Phase, to: Phase) -> Result<()> {
+        let mut phase = self
+            .inner
+            .phase
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if *phase != *from {
+            return Err(
+                Error::new(op, format!("services are already {}", describe(&phase)))
+                    .with_code(ErrorCode::CONFLICT),
+            );
+        }
+        *phase = to;
+        Ok(())
+    }
+
+    fn set_phase(&self, to: Phase) {
+        *self
+            .inner
+            .phase
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = to;
+    }
+}
+
+fn describe(phase: &Phase) -> &'static str {
+    match phase {
+        Phase::Idle => "idle",
+        Phase::Starting => "starting",
+        Phase::Running(_) => "running",
+        Phase::Stopping => "stopping",
+        Phase::Stopped => "stopped",
+    }
+}
+
+/// Runs one hook under its timeout, catching a panic; on timeout the hook's token is
+/// cancelled and its future dropped.
+async fn run_hook<C>(
+    hook: &str,
+    name: &str,
+    timeout: Duration,
+    ctx: &ServiceCtx<C>,
+    future: BoxFuture<Result<()>>,
+) -> Result<()> {
+    let op = "lifecycle.Services.hook";
+    match tokio::time::timeout(timeout, catch_panic(op, future)).await {
+        Ok(Ok(outcome)) => {
+            outcome.map_err(|e| Error::wrap(e, op, format!("{hook} hook of {name:?} failed")))
+        }
+        Ok(Err(panic)) => Err(Error::wrap(
+            panic,
+            op,
+            format!("{hook} hook of {name:?} panicked"),
+        )),
+        Err(_) => {
+            ctx.cancel.cancel();
+            Err(Error::new(
+                op,
+                format!("{hook} hook of {name:?} took longer than {timeout:?}"),
+            )
+            .with_code(ErrorCode::TIMEOUT))
+        }
+    }
+}
+
+/// Names one cycle among the `stuck` services: `a -> b -> a`.
+fn cycle(stuck: &[&String], deps: &dyn Fn(&str) -> Vec<String>) -> String {
+    let Some(first) = stuck.first() else {
+        return String::new();
+    };
+    let mut path: Vec<String> = vec![(*first).clone()];
+    loop {
+        let last = path.last().cloned().unwrap_or_default();
+        let next = deps(&last).into_iter().find(|d| stuck.contains(&d));
+        match next {
+            Some(next) if path.contains(&next) => {
+                let start = path.iter().position(|p| *p == next).unwrap_or(0);
+                let mut ring: Vec<String> = path[start..].to_vec();
+                ring.push(next);
+                return ring.join(" -> ");
+            }
+            Some(next) => path.push(next),
+            None => return path.join(", "),
+        }
+    }
+}
+
+impl<C> fmt::Debug for Services<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Services")
+            .field("names", &self.inner.registry.names())
+            .finish_non_exhaustive()
+    }
+}
