@@ -13,8 +13,8 @@ use tokio_util::sync::CancellationToken;
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 /// What a hook receives: the application context (the Core), the service's own name, and
-/// the token that is cancelled when its hook runs out of time or the process is told to
-/// stop at once.
+/// the token that is cancelled when shutdown is forced (a second signal). A hook that runs
+/// out of time is cancelled by having its future dropped.
 pub struct ServiceCtx<C> {
     pub(crate) core: C,
     pub(crate) name: Arc<str>,
@@ -32,7 +32,7 @@ impl<C> ServiceCtx<C> {
         &self.name
     }
 
-    /// Cancelled when the hook should give up (its timeout passed, or shutdown was forced).
+    /// Cancelled when shutdown is forced: every running hook should give up.
     pub fn cancel_token(&self) -> &CancellationToken {
         &self.cancel
     }

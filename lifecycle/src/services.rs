@@ -2,6 +2,8 @@
 //! checking them in dependency order.
 
 use std::any::Any;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -236,40 +238,57 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         const OP: &str = "lifecycle.Services.order";
         let snapshot = self.inner.registry.snapshot();
         let names = snapshot.names();
-        let mut placed: Vec<String> = Vec::with_capacity(names.len());
-        let deps = |name: &str| {
-            snapshot
+        let index: HashMap<&str, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i))
+            .collect();
+        // Kahn's algorithm, always taking the earliest-registered ready service: dependency
+        // order where there are dependencies, registration order everywhere else.
+        let mut waiting_on = vec![0usize; names.len()];
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); names.len()];
+        let mut deps_of: Vec<Vec<usize>> = vec![Vec::new(); names.len()];
+        for (i, name) in names.iter().enumerate() {
+            let after = snapshot
                 .get(name)
                 .map(|e| e.after.clone())
-                .unwrap_or_default()
-        };
-        for name in &names {
-            for dep in deps(name) {
-                if !snapshot.has(&dep) {
+                .unwrap_or_default();
+            for dep in after {
+                let Some(&d) = index.get(dep.as_str()) else {
                     return Err(Error::new(
                         OP,
                         format!("service {name:?} depends on {dep:?}, which is not registered"),
                     )
                     .with_code(ErrorCode::INVALID));
+                };
+                if !deps_of[i].contains(&d) {
+                    deps_of[i].push(d);
+                    waiting_on[i] += 1;
+                    dependents[d].push(i);
                 }
             }
         }
-        while placed.len() < names.len() {
-            let next = names.iter().find(|name| {
-                !placed.contains(name) && deps(name).iter().all(|d| placed.contains(d))
-            });
-            match next {
-                Some(name) => placed.push(name.clone()),
-                None => {
-                    let stuck: Vec<&String> =
-                        names.iter().filter(|n| !placed.contains(n)).collect();
-                    return Err(Error::new(
-                        OP,
-                        format!("dependency cycle among {}", cycle(&stuck, &deps)),
-                    )
-                    .with_code(ErrorCode::INVALID));
+        let mut ready: BinaryHeap<Reverse<usize>> = (0..names.len())
+            .filter(|&i| waiting_on[i] == 0)
+            .map(Reverse)
+            .collect();
+        let mut placed = Vec::with_capacity(names.len());
+        while let Some(Reverse(i)) = ready.pop() {
+            placed.push(names[i].clone());
+            for &next in &dependents[i] {
+                waiting_on[next] -= 1;
+                if waiting_on[next] == 0 {
+                    ready.push(Reverse(next));
                 }
             }
+        }
+        if placed.len() < names.len() {
+            let stuck: Vec<usize> = (0..names.len()).filter(|&i| waiting_on[i] > 0).collect();
+            return Err(Error::new(
+                OP,
+                format!("dependency cycle: {}", cycle(&names, &stuck, &deps_of)),
+            )
+            .with_code(ErrorCode::INVALID));
         }
         Ok(placed)
     }
@@ -302,7 +321,6 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 "start",
                 name,
                 entry.timeout,
-                &ctx,
                 Arc::clone(&entry.service).start(ctx.clone()),
             )
             .await;
@@ -310,13 +328,15 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             match outcome {
                 Ok(()) => {
                     tracing::info!(service = %name, duration_ms = duration.as_secs_f64() * 1000.0, "service started");
-                    let _ = self.inner.bus.broadcast(
-                        core,
-                        &ServiceStarted {
-                            name: name.clone(),
-                            duration,
-                        },
-                    );
+                    if self.inner.bus.is_heard::<ServiceStarted>() {
+                        let _ = self.inner.bus.broadcast(
+                            core,
+                            &ServiceStarted {
+                                name: name.clone(),
+                                duration,
+                            },
+                        );
+                    }
                     report.started.push((name.clone(), duration));
                 }
                 Err(err) => {
@@ -412,7 +432,6 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 "reload",
                 name,
                 entry.timeout,
-                &ctx,
                 Arc::clone(&entry.service).reload(ctx.clone()),
             )
             .await
@@ -471,19 +490,20 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 "stop",
                 name,
                 entry.timeout,
-                &ctx,
                 Arc::clone(&entry.service).stop(ctx.clone()),
             )
             .await;
             let duration = began.elapsed();
-            let _ = self.inner.bus.broadcast(
-                core,
-                &ServiceStopped {
-                    name: name.clone(),
-                    duration,
-                    error: outcome.as_ref().err().map(ToString::to_string),
-                },
-            );
+            if self.inner.bus.is_heard::<ServiceStopped>() {
+                let _ = self.inner.bus.broadcast(
+                    core,
+                    &ServiceStopped {
+                        name: name.clone(),
+                        duration,
+                        error: outcome.as_ref().err().map(ToString::to_string),
+                    },
+                );
+            }
             match outcome {
                 Ok(()) => {
                     tracing::info!(service = %name, duration_ms = duration.as_secs_f64() * 1000.0, "service stopped");
@@ -501,7 +521,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         ServiceCtx {
             core: core.clone(),
             name: Arc::from(name),
-            cancel: self.inner.forced.child_token(),
+            cancel: self.inner.forced.clone(),
         }
     }
 
@@ -540,13 +560,11 @@ fn describe(phase: &Phase) -> &'static str {
     }
 }
 
-/// Runs one hook under its timeout, catching a panic; on timeout the hook's token is
-/// cancelled and its future dropped.
-async fn run_hook<C>(
+/// Runs one hook under its timeout, catching a panic; on timeout its future is dropped.
+async fn run_hook(
     hook: &str,
     name: &str,
     timeout: Duration,
-    ctx: &ServiceCtx<C>,
     future: BoxFuture<Result<()>>,
 ) -> Result<()> {
     let op = "lifecycle.Services.hook";
@@ -559,36 +577,37 @@ async fn run_hook<C>(
             op,
             format!("{hook} hook of {name:?} panicked"),
         )),
-        Err(_) => {
-            ctx.cancel.cancel();
-            Err(Error::new(
-                op,
-                format!("{hook} hook of {name:?} took longer than {timeout:?}"),
-            )
-            .with_code(ErrorCode::TIMEOUT))
-        }
+        // The hook's future is dropped here: that is its cancellation.
+        Err(_) => Err(Error::new(
+            op,
+            format!("{hook} hook of {name:?} took longer than {timeout:?}"),
+        )
+        .with_code(ErrorCode::TIMEOUT)),
     }
 }
 
-/// Names one cycle among the `stuck` services: `a -> b -> a`.
-fn cycle(stuck: &[&String], deps: &dyn Fn(&str) -> Vec<String>) -> String {
-    let Some(first) = stuck.first() else {
+/// Names one cycle among the `stuck` services: `a -> b -> a`. Every stuck service waits
+/// on another stuck one, so following dependencies from any of them must come round.
+fn cycle(names: &[String], stuck: &[usize], deps_of: &[Vec<usize>]) -> String {
+    let Some(&first) = stuck.first() else {
         return String::new();
     };
-    let mut path: Vec<String> = vec![(*first).clone()];
+    let mut path = vec![first];
     loop {
-        let last = path.last().cloned().unwrap_or_default();
-        let next = deps(&last).into_iter().find(|d| stuck.contains(&d));
-        match next {
-            Some(next) if path.contains(&next) => {
-                let start = path.iter().position(|p| *p == next).unwrap_or(0);
-                let mut ring: Vec<String> = path[start..].to_vec();
-                ring.push(next);
-                return ring.join(" -> ");
-            }
-            Some(next) => path.push(next),
-            None => return path.join(", "),
+        let last = path[path.len() - 1];
+        let Some(&next) = deps_of[last].iter().find(|d| stuck.contains(d)) else {
+            return path
+                .iter()
+                .map(|&i| names[i].as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+        };
+        if let Some(start) = path.iter().position(|&p| p == next) {
+            let mut ring: Vec<&str> = path[start..].iter().map(|&i| names[i].as_str()).collect();
+            ring.push(names[next].as_str());
+            return ring.join(" -> ");
         }
+        path.push(next);
     }
 }
 

@@ -576,7 +576,16 @@ impl<C: 'static> Bus<C> {
 
     /// Reports whether a broadcast of `M` would reach anyone (a handler or an observer), so
     /// callers can skip building an event nobody receives.
-    pub(crate) fn is_heard<M: Send + Sync + 'static>(&self) -> bool {
+    ///
+    /// ```
+    /// use corers_messaging::Bus;
+    /// struct CacheFlushed;
+    /// let bus: Bus<()> = Bus::new();
+    /// assert!(!bus.is_heard::<CacheFlushed>());
+    /// bus.on(|_, _: &CacheFlushed| Ok(()));
+    /// assert!(bus.is_heard::<CacheFlushed>());
+    /// ```
+    pub fn is_heard<M: Send + Sync + 'static>(&self) -> bool {
         self.with_tables(|tables| {
             !tables.observers.is_empty()
                 || Tables::<C>::list::<M, BroadcastFn<C, M>>(&tables.broadcast).is_some()
