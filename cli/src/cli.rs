@@ -203,7 +203,15 @@ impl<C: Send + 'static> Cli<C> {
             return Outcome::printed(self.help(&resolved.path));
         }
         let Some(action) = resolved.command.action.clone() else {
-            // A placeholder lists what is under it.
+            // A placeholder lists what is under it, unless a word after it names nothing.
+            let extra = args
+                .iter()
+                .enumerate()
+                .take_while(|(_, a)| *a != "--")
+                .find(|(i, a)| !resolved.path_words.contains(i) && !a.starts_with('-'));
+            if let Some((_, word)) = extra {
+                return self.unknown(&format!("{}/{word}", resolved.path));
+            }
             return Outcome::printed(self.help(&resolved.path));
         };
         let options = match parse(&resolved.command, &args, &resolved.path_words, &*self.env) {
@@ -240,19 +248,25 @@ impl<C: Send + 'static> Cli<C> {
     fn run_builtin(&self, args: &[String], wants_help: bool) -> Outcome {
         let words: Vec<&str> = args
             .iter()
+            .take_while(|a| *a != "--")
             .filter(|a| !a.starts_with('-'))
             .map(String::as_str)
             .collect();
         match words.as_slice() {
             [] if wants_help => Outcome::printed(self.help("")),
             ["help", rest @ ..] => {
-                let path = rest.join("/");
+                let path = self.tree.canonical(&rest.join("/"));
                 if path.is_empty() || self.tree.get(&path).is_some() {
                     Outcome::printed(self.help(&path))
                 } else {
                     self.unknown(&path)
                 }
             }
+            ["completion"] => Outcome::usage_error(
+                Error::new("cli.Cli.run", "completion needs a shell: bash, zsh or fish")
+                    .with_code(ErrorCode::INVALID),
+                &self.help(""),
+            ),
             ["completion", shell] => match shell.parse::<Shell>() {
                 Ok(shell) => Outcome::printed(self.completion(shell)),
                 Err(err) => Outcome::usage_error(err, &self.help("")),

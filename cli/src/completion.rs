@@ -66,13 +66,13 @@ impl<C> Cli<C> {
                     .tree
                     .children(&path)
                     .into_iter()
-                    .filter(|child| self.tree.get(child).is_some_and(|c| !c.hidden))
+                    .filter(|child| self.tree.is_visible(child))
                     .map(|child| child.rsplit('/').next().unwrap_or(&child).to_owned())
                     .collect();
                 if path.is_empty() {
                     words.extend(["help".to_owned(), "completion".to_owned()]);
                 } else if let Some(command) = self.tree.get(&path) {
-                    if command.hidden {
+                    if !self.tree.is_visible(&path) {
                         return None;
                     }
                     words.extend(command.flags.iter().map(|f| format!("--{}", f.name)));
@@ -97,11 +97,11 @@ impl<C> Cli<C> {
         let mut out = String::new();
         let _ = writeln!(out, "# bash completion for {}", self.name);
         let _ = writeln!(out, "_{function}() {{");
-        out.push_str("    local cur=\"${COMP_WORDS[COMP_CWORD]}\" path=\"\" word opts=\"\"\n");
+        out.push_str("    local cur=\"${COMP_WORDS[COMP_CWORD]}\" cmdpath=\"\" word opts=\"\"\n");
         out.push_str("    for word in \"${COMP_WORDS[@]:1:COMP_CWORD-1}\"; do\n");
-        out.push_str("        [[ $word == -* ]] || path=\"${path:+$path/}$word\"\n");
+        out.push_str("        [[ $word == -* ]] || cmdpath=\"${cmdpath:+$cmdpath/}$word\"\n");
         out.push_str("    done\n");
-        out.push_str("    case \"$path\" in\n");
+        out.push_str("    case \"$cmdpath\" in\n");
         for (path, words) in levels {
             let _ = writeln!(out, "        \"{path}\") opts=\"{}\" ;;", words.join(" "));
         }
@@ -117,17 +117,23 @@ impl<C> Cli<C> {
         let mut out = String::new();
         let _ = writeln!(out, "#compdef {}", self.name);
         let _ = writeln!(out, "_{function}() {{");
-        out.push_str("    local path=\"\" word\n");
+        // Not `path`: in zsh that is the array tied to $PATH.
+        out.push_str("    local cmdpath=\"\" word\n");
         out.push_str("    for word in \"${(@)words[2,CURRENT-1]}\"; do\n");
-        out.push_str("        [[ $word == -* ]] || path=\"${path:+$path/}$word\"\n");
+        out.push_str("        [[ $word == -* ]] || cmdpath=\"${cmdpath:+$cmdpath/}$word\"\n");
         out.push_str("    done\n");
-        out.push_str("    case \"$path\" in\n");
+        out.push_str("    case \"$cmdpath\" in\n");
         for (path, words) in levels {
             let _ = writeln!(out, "        \"{path}\") compadd -- {} ;;", words.join(" "));
         }
         out.push_str("    esac\n");
         out.push_str("}\n");
-        let _ = writeln!(out, "compdef _{function} {}", self.name);
+        // Autoloaded from `_name` on $fpath, the first call must complete too.
+        let _ = writeln!(
+            out,
+            "if [[ $funcstack[1] == _{function} ]]; then _{function} \"$@\"; else compdef _{function} {}; fi",
+            self.name
+        );
         out
     }
 
@@ -142,10 +148,15 @@ impl<C> Cli<C> {
         out.push_str("    end\n");
         out.push_str("    string join / $path\n");
         out.push_str("end\n");
+        // Quoted, an empty path is still one (empty) argument for `test`.
+        let _ = writeln!(out, "function __{function}_at");
+        let _ = writeln!(out, "    set -l path (__{function}_path)");
+        out.push_str("    test \"$path\" = \"$argv[1]\"\n");
+        out.push_str("end\n");
         for (path, words) in levels {
             let _ = writeln!(
                 out,
-                "complete -c {} -f -n 'test (__{function}_path) = \"{path}\"' -a '{}'",
+                "complete -c {} -f -n '__{function}_at \"{path}\"' -a '{}'",
                 self.name,
                 words.join(" ")
             );

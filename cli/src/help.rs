@@ -87,7 +87,10 @@ impl<C> Cli<C> {
                 .iter()
                 .map(|p| {
                     let required = if p.required { " (required)" } else { "" };
-                    (format!("<{}>", p.name), format!("{}{required}", p.help))
+                    (
+                        format!("<{}>", p.name),
+                        format!("{}{required}", p.help).trim().to_owned(),
+                    )
                 })
                 .collect();
             write_table(&mut out, &rows);
@@ -131,7 +134,7 @@ impl<C> Cli<C> {
             .into_iter()
             .filter_map(|child| {
                 let command = self.tree.get(&child)?;
-                (!command.hidden).then(|| {
+                self.tree.is_visible(&child).then(|| {
                     let name = child.rsplit('/').next().unwrap_or(&child).to_owned();
                     (name, self.describe(&child, &command))
                 })

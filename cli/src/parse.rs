@@ -64,9 +64,7 @@ pub(crate) fn parse<C>(
                 )));
             }
             if !strict {
-                // No declared flags: accept any, as text (CoreGO's behaviour).
-                let value = inline.map_or(Value::Bool(true), Value::String);
-                options.set(name, value);
+                loose_flag(word, name, inline, &mut options)?;
                 continue;
             }
             let Some((flag, negated)) = find_long(command, name) else {
@@ -97,7 +95,7 @@ pub(crate) fn parse<C>(
                 Some((name, value)) => (name, Some(value.to_owned())),
                 None => (short, None),
             };
-            options.set(name, inline.map_or(Value::Bool(true), Value::String));
+            loose_flag(word, name, inline, &mut options)?;
             continue;
         }
         for (at, c) in short.char_indices() {
@@ -133,6 +131,18 @@ pub(crate) fn parse<C>(
     fill_missing(command, &mut options, env)?;
     bind_positionals(command, &mut options, positionals)?;
     Ok(options)
+}
+
+/// A flag on a command that declares none: accepted as text, or `true` without a value
+/// (CoreGO's behaviour).
+fn loose_flag(word: &str, name: &str, inline: Option<String>, options: &mut Options) -> Result<()> {
+    if name.is_empty() {
+        return Err(usage(format!(
+            "malformed flag {word:?}: a name must follow the dashes"
+        )));
+    }
+    options.set(name, inline.map_or(Value::Bool(true), Value::String));
+    Ok(())
 }
 
 /// The declared flag for `--name`, and whether it was given as `--no-name`.
@@ -283,7 +293,16 @@ fn fill_missing<C>(
             continue;
         }
         if let Some(default) = &flag.default {
-            options.set(flag.name.clone(), default.clone());
+            // A default written as text (`"30s"`) is read like a value on the command line.
+            let value = match (default, &flag.kind) {
+                (Value::String(text), kind)
+                    if !matches!(kind, FlagKind::String | FlagKind::Path | FlagKind::Enum(_)) =>
+                {
+                    parse_value(flag, text)?
+                }
+                _ => default.clone(),
+            };
+            options.set(flag.name.clone(), value);
             continue;
         }
         if flag.required {

@@ -33,6 +33,11 @@ pub fn validate_command_path(path: &str) -> Result<()> {
         "whitespace or control character"
     } else if path.split('/').any(|s| s.starts_with('-')) {
         "a segment starts with '-'"
+    } else if path
+        .chars()
+        .any(|c| !(c.is_alphanumeric() || matches!(c, '/' | '-' | '_' | '.' | ':' | '@' | '+')))
+    {
+        "only letters, digits and - _ . : @ + may name a command"
     } else {
         return Ok(());
     };
@@ -125,6 +130,13 @@ impl<C> CommandTree<C> {
             .collect();
         for (alias_path, _) in &alias_paths {
             validate_command_path(alias_path)?;
+            if self.commands.has(alias_path) || self.aliases.has(alias_path) {
+                return Err(Error::new(
+                    "cli.CommandTree.register",
+                    format!("alias {alias_path:?} is already taken"),
+                )
+                .with_code(ErrorCode::CONFLICT));
+            }
         }
         entries.push((path.to_owned(), command));
         // Parents first, then the command: one publish, nothing half-registered.
@@ -200,43 +212,69 @@ impl<C> CommandTree<C> {
                 words.push((i, arg));
             }
         }
+        // A word right after a flag written without `=` may be that flag's value.
+        let maybe_value =
+            |at: usize| at > 0 && is_flag(&args[at - 1]) && !args[at - 1].contains('=');
         for start in 0..words.len() {
-            // A word skipped before the path must be the value of the flag just before it.
-            if start > 0 {
-                let (at, _) = words[start - 1];
-                let after_flag = at > 0 && is_flag(&args[at - 1]) && !args[at - 1].contains('=');
-                if !after_flag {
-                    return None;
-                }
+            // Words skipped before the path must all be values of the flags before them.
+            if start > 0 && !maybe_value(words[start - 1].0) {
+                return None;
             }
             let mut best = None;
             let mut path = String::new();
-            for (n, (_, word)) in words[start..].iter().enumerate() {
-                if n > 0 {
-                    path.push('/');
-                }
-                path.push_str(word);
-                if let Some(command) = self.get(&path) {
+            let mut used: Vec<usize> = Vec::new();
+            for &(at, word) in &words[start..] {
+                let candidate = if path.is_empty() {
+                    word.to_owned()
+                } else {
+                    format!("{path}/{word}")
+                };
+                if let Some(command) = self.get(&candidate) {
+                    path = candidate;
+                    used.push(at);
                     let canonical = self
                         .aliases
                         .get(&path)
                         .map_or_else(|| path.clone(), |c| c.as_ref().clone());
-                    best = Some((canonical, command, start + n + 1));
+                    best = Some((canonical, command, used.clone()));
+                } else if !path.is_empty() && maybe_value(at) {
+                    // `deploy --replicas 3 to homelab`: skip the value, keep walking.
                 } else {
                     // Every prefix of a registered path is registered (placeholders), so
                     // nothing longer can match either.
                     break;
                 }
             }
-            if let Some((path, command, end)) = best {
+            if let Some((path, command, path_words)) = best {
                 return Some(Resolved {
                     path,
                     command,
-                    path_words: words[start..end].iter().map(|(i, _)| *i).collect(),
+                    path_words,
                 });
             }
         }
         None
+    }
+
+    /// The registered path an alias path stands for (a path stands for itself).
+    pub(crate) fn canonical(&self, path: &str) -> String {
+        self.aliases
+            .get(path)
+            .map_or_else(|| path.to_owned(), |c| c.as_ref().clone())
+    }
+
+    /// Whether `path` shows in help and completions: not hidden, and runnable itself or
+    /// through a visible child.
+    pub(crate) fn is_visible(&self, path: &str) -> bool {
+        let Some(command) = self.commands.get(path) else {
+            return false;
+        };
+        !command.hidden
+            && (command.is_executable()
+                || self
+                    .children(path)
+                    .iter()
+                    .any(|child| self.is_visible(child)))
     }
 }
 

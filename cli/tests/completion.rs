@@ -1,0 +1,412 @@
+//! Shell completion scripts: snapshots for bash, zsh and fish, the `completion <shell>`
+//! built-in, and — where the shell is installed — the scripts run in the real shell
+//! (tests that need a missing shell pass without checking anything, saying so on stderr).
+
+mod common;
+
+use std::process::Command as Process;
+
+use corers_cli::{Cli, Command, Flag, FlagKind, Shell};
+use corers_primitives::{ErrorCode, Value};
+
+use common::{echo, error_message};
+
+/// The sample tree of the issue: `workspace/create`, `workspace/list`, `cache/flush` and a
+/// hidden `debug/dump`.
+fn sample() -> Cli<()> {
+    let cli: Cli<()> = Cli::new("workbench");
+    cli.register(
+        "workspace/create",
+        echo(
+            Command::new()
+                .description("create a workspace")
+                .flag(Flag::new("name", FlagKind::String).short('n').required())
+                .flag(Flag::new("verbose", FlagKind::Bool).short('v')),
+        ),
+    )
+    .unwrap();
+    cli.register(
+        "workspace/list",
+        echo(
+            Command::new()
+                .description("list workspaces")
+                .flag(Flag::new(
+                    "format",
+                    FlagKind::Enum(vec!["json".into(), "table".into()]),
+                )),
+        ),
+    )
+    .unwrap();
+    cli.register(
+        "cache/flush",
+        echo(Command::new().description("flush every cache")),
+    )
+    .unwrap();
+    cli.register(
+        "debug/dump",
+        echo(Command::new().description("dump internal state").hidden()),
+    )
+    .unwrap();
+    cli
+}
+
+fn installed(shell: &str) -> bool {
+    let found = Process::new(shell)
+        .arg("-c")
+        .arg("exit 0")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        eprintln!("{shell} is not installed: nothing checked");
+    }
+    found
+}
+
+/// What bash's completion offers for `words` (the last one being completed), with the
+/// script loaded; `None` without bash.
+fn bash_complete(script: &str, words: &[&str]) -> Option<Vec<String>> {
+    if !installed("bash") {
+        return None;
+    }
+    let output = Process::new("bash")
+        .arg("--norc")
+        .arg("-c")
+        .arg(
+            r#"eval "$SCRIPT"; COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); _workbench; printf '%s\n' "${COMPREPLY[@]}""#,
+        )
+        .arg("bash")
+        .args(words)
+        .env("SCRIPT", script)
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(output.stderr.is_empty(), "{output:?}");
+    Some(lines(&output.stdout))
+}
+
+/// The words zsh's completion function hands to `compadd` (stubbed) for `words`, and
+/// `$PATH` as the stub saw it; `None` without zsh.
+fn zsh_complete(script: &str, words: &[&str]) -> Option<(Vec<String>, String)> {
+    if !installed("zsh") {
+        return None;
+    }
+    let output = Process::new("zsh")
+        .arg("-f")
+        .arg("-c")
+        .arg(
+            r#"compdef() { :; }
+eval "$SCRIPT"
+compadd() { shift; print -rl -- "$@"; print -r -- "PATH=$PATH" }
+words=("$@"); CURRENT=$#
+_workbench"#,
+        )
+        .arg("zsh")
+        .args(words)
+        .env("SCRIPT", script)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let mut offered = lines(&output.stdout);
+    let path = offered
+        .pop()
+        .and_then(|last| last.strip_prefix("PATH=").map(str::to_owned))
+        .unwrap_or_default();
+    Some((offered, path))
+}
+
+/// What fish offers for the command line `line`, and what it printed on stderr; `None`
+/// without fish.
+fn fish_complete(script: &str, line: &str) -> Option<(Vec<String>, String)> {
+    if !installed("fish") {
+        return None;
+    }
+    let output = Process::new("fish")
+        .arg("--no-config")
+        .arg("-c")
+        .arg(r"printf '%s\n' $SCRIPT | source; complete -C $LINE")
+        .env("SCRIPT", script)
+        .env("LINE", line)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    Some((
+        lines(&output.stdout),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    ))
+}
+
+fn lines(bytes: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+// ---- snapshots ----
+
+#[test]
+fn cli_completion_bash_snapshot_good() {
+    insta::assert_snapshot!("bash", sample().completion(Shell::Bash));
+}
+
+#[test]
+fn cli_completion_zsh_snapshot_good() {
+    insta::assert_snapshot!("zsh", sample().completion(Shell::Zsh));
+}
+
+#[test]
+fn cli_completion_fish_snapshot_good() {
+    insta::assert_snapshot!("fish", sample().completion(Shell::Fish));
+}
+
+// ---- Cli::completion, in bash ----
+
+#[test]
+fn cli_completion_bash_offers_subcommands_good() {
+    let script = sample().completion(Shell::Bash);
+    let Some(offered) = bash_complete(&script, &["workbench", "workspace", ""]) else {
+        return;
+    };
+    assert_eq!(offered, ["create", "list"]);
+}
+
+#[test]
+fn cli_completion_bash_offers_command_flags_good() {
+    let script = sample().completion(Shell::Bash);
+    let Some(offered) = bash_complete(&script, &["workbench", "workspace", "create", "--"]) else {
+        return;
+    };
+    assert_eq!(offered, ["--name", "--verbose", "--help"]);
+}
+
+#[test]
+fn cli_completion_bash_filters_by_prefix_good() {
+    let script = sample().completion(Shell::Bash);
+    let Some(offered) = bash_complete(&script, &["workbench", "work"]) else {
+        return;
+    };
+    assert_eq!(offered, ["workspace"]);
+}
+
+#[test]
+fn cli_completion_bash_skips_flags_in_path_good() {
+    let script = sample().completion(Shell::Bash);
+    let Some(offered) = bash_complete(&script, &["workbench", "workspace", "-v", "l"]) else {
+        return;
+    };
+    assert_eq!(offered, ["list"]);
+}
+
+#[test]
+fn cli_completion_bash_top_level_offers_builtins_good() {
+    let script = sample().completion(Shell::Bash);
+    let Some(offered) = bash_complete(&script, &["workbench", ""]) else {
+        return;
+    };
+    for word in ["cache", "workspace", "help", "completion"] {
+        assert!(offered.contains(&word.to_owned()), "{offered:?}");
+    }
+}
+
+#[test]
+fn cli_completion_hidden_command_not_offered_bad() {
+    let cli = sample();
+    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+        let script = cli.completion(shell);
+        assert!(!script.contains("dump"), "{shell:?}:\n{script}");
+    }
+}
+
+#[test]
+fn cli_completion_placeholder_of_hidden_commands_not_offered_bad() {
+    let script = sample().completion(Shell::Bash);
+    let Some(offered) = bash_complete(&script, &["workbench", ""]) else {
+        return;
+    };
+    assert!(!offered.contains(&"debug".to_owned()), "{offered:?}");
+}
+
+#[test]
+fn cli_completion_bash_unknown_path_offers_nothing_bad() {
+    let script = sample().completion(Shell::Bash);
+    let Some(offered) = bash_complete(&script, &["workbench", "nightly", ""]) else {
+        return;
+    };
+    assert!(offered.is_empty(), "{offered:?}");
+}
+
+#[test]
+fn cli_completion_empty_tree_offers_only_builtins_ugly() {
+    let cli: Cli<()> = Cli::new("workbench");
+    let script = cli.completion(Shell::Bash);
+    let Some(offered) = bash_complete(&script, &["workbench", ""]) else {
+        return;
+    };
+    assert_eq!(offered, ["help", "completion"]);
+}
+
+#[test]
+fn cli_completion_program_name_with_dash_ugly() {
+    let cli: Cli<()> = Cli::new("work-bench");
+    let script = cli.completion(Shell::Bash);
+    assert!(script.contains("_work_bench() {"), "{script}");
+    assert!(
+        script.ends_with("complete -F _work_bench work-bench\n"),
+        "{script}"
+    );
+}
+
+#[test]
+fn cli_completion_shell_metacharacters_in_path_refused_ugly() {
+    // A command path can never carry shell syntax into a completion script: it is refused
+    // when registered.
+    let cli: Cli<()> = Cli::new("workbench");
+    let err = cli
+        .register("ops/$(touch${IFS}pwned)", echo(Command::new()))
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(!cli.completion(Shell::Bash).contains("touch"));
+}
+
+// ---- Cli::completion, in zsh ----
+
+#[test]
+fn cli_completion_zsh_offers_subcommands_good() {
+    let script = sample().completion(Shell::Zsh);
+    let Some((offered, _)) = zsh_complete(&script, &["workbench", "workspace", ""]) else {
+        return;
+    };
+    assert_eq!(offered, ["create", "list"]);
+}
+
+#[test]
+fn cli_completion_zsh_keeps_path_variable_bad() {
+    let script = sample().completion(Shell::Zsh);
+    let Some((_, path)) = zsh_complete(&script, &["workbench", "workspace", ""]) else {
+        return;
+    };
+    assert_ne!(path, "workspace");
+    assert!(
+        path.contains("/bin"),
+        "PATH inside the completion function: {path:?}"
+    );
+}
+
+#[test]
+fn cli_completion_zsh_autoloaded_first_call_completes_bad() {
+    if !installed("zsh") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("corers-cli-zfunc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("_workbench"), sample().completion(Shell::Zsh)).unwrap();
+    let output = Process::new("zsh")
+        .arg("-f")
+        .arg("-c")
+        .arg(
+            r#"fpath=("$ZFUNC" $fpath); compdef() { :; }; autoload -Uz _workbench
+compadd() { shift; print -rl -- "$@" }
+words=(workbench workspace ""); CURRENT=3
+_workbench"#,
+        )
+        .env("ZFUNC", &dir)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(lines(&output.stdout), ["create", "list"], "{output:?}");
+}
+
+// ---- Cli::completion, in fish ----
+
+#[test]
+fn cli_completion_fish_offers_subcommands_good() {
+    let script = sample().completion(Shell::Fish);
+    let Some((offered, _)) = fish_complete(&script, "workbench workspace ") else {
+        return;
+    };
+    assert_eq!(offered, ["create", "list"]);
+}
+
+#[test]
+fn cli_completion_fish_offers_top_level_commands_bad() {
+    let script = sample().completion(Shell::Fish);
+    let Some((offered, stderr)) = fish_complete(&script, "workbench ") else {
+        return;
+    };
+    assert!(stderr.is_empty(), "{stderr}");
+    assert!(offered.contains(&"workspace".to_owned()), "{offered:?}");
+}
+
+// ---- the `completion` built-in ----
+
+#[tokio::test]
+async fn cli_run_completion_builtin_prints_script_good() {
+    let cli = sample();
+    for (word, shell) in [
+        ("bash", Shell::Bash),
+        ("zsh", Shell::Zsh),
+        ("fish", Shell::Fish),
+    ] {
+        let outcome = cli.run((), ["completion", word]).await;
+        assert_eq!(outcome.exit_code(), 0, "{word}");
+        assert_eq!(outcome.stdout(), cli.completion(shell), "{word}");
+        assert!(outcome.stderr().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn cli_run_completion_unknown_shell_bad() {
+    let cli = sample();
+    let outcome = cli.run((), ["completion", "powershell"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert_eq!(outcome.error().unwrap().code(), Some(&ErrorCode::INVALID));
+    assert_eq!(
+        error_message(&outcome),
+        r#"unknown shell "powershell": use bash, zsh or fish"#
+    );
+    assert!(outcome.stdout().is_empty());
+}
+
+#[tokio::test]
+async fn cli_run_completion_without_shell_is_usage_error_bad() {
+    let cli = sample();
+    let outcome = cli.run((), ["completion"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+}
+
+#[tokio::test]
+async fn cli_run_completion_without_shell_names_shells_bad() {
+    let cli = sample();
+    let outcome = cli.run((), ["completion"]).await;
+    assert!(
+        error_message(&outcome).contains("bash, zsh or fish"),
+        "{}",
+        error_message(&outcome)
+    );
+}
+
+#[tokio::test]
+async fn cli_run_completion_registered_by_application_wins_ugly() {
+    let cli = sample();
+    cli.register(
+        "completion",
+        Command::new().action(|(), _| async { Ok(Value::from("app completion")) }),
+    )
+    .unwrap();
+    let outcome = cli.run((), ["completion", "bash"]).await;
+    assert_eq!(outcome.value(), Some(&Value::from("app completion")));
+}
+
+#[test]
+fn shell_from_str_known_names_good() {
+    assert_eq!("bash".parse::<Shell>().unwrap(), Shell::Bash);
+    assert_eq!("zsh".parse::<Shell>().unwrap(), Shell::Zsh);
+    assert_eq!("fish".parse::<Shell>().unwrap(), Shell::Fish);
+}
+
+#[test]
+fn shell_from_str_is_case_sensitive_ugly() {
+    assert!("Bash".parse::<Shell>().is_err());
+}

@@ -1,0 +1,541 @@
+//! Declared flags: every kind's parsing and rejection, defaults, required flags, and the
+//! environment fallback (always injected with `Cli::with_env`, never the real process env).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use corers_cli::{Cli, Command, Flag, FlagKind};
+use corers_primitives::{ErrorCode, Value};
+
+use common::{deploy, deploy_args, echo, error_message, parsed, parsed_value, strings};
+
+/// The sample tree with `vars` as its whole environment.
+fn workbench_with_env(vars: &[(&str, &str)]) -> Cli<()> {
+    let vars: BTreeMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let cli: Cli<()> = Cli::new("workbench").with_env(move |var| vars.get(var).cloned());
+    cli.register("deploy/to/homelab", deploy()).unwrap();
+    cli
+}
+
+/// A one-flag command `job/run --<flag>`.
+fn one_flag(flag: Flag) -> Cli<()> {
+    let cli: Cli<()> = Cli::new("workbench").with_env(|_| None);
+    cli.register("job/run", echo(Command::new().flag(flag)))
+        .unwrap();
+    cli
+}
+
+async fn duration_ms(text: &str) -> Option<i64> {
+    let cli = one_flag(Flag::new("timeout", FlagKind::Duration));
+    let outcome = cli
+        .run((), ["job", "run", &format!("--timeout={text}")])
+        .await;
+    outcome.value().map(|_| {
+        parsed_value(&outcome, "timeout")
+            .and_then(Value::as_i64)
+            .unwrap()
+    })
+}
+
+// ---- kinds ----
+
+#[tokio::test]
+async fn flag_new_int_arrives_as_int_good() {
+    let cli = one_flag(Flag::new("port", FlagKind::Int));
+    let outcome = cli.run((), ["job", "run", "--port=8080"]).await;
+    assert_eq!(parsed_value(&outcome, "port"), Some(&Value::Int(8080)));
+}
+
+#[tokio::test]
+async fn flag_new_int_garbage_bad() {
+    let cli = workbench_with_env(&[]);
+    let outcome = cli.run((), deploy_args(&["--replicas=three"])).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert_eq!(outcome.error().unwrap().code(), Some(&ErrorCode::INVALID));
+    assert_eq!(
+        error_message(&outcome),
+        r#"flag --replicas expects an integer, found "three""#
+    );
+}
+
+#[tokio::test]
+async fn flag_new_int_overflow_ugly() {
+    let cli = workbench_with_env(&[]);
+    let outcome = cli
+        .run((), deploy_args(&["--replicas=99999999999999999999"]))
+        .await;
+    assert_eq!(outcome.exit_code(), 2);
+}
+
+#[tokio::test]
+async fn flag_new_float_good() {
+    let cli = workbench_with_env(&[]);
+    let outcome = cli.run((), deploy_args(&["--canary=0.25"])).await;
+    assert_eq!(parsed_value(&outcome, "canary"), Some(&Value::Float(0.25)));
+}
+
+#[tokio::test]
+async fn flag_new_float_not_finite_bad() {
+    let cli = workbench_with_env(&[]);
+    for text in ["NaN", "inf", "-infinity"] {
+        let outcome = cli
+            .run((), deploy_args(&[&format!("--canary={text}")]))
+            .await;
+        assert_eq!(outcome.exit_code(), 2, "{text}");
+        assert!(
+            error_message(&outcome).contains("a finite number"),
+            "{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn flag_new_float_accepts_integer_text_ugly() {
+    let cli = workbench_with_env(&[]);
+    let outcome = cli.run((), deploy_args(&["--canary=1"])).await;
+    assert_eq!(parsed_value(&outcome, "canary"), Some(&Value::Float(1.0)));
+}
+
+#[tokio::test]
+async fn flag_new_bool_words_good() {
+    let cli = one_flag(Flag::new("dry-run", FlagKind::Bool));
+    for (text, expected) in [
+        ("true", true),
+        ("yes", true),
+        ("1", true),
+        ("ON", true),
+        ("false", false),
+        ("no", false),
+        ("0", false),
+        ("Off", false),
+    ] {
+        let outcome = cli
+            .run((), ["job", "run", &format!("--dry-run={text}")])
+            .await;
+        assert_eq!(
+            parsed_value(&outcome, "dry-run"),
+            Some(&Value::Bool(expected)),
+            "{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn flag_new_list_repeated_and_comma_separated_good() {
+    let cli = workbench_with_env(&[]);
+    let outcome = cli
+        .run(
+            (),
+            deploy_args(&["-t", "v1.4.2", "--tag=stable,latest", "--tag", "lts"]),
+        )
+        .await;
+    assert_eq!(
+        parsed_value(&outcome, "tag"),
+        Some(&strings(&["v1.4.2", "stable", "latest", "lts"]))
+    );
+}
+
+#[tokio::test]
+async fn flag_new_list_absent_is_absent_bad() {
+    let cli = workbench_with_env(&[]);
+    let outcome = cli.run((), deploy_args(&[])).await;
+    assert!(!parsed(&outcome).contains_key("tag"));
+}
+
+#[tokio::test]
+async fn flag_new_list_empty_items_dropped_ugly() {
+    let cli = workbench_with_env(&[]);
+    let outcome = cli.run((), deploy_args(&["--tag=,stable,,latest,"])).await;
+    assert_eq!(
+        parsed_value(&outcome, "tag"),
+        Some(&strings(&["stable", "latest"]))
+    );
+}
+
+#[tokio::test]
+async fn flag_new_duration_units_good() {
+    assert_eq!(duration_ms("250ms").await, Some(250));
+    assert_eq!(duration_ms("30s").await, Some(30_000));
+    assert_eq!(duration_ms("5m").await, Some(300_000));
+    assert_eq!(duration_ms("2h").await, Some(7_200_000));
+    assert_eq!(duration_ms("1d").await, Some(86_400_000));
+}
+
+#[tokio::test]
+async fn flag_new_duration_sum_good() {
+    assert_eq!(duration_ms("1h30m").await, Some(5_400_000));
+    assert_eq!(duration_ms("1m30s500ms").await, Some(90_500));
+}
+
+#[tokio::test]
+async fn flag_new_duration_bare_number_is_seconds_good() {
+    assert_eq!(duration_ms("90").await, Some(90_000));
+}
+
+#[tokio::test]
+async fn flag_new_duration_garbage_bad() {
+    for text in ["soon", "", "5x", "1.5s", "-5s", "5 m", "ms", "h1", "1h30"] {
+        assert_eq!(duration_ms(text).await, None, "{text:?}");
+    }
+}
+
+#[tokio::test]
+async fn flag_new_duration_rejection_says_what_is_expected_bad() {
+    let cli = workbench_with_env(&[]);
+    let outcome = cli.run((), deploy_args(&["--timeout=soon"])).await;
+    assert_eq!(
+        error_message(&outcome),
+        r#"flag --timeout expects a duration like 250ms, 30s, 5m or 1h30m, found "soon""#
+    );
+}
+
+#[tokio::test]
+async fn flag_new_duration_overflow_ugly() {
+    assert_eq!(duration_ms("99999999999999999999d").await, None);
+    assert_eq!(duration_ms("18446744073709551615d").await, None);
+    assert_eq!(duration_ms("18446744073709551615s").await, None);
+}
+
+#[tokio::test]
+async fn flag_new_path_good() {
+    let cli = workbench_with_env(&[]);
+    let outcome = cli
+        .run((), deploy_args(&["--config", "./deploy/homelab.toml"]))
+        .await;
+    assert_eq!(
+        parsed_value(&outcome, "config"),
+        Some(&Value::from("./deploy/homelab.toml"))
+    );
+}
+
+#[tokio::test]
+async fn flag_new_path_empty_bad() {
+    let cli = workbench_with_env(&[]);
+    let outcome = cli.run((), deploy_args(&["--config="])).await;
+    assert_eq!(
+        error_message(&outcome),
+        r#"flag --config expects a path, found """#
+    );
+}
+
+#[tokio::test]
+async fn flag_new_path_with_nul_bad() {
+    let cli = workbench_with_env(&[]);
+    let outcome = cli.run((), deploy_args(&["--config=deploy\0.toml"])).await;
+    assert_eq!(outcome.exit_code(), 2);
+}
+
+#[tokio::test]
+async fn flag_new_enum_choice_good() {
+    let cli = workbench_with_env(&[]);
+    let outcome = cli.run((), deploy_args(&["-o", "yaml"])).await;
+    assert_eq!(parsed_value(&outcome, "output"), Some(&Value::from("yaml")));
+}
+
+#[tokio::test]
+async fn flag_new_enum_rejection_lists_choices_bad() {
+    let cli = workbench_with_env(&[]);
+    let outcome = cli.run((), deploy_args(&["--output=xml"])).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert_eq!(
+        error_message(&outcome),
+        r#"flag --output expects one of json, table, yaml, found "xml""#
+    );
+}
+
+#[tokio::test]
+async fn flag_new_enum_is_case_sensitive_ugly() {
+    let cli = workbench_with_env(&[]);
+    let outcome = cli.run((), deploy_args(&["--output=JSON"])).await;
+    assert_eq!(outcome.exit_code(), 2);
+}
+
+#[tokio::test]
+async fn flag_new_string_keeps_text_verbatim_ugly() {
+    let cli = workbench_with_env(&[]);
+    let outcome = cli.run((), deploy_args(&["--region=eu west\n%s 🚀"])).await;
+    assert_eq!(
+        parsed_value(&outcome, "region"),
+        Some(&Value::from("eu west\n%s 🚀"))
+    );
+}
+
+// ---- Flag::short ----
+
+#[tokio::test]
+async fn flag_short_takes_value_good() {
+    let cli = workbench_with_env(&[]);
+    let outcome = cli.run((), deploy_args(&["-r", "3"])).await;
+    assert_eq!(parsed_value(&outcome, "replicas"), Some(&Value::Int(3)));
+}
+
+#[tokio::test]
+async fn flag_short_undeclared_letter_bad() {
+    let cli = workbench_with_env(&[]);
+    let outcome = cli.run((), deploy_args(&["-x"])).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert!(error_message(&outcome).starts_with("unknown flag -x"));
+}
+
+#[tokio::test]
+async fn flag_short_non_ascii_letter_ugly() {
+    let cli = one_flag(Flag::new("count", FlagKind::Int).short('ñ'));
+    let outcome = cli.run((), ["job", "run", "-ñ5"]).await;
+    assert_eq!(parsed_value(&outcome, "count"), Some(&Value::Int(5)));
+}
+
+// ---- Flag::default ----
+
+#[tokio::test]
+async fn flag_default_used_when_absent_good() {
+    let cli = workbench_with_env(&[]);
+    let outcome = cli.run((), deploy_args(&[])).await;
+    let options = parsed(&outcome);
+    assert_eq!(options.get("replicas"), Some(&Value::Int(1)));
+    assert_eq!(options.get("timeout"), Some(&Value::Int(30_000)));
+    assert_eq!(options.get("output"), Some(&Value::from("table")));
+}
+
+#[tokio::test]
+async fn flag_default_replaced_by_given_value_bad() {
+    let cli = workbench_with_env(&[]);
+    let outcome = cli.run((), deploy_args(&["--replicas=3"])).await;
+    assert_eq!(parsed_value(&outcome, "replicas"), Some(&Value::Int(3)));
+}
+
+#[tokio::test]
+async fn flag_default_text_read_like_the_command_line_ugly() {
+    // A default written as text is read as the flag's kind, as if given on the line.
+    let cli = one_flag(Flag::new("timeout", FlagKind::Duration).default("30s"));
+    let outcome = cli.run((), ["job", "run"]).await;
+    assert_eq!(parsed_value(&outcome, "timeout"), Some(&Value::Int(30_000)));
+}
+
+#[tokio::test]
+async fn flag_default_absent_leaves_key_out_ugly() {
+    let cli = workbench_with_env(&[]);
+    let outcome = cli.run((), deploy_args(&[])).await;
+    let options = parsed(&outcome);
+    assert!(!options.contains_key("canary"));
+    assert!(!options.contains_key("dry-run"));
+}
+
+// ---- Flag::required ----
+
+#[tokio::test]
+async fn flag_required_given_good() {
+    let cli = workbench_with_env(&[]);
+    let outcome = cli.run((), deploy_args(&[])).await;
+    assert_eq!(
+        parsed_value(&outcome, "region"),
+        Some(&Value::from("eu-west"))
+    );
+}
+
+#[tokio::test]
+async fn flag_required_missing_bad() {
+    let cli = workbench_with_env(&[]);
+    let outcome = cli.run((), ["deploy", "to", "homelab", "v1.4.2"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert_eq!(outcome.error().unwrap().code(), Some(&ErrorCode::INVALID));
+    assert_eq!(
+        error_message(&outcome),
+        "missing required flag --region (or set DEPLOY_REGION)"
+    );
+}
+
+#[tokio::test]
+async fn flag_required_missing_without_env_names_only_flag_bad() {
+    let cli = one_flag(Flag::new("name", FlagKind::String).required());
+    let outcome = cli.run((), ["job", "run"]).await;
+    assert_eq!(error_message(&outcome), "missing required flag --name");
+}
+
+#[tokio::test]
+async fn flag_required_satisfied_by_env_ugly() {
+    let cli = workbench_with_env(&[("DEPLOY_REGION", "homelab-1")]);
+    let outcome = cli.run((), ["deploy", "to", "homelab", "v1.4.2"]).await;
+    assert_eq!(
+        parsed_value(&outcome, "region"),
+        Some(&Value::from("homelab-1"))
+    );
+}
+
+#[tokio::test]
+async fn flag_required_satisfied_by_default_ugly() {
+    let cli = one_flag(
+        Flag::new("name", FlagKind::String)
+            .required()
+            .default("alpha"),
+    );
+    let outcome = cli.run((), ["job", "run"]).await;
+    assert_eq!(parsed_value(&outcome, "name"), Some(&Value::from("alpha")));
+}
+
+#[tokio::test]
+async fn flag_required_empty_value_counts_ugly() {
+    let cli = one_flag(Flag::new("name", FlagKind::String).required());
+    let outcome = cli.run((), ["job", "run", "--name="]).await;
+    assert_eq!(parsed_value(&outcome, "name"), Some(&Value::from("")));
+}
+
+// ---- Flag::env / Cli::with_env ----
+
+#[tokio::test]
+async fn flag_env_value_arrives_typed_good() {
+    let cli = workbench_with_env(&[("DEPLOY_REPLICAS", "5")]);
+    let outcome = cli.run((), deploy_args(&[])).await;
+    assert_eq!(parsed_value(&outcome, "replicas"), Some(&Value::Int(5)));
+}
+
+#[tokio::test]
+async fn flag_env_garbage_names_variable_bad() {
+    let cli = workbench_with_env(&[("DEPLOY_REPLICAS", "lots")]);
+    let outcome = cli.run((), deploy_args(&[])).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert_eq!(
+        error_message(&outcome),
+        r#"environment variable DEPLOY_REPLICAS: flag --replicas expects an integer, found "lots""#
+    );
+}
+
+#[tokio::test]
+async fn flag_env_loses_to_given_flag_ugly() {
+    let cli = workbench_with_env(&[("DEPLOY_REPLICAS", "5")]);
+    let outcome = cli.run((), deploy_args(&["-r", "2"])).await;
+    assert_eq!(parsed_value(&outcome, "replicas"), Some(&Value::Int(2)));
+}
+
+#[tokio::test]
+async fn flag_env_beats_default_ugly() {
+    let cli = workbench_with_env(&[("DEPLOY_REPLICAS", "5")]);
+    let outcome = cli.run((), deploy_args(&[])).await;
+    assert_ne!(parsed_value(&outcome, "replicas"), Some(&Value::Int(1)));
+}
+
+#[tokio::test]
+async fn flag_env_empty_value_for_int_bad() {
+    let cli = workbench_with_env(&[("DEPLOY_REPLICAS", "")]);
+    let outcome = cli.run((), deploy_args(&[])).await;
+    assert_eq!(outcome.exit_code(), 2);
+}
+
+#[tokio::test]
+async fn cli_with_env_closure_consulted_good() {
+    let cli = workbench_with_env(&[("DEPLOY_REGION", "homelab-2"), ("DEPLOY_REPLICAS", "4")]);
+    let outcome = cli.run((), ["deploy", "to", "homelab", "v1.4.2"]).await;
+    assert_eq!(
+        parsed_value(&outcome, "region"),
+        Some(&Value::from("homelab-2"))
+    );
+    assert_eq!(parsed_value(&outcome, "replicas"), Some(&Value::Int(4)));
+}
+
+#[tokio::test]
+async fn cli_with_env_empty_environment_leaves_required_missing_bad() {
+    let cli = workbench_with_env(&[]);
+    let outcome = cli.run((), ["deploy", "to", "homelab", "v1.4.2"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+}
+
+#[tokio::test]
+async fn cli_with_env_asked_only_for_absent_flags_ugly() {
+    let asked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = Arc::clone(&asked);
+    let cli: Cli<()> = Cli::new("workbench").with_env(move |var| {
+        log.lock().unwrap().push(var.to_owned());
+        None
+    });
+    cli.register("deploy/to/homelab", deploy()).unwrap();
+    let outcome = cli.run((), deploy_args(&["--replicas=2"])).await;
+    assert_eq!(outcome.exit_code(), 0, "{outcome:?}");
+    // `--region` was given and `--replicas` too: nothing to look up.
+    assert!(asked.lock().unwrap().is_empty(), "{asked:?}");
+}
+
+#[tokio::test]
+async fn cli_with_env_replaced_by_later_call_ugly() {
+    let cli: Cli<()> = Cli::new("workbench")
+        .with_env(|var| (var == "DEPLOY_REGION").then(|| "from-first".to_owned()))
+        .with_env(|var| (var == "DEPLOY_REGION").then(|| "from-second".to_owned()));
+    cli.register("deploy/to/homelab", deploy()).unwrap();
+    let outcome = cli.run((), ["deploy", "to", "homelab", "v1.4.2"]).await;
+    assert_eq!(
+        parsed_value(&outcome, "region"),
+        Some(&Value::from("from-second"))
+    );
+}
+
+#[tokio::test]
+async fn cli_new_reads_process_environment_by_default_good() {
+    // Only reads the environment (PATH is set for any test process); never changes it.
+    let Ok(path) = std::env::var("PATH") else {
+        return;
+    };
+    let cli: Cli<()> = Cli::new("workbench");
+    cli.register(
+        "shell/which",
+        echo(Command::new().flag(Flag::new("search", FlagKind::String).env("PATH"))),
+    )
+    .unwrap();
+    let outcome = cli.run((), ["shell", "which"]).await;
+    assert_eq!(parsed_value(&outcome, "search"), Some(&Value::from(path)));
+}
+
+// ---- Flag::help / Flag::name ----
+
+#[test]
+fn flag_help_shown_in_command_help_good() {
+    let cli = workbench_with_env(&[]);
+    assert!(
+        cli.help("deploy/to/homelab")
+            .contains("how many copies to run")
+    );
+}
+
+#[test]
+fn flag_help_empty_shows_only_the_flag_bad() {
+    let cli = one_flag(Flag::new("verbose", FlagKind::Bool).short('v'));
+    assert!(
+        cli.help("job/run").contains("\n  -v, --verbose\n"),
+        "{}",
+        cli.help("job/run")
+    );
+}
+
+#[test]
+fn flag_help_with_format_specifiers_printed_literally_ugly() {
+    let cli = one_flag(Flag::new("pattern", FlagKind::String).help("like %s or {name}"));
+    assert!(cli.help("job/run").contains("like %s or {name}"));
+}
+
+#[test]
+fn flag_name_without_dashes_good() {
+    assert_eq!(Flag::new("dry-run", FlagKind::Bool).name(), "dry-run");
+}
+
+#[tokio::test]
+async fn flag_name_with_dashes_is_not_matched_by_dashed_form_bad() {
+    // The name is used as given: `Flag::new("--region", …)` is `----region` on the
+    // command line, so `--region` is unknown.
+    let flag = Flag::new("--region", FlagKind::String);
+    assert_eq!(flag.name(), "--region");
+    let cli = one_flag(flag);
+    let outcome = cli.run((), ["job", "run", "--region=eu-west"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+}
+
+#[tokio::test]
+async fn flag_name_unicode_ugly() {
+    let cli = one_flag(Flag::new("région", FlagKind::String));
+    let outcome = cli.run((), ["job", "run", "--région=ouest"]).await;
+    assert_eq!(
+        parsed_value(&outcome, "région"),
+        Some(&Value::from("ouest"))
+    );
+}

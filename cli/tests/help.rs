@@ -1,0 +1,470 @@
+//! Help text: the top-level list (banner, sorted commands, descriptions, translation), a
+//! command's usage with every flag type, a placeholder's subcommands, and the usage errors
+//! that carry help — snapshotted, and checked piece by piece.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use corers_cli::{Cli, Command};
+use corers_primitives::Value;
+
+use common::{echo, workbench};
+
+fn runnable() -> Command<()> {
+    Command::new().action(|(), _| async { Ok(Value::Null) })
+}
+
+/// The listed command lines of a top-level help, in order.
+fn listed(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|line| *line != "Commands:")
+        .skip(1)
+        .take_while(|line| line.starts_with("  "))
+        .map(|line| line.trim().to_owned())
+        .collect()
+}
+
+// ---- snapshots ----
+
+#[tokio::test]
+async fn cli_help_top_level_snapshot_good() {
+    let cli = workbench().with_banner(|| "workbench 0.1.0 — 100% %s %d {} ready".to_owned());
+    let outcome = cli.run((), ["--help"]).await;
+    assert_eq!(outcome.exit_code(), 0);
+    insta::assert_snapshot!("top_level_help", outcome.stdout());
+}
+
+#[test]
+fn cli_help_command_with_every_flag_type_snapshot_good() {
+    let cli = workbench();
+    insta::assert_snapshot!("deploy_to_homelab_help", cli.help("deploy/to/homelab"));
+}
+
+#[tokio::test]
+async fn cli_help_placeholder_snapshot_good() {
+    let cli = workbench();
+    let outcome = cli.run((), ["workspace"]).await;
+    assert_eq!(outcome.exit_code(), 0);
+    insta::assert_snapshot!("workspace_placeholder_help", outcome.stdout());
+}
+
+#[tokio::test]
+async fn cli_run_unknown_flag_error_snapshot_bad() {
+    let cli = workbench();
+    let outcome = cli.run((), ["workspace", "list", "--verbos"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert!(outcome.stdout().is_empty());
+    insta::assert_snapshot!("unknown_flag_error", outcome.stderr());
+}
+
+#[tokio::test]
+async fn cli_run_missing_required_flag_error_snapshot_bad() {
+    let cli = workbench();
+    let outcome = cli.run((), ["deploy", "to", "homelab", "v1.4.2"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert!(outcome.stdout().is_empty());
+    insta::assert_snapshot!("missing_required_flag_error", outcome.stderr());
+}
+
+#[tokio::test]
+async fn cli_run_unknown_command_error_snapshot_bad() {
+    let cli = workbench();
+    let outcome = cli.run((), ["wrkspace", "create"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert!(outcome.stdout().is_empty());
+    insta::assert_snapshot!("unknown_command_error", outcome.stderr());
+}
+
+// ---- Cli::help ----
+
+#[test]
+fn cli_help_top_level_lists_executables_sorted_good() {
+    let cli = workbench();
+    let lines = listed(&cli.help(""));
+    let paths: Vec<&str> = lines
+        .iter()
+        .map(|line| line.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "cache/flush",
+            "deploy/to/homelab",
+            "workspace/create",
+            "workspace/list",
+            "workspace/remove"
+        ]
+    );
+}
+
+#[test]
+fn cli_help_top_level_leaves_out_placeholders_good() {
+    let cli = workbench();
+    let help = cli.help("");
+    for line in listed(&help) {
+        assert!(
+            !["workspace", "cache", "deploy", "deploy/to"].contains(&line.as_str()),
+            "{help}"
+        );
+    }
+}
+
+#[test]
+fn cli_help_command_lists_flag_types_defaults_and_env_good() {
+    let cli = workbench();
+    let help = cli.help("deploy/to/homelab");
+    assert!(
+        help.contains(
+            "-r, --replicas <int>              how many copies to run [default: 1] [env: DEPLOY_REPLICAS]"
+        ),
+        "{help}"
+    );
+    assert!(help.contains("--output <json|table|yaml>"), "{help}");
+    assert!(help.contains("(required) [env: DEPLOY_REGION]"), "{help}");
+}
+
+#[test]
+fn cli_help_placeholder_lists_subcommands_good() {
+    let cli = workbench();
+    let help = cli.help("workspace");
+    assert!(
+        help.contains("Subcommands:\n  create    create a workspace\n"),
+        "{help}"
+    );
+}
+
+#[test]
+fn cli_help_unknown_path_falls_back_to_top_level_bad() {
+    let cli = workbench();
+    assert_eq!(cli.help("workspace/destroy"), cli.help(""));
+}
+
+#[test]
+fn cli_help_placeholder_leaves_out_hidden_children_bad() {
+    let cli = workbench();
+    assert!(!cli.help("debug").contains("dump"), "{}", cli.help("debug"));
+}
+
+#[test]
+fn cli_help_no_commands_ugly() {
+    let cli: Cli<()> = Cli::new("workbench");
+    assert_eq!(
+        cli.help(""),
+        "Usage: workbench <command> [flags]\n\nNo commands.\n\nRun 'workbench help <command>' for a command's flags.\n"
+    );
+}
+
+#[test]
+fn cli_help_hidden_command_has_its_own_help_ugly() {
+    let cli = workbench();
+    let help = cli.help("debug/dump");
+    assert!(
+        help.starts_with("Usage: workbench debug dump [flags]"),
+        "{help}"
+    );
+    assert!(help.contains("dump internal state"), "{help}");
+}
+
+#[test]
+fn cli_help_command_without_flags_still_offers_help_flag_ugly() {
+    let cli = workbench();
+    let help = cli.help("cache/flush");
+    assert!(
+        help.ends_with("Flags:\n  -h, --help    show this help\n"),
+        "{help}"
+    );
+}
+
+// ---- help through Cli::run ----
+
+#[tokio::test]
+async fn cli_run_help_flag_prints_command_help_good() {
+    let cli = workbench();
+    let outcome = cli.run((), ["workspace", "create", "--help"]).await;
+    assert_eq!(outcome.exit_code(), 0);
+    assert_eq!(outcome.stdout(), cli.help("workspace/create"));
+    assert!(outcome.stderr().is_empty());
+}
+
+#[tokio::test]
+async fn cli_run_short_help_flag_prints_command_help_good() {
+    let cli = workbench();
+    let outcome = cli.run((), ["workspace", "create", "-h"]).await;
+    assert_eq!(outcome.exit_code(), 0);
+    assert_eq!(outcome.stdout(), cli.help("workspace/create"));
+}
+
+#[tokio::test]
+async fn cli_run_help_word_with_path_good() {
+    let cli = workbench();
+    let outcome = cli.run((), ["help", "deploy", "to", "homelab"]).await;
+    assert_eq!(outcome.exit_code(), 0);
+    assert_eq!(outcome.stdout(), cli.help("deploy/to/homelab"));
+}
+
+#[tokio::test]
+async fn cli_run_help_word_alone_prints_top_level_good() {
+    let cli = workbench();
+    let outcome = cli.run((), ["help"]).await;
+    assert_eq!(outcome.exit_code(), 0);
+    assert_eq!(outcome.stdout(), cli.help(""));
+}
+
+#[tokio::test]
+async fn cli_run_help_flag_alone_prints_top_level_good() {
+    let cli = workbench();
+    let outcome = cli.run((), ["-h"]).await;
+    assert_eq!(outcome.exit_code(), 0);
+    assert_eq!(outcome.stdout(), cli.help(""));
+}
+
+#[tokio::test]
+async fn cli_run_help_flag_skips_parsing_good() {
+    // A missing required flag does not stop `--help`.
+    let cli = workbench();
+    let outcome = cli.run((), ["deploy", "to", "homelab", "--help"]).await;
+    assert_eq!(outcome.exit_code(), 0);
+    assert!(outcome.value().is_none());
+}
+
+#[tokio::test]
+async fn cli_run_help_word_with_unknown_path_bad() {
+    let cli = workbench();
+    let outcome = cli.run((), ["help", "workspace", "destroy"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert!(outcome.stdout().is_empty());
+    assert!(
+        outcome
+            .stderr()
+            .starts_with(r#"error: unknown command "workspace destroy""#),
+        "{}",
+        outcome.stderr()
+    );
+}
+
+#[tokio::test]
+async fn cli_run_help_flag_after_double_dash_is_positional_ugly() {
+    let cli = workbench();
+    let outcome = cli.run((), ["cache", "flush", "--", "--help"]).await;
+    assert_eq!(outcome.exit_code(), 0);
+    assert!(outcome.stdout().is_empty());
+    assert_eq!(
+        common::parsed_value(&outcome, "_arg"),
+        Some(&Value::from("--help"))
+    );
+}
+
+#[tokio::test]
+async fn cli_run_help_word_with_alias_uses_canonical_key_ugly() {
+    let cli = workbench().with_translator(|key| {
+        (key == "cmd.workspace.remove.description").then(|| "supprimer un espace".to_owned())
+    });
+    let via_flag = cli.run((), ["workspace", "rm", "--help"]).await;
+    let via_word = cli.run((), ["help", "workspace", "rm"]).await;
+    assert!(via_flag.stdout().contains("supprimer un espace"));
+    assert_eq!(via_word.stdout(), via_flag.stdout());
+}
+
+// ---- Cli::with_banner ----
+
+#[test]
+fn cli_with_banner_above_top_level_help_good() {
+    let cli = workbench().with_banner(|| "workbench 0.1.0".to_owned());
+    assert!(
+        cli.help("")
+            .starts_with("workbench 0.1.0\n\nUsage: workbench <command> [flags]\n")
+    );
+}
+
+#[test]
+fn cli_with_banner_not_on_command_help_bad() {
+    let cli = workbench().with_banner(|| "workbench 0.1.0".to_owned());
+    assert!(!cli.help("workspace/create").contains("workbench 0.1.0"));
+}
+
+#[test]
+fn cli_with_banner_format_specifiers_printed_literally_ugly() {
+    let cli = workbench().with_banner(|| "100% %s %d %v {} {0}".to_owned());
+    assert!(cli.help("").starts_with("100% %s %d %v {} {0}\n\n"));
+}
+
+#[test]
+fn cli_with_banner_called_for_every_help_ugly() {
+    let calls = Arc::new(Mutex::new(0_u32));
+    let counter = Arc::clone(&calls);
+    let cli = workbench().with_banner(move || {
+        let mut calls = counter.lock().unwrap();
+        *calls += 1;
+        format!("workbench (build {calls})")
+    });
+    assert!(cli.help("").starts_with("workbench (build 1)"));
+    assert!(cli.help("").starts_with("workbench (build 2)"));
+}
+
+// ---- Cli::with_translator ----
+
+#[test]
+fn cli_with_translator_translates_descriptions_good() {
+    let cli = workbench().with_translator(|key| {
+        (key == "cmd.workspace.create.description").then(|| "crée un espace".to_owned())
+    });
+    assert!(
+        cli.help("").contains("workspace/create     crée un espace"),
+        "{}",
+        cli.help("")
+    );
+}
+
+#[test]
+fn cli_with_translator_none_falls_back_to_description_bad() {
+    let cli = workbench().with_translator(|_| None);
+    assert!(
+        cli.help("")
+            .contains("workspace/create     create a workspace")
+    );
+}
+
+#[test]
+fn cli_with_translator_empty_text_falls_back_to_description_bad() {
+    let cli = workbench().with_translator(|_| Some(String::new()));
+    assert!(
+        cli.help("")
+            .contains("workspace/create     create a workspace")
+    );
+}
+
+#[test]
+fn cli_with_translator_echoing_key_falls_back_to_description_bad() {
+    let cli = workbench().with_translator(|key| Some(key.to_owned()));
+    let help = cli.help("");
+    assert!(
+        help.contains("workspace/create     create a workspace"),
+        "{help}"
+    );
+    assert!(!help.contains("cmd."), "{help}");
+}
+
+#[test]
+fn cli_with_translator_also_used_for_subcommands_ugly() {
+    let cli = workbench().with_translator(|key| {
+        (key == "cmd.workspace.list.description").then(|| "liste les espaces".to_owned())
+    });
+    assert!(
+        cli.help("workspace")
+            .contains("list      liste les espaces")
+    );
+}
+
+#[test]
+fn cli_with_translator_gives_placeholder_a_description_ugly() {
+    let cli = workbench().with_translator(|key| {
+        (key == "cmd.workspace.description").then(|| "gérer les espaces".to_owned())
+    });
+    assert!(cli.help("workspace").contains("\ngérer les espaces\n"));
+}
+
+// ---- Command::description ----
+
+#[test]
+fn command_description_listed_in_top_level_help_good() {
+    let cli = workbench();
+    assert!(
+        cli.help("")
+            .contains("cache/flush          flush every cache")
+    );
+}
+
+#[test]
+fn command_description_absent_lists_bare_path_bad() {
+    let cli: Cli<()> = Cli::new("workbench");
+    cli.register("cache/flush", runnable()).unwrap();
+    assert_eq!(listed(&cli.help("")), ["cache/flush"]);
+    assert!(cli.help("").contains("\n  cache/flush\n"));
+}
+
+#[test]
+fn command_description_format_specifiers_printed_literally_ugly() {
+    let cli: Cli<()> = Cli::new("workbench");
+    cli.register(
+        "disk/fill",
+        echo(Command::new().description("fill to 90% %s {}")),
+    )
+    .unwrap();
+    assert!(cli.help("").contains("disk/fill    fill to 90% %s {}"));
+}
+
+// ---- Command::i18n_key ----
+
+#[test]
+fn command_i18n_key_custom_key_used_good() {
+    let cli: Cli<()> = Cli::new("workbench")
+        .with_translator(|key| (key == "deploy.homelab").then(|| "déployer au labo".to_owned()));
+    cli.register(
+        "deploy/to/homelab",
+        runnable()
+            .description("deploy a build")
+            .i18n_key("deploy.homelab"),
+    )
+    .unwrap();
+    assert!(
+        cli.help("")
+            .contains("deploy/to/homelab    déployer au labo")
+    );
+}
+
+#[test]
+fn command_i18n_key_default_derived_from_path_good() {
+    let asked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = Arc::clone(&asked);
+    let cli: Cli<()> = Cli::new("workbench").with_translator(move |key| {
+        log.lock().unwrap().push(key.to_owned());
+        None
+    });
+    cli.register("deploy/to/homelab", runnable()).unwrap();
+    let _ = cli.help("");
+    assert_eq!(
+        *asked.lock().unwrap(),
+        ["cmd.deploy.to.homelab.description"]
+    );
+}
+
+#[test]
+fn command_i18n_key_without_translator_shows_description_bad() {
+    let cli: Cli<()> = Cli::new("workbench");
+    cli.register(
+        "deploy/to/homelab",
+        runnable()
+            .description("deploy a build")
+            .i18n_key("deploy.homelab"),
+    )
+    .unwrap();
+    let help = cli.help("");
+    assert!(
+        help.contains("deploy/to/homelab    deploy a build"),
+        "{help}"
+    );
+    assert!(!help.contains("deploy.homelab"), "{help}");
+}
+
+#[test]
+fn command_i18n_key_custom_key_replaces_derived_one_ugly() {
+    let cli: Cli<()> = Cli::new("workbench").with_translator(|key| {
+        (key == "cmd.deploy.to.homelab.description").then(|| "wrong key".to_owned())
+    });
+    cli.register(
+        "deploy/to/homelab",
+        runnable()
+            .description("deploy a build")
+            .i18n_key("deploy.homelab"),
+    )
+    .unwrap();
+    assert!(!cli.help("").contains("wrong key"));
+}
+
+#[test]
+fn positional_required_without_help_aligned_ugly() {
+    let cli = workbench();
+    let help = cli.help("workspace/remove");
+    assert!(help.contains("\n  <name>    (required)\n"), "{help}");
+}

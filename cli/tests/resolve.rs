@@ -1,0 +1,284 @@
+//! Resolution: which command the arguments name — the longest registered path spelled by
+//! the leading non-flag words, with flags allowed before, between and after those words.
+
+mod common;
+
+use corers_cli::{Cli, Command, Positional};
+use corers_primitives::{ErrorCode, Value};
+
+use common::{deploy_args, echo, error_message, parsed_value, strings, workbench};
+
+/// A tree where both `deploy` and `deploy/to/homelab` run, so the longest match matters.
+fn deploy_levels() -> Cli<()> {
+    let cli: Cli<()> = Cli::new("workbench").with_env(|_| None);
+    cli.register(
+        "deploy",
+        Command::new()
+            .positional(Positional::new("target"))
+            .action(|(), options| async move {
+                Ok(Value::from(format!(
+                    "deploy {}",
+                    options.string("target").unwrap_or_default()
+                )))
+            }),
+    )
+    .unwrap();
+    cli.register(
+        "deploy/to/homelab",
+        Command::new().action(|(), _| async { Ok(Value::from("deploy to homelab")) }),
+    )
+    .unwrap();
+    cli
+}
+
+#[tokio::test]
+async fn cli_run_resolves_three_level_path_good() {
+    let cli = workbench();
+    let outcome = cli.run((), deploy_args(&[])).await;
+    assert_eq!(outcome.exit_code(), 0, "{outcome:?}");
+    assert_eq!(
+        parsed_value(&outcome, "build"),
+        Some(&Value::from("v1.4.2"))
+    );
+}
+
+#[tokio::test]
+async fn cli_run_longest_match_wins_good() {
+    let cli = deploy_levels();
+    let outcome = cli.run((), ["deploy", "to", "homelab"]).await;
+    assert_eq!(outcome.value(), Some(&Value::from("deploy to homelab")));
+}
+
+#[tokio::test]
+async fn cli_run_shorter_match_takes_the_rest_as_positionals_good() {
+    let cli = deploy_levels();
+    let outcome = cli.run((), ["deploy", "staging"]).await;
+    assert_eq!(outcome.value(), Some(&Value::from("deploy staging")));
+}
+
+#[tokio::test]
+async fn cli_run_deeper_placeholder_beats_shorter_command_ugly() {
+    // `deploy` runs, but `deploy to` is a longer registered path (a placeholder): the
+    // longest match wins and lists what is under it.
+    let cli = deploy_levels();
+    let outcome = cli.run((), ["deploy", "to"]).await;
+    assert_eq!(outcome.exit_code(), 0);
+    assert!(outcome.value().is_none());
+    assert!(
+        outcome
+            .stdout()
+            .starts_with("Usage: workbench deploy to <command>"),
+        "{}",
+        outcome.stdout()
+    );
+}
+
+#[tokio::test]
+async fn cli_run_value_flag_before_command_good() {
+    let cli = workbench();
+    let outcome = cli
+        .run((), ["--name", "alpha", "workspace", "create"])
+        .await;
+    assert_eq!(outcome.exit_code(), 0, "{outcome:?}");
+    assert_eq!(parsed_value(&outcome, "name"), Some(&Value::from("alpha")));
+}
+
+#[tokio::test]
+async fn cli_run_two_value_flags_before_command_good() {
+    let cli = workbench();
+    let outcome = cli
+        .run((), ["--name", "alpha", "-c", "3", "workspace", "create"])
+        .await;
+    assert_eq!(parsed_value(&outcome, "name"), Some(&Value::from("alpha")));
+    assert_eq!(parsed_value(&outcome, "count"), Some(&Value::Int(3)));
+}
+
+#[tokio::test]
+async fn cli_run_short_bool_before_command_good() {
+    let cli = workbench();
+    let outcome = cli.run((), ["-v", "workspace", "list"]).await;
+    assert_eq!(parsed_value(&outcome, "verbose"), Some(&Value::Bool(true)));
+}
+
+#[tokio::test]
+async fn cli_run_flag_between_path_words_good() {
+    let cli = workbench();
+    let outcome = cli.run((), ["workspace", "--verbose", "list"]).await;
+    assert_eq!(outcome.exit_code(), 0, "{outcome:?}");
+    assert_eq!(parsed_value(&outcome, "verbose"), Some(&Value::Bool(true)));
+}
+
+#[tokio::test]
+async fn cli_run_inline_value_flag_between_path_words_good() {
+    let cli = workbench();
+    let outcome = cli
+        .run(
+            (),
+            [
+                "deploy",
+                "--replicas=3",
+                "to",
+                "homelab",
+                "v1.4.2",
+                "--region=eu-west",
+            ],
+        )
+        .await;
+    assert_eq!(parsed_value(&outcome, "replicas"), Some(&Value::Int(3)));
+}
+
+#[tokio::test]
+async fn cli_run_spaced_value_flag_between_path_words_good() {
+    let cli = workbench();
+    let outcome = cli
+        .run(
+            (),
+            [
+                "deploy",
+                "--replicas",
+                "3",
+                "to",
+                "homelab",
+                "v1.4.2",
+                "--region=eu-west",
+            ],
+        )
+        .await;
+    assert_eq!(outcome.exit_code(), 0, "{outcome:?}");
+    assert_eq!(parsed_value(&outcome, "replicas"), Some(&Value::Int(3)));
+}
+
+#[tokio::test]
+async fn cli_run_flags_after_path_good() {
+    let cli = workbench();
+    let outcome = cli
+        .run((), ["workspace", "create", "--name", "alpha", "-v"])
+        .await;
+    assert_eq!(parsed_value(&outcome, "name"), Some(&Value::from("alpha")));
+    assert_eq!(parsed_value(&outcome, "verbose"), Some(&Value::Bool(true)));
+}
+
+#[tokio::test]
+async fn cli_run_alias_resolves_to_canonical_command_good() {
+    let cli = workbench();
+    let outcome = cli.run((), ["workspace", "rm", "alpha"]).await;
+    assert_eq!(parsed_value(&outcome, "name"), Some(&Value::from("alpha")));
+}
+
+#[tokio::test]
+async fn cli_run_unknown_command_suggests_closest_bad() {
+    let cli = workbench();
+    let outcome = cli.run((), ["wrkspace", "create"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert_eq!(outcome.error().unwrap().code(), Some(&ErrorCode::NOT_FOUND));
+    assert_eq!(
+        error_message(&outcome),
+        r#"unknown command "wrkspace create"; did you mean "workspace create"?"#
+    );
+}
+
+#[tokio::test]
+async fn cli_run_unknown_command_far_from_any_has_no_suggestion_bad() {
+    let cli = workbench();
+    let outcome = cli.run((), ["kubernetes"]).await;
+    assert_eq!(error_message(&outcome), r#"unknown command "kubernetes""#);
+}
+
+#[tokio::test]
+async fn cli_run_unknown_command_never_suggests_hidden_bad() {
+    let cli = workbench();
+    let outcome = cli.run((), ["debg", "dump"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert!(!outcome.stderr().contains("debug"), "{}", outcome.stderr());
+}
+
+#[tokio::test]
+async fn cli_run_unknown_subcommand_of_placeholder_bad() {
+    let cli = workbench();
+    let outcome = cli.run((), ["workspace", "destroy"]).await;
+    assert_eq!(outcome.exit_code(), 2, "{outcome:?}");
+    assert!(
+        outcome
+            .stderr()
+            .contains(r#"unknown command "workspace destroy""#),
+        "{}",
+        outcome.stderr()
+    );
+}
+
+#[tokio::test]
+async fn cli_run_path_after_double_dash_is_not_resolved_bad() {
+    let cli = workbench();
+    let outcome = cli.run((), ["--", "workspace", "list"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert!(outcome.value().is_none());
+}
+
+#[tokio::test]
+async fn cli_run_path_after_double_dash_suggests_itself_bad() {
+    let cli = workbench();
+    let outcome = cli.run((), ["--", "workspace", "list"]).await;
+    assert!(
+        !error_message(&outcome).contains(r#"did you mean "workspace list""#),
+        "{}",
+        error_message(&outcome)
+    );
+}
+
+#[tokio::test]
+async fn cli_run_flag_value_that_names_a_command_ugly() {
+    // `--name workspace create workspace`: the path is the first `workspace create`, and
+    // `--name` takes the next word that is not part of the path.
+    let cli = workbench();
+    let outcome = cli
+        .run((), ["--name", "workspace", "create", "workspace"])
+        .await;
+    assert_eq!(outcome.exit_code(), 0, "{outcome:?}");
+    assert_eq!(
+        parsed_value(&outcome, "name"),
+        Some(&Value::from("workspace"))
+    );
+}
+
+#[tokio::test]
+async fn cli_run_positional_word_not_after_a_flag_stops_resolution_ugly() {
+    // "alpha" is not the value of a flag, so the path cannot start after it.
+    let cli = workbench();
+    let outcome = cli.run((), ["alpha", "workspace", "list"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert_eq!(outcome.error().unwrap().code(), Some(&ErrorCode::NOT_FOUND));
+}
+
+#[tokio::test]
+async fn cli_run_unicode_path_ugly() {
+    let cli: Cli<()> = Cli::new("workbench");
+    cli.register("déployer/vers/maison", echo(Command::new()))
+        .unwrap();
+    let outcome = cli.run((), ["déployer", "vers", "maison", "🚀"]).await;
+    assert_eq!(parsed_value(&outcome, "_args"), Some(&strings(&["🚀"])));
+}
+
+#[tokio::test]
+async fn cli_run_empty_word_before_command_is_unknown_ugly() {
+    let cli = workbench();
+    let outcome = cli.run((), ["", "workspace", "list"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert!(outcome.value().is_none());
+}
+
+#[tokio::test]
+async fn cli_run_longest_match_among_thousand_commands_ugly() {
+    let cli: Cli<()> = Cli::new("workbench");
+    for i in 0..1000 {
+        cli.register(
+            &format!("service{}/node{}/restart", i % 10, i),
+            echo(Command::new()),
+        )
+        .unwrap();
+    }
+    let outcome = cli
+        .run((), ["service7", "node997", "restart", "--force"])
+        .await;
+    assert_eq!(outcome.exit_code(), 0, "{outcome:?}");
+    assert_eq!(parsed_value(&outcome, "force"), Some(&Value::Bool(true)));
+}
