@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::Core;
 use crate::core::{App, Inner};
 
-type Factory = Box<dyn FnOnce(&Core) -> Result<Registration<Core>> + Send>;
+pub(crate) type Factory = Box<dyn FnOnce(&Core) -> Result<Registration<Core>> + Send>;
 
 /// Settings for a [`Core`]: who the application is, its services (made by factories that
 /// receive the Core), commands, Actions, Tasks, logger and limits. [`build`](CoreBuilder::build)
@@ -43,6 +43,8 @@ pub struct CoreBuilder {
     commands: Vec<(String, corers_cli::Command<Core>)>,
     env: Vec<(String, String)>,
     shutdown_timeout: Duration,
+    /// Service name → the fake that replaces it (see `testing`).
+    fakes: Vec<(String, Factory)>,
 }
 
 impl Core {
@@ -60,6 +62,7 @@ impl Core {
             commands: Vec::new(),
             env: Vec::new(),
             shutdown_timeout: Duration::from_secs(30),
+            fakes: Vec::new(),
         }
     }
 }
@@ -144,6 +147,11 @@ impl CoreBuilder {
         self
     }
 
+    pub(crate) fn with_fake(mut self, name: String, fake: Factory) -> Self {
+        self.fakes.push((name, fake));
+        self
+    }
+
     /// Builds the Core: the bus, Actions, Tasks, commands, then every service factory in
     /// order; then locks the service registry and makes the Core's logger the process
     /// default.
@@ -216,8 +224,19 @@ impl CoreBuilder {
             }
             crate::commands::register_builtins(&core)?;
         }
+        let mut fakes = self.fakes;
         for factory in self.factories {
-            let registration = factory(&core).map_err(|e| Error::wrap(e, OP, "make a service"))?;
+            let mut registration =
+                factory(&core).map_err(|e| Error::wrap(e, OP, "make a service"))?;
+            if let Some(at) = fakes
+                .iter()
+                .position(|(name, _)| name == registration.name())
+            {
+                let (_, fake) = fakes.swap_remove(at);
+                registration = fake(&core)
+                    .map_err(|e| Error::wrap(e, OP, "make a fake service"))?
+                    .renamed_after(&registration);
+            }
             core.inner
                 .services
                 .register(registration)

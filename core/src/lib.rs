@@ -31,6 +31,7 @@
 //! - [`Core`], [`CoreBuilder`], [`App`]: the container and how it is built and run.
 //! - [`ServiceRuntime`]: a service's view of the Core with its own typed options.
 //! - [`prelude`]: the common names in one import.
+//! - `testing` (feature `testing`): a test Core, fake services, a bus recorder, a CLI runner.
 #![forbid(unsafe_code)]
 
 mod builder;
@@ -41,6 +42,8 @@ mod env;
 pub mod prelude;
 mod run;
 mod runtime;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use crate::core::{App, Core};
 pub use builder::CoreBuilder;

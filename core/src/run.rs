@@ -41,22 +41,32 @@ impl Core {
             tracing::warn!(error = %err, "the task scheduler did not start");
         }
         let signals = tokio::spawn(watch_signals(self.clone()));
-        let code = self.dispatch(args).await;
+        let printed = self.dispatch(args).await;
         signals.abort();
+        print!("{}", printed.stdout);
+        eprint!("{}", printed.stderr);
+        let code = self.shut_down(printed.exit_code).await;
+        Ok(ExitCode::from(code))
+    }
+
+    /// Stops the scheduler and the services; returns `code`, or 1 when shutdown failed.
+    pub(crate) async fn shut_down(&self, code: u8) -> u8 {
         self.inner.scheduler.stop().await;
         self.inner.shutdown.cancel();
-        if let Err(err) = self
+        let stopped = self
             .inner
             .services
             .stop_all(self, self.inner.shutdown_timeout)
-            .await
-        {
-            eprintln!("error: {err}");
-            tracing::error!(error = %err, "shutdown failed");
-            return Ok(ExitCode::FAILURE);
-        }
+            .await;
         self.log().flush();
-        Ok(code)
+        match stopped {
+            Ok(()) => code,
+            Err(err) => {
+                eprintln!("error: {err}");
+                tracing::error!(error = %err, "shutdown failed");
+                1
+            }
+        }
     }
 
     /// Runs the application on the process arguments inside a tokio runtime of its own,
@@ -98,39 +108,60 @@ impl Core {
         }
     }
 
-    /// Dispatches `args` through the command line, printing what it says; a panicking
-    /// command is caught and reported.
+    /// Dispatches `args` through the command line and returns what it has to say; a
+    /// panicking command is caught and reported (exit code 70, `EX_SOFTWARE`).
     #[cfg(feature = "cli")]
-    async fn dispatch(&self, args: Vec<String>) -> ExitCode {
+    pub(crate) async fn dispatch(&self, args: Vec<String>) -> Printed {
+        use std::fmt::Write as _;
+
         use corers_primitives::{Value, catch_panic};
         let core = self.clone();
         let run = Box::pin(async move { core.cli().run(core.clone(), args).await });
         let outcome = match catch_panic("corers.Core.run", run).await {
             Ok(outcome) => outcome,
             Err(panic) => {
-                eprintln!("error: {panic}");
                 tracing::error!(error = %panic, "command panicked");
-                return ExitCode::from(70);
+                return Printed {
+                    stdout: String::new(),
+                    stderr: format!("error: {panic}\n"),
+                    exit_code: 70,
+                };
             }
         };
-        print!("{}", outcome.stdout());
-        eprint!("{}", outcome.stderr());
-        if let Some(value) = outcome.value() {
-            match value {
-                Value::Null => {}
-                Value::String(text) => println!("{text}"),
-                other => println!("{other}"),
+        let mut stdout = outcome.stdout().to_owned();
+        match outcome.value() {
+            None | Some(Value::Null) => {}
+            Some(Value::String(text)) => {
+                let _ = writeln!(stdout, "{text}");
+            }
+            Some(other) => {
+                let _ = writeln!(stdout, "{other}");
             }
         }
-        ExitCode::from(outcome.exit_code())
+        Printed {
+            stdout,
+            stderr: outcome.stderr().to_owned(),
+            exit_code: outcome.exit_code(),
+        }
     }
 
     /// Without a command line: serve until a shutdown signal.
     #[cfg(not(feature = "cli"))]
-    async fn dispatch(&self, _args: Vec<String>) -> ExitCode {
+    pub(crate) async fn dispatch(&self, _args: Vec<String>) -> Printed {
         self.context().cancelled().await;
-        ExitCode::SUCCESS
+        Printed {
+            stdout: String::new(),
+            stderr: String::new(),
+            exit_code: 0,
+        }
     }
+}
+
+/// What a run has to say: text for standard output and error, and the exit code.
+pub(crate) struct Printed {
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+    pub(crate) exit_code: u8,
 }
 
 /// Turns OS signals into shutdown and reload: the first SIGINT/SIGTERM cancels the Core's

@@ -61,6 +61,19 @@ impl<C: 'static> Registration<C> {
         self.timeout = timeout;
         self
     }
+
+    /// The name it registers under.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// This service under `other`'s name and dependencies (a test fake taking a real
+    /// service's place).
+    pub fn renamed_after(mut self, other: &Registration<C>) -> Self {
+        self.name.clone_from(&other.name);
+        self.after.clone_from(&other.after);
+        self
+    }
 }
 
 struct Entry<C> {

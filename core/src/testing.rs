@@ -1,0 +1,161 @@
+//! The test kit: a Core built for tests, fake services, a recorder of bus messages, and a
+//! runner that captures what a command line prints.
+//!
+//! ```
+//! use corers::prelude::*;
+//! use corers::testing::{self, Recorder};
+//!
+//! #[derive(Clone, Debug, PartialEq)]
+//! struct CacheFlushed { keys: usize }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let (builder, log) = testing::builder();
+//! let core = builder
+//!     .command("cache/flush", Command::new().action(|core: Core, _| async move {
+//!         core.broadcast(&CacheFlushed { keys: 12 })?;
+//!         Ok(Value::from("flushed"))
+//!     }))
+//!     .build()
+//!     .unwrap();
+//! let flushed = Recorder::<CacheFlushed>::new(&core);
+//!
+//! let run = testing::run_cli(&core, ["cache", "flush"]).await.unwrap();
+//! assert_eq!((run.exit_code, run.stdout.as_str()), (0, "flushed\n"));
+//! assert_eq!(flushed.messages(), [CacheFlushed { keys: 12 }]);
+//! # let _ = log;
+//! # }
+//! ```
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use corers_lifecycle::Registration;
+use corers_log::{Level, Logger, MemorySink, Output};
+use corers_messaging::HandlerId;
+use corers_primitives::{Error, Result};
+
+use crate::{Core, CoreBuilder};
+
+/// A builder for a test Core: logs go to the returned in-memory sink (at debug level), not
+/// to the terminal, and nothing else differs from [`Core::builder`].
+pub fn builder() -> (CoreBuilder, MemorySink) {
+    let sink = MemorySink::new();
+    let logger = Logger::builder()
+        .level(Level::Debug)
+        .output(Output::Memory(sink.clone()))
+        .build();
+    (Core::builder().name("test").logger(logger), sink)
+}
+
+impl CoreBuilder {
+    /// Replaces the service registered as `name` by the one `fake` makes: the real
+    /// factory still runs (it may register handlers), but its registration is dropped in
+    /// favour of the fake's, under the same name and dependencies.
+    pub fn fake_service(
+        self,
+        name: impl Into<String>,
+        fake: impl FnOnce(&Core) -> Result<Registration<Core>> + Send + 'static,
+    ) -> Self {
+        self.with_fake(name.into(), Box::new(fake))
+    }
+}
+
+/// What running a command line printed, and its exit code.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CliRun {
+    /// What went to standard output (help, the command's value).
+    pub stdout: String,
+    /// What went to standard error (usage errors, failures).
+    pub stderr: String,
+    /// The exit code.
+    pub exit_code: u8,
+}
+
+/// Runs `args` through `core` as [`Core::run_with`] does — start every service, dispatch,
+/// shut down — but captures what it would print.
+///
+/// # Errors
+/// A startup failure, as [`Core::run_with`].
+pub async fn run_cli<I, S>(core: &Core, args: I) -> Result<CliRun>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    core.services()
+        .start_all(core)
+        .await
+        .map_err(|e| Error::wrap(e, "corers.testing.run_cli", "start the application"))?;
+    let printed = core
+        .dispatch(args.into_iter().map(Into::into).collect())
+        .await;
+    let exit_code = core.shut_down(printed.exit_code).await;
+    Ok(CliRun {
+        stdout: printed.stdout,
+        stderr: printed.stderr,
+        exit_code,
+    })
+}
+
+/// Keeps a copy of every `M` broadcast on a Core's bus, for assertions. Stops recording
+/// when dropped.
+pub struct Recorder<M> {
+    core: Core,
+    id: HandlerId,
+    messages: Arc<Mutex<Vec<M>>>,
+}
+
+impl<M: Clone + Send + Sync + 'static> Recorder<M> {
+    /// Starts recording every `M` broadcast on `core`'s bus.
+    pub fn new(core: &Core) -> Recorder<M> {
+        let messages: Arc<Mutex<Vec<M>>> = Arc::default();
+        let sink = Arc::clone(&messages);
+        let id = core.bus().on(move |_, message: &M| {
+            sink.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(message.clone());
+            Ok(())
+        });
+        Recorder {
+            core: core.clone(),
+            id,
+            messages,
+        }
+    }
+
+    /// Every `M` recorded so far, in order.
+    pub fn messages(&self) -> Vec<M> {
+        self.messages
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// How many were recorded.
+    pub fn len(&self) -> usize {
+        self.messages
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Reports whether none was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<M> Drop for Recorder<M> {
+    fn drop(&mut self) {
+        self.core.bus().remove(self.id);
+    }
+}
+
+impl<M> fmt::Debug for Recorder<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Recorder")
+            .field("type", &std::any::type_name::<M>())
+            .finish_non_exhaustive()
+    }
+}
