@@ -250,3 +250,29 @@ fn bus_remove_handle_from_another_bus_removes_nothing_ugly() {
     assert_eq!(created(&services), 1);
     assert_eq!(calls.load(Ordering::Relaxed), 1);
 }
+
+#[derive(Debug)]
+struct IndexRebuilt;
+
+#[test]
+fn bus_is_heard_with_a_handler_good() {
+    let bus: Bus<()> = Bus::new();
+    bus.on(|_, _: &IndexRebuilt| Ok(()));
+    assert!(bus.is_heard::<IndexRebuilt>());
+}
+
+#[test]
+fn bus_is_heard_without_handlers_bad() {
+    let bus: Bus<()> = Bus::new();
+    bus.on(|_, _: &u64| Ok(()));
+    assert!(!bus.is_heard::<IndexRebuilt>());
+}
+
+#[test]
+fn bus_is_heard_through_an_observer_and_after_removal_ugly() {
+    let bus: Bus<()> = Bus::new();
+    let observer = bus.observe(|_, _| {});
+    assert!(bus.is_heard::<IndexRebuilt>());
+    bus.remove(observer);
+    assert!(!bus.is_heard::<IndexRebuilt>());
+}
