@@ -29,7 +29,6 @@ fn catch_panic_turns_a_panic_into_internal_bad() {
         "index.Indexer.build",
         Box::pin(async { panic!("segment 3 is corrupt") }),
     ))
-    .map(|()| ())
     .unwrap_err();
     assert_eq!(
         (err.code(), err.operation(), err.message()),
@@ -45,7 +44,7 @@ fn catch_panic_turns_a_panic_into_internal_bad() {
 fn catch_panic_after_a_pending_poll_and_non_text_payload_ugly() {
     // The panic comes on the second poll, with a payload that is not text.
     let mut polls = 0;
-    let future = std::future::poll_fn(move |cx| {
+    let future = std::future::poll_fn(move |cx| -> Poll<()> {
         polls += 1;
         if polls == 1 {
             cx.waker().wake_by_ref();
@@ -53,8 +52,6 @@ fn catch_panic_after_a_pending_poll_and_non_text_payload_ugly() {
         }
         std::panic::panic_any(42_u32)
     });
-    let err = block_on(catch_panic("git.Repo.fetch", Box::pin(future)))
-        .map(|()| ())
-        .unwrap_err();
+    let err = block_on(catch_panic("git.Repo.fetch", Box::pin(future))).unwrap_err();
     assert_eq!(err.message(), "panicked: a non-text payload");
 }
