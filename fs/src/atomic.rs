@@ -1,0 +1,317 @@
+//! Writing: atomic and durable by default, streamed when large, locked when read-modify-write.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use cap_std::fs::{Dir, OpenOptions, Permissions, PermissionsExt as _};
+use corers_primitives::{Error, ErrorCode, Result, id};
+
+use crate::Fs;
+
+/// How [`Fs::write_with`] writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WriteOptions {
+    /// Flush to the disk (the file, then its directory) before returning. On by default;
+    /// off trades crash-safety of the *new* content for speed (the old content is still
+    /// never torn: the rename stays atomic), for scratch data and caches.
+    pub durable: bool,
+    /// The permission bits of the result (`0o600`); `None` keeps an existing file's bits,
+    /// or uses `0o644` for a new one.
+    pub mode: Option<u32>,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        WriteOptions {
+            durable: true,
+            mode: None,
+        }
+    }
+}
+
+impl WriteOptions {
+    /// Durable, with the given permission bits.
+    ///
+    /// ```
+    /// use corers_fs::WriteOptions;
+    /// assert_eq!(WriteOptions::mode(0o600).mode, Some(0o600));
+    /// ```
+    pub fn mode(mode: u32) -> WriteOptions {
+        WriteOptions {
+            durable: true,
+            mode: Some(mode),
+        }
+    }
+
+    /// Not flushed to the disk: fast, for scratch data.
+    ///
+    /// ```
+    /// use corers_fs::WriteOptions;
+    /// assert!(!WriteOptions::fast().durable);
+    /// ```
+    pub fn fast() -> WriteOptions {
+        WriteOptions {
+            durable: false,
+            mode: None,
+        }
+    }
+}
+
+impl Fs {
+    /// Replaces the file at `path` with `contents`, atomically and durably: the bytes go to
+    /// a temporary file in the same directory, which is flushed, renamed over the target,
+    /// and the directory flushed. Readers see the old file or the new one, never a mix; a
+    /// crash leaves one or the other. Parent directories are created.
+    ///
+    /// # Errors
+    /// [`ErrorCode::INVALID`] for an empty path; [`ErrorCode::DENIED`] for an escape;
+    /// [`ErrorCode::CONFLICT`] when a directory is in the way; otherwise the I/O failure —
+    /// and then the original file is untouched and no temporary file is left.
+    pub fn write(&self, path: &str, contents: &[u8]) -> Result<()> {
+        self.write_with(path, contents, WriteOptions::default())
+    }
+
+    /// [`write`](Fs::write) with options (permission bits, durability).
+    ///
+    /// # Errors
+    /// As [`write`](Fs::write).
+    pub fn write_with(&self, path: &str, contents: &[u8], options: WriteOptions) -> Result<()> {
+        let mut writer = self.writer_with(path, options)?;
+        writer
+            .write_all(contents)
+            .map_err(|e| self.fail("corers_fs.Fs.write", path, e))?;
+        writer.commit()
+    }
+
+    /// Appends `contents` to the file at `path` (created if absent). Appends are not atomic
+    /// replacements: use them for logs and journals.
+    ///
+    /// # Errors
+    /// As [`write`](Fs::write).
+    pub fn append(&self, path: &str, contents: &[u8]) -> Result<()> {
+        const OP: &str = "corers_fs.Fs.append";
+        let rel = self.relative(OP, path)?;
+        let (dir, name) = self.parent_of(OP, path, &rel)?;
+        let mut options = OpenOptions::new();
+        options.append(true).create(true);
+        let mut file = dir
+            .open_with(&name, &options)
+            .map_err(|e| self.fail(OP, path, e))?;
+        file.write_all(contents)
+            .map_err(|e| self.fail(OP, path, e))?;
+        self.audit_write(path);
+        Ok(())
+    }
+
+    /// Opens an atomic write stream to `path`: the content goes to a temporary file, and
+    /// replaces the target only on [`AtomicWriter::commit`]; dropped without a commit, the
+    /// stream leaves the target untouched and removes its temporary file.
+    ///
+    /// # Errors
+    /// As [`write`](Fs::write).
+    pub fn writer(&self, path: &str) -> Result<AtomicWriter> {
+        self.writer_with(path, WriteOptions::default())
+    }
+
+    /// [`writer`](Fs::writer) with options.
+    ///
+    /// # Errors
+    /// As [`write`](Fs::write).
+    pub fn writer_with(&self, path: &str, options: WriteOptions) -> Result<AtomicWriter> {
+        const OP: &str = "corers_fs.Fs.write";
+        let rel = self.relative(OP, path)?;
+        let (dir, name) = self.parent_of(OP, path, &rel)?;
+        if dir.is_dir(&name) {
+            return Err(
+                Error::new(OP, format!("{path:?} is a directory")).with_code(ErrorCode::CONFLICT)
+            );
+        }
+        let mode = match options.mode {
+            Some(mode) => mode,
+            None => dir
+                .metadata(&name)
+                .map_or(0o644, |m| m.permissions().mode() & 0o7777),
+        };
+        let temp = PathBuf::from(format!(".{}.tmp-{}", name.to_string_lossy(), id()));
+        let mut open = OpenOptions::new();
+        open.write(true).create_new(true);
+        let file = dir
+            .open_with(&temp, &open)
+            .map_err(|e| self.fail(OP, path, e))?;
+        file.set_permissions(Permissions::from_mode(mode))
+            .map_err(|e| self.fail(OP, path, e))?;
+        Ok(AtomicWriter {
+            fs: self.clone(),
+            path: path.to_owned(),
+            dir,
+            name,
+            temp,
+            file: Some(file.into_std()),
+            durable: options.durable,
+        })
+    }
+
+    /// Reads the file at `path` (`None` when absent), passes its content to `change`, and
+    /// writes what `change` returns — as one step: concurrent updaters of the same path in
+    /// this process take turns, and an advisory lock on `.<name>.lock` beside the file
+    /// makes other processes take turns too. An update is never lost. When `change` fails,
+    /// the file is left as it was.
+    ///
+    /// `change` runs while the path is locked: it must not update the same path itself.
+    ///
+    /// # Errors
+    /// `change`'s error, unchanged; otherwise as [`read`](Fs::read) and
+    /// [`write`](Fs::write).
+    pub fn update(
+        &self,
+        path: &str,
+        change: impl FnOnce(Option<Vec<u8>>) -> Result<Vec<u8>>,
+    ) -> Result<()> {
+        const OP: &str = "corers_fs.Fs.update";
+        let rel = self.relative(OP, path)?;
+        let (dir, name) = self.parent_of(OP, path, &rel)?;
+        // In this process: one mutex per path.
+        let turn: Arc<Mutex<()>> =
+            Arc::clone(self.inner.updating.entry(rel.clone()).or_default().value());
+        let _ours = turn.lock().unwrap_or_else(PoisonError::into_inner);
+        // Across processes: an advisory lock, released when `lock` closes.
+        let lock_name = PathBuf::from(format!(".{}.lock", name.to_string_lossy()));
+        let mut open = OpenOptions::new();
+        open.write(true).create(true);
+        let lock = dir
+            .open_with(&lock_name, &open)
+            .map_err(|e| self.fail(OP, path, e))?
+            .into_std();
+        lock_exclusive(&lock).map_err(|e| self.fail(OP, path, e))?;
+        let old = match dir.read(&name) {
+            Ok(bytes) => Some(bytes),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(self.fail(OP, path, e)),
+        };
+        let new = change(old)?;
+        self.write(path, &new)
+    }
+
+    /// The directory handle holding `rel` (created as needed) and the final name.
+    fn parent_of(&self, op: &'static str, path: &str, rel: &Path) -> Result<(Dir, PathBuf)> {
+        let Some(name) = rel.file_name() else {
+            return Err(Error::new(op, format!("path {path:?} names no file"))
+                .with_code(ErrorCode::INVALID));
+        };
+        let dir = match rel.parent().filter(|p| !p.as_os_str().is_empty()) {
+            Some(parent) => {
+                self.inner
+                    .dir
+                    .create_dir_all(parent)
+                    .map_err(|e| self.fail(op, path, e))?;
+                self.inner
+                    .dir
+                    .open_dir(parent)
+                    .map_err(|e| self.fail(op, path, e))?
+            }
+            None => self
+                .inner
+                .dir
+                .try_clone()
+                .map_err(|e| self.fail(op, path, e))?,
+        };
+        Ok((dir, PathBuf::from(name)))
+    }
+}
+
+/// Takes an exclusive advisory lock, waiting for it (a signal interrupting the wait
+/// retries).
+fn lock_exclusive(file: &std::fs::File) -> io::Result<()> {
+    loop {
+        match file.lock() {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            other => return other,
+        }
+    }
+}
+
+/// An atomic write in progress (see [`Fs::writer`]): write to it, then
+/// [`commit`](AtomicWriter::commit). Dropped uncommitted, it discards everything.
+pub struct AtomicWriter {
+    fs: Fs,
+    path: String,
+    dir: Dir,
+    name: PathBuf,
+    temp: PathBuf,
+    file: Option<std::fs::File>,
+    durable: bool,
+}
+
+impl AtomicWriter {
+    /// Makes the written content the file's: flush (when durable), rename over the
+    /// target, flush the directory.
+    ///
+    /// # Errors
+    /// The I/O failure; the target is untouched and the temporary file removed.
+    pub fn commit(mut self) -> Result<()> {
+        const OP: &str = "corers_fs.Fs.write";
+        let Some(file) = self.file.take() else {
+            return Ok(());
+        };
+        let result = (|| -> io::Result<()> {
+            if self.durable {
+                file.sync_all()?;
+            }
+            drop(file);
+            self.dir.rename(&self.temp, &self.dir, &self.name)?;
+            if self.durable {
+                // Directory handles are path-only descriptors: open it for reading to sync.
+                let mut read = OpenOptions::new();
+                read.read(true);
+                self.dir.open_with(".", &read)?.sync_all()?;
+            }
+            Ok(())
+        })();
+        match result {
+            Ok(()) => {
+                self.fs.audit_write(&self.path);
+                Ok(())
+            }
+            Err(e) => {
+                let _ = self.dir.remove_file(&self.temp);
+                Err(self.fs.fail(OP, &self.path, e))
+            }
+        }
+    }
+}
+
+impl Write for AtomicWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut self.file {
+            Some(file) => file.write(buf),
+            None => Err(io::Error::other("the write was already committed")),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.file {
+            Some(file) => file.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for AtomicWriter {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            // Never committed: the target keeps its content; the temporary file goes.
+            let _ = self.dir.remove_file(&self.temp);
+        }
+    }
+}
+
+impl std::fmt::Debug for AtomicWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AtomicWriter")
+            .field("path", &self.path)
+            .field("durable", &self.durable)
+            .finish_non_exhaustive()
+    }
+}

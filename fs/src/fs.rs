@@ -1,0 +1,467 @@
+//! [`Fs`]: a filesystem confined to a root directory, or explicitly unrestricted.
+
+use std::fmt;
+use std::io::{self, Read};
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use cap_std::ambient_authority;
+use cap_std::fs::{Dir, File};
+use corers_log::{AuditEvent, Logger};
+use corers_primitives::{Error, ErrorCode, Result};
+use dashmap::DashMap;
+
+/// What kind of thing a path names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FileKind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+    /// A symbolic link (listed, never followed out of the root).
+    Symlink,
+    /// Anything else (socket, device, fifo).
+    Other,
+}
+
+/// One entry of a directory listing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DirEntry {
+    /// The entry's name (not its path).
+    pub name: String,
+    /// What it is.
+    pub kind: FileKind,
+}
+
+/// What [`Fs::stat`] tells about a path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stat {
+    /// What it is (a symlink is reported as such, not followed).
+    pub kind: FileKind,
+    /// Its size in bytes.
+    pub len: u64,
+    /// Its permission bits (`0o644`).
+    pub mode: u32,
+}
+
+/// A filesystem rooted at a directory: every path is resolved beneath the root, component
+/// by component, through directory handles, so `..`, absolute paths and symlinks that
+/// point outside (even ones swapped in by another process while an operation runs) can
+/// never reach past it. Cheap to clone; clones share the root and the update locks.
+///
+/// Paths are relative to the root; a leading `/` also means the root. The empty path is
+/// an error, never the root itself. An escape attempt is a `DENIED` error naming the
+/// requested path, and a Security event in the audit trail.
+///
+/// ```
+/// use corers_fs::Fs;
+/// # let dir = std::env::temp_dir().join(format!("corers-fs-doc-{}", corers_primitives::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// let fs = Fs::new(&dir).unwrap();
+/// fs.write("notes/2026/plan.md", b"ship the workbench").unwrap();
+/// assert_eq!(fs.read_string("notes/2026/plan.md").unwrap(), "ship the workbench");
+///
+/// let err = fs.read("../../etc/passwd").unwrap_err();
+/// assert_eq!(err.code(), Some(&corers_primitives::ErrorCode::DENIED));
+/// # std::fs::remove_dir_all(dir).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct Fs {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) dir: Dir,
+    /// The root as resolved once at construction, for messages and protection checks.
+    pub(crate) root: PathBuf,
+    pub(crate) unrestricted: bool,
+    pub(crate) log: Option<Logger>,
+    /// One lock per path being updated in this process (see `Fs::update`).
+    pub(crate) updating: DashMap<PathBuf, Arc<std::sync::Mutex<()>>>,
+}
+
+impl Fs {
+    /// A filesystem confined to `root`, which must be an existing directory. The root is
+    /// resolved once, here (a symlinked root such as macOS's `/tmp` is fine).
+    ///
+    /// # Errors
+    /// [`ErrorCode::NOT_FOUND`] when `root` does not exist; [`ErrorCode::INVALID`] when it
+    /// is not a directory; [`ErrorCode::DENIED`] when it cannot be opened.
+    pub fn new(root: impl AsRef<Path>) -> Result<Fs> {
+        Fs::open("corers_fs.Fs.new", root.as_ref(), false)
+    }
+
+    /// Full access to the machine's filesystem: the explicit, visible way out of the
+    /// sandbox. Paths are resolved from `/`.
+    ///
+    /// # Errors
+    /// [`ErrorCode::DENIED`] when `/` cannot be opened.
+    pub fn unrestricted() -> Result<Fs> {
+        Fs::open("corers_fs.Fs.unrestricted", Path::new("/"), true)
+    }
+
+    fn open(op: &'static str, root: &Path, unrestricted: bool) -> Result<Fs> {
+        let resolved = std::fs::canonicalize(root)
+            .map_err(|e| io_error(op, &root.display().to_string(), e))?;
+        if !resolved.is_dir() {
+            return Err(Error::new(
+                op,
+                format!("root {:?} is not a directory", root.display().to_string()),
+            )
+            .with_code(ErrorCode::INVALID));
+        }
+        let dir = Dir::open_ambient_dir(&resolved, ambient_authority())
+            .map_err(|e| io_error(op, &root.display().to_string(), e))?;
+        Ok(Fs {
+            inner: Arc::new(Inner {
+                dir,
+                root: resolved,
+                unrestricted,
+                log: None,
+                updating: DashMap::new(),
+            }),
+        })
+    }
+
+    /// Records sandbox escapes and writes in `log`'s audit trail.
+    #[must_use]
+    pub fn with_log(self, log: Logger) -> Fs {
+        let inner = Inner {
+            dir: match self.inner.dir.try_clone() {
+                Ok(dir) => dir,
+                Err(_) => return self,
+            },
+            root: self.inner.root.clone(),
+            unrestricted: self.inner.unrestricted,
+            log: Some(log),
+            updating: DashMap::new(),
+        };
+        Fs {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The root, as resolved at construction.
+    pub fn root(&self) -> &Path {
+        &self.inner.root
+    }
+
+    /// Reports whether this is [`Fs::unrestricted`].
+    pub fn is_unrestricted(&self) -> bool {
+        self.inner.unrestricted
+    }
+
+    /// Checks `path` and turns it into a relative path beneath the root.
+    pub(crate) fn relative(&self, op: &'static str, path: &str) -> Result<PathBuf> {
+        if path.is_empty() {
+            return Err(
+                Error::new(op, "empty path: name a file or directory beneath the root")
+                    .with_code(ErrorCode::INVALID),
+            );
+        }
+        if path.contains('\0') {
+            return Err(
+                Error::new(op, format!("invalid path {path:?}: contains NUL"))
+                    .with_code(ErrorCode::INVALID),
+            );
+        }
+        let trimmed = path.trim_start_matches('/');
+        if trimmed.is_empty() {
+            return Ok(PathBuf::from("."));
+        }
+        let mut out = PathBuf::new();
+        for component in Path::new(trimmed).components() {
+            match component {
+                Component::Normal(part) => out.push(part),
+                Component::CurDir => {}
+                // Climbing is refused outright in a sandbox; cap-std would refuse it too
+                // when it leaves the root, but `a/../b` is never worth allowing.
+                Component::ParentDir | Component::RootDir | Component::Prefix(_) => {
+                    return Err(self.escape(op, path));
+                }
+            }
+        }
+        if out.as_os_str().is_empty() {
+            out.push(".");
+        }
+        Ok(out)
+    }
+
+    /// The `DENIED` error for an escape attempt, recorded in the audit trail.
+    pub(crate) fn escape(&self, op: &'static str, path: &str) -> Error {
+        if let Some(log) = &self.inner.log {
+            log.audit(AuditEvent::SandboxEscape {
+                root: &self.inner.root.display().to_string(),
+                path,
+            });
+        }
+        Error::new(op, format!("path {path:?} leads outside the sandbox"))
+            .with_code(ErrorCode::DENIED)
+    }
+
+    /// Maps an I/O error on `path`, recognising cap-std's escape refusal.
+    pub(crate) fn fail(&self, op: &'static str, path: &str, err: io::Error) -> Error {
+        if err.kind() == io::ErrorKind::PermissionDenied && err.to_string().contains("outside") {
+            return self.escape(op, path);
+        }
+        io_error(op, path, err)
+    }
+
+    pub(crate) fn audit_write(&self, path: &str) {
+        if let Some(log) = &self.inner.log {
+            log.audit(AuditEvent::FsWrite { path });
+        }
+    }
+
+    /// The whole file at `path`.
+    ///
+    /// # Errors
+    /// [`ErrorCode::INVALID`] for an empty path; [`ErrorCode::DENIED`] for an escape;
+    /// [`ErrorCode::NOT_FOUND`] when there is no such file.
+    pub fn read(&self, path: &str) -> Result<Vec<u8>> {
+        const OP: &str = "corers_fs.Fs.read";
+        let rel = self.relative(OP, path)?;
+        self.inner
+            .dir
+            .read(&rel)
+            .map_err(|e| self.fail(OP, path, e))
+    }
+
+    /// The whole file at `path`, as UTF-8 text.
+    ///
+    /// # Errors
+    /// As [`read`](Fs::read); [`ErrorCode::INVALID`] when the file is not UTF-8.
+    pub fn read_string(&self, path: &str) -> Result<String> {
+        const OP: &str = "corers_fs.Fs.read_string";
+        let bytes = self.read(path)?;
+        String::from_utf8(bytes).map_err(|_| {
+            Error::new(OP, format!("file {path:?} is not UTF-8 text")).with_code(ErrorCode::INVALID)
+        })
+    }
+
+    /// Opens `path` for reading, as a stream (large files are never loaded whole).
+    ///
+    /// # Errors
+    /// As [`read`](Fs::read).
+    pub fn reader(&self, path: &str) -> Result<impl Read + use<>> {
+        const OP: &str = "corers_fs.Fs.reader";
+        let rel = self.relative(OP, path)?;
+        let file: File = self
+            .inner
+            .dir
+            .open(&rel)
+            .map_err(|e| self.fail(OP, path, e))?;
+        Ok(file.into_std())
+    }
+
+    /// Reports whether `path` names something (a dangling symlink counts as nothing).
+    pub fn exists(&self, path: &str) -> bool {
+        self.relative("corers_fs.Fs.exists", path)
+            .is_ok_and(|rel| self.inner.dir.exists(rel))
+    }
+
+    /// Reports whether `path` is a file.
+    pub fn is_file(&self, path: &str) -> bool {
+        self.relative("corers_fs.Fs.is_file", path)
+            .is_ok_and(|rel| self.inner.dir.is_file(rel))
+    }
+
+    /// Reports whether `path` is a directory.
+    pub fn is_dir(&self, path: &str) -> bool {
+        self.relative("corers_fs.Fs.is_dir", path)
+            .is_ok_and(|rel| self.inner.dir.is_dir(rel))
+    }
+
+    /// What `path` is, how big, and its permission bits (symlinks are not followed).
+    ///
+    /// # Errors
+    /// As [`read`](Fs::read).
+    pub fn stat(&self, path: &str) -> Result<Stat> {
+        use cap_std::fs::PermissionsExt as _;
+        const OP: &str = "corers_fs.Fs.stat";
+        let rel = self.relative(OP, path)?;
+        let meta = self
+            .inner
+            .dir
+            .symlink_metadata(&rel)
+            .map_err(|e| self.fail(OP, path, e))?;
+        Ok(Stat {
+            kind: kind_of(meta.file_type()),
+            len: meta.len(),
+            mode: meta.permissions().mode() & 0o7777,
+        })
+    }
+
+    /// The entries of the directory `path` (`"/"` for the root), sorted by name.
+    ///
+    /// # Errors
+    /// As [`read`](Fs::read); [`ErrorCode::INVALID`] when `path` is not a directory.
+    pub fn list(&self, path: &str) -> Result<Vec<DirEntry>> {
+        const OP: &str = "corers_fs.Fs.list";
+        let rel = self.relative(OP, path)?;
+        let entries = self
+            .inner
+            .dir
+            .read_dir(&rel)
+            .map_err(|e| self.fail(OP, path, e))?;
+        let mut listed = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| self.fail(OP, path, e))?;
+            let kind = entry.file_type().map_or(FileKind::Other, kind_of);
+            listed.push(DirEntry {
+                name: entry.file_name().to_string_lossy().into_owned(),
+                kind,
+            });
+        }
+        listed.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(listed)
+    }
+
+    /// Creates the directory `path` and its parents; existing ones are fine.
+    ///
+    /// # Errors
+    /// As [`read`](Fs::read), and [`ErrorCode::CONFLICT`] when a file is in the way.
+    pub fn ensure_dir(&self, path: &str) -> Result<()> {
+        const OP: &str = "corers_fs.Fs.ensure_dir";
+        let rel = self.relative(OP, path)?;
+        self.inner
+            .dir
+            .create_dir_all(&rel)
+            .map_err(|e| self.fail(OP, path, e))
+    }
+
+    /// Renames `from` to `to`, both beneath the root, replacing a file at `to`.
+    ///
+    /// # Errors
+    /// As [`read`](Fs::read), for either path.
+    pub fn rename(&self, from: &str, to: &str) -> Result<()> {
+        const OP: &str = "corers_fs.Fs.rename";
+        let source = self.relative(OP, from)?;
+        let target = self.relative(OP, to)?;
+        if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+            self.inner
+                .dir
+                .create_dir_all(parent)
+                .map_err(|e| self.fail(OP, to, e))?;
+        }
+        self.inner
+            .dir
+            .rename(&source, &self.inner.dir, &target)
+            .map_err(|e| self.fail(OP, from, e))?;
+        self.audit_write(to);
+        Ok(())
+    }
+
+    /// Deletes the file (or empty directory) `path`.
+    ///
+    /// # Errors
+    /// As [`read`](Fs::read); [`ErrorCode::DENIED`] for the root itself;
+    /// [`ErrorCode::CONFLICT`] for a directory that is not empty.
+    pub fn delete(&self, path: &str) -> Result<()> {
+        const OP: &str = "corers_fs.Fs.delete";
+        let rel = self.relative(OP, path)?;
+        Fs::refuse_root(OP, path, &rel)?;
+        let is_dir = self
+            .inner
+            .dir
+            .symlink_metadata(&rel)
+            .map_err(|e| self.fail(OP, path, e))?
+            .is_dir();
+        let removed = if is_dir {
+            self.inner.dir.remove_dir(&rel)
+        } else {
+            self.inner.dir.remove_file(&rel)
+        };
+        removed.map_err(|e| self.fail(OP, path, e))?;
+        if let Some(log) = &self.inner.log {
+            log.audit(AuditEvent::FsDelete { path });
+        }
+        Ok(())
+    }
+
+    /// Deletes `path` and everything under it. Refuses the sandbox root, the machine's
+    /// `/`, and the user's home directory (compared after resolution, not as text).
+    ///
+    /// # Errors
+    /// As [`delete`](Fs::delete), and [`ErrorCode::DENIED`] for the protected directories.
+    pub fn delete_all(&self, path: &str) -> Result<()> {
+        const OP: &str = "corers_fs.Fs.delete_all";
+        let rel = self.relative(OP, path)?;
+        Fs::refuse_root(OP, path, &rel)?;
+        let target = self.inner.root.join(&rel);
+        let resolved = std::fs::canonicalize(&target).unwrap_or(target);
+        let home = std::env::var_os("HOME").and_then(|h| std::fs::canonicalize(h).ok());
+        if resolved == Path::new("/") || home.as_deref() == Some(resolved.as_path()) {
+            return Err(Error::new(
+                OP,
+                format!("refusing to delete {path:?}: a protected directory"),
+            )
+            .with_code(ErrorCode::DENIED));
+        }
+        let is_dir = self
+            .inner
+            .dir
+            .symlink_metadata(&rel)
+            .map_err(|e| self.fail(OP, path, e))?
+            .is_dir();
+        let removed = if is_dir {
+            self.inner.dir.remove_dir_all(&rel)
+        } else {
+            self.inner.dir.remove_file(&rel)
+        };
+        removed.map_err(|e| self.fail(OP, path, e))?;
+        if let Some(log) = &self.inner.log {
+            log.audit(AuditEvent::FsDelete { path });
+        }
+        Ok(())
+    }
+
+    fn refuse_root(op: &'static str, path: &str, rel: &Path) -> Result<()> {
+        if rel == Path::new(".") {
+            return Err(
+                Error::new(op, format!("refusing to delete the root ({path:?})"))
+                    .with_code(ErrorCode::DENIED),
+            );
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn kind_of(file_type: cap_std::fs::FileType) -> FileKind {
+    if file_type.is_symlink() {
+        FileKind::Symlink
+    } else if file_type.is_dir() {
+        FileKind::Dir
+    } else if file_type.is_file() {
+        FileKind::File
+    } else {
+        FileKind::Other
+    }
+}
+
+/// An I/O error on `path`, with the code its kind suggests.
+pub(crate) fn io_error(op: &'static str, path: &str, err: io::Error) -> Error {
+    let code = match err.kind() {
+        io::ErrorKind::NotFound => ErrorCode::NOT_FOUND,
+        io::ErrorKind::PermissionDenied => ErrorCode::DENIED,
+        io::ErrorKind::AlreadyExists
+        | io::ErrorKind::DirectoryNotEmpty
+        | io::ErrorKind::IsADirectory
+        | io::ErrorKind::NotADirectory => ErrorCode::CONFLICT,
+        io::ErrorKind::InvalidInput | io::ErrorKind::InvalidFilename => ErrorCode::INVALID,
+        _ => ErrorCode::UNAVAILABLE,
+    };
+    Error::wrap_code(err, code, op, format!("{path:?}"))
+}
+
+impl fmt::Debug for Fs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Fs")
+            .field("root", &self.inner.root)
+            .field("unrestricted", &self.inner.unrestricted)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,36 @@
+//! A sandboxed, crash-safe filesystem: every path stays beneath a root (against `..`,
+//! absolute paths, symlinks out, and symlinks swapped in mid-operation), every write is
+//! atomic and durable, and read-modify-write is locked within and across processes.
+//!
+//! ```
+//! use corers_fs::Fs;
+//! # let dir = std::env::temp_dir().join(format!("corers-fs-doc-{}", corers_primitives::id()));
+//! # std::fs::create_dir_all(&dir).unwrap();
+//! let fs = Fs::new(&dir).unwrap();
+//!
+//! // Atomic, durable writes; parents are created.
+//! fs.write("workspaces/alpha/settings.toml", b"indexing = true\n").unwrap();
+//!
+//! // A counter that concurrent updaters never lose an increment of.
+//! fs.update("counters/builds", |old| {
+//!     let n: u64 = old.map_or(Ok(0), |b| String::from_utf8_lossy(&b).trim().parse())
+//!         .unwrap_or(0);
+//!     Ok((n + 1).to_string().into_bytes())
+//! }).unwrap();
+//! assert_eq!(fs.read_string("counters/builds").unwrap(), "1");
+//!
+//! // Nothing gets out.
+//! assert!(fs.read("../outside.txt").is_err());
+//! # std::fs::remove_dir_all(dir).unwrap();
+//! ```
+//!
+//! # Modules
+//! - [`Fs`], [`DirEntry`], [`FileKind`], [`Stat`]: the confined filesystem.
+//! - [`WriteOptions`], [`AtomicWriter`]: atomic writes, streamed or whole.
+#![forbid(unsafe_code)]
+
+mod atomic;
+mod fs;
+
+pub use atomic::{AtomicWriter, WriteOptions};
+pub use fs::{DirEntry, FileKind, Fs, Stat};
