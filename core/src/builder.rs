@@ -147,6 +147,7 @@ impl CoreBuilder {
         self
     }
 
+    #[cfg(feature = "testing")]
     pub(crate) fn with_fake(mut self, name: String, fake: Factory) -> Self {
         self.fakes.push((name, fake));
         self

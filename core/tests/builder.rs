@@ -1,0 +1,992 @@
+//! Building a Core: `Core::builder` and every `CoreBuilder` setting (name, version,
+//! description, options, logger, bus, services, Actions, Tasks, commands, `build`), and the
+//! accessors that read back what was built (`app`, `options`, `registry`, `service`,
+//! `services`, `cli`, `log`), with two Cores side by side; `ServiceRuntime`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use corers::ServiceRuntime;
+use corers::log::{Level, Logger, MemorySink, Output};
+use corers::messaging::{ActionCtx, Bus};
+use corers::prelude::*;
+
+fn sink_logger(sink: &MemorySink) -> Logger {
+    Logger::builder()
+        .level(Level::Debug)
+        .output(Output::Memory(sink.clone()))
+        .build()
+}
+
+struct Store {
+    root: String,
+}
+
+impl Service<Core> for Store {}
+
+struct Cache;
+
+impl Service<Core> for Cache {}
+
+async fn help(core: &Core) -> String {
+    core.cli()
+        .run(core.clone(), ["help"])
+        .await
+        .stdout()
+        .to_owned()
+}
+
+// ---- Core::builder ----
+
+#[test]
+fn core_builder_defaults_good() {
+    let core = Core::builder().build().unwrap();
+    assert_eq!(core.app(), &App::default());
+    assert_eq!(core.registry("services"), Some(Vec::new()));
+    assert_eq!(core.registry("commands"), Some(vec!["health".to_owned()]));
+}
+
+#[test]
+fn core_builder_without_a_name_calls_the_program_app_bad() {
+    let core = Core::builder().build().unwrap();
+    assert_eq!(core.cli().name(), "app");
+}
+
+#[test]
+fn core_builder_debug_counts_the_services_ugly() {
+    let builder = Core::builder()
+        .name("workbench")
+        .service(|_| Ok(Registration::new("config", Hooks::new())))
+        .service(|_| Ok(Registration::new("store", Hooks::new())));
+    let text = format!("{builder:?}");
+    assert!(text.contains("services: 2"), "{text}");
+    assert!(text.contains(r#"name: "workbench""#), "{text}");
+}
+
+// ---- CoreBuilder::name ----
+
+#[test]
+fn core_builder_name_names_the_app_and_the_cli_good() {
+    let core = Core::builder().name("workbench").build().unwrap();
+    assert_eq!(core.app().name, "workbench");
+    assert_eq!(core.cli().name(), "workbench");
+}
+
+#[test]
+fn core_builder_name_empty_falls_back_to_app_bad() {
+    let core = Core::builder().name("").build().unwrap();
+    assert_eq!(core.app().name, "");
+    assert_eq!(core.cli().name(), "app");
+}
+
+#[test]
+fn core_builder_name_unicode_ugly() {
+    let core = Core::builder().name("工作台").build().unwrap();
+    assert_eq!(core.cli().name(), "工作台");
+}
+
+// ---- CoreBuilder::version ----
+
+#[test]
+fn core_builder_version_good() {
+    let core = Core::builder().version("0.3.1").build().unwrap();
+    assert_eq!(core.app().version, "0.3.1");
+}
+
+#[test]
+fn core_builder_version_unset_is_empty_bad() {
+    let core = Core::builder().name("workbench").build().unwrap();
+    assert_eq!(core.app().version, "");
+}
+
+#[test]
+fn core_builder_version_kept_verbatim_ugly() {
+    let core = Core::builder()
+        .version(" v2.0.0-rc.1+build.7 ")
+        .build()
+        .unwrap();
+    assert_eq!(core.app().version, " v2.0.0-rc.1+build.7 ");
+}
+
+// ---- CoreBuilder::description ----
+
+#[tokio::test]
+async fn core_builder_description_is_the_help_banner_good() {
+    let core = Core::builder()
+        .name("workbench")
+        .description("workspaces, indexed")
+        .build()
+        .unwrap();
+    assert_eq!(core.app().description, "workspaces, indexed");
+    let help = help(&core).await;
+    assert!(
+        help.starts_with("workbench — workspaces, indexed"),
+        "{help}"
+    );
+}
+
+#[tokio::test]
+#[ignore = "bug: without a name the banner reads \" — workspaces, indexed\": it does not use \
+            the \"app\" fallback the CLI itself uses"]
+async fn core_builder_description_without_a_name_bad() {
+    let core = Core::builder()
+        .description("workspaces, indexed")
+        .build()
+        .unwrap();
+    let help = help(&core).await;
+    assert!(help.starts_with("app — workspaces, indexed"), "{help}");
+}
+
+#[tokio::test]
+async fn core_builder_description_unset_has_no_banner_ugly() {
+    let core = Core::builder().name("workbench").build().unwrap();
+    let help = help(&core).await;
+    assert!(!help.contains(" — "), "{help}");
+}
+
+// ---- CoreBuilder::options ----
+
+#[test]
+fn core_builder_options_good() {
+    let core = Core::builder()
+        .options(options! { "workspace.root" => "/srv/workspaces", "index.threads" => 4 })
+        .build()
+        .unwrap();
+    assert_eq!(
+        core.options().string("workspace.root"),
+        Some("/srv/workspaces")
+    );
+    assert_eq!(core.options().int("index.threads"), Some(4));
+}
+
+#[test]
+fn core_builder_options_set_twice_keeps_the_last_bad() {
+    let core = Core::builder()
+        .options(options! { "workspace.root" => "/srv/workspaces" })
+        .options(options! { "index.threads" => 4 })
+        .build()
+        .unwrap();
+    assert_eq!(core.options().string("workspace.root"), None);
+    assert_eq!(core.options().int("index.threads"), Some(4));
+}
+
+#[test]
+fn core_builder_options_empty_ugly() {
+    let core = Core::builder().options(Options::new()).build().unwrap();
+    assert!(core.options().is_empty());
+}
+
+// ---- CoreBuilder::logger ----
+
+#[test]
+fn core_builder_logger_is_the_cores_log_good() {
+    let sink = MemorySink::new();
+    let core = Core::builder().logger(sink_logger(&sink)).build().unwrap();
+    corers::log::info!(core.log(), workspace = "alpha", "workspace created");
+    assert!(
+        sink.contents()
+            .contains("workspace created workspace=alpha"),
+        "{}",
+        sink.contents()
+    );
+}
+
+#[test]
+fn core_builder_logger_level_filters_bad() {
+    let sink = MemorySink::new();
+    let logger = Logger::builder()
+        .level(Level::Warn)
+        .output(Output::Memory(sink.clone()))
+        .build();
+    let core = Core::builder().logger(logger).build().unwrap();
+    corers::log::info!(core.log(), "workspace created");
+    assert_eq!(sink.contents(), "");
+}
+
+#[test]
+fn core_builder_logger_default_is_info_ugly() {
+    let core = Core::builder().build().unwrap();
+    assert_eq!(core.log().level(), Level::Info);
+}
+
+// ---- CoreBuilder::bus ----
+
+#[tokio::test]
+async fn core_builder_bus_limits_apply_good() {
+    struct Reindex;
+    impl Task for Reindex {
+        type Output = ();
+    }
+    let core = Core::builder()
+        .bus(Bus::builder().max_running(1).queue(0))
+        .build()
+        .unwrap();
+    // Nobody handles Reindex, but the slot is taken until the task has run.
+    core.perform_async(Reindex).unwrap();
+    let err = core.perform_async(Reindex).unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+}
+
+#[test]
+fn core_builder_bus_invalid_limits_fail_build_bad() {
+    let err = Core::builder()
+        .bus(Bus::builder().max_running(0))
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(err.message().contains("build the bus"), "{err}");
+}
+
+#[test]
+fn core_builder_bus_depth_one_refuses_nested_dispatch_ugly() {
+    struct WorkspaceCreated;
+    struct IndexRequested;
+    let core = Core::builder()
+        .bus(Bus::builder().max_depth(1))
+        .build()
+        .unwrap();
+    core.bus()
+        .on(|ctx, _: &WorkspaceCreated| ctx.core().broadcast(&IndexRequested).map(|_| ()));
+    let report = core.broadcast(&WorkspaceCreated).unwrap();
+    assert_eq!(report.failures().len(), 1);
+    assert_eq!(report.failures()[0].error.code(), Some(&ErrorCode::INVALID));
+}
+
+// ---- CoreBuilder::service ----
+
+#[test]
+fn core_builder_service_factory_receives_the_core_good() {
+    let core = Core::builder()
+        .name("workbench")
+        .service(|core| {
+            Ok(Registration::new(
+                "store",
+                Store {
+                    root: format!("/srv/{}", core.app().name),
+                },
+            ))
+        })
+        .build()
+        .unwrap();
+    assert_eq!(
+        core.service::<Store>("store").unwrap().root,
+        "/srv/workbench"
+    );
+}
+
+#[test]
+fn core_builder_service_factories_run_in_order_good() {
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let mut builder = Core::builder();
+    for name in ["config", "store", "indexer"] {
+        let order = Arc::clone(&order);
+        builder = builder.service(move |_| {
+            order.lock().unwrap().push(name);
+            Ok(Registration::new(name, Hooks::new()))
+        });
+    }
+    builder.build().unwrap();
+    assert_eq!(*order.lock().unwrap(), ["config", "store", "indexer"]);
+}
+
+#[test]
+fn core_builder_service_failing_factory_fails_build_bad() {
+    let err = Core::builder()
+        .service(|_| Ok(Registration::new("config", Hooks::new())))
+        .service(|_| {
+            Err(Error::new("store.Store.open", "/srv/store is not writable")
+                .with_code(ErrorCode::DENIED))
+        })
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::DENIED));
+    insta::assert_snapshot!(err.to_string());
+}
+
+#[test]
+fn core_builder_service_duplicate_name_fails_build_bad() {
+    let err = Core::builder()
+        .service(|_| Ok(Registration::new("store", Hooks::new())))
+        .service(|_| Ok(Registration::new("store", Hooks::new())))
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::CONFLICT));
+    insta::assert_snapshot!(err.to_string());
+}
+
+#[test]
+#[ignore = "bug: a panicking service factory unwinds out of CoreBuilder::build instead of \
+            failing it with INTERNAL (hooks, commands and handlers all catch panics)"]
+fn core_builder_service_panicking_factory_ugly() {
+    let result = std::panic::catch_unwind(|| {
+        Core::builder()
+            .service(|_| {
+                let root = std::fs::read_to_string("/nonexistent/workbench/store.root")
+                    .expect("the store root file is readable");
+                Ok(Registration::new("store", Store { root }))
+            })
+            .build()
+    });
+    let built = result.expect("build() does not panic");
+    let err = built.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
+}
+
+#[test]
+fn core_builder_service_registry_is_locked_after_build_ugly() {
+    let core = Core::builder()
+        .service(|_| Ok(Registration::new("store", Hooks::new())))
+        .build()
+        .unwrap();
+    let err = core
+        .services()
+        .register(Registration::new("cache", Hooks::new()))
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::LOCKED));
+}
+
+#[test]
+fn core_builder_service_dependency_on_a_later_factory_ugly() {
+    let core = Core::builder()
+        .service(|_| Ok(Registration::new("indexer", Hooks::new()).after(["store"])))
+        .service(|_| Ok(Registration::new("store", Hooks::new())))
+        .build()
+        .unwrap();
+    assert_eq!(core.services().order().unwrap(), ["store", "indexer"]);
+}
+
+// ---- CoreBuilder::action ----
+
+fn create_workspace() -> ActionSpec<Core> {
+    ActionSpec::new(
+        "workspace.create",
+        |ctx: ActionCtx<Core>, options: Options| async move {
+            Ok(Value::from(format!(
+                "{} created {}",
+                ctx.core().app().name,
+                options.string("name").unwrap_or_default()
+            )))
+        },
+    )
+}
+
+#[tokio::test]
+async fn core_builder_action_registers_it_good() {
+    let core = Core::builder()
+        .name("workbench")
+        .action(create_workspace())
+        .build()
+        .unwrap();
+    assert_eq!(
+        core.registry("actions"),
+        Some(vec!["workspace.create".to_owned()])
+    );
+    let value = core
+        .run_action("workspace.create", options! { "name" => "alpha" })
+        .await
+        .unwrap();
+    assert_eq!(value, Value::from("workbench created alpha"));
+}
+
+#[test]
+fn core_builder_action_malformed_name_fails_build_bad() {
+    let err = Core::builder()
+        .action(ActionSpec::new("workspace..create", |_, _| async {
+            Ok(Value::Null)
+        }))
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(err.message().contains("register an action"), "{err}");
+}
+
+#[tokio::test]
+async fn core_builder_action_same_name_twice_keeps_the_last_ugly() {
+    let core = Core::builder()
+        .action(create_workspace())
+        .action(ActionSpec::new("workspace.create", |_, _| async {
+            Ok(Value::from("second"))
+        }))
+        .build()
+        .unwrap();
+    assert_eq!(core.registry("actions").unwrap().len(), 1);
+    let value = core
+        .run_action("workspace.create", Options::new())
+        .await
+        .unwrap();
+    assert_eq!(value, Value::from("second"));
+}
+
+// ---- CoreBuilder::task ----
+
+#[test]
+fn core_builder_task_defines_it_good() {
+    let core = Core::builder()
+        .action(create_workspace())
+        .task(
+            "nightly.index",
+            TaskDef::new(vec![Step::run("workspace.create")]),
+        )
+        .build()
+        .unwrap();
+    assert_eq!(
+        core.registry("tasks"),
+        Some(vec!["nightly.index".to_owned()])
+    );
+}
+
+#[test]
+fn core_builder_task_without_steps_fails_build_bad() {
+    let err = Core::builder()
+        .task("nightly.index", TaskDef::new(Vec::new()))
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(err.message().contains(r#""nightly.index""#), "{err}");
+}
+
+#[test]
+fn core_builder_task_invalid_schedule_fails_build_ugly() {
+    let err = Core::builder()
+        .task(
+            "nightly.index",
+            TaskDef::new(vec![Step::run("workspace.create")]).schedule("every night at two"),
+        )
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+}
+
+// ---- CoreBuilder::command ----
+
+#[test]
+fn core_builder_command_registers_its_path_good() {
+    let core = Core::builder()
+        .command(
+            "workspace/create",
+            Command::new().action(|_, _| async { Ok(Value::Null) }),
+        )
+        .build()
+        .unwrap();
+    assert_eq!(
+        core.registry("commands"),
+        Some(vec![
+            "health".to_owned(),
+            "workspace".to_owned(),
+            "workspace/create".to_owned()
+        ])
+    );
+}
+
+#[test]
+fn core_builder_command_malformed_path_fails_build_bad() {
+    let err = Core::builder()
+        .command(
+            "workspace//create",
+            Command::new().action(|_, _| async { Ok(Value::Null) }),
+        )
+        .build()
+        .unwrap_err();
+    assert!(
+        err.message()
+            .contains(r#"register command "workspace//create""#),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn core_builder_command_health_replaces_the_built_in_ugly() {
+    let core = Core::builder()
+        .command(
+            "health",
+            Command::new().action(|_, _| async { Ok(Value::from("all good, trust me")) }),
+        )
+        .build()
+        .unwrap();
+    let outcome = core.cli().run(core.clone(), ["health"]).await;
+    assert_eq!(outcome.value(), Some(&Value::from("all good, trust me")));
+}
+
+// ---- CoreBuilder::build ----
+
+#[test]
+fn core_builder_build_wires_every_registry_good() {
+    let core = Core::builder()
+        .action(create_workspace())
+        .task(
+            "nightly.index",
+            TaskDef::new(vec![Step::run("workspace.create")]),
+        )
+        .command(
+            "cache/flush",
+            Command::new().action(|_, _| async { Ok(Value::Null) }),
+        )
+        .service(|_| Ok(Registration::new("cache", Cache)))
+        .build()
+        .unwrap();
+    assert_eq!(core.registry("services"), Some(vec!["cache".to_owned()]));
+    assert_eq!(
+        core.registry("actions"),
+        Some(vec!["workspace.create".to_owned()])
+    );
+    assert_eq!(
+        core.registry("tasks"),
+        Some(vec!["nightly.index".to_owned()])
+    );
+    assert!(
+        core.registry("commands")
+            .unwrap()
+            .contains(&"cache/flush".to_owned())
+    );
+}
+
+#[test]
+fn core_builder_build_stops_at_the_first_failing_factory_bad() {
+    let later = Arc::new(AtomicBool::new(false));
+    let called = Arc::clone(&later);
+    Core::builder()
+        .service(|_| Err(Error::new("config.Config.load", "config.toml missing")))
+        .service(move |_| {
+            called.store(true, Ordering::SeqCst);
+            Ok(Registration::new("store", Hooks::new()))
+        })
+        .build()
+        .unwrap_err();
+    assert!(!later.load(Ordering::SeqCst));
+}
+
+#[test]
+fn core_builder_build_thousand_services_ugly() {
+    let mut builder = Core::builder();
+    for i in 0..1000 {
+        builder =
+            builder.service(move |_| Ok(Registration::new(format!("shard-{i}"), Hooks::new())));
+    }
+    let core = builder.build().unwrap();
+    assert_eq!(core.services().names().len(), 1000);
+}
+
+// ---- Core::app ----
+
+#[test]
+fn core_app_good() {
+    let core = Core::builder()
+        .name("workbench")
+        .version("0.3.1")
+        .description("workspaces, indexed")
+        .build()
+        .unwrap();
+    let app = core.app();
+    assert_eq!(
+        (
+            app.name.as_str(),
+            app.version.as_str(),
+            app.description.as_str()
+        ),
+        ("workbench", "0.3.1", "workspaces, indexed")
+    );
+}
+
+#[test]
+fn core_app_unset_is_empty_bad() {
+    let core = Core::builder().build().unwrap();
+    assert!(core.app().name.is_empty() && core.app().description.is_empty());
+}
+
+#[test]
+fn core_app_shared_by_clones_ugly() {
+    let core = Core::builder().name("workbench").build().unwrap();
+    let clone = core.clone();
+    assert!(std::ptr::eq(core.app(), clone.app()));
+}
+
+// ---- Core::options ----
+
+#[test]
+fn core_options_good() {
+    let core = Core::builder()
+        .options(options! { "index.threads" => 4 })
+        .build()
+        .unwrap();
+    assert_eq!(core.options().int("index.threads"), Some(4));
+}
+
+#[test]
+fn core_options_missing_key_bad() {
+    let core = Core::builder()
+        .options(options! { "index.threads" => 4 })
+        .build()
+        .unwrap();
+    assert_eq!(core.options().string("workspace.root"), None);
+}
+
+#[test]
+fn core_options_wrong_type_is_none_ugly() {
+    let core = Core::builder()
+        .options(options! { "index.threads" => "four" })
+        .build()
+        .unwrap();
+    assert_eq!(core.options().int("index.threads"), None);
+}
+
+// ---- Core::registry ----
+
+#[test]
+fn core_registry_every_named_registry_good() {
+    let core = Core::builder()
+        .action(create_workspace())
+        .task(
+            "nightly.index",
+            TaskDef::new(vec![Step::run("workspace.create")]),
+        )
+        .service(|_| Ok(Registration::new("store", Hooks::new())))
+        .build()
+        .unwrap();
+    for name in ["services", "actions", "tasks", "commands"] {
+        assert!(core.registry(name).is_some(), "{name}");
+    }
+}
+
+#[test]
+fn core_registry_unknown_is_none_bad() {
+    let core = Core::builder().build().unwrap();
+    assert_eq!(core.registry("drives"), None);
+}
+
+#[test]
+fn core_registry_name_is_exact_ugly() {
+    let core = Core::builder().build().unwrap();
+    assert_eq!(core.registry("Services"), None);
+    assert_eq!(core.registry(" services"), None);
+    assert_eq!(core.registry(""), None);
+}
+
+#[test]
+fn core_registry_two_cores_are_separate_ugly() {
+    let first = Core::builder()
+        .service(|_| Ok(Registration::new("store", Hooks::new())))
+        .action(create_workspace())
+        .build()
+        .unwrap();
+    let second = Core::builder()
+        .service(|_| Ok(Registration::new("cache", Hooks::new())))
+        .build()
+        .unwrap();
+    assert_eq!(first.registry("services"), Some(vec!["store".to_owned()]));
+    assert_eq!(second.registry("services"), Some(vec!["cache".to_owned()]));
+    assert_eq!(second.registry("actions"), Some(Vec::new()));
+}
+
+// ---- Core::service ----
+
+#[test]
+fn core_service_typed_good() {
+    let core = Core::builder()
+        .service(|_| {
+            Ok(Registration::new(
+                "store",
+                Store {
+                    root: "/srv/store".to_owned(),
+                },
+            ))
+        })
+        .build()
+        .unwrap();
+    let store: Arc<Store> = core.service("store").unwrap();
+    assert_eq!(store.root, "/srv/store");
+}
+
+#[test]
+fn core_service_wrong_type_is_none_bad() {
+    let core = Core::builder()
+        .service(|_| Ok(Registration::new("cache", Cache)))
+        .build()
+        .unwrap();
+    assert!(core.service::<Store>("cache").is_none());
+}
+
+#[test]
+fn core_service_unknown_name_is_none_ugly() {
+    let core = Core::builder()
+        .service(|_| Ok(Registration::new("cache", Cache)))
+        .build()
+        .unwrap();
+    assert!(core.service::<Cache>("").is_none());
+    assert!(core.service::<Cache>("Cache").is_none());
+}
+
+// ---- Core::services ----
+
+#[tokio::test]
+async fn core_services_start_and_stop_through_the_core_good() {
+    let core = Core::builder()
+        .service(|_| Ok(Registration::new("store", Hooks::new())))
+        .build()
+        .unwrap();
+    core.services().start_all(&core).await.unwrap();
+    assert!(core.services().health(&core).await.ready);
+    core.services()
+        .stop_all(&core, std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+}
+
+#[test]
+fn core_services_locked_after_build_bad() {
+    let core = Core::builder().build().unwrap();
+    let err = core
+        .services()
+        .register(Registration::new("late", Hooks::new()))
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::LOCKED));
+}
+
+#[test]
+fn core_services_shared_by_clones_ugly() {
+    let core = Core::builder()
+        .service(|_| Ok(Registration::new("store", Hooks::new())))
+        .build()
+        .unwrap();
+    let clone = core.clone();
+    assert_eq!(clone.services().names(), core.services().names());
+    assert!(std::ptr::eq(core.services(), clone.services()));
+}
+
+// ---- Core::cli ----
+
+#[tokio::test]
+async fn core_cli_health_reports_every_service_good() {
+    let core = Core::builder()
+        .service(|_| Ok(Registration::new("config", Hooks::new())))
+        .service(|_| Ok(Registration::new("store", Hooks::new())))
+        .build()
+        .unwrap();
+    core.services().start_all(&core).await.unwrap();
+    let outcome = core.cli().run(core.clone(), ["health"]).await;
+    assert_eq!(outcome.exit_code(), 0);
+    insta::assert_snapshot!(outcome.value().unwrap().as_str().unwrap());
+}
+
+#[tokio::test]
+async fn core_cli_health_before_start_is_unavailable_bad() {
+    let core = Core::builder()
+        .service(|_| Ok(Registration::new("store", Hooks::new())))
+        .build()
+        .unwrap();
+    let outcome = core.cli().run(core.clone(), ["health"]).await;
+    assert_eq!(outcome.exit_code(), 69);
+    insta::assert_snapshot!(outcome.stderr());
+}
+
+#[tokio::test]
+async fn core_cli_unknown_command_is_a_usage_error_ugly() {
+    let core = Core::builder().name("workbench").build().unwrap();
+    let outcome = core.cli().run(core.clone(), ["workspace", "create"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+}
+
+// ---- Core::log ----
+
+#[test]
+fn core_log_writes_to_the_cores_output_good() {
+    let sink = MemorySink::new();
+    let core = Core::builder().logger(sink_logger(&sink)).build().unwrap();
+    core.log()
+        .in_scope(|| corers::log::warn!(core.log(), service = "store", "disk almost full"));
+    assert!(sink.contents().contains("disk almost full service=store"));
+}
+
+#[test]
+fn core_log_debug_filtered_at_info_bad() {
+    let sink = MemorySink::new();
+    let logger = Logger::builder()
+        .output(Output::Memory(sink.clone()))
+        .build();
+    let core = Core::builder().logger(logger).build().unwrap();
+    corers::log::debug!(core.log(), "resolved command workspace/create");
+    assert_eq!(sink.contents(), "");
+}
+
+#[test]
+fn core_log_two_cores_write_to_their_own_sinks_ugly() {
+    let (first_sink, second_sink) = (MemorySink::new(), MemorySink::new());
+    let first = Core::builder()
+        .name("workbench")
+        .logger(sink_logger(&first_sink))
+        .build()
+        .unwrap();
+    let second = Core::builder()
+        .name("homelab")
+        .logger(sink_logger(&second_sink))
+        .build()
+        .unwrap();
+    corers::log::info!(first.log(), "workbench started");
+    second
+        .log()
+        .in_scope(|| corers::log::info!(second.log(), "homelab started"));
+    assert!(first_sink.contents().contains("workbench started"));
+    assert!(!first_sink.contents().contains("homelab"));
+    assert!(second_sink.contents().contains("homelab started"));
+    assert!(!second_sink.contents().contains("workbench"));
+}
+
+// ---- ServiceRuntime ----
+
+#[derive(Debug)]
+struct IndexerOptions {
+    threads: usize,
+    root: &'static str,
+}
+
+struct Indexer {
+    runtime: ServiceRuntime<IndexerOptions>,
+}
+
+impl Service<Core> for Indexer {}
+
+#[test]
+fn service_runtime_new_inside_a_factory_good() {
+    let core = Core::builder()
+        .name("workbench")
+        .service(|core| {
+            let runtime = ServiceRuntime::new(
+                core.clone(),
+                IndexerOptions {
+                    threads: 4,
+                    root: "/srv/index",
+                },
+            );
+            Ok(Registration::new("indexer", Indexer { runtime }))
+        })
+        .build()
+        .unwrap();
+    let indexer = core.service::<Indexer>("indexer").unwrap();
+    assert_eq!(indexer.runtime.options().threads, 4);
+    assert_eq!(indexer.runtime.core().app().name, "workbench");
+}
+
+#[test]
+fn service_runtime_new_options_are_not_the_cores_options_bad() {
+    let core = Core::builder()
+        .options(options! { "index.threads" => 8 })
+        .build()
+        .unwrap();
+    let runtime = ServiceRuntime::new(
+        core,
+        IndexerOptions {
+            threads: 4,
+            root: "/srv/index",
+        },
+    );
+    assert_eq!(runtime.options().threads, 4);
+    assert_eq!(runtime.core().options().int("index.threads"), Some(8));
+}
+
+struct DropFlag(Arc<AtomicBool>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+struct Watcher {
+    _runtime: ServiceRuntime<DropFlag>,
+}
+
+impl Service<Core> for Watcher {}
+
+#[test]
+#[ignore = "bug: a service that keeps its ServiceRuntime (as the builder invites: \"so the \
+            service can keep it\") makes a reference cycle Core -> services -> service -> Core, \
+            so the Core and every service leak when the last handle is dropped"]
+fn service_runtime_new_kept_by_a_service_lets_the_core_drop_ugly() {
+    let dropped = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&dropped);
+    let core = Core::builder()
+        .service(move |core| {
+            let runtime = ServiceRuntime::new(core.clone(), DropFlag(flag));
+            Ok(Registration::new("watcher", Watcher { _runtime: runtime }))
+        })
+        .build()
+        .unwrap();
+    drop(core);
+    assert!(dropped.load(Ordering::SeqCst), "the Core was never dropped");
+}
+
+#[test]
+fn service_runtime_new_unit_options_ugly() {
+    let core = Core::builder().name("workbench").build().unwrap();
+    let runtime = ServiceRuntime::new(core, ());
+    assert_eq!(runtime.options(), &());
+    assert!(format!("{runtime:?}").starts_with("ServiceRuntime { options: ()"));
+}
+
+#[test]
+fn service_runtime_core_is_the_same_core_good() {
+    let core = Core::builder()
+        .service(|_| Ok(Registration::new("store", Hooks::new())))
+        .build()
+        .unwrap();
+    let runtime = ServiceRuntime::new(core.clone(), ());
+    assert!(std::ptr::eq(runtime.core().services(), core.services()));
+}
+
+#[test]
+fn service_runtime_core_of_another_core_sees_its_services_only_bad() {
+    let first = Core::builder()
+        .service(|_| Ok(Registration::new("store", Hooks::new())))
+        .build()
+        .unwrap();
+    let second = Core::builder().build().unwrap();
+    let runtime = ServiceRuntime::new(second, ());
+    assert!(first.services().has("store"));
+    assert!(!runtime.core().services().has("store"));
+}
+
+#[test]
+fn service_runtime_core_shared_by_clones_ugly() {
+    let runtime = ServiceRuntime::new(Core::builder().build().unwrap(), 1u8);
+    let clone = runtime.clone();
+    assert!(std::ptr::eq(runtime.core().app(), clone.core().app()));
+}
+
+#[test]
+fn service_runtime_options_good() {
+    let runtime = ServiceRuntime::new(
+        Core::builder().build().unwrap(),
+        IndexerOptions {
+            threads: 4,
+            root: "/srv/index",
+        },
+    );
+    assert_eq!(runtime.options().root, "/srv/index");
+}
+
+#[test]
+fn service_runtime_options_debug_shows_them_bad() {
+    let runtime = ServiceRuntime::new(
+        Core::builder().build().unwrap(),
+        IndexerOptions {
+            threads: 4,
+            root: "/srv/index",
+        },
+    );
+    assert_eq!(
+        format!("{runtime:?}"),
+        r#"ServiceRuntime { options: IndexerOptions { threads: 4, root: "/srv/index" }, .. }"#
+    );
+}
+
+#[test]
+fn service_runtime_options_shared_by_clones_ugly() {
+    let runtime = ServiceRuntime::new(
+        Core::builder().build().unwrap(),
+        IndexerOptions {
+            threads: 4,
+            root: "/srv/index",
+        },
+    );
+    let clone = runtime.clone();
+    assert!(std::ptr::eq(runtime.options(), clone.options()));
+}

@@ -1,0 +1,1001 @@
+//! Running a Core: `Core::run_with` (start, dispatch, always stop: after an unknown, failing
+//! or panicking command, a failed startup, a stuck background task), `Core::run` on the
+//! process arguments, `CoreBuilder::shutdown_timeout`, `Core::context`, the lifecycle events
+//! on the bus, and the bus verbs, Actions and Tasks reached through the Core.
+
+use std::process::{Command as Process, ExitCode};
+use std::sync::{Arc, Mutex, mpsc as std_mpsc};
+use std::time::Duration;
+
+use corers::lifecycle::{ServiceShutdown, ServiceStarted, ServiceStartup, ServiceStopped};
+use corers::messaging::{ActionCtx, TaskCompleted, TaskProgress};
+use corers::prelude::*;
+use tokio::time::Instant;
+
+type Calls = Arc<Mutex<Vec<String>>>;
+
+fn calls() -> Calls {
+    Arc::new(Mutex::new(Vec::new()))
+}
+
+fn record(calls: &Calls, entry: impl Into<String>) {
+    calls.lock().unwrap().push(entry.into());
+}
+
+fn taken(calls: &Calls) -> Vec<String> {
+    calls.lock().unwrap().clone()
+}
+
+/// The number behind an `ExitCode` (which does not say it).
+fn code(exit: ExitCode) -> u8 {
+    (0..=u8::MAX).find(|n| ExitCode::from(*n) == exit).unwrap()
+}
+
+/// A service that records `start <name>` and `stop <name>`.
+fn recorded(calls: &Calls) -> Hooks<Core> {
+    let on_start = Arc::clone(calls);
+    let on_stop = Arc::clone(calls);
+    Hooks::new()
+        .on_start(move |ctx: ServiceCtx<Core>| {
+            let calls = Arc::clone(&on_start);
+            async move {
+                record(&calls, format!("start {}", ctx.name()));
+                Ok(())
+            }
+        })
+        .on_stop(move |ctx: ServiceCtx<Core>| {
+            let calls = Arc::clone(&on_stop);
+            async move {
+                record(&calls, format!("stop {}", ctx.name()));
+                Ok(())
+            }
+        })
+}
+
+/// `config` and `store`, recorded, and a `workspace/list` command that records itself.
+fn workbench(calls: &Calls) -> CoreBuilder {
+    let (config, store, command) = (Arc::clone(calls), Arc::clone(calls), Arc::clone(calls));
+    Core::builder()
+        .name("workbench")
+        .service(move |_| Ok(Registration::new("config", recorded(&config))))
+        .service(move |_| Ok(Registration::new("store", recorded(&store)).after(["config"])))
+        .command(
+            "workspace/list",
+            Command::new().action(move |_, _| {
+                let calls = Arc::clone(&command);
+                async move {
+                    record(&calls, "workspace list");
+                    Ok(Value::from("default\nalpha"))
+                }
+            }),
+        )
+}
+
+const STARTED_AND_STOPPED: [&str; 4] = ["start config", "start store", "stop store", "stop config"];
+
+// ---- Core::run_with ----
+
+#[tokio::test]
+async fn core_run_with_command_runs_between_start_and_stop_good() {
+    let calls = calls();
+    let core = workbench(&calls).build().unwrap();
+    let exit = core.run_with(["workspace", "list"]).await.unwrap();
+    assert_eq!(code(exit), 0);
+    assert_eq!(
+        taken(&calls),
+        [
+            "start config",
+            "start store",
+            "workspace list",
+            "stop store",
+            "stop config"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn core_run_with_lifecycle_events_on_the_bus_good() {
+    let calls = calls();
+    let core = workbench(&Arc::new(Mutex::new(Vec::new())))
+        .build()
+        .unwrap();
+    let (a, b, c, d) = (
+        Arc::clone(&calls),
+        Arc::clone(&calls),
+        Arc::clone(&calls),
+        Arc::clone(&calls),
+    );
+    core.bus().on(move |_, e: &ServiceStarted| {
+        record(&a, format!("ServiceStarted {}", e.name));
+        Ok(())
+    });
+    core.bus().on(move |_, _: &ServiceStartup| {
+        record(&b, "ServiceStartup");
+        Ok(())
+    });
+    core.bus().on(move |_, _: &ServiceShutdown| {
+        record(&c, "ServiceShutdown");
+        Ok(())
+    });
+    core.bus().on(move |_, e: &ServiceStopped| {
+        record(&d, format!("ServiceStopped {} error={:?}", e.name, e.error));
+        Ok(())
+    });
+    core.run_with(["workspace", "list"]).await.unwrap();
+    insta::assert_snapshot!(taken(&calls).join("\n"));
+}
+
+#[tokio::test]
+async fn core_run_with_unknown_command_exits_2_bad() {
+    let calls = calls();
+    let core = workbench(&calls).build().unwrap();
+    let exit = core.run_with(["workspace", "destroy"]).await.unwrap();
+    assert_eq!(code(exit), 2);
+}
+
+#[tokio::test]
+async fn core_run_with_unknown_command_still_stops_services_bad() {
+    let calls = calls();
+    let core = workbench(&calls).build().unwrap();
+    core.run_with(["workspace", "destroy"]).await.unwrap();
+    assert_eq!(taken(&calls), STARTED_AND_STOPPED);
+}
+
+#[tokio::test]
+async fn core_run_with_no_arguments_exits_2_bad() {
+    let calls = calls();
+    let core = workbench(&calls).build().unwrap();
+    let exit = core.run_with(Vec::<String>::new()).await.unwrap();
+    assert_eq!(code(exit), 2);
+    assert_eq!(taken(&calls), STARTED_AND_STOPPED);
+}
+
+#[tokio::test]
+async fn core_run_with_failing_command_exit_code_follows_its_error_bad() {
+    let core = Core::builder()
+        .command(
+            "cache/flush",
+            Command::new().action(|_, _| async {
+                Err(Error::new("cache.Redis.flush", "connection refused")
+                    .with_code(ErrorCode::UNAVAILABLE))
+            }),
+        )
+        .build()
+        .unwrap();
+    let exit = core.run_with(["cache", "flush"]).await.unwrap();
+    assert_eq!(code(exit), 69);
+}
+
+fn fails_to_start(calls: &Calls) -> Core {
+    let (config, command) = (Arc::clone(calls), Arc::clone(calls));
+    Core::builder()
+        .service(move |_| Ok(Registration::new("config", recorded(&config))))
+        .service(|_| {
+            Ok(Registration::new(
+                "store",
+                Hooks::new().on_start(|_| async {
+                    Err(Error::new("store.Store.open", "/srv/store is not writable")
+                        .with_code(ErrorCode::DENIED))
+                }),
+            ))
+        })
+        .command(
+            "workspace/list",
+            Command::new().action(move |_, _| {
+                let calls = Arc::clone(&command);
+                async move {
+                    record(&calls, "workspace list");
+                    Ok(Value::Null)
+                }
+            }),
+        )
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn core_run_with_startup_failure_is_an_error_bad() {
+    let core = fails_to_start(&calls());
+    let err = core.run_with(["workspace", "list"]).await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::DENIED));
+    insta::assert_snapshot!(err.to_string());
+}
+
+#[tokio::test]
+async fn core_run_with_startup_failure_stops_the_started_services_bad() {
+    let calls = calls();
+    let core = fails_to_start(&calls);
+    core.run_with(["workspace", "list"]).await.unwrap_err();
+    assert_eq!(taken(&calls), ["start config", "stop config"]);
+}
+
+#[tokio::test]
+async fn core_run_with_stop_failure_exits_1_bad() {
+    let core = Core::builder()
+        .service(|_| {
+            Ok(Registration::new(
+                "store",
+                Hooks::new().on_stop(|_| async {
+                    Err(Error::new("store.Store.close", "journal not flushed"))
+                }),
+            ))
+        })
+        .command(
+            "cache/flush",
+            Command::new().action(|_, _| async { Ok(Value::Null) }),
+        )
+        .build()
+        .unwrap();
+    let exit = core.run_with(["cache", "flush"]).await.unwrap();
+    assert_eq!(code(exit), 1);
+}
+
+#[tokio::test]
+async fn core_run_with_twice_is_conflict_bad() {
+    let calls = calls();
+    let core = workbench(&calls).build().unwrap();
+    core.run_with(["workspace", "list"]).await.unwrap();
+    let err = core.run_with(["workspace", "list"]).await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::CONFLICT));
+}
+
+fn panics(calls: &Calls) -> Core {
+    let config = Arc::clone(calls);
+    Core::builder()
+        .service(move |_| Ok(Registration::new("config", recorded(&config))))
+        .command(
+            "workspace/create",
+            Command::new().action(|_, options: Options| async move {
+                let name = options.string("name").expect("--name is given");
+                Ok(Value::from(name.to_owned()))
+            }),
+        )
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn core_run_with_panicking_command_exits_70_ugly() {
+    let core = panics(&calls());
+    let exit = core.run_with(["workspace", "create"]).await.unwrap();
+    assert_eq!(code(exit), 70);
+}
+
+#[tokio::test]
+async fn core_run_with_panicking_command_still_stops_services_ugly() {
+    let calls = calls();
+    let core = panics(&calls);
+    core.run_with(["workspace", "create"]).await.unwrap();
+    assert_eq!(taken(&calls), ["start config", "stop config"]);
+}
+
+/// A `Reindex` handler stuck on a std channel, run on its own multi-thread runtime, so the
+/// test can keep a paused clock.
+struct Stuck {
+    workers: Option<tokio::runtime::Runtime>,
+    release: Option<std_mpsc::Sender<()>>,
+}
+
+struct Reindex;
+impl Task for Reindex {
+    type Output = ();
+}
+
+impl Stuck {
+    /// Registers the stuck handler on `core` and a `workspace/reindex` command that starts
+    /// the task (on the workers' runtime) and returns once the handler is stuck.
+    fn install(builder: CoreBuilder) -> (Core, Stuck) {
+        let workers = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let handle = workers.handle().clone();
+        let (release, gate) = std_mpsc::channel::<()>();
+        let gate = Mutex::new(gate);
+        let (entered_tx, entered) = tokio::sync::mpsc::unbounded_channel::<()>();
+        let entered = Arc::new(tokio::sync::Mutex::new(entered));
+        let core = builder
+            .command(
+                "workspace/reindex",
+                Command::new().action(move |core: Core, _| {
+                    let handle = handle.clone();
+                    let entered = Arc::clone(&entered);
+                    async move {
+                        {
+                            let _workers = handle.enter();
+                            core.perform_async(Reindex)?;
+                        }
+                        entered.lock().await.recv().await;
+                        Ok(Value::from("reindex started"))
+                    }
+                }),
+            )
+            .build()
+            .unwrap();
+        core.bus().on_task(move |_, _: &Reindex| {
+            let _ = entered_tx.send(());
+            let _ = gate.lock().unwrap().recv();
+            Some(Ok(()))
+        });
+        (
+            core,
+            Stuck {
+                workers: Some(workers),
+                release: Some(release),
+            },
+        )
+    }
+}
+
+impl Drop for Stuck {
+    fn drop(&mut self) {
+        self.release.take();
+        if let Some(workers) = self.workers.take() {
+            workers.shutdown_background();
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn core_run_with_stuck_background_task_still_stops_services_ugly() {
+    let calls = calls();
+    let config = Arc::clone(&calls);
+    let (core, _stuck) = Stuck::install(
+        Core::builder()
+            .shutdown_timeout(Duration::from_millis(50))
+            .service(move |_| Ok(Registration::new("config", recorded(&config)))),
+    );
+    let exit = core.run_with(["workspace", "reindex"]).await.unwrap();
+    assert_eq!(code(exit), 0);
+    assert_eq!(taken(&calls), ["start config", "stop config"]);
+    assert_eq!(core.bus().tasks_in_flight(), 1, "the task is still stuck");
+}
+
+// ---- CoreBuilder::shutdown_timeout ----
+
+#[tokio::test(start_paused = true)]
+async fn core_builder_shutdown_timeout_bounds_the_drain_good() {
+    let (core, _stuck) = Stuck::install(Core::builder().shutdown_timeout(Duration::from_secs(2)));
+    let began = Instant::now();
+    core.run_with(["workspace", "reindex"]).await.unwrap();
+    assert_eq!(began.elapsed(), Duration::from_secs(2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn core_builder_shutdown_timeout_default_is_thirty_seconds_bad() {
+    let (core, _stuck) = Stuck::install(Core::builder());
+    let began = Instant::now();
+    core.run_with(["workspace", "reindex"]).await.unwrap();
+    assert_eq!(began.elapsed(), Duration::from_secs(30));
+}
+
+#[tokio::test(start_paused = true)]
+async fn core_builder_shutdown_timeout_zero_gives_up_at_once_ugly() {
+    let calls = calls();
+    let config = Arc::clone(&calls);
+    let (core, _stuck) = Stuck::install(
+        Core::builder()
+            .shutdown_timeout(Duration::ZERO)
+            .service(move |_| Ok(Registration::new("config", recorded(&config)))),
+    );
+    let began = Instant::now();
+    core.run_with(["workspace", "reindex"]).await.unwrap();
+    assert_eq!(began.elapsed(), Duration::ZERO);
+    assert_eq!(taken(&calls), ["start config", "stop config"]);
+}
+
+#[tokio::test]
+async fn core_builder_shutdown_timeout_max_with_nothing_to_drain_ugly() {
+    let calls = calls();
+    let core = workbench(&calls)
+        .shutdown_timeout(Duration::MAX)
+        .build()
+        .unwrap();
+    let exit = core.run_with(["workspace", "list"]).await.unwrap();
+    assert_eq!(code(exit), 0);
+}
+
+// ---- Core::run (the process arguments) ----
+
+const PROBE: &str = "CORERS_RUN_PROBE";
+
+/// Not a test of its own: runs a Core with `Core::run` on this process's arguments
+/// (`probe --exact --nocapture`, as the parent test passes them) and prints the exit code.
+#[test]
+fn probe() {
+    let Ok(scenario) = std::env::var(PROBE) else {
+        return;
+    };
+    let mut builder = Core::builder().name("probe").service(|_| {
+        Ok(Registration::new(
+            "store",
+            Hooks::new().on_stop(|ctx: ServiceCtx<Core>| async move {
+                println!("@@stopped {}", ctx.name());
+                Ok(())
+            }),
+        ))
+    });
+    let flags = |command: Command<Core>| {
+        command
+            .flag(Flag::new("exact", FlagKind::Bool))
+            .flag(Flag::new("nocapture", FlagKind::Bool))
+    };
+    match scenario.as_str() {
+        "serve" => {
+            builder = builder.command(
+                "probe",
+                flags(Command::new()).action(|_, options: Options| async move {
+                    Ok(Value::from(format!(
+                        "@@probed exact={}",
+                        options.bool("exact").unwrap_or_default()
+                    )))
+                }),
+            );
+        }
+        "panic" => {
+            builder = builder.command(
+                "probe",
+                flags(Command::new()).action(|_, options: Options| async move {
+                    let name = options.string("name").expect("--name is given");
+                    Ok(Value::from(name.to_owned()))
+                }),
+            );
+        }
+        _ => {}
+    }
+    let core = builder.build().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let exit = runtime.block_on(core.run()).unwrap();
+    println!("@@exit {}", code(exit));
+}
+
+/// Runs `probe` in a child with `scenario`; returns the `@@` lines it printed.
+fn run_probe(scenario: &str) -> Vec<String> {
+    let output = Process::new(std::env::current_exe().unwrap())
+        .args(["probe", "--exact", "--nocapture"])
+        .env(PROBE, scenario)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|line| line.split_once("@@").map(|(_, printed)| printed.to_owned()))
+        .collect()
+}
+
+#[test]
+fn core_run_dispatches_the_process_arguments_good() {
+    assert_eq!(
+        run_probe("serve"),
+        ["probed exact=true", "stopped store", "exit 0"]
+    );
+}
+
+#[test]
+fn core_run_unknown_process_arguments_exit_2_bad() {
+    assert_eq!(run_probe("unknown"), ["stopped store", "exit 2"]);
+}
+
+#[test]
+fn core_run_panicking_command_exits_70_ugly() {
+    assert_eq!(run_probe("panic"), ["stopped store", "exit 70"]);
+}
+
+// ---- Core::run_blocking ----
+
+#[test]
+fn core_run_blocking_on_the_test_harness_arguments_exits_2_bad() {
+    // The harness's own arguments (a filter, flags, or nothing) name no command.
+    let calls = calls();
+    let core = workbench(&calls).build().unwrap();
+    let exit = core.run_blocking();
+    assert_eq!(code(exit), 2);
+    assert_eq!(taken(&calls), STARTED_AND_STOPPED);
+}
+
+// ---- Core::context ----
+
+#[tokio::test]
+async fn core_context_cancelled_before_the_stop_hooks_good() {
+    let calls = calls();
+    let seen = Arc::clone(&calls);
+    let core = Core::builder()
+        .service(move |_| {
+            Ok(Registration::new(
+                "store",
+                Hooks::new().on_stop(move |ctx: ServiceCtx<Core>| {
+                    let seen = Arc::clone(&seen);
+                    async move {
+                        let cancelled = ctx.core().context().is_cancelled();
+                        record(&seen, format!("context cancelled={cancelled}"));
+                        Ok(())
+                    }
+                }),
+            ))
+        })
+        .command(
+            "cache/flush",
+            Command::new().action(|_, _| async { Ok(Value::Null) }),
+        )
+        .build()
+        .unwrap();
+    core.run_with(["cache", "flush"]).await.unwrap();
+    assert_eq!(taken(&calls), ["context cancelled=true"]);
+}
+
+#[tokio::test]
+async fn core_context_live_while_a_command_runs_bad() {
+    let calls = calls();
+    let seen = Arc::clone(&calls);
+    let core = Core::builder()
+        .command(
+            "cache/flush",
+            Command::new().action(move |core: Core, _| {
+                let seen = Arc::clone(&seen);
+                async move {
+                    record(
+                        &seen,
+                        format!("cancelled={}", core.context().is_cancelled()),
+                    );
+                    Ok(Value::Null)
+                }
+            }),
+        )
+        .build()
+        .unwrap();
+    assert!(!core.context().is_cancelled());
+    core.run_with(["cache", "flush"]).await.unwrap();
+    assert_eq!(taken(&calls), ["cancelled=false"]);
+}
+
+#[tokio::test]
+async fn core_context_cancelled_by_hand_refuses_actions_ugly() {
+    let core = Core::builder()
+        .action(ActionSpec::new(
+            "workspace.index",
+            |_: ActionCtx<Core>, _| async { Ok(Value::from(12)) },
+        ))
+        .build()
+        .unwrap();
+    core.context().cancel();
+    let err = core
+        .run_action("workspace.index", Options::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+}
+
+// ---- Core::bus ----
+
+struct WorkspaceCreated {
+    name: &'static str,
+}
+
+#[test]
+fn core_bus_handlers_receive_the_core_good() {
+    let calls = calls();
+    let seen = Arc::clone(&calls);
+    let core = Core::builder().name("workbench").build().unwrap();
+    core.bus().on(move |ctx, created: &WorkspaceCreated| {
+        record(
+            &seen,
+            format!("{} created {}", ctx.core().app().name, created.name),
+        );
+        Ok(())
+    });
+    let report = core.broadcast(&WorkspaceCreated { name: "alpha" }).unwrap();
+    assert!(report.is_ok());
+    assert_eq!(taken(&calls), ["workbench created alpha"]);
+}
+
+#[test]
+fn core_bus_of_another_core_is_not_reached_bad() {
+    let calls = calls();
+    let seen = Arc::clone(&calls);
+    let first = Core::builder().build().unwrap();
+    let second = Core::builder().build().unwrap();
+    first.bus().on(move |_, created: &WorkspaceCreated| {
+        record(&seen, created.name);
+        Ok(())
+    });
+    let report = second
+        .broadcast(&WorkspaceCreated { name: "alpha" })
+        .unwrap();
+    assert_eq!(report.handled(), 0);
+    assert!(taken(&calls).is_empty());
+}
+
+#[test]
+fn core_bus_shared_by_clones_ugly() {
+    let core = Core::builder().build().unwrap();
+    let clone = core.clone();
+    clone.bus().on(|_, _: &WorkspaceCreated| Ok(()));
+    assert_eq!(
+        core.broadcast(&WorkspaceCreated { name: "alpha" })
+            .unwrap()
+            .handled(),
+        1
+    );
+}
+
+// ---- Core::broadcast ----
+
+#[test]
+fn core_broadcast_reaches_every_handler_good() {
+    let core = Core::builder().build().unwrap();
+    core.bus().on(|_, _: &WorkspaceCreated| Ok(()));
+    core.bus().on(|_, _: &WorkspaceCreated| Ok(()));
+    let report = core.broadcast(&WorkspaceCreated { name: "alpha" }).unwrap();
+    assert_eq!(report.handled(), 2);
+}
+
+#[test]
+fn core_broadcast_failing_handler_is_reported_bad() {
+    let core = Core::builder().build().unwrap();
+    core.bus()
+        .on(|_, _: &WorkspaceCreated| Err(Error::new("search.Index.add", "index is read-only")));
+    let report = core.broadcast(&WorkspaceCreated { name: "alpha" }).unwrap();
+    assert_eq!(report.failures().len(), 1);
+}
+
+#[test]
+fn core_broadcast_panicking_handler_is_caught_ugly() {
+    let core = Core::builder().build().unwrap();
+    core.bus()
+        .on(|_, created: &WorkspaceCreated| panic!("no room for {}", created.name));
+    let report = core.broadcast(&WorkspaceCreated { name: "alpha" }).unwrap();
+    assert_eq!(
+        report.failures()[0].error.code(),
+        Some(&ErrorCode::INTERNAL)
+    );
+}
+
+// ---- Core::query ----
+
+struct WorkspaceCount;
+impl Query for WorkspaceCount {
+    type Answer = usize;
+}
+
+#[test]
+fn core_query_answered_good() {
+    let core = Core::builder().build().unwrap();
+    core.bus().on_query(|_, _: &WorkspaceCount| Some(Ok(3)));
+    assert_eq!(core.query(&WorkspaceCount).answer(), Some(3));
+}
+
+#[test]
+fn core_query_unanswered_is_none_bad() {
+    let core = Core::builder().build().unwrap();
+    core.bus().on_query(|_, _: &WorkspaceCount| None);
+    assert_eq!(core.query(&WorkspaceCount).answer(), None);
+}
+
+#[test]
+fn core_query_panicking_handler_fails_ugly() {
+    let core = Core::builder().build().unwrap();
+    core.bus()
+        .on_query(|_, _: &WorkspaceCount| -> Option<Result<usize>> {
+            panic!("workspace list poisoned")
+        });
+    let err = core.query(&WorkspaceCount).into_result().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
+}
+
+// ---- Core::perform ----
+
+struct FlushCache {
+    keys: usize,
+}
+impl Task for FlushCache {
+    type Output = usize;
+}
+
+#[test]
+fn core_perform_handled_good() {
+    let core = Core::builder().build().unwrap();
+    core.bus()
+        .on_task(|_, task: &FlushCache| Some(Ok(task.keys)));
+    assert_eq!(core.perform(&FlushCache { keys: 12 }).answer(), Some(12));
+}
+
+#[test]
+fn core_perform_without_a_handler_bad() {
+    let core = Core::builder().build().unwrap();
+    assert!(core.perform(&FlushCache { keys: 12 }).answer().is_none());
+}
+
+#[test]
+fn core_perform_handler_error_ugly() {
+    let core = Core::builder().build().unwrap();
+    core.bus().on_task(|_, _: &FlushCache| {
+        Some(Err(
+            Error::new("cache.Redis.flush", "connection refused").with_code(ErrorCode::UNAVAILABLE)
+        ))
+    });
+    let err = core
+        .perform(&FlushCache { keys: 12 })
+        .into_result()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+}
+
+// ---- Core::perform_async ----
+
+#[tokio::test]
+async fn core_perform_async_completes_in_the_background_good() {
+    let core = Core::builder().build().unwrap();
+    core.bus()
+        .on_task(|_, task: &FlushCache| Some(Ok(task.keys)));
+    let (done, mut completed) = tokio::sync::mpsc::unbounded_channel();
+    core.bus().on(move |_, c: &TaskCompleted<FlushCache>| {
+        let _ = done.send((c.id.clone(), *c.outcome.as_ref().unwrap()));
+        Ok(())
+    });
+    let id = core.perform_async(FlushCache { keys: 12 }).unwrap();
+    assert_eq!(completed.recv().await, Some((id, 12)));
+}
+
+#[tokio::test]
+async fn core_perform_async_after_shutdown_is_unavailable_bad() {
+    let core = Core::builder()
+        .command(
+            "cache/flush",
+            Command::new().action(|_, _| async { Ok(Value::Null) }),
+        )
+        .build()
+        .unwrap();
+    core.run_with(["cache", "flush"]).await.unwrap();
+    let err = core.perform_async(FlushCache { keys: 12 }).unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+}
+
+#[tokio::test]
+async fn core_perform_async_ids_are_counted_per_core_ugly() {
+    let first = Core::builder().build().unwrap();
+    let second = Core::builder().build().unwrap();
+    let a = first.perform_async(FlushCache { keys: 1 }).unwrap();
+    let b = first.perform_async(FlushCache { keys: 2 }).unwrap();
+    let c = second.perform_async(FlushCache { keys: 3 }).unwrap();
+    assert_eq!(
+        [a.as_str(), b.as_str(), c.as_str()],
+        ["task-1", "task-2", "task-1"]
+    );
+}
+
+// ---- Core::progress ----
+
+#[tokio::test]
+async fn core_progress_is_broadcast_good() {
+    let core = Core::builder().build().unwrap();
+    let calls = calls();
+    let seen = Arc::clone(&calls);
+    core.bus().on(move |_, p: &TaskProgress| {
+        record(&seen, format!("{:.0}% {}", p.fraction * 100.0, p.message));
+        Ok(())
+    });
+    let id = core.perform_async(FlushCache { keys: 12 }).unwrap();
+    let report = core.progress(&id, 0.5, "flushed 6 of 12 keys").unwrap();
+    assert_eq!(report.handled(), 1);
+    assert_eq!(taken(&calls), ["50% flushed 6 of 12 keys"]);
+}
+
+#[test]
+fn core_progress_of_an_unknown_task_is_not_found_bad() {
+    let core = Core::builder().build().unwrap();
+    let other = Core::builder().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let id = runtime.block_on(async { other.perform_async(FlushCache { keys: 1 }).unwrap() });
+    let err = core.progress(&id, 0.5, "halfway").unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+}
+
+#[tokio::test]
+async fn core_progress_outside_zero_to_one_is_invalid_ugly() {
+    let core = Core::builder().build().unwrap();
+    let id = core.perform_async(FlushCache { keys: 12 }).unwrap();
+    for fraction in [1.5, -0.1, f64::NAN] {
+        let err = core.progress(&id, fraction, "flushing").unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{fraction}");
+    }
+}
+
+// ---- Core::actions, Core::action, Core::run_action ----
+
+fn index_action() -> ActionSpec<Core> {
+    ActionSpec::new(
+        "workspace.index",
+        |ctx: ActionCtx<Core>, options: Options| async move {
+            Ok(Value::from(format!(
+                "{} indexed {}",
+                ctx.core().app().name,
+                options.string("name").unwrap_or("default")
+            )))
+        },
+    )
+}
+
+fn with_index_action() -> Core {
+    Core::builder()
+        .name("workbench")
+        .action(index_action())
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn core_actions_lists_the_registered_good() {
+    let core = with_index_action();
+    assert_eq!(core.actions().names(), ["workspace.index"]);
+}
+
+#[test]
+fn core_actions_unknown_does_not_exist_bad() {
+    let core = with_index_action();
+    assert!(!core.actions().exists("workspace.delete"));
+}
+
+#[test]
+fn core_actions_still_open_after_build_ugly() {
+    let core = with_index_action();
+    core.actions()
+        .register(ActionSpec::new(
+            "workspace.delete",
+            |_: ActionCtx<Core>, _| async { Ok(Value::Null) },
+        ))
+        .unwrap();
+    assert_eq!(
+        core.registry("actions").unwrap(),
+        ["workspace.index", "workspace.delete"]
+    );
+}
+
+#[tokio::test]
+async fn core_action_handle_runs_it_good() {
+    let core = with_index_action();
+    let action = core.action("workspace.index");
+    assert!(action.exists());
+    let value = action
+        .run(
+            &core,
+            &corers::messaging::RunCtx::new(),
+            options! { "name" => "alpha" },
+        )
+        .await
+        .unwrap();
+    assert_eq!(value, Value::from("workbench indexed alpha"));
+}
+
+#[tokio::test]
+async fn core_action_unknown_is_not_found_bad() {
+    let core = with_index_action();
+    let action = core.action("workspace.delete");
+    assert!(!action.exists());
+    let err = action
+        .run(&core, &corers::messaging::RunCtx::new(), Options::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+}
+
+#[tokio::test]
+async fn core_action_disabled_is_unavailable_ugly() {
+    let core = with_index_action();
+    core.action("workspace.index").disable().unwrap();
+    let err = core
+        .run_action("workspace.index", Options::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+}
+
+#[tokio::test]
+async fn core_run_action_gives_the_handler_the_core_good() {
+    let core = with_index_action();
+    let value = core
+        .run_action("workspace.index", options! { "name" => "alpha" })
+        .await
+        .unwrap();
+    assert_eq!(value, Value::from("workbench indexed alpha"));
+}
+
+#[tokio::test]
+async fn core_run_action_unknown_is_not_found_bad() {
+    let core = with_index_action();
+    let err = core
+        .run_action("workspace.delete", Options::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+}
+
+#[tokio::test]
+async fn core_run_action_after_run_is_refused_ugly() {
+    let core = Core::builder()
+        .action(index_action())
+        .command(
+            "cache/flush",
+            Command::new().action(|_, _| async { Ok(Value::Null) }),
+        )
+        .build()
+        .unwrap();
+    core.run_with(["cache", "flush"]).await.unwrap();
+    let err = core
+        .run_action("workspace.index", Options::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+}
+
+// ---- Core::tasks, Core::run_task ----
+
+fn with_nightly_task() -> Core {
+    Core::builder()
+        .name("workbench")
+        .action(index_action())
+        .task(
+            "nightly.index",
+            TaskDef::new(vec![
+                Step::run("workspace.index").with_options(options! { "name" => "alpha" }),
+            ]),
+        )
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn core_tasks_lists_the_defined_good() {
+    let core = with_nightly_task();
+    assert_eq!(core.tasks().names(), ["nightly.index"]);
+}
+
+#[test]
+fn core_tasks_unknown_is_none_bad() {
+    let core = with_nightly_task();
+    assert!(core.tasks().get("weekly.backup").is_none());
+}
+
+#[test]
+fn core_tasks_still_open_after_build_ugly() {
+    let core = with_nightly_task();
+    core.tasks()
+        .define(
+            "weekly.backup",
+            TaskDef::new(vec![Step::run("workspace.index")]),
+        )
+        .unwrap();
+    assert_eq!(
+        core.registry("tasks").unwrap(),
+        ["nightly.index", "weekly.backup"]
+    );
+}
+
+#[tokio::test]
+async fn core_run_task_runs_its_steps_good() {
+    let core = with_nightly_task();
+    let report = core.run_task("nightly.index").await.unwrap();
+    assert!(report.is_ok());
+    assert_eq!(
+        report.into_result().unwrap(),
+        Value::from("workbench indexed alpha")
+    );
+}
+
+#[tokio::test]
+async fn core_run_task_unknown_is_not_found_bad() {
+    let core = with_nightly_task();
+    let err = core.run_task("weekly.backup").await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+}
+
+#[tokio::test]
+async fn core_run_task_after_shutdown_fails_its_steps_ugly() {
+    let core = with_nightly_task();
+    core.context().cancel();
+    let report = core.run_task("nightly.index").await.unwrap();
+    assert!(!report.is_ok());
+    assert_eq!(report.error.unwrap().code(), Some(&ErrorCode::UNAVAILABLE));
+}

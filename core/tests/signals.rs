@@ -1,0 +1,262 @@
+//! Signals during `Core::run_with`: SIGTERM begins a graceful shutdown (the context is
+//! cancelled, new background work is refused, every stop hook runs, the exit code is the
+//! command's), a second SIGTERM forces it, SIGHUP reloads the services.
+//!
+//! Each case runs a Core in a child process — this test binary again, running only
+//! `signal_child` with `CORERS_SIGNAL_CHILD` naming the case — and signals it with `kill`.
+//! The child prints `@@` lines (libtest may put `test signal_child ... ` in front of the
+//! first) and exits with `run_with`'s exit code. These tests use real time: a signal is
+//! delivered by the OS, not by tokio's clock.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command as Process, ExitCode, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use corers::prelude::*;
+
+const CHILD: &str = "CORERS_SIGNAL_CHILD";
+
+/// The number behind an `ExitCode`.
+fn code(exit: ExitCode) -> u8 {
+    (0..=u8::MAX).find(|n| ExitCode::from(*n) == exit).unwrap()
+}
+
+fn say(line: &str) {
+    use std::io::Write as _;
+    println!("@@{line}");
+    let _ = std::io::stdout().flush();
+}
+
+struct Reindex;
+impl Task for Reindex {
+    type Output = ();
+}
+
+/// Not a test of its own: the Core the parent signals.
+#[test]
+fn signal_child() {
+    let Ok(case) = std::env::var(CHILD) else {
+        return;
+    };
+    let stop_timeout = if case == "force" {
+        Duration::from_secs(20)
+    } else {
+        Duration::from_secs(5)
+    };
+    let core = Core::builder()
+        .name("signal-child")
+        .logger(
+            corers::log::Logger::builder()
+                .level(corers::log::Level::Error)
+                .build(),
+        )
+        .service(|_| {
+            Ok(Registration::new(
+                "config",
+                Hooks::new().on_stop(|ctx: ServiceCtx<Core>| async move {
+                    say(&format!("stop hook: {}", ctx.name()));
+                    Ok(())
+                }),
+            ))
+        })
+        .service(move |_| {
+            Ok(Registration::new(
+                "store",
+                Hooks::new()
+                    .on_stop(|ctx: ServiceCtx<Core>| async move {
+                        if std::env::var(CHILD).as_deref() == Ok("force") {
+                            say("stop hook: store waiting");
+                            tokio::select! {
+                                () = ctx.cancel_token().cancelled() => say("stop hook: store forced"),
+                                () = tokio::time::sleep(Duration::from_secs(10)) => {
+                                    say("stop hook: store gave up waiting");
+                                }
+                            }
+                        } else {
+                            say(&format!("stop hook: {}", ctx.name()));
+                        }
+                        Ok(())
+                    })
+                    .on_reload(|ctx: ServiceCtx<Core>| async move {
+                        say(&format!("reloaded {}", ctx.name()));
+                        Ok(())
+                    }),
+            )
+            .after(["config"])
+            .timeout(stop_timeout))
+        })
+        .command(
+            "serve",
+            Command::new().action(|core: Core, _| async move {
+                // Give the signal watcher (spawned just before dispatch) time to listen.
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                say("serving");
+                core.context().cancelled().await;
+                say("context cancelled");
+                if std::env::var(CHILD).as_deref() == Ok("refuse") {
+                    match core.perform_async(Reindex) {
+                        Ok(_) => say("background task accepted"),
+                        Err(err) => {
+                            say(&format!("background task refused: {}", err.code().unwrap()));
+                        }
+                    }
+                }
+                Ok(Value::from("@@served until signalled"))
+            }),
+        )
+        .build()
+        .unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let exit = runtime.block_on(core.run_with(["serve"])).unwrap();
+    say(&format!("exit {}", code(exit)));
+    std::process::exit(i32::from(code(exit)));
+}
+
+/// A running `signal_child` and the `@@` lines it prints.
+struct Signalled {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Signalled {
+    fn spawn(case: &str) -> Signalled {
+        let mut child = Process::new(std::env::current_exe().unwrap())
+            .args(["--exact", "signal_child", "--nocapture", "--test-threads=1"])
+            .env(CHILD, case)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (send, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some((_, printed)) = line.split_once("@@") {
+                    let _ = send.send(printed.to_owned());
+                }
+            }
+        });
+        Signalled {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits (up to 10 s) for the child to print `line`.
+    fn wait_for(&mut self, line: &str) {
+        while !self.seen.iter().any(|l| l == line) {
+            match self.lines.recv_timeout(Duration::from_secs(10)) {
+                Ok(next) => self.seen.push(next),
+                Err(_) => panic!("no {line:?} from the child; it printed {:?}", self.seen),
+            }
+        }
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Process::new("kill")
+            .args([format!("-{signal}"), self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits up to `limit` for the child to exit; returns its exit code (`None` when it
+    /// had to be killed or died of a signal) and every line it printed.
+    fn finish(mut self, limit: Duration) -> (Option<i32>, Vec<String>) {
+        let began = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status.code();
+            }
+            if began.elapsed() > limit {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(2)) {
+            self.seen.push(line);
+        }
+        (status, self.seen)
+    }
+}
+
+/// Starts the child, waits until it serves, sends SIGTERM, and waits for it to exit.
+fn terminated(case: &str) -> (Option<i32>, Vec<String>) {
+    let mut child = Signalled::spawn(case);
+    child.wait_for("serving");
+    child.signal("TERM");
+    child.finish(Duration::from_secs(15))
+}
+
+#[test]
+fn core_run_with_sigterm_exits_with_the_commands_code_good() {
+    let (status, lines) = terminated("graceful");
+    assert_eq!(status, Some(0), "{lines:?}");
+    assert!(lines.contains(&"exit 0".to_owned()), "{lines:?}");
+}
+
+#[test]
+fn core_run_with_sigterm_runs_every_stop_hook_after_the_command_good() {
+    let (_, lines) = terminated("graceful");
+    assert_eq!(
+        lines,
+        [
+            "serving",
+            "context cancelled",
+            "served until signalled",
+            "stop hook: store",
+            "stop hook: config",
+            "exit 0"
+        ]
+    );
+}
+
+#[test]
+#[ignore = "bug (a race): on SIGTERM the watcher cancels the context before it shuts the bus \
+            down, so work started in reaction to the cancellation is sometimes accepted and \
+            sometimes refused"]
+fn core_run_with_sigterm_refuses_new_background_tasks_bad() {
+    let (_, lines) = terminated("refuse");
+    assert!(
+        lines.contains(&"background task refused: UNAVAILABLE".to_owned()),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn core_run_with_sighup_reloads_the_services_good() {
+    let mut child = Signalled::spawn("reload");
+    child.wait_for("serving");
+    child.signal("HUP");
+    child.wait_for("reloaded store");
+    child.signal("TERM");
+    let (status, lines) = child.finish(Duration::from_secs(15));
+    assert_eq!(status, Some(0), "{lines:?}");
+    assert!(lines.contains(&"stop hook: store".to_owned()), "{lines:?}");
+}
+
+#[test]
+#[ignore = "bug: the signal watcher is aborted as soon as the command returns, before the \
+            services are stopped, so a second SIGTERM during a slow shutdown is swallowed \
+            (tokio's handler is installed) and never forces it"]
+fn core_run_with_second_sigterm_forces_shutdown_ugly() {
+    let mut child = Signalled::spawn("force");
+    child.wait_for("serving");
+    child.signal("TERM");
+    child.wait_for("stop hook: store waiting");
+    child.signal("TERM");
+    let (status, lines) = child.finish(Duration::from_secs(5));
+    assert!(
+        lines.contains(&"stop hook: store forced".to_owned()),
+        "{lines:?}"
+    );
+    assert_eq!(status, Some(0), "{lines:?}");
+}

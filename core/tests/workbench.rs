@@ -1,0 +1,100 @@
+//! The `workbench` example, run as a program (`Core::run_blocking` on its arguments): its
+//! standard output, standard error and exit code for each README command, snapshot-tested.
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+use std::sync::OnceLock;
+
+/// Builds the example once per test run and returns the path of its binary.
+fn workbench() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let status = Process::new(env!("CARGO"))
+            .args(["build", "--example", "workbench", "-q"])
+            .current_dir(&root)
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "cargo build --example workbench: {status}"
+        );
+        let target =
+            std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+        target.join("debug").join("examples").join("workbench")
+    })
+}
+
+/// Runs the example with `args`; returns its exit code, stdout and stderr as one text.
+fn run(args: &[&str]) -> String {
+    let output = Process::new(workbench())
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    format!(
+        "$ workbench{}\nexit: {}\n--- stdout\n{}--- stderr\n{}",
+        args.iter().map(|a| format!(" {a}")).collect::<String>(),
+        output
+            .status
+            .code()
+            .map_or_else(|| "signal".to_owned(), |c| c.to_string()),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn core_run_blocking_workbench_create_alpha_good() {
+    insta::assert_snapshot!(run(&["workspace", "create", "--name=alpha"]));
+}
+
+#[test]
+fn core_run_blocking_workbench_list_good() {
+    insta::assert_snapshot!(run(&["workspace", "list"]));
+}
+
+#[test]
+fn core_run_blocking_workbench_health_good() {
+    insta::assert_snapshot!(run(&["health"]));
+}
+
+#[test]
+fn core_run_blocking_workbench_help_good() {
+    insta::assert_snapshot!(run(&["help"]));
+}
+
+#[test]
+fn core_run_blocking_workbench_help_of_a_command_good() {
+    insta::assert_snapshot!(run(&["help", "workspace", "create"]));
+}
+
+#[test]
+fn core_run_blocking_workbench_cache_flush_good() {
+    insta::assert_snapshot!(run(&["cache", "flush"]));
+}
+
+#[test]
+fn core_run_blocking_workbench_no_arguments_exit_2_bad() {
+    insta::assert_snapshot!(run(&[]));
+}
+
+#[test]
+fn core_run_blocking_workbench_create_without_name_exit_2_bad() {
+    insta::assert_snapshot!(run(&["workspace", "create"]));
+}
+
+#[test]
+fn core_run_blocking_workbench_create_existing_workspace_bad() {
+    insta::assert_snapshot!(run(&["workspace", "create", "--name=default"]));
+}
+
+#[test]
+fn core_run_blocking_workbench_misspelt_command_ugly() {
+    insta::assert_snapshot!(run(&["workspace", "creat", "--name=alpha"]));
+}
+
+#[test]
+fn core_run_blocking_workbench_create_unicode_name_ugly() {
+    insta::assert_snapshot!(run(&["workspace", "create", "-n", "工作区 β"]));
+}
