@@ -18,7 +18,7 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 pub struct ServiceCtx<C> {
     pub(crate) core: C,
     pub(crate) name: Arc<str>,
-    pub(crate) cancel: CancellationToken,
+    pub(crate) cancel: Arc<CancellationToken>,
 }
 
 impl<C> ServiceCtx<C> {
@@ -43,7 +43,7 @@ impl<C: Clone> Clone for ServiceCtx<C> {
         ServiceCtx {
             core: self.core.clone(),
             name: Arc::clone(&self.name),
-            cancel: self.cancel.clone(),
+            cancel: Arc::clone(&self.cancel),
         }
     }
 }

@@ -77,6 +77,8 @@ impl<C: 'static> Registration<C> {
 }
 
 struct Entry<C> {
+    /// The name, shared with every hook's context.
+    name: Arc<str>,
     service: Arc<dyn Service<C>>,
     any: Arc<dyn Any + Send + Sync>,
     after: Vec<String>,
@@ -178,8 +180,9 @@ struct Inner<C> {
     registry: Registry<Entry<C>>,
     phase: Mutex<Phase>,
     bus: Bus<C>,
-    /// Cancelled when shutdown is forced: every running hook should give up.
-    forced: CancellationToken,
+    /// Cancelled when shutdown is forced: every running hook should give up. Shared by
+    /// `Arc`: cloning a token takes a lock, cloning an `Arc` does not.
+    forced: Arc<CancellationToken>,
 }
 
 impl<C> Clone for Services<C> {
@@ -199,7 +202,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 registry: Registry::new("services"),
                 phase: Mutex::new(Phase::Idle),
                 bus,
-                forced: CancellationToken::new(),
+                forced: Arc::new(CancellationToken::new()),
             }),
         }
     }
@@ -214,6 +217,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         self.inner.registry.register(
             &name,
             Entry {
+                name: Arc::from(name.as_str()),
                 service: registration.service,
                 any: registration.any,
                 after: registration.after,
@@ -329,12 +333,11 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 continue;
             };
             let started = Instant::now();
-            let ctx = self.ctx(core, name);
             let outcome = run_hook(
                 "start",
                 name,
                 entry.timeout,
-                Arc::clone(&entry.service).start(ctx.clone()),
+                Arc::clone(&entry.service).start(self.ctx(core, &entry.name)),
             )
             .await;
             let duration = started.elapsed();
@@ -440,12 +443,11 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             let Some(entry) = self.inner.registry.get(name) else {
                 continue;
             };
-            let ctx = self.ctx(core, name);
             if let Err(err) = run_hook(
                 "reload",
                 name,
                 entry.timeout,
-                Arc::clone(&entry.service).reload(ctx.clone()),
+                Arc::clone(&entry.service).reload(self.ctx(core, &entry.name)),
             )
             .await
             {
@@ -468,7 +470,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             let Some(entry) = self.inner.registry.get(&name) else {
                 continue;
             };
-            let ctx = self.ctx(core, &name);
+            let ctx = self.ctx(core, &entry.name);
             let check = catch_panic(
                 "lifecycle.Services.health",
                 Arc::clone(&entry.service).health(ctx),
@@ -498,12 +500,11 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 continue;
             };
             let began = Instant::now();
-            let ctx = self.ctx(core, name);
             let outcome = run_hook(
                 "stop",
                 name,
                 entry.timeout,
-                Arc::clone(&entry.service).stop(ctx.clone()),
+                Arc::clone(&entry.service).stop(self.ctx(core, &entry.name)),
             )
             .await;
             let duration = began.elapsed();
@@ -530,11 +531,11 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         Error::join(failures).map_or(Ok(()), Err)
     }
 
-    fn ctx(&self, core: &C, name: &str) -> ServiceCtx<C> {
+    fn ctx(&self, core: &C, name: &Arc<str>) -> ServiceCtx<C> {
         ServiceCtx {
             core: core.clone(),
-            name: Arc::from(name),
-            cancel: self.inner.forced.clone(),
+            name: Arc::clone(name),
+            cancel: Arc::clone(&self.inner.forced),
         }
     }
 
@@ -581,7 +582,16 @@ async fn run_hook(
     future: BoxFuture<Result<()>>,
 ) -> Result<()> {
     let op = "lifecycle.Services.hook";
-    match tokio::time::timeout(timeout, catch_panic(op, future)).await {
+    let mut work = catch_panic(op, future);
+    // Most hooks finish at their first poll: only those that wait meet the timer.
+    let first =
+        std::future::poll_fn(|cx| std::task::Poll::Ready(std::pin::Pin::new(&mut work).poll(cx)))
+            .await;
+    let ended = match first {
+        std::task::Poll::Ready(ended) => Ok(ended),
+        std::task::Poll::Pending => tokio::time::timeout(timeout, work).await,
+    };
+    match ended {
         Ok(Ok(outcome)) => {
             outcome.map_err(|e| Error::wrap(e, op, format!("{hook} hook of {name:?} failed")))
         }
