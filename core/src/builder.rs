@@ -135,9 +135,14 @@ impl CoreBuilder {
         self
     }
 
-    /// Overrides an environment key for this Core (see [`Core::env`]).
+    /// Overrides an environment key for this Core (see [`Core::env`]); the last value
+    /// given for a key wins.
     pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.env.push((key.into(), value.into()));
+        let (key, value) = (key.into(), value.into());
+        match self.env.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => *v = value,
+            None => self.env.push((key, value)),
+        }
         self
     }
 
@@ -149,6 +154,8 @@ impl CoreBuilder {
 
     #[cfg(feature = "testing")]
     pub(crate) fn with_fake(mut self, name: String, fake: Factory) -> Self {
+        // The last fake given for a name wins.
+        self.fakes.retain(|(n, _)| *n != name);
         self.fakes.push((name, fake));
         self
     }
@@ -174,13 +181,14 @@ impl CoreBuilder {
         let log = self.logger.unwrap_or_else(|| Logger::builder().build());
         #[cfg(feature = "cli")]
         let cli = {
-            let mut cli = corers_cli::Cli::new(if self.app.name.is_empty() {
+            let program = if self.app.name.is_empty() {
                 "app".to_owned()
             } else {
                 self.app.name.clone()
-            });
+            };
+            let mut cli = corers_cli::Cli::new(program.clone());
             if !self.app.description.is_empty() {
-                let banner = format!("{} — {}", self.app.name, self.app.description);
+                let banner = format!("{program} — {}", self.app.description);
                 cli = cli.with_banner(move || banner.clone());
             }
             cli
@@ -227,8 +235,10 @@ impl CoreBuilder {
         }
         let mut fakes = self.fakes;
         for factory in self.factories {
-            let mut registration =
-                factory(&core).map_err(|e| Error::wrap(e, OP, "make a service"))?;
+            // A factory that panics fails the build like one that returns an error.
+            let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| factory(&core)))
+                .map_err(|payload| Error::from_panic(OP, payload.as_ref()))?;
+            let mut registration = made.map_err(|e| Error::wrap(e, OP, "make a service"))?;
             if let Some(at) = fakes
                 .iter()
                 .position(|(name, _)| name == registration.name())
@@ -242,6 +252,13 @@ impl CoreBuilder {
                 .services
                 .register(registration)
                 .map_err(|e| Error::wrap(e, OP, "register a service"))?;
+        }
+        if let Some((name, _)) = fakes.first() {
+            return Err(Error::new(
+                OP,
+                format!("fake for {name:?}: no service of that name is registered"),
+            )
+            .with_code(corers_primitives::ErrorCode::NOT_FOUND));
         }
         // The services are fixed from here on: no service can add or replace another.
         core.inner.services.lock();

@@ -40,12 +40,13 @@ impl Core {
         if let Err(err) = self.inner.scheduler.start(self) {
             tracing::warn!(error = %err, "the task scheduler did not start");
         }
+        // Watching until shutdown is over, so a second signal can still force it.
         let signals = tokio::spawn(watch_signals(self.clone()));
         let printed = self.dispatch(args).await;
-        signals.abort();
         print!("{}", printed.stdout);
         eprint!("{}", printed.stderr);
         let code = self.shut_down(printed.exit_code).await;
+        signals.abort();
         Ok(ExitCode::from(code))
     }
 
@@ -192,8 +193,9 @@ async fn watch_signals(core: Core) {
             received += 1;
             if received == 1 {
                 tracing::info!("shutting down (a second signal forces it)");
-                core.context().cancel();
+                // The bus first: work started in reaction to the cancellation is refused.
                 core.bus().shutdown();
+                core.context().cancel();
             } else {
                 tracing::warn!("forced shutdown");
                 core.services().force();

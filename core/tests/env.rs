@@ -311,8 +311,12 @@ fn core_builder_env_replaced_by_set_env_good() {
 }
 
 #[test]
-#[ignore = "bug: CoreBuilder::env for the same key twice keeps the first value; every other \
-            builder setting (and set_env) lets the later call win"]
+fn core_builder_env_empty_value_still_overrides_ugly() {
+    let core = Core::builder().env("HOME", "").build().unwrap();
+    assert_eq!(core.env("HOME").as_deref(), Some(""));
+}
+
+#[test]
 fn core_builder_env_same_key_twice_keeps_the_last_ugly() {
     let core = Core::builder()
         .env("DIR_CONFIG", "/etc/workbench")

@@ -34,7 +34,8 @@ fn run(args: &[&str]) -> String {
         .unwrap();
     format!(
         "$ workbench{}\nexit: {}\n--- stdout\n{}--- stderr\n{}",
-        args.iter().map(|a| format!(" {a}")).collect::<String>(),
+        args.iter()
+            .fold(String::new(), |line, arg| line + " " + arg),
         output
             .status
             .code()

@@ -337,7 +337,8 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 "start",
                 name,
                 entry.timeout,
-                Arc::clone(&entry.service).start(self.ctx(core, &entry.name)),
+                call(|| Arc::clone(&entry.service).start(self.ctx(core, &entry.name))),
+                &self.inner.forced,
             )
             .await;
             let duration = started.elapsed();
@@ -447,7 +448,8 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 "reload",
                 name,
                 entry.timeout,
-                Arc::clone(&entry.service).reload(self.ctx(core, &entry.name)),
+                call(|| Arc::clone(&entry.service).reload(self.ctx(core, &entry.name))),
+                &self.inner.forced,
             )
             .await
             {
@@ -473,7 +475,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             let ctx = self.ctx(core, &entry.name);
             let check = catch_panic(
                 "lifecycle.Services.health",
-                Arc::clone(&entry.service).health(ctx),
+                call_health(|| Arc::clone(&entry.service).health(ctx)),
             );
             let health = match tokio::time::timeout(entry.timeout, check).await {
                 Ok(Ok(health)) => health,
@@ -504,7 +506,8 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 "stop",
                 name,
                 entry.timeout,
-                Arc::clone(&entry.service).stop(self.ctx(core, &entry.name)),
+                call(|| Arc::clone(&entry.service).stop(self.ctx(core, &entry.name))),
+                &self.inner.forced,
             )
             .await;
             let duration = began.elapsed();
@@ -580,6 +583,7 @@ async fn run_hook(
     name: &str,
     timeout: Duration,
     future: BoxFuture<Result<()>>,
+    forced: &CancellationToken,
 ) -> Result<()> {
     let op = "lifecycle.Services.hook";
     let mut work = catch_panic(op, future);
@@ -589,7 +593,14 @@ async fn run_hook(
             .await;
     let ended = match first {
         std::task::Poll::Ready(ended) => Ok(ended),
-        std::task::Poll::Pending => tokio::time::timeout(timeout, work).await,
+        std::task::Poll::Pending => tokio::select! {
+            ended = tokio::time::timeout(timeout, work) => ended,
+            // A forced shutdown abandons the hook: its future is dropped.
+            () = forced.cancelled() => {
+                return Err(Error::new(op, format!("{hook} hook of {name:?} abandoned: shutdown was forced"))
+                    .with_code(ErrorCode::UNAVAILABLE));
+            }
+        },
     };
     match ended {
         Ok(Ok(outcome)) => {
@@ -606,6 +617,29 @@ async fn run_hook(
             format!("{hook} hook of {name:?} took longer than {timeout:?}"),
         )
         .with_code(ErrorCode::TIMEOUT)),
+    }
+}
+
+/// Calls a hook to get its future; a panic before the future exists is caught like one
+/// inside it.
+fn call(hook: impl FnOnce() -> BoxFuture<Result<()>>) -> BoxFuture<Result<()>> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(hook)) {
+        Ok(future) => future,
+        Err(payload) => {
+            let err = Error::from_panic("lifecycle.Services.hook", payload.as_ref());
+            Box::pin(async move { Err(err) })
+        }
+    }
+}
+
+/// [`call`] for health checks: a panic reads as unhealthy.
+fn call_health(check: impl FnOnce() -> BoxFuture<Health>) -> BoxFuture<Health> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)) {
+        Ok(future) => future,
+        Err(payload) => {
+            let err = Error::from_panic("lifecycle.Services.health", payload.as_ref());
+            Box::pin(async move { Health::Unhealthy(err.message().to_owned()) })
+        }
     }
 }
 

@@ -1,0 +1,444 @@
+//! The test kit (`corers::testing`, feature `testing`): `builder` (a test Core logging to
+//! memory), `CoreBuilder::fake_service`, `run_cli` (what a command line prints, captured)
+//! and `Recorder` (every message of a type broadcast on a Core's bus).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use corers::prelude::*;
+use corers::testing::{self, Recorder};
+
+#[derive(Clone, Debug, PartialEq)]
+struct CacheFlushed {
+    keys: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct WorkspaceCreated {
+    name: String,
+}
+
+struct Store {
+    root: &'static str,
+}
+
+impl Service<Core> for Store {}
+
+type Calls = Arc<Mutex<Vec<String>>>;
+
+fn calls() -> Calls {
+    Arc::new(Mutex::new(Vec::new()))
+}
+
+fn taken(calls: &Calls) -> Vec<String> {
+    calls.lock().unwrap().clone()
+}
+
+fn flush_command() -> Command<Core> {
+    Command::new().action(|core: Core, _| async move {
+        core.broadcast(&CacheFlushed { keys: 12 })?.into_result()?;
+        Ok(Value::from("flushed 12 keys"))
+    })
+}
+
+// ---- builder ----
+
+#[test]
+fn builder_logs_to_the_returned_sink_good() {
+    let (builder, log) = testing::builder();
+    let core = builder.build().unwrap();
+    corers::log::debug!(core.log(), path = "cache/flush", "resolved command");
+    assert!(
+        log.contents().contains("resolved command path=cache/flush"),
+        "{}",
+        log.contents()
+    );
+}
+
+#[test]
+fn builder_failing_factory_still_fails_build_bad() {
+    let (builder, _log) = testing::builder();
+    let err = builder
+        .service(|_| {
+            Err(Error::new("store.Store.open", "no disk").with_code(ErrorCode::UNAVAILABLE))
+        })
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+}
+
+#[test]
+fn builder_two_test_cores_keep_separate_logs_ugly() {
+    let (first, first_log) = testing::builder();
+    let (second, second_log) = testing::builder();
+    let (first, second) = (first.build().unwrap(), second.build().unwrap());
+    corers::log::info!(first.log(), "first core");
+    corers::log::info!(second.log(), "second core");
+    assert!(!first_log.contents().contains("second core"));
+    assert!(!second_log.contents().contains("first core"));
+    assert_eq!(first.app().name, "test");
+}
+
+// ---- run_cli ----
+
+#[tokio::test]
+async fn run_cli_captures_stdout_and_exit_code_good() {
+    let (builder, _log) = testing::builder();
+    let core = builder
+        .command("cache/flush", flush_command())
+        .build()
+        .unwrap();
+    let run = testing::run_cli(&core, ["cache", "flush"]).await.unwrap();
+    assert_eq!(
+        (run.exit_code, run.stdout.as_str(), run.stderr.as_str()),
+        (0, "flushed 12 keys\n", "")
+    );
+}
+
+#[tokio::test]
+async fn run_cli_starts_and_stops_the_services_good() {
+    let calls = calls();
+    let (start, stop) = (Arc::clone(&calls), Arc::clone(&calls));
+    let (builder, _log) = testing::builder();
+    let core = builder
+        .service(move |_| {
+            Ok(Registration::new(
+                "store",
+                Hooks::new()
+                    .on_start(move |_| {
+                        let calls = Arc::clone(&start);
+                        async move {
+                            calls.lock().unwrap().push("start store".to_owned());
+                            Ok(())
+                        }
+                    })
+                    .on_stop(move |_| {
+                        let calls = Arc::clone(&stop);
+                        async move {
+                            calls.lock().unwrap().push("stop store".to_owned());
+                            Ok(())
+                        }
+                    }),
+            ))
+        })
+        .command("cache/flush", flush_command())
+        .build()
+        .unwrap();
+    testing::run_cli(&core, ["cache", "flush"]).await.unwrap();
+    assert_eq!(taken(&calls), ["start store", "stop store"]);
+}
+
+#[tokio::test]
+async fn run_cli_unknown_command_is_a_usage_error_bad() {
+    let (builder, _log) = testing::builder();
+    let core = builder
+        .command("cache/flush", flush_command())
+        .build()
+        .unwrap();
+    let run = testing::run_cli(&core, ["cache", "flsuh"]).await.unwrap();
+    assert_eq!(run.exit_code, 2);
+    assert!(
+        run.stderr
+            .starts_with(r#"error: unknown command "cache flsuh"; did you mean "cache flush"?"#),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn run_cli_startup_failure_is_an_error_bad() {
+    let (builder, _log) = testing::builder();
+    let core = builder
+        .service(|_| {
+            Ok(Registration::new(
+                "store",
+                Hooks::new().on_start(|_| async {
+                    Err(Error::new("store.Store.open", "no disk").with_code(ErrorCode::UNAVAILABLE))
+                }),
+            ))
+        })
+        .command("cache/flush", flush_command())
+        .build()
+        .unwrap();
+    let err = testing::run_cli(&core, ["cache", "flush"])
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+}
+
+#[tokio::test]
+async fn run_cli_panicking_command_exits_70_ugly() {
+    let (builder, _log) = testing::builder();
+    let core = builder
+        .command(
+            "workspace/create",
+            Command::new().action(|_, options: Options| async move {
+                let name = options.string("name").expect("--name is given");
+                Ok(Value::from(name.to_owned()))
+            }),
+        )
+        .build()
+        .unwrap();
+    let run = testing::run_cli(&core, ["workspace", "create"])
+        .await
+        .unwrap();
+    assert_eq!(run.exit_code, 70);
+    assert!(
+        run.stderr.contains("panicked: --name is given"),
+        "{}",
+        run.stderr
+    );
+}
+
+// ---- CoreBuilder::fake_service ----
+
+fn real_store(
+    built: &Arc<AtomicBool>,
+) -> impl FnOnce(&Core) -> Result<Registration<Core>> + Send + 'static {
+    let built = Arc::clone(built);
+    move |core: &Core| {
+        built.store(true, Ordering::SeqCst);
+        core.bus().on(|_, _: &WorkspaceCreated| Ok(()));
+        Ok(Registration::new("store", Store { root: "/srv/store" }).after(["config"]))
+    }
+}
+
+#[test]
+fn core_builder_fake_service_replaces_the_real_one_good() {
+    let built = Arc::new(AtomicBool::new(false));
+    let (builder, _log) = testing::builder();
+    let core = builder
+        .service(|_| Ok(Registration::new("config", Hooks::new())))
+        .service(real_store(&built))
+        .fake_service("store", |_| {
+            Ok(Registration::new(
+                "store",
+                Store {
+                    root: "/tmp/fake-store",
+                },
+            ))
+        })
+        .build()
+        .unwrap();
+    assert_eq!(
+        core.service::<Store>("store").unwrap().root,
+        "/tmp/fake-store"
+    );
+    assert!(built.load(Ordering::SeqCst), "the real factory still ran");
+}
+
+#[test]
+fn core_builder_fake_service_keeps_the_real_ones_dependencies_good() {
+    let built = Arc::new(AtomicBool::new(false));
+    let (builder, _log) = testing::builder();
+    let core = builder
+        .service(real_store(&built))
+        .service(|_| Ok(Registration::new("config", Hooks::new())))
+        .fake_service("store", |_| Ok(Registration::new("anything", Hooks::new())))
+        .build()
+        .unwrap();
+    assert_eq!(core.services().order().unwrap(), ["config", "store"]);
+}
+
+#[test]
+fn core_builder_fake_service_failing_fake_fails_build_bad() {
+    let built = Arc::new(AtomicBool::new(false));
+    let (builder, _log) = testing::builder();
+    let err = builder
+        .service(|_| Ok(Registration::new("config", Hooks::new())))
+        .service(real_store(&built))
+        .fake_service("store", |_| {
+            Err(Error::new("test.fake", "fixture missing").with_code(ErrorCode::NOT_FOUND))
+        })
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+    assert!(err.message().contains("make a fake service"), "{err}");
+}
+
+#[test]
+fn core_builder_fake_service_for_an_unknown_service_bad() {
+    let (builder, _log) = testing::builder();
+    let result = builder
+        .service(|_| Ok(Registration::new("store", Hooks::new())))
+        .fake_service("stroe", |_| Ok(Registration::new("stroe", Hooks::new())))
+        .build();
+    assert!(result.is_err(), "the unused fake went unnoticed");
+}
+
+#[test]
+fn core_builder_fake_service_twice_for_one_name_ugly() {
+    let (builder, _log) = testing::builder();
+    let core = builder
+        .service(|_| Ok(Registration::new("store", Store { root: "/srv/store" })))
+        .fake_service("store", |_| {
+            Ok(Registration::new("store", Store { root: "/tmp/first" }))
+        })
+        .fake_service("store", |_| {
+            Ok(Registration::new(
+                "store",
+                Store {
+                    root: "/tmp/second",
+                },
+            ))
+        })
+        .build()
+        .unwrap();
+    // The last fake given for a name wins.
+    assert_eq!(core.service::<Store>("store").unwrap().root, "/tmp/second");
+}
+
+// ---- Recorder::new ----
+
+#[test]
+fn recorder_new_records_broadcasts_of_its_type_good() {
+    let core = Core::builder().build().unwrap();
+    let flushed = Recorder::<CacheFlushed>::new(&core);
+    core.broadcast(&CacheFlushed { keys: 12 })
+        .unwrap()
+        .into_result()
+        .unwrap();
+    assert_eq!(flushed.messages(), [CacheFlushed { keys: 12 }]);
+}
+
+#[test]
+fn recorder_new_ignores_other_types_and_other_cores_bad() {
+    let core = Core::builder().build().unwrap();
+    let other = Core::builder().build().unwrap();
+    let flushed = Recorder::<CacheFlushed>::new(&core);
+    core.broadcast(&WorkspaceCreated {
+        name: "alpha".into(),
+    })
+    .unwrap()
+    .into_result()
+    .unwrap();
+    other
+        .broadcast(&CacheFlushed { keys: 1 })
+        .unwrap()
+        .into_result()
+        .unwrap();
+    assert!(flushed.is_empty());
+}
+
+#[test]
+fn recorder_new_dropped_stops_recording_ugly() {
+    let core = Core::builder().build().unwrap();
+    let flushed = Recorder::<CacheFlushed>::new(&core);
+    drop(flushed);
+    let report = core.broadcast(&CacheFlushed { keys: 12 }).unwrap();
+    assert_eq!(report.handled(), 0);
+}
+
+// ---- Recorder::messages ----
+
+#[test]
+fn recorder_messages_in_broadcast_order_good() {
+    let core = Core::builder().build().unwrap();
+    let created = Recorder::<WorkspaceCreated>::new(&core);
+    for name in ["alpha", "beta", "gamma"] {
+        core.broadcast(&WorkspaceCreated { name: name.into() })
+            .unwrap()
+            .into_result()
+            .unwrap();
+    }
+    let names: Vec<String> = created.messages().into_iter().map(|m| m.name).collect();
+    assert_eq!(names, ["alpha", "beta", "gamma"]);
+}
+
+#[test]
+fn recorder_messages_empty_before_any_broadcast_bad() {
+    let core = Core::builder().build().unwrap();
+    let created = Recorder::<WorkspaceCreated>::new(&core);
+    assert!(created.messages().is_empty());
+}
+
+#[test]
+fn recorder_messages_are_copies_ugly() {
+    let core = Core::builder().build().unwrap();
+    let flushed = Recorder::<CacheFlushed>::new(&core);
+    core.broadcast(&CacheFlushed { keys: 12 })
+        .unwrap()
+        .into_result()
+        .unwrap();
+    let mut copy = flushed.messages();
+    copy.clear();
+    assert_eq!(flushed.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn recorder_messages_sees_lifecycle_events_ugly() {
+    let (builder, _log) = testing::builder();
+    let core = builder
+        .service(|_| Ok(Registration::new("store", Hooks::new())))
+        .command("cache/flush", flush_command())
+        .build()
+        .unwrap();
+    let started = Recorder::<corers::lifecycle::ServiceStarted>::new(&core);
+    testing::run_cli(&core, ["cache", "flush"]).await.unwrap();
+    let names: Vec<String> = started.messages().into_iter().map(|m| m.name).collect();
+    assert_eq!(names, ["store"]);
+}
+
+// ---- Recorder::len ----
+
+#[test]
+fn recorder_len_counts_good() {
+    let core = Core::builder().build().unwrap();
+    let flushed = Recorder::<CacheFlushed>::new(&core);
+    for keys in [1, 2, 3] {
+        core.broadcast(&CacheFlushed { keys })
+            .unwrap()
+            .into_result()
+            .unwrap();
+    }
+    assert_eq!(flushed.len(), 3);
+}
+
+#[test]
+fn recorder_len_zero_when_nothing_was_broadcast_bad() {
+    let core = Core::builder().build().unwrap();
+    let flushed = Recorder::<CacheFlushed>::new(&core);
+    assert_eq!(flushed.len(), 0);
+}
+
+#[test]
+fn recorder_len_two_recorders_of_one_type_both_count_ugly() {
+    let core = Core::builder().build().unwrap();
+    let first = Recorder::<CacheFlushed>::new(&core);
+    let second = Recorder::<CacheFlushed>::new(&core);
+    core.broadcast(&CacheFlushed { keys: 12 })
+        .unwrap()
+        .into_result()
+        .unwrap();
+    assert_eq!((first.len(), second.len()), (1, 1));
+}
+
+// ---- Recorder::is_empty ----
+
+#[test]
+fn recorder_is_empty_at_first_good() {
+    let core = Core::builder().build().unwrap();
+    assert!(Recorder::<CacheFlushed>::new(&core).is_empty());
+}
+
+#[test]
+fn recorder_is_empty_false_after_a_broadcast_bad() {
+    let core = Core::builder().build().unwrap();
+    let flushed = Recorder::<CacheFlushed>::new(&core);
+    core.broadcast(&CacheFlushed { keys: 12 })
+        .unwrap()
+        .into_result()
+        .unwrap();
+    assert!(!flushed.is_empty());
+}
+
+#[test]
+fn recorder_is_empty_misses_broadcasts_before_it_existed_ugly() {
+    let core = Core::builder().build().unwrap();
+    core.broadcast(&CacheFlushed { keys: 12 })
+        .unwrap()
+        .into_result()
+        .unwrap();
+    let flushed = Recorder::<CacheFlushed>::new(&core);
+    assert!(flushed.is_empty());
+}

@@ -1,0 +1,352 @@
+//! Health: `Services::health` (liveness, readiness, each service's own answer, a panicking
+//! or hanging check), `Health::is_serving`, and the `Service::health` default.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use corers_lifecycle::{BoxFuture, Health, Hooks, Registration, Service, ServiceCtx, Services};
+use corers_messaging::Bus;
+use tokio::time::Instant;
+
+/// A service that answers `health` every time.
+struct Fixed(Health);
+
+impl Service<()> for Fixed {
+    fn health(self: Arc<Self>, _ctx: ServiceCtx<()>) -> BoxFuture<Health> {
+        Box::pin(async move { self.0.clone() })
+    }
+}
+
+/// A health check that panics.
+struct Panicking;
+
+impl Service<()> for Panicking {
+    fn health(self: Arc<Self>, _ctx: ServiceCtx<()>) -> BoxFuture<Health> {
+        Box::pin(async { panic!("replica list poisoned") })
+    }
+}
+
+/// A health check that never answers.
+struct Hanging;
+
+impl Service<()> for Hanging {
+    fn health(self: Arc<Self>, _ctx: ServiceCtx<()>) -> BoxFuture<Health> {
+        Box::pin(std::future::pending())
+    }
+}
+
+/// A health check that panics before it returns its future.
+struct PanicsEarly;
+
+impl Service<()> for PanicsEarly {
+    fn health(self: Arc<Self>, ctx: ServiceCtx<()>) -> BoxFuture<Health> {
+        let status = std::fs::read_to_string(format!("/nonexistent/{}/status", ctx.name()))
+            .expect("the status file is readable");
+        Box::pin(async move {
+            drop(status);
+            Health::Healthy
+        })
+    }
+}
+
+/// A service with no health check of its own.
+struct Cache;
+
+impl Service<()> for Cache {}
+
+fn services(entries: Vec<Registration<()>>) -> Services<()> {
+    let services = Services::new(Bus::new());
+    for registration in entries {
+        services.register(registration).unwrap();
+    }
+    services
+}
+
+fn healthy(name: &str) -> Registration<()> {
+    Registration::new(name, Fixed(Health::Healthy))
+}
+
+async fn started(entries: Vec<Registration<()>>) -> Services<()> {
+    let services = services(entries);
+    services.start_all(&()).await.unwrap();
+    services
+}
+
+// ---- Services::health ----
+
+#[tokio::test]
+async fn services_health_all_started_and_healthy_is_ready_good() {
+    let services = started(vec![healthy("config"), healthy("store")]).await;
+    let report = services.health(&()).await;
+    assert!(report.live);
+    assert!(report.ready);
+    assert_eq!(
+        report.services,
+        [
+            ("config".to_owned(), Health::Healthy),
+            ("store".to_owned(), Health::Healthy)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn services_health_degraded_service_still_ready_good() {
+    let services = started(vec![
+        healthy("config"),
+        Registration::new("store", Fixed(Health::Degraded("replica lag 4s".into()))),
+    ])
+    .await;
+    let report = services.health(&()).await;
+    assert!(report.ready);
+    assert_eq!(
+        report.services[1],
+        (
+            "store".to_owned(),
+            Health::Degraded("replica lag 4s".into())
+        )
+    );
+}
+
+#[tokio::test]
+async fn services_health_lists_services_in_registration_order_good() {
+    let services = started(vec![
+        healthy("indexer").after(["store"]),
+        healthy("store").after(["config"]),
+        healthy("config"),
+    ])
+    .await;
+    let names: Vec<String> = services
+        .health(&())
+        .await
+        .services
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(names, ["indexer", "store", "config"]);
+}
+
+#[tokio::test]
+async fn services_health_before_start_live_but_not_ready_bad() {
+    let services = services(vec![healthy("config")]);
+    let report = services.health(&()).await;
+    assert!(report.live);
+    assert!(!report.ready);
+}
+
+#[tokio::test]
+async fn services_health_unhealthy_service_not_ready_bad() {
+    let services = started(vec![
+        healthy("config"),
+        Registration::new("store", Fixed(Health::Unhealthy("no database".into()))),
+    ])
+    .await;
+    let report = services.health(&()).await;
+    assert!(report.live);
+    assert!(!report.ready);
+}
+
+#[tokio::test]
+async fn services_health_after_stop_not_live_bad() {
+    let services = started(vec![healthy("config")]).await;
+    services
+        .stop_all(&(), Duration::from_secs(5))
+        .await
+        .unwrap();
+    let report = services.health(&()).await;
+    assert!(!report.live);
+    assert!(!report.ready);
+}
+
+#[tokio::test]
+async fn services_health_after_failed_start_not_ready_bad() {
+    let services = services(vec![
+        healthy("config"),
+        Registration::new(
+            "store",
+            Hooks::new().on_start(|_| async {
+                Err(corers_primitives::Error::new(
+                    "store.Store.open",
+                    "no database",
+                ))
+            }),
+        ),
+    ]);
+    services.start_all(&()).await.unwrap_err();
+    assert!(!services.health(&()).await.ready);
+}
+
+#[tokio::test]
+async fn services_health_bus_shutting_down_not_ready_bad() {
+    let bus: Bus<()> = Bus::new();
+    let services = Services::new(bus.clone());
+    services.register(healthy("config")).unwrap();
+    services.start_all(&()).await.unwrap();
+    bus.shutdown();
+    let report = services.health(&()).await;
+    assert!(report.live);
+    assert!(!report.ready);
+}
+
+#[tokio::test]
+async fn services_health_during_shutdown_live_but_not_ready_ugly() {
+    let (entered_tx, entered) = tokio::sync::oneshot::channel::<()>();
+    let (release, gate) = tokio::sync::oneshot::channel::<()>();
+    let hook = Mutex::new(Some((entered_tx, gate)));
+    let services = services(vec![Registration::new(
+        "store",
+        Hooks::new().on_stop(move |_| {
+            let hook = hook.lock().unwrap().take();
+            async move {
+                if let Some((entered, gate)) = hook {
+                    let _ = entered.send(());
+                    let _ = gate.await;
+                }
+                Ok(())
+            }
+        }),
+    )]);
+    services.start_all(&()).await.unwrap();
+    let stopping = tokio::spawn({
+        let services = services.clone();
+        async move { services.stop_all(&(), Duration::from_secs(5)).await }
+    });
+    entered.await.unwrap();
+    let report = services.health(&()).await;
+    release.send(()).unwrap();
+    stopping.await.unwrap().unwrap();
+    assert!(report.live);
+    assert!(!report.ready);
+}
+
+#[tokio::test]
+async fn services_health_panicking_check_is_unhealthy_ugly() {
+    let services = started(vec![
+        healthy("config"),
+        Registration::new("store", Panicking),
+    ])
+    .await;
+    let report = services.health(&()).await;
+    assert!(!report.ready);
+    assert_eq!(
+        report.services[1],
+        (
+            "store".to_owned(),
+            Health::Unhealthy("panicked: replica list poisoned".into())
+        )
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn services_health_hanging_check_is_unhealthy_after_its_timeout_ugly() {
+    let services = started(vec![
+        Registration::new("store", Hanging).timeout(Duration::from_secs(2)),
+        healthy("config"),
+    ])
+    .await;
+    let began = Instant::now();
+    let report = services.health(&()).await;
+    assert_eq!(began.elapsed(), Duration::from_secs(2));
+    assert!(!report.ready);
+    assert_eq!(
+        report.services[0],
+        (
+            "store".to_owned(),
+            Health::Unhealthy("no answer within 2s".into())
+        )
+    );
+}
+
+#[tokio::test]
+async fn services_health_check_panicking_before_its_future_ugly() {
+    let services = started(vec![Registration::new("store", PanicsEarly)]).await;
+    let report = services.health(&()).await;
+    assert!(!report.services[0].1.is_serving());
+}
+
+#[tokio::test]
+async fn services_health_no_services_started_is_ready_ugly() {
+    let services = started(Vec::new()).await;
+    let report = services.health(&()).await;
+    assert!(report.live);
+    assert!(report.ready);
+    assert!(report.services.is_empty());
+}
+
+// ---- Health::is_serving ----
+
+#[test]
+fn health_is_serving_healthy_good() {
+    assert!(Health::Healthy.is_serving());
+}
+
+#[test]
+fn health_is_serving_degraded_good() {
+    assert!(Health::Degraded("replica lag 4s".into()).is_serving());
+}
+
+#[test]
+fn health_is_serving_unhealthy_bad() {
+    assert!(!Health::Unhealthy("no database".into()).is_serving());
+}
+
+#[test]
+fn health_is_serving_unhealthy_without_a_reason_ugly() {
+    assert!(!Health::Unhealthy(String::new()).is_serving());
+    assert_eq!(Health::Unhealthy(String::new()).to_string(), "unhealthy: ");
+}
+
+#[test]
+fn health_is_serving_display_forms_good() {
+    assert_eq!(Health::Healthy.to_string(), "healthy");
+    assert_eq!(
+        Health::Degraded("slow disk".into()).to_string(),
+        "degraded: slow disk"
+    );
+    assert_eq!(
+        Health::Unhealthy("no database".into()).to_string(),
+        "unhealthy: no database"
+    );
+}
+
+// ---- Service::health (the default) ----
+
+#[tokio::test]
+async fn service_health_default_is_healthy_good() {
+    let services = started(vec![Registration::new("cache", Cache)]).await;
+    assert_eq!(
+        services.health(&()).await.services,
+        [("cache".to_owned(), Health::Healthy)]
+    );
+}
+
+#[tokio::test]
+async fn service_health_default_for_hooks_is_healthy_good() {
+    let services = started(vec![Registration::new("cache", Hooks::new())]).await;
+    assert_eq!(services.health(&()).await.services[0].1, Health::Healthy);
+}
+
+#[tokio::test]
+async fn service_health_override_unhealthy_bad() {
+    let services = started(vec![Registration::new(
+        "store",
+        Fixed(Health::Unhealthy("no database".into())),
+    )])
+    .await;
+    assert_eq!(
+        services.health(&()).await.services[0].1,
+        Health::Unhealthy("no database".into())
+    );
+}
+
+#[tokio::test]
+async fn service_health_asked_before_start_ugly() {
+    let services = services(vec![Registration::new(
+        "store",
+        Fixed(Health::Unhealthy("not connected".into())),
+    )]);
+    let report = services.health(&()).await;
+    assert_eq!(
+        report.services[0].1,
+        Health::Unhealthy("not connected".into())
+    );
+}

@@ -1,0 +1,280 @@
+//! Reload: `Services::reload_all` calls every started service's reload hook in start
+//! order and joins the failures; `Hooks::on_reload`; the `Service::reload` default.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use corers_lifecycle::{BoxFuture, Hooks, Registration, Service, ServiceCtx, Services};
+use corers_messaging::Bus;
+use corers_primitives::{Error, ErrorCode, Result};
+
+type Calls = Arc<Mutex<Vec<String>>>;
+
+fn calls() -> Calls {
+    Arc::new(Mutex::new(Vec::new()))
+}
+
+fn record(calls: &Calls, entry: String) {
+    calls.lock().unwrap().push(entry);
+}
+
+fn taken(calls: &Calls) -> Vec<String> {
+    calls.lock().unwrap().clone()
+}
+
+/// A service that records `reload <name>`.
+fn reloading(calls: &Calls) -> Hooks<()> {
+    let on_reload = Arc::clone(calls);
+    Hooks::new().on_reload(move |ctx| {
+        let calls = Arc::clone(&on_reload);
+        async move {
+            record(&calls, format!("reload {}", ctx.name()));
+            Ok(())
+        }
+    })
+}
+
+/// A service that records `reload <name>` and then fails.
+fn failing(calls: &Calls) -> Hooks<()> {
+    let on_reload = Arc::clone(calls);
+    Hooks::new().on_reload(move |ctx| {
+        let calls = Arc::clone(&on_reload);
+        async move {
+            record(&calls, format!("reload {}", ctx.name()));
+            Err(Error::new(
+                "config.Config.load",
+                format!("{}.toml: expected a table at line 3", ctx.name()),
+            )
+            .with_code(ErrorCode::INVALID))
+        }
+    })
+}
+
+fn services(entries: Vec<Registration<()>>) -> Services<()> {
+    let services = Services::new(Bus::new());
+    for registration in entries {
+        services.register(registration).unwrap();
+    }
+    services
+}
+
+// ---- Services::reload_all ----
+
+#[tokio::test]
+async fn services_reload_all_in_start_order_good() {
+    let calls = calls();
+    let services = services(vec![
+        Registration::new("indexer", reloading(&calls)).after(["store"]),
+        Registration::new("store", reloading(&calls)).after(["config"]),
+        Registration::new("config", reloading(&calls)),
+    ]);
+    services.start_all(&()).await.unwrap();
+    services.reload_all(&()).await.unwrap();
+    assert_eq!(
+        taken(&calls),
+        ["reload config", "reload store", "reload indexer"]
+    );
+}
+
+#[tokio::test]
+async fn services_reload_all_twice_reloads_twice_good() {
+    let calls = calls();
+    let services = services(vec![Registration::new("config", reloading(&calls))]);
+    services.start_all(&()).await.unwrap();
+    services.reload_all(&()).await.unwrap();
+    services.reload_all(&()).await.unwrap();
+    assert_eq!(taken(&calls), ["reload config", "reload config"]);
+}
+
+#[tokio::test]
+async fn services_reload_all_joins_failures_bad() {
+    let calls = calls();
+    let services = services(vec![
+        Registration::new("config", failing(&calls)),
+        Registration::new("store", reloading(&calls)),
+        Registration::new("brain", failing(&calls)),
+    ]);
+    services.start_all(&()).await.unwrap();
+    let err = services.reload_all(&()).await.unwrap_err();
+    assert_eq!(err.joined().len(), 2);
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    insta::assert_snapshot!(err.to_string());
+}
+
+#[tokio::test]
+async fn services_reload_all_failure_does_not_stop_the_others_bad() {
+    let calls = calls();
+    let services = services(vec![
+        Registration::new("config", failing(&calls)),
+        Registration::new("store", reloading(&calls)),
+        Registration::new("brain", failing(&calls)),
+    ]);
+    services.start_all(&()).await.unwrap();
+    services.reload_all(&()).await.unwrap_err();
+    assert_eq!(
+        taken(&calls),
+        ["reload config", "reload store", "reload brain"]
+    );
+}
+
+#[tokio::test]
+async fn services_reload_all_before_start_reloads_nothing_ugly() {
+    let calls = calls();
+    let services = services(vec![Registration::new("config", reloading(&calls))]);
+    services.reload_all(&()).await.unwrap();
+    assert!(taken(&calls).is_empty());
+}
+
+#[tokio::test]
+async fn services_reload_all_after_stop_reloads_nothing_ugly() {
+    let calls = calls();
+    let services = services(vec![Registration::new("config", reloading(&calls))]);
+    services.start_all(&()).await.unwrap();
+    services
+        .stop_all(&(), Duration::from_secs(5))
+        .await
+        .unwrap();
+    services.reload_all(&()).await.unwrap();
+    assert!(taken(&calls).is_empty());
+}
+
+#[tokio::test]
+async fn services_reload_all_panicking_hook_is_internal_ugly() {
+    let calls = calls();
+    let services = services(vec![
+        Registration::new(
+            "config",
+            Hooks::new().on_reload(|_| async { panic!("config watcher died") }),
+        ),
+        Registration::new("store", reloading(&calls)),
+    ]);
+    services.start_all(&()).await.unwrap();
+    let err = services.reload_all(&()).await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
+    assert_eq!(taken(&calls), ["reload store"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn services_reload_all_hanging_hook_times_out_ugly() {
+    let calls = calls();
+    let services = services(vec![
+        Registration::new("config", Hooks::new().on_reload(|_| std::future::pending()))
+            .timeout(Duration::from_secs(3)),
+        Registration::new("store", reloading(&calls)),
+    ]);
+    services.start_all(&()).await.unwrap();
+    let err = services.reload_all(&()).await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+    assert_eq!(taken(&calls), ["reload store"]);
+}
+
+// ---- Hooks::on_reload ----
+
+#[tokio::test]
+async fn hooks_on_reload_runs_with_its_service_name_good() {
+    let calls = calls();
+    let services = services(vec![Registration::new("brain", reloading(&calls))]);
+    services.start_all(&()).await.unwrap();
+    services.reload_all(&()).await.unwrap();
+    assert_eq!(taken(&calls), ["reload brain"]);
+}
+
+#[tokio::test]
+async fn hooks_on_reload_error_is_returned_bad() {
+    let calls = calls();
+    let services = services(vec![Registration::new("config", failing(&calls))]);
+    services.start_all(&()).await.unwrap();
+    let err = services.reload_all(&()).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "lifecycle.Services.hook: reload hook of \"config\" failed [INVALID]: \
+         config.Config.load: config.toml: expected a table at line 3 [INVALID]"
+    );
+}
+
+#[tokio::test]
+async fn hooks_on_reload_without_start_or_stop_hooks_ugly() {
+    let calls = calls();
+    let services = services(vec![Registration::new("config", reloading(&calls))]);
+    services.start_all(&()).await.unwrap();
+    services.reload_all(&()).await.unwrap();
+    services
+        .stop_all(&(), Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(taken(&calls), ["reload config"]);
+}
+
+// ---- Service::reload (the default) ----
+
+struct Cache;
+
+impl Service<()> for Cache {}
+
+struct Config {
+    reloads: Mutex<u32>,
+}
+
+impl Service<()> for Config {
+    fn reload(self: Arc<Self>, _ctx: ServiceCtx<()>) -> BoxFuture<Result<()>> {
+        Box::pin(async move {
+            *self.reloads.lock().unwrap() += 1;
+            Err(
+                Error::new("config.Config.reload", "config.toml is not readable")
+                    .with_code(ErrorCode::DENIED),
+            )
+        })
+    }
+}
+
+struct Watcher;
+
+impl Service<()> for Watcher {
+    fn reload(self: Arc<Self>, ctx: ServiceCtx<()>) -> BoxFuture<Result<()>> {
+        let rules = std::fs::read_to_string(format!("/nonexistent/{}/rules", ctx.name()))
+            .expect("the rules file is readable");
+        Box::pin(async move {
+            drop(rules);
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test]
+async fn service_reload_default_succeeds_good() {
+    let services = services(vec![Registration::new("cache", Cache)]);
+    services.start_all(&()).await.unwrap();
+    services.reload_all(&()).await.unwrap();
+}
+
+#[tokio::test]
+async fn service_reload_override_error_is_returned_bad() {
+    let services = services(vec![Registration::new(
+        "config",
+        Config {
+            reloads: Mutex::new(0),
+        },
+    )]);
+    services.start_all(&()).await.unwrap();
+    let err = services.reload_all(&()).await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::DENIED));
+    let config = services.get::<Config>("config").unwrap();
+    assert_eq!(*config.reloads.lock().unwrap(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn service_reload_default_within_a_zero_timeout_ugly() {
+    let services = services(vec![
+        Registration::new("cache", Cache).timeout(Duration::ZERO),
+    ]);
+    services.start_all(&()).await.unwrap();
+    services.reload_all(&()).await.unwrap();
+}
+
+#[tokio::test]
+async fn service_reload_panics_before_its_future_ugly() {
+    let services = services(vec![Registration::new("watcher", Watcher)]);
+    services.start_all(&()).await.unwrap();
+    let err = services.reload_all(&()).await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
+}

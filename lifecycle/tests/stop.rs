@@ -1,0 +1,803 @@
+//! Shutdown: `Services::stop_all` in exact reverse, every stop hook run whatever the
+//! others did (failed, hung past `Registration::timeout`, panicked), the drain of the bus's
+//! background tasks first, double stop, the shutdown events, `Hooks::on_stop`, the
+//! `Service::stop` default, and `Services::force`.
+
+use std::sync::{Arc, Mutex, mpsc as std_mpsc};
+use std::time::Duration;
+
+use corers_lifecycle::{
+    BoxFuture, Hooks, Registration, Service, ServiceCtx, ServiceShutdown, ServiceStopped, Services,
+};
+use corers_messaging::{Bus, Task, TaskCompleted};
+use corers_primitives::{Error, ErrorCode, Result};
+use tokio::runtime::Runtime;
+use tokio::time::Instant;
+
+type Calls = Arc<Mutex<Vec<String>>>;
+
+fn calls() -> Calls {
+    Arc::new(Mutex::new(Vec::new()))
+}
+
+fn record(calls: &Calls, entry: String) {
+    calls.lock().unwrap().push(entry);
+}
+
+fn taken(calls: &Calls) -> Vec<String> {
+    calls.lock().unwrap().clone()
+}
+
+/// A service that records `start <name>` and `stop <name>`.
+fn recorded(calls: &Calls) -> Hooks<()> {
+    let on_start = Arc::clone(calls);
+    let on_stop = Arc::clone(calls);
+    Hooks::new()
+        .on_start(move |ctx| {
+            let calls = Arc::clone(&on_start);
+            async move {
+                record(&calls, format!("start {}", ctx.name()));
+                Ok(())
+            }
+        })
+        .on_stop(move |ctx| {
+            let calls = Arc::clone(&on_stop);
+            async move {
+                record(&calls, format!("stop {}", ctx.name()));
+                Ok(())
+            }
+        })
+}
+
+/// A service whose stop hook never finishes.
+fn hanging() -> Hooks<()> {
+    Hooks::new().on_stop(|_| std::future::pending())
+}
+
+/// A service whose stop hook panics.
+fn panicking() -> Hooks<()> {
+    Hooks::new().on_stop(|_| async { panic!("flush of the write-ahead log failed") })
+}
+
+/// A service whose stop hook fails with `message`.
+fn failing(message: &'static str) -> Hooks<()> {
+    Hooks::new().on_stop(move |ctx| async move {
+        Err(
+            Error::new("lifecycle.test.stop", format!("{}: {message}", ctx.name()))
+                .with_code(ErrorCode::UNAVAILABLE),
+        )
+    })
+}
+
+/// `config`, `store`, `indexer`, each recorded, with `store` replaced by `middle`.
+fn three_with_store(calls: &Calls, middle: Registration<()>) -> Services<()> {
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("config", recorded(calls)))
+        .unwrap();
+    services.register(middle).unwrap();
+    services
+        .register(Registration::new("indexer", recorded(calls)))
+        .unwrap();
+    services
+}
+
+const DEADLINE: Duration = Duration::from_secs(30);
+
+// ---- Services::stop_all ----
+
+#[tokio::test]
+async fn services_stop_all_reverse_of_registration_order_good() {
+    let calls = calls();
+    let services = Services::new(Bus::new());
+    for name in ["config", "store", "indexer"] {
+        services
+            .register(Registration::new(name, recorded(&calls)))
+            .unwrap();
+    }
+    services.start_all(&()).await.unwrap();
+    services.stop_all(&(), DEADLINE).await.unwrap();
+    assert_eq!(
+        taken(&calls)[3..],
+        ["stop indexer", "stop store", "stop config"]
+    );
+}
+
+#[tokio::test]
+async fn services_stop_all_six_service_graph_hook_calls_good() {
+    let calls = calls();
+    let services = Services::new(Bus::new());
+    for registration in [
+        Registration::new("brain", recorded(&calls)).after(["store", "cache"]),
+        Registration::new("indexer", recorded(&calls)).after(["store"]),
+        Registration::new("store", recorded(&calls)).after(["config"]),
+        Registration::new("cache", recorded(&calls)),
+        Registration::new("config", recorded(&calls)),
+        Registration::new("api", recorded(&calls)).after(["brain", "indexer"]),
+    ] {
+        services.register(registration).unwrap();
+    }
+    services.start_all(&()).await.unwrap();
+    services.stop_all(&(), DEADLINE).await.unwrap();
+    insta::assert_snapshot!(taken(&calls).join("\n"));
+}
+
+#[tokio::test]
+async fn services_stop_all_broadcasts_shutdown_before_any_stop_hook_good() {
+    let calls = calls();
+    let bus: Bus<()> = Bus::new();
+    let seen = Arc::clone(&calls);
+    bus.on(move |_, _: &ServiceShutdown| {
+        record(&seen, "shutdown".to_owned());
+        Ok(())
+    });
+    let services = Services::new(bus);
+    for name in ["config", "store"] {
+        services
+            .register(Registration::new(name, recorded(&calls)))
+            .unwrap();
+    }
+    services.start_all(&()).await.unwrap();
+    services.stop_all(&(), DEADLINE).await.unwrap();
+    assert_eq!(
+        taken(&calls)[2..],
+        ["shutdown", "stop store", "stop config"]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn services_stop_all_broadcasts_service_stopped_with_duration_good() {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let bus: Bus<()> = Bus::new();
+    let seen = Arc::clone(&events);
+    bus.on(move |_, stopped: &ServiceStopped| {
+        seen.lock().unwrap().push((
+            stopped.name.clone(),
+            stopped.duration,
+            stopped.error.clone(),
+        ));
+        Ok(())
+    });
+    let services = Services::new(bus);
+    services
+        .register(Registration::new(
+            "store",
+            Hooks::new().on_stop(|_| async {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                Ok(())
+            }),
+        ))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    services.stop_all(&(), DEADLINE).await.unwrap();
+    assert_eq!(
+        *events.lock().unwrap(),
+        [("store".to_owned(), Duration::from_secs(3), None)]
+    );
+}
+
+#[tokio::test]
+async fn services_stop_all_waits_for_background_tasks_before_stop_hooks_good() {
+    struct Reindex;
+    impl Task for Reindex {
+        type Output = usize;
+    }
+    let calls = calls();
+    let bus: Bus<()> = Bus::new();
+    bus.on_task(|_, _: &Reindex| Some(Ok(42)));
+    let seen = Arc::clone(&calls);
+    bus.on(move |_, done: &TaskCompleted<Reindex>| {
+        record(
+            &seen,
+            format!("reindexed {}", done.outcome.as_ref().unwrap()),
+        );
+        Ok(())
+    });
+    let services = Services::new(bus.clone());
+    services
+        .register(Registration::new("indexer", recorded(&calls)))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    bus.perform_async(&(), Reindex).unwrap();
+    services.stop_all(&(), DEADLINE).await.unwrap();
+    assert_eq!(
+        taken(&calls),
+        ["start indexer", "reindexed 42", "stop indexer"]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn services_stop_all_hanging_hook_is_timeout_bad() {
+    let calls = calls();
+    let services = three_with_store(
+        &calls,
+        Registration::new("store", hanging()).timeout(Duration::from_secs(2)),
+    );
+    services.start_all(&()).await.unwrap();
+    let err = services.stop_all(&(), DEADLINE).await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+    assert_eq!(
+        err.to_string(),
+        r#"lifecycle.Services.hook: stop hook of "store" took longer than 2s [TIMEOUT]"#
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn services_stop_all_hanging_hook_does_not_stop_the_others_stopping_bad() {
+    let calls = calls();
+    let services = three_with_store(
+        &calls,
+        Registration::new("store", hanging()).timeout(Duration::from_secs(2)),
+    );
+    services.start_all(&()).await.unwrap();
+    services.stop_all(&(), DEADLINE).await.unwrap_err();
+    assert_eq!(
+        taken(&calls),
+        [
+            "start config",
+            "start indexer",
+            "stop indexer",
+            "stop config"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn services_stop_all_failing_hook_does_not_stop_the_others_stopping_bad() {
+    let calls = calls();
+    let services = three_with_store(&calls, Registration::new("store", failing("disk detached")));
+    services.start_all(&()).await.unwrap();
+    services.stop_all(&(), DEADLINE).await.unwrap_err();
+    assert_eq!(taken(&calls)[2..], ["stop indexer", "stop config"]);
+}
+
+#[tokio::test]
+async fn services_stop_all_joins_every_failure_bad() {
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("store", failing("disk detached")))
+        .unwrap();
+    services
+        .register(Registration::new("cache", Hooks::new()))
+        .unwrap();
+    services
+        .register(Registration::new("indexer", failing("index locked")))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    let err = services.stop_all(&(), DEADLINE).await.unwrap_err();
+    assert_eq!(err.joined().len(), 2);
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    insta::assert_snapshot!(err.to_string());
+}
+
+#[tokio::test]
+async fn services_stop_all_failure_reported_in_service_stopped_bad() {
+    let events = calls();
+    let bus: Bus<()> = Bus::new();
+    let seen = Arc::clone(&events);
+    bus.on(move |_, stopped: &ServiceStopped| {
+        record(
+            &seen,
+            format!(
+                "{}: {}",
+                stopped.name,
+                stopped.error.as_deref().unwrap_or("ok")
+            ),
+        );
+        Ok(())
+    });
+    let services = Services::new(bus);
+    services
+        .register(Registration::new("config", Hooks::new()))
+        .unwrap();
+    services
+        .register(Registration::new("store", failing("disk detached")))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    services.stop_all(&(), DEADLINE).await.unwrap_err();
+    assert_eq!(
+        taken(&events),
+        [
+            r#"store: lifecycle.Services.hook: stop hook of "store" failed [UNAVAILABLE]: lifecycle.test.stop: store: disk detached [UNAVAILABLE]"#,
+            "config: ok"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn services_stop_all_while_starting_is_conflict_bad() {
+    let (release, gate) = tokio::sync::oneshot::channel::<()>();
+    let (entered_tx, entered) = tokio::sync::oneshot::channel::<()>();
+    let hook = Mutex::new(Some((entered_tx, gate)));
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new(
+            "store",
+            Hooks::new().on_start(move |_| {
+                let hook = hook.lock().unwrap().take();
+                async move {
+                    if let Some((entered, gate)) = hook {
+                        let _ = entered.send(());
+                        let _ = gate.await;
+                    }
+                    Ok(())
+                }
+            }),
+        ))
+        .unwrap();
+    let starting = tokio::spawn({
+        let services = services.clone();
+        async move { services.start_all(&()).await }
+    });
+    entered.await.unwrap();
+    let err = services.stop_all(&(), DEADLINE).await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::CONFLICT));
+    release.send(()).unwrap();
+    starting.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn services_stop_all_twice_is_a_no_op_ugly() {
+    let calls = calls();
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("store", recorded(&calls)))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    services.stop_all(&(), DEADLINE).await.unwrap();
+    services.stop_all(&(), DEADLINE).await.unwrap();
+    assert_eq!(taken(&calls), ["start store", "stop store"]);
+}
+
+#[tokio::test]
+async fn services_stop_all_before_start_runs_no_hook_ugly() {
+    let calls = calls();
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("store", recorded(&calls)))
+        .unwrap();
+    services.stop_all(&(), DEADLINE).await.unwrap();
+    assert!(taken(&calls).is_empty());
+}
+
+#[tokio::test]
+async fn services_stop_all_panicking_hook_is_internal_ugly() {
+    let calls = calls();
+    let services = three_with_store(&calls, Registration::new("store", panicking()));
+    services.start_all(&()).await.unwrap();
+    let err = services.stop_all(&(), DEADLINE).await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
+    assert!(
+        err.to_string()
+            .contains("panicked: flush of the write-ahead log failed"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn services_stop_all_panicking_hook_does_not_stop_the_others_stopping_ugly() {
+    let calls = calls();
+    let services = three_with_store(&calls, Registration::new("store", panicking()));
+    services.start_all(&()).await.unwrap();
+    services.stop_all(&(), DEADLINE).await.unwrap_err();
+    assert_eq!(taken(&calls)[2..], ["stop indexer", "stop config"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn services_stop_all_timeout_panic_and_failure_all_reported_ugly() {
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("config", failing("config.toml vanished")))
+        .unwrap();
+    services
+        .register(Registration::new("store", panicking()))
+        .unwrap();
+    services
+        .register(Registration::new("indexer", hanging()).timeout(Duration::from_secs(1)))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    let err = services.stop_all(&(), DEADLINE).await.unwrap_err();
+    let codes: Vec<&str> = err
+        .joined()
+        .iter()
+        .map(|e| e.code().unwrap().as_str())
+        .collect();
+    assert_eq!(codes, ["TIMEOUT", "INTERNAL", "UNAVAILABLE"]);
+}
+
+/// A bus whose `Reindex` handler blocks on a std channel until released; its tasks run on
+/// their own multi-thread runtime while the test runs on a paused clock.
+struct Stuck {
+    bus: Bus<()>,
+    workers: Option<Runtime>,
+    release: Option<std_mpsc::Sender<()>>,
+    entered: tokio::sync::mpsc::UnboundedReceiver<()>,
+}
+
+struct Reindex;
+impl Task for Reindex {
+    type Output = ();
+}
+
+impl Stuck {
+    fn new() -> Stuck {
+        let bus: Bus<()> = Bus::new();
+        let (release, gate) = std_mpsc::channel::<()>();
+        let gate = Mutex::new(gate);
+        let (entered_tx, entered) = tokio::sync::mpsc::unbounded_channel();
+        bus.on_task(move |_, _: &Reindex| {
+            let _ = entered_tx.send(());
+            let _ = gate.lock().unwrap().recv();
+            Some(Ok(()))
+        });
+        let workers = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        Stuck {
+            bus,
+            workers: Some(workers),
+            release: Some(release),
+            entered,
+        }
+    }
+
+    /// Submits a task on the workers' runtime and waits until it is stuck in its handler.
+    async fn stuck_task(&mut self) {
+        {
+            let _entered = self.workers.as_ref().unwrap().enter();
+            self.bus.perform_async(&(), Reindex).unwrap();
+        }
+        self.entered.recv().await.unwrap();
+    }
+}
+
+impl Drop for Stuck {
+    fn drop(&mut self) {
+        self.release.take();
+        if let Some(workers) = self.workers.take() {
+            workers.shutdown_background();
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn services_stop_all_drain_timeout_still_runs_stop_hooks_ugly() {
+    let mut stuck = Stuck::new();
+    let calls = calls();
+    let services = Services::new(stuck.bus.clone());
+    for name in ["config", "indexer"] {
+        services
+            .register(Registration::new(name, recorded(&calls)))
+            .unwrap();
+    }
+    services.start_all(&()).await.unwrap();
+    stuck.stuck_task().await;
+    let began = Instant::now();
+    services
+        .stop_all(&(), Duration::from_millis(50))
+        .await
+        .unwrap();
+    assert_eq!(began.elapsed(), Duration::from_millis(50));
+    assert_eq!(taken(&calls)[2..], ["stop indexer", "stop config"]);
+    assert_eq!(stuck.bus.tasks_in_flight(), 1, "the task is still stuck");
+}
+
+// ---- Registration::timeout ----
+
+#[tokio::test(start_paused = true)]
+async fn registration_timeout_bounds_a_stop_hook_good() {
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("store", hanging()).timeout(Duration::from_secs(2)))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    let began = Instant::now();
+    services.stop_all(&(), DEADLINE).await.unwrap_err();
+    assert_eq!(began.elapsed(), Duration::from_secs(2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn registration_timeout_default_is_thirty_seconds_bad() {
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("store", hanging()))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    let began = Instant::now();
+    let err = services.stop_all(&(), DEADLINE).await.unwrap_err();
+    assert_eq!(began.elapsed(), corers_lifecycle::DEFAULT_HOOK_TIMEOUT);
+    assert!(err.message().ends_with("took longer than 30s"), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn registration_timeout_each_service_its_own_bad() {
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("config", hanging()).timeout(Duration::from_secs(1)))
+        .unwrap();
+    services
+        .register(Registration::new("store", hanging()).timeout(Duration::from_secs(4)))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    let began = Instant::now();
+    services.stop_all(&(), DEADLINE).await.unwrap_err();
+    assert_eq!(began.elapsed(), Duration::from_secs(5));
+}
+
+#[tokio::test(start_paused = true)]
+async fn registration_timeout_zero_fails_a_hook_that_yields_ugly() {
+    let services = Services::new(Bus::new());
+    services
+        .register(
+            Registration::new(
+                "store",
+                Hooks::new().on_stop(|_| async {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    Ok(())
+                }),
+            )
+            .timeout(Duration::ZERO),
+        )
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    let err = services.stop_all(&(), DEADLINE).await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+}
+
+#[tokio::test(start_paused = true)]
+async fn registration_timeout_zero_lets_an_instant_hook_through_ugly() {
+    let calls = calls();
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("store", recorded(&calls)).timeout(Duration::ZERO))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    services.stop_all(&(), DEADLINE).await.unwrap();
+    assert_eq!(taken(&calls), ["start store", "stop store"]);
+}
+
+// ---- Hooks::on_stop ----
+
+#[tokio::test]
+async fn hooks_on_stop_runs_with_its_service_name_good() {
+    let calls = calls();
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("brain", recorded(&calls)))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    services.stop_all(&(), DEADLINE).await.unwrap();
+    assert_eq!(taken(&calls), ["start brain", "stop brain"]);
+}
+
+#[tokio::test]
+async fn hooks_on_stop_error_is_returned_bad() {
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("store", failing("disk detached")))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    let err = services.stop_all(&(), DEADLINE).await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert!(
+        err.to_string()
+            .ends_with("store: disk detached [UNAVAILABLE]"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn hooks_on_stop_set_twice_keeps_the_last_ugly() {
+    let calls = calls();
+    let (first, last) = (Arc::clone(&calls), Arc::clone(&calls));
+    let hooks = Hooks::new()
+        .on_stop(move |_| {
+            let calls = Arc::clone(&first);
+            async move {
+                record(&calls, "first".to_owned());
+                Ok(())
+            }
+        })
+        .on_stop(move |_| {
+            let calls = Arc::clone(&last);
+            async move {
+                record(&calls, "last".to_owned());
+                Ok(())
+            }
+        });
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("store", hooks))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    services.stop_all(&(), DEADLINE).await.unwrap();
+    assert_eq!(taken(&calls), ["last"]);
+}
+
+#[tokio::test]
+async fn hooks_on_stop_panics_before_its_future_ugly() {
+    let calls = calls();
+    let services = three_with_store(
+        &calls,
+        Registration::new(
+            "store",
+            Hooks::new().on_stop(|_| {
+                let journal = std::fs::read_to_string("/nonexistent/store/journal")
+                    .expect("the journal is readable");
+                async move {
+                    drop(journal);
+                    Ok(())
+                }
+            }),
+        ),
+    );
+    services.start_all(&()).await.unwrap();
+    let err = services.stop_all(&(), DEADLINE).await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
+    assert_eq!(taken(&calls)[2..], ["stop indexer", "stop config"]);
+}
+
+// ---- Service::stop (the default) ----
+
+struct Cache;
+
+impl Service<()> for Cache {}
+
+struct Journal;
+
+impl Service<()> for Journal {
+    fn stop(self: Arc<Self>, _ctx: ServiceCtx<()>) -> BoxFuture<Result<()>> {
+        Box::pin(async {
+            Err(Error::new("journal.Journal.close", "unflushed entries")
+                .with_code(ErrorCode::CONFLICT))
+        })
+    }
+}
+
+struct Brain;
+
+impl Service<()> for Brain {
+    fn stop(self: Arc<Self>, ctx: ServiceCtx<()>) -> BoxFuture<Result<()>> {
+        let snapshot = std::fs::read_to_string(format!("/nonexistent/{}/snapshot", ctx.name()))
+            .expect("the snapshot is readable");
+        Box::pin(async move {
+            drop(snapshot);
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test]
+async fn service_stop_default_succeeds_good() {
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("cache", Cache))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    services.stop_all(&(), DEADLINE).await.unwrap();
+}
+
+#[tokio::test]
+async fn service_stop_override_error_is_returned_bad() {
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("journal", Journal))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    let err = services.stop_all(&(), DEADLINE).await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::CONFLICT));
+}
+
+#[tokio::test(start_paused = true)]
+async fn service_stop_default_within_a_zero_timeout_ugly() {
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("cache", Cache).timeout(Duration::ZERO))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    services.stop_all(&(), DEADLINE).await.unwrap();
+}
+
+#[tokio::test]
+async fn service_stop_panics_before_its_future_ugly() {
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("brain", Brain))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    let err = services.stop_all(&(), DEADLINE).await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
+}
+
+// ---- Services::force ----
+
+/// A stop hook that waits for its token (or 60 s) and records which came first.
+fn waits_for_force(calls: &Calls) -> Hooks<()> {
+    let on_stop = Arc::clone(calls);
+    Hooks::new().on_stop(move |ctx| {
+        let calls = Arc::clone(&on_stop);
+        async move {
+            tokio::select! {
+                () = ctx.cancel_token().cancelled() => record(&calls, "forced".to_owned()),
+                () = tokio::time::sleep(Duration::from_secs(60)) => {
+                    record(&calls, "waited".to_owned());
+                }
+            }
+            Ok(())
+        }
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn services_force_cuts_a_waiting_stop_hook_short_good() {
+    let calls = calls();
+    let services = Services::new(Bus::new());
+    services
+        .register(
+            Registration::new("indexer", waits_for_force(&calls)).timeout(Duration::from_secs(90)),
+        )
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    let stopping = tokio::spawn({
+        let services = services.clone();
+        async move { services.stop_all(&(), DEADLINE).await }
+    });
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    services.force();
+    stopping.await.unwrap().unwrap();
+    assert_eq!(taken(&calls), ["forced"]);
+}
+
+#[tokio::test]
+async fn services_force_alone_stops_nothing_bad() {
+    let calls = calls();
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("store", recorded(&calls)))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    services.force();
+    assert_eq!(taken(&calls), ["start store"]);
+    assert!(services.health(&()).await.ready);
+}
+
+#[tokio::test(start_paused = true)]
+async fn services_force_abandons_a_hook_that_ignores_its_token_bad() {
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("store", hanging()).timeout(Duration::from_secs(90)))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    let stopping = tokio::spawn({
+        let services = services.clone();
+        async move { services.stop_all(&(), DEADLINE).await }
+    });
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let began = Instant::now();
+    services.force();
+    let _ = stopping.await.unwrap();
+    assert!(
+        began.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        began.elapsed()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn services_force_before_stop_every_hook_sees_it_at_once_ugly() {
+    let calls = calls();
+    let services = Services::new(Bus::new());
+    for name in ["config", "store"] {
+        services
+            .register(Registration::new(name, waits_for_force(&calls)))
+            .unwrap();
+    }
+    services.start_all(&()).await.unwrap();
+    services.force();
+    services.force();
+    let began = Instant::now();
+    services.stop_all(&(), DEADLINE).await.unwrap();
+    assert_eq!(began.elapsed(), Duration::ZERO);
+    assert_eq!(taken(&calls), ["forced", "forced"]);
+}
