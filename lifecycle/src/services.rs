@@ -15,6 +15,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{BoxFuture, Health, Service, ServiceCtx};
 
+/// How long a hook may take to wind down once shutdown is forced.
+const FORCED_GRACE: Duration = Duration::from_millis(250);
+
 /// How long a hook may run when its service sets no timeout of its own.
 pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -594,11 +597,18 @@ async fn run_hook(
     let ended = match first {
         std::task::Poll::Ready(ended) => Ok(ended),
         std::task::Poll::Pending => tokio::select! {
-            ended = tokio::time::timeout(timeout, work) => ended,
-            // A forced shutdown abandons the hook: its future is dropped.
+            biased;
+            ended = tokio::time::timeout(timeout, &mut work) => ended,
             () = forced.cancelled() => {
-                return Err(Error::new(op, format!("{hook} hook of {name:?} abandoned: shutdown was forced"))
-                    .with_code(ErrorCode::UNAVAILABLE));
+                // The hook's token is cancelled too: give it a moment to wind down, then
+                // abandon it (its future is dropped).
+                match tokio::time::timeout(FORCED_GRACE, &mut work).await {
+                    Ok(ended) => Ok(ended),
+                    Err(_) => {
+                        return Err(Error::new(op, format!("{hook} hook of {name:?} abandoned: shutdown was forced"))
+                            .with_code(ErrorCode::UNAVAILABLE));
+                    }
+                }
             }
         },
     };
