@@ -364,22 +364,7 @@ impl Fs {
         const OP: &str = "corers_fs.Fs.delete";
         let rel = self.relative(OP, path)?;
         Fs::refuse_root(OP, path, &rel)?;
-        let is_dir = self
-            .inner
-            .dir
-            .symlink_metadata(&rel)
-            .map_err(|e| self.fail(OP, path, e))?
-            .is_dir();
-        let removed = if is_dir {
-            self.inner.dir.remove_dir(&rel)
-        } else {
-            self.inner.dir.remove_file(&rel)
-        };
-        removed.map_err(|e| self.fail(OP, path, e))?;
-        if let Some(log) = &self.inner.log {
-            log.audit(AuditEvent::FsDelete { path });
-        }
-        Ok(())
+        self.remove(OP, path, &rel, false)
     }
 
     /// Deletes `path` and everything under it. Refuses the sandbox root, the machine's
@@ -401,18 +386,24 @@ impl Fs {
             )
             .with_code(ErrorCode::DENIED));
         }
+        self.remove(OP, path, &rel, true)
+    }
+
+    /// Removes a file, or a directory (with its contents when `recursive`), and audits it.
+    /// A symlink is removed itself, never followed.
+    fn remove(&self, op: &'static str, path: &str, rel: &Path, recursive: bool) -> Result<()> {
         let is_dir = self
             .inner
             .dir
-            .symlink_metadata(&rel)
-            .map_err(|e| self.fail(OP, path, e))?
+            .symlink_metadata(rel)
+            .map_err(|e| self.fail(op, path, e))?
             .is_dir();
-        let removed = if is_dir {
-            self.inner.dir.remove_dir_all(&rel)
-        } else {
-            self.inner.dir.remove_file(&rel)
+        let removed = match (is_dir, recursive) {
+            (true, true) => self.inner.dir.remove_dir_all(rel),
+            (true, false) => self.inner.dir.remove_dir(rel),
+            (false, _) => self.inner.dir.remove_file(rel),
         };
-        removed.map_err(|e| self.fail(OP, path, e))?;
+        removed.map_err(|e| self.fail(op, path, e))?;
         if let Some(log) = &self.inner.log {
             log.audit(AuditEvent::FsDelete { path });
         }
