@@ -134,7 +134,9 @@ impl Fs {
                 .metadata(&name)
                 .map_or(0o644, |m| m.permissions().mode() & 0o7777),
         };
-        let temp = PathBuf::from(format!(".{}.tmp-{}", name.to_string_lossy(), id()));
+        // Short (a 255-byte name still fits beside it) and owned: the process id lets a
+        // later write clear the leftovers of a writer that was killed.
+        let temp = PathBuf::from(format!("{TEMP_PREFIX}{}-{}", std::process::id(), id()));
         let mut open = OpenOptions::new();
         open.write(true).create_new(true);
         let file = dir
@@ -155,8 +157,8 @@ impl Fs {
 
     /// Reads the file at `path` (`None` when absent), passes its content to `change`, and
     /// writes what `change` returns — as one step: concurrent updaters of the same path in
-    /// this process take turns, and an advisory lock on `.<name>.lock` beside the file
-    /// makes other processes take turns too. An update is never lost. When `change` fails,
+    /// this process take turns, and an advisory lock on a `.corers-lock-<hash>` file beside
+    /// it makes other processes take turns too. An update is never lost. When `change` fails,
     /// the file is left as it was.
     ///
     /// `change` runs while the path is locked: it must not update the same path itself.
@@ -177,7 +179,10 @@ impl Fs {
             Arc::clone(self.inner.updating.entry(rel.clone()).or_default().value());
         let _ours = turn.lock().unwrap_or_else(PoisonError::into_inner);
         // Across processes: an advisory lock, released when `lock` closes.
-        let lock_name = PathBuf::from(format!(".{}.lock", name.to_string_lossy()));
+        let lock_name = PathBuf::from(format!(
+            ".corers-lock-{:016x}",
+            fnv(name.as_os_str().as_encoded_bytes())
+        ));
         let mut open = OpenOptions::new();
         open.write(true).create(true);
         let lock = dir
@@ -202,10 +207,13 @@ impl Fs {
         };
         let dir = match rel.parent().filter(|p| !p.as_os_str().is_empty()) {
             Some(parent) => {
-                self.inner
-                    .dir
-                    .create_dir_all(parent)
-                    .map_err(|e| self.fail(op, path, e))?;
+                // "Already exists" here can hide an escape (a symlink where a directory
+                // should be): opening the parent below reports what is really there.
+                if let Err(e) = self.inner.dir.create_dir_all(parent)
+                    && e.kind() != io::ErrorKind::AlreadyExists
+                {
+                    return Err(self.fail(op, path, e));
+                }
                 self.inner
                     .dir
                     .open_dir(parent)
@@ -218,6 +226,38 @@ impl Fs {
                 .map_err(|e| self.fail(op, path, e))?,
         };
         Ok((dir, PathBuf::from(name)))
+    }
+}
+
+/// What temporary files of atomic writes start with: `.corers-tmp-<pid>-<id>`.
+const TEMP_PREFIX: &str = ".corers-tmp-";
+
+/// A stable 64-bit hash of a file name (FNV-1a), naming its lock file.
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Removes temporary files in `dir` left by writers that no longer run (killed mid-write):
+/// those whose process id is gone. Best effort; other live writers' files are kept.
+fn clear_stale_temps(dir: &Dir) {
+    let Ok(entries) = dir.entries() else {
+        return;
+    };
+    let me = std::process::id();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(TEMP_PREFIX)) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let alive = pid == me || Path::new("/proc").join(pid.to_string()).exists();
+        if !alive {
+            let _ = dir.remove_file(&name);
+        }
     }
 }
 
@@ -271,6 +311,7 @@ impl AtomicWriter {
         })();
         match result {
             Ok(()) => {
+                clear_stale_temps(&self.dir);
                 self.fs.audit_write(&self.path);
                 Ok(())
             }

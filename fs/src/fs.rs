@@ -95,7 +95,8 @@ impl Fs {
     }
 
     /// Full access to the machine's filesystem: the explicit, visible way out of the
-    /// sandbox. Paths are resolved from `/`.
+    /// sandbox. Paths are resolved from `/`, with the same resolver as a sandbox: `..` and
+    /// symlinks that would climb above `/` are still refused.
     ///
     /// # Errors
     /// [`ErrorCode::DENIED`] when `/` cannot be opened.
@@ -204,7 +205,7 @@ impl Fs {
 
     /// Maps an I/O error on `path`, recognising cap-std's escape refusal.
     pub(crate) fn fail(&self, op: &'static str, path: &str, err: io::Error) -> Error {
-        if err.kind() == io::ErrorKind::PermissionDenied && err.to_string().contains("outside") {
+        if is_escape(&err) {
             return self.escape(op, path);
         }
         io_error(op, path, err)
@@ -298,7 +299,7 @@ impl Fs {
     /// The entries of the directory `path` (`"/"` for the root), sorted by name.
     ///
     /// # Errors
-    /// As [`read`](Fs::read); [`ErrorCode::INVALID`] when `path` is not a directory.
+    /// As [`read`](Fs::read); [`ErrorCode::CONFLICT`] when `path` is not a directory.
     pub fn list(&self, path: &str) -> Result<Vec<DirEntry>> {
         const OP: &str = "corers_fs.Fs.list";
         let rel = self.relative(OP, path)?;
@@ -342,15 +343,29 @@ impl Fs {
         let source = self.relative(OP, from)?;
         let target = self.relative(OP, to)?;
         if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
-            self.inner
-                .dir
-                .create_dir_all(parent)
-                .map_err(|e| self.fail(OP, to, e))?;
+            // "Already exists" can hide an escape (a symlink in the way): the rename below
+            // reports what is really there.
+            if let Err(e) = self.inner.dir.create_dir_all(parent)
+                && e.kind() != io::ErrorKind::AlreadyExists
+            {
+                return Err(self.fail(OP, to, e));
+            }
         }
         self.inner
             .dir
             .rename(&source, &self.inner.dir, &target)
-            .map_err(|e| self.fail(OP, from, e))?;
+            .map_err(|e| {
+                if is_escape(&e) {
+                    let _ = self.escape(OP, to);
+                    Error::new(
+                        OP,
+                        format!("renaming {from:?} to {to:?} leads outside the sandbox"),
+                    )
+                    .with_code(ErrorCode::DENIED)
+                } else {
+                    self.fail(OP, from, e)
+                }
+            })?;
         self.audit_write(to);
         Ok(())
     }
@@ -368,7 +383,8 @@ impl Fs {
     }
 
     /// Deletes `path` and everything under it. Refuses the sandbox root, the machine's
-    /// `/`, and the user's home directory (compared after resolution, not as text).
+    /// `/`, and the user's home directory and its parents (compared after resolution, not
+    /// as text).
     ///
     /// # Errors
     /// As [`delete`](Fs::delete), and [`ErrorCode::DENIED`] for the protected directories.
@@ -379,7 +395,8 @@ impl Fs {
         let target = self.inner.root.join(&rel);
         let resolved = std::fs::canonicalize(&target).unwrap_or(target);
         let home = std::env::var_os("HOME").and_then(|h| std::fs::canonicalize(h).ok());
-        if resolved == Path::new("/") || home.as_deref() == Some(resolved.as_path()) {
+        // The home directory and everything above it (deleting `/home` takes it too).
+        if resolved == Path::new("/") || home.as_deref().is_some_and(|h| h.starts_with(&resolved)) {
             return Err(Error::new(
                 OP,
                 format!("refusing to delete {path:?}: a protected directory"),
@@ -419,6 +436,11 @@ impl Fs {
         }
         Ok(())
     }
+}
+
+/// Whether `err` is cap-std's refusal of a path that leads outside the root.
+fn is_escape(err: &io::Error) -> bool {
+    err.kind() == io::ErrorKind::PermissionDenied && err.to_string().contains("outside")
 }
 
 pub(crate) fn kind_of(file_type: cap_std::fs::FileType) -> FileKind {

@@ -1,0 +1,309 @@
+//! Reading and writing whole files and streams: [`Fs::read`], [`Fs::read_string`],
+//! [`Fs::reader`], [`Fs::write`] and [`Fs::append`], and the empty path refused by each.
+//!
+//! [`Fs::read`]: corers_fs::Fs::read
+//! [`Fs::read_string`]: corers_fs::Fs::read_string
+//! [`Fs::reader`]: corers_fs::Fs::reader
+//! [`Fs::write`]: corers_fs::Fs::write
+//! [`Fs::append`]: corers_fs::Fs::append
+
+mod common;
+
+use std::io::Read as _;
+use std::sync::Arc;
+use std::thread;
+
+use corers_primitives::ErrorCode;
+
+use common::{TempDir, code_of};
+
+// ---------------------------------------------------------------- Fs::read
+
+#[test]
+fn fs_read_returns_written_bytes_good() {
+    let tmp = TempDir::new();
+    tmp.file("cache/index.bin", [0_u8, 159, 146, 150, 255]);
+    assert_eq!(
+        tmp.fs().read("cache/index.bin").unwrap(),
+        [0_u8, 159, 146, 150, 255]
+    );
+}
+
+#[test]
+fn fs_read_missing_file_not_found_bad() {
+    let tmp = TempDir::new();
+    assert_eq!(
+        code_of(tmp.fs().read("workspaces/alpha/settings.toml")),
+        ErrorCode::NOT_FOUND
+    );
+}
+
+#[test]
+fn fs_read_empty_path_invalid_bad() {
+    let tmp = TempDir::new();
+    assert_eq!(code_of(tmp.fs().read("")), ErrorCode::INVALID);
+}
+
+#[test]
+fn fs_read_directory_refused_ugly() {
+    let tmp = TempDir::new();
+    tmp.dir("workspaces");
+    assert_eq!(code_of(tmp.fs().read("workspaces")), ErrorCode::CONFLICT);
+}
+
+#[test]
+fn fs_read_root_slash_refused_ugly() {
+    let tmp = TempDir::new();
+    assert!(tmp.fs().read("/").is_err());
+}
+
+// ---------------------------------------------------------------- Fs::read_string
+
+#[test]
+fn fs_read_string_returns_text_good() {
+    let tmp = TempDir::new();
+    tmp.file("notes/plan.md", "ship the workbench \u{2713}\n");
+    assert_eq!(
+        tmp.fs().read_string("notes/plan.md").unwrap(),
+        "ship the workbench \u{2713}\n"
+    );
+}
+
+#[test]
+fn fs_read_string_not_utf8_invalid_bad() {
+    let tmp = TempDir::new();
+    tmp.file("blob.bin", [0xff_u8, 0xfe, 0x00]);
+    assert_eq!(
+        code_of(tmp.fs().read_string("blob.bin")),
+        ErrorCode::INVALID
+    );
+}
+
+#[test]
+fn fs_read_string_empty_path_invalid_bad() {
+    let tmp = TempDir::new();
+    assert_eq!(code_of(tmp.fs().read_string("")), ErrorCode::INVALID);
+}
+
+#[test]
+fn fs_read_string_empty_file_ugly() {
+    let tmp = TempDir::new();
+    tmp.file("empty.txt", "");
+    assert_eq!(tmp.fs().read_string("empty.txt").unwrap(), "");
+}
+
+// ---------------------------------------------------------------- Fs::reader
+
+#[test]
+fn fs_reader_streams_large_file_good() {
+    let tmp = TempDir::new();
+    let content: Vec<u8> = (0..8 * 1024 * 1024_u32)
+        .map(|i| u8::try_from(i % 251).unwrap())
+        .collect();
+    tmp.file("media/recording.raw", &content);
+    let mut reader = tmp.fs().reader("media/recording.raw").unwrap();
+    let mut buffer = vec![0_u8; 64 * 1024];
+    let mut read = Vec::with_capacity(content.len());
+    loop {
+        let n = reader.read(&mut buffer).unwrap();
+        if n == 0 {
+            break;
+        }
+        read.extend_from_slice(&buffer[..n]);
+    }
+    assert!(read == content, "the streamed bytes differ from the file");
+}
+
+#[test]
+fn fs_reader_missing_file_not_found_bad() {
+    let tmp = TempDir::new();
+    assert_eq!(
+        code_of(tmp.fs().reader("media/missing.raw")),
+        ErrorCode::NOT_FOUND
+    );
+}
+
+#[test]
+fn fs_reader_empty_path_invalid_bad() {
+    let tmp = TempDir::new();
+    assert_eq!(code_of(tmp.fs().reader("")), ErrorCode::INVALID);
+}
+
+#[test]
+fn fs_reader_keeps_old_content_while_file_replaced_ugly() {
+    let tmp = TempDir::new();
+    let fs = tmp.fs();
+    fs.write("state.json", b"{\"generation\":1}").unwrap();
+    let mut reader = fs.reader("state.json").unwrap();
+    fs.write("state.json", b"{\"generation\":2,\"longer\":true}")
+        .unwrap();
+    let mut seen = String::new();
+    reader.read_to_string(&mut seen).unwrap();
+    assert_eq!(seen, "{\"generation\":1}");
+}
+
+// ---------------------------------------------------------------- Fs::write
+
+#[test]
+fn fs_write_creates_parents_good() {
+    let tmp = TempDir::new();
+    tmp.fs()
+        .write("workspaces/alpha/settings.toml", b"indexing = true\n")
+        .unwrap();
+    assert_eq!(
+        std::fs::read(tmp.join("workspaces/alpha/settings.toml")).unwrap(),
+        b"indexing = true\n"
+    );
+}
+
+#[test]
+fn fs_write_replaces_longer_content_good() {
+    let tmp = TempDir::new();
+    tmp.file("settings.toml", "indexing = true\nthreads = 16\n");
+    tmp.fs().write("settings.toml", b"threads = 2\n").unwrap();
+    assert_eq!(
+        std::fs::read(tmp.join("settings.toml")).unwrap(),
+        b"threads = 2\n"
+    );
+}
+
+#[test]
+fn fs_write_empty_path_invalid_bad() {
+    let tmp = TempDir::new();
+    assert_eq!(
+        (code_of(tmp.fs().write("", b"x")), tmp.names("")),
+        (ErrorCode::INVALID, Vec::<String>::new())
+    );
+}
+
+#[test]
+fn fs_write_root_slash_invalid_bad() {
+    let tmp = TempDir::new();
+    assert_eq!(code_of(tmp.fs().write("/", b"x")), ErrorCode::INVALID);
+}
+
+#[test]
+fn fs_write_under_a_file_conflict_bad() {
+    let tmp = TempDir::new();
+    tmp.file("notes", "a file, not a directory");
+    assert_eq!(
+        code_of(tmp.fs().write("notes/plan.md", b"x")),
+        ErrorCode::CONFLICT
+    );
+}
+
+#[test]
+fn fs_write_new_file_mode_644_good() {
+    let tmp = TempDir::new();
+    tmp.fs().write("report.txt", b"x").unwrap();
+    assert_eq!(tmp.mode("report.txt"), 0o644);
+}
+
+#[test]
+fn fs_write_keeps_existing_mode_good() {
+    let tmp = TempDir::new();
+    tmp.file("id_ed25519", "old key");
+    tmp.chmod("id_ed25519", 0o600);
+    tmp.fs().write("id_ed25519", b"new key").unwrap();
+    assert_eq!(tmp.mode("id_ed25519"), 0o600);
+}
+
+#[test]
+fn fs_write_empty_contents_ugly() {
+    let tmp = TempDir::new();
+    tmp.file("truncate-me.log", "lots of lines\n");
+    tmp.fs().write("truncate-me.log", b"").unwrap();
+    assert_eq!(
+        std::fs::metadata(tmp.join("truncate-me.log"))
+            .unwrap()
+            .len(),
+        0
+    );
+}
+
+#[test]
+fn fs_write_leaves_no_temp_file_good() {
+    let tmp = TempDir::new();
+    let fs = tmp.fs();
+    for n in 0..20 {
+        fs.write("counters/builds", n.to_string().as_bytes())
+            .unwrap();
+    }
+    assert_eq!(tmp.names("counters"), ["builds"]);
+}
+
+#[test]
+fn fs_write_unicode_name_ugly() {
+    let tmp = TempDir::new();
+    tmp.fs()
+        .write("d\u{e9}j\u{e0} vu/\u{1f680} launch.md", b"go")
+        .unwrap();
+    assert_eq!(
+        std::fs::read(tmp.join("d\u{e9}j\u{e0} vu/\u{1f680} launch.md")).unwrap(),
+        b"go"
+    );
+}
+
+// ---------------------------------------------------------------- Fs::append
+
+#[test]
+fn fs_append_creates_then_appends_good() {
+    let tmp = TempDir::new();
+    let fs = tmp.fs();
+    fs.append("logs/deploy.log", b"started\n").unwrap();
+    fs.append("logs/deploy.log", b"finished\n").unwrap();
+    assert_eq!(
+        fs.read_string("logs/deploy.log").unwrap(),
+        "started\nfinished\n"
+    );
+}
+
+#[test]
+fn fs_append_empty_path_invalid_bad() {
+    let tmp = TempDir::new();
+    assert_eq!(code_of(tmp.fs().append("", b"x")), ErrorCode::INVALID);
+}
+
+#[test]
+fn fs_append_to_directory_refused_bad() {
+    let tmp = TempDir::new();
+    tmp.dir("logs");
+    assert!(tmp.fs().append("logs", b"x").is_err());
+}
+
+#[test]
+fn fs_append_keeps_mode_of_existing_file_good() {
+    let tmp = TempDir::new();
+    tmp.file("audit.log", "first\n");
+    tmp.chmod("audit.log", 0o600);
+    tmp.fs().append("audit.log", b"second\n").unwrap();
+    assert_eq!(tmp.mode("audit.log"), 0o600);
+}
+
+#[test]
+fn fs_append_from_many_threads_keeps_every_line_whole_ugly() {
+    let tmp = TempDir::new();
+    let fs = Arc::new(tmp.fs());
+    let workers: Vec<_> = (0..8)
+        .map(|worker| {
+            let fs = Arc::clone(&fs);
+            thread::spawn(move || {
+                for n in 0..100 {
+                    let line = format!("worker {worker} line {n:03}\n");
+                    fs.append("journal.log", line.as_bytes()).unwrap();
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    let text = fs.read_string("journal.log").unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.sort_unstable();
+    let mut expected: Vec<String> = (0..8)
+        .flat_map(|w| (0..100).map(move |n| format!("worker {w} line {n:03}")))
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(lines, expected);
+}

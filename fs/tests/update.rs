@@ -1,0 +1,219 @@
+//! Locked read-modify-write with [`Fs::update`]: the old content goes in, the new comes
+//! out, a failing closure changes nothing, and no increment is lost between 8 threads and
+//! 2 processes (this test binary, run again as a child) updating one counter.
+//!
+//! [`Fs::update`]: corers_fs::Fs::update
+
+mod common;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::thread;
+
+use corers_fs::Fs;
+use corers_primitives::{Error, ErrorCode, Result};
+
+use common::{Sandbox, TempDir, assert_denied, child, code_of};
+
+/// Set in a child: the root holding the counter.
+const COUNTER_ROOT_VAR: &str = "CORERS_FS_TEST_COUNTER_ROOT";
+const COUNTER: &str = "counters/builds";
+const INCREMENTS: u64 = 500;
+
+/// Adds one to the decimal counter in `old` (absent: 0).
+fn increment(old: Option<Vec<u8>>) -> Result<Vec<u8>> {
+    let n: u64 = match old {
+        None => 0,
+        Some(bytes) => String::from_utf8(bytes)
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
+            .ok_or_else(|| {
+                Error::new("test.increment", "counter is not a number")
+                    .with_code(ErrorCode::INVALID)
+            })?,
+    };
+    Ok((n + 1).to_string().into_bytes())
+}
+
+fn run_increments(fs: &Fs) {
+    for _ in 0..INCREMENTS {
+        fs.update(COUNTER, increment).unwrap();
+    }
+}
+
+#[test]
+fn fs_update_creates_from_nothing_good() {
+    let tmp = TempDir::new();
+    let fs = tmp.fs();
+    fs.update(COUNTER, |old| {
+        assert_eq!(old, None);
+        Ok(b"1".to_vec())
+    })
+    .unwrap();
+    assert_eq!(fs.read_string(COUNTER).unwrap(), "1");
+}
+
+#[test]
+fn fs_update_passes_old_content_good() {
+    let tmp = TempDir::new();
+    tmp.file(COUNTER, "41");
+    let fs = tmp.fs();
+    fs.update(COUNTER, increment).unwrap();
+    assert_eq!(fs.read_string(COUNTER).unwrap(), "42");
+}
+
+#[test]
+fn fs_update_closure_error_returned_unchanged_bad() {
+    let tmp = TempDir::new();
+    tmp.file(COUNTER, "41");
+    let err = tmp
+        .fs()
+        .update(COUNTER, |_| {
+            Err(Error::new("builds.Counter.bump", "quota reached").with_code(ErrorCode::LOCKED))
+        })
+        .unwrap_err();
+    assert_eq!(
+        (err.operation(), err.message(), err.code()),
+        (
+            "builds.Counter.bump",
+            "quota reached",
+            Some(&ErrorCode::LOCKED)
+        )
+    );
+}
+
+#[test]
+fn fs_update_closure_error_leaves_file_untouched_bad() {
+    let tmp = TempDir::new();
+    tmp.file(COUNTER, "41");
+    let _ = tmp.fs().update(COUNTER, |_| {
+        Err(Error::new("builds.Counter.bump", "quota reached").with_code(ErrorCode::LOCKED))
+    });
+    assert_eq!(
+        (
+            std::fs::read_to_string(tmp.join(COUNTER)).unwrap(),
+            tmp.temps("counters", "builds")
+        ),
+        ("41".to_owned(), Vec::<String>::new())
+    );
+}
+
+#[test]
+fn fs_update_empty_path_invalid_bad() {
+    let tmp = TempDir::new();
+    let mut called = false;
+    let result = tmp.fs().update("", |_| {
+        called = true;
+        Ok(Vec::new())
+    });
+    assert_eq!((code_of(result), called), (ErrorCode::INVALID, false));
+}
+
+#[test]
+fn fs_update_dotdot_denied_without_calling_closure_bad() {
+    let sandbox = Sandbox::new();
+    let mut called = false;
+    let result = sandbox.fs.update("../outside/secret.txt", |_| {
+        called = true;
+        Ok(b"overwritten".to_vec())
+    });
+    assert_denied(result, "../outside/secret.txt");
+    assert!(!called);
+    sandbox.assert_outside_untouched();
+}
+
+#[test]
+fn fs_update_directory_refused_without_calling_closure_ugly() {
+    let tmp = TempDir::new();
+    tmp.dir("counters/builds");
+    let mut called = false;
+    let result = tmp.fs().update(COUNTER, |_| {
+        called = true;
+        Ok(b"1".to_vec())
+    });
+    assert_eq!((result.is_err(), called), (true, false));
+}
+
+#[test]
+fn fs_update_after_closure_panicked_still_works_ugly() {
+    let tmp = TempDir::new();
+    tmp.file(COUNTER, "41");
+    let fs = tmp.fs();
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
+        let _ = fs.update(COUNTER, |_| panic!("the closure fails hard"));
+    }));
+    assert!(panicked.is_err());
+    // Neither the in-process turn nor the file lock may still be held.
+    fs.update(COUNTER, increment).unwrap();
+    assert_eq!(fs.read_string(COUNTER).unwrap(), "42");
+}
+
+#[test]
+fn fs_update_clones_share_turns_good() {
+    let tmp = TempDir::new();
+    let fs = tmp.fs();
+    let clones: Vec<Fs> = (0..4).map(|_| fs.clone()).collect();
+    let workers: Vec<_> = clones
+        .into_iter()
+        .map(|fs| {
+            thread::spawn(move || (0..50).for_each(|_| fs.update(COUNTER, increment).unwrap()))
+        })
+        .collect();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    assert_eq!(fs.read_string(COUNTER).unwrap(), "200");
+}
+
+#[test]
+fn fs_update_separate_handles_on_one_root_lose_nothing_ugly() {
+    let tmp = TempDir::new();
+    // Two independent `Fs::new` on the same root: only the file lock serialises them.
+    let handles = [tmp.fs(), tmp.fs()];
+    let workers: Vec<_> = handles
+        .into_iter()
+        .map(|fs| {
+            thread::spawn(move || (0..100).for_each(|_| fs.update(COUNTER, increment).unwrap()))
+        })
+        .collect();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    assert_eq!(tmp.fs().read_string(COUNTER).unwrap(), "200");
+}
+
+#[test]
+fn fs_update_threads_and_processes_lose_no_increment_good() {
+    const NAME: &str = "fs_update_threads_and_processes_lose_no_increment_good";
+    if let Ok(root) = std::env::var(COUNTER_ROOT_VAR) {
+        // A child: its share of the increments, then done.
+        run_increments(&Fs::new(root).unwrap());
+        return;
+    }
+    let tmp = TempDir::new();
+    let fs = tmp.fs();
+    let processes: Vec<_> = (0..2)
+        .map(|_| {
+            child(NAME)
+                .env(COUNTER_ROOT_VAR, tmp.path())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let fs = fs.clone();
+            thread::spawn(move || run_increments(&fs))
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    for mut process in processes {
+        assert!(process.wait().unwrap().success(), "a child updater failed");
+    }
+    assert_eq!(
+        fs.read_string(COUNTER).unwrap(),
+        (8 * INCREMENTS + 2 * INCREMENTS).to_string()
+    );
+}
