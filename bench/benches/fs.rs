@@ -26,7 +26,7 @@ fn write_4k(c: &mut Criterion) {
         b.iter(|| {
             sandbox
                 .write("notes/plan.md", black_box(&payload))
-                .expect("write")
+                .expect("write");
         });
     });
 
