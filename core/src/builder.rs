@@ -43,6 +43,8 @@ pub struct CoreBuilder {
     commands: Vec<(String, corers_cli::Command<Core>)>,
     env: Vec<(String, String)>,
     shutdown_timeout: Duration,
+    #[cfg(feature = "fs")]
+    fs_root: Option<std::path::PathBuf>,
     /// Service name → the fake that replaces it (see `testing`).
     fakes: Vec<(String, Factory)>,
 }
@@ -62,6 +64,8 @@ impl Core {
             commands: Vec::new(),
             env: Vec::new(),
             shutdown_timeout: Duration::from_secs(30),
+            #[cfg(feature = "fs")]
+            fs_root: None,
             fakes: Vec::new(),
         }
     }
@@ -146,6 +150,14 @@ impl CoreBuilder {
         self
     }
 
+    /// Confines [`Core::fs`] to `root` (an existing directory; default: the working
+    /// directory at build time).
+    #[cfg(feature = "fs")]
+    pub fn fs_root(mut self, root: impl Into<std::path::PathBuf>) -> Self {
+        self.fs_root = Some(root.into());
+        self
+    }
+
     /// How long shutdown waits for background tasks before the stop hooks run (default 30 s).
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
@@ -179,20 +191,10 @@ impl CoreBuilder {
         let scheduler = Scheduler::new(tasks.clone());
         let services = Services::new(bus.clone());
         let log = self.logger.unwrap_or_else(|| Logger::builder().build());
+        #[cfg(feature = "fs")]
+        let fs = open_fs(self.fs_root, &log)?;
         #[cfg(feature = "cli")]
-        let cli = {
-            let program = if self.app.name.is_empty() {
-                "app".to_owned()
-            } else {
-                self.app.name.clone()
-            };
-            let mut cli = corers_cli::Cli::new(program.clone());
-            if !self.app.description.is_empty() {
-                let banner = format!("{program} — {}", self.app.description);
-                cli = cli.with_banner(move || banner.clone());
-            }
-            cli
-        };
+        let cli = new_cli(&self.app);
         let core = Core {
             inner: Arc::new(Inner {
                 app: self.app,
@@ -204,6 +206,8 @@ impl CoreBuilder {
                 services,
                 #[cfg(feature = "cli")]
                 cli,
+                #[cfg(feature = "fs")]
+                fs,
                 log,
                 shutdown: CancellationToken::new(),
                 env: Mutex::new(self.env),
@@ -265,6 +269,44 @@ impl CoreBuilder {
         core.inner.log.make_default();
         Ok(core)
     }
+}
+
+/// The command line for `app`: its name (or `app`) in usage lines, its description in the
+/// banner.
+#[cfg(feature = "cli")]
+fn new_cli(app: &App) -> corers_cli::Cli<Core> {
+    let program = if app.name.is_empty() {
+        "app".to_owned()
+    } else {
+        app.name.clone()
+    };
+    let cli = corers_cli::Cli::new(program.clone());
+    if app.description.is_empty() {
+        return cli;
+    }
+    let banner = format!("{program} — {}", app.description);
+    cli.with_banner(move || banner.clone())
+}
+
+/// The filesystem confined to `root` (the working directory by default), auditing into
+/// `log`.
+#[cfg(feature = "fs")]
+fn open_fs(root: Option<std::path::PathBuf>, log: &Logger) -> Result<corers_fs::Fs> {
+    const OP: &str = "corers.CoreBuilder.build";
+    let root = match root {
+        Some(root) => root,
+        None => std::env::current_dir().map_err(|e| {
+            Error::wrap_code(
+                e,
+                corers_primitives::ErrorCode::UNAVAILABLE,
+                OP,
+                "read the working directory",
+            )
+        })?,
+    };
+    Ok(corers_fs::Fs::new(&root)
+        .map_err(|e| Error::wrap(e, OP, "open the filesystem root"))?
+        .with_log(log.clone()))
 }
 
 impl fmt::Debug for CoreBuilder {

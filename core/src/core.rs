@@ -57,6 +57,8 @@ pub(crate) struct Inner {
     pub(crate) services: Services<Core>,
     #[cfg(feature = "cli")]
     pub(crate) cli: corers_cli::Cli<Core>,
+    #[cfg(feature = "fs")]
+    pub(crate) fs: corers_fs::Fs,
     pub(crate) log: Logger,
     pub(crate) shutdown: CancellationToken,
     pub(crate) env: Mutex<Vec<(String, String)>>,
@@ -161,6 +163,16 @@ impl Core {
     #[cfg(feature = "cli")]
     pub fn cli(&self) -> &corers_cli::Cli<Core> {
         &self.inner.cli
+    }
+
+    /// The filesystem, confined to the root given to [`CoreBuilder::fs_root`] (the
+    /// working directory at build time by default). Escapes and writes are recorded in the
+    /// Core's audit trail.
+    ///
+    /// [`CoreBuilder::fs_root`]: crate::CoreBuilder::fs_root
+    #[cfg(feature = "fs")]
+    pub fn fs(&self) -> &corers_fs::Fs {
+        &self.inner.fs
     }
 
     /// The Core's logger.

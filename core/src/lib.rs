@@ -25,7 +25,8 @@
 //! ```
 //!
 //! The facade re-exports each subsystem crate as a module: [`primitives`], [`log`],
-//! [`messaging`], [`lifecycle`] and, with the `cli` feature (on by default), [`cli`].
+//! [`messaging`], [`lifecycle`] and, with their features (on by default), [`cli`] and
+//! [`fs`].
 //!
 //! # Modules
 //! - [`Core`], [`CoreBuilder`], [`App`]: the container and how it is built and run.
@@ -52,6 +53,8 @@ pub use runtime::ServiceRuntime;
 
 #[cfg(feature = "cli")]
 pub use corers_cli as cli;
+#[cfg(feature = "fs")]
+pub use corers_fs as fs;
 pub use corers_lifecycle as lifecycle;
 pub use corers_log as log;
 pub use corers_messaging as messaging;
