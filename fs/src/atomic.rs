@@ -92,8 +92,7 @@ impl Fs {
     /// As [`write`](Fs::write).
     pub fn append(&self, path: &str, contents: &[u8]) -> Result<()> {
         const OP: &str = "corers_fs.Fs.append";
-        let rel = self.relative(OP, path)?;
-        let (dir, name) = self.parent_of(OP, path, &rel)?;
+        let (dir, name, _) = self.parent_of(OP, path, true)?;
         let mut options = OpenOptions::new();
         options.append(true).create(true);
         let mut file = dir
@@ -121,8 +120,9 @@ impl Fs {
     /// As [`write`](Fs::write).
     pub fn writer_with(&self, path: &str, options: WriteOptions) -> Result<AtomicWriter> {
         const OP: &str = "corers_fs.Fs.write";
-        let rel = self.relative(OP, path)?;
-        let (dir, name) = self.parent_of(OP, path, &rel)?;
+        // Unrestricted, a symlinked file (a dotfile managed elsewhere) is written through;
+        // in a sandbox the link is replaced.
+        let (dir, name, _) = self.parent_of(OP, path, self.inner.unrestricted)?;
         if dir.is_dir(&name) {
             return Err(
                 Error::new(OP, format!("{path:?} is a directory")).with_code(ErrorCode::CONFLICT)
@@ -172,11 +172,9 @@ impl Fs {
         change: impl FnOnce(Option<Vec<u8>>) -> Result<Vec<u8>>,
     ) -> Result<()> {
         const OP: &str = "corers_fs.Fs.update";
-        let rel = self.relative(OP, path)?;
-        let (dir, name) = self.parent_of(OP, path, &rel)?;
+        let (dir, name, at) = self.parent_of(OP, path, self.inner.unrestricted)?;
         // In this process: one mutex per path.
-        let turn: Arc<Mutex<()>> =
-            Arc::clone(self.inner.updating.entry(rel.clone()).or_default().value());
+        let turn: Arc<Mutex<()>> = Arc::clone(self.inner.updating.entry(at).or_default().value());
         let _ours = turn.lock().unwrap_or_else(PoisonError::into_inner);
         // Across processes: an advisory lock, released when `lock` closes.
         let lock_name = PathBuf::from(format!(
@@ -199,33 +197,35 @@ impl Fs {
         self.write(path, &new)
     }
 
-    /// The directory handle holding `rel` (created as needed) and the final name.
-    fn parent_of(&self, op: &'static str, path: &str, rel: &Path) -> Result<(Dir, PathBuf)> {
+    /// The directory handle holding `path` (created as needed), the final name, and the
+    /// resolved absolute path (what concurrent updaters take turns on).
+    fn parent_of(
+        &self,
+        op: &'static str,
+        path: &str,
+        follow: bool,
+    ) -> Result<(Dir, PathBuf, PathBuf)> {
+        self.make_parents(op, path)?;
+        let (base, rel) = self.locate(op, path, follow)?;
         let Some(name) = rel.file_name() else {
             return Err(Error::new(op, format!("path {path:?} names no file"))
                 .with_code(ErrorCode::INVALID));
         };
+        let at = self.at(&base, &rel);
         let dir = match rel.parent().filter(|p| !p.as_os_str().is_empty()) {
             Some(parent) => {
                 // "Already exists" here can hide an escape (a symlink where a directory
                 // should be): opening the parent below reports what is really there.
-                if let Err(e) = self.inner.dir.create_dir_all(parent)
+                if let Err(e) = base.create_dir_all(parent)
                     && e.kind() != io::ErrorKind::AlreadyExists
                 {
                     return Err(self.fail(op, path, e));
                 }
-                self.inner
-                    .dir
-                    .open_dir(parent)
-                    .map_err(|e| self.fail(op, path, e))?
+                base.open_dir(parent).map_err(|e| self.fail(op, path, e))?
             }
-            None => self
-                .inner
-                .dir
-                .try_clone()
-                .map_err(|e| self.fail(op, path, e))?,
+            None => base.into_owned().map_err(|e| self.fail(op, path, e))?,
         };
-        Ok((dir, PathBuf::from(name)))
+        Ok((dir, PathBuf::from(name), at))
     }
 }
 

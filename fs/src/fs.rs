@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::io::{self, Read};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use cap_std::ambient_authority;
@@ -95,8 +95,10 @@ impl Fs {
     }
 
     /// Full access to the machine's filesystem: the explicit, visible way out of the
-    /// sandbox. Paths are resolved from `/`, with the same resolver as a sandbox: `..` and
-    /// symlinks that would climb above `/` are still refused.
+    /// sandbox. Paths are absolute (a relative path is taken from `/`) and resolved by the
+    /// operating system: `..` and symlinks are followed wherever they point. Writes are
+    /// atomic and updates locked, as in a sandbox; `delete_all` still refuses `/` and the
+    /// home directory.
     ///
     /// # Errors
     /// [`ErrorCode::DENIED`] when `/` cannot be opened.
@@ -155,42 +157,6 @@ impl Fs {
         self.inner.unrestricted
     }
 
-    /// Checks `path` and turns it into a relative path beneath the root.
-    pub(crate) fn relative(&self, op: &'static str, path: &str) -> Result<PathBuf> {
-        if path.is_empty() {
-            return Err(
-                Error::new(op, "empty path: name a file or directory beneath the root")
-                    .with_code(ErrorCode::INVALID),
-            );
-        }
-        if path.contains('\0') {
-            return Err(
-                Error::new(op, format!("invalid path {path:?}: contains NUL"))
-                    .with_code(ErrorCode::INVALID),
-            );
-        }
-        let trimmed = path.trim_start_matches('/');
-        if trimmed.is_empty() {
-            return Ok(PathBuf::from("."));
-        }
-        let mut out = PathBuf::new();
-        for component in Path::new(trimmed).components() {
-            match component {
-                Component::Normal(part) => out.push(part),
-                Component::CurDir => {}
-                // Climbing is refused outright in a sandbox; cap-std would refuse it too
-                // when it leaves the root, but `a/../b` is never worth allowing.
-                Component::ParentDir | Component::RootDir | Component::Prefix(_) => {
-                    return Err(self.escape(op, path));
-                }
-            }
-        }
-        if out.as_os_str().is_empty() {
-            out.push(".");
-        }
-        Ok(out)
-    }
-
     /// The `DENIED` error for an escape attempt, recorded in the audit trail.
     pub(crate) fn escape(&self, op: &'static str, path: &str) -> Error {
         if let Some(log) = &self.inner.log {
@@ -203,9 +169,9 @@ impl Fs {
             .with_code(ErrorCode::DENIED)
     }
 
-    /// Maps an I/O error on `path`, recognising cap-std's escape refusal.
+    /// Maps an I/O error on `path`, recognising cap-std's escape refusal in a sandbox.
     pub(crate) fn fail(&self, op: &'static str, path: &str, err: io::Error) -> Error {
-        if is_escape(&err) {
+        if !self.inner.unrestricted && is_escape(&err) {
             return self.escape(op, path);
         }
         io_error(op, path, err)
@@ -224,11 +190,8 @@ impl Fs {
     /// [`ErrorCode::NOT_FOUND`] when there is no such file.
     pub fn read(&self, path: &str) -> Result<Vec<u8>> {
         const OP: &str = "corers_fs.Fs.read";
-        let rel = self.relative(OP, path)?;
-        self.inner
-            .dir
-            .read(&rel)
-            .map_err(|e| self.fail(OP, path, e))
+        let (dir, rel) = self.locate(OP, path, true)?;
+        dir.read(&rel).map_err(|e| self.fail(OP, path, e))
     }
 
     /// The whole file at `path`, as UTF-8 text.
@@ -249,31 +212,27 @@ impl Fs {
     /// As [`read`](Fs::read).
     pub fn reader(&self, path: &str) -> Result<impl Read + use<>> {
         const OP: &str = "corers_fs.Fs.reader";
-        let rel = self.relative(OP, path)?;
-        let file: File = self
-            .inner
-            .dir
-            .open(&rel)
-            .map_err(|e| self.fail(OP, path, e))?;
+        let (dir, rel) = self.locate(OP, path, true)?;
+        let file: File = dir.open(&rel).map_err(|e| self.fail(OP, path, e))?;
         Ok(file.into_std())
     }
 
     /// Reports whether `path` names something (a dangling symlink counts as nothing).
     pub fn exists(&self, path: &str) -> bool {
-        self.relative("corers_fs.Fs.exists", path)
-            .is_ok_and(|rel| self.inner.dir.exists(rel))
+        self.locate("corers_fs.Fs.exists", path, true)
+            .is_ok_and(|(dir, rel)| dir.exists(rel))
     }
 
     /// Reports whether `path` is a file.
     pub fn is_file(&self, path: &str) -> bool {
-        self.relative("corers_fs.Fs.is_file", path)
-            .is_ok_and(|rel| self.inner.dir.is_file(rel))
+        self.locate("corers_fs.Fs.is_file", path, true)
+            .is_ok_and(|(dir, rel)| dir.is_file(rel))
     }
 
     /// Reports whether `path` is a directory.
     pub fn is_dir(&self, path: &str) -> bool {
-        self.relative("corers_fs.Fs.is_dir", path)
-            .is_ok_and(|rel| self.inner.dir.is_dir(rel))
+        self.locate("corers_fs.Fs.is_dir", path, true)
+            .is_ok_and(|(dir, rel)| dir.is_dir(rel))
     }
 
     /// What `path` is, how big, and its permission bits (symlinks are not followed).
@@ -283,10 +242,8 @@ impl Fs {
     pub fn stat(&self, path: &str) -> Result<Stat> {
         use cap_std::fs::PermissionsExt as _;
         const OP: &str = "corers_fs.Fs.stat";
-        let rel = self.relative(OP, path)?;
-        let meta = self
-            .inner
-            .dir
+        let (dir, rel) = self.locate(OP, path, false)?;
+        let meta = dir
             .symlink_metadata(&rel)
             .map_err(|e| self.fail(OP, path, e))?;
         Ok(Stat {
@@ -302,12 +259,8 @@ impl Fs {
     /// As [`read`](Fs::read); [`ErrorCode::CONFLICT`] when `path` is not a directory.
     pub fn list(&self, path: &str) -> Result<Vec<DirEntry>> {
         const OP: &str = "corers_fs.Fs.list";
-        let rel = self.relative(OP, path)?;
-        let entries = self
-            .inner
-            .dir
-            .read_dir(&rel)
-            .map_err(|e| self.fail(OP, path, e))?;
+        let (dir, rel) = self.locate(OP, path, true)?;
+        let entries = dir.read_dir(&rel).map_err(|e| self.fail(OP, path, e))?;
         let mut listed = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|e| self.fail(OP, path, e))?;
@@ -327,11 +280,9 @@ impl Fs {
     /// As [`read`](Fs::read), and [`ErrorCode::CONFLICT`] when a file is in the way.
     pub fn ensure_dir(&self, path: &str) -> Result<()> {
         const OP: &str = "corers_fs.Fs.ensure_dir";
-        let rel = self.relative(OP, path)?;
-        self.inner
-            .dir
-            .create_dir_all(&rel)
-            .map_err(|e| self.fail(OP, path, e))
+        self.make_parents(OP, path)?;
+        let (dir, rel) = self.locate(OP, path, true)?;
+        dir.create_dir_all(&rel).map_err(|e| self.fail(OP, path, e))
     }
 
     /// Renames `from` to `to`, both beneath the root, replacing a file at `to`.
@@ -340,20 +291,21 @@ impl Fs {
     /// As [`read`](Fs::read), for either path.
     pub fn rename(&self, from: &str, to: &str) -> Result<()> {
         const OP: &str = "corers_fs.Fs.rename";
-        let source = self.relative(OP, from)?;
-        let target = self.relative(OP, to)?;
+        self.refuse_climb(OP, from)?;
+        let (source_dir, source) = self.locate(OP, from, false)?;
+        self.make_parents(OP, to)?;
+        let (target_dir, target) = self.locate(OP, to, false)?;
         if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
             // "Already exists" can hide an escape (a symlink in the way): the rename below
             // reports what is really there.
-            if let Err(e) = self.inner.dir.create_dir_all(parent)
+            if let Err(e) = target_dir.create_dir_all(parent)
                 && e.kind() != io::ErrorKind::AlreadyExists
             {
                 return Err(self.fail(OP, to, e));
             }
         }
-        self.inner
-            .dir
-            .rename(&source, &self.inner.dir, &target)
+        source_dir
+            .rename(&source, &target_dir, &target)
             .map_err(|e| {
                 if is_escape(&e) {
                     let _ = self.escape(OP, to);
@@ -377,9 +329,10 @@ impl Fs {
     /// [`ErrorCode::CONFLICT`] for a directory that is not empty.
     pub fn delete(&self, path: &str) -> Result<()> {
         const OP: &str = "corers_fs.Fs.delete";
-        let rel = self.relative(OP, path)?;
+        self.refuse_climb(OP, path)?;
+        let (dir, rel) = self.locate(OP, path, false)?;
         Fs::refuse_root(OP, path, &rel)?;
-        self.remove(OP, path, &rel, false)
+        self.remove(OP, path, &dir, &rel, false)
     }
 
     /// Deletes `path` and everything under it. Refuses the sandbox root, the machine's
@@ -390,10 +343,17 @@ impl Fs {
     /// As [`delete`](Fs::delete), and [`ErrorCode::DENIED`] for the protected directories.
     pub fn delete_all(&self, path: &str) -> Result<()> {
         const OP: &str = "corers_fs.Fs.delete_all";
-        let rel = self.relative(OP, path)?;
+        self.refuse_climb(OP, path)?;
+        let (dir, rel) = self.locate(OP, path, false)?;
         Fs::refuse_root(OP, path, &rel)?;
-        let target = self.inner.root.join(&rel);
-        let resolved = std::fs::canonicalize(&target).unwrap_or(target);
+        // Resolved up to the last component, which is deleted itself (a symlink to the home
+        // directory goes, not what it points at).
+        let target = self.at(&dir, &rel);
+        let resolved = match (target.parent(), target.file_name()) {
+            (Some(parent), Some(name)) => std::fs::canonicalize(parent)
+                .map_or_else(|_| target.clone(), |parent| parent.join(name)),
+            _ => target,
+        };
         let home = std::env::var_os("HOME").and_then(|h| std::fs::canonicalize(h).ok());
         // The home directory and everything above it (deleting `/home` takes it too).
         if resolved == Path::new("/") || home.as_deref().is_some_and(|h| h.starts_with(&resolved)) {
@@ -403,22 +363,27 @@ impl Fs {
             )
             .with_code(ErrorCode::DENIED));
         }
-        self.remove(OP, path, &rel, true)
+        self.remove(OP, path, &dir, &rel, true)
     }
 
     /// Removes a file, or a directory (with its contents when `recursive`), and audits it.
     /// A symlink is removed itself, never followed.
-    fn remove(&self, op: &'static str, path: &str, rel: &Path, recursive: bool) -> Result<()> {
-        let is_dir = self
-            .inner
-            .dir
+    fn remove(
+        &self,
+        op: &'static str,
+        path: &str,
+        dir: &Dir,
+        rel: &Path,
+        recursive: bool,
+    ) -> Result<()> {
+        let is_dir = dir
             .symlink_metadata(rel)
             .map_err(|e| self.fail(op, path, e))?
             .is_dir();
         let removed = match (is_dir, recursive) {
-            (true, true) => self.inner.dir.remove_dir_all(rel),
-            (true, false) => self.inner.dir.remove_dir(rel),
-            (false, _) => self.inner.dir.remove_file(rel),
+            (true, true) => dir.remove_dir_all(rel),
+            (true, false) => dir.remove_dir(rel),
+            (false, _) => dir.remove_file(rel),
         };
         removed.map_err(|e| self.fail(op, path, e))?;
         if let Some(log) = &self.inner.log {
@@ -461,6 +426,7 @@ pub(crate) fn io_error(op: &'static str, path: &str, err: io::Error) -> Error {
         io::ErrorKind::NotFound => ErrorCode::NOT_FOUND,
         io::ErrorKind::PermissionDenied => ErrorCode::DENIED,
         io::ErrorKind::AlreadyExists
+        | io::ErrorKind::CrossesDevices
         | io::ErrorKind::DirectoryNotEmpty
         | io::ErrorKind::IsADirectory
         | io::ErrorKind::NotADirectory => ErrorCode::CONFLICT,

@@ -31,6 +31,7 @@
 
 mod atomic;
 mod fs;
+mod locate;
 
 pub use atomic::{AtomicWriter, WriteOptions};
 pub use fs::{DirEntry, FileKind, Fs, Stat};

@@ -1,0 +1,183 @@
+//! Where a path is: a directory handle and a name within it. A sandbox resolves every path
+//! beneath its one root handle; [`Fs::unrestricted`] resolves through the operating system,
+//! following symlinks wherever they point, and opens the directory for the call.
+
+use std::io;
+use std::ops::Deref;
+use std::path::{Component, Path, PathBuf};
+
+use cap_std::ambient_authority;
+use cap_std::fs::Dir;
+use corers_primitives::{Error, ErrorCode, Result};
+
+use crate::Fs;
+use crate::fs::io_error;
+
+/// The directory handle an operation works in.
+pub(crate) enum DirRef<'a> {
+    /// The sandbox root, opened once at construction.
+    Root(&'a Dir),
+    /// A directory opened for this call ([`Fs::unrestricted`]), with its resolved path.
+    Opened(Dir, PathBuf),
+}
+
+impl Deref for DirRef<'_> {
+    type Target = Dir;
+
+    fn deref(&self) -> &Dir {
+        match self {
+            DirRef::Root(dir) => dir,
+            DirRef::Opened(dir, _) => dir,
+        }
+    }
+}
+
+impl DirRef<'_> {
+    /// The handle, owned (the sandbox root is duplicated).
+    pub(crate) fn into_owned(self) -> io::Result<Dir> {
+        match self {
+            DirRef::Root(dir) => dir.try_clone(),
+            DirRef::Opened(dir, _) => Ok(dir),
+        }
+    }
+}
+
+impl Fs {
+    /// Where `path` is: the handle to use and the path within it. In a sandbox that is the
+    /// root and the checked relative path. Unrestricted, it is the directory holding the
+    /// last component — resolved by the OS, so `..` and symlinks anywhere are followed —
+    /// and that component (followed too when `follow` and it exists).
+    pub(crate) fn locate(
+        &self,
+        op: &'static str,
+        path: &str,
+        follow: bool,
+    ) -> Result<(DirRef<'_>, PathBuf)> {
+        if !self.inner.unrestricted {
+            return Ok((DirRef::Root(&self.inner.dir), self.relative(op, path)?));
+        }
+        let full = Path::new("/").join(checked(op, path)?);
+        let canonical = |p: &Path| std::fs::canonicalize(p).map_err(|e| io_error(op, path, e));
+        let resolved = if follow {
+            std::fs::canonicalize(&full).ok()
+        } else {
+            None
+        };
+        let dangling_possible = follow && resolved.is_none();
+        let (parent, name) = match resolved {
+            Some(resolved) => split(resolved),
+            None => match (full.parent(), full.file_name()) {
+                (Some(parent), Some(name)) => (canonical(parent)?, PathBuf::from(name)),
+                // `/`, or a path ending in `..`: a directory, resolved whole.
+                _ => split(canonical(&full)?),
+            },
+        };
+        // A dangling symlink: what it names does not exist, and is not created through it.
+        if dangling_possible
+            && std::fs::symlink_metadata(parent.join(&name)).is_ok_and(|m| m.is_symlink())
+        {
+            return Err(Error::new(
+                op,
+                format!("{path:?} is a symlink to something that does not exist"),
+            )
+            .with_code(ErrorCode::NOT_FOUND));
+        }
+        let dir = Dir::open_ambient_dir(&parent, ambient_authority())
+            .map_err(|e| io_error(op, path, e))?;
+        Ok((DirRef::Opened(dir, parent), name))
+    }
+
+    /// Unrestricted: creates the directories above `path`, so [`locate`](Fs::locate) finds
+    /// its parent. A sandbox creates them beneath its root as it writes instead.
+    pub(crate) fn make_parents(&self, op: &'static str, path: &str) -> Result<()> {
+        if !self.inner.unrestricted {
+            return Ok(());
+        }
+        let full = Path::new("/").join(checked(op, path)?);
+        match full.parent() {
+            // With `..` in it, a parent is only used, never made: creating `a/b` for
+            // `a/b/../c` would leave `b` behind.
+            Some(parent) if !climbs(parent) => {
+                std::fs::create_dir_all(parent).map_err(|e| io_error(op, path, e))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Unrestricted: refuses a `path` ending in `..`, which would delete or move the
+    /// directory above what it seems to name. (A sandbox refuses every `..`.)
+    pub(crate) fn refuse_climb(&self, op: &'static str, path: &str) -> Result<()> {
+        if self.inner.unrestricted
+            && Path::new(path).components().next_back() == Some(Component::ParentDir)
+        {
+            return Err(Error::new(
+                op,
+                format!("{path:?} ends in `..`: name the directory itself"),
+            )
+            .with_code(ErrorCode::INVALID));
+        }
+        Ok(())
+    }
+
+    /// The absolute path of `name` in `dir`, after resolution.
+    pub(crate) fn at(&self, dir: &DirRef<'_>, name: &Path) -> PathBuf {
+        match dir {
+            DirRef::Root(_) => self.inner.root.join(name),
+            DirRef::Opened(_, parent) => parent.join(name),
+        }
+    }
+
+    /// Checks `path` and turns it into a relative path beneath the sandbox root.
+    pub(crate) fn relative(&self, op: &'static str, path: &str) -> Result<PathBuf> {
+        let trimmed = checked(op, path)?.trim_start_matches('/');
+        if trimmed.is_empty() {
+            return Ok(PathBuf::from("."));
+        }
+        let mut out = PathBuf::new();
+        for component in Path::new(trimmed).components() {
+            match component {
+                Component::Normal(part) => out.push(part),
+                Component::CurDir => {}
+                // Climbing is refused outright in a sandbox; cap-std would refuse it too
+                // when it leaves the root, but `a/../b` is never worth allowing.
+                Component::ParentDir | Component::RootDir | Component::Prefix(_) => {
+                    return Err(self.escape(op, path));
+                }
+            }
+        }
+        if out.as_os_str().is_empty() {
+            out.push(".");
+        }
+        Ok(out)
+    }
+}
+
+/// `path`, refused when empty or holding a NUL.
+fn checked<'p>(op: &'static str, path: &'p str) -> Result<&'p str> {
+    if path.is_empty() {
+        return Err(
+            Error::new(op, "empty path: name a file or directory beneath the root")
+                .with_code(ErrorCode::INVALID),
+        );
+    }
+    if path.contains('\0') {
+        return Err(
+            Error::new(op, format!("invalid path {path:?}: contains NUL"))
+                .with_code(ErrorCode::INVALID),
+        );
+    }
+    Ok(path)
+}
+
+/// Whether `path` has a `..` component.
+fn climbs(path: &Path) -> bool {
+    path.components().any(|c| c == Component::ParentDir)
+}
+
+/// A resolved path as its directory and last component (`/` as itself and `.`).
+fn split(resolved: PathBuf) -> (PathBuf, PathBuf) {
+    match (resolved.parent(), resolved.file_name()) {
+        (Some(parent), Some(name)) => (parent.to_owned(), PathBuf::from(name)),
+        _ => (resolved, PathBuf::from(".")),
+    }
+}
