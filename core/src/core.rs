@@ -1,7 +1,7 @@
 //! [`Core`]: the container every service, command, Action and Task receives.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::SystemTime;
 
 use corers_lifecycle::Services;
@@ -67,6 +67,24 @@ pub(crate) struct Inner {
 }
 
 impl Core {
+    /// A handle that does not keep this Core alive: what a service, an Action or a command
+    /// stored *inside* the Core holds, so the Core and everything in it can still drop.
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    ///
+    /// let core = Core::builder().name("workbench").build().unwrap();
+    /// let weak = core.downgrade();
+    /// assert_eq!(weak.upgrade().unwrap().app().name, "workbench");
+    /// drop(core);
+    /// assert!(weak.upgrade().is_none());
+    /// ```
+    pub fn downgrade(&self) -> WeakCore {
+        WeakCore {
+            inner: Arc::downgrade(&self.inner),
+        }
+    }
+
     /// Who the application is.
     pub fn app(&self) -> &App {
         &self.inner.app
@@ -227,5 +245,26 @@ impl fmt::Debug for Core {
             .field("app", &self.inner.app)
             .field("services", &self.inner.services.names())
             .finish_non_exhaustive()
+    }
+}
+
+/// A [`Core`] that is not kept alive by this handle ([`Core::downgrade`]).
+#[derive(Clone, Default)]
+pub struct WeakCore {
+    inner: Weak<Inner>,
+}
+
+impl WeakCore {
+    /// The Core, while any [`Core`] handle still holds it.
+    pub fn upgrade(&self) -> Option<Core> {
+        self.inner.upgrade().map(|inner| Core { inner })
+    }
+}
+
+impl fmt::Debug for WeakCore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakCore")
+            .field("alive", &(self.inner.strong_count() > 0))
+            .finish()
     }
 }

@@ -46,7 +46,7 @@ mod runtime;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use crate::core::{App, Core};
+pub use crate::core::{App, Core, WeakCore};
 pub use builder::CoreBuilder;
 pub use env::COMPUTED_KEYS;
 pub use runtime::ServiceRuntime;

@@ -1,12 +1,17 @@
-//! [`ServiceRuntime`]: what a service keeps — the Core, and its own typed options.
+//! [`ServiceRuntime`]: what a service keeps — a handle on the Core, and its own typed options.
 
 use std::fmt;
 use std::sync::Arc;
 
-use crate::Core;
+use corers_primitives::{Error, ErrorCode, Result};
+
+use crate::{Core, WeakCore};
 
 /// A service's handle on the application: the Core, and the service's own options in their
 /// own type (CoreGO's `ServiceRuntime[T]`). Cheap to clone.
+///
+/// The Core is held weakly: a service that keeps its runtime does not keep the Core (which
+/// holds the service) alive, so dropping the last [`Core`] drops every service.
 ///
 /// ```
 /// use corers::prelude::*;
@@ -14,27 +19,34 @@ use crate::Core;
 ///
 /// struct CacheOptions { capacity: usize }
 ///
-/// let core = Core::builder().build().unwrap();
-/// let runtime = ServiceRuntime::new(core, CacheOptions { capacity: 1024 });
+/// let core = Core::builder().name("workbench").build().unwrap();
+/// let runtime = ServiceRuntime::new(&core, CacheOptions { capacity: 1024 });
 /// assert_eq!(runtime.options().capacity, 1024);
+/// assert_eq!(runtime.core().unwrap().app().name, "workbench");
 /// ```
 pub struct ServiceRuntime<T> {
-    core: Core,
+    core: WeakCore,
     options: Arc<T>,
 }
 
 impl<T> ServiceRuntime<T> {
-    /// The Core and `options`, together.
-    pub fn new(core: Core, options: T) -> ServiceRuntime<T> {
+    /// A handle on `core` and `options`, together.
+    pub fn new(core: &Core, options: T) -> ServiceRuntime<T> {
         ServiceRuntime {
-            core,
+            core: core.downgrade(),
             options: Arc::new(options),
         }
     }
 
     /// The Core.
-    pub fn core(&self) -> &Core {
-        &self.core
+    ///
+    /// # Errors
+    /// [`ErrorCode::UNAVAILABLE`] once every [`Core`] handle has been dropped.
+    pub fn core(&self) -> Result<Core> {
+        self.core.upgrade().ok_or_else(|| {
+            Error::new("corers.ServiceRuntime.core", "the Core has been dropped")
+                .with_code(ErrorCode::UNAVAILABLE)
+        })
     }
 
     /// The service's options.

@@ -6,10 +6,10 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use corers::ServiceRuntime;
 use corers::log::{Level, Logger, MemorySink, Output};
 use corers::messaging::{ActionCtx, Bus};
 use corers::prelude::*;
+use corers::{ServiceRuntime, WeakCore};
 
 fn sink_logger(sink: &MemorySink) -> Logger {
     Logger::builder()
@@ -856,7 +856,7 @@ fn service_runtime_new_inside_a_factory_good() {
         .name("workbench")
         .service(|core| {
             let runtime = ServiceRuntime::new(
-                core.clone(),
+                core,
                 IndexerOptions {
                     threads: 4,
                     root: "/srv/index",
@@ -868,7 +868,7 @@ fn service_runtime_new_inside_a_factory_good() {
         .unwrap();
     let indexer = core.service::<Indexer>("indexer").unwrap();
     assert_eq!(indexer.runtime.options().threads, 4);
-    assert_eq!(indexer.runtime.core().app().name, "workbench");
+    assert_eq!(indexer.runtime.core().unwrap().app().name, "workbench");
 }
 
 #[test]
@@ -878,14 +878,17 @@ fn service_runtime_new_options_are_not_the_cores_options_bad() {
         .build()
         .unwrap();
     let runtime = ServiceRuntime::new(
-        core,
+        &core,
         IndexerOptions {
             threads: 4,
             root: "/srv/index",
         },
     );
     assert_eq!(runtime.options().threads, 4);
-    assert_eq!(runtime.core().options().int("index.threads"), Some(8));
+    assert_eq!(
+        runtime.core().unwrap().options().int("index.threads"),
+        Some(8)
+    );
 }
 
 struct DropFlag(Arc<AtomicBool>);
@@ -903,15 +906,12 @@ struct Watcher {
 impl Service<Core> for Watcher {}
 
 #[test]
-#[ignore = "bug: a service that keeps its ServiceRuntime (as the builder invites: \"so the \
-            service can keep it\") makes a reference cycle Core -> services -> service -> Core, \
-            so the Core and every service leak when the last handle is dropped"]
 fn service_runtime_new_kept_by_a_service_lets_the_core_drop_ugly() {
     let dropped = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&dropped);
     let core = Core::builder()
         .service(move |core| {
-            let runtime = ServiceRuntime::new(core.clone(), DropFlag(flag));
+            let runtime = ServiceRuntime::new(core, DropFlag(flag));
             Ok(Registration::new("watcher", Watcher { _runtime: runtime }))
         })
         .build()
@@ -923,7 +923,7 @@ fn service_runtime_new_kept_by_a_service_lets_the_core_drop_ugly() {
 #[test]
 fn service_runtime_new_unit_options_ugly() {
     let core = Core::builder().name("workbench").build().unwrap();
-    let runtime = ServiceRuntime::new(core, ());
+    let runtime = ServiceRuntime::new(&core, ());
     assert_eq!(runtime.options(), &());
     assert!(format!("{runtime:?}").starts_with("ServiceRuntime { options: ()"));
 }
@@ -934,8 +934,11 @@ fn service_runtime_core_is_the_same_core_good() {
         .service(|_| Ok(Registration::new("store", Hooks::new())))
         .build()
         .unwrap();
-    let runtime = ServiceRuntime::new(core.clone(), ());
-    assert!(std::ptr::eq(runtime.core().services(), core.services()));
+    let runtime = ServiceRuntime::new(&core, ());
+    assert!(std::ptr::eq(
+        runtime.core().unwrap().services(),
+        core.services()
+    ));
 }
 
 #[test]
@@ -945,22 +948,26 @@ fn service_runtime_core_of_another_core_sees_its_services_only_bad() {
         .build()
         .unwrap();
     let second = Core::builder().build().unwrap();
-    let runtime = ServiceRuntime::new(second, ());
+    let runtime = ServiceRuntime::new(&second, ());
     assert!(first.services().has("store"));
-    assert!(!runtime.core().services().has("store"));
+    assert!(!runtime.core().unwrap().services().has("store"));
 }
 
 #[test]
 fn service_runtime_core_shared_by_clones_ugly() {
-    let runtime = ServiceRuntime::new(Core::builder().build().unwrap(), 1u8);
+    let core = Core::builder().build().unwrap();
+    let runtime = ServiceRuntime::new(&core, 1u8);
     let clone = runtime.clone();
-    assert!(std::ptr::eq(runtime.core().app(), clone.core().app()));
+    assert!(std::ptr::eq(
+        runtime.core().unwrap().app(),
+        clone.core().unwrap().app()
+    ));
 }
 
 #[test]
 fn service_runtime_options_good() {
     let runtime = ServiceRuntime::new(
-        Core::builder().build().unwrap(),
+        &Core::builder().build().unwrap(),
         IndexerOptions {
             threads: 4,
             root: "/srv/index",
@@ -972,7 +979,7 @@ fn service_runtime_options_good() {
 #[test]
 fn service_runtime_options_debug_shows_them_bad() {
     let runtime = ServiceRuntime::new(
-        Core::builder().build().unwrap(),
+        &Core::builder().build().unwrap(),
         IndexerOptions {
             threads: 4,
             root: "/srv/index",
@@ -987,7 +994,7 @@ fn service_runtime_options_debug_shows_them_bad() {
 #[test]
 fn service_runtime_options_shared_by_clones_ugly() {
     let runtime = ServiceRuntime::new(
-        Core::builder().build().unwrap(),
+        &Core::builder().build().unwrap(),
         IndexerOptions {
             threads: 4,
             root: "/srv/index",
@@ -995,4 +1002,83 @@ fn service_runtime_options_shared_by_clones_ugly() {
     );
     let clone = runtime.clone();
     assert!(std::ptr::eq(runtime.options(), clone.options()));
+}
+
+#[test]
+fn service_runtime_core_after_the_core_dropped_unavailable_bad() {
+    let core = Core::builder().name("workbench").build().unwrap();
+    let runtime = ServiceRuntime::new(&core, ());
+    drop(core);
+    let err = runtime.core().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert_eq!(err.operation(), "corers.ServiceRuntime.core");
+}
+
+#[test]
+fn core_downgrade_upgrades_while_alive_good() {
+    let core = Core::builder().name("workbench").build().unwrap();
+    let weak = core.downgrade();
+    assert_eq!(weak.upgrade().unwrap().app().name, "workbench");
+    assert_eq!(format!("{weak:?}"), "WeakCore { alive: true }");
+}
+
+#[test]
+fn core_downgrade_after_drop_upgrades_to_none_bad() {
+    let core = Core::builder().build().unwrap();
+    let weak = core.downgrade();
+    drop(core);
+    assert!(weak.upgrade().is_none());
+    assert_eq!(format!("{weak:?}"), "WeakCore { alive: false }");
+}
+
+#[test]
+fn core_downgrade_two_handles_share_one_core_ugly() {
+    let core = Core::builder().build().unwrap();
+    let (first, second) = (core.downgrade(), core.downgrade());
+    assert!(std::ptr::eq(
+        first.upgrade().unwrap().app(),
+        second.upgrade().unwrap().app()
+    ));
+}
+
+#[test]
+fn weak_core_upgrade_keeps_the_core_while_held_good() {
+    let core = Core::builder().name("workbench").build().unwrap();
+    let weak = core.downgrade();
+    let upgraded = weak.upgrade().unwrap();
+    drop(core);
+    assert_eq!(weak.upgrade().unwrap().app().name, "workbench");
+    drop(upgraded);
+    assert!(weak.upgrade().is_none());
+}
+
+#[test]
+fn weak_core_upgrade_of_a_dropped_clone_set_is_none_bad() {
+    let core = Core::builder().build().unwrap();
+    let clones = vec![core.clone(), core.clone()];
+    let weak = core.downgrade();
+    drop(core);
+    drop(clones);
+    assert!(weak.upgrade().is_none());
+}
+
+#[test]
+fn weak_core_upgrade_of_default_is_none_ugly() {
+    assert!(WeakCore::default().upgrade().is_none());
+}
+
+#[test]
+fn core_downgrade_kept_by_a_command_lets_the_core_drop_ugly() {
+    let dropped = Arc::new(AtomicBool::new(false));
+    let flag = DropFlag(Arc::clone(&dropped));
+    let core = Core::builder().build().unwrap();
+    let weak = core.downgrade();
+    core.actions()
+        .register(ActionSpec::new("cache.flush", move |_, _| {
+            let _keep = (&flag, &weak);
+            async { Ok(Value::Null) }
+        }))
+        .unwrap();
+    drop(core);
+    assert!(dropped.load(Ordering::SeqCst), "the Core was never dropped");
 }
