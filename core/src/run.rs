@@ -1,8 +1,11 @@
 //! [`Core::run`]: start, dispatch the command line, and always shut down.
 
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use corers_primitives::{Error, Result};
+use tokio::task::JoinHandle;
 
 use crate::Core;
 
@@ -22,7 +25,10 @@ impl Core {
     ///
     /// SIGINT and SIGTERM begin a graceful shutdown ([`Core::context`] is cancelled); a
     /// second one forces it (running hooks are cancelled). SIGHUP calls every service's
-    /// reload hook. Nothing here calls `process::exit`.
+    /// reload hook. Signals are heard from the start: one that arrives while the services
+    /// start lets them finish starting, skips the command, shuts down and exits with
+    /// 128 + the signal's number (130 for SIGINT, 143 for SIGTERM); during a command, the
+    /// exit code is the command's. Nothing here calls `process::exit`.
     ///
     /// # Errors
     /// A startup failure (the services that had started are stopped first).
@@ -32,20 +38,27 @@ impl Core {
         S: Into<String>,
     {
         let args: Vec<String> = args.into_iter().map(Into::into).collect();
-        self.inner
-            .services
-            .start_all(self)
-            .await
-            .map_err(|e| Error::wrap(e, "corers.Core.run", "start the application"))?;
-        if let Err(err) = self.inner.scheduler.start(self) {
-            tracing::warn!(error = %err, "the task scheduler did not start");
+        // Listening before anything starts, and until shutdown is over, so a second signal
+        // can still force it.
+        let signalled = Arc::new(AtomicU8::new(0));
+        let signals = watch_signals(self.clone(), Arc::clone(&signalled));
+        if let Err(err) = self.inner.services.start_all(self).await {
+            signals.abort();
+            return Err(Error::wrap(err, "corers.Core.run", "start the application"));
         }
-        // Watching until shutdown is over, so a second signal can still force it.
-        let signals = tokio::spawn(watch_signals(self.clone()));
-        let printed = self.dispatch(args).await;
-        print!("{}", printed.stdout);
-        eprint!("{}", printed.stderr);
-        let code = self.shut_down(printed.exit_code).await;
+        let during_startup = signalled.load(Ordering::SeqCst);
+        let code = if during_startup == 0 {
+            if let Err(err) = self.inner.scheduler.start(self) {
+                tracing::warn!(error = %err, "the task scheduler did not start");
+            }
+            let printed = self.dispatch(args).await;
+            print!("{}", printed.stdout);
+            eprint!("{}", printed.stderr);
+            self.shut_down(printed.exit_code).await
+        } else {
+            tracing::info!("a signal arrived during startup: the command does not run");
+            self.shut_down(during_startup).await
+        };
         signals.abort();
         Ok(ExitCode::from(code))
     }
@@ -166,53 +179,64 @@ pub(crate) struct Printed {
 }
 
 /// Turns OS signals into shutdown and reload: the first SIGINT/SIGTERM cancels the Core's
-/// context, the second forces the stop hooks to give up; SIGHUP reloads.
-async fn watch_signals(core: Core) {
+/// context and records 128 + its number in `signalled`, the second forces the stop hooks to
+/// give up; SIGHUP reloads. The handlers are installed before this returns, so no signal
+/// sent after it falls to the OS default (which would kill the process).
+fn watch_signals(core: Core, signalled: Arc<AtomicU8>) -> JoinHandle<()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut terminate), Ok(mut hangup)) = (
+        let (Ok(mut interrupt), Ok(mut terminate), Ok(mut hangup)) = (
+            signal(SignalKind::interrupt()),
             signal(SignalKind::terminate()),
             signal(SignalKind::hangup()),
         ) else {
             tracing::warn!("cannot listen for signals; shutdown on signals is unavailable");
-            return;
+            return tokio::spawn(async {});
         };
-        let mut received = 0;
-        loop {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminate.recv() => {}
-                _ = hangup.recv() => {
-                    if let Err(err) = core.services().reload_all(&core).await {
-                        tracing::error!(error = %err, "reload failed");
+        tokio::spawn(async move {
+            let mut received = 0;
+            loop {
+                let exit_code = tokio::select! {
+                    _ = interrupt.recv() => 130,
+                    _ = terminate.recv() => 143,
+                    _ = hangup.recv() => {
+                        if let Err(err) = core.services().reload_all(&core).await {
+                            tracing::error!(error = %err, "reload failed");
+                        }
+                        continue;
                     }
-                    continue;
+                };
+                received += 1;
+                if received == 1 {
+                    tracing::info!("shutting down (a second signal forces it)");
+                    signalled.store(exit_code, Ordering::SeqCst);
+                    // The bus first: work started in reaction to the cancellation is refused.
+                    core.bus().shutdown();
+                    core.context().cancel();
+                } else {
+                    tracing::warn!("forced shutdown");
+                    core.services().force();
+                    return;
                 }
             }
-            received += 1;
-            if received == 1 {
-                tracing::info!("shutting down (a second signal forces it)");
-                // The bus first: work started in reaction to the cancellation is refused.
-                core.bus().shutdown();
-                core.context().cancel();
-            } else {
-                tracing::warn!("forced shutdown");
-                core.services().force();
-                return;
-            }
-        }
+        })
     }
     #[cfg(not(unix))]
     {
-        let mut received = 0;
-        while tokio::signal::ctrl_c().await.is_ok() {
-            received += 1;
-            core.context().cancel();
-            if received > 1 {
-                core.services().force();
-                return;
+        tokio::spawn(async move {
+            let mut received = 0;
+            while tokio::signal::ctrl_c().await.is_ok() {
+                received += 1;
+                if received == 1 {
+                    signalled.store(130, Ordering::SeqCst);
+                    core.bus().shutdown();
+                    core.context().cancel();
+                } else {
+                    core.services().force();
+                    return;
+                }
             }
-        }
+        })
     }
 }

@@ -1,6 +1,7 @@
 //! Signals during `Core::run_with`: SIGTERM begins a graceful shutdown (the context is
 //! cancelled, new background work is refused, every stop hook runs, the exit code is the
-//! command's), a second SIGTERM forces it, SIGHUP reloads the services.
+//! command's), a second SIGTERM forces it, SIGHUP reloads the services; SIGTERM or SIGINT
+//! while the services start skips the command and exits with 143 or 130.
 //!
 //! Each case runs a Core in a child process — this test binary again, running only
 //! `signal_child` with `CORERS_SIGNAL_CHILD` naming the case — and signals it with `kill`.
@@ -86,11 +87,22 @@ fn signal_child() {
             .after(["config"])
             .timeout(stop_timeout))
         })
+        .service(|_| {
+            Ok(Registration::new(
+                "slow",
+                Hooks::new().on_start(|_ctx: ServiceCtx<Core>| async move {
+                    if std::env::var(CHILD).as_deref() == Ok("startup") {
+                        say("starting");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        say("started slow");
+                    }
+                    Ok(())
+                }),
+            ))
+        })
         .command(
             "serve",
             Command::new().action(|core: Core, _| async move {
-                // Give the signal watcher (spawned just before dispatch) time to listen.
-                tokio::time::sleep(Duration::from_millis(200)).await;
                 say("serving");
                 core.context().cancelled().await;
                 say("context cancelled");
@@ -256,4 +268,35 @@ fn core_run_with_second_sigterm_forces_shutdown_ugly() {
         "{lines:?}"
     );
     assert_eq!(status, Some(0), "{lines:?}");
+}
+
+/// Starts the child, sends `signal` while a service is starting, waits for it to exit.
+fn signalled_during_startup(signal: &str) -> (Option<i32>, Vec<String>) {
+    let mut child = Signalled::spawn("startup");
+    child.wait_for("starting");
+    child.signal(signal);
+    child.finish(Duration::from_secs(15))
+}
+
+#[test]
+fn core_run_with_sigterm_during_startup_skips_the_command_good() {
+    let (status, lines) = signalled_during_startup("TERM");
+    assert_eq!(
+        lines,
+        [
+            "starting",
+            "started slow",
+            "stop hook: store",
+            "stop hook: config",
+            "exit 143"
+        ]
+    );
+    assert_eq!(status, Some(143));
+}
+
+#[test]
+fn core_run_with_sigint_during_startup_exits_130_bad() {
+    let (status, lines) = signalled_during_startup("INT");
+    assert!(!lines.contains(&"serving".to_owned()), "{lines:?}");
+    assert_eq!(status, Some(130), "{lines:?}");
 }

@@ -470,9 +470,11 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        let mut services = Vec::new();
-        for name in self.names() {
-            let Some(entry) = self.inner.registry.get(&name) else {
+        // Every check at once: a slow one delays the report by its own timeout, not the sum.
+        let mut checks = tokio::task::JoinSet::new();
+        let names = self.names();
+        for (index, name) in names.iter().enumerate() {
+            let Some(entry) = self.inner.registry.get(name) else {
                 continue;
             };
             let ctx = self.ctx(core, &entry.name);
@@ -480,13 +482,28 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 "lifecycle.Services.health",
                 call_health(|| Arc::clone(&entry.service).health(ctx)),
             );
-            let health = match tokio::time::timeout(entry.timeout, check).await {
-                Ok(Ok(health)) => health,
-                Ok(Err(panic)) => Health::Unhealthy(panic.message().to_owned()),
-                Err(_) => Health::Unhealthy(format!("no answer within {:?}", entry.timeout)),
-            };
-            services.push((name, health));
+            let timeout = entry.timeout;
+            checks.spawn(async move {
+                let health = match tokio::time::timeout(timeout, check).await {
+                    Ok(Ok(health)) => health,
+                    Ok(Err(panic)) => Health::Unhealthy(panic.message().to_owned()),
+                    Err(_) => Health::Unhealthy(format!("no answer within {timeout:?}")),
+                };
+                (index, health)
+            });
         }
+        let mut answers: Vec<Option<Health>> = names.iter().map(|_| None).collect();
+        while let Some(joined) = checks.join_next().await {
+            // The check's own panics are caught above; a join error is a cancelled runtime.
+            if let Ok((index, health)) = joined {
+                answers[index] = Some(health);
+            }
+        }
+        let services: Vec<(String, Health)> = names
+            .into_iter()
+            .zip(answers)
+            .filter_map(|(name, health)| health.map(|h| (name, h)))
+            .collect();
         let running = matches!(phase, Phase::Running(_));
         HealthReport {
             live: !matches!(phase, Phase::Stopped),

@@ -256,6 +256,23 @@ async fn services_health_hanging_check_is_unhealthy_after_its_timeout_ugly() {
     );
 }
 
+#[tokio::test(start_paused = true)]
+async fn services_health_hanging_checks_wait_together_not_in_turn_ugly() {
+    let services = started(vec![
+        Registration::new("store", Hanging).timeout(Duration::from_secs(2)),
+        Registration::new("index", Hanging).timeout(Duration::from_secs(3)),
+        healthy("config"),
+    ])
+    .await;
+    let began = Instant::now();
+    let report = services.health(&()).await;
+    // The longest timeout, not their sum.
+    assert_eq!(began.elapsed(), Duration::from_secs(3));
+    let names: Vec<&str> = report.services.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["store", "index", "config"]);
+    assert_eq!(report.services[2].1, Health::Healthy);
+}
+
 #[tokio::test]
 async fn services_health_check_panicking_before_its_future_ugly() {
     let services = started(vec![Registration::new("store", PanicsEarly)]).await;
