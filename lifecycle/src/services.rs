@@ -314,13 +314,21 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     }
 
     /// Starts every service in [`order`](Services::order), each under its timeout, and
-    /// broadcasts [`ServiceStarted`] for each and [`ServiceStartup`] at the end.
+    /// broadcasts [`ServiceStarted`] for each and [`ServiceStartup`] at the end. Tracing
+    /// sees a `lifecycle` span (`phase = "startup"`) around a `service` span
+    /// (`service`, `hook = "start"`) per hook; the hook's own logs are inside it.
     ///
     /// # Errors
     /// [`ErrorCode::CONFLICT`] when already started (or starting); the error of
     /// [`order`](Services::order); otherwise the failing service's error, wrapped to name
     /// it, after the services that had started were stopped in reverse.
     pub async fn start_all(&self, core: &C) -> Result<StartReport> {
+        let span = tracing::info_span!("lifecycle", phase = "startup");
+        tracing::Instrument::instrument(self.start_in_order(core), span).await
+    }
+
+    /// [`start_all`](Services::start_all), outside its span.
+    async fn start_in_order(&self, core: &C) -> Result<StartReport> {
         const OP: &str = "lifecycle.Services.start_all";
         self.transition(OP, &Phase::Idle, Phase::Starting)?;
         let order = match self.order() {
@@ -381,12 +389,20 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     /// Stops every started service: first drains the bus's background tasks (up to
     /// `deadline`), then runs every stop hook in reverse start order, each under its
     /// timeout. Every service gets its stop hook even when an earlier one failed, timed out
-    /// or panicked; the failures are returned together. Stopping twice does nothing.
+    /// or panicked; the failures are returned together. Stopping twice does nothing. Spans
+    /// as for [`start_all`](Services::start_all), with `phase = "shutdown"` and
+    /// `hook = "stop"`.
     ///
     /// # Errors
     /// [`ErrorCode::CONFLICT`] while startup is still running; otherwise the stop hooks'
     /// failures, joined.
     pub async fn stop_all(&self, core: &C, deadline: Duration) -> Result<()> {
+        let span = tracing::info_span!("lifecycle", phase = "shutdown");
+        tracing::Instrument::instrument(self.stop_in_reverse(core, deadline), span).await
+    }
+
+    /// [`stop_all`](Services::stop_all), outside its span.
+    async fn stop_in_reverse(&self, core: &C, deadline: Duration) -> Result<()> {
         const OP: &str = "lifecycle.Services.stop_all";
         let started = {
             let mut phase = self
@@ -606,7 +622,10 @@ async fn run_hook(
     forced: &CancellationToken,
 ) -> Result<()> {
     let op = "lifecycle.Services.hook";
-    let mut work = catch_panic(op, future);
+    // The hook runs in a span naming its service: its own logs carry the name, and a
+    // subscriber that times spans sees each hook's duration.
+    let span = tracing::info_span!("service", service = name, hook);
+    let mut work = catch_panic(op, tracing::Instrument::instrument(future, span));
     // Most hooks finish at their first poll: only those that wait meet the timer.
     let first =
         std::future::poll_fn(|cx| std::task::Poll::Ready(std::pin::Pin::new(&mut work).poll(cx)))
