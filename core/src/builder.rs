@@ -45,6 +45,7 @@ pub struct CoreBuilder {
     shutdown_timeout: Duration,
     #[cfg(feature = "fs")]
     fs_root: Option<std::path::PathBuf>,
+    host: Option<Arc<dyn std::any::Any + Send + Sync>>,
     /// Service name → the fake that replaces it (see `testing`).
     fakes: Vec<(String, Factory)>,
 }
@@ -66,6 +67,7 @@ impl Core {
             shutdown_timeout: Duration::from_secs(30),
             #[cfg(feature = "fs")]
             fs_root: None,
+            host: None,
             fakes: Vec::new(),
         }
     }
@@ -158,6 +160,23 @@ impl CoreBuilder {
         self
     }
 
+    /// The value of the program this Core is embedded in — a GUI application's handle, say —
+    /// for services to reach through [`Core::host`]. The host drives the Core with
+    /// [`Core::startup`] and [`Core::shutdown`] from its own event loop.
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    ///
+    /// struct Window { title: &'static str }
+    ///
+    /// let core = Core::builder().host(Window { title: "Workbench" }).build().unwrap();
+    /// assert_eq!(core.host::<Window>().unwrap().title, "Workbench");
+    /// ```
+    pub fn host<H: std::any::Any + Send + Sync>(mut self, host: H) -> Self {
+        self.host = Some(Arc::new(host));
+        self
+    }
+
     /// How long shutdown waits for background tasks before the stop hooks run (default 30 s).
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
@@ -213,6 +232,7 @@ impl CoreBuilder {
                 env: Mutex::new(self.env),
                 started: SystemTime::now(),
                 shutdown_timeout: self.shutdown_timeout,
+                host: self.host,
             }),
         };
         for spec in self.actions {

@@ -64,6 +64,8 @@ pub(crate) struct Inner {
     pub(crate) env: Mutex<Vec<(String, String)>>,
     pub(crate) started: SystemTime,
     pub(crate) shutdown_timeout: std::time::Duration,
+    /// The embedding host's own value (see [`CoreBuilder::host`](crate::CoreBuilder::host)).
+    pub(crate) host: Option<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 impl Core {

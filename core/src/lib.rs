@@ -30,7 +30,10 @@
 //!
 //! # Modules
 //! - [`Core`], [`CoreBuilder`], [`App`]: the container and how it is built and run.
-//! - [`ServiceRuntime`]: a service's view of the Core with its own typed options.
+//! - [`ServiceRuntime`], [`WeakCore`]: a service's view of the Core with its own typed
+//!   options, held without keeping the Core alive.
+//! - Embedding in a host that owns the event loop (a GUI): [`CoreBuilder::host`],
+//!   [`Core::startup`], [`Core::shutdown`], [`Core::host`].
 //! - [`prelude`]: the common names in one import.
 //! - `testing` (feature `testing`): a test Core, fake services, a bus recorder, a CLI runner.
 #![forbid(unsafe_code)]
@@ -39,6 +42,7 @@ mod builder;
 #[cfg(feature = "cli")]
 mod commands;
 mod core;
+mod embed;
 mod env;
 pub mod prelude;
 mod run;

@@ -48,9 +48,7 @@ impl Core {
         }
         let during_startup = signalled.load(Ordering::SeqCst);
         let code = if during_startup == 0 {
-            if let Err(err) = self.inner.scheduler.start(self) {
-                tracing::warn!(error = %err, "the task scheduler did not start");
-            }
+            self.start_scheduler();
             let printed = self.dispatch(args).await;
             print!("{}", printed.stdout);
             eprint!("{}", printed.stderr);
@@ -65,15 +63,7 @@ impl Core {
 
     /// Stops the scheduler and the services; returns `code`, or 1 when shutdown failed.
     pub(crate) async fn shut_down(&self, code: u8) -> u8 {
-        self.inner.scheduler.stop().await;
-        self.inner.shutdown.cancel();
-        let stopped = self
-            .inner
-            .services
-            .stop_all(self, self.inner.shutdown_timeout)
-            .await;
-        self.log().flush();
-        match stopped {
+        match self.shutdown().await {
             Ok(()) => code,
             Err(err) => {
                 eprintln!("error: {err}");
