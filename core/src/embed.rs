@@ -45,10 +45,14 @@ impl Core {
 
     /// Stops the Task scheduler, cancels [`Core::context`], drains background work and runs
     /// every stop hook in reverse (bounded by the builder's shutdown timeout), then flushes
-    /// the log. Stopping twice, or before [`startup`](Core::startup), does nothing.
+    /// the log. Stopping twice does nothing more. A Core shut down before
+    /// [`startup`](Core::startup) has ended: nothing started, and it will not start.
     ///
     /// # Errors
-    /// The stop hooks' failures, joined (every hook still ran).
+    /// The stop hooks' failures, joined (every hook still ran);
+    /// [`ErrorCode::CONFLICT`](corers_primitives::ErrorCode::CONFLICT) while
+    /// [`startup`](Core::startup) is still running (the context is cancelled all the same,
+    /// which a start hook can watch for).
     pub async fn shutdown(&self) -> Result<()> {
         self.inner.scheduler.stop().await;
         self.inner.shutdown.cancel();

@@ -1,8 +1,7 @@
 //! [`Core::run`]: start, dispatch the command line, and always shut down.
 
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use corers_primitives::{Error, Result};
 use tokio::task::JoinHandle;
@@ -40,13 +39,18 @@ impl Core {
         let args: Vec<String> = args.into_iter().map(Into::into).collect();
         // Listening before anything starts, and until shutdown is over, so a second signal
         // can still force it.
-        let signalled = Arc::new(AtomicU8::new(0));
-        let signals = watch_signals(self.clone(), Arc::clone(&signalled));
+        let state = Arc::new(Mutex::new(SignalState::default()));
+        let signals = watch_signals(self.clone(), Arc::clone(&state));
         if let Err(err) = self.inner.services.start_all(self).await {
             signals.abort();
             return Err(Error::wrap(err, "corers.Core.run", "start the application"));
         }
-        let during_startup = signalled.load(Ordering::SeqCst);
+        // From here a signal shuts down at once; one that came earlier is acted on now.
+        let during_startup = {
+            let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
+            state.started = true;
+            state.code
+        };
         let code = if during_startup == 0 {
             self.start_scheduler();
             let printed = self.dispatch(args).await;
@@ -168,42 +172,76 @@ pub(crate) struct Printed {
     pub(crate) exit_code: u8,
 }
 
-/// Turns OS signals into shutdown and reload: the first SIGINT/SIGTERM cancels the Core's
-/// context and records 128 + its number in `signalled`, the second forces the stop hooks to
-/// give up; SIGHUP reloads. The handlers are installed before this returns, so no signal
-/// sent after it falls to the OS default (which would kill the process).
-fn watch_signals(core: Core, signalled: Arc<AtomicU8>) -> JoinHandle<()> {
+/// What the signal watcher and [`Core::run_with`] share.
+#[derive(Default)]
+struct SignalState {
+    /// The services have started: a shutdown signal takes effect at once.
+    started: bool,
+    /// 128 + the number of the first shutdown signal; 0 before one.
+    code: u8,
+}
+
+/// The first SIGINT/SIGTERM: recorded; once the services have started, the bus refuses new
+/// work and the Core's context is cancelled (during startup, `run_with` does it after).
+fn first_signal(core: &Core, state: &Mutex<SignalState>, exit_code: u8) {
+    let started = {
+        let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.code = exit_code;
+        state.started
+    };
+    tracing::info!("shutting down (a second signal forces it)");
+    if started {
+        // The bus first: work started in reaction to the cancellation is refused.
+        core.bus().shutdown();
+        core.context().cancel();
+    }
+}
+
+/// Turns OS signals into shutdown and reload: the first SIGINT/SIGTERM begins a graceful
+/// shutdown ([`first_signal`]), the second forces the stop hooks to give up; SIGHUP reloads
+/// the services in a task of its own. On Unix the handlers are installed before this
+/// returns, so no signal sent after it falls to the OS default (which would kill the
+/// process).
+fn watch_signals(core: Core, state: Arc<Mutex<SignalState>>) -> JoinHandle<()> {
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut interrupt), Ok(mut terminate), Ok(mut hangup)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-            signal(SignalKind::hangup()),
-        ) else {
-            tracing::warn!("cannot listen for signals; shutdown on signals is unavailable");
-            return tokio::spawn(async {});
+        use tokio::signal::unix::{Signal, SignalKind, signal};
+        /// The next delivery of `signal`, or never when it could not be installed.
+        async fn next(signal: &mut Option<Signal>) {
+            match signal {
+                Some(signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        let install = |kind: SignalKind, name: &str| {
+            signal(kind)
+                .inspect_err(|err| tracing::warn!(error = %err, "cannot listen for {name}"))
+                .ok()
         };
+        let mut interrupt = install(SignalKind::interrupt(), "SIGINT");
+        let mut terminate = install(SignalKind::terminate(), "SIGTERM");
+        let mut hangup = install(SignalKind::hangup(), "SIGHUP");
         tokio::spawn(async move {
             let mut received = 0;
             loop {
                 let exit_code = tokio::select! {
-                    _ = interrupt.recv() => 130,
-                    _ = terminate.recv() => 143,
-                    _ = hangup.recv() => {
-                        if let Err(err) = core.services().reload_all(&core).await {
-                            tracing::error!(error = %err, "reload failed");
-                        }
+                    () = next(&mut interrupt) => 130,
+                    () = next(&mut terminate) => 143,
+                    () = next(&mut hangup) => {
+                        let core = core.clone();
+                        tokio::spawn(async move {
+                            if let Err(err) = core.services().reload_all(&core).await {
+                                tracing::error!(error = %err, "reload failed");
+                            }
+                        });
                         continue;
                     }
                 };
                 received += 1;
                 if received == 1 {
-                    tracing::info!("shutting down (a second signal forces it)");
-                    signalled.store(exit_code, Ordering::SeqCst);
-                    // The bus first: work started in reaction to the cancellation is refused.
-                    core.bus().shutdown();
-                    core.context().cancel();
+                    first_signal(&core, &state, exit_code);
                 } else {
                     tracing::warn!("forced shutdown");
                     core.services().force();
@@ -219,9 +257,7 @@ fn watch_signals(core: Core, signalled: Arc<AtomicU8>) -> JoinHandle<()> {
             while tokio::signal::ctrl_c().await.is_ok() {
                 received += 1;
                 if received == 1 {
-                    signalled.store(130, Ordering::SeqCst);
-                    core.bus().shutdown();
-                    core.context().cancel();
+                    first_signal(&core, &state, 130);
                 } else {
                     core.services().force();
                     return;

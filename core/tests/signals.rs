@@ -90,10 +90,12 @@ fn signal_child() {
         .service(|_| {
             Ok(Registration::new(
                 "slow",
-                Hooks::new().on_start(|_ctx: ServiceCtx<Core>| async move {
+                Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
                     if std::env::var(CHILD).as_deref() == Ok("startup") {
                         say("starting");
                         tokio::time::sleep(Duration::from_secs(1)).await;
+                        // Still starting after the signal: the bus takes its work.
+                        ctx.core().perform_async(Reindex)?;
                         say("started slow");
                     }
                     Ok(())

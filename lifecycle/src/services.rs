@@ -316,7 +316,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     /// Starts every service in [`order`](Services::order), each under its timeout, and
     /// broadcasts [`ServiceStarted`] for each and [`ServiceStartup`] at the end. Tracing
     /// sees a `lifecycle` span (`phase = "startup"`) around a `service` span
-    /// (`service`, `hook = "start"`) per hook; the hook's own logs are inside it.
+    /// (`service`, `hook = "start"`) per hook; the logs of the hook's future are inside it.
     ///
     /// # Errors
     /// [`ErrorCode::CONFLICT`] when already started (or starting); the error of
@@ -488,9 +488,10 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             .clone();
         // Every check at once: a slow one delays the report by its own timeout, not the sum.
         let mut checks = tokio::task::JoinSet::new();
-        let names = self.names();
-        for (index, name) in names.iter().enumerate() {
-            let Some(entry) = self.inner.registry.get(name) else {
+        // One slot per service asked, in registration order; filled as the answers come.
+        let mut services: Vec<(String, Health)> = Vec::new();
+        for name in self.names() {
+            let Some(entry) = self.inner.registry.get(&name) else {
                 continue;
             };
             let ctx = self.ctx(core, &entry.name);
@@ -499,27 +500,24 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 call_health(|| Arc::clone(&entry.service).health(ctx)),
             );
             let timeout = entry.timeout;
-            checks.spawn(async move {
+            let index = services.len();
+            // Unless an answer replaces it (a join error: the runtime is shutting down).
+            services.push((name, Health::Unhealthy("no answer".into())));
+            checks.spawn(tracing::Instrument::in_current_span(async move {
                 let health = match tokio::time::timeout(timeout, check).await {
                     Ok(Ok(health)) => health,
                     Ok(Err(panic)) => Health::Unhealthy(panic.message().to_owned()),
                     Err(_) => Health::Unhealthy(format!("no answer within {timeout:?}")),
                 };
                 (index, health)
-            });
+            }));
         }
-        let mut answers: Vec<Option<Health>> = names.iter().map(|_| None).collect();
         while let Some(joined) = checks.join_next().await {
-            // The check's own panics are caught above; a join error is a cancelled runtime.
+            // The check's own panics are caught above.
             if let Ok((index, health)) = joined {
-                answers[index] = Some(health);
+                services[index].1 = health;
             }
         }
-        let services: Vec<(String, Health)> = names
-            .into_iter()
-            .zip(answers)
-            .filter_map(|(name, health)| health.map(|h| (name, h)))
-            .collect();
         let running = matches!(phase, Phase::Running(_));
         HealthReport {
             live: !matches!(phase, Phase::Stopped),
