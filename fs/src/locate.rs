@@ -56,7 +56,7 @@ impl Fs {
         if !self.inner.unrestricted {
             return Ok((DirRef::Root(&self.inner.dir), self.relative(op, path)?));
         }
-        let full = Path::new("/").join(checked(op, path)?);
+        let full = absolute(op, path)?;
         let canonical = |p: &Path| std::fs::canonicalize(p).map_err(|e| io_error(op, path, e));
         let resolved = if follow {
             std::fs::canonicalize(&full).ok()
@@ -93,7 +93,7 @@ impl Fs {
         if !self.inner.unrestricted {
             return Ok(());
         }
-        let full = Path::new("/").join(checked(op, path)?);
+        let full = absolute(op, path)?;
         match full.parent() {
             // With `..` in it, a parent is only used, never made: creating `a/b` for
             // `a/b/../c` would leave `b` behind.
@@ -150,6 +150,11 @@ impl Fs {
         }
         Ok(out)
     }
+}
+
+/// Unrestricted: `path` as an absolute path (a relative one is taken from `/`).
+fn absolute(op: &'static str, path: &str) -> Result<PathBuf> {
+    Ok(Path::new("/").join(checked(op, path)?))
 }
 
 /// `path`, refused when empty or holding a NUL.

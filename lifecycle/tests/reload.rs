@@ -1,6 +1,8 @@
 //! Reload: `Services::reload_all` calls every started service's reload hook in start
 //! order and joins the failures; `Hooks::on_reload`; the `Service::reload` default.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -8,19 +10,7 @@ use corers_lifecycle::{BoxFuture, Hooks, Registration, Service, ServiceCtx, Serv
 use corers_messaging::Bus;
 use corers_primitives::{Error, ErrorCode, Result};
 
-type Calls = Arc<Mutex<Vec<String>>>;
-
-fn calls() -> Calls {
-    Arc::new(Mutex::new(Vec::new()))
-}
-
-fn record(calls: &Calls, entry: String) {
-    calls.lock().unwrap().push(entry);
-}
-
-fn taken(calls: &Calls) -> Vec<String> {
-    calls.lock().unwrap().clone()
-}
+use common::{Calls, calls, record, taken};
 
 /// A service that records `reload <name>`.
 fn reloading(calls: &Calls) -> Hooks<()> {

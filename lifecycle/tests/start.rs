@@ -2,6 +2,8 @@
 //! panics in start hooks, double start, the startup events, `Hooks::on_start`, the
 //! `Service::start` default, and what a hook sees in its `ServiceCtx`.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,40 +15,7 @@ use corers_messaging::Bus;
 use corers_primitives::{Error, ErrorCode, Result};
 use tokio::time::Instant;
 
-type Calls = Arc<Mutex<Vec<String>>>;
-
-fn calls() -> Calls {
-    Arc::new(Mutex::new(Vec::new()))
-}
-
-fn record(calls: &Calls, entry: String) {
-    calls.lock().unwrap().push(entry);
-}
-
-fn taken(calls: &Calls) -> Vec<String> {
-    calls.lock().unwrap().clone()
-}
-
-/// A service that records `start <name>` and `stop <name>` in `calls`.
-fn recorded(calls: &Calls) -> Hooks<()> {
-    let on_start = Arc::clone(calls);
-    let on_stop = Arc::clone(calls);
-    Hooks::new()
-        .on_start(move |ctx| {
-            let calls = Arc::clone(&on_start);
-            async move {
-                record(&calls, format!("start {}", ctx.name()));
-                Ok(())
-            }
-        })
-        .on_stop(move |ctx| {
-            let calls = Arc::clone(&on_stop);
-            async move {
-                record(&calls, format!("stop {}", ctx.name()));
-                Ok(())
-            }
-        })
-}
+use common::{Calls, calls, record, recorded, taken};
 
 /// A service whose start hook records `start <name>` and then fails with `error`.
 fn failing(calls: &Calls, error: fn() -> Error) -> Hooks<()> {

@@ -3,6 +3,8 @@
 //! background tasks first, double stop, the shutdown events, `Hooks::on_stop`, the
 //! `Service::stop` default, and `Services::force`.
 
+mod common;
+
 use std::sync::{Arc, Mutex, mpsc as std_mpsc};
 use std::time::Duration;
 
@@ -14,40 +16,7 @@ use corers_primitives::{Error, ErrorCode, Result};
 use tokio::runtime::Runtime;
 use tokio::time::Instant;
 
-type Calls = Arc<Mutex<Vec<String>>>;
-
-fn calls() -> Calls {
-    Arc::new(Mutex::new(Vec::new()))
-}
-
-fn record(calls: &Calls, entry: String) {
-    calls.lock().unwrap().push(entry);
-}
-
-fn taken(calls: &Calls) -> Vec<String> {
-    calls.lock().unwrap().clone()
-}
-
-/// A service that records `start <name>` and `stop <name>`.
-fn recorded(calls: &Calls) -> Hooks<()> {
-    let on_start = Arc::clone(calls);
-    let on_stop = Arc::clone(calls);
-    Hooks::new()
-        .on_start(move |ctx| {
-            let calls = Arc::clone(&on_start);
-            async move {
-                record(&calls, format!("start {}", ctx.name()));
-                Ok(())
-            }
-        })
-        .on_stop(move |ctx| {
-            let calls = Arc::clone(&on_stop);
-            async move {
-                record(&calls, format!("stop {}", ctx.name()));
-                Ok(())
-            }
-        })
-}
+use common::{Calls, calls, record, recorded, taken};
 
 /// A service whose stop hook never finishes.
 fn hanging() -> Hooks<()> {

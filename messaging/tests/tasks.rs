@@ -1018,10 +1018,11 @@ async fn step_when_first_step_and_empty_branches_ugly() {
 
 // --- Condition::custom ---
 
-#[tokio::test]
-async fn condition_custom_true_takes_then_good() {
+/// Runs `git.pull` (answering `pulled`), then `index.build` when it pulled something and
+/// `chat.alert` otherwise; returns the Actions called.
+async fn nightly_after_pulling(pulled: i64) -> Vec<String> {
     let bench = Bench::new();
-    bench.answer("git.pull", Value::from(3));
+    bench.answer("git.pull", Value::from(pulled));
     bench.answer("index.build", Value::Null);
     bench.answer("chat.alert", Value::Null);
     bench.define(
@@ -1036,28 +1037,17 @@ async fn condition_custom_true_takes_then_good() {
         ],
     );
     let _ = bench.run("nightly").await;
-    assert_eq!(bench.calls(), ["git.pull", "index.build"]);
+    bench.calls()
+}
+
+#[tokio::test]
+async fn condition_custom_true_takes_then_good() {
+    assert_eq!(nightly_after_pulling(3).await, ["git.pull", "index.build"]);
 }
 
 #[tokio::test]
 async fn condition_custom_false_takes_else_bad() {
-    let bench = Bench::new();
-    bench.answer("git.pull", Value::from(0));
-    bench.answer("index.build", Value::Null);
-    bench.answer("chat.alert", Value::Null);
-    bench.define(
-        "nightly",
-        vec![
-            Step::run("git.pull"),
-            Step::when(
-                Condition::custom(|out| out.as_i64().is_some_and(|n| n > 0)),
-                vec![Step::run("index.build")],
-                vec![Step::run("chat.alert")],
-            ),
-        ],
-    );
-    let _ = bench.run("nightly").await;
-    assert_eq!(bench.calls(), ["git.pull", "chat.alert"]);
+    assert_eq!(nightly_after_pulling(0).await, ["git.pull", "chat.alert"]);
 }
 
 #[tokio::test]
