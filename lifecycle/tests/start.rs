@@ -15,27 +15,11 @@ use corers_messaging::Bus;
 use corers_primitives::{Error, ErrorCode, Result};
 use tokio::time::Instant;
 
-use common::{Calls, calls, record, recorded, taken};
+use common::{Calls, calls, record, recorded, recorded_starting, taken};
 
 /// A service whose start hook records `start <name>` and then fails with `error`.
 fn failing(calls: &Calls, error: fn() -> Error) -> Hooks<()> {
-    let on_start = Arc::clone(calls);
-    let on_stop = Arc::clone(calls);
-    Hooks::new()
-        .on_start(move |ctx| {
-            let calls = Arc::clone(&on_start);
-            async move {
-                record(&calls, format!("start {}", ctx.name()));
-                Err(error())
-            }
-        })
-        .on_stop(move |ctx| {
-            let calls = Arc::clone(&on_stop);
-            async move {
-                record(&calls, format!("stop {}", ctx.name()));
-                Ok(())
-            }
-        })
+    recorded_starting(calls, move || Err(error()))
 }
 
 fn index_corrupt() -> Error {

@@ -9,6 +9,7 @@
 use std::sync::{Arc, Mutex};
 
 use corers_lifecycle::Hooks;
+use corers_primitives::Result;
 
 /// What hooks did, in order (`start store`, `stop store`, ...).
 pub type Calls = Arc<Mutex<Vec<String>>>;
@@ -27,14 +28,24 @@ pub fn taken(calls: &Calls) -> Vec<String> {
 
 /// A service that records `start <name>` and `stop <name>` in `calls`.
 pub fn recorded(calls: &Calls) -> Hooks<()> {
+    recorded_starting(calls, || Ok(()))
+}
+
+/// As [`recorded`], with the start hook returning what `outcome` gives.
+pub fn recorded_starting(
+    calls: &Calls,
+    outcome: impl Fn() -> Result<()> + Send + Sync + 'static,
+) -> Hooks<()> {
     let on_start = Arc::clone(calls);
     let on_stop = Arc::clone(calls);
+    let outcome = Arc::new(outcome);
     Hooks::new()
         .on_start(move |ctx| {
             let calls = Arc::clone(&on_start);
+            let outcome = Arc::clone(&outcome);
             async move {
                 record(&calls, format!("start {}", ctx.name()));
-                Ok(())
+                outcome()
             }
         })
         .on_stop(move |ctx| {
