@@ -6,8 +6,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use arc_swap::ArcSwap;
-use corers_primitives::{Error, ErrorCode, Result};
+use corers_primitives::{Error, ErrorCode, Published, Result};
 
 use crate::background::Background;
 use crate::context::{EnterGuard, begin, with_sender};
@@ -63,8 +62,9 @@ impl fmt::Debug for Observed<'_> {
 /// application); the bus never owns it, each dispatch borrows it.
 ///
 /// Handlers only ever see the message types they registered for. The handler tables are
-/// an immutable snapshot: dispatch reads it without a lock, and a handler registered (or
-/// removed) while a dispatch runs takes effect from the next dispatch.
+/// an immutable snapshot ([`Published`]): dispatch reads it without a lock or a shared
+/// counter, and a handler registered (or removed) while a dispatch runs takes effect from
+/// the next dispatch.
 ///
 /// ```
 /// use corers_messaging::{Bus, Outcome, Query};
@@ -89,7 +89,7 @@ pub struct Bus<C> {
 }
 
 pub(crate) struct Inner<C> {
-    tables: ArcSwap<Tables<C>>,
+    tables: Published<Tables<C>>,
     /// Serialises registrations so that each starts from the latest snapshot.
     writer: Mutex<()>,
     max_depth: u32,
@@ -207,7 +207,7 @@ impl<C: 'static> Bus<C> {
     fn with(max_depth: u32, tasks: Background) -> Bus<C> {
         Bus {
             inner: Arc::new(Inner {
-                tables: ArcSwap::from_pointee(Tables::default()),
+                tables: Published::new(Tables::default()),
                 writer: Mutex::new(()),
                 max_depth,
                 tasks,
@@ -314,7 +314,9 @@ impl<C: 'static> Bus<C> {
     }
 
     /// Removes a handler or observer; reports whether it was registered. Dispatches already
-    /// running finish with the handlers they started with.
+    /// running finish with the handlers they started with. Each thread that dispatched
+    /// keeps its copy of the handler tables until its next dispatch, so the removed handler
+    /// itself is dropped once those threads have dispatched again, or when the bus drops.
     ///
     /// ```
     /// use corers_messaging::Bus;
@@ -383,25 +385,30 @@ impl<C: 'static> Bus<C> {
             bus: self,
             info: &info,
         };
-        Ok(self.with_tables(|tables| {
-            observe(tables, &ctx, DispatchKind::Broadcast, message);
-            let mut report = Report::default();
-            if let Some(list) = Tables::<C>::list::<M, BroadcastFn<C, M>>(&tables.broadcast) {
-                for (id, handler) in &list.entries {
-                    report.handled += 1;
-                    let error = match catch_unwind(AssertUnwindSafe(|| handler(&ctx, message))) {
-                        Ok(Ok(())) => continue,
-                        Ok(Err(error)) => error,
-                        Err(payload) => panicked(OP, type_name::<M>(), payload.as_ref()),
-                    };
-                    report.failures.push(Failure {
+        let tables = self.inner.tables.read();
+        observe(&tables, &ctx, DispatchKind::Broadcast, message);
+        // Plain locals (no reference to them escapes), so they stay in registers on the
+        // path where every handler succeeds.
+        let mut handled = 0;
+        let mut failures = Vec::new();
+        if let Some(list) = Tables::<C>::list::<M, BroadcastFn<C, M>>(&tables.broadcast) {
+            for (id, handler) in &list.entries {
+                handled += 1;
+                let error = match catch_unwind(AssertUnwindSafe(|| handler(&ctx, message))) {
+                    Ok(Ok(())) => continue,
+                    Ok(Err(error)) => error,
+                    Err(payload) => panicked(OP, type_name::<M>(), payload.as_ref()),
+                };
+                failures = with_failure(
+                    failures,
+                    Failure {
                         handler: *id,
                         error,
-                    });
-                }
+                    },
+                );
             }
-            report
-        }))
+        }
+        Ok(Report { handled, failures })
     }
 
     /// Asks the query handlers of `Q` in registration order; the first that answers or
@@ -454,22 +461,21 @@ impl<C: 'static> Bus<C> {
             bus: self,
             info: &info,
         };
-        Ok(self.with_tables(|tables| {
-            observe(tables, &ctx, DispatchKind::Query, query);
-            let mut answers = Vec::new();
-            if let Some(list) = Tables::<C>::list::<Q, AnswerFn<C, Q, Q::Answer>>(&tables.query) {
-                for (_, handler) in &list.entries {
-                    match catch_unwind(AssertUnwindSafe(|| handler(&ctx, query))) {
-                        Ok(Some(answer)) => answers.push(answer),
-                        Ok(None) => {}
-                        Err(payload) => {
-                            answers.push(Err(panicked(OP, type_name::<Q>(), payload.as_ref())));
-                        }
+        let tables = self.inner.tables.read();
+        observe(&tables, &ctx, DispatchKind::Query, query);
+        let mut answers = Vec::new();
+        if let Some(list) = Tables::<C>::list::<Q, AnswerFn<C, Q, Q::Answer>>(&tables.query) {
+            for (_, handler) in &list.entries {
+                match catch_unwind(AssertUnwindSafe(|| handler(&ctx, query))) {
+                    Ok(Some(answer)) => answers.push(answer),
+                    Ok(None) => {}
+                    Err(payload) => {
+                        answers.push(Err(panicked(OP, type_name::<Q>(), payload.as_ref())));
                     }
                 }
             }
-            answers
-        }))
+        }
+        Ok(answers)
     }
 
     /// Offers `task` to the task handlers of `T` in registration order; the first that
@@ -506,30 +512,25 @@ impl<C: 'static> Bus<C> {
             bus: self,
             info: &info,
         };
-        self.with_tables(|tables| {
-            observe(tables, &ctx, kind, request);
-            let table = match kind {
-                DispatchKind::Perform => &tables.task,
-                _ => &tables.query,
-            };
-            if let Some(list) = Tables::<C>::list::<Q, AnswerFn<C, Q, A>>(table) {
-                for (_, handler) in &list.entries {
-                    match catch_unwind(AssertUnwindSafe(|| handler(&ctx, request))) {
-                        Ok(Some(Ok(answer))) => return Outcome::Answered(answer),
-                        Ok(Some(Err(err))) => return Outcome::Failed(err),
-                        Ok(None) => {}
-                        Err(payload) => {
-                            return Outcome::Failed(panicked(
-                                op,
-                                type_name::<Q>(),
-                                payload.as_ref(),
-                            ));
-                        }
+        let tables = self.inner.tables.read();
+        observe(&tables, &ctx, kind, request);
+        let table = match kind {
+            DispatchKind::Perform => &tables.task,
+            _ => &tables.query,
+        };
+        if let Some(list) = Tables::<C>::list::<Q, AnswerFn<C, Q, A>>(table) {
+            for (_, handler) in &list.entries {
+                match catch_unwind(AssertUnwindSafe(|| handler(&ctx, request))) {
+                    Ok(Some(Ok(answer))) => return Outcome::Answered(answer),
+                    Ok(Some(Err(err))) => return Outcome::Failed(err),
+                    Ok(None) => {}
+                    Err(payload) => {
+                        return Outcome::Failed(panicked(op, type_name::<Q>(), payload.as_ref()));
                     }
                 }
             }
-            Outcome::NotHandled
-        })
+        }
+        Outcome::NotHandled
     }
 
     /// Starts a dispatch of `M` (the guard ends it), or refuses it when too deep.
@@ -586,10 +587,9 @@ impl<C: 'static> Bus<C> {
     /// assert!(bus.is_heard::<CacheFlushed>());
     /// ```
     pub fn is_heard<M: Send + Sync + 'static>(&self) -> bool {
-        self.with_tables(|tables| {
-            !tables.observers.is_empty()
-                || Tables::<C>::list::<M, BroadcastFn<C, M>>(&tables.broadcast).is_some()
-        })
+        let tables = self.inner.tables.read();
+        !tables.observers.is_empty()
+            || Tables::<C>::list::<M, BroadcastFn<C, M>>(&tables.broadcast).is_some()
     }
 
     /// The depth limit of dispatches (and of nested Action runs).
@@ -598,12 +598,7 @@ impl<C: 'static> Bus<C> {
     }
 
     fn publish(&self, tables: Tables<C>) {
-        self.inner.tables.store(Arc::new(tables));
-    }
-
-    /// Runs `f` on the current handler tables (a lock-free snapshot load).
-    fn with_tables<R>(&self, f: impl FnOnce(&Tables<C>) -> R) -> R {
-        f(&self.inner.tables.load())
+        self.inner.tables.publish(tables);
     }
 }
 
@@ -628,6 +623,15 @@ fn observe<C: 'static, M: Send + Sync + 'static>(
             tracing::error!(error = %err, message_type = observed.type_name, "observer panicked");
         }
     }
+}
+
+/// `failures` with `failure` added; out of line and by value, so that the caller's list
+/// never has its address taken on the path without failures.
+#[cold]
+#[inline(never)]
+fn with_failure(mut failures: Vec<Failure>, failure: Failure) -> Vec<Failure> {
+    failures.push(failure);
+    failures
 }
 
 /// Turns a handler's panic into an `INTERNAL` error, and logs it.

@@ -117,6 +117,7 @@ thread_local! {
     static NEXT_ID: Cell<u64> = const { Cell::new(0) };
 }
 
+#[inline]
 fn next_id() -> u64 {
     NEXT_ID.with(|next| {
         let mut id = next.get();
@@ -144,6 +145,7 @@ fn running() -> Option<DispatchInfo> {
 
 /// Makes the info for a new dispatch (a child of the running one, or a fresh root) and
 /// makes it the running dispatch until the guard drops (also when a handler panics).
+#[inline]
 pub(crate) fn begin() -> (DispatchInfo, EnterGuard) {
     let id = next_id();
     let guard = EnterGuard::save();
@@ -190,6 +192,7 @@ pub(crate) fn child_of(parent: Option<DispatchInfo>) -> DispatchInfo {
     }
 }
 
+#[inline]
 fn set_running(info: &DispatchInfo) {
     DEPTH.with(|c| c.set(info.depth + 1));
     TRACE.with(|c| c.set(info.trace));
@@ -218,6 +221,7 @@ pub(crate) struct EnterGuard {
 }
 
 impl EnterGuard {
+    #[inline]
     fn save() -> EnterGuard {
         EnterGuard {
             depth: DEPTH.with(Cell::get),
@@ -229,6 +233,7 @@ impl EnterGuard {
 }
 
 impl Drop for EnterGuard {
+    #[inline]
     fn drop(&mut self) {
         DEPTH.with(|c| c.set(self.depth));
         TRACE.with(|c| c.set(self.trace));

@@ -251,6 +251,27 @@ fn bus_remove_handle_from_another_bus_removes_nothing_ugly() {
     assert_eq!(calls.load(Ordering::Relaxed), 1);
 }
 
+#[test]
+fn bus_remove_drops_the_handler_once_this_thread_dispatches_again_ugly() {
+    // A handler owning a channel sender: its receiver sees the channel close when the
+    // handler is dropped, which is after this thread's next dispatch (its copy of the
+    // tables still held the handler until then).
+    let bus: Bus<()> = Bus::new();
+    let (sender, receiver) = std::sync::mpsc::channel::<&'static str>();
+    let id = bus.on(move |_, created: &WorkspaceCreated| {
+        sender.send(created.name).expect("receiver alive");
+        Ok(())
+    });
+    assert_eq!(created(&bus), 1);
+    assert_eq!(receiver.recv().expect("one message"), "alpha");
+    assert!(bus.remove(id));
+    assert_eq!(created(&bus), 0);
+    assert!(
+        receiver.recv().is_err(),
+        "the removed handler and its sender are gone"
+    );
+}
+
 #[derive(Debug)]
 struct IndexRebuilt;
 

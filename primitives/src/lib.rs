@@ -26,6 +26,7 @@
 //! - [`Options`] and [`options!`]: ordered key → value input.
 //! - [`Error`], [`ErrorCode`], [`Result`]: structured errors and their taxonomy.
 //! - [`Registry`], [`Snapshot`], [`Mode`]: insertion-ordered named collections.
+//! - [`Published`]: a value replaced whole by writers, read without shared counters.
 //! - [`Array`], [`ConfigVar`]: a set-like list and a thread-safe "explicitly set" value.
 //! - [`id`], [`validate_name`], [`validate_path`], [`glob_match`], [`catch_panic`]: helpers.
 #![forbid(unsafe_code)]
@@ -38,6 +39,7 @@ mod glob;
 mod id;
 mod options;
 mod panic;
+mod published;
 mod registry;
 mod validate;
 mod value;
@@ -50,6 +52,7 @@ pub use glob::glob_match;
 pub use id::id;
 pub use options::Options;
 pub use panic::{CatchPanic, catch_panic};
+pub use published::{Published, ReadGuard};
 pub use registry::{Mode, Registry, Snapshot};
 pub use validate::{validate_name, validate_path};
 pub use value::{Value, from_value, to_value};

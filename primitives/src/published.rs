@@ -1,0 +1,183 @@
+//! [`Published`]: an immutable value replaced by writers and read by many threads without
+//! touching a shared counter.
+
+use std::cell::{Ref, RefCell};
+use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use arc_swap::ArcSwap;
+use thread_local::ThreadLocal;
+
+/// One thread's copy, on a cache line of its own: the per-thread slots sit side by side, and
+/// every read writes its slot's borrow flag, so neighbours sharing a line would contend.
+#[repr(align(128))]
+struct Slot<T>(RefCell<Option<Cached<T>>>);
+
+/// The copy a thread read last, and the generation it belongs to.
+struct Cached<T> {
+    generation: u64,
+    value: Arc<T>,
+}
+
+/// An immutable value that writers replace whole and readers borrow, built for read paths
+/// that run millions of times a second (the bus's handler tables).
+///
+/// A read costs no atomic read-modify-write: each thread keeps the `Arc` it read last and
+/// reuses it while the generation counter says nothing was published since. A reader always
+/// sees the latest value published before its read began; a value published during a read
+/// is seen from the next read on.
+///
+/// A thread keeps the copy it read last until its next read or until the `Published`
+/// drops, so a replaced value is freed once every thread that read it has read again (or
+/// at once when no thread did).
+///
+/// ```
+/// use corers_primitives::Published;
+///
+/// let routes = Published::new(vec!["workspace/create"]);
+/// assert_eq!(routes.read().len(), 1);
+/// routes.publish(vec!["workspace/create", "workspace/list"]);
+/// assert_eq!(routes.read()[1], "workspace/list");
+/// ```
+pub struct Published<T: Send + Sync> {
+    current: ArcSwap<T>,
+    /// Bumped after every publish; a thread's copy is current while this is unchanged.
+    generation: AtomicU64,
+    local: ThreadLocal<Slot<T>>,
+}
+
+impl<T: Send + Sync> Published<T> {
+    /// Publishes `value` as the first version.
+    ///
+    /// ```
+    /// use corers_primitives::Published;
+    /// let limits = Published::new(("max_running", 64));
+    /// assert_eq!(limits.read().1, 64);
+    /// ```
+    pub fn new(value: T) -> Self {
+        Published {
+            current: ArcSwap::from_pointee(value),
+            generation: AtomicU64::new(0),
+            local: ThreadLocal::new(),
+        }
+    }
+
+    /// The latest published value, borrowed for the current scope. Reads may nest (a read
+    /// taken while another is held on the same thread sees the latest value too). The
+    /// guard is not `Send`: it is meant for a synchronous scope, not to be held across an
+    /// `.await`.
+    ///
+    /// ```
+    /// use corers_primitives::Published;
+    /// let names = Published::new(vec!["brain".to_owned()]);
+    /// assert_eq!(names.read()[0], "brain");
+    /// names.publish(vec!["cache".to_owned()]);
+    /// assert_eq!(names.read()[0], "cache");
+    /// ```
+    #[inline]
+    pub fn read(&self) -> ReadGuard<'_, T> {
+        // Acquire: pairs with the Release bump in `publish`, so a generation seen here
+        // means the value stored before that bump is visible too.
+        let generation = self.generation.load(Ordering::Acquire);
+        let slot = &self.local.get_or(|| Slot(RefCell::new(None))).0;
+        let cached = slot.try_borrow().ok().and_then(|cached| {
+            Ref::filter_map(cached, |c| {
+                c.as_ref().filter(|c| c.generation == generation)
+            })
+            .ok()
+        });
+        match cached {
+            Some(cached) => ReadGuard(Reading::Cached(cached)),
+            None => ReadGuard(Reading::Fresh(self.refresh(slot, generation))),
+        }
+    }
+
+    /// Loads the current value and makes it this thread's copy, unless an outer read on
+    /// this thread is still using the copy.
+    #[cold]
+    #[inline(never)]
+    fn refresh(&self, slot: &RefCell<Option<Cached<T>>>, generation: u64) -> Arc<T> {
+        // Loaded after `generation` was read, so at least that new: never older than the
+        // generation it is filed under.
+        let value = self.current.load_full();
+        if let Ok(mut cached) = slot.try_borrow_mut() {
+            let previous = cached.replace(Cached {
+                generation,
+                value: Arc::clone(&value),
+            });
+            drop(cached);
+            // The replaced copy may hold the last reference: free it (running whatever its
+            // drop runs) outside the borrow.
+            drop(previous);
+        }
+        value
+    }
+
+    /// The latest published value, as a shared handle to keep beyond one read.
+    ///
+    /// ```
+    /// use corers_primitives::Published;
+    /// let names = Published::new(vec!["brain"]);
+    /// let kept = names.load();
+    /// names.publish(vec!["cache"]);
+    /// assert_eq!(kept[0], "brain");
+    /// assert_eq!(names.load()[0], "cache");
+    /// ```
+    pub fn load(&self) -> Arc<T> {
+        self.current.load_full()
+    }
+
+    /// Replaces the value; reads that begin after this returns see `value`. Writers that
+    /// derive the next value from the current one serialise themselves (a `Mutex` around
+    /// load-modify-publish), as the bus does.
+    ///
+    /// ```
+    /// use corers_primitives::Published;
+    /// let limits = Published::new(64usize);
+    /// limits.publish(128);
+    /// assert_eq!(*limits.read(), 128);
+    /// ```
+    pub fn publish(&self, value: T) {
+        self.current.store(Arc::new(value));
+        // Release: a reader that sees the new generation sees the stored value.
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// A borrowed [`Published`] value, from [`Published::read`].
+pub struct ReadGuard<'a, T>(Reading<'a, T>);
+
+enum Reading<'a, T> {
+    /// This thread's copy, current.
+    Cached(Ref<'a, Cached<T>>),
+    /// Loaded for this read (the copy was stale or in use by an outer read).
+    Fresh(Arc<T>),
+}
+
+impl<T> Deref for ReadGuard<'_, T> {
+    type Target = T;
+
+    #[inline]
+    fn deref(&self) -> &T {
+        match &self.0 {
+            Reading::Cached(cached) => &cached.value,
+            Reading::Fresh(value) => value,
+        }
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for ReadGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        T::fmt(self, f)
+    }
+}
+
+impl<T: fmt::Debug + Send + Sync> fmt::Debug for Published<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Published")
+            .field(&self.current.load())
+            .finish()
+    }
+}
