@@ -6,14 +6,15 @@
 
 use std::collections::HashMap;
 use std::hint::black_box;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use corers_primitives::{Options, Registry, Value};
 use criterion::{Criterion, criterion_group, criterion_main};
 use dashmap::DashMap;
+
+mod common;
+use common::contended;
 
 const ENTRIES: usize = 100;
 const KEY: &str = "service-42";
@@ -48,38 +49,6 @@ fn dash_map() -> DashMap<String, Arc<u64>> {
         .collect()
 }
 
-/// Runs `read` `iters` times on each of 2 reader threads while a writer calls `write` every
-/// ~50 µs; returns the wall time of the readers.
-fn contended(iters: u64, read: &(dyn Fn() + Sync), write: &(dyn Fn(u64) + Sync)) -> Duration {
-    let stop = AtomicBool::new(false);
-    thread::scope(|scope| {
-        scope.spawn(|| {
-            let mut n = 0;
-            while !stop.load(Ordering::Relaxed) {
-                write(n);
-                n += 1;
-                thread::sleep(Duration::from_micros(50));
-            }
-        });
-        let start = Instant::now();
-        let readers: Vec<_> = (0..2)
-            .map(|_| {
-                scope.spawn(|| {
-                    for _ in 0..iters {
-                        read();
-                    }
-                })
-            })
-            .collect();
-        for reader in readers {
-            reader.join().expect("reader threads do not panic");
-        }
-        let elapsed = start.elapsed();
-        stop.store(true, Ordering::Relaxed);
-        elapsed
-    })
-}
-
 fn get_hit(c: &mut Criterion) {
     let registry = registry();
     c.bench_function("registry/get_hit", |b| {
@@ -109,6 +78,7 @@ fn get_hit_contended(c: &mut Criterion) {
         b.iter_custom(|iters| {
             contended(
                 iters,
+                Duration::from_micros(50),
                 &|| {
                     black_box(registry.get(black_box(KEY)));
                 },
@@ -125,6 +95,7 @@ fn get_hit_contended(c: &mut Criterion) {
         b.iter_custom(|iters| {
             contended(
                 iters,
+                Duration::from_micros(50),
                 &|| {
                     black_box(map.get(black_box(KEY)).map(|v| Arc::clone(&v)));
                 },
@@ -139,6 +110,7 @@ fn get_hit_contended(c: &mut Criterion) {
         b.iter_custom(|iters| {
             contended(
                 iters,
+                Duration::from_micros(50),
                 &|| {
                     let guard = locked.read().expect("benchmark lock is never poisoned");
                     black_box(guard.get(black_box(KEY)).cloned());

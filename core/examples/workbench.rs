@@ -1,13 +1,14 @@
 //! `workbench`: a small application built the CoreRS way.
 //!
-//! Three services with dependencies (`config` ← `store` ← `indexer`), commands on a path
-//! tree, a query answered over the bus, a background task reporting progress, and a health
-//! check.
+//! Three services with dependencies (`config` ← `store` ← `indexer`), layered settings
+//! (defaults < `workbench.toml` < `WORKBENCH_*` variables), commands on a path tree, a
+//! query answered over the bus, a background task reporting progress, and a health check.
 //!
 //! ```text
 //! cargo run --example workbench -- workspace create --name=alpha
 //! cargo run --example workbench -- workspace list
 //! cargo run --example workbench -- health
+//! WORKBENCH_INDEX__FILES_PER_CHAR=3 cargo run --example workbench -- config
 //! cargo run --example workbench -- help workspace create
 //! ```
 
@@ -37,6 +38,12 @@ impl Service<Core> for Store {
 struct WorkspaceCount;
 impl Query for WorkspaceCount {
     type Answer = usize;
+}
+
+/// The settings the services read, checked by the `config` service at start.
+#[derive(serde::Deserialize)]
+struct Index {
+    files_per_char: usize,
 }
 
 /// Indexing a new workspace: a background task that reports its progress.
@@ -116,10 +123,24 @@ fn main() -> ExitCode {
                 .level(corers::log::Level::Warn)
                 .build(),
         )
-        .service(|_core| Ok(Registration::new("config", Hooks::new())))
+        .config(
+            Config::builder()
+                .default_value("workspace.first", "default")
+                .default_value("index.files_per_char", 7)
+                .optional_file("workbench.toml")
+                .env_prefix("WORKBENCH"),
+        )
+        // Refuses to start when the settings do not fit, naming the key and its source.
+        .service(|_core| {
+            let check = Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
+                ctx.core().config().extract::<Index>("index").map(drop)
+            });
+            Ok(Registration::new("config", check))
+        })
         .service(|core| {
+            let first = core.config().string("workspace.first")?;
             let store = Store {
-                workspaces: Mutex::new(vec!["default".to_owned()]),
+                workspaces: Mutex::new(vec![first]),
             };
             // The store answers the count query for anyone on the bus.
             core.bus().on_query(|ctx, _: &WorkspaceCount| {
@@ -138,7 +159,8 @@ fn main() -> ExitCode {
                     std::thread::sleep(Duration::from_millis(20));
                     let _ = core.progress(id, fraction, step);
                 }
-                Some(Ok(task.name.len() * 7))
+                let index = core.config().extract::<Index>("index");
+                Some(index.map(|index| task.name.len() * index.files_per_char))
             });
             core.bus().on(|_, progress: &TaskProgress| {
                 println!(

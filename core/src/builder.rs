@@ -45,6 +45,8 @@ pub struct CoreBuilder {
     shutdown_timeout: Duration,
     #[cfg(feature = "fs")]
     fs_root: Option<std::path::PathBuf>,
+    #[cfg(feature = "config")]
+    config: Option<corers_config::ConfigBuilder>,
     host: Option<Arc<dyn std::any::Any + Send + Sync>>,
     /// Service name → the fake that replaces it (see `testing`).
     fakes: Vec<(String, Factory)>,
@@ -67,6 +69,8 @@ impl Core {
             shutdown_timeout: Duration::from_secs(30),
             #[cfg(feature = "fs")]
             fs_root: None,
+            #[cfg(feature = "config")]
+            config: None,
             host: None,
             fakes: Vec::new(),
         }
@@ -160,6 +164,28 @@ impl CoreBuilder {
         self
     }
 
+    /// The config's sources: defaults, files, the environment prefix (see
+    /// [`ConfigBuilder`](corers_config::ConfigBuilder)). Without this, the config reads
+    /// only the environment, under the application's name in upper case (`workbench` reads
+    /// `WORKBENCH_*`; no name, no environment).
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    /// use corers::config::Config;
+    ///
+    /// let core = Core::builder()
+    ///     .name("workbench")
+    ///     .config(Config::builder().default_value("cache.ttl", 300))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(core.config().int("cache.ttl").unwrap(), 300);
+    /// ```
+    #[cfg(feature = "config")]
+    pub fn config(mut self, config: corers_config::ConfigBuilder) -> Self {
+        self.config = Some(config);
+        self
+    }
+
     /// The value of the program this Core is embedded in — a GUI application's handle, say —
     /// for services to reach through [`Core::host`]. The host drives the Core with
     /// [`Core::startup`] and [`Core::shutdown`] from its own event loop.
@@ -212,6 +238,12 @@ impl CoreBuilder {
         let log = self.logger.unwrap_or_else(|| Logger::builder().build());
         #[cfg(feature = "fs")]
         let fs = open_fs(self.fs_root, &log)?;
+        #[cfg(feature = "config")]
+        let config = self
+            .config
+            .unwrap_or_else(|| default_config(&self.app))
+            .build()
+            .map_err(|e| Error::wrap(e, OP, "read the config"))?;
         #[cfg(feature = "cli")]
         let cli = new_cli(&self.app);
         let core = Core {
@@ -227,6 +259,8 @@ impl CoreBuilder {
                 cli,
                 #[cfg(feature = "fs")]
                 fs,
+                #[cfg(feature = "config")]
+                config,
                 log,
                 shutdown: CancellationToken::new(),
                 env: Mutex::new(self.env),
@@ -306,6 +340,28 @@ fn new_cli(app: &App) -> corers_cli::Cli<Core> {
     }
     let banner = format!("{program} — {}", app.description);
     cli.with_banner(move || banner.clone())
+}
+
+/// The config sources an application gets by default: the environment under its name in
+/// upper case, with anything but letters and digits as `_` (`work-bench` → `WORK_BENCH_*`).
+#[cfg(feature = "config")]
+fn default_config(app: &App) -> corers_config::ConfigBuilder {
+    let builder = corers_config::Config::builder();
+    if app.name.is_empty() {
+        return builder;
+    }
+    let prefix: String = app
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    builder.env_prefix(&prefix)
 }
 
 /// The filesystem confined to `root` (the working directory by default), auditing into

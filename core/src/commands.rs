@@ -1,4 +1,5 @@
-//! The built-in commands: `health` (and, from the CLI itself, `help` and `completion`).
+//! The built-in commands: `health` and `config` (and, from the CLI itself, `help` and
+//! `completion`).
 
 use std::fmt::Write as _;
 
@@ -7,8 +8,29 @@ use corers_primitives::{Error, ErrorCode, Result, Value};
 
 use crate::Core;
 
-/// Registers `health` unless the application has its own.
+/// Registers `health` and `config` unless the application has its own.
 pub(crate) fn register_builtins(core: &Core) -> Result<()> {
+    #[cfg(feature = "config")]
+    if core.cli().tree().get("config").is_none() {
+        core.cli().register(
+            "config",
+            Command::new()
+                .description("show the effective config and where each value comes from")
+                .flag(
+                    corers_cli::Flag::new("json", corers_cli::FlagKind::Bool)
+                        .help("print JSON instead of lines"),
+                )
+                .action(|core: Core, options| async move {
+                    let dump = core.config().dump();
+                    if options.bool("json") == Some(true) {
+                        let json = serde_json::to_string_pretty(&dump.to_json())
+                            .map_err(|e| Error::new("corers.config", e.to_string()))?;
+                        return Ok(Value::from(json));
+                    }
+                    Ok(Value::from(dump.to_string().trim_end().to_owned()))
+                }),
+        )?;
+    }
     if core.cli().tree().get("health").is_none() {
         core.cli().register(
             "health",

@@ -59,6 +59,8 @@ pub(crate) struct Inner {
     pub(crate) cli: corers_cli::Cli<Core>,
     #[cfg(feature = "fs")]
     pub(crate) fs: corers_fs::Fs,
+    #[cfg(feature = "config")]
+    pub(crate) config: corers_config::Config,
     pub(crate) log: Logger,
     pub(crate) shutdown: CancellationToken,
     pub(crate) env: Mutex<Vec<(String, String)>>,
@@ -193,6 +195,23 @@ impl Core {
     #[cfg(feature = "fs")]
     pub fn fs(&self) -> &corers_fs::Fs {
         &self.inner.fs
+    }
+
+    /// The application's config: the sources given to [`CoreBuilder::config`] (by default
+    /// the environment under the application's name), plus what is set at run time.
+    /// SIGHUP reloads it before the services' reload hooks run.
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    /// let core = Core::builder().name("workbench").build().unwrap();
+    /// core.config().set("cache.ttl", 60).unwrap();
+    /// assert_eq!(core.config().int("cache.ttl").unwrap(), 60);
+    /// ```
+    ///
+    /// [`CoreBuilder::config`]: crate::CoreBuilder::config
+    #[cfg(feature = "config")]
+    pub fn config(&self) -> &corers_config::Config {
+        &self.inner.config
     }
 
     /// The Core's logger.

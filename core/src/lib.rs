@@ -25,8 +25,8 @@
 //! ```
 //!
 //! The facade re-exports each subsystem crate as a module: [`primitives`], [`log`],
-//! [`messaging`], [`lifecycle`] and, with their features (on by default), [`cli`] and
-//! [`fs`].
+//! [`messaging`], [`lifecycle`] and, with their features (on by default), [`cli`],
+//! [`fs`] and [`config`].
 //!
 //! # Modules
 //! - [`Core`], [`CoreBuilder`], [`App`]: the container and how it is built and run.
@@ -57,6 +57,8 @@ pub use runtime::ServiceRuntime;
 
 #[cfg(feature = "cli")]
 pub use corers_cli as cli;
+#[cfg(feature = "config")]
+pub use corers_config as config;
 #[cfg(feature = "fs")]
 pub use corers_fs as fs;
 pub use corers_lifecycle as lifecycle;

@@ -3,6 +3,8 @@
 pub use crate::{App, Core, CoreBuilder};
 #[cfg(feature = "cli")]
 pub use corers_cli::{Command, Flag, FlagKind, Positional};
+#[cfg(feature = "config")]
+pub use corers_config::Config;
 pub use corers_lifecycle::{Health, Hooks, Registration, Service, ServiceCtx};
 pub use corers_messaging::{
     ActionSpec, Outcome, Query, RunCtx, Schema, Step, Task, TaskCompleted, TaskDef, TaskProgress,

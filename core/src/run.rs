@@ -232,6 +232,12 @@ fn watch_signals(core: Core, state: Arc<Mutex<SignalState>>) -> JoinHandle<()> {
                     () = next(&mut hangup) => {
                         let core = core.clone();
                         tokio::spawn(async move {
+                            // The config first, so reload hooks read the new values. A
+                            // file that no longer parses keeps the config in force.
+                            #[cfg(feature = "config")]
+                            if let Err(err) = core.config().reload() {
+                                tracing::error!(error = %err, "config reload failed");
+                            }
                             if let Err(err) = core.services().reload_all(&core).await {
                                 tracing::error!(error = %err, "reload failed");
                             }

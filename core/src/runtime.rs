@@ -49,6 +49,25 @@ impl<T> ServiceRuntime<T> {
         })
     }
 
+    /// The application's config (a cheap handle sharing the Core's).
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    /// use corers::ServiceRuntime;
+    ///
+    /// let core = Core::builder().build().unwrap();
+    /// core.config().set("cache.capacity", 1024).unwrap();
+    /// let runtime = ServiceRuntime::new(&core, ());
+    /// assert_eq!(runtime.config().unwrap().int("cache.capacity").unwrap(), 1024);
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::UNAVAILABLE`] once every [`Core`] handle has been dropped.
+    #[cfg(feature = "config")]
+    pub fn config(&self) -> Result<corers_config::Config> {
+        self.core().map(|core| core.config().clone())
+    }
+
     /// The service's options.
     pub fn options(&self) -> &T {
         &self.options

@@ -38,14 +38,18 @@ use corers_primitives::{Error, Result};
 use crate::{Core, CoreBuilder};
 
 /// A builder for a test Core: logs go to the returned in-memory sink (at debug level), not
-/// to the terminal, and nothing else differs from [`Core::builder`].
+/// to the terminal, and the config reads no environment (so the machine running the tests
+/// cannot change them); nothing else differs from [`Core::builder`].
 pub fn builder() -> (CoreBuilder, MemorySink) {
     let sink = MemorySink::new();
     let logger = Logger::builder()
         .level(Level::Debug)
         .output(Output::Memory(sink.clone()))
         .build();
-    (Core::builder().name("test").logger(logger), sink)
+    let builder = Core::builder().name("test").logger(logger);
+    #[cfg(feature = "config")]
+    let builder = builder.config(corers_config::Config::builder());
+    (builder, sink)
 }
 
 impl CoreBuilder {

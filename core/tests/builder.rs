@@ -43,7 +43,10 @@ fn core_builder_defaults_good() {
     let core = Core::builder().build().unwrap();
     assert_eq!(core.app(), &App::default());
     assert_eq!(core.registry("services"), Some(Vec::new()));
-    assert_eq!(core.registry("commands"), Some(vec!["health".to_owned()]));
+    assert_eq!(
+        core.registry("commands"),
+        Some(vec!["config".to_owned(), "health".to_owned()])
+    );
 }
 
 #[test]
@@ -477,6 +480,7 @@ fn core_builder_command_registers_its_path_good() {
     assert_eq!(
         core.registry("commands"),
         Some(vec![
+            "config".to_owned(),
             "health".to_owned(),
             "workspace".to_owned(),
             "workspace/create".to_owned()

@@ -47,6 +47,7 @@ fn signal_child() {
     };
     let core = Core::builder()
         .name("signal-child")
+        .config(Config::builder().optional_file(config_path(std::os::unix::process::parent_id())))
         .logger(
             corers::log::Logger::builder()
                 .level(corers::log::Level::Error)
@@ -80,6 +81,9 @@ fn signal_child() {
                         Ok(())
                     })
                     .on_reload(|ctx: ServiceCtx<Core>| async move {
+                        // The config is reloaded before the services' reload hooks run.
+                        let workers = ctx.core().config().int("workers").unwrap_or(0);
+                        say(&format!("config workers = {workers}"));
                         say(&format!("reloaded {}", ctx.name()));
                         Ok(())
                     }),
@@ -128,6 +132,11 @@ fn signal_child() {
     let exit = runtime.block_on(core.run_with(["serve"])).unwrap();
     say(&format!("exit {}", code(exit)));
     std::process::exit(i32::from(code(exit)));
+}
+
+/// The config file of the `signal_child` whose parent (the test process) is `parent`.
+fn config_path(parent: u32) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("corers-signal-config-{parent}.toml"))
 }
 
 /// A running `signal_child` and the `@@` lines it prints.
@@ -247,10 +256,15 @@ fn core_run_with_sigterm_refuses_new_background_tasks_bad() {
 
 #[test]
 fn core_run_with_sighup_reloads_the_services_good() {
+    let config = config_path(std::process::id());
+    std::fs::write(&config, "workers = 1\n").unwrap();
     let mut child = Signalled::spawn("reload");
     child.wait_for("serving");
+    std::fs::write(&config, "workers = 2\n").unwrap();
     child.signal("HUP");
+    child.wait_for("config workers = 2");
     child.wait_for("reloaded store");
+    let _ = std::fs::remove_file(&config);
     child.signal("TERM");
     let (status, lines) = child.finish(Duration::from_secs(15));
     assert_eq!(status, Some(0), "{lines:?}");

@@ -27,11 +27,18 @@ fn workbench() -> &'static Path {
 
 /// Runs the example with `args`; returns its exit code, stdout and stderr as one text.
 fn run(args: &[&str]) -> String {
-    let output = Process::new(workbench())
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap();
+    run_with(args, &[])
+}
+
+/// [`run`] with environment variables `vars` set (and no other `WORKBENCH_*` ones).
+fn run_with(args: &[&str], vars: &[(&str, &str)]) -> String {
+    let mut command = Process::new(workbench());
+    command.args(args).env_remove("RUST_LOG");
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("WORKBENCH_")) {
+        command.env_remove(key);
+    }
+    command.envs(vars.iter().copied());
+    let output = command.output().unwrap();
     format!(
         "$ workbench{}\nexit: {}\n--- stdout\n{}--- stderr\n{}",
         args.iter()
@@ -53,6 +60,22 @@ fn core_run_blocking_workbench_create_alpha_good() {
 #[test]
 fn core_run_blocking_workbench_list_good() {
     insta::assert_snapshot!(run(&["workspace", "list"]));
+}
+
+#[test]
+fn core_run_blocking_workbench_config_shows_layers_good() {
+    insta::assert_snapshot!(run_with(
+        &["config"],
+        &[("WORKBENCH_INDEX__FILES_PER_CHAR", "3")]
+    ));
+}
+
+#[test]
+fn core_run_blocking_workbench_config_that_does_not_fit_refuses_to_start_bad() {
+    insta::assert_snapshot!(run_with(
+        &["workspace", "list"],
+        &[("WORKBENCH_INDEX__FILES_PER_CHAR", "many")]
+    ));
 }
 
 #[test]

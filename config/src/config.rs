@@ -1,0 +1,1045 @@
+//! [`Config`] and [`ConfigBuilder`]: the layered store, its reads, writes and reloads.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+
+use corers_log::Redactor;
+use corers_primitives::{ConfigVar, Error, ErrorCode, Options, Published, Result, Value, to_value};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::dump::{Dump, DumpEntry};
+use crate::env::{self, EnvVars};
+use crate::file::{self, FileSpec};
+use crate::key::{check_key, flatten, is_under, nest, place, remove_tree};
+use crate::snapshot::{Entry, Flat, Snapshot};
+use crate::watch::{Subscriber, Subscription};
+use crate::{Change, Source};
+
+/// Keeps a bound [`ConfigVar`] in step with its key; `false` once the variable is gone.
+type Binding = Box<dyn Fn(&Snapshot, &[Change]) -> bool + Send>;
+
+/// The application's settings: layered sources merged into one immutable snapshot, read
+/// without locks, with the source of every value on record. Cheap to clone; clones share
+/// everything.
+///
+/// Layers, weakest first: defaults < files < environment < command-line flags < runtime
+/// `set`. Reads see a whole snapshot: a `set_many` or a `reload` is seen entirely or not
+/// at all, and a value handed out is a copy the store never touches again.
+///
+/// ```
+/// use corers_config::{Config, Source};
+///
+/// let config = Config::builder()
+///     .default_value("database.port", 5432)
+///     .default_value("database.host", "localhost")
+///     .env_prefix("APP")
+///     .env_vars([("APP_DATABASE__HOST", "db.homelab")])
+///     .build()
+///     .unwrap();
+/// config.set("database.pool", 8).unwrap();
+///
+/// assert_eq!(config.int("database.port").unwrap(), 5432);
+/// assert_eq!(config.string("database.host").unwrap(), "db.homelab");
+/// assert_eq!(config.provenance("database.pool"), Some(Source::Runtime));
+///
+/// #[derive(serde::Deserialize)]
+/// struct Database { host: String, port: u16, pool: u8 }
+/// let db: Database = config.extract("database").unwrap();
+/// assert_eq!((db.host.as_str(), db.port, db.pool), ("db.homelab", 5432, 8));
+/// ```
+#[derive(Clone)]
+pub struct Config {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    current: Published<Snapshot>,
+    /// The layers and listeners; held by writers (and `reload`, while it reads files),
+    /// never by readers.
+    state: Mutex<State>,
+    redactor: Redactor,
+}
+
+struct State {
+    defaults: Flat,
+    files: Vec<(FileSpec, Flat)>,
+    env_prefix: Option<String>,
+    env_vars: EnvVars,
+    env: Flat,
+    flags: Flat,
+    runtime: Flat,
+    subscribers: Vec<Subscriber>,
+    bindings: Vec<Binding>,
+}
+
+impl State {
+    fn merge(&self) -> Snapshot {
+        Snapshot::merge(
+            std::iter::once(&self.defaults)
+                .chain(self.files.iter().map(|(_, flat)| flat))
+                .chain([&self.env, &self.flags, &self.runtime]),
+        )
+    }
+}
+
+/// Builds a [`Config`]: defaults, files, the environment prefix. From [`Config::builder`].
+#[derive(Debug, Default)]
+#[must_use]
+pub struct ConfigBuilder {
+    defaults: Vec<(String, Value)>,
+    /// The first bad default, reported by `build`.
+    error: Option<Error>,
+    files: Vec<FileSpec>,
+    env_prefix: Option<String>,
+    env_vars: Option<Vec<(String, String)>>,
+}
+
+impl ConfigBuilder {
+    /// Takes defaults from a serializable struct (or map): its fields become keys, nested
+    /// structs nested keys.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    ///
+    /// #[derive(serde::Serialize)]
+    /// struct Defaults { workers: u8, database: Database }
+    /// #[derive(serde::Serialize)]
+    /// struct Database { port: u16 }
+    ///
+    /// let config = Config::builder()
+    ///     .defaults(&Defaults { workers: 4, database: Database { port: 5432 } })
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(config.int("database.port").unwrap(), 5432);
+    /// ```
+    pub fn defaults<T: Serialize>(mut self, defaults: &T) -> Self {
+        const OP: &str = "config.ConfigBuilder.defaults";
+        let mut leaves = Vec::new();
+        let flattened = to_value(defaults).and_then(|value| match value {
+            Value::Map(_) => flatten(OP, "", value, &mut leaves),
+            other => Err(Error::new(
+                OP,
+                format!(
+                    "defaults must be a struct or map of keys, not {}",
+                    with_article(other.kind())
+                ),
+            )
+            .with_code(ErrorCode::INVALID)),
+        });
+        match flattened {
+            Ok(()) => self.defaults.extend(leaves),
+            Err(err) => {
+                self.error.get_or_insert(err);
+            }
+        }
+        self
+    }
+
+    /// Sets one default.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let config = Config::builder().default_value("log.level", "info").build().unwrap();
+    /// assert_eq!(config.string("log.level").unwrap(), "info");
+    /// ```
+    pub fn default_value(mut self, key: &str, value: impl Into<Value>) -> Self {
+        let mut leaves = Vec::new();
+        match flatten(
+            "config.ConfigBuilder.default",
+            key,
+            value.into(),
+            &mut leaves,
+        ) {
+            Ok(()) => self.defaults.extend(leaves),
+            Err(err) => {
+                self.error.get_or_insert(err);
+            }
+        }
+        self
+    }
+
+    /// Adds a config file that must exist; later files override earlier ones. The format
+    /// follows the extension: `.toml` (or none), `.json` (feature `json`), `.yaml` / `.yml`
+    /// (feature `yaml`).
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let dir = std::env::temp_dir().join(format!("corers-config-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("workbench.toml");
+    /// std::fs::write(&path, "[database]\nport = 6543\n").unwrap();
+    ///
+    /// let config = Config::builder().file(&path).build().unwrap();
+    /// assert_eq!(config.int("database.port").unwrap(), 6543);
+    /// assert_eq!(config.provenance("database.port").unwrap().to_string(),
+    ///            format!("file {}:2", path.display()));
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    pub fn file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.files.push(FileSpec {
+            path: path.into(),
+            required: true,
+        });
+        self
+    }
+
+    /// Adds a config file that may be missing (a user's override file).
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let config = Config::builder()
+    ///     .optional_file("/nonexistent/corers/workbench.toml")
+    ///     .build()
+    ///     .unwrap();
+    /// assert!(config.keys().is_empty());
+    /// ```
+    pub fn optional_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.files.push(FileSpec {
+            path: path.into(),
+            required: false,
+        });
+        self
+    }
+
+    /// Reads the environment layer from variables named `PREFIX_…`: `APP_DATABASE__PORT`
+    /// sets `database.port` (`__` nests, names are lower-cased), and values read as TOML
+    /// (`5432` an integer, `true` a bool) or else as text.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let config = Config::builder()
+    ///     .env_prefix("WORKBENCH")
+    ///     .env_vars([("WORKBENCH_CACHE__ENABLED", "true")])
+    ///     .build()
+    ///     .unwrap();
+    /// assert!(config.bool("cache.enabled").unwrap());
+    /// ```
+    pub fn env_prefix(mut self, prefix: &str) -> Self {
+        self.env_prefix = Some(prefix.to_owned());
+        self
+    }
+
+    /// Reads the environment layer from `vars` instead of the process environment (tests,
+    /// hosts that pass their own environment). `reload` reads the same list again.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let config = Config::builder()
+    ///     .env_prefix("APP")
+    ///     .env_vars([("APP_WORKERS", "8"), ("HOME", "/home/ops")])
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(config.keys(), ["workers"]);
+    /// ```
+    pub fn env_vars<K: Into<String>, V: Into<String>>(
+        mut self,
+        vars: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        self.env_vars = Some(
+            vars.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        );
+        self
+    }
+
+    /// Reads every source and builds the config.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let config = Config::builder().default_value("workers", 4).build().unwrap();
+    /// assert_eq!(config.int("workers").unwrap(), 4);
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::INVALID`] for a bad default key or value, a bad environment prefix,
+    /// or a file that does not parse (the message gives `path:line:column`);
+    /// [`ErrorCode::NOT_FOUND`] for a missing required file.
+    pub fn build(self) -> Result<Config> {
+        const OP: &str = "config.ConfigBuilder.build";
+        if let Some(err) = self.error {
+            return Err(err);
+        }
+        if let Some(prefix) = &self.env_prefix {
+            let valid = !prefix.is_empty()
+                && prefix
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if !valid {
+                return Err(Error::new(
+                    OP,
+                    format!("invalid environment prefix {prefix:?}: use letters, digits and '_' like \"APP\""),
+                )
+                .with_code(ErrorCode::INVALID));
+            }
+        }
+        let defaults = layer(
+            self.defaults
+                .into_iter()
+                .map(|(key, value)| (key, value, Source::Default)),
+        );
+        let files = self
+            .files
+            .into_iter()
+            .map(|spec| read_file(&spec).map(|flat| (spec, flat)))
+            .collect::<Result<Vec<_>>>()?;
+        let env_vars = self.env_vars.map_or(EnvVars::Process, EnvVars::Fixed);
+        let env = read_env(self.env_prefix.as_deref(), &env_vars);
+        Ok(Config::from_state(State {
+            defaults,
+            files,
+            env_prefix: self.env_prefix,
+            env_vars,
+            env,
+            flags: Flat::new(),
+            runtime: Flat::new(),
+            subscribers: Vec::new(),
+            bindings: Vec::new(),
+        }))
+    }
+}
+
+fn read_file(spec: &FileSpec) -> Result<Flat> {
+    Ok(layer(file::read(spec)?.into_iter().map(|leaf| {
+        let source = Source::File {
+            path: spec.path.clone(),
+            line: leaf.line,
+        };
+        (leaf.key, leaf.value, source)
+    })))
+}
+
+fn read_env(prefix: Option<&str>, vars: &EnvVars) -> Flat {
+    let leaves = prefix
+        .map(|prefix| env::read(prefix, vars))
+        .unwrap_or_default();
+    layer(leaves.into_iter().map(|leaf| {
+        let source = Source::Env { var: leaf.var };
+        (leaf.key, leaf.value, source)
+    }))
+}
+
+/// One layer from its leaves, a later leaf replacing what it overlaps.
+fn layer(leaves: impl Iterator<Item = (String, Value, Source)>) -> Flat {
+    let mut flat = Flat::new();
+    for (key, value, source) in leaves {
+        place(&mut flat, &key, Entry { value, source });
+    }
+    flat
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::new()
+    }
+}
+
+impl Config {
+    /// An empty config with no sources: only runtime `set` fills it.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let config = Config::new();
+    /// assert!(config.keys().is_empty());
+    /// ```
+    pub fn new() -> Config {
+        Config::from_state(State {
+            defaults: Flat::new(),
+            files: Vec::new(),
+            env_prefix: None,
+            env_vars: EnvVars::Process,
+            env: Flat::new(),
+            flags: Flat::new(),
+            runtime: Flat::new(),
+            subscribers: Vec::new(),
+            bindings: Vec::new(),
+        })
+    }
+
+    fn from_state(state: State) -> Config {
+        Config {
+            inner: Arc::new(Inner {
+                current: Published::new(state.merge()),
+                state: Mutex::new(state),
+                redactor: Redactor::default(),
+            }),
+        }
+    }
+
+    /// Starts a [`ConfigBuilder`].
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let config = Config::builder().default_value("workers", 4).build().unwrap();
+    /// assert_eq!(config.keys(), ["workers"]);
+    /// ```
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder::default()
+    }
+
+    /// The value at `key`: a leaf's value, or a map of everything under a table key;
+    /// `None` when nothing is there.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// use corers_primitives::Value;
+    /// let config = Config::new();
+    /// config.set("database.port", 5432).unwrap();
+    /// assert_eq!(config.get("database.port"), Some(Value::Int(5432)));
+    /// assert_eq!(config.get("database").unwrap().kind(), "map");
+    /// assert_eq!(config.get("cache"), None);
+    /// ```
+    pub fn get(&self, key: &str) -> Option<Value> {
+        let snapshot = self.inner.current.read();
+        if let Some(entry) = snapshot.get(key) {
+            return Some(entry.value.clone());
+        }
+        let mut under = snapshot.under(key).peekable();
+        under.peek()?;
+        Some(nest(key, under.map(|(k, e)| (k.as_str(), &e.value))))
+    }
+
+    /// The text at `key`; never converts another type.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let config = Config::new();
+    /// config.set("log.level", "debug").unwrap();
+    /// assert_eq!(config.string("log.level").unwrap(), "debug");
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::NOT_FOUND`] when the key is not set; [`ErrorCode::INVALID`] when it
+    /// holds another type (the message names the key, what it holds and its source).
+    pub fn string(&self, key: &str) -> Result<String> {
+        self.typed("config.Config.string", key, "text", |v| {
+            v.as_str().map(str::to_owned)
+        })
+    }
+
+    /// The integer at `key`; never converts another type (a float or the text `"5432"`
+    /// is an error).
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let config = Config::new();
+    /// config.set("database.port", 5432).unwrap();
+    /// assert_eq!(config.int("database.port").unwrap(), 5432);
+    /// ```
+    ///
+    /// # Errors
+    /// As [`string`](Config::string).
+    pub fn int(&self, key: &str) -> Result<i64> {
+        self.typed("config.Config.int", key, "an integer", |v| match v {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        })
+    }
+
+    /// The float at `key`; never converts another type (an integer is an error: use
+    /// [`get_as::<f64>`](Config::get_as) to accept both).
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let config = Config::new();
+    /// config.set("cache.ratio", 0.75).unwrap();
+    /// assert_eq!(config.float("cache.ratio").unwrap(), 0.75);
+    /// ```
+    ///
+    /// # Errors
+    /// As [`string`](Config::string).
+    pub fn float(&self, key: &str) -> Result<f64> {
+        self.typed("config.Config.float", key, "a float", |v| match v {
+            Value::Float(f) => Some(*f),
+            _ => None,
+        })
+    }
+
+    /// The bool at `key`; never converts another type (the text `"true"` is an error).
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let config = Config::new();
+    /// config.set("cache.enabled", true).unwrap();
+    /// assert!(config.bool("cache.enabled").unwrap());
+    /// ```
+    ///
+    /// # Errors
+    /// As [`string`](Config::string).
+    pub fn bool(&self, key: &str) -> Result<bool> {
+        self.typed("config.Config.bool", key, "a bool", Value::as_bool)
+    }
+
+    fn typed<T>(
+        &self,
+        op: &'static str,
+        key: &str,
+        expected: &str,
+        pick: impl FnOnce(&Value) -> Option<T>,
+    ) -> Result<T> {
+        let snapshot = self.inner.current.read();
+        if let Some(entry) = snapshot.get(key) {
+            if let Some(value) = pick(&entry.value) {
+                return Ok(value);
+            }
+            let held = self.describe(key, &entry.value);
+            return Err(Error::new(
+                op,
+                format!(
+                    "config key {key:?} holds {held} (from {}), expected {expected}",
+                    entry.source
+                ),
+            )
+            .with_code(ErrorCode::INVALID));
+        }
+        if snapshot.under(key).next().is_some() {
+            return Err(Error::new(
+                op,
+                format!("config key {key:?} is a table, expected {expected}"),
+            )
+            .with_code(ErrorCode::INVALID));
+        }
+        Err(not_set(op, key))
+    }
+
+    /// What a value is, for an error message: its kind, and the value itself unless the
+    /// key looks secret.
+    fn describe(&self, key: &str, value: &Value) -> String {
+        let kind = with_article(value.kind());
+        if self.inner.redactor.is_secret(key) || matches!(value, Value::Map(_) | Value::List(_)) {
+            kind
+        } else {
+            let shown = serde_json::to_string(value).unwrap_or_default();
+            format!("{kind} ({shown})")
+        }
+    }
+
+    /// The value at `key` (a leaf or a table) converted to `T` with serde.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let config = Config::new();
+    /// config.set("cluster.hosts", vec!["homelab", "studio"]).unwrap();
+    /// let hosts: Vec<String> = config.get_as("cluster.hosts").unwrap();
+    /// assert_eq!(hosts, ["homelab", "studio"]);
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::NOT_FOUND`] when nothing is at `key`; [`ErrorCode::INVALID`] when the
+    /// value does not fit `T`, naming the exact key, the expected type and the source.
+    pub fn get_as<T: DeserializeOwned>(&self, key: &str) -> Result<T> {
+        const OP: &str = "config.Config.get_as";
+        let value = self.get(key).ok_or_else(|| not_set(OP, key))?;
+        self.deserialize(OP, key, &value)
+    }
+
+    /// The section under `prefix` (`""` for the whole config) as a struct. A section with
+    /// no keys deserializes from an empty map, so a struct whose fields all have serde
+    /// defaults still comes out.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Cache { enabled: bool, #[serde(default)] ttl_seconds: u32 }
+    ///
+    /// let config = Config::new();
+    /// config.set("cache.enabled", true).unwrap();
+    /// let cache: Cache = config.extract("cache").unwrap();
+    /// assert!(cache.enabled);
+    /// assert_eq!(cache.ttl_seconds, 0);
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::INVALID`] when the section does not fit `T` (a missing field, a wrong
+    /// type), naming the exact key, the expected type and the source of the value.
+    pub fn extract<T: DeserializeOwned>(&self, prefix: &str) -> Result<T> {
+        const OP: &str = "config.Config.extract";
+        let value = self
+            .get(prefix)
+            .unwrap_or_else(|| Value::Map(std::collections::BTreeMap::new()));
+        self.deserialize(OP, prefix, &value)
+    }
+
+    /// Deserializes `value` (found at `key`) into `T`, naming the exact key that failed.
+    fn deserialize<T: DeserializeOwned>(
+        &self,
+        op: &'static str,
+        key: &str,
+        value: &Value,
+    ) -> Result<T> {
+        let json = serde_json::to_value(value).map_err(|e| {
+            Error::new(op, format!("config key {key:?}: {e}")).with_code(ErrorCode::INVALID)
+        })?;
+        serde_path_to_error::deserialize(json).map_err(|err| {
+            let path = err.path().to_string();
+            let at = match (key.is_empty(), path.as_str()) {
+                (_, ".") => key.to_owned(),
+                (true, path) => path.to_owned(),
+                (false, path) => format!("{key}.{path}"),
+            };
+            let source = self
+                .inner
+                .current
+                .read()
+                .get(&at)
+                .map(|entry| format!(" (from {})", entry.source))
+                .unwrap_or_default();
+            let detail = if self.inner.redactor.is_secret(&at) {
+                "the value does not fit the field's type (not shown: the key looks secret)"
+                    .to_owned()
+            } else {
+                err.inner().to_string()
+            };
+            let shown = if at.is_empty() { "<root>" } else { at.as_str() };
+            Error::new(op, format!("config key {shown:?}{source}: {detail}"))
+                .with_code(ErrorCode::INVALID)
+        })
+    }
+
+    /// Sets `key` in the runtime layer (the strongest); a map value sets the keys under
+    /// it, replacing what the runtime layer had there.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let config = Config::new();
+    /// config.set("database.port", 5432).unwrap();
+    /// assert_eq!(config.int("database.port").unwrap(), 5432);
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::INVALID`] for a malformed key; nothing changes.
+    pub fn set(&self, key: &str, value: impl Into<Value>) -> Result<()> {
+        self.set_many([(key, value.into())])
+    }
+
+    /// Sets several keys in one atomic step: readers see all of them or none, and
+    /// subscribers get one batch.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// use corers_primitives::Value;
+    /// let config = Config::new();
+    /// config.set_many([("database.host", Value::from("db.homelab")), ("database.port", Value::from(6543))]).unwrap();
+    /// assert_eq!(config.keys(), ["database.host", "database.port"]);
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::INVALID`] for any malformed key; nothing changes.
+    pub fn set_many<K: AsRef<str>>(
+        &self,
+        values: impl IntoIterator<Item = (K, Value)>,
+    ) -> Result<()> {
+        const OP: &str = "config.Config.set_many";
+        let mut leaves = Vec::new();
+        for (key, value) in values {
+            let key = key.as_ref();
+            check_key(OP, key)?;
+            let mut under = Vec::new();
+            flatten(OP, key, value, &mut under)?;
+            leaves.push((key.to_owned(), under));
+        }
+        self.write(|state| {
+            for (key, under) in leaves {
+                remove_tree(&mut state.runtime, &key);
+                for (leaf, value) in under {
+                    place(
+                        &mut state.runtime,
+                        &leaf,
+                        Entry {
+                            value,
+                            source: Source::Runtime,
+                        },
+                    );
+                }
+            }
+            Ok(())
+        })
+        .map(drop)
+    }
+
+    /// Removes `key` (and the keys under it) from the runtime layer, so the weaker layers
+    /// show through again; reports whether the runtime layer had it.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let config = Config::builder().default_value("workers", 4).build().unwrap();
+    /// config.set("workers", 16).unwrap();
+    /// assert!(config.unset("workers").unwrap());
+    /// assert_eq!(config.int("workers").unwrap(), 4);
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::INVALID`] for a malformed key.
+    pub fn unset(&self, key: &str) -> Result<bool> {
+        check_key("config.Config.unset", key)?;
+        let mut removed = false;
+        self.write(|state| {
+            removed = remove_tree(&mut state.runtime, key);
+            Ok(())
+        })?;
+        Ok(removed)
+    }
+
+    /// Replaces the command-line layer with `flags` (the options a CLI parsed, each named
+    /// by its config key: `--database.port=6543`).
+    ///
+    /// ```
+    /// use corers_config::{Config, Source};
+    /// use corers_primitives::options;
+    /// let config = Config::builder().default_value("database.port", 5432).build().unwrap();
+    /// config.set_flags(&options! { "database.port" => 6543 }).unwrap();
+    /// assert_eq!(config.int("database.port").unwrap(), 6543);
+    /// assert_eq!(config.provenance("database.port"), Some(Source::Flag { name: "database.port".into() }));
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::INVALID`] when a flag name is not a valid key; nothing changes.
+    pub fn set_flags(&self, flags: &Options) -> Result<()> {
+        const OP: &str = "config.Config.set_flags";
+        let mut layer = Flat::new();
+        for (name, value) in flags.iter() {
+            check_key(OP, name)?;
+            let mut leaves = Vec::new();
+            flatten(OP, name, value.clone(), &mut leaves)?;
+            for (key, value) in leaves {
+                let source = Source::Flag {
+                    name: name.to_owned(),
+                };
+                place(&mut layer, &key, Entry { value, source });
+            }
+        }
+        self.write(|state| {
+            state.flags = layer;
+            Ok(())
+        })
+        .map(drop)
+    }
+
+    /// Where the current value of `key` came from; `None` when the key is not set (or is
+    /// a table).
+    ///
+    /// ```
+    /// use corers_config::{Config, Source};
+    /// let config = Config::builder().default_value("workers", 4).build().unwrap();
+    /// assert_eq!(config.provenance("workers"), Some(Source::Default));
+    /// ```
+    pub fn provenance(&self, key: &str) -> Option<Source> {
+        self.inner
+            .current
+            .read()
+            .get(key)
+            .map(|entry| entry.source.clone())
+    }
+
+    /// Every set key, sorted.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let config = Config::new();
+    /// config.set("workers", 4).unwrap();
+    /// config.set("database.port", 5432).unwrap();
+    /// assert_eq!(config.keys(), ["database.port", "workers"]);
+    /// ```
+    pub fn keys(&self) -> Vec<String> {
+        self.inner
+            .current
+            .read()
+            .entries()
+            .iter()
+            .map(|(key, _)| key.clone())
+            .collect()
+    }
+
+    /// Turns the feature flag `name` on (`features.<name> = true` in the runtime layer).
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let config = Config::new();
+    /// config.enable("beta-ui").unwrap();
+    /// assert!(config.enabled("beta-ui"));
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::INVALID`] when `name` is not a valid key segment.
+    pub fn enable(&self, name: &str) -> Result<()> {
+        self.set_feature("config.Config.enable", name, true)
+    }
+
+    /// Turns the feature flag `name` off; the flag stays listed as set to `false`.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let config = Config::builder().default_value("features.beta-ui", true).build().unwrap();
+    /// config.disable("beta-ui").unwrap();
+    /// assert!(!config.enabled("beta-ui"));
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::INVALID`] when `name` is not a valid key segment.
+    pub fn disable(&self, name: &str) -> Result<()> {
+        self.set_feature("config.Config.disable", name, false)
+    }
+
+    fn set_feature(&self, op: &'static str, name: &str, on: bool) -> Result<()> {
+        if name.contains('.') {
+            return Err(Error::new(
+                op,
+                format!("invalid feature name {name:?}: one word of letters, digits, '_' and '-'"),
+            )
+            .with_code(ErrorCode::INVALID));
+        }
+        let key = format!("features.{name}");
+        check_key(op, &key)?;
+        self.set(&key, on)
+    }
+
+    /// Reports whether the feature flag `name` is on, from whichever layer set it; a flag
+    /// that is missing or holds anything but `true` is off.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let config = Config::builder()
+    ///     .env_prefix("APP")
+    ///     .env_vars([("APP_FEATURES__METRICS", "true")])
+    ///     .build()
+    ///     .unwrap();
+    /// assert!(config.enabled("metrics"));
+    /// assert!(!config.enabled("beta-ui"));
+    /// ```
+    pub fn enabled(&self, name: &str) -> bool {
+        let snapshot = self.inner.current.read();
+        snapshot
+            .get(&format!("features.{name}"))
+            .is_some_and(|entry| entry.value == Value::Bool(true))
+    }
+
+    /// The names of the feature flags that are on, sorted.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let config = Config::new();
+    /// config.enable("metrics").unwrap();
+    /// config.enable("beta-ui").unwrap();
+    /// config.disable("legacy-api").unwrap();
+    /// assert_eq!(config.enabled_features(), ["beta-ui", "metrics"]);
+    /// ```
+    pub fn enabled_features(&self) -> Vec<String> {
+        self.inner
+            .current
+            .read()
+            .under("features")
+            .filter(|(_, entry)| entry.value == Value::Bool(true))
+            .filter_map(|(key, _)| key.strip_prefix("features.").map(str::to_owned))
+            .collect()
+    }
+
+    /// Subscribes to changes of `key` and everything under it (`""` for every key). Each
+    /// write that changes any of them sends one batch with exactly the changed keys.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let config = Config::new();
+    /// let mut database = config.subscribe("database");
+    /// config.set("database.port", 5432).unwrap();
+    /// config.set("workers", 4).unwrap(); // not under "database": not sent
+    /// let batch = database.try_changed().unwrap();
+    /// assert_eq!(batch.len(), 1);
+    /// assert!(database.try_changed().is_none());
+    /// ```
+    pub fn subscribe(&self, key: &str) -> Subscription {
+        let (subscriber, subscription) = Subscriber::new(key);
+        self.lock().subscribers.push(subscriber);
+        subscription
+    }
+
+    /// Reads the files and the environment again and applies what changed, in one atomic
+    /// step; subscribers get exactly the changed keys. Returns the changes.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let dir = std::env::temp_dir().join(format!("corers-config-reload-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("workbench.toml");
+    /// std::fs::write(&path, "workers = 4\n").unwrap();
+    /// let config = Config::builder().file(&path).build().unwrap();
+    ///
+    /// std::fs::write(&path, "workers = 8\n").unwrap();
+    /// let changes = config.reload().unwrap();
+    /// assert_eq!(changes[0].key, "workers");
+    /// assert_eq!(config.int("workers").unwrap(), 8);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// As [`ConfigBuilder::build`] for the files; on error the config in force stays as it
+    /// was and nobody is notified.
+    pub fn reload(&self) -> Result<Vec<Change>> {
+        self.write(|state| {
+            let files = state
+                .files
+                .iter()
+                .map(|(spec, _)| read_file(spec).map(|flat| (spec.clone(), flat)))
+                .collect::<Result<Vec<_>>>()?;
+            state.env = read_env(state.env_prefix.as_deref(), &state.env_vars);
+            state.files = files;
+            Ok(())
+        })
+    }
+
+    /// The effective config with the source of every value; values of secret-looking
+    /// keys (`*password*`, `*token*`, … as in log redaction) are hidden.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let config = Config::new();
+    /// config.set("database.port", 5432).unwrap();
+    /// config.set("api.token", "ghp_live").unwrap();
+    /// let dump = config.dump().to_string();
+    /// assert!(dump.contains("database.port = 5432"));
+    /// assert!(dump.contains("api.token = [REDACTED]"));
+    /// assert!(!dump.contains("ghp_live"));
+    /// ```
+    pub fn dump(&self) -> Dump {
+        let snapshot = self.inner.current.read();
+        Dump {
+            entries: snapshot
+                .entries()
+                .iter()
+                .map(|(key, entry)| DumpEntry {
+                    key: key.clone(),
+                    value: (!self.inner.redactor.is_secret(key)).then(|| entry.value.clone()),
+                    source: entry.source.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// A [`ConfigVar`] bound to `key`: it holds the key's current value (set), or
+    /// `T::default()` (unset) while the key is missing, and follows every change.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let config = Config::new();
+    /// let workers = config.bind::<u32>("workers").unwrap();
+    /// assert!(!workers.is_set());
+    /// config.set("workers", 8).unwrap();
+    /// assert_eq!((workers.get(), workers.is_set()), (8, true));
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::INVALID`] for a malformed key or when the current value does not fit
+    /// `T`. A later value that does not fit leaves the variable as it was (logged).
+    pub fn bind<T>(&self, key: &str) -> Result<Arc<ConfigVar<T>>>
+    where
+        T: DeserializeOwned + Default + Clone + Send + Sync + 'static,
+    {
+        const OP: &str = "config.Config.bind";
+        check_key(OP, key)?;
+        // Under the writer lock, so no write lands between reading the value and binding.
+        let mut state = self.lock();
+        let var = match self.get_as::<T>(key) {
+            Ok(value) => ConfigVar::new(value),
+            Err(err) if err.code() == Some(&ErrorCode::NOT_FOUND) => ConfigVar::default(),
+            Err(err) => return Err(err),
+        };
+        let var = Arc::new(var);
+        let weak: Weak<ConfigVar<T>> = Arc::downgrade(&var);
+        let me = self.clone_weak();
+        let key = key.to_owned();
+        state.bindings.push(Box::new(move |_, changes| {
+            let (Some(var), Some(config)) = (weak.upgrade(), me.upgrade()) else {
+                return false;
+            };
+            let touched = changes
+                .iter()
+                .any(|c| is_under(&c.key, &key) || is_under(&key, &c.key));
+            if touched {
+                match config.get_as::<T>(&key) {
+                    Ok(value) => var.set(value),
+                    Err(err) if err.code() == Some(&ErrorCode::NOT_FOUND) => var.unset(),
+                    Err(err) => tracing::warn!(key = %key, error = %err, "bound config value kept: the new value does not fit"),
+                }
+            }
+            true
+        }));
+        Ok(var)
+    }
+
+    fn clone_weak(&self) -> WeakConfig {
+        WeakConfig(Arc::downgrade(&self.inner))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // Writers publish only whole snapshots, so a poisoned lock holds no half-applied
+        // state: keep using it.
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Applies `change` to a copy of the layers; on success publishes the merged snapshot
+    /// and notifies subscribers and bound variables of what changed. On error nothing
+    /// changes.
+    fn write(&self, change: impl FnOnce(&mut State) -> Result<()>) -> Result<Vec<Change>> {
+        let mut state = self.lock();
+        let mut next = State {
+            defaults: state.defaults.clone(),
+            files: state.files.clone(),
+            env_prefix: state.env_prefix.clone(),
+            env_vars: state.env_vars.clone(),
+            env: state.env.clone(),
+            flags: state.flags.clone(),
+            runtime: state.runtime.clone(),
+            subscribers: Vec::new(),
+            bindings: Vec::new(),
+        };
+        change(&mut next)?;
+        next.subscribers = std::mem::take(&mut state.subscribers);
+        next.bindings = std::mem::take(&mut state.bindings);
+        *state = next;
+        let merged = state.merge();
+        let changes = self.inner.current.read().changes(&merged);
+        self.inner.current.publish(merged);
+        if !changes.is_empty() {
+            state.subscribers.retain(|s| s.notify(&changes));
+            let snapshot = self.inner.current.read();
+            state.bindings.retain(|bind| bind(&snapshot, &changes));
+        }
+        Ok(changes)
+    }
+}
+
+/// A config that does not keep it alive (held by bound variables' updaters).
+struct WeakConfig(Weak<Inner>);
+
+impl WeakConfig {
+    fn upgrade(&self) -> Option<Config> {
+        self.0.upgrade().map(|inner| Config { inner })
+    }
+}
+
+/// `"an int"`, `"a string"`: a value kind with its article, for messages.
+fn with_article(kind: &str) -> String {
+    let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {kind}")
+}
+
+fn not_set(op: &'static str, key: &str) -> Error {
+    Error::new(op, format!("config key {key:?} is not set")).with_code(ErrorCode::NOT_FOUND)
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("keys", &self.inner.current.read().entries().len())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,253 @@
+//! The file layer: reading a config file into keyed leaves, each with its line.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use corers_primitives::{Error, ErrorCode, Result, Value};
+
+use crate::key::flatten;
+
+const OP: &str = "config.Config.file";
+
+/// A config file the builder was given.
+#[derive(Clone, Debug)]
+pub(crate) struct FileSpec {
+    pub(crate) path: PathBuf,
+    /// A missing required file is an error; a missing optional one is an empty layer.
+    pub(crate) required: bool,
+}
+
+/// One value read from a file.
+pub(crate) struct FileValue {
+    pub(crate) key: String,
+    pub(crate) value: Value,
+    pub(crate) line: Option<u32>,
+}
+
+/// Reads and parses `spec`.
+///
+/// # Errors
+/// [`ErrorCode::NOT_FOUND`] for a missing required file; [`ErrorCode::INVALID`] for a
+/// file that does not parse (the message gives `path:line:column`), an unsupported
+/// format, or a key that is not a valid config key; [`ErrorCode::INTERNAL`] when the file
+/// cannot be read.
+pub(crate) fn read(spec: &FileSpec) -> Result<Vec<FileValue>> {
+    let text = match std::fs::read_to_string(&spec.path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound && !spec.required => {
+            return Ok(Vec::new());
+        }
+        Err(err) => {
+            let code = if err.kind() == std::io::ErrorKind::NotFound {
+                ErrorCode::NOT_FOUND
+            } else {
+                ErrorCode::INTERNAL
+            };
+            return Err(Error::new(
+                OP,
+                format!("cannot read config file {}: {err}", spec.path.display()),
+            )
+            .with_code(code));
+        }
+    };
+    parse(&spec.path, &text)
+}
+
+/// Parses `text` in the format `path`'s extension names (TOML when it names none).
+pub(crate) fn parse(path: &Path, text: &str) -> Result<Vec<FileValue>> {
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        None | Some("toml") => parse_toml(path, text),
+        Some("json") => parse_json(path, text),
+        Some("yaml" | "yml") => parse_yaml(path, text),
+        Some(other) => Err(Error::new(
+            OP,
+            format!(
+                "config file {}: unsupported format {other:?} (use .toml, .json or .yaml)",
+                path.display()
+            ),
+        )
+        .with_code(ErrorCode::INVALID)),
+    }
+}
+
+fn parse_toml(path: &Path, text: &str) -> Result<Vec<FileValue>> {
+    let table: toml::Table =
+        toml::from_str(text).map_err(|err| syntax(path, text, err.span(), err.message()))?;
+    let spans = toml::de::DeTable::parse(text)
+        .map_err(|err| syntax(path, text, err.span(), err.message()))?;
+    let mut lines = HashMap::new();
+    key_lines(text, "", spans.get_ref(), &mut lines);
+    let mut leaves = Vec::new();
+    for (key, value) in table {
+        let value = from_toml(value).ok_or_else(|| {
+            Error::new(
+                OP,
+                format!(
+                    "config file {}: {key:?} holds inf or nan; only finite numbers are supported",
+                    path.display()
+                ),
+            )
+            .with_code(ErrorCode::INVALID)
+        })?;
+        flatten(OP, &key, value, &mut leaves).map_err(|e| in_file(path, &e))?;
+    }
+    Ok(leaves
+        .into_iter()
+        .map(|(key, value)| {
+            let line = lines.get(&key).copied();
+            FileValue { key, value, line }
+        })
+        .collect())
+}
+
+/// The line of every key in a parsed TOML document, by dotted key.
+fn key_lines(
+    text: &str,
+    prefix: &str,
+    table: &toml::de::DeTable<'_>,
+    out: &mut HashMap<String, u32>,
+) {
+    for (key, value) in table {
+        let dotted = if prefix.is_empty() {
+            key.get_ref().to_string()
+        } else {
+            format!("{prefix}.{}", key.get_ref())
+        };
+        out.insert(dotted.clone(), line_col(text, key.span().start).0);
+        if let toml::de::DeValue::Table(nested) = value.get_ref() {
+            key_lines(text, &dotted, nested, out);
+        }
+    }
+}
+
+/// Converts a TOML value (datetimes become their TOML text); `None` when it holds a
+/// non-finite float, which a [`Value`] cannot carry across JSON.
+pub(crate) fn from_toml(value: toml::Value) -> Option<Value> {
+    Some(match value {
+        toml::Value::String(s) => Value::String(s),
+        toml::Value::Integer(i) => Value::Int(i),
+        toml::Value::Float(f) if f.is_finite() => Value::Float(f),
+        toml::Value::Float(_) => return None,
+        toml::Value::Boolean(b) => Value::Bool(b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(items) => {
+            Value::List(items.into_iter().map(from_toml).collect::<Option<_>>()?)
+        }
+        toml::Value::Table(entries) => Value::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| Some((k, from_toml(v)?)))
+                .collect::<Option<_>>()?,
+        ),
+    })
+}
+
+#[cfg(feature = "json")]
+fn parse_json(path: &Path, text: &str) -> Result<Vec<FileValue>> {
+    let value: Value = serde_json::from_str(text).map_err(|err| {
+        let at = u32::try_from(err.line()).unwrap_or(u32::MAX);
+        let column = u32::try_from(err.column()).unwrap_or(u32::MAX);
+        located(path, at, column, &err.to_string())
+    })?;
+    leaves_without_lines(path, value)
+}
+
+#[cfg(not(feature = "json"))]
+fn parse_json(path: &Path, _text: &str) -> Result<Vec<FileValue>> {
+    Err(needs_feature(path, "json"))
+}
+
+#[cfg(feature = "yaml")]
+fn parse_yaml(path: &Path, text: &str) -> Result<Vec<FileValue>> {
+    let value: Value = serde_norway::from_str(text).map_err(|err| match err.location() {
+        Some(at) => located(
+            path,
+            u32::try_from(at.line()).unwrap_or(u32::MAX),
+            u32::try_from(at.column()).unwrap_or(u32::MAX),
+            &err.to_string(),
+        ),
+        None => Error::new(OP, format!("config file {}: {err}", path.display()))
+            .with_code(ErrorCode::INVALID),
+    })?;
+    leaves_without_lines(path, value)
+}
+
+#[cfg(not(feature = "yaml"))]
+fn parse_yaml(path: &Path, _text: &str) -> Result<Vec<FileValue>> {
+    Err(needs_feature(path, "yaml"))
+}
+
+#[cfg(any(feature = "json", feature = "yaml"))]
+fn leaves_without_lines(path: &Path, value: Value) -> Result<Vec<FileValue>> {
+    if !matches!(value, Value::Map(_)) {
+        return Err(Error::new(
+            OP,
+            format!(
+                "config file {}: the document must be a map of keys, found: {}",
+                path.display(),
+                value.kind()
+            ),
+        )
+        .with_code(ErrorCode::INVALID));
+    }
+    let mut leaves = Vec::new();
+    flatten(OP, "", value, &mut leaves).map_err(|e| in_file(path, &e))?;
+    Ok(leaves
+        .into_iter()
+        .map(|(key, value)| FileValue {
+            key,
+            value,
+            line: None,
+        })
+        .collect())
+}
+
+#[cfg(not(all(feature = "json", feature = "yaml")))]
+fn needs_feature(path: &Path, feature: &str) -> Error {
+    Error::new(
+        OP,
+        format!(
+            "config file {}: reading {feature} files needs the {feature:?} feature of corers-config",
+            path.display()
+        ),
+    )
+    .with_code(ErrorCode::UNAVAILABLE)
+}
+
+fn in_file(path: &Path, err: &Error) -> Error {
+    Error::new(
+        OP,
+        format!("config file {}: {}", path.display(), err.message()),
+    )
+    .with_code(ErrorCode::INVALID)
+}
+
+/// A syntax error at a byte span of `text`.
+fn syntax(path: &Path, text: &str, span: Option<std::ops::Range<usize>>, message: &str) -> Error {
+    let (line, column) = line_col(text, span.map_or(0, |s| s.start));
+    located(path, line, column, message.trim_end())
+}
+
+fn located(path: &Path, line: u32, column: u32, message: &str) -> Error {
+    Error::new(OP, format!("{}:{line}:{column}: {message}", path.display()))
+        .with_code(ErrorCode::INVALID)
+}
+
+/// The 1-based line and column (in characters) of byte `offset` in `text`.
+fn line_col(text: &str, offset: usize) -> (u32, u32) {
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(column).unwrap_or(u32::MAX),
+    )
+}

@@ -1,0 +1,124 @@
+//! Config keys: dotted paths (`database.port`) and the flat form nested values take.
+
+use std::collections::BTreeMap;
+
+use corers_primitives::{Error, ErrorCode, Result, Value};
+
+/// Checks a dotted key: segments of ASCII letters, digits, `_` and `-`, none empty and
+/// none starting with `-` (so a flag spelling like `--workers` is never a key).
+pub(crate) fn check_key(op: &'static str, key: &str) -> Result<()> {
+    let valid = !key.is_empty()
+        && key.split('.').all(|segment| {
+            !segment.is_empty()
+                && !segment.starts_with('-')
+                && segment
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        });
+    if valid {
+        return Ok(());
+    }
+    Err(Error::new(
+        op,
+        format!(
+            "invalid config key {key:?}: use dot-separated words of letters, digits, '_' and '-' \
+             like \"database.port\""
+        ),
+    )
+    .with_code(ErrorCode::INVALID))
+}
+
+/// Reports whether `key` is `prefix` or lies under it (`""` is the whole config).
+pub(crate) fn is_under(key: &str, prefix: &str) -> bool {
+    prefix.is_empty()
+        || key
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+}
+
+/// `value` as leaves under `key`: maps become one leaf per nested key, everything else
+/// (lists included) is a leaf of its own. An empty map leaves nothing.
+///
+/// # Errors
+/// [`ErrorCode::INVALID`] when a nested map key is not a valid key segment.
+pub(crate) fn flatten(
+    op: &'static str,
+    key: &str,
+    value: Value,
+    out: &mut Vec<(String, Value)>,
+) -> Result<()> {
+    match value {
+        Value::Map(entries) => {
+            for (segment, value) in entries {
+                let nested = if key.is_empty() {
+                    segment
+                } else {
+                    format!("{key}.{segment}")
+                };
+                check_key(op, &nested)?;
+                flatten(op, &nested, value, out)?;
+            }
+            Ok(())
+        }
+        leaf => {
+            check_key(op, key)?;
+            out.push((key.to_owned(), leaf));
+            Ok(())
+        }
+    }
+}
+
+/// Puts `value` at `key` in `flat`, first removing what it replaces: the key's ancestors
+/// (a leaf where a table now starts) and descendants (a table where a leaf now is).
+pub(crate) fn place<V>(flat: &mut BTreeMap<String, V>, key: &str, value: V) {
+    remove_tree(flat, key);
+    for (at, _) in key.match_indices('.') {
+        flat.remove(&key[..at]);
+    }
+    flat.insert(key.to_owned(), value);
+}
+
+/// Removes `key` and every key under it; reports whether anything was there.
+pub(crate) fn remove_tree<V>(flat: &mut BTreeMap<String, V>, key: &str) -> bool {
+    let mut removed = flat.remove(key).is_some();
+    // '/' is the byte after '.', so this range is exactly the keys starting with "key.".
+    let under: Vec<String> = flat
+        .range(format!("{key}.")..format!("{key}/"))
+        .map(|(k, _)| k.clone())
+        .collect();
+    for k in under {
+        flat.remove(&k);
+        removed = true;
+    }
+    removed
+}
+
+/// Rebuilds the nested value of the leaves under `prefix` (keys relative to it).
+pub(crate) fn nest<'a>(prefix: &str, leaves: impl Iterator<Item = (&'a str, &'a Value)>) -> Value {
+    let mut root = BTreeMap::new();
+    for (key, value) in leaves {
+        let relative = if prefix.is_empty() {
+            key
+        } else {
+            key.get(prefix.len() + 1..).unwrap_or_default()
+        };
+        insert_nested(&mut root, relative, value.clone());
+    }
+    Value::Map(root)
+}
+
+fn insert_nested(map: &mut BTreeMap<String, Value>, key: &str, value: Value) {
+    match key.split_once('.') {
+        None => {
+            map.insert(key.to_owned(), value);
+        }
+        Some((head, rest)) => {
+            let child = map
+                .entry(head.to_owned())
+                .or_insert_with(|| Value::Map(BTreeMap::new()));
+            if let Value::Map(child) = child {
+                insert_nested(child, rest, value);
+            }
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Change notifications: [`Subscription`] and the [`Change`]s it receives.
+
+use corers_primitives::Value;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+use crate::Source;
+use crate::key::is_under;
+
+/// One key whose value changed.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Change {
+    /// The dotted key.
+    pub key: String,
+    /// The new value; `None` when the key is gone.
+    pub value: Option<Value>,
+    /// Where the new value came from; `None` when the key is gone.
+    pub source: Option<Source>,
+}
+
+/// The changes under one key or prefix, one batch per write that changed any of them
+/// (a `set_many` or a `reload` is one batch). From [`Config::subscribe`](crate::Config::subscribe).
+///
+/// Batches queue without bound until read, so a subscriber should keep reading or be
+/// dropped; a dropped subscription is forgotten at the next write.
+#[derive(Debug)]
+pub struct Subscription {
+    receiver: UnboundedReceiver<Vec<Change>>,
+}
+
+impl Subscription {
+    /// Waits for the next batch; `None` once the config is gone.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use corers_config::Config;
+    /// let config = Config::new();
+    /// let mut database = config.subscribe("database");
+    /// config.set("database.port", 5432).unwrap();
+    /// let batch = database.changed().await.unwrap();
+    /// assert_eq!(batch[0].key, "database.port");
+    /// # });
+    /// ```
+    pub async fn changed(&mut self) -> Option<Vec<Change>> {
+        self.receiver.recv().await
+    }
+
+    /// The next batch if one is waiting, without waiting.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let config = Config::new();
+    /// let mut features = config.subscribe("features");
+    /// assert!(features.try_changed().is_none());
+    /// config.enable("beta-ui").unwrap();
+    /// assert_eq!(features.try_changed().unwrap()[0].key, "features.beta-ui");
+    /// ```
+    pub fn try_changed(&mut self) -> Option<Vec<Change>> {
+        self.receiver.try_recv().ok()
+    }
+}
+
+/// The sending side of one subscription.
+pub(crate) struct Subscriber {
+    prefix: String,
+    sender: UnboundedSender<Vec<Change>>,
+}
+
+impl Subscriber {
+    pub(crate) fn new(prefix: &str) -> (Subscriber, Subscription) {
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        (
+            Subscriber {
+                prefix: prefix.to_owned(),
+                sender,
+            },
+            Subscription { receiver },
+        )
+    }
+
+    /// Sends the changes under this subscriber's prefix, if any; `false` once the
+    /// subscription was dropped.
+    pub(crate) fn notify(&self, changes: &[Change]) -> bool {
+        if self.sender.is_closed() {
+            return false;
+        }
+        let mine: Vec<Change> = changes
+            .iter()
+            .filter(|c| is_under(&c.key, &self.prefix))
+            .cloned()
+            .collect();
+        mine.is_empty() || self.sender.send(mine).is_ok()
+    }
+}

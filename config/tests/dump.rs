@@ -1,0 +1,152 @@
+//! The effective config for people and tools: `Config::dump`, its `Display` and
+//! `Dump::to_json`, with secrets redacted.
+
+mod common;
+
+use common::ConfigDir;
+use corers_config::Config;
+use corers_primitives::options;
+
+/// A config with a value from every layer, two of them secret-looking.
+fn workbench(dir: &ConfigDir) -> Config {
+    let file = dir.write(
+        "workbench.toml",
+        "[database]\nhost = \"db.homelab\"\npassword = \"hunter2\"\n",
+    );
+    let config = Config::builder()
+        .default_value("workers", 4)
+        .file(file)
+        .env_prefix("APP")
+        .env_vars([("APP_GITHUB_TOKEN", "ghp_live_123"), ("APP_REGION", "eu")])
+        .build()
+        .unwrap();
+    config
+        .set_flags(&options! { "log.level" => "debug" })
+        .unwrap();
+    config.set("cache.hosts", vec!["a", "b"]).unwrap();
+    config
+}
+
+fn scrub(dir: &ConfigDir, text: &str) -> String {
+    text.replace(&dir.path().display().to_string(), "<dir>")
+}
+
+// ---------------------------------------------------------------- Config::dump
+
+#[test]
+fn config_dump_human_good() {
+    let dir = ConfigDir::new();
+    let dump = workbench(&dir).dump().to_string();
+    insta::assert_snapshot!(scrub(&dir, &dump), @r#"
+    cache.hosts = ["a","b"]         # set at runtime
+    database.host = "db.homelab"    # file <dir>/workbench.toml:2
+    database.password = [REDACTED]  # file <dir>/workbench.toml:3
+    github_token = [REDACTED]       # env APP_GITHUB_TOKEN
+    log.level = "debug"             # flag --log.level
+    region = "eu"                   # env APP_REGION
+    workers = 4                     # default
+    "#);
+}
+
+#[test]
+fn config_dump_never_contains_a_secret_bad() {
+    let dir = ConfigDir::new();
+    let config = workbench(&dir);
+    config.set("api.Authorization", "Bearer abc.def").unwrap();
+    config.set("smtp.passwd", "pw-9").unwrap();
+    let human = config.dump().to_string();
+    let json = config.dump().to_json().to_string();
+    for secret in ["hunter2", "ghp_live_123", "Bearer abc.def", "pw-9"] {
+        assert!(!human.contains(secret), "{secret} in {human}");
+        assert!(!json.contains(secret), "{secret} in {json}");
+    }
+}
+
+#[test]
+fn config_dump_empty_and_control_characters_ugly() {
+    assert_eq!(Config::new().dump().to_string(), "");
+    let config = Config::new();
+    config.set("motd", "line one\n# forged = 1").unwrap();
+    let dump = config.dump().to_string();
+    assert_eq!(dump.lines().count(), 1, "{dump}");
+    assert!(dump.contains(r"line one\n# forged = 1"), "{dump}");
+}
+
+// ---------------------------------------------------------------- Dump::to_json
+
+#[test]
+fn dump_to_json_good() {
+    let dir = ConfigDir::new();
+    let json = workbench(&dir).dump().to_json();
+    insta::assert_snapshot!(scrub(&dir, &serde_json::to_string_pretty(&json).unwrap()), @r#"
+    [
+      {
+        "key": "cache.hosts",
+        "layer": "runtime",
+        "source": "set at runtime",
+        "value": [
+          "a",
+          "b"
+        ]
+      },
+      {
+        "key": "database.host",
+        "layer": "file",
+        "line": 2,
+        "path": "<dir>/workbench.toml",
+        "source": "file <dir>/workbench.toml:2",
+        "value": "db.homelab"
+      },
+      {
+        "key": "database.password",
+        "layer": "file",
+        "line": 3,
+        "path": "<dir>/workbench.toml",
+        "source": "file <dir>/workbench.toml:3",
+        "value": "[REDACTED]"
+      },
+      {
+        "key": "github_token",
+        "layer": "env",
+        "name": "APP_GITHUB_TOKEN",
+        "source": "env APP_GITHUB_TOKEN",
+        "value": "[REDACTED]"
+      },
+      {
+        "key": "log.level",
+        "layer": "flag",
+        "name": "log.level",
+        "source": "flag --log.level",
+        "value": "debug"
+      },
+      {
+        "key": "region",
+        "layer": "env",
+        "name": "APP_REGION",
+        "source": "env APP_REGION",
+        "value": "eu"
+      },
+      {
+        "key": "workers",
+        "layer": "default",
+        "source": "default",
+        "value": 4
+      }
+    ]
+    "#);
+}
+
+#[test]
+fn dump_to_json_empty_bad() {
+    assert_eq!(Config::new().dump().to_json(), serde_json::json!([]));
+}
+
+#[test]
+fn dump_to_json_is_a_snapshot_not_a_live_view_ugly() {
+    let config = Config::new();
+    config.set("workers", 4).unwrap();
+    let dump = config.dump();
+    config.set("workers", 8).unwrap();
+    assert_eq!(dump.to_json()[0]["value"], 4);
+    assert_ne!(dump, config.dump());
+}

@@ -1,0 +1,624 @@
+//! Building a config from its sources: defaults, files, environment, flags and runtime
+//! values, their precedence, and the provenance of every value.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::ConfigDir;
+use corers_config::{Config, Layer, Source};
+use corers_primitives::{ErrorCode, Value, options};
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct Defaults {
+    workers: u8,
+    database: DatabaseDefaults,
+}
+
+#[derive(Serialize)]
+struct DatabaseDefaults {
+    host: String,
+    port: u16,
+}
+
+fn defaults() -> Defaults {
+    Defaults {
+        workers: 4,
+        database: DatabaseDefaults {
+            host: "localhost".into(),
+            port: 5432,
+        },
+    }
+}
+
+fn file_source(path: &std::path::Path, line: u32) -> Source {
+    Source::File {
+        path: path.to_path_buf(),
+        line: Some(line),
+    }
+}
+
+// ---------------------------------------------------------------- precedence
+
+#[test]
+fn config_layers_precedence_across_all_five_good() {
+    let dir = ConfigDir::new();
+    let file = dir.write(
+        "app.toml",
+        "workers = 8\n[database]\nhost = \"db.file\"\nport = 6000\npool = 2\n",
+    );
+    let config = Config::builder()
+        .defaults(&defaults())
+        .default_value("log.level", "info")
+        .file(&file)
+        .env_prefix("APP")
+        .env_vars([("APP_DATABASE__PORT", "6001"), ("APP_DATABASE__POOL", "3")])
+        .build()
+        .unwrap();
+    config
+        .set_flags(&options! { "database.pool" => 4, "database.user" => "ops" })
+        .unwrap();
+    config.set("database.user", "admin").unwrap();
+
+    let seen: Vec<(String, Value, Layer)> = config
+        .keys()
+        .into_iter()
+        .map(|key| {
+            let value = config.get(&key).unwrap();
+            let layer = config.provenance(&key).unwrap().layer();
+            (key, value, layer)
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("database.host".into(), Value::from("db.file"), Layer::File),
+            ("database.pool".into(), Value::Int(4), Layer::Flag),
+            ("database.port".into(), Value::Int(6001), Layer::Env),
+            ("database.user".into(), Value::from("admin"), Layer::Runtime),
+            ("log.level".into(), Value::from("info"), Layer::Default),
+            ("workers".into(), Value::Int(8), Layer::File),
+        ]
+    );
+}
+
+#[test]
+fn config_layers_later_file_overrides_earlier_good() {
+    let dir = ConfigDir::new();
+    let system = dir.write("system.toml", "workers = 2\nregion = \"eu\"\n");
+    let user = dir.write("user.toml", "\n\nworkers = 6\n");
+    let config = Config::builder().file(&system).file(&user).build().unwrap();
+    assert_eq!(config.int("workers").unwrap(), 6);
+    assert_eq!(config.provenance("workers"), Some(file_source(&user, 3)));
+    assert_eq!(config.provenance("region"), Some(file_source(&system, 2)));
+}
+
+#[test]
+fn config_layers_leaf_replaces_a_weaker_table_ugly() {
+    // A stronger layer's scalar at "database" hides the weaker table under it, and a
+    // stronger key under a weaker scalar replaces that scalar.
+    let config = Config::builder()
+        .defaults(&defaults())
+        .env_prefix("APP")
+        .env_vars([
+            ("APP_DATABASE", "postgres://db.homelab/app"),
+            ("APP_WORKERS__MAX", "9"),
+        ])
+        .build()
+        .unwrap();
+    assert_eq!(
+        config.string("database").unwrap(),
+        "postgres://db.homelab/app"
+    );
+    assert_eq!(config.get("database.port"), None);
+    assert_eq!(config.int("workers.max").unwrap(), 9);
+    assert_eq!(config.provenance("workers"), None);
+}
+
+// ---------------------------------------------------------------- ConfigBuilder::defaults
+
+#[test]
+fn config_builder_defaults_from_a_struct_good() {
+    let config = Config::builder().defaults(&defaults()).build().unwrap();
+    assert_eq!(config.keys(), ["database.host", "database.port", "workers"]);
+    assert_eq!(config.provenance("database.port"), Some(Source::Default));
+}
+
+#[test]
+fn config_builder_defaults_not_a_map_bad() {
+    let err = Config::builder().defaults(&42).build().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(err.message().contains("not an int"), "{err}");
+}
+
+#[test]
+fn config_builder_defaults_with_dotted_and_bad_map_keys_ugly() {
+    // A dotted map key is a nested key; a key that is no key at all is refused.
+    let mut map = BTreeMap::new();
+    map.insert("database.port".to_owned(), 5432);
+    let config = Config::builder().defaults(&map).build().unwrap();
+    assert_eq!(
+        config.get("database"),
+        Some(options! { "port" => 5432 }.into_value())
+    );
+    map.insert("data base".to_owned(), 1);
+    let err = Config::builder().defaults(&map).build().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(err.message().contains("\"data base\""), "{err}");
+}
+
+// ---------------------------------------------------------------- ConfigBuilder::default_value
+
+#[test]
+fn config_builder_default_value_nested_map_good() {
+    let table: Value = options! { "host" => "localhost", "port" => 5432 }.into_value();
+    let config = Config::builder()
+        .default_value("database", table)
+        .build()
+        .unwrap();
+    assert_eq!(config.keys(), ["database.host", "database.port"]);
+}
+
+#[test]
+fn config_builder_default_value_malformed_key_bad() {
+    for key in [
+        "",
+        "database..port",
+        ".port",
+        "port.",
+        "data base",
+        "ポート",
+    ] {
+        let err = Config::builder().default_value(key, 1).build().unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{key:?}");
+    }
+}
+
+#[test]
+fn config_builder_default_value_first_error_wins_ugly() {
+    let err = Config::builder()
+        .default_value("bad key", 1)
+        .default_value("also..bad", 2)
+        .build()
+        .unwrap_err();
+    assert!(err.message().contains("\"bad key\""), "{err}");
+}
+
+// ---------------------------------------------------------------- ConfigBuilder::file
+
+#[test]
+fn config_builder_file_toml_with_lines_good() {
+    let dir = ConfigDir::new();
+    let path = dir.write(
+        "workbench.toml",
+        "# workbench\nname = \"workbench\"\n\n[database]\nport = 5432\nhosts = [\"a\", \"b\"]\n[database.pool]\nsize = 4\n",
+    );
+    let config = Config::builder().file(&path).build().unwrap();
+    assert_eq!(config.provenance("name"), Some(file_source(&path, 2)));
+    assert_eq!(
+        config.provenance("database.port"),
+        Some(file_source(&path, 5))
+    );
+    assert_eq!(
+        config.provenance("database.hosts"),
+        Some(file_source(&path, 6))
+    );
+    assert_eq!(
+        config.provenance("database.pool.size"),
+        Some(file_source(&path, 8))
+    );
+    assert_eq!(
+        config.get("database.hosts"),
+        Some(Value::List(vec!["a".into(), "b".into()]))
+    );
+}
+
+#[test]
+fn config_builder_file_missing_required_bad() {
+    let dir = ConfigDir::new();
+    let err = Config::builder()
+        .file(dir.path().join("absent.toml"))
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+    assert!(err.message().contains("absent.toml"), "{err}");
+}
+
+#[test]
+fn config_builder_file_malformed_toml_names_path_line_and_column_bad() {
+    let dir = ConfigDir::new();
+    let path = dir.write("broken.toml", "workers = 4\n[database]\nport = = 5432\n");
+    let err = Config::builder().file(&path).build().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    let location = format!("{}:3:", path.display());
+    assert!(err.message().starts_with(&location), "{err}");
+    insta::assert_snapshot!(
+        err.message().replace(&path.display().to_string(), "<dir>/broken.toml"),
+        @"<dir>/broken.toml:3:8: extra `=`, expected nothing"
+    );
+}
+
+#[test]
+fn config_builder_file_json_and_yaml_good() {
+    let dir = ConfigDir::new();
+    let json = dir.write("base.json", r#"{"database": {"port": 5432, "tls": true}}"#);
+    let yaml = dir.write("override.yaml", "database:\n  port: 6543\nregion: eu\n");
+    let config = Config::builder().file(&json).file(&yaml).build().unwrap();
+    assert_eq!(config.int("database.port").unwrap(), 6543);
+    assert!(config.bool("database.tls").unwrap());
+    assert_eq!(
+        config.provenance("database.tls"),
+        Some(Source::File {
+            path: json,
+            line: None
+        })
+    );
+    assert_eq!(config.string("region").unwrap(), "eu");
+}
+
+#[test]
+fn config_builder_file_malformed_json_and_yaml_give_line_and_column_bad() {
+    let dir = ConfigDir::new();
+    let json = dir.write("bad.json", "{\n  \"port\": 5432,\n  oops\n}");
+    let err = Config::builder().file(&json).build().unwrap_err();
+    assert!(
+        err.message().starts_with(&format!("{}:3:", json.display())),
+        "{err}"
+    );
+    let yaml = dir.write("bad.yaml", "database:\n  port: [1, 2\n");
+    let err = Config::builder().file(&yaml).build().unwrap_err();
+    assert!(
+        err.message().starts_with(&format!("{}:", yaml.display())),
+        "{err}"
+    );
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+}
+
+#[test]
+fn config_builder_file_unsupported_format_and_non_map_documents_ugly() {
+    let dir = ConfigDir::new();
+    let ini = dir.write("app.ini", "[database]\nport=5432\n");
+    let err = Config::builder().file(&ini).build().unwrap_err();
+    assert!(
+        err.message().contains("unsupported format \"ini\""),
+        "{err}"
+    );
+    let list = dir.write("list.json", "[1, 2, 3]");
+    let err = Config::builder().file(&list).build().unwrap_err();
+    assert!(err.message().contains("must be a map"), "{err}");
+    let inf = dir.write("inf.toml", "ratio = inf\n");
+    let err = Config::builder().file(&inf).build().unwrap_err();
+    assert!(err.message().contains("finite"), "{err}");
+    let empty = dir.write("empty.toml", "");
+    assert!(
+        Config::builder()
+            .file(&empty)
+            .build()
+            .unwrap()
+            .keys()
+            .is_empty()
+    );
+}
+
+// ---------------------------------------------------------------- ConfigBuilder::optional_file
+
+#[test]
+fn config_builder_optional_file_present_is_read_good() {
+    let dir = ConfigDir::new();
+    let path = dir.write("user.toml", "workers = 3\n");
+    let config = Config::builder().optional_file(&path).build().unwrap();
+    assert_eq!(config.int("workers").unwrap(), 3);
+}
+
+#[test]
+fn config_builder_optional_file_malformed_still_fails_bad() {
+    let dir = ConfigDir::new();
+    let path = dir.write("user.toml", "workers = \n");
+    let err = Config::builder().optional_file(&path).build().unwrap_err();
+    assert!(
+        err.message().starts_with(&format!("{}:1:", path.display())),
+        "{err}"
+    );
+}
+
+#[test]
+fn config_builder_optional_file_that_is_a_directory_ugly() {
+    let dir = ConfigDir::new();
+    let err = Config::builder()
+        .optional_file(dir.path())
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INTERNAL), "{err}");
+}
+
+// ---------------------------------------------------------------- ConfigBuilder::env_prefix
+
+#[test]
+fn config_builder_env_prefix_parses_toml_scalars_good() {
+    let config = Config::builder()
+        .env_prefix("APP")
+        .env_vars([
+            ("APP_DATABASE__PORT", "5432"),
+            ("APP_CACHE__ENABLED", "true"),
+            ("APP_CACHE__RATIO", "0.75"),
+            ("APP_LOG_LEVEL", "debug"),
+            ("APP_GREETING", "\"quoted text\""),
+            ("APP_HOSTS", "[\"homelab\", \"studio\"]"),
+            ("APP_RELEASE", "2026-11-26"),
+            ("APP_VERSION", "1.2.3"),
+        ])
+        .build()
+        .unwrap();
+    assert_eq!(config.int("database.port").unwrap(), 5432);
+    assert!(config.bool("cache.enabled").unwrap());
+    assert!((config.float("cache.ratio").unwrap() - 0.75).abs() < f64::EPSILON);
+    assert_eq!(config.string("log_level").unwrap(), "debug");
+    assert_eq!(config.string("greeting").unwrap(), "quoted text");
+    let hosts: Vec<String> = config.get_as("hosts").unwrap();
+    assert_eq!(hosts, ["homelab", "studio"]);
+    assert_eq!(config.string("release").unwrap(), "2026-11-26");
+    assert_eq!(config.string("version").unwrap(), "1.2.3");
+    assert_eq!(
+        config.provenance("log_level"),
+        Some(Source::Env {
+            var: "APP_LOG_LEVEL".into()
+        })
+    );
+}
+
+#[test]
+fn config_builder_env_prefix_invalid_bad() {
+    for prefix in ["", "APP-1", "APP_ ", "ÄPP"] {
+        let err = Config::builder().env_prefix(prefix).build().unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{prefix:?}");
+    }
+}
+
+#[test]
+fn config_builder_env_prefix_hostile_names_and_values_ugly() {
+    let config = Config::builder()
+        .env_prefix("APP")
+        .env_vars([
+            ("APP___PORT", "1"),             // empty segment: skipped
+            ("APP_", "2"),                   // no key: skipped
+            ("APP_A__", "3"),                // trailing nesting: skipped
+            ("APPX_PORT", "4"),              // another prefix
+            ("app_port", "5"),               // prefixes are case-sensitive
+            ("APP_NAN", "nan"),              // non-finite: stays text
+            ("APP_TEXT", "1\nworkers = 99"), // not one TOML value: stays text
+            ("APP_EMPTY", ""),
+        ])
+        .build()
+        .unwrap();
+    assert_eq!(config.keys(), ["empty", "nan", "text"]);
+    assert_eq!(config.string("nan").unwrap(), "nan");
+    assert_eq!(config.string("text").unwrap(), "1\nworkers = 99");
+    assert_eq!(config.string("empty").unwrap(), "");
+}
+
+// ---------------------------------------------------------------- ConfigBuilder::env_vars
+
+#[test]
+fn config_builder_env_vars_inline_table_nests_good() {
+    let config = Config::builder()
+        .env_prefix("APP")
+        .env_vars([("APP_DATABASE", "{ host = \"db\", port = 5432 }")])
+        .build()
+        .unwrap();
+    assert_eq!(config.keys(), ["database.host", "database.port"]);
+    assert_eq!(
+        config.provenance("database.port"),
+        Some(Source::Env {
+            var: "APP_DATABASE".into()
+        })
+    );
+}
+
+#[test]
+fn config_builder_env_vars_without_prefix_are_ignored_bad() {
+    let config = Config::builder()
+        .env_vars([("APP_WORKERS", "8")])
+        .build()
+        .unwrap();
+    assert!(config.keys().is_empty());
+}
+
+#[test]
+fn config_builder_env_vars_from_the_process_ugly() {
+    // Without a fixed list the layer reads the real process environment: a child process
+    // gets a variable under a prefix unique to this run (no test here sets variables in
+    // its own process).
+    let prefix = format!("CORERS_T{}", std::process::id());
+    assert!(
+        Config::builder()
+            .env_prefix(&prefix)
+            .build()
+            .unwrap()
+            .keys()
+            .is_empty()
+    );
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "env_child", "--nocapture", "--test-threads=1"])
+        .env(format!("{prefix}_PROBE__DEPTH"), "7")
+        .env(CHILD, &prefix)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&child.stdout);
+    assert!(stdout.contains("@@probe.depth=7"), "{stdout}");
+}
+
+/// Names the prefix `env_child` reads, in the child process.
+const CHILD: &str = "CORERS_CONFIG_ENV_CHILD";
+
+/// Not a test of its own: the child process of
+/// `config_builder_env_vars_from_the_process_ugly`.
+#[test]
+fn env_child() {
+    let Ok(prefix) = std::env::var(CHILD) else {
+        return;
+    };
+    let config = Config::builder().env_prefix(&prefix).build().unwrap();
+    println!("@@probe.depth={}", config.int("probe.depth").unwrap());
+}
+
+// ---------------------------------------------------------------- ConfigBuilder::build
+
+#[test]
+fn config_builder_build_empty_good() {
+    let config = Config::builder().build().unwrap();
+    assert!(config.keys().is_empty());
+    assert!(config.dump().to_string().is_empty());
+}
+
+#[test]
+fn config_builder_build_one_bad_file_fails_whole_build_bad() {
+    let dir = ConfigDir::new();
+    let good = dir.write("good.toml", "workers = 1\n");
+    let bad = dir.write("bad.toml", "workers = [\n");
+    let err = Config::builder()
+        .file(&good)
+        .file(&bad)
+        .build()
+        .unwrap_err();
+    assert!(err.message().contains("bad.toml"), "{err}");
+}
+
+#[test]
+fn config_builder_build_unicode_and_bom_file_ugly() {
+    let dir = ConfigDir::new();
+    let path = dir.write(
+        "app.toml",
+        "\u{feff}greeting = \"héllo — ホーム\"\nbad = [1,\n",
+    );
+    let err = Config::builder().file(&path).build().unwrap_err();
+    assert!(
+        err.message().starts_with(&format!("{}:2:", path.display())),
+        "{err}"
+    );
+    let path = dir.write("ok.toml", "greeting = \"héllo — ホーム\"\n");
+    let config = Config::builder().file(&path).build().unwrap();
+    assert_eq!(config.string("greeting").unwrap(), "héllo — ホーム");
+}
+
+// ---------------------------------------------------------------- Config::new / builder
+
+#[test]
+fn config_new_is_empty_good() {
+    assert!(Config::new().keys().is_empty());
+    assert!(Config::default().keys().is_empty());
+}
+
+#[test]
+fn config_new_reads_no_environment_bad() {
+    // Config::new has no env prefix: even a PATH-like variable never appears.
+    assert_eq!(Config::new().get("path"), None);
+}
+
+#[test]
+fn config_new_clones_share_everything_ugly() {
+    let config = Config::new();
+    let clone = config.clone();
+    clone.set("workers", 4).unwrap();
+    assert_eq!(config.int("workers").unwrap(), 4);
+    assert!(format!("{config:?}").contains("keys: 1"));
+}
+
+#[test]
+fn config_builder_starts_empty_good() {
+    assert!(Config::builder().build().unwrap().keys().is_empty());
+}
+
+#[test]
+fn config_builder_debug_shows_the_sources_bad() {
+    let builder = Config::builder()
+        .file("/etc/workbench.toml")
+        .env_prefix("APP");
+    let shown = format!("{builder:?}");
+    assert!(
+        shown.contains("/etc/workbench.toml") && shown.contains("APP"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn config_builder_reused_sources_in_any_order_ugly() {
+    // Defaults given twice: the later one wins, as with files.
+    let config = Config::builder()
+        .default_value("workers", 1)
+        .defaults(&defaults())
+        .default_value("workers", 2)
+        .build()
+        .unwrap();
+    assert_eq!(config.int("workers").unwrap(), 2);
+}
+
+// ---------------------------------------------------------------- Source::layer
+
+#[test]
+fn source_layer_orders_weakest_first_good() {
+    let sources = [
+        Source::Runtime,
+        Source::Flag {
+            name: "workers".into(),
+        },
+        Source::Env {
+            var: "APP_WORKERS".into(),
+        },
+        Source::File {
+            path: "/etc/app.toml".into(),
+            line: Some(1),
+        },
+        Source::Default,
+    ];
+    let mut layers: Vec<Layer> = sources.iter().map(Source::layer).collect();
+    layers.sort();
+    assert_eq!(
+        layers,
+        [
+            Layer::Default,
+            Layer::File,
+            Layer::Env,
+            Layer::Flag,
+            Layer::Runtime
+        ]
+    );
+}
+
+#[test]
+fn source_layer_display_of_a_file_without_line_bad() {
+    let source = Source::File {
+        path: "/etc/app.json".into(),
+        line: None,
+    };
+    assert_eq!(source.layer(), Layer::File);
+    assert_eq!(source.to_string(), "file /etc/app.json");
+}
+
+#[test]
+fn source_layer_display_of_every_source_ugly() {
+    let shown: Vec<String> = [
+        Source::Default,
+        Source::File {
+            path: "/etc/app.toml".into(),
+            line: Some(12),
+        },
+        Source::Env {
+            var: "APP_DATABASE__PORT".into(),
+        },
+        Source::Flag {
+            name: "database.port".into(),
+        },
+        Source::Runtime,
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    insta::assert_snapshot!(shown.join("\n"), @r"
+    default
+    file /etc/app.toml:12
+    env APP_DATABASE__PORT
+    flag --database.port
+    set at runtime
+    ");
+}

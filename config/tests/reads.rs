@@ -1,0 +1,399 @@
+//! Reading values: `get`, the strict typed getters, serde conversion of a key or a whole
+//! section, provenance and the key list.
+
+mod common;
+
+use common::ConfigDir;
+use corers_config::{Config, Source};
+use corers_primitives::{ErrorCode, Value, options};
+use serde::Deserialize;
+
+/// A config with a file, an environment variable and a runtime value.
+fn workbench(dir: &ConfigDir) -> Config {
+    let file = dir.write(
+        "workbench.toml",
+        "[database]\nhost = \"db.homelab\"\nport = \"eighty\"\npassword = \"hunter2\"\n[cache]\nttl = 30\n",
+    );
+    let config = Config::builder()
+        .default_value("database.pool", 4)
+        .file(file)
+        .env_prefix("APP")
+        .env_vars([("APP_CACHE__ENABLED", "yes")])
+        .build()
+        .unwrap();
+    config.set("workers", 8).unwrap();
+    config
+}
+
+/// `message` with the temp dir replaced, for snapshots.
+fn scrub(dir: &ConfigDir, message: &str) -> String {
+    message.replace(&dir.path().display().to_string(), "<dir>")
+}
+
+// ---------------------------------------------------------------- Config::get
+
+#[test]
+fn config_get_leaf_and_table_good() {
+    let config = Config::new();
+    config
+        .set(
+            "database",
+            options! { "host" => "db", "port" => 5432 }.into_value(),
+        )
+        .unwrap();
+    assert_eq!(config.get("database.port"), Some(Value::Int(5432)));
+    assert_eq!(
+        config.get("database"),
+        Some(options! { "host" => "db", "port" => 5432 }.into_value())
+    );
+}
+
+#[test]
+fn config_get_missing_and_partial_prefix_bad() {
+    let config = Config::new();
+    config.set("database.port", 5432).unwrap();
+    config.set("database-replica.port", 5433).unwrap();
+    assert_eq!(config.get("cache"), None);
+    assert_eq!(
+        config.get("data"),
+        None,
+        "a prefix of a segment is not a table"
+    );
+    assert_eq!(
+        config.get("database"),
+        Some(options! { "port" => 5432 }.into_value())
+    );
+}
+
+#[test]
+fn config_get_returns_a_copy_the_store_never_touches_ugly() {
+    let config = Config::new();
+    config.set("hosts", vec!["homelab"]).unwrap();
+    let mut copy = config.get("hosts").unwrap();
+    if let Value::List(items) = &mut copy {
+        items.push("studio".into());
+    }
+    assert_eq!(
+        config.get("hosts"),
+        Some(Value::List(vec!["homelab".into()]))
+    );
+    assert_eq!(
+        config.get(""),
+        Some(options! { "hosts" => vec!["homelab"] }.into_value())
+    );
+}
+
+// ---------------------------------------------------------------- Config::string
+
+#[test]
+fn config_string_good() {
+    let dir = ConfigDir::new();
+    assert_eq!(
+        workbench(&dir).string("database.host").unwrap(),
+        "db.homelab"
+    );
+}
+
+#[test]
+fn config_string_wrong_type_names_key_value_and_source_bad() {
+    let dir = ConfigDir::new();
+    let err = workbench(&dir).string("workers").unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    insta::assert_snapshot!(err.to_string(), @r#"config.Config.string: config key "workers" holds an int (8) (from set at runtime), expected text [INVALID]"#);
+}
+
+#[test]
+fn config_string_of_a_secret_hides_the_value_ugly() {
+    let config = Config::new();
+    config.set("api.token", 1234).unwrap();
+    let err = config.string("api.token").unwrap_err();
+    assert!(!err.message().contains("1234"), "{err}");
+    assert!(
+        config
+            .string("api")
+            .unwrap_err()
+            .message()
+            .contains("is a table")
+    );
+}
+
+// ---------------------------------------------------------------- Config::int
+
+#[test]
+fn config_int_good() {
+    let dir = ConfigDir::new();
+    let config = workbench(&dir);
+    assert_eq!(config.int("cache.ttl").unwrap(), 30);
+    assert_eq!(config.int("database.pool").unwrap(), 4);
+}
+
+#[test]
+fn config_int_never_coerces_text_bad() {
+    let dir = ConfigDir::new();
+    let err = workbench(&dir).int("database.port").unwrap_err();
+    insta::assert_snapshot!(scrub(&dir, &err.to_string()), @r#"config.Config.int: config key "database.port" holds a string ("eighty") (from file <dir>/workbench.toml:3), expected an integer [INVALID]"#);
+}
+
+#[test]
+fn config_int_missing_and_float_ugly() {
+    let config = Config::new();
+    config.set("ratio", 1.0).unwrap();
+    assert_eq!(
+        config.int("workers").unwrap_err().code(),
+        Some(&ErrorCode::NOT_FOUND)
+    );
+    assert_eq!(
+        config.int("ratio").unwrap_err().code(),
+        Some(&ErrorCode::INVALID)
+    );
+    assert_eq!(
+        config.int("").unwrap_err().code(),
+        Some(&ErrorCode::INVALID)
+    );
+}
+
+// ---------------------------------------------------------------- Config::float
+
+#[test]
+fn config_float_good() {
+    let config = Config::new();
+    config.set("cache.ratio", 0.25).unwrap();
+    assert!((config.float("cache.ratio").unwrap() - 0.25).abs() < f64::EPSILON);
+}
+
+#[test]
+fn config_float_never_widens_an_int_bad() {
+    let config = Config::new();
+    config.set("cache.ratio", 1).unwrap();
+    assert_eq!(
+        config.float("cache.ratio").unwrap_err().code(),
+        Some(&ErrorCode::INVALID)
+    );
+    let widened: f64 = config.get_as("cache.ratio").unwrap();
+    assert!((widened - 1.0).abs() < f64::EPSILON);
+}
+
+#[test]
+fn config_float_extremes_ugly() {
+    let config = Config::new();
+    config.set("tiny", f64::MIN_POSITIVE).unwrap();
+    config.set("huge", f64::MAX).unwrap();
+    assert!(config.float("tiny").unwrap() > 0.0);
+    assert!((config.float("huge").unwrap() - f64::MAX).abs() < f64::EPSILON);
+}
+
+// ---------------------------------------------------------------- Config::bool
+
+#[test]
+fn config_bool_good() {
+    let config = Config::new();
+    config.set("cache.enabled", false).unwrap();
+    assert!(!config.bool("cache.enabled").unwrap());
+}
+
+#[test]
+fn config_bool_never_reads_text_bad() {
+    let dir = ConfigDir::new();
+    let err = workbench(&dir).bool("cache.enabled").unwrap_err();
+    insta::assert_snapshot!(err.to_string(), @r#"config.Config.bool: config key "cache.enabled" holds a string ("yes") (from env APP_CACHE__ENABLED), expected a bool [INVALID]"#);
+}
+
+#[test]
+fn config_bool_null_value_ugly() {
+    let config = Config::new();
+    config.set("cache.enabled", Value::Null).unwrap();
+    assert_eq!(config.get("cache.enabled"), Some(Value::Null));
+    assert_eq!(
+        config.bool("cache.enabled").unwrap_err().code(),
+        Some(&ErrorCode::INVALID)
+    );
+}
+
+// ---------------------------------------------------------------- Config::get_as
+
+#[test]
+fn config_get_as_leaf_and_table_good() {
+    let config = Config::new();
+    config.set("database.port", 5432).unwrap();
+    let port: u16 = config.get_as("database.port").unwrap();
+    let table: std::collections::BTreeMap<String, u16> = config.get_as("database").unwrap();
+    assert_eq!((port, table["port"]), (5432, 5432));
+}
+
+#[test]
+fn config_get_as_out_of_range_bad() {
+    let config = Config::new();
+    config.set("database.port", 70_000).unwrap();
+    let err = config.get_as::<u16>("database.port").unwrap_err();
+    insta::assert_snapshot!(err.to_string(), @r#"config.Config.get_as: config key "database.port" (from set at runtime): invalid value: integer `70000`, expected u16 [INVALID]"#);
+}
+
+#[test]
+fn config_get_as_missing_and_list_element_ugly() {
+    let config = Config::new();
+    assert_eq!(
+        config.get_as::<u16>("database.port").unwrap_err().code(),
+        Some(&ErrorCode::NOT_FOUND)
+    );
+    config.set("ports", vec![80, -1]).unwrap();
+    let err = config.get_as::<Vec<u16>>("ports").unwrap_err();
+    assert!(err.message().contains("ports"), "{err}");
+    assert!(err.message().contains("-1"), "{err}");
+}
+
+// ---------------------------------------------------------------- Config::extract
+
+#[derive(Debug, Deserialize, PartialEq)]
+struct Database {
+    host: String,
+    port: u16,
+    pool: u8,
+}
+
+#[test]
+fn config_extract_section_good() {
+    let config = Config::builder()
+        .default_value("database.pool", 4)
+        .env_prefix("APP")
+        .env_vars([
+            ("APP_DATABASE__HOST", "db.homelab"),
+            ("APP_DATABASE__PORT", "5432"),
+        ])
+        .build()
+        .unwrap();
+    let db: Database = config.extract("database").unwrap();
+    assert_eq!(
+        db,
+        Database {
+            host: "db.homelab".into(),
+            port: 5432,
+            pool: 4
+        }
+    );
+}
+
+#[test]
+fn config_extract_wrong_type_names_key_and_source_bad() {
+    let dir = ConfigDir::new();
+    let err = workbench(&dir).extract::<Database>("database").unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    insta::assert_snapshot!(scrub(&dir, &err.to_string()), @r#"config.Config.extract: config key "database.port" (from file <dir>/workbench.toml:3): invalid type: string "eighty", expected u16 [INVALID]"#);
+}
+
+#[test]
+fn config_extract_missing_field_bad() {
+    let config = Config::new();
+    config.set("database.host", "db.homelab").unwrap();
+    config.set("database.port", 5432).unwrap();
+    let err = config.extract::<Database>("database").unwrap_err();
+    insta::assert_snapshot!(err.to_string(), @r#"config.Config.extract: config key "database": missing field `pool` [INVALID]"#);
+}
+
+#[test]
+fn config_extract_secret_value_is_not_echoed_ugly() {
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code, reason = "only the error matters")]
+    struct Credentials {
+        password: u32,
+    }
+    let dir = ConfigDir::new();
+    let err = workbench(&dir)
+        .extract::<Credentials>("database")
+        .unwrap_err();
+    assert!(!err.message().contains("hunter2"), "{err}");
+    assert!(err.message().contains("\"database.password\""), "{err}");
+}
+
+#[test]
+fn config_extract_whole_config_and_empty_section_ugly() {
+    #[derive(Debug, Deserialize, Default)]
+    struct Cache {
+        #[serde(default)]
+        ttl: u32,
+    }
+    #[derive(Debug, Deserialize)]
+    struct App {
+        workers: u8,
+    }
+    let config = Config::new();
+    config.set("workers", 8).unwrap();
+    assert_eq!(config.extract::<App>("").unwrap().workers, 8);
+    assert_eq!(config.extract::<Cache>("cache").unwrap().ttl, 0);
+    let err = config.extract::<u8>("").unwrap_err();
+    assert!(err.message().contains("<root>"), "{err}");
+}
+
+// ---------------------------------------------------------------- Config::provenance
+
+#[test]
+fn config_provenance_of_each_layer_good() {
+    let dir = ConfigDir::new();
+    let config = workbench(&dir);
+    config.set_flags(&options! { "cache.ttl" => 60 }).unwrap();
+    assert_eq!(config.provenance("database.pool"), Some(Source::Default));
+    assert_eq!(
+        config.provenance("database.host"),
+        Some(Source::File {
+            path: dir.path().join("workbench.toml"),
+            line: Some(2)
+        })
+    );
+    assert_eq!(
+        config.provenance("cache.enabled"),
+        Some(Source::Env {
+            var: "APP_CACHE__ENABLED".into()
+        })
+    );
+    assert_eq!(
+        config.provenance("cache.ttl"),
+        Some(Source::Flag {
+            name: "cache.ttl".into()
+        })
+    );
+    assert_eq!(config.provenance("workers"), Some(Source::Runtime));
+}
+
+#[test]
+fn config_provenance_missing_key_bad() {
+    assert_eq!(Config::new().provenance("workers"), None);
+}
+
+#[test]
+fn config_provenance_of_a_table_is_none_ugly() {
+    let dir = ConfigDir::new();
+    assert_eq!(workbench(&dir).provenance("database"), None);
+}
+
+// ---------------------------------------------------------------- Config::keys
+
+#[test]
+fn config_keys_sorted_good() {
+    let dir = ConfigDir::new();
+    assert_eq!(
+        workbench(&dir).keys(),
+        [
+            "cache.enabled",
+            "cache.ttl",
+            "database.host",
+            "database.password",
+            "database.pool",
+            "database.port",
+            "workers"
+        ]
+    );
+}
+
+#[test]
+fn config_keys_empty_bad() {
+    assert!(Config::new().keys().is_empty());
+}
+
+#[test]
+fn config_keys_byte_order_with_dashes_ugly() {
+    let config = Config::new();
+    for key in ["a.b", "a-b", "a_b", "A.b", "a"] {
+        config.set(key, 1).unwrap();
+    }
+    // "a" replaced the table "a.b" set before it.
+    assert_eq!(config.keys(), ["A.b", "a", "a-b", "a_b"]);
+}

@@ -1,0 +1,322 @@
+//! Writing: runtime `set` / `set_many` / `unset`, the command-line layer, feature flags,
+//! and the atomicity of multi-key writes under concurrent readers.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+
+use corers_config::{Config, Source};
+use corers_primitives::{ErrorCode, Options, Value, options};
+
+// ---------------------------------------------------------------- Config::set
+
+#[test]
+fn config_set_overrides_every_other_layer_good() {
+    let config = Config::builder()
+        .default_value("workers", 4)
+        .env_prefix("APP")
+        .env_vars([("APP_WORKERS", "6")])
+        .build()
+        .unwrap();
+    config.set_flags(&options! { "workers" => 7 }).unwrap();
+    config.set("workers", 8).unwrap();
+    assert_eq!(config.int("workers").unwrap(), 8);
+    assert_eq!(config.provenance("workers"), Some(Source::Runtime));
+}
+
+#[test]
+fn config_set_malformed_key_changes_nothing_bad() {
+    let config = Config::new();
+    for key in ["", "a..b", "a.", "has space", "tab\there", "emoji🙂"] {
+        let err = config.set(key, 1).unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{key:?}");
+    }
+    assert!(config.keys().is_empty());
+}
+
+#[test]
+fn config_set_table_replaces_the_runtime_subtree_ugly() {
+    let config = Config::builder()
+        .default_value("database.host", "localhost")
+        .build()
+        .unwrap();
+    config.set("database.port", 5432).unwrap();
+    config.set("database.user", "ops").unwrap();
+    config
+        .set("database", options! { "port" => 6543 }.into_value())
+        .unwrap();
+    // The runtime layer's old subtree is gone; the default underneath still shows.
+    assert_eq!(config.keys(), ["database.host", "database.port"]);
+    // A map value with a bad nested key is refused whole.
+    let bad = options! { "ok" => 1, "not ok" => 2 }.into_value();
+    assert_eq!(
+        config.set("cache", bad).unwrap_err().code(),
+        Some(&ErrorCode::INVALID)
+    );
+    assert_eq!(config.get("cache"), None);
+}
+
+// ---------------------------------------------------------------- Config::set_many
+
+#[test]
+fn config_set_many_applies_all_good() {
+    let config = Config::new();
+    config
+        .set_many([
+            ("database.host", Value::from("db.homelab")),
+            ("database.port", Value::from(5432)),
+        ])
+        .unwrap();
+    assert_eq!(config.keys(), ["database.host", "database.port"]);
+}
+
+#[test]
+fn config_set_many_one_bad_key_applies_none_bad() {
+    let config = Config::new();
+    let err = config
+        .set_many([
+            ("database.host", Value::from("db.homelab")),
+            ("database..port", Value::from(5432)),
+        ])
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(config.keys().is_empty());
+}
+
+#[test]
+fn config_set_many_readers_never_see_a_mix_ugly() {
+    // A writer keeps setting two keys to the same number in one set_many; readers on other
+    // threads must always read the pair equal (a reader reads the whole table at once).
+    let config = Config::new();
+    config
+        .set_many([("pair.left", Value::Int(0)), ("pair.right", Value::Int(0))])
+        .unwrap();
+    let done = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (config, done) = (config.clone(), Arc::clone(&done));
+            thread::spawn(move || {
+                let mut reads = 0_u64;
+                while !done.load(Ordering::Relaxed) {
+                    let pair = config.get("pair").unwrap();
+                    let map = pair.as_map().unwrap();
+                    assert_eq!(map["left"], map["right"], "a torn read: {pair:?}");
+                    reads += 1;
+                }
+                reads
+            })
+        })
+        .collect();
+    for n in 1..=2_000_i64 {
+        config
+            .set_many([("pair.left", Value::Int(n)), ("pair.right", Value::Int(n))])
+            .unwrap();
+    }
+    done.store(true, Ordering::Relaxed);
+    for reader in readers {
+        assert!(reader.join().unwrap() > 0);
+    }
+    assert_eq!(config.int("pair.left").unwrap(), 2_000);
+}
+
+#[test]
+fn config_set_many_empty_and_repeated_keys_ugly() {
+    let config = Config::new();
+    config.set_many(Vec::<(&str, Value)>::new()).unwrap();
+    config
+        .set_many([("workers", Value::Int(1)), ("workers", Value::Int(2))])
+        .unwrap();
+    assert_eq!(config.int("workers").unwrap(), 2);
+}
+
+// ---------------------------------------------------------------- Config::unset
+
+#[test]
+fn config_unset_lets_weaker_layers_show_good() {
+    let config = Config::builder()
+        .default_value("database.port", 5432)
+        .build()
+        .unwrap();
+    config.set("database.port", 6543).unwrap();
+    assert!(config.unset("database").unwrap());
+    assert_eq!(config.int("database.port").unwrap(), 5432);
+    assert_eq!(config.provenance("database.port"), Some(Source::Default));
+}
+
+#[test]
+fn config_unset_key_from_another_layer_bad() {
+    let config = Config::builder()
+        .default_value("workers", 4)
+        .build()
+        .unwrap();
+    assert!(
+        !config.unset("workers").unwrap(),
+        "defaults are not runtime values"
+    );
+    assert_eq!(config.int("workers").unwrap(), 4);
+}
+
+#[test]
+fn config_unset_malformed_key_ugly() {
+    let config = Config::new();
+    assert_eq!(
+        config.unset("..").unwrap_err().code(),
+        Some(&ErrorCode::INVALID)
+    );
+}
+
+// ---------------------------------------------------------------- Config::set_flags
+
+#[test]
+fn config_set_flags_replaces_the_whole_layer_good() {
+    let config = Config::new();
+    config
+        .set_flags(&options! { "workers" => 4, "verbose" => true })
+        .unwrap();
+    config.set_flags(&options! { "workers" => 5 }).unwrap();
+    assert_eq!(config.keys(), ["workers"]);
+    assert_eq!(config.int("workers").unwrap(), 5);
+}
+
+#[test]
+fn config_set_flags_bad_name_changes_nothing_bad() {
+    let config = Config::new();
+    config.set_flags(&options! { "workers" => 4 }).unwrap();
+    let err = config
+        .set_flags(&options! { "workers" => 5, "--dry-run" => true })
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert_eq!(config.int("workers").unwrap(), 4);
+}
+
+#[test]
+fn config_set_flags_empty_clears_and_map_values_nest_ugly() {
+    let config = Config::new();
+    let mut flags = Options::new();
+    flags.set("database", options! { "port" => 6543 }.into_value());
+    config.set_flags(&flags).unwrap();
+    assert_eq!(
+        config.provenance("database.port"),
+        Some(Source::Flag {
+            name: "database".into()
+        })
+    );
+    config.set_flags(&Options::new()).unwrap();
+    assert!(config.keys().is_empty());
+}
+
+// ---------------------------------------------------------------- Config::enable
+
+#[test]
+fn config_enable_good() {
+    let config = Config::new();
+    config.enable("beta-ui").unwrap();
+    assert!(config.enabled("beta-ui"));
+    assert_eq!(config.get("features.beta-ui"), Some(Value::Bool(true)));
+}
+
+#[test]
+fn config_enable_bad_names_bad() {
+    let config = Config::new();
+    for name in ["", "beta.ui", "beta ui"] {
+        let err = config.enable(name).unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{name:?}");
+    }
+    assert!(config.enabled_features().is_empty());
+}
+
+#[test]
+fn config_enable_over_a_file_that_disabled_it_ugly() {
+    let config = Config::builder()
+        .default_value("features.metrics", false)
+        .build()
+        .unwrap();
+    config.enable("metrics").unwrap();
+    config.enable("metrics").unwrap();
+    assert_eq!(config.enabled_features(), ["metrics"]);
+}
+
+// ---------------------------------------------------------------- Config::disable
+
+#[test]
+fn config_disable_good() {
+    let config = Config::new();
+    config.enable("metrics").unwrap();
+    config.disable("metrics").unwrap();
+    assert!(!config.enabled("metrics"));
+    assert_eq!(config.get("features.metrics"), Some(Value::Bool(false)));
+}
+
+#[test]
+fn config_disable_bad_name_bad() {
+    assert_eq!(
+        Config::new().disable("a.b").unwrap_err().code(),
+        Some(&ErrorCode::INVALID)
+    );
+}
+
+#[test]
+fn config_disable_never_enabled_stays_listed_as_off_ugly() {
+    let config = Config::new();
+    config.disable("legacy-api").unwrap();
+    assert!(config.enabled_features().is_empty());
+    assert_eq!(config.keys(), ["features.legacy-api"]);
+}
+
+// ---------------------------------------------------------------- Config::enabled
+
+#[test]
+fn config_enabled_from_env_good() {
+    let config = Config::builder()
+        .env_prefix("APP")
+        .env_vars([("APP_FEATURES__METRICS", "true")])
+        .build()
+        .unwrap();
+    assert!(config.enabled("metrics"));
+}
+
+#[test]
+fn config_enabled_non_bool_is_off_bad() {
+    let config = Config::new();
+    config.set("features.metrics", "true").unwrap();
+    config.set("features.tracing", 1).unwrap();
+    assert!(!config.enabled("metrics"));
+    assert!(!config.enabled("tracing"));
+}
+
+#[test]
+fn config_enabled_case_sensitive_and_garbage_names_ugly() {
+    let config = Config::new();
+    config.enable("Metrics").unwrap();
+    assert!(config.enabled("Metrics"));
+    assert!(!config.enabled("metrics"));
+    assert!(!config.enabled(""));
+    assert!(!config.enabled("..\n"));
+}
+
+// ---------------------------------------------------------------- Config::enabled_features
+
+#[test]
+fn config_enabled_features_sorted_across_layers_good() {
+    let config = Config::builder()
+        .default_value("features.zeta", true)
+        .env_prefix("APP")
+        .env_vars([("APP_FEATURES__ALPHA", "true")])
+        .build()
+        .unwrap();
+    config.enable("mid").unwrap();
+    assert_eq!(config.enabled_features(), ["alpha", "mid", "zeta"]);
+}
+
+#[test]
+fn config_enabled_features_none_bad() {
+    assert!(Config::new().enabled_features().is_empty());
+}
+
+#[test]
+fn config_enabled_features_ignores_lookalike_keys_ugly() {
+    let config = Config::new();
+    config.set("features-extra.x", true).unwrap();
+    config.set("features.group.nested", true).unwrap();
+    assert_eq!(config.enabled_features(), ["group.nested"]);
+}

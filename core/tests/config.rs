@@ -1,0 +1,181 @@
+//! The config in the facade: `CoreBuilder::config`, `Core::config`,
+//! `ServiceRuntime::config`, the default environment prefix and the `config` command.
+
+use corers::ServiceRuntime;
+use corers::config::{Layer, Source};
+use corers::prelude::*;
+use corers::testing::run_cli;
+
+// ---------------------------------------------------------------- CoreBuilder::config
+
+#[test]
+fn core_builder_config_sources_good() {
+    let core = Core::builder()
+        .name("workbench")
+        .config(
+            Config::builder()
+                .default_value("cache.ttl", 300)
+                .env_prefix("WORKBENCH")
+                .env_vars([("WORKBENCH_CACHE__TTL", "60")]),
+        )
+        .build()
+        .unwrap();
+    assert_eq!(core.config().int("cache.ttl").unwrap(), 60);
+    assert_eq!(
+        core.config().provenance("cache.ttl"),
+        Some(Source::Env {
+            var: "WORKBENCH_CACHE__TTL".into()
+        })
+    );
+}
+
+#[test]
+fn core_builder_config_that_fails_fails_the_build_bad() {
+    let err = Core::builder()
+        .config(Config::builder().file("/nonexistent/corers/workbench.toml"))
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+    assert!(err.message().contains("read the config"), "{err}");
+}
+
+#[test]
+fn core_builder_config_default_prefix_from_the_app_name_ugly() {
+    // No config given: the environment under the name in upper case, other characters as
+    // '_'. A child process carries the variables, so this process's environment stays as
+    // it is.
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "config_child", "--nocapture", "--test-threads=1"])
+        .env(CHILD, "1")
+        .env("WORK_BENCH_2_CACHE__TTL", "90")
+        .env("WORKBENCH_CACHE__TTL", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("@@named=90"), "{stdout}");
+    assert!(stdout.contains("@@unnamed=[]"), "{stdout}");
+}
+
+/// Set in the child process of `core_builder_config_default_prefix_from_the_app_name_ugly`.
+const CHILD: &str = "CORERS_CONFIG_CHILD";
+
+/// Not a test of its own: the child that reads the process environment.
+#[test]
+fn config_child() {
+    if std::env::var(CHILD).is_err() {
+        return;
+    }
+    let named = Core::builder().name("work-bench.2").build().unwrap();
+    println!("@@named={}", named.config().int("cache.ttl").unwrap());
+    let unnamed = Core::builder().build().unwrap();
+    println!("@@unnamed={:?}", unnamed.config().keys());
+}
+
+// ---------------------------------------------------------------- Core::config
+
+#[test]
+fn core_config_set_at_runtime_good() {
+    let core = Core::builder().build().unwrap();
+    core.config().set("cache.ttl", 60).unwrap();
+    assert_eq!(core.config().int("cache.ttl").unwrap(), 60);
+    assert_eq!(
+        core.config().provenance("cache.ttl").map(|s| s.layer()),
+        Some(Layer::Runtime)
+    );
+}
+
+#[test]
+fn core_config_missing_key_bad() {
+    let core = Core::builder().build().unwrap();
+    assert_eq!(
+        core.config().int("cache.ttl").unwrap_err().code(),
+        Some(&ErrorCode::NOT_FOUND)
+    );
+}
+
+#[test]
+fn core_config_two_cores_do_not_share_settings_ugly() {
+    let first = Core::builder().name("first").build().unwrap();
+    let second = Core::builder().name("second").build().unwrap();
+    first.config().enable("beta-ui").unwrap();
+    assert!(first.config().enabled("beta-ui"));
+    assert!(!second.config().enabled("beta-ui"));
+}
+
+// ---------------------------------------------------------------- ServiceRuntime::config
+
+#[test]
+fn service_runtime_config_shares_the_cores_good() {
+    let core = Core::builder().build().unwrap();
+    let runtime = ServiceRuntime::new(&core, ());
+    runtime
+        .config()
+        .unwrap()
+        .set("cache.capacity", 1024)
+        .unwrap();
+    assert_eq!(core.config().int("cache.capacity").unwrap(), 1024);
+}
+
+#[test]
+fn service_runtime_config_after_the_core_is_gone_bad() {
+    let core = Core::builder().build().unwrap();
+    let runtime = ServiceRuntime::new(&core, ());
+    drop(core);
+    assert_eq!(
+        runtime.config().unwrap_err().code(),
+        Some(&ErrorCode::UNAVAILABLE)
+    );
+}
+
+#[tokio::test]
+async fn service_runtime_config_from_a_start_hook_ugly() {
+    // A service reads its settings in its start hook and refuses to start without them.
+    let core = Core::builder()
+        .config(Config::builder().default_value("store.path", "/srv/workbench"))
+        .service(|core| {
+            let runtime = ServiceRuntime::new(core, "store");
+            Ok(Registration::new(
+                "store",
+                Hooks::new().on_start(move |_| {
+                    let runtime = runtime.clone();
+                    async move {
+                        let path = runtime.config()?.string("store.path")?;
+                        assert_eq!(path, "/srv/workbench");
+                        runtime.config()?.int("store.shards").map(drop)
+                    }
+                }),
+            ))
+        })
+        .build()
+        .unwrap();
+    let err = core.startup().await.unwrap_err();
+    assert!(err.to_string().contains("store.shards"), "{err}");
+    core.shutdown().await.unwrap();
+}
+
+// ---------------------------------------------------------------- the `config` command
+
+/// Runs the built-in `config` command with `args` on a test Core holding a default and a
+/// secret; returns its standard output.
+async fn config_command(args: &[&str]) -> String {
+    let (builder, _logs) = corers::testing::builder();
+    let core = builder
+        .config(Config::builder().default_value("cache.ttl", 300))
+        .build()
+        .unwrap();
+    core.config().set("api.token", "ghp_live").unwrap();
+    let run = run_cli(&core, args.iter().copied()).await.unwrap();
+    assert_eq!(run.exit_code, 0, "{}", run.stderr);
+    assert!(!run.stdout.contains("ghp_live"), "{}", run.stdout);
+    run.stdout
+}
+
+#[tokio::test]
+async fn core_cli_config_prints_the_dump_with_secrets_hidden_good() {
+    insta::assert_snapshot!(config_command(&["config"]).await, @r"
+    api.token = [REDACTED]  # set at runtime
+    cache.ttl = 300         # default
+    ");
+    let json = config_command(&["config", "--json"]).await;
+    assert!(json.contains("\"layer\": \"default\""), "{json}");
+}
