@@ -17,8 +17,49 @@ use crate::snapshot::{Entry, Flat, Snapshot};
 use crate::watch::{Subscriber, Subscription};
 use crate::{Change, Source};
 
-/// Keeps a bound [`ConfigVar`] in step with its key; `false` once the variable is gone.
-type Binding = Box<dyn Fn(&Snapshot, &[Change]) -> bool + Send>;
+/// A [`ConfigVar`] kept in step with its key (see [`Config::bind`]).
+trait Binding: Send + Sync {
+    /// `false` once the variable is gone: the binding is then forgotten.
+    fn alive(&self) -> bool;
+    /// Brings the variable up to date when `changes` touch its key.
+    fn update(&self, config: &Config, changes: &[Change]);
+}
+
+struct BoundVar<T> {
+    var: Weak<ConfigVar<T>>,
+    key: String,
+    /// Serialises read-then-set, so that a slower writer's update can never leave an older
+    /// value behind a newer one: each update reads the config as it is now.
+    serial: Mutex<()>,
+}
+
+impl<T> Binding for BoundVar<T>
+where
+    T: DeserializeOwned + Default + Clone + Send + Sync + 'static,
+{
+    fn alive(&self) -> bool {
+        self.var.strong_count() > 0
+    }
+
+    fn update(&self, config: &Config, changes: &[Change]) {
+        let touched = changes
+            .iter()
+            .any(|c| is_under(&c.key, &self.key) || is_under(&self.key, &c.key));
+        let Some(var) = self.var.upgrade().filter(|_| touched) else {
+            return;
+        };
+        let _serial = self.serial.lock().unwrap_or_else(PoisonError::into_inner);
+        match config.get_as::<T>(&self.key) {
+            Ok(value) => var.set(value),
+            Err(err) if err.code() == Some(&ErrorCode::NOT_FOUND) => var.unset(),
+            Err(err) => tracing::warn!(
+                key = %self.key,
+                error = %err,
+                "bound config value kept: the new value does not fit"
+            ),
+        }
+    }
+}
 
 /// The application's settings: layered sources merged into one immutable snapshot, read
 /// without locks, with the source of every value on record. Cheap to clone; clones share
@@ -71,7 +112,7 @@ struct State {
     flags: Flat,
     runtime: Flat,
     subscribers: Vec<Subscriber>,
-    bindings: Vec<Binding>,
+    bindings: Vec<Arc<dyn Binding>>,
 }
 
 impl State {
@@ -918,7 +959,9 @@ impl Config {
     }
 
     /// A [`ConfigVar`] bound to `key`: it holds the key's current value (set), or
-    /// `T::default()` (unset) while the key is missing, and follows every change.
+    /// `T::default()` (unset) while the key is missing, and follows every change. The
+    /// write that changes the key updates the variable before it returns; `T`'s
+    /// `Deserialize` runs then, and must not write to this config.
     ///
     /// ```
     /// use corers_config::Config;
@@ -946,30 +989,12 @@ impl Config {
             Err(err) => return Err(err),
         };
         let var = Arc::new(var);
-        let weak: Weak<ConfigVar<T>> = Arc::downgrade(&var);
-        let me = self.clone_weak();
-        let key = key.to_owned();
-        state.bindings.push(Box::new(move |_, changes| {
-            let (Some(var), Some(config)) = (weak.upgrade(), me.upgrade()) else {
-                return false;
-            };
-            let touched = changes
-                .iter()
-                .any(|c| is_under(&c.key, &key) || is_under(&key, &c.key));
-            if touched {
-                match config.get_as::<T>(&key) {
-                    Ok(value) => var.set(value),
-                    Err(err) if err.code() == Some(&ErrorCode::NOT_FOUND) => var.unset(),
-                    Err(err) => tracing::warn!(key = %key, error = %err, "bound config value kept: the new value does not fit"),
-                }
-            }
-            true
+        state.bindings.push(Arc::new(BoundVar {
+            var: Arc::downgrade(&var),
+            key: key.to_owned(),
+            serial: Mutex::new(()),
         }));
         Ok(var)
-    }
-
-    fn clone_weak(&self) -> WeakConfig {
-        WeakConfig(Arc::downgrade(&self.inner))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -1004,21 +1029,19 @@ impl Config {
         let merged = state.merge();
         let changes = self.inner.current.read().changes(&merged);
         self.inner.current.publish(merged);
-        if !changes.is_empty() {
-            state.subscribers.retain(|s| s.notify(&changes));
-            let snapshot = self.inner.current.read();
-            state.bindings.retain(|bind| bind(&snapshot, &changes));
+        if changes.is_empty() {
+            return Ok(changes);
+        }
+        state.subscribers.retain(|s| s.notify(&changes));
+        state.bindings.retain(|binding| binding.alive());
+        let bindings = state.bindings.clone();
+        // Bound variables are updated outside the writer lock: their `Deserialize` is the
+        // application's code.
+        drop(state);
+        for binding in bindings {
+            binding.update(self, &changes);
         }
         Ok(changes)
-    }
-}
-
-/// A config that does not keep it alive (held by bound variables' updaters).
-struct WeakConfig(Weak<Inner>);
-
-impl WeakConfig {
-    fn upgrade(&self) -> Option<Config> {
-        self.0.upgrade().map(|inner| Config { inner })
     }
 }
 

@@ -274,3 +274,24 @@ fn config_bind_table_missing_key_and_dropped_variable_ugly() {
     drop(database);
     config.set("database.port", 1).unwrap(); // the binding of a dropped variable is forgotten
 }
+
+#[test]
+fn config_bind_concurrent_writers_never_leave_a_stale_value_ugly() {
+    // Four writers race; once they are done the variable holds what the config holds.
+    let config = Config::new();
+    let workers = config.bind::<i64>("workers").unwrap();
+    let writers: Vec<_> = (0..4_i64)
+        .map(|w| {
+            let config = config.clone();
+            std::thread::spawn(move || {
+                for n in 0..500 {
+                    config.set("workers", w * 1_000 + n).unwrap();
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    assert_eq!(workers.get(), config.int("workers").unwrap());
+}
