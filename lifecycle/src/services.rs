@@ -89,14 +89,36 @@ struct Entry<C> {
 }
 
 /// Where the services are in their life.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Phase {
+enum Phase<C> {
     Idle,
     Starting,
     /// Started, in this order.
-    Running(Vec<String>),
+    Running(Arc<[Planned<C>]>),
     Stopping,
     Stopped,
+}
+
+impl<C> Phase<C> {
+    fn is(&self, other: &Phase<C>) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+    }
+}
+
+/// A service as a start, stop or reload pass needs it, taken from one registry snapshot.
+struct Planned<C> {
+    name: Arc<str>,
+    service: Arc<dyn Service<C>>,
+    timeout: Duration,
+}
+
+impl<C> Clone for Planned<C> {
+    fn clone(&self) -> Self {
+        Planned {
+            name: Arc::clone(&self.name),
+            service: Arc::clone(&self.service),
+            timeout: self.timeout,
+        }
+    }
 }
 
 /// Broadcast when a service's start hook succeeded.
@@ -136,7 +158,7 @@ pub struct ServiceShutdown;
 #[non_exhaustive]
 pub struct StartReport {
     /// `(service, start duration)`, in start order.
-    pub started: Vec<(String, Duration)>,
+    pub started: Vec<(Arc<str>, Duration)>,
 }
 
 /// How every service is doing, and whether the whole can serve.
@@ -181,7 +203,7 @@ pub struct Services<C> {
 
 struct Inner<C> {
     registry: Registry<Entry<C>>,
-    phase: Mutex<Phase>,
+    phase: Mutex<Phase<C>>,
     bus: Bus<C>,
     /// Cancelled when shutdown is forced: every running hook should give up. Shared by
     /// `Arc`: cloning a token takes a lock, cloning an `Arc` does not.
@@ -255,29 +277,50 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     /// # Errors
     /// [`ErrorCode::INVALID`] naming a missing dependency, or the services in a cycle.
     pub fn order(&self) -> Result<Vec<String>> {
+        Ok(self
+            .plan()?
+            .iter()
+            .map(|planned| planned.name.to_string())
+            .collect())
+    }
+
+    /// The services in start order, read from one snapshot of the registry.
+    fn plan(&self) -> Result<Vec<Planned<C>>> {
         const OP: &str = "lifecycle.Services.order";
         let snapshot = self.inner.registry.snapshot();
-        let names = snapshot.names();
-        let index: HashMap<&str, usize> = names
+        let mut planned = Vec::with_capacity(snapshot.len());
+        // The declared dependencies, by position; empty (no allocation) for most services.
+        let mut after: Vec<Vec<String>> = Vec::with_capacity(snapshot.len());
+        snapshot.each(|_, entry| {
+            planned.push(Planned {
+                name: Arc::clone(&entry.name),
+                service: Arc::clone(&entry.service),
+                timeout: entry.timeout,
+            });
+            after.push(entry.after.clone());
+        });
+        if after.iter().all(Vec::is_empty) {
+            return Ok(planned);
+        }
+        let index: HashMap<&str, usize> = planned
             .iter()
             .enumerate()
-            .map(|(i, n)| (n.as_str(), i))
+            .map(|(i, p)| (&*p.name, i))
             .collect();
         // Kahn's algorithm, always taking the earliest-registered ready service: dependency
         // order where there are dependencies, registration order everywhere else.
-        let mut waiting_on = vec![0usize; names.len()];
-        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); names.len()];
-        let mut deps_of: Vec<Vec<usize>> = vec![Vec::new(); names.len()];
-        for (i, name) in names.iter().enumerate() {
-            let after = snapshot
-                .get(name)
-                .map(|e| e.after.clone())
-                .unwrap_or_default();
-            for dep in after {
+        let mut waiting_on = vec![0usize; planned.len()];
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); planned.len()];
+        let mut deps_of: Vec<Vec<usize>> = vec![Vec::new(); planned.len()];
+        for (i, deps) in after.iter().enumerate() {
+            for dep in deps {
                 let Some(&d) = index.get(dep.as_str()) else {
                     return Err(Error::new(
                         OP,
-                        format!("service {name:?} depends on {dep:?}, which is not registered"),
+                        format!(
+                            "service {:?} depends on {dep:?}, which is not registered",
+                            &*planned[i].name
+                        ),
                     )
                     .with_code(ErrorCode::INVALID));
                 };
@@ -288,13 +331,13 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 }
             }
         }
-        let mut ready: BinaryHeap<Reverse<usize>> = (0..names.len())
+        let mut ready: BinaryHeap<Reverse<usize>> = (0..planned.len())
             .filter(|&i| waiting_on[i] == 0)
             .map(Reverse)
             .collect();
-        let mut placed = Vec::with_capacity(names.len());
+        let mut order = Vec::with_capacity(planned.len());
         while let Some(Reverse(i)) = ready.pop() {
-            placed.push(names[i].clone());
+            order.push(i);
             for &next in &dependents[i] {
                 waiting_on[next] -= 1;
                 if waiting_on[next] == 0 {
@@ -302,15 +345,16 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 }
             }
         }
-        if placed.len() < names.len() {
-            let stuck: Vec<usize> = (0..names.len()).filter(|&i| waiting_on[i] > 0).collect();
+        if order.len() < planned.len() {
+            let names: Vec<&str> = planned.iter().map(|p| &*p.name).collect();
+            let stuck: Vec<usize> = (0..planned.len()).filter(|&i| waiting_on[i] > 0).collect();
             return Err(Error::new(
                 OP,
                 format!("dependency cycle: {}", cycle(&names, &stuck, &deps_of)),
             )
             .with_code(ErrorCode::INVALID));
         }
-        Ok(placed)
+        Ok(order.into_iter().map(|i| planned[i].clone()).collect())
     }
 
     /// Starts every service in [`order`](Services::order), each under its timeout, and
@@ -331,7 +375,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     async fn start_in_order(&self, core: &C) -> Result<StartReport> {
         const OP: &str = "lifecycle.Services.start_all";
         self.transition(OP, &Phase::Idle, Phase::Starting)?;
-        let order = match self.order() {
+        let order = match self.plan() {
             Ok(order) => order,
             Err(err) => {
                 self.set_phase(Phase::Stopped);
@@ -339,40 +383,46 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             }
         };
         let mut report = StartReport::default();
-        for name in &order {
-            let Some(entry) = self.inner.registry.get(name) else {
-                continue;
-            };
-            let started = Instant::now();
+        // One clock read per hook: each hook's end is the next one's start.
+        let mut mark = Instant::now();
+        for (at, planned) in order.iter().enumerate() {
             let outcome = run_hook(
                 "start",
-                name,
-                entry.timeout,
-                call(|| Arc::clone(&entry.service).start(self.ctx(core, &entry.name))),
+                &planned.name,
+                planned.timeout,
+                call(|| Arc::clone(&planned.service).start(self.ctx(core, &planned.name))),
                 &self.inner.forced,
             )
             .await;
-            let duration = started.elapsed();
+            let now = Instant::now();
+            let duration = now - mark;
+            mark = now;
             match outcome {
                 Ok(()) => {
-                    tracing::info!(service = %name, duration_ms = duration.as_secs_f64() * 1000.0, "service started");
+                    tracing::info!(
+                        service = &*planned.name,
+                        duration_ms = duration.as_secs_f64() * 1000.0,
+                        "service started"
+                    );
                     if self.inner.bus.is_heard::<ServiceStarted>() {
                         let _ = self.inner.bus.broadcast(
                             core,
                             &ServiceStarted {
-                                name: name.clone(),
+                                name: planned.name.to_string(),
                                 duration,
                             },
                         );
                     }
-                    report.started.push((name.clone(), duration));
+                    report.started.push((Arc::clone(&planned.name), duration));
                 }
                 Err(err) => {
-                    let started: Vec<String> =
-                        report.started.iter().map(|(n, _)| n.clone()).collect();
-                    let rollback = self.stop_services(core, &started).await;
+                    let rollback = self.stop_services(core, &order[..at]).await;
                     self.set_phase(Phase::Stopped);
-                    let err = Error::wrap(err, OP, format!("service {name:?} failed to start"));
+                    let err = Error::wrap(
+                        err,
+                        OP,
+                        format!("service {:?} failed to start", &*planned.name),
+                    );
                     if let Err(rollback) = rollback {
                         tracing::error!(error = %rollback, "rolling back a failed startup also failed");
                     }
@@ -380,8 +430,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 }
             }
         }
-        let started: Vec<String> = report.started.iter().map(|(n, _)| n.clone()).collect();
-        self.set_phase(Phase::Running(started));
+        self.set_phase(Phase::Running(order.into()));
         let _ = self.inner.bus.broadcast(core, &ServiceStartup);
         Ok(report)
     }
@@ -412,7 +461,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 .unwrap_or_else(PoisonError::into_inner);
             match &*phase {
                 Phase::Running(started) => {
-                    let started = started.clone();
+                    let started = Arc::clone(started);
                     *phase = Phase::Stopping;
                     started
                 }
@@ -422,7 +471,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 }
                 // Idle, already stopping or stopped: nothing to do.
                 _ => {
-                    if *phase == Phase::Idle {
+                    if phase.is(&Phase::Idle) {
                         *phase = Phase::Stopped;
                     }
                     return Ok(());
@@ -455,19 +504,16 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
         {
-            Phase::Running(started) => started.clone(),
-            _ => Vec::new(),
+            Phase::Running(started) => Arc::clone(started),
+            _ => Arc::from([]),
         };
         let mut failures = Vec::new();
-        for name in &started {
-            let Some(entry) = self.inner.registry.get(name) else {
-                continue;
-            };
+        for planned in started.iter() {
             if let Err(err) = run_hook(
                 "reload",
-                name,
-                entry.timeout,
-                call(|| Arc::clone(&entry.service).reload(self.ctx(core, &entry.name))),
+                &planned.name,
+                planned.timeout,
+                call(|| Arc::clone(&planned.service).reload(self.ctx(core, &planned.name))),
                 &self.inner.forced,
             )
             .await
@@ -480,12 +526,17 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
 
     /// Asks every service how it is, and whether the whole can serve.
     pub async fn health(&self, core: &C) -> HealthReport {
-        let phase = self
-            .inner
-            .phase
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
+        let (running, stopped) = {
+            let phase = self
+                .inner
+                .phase
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            (
+                matches!(*phase, Phase::Running(_)),
+                matches!(*phase, Phase::Stopped),
+            )
+        };
         // Every check at once: a slow one delays the report by its own timeout, not the sum.
         let mut checks = tokio::task::JoinSet::new();
         // One slot per service asked, in registration order; filled as the answers come.
@@ -518,9 +569,8 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 services[index].1 = health;
             }
         }
-        let running = matches!(phase, Phase::Running(_));
         HealthReport {
-            live: !matches!(phase, Phase::Stopped),
+            live: !stopped,
             ready: running
                 && !self.inner.bus.is_shutting_down()
                 && services.iter().all(|(_, h)| h.is_serving()),
@@ -529,27 +579,26 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     }
 
     /// Stops `started` in reverse; every one gets its hook; failures are joined.
-    async fn stop_services(&self, core: &C, started: &[String]) -> Result<()> {
+    async fn stop_services(&self, core: &C, started: &[Planned<C>]) -> Result<()> {
         let mut failures = Vec::new();
-        for name in started.iter().rev() {
-            let Some(entry) = self.inner.registry.get(name) else {
-                continue;
-            };
-            let began = Instant::now();
+        let mut mark = Instant::now();
+        for planned in started.iter().rev() {
             let outcome = run_hook(
                 "stop",
-                name,
-                entry.timeout,
-                call(|| Arc::clone(&entry.service).stop(self.ctx(core, &entry.name))),
+                &planned.name,
+                planned.timeout,
+                call(|| Arc::clone(&planned.service).stop(self.ctx(core, &planned.name))),
                 &self.inner.forced,
             )
             .await;
-            let duration = began.elapsed();
+            let now = Instant::now();
+            let duration = now - mark;
+            mark = now;
             if self.inner.bus.is_heard::<ServiceStopped>() {
                 let _ = self.inner.bus.broadcast(
                     core,
                     &ServiceStopped {
-                        name: name.clone(),
+                        name: planned.name.to_string(),
                         duration,
                         error: outcome.as_ref().err().map(ToString::to_string),
                     },
@@ -557,10 +606,14 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             }
             match outcome {
                 Ok(()) => {
-                    tracing::info!(service = %name, duration_ms = duration.as_secs_f64() * 1000.0, "service stopped");
+                    tracing::info!(
+                        service = &*planned.name,
+                        duration_ms = duration.as_secs_f64() * 1000.0,
+                        "service stopped"
+                    );
                 }
                 Err(err) => {
-                    tracing::error!(service = %name, error = %err, "service failed to stop");
+                    tracing::error!(service = &*planned.name, error = %err, "service failed to stop");
                     failures.push(err);
                 }
             }
@@ -576,13 +629,13 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         }
     }
 
-    fn transition(&self, op: &'static str, from: &Phase, to: Phase) -> Result<()> {
+    fn transition(&self, op: &'static str, from: &Phase<C>, to: Phase<C>) -> Result<()> {
         let mut phase = self
             .inner
             .phase
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if *phase != *from {
+        if !phase.is(from) {
             return Err(
                 Error::new(op, format!("services are already {}", describe(&phase)))
                     .with_code(ErrorCode::CONFLICT),
@@ -592,7 +645,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         Ok(())
     }
 
-    fn set_phase(&self, to: Phase) {
+    fn set_phase(&self, to: Phase<C>) {
         *self
             .inner
             .phase
@@ -601,7 +654,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     }
 }
 
-fn describe(phase: &Phase) -> &'static str {
+fn describe<C>(phase: &Phase<C>) -> &'static str {
     match phase {
         Phase::Idle => "idle",
         Phase::Starting => "starting",
@@ -689,7 +742,7 @@ fn call_health(check: impl FnOnce() -> BoxFuture<Health>) -> BoxFuture<Health> {
 
 /// Names one cycle among the `stuck` services: `a -> b -> a`. Every stuck service waits
 /// on another stuck one, so following dependencies from any of them must come round.
-fn cycle(names: &[String], stuck: &[usize], deps_of: &[Vec<usize>]) -> String {
+fn cycle(names: &[&str], stuck: &[usize], deps_of: &[Vec<usize>]) -> String {
     let Some(&first) = stuck.first() else {
         return String::new();
     };
@@ -699,13 +752,13 @@ fn cycle(names: &[String], stuck: &[usize], deps_of: &[Vec<usize>]) -> String {
         let Some(&next) = deps_of[last].iter().find(|d| stuck.contains(d)) else {
             return path
                 .iter()
-                .map(|&i| names[i].as_str())
+                .map(|&i| names[i])
                 .collect::<Vec<_>>()
                 .join(", ");
         };
         if let Some(start) = path.iter().position(|&p| p == next) {
-            let mut ring: Vec<&str> = path[start..].iter().map(|&i| names[i].as_str()).collect();
-            ring.push(names[next].as_str());
+            let mut ring: Vec<&str> = path[start..].iter().map(|&i| names[i]).collect();
+            ring.push(names[next]);
             return ring.join(" -> ");
         }
         path.push(next);

@@ -94,7 +94,7 @@ async fn services_start_all_report_lists_start_order_good() {
         .register(Registration::new("config", Hooks::new()))
         .unwrap();
     let report = services.start_all(&()).await.unwrap();
-    let names: Vec<&str> = report.started.iter().map(|(n, _)| n.as_str()).collect();
+    let names: Vec<&str> = report.started.iter().map(|(n, _)| &**n).collect();
     assert_eq!(names, ["config", "brain"]);
 }
 
@@ -113,7 +113,7 @@ async fn services_start_all_reports_each_hook_duration_good() {
     let report = services.start_all(&()).await.unwrap();
     assert_eq!(
         report.started,
-        [("store".to_owned(), Duration::from_secs(2))]
+        [(Arc::from("store"), Duration::from_secs(2))]
     );
 }
 
