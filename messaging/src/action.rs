@@ -7,7 +7,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -47,7 +47,9 @@ pub struct RunCtx {
 
 #[derive(Debug, Default)]
 struct RunCtxInner {
-    cancel: CancellationToken,
+    /// Made when first asked for: a token nobody holds cannot be cancelled, so runs under
+    /// a context whose token was never handed out skip the token's lock entirely.
+    cancel: OnceLock<CancellationToken>,
     deadline: Option<Instant>,
 }
 
@@ -76,7 +78,7 @@ impl RunCtx {
     pub fn with_cancel(self, token: CancellationToken) -> RunCtx {
         RunCtx {
             inner: Arc::new(RunCtxInner {
-                cancel: token,
+                cancel: OnceLock::from(token),
                 deadline: self.inner.deadline,
             }),
         }
@@ -96,7 +98,7 @@ impl RunCtx {
     pub fn with_deadline(self, deadline: Instant) -> RunCtx {
         RunCtx {
             inner: Arc::new(RunCtxInner {
-                cancel: self.inner.cancel.clone(),
+                cancel: OnceLock::from(self.cancel_token().clone()),
                 deadline: Some(self.inner.deadline.map_or(deadline, |d| d.min(deadline))),
             }),
         }
@@ -120,7 +122,7 @@ impl RunCtx {
     /// assert!(!RunCtx::new().cancel_token().is_cancelled());
     /// ```
     pub fn cancel_token(&self) -> &CancellationToken {
-        &self.inner.cancel
+        self.inner.cancel.get_or_init(CancellationToken::new)
     }
 
     /// The deadline, if any.
@@ -866,7 +868,12 @@ fn start<C>(
 /// The error for a run whose caller has already cancelled it or whose deadline passed.
 fn ended(ctx: &RunCtx, name: &str) -> Result<()> {
     const OP: &str = "messaging.Actions.run";
-    if ctx.cancel_token().is_cancelled() {
+    if ctx
+        .inner
+        .cancel
+        .get()
+        .is_some_and(CancellationToken::is_cancelled)
+    {
         return Err(
             Error::new(OP, format!("run of {name:?} cancelled before it started"))
                 .with_code(ErrorCode::UNAVAILABLE),

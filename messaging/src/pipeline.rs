@@ -274,13 +274,13 @@ fn chain<'a, C: Clone + Send + Sync + 'static>(
                     ));
                 }
                 Step::Run(step) => {
-                    let report =
-                        run_step(run, step, &position, options_for(step, previous.as_ref())).await;
+                    let options = options_for(step, previous.as_ref());
+                    let report = run_step(run, step, position, options).await;
                     let failed = report
                         .outcome
                         .as_ref()
                         .err()
-                        .map(|e| failed_at(run, &position, step, e));
+                        .map(|e| failed_at(run, &report.step, step, e));
                     previous = Some(copy_outcome(&report.outcome));
                     reports.push(report);
                     if let Some(failed) = failed
@@ -519,22 +519,27 @@ fn options_for(step: &RunStep, previous: Option<&Result<Value>>) -> Options {
 async fn run_step<C: Clone + Send + Sync + 'static>(
     run: &Run<C>,
     step: &RunStep,
-    position: &str,
+    position: String,
     options: Options,
 ) -> StepReport {
     let started = Instant::now();
     let attempts_allowed = step.retry.as_ref().map_or(1, |r| r.attempts.max(1));
+    // The options go to the last attempt as they are: only a retry needs a copy.
+    let mut options = Some(options);
     let mut attempt = 0;
     let outcome = loop {
         attempt += 1;
-        let ctx = match step.timeout {
-            Some(timeout) => run.ctx.clone().with_timeout(timeout),
-            None => run.ctx.clone(),
+        // Each attempt gets the whole timeout.
+        let timed = step
+            .timeout
+            .map(|timeout| run.ctx.clone().with_timeout(timeout));
+        let ctx = timed.as_ref().unwrap_or(&run.ctx);
+        let input = if attempt < attempts_allowed {
+            options.clone().unwrap_or_default()
+        } else {
+            options.take().unwrap_or_default()
         };
-        let outcome = run
-            .actions
-            .run(&run.core, &ctx, &step.action, options.clone())
-            .await;
+        let outcome = run.actions.run(&run.core, ctx, &step.action, input).await;
         let retry = match (&outcome, &step.retry) {
             (Err(err), Some(retry)) if attempt < attempts_allowed && retry.retries(err.code()) => {
                 retry
@@ -548,7 +553,7 @@ async fn run_step<C: Clone + Send + Sync + 'static>(
         }
     };
     let report = StepReport {
-        step: position.to_owned(),
+        step: position,
         action: step.action.clone(),
         outcome,
         attempts: attempt,
@@ -576,7 +581,7 @@ fn detach<C: Clone + Send + Sync + 'static>(
     let run = run.clone();
     let step = step.clone();
     tokio::spawn(async move {
-        let _ = run_step(&run, &step, &position, options).await;
+        let _ = run_step(&run, &step, position, options).await;
     });
     report
 }
