@@ -4,7 +4,6 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
-use corers_log::Redactor;
 use corers_primitives::{ConfigVar, Error, ErrorCode, Options, Published, Result, Value, to_value};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -13,6 +12,7 @@ use crate::dump::{Dump, DumpEntry};
 use crate::env::{self, EnvVars};
 use crate::file::{self, FileSpec};
 use crate::key::{check_key, flatten, is_under, nest, place, remove_tree};
+use crate::secret::Secrets;
 use crate::snapshot::{Entry, Flat, Snapshot};
 use crate::watch::{Subscriber, Subscription};
 use crate::{Change, Source};
@@ -100,7 +100,7 @@ struct Inner {
     /// The layers and listeners; held by writers (and `reload`, while it reads files),
     /// never by readers.
     state: Mutex<State>,
-    redactor: Redactor,
+    secrets: Secrets,
 }
 
 struct State {
@@ -126,7 +126,7 @@ impl State {
 }
 
 /// Builds a [`Config`]: defaults, files, the environment prefix. From [`Config::builder`].
-#[derive(Debug, Default)]
+#[derive(Default)]
 #[must_use]
 pub struct ConfigBuilder {
     defaults: Vec<(String, Value)>,
@@ -188,7 +188,7 @@ impl ConfigBuilder {
     pub fn default_value(mut self, key: &str, value: impl Into<Value>) -> Self {
         let mut leaves = Vec::new();
         match flatten(
-            "config.ConfigBuilder.default",
+            "config.ConfigBuilder.default_value",
             key,
             value.into(),
             &mut leaves,
@@ -342,6 +342,30 @@ impl ConfigBuilder {
     }
 }
 
+impl fmt::Debug for ConfigBuilder {
+    /// The sources, never a value: defaults and variables are shown by name only.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfigBuilder")
+            .field(
+                "defaults",
+                &self.defaults.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .field(
+                "files",
+                &self.files.iter().map(|f| &f.path).collect::<Vec<_>>(),
+            )
+            .field("env_prefix", &self.env_prefix)
+            .field(
+                "env_vars",
+                &self
+                    .env_vars
+                    .as_ref()
+                    .map(|vars| vars.iter().map(|(k, _)| k).collect::<Vec<_>>()),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
 fn read_file(spec: &FileSpec) -> Result<Flat> {
     Ok(layer(file::read(spec)?.into_iter().map(|leaf| {
         let source = Source::File {
@@ -404,7 +428,7 @@ impl Config {
             inner: Arc::new(Inner {
                 current: Published::new(state.merge()),
                 state: Mutex::new(state),
-                redactor: Redactor::default(),
+                secrets: Secrets::default(),
             }),
         }
     }
@@ -433,13 +457,7 @@ impl Config {
     /// assert_eq!(config.get("cache"), None);
     /// ```
     pub fn get(&self, key: &str) -> Option<Value> {
-        let snapshot = self.inner.current.read();
-        if let Some(entry) = snapshot.get(key) {
-            return Some(entry.value.clone());
-        }
-        let mut under = snapshot.under(key).peekable();
-        under.peek()?;
-        Some(nest(key, under.map(|(k, e)| (k.as_str(), &e.value))))
+        value_at(&self.inner.current.read(), key)
     }
 
     /// The text at `key`; never converts another type.
@@ -545,15 +563,19 @@ impl Config {
         Err(not_set(op, key))
     }
 
-    /// What a value is, for an error message: its kind, and the value itself unless the
-    /// key looks secret.
+    /// What a value is, for an error message: its kind, and the value itself only for
+    /// numbers and bools under keys that do not look secret (text may hide a password in
+    /// a URL, whatever its key).
     fn describe(&self, key: &str, value: &Value) -> String {
         let kind = with_article(value.kind());
-        if self.inner.redactor.is_secret(key) || matches!(value, Value::Map(_) | Value::List(_)) {
-            kind
-        } else {
-            let shown = serde_json::to_string(value).unwrap_or_default();
-            format!("{kind} ({shown})")
+        match value {
+            Value::Int(_) | Value::Float(_) | Value::Bool(_)
+                if !self.inner.secrets.is_secret(key) =>
+            {
+                let shown = serde_json::to_string(value).unwrap_or_default();
+                format!("{kind} ({shown})")
+            }
+            _ => kind,
         }
     }
 
@@ -572,8 +594,9 @@ impl Config {
     /// value does not fit `T`, naming the exact key, the expected type and the source.
     pub fn get_as<T: DeserializeOwned>(&self, key: &str) -> Result<T> {
         const OP: &str = "config.Config.get_as";
-        let value = self.get(key).ok_or_else(|| not_set(OP, key))?;
-        self.deserialize(OP, key, &value)
+        let snapshot = self.inner.current.read();
+        let value = value_at(&snapshot, key).ok_or_else(|| not_set(OP, key))?;
+        Config::deserialize(OP, key, &snapshot, &value)
     }
 
     /// The section under `prefix` (`""` for the whole config) as a struct. A section with
@@ -598,17 +621,17 @@ impl Config {
     /// type), naming the exact key, the expected type and the source of the value.
     pub fn extract<T: DeserializeOwned>(&self, prefix: &str) -> Result<T> {
         const OP: &str = "config.Config.extract";
-        let value = self
-            .get(prefix)
+        let snapshot = self.inner.current.read();
+        let value = value_at(&snapshot, prefix)
             .unwrap_or_else(|| Value::Map(std::collections::BTreeMap::new()));
-        self.deserialize(OP, prefix, &value)
+        Config::deserialize(OP, prefix, &snapshot, &value)
     }
 
     /// Deserializes `value` (found at `key`) into `T`, naming the exact key that failed.
     fn deserialize<T: DeserializeOwned>(
-        &self,
         op: &'static str,
         key: &str,
+        snapshot: &Snapshot,
         value: &Value,
     ) -> Result<T> {
         let json = serde_json::to_value(value).map_err(|e| {
@@ -616,24 +639,21 @@ impl Config {
         })?;
         serde_path_to_error::deserialize(json).map_err(|err| {
             let path = err.path().to_string();
-            let at = match (key.is_empty(), path.as_str()) {
-                (_, ".") => key.to_owned(),
-                (true, path) => path.to_owned(),
-                (false, path) => format!("{key}.{path}"),
+            let at = match path.as_str() {
+                "." => key.to_owned(),
+                path if key.is_empty() => path.to_owned(),
+                path if path.starts_with('[') => format!("{key}{path}"),
+                path => format!("{key}.{path}"),
             };
-            let source = self
-                .inner
-                .current
-                .read()
-                .get(&at)
-                .map(|entry| format!(" (from {})", entry.source))
-                .unwrap_or_default();
-            let detail = if self.inner.redactor.is_secret(&at) {
-                "the value does not fit the field's type (not shown: the key looks secret)"
-                    .to_owned()
-            } else {
-                err.inner().to_string()
-            };
+            // The source of the value that failed: the key itself, or the nearest key above
+            // it that holds a value (a list's, for one of its elements).
+            let source = std::iter::successors(Some(at.as_str()), |k| {
+                k.rfind(['.', '[']).map(|end| &k[..end])
+            })
+            .find_map(|k| snapshot.get(k))
+            .map(|entry| format!(" (from {})", entry.source))
+            .unwrap_or_default();
+            let detail = without_text(&err.inner().to_string());
             let shown = if at.is_empty() { "<root>" } else { at.as_str() };
             Error::new(op, format!("config key {shown:?}{source}: {detail}"))
                 .with_code(ErrorCode::INVALID)
@@ -757,6 +777,79 @@ impl Config {
             Ok(())
         })
         .map(drop)
+    }
+
+    /// Takes `--set key=value` (and `--set=key=value`) out of command-line arguments into
+    /// the command-line layer, replacing what it held, and returns the other arguments in
+    /// order. Values read like environment values (`6543` an integer, `true` a bool,
+    /// anything else text). Arguments after `--` are left alone.
+    ///
+    /// ```
+    /// use corers_config::{Config, Source};
+    /// let config = Config::builder().default_value("database.port", 5432).build().unwrap();
+    /// let rest = config
+    ///     .set_from_args(["serve", "--set", "database.port=6543", "--verbose"])
+    ///     .unwrap();
+    /// assert_eq!(rest, ["serve", "--verbose"]);
+    /// assert_eq!(config.int("database.port").unwrap(), 6543);
+    /// assert_eq!(config.provenance("database.port").unwrap().to_string(), "flag --set database.port");
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::INVALID`] for a `--set` without `key=value` after it or with a
+    /// malformed key; nothing changes.
+    pub fn set_from_args<I, S>(&self, args: I) -> Result<Vec<String>>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        const OP: &str = "config.Config.set_from_args";
+        let mut rest = Vec::new();
+        let mut layer = Flat::new();
+        let mut args = args.into_iter().map(Into::into);
+        while let Some(arg) = args.next() {
+            let pair = match arg.as_str() {
+                "--" => {
+                    rest.push(arg);
+                    rest.extend(args.by_ref());
+                    break;
+                }
+                "--set" => args.next().ok_or_else(|| {
+                    Error::new(
+                        OP,
+                        "--set needs key=value after it, like --set database.port=6543",
+                    )
+                    .with_code(ErrorCode::INVALID)
+                })?,
+                other => match other.strip_prefix("--set=") {
+                    Some(pair) => pair.to_owned(),
+                    None => {
+                        rest.push(arg);
+                        continue;
+                    }
+                },
+            };
+            let Some((key, raw)) = pair.split_once('=') else {
+                return Err(Error::new(
+                    OP,
+                    format!("--set {pair:?}: use key=value, like --set database.port=6543"),
+                )
+                .with_code(ErrorCode::INVALID));
+            };
+            let mut leaves = Vec::new();
+            flatten(OP, key, env::parse_value(raw), &mut leaves)?;
+            for (leaf, value) in leaves {
+                let source = Source::Flag {
+                    name: format!("set {key}"),
+                };
+                place(&mut layer, &leaf, Entry { value, source });
+            }
+        }
+        self.write(|state| {
+            state.flags = layer;
+            Ok(())
+        })?;
+        Ok(rest)
     }
 
     /// Where the current value of `key` came from; `None` when the key is not set (or is
@@ -951,7 +1044,7 @@ impl Config {
                 .iter()
                 .map(|(key, entry)| DumpEntry {
                     key: key.clone(),
-                    value: (!self.inner.redactor.is_secret(key)).then(|| entry.value.clone()),
+                    value: self.inner.secrets.shown(key, &entry.value),
                     source: entry.source.clone(),
                 })
                 .collect(),
@@ -960,8 +1053,11 @@ impl Config {
 
     /// A [`ConfigVar`] bound to `key`: it holds the key's current value (set), or
     /// `T::default()` (unset) while the key is missing, and follows every change. The
-    /// write that changes the key updates the variable before it returns; `T`'s
-    /// `Deserialize` runs then, and must not write to this config.
+    /// write that changes the key updates the variable before it returns (after it has
+    /// notified [subscribers](Config::subscribe), so a subscriber woken by the change
+    /// should read the change's value, not the variable). `T`'s `Deserialize` runs
+    /// outside the config's locks; a panic in it is logged and leaves the variable as it
+    /// was.
     ///
     /// ```
     /// use corers_config::Config;
@@ -981,19 +1077,31 @@ impl Config {
     {
         const OP: &str = "config.Config.bind";
         check_key(OP, key)?;
-        // Under the writer lock, so no write lands between reading the value and binding.
-        let mut state = self.lock();
-        let var = match self.get_as::<T>(key) {
-            Ok(value) => ConfigVar::new(value),
-            Err(err) if err.code() == Some(&ErrorCode::NOT_FOUND) => ConfigVar::default(),
-            Err(err) => return Err(err),
-        };
-        let var = Arc::new(var);
-        state.bindings.push(Arc::new(BoundVar {
+        let var = Arc::new(ConfigVar::default());
+        let binding = Arc::new(BoundVar {
             var: Arc::downgrade(&var),
             key: key.to_owned(),
             serial: Mutex::new(()),
-        }));
+        });
+        // Registered first and filled in after, holding its own lock: a write that lands
+        // in between waits for it, then reads the config as it is by then.
+        let serial = binding
+            .serial
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.lock()
+            .bindings
+            .push(Arc::clone(&binding) as Arc<dyn Binding>);
+        match self.get_as::<T>(key) {
+            Ok(value) => var.set(value),
+            Err(err) if err.code() == Some(&ErrorCode::NOT_FOUND) => {}
+            Err(err) => {
+                drop(serial);
+                drop(var); // the binding goes with the next write
+                return Err(err);
+            }
+        }
+        drop(serial);
         Ok(var)
     }
 
@@ -1039,9 +1147,64 @@ impl Config {
         // application's code.
         drop(state);
         for binding in bindings {
-            binding.update(self, &changes);
+            // A bound type's `Deserialize` is the application's code: its panic must not
+            // reach this writer or stop the other variables' updates.
+            let updated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                binding.update(self, &changes);
+            }));
+            if let Err(payload) = updated {
+                let err = Error::from_panic("config.Config.bind", payload.as_ref());
+                tracing::error!(error = %err, "a bound config variable panicked while updating");
+            }
         }
         Ok(changes)
+    }
+}
+
+/// The value at `key` in `snapshot`: a leaf's, or a map of the leaves under a table key.
+fn value_at(snapshot: &Snapshot, key: &str) -> Option<Value> {
+    if let Some(entry) = snapshot.get(key) {
+        return Some(entry.value.clone());
+    }
+    let mut under = snapshot.under(key).peekable();
+    under.peek()?;
+    Some(nest(key, under.map(|(k, e)| (k.as_str(), &e.value))))
+}
+
+/// A serde error message without the text values it quotes (a string's text, an unknown
+/// variant's name): a config string may hold a password whatever its key is called.
+fn without_text(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    loop {
+        let string = rest
+            .find("string \"")
+            .map(|at| (at, "string \"", '"', "a string"));
+        let variant = rest
+            .find("variant `")
+            .map(|at| (at, "variant `", '`', "variant (not shown)"));
+        let next = match (string, variant) {
+            (Some(s), Some(v)) => Some(if s.0 < v.0 { s } else { v }),
+            (found, None) | (None, found) => found,
+        };
+        let Some((at, opener, close, word)) = next else {
+            out.push_str(rest);
+            return out;
+        };
+        out.push_str(&rest[..at]);
+        out.push_str(word);
+        // Skip to the unescaped closing quote.
+        let mut escaped = false;
+        let body = &rest[at + opener.len()..];
+        let end = body
+            .char_indices()
+            .find(|&(_, c)| {
+                let closes = c == close && !escaped;
+                escaped = c == '\\' && !escaped;
+                closes
+            })
+            .map_or(body.len(), |(i, c)| i + c.len_utf8());
+        rest = &body[end..];
     }
 }
 

@@ -6,8 +6,7 @@ use corers_primitives::Value;
 
 use crate::Source;
 
-/// What a redacted value prints as.
-const REDACTED: &str = "[REDACTED]";
+use crate::secret::REDACTED;
 
 /// The effective config at one moment: every key, its value (hidden for secret-looking
 /// keys) and its source. `Display` gives the human form; [`to_json`](Dump::to_json) the

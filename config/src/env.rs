@@ -46,12 +46,17 @@ pub(crate) fn read(prefix: &str, vars: &EnvVars) -> Vec<EnvValue> {
                 .map(str::to_ascii_lowercase)
                 .collect::<Vec<_>>()
                 .join(".");
-            if let Err(err) = check_key("config.Config.env", &key) {
+            if let Err(err) = check_key("config.ConfigBuilder.env_prefix", &key) {
                 tracing::warn!(var = %var, error = %err, "environment variable ignored");
                 return None;
             }
             let mut leaves = Vec::new();
-            if let Err(err) = flatten("config.Config.env", &key, parse_value(&raw), &mut leaves) {
+            if let Err(err) = flatten(
+                "config.ConfigBuilder.env_prefix",
+                &key,
+                parse_value(&raw),
+                &mut leaves,
+            ) {
                 tracing::warn!(var = %var, error = %err, "environment variable ignored");
                 return None;
             }
@@ -67,13 +72,29 @@ pub(crate) fn read(prefix: &str, vars: &EnvVars) -> Vec<EnvValue> {
     out
 }
 
-/// Reads a variable's text as a TOML value where it is one (`5432` an integer, `true` a
-/// bool, `2.5` a float, `"quoted"` a string, `[1, 2]` a list), and as plain text otherwise.
-/// Non-finite floats (`inf`, `nan`) stay text.
+/// Reads a variable's text as a TOML value where it is one written the plain way (`5432`
+/// an integer, `true` a bool, `2.5` a float, `"quoted"` a string, `[1, 2]` a list), and as
+/// the text itself otherwise: `1.10`, `0x10`, `1_000` and dates stay exactly as written,
+/// and so do `inf` and `nan`.
 pub(crate) fn parse_value(raw: &str) -> Value {
     let parsed = toml::de::ValueDeserializer::parse(raw)
         .ok()
         .and_then(|de| <toml::Value as serde::Deserialize>::deserialize(de).ok())
+        .filter(|value| written_plainly(raw, value))
         .and_then(from_toml);
     parsed.unwrap_or_else(|| Value::String(raw.to_owned()))
+}
+
+/// Reports whether `value` reads back as `raw`, for the scalars TOML would otherwise
+/// rewrite; quoted strings, lists and tables were written as such on purpose.
+fn written_plainly(raw: &str, value: &toml::Value) -> bool {
+    match value {
+        toml::Value::Integer(i) => i.to_string() == raw,
+        toml::Value::Float(f) => format!("{f:?}") == raw,
+        toml::Value::Datetime(_) => false,
+        toml::Value::Boolean(_)
+        | toml::Value::String(_)
+        | toml::Value::Array(_)
+        | toml::Value::Table(_) => true,
+    }
 }

@@ -7,7 +7,7 @@ use corers_primitives::{Error, ErrorCode, Result, Value};
 
 use crate::key::flatten;
 
-const OP: &str = "config.Config.file";
+const OP: &str = "config.ConfigBuilder.file";
 
 /// A config file the builder was given.
 #[derive(Clone, Debug)]
@@ -151,7 +151,7 @@ fn parse_json(path: &Path, text: &str) -> Result<Vec<FileValue>> {
     let value: Value = serde_json::from_str(text).map_err(|err| {
         let at = u32::try_from(err.line()).unwrap_or(u32::MAX);
         let column = u32::try_from(err.column()).unwrap_or(u32::MAX);
-        located(path, at, column, &err.to_string())
+        located(path, at, column, &without_location(&err.to_string()))
     })?;
     leaves_without_lines(path, value)
 }
@@ -168,7 +168,7 @@ fn parse_yaml(path: &Path, text: &str) -> Result<Vec<FileValue>> {
             path,
             u32::try_from(at.line()).unwrap_or(u32::MAX),
             u32::try_from(at.column()).unwrap_or(u32::MAX),
-            &err.to_string(),
+            &without_location(&err.to_string()),
         ),
         None => Error::new(OP, format!("config file {}: {err}", path.display()))
             .with_code(ErrorCode::INVALID),
@@ -181,8 +181,39 @@ fn parse_yaml(path: &Path, _text: &str) -> Result<Vec<FileValue>> {
     Err(needs_feature(path, "yaml"))
 }
 
+/// A parser's message without its trailing `at line L column C` (the caller puts the
+/// place first, as `path:line:column:`).
+#[cfg(any(feature = "json", feature = "yaml"))]
+fn without_location(message: &str) -> String {
+    message
+        .rfind(" at line ")
+        .map_or(message, |at| &message[..at])
+        .to_owned()
+}
+
+/// Reports whether `value` holds only finite numbers (YAML can write `.inf` and `.nan`).
+#[cfg(any(feature = "json", feature = "yaml"))]
+fn finite(value: &Value) -> bool {
+    match value {
+        Value::Float(f) => f.is_finite(),
+        Value::List(items) => items.iter().all(finite),
+        Value::Map(entries) => entries.values().all(finite),
+        _ => true,
+    }
+}
+
 #[cfg(any(feature = "json", feature = "yaml"))]
 fn leaves_without_lines(path: &Path, value: Value) -> Result<Vec<FileValue>> {
+    if !finite(&value) {
+        return Err(Error::new(
+            OP,
+            format!(
+                "config file {}: holds inf or nan; only finite numbers are supported",
+                path.display()
+            ),
+        )
+        .with_code(ErrorCode::INVALID));
+    }
     if !matches!(value, Value::Map(_)) {
         return Err(Error::new(
             OP,

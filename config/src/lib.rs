@@ -48,6 +48,7 @@ mod dump;
 mod env;
 mod file;
 mod key;
+mod secret;
 mod snapshot;
 mod source;
 mod watch;

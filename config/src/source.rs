@@ -6,6 +6,7 @@ use std::path::PathBuf;
 /// The layers of a config, weakest first: a value in a later layer replaces the same key
 /// in every earlier one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum Layer {
     /// Built-in defaults (`ConfigBuilder::defaults`).
     Default,
@@ -53,7 +54,8 @@ pub enum Source {
     },
     /// A command-line flag.
     Flag {
-        /// The flag's name, without dashes.
+        /// The flag as given, without its leading dashes (`database.port`, or
+        /// `set database.port` for `--set database.port=…`).
         name: String,
     },
     /// Set at run time.

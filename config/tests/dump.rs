@@ -150,3 +150,36 @@ fn dump_to_json_is_a_snapshot_not_a_live_view_ugly() {
     assert_eq!(dump.to_json()[0]["value"], 4);
     assert_ne!(dump, config.dump());
 }
+
+#[test]
+fn config_dump_hides_secrets_in_lists_of_tables_and_hyphenated_keys_ugly() {
+    let dir = ConfigDir::new();
+    let file = dir.write(
+        "upstreams.toml",
+        "[[upstreams]]\nhost = \"a\"\ntoken = \"tok-a\"\n[[upstreams]]\nhost = \"b\"\ntoken = \"tok-b\"\n[stripe]\napi-key = \"sk_live\"\n",
+    );
+    let config = Config::builder().file(&file).build().unwrap();
+    let human = config.dump().to_string();
+    let json = config.dump().to_json().to_string();
+    for secret in ["tok-a", "tok-b", "sk_live"] {
+        assert!(!human.contains(secret), "{secret} in {human}");
+        assert!(!json.contains(secret), "{secret} in {json}");
+    }
+    assert!(
+        human.contains(r#"{"host":"a","token":"[REDACTED]"}"#),
+        "{human}"
+    );
+    assert!(human.contains("stripe.api-key = [REDACTED]"), "{human}");
+}
+
+#[test]
+fn config_dump_of_a_json_file_has_no_line_ugly() {
+    let dir = ConfigDir::new();
+    let file = dir.write("app.json", r#"{"workers": 4}"#);
+    let config = Config::builder().file(&file).build().unwrap();
+    let human = scrub(&dir, &config.dump().to_string());
+    assert_eq!(human, "workers = 4  # file <dir>/app.json\n");
+    let json = config.dump().to_json();
+    assert_eq!(json[0]["layer"], "file");
+    assert!(json[0].get("line").is_none(), "{json}");
+}

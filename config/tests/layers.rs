@@ -622,3 +622,59 @@ fn source_layer_display_of_every_source_ugly() {
     set at runtime
     ");
 }
+
+#[test]
+fn config_builder_debug_never_shows_values_ugly() {
+    let builder = Config::builder()
+        .default_value("database.password", "hunter2")
+        .env_prefix("APP")
+        .env_vars([("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI")]);
+    let shown = format!("{builder:?}");
+    assert!(
+        shown.contains("database.password") && shown.contains("AWS_SECRET_ACCESS_KEY"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("hunter2") && !shown.contains("wJalrXUtnFEMI"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn config_builder_env_vars_keep_text_toml_would_rewrite_ugly() {
+    let config = Config::builder()
+        .env_prefix("APP")
+        .env_vars([
+            ("APP_VERSION", "1.10"),
+            ("APP_MASK", "0x10"),
+            ("APP_BIG", "1_000"),
+            ("APP_WHEN", "1979-05-27 07:32:00"),
+            ("APP_PLUS", "+5"),
+            ("APP_RATIO", "2.0"),
+            ("APP_NEGATIVE", "-3"),
+        ])
+        .build()
+        .unwrap();
+    for (key, text) in [
+        ("version", "1.10"),
+        ("mask", "0x10"),
+        ("big", "1_000"),
+        ("when", "1979-05-27 07:32:00"),
+        ("plus", "+5"),
+    ] {
+        assert_eq!(config.string(key).unwrap(), text, "{key}");
+    }
+    assert!((config.float("ratio").unwrap() - 2.0).abs() < f64::EPSILON);
+    assert_eq!(config.int("negative").unwrap(), -3);
+}
+
+#[test]
+fn config_builder_file_json_errors_name_the_place_once_and_yaml_refuses_inf_bad() {
+    let dir = ConfigDir::new();
+    let json = dir.write("bad.json", "{\n  \"port\": 5432,\n  oops\n}");
+    let err = Config::builder().file(&json).build().unwrap_err();
+    assert!(!err.message().contains(" at line "), "{err}");
+    let yaml = dir.write("inf.yaml", "ratio: .inf\n");
+    let err = Config::builder().file(&yaml).build().unwrap_err();
+    assert!(err.message().contains("finite"), "{err}");
+}

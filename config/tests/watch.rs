@@ -295,3 +295,51 @@ fn config_bind_concurrent_writers_never_leave_a_stale_value_ugly() {
     }
     assert_eq!(workers.get(), config.int("workers").unwrap());
 }
+
+#[test]
+fn config_bind_panicking_deserialize_never_reaches_the_writer_ugly() {
+    #[derive(Clone, Debug, Default)]
+    struct Fragile(u32);
+    impl<'de> serde::Deserialize<'de> for Fragile {
+        fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+            let n = u32::deserialize(de)?;
+            assert!(n != 13, "unlucky");
+            Ok(Fragile(n))
+        }
+    }
+    let config = Config::new();
+    let fragile = config.bind::<Fragile>("workers").unwrap();
+    let workers = config.bind::<u32>("workers").unwrap();
+    config.set("workers", 13).unwrap(); // the panic is caught and logged
+    assert_eq!(workers.get(), 13, "the other variable is still updated");
+    assert_eq!(fragile.get().0, 0);
+    config.set("workers", 14).unwrap();
+    assert_eq!(fragile.get().0, 14);
+}
+
+#[test]
+fn config_reload_readers_never_see_a_mix_ugly() {
+    // The file keeps two keys equal; readers during reloads always read them equal.
+    let dir = ConfigDir::new();
+    let write = |n: u32| dir.write("pair.toml", &format!("[pair]\nleft = {n}\nright = {n}\n"));
+    let path = write(0);
+    let config = Config::builder().file(&path).build().unwrap();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (config, done) = (config.clone(), std::sync::Arc::clone(&done));
+        std::thread::spawn(move || {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let pair = config.get("pair").unwrap();
+                let map = pair.as_map().unwrap();
+                assert_eq!(map["left"], map["right"], "a torn read: {pair:?}");
+            }
+        })
+    };
+    for n in 1..=200 {
+        write(n);
+        config.reload().unwrap();
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    reader.join().unwrap();
+    assert_eq!(config.int("pair.left").unwrap(), 200);
+}

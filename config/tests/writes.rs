@@ -320,3 +320,83 @@ fn config_enabled_features_ignores_lookalike_keys_ugly() {
     config.set("features.group.nested", true).unwrap();
     assert_eq!(config.enabled_features(), ["group.nested"]);
 }
+
+// ---------------------------------------------------------------- Config::set_from_args
+
+#[test]
+fn config_set_from_args_takes_set_pairs_good() {
+    let config = Config::builder()
+        .default_value("database.port", 5432)
+        .env_prefix("APP")
+        .env_vars([("APP_DATABASE__PORT", "6000")])
+        .build()
+        .unwrap();
+    let rest = config
+        .set_from_args([
+            "workspace",
+            "--set",
+            "database.port=6543",
+            "create",
+            "--set=cache.enabled=true",
+            "--name=alpha",
+            "--",
+            "--set",
+            "kept=1",
+        ])
+        .unwrap();
+    assert_eq!(
+        rest,
+        [
+            "workspace",
+            "create",
+            "--name=alpha",
+            "--",
+            "--set",
+            "kept=1"
+        ]
+    );
+    assert_eq!(config.int("database.port").unwrap(), 6543);
+    assert!(config.bool("cache.enabled").unwrap());
+    assert_eq!(
+        config.provenance("database.port"),
+        Some(Source::Flag {
+            name: "set database.port".into()
+        })
+    );
+    assert_eq!(config.get("kept"), None);
+}
+
+#[test]
+fn config_set_from_args_malformed_changes_nothing_bad() {
+    let config = Config::new();
+    config.set_from_args(["--set", "workers=4"]).unwrap();
+    for args in [
+        vec!["--set"],
+        vec!["--set", "workers"],
+        vec!["--set", "bad key=1"],
+        vec!["--set=..=1"],
+    ] {
+        let err = config.set_from_args(args.clone()).unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{args:?}");
+    }
+    assert_eq!(config.int("workers").unwrap(), 4);
+}
+
+#[test]
+fn config_set_from_args_values_keep_equals_and_replace_the_layer_ugly() {
+    let config = Config::new();
+    config
+        .set_from_args(["--set", "database.url=postgres://db/app?sslmode=require"])
+        .unwrap();
+    assert_eq!(
+        config.string("database.url").unwrap(),
+        "postgres://db/app?sslmode=require"
+    );
+    let rest = config.set_from_args(Vec::<String>::new()).unwrap();
+    assert!(rest.is_empty());
+    assert_eq!(
+        config.get("database.url"),
+        None,
+        "a new call replaces the layer"
+    );
+}

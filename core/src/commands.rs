@@ -23,8 +23,10 @@ pub(crate) fn register_builtins(core: &Core) -> Result<()> {
                 .action(|core: Core, options| async move {
                     let dump = core.config().dump();
                     if options.bool("json") == Some(true) {
-                        let json = serde_json::to_string_pretty(&dump.to_json())
-                            .map_err(|e| Error::new("corers.config", e.to_string()))?;
+                        let json = serde_json::to_string_pretty(&dump.to_json()).map_err(|e| {
+                            Error::new("corers.config", e.to_string())
+                                .with_code(ErrorCode::INTERNAL)
+                        })?;
                         return Ok(Value::from(json));
                     }
                     Ok(Value::from(dump.to_string().trim_end().to_owned()))

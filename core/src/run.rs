@@ -17,7 +17,9 @@ impl Core {
         self.run_with(std::env::args().skip(1)).await
     }
 
-    /// Runs the application on `args` (without the program name): starts every service,
+    /// Runs the application on `args` (without the program name): takes `--set key=value`
+    /// arguments into the config's command-line layer (a malformed one exits with 2
+    /// before anything starts), starts every service,
     /// starts the Task scheduler, dispatches the arguments through the command line (or,
     /// without the `cli` feature, waits for a shutdown signal), then shuts down — always,
     /// also after a failed command or a panicking one.
@@ -37,6 +39,15 @@ impl Core {
         S: Into<String>,
     {
         let args: Vec<String> = args.into_iter().map(Into::into).collect();
+        // `--set key=value` reaches the config before any service starts.
+        #[cfg(feature = "config")]
+        let args = match self.config().set_from_args(args) {
+            Ok(args) => args,
+            Err(err) => {
+                eprintln!("error: {err}");
+                return Ok(ExitCode::from(2));
+            }
+        };
         // Listening before anything starts, and until shutdown is over, so a second signal
         // can still force it.
         let state = Arc::new(Mutex::new(SignalState::default()));
@@ -235,8 +246,18 @@ fn watch_signals(core: Core, state: Arc<Mutex<SignalState>>) -> JoinHandle<()> {
                             // The config first, so reload hooks read the new values. A
                             // file that no longer parses keeps the config in force.
                             #[cfg(feature = "config")]
-                            if let Err(err) = core.config().reload() {
-                                tracing::error!(error = %err, "config reload failed");
+                            {
+                                // Reading files blocks: off the runtime's workers.
+                                let config = core.config().clone();
+                                match tokio::task::spawn_blocking(move || config.reload()).await {
+                                    Ok(Ok(_)) => {}
+                                    Ok(Err(err)) => {
+                                        tracing::error!(error = %err, "config reload failed");
+                                    }
+                                    Err(join) => {
+                                        tracing::error!(error = %join, "config reload failed");
+                                    }
+                                }
                             }
                             if let Err(err) = core.services().reload_all(&core).await {
                                 tracing::error!(error = %err, "reload failed");

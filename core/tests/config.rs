@@ -179,3 +179,57 @@ async fn core_cli_config_prints_the_dump_with_secrets_hidden_good() {
     let json = config_command(&["config", "--json"]).await;
     assert!(json.contains("\"layer\": \"default\""), "{json}");
 }
+
+// ---------------------------------------------------------------- `--set` on the command line
+
+#[tokio::test]
+async fn core_run_with_set_reaches_the_config_before_services_start_good() {
+    let (builder, _logs) = corers::testing::builder();
+    let core = builder
+        .config(Config::builder().default_value("store.shards", 1))
+        .service(|_| {
+            Ok(Registration::new(
+                "store",
+                Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
+                    assert_eq!(ctx.core().config().int("store.shards")?, 8);
+                    Ok(())
+                }),
+            ))
+        })
+        .command(
+            "shards",
+            Command::new().action(|core: Core, _| async move {
+                Ok(Value::from(core.config().int("store.shards")?))
+            }),
+        )
+        .build()
+        .unwrap();
+    let exit = core
+        .run_with(["--set", "store.shards=8", "shards"])
+        .await
+        .unwrap();
+    assert_eq!(exit, std::process::ExitCode::SUCCESS);
+}
+
+#[tokio::test]
+async fn core_run_with_malformed_set_exits_2_before_starting_bad() {
+    let (builder, _logs) = corers::testing::builder();
+    let started = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen = std::sync::Arc::clone(&started);
+    let core = builder
+        .service(move |_| {
+            let seen = std::sync::Arc::clone(&seen);
+            Ok(Registration::new(
+                "store",
+                Hooks::new().on_start(move |_| {
+                    seen.store(true, std::sync::atomic::Ordering::SeqCst);
+                    async { Ok(()) }
+                }),
+            ))
+        })
+        .build()
+        .unwrap();
+    let exit = core.run_with(["--set", "no-equals-sign"]).await.unwrap();
+    assert_eq!(exit, std::process::ExitCode::from(2));
+    assert!(!started.load(std::sync::atomic::Ordering::SeqCst));
+}

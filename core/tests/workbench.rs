@@ -79,6 +79,20 @@ fn core_run_blocking_workbench_config_that_does_not_fit_refuses_to_start_bad() {
 }
 
 #[test]
+fn core_run_blocking_workbench_set_overrides_env_and_defaults_ugly() {
+    insta::assert_snapshot!(run_with(
+        &[
+            "--set",
+            "index.files_per_char=2",
+            "workspace",
+            "create",
+            "--name=alpha"
+        ],
+        &[("WORKBENCH_INDEX__FILES_PER_CHAR", "3")]
+    ));
+}
+
+#[test]
 fn core_run_blocking_workbench_health_good() {
     insta::assert_snapshot!(run(&["health"]));
 }
