@@ -173,10 +173,18 @@ impl<C: Clone + Send + Sync + 'static> ActionCtx<C> {
     ///
     /// # Errors
     /// As [`Actions::run`].
-    pub async fn run(&self, name: &str, options: Options) -> Result<Value> {
-        self.actions
-            .run_under(Some(self.info), &self.core, &self.run, name, options)
-            .await
+    pub fn run<'a>(
+        &'a self,
+        name: &'a str,
+        options: Options,
+    ) -> impl Future<Output = Result<Value>> + Send + 'a {
+        self.actions.run_under(
+            Parent::Given(self.info),
+            &self.core,
+            &self.run,
+            name,
+            options,
+        )
     }
 }
 
@@ -447,23 +455,33 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
     /// [`ErrorCode::INVALID`] when the input breaks the schema or the cascade is too deep;
     /// [`ErrorCode::TIMEOUT`] when the deadline passed; [`ErrorCode::INTERNAL`] when the
     /// handler panicked; otherwise the handler's own error.
-    pub async fn run(&self, core: &C, ctx: &RunCtx, name: &str, options: Options) -> Result<Value> {
-        // Read at the first poll, so the caller's running dispatch (if any) is the parent.
-        self.run_under(try_current(), core, ctx, name, options)
-            .await
+    pub fn run<'a>(
+        &'a self,
+        core: &'a C,
+        ctx: &'a RunCtx,
+        name: &'a str,
+        options: Options,
+    ) -> impl Future<Output = Result<Value>> + Send + 'a {
+        // The run's own future, not one wrapped around it: a run's state is large, and
+        // every wrapper would copy it once more.
+        self.run_under(Parent::Running, core, ctx, name, options)
     }
 
-    /// [`run`](Actions::run) as a child of `parent` (a fresh root when `None`).
+    /// [`run`](Actions::run) as a child of `parent`.
     async fn run_under(
         &self,
-        parent: Option<DispatchInfo>,
+        parent: Parent,
         core: &C,
         ctx: &RunCtx,
         name: &str,
         options: Options,
     ) -> Result<Value> {
         const OP: &str = "messaging.Actions.run";
-        let info = child_of(parent);
+        let info = child_of(match parent {
+            // Read at the first poll, so the caller's running dispatch (if any) is the parent.
+            Parent::Running => try_current(),
+            Parent::Given(info) => Some(info),
+        });
         self.check_depth(OP, name, &info)?;
         let action = self.inner.registry.lookup(name)?;
         action.def.schema.check(name, &options)?;
@@ -522,7 +540,8 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         let name = action.def.name.as_str();
         let _permit = match &action.limit {
             None => None,
-            Some(limit) => match self.acquire(limit, name, ctx).await {
+            // Boxed: waiting in the queue is the rare path, and its future is large.
+            Some(limit) => match Box::pin(self.acquire(limit, name, ctx)).await {
                 Ok(permit) => Some(permit),
                 Err(err) => {
                     let by_caller = err.code() != Some(&ErrorCode::TIMEOUT);
@@ -887,6 +906,15 @@ fn ended(ctx: &RunCtx, name: &str) -> Result<()> {
         .with_code(ErrorCode::TIMEOUT));
     }
     Ok(())
+}
+
+/// Where a run sits in its cascade.
+#[derive(Clone, Copy)]
+enum Parent {
+    /// Under whatever dispatch is running on the thread that first polls the run.
+    Running,
+    /// Under this one (a nested run from inside an Action).
+    Given(DispatchInfo),
 }
 
 /// A breaker's permission for one call: records the outcome when settled, and gives a

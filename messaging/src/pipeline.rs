@@ -194,7 +194,7 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
             ctx: ctx.clone(),
             actions: self.inner.actions.clone(),
         };
-        let mut steps = Vec::new();
+        let mut steps = Vec::with_capacity(def.steps.len());
         let end = chain(&run, &def.steps, (String::new(), 0), None, &mut steps).await;
         Ok(TaskReport {
             task: name.to_owned(),
@@ -242,6 +242,27 @@ fn check_steps(task: &str, steps: &[Step]) -> Result<()> {
     Ok(())
 }
 
+/// `prefix` followed by `n` in decimal (`"3."`, 2 → `"3.2"`): a step's position, made for
+/// every step, so without the formatting machinery.
+fn numbered(prefix: &str, n: usize) -> String {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        // `rest % 10` is a single digit.
+        digits[at] = b'0' + u8::try_from(rest % 10).unwrap_or(0);
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let mut position = String::with_capacity(prefix.len() + digits.len() - at);
+    position.push_str(prefix);
+    position.extend(digits[at..].iter().map(|&d| char::from(d)));
+    position
+}
+
 /// Runs `steps` in order, numbering them from `first` under `prefix` (`""` at the top,
 /// `"3."` inside step 3).
 fn chain<'a, C: Clone + Send + Sync + 'static>(
@@ -253,7 +274,7 @@ fn chain<'a, C: Clone + Send + Sync + 'static>(
 ) -> Steps<'a> {
     Box::pin(async move {
         for (i, step) in steps.iter().enumerate() {
-            let position = format!("{prefix}{}", first + i + 1);
+            let position = numbered(&prefix, first + i + 1);
             // A failure stops the chain unless this step is a branch that handles it.
             if let Some(Err(err)) = &previous
                 && !matches!(step, Step::When { .. })
