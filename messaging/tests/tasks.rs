@@ -1668,3 +1668,17 @@ async fn task_report_into_result_after_a_taken_failure_is_the_branch_output_ugly
         Value::from("alerted")
     );
 }
+
+#[tokio::test]
+async fn step_positions_past_nine_and_inside_groups_count_in_decimal_ugly() {
+    let bench = Bench::new();
+    bench.echo("cache.flush");
+    let mut steps = vec![Step::run("cache.flush"); 11];
+    steps.push(Step::parallel(vec![Step::run("cache.flush"); 10]));
+    bench.define("long", steps);
+    let report = bench.run("long").await;
+    assert!(report.is_ok());
+    let positions: Vec<&str> = steps_of(&report).into_iter().map(|(p, _)| p).collect();
+    assert_eq!(&positions[9..12], ["10", "11", "12.1"]);
+    assert_eq!(positions.last(), Some(&"12.10"));
+}
