@@ -97,9 +97,11 @@ pub struct Config {
 
 struct Inner {
     current: Published<Snapshot>,
-    /// The layers and listeners; held by writers (and `reload`, while it reads files),
-    /// never by readers.
+    /// The layers and listeners; held by writers, never by readers.
     state: Mutex<State>,
+    /// Serialises reloads, which read their files without holding `state`: a slower
+    /// reload can never apply older contents after a newer one.
+    reloading: Mutex<()>,
     secrets: Secrets,
 }
 
@@ -428,6 +430,7 @@ impl Config {
             inner: Arc::new(Inner {
                 current: Published::new(state.merge()),
                 state: Mutex::new(state),
+                reloading: Mutex::new(()),
                 secrets: Secrets::default(),
             }),
         }
@@ -1011,14 +1014,25 @@ impl Config {
     /// As [`ConfigBuilder::build`] for the files; on error the config in force stays as it
     /// was and nobody is notified.
     pub fn reload(&self) -> Result<Vec<Change>> {
+        let _reloading = self
+            .inner
+            .reloading
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        // The sources never change after build: read them without blocking writers.
+        let (specs, prefix, vars) = {
+            let state = self.lock();
+            let specs: Vec<FileSpec> = state.files.iter().map(|(spec, _)| spec.clone()).collect();
+            (specs, state.env_prefix.clone(), state.env_vars.clone())
+        };
+        let files = specs
+            .into_iter()
+            .map(|spec| read_file(&spec).map(|flat| (spec, flat)))
+            .collect::<Result<Vec<_>>>()?;
+        let env = read_env(prefix.as_deref(), &vars);
         self.write(|state| {
-            let files = state
-                .files
-                .iter()
-                .map(|(spec, _)| read_file(spec).map(|flat| (spec.clone(), flat)))
-                .collect::<Result<Vec<_>>>()?;
-            state.env = read_env(state.env_prefix.as_deref(), &state.env_vars);
             state.files = files;
+            state.env = env;
             Ok(())
         })
     }
