@@ -383,7 +383,8 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             }
         };
         let mut report = StartReport::default();
-        // One clock read per hook: each hook's end is the next one's start.
+        // One clock read per hook when nothing runs between hooks: each hook's end is the
+        // next one's start (after listeners or a log line, the clock is read again).
         let mut mark = Instant::now();
         for (at, planned) in order.iter().enumerate() {
             let outcome = run_hook(
@@ -399,12 +400,14 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             mark = now;
             match outcome {
                 Ok(()) => {
+                    let logged = tracing::enabled!(tracing::Level::INFO);
                     tracing::info!(
                         service = &*planned.name,
                         duration_ms = duration.as_secs_f64() * 1000.0,
                         "service started"
                     );
-                    if self.inner.bus.is_heard::<ServiceStarted>() {
+                    let heard = self.inner.bus.is_heard::<ServiceStarted>();
+                    if heard {
                         let _ = self.inner.bus.broadcast(
                             core,
                             &ServiceStarted {
@@ -414,6 +417,10 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                         );
                     }
                     report.started.push((Arc::clone(&planned.name), duration));
+                    // Whatever listeners and log writers did is not the next hook's time.
+                    if heard || logged {
+                        mark = Instant::now();
+                    }
                 }
                 Err(err) => {
                     let rollback = self.stop_services(core, &order[..at]).await;
@@ -594,7 +601,8 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             let now = Instant::now();
             let duration = now - mark;
             mark = now;
-            if self.inner.bus.is_heard::<ServiceStopped>() {
+            let heard = self.inner.bus.is_heard::<ServiceStopped>();
+            if heard {
                 let _ = self.inner.bus.broadcast(
                     core,
                     &ServiceStopped {
@@ -616,6 +624,10 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                     tracing::error!(service = &*planned.name, error = %err, "service failed to stop");
                     failures.push(err);
                 }
+            }
+            // Whatever listeners and log writers did is not the next hook's time.
+            if heard || tracing::enabled!(tracing::Level::INFO) {
+                mark = Instant::now();
             }
         }
         Error::join(failures).map_or(Ok(()), Err)

@@ -732,3 +732,24 @@ async fn service_ctx_cancel_token_already_cancelled_after_force_ugly() {
     services.start_all(&()).await.unwrap();
     assert_eq!(taken(&seen), ["cancelled=true"]);
 }
+
+#[tokio::test]
+async fn services_start_all_durations_leave_out_the_previous_services_listeners_ugly() {
+    // A slow ServiceStarted listener runs between two hooks: its time is nobody's start.
+    let bus: Bus<()> = Bus::new();
+    bus.on(|_, started: &ServiceStarted| {
+        if started.name == "config" {
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        Ok(())
+    });
+    let services = Services::new(bus);
+    for name in ["config", "store"] {
+        services
+            .register(Registration::new(name, Hooks::new()))
+            .unwrap();
+    }
+    let report = services.start_all(&()).await.unwrap();
+    let store = report.started[1].1;
+    assert!(store < Duration::from_millis(250), "store took {store:?}");
+}

@@ -316,7 +316,10 @@ impl<C: 'static> Bus<C> {
     /// Removes a handler or observer; reports whether it was registered. Dispatches already
     /// running finish with the handlers they started with. Each thread that dispatched
     /// keeps its copy of the handler tables until its next dispatch, so the removed handler
-    /// itself is dropped once those threads have dispatched again, or when the bus drops.
+    /// itself (and what it captured) is dropped once those threads have dispatched again —
+    /// a thread that has exited keeps its copy until the bus drops. To release a resource
+    /// at removal, have the handler hold it through something you can empty (an
+    /// `Option` behind a lock, a `Weak`).
     ///
     /// ```
     /// use corers_messaging::Bus;

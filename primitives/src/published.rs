@@ -1,7 +1,7 @@
 //! [`Published`]: an immutable value replaced by writers and read by many threads without
 //! touching a shared counter.
 
-use std::cell::{Ref, RefCell};
+use std::cell::{Cell, Ref, RefCell};
 use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -31,7 +31,10 @@ struct Cached<T> {
 ///
 /// A thread keeps the copy it read last until its next read or until the `Published`
 /// drops, so a replaced value is freed once every thread that read it has read again (or
-/// at once when no thread did).
+/// at once when no thread did). A thread that has exited never reads again: its copy lives
+/// until the `Published` drops (or a new thread takes over its slot and reads), so what a
+/// replaced value holds may outlive the replacement by that long — bounded by the number
+/// of threads that ever read, but not freed at once.
 ///
 /// ```
 /// use corers_primitives::Published;
@@ -42,10 +45,34 @@ struct Cached<T> {
 /// assert_eq!(routes.read()[1], "workspace/list");
 /// ```
 pub struct Published<T: Send + Sync> {
+    shared: Shared<T>,
+    local: ThreadLocal<Slot<T>>,
+}
+
+/// What every reader loads, on a cache line of its own, away from whatever its owner
+/// counts or locks next to it.
+#[repr(align(128))]
+struct Shared<T> {
     current: ArcSwap<T>,
     /// Bumped after every publish; a thread's copy is current while this is unchanged.
     generation: AtomicU64,
-    local: ThreadLocal<Slot<T>>,
+}
+
+thread_local! {
+    /// Set once this thread has begun exiting: its per-thread slots may be gone, so reads
+    /// load for themselves.
+    static EXITING: Cell<bool> = const { Cell::new(false) };
+    /// Dropped when this thread exits, before the slots' thread ids are released (it is
+    /// first touched after them, and thread-local destructors run in reverse order).
+    static EXIT_WATCH: ExitWatch = const { ExitWatch };
+}
+
+struct ExitWatch;
+
+impl Drop for ExitWatch {
+    fn drop(&mut self) {
+        let _ = EXITING.try_with(|exiting| exiting.set(true));
+    }
 }
 
 impl<T: Send + Sync> Published<T> {
@@ -58,8 +85,10 @@ impl<T: Send + Sync> Published<T> {
     /// ```
     pub fn new(value: T) -> Self {
         Published {
-            current: ArcSwap::from_pointee(value),
-            generation: AtomicU64::new(0),
+            shared: Shared {
+                current: ArcSwap::from_pointee(value),
+                generation: AtomicU64::new(0),
+            },
             local: ThreadLocal::new(),
         }
     }
@@ -80,8 +109,14 @@ impl<T: Send + Sync> Published<T> {
     pub fn read(&self) -> ReadGuard<'_, T> {
         // Acquire: pairs with the Release bump in `publish`, so a generation seen here
         // means the value stored before that bump is visible too.
-        let generation = self.generation.load(Ordering::Acquire);
+        let generation = self.shared.generation.load(Ordering::Acquire);
+        // A read from a thread-local destructor while this thread exits (a value whose
+        // drop dispatches on the bus, say) must not touch the per-thread slots.
+        if EXITING.with(Cell::get) {
+            return ReadGuard(Reading::Fresh(self.shared.current.load_full()));
+        }
         let slot = &self.local.get_or(|| Slot(RefCell::new(None))).0;
+        let _ = EXIT_WATCH.try_with(|_| {});
         let cached = slot.try_borrow().ok().and_then(|cached| {
             Ref::filter_map(cached, |c| {
                 c.as_ref().filter(|c| c.generation == generation)
@@ -101,7 +136,7 @@ impl<T: Send + Sync> Published<T> {
     fn refresh(&self, slot: &RefCell<Option<Cached<T>>>, generation: u64) -> Arc<T> {
         // Loaded after `generation` was read, so at least that new: never older than the
         // generation it is filed under.
-        let value = self.current.load_full();
+        let value = self.shared.current.load_full();
         if let Ok(mut cached) = slot.try_borrow_mut() {
             let previous = cached.replace(Cached {
                 generation,
@@ -126,7 +161,7 @@ impl<T: Send + Sync> Published<T> {
     /// assert_eq!(names.load()[0], "cache");
     /// ```
     pub fn load(&self) -> Arc<T> {
-        self.current.load_full()
+        self.shared.current.load_full()
     }
 
     /// Replaces the value; reads that begin after this returns see `value`. Writers that
@@ -140,9 +175,9 @@ impl<T: Send + Sync> Published<T> {
     /// assert_eq!(*limits.read(), 128);
     /// ```
     pub fn publish(&self, value: T) {
-        self.current.store(Arc::new(value));
+        self.shared.current.store(Arc::new(value));
         // Release: a reader that sees the new generation sees the stored value.
-        self.generation.fetch_add(1, Ordering::Release);
+        self.shared.generation.fetch_add(1, Ordering::Release);
     }
 }
 
@@ -177,7 +212,7 @@ impl<T: fmt::Debug> fmt::Debug for ReadGuard<'_, T> {
 impl<T: fmt::Debug + Send + Sync> fmt::Debug for Published<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Published")
-            .field(&self.current.load())
+            .field(&self.shared.current.load())
             .finish()
     }
 }

@@ -189,3 +189,30 @@ fn published_publish_replaced_value_reading_on_drop_ugly() {
         "the last replaced value read the newest"
     );
 }
+
+#[test]
+fn published_read_from_a_thread_local_destructor_at_exit_ugly() {
+    // A thread-local value made before the thread's first read, whose drop reads: it runs
+    // after the per-thread slots are gone, and must still read (not panic and abort).
+    static TABLES: std::sync::OnceLock<Published<u32>> = std::sync::OnceLock::new();
+    static READ_AT_EXIT: AtomicUsize = AtomicUsize::new(0);
+    struct ReadsOnExit;
+    impl Drop for ReadsOnExit {
+        fn drop(&mut self) {
+            let value = *TABLES.get().expect("set before the thread").read();
+            READ_AT_EXIT.store(usize::try_from(value).expect("small"), Ordering::SeqCst);
+        }
+    }
+    thread_local! {
+        static HOLDER: ReadsOnExit = const { ReadsOnExit };
+    }
+    let tables = TABLES.get_or_init(|| Published::new(7));
+    thread::spawn(move || {
+        HOLDER.with(|_| {}); // registered first, so dropped last
+        assert_eq!(*tables.read(), 7);
+        tables.publish(9);
+    })
+    .join()
+    .expect("the thread exits cleanly");
+    assert_eq!(READ_AT_EXIT.load(Ordering::SeqCst), 9);
+}
