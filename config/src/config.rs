@@ -934,23 +934,35 @@ impl Config {
     }
 
     /// Reports whether the feature flag `name` is on, from whichever layer set it; a flag
-    /// that is missing or holds anything but `true` is off.
+    /// that is missing or holds anything but `true` is off. A name with `-` can also be set
+    /// spelled with `_` (environment variables cannot spell `-`); the `-` spelling wins
+    /// when both are set.
     ///
     /// ```
     /// use corers_config::Config;
     /// let config = Config::builder()
     ///     .env_prefix("APP")
-    ///     .env_vars([("APP_FEATURES__METRICS", "true")])
+    ///     .env_vars([("APP_FEATURES__METRICS", "true"), ("APP_FEATURES__BETA_UI", "true")])
     ///     .build()
     ///     .unwrap();
     /// assert!(config.enabled("metrics"));
-    /// assert!(!config.enabled("beta-ui"));
+    /// assert!(config.enabled("beta-ui"));
+    /// assert!(!config.enabled("dark-mode"));
     /// ```
     pub fn enabled(&self, name: &str) -> bool {
         let snapshot = self.inner.current.read();
-        snapshot
-            .get(&format!("features.{name}"))
-            .is_some_and(|entry| entry.value == Value::Bool(true))
+        let flag = |name: &str| {
+            snapshot
+                .get(&format!("features.{name}"))
+                .map(|entry| entry.value == Value::Bool(true))
+        };
+        flag(name)
+            .or_else(|| {
+                name.contains('-')
+                    .then(|| flag(&name.replace('-', "_")))
+                    .flatten()
+            })
+            .unwrap_or(false)
     }
 
     /// The names of the feature flags that are on, sorted.

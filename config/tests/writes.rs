@@ -400,3 +400,20 @@ fn config_set_from_args_values_keep_equals_and_replace_the_layer_ugly() {
         "a new call replaces the layer"
     );
 }
+
+#[test]
+fn config_enabled_hyphenated_name_from_the_environment_ugly() {
+    let config = Config::builder()
+        .env_prefix("APP")
+        .env_vars([
+            ("APP_FEATURES__BETA_UI", "true"),
+            ("APP_FEATURES__DARK_MODE", "true"),
+        ])
+        .build()
+        .unwrap();
+    assert!(config.enabled("beta-ui"));
+    // The `-` spelling, set at runtime, wins over the environment's `_` one.
+    config.disable("dark-mode").unwrap();
+    assert!(!config.enabled("dark-mode"));
+    assert!(config.enabled("dark_mode"));
+}
