@@ -113,8 +113,10 @@ fn create(core: Core, options: Options) -> corers::cli::BoxFuture<Result<Value>>
     })
 }
 
-fn main() -> ExitCode {
-    let core = Core::builder()
+/// The application: services, settings and commands, ready to build (the tests build it
+/// too, and drive it through `corers::testing::run_cli`).
+pub(crate) fn workbench() -> CoreBuilder {
+    Core::builder()
         .name("workbench")
         .version(env!("CARGO_PKG_VERSION"))
         .description("workspaces, indexed")
@@ -206,8 +208,10 @@ fn main() -> ExitCode {
                 .description("flush the caches")
                 .action(|_, _| async { Ok(Value::from("caches flushed")) }),
         )
-        .build();
-    match core {
+}
+
+fn main() -> ExitCode {
+    match workbench().build() {
         Ok(core) => core.run_blocking(),
         Err(err) => {
             eprintln!("error: {err}");

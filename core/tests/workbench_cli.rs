@@ -1,0 +1,57 @@
+//! The `workbench` example driven through the test kit's CLI runner: the example's own
+//! builder, each README command's value, error and exit code.
+
+#[path = "../examples/workbench.rs"]
+#[allow(dead_code, reason = "the example's main is not called here")]
+mod workbench;
+
+use corers::testing::{CliRun, run_cli};
+
+/// Builds the example's Core and runs `args` through its command line.
+async fn run(args: &[&str]) -> CliRun {
+    let core = workbench::workbench().build().expect("the example builds");
+    run_cli(&core, args.iter().copied())
+        .await
+        .expect("the example starts")
+}
+
+/// What a person sees: exit code, standard output, standard error.
+fn shown(run: &CliRun) -> String {
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        run.exit_code, run.stdout, run.stderr
+    )
+}
+
+#[tokio::test]
+async fn workbench_cli_create_alpha_good() {
+    insta::assert_snapshot!(shown(&run(&["workspace", "create", "--name=alpha"]).await), @r#"
+    exit: 0
+    --- stdout
+    created workspace "alpha": 35 files indexed (2 workspaces)
+    --- stderr
+    "#);
+}
+
+#[tokio::test]
+async fn workbench_cli_create_existing_workspace_conflict_bad() {
+    let run = run(&["workspace", "create", "--name=default"]).await;
+    assert_eq!(run.exit_code, 1);
+    assert!(run.stderr.contains("already exists"), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn workbench_cli_create_without_a_name_is_a_usage_error_ugly() {
+    let run = run(&["workspace", "create"]).await;
+    assert_eq!(run.exit_code, 2);
+    assert!(run.stderr.contains("--name"), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn workbench_cli_list_and_health_good() {
+    let list = run(&["workspace", "list"]).await;
+    assert_eq!((list.exit_code, list.stdout.trim()), (0, "default"));
+    let health = run(&["health"]).await;
+    assert_eq!(health.exit_code, 0);
+    assert!(health.stdout.contains("ready: yes"), "{}", health.stdout);
+}
