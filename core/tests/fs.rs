@@ -8,7 +8,11 @@ struct Scratch(std::path::PathBuf);
 
 impl Scratch {
     fn new() -> Scratch {
-        let dir = std::env::temp_dir().join(format!("corers-core-fs-{}", corers::primitives::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "corers-core-fs-{}-{}",
+            std::process::id(),
+            corers::primitives::id()
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         Scratch(dir)
     }

@@ -4,7 +4,7 @@
 //!
 //! ```
 //! use corers_fs::Fs;
-//! # let dir = std::env::temp_dir().join(format!("corers-fs-doc-{}", corers_primitives::id()));
+//! # let dir = std::env::temp_dir().join(format!("corers-fs-doc-{}-{}", std::process::id(), corers_primitives::id()));
 //! # std::fs::create_dir_all(&dir).unwrap();
 //! let fs = Fs::new(&dir).unwrap();
 //!

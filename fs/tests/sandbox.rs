@@ -123,7 +123,11 @@ fn fs_read_absolute_path_of_outside_sentinel_not_found_bad() {
 #[test]
 fn fs_write_absolute_path_lands_under_root_good() {
     let sandbox = Sandbox::new();
-    let name = format!("corers-fs-test-{}", corers_primitives::id());
+    let name = format!(
+        "corers-fs-test-{}-{}",
+        std::process::id(),
+        corers_primitives::id()
+    );
     sandbox
         .fs
         .write(&format!("/etc/{name}"), b"inside the sandbox")
@@ -183,7 +187,11 @@ fn fs_list_symlink_to_etc_denied_bad() {
 fn fs_write_through_symlink_to_etc_creates_nothing_ugly() {
     let sandbox = Sandbox::new();
     sandbox.symlink("system", "/etc");
-    let name = format!("corers-fs-test-{}", corers_primitives::id());
+    let name = format!(
+        "corers-fs-test-{}-{}",
+        std::process::id(),
+        corers_primitives::id()
+    );
     let result = sandbox.fs.write(&format!("system/{name}"), b"planted");
     let planted = Path::new("/etc").join(&name);
     let escaped = planted.exists();
@@ -197,7 +205,11 @@ fn fs_write_through_symlink_to_etc_creates_nothing_ugly() {
 fn fs_write_through_symlink_to_etc_denied_bad() {
     let sandbox = Sandbox::new();
     sandbox.symlink("system", "/etc");
-    let name = format!("corers-fs-test-{}", corers_primitives::id());
+    let name = format!(
+        "corers-fs-test-{}-{}",
+        std::process::id(),
+        corers_primitives::id()
+    );
     let path = format!("system/{name}");
     let result = sandbox.fs.write(&path, b"planted");
     let _ = fs::remove_file(Path::new("/etc").join(&name));

@@ -30,7 +30,7 @@ type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 ///
 /// ```
 /// use corers_log::RotatingFile;
-/// let dir = std::env::temp_dir().join(format!("corers-doc-{}", corers_primitives::id()));
+/// let dir = std::env::temp_dir().join(format!("corers-doc-{}-{}", std::process::id(), corers_primitives::id()));
 /// let file = RotatingFile::builder(dir.join("workbench.log"))
 ///     .max_bytes(10 * 1024 * 1024)
 ///     .keep(3)
@@ -99,7 +99,7 @@ impl RotatingFile {
     ///
     /// ```
     /// use corers_log::RotatingFile;
-    /// let dir = std::env::temp_dir().join(format!("corers-doc-{}", corers_primitives::id()));
+    /// let dir = std::env::temp_dir().join(format!("corers-doc-{}-{}", std::process::id(), corers_primitives::id()));
     /// let file = RotatingFile::builder(dir.join("app.log")).build().unwrap();
     /// file.write_line(b"cache flushed\n").unwrap();
     /// file.flush().unwrap();
@@ -135,7 +135,7 @@ impl RotatingFile {
     ///
     /// ```
     /// use corers_log::RotatingFile;
-    /// let dir = std::env::temp_dir().join(format!("corers-doc-{}", corers_primitives::id()));
+    /// let dir = std::env::temp_dir().join(format!("corers-doc-{}-{}", std::process::id(), corers_primitives::id()));
     /// let file = RotatingFile::builder(dir.join("app.log")).build().unwrap();
     /// file.write_line(b"ready\n").unwrap();
     /// file.flush().unwrap();
@@ -168,7 +168,7 @@ impl RotatingFile {
     ///
     /// ```
     /// use corers_log::RotatingFile;
-    /// let dir = std::env::temp_dir().join(format!("corers-doc-{}", corers_primitives::id()));
+    /// let dir = std::env::temp_dir().join(format!("corers-doc-{}-{}", std::process::id(), corers_primitives::id()));
     /// let file = RotatingFile::builder(dir.join("app.log")).build().unwrap();
     /// assert!(file.path().ends_with("app.log"));
     /// # std::fs::remove_dir_all(dir).unwrap();
@@ -260,7 +260,7 @@ impl RotatingFileBuilder {
     ///
     /// ```
     /// use corers_log::RotatingFile;
-    /// let dir = std::env::temp_dir().join(format!("corers-doc-{}", corers_primitives::id()));
+    /// let dir = std::env::temp_dir().join(format!("corers-doc-{}-{}", std::process::id(), corers_primitives::id()));
     /// assert!(RotatingFile::builder(dir.join("logs/app.log")).build().is_ok());
     /// # std::fs::remove_dir_all(dir).unwrap();
     /// ```

@@ -16,7 +16,11 @@ pub struct ConfigDir {
 
 impl ConfigDir {
     pub fn new() -> ConfigDir {
-        let path = std::env::temp_dir().join(format!("corers-config-{}", corers_primitives::id()));
+        let path = std::env::temp_dir().join(format!(
+            "corers-config-{}-{}",
+            std::process::id(),
+            corers_primitives::id()
+        ));
         fs::create_dir_all(&path).unwrap();
         ConfigDir { path }
     }

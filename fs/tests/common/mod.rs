@@ -30,7 +30,11 @@ pub struct TempDir {
 
 impl TempDir {
     pub fn new() -> TempDir {
-        let path = std::env::temp_dir().join(format!("corers-fs-{}", corers_primitives::id()));
+        let path = std::env::temp_dir().join(format!(
+            "corers-fs-{}-{}",
+            std::process::id(),
+            corers_primitives::id()
+        ));
         fs::create_dir_all(&path).unwrap();
         TempDir { path }
     }

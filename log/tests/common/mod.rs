@@ -86,8 +86,11 @@ pub(crate) struct TempDir {
 
 impl TempDir {
     pub(crate) fn new(topic: &str) -> TempDir {
-        let path =
-            std::env::temp_dir().join(format!("corers-log-{topic}-{}", corers_primitives::id()));
+        let path = std::env::temp_dir().join(format!(
+            "corers-log-{topic}-{}-{}",
+            std::process::id(),
+            corers_primitives::id()
+        ));
         fs::create_dir_all(&path).unwrap();
         TempDir { path }
     }
