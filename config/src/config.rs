@@ -11,9 +11,11 @@ use serde::de::DeserializeOwned;
 use crate::dump::{Dump, DumpEntry};
 use crate::env::{self, EnvVars};
 use crate::file::{self, FileSpec};
-use crate::key::{check_key, flatten, is_under, nest, place, remove_tree};
+use crate::key::{check_key, flatten, is_under, place, remove_tree};
+use crate::read::{Reader, with_article};
 use crate::secret::Secrets;
 use crate::snapshot::{Entry, Flat, Snapshot};
+use crate::view::ConfigView;
 use crate::watch::{Subscriber, Subscription};
 use crate::{Change, Source};
 
@@ -460,7 +462,7 @@ impl Config {
     /// assert_eq!(config.get("cache"), None);
     /// ```
     pub fn get(&self, key: &str) -> Option<Value> {
-        value_at(&self.inner.current.read(), key)
+        self.with_reader(|r| r.get(key))
     }
 
     /// The text at `key`; never converts another type.
@@ -476,9 +478,7 @@ impl Config {
     /// [`ErrorCode::NOT_FOUND`] when the key is not set; [`ErrorCode::INVALID`] when it
     /// holds another type (the message names the key, what it holds and its source).
     pub fn string(&self, key: &str) -> Result<String> {
-        self.typed("config.Config.string", key, "text", |v| {
-            v.as_str().map(str::to_owned)
-        })
+        self.with_reader(|r| r.string(key))
     }
 
     /// The integer at `key`; never converts another type (a float or the text `"5432"`
@@ -494,10 +494,7 @@ impl Config {
     /// # Errors
     /// As [`string`](Config::string).
     pub fn int(&self, key: &str) -> Result<i64> {
-        self.typed("config.Config.int", key, "an integer", |v| match v {
-            Value::Int(i) => Some(*i),
-            _ => None,
-        })
+        self.with_reader(|r| r.int(key))
     }
 
     /// The float at `key`; never converts another type (an integer is an error: use
@@ -513,10 +510,7 @@ impl Config {
     /// # Errors
     /// As [`string`](Config::string).
     pub fn float(&self, key: &str) -> Result<f64> {
-        self.typed("config.Config.float", key, "a float", |v| match v {
-            Value::Float(f) => Some(*f),
-            _ => None,
-        })
+        self.with_reader(|r| r.float(key))
     }
 
     /// The bool at `key`; never converts another type (the text `"true"` is an error).
@@ -531,55 +525,7 @@ impl Config {
     /// # Errors
     /// As [`string`](Config::string).
     pub fn bool(&self, key: &str) -> Result<bool> {
-        self.typed("config.Config.bool", key, "a bool", Value::as_bool)
-    }
-
-    fn typed<T>(
-        &self,
-        op: &'static str,
-        key: &str,
-        expected: &str,
-        pick: impl FnOnce(&Value) -> Option<T>,
-    ) -> Result<T> {
-        let snapshot = self.inner.current.read();
-        if let Some(entry) = snapshot.get(key) {
-            if let Some(value) = pick(&entry.value) {
-                return Ok(value);
-            }
-            let held = self.describe(key, &entry.value);
-            return Err(Error::new(
-                op,
-                format!(
-                    "config key {key:?} holds {held} (from {}), expected {expected}",
-                    entry.source
-                ),
-            )
-            .with_code(ErrorCode::INVALID));
-        }
-        if snapshot.under(key).next().is_some() {
-            return Err(Error::new(
-                op,
-                format!("config key {key:?} is a table, expected {expected}"),
-            )
-            .with_code(ErrorCode::INVALID));
-        }
-        Err(not_set(op, key))
-    }
-
-    /// What a value is, for an error message: its kind, and the value itself only for
-    /// numbers and bools under keys that do not look secret (text may hide a password in
-    /// a URL, whatever its key).
-    fn describe(&self, key: &str, value: &Value) -> String {
-        let kind = with_article(value.kind());
-        match value {
-            Value::Int(_) | Value::Float(_) | Value::Bool(_)
-                if !self.inner.secrets.is_secret(key) =>
-            {
-                let shown = serde_json::to_string(value).unwrap_or_default();
-                format!("{kind} ({shown})")
-            }
-            _ => kind,
-        }
+        self.with_reader(|r| r.bool(key))
     }
 
     /// The value at `key` (a leaf or a table) converted to `T` with serde.
@@ -596,10 +542,7 @@ impl Config {
     /// [`ErrorCode::NOT_FOUND`] when nothing is at `key`; [`ErrorCode::INVALID`] when the
     /// value does not fit `T`, naming the exact key, the expected type and the source.
     pub fn get_as<T: DeserializeOwned>(&self, key: &str) -> Result<T> {
-        const OP: &str = "config.Config.get_as";
-        let snapshot = self.inner.current.read();
-        let value = value_at(&snapshot, key).ok_or_else(|| not_set(OP, key))?;
-        Config::deserialize(OP, key, &snapshot, &value)
+        self.with_reader(|r| r.get_as(key))
     }
 
     /// The section under `prefix` (`""` for the whole config) as a struct. A section with
@@ -623,44 +566,7 @@ impl Config {
     /// [`ErrorCode::INVALID`] when the section does not fit `T` (a missing field, a wrong
     /// type), naming the exact key, the expected type and the source of the value.
     pub fn extract<T: DeserializeOwned>(&self, prefix: &str) -> Result<T> {
-        const OP: &str = "config.Config.extract";
-        let snapshot = self.inner.current.read();
-        let value = value_at(&snapshot, prefix)
-            .unwrap_or_else(|| Value::Map(std::collections::BTreeMap::new()));
-        Config::deserialize(OP, prefix, &snapshot, &value)
-    }
-
-    /// Deserializes `value` (found at `key`) into `T`, naming the exact key that failed.
-    fn deserialize<T: DeserializeOwned>(
-        op: &'static str,
-        key: &str,
-        snapshot: &Snapshot,
-        value: &Value,
-    ) -> Result<T> {
-        let json = serde_json::to_value(value).map_err(|e| {
-            Error::new(op, format!("config key {key:?}: {e}")).with_code(ErrorCode::INVALID)
-        })?;
-        serde_path_to_error::deserialize(json).map_err(|err| {
-            let path = err.path().to_string();
-            let at = match path.as_str() {
-                "." => key.to_owned(),
-                path if key.is_empty() => path.to_owned(),
-                path if path.starts_with('[') => format!("{key}{path}"),
-                path => format!("{key}.{path}"),
-            };
-            // The source of the value that failed: the key itself, or the nearest key above
-            // it that holds a value (a list's, for one of its elements).
-            let source = std::iter::successors(Some(at.as_str()), |k| {
-                k.rfind(['.', '[']).map(|end| &k[..end])
-            })
-            .find_map(|k| snapshot.get(k))
-            .map(|entry| format!(" (from {})", entry.source))
-            .unwrap_or_default();
-            let detail = without_text(&err.inner().to_string());
-            let shown = if at.is_empty() { "<root>" } else { at.as_str() };
-            Error::new(op, format!("config key {shown:?}{source}: {detail}"))
-                .with_code(ErrorCode::INVALID)
-        })
+        self.with_reader(|r| r.extract(prefix))
     }
 
     /// Sets `key` in the runtime layer (the strongest); a map value sets the keys under
@@ -864,11 +770,7 @@ impl Config {
     /// assert_eq!(config.provenance("workers"), Some(Source::Default));
     /// ```
     pub fn provenance(&self, key: &str) -> Option<Source> {
-        self.inner
-            .current
-            .read()
-            .get(key)
-            .map(|entry| entry.source.clone())
+        self.with_reader(|r| r.provenance(key))
     }
 
     /// Every set key, sorted.
@@ -881,13 +783,7 @@ impl Config {
     /// assert_eq!(config.keys(), ["database.port", "workers"]);
     /// ```
     pub fn keys(&self) -> Vec<String> {
-        self.inner
-            .current
-            .read()
-            .entries()
-            .iter()
-            .map(|(key, _)| key.clone())
-            .collect()
+        self.with_reader(|r| r.keys())
     }
 
     /// Turns the feature flag `name` on (`features.<name> = true` in the runtime layer).
@@ -950,19 +846,7 @@ impl Config {
     /// assert!(!config.enabled("dark-mode"));
     /// ```
     pub fn enabled(&self, name: &str) -> bool {
-        let snapshot = self.inner.current.read();
-        let flag = |name: &str| {
-            snapshot
-                .get(&format!("features.{name}"))
-                .map(|entry| entry.value == Value::Bool(true))
-        };
-        flag(name)
-            .or_else(|| {
-                name.contains('-')
-                    .then(|| flag(&name.replace('-', "_")))
-                    .flatten()
-            })
-            .unwrap_or(false)
+        self.with_reader(|r| r.enabled(name))
     }
 
     /// The names of the feature flags that are on, sorted.
@@ -976,13 +860,7 @@ impl Config {
     /// assert_eq!(config.enabled_features(), ["beta-ui", "metrics"]);
     /// ```
     pub fn enabled_features(&self) -> Vec<String> {
-        self.inner
-            .current
-            .read()
-            .under("features")
-            .filter(|(_, entry)| entry.value == Value::Bool(true))
-            .filter_map(|(key, _)| key.strip_prefix("features.").map(str::to_owned))
-            .collect()
+        self.with_reader(|r| r.enabled_features())
     }
 
     /// Subscribes to changes of `key` and everything under it (`""` for every key). Each
@@ -1131,6 +1009,34 @@ impl Config {
         Ok(var)
     }
 
+    /// Every value as it is now, held still: reads through the view all see the same
+    /// snapshot, whatever is written meanwhile (the way a `figment::Figment` is a value).
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let config = Config::new();
+    /// config.set("pair.left", 1).unwrap();
+    /// config.set("pair.right", 1).unwrap();
+    /// let view = config.view();
+    /// config.set("pair.left", 2).unwrap();
+    /// assert_eq!(view.int("pair.left").unwrap(), view.int("pair.right").unwrap());
+    /// assert_eq!(config.int("pair.left").unwrap(), 2);
+    /// ```
+    pub fn view(&self) -> ConfigView {
+        ConfigView::new(self.clone(), self.inner.current.load())
+    }
+
+    /// Runs `read` over the current snapshot (borrowed, without a reference count).
+    fn with_reader<R>(&self, read: impl FnOnce(Reader<'_>) -> R) -> R {
+        let snapshot = self.inner.current.read();
+        read(Reader::new(&snapshot, &self.inner.secrets, false))
+    }
+
+    /// The redaction patterns, for views.
+    pub(crate) fn secrets(&self) -> &Secrets {
+        &self.inner.secrets
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // Writers publish only whole snapshots, so a poisoned lock holds no half-applied
         // state: keep using it.
@@ -1185,67 +1091,6 @@ impl Config {
         }
         Ok(changes)
     }
-}
-
-/// The value at `key` in `snapshot`: a leaf's, or a map of the leaves under a table key.
-fn value_at(snapshot: &Snapshot, key: &str) -> Option<Value> {
-    if let Some(entry) = snapshot.get(key) {
-        return Some(entry.value.clone());
-    }
-    let mut under = snapshot.under(key).peekable();
-    under.peek()?;
-    Some(nest(key, under.map(|(k, e)| (k.as_str(), &e.value))))
-}
-
-/// A serde error message without the text values it quotes (a string's text, an unknown
-/// variant's name): a config string may hold a password whatever its key is called.
-fn without_text(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut rest = message;
-    loop {
-        let string = rest
-            .find("string \"")
-            .map(|at| (at, "string \"", '"', "a string"));
-        let variant = rest
-            .find("variant `")
-            .map(|at| (at, "variant `", '`', "variant (not shown)"));
-        let next = match (string, variant) {
-            (Some(s), Some(v)) => Some(if s.0 < v.0 { s } else { v }),
-            (found, None) | (None, found) => found,
-        };
-        let Some((at, opener, close, word)) = next else {
-            out.push_str(rest);
-            return out;
-        };
-        out.push_str(&rest[..at]);
-        out.push_str(word);
-        // Skip to the unescaped closing quote.
-        let mut escaped = false;
-        let body = &rest[at + opener.len()..];
-        let end = body
-            .char_indices()
-            .find(|&(_, c)| {
-                let closes = c == close && !escaped;
-                escaped = c == '\\' && !escaped;
-                closes
-            })
-            .map_or(body.len(), |(i, c)| i + c.len_utf8());
-        rest = &body[end..];
-    }
-}
-
-/// `"an int"`, `"a string"`: a value kind with its article, for messages.
-fn with_article(kind: &str) -> String {
-    let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        "an"
-    } else {
-        "a"
-    };
-    format!("{article} {kind}")
-}
-
-fn not_set(op: &'static str, key: &str) -> Error {
-    Error::new(op, format!("config key {key:?} is not set")).with_code(ErrorCode::NOT_FOUND)
 }
 
 impl fmt::Debug for Config {

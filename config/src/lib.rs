@@ -38,6 +38,7 @@
 //!
 //! # Modules
 //! - [`Config`], [`ConfigBuilder`]: the store, its sources, reads, writes and reloads.
+//! - [`ConfigView`]: the config held still, for reads that must agree.
 //! - [`Source`], [`Layer`]: provenance.
 //! - [`Subscription`], [`Change`]: change notifications.
 //! - [`Dump`]: the effective config for people and tools, secrets redacted.
@@ -48,12 +49,15 @@ mod dump;
 mod env;
 mod file;
 mod key;
+mod read;
 mod secret;
 mod snapshot;
 mod source;
+mod view;
 mod watch;
 
 pub use config::{Config, ConfigBuilder};
 pub use dump::Dump;
 pub use source::{Layer, Source};
+pub use view::ConfigView;
 pub use watch::{Change, Subscription};

@@ -1,0 +1,251 @@
+//! Reading one snapshot: the getters [`Config`](crate::Config) and
+//! [`ConfigView`](crate::ConfigView) share, and the wording of their errors.
+
+use std::collections::BTreeMap;
+
+use corers_primitives::{Error, ErrorCode, Result, Value};
+use serde::de::DeserializeOwned;
+
+use crate::Source;
+use crate::key::nest;
+use crate::secret::Secrets;
+use crate::snapshot::Snapshot;
+
+/// The getters over one snapshot. `view` says whose methods they are, for the operation
+/// named in errors.
+pub(crate) struct Reader<'a> {
+    snapshot: &'a Snapshot,
+    secrets: &'a Secrets,
+    view: bool,
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(snapshot: &'a Snapshot, secrets: &'a Secrets, view: bool) -> Self {
+        Reader {
+            snapshot,
+            secrets,
+            view,
+        }
+    }
+
+    /// `config`'s operation name, or `view`'s when reading through a view.
+    fn op(&self, config: &'static str, view: &'static str) -> &'static str {
+        if self.view { view } else { config }
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<Value> {
+        value_at(self.snapshot, key)
+    }
+
+    pub(crate) fn string(&self, key: &str) -> Result<String> {
+        let op = self.op("config.Config.string", "config.ConfigView.string");
+        self.typed(op, key, "text", |v| v.as_str().map(str::to_owned))
+    }
+
+    pub(crate) fn int(&self, key: &str) -> Result<i64> {
+        let op = self.op("config.Config.int", "config.ConfigView.int");
+        self.typed(op, key, "an integer", |v| match v {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        })
+    }
+
+    pub(crate) fn float(&self, key: &str) -> Result<f64> {
+        let op = self.op("config.Config.float", "config.ConfigView.float");
+        self.typed(op, key, "a float", |v| match v {
+            Value::Float(f) => Some(*f),
+            _ => None,
+        })
+    }
+
+    pub(crate) fn bool(&self, key: &str) -> Result<bool> {
+        let op = self.op("config.Config.bool", "config.ConfigView.bool");
+        self.typed(op, key, "a bool", Value::as_bool)
+    }
+
+    pub(crate) fn get_as<T: DeserializeOwned>(&self, key: &str) -> Result<T> {
+        let op = self.op("config.Config.get_as", "config.ConfigView.get_as");
+        let value = value_at(self.snapshot, key).ok_or_else(|| not_set(op, key))?;
+        self.deserialize(op, key, &value)
+    }
+
+    pub(crate) fn extract<T: DeserializeOwned>(&self, prefix: &str) -> Result<T> {
+        let op = self.op("config.Config.extract", "config.ConfigView.extract");
+        let value = value_at(self.snapshot, prefix).unwrap_or_else(|| Value::Map(BTreeMap::new()));
+        self.deserialize(op, prefix, &value)
+    }
+
+    pub(crate) fn provenance(&self, key: &str) -> Option<Source> {
+        self.snapshot.get(key).map(|entry| entry.source.clone())
+    }
+
+    pub(crate) fn keys(&self) -> Vec<String> {
+        self.snapshot
+            .entries()
+            .iter()
+            .map(|(key, _)| key.clone())
+            .collect()
+    }
+
+    pub(crate) fn enabled(&self, name: &str) -> bool {
+        let flag = |name: &str| {
+            self.snapshot
+                .get(&format!("features.{name}"))
+                .map(|entry| entry.value == Value::Bool(true))
+        };
+        flag(name)
+            .or_else(|| {
+                name.contains('-')
+                    .then(|| flag(&name.replace('-', "_")))
+                    .flatten()
+            })
+            .unwrap_or(false)
+    }
+
+    pub(crate) fn enabled_features(&self) -> Vec<String> {
+        self.snapshot
+            .under("features")
+            .filter(|(_, entry)| entry.value == Value::Bool(true))
+            .filter_map(|(key, _)| key.strip_prefix("features.").map(str::to_owned))
+            .collect()
+    }
+
+    fn typed<T>(
+        &self,
+        op: &'static str,
+        key: &str,
+        expected: &str,
+        pick: impl FnOnce(&Value) -> Option<T>,
+    ) -> Result<T> {
+        if let Some(entry) = self.snapshot.get(key) {
+            if let Some(value) = pick(&entry.value) {
+                return Ok(value);
+            }
+            let held = self.describe(key, &entry.value);
+            return Err(Error::new(
+                op,
+                format!(
+                    "config key {key:?} holds {held} (from {}), expected {expected}",
+                    entry.source
+                ),
+            )
+            .with_code(ErrorCode::INVALID));
+        }
+        if self.snapshot.under(key).next().is_some() {
+            return Err(Error::new(
+                op,
+                format!("config key {key:?} is a table, expected {expected}"),
+            )
+            .with_code(ErrorCode::INVALID));
+        }
+        Err(not_set(op, key))
+    }
+
+    /// What a value is, for an error message: its kind, and the value itself only for
+    /// numbers and bools under keys that do not look secret (text may hide a password in
+    /// a URL, whatever its key).
+    fn describe(&self, key: &str, value: &Value) -> String {
+        let kind = with_article(value.kind());
+        match value {
+            Value::Int(_) | Value::Float(_) | Value::Bool(_) if !self.secrets.is_secret(key) => {
+                let shown = serde_json::to_string(value).unwrap_or_default();
+                format!("{kind} ({shown})")
+            }
+            _ => kind,
+        }
+    }
+
+    /// Deserializes `value` (found at `key`) into `T`, naming the exact key that failed.
+    fn deserialize<T: DeserializeOwned>(
+        &self,
+        op: &'static str,
+        key: &str,
+        value: &Value,
+    ) -> Result<T> {
+        let json = serde_json::to_value(value).map_err(|e| {
+            Error::new(op, format!("config key {key:?}: {e}")).with_code(ErrorCode::INVALID)
+        })?;
+        serde_path_to_error::deserialize(json).map_err(|err| {
+            let path = err.path().to_string();
+            let at = match path.as_str() {
+                "." => key.to_owned(),
+                path if key.is_empty() => path.to_owned(),
+                path if path.starts_with('[') => format!("{key}{path}"),
+                path => format!("{key}.{path}"),
+            };
+            // The source of the value that failed: the key itself, or the nearest key above
+            // it that holds a value (a list's, for one of its elements).
+            let source = std::iter::successors(Some(at.as_str()), |k| {
+                k.rfind(['.', '[']).map(|end| &k[..end])
+            })
+            .find_map(|k| self.snapshot.get(k))
+            .map(|entry| format!(" (from {})", entry.source))
+            .unwrap_or_default();
+            let detail = without_text(&err.inner().to_string());
+            let shown = if at.is_empty() { "<root>" } else { at.as_str() };
+            Error::new(op, format!("config key {shown:?}{source}: {detail}"))
+                .with_code(ErrorCode::INVALID)
+        })
+    }
+}
+
+/// The value at `key` in `snapshot`: a leaf's, or a map of the leaves under a table key.
+fn value_at(snapshot: &Snapshot, key: &str) -> Option<Value> {
+    if let Some(entry) = snapshot.get(key) {
+        return Some(entry.value.clone());
+    }
+    let mut under = snapshot.under(key).peekable();
+    under.peek()?;
+    Some(nest(key, under.map(|(k, e)| (k.as_str(), &e.value))))
+}
+
+/// A serde error message without the text values it quotes (a string's text, an unknown
+/// variant's name): a config string may hold a password whatever its key is called.
+fn without_text(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    loop {
+        let string = rest
+            .find("string \"")
+            .map(|at| (at, "string \"", '"', "a string"));
+        let variant = rest
+            .find("variant `")
+            .map(|at| (at, "variant `", '`', "variant (not shown)"));
+        let next = match (string, variant) {
+            (Some(s), Some(v)) => Some(if s.0 < v.0 { s } else { v }),
+            (found, None) | (None, found) => found,
+        };
+        let Some((at, opener, close, word)) = next else {
+            out.push_str(rest);
+            return out;
+        };
+        out.push_str(&rest[..at]);
+        out.push_str(word);
+        // Skip to the unescaped closing quote.
+        let mut escaped = false;
+        let body = &rest[at + opener.len()..];
+        let end = body
+            .char_indices()
+            .find(|&(_, c)| {
+                let closes = c == close && !escaped;
+                escaped = c == '\\' && !escaped;
+                closes
+            })
+            .map_or(body.len(), |(i, c)| i + c.len_utf8());
+        rest = &body[end..];
+    }
+}
+
+/// `"an int"`, `"a string"`: a value kind with its article, for messages.
+pub(crate) fn with_article(kind: &str) -> String {
+    let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {kind}")
+}
+
+fn not_set(op: &'static str, key: &str) -> Error {
+    Error::new(op, format!("config key {key:?} is not set")).with_code(ErrorCode::NOT_FOUND)
+}
