@@ -2,10 +2,14 @@
 //!
 //! - `lifecycle/start_stop_1000` vs `baseline/await_1000_hooks`: 1,000 no-op services
 //!   started and stopped, against awaiting the same 2,000 boxed hook futures in a loop
+//!   (made before the timed part), and against `baseline/call_and_await_1000_hooks`
+//!   (calling 2,000 hook closures that box their futures, and awaiting them: the part of
+//!   the work a lifecycle cannot skip)
 //! - `core/build_100_services`: building a Core with 100 services (divide by 100 for the
 //!   cost per service)
 
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::Duration;
 
 use corers::Core;
@@ -69,6 +73,26 @@ fn start_stop(c: &mut Criterion) {
     });
 }
 
+/// A hook as a service has it: a shared closure that boxes its future when called.
+type HookFn = Arc<dyn Fn() -> BoxFuture<Result<()>> + Send + Sync>;
+
+fn call_and_await(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime for the benchmark");
+    let hooks: Vec<HookFn> = (0..2000)
+        .map(|_| Arc::new(|| Box::pin(async { Ok(()) }) as BoxFuture<Result<()>>) as HookFn)
+        .collect();
+    c.bench_function("baseline/call_and_await_1000_hooks", |b| {
+        b.to_async(&runtime).iter(|| async {
+            for hook in &hooks {
+                black_box(hook().await.is_ok());
+            }
+        });
+    });
+}
+
 fn build_100(c: &mut Criterion) {
     c.bench_function("core/build_100_services", |b| {
         b.iter(|| {
@@ -82,5 +106,5 @@ fn build_100(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, start_stop, build_100);
+criterion_group!(benches, start_stop, call_and_await, build_100);
 criterion_main!(benches);
