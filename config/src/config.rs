@@ -27,6 +27,9 @@ trait Binding: Send + Sync {
     fn update(&self, config: &Config, changes: &[Change]);
 }
 
+/// The bound variables a write has to bring up to date.
+type Bindings = Vec<Arc<dyn Binding>>;
+
 struct BoundVar<T> {
     var: Weak<ConfigVar<T>>,
     key: String,
@@ -104,7 +107,7 @@ struct Inner {
     /// Serialises reloads, which read their files without holding `state`: a slower
     /// reload can never apply older contents after a newer one.
     reloading: Mutex<()>,
-    secrets: Secrets,
+    secrets: Arc<Secrets>,
 }
 
 struct State {
@@ -116,7 +119,7 @@ struct State {
     flags: Flat,
     runtime: Flat,
     subscribers: Vec<Subscriber>,
-    bindings: Vec<Arc<dyn Binding>>,
+    bindings: Bindings,
 }
 
 impl State {
@@ -433,7 +436,7 @@ impl Config {
                 current: Published::new(state.merge()),
                 state: Mutex::new(state),
                 reloading: Mutex::new(()),
-                secrets: Secrets::default(),
+                secrets: Arc::default(),
             }),
         }
     }
@@ -689,8 +692,9 @@ impl Config {
     }
 
     /// Takes `--set key=value` (and `--set=key=value`) out of command-line arguments into
-    /// the command-line layer, replacing what it held, and returns the other arguments in
-    /// order. Values read like environment values (`6543` an integer, `true` a bool,
+    /// the command-line layer, replacing what it held (as [`set_flags`](Config::set_flags)
+    /// does; arguments without `--set` leave the layer alone), and returns the other
+    /// arguments in order. Values read like environment values (`6543` an integer, `true` a bool,
     /// anything else text). Arguments after `--` are left alone.
     ///
     /// ```
@@ -715,6 +719,7 @@ impl Config {
         const OP: &str = "config.Config.set_from_args";
         let mut rest = Vec::new();
         let mut layer = Flat::new();
+        let mut found = false;
         let mut args = args.into_iter().map(Into::into);
         while let Some(arg) = args.next() {
             let pair = match arg.as_str() {
@@ -745,19 +750,31 @@ impl Config {
                 )
                 .with_code(ErrorCode::INVALID));
             };
+            check_key(OP, key)?;
             let mut leaves = Vec::new();
             flatten(OP, key, env::parse_value(raw), &mut leaves)?;
+            if leaves.is_empty() {
+                return Err(Error::new(
+                    OP,
+                    format!("--set {pair:?} sets nothing (an empty table)"),
+                )
+                .with_code(ErrorCode::INVALID));
+            }
             for (leaf, value) in leaves {
                 let source = Source::Flag {
                     name: format!("set {key}"),
                 };
                 place(&mut layer, &leaf, Entry { value, source });
             }
+            found = true;
         }
-        self.write(|state| {
-            state.flags = layer;
-            Ok(())
-        })?;
+        // Without `--set` the command-line layer stays as `set_flags` may have left it.
+        if found {
+            self.write(|state| {
+                state.flags = layer;
+                Ok(())
+            })?;
+        }
         Ok(rest)
     }
 
@@ -831,8 +848,9 @@ impl Config {
 
     /// Reports whether the feature flag `name` is on, from whichever layer set it; a flag
     /// that is missing or holds anything but `true` is off. A name with `-` can also be set
-    /// spelled with `_` (environment variables cannot spell `-`); the `-` spelling wins
-    /// when both are set.
+    /// spelled with `_` (environment variables cannot spell `-`); when both spellings are
+    /// set, the stronger layer decides, and on a tie the `-` spelling. Listings
+    /// ([`enabled_features`](Config::enabled_features)) show names as they were set.
     ///
     /// ```
     /// use corers_config::Config;
@@ -904,7 +922,7 @@ impl Config {
     /// As [`ConfigBuilder::build`] for the files; on error the config in force stays as it
     /// was and nobody is notified.
     pub fn reload(&self) -> Result<Vec<Change>> {
-        let _reloading = self
+        let reloading = self
             .inner
             .reloading
             .lock()
@@ -918,13 +936,18 @@ impl Config {
         let files = specs
             .into_iter()
             .map(|spec| read_file(&spec).map(|flat| (spec, flat)))
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<Result<Vec<_>>>()
+            .map_err(|e| Error::wrap(e, "config.Config.reload", "read the config files"))?;
         let env = read_env(prefix.as_deref(), &vars);
-        self.write(|state| {
+        let (changes, bindings) = self.publish(|state| {
             state.files = files;
             state.env = env;
             Ok(())
-        })
+        })?;
+        // Published: the next reload may start while bound variables catch up.
+        drop(reloading);
+        self.update(&changes, bindings);
+        Ok(changes)
     }
 
     /// The effective config with the source of every value; values of secret-looking
@@ -1023,18 +1046,13 @@ impl Config {
     /// assert_eq!(config.int("pair.left").unwrap(), 2);
     /// ```
     pub fn view(&self) -> ConfigView {
-        ConfigView::new(self.clone(), self.inner.current.load())
+        ConfigView::new(Arc::clone(&self.inner.secrets), self.inner.current.load())
     }
 
     /// Runs `read` over the current snapshot (borrowed, without a reference count).
     fn with_reader<R>(&self, read: impl FnOnce(Reader<'_>) -> R) -> R {
         let snapshot = self.inner.current.read();
         read(Reader::new(&snapshot, &self.inner.secrets, false))
-    }
-
-    /// The redaction patterns, for views.
-    pub(crate) fn secrets(&self) -> &Secrets {
-        &self.inner.secrets
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -1050,6 +1068,17 @@ impl Config {
     /// and notifies subscribers and bound variables of what changed. On error nothing
     /// changes.
     fn write(&self, change: impl FnOnce(&mut State) -> Result<()>) -> Result<Vec<Change>> {
+        let (changes, bindings) = self.publish(change)?;
+        self.update(&changes, bindings);
+        Ok(changes)
+    }
+
+    /// The locked half of [`write`](Config::write): applies `change`, publishes, notifies
+    /// subscribers; returns the changes and the bound variables to update.
+    fn publish(
+        &self,
+        change: impl FnOnce(&mut State) -> Result<()>,
+    ) -> Result<(Vec<Change>, Bindings)> {
         let mut state = self.lock();
         let mut next = State {
             defaults: state.defaults.clone(),
@@ -1070,26 +1099,26 @@ impl Config {
         let changes = self.inner.current.read().changes(&merged);
         self.inner.current.publish(merged);
         if changes.is_empty() {
-            return Ok(changes);
+            return Ok((changes, Vec::new()));
         }
         state.subscribers.retain(|s| s.notify(&changes));
         state.bindings.retain(|binding| binding.alive());
-        let bindings = state.bindings.clone();
-        // Bound variables are updated outside the writer lock: their `Deserialize` is the
-        // application's code.
-        drop(state);
+        Ok((changes, state.bindings.clone()))
+    }
+
+    /// The unlocked half of [`write`](Config::write): brings bound variables up to date.
+    /// Their `Deserialize` is the application's code, so this runs without any lock of
+    /// the config's held, and a panic in it is caught.
+    fn update(&self, changes: &[Change], bindings: Bindings) {
         for binding in bindings {
-            // A bound type's `Deserialize` is the application's code: its panic must not
-            // reach this writer or stop the other variables' updates.
             let updated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                binding.update(self, &changes);
+                binding.update(self, changes);
             }));
             if let Err(payload) = updated {
                 let err = Error::from_panic("config.Config.bind", payload.as_ref());
                 tracing::error!(error = %err, "a bound config variable panicked while updating");
             }
         }
-        Ok(changes)
     }
 }
 

@@ -88,18 +88,18 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn enabled(&self, name: &str) -> bool {
-        let flag = |name: &str| {
-            self.snapshot
-                .get(&format!("features.{name}"))
-                .map(|entry| entry.value == Value::Bool(true))
+        let flag = |name: &str| self.snapshot.get(&format!("features.{name}"));
+        let dashed = flag(name);
+        let underscored = name
+            .contains('-')
+            .then(|| flag(&name.replace('-', "_")))
+            .flatten();
+        let decides = match (dashed, underscored) {
+            (Some(d), Some(u)) if u.source.layer() > d.source.layer() => Some(u),
+            (Some(d), _) => Some(d),
+            (None, u) => u,
         };
-        flag(name)
-            .or_else(|| {
-                name.contains('-')
-                    .then(|| flag(&name.replace('-', "_")))
-                    .flatten()
-            })
-            .unwrap_or(false)
+        decides.is_some_and(|entry| entry.value == Value::Bool(true))
     }
 
     pub(crate) fn enabled_features(&self) -> Vec<String> {

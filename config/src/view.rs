@@ -6,13 +6,15 @@ use std::sync::Arc;
 use corers_primitives::{Result, Value};
 use serde::de::DeserializeOwned;
 
+use crate::Source;
 use crate::read::Reader;
+use crate::secret::Secrets;
 use crate::snapshot::Snapshot;
-use crate::{Config, Source};
 
 /// Every value of a [`Config`] at one moment, from [`Config::view`]: reads through it all
 /// see the same snapshot, whatever is written meanwhile. The getters are the config's,
-/// with the same rules and errors. Cheap to clone; holding one keeps that snapshot alive.
+/// with the same rules and errors. Cheap to clone; holding one keeps that snapshot (and
+/// nothing else of the config) alive.
 ///
 /// ```
 /// use corers_config::Config;
@@ -24,17 +26,17 @@ use crate::{Config, Source};
 /// ```
 #[derive(Clone)]
 pub struct ConfigView {
-    config: Config,
+    secrets: Arc<Secrets>,
     snapshot: Arc<Snapshot>,
 }
 
 impl ConfigView {
-    pub(crate) fn new(config: Config, snapshot: Arc<Snapshot>) -> Self {
-        ConfigView { config, snapshot }
+    pub(crate) fn new(secrets: Arc<Secrets>, snapshot: Arc<Snapshot>) -> Self {
+        ConfigView { secrets, snapshot }
     }
 
     fn reader(&self) -> Reader<'_> {
-        Reader::new(&self.snapshot, self.config.secrets(), true)
+        Reader::new(&self.snapshot, &self.secrets, true)
     }
 
     /// The value at `key` (see [`Config::get`]).

@@ -180,8 +180,11 @@ fn config_reload_malformed_file_keeps_the_config_in_force_bad() {
     dir.write("app.toml", "workers = 8\n[database\nport = 1\n");
     let err = config.reload().unwrap_err();
     assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert_eq!(err.operation(), "config.Config.reload");
     assert!(
-        err.message().starts_with(&format!("{}:2:", path.display())),
+        err.root()
+            .to_string()
+            .contains(&format!("{}:2:", path.display())),
         "{err}"
     );
     assert_eq!(config.int("workers").unwrap(), 4);

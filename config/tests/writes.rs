@@ -392,28 +392,20 @@ fn config_set_from_args_values_keep_equals_and_replace_the_layer_ugly() {
         config.string("database.url").unwrap(),
         "postgres://db/app?sslmode=require"
     );
-    let rest = config.set_from_args(Vec::<String>::new()).unwrap();
-    assert!(rest.is_empty());
-    assert_eq!(
-        config.get("database.url"),
-        None,
-        "a new call replaces the layer"
+    // Arguments without `--set` leave the layer alone; another `--set` replaces it.
+    assert!(
+        config
+            .set_from_args(Vec::<String>::new())
+            .unwrap()
+            .is_empty()
     );
-}
-
-#[test]
-fn config_enabled_hyphenated_name_from_the_environment_ugly() {
-    let config = Config::builder()
-        .env_prefix("APP")
-        .env_vars([
-            ("APP_FEATURES__BETA_UI", "true"),
-            ("APP_FEATURES__DARK_MODE", "true"),
-        ])
-        .build()
-        .unwrap();
-    assert!(config.enabled("beta-ui"));
-    // The `-` spelling, set at runtime, wins over the environment's `_` one.
-    config.disable("dark-mode").unwrap();
-    assert!(!config.enabled("dark-mode"));
-    assert!(config.enabled("dark_mode"));
+    assert!(config.get("database.url").is_some());
+    config.set_from_args(["--set", "workers=2"]).unwrap();
+    assert_eq!(config.get("database.url"), None);
+    assert_eq!(config.int("workers").unwrap(), 2);
+    // An empty key or an empty table is refused.
+    for pair in ["={workers=8}", "cache={}"] {
+        let err = config.set_from_args(["--set", pair]).unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{pair}");
+    }
 }

@@ -44,7 +44,8 @@ impl Core {
         let args = match self.config().set_from_args(args) {
             Ok(args) => args,
             Err(err) => {
-                eprintln!("error: {err}");
+                // A usage error, worded like the command line's own.
+                eprintln!("error: {}", err.message());
                 return Ok(ExitCode::from(2));
             }
         };

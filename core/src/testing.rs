@@ -87,13 +87,23 @@ where
     I: IntoIterator<Item = S>,
     S: Into<String>,
 {
+    let args: Vec<String> = args.into_iter().map(Into::into).collect();
+    #[cfg(feature = "config")]
+    let args = match core.config().set_from_args(args) {
+        Ok(args) => args,
+        Err(err) => {
+            return Ok(CliRun {
+                stdout: String::new(),
+                stderr: format!("error: {}\n", err.message()),
+                exit_code: 2,
+            });
+        }
+    };
     core.services()
         .start_all(core)
         .await
         .map_err(|e| Error::wrap(e, "corers.testing.run_cli", "start the application"))?;
-    let printed = core
-        .dispatch(args.into_iter().map(Into::into).collect())
-        .await;
+    let printed = core.dispatch(args).await;
     let exit_code = core.shut_down(printed.exit_code).await;
     Ok(CliRun {
         stdout: printed.stdout,

@@ -48,10 +48,22 @@ async fn workbench_cli_create_without_a_name_is_a_usage_error_ugly() {
 }
 
 #[tokio::test]
-async fn workbench_cli_list_and_health_good() {
+async fn workbench_cli_list_good() {
     let list = run(&["workspace", "list"]).await;
     assert_eq!((list.exit_code, list.stdout.trim()), (0, "default"));
+}
+
+#[tokio::test]
+async fn workbench_cli_health_good() {
     let health = run(&["health"]).await;
     assert_eq!(health.exit_code, 0);
     assert!(health.stdout.contains("ready: yes"), "{}", health.stdout);
+}
+
+#[tokio::test]
+async fn workbench_cli_malformed_set_is_a_usage_error_bad() {
+    let core = workbench::workbench().build().expect("the example builds");
+    let run = run_cli(&core, ["--set", "files_per_char"]).await.unwrap();
+    assert_eq!(run.exit_code, 2);
+    assert!(run.stderr.starts_with("error: --set"), "{}", run.stderr);
 }

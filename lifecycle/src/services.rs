@@ -626,7 +626,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 }
             }
             // Whatever listeners and log writers did is not the next hook's time.
-            if heard || tracing::enabled!(tracing::Level::INFO) {
+            if heard || tracing::enabled!(tracing::Level::INFO) || !failures.is_empty() {
                 mark = Instant::now();
             }
         }

@@ -111,7 +111,10 @@ impl<T: Send + Sync> Published<T> {
         // means the value stored before that bump is visible too.
         let generation = self.shared.generation.load(Ordering::Acquire);
         // A read from a thread-local destructor while this thread exits (a value whose
-        // drop dispatches on the bus, say) must not touch the per-thread slots.
+        // drop dispatches on the bus, say) must not touch the per-thread slots. This is
+        // known only on a thread that read before it began exiting; a thread whose very
+        // first read comes from such a destructor, after the `thread_local` crate freed
+        // its id, still panics there.
         if EXITING.with(Cell::get) {
             return ReadGuard(Reading::Fresh(self.shared.current.load_full()));
         }
