@@ -11,10 +11,11 @@ use crate::read::Reader;
 use crate::secret::Secrets;
 use crate::snapshot::Snapshot;
 
-/// Every value of a [`Config`] at one moment, from [`Config::view`]: reads through it all
-/// see the same snapshot, whatever is written meanwhile. The getters are the config's,
-/// with the same rules and errors. Cheap to clone; holding one keeps that snapshot (and
-/// nothing else of the config) alive.
+/// Every value of a [`Config`](crate::Config) at one moment, from
+/// [`Config::view`](crate::Config::view): reads through it all see the same snapshot,
+/// whatever is written meanwhile. The getters are the config's, with the same rules and
+/// errors. Cheap to clone; holding one keeps that snapshot (and nothing else of the
+/// config) alive.
 ///
 /// ```
 /// use corers_config::Config;
@@ -39,7 +40,7 @@ impl ConfigView {
         Reader::new(&self.snapshot, &self.secrets, true)
     }
 
-    /// The value at `key` (see [`Config::get`]).
+    /// The value at `key` (see [`Config::get`](crate::Config::get)).
     ///
     /// ```
     /// use corers_config::Config;
@@ -51,7 +52,7 @@ impl ConfigView {
         self.reader().get(key)
     }
 
-    /// The text at `key` (see [`Config::string`]).
+    /// The text at `key` (see [`Config::string`](crate::Config::string)).
     ///
     /// ```
     /// use corers_config::Config;
@@ -61,12 +62,12 @@ impl ConfigView {
     /// ```
     ///
     /// # Errors
-    /// As [`Config::string`].
+    /// As [`Config::string`](crate::Config::string).
     pub fn string(&self, key: &str) -> Result<String> {
         self.reader().string(key)
     }
 
-    /// The integer at `key` (see [`Config::int`]).
+    /// The integer at `key` (see [`Config::int`](crate::Config::int)).
     ///
     /// ```
     /// use corers_config::Config;
@@ -76,12 +77,12 @@ impl ConfigView {
     /// ```
     ///
     /// # Errors
-    /// As [`Config::int`].
+    /// As [`Config::int`](crate::Config::int).
     pub fn int(&self, key: &str) -> Result<i64> {
         self.reader().int(key)
     }
 
-    /// The float at `key` (see [`Config::float`]).
+    /// The float at `key` (see [`Config::float`](crate::Config::float)).
     ///
     /// ```
     /// use corers_config::Config;
@@ -91,12 +92,12 @@ impl ConfigView {
     /// ```
     ///
     /// # Errors
-    /// As [`Config::float`].
+    /// As [`Config::float`](crate::Config::float).
     pub fn float(&self, key: &str) -> Result<f64> {
         self.reader().float(key)
     }
 
-    /// The bool at `key` (see [`Config::bool`]).
+    /// The bool at `key` (see [`Config::bool`](crate::Config::bool)).
     ///
     /// ```
     /// use corers_config::Config;
@@ -106,12 +107,12 @@ impl ConfigView {
     /// ```
     ///
     /// # Errors
-    /// As [`Config::bool`].
+    /// As [`Config::bool`](crate::Config::bool).
     pub fn bool(&self, key: &str) -> Result<bool> {
         self.reader().bool(key)
     }
 
-    /// The value at `key` converted with serde (see [`Config::get_as`]).
+    /// The value at `key` converted with serde (see [`Config::get_as`](crate::Config::get_as)).
     ///
     /// ```
     /// use corers_config::Config;
@@ -122,12 +123,12 @@ impl ConfigView {
     /// ```
     ///
     /// # Errors
-    /// As [`Config::get_as`].
+    /// As [`Config::get_as`](crate::Config::get_as).
     pub fn get_as<T: DeserializeOwned>(&self, key: &str) -> Result<T> {
         self.reader().get_as(key)
     }
 
-    /// The section under `prefix` as a struct (see [`Config::extract`]).
+    /// The section under `prefix` as a struct (see [`Config::extract`](crate::Config::extract)).
     ///
     /// ```
     /// use corers_config::Config;
@@ -139,12 +140,12 @@ impl ConfigView {
     /// ```
     ///
     /// # Errors
-    /// As [`Config::extract`].
+    /// As [`Config::extract`](crate::Config::extract).
     pub fn extract<T: DeserializeOwned>(&self, prefix: &str) -> Result<T> {
         self.reader().extract(prefix)
     }
 
-    /// Where the value of `key` came from (see [`Config::provenance`]).
+    /// Where the value of `key` came from (see [`Config::provenance`](crate::Config::provenance)).
     ///
     /// ```
     /// use corers_config::{Config, Source};
@@ -155,7 +156,7 @@ impl ConfigView {
         self.reader().provenance(key)
     }
 
-    /// Every key, sorted (see [`Config::keys`]).
+    /// Every key, sorted (see [`Config::keys`](crate::Config::keys)).
     ///
     /// ```
     /// use corers_config::Config;
@@ -167,7 +168,7 @@ impl ConfigView {
         self.reader().keys()
     }
 
-    /// Whether the feature flag `name` is on (see [`Config::enabled`]).
+    /// Whether the feature flag `name` is on (see [`Config::enabled`](crate::Config::enabled)).
     ///
     /// ```
     /// use corers_config::Config;
@@ -179,7 +180,8 @@ impl ConfigView {
         self.reader().enabled(name)
     }
 
-    /// The feature flags that are on, sorted (see [`Config::enabled_features`]).
+    /// The feature flags that are on, sorted (see
+    /// [`Config::enabled_features`](crate::Config::enabled_features)).
     ///
     /// ```
     /// use corers_config::Config;
