@@ -111,6 +111,14 @@ struct Inner {
 }
 
 struct State {
+    layers: Layers,
+    subscribers: Vec<Subscriber>,
+    bindings: Bindings,
+}
+
+/// The sources and the values each layer holds; a write changes a copy and publishes it.
+#[derive(Clone, Default)]
+struct Layers {
     defaults: Flat,
     files: Vec<(FileSpec, Flat)>,
     env_prefix: Option<String>,
@@ -118,11 +126,9 @@ struct State {
     env: Flat,
     flags: Flat,
     runtime: Flat,
-    subscribers: Vec<Subscriber>,
-    bindings: Bindings,
 }
 
-impl State {
+impl Layers {
     fn merge(&self) -> Snapshot {
         Snapshot::merge(
             std::iter::once(&self.defaults)
@@ -335,16 +341,13 @@ impl ConfigBuilder {
             .collect::<Result<Vec<_>>>()?;
         let env_vars = self.env_vars.map_or(EnvVars::Process, EnvVars::Fixed);
         let env = read_env(self.env_prefix.as_deref(), &env_vars);
-        Ok(Config::from_state(State {
+        Ok(Config::from_layers(Layers {
             defaults,
             files,
             env_prefix: self.env_prefix,
             env_vars,
             env,
-            flags: Flat::new(),
-            runtime: Flat::new(),
-            subscribers: Vec::new(),
-            bindings: Vec::new(),
+            ..Layers::default()
         }))
     }
 }
@@ -393,6 +396,28 @@ fn read_env(prefix: Option<&str>, vars: &EnvVars) -> Flat {
     }))
 }
 
+/// Puts `value` at `key` in the command-line `layer`, as given by the flag `name`;
+/// returns how many leaves it set (none for an empty table).
+fn place_flag(
+    op: &'static str,
+    layer: &mut Flat,
+    key: &str,
+    value: Value,
+    name: &str,
+) -> Result<usize> {
+    check_key(op, key)?;
+    let mut leaves = Vec::new();
+    flatten(op, key, value, &mut leaves)?;
+    let placed = leaves.len();
+    for (leaf, value) in leaves {
+        let source = Source::Flag {
+            name: name.to_owned(),
+        };
+        place(layer, &leaf, Entry { value, source });
+    }
+    Ok(placed)
+}
+
 /// One layer from its leaves, a later leaf replacing what it overlaps.
 fn layer(leaves: impl Iterator<Item = (String, Value, Source)>) -> Flat {
     let mut flat = Flat::new();
@@ -417,23 +442,18 @@ impl Config {
     /// assert!(config.keys().is_empty());
     /// ```
     pub fn new() -> Config {
-        Config::from_state(State {
-            defaults: Flat::new(),
-            files: Vec::new(),
-            env_prefix: None,
-            env_vars: EnvVars::Process,
-            env: Flat::new(),
-            flags: Flat::new(),
-            runtime: Flat::new(),
-            subscribers: Vec::new(),
-            bindings: Vec::new(),
-        })
+        Config::from_layers(Layers::default())
     }
 
-    fn from_state(state: State) -> Config {
+    fn from_layers(layers: Layers) -> Config {
+        let state = State {
+            layers,
+            subscribers: Vec::new(),
+            bindings: Vec::new(),
+        };
         Config {
             inner: Arc::new(Inner {
-                current: Published::new(state.merge()),
+                current: Published::new(state.layers.merge()),
                 state: Mutex::new(state),
                 reloading: Mutex::new(()),
                 secrets: Arc::default(),
@@ -674,15 +694,7 @@ impl Config {
         const OP: &str = "config.Config.set_flags";
         let mut layer = Flat::new();
         for (name, value) in flags.iter() {
-            check_key(OP, name)?;
-            let mut leaves = Vec::new();
-            flatten(OP, name, value.clone(), &mut leaves)?;
-            for (key, value) in leaves {
-                let source = Source::Flag {
-                    name: name.to_owned(),
-                };
-                place(&mut layer, &key, Entry { value, source });
-            }
+            place_flag(OP, &mut layer, name, value.clone(), name)?;
         }
         self.write(|state| {
             state.flags = layer;
@@ -750,21 +762,13 @@ impl Config {
                 )
                 .with_code(ErrorCode::INVALID));
             };
-            check_key(OP, key)?;
-            let mut leaves = Vec::new();
-            flatten(OP, key, env::parse_value(raw), &mut leaves)?;
-            if leaves.is_empty() {
+            let name = format!("set {key}");
+            if place_flag(OP, &mut layer, key, env::parse_value(raw), &name)? == 0 {
                 return Err(Error::new(
                     OP,
                     format!("--set {pair:?} sets nothing (an empty table)"),
                 )
                 .with_code(ErrorCode::INVALID));
-            }
-            for (leaf, value) in leaves {
-                let source = Source::Flag {
-                    name: format!("set {key}"),
-                };
-                place(&mut layer, &leaf, Entry { value, source });
             }
             found = true;
         }
@@ -930,8 +934,9 @@ impl Config {
         // The sources never change after build: read them without blocking writers.
         let (specs, prefix, vars) = {
             let state = self.lock();
-            let specs: Vec<FileSpec> = state.files.iter().map(|(spec, _)| spec.clone()).collect();
-            (specs, state.env_prefix.clone(), state.env_vars.clone())
+            let layers = &state.layers;
+            let specs: Vec<FileSpec> = layers.files.iter().map(|(spec, _)| spec.clone()).collect();
+            (specs, layers.env_prefix.clone(), layers.env_vars.clone())
         };
         let files = specs
             .into_iter()
@@ -1067,7 +1072,7 @@ impl Config {
     /// Applies `change` to a copy of the layers; on success publishes the merged snapshot
     /// and notifies subscribers and bound variables of what changed. On error nothing
     /// changes.
-    fn write(&self, change: impl FnOnce(&mut State) -> Result<()>) -> Result<Vec<Change>> {
+    fn write(&self, change: impl FnOnce(&mut Layers) -> Result<()>) -> Result<Vec<Change>> {
         let (changes, bindings) = self.publish(change)?;
         self.update(&changes, bindings);
         Ok(changes)
@@ -1077,25 +1082,13 @@ impl Config {
     /// subscribers; returns the changes and the bound variables to update.
     fn publish(
         &self,
-        change: impl FnOnce(&mut State) -> Result<()>,
+        change: impl FnOnce(&mut Layers) -> Result<()>,
     ) -> Result<(Vec<Change>, Bindings)> {
         let mut state = self.lock();
-        let mut next = State {
-            defaults: state.defaults.clone(),
-            files: state.files.clone(),
-            env_prefix: state.env_prefix.clone(),
-            env_vars: state.env_vars.clone(),
-            env: state.env.clone(),
-            flags: state.flags.clone(),
-            runtime: state.runtime.clone(),
-            subscribers: Vec::new(),
-            bindings: Vec::new(),
-        };
+        let mut next = state.layers.clone();
         change(&mut next)?;
-        next.subscribers = std::mem::take(&mut state.subscribers);
-        next.bindings = std::mem::take(&mut state.bindings);
-        *state = next;
-        let merged = state.merge();
+        state.layers = next;
+        let merged = state.layers.merge();
         let changes = self.inner.current.read().changes(&merged);
         self.inner.current.publish(merged);
         if changes.is_empty() {

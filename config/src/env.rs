@@ -7,8 +7,9 @@ use crate::key::{check_key, flatten};
 
 /// Where the environment layer reads its variables: the process, or a fixed list (tests,
 /// embedding hosts).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub(crate) enum EnvVars {
+    #[default]
     Process,
     Fixed(Vec<(String, String)>),
 }

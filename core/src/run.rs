@@ -39,13 +39,10 @@ impl Core {
         S: Into<String>,
     {
         let args: Vec<String> = args.into_iter().map(Into::into).collect();
-        // `--set key=value` reaches the config before any service starts.
-        #[cfg(feature = "config")]
-        let args = match self.config().set_from_args(args) {
+        let args = match self.take_set_args(args) {
             Ok(args) => args,
-            Err(err) => {
-                // A usage error, worded like the command line's own.
-                eprintln!("error: {}", err.message());
+            Err(usage) => {
+                eprint!("{usage}");
                 return Ok(ExitCode::from(2));
             }
         };
@@ -75,6 +72,30 @@ impl Core {
         };
         signals.abort();
         Ok(ExitCode::from(code))
+    }
+
+    /// Takes `--set key=value` out of `args` into the config, before any service starts;
+    /// the rest of the arguments, or the usage error to print (exit code 2), worded like
+    /// the command line's own.
+    #[cfg_attr(
+        not(feature = "config"),
+        allow(
+            clippy::unused_self,
+            clippy::unnecessary_wraps,
+            reason = "no config to take the settings into"
+        )
+    )]
+    pub(crate) fn take_set_args(
+        &self,
+        args: Vec<String>,
+    ) -> std::result::Result<Vec<String>, String> {
+        #[cfg(feature = "config")]
+        return self
+            .config()
+            .set_from_args(args)
+            .map_err(|err| format!("error: {}\n", err.message()));
+        #[cfg(not(feature = "config"))]
+        Ok(args)
     }
 
     /// Stops the scheduler and the services; returns `code`, or 1 when shutdown failed.

@@ -87,14 +87,12 @@ where
     I: IntoIterator<Item = S>,
     S: Into<String>,
 {
-    let args: Vec<String> = args.into_iter().map(Into::into).collect();
-    #[cfg(feature = "config")]
-    let args = match core.config().set_from_args(args) {
+    let args = match core.take_set_args(args.into_iter().map(Into::into).collect()) {
         Ok(args) => args,
-        Err(err) => {
+        Err(usage) => {
             return Ok(CliRun {
                 stdout: String::new(),
-                stderr: format!("error: {}\n", err.message()),
+                stderr: usage,
                 exit_code: 2,
             });
         }

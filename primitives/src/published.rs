@@ -119,7 +119,6 @@ impl<T: Send + Sync> Published<T> {
             return ReadGuard(Reading::Fresh(self.shared.current.load_full()));
         }
         let slot = &self.local.get_or(|| Slot(RefCell::new(None))).0;
-        let _ = EXIT_WATCH.try_with(|_| {});
         let cached = slot.try_borrow().ok().and_then(|cached| {
             Ref::filter_map(cached, |c| {
                 c.as_ref().filter(|c| c.generation == generation)
@@ -137,6 +136,10 @@ impl<T: Send + Sync> Published<T> {
     #[cold]
     #[inline(never)]
     fn refresh(&self, slot: &RefCell<Option<Cached<T>>>, generation: u64) -> Arc<T> {
+        // A thread's first read of any `Published` comes through here, after its slot
+        // (and so its `thread_local` id) exists: registering the exit watch now makes it
+        // drop before that id is released.
+        let _ = EXIT_WATCH.try_with(|_| {});
         // Loaded after `generation` was read, so at least that new: never older than the
         // generation it is filed under.
         let value = self.shared.current.load_full();
