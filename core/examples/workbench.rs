@@ -95,10 +95,14 @@ fn create(core: Core, options: Options) -> corers::cli::BoxFuture<Result<Value>>
                 }
                 Ok(())
             });
-        core.perform_async(IndexWorkspace {
+        let submitted = core.perform_async(IndexWorkspace {
             name: name.clone(),
             id: None,
-        })?;
+        });
+        if let Err(err) = submitted {
+            core.bus().remove(listener);
+            return Err(err);
+        }
         let indexed = finished.await;
         core.bus().remove(listener);
         let files = indexed
@@ -153,7 +157,8 @@ pub(crate) fn workbench() -> CoreBuilder {
             Ok(Registration::new("store", store).after(["config"]))
         })
         .service(|core| {
-            // The indexer takes IndexWorkspace tasks and reports progress as it goes.
+            // The indexer takes IndexWorkspace tasks (on the blocking pool: task handlers may
+            // block) and reports progress as it goes.
             core.bus().on_task(|ctx, task: &IndexWorkspace| {
                 let core = ctx.core();
                 let id = task.id.as_ref()?;

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use corers_lifecycle::{Registration, Services};
-use corers_log::Logger;
+use corers_log::{CrashReport, Logger};
 use corers_messaging::{ActionSpec, Actions, Bus, BusBuilder, Scheduler, TaskDef, Tasks};
 use corers_primitives::{Error, Options, Result};
 use tokio_util::sync::CancellationToken;
@@ -14,6 +14,8 @@ use crate::Core;
 use crate::core::{App, Inner};
 
 pub(crate) type Factory = Box<dyn FnOnce(&Core) -> Result<Registration<Core>> + Send>;
+
+type CrashCallback = Box<dyn Fn(&CrashReport) + Send + Sync>;
 
 /// Settings for a [`Core`]: who the application is, its services (made by factories that
 /// receive the Core), commands, Actions, Tasks, logger and limits. [`build`](CoreBuilder::build)
@@ -35,6 +37,8 @@ pub struct CoreBuilder {
     app: App,
     options: Options,
     logger: Option<Logger>,
+    crash_file: Option<std::path::PathBuf>,
+    on_crash: Option<CrashCallback>,
     bus: BusBuilder,
     factories: Vec<Factory>,
     actions: Vec<ActionSpec<Core>>,
@@ -59,6 +63,8 @@ impl Core {
             app: App::default(),
             options: Options::new(),
             logger: None,
+            crash_file: None,
+            on_crash: None,
             bus: Bus::builder(),
             factories: Vec::new(),
             actions: Vec::new(),
@@ -106,6 +112,59 @@ impl CoreBuilder {
     /// logger becomes the process default when the Core is built.
     pub fn logger(mut self, logger: Logger) -> Self {
         self.logger = Some(logger);
+        self
+    }
+
+    /// Appends a crash report (JSON: time, message, location, backtrace, system info, the
+    /// app's name and version) to `path` for every panic the Core records: a panic caught
+    /// at the framework's boundary (a handler, a hook, a command), a task spawned through
+    /// `core.log().crash()`, and, under [`Core::run_blocking`], any panic in the process.
+    /// The file is written through a temporary file and a rename, never half-written.
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    /// let dir = std::env::temp_dir().join(format!("workbench-crash-{}", std::process::id()));
+    /// let core = Core::builder()
+    ///     .name("workbench")
+    ///     .crash_file(dir.join("crashes.json"))
+    ///     .build()
+    ///     .unwrap();
+    /// let report = core.log().crash().report_for("worker stopped responding");
+    /// core.log().crash().record(&report).unwrap();
+    /// assert!(std::fs::read_to_string(dir.join("crashes.json")).unwrap().contains("worker stopped responding"));
+    /// # std::fs::remove_dir_all(dir).unwrap();
+    /// ```
+    ///
+    /// It configures the Core's default logger: with [`logger`](CoreBuilder::logger), set
+    /// it on that logger's builder instead ([`build`](CoreBuilder::build) refuses both).
+    pub fn crash_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.crash_file = Some(path.into());
+        self
+    }
+
+    /// Calls `callback` with every crash report, after it is recorded (to alert, or to
+    /// show a GUI host's crash dialog). Its own panics are caught and logged. Like
+    /// [`crash_file`](CoreBuilder::crash_file), it configures the default logger.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use corers::prelude::*;
+    ///
+    /// let crashes = Arc::new(AtomicUsize::new(0));
+    /// let seen = Arc::clone(&crashes);
+    /// let core = Core::builder()
+    ///     .on_crash(move |report| {
+    ///         eprintln!("crashed: {}", report.message);
+    ///         seen.fetch_add(1, Ordering::Relaxed);
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// core.log().crash().record(&core.log().crash().report_for("disk full")).unwrap();
+    /// assert_eq!(crashes.load(Ordering::Relaxed), 1);
+    /// ```
+    pub fn on_crash(mut self, callback: impl Fn(&CrashReport) + Send + Sync + 'static) -> Self {
+        self.on_crash = Some(Box::new(callback));
         self
     }
 
@@ -234,8 +293,19 @@ impl CoreBuilder {
         let actions = Actions::new(bus.clone());
         let tasks = Tasks::new(actions.clone());
         let scheduler = Scheduler::new(tasks.clone());
-        let services = Services::new(bus.clone());
-        let log = self.logger.unwrap_or_else(|| Logger::builder().build());
+        let services = Services::with_drain_deadline(bus.clone(), self.shutdown_timeout);
+        let log = match self.logger {
+            Some(_) if self.crash_file.is_some() || self.on_crash.is_some() => {
+                return Err(Error::new(
+                    OP,
+                    "crash_file and on_crash configure the default logger: with \
+                     CoreBuilder::logger, set them on that logger's builder",
+                )
+                .with_code(corers_primitives::ErrorCode::INVALID));
+            }
+            Some(logger) => logger,
+            None => default_logger(&self.app, self.crash_file, self.on_crash),
+        };
         #[cfg(feature = "fs")]
         let fs = open_fs(self.fs_root, &log)?;
         #[cfg(feature = "config")]
@@ -291,38 +361,80 @@ impl CoreBuilder {
             }
             crate::commands::register_builtins(&core)?;
         }
-        let mut fakes = self.fakes;
-        for factory in self.factories {
-            // A factory that panics fails the build like one that returns an error.
-            let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| factory(&core)))
-                .map_err(|payload| Error::from_panic(OP, payload.as_ref()))?;
-            let mut registration = made.map_err(|e| Error::wrap(e, OP, "make a service"))?;
-            if let Some(at) = fakes
-                .iter()
-                .position(|(name, _)| name == registration.name())
-            {
-                let (_, fake) = fakes.swap_remove(at);
-                registration = fake(&core)
-                    .map_err(|e| Error::wrap(e, OP, "make a fake service"))?
-                    .renamed_after(&registration);
-            }
-            core.inner
-                .services
-                .register(registration)
-                .map_err(|e| Error::wrap(e, OP, "register a service"))?;
-        }
-        if let Some((name, _)) = fakes.first() {
-            return Err(Error::new(
-                OP,
-                format!("fake for {name:?}: no service of that name is registered"),
-            )
-            .with_code(corers_primitives::ErrorCode::NOT_FOUND));
-        }
+        register_services(&core, self.factories, self.fakes)?;
         // The services are fixed from here on: no service can add or replace another.
         core.inner.services.lock();
+        // A missing dependency or a cycle is a build error, not a surprise at startup.
+        core.inner
+            .services
+            .order()
+            .map_err(|e| Error::wrap(e, OP, "order the services"))?;
         core.inner.log.make_default();
         Ok(core)
     }
+}
+
+/// Makes each service with its factory (or its fake, when one is given for its name) and
+/// registers it.
+fn register_services(
+    core: &Core,
+    factories: Vec<Factory>,
+    mut fakes: Vec<(String, Factory)>,
+) -> Result<()> {
+    const OP: &str = "corers.CoreBuilder.build";
+    // A factory that panics fails the build like one that returns an error.
+    let make = |factory: Factory| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| factory(core)))
+            .map_err(|payload| Error::from_panic(OP, payload.as_ref()))
+    };
+    for factory in factories {
+        let mut registration = make(factory)?.map_err(|e| Error::wrap(e, OP, "make a service"))?;
+        if let Some(at) = fakes
+            .iter()
+            .position(|(name, _)| name == registration.name())
+        {
+            let (_, fake) = fakes.swap_remove(at);
+            registration = make(fake)?
+                .map_err(|e| Error::wrap(e, OP, "make a fake service"))?
+                .renamed_after(&registration);
+        }
+        core.inner
+            .services
+            .register(registration)
+            .map_err(|e| Error::wrap(e, OP, "register a service"))?;
+    }
+    if let Some((name, _)) = fakes.first() {
+        return Err(Error::new(
+            OP,
+            format!("fake for {name:?}: no service of that name is registered"),
+        )
+        .with_code(corers_primitives::ErrorCode::NOT_FOUND));
+    }
+    Ok(())
+}
+
+/// The logger a Core gets when none is given: human lines on standard error at info level,
+/// crash reports carrying the app's name and version, to `crash_file` and `on_crash` when
+/// set.
+fn default_logger(
+    app: &App,
+    crash_file: Option<std::path::PathBuf>,
+    on_crash: Option<CrashCallback>,
+) -> Logger {
+    let mut builder = Logger::builder();
+    if !app.name.is_empty() {
+        builder = builder.crash_meta("app", app.name.clone());
+    }
+    if !app.version.is_empty() {
+        builder = builder.crash_meta("version", app.version.clone());
+    }
+    if let Some(path) = crash_file {
+        builder = builder.crash_file(path);
+    }
+    if let Some(callback) = on_crash {
+        builder = builder.on_crash(callback);
+    }
+    builder.build()
 }
 
 /// The command line for `app`: its name (or `app`) in usage lines, its description in the

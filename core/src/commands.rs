@@ -39,7 +39,7 @@ pub(crate) fn register_builtins(core: &Core) -> Result<()> {
             Command::new()
                 .description("show whether every service is up and ready")
                 .action(|core: Core, _| async move {
-                    let report = core.services().health(&core).await;
+                    let report = core.services().health().await;
                     let mut text = String::new();
                     for (name, health) in &report.services {
                         let _ = writeln!(text, "{name}: {health}");

@@ -7,10 +7,13 @@ use std::time::SystemTime;
 use corers_lifecycle::Services;
 use corers_log::Logger;
 use corers_messaging::{
-    ActionHandle, Actions, Bus, Outcome, Query, Report, RunCtx, Task, TaskId, TaskReport, Tasks,
+    ActionHandle, Actions, Bus, Outcome, Query, Report, RunCtx, Task, TaskDef, TaskId, TaskReport,
+    Tasks,
 };
 use corers_primitives::{Options, Result, Value};
 use tokio_util::sync::CancellationToken;
+
+use crate::ServicesView;
 
 /// Who the application is: name, version and one line about it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -117,6 +120,27 @@ impl Core {
         self.inner.bus.query(self, query)
     }
 
+    /// Asks every query handler of `Q` and collects their answers (CoreGO's `QUERYALL`;
+    /// see [`Bus::query_all`]).
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    /// struct Workspaces;
+    /// impl Query for Workspaces { type Answer = Vec<&'static str>; }
+    ///
+    /// let core = Core::builder().build().unwrap();
+    /// core.bus().on_query(|_, _: &Workspaces| Some(Ok(vec!["alpha"])));
+    /// core.bus().on_query(|_, _: &Workspaces| Some(Ok(vec!["beta"])));
+    /// let answers = core.query_all(&Workspaces).unwrap();
+    /// assert_eq!(answers.len(), 2);
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Bus::query_all`]: a cascade nested too deep.
+    pub fn query_all<Q: Query>(&self, query: &Q) -> Result<Vec<Result<Q::Answer>>> {
+        self.inner.bus.query_all(self, query)
+    }
+
     /// Hands `task` to its handlers (see [`Bus::perform`]).
     pub fn perform<T: Task>(&self, task: &T) -> Outcome<T::Output> {
         self.inner.bus.perform(self, task)
@@ -162,6 +186,21 @@ impl Core {
         &self.inner.tasks
     }
 
+    /// The definition of the Task `name` (CoreGO's `c.Task("deploy")`), if one is defined.
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    /// let core = Core::builder()
+    ///     .task("deploy", TaskDef::new(vec![Step::run("git.pull")]))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(core.task("deploy").unwrap().steps.len(), 1);
+    /// assert!(core.task("rollback").is_none());
+    /// ```
+    pub fn task(&self, name: &str) -> Option<TaskDef> {
+        self.inner.tasks.get(name)
+    }
+
     /// Runs the Task `name`, cancelled when the Core shuts down.
     ///
     /// # Errors
@@ -171,9 +210,10 @@ impl Core {
         self.inner.tasks.run(self, &ctx, name).await
     }
 
-    /// The services.
-    pub fn services(&self) -> &Services<Core> {
-        &self.inner.services
+    /// The services, to read: names, typed access, start order, health (see
+    /// [`ServicesView`]).
+    pub fn services(&self) -> ServicesView<'_> {
+        ServicesView { core: self }
     }
 
     /// The service `name` as its concrete type.

@@ -29,30 +29,35 @@ impl Core {
     /// # }
     /// ```
     ///
+    /// A failed startup is a shutdown: the services that had started are stopped (after
+    /// the bus's background tasks are drained), [`Core::context`] is cancelled and the log
+    /// is flushed, so the Core is finished.
+    ///
     /// # Errors
     /// [`ErrorCode::CONFLICT`](corers_primitives::ErrorCode::CONFLICT) when already
-    /// started (or stopped: a Core starts once); otherwise the failing service's error, after
-    /// the services that had started were stopped.
+    /// started (or stopped: a Core starts once);
+    /// [`ErrorCode::UNAVAILABLE`](corers_primitives::ErrorCode::UNAVAILABLE) when
+    /// [`shutdown`](Core::shutdown) was called while it ran; otherwise the failing
+    /// service's error.
     pub async fn startup(&self) -> Result<()> {
-        self.inner
-            .services
-            .start_all(self)
-            .await
-            .map_err(|e| Error::wrap(e, "corers.Core.startup", "start the application"))?;
+        self.start_services("corers.Core.startup").await?;
         self.start_scheduler();
         Ok(())
     }
 
-    /// Stops the Task scheduler, cancels [`Core::context`], drains background work and runs
-    /// every stop hook in reverse (bounded by the builder's shutdown timeout), then flushes
-    /// the log. Stopping twice does nothing more. A Core shut down before
-    /// [`startup`](Core::startup) has ended: nothing started, and it will not start.
+    /// Stops the Task scheduler, cancels [`Core::context`], drains background work (for up
+    /// to the builder's [`shutdown_timeout`](crate::CoreBuilder::shutdown_timeout)), runs
+    /// every stop hook in reverse (each under its service's own timeout, 30 s by default),
+    /// then flushes the log.
+    ///
+    /// Called while [`startup`](Core::startup) runs, it lets the running start hook finish
+    /// (the cancelled context tells it to hurry), stops what had started, and returns once
+    /// that is done. A second call waits for the first to finish; after that, shutting down
+    /// does nothing. A Core shut down before it started has ended: nothing started, and
+    /// it will not start.
     ///
     /// # Errors
-    /// The stop hooks' failures, joined (every hook still ran);
-    /// [`ErrorCode::CONFLICT`](corers_primitives::ErrorCode::CONFLICT) while
-    /// [`startup`](Core::startup) is still running (the context is cancelled all the same,
-    /// which a start hook can watch for).
+    /// The stop hooks' failures, joined (every hook still ran).
     pub async fn shutdown(&self) -> Result<()> {
         self.inner.scheduler.stop().await;
         self.inner.shutdown.cancel();
@@ -63,6 +68,48 @@ impl Core {
             .await;
         self.log().flush();
         stopped.map_err(|e| Error::wrap(e, "corers.Core.shutdown", "stop the application"))
+    }
+
+    /// Reloads the application, as SIGHUP does under [`Core::run`]: re-reads the config
+    /// (a file that no longer parses keeps the config in force, and the error is logged),
+    /// then calls every started service's reload hook, in start order.
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let core = Core::builder()
+    ///     .service(|_| Ok(Registration::new("cache", Hooks::new().on_reload(|_| async { Ok(()) }))))
+    ///     .build()
+    ///     .unwrap();
+    /// core.startup().await.unwrap();
+    /// core.reload().await.unwrap();
+    /// core.shutdown().await.unwrap();
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// The reload hooks' failures, joined (every service is reloaded regardless);
+    /// [`ErrorCode::CONFLICT`](corers_primitives::ErrorCode::CONFLICT) while another reload
+    /// runs. Before startup and once shutdown has begun it does nothing.
+    pub async fn reload(&self) -> Result<()> {
+        // The config first, so reload hooks read the new values.
+        #[cfg(feature = "config")]
+        {
+            // Reading files blocks: off the runtime's workers.
+            let config = self.config().clone();
+            match tokio::task::spawn_blocking(move || config.reload()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(err)) => tracing::error!(error = %err, "config reload failed"),
+                Err(join) => tracing::error!(error = %join, "config reload failed"),
+            }
+        }
+        self.inner
+            .services
+            .reload_all(self)
+            .await
+            .map_err(|e| Error::wrap(e, "corers.Core.reload", "reload the application"))
     }
 
     /// The host value given to [`CoreBuilder::host`](crate::CoreBuilder::host), when it is a

@@ -32,6 +32,8 @@
 //! - [`Core`], [`CoreBuilder`], [`App`]: the container and how it is built and run.
 //! - [`ServiceRuntime`], [`WeakCore`]: a service's view of the Core with its own typed
 //!   options, held without keeping the Core alive.
+//! - [`ServicesView`]: the services as the rest of the application sees them (names, typed
+//!   access, order, health); starting and stopping them is the Core's.
 //! - Embedding in a host that owns the event loop (a GUI): [`CoreBuilder::host`],
 //!   [`Core::startup`], [`Core::shutdown`], [`Core::host`].
 //! - [`prelude`]: the common names in one import.
@@ -47,6 +49,7 @@ mod env;
 pub mod prelude;
 mod run;
 mod runtime;
+mod services;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -54,6 +57,7 @@ pub use crate::core::{App, Core, WeakCore};
 pub use builder::CoreBuilder;
 pub use env::COMPUTED_KEYS;
 pub use runtime::ServiceRuntime;
+pub use services::ServicesView;
 
 #[cfg(feature = "cli")]
 pub use corers_cli as cli;

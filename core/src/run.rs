@@ -1,10 +1,14 @@
 //! [`Core::run`]: start, dispatch the command line, and always shut down.
 
+use std::cell::RefCell;
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use corers_primitives::{Error, Result};
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::dispatcher::DefaultGuard;
 
 use crate::Core;
 
@@ -25,14 +29,19 @@ impl Core {
     /// also after a failed command or a panicking one.
     ///
     /// SIGINT and SIGTERM begin a graceful shutdown ([`Core::context`] is cancelled); a
-    /// second one forces it (running hooks are cancelled). SIGHUP calls every service's
-    /// reload hook. Signals are heard from the start: one that arrives while the services
-    /// start lets them finish starting, skips the command, shuts down and exits with
-    /// 128 + the signal's number (130 for SIGINT, 143 for SIGTERM); during a command, the
-    /// exit code is the command's. Nothing here calls `process::exit`.
+    /// second one forces it: the command is abandoned (its future dropped; the exit code is
+    /// 128 + the signal's number) and running hooks are cancelled and given 250 ms before
+    /// they are abandoned too. Later signals are logged and otherwise ignored until `run`
+    /// returns (the handlers stay installed for the life of the process, as tokio's do).
+    /// SIGHUP [reloads](Core::reload) the application. Signals are heard from the start: one
+    /// that arrives while the services start lets them finish starting, skips the command,
+    /// shuts down and exits with 128 + the signal's number (130 for SIGINT, 143 for
+    /// SIGTERM); during a command, the exit code is the command's. Output that cannot be
+    /// written (a closed pipe: `workbench help | head -1`) is dropped, never a panic.
+    /// Nothing here calls `process::exit`.
     ///
     /// # Errors
-    /// A startup failure (the services that had started are stopped first).
+    /// A startup failure (the Core is shut down first: see [`Core::startup`]).
     pub async fn run_with<I, S>(&self, args: I) -> Result<ExitCode>
     where
         I: IntoIterator<Item = S>,
@@ -42,17 +51,18 @@ impl Core {
         let args = match self.take_set_args(args) {
             Ok(args) => args,
             Err(usage) => {
-                eprint!("{usage}");
+                write_out(std::io::stderr(), &usage);
                 return Ok(ExitCode::from(2));
             }
         };
         // Listening before anything starts, and until shutdown is over, so a second signal
         // can still force it.
         let state = Arc::new(Mutex::new(SignalState::default()));
-        let signals = watch_signals(self.clone(), Arc::clone(&state));
-        if let Err(err) = self.inner.services.start_all(self).await {
+        let forced = CancellationToken::new();
+        let signals = watch_signals(self.clone(), Arc::clone(&state), forced.clone());
+        if let Err(err) = self.start_services("corers.Core.run").await {
             signals.abort();
-            return Err(Error::wrap(err, "corers.Core.run", "start the application"));
+            return Err(err);
         }
         // From here a signal shuts down at once; one that came earlier is acted on now.
         let during_startup = {
@@ -62,9 +72,16 @@ impl Core {
         };
         let code = if during_startup == 0 {
             self.start_scheduler();
-            let printed = self.dispatch(args).await;
-            print!("{}", printed.stdout);
-            eprint!("{}", printed.stderr);
+            let printed = tokio::select! {
+                printed = self.dispatch(args) => printed,
+                () = forced.cancelled() => Printed {
+                    stdout: String::new(),
+                    stderr: "error: the command was abandoned: shutdown was forced\n".to_owned(),
+                    exit_code: state.lock().unwrap_or_else(PoisonError::into_inner).code,
+                },
+            };
+            write_out(std::io::stdout(), &printed.stdout);
+            write_out(std::io::stderr(), &printed.stderr);
             self.shut_down(printed.exit_code).await
         } else {
             tracing::info!("a signal arrived during startup: the command does not run");
@@ -98,12 +115,23 @@ impl Core {
         Ok(args)
     }
 
+    /// Starts the services for `op` ([`Core::run_with`], [`Core::startup`]); a failure
+    /// finishes the Core (its context cancelled, its log flushed).
+    pub(crate) async fn start_services(&self, op: &'static str) -> Result<()> {
+        if let Err(err) = self.inner.services.start_all(self).await {
+            self.inner.shutdown.cancel();
+            self.log().flush();
+            return Err(Error::wrap(err, op, "start the application"));
+        }
+        Ok(())
+    }
+
     /// Stops the scheduler and the services; returns `code`, or 1 when shutdown failed.
     pub(crate) async fn shut_down(&self, code: u8) -> u8 {
         match self.shutdown().await {
             Ok(()) => code,
             Err(err) => {
-                eprintln!("error: {err}");
+                write_out(std::io::stderr(), &format!("error: {err}\n"));
                 tracing::error!(error = %err, "shutdown failed");
                 1
             }
@@ -112,6 +140,11 @@ impl Core {
 
     /// Runs the application on the process arguments inside a tokio runtime of its own,
     /// for `fn main() -> ExitCode`. A startup failure is printed and gives exit code 1.
+    ///
+    /// Every thread of that runtime logs through the Core's logger, and the process's
+    /// panic hook becomes [`corers_log::install_panic_hook`]'s: every panic, caught or not,
+    /// is recorded as a crash report through the Core's logger (and its crash file, when
+    /// [`CoreBuilder::crash_file`](crate::CoreBuilder::crash_file) set one).
     ///
     /// ```no_run
     /// use std::process::ExitCode;
@@ -128,22 +161,36 @@ impl Core {
     /// }
     /// ```
     pub fn run_blocking(self) -> ExitCode {
+        thread_local! {
+            /// This runtime thread's use of the Core's logger, for as long as it runs.
+            static LOGGING: RefCell<Option<DefaultGuard>> = const { RefCell::new(None) };
+        }
+        let dispatch = self.log().dispatch().clone();
         let runtime = match tokio::runtime::Builder::new_multi_thread()
             .enable_all()
+            .on_thread_start(move || {
+                let guard = tracing::dispatcher::set_default(&dispatch);
+                LOGGING.with(|logging| *logging.borrow_mut() = Some(guard));
+            })
+            .on_thread_stop(|| LOGGING.with(|logging| drop(logging.borrow_mut().take())))
             .build()
         {
             Ok(runtime) => runtime,
             Err(err) => {
-                eprintln!("error: cannot start the async runtime: {err}");
+                write_out(
+                    std::io::stderr(),
+                    &format!("error: cannot start the async runtime: {err}\n"),
+                );
                 return ExitCode::FAILURE;
             }
         };
-        // Every runtime thread logs through this Core's logger.
+        // And this thread, which drives `run` itself.
         let _log = tracing::dispatcher::set_default(self.log().dispatch());
+        corers_log::install_panic_hook();
         match runtime.block_on(self.run()) {
             Ok(code) => code,
             Err(err) => {
-                eprintln!("error: {err}");
+                write_out(std::io::stderr(), &format!("error: {err}\n"));
                 ExitCode::FAILURE
             }
         }
@@ -198,6 +245,15 @@ impl Core {
     }
 }
 
+/// Writes `text` to `stream`, dropping it when it cannot be written (a reader that closed
+/// the pipe): output is never worth a panic that would skip shutdown.
+fn write_out(mut stream: impl Write, text: &str) {
+    if !text.is_empty() {
+        let _ = stream.write_all(text.as_bytes());
+        let _ = stream.flush();
+    }
+}
+
 /// What a run has to say: text for standard output and error, and the exit code.
 pub(crate) struct Printed {
     pub(crate) stdout: String,
@@ -230,12 +286,37 @@ fn first_signal(core: &Core, state: &Mutex<SignalState>, exit_code: u8) {
     }
 }
 
+/// The `received`th SIGINT/SIGTERM: the first begins a graceful shutdown, the second
+/// forces it (the command is abandoned and running hooks are cancelled), later ones only
+/// say that it is under way.
+fn on_shutdown_signal(
+    core: &Core,
+    state: &Mutex<SignalState>,
+    forced: &CancellationToken,
+    received: u32,
+    exit_code: u8,
+) {
+    match received {
+        1 => first_signal(core, state, exit_code),
+        2 => {
+            tracing::warn!("forced shutdown");
+            core.inner.services.force();
+            forced.cancel();
+        }
+        _ => tracing::warn!("shutdown is already forced; waiting for it to end"),
+    }
+}
+
 /// Turns OS signals into shutdown and reload: the first SIGINT/SIGTERM begins a graceful
 /// shutdown ([`first_signal`]), the second forces the stop hooks to give up; SIGHUP reloads
 /// the services in a task of its own. On Unix the handlers are installed before this
 /// returns, so no signal sent after it falls to the OS default (which would kill the
 /// process).
-fn watch_signals(core: Core, state: Arc<Mutex<SignalState>>) -> JoinHandle<()> {
+fn watch_signals(
+    core: Core,
+    state: Arc<Mutex<SignalState>>,
+    forced: CancellationToken,
+) -> JoinHandle<()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{Signal, SignalKind, signal};
@@ -265,23 +346,7 @@ fn watch_signals(core: Core, state: Arc<Mutex<SignalState>>) -> JoinHandle<()> {
                     () = next(&mut hangup) => {
                         let core = core.clone();
                         tokio::spawn(async move {
-                            // The config first, so reload hooks read the new values. A
-                            // file that no longer parses keeps the config in force.
-                            #[cfg(feature = "config")]
-                            {
-                                // Reading files blocks: off the runtime's workers.
-                                let config = core.config().clone();
-                                match tokio::task::spawn_blocking(move || config.reload()).await {
-                                    Ok(Ok(_)) => {}
-                                    Ok(Err(err)) => {
-                                        tracing::error!(error = %err, "config reload failed");
-                                    }
-                                    Err(join) => {
-                                        tracing::error!(error = %join, "config reload failed");
-                                    }
-                                }
-                            }
-                            if let Err(err) = core.services().reload_all(&core).await {
+                            if let Err(err) = core.reload().await {
                                 tracing::error!(error = %err, "reload failed");
                             }
                         });
@@ -289,13 +354,7 @@ fn watch_signals(core: Core, state: Arc<Mutex<SignalState>>) -> JoinHandle<()> {
                     }
                 };
                 received += 1;
-                if received == 1 {
-                    first_signal(&core, &state, exit_code);
-                } else {
-                    tracing::warn!("forced shutdown");
-                    core.services().force();
-                    return;
-                }
+                on_shutdown_signal(&core, &state, &forced, received, exit_code);
             }
         })
     }
@@ -305,12 +364,7 @@ fn watch_signals(core: Core, state: Arc<Mutex<SignalState>>) -> JoinHandle<()> {
             let mut received = 0;
             while tokio::signal::ctrl_c().await.is_ok() {
                 received += 1;
-                if received == 1 {
-                    first_signal(&core, &state, 130);
-                } else {
-                    core.services().force();
-                    return;
-                }
+                on_shutdown_signal(&core, &state, &forced, received, 130);
             }
         })
     }

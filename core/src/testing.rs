@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use corers_lifecycle::Registration;
 use corers_log::{Level, Logger, MemorySink, Output};
 use corers_messaging::HandlerId;
-use corers_primitives::{Error, Result};
+use corers_primitives::Result;
 
 use crate::{Core, CoreBuilder};
 
@@ -97,10 +97,8 @@ where
             });
         }
     };
-    core.services()
-        .start_all(core)
-        .await
-        .map_err(|e| Error::wrap(e, "corers.testing.run_cli", "start the application"))?;
+    core.start_services("corers.testing.run_cli").await?;
+    core.start_scheduler();
     let printed = core.dispatch(args).await;
     let exit_code = core.shut_down(printed.exit_code).await;
     Ok(CliRun {

@@ -220,6 +220,108 @@ fn core_builder_logger_default_is_info_ugly() {
     assert_eq!(core.log().level(), Level::Info);
 }
 
+// ---- CoreBuilder::crash_file ----
+
+/// A fresh directory for one test's crash file.
+fn crash_dir(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("corers-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn core_builder_crash_file_records_a_panicking_task_good() {
+    let dir = crash_dir("crash-file-good");
+    let core = Core::builder()
+        .name("workbench")
+        .version("0.3.1")
+        .crash_file(dir.join("crashes.json"))
+        .build()
+        .unwrap();
+    let outcome = core
+        .log()
+        .crash()
+        .spawn_task(async { panic!("index out of range") })
+        .unwrap()
+        .await
+        .unwrap();
+    assert!(outcome.is_err());
+    let file = std::fs::read_to_string(dir.join("crashes.json")).unwrap();
+    let reports: serde_json::Value = serde_json::from_str(&file).unwrap();
+    assert_eq!(reports[0]["message"], "index out of range");
+    assert_eq!(reports[0]["meta"]["app"], "workbench");
+    assert_eq!(reports[0]["meta"]["version"], "0.3.1");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn core_builder_crash_file_with_own_logger_is_invalid_bad() {
+    let err = Core::builder()
+        .logger(Logger::builder().build())
+        .crash_file(std::env::temp_dir().join("never-written.json"))
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(
+        err.to_string()
+            .contains("set them on that logger's builder"),
+        "{err}"
+    );
+}
+
+#[test]
+fn core_builder_crash_file_under_a_file_is_unavailable_ugly() {
+    let dir = crash_dir("crash-file-ugly");
+    std::fs::write(dir.join("blocker"), "not a directory").unwrap();
+    let core = Core::builder()
+        .crash_file(dir.join("blocker").join("crashes.json"))
+        .build()
+        .unwrap();
+    let report = core.log().crash().report_for("worker stopped responding");
+    let err = core.log().crash().record(&report).unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert!(err.to_string().contains("blocker"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+// ---- CoreBuilder::on_crash ----
+
+#[test]
+fn core_builder_on_crash_sees_every_report_good() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    let core = Core::builder()
+        .on_crash(move |report| sink.lock().unwrap().push(report.message.clone()))
+        .build()
+        .unwrap();
+    let crash = core.log().crash();
+    crash.record(&crash.report_for("disk full")).unwrap();
+    crash.record(&crash.report_for("index corrupt")).unwrap();
+    assert_eq!(*seen.lock().unwrap(), ["disk full", "index corrupt"]);
+}
+
+#[test]
+fn core_builder_on_crash_with_own_logger_is_invalid_bad() {
+    let err = Core::builder()
+        .logger(Logger::builder().build())
+        .on_crash(|_| {})
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+}
+
+#[test]
+fn core_builder_on_crash_panicking_callback_is_contained_ugly() {
+    let core = Core::builder()
+        .on_crash(|_| panic!("the alerting webhook is down"))
+        .build()
+        .unwrap();
+    let crash = core.log().crash();
+    crash.record(&crash.report_for("disk full")).unwrap();
+    assert_eq!(crash.reports(1).unwrap()[0].message, "disk full");
+}
+
 // ---- CoreBuilder::bus ----
 
 #[tokio::test]
@@ -342,16 +444,28 @@ fn core_builder_service_panicking_factory_ugly() {
 }
 
 #[test]
-fn core_builder_service_registry_is_locked_after_build_ugly() {
-    let core = Core::builder()
-        .service(|_| Ok(Registration::new("store", Hooks::new())))
+fn core_builder_service_dependency_cycle_fails_build_bad() {
+    let err = Core::builder()
+        .service(|_| Ok(Registration::new("store", Hooks::new()).after(["brain"])))
+        .service(|_| Ok(Registration::new("brain", Hooks::new()).after(["store"])))
         .build()
-        .unwrap();
-    let err = core
-        .services()
-        .register(Registration::new("cache", Hooks::new()))
         .unwrap_err();
-    assert_eq!(err.code(), Some(&ErrorCode::LOCKED));
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(err.to_string().contains("dependency cycle"), "{err}");
+}
+
+#[test]
+fn core_builder_service_missing_dependency_fails_build_bad() {
+    let err = Core::builder()
+        .service(|_| Ok(Registration::new("indexer", Hooks::new()).after(["store"])))
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(
+        err.to_string()
+            .contains(r#""store", which is not registered"#),
+        "{err}"
+    );
 }
 
 #[test]
@@ -687,6 +801,80 @@ fn core_registry_two_cores_are_separate_ugly() {
     assert_eq!(second.registry("actions"), Some(Vec::new()));
 }
 
+// ---- Core::query_all ----
+
+struct Workspaces;
+impl Query for Workspaces {
+    type Answer = Vec<&'static str>;
+}
+
+#[test]
+fn core_query_all_collects_every_answer_in_order_good() {
+    let core = Core::builder().build().unwrap();
+    core.bus()
+        .on_query(|_, _: &Workspaces| Some(Ok(vec!["alpha"])));
+    core.bus().on_query(|_, _: &Workspaces| None);
+    core.bus()
+        .on_query(|_, _: &Workspaces| Some(Ok(vec!["beta", "gamma"])));
+    let answers: Vec<_> = core
+        .query_all(&Workspaces)
+        .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(answers, [vec!["alpha"], vec!["beta", "gamma"]]);
+}
+
+#[test]
+fn core_query_all_keeps_a_failure_beside_the_answers_bad() {
+    let core = Core::builder().build().unwrap();
+    core.bus()
+        .on_query(|_, _: &Workspaces| Some(Err(Error::new("store.list", "disk detached"))));
+    core.bus()
+        .on_query(|_, _: &Workspaces| Some(Ok(vec!["alpha"])));
+    let answers = core.query_all(&Workspaces).unwrap();
+    assert_eq!(answers[0].as_ref().unwrap_err().message(), "disk detached");
+    assert_eq!(answers[1].as_ref().unwrap(), &vec!["alpha"]);
+}
+
+#[test]
+fn core_query_all_without_handlers_is_empty_ugly() {
+    let core = Core::builder().build().unwrap();
+    assert!(core.query_all(&Workspaces).unwrap().is_empty());
+}
+
+// ---- Core::task ----
+
+#[test]
+fn core_task_returns_its_definition_good() {
+    let core = Core::builder()
+        .task(
+            "deploy",
+            TaskDef::new(vec![Step::run("git.pull"), Step::run("index.build")])
+                .description("pull and reindex"),
+        )
+        .build()
+        .unwrap();
+    let def = core.task("deploy").unwrap();
+    assert_eq!(def.description, "pull and reindex");
+    assert_eq!(def.steps.len(), 2);
+}
+
+#[test]
+fn core_task_unknown_name_is_none_bad() {
+    let core = Core::builder().build().unwrap();
+    assert!(core.task("deploy").is_none());
+}
+
+#[test]
+fn core_task_glob_is_not_a_name_ugly() {
+    let core = Core::builder()
+        .task("deploy.web", TaskDef::new(vec![Step::run("git.pull")]))
+        .build()
+        .unwrap();
+    assert!(core.task("deploy.*").is_none());
+}
+
 // ---- Core::service ----
 
 #[test]
@@ -733,22 +921,17 @@ async fn core_services_start_and_stop_through_the_core_good() {
         .service(|_| Ok(Registration::new("store", Hooks::new())))
         .build()
         .unwrap();
-    core.services().start_all(&core).await.unwrap();
-    assert!(core.services().health(&core).await.ready);
-    core.services()
-        .stop_all(&core, std::time::Duration::from_secs(5))
-        .await
-        .unwrap();
+    core.startup().await.unwrap();
+    assert!(core.services().health().await.ready);
+    core.shutdown().await.unwrap();
+    assert!(!core.services().health().await.live);
 }
 
 #[test]
-fn core_services_locked_after_build_bad() {
+fn core_services_of_an_empty_core_bad() {
     let core = Core::builder().build().unwrap();
-    let err = core
-        .services()
-        .register(Registration::new("late", Hooks::new()))
-        .unwrap_err();
-    assert_eq!(err.code(), Some(&ErrorCode::LOCKED));
+    assert!(core.services().names().is_empty());
+    assert!(core.services().get::<Hooks<Core>>("store").is_none());
 }
 
 #[test]
@@ -759,7 +942,7 @@ fn core_services_shared_by_clones_ugly() {
         .unwrap();
     let clone = core.clone();
     assert_eq!(clone.services().names(), core.services().names());
-    assert!(std::ptr::eq(core.services(), clone.services()));
+    assert!(std::ptr::eq(core.app(), clone.app()));
 }
 
 // ---- Core::cli ----
@@ -771,7 +954,7 @@ async fn core_cli_health_reports_every_service_good() {
         .service(|_| Ok(Registration::new("store", Hooks::new())))
         .build()
         .unwrap();
-    core.services().start_all(&core).await.unwrap();
+    core.startup().await.unwrap();
     let outcome = core.cli().run(core.clone(), ["health"]).await;
     assert_eq!(outcome.exit_code(), 0);
     insta::assert_snapshot!(outcome.value().unwrap().as_str().unwrap());
@@ -939,10 +1122,7 @@ fn service_runtime_core_is_the_same_core_good() {
         .build()
         .unwrap();
     let runtime = ServiceRuntime::new(&core, ());
-    assert!(std::ptr::eq(
-        runtime.core().unwrap().services(),
-        core.services()
-    ));
+    assert!(std::ptr::eq(runtime.core().unwrap().app(), core.app()));
 }
 
 #[test]
@@ -953,8 +1133,8 @@ fn service_runtime_core_of_another_core_sees_its_services_only_bad() {
         .unwrap();
     let second = Core::builder().build().unwrap();
     let runtime = ServiceRuntime::new(&second, ());
-    assert!(first.services().has("store"));
-    assert!(!runtime.core().unwrap().services().has("store"));
+    assert_eq!(first.services().names(), ["store"]);
+    assert!(runtime.core().unwrap().services().names().is_empty());
 }
 
 #[test]

@@ -101,6 +101,19 @@ async fn core_startup_failing_service_rolls_back_ugly() {
     assert_eq!(shown(&core), ["config started", "config stopped"]);
 }
 
+#[tokio::test]
+async fn core_startup_failure_finishes_the_core_bad() {
+    let core = desktop(Some(Hooks::new().on_start(|_: ServiceCtx<Core>| async {
+        Err(Error::new("store.open", "database locked"))
+    })));
+    core.startup().await.unwrap_err();
+    assert!(
+        core.context().is_cancelled(),
+        "work watching the context ends"
+    );
+    assert!(!core.services().health().await.live);
+}
+
 // ---- Core::shutdown ----
 
 #[tokio::test]
@@ -131,6 +144,101 @@ async fn core_shutdown_before_startup_then_startup_refused_ugly() {
     let err = core.startup().await.unwrap_err();
     assert_eq!(err.code(), Some(&ErrorCode::CONFLICT));
     assert!(shown(&core).is_empty());
+}
+
+#[tokio::test]
+async fn core_shutdown_during_startup_stops_what_started_ugly() {
+    let (entered_tx, entered) = tokio::sync::oneshot::channel::<()>();
+    let entered_tx = Mutex::new(Some(entered_tx));
+    let core = desktop(Some(Hooks::new().on_start(move |ctx: ServiceCtx<Core>| {
+        let entered = entered_tx.lock().unwrap().take();
+        async move {
+            if let Some(entered) = entered {
+                let _ = entered.send(());
+            }
+            // A start hook that watches the Core's context ends when shutdown begins.
+            ctx.core().context().cancelled().await;
+            Ok(())
+        }
+    })));
+    let starting = tokio::spawn({
+        let core = core.clone();
+        async move { core.startup().await }
+    });
+    entered.await.unwrap();
+    core.shutdown().await.unwrap();
+    assert_eq!(shown(&core), ["config started", "config stopped"]);
+    let err = starting.await.unwrap().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+}
+
+// ---- Core::reload ----
+
+/// A `store` whose reload hook records what the config says `workers` is.
+fn reloading_store(seen: &Arc<Mutex<Vec<String>>>) -> Hooks<Core> {
+    let seen = Arc::clone(seen);
+    Hooks::new().on_reload(move |ctx: ServiceCtx<Core>| {
+        let seen = Arc::clone(&seen);
+        async move {
+            let workers = ctx.core().config().int("workers")?;
+            seen.lock()
+                .unwrap()
+                .push(format!("{} workers = {workers}", ctx.name()));
+            Ok(())
+        }
+    })
+}
+
+#[tokio::test]
+async fn core_reload_rereads_the_config_before_the_hooks_good() {
+    let dir = std::env::temp_dir().join(format!("corers-reload-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("workbench.toml");
+    std::fs::write(&file, "workers = 1\n").unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let store = reloading_store(&seen);
+    let core = Core::builder()
+        .config(Config::builder().file(&file))
+        .service(move |_| Ok(Registration::new("store", store)))
+        .build()
+        .unwrap();
+    core.startup().await.unwrap();
+    std::fs::write(&file, "workers = 4\n").unwrap();
+    core.reload().await.unwrap();
+    assert_eq!(*seen.lock().unwrap(), ["store workers = 4"]);
+    core.shutdown().await.unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn core_reload_failing_hook_is_reported_bad() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let store = reloading_store(&seen);
+    // No `workers` setting: the hook fails, and says why.
+    let core = Core::builder()
+        .service(move |_| Ok(Registration::new("store", store)))
+        .build()
+        .unwrap();
+    core.startup().await.unwrap();
+    let err = core.reload().await.unwrap_err();
+    assert_eq!(err.operation(), "corers.Core.reload");
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+    core.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn core_reload_before_startup_and_after_shutdown_does_nothing_ugly() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let store = reloading_store(&seen);
+    let core = Core::builder()
+        .service(move |_| Ok(Registration::new("store", store)))
+        .build()
+        .unwrap();
+    core.reload().await.unwrap();
+    core.startup().await.unwrap();
+    core.shutdown().await.unwrap();
+    core.reload().await.unwrap();
+    assert!(seen.lock().unwrap().is_empty());
 }
 
 // ---- Core::host / CoreBuilder::host ----

@@ -23,15 +23,26 @@ fn code(exit: ExitCode) -> u8 {
     (0..=u8::MAX).find(|n| ExitCode::from(*n) == exit).unwrap()
 }
 
+/// Prints `@@line` for the parent (nothing when the parent stopped reading).
 fn say(line: &str) {
     use std::io::Write as _;
-    println!("@@{line}");
-    let _ = std::io::stdout().flush();
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "@@{line}");
+    let _ = stdout.flush();
 }
 
 struct Reindex;
 impl Task for Reindex {
     type Output = ();
+}
+
+/// A command that never looks at the context: only a forced shutdown ends it.
+fn stuck() -> Command<Core> {
+    Command::new().action(|_, _| async {
+        say("stuck");
+        std::future::pending::<()>().await;
+        Ok(Value::Null)
+    })
 }
 
 /// Not a test of its own: the Core the parent signals.
@@ -106,6 +117,7 @@ fn signal_child() {
                 }),
             ))
         })
+        .command("stuck", stuck())
         .command(
             "serve",
             Command::new().action(|core: Core, _| async move {
@@ -129,7 +141,11 @@ fn signal_child() {
         .enable_all()
         .build()
         .unwrap();
-    let exit = runtime.block_on(core.run_with(["serve"])).unwrap();
+    let command = match case.as_str() {
+        "stuck" => "stuck",
+        _ => "serve",
+    };
+    let exit = runtime.block_on(core.run_with([command])).unwrap();
     say(&format!("exit {}", code(exit)));
     std::process::exit(i32::from(code(exit)));
 }
@@ -284,6 +300,21 @@ fn core_run_with_second_sigterm_forces_shutdown_ugly() {
         "{lines:?}"
     );
     assert_eq!(status, Some(0), "{lines:?}");
+}
+
+#[test]
+fn core_run_with_second_sigterm_abandons_a_stuck_command_ugly() {
+    let mut child = Signalled::spawn("stuck");
+    child.wait_for("stuck");
+    child.signal("TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    child.signal("TERM");
+    let (status, lines) = child.finish(Duration::from_secs(10));
+    assert_eq!(
+        lines,
+        ["stuck", "stop hook: store", "stop hook: config", "exit 143"]
+    );
+    assert_eq!(status, Some(143));
 }
 
 /// Starts the child, sends `signal` while a service is starting, waits for it to exit.

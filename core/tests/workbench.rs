@@ -136,3 +136,20 @@ fn core_run_blocking_workbench_misspelt_command_ugly() {
 fn core_run_blocking_workbench_create_unicode_name_ugly() {
     insta::assert_snapshot!(run(&["workspace", "create", "-n", "工作区 β"]));
 }
+
+#[test]
+fn core_run_blocking_output_to_a_closed_pipe_still_shuts_down_ugly() {
+    // `workbench help | head -0`: the reader is gone before anything is written.
+    let mut child = Process::new(workbench())
+        .arg("help")
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -5,11 +5,13 @@ use std::any::Any;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use corers_messaging::Bus;
 use corers_primitives::{Error, ErrorCode, Registry, Result, catch_panic};
+use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -91,17 +93,14 @@ struct Entry<C> {
 /// Where the services are in their life.
 enum Phase<C> {
     Idle,
+    /// Starting; a shutdown asks it to end early through `Inner::stop_requested`.
     Starting,
     /// Started, in this order.
     Running(Arc<[Planned<C>]>),
+    /// Running, with the reload hooks being called.
+    Reloading(Arc<[Planned<C>]>),
     Stopping,
     Stopped,
-}
-
-impl<C> Phase<C> {
-    fn is(&self, other: &Phase<C>) -> bool {
-        std::mem::discriminant(self) == std::mem::discriminant(other)
-    }
 }
 
 /// A service as a start, stop or reload pass needs it, taken from one registry snapshot.
@@ -132,7 +131,7 @@ pub struct ServiceStarted {
 }
 
 /// Broadcast when a service's stop hook ended (well or not).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ServiceStopped {
     /// The service.
@@ -204,6 +203,14 @@ pub struct Services<C> {
 struct Inner<C> {
     registry: Registry<Entry<C>>,
     phase: Mutex<Phase<C>>,
+    /// Told of every change of `phase`, for the callers that wait for one (a shutdown
+    /// waiting for startup or a reload to end, a second shutdown for the first).
+    changed: watch::Sender<()>,
+    /// How long a failed startup waits for the bus's background tasks before stopping the
+    /// services that had started.
+    drain_deadline: Duration,
+    /// Set by a shutdown that finds startup running: startup stops after its current hook.
+    stop_requested: AtomicBool,
     bus: Bus<C>,
     /// Cancelled when shutdown is forced: every running hook should give up. Shared by
     /// `Arc`: cloning a token takes a lock, cloning an `Arc` does not.
@@ -220,12 +227,30 @@ impl<C> Clone for Services<C> {
 
 impl<C: Clone + Send + Sync + 'static> Services<C> {
     /// No services yet; lifecycle events go on `bus`, and its background tasks are drained
-    /// before the stop hooks run.
+    /// before the stop hooks run (for up to 30 s when a startup fails; see
+    /// [`with_drain_deadline`](Services::with_drain_deadline)).
     pub fn new(bus: Bus<C>) -> Services<C> {
+        Services::with_drain_deadline(bus, DEFAULT_HOOK_TIMEOUT)
+    }
+
+    /// As [`new`](Services::new), with the time a failed startup gives the bus's background
+    /// tasks to finish before it stops the services that had started (a shutdown is given
+    /// its deadline by [`stop_all`](Services::stop_all)).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corers_lifecycle::Services;
+    /// use corers_messaging::Bus;
+    /// let services: Services<()> = Services::with_drain_deadline(Bus::new(), Duration::from_secs(10));
+    /// ```
+    pub fn with_drain_deadline(bus: Bus<C>, deadline: Duration) -> Services<C> {
         Services {
             inner: Arc::new(Inner {
                 registry: Registry::new("services"),
                 phase: Mutex::new(Phase::Idle),
+                changed: watch::Sender::new(()),
+                drain_deadline: deadline,
+                stop_requested: AtomicBool::new(false),
                 bus,
                 forced: Arc::new(CancellationToken::new()),
             }),
@@ -362,10 +387,18 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     /// sees a `lifecycle` span (`phase = "startup"`) around a `service` span
     /// (`service`, `hook = "start"`) per hook; the logs of the hook's future are inside it.
     ///
+    /// A failed startup winds down like a shutdown before it returns: [`ServiceShutdown`]
+    /// is broadcast, the bus's background tasks are drained, and the services that had
+    /// started are stopped in reverse. A [`stop_all`](Services::stop_all) called while
+    /// startup runs is honoured after the running hook: the started services are stopped
+    /// the same way. If the returned future is dropped part-way, the services that had
+    /// started count as running, so that `stop_all` stops them.
+    ///
     /// # Errors
-    /// [`ErrorCode::CONFLICT`] when already started (or starting); the error of
-    /// [`order`](Services::order); otherwise the failing service's error, wrapped to name
-    /// it, after the services that had started were stopped in reverse.
+    /// [`ErrorCode::CONFLICT`] when already started (or starting, or stopped: services
+    /// start once); the error of [`order`](Services::order); [`ErrorCode::UNAVAILABLE`]
+    /// when a shutdown interrupted it; otherwise the failing service's error, wrapped to
+    /// name it.
     pub async fn start_all(&self, core: &C) -> Result<StartReport> {
         let span = tracing::info_span!("lifecycle", phase = "startup");
         tracing::Instrument::instrument(self.start_in_order(core), span).await
@@ -374,19 +407,34 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     /// [`start_all`](Services::start_all), outside its span.
     async fn start_in_order(&self, core: &C) -> Result<StartReport> {
         const OP: &str = "lifecycle.Services.start_all";
-        self.transition(OP, &Phase::Idle, Phase::Starting)?;
-        let order = match self.plan() {
-            Ok(order) => order,
+        {
+            let mut phase = self.phase();
+            if !matches!(*phase, Phase::Idle) {
+                return Err(
+                    Error::new(OP, format!("services are already {}", describe(&phase)))
+                        .with_code(ErrorCode::CONFLICT),
+                );
+            }
+            *phase = Phase::Starting;
+        }
+        let order: Arc<[Planned<C>]> = match self.plan() {
+            Ok(order) => order.into(),
             Err(err) => {
-                self.set_phase(Phase::Stopped);
+                self.set(&mut self.phase(), Phase::Stopped);
                 return Err(err);
             }
+        };
+        let mut progress = Progress {
+            services: self,
+            order: Arc::clone(&order),
+            started: 0,
+            ended: false,
         };
         let mut report = StartReport::default();
         // One clock read per hook when nothing runs between hooks: each hook's end is the
         // next one's start (after listeners or a log line, the clock is read again).
         let mut mark = Instant::now();
-        for (at, planned) in order.iter().enumerate() {
+        for planned in order.iter() {
             let outcome = run_hook(
                 "start",
                 &planned.name,
@@ -398,60 +446,63 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             let now = Instant::now();
             let duration = now - mark;
             mark = now;
-            match outcome {
-                Ok(()) => {
-                    let logged = tracing::enabled!(tracing::Level::INFO);
-                    tracing::info!(
-                        service = &*planned.name,
-                        duration_ms = duration.as_secs_f64() * 1000.0,
-                        "service started"
-                    );
-                    let heard = self.inner.bus.is_heard::<ServiceStarted>();
-                    if heard {
-                        let _ = self.inner.bus.broadcast(
-                            core,
-                            &ServiceStarted {
-                                name: planned.name.to_string(),
-                                duration,
-                            },
-                        );
-                    }
-                    report.started.push((Arc::clone(&planned.name), duration));
-                    // Whatever listeners and log writers did is not the next hook's time.
-                    if heard || logged {
-                        mark = Instant::now();
-                    }
-                }
-                Err(err) => {
-                    let rollback = self.stop_services(core, &order[..at]).await;
-                    self.set_phase(Phase::Stopped);
-                    let err = Error::wrap(
-                        err,
-                        OP,
-                        format!("service {:?} failed to start", &*planned.name),
-                    );
-                    if let Err(rollback) = rollback {
-                        tracing::error!(error = %rollback, "rolling back a failed startup also failed");
-                    }
-                    return Err(err);
-                }
+            if let Err(err) = outcome {
+                let err = Error::wrap(
+                    err,
+                    OP,
+                    format!("service {:?} failed to start", &*planned.name),
+                );
+                return Err(progress.roll_back(core, err).await);
+            }
+            progress.started += 1;
+            let logged = tracing::enabled!(tracing::Level::INFO);
+            tracing::info!(
+                service = &*planned.name,
+                duration_ms = duration.as_secs_f64() * 1000.0,
+                "service started"
+            );
+            let heard = self.inner.bus.is_heard::<ServiceStarted>();
+            if heard {
+                let _ = self.inner.bus.broadcast(
+                    core,
+                    &ServiceStarted {
+                        name: planned.name.to_string(),
+                        duration,
+                    },
+                );
+            }
+            report.started.push((Arc::clone(&planned.name), duration));
+            // Relaxed: a request that comes after the last look is seen by stop_all itself,
+            // woken when startup ends.
+            if self.inner.stop_requested.load(Ordering::Relaxed) {
+                let err = Error::new(OP, "startup interrupted: shutdown was requested")
+                    .with_code(ErrorCode::UNAVAILABLE);
+                return Err(progress.roll_back(core, err).await);
+            }
+            // Whatever listeners and log writers did is not the next hook's time.
+            if heard || logged {
+                mark = Instant::now();
             }
         }
-        self.set_phase(Phase::Running(order.into()));
+        progress.end(Phase::Running(order));
         let _ = self.inner.bus.broadcast(core, &ServiceStartup);
         Ok(report)
     }
 
-    /// Stops every started service: first drains the bus's background tasks (up to
-    /// `deadline`), then runs every stop hook in reverse start order, each under its
-    /// timeout. Every service gets its stop hook even when an earlier one failed, timed out
-    /// or panicked; the failures are returned together. Stopping twice does nothing. Spans
-    /// as for [`start_all`](Services::start_all), with `phase = "shutdown"` and
-    /// `hook = "stop"`.
+    /// Stops every started service: broadcasts [`ServiceShutdown`], drains the bus's
+    /// background tasks (up to `deadline`), then runs every stop hook in reverse start
+    /// order, each under its timeout. Every service gets its stop hook even when an earlier
+    /// one failed, timed out or panicked; the failures are returned together. Spans as for
+    /// [`start_all`](Services::start_all), with `phase = "shutdown"` and `hook = "stop"`.
+    ///
+    /// Called while startup runs, it asks startup to stop after the running hook and waits
+    /// until the services that had started are stopped; while a reload runs, it waits for
+    /// the reload to end first. A second call waits for the first to finish and returns
+    /// `Ok`; after that, stopping does nothing. Services never started are never stopped
+    /// (and will not start).
     ///
     /// # Errors
-    /// [`ErrorCode::CONFLICT`] while startup is still running; otherwise the stop hooks'
-    /// failures, joined.
+    /// The stop hooks' failures, joined.
     pub async fn stop_all(&self, core: &C, deadline: Duration) -> Result<()> {
         let span = tracing::info_span!("lifecycle", phase = "shutdown");
         tracing::Instrument::instrument(self.stop_in_reverse(core, deadline), span).await
@@ -459,40 +510,47 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
 
     /// [`stop_all`](Services::stop_all), outside its span.
     async fn stop_in_reverse(&self, core: &C, deadline: Duration) -> Result<()> {
-        const OP: &str = "lifecycle.Services.stop_all";
-        let started = {
-            let mut phase = self
-                .inner
-                .phase
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            match &*phase {
-                Phase::Running(started) => {
-                    let started = Arc::clone(started);
-                    *phase = Phase::Stopping;
-                    started
-                }
-                Phase::Starting => {
-                    return Err(Error::new(OP, "cannot stop while services are starting")
-                        .with_code(ErrorCode::CONFLICT));
-                }
-                // Idle, already stopping or stopped: nothing to do.
-                _ => {
-                    if phase.is(&Phase::Idle) {
-                        *phase = Phase::Stopped;
+        let started = loop {
+            let mut changed = {
+                let mut phase = self.phase();
+                match &mut *phase {
+                    Phase::Running(started) => {
+                        let started = Arc::clone(started);
+                        self.set(&mut phase, Phase::Stopping);
+                        break started;
                     }
-                    return Ok(());
+                    Phase::Idle => {
+                        self.set(&mut phase, Phase::Stopped);
+                        return Ok(());
+                    }
+                    Phase::Stopped => return Ok(()),
+                    // Startup stops early and stops what it started; a reload finishes
+                    // first; another shutdown is waited for, not repeated.
+                    Phase::Starting => {
+                        self.inner.stop_requested.store(true, Ordering::Relaxed);
+                        self.inner.changed.subscribe()
+                    }
+                    Phase::Reloading(_) | Phase::Stopping => self.inner.changed.subscribe(),
                 }
-            }
+            };
+            // The sender lives as long as `self`: this cannot fail.
+            let _ = changed.changed().await;
         };
+        let result = self.wind_down(core, &started, deadline).await;
+        self.set(&mut self.phase(), Phase::Stopped);
+        result
+    }
+
+    /// What every shutdown does, also that of a failed startup: broadcasts
+    /// [`ServiceShutdown`], drains the bus's background tasks (up to `deadline`), then stops
+    /// `started` in reverse.
+    async fn wind_down(&self, core: &C, started: &[Planned<C>], deadline: Duration) -> Result<()> {
         let _ = self.inner.bus.broadcast(core, &ServiceShutdown);
         let drain = self.inner.bus.drain(deadline).await;
         if !drain.is_complete() {
             tracing::warn!(unfinished = ?drain.unfinished, "background tasks still running at shutdown");
         }
-        let result = self.stop_services(core, &started).await;
-        self.set_phase(Phase::Stopped);
-        result
+        self.stop_services(core, started).await
     }
 
     /// Cancels every running hook's token: a second signal, or a host that cannot wait.
@@ -500,20 +558,34 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         self.inner.forced.cancel();
     }
 
-    /// Calls every started service's reload hook, in start order.
+    /// Calls every started service's reload hook, in start order. Before startup has
+    /// finished and once shutdown has begun it does nothing; a shutdown that begins while
+    /// it runs waits for it.
     ///
     /// # Errors
-    /// The reload hooks' failures, joined (every service is reloaded regardless).
+    /// The reload hooks' failures, joined (every service is reloaded regardless);
+    /// [`ErrorCode::CONFLICT`] while another reload runs.
     pub async fn reload_all(&self, core: &C) -> Result<()> {
-        let started = match &*self
-            .inner
-            .phase
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-        {
-            Phase::Running(started) => Arc::clone(started),
-            _ => Arc::from([]),
+        let started = {
+            let mut phase = self.phase();
+            match &*phase {
+                Phase::Running(started) => {
+                    let started = Arc::clone(started);
+                    self.set(&mut phase, Phase::Reloading(Arc::clone(&started)));
+                    started
+                }
+                Phase::Reloading(_) => {
+                    return Err(Error::new(
+                        "lifecycle.Services.reload_all",
+                        "a reload is already running",
+                    )
+                    .with_code(ErrorCode::CONFLICT));
+                }
+                _ => return Ok(()),
+            }
         };
+        // Back to running when the reload ends, also when its future is dropped.
+        let _running = Reloading(self);
         let mut failures = Vec::new();
         for planned in started.iter() {
             if let Err(err) = run_hook(
@@ -540,7 +612,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
             (
-                matches!(*phase, Phase::Running(_)),
+                matches!(*phase, Phase::Running(_) | Phase::Reloading(_)),
                 matches!(*phase, Phase::Stopped),
             )
         };
@@ -641,28 +713,78 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         }
     }
 
-    fn transition(&self, op: &'static str, from: &Phase<C>, to: Phase<C>) -> Result<()> {
-        let mut phase = self
-            .inner
+    fn phase(&self) -> MutexGuard<'_, Phase<C>> {
+        self.inner
             .phase
             .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if !phase.is(from) {
-            return Err(
-                Error::new(op, format!("services are already {}", describe(&phase)))
-                    .with_code(ErrorCode::CONFLICT),
-            );
-        }
-        *phase = to;
-        Ok(())
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn set_phase(&self, to: Phase<C>) {
-        *self
-            .inner
-            .phase
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = to;
+    /// Moves `phase` (held locked) to `to`, and tells whoever waits for a change.
+    fn set(&self, phase: &mut MutexGuard<'_, Phase<C>>, to: Phase<C>) {
+        **phase = to;
+        self.inner.changed.send_replace(());
+    }
+}
+
+/// A startup in progress: how far it got, so that it can be rolled back, and so that a
+/// startup whose future is dropped leaves the services it started running (for
+/// [`Services::stop_all`] to stop) instead of "starting" forever.
+struct Progress<'a, C: Clone + Send + Sync + 'static> {
+    services: &'a Services<C>,
+    order: Arc<[Planned<C>]>,
+    /// How many of `order` have started.
+    started: usize,
+    ended: bool,
+}
+
+impl<C: Clone + Send + Sync + 'static> Progress<'_, C> {
+    /// Ends the startup in phase `to`.
+    fn end(mut self, to: Phase<C>) {
+        self.ended = true;
+        self.services.set(&mut self.services.phase(), to);
+    }
+
+    /// Winds down what had started (as a shutdown would), ends in `Stopped`, and returns
+    /// `err` (with a rollback failure logged beside it).
+    async fn roll_back(self, core: &C, err: Error) -> Error {
+        let services = self.services;
+        let rollback = services
+            .wind_down(
+                core,
+                &self.order[..self.started],
+                services.inner.drain_deadline,
+            )
+            .await;
+        if let Err(rollback) = rollback {
+            tracing::error!(error = %rollback, "rolling back a failed startup also failed");
+        }
+        self.end(Phase::Stopped);
+        err
+    }
+}
+
+impl<C: Clone + Send + Sync + 'static> Drop for Progress<'_, C> {
+    fn drop(&mut self) {
+        // Dropped before it ended: the started services run on, for stop_all to stop.
+        if !self.ended {
+            let started: Arc<[Planned<C>]> = self.order[..self.started].iter().cloned().collect();
+            self.services
+                .set(&mut self.services.phase(), Phase::Running(started));
+        }
+    }
+}
+
+/// A reload in progress: back to running when it ends.
+struct Reloading<'a, C: Clone + Send + Sync + 'static>(&'a Services<C>);
+
+impl<C: Clone + Send + Sync + 'static> Drop for Reloading<'_, C> {
+    fn drop(&mut self) {
+        let mut phase = self.0.phase();
+        if let Phase::Reloading(started) = &*phase {
+            let started = Arc::clone(started);
+            self.0.set(&mut phase, Phase::Running(started));
+        }
     }
 }
 
@@ -671,6 +793,7 @@ fn describe<C>(phase: &Phase<C>) -> &'static str {
         Phase::Idle => "idle",
         Phase::Starting => "starting",
         Phase::Running(_) => "running",
+        Phase::Reloading(_) => "reloading",
         Phase::Stopping => "stopping",
         Phase::Stopped => "stopped",
     }

@@ -8,10 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use corers_lifecycle::{
-    BoxFuture, Hooks, Registration, Service, ServiceCtx, ServiceStarted, ServiceStartup,
-    ServiceStopped, Services,
+    BoxFuture, Hooks, Registration, Service, ServiceCtx, ServiceShutdown, ServiceStarted,
+    ServiceStartup, ServiceStopped, Services,
 };
-use corers_messaging::Bus;
+use corers_messaging::{Bus, Task, TaskCompleted};
 use corers_primitives::{Error, ErrorCode, Result};
 use tokio::time::Instant;
 
@@ -240,6 +240,61 @@ async fn services_start_all_rollback_broadcasts_service_stopped_bad() {
         .unwrap();
     services.start_all(&()).await.unwrap_err();
     assert_eq!(taken(&events), ["config"]);
+}
+
+#[tokio::test]
+async fn services_start_all_rollback_winds_down_like_a_shutdown_bad() {
+    struct Reindex;
+    impl Task for Reindex {
+        type Output = usize;
+    }
+    let bus: Bus<()> = Bus::new();
+    let calls = calls();
+    let seen = Arc::clone(&calls);
+    bus.on(move |_, _: &ServiceShutdown| {
+        record(&seen, "shutdown".to_owned());
+        Ok(())
+    });
+    bus.on_task(|_, _: &Reindex| {
+        std::thread::sleep(Duration::from_millis(20));
+        Some(Ok(7))
+    });
+    let seen = Arc::clone(&calls);
+    bus.on(move |_, done: &TaskCompleted<Reindex>| {
+        record(
+            &seen,
+            format!("reindexed {}", done.outcome.as_ref().unwrap()),
+        );
+        Ok(())
+    });
+    let services = Services::with_drain_deadline(bus.clone(), Duration::from_secs(5));
+    let starts_work = Arc::clone(&calls);
+    services
+        .register(Registration::new(
+            "indexer",
+            Hooks::new()
+                .on_start(move |_| {
+                    let bus = bus.clone();
+                    async move { bus.perform_async(&(), Reindex).map(drop) }
+                })
+                .on_stop(move |ctx| {
+                    let calls = Arc::clone(&starts_work);
+                    async move {
+                        record(&calls, format!("stop {}", ctx.name()));
+                        Ok(())
+                    }
+                }),
+        ))
+        .unwrap();
+    services
+        .register(Registration::new("store", failing(&calls, index_corrupt)))
+        .unwrap();
+    services.start_all(&()).await.unwrap_err();
+    // The task the indexer started finishes before the indexer is stopped.
+    assert_eq!(
+        taken(&calls),
+        ["start store", "shutdown", "reindexed 7", "stop indexer"]
+    );
 }
 
 #[tokio::test]

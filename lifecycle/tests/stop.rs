@@ -273,36 +273,212 @@ async fn services_stop_all_failure_reported_in_service_stopped_bad() {
     );
 }
 
-#[tokio::test]
-async fn services_stop_all_while_starting_is_conflict_bad() {
+/// The test's side of a [`gated`] hook: told when the hook is entered, and releasing it.
+struct Gate {
+    entered: tokio::sync::mpsc::UnboundedReceiver<()>,
+    release: tokio::sync::oneshot::Sender<()>,
+}
+
+/// A hook that records `enter`, says it was entered, waits for its gate, then records
+/// `leave`.
+fn gated(
+    calls: &Calls,
+) -> (
+    impl Fn(ServiceCtx<()>) -> BoxFuture<Result<()>> + Send + Sync + use<>,
+    Gate,
+) {
     let (release, gate) = tokio::sync::oneshot::channel::<()>();
-    let (entered_tx, entered) = tokio::sync::oneshot::channel::<()>();
-    let hook = Mutex::new(Some((entered_tx, gate)));
+    let (entered_tx, entered) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let gate = Arc::new(tokio::sync::Mutex::new(Some(gate)));
+    let calls = Arc::clone(calls);
+    let hook = move |ctx: ServiceCtx<()>| -> BoxFuture<Result<()>> {
+        let (gate, entered, calls) = (Arc::clone(&gate), entered_tx.clone(), Arc::clone(&calls));
+        Box::pin(async move {
+            record(&calls, format!("enter {}", ctx.name()));
+            let _ = entered.send(());
+            if let Some(gate) = gate.lock().await.take() {
+                let _ = gate.await;
+            }
+            record(&calls, format!("leave {}", ctx.name()));
+            Ok(())
+        })
+    };
+    (hook, Gate { entered, release })
+}
+
+#[tokio::test]
+async fn services_stop_all_while_starting_stops_what_started_good() {
+    let calls = calls();
+    let (
+        hook,
+        Gate {
+            mut entered,
+            release,
+        },
+    ) = gated(&calls);
     let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("config", recorded(&calls)))
+        .unwrap();
+    let stop_calls = Arc::clone(&calls);
     services
         .register(Registration::new(
             "store",
-            Hooks::new().on_start(move |_| {
-                let hook = hook.lock().unwrap().take();
+            Hooks::new().on_start(hook).on_stop(move |ctx| {
+                let calls = Arc::clone(&stop_calls);
                 async move {
-                    if let Some((entered, gate)) = hook {
-                        let _ = entered.send(());
-                        let _ = gate.await;
-                    }
+                    record(&calls, format!("stop {}", ctx.name()));
                     Ok(())
                 }
             }),
         ))
         .unwrap();
+    services
+        .register(Registration::new("brain", recorded(&calls)))
+        .unwrap();
     let starting = tokio::spawn({
         let services = services.clone();
         async move { services.start_all(&()).await }
     });
-    entered.await.unwrap();
-    let err = services.stop_all(&(), DEADLINE).await.unwrap_err();
-    assert_eq!(err.code(), Some(&ErrorCode::CONFLICT));
+    entered.recv().await.unwrap();
+    let stopping = tokio::spawn({
+        let services = services.clone();
+        async move { services.stop_all(&(), DEADLINE).await }
+    });
+    tokio::task::yield_now().await;
+    assert!(!stopping.is_finished(), "stop_all waits for startup");
     release.send(()).unwrap();
-    starting.await.unwrap().unwrap();
+    stopping.await.unwrap().unwrap();
+    // By the time stop_all returns, what had started is stopped; brain never started.
+    assert_eq!(
+        taken(&calls),
+        [
+            "start config",
+            "enter store",
+            "leave store",
+            "stop store",
+            "stop config"
+        ]
+    );
+    let err = starting.await.unwrap().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert!(err.to_string().contains("shutdown was requested"), "{err}");
+    services.start_all(&()).await.unwrap_err();
+}
+
+#[tokio::test]
+async fn services_stop_all_after_start_all_was_dropped_stops_what_started_ugly() {
+    let calls = calls();
+    let (
+        hook,
+        Gate {
+            mut entered,
+            release: _release,
+        },
+    ) = gated(&calls);
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("config", recorded(&calls)))
+        .unwrap();
+    services
+        .register(Registration::new("store", Hooks::new().on_start(hook)))
+        .unwrap();
+    {
+        let start = services.start_all(&());
+        tokio::pin!(start);
+        tokio::select! {
+            _ = &mut start => panic!("store's start hook never ends"),
+            _ = entered.recv() => {}
+        }
+        // The startup future is dropped here, inside store's start hook.
+    }
+    services.stop_all(&(), DEADLINE).await.unwrap();
+    assert_eq!(
+        taken(&calls),
+        ["start config", "enter store", "stop config"]
+    );
+    let err = services.start_all(&()).await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::CONFLICT));
+}
+
+#[tokio::test]
+async fn services_stop_all_second_call_waits_for_the_first_ugly() {
+    let calls = calls();
+    let (
+        hook,
+        Gate {
+            mut entered,
+            release,
+        },
+    ) = gated(&calls);
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("store", Hooks::new().on_stop(hook)))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    let first = tokio::spawn({
+        let services = services.clone();
+        async move { services.stop_all(&(), DEADLINE).await }
+    });
+    entered.recv().await.unwrap();
+    let second = tokio::spawn({
+        let services = services.clone();
+        async move { services.stop_all(&(), DEADLINE).await }
+    });
+    tokio::task::yield_now().await;
+    assert!(!second.is_finished(), "the second stop waits for the first");
+    release.send(()).unwrap();
+    second.await.unwrap().unwrap();
+    assert_eq!(taken(&calls), ["enter store", "leave store"]);
+    first.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn services_stop_all_during_reload_waits_for_it_ugly() {
+    let calls = calls();
+    let (
+        hook,
+        Gate {
+            mut entered,
+            release,
+        },
+    ) = gated(&calls);
+    let services = Services::new(Bus::new());
+    let stop_calls = Arc::clone(&calls);
+    services
+        .register(Registration::new(
+            "store",
+            Hooks::new().on_reload(hook).on_stop(move |ctx| {
+                let calls = Arc::clone(&stop_calls);
+                async move {
+                    record(&calls, format!("stop {}", ctx.name()));
+                    Ok(())
+                }
+            }),
+        ))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    let reloading = tokio::spawn({
+        let services = services.clone();
+        async move { services.reload_all(&()).await }
+    });
+    entered.recv().await.unwrap();
+    let err = services.reload_all(&()).await.unwrap_err();
+    assert_eq!(
+        err.code(),
+        Some(&ErrorCode::CONFLICT),
+        "one reload at a time"
+    );
+    let stopping = tokio::spawn({
+        let services = services.clone();
+        async move { services.stop_all(&(), DEADLINE).await }
+    });
+    tokio::task::yield_now().await;
+    assert!(!stopping.is_finished(), "stop_all waits for the reload");
+    release.send(()).unwrap();
+    stopping.await.unwrap().unwrap();
+    reloading.await.unwrap().unwrap();
+    assert_eq!(taken(&calls), ["enter store", "leave store", "stop store"]);
 }
 
 #[tokio::test]
@@ -450,6 +626,65 @@ async fn services_stop_all_drain_timeout_still_runs_stop_hooks_ugly() {
     assert_eq!(began.elapsed(), Duration::from_millis(50));
     assert_eq!(taken(&calls)[2..], ["stop indexer", "stop config"]);
     assert_eq!(stuck.bus.tasks_in_flight(), 1, "the task is still stuck");
+}
+
+// ---- Services::with_drain_deadline ----
+
+/// `indexer` records its start and stop; `store` fails to start.
+fn indexer_then_failing_store(services: &Services<()>, calls: &Calls) {
+    services
+        .register(Registration::new("indexer", recorded(calls)))
+        .unwrap();
+    services
+        .register(Registration::new(
+            "store",
+            Hooks::new().on_start(|_| async { Err(Error::new("store.open", "database locked")) }),
+        ))
+        .unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn services_with_drain_deadline_bounds_a_failed_startups_drain_good() {
+    let mut stuck = Stuck::new();
+    let calls = calls();
+    let services = Services::with_drain_deadline(stuck.bus.clone(), Duration::from_millis(80));
+    indexer_then_failing_store(&services, &calls);
+    stuck.stuck_task().await;
+    let began = Instant::now();
+    services.start_all(&()).await.unwrap_err();
+    assert_eq!(began.elapsed(), Duration::from_millis(80));
+    assert_eq!(taken(&calls), ["start indexer", "stop indexer"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn services_with_drain_deadline_zero_still_stops_what_started_bad() {
+    let mut stuck = Stuck::new();
+    let calls = calls();
+    let services = Services::with_drain_deadline(stuck.bus.clone(), Duration::ZERO);
+    indexer_then_failing_store(&services, &calls);
+    stuck.stuck_task().await;
+    let began = Instant::now();
+    services.start_all(&()).await.unwrap_err();
+    assert_eq!(began.elapsed(), Duration::ZERO);
+    assert_eq!(taken(&calls), ["start indexer", "stop indexer"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn services_with_drain_deadline_does_not_bound_stop_all_ugly() {
+    let mut stuck = Stuck::new();
+    let calls = calls();
+    let services = Services::with_drain_deadline(stuck.bus.clone(), Duration::from_millis(80));
+    services
+        .register(Registration::new("indexer", recorded(&calls)))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    stuck.stuck_task().await;
+    let began = Instant::now();
+    services
+        .stop_all(&(), Duration::from_millis(300))
+        .await
+        .unwrap();
+    assert_eq!(began.elapsed(), Duration::from_millis(300));
 }
 
 // ---- Registration::timeout ----

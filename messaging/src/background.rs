@@ -144,7 +144,8 @@ pub(crate) struct Background {
     /// single compare-and-swap, so no task can slip in after shutdown begins.
     state: AtomicU64,
     capacity: u64,
-    running: Semaphore,
+    /// Shared so that a running task's permit can move to the blocking thread it runs on.
+    running: Arc<Semaphore>,
     next_id: AtomicU64,
     in_flight: DashMap<TaskId, &'static str>,
     /// Set when a drain gave up: queued tasks that have not started never will.
@@ -165,7 +166,7 @@ impl Background {
         Background {
             state: AtomicU64::new(0),
             capacity: (max_running + queue) as u64,
-            running: Semaphore::new(max_running),
+            running: Arc::new(Semaphore::new(max_running)),
             next_id: AtomicU64::new(1),
             in_flight: DashMap::new(),
             drained: AtomicBool::new(false),
@@ -256,8 +257,11 @@ impl<C: Clone + Send + Sync + 'static, T: Task> Drop for Slot<C, T> {
 }
 
 impl<C: Clone + Send + Sync + 'static> Bus<C> {
-    /// Accepts `task` and returns its id at once; the task runs on the current tokio
-    /// runtime through [`perform`](Bus::perform).
+    /// Accepts `task` and returns its id at once; the task runs through
+    /// [`perform`](Bus::perform) on the current tokio runtime's blocking pool
+    /// ([`spawn_blocking`](tokio::task::spawn_blocking)): task handlers are synchronous and
+    /// may take as long as the work does without holding up the runtime's workers, its
+    /// timers, or a [`drain`](Bus::drain)'s deadline.
     ///
     /// The bus broadcasts [`TaskStarted`] before returning, and [`TaskCompleted<T>`] exactly
     /// once when the task ends. At most `max_running` tasks run at once; up to `queue` more
@@ -296,6 +300,8 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
             )
             .with_code(ErrorCode::UNAVAILABLE)
         })?;
+        // Cloned before the task is counted: a panicking `clone` leaves nothing to undo.
+        let core = core.clone();
         let tasks = &self.inner.tasks;
         tasks.admit(type_name::<T>())?;
         // Relaxed: ids only need to be unique.
@@ -303,7 +309,7 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
         let id = TaskId(Arc::from(format!("task-{n}")));
         let mut slot = Slot::<C, T> {
             bus: self.clone(),
-            core: core.clone(),
+            core,
             id: id.clone(),
             completed: false,
             _task: std::marker::PhantomData,
@@ -322,43 +328,20 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
             id: id.clone(),
             task_type: type_name::<T>(),
         };
-        let _ = self.broadcast(core, &started);
+        let _ = self.broadcast(&slot.core, &started);
 
         // The submitting dispatch (or, at the top level, the sender set by `with_sender`)
         // carries into the task and its completion.
         let parent = try_current();
         let sender = current_sender();
+        let running = Arc::clone(&tasks.running);
         runtime.spawn(async move {
-            let bus = slot.bus.clone();
-            let permit = bus.inner.tasks.running.acquire().await;
-            let _running = parent.map(enter);
-            let run = || {
-                if permit.is_err() || slot.bus.inner.tasks.drained.load(Ordering::Acquire) {
-                    return Err(Error::new(
-                        "messaging.Bus.perform_async",
-                        format!("task {} did not start: the bus was drained", slot.id),
-                    )
-                    .with_code(ErrorCode::UNAVAILABLE));
-                }
-                match slot.bus.perform(&slot.core, &task) {
-                    Outcome::Answered(output) => Ok(output),
-                    Outcome::Failed(err) => Err(err),
-                    Outcome::NotHandled => Err(Error::new(
-                        "messaging.Bus.perform_async",
-                        format!("no handler took task {} ({})", slot.id, type_name::<T>()),
-                    )
-                    .with_code(ErrorCode::NOT_FOUND)),
-                }
-            };
-            let outcome = match sender {
-                Some(sender) if parent.is_none() => with_sender(sender, run),
-                _ => run(),
-            };
-            drop(permit);
-            match sender {
-                Some(sender) if parent.is_none() => with_sender(sender, || slot.complete(outcome)),
-                _ => slot.complete(outcome),
-            }
+            let permit = running.acquire_owned().await;
+            // Dropped unrun when the runtime shuts down first: the slot then completes the
+            // task from its `Drop`.
+            let _ =
+                tokio::task::spawn_blocking(move || run_task(slot, &task, permit, parent, sender))
+                    .await;
         });
         Ok(id)
     }
@@ -407,6 +390,48 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
                 message: message.to_owned(),
             },
         )
+    }
+}
+
+/// Runs an accepted task on a blocking thread (unless the bus was drained before it got a
+/// permit), then broadcasts its completion once the permit is given back, in the dispatch
+/// it was submitted from.
+fn run_task<C: Clone + Send + Sync + 'static, T: Task>(
+    mut slot: Slot<C, T>,
+    task: &T,
+    permit: std::result::Result<tokio::sync::OwnedSemaphorePermit, tokio::sync::AcquireError>,
+    parent: Option<crate::DispatchInfo>,
+    sender: Option<&'static str>,
+) {
+    let _running = parent.map(enter);
+    let run = || {
+        if permit.is_err() || slot.bus.inner.tasks.drained.load(Ordering::Acquire) {
+            return Err(Error::new(
+                "messaging.Bus.perform_async",
+                format!("task {} did not start: the bus was drained", slot.id),
+            )
+            .with_code(ErrorCode::UNAVAILABLE));
+        }
+        match slot.bus.perform(&slot.core, task) {
+            Outcome::Answered(output) => Ok(output),
+            Outcome::Failed(err) => Err(err),
+            Outcome::NotHandled => Err(Error::new(
+                "messaging.Bus.perform_async",
+                format!("no handler took task {} ({})", slot.id, type_name::<T>()),
+            )
+            .with_code(ErrorCode::NOT_FOUND)),
+        }
+    };
+    // The submitting dispatch (or, at the top level, the sender set by `with_sender`)
+    // carries into the task and its completion.
+    let outcome = match sender {
+        Some(sender) if parent.is_none() => with_sender(sender, run),
+        _ => run(),
+    };
+    drop(permit);
+    match sender {
+        Some(sender) if parent.is_none() => with_sender(sender, || slot.complete(outcome)),
+        _ => slot.complete(outcome),
     }
 }
 

@@ -138,6 +138,30 @@ async fn bus_perform_async_runs_the_task_and_reports_start_and_completion_good()
     );
 }
 
+#[tokio::test(flavor = "current_thread")]
+async fn bus_perform_async_blocking_handler_does_not_hold_up_the_runtime_ugly() {
+    struct Compress;
+    impl Task for Compress {
+        type Output = ();
+    }
+    let bus: Bus<()> = Bus::new();
+    bus.on_task(|_, _: &Compress| {
+        // Synchronous work, as task handlers are: it runs on the blocking pool.
+        thread::sleep(Duration::from_millis(500));
+        Some(Ok(()))
+    });
+    bus.perform_async(&(), Compress).unwrap();
+    let began = std::time::Instant::now();
+    // The runtime's only worker is free for timers (and everything else) meanwhile.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(
+        began.elapsed() < Duration::from_millis(400),
+        "{:?}",
+        began.elapsed()
+    );
+    drained(&bus).await;
+}
+
 #[tokio::test(start_paused = true)]
 async fn bus_perform_async_started_is_broadcast_before_returning_good() {
     let bus: Bus<()> = Bus::new();
