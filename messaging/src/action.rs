@@ -16,7 +16,7 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::breaker::Breaker;
+use crate::breaker::{Admitted, Breaker};
 use crate::context::{child_of, enter, try_current};
 use crate::outcome::copy_error;
 use crate::{BreakerState, Bus, DispatchInfo, Outcome, Schema};
@@ -222,6 +222,18 @@ pub struct ActionSpec<C> {
     handler: Arc<ActionFn<C>>,
 }
 
+impl<C> fmt::Debug for ActionSpec<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActionSpec")
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .field("schema", &self.schema)
+            .field("concurrency", &self.limit)
+            .field("circuit_breaker", &self.breaker)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<C: Clone + Send + Sync + 'static> ActionSpec<C> {
     /// An Action named `name` (dotted namespaces: `"git.log"`, `"process.run"`) whose
     /// handler is an async closure taking the context and the input.
@@ -380,6 +392,18 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
     /// Registers `spec`, replacing any Action of the same name (its limits and breaker
     /// start afresh). A sealed registry accepts replacements but no new names.
     ///
+    /// ```
+    /// use corers_messaging::{ActionSpec, Actions, Bus};
+    /// use corers_primitives::Value;
+    ///
+    /// let actions: Actions<()> = Actions::new(Bus::new());
+    /// actions
+    ///     .register(ActionSpec::new("git.log", |_, _| async { Ok(Value::from("3 commits")) }))
+    ///     .unwrap();
+    /// assert!(actions.exists("git.log"));
+    /// assert!(actions.register(ActionSpec::new("git log", |_, _| async { Ok(Value::Null) })).is_err());
+    /// ```
+    ///
     /// # Errors
     /// [`ErrorCode::INVALID`] for an empty or malformed name; [`ErrorCode::LOCKED`] when
     /// the registry is locked, or sealed and the name is new.
@@ -467,6 +491,23 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         self.run_under(Parent::Running, core, ctx, name, options)
     }
 
+    /// [`run`](Actions::run) as a child of `parent` (a fresh root when `None`), whichever
+    /// thread polls it: for runs started on tokio tasks of their own.
+    pub(crate) fn run_in<'a>(
+        &'a self,
+        parent: Option<DispatchInfo>,
+        core: &'a C,
+        ctx: &'a RunCtx,
+        name: &'a str,
+        options: Options,
+    ) -> impl Future<Output = Result<Value>> + Send + 'a {
+        let parent = match parent {
+            Some(info) => Parent::Given(info),
+            None => Parent::Root,
+        };
+        self.run_under(parent, core, ctx, name, options)
+    }
+
     /// [`run`](Actions::run) as a child of `parent`.
     async fn run_under(
         &self,
@@ -481,22 +522,25 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
             // Read at the first poll, so the caller's running dispatch (if any) is the parent.
             Parent::Running => try_current(),
             Parent::Given(info) => Some(info),
+            Parent::Root => None,
         });
         self.check_depth(OP, name, &info)?;
         let action = self.inner.registry.lookup(name)?;
         action.def.schema.check(name, &options)?;
         let trial = match &action.breaker {
-            Some(breaker) if !breaker.allow() => {
-                return Err(Error::new(
-                    OP,
-                    format!(
-                        "action {name:?} is suspended: too many failures in a row (circuit open)"
-                    ),
-                )
-                .with_code(ErrorCode::UNAVAILABLE));
-            }
-            // Gives a half-open trial back if this future is dropped before the outcome.
-            Some(breaker) => Some(Trial(breaker)),
+            Some(breaker) => match breaker.allow() {
+                // Gives a half-open trial back if this future is dropped before the outcome.
+                Some(admitted) => Some(Trial(breaker, admitted)),
+                None => {
+                    return Err(Error::new(
+                        OP,
+                        format!(
+                            "action {name:?} is suspended: too many failures in a row (circuit open)"
+                        ),
+                    )
+                    .with_code(ErrorCode::UNAVAILABLE));
+                }
+            },
             None => None,
         };
         let (outcome, by_caller) = self.guarded(core, ctx, &action, info, options).await;
@@ -526,8 +570,8 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
     }
 
     /// The concurrency limit, events and span around one run.
-    /// Returns the outcome, and whether a failure came from the caller's side (cancelled,
-    /// or refused by a full queue) rather than from the Action.
+    /// Returns the outcome, and whether a failure came from the caller's side (refused,
+    /// cancelled or out of time before the handler ran) rather than from the Action.
     async fn guarded(
         &self,
         core: &C,
@@ -541,18 +585,16 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         let _permit = match &action.limit {
             None => None,
             // Boxed: waiting in the queue is the rare path, and its future is large.
+            // Refused, cancelled or out of time in the queue: the handler never ran, so
+            // it is not the Action's failure (its breaker does not count it).
             Some(limit) => match Box::pin(self.acquire(limit, name, ctx)).await {
                 Ok(permit) => Some(permit),
-                Err(err) => {
-                    let by_caller = err.code() != Some(&ErrorCode::TIMEOUT);
-                    return (Err(err), by_caller);
-                }
+                Err(err) => return (Err(err), true),
             },
         };
         // A run whose caller already gave up never reaches the handler.
         if let Err(err) = ended(ctx, name) {
-            let by_caller = err.code() != Some(&ErrorCode::TIMEOUT);
-            return (Err(err), by_caller);
+            return (Err(err), true);
         }
         let events = self.inner.events.load(Ordering::Relaxed);
         if events {
@@ -564,6 +606,16 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                 },
             );
         }
+        // From here every ActionStarted gets its ActionCompleted, also when the handler
+        // panics before it has a future, or when this run's future is dropped.
+        let mut completion = events.then(|| Completion {
+            bus: &self.inner.bus,
+            core,
+            name,
+            info,
+            started: Instant::now(),
+            sent: false,
+        });
         let span = tracing::info_span!(
             "action",
             name,
@@ -588,7 +640,12 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                 span: span.clone(),
                 inner: catch_panic(OP, future),
             },
-            Err(err) => return (Err(err), false),
+            Err(err) => {
+                if let Some(completion) = &mut completion {
+                    completion.send(Some(copy_error(&err)));
+                }
+                return (Err(err), false);
+            }
         };
         let (outcome, by_caller) = finish(work, ctx, name).await;
         let duration = started.map_or(Duration::ZERO, |s| s.elapsed());
@@ -599,16 +656,8 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                 span.in_scope(|| tracing::debug!(error = %err, "action failed"));
             }
         }
-        if events {
-            let _ = self.inner.bus.broadcast(
-                core,
-                &ActionCompleted {
-                    name: name.to_owned(),
-                    dispatch: info,
-                    duration,
-                    error: outcome.as_ref().err().map(copy_error),
-                },
-            );
+        if let Some(completion) = &mut completion {
+            completion.send(outcome.as_ref().err().map(copy_error));
         }
         (outcome, by_caller)
     }
@@ -660,7 +709,23 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
     }
 
     /// Adds a listener under the event name `name` (CoreGO's broadcast- and query-style
-    /// Actions, RFC §18.8): several handlers share one name.
+    /// Actions, RFC §18.8): several handlers share one name. Listeners are not Actions:
+    /// they live beside the registry (its seal and lock do not apply) and stay for the
+    /// life of the `Actions`.
+    ///
+    /// ```
+    /// use corers_messaging::{Actions, Bus, RunCtx};
+    /// use corers_primitives::{Options, Value};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let actions: Actions<()> = Actions::new(Bus::new());
+    /// actions.listen("workspace.created", |_, _| async { Ok(Value::from("indexed")) }).unwrap();
+    /// actions.listen("workspace.created", |_, _| async { Ok(Value::from("announced")) }).unwrap();
+    /// let results = actions.emit(&(), &RunCtx::new(), "workspace.created", Options::new()).await;
+    /// assert_eq!(results.len(), 2);
+    /// # }
+    /// ```
     ///
     /// # Errors
     /// [`ErrorCode::INVALID`] for an empty or malformed name.
@@ -688,6 +753,21 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
 
     /// Calls every listener of `name`, one after another in registration order, and returns
     /// each result in that order (empty when nobody listens).
+    ///
+    /// ```
+    /// use corers_messaging::{Actions, Bus, RunCtx};
+    /// use corers_primitives::{Error, Options, Value};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let actions: Actions<()> = Actions::new(Bus::new());
+    /// actions.listen("cache.flush", |_, _| async { Ok(Value::from(12)) }).unwrap();
+    /// actions.listen("cache.flush", |_, _| async { Err(Error::new("cache.Redis.flush", "connection refused")) }).unwrap();
+    /// let results = actions.emit(&(), &RunCtx::new(), "cache.flush", Options::new()).await;
+    /// assert_eq!(results[0].as_ref().unwrap(), &Value::from(12));
+    /// assert!(results[1].is_err());
+    /// # }
+    /// ```
     pub async fn emit(
         &self,
         core: &C,
@@ -706,7 +786,23 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
     }
 
     /// Asks the listeners of `name` in registration order: the first non-null answer wins.
-    /// A failure is kept and reported only when nobody answers.
+    /// A failure is kept and reported only when nobody answers (unlike
+    /// [`Bus::query`], where the first failure decides: listeners are often optional
+    /// providers, and one being down should not hide another's answer).
+    ///
+    /// ```
+    /// use corers_messaging::{Actions, Bus, Outcome, RunCtx};
+    /// use corers_primitives::{Error, Options, Value};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let actions: Actions<()> = Actions::new(Bus::new());
+    /// actions.listen("config.get", |_, _| async { Err(Error::new("vault.get", "sealed")) }).unwrap();
+    /// actions.listen("config.get", |_, _| async { Ok(Value::from("/srv/ws")) }).unwrap();
+    /// let answer = actions.ask(&(), &RunCtx::new(), "config.get", Options::new()).await;
+    /// assert!(matches!(answer, Outcome::Answered(Value::String(path)) if path == "/srv/ws"));
+    /// # }
+    /// ```
     pub async fn ask(
         &self,
         core: &C,
@@ -908,25 +1004,67 @@ fn ended(ctx: &RunCtx, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// The [`ActionCompleted`] a run owes once its [`ActionStarted`] went out: sent with the
+/// outcome, or, when the run's future is dropped first (a caller's timeout, an aborted
+/// parallel group), as abandoned.
+struct Completion<'a, C: Clone + Send + Sync + 'static> {
+    bus: &'a Bus<C>,
+    core: &'a C,
+    name: &'a str,
+    info: DispatchInfo,
+    started: Instant,
+    sent: bool,
+}
+
+impl<C: Clone + Send + Sync + 'static> Completion<'_, C> {
+    fn send(&mut self, error: Option<Error>) {
+        self.sent = true;
+        let _ = self.bus.broadcast(
+            self.core,
+            &ActionCompleted {
+                name: self.name.to_owned(),
+                dispatch: self.info,
+                duration: self.started.elapsed(),
+                error,
+            },
+        );
+    }
+}
+
+impl<C: Clone + Send + Sync + 'static> Drop for Completion<'_, C> {
+    fn drop(&mut self) {
+        if !self.sent {
+            let abandoned = Error::new(
+                "messaging.Actions.run",
+                format!("run of {:?} was abandoned before it ended", self.name),
+            )
+            .with_code(ErrorCode::UNAVAILABLE);
+            self.send(Some(abandoned));
+        }
+    }
+}
+
 /// Where a run sits in its cascade.
 #[derive(Clone, Copy)]
 enum Parent {
     /// Under whatever dispatch is running on the thread that first polls the run.
     Running,
-    /// Under this one (a nested run from inside an Action).
+    /// Under this one (a nested run from inside an Action, a Task's step).
     Given(DispatchInfo),
+    /// A fresh cascade of its own.
+    Root,
 }
 
 /// A breaker's permission for one call: records the outcome when settled, and gives a
 /// half-open trial back when dropped unsettled (the run's future was dropped).
-struct Trial<'a>(&'a Breaker);
+struct Trial<'a>(&'a Breaker, Admitted);
 
 impl Trial<'_> {
     /// `Some(succeeded)` records an outcome; `None` gives the permission back.
     fn settle(self, outcome: Option<bool>) {
         match outcome {
-            Some(succeeded) => self.0.record(succeeded),
-            None => self.0.release(),
+            Some(succeeded) => self.0.record(self.1, succeeded),
+            None => self.0.release(self.1),
         }
         std::mem::forget(self);
     }
@@ -934,7 +1072,7 @@ impl Trial<'_> {
 
 impl Drop for Trial<'_> {
     fn drop(&mut self) {
-        self.0.release();
+        self.0.release(self.1);
     }
 }
 
@@ -955,7 +1093,7 @@ fn check_name(name: &str) -> Result<()> {
 }
 
 /// Sleeps until `deadline`, or forever when there is none.
-async fn sleep_until(deadline: Option<Instant>) {
+pub(crate) async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,

@@ -7,6 +7,7 @@ use tokio::time::Instant;
 
 /// Where a breaker stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BreakerState {
     /// Calls go through; the count of consecutive failures so far.
     Closed(u32),
@@ -14,6 +15,15 @@ pub enum BreakerState {
     Open,
     /// The cool-down ended: one trial call goes through; its outcome closes or reopens.
     HalfOpen,
+}
+
+/// How a call got past the breaker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Admitted {
+    /// While closed: one of many calls.
+    Closed,
+    /// As the half-open trial.
+    Trial,
 }
 
 /// After `failures` consecutive failures, refuse calls for `cooldown`, then let one trial
@@ -41,55 +51,67 @@ impl Breaker {
         }
     }
 
-    /// Asks to make a call now: `false` when the breaker refuses it.
-    pub(crate) fn allow(&self) -> bool {
+    /// Asks to make a call now: `None` when the breaker refuses it, otherwise whether the
+    /// call is the half-open trial (whose outcome alone decides what the breaker does next).
+    pub(crate) fn allow(&self) -> Option<Admitted> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         match *state {
-            State::Closed { .. } => true,
+            State::Closed { .. } => Some(Admitted::Closed),
             State::Open { until } if Instant::now() >= until => {
                 *state = State::HalfOpen {
                     trial_running: true,
                 };
-                true
+                Some(Admitted::Trial)
             }
             State::Open { .. }
             | State::HalfOpen {
                 trial_running: true,
-            } => false,
+            } => None,
             State::HalfOpen {
                 trial_running: false,
             } => {
                 *state = State::HalfOpen {
                     trial_running: true,
                 };
-                true
+                Some(Admitted::Trial)
             }
         }
     }
 
-    /// Records the outcome of an allowed call.
-    pub(crate) fn record(&self, succeeded: bool) {
+    /// Records the outcome of a call admitted as `admitted`. A call admitted while the
+    /// breaker was closed that ends after it opened (a slow straggler) changes nothing: it
+    /// neither shortens the cool-down nor restarts it.
+    pub(crate) fn record(&self, admitted: Admitted, succeeded: bool) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        *state = match (&*state, succeeded) {
-            (_, true) => State::Closed { consecutive: 0 },
-            (State::Closed { consecutive }, false) if consecutive + 1 < self.failures => {
+        let next = match (admitted, &*state, succeeded) {
+            (Admitted::Trial, _, true) | (Admitted::Closed, State::Closed { .. }, true) => {
+                State::Closed { consecutive: 0 }
+            }
+            (Admitted::Closed, State::Closed { consecutive }, false)
+                if consecutive + 1 < self.failures =>
+            {
                 State::Closed {
                     consecutive: consecutive + 1,
                 }
             }
-            (_, false) => State::Open {
-                until: open_until(self.cooldown),
-            },
+            (Admitted::Trial, _, false) | (Admitted::Closed, State::Closed { .. }, false) => {
+                State::Open {
+                    until: open_until(self.cooldown),
+                }
+            }
+            (Admitted::Closed, State::Open { .. } | State::HalfOpen { .. }, _) => return,
         };
+        *state = next;
     }
 
-    /// Gives the trial slot back when an allowed call ended without an outcome that counts
-    /// (it was cancelled before the handler finished).
-    pub(crate) fn release(&self) {
+    /// Gives the trial slot back when the trial ended without an outcome that counts (it
+    /// was cancelled, or refused before its handler ran); other calls have nothing to give.
+    pub(crate) fn release(&self, admitted: Admitted) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if let State::HalfOpen {
-            trial_running: true,
-        } = *state
+        if admitted == Admitted::Trial
+            && let State::HalfOpen {
+                trial_running: true,
+            } = *state
         {
             *state = State::HalfOpen {
                 trial_running: false,

@@ -330,21 +330,29 @@ impl<C: 'static> Bus<C> {
     /// assert_eq!(bus.broadcast(&(), &1u8).unwrap().handled(), 0);
     /// ```
     pub fn remove(&self, id: HandlerId) -> bool {
-        let _writer = self
-            .inner
-            .writer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let mut next = Tables::clone(&self.inner.tables.load());
-        let removed = next.remove(id);
-        if removed {
-            self.publish(next);
-        }
-        removed
+        let replaced = {
+            let _writer = self
+                .inner
+                .writer
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let mut next = Tables::clone(&self.inner.tables.load());
+            if !next.remove(id) {
+                return false;
+            }
+            self.inner.tables.publish(next)
+        };
+        // After the lock: the removed handler's `Drop` may register or remove handlers.
+        drop(replaced);
+        true
     }
 
     /// Runs `f` with `sender` recorded as the sender of the dispatches it makes (and of
     /// everything they cause), so handlers can tell who is talking.
+    ///
+    /// Sender names are interned (kept once, for the life of the process) so that the
+    /// dispatch context stays a plain `Copy` value: use a small, fixed set of names, such as
+    /// service names, not a value per request.
     ///
     /// ```
     /// use corers_messaging::Bus;
@@ -567,14 +575,18 @@ impl<C: 'static> Bus<C> {
         // never remove another bus's handler).
         static NEXT_HANDLER: AtomicU64 = AtomicU64::new(1);
         let id = HandlerId(NEXT_HANDLER.fetch_add(1, Ordering::Relaxed));
-        let _writer = self
-            .inner
-            .writer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let mut next = Tables::clone(&self.inner.tables.load());
-        add(&mut next, id);
-        self.publish(next);
+        let replaced = {
+            let _writer = self
+                .inner
+                .writer
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let mut next = Tables::clone(&self.inner.tables.load());
+            add(&mut next, id);
+            self.inner.tables.publish(next)
+        };
+        // After the lock, as in `remove`.
+        drop(replaced);
         id
     }
 
@@ -598,10 +610,6 @@ impl<C: 'static> Bus<C> {
     /// The depth limit of dispatches (and of nested Action runs).
     pub(crate) fn max_depth(&self) -> u32 {
         self.inner.max_depth
-    }
-
-    fn publish(&self, tables: Tables<C>) {
-        self.inner.tables.publish(tables);
     }
 }
 

@@ -112,8 +112,9 @@ thread_local! {
     static RUNNING_SENDER: Cell<Option<&'static str>> = const { Cell::new(None) };
     /// The sender set by `Bus::with_sender` for root dispatches on this thread.
     static SENDER: Cell<Option<&'static str>> = const { Cell::new(None) };
-    /// This thread's next id: a per-thread prefix in the high bits and a counter, so ids
-    /// are unique in the process without a shared counter. 0 means "no prefix yet".
+    /// This thread's next id: a prefix in the high 32 bits and a counter in the low ones, so
+    /// ids are unique in the process without a shared counter. Low bits of 0 mean "take a
+    /// new prefix": at a thread's first dispatch, and when its counter runs out.
     static NEXT_ID: Cell<u64> = const { Cell::new(0) };
 }
 
@@ -121,14 +122,20 @@ thread_local! {
 fn next_id() -> u64 {
     NEXT_ID.with(|next| {
         let mut id = next.get();
-        if id == 0 {
-            static THREADS: AtomicU64 = AtomicU64::new(1);
-            // Relaxed: only uniqueness of the prefix matters.
-            id = THREADS.fetch_add(1, Ordering::Relaxed) << 32;
+        if id & u64::from(u32::MAX) == 0 {
+            id = fresh_prefix();
         }
         next.set(id + 1);
         id
     })
+}
+
+/// A prefix no thread has used, as the first id under it (low bits 0).
+#[cold]
+fn fresh_prefix() -> u64 {
+    static PREFIXES: AtomicU64 = AtomicU64::new(1);
+    // Relaxed: only uniqueness of the prefix matters.
+    PREFIXES.fetch_add(1, Ordering::Relaxed) << 32
 }
 
 /// The dispatch running on this thread, if any.

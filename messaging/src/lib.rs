@@ -1,6 +1,6 @@
 //! The CoreRS message bus: one place where services talk, routed by message type.
 //!
-//! Four verbs, as in CoreGO: [`broadcast`](Bus::broadcast) tells every handler,
+//! Five verbs, as in CoreGO: [`broadcast`](Bus::broadcast) tells every handler,
 //! [`query`](Bus::query) asks until one answers, [`query_all`](Bus::query_all) asks them
 //! all, [`perform`](Bus::perform) hands work to the first handler that takes it, and
 //! [`perform_async`](Bus::perform_async) runs that work in the background with progress
@@ -43,6 +43,13 @@
 //! - [`Report`], [`Failure`], [`Outcome`]: what dispatches return.
 //! - [`Query`], [`Task`], [`TaskId`], [`TaskStarted`], [`TaskProgress`], [`TaskCompleted`],
 //!   [`DrainReport`]: requests, work, and background tasks.
+//! - [`Actions`], [`ActionSpec`], [`ActionCtx`], [`ActionHandle`], [`ActionDef`], [`RunCtx`],
+//!   [`ActionStarted`], [`ActionCompleted`], [`BreakerState`]: named Actions — registered
+//!   callables, run by name with schema checks, limits, a circuit breaker and deadlines.
+//! - [`Schema`], [`Field`], [`ValueKind`]: what an Action accepts.
+//! - [`Tasks`], [`TaskDef`], [`Step`], [`RunStep`], [`Condition`], [`Retry`],
+//!   [`TaskReport`], [`StepReport`], [`TaskStepCompleted`]: Tasks composed of Actions.
+//! - [`Scheduler`]: Tasks run on cron schedules.
 #![forbid(unsafe_code)]
 
 mod action;

@@ -10,8 +10,10 @@ use corers_primitives::{Error, ErrorCode, Options, Registry, Result, Value};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use crate::action::sleep_until;
+use crate::context::try_current;
 use crate::outcome::copy_error;
-use crate::{Actions, RunCtx, RunStep, Step, TaskDef};
+use crate::{Actions, DispatchInfo, RunCtx, RunStep, Step, TaskDef};
 
 /// Broadcast on the bus when a step of a Task ends (detached steps included).
 #[derive(Debug)]
@@ -109,6 +111,11 @@ struct Run<C> {
     core: C,
     ctx: RunCtx,
     actions: Actions<C>,
+    /// The dispatch the Task was run from: every step's Action runs under it, also the
+    /// steps of parallel groups and detached steps, which run on tokio tasks of their own
+    /// (where no dispatch is running), so a cascade through them still meets the depth
+    /// limit.
+    parent: Option<DispatchInfo>,
 }
 
 impl<C> Clone for Run<C>
@@ -121,6 +128,7 @@ where
             core: self.core.clone(),
             ctx: self.ctx.clone(),
             actions: self.actions.clone(),
+            parent: self.parent,
         }
     }
 }
@@ -193,6 +201,7 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
             core: core.clone(),
             ctx: ctx.clone(),
             actions: self.inner.actions.clone(),
+            parent: try_current(),
         };
         let mut steps = Vec::with_capacity(def.steps.len());
         let end = chain(&run, &def.steps, (String::new(), 0), None, &mut steps).await;
@@ -277,7 +286,7 @@ fn chain<'a, C: Clone + Send + Sync + 'static>(
             let position = numbered(&prefix, first + i + 1);
             // A failure stops the chain unless this step is a branch that handles it.
             if let Some(Err(err)) = &previous
-                && !matches!(step, Step::When { .. })
+                && !handles_failure(step)
             {
                 let stop = stopped_before(run, &position, err);
                 return ChainEnd {
@@ -437,7 +446,12 @@ fn choose<'a, C>(
 }
 
 fn next_handles_failure(steps: &[Step], i: usize) -> bool {
-    matches!(steps.get(i + 1), Some(Step::When { .. }))
+    steps.get(i + 1).is_some_and(handles_failure)
+}
+
+/// A branch on success or failure (see [`Condition::handles_failure`]).
+fn handles_failure(step: &Step) -> bool {
+    matches!(step, Step::When { condition, .. } if condition.handles_failure())
 }
 
 /// Runs a parallel group: every member at once, each on its own tokio task.
@@ -560,17 +574,29 @@ async fn run_step<C: Clone + Send + Sync + 'static>(
         } else {
             options.take().unwrap_or_default()
         };
-        let outcome = run.actions.run(&run.core, ctx, &step.action, input).await;
+        let outcome = run
+            .actions
+            .run_in(run.parent, &run.core, ctx, &step.action, input)
+            .await;
         let retry = match (&outcome, &step.retry) {
             (Err(err), Some(retry)) if attempt < attempts_allowed && retry.retries(err.code()) => {
                 retry
             }
             _ => break outcome,
         };
+        // Past the run's own deadline every further attempt would fail at once.
+        if run
+            .ctx
+            .deadline()
+            .is_some_and(|deadline| Instant::now() >= deadline)
+        {
+            break outcome;
+        }
         let wait = jitter(retry.ceiling(attempt + 1));
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
             () = run.ctx.cancel_token().cancelled() => break outcome,
+            () = sleep_until(run.ctx.deadline()) => break outcome,
         }
     };
     let report = StepReport {

@@ -49,10 +49,13 @@ pub(crate) fn parse(expression: &str) -> Result<cron::Schedule> {
 /// [`start`](Scheduler::start) until [`stop`](Scheduler::stop). The lifecycle owns one and
 /// starts and stops it with the Core.
 ///
-/// Time comes from tokio's clock (so tests can pause and advance it), anchored to the
-/// wall clock when the scheduler starts. Missed ticks are skipped: a run that outlasts its
-/// interval makes the scheduler wait for the next tick still ahead, never run twice to
-/// catch up, and a Task never overlaps itself.
+/// Cron expressions are read in UTC. Time comes from tokio's clock (so tests can pause and
+/// advance it), anchored to the wall clock when the scheduler starts and anchored again
+/// whenever the wall clock is found ahead of it: after a suspend (when the monotonic clock
+/// stood still) the scheduler catches up within a minute of waking. Missed ticks are
+/// skipped: a run that outlasts its interval, or a suspend across several ticks, makes the
+/// scheduler run once and then wait for the next tick still ahead, never run repeatedly
+/// to catch up, and a Task never overlaps itself.
 pub struct Scheduler<C> {
     tasks: Tasks<C>,
     running: Mutex<Option<(CancellationToken, JoinSet<()>)>>,
@@ -146,24 +149,36 @@ impl<C> fmt::Debug for Scheduler<C> {
     }
 }
 
+/// The longest single sleep: how late a tick can be after the machine wakes from a
+/// suspend that the monotonic clock did not see.
+const LONGEST_SLEEP: Duration = Duration::from_secs(60);
+
 /// One Task's loop: sleep until its next tick, run it, repeat.
 async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
     tasks: Tasks<C>,
     core: C,
     name: Arc<str>,
     schedule: cron::Schedule,
-    anchor: (SystemTime, Instant),
+    mut anchor: (SystemTime, Instant),
     stop: CancellationToken,
 ) {
     loop {
-        let now = wall(anchor);
+        let now = wall(&mut anchor);
         let Some(next) = schedule.after(&now).next() else {
             return;
         };
-        let wait = (next - now).to_std().unwrap_or(Duration::ZERO);
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep(wait) => {}
+        // In steps of at most a minute, looking at the wall clock after each.
+        loop {
+            let wait = (next - wall(&mut anchor))
+                .to_std()
+                .unwrap_or(Duration::ZERO);
+            if wait.is_zero() {
+                break;
+            }
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(wait.min(LONGEST_SLEEP)) => {}
+            }
         }
         let ctx = RunCtx::new().with_cancel(stop.child_token());
         match tasks.run(&core, &ctx, &name).await {
@@ -177,7 +192,46 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
     }
 }
 
-/// The wall-clock time now, as tokio's clock has moved since `anchor`.
-fn wall(anchor: (SystemTime, Instant)) -> DateTime<Utc> {
-    DateTime::<Utc>::from(anchor.0 + anchor.1.elapsed())
+/// The wall-clock time now, as tokio's clock has moved since `anchor`; when the system's
+/// wall clock is more than a second ahead of that (the machine was suspended), it is
+/// taken instead and becomes the new anchor. (A paused test clock runs ahead of the wall
+/// clock, never behind it, so tests keep their simulated time.)
+fn wall(anchor: &mut (SystemTime, Instant)) -> DateTime<Utc> {
+    let estimate = anchor.0 + anchor.1.elapsed();
+    let real = SystemTime::now();
+    if real
+        .duration_since(estimate)
+        .is_ok_and(|ahead| ahead > Duration::from_secs(1))
+    {
+        *anchor = (real, Instant::now());
+        return DateTime::<Utc>::from(real);
+    }
+    DateTime::<Utc>::from(estimate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn wall_after_a_suspend_takes_the_system_clock_good() {
+        // Anchored an hour "behind": as if the machine slept for an hour since.
+        let mut anchor = (
+            SystemTime::now() - Duration::from_secs(3600),
+            Instant::now(),
+        );
+        let now = wall(&mut anchor);
+        let real = DateTime::<Utc>::from(SystemTime::now());
+        assert!((real - now).num_seconds().abs() <= 1, "{now} vs {real}");
+        assert!(SystemTime::now().duration_since(anchor.0).unwrap() < Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wall_on_a_paused_clock_keeps_simulated_time_ugly() {
+        let mut anchor = (SystemTime::now(), Instant::now());
+        tokio::time::advance(Duration::from_secs(7200)).await;
+        let now = wall(&mut anchor);
+        let real = DateTime::<Utc>::from(SystemTime::now());
+        assert!((now - real).num_seconds() >= 7199, "{now} vs {real}");
+    }
 }

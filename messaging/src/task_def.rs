@@ -291,6 +291,11 @@ impl Retry {
 
 /// What decides a [`Step::When`]: the previous step's success or failure, or a test of its
 /// output.
+///
+/// Only [`Succeeded`](Condition::Succeeded) and [`Failed`](Condition::Failed) handle a
+/// failure: after a failed step, a step whose condition tests the output is not reached —
+/// the failure stops the chain there, as it would any step, instead of quietly taking the
+/// `else` branch and leaving the Task looking successful.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(try_from = "Value", into = "RawCondition")]
 #[non_exhaustive]
@@ -313,7 +318,8 @@ pub enum Condition {
 }
 
 impl Condition {
-    /// A condition tested by `test` on the previous step's output (false when it failed).
+    /// A condition tested by `test` on the previous step's output (never asked after a
+    /// failure: that stops the chain).
     ///
     /// ```
     /// use corers_messaging::Condition;
@@ -321,6 +327,12 @@ impl Condition {
     /// ```
     pub fn custom(test: impl Fn(&Value) -> bool + Send + Sync + 'static) -> Condition {
         Condition::Custom(Arc::new(test))
+    }
+
+    /// Reports whether this condition decides what happens after a failure (the others
+    /// test an output a failed step does not have).
+    pub(crate) fn handles_failure(&self) -> bool {
+        matches!(self, Condition::Succeeded | Condition::Failed)
     }
 
     /// Tests the previous step's outcome; a custom test that panics is an error.

@@ -1304,6 +1304,54 @@ async fn actions_set_events_nested_runs_and_panics_reported_ugly() {
 }
 
 #[tokio::test]
+async fn actions_set_events_panic_before_the_future_still_completes_ugly() {
+    let bus: Bus<()> = Bus::new();
+    let actions = Actions::new(bus.clone());
+    let (started, completed) = watch_events(&bus);
+    actions
+        .register(ActionSpec::new(
+            "git.clone",
+            |_, _| -> std::future::Ready<corers_primitives::Result<Value>> {
+                panic!("no remote configured")
+            },
+        ))
+        .unwrap();
+    actions.set_events(true);
+    let _ = run(&actions, "git.clone").await;
+    assert_eq!(*started.lock().unwrap(), ["git.clone"]);
+    let completed = completed.lock().unwrap();
+    assert_eq!(completed.len(), 1);
+    assert_eq!(completed[0].code, Some(ErrorCode::INTERNAL));
+}
+
+#[tokio::test(start_paused = true)]
+async fn actions_set_events_dropped_run_completes_as_abandoned_ugly() {
+    let bus: Bus<()> = Bus::new();
+    let actions = Actions::new(bus.clone());
+    let (started, completed) = watch_events(&bus);
+    actions
+        .register(ActionSpec::new("index.build", |_, _| async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Ok(Value::Null)
+        }))
+        .unwrap();
+    actions.set_events(true);
+    // The caller gives up without telling the run: its future is dropped.
+    let gave_up = tokio::time::timeout(Duration::from_secs(1), run(&actions, "index.build")).await;
+    assert!(gave_up.is_err());
+    assert_eq!(*started.lock().unwrap(), ["index.build"]);
+    let completed = completed.lock().unwrap();
+    assert_eq!(completed.len(), 1);
+    assert_eq!(completed[0].code, Some(ErrorCode::UNAVAILABLE));
+    assert!(
+        completed[0].error.as_deref().unwrap().contains("abandoned"),
+        "{:?}",
+        completed[0].error
+    );
+    assert_eq!(completed[0].duration, Duration::from_secs(1));
+}
+
+#[tokio::test]
 async fn actions_set_events_rejected_input_emits_nothing_ugly() {
     let bus: Bus<()> = Bus::new();
     let actions = Actions::new(bus.clone());

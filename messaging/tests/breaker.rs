@@ -205,6 +205,70 @@ async fn action_spec_circuit_breaker_timeouts_and_panics_count_ugly() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn action_spec_circuit_breaker_queue_timeouts_do_not_count_ugly() {
+    // One slot: a hanging push holds it; two callers give up while queued.
+    let actions = Actions::new(Bus::new());
+    let mode = Arc::new(AtomicU8::new(HANG));
+    let calls = Arc::new(AtomicUsize::new(0));
+    actions
+        .register(
+            push_spec(&mode, &calls)
+                .concurrency(1, 10)
+                .circuit_breaker(2, COOLDOWN),
+        )
+        .unwrap();
+    let holder = tokio::spawn({
+        let actions = actions.clone();
+        async move {
+            actions
+                .run(&(), &RunCtx::new(), "git.push", options! {})
+                .await
+        }
+    });
+    tokio::task::yield_now().await;
+    for _ in 0..2 {
+        let ctx = RunCtx::new().with_timeout(Duration::from_secs(1));
+        let err = actions
+            .run(&(), &ctx, "git.push", options! {})
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+    }
+    // The handler never ran for them: not the Action's failures.
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        actions.get("git.push").breaker(),
+        Some(BreakerState::Closed(0))
+    );
+    holder.abort();
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_circuit_breaker_straggler_success_keeps_it_open_ugly() {
+    let remote = Arc::new(Remote::new(1, COOLDOWN));
+    // A slow push admitted while closed...
+    remote.set(HANG);
+    let slow = tokio::spawn({
+        let remote = Arc::clone(&remote);
+        async move {
+            let ctx = RunCtx::new().with_timeout(Duration::from_secs(5));
+            remote.push_with(&ctx).await
+        }
+    });
+    tokio::task::yield_now().await;
+    // ...then a failure opens the breaker.
+    remote.set(FAIL);
+    let _ = remote.push().await;
+    assert_eq!(remote.state(), Some(BreakerState::Open));
+    // The straggler ends (timed out) after the breaker opened: the cool-down stands, and
+    // is not restarted either.
+    let _ = slow.await.unwrap();
+    assert_eq!(remote.state(), Some(BreakerState::Open));
+    tokio::time::sleep(Duration::from_secs(25)).await;
+    assert_eq!(remote.state(), Some(BreakerState::HalfOpen));
+}
+
+#[tokio::test(start_paused = true)]
 async fn action_spec_circuit_breaker_handler_unavailable_errors_open_bad() {
     let remote = Remote::new(3, COOLDOWN);
     remote.set(UNAVAILABLE);

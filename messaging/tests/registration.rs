@@ -272,6 +272,32 @@ fn bus_remove_drops_the_handler_once_this_thread_dispatches_again_ugly() {
     );
 }
 
+#[test]
+fn bus_remove_handler_whose_drop_registers_does_not_deadlock_ugly() {
+    /// Registers a replacement handler when dropped.
+    struct Replaces(Bus<()>, Arc<AtomicUsize>);
+    impl Drop for Replaces {
+        fn drop(&mut self) {
+            let calls = Arc::clone(&self.1);
+            self.0.on(move |_, _: &WorkspaceCreated| {
+                calls.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            });
+        }
+    }
+    let bus: Bus<()> = Bus::new();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let replaces = Replaces(bus.clone(), Arc::clone(&calls));
+    // Never dispatched: no thread holds a copy, so removal drops the handler itself.
+    let id = bus.on(move |_, _: &WorkspaceCreated| {
+        let _ = &replaces;
+        Ok(())
+    });
+    assert!(bus.remove(id));
+    assert_eq!(created(&bus), 1, "the replacement is registered");
+    assert_eq!(calls.load(Ordering::Relaxed), 1);
+}
+
 #[derive(Debug)]
 struct IndexRebuilt;
 

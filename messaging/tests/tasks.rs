@@ -488,6 +488,92 @@ async fn tasks_run_cancelled_stops_at_the_running_step_ugly() {
     assert!(bench.calls().is_empty(), "chat.announce never ran");
 }
 
+// --- Tasks::run: the dispatch context ---
+
+/// Where each `probe` run sat in its cascade: `(trace, depth)`.
+type Seen = Arc<Mutex<Vec<(u64, u32)>>>;
+
+/// Actions on one bus: `probe` records its dispatch; `outer` runs the Task `name` from
+/// inside its own run and answers its own `(trace, depth)`.
+fn probed(name: &'static str, def: TaskDef) -> (Actions<()>, Seen) {
+    let actions = Actions::new(Bus::new());
+    let tasks = Tasks::new(actions.clone());
+    tasks.define(name, def).unwrap();
+    let seen: Seen = Arc::default();
+    let sink = Arc::clone(&seen);
+    actions
+        .register(ActionSpec::new("probe", move |ctx, _| {
+            let info = ctx.dispatch();
+            sink.lock().unwrap().push((info.trace(), info.depth()));
+            async { Ok(Value::Null) }
+        }))
+        .unwrap();
+    actions
+        .register(ActionSpec::new("outer", move |ctx, _| {
+            let tasks = tasks.clone();
+            async move {
+                let info = *ctx.dispatch();
+                let report = tasks.run(&(), &RunCtx::new(), name).await?;
+                report.into_result()?;
+                let trace = i64::try_from(info.trace() % (1 << 62)).unwrap();
+                Ok(Value::from(vec![
+                    Value::from(trace),
+                    Value::from(i64::from(info.depth())),
+                ]))
+            }
+        }))
+        .unwrap();
+    (actions, seen)
+}
+
+#[tokio::test(start_paused = true)]
+async fn tasks_run_parallel_and_detached_steps_stay_in_the_callers_cascade_good() {
+    let (actions, seen) = probed(
+        "fan-out",
+        TaskDef::new(vec![
+            Step::run("probe"),
+            Step::parallel(vec![Step::run("probe"), Step::run("probe")]),
+            Step::run("probe").detached(),
+        ]),
+    );
+    let outer = actions
+        .run(&(), &RunCtx::new(), "outer", Options::new())
+        .await
+        .unwrap();
+    // Let the detached step run.
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let Value::List(outer) = outer else {
+        panic!("outer answers [trace, depth]")
+    };
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    for (trace, depth) in seen {
+        assert_eq!(
+            Value::from(i64::try_from(trace % (1 << 62)).unwrap()),
+            outer[0]
+        );
+        // One level below `outer` (a root: depth 0).
+        assert_eq!(outer[1], Value::from(0));
+        assert_eq!(depth, 1);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn tasks_run_recursion_through_a_parallel_step_meets_the_depth_limit_bad() {
+    // `outer` runs `again`, whose parallel step runs `outer`, which runs `again`, ...
+    let (actions, _) = probed(
+        "again",
+        TaskDef::new(vec![Step::parallel(vec![Step::run("outer")])]),
+    );
+    let err = actions
+        .run(&(), &RunCtx::new(), "outer", Options::new())
+        .await
+        .unwrap_err();
+    // Refused by the depth limit (INVALID) instead of recursing for ever.
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(err.to_string().contains(r#"task "again" failed"#), "{err}");
+}
+
 // --- Step::run ---
 
 #[tokio::test]
@@ -1072,9 +1158,11 @@ async fn condition_custom_not_asked_after_a_failure_ugly() {
             ),
         ],
     );
-    let _ = bench.run("nightly").await;
+    let report = bench.run("nightly").await;
+    // The failure stops the chain: neither branch runs, and the Task failed.
     assert_eq!(asked.load(Ordering::SeqCst), 0);
-    assert_eq!(bench.calls(), ["git.pull", "chat.alert"]);
+    assert_eq!(bench.calls(), ["git.pull"]);
+    assert_eq!(report.error.unwrap().code(), Some(&ErrorCode::UNAVAILABLE));
     assert_eq!(format!("{:?}", Condition::custom(|_| true)), "Custom");
 }
 
@@ -1265,6 +1353,26 @@ async fn step_with_retry_cancelled_during_backoff_stops_ugly() {
         Duration::ZERO,
         "the backoff was not waited out"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn step_with_retry_backoff_ends_at_the_runs_deadline_ugly() {
+    let bench = Bench::new();
+    let times = flaky(&bench, "git.pull", ErrorCode::UNAVAILABLE, usize::MAX);
+    let mut retry = Retry::new(10, Duration::from_secs(20));
+    retry.max_backoff_ms = u64::MAX;
+    bench.define("pull", vec![Step::run("git.pull").with_retry(retry)]);
+    let ctx = RunCtx::new().with_timeout(Duration::from_secs(30));
+    let started = Instant::now();
+    let report = bench.tasks.run(&(), &ctx, "pull").await.unwrap();
+    // The run ends at its deadline, not after the remaining backoffs.
+    assert!(
+        started.elapsed() <= Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(report.error.is_some());
+    assert!(times.lock().unwrap().len() < 10);
 }
 
 #[test]

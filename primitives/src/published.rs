@@ -174,16 +174,22 @@ impl<T: Send + Sync> Published<T> {
     /// derive the next value from the current one serialise themselves (a `Mutex` around
     /// load-modify-publish), as the bus does.
     ///
+    /// Returns the value it replaced, so that a writer holding a lock can drop it after
+    /// releasing the lock: a value whose `Drop` runs code that writes again (a handler
+    /// that captured something registering on drop) must not run under that lock. Threads
+    /// that read it may still hold copies; the last one drops it.
+    ///
     /// ```
     /// use corers_primitives::Published;
     /// let limits = Published::new(64usize);
-    /// limits.publish(128);
-    /// assert_eq!(*limits.read(), 128);
+    /// let previous = limits.publish(128);
+    /// assert_eq!((*previous, *limits.read()), (64, 128));
     /// ```
-    pub fn publish(&self, value: T) {
-        self.shared.current.store(Arc::new(value));
+    pub fn publish(&self, value: T) -> Arc<T> {
+        let previous = self.shared.current.swap(Arc::new(value));
         // Release: a reader that sees the new generation sees the stored value.
         self.shared.generation.fetch_add(1, Ordering::Release);
+        previous
     }
 }
 
