@@ -59,8 +59,9 @@ impl Core {
     /// # Errors
     /// The stop hooks' failures, joined (every hook still ran).
     pub async fn shutdown(&self) -> Result<()> {
-        self.inner.scheduler.stop().await;
+        // The context first: a scheduler started concurrently sees it and stops itself.
         self.inner.shutdown.cancel();
+        self.inner.scheduler.stop().await;
         let stopped = self
             .inner
             .services
@@ -118,10 +119,16 @@ impl Core {
         self.inner.host.as_deref()?.downcast_ref::<H>()
     }
 
-    /// Starts the Task scheduler; a failure is logged, not fatal (the services run on).
+    /// Starts the Task scheduler; a failure is logged, not fatal (the services run on). A
+    /// shutdown that began meanwhile (and may have stopped the scheduler before it started)
+    /// stops it again.
     pub(crate) fn start_scheduler(&self) {
         if let Err(err) = self.inner.scheduler.start(self) {
             tracing::warn!(error = %err, "the task scheduler did not start");
+        }
+        if self.inner.shutdown.is_cancelled() {
+            let core = self.clone();
+            tokio::spawn(async move { core.inner.scheduler.stop().await });
         }
     }
 }

@@ -9,6 +9,7 @@ use corers_primitives::{Error, Result};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::dispatcher::DefaultGuard;
+use tracing::instrument::WithSubscriber;
 
 use crate::Core;
 
@@ -337,7 +338,9 @@ fn watch_signals(
         let mut interrupt = install(SignalKind::interrupt(), "SIGINT");
         let mut terminate = install(SignalKind::terminate(), "SIGTERM");
         let mut hangup = install(SignalKind::hangup(), "SIGHUP");
-        tokio::spawn(async move {
+        // Its logs, and the reloads', go to the Core's logger whatever thread runs them.
+        let log = core.log().dispatch().clone();
+        let watcher = async move {
             let mut received = 0;
             loop {
                 let exit_code = tokio::select! {
@@ -345,27 +348,31 @@ fn watch_signals(
                     () = next(&mut terminate) => 143,
                     () = next(&mut hangup) => {
                         let core = core.clone();
-                        tokio::spawn(async move {
+                        let reload = async move {
                             if let Err(err) = core.reload().await {
                                 tracing::error!(error = %err, "reload failed");
                             }
-                        });
+                        };
+                        tokio::spawn(reload.with_current_subscriber());
                         continue;
                     }
                 };
                 received += 1;
                 on_shutdown_signal(&core, &state, &forced, received, exit_code);
             }
-        })
+        };
+        tokio::spawn(watcher.with_subscriber(log))
     }
     #[cfg(not(unix))]
     {
-        tokio::spawn(async move {
+        let log = core.log().dispatch().clone();
+        let watcher = async move {
             let mut received = 0;
             while tokio::signal::ctrl_c().await.is_ok() {
                 received += 1;
                 on_shutdown_signal(&core, &state, &forced, received, 130);
             }
-        })
+        };
+        tokio::spawn(watcher.with_subscriber(log))
     }
 }

@@ -365,6 +365,10 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
     /// # }
     /// ```
     ///
+    /// Progress reported from outside the task's own handler (another thread watching the
+    /// work) can race the task's end, and arrive after its [`TaskCompleted`]; from inside
+    /// the handler it always comes first.
+    ///
     /// # Errors
     /// [`ErrorCode::INVALID`] when `fraction` is not within `0.0..=1.0`;
     /// [`ErrorCode::NOT_FOUND`] when no task with `id` is queued or running.
