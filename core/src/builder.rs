@@ -116,10 +116,13 @@ impl CoreBuilder {
     }
 
     /// Appends a crash report (JSON: time, message, location, backtrace, system info, the
-    /// app's name and version) to `path` for every panic the Core records: a panic caught
-    /// at the framework's boundary (a handler, a hook, a command), a task spawned through
-    /// `core.log().crash()`, and, under [`Core::run_blocking`], any panic in the process.
-    /// The file is written through a temporary file and a rename, never half-written.
+    /// app's name and version) to `path` for every crash the Core's logger records: a panic
+    /// in a task spawned through `core.log().crash()`, a report the application records
+    /// itself, and, under [`Core::run_blocking`] (which installs
+    /// [`corers_log::install_panic_hook`]), every panic in the process — also those the
+    /// framework then catches at its boundaries (a handler, a hook, a command). The panic
+    /// hook writes the report on the panicking thread before unwinding goes on. The file is
+    /// written through a temporary file and a rename, never half-written.
     ///
     /// ```
     /// use corers::prelude::*;

@@ -45,7 +45,7 @@ impl Core {
         Ok(())
     }
 
-    /// Stops the Task scheduler, cancels [`Core::context`], drains background work (for up
+    /// Cancels [`Core::context`], stops the Task scheduler, drains background work (for up
     /// to the builder's [`shutdown_timeout`](crate::CoreBuilder::shutdown_timeout)), runs
     /// every stop hook in reverse (each under its service's own timeout, 30 s by default),
     /// then flushes the log.
@@ -67,6 +67,8 @@ impl Core {
             .services
             .stop_all(self, self.inner.shutdown_timeout)
             .await;
+        // Again: a startup that ended while this ran may have started it meanwhile.
+        self.inner.scheduler.stop().await;
         self.log().flush();
         stopped.map_err(|e| Error::wrap(e, "corers.Core.shutdown", "stop the application"))
     }
@@ -90,10 +92,12 @@ impl Core {
     /// # }
     /// ```
     ///
+    /// The config is re-read whenever this is called; the hooks run only while the services
+    /// run (not before startup, nor once shutdown has begun). Called while another reload
+    /// runs, it has that one call the hooks once more, and returns once that is done.
+    ///
     /// # Errors
-    /// The reload hooks' failures, joined (every service is reloaded regardless);
-    /// [`ErrorCode::CONFLICT`](corers_primitives::ErrorCode::CONFLICT) while another reload
-    /// runs. Before startup and once shutdown has begun it does nothing.
+    /// The reload hooks' failures, joined (every service is reloaded regardless).
     pub async fn reload(&self) -> Result<()> {
         // The config first, so reload hooks read the new values.
         #[cfg(feature = "config")]
@@ -123,6 +127,9 @@ impl Core {
     /// shutdown that began meanwhile (and may have stopped the scheduler before it started)
     /// stops it again.
     pub(crate) fn start_scheduler(&self) {
+        if self.inner.shutdown.is_cancelled() {
+            return;
+        }
         if let Err(err) = self.inner.scheduler.start(self) {
             tracing::warn!(error = %err, "the task scheduler did not start");
         }

@@ -63,6 +63,13 @@ impl Core {
         let signals = watch_signals(self.clone(), Arc::clone(&state), forced.clone());
         if let Err(err) = self.start_services("corers.Core.run").await {
             signals.abort();
+            // Startup ended by a signal (a forced shutdown cancels the start hooks): the
+            // signal's exit code, as promised, with the reason on standard error.
+            let signalled = state.lock().unwrap_or_else(PoisonError::into_inner).code;
+            if signalled != 0 {
+                write_out(std::io::stderr(), &format!("error: {err}\n"));
+                return Ok(ExitCode::from(signalled));
+            }
             return Err(err);
         }
         // From here a signal shuts down at once; one that came earlier is acted on now.
@@ -188,7 +195,11 @@ impl Core {
         // And this thread, which drives `run` itself.
         let _log = tracing::dispatcher::set_default(self.log().dispatch());
         corers_log::install_panic_hook();
-        match runtime.block_on(self.run()) {
+        let outcome = runtime.block_on(self.run());
+        // Task handlers still stuck after shutdown's drain are abandoned, not waited for:
+        // the process exits.
+        runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+        match outcome {
             Ok(code) => code,
             Err(err) => {
                 write_out(std::io::stderr(), &format!("error: {err}\n"));

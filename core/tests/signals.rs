@@ -38,8 +38,14 @@ impl Task for Reindex {
 
 /// A command that never looks at the context: only a forced shutdown ends it.
 fn stuck() -> Command<Core> {
-    Command::new().action(|_, _| async {
+    Command::new().action(|core: Core, _| async move {
         say("stuck");
+        // Tells the parent that the first signal was taken.
+        let context = core.context().clone();
+        tokio::spawn(async move {
+            context.cancelled().await;
+            say("context cancelled");
+        });
         std::future::pending::<()>().await;
         Ok(Value::Null)
     })
@@ -307,12 +313,18 @@ fn core_run_with_second_sigterm_abandons_a_stuck_command_ugly() {
     let mut child = Signalled::spawn("stuck");
     child.wait_for("stuck");
     child.signal("TERM");
-    std::thread::sleep(Duration::from_millis(300));
+    child.wait_for("context cancelled");
     child.signal("TERM");
     let (status, lines) = child.finish(Duration::from_secs(10));
     assert_eq!(
         lines,
-        ["stuck", "stop hook: store", "stop hook: config", "exit 143"]
+        [
+            "stuck",
+            "context cancelled",
+            "stop hook: store",
+            "stop hook: config",
+            "exit 143"
+        ]
     );
     assert_eq!(status, Some(143));
 }
@@ -346,4 +358,18 @@ fn core_run_with_sigint_during_startup_exits_130_bad() {
     let (status, lines) = signalled_during_startup("INT");
     assert!(!lines.contains(&"serving".to_owned()), "{lines:?}");
     assert_eq!(status, Some(130), "{lines:?}");
+}
+
+#[test]
+fn core_run_with_second_signal_during_startup_exits_with_a_signal_code_ugly() {
+    let mut child = Signalled::spawn("startup");
+    child.wait_for("starting");
+    // Two different signals, so the OS cannot merge them into one.
+    child.signal("INT");
+    child.signal("TERM");
+    let (status, lines) = child.finish(Duration::from_secs(15));
+    // The start hook still sleeping is abandoned; the exit code is the first signal's,
+    // whichever of the two was taken first, never startup's failure (1).
+    assert!(matches!(status, Some(130 | 143)), "{status:?} {lines:?}");
+    assert!(!lines.contains(&"serving".to_owned()), "{lines:?}");
 }

@@ -176,9 +176,10 @@ pub struct HealthReport {
 /// registration order), stopped in exact reverse, each hook bounded by a timeout and
 /// caught if it panics. Cheap to clone; clones share everything.
 ///
-/// Startup and shutdown are serialised: starting twice is a `CONFLICT`, stopping twice
-/// does nothing. A failed startup stops the services that had started, in reverse, and
-/// returns the original error naming the failing service.
+/// Startup, reloads and shutdown are serialised: starting twice is a `CONFLICT`, a second
+/// shutdown waits for the first (and then does nothing), a shutdown during startup or a
+/// reload waits for it to end. A failed startup stops the services that had started, in
+/// reverse, and returns the original error naming the failing service.
 ///
 /// ```
 /// use corers_lifecycle::{Hooks, Registration, Services};
@@ -211,6 +212,9 @@ struct Inner<C> {
     drain_deadline: Duration,
     /// Set by a shutdown that finds startup running: startup stops after its current hook.
     stop_requested: AtomicBool,
+    /// Set (under the phase lock) by a reload that finds another running: that one calls
+    /// the hooks once more.
+    reload_again: AtomicBool,
     bus: Bus<C>,
     /// Cancelled when shutdown is forced: every running hook should give up. Shared by
     /// `Arc`: cloning a token takes a lock, cloning an `Arc` does not.
@@ -251,6 +255,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 changed: watch::Sender::new(()),
                 drain_deadline: deadline,
                 stop_requested: AtomicBool::new(false),
+                reload_again: AtomicBool::new(false),
                 bus,
                 forced: Arc::new(CancellationToken::new()),
             }),
@@ -388,11 +393,13 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     /// (`service`, `hook = "start"`) per hook; the logs of the hook's future are inside it.
     ///
     /// A failed startup winds down like a shutdown before it returns: [`ServiceShutdown`]
-    /// is broadcast, the bus's background tasks are drained, and the services that had
-    /// started are stopped in reverse. A [`stop_all`](Services::stop_all) called while
-    /// startup runs is honoured after the running hook: the started services are stopped
-    /// the same way. If the returned future is dropped part-way, the services that had
-    /// started count as running, so that `stop_all` stops them.
+    /// is broadcast, the bus's background tasks are drained (for up to the
+    /// [drain deadline](Services::with_drain_deadline)), and the services that had started
+    /// are stopped in reverse. A [`stop_all`](Services::stop_all) called while startup runs
+    /// ends it after the running hook, and itself stops the services that had started. If
+    /// the returned future is dropped part-way, the services that had started count as
+    /// running, so that `stop_all` stops them; dropped while winding down, the services not
+    /// yet stopped are abandoned.
     ///
     /// # Errors
     /// [`ErrorCode::CONFLICT`] when already started (or starting, or stopped: services
@@ -475,17 +482,24 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             // Relaxed: a request that comes after the last look is seen by stop_all itself,
             // woken when startup ends.
             if self.inner.stop_requested.load(Ordering::Relaxed) {
-                let err = Error::new(OP, "startup interrupted: shutdown was requested")
-                    .with_code(ErrorCode::UNAVAILABLE);
-                return Err(progress.roll_back(core, err).await);
+                // What started runs on, for the stop_all that asked to stop it (with its
+                // own deadline, reporting its own failures).
+                let started = order[..progress.started].iter().cloned().collect();
+                progress.end(Phase::Running(started));
+                return Err(
+                    Error::new(OP, "startup interrupted: shutdown was requested")
+                        .with_code(ErrorCode::UNAVAILABLE),
+                );
             }
             // Whatever listeners and log writers did is not the next hook's time.
             if heard || logged {
                 mark = Instant::now();
             }
         }
-        progress.end(Phase::Running(order));
+        // Before the services count as running, so that no shutdown can begin (and
+        // broadcast ServiceShutdown) ahead of it.
         let _ = self.inner.bus.broadcast(core, &ServiceStartup);
+        progress.end(Phase::Running(order));
         Ok(report)
     }
 
@@ -524,8 +538,9 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                         return Ok(());
                     }
                     Phase::Stopped => return Ok(()),
-                    // Startup stops early and stops what it started; a reload finishes
-                    // first; another shutdown is waited for, not repeated.
+                    // Startup stops early, leaving what it started running for this call
+                    // to stop; a reload finishes first; another shutdown is waited for,
+                    // not repeated.
                     Phase::Starting => {
                         self.inner.stop_requested.store(true, Ordering::Relaxed);
                         self.inner.changed.subscribe()
@@ -536,8 +551,9 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             // The sender lives as long as `self`: this cannot fail.
             let _ = changed.changed().await;
         };
+        let stopping = Stopping(self);
         let result = self.wind_down(core, &started, deadline).await;
-        self.set(&mut self.phase(), Phase::Stopped);
+        drop(stopping);
         result
     }
 
@@ -560,44 +576,61 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
 
     /// Calls every started service's reload hook, in start order. Before startup has
     /// finished and once shutdown has begun it does nothing; a shutdown that begins while
-    /// it runs waits for it.
+    /// it runs waits for it. Called while another reload runs, it asks that one to call the
+    /// hooks once more when it ends (so that they see whatever changed since they began),
+    /// and returns once that is done: reloads coalesce, and their failures are reported by
+    /// the call that ran the hooks.
     ///
     /// # Errors
-    /// The reload hooks' failures, joined (every service is reloaded regardless);
-    /// [`ErrorCode::CONFLICT`] while another reload runs.
+    /// The reload hooks' failures, joined (every service is reloaded regardless).
     pub async fn reload_all(&self, core: &C) -> Result<()> {
-        let started = {
+        let begun = {
             let mut phase = self.phase();
             match &*phase {
                 Phase::Running(started) => {
                     let started = Arc::clone(started);
                     self.set(&mut phase, Phase::Reloading(Arc::clone(&started)));
-                    started
+                    Ok(started)
                 }
                 Phase::Reloading(_) => {
-                    return Err(Error::new(
-                        "lifecycle.Services.reload_all",
-                        "a reload is already running",
-                    )
-                    .with_code(ErrorCode::CONFLICT));
+                    self.inner.reload_again.store(true, Ordering::Relaxed);
+                    Err(self.inner.changed.subscribe())
                 }
                 _ => return Ok(()),
             }
         };
+        let started = match begun {
+            Ok(started) => started,
+            // Another reload runs the hooks again for this call: wait for it to end.
+            Err(mut changed) => loop {
+                // The sender lives as long as `self`: this cannot fail.
+                let _ = changed.changed().await;
+                if !matches!(*self.phase(), Phase::Reloading(_)) {
+                    return Ok(());
+                }
+            },
+        };
         // Back to running when the reload ends, also when its future is dropped.
         let _running = Reloading(self);
         let mut failures = Vec::new();
-        for planned in started.iter() {
-            if let Err(err) = run_hook(
-                "reload",
-                &planned.name,
-                planned.timeout,
-                call(|| Arc::clone(&planned.service).reload(self.ctx(core, &planned.name))),
-                &self.inner.forced,
-            )
-            .await
-            {
-                failures.push(err);
+        loop {
+            for planned in started.iter() {
+                if let Err(err) = run_hook(
+                    "reload",
+                    &planned.name,
+                    planned.timeout,
+                    call(|| Arc::clone(&planned.service).reload(self.ctx(core, &planned.name))),
+                    &self.inner.forced,
+                )
+                .await
+                {
+                    failures.push(err);
+                }
+            }
+            // Asked again meanwhile: once more. Otherwise back to running, in the same
+            // critical section as the look, so no request falls between the two.
+            if !self.finish_reload(&started) {
+                break;
             }
         }
         Error::join(failures).map_or(Ok(()), Err)
@@ -713,6 +746,17 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         }
     }
 
+    /// Ends a reload of `started` unless another was asked for meanwhile: reports whether
+    /// the hooks must run again.
+    fn finish_reload(&self, started: &Arc<[Planned<C>]>) -> bool {
+        let mut phase = self.phase();
+        if self.inner.reload_again.swap(false, Ordering::Relaxed) {
+            return true;
+        }
+        self.set(&mut phase, Phase::Running(Arc::clone(started)));
+        false
+    }
+
     fn phase(&self) -> MutexGuard<'_, Phase<C>> {
         self.inner
             .phase
@@ -747,8 +791,11 @@ impl<C: Clone + Send + Sync + 'static> Progress<'_, C> {
 
     /// Winds down what had started (as a shutdown would), ends in `Stopped`, and returns
     /// `err` (with a rollback failure logged beside it).
-    async fn roll_back(self, core: &C, err: Error) -> Error {
+    async fn roll_back(mut self, core: &C, err: Error) -> Error {
         let services = self.services;
+        self.ended = true;
+        services.set(&mut services.phase(), Phase::Stopping);
+        let stopping = Stopping(services);
         let rollback = services
             .wind_down(
                 core,
@@ -759,7 +806,7 @@ impl<C: Clone + Send + Sync + 'static> Progress<'_, C> {
         if let Err(rollback) = rollback {
             tracing::error!(error = %rollback, "rolling back a failed startup also failed");
         }
-        self.end(Phase::Stopped);
+        drop(stopping);
         err
     }
 }
@@ -772,6 +819,17 @@ impl<C: Clone + Send + Sync + 'static> Drop for Progress<'_, C> {
             self.services
                 .set(&mut self.services.phase(), Phase::Running(started));
         }
+    }
+}
+
+/// A shutdown in progress (or a failed startup's): stopped when it ends, also when its
+/// future is dropped part-way (the services not yet stopped are then abandoned), so that
+/// no later shutdown waits for it for ever.
+struct Stopping<'a, C: Clone + Send + Sync + 'static>(&'a Services<C>);
+
+impl<C: Clone + Send + Sync + 'static> Drop for Stopping<'_, C> {
+    fn drop(&mut self) {
+        self.0.set(&mut self.0.phase(), Phase::Stopped);
     }
 }
 

@@ -463,22 +463,63 @@ async fn services_stop_all_during_reload_waits_for_it_ugly() {
         async move { services.reload_all(&()).await }
     });
     entered.recv().await.unwrap();
-    let err = services.reload_all(&()).await.unwrap_err();
-    assert_eq!(
-        err.code(),
-        Some(&ErrorCode::CONFLICT),
-        "one reload at a time"
-    );
+    // A second reload meanwhile: the running one calls the hooks once more for it.
+    let again = tokio::spawn({
+        let services = services.clone();
+        async move { services.reload_all(&()).await }
+    });
     let stopping = tokio::spawn({
         let services = services.clone();
         async move { services.stop_all(&(), DEADLINE).await }
     });
     tokio::task::yield_now().await;
     assert!(!stopping.is_finished(), "stop_all waits for the reload");
+    assert!(!again.is_finished(), "the second reload waits for its run");
     release.send(()).unwrap();
     stopping.await.unwrap().unwrap();
     reloading.await.unwrap().unwrap();
-    assert_eq!(taken(&calls), ["enter store", "leave store", "stop store"]);
+    again.await.unwrap().unwrap();
+    assert_eq!(
+        taken(&calls),
+        [
+            "enter store",
+            "leave store",
+            "enter store",
+            "leave store",
+            "stop store"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn services_stop_all_dropped_part_way_leaves_no_one_waiting_ugly() {
+    let calls = calls();
+    let (
+        hook,
+        Gate {
+            mut entered,
+            release: _release,
+        },
+    ) = gated(&calls);
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("store", Hooks::new().on_stop(hook)))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    {
+        let stop = services.stop_all(&(), DEADLINE);
+        tokio::pin!(stop);
+        tokio::select! {
+            _ = &mut stop => panic!("store's stop hook never ends"),
+            _ = entered.recv() => {}
+        }
+        // Dropped inside store's stop hook: store is abandoned.
+    }
+    tokio::time::timeout(Duration::from_secs(5), services.stop_all(&(), DEADLINE))
+        .await
+        .expect("a later stop does not wait for the abandoned one")
+        .unwrap();
+    assert_eq!(taken(&calls), ["enter store"]);
 }
 
 #[tokio::test]

@@ -339,9 +339,10 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
             let permit = running.acquire_owned().await;
             // Dropped unrun when the runtime shuts down first: the slot then completes the
             // task from its `Drop`.
-            let _ =
-                tokio::task::spawn_blocking(move || run_task(slot, &task, permit, parent, sender))
-                    .await;
+            let _ = tokio::task::spawn_blocking(move || {
+                run_task(slot, &task, permit, parent, sender);
+            })
+            .await;
         });
         Ok(id)
     }

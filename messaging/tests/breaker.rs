@@ -18,6 +18,8 @@ const FAIL: u8 = 1;
 const HANG: u8 = 2;
 const UNAVAILABLE: u8 = 3;
 const PANIC: u8 = 4;
+/// Succeeds after five seconds.
+const SLOW: u8 = 5;
 
 /// `git.push` behind a breaker, whose behaviour is switched by `mode`, counting calls.
 struct Remote {
@@ -87,6 +89,10 @@ fn push_spec(mode: &Arc<AtomicU8>, calls: &Arc<AtomicUsize>) -> ActionSpec<()> {
                 UNAVAILABLE => Err(Error::new("git.Remote.push", "connection refused")
                     .with_code(ErrorCode::UNAVAILABLE)),
                 PANIC => panic!("remote hung up"),
+                SLOW => {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    Ok(Value::from("pushed late"))
+                }
                 _ => {
                     std::future::pending::<()>().await;
                     Ok(Value::Null)
@@ -244,7 +250,7 @@ async fn action_spec_circuit_breaker_queue_timeouts_do_not_count_ugly() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn action_spec_circuit_breaker_straggler_success_keeps_it_open_ugly() {
+async fn action_spec_circuit_breaker_straggler_failure_does_not_restart_the_cooldown_ugly() {
     let remote = Arc::new(Remote::new(1, COOLDOWN));
     // A slow push admitted while closed...
     remote.set(HANG);
@@ -266,6 +272,26 @@ async fn action_spec_circuit_breaker_straggler_success_keeps_it_open_ugly() {
     assert_eq!(remote.state(), Some(BreakerState::Open));
     tokio::time::sleep(Duration::from_secs(25)).await;
     assert_eq!(remote.state(), Some(BreakerState::HalfOpen));
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_circuit_breaker_straggler_success_keeps_it_open_ugly() {
+    let remote = Arc::new(Remote::new(1, COOLDOWN));
+    // A slow push admitted while closed...
+    remote.set(SLOW);
+    let slow = tokio::spawn({
+        let remote = Arc::clone(&remote);
+        async move { remote.push().await }
+    });
+    tokio::task::yield_now().await;
+    // ...then a failure opens the breaker.
+    remote.set(FAIL);
+    let _ = remote.push().await;
+    assert_eq!(remote.state(), Some(BreakerState::Open));
+    // The straggler succeeds after the breaker opened: it does not close it.
+    assert_eq!(slow.await.unwrap().unwrap(), Value::from("pushed late"));
+    assert_eq!(remote.state(), Some(BreakerState::Open));
+    assert!(remote.push().await.is_err(), "still refused");
 }
 
 #[tokio::test(start_paused = true)]
