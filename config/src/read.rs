@@ -181,7 +181,9 @@ impl<'a> Reader<'a> {
             .find_map(|k| self.snapshot.get(k))
             .map(|entry| format!(" (from {})", entry.source))
             .unwrap_or_default();
-            let detail = without_text(&err.inner().to_string());
+            // Numbers and booleans stay in the message unless the key looks secret (a PIN
+            // from `APP_DB__PASSWORD=123456` reads as an integer); text never does.
+            let detail = without_text(&err.inner().to_string(), self.secrets.is_secret(&at));
             let shown = if at.is_empty() { "<root>" } else { at.as_str() };
             Error::new(op, format!("config key {shown:?}{source}: {detail}"))
                 .with_code(ErrorCode::INVALID)
@@ -199,22 +201,34 @@ fn value_at(snapshot: &Snapshot, key: &str) -> Option<Value> {
     Some(nest(key, under.map(|(k, e)| (k.as_str(), &e.value))))
 }
 
-/// A serde error message without the text values it quotes (a string's text, an unknown
-/// variant's name): a config string may hold a password whatever its key is called.
-fn without_text(message: &str) -> String {
+/// A serde error message without the text it quotes (a string's, an unknown variant's
+/// name): a config string may hold a password whatever its key is called. With
+/// `hide_scalars`, numbers, booleans and characters go too (for a secret-looking key: an
+/// environment variable holding `123456` reads as an integer).
+fn without_text(message: &str, hide_scalars: bool) -> String {
+    /// How serde quotes a value, and what is said instead.
+    const QUOTED: [(&str, char, &str); 6] = [
+        ("string \"", '"', "a string"),
+        ("variant `", '`', "variant (not shown)"),
+        ("integer `", '`', "an integer"),
+        ("floating point `", '`', "a float"),
+        ("boolean `", '`', "a boolean"),
+        ("character `", '`', "a character"),
+    ];
     let mut out = String::with_capacity(message.len());
     let mut rest = message;
     loop {
-        let string = rest
-            .find("string \"")
-            .map(|at| (at, "string \"", '"', "a string"));
-        let variant = rest
-            .find("variant `")
-            .map(|at| (at, "variant `", '`', "variant (not shown)"));
-        let next = match (string, variant) {
-            (Some(s), Some(v)) => Some(if s.0 < v.0 { s } else { v }),
-            (found, None) | (None, found) => found,
+        let quoted = if hide_scalars {
+            &QUOTED[..]
+        } else {
+            &QUOTED[..2]
         };
+        let next = quoted
+            .iter()
+            .filter_map(|&(opener, close, word)| {
+                rest.find(opener).map(|at| (at, opener, close, word))
+            })
+            .min_by_key(|&(at, ..)| at);
         let Some((at, opener, close, word)) = next else {
             out.push_str(rest);
             return out;

@@ -1,13 +1,18 @@
 //! Change notifications: [`Subscription`] and the [`Change`]s it receives.
 
+use std::fmt;
+
+use corers_log::REDACTED;
 use corers_primitives::Value;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use crate::Source;
 use crate::key::is_under;
+use crate::secret::Secrets;
 
-/// One key whose value changed.
-#[derive(Clone, Debug, PartialEq)]
+/// One key whose value changed. Its `Debug` redacts the value of a secret-looking key
+/// (and the secret entries of a table), as [`Config::dump`](crate::Config::dump) does.
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Change {
     /// The dotted key.
@@ -16,6 +21,21 @@ pub struct Change {
     pub value: Option<Value>,
     /// Where the new value came from; `None` when the key is gone.
     pub source: Option<Source>,
+}
+
+impl fmt::Debug for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let value = self.value.as_ref().map(|value| {
+            Secrets::default()
+                .shown(&self.key, value)
+                .unwrap_or_else(|| Value::from(REDACTED))
+        });
+        f.debug_struct("Change")
+            .field("key", &self.key)
+            .field("value", &value)
+            .field("source", &self.source)
+            .finish()
+    }
 }
 
 /// The changes under one key or prefix, one batch per write that changed any of them

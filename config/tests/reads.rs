@@ -305,6 +305,22 @@ fn config_extract_secret_value_is_not_echoed_ugly() {
 }
 
 #[test]
+fn config_extract_secret_number_is_not_echoed_ugly() {
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code, reason = "only the error matters")]
+    struct Database {
+        password: String,
+    }
+    // As `APP_DATABASE__PASSWORD=123456` reads from the environment: an integer.
+    let config = Config::new();
+    config.set("database.password", 123_456).unwrap();
+    let err = config.extract::<Database>("database").unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(!err.message().contains("123456"), "{err}");
+    assert!(err.message().contains("an integer"), "{err}");
+}
+
+#[test]
 fn config_extract_whole_config_and_empty_section_ugly() {
     #[derive(Debug, Deserialize, Default)]
     struct Cache {

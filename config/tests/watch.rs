@@ -346,3 +346,16 @@ fn config_reload_readers_never_see_a_mix_ugly() {
     reader.join().unwrap();
     assert_eq!(config.int("pair.left").unwrap(), 200);
 }
+
+#[test]
+fn config_subscribe_change_debug_redacts_a_secret_value_ugly() {
+    let config = Config::new();
+    let mut api = config.subscribe("api");
+    config.set("api.token", "tok-1f9c3e").unwrap();
+    config.set("api.url", "https://api.example.com").unwrap();
+    let token = format!("{:?}", api.try_changed().unwrap());
+    assert!(!token.contains("tok-1f9c3e"), "{token}");
+    assert!(token.contains("[REDACTED]"), "{token}");
+    let url = format!("{:?}", api.try_changed().unwrap());
+    assert!(url.contains("https://api.example.com"), "{url}");
+}

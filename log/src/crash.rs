@@ -19,13 +19,19 @@ use tracing::Dispatch;
 
 use crate::layer::{Clock, SECURITY_TARGET};
 use crate::time::{compact, write_rfc3339};
-use crate::{REDACTED, Redactor};
+use crate::{Output, REDACTED, Redactor};
 
 /// How many reports a reporter keeps in memory when it has no crash file.
 const KEPT_IN_MEMORY: usize = 64;
 
-/// What is known about one panic.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// How many reports a crash file keeps (the newest): a flood of panics from bad input must
+/// not make every later one rewrite an ever larger file.
+const KEPT_IN_FILE: usize = 256;
+
+/// What is known about one panic. Every field but the message and the time may be missing
+/// from a crash file (one written by an older or newer version), and reads as empty.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct CrashReport {
     /// When it happened, RFC 3339 UTC.
@@ -82,6 +88,9 @@ struct ReporterInner {
     config: CrashConfig,
     redactor: Redactor,
     dispatch: Dispatch,
+    /// The logger's output, flushed after each report so that it reaches the disk before
+    /// a process that is going down does.
+    output: Output,
     clock: Clock,
     /// Recent reports; also serialises writers of the crash file in this process.
     recent: Mutex<VecDeque<CrashReport>>,
@@ -103,6 +112,7 @@ impl CrashReporter {
         logger: u64,
         config: CrashConfig,
         dispatch: Dispatch,
+        output: Output,
         clock: Clock,
         redactor: Redactor,
     ) -> CrashReporter {
@@ -112,6 +122,7 @@ impl CrashReporter {
                 config,
                 redactor,
                 dispatch,
+                output,
                 clock,
                 recent: Mutex::new(VecDeque::new()),
             }),
@@ -147,6 +158,7 @@ impl CrashReporter {
                 report.message
             );
         });
+        inner.output.flush();
         let written = {
             let mut recent = inner.recent.lock().unwrap_or_else(PoisonError::into_inner);
             recent.push_back(report.clone());
@@ -391,8 +403,9 @@ impl CrashReporter {
         });
     }
 
-    /// Appends `report` to the JSON array at `path`: read, push, write a temporary file,
-    /// fsync, rename over. A file that does not parse is moved aside first.
+    /// Appends `report` to the JSON array at `path`: read, push, keep the newest
+    /// [`KEPT_IN_FILE`], write a temporary file, fsync, rename over. A file that does not
+    /// parse is moved aside first.
     fn append(&self, path: &Path, report: &CrashReport) -> Result<()> {
         const OP: &str = "log.CrashReporter.record";
         let unavailable = |e: std::io::Error, what: &str| {
@@ -437,6 +450,8 @@ impl CrashReporter {
             Err(e) => return Err(unavailable(e, &format!("read {}", path.display()))),
         };
         reports.push(report.clone());
+        let excess = reports.len().saturating_sub(KEPT_IN_FILE);
+        reports.drain(..excess);
         let json = serde_json::to_vec_pretty(&reports)
             .map_err(|e| Error::wrap_code(e, ErrorCode::INTERNAL, OP, "encode crash reports"))?;
         let mut tmp_name = path.as_os_str().to_os_string();

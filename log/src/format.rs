@@ -125,7 +125,13 @@ fn human(record: &Record<'_>, colour: bool, out: &mut String) {
     }
     if !record.message.is_empty() {
         out.push(' ');
-        escape_human(record.message, out);
+        // A message that could pass for `key=value` fields (user text in it: "login by
+        // bob role=admin") is quoted, so the fields that follow are the only fields.
+        if record.message.contains(['=', '"']) {
+            human_value(record.message, out);
+        } else {
+            escape_human(record.message, out);
+        }
     }
     out.push_str(record.fields);
     // The level tag is padded for alignment; a line that ends there keeps no trailing blank.

@@ -355,7 +355,14 @@ impl LoggerBuilder {
             )
         };
         let id = crate::scope::next_logger_id();
-        let crash = CrashReporter::new(id, self.crash, dispatch.clone(), self.clock, self.redactor);
+        let crash = CrashReporter::new(
+            id,
+            self.crash,
+            dispatch.clone(),
+            output.clone(),
+            self.clock,
+            self.redactor,
+        );
         Logger {
             inner: Arc::new(Inner {
                 id,

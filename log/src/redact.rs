@@ -2,8 +2,11 @@
 
 use corers_primitives::glob_match;
 
-/// The patterns every logger redacts unless told otherwise.
-pub const DEFAULT_REDACTIONS: [&str; 8] = [
+/// The patterns every logger redacts unless told otherwise. Names are matched with `-`
+/// read as `_`, so `X-Api-Key` is `x_api_key`. `*_key*` catches `api_key`, `signing_key`,
+/// `encryption_key`, `aws_access_key_id`; a field named just `key` (a cache key, a config
+/// key) is left alone.
+pub const DEFAULT_REDACTIONS: [&str; 9] = [
     "*token*",
     "*secret*",
     "*password*",
@@ -12,14 +15,15 @@ pub const DEFAULT_REDACTIONS: [&str; 8] = [
     "*api_key*",
     "*authorization*",
     "*private_key*",
+    "*_key*",
 ];
 
 /// The text written instead of a redacted value.
 pub const REDACTED: &str = "[REDACTED]";
 
 /// Decides which field names have their values replaced by `[REDACTED]`: names matching
-/// any pattern, case-insensitively, where `*` and `?` are globs (see
-/// [`glob_match`](corers_primitives::glob_match)).
+/// any pattern, case-insensitively and with `-` read as `_`, where `*` and `?` are globs
+/// (see [`glob_match`](corers_primitives::glob_match)).
 ///
 /// ```
 /// use corers_log::Redactor;
@@ -90,8 +94,8 @@ impl Redactor {
         }
         // Field names are usually lower-case identifiers already: only allocate otherwise.
         let lowered;
-        let name = if name.chars().any(char::is_uppercase) {
-            lowered = name.to_lowercase();
+        let name = if name.chars().any(|c| c.is_uppercase() || c == '-') {
+            lowered = name.to_lowercase().replace('-', "_");
             lowered.as_str()
         } else {
             name

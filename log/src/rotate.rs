@@ -107,9 +107,14 @@ impl RotatingFile {
     /// # std::fs::remove_dir_all(dir).unwrap();
     /// ```
     ///
+    /// A live file removed or moved away meanwhile (an operator, `logrotate`) is started
+    /// afresh at the next rotation. When rotating fails for another reason, the line still
+    /// goes to the current file, and rotation is tried again after another `max_bytes` (or
+    /// age limit): logging goes on instead of failing every later line.
+    ///
     /// # Errors
-    /// [`ErrorCode::UNAVAILABLE`] when the file cannot be written or rotated (disk full,
-    /// permissions); the line is not written.
+    /// [`ErrorCode::UNAVAILABLE`] when the file cannot be written (disk full, permissions;
+    /// the line is not written), or could not be rotated (the line is written).
     pub fn write_line(&self, line: &[u8]) -> Result<()> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let line_len = line.len() as u64;
@@ -118,16 +123,22 @@ impl RotatingFile {
         let too_old = self.config.every.is_some_and(|every| {
             state.written > 0 && now.duration_since(state.opened_at).unwrap_or_default() >= every
         });
-        if too_big || too_old {
-            self.rotate(&mut state, now)
-                .map_err(|e| self.io_error("rotate", e))?;
-        }
+        let rotated = if too_big || too_old {
+            self.rotate(&mut state, now).map_err(|e| {
+                // Counted afresh, so the next attempt comes after another full file.
+                state.written = 0;
+                state.opened_at = now;
+                self.io_error("rotate", e)
+            })
+        } else {
+            Ok(())
+        };
         state
             .file
             .write_all(line)
             .map_err(|e| self.io_error("write", e))?;
         state.written += line_len;
-        Ok(())
+        rotated
     }
 
     /// Writes buffered lines to the file and waits for pending compressions of rotated
@@ -190,10 +201,18 @@ impl RotatingFile {
                 break candidate;
             }
         };
-        fs::rename(&self.config.path, &rotated)?;
+        let renamed = match fs::rename(&self.config.path, &rotated) {
+            Ok(()) => true,
+            // Removed or moved away by someone else: nothing to rotate, start a new file.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+            Err(e) => return Err(e),
+        };
         state.file = BufWriter::new(open_append(&self.config.path)?);
         state.written = 0;
         state.opened_at = now;
+        if !renamed {
+            return Ok(());
+        }
 
         let config = Arc::clone(&self.config);
         if config.gzip {

@@ -288,6 +288,41 @@ fn crash_reporter_record_appends_to_crash_file_good() {
 }
 
 #[test]
+fn crash_reporter_record_keeps_the_newest_256_in_the_file_ugly() {
+    let dir = TempDir::new("crash");
+    let (builder, _sink) = with_crash_file(&dir);
+    let log = builder.build();
+    for n in 0..260 {
+        log.crash()
+            .record(&log.crash().report_for(&format!("panic {n}")))
+            .unwrap();
+    }
+    let on_disk = log.crash().reports(1000).unwrap();
+    assert_eq!(on_disk.len(), 256);
+    assert_eq!(on_disk[0].message, "panic 4");
+    assert_eq!(on_disk[255].message, "panic 259");
+}
+
+#[test]
+fn crash_reporter_record_file_from_another_version_keeps_its_reports_ugly() {
+    let dir = TempDir::new("crash");
+    // Written by a version with fewer fields (and one this one does not know).
+    fs::write(
+        dir.join("crashes.json"),
+        r#"[{"time": "2026-01-02T03:04:05Z", "message": "disk full", "uptime_s": 12}]"#,
+    )
+    .unwrap();
+    let (builder, _sink) = with_crash_file(&dir);
+    let log = builder.build();
+    log.crash()
+        .record(&log.crash().report_for("index corrupt"))
+        .unwrap();
+    let on_disk = log.crash().reports(10).unwrap();
+    assert_eq!(messages(&on_disk), ["disk full", "index corrupt"]);
+    assert!(on_disk[0].backtrace.is_none());
+}
+
+#[test]
 fn crash_reporter_record_corrupt_file_preserved_aside_bad() {
     let dir = TempDir::new("crash");
     let _ = record_over_corrupt_file(&dir);

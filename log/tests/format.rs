@@ -143,6 +143,19 @@ fn logger_builder_format_json_escaped_line_reads_back_exactly_ugly() {
 }
 
 #[test]
+fn logger_builder_format_human_message_cannot_pass_for_fields_ugly() {
+    let (log, sink) = capture(Format::Human, Level::Info);
+    let user = "bob role=admin api_token=[REDACTED]";
+    corers_log::info!(log, service = "auth", "login by {user}");
+    let line = only_line(&sink);
+    // The message is quoted: `role=admin` cannot be read as a field of the line.
+    assert!(
+        line.contains(r#" "login by bob role=admin api_token=[REDACTED]" service=auth"#),
+        "{line}"
+    );
+}
+
+#[test]
 fn logger_builder_format_json_non_finite_floats_are_text_ugly() {
     let (log, sink) = capture(Format::Json, Level::Info);
     corers_log::info!(

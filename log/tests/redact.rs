@@ -51,13 +51,23 @@ fn redactor_is_secret_every_default_pattern_good() {
         "stripe_api_key",
         "Authorization",
         "ssh_private_key",
+        "aws_access_key_id",
     ];
     let redactor = Redactor::default();
     let matched: Vec<&str> = names
         .into_iter()
         .filter(|name| redactor.is_secret(name))
         .collect();
-    assert_eq!((matched, DEFAULT_REDACTIONS.len()), (names.to_vec(), 8));
+    assert_eq!((matched, DEFAULT_REDACTIONS.len()), (names.to_vec(), 9));
+}
+
+#[test]
+fn redactor_is_secret_hyphenated_header_names_ugly() {
+    let redactor = Redactor::default();
+    for name in ["X-Api-Key", "x-signing-key", "Private-Key"] {
+        assert!(redactor.is_secret(name), "{name}");
+    }
+    assert!(!redactor.is_secret("x-request-id"));
 }
 
 #[test]

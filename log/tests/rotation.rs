@@ -250,6 +250,36 @@ fn rotating_file_write_line_rotation_into_removed_dir_is_unavailable_bad() {
 }
 
 #[test]
+fn rotating_file_write_line_goes_on_after_a_failed_rotation_ugly() {
+    let dir = TempDir::new("rotation");
+    let file = RotatingFile::builder(dir.join("logs/workbench.log"))
+        .max_bytes(100)
+        .build()
+        .unwrap();
+    write_lines(&file, (0..2).map(line));
+    fs::remove_dir_all(dir.join("logs")).unwrap();
+    // The rotation fails; the next line is written, not refused like every line after it
+    // (the next attempt comes after another full file).
+    assert!(file.write_line(&line(2)).is_err());
+    file.write_line(&line(3)).unwrap();
+}
+
+#[test]
+fn rotating_file_write_line_live_file_removed_starts_a_new_one_ugly() {
+    let dir = TempDir::new("rotation");
+    let file = builder(&dir).max_bytes(100).keep(10).build().unwrap();
+    write_lines(&file, (0..2).map(line));
+    file.flush().unwrap();
+    // An operator moves the live file away.
+    fs::rename(dir.join("workbench.log"), dir.join("moved.log")).unwrap();
+    write_lines(&file, (2..5).map(line));
+    file.flush().unwrap();
+    let live = fs::read(dir.join("workbench.log")).unwrap();
+    assert!(!live.is_empty(), "a new live file was started");
+    assert!(live.ends_with(&line(4)));
+}
+
+#[test]
 fn rotating_file_write_line_oversized_line_alone_and_whole_ugly() {
     let dir = TempDir::new("rotation");
     let file = builder(&dir).max_bytes(100).keep(10).build().unwrap();
