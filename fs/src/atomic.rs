@@ -4,7 +4,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use cap_std::fs::{Dir, OpenOptions, Permissions, PermissionsExt as _};
+use cap_std::fs::{Dir, OpenOptions, OpenOptionsExt as _, Permissions, PermissionsExt as _};
 use corers_primitives::{Error, ErrorCode, Result, id};
 
 use crate::Fs;
@@ -128,22 +128,28 @@ impl Fs {
                 Error::new(OP, format!("{path:?} is a directory")).with_code(ErrorCode::CONFLICT)
             );
         }
-        let mode = match options.mode {
-            Some(mode) => mode,
-            None => dir
-                .metadata(&name)
-                .map_or(0o644, |m| m.permissions().mode() & 0o7777),
-        };
+        // The mode asked for, or the replaced file's; a new file without one gets what the
+        // process's umask gives any new file.
+        let mode = options.mode.or_else(|| {
+            dir.metadata(&name)
+                .ok()
+                .map(|m| m.permissions().mode() & 0o7777)
+        });
         // Short (a 255-byte name still fits beside it) and owned: the process id lets a
         // later write clear the leftovers of a writer that was killed.
         let temp = PathBuf::from(format!("{TEMP_PREFIX}{}-{}", std::process::id(), id()));
         let mut open = OpenOptions::new();
         open.write(true).create_new(true);
+        // Owner-only from the start when a mode will be set, so the content is never
+        // readable more widely than asked (no window before the chmod).
+        open.mode(if mode.is_some() { 0o600 } else { 0o666 });
         let file = dir
             .open_with(&temp, &open)
             .map_err(|e| self.fail(OP, path, e))?;
-        file.set_permissions(Permissions::from_mode(mode))
-            .map_err(|e| self.fail(OP, path, e))?;
+        if let Some(mode) = mode {
+            file.set_permissions(Permissions::from_mode(mode))
+                .map_err(|e| self.fail(OP, path, e))?;
+        }
         Ok(AtomicWriter {
             fs: self.clone(),
             path: path.to_owned(),
@@ -216,7 +222,7 @@ impl Fs {
             Some(parent) => {
                 // "Already exists" here can hide an escape (a symlink where a directory
                 // should be): opening the parent below reports what is really there.
-                if let Err(e) = base.create_dir_all(parent)
+                if let Err(e) = create_dirs_durably(&base, parent)
                     && e.kind() != io::ErrorKind::AlreadyExists
                 {
                     return Err(self.fail(op, path, e));
@@ -227,6 +233,35 @@ impl Fs {
         };
         Ok((dir, PathBuf::from(name), at))
     }
+}
+
+/// Creates `parent` and the directories above it beneath `base`, and makes each new
+/// directory's entry durable (its parent is synced): a file written into a fresh tree
+/// survives a power loss with the directories that lead to it.
+pub(crate) fn create_dirs_durably(base: &Dir, parent: &Path) -> io::Result<()> {
+    let new: Vec<&Path> = parent
+        .ancestors()
+        .filter(|dir| !dir.as_os_str().is_empty() && !base.is_dir(dir))
+        .collect();
+    base.create_dir_all(parent)?;
+    for dir in new {
+        sync_dir(base, dir.parent().unwrap_or(Path::new("")))?;
+    }
+    Ok(())
+}
+
+/// Syncs the directory `rel` beneath `base` (`""` for `base` itself): the entries made or
+/// renamed in it reach the disk.
+pub(crate) fn sync_dir(base: &Dir, rel: &Path) -> io::Result<()> {
+    // Directory handles are path-only descriptors: open it for reading to sync.
+    let mut read = OpenOptions::new();
+    read.read(true);
+    let rel = if rel.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        rel
+    };
+    base.open_with(rel, &read)?.sync_all()
 }
 
 /// What temporary files of atomic writes start with: `.corers-tmp-<pid>-<id>`.
@@ -302,10 +337,7 @@ impl AtomicWriter {
             drop(file);
             self.dir.rename(&self.temp, &self.dir, &self.name)?;
             if self.durable {
-                // Directory handles are path-only descriptors: open it for reading to sync.
-                let mut read = OpenOptions::new();
-                read.read(true);
-                self.dir.open_with(".", &read)?.sync_all()?;
+                sync_dir(&self.dir, Path::new(""))?;
             }
             Ok(())
         })();

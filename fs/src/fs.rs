@@ -253,7 +253,9 @@ impl Fs {
         })
     }
 
-    /// The entries of the directory `path` (`"/"` for the root), sorted by name.
+    /// The entries of the directory `path` (`"/"` for the root), sorted by name. The files
+    /// this crate keeps for itself (`.corers-tmp-*` of writes in progress, `.corers-lock-*`
+    /// of [`update`](Fs::update)) are not listed.
     ///
     /// # Errors
     /// As [`read`](Fs::read); [`ErrorCode::CONFLICT`] when `path` is not a directory.
@@ -264,11 +266,12 @@ impl Fs {
         let mut listed = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|e| self.fail(OP, path, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".corers-tmp-") || name.starts_with(".corers-lock-") {
+                continue;
+            }
             let kind = entry.file_type().map_or(FileKind::Other, kind_of);
-            listed.push(DirEntry {
-                name: entry.file_name().to_string_lossy().into_owned(),
-                kind,
-            });
+            listed.push(DirEntry { name, kind });
         }
         listed.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(listed)
@@ -298,7 +301,7 @@ impl Fs {
         if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
             // "Already exists" can hide an escape (a symlink in the way): the rename below
             // reports what is really there.
-            if let Err(e) = target_dir.create_dir_all(parent)
+            if let Err(e) = crate::atomic::create_dirs_durably(&target_dir, parent)
                 && e.kind() != io::ErrorKind::AlreadyExists
             {
                 return Err(self.fail(OP, to, e));
@@ -318,6 +321,11 @@ impl Fs {
                     self.fail(OP, from, e)
                 }
             })?;
+        // Both directories' entries changed: make the move durable.
+        let parent_of = |rel: &Path| rel.parent().unwrap_or(Path::new("")).to_path_buf();
+        crate::atomic::sync_dir(&target_dir, &parent_of(&target))
+            .and_then(|()| crate::atomic::sync_dir(&source_dir, &parent_of(&source)))
+            .map_err(|e| self.fail(OP, to, e))?;
         self.audit_write(to);
         Ok(())
     }

@@ -28,6 +28,38 @@ fn fs_write_with_mode_new_file_good() {
     assert_eq!(tmp.mode("keys/deploy.pem"), 0o600);
 }
 
+/// Not a test of its own: run by the next one under `umask 077`.
+#[test]
+fn umask_child() {
+    if std::env::var_os("CORERS_UMASK_CHILD").is_none() {
+        return;
+    }
+    let tmp = TempDir::new();
+    tmp.fs().write("notes/today.md", b"standup at 10").unwrap();
+    assert_eq!(
+        tmp.mode("notes/today.md"),
+        0o600,
+        "the umask took 0o077 away"
+    );
+}
+
+#[test]
+fn fs_write_new_file_without_mode_follows_the_umask_ugly() {
+    let test = std::env::current_exe().unwrap();
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(r#"umask 077 && exec "$0" --exact umask_child --test-threads=1"#)
+        .arg(&test)
+        .env("CORERS_UMASK_CHILD", "1")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "under umask 077 a new file is 0o600: {status}"
+    );
+}
+
 #[test]
 fn fs_write_with_mode_replaces_other_bits_good() {
     let tmp = TempDir::new();

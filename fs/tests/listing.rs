@@ -86,6 +86,20 @@ fn fs_list_file_refused_bad() {
 }
 
 #[test]
+fn fs_list_hides_the_crates_own_files_ugly() {
+    let tmp = TempDir::new();
+    let fs = tmp.fs();
+    fs.update("counters/builds", |_| Ok(b"1".to_vec())).unwrap();
+    let names: Vec<String> = fs
+        .list("counters")
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert_eq!(names, ["builds"]);
+}
+
+#[test]
 fn fs_list_empty_dir_ugly() {
     let tmp = TempDir::new();
     tmp.dir("empty");
