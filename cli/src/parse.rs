@@ -12,10 +12,14 @@ fn usage(message: String) -> Error {
     Error::new(OP, message).with_code(ErrorCode::INVALID)
 }
 
-/// Reports whether `word` reads as a negative number (`-5`, `-0.25`): a value, not a flag.
+/// Reports whether `word` reads as a negative number (`-5`, `-0.25`, `-1e3`): a value, not
+/// a flag. Only digits count: `-nan` and `-inf` are flags (`netstat -nan`).
 pub(crate) fn is_negative_number(word: &str) -> bool {
-    word.strip_prefix('-')
-        .is_some_and(|rest| !rest.is_empty() && rest.parse::<f64>().is_ok())
+    word.strip_prefix('-').is_some_and(|rest| {
+        rest.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+            && rest.bytes().any(|b| b.is_ascii_digit())
+            && rest.parse::<f64>().is_ok()
+    })
 }
 
 /// Reports whether `word` is a flag (and not `-`, `--`, or a negative number).

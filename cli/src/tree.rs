@@ -2,7 +2,7 @@
 //! resolution.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use corers_primitives::{Error, ErrorCode, Registry, Result};
 
@@ -53,6 +53,10 @@ pub struct CommandTree<C> {
     commands: Registry<Command<C>>,
     /// Alias path → canonical path.
     aliases: Registry<String>,
+    /// Serialises registrations: each checks the tree and publishes as one step, so two
+    /// racing registrations of a path cannot both succeed, nor a placeholder parent
+    /// overwrite a command registered meanwhile.
+    registering: Mutex<()>,
 }
 
 /// A command found for some arguments: its path, the command, and which argument
@@ -68,6 +72,7 @@ impl<C> Default for CommandTree<C> {
         CommandTree {
             commands: Registry::new("commands"),
             aliases: Registry::new("command aliases"),
+            registering: Mutex::new(()),
         }
     }
 }
@@ -94,6 +99,10 @@ impl<C> CommandTree<C> {
     /// executable command is already registered there.
     pub fn register(&self, path: &str, mut command: Command<C>) -> Result<()> {
         validate_command_path(path)?;
+        let _registering = self
+            .registering
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if let Some(existing) = self.commands.get(path) {
             if existing.is_executable() {
                 return Err(Error::new(

@@ -301,6 +301,25 @@ async fn cli_run_negative_positional_beside_short_flag_good() {
 }
 
 #[tokio::test]
+async fn cli_run_dash_nan_and_inf_are_flags_not_numbers_ugly() {
+    let cli = media();
+    // `f64` would read these as numbers; on a command line they are flags.
+    for word in ["-nan", "-inf", "-Infinity"] {
+        let outcome = cli.run((), ["media", "seek", word]).await;
+        assert_eq!(outcome.exit_code(), 2, "{word}");
+        assert!(
+            error_message(&outcome).starts_with("unknown flag"),
+            "{word}"
+        );
+    }
+    let outcome = cli.run((), ["media", "seek", "-1e3"]).await;
+    assert_eq!(
+        parsed_value(&outcome, "seconds"),
+        Some(&Value::from("-1e3"))
+    );
+}
+
+#[tokio::test]
 async fn cli_run_dash_word_that_is_not_a_number_is_a_flag_bad() {
     let cli = media();
     let outcome = cli.run((), ["media", "seek", "-5s"]).await;

@@ -700,3 +700,33 @@ fn command_managed_by_kept_verbatim_ugly() {
     let command: Command<()> = runnable().managed("process.daemon/ü %s");
     assert_eq!(command.managed_by(), Some("process.daemon/ü %s"));
 }
+
+#[test]
+fn command_tree_register_racing_registrations_one_wins_ugly() {
+    for round in 0..50 {
+        let tree: std::sync::Arc<CommandTree<()>> = std::sync::Arc::default();
+        // Two threads register the same path, a third a command under it (which makes the
+        // path a placeholder parent when it comes first).
+        let outcomes: Vec<bool> = std::thread::scope(|scope| {
+            let racers: Vec<_> = ["deploy", "deploy", "deploy/status"]
+                .into_iter()
+                .map(|path| {
+                    let tree = std::sync::Arc::clone(&tree);
+                    scope.spawn(move || tree.register(path, echo(Command::new())).is_ok())
+                })
+                .collect();
+            racers.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        assert_eq!(
+            outcomes[..2].iter().filter(|ok| **ok).count(),
+            1,
+            "round {round}: exactly one registration of deploy succeeds"
+        );
+        assert!(outcomes[2], "round {round}");
+        let deploy = tree.get("deploy").unwrap();
+        assert!(
+            deploy.is_executable(),
+            "round {round}: never overwritten by a placeholder"
+        );
+    }
+}
