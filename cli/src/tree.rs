@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use corers_primitives::{Error, ErrorCode, Registry, Result};
 
-use crate::Command;
 use crate::parse::is_flag;
+use crate::{Command, FlagKind};
 
 /// Checks a command path: segments separated by single `/`, none empty, none starting with
 /// `-`, no whitespace or control characters.
@@ -67,6 +67,87 @@ pub(crate) struct Resolved<C> {
     pub(crate) path_words: Vec<usize>,
 }
 
+/// Refuses flags and positionals a user could never reach or tell apart: a name used twice
+/// (among flags, short flags, or positionals and flags), `-h` (always help), and names that
+/// are empty or hold `=`, whitespace, quotes or control characters (which would also break
+/// completion scripts).
+fn check_declarations<C>(path: &str, command: &Command<C>) -> Result<()> {
+    let refuse = |what: String| {
+        Err(Error::new(
+            "cli.CommandTree.register",
+            format!("command {path:?}: {what}"),
+        )
+        .with_code(ErrorCode::INVALID))
+    };
+    let unusable = |name: &str| {
+        name.is_empty()
+            || name.starts_with('-')
+            || name
+                .chars()
+                .any(|c| c == '=' || c == '"' || c == '\'' || c.is_whitespace() || c.is_control())
+    };
+    let mut seen: Vec<&str> = Vec::new();
+    let mut shorts: Vec<char> = Vec::new();
+    for flag in &command.flags {
+        if unusable(&flag.name) {
+            return refuse(format!(
+                "flag name {:?} cannot be typed as --name",
+                flag.name
+            ));
+        }
+        if seen.contains(&flag.name.as_str()) {
+            return refuse(format!("flag --{} is declared twice", flag.name));
+        }
+        seen.push(&flag.name);
+        if let Some(short) = flag.short {
+            if short == 'h' {
+                return refuse(format!(
+                    "-h is help: it cannot be --{}'s short form",
+                    flag.name
+                ));
+            }
+            if shorts.contains(&short) || !short.is_alphanumeric() {
+                return refuse(format!(
+                    "short flag -{short} of --{} is taken or not a letter or digit",
+                    flag.name
+                ));
+            }
+            shorts.push(short);
+        }
+    }
+    for positional in &command.positionals {
+        if unusable(&positional.name) || positional.name == "_args" {
+            return refuse(format!(
+                "positional name {:?} is not usable",
+                positional.name
+            ));
+        }
+        if seen.contains(&positional.name.as_str()) {
+            return refuse(format!(
+                "{:?} names both a flag and a positional, or two positionals",
+                positional.name
+            ));
+        }
+        seen.push(&positional.name);
+    }
+    Ok(())
+}
+
+/// Reports whether `flag` (a word like `--env` or `-e`; the last of a bundle `-ve`) names
+/// a flag of `command` that takes a value.
+fn takes_value<C>(command: &Command<C>, flag: &str) -> bool {
+    let declared = if let Some(long) = flag.strip_prefix("--") {
+        command.flags.iter().find(|f| f.name == long)
+    } else {
+        let short = flag.chars().next_back();
+        command
+            .flags
+            .iter()
+            .find(|f| f.short.is_some() && f.short == short)
+    };
+    declared.is_some_and(|f| f.kind != FlagKind::Bool)
+}
+
 impl<C> Default for CommandTree<C> {
     fn default() -> Self {
         CommandTree {
@@ -99,6 +180,7 @@ impl<C> CommandTree<C> {
     /// executable command is already registered there.
     pub fn register(&self, path: &str, mut command: Command<C>) -> Result<()> {
         validate_command_path(path)?;
+        check_declarations(path, &command)?;
         let _registering = self
             .registering
             .lock()
@@ -229,10 +311,18 @@ impl<C> CommandTree<C> {
             if start > 0 && !maybe_value(words[start - 1].0) {
                 return None;
             }
-            let mut best = None;
+            let mut best: Option<(String, Arc<Command<C>>, Vec<usize>)> = None;
             let mut path = String::new();
             let mut used: Vec<usize> = Vec::new();
             for &(at, word) in &words[start..] {
+                // The value of a flag the command found so far declares (`deploy --env
+                // status`: `status` is the environment, not the `deploy/status` command).
+                if let Some((_, command, _)) = &best
+                    && maybe_value(at)
+                    && takes_value(command.as_ref(), &args[at - 1])
+                {
+                    continue;
+                }
                 let candidate = if path.is_empty() {
                     word.to_owned()
                 } else {

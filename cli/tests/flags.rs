@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use corers_cli::{Cli, Command, Flag, FlagKind};
+use corers_cli::{Cli, Command, Flag, FlagKind, Positional};
 use corers_primitives::{ErrorCode, Value};
 
 use common::{deploy, deploy_args, echo, error_message, parsed, parsed_value, strings};
@@ -520,14 +520,38 @@ fn flag_name_without_dashes_good() {
 }
 
 #[tokio::test]
-async fn flag_name_with_dashes_is_not_matched_by_dashed_form_bad() {
-    // The name is used as given: `Flag::new("--region", …)` is `----region` on the
-    // command line, so `--region` is unknown.
+async fn flag_name_with_dashes_is_refused_at_registration_bad() {
+    // The name is used as given: `Flag::new("--region", …)` would be `----region` on the
+    // command line, so registering it is refused instead of leaving it unreachable.
     let flag = Flag::new("--region", FlagKind::String);
     assert_eq!(flag.name(), "--region");
-    let cli = one_flag(flag);
-    let outcome = cli.run((), ["job", "run", "--region=eu-west"]).await;
-    assert_eq!(outcome.exit_code(), 2);
+    let cli: Cli<()> = Cli::new("workbench").with_env(|_| None);
+    let err = cli
+        .register("job/run", echo(Command::new().flag(flag)))
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+}
+
+#[test]
+fn flag_declarations_that_cannot_be_told_apart_are_refused_ugly() {
+    let refused = [
+        Command::new()
+            .flag(Flag::new("env", FlagKind::String))
+            .flag(Flag::new("env", FlagKind::Bool)),
+        Command::new()
+            .flag(Flag::new("env", FlagKind::String).short('e'))
+            .flag(Flag::new("exclude", FlagKind::String).short('e')),
+        Command::new().flag(Flag::new("hosts", FlagKind::String).short('h')),
+        Command::new().flag(Flag::new("dry run", FlagKind::Bool)),
+        Command::new()
+            .flag(Flag::new("target", FlagKind::String))
+            .positional(Positional::new("target")),
+    ];
+    for command in refused {
+        let cli: Cli<()> = Cli::new("workbench").with_env(|_| None);
+        let err = cli.register("job/run", echo(command)).unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{err}");
+    }
 }
 
 #[tokio::test]

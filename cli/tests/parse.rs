@@ -511,19 +511,22 @@ async fn command_flag_declared_rejects_undeclared_bad() {
 }
 
 #[tokio::test]
-async fn command_flag_same_name_twice_first_declaration_wins_ugly() {
+async fn command_flag_same_name_twice_is_refused_ugly() {
     let cli: Cli<()> = Cli::new("workbench");
-    cli.register(
-        "workspace/list",
-        echo(
-            Command::new()
-                .flag(Flag::new("limit", FlagKind::Int))
-                .flag(Flag::new("limit", FlagKind::String)),
-        ),
-    )
-    .unwrap();
-    let outcome = cli.run((), ["workspace", "list", "--limit=20"]).await;
-    assert_eq!(parsed_value(&outcome, "limit"), Some(&Value::Int(20)));
+    let err = cli
+        .register(
+            "workspace/list",
+            echo(
+                Command::new()
+                    .flag(Flag::new("limit", FlagKind::Int))
+                    .flag(Flag::new("limit", FlagKind::String)),
+            ),
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(err.message().contains("--limit is declared twice"), "{err}");
+    // Nothing half-registered.
+    assert!(cli.tree().get("workspace/list").is_none());
 }
 
 // ---- Command::positional / Positional ----
@@ -639,4 +642,40 @@ fn positional_help_with_percent_printed_literally_ugly() {
     )
     .unwrap();
     assert!(cli.help("disk/fill").contains("fill to 90%s %d"));
+}
+
+// ---- flag values that spell a subcommand ----
+
+/// `release` (flag `--env`, `-e`) and `release/status` (no flags).
+fn release() -> Cli<()> {
+    let cli: Cli<()> = Cli::new("workbench").with_env(|_| None);
+    cli.register(
+        "release",
+        echo(Command::new().flag(Flag::new("env", FlagKind::String).short('e'))),
+    )
+    .unwrap();
+    cli.register(
+        "release/status",
+        Command::new().action(|(), _| async { Ok(Value::from("status shown")) }),
+    )
+    .unwrap();
+    cli
+}
+
+#[tokio::test]
+async fn cli_run_subcommand_still_reached_by_its_path_good() {
+    let outcome = release().run((), ["release", "status"]).await;
+    assert_eq!(outcome.value(), Some(&Value::from("status shown")));
+}
+
+#[tokio::test]
+async fn cli_run_flag_value_that_names_a_subcommand_is_the_value_ugly() {
+    for args in [["release", "--env", "status"], ["release", "-e", "status"]] {
+        let outcome = release().run((), args).await;
+        assert_eq!(
+            parsed_value(&outcome, "env"),
+            Some(&Value::from("status")),
+            "{args:?}"
+        );
+    }
 }
