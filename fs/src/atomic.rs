@@ -4,7 +4,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use cap_std::fs::{Dir, OpenOptions, OpenOptionsExt as _, Permissions, PermissionsExt as _};
+use cap_std::fs::{Dir, OpenOptions, OpenOptionsExt as _, PermissionsExt as _};
 use corers_primitives::{Error, ErrorCode, Result, id};
 
 use crate::Fs;
@@ -81,7 +81,7 @@ impl Fs {
         let mut writer = self.writer_with(path, options)?;
         writer
             .write_all(contents)
-            .map_err(|e| self.fail("corers_fs.Fs.write", path, e))?;
+            .map_err(|e| self.fail("fs.Fs.write", path, e))?;
         writer.commit()
     }
 
@@ -91,7 +91,7 @@ impl Fs {
     /// # Errors
     /// As [`write`](Fs::write).
     pub fn append(&self, path: &str, contents: &[u8]) -> Result<()> {
-        const OP: &str = "corers_fs.Fs.append";
+        const OP: &str = "fs.Fs.append";
         let (dir, name, _) = self.parent_of(OP, path, true)?;
         let mut options = OpenOptions::new();
         options.append(true).create(true);
@@ -119,7 +119,7 @@ impl Fs {
     /// # Errors
     /// As [`write`](Fs::write).
     pub fn writer_with(&self, path: &str, options: WriteOptions) -> Result<AtomicWriter> {
-        const OP: &str = "corers_fs.Fs.write";
+        const OP: &str = "fs.Fs.write";
         // Unrestricted, a symlinked file (a dotfile managed elsewhere) is written through;
         // in a sandbox the link is replaced.
         let (dir, name, _) = self.parent_of(OP, path, self.inner.unrestricted)?;
@@ -145,10 +145,16 @@ impl Fs {
         open.mode(if mode.is_some() { 0o600 } else { 0o666 });
         let file = dir
             .open_with(&temp, &open)
-            .map_err(|e| self.fail(OP, path, e))?;
+            .map_err(|e| self.fail(OP, path, e))?
+            .into_std();
+        // Held until the file is closed: while it is, no cleanup takes the file for a dead
+        // writer's leftover (see `clear_stale_temps`).
+        file.try_lock().map_err(|e| self.fail(OP, path, e.into()))?;
         if let Some(mode) = mode {
-            file.set_permissions(Permissions::from_mode(mode))
-                .map_err(|e| self.fail(OP, path, e))?;
+            file.set_permissions(
+                <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(mode),
+            )
+            .map_err(|e| self.fail(OP, path, e))?;
         }
         Ok(AtomicWriter {
             fs: self.clone(),
@@ -156,7 +162,7 @@ impl Fs {
             dir,
             name,
             temp,
-            file: Some(file.into_std()),
+            file: Some(file),
             durable: options.durable,
         })
     }
@@ -177,7 +183,7 @@ impl Fs {
         path: &str,
         change: impl FnOnce(Option<Vec<u8>>) -> Result<Vec<u8>>,
     ) -> Result<()> {
-        const OP: &str = "corers_fs.Fs.update";
+        const OP: &str = "fs.Fs.update";
         let (dir, name, at) = self.parent_of(OP, path, self.inner.unrestricted)?;
         // In this process: one mutex per path.
         let turn: Arc<Mutex<()>> = Arc::clone(self.inner.updating.entry(at).or_default().value());
@@ -274,23 +280,32 @@ fn fnv(bytes: &[u8]) -> u64 {
     })
 }
 
-/// Removes temporary files in `dir` left by writers that no longer run (killed mid-write):
-/// those whose process id is gone. Best effort; other live writers' files are kept.
+/// Removes temporary files in `dir` left by writers that no longer run (killed mid-write).
+/// A live writer holds an advisory lock on its temporary file until it closes it, so a
+/// file whose lock can be taken has no writer: wherever that writer ran (another process,
+/// another PID namespace, another host on a shared volume that honours locks). Best
+/// effort; this process's own files are left alone.
 fn clear_stale_temps(dir: &Dir) {
     let Ok(entries) = dir.entries() else {
         return;
     };
-    let me = std::process::id();
+    let ours = format!("{TEMP_PREFIX}{}-", std::process::id());
+    let mut read = OpenOptions::new();
+    read.read(true);
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(TEMP_PREFIX)) else {
+        let Some(text) = name.to_str() else {
             continue;
         };
-        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+        if !text.starts_with(TEMP_PREFIX) || text.starts_with(&ours) {
+            continue;
+        }
+        let Ok(file) = dir.open_with(&name, &read) else {
             continue;
         };
-        let alive = pid == me || Path::new("/proc").join(pid.to_string()).exists();
-        if !alive {
+        // Taken: nobody writes it. Removed while we hold the lock, so no writer can
+        // have reopened it in between (writers never reopen a temporary file).
+        if file.into_std().try_lock().is_ok() {
             let _ = dir.remove_file(&name);
         }
     }
@@ -326,7 +341,7 @@ impl AtomicWriter {
     /// # Errors
     /// The I/O failure; the target is untouched and the temporary file removed.
     pub fn commit(mut self) -> Result<()> {
-        const OP: &str = "corers_fs.Fs.write";
+        const OP: &str = "fs.Fs.write";
         let Some(file) = self.file.take() else {
             return Ok(());
         };

@@ -91,7 +91,7 @@ impl Fs {
     /// [`ErrorCode::NOT_FOUND`] when `root` does not exist; [`ErrorCode::INVALID`] when it
     /// is not a directory; [`ErrorCode::DENIED`] when it cannot be opened.
     pub fn new(root: impl AsRef<Path>) -> Result<Fs> {
-        Fs::open("corers_fs.Fs.new", root.as_ref(), false)
+        Fs::open("fs.Fs.new", root.as_ref(), false)
     }
 
     /// Full access to the machine's filesystem: the explicit, visible way out of the
@@ -103,7 +103,7 @@ impl Fs {
     /// # Errors
     /// [`ErrorCode::DENIED`] when `/` cannot be opened.
     pub fn unrestricted() -> Result<Fs> {
-        Fs::open("corers_fs.Fs.unrestricted", Path::new("/"), true)
+        Fs::open("fs.Fs.unrestricted", Path::new("/"), true)
     }
 
     fn open(op: &'static str, root: &Path, unrestricted: bool) -> Result<Fs> {
@@ -189,7 +189,7 @@ impl Fs {
     /// [`ErrorCode::INVALID`] for an empty path; [`ErrorCode::DENIED`] for an escape;
     /// [`ErrorCode::NOT_FOUND`] when there is no such file.
     pub fn read(&self, path: &str) -> Result<Vec<u8>> {
-        const OP: &str = "corers_fs.Fs.read";
+        const OP: &str = "fs.Fs.read";
         let (dir, rel) = self.locate(OP, path, true)?;
         dir.read(&rel).map_err(|e| self.fail(OP, path, e))
     }
@@ -199,7 +199,7 @@ impl Fs {
     /// # Errors
     /// As [`read`](Fs::read); [`ErrorCode::INVALID`] when the file is not UTF-8.
     pub fn read_string(&self, path: &str) -> Result<String> {
-        const OP: &str = "corers_fs.Fs.read_string";
+        const OP: &str = "fs.Fs.read_string";
         let bytes = self.read(path)?;
         String::from_utf8(bytes).map_err(|_| {
             Error::new(OP, format!("file {path:?} is not UTF-8 text")).with_code(ErrorCode::INVALID)
@@ -211,7 +211,7 @@ impl Fs {
     /// # Errors
     /// As [`read`](Fs::read).
     pub fn reader(&self, path: &str) -> Result<impl Read + use<>> {
-        const OP: &str = "corers_fs.Fs.reader";
+        const OP: &str = "fs.Fs.reader";
         let (dir, rel) = self.locate(OP, path, true)?;
         let file: File = dir.open(&rel).map_err(|e| self.fail(OP, path, e))?;
         Ok(file.into_std())
@@ -219,19 +219,19 @@ impl Fs {
 
     /// Reports whether `path` names something (a dangling symlink counts as nothing).
     pub fn exists(&self, path: &str) -> bool {
-        self.locate("corers_fs.Fs.exists", path, true)
+        self.locate("fs.Fs.exists", path, true)
             .is_ok_and(|(dir, rel)| dir.exists(rel))
     }
 
     /// Reports whether `path` is a file.
     pub fn is_file(&self, path: &str) -> bool {
-        self.locate("corers_fs.Fs.is_file", path, true)
+        self.locate("fs.Fs.is_file", path, true)
             .is_ok_and(|(dir, rel)| dir.is_file(rel))
     }
 
     /// Reports whether `path` is a directory.
     pub fn is_dir(&self, path: &str) -> bool {
-        self.locate("corers_fs.Fs.is_dir", path, true)
+        self.locate("fs.Fs.is_dir", path, true)
             .is_ok_and(|(dir, rel)| dir.is_dir(rel))
     }
 
@@ -241,7 +241,7 @@ impl Fs {
     /// As [`read`](Fs::read).
     pub fn stat(&self, path: &str) -> Result<Stat> {
         use cap_std::fs::PermissionsExt as _;
-        const OP: &str = "corers_fs.Fs.stat";
+        const OP: &str = "fs.Fs.stat";
         let (dir, rel) = self.locate(OP, path, false)?;
         let meta = dir
             .symlink_metadata(&rel)
@@ -260,7 +260,7 @@ impl Fs {
     /// # Errors
     /// As [`read`](Fs::read); [`ErrorCode::CONFLICT`] when `path` is not a directory.
     pub fn list(&self, path: &str) -> Result<Vec<DirEntry>> {
-        const OP: &str = "corers_fs.Fs.list";
+        const OP: &str = "fs.Fs.list";
         let (dir, rel) = self.locate(OP, path, true)?;
         let entries = dir.read_dir(&rel).map_err(|e| self.fail(OP, path, e))?;
         let mut listed = Vec::new();
@@ -282,7 +282,7 @@ impl Fs {
     /// # Errors
     /// As [`read`](Fs::read), and [`ErrorCode::CONFLICT`] when a file is in the way.
     pub fn ensure_dir(&self, path: &str) -> Result<()> {
-        const OP: &str = "corers_fs.Fs.ensure_dir";
+        const OP: &str = "fs.Fs.ensure_dir";
         self.make_parents(OP, path)?;
         let (dir, rel) = self.locate(OP, path, true)?;
         dir.create_dir_all(&rel).map_err(|e| self.fail(OP, path, e))
@@ -293,7 +293,7 @@ impl Fs {
     /// # Errors
     /// As [`read`](Fs::read), for either path.
     pub fn rename(&self, from: &str, to: &str) -> Result<()> {
-        const OP: &str = "corers_fs.Fs.rename";
+        const OP: &str = "fs.Fs.rename";
         self.refuse_climb(OP, from)?;
         let (source_dir, source) = self.locate(OP, from, false)?;
         self.make_parents(OP, to)?;
@@ -336,7 +336,7 @@ impl Fs {
     /// As [`read`](Fs::read); [`ErrorCode::DENIED`] for the root itself;
     /// [`ErrorCode::CONFLICT`] for a directory that is not empty.
     pub fn delete(&self, path: &str) -> Result<()> {
-        const OP: &str = "corers_fs.Fs.delete";
+        const OP: &str = "fs.Fs.delete";
         self.refuse_climb(OP, path)?;
         let (dir, rel) = self.locate(OP, path, false)?;
         Fs::refuse_root(OP, path, &rel)?;
@@ -350,7 +350,7 @@ impl Fs {
     /// # Errors
     /// As [`delete`](Fs::delete), and [`ErrorCode::DENIED`] for the protected directories.
     pub fn delete_all(&self, path: &str) -> Result<()> {
-        const OP: &str = "corers_fs.Fs.delete_all";
+        const OP: &str = "fs.Fs.delete_all";
         self.refuse_climb(OP, path)?;
         let (dir, rel) = self.locate(OP, path, false)?;
         Fs::refuse_root(OP, path, &rel)?;

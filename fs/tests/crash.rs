@@ -126,6 +126,23 @@ fn fs_write_removes_stale_temp_of_crashed_write_ugly() {
 }
 
 #[test]
+fn fs_write_keeps_the_temp_of_a_writer_still_running_bad() {
+    let tmp = TempDir::new();
+    tmp.file("state/snapshot.bin", "old");
+    // Another writer (another process, or another PID namespace where its pid means
+    // nothing here) still has its temporary file open and locked.
+    let other = "state/.corers-tmp-1-00061a8f3c2b1d00";
+    tmp.file(other, "half a payl");
+    let held = std::fs::File::open(tmp.join(other)).unwrap();
+    held.lock().unwrap();
+    tmp.fs().write(FILE, b"new").unwrap();
+    assert!(tmp.join(other).exists(), "a live writer's file is kept");
+    drop(held);
+    tmp.fs().write(FILE, b"newer").unwrap();
+    assert_eq!(tmp.names("state"), ["snapshot.bin"]);
+}
+
+#[test]
 fn fs_write_ignores_stale_temp_of_crashed_write_good() {
     let tmp = TempDir::new();
     tmp.file("state/snapshot.bin", "old");
