@@ -4,6 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
+use corers_log::Logger;
 use corers_primitives::{ConfigVar, Error, ErrorCode, Options, Published, Result, Value, to_value};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -57,11 +58,13 @@ where
         match config.get_as::<T>(&self.key) {
             Ok(value) => var.set(value),
             Err(err) if err.code() == Some(&ErrorCode::NOT_FOUND) => var.unset(),
-            Err(err) => tracing::warn!(
-                key = %self.key,
-                error = %err,
-                "bound config value kept: the new value does not fit"
-            ),
+            Err(err) => in_scope(config.inner.log.as_ref(), || {
+                tracing::warn!(
+                    key = %self.key,
+                    error = %err,
+                    "bound config value kept: the new value does not fit"
+                );
+            }),
         }
     }
 }
@@ -108,6 +111,8 @@ struct Inner {
     /// reload can never apply older contents after a newer one.
     reloading: Mutex<()>,
     secrets: Arc<Secrets>,
+    /// Where the config's own warnings go (see [`ConfigBuilder::logger`]).
+    log: Option<Logger>,
 }
 
 struct State {
@@ -148,9 +153,34 @@ pub struct ConfigBuilder {
     files: Vec<FileSpec>,
     env_prefix: Option<String>,
     env_vars: Option<Vec<(String, String)>>,
+    logger: Option<Logger>,
 }
 
 impl ConfigBuilder {
+    /// Logs what the config has to say (an environment variable ignored, a bound value
+    /// kept because the new one does not fit) through `logger`, as a Core does with its
+    /// own; without one, through whatever `tracing` subscriber is current.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// use corers_log::{Logger, MemorySink, Output};
+    ///
+    /// let sink = MemorySink::new();
+    /// let log = Logger::builder().output(Output::Memory(sink.clone())).build();
+    /// let config = Config::builder()
+    ///     .env_prefix("APP")
+    ///     .env_vars([("APP___PORT", "6543")])
+    ///     .logger(log)
+    ///     .build()
+    ///     .unwrap();
+    /// assert!(config.keys().is_empty());
+    /// assert!(sink.contents().contains("environment variable ignored"));
+    /// ```
+    pub fn logger(mut self, logger: Logger) -> Self {
+        self.logger = Some(logger);
+        self
+    }
+
     /// Takes defaults from a serializable struct (or map): its fields become keys, nested
     /// structs nested keys.
     ///
@@ -340,15 +370,20 @@ impl ConfigBuilder {
             .map(|spec| read_file(&spec).map(|flat| (spec, flat)))
             .collect::<Result<Vec<_>>>()?;
         let env_vars = self.env_vars.map_or(EnvVars::Process, EnvVars::Fixed);
-        let env = read_env(self.env_prefix.as_deref(), &env_vars);
-        Ok(Config::from_layers(Layers {
-            defaults,
-            files,
-            env_prefix: self.env_prefix,
-            env_vars,
-            env,
-            ..Layers::default()
-        }))
+        let env = in_scope(self.logger.as_ref(), || {
+            read_env(self.env_prefix.as_deref(), &env_vars)
+        });
+        Ok(Config::from_layers(
+            Layers {
+                defaults,
+                files,
+                env_prefix: self.env_prefix,
+                env_vars,
+                env,
+                ..Layers::default()
+            },
+            self.logger,
+        ))
     }
 }
 
@@ -384,6 +419,14 @@ fn read_file(spec: &FileSpec) -> Result<Flat> {
         };
         (leaf.key, leaf.value, source)
     })))
+}
+
+/// Runs `f` with `log` as the `tracing` subscriber, when there is one.
+fn in_scope<R>(log: Option<&Logger>, f: impl FnOnce() -> R) -> R {
+    match log {
+        Some(log) => log.in_scope(f),
+        None => f(),
+    }
 }
 
 fn read_env(prefix: Option<&str>, vars: &EnvVars) -> Flat {
@@ -442,10 +485,10 @@ impl Config {
     /// assert!(config.keys().is_empty());
     /// ```
     pub fn new() -> Config {
-        Config::from_layers(Layers::default())
+        Config::from_layers(Layers::default(), None)
     }
 
-    fn from_layers(layers: Layers) -> Config {
+    fn from_layers(layers: Layers, log: Option<Logger>) -> Config {
         let state = State {
             layers,
             subscribers: Vec::new(),
@@ -457,6 +500,7 @@ impl Config {
                 state: Mutex::new(state),
                 reloading: Mutex::new(()),
                 secrets: Arc::default(),
+                log,
             }),
         }
     }
@@ -943,7 +987,9 @@ impl Config {
             .map(|spec| read_file(&spec).map(|flat| (spec, flat)))
             .collect::<Result<Vec<_>>>()
             .map_err(|e| Error::wrap(e, "config.Config.reload", "read the config files"))?;
-        let env = read_env(prefix.as_deref(), &vars);
+        let env = in_scope(self.inner.log.as_ref(), || {
+            read_env(prefix.as_deref(), &vars)
+        });
         let (changes, bindings) = self.publish(|state| {
             state.files = files;
             state.env = env;
@@ -1109,7 +1155,9 @@ impl Config {
             }));
             if let Err(payload) = updated {
                 let err = Error::from_panic("config.Config.bind", payload.as_ref());
-                tracing::error!(error = %err, "a bound config variable panicked while updating");
+                in_scope(self.inner.log.as_ref(), || {
+                    tracing::error!(error = %err, "a bound config variable panicked while updating");
+                });
             }
         }
     }

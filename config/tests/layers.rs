@@ -678,3 +678,60 @@ fn config_builder_file_json_errors_name_the_place_once_and_yaml_refuses_inf_bad(
     let err = Config::builder().file(&yaml).build().unwrap_err();
     assert!(err.message().contains("finite"), "{err}");
 }
+
+// ---------------------------------------------------------------- ConfigBuilder::logger
+
+/// A logger writing into a sink the test can read, at `level`.
+fn sink_logger(level: corers_log::Level) -> (corers_log::Logger, corers_log::MemorySink) {
+    let sink = corers_log::MemorySink::new();
+    let log = corers_log::Logger::builder()
+        .level(level)
+        .output(corers_log::Output::Memory(sink.clone()))
+        .build();
+    (log, sink)
+}
+
+#[test]
+fn config_builder_logger_gets_ignored_variables_good() {
+    let (log, sink) = sink_logger(corers_log::Level::Info);
+    let config = Config::builder()
+        .env_prefix("APP")
+        .env_vars([("APP___PORT", "6543"), ("APP_WORKERS", "4")])
+        .logger(log)
+        .build()
+        .unwrap();
+    assert_eq!(config.int("workers").unwrap(), 4);
+    let logged = sink.contents();
+    assert!(logged.contains("environment variable ignored"), "{logged}");
+    assert!(logged.contains("APP___PORT"), "{logged}");
+}
+
+#[test]
+fn config_builder_logger_gets_a_bound_value_that_no_longer_fits_bad() {
+    let (log, sink) = sink_logger(corers_log::Level::Info);
+    let config = Config::builder()
+        .default_value("workers", 4)
+        .logger(log)
+        .build()
+        .unwrap();
+    let workers = config.bind::<u32>("workers").unwrap();
+    config.set("workers", "many").unwrap();
+    assert_eq!(workers.get(), 4, "the bound value is kept");
+    assert!(
+        sink.contents().contains("bound config value kept"),
+        "{}",
+        sink.contents()
+    );
+}
+
+#[test]
+fn config_builder_logger_level_filters_its_warnings_ugly() {
+    let (log, sink) = sink_logger(corers_log::Level::Error);
+    Config::builder()
+        .env_prefix("APP")
+        .env_vars([("APP___PORT", "6543")])
+        .logger(log)
+        .build()
+        .unwrap();
+    assert!(sink.contents().is_empty(), "{}", sink.contents());
+}

@@ -315,6 +315,7 @@ impl CoreBuilder {
         let config = self
             .config
             .unwrap_or_else(|| default_config(&self.app))
+            .logger(log.clone())
             .build()
             .map_err(|e| Error::wrap(e, OP, "read the config"))?;
         #[cfg(feature = "cli")]
