@@ -270,6 +270,10 @@ pub(crate) fn sync_dir(base: &Dir, rel: &Path) -> io::Result<()> {
     base.open_with(rel, &read)?.sync_all()
 }
 
+/// How old an unlocked temporary file must be before cleanup takes it for a dead
+/// writer's: far longer than a writer takes between creating its file and locking it.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// What temporary files of atomic writes start with: `.corers-tmp-<pid>-<id>`.
 const TEMP_PREFIX: &str = ".corers-tmp-";
 
@@ -283,8 +287,10 @@ fn fnv(bytes: &[u8]) -> u64 {
 /// Removes temporary files in `dir` left by writers that no longer run (killed mid-write).
 /// A live writer holds an advisory lock on its temporary file until it closes it, so a
 /// file whose lock can be taken has no writer: wherever that writer ran (another process,
-/// another PID namespace, another host on a shared volume that honours locks). Best
-/// effort; this process's own files are left alone.
+/// another PID namespace, another host on a shared volume that honours locks). A writer
+/// creates its file and then locks it, so an unlocked file is taken at once only when the
+/// process its name gives is gone from this machine's process list, and otherwise once it
+/// is older than [`STALE_AFTER`]. Best effort; this process's own files are left alone.
 fn clear_stale_temps(dir: &Dir) {
     let Ok(entries) = dir.entries() else {
         return;
@@ -303,9 +309,21 @@ fn clear_stale_temps(dir: &Dir) {
         let Ok(file) = dir.open_with(&name, &read) else {
             continue;
         };
+        let file = file.into_std();
+        let gone = text[TEMP_PREFIX.len()..]
+            .split('-')
+            .next()
+            .is_some_and(|pid| !Path::new("/proc").join(pid).exists());
+        let old = || {
+            file.metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|modified| modified.elapsed().ok())
+                .is_some_and(|age| age >= STALE_AFTER)
+        };
         // Taken: nobody writes it. Removed while we hold the lock, so no writer can
         // have reopened it in between (writers never reopen a temporary file).
-        if file.into_std().try_lock().is_ok() {
+        if (gone || old()) && file.try_lock().is_ok() {
             let _ = dir.remove_file(&name);
         }
     }

@@ -22,6 +22,17 @@ const CRASH_ROOT_VAR: &str = "CORERS_FS_TEST_CRASH_ROOT";
 const READY: &str = "crash child writing";
 const FILE: &str = "state/snapshot.bin";
 
+/// Leaves a temporary file at `path` as a writer killed two minutes ago would have.
+fn leftover(tmp: &TempDir, path: &str) {
+    tmp.file(path, "half a payl");
+    std::fs::File::options()
+        .write(true)
+        .open(tmp.join(path))
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(120))
+        .unwrap();
+}
+
 fn small() -> Vec<u8> {
     vec![b's'; 16 * 1024]
 }
@@ -120,7 +131,7 @@ fn fs_write_removes_stale_temp_of_crashed_write_ugly() {
     let tmp = TempDir::new();
     tmp.file("state/snapshot.bin", "old");
     // What a writer killed before its rename leaves behind (its process is gone).
-    tmp.file("state/.corers-tmp-4194999-00061a8f3c2b1d00", "half a payl");
+    leftover(&tmp, "state/.corers-tmp-4194999-00061a8f3c2b1d00");
     tmp.fs().write(FILE, b"new").unwrap();
     assert_eq!(tmp.names("state"), ["snapshot.bin"]);
 }
@@ -132,7 +143,7 @@ fn fs_write_keeps_the_temp_of_a_writer_still_running_bad() {
     // Another writer (another process, or another PID namespace where its pid means
     // nothing here) still has its temporary file open and locked.
     let other = "state/.corers-tmp-1-00061a8f3c2b1d00";
-    tmp.file(other, "half a payl");
+    leftover(&tmp, other);
     let held = std::fs::File::open(tmp.join(other)).unwrap();
     held.lock().unwrap();
     tmp.fs().write(FILE, b"new").unwrap();
@@ -143,10 +154,21 @@ fn fs_write_keeps_the_temp_of_a_writer_still_running_bad() {
 }
 
 #[test]
+fn fs_write_keeps_a_fresh_unlocked_temp_ugly() {
+    let tmp = TempDir::new();
+    tmp.file("state/snapshot.bin", "old");
+    // Just created by another writer that has not locked it yet.
+    let fresh = "state/.corers-tmp-1-00061a8f3c2b1d01";
+    tmp.file(fresh, "half a payl");
+    tmp.fs().write(FILE, b"new").unwrap();
+    assert!(tmp.join(fresh).exists());
+}
+
+#[test]
 fn fs_write_ignores_stale_temp_of_crashed_write_good() {
     let tmp = TempDir::new();
     tmp.file("state/snapshot.bin", "old");
-    tmp.file("state/.corers-tmp-4194999-00061a8f3c2b1d00", "half a payl");
+    leftover(&tmp, "state/.corers-tmp-4194999-00061a8f3c2b1d00");
     let fs = tmp.fs();
     fs.write(FILE, b"new").unwrap();
     assert_eq!(fs.read(FILE).unwrap(), b"new");
