@@ -38,7 +38,8 @@ impl FromStr for Shell {
 
 impl<C> Cli<C> {
     /// A completion script for `shell`: command words at every level of the tree, then the
-    /// chosen command's flags. Hidden commands are not offered.
+    /// chosen command's flags. Hidden commands are not offered. The word after a flag that
+    /// takes a value (`--name alpha`) is that value, not a command word.
     ///
     /// ```
     /// use corers_cli::{Cli, Command, Shell};
@@ -48,11 +49,60 @@ impl<C> Cli<C> {
     /// ```
     pub fn completion(&self, shell: Shell) -> String {
         let levels = self.levels();
+        let takes = self.value_flags();
         match shell {
-            Shell::Bash => self.bash(&levels),
-            Shell::Zsh => self.zsh(&levels),
-            Shell::Fish => self.fish(&levels),
+            Shell::Bash => self.bash(&levels, &takes),
+            Shell::Zsh => self.zsh(&levels, &takes),
+            Shell::Fish => self.fish(&levels, &takes),
         }
+    }
+
+    /// For each visible command with flags that take a value, those flags' spellings
+    /// (`--name`, `-n`).
+    fn value_flags(&self) -> Vec<(String, Vec<String>)> {
+        self.tree
+            .paths()
+            .into_iter()
+            .filter(|path| self.tree.is_visible(path))
+            .filter_map(|path| {
+                let command = self.tree.get(&path)?;
+                let spellings: Vec<String> = command
+                    .flags
+                    .iter()
+                    .filter(|f| f.kind != crate::FlagKind::Bool)
+                    .flat_map(|f| {
+                        std::iter::once(format!("--{}", f.name))
+                            .chain(f.short.map(|short| format!("-{short}")))
+                    })
+                    .collect();
+                (!spellings.is_empty()).then_some((path, spellings))
+            })
+            .collect()
+    }
+
+    /// The loop bash and zsh share: walks the words before the cursor into `cmdpath`,
+    /// skipping flags and the values of the flags that take one.
+    fn sh_walk(out: &mut String, words: &str, takes: &[(String, Vec<String>)]) {
+        let _ = writeln!(out, "    for word in {words}; do");
+        out.push_str("        if [[ -n $skip ]]; then skip=\"\"; continue; fi\n");
+        out.push_str("        if [[ $word == -* ]]; then\n");
+        out.push_str("            case \"$cmdpath\" in\n");
+        for (path, spellings) in takes {
+            let _ = writeln!(
+                out,
+                "                \"{path}\") takes=\" {} \" ;;",
+                spellings.join(" ")
+            );
+        }
+        out.push_str("                *) takes=\" \" ;;\n");
+        out.push_str("            esac\n");
+        out.push_str(
+            "            if [[ $word != *=* && $takes == *\" $word \"* ]]; then skip=1; fi\n",
+        );
+        out.push_str("        else\n");
+        out.push_str("            cmdpath=\"${cmdpath:+$cmdpath/}$word\"\n");
+        out.push_str("        fi\n");
+        out.push_str("    done\n");
     }
 
     /// For each path (`""` at the top) the words completing it: child names, then flags.
@@ -92,15 +142,15 @@ impl<C> Cli<C> {
             .collect()
     }
 
-    fn bash(&self, levels: &[(String, Vec<String>)]) -> String {
+    fn bash(&self, levels: &[(String, Vec<String>)], takes: &[(String, Vec<String>)]) -> String {
         let function = self.function_name();
         let mut out = String::new();
         let _ = writeln!(out, "# bash completion for {}", self.name);
         let _ = writeln!(out, "_{function}() {{");
-        out.push_str("    local cur=\"${COMP_WORDS[COMP_CWORD]}\" cmdpath=\"\" word opts=\"\"\n");
-        out.push_str("    for word in \"${COMP_WORDS[@]:1:COMP_CWORD-1}\"; do\n");
-        out.push_str("        [[ $word == -* ]] || cmdpath=\"${cmdpath:+$cmdpath/}$word\"\n");
-        out.push_str("    done\n");
+        out.push_str(
+            "    local cur=\"${COMP_WORDS[COMP_CWORD]}\" cmdpath=\"\" word opts=\"\" takes=\"\" skip=\"\"\n",
+        );
+        Self::sh_walk(&mut out, "\"${COMP_WORDS[@]:1:COMP_CWORD-1}\"", takes);
         out.push_str("    case \"$cmdpath\" in\n");
         for (path, words) in levels {
             let _ = writeln!(out, "        \"{path}\") opts=\"{}\" ;;", words.join(" "));
@@ -112,16 +162,14 @@ impl<C> Cli<C> {
         out
     }
 
-    fn zsh(&self, levels: &[(String, Vec<String>)]) -> String {
+    fn zsh(&self, levels: &[(String, Vec<String>)], takes: &[(String, Vec<String>)]) -> String {
         let function = self.function_name();
         let mut out = String::new();
         let _ = writeln!(out, "#compdef {}", self.name);
         let _ = writeln!(out, "_{function}() {{");
         // Not `path`: in zsh that is the array tied to $PATH.
-        out.push_str("    local cmdpath=\"\" word\n");
-        out.push_str("    for word in \"${(@)words[2,CURRENT-1]}\"; do\n");
-        out.push_str("        [[ $word == -* ]] || cmdpath=\"${cmdpath:+$cmdpath/}$word\"\n");
-        out.push_str("    done\n");
+        out.push_str("    local cmdpath=\"\" word takes=\"\" skip=\"\"\n");
+        Self::sh_walk(&mut out, "\"${(@)words[2,CURRENT-1]}\"", takes);
         out.push_str("    case \"$cmdpath\" in\n");
         for (path, words) in levels {
             let _ = writeln!(out, "        \"{path}\") compadd -- {} ;;", words.join(" "));
@@ -137,14 +185,37 @@ impl<C> Cli<C> {
         out
     }
 
-    fn fish(&self, levels: &[(String, Vec<String>)]) -> String {
+    fn fish(&self, levels: &[(String, Vec<String>)], takes: &[(String, Vec<String>)]) -> String {
         let function = self.function_name();
         let mut out = String::new();
         let _ = writeln!(out, "# fish completion for {}", self.name);
+        // The flags of a command path that take a value.
+        let _ = writeln!(out, "function __{function}_takes");
+        out.push_str("    switch $argv[1]\n");
+        for (path, spellings) in takes {
+            let _ = writeln!(out, "        case '{path}'");
+            let _ = writeln!(out, "            printf '%s\\n' {}", spellings.join(" "));
+        }
+        out.push_str("    end\n");
+        out.push_str("end\n");
         let _ = writeln!(out, "function __{function}_path");
         out.push_str("    set -l path\n");
+        out.push_str("    set -l skip\n");
         out.push_str("    for word in (commandline -opc)[2..-1]\n");
-        out.push_str("        string match -q -- '-*' $word; or set path $path $word\n");
+        out.push_str("        if set -q skip[1]\n");
+        out.push_str("            set -e skip\n");
+        out.push_str("            continue\n");
+        out.push_str("        end\n");
+        out.push_str("        if string match -q -- '-*' $word\n");
+        let _ = writeln!(
+            out,
+            "            if not string match -q -- '*=*' $word; and contains -- $word (__{function}_takes (string join / $path))"
+        );
+        out.push_str("                set skip 1\n");
+        out.push_str("            end\n");
+        out.push_str("        else\n");
+        out.push_str("            set path $path $word\n");
+        out.push_str("        end\n");
         out.push_str("    end\n");
         out.push_str("    string join / $path\n");
         out.push_str("end\n");

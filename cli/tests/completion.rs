@@ -318,6 +318,38 @@ _workbench"#,
     assert_eq!(lines(&output.stdout), ["create", "list"], "{output:?}");
 }
 
+#[test]
+fn cli_completion_flag_value_is_not_a_command_word_ugly() {
+    let cli = sample();
+    let expected = ["--name", "--verbose", "--help"];
+    for args in [
+        ["workbench", "workspace", "create", "--name", "alpha", "--"],
+        ["workbench", "workspace", "create", "-n", "alpha", "--"],
+    ] {
+        if let Some(offered) = bash_complete(&cli.completion(Shell::Bash), &args) {
+            assert_eq!(offered, expected, "bash {args:?}");
+        }
+        if let Some((offered, _)) = zsh_complete(&cli.completion(Shell::Zsh), &args) {
+            assert_eq!(offered, expected, "zsh {args:?}");
+        }
+        let line = format!("{} ", args[..5].join(" "));
+        if let Some((offered, stderr)) = fish_complete(&cli.completion(Shell::Fish), &line) {
+            assert!(stderr.is_empty(), "{stderr}");
+            assert!(
+                offered.contains(&"--verbose".to_owned()),
+                "fish {line:?}: {offered:?}"
+            );
+        }
+    }
+    // A bool flag takes no value: the next word is still a command word.
+    if let Some(offered) = bash_complete(
+        &cli.completion(Shell::Bash),
+        &["workbench", "workspace", "create", "--verbose", "x", ""],
+    ) {
+        assert!(offered.is_empty(), "{offered:?}");
+    }
+}
+
 // ---- Cli::completion, in fish ----
 
 #[test]
