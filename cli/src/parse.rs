@@ -325,12 +325,27 @@ fn fill_missing<C>(
 }
 
 /// Puts the positionals in: by declared name, and all of them as the list `_args` with
-/// the first as `_arg` (CoreGO compatibility).
+/// the first as `_arg` (CoreGO compatibility). A command that declares its positionals
+/// gets no more than it declared: an extra word is a usage error (`workspace remove alpha
+/// beta` does not silently drop `beta`); a command that declares none takes any number.
 fn bind_positionals<C>(
     command: &Command<C>,
     options: &mut Options,
     positionals: Vec<String>,
 ) -> Result<()> {
+    if !command.positionals.is_empty()
+        && let Some(extra) = positionals.get(command.positionals.len())
+    {
+        return Err(usage(format!(
+            "unexpected argument {extra:?}: this command takes {}",
+            command
+                .positionals
+                .iter()
+                .map(|p| format!("<{}>", p.name))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )));
+    }
     for (i, declared) in command.positionals.iter().enumerate() {
         match positionals.get(i) {
             Some(value) => {

@@ -550,13 +550,27 @@ async fn command_positional_missing_optional_is_absent_bad() {
 }
 
 #[tokio::test]
-async fn command_positional_extra_words_only_in_args_ugly() {
+async fn command_positional_extra_word_is_a_usage_error_ugly() {
     let cli = workbench();
+    // `beta` is not silently dropped: the command declared one positional.
     let outcome = cli.run((), ["workspace", "remove", "alpha", "beta"]).await;
-    assert_eq!(parsed_value(&outcome, "name"), Some(&Value::from("alpha")));
+    assert_eq!(outcome.exit_code(), 2);
+    assert!(
+        error_message(&outcome)
+            .starts_with(r#"unexpected argument "beta": this command takes <name>"#),
+        "{}",
+        error_message(&outcome)
+    );
+}
+
+#[tokio::test]
+async fn command_without_declared_positionals_takes_any_number_ugly() {
+    let cli: Cli<()> = Cli::new("workbench").with_env(|_| None);
+    cli.register("notes/add", echo(Command::new())).unwrap();
+    let outcome = cli.run((), ["notes", "add", "buy", "milk"]).await;
     assert_eq!(
         parsed_value(&outcome, "_args"),
-        Some(&strings(&["alpha", "beta"]))
+        Some(&strings(&["buy", "milk"]))
     );
 }
 
