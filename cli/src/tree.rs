@@ -95,6 +95,9 @@ fn check_declarations<C>(path: &str, command: &Command<C>) -> Result<()> {
                 flag.name
             ));
         }
+        if flag.name == "help" {
+            return refuse("--help is help: it cannot be a flag of its own".to_owned());
+        }
         if seen.contains(&flag.name.as_str()) {
             return refuse(format!("flag --{} is declared twice", flag.name));
         }
@@ -106,7 +109,8 @@ fn check_declarations<C>(path: &str, command: &Command<C>) -> Result<()> {
                     flag.name
                 ));
             }
-            if shorts.contains(&short) || !short.is_alphanumeric() {
+            // A digit would read as a negative number (`-1`), never as the flag.
+            if shorts.contains(&short) || !short.is_alphabetic() {
                 return refuse(format!(
                     "short flag -{short} of --{} is taken or not a letter or digit",
                     flag.name
@@ -116,7 +120,7 @@ fn check_declarations<C>(path: &str, command: &Command<C>) -> Result<()> {
         }
     }
     for positional in &command.positionals {
-        if unusable(&positional.name) || positional.name == "_args" {
+        if unusable(&positional.name) || positional.name == "_args" || positional.name == "_arg" {
             return refuse(format!(
                 "positional name {:?} is not usable",
                 positional.name
@@ -133,19 +137,29 @@ fn check_declarations<C>(path: &str, command: &Command<C>) -> Result<()> {
     Ok(())
 }
 
-/// Reports whether `flag` (a word like `--env` or `-e`; the last of a bundle `-ve`) names
-/// a flag of `command` that takes a value.
+/// Reports whether the word after `flag` is its value: `flag` names a flag of `command`
+/// that takes one (`--env`, `-e`), or is a bundle of short flags read as the parser reads
+/// it (`-ve`: `-v` then `-e`, whose value comes next; `-eprod` carries its value inside).
 fn takes_value<C>(command: &Command<C>, flag: &str) -> bool {
-    let declared = if let Some(long) = flag.strip_prefix("--") {
-        command.flags.iter().find(|f| f.name == long)
-    } else {
-        let short = flag.chars().next_back();
-        command
+    let takes = |f: &crate::Flag| f.kind != FlagKind::Bool;
+    if let Some(long) = flag.strip_prefix("--") {
+        return command
             .flags
             .iter()
-            .find(|f| f.short.is_some() && f.short == short)
-    };
-    declared.is_some_and(|f| f.kind != FlagKind::Bool)
+            .find(|f| f.name == long)
+            .is_some_and(takes);
+    }
+    let shorts: Vec<char> = flag.chars().skip(1).collect();
+    for (at, short) in shorts.iter().enumerate() {
+        let Some(declared) = command.flags.iter().find(|f| f.short == Some(*short)) else {
+            return false;
+        };
+        if takes(declared) {
+            // The rest of the bundle is its value, unless the bundle ends here.
+            return at + 1 == shorts.len();
+        }
+    }
+    false
 }
 
 impl<C> Default for CommandTree<C> {

@@ -546,6 +546,9 @@ fn flag_declarations_that_cannot_be_told_apart_are_refused_ugly() {
         Command::new()
             .flag(Flag::new("target", FlagKind::String))
             .positional(Positional::new("target")),
+        Command::new().flag(Flag::new("help", FlagKind::Bool)),
+        Command::new().flag(Flag::new("level", FlagKind::Int).short('1')),
+        Command::new().positional(Positional::new("_arg")),
     ];
     for command in refused {
         let cli: Cli<()> = Cli::new("workbench").with_env(|_| None);

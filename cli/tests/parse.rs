@@ -693,3 +693,29 @@ async fn cli_run_flag_value_that_names_a_subcommand_is_the_value_ugly() {
         );
     }
 }
+
+#[tokio::test]
+async fn cli_run_short_bundle_with_its_value_inside_keeps_the_subcommand_ugly() {
+    let cli: Cli<()> = Cli::new("workbench").with_env(|_| None);
+    cli.register(
+        "release",
+        echo(
+            Command::new()
+                .flag(Flag::new("env", FlagKind::String).short('e'))
+                .flag(Flag::new("dry-run", FlagKind::Bool).short('d')),
+        ),
+    )
+    .unwrap();
+    cli.register(
+        "release/status",
+        echo(Command::new().flag(Flag::new("env", FlagKind::String).short('e'))),
+    )
+    .unwrap();
+    // `-eprod` carries its value: `status` is the subcommand.
+    let outcome = cli.run((), ["release", "-eprod", "status"]).await;
+    assert_eq!(outcome.exit_code(), 0, "{outcome:?}");
+    // `-de`: `-d` then `-e`, whose value is the next word.
+    let outcome = cli.run((), ["release", "-de", "status"]).await;
+    assert_eq!(parsed_value(&outcome, "env"), Some(&Value::from("status")));
+    assert_eq!(parsed_value(&outcome, "dry-run"), Some(&Value::Bool(true)));
+}

@@ -147,14 +147,20 @@ impl Fs {
             .open_with(&temp, &open)
             .map_err(|e| self.fail(OP, path, e))?
             .into_std();
-        // Held until the file is closed: while it is, no cleanup takes the file for a dead
-        // writer's leftover (see `clear_stale_temps`).
-        file.try_lock().map_err(|e| self.fail(OP, path, e.into()))?;
-        if let Some(mode) = mode {
-            file.set_permissions(
+        // Held until the file is renamed: while it is, no cleanup takes the file for a
+        // dead writer's leftover (see `clear_stale_temps`). A filesystem without locks
+        // (some network mounts) writes on unlocked: cleanup there goes by age alone.
+        if let Err(std::fs::TryLockError::WouldBlock) = file.try_lock() {
+            let _ = dir.remove_file(&temp);
+            return Err(self.fail(OP, path, io::Error::from(io::ErrorKind::WouldBlock)));
+        }
+        if let Some(mode) = mode
+            && let Err(e) = file.set_permissions(
                 <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(mode),
             )
-            .map_err(|e| self.fail(OP, path, e))?;
+        {
+            let _ = dir.remove_file(&temp);
+            return Err(self.fail(OP, path, e));
         }
         Ok(AtomicWriter {
             fs: self.clone(),
@@ -258,6 +264,9 @@ pub(crate) fn create_dirs_durably(base: &Dir, parent: &Path) -> io::Result<()> {
 
 /// Syncs the directory `rel` beneath `base` (`""` for `base` itself): the entries made or
 /// renamed in it reach the disk.
+///
+/// A directory this process may not open for reading (`-wx`), or a filesystem that cannot
+/// sync directories, is skipped rather than failing a change that already happened.
 pub(crate) fn sync_dir(base: &Dir, rel: &Path) -> io::Result<()> {
     // Directory handles are path-only descriptors: open it for reading to sync.
     let mut read = OpenOptions::new();
@@ -267,7 +276,19 @@ pub(crate) fn sync_dir(base: &Dir, rel: &Path) -> io::Result<()> {
     } else {
         rel
     };
-    base.open_with(rel, &read)?.sync_all()
+    match base.open_with(rel, &read).and_then(|dir| dir.sync_all()) {
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::PermissionDenied
+                    | io::ErrorKind::InvalidInput
+                    | io::ErrorKind::Unsupported
+            ) =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 /// How old an unlocked temporary file must be before cleanup takes it for a dead
@@ -310,10 +331,12 @@ fn clear_stale_temps(dir: &Dir) {
             continue;
         };
         let file = file.into_std();
-        let gone = text[TEMP_PREFIX.len()..]
-            .split('-')
-            .next()
-            .is_some_and(|pid| !Path::new("/proc").join(pid).exists());
+        // Without a process list to look in (no procfs), age alone decides.
+        let gone = Path::new("/proc/self").exists()
+            && text[TEMP_PREFIX.len()..]
+                .split('-')
+                .next()
+                .is_some_and(|pid| !Path::new("/proc").join(pid).exists());
         let old = || {
             file.metadata()
                 .and_then(|m| m.modified())
@@ -367,8 +390,9 @@ impl AtomicWriter {
             if self.durable {
                 file.sync_all()?;
             }
-            drop(file);
+            // Renamed while still open (and locked), so no cleanup can take it first.
             self.dir.rename(&self.temp, &self.dir, &self.name)?;
+            drop(file);
             if self.durable {
                 sync_dir(&self.dir, Path::new(""))?;
             }

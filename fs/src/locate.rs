@@ -98,7 +98,16 @@ impl Fs {
             // With `..` in it, a parent is only used, never made: creating `a/b` for
             // `a/b/../c` would leave `b` behind.
             Some(parent) if !climbs(parent) => {
-                std::fs::create_dir_all(parent).map_err(|e| io_error(op, path, e))
+                // As in a sandbox: each new directory's entry is synced into its parent.
+                let new: Vec<&Path> = parent.ancestors().filter(|dir| !dir.is_dir()).collect();
+                std::fs::create_dir_all(parent).map_err(|e| io_error(op, path, e))?;
+                for dir in new {
+                    if let Some(above) = dir.parent() {
+                        // Best effort, as `sync_dir`: the directory exists either way.
+                        let _ = std::fs::File::open(above).and_then(|d| d.sync_all());
+                    }
+                }
+                Ok(())
             }
             _ => Ok(()),
         }

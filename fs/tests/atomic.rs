@@ -46,17 +46,21 @@ fn umask_child() {
 #[test]
 fn fs_write_new_file_without_mode_follows_the_umask_ugly() {
     let test = std::env::current_exe().unwrap();
-    let status = std::process::Command::new("sh")
+    let output = std::process::Command::new("sh")
         .arg("-c")
         .arg(r#"umask 077 && exec "$0" --exact umask_child --test-threads=1"#)
         .arg(&test)
         .env("CORERS_UMASK_CHILD", "1")
-        .stdout(std::process::Stdio::null())
-        .status()
+        .output()
         .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        status.success(),
-        "under umask 077 a new file is 0o600: {status}"
+        stdout.contains("1 passed"),
+        "the child ran the check: {stdout}"
+    );
+    assert!(
+        output.status.success(),
+        "under umask 077 a new file is 0o600: {stdout}"
     );
 }
 

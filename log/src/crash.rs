@@ -158,7 +158,8 @@ impl CrashReporter {
                 report.message
             );
         });
-        inner.output.flush();
+        // Never waits: this may run inside a panic raised while the output was in use.
+        inner.output.flush_if_free();
         let written = {
             let mut recent = inner.recent.lock().unwrap_or_else(PoisonError::into_inner);
             recent.push_back(report.clone());

@@ -4,8 +4,8 @@ use corers_primitives::glob_match;
 
 /// The patterns every logger redacts unless told otherwise. Names are matched with `-`
 /// read as `_`, so `X-Api-Key` is `x_api_key`. `*_key*` catches `api_key`, `signing_key`,
-/// `encryption_key`, `aws_access_key_id`; a field named just `key` (a cache key, a config
-/// key) is left alone.
+/// `encryption_key`, `aws_access_key_id` (and, erring on the safe side, `cache_key` or
+/// `public_key`); a field named just `key` (a cache key, a config key) is left alone.
 pub const DEFAULT_REDACTIONS: [&str; 9] = [
     "*token*",
     "*secret*",
@@ -47,7 +47,8 @@ enum Pattern {
 
 impl Pattern {
     fn new(pattern: &str) -> Pattern {
-        let lowered = pattern.to_lowercase();
+        // Names are matched lower-cased with `-` read as `_`: patterns are read the same way.
+        let lowered = pattern.to_lowercase().replace('-', "_");
         match lowered.strip_prefix('*').and_then(|p| p.strip_suffix('*')) {
             Some(word) if !word.is_empty() && !word.contains(['*', '?']) => {
                 Pattern::Contains(word.to_owned())

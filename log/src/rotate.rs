@@ -175,6 +175,14 @@ impl RotatingFile {
         Ok(())
     }
 
+    /// Writes buffered lines to the file unless the file is in use (then it does nothing),
+    /// without waiting for compressions: see `Output::flush_if_free`.
+    pub(crate) fn flush_buffered(&self) {
+        if let Ok(mut state) = self.state.try_lock() {
+            let _ = state.file.flush();
+        }
+    }
+
     /// The live file's path.
     ///
     /// ```

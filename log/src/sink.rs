@@ -70,6 +70,21 @@ impl Output {
         };
     }
 
+    /// Writes buffered lines out without waiting for anything: a writer in use on this
+    /// or another thread (a panic inside it), or a compression of a rotated file, is left
+    /// alone. For crash reports, which may be recorded from inside a panic.
+    pub(crate) fn flush_if_free(&self) {
+        match self {
+            Output::Stderr | Output::Stdout | Output::Memory(_) => self.flush(),
+            Output::File(file) => file.flush_buffered(),
+            Output::Writer(writer) => {
+                if let Ok(mut writer) = writer.try_lock() {
+                    let _ = writer.flush();
+                }
+            }
+        }
+    }
+
     pub(crate) fn flush(&self) {
         let _ = match self {
             Output::Stderr => std::io::stderr().flush(),

@@ -71,6 +71,15 @@ fn redactor_is_secret_hyphenated_header_names_ugly() {
 }
 
 #[test]
+fn redactor_new_hyphenated_patterns_match_either_spelling_ugly() {
+    let redactor = Redactor::new(["set-cookie", "x-auth-*"]);
+    for name in ["Set-Cookie", "set_cookie", "X-Auth-Token", "x_auth_user"] {
+        assert!(redactor.is_secret(name), "{name}");
+    }
+    assert!(!redactor.is_secret("cookie"));
+}
+
+#[test]
 fn redactor_is_secret_ordinary_names_bad() {
     let redactor = Redactor::default();
     let any = [
