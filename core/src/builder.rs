@@ -229,7 +229,9 @@ impl CoreBuilder {
     /// The config's sources: defaults, files, the environment prefix (see
     /// [`ConfigBuilder`](corers_config::ConfigBuilder)). Without this, the config reads
     /// only the environment, under the application's name in upper case (`workbench` reads
-    /// `WORKBENCH_*`; no name, no environment).
+    /// `WORKBENCH_*`; no name, no environment). The config logs through the Core's logger
+    /// (one given with [`ConfigBuilder::logger`](corers_config::ConfigBuilder::logger) is
+    /// replaced by it).
     ///
     /// ```
     /// use corers::prelude::*;
