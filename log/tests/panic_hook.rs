@@ -264,3 +264,67 @@ fn logger_make_default_most_recent_call_wins_across_threads_ugly() {
     loggers[1].0.make_default();
     assert_eq!(default_logger().level(), Level::Warn);
 }
+
+/// An output that panics while it writes (a channel whose receiver is gone, say).
+struct PanickingWriter;
+
+impl std::io::Write for PanickingWriter {
+    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+        panic!("log pipe closed")
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn install_panic_hook_panicking_output_does_not_hang_ugly() {
+    if std::env::var_os(CHILD).is_some() {
+        let log = Logger::builder()
+            .output(corers_log::Output::writer(PanickingWriter))
+            .build();
+        log.make_default();
+        install_panic_hook();
+        // The write panics with the output locked; the hook's report must not wait for it.
+        let caught = catch_unwind(AssertUnwindSafe(|| {
+            corers_log::info!(log, "workspace loaded");
+        }));
+        let _ = std::panic::take_hook();
+        assert!(caught.is_err());
+        assert_eq!(
+            log.crash().reports(1).unwrap()[0].message,
+            "log pipe closed"
+        );
+        return;
+    }
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "install_panic_hook_panicking_output_does_not_hang_ugly",
+            "--exact",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let began = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if began.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
+    assert!(status.is_some(), "the child hung in its panic hook");
+    assert!(
+        status.unwrap().success() && stdout.contains("1 passed"),
+        "{stdout}"
+    );
+}
