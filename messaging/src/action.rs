@@ -453,14 +453,18 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         self.inner.registry.list(pattern)
     }
 
-    /// Fixes the set of names: handlers may be replaced, none added.
+    /// Fixes the set of names: handlers may be replaced, none added. Event names too:
+    /// [`listen`](Actions::listen) may add listeners to a name that has some, not start a
+    /// new one.
     pub fn seal(&self) {
         self.inner.registry.seal();
+        self.inner.listeners.seal();
     }
 
-    /// Freezes the Actions: no registration or replacement any more.
+    /// Freezes the Actions: no registration or replacement any more, and no listener.
     pub fn lock(&self) {
         self.inner.registry.lock();
+        self.inner.listeners.lock();
     }
 
     /// Turns [`ActionStarted`] / [`ActionCompleted`] events on the bus on or off (off by
@@ -709,9 +713,10 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
     }
 
     /// Adds a listener under the event name `name` (CoreGO's broadcast- and query-style
-    /// Actions, RFC §18.8): several handlers share one name. Listeners are not Actions:
-    /// they live beside the registry (its seal and lock do not apply) and stay for the
-    /// life of the `Actions`.
+    /// Actions, RFC §18.8): several handlers share one name. Listeners are not Actions, but
+    /// registration is permission all the same: [`seal`](Actions::seal) admits no new event
+    /// name and [`lock`](Actions::lock) no listener. Listeners stay for the life of the
+    /// `Actions`.
     ///
     /// ```
     /// use corers_messaging::{Actions, Bus, RunCtx};
@@ -728,7 +733,9 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
     /// ```
     ///
     /// # Errors
-    /// [`ErrorCode::INVALID`] for an empty or malformed name.
+    /// [`ErrorCode::INVALID`] for an empty or malformed name; [`ErrorCode::LOCKED`] after
+    /// [`lock`](Actions::lock), or after [`seal`](Actions::seal) for a name nobody listens
+    /// to yet.
     pub fn listen<F, Fut>(&self, name: &str, handler: F) -> Result<()>
     where
         F: Fn(ActionCtx<C>, Options) -> Fut + Send + Sync + 'static,

@@ -73,6 +73,25 @@ fn actions_listen_malformed_name_invalid_bad() {
     }
 }
 
+#[test]
+fn actions_listen_after_seal_only_on_known_names_and_never_after_lock_bad() {
+    let actions = unit_actions();
+    let log = Log::default();
+    listen(&actions, "workspace.opened", &log, "search", Value::Null);
+    actions.seal();
+    // A name that has listeners takes more; a new name is refused.
+    listen(&actions, "workspace.opened", &log, "git", Value::Null);
+    let err = actions
+        .listen("workspace.closed", |_, _| async { Ok(Value::Null) })
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::LOCKED));
+    actions.lock();
+    let err = actions
+        .listen("workspace.opened", |_, _| async { Ok(Value::Null) })
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::LOCKED));
+}
+
 #[tokio::test]
 async fn actions_listen_is_separate_from_registered_actions_ugly() {
     let actions = unit_actions();
