@@ -2,24 +2,15 @@
 
 use corers_primitives::glob_match;
 
-/// The patterns every logger redacts unless told otherwise. Names are matched with `-`
-/// read as `_`, so `X-Api-Key` is `x_api_key`. `*_key*` catches `api_key`, `signing_key`,
-/// `encryption_key`, `aws_access_key_id` (and, erring on the safe side, `cache_key` or
-/// `public_key`); a field named just `key` (a cache key, a config key) is left alone.
-pub const DEFAULT_REDACTIONS: [&str; 9] = [
-    "*token*",
-    "*secret*",
-    "*password*",
-    "*passwd*",
-    "*apikey*",
-    "*api_key*",
-    "*authorization*",
-    "*private_key*",
-    "*_key*",
-];
+/// The patterns every logger redacts unless told otherwise: the primitives'
+/// [`SECRET_NAME_PATTERNS`](corers_primitives::SECRET_NAME_PATTERNS), the same list that
+/// [`Options`](corers_primitives::Options) and [`Value`](corers_primitives::Value) redact in
+/// their `Debug`. Names are matched with `-` read as `_`, so `X-Api-Key` is `x_api_key`;
+/// a field named just `key` (a cache key, a config key) is left alone.
+pub const DEFAULT_REDACTIONS: [&str; 9] = corers_primitives::SECRET_NAME_PATTERNS;
 
 /// The text written instead of a redacted value.
-pub const REDACTED: &str = "[REDACTED]";
+pub use corers_primitives::REDACTED;
 
 /// Decides which field names have their values replaced by `[REDACTED]`: names matching
 /// any pattern, case-insensitively and with `-` read as `_`, where `*` and `?` are globs

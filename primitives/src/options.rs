@@ -1,8 +1,11 @@
 //! [`Options`]: the one input shape, and the [`options!`](crate::options) literal.
 
+use std::fmt;
+
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::value::Shown;
 use crate::{Error, ErrorCode, Result, Value, from_value};
 
 /// An ordered list of key → [`Value`] pairs: the input of commands, Actions and services.
@@ -27,9 +30,26 @@ use crate::{Error, ErrorCode, Result, Value, from_value};
 /// let port: u16 = opts.get_as("port").unwrap();
 /// assert_eq!(port, 8080);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq)]
+///
+/// Its `Debug` shows every key, and `[REDACTED]` for the value of a secret-looking one
+/// ([`is_secret_name`](crate::is_secret_name)): options printed in a log line never carry
+/// a password.
+#[derive(Clone, Default, PartialEq)]
 pub struct Options {
     items: Vec<(String, Value)>,
+}
+
+impl fmt::Debug for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Options ")?;
+        f.debug_map()
+            .entries(
+                self.items
+                    .iter()
+                    .map(|(key, value)| (key, Shown { key, value })),
+            )
+            .finish()
+    }
 }
 
 impl Options {

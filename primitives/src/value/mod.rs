@@ -36,7 +36,10 @@ pub use ser::to_value;
 /// let json = serde_json::to_string(&Value::from(vec![1, 2])).unwrap();
 /// assert_eq!(json, "[1,2]");
 /// ```
-#[derive(Clone, Debug, Default, PartialEq)]
+/// Its `Debug` is the usual one (`Map({"port": Int(8080)})`), with `[REDACTED]` for the
+/// value of a secret-looking map key ([`is_secret_name`](crate::is_secret_name)), however
+/// deep.
+#[derive(Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub enum Value {
     /// The absence of a value (JSON `null`).
@@ -56,6 +59,52 @@ pub enum Value {
     List(Vec<Value>),
     /// A map with string keys, sorted by key.
     Map(BTreeMap<String, Value>),
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("Null"),
+            Value::Bool(b) => f.debug_tuple("Bool").field(b).finish(),
+            Value::Int(n) => f.debug_tuple("Int").field(n).finish(),
+            Value::Float(x) => f.debug_tuple("Float").field(x).finish(),
+            Value::String(s) => f.debug_tuple("String").field(s).finish(),
+            Value::Bytes(b) => f.debug_tuple("Bytes").field(b).finish(),
+            Value::List(items) => f.debug_tuple("List").field(items).finish(),
+            Value::Map(entries) => f.debug_tuple("Map").field(&ShownMap(entries)).finish(),
+        }
+    }
+}
+
+/// A map's entries for `Debug`, secret-looking keys' values redacted.
+struct ShownMap<'a>(&'a BTreeMap<String, Value>);
+
+impl fmt::Debug for ShownMap<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(
+                self.0
+                    .iter()
+                    .map(|(key, value)| (key, Shown { key, value })),
+            )
+            .finish()
+    }
+}
+
+/// The value at `key` for `Debug`: `[REDACTED]` when the key looks secret.
+pub(crate) struct Shown<'a> {
+    pub(crate) key: &'a str,
+    pub(crate) value: &'a Value,
+}
+
+impl fmt::Debug for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if crate::is_secret_name(self.key) {
+            f.write_str(crate::REDACTED)
+        } else {
+            fmt::Debug::fmt(self.value, f)
+        }
+    }
 }
 
 /// The key that marks bytes in human-readable formats: `{"$bytes": "aGVsbG8="}`.

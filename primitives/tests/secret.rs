@@ -1,0 +1,63 @@
+//! `is_secret_name`, and the `Debug` of `Options` and `Value` that redacts the values of
+//! secret-looking keys.
+
+use corers_primitives::{Options, Value, is_secret_name, options};
+
+#[test]
+fn is_secret_name_every_pattern_good() {
+    for name in [
+        "GITHUB_TOKEN",
+        "client_secret",
+        "db.Password",
+        "passwd",
+        "X-ApiKey",
+        "stripe_api_key",
+        "Authorization",
+        "ssh_private_key",
+        "aws_access_key_id",
+    ] {
+        assert!(is_secret_name(name), "{name}");
+    }
+}
+
+#[test]
+fn is_secret_name_ordinary_names_bad() {
+    for name in ["workspace", "path", "key", "pass", "author", "took_ms"] {
+        assert!(!is_secret_name(name), "{name}");
+    }
+}
+
+#[test]
+fn is_secret_name_hyphens_case_and_empty_ugly() {
+    assert!(is_secret_name("X-Signing-Key"));
+    assert!(is_secret_name("PRIVATE-KEY"));
+    assert!(!is_secret_name(""));
+    assert!(!is_secret_name("-"));
+}
+
+#[test]
+fn options_debug_redacts_secret_values_ugly() {
+    let input = options! { "path" => "/srv/repo", "api_token" => "ghp_16C7e42F292c6912E7710c838347Ae178B4a" };
+    let shown = format!("{input:?}");
+    assert_eq!(
+        shown,
+        r#"Options {"path": String("/srv/repo"), "api_token": [REDACTED]}"#
+    );
+    assert_eq!(format!("{:?}", Options::new()), "Options {}");
+}
+
+#[test]
+fn value_debug_redacts_secret_values_at_any_depth_ugly() {
+    let value = Value::from(vec![options! {
+        "database" => options! { "host" => "db.internal", "password" => "hunter2" }.into_value(),
+    }
+    .into_value()]);
+    let shown = format!("{value:?}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(shown.contains(r#""password": [REDACTED]"#), "{shown}");
+    assert!(
+        shown.contains(r#""host": String("db.internal")"#),
+        "{shown}"
+    );
+    assert_eq!(format!("{:?}", Value::Int(8080)), "Int(8080)");
+}
