@@ -56,6 +56,12 @@ fn installed(shell: &str) -> bool {
         .arg("exit 0")
         .output()
         .is_ok_and(|o| o.status.success());
+    // CI installs every shell (.ci/run) and says so: there, a missing one is a failure,
+    // not a skip.
+    assert!(
+        found || std::env::var_os("CORERS_REQUIRE_SHELLS").is_none(),
+        "{shell} is not installed, and CORERS_REQUIRE_SHELLS asks for every shell"
+    );
     if !found {
         eprintln!("{shell} is not installed: nothing checked");
     }
@@ -130,6 +136,7 @@ fn fish_complete(script: &str, line: &str) -> Option<(Vec<String>, String)> {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
+    assert!(output.status.success(), "{output:?}");
     Some((
         lines(&output.stdout),
         String::from_utf8_lossy(&output.stderr).into_owned(),

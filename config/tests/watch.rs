@@ -328,16 +328,23 @@ fn config_reload_readers_never_see_a_mix_ugly() {
     let path = write(0);
     let config = Config::builder().file(&path).build().unwrap();
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // The reloads start once the reader reads, and the reader reads at least once.
+    let started = std::sync::Arc::new(std::sync::Barrier::new(2));
     let reader = {
         let (config, done) = (config.clone(), std::sync::Arc::clone(&done));
+        let started = std::sync::Arc::clone(&started);
         std::thread::spawn(move || {
-            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+            started.wait();
+            let mut reads = 0_u64;
+            while reads == 0 || !done.load(std::sync::atomic::Ordering::Relaxed) {
                 let pair = config.get("pair").unwrap();
                 let map = pair.as_map().unwrap();
                 assert_eq!(map["left"], map["right"], "a torn read: {pair:?}");
+                reads += 1;
             }
         })
     };
+    started.wait();
     for n in 1..=200 {
         write(n);
         config.reload().unwrap();

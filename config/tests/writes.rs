@@ -92,12 +92,16 @@ fn config_set_many_readers_never_see_a_mix_ugly() {
         .set_many([("pair.left", Value::Int(0)), ("pair.right", Value::Int(0))])
         .unwrap();
     let done = Arc::new(AtomicBool::new(false));
+    // The writer starts once both readers are reading, so each read overlaps writes.
+    let started = Arc::new(std::sync::Barrier::new(3));
     let readers: Vec<_> = (0..2)
         .map(|_| {
             let (config, done) = (config.clone(), Arc::clone(&done));
+            let started = Arc::clone(&started);
             thread::spawn(move || {
                 let mut reads = 0_u64;
-                while !done.load(Ordering::Relaxed) {
+                started.wait();
+                while reads == 0 || !done.load(Ordering::Relaxed) {
                     let pair = config.get("pair").unwrap();
                     let map = pair.as_map().unwrap();
                     assert_eq!(map["left"], map["right"], "a torn read: {pair:?}");
@@ -107,6 +111,7 @@ fn config_set_many_readers_never_see_a_mix_ugly() {
             })
         })
         .collect();
+    started.wait();
     for n in 1..=2_000_i64 {
         config
             .set_many([("pair.left", Value::Int(n)), ("pair.right", Value::Int(n))])

@@ -18,6 +18,9 @@ use corers::prelude::*;
 
 const CHILD: &str = "CORERS_SIGNAL_CHILD";
 
+/// A file the parent creates once it has signalled a child that is starting.
+const GO: &str = "CORERS_SIGNAL_GO";
+
 /// The number behind an `ExitCode`.
 fn code(exit: ExitCode) -> u8 {
     (0..=u8::MAX).find(|n| ExitCode::from(*n) == exit).unwrap()
@@ -114,7 +117,13 @@ fn signal_child() {
                 Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
                     if std::env::var(CHILD).as_deref() == Ok("startup") {
                         say("starting");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        // Until the parent has sent its signal, then a moment for this
+                        // process to take it.
+                        let go = std::env::var_os(GO).map(std::path::PathBuf::from);
+                        while go.as_ref().is_some_and(|go| !go.exists()) {
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                        }
+                        tokio::time::sleep(Duration::from_millis(300)).await;
                         // Still starting after the signal: the bus takes its work.
                         ctx.core().perform_async(Reindex)?;
                         say("started slow");
@@ -166,13 +175,21 @@ struct Signalled {
     child: Child,
     lines: mpsc::Receiver<String>,
     seen: Vec<String>,
+    /// The child's go file (see [`GO`]).
+    go: std::path::PathBuf,
 }
 
 impl Signalled {
     fn spawn(case: &str) -> Signalled {
+        let go = std::env::temp_dir().join(format!(
+            "corers-signal-go-{}-{}",
+            std::process::id(),
+            corers::primitives::id()
+        ));
         let mut child = Process::new(std::env::current_exe().unwrap())
             .args(["--exact", "signal_child", "--nocapture", "--test-threads=1"])
             .env(CHILD, case)
+            .env(GO, &go)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -190,6 +207,7 @@ impl Signalled {
             child,
             lines,
             seen: Vec::new(),
+            go,
         }
     }
 
@@ -204,6 +222,11 @@ impl Signalled {
                 ),
             }
         }
+    }
+
+    /// Lets a child waiting in its start hook go on.
+    fn go(&self) {
+        std::fs::write(&self.go, b"").unwrap();
     }
 
     fn signal(&self, signal: &str) {
@@ -232,6 +255,7 @@ impl Signalled {
         while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(2)) {
             self.seen.push(line);
         }
+        let _ = std::fs::remove_file(&self.go);
         (status, self.seen)
     }
 }
@@ -334,6 +358,7 @@ fn signalled_during_startup(signal: &str) -> (Option<i32>, Vec<String>) {
     let mut child = Signalled::spawn("startup");
     child.wait_for("starting");
     child.signal(signal);
+    child.go();
     child.finish(Duration::from_secs(15))
 }
 
@@ -368,7 +393,7 @@ fn core_run_with_second_signal_during_startup_exits_with_a_signal_code_ugly() {
     child.signal("INT");
     child.signal("TERM");
     let (status, lines) = child.finish(Duration::from_secs(15));
-    // The start hook still sleeping is abandoned; the exit code is the first signal's,
+    // The start hook still waiting (no go) is abandoned; the exit code is the first signal's,
     // whichever of the two was taken first, never startup's failure (1).
     assert!(matches!(status, Some(130 | 143)), "{status:?} {lines:?}");
     assert!(!lines.contains(&"serving".to_owned()), "{lines:?}");

@@ -79,7 +79,7 @@ impl<T> From<corers_primitives::Result<T>> for Outcome {
     }
 }
 
-/// Runs `work` on `threads` threads until the swapper has run for [`RUN_FOR`]; returns
+/// Runs `work` on `threads` threads while the swapper runs, for [`RUN_FOR`] or longer; returns
 /// the escapes the workers reported. Fails unless the race really ran: operations both
 /// succeeded (a real directory) and were refused (a symlink out) while swaps went on.
 fn race(
@@ -120,8 +120,12 @@ fn race(
             })
         })
         .collect();
+    // At least RUN_FOR, and on a loaded machine until both outcomes were seen often
+    // enough (within a generous cap).
     let started = Instant::now();
-    while started.elapsed() < RUN_FOR {
+    let enough = || inside.load(Ordering::Relaxed) > 20 && refused.load(Ordering::Relaxed) > 20;
+    while started.elapsed() < RUN_FOR || (!enough() && started.elapsed() < Duration::from_secs(30))
+    {
         thread::sleep(Duration::from_millis(10));
     }
     stop.store(true, Ordering::Relaxed);

@@ -114,18 +114,26 @@ fn logger_set_level_while_threads_log_ugly() {
     const LINES_EACH: usize = 2_000;
     let (log, sink) = capture(Format::Json, Level::Info);
     let done = AtomicBool::new(false);
+    // The loggers start once the level has flipped, and it flips at least twice.
+    let flipping = std::sync::Barrier::new(2);
     std::thread::scope(|scope| {
         scope.spawn(|| {
             let mut level = Level::Debug;
-            while !done.load(Ordering::SeqCst) {
+            let mut flips = 0_u64;
+            while flips < 2 || !done.load(Ordering::SeqCst) {
                 log.set_level(level);
                 level = if level == Level::Debug {
                     Level::Info
                 } else {
                     Level::Debug
                 };
+                flips += 1;
+                if flips == 1 {
+                    flipping.wait();
+                }
             }
         });
+        flipping.wait();
         log_from_threads(&log, LINES_EACH);
         done.store(true, Ordering::SeqCst);
     });

@@ -370,8 +370,17 @@ fn chain<'a, C: Clone + Send + Sync + 'static>(
                         reports,
                     )
                     .await;
-                    if end.stop.is_some() {
-                        return end;
+                    if let Some(stop) = end.stop {
+                        // A failure in the branch goes on to a following branch that
+                        // handles it, as any step's does.
+                        if next_handles_failure(steps, i) {
+                            previous = Some(Err(stop));
+                            continue;
+                        }
+                        return ChainEnd {
+                            last: end.last,
+                            stop: Some(stop),
+                        };
                     }
                     previous = end.last.or(input);
                 }
@@ -505,13 +514,19 @@ async fn parallel<C: Clone + Send + Sync + 'static>(
     ends.sort_by_key(|(i, _, _)| *i);
     let mut outputs = Vec::new();
     let mut failures = Vec::new();
-    for (_, end, inner) in ends {
+    for (i, end, inner) in ends {
         reports.extend(inner);
         if let Some(stop) = end.stop {
             failures.push(stop);
-        } else if let Some(Ok(value)) = end.last {
-            outputs.push(value);
+            continue;
         }
+        // One slot per member, in member order: a detached member's is null (it has not
+        // finished); a branch that ran no step passes the group's input through.
+        let detached = matches!(group.get(i), Some(Step::Run(run)) if run.detached);
+        outputs.push(match end.last {
+            Some(Ok(value)) if !detached => value,
+            _ => Value::Null,
+        });
     }
     let code = failures.first().and_then(|f| f.code().cloned());
     match Error::join(failures) {
@@ -662,7 +677,7 @@ fn jitter(ceiling: Duration) -> Duration {
     // RandomState is seeded randomly per process and per instance: enough randomness for
     // spreading retries, without a random-number crate.
     let random = RandomState::new().hash_one(corers_primitives::id());
-    Duration::from_nanos(random % (nanos + 1))
+    Duration::from_nanos(random % nanos.saturating_add(1))
 }
 
 fn copy_outcome(outcome: &Result<Value>) -> Result<Value> {

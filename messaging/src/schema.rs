@@ -38,6 +38,10 @@ impl ValueKind {
     /// assert!(!ValueKind::Int.accepts(&Value::from("8080")));
     /// assert!(ValueKind::Float.accepts(&Value::from(2)));
     /// ```
+    ///
+    /// [`ValueKind::Float`] accepts an int too (TOML and JSON write `2` for `2.0`): read such
+    /// an input with `options.get_as::<f64>(key)`, which takes both, rather than
+    /// [`Options::float`](corers_primitives::Options::float), which never converts.
     pub fn accepts(self, value: &Value) -> bool {
         match self {
             ValueKind::Any => true,
@@ -177,10 +181,11 @@ impl Schema {
                     return Err(Error::new(
                         OP,
                         format!(
-                            "action {action:?}: input {:?} must be {}, found {} {value}",
+                            "action {action:?}: input {:?} must be {}, found {} {}",
                             field.key,
                             field.kind,
-                            value.kind()
+                            value.kind(),
+                            shown(&field.key, value)
                         ),
                     )
                     .with_code(ErrorCode::INVALID));
@@ -204,5 +209,19 @@ impl Schema {
             }),
         }
         self
+    }
+}
+
+/// A wrong value as an error message shows it: never a secret-looking key's, and no more
+/// than 64 characters of anything else (a whole list or map would flood the log).
+fn shown(key: &str, value: &Value) -> String {
+    const LONGEST: usize = 64;
+    if corers_primitives::is_secret_name(key) {
+        return corers_primitives::REDACTED.to_owned();
+    }
+    let text = value.to_string();
+    match text.char_indices().nth(LONGEST) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
     }
 }

@@ -34,18 +34,27 @@ fn race(send: impl Fn() + Sync, churn: impl Fn() + Sync) -> usize {
 
     let done = AtomicBool::new(false);
     let rounds = AtomicUsize::new(0);
+    let churning = std::sync::Barrier::new(SENDERS + 1);
     thread::scope(|scope| {
         let stop = Stop(&done);
-        scope.spawn(|| {
+        // The senders start after the churn thread's first round, so the two always meet.
+        let (churning, churn, send, done, rounds) = (&churning, &churn, &send, &done, &rounds);
+        scope.spawn(move || {
+            let mut first = true;
             // Relaxed: only a stop signal; the scope join orders everything else.
-            while !done.load(Ordering::Relaxed) {
+            while first || !done.load(Ordering::Relaxed) {
                 churn();
                 rounds.fetch_add(1, Ordering::Relaxed);
+                if first {
+                    churning.wait();
+                    first = false;
+                }
             }
         });
         let senders: Vec<_> = (0..SENDERS)
             .map(|_| {
-                scope.spawn(|| {
+                scope.spawn(move || {
+                    churning.wait();
                     for _ in 0..BROADCASTS_PER_SENDER {
                         send();
                     }

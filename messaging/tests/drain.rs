@@ -319,12 +319,11 @@ async fn bus_shutdown_twice_leaves_the_sync_verbs_working_ugly() {
     bus.shutdown();
     bus.shutdown();
     assert!(bus.is_shutting_down());
-    assert_eq!(
-        bus.broadcast(&(), &WorkspaceCreated { name: "alpha" })
-            .unwrap()
-            .handled(),
-        1
-    );
+    let report = bus
+        .broadcast(&(), &WorkspaceCreated { name: "alpha" })
+        .unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.handled(), 1);
     let deployed = bus.perform(&(), &Deploy { target: "homelab" }).answer();
     assert_eq!(deployed.as_deref(), Some("deployed to homelab"));
     assert_eq!(runs.load(Ordering::SeqCst), 1);

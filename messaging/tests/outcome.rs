@@ -34,6 +34,7 @@ fn report_handled_counts_every_handler_good() {
         .broadcast(&(), &WorkspaceCreated { name: "alpha" })
         .unwrap();
     assert_eq!(report.handled(), 3);
+    assert!(report.is_ok(), "every handler saw the message: {report:?}");
 }
 
 #[test]

@@ -328,6 +328,26 @@ fn schema_check_escapes_hostile_key_and_value_ugly() {
     );
 }
 
+#[test]
+fn schema_check_never_shows_a_secret_or_a_flood_ugly() {
+    let schema = Schema::new()
+        .optional("api_token", ValueKind::String)
+        .optional("hosts", ValueKind::String);
+    let err = schema
+        .check("deploy.run", &options! { "api_token" => 123_456 })
+        .unwrap_err();
+    assert_eq!(
+        err.message(),
+        r#"action "deploy.run": input "api_token" must be string, found int [REDACTED]"#
+    );
+    let many: Vec<Value> = (0..100).map(|n| Value::from(format!("node-{n}"))).collect();
+    let err = schema
+        .check("deploy.run", &options! { "hosts" => Value::List(many) })
+        .unwrap_err();
+    assert!(err.message().ends_with('…'), "{err}");
+    assert!(err.message().len() < 200, "{err}");
+}
+
 // --- ValueKind::accepts ---
 
 #[test]

@@ -574,6 +574,58 @@ async fn tasks_run_recursion_through_a_parallel_step_meets_the_depth_limit_bad()
     assert!(err.to_string().contains(r#"task "again" failed"#), "{err}");
 }
 
+// --- Tasks::run: failures inside branches and groups ---
+
+#[tokio::test]
+async fn tasks_run_failure_in_a_branch_goes_on_to_a_failed_branch_bad() {
+    let bench = Bench::new();
+    bench.answer("git.pull", Value::Null);
+    bench.fail("index.build", ErrorCode::UNAVAILABLE);
+    bench.answer("chat.alert", Value::from("alerted"));
+    bench.define(
+        "nightly",
+        vec![
+            Step::run("git.pull"),
+            Step::when(Condition::Succeeded, vec![Step::run("index.build")], vec![]),
+            Step::when(Condition::Failed, vec![Step::run("chat.alert")], vec![]),
+        ],
+    );
+    let report = bench.run("nightly").await;
+    assert_eq!(bench.calls(), ["git.pull", "index.build", "chat.alert"]);
+    assert!(report.error.is_none(), "{:?}", report.error);
+}
+
+#[tokio::test]
+async fn tasks_run_parallel_outputs_keep_one_slot_per_member_ugly() {
+    let bench = Bench::new();
+    bench.answer("cache.flush", Value::from("flushed"));
+    bench.answer("search.reindex", Value::from("reindexed"));
+    bench.define(
+        "refresh",
+        vec![Step::parallel(vec![
+            Step::run("cache.flush").detached(),
+            Step::run("search.reindex"),
+        ])],
+    );
+    let output = bench.run("refresh").await.into_result().unwrap();
+    assert_eq!(
+        output,
+        Value::List(vec![Value::Null, Value::from("reindexed")])
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn tasks_run_huge_backoff_does_not_panic_ugly() {
+    let bench = Bench::new();
+    bench.fail("git.pull", ErrorCode::UNAVAILABLE);
+    let mut retry = Retry::new(3, Duration::from_secs(u64::MAX / 1_000_000_000));
+    retry.max_backoff_ms = u64::MAX;
+    bench.define("pull", vec![Step::run("git.pull").with_retry(retry)]);
+    let ctx = RunCtx::new().with_timeout(Duration::from_secs(5));
+    let report = bench.tasks.run(&(), &ctx, "pull").await.unwrap();
+    assert!(report.error.is_some());
+}
+
 // --- Step::run ---
 
 #[tokio::test]

@@ -101,16 +101,21 @@ fn registry_reads_during_writes_see_only_published_values_bad() {
     let registry = Arc::new(Registry::new("counter"));
     registry.set("count", 0u64).unwrap();
     let done = AtomicBool::new(false);
+    // The writes start once the reader reads, and the reader reads at least once.
+    let started = std::sync::Barrier::new(2);
     thread::scope(|scope| {
         let reader = scope.spawn(|| {
-            let mut last = 0;
-            while !done.load(Ordering::Acquire) {
+            started.wait();
+            let (mut last, mut reads) = (0, 0_u64);
+            while reads == 0 || !done.load(Ordering::Acquire) {
                 let now = *registry.get("count").unwrap();
                 assert!(now >= last, "count went backwards: {last} -> {now}");
                 assert!(now <= 10_000, "count {now} was never written");
                 last = now;
+                reads += 1;
             }
         });
+        started.wait();
         for n in 1..=10_000u64 {
             registry.set("count", n).unwrap();
         }
