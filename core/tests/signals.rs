@@ -39,6 +39,24 @@ impl Task for Reindex {
     type Output = ();
 }
 
+/// The `slow` service's start hook: in the `startup` case it says "starting" and waits for
+/// the parent's go (then a moment to take the signal), then takes work on the bus.
+async fn slow_start(ctx: ServiceCtx<Core>) -> Result<()> {
+    if std::env::var(CHILD).as_deref() == Ok("startup") {
+        say("starting");
+        // Until the parent has sent its signal, then a moment for this process to take it.
+        let go = std::env::var_os(GO).map(std::path::PathBuf::from);
+        while go.as_ref().is_some_and(|go| !go.exists()) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Still starting after the signal: the bus takes its work.
+        ctx.core().perform_async(Reindex)?;
+        say("started slow");
+    }
+    Ok(())
+}
+
 /// A command that never looks at the context: only a forced shutdown ends it.
 fn stuck() -> Command<Core> {
     Command::new().action(|core: Core, _| async move {
@@ -114,22 +132,7 @@ fn signal_child() {
         .service(|_| {
             Ok(Registration::new(
                 "slow",
-                Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
-                    if std::env::var(CHILD).as_deref() == Ok("startup") {
-                        say("starting");
-                        // Until the parent has sent its signal, then a moment for this
-                        // process to take it.
-                        let go = std::env::var_os(GO).map(std::path::PathBuf::from);
-                        while go.as_ref().is_some_and(|go| !go.exists()) {
-                            tokio::time::sleep(Duration::from_millis(10)).await;
-                        }
-                        tokio::time::sleep(Duration::from_millis(300)).await;
-                        // Still starting after the signal: the bus takes its work.
-                        ctx.core().perform_async(Reindex)?;
-                        say("started slow");
-                    }
-                    Ok(())
-                }),
+                Hooks::new().on_start(slow_start),
             ))
         })
         .command("stuck", stuck())

@@ -322,9 +322,16 @@ fn chain<'a, C: Clone + Send + Sync + 'static>(
                         };
                     }
                 }
-                Step::Parallel(group) => {
-                    let end = parallel(run, group, &position, previous.as_ref(), reports).await;
+                Step::Parallel(_) | Step::When { .. } => {
+                    let end = match step {
+                        Step::Parallel(group) => {
+                            parallel(run, group, &position, previous.as_ref(), reports).await
+                        }
+                        _ => when(run, step, &position, previous.take(), reports).await,
+                    };
                     if let Some(stop) = end.stop {
+                        // A failure inside goes on to a following branch that handles it,
+                        // as any step's does.
                         if next_handles_failure(steps, i) {
                             previous = Some(Err(stop));
                             continue;
@@ -336,54 +343,6 @@ fn chain<'a, C: Clone + Send + Sync + 'static>(
                     }
                     previous = end.last;
                 }
-                Step::When {
-                    condition,
-                    then,
-                    otherwise,
-                } => {
-                    let branch = match choose(
-                        run,
-                        condition,
-                        then,
-                        otherwise,
-                        &position,
-                        previous.as_ref(),
-                    ) {
-                        Ok(branch) => branch,
-                        Err(stop) => {
-                            return ChainEnd {
-                                last: previous,
-                                stop: Some(stop),
-                            };
-                        }
-                    };
-                    // A failure handled by a branch is over; a successful one flows on.
-                    let input = match previous.take() {
-                        Some(Ok(value)) => Some(Ok(value)),
-                        _ => None,
-                    };
-                    let end = chain(
-                        run,
-                        branch,
-                        (format!("{position}."), 0),
-                        input.as_ref().map(copy_outcome),
-                        reports,
-                    )
-                    .await;
-                    if let Some(stop) = end.stop {
-                        // A failure in the branch goes on to a following branch that
-                        // handles it, as any step's does.
-                        if next_handles_failure(steps, i) {
-                            previous = Some(Err(stop));
-                            continue;
-                        }
-                        return ChainEnd {
-                            last: end.last,
-                            stop: Some(stop),
-                        };
-                    }
-                    previous = end.last.or(input);
-                }
             }
         }
         ChainEnd {
@@ -391,6 +350,54 @@ fn chain<'a, C: Clone + Send + Sync + 'static>(
             stop: None,
         }
     })
+}
+
+/// Runs the branch of a `when` step that its condition picks, on the previous outcome; a
+/// branch that runs no step passes a successful previous output through.
+async fn when<C: Clone + Send + Sync + 'static>(
+    run: &Run<C>,
+    when: &Step,
+    position: &str,
+    previous: Option<Result<Value>>,
+    reports: &mut Vec<StepReport>,
+) -> ChainEnd {
+    let Step::When {
+        condition,
+        then,
+        otherwise,
+    } = when
+    else {
+        return ChainEnd {
+            last: previous,
+            stop: None,
+        };
+    };
+    let branch = match choose(run, condition, then, otherwise, position, previous.as_ref()) {
+        Ok(branch) => branch,
+        Err(refused) => {
+            return ChainEnd {
+                last: previous,
+                stop: Some(refused),
+            };
+        }
+    };
+    // A failure handled by a branch is over; a successful one flows on.
+    let input = match previous {
+        Some(Ok(value)) => Some(Ok(value)),
+        _ => None,
+    };
+    let end = chain(
+        run,
+        branch,
+        (format!("{position}."), 0),
+        input.as_ref().map(copy_outcome),
+        reports,
+    )
+    .await;
+    ChainEnd {
+        stop: end.stop,
+        last: end.last.or(input),
+    }
 }
 
 /// The error that stops a Task before `position`, after a failure no branch took.
