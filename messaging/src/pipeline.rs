@@ -238,6 +238,16 @@ fn check_steps(task: &str, steps: &[Step]) -> Result<()> {
                     )
                     .with_code(ErrorCode::INVALID));
                 }
+                if run.timeout.is_some_and(|t| t.is_zero()) {
+                    return Err(Error::new(
+                        "messaging.Tasks.define",
+                        format!(
+                            "task {task:?}: step {:?}: a zero timeout ends every attempt before it starts",
+                            run.action
+                        ),
+                    )
+                    .with_code(ErrorCode::INVALID));
+                }
             }
             Step::Parallel(inner) => check_steps(task, inner)?,
             Step::When {

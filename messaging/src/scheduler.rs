@@ -59,6 +59,9 @@ pub(crate) fn parse(expression: &str) -> Result<cron::Schedule> {
 pub struct Scheduler<C> {
     tasks: Tasks<C>,
     running: Mutex<Option<(CancellationToken, JoinSet<()>)>>,
+    /// Held for a whole stop (taking the loops and waiting for them), so a second stop
+    /// waits for the first and a start cannot begin while old runs are still ending.
+    stopping: tokio::sync::Mutex<()>,
 }
 
 impl<C: Clone + Send + Sync + 'static> Scheduler<C> {
@@ -67,15 +70,19 @@ impl<C: Clone + Send + Sync + 'static> Scheduler<C> {
         Scheduler {
             tasks,
             running: Mutex::new(None),
+            stopping: tokio::sync::Mutex::new(()),
         }
     }
 
     /// Starts a loop per scheduled Task on the current tokio runtime; each run gets a
     /// [`RunCtx`] cancelled when the scheduler stops.
     ///
+    /// A Task redefined while the scheduler runs follows its new schedule once the tick it
+    /// was waiting for has passed (and stops being run when the new definition has none).
+    ///
     /// # Errors
-    /// [`ErrorCode::CONFLICT`] when already started; [`ErrorCode::UNAVAILABLE`] outside a
-    /// tokio runtime.
+    /// [`ErrorCode::CONFLICT`] when already started, or while a [`stop`](Scheduler::stop)
+    /// is still waiting for runs to end; [`ErrorCode::UNAVAILABLE`] outside a tokio runtime.
     pub fn start(&self, core: &C) -> Result<()> {
         const OP: &str = "messaging.Scheduler.start";
         let runtime = tokio::runtime::Handle::try_current().map_err(|e| {
@@ -86,6 +93,11 @@ impl<C: Clone + Send + Sync + 'static> Scheduler<C> {
                 "start outside a tokio runtime",
             )
         })?;
+        let Ok(_not_stopping) = self.stopping.try_lock() else {
+            return Err(
+                Error::new(OP, "the scheduler is still stopping").with_code(ErrorCode::CONFLICT)
+            );
+        };
         let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
         if running.is_some() {
             return Err(
@@ -109,7 +121,7 @@ impl<C: Clone + Send + Sync + 'static> Scheduler<C> {
                     tasks,
                     core,
                     Arc::from(name.as_str()),
-                    schedule,
+                    (cron, schedule),
                     anchor,
                     stop,
                 ),
@@ -121,8 +133,10 @@ impl<C: Clone + Send + Sync + 'static> Scheduler<C> {
     }
 
     /// Stops every loop and cancels the runs in progress, waiting for them to end.
-    /// Stopping a stopped scheduler does nothing.
+    /// Stopping a stopped scheduler does nothing; a stop while another is waiting waits
+    /// for it.
     pub async fn stop(&self) {
+        let _stopping = self.stopping.lock().await;
         let running = self
             .running
             .lock()
@@ -158,11 +172,20 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
     tasks: Tasks<C>,
     core: C,
     name: Arc<str>,
-    schedule: cron::Schedule,
+    (mut cron, mut schedule): (String, cron::Schedule),
     mut anchor: (SystemTime, Instant),
     stop: CancellationToken,
 ) {
     loop {
+        // The Task as defined now: redefined meanwhile, its new schedule applies.
+        match tasks.get(&name).and_then(|def| def.schedule) {
+            Some(current) if current == cron => {}
+            Some(current) => match parse(&current) {
+                Ok(parsed) => (cron, schedule) = (current, parsed),
+                Err(_) => return,
+            },
+            None => return,
+        }
         let now = wall(&mut anchor);
         let Some(next) = schedule.after(&now).next() else {
             return;

@@ -262,6 +262,32 @@ async fn scheduler_start_reads_the_tasks_when_it_starts_ugly() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn scheduler_start_follows_a_task_redefined_while_it_runs_ugly() {
+    let bench = Bench::new(Duration::ZERO);
+    bench.schedule("index.refresh", "*/10 * * * * *");
+    let scheduler = Scheduler::new(bench.tasks.clone());
+    scheduler.start(&()).unwrap();
+    pass(Duration::from_secs(30)).await;
+    let before = bench.count();
+    assert!((2..=3).contains(&before), "{before}");
+    // Redefined without a schedule: at most the tick already waited for still fires.
+    bench
+        .tasks
+        .define(
+            "index.refresh",
+            TaskDef::new(vec![Step::run("index.build")]),
+        )
+        .unwrap();
+    pass(Duration::from_secs(60)).await;
+    assert!(
+        bench.count() <= before + 1,
+        "{} after {before}",
+        bench.count()
+    );
+    scheduler.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn scheduler_start_unscheduled_and_past_tasks_never_fire_ugly() {
     let bench = Bench::new(Duration::ZERO);
     bench
@@ -340,6 +366,23 @@ async fn scheduler_stop_cancels_the_run_in_progress_bad() {
         Duration::ZERO,
         "stop did not wait a day"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn scheduler_stop_twice_at_once_both_wait_for_the_runs_bad() {
+    let bench = Bench::new(Duration::from_secs(5));
+    bench.schedule("index.refresh", "*/10 * * * * *");
+    let scheduler = Arc::new(Scheduler::new(bench.tasks.clone()));
+    scheduler.start(&()).unwrap();
+    pass(Duration::from_secs(11)).await;
+    assert_eq!(bench.count(), 1, "a run is in progress");
+    tokio::join!(scheduler.stop(), scheduler.stop());
+    assert!(!scheduler.is_running());
+    // Stopped for good: nothing fires any more, and it can start again.
+    pass(Duration::from_secs(60)).await;
+    assert_eq!(bench.count(), 1);
+    scheduler.start(&()).unwrap();
+    scheduler.stop().await;
 }
 
 #[tokio::test(start_paused = true)]

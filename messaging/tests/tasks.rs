@@ -1106,7 +1106,15 @@ async fn step_when_equals_and_exists_test_the_previous_output_good() {
         (
             Condition::Equals {
                 key: "changed".into(),
+                // Numbers compare by value: TOML and JSON write 3 or 3.0 alike.
                 value: Value::from(3.0),
+            },
+            "index.build",
+        ),
+        (
+            Condition::Equals {
+                key: "changed".into(),
+                value: Value::from(3.5),
             },
             "chat.alert",
         ),
@@ -1534,6 +1542,20 @@ async fn retry_on_empty_list_retries_nothing_ugly() {
 }
 
 // --- Step::with_timeout ---
+
+#[test]
+fn step_with_timeout_zero_is_refused_at_define_bad() {
+    let bench = Bench::new();
+    let err = bench
+        .tasks
+        .define(
+            "pull",
+            TaskDef::new(vec![Step::run("git.pull").with_timeout(Duration::ZERO)]),
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(err.message().contains("zero timeout"), "{err}");
+}
 
 #[tokio::test(start_paused = true)]
 async fn step_with_timeout_ends_a_slow_step_with_timeout_good() {
