@@ -371,16 +371,14 @@ impl Condition {
 
 /// Whether two values are equal, numbers by their value (`1` equals `1.0`: TOML and JSON
 /// write either for a whole number).
+#[allow(
+    clippy::cast_precision_loss,
+    clippy::float_cmp,
+    reason = "exact equality, as JSON compares numbers"
+)]
 fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Int(i), Value::Float(f)) | (Value::Float(f), Value::Int(i)) => {
-            #[allow(
-                clippy::cast_precision_loss,
-                reason = "compared as JSON compares numbers"
-            )]
-            let i = *i as f64;
-            i == *f
-        }
+        (Value::Int(i), Value::Float(f)) | (Value::Float(f), Value::Int(i)) => *i as f64 == *f,
         _ => a == b,
     }
 }

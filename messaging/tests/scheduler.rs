@@ -375,12 +375,13 @@ async fn scheduler_stop_twice_at_once_both_wait_for_the_runs_bad() {
     let scheduler = Arc::new(Scheduler::new(bench.tasks.clone()));
     scheduler.start(&()).unwrap();
     pass(Duration::from_secs(11)).await;
-    assert_eq!(bench.count(), 1, "a run is in progress");
+    assert!(bench.count() >= 1, "a run has begun");
     tokio::join!(scheduler.stop(), scheduler.stop());
     assert!(!scheduler.is_running());
     // Stopped for good: nothing fires any more, and it can start again.
+    let stopped_at = bench.count();
     pass(Duration::from_secs(60)).await;
-    assert_eq!(bench.count(), 1);
+    assert_eq!(bench.count(), stopped_at);
     scheduler.start(&()).unwrap();
     scheduler.stop().await;
 }
