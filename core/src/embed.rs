@@ -45,8 +45,9 @@ impl Core {
         Ok(())
     }
 
-    /// Cancels [`Core::context`], stops the Task scheduler, drains background work (for up
-    /// to the builder's [`shutdown_timeout`](crate::CoreBuilder::shutdown_timeout)), runs
+    /// Cancels [`Core::context`], stops the Task scheduler and waits for detached Task steps,
+    /// drains background work (each for up to the builder's
+    /// [`shutdown_timeout`](crate::CoreBuilder::shutdown_timeout)), runs
     /// every stop hook in reverse (each under its service's own timeout, 30 s by default),
     /// then flushes the log.
     ///
@@ -62,6 +63,14 @@ impl Core {
         // The context first: a scheduler started concurrently sees it and stops itself.
         self.inner.shutdown.cancel();
         self.inner.scheduler.stop().await;
+        // Detached Task steps were cancelled with their runs (the scheduler's, and those
+        // started through the Core, whose context is cancelled): let them end, within the
+        // drain's time.
+        let _ = tokio::time::timeout(
+            self.inner.shutdown_timeout,
+            self.inner.tasks.wait_detached(),
+        )
+        .await;
         let stopped = self
             .inner
             .services

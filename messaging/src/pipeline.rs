@@ -9,6 +9,7 @@ use std::time::Duration;
 use corers_primitives::{Error, ErrorCode, Options, Registry, Result, Value};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
+use tokio_util::task::TaskTracker;
 
 use crate::action::sleep_until;
 use crate::context::try_current;
@@ -95,6 +96,8 @@ pub struct Tasks<C> {
 struct TasksInner<C> {
     registry: Registry<TaskDef>,
     actions: Actions<C>,
+    /// The detached steps still running, for [`Tasks::wait_detached`].
+    detached: TaskTracker,
 }
 
 impl<C> Clone for Tasks<C> {
@@ -116,6 +119,8 @@ struct Run<C> {
     /// (where no dispatch is running), so a cascade through them still meets the depth
     /// limit.
     parent: Option<DispatchInfo>,
+    /// Where detached steps are spawned (the Tasks' tracker).
+    detached: TaskTracker,
 }
 
 impl<C> Clone for Run<C>
@@ -129,6 +134,7 @@ where
             ctx: self.ctx.clone(),
             actions: self.actions.clone(),
             parent: self.parent,
+            detached: self.detached.clone(),
         }
     }
 }
@@ -148,6 +154,7 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
             inner: Arc::new(TasksInner {
                 registry: Registry::new("tasks"),
                 actions,
+                detached: TaskTracker::new(),
             }),
         }
     }
@@ -202,6 +209,7 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
             ctx: ctx.clone(),
             actions: self.inner.actions.clone(),
             parent: try_current(),
+            detached: self.inner.detached.clone(),
         };
         let mut steps = Vec::with_capacity(def.steps.len());
         let end = chain(&run, &def.steps, (String::new(), 0), None, &mut steps).await;
@@ -211,6 +219,35 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
             error: end.stop,
             output: end.last.and_then(Result::ok),
         })
+    }
+}
+
+impl<C> Tasks<C> {
+    /// Waits until every detached step started so far has ended (each ends early when its
+    /// run's context is cancelled, as [`Scheduler::stop`](crate::Scheduler::stop) does for
+    /// its runs): what a shutting-down application does, so that nothing of a Task runs on
+    /// after it. A detached step of a run that nobody can cancel is waited for as long as
+    /// it runs: bound the wait with a timeout.
+    ///
+    /// ```
+    /// use corers_messaging::{ActionSpec, Actions, Bus, RunCtx, Step, TaskDef, Tasks};
+    /// use corers_primitives::Value;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let actions: Actions<()> = Actions::new(Bus::new());
+    /// actions.register(ActionSpec::new("chat.announce", |_, _| async { Ok(Value::Null) })).unwrap();
+    /// let tasks = Tasks::new(actions);
+    /// tasks.define("release", TaskDef::new(vec![Step::run("chat.announce").detached()])).unwrap();
+    /// tasks.run(&(), &RunCtx::new(), "release").await.unwrap();
+    /// tasks.wait_detached().await; // the announcement has been made
+    /// # }
+    /// ```
+    pub async fn wait_detached(&self) {
+        let tracker = &self.inner.detached;
+        tracker.close();
+        tracker.wait().await;
+        tracker.reopen();
     }
 }
 
@@ -657,9 +694,10 @@ fn detach<C: Clone + Send + Sync + 'static>(
         attempts: 0,
         duration: Duration::ZERO,
     };
+    let detached = run.detached.clone();
     let run = run.clone();
     let step = step.clone();
-    tokio::spawn(async move {
+    detached.spawn(async move {
         let _ = run_step(&run, &step, position, options).await;
     });
     report

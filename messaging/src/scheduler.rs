@@ -132,7 +132,9 @@ impl<C: Clone + Send + Sync + 'static> Scheduler<C> {
         Ok(())
     }
 
-    /// Stops every loop and cancels the runs in progress, waiting for them to end.
+    /// Stops every loop and cancels the runs in progress (their detached steps too),
+    /// waiting for the runs to end; [`Tasks::wait_detached`](crate::Tasks::wait_detached)
+    /// waits for the detached steps.
     /// Stopping a stopped scheduler does nothing; a stop while another is waiting waits
     /// for it.
     pub async fn stop(&self) {

@@ -626,6 +626,65 @@ async fn tasks_run_huge_backoff_does_not_panic_ugly() {
     assert!(report.error.is_some());
 }
 
+// --- Tasks::wait_detached ---
+
+#[tokio::test(start_paused = true)]
+async fn tasks_wait_detached_waits_for_the_detached_steps_good() {
+    let bench = Bench::new();
+    let announced = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&announced);
+    bench
+        .actions
+        .register(ActionSpec::new("chat.announce", move |_, _| {
+            let seen = Arc::clone(&seen);
+            async move {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                seen.fetch_add(1, Ordering::SeqCst);
+                Ok(Value::Null)
+            }
+        }))
+        .unwrap();
+    bench.define("release", vec![Step::run("chat.announce").detached()]);
+    let _ = bench.run("release").await;
+    assert_eq!(announced.load(Ordering::SeqCst), 0, "still announcing");
+    bench.tasks.wait_detached().await;
+    assert_eq!(announced.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn tasks_wait_detached_cancelled_run_ends_them_early_bad() {
+    let bench = Bench::new();
+    bench
+        .actions
+        .register(ActionSpec::new("chat.announce", |_, _| async {
+            std::future::pending::<()>().await;
+            Ok(Value::Null)
+        }))
+        .unwrap();
+    bench.define("release", vec![Step::run("chat.announce").detached()]);
+    let shutdown = CancellationToken::new();
+    let ctx = RunCtx::new().with_cancel(shutdown.clone());
+    let report = bench.tasks.run(&(), &ctx, "release").await.unwrap();
+    assert!(report.error.is_none());
+    shutdown.cancel();
+    let began = Instant::now();
+    bench.tasks.wait_detached().await;
+    assert_eq!(began.elapsed(), Duration::ZERO, "cancelled, not waited out");
+}
+
+#[tokio::test(start_paused = true)]
+async fn tasks_wait_detached_with_none_and_twice_ugly() {
+    let bench = Bench::new();
+    bench.answer("chat.announce", Value::Null);
+    bench.tasks.wait_detached().await;
+    bench.define("release", vec![Step::run("chat.announce").detached()]);
+    // Detached steps still start after a wait, and are waited for the next time.
+    let _ = bench.run("release").await;
+    bench.tasks.wait_detached().await;
+    bench.tasks.wait_detached().await;
+    assert_eq!(bench.calls(), ["chat.announce"]);
+}
+
 // --- Step::run ---
 
 #[tokio::test]
