@@ -13,7 +13,8 @@ pub(crate) struct Secrets(Redactor);
 
 impl Secrets {
     pub(crate) fn is_secret(&self, key: &str) -> bool {
-        self.0.is_secret(key) || (key.contains('-') && self.0.is_secret(&key.replace('-', "_")))
+        // The redactor reads `-` as `_` itself.
+        self.0.is_secret(key)
     }
 
     /// `value` (at `key`) for display: `None` when the key itself is secret, otherwise the

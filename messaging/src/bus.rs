@@ -330,21 +330,7 @@ impl<C: 'static> Bus<C> {
     /// assert_eq!(bus.broadcast(&(), &1u8).unwrap().handled(), 0);
     /// ```
     pub fn remove(&self, id: HandlerId) -> bool {
-        let replaced = {
-            let _writer = self
-                .inner
-                .writer
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            let mut next = Tables::clone(&self.inner.tables.load());
-            if !next.remove(id) {
-                return false;
-            }
-            self.inner.tables.publish(next)
-        };
-        // After the lock: the removed handler's `Drop` may register or remove handlers.
-        drop(replaced);
-        true
+        self.write(|tables| tables.remove(id))
     }
 
     /// Runs `f` with `sender` recorded as the sender of the dispatches it makes (and of
@@ -570,11 +556,21 @@ impl<C: 'static> Bus<C> {
     }
 
     fn register(&self, add: impl FnOnce(&mut Tables<C>, HandlerId)) -> HandlerId {
-        // Relaxed: ids only need to be unique.
         // Relaxed: ids only need to be unique, in the process (a handle from one bus must
         // never remove another bus's handler).
         static NEXT_HANDLER: AtomicU64 = AtomicU64::new(1);
         let id = HandlerId(NEXT_HANDLER.fetch_add(1, Ordering::Relaxed));
+        self.write(|tables| {
+            add(tables, id);
+            true
+        });
+        id
+    }
+
+    /// Applies `change` to a copy of the tables under the writer lock and publishes the
+    /// copy when `change` reports a change; returns that report. The replaced tables drop
+    /// after the lock: a removed handler's `Drop` may register or remove handlers.
+    fn write(&self, change: impl FnOnce(&mut Tables<C>) -> bool) -> bool {
         let replaced = {
             let _writer = self
                 .inner
@@ -582,12 +578,13 @@ impl<C: 'static> Bus<C> {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
             let mut next = Tables::clone(&self.inner.tables.load());
-            add(&mut next, id);
+            if !change(&mut next) {
+                return false;
+            }
             self.inner.tables.publish(next)
         };
-        // After the lock, as in `remove`.
         drop(replaced);
-        id
+        true
     }
 
     /// Reports whether a broadcast of `M` would reach anyone (a handler or an observer), so
