@@ -334,9 +334,16 @@ async fn core_builder_bus_limits_apply_good() {
         .bus(Bus::builder().max_running(1).queue(0))
         .build()
         .unwrap();
-    // Nobody handles Reindex, but the slot is taken until the task has run.
+    // The first task holds the only slot until the gate drops.
+    let (gate, held) = std::sync::mpsc::channel::<()>();
+    let held = Mutex::new(held);
+    core.bus().on_task(move |_, _: &Reindex| {
+        let _ = held.lock().unwrap().recv();
+        Some(Ok(()))
+    });
     core.perform_async(Reindex).unwrap();
     let err = core.perform_async(Reindex).unwrap_err();
+    drop(gate);
     assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
 }
 

@@ -775,8 +775,16 @@ async fn core_progress_is_broadcast_good() {
         record(&seen, format!("{:.0}% {}", p.fraction * 100.0, p.message));
         Ok(())
     });
+    // The flush waits in its handler until the gate drops: still running when it reports.
+    let (gate, held) = std_mpsc::channel::<()>();
+    let held = Mutex::new(held);
+    core.bus().on_task(move |_, task: &FlushCache| {
+        let _ = held.lock().unwrap().recv();
+        Some(Ok(task.keys))
+    });
     let id = core.perform_async(FlushCache { keys: 12 }).unwrap();
     let report = core.progress(&id, 0.5, "flushed 6 of 12 keys").unwrap();
+    drop(gate);
     assert_eq!(report.handled(), 1);
     assert_eq!(taken(&calls), ["50% flushed 6 of 12 keys"]);
 }

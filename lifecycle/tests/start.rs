@@ -251,12 +251,18 @@ async fn services_start_all_rollback_winds_down_like_a_shutdown_bad() {
     let bus: Bus<()> = Bus::new();
     let calls = calls();
     let seen = Arc::clone(&calls);
+    // The reindex waits for the wind-down to begin, so it is still running then.
+    let (shutdown, held) = std::sync::mpsc::channel::<()>();
+    let shutdown = Mutex::new(shutdown);
     bus.on(move |_, _: &ServiceShutdown| {
         record(&seen, "shutdown".to_owned());
+        let _ = shutdown.lock().unwrap().send(());
         Ok(())
     });
-    bus.on_task(|_, _: &Reindex| {
-        std::thread::sleep(Duration::from_millis(20));
+    let held = Mutex::new(held);
+    bus.on_task(move |_, _: &Reindex| {
+        // Bounded: were there no wind-down, the test fails instead of hanging.
+        let _ = held.lock().unwrap().recv_timeout(Duration::from_secs(30));
         Some(Ok(7))
     });
     let seen = Arc::clone(&calls);

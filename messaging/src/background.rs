@@ -264,9 +264,12 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
     /// timers, or a [`drain`](Bus::drain)'s deadline.
     ///
     /// The bus broadcasts [`TaskStarted`] before returning, and [`TaskCompleted<T>`] exactly
-    /// once when the task ends. At most `max_running` tasks run at once; up to `queue` more
-    /// wait their turn. The dispatch this is called from (trace, sender) carries into the
-    /// task.
+    /// once when the task ends. At most `max_running` tasks run at once: while one of those
+    /// slots is free, the task goes to the blocking pool straight away (it may complete
+    /// before this returns, and runs even when the runtime is busy); otherwise it waits its
+    /// turn on the runtime, behind at most `queue` others. A task still waiting when the
+    /// runtime shuts down completes with an `UNAVAILABLE` error. The dispatch this is
+    /// called from (trace, sender) carries into the task.
     ///
     /// ```
     /// use corers_messaging::{Bus, Task, TaskCompleted};
@@ -334,16 +337,22 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
         // carries into the task and its completion.
         let parent = try_current();
         let sender = current_sender();
+        // A task dropped unrun (the runtime shut down first) completes from its slot's
+        // `Drop`. With a running slot free, straight to the blocking pool; otherwise a
+        // runtime task waits for one, in the order the tasks were accepted.
         let running = Arc::clone(&tasks.running);
-        runtime.spawn(async move {
-            let permit = running.acquire_owned().await;
-            // Dropped unrun when the runtime shuts down first: the slot then completes the
-            // task from its `Drop`.
-            let _ = tokio::task::spawn_blocking(move || {
-                run_task(slot, &task, permit, parent, sender);
-            })
-            .await;
-        });
+        match Arc::clone(&running).try_acquire_owned() {
+            Ok(permit) => drop(runtime.spawn_blocking(move || {
+                run_task(slot, &task, Ok(permit), parent, sender);
+            })),
+            Err(_) => drop(runtime.spawn(async move {
+                let permit = running.acquire_owned().await;
+                let _ = tokio::task::spawn_blocking(move || {
+                    run_task(slot, &task, permit, parent, sender);
+                })
+                .await;
+            })),
+        }
         Ok(id)
     }
 

@@ -184,10 +184,24 @@ fn bus_builder_max_running_huge_is_invalid_ugly() {
 
 // ---- BusBuilder::queue ----
 
+/// Reindexing that waits in its handler until the returned gate drops: a task with a free
+/// slot starts on the blocking pool at once, so this is how a test keeps the slot taken.
+fn held_reindex(bus: &Bus<()>) -> std::sync::mpsc::Sender<()> {
+    let (gate, held) = std::sync::mpsc::channel::<()>();
+    let held = Mutex::new(held);
+    bus.on_task(move |_, task: &Reindex| {
+        // Returns once the gate is dropped.
+        let _ = held.lock().unwrap().recv();
+        Some(Ok(task.files))
+    });
+    gate
+}
+
 #[tokio::test(start_paused = true)]
 async fn bus_builder_queue_accepts_running_plus_queued_tasks_good() {
     let bus: Bus<()> = Bus::builder().max_running(1).queue(3).build().unwrap();
-    // Current-thread runtime: nothing runs until this test awaits, so all four wait.
+    // The first holds the running slot; three wait behind it.
+    let _gate = held_reindex(&bus);
     for files in 0..4 {
         bus.perform_async(&(), Reindex { files }).unwrap();
     }
@@ -199,6 +213,7 @@ async fn bus_builder_queue_accepts_running_plus_queued_tasks_good() {
 #[tokio::test(start_paused = true)]
 async fn bus_builder_queue_zero_refuses_beyond_the_running_limit_bad() {
     let bus: Bus<()> = Bus::builder().max_running(1).queue(0).build().unwrap();
+    let _gate = held_reindex(&bus);
     bus.perform_async(&(), Reindex { files: 1 }).unwrap();
     let err = bus.perform_async(&(), Reindex { files: 2 }).unwrap_err();
     assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
@@ -211,7 +226,7 @@ async fn bus_builder_queue_zero_refuses_beyond_the_running_limit_bad() {
 #[tokio::test(start_paused = true)]
 async fn bus_builder_queue_frees_a_slot_when_a_task_completes_ugly() {
     let bus: Bus<()> = Bus::builder().max_running(1).queue(0).build().unwrap();
-    bus.on_task(|_, task: &Reindex| Some(Ok(task.files)));
+    let gate = held_reindex(&bus);
     let (done, mut completed) = mpsc::unbounded_channel();
     bus.on(move |_, c: &TaskCompleted<Reindex>| {
         done.send(c.id.clone()).unwrap();
@@ -219,6 +234,7 @@ async fn bus_builder_queue_frees_a_slot_when_a_task_completes_ugly() {
     });
     let first = bus.perform_async(&(), Reindex { files: 1 }).unwrap();
     assert!(bus.perform_async(&(), Reindex { files: 2 }).is_err());
+    drop(gate);
     assert_eq!(completed.recv().await, Some(first));
     // The slot is released right after the completion broadcast, on the task's thread.
     let mut polls = 0;

@@ -210,32 +210,19 @@ async fn bus_drain_timeout_queued_task_completes_while_the_running_one_is_stuck_
 
 #[tokio::test(start_paused = true)]
 async fn bus_drain_zero_deadline_queued_tasks_never_start_ugly() {
-    let bus: Bus<()> = Bus::new();
-    let runs = deploys(&bus);
-    let mut completed = completions(&bus);
-    let first = bus
-        .perform_async(&(), Deploy { target: "homelab" })
-        .unwrap();
-    let second = bus
-        .perform_async(&(), Deploy { target: "staging" })
-        .unwrap();
-    // Current-thread runtime: neither task has been polled yet.
-    let report = bus.drain(Duration::ZERO).await;
-    assert_eq!(report.unfinished, [first.clone(), second.clone()]);
-    // Each completes on a blocking thread of its own: in either order.
-    let mut both = vec![
-        completed.recv().await.unwrap(),
-        completed.recv().await.unwrap(),
-    ];
-    both.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut stuck = Stuck::new();
+    let (running, queued) = stuck.running_and_queued().await;
+    let report = stuck.bus.drain(Duration::ZERO).await;
+    assert_eq!(report.unfinished, [running, queued.clone()]);
     assert_eq!(
-        both,
-        [
-            (first, Err(ErrorCode::UNAVAILABLE)),
-            (second, Err(ErrorCode::UNAVAILABLE))
-        ]
+        stuck.completed.recv().await,
+        Some((queued, Err(ErrorCode::UNAVAILABLE)))
     );
-    assert_eq!(runs.load(Ordering::SeqCst), 0);
+    assert_eq!(
+        stuck.runs.load(Ordering::SeqCst),
+        1,
+        "only the running one ran"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -244,8 +231,12 @@ async fn bus_drain_refuses_follow_up_tasks_of_running_tasks_ugly() {
     let follow_up = Arc::new(Mutex::new(None));
     let slot = Arc::clone(&follow_up);
     // Deploying to homelab queues a deploy to the edge: too late once drain has begun.
+    let (gate, held) = std_mpsc::channel::<()>();
+    let held = Mutex::new(held);
     bus.on_task(move |ctx, d: &Deploy| {
         if d.target == "homelab" {
+            // Held until drain has begun.
+            let _ = held.lock().unwrap().recv();
             let edge = ctx
                 .bus()
                 .perform_async(ctx.core(), Deploy { target: "edge" });
@@ -255,7 +246,11 @@ async fn bus_drain_refuses_follow_up_tasks_of_running_tasks_ugly() {
     });
     bus.perform_async(&(), Deploy { target: "homelab" })
         .unwrap();
-    assert!(bus.drain(Duration::from_secs(30)).await.is_complete());
+    // `join!` polls the drain first: shutdown has begun when the gate drops.
+    let (report, ()) = tokio::join!(bus.drain(Duration::from_secs(30)), async move {
+        drop(gate);
+    });
+    assert!(report.is_complete());
     assert_eq!(
         *follow_up.lock().unwrap(),
         Some(Err(Some(ErrorCode::UNAVAILABLE)))

@@ -111,6 +111,19 @@ fn deploys(bus: &Bus<()>) {
     bus.on_task(|_, d: &Deploy| Some(Ok(format!("deployed to {}", d.target))));
 }
 
+/// Deploys that wait in their handler until the returned gate drops: a task with a free
+/// slot starts on the blocking pool at once, so this is how a test keeps tasks in flight.
+fn held_deploys(bus: &Bus<()>) -> std::sync::mpsc::Sender<()> {
+    let (gate, held) = std::sync::mpsc::channel::<()>();
+    let held = Mutex::new(held);
+    bus.on_task(move |_, d: &Deploy| {
+        // Returns once the gate is dropped.
+        let _ = held.lock().unwrap().recv();
+        Some(Ok(format!("deployed to {}", d.target)))
+    });
+    gate
+}
+
 async fn drained(bus: &Bus<()>) {
     let report = bus.drain(Duration::from_secs(30)).await;
     assert!(report.is_complete(), "{report:?}");
@@ -173,11 +186,13 @@ async fn bus_perform_async_blocking_handler_does_not_hold_up_the_runtime_ugly() 
 #[tokio::test(start_paused = true)]
 async fn bus_perform_async_started_is_broadcast_before_returning_good() {
     let bus: Bus<()> = Bus::new();
-    deploys(&bus);
+    let gate = held_deploys(&bus);
     let events = record(&bus);
     let id = bus.perform_async(&(), Deploy::to("homelab")).unwrap();
-    // Nothing has been awaited yet: the task has not run, but TaskStarted is out.
+    // The task is held in its handler, but TaskStarted is out.
     assert_eq!(*events.lock().unwrap(), [Event::Started(id, deploy_type())]);
+    drop(gate);
+    drained(&bus).await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -325,27 +340,83 @@ async fn bus_perform_async_from_inside_a_task_handler_ugly() {
     assert_eq!(done[0].1, Ok("deployed to homelab".to_owned()));
 }
 
+/// A bus that runs one task at a time, with that slot held by a `Backup` whose handler
+/// waits for `release`: a task submitted now stays queued.
+struct SlotHeld {
+    bus: Bus<()>,
+    release: std::sync::mpsc::Sender<()>,
+}
+
+impl SlotHeld {
+    /// Submits the holding `Backup` on `runtime` (never driven: it starts on the blocking
+    /// pool at once) and returns once its handler runs.
+    fn new(runtime: &tokio::runtime::Runtime) -> SlotHeld {
+        let bus: Bus<()> = Bus::builder().max_running(1).build().unwrap();
+        let (started, running) = std::sync::mpsc::channel::<()>();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let released = Mutex::new(released);
+        bus.on_task(move |_, _: &Backup| {
+            started.send(()).unwrap();
+            // Released by a send or by the sender's drop.
+            let _ = released.lock().unwrap().recv();
+            Some(Ok(()))
+        });
+        let _entered = runtime.enter();
+        bus.perform_async(&(), Backup { volume: "/srv/ws" })
+            .unwrap();
+        running.recv().unwrap();
+        SlotHeld { bus, release }
+    }
+}
+
 #[test]
 fn bus_perform_async_runtime_dropped_before_the_task_ran_releases_its_slot_ugly() {
-    let bus: Bus<()> = Bus::new();
-    deploys(&bus);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
+    let held = SlotHeld::new(&runtime);
+    deploys(&held.bus);
     {
         let _entered = runtime.enter();
-        bus.perform_async(&(), Deploy::to("homelab")).unwrap();
+        held.bus.perform_async(&(), Deploy::to("homelab")).unwrap();
     }
-    assert_eq!(bus.tasks_in_flight(), 1);
+    assert_eq!(held.bus.tasks_in_flight(), 2);
+    held.release.send(()).unwrap();
+    // Waits for the blocking pool: the Backup ends, the queued Deploy never starts.
     drop(runtime);
-    assert_eq!(bus.tasks_in_flight(), 0);
+    assert_eq!(held.bus.tasks_in_flight(), 0);
 }
 
 #[test]
 fn bus_perform_async_runtime_dropped_before_the_task_ran_still_completes_ugly() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let held = SlotHeld::new(&runtime);
+    deploys(&held.bus);
+    let events = record(&held.bus);
+    let id = {
+        let _entered = runtime.enter();
+        held.bus.perform_async(&(), Deploy::to("homelab")).unwrap()
+    };
+    held.release.send(()).unwrap();
+    drop(runtime);
+    assert_eq!(completions(&events), [(id, Err(ErrorCode::UNAVAILABLE))]);
+}
+
+#[test]
+fn bus_perform_async_with_a_free_slot_runs_without_the_runtime_being_driven_good() {
     let bus: Bus<()> = Bus::new();
     deploys(&bus);
-    let events = record(&bus);
+    let (done, completed) = std::sync::mpsc::channel();
+    let done = Mutex::new(done);
+    bus.on(move |_, c: &TaskCompleted<Deploy>| {
+        let _ = done
+            .lock()
+            .unwrap()
+            .send((c.id.clone(), c.outcome.as_ref().ok().cloned()));
+        Ok(())
+    });
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -353,8 +424,13 @@ fn bus_perform_async_runtime_dropped_before_the_task_ran_still_completes_ugly() 
         let _entered = runtime.enter();
         bus.perform_async(&(), Deploy::to("homelab")).unwrap()
     };
+    // The runtime is only entered, never driven: the task went straight to its blocking pool.
+    assert_eq!(
+        completed.recv_timeout(Duration::from_secs(30)).unwrap(),
+        (id, Some("deployed to homelab".to_owned()))
+    );
     drop(runtime);
-    assert_eq!(completions(&events), [(id, Err(ErrorCode::UNAVAILABLE))]);
+    assert_eq!(bus.tasks_in_flight(), 0);
 }
 
 // ---- Task::set_id ----
@@ -416,8 +492,10 @@ async fn task_id_as_str_numbers_tasks_from_one_good() {
 #[tokio::test(start_paused = true)]
 async fn task_id_as_str_refused_submission_uses_no_number_bad() {
     let bus: Bus<()> = Bus::builder().max_running(1).queue(0).build().unwrap();
+    let gate = held_deploys(&bus);
     let first = bus.perform_async(&(), Deploy::to("homelab")).unwrap();
     assert!(bus.perform_async(&(), Deploy::to("staging")).is_err());
+    drop(gate);
     drained_keep_open(&bus).await;
     let second = bus.perform_async(&(), Deploy::to("staging")).unwrap();
     assert_eq!(first.as_str(), "task-1");
@@ -463,6 +541,7 @@ async fn task_id_as_str_unique_under_concurrent_submission_ugly() {
 #[tokio::test(start_paused = true)]
 async fn bus_progress_valid_fraction_broadcasts_task_progress_good() {
     let bus: Bus<()> = Bus::new();
+    let _gate = held_deploys(&bus);
     let events = record(&bus);
     let id = bus.perform_async(&(), Deploy::to("homelab")).unwrap();
     let report = bus.progress(&(), &id, 0.5, "copied 5 of 10 files").unwrap();
@@ -497,6 +576,7 @@ async fn bus_progress_from_inside_the_task_handler_good() {
 #[tokio::test(start_paused = true)]
 async fn bus_progress_fraction_outside_zero_to_one_is_invalid_bad() {
     let bus: Bus<()> = Bus::new();
+    let _gate = held_deploys(&bus);
     let events = record(&bus);
     let id = bus.perform_async(&(), Deploy::to("homelab")).unwrap();
     for fraction in [1.5, -0.1, 100.0] {
@@ -546,6 +626,7 @@ async fn bus_progress_nan_and_infinite_fractions_are_invalid_ugly() {
 #[tokio::test(start_paused = true)]
 async fn bus_progress_bounds_are_inclusive_ugly() {
     let bus: Bus<()> = Bus::new();
+    let _gate = held_deploys(&bus);
     let events = record(&bus);
     let id = bus.perform_async(&(), Deploy::to("homelab")).unwrap();
     assert!(bus.progress(&(), &id, 0.0, "queued").unwrap().is_ok());
@@ -568,11 +649,12 @@ async fn bus_progress_invalid_fraction_wins_over_unknown_id_ugly() {
 #[tokio::test(start_paused = true)]
 async fn bus_tasks_in_flight_counts_accepted_tasks_good() {
     let bus: Bus<()> = Bus::new();
-    deploys(&bus);
+    let gate = held_deploys(&bus);
     for target in ["homelab", "staging", "edge"] {
         bus.perform_async(&(), Deploy::to(target)).unwrap();
     }
     assert_eq!(bus.tasks_in_flight(), 3);
+    drop(gate);
     drained(&bus).await;
     assert_eq!(bus.tasks_in_flight(), 0);
 }
@@ -580,6 +662,7 @@ async fn bus_tasks_in_flight_counts_accepted_tasks_good() {
 #[tokio::test(start_paused = true)]
 async fn bus_tasks_in_flight_ignores_refused_submissions_bad() {
     let bus: Bus<()> = Bus::builder().max_running(1).queue(1).build().unwrap();
+    let _gate = held_deploys(&bus);
     bus.perform_async(&(), Deploy::to("homelab")).unwrap();
     bus.perform_async(&(), Deploy::to("staging")).unwrap();
     assert!(bus.perform_async(&(), Deploy::to("edge")).is_err());
@@ -589,9 +672,15 @@ async fn bus_tasks_in_flight_ignores_refused_submissions_bad() {
 #[tokio::test(start_paused = true)]
 async fn bus_tasks_in_flight_back_to_zero_after_a_panicking_task_ugly() {
     let bus: Bus<()> = Bus::new();
-    bus.on_task(|_, _: &Deploy| -> Option<Result<String>> { panic!("ssh agent vanished") });
+    let (gate, held) = std::sync::mpsc::channel::<()>();
+    let held = Mutex::new(held);
+    bus.on_task(move |_, _: &Deploy| -> Option<Result<String>> {
+        let _ = held.lock().unwrap().recv();
+        panic!("ssh agent vanished")
+    });
     bus.perform_async(&(), Deploy::to("homelab")).unwrap();
     assert_eq!(bus.tasks_in_flight(), 1);
+    drop(gate);
     drained_keep_open(&bus).await;
     assert_eq!(bus.tasks_in_flight(), 0);
     assert!(!bus.is_shutting_down());
