@@ -3,7 +3,7 @@
 use std::any::type_name;
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use corers_primitives::{Error, ErrorCode, Result};
@@ -151,6 +151,9 @@ pub(crate) struct Background {
     /// Set when a drain gave up: queued tasks that have not started never will.
     drained: AtomicBool,
     idle: Notify,
+    /// Tasks waiting for a running slot: while any wait, a new task queues behind them
+    /// instead of taking a slot that frees up first.
+    queued: AtomicUsize,
 }
 
 impl Background {
@@ -171,6 +174,7 @@ impl Background {
             in_flight: DashMap::new(),
             drained: AtomicBool::new(false),
             idle: Notify::new(),
+            queued: AtomicUsize::new(0),
         }
     }
 
@@ -256,6 +260,24 @@ impl<C: Clone + Send + Sync + 'static, T: Task> Drop for Slot<C, T> {
     }
 }
 
+/// Counts a task as waiting for a running slot until dropped (it got one, or its runtime
+/// dropped it).
+struct Queued<C>(Bus<C>);
+
+impl<C> Queued<C> {
+    fn new(bus: &Bus<C>) -> Queued<C> {
+        // AcqRel: a submitter that sees the count sees the task queued behind the slots.
+        bus.inner.tasks.queued.fetch_add(1, Ordering::AcqRel);
+        Queued(bus.clone())
+    }
+}
+
+impl<C> Drop for Queued<C> {
+    fn drop(&mut self) {
+        self.0.inner.tasks.queued.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 impl<C: Clone + Send + Sync + 'static> Bus<C> {
     /// Accepts `task` and returns its id at once; the task runs through
     /// [`perform`](Bus::perform) on the current tokio runtime's blocking pool
@@ -265,9 +287,9 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
     ///
     /// The bus broadcasts [`TaskStarted`] before returning, and [`TaskCompleted<T>`] exactly
     /// once when the task ends. At most `max_running` tasks run at once: while one of those
-    /// slots is free, the task goes to the blocking pool straight away (it may complete
-    /// before this returns, and runs even when the runtime is busy); otherwise it waits its
-    /// turn on the runtime, behind at most `queue` others. A task still waiting when the
+    /// slots is free and no task waits for one, the task goes to the blocking pool straight
+    /// away (it may complete before this returns, and runs even when the runtime is busy);
+    /// otherwise it waits for a slot on the runtime, behind at most `queue` others. A task still waiting when the
     /// runtime shuts down completes with an `UNAVAILABLE` error. The dispatch this is
     /// called from (trace, sender) carries into the task.
     ///
@@ -338,30 +360,41 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
         let parent = try_current();
         let sender = current_sender();
         // A task dropped unrun (the runtime shut down first) completes from its slot's
-        // `Drop`. With a running slot free, straight to the blocking pool; otherwise a
-        // runtime task waits for one, in the order the tasks were accepted.
+        // `Drop`. With a running slot free and nobody waiting for one, straight to the
+        // blocking pool; otherwise a runtime task waits for a slot behind the others.
         let running = Arc::clone(&tasks.running);
-        match Arc::clone(&running).try_acquire_owned() {
-            Ok(permit) => drop(runtime.spawn_blocking(move || {
+        let free = if tasks.queued.load(Ordering::Acquire) == 0 {
+            Arc::clone(&running).try_acquire_owned().ok()
+        } else {
+            None
+        };
+        if let Some(permit) = free {
+            drop(runtime.spawn_blocking(move || {
                 run_task(slot, &task, Ok(permit), parent, sender);
-            })),
-            Err(_) => drop(runtime.spawn(async move {
-                let permit = running.acquire_owned().await;
-                let _ = tokio::task::spawn_blocking(move || {
-                    run_task(slot, &task, permit, parent, sender);
-                })
-                .await;
-            })),
+            }));
+            return Ok(id);
         }
+        let waiting = Queued::new(self);
+        drop(runtime.spawn(async move {
+            let permit = running.acquire_owned().await;
+            drop(waiting);
+            let _ = tokio::task::spawn_blocking(move || {
+                run_task(slot, &task, permit, parent, sender);
+            })
+            .await;
+        }));
         Ok(id)
     }
 
     /// Broadcasts [`TaskProgress`] for a running task.
     ///
     /// ```
-    /// use corers_messaging::{Bus, Task, TaskProgress};
-    /// struct Backup;
-    /// impl Task for Backup { type Output = (); }
+    /// use corers_messaging::{Bus, Task, TaskId, TaskProgress};
+    /// struct Backup(Option<TaskId>);
+    /// impl Task for Backup {
+    ///     type Output = ();
+    ///     fn set_id(&mut self, id: &TaskId) { self.0 = Some(id.clone()); }
+    /// }
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
@@ -370,8 +403,13 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
     ///     println!("{}: {:.0}% {}", p.id, p.fraction * 100.0, p.message);
     ///     Ok(())
     /// });
-    /// let id = bus.perform_async(&(), Backup).unwrap();
-    /// bus.progress(&(), &id, 0.5, "copied 5 of 10 files").unwrap();
+    /// // The handler reports as it goes: its task's id came through `Task::set_id`.
+    /// bus.on_task(|ctx, backup: &Backup| {
+    ///     let id = backup.0.as_ref()?;
+    ///     Some(ctx.bus().progress(ctx.core(), id, 0.5, "copied 5 of 10 files").map(drop))
+    /// });
+    /// bus.perform_async(&(), Backup(None)).unwrap();
+    /// # bus.drain(std::time::Duration::from_secs(30)).await;
     /// # }
     /// ```
     ///
@@ -407,8 +445,8 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
     }
 }
 
-/// Runs an accepted task on a blocking thread (unless the bus was drained before it got a
-/// permit), then broadcasts its completion once the permit is given back, in the dispatch
+/// Runs an accepted task on a blocking thread (unless a drain gave up before it started),
+/// then broadcasts its completion once the permit is given back, in the dispatch
 /// it was submitted from.
 fn run_task<C: Clone + Send + Sync + 'static, T: Task>(
     mut slot: Slot<C, T>,

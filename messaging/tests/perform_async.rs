@@ -364,7 +364,9 @@ impl SlotHeld {
         let _entered = runtime.enter();
         bus.perform_async(&(), Backup { volume: "/srv/ws" })
             .unwrap();
-        running.recv().unwrap();
+        // Bounded: the Backup holds `bus` (and so this handler) alive, so a Backup that
+        // never started would hang the test here.
+        running.recv_timeout(Duration::from_secs(30)).unwrap();
         SlotHeld { bus, release }
     }
 }
@@ -402,6 +404,39 @@ fn bus_perform_async_runtime_dropped_before_the_task_ran_still_completes_ugly() 
     held.release.send(()).unwrap();
     drop(runtime);
     assert_eq!(completions(&events), [(id, Err(ErrorCode::UNAVAILABLE))]);
+}
+
+#[test]
+fn bus_perform_async_does_not_overtake_a_queued_task_ugly() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let held = SlotHeld::new(&runtime);
+    deploys(&held.bus);
+    let (done, completed) = std::sync::mpsc::channel();
+    let done = Mutex::new(done);
+    held.bus.on(move |_, c: &TaskCompleted<Deploy>| {
+        let _ = done.lock().unwrap().send(c.id.clone());
+        Ok(())
+    });
+    let entered = runtime.enter();
+    let queued = held.bus.perform_async(&(), Deploy::to("homelab")).unwrap();
+    // The Backup ends and frees the only slot while the queued task (a task on the
+    // undriven runtime) has not asked for it yet.
+    held.release.send(()).unwrap();
+    let until = std::time::Instant::now() + Duration::from_secs(30);
+    while held.bus.tasks_in_flight() > 1 && std::time::Instant::now() < until {
+        thread::sleep(Duration::from_millis(1));
+    }
+    // Taking that slot, the later task would run first, and the queued one after it.
+    let later = held.bus.perform_async(&(), Deploy::to("staging")).unwrap();
+    drop(entered);
+    runtime.block_on(async {
+        while held.bus.tasks_in_flight() > 0 {
+            tokio::task::yield_now().await;
+        }
+    });
+    assert_eq!(completed.try_iter().collect::<Vec<_>>(), [queued, later]);
 }
 
 #[test]
