@@ -6,9 +6,7 @@ use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use arc_swap::ArcSwap;
-
-use crate::{Error, ErrorCode, Result, glob_match};
+use crate::{Error, ErrorCode, Published, Result, glob_match};
 
 /// What changes a [`Registry`] still accepts. Modes only ever tighten:
 /// `Open → Sealed → Locked`.
@@ -25,11 +23,17 @@ pub enum Mode {
 
 /// An insertion-ordered, named collection that many threads read while a few write.
 ///
-/// Reads ([`get`](Registry::get), [`names`](Registry::names), …) load the current snapshot
-/// without taking a lock: they never wait behind a writer and never see half a write.
-/// Writes are serialised with one another and publish a whole new snapshot, so no write is
-/// lost; a write costs `O(len)`, which suits collections that are read far more than
-/// written. [`set_many`](Registry::set_many) publishes several entries as one change.
+/// Reads ([`get`](Registry::get), [`names`](Registry::names), …) borrow the current
+/// snapshot without a lock or a shared counter (it is [`Published`]): they never wait
+/// behind a writer, never slow each other down, and never see half a write. Writes are
+/// serialised with one another and publish a whole new snapshot, so no write is lost; a
+/// write costs `O(len)`, which suits collections that are read far more than written.
+/// [`set_many`](Registry::set_many) publishes several entries as one change.
+///
+/// Each thread keeps the snapshot it read last until its next read, so a value that is
+/// deleted or replaced is dropped once every thread that read the registry has read it
+/// again (or the registry drops), not at once. To release a resource on deletion, have the
+/// value hold it through something you can empty (an `Option` behind a lock, a `Weak`).
 ///
 /// Disabled entries stay registered: [`get`](Registry::get), [`has`](Registry::has),
 /// [`names`](Registry::names) and [`len`](Registry::len) still see them, while
@@ -51,9 +55,9 @@ pub enum Mode {
 /// let err = actions.set("git.push", "pushes").unwrap_err(); // new name: refused
 /// assert_eq!(err.code(), Some(&ErrorCode::LOCKED));
 /// ```
-pub struct Registry<T> {
+pub struct Registry<T: Send + Sync> {
     name: Cow<'static, str>,
-    current: ArcSwap<Snapshot<T>>,
+    current: Published<Snapshot<T>>,
     /// Serialises writers so that each one starts from the latest snapshot.
     writer: Mutex<()>,
 }
@@ -94,7 +98,7 @@ impl<T> Clone for Snapshot<T> {
     }
 }
 
-impl<T> Registry<T> {
+impl<T: Send + Sync> Registry<T> {
     /// Makes an empty, open registry; `name` appears in every error it returns.
     ///
     /// ```
@@ -105,7 +109,7 @@ impl<T> Registry<T> {
     pub fn new(name: impl Into<Cow<'static, str>>) -> Registry<T> {
         Registry {
             name: name.into(),
-            current: ArcSwap::from_pointee(Snapshot {
+            current: Published::new(Snapshot {
                 mode: Mode::Open,
                 index: HashMap::default(),
                 entries: Vec::new(),
@@ -206,7 +210,7 @@ impl<T> Registry<T> {
     /// assert!(services.get("cache").is_none());
     /// ```
     pub fn get(&self, name: &str) -> Option<Arc<T>> {
-        self.current.load().get(name)
+        self.current.read().get(name)
     }
 
     /// The value under `name` when it is available, or an error saying why not: what a
@@ -226,7 +230,7 @@ impl<T> Registry<T> {
     /// when it is disabled.
     pub fn lookup(&self, name: &str) -> Result<Arc<T>> {
         const OP: &str = "primitives.Registry.lookup";
-        let snapshot = self.current.load();
+        let snapshot = self.current.read();
         match snapshot.index.get(name).map(|&i| &snapshot.entries[i]) {
             Some(entry) if entry.enabled => Ok(Arc::clone(&entry.value)),
             Some(_) => Err(Error::new(
@@ -247,7 +251,7 @@ impl<T> Registry<T> {
     /// assert!(services.has("brain"));
     /// ```
     pub fn has(&self, name: &str) -> bool {
-        self.current.load().has(name)
+        self.current.read().has(name)
     }
 
     /// Every registered name, in insertion order.
@@ -260,7 +264,7 @@ impl<T> Registry<T> {
     /// assert_eq!(services.names(), ["config", "brain"]);
     /// ```
     pub fn names(&self) -> Vec<String> {
-        self.current.load().names()
+        self.current.read().names()
     }
 
     /// The number of registered names, enabled or not.
@@ -272,7 +276,7 @@ impl<T> Registry<T> {
     /// assert_eq!(services.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.current.load().len()
+        self.current.read().len()
     }
 
     /// Reports whether nothing is registered.
@@ -294,7 +298,7 @@ impl<T> Registry<T> {
     /// assert_eq!(actions.list("process.*"), ["process.run", "process.kill"]);
     /// ```
     pub fn list(&self, pattern: &str) -> Vec<String> {
-        self.current.load().list(pattern)
+        self.current.read().list(pattern)
     }
 
     /// Calls `visit` with each enabled entry, in insertion order, on one snapshot: entries
@@ -309,7 +313,7 @@ impl<T> Registry<T> {
     /// assert_eq!(total, 523);
     /// ```
     pub fn each(&self, visit: impl FnMut(&str, &T)) {
-        self.current.load_full().each(visit);
+        self.current.read().each(visit);
     }
 
     /// Removes `name` and returns its value.
@@ -392,7 +396,7 @@ impl<T> Registry<T> {
     /// assert!(!actions.is_enabled("git.push"));
     /// ```
     pub fn is_enabled(&self, name: &str) -> bool {
-        self.current.load().is_enabled(name)
+        self.current.read().is_enabled(name)
     }
 
     /// Fixes the set of names: updates, disable and enable still work, new names and
@@ -429,7 +433,7 @@ impl<T> Registry<T> {
     /// assert_eq!(Registry::<()>::new("services").mode(), Mode::Open);
     /// ```
     pub fn mode(&self) -> Mode {
-        self.current.load().mode
+        self.current.read().mode
     }
 
     /// The current contents as one consistent, unchanging view.
@@ -443,7 +447,7 @@ impl<T> Registry<T> {
     /// assert_eq!(before.names(), ["brain"]);
     /// ```
     pub fn snapshot(&self) -> Arc<Snapshot<T>> {
-        self.current.load_full()
+        self.current.load()
     }
 
     /// Checks then stores `entries` as one change. The entries are collected before the
@@ -490,7 +494,7 @@ impl<T> Registry<T> {
             let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
             let mut next = Snapshot::clone(&self.current.load());
             match change(&mut next) {
-                Ok(out) => (Ok(out), Some(self.current.swap(Arc::new(next)))),
+                Ok(out) => (Ok(out), Some(self.current.publish(next))),
                 Err(err) => (Err(err), Some(Arc::new(next))),
             }
         };
@@ -686,7 +690,7 @@ impl<T> Snapshot<T> {
     }
 }
 
-impl<T> fmt::Debug for Registry<T> {
+impl<T: Send + Sync> fmt::Debug for Registry<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let snapshot = self.current.load();
         f.debug_struct("Registry")
@@ -723,6 +727,13 @@ impl NameHasher {
     }
 }
 
+/// The `len` bytes of `bytes` from `at`, little-endian, as a number (`len` is 4 or 8).
+fn word(bytes: &[u8], at: usize, len: usize) -> u64 {
+    let mut word = [0u8; 8];
+    word[..len].copy_from_slice(&bytes[at..at + len]);
+    u64::from_le_bytes(word)
+}
+
 impl Hasher for NameHasher {
     fn finish(&self) -> u64 {
         self.0
@@ -731,15 +742,22 @@ impl Hasher for NameHasher {
     fn write(&mut self, bytes: &[u8]) {
         let mut chunks = bytes.chunks_exact(8);
         for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
+            self.add(word(chunk, 0, 8));
         }
+        // The last 1 to 7 bytes in one word, read in fixed-size pieces (a copy of a
+        // variable length would be a `memcpy` call): two 4-byte reads that may overlap, or
+        // the first, middle and last byte with the length beside them.
         let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(word));
+        let n = rest.len();
+        match n {
+            0 => {}
+            1..=3 => self.add(
+                u64::from(rest[0])
+                    | u64::from(rest[n / 2]) << 8
+                    | u64::from(rest[n - 1]) << 16
+                    | (n as u64) << 24,
+            ),
+            _ => self.add(word(rest, 0, 4) | word(rest, n - 4, 4) << 32),
         }
     }
 
