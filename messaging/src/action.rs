@@ -297,14 +297,28 @@ struct Action<C> {
     name: Arc<str>,
     def: ActionDef,
     handler: Arc<ActionFn<C>>,
-    limit: Option<Limit>,
+    /// Shared with the Action this one replaced when both have the same limit.
+    limit: Option<Arc<Limit>>,
     breaker: Option<Breaker>,
 }
 
 struct Limit {
+    /// The limit as declared: `running` slots, `queue` waiting.
+    declared: (usize, usize),
     running: Semaphore,
     queue: usize,
     waiting: AtomicUsize,
+}
+
+impl Limit {
+    fn new((running, queue): (usize, usize)) -> Limit {
+        Limit {
+            declared: (running, queue),
+            running: Semaphore::new(running.min(Semaphore::MAX_PERMITS)),
+            queue,
+            waiting: AtomicUsize::new(0),
+        }
+    }
 }
 
 /// Started when a run begins, when Action events are on ([`Actions::set_events`]).
@@ -389,8 +403,10 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         }
     }
 
-    /// Registers `spec`, replacing any Action of the same name (its limits and breaker
-    /// start afresh). A sealed registry accepts replacements but no new names.
+    /// Registers `spec`, replacing any Action of the same name. A replacement with the same
+    /// concurrency limit shares it with the runs of the handler it replaces (together they
+    /// never exceed it); a different limit, and the circuit breaker, start afresh. A sealed
+    /// registry accepts replacements but no new names.
     ///
     /// ```
     /// use corers_messaging::{ActionSpec, Actions, Bus};
@@ -417,10 +433,16 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                 schema: spec.schema,
             },
             handler: spec.handler,
-            limit: spec.limit.map(|(running, queue)| Limit {
-                running: Semaphore::new(running.min(Semaphore::MAX_PERMITS)),
-                queue,
-                waiting: AtomicUsize::new(0),
+            limit: spec.limit.map(|declared| {
+                // Runs of a handler being replaced still hold their slots: the replacement
+                // takes its slots from the same limit. Two replacements racing each other
+                // at worst start a limit afresh, as a changed limit does.
+                self.inner
+                    .registry
+                    .get(&spec.name)
+                    .and_then(|replaced| replaced.limit.clone())
+                    .filter(|limit| limit.declared == declared)
+                    .unwrap_or_else(|| Arc::new(Limit::new(declared)))
             }),
             breaker: spec
                 .breaker

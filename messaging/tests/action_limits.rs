@@ -605,6 +605,56 @@ async fn action_spec_concurrency_limit_is_per_action_good() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn action_spec_concurrency_shared_with_the_handler_it_replaces_ugly() {
+    let actions = unit_actions();
+    let old = gated(&actions, "db.query", |spec| spec.concurrency(1, 0));
+    let running = spawn_run(&actions, RunCtx::new(), "db.query");
+    settle().await;
+    assert_eq!(old.started.load(Ordering::SeqCst), 1);
+    // Hot-replaced with the same limit while the old handler's run holds the only slot.
+    let new = gated(&actions, "db.query", |spec| spec.concurrency(1, 0));
+    // Bounded: a run admitted by mistake would wait on its gate for ever.
+    let refused = tokio::time::timeout(
+        Duration::from_secs(5),
+        actions.run(&(), &RunCtx::new(), "db.query", options! {}),
+    )
+    .await
+    .expect("refused at once, not admitted");
+    assert_eq!(refused.unwrap_err().code(), Some(&ErrorCode::UNAVAILABLE));
+    assert_eq!(new.started.load(Ordering::SeqCst), 0);
+    old.gate.add_permits(1);
+    running.await.unwrap().unwrap();
+    // The old run gave the slot back: the new handler takes it.
+    let next = spawn_run(&actions, RunCtx::new(), "db.query");
+    settle().await;
+    assert_eq!(new.started.load(Ordering::SeqCst), 1);
+    new.gate.add_permits(1);
+    next.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_concurrency_changed_by_a_replacement_starts_afresh_good() {
+    let actions = unit_actions();
+    let old = gated(&actions, "db.query", |spec| spec.concurrency(1, 0));
+    let running = spawn_run(&actions, RunCtx::new(), "db.query");
+    settle().await;
+    let new = gated(&actions, "db.query", |spec| spec.concurrency(2, 0));
+    let next = spawn_run(&actions, RunCtx::new(), "db.query");
+    settle().await;
+    assert_eq!(
+        (
+            old.started.load(Ordering::SeqCst),
+            new.started.load(Ordering::SeqCst)
+        ),
+        (1, 1)
+    );
+    old.gate.add_permits(1);
+    new.gate.add_permits(1);
+    running.await.unwrap().unwrap();
+    next.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
 async fn action_spec_concurrency_panicking_run_releases_its_slot_ugly() {
     let actions = unit_actions();
     let calls = Arc::new(AtomicUsize::new(0));
