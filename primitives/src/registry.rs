@@ -6,7 +6,9 @@ use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::{Error, ErrorCode, Published, Result, glob_match};
+use arc_swap::ArcSwap;
+
+use crate::{Error, ErrorCode, Result, glob_match};
 
 /// What changes a [`Registry`] still accepts. Modes only ever tighten:
 /// `Open → Sealed → Locked`.
@@ -23,17 +25,11 @@ pub enum Mode {
 
 /// An insertion-ordered, named collection that many threads read while a few write.
 ///
-/// Reads ([`get`](Registry::get), [`names`](Registry::names), …) borrow the current
-/// snapshot without a lock or a shared counter (it is [`Published`]): they never wait
-/// behind a writer, never slow each other down, and never see half a write. Writes are
-/// serialised with one another and publish a whole new snapshot, so no write is lost; a
-/// write costs `O(len)`, which suits collections that are read far more than written.
-/// [`set_many`](Registry::set_many) publishes several entries as one change.
-///
-/// Each thread keeps the snapshot it read last until its next read, so a value that is
-/// deleted or replaced is dropped once every thread that read the registry has read it
-/// again (or the registry drops), not at once. To release a resource on deletion, have the
-/// value hold it through something you can empty (an `Option` behind a lock, a `Weak`).
+/// Reads ([`get`](Registry::get), [`names`](Registry::names), …) load the current snapshot
+/// without taking a lock: they never wait behind a writer and never see half a write.
+/// Writes are serialised with one another and publish a whole new snapshot, so no write is
+/// lost; a write costs `O(len)`, which suits collections that are read far more than
+/// written. [`set_many`](Registry::set_many) publishes several entries as one change.
 ///
 /// Disabled entries stay registered: [`get`](Registry::get), [`has`](Registry::has),
 /// [`names`](Registry::names) and [`len`](Registry::len) still see them, while
@@ -55,9 +51,9 @@ pub enum Mode {
 /// let err = actions.set("git.push", "pushes").unwrap_err(); // new name: refused
 /// assert_eq!(err.code(), Some(&ErrorCode::LOCKED));
 /// ```
-pub struct Registry<T: Send + Sync> {
+pub struct Registry<T> {
     name: Cow<'static, str>,
-    current: Published<Snapshot<T>>,
+    current: ArcSwap<Snapshot<T>>,
     /// Serialises writers so that each one starts from the latest snapshot.
     writer: Mutex<()>,
 }
@@ -98,7 +94,7 @@ impl<T> Clone for Snapshot<T> {
     }
 }
 
-impl<T: Send + Sync> Registry<T> {
+impl<T> Registry<T> {
     /// Makes an empty, open registry; `name` appears in every error it returns.
     ///
     /// ```
@@ -109,7 +105,7 @@ impl<T: Send + Sync> Registry<T> {
     pub fn new(name: impl Into<Cow<'static, str>>) -> Registry<T> {
         Registry {
             name: name.into(),
-            current: Published::new(Snapshot {
+            current: ArcSwap::from_pointee(Snapshot {
                 mode: Mode::Open,
                 index: HashMap::default(),
                 entries: Vec::new(),
@@ -210,7 +206,7 @@ impl<T: Send + Sync> Registry<T> {
     /// assert!(services.get("cache").is_none());
     /// ```
     pub fn get(&self, name: &str) -> Option<Arc<T>> {
-        self.current.read().get(name)
+        self.current.load().get(name)
     }
 
     /// The value under `name` when it is available, or an error saying why not: what a
@@ -230,7 +226,7 @@ impl<T: Send + Sync> Registry<T> {
     /// when it is disabled.
     pub fn lookup(&self, name: &str) -> Result<Arc<T>> {
         const OP: &str = "primitives.Registry.lookup";
-        let snapshot = self.current.read();
+        let snapshot = self.current.load();
         match snapshot.index.get(name).map(|&i| &snapshot.entries[i]) {
             Some(entry) if entry.enabled => Ok(Arc::clone(&entry.value)),
             Some(_) => Err(Error::new(
@@ -251,7 +247,7 @@ impl<T: Send + Sync> Registry<T> {
     /// assert!(services.has("brain"));
     /// ```
     pub fn has(&self, name: &str) -> bool {
-        self.current.read().has(name)
+        self.current.load().has(name)
     }
 
     /// Every registered name, in insertion order.
@@ -264,7 +260,7 @@ impl<T: Send + Sync> Registry<T> {
     /// assert_eq!(services.names(), ["config", "brain"]);
     /// ```
     pub fn names(&self) -> Vec<String> {
-        self.current.read().names()
+        self.current.load().names()
     }
 
     /// The number of registered names, enabled or not.
@@ -276,7 +272,7 @@ impl<T: Send + Sync> Registry<T> {
     /// assert_eq!(services.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.current.read().len()
+        self.current.load().len()
     }
 
     /// Reports whether nothing is registered.
@@ -298,7 +294,7 @@ impl<T: Send + Sync> Registry<T> {
     /// assert_eq!(actions.list("process.*"), ["process.run", "process.kill"]);
     /// ```
     pub fn list(&self, pattern: &str) -> Vec<String> {
-        self.current.read().list(pattern)
+        self.current.load().list(pattern)
     }
 
     /// Calls `visit` with each enabled entry, in insertion order, on one snapshot: entries
@@ -313,7 +309,7 @@ impl<T: Send + Sync> Registry<T> {
     /// assert_eq!(total, 523);
     /// ```
     pub fn each(&self, visit: impl FnMut(&str, &T)) {
-        self.current.read().each(visit);
+        self.current.load_full().each(visit);
     }
 
     /// Removes `name` and returns its value.
@@ -396,7 +392,7 @@ impl<T: Send + Sync> Registry<T> {
     /// assert!(!actions.is_enabled("git.push"));
     /// ```
     pub fn is_enabled(&self, name: &str) -> bool {
-        self.current.read().is_enabled(name)
+        self.current.load().is_enabled(name)
     }
 
     /// Fixes the set of names: updates, disable and enable still work, new names and
@@ -433,7 +429,7 @@ impl<T: Send + Sync> Registry<T> {
     /// assert_eq!(Registry::<()>::new("services").mode(), Mode::Open);
     /// ```
     pub fn mode(&self) -> Mode {
-        self.current.read().mode
+        self.current.load().mode
     }
 
     /// The current contents as one consistent, unchanging view.
@@ -447,7 +443,7 @@ impl<T: Send + Sync> Registry<T> {
     /// assert_eq!(before.names(), ["brain"]);
     /// ```
     pub fn snapshot(&self) -> Arc<Snapshot<T>> {
-        self.current.load()
+        self.current.load_full()
     }
 
     /// Checks then stores `entries` as one change. The entries are collected before the
@@ -494,7 +490,7 @@ impl<T: Send + Sync> Registry<T> {
             let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
             let mut next = Snapshot::clone(&self.current.load());
             match change(&mut next) {
-                Ok(out) => (Ok(out), Some(self.current.publish(next))),
+                Ok(out) => (Ok(out), Some(self.current.swap(Arc::new(next)))),
                 Err(err) => (Err(err), Some(Arc::new(next))),
             }
         };
@@ -690,7 +686,7 @@ impl<T> Snapshot<T> {
     }
 }
 
-impl<T: Send + Sync> fmt::Debug for Registry<T> {
+impl<T> fmt::Debug for Registry<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let snapshot = self.current.load();
         f.debug_struct("Registry")
@@ -744,21 +740,19 @@ impl Hasher for NameHasher {
         for chunk in &mut chunks {
             self.add(word(chunk, 0, 8));
         }
-        // The last 1 to 7 bytes in one word, read in fixed-size pieces (a copy of a
-        // variable length would be a `memcpy` call): two 4-byte reads that may overlap, or
-        // the first, middle and last byte with the length beside them.
+        // The last 1 to 7 bytes in one word with their count in the top bits, read in
+        // fixed-size pieces (a copy of a variable length would be a `memcpy` call): two
+        // 4-byte reads that may overlap, or the first, middle and last byte.
         let rest = chunks.remainder();
         let n = rest.len();
-        match n {
-            0 => {}
-            1..=3 => self.add(
-                u64::from(rest[0])
-                    | u64::from(rest[n / 2]) << 8
-                    | u64::from(rest[n - 1]) << 16
-                    | (n as u64) << 24,
-            ),
-            _ => self.add(word(rest, 0, 4) | word(rest, n - 4, 4) << 32),
-        }
+        let tail = match n {
+            0 => return,
+            1..=3 => {
+                u64::from(rest[0]) | u64::from(rest[n / 2]) << 8 | u64::from(rest[n - 1]) << 16
+            }
+            _ => word(rest, 0, 4) | word(rest, n - 4, 4) << 32,
+        };
+        self.add(tail ^ (n as u64) << 61);
     }
 
     fn write_u8(&mut self, byte: u8) {

@@ -233,6 +233,24 @@ proptest! {
     }
 
     #[test]
+    fn registry_names_of_every_length_each_find_their_own_value_good(
+        names in proptest::collection::hash_set("[ab]{1,24}", 1..40)
+    ) {
+        // Names that differ only in a few bytes, at every length around the 8-byte words
+        // the name hash reads.
+        let registry = Registry::new("names");
+        for (i, name) in names.iter().enumerate() {
+            registry.set(name, i).unwrap();
+        }
+        for (i, name) in names.iter().enumerate() {
+            let found = registry.get(name);
+            prop_assert_eq!(found.as_deref(), Some(&i));
+        }
+        let longer = format!("{}a", names.iter().max_by_key(|n| n.len()).unwrap());
+        prop_assert!(registry.get(&longer).is_none() || names.contains(&longer));
+    }
+
+    #[test]
     fn validate_name_arbitrary_text_never_panics_bad(name in "\\PC{0,300}|[\\x00-\\x1f/\\\\.]{0,4}") {
         match validate_name(&name) {
             Ok(accepted) => {
