@@ -289,9 +289,9 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
     /// once when the task ends. At most `max_running` tasks run at once: while one of those
     /// slots is free and no task waits for one, the task goes to the blocking pool straight
     /// away (it may complete before this returns, and runs even when the runtime is busy);
-    /// otherwise it waits for a slot on the runtime, behind at most `queue` others. A task still waiting when the
-    /// runtime shuts down completes with an `UNAVAILABLE` error. The dispatch this is
-    /// called from (trace, sender) carries into the task.
+    /// otherwise it waits for a slot on the runtime, behind at most `queue` others. A task
+    /// still waiting when the runtime shuts down completes with an `UNAVAILABLE` error. The
+    /// dispatch this is called from (trace, sender) carries into the task.
     ///
     /// ```
     /// use corers_messaging::{Bus, Task, TaskCompleted};
@@ -446,8 +446,8 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
 }
 
 /// Runs an accepted task on a blocking thread (unless a drain gave up before it started),
-/// then broadcasts its completion once the permit is given back, in the dispatch
-/// it was submitted from.
+/// then broadcasts its completion once the permit is given back, in the dispatch it was
+/// submitted from.
 fn run_task<C: Clone + Send + Sync + 'static, T: Task>(
     mut slot: Slot<C, T>,
     task: &T,
