@@ -125,6 +125,16 @@ impl RunCtx {
         self.inner.cancel.get_or_init(CancellationToken::new)
     }
 
+    /// Whether runs under this context can no longer start: cancelled, or past its
+    /// deadline. Never makes the cancellation token.
+    pub(crate) fn has_ended(&self) -> bool {
+        self.inner
+            .cancel
+            .get()
+            .is_some_and(CancellationToken::is_cancelled)
+            || self.deadline().is_some_and(|d| Instant::now() >= d)
+    }
+
     /// The deadline, if any.
     ///
     /// ```

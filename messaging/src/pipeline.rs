@@ -195,8 +195,9 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
     }
 
     /// Runs the Task `name`: each step in order, a failing step stopping the chain (unless a
-    /// following `when = "failed"` branch takes it), parallel groups waiting for all, and
-    /// detached steps left running. Returns every step's outcome.
+    /// following `when = "failed"` branch takes it, and `ctx` was neither cancelled nor
+    /// past its deadline), parallel groups waiting for all, and detached steps left running.
+    /// Returns every step's outcome.
     ///
     /// # Errors
     /// [`ErrorCode::NOT_FOUND`] for an unknown Task; a failed run is a report with an
@@ -361,7 +362,7 @@ fn chain<'a, C: Clone + Send + Sync + 'static>(
                     previous = Some(copy_outcome(&report.outcome));
                     reports.push(report);
                     if let Some(failed) = failed
-                        && !next_handles_failure(steps, i)
+                        && !failure_goes_on(run, steps, i)
                     {
                         return ChainEnd {
                             last: previous,
@@ -379,7 +380,7 @@ fn chain<'a, C: Clone + Send + Sync + 'static>(
                     if let Some(stop) = end.stop {
                         // A failure inside goes on to a following branch that handles it,
                         // as any step's does.
-                        if next_handles_failure(steps, i) {
+                        if failure_goes_on(run, steps, i) {
                             previous = Some(Err(stop));
                             continue;
                         }
@@ -508,8 +509,11 @@ fn choose<'a, C>(
     Ok(branch)
 }
 
-fn next_handles_failure(steps: &[Step], i: usize) -> bool {
-    steps.get(i + 1).is_some_and(handles_failure)
+/// Whether a failure at step `i` goes on to the next step: a branch that handles failures
+/// follows, and the run has not ended (cancelled or past its deadline, every Action of that
+/// branch would be refused, so the run stops where it was cut off).
+fn failure_goes_on<C>(run: &Run<C>, steps: &[Step], i: usize) -> bool {
+    steps.get(i + 1).is_some_and(handles_failure) && !run.ctx.has_ended()
 }
 
 /// A branch on success or failure (see [`Condition::handles_failure`]).

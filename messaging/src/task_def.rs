@@ -295,7 +295,8 @@ impl Retry {
 /// Only [`Succeeded`](Condition::Succeeded) and [`Failed`](Condition::Failed) handle a
 /// failure: after a failed step, a step whose condition tests the output is not reached —
 /// the failure stops the chain there, as it would any step, instead of quietly taking the
-/// `else` branch and leaving the Task looking successful.
+/// `else` branch and leaving the Task looking successful. A run that was cancelled or
+/// passed its deadline stops where it was cut off: no branch takes that.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(try_from = "Value", into = "RawCondition")]
 #[non_exhaustive]

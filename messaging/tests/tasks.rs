@@ -460,9 +460,9 @@ async fn tasks_run_failure_before_succeeded_branch_without_else_stops_bad() {
     assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
 }
 
-#[tokio::test(start_paused = true)]
-async fn tasks_run_cancelled_stops_at_the_running_step_ugly() {
-    let bench = Bench::new();
+/// `nightly`: `index.build` (an hour's work), then `next` (running `chat.announce` or
+/// `chat.alert`).
+fn nightly_after_an_hour_long_build(bench: &Bench, next: Step) {
     bench
         .actions
         .register(ActionSpec::new("index.build", |_, _| async {
@@ -471,10 +471,12 @@ async fn tasks_run_cancelled_stops_at_the_running_step_ugly() {
         }))
         .unwrap();
     bench.answer("chat.announce", Value::Null);
-    bench.define(
-        "nightly",
-        vec![Step::run("index.build"), Step::run("chat.announce")],
-    );
+    bench.answer("chat.alert", Value::Null);
+    bench.define("nightly", vec![Step::run("index.build"), next]);
+}
+
+/// Runs `nightly`, cancelled 10 s in.
+async fn nightly_cancelled_after_10s(bench: &Bench) -> TaskReport {
     let shutdown = CancellationToken::new();
     let ctx = RunCtx::new().with_cancel(shutdown.clone());
     let cancel = async {
@@ -482,10 +484,45 @@ async fn tasks_run_cancelled_stops_at_the_running_step_ugly() {
         shutdown.cancel();
     };
     let (report, ()) = tokio::join!(bench.tasks.run(&(), &ctx, "nightly"), cancel);
-    let report = report.unwrap();
+    report.unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn tasks_run_cancelled_stops_at_the_running_step_ugly() {
+    let bench = Bench::new();
+    nightly_after_an_hour_long_build(&bench, Step::run("chat.announce"));
+    let report = nightly_cancelled_after_10s(&bench).await;
     assert_eq!(report.error.unwrap().code(), Some(&ErrorCode::UNAVAILABLE));
     assert_eq!(report.steps.len(), 1);
     assert!(bench.calls().is_empty(), "chat.announce never ran");
+}
+
+fn when_failed_alert() -> Step {
+    Step::when(Condition::Failed, vec![Step::run("chat.alert")], vec![])
+}
+
+#[tokio::test(start_paused = true)]
+async fn tasks_run_cancelled_does_not_go_into_a_failed_branch_ugly() {
+    let bench = Bench::new();
+    nightly_after_an_hour_long_build(&bench, when_failed_alert());
+    let report = nightly_cancelled_after_10s(&bench).await;
+    // Stopped where it was cut off: the branch's Actions would all be refused.
+    let err = report.error.unwrap();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert!(err.message().contains("step 1"), "{err}");
+    assert_eq!(report.steps.len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn tasks_run_past_its_deadline_does_not_go_into_a_failed_branch_bad() {
+    let bench = Bench::new();
+    nightly_after_an_hour_long_build(&bench, when_failed_alert());
+    let ctx = RunCtx::new().with_timeout(Duration::from_secs(10));
+    let report = bench.tasks.run(&(), &ctx, "nightly").await.unwrap();
+    let err = report.error.unwrap();
+    assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+    assert!(err.message().contains("step 1"), "{err}");
+    assert_eq!(report.steps.len(), 1);
 }
 
 // --- Tasks::run: the dispatch context ---
