@@ -330,6 +330,9 @@ fn chain<'a, C: Clone + Send + Sync + 'static>(
     reports: &'a mut Vec<StepReport>,
 ) -> Steps<'a> {
     Box::pin(async move {
+        // One clock read per step while run steps follow one another: each one's end is the
+        // next one's start (read again after a group or a branch).
+        let mut mark = Instant::now();
         for (i, step) in steps.iter().enumerate() {
             let position = numbered(&prefix, first + i + 1);
             // A failure stops the chain unless this step is a branch that handles it.
@@ -353,7 +356,8 @@ fn chain<'a, C: Clone + Send + Sync + 'static>(
                 }
                 Step::Run(step) => {
                     let options = options_for(step, previous.as_ref());
-                    let report = run_step(run, step, position, options).await;
+                    let (report, next) = run_step(run, step, position, options, mark).await;
+                    mark = next;
                     let failed = report
                         .outcome
                         .as_ref()
@@ -377,6 +381,7 @@ fn chain<'a, C: Clone + Send + Sync + 'static>(
                         }
                         _ => when(run, step, &position, previous.take(), reports).await,
                     };
+                    mark = Instant::now();
                     if let Some(stop) = end.stop {
                         // A failure inside goes on to a following branch that handles it,
                         // as any step's does.
@@ -623,14 +628,15 @@ fn options_for(step: &RunStep, previous: Option<&Result<Value>>) -> Options {
     options
 }
 
-/// Runs one step with its retries and timeout, and broadcasts its completion.
+/// Runs one step, which began at `started`, with its retries and timeout, and broadcasts
+/// its completion; returns its report and when the next step begins.
 async fn run_step<C: Clone + Send + Sync + 'static>(
     run: &Run<C>,
     step: &RunStep,
     position: String,
     options: Options,
-) -> StepReport {
-    let started = Instant::now();
+    started: Instant,
+) -> (StepReport, Instant) {
     let attempts_allowed = step.retry.as_ref().map_or(1, |r| r.attempts.max(1));
     // The options go to the last attempt as they are: only a retry needs a copy.
     let mut options = Some(options);
@@ -672,15 +678,21 @@ async fn run_step<C: Clone + Send + Sync + 'static>(
             () = sleep_until(run.ctx.deadline()) => break outcome,
         }
     };
+    let ended = Instant::now();
     let report = StepReport {
         step: position,
         action: step.action.clone(),
         outcome,
         attempts: attempt,
-        duration: started.elapsed(),
+        duration: ended.duration_since(started),
     };
-    announce(run, &report, step.detached);
-    report
+    // What the step's listeners did is not the next step's time.
+    let next = if announce(run, &report, step.detached) {
+        Instant::now()
+    } else {
+        ended
+    };
+    (report, next)
 }
 
 /// Starts a detached step on its own tokio task; its completion comes as an event, and its
@@ -702,15 +714,20 @@ fn detach<C: Clone + Send + Sync + 'static>(
     let run = run.clone();
     let step = step.clone();
     detached.spawn(async move {
-        let _ = run_step(&run, &step, position, options).await;
+        let _ = run_step(&run, &step, position, options, Instant::now()).await;
     });
     report
 }
 
-fn announce<C: Clone + Send + Sync + 'static>(run: &Run<C>, report: &StepReport, detached: bool) {
+/// Broadcasts a step's [`TaskStepCompleted`]; reports whether anyone heard it.
+fn announce<C: Clone + Send + Sync + 'static>(
+    run: &Run<C>,
+    report: &StepReport,
+    detached: bool,
+) -> bool {
     let bus = run.actions.bus();
     if !bus.is_heard::<TaskStepCompleted>() {
-        return;
+        return false;
     }
     let _ = bus.broadcast(
         &run.core,
@@ -724,6 +741,7 @@ fn announce<C: Clone + Send + Sync + 'static>(run: &Run<C>, report: &StepReport,
             error: report.outcome.as_ref().err().map(copy_error),
         },
     );
+    true
 }
 
 /// A wait between zero and `ceiling` ("full jitter"), so retries of many callers spread.

@@ -525,6 +525,42 @@ async fn tasks_run_past_its_deadline_does_not_go_into_a_failed_branch_bad() {
     assert_eq!(report.steps.len(), 1);
 }
 
+#[tokio::test(start_paused = true)]
+async fn tasks_run_reports_each_steps_own_duration_good() {
+    // No listener: each step's end is the next one's start, without reading the clock again.
+    let actions: Actions<()> = Actions::new(Bus::new());
+    for (name, ms) in [("git.pull", 100), ("index.build", 250)] {
+        actions
+            .register(ActionSpec::new(name, move |_, _| async move {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                Ok(Value::Null)
+            }))
+            .unwrap();
+    }
+    let tasks = Tasks::new(actions);
+    tasks
+        .define(
+            "nightly",
+            TaskDef::new(vec![
+                Step::run("git.pull"),
+                Step::run("index.build"),
+                Step::parallel(vec![Step::run("index.build")]),
+                Step::run("git.pull"),
+            ]),
+        )
+        .unwrap();
+    let report = tasks.run(&(), &RunCtx::new(), "nightly").await.unwrap();
+    let durations: Vec<(&str, u128)> = report
+        .steps
+        .iter()
+        .map(|s| (s.step.as_str(), s.duration.as_millis()))
+        .collect();
+    assert_eq!(
+        durations,
+        [("1", 100), ("2", 250), ("3.1", 250), ("4", 100)]
+    );
+}
+
 // --- Tasks::run: the dispatch context ---
 
 /// Where each `probe` run sat in its cascade: `(trace, depth)`.
