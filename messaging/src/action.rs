@@ -128,11 +128,15 @@ impl RunCtx {
     /// Whether runs under this context can no longer start: cancelled, or past its
     /// deadline. Never makes the cancellation token.
     pub(crate) fn has_ended(&self) -> bool {
+        self.is_cancelled() || self.deadline().is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// Whether the token was handed out and cancelled (a token nobody holds cannot be).
+    fn is_cancelled(&self) -> bool {
         self.inner
             .cancel
             .get()
             .is_some_and(CancellationToken::is_cancelled)
-            || self.deadline().is_some_and(|d| Instant::now() >= d)
     }
 
     /// The deadline, if any.
@@ -1022,12 +1026,7 @@ fn start<C>(
 /// The error for a run whose caller has already cancelled it or whose deadline passed.
 fn ended(ctx: &RunCtx, name: &str) -> Result<()> {
     const OP: &str = "messaging.Actions.run";
-    if ctx
-        .inner
-        .cancel
-        .get()
-        .is_some_and(CancellationToken::is_cancelled)
-    {
+    if ctx.is_cancelled() {
         return Err(
             Error::new(OP, format!("run of {name:?} cancelled before it started"))
                 .with_code(ErrorCode::UNAVAILABLE),

@@ -362,18 +362,15 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
         // A task dropped unrun (the runtime shut down first) completes from its slot's
         // `Drop`. With a running slot free and nobody waiting for one, straight to the
         // blocking pool; otherwise a runtime task waits for a slot behind the others.
-        let running = Arc::clone(&tasks.running);
-        let free = if tasks.queued.load(Ordering::Acquire) == 0 {
-            Arc::clone(&running).try_acquire_owned().ok()
-        } else {
-            None
-        };
-        if let Some(permit) = free {
+        if tasks.queued.load(Ordering::Acquire) == 0
+            && let Ok(permit) = Arc::clone(&tasks.running).try_acquire_owned()
+        {
             drop(runtime.spawn_blocking(move || {
                 run_task(slot, &task, Ok(permit), parent, sender);
             }));
             return Ok(id);
         }
+        let running = Arc::clone(&tasks.running);
         let waiting = Queued::new(self);
         drop(runtime.spawn(async move {
             let permit = running.acquire_owned().await;

@@ -347,6 +347,16 @@ struct SlotHeld {
     release: std::sync::mpsc::Sender<()>,
 }
 
+/// A current-thread runtime, never driven, and a `SlotHeld` bus on it that also deploys.
+fn slot_held() -> (tokio::runtime::Runtime, SlotHeld) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let held = SlotHeld::new(&runtime);
+    deploys(&held.bus);
+    (runtime, held)
+}
+
 impl SlotHeld {
     /// Submits the holding `Backup` on `runtime` (never driven: it starts on the blocking
     /// pool at once) and returns once its handler runs.
@@ -373,11 +383,7 @@ impl SlotHeld {
 
 #[test]
 fn bus_perform_async_runtime_dropped_before_the_task_ran_releases_its_slot_ugly() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let held = SlotHeld::new(&runtime);
-    deploys(&held.bus);
+    let (runtime, held) = slot_held();
     {
         let _entered = runtime.enter();
         held.bus.perform_async(&(), Deploy::to("homelab")).unwrap();
@@ -391,11 +397,7 @@ fn bus_perform_async_runtime_dropped_before_the_task_ran_releases_its_slot_ugly(
 
 #[test]
 fn bus_perform_async_runtime_dropped_before_the_task_ran_still_completes_ugly() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let held = SlotHeld::new(&runtime);
-    deploys(&held.bus);
+    let (runtime, held) = slot_held();
     let events = record(&held.bus);
     let id = {
         let _entered = runtime.enter();
@@ -408,11 +410,7 @@ fn bus_perform_async_runtime_dropped_before_the_task_ran_still_completes_ugly() 
 
 #[test]
 fn bus_perform_async_does_not_overtake_a_queued_task_ugly() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let held = SlotHeld::new(&runtime);
-    deploys(&held.bus);
+    let (runtime, held) = slot_held();
     let (done, completed) = std::sync::mpsc::channel();
     let done = Mutex::new(done);
     held.bus.on(move |_, c: &TaskCompleted<Deploy>| {

@@ -506,9 +506,14 @@ async fn tasks_run_cancelled_does_not_go_into_a_failed_branch_ugly() {
     let bench = Bench::new();
     nightly_after_an_hour_long_build(&bench, when_failed_alert());
     let report = nightly_cancelled_after_10s(&bench).await;
-    // Stopped where it was cut off: the branch's Actions would all be refused.
+    assert_stopped_at_step_1(report, &ErrorCode::UNAVAILABLE);
+}
+
+/// The run stopped where it was cut off, at step 1, with `code`: the failed branch's
+/// Actions would all have been refused.
+fn assert_stopped_at_step_1(report: TaskReport, code: &ErrorCode) {
     let err = report.error.unwrap();
-    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert_eq!(err.code(), Some(code));
     assert!(err.message().contains("step 1"), "{err}");
     assert_eq!(report.steps.len(), 1);
 }
@@ -519,10 +524,7 @@ async fn tasks_run_past_its_deadline_does_not_go_into_a_failed_branch_bad() {
     nightly_after_an_hour_long_build(&bench, when_failed_alert());
     let ctx = RunCtx::new().with_timeout(Duration::from_secs(10));
     let report = bench.tasks.run(&(), &ctx, "nightly").await.unwrap();
-    let err = report.error.unwrap();
-    assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
-    assert!(err.message().contains("step 1"), "{err}");
-    assert_eq!(report.steps.len(), 1);
+    assert_stopped_at_step_1(report, &ErrorCode::TIMEOUT);
 }
 
 #[tokio::test(start_paused = true)]
