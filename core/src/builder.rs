@@ -8,7 +8,6 @@ use corers_lifecycle::{Registration, Services};
 use corers_log::{CrashReport, Logger};
 use corers_messaging::{ActionSpec, Actions, Bus, BusBuilder, Scheduler, TaskDef, Tasks};
 use corers_primitives::{Error, Options, Result};
-use tokio_util::sync::CancellationToken;
 
 use crate::Core;
 use crate::core::{App, Inner};
@@ -299,6 +298,9 @@ impl CoreBuilder {
         let tasks = Tasks::new(actions.clone());
         let scheduler = Scheduler::new(tasks.clone());
         let services = Services::with_drain_deadline(bus.clone(), self.shutdown_timeout);
+        // The Core's context is the services': cancelled before any stop hook runs, also
+        // those of a failed startup's rollback.
+        let shutdown = services.context().clone();
         let log = match self.logger {
             Some(_) if self.crash_file.is_some() || self.on_crash.is_some() => {
                 return Err(Error::new(
@@ -338,7 +340,7 @@ impl CoreBuilder {
                 #[cfg(feature = "config")]
                 config,
                 log,
-                shutdown: CancellationToken::new(),
+                shutdown,
                 env: Mutex::new(self.env),
                 started: SystemTime::now(),
                 shutdown_timeout: self.shutdown_timeout,

@@ -49,7 +49,9 @@ impl Core {
     /// drains background work (each for up to the builder's
     /// [`shutdown_timeout`](crate::CoreBuilder::shutdown_timeout)), runs
     /// every stop hook in reverse (each under its service's own timeout, 30 s by default),
-    /// then flushes the log.
+    /// then flushes the log. Once the shutdown is forced (a second signal under
+    /// [`run`](Core::run)), it waits for none of these any more, and hooks still running get
+    /// 250 ms.
     ///
     /// Called while [`startup`](Core::startup) runs, it lets the running start hook finish
     /// (the cancelled context tells it to hurry), stops what had started, and returns once
@@ -62,15 +64,21 @@ impl Core {
     pub async fn shutdown(&self) -> Result<()> {
         // The context first: a scheduler started concurrently sees it and stops itself.
         self.inner.shutdown.cancel();
-        self.inner.scheduler.stop().await;
+        // A forced shutdown (a second signal) waits for nothing more than the stop hooks'
+        // own grace: neither for scheduled runs nor for detached steps.
+        let forced = self.inner.services.forced();
+        tokio::pin!(forced);
+        tokio::select! {
+            () = self.inner.scheduler.stop() => {}
+            () = &mut forced => {}
+        }
         // Detached Task steps were cancelled with their runs (the scheduler's, and those
         // started through the Core, whose context is cancelled): let them end, within the
         // drain's time.
-        let _ = tokio::time::timeout(
-            self.inner.shutdown_timeout,
-            self.inner.tasks.wait_detached(),
-        )
-        .await;
+        tokio::select! {
+            _ = tokio::time::timeout(self.inner.shutdown_timeout, self.inner.tasks.wait_detached()) => {}
+            () = &mut forced => {}
+        }
         let stopped = self
             .inner
             .services

@@ -31,8 +31,9 @@ impl Core {
     ///
     /// SIGINT and SIGTERM begin a graceful shutdown ([`Core::context`] is cancelled); a
     /// second one forces it: the command is abandoned (its future dropped; the exit code is
-    /// 128 + the signal's number) and running hooks are cancelled and given 250 ms before
-    /// they are abandoned too. Later signals are logged and otherwise ignored until `run`
+    /// 128 + the signal's number), running hooks are cancelled and given 250 ms before
+    /// they are abandoned too, and background tasks, scheduled runs and detached Task steps
+    /// still running are no longer waited for. Later signals are logged and otherwise ignored until `run`
     /// returns (the handlers stay installed for the life of the process, as tokio's do).
     /// SIGHUP [reloads](Core::reload) the application. Signals are heard from the start: one
     /// that arrives while the services start lets them finish starting, skips the command,
@@ -124,10 +125,11 @@ impl Core {
     }
 
     /// Starts the services for `op` ([`Core::run_with`], [`Core::startup`]); a failure
-    /// finishes the Core (its context cancelled, its log flushed).
+    /// finishes the Core (its context was cancelled before the rollback's stop hooks ran;
+    /// its log is flushed). A start refused because the services are already running
+    /// leaves them be.
     pub(crate) async fn start_services(&self, op: &'static str) -> Result<()> {
         if let Err(err) = self.inner.services.start_all(self).await {
-            self.inner.shutdown.cancel();
             self.log().flush();
             return Err(Error::wrap(err, op, "start the application"));
         }

@@ -91,6 +91,25 @@ async fn core_startup_twice_conflict_bad() {
 }
 
 #[tokio::test]
+async fn core_startup_twice_leaves_the_running_core_be_ugly() {
+    let core = Core::builder()
+        .action(ActionSpec::new("app.ping", |_, _| async {
+            Ok(Value::from("pong"))
+        }))
+        .build()
+        .unwrap();
+    core.startup().await.unwrap();
+    core.startup().await.unwrap_err();
+    assert!(!core.context().is_cancelled());
+    assert_eq!(
+        core.run_action("app.ping", Options::new()).await.unwrap(),
+        Value::from("pong")
+    );
+    assert!(core.services().health().await.ready);
+    core.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn core_startup_failing_service_rolls_back_ugly() {
     let core = desktop(Some(Hooks::new().on_start(|_: ServiceCtx<Core>| async {
         Err(Error::new("store.open", "database locked").with_code(ErrorCode::UNAVAILABLE))
@@ -99,6 +118,39 @@ async fn core_startup_failing_service_rolls_back_ugly() {
     assert!(err.to_string().contains("database locked"), "{err}");
     assert!(err.to_string().contains("store"), "{err}");
     assert_eq!(shown(&core), ["config started", "config stopped"]);
+}
+
+#[tokio::test]
+async fn core_startup_failure_cancels_the_context_before_the_rollback_ugly() {
+    let core = Core::builder()
+        .host(window())
+        .service(|_| {
+            Ok(Registration::new(
+                "config",
+                Hooks::new().on_stop(|ctx: ServiceCtx<Core>| async move {
+                    let cancelled = ctx.core().context().is_cancelled();
+                    let window = ctx.core().host::<Window>().unwrap();
+                    window
+                        .shown
+                        .lock()
+                        .unwrap()
+                        .push(format!("config stopped, context cancelled: {cancelled}"));
+                    Ok(())
+                }),
+            ))
+        })
+        .service(|_| {
+            Ok(Registration::new(
+                "store",
+                Hooks::new().on_start(|_: ServiceCtx<Core>| async {
+                    Err(Error::new("store.open", "database locked"))
+                }),
+            ))
+        })
+        .build()
+        .unwrap();
+    core.startup().await.unwrap_err();
+    assert_eq!(shown(&core), ["config stopped, context cancelled: true"]);
 }
 
 #[tokio::test]

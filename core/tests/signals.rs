@@ -72,6 +72,36 @@ fn stuck() -> Command<Core> {
     })
 }
 
+/// The command the parent signals: serves until the context is cancelled.
+fn serve() -> Command<Core> {
+    Command::new().action(|core: Core, _| async move {
+        if std::env::var(CHILD).as_deref() == Ok("drain") {
+            // A background task that outlives any drain: only forcing ends the wait.
+            core.bus().on_task(|_, _: &Reindex| {
+                std::thread::sleep(Duration::from_secs(30));
+                Some(Ok(()))
+            });
+            core.bus().on(|_, _: &corers::lifecycle::ServiceShutdown| {
+                say("draining");
+                Ok(())
+            });
+            core.perform_async(Reindex)?;
+        }
+        say("serving");
+        core.context().cancelled().await;
+        say("context cancelled");
+        if std::env::var(CHILD).as_deref() == Ok("refuse") {
+            match core.perform_async(Reindex) {
+                Ok(_) => say("background task accepted"),
+                Err(err) => {
+                    say(&format!("background task refused: {}", err.code().unwrap()));
+                }
+            }
+        }
+        Ok(Value::from("@@served until signalled"))
+    })
+}
+
 /// Not a test of its own: the Core the parent signals.
 #[test]
 fn signal_child() {
@@ -136,23 +166,7 @@ fn signal_child() {
             ))
         })
         .command("stuck", stuck())
-        .command(
-            "serve",
-            Command::new().action(|core: Core, _| async move {
-                say("serving");
-                core.context().cancelled().await;
-                say("context cancelled");
-                if std::env::var(CHILD).as_deref() == Ok("refuse") {
-                    match core.perform_async(Reindex) {
-                        Ok(_) => say("background task accepted"),
-                        Err(err) => {
-                            say(&format!("background task refused: {}", err.code().unwrap()));
-                        }
-                    }
-                }
-                Ok(Value::from("@@served until signalled"))
-            }),
-        )
+        .command("serve", serve())
         .build()
         .unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -354,6 +368,29 @@ fn core_run_with_second_sigterm_abandons_a_stuck_command_ugly() {
         ]
     );
     assert_eq!(status, Some(143));
+}
+
+#[test]
+fn core_run_with_second_sigterm_stops_waiting_for_background_tasks_ugly() {
+    let mut child = Signalled::spawn("drain");
+    child.wait_for("serving");
+    child.signal("TERM");
+    child.wait_for("draining");
+    child.signal("TERM");
+    let (status, lines) = child.finish(Duration::from_secs(10));
+    assert_eq!(
+        lines,
+        [
+            "serving",
+            "context cancelled",
+            "served until signalled",
+            "draining",
+            "stop hook: store",
+            "stop hook: config",
+            "exit 0"
+        ]
+    );
+    assert_eq!(status, Some(0));
 }
 
 /// Starts the child, sends `signal` while a service is starting, waits for it to exit.

@@ -219,6 +219,8 @@ struct Inner<C> {
     /// Cancelled when shutdown is forced: every running hook should give up. Shared by
     /// `Arc`: cloning a token takes a lock, cloning an `Arc` does not.
     forced: Arc<CancellationToken>,
+    /// Cancelled when the services begin to wind down, or will never run.
+    context: CancellationToken,
 }
 
 impl<C> Clone for Services<C> {
@@ -258,6 +260,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 reload_again: AtomicBool::new(false),
                 bus,
                 forced: Arc::new(CancellationToken::new()),
+                context: CancellationToken::new(),
             }),
         }
     }
@@ -428,6 +431,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             Ok(order) => order.into(),
             Err(err) => {
                 self.set(&mut self.phase(), Phase::Stopped);
+                self.inner.context.cancel();
                 return Err(err);
             }
         };
@@ -503,7 +507,8 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         Ok(report)
     }
 
-    /// Stops every started service: broadcasts [`ServiceShutdown`], drains the bus's
+    /// Stops every started service: cancels the [context](Services::context), broadcasts
+    /// [`ServiceShutdown`], drains the bus's
     /// background tasks (up to `deadline`), then runs every stop hook in reverse start
     /// order, each under its timeout. Every service gets its stop hook even when an earlier
     /// one failed, timed out or panicked; the failures are returned together. Spans as for
@@ -535,6 +540,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                     }
                     Phase::Idle => {
                         self.set(&mut phase, Phase::Stopped);
+                        self.inner.context.cancel();
                         return Ok(());
                     }
                     Phase::Stopped => return Ok(()),
@@ -557,21 +563,55 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         result
     }
 
-    /// What every shutdown does, also that of a failed startup: broadcasts
-    /// [`ServiceShutdown`], drains the bus's background tasks (up to `deadline`), then stops
+    /// What every shutdown does, also that of a failed startup: cancels the
+    /// [context](Services::context), broadcasts [`ServiceShutdown`], drains the bus's background tasks (up to `deadline`), then stops
     /// `started` in reverse.
     async fn wind_down(&self, core: &C, started: &[Planned<C>], deadline: Duration) -> Result<()> {
+        self.inner.context.cancel();
         let _ = self.inner.bus.broadcast(core, &ServiceShutdown);
-        let drain = self.inner.bus.drain(deadline).await;
+        let drain = tokio::select! {
+            drain = self.inner.bus.drain(deadline) => drain,
+            // Forced: no more waiting; what still runs is cut off as at the deadline.
+            () = self.inner.forced.cancelled() => self.inner.bus.drain(Duration::ZERO).await,
+        };
         if !drain.is_complete() {
             tracing::warn!(unfinished = ?drain.unfinished, "background tasks still running at shutdown");
         }
         self.stop_services(core, started).await
     }
 
-    /// Cancels every running hook's token: a second signal, or a host that cannot wait.
+    /// The services' context: cancelled when they begin to wind down — before the bus is
+    /// drained and any stop hook runs, whether for a shutdown or for the rollback of a
+    /// failed startup — or when they will never run (stopped before they started, or a
+    /// dependency cycle). Work that runs for as long as the services do watches it.
+    ///
+    /// ```
+    /// use corers_lifecycle::Services;
+    /// use corers_messaging::Bus;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let services: Services<()> = Services::new(Bus::new());
+    /// services.start_all(&()).await.unwrap();
+    /// assert!(!services.context().is_cancelled());
+    /// services.stop_all(&(), std::time::Duration::from_secs(5)).await.unwrap();
+    /// assert!(services.context().is_cancelled());
+    /// # }
+    /// ```
+    pub fn context(&self) -> &CancellationToken {
+        &self.inner.context
+    }
+
+    /// Cancels every running hook's token and cuts the bus's drain short: a second signal,
+    /// or a host that cannot wait.
     pub fn force(&self) {
         self.inner.forced.cancel();
+    }
+
+    /// Completes once [`force`](Services::force) has been called: for a host's own waits
+    /// during shutdown, which a forced shutdown ends too.
+    pub async fn forced(&self) {
+        self.inner.forced.cancelled().await;
     }
 
     /// Calls every started service's reload hook, in start order. Before startup has

@@ -669,6 +669,46 @@ async fn services_stop_all_drain_timeout_still_runs_stop_hooks_ugly() {
     assert_eq!(stuck.bus.tasks_in_flight(), 1, "the task is still stuck");
 }
 
+#[tokio::test(start_paused = true)]
+async fn services_force_cuts_the_drain_short_and_still_runs_stop_hooks_ugly() {
+    let mut stuck = Stuck::new();
+    let calls = calls();
+    let services = Services::new(stuck.bus.clone());
+    services
+        .register(Registration::new("indexer", recorded(&calls)))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    stuck.stuck_task().await;
+    let stopping = tokio::spawn({
+        let services = services.clone();
+        async move { services.stop_all(&(), Duration::from_secs(30)).await }
+    });
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let began = Instant::now();
+    services.force();
+    stopping.await.unwrap().unwrap();
+    assert_eq!(began.elapsed(), Duration::ZERO);
+    assert_eq!(taken(&calls), ["start indexer", "stop indexer"]);
+    assert_eq!(
+        stuck.bus.tasks_in_flight(),
+        1,
+        "the task is abandoned, not waited for"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn services_forced_completes_once_forced_good() {
+    let services: Services<()> = Services::new(Bus::new());
+    let waiting = tokio::spawn({
+        let services = services.clone();
+        async move { services.forced().await }
+    });
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(!waiting.is_finished());
+    services.force();
+    waiting.await.unwrap();
+}
+
 // ---- Services::with_drain_deadline ----
 
 /// `indexer` records its start and stop; `store` fails to start.
