@@ -459,7 +459,12 @@ impl CrashReporter {
         tmp_name.push(format!(".tmp-{}", corers_primitives::id()));
         let tmp = PathBuf::from(tmp_name);
         let write = || -> std::io::Result<()> {
-            let mut file = fs::File::create(&tmp)?;
+            // Owner-only, as CoreGO's: panic messages and backtraces are not redacted.
+            let mut open = fs::OpenOptions::new();
+            open.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+            let mut file = open.open(&tmp)?;
             file.write_all(&json)?;
             file.sync_all()?;
             fs::rename(&tmp, path)

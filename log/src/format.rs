@@ -126,8 +126,9 @@ fn human(record: &Record<'_>, colour: bool, out: &mut String) {
     if !record.message.is_empty() {
         out.push(' ');
         // A message that could pass for `key=value` fields (user text in it: "login by
-        // bob role=admin") is quoted, so the fields that follow are the only fields.
-        if record.message.contains(['=', '"']) {
+        // bob role=admin") is quoted, so the fields that follow are the only fields; so is
+        // one that begins with `[`, so that only a Security event reads `[security]`.
+        if record.message.contains(['=', '"']) || record.message.starts_with('[') {
             human_value(record.message, out);
         } else {
             escape_human(record.message, out);

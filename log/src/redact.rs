@@ -14,7 +14,8 @@ pub use corers_primitives::REDACTED;
 
 /// Decides which field names have their values replaced by `[REDACTED]`: names matching
 /// any pattern, case-insensitively and with `-` read as `_`, where `*` and `?` are globs
-/// (see [`glob_match`](corers_primitives::glob_match)).
+/// (see [`glob_match`](corers_primitives::glob_match)); a camelCase name is also tried
+/// with its words split by `_` (`privateKey` as `private_key`).
 ///
 /// ```
 /// use corers_log::Redactor;
@@ -84,15 +85,14 @@ impl Redactor {
         if self.patterns.is_empty() {
             return false;
         }
+        let matches = |name: &str| self.patterns.iter().any(|p| p.matches(name));
         // Field names are usually lower-case identifiers already: only allocate otherwise.
-        let lowered;
-        let name = if name.chars().any(|c| c.is_uppercase() || c == '-') {
-            lowered = name.to_lowercase().replace('-', "_");
-            lowered.as_str()
-        } else {
-            name
-        };
-        self.patterns.iter().any(|p| p.matches(name))
+        if !name.chars().any(|c| c.is_uppercase() || c == '-') {
+            return matches(name);
+        }
+        // `privateKey` is checked as `privatekey` and as `private_key`.
+        matches(&name.to_lowercase().replace('-', "_"))
+            || corers_primitives::camel_words(name).is_some_and(|n| matches(&n))
     }
 }
 

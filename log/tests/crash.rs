@@ -287,6 +287,26 @@ fn crash_reporter_record_appends_to_crash_file_good() {
     assert_eq!(messages(&on_disk), ["index out of range", "remote hung up"]);
 }
 
+#[cfg(unix)]
+#[test]
+fn crash_reporter_record_file_is_owner_only_ugly() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = TempDir::new("crash");
+    // Made readable by all beforehand: the next record puts it back to owner-only.
+    fs::write(dir.join("crashes.json"), "[]").unwrap();
+    fs::set_permissions(dir.join("crashes.json"), fs::Permissions::from_mode(0o644)).unwrap();
+    let (builder, _sink) = with_crash_file(&dir);
+    let log = builder.build();
+    log.crash()
+        .record(&log.crash().report_for("unwrap() on Err(token rejected)"))
+        .unwrap();
+    let mode = fs::metadata(dir.join("crashes.json"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
 #[test]
 fn crash_reporter_record_keeps_the_newest_256_in_the_file_ugly() {
     let dir = TempDir::new("crash");

@@ -156,6 +156,21 @@ fn logger_builder_format_human_message_cannot_pass_for_fields_ugly() {
 }
 
 #[test]
+fn logger_builder_format_human_message_cannot_pass_for_a_security_event_ugly() {
+    let (log, sink) = capture(Format::Human, Level::Info);
+    corers_log::error!(log, user = "deploy-bot", "[security] token rotated");
+    corers_log::security!(log, user = "deploy-bot", "token rotated");
+    let lines = sink.lines();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_ne!(lines[0], lines[1]);
+    assert!(
+        lines[0].contains(r#" "[security] token rotated" user=deploy-bot"#),
+        "{}",
+        lines[0]
+    );
+}
+
+#[test]
 fn logger_builder_format_json_non_finite_floats_are_text_ugly() {
     let (log, sink) = capture(Format::Json, Level::Info);
     corers_log::info!(

@@ -97,6 +97,33 @@ fn redactor_is_secret_ordinary_names_bad() {
 }
 
 #[test]
+fn redactor_is_secret_camel_case_names_good() {
+    let redactor = Redactor::default();
+    for name in ["privateKey", "signingKey", "accessKeyId", "sessionToken"] {
+        assert!(redactor.is_secret(name), "{name}");
+    }
+    assert!(!redactor.is_secret("keyboardLayout"));
+}
+
+#[test]
+fn redactor_new_pattern_matches_camel_case_in_either_form_ugly() {
+    let joined = Redactor::new(["*apikey*"]);
+    let split = Redactor::new(["session_*"]);
+    assert_eq!(
+        (joined.is_secret("apiKey"), split.is_secret("sessionId")),
+        (true, true)
+    );
+}
+
+#[test]
+fn logger_builder_redactor_default_redacts_camel_case_field_ugly() {
+    let (builder, sink) = captured(Format::Json);
+    let log = builder.build();
+    corers_log::info!(log, "privateKey" = "-----BEGIN PRIVATE KEY-----", "loaded");
+    assert_eq!(only_json(&sink)["fields"]["privateKey"], REDACTED);
+}
+
+#[test]
 fn redactor_is_secret_unicode_case_and_embedded_ugly() {
     let redactor = Redactor::default();
     let verdicts: Vec<bool> = ["ÜBER_PASSWORD", "refresh_tokens_v2", "", "tökén"]

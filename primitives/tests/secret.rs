@@ -1,7 +1,7 @@
 //! `is_secret_name`, and the `Debug` of `Options` and `Value` that redacts the values of
 //! secret-looking keys.
 
-use corers_primitives::{Options, Value, is_secret_name, options};
+use corers_primitives::{Options, Value, camel_words, is_secret_name, options};
 
 #[test]
 fn is_secret_name_every_pattern_good() {
@@ -33,6 +33,50 @@ fn is_secret_name_hyphens_case_and_empty_ugly() {
     assert!(is_secret_name("PRIVATE-KEY"));
     assert!(!is_secret_name(""));
     assert!(!is_secret_name("-"));
+}
+
+#[test]
+fn is_secret_name_camel_case_names_good() {
+    for name in [
+        "privateKey",
+        "signingKey",
+        "sshKey",
+        "accessKeyId",
+        "sessionToken",
+        "clientSecret",
+        "apiKey",
+        "sha256Key",
+    ] {
+        assert!(is_secret_name(name), "{name}");
+    }
+}
+
+#[test]
+fn is_secret_name_camel_case_ordinary_names_bad() {
+    for name in ["keyboardLayout", "monkeyPatch", "workspaceName", "hotkey"] {
+        assert!(!is_secret_name(name), "{name}");
+    }
+}
+
+#[test]
+fn camel_words_runs_of_capitals_and_separators_ugly() {
+    assert_eq!(camel_words("privateKey").as_deref(), Some("private_key"));
+    assert_eq!(
+        camel_words("APIKey"),
+        None,
+        "no lower-case letter before a capital"
+    );
+    assert_eq!(camel_words("x-ApiKey").as_deref(), Some("x_api_key"));
+    assert_eq!(camel_words("ÉtatClé").as_deref(), Some("état_clé"));
+    assert_eq!(camel_words(""), None);
+}
+
+#[test]
+fn options_debug_redacts_camel_case_secret_values_ugly() {
+    let input = options! { "signingKey" => "-----BEGIN PRIVATE KEY-----", "region" => "eu-west-1" };
+    let shown = format!("{input:?}");
+    assert!(!shown.contains("BEGIN PRIVATE KEY"), "{shown}");
+    assert!(shown.contains("eu-west-1"), "{shown}");
 }
 
 #[test]
