@@ -59,6 +59,7 @@ mod bus;
 mod context;
 mod outcome;
 mod pipeline;
+mod schedule;
 mod scheduler;
 mod schema;
 mod tables;

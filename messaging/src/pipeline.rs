@@ -173,7 +173,7 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
         }
         check_steps(name, &def.steps)?;
         if let Some(cron) = &def.schedule {
-            crate::scheduler::parse(cron)
+            crate::schedule::Schedule::parse(cron)
                 .map_err(|e| Error::wrap(e, OP, format!("task {name:?}")))?;
         }
         self.inner.registry.set(name, def)

@@ -1,7 +1,6 @@
 //! [`Scheduler`]: runs Tasks on their cron schedules while it is started.
 
 use std::fmt;
-use std::str::FromStr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -11,45 +10,16 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::schedule::Schedule;
 use crate::{RunCtx, Tasks};
-
-/// Parses a cron expression: 5 fields (`min hour day month weekday`, crontab style) or 6
-/// and 7 (seconds first, optional year), as the `cron` crate reads them.
-pub(crate) fn parse(expression: &str) -> Result<cron::Schedule> {
-    let fields = expression.split_whitespace().count();
-    let full = if fields == 5 {
-        format!("0 {expression}")
-    } else {
-        expression.to_owned()
-    };
-    cron::Schedule::from_str(&full).map_err(|e| {
-        // The parser's text repeats the expression over several lines; its last line says
-        // what is wrong. Keep that, in the house style (lower-case start, no full stop).
-        let text = e.to_string();
-        let last = text
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or_default();
-        let last = last.trim().trim_end_matches('.');
-        let mut chars = last.chars();
-        let reason: String = chars
-            .next()
-            .map(|c| c.to_lowercase().chain(chars).collect())
-            .unwrap_or_default();
-        Error::new(
-            "messaging.Scheduler.parse",
-            format!("invalid cron expression {expression:?}: {reason}"),
-        )
-        .with_code(ErrorCode::INVALID)
-    })
-}
 
 /// Runs every Task that has a schedule, at the times its cron expression names, from
 /// [`start`](Scheduler::start) until [`stop`](Scheduler::stop). The lifecycle owns one and
 /// starts and stops it with the Core.
 ///
-/// Cron expressions are read in UTC. Time comes from tokio's clock (so tests can pause and
+/// Cron expressions are read in UTC: five fields as crontab reads them (`0 9 * * 1-5` runs
+/// at 09:00 on weekdays, `0 9 1 * mon` on the 1st and on Mondays), six or seven with
+/// seconds first as the `cron` crate reads them (weekdays `1`–`7` from Sunday). Time comes from tokio's clock (so tests can pause and
 /// advance it), anchored to the wall clock when the scheduler starts and anchored again
 /// whenever the wall clock is found ahead of it: after a suspend (when the monotonic clock
 /// stood still) the scheduler catches up within a minute of waking. Missed ticks are
@@ -112,7 +82,9 @@ impl<C: Clone + Send + Sync + 'static> Scheduler<C> {
                 continue;
             };
             // Checked when the Task was defined.
-            let Ok(schedule) = parse(&cron) else { continue };
+            let Ok(schedule) = Schedule::parse(&cron) else {
+                continue;
+            };
             let tasks = self.tasks.clone();
             let core = core.clone();
             let stop = stop.clone();
@@ -174,7 +146,7 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
     tasks: Tasks<C>,
     core: C,
     name: Arc<str>,
-    (mut cron, mut schedule): (String, cron::Schedule),
+    (mut cron, mut schedule): (String, Schedule),
     mut anchor: (SystemTime, Instant),
     stop: CancellationToken,
 ) {
@@ -182,14 +154,14 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
         // The Task as defined now: redefined meanwhile, its new schedule applies.
         match tasks.get(&name).and_then(|def| def.schedule) {
             Some(current) if current == cron => {}
-            Some(current) => match parse(&current) {
+            Some(current) => match Schedule::parse(&current) {
                 Ok(parsed) => (cron, schedule) = (current, parsed),
                 Err(_) => return,
             },
             None => return,
         }
         let now = wall(&mut anchor);
-        let Some(next) = schedule.after(&now).next() else {
+        let Some(next) = schedule.next_after(&now) else {
             return;
         };
         // In steps of at most a minute, looking at the wall clock after each.

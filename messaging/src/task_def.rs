@@ -47,7 +47,8 @@ pub struct TaskDef {
     pub description: String,
     /// The steps, run in order.
     pub steps: Vec<Step>,
-    /// A cron expression (5 fields, or 6 with seconds first) for a [`Scheduler`](crate::Scheduler).
+    /// A cron expression for a [`Scheduler`](crate::Scheduler): 5 fields read as crontab
+    /// reads them, or 6–7 with seconds first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
 }

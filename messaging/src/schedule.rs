@@ -1,0 +1,264 @@
+//! [`Schedule`]: the times a scheduled Task runs, from its cron expression.
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use corers_primitives::{Error, ErrorCode, Result};
+
+const OP: &str = "messaging.Scheduler.parse";
+
+/// A parsed cron expression, read in UTC.
+///
+/// Five fields (`min hour day month weekday`) read as crontab reads them: weekdays `0`–`7`
+/// with `0` and `7` for Sunday, or `sun`…`sat`; and when both the day of the month and
+/// the weekday are restricted (neither begins with `*`), a day that matches either one
+/// runs (`0 9 1 * mon` runs on the 1st and on every Monday). Six or seven fields (seconds
+/// first, an optional year last) are read as the `cron` crate reads them: weekdays `1`–`7`
+/// from Sunday, and a day must match both the day of the month and the weekday.
+pub(crate) struct Schedule(Vec<cron::Schedule>);
+
+impl Schedule {
+    /// Parses `expression`.
+    ///
+    /// # Errors
+    /// [`ErrorCode::INVALID`] naming what is wrong with it.
+    pub(crate) fn parse(expression: &str) -> Result<Schedule> {
+        let fields: Vec<&str> = expression.split_whitespace().collect();
+        let [minute, hour, day, month, weekday] = fields[..] else {
+            return Ok(Schedule(vec![cron_schedule(expression, expression)?]));
+        };
+        let weekdays = crontab_weekdays(expression, weekday)?;
+        let restricted = |field: &str| !field.starts_with('*') && field != "?";
+        let schedules = if restricted(day) && restricted(weekday) {
+            // Either matches: one schedule for each, the earlier tick wins.
+            vec![
+                cron_schedule(expression, &format!("0 {minute} {hour} {day} {month} *"))?,
+                cron_schedule(
+                    expression,
+                    &format!("0 {minute} {hour} * {month} {weekdays}"),
+                )?,
+            ]
+        } else {
+            vec![cron_schedule(
+                expression,
+                &format!("0 {minute} {hour} {day} {month} {weekdays}"),
+            )?]
+        };
+        Ok(Schedule(schedules))
+    }
+
+    /// The first tick after `time`, if any is left.
+    pub(crate) fn next_after(&self, time: &DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.0.iter().filter_map(|s| s.after(time).next()).min()
+    }
+}
+
+/// Parses `full` (the `cron` crate's form of `expression`), with the crate's complaint
+/// worded in the house style.
+fn cron_schedule(expression: &str, full: &str) -> Result<cron::Schedule> {
+    cron::Schedule::from_str(full).map_err(|e| {
+        // The parser's text repeats the expression over several lines; its last line says
+        // what is wrong. Keep that (lower-case start, no full stop).
+        let text = e.to_string();
+        let last = text
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or_default();
+        let last = last.trim().trim_end_matches('.');
+        let mut chars = last.chars();
+        let reason: String = chars
+            .next()
+            .map(|c| c.to_lowercase().chain(chars).collect())
+            .unwrap_or_default();
+        invalid(expression, &reason)
+    })
+}
+
+/// A crontab weekday field (`1-5`, `sat,sun`, `*/2`, `0`, `7`) as the `cron` crate's list
+/// of weekdays numbered from Sunday = 1.
+fn crontab_weekdays(expression: &str, field: &str) -> Result<String> {
+    if field == "*" || field == "?" {
+        return Ok(field.to_owned());
+    }
+    let mut days = BTreeSet::new();
+    for item in field.split(',') {
+        let (range, step) = match item.split_once('/') {
+            Some((range, step)) => match step.parse::<u8>() {
+                Ok(step) if step > 0 => (range, step),
+                _ => {
+                    return Err(invalid(
+                        expression,
+                        &format!("weekday step in {item:?} must be a number from 1"),
+                    ));
+                }
+            },
+            None => (item, 1),
+        };
+        let (first, last) = match range.split_once('-') {
+            _ if range == "*" => (0, 6),
+            Some((first, last)) => (weekday(expression, first)?, weekday(expression, last)?),
+            // `5/2` runs from Friday to the end of the week.
+            None if item.contains('/') => (weekday(expression, range)?, 6),
+            None => {
+                let day = weekday(expression, range)?;
+                (day, day)
+            }
+        };
+        // `5-7` is Friday to Sunday: 7 is Sunday at the end of the week.
+        let last = if last == 0 && first > 0 { 7 } else { last };
+        if first > last {
+            return Err(invalid(
+                expression,
+                &format!("weekday range {item:?} runs backwards"),
+            ));
+        }
+        for day in (first..=last).step_by(usize::from(step)) {
+            days.insert(day % 7 + 1);
+        }
+    }
+    Ok(days.iter().map(u8::to_string).collect::<Vec<_>>().join(","))
+}
+
+/// A crontab weekday: `0`–`7` (both ends Sunday) or a name (`mon`, `Monday`).
+fn weekday(expression: &str, text: &str) -> Result<u8> {
+    const NAMES: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+    if let Ok(day) = text.parse::<u8>() {
+        if day <= 7 {
+            return Ok(day);
+        }
+    } else {
+        let lower = text.to_ascii_lowercase();
+        let named = NAMES.iter().position(|name| {
+            lower.len() >= 3 && lower.starts_with(name) && full_name(name).starts_with(&lower)
+        });
+        if let Some(day) = named {
+            return Ok(u8::try_from(day).unwrap_or(0));
+        }
+    }
+    Err(invalid(
+        expression,
+        &format!("{text:?} is not a weekday (0-7, sun-sat)"),
+    ))
+}
+
+/// The full English name of the weekday `abbreviation` names.
+fn full_name(abbreviation: &str) -> &'static str {
+    match abbreviation {
+        "sun" => "sunday",
+        "mon" => "monday",
+        "tue" => "tuesday",
+        "wed" => "wednesday",
+        "thu" => "thursday",
+        "fri" => "friday",
+        _ => "saturday",
+    }
+}
+
+fn invalid(expression: &str, reason: &str) -> Error {
+    Error::new(
+        OP,
+        format!("invalid cron expression {expression:?}: {reason}"),
+    )
+    .with_code(ErrorCode::INVALID)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Datelike, Weekday};
+
+    use super::*;
+
+    /// The weekdays of the next `n` ticks of `expression` from Sunday 2 June 2024.
+    fn next_weekdays(expression: &str, n: usize) -> Vec<Weekday> {
+        let schedule = Schedule::parse(expression).unwrap();
+        let mut time: DateTime<Utc> = "2024-06-02T00:00:00Z".parse().unwrap();
+        (0..n)
+            .map(|_| {
+                time = schedule.next_after(&time).unwrap();
+                time.weekday()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn schedule_parse_crontab_weekdays_good() {
+        use Weekday::{Fri, Mon, Sat, Sun, Thu, Tue, Wed};
+        assert_eq!(
+            next_weekdays("0 9 * * 1-5", 6),
+            [Mon, Tue, Wed, Thu, Fri, Mon]
+        );
+        assert_eq!(next_weekdays("0 3 * * 0", 2), [Sun, Sun]);
+        assert_eq!(next_weekdays("0 3 * * 7", 2), [Sun, Sun]);
+        assert_eq!(next_weekdays("0 3 * * sat,SUN", 3), [Sun, Sat, Sun]);
+        assert_eq!(next_weekdays("0 3 * * 5-7", 4), [Sun, Fri, Sat, Sun]);
+        assert_eq!(next_weekdays("0 3 * * */2", 4), [Sun, Tue, Thu, Sat]);
+        assert_eq!(next_weekdays("0 3 * * Wednesday", 1), [Wed]);
+    }
+
+    #[test]
+    fn schedule_parse_day_or_weekday_either_matches_good() {
+        // Mondays and the 15th (a Saturday in June 2024), from Sunday 2 June.
+        let schedule = Schedule::parse("0 9 15 * mon").unwrap();
+        let mut time: DateTime<Utc> = "2024-06-02T00:00:00Z".parse().unwrap();
+        let ticks: Vec<String> = (0..4)
+            .map(|_| {
+                time = schedule.next_after(&time).unwrap();
+                time.format("%a %d").to_string()
+            })
+            .collect();
+        assert_eq!(ticks, ["Mon 03", "Mon 10", "Sat 15", "Mon 17"]);
+    }
+
+    #[test]
+    fn schedule_parse_six_fields_keep_the_crates_reading_good() {
+        // Seconds first: weekday 2 is Monday in the crate's numbering.
+        assert_eq!(
+            next_weekdays("0 0 9 * * 2", 2),
+            [Weekday::Mon, Weekday::Mon]
+        );
+    }
+
+    proptest::proptest! {
+        /// Any set of crontab weekdays, as a list: every tick falls on one of them, and
+        /// each of them is met within the first week.
+        #[test]
+        fn schedule_parse_any_weekday_list_ticks_on_those_days_good(
+            days in proptest::collection::btree_set(0u8..=7, 1..5)
+        ) {
+            let field: Vec<String> = days.iter().map(u8::to_string).collect();
+            let expression = format!("30 4 * * {}", field.join(","));
+            let wanted: BTreeSet<u32> = days.iter().map(|d| u32::from(d % 7)).collect();
+            let seen: BTreeSet<u32> = next_weekdays(&expression, 14)
+                .iter()
+                .map(Weekday::num_days_from_sunday)
+                .collect();
+            proptest::prop_assert_eq!(seen, wanted);
+        }
+    }
+
+    #[test]
+    fn schedule_parse_bad_weekdays_bad() {
+        for expression in [
+            "0 3 * * 8",
+            "0 3 * * 5-1",
+            "0 3 * * 1/0",
+            "0 3 * * funday",
+            "0 3 * * su",
+            "0 3 * * 1-",
+            "0 3 * * ,",
+        ] {
+            let err = Schedule::parse(expression).err().unwrap();
+            assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{expression}");
+            assert!(err.message().contains(expression), "{err}");
+        }
+    }
+
+    #[test]
+    fn schedule_parse_degenerate_expressions_ugly() {
+        for expression in ["", "   ", "* * * *", "61 * * * *", "* * * * * * * *"] {
+            assert!(Schedule::parse(expression).is_err(), "{expression:?}");
+        }
+    }
+}
