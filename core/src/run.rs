@@ -14,12 +14,28 @@ use tracing::instrument::WithSubscriber;
 use crate::Core;
 
 impl Core {
-    /// Runs the application on the process arguments: see [`run_with`](Core::run_with).
+    /// Runs the application on the process arguments: see [`run_with`](Core::run_with). An
+    /// argument that is not valid UTF-8 is a usage error (exit code 2, nothing started).
     ///
     /// # Errors
     /// As [`run_with`](Core::run_with).
     pub async fn run(&self) -> Result<ExitCode> {
-        self.run_with(std::env::args().skip(1)).await
+        let mut args = Vec::new();
+        for (at, arg) in std::env::args_os().skip(1).enumerate() {
+            match arg.into_string() {
+                Ok(arg) => args.push(arg),
+                Err(arg) => {
+                    let usage = format!(
+                        "error: argument {} is not valid UTF-8: {:?}\n",
+                        at + 1,
+                        arg.to_string_lossy()
+                    );
+                    write_out(std::io::stderr(), &usage);
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+        self.run_with(args).await
     }
 
     /// Runs the application on `args` (without the program name): takes `--set key=value`

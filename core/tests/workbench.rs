@@ -57,6 +57,28 @@ fn core_run_blocking_workbench_create_alpha_good() {
     insta::assert_snapshot!(run(&["workspace", "create", "--name=alpha"]));
 }
 
+#[cfg(unix)]
+#[test]
+fn core_run_blocking_workbench_non_utf8_argument_exits_2_ugly() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let output = Process::new(workbench())
+        .args([
+            std::ffi::OsStr::new("workspace"),
+            std::ffi::OsStr::new("create"),
+        ])
+        .arg(std::ffi::OsStr::from_bytes(b"--name=caf\xe9"))
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr,
+        "error: argument 3 is not valid UTF-8: \"--name=caf\u{fffd}\"\n"
+    );
+    assert!(output.stdout.is_empty());
+}
+
 #[test]
 fn core_run_blocking_workbench_list_good() {
     insta::assert_snapshot!(run(&["workspace", "list"]));
