@@ -181,6 +181,7 @@ pub struct Command<C> {
     pub(crate) hidden: bool,
     pub(crate) aliases: Vec<String>,
     pub(crate) managed: Option<String>,
+    pub(crate) loose_flags: bool,
 }
 
 impl<C> Default for Command<C> {
@@ -194,6 +195,7 @@ impl<C> Default for Command<C> {
             hidden: false,
             aliases: Vec::new(),
             managed: None,
+            loose_flags: false,
         }
     }
 }
@@ -209,6 +211,7 @@ impl<C> Clone for Command<C> {
             hidden: self.hidden,
             aliases: self.aliases.clone(),
             managed: self.managed.clone(),
+            loose_flags: self.loose_flags,
         }
     }
 }
@@ -244,9 +247,37 @@ impl<C> Command<C> {
         self
     }
 
-    /// Declares a flag. A command that declares flags rejects undeclared ones.
+    /// Declares a flag. A flag the command does not declare is a usage error naming it
+    /// (unless the command takes [`loose_flags`](Command::loose_flags)).
     pub fn flag(mut self, flag: Flag) -> Self {
         self.flags.push(flag);
+        self
+    }
+
+    /// Takes flags as CoreGO did, for a command ported from it: a `--name=value` or
+    /// `--name` it does not declare arrives in the options as text or `true`, unchecked
+    /// (declared flags are parsed and checked as usual).
+    ///
+    /// ```
+    /// use corers_cli::{Cli, Command};
+    /// use corers_primitives::Value;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let cli: Cli<()> = Cli::new("legacy");
+    /// cli.register(
+    ///     "sync",
+    ///     Command::new().loose_flags().action(|(), options| async move {
+    ///         Ok(Value::from(options.string("remote").unwrap_or_default().to_owned()))
+    ///     }),
+    /// )
+    /// .unwrap();
+    /// let outcome = cli.run((), ["sync", "--remote=origin"]).await;
+    /// assert_eq!(outcome.value(), Some(&Value::from("origin")));
+    /// # }
+    /// ```
+    pub fn loose_flags(mut self) -> Self {
+        self.loose_flags = true;
         self
     }
 

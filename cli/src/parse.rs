@@ -36,7 +36,7 @@ pub(crate) fn parse<C>(
     skip: &[usize],
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Options> {
-    let strict = !command.flags.is_empty();
+    let loose = command.loose_flags;
     let mut options = Options::new();
     let mut positionals: Vec<String> = Vec::new();
     let mut list_values: Vec<(String, Vec<Value>)> = Vec::new();
@@ -67,11 +67,11 @@ pub(crate) fn parse<C>(
                     "malformed flag {word:?}: a name must follow `--`"
                 )));
             }
-            if !strict {
-                loose_flag(word, name, inline, &mut options)?;
-                continue;
-            }
             let Some((flag, negated)) = find_long(command, name) else {
+                if loose {
+                    loose_flag(word, name, inline, &mut options)?;
+                    continue;
+                }
                 return Err(unknown_flag(command, &format!("--{name}"), name));
             };
             let value = if flag.kind == FlagKind::Bool {
@@ -94,7 +94,7 @@ pub(crate) fn parse<C>(
         }
         // Short flags: `-v`, `-abc` (declared bools), `-n=4`, `-n 4`, `-n4`.
         let short = &word[1..];
-        if !strict {
+        if loose && !declares_short(command, short) {
             let (name, inline) = match short.split_once('=') {
                 Some((name, value)) => (name, Some(value.to_owned())),
                 None => (short, None),
@@ -137,8 +137,17 @@ pub(crate) fn parse<C>(
     Ok(options)
 }
 
-/// A flag on a command that declares none: accepted as text, or `true` without a value
-/// (CoreGO's behaviour).
+/// Reports whether the short flag word `short` (without its `-`) begins with a letter
+/// `command` declares.
+fn declares_short<C>(command: &Command<C>, short: &str) -> bool {
+    short
+        .chars()
+        .next()
+        .is_some_and(|c| command.flags.iter().any(|f| f.short == Some(c)))
+}
+
+/// A flag a [`loose_flags`](Command::loose_flags) command does not declare: accepted as text, or
+/// `true` without a value (CoreGO's behaviour).
 fn loose_flag(word: &str, name: &str, inline: Option<String>, options: &mut Options) -> Result<()> {
     if name.is_empty() {
         return Err(usage(format!(

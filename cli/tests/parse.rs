@@ -487,6 +487,37 @@ async fn cli_run_undeclared_flag_on_strict_command_suggests_bad() {
 }
 
 #[tokio::test]
+async fn cli_run_undeclared_flag_on_command_declaring_none_bad() {
+    let cli = workbench();
+    cli.register("cache/purge", echo(Command::new())).unwrap();
+    let outcome = cli.run((), ["cache", "purge", "--dry-run"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert_eq!(error_message(&outcome), "unknown flag --dry-run");
+    assert!(outcome.value().is_none(), "the command did not run");
+}
+
+#[tokio::test]
+async fn command_loose_flags_declared_ones_stay_typed_ugly() {
+    let cli = workbench();
+    cli.register(
+        "cache/warm",
+        echo(
+            Command::new()
+                .loose_flags()
+                .flag(Flag::new("limit", FlagKind::Int).short('n')),
+        ),
+    )
+    .unwrap();
+    let outcome = cli
+        .run((), ["cache", "warm", "-n", "30", "--region=eu", "-x"])
+        .await;
+    let options = parsed(&outcome);
+    assert_eq!(options.get("limit"), Some(&Value::Int(30)));
+    assert_eq!(options.get("region"), Some(&Value::from("eu")));
+    assert_eq!(options.get("x"), Some(&Value::Bool(true)));
+}
+
+#[tokio::test]
 async fn cli_run_undeclared_flag_far_from_any_has_no_suggestion_bad() {
     let cli = workbench();
     let outcome = cli.run((), ["workspace", "list", "--colour"]).await;

@@ -3,7 +3,7 @@
 
 mod common;
 
-use corers_cli::{Cli, Command, Positional};
+use corers_cli::{Cli, Command, Flag, FlagKind, Positional};
 use corers_primitives::{ErrorCode, Value};
 
 use common::{deploy_args, echo, error_message, parsed_value, strings, workbench};
@@ -272,7 +272,7 @@ async fn cli_run_longest_match_among_thousand_commands_ugly() {
     for i in 0..1000 {
         cli.register(
             &format!("service{}/node{}/restart", i % 10, i),
-            echo(Command::new()),
+            echo(Command::new().flag(Flag::new("force", FlagKind::Bool))),
         )
         .unwrap();
     }
