@@ -66,18 +66,17 @@ impl Core {
         self.inner.shutdown.cancel();
         // A forced shutdown (a second signal) waits for nothing more than the stop hooks'
         // own grace: neither for scheduled runs nor for detached steps.
-        let forced = self.inner.services.forced();
-        tokio::pin!(forced);
+        let services = &self.inner.services;
         tokio::select! {
             () = self.inner.scheduler.stop() => {}
-            () = &mut forced => {}
+            () = services.forced() => {}
         }
         // Detached Task steps were cancelled with their runs (the scheduler's, and those
         // started through the Core, whose context is cancelled): let them end, within the
         // drain's time.
         tokio::select! {
             _ = tokio::time::timeout(self.inner.shutdown_timeout, self.inner.tasks.wait_detached()) => {}
-            () = &mut forced => {}
+            () = services.forced() => {}
         }
         let stopped = self
             .inner
