@@ -10,7 +10,8 @@ use crate::{Command, CommandTree, Shell};
 
 type Banner = Arc<dyn Fn() -> String + Send + Sync>;
 type Translator = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
-type Env = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+/// Looks an environment variable up, for flag fallbacks, given the application context.
+type Env<C> = Arc<dyn Fn(&C, &str) -> Option<String> + Send + Sync>;
 
 /// Exit code for a successful run.
 pub const EXIT_OK: u8 = 0;
@@ -53,7 +54,7 @@ pub struct Cli<C> {
     pub(crate) tree: CommandTree<C>,
     pub(crate) banner: Option<Banner>,
     pub(crate) translator: Option<Translator>,
-    env: Env,
+    env: Env<C>,
 }
 
 /// What a run produced: the action's value or error, the text meant for stdout and stderr,
@@ -129,7 +130,7 @@ impl<C> Cli<C> {
             tree: CommandTree::new(),
             banner: None,
             translator: None,
-            env: Arc::new(|var| std::env::var(var).ok()),
+            env: Arc::new(|_, var| std::env::var(var).ok()),
         }
     }
 
@@ -170,11 +171,12 @@ impl<C> Cli<C> {
     }
 
     /// Replaces the environment lookup used for flag fallbacks (the process environment by
-    /// default), e.g. with a Core's per-instance environment.
+    /// default): called with the application context given to [`run`](Cli::run) and the
+    /// variable's name, e.g. to read a Core's per-instance environment.
     #[must_use]
     pub fn with_env(
         mut self,
-        env: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+        env: impl Fn(&C, &str) -> Option<String> + Send + Sync + 'static,
     ) -> Self {
         self.env = Arc::new(env);
         self
@@ -214,7 +216,8 @@ impl<C: Send + 'static> Cli<C> {
             }
             return Outcome::printed(self.help(&resolved.path));
         };
-        let options = match parse(&resolved.command, &args, &resolved.path_words, &*self.env) {
+        let env = |var: &str| (self.env)(&core, var);
+        let options = match parse(&resolved.command, &args, &resolved.path_words, &env) {
             Ok(options) => options,
             Err(err) => return Outcome::usage_error(err, &self.help(&resolved.path)),
         };

@@ -17,14 +17,14 @@ fn workbench_with_env(vars: &[(&str, &str)]) -> Cli<()> {
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
-    let cli: Cli<()> = Cli::new("workbench").with_env(move |var| vars.get(var).cloned());
+    let cli: Cli<()> = Cli::new("workbench").with_env(move |(), var| vars.get(var).cloned());
     cli.register("deploy/to/homelab", deploy()).unwrap();
     cli
 }
 
 /// A one-flag command `job/run --<flag>`.
 fn one_flag(flag: Flag) -> Cli<()> {
-    let cli: Cli<()> = Cli::new("workbench").with_env(|_| None);
+    let cli: Cli<()> = Cli::new("workbench").with_env(|(), _| None);
     cli.register("job/run", echo(Command::new().flag(flag)))
         .unwrap();
     cli
@@ -447,7 +447,7 @@ async fn cli_with_env_empty_environment_leaves_required_missing_bad() {
 async fn cli_with_env_asked_only_for_absent_flags_ugly() {
     let asked: Arc<Mutex<Vec<String>>> = Arc::default();
     let log = Arc::clone(&asked);
-    let cli: Cli<()> = Cli::new("workbench").with_env(move |var| {
+    let cli: Cli<()> = Cli::new("workbench").with_env(move |(), var| {
         log.lock().unwrap().push(var.to_owned());
         None
     });
@@ -461,8 +461,8 @@ async fn cli_with_env_asked_only_for_absent_flags_ugly() {
 #[tokio::test]
 async fn cli_with_env_replaced_by_later_call_ugly() {
     let cli: Cli<()> = Cli::new("workbench")
-        .with_env(|var| (var == "DEPLOY_REGION").then(|| "from-first".to_owned()))
-        .with_env(|var| (var == "DEPLOY_REGION").then(|| "from-second".to_owned()));
+        .with_env(|(), var| (var == "DEPLOY_REGION").then(|| "from-first".to_owned()))
+        .with_env(|(), var| (var == "DEPLOY_REGION").then(|| "from-second".to_owned()));
     cli.register("deploy/to/homelab", deploy()).unwrap();
     let outcome = cli.run((), ["deploy", "to", "homelab", "v1.4.2"]).await;
     assert_eq!(
@@ -525,7 +525,7 @@ async fn flag_name_with_dashes_is_refused_at_registration_bad() {
     // command line, so registering it is refused instead of leaving it unreachable.
     let flag = Flag::new("--region", FlagKind::String);
     assert_eq!(flag.name(), "--region");
-    let cli: Cli<()> = Cli::new("workbench").with_env(|_| None);
+    let cli: Cli<()> = Cli::new("workbench").with_env(|(), _| None);
     let err = cli
         .register("job/run", echo(Command::new().flag(flag)))
         .unwrap_err();
@@ -551,7 +551,7 @@ fn flag_declarations_that_cannot_be_told_apart_are_refused_ugly() {
         Command::new().positional(Positional::new("_arg")),
     ];
     for command in refused {
-        let cli: Cli<()> = Cli::new("workbench").with_env(|_| None);
+        let cli: Cli<()> = Cli::new("workbench").with_env(|(), _| None);
         let err = cli.register("job/run", echo(command)).unwrap_err();
         assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{err}");
     }

@@ -10,7 +10,7 @@ use common::{deploy_args, echo, error_message, parsed, parsed_value, strings, wo
 
 /// `media/seek <seconds>`: a command whose positional is naturally negative.
 fn media() -> Cli<()> {
-    let cli: Cli<()> = Cli::new("workbench").with_env(|_| None);
+    let cli: Cli<()> = Cli::new("workbench").with_env(|(), _| None);
     cli.register(
         "media/seek",
         echo(
@@ -596,7 +596,7 @@ async fn command_positional_extra_word_is_a_usage_error_ugly() {
 
 #[tokio::test]
 async fn command_without_declared_positionals_takes_any_number_ugly() {
-    let cli: Cli<()> = Cli::new("workbench").with_env(|_| None);
+    let cli: Cli<()> = Cli::new("workbench").with_env(|(), _| None);
     cli.register("notes/add", echo(Command::new())).unwrap();
     let outcome = cli.run((), ["notes", "add", "buy", "milk"]).await;
     assert_eq!(
@@ -693,7 +693,7 @@ fn positional_help_with_percent_printed_literally_ugly() {
 
 /// `release` (flag `--env`, `-e`) and `release/status` (no flags).
 fn release() -> Cli<()> {
-    let cli: Cli<()> = Cli::new("workbench").with_env(|_| None);
+    let cli: Cli<()> = Cli::new("workbench").with_env(|(), _| None);
     cli.register(
         "release",
         echo(Command::new().flag(Flag::new("env", FlagKind::String).short('e'))),
@@ -727,7 +727,7 @@ async fn cli_run_flag_value_that_names_a_subcommand_is_the_value_ugly() {
 
 #[tokio::test]
 async fn cli_run_short_bundle_with_its_value_inside_keeps_the_subcommand_ugly() {
-    let cli: Cli<()> = Cli::new("workbench").with_env(|_| None);
+    let cli: Cli<()> = Cli::new("workbench").with_env(|(), _| None);
     cli.register(
         "release",
         echo(

@@ -23,7 +23,7 @@ fn block_on<F: Future>(future: F) -> F::Output {
 
 /// The sample tree with every flag undeclared: each command accepts any flag as text.
 fn workbench_without_flags() -> Cli<()> {
-    let cli: Cli<()> = Cli::new("workbench").with_env(|_| None);
+    let cli: Cli<()> = Cli::new("workbench").with_env(|(), _| None);
     for path in [
         "workspace/create",
         "workspace/list",
@@ -72,7 +72,7 @@ fn run_and_check(cli: &Cli<()>, args: &[String]) -> Result<(), TestCaseError> {
 
 /// `job/run` declaring only `case`'s flag.
 fn one_flag_cli(case: &FlagCase) -> Cli<()> {
-    let cli: Cli<()> = Cli::new("workbench").with_env(|_| None);
+    let cli: Cli<()> = Cli::new("workbench").with_env(|(), _| None);
     cli.register(
         "job/run",
         echo(
@@ -125,7 +125,7 @@ proptest! {
 
     #[test]
     fn cli_run_int_flag_round_trip_good(n in any::<i64>()) {
-        let cli: Cli<()> = Cli::new("workbench").with_env(|_| None);
+        let cli: Cli<()> = Cli::new("workbench").with_env(|(), _| None);
         cli.register("job/run", echo(Command::new().flag(Flag::new("count", FlagKind::Int).short('c'))))
             .unwrap();
         for args in [
@@ -143,7 +143,7 @@ proptest! {
 
     #[test]
     fn cli_run_bool_flag_switch_forms_good(on in any::<bool>()) {
-        let cli: Cli<()> = Cli::new("workbench").with_env(|_| None);
+        let cli: Cli<()> = Cli::new("workbench").with_env(|(), _| None);
         cli.register("job/run", echo(Command::new().flag(Flag::new("dry-run", FlagKind::Bool))))
             .unwrap();
         let word = if on { "--dry-run" } else { "--no-dry-run" };

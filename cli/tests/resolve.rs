@@ -10,7 +10,7 @@ use common::{deploy_args, echo, error_message, parsed_value, strings, workbench}
 
 /// A tree where both `deploy` and `deploy/to/homelab` run, so the longest match matters.
 fn deploy_levels() -> Cli<()> {
-    let cli: Cli<()> = Cli::new("workbench").with_env(|_| None);
+    let cli: Cli<()> = Cli::new("workbench").with_env(|(), _| None);
     cli.register(
         "deploy",
         Command::new()

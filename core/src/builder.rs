@@ -454,7 +454,8 @@ fn new_cli(app: &App) -> corers_cli::Cli<Core> {
     } else {
         app.name.clone()
     };
-    let cli = corers_cli::Cli::new(program.clone());
+    // Flags fall back on the Core's environment: its overrides, and the audit of secrets.
+    let cli = corers_cli::Cli::new(program.clone()).with_env(|core: &Core, key| core.env(key));
     if app.description.is_empty() {
         return cli;
     }

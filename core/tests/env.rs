@@ -325,3 +325,45 @@ fn core_builder_env_same_key_twice_keeps_the_last_ugly() {
         .unwrap();
     assert_eq!(core.env("DIR_CONFIG").as_deref(), Some("/etc/workbench.d"));
 }
+
+// ---- the environment that flag fallbacks read ----
+
+/// A `deploy` command whose `--replicas` falls back on `CORERS_DEPLOY_REPLICAS`.
+fn deploy(builder: CoreBuilder) -> Core {
+    builder
+        .command(
+            "deploy",
+            Command::new()
+                .flag(Flag::new("replicas", FlagKind::Int).env("CORERS_DEPLOY_REPLICAS"))
+                .action(|_, options: Options| async move {
+                    Ok(Value::from(options.int("replicas").unwrap_or(1)))
+                }),
+        )
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn core_builder_env_is_what_flag_fallbacks_read_good() {
+    let core = deploy(Core::builder().env("CORERS_DEPLOY_REPLICAS", "5"));
+    let run = corers::testing::run_cli(&core, ["deploy"]).await.unwrap();
+    assert_eq!((run.exit_code, run.stdout.trim()), (0, "5"));
+}
+
+#[tokio::test]
+async fn core_set_env_not_seen_by_another_cores_flags_bad() {
+    let first = deploy(Core::builder());
+    first.set_env("CORERS_DEPLOY_REPLICAS", "7");
+    let second = deploy(Core::builder());
+    let run = corers::testing::run_cli(&second, ["deploy"]).await.unwrap();
+    assert_eq!(run.stdout.trim(), "1");
+}
+
+#[tokio::test]
+async fn core_flag_given_beats_the_cores_env_ugly() {
+    let core = deploy(Core::builder().env("CORERS_DEPLOY_REPLICAS", "not a number"));
+    let run = corers::testing::run_cli(&core, ["deploy", "--replicas=3"])
+        .await
+        .unwrap();
+    assert_eq!((run.exit_code, run.stdout.trim()), (0, "3"));
+}
