@@ -147,16 +147,30 @@ impl<C> Cli<C> {
         let mut out = String::new();
         let _ = writeln!(out, "# bash completion for {}", self.name);
         let _ = writeln!(out, "_{function}() {{");
+        // The words come from the line itself, split at blanks only: COMP_WORDS is also
+        // split at `=`, `:` and `@` (COMP_WORDBREAKS), which would make `--name=alpha`
+        // three words and a path word of `db:migrate` two.
         out.push_str(
-            "    local cur=\"${COMP_WORDS[COMP_CWORD]}\" cmdpath=\"\" word opts=\"\" takes=\"\" skip=\"\"\n",
+            "    local line=\"${COMP_LINE:0:COMP_POINT}\" cur=\"\" cmdpath=\"\" word opts=\"\" takes=\"\" skip=\"\"\n",
         );
-        Self::sh_walk(&mut out, "\"${COMP_WORDS[@]:1:COMP_CWORD-1}\"", takes);
+        out.push_str("    local -a words\n");
+        out.push_str("    read -ra words <<< \"$line\"\n");
+        out.push_str(
+            "    if [[ $line != *[[:space:]] && ${#words[@]} -gt 0 ]]; then cur=\"${words[-1]}\"; unset 'words[-1]'; fi\n",
+        );
+        Self::sh_walk(&mut out, "\"${words[@]:1}\"", takes);
         out.push_str("    case \"$cmdpath\" in\n");
         for (path, words) in levels {
             let _ = writeln!(out, "        \"{path}\") opts=\"{}\" ;;", words.join(" "));
         }
         out.push_str("    esac\n");
         out.push_str("    COMPREPLY=($(compgen -W \"$opts\" -- \"$cur\"))\n");
+        // Bash puts a completion in place of the text after the word's last break
+        // character: hand it only that part.
+        out.push_str("    local broken=\"${cur%\"${cur##*[:=@]}\"}\"\n");
+        out.push_str(
+            "    if [[ -n $broken ]]; then COMPREPLY=(\"${COMPREPLY[@]#\"$broken\"}\"); fi\n",
+        );
         out.push_str("}\n");
         let _ = writeln!(out, "complete -F _{function} {}", self.name);
         out

@@ -78,10 +78,10 @@ fn bash_complete(script: &str, words: &[&str]) -> Option<Vec<String>> {
         .arg("--norc")
         .arg("-c")
         .arg(
-            r#"eval "$SCRIPT"; COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); _workbench; printf '%s\n' "${COMPREPLY[@]}""#,
+            r#"eval "$SCRIPT"; COMP_LINE="$1"; COMP_POINT=${#COMP_LINE}; _workbench; printf '%s\n' "${COMPREPLY[@]}""#,
         )
         .arg("bash")
-        .args(words)
+        .arg(words.join(" "))
         .env("SCRIPT", script)
         .current_dir(std::env::temp_dir())
         .output()
@@ -355,6 +355,32 @@ fn cli_completion_flag_value_is_not_a_command_word_ugly() {
     ) {
         assert!(offered.is_empty(), "{offered:?}");
     }
+}
+
+#[test]
+fn cli_completion_bash_after_a_flag_with_its_value_joined_good() {
+    let script = sample().completion(Shell::Bash);
+    let line = ["workbench", "workspace", "create", "--name=alpha", ""];
+    let Some(offered) = bash_complete(&script, &line) else {
+        return;
+    };
+    assert_eq!(offered, ["--name", "--verbose", "--help"]);
+}
+
+#[test]
+fn cli_completion_bash_path_word_with_a_colon_ugly() {
+    let cli: Cli<()> = Cli::new("workbench");
+    cli.register("db:migrate/up", echo(Command::new())).unwrap();
+    let script = cli.completion(Shell::Bash);
+    // Bash replaces only the text after the `:` of the word being completed.
+    let Some(offered) = bash_complete(&script, &["workbench", "db:mi"]) else {
+        return;
+    };
+    assert_eq!(offered, ["migrate"]);
+    let Some(offered) = bash_complete(&script, &["workbench", "db:migrate", ""]) else {
+        return;
+    };
+    assert_eq!(offered, ["up"]);
 }
 
 // ---- Cli::completion, in fish ----
