@@ -673,7 +673,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 break;
             }
         }
-        Error::join(failures).map_or(Ok(()), Err)
+        Error::join_in("lifecycle.Services.reload_all", failures).map_or(Ok(()), Err)
     }
 
     /// Asks every service how it is, and whether the whole can serve.
@@ -775,7 +775,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 mark = Instant::now();
             }
         }
-        Error::join(failures).map_or(Ok(()), Err)
+        Error::join_in("lifecycle.Services.stop_all", failures).map_or(Ok(()), Err)
     }
 
     fn ctx(&self, core: &C, name: &Arc<str>) -> ServiceCtx<C> {

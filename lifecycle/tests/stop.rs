@@ -589,6 +589,10 @@ async fn services_stop_all_timeout_panic_and_failure_all_reported_ugly() {
         .map(|e| e.code().unwrap().as_str())
         .collect();
     assert_eq!(codes, ["TIMEOUT", "INTERNAL", "UNAVAILABLE"]);
+    assert_eq!(
+        (err.operation(), err.code()),
+        ("lifecycle.Services.stop_all", Some(&ErrorCode::TIMEOUT))
+    );
 }
 
 /// A bus whose `Reindex` handler blocks on a std channel until released; its tasks run on

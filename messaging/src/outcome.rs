@@ -85,9 +85,12 @@ impl Report {
     /// ```
     ///
     /// # Errors
-    /// The failures, joined with [`Error::join`].
+    /// The failures, joined with [`Error::join_in`] under `messaging.Bus.broadcast`.
     pub fn into_result(self) -> Result<usize, Error> {
-        match Error::join(self.failures.into_iter().map(|f| f.error)) {
+        match Error::join_in(
+            "messaging.Bus.broadcast",
+            self.failures.into_iter().map(|f| f.error),
+        ) {
             None => Ok(self.handled),
             Some(err) => Err(err),
         }

@@ -591,12 +591,11 @@ async fn parallel<C: Clone + Send + Sync + 'static>(
             _ => Value::Null,
         });
     }
-    let code = failures.first().and_then(|f| f.code().cloned());
-    match Error::join(failures) {
-        // Mixed codes leave a join without one: keep the first failure's.
+    match Error::join_in("messaging.Tasks.run", failures) {
+        // Failures with no code at all still end the run with one.
         Some(joined) if joined.code().is_none() => ChainEnd {
             last: None,
-            stop: Some(joined.with_code(code.unwrap_or(ErrorCode::INTERNAL))),
+            stop: Some(joined.with_code(ErrorCode::INTERNAL)),
         },
         Some(joined) => ChainEnd {
             last: None,

@@ -177,11 +177,12 @@ fn report_into_result_joins_every_failure_ugly() {
     assert_eq!(err.joined()[1].code(), Some(&ErrorCode::INTERNAL));
     assert_eq!(
         err.to_string(),
-        "cache.Redis.flush: connection refused [UNAVAILABLE]; \
+        "messaging.Bus.broadcast: 2 failed: cache.Redis.flush: connection refused [UNAVAILABLE]; \
          messaging.Bus.broadcast: panicked: disk cache poisoned [INTERNAL]"
     );
-    // The parts disagree on their code, so the joined error has none.
-    assert_eq!(err.code(), None);
+    // The parts disagree on their code: the joined error has the first one's.
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert_eq!(err.operation(), "messaging.Bus.broadcast");
 }
 
 // ---- Outcome::answer ----

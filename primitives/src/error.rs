@@ -180,8 +180,10 @@ impl Error {
     /// Joins several errors into one (CoreGO's `ErrorJoin`).
     ///
     /// `None` when there are none; the error itself when there is one. Otherwise the joined
-    /// error's message lists every error's text separated by `"; "`, its code is the common
-    /// code when all agree (none otherwise), and [`Error::joined`] gives the parts back.
+    /// error's message lists every error's text separated by `"; "`, its code is that of the
+    /// first part that has one (each part keeps its own), and [`Error::joined`] gives the
+    /// parts back. It names no operation: a caller that joins its failures wraps the join
+    /// ([`Error::wrap`]) to say what failed.
     ///
     /// ```
     /// use corers_primitives::{Error, ErrorCode};
@@ -195,19 +197,50 @@ impl Error {
     /// assert_eq!(err.to_string(), "lifecycle.stop: brain timed out [TIMEOUT]; lifecycle.stop: cache timed out [TIMEOUT]");
     /// ```
     pub fn join(errors: impl IntoIterator<Item = Error>) -> Option<Error> {
+        Error::join_in("", errors)
+    }
+
+    /// [`join`](Error::join), naming the operation whose failures these are when there
+    /// are several, and saying how many (one error is returned as it is, with its own
+    /// operation).
+    ///
+    /// ```
+    /// use corers_primitives::{Error, ErrorCode};
+    /// let err = Error::join_in("lifecycle.Services.stop_all", [
+    ///     Error::new("store.Db.close", "flush failed").with_code(ErrorCode::UNAVAILABLE),
+    ///     Error::new("cache.Redis.close", "timed out").with_code(ErrorCode::TIMEOUT),
+    /// ])
+    /// .unwrap();
+    /// assert_eq!(err.operation(), "lifecycle.Services.stop_all");
+    /// assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "lifecycle.Services.stop_all: 2 failed: store.Db.close: flush failed [UNAVAILABLE]; \
+    ///      cache.Redis.close: timed out [TIMEOUT]"
+    /// );
+    /// ```
+    pub fn join_in(
+        operation: impl Into<Cow<'static, str>>,
+        errors: impl IntoIterator<Item = Error>,
+    ) -> Option<Error> {
         let mut errors: Vec<Error> = errors.into_iter().collect();
         match errors.len() {
             0 => None,
             1 => errors.pop(),
             _ => {
-                let message = errors
+                let operation = operation.into();
+                let parts = errors
                     .iter()
                     .map(ToString::to_string)
                     .collect::<Vec<_>>()
                     .join("; ");
-                let first = errors[0].code().cloned();
-                let code = first.filter(|c| errors.iter().all(|e| e.code() == Some(c)));
-                let mut err = Error::new("", message);
+                let message = if operation.is_empty() {
+                    parts
+                } else {
+                    format!("{} failed: {parts}", errors.len())
+                };
+                let code = errors.iter().find_map(|e| e.code().cloned());
+                let mut err = Error::new(operation, message);
                 err.0.code = code;
                 err.0.joined = errors;
                 Some(err)
@@ -328,6 +361,9 @@ impl fmt::Display for Error {
         let inner = &self.0;
         if !inner.joined.is_empty() {
             // The message already lists every part with its own code.
+            if !inner.operation.is_empty() {
+                write!(f, "{}: ", inner.operation)?;
+            }
             return f.write_str(&inner.message);
         }
         if !inner.operation.is_empty() {

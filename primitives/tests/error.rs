@@ -359,19 +359,30 @@ fn error_join_none_is_none_bad() {
 }
 
 #[test]
-fn error_join_mixed_codes_has_no_code_bad() {
+fn error_join_mixed_codes_takes_the_first_bad() {
     let err = Error::join([
         Error::new("lifecycle.stop", "brain timed out").with_code(ErrorCode::TIMEOUT),
         Error::new("lifecycle.stop", "cache refused").with_code(ErrorCode::DENIED),
     ])
     .unwrap();
-    assert_eq!(err.code(), None);
+    assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+    assert_eq!(err.joined()[1].code(), Some(&ErrorCode::DENIED));
 }
 
 #[test]
-fn error_join_coded_and_uncoded_has_no_code_bad() {
+fn error_join_uncoded_then_coded_takes_the_coded_bad() {
     let err = Error::join([
-        Error::new("lifecycle.stop", "brain").with_code(ErrorCode::TIMEOUT),
+        Error::new("lifecycle.stop", "brain"),
+        Error::new("lifecycle.stop", "cache").with_code(ErrorCode::TIMEOUT),
+    ])
+    .unwrap();
+    assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+}
+
+#[test]
+fn error_join_none_coded_has_no_code_ugly() {
+    let err = Error::join([
+        Error::new("lifecycle.stop", "brain"),
         Error::new("lifecycle.stop", "cache"),
     ])
     .unwrap();
@@ -397,6 +408,43 @@ fn error_join_uses_inherited_codes_ugly() {
     ])
     .unwrap();
     assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+}
+
+#[test]
+fn error_join_in_names_the_operation_and_the_count_good() {
+    let err = Error::join_in(
+        "lifecycle.Services.stop_all",
+        [
+            Error::new("store.Db.close", "flush failed"),
+            Error::new("cache.Redis.close", "timed out").with_code(ErrorCode::TIMEOUT),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        (err.operation(), err.code(), err.joined().len()),
+        ("lifecycle.Services.stop_all", Some(&ErrorCode::TIMEOUT), 2)
+    );
+    assert_eq!(
+        err.to_string(),
+        "lifecycle.Services.stop_all: 2 failed: store.Db.close: flush failed; \
+         cache.Redis.close: timed out [TIMEOUT]"
+    );
+}
+
+#[test]
+fn error_join_in_one_error_keeps_its_own_operation_bad() {
+    let err = Error::join_in("lifecycle.Services.stop_all", [not_found()]).unwrap();
+    assert_eq!(err.operation(), "fs.Fs.read");
+    assert!(Error::join_in("lifecycle.Services.stop_all", []).is_none());
+}
+
+#[test]
+fn error_join_in_empty_operation_is_a_plain_join_ugly() {
+    let parts = || [Error::new("a.A.x", "one"), Error::new("b.B.y", "two")];
+    assert_eq!(
+        Error::join_in("", parts()).unwrap().to_string(),
+        Error::join(parts()).unwrap().to_string()
+    );
 }
 
 #[test]
