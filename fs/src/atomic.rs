@@ -18,7 +18,8 @@ pub struct WriteOptions {
     /// never torn: the rename stays atomic), for scratch data and caches.
     pub durable: bool,
     /// The permission bits of the result (`0o600`); `None` keeps an existing file's bits,
-    /// or uses `0o644` for a new one.
+    /// or gives a new one what the process's umask gives any new file (`0o644` under the
+    /// usual `022`).
     pub mode: Option<u32>,
 }
 
@@ -66,7 +67,9 @@ impl Fs {
     /// crash leaves one or the other. Parent directories are created.
     ///
     /// # Errors
-    /// [`ErrorCode::INVALID`] for an empty path; [`ErrorCode::DENIED`] for an escape;
+    /// [`ErrorCode::INVALID`] for an empty path, or a file name beginning with
+    /// `.corers-tmp-` or `.corers-lock-` (kept for the writes' own files);
+    /// [`ErrorCode::DENIED`] for an escape;
     /// [`ErrorCode::CONFLICT`] when a directory is in the way; otherwise the I/O failure —
     /// and then the original file is untouched and no temporary file is left.
     pub fn write(&self, path: &str, contents: &[u8]) -> Result<()> {
@@ -85,18 +88,21 @@ impl Fs {
         writer.commit()
     }
 
-    /// Appends `contents` to the file at `path` (created if absent). Appends are not atomic
-    /// replacements: use them for logs and journals.
+    /// Appends `contents` to the file at `path` (created if absent), through a symlink
+    /// wherever it points inside the root. Appends are not atomic replacements: use them for
+    /// logs and journals.
     ///
     /// # Errors
     /// As [`write`](Fs::write).
     pub fn append(&self, path: &str, contents: &[u8]) -> Result<()> {
         const OP: &str = "fs.Fs.append";
-        let (dir, name, _) = self.parent_of(OP, path, true)?;
+        // Opened from the root, not from its directory: a symlink on the way is followed
+        // wherever it points inside the root (`logs/current -> ../releases/v2/app.log`).
+        let (base, rel) = self.prepare(OP, path, true)?;
         let mut options = OpenOptions::new();
         options.append(true).create(true);
-        let mut file = dir
-            .open_with(&name, &options)
+        let mut file = base
+            .open_with(&rel, &options)
             .map_err(|e| self.fail(OP, path, e))?;
         file.write_all(contents)
             .map_err(|e| self.fail(OP, path, e))?;
@@ -176,8 +182,9 @@ impl Fs {
     /// Reads the file at `path` (`None` when absent), passes its content to `change`, and
     /// writes what `change` returns — as one step: concurrent updaters of the same path in
     /// this process take turns, and an advisory lock on a `.corers-lock-<hash>` file beside
-    /// it makes other processes take turns too. An update is never lost. When `change` fails,
-    /// the file is left as it was.
+    /// it (removed when the update ends) makes other processes take turns too. An update is
+    /// never lost. When `change` fails, the file is left as it was. A symlink inside the
+    /// root is read through; the result is written as [`write`](Fs::write) writes it.
     ///
     /// `change` runs while the path is locked: it must not update the same path itself.
     ///
@@ -191,25 +198,42 @@ impl Fs {
     ) -> Result<()> {
         const OP: &str = "fs.Fs.update";
         let (dir, name, at) = self.parent_of(OP, path, self.inner.unrestricted)?;
-        // In this process: one mutex per path.
-        let turn: Arc<Mutex<()>> = Arc::clone(self.inner.updating.entry(at).or_default().value());
-        let _ours = turn.lock().unwrap_or_else(PoisonError::into_inner);
-        // Across processes: an advisory lock, released when `lock` closes.
+        // In this process: one mutex per path, dropped from the map by the last user.
+        let turn: Arc<Mutex<()>> =
+            Arc::clone(self.inner.updating.entry(at.clone()).or_default().value());
+        let result = {
+            let _ours = turn.lock().unwrap_or_else(PoisonError::into_inner);
+            self.update_locked(OP, path, &dir, &name, change)
+        };
+        // Under the map's lock: two counts (the map's and ours) mean nobody else waits.
+        self.inner
+            .updating
+            .remove_if(&at, |_, mutex| Arc::strong_count(mutex) == 2);
+        result
+    }
+
+    /// [`update`](Fs::update) with this process's turn taken: takes the turn across
+    /// processes (an advisory lock on a `.corers-lock-<hash>` file beside the target,
+    /// removed again afterwards), then reads, changes and writes.
+    fn update_locked(
+        &self,
+        op: &'static str,
+        path: &str,
+        dir: &Dir,
+        name: &Path,
+        change: impl FnOnce(Option<Vec<u8>>) -> Result<Vec<u8>>,
+    ) -> Result<()> {
         let lock_name = PathBuf::from(format!(
-            ".corers-lock-{:016x}",
+            "{LOCK_PREFIX}{:016x}",
             fnv(name.as_os_str().as_encoded_bytes())
         ));
-        let mut open = OpenOptions::new();
-        open.write(true).create(true);
-        let lock = dir
-            .open_with(&lock_name, &open)
-            .map_err(|e| self.fail(OP, path, e))?
-            .into_std();
-        lock_exclusive(&lock).map_err(|e| self.fail(OP, path, e))?;
-        let old = match dir.read(&name) {
+        let _lock = LockFile::take(dir, &lock_name).map_err(|e| self.fail(op, path, e))?;
+        // Read from the root: a symlink on the way is followed inside it.
+        let (base, rel) = self.locate(op, path, true)?;
+        let old = match base.read(&rel) {
             Ok(bytes) => Some(bytes),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(self.fail(OP, path, e)),
+            Err(e) => return Err(self.fail(op, path, e)),
         };
         let new = change(old)?;
         self.write(path, &new)
@@ -223,27 +247,47 @@ impl Fs {
         path: &str,
         follow: bool,
     ) -> Result<(Dir, PathBuf, PathBuf)> {
+        let (base, rel) = self.prepare(op, path, follow)?;
+        let name = PathBuf::from(rel.file_name().unwrap_or_default());
+        let at = self.at(&base, &rel);
+        let dir = match rel.parent().filter(|p| !p.as_os_str().is_empty()) {
+            Some(parent) => base.open_dir(parent).map_err(|e| self.fail(op, path, e))?,
+            None => base.into_owned().map_err(|e| self.fail(op, path, e))?,
+        };
+        Ok((dir, name, at))
+    }
+
+    /// Where a file is about to be written: its directories created, its name checked (not
+    /// one the writes themselves use, `.corers-tmp-…` and `.corers-lock-…`).
+    fn prepare(
+        &self,
+        op: &'static str,
+        path: &str,
+        follow: bool,
+    ) -> Result<(crate::locate::DirRef<'_>, PathBuf)> {
         self.make_parents(op, path)?;
         let (base, rel) = self.locate(op, path, follow)?;
-        let Some(name) = rel.file_name() else {
+        let Some(name) = rel.file_name().and_then(|n| n.to_str().or(Some(""))) else {
             return Err(Error::new(op, format!("path {path:?} names no file"))
                 .with_code(ErrorCode::INVALID));
         };
-        let at = self.at(&base, &rel);
-        let dir = match rel.parent().filter(|p| !p.as_os_str().is_empty()) {
-            Some(parent) => {
-                // "Already exists" here can hide an escape (a symlink where a directory
-                // should be): opening the parent below reports what is really there.
-                if let Err(e) = create_dirs_durably(&base, parent)
-                    && e.kind() != io::ErrorKind::AlreadyExists
-                {
-                    return Err(self.fail(op, path, e));
-                }
-                base.open_dir(parent).map_err(|e| self.fail(op, path, e))?
+        if name.starts_with(TEMP_PREFIX) || name.starts_with(LOCK_PREFIX) {
+            return Err(Error::new(
+                op,
+                format!("{path:?} has a name kept for the writes' own temporary files"),
+            )
+            .with_code(ErrorCode::INVALID));
+        }
+        if let Some(parent) = rel.parent().filter(|p| !p.as_os_str().is_empty()) {
+            // "Already exists" here can hide an escape (a symlink where a directory
+            // should be): opening the parent reports what is really there.
+            if let Err(e) = create_dirs_durably(&base, parent)
+                && e.kind() != io::ErrorKind::AlreadyExists
+            {
+                return Err(self.fail(op, path, e));
             }
-            None => base.into_owned().map_err(|e| self.fail(op, path, e))?,
-        };
-        Ok((dir, PathBuf::from(name), at))
+        }
+        Ok((base, rel))
     }
 }
 
@@ -296,7 +340,10 @@ pub(crate) fn sync_dir(base: &Dir, rel: &Path) -> io::Result<()> {
 const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// What temporary files of atomic writes start with: `.corers-tmp-<pid>-<id>`.
-const TEMP_PREFIX: &str = ".corers-tmp-";
+pub(crate) const TEMP_PREFIX: &str = ".corers-tmp-";
+
+/// What the lock files of [`Fs::update`] start with: `.corers-lock-<hash>`.
+pub(crate) const LOCK_PREFIX: &str = ".corers-lock-";
 
 /// A stable 64-bit hash of a file name (FNV-1a), naming its lock file.
 fn fnv(bytes: &[u8]) -> u64 {
@@ -324,7 +371,19 @@ fn clear_stale_temps(dir: &Dir) {
         let Some(text) = name.to_str() else {
             continue;
         };
-        if !text.starts_with(TEMP_PREFIX) || text.starts_with(&ours) {
+        // Only what a writer makes: `<prefix><pid>-<id>`, a regular file (never opened
+        // otherwise: opening a FIFO would wait for a writer).
+        let Some((pid, _)) = text
+            .strip_prefix(TEMP_PREFIX)
+            .and_then(|rest| rest.split_once('-'))
+        else {
+            continue;
+        };
+        if text.starts_with(&ours)
+            || pid.is_empty()
+            || !pid.bytes().all(|b| b.is_ascii_digit())
+            || !entry.file_type().is_ok_and(|t| t.is_file())
+        {
             continue;
         }
         let Ok(file) = dir.open_with(&name, &read) else {
@@ -332,11 +391,7 @@ fn clear_stale_temps(dir: &Dir) {
         };
         let file = file.into_std();
         // Without a process list to look in (no procfs), age alone decides.
-        let gone = Path::new("/proc/self").exists()
-            && text[TEMP_PREFIX.len()..]
-                .split('-')
-                .next()
-                .is_some_and(|pid| !Path::new("/proc").join(pid).exists());
+        let gone = Path::new("/proc/self").exists() && !Path::new("/proc").join(pid).exists();
         let old = || {
             file.metadata()
                 .and_then(|m| m.modified())
@@ -349,6 +404,50 @@ fn clear_stale_temps(dir: &Dir) {
         if (gone || old()) && file.try_lock().is_ok() {
             let _ = dir.remove_file(&name);
         }
+    }
+}
+
+/// The lock file of an update, held: removed (while still locked) when dropped, so no
+/// lock file outlives its update.
+struct LockFile<'a> {
+    dir: &'a Dir,
+    name: &'a Path,
+    /// Open while held: closing it releases the lock.
+    _file: std::fs::File,
+}
+
+impl<'a> LockFile<'a> {
+    /// Creates (or opens) `name` in `dir` and locks it, waiting for another holder. A lock
+    /// won on a file its holder removed meanwhile is no lock: the file at `name` must be
+    /// the one locked, or it is tried again.
+    fn take(dir: &'a Dir, name: &'a Path) -> io::Result<LockFile<'a>> {
+        use cap_std::fs::MetadataExt as _;
+        use std::os::unix::fs::MetadataExt as _;
+        let mut open = OpenOptions::new();
+        open.write(true).create(true);
+        loop {
+            let file = dir.open_with(name, &open)?.into_std();
+            lock_exclusive(&file)?;
+            let locked = file.metadata()?;
+            match dir.symlink_metadata(name) {
+                Ok(now) if now.dev() == locked.dev() && now.ino() == locked.ino() => {
+                    return Ok(LockFile {
+                        dir,
+                        name,
+                        _file: file,
+                    });
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl Drop for LockFile<'_> {
+    fn drop(&mut self) {
+        let _ = self.dir.remove_file(self.name);
     }
 }
 

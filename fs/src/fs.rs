@@ -267,7 +267,9 @@ impl Fs {
         for entry in entries {
             let entry = entry.map_err(|e| self.fail(OP, path, e))?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with(".corers-tmp-") || name.starts_with(".corers-lock-") {
+            if name.starts_with(crate::atomic::TEMP_PREFIX)
+                || name.starts_with(crate::atomic::LOCK_PREFIX)
+            {
                 continue;
             }
             let kind = entry.file_type().map_or(FileKind::Other, kind_of);
@@ -330,22 +332,23 @@ impl Fs {
         Ok(())
     }
 
-    /// Deletes the file (or empty directory) `path`.
+    /// Deletes the file (or empty directory) `path`. Refuses what
+    /// [`delete_all`](Fs::delete_all) refuses.
     ///
     /// # Errors
-    /// As [`read`](Fs::read); [`ErrorCode::DENIED`] for the root itself;
-    /// [`ErrorCode::CONFLICT`] for a directory that is not empty.
+    /// As [`read`](Fs::read); [`ErrorCode::DENIED`] for the root itself and the protected
+    /// directories; [`ErrorCode::CONFLICT`] for a directory that is not empty.
     pub fn delete(&self, path: &str) -> Result<()> {
         const OP: &str = "fs.Fs.delete";
         self.refuse_climb(OP, path)?;
         let (dir, rel) = self.locate(OP, path, false)?;
-        Fs::refuse_root(OP, path, &rel)?;
+        self.refuse_protected(OP, path, &dir, &rel)?;
         self.remove(OP, path, &dir, &rel, false)
     }
 
     /// Deletes `path` and everything under it. Refuses the sandbox root, the machine's
-    /// `/`, and the user's home directory and its parents (compared after resolution, not
-    /// as text).
+    /// `/`, and the user's home directory (`HOME`), the application's (`CORE_HOME`), and
+    /// their parents — compared after resolution, not as text.
     ///
     /// # Errors
     /// As [`delete`](Fs::delete), and [`ErrorCode::DENIED`] for the protected directories.
@@ -353,25 +356,43 @@ impl Fs {
         const OP: &str = "fs.Fs.delete_all";
         self.refuse_climb(OP, path)?;
         let (dir, rel) = self.locate(OP, path, false)?;
-        Fs::refuse_root(OP, path, &rel)?;
+        self.refuse_protected(OP, path, &dir, &rel)?;
+        self.remove(OP, path, &dir, &rel, true)
+    }
+
+    /// Refuses to delete the root, `/`, the home directories (`HOME`, `CORE_HOME`) and the
+    /// directories above them.
+    fn refuse_protected(
+        &self,
+        op: &'static str,
+        path: &str,
+        dir: &crate::locate::DirRef<'_>,
+        rel: &Path,
+    ) -> Result<()> {
+        Fs::refuse_root(op, path, rel)?;
         // Resolved up to the last component, which is deleted itself (a symlink to the home
         // directory goes, not what it points at).
-        let target = self.at(&dir, &rel);
+        let target = self.at(dir, rel);
         let resolved = match (target.parent(), target.file_name()) {
             (Some(parent), Some(name)) => std::fs::canonicalize(parent)
                 .map_or_else(|_| target.clone(), |parent| parent.join(name)),
             _ => target,
         };
-        let home = std::env::var_os("HOME").and_then(|h| std::fs::canonicalize(h).ok());
-        // The home directory and everything above it (deleting `/home` takes it too).
-        if resolved == Path::new("/") || home.as_deref().is_some_and(|h| h.starts_with(&resolved)) {
+        // Each home directory and everything above it (deleting `/home` takes it too).
+        let protects = |var: &str| {
+            std::env::var_os(var)
+                .filter(|home| !home.is_empty())
+                .and_then(|home| std::fs::canonicalize(home).ok())
+                .is_some_and(|home| home.starts_with(&resolved))
+        };
+        if resolved == Path::new("/") || protects("HOME") || protects("CORE_HOME") {
             return Err(Error::new(
-                OP,
+                op,
                 format!("refusing to delete {path:?}: a protected directory"),
             )
             .with_code(ErrorCode::DENIED));
         }
-        self.remove(OP, path, &dir, &rel, true)
+        Ok(())
     }
 
     /// Removes a file, or a directory (with its contents when `recursive`), and audits it.

@@ -22,6 +22,8 @@ use common::{Sandbox, TempDir, assert_denied, child, code_of};
 const TARGET_VAR: &str = "CORERS_FS_TEST_DELETE_ALL";
 /// Set in a child: the sandbox root (absent: `Fs::unrestricted()`).
 const ROOT_VAR: &str = "CORERS_FS_TEST_SANDBOX_ROOT";
+/// Set in a child to `delete`: it deletes with `Fs::delete` instead.
+const OP_VAR: &str = "CORERS_FS_TEST_DELETE_OP";
 /// How a child reports what `delete_all` did.
 const OUTCOME: &str = "delete_all outcome: ";
 
@@ -35,7 +37,12 @@ fn delete_all_child() -> bool {
         Ok(root) => Fs::new(root).unwrap(),
         Err(_) => Fs::unrestricted().unwrap(),
     };
-    let outcome = match fs.delete_all(&target) {
+    let deleted = if std::env::var(OP_VAR).as_deref() == Ok("delete") {
+        fs.delete(&target)
+    } else {
+        fs.delete_all(&target)
+    };
+    let outcome = match deleted {
         Ok(()) => "deleted".to_owned(),
         Err(err) => format!(
             "{} {}",
@@ -61,6 +68,9 @@ fn delete_all_in_child(
     target: &str,
 ) -> String {
     command.env("HOME", home).env(TARGET_VAR, target);
+    if !command.get_envs().any(|(key, _)| key == "CORE_HOME") {
+        command.env_remove("CORE_HOME");
+    }
     match root {
         Some(root) => command.env(ROOT_VAR, root),
         None => command.env_remove(ROOT_VAR),
@@ -308,6 +318,70 @@ fn fs_delete_all_unrestricted_home_spelled_differently_ugly() {
     assert_eq!(
         (outcome.as_str(), home.join(".profile").exists()),
         ("DENIED refused", true)
+    );
+}
+
+#[test]
+fn fs_delete_unrestricted_empty_home_denied_bad() {
+    const NAME: &str = "fs_delete_unrestricted_empty_home_denied_bad";
+    if delete_all_child() {
+        return;
+    }
+    let tmp = TempDir::new();
+    tmp.dir("home");
+    let home = fs::canonicalize(tmp.join("home")).unwrap();
+    let mut command = child(NAME);
+    command.env(OP_VAR, "delete");
+    let outcome = delete_all_in_child(NAME, command, &home, None, home.to_str().unwrap());
+    assert_eq!((outcome.as_str(), home.is_dir()), ("DENIED refused", true));
+}
+
+#[test]
+fn fs_delete_all_unrestricted_core_home_denied_bad() {
+    const NAME: &str = "fs_delete_all_unrestricted_core_home_denied_bad";
+    if delete_all_child() {
+        return;
+    }
+    let tmp = TempDir::new();
+    let home = home_in(&tmp);
+    tmp.file("srv/workbench/state.db", "rows");
+    let core_home = fs::canonicalize(tmp.join("srv/workbench")).unwrap();
+    let mut command = child(NAME);
+    command.env("CORE_HOME", &core_home);
+    let outcome = delete_all_in_child(
+        NAME,
+        command,
+        &home,
+        None,
+        tmp.join("srv").to_str().unwrap(),
+    );
+    assert_eq!(
+        (outcome.as_str(), core_home.join("state.db").exists()),
+        ("DENIED refused", true)
+    );
+}
+
+#[test]
+fn fs_delete_unrestricted_empty_core_home_protects_nothing_ugly() {
+    const NAME: &str = "fs_delete_unrestricted_empty_core_home_protects_nothing_ugly";
+    if delete_all_child() {
+        return;
+    }
+    let tmp = TempDir::new();
+    let home = home_in(&tmp);
+    tmp.dir("scratch");
+    let mut command = child(NAME);
+    command.env("CORE_HOME", "").env(OP_VAR, "delete");
+    let outcome = delete_all_in_child(
+        NAME,
+        command,
+        &home,
+        None,
+        tmp.join("scratch").to_str().unwrap(),
+    );
+    assert_eq!(
+        (outcome.as_str(), tmp.join("scratch").exists()),
+        ("deleted", false)
     );
 }
 

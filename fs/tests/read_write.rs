@@ -193,10 +193,12 @@ fn fs_write_under_a_file_conflict_bad() {
 }
 
 #[test]
-fn fs_write_new_file_mode_644_good() {
+fn fs_write_new_file_mode_as_any_new_file_good() {
     let tmp = TempDir::new();
     tmp.fs().write("report.txt", b"x").unwrap();
-    assert_eq!(tmp.mode("report.txt"), 0o644);
+    // What the umask gives a file std creates (0o644 under the usual 022).
+    std::fs::File::create(tmp.join("reference.txt")).unwrap();
+    assert_eq!(tmp.mode("report.txt"), tmp.mode("reference.txt"));
 }
 
 #[test]
@@ -306,4 +308,76 @@ fn fs_append_from_many_threads_keeps_every_line_whole_ugly() {
         .collect();
     expected.sort_unstable();
     assert_eq!(lines, expected);
+}
+
+// ---------------------------------------------------------------- symlinks inside the root
+
+/// `logs/current -> ../releases/v2/app.log`, all inside the root.
+fn current_log(tmp: &TempDir) {
+    tmp.file("releases/v2/app.log", "started\n");
+    tmp.dir("logs");
+    tmp.symlink("logs/current", "../releases/v2/app.log");
+}
+
+#[test]
+fn fs_append_through_symlink_inside_root_good() {
+    let tmp = TempDir::new();
+    current_log(&tmp);
+    tmp.fs().append("logs/current", b"ready\n").unwrap();
+    assert_eq!(
+        std::fs::read_to_string(tmp.join("releases/v2/app.log")).unwrap(),
+        "started\nready\n"
+    );
+}
+
+// ---------------------------------------------------------------- names the writes keep
+
+#[test]
+fn fs_write_reserved_names_invalid_bad() {
+    let tmp = TempDir::new();
+    let fs = tmp.fs();
+    let codes = [
+        code_of(fs.write(".corers-tmp-notes", b"keep")),
+        code_of(fs.append("state/.corers-lock-1", b"x")),
+        code_of(fs.update(".corers-tmp-1-x", |_| Ok(Vec::new()))),
+    ];
+    assert_eq!(
+        codes,
+        [ErrorCode::INVALID, ErrorCode::INVALID, ErrorCode::INVALID]
+    );
+    assert!(tmp.names("").is_empty(), "{:?}", tmp.names(""));
+}
+
+#[test]
+fn fs_write_leaves_a_foreign_file_named_like_a_temp_alone_ugly() {
+    let tmp = TempDir::new();
+    // Not a writer's (no process id in its name): cleanup must not take it.
+    tmp.file("state/.corers-tmp-notes", "keep");
+    tmp.fs().write("state/a", b"x").unwrap();
+    assert_eq!(
+        std::fs::read_to_string(tmp.join("state/.corers-tmp-notes")).unwrap(),
+        "keep"
+    );
+}
+
+#[test]
+fn fs_write_beside_a_fifo_named_like_a_temp_does_not_hang_ugly() {
+    let tmp = TempDir::new();
+    tmp.dir("state");
+    let made = std::process::Command::new("mkfifo")
+        .arg(tmp.join("state/.corers-tmp-1-x"))
+        .status();
+    if !made.is_ok_and(|status| status.success()) {
+        return;
+    }
+    let fs = tmp.fs();
+    let (done, wait) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let _ = done.send(fs.write("state/a", b"x"));
+    });
+    let written = wait
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("the write finished");
+    written.unwrap();
+    assert_eq!(std::fs::read(tmp.join("state/a")).unwrap(), b"x");
 }

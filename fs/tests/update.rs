@@ -182,6 +182,42 @@ fn fs_update_separate_handles_on_one_root_lose_nothing_ugly() {
 }
 
 #[test]
+fn fs_update_through_symlink_inside_root_good() {
+    let tmp = TempDir::new();
+    tmp.file("releases/v2/app.log", "started\n");
+    tmp.dir("logs");
+    tmp.symlink("logs/current", "../releases/v2/app.log");
+    let fs = tmp.fs();
+    fs.update("logs/current", |old| {
+        let mut log = old.unwrap_or_default();
+        log.extend_from_slice(b"ready\n");
+        Ok(log)
+    })
+    .unwrap();
+    assert_eq!(fs.read_string("logs/current").unwrap(), "started\nready\n");
+}
+
+#[test]
+fn fs_update_leaves_no_lock_file_behind_good() {
+    let tmp = TempDir::new();
+    let fs = tmp.fs();
+    fs.update("jobs/42", |_| Ok(b"done".to_vec())).unwrap();
+    fs.delete("jobs/42").unwrap();
+    // Nothing hidden is left in the directory: it can go too.
+    fs.delete("jobs").unwrap();
+    assert!(tmp.names("").is_empty(), "{:?}", tmp.names(""));
+}
+
+#[test]
+fn fs_update_lock_file_removed_after_a_failing_change_ugly() {
+    let tmp = TempDir::new();
+    let fs = tmp.fs();
+    let err = fs.update("jobs/42", |_| Err(Error::new("test.change", "refused")));
+    assert!(err.is_err());
+    assert_eq!(common::names_in(&tmp.join("jobs")), Vec::<String>::new());
+}
+
+#[test]
 fn fs_update_threads_and_processes_lose_no_increment_good() {
     const NAME: &str = "fs_update_threads_and_processes_lose_no_increment_good";
     if let Ok(root) = std::env::var(COUNTER_ROOT_VAR) {
