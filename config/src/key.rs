@@ -62,9 +62,26 @@ pub(crate) fn flatten(
         }
         leaf => {
             check_key(op, key)?;
+            if !is_finite(&leaf) {
+                // NaN is unequal to itself: every later write would report the key changed.
+                return Err(
+                    Error::new(op, format!("value for {key:?} is not a finite number"))
+                        .with_code(ErrorCode::INVALID),
+                );
+            }
             out.push((key.to_owned(), leaf));
             Ok(())
         }
+    }
+}
+
+/// Reports whether `value` holds no NaN or infinity, at any depth.
+fn is_finite(value: &Value) -> bool {
+    match value {
+        Value::Float(f) => f.is_finite(),
+        Value::List(items) => items.iter().all(is_finite),
+        Value::Map(entries) => entries.values().all(is_finite),
+        _ => true,
     }
 }
 

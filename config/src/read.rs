@@ -2,6 +2,7 @@
 //! [`ConfigView`](crate::ConfigView) share, and the wording of their errors.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map;
 
 use corers_primitives::{Error, ErrorCode, Result, Value};
 use serde::de::DeserializeOwned;
@@ -9,7 +10,7 @@ use serde::de::DeserializeOwned;
 use crate::Source;
 use crate::key::nest;
 use crate::secret::Secrets;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Entry, Snapshot};
 
 /// The getters over one snapshot. `view` says whose methods they are, for the operation
 /// named in errors.
@@ -103,11 +104,37 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn enabled_features(&self) -> Vec<String> {
-        self.snapshot
-            .under("features")
+        // `beta-ui` and `beta_ui` are one flag, decided as `enabled` decides it: the
+        // stronger layer, the dashed spelling when both are in one layer.
+        let mut flags: BTreeMap<String, (&str, &Entry)> = BTreeMap::new();
+        for (key, entry) in self.snapshot.under("features") {
+            let Some(name) = key.strip_prefix("features.") else {
+                continue;
+            };
+            let decides = |(held, current): (&str, &Entry)| {
+                entry.source.layer() > current.source.layer()
+                    || (entry.source.layer() == current.source.layer()
+                        && name.contains('-')
+                        && !held.contains('-'))
+            };
+            match flags.entry(name.replace('_', "-")) {
+                btree_map::Entry::Vacant(slot) => {
+                    slot.insert((name, entry));
+                }
+                btree_map::Entry::Occupied(mut slot) => {
+                    if decides(*slot.get()) {
+                        slot.insert((name, entry));
+                    }
+                }
+            }
+        }
+        let mut on: Vec<String> = flags
+            .into_values()
             .filter(|(_, entry)| entry.value == Value::Bool(true))
-            .filter_map(|(key, _)| key.strip_prefix("features.").map(str::to_owned))
-            .collect()
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        on.sort();
+        on
     }
 
     fn typed<T>(

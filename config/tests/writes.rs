@@ -35,6 +35,27 @@ fn config_set_malformed_key_changes_nothing_bad() {
 }
 
 #[test]
+fn config_set_non_finite_numbers_invalid_bad() {
+    let config = Config::new();
+    let mut sub = config.subscribe("cache");
+    let refused = [
+        config.set("cache.ratio", f64::NAN),
+        config.set("cache.ceiling", f64::INFINITY),
+        config.set(
+            "cache.weights",
+            Value::List(vec![Value::Float(0.5), Value::Float(f64::NEG_INFINITY)]),
+        ),
+        config.set_flags(&options! { "cache.ratio" => f64::NAN }),
+    ];
+    for result in refused {
+        assert_eq!(result.unwrap_err().code(), Some(&ErrorCode::INVALID));
+    }
+    config.set("workers", 4).unwrap();
+    assert!(config.keys().iter().all(|k| !k.starts_with("cache")));
+    assert!(sub.try_changed().is_none());
+}
+
+#[test]
 fn config_set_table_replaces_the_runtime_subtree_ugly() {
     let config = Config::builder()
         .default_value("database.host", "localhost")
@@ -316,6 +337,30 @@ fn config_enabled_features_sorted_across_layers_good() {
 #[test]
 fn config_enabled_features_none_bad() {
     assert!(Config::new().enabled_features().is_empty());
+}
+
+#[test]
+fn config_enabled_features_agrees_with_enabled_bad() {
+    let config = Config::builder()
+        .env_prefix("APP")
+        .env_vars([
+            ("APP_FEATURES__BETA_UI", "true"),
+            ("APP_FEATURES__DARK_MODE", "true"),
+        ])
+        .build()
+        .unwrap();
+    config.disable("beta-ui").unwrap();
+    config.enable("dark_mode").unwrap();
+    assert!(!config.enabled("beta-ui"));
+    assert_eq!(config.enabled_features(), ["dark_mode"]);
+}
+
+#[test]
+fn config_enabled_features_both_spellings_listed_once_ugly() {
+    let config = Config::new();
+    config.enable("beta-ui").unwrap();
+    config.enable("beta_ui").unwrap();
+    assert_eq!(config.enabled_features(), ["beta-ui"]);
 }
 
 #[test]
