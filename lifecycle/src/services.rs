@@ -221,6 +221,9 @@ struct Inner<C> {
     forced: Arc<CancellationToken>,
     /// Cancelled when the services begin to wind down, or will never run.
     context: CancellationToken,
+    /// The stop hooks' failures in the rollback of a startup that a `stop_all` was waiting
+    /// on: that call reports them.
+    rollback_failure: Mutex<Option<Error>>,
 }
 
 impl<C> Clone for Services<C> {
@@ -261,6 +264,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 bus,
                 forced: Arc::new(CancellationToken::new()),
                 context: CancellationToken::new(),
+                rollback_failure: Mutex::new(None),
             }),
         }
     }
@@ -515,7 +519,8 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     /// [`start_all`](Services::start_all), with `phase = "shutdown"` and `hook = "stop"`.
     ///
     /// Called while startup runs, it asks startup to stop after the running hook and waits
-    /// until the services that had started are stopped; while a reload runs, it waits for
+    /// until the services that had started are stopped (when the startup fails instead,
+    /// its rollback stops them, and this call returns the rollback's stop failures); while a reload runs, it waits for
     /// the reload to end first. A second call waits for the first to finish and returns
     /// `Ok`; after that, stopping does nothing. Services never started are never stopped
     /// (and will not start).
@@ -543,7 +548,17 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                         self.inner.context.cancel();
                         return Ok(());
                     }
-                    Phase::Stopped => return Ok(()),
+                    // A startup that failed while this call waited was rolled back: its
+                    // stop hooks' failures are this call's.
+                    Phase::Stopped => {
+                        let failure = self
+                            .inner
+                            .rollback_failure
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .take();
+                        return failure.map_or(Ok(()), Err);
+                    }
                     // Startup stops early, leaving what it started running for this call
                     // to stop; a reload finishes first; another shutdown is waited for,
                     // not repeated.
@@ -678,14 +693,19 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
 
     /// Asks every service how it is, and whether the whole can serve.
     pub async fn health(&self, core: &C) -> HealthReport {
-        let (running, stopped) = {
+        // How many services started (none unless running): a startup dropped part-way
+        // leaves the ones it started running, but not every service.
+        let (started, stopped) = {
             let phase = self
                 .inner
                 .phase
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
             (
-                matches!(*phase, Phase::Running(_) | Phase::Reloading(_)),
+                match &*phase {
+                    Phase::Running(started) | Phase::Reloading(started) => Some(started.len()),
+                    _ => None,
+                },
                 matches!(*phase, Phase::Stopped),
             )
         };
@@ -723,7 +743,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         }
         HealthReport {
             live: !stopped,
-            ready: running
+            ready: started == Some(services.len())
                 && !self.inner.bus.is_shutting_down()
                 && services.iter().all(|(_, h)| h.is_serving()),
             services,
@@ -845,6 +865,14 @@ impl<C: Clone + Send + Sync + 'static> Progress<'_, C> {
             .await;
         if let Err(rollback) = rollback {
             tracing::error!(error = %rollback, "rolling back a failed startup also failed");
+            // Relaxed: set under the phase lock, which this startup has taken since.
+            if services.inner.stop_requested.load(Ordering::Relaxed) {
+                *services
+                    .inner
+                    .rollback_failure
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some(rollback);
+            }
         }
         drop(stopping);
         err

@@ -175,6 +175,21 @@ async fn services_health_after_failed_start_not_ready_bad() {
     assert!(!services.health(&()).await.ready);
 }
 
+#[tokio::test(start_paused = true)]
+async fn services_health_after_a_startup_dropped_part_way_not_ready_ugly() {
+    let services = services(vec![
+        healthy("config"),
+        Registration::new(
+            "store",
+            Hooks::new().on_start(|_| std::future::pending::<corers_primitives::Result<()>>()),
+        ),
+    ]);
+    let gave_up = tokio::time::timeout(Duration::from_secs(1), services.start_all(&())).await;
+    assert!(gave_up.is_err());
+    let report = services.health(&()).await;
+    assert_eq!((report.live, report.ready), (true, false));
+}
+
 #[tokio::test]
 async fn services_health_bus_shutting_down_not_ready_bad() {
     let bus: Bus<()> = Bus::new();

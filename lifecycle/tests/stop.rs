@@ -713,6 +713,36 @@ async fn services_forced_completes_once_forced_good() {
     waiting.await.unwrap();
 }
 
+#[tokio::test(start_paused = true)]
+async fn services_stop_all_during_a_failing_startup_reports_the_rollbacks_failures_ugly() {
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("config", failing("config.toml vanished")))
+        .unwrap();
+    services
+        .register(Registration::new(
+            "store",
+            Hooks::new().on_start(|_| async {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                Err(Error::new("store.Db.open", "database locked"))
+            }),
+        ))
+        .unwrap();
+    let starting = tokio::spawn({
+        let services = services.clone();
+        async move { services.start_all(&()).await }
+    });
+    // The startup is waiting in the store's start hook.
+    tokio::task::yield_now().await;
+    let stopped = services.stop_all(&(), DEADLINE).await;
+    assert!(starting.await.unwrap().is_err());
+    let err = stopped.unwrap_err();
+    assert!(err.to_string().contains("config.toml vanished"), "{err}");
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    // Reported once: a later stop has nothing left to report.
+    services.stop_all(&(), DEADLINE).await.unwrap();
+}
+
 // ---- Services::with_drain_deadline ----
 
 /// `indexer` records its start and stop; `store` fails to start.
