@@ -3,13 +3,13 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use corers_primitives::{Error, ErrorCode, Options, Registry, Result, Value};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
-use tokio_util::task::TaskTracker;
+use tokio_util::sync::CancellationToken;
 
 use crate::action::sleep_until;
 use crate::context::try_current;
@@ -97,7 +97,7 @@ struct TasksInner<C> {
     registry: Registry<TaskDef>,
     actions: Actions<C>,
     /// The detached steps still running, for [`Tasks::wait_detached`].
-    detached: TaskTracker,
+    detached: Detached,
 }
 
 impl<C> Clone for Tasks<C> {
@@ -120,7 +120,7 @@ struct Run<C> {
     /// limit.
     parent: Option<DispatchInfo>,
     /// Where detached steps are spawned (the Tasks' tracker).
-    detached: TaskTracker,
+    detached: Detached,
 }
 
 impl<C> Clone for Run<C>
@@ -154,7 +154,7 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
             inner: Arc::new(TasksInner {
                 registry: Registry::new("tasks"),
                 actions,
-                detached: TaskTracker::new(),
+                detached: Detached::default(),
             }),
         }
     }
@@ -245,10 +245,40 @@ impl<C> Tasks<C> {
     /// # }
     /// ```
     pub async fn wait_detached(&self) {
-        let tracker = &self.inner.detached;
-        tracker.close();
-        tracker.wait().await;
-        tracker.reopen();
+        self.inner.detached.wait().await;
+    }
+}
+
+/// The detached steps started and not yet ended, each known by a token cancelled when it
+/// ends (also when it panics or is aborted).
+#[derive(Clone, Default)]
+struct Detached(Arc<Mutex<Vec<CancellationToken>>>);
+
+impl Detached {
+    /// Runs `step` on a tokio task of its own.
+    fn spawn(&self, step: impl Future<Output = ()> + Send + 'static) {
+        let ended = CancellationToken::new();
+        {
+            let mut running = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            running.retain(|token| !token.is_cancelled());
+            running.push(ended.clone());
+        }
+        tokio::spawn(async move {
+            let _ends = ended.drop_guard();
+            step.await;
+        });
+    }
+
+    /// Waits for the steps started before the call, not for those started meanwhile.
+    async fn wait(&self) {
+        let started: Vec<CancellationToken> = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        for ended in started {
+            ended.cancelled().await;
+        }
     }
 }
 

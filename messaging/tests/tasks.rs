@@ -748,6 +748,32 @@ async fn tasks_wait_detached_cancelled_run_ends_them_early_bad() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn tasks_wait_detached_ignores_steps_started_after_it_began_ugly() {
+    let bench = Bench::new();
+    for (name, secs) in [("chat.announce", 10), ("cache.warm", 100)] {
+        bench
+            .actions
+            .register(ActionSpec::new(name, move |_, _| async move {
+                tokio::time::sleep(Duration::from_secs(secs)).await;
+                Ok(Value::Null)
+            }))
+            .unwrap();
+    }
+    bench.define("release", vec![Step::run("chat.announce").detached()]);
+    bench.define("warm", vec![Step::run("cache.warm").detached()]);
+    let _ = bench.run("release").await;
+    let began = Instant::now();
+    let waiting = tokio::spawn({
+        let tasks = bench.tasks.clone();
+        async move { tasks.wait_detached().await }
+    });
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let _ = bench.run("warm").await;
+    waiting.await.unwrap();
+    assert_eq!(began.elapsed(), Duration::from_secs(10));
+}
+
+#[tokio::test(start_paused = true)]
 async fn tasks_wait_detached_with_none_and_twice_ugly() {
     let bench = Bench::new();
     bench.answer("chat.announce", Value::Null);
