@@ -259,7 +259,8 @@ impl RotatingFileBuilder {
         self
     }
 
-    /// Rotates before writing to a file that is older than `age`.
+    /// Rotates before writing to a file that is older than `age` — counted from when the
+    /// file was created, also when an earlier process created it.
     pub fn every(mut self, age: Duration) -> Self {
         self.every = Some(age);
         self
@@ -324,8 +325,20 @@ impl RotatingFileBuilder {
             fs::create_dir_all(parent).map_err(unavailable)?;
         }
         let file = open_append(&self.path).map_err(unavailable)?;
-        let written = file.metadata().map_err(unavailable)?.len();
-        let opened_at = (self.clock)();
+        let metadata = file.metadata().map_err(unavailable)?;
+        let written = metadata.len();
+        let now = (self.clock)();
+        // A file already there is as old as it is, not as this process: a process that
+        // lives shorter than the age limit still rotates it. Its creation time where the
+        // filesystem keeps one, else its last change; never later than now.
+        let opened_at = if written > 0 {
+            metadata
+                .created()
+                .or_else(|_| metadata.modified())
+                .map_or(now, |made| made.min(now))
+        } else {
+            now
+        };
         Ok(RotatingFile {
             config: Arc::new(Config {
                 path: self.path,

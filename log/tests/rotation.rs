@@ -407,6 +407,30 @@ fn rotating_file_builder_every_rotates_by_age_good() {
 }
 
 #[test]
+fn rotating_file_builder_every_counts_from_the_files_creation_ugly() {
+    let dir = TempDir::new("rotation");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // Run by a process that lived a moment: the file it left is an hour older next time.
+    let clock = ManualClock::at(now);
+    let build = || {
+        RotatingFile::builder(dir.join(LIVE))
+            .every(Duration::from_secs(3600))
+            .clock(clock.reader())
+            .build()
+            .unwrap()
+    };
+    write_lines(&build(), [line(0)]);
+    // A second more than the limit: the clock reads whole seconds, the file's time does not.
+    clock.advance(3601);
+    write_lines(&build(), [line(1)]);
+    assert_eq!(dir.names().len(), 2, "{:?}", dir.names());
+    assert_eq!(all_contents(&dir), [line(0), line(1)]);
+}
+
+#[test]
 fn rotating_file_builder_every_empty_file_not_rotated_bad() {
     let dir = TempDir::new("rotation");
     let clock = ManualClock::at(FIXED_SECS);
