@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use corers_primitives::{Error, ErrorCode, Result, Value};
 
-use crate::parse::{distance, parse};
+use crate::parse::{distance, is_flag, parse};
 use crate::{Command, CommandTree, Shell};
 
 type Banner = Arc<dyn Fn() -> String + Send + Sync>;
@@ -252,7 +252,8 @@ impl<C: Send + 'static> Cli<C> {
         let words: Vec<&str> = args
             .iter()
             .take_while(|a| *a != "--")
-            .filter(|a| !a.starts_with('-'))
+            // `-5` and `-` are words, shown in the error: only flags are left out.
+            .filter(|a| !is_flag(a))
             .map(String::as_str)
             .collect();
         match words.as_slice() {

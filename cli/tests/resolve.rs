@@ -282,3 +282,26 @@ async fn cli_run_longest_match_among_thousand_commands_ugly() {
     assert_eq!(outcome.exit_code(), 0, "{outcome:?}");
     assert_eq!(parsed_value(&outcome, "force"), Some(&Value::Bool(true)));
 }
+
+#[tokio::test]
+async fn cli_run_negative_number_before_the_path_is_shown_in_the_error_ugly() {
+    let cli = workbench();
+    for (args, shown) in [
+        (
+            ["-5", "workspace", "list"],
+            "unknown command \"-5 workspace list\"",
+        ),
+        (
+            ["-", "workspace", "list"],
+            "unknown command \"- workspace list\"",
+        ),
+    ] {
+        let outcome = cli.run((), args).await;
+        assert_eq!(outcome.exit_code(), 2, "{args:?}");
+        assert!(
+            error_message(&outcome).starts_with(shown),
+            "{}",
+            error_message(&outcome)
+        );
+    }
+}
