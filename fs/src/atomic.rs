@@ -71,7 +71,8 @@ impl Fs {
     /// `.corers-tmp-` or `.corers-lock-` (kept for the writes' own files);
     /// [`ErrorCode::DENIED`] for an escape;
     /// [`ErrorCode::CONFLICT`] when a directory is in the way; otherwise the I/O failure —
-    /// and then the original file is untouched and no temporary file is left.
+    /// and then the original file is untouched and no temporary file is left (unless only
+    /// the last flush failed: see [`AtomicWriter::commit`]).
     pub fn write(&self, path: &str, contents: &[u8]) -> Result<()> {
         self.write_with(path, contents, WriteOptions::default())
     }
@@ -479,7 +480,9 @@ impl AtomicWriter {
     /// target, flush the directory.
     ///
     /// # Errors
-    /// The I/O failure; the target is untouched and the temporary file removed.
+    /// The I/O failure. Before the rename the target is untouched and the temporary file
+    /// removed; when only the flush of the directory after it fails, the new content is in
+    /// place but may not survive a crash.
     pub fn commit(mut self) -> Result<()> {
         const OP: &str = "fs.Fs.write";
         let Some(file) = self.file.take() else {
