@@ -497,6 +497,29 @@ async fn cli_run_undeclared_flag_on_command_declaring_none_bad() {
 }
 
 #[tokio::test]
+async fn command_loose_flags_takes_undeclared_flags_as_text_good() {
+    let cli = workbench();
+    cli.register("cache/purge", echo(Command::new().loose_flags()))
+        .unwrap();
+    let outcome = cli
+        .run((), ["cache", "purge", "--older-than=7d", "--dry-run"])
+        .await;
+    let options = parsed(&outcome);
+    assert_eq!(options.get("older-than"), Some(&Value::from("7d")));
+    assert_eq!(options.get("dry-run"), Some(&Value::Bool(true)));
+}
+
+#[tokio::test]
+async fn command_loose_flags_malformed_flag_still_refused_bad() {
+    let cli = workbench();
+    cli.register("cache/purge", echo(Command::new().loose_flags()))
+        .unwrap();
+    let outcome = cli.run((), ["cache", "purge", "--=7d"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert_eq!(outcome.error().unwrap().code(), Some(&ErrorCode::INVALID));
+}
+
+#[tokio::test]
 async fn command_loose_flags_declared_ones_stay_typed_ugly() {
     let cli = workbench();
     cli.register(

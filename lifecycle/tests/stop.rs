@@ -701,6 +701,71 @@ async fn services_force_cuts_the_drain_short_and_still_runs_stop_hooks_ugly() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn services_forced_pending_after_a_graceful_stop_bad() {
+    let services: Services<()> = Services::new(Bus::new());
+    services.start_all(&()).await.unwrap();
+    services.stop_all(&(), DEADLINE).await.unwrap();
+    let forced = tokio::time::timeout(Duration::from_secs(60), services.forced()).await;
+    assert!(forced.is_err(), "a graceful stop forces nothing");
+}
+
+#[tokio::test(start_paused = true)]
+async fn services_forced_after_force_twice_completes_at_once_ugly() {
+    let services: Services<()> = Services::new(Bus::new());
+    services.force();
+    services.force();
+    let began = Instant::now();
+    services.forced().await;
+    services.forced().await;
+    assert_eq!(began.elapsed(), Duration::ZERO);
+}
+
+#[tokio::test]
+async fn services_context_cancelled_before_the_stop_hooks_good() {
+    let services: Services<()> = Services::new(Bus::new());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let context = services.context().clone();
+    let record = Arc::clone(&seen);
+    services
+        .register(Registration::new(
+            "indexer",
+            Hooks::new().on_stop(move |_| {
+                record.lock().unwrap().push(context.is_cancelled());
+                async { Ok(()) }
+            }),
+        ))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    assert!(!services.context().is_cancelled());
+    services.stop_all(&(), DEADLINE).await.unwrap();
+    assert_eq!(*seen.lock().unwrap(), [true]);
+}
+
+#[tokio::test]
+async fn services_context_not_cancelled_by_force_or_a_refused_start_bad() {
+    let services: Services<()> = Services::new(Bus::new());
+    services.start_all(&()).await.unwrap();
+    services.force();
+    services.start_all(&()).await.unwrap_err();
+    assert!(!services.context().is_cancelled());
+}
+
+#[tokio::test]
+async fn services_context_cancelled_by_a_dependency_cycle_ugly() {
+    let services: Services<()> = Services::new(Bus::new());
+    for (name, after) in [("store", "brain"), ("brain", "store")] {
+        services
+            .register(Registration::new(name, Hooks::new()).after([after]))
+            .unwrap();
+    }
+    services.start_all(&()).await.unwrap_err();
+    assert!(
+        services.context().is_cancelled(),
+        "the services will never run"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn services_forced_completes_once_forced_good() {
     let services: Services<()> = Services::new(Bus::new());
     let waiting = tokio::spawn({

@@ -59,6 +59,22 @@ fn is_secret_name_camel_case_ordinary_names_bad() {
 }
 
 #[test]
+fn camel_words_splits_at_each_capital_after_a_lower_case_letter_good() {
+    assert_eq!(
+        camel_words("signingKeyId").as_deref(),
+        Some("signing_key_id")
+    );
+    assert_eq!(camel_words("tls2Cert").as_deref(), Some("tls2_cert"));
+}
+
+#[test]
+fn camel_words_none_without_a_camel_case_boundary_bad() {
+    for name in ["api_key", "GITHUB_TOKEN", "password", "X-API-KEY"] {
+        assert_eq!(camel_words(name), None, "{name}");
+    }
+}
+
+#[test]
 fn camel_words_runs_of_capitals_and_separators_ugly() {
     assert_eq!(camel_words("privateKey").as_deref(), Some("private_key"));
     assert_eq!(
