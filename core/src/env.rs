@@ -27,8 +27,10 @@ impl Core {
     /// Looks `key` up, live at every call: this Core's overrides
     /// ([`set_env`](Core::set_env)) first, then the process environment, then the computed
     /// keys ([`COMPUTED_KEYS`]: `OS`, `ARCH`, `PID`, `NUM_CPU`, `DIR_HOME`, `DIR_CONFIG`,
-    /// `DIR_CACHE`, `DIR_DATA`, `DIR_TMP`, `DIR_CWD`, and `CORE_START` in seconds since
-    /// 1970). Reading a secret-looking key (`GITHUB_TOKEN`) is recorded in the audit trail,
+    /// `DIR_CACHE`, `DIR_DATA`, `DIR_TMP`, `DIR_CWD`, and `CORE_START`, when the Core was
+    /// built, in UTC as RFC 3339: `2026-11-26T15:13:29Z`). `DIR_HOME` is `CORE_HOME` when
+    /// that is set and not empty, as in CoreGO, otherwise `HOME`; `DIR_CONFIG`, `DIR_CACHE`
+    /// and `DIR_DATA` follow the XDG variables, or default beneath `HOME`. Reading a secret-looking key (`GITHUB_TOKEN`) is recorded in the audit trail,
     /// without its value.
     ///
     /// ```
@@ -72,7 +74,12 @@ impl Core {
                     .map_or(1, std::num::NonZeroUsize::get)
                     .to_string(),
             ),
-            "DIR_HOME" => path(home()),
+            "DIR_HOME" => path(
+                std::env::var_os("CORE_HOME")
+                    .filter(|h| !h.is_empty())
+                    .map(PathBuf::from)
+                    .or_else(home),
+            ),
             "DIR_CONFIG" => path(xdg("XDG_CONFIG_HOME", ".config")),
             "DIR_CACHE" => path(xdg("XDG_CACHE_HOME", ".cache")),
             "DIR_DATA" => path(xdg("XDG_DATA_HOME", ".local/share")),
@@ -83,8 +90,61 @@ impl Core {
                 .started
                 .duration_since(UNIX_EPOCH)
                 .ok()
-                .map(|d| format!("{}.{:03}", d.as_secs(), d.subsec_millis())),
+                .map(|d| rfc3339(d.as_secs())),
             _ => None,
         }
+    }
+}
+
+/// `secs` since 1970 as an RFC 3339 UTC time to the second (`2026-11-26T15:13:29Z`).
+fn rfc3339(secs: u64) -> String {
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Days since 1970 to a civil date (Howard Hinnant's `civil_from_days`), from 1 March
+    // 0000 so that leap days end each 400-year era.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z % 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+
+    #[test]
+    fn rfc3339_known_instants_good() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_795_706_009), "2026-11-26T15:13:29Z");
+    }
+
+    #[test]
+    fn rfc3339_day_boundaries_bad() {
+        assert_eq!(rfc3339(86_399), "1970-01-01T23:59:59Z");
+        assert_eq!(rfc3339(86_400), "1970-01-02T00:00:00Z");
+        assert_eq!(rfc3339(1_709_251_199), "2024-02-29T23:59:59Z");
+        assert_eq!(rfc3339(1_709_251_200), "2024-03-01T00:00:00Z");
+    }
+
+    #[test]
+    fn rfc3339_far_future_ugly() {
+        assert_eq!(rfc3339(253_402_300_799), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339(4_102_444_800), "2100-01-01T00:00:00Z");
     }
 }

@@ -38,7 +38,9 @@ fn child(keys: &[&str], set: &[(&str, &str)], unset: &[&str]) -> HashMap<String,
     let mut command = Process::new(std::env::current_exe().unwrap());
     command
         .args(["--exact", "env_child", "--nocapture", "--test-threads=1"])
-        .env(CHILD, keys.join(","));
+        .env(CHILD, keys.join(","))
+        // Only the cases that set it see one.
+        .env_remove("CORE_HOME");
     for (key, value) in set {
         command.env(key, value);
     }
@@ -171,12 +173,41 @@ fn core_env_core_start_is_when_the_core_was_built_ugly() {
     let core = Core::builder().build().unwrap();
     let after = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
     let start = core.env("CORE_START").unwrap();
-    let (seconds, millis) = start.split_once('.').unwrap();
-    assert_eq!(millis.len(), 3, "{start}");
-    let start: f64 = start.parse().unwrap();
-    let seconds: u64 = seconds.parse().unwrap();
-    assert!(seconds >= before.as_secs() && seconds <= after.as_secs());
-    assert!(start + 0.001 >= before.as_secs_f64() && start <= after.as_secs_f64());
+    // RFC 3339 in UTC sorts as time does: between the two instants as `date` writes them.
+    let utc = |at: std::time::Duration| {
+        let out = Process::new("date")
+            .args([
+                "-u",
+                "-d",
+                &format!("@{}", at.as_secs()),
+                "+%Y-%m-%dT%H:%M:%SZ",
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    assert_eq!(start.len(), "2026-11-26T15:13:29Z".len(), "{start}");
+    assert!(utc(before) <= start && start <= utc(after), "{start}");
+}
+
+#[test]
+fn core_env_dir_home_is_core_home_when_set_good() {
+    let values = child(
+        &["DIR_HOME"],
+        &[("HOME", "/home/alpha"), ("CORE_HOME", "/srv/workbench")],
+        &[],
+    );
+    assert_eq!(values["DIR_HOME"], "/srv/workbench");
+}
+
+#[test]
+fn core_env_empty_core_home_falls_back_to_home_ugly() {
+    let values = child(
+        &["DIR_HOME"],
+        &[("HOME", "/home/alpha"), ("CORE_HOME", "")],
+        &[],
+    );
+    assert_eq!(values["DIR_HOME"], "/home/alpha");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! A sandboxed, crash-safe filesystem: every path stays beneath a root (against `..`,
-//! absolute paths, symlinks out, and symlinks swapped in mid-operation), every write is
-//! atomic and durable, and read-modify-write is locked within and across processes.
+//! absolute paths, symlinks out, and symlinks swapped in mid-operation), a file is replaced
+//! atomically and durably (appends excepted, and unless asked to be fast), and
+//! read-modify-write is locked within and across processes.
 //!
 //! ```
 //! use corers_fs::Fs;
