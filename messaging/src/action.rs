@@ -567,31 +567,23 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         self.check_depth(OP, name, &info)?;
         let action = self.inner.registry.lookup(name)?;
         action.def.schema.check(name, &options)?;
-        let trial = match &action.breaker {
-            Some(breaker) => match breaker.allow() {
-                // Gives a half-open trial back if this future is dropped before the outcome.
-                Some(admitted) => Some(Trial(breaker, admitted)),
-                None => {
-                    return Err(Error::new(
-                        OP,
-                        format!(
-                            "action {name:?} is suspended: too many failures in a row (circuit open)"
-                        ),
-                    )
-                    .with_code(ErrorCode::UNAVAILABLE));
-                }
-            },
-            None => None,
+        self.guarded(core, ctx, &action, info, options).await
+    }
+
+    /// The breaker's permission for a run of `action`, or its refusal while open. A
+    /// half-open trial is given back if the run's future is dropped before its outcome.
+    fn admit<'a>(action: &'a Action<C>, name: &str) -> Result<Option<Trial<'a>>> {
+        let Some(breaker) = &action.breaker else {
+            return Ok(None);
         };
-        let (outcome, by_caller) = self.guarded(core, ctx, &action, info, options).await;
-        if let Some(trial) = trial {
-            trial.settle(match (&outcome, by_caller) {
-                // The caller cancelled or the queue refused: not the Action's fault.
-                (Err(_), true) => None,
-                (result, _) => Some(result.is_ok()),
-            });
+        match breaker.allow() {
+            Some(admitted) => Ok(Some(Trial(breaker, admitted))),
+            None => Err(Error::new(
+                "messaging.Actions.run",
+                format!("action {name:?} is suspended: too many failures in a row (circuit open)"),
+            )
+            .with_code(ErrorCode::UNAVAILABLE)),
         }
-        outcome
     }
 
     fn check_depth(&self, op: &'static str, name: &str, info: &DispatchInfo) -> Result<()> {
@@ -609,10 +601,47 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         Ok(())
     }
 
-    /// The concurrency limit, events and span around one run.
-    /// Returns the outcome, and whether a failure came from the caller's side (refused,
-    /// cancelled or out of time before the handler ran) rather than from the Action.
+    /// The concurrency limit, the breaker, events and span around one run.
     async fn guarded(
+        &self,
+        core: &C,
+        ctx: &RunCtx,
+        action: &Action<C>,
+        info: DispatchInfo,
+        options: Options,
+    ) -> Result<Value> {
+        let name = action.def.name.as_str();
+        let _permit = match &action.limit {
+            None => None,
+            // Boxed: waiting in the queue is the rare path, and its future is large.
+            Some(limit) => {
+                let permit = Box::pin(self.acquire(limit, name, ctx)).await?;
+                // Disabled (or removed) while this run waited for its slot: it never runs.
+                self.inner.registry.lookup(name)?;
+                Some(permit)
+            }
+        };
+        // Asked once the run has its slot, so that runs queued before the breaker opened
+        // are refused too instead of reaching a failing backend.
+        let trial = Self::admit(action, name)?;
+        // A run whose caller already gave up never reaches the handler: not the Action's
+        // failure, so its breaker does not count it (the trial is given back).
+        ended(ctx, name)?;
+        let (outcome, by_caller) = self.observed(core, ctx, action, info, options).await;
+        if let Some(trial) = trial {
+            trial.settle(match (&outcome, by_caller) {
+                // The caller cancelled: not the Action's fault.
+                (Err(_), true) => None,
+                (result, _) => Some(result.is_ok()),
+            });
+        }
+        outcome
+    }
+
+    /// The run itself, with its events and span. Returns the outcome, and whether a failure
+    /// came from the caller's side (cancelled while the handler ran) rather than from the
+    /// Action.
+    async fn observed(
         &self,
         core: &C,
         ctx: &RunCtx,
@@ -622,20 +651,6 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
     ) -> (Result<Value>, bool) {
         const OP: &str = "messaging.Actions.run";
         let name = action.def.name.as_str();
-        let _permit = match &action.limit {
-            None => None,
-            // Boxed: waiting in the queue is the rare path, and its future is large.
-            // Refused, cancelled or out of time in the queue: the handler never ran, so
-            // it is not the Action's failure (its breaker does not count it).
-            Some(limit) => match Box::pin(self.acquire(limit, name, ctx)).await {
-                Ok(permit) => Some(permit),
-                Err(err) => return (Err(err), true),
-            },
-        };
-        // A run whose caller already gave up never reaches the handler.
-        if let Err(err) = ended(ctx, name) {
-            return (Err(err), true);
-        }
         let events = self.inner.events.load(Ordering::Relaxed);
         if events {
             let _ = self.inner.bus.broadcast(

@@ -316,7 +316,9 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
     ///
     /// # Errors
     /// [`ErrorCode::UNAVAILABLE`] when the bus is shutting down, when `max_running +
-    /// queue` tasks are already accepted, or when there is no tokio runtime.
+    /// queue` tasks are already accepted, or when there is no tokio runtime;
+    /// [`ErrorCode::INVALID`] when submitted from a dispatch so deep that the task's own
+    /// would pass the [depth limit](crate::BusBuilder::max_depth).
     pub fn perform_async<T: Task>(&self, core: &C, mut task: T) -> Result<TaskId> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
             Error::new(
@@ -325,6 +327,21 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
             )
             .with_code(ErrorCode::UNAVAILABLE)
         })?;
+        // The task's dispatches (its start, its handler, its completion) run one level below
+        // the submitting one: refused now when that is past the limit, rather than
+        // accepted and then never run, with every event of it refused unseen.
+        let depth = try_current().map_or(0, |parent| parent.depth() + 1);
+        if depth >= self.max_depth() {
+            return Err(Error::new(
+                "messaging.Bus.perform_async",
+                format!(
+                    "task {} refused at depth {depth}: the limit is {} (a runaway cascade?)",
+                    type_name::<T>(),
+                    self.max_depth()
+                ),
+            )
+            .with_code(ErrorCode::INVALID));
+        }
         // Cloned before the task is counted: a panicking `clone` leaves nothing to undo.
         let core = core.clone();
         let tasks = &self.inner.tasks;

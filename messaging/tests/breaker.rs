@@ -417,3 +417,103 @@ async fn action_handle_breaker_replacing_the_handler_starts_afresh_ugly() {
     remote.set(SUCCEED);
     remote.push().await.unwrap();
 }
+
+// ---- runs queued behind a concurrency limit ----
+
+/// `deploy.push`, one at a time with a queue, behind a breaker opening after two failures;
+/// each call waits at `gate`, then fails.
+fn queued_failing_push(
+    gate: &Arc<tokio::sync::Semaphore>,
+    calls: &Arc<AtomicUsize>,
+) -> Actions<()> {
+    let actions = Actions::new(Bus::new());
+    let (gate, calls) = (Arc::clone(gate), Arc::clone(calls));
+    actions
+        .register(
+            ActionSpec::new("deploy.push", move |_, _| {
+                let (gate, calls) = (Arc::clone(&gate), Arc::clone(&calls));
+                async move {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    gate.acquire().await.unwrap().forget();
+                    Err(Error::new("deploy.Remote.push", "remote rejected")
+                        .with_code(ErrorCode::CONFLICT))
+                }
+            })
+            .concurrency(1, 10)
+            .circuit_breaker(2, COOLDOWN),
+        )
+        .unwrap();
+    actions
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_circuit_breaker_refuses_runs_queued_before_it_opened_ugly() {
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let actions = queued_failing_push(&gate, &calls);
+    let runs: Vec<_> = (0..5)
+        .map(|_| {
+            let actions = actions.clone();
+            tokio::spawn(async move {
+                actions
+                    .run(&(), &RunCtx::new(), "deploy.push", options! {})
+                    .await
+            })
+        })
+        .collect();
+    // Every run is either in the handler or queued for its slot.
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    gate.add_permits(5);
+    let mut codes = Vec::new();
+    for run in runs {
+        codes.push(
+            run.await
+                .unwrap()
+                .unwrap_err()
+                .code()
+                .unwrap()
+                .as_str()
+                .to_owned(),
+        );
+    }
+    codes.sort();
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "{codes:?}");
+    assert_eq!(
+        codes,
+        [
+            "CONFLICT",
+            "CONFLICT",
+            "UNAVAILABLE",
+            "UNAVAILABLE",
+            "UNAVAILABLE"
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_handle_disable_refuses_runs_already_queued_bad() {
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let actions = queued_failing_push(&gate, &calls);
+    let runs: Vec<_> = (0..3)
+        .map(|_| {
+            let actions = actions.clone();
+            tokio::spawn(async move {
+                actions
+                    .run(&(), &RunCtx::new(), "deploy.push", options! {})
+                    .await
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    actions.get("deploy.push").disable().unwrap();
+    gate.add_permits(3);
+    for run in runs {
+        let _ = run.await.unwrap();
+    }
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "only the run already in the handler ran"
+    );
+}

@@ -718,3 +718,59 @@ async fn bus_tasks_in_flight_back_to_zero_after_a_panicking_task_ugly() {
     assert_eq!(bus.tasks_in_flight(), 0);
     assert!(!bus.is_shutting_down());
 }
+
+// ---- perform_async and the depth limit ----
+
+/// What a handler's `perform_async` said.
+type Submitted = Arc<Mutex<Option<Result<TaskId>>>>;
+
+/// A bus of depth limit `max` whose `WorkspaceCreated` handler submits a `Backup`, keeping
+/// what `perform_async` said, and whose `Backup` handler counts its runs.
+fn backup_on_create(max: u32) -> (Bus<()>, Submitted, Arc<AtomicUsize>) {
+    let bus: Bus<()> = Bus::builder().max_depth(max).build().unwrap();
+    let submitted = Arc::new(Mutex::new(None));
+    let ran = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&ran);
+    bus.on_task(move |_, _: &Backup| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Some(Ok(()))
+    });
+    let slot = Arc::clone(&submitted);
+    bus.on(move |ctx, _: &WorkspaceCreated| {
+        *slot.lock().unwrap() = Some(
+            ctx.bus()
+                .perform_async(ctx.core(), Backup { volume: "alpha" }),
+        );
+        Ok(())
+    });
+    (bus, submitted, ran)
+}
+
+#[tokio::test]
+async fn bus_perform_async_from_a_nested_dispatch_within_the_limit_runs_good() {
+    let (bus, submitted, ran) = backup_on_create(2);
+    assert!(
+        bus.broadcast(&(), &WorkspaceCreated { name: "alpha" })
+            .unwrap()
+            .is_ok()
+    );
+    assert!(submitted.lock().unwrap().take().unwrap().is_ok());
+    assert!(bus.drain(Duration::from_secs(5)).await.is_complete());
+    assert_eq!(ran.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn bus_perform_async_whose_task_would_pass_the_depth_limit_is_refused_ugly() {
+    let (bus, submitted, ran) = backup_on_create(1);
+    assert!(
+        bus.broadcast(&(), &WorkspaceCreated { name: "alpha" })
+            .unwrap()
+            .is_ok()
+    );
+    let err = submitted.lock().unwrap().take().unwrap().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(err.message().contains("refused at depth 1"), "{err}");
+    assert_eq!(bus.tasks_in_flight(), 0, "nothing was accepted");
+    assert!(bus.drain(Duration::from_secs(5)).await.is_complete());
+    assert_eq!(ran.load(Ordering::SeqCst), 0);
+}
