@@ -1154,7 +1154,7 @@ impl Config {
                 binding.update(self, changes);
             }));
             if let Err(payload) = updated {
-                let err = Error::from_panic("config.Config.bind", payload.as_ref());
+                let err = Error::from_caught("config.Config.bind", payload);
                 in_scope(self.inner.log.as_ref(), || {
                     tracing::error!(error = %err, "a bound config variable panicked while updating");
                 });

@@ -393,7 +393,7 @@ fn register_services(
     // A factory that panics fails the build like one that returns an error.
     let make = |factory: Factory| {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| factory(core)))
-            .map_err(|payload| Error::from_panic(OP, payload.as_ref()))
+            .map_err(|payload| Error::from_caught(OP, payload))
     };
     for factory in factories {
         let mut registration = make(factory)?.map_err(|e| Error::wrap(e, OP, "make a service"))?;

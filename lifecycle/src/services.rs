@@ -984,7 +984,7 @@ fn call(hook: impl FnOnce() -> BoxFuture<Result<()>>) -> BoxFuture<Result<()>> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(hook)) {
         Ok(future) => future,
         Err(payload) => {
-            let err = Error::from_panic("lifecycle.Services.hook", payload.as_ref());
+            let err = Error::from_caught("lifecycle.Services.hook", payload);
             Box::pin(async move { Err(err) })
         }
     }
@@ -995,7 +995,7 @@ fn call_health(check: impl FnOnce() -> BoxFuture<Health>) -> BoxFuture<Health> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)) {
         Ok(future) => future,
         Err(payload) => {
-            let err = Error::from_panic("lifecycle.Services.health", payload.as_ref());
+            let err = Error::from_caught("lifecycle.Services.health", payload);
             Box::pin(async move { Health::Unhealthy(err.message().to_owned()) })
         }
     }

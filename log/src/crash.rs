@@ -189,7 +189,7 @@ impl CrashReporter {
                 catch_unwind(AssertUnwindSafe(|| callback(report)))
             };
             if let Err(payload) = outcome {
-                let err = Error::from_panic("log.CrashReporter.record", payload.as_ref());
+                let err = Error::from_caught("log.CrashReporter.record", payload);
                 self.in_scope(|| {
                     tracing::error!(error = %err, "on_crash callback panicked");
                 });
@@ -323,7 +323,7 @@ impl CrashReporter {
             .name(name.to_owned())
             .spawn(move || {
                 catch_unwind(AssertUnwindSafe(work)).map_err(|payload| {
-                    let err = Error::from_panic("log.CrashReporter.spawn_thread", payload.as_ref());
+                    let err = Error::from_caught("log.CrashReporter.spawn_thread", payload);
                     reporter.recovered(&thread_name, err)
                 })
             })

@@ -1014,14 +1014,23 @@ async fn finish(mut work: Work, ctx: &RunCtx, name: &str) -> (Result<Value>, boo
     let ctx = ctx.clone();
     let name = name.to_owned();
     let wait: BoxFuture<(Result<Value>, bool)> = Box::pin(async move {
-        tokio::select! {
+        let cut_off = tokio::select! {
             biased;
-            outcome = work => (outcome.and_then(|result| result), false),
+            outcome = &mut work => return (outcome.and_then(|result| result), false),
             () = ctx.cancel_token().cancelled() => (Err(Error::new(OP, format!("run of {name:?} cancelled"))
                 .with_code(ErrorCode::UNAVAILABLE)), true),
             () = sleep_until(ctx.deadline()) => (Err(Error::new(OP, format!("run of {name:?} passed its deadline"))
                 .with_code(ErrorCode::TIMEOUT)), false),
+        };
+        // Dropping the handler's future runs what it holds: a panicking destructor (a
+        // guard that insists on a commit) is caught and logged, and the run still ends as
+        // cut off.
+        if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(work)))
+        {
+            let err = Error::from_caught(OP, payload);
+            tracing::error!(action = %name, error = %err, "dropping a cut-off run panicked");
         }
+        cut_off
     });
     wait.await
 }
@@ -1035,7 +1044,7 @@ fn start<C>(
     options: Options,
 ) -> Result<BoxFuture<Result<Value>>> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(ctx, options)))
-        .map_err(|payload| Error::from_panic(op, payload.as_ref()))
+        .map_err(|payload| Error::from_caught(op, payload))
 }
 
 /// The error for a run whose caller has already cancelled it or whose deadline passed.

@@ -360,7 +360,7 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
         if let Err(payload) =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task.set_id(&id)))
         {
-            let err = Error::from_panic("messaging.Bus.perform_async", payload.as_ref());
+            let err = Error::from_caught("messaging.Bus.perform_async", payload);
             // Never started: no completion event, just give the slot back.
             slot.completed = true;
             drop(slot);

@@ -394,7 +394,7 @@ impl<C: 'static> Bus<C> {
                 let error = match catch_unwind(AssertUnwindSafe(|| handler(&ctx, message))) {
                     Ok(Ok(())) => continue,
                     Ok(Err(error)) => error,
-                    Err(payload) => panicked(OP, type_name::<M>(), payload.as_ref()),
+                    Err(payload) => panicked(OP, type_name::<M>(), payload),
                 };
                 failures = with_failure(
                     failures,
@@ -467,7 +467,7 @@ impl<C: 'static> Bus<C> {
                     Ok(Some(answer)) => answers.push(answer),
                     Ok(None) => {}
                     Err(payload) => {
-                        answers.push(Err(panicked(OP, type_name::<Q>(), payload.as_ref())));
+                        answers.push(Err(panicked(OP, type_name::<Q>(), payload)));
                     }
                 }
             }
@@ -522,7 +522,7 @@ impl<C: 'static> Bus<C> {
                     Ok(Some(Err(err))) => return Outcome::Failed(err),
                     Ok(None) => {}
                     Err(payload) => {
-                        return Outcome::Failed(panicked(op, type_name::<Q>(), payload.as_ref()));
+                        return Outcome::Failed(panicked(op, type_name::<Q>(), payload));
                     }
                 }
             }
@@ -627,7 +627,7 @@ fn observe<C: 'static, M: Send + Sync + 'static>(
     };
     for (_, observer) in &tables.observers {
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| observer(ctx, &observed))) {
-            let err = Error::from_panic("messaging.Bus.observe", payload.as_ref());
+            let err = Error::from_caught("messaging.Bus.observe", payload);
             tracing::error!(error = %err, message_type = observed.type_name, "observer panicked");
         }
     }
@@ -643,8 +643,8 @@ fn with_failure(mut failures: Vec<Failure>, failure: Failure) -> Vec<Failure> {
 }
 
 /// Turns a handler's panic into an `INTERNAL` error, and logs it.
-fn panicked(op: &'static str, message_type: &'static str, payload: &(dyn Any + Send)) -> Error {
-    let err = Error::from_panic(op, payload);
+fn panicked(op: &'static str, message_type: &'static str, payload: Box<dyn Any + Send>) -> Error {
+    let err = Error::from_caught(op, payload);
     tracing::error!(error = %err, message_type, "handler panicked");
     err
 }

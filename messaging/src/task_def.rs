@@ -343,9 +343,7 @@ impl Condition {
         previous: Option<&Result<Value, corers_primitives::Error>>,
     ) -> Result<bool, corers_primitives::Error> {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.test(previous))).map_err(
-            |payload| {
-                corers_primitives::Error::from_panic("messaging.Condition.holds", payload.as_ref())
-            },
+            |payload| corers_primitives::Error::from_caught("messaging.Condition.holds", payload),
         )
     }
 

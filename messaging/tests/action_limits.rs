@@ -119,6 +119,36 @@ async fn run_ctx_with_timeout_sleeping_handler_cancelled_at_deadline_good() {
     );
 }
 
+/// Held by a handler that insists on finishing: its `Drop` panics when cut off.
+struct MustCommit;
+
+impl Drop for MustCommit {
+    fn drop(&mut self) {
+        // Not while unwinding already: a second panic there would abort.
+        assert!(std::thread::panicking(), "transaction dropped without a commit");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn run_ctx_with_timeout_handler_panicking_as_it_is_dropped_ugly() {
+    let actions = unit_actions();
+    actions
+        .register(ActionSpec::new("ledger.post", |_, _| async {
+            let guard = MustCommit;
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            std::mem::forget(guard);
+            Ok(Value::Null)
+        }))
+        .unwrap();
+    let ctx = RunCtx::new().with_timeout(Duration::from_secs(1));
+    let run = tokio::spawn({
+        let actions = actions.clone();
+        async move { actions.run(&(), &ctx, "ledger.post", options! {}).await }
+    });
+    let err = run.await.expect("the panic stayed caught").unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+}
+
 #[tokio::test(start_paused = true)]
 async fn run_ctx_with_timeout_error_names_the_action_bad() {
     let actions = unit_actions();

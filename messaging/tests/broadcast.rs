@@ -104,6 +104,35 @@ fn bus_broadcast_with_no_handlers_is_an_empty_report_bad() {
     assert!(report.failures().is_empty());
 }
 
+/// A panic payload whose own `Drop` panics.
+struct Bomb;
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        // Not while unwinding already: a second panic there would abort.
+        assert!(std::thread::panicking(), "the payload's own drop");
+    }
+}
+
+#[test]
+fn bus_broadcast_panic_payload_that_panics_when_dropped_stays_caught_ugly() {
+    let bus: Bus<()> = Bus::new();
+    let ran = Arc::new(AtomicUsize::new(0));
+    for _ in 0..2 {
+        let ran = Arc::clone(&ran);
+        bus.on(move |_, _: &WorkspaceCreated| {
+            ran.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        });
+        bus.on(|_, _: &WorkspaceCreated| -> Result<()> { std::panic::panic_any(Bomb) });
+    }
+    let report = bus
+        .broadcast(&(), &WorkspaceCreated { name: "alpha" })
+        .unwrap();
+    assert_eq!((report.handled(), report.failures().len()), (4, 2));
+    assert_eq!(ran.load(Ordering::Relaxed), 2);
+}
+
 #[test]
 fn bus_broadcast_panicking_handler_between_two_good_ones_ugly() {
     let bus: Bus<()> = Bus::new();

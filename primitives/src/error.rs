@@ -177,6 +177,30 @@ impl Error {
         Error::new(operation, format!("panicked: {text}")).with_code(ErrorCode::INTERNAL)
     }
 
+    /// [`from_panic`](Error::from_panic) for a payload `catch_unwind` handed over, which is
+    /// dropped here: a payload whose own `Drop` panics (`panic_any(guard)`) is forgotten
+    /// instead, so that the panic stays caught.
+    ///
+    /// ```
+    /// use corers_primitives::{Error, ErrorCode};
+    /// let payload = std::panic::catch_unwind(|| panic!("replica list poisoned")).unwrap_err();
+    /// let err = Error::from_caught("messaging.Bus.broadcast", payload);
+    /// assert_eq!(err.message(), "panicked: replica list poisoned");
+    /// assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
+    /// ```
+    pub fn from_caught(
+        operation: impl Into<Cow<'static, str>>,
+        payload: Box<dyn Any + Send>,
+    ) -> Error {
+        let err = Error::from_panic(operation, payload.as_ref());
+        if let Err(again) =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(payload)))
+        {
+            std::mem::forget(again);
+        }
+        err
+    }
+
     /// Joins several errors into one (CoreGO's `ErrorJoin`).
     ///
     /// `None` when there are none; the error itself when there is one. Otherwise the joined

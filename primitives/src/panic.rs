@@ -52,7 +52,7 @@ impl<F: Future + Unpin> Future for CatchPanic<F> {
         match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
             Ok(Poll::Pending) => Poll::Pending,
-            Err(payload) => Poll::Ready(Err(Error::from_panic(operation, payload.as_ref()))),
+            Err(payload) => Poll::Ready(Err(Error::from_caught(operation, payload))),
         }
     }
 }

@@ -338,6 +338,42 @@ fn error_from_panic_empty_message_ugly() {
     assert_eq!(err.to_string(), "panicked:  [INTERNAL]");
 }
 
+// ---------------------------------------------------------------- from_caught
+
+/// A panic payload whose `Drop` panics too.
+struct Bomb;
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        // Not while unwinding already: a second panic there would abort.
+        assert!(std::thread::panicking(), "the payload's own drop");
+    }
+}
+
+#[test]
+fn error_from_caught_keeps_the_panic_message_good() {
+    let payload = std::panic::catch_unwind(|| panic!("replica {} poisoned", 3)).unwrap_err();
+    let err = Error::from_caught("messaging.Bus.broadcast", payload);
+    assert_eq!(
+        (err.message(), err.code()),
+        ("panicked: replica 3 poisoned", Some(&ErrorCode::INTERNAL))
+    );
+}
+
+#[test]
+fn error_from_caught_non_text_payload_bad() {
+    let payload = std::panic::catch_unwind(|| std::panic::panic_any(42_u8)).unwrap_err();
+    let err = Error::from_caught("messaging.Bus.broadcast", payload);
+    assert_eq!(err.message(), "panicked: a non-text payload");
+}
+
+#[test]
+fn error_from_caught_payload_whose_drop_panics_stays_caught_ugly() {
+    let payload = std::panic::catch_unwind(|| std::panic::panic_any(Bomb)).unwrap_err();
+    let err = Error::from_caught("messaging.Bus.broadcast", payload);
+    assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
+}
+
 // ---------------------------------------------------------------- join
 
 #[test]
