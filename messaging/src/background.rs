@@ -49,9 +49,14 @@ pub trait Task: Send + Sync + 'static {
     }
 }
 
-/// The id of a task run by [`Bus::perform_async`]: `task-1`, `task-2`, … per bus.
+/// The id of a task run by [`Bus::perform_async`]: `task-1`, `task-2`, … per bus. Two
+/// buses number their tasks alike, but their ids never compare equal: the id also knows
+/// its bus, so one bus never takes another's id for its own.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TaskId(Arc<str>);
+pub struct TaskId {
+    text: Arc<str>,
+    bus: u64,
+}
 
 impl TaskId {
     /// The id as text.
@@ -68,13 +73,13 @@ impl TaskId {
     /// # }
     /// ```
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
     }
 }
 
 impl fmt::Display for TaskId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text)
     }
 }
 
@@ -147,6 +152,8 @@ pub(crate) struct Background {
     /// Shared so that a running task's permit can move to the blocking thread it runs on.
     running: Arc<Semaphore>,
     next_id: AtomicU64,
+    /// This bus among the process's, for its task ids.
+    bus: u64,
     in_flight: DashMap<TaskId, &'static str>,
     /// Set when a drain gave up: queued tasks that have not started never will.
     drained: AtomicBool,
@@ -171,6 +178,11 @@ impl Background {
             capacity: (max_running + queue) as u64,
             running: Arc::new(Semaphore::new(max_running)),
             next_id: AtomicU64::new(1),
+            bus: {
+                static BUSES: AtomicU64 = AtomicU64::new(0);
+                // Relaxed: only uniqueness matters.
+                BUSES.fetch_add(1, Ordering::Relaxed)
+            },
             in_flight: DashMap::new(),
             drained: AtomicBool::new(false),
             idle: Notify::new(),
@@ -348,7 +360,10 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
         tasks.admit(type_name::<T>())?;
         // Relaxed: ids only need to be unique.
         let n = tasks.next_id.fetch_add(1, Ordering::Relaxed);
-        let id = TaskId(Arc::from(format!("task-{n}")));
+        let id = TaskId {
+            text: Arc::from(format!("task-{n}")),
+            bus: tasks.bus,
+        };
         let mut slot = Slot::<C, T> {
             bus: self.clone(),
             core,

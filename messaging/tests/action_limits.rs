@@ -125,7 +125,10 @@ struct MustCommit;
 impl Drop for MustCommit {
     fn drop(&mut self) {
         // Not while unwinding already: a second panic there would abort.
-        assert!(std::thread::panicking(), "transaction dropped without a commit");
+        assert!(
+            std::thread::panicking(),
+            "transaction dropped without a commit"
+        );
     }
 }
 

@@ -640,10 +640,17 @@ async fn bus_progress_id_from_another_bus_is_not_found_bad() {
     let foreign = workspaces
         .perform_async(&(), Deploy::to("homelab"))
         .unwrap();
+    // The other bus has a task of the same number in flight: still not the same task.
+    let gate = held_deploys(&services);
+    let own = services.perform_async(&(), Deploy::to("staging")).unwrap();
+    assert_eq!(own.as_str(), foreign.as_str());
+    assert_ne!(own, foreign);
     let err = services
         .progress(&(), &foreign, 0.5, "halfway")
         .unwrap_err();
     assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+    drop(gate);
+    drained(&services).await;
 }
 
 #[tokio::test(start_paused = true)]
