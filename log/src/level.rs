@@ -40,6 +40,7 @@ impl Level {
     /// assert!(Level::Debug.allows(Level::Info));
     /// assert!(!Level::Quiet.allows(Level::Error));
     /// ```
+    #[inline]
     pub fn allows(self, event: Level) -> bool {
         event != Level::Quiet && event <= self
     }
@@ -63,6 +64,7 @@ impl Level {
         }
     }
 
+    #[inline]
     pub(crate) fn from_u8(raw: u8) -> Level {
         match raw {
             0 => Level::Quiet,

@@ -89,6 +89,8 @@ impl Logger {
     /// use corers_log::{Level, Logger};
     /// assert_eq!(Logger::builder().build().level(), Level::Info);
     /// ```
+    // Inline: the disabled-event check of every logging macro comes here.
+    #[inline]
     pub fn level(&self) -> Level {
         // Relaxed: the level is a standalone setting; no other data is published with it.
         Level::from_u8(self.inner.level.load(Ordering::Relaxed))
