@@ -149,14 +149,15 @@ impl<C> Cli<C> {
         let _ = writeln!(out, "_{function}() {{");
         // The words come from the line itself, split at blanks only: COMP_WORDS is also
         // split at `=`, `:` and `@` (COMP_WORDBREAKS), which would make `--name=alpha`
-        // three words and a path word of `db:migrate` two.
+        // three words and a path word of `db:migrate` two. (Quotes are not read: a quoted
+        // value with a blank in it counts as two words. No negative subscripts: bash 3.2.)
         out.push_str(
             "    local line=\"${COMP_LINE:0:COMP_POINT}\" cur=\"\" cmdpath=\"\" word opts=\"\" takes=\"\" skip=\"\"\n",
         );
         out.push_str("    local -a words\n");
         out.push_str("    read -ra words <<< \"$line\"\n");
         out.push_str(
-            "    if [[ $line != *[[:space:]] && ${#words[@]} -gt 0 ]]; then cur=\"${words[-1]}\"; unset 'words[-1]'; fi\n",
+            "    if [[ $line != *[[:space:]] && ${#words[@]} -gt 0 ]]; then cur=\"${words[${#words[@]}-1]}\"; unset \"words[${#words[@]}-1]\"; fi\n",
         );
         Self::sh_walk(&mut out, "\"${words[@]:1}\"", takes);
         out.push_str("    case \"$cmdpath\" in\n");

@@ -29,9 +29,10 @@ impl Core {
     /// # }
     /// ```
     ///
-    /// A failed startup is a shutdown: the services that had started are stopped (after
-    /// the bus's background tasks are drained), [`Core::context`] is cancelled and the log
-    /// is flushed, so the Core is finished.
+    /// A failed startup is a shutdown: [`Core::context`] is cancelled, the services that
+    /// had started are stopped (after the bus's background tasks are drained) and the log
+    /// is flushed, so the Core is finished. A start refused because the Core already
+    /// started (`CONFLICT`) leaves it as it was.
     ///
     /// # Errors
     /// [`ErrorCode::CONFLICT`](corers_primitives::ErrorCode::CONFLICT) when already
@@ -68,6 +69,9 @@ impl Core {
         // own grace: neither for scheduled runs nor for detached steps.
         let services = &self.inner.services;
         tokio::select! {
+            // The stop first: its first poll ends the scheduler's loops (dropped unfinished,
+            // it aborts them), so no scheduled run starts while the services stop.
+            biased;
             () = self.inner.scheduler.stop() => {}
             () = services.forced() => {}
         }
@@ -84,7 +88,11 @@ impl Core {
             .stop_all(self, self.inner.shutdown_timeout)
             .await;
         // Again: a startup that ended while this ran may have started it meanwhile.
-        self.inner.scheduler.stop().await;
+        tokio::select! {
+            biased;
+            () = self.inner.scheduler.stop() => {}
+            () = services.forced() => {}
+        }
         self.log().flush();
         stopped.map_err(|e| Error::wrap(e, "corers.Core.shutdown", "stop the application"))
     }

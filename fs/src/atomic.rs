@@ -185,7 +185,8 @@ impl Fs {
     /// this process take turns, and an advisory lock on a `.corers-lock-<hash>` file beside
     /// it (removed when the update ends) makes other processes take turns too. An update is
     /// never lost. When `change` fails, the file is left as it was. A symlink inside the
-    /// root is read through; the result is written as [`write`](Fs::write) writes it.
+    /// root is read through, and the result written as [`write`](Fs::write) writes it: in
+    /// a sandbox that replaces the link with a file, leaving its target as it was.
     ///
     /// `change` runs while the path is locked: it must not update the same path itself.
     ///
@@ -410,9 +411,15 @@ fn clear_stale_temps(dir: &Dir) {
 
 /// The lock file of an update, held: removed (while still locked) when dropped, so no
 /// lock file outlives its update.
+///
+/// Processes take turns only with processes that follow the same rule (lock, then check
+/// that the file at the name is the one locked): a build from before lock files were
+/// removed must not update the same directory at the same time.
 struct LockFile<'a> {
     dir: &'a Dir,
     name: &'a Path,
+    /// The locked file's identity, so that only it is removed.
+    id: (u64, u64),
     /// Open while held: closing it releases the lock.
     _file: std::fs::File,
 }
@@ -420,35 +427,52 @@ struct LockFile<'a> {
 impl<'a> LockFile<'a> {
     /// Creates (or opens) `name` in `dir` and locks it, waiting for another holder. A lock
     /// won on a file its holder removed meanwhile is no lock: the file at `name` must be
-    /// the one locked, or it is tried again.
+    /// the one locked, or it is tried again. Something else at `name` (a symlink, a
+    /// directory) is refused rather than followed.
     fn take(dir: &'a Dir, name: &'a Path) -> io::Result<LockFile<'a>> {
-        use cap_std::fs::MetadataExt as _;
         use std::os::unix::fs::MetadataExt as _;
         let mut open = OpenOptions::new();
         open.write(true).create(true);
         loop {
+            if let Ok(there) = dir.symlink_metadata(name)
+                && !there.is_file()
+            {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("{} is not a plain lock file", name.display()),
+                ));
+            }
             let file = dir.open_with(name, &open)?.into_std();
             lock_exclusive(&file)?;
             let locked = file.metadata()?;
-            match dir.symlink_metadata(name) {
-                Ok(now) if now.dev() == locked.dev() && now.ino() == locked.ino() => {
-                    return Ok(LockFile {
-                        dir,
-                        name,
-                        _file: file,
-                    });
-                }
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
+            let id = (locked.dev(), locked.ino());
+            if Self::identity(dir, name)? == Some(id) {
+                return Ok(LockFile {
+                    dir,
+                    name,
+                    id,
+                    _file: file,
+                });
             }
+        }
+    }
+
+    /// The device and inode of the file at `name`, `None` when nothing is there.
+    fn identity(dir: &Dir, name: &Path) -> io::Result<Option<(u64, u64)>> {
+        use cap_std::fs::MetadataExt as _;
+        match dir.symlink_metadata(name) {
+            Ok(there) => Ok(Some((there.dev(), there.ino()))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
         }
     }
 }
 
 impl Drop for LockFile<'_> {
     fn drop(&mut self) {
-        let _ = self.dir.remove_file(self.name);
+        if Self::identity(self.dir, self.name).is_ok_and(|there| there == Some(self.id)) {
+            let _ = self.dir.remove_file(self.name);
+        }
     }
 }
 

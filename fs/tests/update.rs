@@ -182,7 +182,7 @@ fn fs_update_separate_handles_on_one_root_lose_nothing_ugly() {
 }
 
 #[test]
-fn fs_update_through_symlink_inside_root_good() {
+fn fs_update_reads_through_a_symlink_inside_root_good() {
     let tmp = TempDir::new();
     tmp.file("releases/v2/app.log", "started\n");
     tmp.dir("logs");
@@ -195,6 +195,13 @@ fn fs_update_through_symlink_inside_root_good() {
     })
     .unwrap();
     assert_eq!(fs.read_string("logs/current").unwrap(), "started\nready\n");
+    // Written as `write` writes in a sandbox: the link is replaced, its target untouched.
+    let link = std::fs::symlink_metadata(tmp.join("logs/current")).unwrap();
+    assert!(link.is_file());
+    assert_eq!(
+        std::fs::read_to_string(tmp.join("releases/v2/app.log")).unwrap(),
+        "started\n"
+    );
 }
 
 #[test]
@@ -215,6 +222,33 @@ fn fs_update_lock_file_removed_after_a_failing_change_ugly() {
     let err = fs.update("jobs/42", |_| Err(Error::new("test.change", "refused")));
     assert!(err.is_err());
     assert_eq!(common::names_in(&tmp.join("jobs")), Vec::<String>::new());
+}
+
+/// The name of the lock file `update` uses beside `name`: FNV-1a of the name, in hex.
+fn lock_name(name: &str) -> String {
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!(".corers-lock-{hash:016x}")
+}
+
+#[test]
+fn fs_update_symlink_at_the_lock_name_refused_ugly() {
+    let tmp = TempDir::new();
+    tmp.file("jobs/42", "queued");
+    tmp.file("elsewhere", "not a lock");
+    tmp.symlink(&format!("jobs/{}", lock_name("42")), "../elsewhere");
+    let fs = tmp.fs();
+    let (done, wait) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let _ = done.send(fs.update("jobs/42", |_| Ok(b"done".to_vec())));
+    });
+    let updated = wait
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("the update ended instead of spinning");
+    assert!(updated.is_err());
+    assert_eq!(std::fs::read(tmp.join("jobs/42")).unwrap(), b"queued");
+    assert_eq!(std::fs::read(tmp.join("elsewhere")).unwrap(), b"not a lock");
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
 use corers_messaging::Bus;
@@ -221,9 +221,9 @@ struct Inner<C> {
     forced: Arc<CancellationToken>,
     /// Cancelled when the services begin to wind down, or will never run.
     context: CancellationToken,
-    /// The stop hooks' failures in the rollback of a startup that a `stop_all` was waiting
-    /// on: that call reports them.
-    rollback_failure: Mutex<Option<Error>>,
+    /// Where the rollback of a failed startup puts its stop hooks' failures: the slot of the
+    /// `stop_all` that asked the startup to stop, while that call still waits.
+    rollback_to: Mutex<Weak<Mutex<Option<Error>>>>,
 }
 
 impl<C> Clone for Services<C> {
@@ -264,7 +264,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 bus,
                 forced: Arc::new(CancellationToken::new()),
                 context: CancellationToken::new(),
-                rollback_failure: Mutex::new(None),
+                rollback_to: Mutex::new(Weak::new()),
             }),
         }
     }
@@ -534,6 +534,9 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
 
     /// [`stop_all`](Services::stop_all), outside its span.
     async fn stop_in_reverse(&self, core: &C, deadline: Duration) -> Result<()> {
+        // Where a rollback reports to this call, when this call is the one that asked a
+        // running startup to stop.
+        let mut rolled_back: Option<Arc<Mutex<Option<Error>>>> = None;
         let started = loop {
             let mut changed = {
                 let mut phase = self.phase();
@@ -551,12 +554,9 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                     // A startup that failed while this call waited was rolled back: its
                     // stop hooks' failures are this call's.
                     Phase::Stopped => {
-                        let failure = self
-                            .inner
-                            .rollback_failure
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .take();
+                        let failure = rolled_back.and_then(|slot| {
+                            slot.lock().unwrap_or_else(PoisonError::into_inner).take()
+                        });
                         return failure.map_or(Ok(()), Err);
                     }
                     // Startup stops early, leaving what it started running for this call
@@ -564,6 +564,18 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                     // not repeated.
                     Phase::Starting => {
                         self.inner.stop_requested.store(true, Ordering::Relaxed);
+                        let mut to = self
+                            .inner
+                            .rollback_to
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner);
+                        // The first caller still waiting hears of a rollback; a dropped
+                        // one's slot is gone, and the next caller takes its place.
+                        if rolled_back.is_none() && to.upgrade().is_none() {
+                            let slot = Arc::new(Mutex::new(None));
+                            *to = Arc::downgrade(&slot);
+                            rolled_back = Some(slot);
+                        }
                         self.inner.changed.subscribe()
                     }
                     Phase::Reloading(_) | Phase::Stopping => self.inner.changed.subscribe(),
@@ -865,13 +877,14 @@ impl<C: Clone + Send + Sync + 'static> Progress<'_, C> {
             .await;
         if let Err(rollback) = rollback {
             tracing::error!(error = %rollback, "rolling back a failed startup also failed");
-            // Relaxed: set under the phase lock, which this startup has taken since.
-            if services.inner.stop_requested.load(Ordering::Relaxed) {
-                *services
-                    .inner
-                    .rollback_failure
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner) = Some(rollback);
+            let waiting = services
+                .inner
+                .rollback_to
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .upgrade();
+            if let Some(slot) = waiting {
+                *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(rollback);
             }
         }
         drop(stopping);

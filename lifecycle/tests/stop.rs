@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use corers_lifecycle::{
     BoxFuture, Hooks, Registration, Service, ServiceCtx, ServiceShutdown, ServiceStopped, Services,
+    StartReport,
 };
 use corers_messaging::{Bus, Task, TaskCompleted};
 use corers_primitives::{Error, ErrorCode, Result};
@@ -778,8 +779,9 @@ async fn services_forced_completes_once_forced_good() {
     waiting.await.unwrap();
 }
 
-#[tokio::test(start_paused = true)]
-async fn services_stop_all_during_a_failing_startup_reports_the_rollbacks_failures_ugly() {
+/// `config` (whose stop hook fails) then `store` (whose start hook fails after a second),
+/// starting on a task of its own; returns once the startup waits in the store's hook.
+async fn failing_startup() -> (Services<()>, tokio::task::JoinHandle<Result<StartReport>>) {
     let services = Services::new(Bus::new());
     services
         .register(Registration::new("config", failing("config.toml vanished")))
@@ -797,8 +799,24 @@ async fn services_stop_all_during_a_failing_startup_reports_the_rollbacks_failur
         let services = services.clone();
         async move { services.start_all(&()).await }
     });
-    // The startup is waiting in the store's start hook.
     tokio::task::yield_now().await;
+    (services, starting)
+}
+
+#[tokio::test(start_paused = true)]
+async fn services_stop_all_given_up_on_leaves_the_rollbacks_failures_to_no_one_bad() {
+    let (services, starting) = failing_startup().await;
+    let gave_up =
+        tokio::time::timeout(Duration::from_millis(100), services.stop_all(&(), DEADLINE)).await;
+    assert!(gave_up.is_err());
+    assert!(starting.await.unwrap().is_err());
+    // The failures were the abandoned call's: a later stop has nothing to report.
+    services.stop_all(&(), DEADLINE).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn services_stop_all_during_a_failing_startup_reports_the_rollbacks_failures_ugly() {
+    let (services, starting) = failing_startup().await;
     let stopped = services.stop_all(&(), DEADLINE).await;
     assert!(starting.await.unwrap().is_err());
     let err = stopped.unwrap_err();

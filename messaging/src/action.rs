@@ -578,11 +578,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         };
         match breaker.allow() {
             Some(admitted) => Ok(Some(Trial(breaker, admitted))),
-            None => Err(Error::new(
-                "messaging.Actions.run",
-                format!("action {name:?} is suspended: too many failures in a row (circuit open)"),
-            )
-            .with_code(ErrorCode::UNAVAILABLE)),
+            None => Err(suspended(name)),
         }
     }
 
@@ -615,6 +611,10 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
             None => None,
             // Boxed: waiting in the queue is the rare path, and its future is large.
             Some(limit) => {
+                // Refused at once while the breaker is open, not after a wait in the queue.
+                if action.breaker.as_ref().is_some_and(Breaker::refuses) {
+                    return Err(suspended(name));
+                }
                 let permit = Box::pin(self.acquire(limit, name, ctx)).await?;
                 // Disabled (or removed) while this run waited for its slot: it never runs.
                 self.inner.registry.lookup(name)?;
@@ -1045,6 +1045,15 @@ fn start<C>(
 ) -> Result<BoxFuture<Result<Value>>> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(ctx, options)))
         .map_err(|payload| Error::from_caught(op, payload))
+}
+
+/// The refusal of a run while the Action's breaker is open.
+fn suspended(name: &str) -> Error {
+    Error::new(
+        "messaging.Actions.run",
+        format!("action {name:?} is suspended: too many failures in a row (circuit open)"),
+    )
+    .with_code(ErrorCode::UNAVAILABLE)
 }
 
 /// The error for a run whose caller has already cancelled it or whose deadline passed.

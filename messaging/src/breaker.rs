@@ -78,6 +78,16 @@ impl Breaker {
         }
     }
 
+    /// Reports whether [`allow`](Breaker::allow) would refuse a call now, without taking a
+    /// trial: for refusing a call before it queues for a concurrency slot.
+    pub(crate) fn refuses(&self) -> bool {
+        match *self.state.lock().unwrap_or_else(PoisonError::into_inner) {
+            State::Open { until } => Instant::now() < until,
+            State::HalfOpen { trial_running } => trial_running,
+            State::Closed { .. } => false,
+        }
+    }
+
     /// Records the outcome of a call admitted as `admitted`. A call admitted while the
     /// breaker was closed that ends after it opened (a slow straggler) changes nothing: it
     /// neither shortens the cool-down nor restarts it.

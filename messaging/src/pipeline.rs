@@ -263,8 +263,11 @@ impl Detached {
             running.retain(|token| !token.is_cancelled());
             running.push(ended.clone());
         }
+        // Made before the spawn: a task dropped before it first runs (its runtime shutting
+        // down) still counts as ended.
+        let ends = ended.drop_guard();
         tokio::spawn(async move {
-            let _ends = ended.drop_guard();
+            let _ends = ends;
             step.await;
         });
     }

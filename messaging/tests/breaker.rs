@@ -517,3 +517,46 @@ async fn action_handle_disable_refuses_runs_already_queued_bad() {
         "only the run already in the handler ran"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_circuit_breaker_refuses_at_once_while_a_trial_holds_the_slot_good() {
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let actions = Actions::new(Bus::new());
+    let (held, counted) = (Arc::clone(&gate), Arc::clone(&calls));
+    actions
+        .register(
+            ActionSpec::new("deploy.push", move |_, _| {
+                let (held, counted) = (Arc::clone(&held), Arc::clone(&counted));
+                async move {
+                    // The first call fails and opens the breaker; the trial after the
+                    // cool-down hangs at the gate.
+                    if counted.fetch_add(1, Ordering::SeqCst) > 0 {
+                        held.acquire().await.unwrap().forget();
+                    }
+                    Err(Error::new("deploy.Remote.push", "remote rejected"))
+                }
+            })
+            .concurrency(1, 10)
+            .circuit_breaker(1, COOLDOWN),
+        )
+        .unwrap();
+    let push = |actions: &Actions<()>| {
+        let actions = actions.clone();
+        async move {
+            actions
+                .run(&(), &RunCtx::new(), "deploy.push", options! {})
+                .await
+        }
+    };
+    push(&actions).await.unwrap_err();
+    tokio::time::sleep(COOLDOWN).await;
+    let trial = tokio::spawn(push(&actions));
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let began = tokio::time::Instant::now();
+    let err = push(&actions).await.unwrap_err();
+    assert_eq!(began.elapsed(), Duration::ZERO, "refused without queueing");
+    assert!(err.message().contains("suspended"), "{err}");
+    gate.add_permits(1);
+    trial.await.unwrap().unwrap_err();
+}
