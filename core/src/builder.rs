@@ -367,9 +367,12 @@ impl CoreBuilder {
                     .register(&path, command)
                     .map_err(|e| Error::wrap(e, OP, format!("register command {path:?}")))?;
             }
-            crate::commands::register_builtins(&core)?;
         }
         register_services(&core, self.factories, self.fakes)?;
+        // After the factories: a command a service registers as `health` or `config` is the
+        // application's own, and the built-in steps aside.
+        #[cfg(feature = "cli")]
+        crate::commands::register_builtins(&core)?;
         // The services are fixed from here on: no service can add or replace another.
         core.inner.services.lock();
         // A missing dependency or a cycle is a build error, not a surprise at startup.

@@ -107,10 +107,10 @@ impl Core {
             };
             write_out(std::io::stdout(), &printed.stdout);
             write_out(std::io::stderr(), &printed.stderr);
-            self.shut_down(printed.exit_code).await
+            self.shut_down_printing(printed.exit_code).await
         } else {
             tracing::info!("a signal arrived during startup: the command does not run");
-            self.shut_down(during_startup).await
+            self.shut_down_printing(during_startup).await
         };
         signals.abort();
         Ok(ExitCode::from(code))
@@ -152,16 +152,25 @@ impl Core {
         Ok(())
     }
 
-    /// Stops the scheduler and the services; returns `code`, or 1 when shutdown failed.
-    pub(crate) async fn shut_down(&self, code: u8) -> u8 {
+    /// Stops the scheduler and the services; returns `code`, or 1 and the error to print
+    /// when shutdown failed.
+    pub(crate) async fn shut_down(&self, code: u8) -> (u8, Option<String>) {
         match self.shutdown().await {
-            Ok(()) => code,
+            Ok(()) => (code, None),
             Err(err) => {
-                write_out(std::io::stderr(), &format!("error: {err}\n"));
                 tracing::error!(error = %err, "shutdown failed");
-                1
+                (1, Some(format!("error: {err}\n")))
             }
         }
+    }
+
+    /// [`shut_down`](Core::shut_down), printing a failure on standard error.
+    async fn shut_down_printing(&self, code: u8) -> u8 {
+        let (code, failure) = self.shut_down(code).await;
+        if let Some(failure) = failure {
+            write_out(std::io::stderr(), &failure);
+        }
+        code
     }
 
     /// Runs the application on the process arguments inside a tokio runtime of its own,

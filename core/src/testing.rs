@@ -100,10 +100,12 @@ where
     core.start_services("corers.testing.run_cli").await?;
     core.start_scheduler();
     let printed = core.dispatch(args).await;
-    let exit_code = core.shut_down(printed.exit_code).await;
+    let (exit_code, failure) = core.shut_down(printed.exit_code).await;
+    let mut stderr = printed.stderr;
+    stderr.extend(failure);
     Ok(CliRun {
         stdout: printed.stdout,
-        stderr: printed.stderr,
+        stderr,
         exit_code,
     })
 }

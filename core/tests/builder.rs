@@ -638,6 +638,22 @@ async fn core_builder_command_health_replaces_the_built_in_ugly() {
     assert_eq!(outcome.value(), Some(&Value::from("all good, trust me")));
 }
 
+#[tokio::test]
+async fn core_builder_service_registering_health_replaces_the_built_in_ugly() {
+    let core = Core::builder()
+        .service(|core: &Core| {
+            core.cli().register(
+                "health",
+                Command::new().action(|_, _| async { Ok(Value::from("probe: ok")) }),
+            )?;
+            Ok(Registration::new("probe", Hooks::new()))
+        })
+        .build()
+        .unwrap();
+    let outcome = core.cli().run(core.clone(), ["health"]).await;
+    assert_eq!(outcome.value(), Some(&Value::from("probe: ok")));
+}
+
 // ---- CoreBuilder::build ----
 
 #[test]

@@ -167,6 +167,32 @@ async fn run_cli_startup_failure_is_an_error_bad() {
 }
 
 #[tokio::test]
+async fn run_cli_failing_stop_hook_is_captured_with_exit_1_bad() {
+    let (builder, _log) = testing::builder();
+    let core = builder
+        .service(|_| {
+            Ok(Registration::new(
+                "store",
+                Hooks::new().on_stop(|_| async {
+                    Err(Error::new("store.Store.close", "flush failed")
+                        .with_code(ErrorCode::UNAVAILABLE))
+                }),
+            ))
+        })
+        .command("cache/flush", flush_command())
+        .build()
+        .unwrap();
+    let run = testing::run_cli(&core, ["cache", "flush"]).await.unwrap();
+    assert_eq!(run.exit_code, 1);
+    assert!(
+        run.stderr.contains("stop the application"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("flush failed"), "{}", run.stderr);
+}
+
+#[tokio::test]
 async fn run_cli_panicking_command_exits_70_ugly() {
     let (builder, _log) = testing::builder();
     let core = builder

@@ -35,6 +35,16 @@ Writes target/bench-report.json: [{\"id\", \"ns\", \"baseline_id\", \"baseline_n
 #[derive(Deserialize)]
 struct Baselines {
     pair: Vec<Pair>,
+    /// Benchmarks reported per unit of work too (`core/build_100_services` per service).
+    #[serde(default)]
+    per_unit: Vec<PerUnit>,
+}
+
+#[derive(Deserialize)]
+struct PerUnit {
+    id: String,
+    count: u32,
+    unit: String,
 }
 
 #[derive(Deserialize)]
@@ -74,7 +84,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
 
     let root = workspace_root();
-    let pairs = read_pairs(&root.join("bench/baselines.toml"))?;
+    let Baselines {
+        pair: pairs,
+        per_unit,
+    } = read_baselines(&root.join("bench/baselines.toml"))?;
     let regex = criterion_filter(&pairs, filter.as_deref());
 
     let started = SystemTime::now();
@@ -125,6 +138,32 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
                 .map_or_else(|| "-".to_owned(), |r| format!("{r:.2}")),
         );
     }
+    for unit in &per_unit {
+        if let Some(ns) = results.get(&unit.id) {
+            println!(
+                "{:<48} {:>12.1}  per {}",
+                unit.id,
+                ns / f64::from(unit.count.max(1)),
+                unit.unit
+            );
+        }
+    }
+    // A budget is checked only when both sides were measured: a pair the run selected but
+    // did not measure (renamed, or its bench failed to run) is no pass.
+    let selected = |p: &Pair| {
+        filter
+            .as_deref()
+            .is_none_or(|f| p.id.contains(f) || p.baseline.contains(f))
+    };
+    for pair in pairs
+        .iter()
+        .filter(|p| p.max_ratio.is_some() && selected(p))
+    {
+        if !(results.contains_key(&pair.id) && results.contains_key(&pair.baseline)) {
+            println!("{:<48} not measured (baseline {})", pair.id, pair.baseline);
+            over.push(format!("{} vs {}: not measured", pair.id, pair.baseline));
+        }
+    }
     eprintln!("xtask bench: wrote {}", path.display());
     if strict && !over.is_empty() {
         return Err(format!("over budget:\n  {}", over.join("\n  ")));
@@ -132,11 +171,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-fn read_pairs(path: &Path) -> Result<Vec<Pair>, String> {
+fn read_baselines(path: &Path) -> Result<Baselines, String> {
     let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let baselines: Baselines =
-        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(baselines.pair)
+    toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The criterion filter: the ids of pairs matching `filter`, with their baselines; the raw

@@ -8,7 +8,8 @@ cargo xtask ci — every check CI runs, in order, stopping at the first failure
 STEPS:
     fmt        cargo fmt --all --check
     clippy     cargo clippy --workspace --all-targets -- -D warnings
-    features   cargo check -p corers with no default features, then each feature alone
+    features   cargo clippy -p corers (warnings denied) with no default features, then each
+               feature alone
     test       cargo nextest run --workspace (cargo test when nextest is absent)
     doctest    cargo test --workspace --doc
     docs       cargo doc --workspace --no-deps, warnings denied
@@ -75,26 +76,33 @@ fn feature_matrix() -> Result<(), String> {
         .map(|(name, _)| name.clone())
         .filter(|name| name != "default")
         .collect();
+    // The library alone: with its targets, the test kit's dev-dependency on the facade
+    // itself (default features on) would turn the default features back on.
     cmd::run(
         "features",
         cargo().args([
-            "check",
+            "clippy",
             "-p",
             "corers",
             "--no-default-features",
-            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
         ]),
     )?;
     for feature in features {
         cmd::run(
             "features",
             cargo().args([
-                "check",
+                "clippy",
                 "-p",
                 "corers",
                 "--no-default-features",
                 "--features",
                 &feature,
+                "--",
+                "-D",
+                "warnings",
             ]),
         )?;
     }
