@@ -169,12 +169,13 @@ pub(crate) fn workbench() -> CoreBuilder {
                 let index = core.config().extract::<Index>("index");
                 Some(index.map(|index| task.name.len() * index.files_per_char))
             });
-            core.bus().on(|_, progress: &TaskProgress| {
-                println!(
-                    "indexing: {:>3.0}% {}",
+            // Through the Core, not println!: the test kit's CLI runner sees these lines too.
+            core.bus().on(|ctx, progress: &TaskProgress| {
+                ctx.core().print(&format!(
+                    "indexing: {:>3.0}% {}\n",
                     progress.fraction * 100.0,
                     progress.message
-                );
+                ));
                 Ok(())
             });
             Ok(Registration::new("indexer", Hooks::new()).after(["store"]))

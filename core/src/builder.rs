@@ -344,6 +344,7 @@ impl CoreBuilder {
                 env: Mutex::new(self.env),
                 started: SystemTime::now(),
                 shutdown_timeout: self.shutdown_timeout,
+                captured: Mutex::new(None),
                 host: self.host,
             }),
         };

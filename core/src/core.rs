@@ -69,6 +69,9 @@ pub(crate) struct Inner {
     pub(crate) env: Mutex<Vec<(String, String)>>,
     pub(crate) started: SystemTime,
     pub(crate) shutdown_timeout: std::time::Duration,
+    /// What [`Core::print`] wrote while the test kit's `run_cli` captures it; `None` while
+    /// it goes to standard output.
+    pub(crate) captured: Mutex<Option<String>>,
     /// The embedding host's own value (see [`CoreBuilder::host`](crate::CoreBuilder::host)).
     pub(crate) host: Option<Arc<dyn std::any::Any + Send + Sync>>,
 }
@@ -257,6 +260,33 @@ impl Core {
     /// The Core's logger.
     pub fn log(&self) -> &Logger {
         &self.inner.log
+    }
+
+    /// Writes `text` to the application's standard output: the process's, or, under the
+    /// test kit's `run_cli`, the output it captures. For what handlers and services print
+    /// besides a command's result (progress lines), so that tests see it too. Output that
+    /// cannot be written (a closed pipe) is dropped.
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    /// let core = Core::builder().build().unwrap();
+    /// core.print("indexing:  50% scanning files\n");
+    /// ```
+    pub fn print(&self, text: &str) {
+        use std::io::Write as _;
+        let mut captured = self
+            .inner
+            .captured
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match captured.as_mut() {
+            Some(buffer) => buffer.push_str(text),
+            None => {
+                let mut stdout = std::io::stdout().lock();
+                let _ = stdout.write_all(text.as_bytes());
+                let _ = stdout.flush();
+            }
+        }
     }
 
     /// The Core's cancellation token: cancelled when shutdown begins. Long-running work

@@ -53,9 +53,15 @@ pub fn builder() -> (CoreBuilder, MemorySink) {
 }
 
 impl CoreBuilder {
-    /// Replaces the service registered as `name` by the one `fake` makes: the real
-    /// factory still runs (it may register handlers), but its registration is dropped in
-    /// favour of the fake's, under the same name and dependencies.
+    /// Replaces the service registered as `name` by the one `fake` makes: its hooks (start,
+    /// stop, reload, health) are the fake's, under the same name and dependencies.
+    ///
+    /// The real factory still runs, first — a Core learns a service's name only from the
+    /// registration its factory returns — so a real factory that fails still fails
+    /// `build()`, and what it registers besides (bus handlers, commands) stays, ahead of
+    /// anything the fake registers: a query or task both answer goes to the real handler.
+    /// Fake what a factory registers by faking the service that answers it, or by leaving
+    /// those handlers out of the factory (register them in its start hook).
     pub fn fake_service(
         self,
         name: impl Into<String>,
@@ -97,17 +103,39 @@ where
             });
         }
     };
-    core.start_services("corers.testing.run_cli").await?;
-    core.start_scheduler();
-    let printed = core.dispatch(args).await;
-    let (exit_code, failure) = core.shut_down(printed.exit_code).await;
+    // What `Core::print` writes from here until shutdown ends is captured, in order,
+    // ahead of the command's own output (which `run` prints once the command ends).
+    *capture(core) = Some(String::new());
+    let started = core.start_services("corers.testing.run_cli").await;
+    let (printed, exit_code, failure) = match started {
+        Ok(()) => {
+            core.start_scheduler();
+            let printed = core.dispatch(args).await;
+            let (exit_code, failure) = core.shut_down(printed.exit_code).await;
+            (printed, exit_code, failure)
+        }
+        Err(err) => {
+            capture(core).take();
+            return Err(err);
+        }
+    };
+    let mut stdout = capture(core).take().unwrap_or_default();
+    stdout.push_str(&printed.stdout);
     let mut stderr = printed.stderr;
     stderr.extend(failure);
     Ok(CliRun {
-        stdout: printed.stdout,
+        stdout,
         stderr,
         exit_code,
     })
+}
+
+/// The Core's capture of [`Core::print`].
+fn capture(core: &Core) -> std::sync::MutexGuard<'_, Option<String>> {
+    core.inner
+        .captured
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Keeps a copy of every `M` broadcast on a Core's bus, for assertions. Stops recording

@@ -468,3 +468,65 @@ fn recorder_is_empty_misses_broadcasts_before_it_existed_ugly() {
     let flushed = Recorder::<CacheFlushed>::new(&core);
     assert!(flushed.is_empty());
 }
+
+// ---- Core::print ----
+
+/// A Core whose `sync` command prints `lines` lines from each of `threads` threads, then
+/// returns "synced".
+fn printing(threads: usize, lines: usize) -> Core {
+    let (builder, _log) = testing::builder();
+    builder
+        .command(
+            "sync",
+            Command::new().action(move |core: Core, _| async move {
+                let workers: Vec<_> = (0..threads)
+                    .map(|t| {
+                        let core = core.clone();
+                        std::thread::spawn(move || {
+                            for n in 0..lines {
+                                core.print(&format!("worker {t} copied file {n}\n"));
+                            }
+                        })
+                    })
+                    .collect();
+                for worker in workers {
+                    worker.join().unwrap();
+                }
+                Ok(Value::from("synced"))
+            }),
+        )
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn core_print_is_captured_by_run_cli_before_the_result_good() {
+    let core = printing(1, 2);
+    let run = testing::run_cli(&core, ["sync"]).await.unwrap();
+    assert_eq!(
+        run.stdout,
+        "worker 0 copied file 0\nworker 0 copied file 1\nsynced\n"
+    );
+}
+
+#[tokio::test]
+async fn core_print_before_run_cli_is_not_captured_bad() {
+    let core = printing(0, 0);
+    core.print("printed before the run\n");
+    let run = testing::run_cli(&core, ["sync"]).await.unwrap();
+    assert_eq!(run.stdout, "synced\n");
+}
+
+#[tokio::test]
+async fn core_print_from_many_threads_keeps_every_line_whole_ugly() {
+    let core = printing(4, 50);
+    let run = testing::run_cli(&core, ["sync"]).await.unwrap();
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 201);
+    assert!(
+        lines[..200]
+            .iter()
+            .all(|l| l.starts_with("worker ") && l.contains(" copied file "))
+    );
+    assert_eq!(lines[200], "synced");
+}
