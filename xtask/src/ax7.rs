@@ -296,10 +296,16 @@ fn is_hidden(attrs: &[Attribute]) -> bool {
         || is_test_only(attrs)
 }
 
+/// `#[cfg(test)]` (alone, or first in an `all`/`any`): compiled only for tests. Not
+/// `cfg(feature = "testing")` nor `cfg(not(test))`, whose items are public API.
 fn is_test_only(attrs: &[Attribute]) -> bool {
-    attrs
-        .iter()
-        .any(|a| a.path().is_ident("cfg") && quote_tokens(a).replace(' ', "").contains("test"))
+    attrs.iter().any(|a| {
+        let tokens = quote_tokens(a).replace(' ', "");
+        a.path().is_ident("cfg")
+            && (tokens == "test"
+                || tokens.starts_with("all(test")
+                || tokens.starts_with("any(test"))
+    })
 }
 
 fn quote_tokens(attr: &Attribute) -> String {
