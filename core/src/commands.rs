@@ -8,10 +8,19 @@ use corers_primitives::{Error, ErrorCode, Result, Value};
 
 use crate::Core;
 
+/// Reports whether the application registered a command of its own at `path` (a
+/// placeholder made for its subcommands, `health/deep`, is not one).
+fn has_own(core: &Core, path: &str) -> bool {
+    core.cli()
+        .tree()
+        .get(path)
+        .is_some_and(|command| command.is_executable())
+}
+
 /// Registers `health` and `config` unless the application has its own.
 pub(crate) fn register_builtins(core: &Core) -> Result<()> {
     #[cfg(feature = "config")]
-    if core.cli().tree().get("config").is_none() {
+    if !has_own(core, "config") {
         core.cli().register(
             "config",
             Command::new()
@@ -33,7 +42,7 @@ pub(crate) fn register_builtins(core: &Core) -> Result<()> {
                 }),
         )?;
     }
-    if core.cli().tree().get("health").is_none() {
+    if !has_own(core, "health") {
         core.cli().register(
             "health",
             Command::new()

@@ -274,19 +274,22 @@ impl Core {
     /// ```
     pub fn print(&self, text: &str) {
         use std::io::Write as _;
-        let mut captured = self
-            .inner
-            .captured
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        match captured.as_mut() {
-            Some(buffer) => buffer.push_str(text),
-            None => {
-                let mut stdout = std::io::stdout().lock();
-                let _ = stdout.write_all(text.as_bytes());
-                let _ = stdout.flush();
+        {
+            let mut captured = self
+                .inner
+                .captured
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some(buffer) = captured.as_mut() {
+                buffer.push_str(text);
+                return;
             }
         }
+        // Not under the capture's lock: a caller holding stdout's own lock cannot deadlock
+        // with a print from another thread.
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(text.as_bytes());
+        let _ = stdout.flush();
     }
 
     /// The Core's cancellation token: cancelled when shutdown begins. Long-running work

@@ -103,24 +103,17 @@ where
             });
         }
     };
-    // What `Core::print` writes from here until shutdown ends is captured, in order,
-    // ahead of the command's own output (which `run` prints once the command ends).
-    *capture(core) = Some(String::new());
-    let started = core.start_services("corers.testing.run_cli").await;
-    let (printed, exit_code, failure) = match started {
-        Ok(()) => {
-            core.start_scheduler();
-            let printed = core.dispatch(args).await;
-            let (exit_code, failure) = core.shut_down(printed.exit_code).await;
-            (printed, exit_code, failure)
-        }
-        Err(err) => {
-            capture(core).take();
-            return Err(err);
-        }
-    };
-    let mut stdout = capture(core).take().unwrap_or_default();
+    // What `Core::print` writes while this runs is captured, and put where `run` prints
+    // it: before the command's output what came before it ends, after it what shutdown
+    // printed. (Printed during a startup that fails, it is lost with the run.)
+    let capturing = Capturing::begin(core);
+    core.start_services("corers.testing.run_cli").await?;
+    core.start_scheduler();
+    let printed = core.dispatch(args).await;
+    let mut stdout = capturing.take();
     stdout.push_str(&printed.stdout);
+    let (exit_code, failure) = core.shut_down(printed.exit_code).await;
+    stdout.push_str(&capturing.take());
     let mut stderr = printed.stderr;
     stderr.extend(failure);
     Ok(CliRun {
@@ -130,12 +123,49 @@ where
     })
 }
 
-/// The Core's capture of [`Core::print`].
-fn capture(core: &Core) -> std::sync::MutexGuard<'_, Option<String>> {
-    core.inner
-        .captured
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
+/// `run_cli`'s capture of [`Core::print`], ended when dropped (also when the run's future
+/// is). A capture already going (another run on the same Core, which is refused) is left
+/// to its owner.
+struct Capturing<'a> {
+    core: &'a Core,
+    ours: bool,
+}
+
+impl<'a> Capturing<'a> {
+    fn begin(core: &'a Core) -> Capturing<'a> {
+        let mut captured = Capturing::slot(core);
+        let ours = captured.is_none();
+        if ours {
+            *captured = Some(String::new());
+        }
+        Capturing { core, ours }
+    }
+
+    /// What was printed since the last take.
+    fn take(&self) -> String {
+        if !self.ours {
+            return String::new();
+        }
+        Capturing::slot(self.core)
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    fn slot(core: &Core) -> std::sync::MutexGuard<'_, Option<String>> {
+        core.inner
+            .captured
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Drop for Capturing<'_> {
+    fn drop(&mut self) {
+        if self.ours {
+            *Capturing::slot(self.core) = None;
+        }
+    }
 }
 
 /// Keeps a copy of every `M` broadcast on a Core's bus, for assertions. Stops recording

@@ -654,6 +654,25 @@ async fn core_builder_service_registering_health_replaces_the_built_in_ugly() {
     assert_eq!(outcome.value(), Some(&Value::from("probe: ok")));
 }
 
+#[tokio::test]
+async fn core_builder_service_registering_under_health_keeps_the_built_in_ugly() {
+    let core = Core::builder()
+        .service(|core: &Core| {
+            core.cli().register(
+                "health/deep",
+                Command::new().action(|_, _| async { Ok(Value::from("replicas in sync")) }),
+            )?;
+            Ok(Registration::new("store", Hooks::new()))
+        })
+        .build()
+        .unwrap();
+    // The built-in answers (not started: unavailable), not a placeholder's help (exit 0).
+    let health = core.cli().run(core.clone(), ["health"]).await;
+    assert_eq!(health.exit_code(), 69);
+    let deep = core.cli().run(core.clone(), ["health", "deep"]).await;
+    assert_eq!(deep.value(), Some(&Value::from("replicas in sync")));
+}
+
 // ---- CoreBuilder::build ----
 
 #[test]

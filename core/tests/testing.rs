@@ -530,3 +530,30 @@ async fn core_print_from_many_threads_keeps_every_line_whole_ugly() {
     );
     assert_eq!(lines[200], "synced");
 }
+
+#[tokio::test]
+async fn run_cli_prints_of_stop_hooks_follow_the_result_good() {
+    let (builder, _log) = testing::builder();
+    let core = builder
+        .service(|_| {
+            Ok(Registration::new(
+                "store",
+                Hooks::new().on_stop(|ctx: ServiceCtx<Core>| async move {
+                    ctx.core().print("store flushed\n");
+                    Ok(())
+                }),
+            ))
+        })
+        .command(
+            "sync",
+            Command::new().action(|core: Core, _| async move {
+                core.print("copying\n");
+                Ok(Value::from("synced"))
+            }),
+        )
+        .build()
+        .unwrap();
+    let run = testing::run_cli(&core, ["sync"]).await.unwrap();
+    // As `run` prints it: the command's lines, its result, then what shutdown printed.
+    assert_eq!(run.stdout, "copying\nsynced\nstore flushed\n");
+}

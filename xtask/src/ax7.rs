@@ -296,16 +296,42 @@ fn is_hidden(attrs: &[Attribute]) -> bool {
         || is_test_only(attrs)
 }
 
-/// `#[cfg(test)]` (alone, or first in an `all`/`any`): compiled only for tests. Not
-/// `cfg(feature = "testing")` nor `cfg(not(test))`, whose items are public API.
+/// `#[cfg(test)]`, or an `all(..)` with `test` among its terms: compiled only for tests.
+/// Not `cfg(feature = "testing")`, `cfg(not(test))` nor `cfg(any(test, ..))`, whose items
+/// are public API in some build.
 fn is_test_only(attrs: &[Attribute]) -> bool {
-    attrs.iter().any(|a| {
-        let tokens = quote_tokens(a).replace(' ', "");
-        a.path().is_ident("cfg")
-            && (tokens == "test"
-                || tokens.starts_with("all(test")
-                || tokens.starts_with("any(test"))
-    })
+    attrs
+        .iter()
+        .any(|a| a.path().is_ident("cfg") && cfg_is_test_only(&quote_tokens(a).replace(' ', "")))
+}
+
+/// [`is_test_only`] for a `cfg`'s tokens, spaces removed.
+fn cfg_is_test_only(tokens: &str) -> bool {
+    if tokens == "test" {
+        return true;
+    }
+    let Some(terms) = tokens
+        .strip_prefix("all(")
+        .and_then(|t| t.strip_suffix(')'))
+    else {
+        return false;
+    };
+    // The terms at the top level of `all(..)`: commas inside nested parentheses are not.
+    let mut depth = 0_i32;
+    let mut start = 0;
+    let mut found = false;
+    for (at, c) in terms.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                found |= cfg_is_test_only(&terms[start..at]);
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    found || cfg_is_test_only(&terms[start..])
 }
 
 fn quote_tokens(attr: &Attribute) -> String {
@@ -421,5 +447,36 @@ mod tests {
         collect_items(&file.items, &mut out);
         let labels: Vec<String> = out.iter().map(Function::label).collect();
         assert_eq!(labels, ["id", "Registry::get"]);
+    }
+
+    #[test]
+    fn cfg_is_test_only_test_and_all_with_test_good() {
+        for cfg in [
+            "test",
+            "all(test,unix)",
+            "all(feature=\"x\",test)",
+            "all(unix,all(test,debug_assertions))",
+        ] {
+            assert!(cfg_is_test_only(cfg), "{cfg}");
+        }
+    }
+
+    #[test]
+    fn cfg_is_test_only_public_builds_bad() {
+        for cfg in [
+            "feature=\"testing\"",
+            "not(test)",
+            "any(test,feature=\"testing\")",
+            "all(unix,not(test))",
+        ] {
+            assert!(!cfg_is_test_only(cfg), "{cfg}");
+        }
+    }
+
+    #[test]
+    fn cfg_is_test_only_degenerate_tokens_ugly() {
+        for cfg in ["", "all()", "all(", "all(,)", "tests"] {
+            assert!(!cfg_is_test_only(cfg), "{cfg}");
+        }
     }
 }

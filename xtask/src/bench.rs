@@ -27,7 +27,8 @@ USAGE:
 
 OPTIONS:
     --quick    criterion's quick mode: fewer samples, for a fast look
-    --strict   exit non-zero when a ratio is above its budget (max_ratio)
+    --strict   exit non-zero when a ratio is above its budget (max_ratio), or when a
+               budgeted pair the run selected was not measured
     FILTER     run only benchmarks whose id contains FILTER, plus their baselines
 
 Writes target/bench-report.json: [{\"id\", \"ns\", \"baseline_id\", \"baseline_ns\", \"ratio\"}]";
