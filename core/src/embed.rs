@@ -79,7 +79,10 @@ impl Core {
         // started through the Core, whose context is cancelled): let them end, within the
         // drain's time.
         tokio::select! {
-            _ = tokio::time::timeout(self.inner.shutdown_timeout, self.inner.tasks.wait_detached()) => {}
+            _ = tokio::time::timeout(
+                self.inner.shutdown_timeout,
+                self.inner.tasks.wait_detached(),
+            ) => {}
             () = services.forced() => {}
         }
         let stopped = self

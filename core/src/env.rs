@@ -30,8 +30,9 @@ impl Core {
     /// `DIR_CACHE`, `DIR_DATA`, `DIR_TMP`, `DIR_CWD`, and `CORE_START`, when the Core was
     /// built, in UTC as RFC 3339: `2026-11-26T15:13:29Z`). `DIR_HOME` is `CORE_HOME` when
     /// that is set and not empty, as in CoreGO, otherwise `HOME`; `DIR_CONFIG`, `DIR_CACHE`
-    /// and `DIR_DATA` follow the XDG variables, or default beneath `HOME`. Reading a secret-looking key (`GITHUB_TOKEN`) is recorded in the audit trail,
-    /// without its value.
+    /// and `DIR_DATA` follow the XDG variables, or default beneath `HOME`. Reading a
+    /// secret-looking key (`GITHUB_TOKEN`) is recorded in the audit trail, without its
+    /// value.
     ///
     /// ```
     /// use corers::prelude::*;

@@ -47,16 +47,16 @@ impl Core {
     ///
     /// SIGINT and SIGTERM begin a graceful shutdown ([`Core::context`] is cancelled); a
     /// second one forces it: the command is abandoned (its future dropped; the exit code is
-    /// 128 + the signal's number), running hooks are cancelled and given 250 ms before
-    /// they are abandoned too, and background tasks, scheduled runs and detached Task steps
-    /// still running are no longer waited for. Later signals are logged and otherwise ignored until `run`
-    /// returns (the handlers stay installed for the life of the process, as tokio's do).
-    /// SIGHUP [reloads](Core::reload) the application. Signals are heard from the start: one
-    /// that arrives while the services start lets them finish starting, skips the command,
-    /// shuts down and exits with 128 + the signal's number (130 for SIGINT, 143 for
-    /// SIGTERM); during a command, the exit code is the command's. Output that cannot be
-    /// written (a closed pipe: `workbench help | head -1`) is dropped, never a panic.
-    /// Nothing here calls `process::exit`.
+    /// 128 + the signal's number), running hooks are cancelled and given 250 ms before they
+    /// are abandoned too, and background tasks, scheduled runs and detached Task steps
+    /// still running are no longer waited for. Later signals are logged and otherwise
+    /// ignored until `run` returns (the handlers stay installed for the life of the
+    /// process, as tokio's do). SIGHUP [reloads](Core::reload) the application. Signals are
+    /// heard from the start: one that arrives while the services start lets them finish
+    /// starting, skips the command, shuts down and exits with 128 + the signal's number
+    /// (130 for SIGINT, 143 for SIGTERM); during a command, the exit code is the command's.
+    /// Output that cannot be written (a closed pipe: `workbench help | head -1`) is
+    /// dropped, never a panic. Nothing here calls `process::exit`.
     ///
     /// # Errors
     /// A startup failure (the Core is shut down first: see [`Core::startup`]).

@@ -512,18 +512,18 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     }
 
     /// Stops every started service: cancels the [context](Services::context), broadcasts
-    /// [`ServiceShutdown`], drains the bus's
-    /// background tasks (up to `deadline`), then runs every stop hook in reverse start
-    /// order, each under its timeout. Every service gets its stop hook even when an earlier
-    /// one failed, timed out or panicked; the failures are returned together. Spans as for
+    /// [`ServiceShutdown`], drains the bus's background tasks (up to `deadline`, or until
+    /// [`force`](Services::force)), then runs every stop hook in reverse start order, each
+    /// under its timeout. Every service gets its stop hook even when an earlier one failed,
+    /// timed out or panicked; the failures are returned together. Spans as for
     /// [`start_all`](Services::start_all), with `phase = "shutdown"` and `hook = "stop"`.
     ///
     /// Called while startup runs, it asks startup to stop after the running hook and waits
     /// until the services that had started are stopped (when the startup fails instead,
-    /// its rollback stops them, and this call returns the rollback's stop failures); while a reload runs, it waits for
-    /// the reload to end first. A second call waits for the first to finish and returns
-    /// `Ok`; after that, stopping does nothing. Services never started are never stopped
-    /// (and will not start).
+    /// its rollback stops them, and this call returns the rollback's stop failures); while
+    /// a reload runs, it waits for the reload to end first. A second call waits for the
+    /// first to finish and returns `Ok`; after that, stopping does nothing. Services never
+    /// started are never stopped (and will not start).
     ///
     /// # Errors
     /// The stop hooks' failures, joined.
@@ -591,8 +591,9 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     }
 
     /// What every shutdown does, also that of a failed startup: cancels the
-    /// [context](Services::context), broadcasts [`ServiceShutdown`], drains the bus's background tasks (up to `deadline`), then stops
-    /// `started` in reverse.
+    /// [context](Services::context), broadcasts [`ServiceShutdown`], drains the bus's
+    /// background tasks (up to `deadline`, or until forced), then stops `started` in
+    /// reverse.
     async fn wind_down(&self, core: &C, started: &[Planned<C>], deadline: Duration) -> Result<()> {
         self.inner.context.cancel();
         let _ = self.inner.bus.broadcast(core, &ServiceShutdown);

@@ -19,13 +19,13 @@ use crate::{RunCtx, Tasks};
 ///
 /// Cron expressions are read in UTC: five fields as crontab reads them (`0 9 * * 1-5` runs
 /// at 09:00 on weekdays, `0 9 1 * mon` on the 1st and on Mondays), six or seven with
-/// seconds first as the `cron` crate reads them (weekdays `1`–`7` from Sunday). Time comes from tokio's clock (so tests can pause and
-/// advance it), anchored to the wall clock when the scheduler starts and anchored again
-/// whenever the wall clock is found ahead of it: after a suspend (when the monotonic clock
-/// stood still) the scheduler catches up within a minute of waking. Missed ticks are
-/// skipped: a run that outlasts its interval, or a suspend across several ticks, makes the
-/// scheduler run once and then wait for the next tick still ahead, never run repeatedly
-/// to catch up, and a Task never overlaps itself.
+/// seconds first as the `cron` crate reads them (weekdays `1`–`7` from Sunday). Time comes
+/// from tokio's clock (so tests can pause and advance it), anchored to the wall clock when
+/// the scheduler starts and anchored again whenever the wall clock is found ahead of it:
+/// after a suspend (when the monotonic clock stood still) the scheduler catches up within a
+/// minute of waking. Missed ticks are skipped: a run that outlasts its interval, or a
+/// suspend across several ticks, makes the scheduler run once and then wait for the next
+/// tick still ahead, never run repeatedly to catch up, and a Task never overlaps itself.
 pub struct Scheduler<C> {
     tasks: Tasks<C>,
     running: Mutex<Option<(CancellationToken, JoinSet<()>)>>,

@@ -67,7 +67,8 @@ pub fn deploy() -> Command<()> {
 }
 
 /// The sample tree: `workspace/{create,list,remove (alias rm)}`, `cache/flush` (declares no
-/// flags and takes any, as CoreGO's commands did: `loose_flags`), a hidden `debug/dump` and `deploy/to/homelab`. Its environment is empty.
+/// flags and takes any, as CoreGO's commands did: `loose_flags`), a hidden `debug/dump` and
+/// `deploy/to/homelab`. Its environment is empty.
 pub fn workbench() -> Cli<()> {
     let cli: Cli<()> = Cli::new("workbench").with_env(|(), _| None);
     cli.register(
