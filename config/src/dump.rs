@@ -8,6 +8,9 @@ use crate::Source;
 
 use crate::secret::REDACTED;
 
+/// The widest a dump line is padded to for the `# source` column to line up.
+const MAX_ALIGN: usize = 72;
+
 /// The effective config at one moment: every key, its value (hidden for secret-looking
 /// keys) and its source. `Display` gives the human form; [`to_json`](Dump::to_json) the
 /// machine one. From [`Config::dump`](crate::Config::dump).
@@ -98,11 +101,14 @@ impl fmt::Display for Dump {
                 (format!("{} = {value}", entry.key), entry.source.to_string())
             })
             .collect();
+        // Aligned to the longest line, up to a limit: one very long value must not pad
+        // every other line to its length.
         let width = rendered
             .iter()
             .map(|(l, _)| l.chars().count())
             .max()
-            .unwrap_or(0);
+            .unwrap_or(0)
+            .min(MAX_ALIGN);
         for (line, source) in rendered {
             writeln!(f, "{line:width$}  # {source}")?;
         }

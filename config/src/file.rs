@@ -80,7 +80,10 @@ fn parse_toml(path: &Path, text: &str) -> Result<Vec<FileValue>> {
     let spans = toml::de::DeTable::parse(text)
         .map_err(|err| syntax(path, text, err.span(), err.message()))?;
     let mut lines = HashMap::new();
-    key_lines(text, "", spans.get_ref(), &mut lines);
+    // Where each line starts, found once: a line per key by binary search, not a rescan of
+    // the text before each key.
+    let newlines: Vec<usize> = text.match_indices('\n').map(|(at, _)| at).collect();
+    key_lines(&newlines, "", spans.get_ref(), &mut lines);
     let mut leaves = Vec::new();
     for (key, value) in table {
         let value = from_toml(value).ok_or_else(|| {
@@ -106,7 +109,7 @@ fn parse_toml(path: &Path, text: &str) -> Result<Vec<FileValue>> {
 
 /// The line of every key in a parsed TOML document, by dotted key.
 fn key_lines(
-    text: &str,
+    newlines: &[usize],
     prefix: &str,
     table: &toml::de::DeTable<'_>,
     out: &mut HashMap<String, u32>,
@@ -117,9 +120,10 @@ fn key_lines(
         } else {
             format!("{prefix}.{}", key.get_ref())
         };
-        out.insert(dotted.clone(), line_col(text, key.span().start).0);
+        let line = newlines.partition_point(|&at| at < key.span().start) + 1;
+        out.insert(dotted.clone(), u32::try_from(line).unwrap_or(u32::MAX));
         if let toml::de::DeValue::Table(nested) = value.get_ref() {
-            key_lines(text, &dotted, nested, out);
+            key_lines(newlines, &dotted, nested, out);
         }
     }
 }

@@ -4,9 +4,28 @@ use std::collections::BTreeMap;
 
 use corers_primitives::{Error, ErrorCode, Result, Value};
 
-/// Checks a dotted key: segments of ASCII letters, digits, `_` and `-`, none empty and
-/// none starting with `-` (so a flag spelling like `--workers` is never a key).
+/// The most segments a key may have: nesting deeper than this is refused rather than
+/// walked (and dropped) recursively.
+const MAX_KEY_DEPTH: usize = 64;
+
+/// The longest a key may be, in bytes.
+const MAX_KEY_LEN: usize = 1024;
+
+/// Checks a dotted key: at most [`MAX_KEY_DEPTH`] segments and [`MAX_KEY_LEN`] bytes, the
+/// segments of ASCII letters, digits, `_` and `-`, none empty and none starting with `-`
+/// (so a flag spelling like `--workers` is never a key).
 pub(crate) fn check_key(op: &'static str, key: &str) -> Result<()> {
+    if key.len() > MAX_KEY_LEN || key.split('.').nth(MAX_KEY_DEPTH).is_some() {
+        let shown: String = key.chars().take(40).collect();
+        return Err(Error::new(
+            op,
+            format!(
+                "config key {shown:?}… is too long: at most {MAX_KEY_DEPTH} segments and \
+                 {MAX_KEY_LEN} bytes"
+            ),
+        )
+        .with_code(ErrorCode::INVALID));
+    }
     let valid = !key.is_empty()
         && key.split('.').all(|segment| {
             !segment.is_empty()

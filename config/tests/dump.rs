@@ -183,3 +183,19 @@ fn config_dump_of_a_json_file_has_no_line_ugly() {
     assert_eq!(json[0]["layer"], "file");
     assert!(json[0].get("line").is_none(), "{json}");
 }
+
+#[test]
+fn config_dump_one_long_value_does_not_pad_every_line_ugly() {
+    let config = Config::new();
+    config.set("motd", "x".repeat(10_000)).unwrap();
+    for n in 0..100 {
+        config.set(&format!("workers.pool{n}"), n).unwrap();
+    }
+    let text = config.dump().to_string();
+    let short = text
+        .lines()
+        .find(|l| l.starts_with("workers.pool7 "))
+        .unwrap();
+    assert!(short.len() < 120, "{short:?}");
+    assert!(text.len() < 10_000 + 101 * 120, "{}", text.len());
+}

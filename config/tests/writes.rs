@@ -1,6 +1,8 @@
 //! Writing: runtime `set` / `set_many` / `unset`, the command-line layer, feature flags,
 //! and the atomicity of multi-key writes under concurrent readers.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
@@ -53,6 +55,28 @@ fn config_set_non_finite_numbers_invalid_bad() {
     config.set("workers", 4).unwrap();
     assert!(config.keys().iter().all(|k| !k.starts_with("cache")));
     assert!(sub.try_changed().is_none());
+}
+
+#[test]
+fn config_set_key_too_deep_or_too_long_invalid_bad() {
+    let config = Config::new();
+    let deep = |segments: usize| vec!["a"; segments].join(".");
+    config.set(&deep(64), 1).unwrap();
+    for key in [deep(65), deep(200_000), "k".repeat(1025)] {
+        let err = config.set(&key, 1).unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+        assert!(err.message().len() < 200, "the key is not repeated whole");
+    }
+    assert_eq!(config.keys(), [deep(64)]);
+}
+
+#[test]
+fn config_file_with_a_key_of_a_million_segments_invalid_ugly() {
+    let dir = common::ConfigDir::new();
+    let key = vec!["a"; 1_000_000].join(".");
+    let path = dir.write("deep.toml", &format!("\"{key}\" = 1\n"));
+    let err = Config::builder().file(path).build().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
 }
 
 #[test]
