@@ -312,9 +312,19 @@ impl<'de> Deserialize<'de> for Options {
                 self,
                 mut map: A,
             ) -> std::result::Result<Options, A::Error> {
+                // Positions by key while reading: a map of n keys costs n, not n² (`set`
+                // scans the list, which suits the handful of options a call passes).
                 let mut options = Options::new();
+                let mut at: std::collections::HashMap<String, usize> =
+                    std::collections::HashMap::new();
                 while let Some((key, value)) = map.next_entry::<String, Value>()? {
-                    options.set(key, value);
+                    match at.get(&key) {
+                        Some(&i) => options.items[i].1 = value,
+                        None => {
+                            at.insert(key.clone(), options.items.len());
+                            options.items.push((key, value));
+                        }
+                    }
                 }
                 Ok(options)
             }

@@ -562,3 +562,18 @@ fn options_serde_json_rejects_non_map_bad() {
     let err = serde_json::from_str::<Options>(r#"["port", 8080]"#).unwrap_err();
     assert!(err.to_string().contains("a map of options"), "{err}");
 }
+
+#[test]
+fn options_serde_json_hundred_thousand_keys_keep_their_order_ugly() {
+    let keys: Vec<String> = (0..100_000).map(|n| format!("k{n}")).collect();
+    let json = format!(
+        "{{{}}}",
+        keys.iter()
+            .map(|k| format!("\"{k}\": 1"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let options: Options = serde_json::from_str(&json).unwrap();
+    assert_eq!(options.len(), 100_000);
+    assert!(options.keys().eq(keys.iter().map(String::as_str)));
+}
