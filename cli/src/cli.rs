@@ -288,11 +288,7 @@ impl<C: Send + 'static> Cli<C> {
             .tree
             .paths()
             .into_iter()
-            .filter(|p| {
-                self.tree
-                    .get(p)
-                    .is_some_and(|c| c.is_executable() && !c.hidden)
-            })
+            .filter(|p| self.tree.is_listed(p))
             .map(|p| (distance(path, &p), p))
             .filter(|(d, p)| *d <= 2.max(p.len() / 3))
             .min()

@@ -39,7 +39,8 @@ impl<C> Cli<C> {
             .into_iter()
             .filter_map(|path| {
                 let command = self.tree.get(&path)?;
-                (command.is_executable() && !command.hidden)
+                self.tree
+                    .is_listed(&path)
                     .then(|| (self.describe(&path, &command), path))
             })
             .map(|(description, path)| (path, description))

@@ -69,8 +69,8 @@ pub(crate) struct Resolved<C> {
 
 /// Refuses flags and positionals a user could never reach or tell apart: a name used twice
 /// (among flags, short flags, or positionals and flags), `-h` (always help), and names that
-/// are empty or hold `=`, whitespace, quotes or control characters (which would also break
-/// completion scripts).
+/// are empty, start with `-`, or hold anything but letters, digits, `-`, `_` and `.` — the
+/// names go into completion scripts, where `$`, quotes or backticks would be shell code.
 fn check_declarations<C>(path: &str, command: &Command<C>) -> Result<()> {
     let refuse = |what: String| {
         Err(Error::new(
@@ -82,9 +82,9 @@ fn check_declarations<C>(path: &str, command: &Command<C>) -> Result<()> {
     let unusable = |name: &str| {
         name.is_empty()
             || name.starts_with('-')
-            || name
+            || !name
                 .chars()
-                .any(|c| c == '=' || c == '"' || c == '\'' || c.is_whitespace() || c.is_control())
+                .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
     };
     let mut seen: Vec<&str> = Vec::new();
     let mut shorts: Vec<char> = Vec::new();
@@ -199,6 +199,13 @@ impl<C> CommandTree<C> {
             .registering
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        if self.aliases.has(path) {
+            return Err(Error::new(
+                "cli.CommandTree.register",
+                format!("{path:?} is already an alias of {:?}", self.canonical(path)),
+            )
+            .with_code(ErrorCode::CONFLICT));
+        }
         if let Some(existing) = self.commands.get(path) {
             if existing.is_executable() {
                 return Err(Error::new(
@@ -220,6 +227,17 @@ impl<C> CommandTree<C> {
                 prefix.push('/');
             }
             prefix.push_str(segment);
+            if self.aliases.has(&prefix) {
+                return Err(Error::new(
+                    "cli.CommandTree.register",
+                    format!(
+                        "{path:?} would go under {prefix:?}, an alias of {:?}: register it \
+                         under that path",
+                        self.canonical(&prefix)
+                    ),
+                )
+                .with_code(ErrorCode::CONFLICT));
+            }
             if !self.commands.has(&prefix) {
                 entries.push((prefix.clone(), Command::new()));
             }
@@ -343,13 +361,13 @@ impl<C> CommandTree<C> {
                     format!("{path}/{word}")
                 };
                 if let Some(command) = self.get(&candidate) {
-                    path = candidate;
                     used.push(at);
-                    let canonical = self
+                    // Walked on from the path an alias stands for: its children are there.
+                    path = self
                         .aliases
-                        .get(&path)
-                        .map_or_else(|| path.clone(), |c| c.as_ref().clone());
-                    best = Some((canonical, command, used.clone()));
+                        .get(&candidate)
+                        .map_or(candidate, |c| c.as_ref().clone());
+                    best = Some((path.clone(), command, used.clone()));
                 } else if !path.is_empty() && maybe_value(at) {
                     // `deploy --replicas 3 to homelab`: skip the value, keep walking.
                 } else {
@@ -378,6 +396,15 @@ impl<C> CommandTree<C> {
 
     /// Whether `path` shows in help and completions: not hidden, and runnable itself or
     /// through a visible child.
+    /// Reports whether help lists `path`, and suggestions may name it: runnable, and
+    /// neither it nor a group above it hidden.
+    pub(crate) fn is_listed(&self, path: &str) -> bool {
+        let shown = |path: &str| self.commands.get(path).is_none_or(|c| !c.hidden);
+        self.commands.get(path).is_some_and(|c| c.is_executable())
+            && shown(path)
+            && path.match_indices('/').all(|(at, _)| shown(&path[..at]))
+    }
+
     pub(crate) fn is_visible(&self, path: &str) -> bool {
         let Some(command) = self.commands.get(path) else {
             return false;

@@ -277,6 +277,21 @@ fn cli_completion_shell_metacharacters_in_path_refused_ugly() {
     assert!(!cli.completion(Shell::Bash).contains("touch"));
 }
 
+#[test]
+fn cli_completion_shell_metacharacters_in_flag_name_refused_ugly() {
+    let cli: Cli<()> = Cli::new("workbench");
+    for name in ["x$(id)", "a`id`", "semi;colon", "glob*", "back\\"] {
+        let err = cli
+            .register(
+                "job",
+                echo(Command::new().flag(Flag::new(name, FlagKind::Bool))),
+            )
+            .unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{name}");
+    }
+    assert!(!cli.completion(Shell::Bash).contains("id"));
+}
+
 // ---- Cli::completion, in zsh ----
 
 #[test]

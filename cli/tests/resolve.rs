@@ -305,3 +305,44 @@ async fn cli_run_negative_number_before_the_path_is_shown_in_the_error_ugly() {
         );
     }
 }
+
+#[tokio::test]
+async fn cli_run_alias_of_a_group_reaches_its_children_good() {
+    let cli: Cli<()> = Cli::new("workbench");
+    cli.register("deploy", echo(Command::new().alias("d")))
+        .unwrap();
+    cli.register("deploy/status", echo(Command::new())).unwrap();
+    let outcome = cli.run((), ["d", "status"]).await;
+    assert_eq!(outcome.exit_code(), 0, "{outcome:?}");
+    assert_eq!(
+        parsed_value(&outcome, "_arg"),
+        None,
+        "status is the command, not a word"
+    );
+    assert_eq!(cli.run((), ["deploy", "status"]).await.exit_code(), 0);
+}
+
+#[test]
+fn cli_register_over_an_alias_conflict_bad() {
+    let cli = workbench();
+    for path in ["workspace/rm", "workspace/rm/all"] {
+        let err = cli.register(path, echo(Command::new())).unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::CONFLICT), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn cli_run_commands_under_a_hidden_group_are_not_listed_or_suggested_ugly() {
+    let cli = workbench();
+    cli.register("admin", Command::new().hidden()).unwrap();
+    cli.register("admin/reset", echo(Command::new())).unwrap();
+    assert!(!cli.help("").contains("admin"));
+    let outcome = cli.run((), ["admin", "rest"]).await;
+    assert!(
+        !error_message(&outcome).contains("did you mean"),
+        "{}",
+        error_message(&outcome)
+    );
+    // Still runs when named.
+    assert_eq!(cli.run((), ["admin", "reset"]).await.exit_code(), 0);
+}
