@@ -97,6 +97,21 @@ struct Scratch {
 
 impl<S: Subscriber> Layer<S> for LogLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        // Logging never takes the caller down: a panicking field (`Debug`) or writer loses
+        // this line, not the program. (Inside a panic hook a second panic aborts whatever
+        // is done here: a writer that panics is the application's to fix.)
+        let logged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.write_event(event);
+        }));
+        if let Err(payload) = logged {
+            let _ = corers_primitives::Error::from_caught("log.Logger.event", payload);
+        }
+    }
+}
+
+impl LogLayer {
+    /// Renders `event` and writes it to the output.
+    fn write_event(&self, event: &Event<'_>) {
         SCRATCH.with(|scratch| {
             // A re-entrant event (a Debug impl that logs) gets a fresh scratch.
             let mut fresh = Scratch::default();

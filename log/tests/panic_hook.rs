@@ -204,7 +204,8 @@ fn install_panic_hook_panicking_field_debug_does_not_abort_ugly() {
             corers_log::info!(log, config = ?BrokenConfig, "workspace loaded");
         }));
         let _ = std::panic::take_hook();
-        assert!(caught.is_err());
+        // The line is lost, not the caller; the panic is still reported.
+        assert!(caught.is_ok());
         assert_eq!(
             log.crash().reports(1).unwrap()[0].message,
             "config Debug broke"
@@ -285,12 +286,13 @@ fn install_panic_hook_panicking_output_does_not_hang_ugly() {
             .build();
         log.make_default();
         install_panic_hook();
-        // The write panics with the output locked; the hook's report must not wait for it.
+        // The write panics with the output locked; the hook's report must not wait for it,
+        // and the line is lost, not the caller.
         let caught = catch_unwind(AssertUnwindSafe(|| {
             corers_log::info!(log, "workspace loaded");
         }));
         let _ = std::panic::take_hook();
-        assert!(caught.is_err());
+        assert!(caught.is_ok());
         assert_eq!(
             log.crash().reports(1).unwrap()[0].message,
             "log pipe closed"

@@ -224,6 +224,43 @@ fn output_writer_failed_write_drops_only_that_line_bad() {
     assert_eq!(buffer.text(), format!("{FIXED_STAMP} INFO  disk freed\n"));
 }
 
+/// A writer that panics on its first write, then works.
+struct PanicsOnce {
+    panicked: bool,
+    buffer: SharedBuffer,
+}
+
+impl Write for PanicsOnce {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        if !self.panicked {
+            self.panicked = true;
+            panic!("log pipe closed");
+        }
+        self.buffer.write(bytes)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn output_writer_panicking_write_loses_the_line_not_the_caller_ugly() {
+    let buffer = SharedBuffer::default();
+    let log = Logger::builder()
+        .output(Output::writer(PanicsOnce {
+            panicked: false,
+            buffer: buffer.clone(),
+        }))
+        .clock(common::fixed_time)
+        .build();
+    corers_log::error!(log, "lost with the panic");
+    corers_log::info!(log, "pipe reopened");
+    assert_eq!(
+        buffer.text(),
+        format!("{FIXED_STAMP} INFO  pipe reopened\n")
+    );
+}
+
 #[test]
 fn output_writer_short_writes_still_whole_lines_ugly() {
     let buffer = SharedBuffer::default();
