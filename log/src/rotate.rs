@@ -231,10 +231,14 @@ impl RotatingFile {
                     let _ = compress(&rotated);
                     prune(&config);
                 })?;
-            self.compressions
+            let mut compressions = self
+                .compressions
                 .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(handle);
+                .unwrap_or_else(PoisonError::into_inner);
+            // Finished ones are let go here, not only at the next flush: a service that
+            // never flushes does not keep a thread handle per rotation.
+            compressions.retain(|running| !running.is_finished());
+            compressions.push(handle);
         } else {
             prune(&config);
         }

@@ -249,6 +249,25 @@ fn logger_flush_unflushed_file_line_not_on_disk_bad() {
 }
 
 #[test]
+fn logger_warnings_and_errors_reach_the_file_without_a_flush_good() {
+    let dir = TempDir::new("logger-flush");
+    let file = RotatingFile::builder(dir.join("workbench.log"))
+        .build()
+        .unwrap();
+    let log = Logger::builder()
+        .output(Output::File(file))
+        .clock(common::fixed_time)
+        .build();
+    corers_log::info!(log, "buffered");
+    corers_log::error!(log, "shutdown failed");
+    // The error line takes the buffered info line with it.
+    assert_eq!(
+        std::fs::read_to_string(dir.join("workbench.log")).unwrap(),
+        format!("{FIXED_STAMP} INFO  buffered\n{FIXED_STAMP} ERROR shutdown failed\n")
+    );
+}
+
+#[test]
 fn logger_flush_after_log_dir_removed_does_not_panic_ugly() {
     let dir = TempDir::new("logger-flush");
     let file = RotatingFile::builder(dir.join("logs/workbench.log"))
