@@ -115,7 +115,16 @@ impl<C> Cli<C> {
                         help.push_str(" (required)");
                     }
                     if let Some(default) = &flag.default {
-                        let _ = write!(help, " [default: {}]", display_value(default));
+                        let shown = match (&flag.kind, default.as_i64()) {
+                            // A duration is held in milliseconds; a bare number typed on the
+                            // command line means seconds: show it with its unit.
+                            (FlagKind::Duration, Some(ms)) if ms % 1000 == 0 => {
+                                format!("{}s", ms / 1000)
+                            }
+                            (FlagKind::Duration, Some(ms)) => format!("{ms}ms"),
+                            _ => display_value(default),
+                        };
+                        let _ = write!(help, " [default: {shown}]");
                     }
                     if let Some(var) = &flag.env {
                         let _ = write!(help, " [env: {var}]");

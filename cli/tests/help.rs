@@ -6,7 +6,7 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use corers_cli::{Cli, Command};
+use corers_cli::{Cli, Command, Flag, FlagKind};
 use corers_primitives::Value;
 
 use common::{echo, workbench};
@@ -467,4 +467,20 @@ fn positional_required_without_help_aligned_ugly() {
     let cli = workbench();
     let help = cli.help("workspace/remove");
     assert!(help.contains("\n  <name>    (required)\n"), "{help}");
+}
+
+#[tokio::test]
+async fn cli_help_duration_default_round_trips_as_typed_ugly() {
+    let cli: Cli<()> = Cli::new("workbench");
+    cli.register(
+        "probe",
+        echo(Command::new().flag(Flag::new("interval", FlagKind::Duration).default(1500))),
+    )
+    .unwrap();
+    let help = cli.help("probe");
+    assert!(help.contains("[default: 1500ms]"), "{help}");
+    // What help shows, typed back, is the default itself.
+    let typed = cli.run((), ["probe", "--interval", "1500ms"]).await;
+    let defaulted = cli.run((), ["probe"]).await;
+    assert_eq!(typed.value(), defaulted.value());
 }
