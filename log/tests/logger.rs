@@ -216,8 +216,9 @@ fn logger_dispatch_follows_later_set_level_ugly() {
 
 // ---------------------------------------------------------------- Logger::flush
 
-#[test]
-fn logger_flush_writes_file_output_good() {
+/// A logger at the fixed time writing to `workbench.log` (a buffered rotating file) in a
+/// fresh directory.
+fn file_logger() -> (TempDir, Logger) {
     let dir = TempDir::new("logger-flush");
     let file = RotatingFile::builder(dir.join("workbench.log"))
         .build()
@@ -226,6 +227,12 @@ fn logger_flush_writes_file_output_good() {
         .output(Output::File(file))
         .clock(common::fixed_time)
         .build();
+    (dir, log)
+}
+
+#[test]
+fn logger_flush_writes_file_output_good() {
+    let (dir, log) = file_logger();
     corers_log::info!(log, service = "brain", "service started");
     log.flush();
     assert_eq!(
@@ -236,11 +243,7 @@ fn logger_flush_writes_file_output_good() {
 
 #[test]
 fn logger_flush_unflushed_file_line_not_on_disk_bad() {
-    let dir = TempDir::new("logger-flush");
-    let file = RotatingFile::builder(dir.join("workbench.log"))
-        .build()
-        .unwrap();
-    let log = Logger::builder().output(Output::File(file)).build();
+    let (dir, log) = file_logger();
     corers_log::info!(log, service = "brain", "service started");
     assert_eq!(
         std::fs::read_to_string(dir.join("workbench.log")).unwrap(),
@@ -250,14 +253,7 @@ fn logger_flush_unflushed_file_line_not_on_disk_bad() {
 
 #[test]
 fn logger_warnings_and_errors_reach_the_file_without_a_flush_good() {
-    let dir = TempDir::new("logger-flush");
-    let file = RotatingFile::builder(dir.join("workbench.log"))
-        .build()
-        .unwrap();
-    let log = Logger::builder()
-        .output(Output::File(file))
-        .clock(common::fixed_time)
-        .build();
+    let (dir, log) = file_logger();
     corers_log::info!(log, "buffered");
     corers_log::error!(log, "shutdown failed");
     // The error line takes the buffered info line with it.

@@ -342,7 +342,8 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
         // The task's dispatches (its start, its handler, its completion) run one level below
         // the submitting one: refused now when that is past the limit, rather than
         // accepted and then never run, with every event of it refused unseen.
-        let depth = try_current().map_or(0, |parent| parent.depth() + 1);
+        let parent = try_current();
+        let depth = parent.map_or(0, |parent| parent.depth() + 1);
         if depth >= self.max_depth() {
             return Err(Error::new(
                 "messaging.Bus.perform_async",
@@ -387,9 +388,8 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
         };
         let _ = self.broadcast(&slot.core, &started);
 
-        // The submitting dispatch (or, at the top level, the sender set by `with_sender`)
-        // carries into the task and its completion.
-        let parent = try_current();
+        // The submitting dispatch (`parent`, or, at the top level, the sender set by
+        // `with_sender`) carries into the task and its completion.
         let sender = current_sender();
         // A task dropped unrun (the runtime shut down first) completes from its slot's
         // `Drop`. With a running slot free and nobody waiting for one, straight to the

@@ -123,16 +123,25 @@ fn crontab_weekdays(expression: &str, field: &str) -> Result<String> {
 
 /// A crontab weekday: `0`–`7` (both ends Sunday) or a name (`mon`, `Monday`).
 fn weekday(expression: &str, text: &str) -> Result<u8> {
-    const NAMES: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+    const NAMES: [&str; 7] = [
+        "sunday",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+    ];
     if let Ok(day) = text.parse::<u8>() {
         if day <= 7 {
             return Ok(day);
         }
     } else {
+        // Three letters at least: `mon`, `mond`, `monday`.
         let lower = text.to_ascii_lowercase();
-        let named = NAMES.iter().position(|name| {
-            lower.len() >= 3 && lower.starts_with(name) && full_name(name).starts_with(&lower)
-        });
+        let named = NAMES
+            .iter()
+            .position(|name| lower.len() >= 3 && name.starts_with(&lower));
         if let Some(day) = named {
             return Ok(u8::try_from(day).unwrap_or(0));
         }
@@ -141,19 +150,6 @@ fn weekday(expression: &str, text: &str) -> Result<u8> {
         expression,
         &format!("{text:?} is not a weekday (0-7, sun-sat)"),
     ))
-}
-
-/// The full English name of the weekday `abbreviation` names.
-fn full_name(abbreviation: &str) -> &'static str {
-    match abbreviation {
-        "sun" => "sunday",
-        "mon" => "monday",
-        "tue" => "tuesday",
-        "wed" => "wednesday",
-        "thu" => "thursday",
-        "fri" => "friday",
-        _ => "saturday",
-    }
 }
 
 fn invalid(expression: &str, reason: &str) -> Error {

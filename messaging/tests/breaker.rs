@@ -446,12 +446,9 @@ fn queued_failing_push(
     actions
 }
 
-#[tokio::test(start_paused = true)]
-async fn action_spec_circuit_breaker_refuses_runs_queued_before_it_opened_ugly() {
-    let gate = Arc::new(tokio::sync::Semaphore::new(0));
-    let calls = Arc::new(AtomicUsize::new(0));
-    let actions = queued_failing_push(&gate, &calls);
-    let runs: Vec<_> = (0..5)
+/// `n` runs of `deploy.push`, each on a task of its own.
+fn spawn_pushes(actions: &Actions<()>, n: usize) -> Vec<tokio::task::JoinHandle<Result<Value>>> {
+    (0..n)
         .map(|_| {
             let actions = actions.clone();
             tokio::spawn(async move {
@@ -460,7 +457,15 @@ async fn action_spec_circuit_breaker_refuses_runs_queued_before_it_opened_ugly()
                     .await
             })
         })
-        .collect();
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_circuit_breaker_refuses_runs_queued_before_it_opened_ugly() {
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let actions = queued_failing_push(&gate, &calls);
+    let runs = spawn_pushes(&actions, 5);
     // Every run is either in the handler or queued for its slot.
     tokio::time::sleep(Duration::from_millis(10)).await;
     gate.add_permits(5);
@@ -495,16 +500,7 @@ async fn action_handle_disable_refuses_runs_already_queued_bad() {
     let gate = Arc::new(tokio::sync::Semaphore::new(0));
     let calls = Arc::new(AtomicUsize::new(0));
     let actions = queued_failing_push(&gate, &calls);
-    let runs: Vec<_> = (0..3)
-        .map(|_| {
-            let actions = actions.clone();
-            tokio::spawn(async move {
-                actions
-                    .run(&(), &RunCtx::new(), "deploy.push", options! {})
-                    .await
-            })
-        })
-        .collect();
+    let runs = spawn_pushes(&actions, 3);
     tokio::time::sleep(Duration::from_millis(10)).await;
     actions.get("deploy.push").disable().unwrap();
     gate.add_permits(3);
