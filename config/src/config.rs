@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
-use corers_log::Logger;
+use corers_log::{AuditEvent, Logger};
 use corers_primitives::{ConfigVar, Error, ErrorCode, Options, Published, Result, Value, to_value};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -159,7 +159,8 @@ pub struct ConfigBuilder {
 impl ConfigBuilder {
     /// Logs what the config has to say (an environment variable ignored, a bound value
     /// kept because the new one does not fit) through `logger`, as a Core does with its
-    /// own; without one, through whatever `tracing` subscriber is current.
+    /// own; without one, through whatever `tracing` subscriber is current. Run-time writes
+    /// go to `logger`'s audit trail.
     ///
     /// ```
     /// use corers_config::Config;
@@ -637,7 +638,8 @@ impl Config {
     }
 
     /// Sets `key` in the runtime layer (the strongest); a map value sets the keys under
-    /// it, replacing what the runtime layer had there.
+    /// it, replacing what the runtime layer had there. The write is recorded in the audit
+    /// trail of the config's logger (`config.written`, the key, never the value).
     ///
     /// ```
     /// use corers_config::Config;
@@ -653,7 +655,8 @@ impl Config {
     }
 
     /// Sets several keys in one atomic step: readers see all of them or none, and
-    /// subscribers get one batch.
+    /// subscribers get one batch. Each key is recorded in the audit trail, as by
+    /// [`set`](Config::set).
     ///
     /// ```
     /// use corers_config::Config;
@@ -678,6 +681,10 @@ impl Config {
             flatten(OP, key, value, &mut under)?;
             leaves.push((key.to_owned(), under));
         }
+        let written: Vec<String> = match self.inner.log {
+            Some(_) => leaves.iter().map(|(key, _)| key.clone()).collect(),
+            None => Vec::new(),
+        };
         self.write(|state| {
             for (key, under) in leaves {
                 remove_tree(&mut state.runtime, &key);
@@ -693,12 +700,14 @@ impl Config {
                 }
             }
             Ok(())
-        })
-        .map(drop)
+        })?;
+        self.audit_written(written.iter().map(String::as_str));
+        Ok(())
     }
 
     /// Removes `key` (and the keys under it) from the runtime layer, so the weaker layers
-    /// show through again; reports whether the runtime layer had it.
+    /// show through again; reports whether the runtime layer had it (and, when it had,
+    /// records the write in the audit trail).
     ///
     /// ```
     /// use corers_config::Config;
@@ -717,6 +726,9 @@ impl Config {
             removed = remove_tree(&mut state.runtime, key);
             Ok(())
         })?;
+        if removed {
+            self.audit_written([key]);
+        }
         Ok(removed)
     }
 
@@ -1113,6 +1125,15 @@ impl Config {
             .state
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records run-time writes of `keys` in the audit trail of the config's logger.
+    fn audit_written<'k>(&self, keys: impl IntoIterator<Item = &'k str>) {
+        if let Some(log) = &self.inner.log {
+            for key in keys {
+                log.audit(AuditEvent::ConfigWritten { key });
+            }
+        }
     }
 
     /// Applies `change` to a copy of the layers; on success publishes the merged snapshot

@@ -483,3 +483,77 @@ fn config_set_from_args_values_keep_equals_and_replace_the_layer_ugly() {
         assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{pair}");
     }
 }
+
+// ---------------------------------------------------------------- the audit trail
+
+/// A config whose logger is quiet but keeps an audit output, and the keys that output
+/// records as written, in order.
+fn audited() -> (Config, impl Fn() -> Vec<String>) {
+    let trail = corers_log::MemorySink::new();
+    let log = corers_log::Logger::builder()
+        .level(corers_log::Level::Quiet)
+        .audit_output(corers_log::Output::Memory(trail.clone()))
+        .build();
+    let config = Config::builder()
+        .default_value("workers", 4)
+        .logger(log)
+        .build()
+        .unwrap();
+    let written = move || {
+        trail
+            .lines()
+            .iter()
+            .map(|line| {
+                let line: serde_json::Value = serde_json::from_str(line).unwrap();
+                assert_eq!(line["fields"]["event"], "config.written", "{line}");
+                line["fields"]["key"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    };
+    (config, written)
+}
+
+#[test]
+fn config_set_many_each_key_audited_good() {
+    let (config, written) = audited();
+    config.set("workers", 8).unwrap();
+    config
+        .set_many([
+            ("database.host", Value::from("db.homelab")),
+            ("database.port", Value::from(6543)),
+        ])
+        .unwrap();
+    assert!(config.unset("workers").unwrap());
+    assert_eq!(
+        written(),
+        ["workers", "database.host", "database.port", "workers"]
+    );
+}
+
+#[test]
+fn config_set_many_refused_write_not_audited_bad() {
+    let (config, written) = audited();
+    assert!(
+        config
+            .set_many([("workers", Value::from(8)), ("bad..key", Value::from(1))])
+            .is_err()
+    );
+    assert!(config.set("ratio", f64::NAN).is_err());
+    // Nothing to remove: nothing written.
+    assert!(!config.unset("database").unwrap());
+    assert!(written().is_empty(), "{:?}", written());
+}
+
+#[test]
+fn config_set_table_audited_by_the_key_written_ugly() {
+    let (config, written) = audited();
+    config
+        .set(
+            "database",
+            options! { "host" => "db.homelab", "port" => 6543 }.into_value(),
+        )
+        .unwrap();
+    // The same value again is still a write the application made.
+    config.set("workers", 4).unwrap();
+    assert_eq!(written(), ["database", "workers"]);
+}

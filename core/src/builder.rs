@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use corers_lifecycle::{Registration, Services};
-use corers_log::{CrashReport, Logger};
+use corers_log::{AuditEvent, CrashReport, Logger};
 use corers_messaging::{ActionSpec, Actions, Bus, BusBuilder, Scheduler, TaskDef, Tasks};
 use corers_primitives::{Error, Options, Result};
 
@@ -290,17 +290,6 @@ impl CoreBuilder {
     /// service name used twice). Nothing built so far escapes.
     pub fn build(self) -> Result<Core> {
         const OP: &str = "corers.CoreBuilder.build";
-        let bus: Bus<Core> = self
-            .bus
-            .build()
-            .map_err(|e| Error::wrap(e, OP, "build the bus"))?;
-        let actions = Actions::new(bus.clone());
-        let tasks = Tasks::new(actions.clone());
-        let scheduler = Scheduler::new(tasks.clone());
-        let services = Services::with_drain_deadline(bus.clone(), self.shutdown_timeout);
-        // The Core's context is the services': cancelled before any stop hook runs, also
-        // those of a failed startup's rollback.
-        let shutdown = services.context().clone();
         let log = match self.logger {
             Some(_) if self.crash_file.is_some() || self.on_crash.is_some() => {
                 return Err(Error::new(
@@ -313,6 +302,18 @@ impl CoreBuilder {
             Some(logger) => logger,
             None => default_logger(&self.app, self.crash_file, self.on_crash),
         };
+        let bus: Bus<Core> = self
+            .bus
+            .logger(log.clone())
+            .build()
+            .map_err(|e| Error::wrap(e, OP, "build the bus"))?;
+        let actions = Actions::new(bus.clone());
+        let tasks = Tasks::new(actions.clone());
+        let scheduler = Scheduler::new(tasks.clone());
+        let services = Services::with_drain_deadline(bus.clone(), self.shutdown_timeout);
+        // The Core's context is the services': cancelled before any stop hook runs, also
+        // those of a failed startup's rollback.
+        let shutdown = services.context().clone();
         #[cfg(feature = "fs")]
         let fs = open_fs(self.fs_root, &log)?;
         #[cfg(feature = "config")]
@@ -410,10 +411,14 @@ fn register_services(
                 .map_err(|e| Error::wrap(e, OP, "make a fake service"))?
                 .renamed_after(&registration);
         }
+        let name = registration.name().to_owned();
         core.inner
             .services
             .register(registration)
             .map_err(|e| Error::wrap(e, OP, "register a service"))?;
+        core.inner
+            .log
+            .audit(AuditEvent::ServiceRegistered { service: &name });
     }
     if let Some((name, _)) = fakes.first() {
         return Err(Error::new(

@@ -220,6 +220,73 @@ fn core_builder_logger_default_is_info_ugly() {
     assert_eq!(core.log().level(), Level::Info);
 }
 
+/// A quiet logger with an audit output, and a reader of that output: each event's name
+/// and its fields after `event`, joined with `/`.
+fn audited_logger() -> (Logger, impl Fn() -> Vec<String>) {
+    let trail = MemorySink::new();
+    let log = Logger::builder()
+        .level(Level::Quiet)
+        .audit_output(Output::Memory(trail.clone()))
+        .build();
+    let events = move || {
+        trail
+            .lines()
+            .iter()
+            .map(|line| {
+                let line: serde_json::Value = serde_json::from_str(line).unwrap();
+                let fields = line["fields"].as_object().unwrap();
+                fields
+                    .values()
+                    .map(|v| v.as_str().unwrap())
+                    .collect::<Vec<_>>()
+                    .join("/")
+            })
+            .collect()
+    };
+    (log, events)
+}
+
+struct WorkspaceCreated;
+
+#[test]
+fn core_builder_logger_audits_services_handlers_and_config_writes_good() {
+    let (log, events) = audited_logger();
+    let core = Core::builder()
+        .logger(log)
+        .action(create_workspace())
+        .service(|core| {
+            core.bus().on(|_, _: &WorkspaceCreated| Ok(()));
+            Ok(Registration::new("store", Hooks::new()))
+        })
+        .service(|_| Ok(Registration::new("cache", Hooks::new())))
+        .build()
+        .unwrap();
+    core.config().set("workspace.root", "/srv/ws").unwrap();
+    assert_eq!(
+        events(),
+        [
+            "handler.added/action/workspace.create",
+            "handler.added/broadcast/builder::WorkspaceCreated",
+            "service.registered/store",
+            "service.registered/cache",
+            "config.written/workspace.root",
+        ]
+    );
+}
+
+#[test]
+fn core_builder_logger_failed_service_not_audited_bad() {
+    let (log, events) = audited_logger();
+    let err = Core::builder()
+        .logger(log)
+        .service(|_| Ok(Registration::new("store", Hooks::new())))
+        .service(|_| Ok(Registration::new("store", Hooks::new())))
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::CONFLICT), "{err}");
+    assert_eq!(events(), ["service.registered/store"]);
+}
+
 // ---- CoreBuilder::crash_file ----
 
 /// A fresh directory for one test's crash file.

@@ -1,9 +1,13 @@
 //! [`AuditEvent`]: the framework's audit trail of security-relevant operations.
 
-use crate::Logger;
+use crate::format::{FieldValue, Record};
+use crate::layer::Clock;
+use crate::{Format, Level, Logger, Output, REDACTED, Redactor, SECURITY_TARGET};
 
 /// A security-relevant operation, logged by [`Logger::audit`] as a Security event with a
 /// stable `event` name and fixed fields, so audit trails can be filtered and parsed.
+/// Refusals are logged as errors; routine operations at debug level (see
+/// [`level`](AuditEvent::level)); a logger's audit output receives them all.
 ///
 /// | variant | `event` | fields |
 /// |---|---|---|
@@ -26,9 +30,10 @@ pub enum AuditEvent<'a> {
     },
     /// A bus handler or Action was registered.
     HandlerAdded {
-        /// `broadcast`, `query`, `task`, `action` or `observer`.
+        /// `broadcast`, `query`, `task` or `observer` (bus handlers), `action` or
+        /// `listener` (named Actions and event listeners).
         kind: &'a str,
-        /// The message type or action name.
+        /// The message type, Action or event name (`*` for an observer).
         name: &'a str,
     },
     /// A config value was written at run time.
@@ -96,43 +101,110 @@ impl AuditEvent<'_> {
             AuditEvent::RemoteCallRefused { .. } => "remote.refused",
         }
     }
+
+    /// The level the event is logged at: [`Level::Error`] for a refusal (an escape from
+    /// the sandbox, a refused remote call), [`Level::Debug`] for the routine operations that
+    /// make up the rest of the trail, so a CLI that writes a file does not print an error.
+    ///
+    /// ```
+    /// use corers_log::{AuditEvent, Level};
+    /// assert_eq!(AuditEvent::FsWrite { path: "notes.md" }.level(), Level::Debug);
+    /// assert_eq!(AuditEvent::SandboxEscape { root: "/srv/data", path: "../etc" }.level(), Level::Error);
+    /// ```
+    pub fn level(&self) -> Level {
+        match self {
+            AuditEvent::SandboxEscape { .. } | AuditEvent::RemoteCallRefused { .. } => Level::Error,
+            _ => Level::Debug,
+        }
+    }
+
+    /// The event's fields, in the order of the table above.
+    fn fields(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let fields = match *self {
+            AuditEvent::ServiceRegistered { service } => [Some(("service", service)), None, None],
+            AuditEvent::HandlerAdded { kind, name } => {
+                [Some(("kind", kind)), Some(("name", name)), None]
+            }
+            AuditEvent::ConfigWritten { key } | AuditEvent::SecretEnvRead { key } => {
+                [Some(("key", key)), None, None]
+            }
+            AuditEvent::FsWrite { path } | AuditEvent::FsDelete { path } => {
+                [Some(("path", path)), None, None]
+            }
+            AuditEvent::SandboxEscape { root, path } => {
+                [Some(("root", root)), Some(("path", path)), None]
+            }
+            AuditEvent::RemoteCallAccepted { peer, action } => {
+                [Some(("peer", peer)), Some(("action", action)), None]
+            }
+            AuditEvent::RemoteCallRefused {
+                peer,
+                action,
+                reason,
+            } => [
+                Some(("peer", peer)),
+                Some(("action", action)),
+                Some(("reason", reason)),
+            ],
+        };
+        fields.into_iter().flatten()
+    }
+}
+
+/// Logs a routine audit event: debug level, the Security target.
+macro_rules! routine {
+    ($logger:expr, $($arg:tt)+) => {{
+        let logger: &Logger = $logger;
+        if tracing::level_enabled!(tracing::Level::DEBUG) && logger.enabled(Level::Debug) {
+            logger.in_scope(|| {
+                tracing::event!(target: SECURITY_TARGET, tracing::Level::DEBUG, $($arg)+)
+            });
+        }
+    }};
 }
 
 impl Logger {
-    /// Records `event` in the audit trail as a Security event.
+    /// Records `event` in the audit trail: in the audit output when the logger has one
+    /// ([`LoggerBuilder::audit_output`](crate::LoggerBuilder::audit_output): every event,
+    /// whatever the level), and in the log as a Security event at the event's
+    /// [`level`](AuditEvent::level).
     ///
     /// ```
     /// use corers_log::{AuditEvent, Logger, MemorySink, Output};
     /// let sink = MemorySink::new();
     /// let log = Logger::builder().output(Output::Memory(sink.clone())).build();
     /// log.audit(AuditEvent::SandboxEscape { root: "/srv/data", path: "../etc/passwd" });
-    /// assert!(sink.contents().contains(
-    ///     "ERROR [security] audit event=fs.sandbox_escape root=/srv/data path=../etc/passwd"
+    /// log.audit(AuditEvent::FsWrite { path: "notes.md" }); // debug: not at the info level
+    /// assert!(sink.contents().ends_with(
+    ///     "ERROR [security] audit event=fs.sandbox_escape root=/srv/data path=../etc/passwd\n"
     /// ));
     /// ```
     pub fn audit(&self, event: AuditEvent<'_>) {
+        if let Some(trail) = self.audit_trail() {
+            trail.write(&event);
+        }
         let name = event.name();
         match event {
             AuditEvent::ServiceRegistered { service } => {
-                crate::security!(self, event = name, service, "audit");
+                routine!(self, event = name, service, "audit");
             }
             AuditEvent::HandlerAdded {
                 kind,
                 name: handler,
             } => {
-                crate::security!(self, event = name, kind, name = handler, "audit");
+                routine!(self, event = name, kind, name = handler, "audit");
             }
             AuditEvent::ConfigWritten { key } | AuditEvent::SecretEnvRead { key } => {
-                crate::security!(self, event = name, key, "audit");
+                routine!(self, event = name, key, "audit");
             }
             AuditEvent::FsWrite { path } | AuditEvent::FsDelete { path } => {
-                crate::security!(self, event = name, path, "audit");
+                routine!(self, event = name, path, "audit");
+            }
+            AuditEvent::RemoteCallAccepted { peer, action } => {
+                routine!(self, event = name, peer, action, "audit");
             }
             AuditEvent::SandboxEscape { root, path } => {
                 crate::security!(self, event = name, root, path, "audit");
-            }
-            AuditEvent::RemoteCallAccepted { peer, action } => {
-                crate::security!(self, event = name, peer, action, "audit");
             }
             AuditEvent::RemoteCallRefused {
                 peer,
@@ -142,5 +214,52 @@ impl Logger {
                 crate::security!(self, event = name, peer, action, reason, "audit");
             }
         }
+    }
+}
+
+/// The audit output: every audit event as one JSON line, whatever the logger's level.
+pub(crate) struct AuditTrail {
+    output: Output,
+    clock: Clock,
+    redactor: Redactor,
+}
+
+impl AuditTrail {
+    pub(crate) fn new(output: Output, clock: Clock, redactor: Redactor) -> AuditTrail {
+        AuditTrail {
+            output,
+            clock,
+            redactor,
+        }
+    }
+
+    pub(crate) fn flush(&self) {
+        self.output.flush();
+    }
+
+    fn write(&self, event: &AuditEvent<'_>) {
+        let mut fields = String::new();
+        Format::Json.render_field("event", FieldValue::Str(event.name()), &mut fields);
+        for (key, value) in event.fields() {
+            let value = if self.redactor.is_secret(key) {
+                REDACTED
+            } else {
+                value
+            };
+            Format::Json.render_field(key, FieldValue::Str(value), &mut fields);
+        }
+        let record = Record {
+            time: (self.clock)(),
+            level: event.level(),
+            target: SECURITY_TARGET,
+            security: true,
+            message: "audit",
+            fields: &fields,
+        };
+        let mut line = String::new();
+        Format::Json.render(&record, false, &mut line);
+        self.output.write_line(line.as_bytes());
+        // The trail is written through at once: a buffered file would lose it in a crash.
+        self.output.flush_if_free();
     }
 }

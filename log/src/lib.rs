@@ -16,8 +16,8 @@
 //! let missing = Error::new("fs.Fs.read", "no such file").with_code(ErrorCode::NOT_FOUND);
 //! let err = log.error(missing, "config.Config.load", "load workspace.toml");
 //!
-//! // Security-relevant operations go to the audit trail.
-//! log.audit(AuditEvent::ServiceRegistered { service: "brain" });
+//! // Security-relevant operations go to the audit trail; a refusal is logged as an error.
+//! log.audit(AuditEvent::SandboxEscape { root: "/srv/data", path: "../etc/passwd" });
 //!
 //! let lines = sink.lines();
 //! assert!(lines[0].contains(r#""api_token":"[REDACTED]""#));

@@ -13,6 +13,7 @@ use tracing::{Dispatch, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::registry::Registry;
 
+use crate::audit::AuditTrail;
 use crate::crash::{CrashConfig, CrashReporter};
 use crate::layer::Clock;
 use crate::{CrashReport, Format, Level, LogLayer, Output, Redactor};
@@ -48,6 +49,7 @@ struct Inner {
     dispatch: Dispatch,
     output: Output,
     crash: CrashReporter,
+    audit: Option<AuditTrail>,
 }
 
 /// Settings for a [`Logger`]. Defaults: [`Level::Info`], [`Format::Human`],
@@ -61,6 +63,7 @@ pub struct LoggerBuilder {
     clock: Clock,
     crash: CrashConfig,
     layers: Vec<Box<dyn Layer<Registry> + Send + Sync>>,
+    audit: Option<Output>,
 }
 
 impl Logger {
@@ -80,6 +83,7 @@ impl Logger {
             clock: Arc::new(SystemTime::now),
             crash: CrashConfig::default(),
             layers: Vec::new(),
+            audit: None,
         }
     }
 
@@ -158,6 +162,13 @@ impl Logger {
     /// ```
     pub fn flush(&self) {
         self.inner.output.flush();
+        if let Some(trail) = &self.inner.audit {
+            trail.flush();
+        }
+    }
+
+    pub(crate) fn audit_trail(&self) -> Option<&AuditTrail> {
+        self.inner.audit.as_ref()
     }
 
     /// Makes this logger the process default: the one [`default_logger`] returns, and the
@@ -300,6 +311,23 @@ impl LoggerBuilder {
         self
     }
 
+    /// Also writes the audit trail ([`Logger::audit`]) to `output`: every audit event as one
+    /// JSON line, whatever the logger's level (routine events are logged at debug level,
+    /// below the default). For a daemon that must keep a record of what it wrote, deleted
+    /// and registered without running at debug level.
+    ///
+    /// ```
+    /// use corers_log::{AuditEvent, Logger, MemorySink, Output};
+    /// let trail = MemorySink::new();
+    /// let log = Logger::builder().audit_output(Output::Memory(trail.clone())).build();
+    /// log.audit(AuditEvent::FsWrite { path: "workspaces/alpha.toml" });
+    /// assert!(trail.contents().contains(r#""fields":{"event":"fs.write","path":"workspaces/alpha.toml"}"#));
+    /// ```
+    pub fn audit_output(mut self, output: Output) -> Self {
+        self.audit = Some(output);
+        self
+    }
+
     /// Sets the file crash reports are appended to (JSON array; none by default).
     pub fn crash_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.crash.file = Some(path.into());
@@ -357,6 +385,9 @@ impl LoggerBuilder {
             )
         };
         let id = crate::scope::next_logger_id();
+        let audit = self
+            .audit
+            .map(|audit| AuditTrail::new(audit, Arc::clone(&self.clock), self.redactor.clone()));
         let crash = CrashReporter::new(
             id,
             self.crash,
@@ -372,6 +403,7 @@ impl LoggerBuilder {
                 dispatch,
                 output,
                 crash,
+                audit,
             }),
         }
     }

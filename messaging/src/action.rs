@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use corers_log::AuditEvent;
 use corers_primitives::{Error, ErrorCode, Options, Registry, Result, Value, catch_panic};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
@@ -462,7 +463,12 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                 .breaker
                 .map(|(failures, cooldown)| Breaker::new(failures, cooldown)),
         };
-        self.inner.registry.set(&spec.name, action)
+        self.inner.registry.set(&spec.name, action)?;
+        self.inner.bus.audit(AuditEvent::HandlerAdded {
+            kind: "action",
+            name: &spec.name,
+        });
+        Ok(())
     }
 
     /// A handle on the Action `name`, registered or not (running an unregistered one is
@@ -806,7 +812,12 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
             .map(|l| l.as_ref().clone())
             .unwrap_or_default();
         list.push(handler);
-        self.inner.listeners.set(name, list)
+        self.inner.listeners.set(name, list)?;
+        self.inner.bus.audit(AuditEvent::HandlerAdded {
+            kind: "listener",
+            name,
+        });
+        Ok(())
     }
 
     /// Calls every listener of `name`, one after another in registration order, and returns

@@ -6,6 +6,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use corers_log::{AuditEvent, Logger};
 use corers_primitives::{Error, ErrorCode, Published, Result};
 
 use crate::background::Background;
@@ -94,6 +95,8 @@ pub(crate) struct Inner<C> {
     writer: Mutex<()>,
     max_depth: u32,
     pub(crate) tasks: Background,
+    /// Where registrations are audited.
+    log: Option<Logger>,
 }
 
 impl<C> Clone for Bus<C> {
@@ -110,14 +113,15 @@ impl<C: 'static> Default for Bus<C> {
     }
 }
 
-/// Limits for a [`Bus`]. Defaults: dispatch depth 32, 64 tasks running at once, 1024 more
-/// queued behind them.
+/// Limits for a [`Bus`], and its logger. Defaults: dispatch depth 32, 64 tasks running at
+/// once, 1024 more queued behind them, no logger.
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct BusBuilder {
     max_depth: u32,
     max_running: usize,
     queue: usize,
+    logger: Option<Logger>,
 }
 
 impl BusBuilder {
@@ -137,6 +141,25 @@ impl BusBuilder {
     /// Queues at most `tasks` accepted tasks behind the running ones; more are refused.
     pub fn queue(mut self, tasks: usize) -> Self {
         self.queue = tasks;
+        self
+    }
+
+    /// Records every handler registered on the bus, and every Action registered through
+    /// [`Actions`](crate::Actions) over it, in `logger`'s audit trail
+    /// ([`AuditEvent::HandlerAdded`]). A Core gives its bus the Core's logger.
+    ///
+    /// ```
+    /// use corers_log::{Logger, MemorySink, Output};
+    /// use corers_messaging::Bus;
+    ///
+    /// let trail = MemorySink::new();
+    /// let log = Logger::builder().audit_output(Output::Memory(trail.clone())).build();
+    /// let bus: Bus<()> = Bus::builder().logger(log).build().unwrap();
+    /// bus.on(|_, _: &u32| Ok(()));
+    /// assert!(trail.contents().contains(r#""event":"handler.added","kind":"broadcast","name":"u32""#));
+    /// ```
+    pub fn logger(mut self, logger: Logger) -> Self {
+        self.logger = Some(logger);
         self
     }
 
@@ -168,7 +191,7 @@ impl BusBuilder {
             )
             .with_code(ErrorCode::INVALID)
         })?;
-        Ok(Bus::with(self.max_depth, tasks))
+        Ok(Bus::with(self.max_depth, tasks, self.logger))
     }
 }
 
@@ -185,6 +208,7 @@ impl Bus<()> {
             max_depth: DEFAULT_MAX_DEPTH,
             max_running: DEFAULT_MAX_RUNNING,
             queue: DEFAULT_QUEUE,
+            logger: None,
         }
     }
 }
@@ -201,16 +225,18 @@ impl<C: 'static> Bus<C> {
         Bus::with(
             DEFAULT_MAX_DEPTH,
             Background::new(DEFAULT_MAX_RUNNING, DEFAULT_QUEUE),
+            None,
         )
     }
 
-    fn with(max_depth: u32, tasks: Background) -> Bus<C> {
+    fn with(max_depth: u32, tasks: Background, log: Option<Logger>) -> Bus<C> {
         Bus {
             inner: Arc::new(Inner {
                 tables: Published::new(Tables::default()),
                 writer: Mutex::new(()),
                 max_depth,
                 tasks,
+                log,
             }),
         }
     }
@@ -234,7 +260,7 @@ impl<C: 'static> Bus<C> {
         F: Fn(&Ctx<'_, C>, &M) -> Result<()> + Send + Sync + 'static,
     {
         let handler: Arc<BroadcastFn<C, M>> = Arc::new(handler);
-        self.register(|tables, id| {
+        self.register("broadcast", type_name::<M>(), |tables, id| {
             tables.add::<M, BroadcastFn<C, M>>(DispatchKind::Broadcast, id, handler);
         })
     }
@@ -258,7 +284,7 @@ impl<C: 'static> Bus<C> {
         F: Fn(&Ctx<'_, C>, &Q) -> Option<Result<Q::Answer>> + Send + Sync + 'static,
     {
         let handler: Arc<AnswerFn<C, Q, Q::Answer>> = Arc::new(handler);
-        self.register(|tables, id| {
+        self.register("query", type_name::<Q>(), |tables, id| {
             tables.add::<Q, AnswerFn<C, Q, Q::Answer>>(DispatchKind::Query, id, handler);
         })
     }
@@ -281,7 +307,7 @@ impl<C: 'static> Bus<C> {
         F: Fn(&Ctx<'_, C>, &T) -> Option<Result<T::Output>> + Send + Sync + 'static,
     {
         let handler: Arc<AnswerFn<C, T, T::Output>> = Arc::new(handler);
-        self.register(|tables, id| {
+        self.register("task", type_name::<T>(), |tables, id| {
             tables.add::<T, AnswerFn<C, T, T::Output>>(DispatchKind::Perform, id, handler);
         })
     }
@@ -310,7 +336,9 @@ impl<C: 'static> Bus<C> {
         F: Fn(&Ctx<'_, C>, &Observed<'_>) + Send + Sync + 'static,
     {
         let observer: Arc<ObserverFn<C>> = Arc::new(observer);
-        self.register(|tables, id| tables.add_observer(id, observer))
+        self.register("observer", "*", |tables, id| {
+            tables.add_observer(id, observer);
+        })
     }
 
     /// Removes a handler or observer; reports whether it was registered. Dispatches already
@@ -555,7 +583,14 @@ impl<C: 'static> Bus<C> {
         Ok((info, guard))
     }
 
-    fn register(&self, add: impl FnOnce(&mut Tables<C>, HandlerId)) -> HandlerId {
+    /// Adds a handler of `kind` for `name` (a message type) and records it in the audit
+    /// trail.
+    fn register(
+        &self,
+        kind: &str,
+        name: &str,
+        add: impl FnOnce(&mut Tables<C>, HandlerId),
+    ) -> HandlerId {
         // Relaxed: ids only need to be unique, in the process (a handle from one bus must
         // never remove another bus's handler).
         static NEXT_HANDLER: AtomicU64 = AtomicU64::new(1);
@@ -564,7 +599,15 @@ impl<C: 'static> Bus<C> {
             add(tables, id);
             true
         });
+        self.audit(AuditEvent::HandlerAdded { kind, name });
         id
+    }
+
+    /// Records `event` in the audit trail of the logger the bus was built with, if any.
+    pub(crate) fn audit(&self, event: AuditEvent<'_>) {
+        if let Some(log) = &self.inner.log {
+            log.audit(event);
+        }
     }
 
     /// Applies `change` to a copy of the tables under the writer lock and publishes the
