@@ -6,6 +6,7 @@ use std::sync::Arc;
 use corers_primitives::{Error, ErrorCode, Result, Value};
 
 use crate::parse::{distance, is_flag, parse};
+use crate::tree::asks_help;
 use crate::{Command, CommandTree, Shell};
 
 type Banner = Arc<dyn Fn() -> String + Send + Sync>;
@@ -201,7 +202,7 @@ impl<C: Send + 'static> Cli<C> {
         let Some(resolved) = resolved else {
             return self.run_builtin(&args, wants_help);
         };
-        if wants_help {
+        if wants_help || asks_help(&resolved.command, &args) {
             return Outcome::printed(self.help(&resolved.path));
         }
         let Some(action) = resolved.command.action.clone() else {
@@ -283,21 +284,33 @@ impl<C: Send + 'static> Cli<C> {
         }
     }
 
+    /// The usage error for words that name no command, with the closest listed path as a
+    /// suggestion. Each path is held against as many words as it has, so the arguments
+    /// after a mistyped name do not count (`wrkspace create alpha`: "workspace create").
     fn unknown(&self, path: &str) -> Outcome {
-        let suggestion = self
+        let words: Vec<&str> = path.split('/').collect();
+        let closest = self
             .tree
             .paths()
             .into_iter()
             .filter(|p| self.tree.is_listed(p))
-            .map(|p| (distance(path, &p), p))
-            .filter(|(d, p)| *d <= 2.max(p.len() / 3))
-            .min()
-            .map(|(_, p)| format!("; did you mean {:?}?", p.replace('/', " ")))
-            .unwrap_or_default();
+            .filter_map(|p| {
+                let typed = words.get(..p.split('/').count())?.join("/");
+                let d = distance(&typed, &p);
+                (d <= 2.max(p.len() / 3)).then_some((d, p, typed))
+            })
+            .min();
+        let (typed, suggestion) = match &closest {
+            Some((_, p, typed)) => (
+                typed.as_str(),
+                format!("; did you mean {:?}?", p.replace('/', " ")),
+            ),
+            None => (path, String::new()),
+        };
         Outcome::usage_error(
             Error::new(
                 "cli.Cli.run",
-                format!("unknown command {:?}{suggestion}", path.replace('/', " ")),
+                format!("unknown command {:?}{suggestion}", typed.replace('/', " ")),
             )
             .with_code(ErrorCode::NOT_FOUND),
             &self.help(""),

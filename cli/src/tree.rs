@@ -137,29 +137,75 @@ fn check_declarations<C>(path: &str, command: &Command<C>) -> Result<()> {
     Ok(())
 }
 
+/// Reports whether `command` knows `flag` (`--env`, `--env=prod`, `-ve`): it declares it,
+/// it is help, or the command takes loose flags.
+fn knows<C>(command: &Command<C>, flag: &str) -> bool {
+    if command.loose_flags || flag == "--help" {
+        return true;
+    }
+    match flag.strip_prefix("--") {
+        Some(long) => {
+            let name = long.split_once('=').map_or(long, |(name, _)| name);
+            command.flags.iter().any(|f| f.name == name)
+        }
+        None => !matches!(read_bundle(command, flag), Bundle::Unknown),
+    }
+}
+
 /// Reports whether the word after `flag` is its value: `flag` names a flag of `command`
 /// that takes one (`--env`, `-e`), or is a bundle of short flags read as the parser reads
 /// it (`-ve`: `-v` then `-e`, whose value comes next; `-eprod` carries its value inside).
 fn takes_value<C>(command: &Command<C>, flag: &str) -> bool {
-    let takes = |f: &crate::Flag| f.kind != FlagKind::Bool;
-    if let Some(long) = flag.strip_prefix("--") {
-        return command
+    match flag.strip_prefix("--") {
+        Some(long) => command
             .flags
             .iter()
             .find(|f| f.name == long)
-            .is_some_and(takes);
+            .is_some_and(|f| f.kind != FlagKind::Bool),
+        None => matches!(read_bundle(command, flag), Bundle::Value { at_end: true }),
     }
-    let shorts: Vec<char> = flag.chars().skip(1).collect();
-    for (at, short) in shorts.iter().enumerate() {
-        let Some(declared) = command.flags.iter().find(|f| f.short == Some(*short)) else {
-            return false;
-        };
-        if takes(declared) {
-            // The rest of the bundle is its value, unless the bundle ends here.
-            return at + 1 == shorts.len();
+}
+
+/// Reports whether `args` ask for `command`'s help inside a bundle of short flags
+/// (`-vh`: `-v`, then help), read as the parser reads it (`-nhello` is `-n hello`).
+pub(crate) fn asks_help<C>(command: &Command<C>, args: &[String]) -> bool {
+    args.iter()
+        .take_while(|a| *a != "--")
+        .filter(|a| is_flag(a) && !a.starts_with("--"))
+        .any(|bundle| matches!(read_bundle(command, bundle), Bundle::Help))
+}
+
+/// How the parser reads a bundle of short flags (`-ve`) against `command`'s flags.
+enum Bundle {
+    /// Every letter a bool flag.
+    Bools,
+    /// `-h` before any letter that takes a value.
+    Help,
+    /// A letter that takes a value; the rest of the bundle is that value, or, when the
+    /// letter ends the bundle, the next word is.
+    Value { at_end: bool },
+    /// A letter the command does not declare.
+    Unknown,
+}
+
+fn read_bundle<C>(command: &Command<C>, bundle: &str) -> Bundle {
+    let shorts: Vec<char> = bundle.chars().skip(1).collect();
+    for (at, &short) in shorts.iter().enumerate() {
+        // `-h` is never a declared short: always help.
+        if short == 'h' {
+            return Bundle::Help;
+        }
+        match command.flags.iter().find(|f| f.short == Some(short)) {
+            Some(declared) if declared.kind != FlagKind::Bool => {
+                return Bundle::Value {
+                    at_end: at + 1 == shorts.len(),
+                };
+            }
+            Some(_) => {}
+            None => return Bundle::Unknown,
         }
     }
-    false
+    Bundle::Bools
 }
 
 impl<C> Default for CommandTree<C> {
@@ -324,7 +370,10 @@ impl<C> CommandTree<C> {
     /// Finds the command the arguments name: the longest run of consecutive non-flag words
     /// that is a registered path (flags may sit before, between and after the words). The
     /// path may start after words that are values of leading flags (`--name alpha
-    /// workspace create`).
+    /// workspace create`). Of the readings the words allow, the first that the command
+    /// itself bears out wins: every flag before the path is one it knows, and the words
+    /// skipped are values of its flags, not the path's first word (`--name cache
+    /// workspace create` is `workspace/create` named `cache`, not the `cache` command).
     pub(crate) fn resolve(&self, args: &[String]) -> Option<Resolved<C>> {
         let mut words: Vec<(usize, &str)> = Vec::new();
         for (i, arg) in args.iter().enumerate() {
@@ -338,53 +387,80 @@ impl<C> CommandTree<C> {
         // A word right after a flag written without `=` may be that flag's value.
         let maybe_value =
             |at: usize| at > 0 && is_flag(&args[at - 1]) && !args[at - 1].contains('=');
+        let mut first = None;
         for start in 0..words.len() {
             // Words skipped before the path must all be values of the flags before them.
             if start > 0 && !maybe_value(words[start - 1].0) {
-                return None;
+                break;
             }
-            let mut best: Option<(String, Arc<Command<C>>, Vec<usize>)> = None;
-            let mut path = String::new();
-            let mut used: Vec<usize> = Vec::new();
-            for &(at, word) in &words[start..] {
-                // The value of a flag the command found so far declares (`deploy --env
-                // status`: `status` is the environment, not the `deploy/status` command).
-                if let Some((_, command, _)) = &best
-                    && maybe_value(at)
-                    && takes_value(command.as_ref(), &args[at - 1])
-                {
-                    continue;
-                }
-                let candidate = if path.is_empty() {
-                    word.to_owned()
-                } else {
-                    format!("{path}/{word}")
-                };
-                if let Some(command) = self.get(&candidate) {
-                    used.push(at);
-                    // Walked on from the path an alias stands for: its children are there.
-                    path = self
-                        .aliases
-                        .get(&candidate)
-                        .map_or(candidate, |c| c.as_ref().clone());
-                    best = Some((path.clone(), command, used.clone()));
-                } else if !path.is_empty() && maybe_value(at) {
-                    // `deploy --replicas 3 to homelab`: skip the value, keep walking.
-                } else {
-                    // Every prefix of a registered path is registered (placeholders), so
-                    // nothing longer can match either.
-                    break;
-                }
+            let Some(resolved) = self.resolve_from(args, &words[start..], maybe_value) else {
+                continue;
+            };
+            let command = resolved.command.as_ref();
+            let at = resolved.path_words[0];
+            let borne_out = args[..at]
+                .iter()
+                .filter(|arg| is_flag(arg))
+                .all(|flag| knows(command, flag))
+                && !(maybe_value(at) && takes_value(command, &args[at - 1]))
+                && words[..start]
+                    .iter()
+                    .all(|&(skipped, _)| takes_value(command, &args[skipped - 1]));
+            if borne_out {
+                return Some(resolved);
             }
-            if let Some((path, command, path_words)) = best {
-                return Some(Resolved {
-                    path,
-                    command,
-                    path_words,
-                });
+            first.get_or_insert(resolved);
+        }
+        // No reading fits: the first, whose parse then says what is wrong.
+        first
+    }
+
+    /// The longest registered path among `words` (from the first), skipping values of the
+    /// flags of the command found so far.
+    fn resolve_from(
+        &self,
+        args: &[String],
+        words: &[(usize, &str)],
+        maybe_value: impl Fn(usize) -> bool,
+    ) -> Option<Resolved<C>> {
+        let mut best: Option<(String, Arc<Command<C>>, Vec<usize>)> = None;
+        let mut path = String::new();
+        let mut used: Vec<usize> = Vec::new();
+        for &(at, word) in words {
+            // The value of a flag the command found so far declares (`deploy --env
+            // status`: `status` is the environment, not the `deploy/status` command).
+            if let Some((_, command, _)) = &best
+                && maybe_value(at)
+                && takes_value(command.as_ref(), &args[at - 1])
+            {
+                continue;
+            }
+            let candidate = if path.is_empty() {
+                word.to_owned()
+            } else {
+                format!("{path}/{word}")
+            };
+            if let Some(command) = self.get(&candidate) {
+                used.push(at);
+                // Walked on from the path an alias stands for: its children are there.
+                path = self
+                    .aliases
+                    .get(&candidate)
+                    .map_or(candidate, |c| c.as_ref().clone());
+                best = Some((path.clone(), command, used.clone()));
+            } else if !path.is_empty() && maybe_value(at) {
+                // `deploy --replicas 3 to homelab`: skip the value, keep walking.
+            } else {
+                // Every prefix of a registered path is registered (placeholders), so
+                // nothing longer can match either.
+                break;
             }
         }
-        None
+        best.map(|(path, command, path_words)| Resolved {
+            path,
+            command,
+            path_words,
+        })
     }
 
     /// The registered path an alias path stands for (a path stands for itself).

@@ -196,6 +196,35 @@ async fn cli_run_short_help_flag_prints_command_help_good() {
 }
 
 #[tokio::test]
+async fn cli_run_help_inside_a_short_flag_bundle_good() {
+    let cli = workbench();
+    let outcome = cli.run((), ["workspace", "list", "-vh"]).await;
+    assert_eq!(outcome.exit_code(), 0, "{outcome:?}");
+    assert_eq!(outcome.stdout(), cli.help("workspace/list"));
+}
+
+#[tokio::test]
+async fn cli_run_h_in_a_flag_value_is_not_help_bad() {
+    // `-nhomelab` is `--name homelab`: the `h` belongs to the value.
+    let cli = workbench();
+    let outcome = cli.run((), ["workspace", "create", "-nhomelab"]).await;
+    assert_eq!(outcome.exit_code(), 0, "{outcome:?}");
+    assert_eq!(
+        common::parsed_value(&outcome, "name"),
+        Some(&Value::from("homelab"))
+    );
+}
+
+#[tokio::test]
+async fn cli_run_h_after_an_unknown_letter_is_the_unknown_flag_ugly() {
+    let cli = workbench();
+    let outcome = cli.run((), ["workspace", "list", "-xh"]).await;
+    assert_eq!(outcome.exit_code(), 2, "{outcome:?}");
+    assert!(outcome.stdout().is_empty());
+    assert!(outcome.stderr().contains("-x"), "{}", outcome.stderr());
+}
+
+#[tokio::test]
 async fn cli_run_help_word_with_path_good() {
     let cli = workbench();
     let outcome = cli.run((), ["help", "deploy", "to", "homelab"]).await;

@@ -84,6 +84,42 @@ async fn cli_run_value_flag_before_command_good() {
 }
 
 #[tokio::test]
+async fn cli_run_flag_value_spelling_a_command_is_the_value_good() {
+    // `cache` is a command group too: it does not know --name, workspace/create does.
+    let cli = workbench();
+    let outcome = cli
+        .run((), ["--name", "cache", "workspace", "create"])
+        .await;
+    assert_eq!(outcome.exit_code(), 0, "{outcome:?}");
+    assert_eq!(parsed_value(&outcome, "name"), Some(&Value::from("cache")));
+}
+
+#[tokio::test]
+async fn cli_run_bad_flag_value_spelling_a_command_is_reported_for_the_flag_bad() {
+    let cli = workbench();
+    let outcome = cli.run((), ["--limit", "cache", "workspace", "list"]).await;
+    assert_eq!(outcome.exit_code(), 2, "{outcome:?}");
+    let message = error_message(&outcome);
+    assert!(message.contains("--limit"), "{message}");
+}
+
+#[tokio::test]
+async fn cli_run_flag_value_spelling_the_path_itself_ugly() {
+    let cli = workbench();
+    let outcome = cli
+        .run((), ["-n", "workspace", "workspace", "create"])
+        .await;
+    assert_eq!(
+        parsed_value(&outcome, "name"),
+        Some(&Value::from("workspace"))
+    );
+    // A command that takes any flag bears out the first reading: `cache flush` runs.
+    let flushed = cli.run((), ["--verbose", "cache", "flush"]).await;
+    assert_eq!(flushed.exit_code(), 0, "{flushed:?}");
+    assert_eq!(parsed_value(&flushed, "verbose"), Some(&Value::Bool(true)));
+}
+
+#[tokio::test]
 async fn cli_run_two_value_flags_before_command_good() {
     let cli = workbench();
     let outcome = cli
@@ -174,6 +210,16 @@ async fn cli_run_unknown_command_suggests_closest_bad() {
     assert_eq!(
         error_message(&outcome),
         r#"unknown command "wrkspace create"; did you mean "workspace create"?"#
+    );
+}
+
+#[tokio::test]
+async fn cli_run_unknown_command_suggestion_ignores_the_arguments_after_it_bad() {
+    let cli = workbench();
+    let outcome = cli.run((), ["wrkspace", "remove", "alpha"]).await;
+    assert_eq!(
+        error_message(&outcome),
+        r#"unknown command "wrkspace remove"; did you mean "workspace remove"?"#
     );
 }
 
