@@ -213,15 +213,40 @@ impl Schema {
 }
 
 /// A wrong value as an error message shows it: never a secret-looking key's, and no more
-/// than 64 characters of anything else (a whole list or map would flood the log).
+/// than 64 characters of anything else (a whole list or map would flood the log). Only
+/// those characters are rendered: a huge value costs no more than a small one.
 fn shown(key: &str, value: &Value) -> String {
-    const LONGEST: usize = 64;
+    /// Keeps the first `room` characters written to it, then refuses the rest.
+    struct Bounded {
+        text: String,
+        room: usize,
+        cut: bool,
+    }
+    impl fmt::Write for Bounded {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            for c in s.chars() {
+                if self.room == 0 {
+                    self.cut = true;
+                    return Err(fmt::Error);
+                }
+                self.text.push(c);
+                self.room -= 1;
+            }
+            Ok(())
+        }
+    }
     if corers_primitives::is_secret_name(key) {
         return corers_primitives::REDACTED.to_owned();
     }
-    let text = value.to_string();
-    match text.char_indices().nth(LONGEST) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text,
+    let mut shown = Bounded {
+        text: String::new(),
+        room: 64,
+        cut: false,
+    };
+    // An error here only means the value was longer than the room.
+    let _ = fmt::Write::write_fmt(&mut shown, format_args!("{value}"));
+    if shown.cut {
+        shown.text.push('…');
     }
+    shown.text
 }

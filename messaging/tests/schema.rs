@@ -439,3 +439,25 @@ fn value_kind_displays_lowercase() {
         ]
     );
 }
+
+#[test]
+fn schema_check_shows_at_most_64_characters_of_a_value_ugly() {
+    let schema = Schema::new().optional("limit", ValueKind::Int);
+    let shown = |text: String| {
+        let err = schema
+            .check("git.log", &options! { "limit" => text })
+            .unwrap_err();
+        let message = err.message().to_owned();
+        message
+            .split_once("found string ")
+            .map(|(_, shown)| shown.to_owned())
+            .unwrap_or(message)
+    };
+    // 62 characters and its quotes: 64, shown whole.
+    let fits = "ホ".repeat(62);
+    assert_eq!(shown(fits.clone()), format!("\"{fits}\""));
+    // One more is cut at 64 characters (not bytes), however long the value is.
+    let cut = shown("ホ".repeat(63));
+    assert_eq!(cut, format!("\"{}…", "ホ".repeat(63)));
+    assert_eq!(shown("ホ".repeat(1_000_000)), cut);
+}
