@@ -355,135 +355,139 @@ fn numbered(prefix: &str, n: usize) -> String {
 
 /// Runs `steps` in order, numbering them from `first` under `prefix` (`""` at the top,
 /// `"3."` inside step 3).
-fn chain<'a, C: Clone + Send + Sync + 'static>(
-    run: &'a Run<C>,
-    steps: &'a [Step],
+///
+/// Not boxed: a Task's top-level chain is part of the run's own future (a boxed chain cost
+/// one large allocation per run); the branches and groups that recurse into it are.
+async fn chain<C: Clone + Send + Sync + 'static>(
+    run: &Run<C>,
+    steps: &[Step],
     (prefix, first): (String, usize),
     mut previous: Option<Result<Value>>,
-    reports: &'a mut Vec<StepReport>,
-) -> Steps<'a> {
-    Box::pin(async move {
-        // One clock read per step while run steps follow one another: each one's end is the
-        // next one's start (read again after a group or a branch).
-        let mut mark = Instant::now();
-        for (i, step) in steps.iter().enumerate() {
-            let position = numbered(&prefix, first + i + 1);
-            // A failure stops the chain unless this step is a branch that handles it.
-            if let Some(Err(err)) = &previous
-                && !handles_failure(step)
-            {
-                let stop = stopped_before(run, &position, err);
-                return ChainEnd {
-                    last: previous,
-                    stop: Some(stop),
-                };
+    reports: &mut Vec<StepReport>,
+) -> ChainEnd {
+    // One clock read per step while run steps follow one another: each one's end is the
+    // next one's start (read again after a group or a branch).
+    let mut mark = Instant::now();
+    for (i, step) in steps.iter().enumerate() {
+        let position = numbered(&prefix, first + i + 1);
+        // A failure stops the chain unless this step is a branch that handles it.
+        if let Some(Err(err)) = &previous
+            && !handles_failure(step)
+        {
+            let stop = stopped_before(run, &position, err);
+            return ChainEnd {
+                last: previous,
+                stop: Some(stop),
+            };
+        }
+        match step {
+            Step::Run(step) if step.detached => {
+                reports.push(detach(
+                    run,
+                    step,
+                    position,
+                    options_for(step, previous.as_ref()),
+                ));
             }
-            match step {
-                Step::Run(step) if step.detached => {
-                    reports.push(detach(
-                        run,
-                        step,
-                        position,
-                        options_for(step, previous.as_ref()),
-                    ));
-                }
-                Step::Run(step) => {
-                    let options = options_for(step, previous.as_ref());
-                    let (report, next) = run_step(run, step, position, options, mark).await;
-                    mark = next;
-                    let failed = report
-                        .outcome
-                        .as_ref()
-                        .err()
-                        .map(|e| failed_at(run, &report.step, step, e));
-                    previous = Some(copy_outcome(&report.outcome));
-                    reports.push(report);
-                    if let Some(failed) = failed
-                        && !failure_goes_on(run, steps, i)
-                    {
-                        return ChainEnd {
-                            last: previous,
-                            stop: Some(failed),
-                        };
-                    }
-                }
-                Step::Parallel(_) | Step::When { .. } => {
-                    let end = match step {
-                        Step::Parallel(group) => {
-                            parallel(run, group, &position, previous.as_ref(), reports).await
-                        }
-                        _ => when(run, step, &position, previous.take(), reports).await,
+            Step::Run(step) => {
+                let options = options_for(step, previous.as_ref());
+                let (report, next) = run_step(run, step, position, options, mark).await;
+                mark = next;
+                let failed = report
+                    .outcome
+                    .as_ref()
+                    .err()
+                    .map(|e| failed_at(run, &report.step, step, e));
+                previous = Some(copy_outcome(&report.outcome));
+                reports.push(report);
+                if let Some(failed) = failed
+                    && !failure_goes_on(run, steps, i)
+                {
+                    return ChainEnd {
+                        last: previous,
+                        stop: Some(failed),
                     };
-                    mark = Instant::now();
-                    if let Some(stop) = end.stop {
-                        // A failure inside goes on to a following branch that handles it,
-                        // as any step's does.
-                        if failure_goes_on(run, steps, i) {
-                            previous = Some(Err(stop));
-                            continue;
-                        }
-                        return ChainEnd {
-                            last: end.last,
-                            stop: Some(stop),
-                        };
-                    }
-                    previous = end.last;
                 }
             }
+            Step::Parallel(_) | Step::When { .. } => {
+                let end = match step {
+                    Step::Parallel(group) => {
+                        parallel(run, group, &position, previous.as_ref(), reports).await
+                    }
+                    _ => when(run, step, &position, previous.take(), reports).await,
+                };
+                mark = Instant::now();
+                if let Some(stop) = end.stop {
+                    // A failure inside goes on to a following branch that handles it,
+                    // as any step's does.
+                    if failure_goes_on(run, steps, i) {
+                        previous = Some(Err(stop));
+                        continue;
+                    }
+                    return ChainEnd {
+                        last: end.last,
+                        stop: Some(stop),
+                    };
+                }
+                previous = end.last;
+            }
         }
-        ChainEnd {
-            last: previous,
-            stop: None,
-        }
-    })
+    }
+    ChainEnd {
+        last: previous,
+        stop: None,
+    }
 }
 
 /// Runs the branch of a `when` step that its condition picks, on the previous outcome; a
 /// branch that runs no step passes a successful previous output through.
-async fn when<C: Clone + Send + Sync + 'static>(
-    run: &Run<C>,
-    when: &Step,
-    position: &str,
+fn when<'a, C: Clone + Send + Sync + 'static>(
+    run: &'a Run<C>,
+    when: &'a Step,
+    position: &'a str,
     previous: Option<Result<Value>>,
-    reports: &mut Vec<StepReport>,
-) -> ChainEnd {
-    let Step::When {
-        condition,
-        then,
-        otherwise,
-    } = when
-    else {
-        return ChainEnd {
-            last: previous,
-            stop: None,
-        };
-    };
-    let branch = match choose(run, condition, then, otherwise, position, previous.as_ref()) {
-        Ok(branch) => branch,
-        Err(refused) => {
+    reports: &'a mut Vec<StepReport>,
+) -> Steps<'a> {
+    // Boxed: it recurses into `chain`.
+    Box::pin(async move {
+        let Step::When {
+            condition,
+            then,
+            otherwise,
+        } = when
+        else {
             return ChainEnd {
                 last: previous,
-                stop: Some(refused),
+                stop: None,
             };
+        };
+        let branch = match choose(run, condition, then, otherwise, position, previous.as_ref()) {
+            Ok(branch) => branch,
+            Err(refused) => {
+                return ChainEnd {
+                    last: previous,
+                    stop: Some(refused),
+                };
+            }
+        };
+        // A failure handled by a branch is over; a successful one flows on.
+        let input = match previous {
+            Some(Ok(value)) => Some(Ok(value)),
+            _ => None,
+        };
+        let end = chain(
+            run,
+            branch,
+            (format!("{position}."), 0),
+            input.as_ref().map(copy_outcome),
+            reports,
+        )
+        .await;
+        ChainEnd {
+            stop: end.stop,
+            last: end.last.or(input),
         }
-    };
-    // A failure handled by a branch is over; a successful one flows on.
-    let input = match previous {
-        Some(Ok(value)) => Some(Ok(value)),
-        _ => None,
-    };
-    let end = chain(
-        run,
-        branch,
-        (format!("{position}."), 0),
-        input.as_ref().map(copy_outcome),
-        reports,
-    )
-    .await;
-    ChainEnd {
-        stop: end.stop,
-        last: end.last.or(input),
-    }
+    })
 }
 
 /// The error that stops a Task before `position`, after a failure no branch took.
@@ -560,85 +564,88 @@ fn handles_failure(step: &Step) -> bool {
 }
 
 /// Runs a parallel group: every member at once, each on its own tokio task.
-async fn parallel<C: Clone + Send + Sync + 'static>(
-    run: &Run<C>,
-    group: &[Step],
-    position: &str,
-    previous: Option<&Result<Value>>,
-    reports: &mut Vec<StepReport>,
-) -> ChainEnd {
-    let mut set = JoinSet::new();
-    for (i, step) in group.iter().enumerate() {
-        let run = run.clone();
-        let step = step.clone();
-        let prefix = format!("{position}.");
-        let input = previous.map(copy_outcome);
-        set.spawn(async move {
-            let mut inner = Vec::new();
-            let end = chain(
-                &run,
-                std::slice::from_ref(&step),
-                (prefix, i),
-                input,
-                &mut inner,
-            )
-            .await;
-            (i, end, inner)
-        });
-    }
-    let mut ends: Vec<(usize, ChainEnd, Vec<StepReport>)> = Vec::new();
-    while let Some(joined) = set.join_next().await {
-        match joined {
-            Ok(end) => ends.push(end),
-            // A member's task panicked outside any Action (the Actions catch their own).
-            Err(join) => ends.push((
-                usize::MAX,
-                ChainEnd {
-                    last: None,
-                    stop: Some(
-                        Error::new(
-                            "messaging.Tasks.run",
-                            format!("parallel step {position} panicked: {join}"),
-                        )
-                        .with_code(ErrorCode::INTERNAL),
-                    ),
-                },
-                Vec::new(),
-            )),
+fn parallel<'a, C: Clone + Send + Sync + 'static>(
+    run: &'a Run<C>,
+    group: &'a [Step],
+    position: &'a str,
+    previous: Option<&'a Result<Value>>,
+    reports: &'a mut Vec<StepReport>,
+) -> Steps<'a> {
+    // Boxed: its members recurse into `chain`.
+    Box::pin(async move {
+        let mut set = JoinSet::new();
+        for (i, step) in group.iter().enumerate() {
+            let run = run.clone();
+            let step = step.clone();
+            let prefix = format!("{position}.");
+            let input = previous.map(copy_outcome);
+            set.spawn(async move {
+                let mut inner = Vec::new();
+                let end = chain(
+                    &run,
+                    std::slice::from_ref(&step),
+                    (prefix, i),
+                    input,
+                    &mut inner,
+                )
+                .await;
+                (i, end, inner)
+            });
         }
-    }
-    ends.sort_by_key(|(i, _, _)| *i);
-    let mut outputs = Vec::new();
-    let mut failures = Vec::new();
-    for (i, end, inner) in ends {
-        reports.extend(inner);
-        if let Some(stop) = end.stop {
-            failures.push(stop);
-            continue;
+        let mut ends: Vec<(usize, ChainEnd, Vec<StepReport>)> = Vec::new();
+        while let Some(joined) = set.join_next().await {
+            match joined {
+                Ok(end) => ends.push(end),
+                // A member's task panicked outside any Action (the Actions catch their own).
+                Err(join) => ends.push((
+                    usize::MAX,
+                    ChainEnd {
+                        last: None,
+                        stop: Some(
+                            Error::new(
+                                "messaging.Tasks.run",
+                                format!("parallel step {position} panicked: {join}"),
+                            )
+                            .with_code(ErrorCode::INTERNAL),
+                        ),
+                    },
+                    Vec::new(),
+                )),
+            }
         }
-        // One slot per member, in member order: a detached member's is null (it has not
-        // finished); a branch that ran no step passes the group's input through.
-        let detached = matches!(group.get(i), Some(Step::Run(run)) if run.detached);
-        outputs.push(match end.last {
-            Some(Ok(value)) if !detached => value,
-            _ => Value::Null,
-        });
-    }
-    match Error::join_in("messaging.Tasks.run", failures) {
-        // Failures with no code at all still end the run with one.
-        Some(joined) if joined.code().is_none() => ChainEnd {
-            last: None,
-            stop: Some(joined.with_code(ErrorCode::INTERNAL)),
-        },
-        Some(joined) => ChainEnd {
-            last: None,
-            stop: Some(joined),
-        },
-        None => ChainEnd {
-            last: Some(Ok(Value::List(outputs))),
-            stop: None,
-        },
-    }
+        ends.sort_by_key(|(i, _, _)| *i);
+        let mut outputs = Vec::new();
+        let mut failures = Vec::new();
+        for (i, end, inner) in ends {
+            reports.extend(inner);
+            if let Some(stop) = end.stop {
+                failures.push(stop);
+                continue;
+            }
+            // One slot per member, in member order: a detached member's is null (it has not
+            // finished); a branch that ran no step passes the group's input through.
+            let detached = matches!(group.get(i), Some(Step::Run(run)) if run.detached);
+            outputs.push(match end.last {
+                Some(Ok(value)) if !detached => value,
+                _ => Value::Null,
+            });
+        }
+        match Error::join_in("messaging.Tasks.run", failures) {
+            // Failures with no code at all still end the run with one.
+            Some(joined) if joined.code().is_none() => ChainEnd {
+                last: None,
+                stop: Some(joined.with_code(ErrorCode::INTERNAL)),
+            },
+            Some(joined) => ChainEnd {
+                last: None,
+                stop: Some(joined),
+            },
+            None => ChainEnd {
+                last: Some(Ok(Value::List(outputs))),
+                stop: None,
+            },
+        }
+    })
 }
 
 /// The options a run step gets: the previous output (when asked for) under its own.
