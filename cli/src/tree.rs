@@ -375,6 +375,7 @@ impl<C> CommandTree<C> {
     /// skipped are values of its flags, not the path's first word (`--name cache
     /// workspace create` is `workspace/create` named `cache`, not the `cache` command).
     pub(crate) fn resolve(&self, args: &[String]) -> Option<Resolved<C>> {
+        const MAX_REJECTED_READINGS: usize = 8;
         let mut words: Vec<(usize, &str)> = Vec::new();
         for (i, arg) in args.iter().enumerate() {
             if arg == "--" {
@@ -388,6 +389,7 @@ impl<C> CommandTree<C> {
         let maybe_value =
             |at: usize| at > 0 && is_flag(&args[at - 1]) && !args[at - 1].contains('=');
         let mut first = None;
+        let mut rejected = 0;
         for start in 0..words.len() {
             // Words skipped before the path must all be values of the flags before them.
             if start > 0 && !maybe_value(words[start - 1].0) {
@@ -408,6 +410,12 @@ impl<C> CommandTree<C> {
                     .all(|&(skipped, _)| takes_value(command, &args[skipped - 1]));
             if borne_out {
                 return Some(resolved);
+            }
+            // Readings a command does not bear out are rare; many of them are hostile
+            // input (`--a cache` a hundred thousand times), not worth a quadratic search.
+            rejected += 1;
+            if rejected == MAX_REJECTED_READINGS {
+                break;
             }
             first.get_or_insert(resolved);
         }

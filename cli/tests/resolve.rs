@@ -120,6 +120,20 @@ async fn cli_run_flag_value_spelling_the_path_itself_ugly() {
 }
 
 #[tokio::test]
+async fn cli_run_many_flag_values_spelling_a_command_end_promptly_ugly() {
+    // Each `--name cache` is another reading `cache` does not bear out: the search gives up
+    // after a few instead of weighing every one against every flag before it.
+    let cli = workbench();
+    let mut args: Vec<String> = Vec::new();
+    for _ in 0..200_000 {
+        args.extend(["--name".to_owned(), "cache".to_owned()]);
+    }
+    args.extend(["workspace".to_owned(), "create".to_owned()]);
+    let outcome = cli.run((), args).await;
+    assert_eq!(outcome.exit_code(), 2, "{:?}", outcome.stderr());
+}
+
+#[tokio::test]
 async fn cli_run_two_value_flags_before_command_good() {
     let cli = workbench();
     let outcome = cli
