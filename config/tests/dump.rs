@@ -173,6 +173,22 @@ fn config_dump_hides_secrets_in_lists_of_tables_and_hyphenated_keys_ugly() {
 }
 
 #[test]
+fn config_dump_hides_a_key_named_key_under_a_table_ugly() {
+    let dir = ConfigDir::new();
+    let file = dir.write(
+        "tls.toml",
+        "[tls]\ncert = \"/etc/ssl/homelab.pem\"\nkey = \"-----BEGIN PRIVATE KEY-----\"\n",
+    );
+    let config = Config::builder().file(&file).build().unwrap();
+    let human = config.dump().to_string();
+    let json = config.dump().to_json().to_string();
+    assert!(!human.contains("BEGIN PRIVATE KEY"), "{human}");
+    assert!(!json.contains("BEGIN PRIVATE KEY"), "{json}");
+    assert!(human.contains("tls.key = [REDACTED]"), "{human}");
+    assert!(human.contains("/etc/ssl/homelab.pem"), "{human}");
+}
+
+#[test]
 fn config_dump_of_a_json_file_has_no_line_ugly() {
     let dir = ConfigDir::new();
     let file = dir.write("app.json", r#"{"workers": 4}"#);

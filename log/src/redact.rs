@@ -87,11 +87,15 @@ impl Redactor {
         }
         let matches = |name: &str| self.patterns.iter().any(|p| p.matches(name));
         // Field names are usually lower-case identifiers already: only allocate otherwise.
-        if !name.chars().any(|c| c.is_uppercase() || c == '-') {
+        if !name
+            .chars()
+            .any(|c| c.is_uppercase() || c == '-' || c == '.')
+        {
             return matches(name);
         }
-        // `privateKey` is checked as `privatekey` and as `private_key`.
-        matches(&name.to_lowercase().replace('-', "_"))
+        // `privateKey` is checked as `privatekey` and as `private_key`, `tls.key` as
+        // `tls_key`.
+        matches(&name.to_lowercase().replace(['-', '.'], "_"))
             || corers_primitives::camel_words(name).is_some_and(|n| matches(&n))
     }
 }

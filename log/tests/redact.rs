@@ -64,10 +64,17 @@ fn redactor_is_secret_every_default_pattern_good() {
 #[test]
 fn redactor_is_secret_hyphenated_header_names_ugly() {
     let redactor = Redactor::default();
-    for name in ["X-Api-Key", "x-signing-key", "Private-Key"] {
+    for name in [
+        "X-Api-Key",
+        "x-signing-key",
+        "Private-Key",
+        "tls.key",
+        "ssh.Key",
+    ] {
         assert!(redactor.is_secret(name), "{name}");
     }
     assert!(!redactor.is_secret("x-request-id"));
+    assert!(!redactor.is_secret("error.code"));
 }
 
 #[test]

@@ -1,11 +1,11 @@
 //! Which names hold secrets: the one list the logger redacts by default, and the `Debug`
 //! of [`Options`](crate::Options) and [`Value`](crate::Value) too.
 
-/// Name patterns that hold secrets: a name matches when, lower-cased and with `-` read as
-/// `_`, it contains the text between the `*`s — or when its camelCase words, split by `_`,
+/// Name patterns that hold secrets: a name matches when, lower-cased and with `-` and `.`
+/// read as `_`, it contains the text between the `*`s — or when its camelCase words, split by `_`,
 /// do (`privateKey` reads as `private_key`: see [`camel_words`]). `*_key*` catches
-/// `api_key`, `signing_key`, `aws_access_key_id`, `signingKey` (and, erring on the safe
-/// side, `cache_key`); a name that is just `key` is left alone.
+/// `api_key`, `signing_key`, `aws_access_key_id`, `signingKey`, the config key `tls.key`
+/// (and, erring on the safe side, `cache_key`); a name that is just `key` is left alone.
 pub const SECRET_NAME_PATTERNS: [&str; 9] = [
     "*token*",
     "*secret*",
@@ -27,6 +27,7 @@ pub const REDACTED: &str = "[REDACTED]";
 /// use corers_primitives::is_secret_name;
 /// assert!(is_secret_name("GITHUB_TOKEN"));
 /// assert!(is_secret_name("X-Api-Key"));
+/// assert!(is_secret_name("tls.key"));
 /// assert!(!is_secret_name("workspace"));
 /// ```
 pub fn is_secret_name(name: &str) -> bool {
@@ -35,13 +36,14 @@ pub fn is_secret_name(name: &str) -> bool {
             .iter()
             .any(|pattern| name.contains(pattern.trim_matches('*')))
     };
-    matches(&name.to_lowercase().replace('-', "_"))
+    matches(&name.to_lowercase().replace(['-', '.'], "_"))
         || camel_words(name).is_some_and(|n| matches(&n))
 }
 
-/// `name`'s camelCase words, lower-cased and joined by `_` (`-` read as `_` too), or `None`
-/// when no lower-case letter or digit is followed by an upper-case letter: the second form
-/// secret patterns are matched against, so that `privateKey` is held to `*_key*`.
+/// `name`'s camelCase words, lower-cased and joined by `_` (`-` and `.` read as `_` too),
+/// or `None` when no lower-case letter or digit is followed by an upper-case letter: the
+/// second form secret patterns are matched against, so that `privateKey` is held to
+/// `*_key*`.
 ///
 /// ```
 /// use corers_primitives::camel_words;
@@ -61,5 +63,5 @@ pub fn camel_words(name: &str) -> Option<String> {
         words.extend(c.to_lowercase());
         previous = Some(c);
     }
-    split.then(|| words.replace('-', "_"))
+    split.then(|| words.replace(['-', '.'], "_"))
 }

@@ -31,6 +31,10 @@ fn is_secret_name_ordinary_names_bad() {
 fn is_secret_name_hyphens_case_and_empty_ugly() {
     assert!(is_secret_name("X-Signing-Key"));
     assert!(is_secret_name("PRIVATE-KEY"));
+    // A config key: the dot separates words as `_` does.
+    assert!(is_secret_name("tls.key"));
+    assert!(is_secret_name("Signing.Key"));
+    assert!(!is_secret_name("keyboard.layout"));
     assert!(!is_secret_name(""));
     assert!(!is_secret_name("-"));
 }
