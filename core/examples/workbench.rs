@@ -217,11 +217,5 @@ pub(crate) fn workbench() -> CoreBuilder {
 }
 
 fn main() -> ExitCode {
-    match workbench().build() {
-        Ok(core) => core.run_blocking(),
-        Err(err) => {
-            eprintln!("error: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    workbench().run_blocking()
 }

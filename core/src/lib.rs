@@ -7,20 +7,13 @@
 //! use corers::prelude::*;
 //!
 //! fn main() -> ExitCode {
-//!     let core = Core::builder()
+//!     Core::builder()
 //!         .name("workbench")
 //!         .service(|_core| Ok(Registration::new("cache", Hooks::new())))
 //!         .command("cache/flush", Command::new()
 //!             .description("flush every cache")
 //!             .action(|_core, _options| async { Ok(Value::from("flushed")) }))
-//!         .build();
-//!     match core {
-//!         Ok(core) => core.run_blocking(),
-//!         Err(err) => {
-//!             eprintln!("error: {err}");
-//!             ExitCode::FAILURE
-//!         }
-//!     }
+//!         .run_blocking()
 //! }
 //! ```
 //!

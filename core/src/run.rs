@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::dispatcher::DefaultGuard;
 use tracing::instrument::WithSubscriber;
 
-use crate::Core;
+use crate::{Core, CoreBuilder};
 
 impl Core {
     /// Runs the application on the process arguments: see [`run_with`](Core::run_with). An
@@ -195,6 +195,8 @@ impl Core {
     ///     }
     /// }
     /// ```
+    ///
+    /// [`CoreBuilder::run_blocking`] is that `main` in one line.
     pub fn run_blocking(self) -> ExitCode {
         thread_local! {
             /// This runtime thread's use of the Core's logger, for as long as it runs.
@@ -286,6 +288,33 @@ impl Core {
 
 /// Writes `text` to `stream`, dropping it when it cannot be written (a reader that closed
 /// the pipe): output is never worth a panic that would skip shutdown.
+impl CoreBuilder {
+    /// Builds the Core and runs it ([`Core::run_blocking`]): a whole `main` in one line. A
+    /// build error (a failing factory, a config file that does not fit) is printed to
+    /// standard error as `error: …` and gives exit code 1; nothing has started then.
+    ///
+    /// ```no_run
+    /// use std::process::ExitCode;
+    /// use corers::prelude::*;
+    ///
+    /// fn main() -> ExitCode {
+    ///     Core::builder()
+    ///         .name("workbench")
+    ///         .service(|_core| Ok(Registration::new("cache", Hooks::new())))
+    ///         .run_blocking()
+    /// }
+    /// ```
+    pub fn run_blocking(self) -> ExitCode {
+        match self.build() {
+            Ok(core) => core.run_blocking(),
+            Err(err) => {
+                write_out(std::io::stderr(), &format!("error: {err}\n"));
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
 fn write_out(mut stream: impl Write, text: &str) {
     if !text.is_empty() {
         let _ = stream.write_all(text.as_bytes());

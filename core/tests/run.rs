@@ -494,6 +494,38 @@ fn core_run_blocking_on_the_test_harness_arguments_exits_2_bad() {
     assert_eq!(taken(&calls), STARTED_AND_STOPPED);
 }
 
+// ---- CoreBuilder::run_blocking ----
+
+#[test]
+fn core_builder_run_blocking_builds_and_runs_good() {
+    let calls = calls();
+    let exit = workbench(&calls).run_blocking();
+    // The harness's arguments name no command; the services still started and stopped.
+    assert_eq!(code(exit), 2);
+    assert_eq!(taken(&calls), STARTED_AND_STOPPED);
+}
+
+#[test]
+fn core_builder_run_blocking_failed_build_exits_1_and_starts_nothing_bad() {
+    let calls = calls();
+    let again = Arc::clone(&calls);
+    let exit = workbench(&calls)
+        .service(move |_| Ok(Registration::new("store", recorded(&again))))
+        .run_blocking();
+    assert_eq!(code(exit), 1);
+    assert!(taken(&calls).is_empty(), "{:?}", taken(&calls));
+}
+
+#[test]
+fn core_builder_run_blocking_panicking_factory_exits_1_ugly() {
+    let calls = calls();
+    let exit = workbench(&calls)
+        .service(|_| -> Result<Registration<Core>> { panic!("no database URL") })
+        .run_blocking();
+    assert_eq!(code(exit), 1);
+    assert!(taken(&calls).is_empty(), "{:?}", taken(&calls));
+}
+
 // ---- Core::context ----
 
 #[tokio::test]
