@@ -3,6 +3,7 @@
 //! `Core::host` (set by `CoreBuilder::host`).
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use corers::prelude::*;
 
@@ -225,6 +226,33 @@ async fn core_shutdown_during_startup_stops_what_started_ugly() {
 }
 
 // ---- Core::reload ----
+
+#[tokio::test(start_paused = true)]
+async fn core_startup_runs_scheduled_tasks_until_shutdown_good() {
+    let runs = Arc::new(Mutex::new(0_usize));
+    let counted = Arc::clone(&runs);
+    let core = Core::builder()
+        .action(ActionSpec::new("index.build", move |_, _| {
+            *counted.lock().unwrap() += 1;
+            async { Ok(Value::Null) }
+        }))
+        .task(
+            "index.refresh",
+            TaskDef::new(vec![Step::run("index.build")]).schedule("*/10 * * * * *"),
+        )
+        .build()
+        .unwrap();
+    let count = || *runs.lock().unwrap();
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert_eq!(count(), 0, "not before startup");
+    core.startup().await.unwrap();
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let fired = count();
+    assert!((5..=6).contains(&fired), "{fired}");
+    core.shutdown().await.unwrap();
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert_eq!(count(), fired, "not after shutdown");
+}
 
 /// A `store` whose reload hook records what the config says `workers` is.
 fn reloading_store(seen: &Arc<Mutex<Vec<String>>>) -> Hooks<Core> {

@@ -98,6 +98,8 @@ struct TasksInner<C> {
     actions: Actions<C>,
     /// The detached steps still running, for [`Tasks::wait_detached`].
     detached: Detached,
+    /// Counts definitions, so that a running scheduler sees new ones.
+    defined: tokio::sync::watch::Sender<u64>,
 }
 
 impl<C> Clone for Tasks<C> {
@@ -155,6 +157,7 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
                 registry: Registry::new("tasks"),
                 actions,
                 detached: Detached::default(),
+                defined: tokio::sync::watch::Sender::new(0),
             }),
         }
     }
@@ -176,7 +179,14 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
             crate::schedule::Schedule::parse(cron)
                 .map_err(|e| Error::wrap(e, OP, format!("task {name:?}")))?;
         }
-        self.inner.registry.set(name, def)
+        self.inner.registry.set(name, def)?;
+        self.inner.defined.send_modify(|changes| *changes += 1);
+        Ok(())
+    }
+
+    /// Wakes on every definition from now on, for a running [`Scheduler`](crate::Scheduler).
+    pub(crate) fn definitions(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.defined.subscribe()
     }
 
     /// The definition of `name`, when defined.

@@ -1,5 +1,6 @@
 //! [`Scheduler`]: runs Tasks on their cron schedules while it is started.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
@@ -35,7 +36,8 @@ pub struct Scheduler<C> {
 }
 
 impl<C: Clone + Send + Sync + 'static> Scheduler<C> {
-    /// A scheduler for the scheduled Tasks in `tasks` (read when it starts).
+    /// A scheduler for the scheduled Tasks in `tasks` (those defined when it starts, and
+    /// those defined while it runs).
     pub fn new(tasks: Tasks<C>) -> Scheduler<C> {
         Scheduler {
             tasks,
@@ -47,8 +49,10 @@ impl<C: Clone + Send + Sync + 'static> Scheduler<C> {
     /// Starts a loop per scheduled Task on the current tokio runtime; each run gets a
     /// [`RunCtx`] cancelled when the scheduler stops.
     ///
-    /// A Task redefined while the scheduler runs follows its new schedule once the tick it
-    /// was waiting for has passed (and stops being run when the new definition has none).
+    /// A Task defined while the scheduler runs is run on its schedule from then on; one
+    /// redefined follows its new schedule once the tick it was waiting for has passed (and
+    /// stops being run when the new definition has none, until one gives it a schedule
+    /// again).
     ///
     /// # Errors
     /// [`ErrorCode::CONFLICT`] when already started, or while a [`stop`](Scheduler::stop)
@@ -75,32 +79,12 @@ impl<C: Clone + Send + Sync + 'static> Scheduler<C> {
             );
         }
         let stop = CancellationToken::new();
-        let mut loops = JoinSet::new();
-        let anchor = (SystemTime::now(), Instant::now());
-        for name in self.tasks.names() {
-            let Some(cron) = self.tasks.get(&name).and_then(|d| d.schedule) else {
-                continue;
-            };
-            // Checked when the Task was defined.
-            let Ok(schedule) = Schedule::parse(&cron) else {
-                continue;
-            };
-            let tasks = self.tasks.clone();
-            let core = core.clone();
-            let stop = stop.clone();
-            loops.spawn_on(
-                run_on_schedule(
-                    tasks,
-                    core,
-                    Arc::from(name.as_str()),
-                    (cron, schedule),
-                    anchor,
-                    stop,
-                ),
-                &runtime,
-            );
-        }
-        *running = Some((stop, loops));
+        let mut supervisor = JoinSet::new();
+        supervisor.spawn_on(
+            supervise(self.tasks.clone(), core.clone(), stop.clone()),
+            &runtime,
+        );
+        *running = Some((stop, supervisor));
         Ok(())
     }
 
@@ -139,9 +123,73 @@ impl<C> fmt::Debug for Scheduler<C> {
 
 /// The longest single sleep: how late a tick can be after the machine wakes from a
 /// suspend that the monotonic clock did not see.
+/// Keeps one loop per scheduled Task while the scheduler runs: for the Tasks defined when it
+/// starts and, each time a definition changes, for those that have a schedule and no loop.
+/// When stopped, waits for the loops (and the runs they are in) to end.
+async fn supervise<C: Clone + Send + Sync + 'static>(
+    tasks: Tasks<C>,
+    core: C,
+    stop: CancellationToken,
+) {
+    // Subscribed before the first look, so that no definition falls between the two.
+    let mut defined = tasks.definitions();
+    let anchor = (SystemTime::now(), Instant::now());
+    let mut loops = JoinSet::new();
+    // The Tasks with a loop, by the loop's task id.
+    let mut looping: HashMap<tokio::task::Id, Arc<str>> = HashMap::new();
+    let mut rescan = true;
+    loop {
+        if rescan {
+            defined.mark_unchanged();
+            for name in tasks.names() {
+                if looping.values().any(|n| **n == *name) {
+                    continue;
+                }
+                let Some(cron) = tasks.get(&name).and_then(|d| d.schedule) else {
+                    continue;
+                };
+                // Checked when the Task was defined.
+                let Ok(schedule) = Schedule::parse(&cron) else {
+                    continue;
+                };
+                let name: Arc<str> = Arc::from(name.as_str());
+                let handle = loops.spawn(run_on_schedule(
+                    tasks.clone(),
+                    core.clone(),
+                    Arc::clone(&name),
+                    (cron, schedule),
+                    anchor,
+                    stop.clone(),
+                ));
+                looping.insert(handle.id(), name);
+            }
+        }
+        tokio::select! {
+            () = stop.cancelled() => break,
+            changed = defined.changed() => rescan = changed.is_ok(),
+            Some(ended) = loops.join_next_with_id() => {
+                rescan = match ended {
+                    // Redefined after the loop last looked (given a schedule again after it
+                    // saw none): start it again. What ended the loop ends it for good.
+                    Ok((id, seen)) => looping
+                        .remove(&id)
+                        .is_some_and(|name| tasks.get(&name).and_then(|d| d.schedule) != seen),
+                    // A loop that panicked is not started again until the Task changes.
+                    Err(err) => {
+                        looping.remove(&err.id());
+                        false
+                    }
+                };
+            }
+        }
+    }
+    while loops.join_next().await.is_some() {}
+}
+
 const LONGEST_SLEEP: Duration = Duration::from_secs(60);
 
-/// One Task's loop: sleep until its next tick, run it, repeat.
+/// One Task's loop: sleep until its next tick, run it, repeat. Ends when the Task has no
+/// schedule (or one with no tick ahead) any more, returning the schedule it saw last.
 async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
     tasks: Tasks<C>,
     core: C,
@@ -149,20 +197,20 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
     (mut cron, mut schedule): (String, Schedule),
     mut anchor: (SystemTime, Instant),
     stop: CancellationToken,
-) {
+) -> Option<String> {
     loop {
         // The Task as defined now: redefined meanwhile, its new schedule applies.
         match tasks.get(&name).and_then(|def| def.schedule) {
             Some(current) if current == cron => {}
             Some(current) => match Schedule::parse(&current) {
                 Ok(parsed) => (cron, schedule) = (current, parsed),
-                Err(_) => return,
+                Err(_) => return Some(current),
             },
-            None => return,
+            None => return None,
         }
         let now = wall(&mut anchor);
         let Some(next) = schedule.next_after(&now) else {
-            return;
+            return Some(cron);
         };
         // In steps of at most a minute, looking at the wall clock after each.
         loop {
@@ -173,7 +221,7 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
                 break;
             }
             tokio::select! {
-                () = stop.cancelled() => return,
+                () = stop.cancelled() => return Some(cron),
                 () = tokio::time::sleep(wait.min(LONGEST_SLEEP)) => {}
             }
         }
