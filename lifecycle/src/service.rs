@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use corers_primitives::Result;
 use tokio_util::sync::CancellationToken;
@@ -12,12 +13,13 @@ use tokio_util::sync::CancellationToken;
 /// A boxed, sendable future: what service hooks return.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
-/// What a hook receives: the application context (the Core), the service's own name, and
-/// the token that is cancelled when shutdown is forced (a second signal). A hook that runs
-/// out of time is cancelled by having its future dropped.
+/// What a hook receives: the application context (the Core), the service's own name, the
+/// time the hook has, and the token that is cancelled when shutdown is forced (a second
+/// signal). A hook that runs out of time is cancelled by having its future dropped.
 pub struct ServiceCtx<C> {
     pub(crate) core: C,
     pub(crate) name: Arc<str>,
+    pub(crate) timeout: Duration,
     pub(crate) cancel: Arc<CancellationToken>,
 }
 
@@ -32,6 +34,29 @@ impl<C> ServiceCtx<C> {
         &self.name
     }
 
+    /// How long this hook may run (the service's
+    /// [`Registration::timeout`](crate::Registration::timeout), 30 s by default) before its
+    /// future is dropped: a stop hook that flushes in steps can plan with it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corers_lifecycle::{Hooks, Registration, ServiceCtx};
+    ///
+    /// let cache = Registration::new(
+    ///     "cache",
+    ///     Hooks::new().on_stop(|ctx: ServiceCtx<()>| async move {
+    ///         let deadline = tokio::time::Instant::now() + ctx.timeout();
+    ///         // … write back dirty entries while there is time, drop the rest …
+    ///         # let _ = deadline;
+    ///         Ok(())
+    ///     }),
+    /// )
+    /// .timeout(Duration::from_secs(5));
+    /// ```
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// Cancelled when shutdown is forced: every running hook should give up.
     pub fn cancel_token(&self) -> &CancellationToken {
         &self.cancel
@@ -43,6 +68,7 @@ impl<C: Clone> Clone for ServiceCtx<C> {
         ServiceCtx {
             core: self.core.clone(),
             name: Arc::clone(&self.name),
+            timeout: self.timeout,
             cancel: Arc::clone(&self.cancel),
         }
     }

@@ -454,7 +454,13 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 "start",
                 &planned.name,
                 planned.timeout,
-                call(|| Arc::clone(&planned.service).start(self.ctx(core, &planned.name))),
+                call(|| {
+                    Arc::clone(&planned.service).start(self.ctx(
+                        core,
+                        &planned.name,
+                        planned.timeout,
+                    ))
+                }),
                 &self.inner.forced,
             )
             .await;
@@ -687,7 +693,13 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                     "reload",
                     &planned.name,
                     planned.timeout,
-                    call(|| Arc::clone(&planned.service).reload(self.ctx(core, &planned.name))),
+                    call(|| {
+                        Arc::clone(&planned.service).reload(self.ctx(
+                            core,
+                            &planned.name,
+                            planned.timeout,
+                        ))
+                    }),
                     &self.inner.forced,
                 )
                 .await
@@ -730,7 +742,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             let Some(entry) = self.inner.registry.get(&name) else {
                 continue;
             };
-            let ctx = self.ctx(core, &entry.name);
+            let ctx = self.ctx(core, &entry.name, entry.timeout);
             let check = catch_panic(
                 "lifecycle.Services.health",
                 call_health(|| Arc::clone(&entry.service).health(ctx)),
@@ -772,7 +784,13 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 "stop",
                 &planned.name,
                 planned.timeout,
-                call(|| Arc::clone(&planned.service).stop(self.ctx(core, &planned.name))),
+                call(|| {
+                    Arc::clone(&planned.service).stop(self.ctx(
+                        core,
+                        &planned.name,
+                        planned.timeout,
+                    ))
+                }),
                 &self.inner.forced,
             )
             .await;
@@ -811,10 +829,11 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         Error::join_in("lifecycle.Services.stop_all", failures).map_or(Ok(()), Err)
     }
 
-    fn ctx(&self, core: &C, name: &Arc<str>) -> ServiceCtx<C> {
+    fn ctx(&self, core: &C, name: &Arc<str>, timeout: Duration) -> ServiceCtx<C> {
         ServiceCtx {
             core: core.clone(),
             name: Arc::clone(name),
+            timeout,
             cancel: Arc::clone(&self.inner.forced),
         }
     }

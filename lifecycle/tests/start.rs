@@ -794,6 +794,90 @@ async fn service_ctx_cancel_token_already_cancelled_after_force_ugly() {
     assert_eq!(taken(&seen), ["cancelled=true"]);
 }
 
+/// Hooks that record the time they are given: `<hook> <name> <timeout>`.
+fn timed(calls: &Calls) -> Hooks<()> {
+    let (on_start, on_stop) = (Arc::clone(calls), Arc::clone(calls));
+    Hooks::new()
+        .on_start(move |ctx: ServiceCtx<()>| {
+            record(
+                &on_start,
+                format!("start {} {:?}", ctx.name(), ctx.timeout()),
+            );
+            async { Ok(()) }
+        })
+        .on_stop(move |ctx: ServiceCtx<()>| {
+            record(&on_stop, format!("stop {} {:?}", ctx.name(), ctx.timeout()));
+            async { Ok(()) }
+        })
+}
+
+#[tokio::test]
+async fn service_ctx_timeout_is_the_services_own_good() {
+    let seen = calls();
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("store", timed(&seen)).timeout(Duration::from_secs(5)))
+        .unwrap();
+    services
+        .register(Registration::new("cache", timed(&seen)))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    services
+        .stop_all(&(), Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        taken(&seen),
+        [
+            "start store 5s",
+            "start cache 30s",
+            "stop cache 30s",
+            "stop store 5s"
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn service_ctx_timeout_passed_cuts_the_hook_off_bad() {
+    let services = Services::new(Bus::new());
+    services
+        .register(
+            Registration::new(
+                "store",
+                Hooks::new().on_stop(|ctx: ServiceCtx<()>| async move {
+                    // Plans with its time, then overruns it by a millisecond.
+                    tokio::time::sleep(ctx.timeout() + Duration::from_millis(1)).await;
+                    Ok(())
+                }),
+            )
+            .timeout(Duration::from_secs(2)),
+        )
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    let began = Instant::now();
+    let err = services
+        .stop_all(&(), Duration::from_secs(1))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT), "{err}");
+    assert_eq!(began.elapsed(), Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn service_ctx_timeout_zero_still_lets_a_hook_that_does_not_wait_finish_ugly() {
+    let seen = calls();
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("store", timed(&seen)).timeout(Duration::ZERO))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    services
+        .stop_all(&(), Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert_eq!(taken(&seen), ["start store 0ns", "stop store 0ns"]);
+}
+
 #[tokio::test]
 async fn services_start_all_durations_leave_out_the_previous_services_listeners_ugly() {
     // A slow ServiceStarted listener runs between two hooks: its time is nobody's start.
