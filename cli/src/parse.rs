@@ -104,7 +104,7 @@ pub(crate) fn parse<C>(
         }
         for (at, c) in short.char_indices() {
             let Some(flag) = command.flags.iter().find(|f| f.short == Some(c)) else {
-                return Err(unknown_flag(command, &format!("-{c}"), &c.to_string()));
+                return Err(unknown_short(command, short, c));
             };
             if flag.kind == FlagKind::Bool {
                 let rest = &short[at + c.len_utf8()..];
@@ -381,17 +381,44 @@ fn bind_positionals<C>(
     Ok(())
 }
 
-/// The unknown-flag error, with a "did you mean" when a declared flag is close.
+/// The unknown-flag error, with a "did you mean" when a declared flag is close, or when a
+/// one-letter long flag (`--v`) is a declared short one.
 fn unknown_flag<C>(command: &Command<C>, given: &str, name: &str) -> Error {
-    let suggestion = command
-        .flags
-        .iter()
-        .map(|f| (distance(name, &f.name), &f.name))
-        .filter(|(d, n)| *d <= 2.max(n.len() / 3))
-        .min()
-        .map(|(_, n)| format!("; did you mean --{n}?"))
+    let mut letters = name.chars();
+    let short = match (letters.next(), letters.next()) {
+        (Some(letter), None) if given.starts_with("--") => command
+            .flags
+            .iter()
+            .find(|f| f.short == Some(letter))
+            .map(|f| format!("; did you mean -{letter} (--{})?", f.name)),
+        _ => None,
+    };
+    let suggestion = short
+        .or_else(|| closest_long(command, name).map(|n| format!("; did you mean --{n}?")))
         .unwrap_or_default();
     usage(format!("unknown flag {given}{suggestion}"))
+}
+
+/// The error for the undeclared letter `c` in the short-flag word `short` (without its
+/// `-`): named as typed when the word is a long flag written with one dash (`-verbose`),
+/// not a bundle of letters.
+fn unknown_short<C>(command: &Command<C>, short: &str, c: char) -> Error {
+    let typed = short.split_once('=').map_or(short, |(name, _)| name);
+    if typed.chars().count() > 1 && closest_long(command, typed).is_some() {
+        return unknown_flag(command, &format!("-{typed}"), typed);
+    }
+    unknown_flag(command, &format!("-{c}"), &c.to_string())
+}
+
+/// The declared long flag closest to `name`, when it is close enough to be a typo of it.
+fn closest_long<'c, C>(command: &'c Command<C>, name: &str) -> Option<&'c str> {
+    command
+        .flags
+        .iter()
+        .map(|f| (distance(name, &f.name), f.name.as_str()))
+        .filter(|(d, n)| *d <= 2.max(n.len() / 3))
+        .min()
+        .map(|(_, n)| n)
 }
 
 /// The edit distance between `a` and `b` (insertions, deletions, substitutions).
