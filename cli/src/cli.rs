@@ -89,9 +89,11 @@ impl Outcome {
         }
     }
 
-    /// The exit code: 0 success, 2 usage error, and for a failed action 1, or the sysexits
-    /// code its error code maps to (`UNAVAILABLE` 69, `INTERNAL` 70, `TIMEOUT` 75,
-    /// `DENIED` 77).
+    /// The exit code: 0 success, 2 usage error (as clap and POSIX utilities have it), and
+    /// for a failed action the sysexits code its error code maps to (`INVALID` 65
+    /// `EX_DATAERR`, `NOT_FOUND` 66 `EX_NOINPUT`, `UNAVAILABLE` 69, `INTERNAL` 70
+    /// `EX_SOFTWARE`, `TIMEOUT` and `LOCKED` 75 `EX_TEMPFAIL`, `DENIED` 77 `EX_NOPERM`), or 1
+    /// (`CONFLICT`, no code).
     pub fn exit_code(&self) -> u8 {
         self.exit_code
     }
@@ -232,9 +234,11 @@ impl<C: Send + 'static> Cli<C> {
             },
             Err(err) => {
                 let exit_code = match err.code() {
+                    Some(c) if *c == ErrorCode::INVALID => 65,
+                    Some(c) if *c == ErrorCode::NOT_FOUND => 66,
                     Some(c) if *c == ErrorCode::UNAVAILABLE => 69,
                     Some(c) if *c == ErrorCode::INTERNAL => 70,
-                    Some(c) if *c == ErrorCode::TIMEOUT => 75,
+                    Some(c) if *c == ErrorCode::TIMEOUT || *c == ErrorCode::LOCKED => 75,
                     Some(c) if *c == ErrorCode::DENIED => 77,
                     _ => EXIT_FAILURE,
                 };

@@ -100,16 +100,20 @@ async fn outcome_exit_code_denied_is_77_bad() {
 }
 
 #[tokio::test]
-async fn outcome_exit_code_action_invalid_is_one_not_usage_ugly() {
-    // An action's own INVALID error is a failure of the action, not a usage error.
-    assert_eq!(exit_code_for(ErrorCode::INVALID).await, 1);
+async fn outcome_exit_code_action_invalid_is_65_not_usage_ugly() {
+    // An action's own INVALID error is bad data (EX_DATAERR), not a usage error.
+    assert_eq!(exit_code_for(ErrorCode::INVALID).await, 65);
+}
+
+#[tokio::test]
+async fn outcome_exit_code_not_found_is_66_and_locked_75_bad() {
+    assert_eq!(exit_code_for(ErrorCode::NOT_FOUND).await, 66);
+    assert_eq!(exit_code_for(ErrorCode::LOCKED).await, 75);
 }
 
 #[tokio::test]
 async fn outcome_exit_code_unmapped_codes_are_one_ugly() {
-    for code in [ErrorCode::NOT_FOUND, ErrorCode::CONFLICT, ErrorCode::LOCKED] {
-        assert_eq!(exit_code_for(code.clone()).await, 1, "{code}");
-    }
+    assert_eq!(exit_code_for(ErrorCode::CONFLICT).await, 1);
     let custom = ErrorCode::new("QUOTA_EXCEEDED").unwrap();
     assert_eq!(exit_code_for(custom).await, 1);
 }
