@@ -372,7 +372,7 @@ impl ConfigBuilder {
             .collect::<Result<Vec<_>>>()?;
         let env_vars = self.env_vars.map_or(EnvVars::Process, EnvVars::Fixed);
         let env = in_scope(self.logger.as_ref(), || {
-            read_env(self.env_prefix.as_deref(), &env_vars)
+            read_env(self.env_prefix.as_deref(), &env_vars, self.logger.as_ref())
         });
         Ok(Config::from_layers(
             Layers {
@@ -430,10 +430,22 @@ fn in_scope<R>(log: Option<&Logger>, f: impl FnOnce() -> R) -> R {
     }
 }
 
-fn read_env(prefix: Option<&str>, vars: &EnvVars) -> Flat {
+/// The environment layer; each variable with a secret-looking name that it reads goes to
+/// `log`'s audit trail (by name, never its value).
+fn read_env(prefix: Option<&str>, vars: &EnvVars, log: Option<&Logger>) -> Flat {
     let leaves = prefix
         .map(|prefix| env::read(prefix, vars))
         .unwrap_or_default();
+    if let Some(log) = log {
+        let secret: std::collections::BTreeSet<&str> = leaves
+            .iter()
+            .map(|leaf| leaf.var.as_str())
+            .filter(|var| corers_primitives::is_secret_name(var))
+            .collect();
+        for key in secret {
+            log.audit(AuditEvent::SecretEnvRead { key });
+        }
+    }
     layer(leaves.into_iter().map(|leaf| {
         let source = Source::Env { var: leaf.var };
         (leaf.key, leaf.value, source)
@@ -1000,7 +1012,7 @@ impl Config {
             .collect::<Result<Vec<_>>>()
             .map_err(|e| Error::wrap(e, "config.Config.reload", "read the config files"))?;
         let env = in_scope(self.inner.log.as_ref(), || {
-            read_env(prefix.as_deref(), &vars)
+            read_env(prefix.as_deref(), &vars, self.inner.log.as_ref())
         });
         let (changes, bindings) = self.publish(|state| {
             state.files = files;

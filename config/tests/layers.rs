@@ -416,6 +416,38 @@ fn config_builder_env_vars_inline_table_nests_good() {
 }
 
 #[test]
+fn config_builder_env_vars_secret_names_read_are_audited_good() {
+    let trail = corers_log::MemorySink::new();
+    let log = corers_log::Logger::builder()
+        .level(corers_log::Level::Quiet)
+        .audit_output(corers_log::Output::Memory(trail.clone()))
+        .build();
+    let config = Config::builder()
+        .env_prefix("APP")
+        .env_vars([
+            ("APP_DB__PASSWORD", "hunter2"),
+            ("APP_WORKERS", "4"),
+            ("APP_GITHUB_TOKEN", "ghp_not_a_real_token"),
+            ("OTHER_API_KEY", "not read"),
+        ])
+        .logger(log)
+        .build()
+        .unwrap();
+    assert_eq!(config.string("db.password").unwrap(), "hunter2");
+    let read: Vec<String> = trail
+        .lines()
+        .iter()
+        .map(|line| {
+            let line: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(line["fields"]["event"], "env.secret_read", "{line}");
+            line["fields"]["key"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(read, ["APP_DB__PASSWORD", "APP_GITHUB_TOKEN"]);
+    assert!(!trail.contents().contains("hunter2"));
+}
+
+#[test]
 fn config_builder_env_vars_without_prefix_are_ignored_bad() {
     let config = Config::builder()
         .env_vars([("APP_WORKERS", "8")])
