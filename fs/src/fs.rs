@@ -217,22 +217,36 @@ impl Fs {
         Ok(file.into_std())
     }
 
-    /// Reports whether `path` names something (a dangling symlink counts as nothing).
+    /// Reports whether `path` names something (a dangling symlink counts as nothing, and so
+    /// does one leading out of the sandbox: that attempt is recorded as an escape).
     pub fn exists(&self, path: &str) -> bool {
-        self.locate("fs.Fs.exists", path, true)
-            .is_ok_and(|(dir, rel)| dir.exists(rel))
+        self.probe("fs.Fs.exists", path).is_some()
     }
 
-    /// Reports whether `path` is a file.
+    /// Reports whether `path` is a file (as [`exists`](Fs::exists) looks).
     pub fn is_file(&self, path: &str) -> bool {
-        self.locate("fs.Fs.is_file", path, true)
-            .is_ok_and(|(dir, rel)| dir.is_file(rel))
+        self.probe("fs.Fs.is_file", path)
+            .is_some_and(|m| m.is_file())
     }
 
-    /// Reports whether `path` is a directory.
+    /// Reports whether `path` is a directory (as [`exists`](Fs::exists) looks).
     pub fn is_dir(&self, path: &str) -> bool {
-        self.locate("fs.Fs.is_dir", path, true)
-            .is_ok_and(|(dir, rel)| dir.is_dir(rel))
+        self.probe("fs.Fs.is_dir", path).is_some_and(|m| m.is_dir())
+    }
+
+    /// What `path` leads to, symlinks followed; `None` when nothing is there or the way
+    /// leaves the sandbox (recorded as an escape).
+    fn probe(&self, op: &'static str, path: &str) -> Option<cap_std::fs::Metadata> {
+        let (dir, rel) = self.locate(op, path, true).ok()?;
+        match dir.metadata(&rel) {
+            Ok(metadata) => Some(metadata),
+            Err(e) => {
+                if !self.inner.unrestricted && is_escape(&e) {
+                    let _ = self.escape(op, path);
+                }
+                None
+            }
+        }
     }
 
     /// What `path` is, how big, and its permission bits (symlinks are not followed).

@@ -514,6 +514,28 @@ fn fs_with_log_symlink_escape_recorded_good() {
 }
 
 #[test]
+fn fs_exists_through_an_escaping_symlink_is_false_and_recorded_ugly() {
+    let sandbox = Sandbox::new();
+    sandbox.symlink("shared", sandbox.outside());
+    let (fs, sink) = logged(&sandbox);
+    assert!(!fs.exists("shared/secret.txt"));
+    assert!(!fs.is_file("shared/secret.txt"));
+    assert!(!fs.is_dir("shared"));
+    let contents = sink.contents();
+    assert_eq!(
+        contents.matches("event=fs.sandbox_escape").count(),
+        3,
+        "{contents}"
+    );
+    // Inside the root nothing is recorded.
+    sandbox.file("notes.md", "inside");
+    sink.clear();
+    assert!(fs.exists("notes.md") && fs.is_file("notes.md"));
+    assert!(!fs.exists("missing.md"));
+    assert_eq!(sink.contents(), "");
+}
+
+#[test]
 fn fs_with_log_in_root_read_not_recorded_bad() {
     let sandbox = Sandbox::new();
     sandbox.file("notes.md", "inside");
