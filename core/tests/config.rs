@@ -30,6 +30,21 @@ fn core_builder_config_sources_good() {
 }
 
 #[test]
+fn core_builder_config_reads_a_json_file_by_default_good() {
+    let dir = std::env::temp_dir().join(format!("corers-json-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("workbench.json");
+    std::fs::write(&file, r#"{"cache": {"ttl": 90}}"#).unwrap();
+    let core = Core::builder()
+        .name("workbench")
+        .config(Config::builder().file(&file))
+        .build()
+        .unwrap();
+    assert_eq!(core.config().int("cache.ttl").unwrap(), 90);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn core_builder_config_that_fails_fails_the_build_bad() {
     let err = Core::builder()
         .config(Config::builder().file("/nonexistent/corers/workbench.toml"))
