@@ -463,19 +463,10 @@ pub(crate) fn kind_of(file_type: cap_std::fs::FileType) -> FileKind {
     }
 }
 
-/// An I/O error on `path`, with the code its kind suggests.
+/// An I/O error on `path`, with the code its kind suggests ([`ErrorCode::of_io`]), or
+/// `UNAVAILABLE`: every fs error has a code.
 pub(crate) fn io_error(op: &'static str, path: &str, err: io::Error) -> Error {
-    let code = match err.kind() {
-        io::ErrorKind::NotFound => ErrorCode::NOT_FOUND,
-        io::ErrorKind::PermissionDenied => ErrorCode::DENIED,
-        io::ErrorKind::AlreadyExists
-        | io::ErrorKind::CrossesDevices
-        | io::ErrorKind::DirectoryNotEmpty
-        | io::ErrorKind::IsADirectory
-        | io::ErrorKind::NotADirectory => ErrorCode::CONFLICT,
-        io::ErrorKind::InvalidInput | io::ErrorKind::InvalidFilename => ErrorCode::INVALID,
-        _ => ErrorCode::UNAVAILABLE,
-    };
+    let code = ErrorCode::of_io(err.kind()).unwrap_or(ErrorCode::UNAVAILABLE);
     Error::wrap_code(err, code, op, format!("{path:?}"))
 }
 

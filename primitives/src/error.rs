@@ -83,7 +83,8 @@ impl Error {
     /// Wraps `cause` in a new error for `operation` (CoreGO's `Wrap`).
     ///
     /// The new error carries the code of the nearest error in the cause chain that has one, so
-    /// a `NOT_FOUND` deep down stays `NOT_FOUND` however many layers wrap it.
+    /// a `NOT_FOUND` deep down stays `NOT_FOUND` however many layers wrap it; a
+    /// `std::io::Error` has the code of its kind, when its kind says ([`ErrorCode::of_io`]).
     ///
     /// ```
     /// use corers_primitives::{Error, ErrorCode};
@@ -97,8 +98,15 @@ impl Error {
         message: impl Into<String>,
     ) -> Error {
         let cause = cause.into();
-        let code = chain(cause.as_ref())
-            .find_map(|e| e.downcast_ref::<Error>().and_then(|e| e.0.code.clone()));
+        let code = chain(cause.as_ref()).find_map(|e| {
+            e.downcast_ref::<Error>().map_or_else(
+                || {
+                    e.downcast_ref::<std::io::Error>()
+                        .and_then(|io| ErrorCode::of_io(io.kind()))
+                },
+                |e| e.0.code.clone(),
+            )
+        });
         let mut err = Error::new(operation, message);
         err.0.code = code;
         err.0.cause = Some(cause);

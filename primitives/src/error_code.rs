@@ -40,6 +40,55 @@ impl ErrorCode {
     /// A bug or an unexpected failure inside the framework or a handler (including panics).
     pub const INTERNAL: ErrorCode = ErrorCode(Cow::Borrowed("INTERNAL"));
 
+    /// The code an I/O failure of `kind` has, when its kind says: `NotFound` is
+    /// `NOT_FOUND`, `PermissionDenied` `DENIED`, a clash with what is there
+    /// (`AlreadyExists`, `DirectoryNotEmpty`, `IsADirectory`, `NotADirectory`,
+    /// `CrossesDevices`) `CONFLICT`, `InvalidInput`, `InvalidData` and `InvalidFilename`
+    /// `INVALID`, `TimedOut` `TIMEOUT`, a connection or resource that cannot serve now
+    /// (refused, reset, unreachable, busy, a full disk) `UNAVAILABLE`; `None` for `Other` and
+    /// the rest. [`Error::wrap`] gives a wrapped `std::io::Error` this code.
+    ///
+    /// ```
+    /// use std::io::ErrorKind;
+    /// use corers_primitives::ErrorCode;
+    /// assert_eq!(ErrorCode::of_io(ErrorKind::NotFound), Some(ErrorCode::NOT_FOUND));
+    /// assert_eq!(ErrorCode::of_io(ErrorKind::ConnectionRefused), Some(ErrorCode::UNAVAILABLE));
+    /// assert_eq!(ErrorCode::of_io(ErrorKind::Other), None);
+    /// ```
+    pub fn of_io(kind: std::io::ErrorKind) -> Option<ErrorCode> {
+        use std::io::ErrorKind;
+        Some(match kind {
+            ErrorKind::NotFound => ErrorCode::NOT_FOUND,
+            ErrorKind::PermissionDenied => ErrorCode::DENIED,
+            ErrorKind::AlreadyExists
+            | ErrorKind::CrossesDevices
+            | ErrorKind::DirectoryNotEmpty
+            | ErrorKind::IsADirectory
+            | ErrorKind::NotADirectory => ErrorCode::CONFLICT,
+            ErrorKind::InvalidInput | ErrorKind::InvalidData | ErrorKind::InvalidFilename => {
+                ErrorCode::INVALID
+            }
+            ErrorKind::TimedOut => ErrorCode::TIMEOUT,
+            ErrorKind::ConnectionRefused
+            | ErrorKind::ConnectionReset
+            | ErrorKind::ConnectionAborted
+            | ErrorKind::NotConnected
+            | ErrorKind::AddrInUse
+            | ErrorKind::AddrNotAvailable
+            | ErrorKind::HostUnreachable
+            | ErrorKind::NetworkUnreachable
+            | ErrorKind::NetworkDown
+            | ErrorKind::BrokenPipe
+            | ErrorKind::WouldBlock
+            | ErrorKind::ResourceBusy
+            | ErrorKind::StorageFull
+            | ErrorKind::QuotaExceeded
+            | ErrorKind::ReadOnlyFilesystem
+            | ErrorKind::StaleNetworkFileHandle => ErrorCode::UNAVAILABLE,
+            _ => return None,
+        })
+    }
+
     /// Makes an application-defined code.
     ///
     /// ```

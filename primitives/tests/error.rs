@@ -767,6 +767,69 @@ fn error_code_new_rejection_escapes_hostile_text_ugly() {
     );
 }
 
+// ---------------------------------------------------------------- ErrorCode::of_io
+
+#[test]
+fn error_code_of_io_kinds_that_say_what_failed_good() {
+    use std::io::ErrorKind;
+    let coded = [
+        (ErrorKind::NotFound, ErrorCode::NOT_FOUND),
+        (ErrorKind::PermissionDenied, ErrorCode::DENIED),
+        (ErrorKind::AlreadyExists, ErrorCode::CONFLICT),
+        (ErrorKind::DirectoryNotEmpty, ErrorCode::CONFLICT),
+        (ErrorKind::InvalidData, ErrorCode::INVALID),
+        (ErrorKind::TimedOut, ErrorCode::TIMEOUT),
+        (ErrorKind::ConnectionRefused, ErrorCode::UNAVAILABLE),
+        (ErrorKind::StorageFull, ErrorCode::UNAVAILABLE),
+    ];
+    for (kind, code) in coded {
+        assert_eq!(ErrorCode::of_io(kind), Some(code), "{kind:?}");
+    }
+}
+
+#[test]
+fn error_code_of_io_other_kinds_have_none_bad() {
+    use std::io::ErrorKind;
+    for kind in [
+        ErrorKind::Other,
+        ErrorKind::UnexpectedEof,
+        ErrorKind::Interrupted,
+    ] {
+        assert_eq!(ErrorCode::of_io(kind), None, "{kind:?}");
+    }
+}
+
+#[test]
+fn error_code_of_io_reaches_a_wrap_through_layers_ugly() {
+    // An io::Error deep in a chain of foreign wrappers still codes the Error around it.
+    #[derive(Debug)]
+    struct Dial(std::io::Error);
+    impl fmt::Display for Dial {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("while dialling homelab")
+        }
+    }
+    impl StdError for Dial {
+        fn source(&self) -> Option<&(dyn StdError + 'static)> {
+            Some(&self.0)
+        }
+    }
+    let refused = Dial(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+    let err = Error::wrap(refused, "api.Client.call", "call deploy");
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    // A code the chain already carries wins over the io kind below it.
+    let denied = Error::wrap_code(
+        std::io::Error::from(std::io::ErrorKind::NotFound),
+        ErrorCode::DENIED,
+        "fs.Fs.read",
+        "read",
+    );
+    assert_eq!(
+        Error::wrap(denied, "config.Config.load", "load").code(),
+        Some(&ErrorCode::DENIED)
+    );
+}
+
 // ---------------------------------------------------------------- ErrorCode::as_str
 
 #[test]
