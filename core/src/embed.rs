@@ -4,6 +4,7 @@
 
 use std::any::Any;
 
+use corers_lifecycle::StartReport;
 use corers_primitives::{Error, Result};
 
 use crate::Core;
@@ -11,7 +12,7 @@ use crate::Core;
 impl Core {
     /// Starts every service (in dependency order, rolled back on failure) and the Task
     /// scheduler: what [`Core::run`] does before dispatching the command line, for a host
-    /// that calls it from its own start-up hook.
+    /// that calls it from its own start-up hook. Returns which service took how long.
     ///
     /// ```
     /// use corers::prelude::*;
@@ -23,7 +24,8 @@ impl Core {
     ///     .service(|_| Ok(Registration::new("store", Hooks::new())))
     ///     .build()
     ///     .unwrap();
-    /// core.startup().await.unwrap();
+    /// let report = core.startup().await.unwrap();
+    /// assert_eq!(&*report.started[0].0, "store");
     /// // ... the host's event loop runs; handlers use `core` ...
     /// core.shutdown().await.unwrap();
     /// # }
@@ -40,10 +42,10 @@ impl Core {
     /// [`ErrorCode::UNAVAILABLE`](corers_primitives::ErrorCode::UNAVAILABLE) when
     /// [`shutdown`](Core::shutdown) was called while it ran; otherwise the failing
     /// service's error.
-    pub async fn startup(&self) -> Result<()> {
-        self.start_services("corers.Core.startup").await?;
+    pub async fn startup(&self) -> Result<StartReport> {
+        let report = self.start_services("corers.Core.startup").await?;
         self.start_scheduler();
-        Ok(())
+        Ok(report)
     }
 
     /// Cancels [`Core::context`], stops the Task scheduler and waits for detached Task steps,

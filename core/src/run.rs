@@ -5,6 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use corers_lifecycle::StartReport;
 use corers_primitives::{Error, Result};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -144,12 +145,11 @@ impl Core {
     /// finishes the Core (its context was cancelled before the rollback's stop hooks ran;
     /// its log is flushed). A start refused because the services are already running
     /// leaves them be.
-    pub(crate) async fn start_services(&self, op: &'static str) -> Result<()> {
-        if let Err(err) = self.inner.services.start_all(self).await {
+    pub(crate) async fn start_services(&self, op: &'static str) -> Result<StartReport> {
+        self.inner.services.start_all(self).await.map_err(|err| {
             self.log().flush();
-            return Err(Error::wrap(err, op, "start the application"));
-        }
-        Ok(())
+            Error::wrap(err, op, "start the application")
+        })
     }
 
     /// Stops the scheduler and the services; returns `code`, or 1 and the error to print

@@ -65,7 +65,9 @@ async fn core_startup_then_shutdown_runs_hooks_in_order_good() {
         .service(notifier("store"))
         .build()
         .unwrap();
-    core.startup().await.unwrap();
+    let report = core.startup().await.unwrap();
+    let order: Vec<&str> = report.started.iter().map(|(name, _)| &**name).collect();
+    assert_eq!(order, ["config", "store"]);
     assert_eq!(shown(&core), ["config started", "store started"]);
     assert!(!core.context().is_cancelled());
     core.shutdown().await.unwrap();
