@@ -198,8 +198,8 @@ impl CrashReporter {
         written
     }
 
-    /// The last `n` reports, oldest first: from the crash file when one is configured,
-    /// otherwise from memory (the last 64 kept).
+    /// The last `n` reports, oldest first: from the crash file when one is configured (it
+    /// keeps the newest 256), otherwise from memory (the last 64 kept).
     ///
     /// ```
     /// use corers_log::Logger;

@@ -328,7 +328,8 @@ impl LoggerBuilder {
         self
     }
 
-    /// Sets the file crash reports are appended to (JSON array; none by default).
+    /// Sets the file crash reports are appended to (JSON array; none by default). The file
+    /// keeps the newest 256 reports: a flood of panics cannot grow it without end.
     pub fn crash_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.crash.file = Some(path.into());
         self
