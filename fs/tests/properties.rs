@@ -129,8 +129,16 @@ fn apply(fs: &Fs, change: &Change, path: &str) {
     };
 }
 
+/// Cases per property: 128, or `CORERS_FUZZ_CASES` (`cargo xtask fuzz` sets it).
+fn cases() -> u32 {
+    std::env::var("CORERS_FUZZ_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(128)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(128))]
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
 
     #[test]
     fn fs_read_random_paths_return_only_inside_files_ugly(

@@ -5,12 +5,14 @@
 //! cargo xtask ax7 [-p CRATE]… [--strict]
 //! cargo xtask bench [--quick] [--strict] [FILTER]
 //! cargo xtask docs
+//! cargo xtask fuzz [--cases N]
 //! ```
 
 mod ax7;
 mod bench;
 mod ci;
 mod cmd;
+mod fuzz;
 
 use std::process::ExitCode;
 
@@ -25,6 +27,7 @@ COMMANDS:
     ax7      Report public functions lacking _good, _bad or _ugly tests
     bench    Run the criterion benches and report each one's ratio to its baseline
     docs     Build the docs with warnings denied
+    fuzz     Throw many random hostile paths at the fs sandbox's resolver
 
 Run `cargo xtask <COMMAND> --help` for a command's options.";
 
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
         "ax7" => ax7::run(rest),
         "bench" => bench::run(rest),
         "docs" => ci::docs(rest),
+        "fuzz" => fuzz::run(rest),
         "help" | "--help" | "-h" => {
             println!("{HELP}");
             Ok(())
