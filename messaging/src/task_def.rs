@@ -136,10 +136,11 @@ impl Step {
         }
     }
 
-    /// Gives the Action these options (a run step only; other steps are unchanged).
+    /// Gives the Action these options. Like every `with_` setting here, on a parallel group
+    /// or a `when` step it applies to every run step inside (both branches).
     #[must_use]
     pub fn with_options(self, options: Options) -> Step {
-        self.map_run(|run| run.options = options)
+        self.map_run(move |run| run.options = options.clone())
     }
 
     /// Feeds the previous step's output in as input (a map's entries become options;
@@ -149,29 +150,42 @@ impl Step {
         self.map_run(|run| run.previous = true)
     }
 
-    /// Retries a failing run (a run step only).
+    /// Retries a failing run (each run step inside, for a group or a branch).
     #[must_use]
     pub fn with_retry(self, retry: Retry) -> Step {
-        self.map_run(|run| run.retry = Some(retry))
+        self.map_run(move |run| run.retry = Some(retry.clone()))
     }
 
-    /// Ends each attempt after `timeout` with `TIMEOUT` (a run step only).
+    /// Ends each attempt after `timeout` with `TIMEOUT` (each run step inside, for a group
+    /// or a branch: `Step::parallel(..).with_timeout(..)` bounds every member).
     #[must_use]
     pub fn with_timeout(self, timeout: Duration) -> Step {
         self.map_run(|run| run.timeout = Some(timeout))
     }
 
     /// Starts the run without waiting for it; its outcome is reported as a
-    /// [`TaskStepCompleted`](crate::TaskStepCompleted) event (a run step only).
+    /// [`TaskStepCompleted`](crate::TaskStepCompleted) event (each run step inside, for a
+    /// group or a branch).
     #[must_use]
     pub fn detached(self) -> Step {
         self.map_run(|run| run.detached = true)
     }
 
-    fn map_run(mut self, change: impl FnOnce(&mut RunStep)) -> Step {
-        if let Step::Run(run) = &mut self {
-            change(run);
+    /// Applies `change` to this run step, or to every run step inside this group or branch.
+    fn map_run(mut self, change: impl Fn(&mut RunStep)) -> Step {
+        fn each(step: &mut Step, change: &dyn Fn(&mut RunStep)) {
+            match step {
+                Step::Run(run) => change(run),
+                Step::Parallel(steps) => steps.iter_mut().for_each(|s| each(s, change)),
+                Step::When {
+                    then, otherwise, ..
+                } => then
+                    .iter_mut()
+                    .chain(otherwise.iter_mut())
+                    .for_each(|s| each(s, change)),
+            }
         }
+        each(&mut self, &change);
         self
     }
 }

@@ -835,17 +835,25 @@ async fn step_with_options_given_to_the_action_good() {
     assert_eq!(out, options! { "path" => "/srv/repo" }.into_value());
 }
 
-#[test]
-fn step_with_options_ignored_on_a_parallel_step_bad() {
-    let step = Step::parallel(vec![Step::run("cache.flush")])
-        .with_options(options! { "path" => "/srv/repo" });
-    let Step::Parallel(members) = step else {
-        panic!("still a parallel step");
-    };
-    let Step::Run(run) = &members[0] else {
-        panic!("a run step");
-    };
-    assert!(run.options.is_empty());
+#[tokio::test]
+async fn step_with_options_on_a_group_replaces_each_members_own_bad() {
+    // Set on a group, options reach every member, in place of their own.
+    let bench = Bench::new();
+    bench.echo("git.pull");
+    bench.echo("git.fetch");
+    bench.define(
+        "sync",
+        vec![
+            Step::parallel(vec![
+                Step::run("git.pull").with_options(options! { "remote" => "origin" }),
+                Step::run("git.fetch"),
+            ])
+            .with_options(options! { "path" => "/srv/repo" }),
+        ],
+    );
+    let out = bench.run("sync").await.into_result().unwrap();
+    let path = options! { "path" => "/srv/repo" }.into_value();
+    assert_eq!(out, Value::List(vec![path.clone(), path]));
 }
 
 #[tokio::test]
@@ -1743,6 +1751,36 @@ async fn step_with_timeout_ends_a_slow_step_with_timeout_good() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn step_with_timeout_on_a_group_bounds_every_member_ugly() {
+    let bench = Bench::new();
+    for name in ["index.build", "index.verify"] {
+        bench
+            .actions
+            .register(ActionSpec::new(name, |_, _| async {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                Ok(Value::Null)
+            }))
+            .unwrap();
+    }
+    bench.define(
+        "nightly",
+        vec![
+            Step::parallel(vec![Step::run("index.build"), Step::run("index.verify")])
+                .with_timeout(Duration::from_secs(5)),
+        ],
+    );
+    let started = Instant::now();
+    let report = bench.run("nightly").await;
+    let codes: Vec<_> = report
+        .steps
+        .iter()
+        .map(|s| s.outcome.as_ref().unwrap_err().code().cloned())
+        .collect();
+    assert_eq!(codes, [Some(ErrorCode::TIMEOUT), Some(ErrorCode::TIMEOUT)]);
+    assert!(started.elapsed() <= Duration::from_millis(5_001));
+}
+
+#[tokio::test(start_paused = true)]
 async fn step_with_timeout_stops_the_task_naming_the_step_bad() {
     let bench = Bench::new();
     bench
@@ -1804,23 +1842,36 @@ async fn step_with_timeout_applies_to_each_retry_attempt_ugly() {
 }
 
 #[test]
-fn step_with_timeout_ignored_on_a_when_step_ugly() {
+fn step_with_timeout_on_a_when_step_reaches_both_branches_ugly() {
     let step = Step::when(
         Condition::Succeeded,
         vec![Step::run("chat.announce")],
-        vec![],
+        vec![Step::parallel(vec![Step::run("pager.alert")])],
     )
     .with_timeout(Duration::from_secs(1))
     .with_retry(Retry::new(3, Duration::from_millis(1)))
     .detached()
     .with_previous();
-    let Step::When { then, .. } = step else {
+    let Step::When {
+        then, otherwise, ..
+    } = step
+    else {
         panic!("still a when step");
     };
-    let Step::Run(run) = &then[0] else {
-        panic!("a run step");
+    let Step::Parallel(group) = &otherwise[0] else {
+        panic!("a parallel step");
     };
-    assert!(run.timeout.is_none() && run.retry.is_none() && !run.detached && !run.previous);
+    for step in [&then[0], &group[0]] {
+        let Step::Run(run) = step else {
+            panic!("a run step");
+        };
+        assert_eq!(run.timeout, Some(Duration::from_secs(1)), "{}", run.action);
+        assert!(
+            run.retry.is_some() && run.detached && run.previous,
+            "{}",
+            run.action
+        );
+    }
 }
 
 // --- Step::detached ---
