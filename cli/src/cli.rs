@@ -300,6 +300,10 @@ impl<C: Send + 'static> Cli<C> {
             .filter(|p| self.tree.is_listed(p))
             .filter_map(|p| {
                 let typed = words.get(..p.split('/').count())?.join("/");
+                // Words that name a command are not the mistake: what follows them is.
+                if self.tree.get(&typed).is_some() {
+                    return None;
+                }
                 let d = distance(&typed, &p);
                 (d <= 2.max(p.len() / 3)).then_some((d, p, typed))
             })

@@ -159,7 +159,7 @@ fn loose_flag(word: &str, name: &str, inline: Option<String>, options: &mut Opti
 }
 
 /// The declared flag for `--name`, and whether it was given as `--no-name`.
-fn find_long<'a, C>(command: &'a Command<C>, name: &str) -> Option<(&'a Flag, bool)> {
+pub(crate) fn find_long<'a, C>(command: &'a Command<C>, name: &str) -> Option<(&'a Flag, bool)> {
     if let Some(flag) = command.flags.iter().find(|f| f.name == name) {
         return Some((flag, false));
     }

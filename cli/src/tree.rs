@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use corers_primitives::{Error, ErrorCode, Registry, Result};
 
-use crate::parse::is_flag;
+use crate::parse::{find_long, is_flag};
 use crate::{Command, FlagKind};
 
 /// Checks a command path: segments separated by single `/`, none empty, none starting with
@@ -137,8 +137,9 @@ fn check_declarations<C>(path: &str, command: &Command<C>) -> Result<()> {
     Ok(())
 }
 
-/// Reports whether `command` knows `flag` (`--env`, `--env=prod`, `-ve`): it declares it,
-/// it is help, or the command takes loose flags.
+/// Reports whether `command` knows `flag` (`--env`, `--env=prod`, `--no-verbose`, `-ve`,
+/// `-v=true`) as the parser reads it: it declares it, it is help, or the command takes
+/// loose flags.
 fn knows<C>(command: &Command<C>, flag: &str) -> bool {
     if command.loose_flags || flag == "--help" {
         return true;
@@ -146,7 +147,7 @@ fn knows<C>(command: &Command<C>, flag: &str) -> bool {
     match flag.strip_prefix("--") {
         Some(long) => {
             let name = long.split_once('=').map_or(long, |(name, _)| name);
-            command.flags.iter().any(|f| f.name == name)
+            find_long(command, name).is_some()
         }
         None => !matches!(read_bundle(command, flag), Bundle::Unknown),
     }
@@ -190,6 +191,15 @@ enum Bundle {
 
 fn read_bundle<C>(command: &Command<C>, bundle: &str) -> Bundle {
     let shorts: Vec<char> = bundle.chars().skip(1).collect();
+    // A loose command reads a word whose first letter it does not declare as one loose
+    // flag (`-host=db.lan`), not as letters.
+    if command.loose_flags
+        && !shorts
+            .first()
+            .is_some_and(|&c| command.flags.iter().any(|f| f.short == Some(c)))
+    {
+        return Bundle::Unknown;
+    }
     for (at, &short) in shorts.iter().enumerate() {
         // `-h` is never a declared short: always help.
         if short == 'h' {
@@ -201,6 +211,8 @@ fn read_bundle<C>(command: &Command<C>, bundle: &str) -> Bundle {
                     at_end: at + 1 == shorts.len(),
                 };
             }
+            // `-v=true`: the rest is the bool's value.
+            Some(_) if shorts.get(at + 1) == Some(&'=') => return Bundle::Bools,
             Some(_) => {}
             None => return Bundle::Unknown,
         }

@@ -225,6 +225,19 @@ async fn cli_run_h_after_an_unknown_letter_is_the_unknown_flag_ugly() {
 }
 
 #[tokio::test]
+async fn cli_run_loose_flag_starting_with_h_is_not_help_ugly() {
+    // `cache flush` takes loose flags: `-hard` is its flag `hard`, not -h then -a …
+    let cli = workbench();
+    let outcome = cli.run((), ["cache", "flush", "-hard"]).await;
+    assert_eq!(outcome.exit_code(), 0, "{outcome:?}");
+    assert!(outcome.stdout().is_empty(), "{}", outcome.stdout());
+    assert_eq!(
+        common::parsed_value(&outcome, "hard"),
+        Some(&Value::Bool(true))
+    );
+}
+
+#[tokio::test]
 async fn cli_run_help_word_with_path_good() {
     let cli = workbench();
     let outcome = cli.run((), ["help", "deploy", "to", "homelab"]).await;

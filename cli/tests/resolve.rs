@@ -113,6 +113,17 @@ async fn cli_run_flag_value_spelling_the_path_itself_ugly() {
         parsed_value(&outcome, "name"),
         Some(&Value::from("workspace"))
     );
+    // Bool flags in any form the parser reads come before the path just as well.
+    for first in ["--no-verbose", "-v=true", "--verbose=false"] {
+        let outcome = cli
+            .run((), [first, "--name", "cache", "workspace", "create"])
+            .await;
+        assert_eq!(
+            parsed_value(&outcome, "name"),
+            Some(&Value::from("cache")),
+            "{first}"
+        );
+    }
     // A command that takes any flag bears out the first reading: `cache flush` runs.
     let flushed = cli.run((), ["--verbose", "cache", "flush"]).await;
     assert_eq!(flushed.exit_code(), 0, "{flushed:?}");
@@ -234,6 +245,17 @@ async fn cli_run_unknown_command_suggestion_ignores_the_arguments_after_it_bad()
     assert_eq!(
         error_message(&outcome),
         r#"unknown command "wrkspace remove"; did you mean "workspace remove"?"#
+    );
+}
+
+#[tokio::test]
+async fn cli_run_unknown_command_never_suggests_the_words_typed_bad() {
+    // `workspace create` exists: the extra word is the mistake, not a typo of it.
+    let cli = workbench();
+    let outcome = cli.run((), ["help", "workspace", "create", "alpha"]).await;
+    assert_eq!(
+        error_message(&outcome),
+        r#"unknown command "workspace create alpha""#
     );
 }
 
