@@ -286,8 +286,6 @@ impl Core {
     }
 }
 
-/// Writes `text` to `stream`, dropping it when it cannot be written (a reader that closed
-/// the pipe): output is never worth a panic that would skip shutdown.
 impl CoreBuilder {
     /// Builds the Core and runs it ([`Core::run_blocking`]): a whole `main` in one line. A
     /// build error (a failing factory, a config file that does not fit) is printed to
@@ -315,6 +313,8 @@ impl CoreBuilder {
     }
 }
 
+/// Writes `text` to `stream`, dropping it when it cannot be written (a reader that closed
+/// the pipe): output is never worth a panic that would skip shutdown.
 fn write_out(mut stream: impl Write, text: &str) {
     if !text.is_empty() {
         let _ = stream.write_all(text.as_bytes());

@@ -8,8 +8,10 @@ use tracing::level_filters::LevelFilter;
 
 /// How much a [`Logger`](crate::Logger) lets through, from nothing to everything.
 ///
-/// Security events are emitted at [`Level::Error`], so every level but
-/// [`Level::Quiet`] shows them.
+/// Security events ([`security!`](crate::security!), and audit refusals such as a sandbox
+/// escape) are emitted at [`Level::Error`], so every level but [`Level::Quiet`] shows
+/// them; the routine part of the audit trail is at [`Level::Debug`]
+/// (see [`AuditEvent::level`](crate::AuditEvent::level)).
 ///
 /// ```
 /// use corers_log::Level;
@@ -21,7 +23,7 @@ use tracing::level_filters::LevelFilter;
 pub enum Level {
     /// Nothing at all.
     Quiet,
-    /// Failures, and Security events.
+    /// Failures, and Security events (not the routine audit trail: that is debug).
     Error,
     /// Failures and warnings.
     Warn,

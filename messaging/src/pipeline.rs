@@ -189,6 +189,14 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
         self.inner.defined.subscribe()
     }
 
+    /// The schedule of `name`, when it is defined with one (without copying the definition).
+    pub(crate) fn schedule(&self, name: &str) -> Option<String> {
+        self.inner
+            .registry
+            .get(name)
+            .and_then(|def| def.schedule.clone())
+    }
+
     /// The definition of `name`, when defined.
     pub fn get(&self, name: &str) -> Option<TaskDef> {
         self.inner.registry.get(name).map(|d| d.as_ref().clone())

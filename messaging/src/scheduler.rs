@@ -1,6 +1,6 @@
 //! [`Scheduler`]: runs Tasks on their cron schedules while it is started.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
@@ -121,8 +121,6 @@ impl<C> fmt::Debug for Scheduler<C> {
     }
 }
 
-/// The longest single sleep: how late a tick can be after the machine wakes from a
-/// suspend that the monotonic clock did not see.
 /// Keeps one loop per scheduled Task while the scheduler runs: for the Tasks defined when it
 /// starts and, each time a definition changes, for those that have a schedule and no loop.
 /// When stopped, waits for the loops (and the runs they are in) to end.
@@ -135,57 +133,70 @@ async fn supervise<C: Clone + Send + Sync + 'static>(
     let mut defined = tasks.definitions();
     let anchor = (SystemTime::now(), Instant::now());
     let mut loops = JoinSet::new();
-    // The Tasks with a loop, by the loop's task id.
+    // The loops running, by task id, and their Tasks.
     let mut looping: HashMap<tokio::task::Id, Arc<str>> = HashMap::new();
+    let mut looped: HashSet<Arc<str>> = HashSet::new();
+    // The schedule each ended loop ended with: not started again until the Task's
+    // schedule is another (a loop with no tick ahead, or one that panicked).
+    let mut ended: HashMap<Arc<str>, Option<String>> = HashMap::new();
     let mut rescan = true;
     loop {
         if rescan {
             defined.mark_unchanged();
             for name in tasks.names() {
-                if looping.values().any(|n| **n == *name) {
+                if looped.contains(name.as_str()) {
                     continue;
                 }
-                let Some(cron) = tasks.get(&name).and_then(|d| d.schedule) else {
+                let schedule = tasks.schedule(&name);
+                if ended.get(name.as_str()) == Some(&schedule) {
                     continue;
-                };
+                }
                 // Checked when the Task was defined.
-                let Ok(schedule) = Schedule::parse(&cron) else {
+                let Some((cron, Ok(parsed))) = schedule.map(|c| {
+                    let parsed = Schedule::parse(&c);
+                    (c, parsed)
+                }) else {
                     continue;
                 };
                 let name: Arc<str> = Arc::from(name.as_str());
+                ended.remove(&name);
                 let handle = loops.spawn(run_on_schedule(
                     tasks.clone(),
                     core.clone(),
                     Arc::clone(&name),
-                    (cron, schedule),
+                    (cron, parsed),
                     anchor,
                     stop.clone(),
                 ));
-                looping.insert(handle.id(), name);
+                looping.insert(handle.id(), Arc::clone(&name));
+                looped.insert(name);
             }
         }
         tokio::select! {
             () = stop.cancelled() => break,
             changed = defined.changed() => rescan = changed.is_ok(),
-            Some(ended) = loops.join_next_with_id() => {
-                rescan = match ended {
-                    // Redefined after the loop last looked (given a schedule again after it
-                    // saw none): start it again. What ended the loop ends it for good.
-                    Ok((id, seen)) => looping
-                        .remove(&id)
-                        .is_some_and(|name| tasks.get(&name).and_then(|d| d.schedule) != seen),
-                    // A loop that panicked is not started again until the Task changes.
-                    Err(err) => {
-                        looping.remove(&err.id());
-                        false
-                    }
+            Some(done) = loops.join_next_with_id() => {
+                let (id, seen) = match done {
+                    Ok((id, seen)) => (id, Some(seen)),
+                    Err(err) => (err.id(), None),
                 };
+                let Some(name) = looping.remove(&id) else { continue };
+                looped.remove(&name);
+                let now = tasks.schedule(&name);
+                // A loop that panicked counts as ended with the schedule it ran under.
+                let seen = seen.unwrap_or_else(|| now.clone());
+                // Redefined after the loop last looked (given a schedule again after it saw
+                // none): start it again at once.
+                rescan = now != seen;
+                ended.insert(name, seen);
             }
         }
     }
     while loops.join_next().await.is_some() {}
 }
 
+/// The longest single sleep: how late a tick can be after the machine wakes from a
+/// suspend that the monotonic clock did not see.
 const LONGEST_SLEEP: Duration = Duration::from_secs(60);
 
 /// One Task's loop: sleep until its next tick, run it, repeat. Ends when the Task has no
@@ -200,7 +211,7 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
 ) -> Option<String> {
     loop {
         // The Task as defined now: redefined meanwhile, its new schedule applies.
-        match tasks.get(&name).and_then(|def| def.schedule) {
+        match tasks.schedule(&name) {
             Some(current) if current == cron => {}
             Some(current) => match Schedule::parse(&current) {
                 Ok(parsed) => (cron, schedule) = (current, parsed),

@@ -243,6 +243,15 @@ fn shown(key: &str, value: &Value) -> String {
         room: 64,
         cut: false,
     };
+    // Bytes are encoded whole before they are written: encode no more than can show.
+    let head;
+    let value = match value {
+        Value::Bytes(bytes) if bytes.len() > 64 => {
+            head = Value::Bytes(bytes[..64].to_vec());
+            &head
+        }
+        value => value,
+    };
     // An error here only means the value was longer than the room.
     let _ = fmt::Write::write_fmt(&mut shown, format_args!("{value}"));
     if shown.cut {

@@ -297,6 +297,11 @@ async fn scheduler_start_schedule_that_never_comes_ends_its_loop_for_good_ugly()
     pass(Duration::from_secs(60)).await;
     let fired = bench.count();
     assert!((5..=6).contains(&fired), "{fired}");
+    // Given a schedule with ticks ahead, it runs after all.
+    bench.schedule("index.never", "*/10 * * * * *");
+    pass(Duration::from_secs(60)).await;
+    let both = bench.count() - fired;
+    assert!((10..=12).contains(&both), "{both}");
     scheduler.stop().await;
 }
 

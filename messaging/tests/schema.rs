@@ -461,3 +461,20 @@ fn schema_check_shows_at_most_64_characters_of_a_value_ugly() {
     assert_eq!(cut, format!("\"{}…", "ホ".repeat(63)));
     assert_eq!(shown("ホ".repeat(1_000_000)), cut);
 }
+
+#[test]
+fn schema_check_shows_the_start_of_huge_bytes_ugly() {
+    let schema = Schema::new().optional("limit", ValueKind::Int);
+    let message = |bytes: Vec<u8>| {
+        schema
+            .check("git.log", &options! { "limit" => Value::Bytes(bytes) })
+            .unwrap_err()
+            .message()
+            .to_owned()
+    };
+    let huge = message(vec![7; 10_000_000]);
+    assert!(huge.ends_with('…'), "{huge}");
+    assert!(huge.len() < 200, "{huge}");
+    // Only the start matters: the same start shows the same.
+    assert_eq!(message(vec![7; 1000]), huge);
+}
