@@ -159,8 +159,9 @@ pub struct ConfigBuilder {
 impl ConfigBuilder {
     /// Logs what the config has to say (an environment variable ignored, a bound value
     /// kept because the new one does not fit) through `logger`, as a Core does with its
-    /// own; without one, through whatever `tracing` subscriber is current. Run-time writes
-    /// go to `logger`'s audit trail.
+    /// own; without one, through whatever `tracing` subscriber is current. Run-time writes,
+    /// and the environment variables with secret-looking names it reads, go to `logger`'s
+    /// audit trail.
     ///
     /// ```
     /// use corers_config::Config;

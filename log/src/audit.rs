@@ -258,8 +258,15 @@ impl AuditTrail {
         };
         let mut line = String::new();
         Format::Json.render(&record, false, &mut line);
-        self.output.write_line(line.as_bytes());
-        // The trail is written through at once: a buffered file would lose it in a crash.
-        self.output.flush_if_free();
+        // As for every log line: a writer that panics loses this line, not the caller's
+        // operation (the file write being audited has already happened).
+        let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.output.write_line(line.as_bytes());
+            // Written through at once: a buffered file would lose the trail in a crash.
+            self.output.flush_if_free();
+        }));
+        if let Err(payload) = written {
+            let _ = corers_primitives::Error::from_caught("log.Logger.audit", payload);
+        }
     }
 }

@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::sync::{Arc, Mutex};
+
 use corers_log::{AuditEvent, Format, Level, MemorySink, Output};
 use serde_json::{Value, json};
 
@@ -324,4 +326,37 @@ fn logger_builder_audit_output_hostile_values_one_line_each_ugly() {
     );
     let second: Value = serde_json::from_str(&lines[1]).unwrap();
     assert_eq!(second["fields"]["key"], "");
+}
+
+#[test]
+fn logger_builder_audit_output_panicking_writer_loses_the_line_not_the_caller_ugly() {
+    /// Panics on its first write, then keeps what it is given.
+    struct PanicsOnce(Arc<Mutex<(bool, Vec<u8>)>>);
+    impl std::io::Write for PanicsOnce {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            let mut state = self.0.lock().unwrap();
+            if !state.0 {
+                state.0 = true;
+                drop(state);
+                panic!("pipe closed");
+            }
+            state.1.extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let kept = Arc::new(Mutex::new((false, Vec::new())));
+    let log = corers_log::Logger::builder()
+        .level(Level::Quiet)
+        .audit_output(Output::writer(PanicsOnce(Arc::clone(&kept))))
+        .build();
+    log.audit(AuditEvent::FsWrite {
+        path: "lost-with-the-panic.md",
+    });
+    log.audit(AuditEvent::FsWrite { path: "notes.md" });
+    let text = String::from_utf8(kept.lock().unwrap().1.clone()).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.contains(r#""path":"notes.md""#), "{text}");
 }
