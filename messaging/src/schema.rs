@@ -212,9 +212,10 @@ impl Schema {
     }
 }
 
-/// A wrong value as an error message shows it: never a secret-looking key's, and no more
-/// than 64 characters of anything else (a whole list or map would flood the log). Only
-/// those characters are rendered: a huge value costs no more than a small one.
+/// A wrong value as an error message shows it: never a secret-looking key's, a list or a
+/// map only by its size (a map may hold a secret under a key of its own, and a whole list
+/// would flood the log), and no more than 64 characters of anything else. Only those
+/// characters are rendered: a huge value costs no more than a small one.
 fn shown(key: &str, value: &Value) -> String {
     /// Keeps the first `room` characters written to it, then refuses the rest.
     struct Bounded {
@@ -237,6 +238,11 @@ fn shown(key: &str, value: &Value) -> String {
     }
     if corers_primitives::is_secret_name(key) {
         return corers_primitives::REDACTED.to_owned();
+    }
+    match value {
+        Value::List(items) => return format!("of {} items", items.len()),
+        Value::Map(entries) => return format!("of {} keys", entries.len()),
+        _ => {}
     }
     let mut shown = Bounded {
         text: String::new(),
