@@ -489,27 +489,12 @@ fn config_set_from_args_values_keep_equals_and_replace_the_layer_ugly() {
 /// A config whose logger is quiet but keeps an audit output, and the keys that output
 /// records as written, in order.
 fn audited() -> (Config, impl Fn() -> Vec<String>) {
-    let trail = corers_log::MemorySink::new();
-    let log = corers_log::Logger::builder()
-        .level(corers_log::Level::Quiet)
-        .audit_output(corers_log::Output::Memory(trail.clone()))
-        .build();
+    let (log, written) = common::audit_keys("config.written");
     let config = Config::builder()
         .default_value("workers", 4)
         .logger(log)
         .build()
         .unwrap();
-    let written = move || {
-        trail
-            .lines()
-            .iter()
-            .map(|line| {
-                let line: serde_json::Value = serde_json::from_str(line).unwrap();
-                assert_eq!(line["fields"]["event"], "config.written", "{line}");
-                line["fields"]["key"].as_str().unwrap().to_owned()
-            })
-            .collect()
-    };
     (config, written)
 }
 

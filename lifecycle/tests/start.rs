@@ -794,6 +794,15 @@ async fn service_ctx_cancel_token_already_cancelled_after_force_ugly() {
     assert_eq!(taken(&seen), ["cancelled=true"]);
 }
 
+/// Starts then stops `services`, both expected to succeed.
+async fn start_then_stop(services: &Services<()>) {
+    services.start_all(&()).await.unwrap();
+    services
+        .stop_all(&(), Duration::from_secs(1))
+        .await
+        .unwrap();
+}
+
 /// Hooks that record the time they are given: `<hook> <name> <timeout>`.
 fn timed(calls: &Calls) -> Hooks<()> {
     let (on_start, on_stop) = (Arc::clone(calls), Arc::clone(calls));
@@ -821,11 +830,7 @@ async fn service_ctx_timeout_is_the_services_own_good() {
     services
         .register(Registration::new("cache", timed(&seen)))
         .unwrap();
-    services.start_all(&()).await.unwrap();
-    services
-        .stop_all(&(), Duration::from_secs(1))
-        .await
-        .unwrap();
+    start_then_stop(&services).await;
     assert_eq!(
         taken(&seen),
         [
@@ -870,11 +875,7 @@ async fn service_ctx_timeout_zero_still_lets_a_hook_that_does_not_wait_finish_ug
     services
         .register(Registration::new("store", timed(&seen)).timeout(Duration::ZERO))
         .unwrap();
-    services.start_all(&()).await.unwrap();
-    services
-        .stop_all(&(), Duration::from_secs(1))
-        .await
-        .unwrap();
+    start_then_stop(&services).await;
     assert_eq!(taken(&seen), ["start store 0ns", "stop store 0ns"]);
 }
 

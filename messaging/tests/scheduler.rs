@@ -50,12 +50,26 @@ impl Bench {
             .unwrap();
     }
 
+    /// Redefines `task` without a schedule.
+    fn unschedule(&self, task: &str) {
+        self.tasks
+            .define(task, TaskDef::new(vec![Step::run("index.build")]))
+            .unwrap();
+    }
+
     fn runs(&self) -> Vec<Instant> {
         self.runs.lock().unwrap().clone()
     }
 
     fn count(&self) -> usize {
         self.runs.lock().unwrap().len()
+    }
+
+    /// How many runs the next `time` on the paused clock brings.
+    async fn runs_in(&self, time: Duration) -> usize {
+        let before = self.count();
+        pass(time).await;
+        self.count() - before
     }
 }
 
@@ -253,8 +267,7 @@ async fn scheduler_start_picks_up_a_task_defined_after_it_ugly() {
     scheduler.start(&()).unwrap();
     pass(Duration::from_secs(5)).await;
     bench.schedule("index.refresh", "*/10 * * * * *");
-    pass(Duration::from_secs(60)).await;
-    let fired = bench.count();
+    let fired = bench.runs_in(Duration::from_secs(60)).await;
     assert!((5..=6).contains(&fired), "{fired}");
     scheduler.stop().await;
 }
@@ -267,20 +280,12 @@ async fn scheduler_start_task_given_a_schedule_again_runs_again_ugly() {
     scheduler.start(&()).unwrap();
     pass(Duration::from_secs(30)).await;
     // No schedule: its loop ends after the tick it was waiting for.
-    bench
-        .tasks
-        .define(
-            "index.refresh",
-            TaskDef::new(vec![Step::run("index.build")]),
-        )
-        .unwrap();
+    bench.unschedule("index.refresh");
     pass(Duration::from_secs(60)).await;
-    let unscheduled = bench.count();
-    pass(Duration::from_secs(60)).await;
-    assert_eq!(bench.count(), unscheduled, "not run without a schedule");
+    let unscheduled = bench.runs_in(Duration::from_secs(60)).await;
+    assert_eq!(unscheduled, 0, "not run without a schedule");
     bench.schedule("index.refresh", "*/10 * * * * *");
-    pass(Duration::from_secs(60)).await;
-    let again = bench.count() - unscheduled;
+    let again = bench.runs_in(Duration::from_secs(60)).await;
     assert!((5..=6).contains(&again), "{again}");
     scheduler.stop().await;
 }
@@ -294,13 +299,11 @@ async fn scheduler_start_schedule_that_never_comes_ends_its_loop_for_good_ugly()
     let scheduler = Scheduler::new(bench.tasks.clone());
     scheduler.start(&()).unwrap();
     bench.schedule("index.refresh", "*/10 * * * * *");
-    pass(Duration::from_secs(60)).await;
-    let fired = bench.count();
+    let fired = bench.runs_in(Duration::from_secs(60)).await;
     assert!((5..=6).contains(&fired), "{fired}");
     // Given a schedule with ticks ahead, it runs after all.
     bench.schedule("index.never", "*/10 * * * * *");
-    pass(Duration::from_secs(60)).await;
-    let both = bench.count() - fired;
+    let both = bench.runs_in(Duration::from_secs(60)).await;
     assert!((10..=12).contains(&both), "{both}");
     scheduler.stop().await;
 }
@@ -315,13 +318,7 @@ async fn scheduler_start_follows_a_task_redefined_while_it_runs_ugly() {
     let before = bench.count();
     assert!((2..=3).contains(&before), "{before}");
     // Redefined without a schedule: at most the tick already waited for still fires.
-    bench
-        .tasks
-        .define(
-            "index.refresh",
-            TaskDef::new(vec![Step::run("index.build")]),
-        )
-        .unwrap();
+    bench.unschedule("index.refresh");
     pass(Duration::from_secs(60)).await;
     assert!(
         bench.count() <= before + 1,

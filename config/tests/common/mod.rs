@@ -42,3 +42,25 @@ impl Drop for ConfigDir {
         let _ = fs::remove_dir_all(&self.path);
     }
 }
+
+/// A quiet logger that keeps an audit output, and a reader of that output: the `key` of
+/// each audit event in it, in order, every one asserted to be an `event` event.
+pub fn audit_keys(event: &'static str) -> (corers_log::Logger, impl Fn() -> Vec<String>) {
+    let trail = corers_log::MemorySink::new();
+    let log = corers_log::Logger::builder()
+        .level(corers_log::Level::Quiet)
+        .audit_output(corers_log::Output::Memory(trail.clone()))
+        .build();
+    let keys = move || {
+        trail
+            .lines()
+            .iter()
+            .map(|line| {
+                let line: serde_json::Value = serde_json::from_str(line).unwrap();
+                assert_eq!(line["fields"]["event"], event, "{line}");
+                line["fields"]["key"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    };
+    (log, keys)
+}
