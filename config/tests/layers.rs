@@ -417,7 +417,7 @@ fn config_builder_env_vars_inline_table_nests_good() {
 
 #[test]
 fn config_builder_env_vars_secret_names_read_are_audited_good() {
-    let (log, read) = common::audit_keys("env.secret_read");
+    let (log, read) = common::audit_keys("env.secret_read", "hunter2");
     let config = Config::builder()
         .env_prefix("APP")
         .env_vars([

@@ -489,7 +489,8 @@ fn config_set_from_args_values_keep_equals_and_replace_the_layer_ugly() {
 /// A config whose logger is quiet but keeps an audit output, and the keys that output
 /// records as written, in order.
 fn audited() -> (Config, impl Fn() -> Vec<String>) {
-    let (log, written) = common::audit_keys("config.written");
+    // A value written must never reach the trail.
+    let (log, written) = common::audit_keys("config.written", "db.homelab");
     let config = Config::builder()
         .default_value("workers", 4)
         .logger(log)

@@ -238,29 +238,29 @@ impl AuditTrail {
     }
 
     fn write(&self, event: &AuditEvent<'_>) {
-        let mut fields = String::new();
-        Format::Json.render_field("event", FieldValue::Str(event.name()), &mut fields);
-        for (key, value) in event.fields() {
-            let value = if self.redactor.is_secret(key) {
-                REDACTED
-            } else {
-                value
-            };
-            Format::Json.render_field(key, FieldValue::Str(value), &mut fields);
-        }
-        let record = Record {
-            time: (self.clock)(),
-            level: event.level(),
-            target: SECURITY_TARGET,
-            security: true,
-            message: "audit",
-            fields: &fields,
-        };
-        let mut line = String::new();
-        Format::Json.render(&record, false, &mut line);
-        // As for every log line: a writer that panics loses this line, not the caller's
-        // operation (the file write being audited has already happened).
+        // As for every log line: a clock or writer that panics loses this line, not the
+        // caller's operation (the file write being audited has already happened).
         let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut fields = String::new();
+            Format::Json.render_field("event", FieldValue::Str(event.name()), &mut fields);
+            for (key, value) in event.fields() {
+                let value = if self.redactor.is_secret(key) {
+                    REDACTED
+                } else {
+                    value
+                };
+                Format::Json.render_field(key, FieldValue::Str(value), &mut fields);
+            }
+            let record = Record {
+                time: (self.clock)(),
+                level: event.level(),
+                target: SECURITY_TARGET,
+                security: true,
+                message: "audit",
+                fields: &fields,
+            };
+            let mut line = String::new();
+            Format::Json.render(&record, false, &mut line);
             self.output.write_line(line.as_bytes());
             // Written through at once: a buffered file would lose the trail in a crash.
             self.output.flush_if_free();

@@ -360,3 +360,16 @@ fn logger_builder_audit_output_panicking_writer_loses_the_line_not_the_caller_ug
     assert_eq!(text.lines().count(), 1, "{text}");
     assert!(text.contains(r#""path":"notes.md""#), "{text}");
 }
+
+#[test]
+fn logger_builder_audit_output_panicking_clock_loses_the_line_not_the_caller_ugly() {
+    let trail = MemorySink::new();
+    let log = corers_log::Logger::builder()
+        .level(Level::Quiet)
+        .clock(|| panic!("clock unplugged"))
+        .audit_output(Output::Memory(trail.clone()))
+        .build();
+    // The caller's operation goes on: only the line is lost.
+    log.audit(AuditEvent::FsDelete { path: "cache/old" });
+    assert_eq!(trail.contents(), "");
+}

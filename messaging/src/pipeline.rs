@@ -189,12 +189,9 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
         self.inner.defined.subscribe()
     }
 
-    /// The schedule of `name`, when it is defined with one (without copying the definition).
-    pub(crate) fn schedule(&self, name: &str) -> Option<String> {
-        self.inner
-            .registry
-            .get(name)
-            .and_then(|def| def.schedule.clone())
+    /// The definition of `name` as stored (not copied): a new definition is another `Arc`.
+    pub(crate) fn definition(&self, name: &str) -> Option<Arc<TaskDef>> {
+        self.inner.registry.get(name)
     }
 
     /// The definition of `name`, when defined.

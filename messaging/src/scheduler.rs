@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::schedule::Schedule;
-use crate::{RunCtx, Tasks};
+use crate::{RunCtx, TaskDef, Tasks};
 
 /// Runs every Task that has a schedule, at the times its cron expression names, from
 /// [`start`](Scheduler::start) until [`stop`](Scheduler::stop). The lifecycle owns one and
@@ -133,12 +133,12 @@ async fn supervise<C: Clone + Send + Sync + 'static>(
     let mut defined = tasks.definitions();
     let anchor = (SystemTime::now(), Instant::now());
     let mut loops = JoinSet::new();
-    // The loops running, by task id, and their Tasks.
-    let mut looping: HashMap<tokio::task::Id, Arc<str>> = HashMap::new();
+    // The loops running, by task id: their Task and the definition they started with.
+    let mut looping: HashMap<tokio::task::Id, (Arc<str>, Arc<TaskDef>)> = HashMap::new();
     let mut looped: HashSet<Arc<str>> = HashSet::new();
-    // The schedule each ended loop ended with: not started again until the Task's
-    // schedule is another (a loop with no tick ahead, or one that panicked).
-    let mut ended: HashMap<Arc<str>, Option<String>> = HashMap::new();
+    // The definition each ended loop ended with: not started again until the Task is
+    // defined again (a loop with no tick ahead, or one that panicked).
+    let mut ended: HashMap<Arc<str>, Arc<TaskDef>> = HashMap::new();
     let mut rescan = true;
     loop {
         if rescan {
@@ -147,15 +147,21 @@ async fn supervise<C: Clone + Send + Sync + 'static>(
                 if looped.contains(name.as_str()) {
                     continue;
                 }
-                let schedule = tasks.schedule(&name);
-                if ended.get(name.as_str()) == Some(&schedule) {
+                let Some(def) = tasks.definition(&name) else {
+                    continue;
+                };
+                if ended
+                    .get(name.as_str())
+                    .is_some_and(|last| Arc::ptr_eq(last, &def))
+                {
                     continue;
                 }
                 // Checked when the Task was defined.
-                let Some((cron, Ok(parsed))) = schedule.map(|c| {
-                    let parsed = Schedule::parse(&c);
-                    (c, parsed)
-                }) else {
+                let Some((cron, Ok(parsed))) = def
+                    .schedule
+                    .clone()
+                    .map(|cron| (cron.clone(), Schedule::parse(&cron)))
+                else {
                     continue;
                 };
                 let name: Arc<str> = Arc::from(name.as_str());
@@ -164,11 +170,11 @@ async fn supervise<C: Clone + Send + Sync + 'static>(
                     tasks.clone(),
                     core.clone(),
                     Arc::clone(&name),
-                    (cron, parsed),
+                    (Arc::clone(&def), cron, parsed),
                     anchor,
                     stop.clone(),
                 ));
-                looping.insert(handle.id(), Arc::clone(&name));
+                looping.insert(handle.id(), (Arc::clone(&name), def));
                 looped.insert(name);
             }
         }
@@ -180,14 +186,14 @@ async fn supervise<C: Clone + Send + Sync + 'static>(
                     Ok((id, seen)) => (id, Some(seen)),
                     Err(err) => (err.id(), None),
                 };
-                let Some(name) = looping.remove(&id) else { continue };
+                let Some((name, started_with)) = looping.remove(&id) else { continue };
                 looped.remove(&name);
-                let now = tasks.schedule(&name);
-                // A loop that panicked counts as ended with the schedule it ran under.
-                let seen = seen.unwrap_or_else(|| now.clone());
-                // Redefined after the loop last looked (given a schedule again after it saw
-                // none): start it again at once.
-                rescan = now != seen;
+                // A loop that panicked counts as ended with the definition it started with.
+                let seen = seen.unwrap_or(started_with);
+                // Defined again after the loop last looked: start it again at once.
+                rescan = tasks
+                    .definition(&name)
+                    .is_some_and(|now| !Arc::ptr_eq(&now, &seen));
                 ended.insert(name, seen);
             }
         }
@@ -200,28 +206,31 @@ async fn supervise<C: Clone + Send + Sync + 'static>(
 const LONGEST_SLEEP: Duration = Duration::from_secs(60);
 
 /// One Task's loop: sleep until its next tick, run it, repeat. Ends when the Task has no
-/// schedule (or one with no tick ahead) any more, returning the schedule it saw last.
+/// schedule (or one with no tick ahead) any more, returning the definition it saw last.
 async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
     tasks: Tasks<C>,
     core: C,
     name: Arc<str>,
-    (mut cron, mut schedule): (String, Schedule),
+    (mut last, mut cron, mut schedule): (Arc<TaskDef>, String, Schedule),
     mut anchor: (SystemTime, Instant),
     stop: CancellationToken,
-) -> Option<String> {
+) -> Arc<TaskDef> {
     loop {
         // The Task as defined now: redefined meanwhile, its new schedule applies.
-        match tasks.schedule(&name) {
-            Some(current) if current == cron => {}
-            Some(current) => match Schedule::parse(&current) {
-                Ok(parsed) => (cron, schedule) = (current, parsed),
-                Err(_) => return Some(current),
+        if let Some(def) = tasks.definition(&name) {
+            last = def;
+        }
+        match &last.schedule {
+            Some(current) if *current == cron => {}
+            Some(current) => match Schedule::parse(current) {
+                Ok(parsed) => (cron, schedule) = (current.clone(), parsed),
+                Err(_) => return last,
             },
-            None => return None,
+            None => return last,
         }
         let now = wall(&mut anchor);
         let Some(next) = schedule.next_after(&now) else {
-            return Some(cron);
+            return last;
         };
         // In steps of at most a minute, looking at the wall clock after each.
         loop {
@@ -232,7 +241,7 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
                 break;
             }
             tokio::select! {
-                () = stop.cancelled() => return Some(cron),
+                () = stop.cancelled() => return last,
                 () = tokio::time::sleep(wait.min(LONGEST_SLEEP)) => {}
             }
         }

@@ -511,3 +511,54 @@ async fn scheduler_is_running_after_the_only_schedule_ran_out_ugly() {
     scheduler.stop().await;
     assert!(!scheduler.is_running());
 }
+
+/// An application context whose clone panics while `broken` is set.
+struct Fragile(Arc<AtomicBool>);
+
+impl Clone for Fragile {
+    fn clone(&self) -> Self {
+        assert!(!self.0.load(Ordering::SeqCst), "context unavailable");
+        Fragile(Arc::clone(&self.0))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn scheduler_start_loop_that_panicked_runs_again_once_the_task_is_defined_again_ugly() {
+    let broken = Arc::new(AtomicBool::new(false));
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&runs);
+    let actions: Actions<Fragile> = Actions::new(Bus::new());
+    actions
+        .register(ActionSpec::new("index.build", move |_, _| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            async { Ok(Value::Null) }
+        }))
+        .unwrap();
+    let tasks = Tasks::new(actions);
+    let define = || {
+        tasks
+            .define(
+                "index.refresh",
+                TaskDef::new(vec![Step::run("index.build")]).schedule("*/10 * * * * *"),
+            )
+            .unwrap();
+    };
+    define();
+    let scheduler = Scheduler::new(tasks.clone());
+    scheduler.start(&Fragile(Arc::clone(&broken))).unwrap();
+    pass(Duration::from_secs(30)).await;
+    assert!(runs.load(Ordering::SeqCst) >= 2);
+    // The next run cannot clone the context: the loop panics and ends.
+    broken.store(true, Ordering::SeqCst);
+    pass(Duration::from_secs(30)).await;
+    let before = runs.load(Ordering::SeqCst);
+    broken.store(false, Ordering::SeqCst);
+    pass(Duration::from_secs(30)).await;
+    assert_eq!(runs.load(Ordering::SeqCst), before, "ended with the panic");
+    // Defined again (the same schedule): it runs again.
+    define();
+    pass(Duration::from_secs(60)).await;
+    let again = runs.load(Ordering::SeqCst) - before;
+    assert!((5..=6).contains(&again), "{again}");
+    scheduler.stop().await;
+}

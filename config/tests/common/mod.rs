@@ -44,8 +44,12 @@ impl Drop for ConfigDir {
 }
 
 /// A quiet logger that keeps an audit output, and a reader of that output: the `key` of
-/// each audit event in it, in order, every one asserted to be an `event` event.
-pub fn audit_keys(event: &'static str) -> (corers_log::Logger, impl Fn() -> Vec<String>) {
+/// each audit event in it, in order, every one asserted to be an `event` event and none
+/// holding `secret` anywhere in its line.
+pub fn audit_keys(
+    event: &'static str,
+    secret: &'static str,
+) -> (corers_log::Logger, impl Fn() -> Vec<String>) {
     let trail = corers_log::MemorySink::new();
     let log = corers_log::Logger::builder()
         .level(corers_log::Level::Quiet)
@@ -56,6 +60,7 @@ pub fn audit_keys(event: &'static str) -> (corers_log::Logger, impl Fn() -> Vec<
             .lines()
             .iter()
             .map(|line| {
+                assert!(!line.contains(secret), "{line}");
                 let line: serde_json::Value = serde_json::from_str(line).unwrap();
                 assert_eq!(line["fields"]["event"], event, "{line}");
                 line["fields"]["key"].as_str().unwrap().to_owned()
