@@ -158,11 +158,7 @@ fn knows<C>(command: &Command<C>, flag: &str) -> bool {
 /// it (`-ve`: `-v` then `-e`, whose value comes next; `-eprod` carries its value inside).
 fn takes_value<C>(command: &Command<C>, flag: &str) -> bool {
     match flag.strip_prefix("--") {
-        Some(long) => command
-            .flags
-            .iter()
-            .find(|f| f.name == long)
-            .is_some_and(|f| f.kind != FlagKind::Bool),
+        Some(long) => find_long(command, long).is_some_and(|(f, _)| f.kind != FlagKind::Bool),
         None => matches!(read_bundle(command, flag), Bundle::Value { at_end: true }),
     }
 }

@@ -98,14 +98,11 @@ impl Error {
         message: impl Into<String>,
     ) -> Error {
         let cause = cause.into();
-        let code = chain(cause.as_ref()).find_map(|e| {
-            e.downcast_ref::<Error>().map_or_else(
-                || {
-                    e.downcast_ref::<std::io::Error>()
-                        .and_then(|io| ErrorCode::of_io(io.kind()))
-                },
-                |e| e.0.code.clone(),
-            )
+        let code = chain(cause.as_ref()).find_map(|e| match e.downcast_ref::<Error>() {
+            Some(err) => err.0.code.clone(),
+            None => e
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| ErrorCode::of_io(io.kind())),
         });
         let mut err = Error::new(operation, message);
         err.0.code = code;
