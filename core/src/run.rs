@@ -263,8 +263,9 @@ impl Core {
             Some(Value::String(text)) => {
                 let _ = writeln!(stdout, "{text}");
             }
+            // The command's own result: shown whole, secrets included (it was asked for).
             Some(other) => {
-                let _ = writeln!(stdout, "{other}");
+                let _ = writeln!(stdout, "{}", other.revealed());
             }
         }
         Printed {

@@ -96,6 +96,22 @@ async fn run_cli_captures_stdout_and_exit_code_good() {
 }
 
 #[tokio::test]
+async fn run_cli_map_result_is_printed_whole_secrets_included_good() {
+    let (builder, _log) = testing::builder();
+    let core = builder
+        .command(
+            "token/create",
+            Command::new().action(|_, _| async {
+                Ok(options! { "name" => "ci", "token" => "ghp_4f2a9c" }.into_value())
+            }),
+        )
+        .build()
+        .unwrap();
+    let run = testing::run_cli(&core, ["token", "create"]).await.unwrap();
+    assert_eq!(run.stdout, "{\"name\":\"ci\",\"token\":\"ghp_4f2a9c\"}\n");
+}
+
+#[tokio::test]
 async fn run_cli_starts_and_stops_the_services_good() {
     let calls = calls();
     let (start, stop) = (Arc::clone(&calls), Arc::clone(&calls));

@@ -57,4 +57,4 @@ pub use published::{Published, ReadGuard};
 pub use registry::{Mode, Registry, Snapshot};
 pub use secret::{REDACTED, SECRET_NAME_PATTERNS, camel_words, is_secret_name};
 pub use validate::{validate_name, validate_path};
-pub use value::{Value, from_value, to_value};
+pub use value::{Revealed, Value, from_value, to_value};

@@ -555,6 +555,62 @@ fn value_display_escapes_text_so_a_log_line_stays_one_line_ugly() {
 }
 
 #[test]
+fn value_display_redacts_secret_keys_at_any_depth_good() {
+    let value = map(&[
+        ("user", Value::from("ops")),
+        (
+            "db",
+            map(&[
+                ("password", Value::from("hunter2")),
+                ("port", Value::Int(5432)),
+            ]),
+        ),
+        (
+            "hooks",
+            Value::List(vec![map(&[("apiKey", Value::from("k-19"))])]),
+        ),
+    ]);
+    assert_eq!(
+        value.to_string(),
+        r#"{"db":{"password":"[REDACTED]","port":5432},"hooks":[{"apiKey":"[REDACTED]"}],"user":"ops"}"#
+    );
+}
+
+#[test]
+fn value_display_of_a_secret_looking_string_alone_is_shown_bad() {
+    // Only a key says a value is secret: a bare string has none.
+    assert_eq!(Value::from("hunter2").to_string(), r#""hunter2""#);
+}
+
+#[test]
+fn value_revealed_shows_a_token_a_command_returned_good() {
+    let value = map(&[
+        ("name", Value::from("ci")),
+        ("token", Value::from("ghp_4f2a")),
+    ]);
+    assert_eq!(
+        value.revealed().to_string(),
+        r#"{"name":"ci","token":"ghp_4f2a"}"#
+    );
+}
+
+#[test]
+fn value_revealed_without_secrets_is_the_display_form_bad() {
+    let value = map(&[
+        ("port", Value::Int(8080)),
+        ("tags", Value::List(vec![Value::Null])),
+    ]);
+    assert_eq!(value.revealed().to_string(), value.to_string());
+}
+
+#[test]
+fn value_revealed_shows_every_secret_ugly() {
+    let value = map(&[("token", map(&[("secret", Value::from("s3"))]))]);
+    assert_eq!(value.revealed().to_string(), r#"{"token":{"secret":"s3"}}"#);
+    assert_eq!(value.to_string(), r#"{"token":"[REDACTED]"}"#);
+}
+
+#[test]
 fn to_value_non_finite_float_field_is_invalid_bad() {
     #[derive(serde::Serialize)]
     struct Load {

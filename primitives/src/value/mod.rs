@@ -241,35 +241,77 @@ impl Value {
 
 /// Writes the value as compact JSON-like text, for logs and messages; bytes show as
 /// `b"<base64>"` and strings are quoted and escaped, so a value can never break a log line.
+/// A map entry whose key looks secret ([`is_secret_name`](crate::is_secret_name)) shows as
+/// `"[REDACTED]"`, at any depth, as in `Debug`; [`Value::revealed`] shows everything.
+///
+/// ```
+/// use corers_primitives::options;
+/// let login = options! { "user" => "ops", "password" => "hunter2" }.into_value();
+/// assert_eq!(login.to_string(), r#"{"password":"[REDACTED]","user":"ops"}"#);
+/// ```
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Value::Null => f.write_str("null"),
-            Value::Bool(b) => write!(f, "{b}"),
-            Value::Int(i) => write!(f, "{i}"),
-            Value::Float(x) => write!(f, "{x:?}"),
-            Value::String(s) => write!(f, "{s:?}"),
-            Value::Bytes(b) => write!(f, "b\"{}\"", ser::encode_bytes(b)),
-            Value::List(items) => {
-                f.write_str("[")?;
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(",")?;
-                    }
-                    write!(f, "{item}")?;
+        write_text(self, f, false)
+    }
+}
+
+/// A [`Value`] shown whole, secrets included, from [`Value::revealed`].
+#[derive(Clone, Copy, Debug)]
+pub struct Revealed<'a>(&'a Value);
+
+impl fmt::Display for Revealed<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_text(self.0, f, true)
+    }
+}
+
+impl Value {
+    /// The value in its `Display` form with nothing redacted: for output the user asked
+    /// for (a command's result on standard output), never for logs.
+    ///
+    /// ```
+    /// use corers_primitives::options;
+    /// let token = options! { "token" => "ghp_4f2a" }.into_value();
+    /// assert_eq!(token.revealed().to_string(), r#"{"token":"ghp_4f2a"}"#);
+    /// ```
+    pub fn revealed(&self) -> Revealed<'_> {
+        Revealed(self)
+    }
+}
+
+/// `value` as compact JSON-like text; secret-looking keys' values redacted unless `reveal`.
+fn write_text(value: &Value, f: &mut fmt::Formatter<'_>, reveal: bool) -> fmt::Result {
+    match value {
+        Value::Null => f.write_str("null"),
+        Value::Bool(b) => write!(f, "{b}"),
+        Value::Int(i) => write!(f, "{i}"),
+        Value::Float(x) => write!(f, "{x:?}"),
+        Value::String(s) => write!(f, "{s:?}"),
+        Value::Bytes(b) => write!(f, "b\"{}\"", ser::encode_bytes(b)),
+        Value::List(items) => {
+            f.write_str("[")?;
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(",")?;
                 }
-                f.write_str("]")
+                write_text(item, f, reveal)?;
             }
-            Value::Map(map) => {
-                f.write_str("{")?;
-                for (i, (key, item)) in map.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(",")?;
-                    }
-                    write!(f, "{key:?}:{item}")?;
+            f.write_str("]")
+        }
+        Value::Map(map) => {
+            f.write_str("{")?;
+            for (i, (key, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(",")?;
                 }
-                f.write_str("}")
+                write!(f, "{key:?}:")?;
+                if !reveal && crate::is_secret_name(key) {
+                    write!(f, "{:?}", crate::REDACTED)?;
+                } else {
+                    write_text(item, f, reveal)?;
+                }
             }
+            f.write_str("}")
         }
     }
 }
