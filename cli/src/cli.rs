@@ -3,8 +3,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use corers_primitives::{Error, ErrorCode, Result, Value};
+use corers_primitives::{Error, ErrorCode, Options, Result, Value};
 
+use crate::command::ActionFn;
 use crate::parse::{distance, is_flag, parse};
 use crate::tree::asks_help;
 use crate::{Command, CommandTree, Shell};
@@ -55,6 +56,7 @@ pub struct Cli<C> {
     pub(crate) tree: CommandTree<C>,
     pub(crate) banner: Option<Banner>,
     pub(crate) translator: Option<Translator>,
+    pub(crate) version: Option<String>,
     env: Env<C>,
 }
 
@@ -133,6 +135,7 @@ impl<C> Cli<C> {
             tree: CommandTree::new(),
             banner: None,
             translator: None,
+            version: None,
             env: Arc::new(|_, var| std::env::var(var).ok()),
         }
     }
@@ -162,6 +165,23 @@ impl<C> Cli<C> {
         self
     }
 
+    /// Answers `--version` and `-V` (given without a command) with the program name and
+    /// `version`, and lists that flag in the top-level help.
+    ///
+    /// ```
+    /// use corers_cli::Cli;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let cli: Cli<()> = Cli::new("workbench").with_version("0.4.1");
+    /// assert_eq!(cli.run((), ["--version"]).await.stdout(), "workbench 0.4.1\n");
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn with_version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
+    }
+
     /// Translates descriptions in help: called with a command's i18n key; `None`, an empty
     /// text or the key itself fall back to the literal description.
     #[must_use]
@@ -186,46 +206,34 @@ impl<C> Cli<C> {
     }
 }
 
+/// What a command line comes to before any action runs.
+enum Resolution<C> {
+    /// Nothing to run: help, a completion script, the version, or a usage error about a
+    /// command that exists.
+    Answered(Outcome),
+    /// The words name no command (yet: one registered later may take them).
+    Unknown(Outcome),
+    /// An action to run on its parsed options.
+    Action(Arc<ActionFn<C>>, Options),
+}
+
 impl<C: Send + 'static> Cli<C> {
     /// Runs the command the arguments name (without the program name) and returns what
     /// happened. `--help`, `-h` and `help <path>` print help; `completion <shell>` prints
-    /// a completion script (unless the application registered those paths itself).
+    /// a completion script; `--version` (`-V`) prints the version given to
+    /// [`with_version`](Cli::with_version) (unless the application registered those paths
+    /// itself).
     pub async fn run<I, S>(&self, core: C, args: I) -> Outcome
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
         let args: Vec<String> = args.into_iter().map(Into::into).collect();
-        let wants_help = args
-            .iter()
-            .take_while(|a| *a != "--")
-            .any(|a| a == "--help" || a == "-h");
-        let resolved = self.tree.resolve(&args);
-        let Some(resolved) = resolved else {
-            return self.run_builtin(&args, wants_help);
+        let (action, options) = match self.resolve(&core, &args) {
+            Resolution::Answered(outcome) | Resolution::Unknown(outcome) => return outcome,
+            Resolution::Action(action, options) => (action, options),
         };
-        if wants_help || asks_help(&resolved.command, &args) {
-            return Outcome::printed(self.help(&resolved.path));
-        }
-        let Some(action) = resolved.command.action.clone() else {
-            // A placeholder lists what is under it, unless a word after it names nothing.
-            let extra = args
-                .iter()
-                .enumerate()
-                .take_while(|(_, a)| *a != "--")
-                .find(|(i, a)| !resolved.path_words.contains(i) && !a.starts_with('-'));
-            if let Some((_, word)) = extra {
-                return self.unknown(&format!("{}/{word}", resolved.path));
-            }
-            return Outcome::printed(self.help(&resolved.path));
-        };
-        let env = |var: &str| (self.env)(&core, var);
-        let options = match parse(&resolved.command, &args, &resolved.path_words, &env) {
-            Ok(options) => options,
-            Err(err) => return Outcome::usage_error(err, &self.help(&resolved.path)),
-        };
-        let result = action(core, options).await;
-        match result {
+        match action(core, options).await {
             Ok(value) => Outcome {
                 result: Some(Ok(value)),
                 stdout: String::new(),
@@ -252,8 +260,66 @@ impl<C: Send + 'static> Cli<C> {
         }
     }
 
+    /// What the arguments come to when they run no action — help, a completion script,
+    /// the version, or a usage error about a command that exists (a flag it does not
+    /// declare, a missing value) — or `None` when they name an action to run, or words
+    /// no command is registered at (one registered later may take them). An application
+    /// asks this before it starts anything, so that `--help` or a mistyped flag has no
+    /// side effects.
+    ///
+    /// ```
+    /// use corers_cli::{Cli, Command};
+    /// use corers_primitives::Value;
+    ///
+    /// let cli: Cli<()> = Cli::new("workbench");
+    /// cli.register("cache/flush", Command::new().action(|_, _| async { Ok(Value::Null) })).unwrap();
+    /// assert_eq!(cli.answer_without_action(&(), &["cache", "flush", "--help"]).unwrap().exit_code(), 0);
+    /// assert_eq!(cli.answer_without_action(&(), &["cache", "flush", "--al"]).unwrap().exit_code(), 2);
+    /// assert!(cli.answer_without_action(&(), &["cache", "flush"]).is_none());
+    /// assert!(cli.answer_without_action(&(), &["cache", "warm"]).is_none());
+    /// ```
+    pub fn answer_without_action<S: AsRef<str>>(&self, core: &C, args: &[S]) -> Option<Outcome> {
+        let args: Vec<String> = args.iter().map(|a| a.as_ref().to_owned()).collect();
+        match self.resolve(core, &args) {
+            Resolution::Answered(outcome) => Some(outcome),
+            Resolution::Unknown(_) | Resolution::Action(..) => None,
+        }
+    }
+
+    /// Resolves `args` to the action to run, or to what they come to without one.
+    fn resolve(&self, core: &C, args: &[String]) -> Resolution<C> {
+        let flags = || args.iter().take_while(|a| *a != "--");
+        let wants_help = flags().any(|a| a == "--help" || a == "-h");
+        let Some(resolved) = self.tree.resolve(args) else {
+            let wants_version = flags().any(|a| a == "--version" || a == "-V");
+            return self.run_builtin(args, wants_help, wants_version);
+        };
+        if wants_help || asks_help(&resolved.command, args) {
+            return Resolution::Answered(Outcome::printed(self.help(&resolved.path)));
+        }
+        let env = |var: &str| (self.env)(core, var);
+        let Some(action) = resolved.command.action.clone() else {
+            // A placeholder lists what is under it, unless a word after it names nothing
+            // or a flag is one it does not declare.
+            let extra = flags()
+                .enumerate()
+                .find(|(i, a)| !resolved.path_words.contains(i) && !a.starts_with('-'));
+            if let Some((_, word)) = extra {
+                return Resolution::Unknown(self.unknown(&format!("{}/{word}", resolved.path)));
+            }
+            if let Err(err) = parse(&resolved.command, args, &resolved.path_words, &env) {
+                return Resolution::Answered(Outcome::usage_error(err, &self.help(&resolved.path)));
+            }
+            return Resolution::Answered(Outcome::printed(self.help(&resolved.path)));
+        };
+        match parse(&resolved.command, args, &resolved.path_words, &env) {
+            Ok(options) => Resolution::Action(action, options),
+            Err(err) => Resolution::Answered(Outcome::usage_error(err, &self.help(&resolved.path))),
+        }
+    }
+
     /// No registered command matched: the built-ins, or a usage error.
-    fn run_builtin(&self, args: &[String], wants_help: bool) -> Outcome {
+    fn run_builtin(&self, args: &[String], wants_help: bool, wants_version: bool) -> Resolution<C> {
         let words: Vec<&str> = args
             .iter()
             .take_while(|a| *a != "--")
@@ -261,14 +327,19 @@ impl<C: Send + 'static> Cli<C> {
             .filter(|a| !is_flag(a))
             .map(String::as_str)
             .collect();
-        match words.as_slice() {
+        let answered = match words.as_slice() {
             [] if wants_help => Outcome::printed(self.help("")),
+            [] if wants_version && self.version.is_some() => Outcome::printed(format!(
+                "{} {}\n",
+                self.name,
+                self.version.as_deref().unwrap_or_default()
+            )),
             ["help", rest @ ..] => {
                 let path = self.tree.canonical(&rest.join("/"));
                 if path.is_empty() || self.tree.get(&path).is_some() {
                     Outcome::printed(self.help(&path))
                 } else {
-                    self.unknown(&path)
+                    return Resolution::Unknown(self.unknown(&path));
                 }
             }
             ["completion"] => Outcome::usage_error(
@@ -284,8 +355,9 @@ impl<C: Send + 'static> Cli<C> {
                 Error::new("cli.Cli.run", "no command given").with_code(ErrorCode::INVALID),
                 &self.help(""),
             ),
-            words => self.unknown(&words.join("/")),
-        }
+            words => return Resolution::Unknown(self.unknown(&words.join("/"))),
+        };
+        Resolution::Answered(answered)
     }
 
     /// The usage error for words that name no command, with the closest listed path as a

@@ -13,7 +13,7 @@ impl<C> Cli<C> {
     /// let cli: Cli<()> = Cli::new("workbench");
     /// cli.register("cache/flush", Command::new().description("flush every cache")
     ///     .action(|_, _| async { Ok(corers_primitives::Value::Null) })).unwrap();
-    /// assert!(cli.help("").contains("cache/flush    flush every cache"));
+    /// assert!(cli.help("").contains("cache flush    flush every cache"));
     /// ```
     pub fn help(&self, path: &str) -> String {
         if path.is_empty() {
@@ -43,7 +43,8 @@ impl<C> Cli<C> {
                     .is_listed(&path)
                     .then(|| (self.describe(&path, &command), path))
             })
-            .map(|(description, path)| (path, description))
+            // As typed: words, not the tree's path.
+            .map(|(description, path)| (path.replace('/', " "), description))
             .collect();
         if listed.is_empty() {
             out.push_str("No commands.\n");
@@ -51,10 +52,17 @@ impl<C> Cli<C> {
             out.push_str("Commands:\n");
             write_table(&mut out, &listed);
         }
+        out.push_str("\nFlags:\n");
+        let mut flags = vec![("-h, --help".to_owned(), "Print help".to_owned())];
+        if self.version.is_some() {
+            flags.push(("-V, --version".to_owned(), "Print the version".to_owned()));
+        }
+        write_table(&mut out, &flags);
         let _ = write!(
             out,
-            "\nRun '{} help <command>' for a command's flags.\n",
-            self.name
+            "\nRun '{name} help <command>' for a command's flags.\n\
+             Run '{name} completion <bash|zsh|fish>' for a completion script.\n",
+            name = self.name
         );
         out
     }

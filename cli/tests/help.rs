@@ -84,16 +84,16 @@ fn cli_help_top_level_lists_executables_sorted_good() {
     let lines = listed(&cli.help(""));
     let paths: Vec<&str> = lines
         .iter()
-        .map(|line| line.split_whitespace().next().unwrap())
+        .map(|line| line.split("  ").next().unwrap())
         .collect();
     assert_eq!(
         paths,
         [
-            "cache/flush",
-            "deploy/to/homelab",
-            "workspace/create",
-            "workspace/list",
-            "workspace/remove"
+            "cache flush",
+            "deploy to homelab",
+            "workspace create",
+            "workspace list",
+            "workspace remove"
         ]
     );
 }
@@ -104,7 +104,7 @@ fn cli_help_top_level_leaves_out_placeholders_good() {
     let help = cli.help("");
     for line in listed(&help) {
         assert!(
-            !["workspace", "cache", "deploy", "deploy/to"].contains(&line.as_str()),
+            !["workspace", "cache", "deploy", "deploy to"].contains(&line.as_str()),
             "{help}"
         );
     }
@@ -151,7 +151,9 @@ fn cli_help_no_commands_ugly() {
     let cli: Cli<()> = Cli::new("workbench");
     assert_eq!(
         cli.help(""),
-        "Usage: workbench <command> [flags]\n\nNo commands.\n\nRun 'workbench help <command>' for a command's flags.\n"
+        "Usage: workbench <command> [flags]\n\nNo commands.\n\nFlags:\n  -h, --help    Print help\n\n\
+         Run 'workbench help <command>' for a command's flags.\n\
+         Run 'workbench completion <bash|zsh|fish>' for a completion script.\n"
     );
 }
 
@@ -352,7 +354,7 @@ fn cli_with_translator_translates_descriptions_good() {
         (key == "cmd.workspace.create.description").then(|| "crée un espace".to_owned())
     });
     assert!(
-        cli.help("").contains("workspace/create     crée un espace"),
+        cli.help("").contains("workspace create     crée un espace"),
         "{}",
         cli.help("")
     );
@@ -363,7 +365,7 @@ fn cli_with_translator_none_falls_back_to_description_bad() {
     let cli = workbench().with_translator(|_| None);
     assert!(
         cli.help("")
-            .contains("workspace/create     create a workspace")
+            .contains("workspace create     create a workspace")
     );
 }
 
@@ -372,7 +374,7 @@ fn cli_with_translator_empty_text_falls_back_to_description_bad() {
     let cli = workbench().with_translator(|_| Some(String::new()));
     assert!(
         cli.help("")
-            .contains("workspace/create     create a workspace")
+            .contains("workspace create     create a workspace")
     );
 }
 
@@ -381,7 +383,7 @@ fn cli_with_translator_echoing_key_falls_back_to_description_bad() {
     let cli = workbench().with_translator(|key| Some(key.to_owned()));
     let help = cli.help("");
     assert!(
-        help.contains("workspace/create     create a workspace"),
+        help.contains("workspace create     create a workspace"),
         "{help}"
     );
     assert!(!help.contains("cmd."), "{help}");
@@ -413,7 +415,7 @@ fn command_description_listed_in_top_level_help_good() {
     let cli = workbench();
     assert!(
         cli.help("")
-            .contains("cache/flush          flush every cache")
+            .contains("cache flush          flush every cache")
     );
 }
 
@@ -421,8 +423,8 @@ fn command_description_listed_in_top_level_help_good() {
 fn command_description_absent_lists_bare_path_bad() {
     let cli: Cli<()> = Cli::new("workbench");
     cli.register("cache/flush", runnable()).unwrap();
-    assert_eq!(listed(&cli.help("")), ["cache/flush"]);
-    assert!(cli.help("").contains("\n  cache/flush\n"));
+    assert_eq!(listed(&cli.help("")), ["cache flush"]);
+    assert!(cli.help("").contains("\n  cache flush\n"));
 }
 
 #[test]
@@ -433,7 +435,7 @@ fn command_description_format_specifiers_printed_literally_ugly() {
         echo(Command::new().description("fill to 90% %s {}")),
     )
     .unwrap();
-    assert!(cli.help("").contains("disk/fill    fill to 90% %s {}"));
+    assert!(cli.help("").contains("disk fill    fill to 90% %s {}"));
 }
 
 // ---- Command::i18n_key ----
@@ -451,7 +453,7 @@ fn command_i18n_key_custom_key_used_good() {
     .unwrap();
     assert!(
         cli.help("")
-            .contains("deploy/to/homelab    déployer au labo")
+            .contains("deploy to homelab    déployer au labo")
     );
 }
 
@@ -483,7 +485,7 @@ fn command_i18n_key_without_translator_shows_description_bad() {
     .unwrap();
     let help = cli.help("");
     assert!(
-        help.contains("deploy/to/homelab    deploy a build"),
+        help.contains("deploy to homelab    deploy a build"),
         "{help}"
     );
     assert!(!help.contains("deploy.homelab"), "{help}");
@@ -525,4 +527,103 @@ async fn cli_help_duration_default_round_trips_as_typed_ugly() {
     let typed = cli.run((), ["probe", "--interval", "1500ms"]).await;
     let defaulted = cli.run((), ["probe"]).await;
     assert_eq!(typed.value(), defaulted.value());
+}
+
+// ---- Cli::with_version ----
+
+#[tokio::test]
+async fn cli_with_version_prints_name_and_version_good() {
+    let cli = workbench().with_version("0.4.1");
+    for flag in ["--version", "-V"] {
+        let outcome = cli.run((), [flag]).await;
+        assert_eq!(
+            (outcome.exit_code(), outcome.stdout(), outcome.stderr()),
+            (0, "workbench 0.4.1\n", ""),
+            "{flag}"
+        );
+    }
+    assert!(cli.help("").contains("-V, --version    Print the version"));
+}
+
+#[tokio::test]
+async fn cli_with_version_not_given_version_flag_is_a_usage_error_bad() {
+    let cli = workbench();
+    let outcome = cli.run((), ["--version"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert!(outcome.stdout().is_empty());
+    assert!(!cli.help("").contains("--version"));
+}
+
+#[tokio::test]
+async fn cli_with_version_after_a_command_is_that_command_s_flag_ugly() {
+    let cli = workbench().with_version("0.4.1");
+    let outcome = cli.run((), ["workspace", "list", "--version"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert!(
+        outcome
+            .stderr()
+            .starts_with("error: unknown flag --version"),
+        "{}",
+        outcome.stderr()
+    );
+}
+
+// ---- Cli::answer_without_action ----
+
+#[test]
+fn cli_answer_without_action_help_and_completion_answer_good() {
+    let cli = workbench().with_version("0.4.1");
+    for args in [
+        &["workspace", "create", "--help"][..],
+        &["help", "workspace"],
+        &["completion", "zsh"],
+        &["-V"],
+        &["workspace"],
+    ] {
+        let outcome = cli.answer_without_action(&(), args).expect("answered");
+        assert_eq!(outcome.exit_code(), 0, "{args:?}");
+        assert!(!outcome.stdout().is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn cli_answer_without_action_usage_errors_of_a_registered_command_answer_bad() {
+    let cli = workbench();
+    for args in [
+        &["workspace", "create", "--nmae=alpha"][..],
+        &["workspace", "create"],
+        &["workspace", "list", "--limit=many"],
+        &["completion", "powershell"],
+        &[],
+    ] {
+        let outcome = cli.answer_without_action(&(), args).expect("answered");
+        assert_eq!(outcome.exit_code(), 2, "{args:?}");
+    }
+}
+
+#[test]
+fn cli_answer_without_action_leaves_actions_and_unknown_words_to_run_ugly() {
+    let cli = workbench();
+    for args in [
+        &["workspace", "create", "--name=alpha"][..],
+        &["workspace", "archive"],
+        &["wrkspace", "list"],
+        &["help", "workspace", "archive"],
+    ] {
+        assert!(cli.answer_without_action(&(), args).is_none(), "{args:?}");
+    }
+}
+
+// ---- a placeholder's flags ----
+
+#[tokio::test]
+async fn cli_run_placeholder_with_an_unknown_flag_is_a_usage_error_bad() {
+    let cli = workbench();
+    let outcome = cli.run((), ["workspace", "--nmae=alpha"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert!(
+        outcome.stderr().starts_with("error: unknown flag --nmae"),
+        "{}",
+        outcome.stderr()
+    );
 }

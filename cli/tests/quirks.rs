@@ -234,10 +234,10 @@ fn cli_help_lists_commands_sorted_good() {
     }
     let help = cli.help("");
     let order: Vec<usize> = [
-        "brain/serve",
-        "cache/flush",
-        "deploy/to/homelab",
-        "workspace/list",
+        "brain serve",
+        "cache flush",
+        "deploy to homelab",
+        "workspace list",
     ]
     .iter()
     .map(|p| help.find(p).unwrap())
@@ -250,7 +250,7 @@ fn cli_help_literal_description_without_translator_good() {
     let cli = workbench();
     assert!(
         cli.help("")
-            .contains("workspace/list       list workspaces")
+            .contains("workspace list       list workspaces")
     );
 }
 

@@ -89,7 +89,18 @@ impl CoreBuilder {
         self
     }
 
-    /// The version.
+    /// The version: `--version` (`-V`) prints it after the name, and crash reports carry
+    /// it.
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let core = Core::builder().name("workbench").version("0.4.1").build().unwrap();
+    /// let outcome = core.cli().run(core.clone(), ["--version"]).await;
+    /// assert_eq!(outcome.stdout(), "workbench 0.4.1\n");
+    /// # }
+    /// ```
     pub fn version(mut self, version: impl Into<String>) -> Self {
         self.app.version = version.into();
         self
@@ -455,7 +466,7 @@ fn default_logger(
 }
 
 /// The command line for `app`: its name (or `app`) in usage lines, its description in the
-/// banner.
+/// banner, its version for `--version`.
 #[cfg(feature = "cli")]
 fn new_cli(app: &App) -> corers_cli::Cli<Core> {
     let program = if app.name.is_empty() {
@@ -464,7 +475,10 @@ fn new_cli(app: &App) -> corers_cli::Cli<Core> {
         app.name.clone()
     };
     // Flags fall back on the Core's environment: its overrides, and the audit of secrets.
-    let cli = corers_cli::Cli::new(program.clone()).with_env(|core: &Core, key| core.env(key));
+    let mut cli = corers_cli::Cli::new(program.clone()).with_env(|core: &Core, key| core.env(key));
+    if !app.version.is_empty() {
+        cli = cli.with_version(app.version.clone());
+    }
     if app.description.is_empty() {
         return cli;
     }

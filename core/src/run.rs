@@ -41,7 +41,9 @@ impl Core {
 
     /// Runs the application on `args` (without the program name): takes `--set key=value`
     /// arguments into the config's command-line layer (a malformed one exits with 2
-    /// before anything starts), starts every service,
+    /// before anything starts); prints help, a completion script, the version or a usage
+    /// error about a registered command without starting anything (as clap would, with no
+    /// side effects); otherwise starts every service,
     /// starts the Task scheduler, dispatches the arguments through the command line (or,
     /// without the `cli` feature, waits for a shutdown signal), then shuts down — always,
     /// also after a failed command or a panicking one.
@@ -74,6 +76,11 @@ impl Core {
                 return Ok(ExitCode::from(2));
             }
         };
+        if let Some(printed) = self.answer_before_start(&args) {
+            write_out(std::io::stdout(), &printed.stdout);
+            write_out(std::io::stderr(), &printed.stderr);
+            return Ok(ExitCode::from(printed.exit_code));
+        }
         // Listening before anything starts, and until shutdown is over, so a second signal
         // can still force it.
         let state = Arc::new(Mutex::new(SignalState::default()));
@@ -139,6 +146,31 @@ impl Core {
             .map_err(|err| format!("error: {}\n", err.message()));
         #[cfg(not(feature = "config"))]
         Ok(args)
+    }
+
+    /// What the arguments print when they run no command — help, a completion script,
+    /// the version, a usage error about a command that exists — decided before anything
+    /// starts, so that none of them starts a service. `None` for a command to run, or for
+    /// words no command is registered at yet (a start hook may register it).
+    #[cfg_attr(
+        not(feature = "cli"),
+        allow(clippy::unused_self, reason = "no command line to ask")
+    )]
+    pub(crate) fn answer_before_start(&self, args: &[String]) -> Option<Printed> {
+        #[cfg(feature = "cli")]
+        return self
+            .cli()
+            .answer_without_action(self, args)
+            .map(|outcome| Printed {
+                stdout: outcome.stdout().to_owned(),
+                stderr: outcome.stderr().to_owned(),
+                exit_code: outcome.exit_code(),
+            });
+        #[cfg(not(feature = "cli"))]
+        {
+            let _ = args;
+            None
+        }
     }
 
     /// Starts the services for `op` ([`Core::run_with`], [`Core::startup`]); a failure

@@ -84,7 +84,8 @@ pub struct CliRun {
 }
 
 /// Runs `args` through `core` as [`Core::run_with`] does — start every service, dispatch,
-/// shut down — but captures what it would print.
+/// shut down; or, for help, a completion script, the version or a usage error, start
+/// nothing — but captures what it would print.
 ///
 /// # Errors
 /// A startup failure, as [`Core::run_with`].
@@ -103,6 +104,13 @@ where
             });
         }
     };
+    if let Some(printed) = core.answer_before_start(&args) {
+        return Ok(CliRun {
+            stdout: printed.stdout,
+            stderr: printed.stderr,
+            exit_code: printed.exit_code,
+        });
+    }
     // What `Core::print` writes while this runs is captured, and put where `run` prints
     // it: before the command's output what came before it ends, after it what shutdown
     // printed. (Printed during a startup that fails, it is lost with the run.)

@@ -112,6 +112,29 @@ async fn run_cli_map_result_is_printed_whole_secrets_included_good() {
 }
 
 #[tokio::test]
+async fn run_cli_version_is_printed_without_starting_good() {
+    let started = Arc::new(AtomicBool::new(false));
+    let seen = Arc::clone(&started);
+    let (builder, _log) = testing::builder();
+    let core = builder
+        .version("0.4.1")
+        .service(move |_| {
+            Ok(Registration::new(
+                "store",
+                Hooks::new().on_start(move |_| {
+                    seen.store(true, Ordering::SeqCst);
+                    async { Ok(()) }
+                }),
+            ))
+        })
+        .build()
+        .unwrap();
+    let run = testing::run_cli(&core, ["-V"]).await.unwrap();
+    assert_eq!((run.exit_code, run.stdout.as_str()), (0, "test 0.4.1\n"));
+    assert!(!started.load(Ordering::SeqCst));
+}
+
+#[tokio::test]
 async fn run_cli_starts_and_stops_the_services_good() {
     let calls = calls();
     let (start, stop) = (Arc::clone(&calls), Arc::clone(&calls));
