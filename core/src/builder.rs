@@ -118,7 +118,8 @@ impl CoreBuilder {
         self
     }
 
-    /// The logger (default: human lines on standard error at info level). The Core's
+    /// The logger (default: human lines on standard error at info level, or at the level
+    /// `RUST_LOG` names when it holds a plain level such as `debug` or `warn`). The Core's
     /// logger becomes the process default when the Core is built.
     pub fn logger(mut self, logger: Logger) -> Self {
         self.logger = Some(logger);
@@ -311,7 +312,7 @@ impl CoreBuilder {
                 .with_code(corers_primitives::ErrorCode::INVALID));
             }
             Some(logger) => logger,
-            None => default_logger(&self.app, self.crash_file, self.on_crash),
+            None => default_logger(&self.app, &self.env, self.crash_file, self.on_crash),
         };
         let bus: Bus<Core> = self
             .bus
@@ -441,15 +442,26 @@ fn register_services(
     Ok(())
 }
 
-/// The logger a Core gets when none is given: human lines on standard error at info level,
-/// crash reports carrying the app's name and version, to `crash_file` and `on_crash` when
-/// set.
+/// The logger a Core gets when none is given: human lines on standard error at info level
+/// (or the level `RUST_LOG` names: the Core's override, else the process's), crash reports
+/// carrying the app's name and version, to `crash_file` and `on_crash` when set.
 fn default_logger(
     app: &App,
+    env: &[(String, String)],
     crash_file: Option<std::path::PathBuf>,
     on_crash: Option<CrashCallback>,
 ) -> Logger {
     let mut builder = Logger::builder();
+    let rust_log = env
+        .iter()
+        .find(|(key, _)| key == "RUST_LOG")
+        .map(|(_, value)| value.clone())
+        .or_else(|| std::env::var("RUST_LOG").ok());
+    // Only a plain level: a filter with directives (`corers=debug,hyper=warn`) is for a
+    // tracing subscriber of the application's own.
+    if let Some(level) = rust_log.and_then(|text| text.trim().parse::<corers_log::Level>().ok()) {
+        builder = builder.level(level);
+    }
     if !app.name.is_empty() {
         builder = builder.crash_meta("app", app.name.clone());
     }

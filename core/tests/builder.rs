@@ -216,8 +216,40 @@ fn core_builder_logger_level_filters_bad() {
 
 #[test]
 fn core_builder_logger_default_is_info_ugly() {
-    let core = Core::builder().build().unwrap();
+    // An empty override hides the process's RUST_LOG, whatever it holds.
+    let core = Core::builder().env("RUST_LOG", "").build().unwrap();
     assert_eq!(core.log().level(), Level::Info);
+}
+
+#[test]
+fn core_builder_logger_default_follows_a_rust_log_level_good() {
+    for (rust_log, level) in [
+        ("debug", Level::Debug),
+        ("WARN", Level::Warn),
+        (" off ", Level::Quiet),
+    ] {
+        let core = Core::builder().env("RUST_LOG", rust_log).build().unwrap();
+        assert_eq!(core.log().level(), level, "{rust_log:?}");
+    }
+}
+
+#[test]
+fn core_builder_logger_default_ignores_rust_log_directives_bad() {
+    let core = Core::builder()
+        .env("RUST_LOG", "corers=debug,hyper=warn")
+        .build()
+        .unwrap();
+    assert_eq!(core.log().level(), Level::Info);
+}
+
+#[test]
+fn core_builder_logger_given_wins_over_rust_log_ugly() {
+    let core = Core::builder()
+        .env("RUST_LOG", "debug")
+        .logger(Logger::builder().level(Level::Error).build())
+        .build()
+        .unwrap();
+    assert_eq!(core.log().level(), Level::Error);
 }
 
 /// A quiet logger with an audit output, and a reader of that output: each event's name

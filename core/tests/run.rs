@@ -11,6 +11,7 @@ use corers::lifecycle::{ServiceShutdown, ServiceStarted, ServiceStartup, Service
 use corers::messaging::{ActionCtx, TaskCompleted, TaskProgress};
 use corers::prelude::*;
 use tokio::time::Instant;
+use tracing::instrument::WithSubscriber;
 
 type Calls = Arc<Mutex<Vec<String>>>;
 
@@ -91,6 +92,47 @@ async fn core_run_with_command_runs_between_start_and_stop_good() {
             "stop config"
         ]
     );
+}
+
+/// The workbench logging at `level` into memory.
+fn logged_at(calls: &Calls, level: corers::log::Level) -> (Core, corers::log::MemorySink) {
+    let sink = corers::log::MemorySink::new();
+    let log = corers::log::Logger::builder()
+        .level(level)
+        .output(corers::log::Output::Memory(sink.clone()))
+        .build();
+    (workbench(calls).logger(log).build().unwrap(), sink)
+}
+
+#[tokio::test]
+async fn core_run_with_services_that_start_and_stop_logs_nothing_at_info_good() {
+    // A command line prints no line per service on every run.
+    let (core, sink) = logged_at(&calls(), corers::log::Level::Info);
+    let dispatch = core.log().dispatch().clone();
+    core.run_with(["workspace", "list"])
+        .with_subscriber(dispatch)
+        .await
+        .unwrap();
+    assert_eq!(sink.contents(), "");
+}
+
+#[tokio::test]
+async fn core_run_with_services_logs_each_start_and_stop_at_debug_ugly() {
+    let (core, sink) = logged_at(&calls(), corers::log::Level::Debug);
+    let dispatch = core.log().dispatch().clone();
+    core.run_with(["workspace", "list"])
+        .with_subscriber(dispatch)
+        .await
+        .unwrap();
+    let log = sink.contents();
+    for line in [
+        "service started service=config",
+        "service started service=store",
+        "service stopped service=store",
+        "service stopped service=config",
+    ] {
+        assert!(log.contains(line), "{line}: {log}");
+    }
 }
 
 #[tokio::test]

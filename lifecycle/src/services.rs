@@ -476,8 +476,9 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 return Err(progress.roll_back(core, err).await);
             }
             progress.started += 1;
-            let logged = tracing::enabled!(tracing::Level::INFO);
-            tracing::info!(
+            // Debug, not info: a command line prints no line per service on every run.
+            let logged = tracing::enabled!(tracing::Level::DEBUG);
+            tracing::debug!(
                 service = &*planned.name,
                 duration_ms = duration.as_secs_f64() * 1000.0,
                 "service started"
@@ -810,7 +811,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             }
             match outcome {
                 Ok(()) => {
-                    tracing::info!(
+                    tracing::debug!(
                         service = &*planned.name,
                         duration_ms = duration.as_secs_f64() * 1000.0,
                         "service stopped"
@@ -822,7 +823,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 }
             }
             // Whatever listeners and log writers did is not the next hook's time.
-            if heard || tracing::enabled!(tracing::Level::INFO) || !failures.is_empty() {
+            if heard || tracing::enabled!(tracing::Level::DEBUG) || !failures.is_empty() {
                 mark = Instant::now();
             }
         }
