@@ -23,6 +23,14 @@ struct Store {
     workspaces: Mutex<Vec<String>>,
 }
 
+impl Store {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Vec<String>>> {
+        self.workspaces.lock().map_err(|_| {
+            Error::new("workbench.Store", "workspace list poisoned").with_code(ErrorCode::INTERNAL)
+        })
+    }
+}
+
 impl Service<Core> for Store {
     fn health(self: Arc<Self>, _ctx: ServiceCtx<Core>) -> corers::lifecycle::BoxFuture<Health> {
         Box::pin(async move {
@@ -35,7 +43,7 @@ impl Service<Core> for Store {
 }
 
 /// How many workspaces there are: answered by the store over the bus.
-struct WorkspaceCount;
+pub(crate) struct WorkspaceCount;
 impl Query for WorkspaceCount {
     type Answer = usize;
 }
@@ -60,24 +68,16 @@ impl Task for IndexWorkspace {
 
 fn create(core: Core, options: Options) -> corers::cli::BoxFuture<Result<Value>> {
     Box::pin(async move {
-        let name = options.string("name").unwrap_or_default().to_owned();
+        let name = options.string("name").unwrap_or_default();
+        let name = corers::primitives::validate_name(name)
+            .map_err(|e| Error::wrap(e, "workbench.create", "workspace name"))?
+            .to_owned();
         let store = core.service::<Store>("store").ok_or_else(|| {
             Error::new("workbench.create", "no store").with_code(ErrorCode::INTERNAL)
         })?;
-        {
-            let mut workspaces = store.workspaces.lock().map_err(|_| {
-                Error::new("workbench.create", "workspace list poisoned")
-                    .with_code(ErrorCode::INTERNAL)
-            })?;
-            if workspaces.contains(&name) {
-                return Err(Error::new(
-                    "workbench.create",
-                    format!("workspace {name:?} already exists"),
-                )
-                .with_code(ErrorCode::CONFLICT));
-            }
-            workspaces.push(name.clone());
-        }
+        // Reserved now, so that a second create of the name is refused at once; given back
+        // unless the indexing succeeds, so that a failed create leaves nothing behind.
+        let reserved = Reserved::take(&store, &name)?;
         // Index it in the background and wait for the completion event.
         let (done, finished) = tokio::sync::oneshot::channel();
         let done = Mutex::new(Some(done));
@@ -110,11 +110,54 @@ fn create(core: Core, options: Options) -> corers::cli::BoxFuture<Result<Value>>
                 Error::new("workbench.create", "indexing stopped").with_code(ErrorCode::INTERNAL)
             })?
             .map_err(|e| Error::new("workbench.create", e).with_code(ErrorCode::INTERNAL))?;
+        reserved.keep();
         let count = core.query(&WorkspaceCount).answer().unwrap_or_default();
         Ok(Value::from(format!(
             "created workspace {name:?}: {files} files indexed ({count} workspaces)"
         )))
     })
+}
+
+/// A workspace name taken in the store, removed again when dropped before [`keep`].
+///
+/// [`keep`]: Reserved::keep
+struct Reserved<'a> {
+    store: &'a Store,
+    name: &'a str,
+    kept: bool,
+}
+
+impl<'a> Reserved<'a> {
+    fn take(store: &'a Store, name: &'a str) -> Result<Reserved<'a>> {
+        let mut workspaces = store.lock()?;
+        if workspaces.iter().any(|w| w == name) {
+            return Err(Error::new(
+                "workbench.create",
+                format!("workspace {name:?} already exists"),
+            )
+            .with_code(ErrorCode::CONFLICT));
+        }
+        workspaces.push(name.to_owned());
+        Ok(Reserved {
+            store,
+            name,
+            kept: false,
+        })
+    }
+
+    fn keep(mut self) {
+        self.kept = true;
+    }
+}
+
+impl Drop for Reserved<'_> {
+    fn drop(&mut self) {
+        if !self.kept
+            && let Ok(mut workspaces) = self.store.lock()
+        {
+            workspaces.retain(|w| w != self.name);
+        }
+    }
 }
 
 /// The application: services, settings and commands, ready to build (the tests build it

@@ -69,3 +69,28 @@ async fn workbench_cli_malformed_set_is_a_usage_error_bad() {
     assert_eq!(run.exit_code, 2);
     assert!(run.stderr.starts_with("error: --set"), "{}", run.stderr);
 }
+
+#[tokio::test]
+async fn workbench_cli_create_with_an_empty_name_is_invalid_bad() {
+    let run = run(&["workspace", "create", "--name="]).await;
+    assert_eq!(run.exit_code, 65);
+    assert!(run.stderr.contains("workspace name"), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn workbench_cli_create_that_fails_to_index_leaves_no_workspace_ugly() {
+    use corers::lifecycle::ServiceStartup;
+
+    let core = workbench::workbench().build().expect("the example builds");
+    // Once every service has started (and checked the settings), the indexer's setting
+    // goes bad: the indexing fails after the name was taken.
+    core.bus().on(|ctx, _: &ServiceStartup| {
+        ctx.core().config().set("index.files_per_char", "many")?;
+        Ok(())
+    });
+    let run = run_cli(&core, ["workspace", "create", "--name=alpha"])
+        .await
+        .unwrap();
+    assert_eq!(run.exit_code, 70, "{}", run.stderr);
+    assert_eq!(core.query(&workbench::WorkspaceCount).answer(), Some(1));
+}
