@@ -95,7 +95,19 @@ impl Flag {
         self
     }
 
-    /// The value when the flag is absent (and its environment variable unset).
+    /// The value when the flag is absent (and its environment variable unset). Text is
+    /// read as if typed (`"30s"` for a duration, a choice for an enum); any other value
+    /// must be of the flag's kind (for a duration, a number is milliseconds, the form the
+    /// action receives). A default that does not fit is refused when the command is
+    /// registered, not blamed on the user at run time.
+    ///
+    /// ```
+    /// use corers_cli::{CommandTree, Command, Flag, FlagKind};
+    /// let tree: CommandTree<()> = CommandTree::new();
+    /// let port = Flag::new("port", FlagKind::Int).default("eighty");
+    /// let err = tree.register("serve", Command::new().flag(port)).unwrap_err();
+    /// assert!(err.message().contains("expects an integer"));
+    /// ```
     pub fn default(mut self, value: impl Into<Value>) -> Flag {
         self.default = Some(value.into());
         self

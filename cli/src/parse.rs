@@ -313,6 +313,11 @@ fn fill_missing<C>(
                 {
                     parse_value(flag, text)?
                 }
+                #[allow(
+                    clippy::cast_precision_loss,
+                    reason = "a default written as a whole number"
+                )]
+                (Value::Int(n), FlagKind::Float) => Value::Float(*n as f64),
                 _ => default.clone(),
             };
             options.set(flag.name.clone(), value);

@@ -4,10 +4,10 @@
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use corers_primitives::{Error, ErrorCode, Registry, Result};
+use corers_primitives::{Error, ErrorCode, Registry, Result, Value};
 
-use crate::parse::{find_long, is_flag};
-use crate::{Command, FlagKind};
+use crate::parse::{find_long, is_flag, parse_value};
+use crate::{Command, Flag, FlagKind};
 
 /// Checks a command path: segments separated by single `/`, none empty, none starting with
 /// `-`, no whitespace or control characters.
@@ -102,6 +102,11 @@ fn check_declarations<C>(path: &str, command: &Command<C>) -> Result<()> {
             return refuse(format!("flag --{} is declared twice", flag.name));
         }
         seen.push(&flag.name);
+        if let Some(default) = &flag.default
+            && let Err(why) = check_default(flag, default)
+        {
+            return refuse(format!("flag --{}'s default {default}: {why}", flag.name));
+        }
         if let Some(short) = flag.short {
             if short == 'h' {
                 return refuse(format!(
@@ -135,6 +140,25 @@ fn check_declarations<C>(path: &str, command: &Command<C>) -> Result<()> {
         seen.push(&positional.name);
     }
     Ok(())
+}
+
+/// Why `default` cannot be `flag`'s value, if it cannot: text is read as if typed on the
+/// command line; any other value must already be of the flag's kind (a number for a
+/// duration is milliseconds, its delivered form).
+fn check_default(flag: &Flag, default: &Value) -> std::result::Result<(), String> {
+    match (default, &flag.kind) {
+        (Value::String(text), _) => parse_value(flag, text)
+            .map(drop)
+            .map_err(|err| err.message().to_owned()),
+        (Value::Int(ms), FlagKind::Duration) if *ms < 0 => {
+            Err("a duration is not negative".to_owned())
+        }
+        (Value::Int(_), FlagKind::Int | FlagKind::Float | FlagKind::Duration)
+        | (Value::Float(_), FlagKind::Float)
+        | (Value::Bool(_), FlagKind::Bool)
+        | (Value::List(_), FlagKind::List) => Ok(()),
+        (other, kind) => Err(format!("expected {kind}, found {}", other.kind())),
+    }
 }
 
 /// Reports whether `command` knows `flag` (`--env`, `--env=prod`, `--no-verbose`, `-ve`,

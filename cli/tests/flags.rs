@@ -325,6 +325,62 @@ async fn flag_default_absent_leaves_key_out_ugly() {
     assert!(!options.contains_key("dry-run"));
 }
 
+#[test]
+fn flag_default_that_does_not_fit_is_refused_at_register_bad() {
+    let refused = [
+        (
+            Flag::new("port", FlagKind::Int).default("eighty"),
+            "expects an integer",
+        ),
+        (
+            Flag::new(
+                "format",
+                FlagKind::Enum(vec!["json".into(), "table".into()]),
+            )
+            .default("yaml"),
+            "one of json, table",
+        ),
+        (
+            Flag::new("replicas", FlagKind::Int).default(true),
+            "expected int, found bool",
+        ),
+        (
+            Flag::new("name", FlagKind::String).default(3),
+            "expected string, found int",
+        ),
+        (
+            Flag::new("timeout", FlagKind::Duration).default("soon"),
+            "expects a duration",
+        ),
+    ];
+    for (flag, why) in refused {
+        let cli: Cli<()> = Cli::new("workbench");
+        let err = cli
+            .register("job/run", echo(Command::new().flag(flag)))
+            .unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+        assert!(err.message().contains(why), "{why}: {}", err.message());
+        assert!(cli.tree().get("job/run").is_none());
+    }
+}
+
+#[tokio::test]
+async fn flag_default_whole_number_for_a_float_arrives_as_a_float_ugly() {
+    let cli = one_flag(Flag::new("ratio", FlagKind::Float).default(2));
+    let outcome = cli.run((), ["job", "run"]).await;
+    assert_eq!(parsed_value(&outcome, "ratio"), Some(&Value::Float(2.0)));
+}
+
+#[test]
+fn flag_default_negative_duration_is_refused_ugly() {
+    let cli: Cli<()> = Cli::new("workbench");
+    let flag = Flag::new("timeout", FlagKind::Duration).default(-5);
+    let err = cli
+        .register("job/run", echo(Command::new().flag(flag)))
+        .unwrap_err();
+    assert!(err.message().contains("not negative"), "{}", err.message());
+}
+
 // ---- Flag::required ----
 
 #[tokio::test]
