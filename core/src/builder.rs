@@ -50,6 +50,9 @@ pub struct CoreBuilder {
     fs_root: Option<std::path::PathBuf>,
     #[cfg(feature = "config")]
     config: Option<corers_config::ConfigBuilder>,
+    /// Arguments whose `--set key=value` go into the config before the factories run.
+    #[cfg(feature = "config")]
+    settings_args: Vec<String>,
     host: Option<Arc<dyn std::any::Any + Send + Sync>>,
     /// Service name → the fake that replaces it (see `testing`).
     fakes: Vec<(String, Factory)>,
@@ -76,6 +79,8 @@ impl Core {
             fs_root: None,
             #[cfg(feature = "config")]
             config: None,
+            #[cfg(feature = "config")]
+            settings_args: Vec::new(),
             host: None,
             fakes: Vec::new(),
         }
@@ -261,6 +266,35 @@ impl CoreBuilder {
         self
     }
 
+    /// Takes the `--set key=value` arguments in `args` into the config's command-line
+    /// layer as soon as the config is built, so that the service factories read them too
+    /// (run later on the same arguments, [`Core::run_with`] takes them again, to the same
+    /// effect). [`CoreBuilder::run_blocking`] does this with the process's arguments. A
+    /// malformed `--set` is left for the run to report as a usage error (exit code 2);
+    /// the factories see none of the arguments' settings then.
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    ///
+    /// let core = Core::builder()
+    ///     .settings_from_args(["--set", "store.root=/srv/ws", "workspace", "list"])
+    ///     .service(|core| {
+    ///         assert_eq!(core.config().string("store.root").unwrap(), "/srv/ws");
+    ///         Ok(Registration::new("store", Hooks::new()))
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// ```
+    #[cfg(feature = "config")]
+    pub fn settings_from_args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.settings_args = args.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// The value of the program this Core is embedded in — a GUI application's handle, say —
     /// for services to reach through [`Core::host`]. The host drives the Core with
     /// [`Core::startup`] and [`Core::shutdown`] from its own event loop.
@@ -381,6 +415,12 @@ impl CoreBuilder {
                     .register(&path, command)
                     .map_err(|e| Error::wrap(e, OP, format!("register command {path:?}")))?;
             }
+        }
+        // Before the factories, which may read them; a malformed `--set` is the run's to
+        // report (as a usage error), so nothing of it is taken here.
+        #[cfg(feature = "config")]
+        if !self.settings_args.is_empty() {
+            let _ = core.inner.config.set_from_args(self.settings_args);
         }
         register_services(&core, self.factories, self.fakes)?;
         // After the factories: a command a service registers as `health` or `config` is the

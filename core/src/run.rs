@@ -320,8 +320,9 @@ impl Core {
 }
 
 impl CoreBuilder {
-    /// Builds the Core and runs it ([`Core::run_blocking`]): a whole `main` in one line. A
-    /// build error (a failing factory, a config file that does not fit) is printed to
+    /// Builds the Core and runs it ([`Core::run_blocking`]): a whole `main` in one line.
+    /// The process's `--set key=value` arguments are in the config before the service
+    /// factories run ([`settings_from_args`](CoreBuilder::settings_from_args)). A build error (a failing factory, a config file that does not fit) is printed to
     /// standard error as `error: …` and gives exit code 1; nothing has started then.
     ///
     /// ```no_run
@@ -336,7 +337,22 @@ impl CoreBuilder {
     /// }
     /// ```
     pub fn run_blocking(self) -> ExitCode {
-        match self.build() {
+        // `--set` reaches the factories too; arguments that are not all UTF-8 are left for
+        // the run to refuse.
+        #[cfg(feature = "config")]
+        let args: Option<Vec<String>> = std::env::args_os()
+            .skip(1)
+            .map(std::ffi::OsString::into_string)
+            .collect::<std::result::Result<_, _>>()
+            .ok();
+        #[cfg(feature = "config")]
+        let builder = match args {
+            Some(args) => self.settings_from_args(args),
+            None => self,
+        };
+        #[cfg(not(feature = "config"))]
+        let builder = self;
+        match builder.build() {
             Ok(core) => core.run_blocking(),
             Err(err) => {
                 write_out(std::io::stderr(), &format!("error: {err}\n"));

@@ -248,3 +248,60 @@ async fn core_run_with_malformed_set_exits_2_before_starting_bad() {
     assert_eq!(exit, std::process::ExitCode::from(2));
     assert!(!started.load(std::sync::atomic::Ordering::SeqCst));
 }
+
+// ---------------------------------------------------------------- CoreBuilder::settings_from_args
+
+/// The value of `key` a service factory read, building with `args` as the arguments.
+fn read_by_the_factory(args: &[&str], key: &'static str) -> Option<i64> {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let kept = std::sync::Arc::clone(&seen);
+    corers::testing::builder()
+        .0
+        .config(Config::builder().default_value("store.shards", 1))
+        .settings_from_args(args.iter().copied())
+        .service(move |core| {
+            *kept.lock().unwrap() = core.config().int(key).ok();
+            Ok(Registration::new("store", Hooks::new()))
+        })
+        .build()
+        .unwrap();
+    *seen.lock().unwrap()
+}
+
+#[test]
+fn core_builder_settings_from_args_reach_the_factories_good() {
+    assert_eq!(
+        read_by_the_factory(&["--set", "store.shards=8", "shards"], "store.shards"),
+        Some(8)
+    );
+    assert_eq!(
+        read_by_the_factory(&["shards", "--set=store.shards=4"], "store.shards"),
+        Some(4)
+    );
+}
+
+#[tokio::test]
+async fn core_builder_settings_from_args_malformed_is_left_to_the_run_bad() {
+    assert_eq!(
+        read_by_the_factory(
+            &["--set", "store.shards=8", "--set", "oops"],
+            "store.shards"
+        ),
+        Some(1)
+    );
+    let core = corers::testing::builder()
+        .0
+        .settings_from_args(["--set", "oops"])
+        .build()
+        .unwrap();
+    let exit = core.run_with(["--set", "oops"]).await.unwrap();
+    assert_eq!(exit, std::process::ExitCode::from(2));
+}
+
+#[test]
+fn core_builder_settings_from_args_after_double_dash_are_arguments_ugly() {
+    assert_eq!(
+        read_by_the_factory(&["exec", "--", "--set", "store.shards=8"], "store.shards"),
+        Some(1)
+    );
+}

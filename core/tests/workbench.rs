@@ -115,6 +115,16 @@ fn core_run_blocking_workbench_set_overrides_env_and_defaults_ugly() {
 }
 
 #[test]
+fn core_run_blocking_workbench_set_reaches_the_store_factory_good() {
+    // The store reads `workspace.first` when it is made, before anything starts.
+    let shown = run(&["--set", "workspace.first=main", "workspace", "list"]);
+    assert!(
+        shown.contains("exit: 0\n--- stdout\nmain\n--- stderr"),
+        "{shown}"
+    );
+}
+
+#[test]
 fn core_run_blocking_workbench_health_good() {
     insta::assert_snapshot!(run(&["health"]));
 }
