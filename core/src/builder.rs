@@ -312,7 +312,11 @@ impl CoreBuilder {
         self
     }
 
-    /// How long shutdown waits for background tasks before the stop hooks run (default 30 s).
+    /// How long shutdown waits, in all, for background work — detached Task steps and the
+    /// bus's background tasks — before the stop hooks run (default 30 s). The stop hooks
+    /// have their own timeouts ([`Registration::stop_timeout`](corers_lifecycle::Registration::stop_timeout)):
+    /// under a supervisor that kills after a grace period (systemd's 90 s), keep this plus
+    /// the started services' stop timeouts below it.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
         self

@@ -48,11 +48,12 @@ impl Core {
         Ok(report)
     }
 
-    /// Cancels [`Core::context`], stops the Task scheduler and waits for detached Task steps,
-    /// drains background work (each for up to the builder's
-    /// [`shutdown_timeout`](crate::CoreBuilder::shutdown_timeout)), runs
-    /// every stop hook in reverse (each under its service's own timeout, 30 s by default),
-    /// then flushes the log. Once the shutdown is forced (a second signal under
+    /// Cancels [`Core::context`], stops the Task scheduler, waits for detached Task steps
+    /// and drains background work (the two waits together for up to the builder's
+    /// [`shutdown_timeout`](crate::CoreBuilder::shutdown_timeout)), runs every stop hook in
+    /// reverse (each under its service's own stop timeout, 30 s by default), then flushes
+    /// the log. The longest a shutdown can take is that timeout plus the stop timeouts of
+    /// the services that had started. Once the shutdown is forced (a second signal under
     /// [`run`](Core::run)), it waits for none of these any more, and hooks still running get
     /// 250 ms.
     ///
@@ -80,6 +81,9 @@ impl Core {
         // Detached Task steps were cancelled with their runs (the scheduler's, and those
         // started through the Core, whose context is cancelled): let them end, within the
         // drain's time.
+        // One budget for both waits for background work: the bus's drain gets what the
+        // detached steps left of it.
+        let waiting = tokio::time::Instant::now();
         tokio::select! {
             _ = tokio::time::timeout(
                 self.inner.shutdown_timeout,
@@ -87,11 +91,11 @@ impl Core {
             ) => {}
             () = services.forced() => {}
         }
-        let stopped = self
+        let left = self
             .inner
-            .services
-            .stop_all(self, self.inner.shutdown_timeout)
-            .await;
+            .shutdown_timeout
+            .saturating_sub(waiting.elapsed());
+        let stopped = self.inner.services.stop_all(self, left).await;
         // Again: a startup that ended while this ran may have started it meanwhile.
         tokio::select! {
             biased;

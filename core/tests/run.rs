@@ -450,6 +450,33 @@ async fn core_builder_shutdown_timeout_bounds_the_drain_good() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn core_builder_shutdown_timeout_is_one_budget_for_every_wait_ugly() {
+    // A detached step nothing cancels (its run has a context of its own) and a stuck bus
+    // task: waiting for the one leaves nothing of the budget for the other.
+    let (core, _stuck) = Stuck::install(
+        Core::builder()
+            .shutdown_timeout(Duration::from_secs(2))
+            .action(ActionSpec::new("chat.announce", |_, _| async {
+                std::future::pending::<()>().await;
+                Ok(Value::Null)
+            }))
+            .task(
+                "release",
+                TaskDef::new(vec![Step::run("chat.announce").detached()]),
+            ),
+    );
+    let started = core
+        .tasks()
+        .run(&core, &corers::messaging::RunCtx::new(), "release")
+        .await
+        .unwrap();
+    assert!(started.error.is_none());
+    let began = Instant::now();
+    core.run_with(["workspace", "reindex"]).await.unwrap();
+    assert_eq!(began.elapsed(), Duration::from_secs(2));
+}
+
+#[tokio::test(start_paused = true)]
 async fn core_builder_shutdown_timeout_default_is_thirty_seconds_bad() {
     let (core, _stuck) = Stuck::install(Core::builder());
     let began = Instant::now();

@@ -40,6 +40,7 @@ pub struct Registration<C> {
     any: Arc<dyn Any + Send + Sync>,
     after: Vec<String>,
     timeout: Duration,
+    stop_timeout: Option<Duration>,
 }
 
 impl<C: 'static> Registration<C> {
@@ -52,6 +53,7 @@ impl<C: 'static> Registration<C> {
             any: service,
             after: Vec::new(),
             timeout: DEFAULT_HOOK_TIMEOUT,
+            stop_timeout: None,
         }
     }
 
@@ -61,9 +63,27 @@ impl<C: 'static> Registration<C> {
         self
     }
 
-    /// How long each of its hooks may run (default 30 s).
+    /// How long each of its hooks may run (default 30 s); the stop hook's own
+    /// [`stop_timeout`](Registration::stop_timeout), when given, wins for that hook.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// How long its stop hook may run, whatever [`timeout`](Registration::timeout) allows
+    /// the others: a start that migrates a database may take minutes while a stop must fit
+    /// a supervisor's grace period.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corers_lifecycle::{Hooks, Registration};
+    ///
+    /// let store = Registration::new("store", Hooks::<()>::new())
+    ///     .timeout(Duration::from_secs(300))
+    ///     .stop_timeout(Duration::from_secs(10));
+    /// ```
+    pub fn stop_timeout(mut self, timeout: Duration) -> Self {
+        self.stop_timeout = Some(timeout);
         self
     }
 
@@ -88,6 +108,7 @@ struct Entry<C> {
     any: Arc<dyn Any + Send + Sync>,
     after: Vec<String>,
     timeout: Duration,
+    stop_timeout: Duration,
 }
 
 /// Where the services are in their life.
@@ -108,6 +129,7 @@ struct Planned<C> {
     name: Arc<str>,
     service: Arc<dyn Service<C>>,
     timeout: Duration,
+    stop_timeout: Duration,
 }
 
 impl<C> Clone for Planned<C> {
@@ -116,6 +138,7 @@ impl<C> Clone for Planned<C> {
             name: Arc::clone(&self.name),
             service: Arc::clone(&self.service),
             timeout: self.timeout,
+            stop_timeout: self.stop_timeout,
         }
     }
 }
@@ -284,6 +307,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 any: registration.any,
                 after: registration.after,
                 timeout: registration.timeout,
+                stop_timeout: registration.stop_timeout.unwrap_or(registration.timeout),
             },
         )
     }
@@ -333,6 +357,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 name: Arc::clone(&entry.name),
                 service: Arc::clone(&entry.service),
                 timeout: entry.timeout,
+                stop_timeout: entry.stop_timeout,
             });
             after.push(entry.after.clone());
         });
@@ -784,12 +809,12 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             let outcome = run_hook(
                 "stop",
                 &planned.name,
-                planned.timeout,
+                planned.stop_timeout,
                 call(|| {
                     Arc::clone(&planned.service).stop(self.ctx(
                         core,
                         &planned.name,
-                        planned.timeout,
+                        planned.stop_timeout,
                     ))
                 }),
                 &self.inner.forced,

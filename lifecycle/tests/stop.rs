@@ -928,6 +928,75 @@ async fn registration_timeout_each_service_its_own_bad() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn registration_stop_timeout_bounds_the_stop_hook_good() {
+    let services = Services::new(Bus::new());
+    services
+        .register(
+            Registration::new("store", hanging())
+                .timeout(Duration::from_secs(300))
+                .stop_timeout(Duration::from_secs(10)),
+        )
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    let began = Instant::now();
+    let err = services.stop_all(&(), DEADLINE).await.unwrap_err();
+    assert_eq!(began.elapsed(), Duration::from_secs(10));
+    assert!(err.message().ends_with("took longer than 10s"), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn registration_stop_timeout_leaves_the_start_hook_its_timeout_bad() {
+    // A start that migrates for a minute is within its own timeout, not the stop's.
+    let services = Services::new(Bus::new());
+    services
+        .register(
+            Registration::new(
+                "store",
+                Hooks::new().on_start(|_| async {
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                    Ok(())
+                }),
+            )
+            .timeout(Duration::from_secs(300))
+            .stop_timeout(Duration::from_secs(10)),
+        )
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    services.stop_all(&(), DEADLINE).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn registration_stop_timeout_is_what_the_stop_hook_is_told_ugly() {
+    let told = Arc::new(Mutex::new(Vec::new()));
+    let (on_start, on_stop) = (Arc::clone(&told), Arc::clone(&told));
+    let services = Services::new(Bus::new());
+    services
+        .register(
+            Registration::new(
+                "store",
+                Hooks::new()
+                    .on_start(move |ctx: ServiceCtx<()>| {
+                        on_start.lock().unwrap().push(ctx.timeout());
+                        async { Ok(()) }
+                    })
+                    .on_stop(move |ctx: ServiceCtx<()>| {
+                        on_stop.lock().unwrap().push(ctx.timeout());
+                        async { Ok(()) }
+                    }),
+            )
+            .timeout(Duration::from_secs(300))
+            .stop_timeout(Duration::ZERO),
+        )
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    services.stop_all(&(), DEADLINE).await.unwrap();
+    assert_eq!(
+        *told.lock().unwrap(),
+        [Duration::from_secs(300), Duration::ZERO]
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn registration_timeout_zero_fails_a_hook_that_yields_ugly() {
     let services = Services::new(Bus::new());
     services
