@@ -161,7 +161,8 @@ impl ConfigBuilder {
     /// kept because the new one does not fit) through `logger`, as a Core does with its
     /// own; without one, through whatever `tracing` subscriber is current. Run-time writes,
     /// and the environment variables with secret-looking names it reads, go to `logger`'s
-    /// audit trail.
+    /// audit trail. Keys `logger` redacts ([`Logger::redactor`]) are hidden in dumps and
+    /// error messages too, as well as those the default patterns match.
     ///
     /// ```
     /// use corers_config::Config;
@@ -513,7 +514,8 @@ impl Config {
                 current: Published::new(state.layers.merge()),
                 state: Mutex::new(state),
                 reloading: Mutex::new(()),
-                secrets: Arc::default(),
+                // The application's idea of a secret is its logger's.
+                secrets: Arc::new(Secrets::new(log.as_ref().map(|log| log.redactor().clone()))),
                 log,
             }),
         }

@@ -6,15 +6,28 @@ use corers_primitives::Value;
 /// What a hidden value shows.
 pub(crate) const REDACTED: &str = "[REDACTED]";
 
-/// The log redaction patterns applied to config keys: `database.password`,
-/// `stripe.api-key` (`-` reads as `_`), and keys inside tables held in lists.
+/// Which config keys hold secrets: those the default log redaction patterns match
+/// (`database.password`, `stripe.api-key`: `-` reads as `_`), and those the application's
+/// own logger redacts (the config's logger: a Core's); keys inside tables held in lists too.
+/// A logger's patterns add to the defaults here, never take them away: a dump never shows
+/// a password because the logger was told about DSNs only.
 #[derive(Debug, Default)]
-pub(crate) struct Secrets(Redactor);
+pub(crate) struct Secrets {
+    defaults: Redactor,
+    app: Option<Redactor>,
+}
 
 impl Secrets {
+    pub(crate) fn new(app: Option<Redactor>) -> Secrets {
+        Secrets {
+            defaults: Redactor::default(),
+            app,
+        }
+    }
+
     pub(crate) fn is_secret(&self, key: &str) -> bool {
-        // The redactor reads `-` as `_` itself.
-        self.0.is_secret(key)
+        // The redactors read `-` as `_` themselves.
+        self.defaults.is_secret(key) || self.app.as_ref().is_some_and(|app| app.is_secret(key))
     }
 
     /// `value` (at `key`) for display: `None` when the key itself is secret, otherwise the

@@ -215,3 +215,34 @@ fn config_dump_one_long_value_does_not_pad_every_line_ugly() {
     assert!(short.len() < 120, "{short:?}");
     assert!(text.len() < 10_000 + 101 * 120, "{}", text.len());
 }
+
+#[test]
+fn config_dump_hides_the_keys_its_logger_redacts_good() {
+    let log = corers_log::Logger::builder()
+        .level(corers_log::Level::Quiet)
+        .redactor(corers_log::Redactor::new(["*dsn*", "*url*"]))
+        .build();
+    let config = Config::builder()
+        .default_value("database.url", "postgres://admin:hunter2@db/prod")
+        .default_value("database.password", "hunter2")
+        .default_value("database.pool", 8)
+        .logger(log)
+        .build()
+        .unwrap();
+    let dump = config.dump().to_string();
+    assert!(!dump.contains("hunter2"), "{dump}");
+    assert!(dump.contains("database.url = [REDACTED]"), "{dump}");
+    // The logger's patterns add to the defaults: the password stays hidden.
+    assert!(dump.contains("database.password = [REDACTED]"), "{dump}");
+    assert!(dump.contains("database.pool = 8"), "{dump}");
+}
+
+#[test]
+fn config_dump_without_a_logger_shows_what_only_an_app_would_redact_bad() {
+    let config = Config::builder()
+        .default_value("database.url", "postgres://db/prod")
+        .build()
+        .unwrap();
+    let dump = config.dump().to_string();
+    assert!(dump.contains("postgres://db/prod"), "{dump}");
+}

@@ -50,6 +50,7 @@ struct Inner {
     output: Output,
     crash: CrashReporter,
     audit: Option<AuditTrail>,
+    redactor: Redactor,
 }
 
 /// Settings for a [`Logger`]. Defaults: [`Level::Info`], [`Format::Human`],
@@ -98,6 +99,19 @@ impl Logger {
     pub fn level(&self) -> Level {
         // Relaxed: the level is a standalone setting; no other data is published with it.
         Level::from_u8(self.inner.level.load(Ordering::Relaxed))
+    }
+
+    /// Which field names this logger redacts: what the application counts as secret, for
+    /// other parts to hide the same things (the config hides these keys in its dumps).
+    ///
+    /// ```
+    /// use corers_log::{Logger, Redactor};
+    /// let log = Logger::builder().redactor(Redactor::new(["*dsn*"])).build();
+    /// assert!(log.redactor().is_secret("database.dsn"));
+    /// assert!(!log.redactor().is_secret("database.password"));
+    /// ```
+    pub fn redactor(&self) -> &Redactor {
+        &self.inner.redactor
     }
 
     /// Changes the level; takes effect for every thread at once.
@@ -395,7 +409,7 @@ impl LoggerBuilder {
             dispatch.clone(),
             output.clone(),
             self.clock,
-            self.redactor,
+            self.redactor.clone(),
         );
         Logger {
             inner: Arc::new(Inner {
@@ -405,6 +419,7 @@ impl LoggerBuilder {
                 output,
                 crash,
                 audit,
+                redactor: self.redactor,
             }),
         }
     }

@@ -65,6 +65,31 @@ fn logger_builder_twice_gives_independent_loggers_ugly() {
 // ---------------------------------------------------------------- Logger::level
 
 #[test]
+fn logger_redactor_is_the_one_it_was_built_with_good() {
+    let log = Logger::builder()
+        .redactor(corers_log::Redactor::new(["*dsn*"]))
+        .build();
+    assert!(log.redactor().is_secret("DATABASE_DSN"));
+    assert!(!log.redactor().is_secret("database.password"));
+}
+
+#[test]
+fn logger_redactor_default_hides_the_usual_secrets_bad() {
+    let log = Logger::builder().build();
+    assert!(log.redactor().is_secret("api_token"));
+    assert!(!log.redactor().is_secret("service"));
+}
+
+#[test]
+fn logger_redactor_shared_by_clones_ugly() {
+    let log = Logger::builder()
+        .redactor(corers_log::Redactor::new(Vec::<String>::new()))
+        .build();
+    let clone = log.clone();
+    assert!(!clone.redactor().is_secret("password"));
+}
+
+#[test]
 fn logger_level_reports_built_level_good() {
     let (log, _sink) = capture(Format::Human, Level::Warn);
     assert_eq!(log.level(), Level::Warn);
