@@ -178,7 +178,7 @@ async fn hooks_on_reload_error_is_returned_bad() {
     assert_eq!(
         err.to_string(),
         "lifecycle.Services.hook: reload hook of \"config\" failed [INVALID]: \
-         config.Config.load: config.toml: expected a table at line 3 [INVALID]"
+         config.Config.load: config.toml: expected a table at line 3"
     );
 }
 

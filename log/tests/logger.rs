@@ -368,7 +368,7 @@ fn logger_warn_logs_warn_with_fields_good() {
         (
             "cache.Cache.flush",
             format!(
-                r#"{FIXED_STAMP} WARN  flush took 3s error="cache.Cache.flush: flush took 3s [NOT_FOUND]: fs.Fs.read: no such file [NOT_FOUND]" error.op=cache.Cache.flush error.code=NOT_FOUND error.stack="cache.Cache.flush -> fs.Fs.read""#
+                r#"{FIXED_STAMP} WARN  flush took 3s error="cache.Cache.flush: flush took 3s [NOT_FOUND]: fs.Fs.read: no such file" error.op=cache.Cache.flush error.code=NOT_FOUND error.stack="cache.Cache.flush -> fs.Fs.read""#
             )
         )
     );

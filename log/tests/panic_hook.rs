@@ -146,7 +146,7 @@ fn install_panic_hook_structured_error_payload_ugly() {
     drop(hooked);
     assert_eq!(
         message,
-        "config.Config.load: load workspace.toml [NOT_FOUND]: fs.Fs.read: no such file [NOT_FOUND]"
+        "config.Config.load: load workspace.toml [NOT_FOUND]: fs.Fs.read: no such file"
     );
 }
 

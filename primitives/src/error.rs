@@ -25,6 +25,9 @@ type Cause = Box<dyn StdError + Send + Sync + 'static>;
 /// op: msg [CODE]: cause
 /// ```
 ///
+/// A code shows once per chain: a cause with the code its wrapper already shows (one
+/// [`wrap`](Error::wrap) inherits) does not repeat it.
+///
 /// ```
 /// use corers_primitives::{Error, ErrorCode};
 ///
@@ -34,7 +37,7 @@ type Cause = Box<dyn StdError + Send + Sync + 'static>;
 ///
 /// assert_eq!(
 ///     save.to_string(),
-///     "config.Config.save: save settings [UNAVAILABLE]: fs.Fs.write: write workspace.toml [UNAVAILABLE]: disk full",
+///     "config.Config.save: save settings [UNAVAILABLE]: fs.Fs.write: write workspace.toml: disk full",
 /// );
 /// assert_eq!(save.stack(), "config.Config.save -> fs.Fs.write");
 /// assert_eq!(save.root().to_string(), "disk full");
@@ -387,6 +390,15 @@ fn chain<'a>(
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, None)
+    }
+}
+
+impl Error {
+    /// Writes this error and its causes; `shown` is the code already written by the error
+    /// that wraps this one, which this one does not repeat (a code inherited through every
+    /// level of a chain shows once, at its head).
+    fn write(&self, f: &mut fmt::Formatter<'_>, shown: Option<&ErrorCode>) -> fmt::Result {
         let inner = &self.0;
         if !inner.joined.is_empty() {
             // The message already lists every part with its own code.
@@ -399,7 +411,9 @@ impl fmt::Display for Error {
             write!(f, "{}: ", inner.operation)?;
         }
         f.write_str(&inner.message)?;
-        if let Some(code) = &inner.code {
+        if let Some(code) = &inner.code
+            && shown != Some(code)
+        {
             let lead = if inner.operation.is_empty() && inner.message.is_empty() {
                 ""
             } else {
@@ -407,10 +421,16 @@ impl fmt::Display for Error {
             };
             write!(f, "{lead}[{code}]")?;
         }
-        if let Some(cause) = &inner.cause {
-            write!(f, ": {cause}")?;
+        match &inner.cause {
+            Some(cause) => match cause.downcast_ref::<Error>() {
+                Some(cause) => {
+                    f.write_str(": ")?;
+                    cause.write(f, inner.code.as_ref().or(shown))
+                }
+                None => write!(f, ": {cause}"),
+            },
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 

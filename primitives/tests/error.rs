@@ -147,6 +147,32 @@ fn error_new_code_custom_code_and_unicode_message_ugly() {
     assert_eq!(err.code(), Some(&code));
 }
 
+#[test]
+fn error_display_inherited_code_shows_once_good() {
+    let load = Error::wrap(not_found(), "config.Config.load", "load workspace.toml");
+    let start = Error::wrap(load, "corers.Core.run", "start the application");
+    assert_eq!(
+        start.to_string(),
+        "corers.Core.run: start the application [NOT_FOUND]: config.Config.load: load \
+         workspace.toml: fs.Fs.read: no such file git.log"
+    );
+}
+
+#[test]
+fn error_display_different_codes_each_show_bad() {
+    let err = Error::wrap_code(
+        not_found(),
+        ErrorCode::UNAVAILABLE,
+        "config.Config.load",
+        "load workspace.toml",
+    );
+    assert_eq!(
+        err.to_string(),
+        "config.Config.load: load workspace.toml [UNAVAILABLE]: fs.Fs.read: no such file \
+         git.log [NOT_FOUND]"
+    );
+}
+
 // ---------------------------------------------------------------- wrap
 
 #[test]
@@ -155,7 +181,7 @@ fn error_wrap_inherits_code_of_cause_good() {
     assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
     assert_eq!(
         err.to_string(),
-        "config.Config.load: load workspace.toml [NOT_FOUND]: fs.Fs.read: no such file git.log [NOT_FOUND]"
+        "config.Config.load: load workspace.toml [NOT_FOUND]: fs.Fs.read: no such file git.log"
     );
 }
 
