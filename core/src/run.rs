@@ -206,7 +206,8 @@ impl Core {
     }
 
     /// Runs the application on the process arguments inside a tokio runtime of its own,
-    /// for `fn main() -> ExitCode`. A startup failure is printed and gives exit code 1.
+    /// for `fn main() -> ExitCode`. A startup failure is printed and gives the exit code
+    /// its error code maps to (see [`CoreBuilder::run_blocking`]).
     ///
     /// Every thread of that runtime logs through the Core's logger, and the process's
     /// panic hook becomes [`corers_log::install_panic_hook`]'s: every panic, caught or not,
@@ -264,7 +265,7 @@ impl Core {
             Ok(code) => code,
             Err(err) => {
                 write_out(std::io::stderr(), &format!("error: {err}\n"));
-                ExitCode::FAILURE
+                ExitCode::from(failed_to_start(&err))
             }
         }
     }
@@ -322,8 +323,12 @@ impl Core {
 impl CoreBuilder {
     /// Builds the Core and runs it ([`Core::run_blocking`]): a whole `main` in one line.
     /// The process's `--set key=value` arguments are in the config before the service
-    /// factories run ([`settings_from_args`](CoreBuilder::settings_from_args)). A build error (a failing factory, a config file that does not fit) is printed to
-    /// standard error as `error: …` and gives exit code 1; nothing has started then.
+    /// factories run ([`settings_from_args`](CoreBuilder::settings_from_args)). A build or
+    /// startup error (a failing factory, a config file that does not fit) is printed to
+    /// standard error as `error: …` and exits with the sysexits code of its error code:
+    /// `INVALID` 78 (`EX_CONFIG`), `NOT_FOUND` 66, `UNAVAILABLE` 69, `INTERNAL` 70,
+    /// `TIMEOUT` and `LOCKED` 75, `DENIED` 77, and 1 for any other; nothing has started
+    /// after a build error.
     ///
     /// ```no_run
     /// use std::process::ExitCode;
@@ -356,9 +361,26 @@ impl CoreBuilder {
             Ok(core) => core.run_blocking(),
             Err(err) => {
                 write_out(std::io::stderr(), &format!("error: {err}\n"));
-                ExitCode::FAILURE
+                ExitCode::from(failed_to_start(&err))
             }
         }
+    }
+}
+
+/// The exit code of an application that could not be built or started, after sysexits:
+/// `INVALID` 78 (`EX_CONFIG`: a setting that does not fit, so a supervisor need not retry),
+/// `NOT_FOUND` 66 (`EX_NOINPUT`: a missing file), `UNAVAILABLE` 69, `INTERNAL` 70,
+/// `TIMEOUT` and `LOCKED` 75 (`EX_TEMPFAIL`), `DENIED` 77 (`EX_NOPERM`); 1 otherwise.
+fn failed_to_start(err: &Error) -> u8 {
+    use corers_primitives::ErrorCode;
+    match err.code() {
+        Some(c) if *c == ErrorCode::INVALID => 78,
+        Some(c) if *c == ErrorCode::NOT_FOUND => 66,
+        Some(c) if *c == ErrorCode::UNAVAILABLE => 69,
+        Some(c) if *c == ErrorCode::INTERNAL => 70,
+        Some(c) if *c == ErrorCode::TIMEOUT || *c == ErrorCode::LOCKED => 75,
+        Some(c) if *c == ErrorCode::DENIED => 77,
+        _ => 1,
     }
 }
 

@@ -632,13 +632,33 @@ fn core_builder_run_blocking_failed_build_exits_1_and_starts_nothing_bad() {
 }
 
 #[test]
-fn core_builder_run_blocking_panicking_factory_exits_1_ugly() {
+fn core_builder_run_blocking_panicking_factory_exits_70_ugly() {
+    // The panic is an INTERNAL error: EX_SOFTWARE, as a panicking command's.
     let calls = calls();
     let exit = workbench(&calls)
         .service(|_| -> Result<Registration<Core>> { panic!("no database URL") })
         .run_blocking();
-    assert_eq!(code(exit), 1);
+    assert_eq!(code(exit), 70);
     assert!(taken(&calls).is_empty(), "{:?}", taken(&calls));
+}
+
+#[test]
+fn core_builder_run_blocking_invalid_setting_at_start_exits_78_bad() {
+    // EX_CONFIG: a supervisor need not restart an application whose settings do not fit.
+    let exit = Core::builder()
+        .service(|_| {
+            Ok(Registration::new(
+                "config",
+                Hooks::new().on_start(|_| async {
+                    Err(
+                        Error::new("app.Settings.check", "index.files_per_char is not a number")
+                            .with_code(ErrorCode::INVALID),
+                    )
+                }),
+            ))
+        })
+        .run_blocking();
+    assert_eq!(code(exit), 78);
 }
 
 // ---- Core::context ----
