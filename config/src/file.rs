@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use corers_primitives::{Error, ErrorCode, Result, Value};
 
-use crate::key::flatten;
+use crate::key::{flatten, is_segment};
 
 const OP: &str = "config.ConfigBuilder.file";
 
@@ -83,7 +83,7 @@ fn parse_toml(path: &Path, text: &str) -> Result<Vec<FileValue>> {
     // Where each line starts, found once: a line per key by binary search, not a rescan of
     // the text before each key.
     let newlines: Vec<usize> = text.match_indices('\n').map(|(at, _)| at).collect();
-    key_lines(&newlines, "", spans.get_ref(), &mut lines);
+    key_lines(path, text, &newlines, "", spans.get_ref(), &mut lines)?;
     let mut leaves = Vec::new();
     for (key, value) in table {
         let value = from_toml(value).ok_or_else(|| {
@@ -108,13 +108,32 @@ fn parse_toml(path: &Path, text: &str) -> Result<Vec<FileValue>> {
 }
 
 /// The line of every key in a parsed TOML document, by dotted key.
+///
+/// # Errors
+/// [`ErrorCode::INVALID`], at the key's line and column, for a key that cannot be a config
+/// key segment (`"/api"`, `"db.lan"`, `"alice@example.com"`).
 fn key_lines(
+    path: &Path,
+    text: &str,
     newlines: &[usize],
     prefix: &str,
     table: &toml::de::DeTable<'_>,
     out: &mut HashMap<String, u32>,
-) {
+) -> Result<()> {
     for (key, value) in table {
+        if !is_segment(key.get_ref()) {
+            let (line, column) = line_col(text, key.span().start);
+            return Err(located(
+                path,
+                line,
+                column,
+                &format!(
+                    "{:?} cannot be a config key: use ASCII letters, digits, '_' and '-' (a \
+                     quoted \"a.b\" is one name, and config keys nest at '.')",
+                    key.get_ref()
+                ),
+            ));
+        }
         let dotted = if prefix.is_empty() {
             key.get_ref().to_string()
         } else {
@@ -123,9 +142,10 @@ fn key_lines(
         let line = newlines.partition_point(|&at| at < key.span().start) + 1;
         out.insert(dotted.clone(), u32::try_from(line).unwrap_or(u32::MAX));
         if let toml::de::DeValue::Table(nested) = value.get_ref() {
-            key_lines(newlines, &dotted, nested, out);
+            key_lines(path, text, newlines, &dotted, nested, out)?;
         }
     }
+    Ok(())
 }
 
 /// Converts a TOML value (datetimes become their TOML text); `None` when it holds a

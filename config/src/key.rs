@@ -11,9 +11,19 @@ const MAX_KEY_DEPTH: usize = 64;
 /// The longest a key may be, in bytes.
 const MAX_KEY_LEN: usize = 1024;
 
-/// Checks a dotted key: at most [`MAX_KEY_DEPTH`] segments and [`MAX_KEY_LEN`] bytes, the
-/// segments of ASCII letters, digits, `_` and `-`, none empty and none starting with `-`
-/// (so a flag spelling like `--workers` is never a key).
+/// Reports whether `segment` can be one segment of a key: ASCII letters, digits, `_` and
+/// `-`, not empty, not starting with `-` (so a flag spelling like `--workers` is never a
+/// key) — and so never a `.`, which would make it two segments.
+pub(crate) fn is_segment(segment: &str) -> bool {
+    !segment.is_empty()
+        && !segment.starts_with('-')
+        && segment
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// Checks a dotted key: at most [`MAX_KEY_DEPTH`] segments and [`MAX_KEY_LEN`] bytes, each
+/// segment one [`is_segment`] accepts.
 pub(crate) fn check_key(op: &'static str, key: &str) -> Result<()> {
     if key.len() > MAX_KEY_LEN || key.split('.').nth(MAX_KEY_DEPTH).is_some() {
         let shown: String = key.chars().take(40).collect();
@@ -26,14 +36,7 @@ pub(crate) fn check_key(op: &'static str, key: &str) -> Result<()> {
         )
         .with_code(ErrorCode::INVALID));
     }
-    let valid = !key.is_empty()
-        && key.split('.').all(|segment| {
-            !segment.is_empty()
-                && !segment.starts_with('-')
-                && segment
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        });
+    let valid = !key.is_empty() && key.split('.').all(is_segment);
     if valid {
         return Ok(());
     }

@@ -240,6 +240,45 @@ fn config_builder_file_malformed_toml_names_path_line_and_column_bad() {
 }
 
 #[test]
+fn config_builder_file_toml_quoted_key_that_is_no_config_key_names_its_place_bad() {
+    let dir = ConfigDir::new();
+    for (text, line_col, name) in [
+        // Quoted, "db.lan" is one name: read as `hosts.db.lan` it would nest silently.
+        ("[hosts.\"db.lan\"]\nport = 5432\n", ":1:8:", "\"db.lan\""),
+        (
+            "pool = 4\n[routes]\n\"/api\" = \"backend\"\n",
+            ":3:1:",
+            "\"/api\"",
+        ),
+    ] {
+        let path = dir.write("app.toml", text);
+        let err = Config::builder().file(&path).build().unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+        let message = err.message();
+        assert!(
+            message.contains(&format!("app.toml{line_col}")),
+            "{message}"
+        );
+        assert!(
+            message.contains(&format!("{name} cannot be a config key")),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn config_builder_file_toml_dotted_keys_nest_ugly() {
+    // Unquoted dots are TOML's own nesting, and a config key's.
+    let dir = ConfigDir::new();
+    let path = dir.write(
+        "app.toml",
+        "hosts.db.port = 5432\n[cache]\n\"ttl-s\" = 30\n",
+    );
+    let config = Config::builder().file(&path).build().unwrap();
+    assert_eq!(config.keys(), ["cache.ttl-s", "hosts.db.port"]);
+}
+
+#[test]
 fn config_builder_file_json_and_yaml_good() {
     let dir = ConfigDir::new();
     let json = dir.write("base.json", r#"{"database": {"port": 5432, "tls": true}}"#);
