@@ -44,6 +44,9 @@ pub struct CoreBuilder {
     tasks: Vec<(String, TaskDef)>,
     #[cfg(feature = "cli")]
     commands: Vec<(String, corers_cli::Command<Core>)>,
+    /// Built-in commands the application leaves out.
+    #[cfg(feature = "cli")]
+    without: Vec<String>,
     env: Vec<(String, String)>,
     shutdown_timeout: Duration,
     #[cfg(feature = "fs")]
@@ -73,6 +76,8 @@ impl Core {
             tasks: Vec::new(),
             #[cfg(feature = "cli")]
             commands: Vec::new(),
+            #[cfg(feature = "cli")]
+            without: Vec::new(),
             env: Vec::new(),
             shutdown_timeout: Duration::from_secs(30),
             #[cfg(feature = "fs")]
@@ -220,6 +225,24 @@ impl CoreBuilder {
     #[cfg(feature = "cli")]
     pub fn command(mut self, path: impl Into<String>, command: corers_cli::Command<Core>) -> Self {
         self.commands.push((path.into(), command));
+        self
+    }
+
+    /// Leaves out the built-in command `name` — `config` (the effective settings) or
+    /// `health` — for a shipped tool that should not offer it.
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    /// let core = Core::builder().without_builtin("config").build().unwrap();
+    /// assert!(core.cli().tree().get("config").is_none());
+    /// assert!(core.cli().tree().get("health").is_some());
+    /// ```
+    ///
+    /// `build` fails with [`ErrorCode::INVALID`](corers_primitives::ErrorCode::INVALID)
+    /// for a name that is not a built-in (`confg`).
+    #[cfg(feature = "cli")]
+    pub fn without_builtin(mut self, name: impl Into<String>) -> Self {
+        self.without.push(name.into());
         self
     }
 
@@ -430,7 +453,8 @@ impl CoreBuilder {
         // After the factories: a command a service registers as `health` or `config` is the
         // application's own, and the built-in steps aside.
         #[cfg(feature = "cli")]
-        crate::commands::register_builtins(&core)?;
+        crate::commands::register_builtins(&core, &self.without)
+            .map_err(|e| Error::wrap(e, OP, "register the built-in commands"))?;
         // The services are fixed from here on: no service can add or replace another.
         core.inner.services.lock();
         // A missing dependency or a cycle is a build error, not a surprise at startup.

@@ -17,10 +17,28 @@ fn has_own(core: &Core, path: &str) -> bool {
         .is_some_and(|command| command.is_executable())
 }
 
-/// Registers `health` and `config` unless the application has its own.
-pub(crate) fn register_builtins(core: &Core) -> Result<()> {
+/// The built-in commands a Core registers (`config` with the `config` feature).
+const BUILTINS: [&str; 2] = ["config", "health"];
+
+/// Registers `health` and `config` unless the application has its own or left them out
+/// (`without`).
+pub(crate) fn register_builtins(core: &Core, without: &[String]) -> Result<()> {
+    if let Some(unknown) = without
+        .iter()
+        .find(|name| !BUILTINS.contains(&name.as_str()))
+    {
+        return Err(Error::new(
+            "corers.CoreBuilder.without_builtin",
+            format!(
+                "no built-in command {unknown:?}: the built-ins are {}",
+                BUILTINS.join(" and ")
+            ),
+        )
+        .with_code(ErrorCode::INVALID));
+    }
+    let wanted = |name: &str| !without.iter().any(|w| w == name) && !has_own(core, name);
     #[cfg(feature = "config")]
-    if !has_own(core, "config") {
+    if wanted("config") {
         core.cli().register(
             "config",
             Command::new()
@@ -42,7 +60,7 @@ pub(crate) fn register_builtins(core: &Core) -> Result<()> {
                 }),
         )?;
     }
-    if !has_own(core, "health") {
+    if wanted("health") {
         core.cli().register(
             "health",
             Command::new()

@@ -1407,3 +1407,46 @@ fn core_downgrade_kept_by_a_command_lets_the_core_drop_ugly() {
     drop(core);
     assert!(dropped.load(Ordering::SeqCst), "the Core was never dropped");
 }
+
+// ---- CoreBuilder::without_builtin ----
+
+#[tokio::test]
+async fn core_builder_without_builtin_leaves_the_command_out_good() {
+    let core = Core::builder()
+        .name("workbench")
+        .without_builtin("config")
+        .build()
+        .unwrap();
+    assert!(!core.cli().help("").contains("config"));
+    let outcome = core.cli().run(core.clone(), ["config"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert!(core.cli().tree().get("health").is_some());
+}
+
+#[test]
+fn core_builder_without_builtin_unknown_name_fails_build_bad() {
+    let err = Core::builder()
+        .without_builtin("confg")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(
+        err.to_string()
+            .contains("no built-in command \"confg\": the built-ins are config and health"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn core_builder_without_builtin_keeps_the_applications_own_ugly() {
+    let core = Core::builder()
+        .without_builtin("health")
+        .command(
+            "health",
+            Command::new().action(|_, _| async { Ok(Value::from("all green")) }),
+        )
+        .build()
+        .unwrap();
+    let outcome = core.cli().run(core.clone(), ["health"]).await;
+    assert_eq!(outcome.value(), Some(&Value::from("all green")));
+}
