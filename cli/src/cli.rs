@@ -213,6 +213,9 @@ enum Resolution<C> {
     Answered(Outcome),
     /// The words name no command (yet: one registered later may take them).
     Unknown(Outcome),
+    /// Help or a usage error for a command whose path the next word may extend: a
+    /// subcommand registered later could take these arguments instead.
+    Tentative(Outcome),
     /// An action to run on its parsed options.
     Action(Arc<ActionFn<C>>, Options),
 }
@@ -230,7 +233,9 @@ impl<C: Send + 'static> Cli<C> {
     {
         let args: Vec<String> = args.into_iter().map(Into::into).collect();
         let (action, options) = match self.resolve(&core, &args) {
-            Resolution::Answered(outcome) | Resolution::Unknown(outcome) => return outcome,
+            Resolution::Answered(outcome)
+            | Resolution::Unknown(outcome)
+            | Resolution::Tentative(outcome) => return outcome,
             Resolution::Action(action, options) => (action, options),
         };
         match action(core, options).await {
@@ -263,9 +268,11 @@ impl<C: Send + 'static> Cli<C> {
     /// What the arguments come to when they run no action — help, a completion script,
     /// the version, or a usage error about a command that exists (a flag it does not
     /// declare, a missing value) — or `None` when they name an action to run, or words
-    /// no command is registered at (one registered later may take them). An application
-    /// asks this before it starts anything, so that `--help` or a mistyped flag has no
-    /// side effects.
+    /// no command is registered at (one registered later may take them: so also when a
+    /// word follows the command's path, as `deploy staging --force` after `deploy`). An
+    /// application asks this before it starts anything, so that `--help` or a mistyped
+    /// flag has no side effects; the top-level help and completion scripts list the
+    /// commands registered so far.
     ///
     /// ```
     /// use corers_cli::{Cli, Command};
@@ -282,7 +289,7 @@ impl<C: Send + 'static> Cli<C> {
         let args: Vec<String> = args.iter().map(|a| a.as_ref().to_owned()).collect();
         match self.resolve(core, &args) {
             Resolution::Answered(outcome) => Some(outcome),
-            Resolution::Unknown(_) | Resolution::Action(..) => None,
+            Resolution::Unknown(_) | Resolution::Tentative(_) | Resolution::Action(..) => None,
         }
     }
 
@@ -294,8 +301,18 @@ impl<C: Send + 'static> Cli<C> {
             let wants_version = flags().any(|a| a == "--version" || a == "-V");
             return self.run_builtin(args, wants_help, wants_version);
         };
+        // A word right after the path may name a subcommand registered later.
+        let answered = |outcome| {
+            let next = resolved.path_words.last().map_or(0, |at| at + 1);
+            match args.get(next) {
+                Some(word) if word != "--" && !word.starts_with('-') => {
+                    Resolution::Tentative(outcome)
+                }
+                _ => Resolution::Answered(outcome),
+            }
+        };
         if wants_help || asks_help(&resolved.command, args) {
-            return Resolution::Answered(Outcome::printed(self.help(&resolved.path)));
+            return answered(Outcome::printed(self.help(&resolved.path)));
         }
         let env = |var: &str| (self.env)(core, var);
         let Some(action) = resolved.command.action.clone() else {
@@ -308,13 +325,13 @@ impl<C: Send + 'static> Cli<C> {
                 return Resolution::Unknown(self.unknown(&format!("{}/{word}", resolved.path)));
             }
             if let Err(err) = parse(&resolved.command, args, &resolved.path_words, &env) {
-                return Resolution::Answered(Outcome::usage_error(err, &self.help(&resolved.path)));
+                return answered(Outcome::usage_error(err, &self.help(&resolved.path)));
             }
-            return Resolution::Answered(Outcome::printed(self.help(&resolved.path)));
+            return answered(Outcome::printed(self.help(&resolved.path)));
         };
         match parse(&resolved.command, args, &resolved.path_words, &env) {
             Ok(options) => Resolution::Action(action, options),
-            Err(err) => Resolution::Answered(Outcome::usage_error(err, &self.help(&resolved.path))),
+            Err(err) => answered(Outcome::usage_error(err, &self.help(&resolved.path))),
         }
     }
 

@@ -53,9 +53,9 @@ impl<C> Cli<C> {
             write_table(&mut out, &listed);
         }
         out.push_str("\nFlags:\n");
-        let mut flags = vec![("-h, --help".to_owned(), "Print help".to_owned())];
+        let mut flags = vec![("-h, --help".to_owned(), "show this help".to_owned())];
         if self.version.is_some() {
-            flags.push(("-V, --version".to_owned(), "Print the version".to_owned()));
+            flags.push(("-V, --version".to_owned(), "show the version".to_owned()));
         }
         write_table(&mut out, &flags);
         let _ = write!(

@@ -151,7 +151,7 @@ fn cli_help_no_commands_ugly() {
     let cli: Cli<()> = Cli::new("workbench");
     assert_eq!(
         cli.help(""),
-        "Usage: workbench <command> [flags]\n\nNo commands.\n\nFlags:\n  -h, --help    Print help\n\n\
+        "Usage: workbench <command> [flags]\n\nNo commands.\n\nFlags:\n  -h, --help    show this help\n\n\
          Run 'workbench help <command>' for a command's flags.\n\
          Run 'workbench completion <bash|zsh|fish>' for a completion script.\n"
     );
@@ -542,7 +542,7 @@ async fn cli_with_version_prints_name_and_version_good() {
             "{flag}"
         );
     }
-    assert!(cli.help("").contains("-V, --version    Print the version"));
+    assert!(cli.help("").contains("-V, --version    show the version"));
 }
 
 #[tokio::test]
@@ -552,6 +552,19 @@ async fn cli_with_version_not_given_version_flag_is_a_usage_error_bad() {
     assert_eq!(outcome.exit_code(), 2);
     assert!(outcome.stdout().is_empty());
     assert!(!cli.help("").contains("--version"));
+}
+
+#[tokio::test]
+async fn cli_with_version_a_command_s_own_short_v_is_its_flag_ugly() {
+    let cli: Cli<()> = Cli::new("workbench").with_version("0.4.1");
+    cli.register(
+        "disk/check",
+        echo(Command::new().flag(Flag::new("verify", FlagKind::Bool).short('V'))),
+    )
+    .unwrap();
+    let outcome = cli.run((), ["disk", "check", "-V"]).await;
+    assert_eq!(outcome.exit_code(), 0, "{}", outcome.stderr());
+    assert_ne!(outcome.stdout(), "workbench 0.4.1\n");
 }
 
 #[tokio::test]
@@ -609,6 +622,9 @@ fn cli_answer_without_action_leaves_actions_and_unknown_words_to_run_ugly() {
         &["workspace", "archive"],
         &["wrkspace", "list"],
         &["help", "workspace", "archive"],
+        // A word after a command's path may name a subcommand registered later.
+        &["workspace", "list", "stale", "--prune"],
+        &["workspace", "list", "stale", "--help"],
     ] {
         assert!(cli.answer_without_action(&(), args).is_none(), "{args:?}");
     }

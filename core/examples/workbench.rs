@@ -78,35 +78,37 @@ fn create(core: Core, options: Options) -> corers::cli::BoxFuture<Result<Value>>
         // Reserved now, so that a second create of the name is refused at once; given back
         // unless the indexing succeeds, so that a failed create leaves nothing behind.
         let reserved = Reserved::take(&store, &name)?;
-        // Index it in the background and wait for the completion event.
-        let (done, finished) = tokio::sync::oneshot::channel();
-        let done = Mutex::new(Some(done));
+        // Index it in the background and wait for its completion event (other creates'
+        // tasks complete on the same bus: each waits for its own id).
+        let (completed, mut completions) = tokio::sync::mpsc::unbounded_channel();
         let listener = core
             .bus()
-            .on(move |_, completed: &TaskCompleted<IndexWorkspace>| {
-                if let Some(done) = done.lock().ok().and_then(|mut d| d.take()) {
-                    let _ = done.send(
-                        completed
-                            .outcome
-                            .as_ref()
-                            .map(|files| *files)
-                            .map_err(ToString::to_string),
-                    );
-                }
+            .on(move |_, done: &TaskCompleted<IndexWorkspace>| {
+                let outcome = done.outcome.as_ref().map(|files| *files);
+                let _ = completed.send((done.id.clone(), outcome.map_err(ToString::to_string)));
                 Ok(())
             });
         let submitted = core.perform_async(IndexWorkspace {
             name: name.clone(),
             id: None,
         });
-        if let Err(err) = submitted {
-            core.bus().remove(listener);
-            return Err(err);
-        }
-        let indexed = finished.await;
+        let id = match submitted {
+            Ok(id) => id,
+            Err(err) => {
+                core.bus().remove(listener);
+                return Err(err);
+            }
+        };
+        let indexed = loop {
+            match completions.recv().await {
+                Some((done, outcome)) if done == id => break Ok(outcome),
+                Some(_) => {}
+                None => break Err(()),
+            }
+        };
         core.bus().remove(listener);
         let files = indexed
-            .map_err(|_| {
+            .map_err(|()| {
                 Error::new("workbench.create", "indexing stopped").with_code(ErrorCode::INTERNAL)
             })?
             .map_err(|e| Error::new("workbench.create", e).with_code(ErrorCode::INTERNAL))?;
@@ -188,6 +190,8 @@ pub(crate) fn workbench() -> CoreBuilder {
         })
         .service(|core| {
             let first = core.config().string("workspace.first")?;
+            corers::primitives::validate_name(&first)
+                .map_err(|e| Error::wrap(e, "workbench.Store", "workspace.first"))?;
             let store = Store {
                 workspaces: Mutex::new(vec![first]),
             };

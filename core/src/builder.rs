@@ -55,7 +55,7 @@ pub struct CoreBuilder {
     config: Option<corers_config::ConfigBuilder>,
     /// Arguments whose `--set key=value` go into the config before the factories run.
     #[cfg(feature = "config")]
-    settings_args: Vec<String>,
+    pub(crate) settings_args: Vec<String>,
     host: Option<Arc<dyn std::any::Any + Send + Sync>>,
     /// Service name → the fake that replaces it (see `testing`).
     fakes: Vec<(String, Factory)>,
@@ -339,7 +339,8 @@ impl CoreBuilder {
     /// bus's background tasks — before the stop hooks run (default 30 s). The stop hooks
     /// have their own timeouts ([`Registration::stop_timeout`](corers_lifecycle::Registration::stop_timeout)):
     /// under a supervisor that kills after a grace period (systemd's 90 s), keep this plus
-    /// the started services' stop timeouts below it.
+    /// the started services' stop timeouts below it (a signal during startup also waits
+    /// for the running start hook first).
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
         self

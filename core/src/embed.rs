@@ -52,8 +52,9 @@ impl Core {
     /// and drains background work (the two waits together for up to the builder's
     /// [`shutdown_timeout`](crate::CoreBuilder::shutdown_timeout)), runs every stop hook in
     /// reverse (each under its service's own stop timeout, 30 s by default), then flushes
-    /// the log. The longest a shutdown can take is that timeout plus the stop timeouts of
-    /// the services that had started. Once the shutdown is forced (a second signal under
+    /// the log. Once startup has finished, the longest a shutdown can take is that timeout
+    /// plus the stop timeouts of the services that had started; called while a start hook
+    /// runs, it first waits for that hook (up to the hook's own timeout). Once the shutdown is forced (a second signal under
     /// [`run`](Core::run)), it waits for none of these any more, and hooks still running get
     /// 250 ms.
     ///

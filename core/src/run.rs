@@ -229,8 +229,34 @@ impl Core {
     /// }
     /// ```
     ///
-    /// [`CoreBuilder::run_blocking`] is that `main` in one line.
+    /// [`CoreBuilder::run_blocking`] is that `main` in one line (and exits with the
+    /// sysexits code of a build error rather than 1).
     pub fn run_blocking(self) -> ExitCode {
+        self.block_on_run(None)
+    }
+
+    /// [`run_blocking`](Core::run_blocking) on `args` (without the program name) instead
+    /// of the process's arguments: for a program that picks its arguments itself.
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    ///
+    /// let core = Core::builder()
+    ///     .command("cache/flush", Command::new().action(|_, _| async { Ok(Value::Null) }))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(core.run_blocking_with(["cache", "flush"]), std::process::ExitCode::SUCCESS);
+    /// ```
+    pub fn run_blocking_with<I, S>(self, args: I) -> ExitCode
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.block_on_run(Some(args.into_iter().map(Into::into).collect()))
+    }
+
+    /// Runs on `args` (the process's when `None`) in a runtime of the Core's own.
+    fn block_on_run(self, args: Option<Vec<String>>) -> ExitCode {
         thread_local! {
             /// This runtime thread's use of the Core's logger, for as long as it runs.
             static LOGGING: RefCell<Option<DefaultGuard>> = const { RefCell::new(None) };
@@ -257,7 +283,12 @@ impl Core {
         // And this thread, which drives `run` itself.
         let _log = tracing::dispatcher::set_default(self.log().dispatch());
         corers_log::install_panic_hook();
-        let outcome = runtime.block_on(self.run());
+        let outcome = runtime.block_on(async {
+            match args {
+                Some(args) => self.run_with(args).await,
+                None => self.run().await,
+            }
+        });
         // Task handlers still stuck after shutdown's drain are abandoned, not waited for:
         // the process exits.
         runtime.shutdown_timeout(std::time::Duration::from_secs(1));
@@ -342,29 +373,63 @@ impl CoreBuilder {
     /// }
     /// ```
     pub fn run_blocking(self) -> ExitCode {
-        // `--set` reaches the factories too; arguments that are not all UTF-8 are left for
-        // the run to refuse.
-        #[cfg(feature = "config")]
         let args: Option<Vec<String>> = std::env::args_os()
             .skip(1)
             .map(std::ffi::OsString::into_string)
             .collect::<std::result::Result<_, _>>()
             .ok();
+        match args {
+            Some(args) => self.run_blocking_with(args),
+            // Not all UTF-8: the run refuses them (a usage error), before anything starts.
+            None => match self.build() {
+                Ok(core) => core.run_blocking(),
+                Err(err) => build_failed(&err),
+            },
+        }
+    }
+
+    /// [`run_blocking`](CoreBuilder::run_blocking) on `args` (without the program name)
+    /// instead of the process's arguments; their `--set` reach the service factories
+    /// unless [`settings_from_args`](CoreBuilder::settings_from_args) was given its own.
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    ///
+    /// let exit = Core::builder()
+    ///     .config(corers::config::Config::builder().default_value("cache.keys", 0))
+    ///     .service(|core| {
+    ///         assert_eq!(core.config().int("cache.keys").unwrap(), 12);
+    ///         Ok(Registration::new("cache", Hooks::new()))
+    ///     })
+    ///     .command("cache/flush", Command::new().action(|_, _| async { Ok(Value::Null) }))
+    ///     .run_blocking_with(["--set", "cache.keys=12", "cache", "flush"]);
+    /// assert_eq!(exit, std::process::ExitCode::SUCCESS);
+    /// ```
+    pub fn run_blocking_with<I, S>(self, args: I) -> ExitCode
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let args: Vec<String> = args.into_iter().map(Into::into).collect();
         #[cfg(feature = "config")]
-        let builder = match args {
-            Some(args) => self.settings_from_args(args),
-            None => self,
+        let builder = if self.settings_args.is_empty() {
+            self.settings_from_args(args.clone())
+        } else {
+            self
         };
         #[cfg(not(feature = "config"))]
         let builder = self;
         match builder.build() {
-            Ok(core) => core.run_blocking(),
-            Err(err) => {
-                write_out(std::io::stderr(), &format!("error: {err}\n"));
-                ExitCode::from(failed_to_start(&err))
-            }
+            Ok(core) => core.run_blocking_with(args),
+            Err(err) => build_failed(&err),
         }
     }
+}
+
+/// Prints a build error and gives its exit code.
+fn build_failed(err: &Error) -> ExitCode {
+    write_out(std::io::stderr(), &format!("error: {err}\n"));
+    ExitCode::from(failed_to_start(err))
 }
 
 /// The exit code of an application that could not be built or started, after sysexits:

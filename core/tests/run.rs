@@ -214,6 +214,39 @@ async fn core_run_with_command_a_start_hook_registers_runs_ugly() {
 }
 
 #[tokio::test]
+async fn core_run_with_subcommand_a_start_hook_registers_under_a_command_runs_ugly() {
+    // `deploy` exists when the run begins; `deploy staging` (with its --force) only once
+    // the services have started: its arguments are not judged against `deploy`'s flags.
+    let core = Core::builder()
+        .command(
+            "deploy",
+            Command::new().action(|_, _| async { Ok(Value::from("deployed")) }),
+        )
+        .service(|_| {
+            Ok(Registration::new(
+                "environments",
+                Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
+                    ctx.core().cli().register(
+                        "deploy/staging",
+                        Command::new()
+                            .flag(corers::cli::Flag::new("force", corers::cli::FlagKind::Bool))
+                            .action(|_, options| async move {
+                                Ok(Value::from(options.bool("force") == Some(true)))
+                            }),
+                    )
+                }),
+            ))
+        })
+        .build()
+        .unwrap();
+    let exit = core
+        .run_with(["deploy", "staging", "--force"])
+        .await
+        .unwrap();
+    assert_eq!(code(exit), 0);
+}
+
+#[tokio::test]
 async fn core_run_with_unknown_command_exits_2_bad() {
     let calls = calls();
     let core = workbench(&calls).build().unwrap();
@@ -601,12 +634,51 @@ fn core_run_panicking_command_exits_70_ugly() {
 
 #[test]
 fn core_run_blocking_on_the_test_harness_arguments_exits_2_bad() {
-    // The harness's own arguments (a filter, flags, or nothing) name no command.
+    // The harness's own arguments (a filter, flags, or nothing) name no command: a usage
+    // error, whether the services started (a filter: words that may name a command one
+    // of them registers) or not (nothing, or only flags).
     let calls = calls();
     let core = workbench(&calls).build().unwrap();
     let exit = core.run_blocking();
     assert_eq!(code(exit), 2);
+    let ran = taken(&calls);
+    assert!(ran.is_empty() || ran == STARTED_AND_STOPPED, "{ran:?}");
+}
+
+// ---- Core::run_blocking_with ----
+
+#[test]
+fn core_run_blocking_with_runs_the_command_between_start_and_stop_good() {
+    let calls = calls();
+    let core = workbench(&calls).build().unwrap();
+    let exit = core.run_blocking_with(["workspace", "list"]);
+    assert_eq!(code(exit), 0);
+    assert_eq!(
+        taken(&calls),
+        [
+            "start config",
+            "start store",
+            "workspace list",
+            "stop store",
+            "stop config"
+        ]
+    );
+}
+
+#[test]
+fn core_run_blocking_with_unknown_command_exits_2_bad() {
+    let calls = calls();
+    let core = workbench(&calls).build().unwrap();
+    assert_eq!(code(core.run_blocking_with(["workspace", "destroy"])), 2);
     assert_eq!(taken(&calls), STARTED_AND_STOPPED);
+}
+
+#[test]
+fn core_run_blocking_with_no_arguments_starts_nothing_ugly() {
+    let calls = calls();
+    let core = workbench(&calls).build().unwrap();
+    assert_eq!(code(core.run_blocking_with(Vec::<String>::new())), 2);
+    assert!(taken(&calls).is_empty(), "{:?}", taken(&calls));
 }
 
 // ---- CoreBuilder::run_blocking ----
@@ -615,9 +687,10 @@ fn core_run_blocking_on_the_test_harness_arguments_exits_2_bad() {
 fn core_builder_run_blocking_builds_and_runs_good() {
     let calls = calls();
     let exit = workbench(&calls).run_blocking();
-    // The harness's arguments name no command; the services still started and stopped.
+    // The harness's arguments name no command (see core_run_blocking_on_the_test_harness…).
     assert_eq!(code(exit), 2);
-    assert_eq!(taken(&calls), STARTED_AND_STOPPED);
+    let ran = taken(&calls);
+    assert!(ran.is_empty() || ran == STARTED_AND_STOPPED, "{ran:?}");
 }
 
 #[test]
@@ -642,8 +715,48 @@ fn core_builder_run_blocking_panicking_factory_exits_70_ugly() {
     assert!(taken(&calls).is_empty(), "{:?}", taken(&calls));
 }
 
+// ---- CoreBuilder::run_blocking_with ----
+
 #[test]
-fn core_builder_run_blocking_invalid_setting_at_start_exits_78_bad() {
+fn core_builder_run_blocking_with_set_reaches_the_factories_good() {
+    let seen = Arc::new(Mutex::new(None));
+    let kept = Arc::clone(&seen);
+    let exit = Core::builder()
+        .service(move |core| {
+            *kept.lock().unwrap() = core.config().int("store.shards").ok();
+            Ok(Registration::new("store", Hooks::new()))
+        })
+        .command(
+            "shards",
+            Command::new().action(|_, _| async { Ok(Value::Null) }),
+        )
+        .run_blocking_with(["--set", "store.shards=8", "shards"]);
+    assert_eq!(code(exit), 0);
+    assert_eq!(*seen.lock().unwrap(), Some(8));
+}
+
+#[test]
+fn core_builder_run_blocking_with_own_settings_args_win_bad() {
+    // Settings given to the builder are not replaced by the run's arguments.
+    let seen = Arc::new(Mutex::new(None));
+    let kept = Arc::clone(&seen);
+    let exit = Core::builder()
+        .settings_from_args(["--set", "store.shards=2"])
+        .service(move |core| {
+            *kept.lock().unwrap() = core.config().int("store.shards").ok();
+            Ok(Registration::new("store", Hooks::new()))
+        })
+        .command(
+            "shards",
+            Command::new().action(|_, _| async { Ok(Value::Null) }),
+        )
+        .run_blocking_with(["--set", "store.shards=8", "shards"]);
+    assert_eq!(code(exit), 0);
+    assert_eq!(*seen.lock().unwrap(), Some(2));
+}
+
+#[test]
+fn core_builder_run_blocking_with_invalid_setting_at_start_exits_78_ugly() {
     // EX_CONFIG: a supervisor need not restart an application whose settings do not fit.
     let exit = Core::builder()
         .service(|_| {
@@ -657,7 +770,11 @@ fn core_builder_run_blocking_invalid_setting_at_start_exits_78_bad() {
                 }),
             ))
         })
-        .run_blocking();
+        .command(
+            "check",
+            Command::new().action(|_, _| async { Ok(Value::Null) }),
+        )
+        .run_blocking_with(["check"]);
     assert_eq!(code(exit), 78);
 }
 

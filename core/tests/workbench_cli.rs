@@ -94,3 +94,13 @@ async fn workbench_cli_create_that_fails_to_index_leaves_no_workspace_ugly() {
     assert_eq!(run.exit_code, 70, "{}", run.stderr);
     assert_eq!(core.query(&workbench::WorkspaceCount).answer(), Some(1));
 }
+
+#[test]
+fn workbench_first_workspace_with_an_unsafe_name_fails_the_build_bad() {
+    let err = workbench::workbench()
+        .settings_from_args(["--set", "workspace.first=../etc"])
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&corers::primitives::ErrorCode::INVALID));
+    assert!(err.to_string().contains("workspace.first"), "{err}");
+}
