@@ -141,8 +141,8 @@ impl LogLayer {
             };
             self.format.render(&record, self.colour, &mut scratch.line);
             self.output.write_line(scratch.line.as_bytes());
-            // Warnings and errors reach the file at once (a buffered log file would hold
-            // them until it fills, is flushed, or the process exits without a flush).
+            // Warnings and errors reach a writer of the application's own at once (one that
+            // buffers would hold them until it fills, is flushed, or the process exits).
             if matches!(record.level, Level::Warn | Level::Error) {
                 self.output.flush_if_free();
             }

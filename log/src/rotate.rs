@@ -5,7 +5,7 @@
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -58,7 +58,9 @@ struct Config {
 }
 
 struct State {
-    file: BufWriter<File>,
+    /// Unbuffered: each line is one write, in the file at once (`tail -f` sees it, a
+    /// killed process loses nothing it logged).
+    file: File,
     written: u64,
     opened_at: SystemTime,
     sequence: u64,
@@ -141,8 +143,8 @@ impl RotatingFile {
         rotated
     }
 
-    /// Writes buffered lines to the file and waits for pending compressions of rotated
-    /// files to finish.
+    /// Waits for pending compressions of rotated files to finish (every line is in the
+    /// file as soon as [`write_line`](RotatingFile::write_line) returns).
     ///
     /// ```
     /// use corers_log::RotatingFile;
@@ -154,7 +156,7 @@ impl RotatingFile {
     /// ```
     ///
     /// # Errors
-    /// [`ErrorCode::UNAVAILABLE`] when the buffered lines cannot be written.
+    /// [`ErrorCode::UNAVAILABLE`] when the file cannot be flushed.
     pub fn flush(&self) -> Result<()> {
         self.state
             .lock()
@@ -173,14 +175,6 @@ impl RotatingFile {
             let _ = handle.join();
         }
         Ok(())
-    }
-
-    /// Writes buffered lines to the file unless the file is in use (then it does nothing),
-    /// without waiting for compressions: see `Output::flush_if_free`.
-    pub(crate) fn flush_buffered(&self) {
-        if let Ok(mut state) = self.state.try_lock() {
-            let _ = state.file.flush();
-        }
     }
 
     /// The live file's path.
@@ -215,7 +209,7 @@ impl RotatingFile {
             Err(e) if e.kind() == io::ErrorKind::NotFound => false,
             Err(e) => return Err(e),
         };
-        state.file = BufWriter::new(open_append(&self.config.path)?);
+        state.file = open_append(&self.config.path)?;
         state.written = 0;
         state.opened_at = now;
         if !renamed {
@@ -353,7 +347,7 @@ impl RotatingFileBuilder {
                 clock: self.clock,
             }),
             state: Arc::new(Mutex::new(State {
-                file: BufWriter::new(file),
+                file,
                 written,
                 opened_at,
                 sequence: 0,

@@ -76,7 +76,8 @@ impl Output {
     pub(crate) fn flush_if_free(&self) {
         match self {
             Output::Stderr | Output::Stdout | Output::Memory(_) => self.flush(),
-            Output::File(file) => file.flush_buffered(),
+            // Written through line by line: nothing is held back.
+            Output::File(_) => {}
             Output::Writer(writer) => {
                 if let Ok(mut writer) = writer.try_lock() {
                     let _ = writer.flush();
