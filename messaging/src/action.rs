@@ -287,7 +287,10 @@ impl<C: Clone + Send + Sync + 'static> ActionSpec<C> {
     }
 
     /// After `failures` consecutive failures, refuses calls with `UNAVAILABLE` for
-    /// `cooldown`, then lets one trial call through.
+    /// `cooldown`, then lets one trial call through. A failure that is the caller's —
+    /// `INVALID`, `NOT_FOUND`, `DENIED`, `LOCKED` (the codes a retry leaves alone too) — is
+    /// not counted either way: five calls naming a missing repository do not suspend the
+    /// Action for everyone.
     pub fn circuit_breaker(mut self, failures: u32, cooldown: Duration) -> Self {
         self.breaker = Some((failures, cooldown));
         self
@@ -571,7 +574,11 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
             Parent::Root => None,
         });
         self.check_depth(OP, name, &info)?;
-        let action = self.inner.registry.lookup(name)?;
+        let action = self
+            .inner
+            .registry
+            .lookup(name)
+            .map_err(|e| Error::wrap(e, OP, format!("run {name:?}")))?;
         action.def.schema.check(name, &options)?;
         self.guarded(core, ctx, &action, info, options).await
     }
@@ -623,7 +630,9 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                 }
                 let permit = Box::pin(self.acquire(limit, name, ctx)).await?;
                 // Disabled (or removed) while this run waited for its slot: it never runs.
-                self.inner.registry.lookup(name)?;
+                self.inner.registry.lookup(name).map_err(|e| {
+                    Error::wrap(e, "messaging.Actions.run", format!("run {name:?}"))
+                })?;
                 Some(permit)
             }
         };
@@ -636,8 +645,10 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         let (outcome, by_caller) = self.observed(core, ctx, action, info, options).await;
         if let Some(trial) = trial {
             trial.settle(match (&outcome, by_caller) {
-                // The caller cancelled: not the Action's fault.
+                // The caller cancelled, or asked for something that cannot be: not the
+                // Action's fault.
                 (Err(_), true) => None,
+                (Err(err), false) if is_callers(err) => None,
                 (result, _) => Some(result.is_ok()),
             });
         }
@@ -1156,6 +1167,19 @@ impl Drop for Trial<'_> {
     fn drop(&mut self) {
         self.0.release(self.1);
     }
+}
+
+/// Reports whether `err` is the caller's mistake rather than the Action's trouble.
+fn is_callers(err: &Error) -> bool {
+    err.code().is_some_and(|code| {
+        [
+            ErrorCode::INVALID,
+            ErrorCode::NOT_FOUND,
+            ErrorCode::DENIED,
+            ErrorCode::LOCKED,
+        ]
+        .contains(code)
+    })
 }
 
 /// Checks an Action name: dot-separated segments (`"git.log"`), none empty, no whitespace

@@ -218,7 +218,11 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
     /// [`ErrorCode::NOT_FOUND`] for an unknown Task; a failed run is a report with an
     /// error, not an `Err`.
     pub async fn run(&self, core: &C, ctx: &RunCtx, name: &str) -> Result<TaskReport> {
-        let def = self.inner.registry.lookup(name)?;
+        let def = self
+            .inner
+            .registry
+            .lookup(name)
+            .map_err(|e| Error::wrap(e, "messaging.Tasks.run", format!("run task {name:?}")))?;
         let run = Run {
             name: Arc::from(name),
             core: core.clone(),

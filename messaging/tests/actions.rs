@@ -411,6 +411,8 @@ async fn actions_run_unknown_name_not_found_bad() {
     let err = run(&actions, "git.push").await.unwrap_err();
     assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
     assert!(err.message().contains(r#""git.push""#), "{err}");
+    // Named by the call that was made, not the registry underneath.
+    assert_eq!(err.operation(), "messaging.Actions.run");
 }
 
 #[tokio::test]

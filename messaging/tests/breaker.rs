@@ -20,6 +20,7 @@ const UNAVAILABLE: u8 = 3;
 const PANIC: u8 = 4;
 /// Succeeds after five seconds.
 const SLOW: u8 = 5;
+const MISSING: u8 = 6;
 
 /// `git.push` behind a breaker, whose behaviour is switched by `mode`, counting calls.
 struct Remote {
@@ -89,6 +90,8 @@ fn push_spec(mode: &Arc<AtomicU8>, calls: &Arc<AtomicUsize>) -> ActionSpec<()> {
                 UNAVAILABLE => Err(Error::new("git.Remote.push", "connection refused")
                     .with_code(ErrorCode::UNAVAILABLE)),
                 PANIC => panic!("remote hung up"),
+                MISSING => Err(Error::new("git.Remote.push", "no repository \"wrkbench\"")
+                    .with_code(ErrorCode::NOT_FOUND)),
                 SLOW => {
                     tokio::time::sleep(Duration::from_secs(5)).await;
                     Ok(Value::from("pushed late"))
@@ -192,6 +195,23 @@ async fn action_spec_circuit_breaker_rejected_input_does_not_count_ugly() {
         actions.get("git.push").breaker(),
         Some(BreakerState::Closed(0))
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_circuit_breaker_callers_mistakes_do_not_count_ugly() {
+    // NOT_FOUND is the caller's: it neither opens the breaker nor ends a failure streak.
+    let remote = Remote::new(3, COOLDOWN);
+    remote.set(MISSING);
+    for _ in 0..10 {
+        let err = remote.push().await.unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+    }
+    assert_eq!(remote.state(), Some(BreakerState::Closed(0)));
+    remote.fail(2).await;
+    remote.set(MISSING);
+    let _ = remote.push().await;
+    remote.fail(1).await;
+    assert_eq!(remote.state(), Some(BreakerState::Open));
 }
 
 #[tokio::test(start_paused = true)]

@@ -412,6 +412,19 @@ async fn tasks_run_sequential_steps_in_order_good() {
 }
 
 #[tokio::test]
+async fn tasks_run_unknown_task_is_not_found_from_tasks_run_bad() {
+    let bench = Bench::new();
+    let err = bench
+        .tasks
+        .run(&(), &RunCtx::new(), "nightly")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+    assert_eq!(err.operation(), "messaging.Tasks.run");
+    assert!(err.to_string().contains(r#""nightly""#), "{err}");
+}
+
+#[tokio::test]
 async fn tasks_run_failing_step_stops_the_chain_bad() {
     let mut bench = Bench::new();
     bench.answer("git.pull", Value::from("pulled"));
