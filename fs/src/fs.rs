@@ -312,6 +312,11 @@ impl Fs {
         const OP: &str = "fs.Fs.rename";
         self.refuse_climb(OP, from)?;
         let (source_dir, source) = self.locate(OP, from, false)?;
+        // A move that cannot happen makes nothing: no directory for the target without a
+        // source to put there.
+        source_dir
+            .symlink_metadata(&source)
+            .map_err(|e| self.fail(OP, from, e))?;
         self.make_parents(OP, to)?;
         let (target_dir, target) = self.locate(OP, to, false)?;
         if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {

@@ -398,9 +398,14 @@ fn fs_rename_replaces_existing_file_good() {
 fn fs_rename_missing_source_not_found_bad() {
     let tmp = TempDir::new();
     assert_eq!(
-        code_of(tmp.fs().rename("inbox/missing.txt", "archive/missing.txt")),
+        code_of(
+            tmp.fs()
+                .rename("inbox/missing.txt", "archive/2026/missing.txt")
+        ),
         ErrorCode::NOT_FOUND
     );
+    // Nothing made for a move that could not happen.
+    assert!(!tmp.path().join("archive").exists());
 }
 
 #[test]
