@@ -43,9 +43,12 @@ impl Core {
     /// [`shutdown`](Core::shutdown) was called while it ran; otherwise the failing
     /// service's error.
     pub async fn startup(&self) -> Result<StartReport> {
-        let report = self.start_services("corers.Core.startup").await?;
-        self.start_scheduler();
-        Ok(report)
+        self.logging(async {
+            let report = self.start_services("corers.Core.startup").await?;
+            self.start_scheduler();
+            Ok(report)
+        })
+        .await
     }
 
     /// Cancels [`Core::context`], stops the Task scheduler, waits for detached Task steps
@@ -54,9 +57,9 @@ impl Core {
     /// reverse (each under its service's own stop timeout, 30 s by default), then flushes
     /// the log. Once startup has finished, the longest a shutdown can take is that timeout
     /// plus the stop timeouts of the services that had started; called while a start hook
-    /// runs, it first waits for that hook (up to the hook's own timeout). Once the shutdown is forced (a second signal under
-    /// [`run`](Core::run)), it waits for none of these any more, and hooks still running get
-    /// 250 ms.
+    /// runs, it first waits for that hook (up to the hook's own timeout). Once the shutdown
+    /// is forced (a second signal under [`run`](Core::run)), it waits for none of these any
+    /// more, and hooks still running get 250 ms.
     ///
     /// Called while [`startup`](Core::startup) runs, it lets the running start hook finish
     /// (the cancelled context tells it to hurry), stops what had started, and returns once
@@ -67,6 +70,11 @@ impl Core {
     /// # Errors
     /// The stop hooks' failures, joined (every hook still ran).
     pub async fn shutdown(&self) -> Result<()> {
+        self.logging(self.shut_down_services()).await
+    }
+
+    /// [`shutdown`](Core::shutdown), inside the Core's logging.
+    async fn shut_down_services(&self) -> Result<()> {
         // The context first: a scheduler started concurrently sees it and stops itself.
         self.inner.shutdown.cancel();
         // A forced shutdown (a second signal) waits for nothing more than the stop hooks'
@@ -133,6 +141,11 @@ impl Core {
     /// # Errors
     /// The reload hooks' failures, joined (every service is reloaded regardless).
     pub async fn reload(&self) -> Result<()> {
+        self.logging(self.reload_all()).await
+    }
+
+    /// [`reload`](Core::reload), inside the Core's logging.
+    async fn reload_all(&self) -> Result<()> {
         // The config first, so reload hooks read the new values.
         #[cfg(feature = "config")]
         {
@@ -155,6 +168,17 @@ impl Core {
     /// `H`.
     pub fn host<H: Any + Send + Sync>(&self) -> Option<&H> {
         self.inner.host.as_deref()?.downcast_ref::<H>()
+    }
+
+    /// `work` with the Core's logger as its `tracing` subscriber, wherever it is polled:
+    /// what the framework logs while it runs (a stop hook's failure, a handler's panic, a
+    /// scheduled Task that failed) reaches the Core's log, not whatever subscriber the
+    /// thread has. Tasks it spawns log there too.
+    pub(crate) fn logging<F: std::future::Future>(
+        &self,
+        work: F,
+    ) -> tracing::instrument::WithDispatch<F> {
+        tracing::instrument::WithSubscriber::with_subscriber(work, self.log().dispatch().clone())
     }
 
     /// Starts the Task scheduler; a failure is logged, not fatal (the services run on). A

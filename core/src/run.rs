@@ -69,6 +69,11 @@ impl Core {
         S: Into<String>,
     {
         let args: Vec<String> = args.into_iter().map(Into::into).collect();
+        self.logging(self.run_args(args)).await
+    }
+
+    /// [`run_with`](Core::run_with), inside the Core's logging.
+    async fn run_args(&self, args: Vec<String>) -> Result<ExitCode> {
         let args = match self.take_set_args(args) {
             Ok(args) => args,
             Err(usage) => {

@@ -135,6 +135,51 @@ async fn core_run_with_services_logs_each_start_and_stop_at_debug_ugly() {
     }
 }
 
+struct Rebuild;
+impl Task for Rebuild {
+    type Output = ();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn core_run_with_framework_troubles_reach_the_cores_log_good() {
+    // No subscriber of the caller's: a stop hook's failure (polled in the run) and a
+    // task handler's panic (on a blocking thread) still reach the Core's own log.
+    let sink = corers::log::MemorySink::new();
+    let log = corers::log::Logger::builder()
+        .level(corers::log::Level::Warn)
+        .output(corers::log::Output::Memory(sink.clone()))
+        .build();
+    let core = Core::builder()
+        .logger(log)
+        .service(|core| {
+            core.bus()
+                .on_task(|_, _: &Rebuild| -> Option<Result<()>> { panic!("index corrupt") });
+            Ok(Registration::new(
+                "store",
+                Hooks::new().on_stop(|_| async {
+                    Err(Error::new("store.Store.close", "disk detached")
+                        .with_code(ErrorCode::UNAVAILABLE))
+                }),
+            ))
+        })
+        .command(
+            "rebuild",
+            Command::new().action(|core: Core, _| async move {
+                core.perform_async(Rebuild)?;
+                Ok(Value::Null)
+            }),
+        )
+        .build()
+        .unwrap();
+    core.run_with(["rebuild"]).await.unwrap();
+    let written = sink.contents();
+    assert!(written.contains("handler panicked"), "{written}");
+    assert!(
+        written.contains("service failed to stop service=store"),
+        "{written}"
+    );
+}
+
 #[tokio::test]
 async fn core_run_with_lifecycle_events_on_the_bus_good() {
     let calls = calls();

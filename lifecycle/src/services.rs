@@ -777,14 +777,20 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             let index = services.len();
             // Unless an answer replaces it (a join error: the runtime is shutting down).
             services.push((name, Health::Unhealthy("no answer".into())));
-            checks.spawn(tracing::Instrument::in_current_span(async move {
+            let check = async move {
                 let health = match tokio::time::timeout(timeout, check).await {
                     Ok(Ok(health)) => health,
                     Ok(Err(panic)) => Health::Unhealthy(panic.message().to_owned()),
                     Err(_) => Health::Unhealthy(format!("no answer within {timeout:?}")),
                 };
                 (index, health)
-            }));
+            };
+            // In this call's span, logging where this call does.
+            checks.spawn(
+                tracing::instrument::WithSubscriber::with_current_subscriber(
+                    tracing::Instrument::in_current_span(check),
+                ),
+            );
         }
         while let Some(joined) = checks.join_next().await {
             // The check's own panics are caught above.

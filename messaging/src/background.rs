@@ -391,6 +391,9 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
         // The submitting dispatch (`parent`, or, at the top level, the sender set by
         // `with_sender`) carries into the task and its completion.
         let sender = current_sender();
+        // The task logs where its submitter does (a Core's logger, say), on whichever
+        // thread it runs.
+        let log = tracing::dispatcher::get_default(Clone::clone);
         // A task dropped unrun (the runtime shut down first) completes from its slot's
         // `Drop`. With a running slot free and nobody waiting for one, straight to the
         // blocking pool; otherwise a runtime task waits for a slot behind the others.
@@ -398,7 +401,9 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
             && let Ok(permit) = Arc::clone(&tasks.running).try_acquire_owned()
         {
             drop(runtime.spawn_blocking(move || {
-                run_task(slot, &task, Ok(permit), parent, sender);
+                tracing::dispatcher::with_default(&log, || {
+                    run_task(slot, &task, Ok(permit), parent, sender);
+                });
             }));
             return Ok(id);
         }
@@ -408,7 +413,9 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
             let permit = running.acquire_owned().await;
             drop(waiting);
             let _ = tokio::task::spawn_blocking(move || {
-                run_task(slot, &task, permit, parent, sender);
+                tracing::dispatcher::with_default(&log, || {
+                    run_task(slot, &task, permit, parent, sender);
+                });
             })
             .await;
         }));

@@ -146,7 +146,9 @@ impl BusBuilder {
 
     /// Records every handler registered on the bus, and every Action registered through
     /// [`Actions`](crate::Actions) over it, in `logger`'s audit trail
-    /// ([`AuditEvent::HandlerAdded`]). A Core gives its bus the Core's logger.
+    /// ([`AuditEvent::HandlerAdded`]), and logs the bus's troubles there — a handler's or an
+    /// observer's panic, a cascade refused for depth, a scheduled Task that failed — from
+    /// whichever thread they happen on. A Core gives its bus the Core's logger.
     ///
     /// ```
     /// use corers_log::{Logger, MemorySink, Output};
@@ -422,7 +424,7 @@ impl<C: 'static> Bus<C> {
                 let error = match catch_unwind(AssertUnwindSafe(|| handler(&ctx, message))) {
                     Ok(Ok(())) => continue,
                     Ok(Err(error)) => error,
-                    Err(payload) => panicked(OP, type_name::<M>(), payload),
+                    Err(payload) => self.panicked(OP, type_name::<M>(), payload),
                 };
                 failures = with_failure(
                     failures,
@@ -495,7 +497,7 @@ impl<C: 'static> Bus<C> {
                     Ok(Some(answer)) => answers.push(answer),
                     Ok(None) => {}
                     Err(payload) => {
-                        answers.push(Err(panicked(OP, type_name::<Q>(), payload)));
+                        answers.push(Err(self.panicked(OP, type_name::<Q>(), payload)));
                     }
                 }
             }
@@ -550,7 +552,7 @@ impl<C: 'static> Bus<C> {
                     Ok(Some(Err(err))) => return Outcome::Failed(err),
                     Ok(None) => {}
                     Err(payload) => {
-                        return Outcome::Failed(panicked(op, type_name::<Q>(), payload));
+                        return Outcome::Failed(self.panicked(op, type_name::<Q>(), payload));
                     }
                 }
             }
@@ -563,12 +565,14 @@ impl<C: 'static> Bus<C> {
         let (info, guard) = begin();
         if info.depth() >= self.inner.max_depth {
             drop(guard);
-            tracing::error!(
-                message_type = type_name::<M>(),
-                depth = info.depth(),
-                trace = info.trace(),
-                "dispatch refused: cascade too deep"
-            );
+            self.logged(|| {
+                tracing::error!(
+                    message_type = type_name::<M>(),
+                    depth = info.depth(),
+                    trace = info.trace(),
+                    "dispatch refused: cascade too deep"
+                );
+            });
             return Err(Error::new(
                 op,
                 format!(
@@ -601,6 +605,29 @@ impl<C: 'static> Bus<C> {
         });
         self.audit(AuditEvent::HandlerAdded { kind, name });
         id
+    }
+
+    /// Turns a handler's panic into an `INTERNAL` error, and logs it.
+    #[cold]
+    fn panicked(
+        &self,
+        op: &'static str,
+        message_type: &'static str,
+        payload: Box<dyn Any + Send>,
+    ) -> Error {
+        let err = Error::from_caught(op, payload);
+        self.logged(|| tracing::error!(error = %err, message_type, "handler panicked"));
+        err
+    }
+
+    /// Runs `event` (a `tracing` event of the bus's own) with the bus's logger as the
+    /// subscriber when it was built with one, so that the bus's troubles reach that log
+    /// from any thread; otherwise under the thread's subscriber.
+    pub(crate) fn logged(&self, event: impl FnOnce()) {
+        match &self.inner.log {
+            Some(log) => log.in_scope(event),
+            None => event(),
+        }
     }
 
     /// Records `event` in the audit trail of the logger the bus was built with, if any.
@@ -671,7 +698,9 @@ fn observe<C: 'static, M: Send + Sync + 'static>(
     for (_, observer) in &tables.observers {
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| observer(ctx, &observed))) {
             let err = Error::from_caught("messaging.Bus.observe", payload);
-            tracing::error!(error = %err, message_type = observed.type_name, "observer panicked");
+            ctx.bus.logged(|| {
+                tracing::error!(error = %err, message_type = observed.type_name, "observer panicked");
+            });
         }
     }
 }
@@ -683,13 +712,6 @@ fn observe<C: 'static, M: Send + Sync + 'static>(
 fn with_failure(mut failures: Vec<Failure>, failure: Failure) -> Vec<Failure> {
     failures.push(failure);
     failures
-}
-
-/// Turns a handler's panic into an `INTERNAL` error, and logs it.
-fn panicked(op: &'static str, message_type: &'static str, payload: Box<dyn Any + Send>) -> Error {
-    let err = Error::from_caught(op, payload);
-    tracing::error!(error = %err, message_type, "handler panicked");
-    err
 }
 
 impl<C> fmt::Debug for Bus<C> {

@@ -10,6 +10,7 @@ use corers_primitives::{Error, ErrorCode, Options, Registry, Result, Value};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::instrument::WithSubscriber;
 
 use crate::action::sleep_until;
 use crate::context::try_current;
@@ -189,6 +190,11 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
         self.inner.defined.subscribe()
     }
 
+    /// The bus the Tasks' Actions run on.
+    pub(crate) fn bus(&self) -> &crate::Bus<C> {
+        self.inner.actions.bus()
+    }
+
     /// The definition of `name` as stored (not copied): a new definition is another `Arc`.
     pub(crate) fn definition(&self, name: &str) -> Option<Arc<TaskDef>> {
         self.inner.registry.get(name)
@@ -285,10 +291,13 @@ impl Detached {
         // Made before the spawn: a task dropped before it first runs (its runtime shutting
         // down) still counts as ended.
         let ends = ended.drop_guard();
-        tokio::spawn(async move {
-            let _ends = ends;
-            step.await;
-        });
+        tokio::spawn(
+            async move {
+                let _ends = ends;
+                step.await;
+            }
+            .with_current_subscriber(),
+        );
     }
 
     /// Waits for the steps started before the call, not for those started meanwhile.
@@ -598,18 +607,21 @@ fn parallel<'a, C: Clone + Send + Sync + 'static>(
             let step = step.clone();
             let prefix = format!("{position}.");
             let input = previous.map(copy_outcome);
-            set.spawn(async move {
-                let mut inner = Vec::new();
-                let end = chain(
-                    &run,
-                    std::slice::from_ref(&step),
-                    (prefix, i),
-                    input,
-                    &mut inner,
-                )
-                .await;
-                (i, end, inner)
-            });
+            set.spawn(
+                async move {
+                    let mut inner = Vec::new();
+                    let end = chain(
+                        &run,
+                        std::slice::from_ref(&step),
+                        (prefix, i),
+                        input,
+                        &mut inner,
+                    )
+                    .await;
+                    (i, end, inner)
+                }
+                .with_current_subscriber(),
+            );
         }
         let mut ends: Vec<(usize, ChainEnd, Vec<StepReport>)> = Vec::new();
         while let Some(joined) = set.join_next().await {

@@ -10,6 +10,7 @@ use corers_primitives::{Error, ErrorCode, Result};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::instrument::WithSubscriber;
 
 use crate::schedule::Schedule;
 use crate::{RunCtx, TaskDef, Tasks};
@@ -80,8 +81,9 @@ impl<C: Clone + Send + Sync + 'static> Scheduler<C> {
         }
         let stop = CancellationToken::new();
         let mut supervisor = JoinSet::new();
+        // Its loops and runs log where this call does (a Core's logger, say).
         supervisor.spawn_on(
-            supervise(self.tasks.clone(), core.clone(), stop.clone()),
+            supervise(self.tasks.clone(), core.clone(), stop.clone()).with_current_subscriber(),
             &runtime,
         );
         *running = Some((stop, supervisor));
@@ -166,14 +168,17 @@ async fn supervise<C: Clone + Send + Sync + 'static>(
                 };
                 let name: Arc<str> = Arc::from(name.as_str());
                 ended.remove(&name);
-                let handle = loops.spawn(run_on_schedule(
-                    tasks.clone(),
-                    core.clone(),
-                    Arc::clone(&name),
-                    (Arc::clone(&def), cron, parsed),
-                    anchor,
-                    stop.clone(),
-                ));
+                let handle = loops.spawn(
+                    run_on_schedule(
+                        tasks.clone(),
+                        core.clone(),
+                        Arc::clone(&name),
+                        (Arc::clone(&def), cron, parsed),
+                        anchor,
+                        stop.clone(),
+                    )
+                    .with_current_subscriber(),
+                );
                 looping.insert(handle.id(), (Arc::clone(&name), def));
                 looped.insert(name);
             }
@@ -246,13 +251,18 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
             }
         }
         let ctx = RunCtx::new().with_cancel(stop.child_token());
+        let bus = tasks.bus();
         match tasks.run(&core, &ctx, &name).await {
             Ok(report) => {
                 if let Some(err) = report.error {
-                    tracing::warn!(task = %name, error = %err, "scheduled task failed");
+                    bus.logged(
+                        || tracing::warn!(task = %name, error = %err, "scheduled task failed"),
+                    );
                 }
             }
-            Err(err) => tracing::warn!(task = %name, error = %err, "scheduled task could not run"),
+            Err(err) => bus.logged(|| {
+                tracing::warn!(task = %name, error = %err, "scheduled task could not run");
+            }),
         }
     }
 }

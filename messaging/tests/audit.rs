@@ -1,5 +1,6 @@
 //! The audit trail of registrations (`BusBuilder::logger`): every bus handler, Action and
 //! event listener registered is recorded as `handler.added`; refused registrations are not.
+//! The bus's own troubles (a handler's panic) reach that logger too.
 
 use std::sync::Arc;
 use std::thread;
@@ -134,4 +135,23 @@ fn bus_builder_logger_registrations_from_many_threads_each_one_line_ugly() {
         bus.broadcast(&(), &WorkspaceCreated).unwrap().handled(),
         100
     );
+}
+
+#[test]
+fn bus_builder_logger_receives_a_handler_panic_from_any_thread_ugly() {
+    // The panicking thread has no subscriber of its own: the bus's logger hears it.
+    let sink = MemorySink::new();
+    let log = Logger::builder()
+        .level(Level::Error)
+        .output(Output::Memory(sink.clone()))
+        .build();
+    let bus: Bus<()> = Bus::builder().logger(log).build().unwrap();
+    bus.on(|_, _: &WorkspaceCreated| -> corers_primitives::Result<()> { panic!("index corrupt") });
+    let report = thread::spawn(move || bus.broadcast(&(), &WorkspaceCreated).unwrap())
+        .join()
+        .unwrap();
+    assert_eq!(report.failures().len(), 1);
+    let written = sink.contents();
+    assert!(written.contains("handler panicked"), "{written}");
+    assert!(written.contains("index corrupt"), "{written}");
 }
