@@ -258,6 +258,7 @@ impl AuditTrail {
                 security: true,
                 message: "audit",
                 fields: &fields,
+                spans: "",
             };
             let mut line = String::new();
             Format::Json.render(&record, false, &mut line);

@@ -14,11 +14,14 @@ use crate::time::write_rfc3339;
 #[non_exhaustive]
 pub enum Format {
     /// `2026-11-26T14:23:29.123Z INFO  service started service=brain took_ms=12`,
-    /// with the level coloured when the output is a terminal.
+    /// with the level coloured when the output is a terminal; an event inside spans names
+    /// them first, outermost first (`WARN  action{name=git.log trace=7}: action failed`).
     #[default]
     Human,
     /// One JSON object per line:
-    /// `{"time":"…","level":"INFO","target":"…","msg":"service started","fields":{"service":"brain"}}`.
+    /// `{"time":"…","level":"INFO","target":"…","msg":"service started","fields":{"service":"brain"}}`,
+    /// with `"spans":[{"name":"action","fields":{"name":"git.log"}}]` (outermost first) for
+    /// an event inside spans.
     Json,
 }
 
@@ -41,6 +44,9 @@ pub(crate) struct Record<'a> {
     pub(crate) message: &'a str,
     /// The fields, already rendered by [`Format::render_field`].
     pub(crate) fields: &'a str,
+    /// The spans the event happened in, outermost first, already rendered by
+    /// [`Format::render_span`]; empty outside any span.
+    pub(crate) spans: &'a str,
 }
 
 impl Format {
@@ -51,6 +57,35 @@ impl Format {
             Format::Json => json(record, out),
         }
         out.push('\n');
+    }
+
+    /// Appends the span `name` with its `fields` (rendered by
+    /// [`render_field`](Format::render_field)) to `spans`: `lifecycle{phase=startup}:` in
+    /// the human format, `{"name":"lifecycle","fields":{"phase":"startup"}}` (comma
+    /// separated) in JSON.
+    pub(crate) fn render_span(self, name: &str, fields: &str, spans: &mut String) {
+        match self {
+            Format::Human => {
+                escape_human(name, spans);
+                if !fields.is_empty() {
+                    spans.push('{');
+                    // Each rendered field starts with a blank: the first one needs none.
+                    spans.push_str(&fields[1..]);
+                    spans.push('}');
+                }
+                spans.push(':');
+            }
+            Format::Json => {
+                if !spans.is_empty() {
+                    spans.push(',');
+                }
+                spans.push_str("{\"name\":");
+                json_string(name, spans);
+                spans.push_str(",\"fields\":{");
+                spans.push_str(fields);
+                spans.push_str("}}");
+            }
+        }
     }
 
     /// Appends one field to `fields`, rendered for this format, so that a record's fields
@@ -123,6 +158,10 @@ fn human(record: &Record<'_>, colour: bool, out: &mut String) {
     if record.security {
         out.push_str(" [security]");
     }
+    if !record.spans.is_empty() {
+        out.push(' ');
+        out.push_str(record.spans);
+    }
     if !record.message.is_empty() {
         out.push(' ');
         // A message that could pass for `key=value` fields (user text in it: "login by
@@ -191,6 +230,11 @@ fn json(record: &Record<'_>, out: &mut String) {
     json_string(record.message, out);
     if record.security {
         out.push_str(",\"security\":true");
+    }
+    if !record.spans.is_empty() {
+        out.push_str(",\"spans\":[");
+        out.push_str(record.spans);
+        out.push(']');
     }
     out.push_str(",\"fields\":{");
     out.push_str(record.fields);

@@ -6,8 +6,10 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record as Values};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::registry::LookupSpan;
 
 use crate::format::{FieldValue, Record};
 use crate::redact::REDACTED;
@@ -93,15 +95,58 @@ struct Scratch {
     fields: String,
     debug: String,
     line: String,
+    spans: String,
 }
 
-impl<S: Subscriber> Layer<S> for LogLayer {
-    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+/// A span's fields as each format renders them (redacted), kept with the span so that
+/// every event inside it can name it; two layers of different formats share a span.
+#[derive(Default)]
+struct SpanFields {
+    human: Option<String>,
+    json: Option<String>,
+}
+
+impl SpanFields {
+    fn of(&mut self, format: Format) -> &mut String {
+        match format {
+            Format::Human => self.human.get_or_insert_with(String::new),
+            Format::Json => self.json.get_or_insert_with(String::new),
+        }
+    }
+}
+
+impl<S> Layer<S> for LogLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        let mut extensions = span.extensions_mut();
+        if extensions.get_mut::<SpanFields>().is_none() {
+            extensions.insert(SpanFields::default());
+        }
+        if let Some(fields) = extensions.get_mut::<SpanFields>() {
+            self.record_span(fields.of(self.format), |visitor| attrs.record(visitor));
+        }
+    }
+
+    fn on_record(&self, id: &Id, values: &Values<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        if let Some(fields) = span.extensions_mut().get_mut::<SpanFields>() {
+            self.record_span(fields.of(self.format), |visitor| values.record(visitor));
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         // Logging never takes the caller down: a panicking field (`Debug`) or writer loses
         // this line, not the program. (Inside a panic hook a second panic aborts whatever
         // is done here: a writer that panics is the application's to fix.)
         let logged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.write_event(event);
+            self.write_event(event, &ctx);
         }));
         if let Err(payload) = logged {
             let _ = corers_primitives::Error::from_caught("log.Logger.event", payload);
@@ -110,8 +155,29 @@ impl<S: Subscriber> Layer<S> for LogLayer {
 }
 
 impl LogLayer {
-    /// Renders `event` and writes it to the output.
-    fn write_event(&self, event: &Event<'_>) {
+    /// Adds the fields `record` visits to a span's rendered `fields`; a span's `message`
+    /// is one of its fields.
+    fn record_span(&self, fields: &mut String, record: impl FnOnce(&mut Visitor<'_>)) {
+        let mut message = String::new();
+        let mut debug = String::new();
+        record(&mut Visitor {
+            format: self.format,
+            redactor: &self.redactor,
+            message: &mut message,
+            fields,
+            debug: &mut debug,
+        });
+        if !message.is_empty() {
+            self.format
+                .render_field("message", FieldValue::Str(&message), fields);
+        }
+    }
+
+    /// Renders `event` (with the spans it happened in) and writes it to the output.
+    fn write_event<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>)
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
         SCRATCH.with(|scratch| {
             // A re-entrant event (a Debug impl that logs) gets a fresh scratch.
             let mut fresh = Scratch::default();
@@ -123,6 +189,17 @@ impl LogLayer {
             scratch.message.clear();
             scratch.fields.clear();
             scratch.line.clear();
+            scratch.spans.clear();
+            if let Some(scope) = ctx.event_scope(event) {
+                for span in scope.from_root() {
+                    let mut extensions = span.extensions_mut();
+                    let fields = extensions
+                        .get_mut::<SpanFields>()
+                        .map_or("", |fields| fields.of(self.format).as_str());
+                    self.format
+                        .render_span(span.name(), fields, &mut scratch.spans);
+                }
+            }
             let security = event.metadata().target() == SECURITY_TARGET;
             event.record(&mut Visitor {
                 format: self.format,
@@ -138,6 +215,7 @@ impl LogLayer {
                 security,
                 message: &scratch.message,
                 fields: &scratch.fields,
+                spans: &scratch.spans,
             };
             self.format.render(&record, self.colour, &mut scratch.line);
             self.output.write_line(scratch.line.as_bytes());

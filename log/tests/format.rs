@@ -302,3 +302,68 @@ fn log_layer_new_event_without_message_ugly() {
         sink.contents()
     );
 }
+
+// ---------------------------------------------------------------- spans
+
+/// The line of one event logged inside `lifecycle{phase}` > `action{name, trace, token}`,
+/// the action span recording its outcome before the event.
+fn line_in_spans(format: Format) -> String {
+    let (log, sink) = capture(format, Level::Info);
+    log.in_scope(|| {
+        let phase = tracing::info_span!("lifecycle", phase = "startup");
+        let _phase = phase.enter();
+        let action = tracing::info_span!(
+            "action",
+            name = "git.log",
+            trace = 7_u64,
+            api_token = "s3cr3t",
+            outcome = tracing::field::Empty
+        );
+        let _action = action.enter();
+        action.record("outcome", "error");
+        tracing::warn!(error = "exit status 128", "action failed");
+    });
+    only_line(&sink)
+}
+
+#[test]
+fn logger_builder_format_human_names_the_spans_of_an_event_good() {
+    let line = line_in_spans(Format::Human);
+    assert!(
+        line.ends_with(
+            " WARN  lifecycle{phase=startup}:action{name=git.log trace=7 \
+             api_token=[REDACTED] outcome=error}: action failed error=\"exit status 128\""
+        ),
+        "{line}"
+    );
+}
+
+#[test]
+fn logger_builder_format_json_lists_the_spans_of_an_event_good() {
+    let (log, sink) = capture(Format::Json, Level::Info);
+    log.in_scope(|| {
+        let action = tracing::info_span!("action", name = "git.log", trace = 7_u64);
+        action.in_scope(|| tracing::info!("action started"));
+    });
+    assert_eq!(
+        only_json(&sink)["spans"],
+        serde_json::json!([{"name": "action", "fields": {"name": "git.log", "trace": 7}}])
+    );
+}
+
+#[test]
+fn logger_builder_format_event_outside_spans_has_no_span_part_bad() {
+    let (log, sink) = capture(Format::Json, Level::Info);
+    corers_log::info!(log, "service started");
+    assert!(only_json(&sink).get("spans").is_none());
+}
+
+#[test]
+fn logger_builder_format_human_span_without_fields_ugly() {
+    let (log, sink) = capture(Format::Human, Level::Info);
+    log.in_scope(|| {
+        tracing::info_span!("shutdown").in_scope(|| tracing::info!("draining"));
+    });
+    let line = only_line(&sink);
+    assert!(line.ends_with(" INFO  shutdown: draining"), "{line}");
+}
