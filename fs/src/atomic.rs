@@ -354,6 +354,50 @@ fn fnv(bytes: &[u8]) -> u64 {
     })
 }
 
+/// A directory with more entries than this is swept at most once per [`STALE_AFTER`];
+/// a smaller one after every write.
+const LARGE_DIR: usize = 1024;
+
+impl Fs {
+    /// Sweeps `dir` of dead writers' temporary files after a write: every time while it
+    /// is small, at most once per [`STALE_AFTER`] once it is large (listing a directory of
+    /// 100,000 entries on every write would cost more than the write).
+    fn sweep(&self, dir: &Dir) {
+        #[cfg(unix)]
+        {
+            use cap_std::fs::MetadataExt as _;
+            let Ok(meta) = dir.dir_metadata() else {
+                return;
+            };
+            let key = (meta.dev(), meta.ino());
+            let now = std::time::Instant::now();
+            let recent = self
+                .inner
+                .swept
+                .get(&key)
+                .is_some_and(|last| now.duration_since(*last) < STALE_AFTER);
+            if recent {
+                return;
+            }
+            if clear_stale_temps(dir) > LARGE_DIR {
+                self.inner.swept.insert(key, now);
+                // Directories swept long ago are forgotten, so the record stays small.
+                if self.inner.swept.len() > LARGE_DIR {
+                    self.inner
+                        .swept
+                        .retain(|_, last| now.duration_since(*last) < STALE_AFTER);
+                }
+            } else {
+                self.inner.swept.remove(&key);
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            clear_stale_temps(dir);
+        }
+    }
+}
+
 /// Removes temporary files in `dir` left by writers that no longer run (killed mid-write).
 /// A live writer holds an advisory lock on its temporary file until it closes it, so a
 /// file whose lock can be taken has no writer: wherever that writer ran (another process,
@@ -361,14 +405,17 @@ fn fnv(bytes: &[u8]) -> u64 {
 /// creates its file and then locks it, so an unlocked file is taken at once only when the
 /// process its name gives is gone from this machine's process list, and otherwise once it
 /// is older than [`STALE_AFTER`]. Best effort; this process's own files are left alone.
-fn clear_stale_temps(dir: &Dir) {
+/// Returns how many entries the directory held.
+fn clear_stale_temps(dir: &Dir) -> usize {
     let Ok(entries) = dir.entries() else {
-        return;
+        return 0;
     };
+    let mut seen = 0;
     let ours = format!("{TEMP_PREFIX}{}-", std::process::id());
     let mut read = OpenOptions::new();
     read.read(true);
     for entry in entries.flatten() {
+        seen += 1;
         let name = entry.file_name();
         let Some(text) = name.to_str() else {
             continue;
@@ -407,6 +454,7 @@ fn clear_stale_temps(dir: &Dir) {
             let _ = dir.remove_file(&name);
         }
     }
+    seen
 }
 
 /// The lock file of an update, held: removed (while still locked) when dropped, so no
@@ -526,7 +574,7 @@ impl AtomicWriter {
         })();
         match result {
             Ok(()) => {
-                clear_stale_temps(&self.dir);
+                self.fs.sweep(&self.dir);
                 self.fs.audit_write(&self.path);
                 Ok(())
             }

@@ -81,6 +81,9 @@ pub(crate) struct Inner {
     pub(crate) log: Option<Logger>,
     /// One lock per path being updated in this process (see `Fs::update`).
     pub(crate) updating: DashMap<PathBuf, Arc<std::sync::Mutex<()>>>,
+    /// When each large directory (device, inode) was last swept of dead writers'
+    /// temporary files, so that it is listed once in a while, not on every write.
+    pub(crate) swept: DashMap<(u64, u64), std::time::Instant>,
 }
 
 impl Fs {
@@ -125,6 +128,7 @@ impl Fs {
                 unrestricted,
                 log: None,
                 updating: DashMap::new(),
+                swept: DashMap::new(),
             }),
         })
     }
@@ -141,6 +145,7 @@ impl Fs {
             unrestricted: self.inner.unrestricted,
             log: Some(log),
             updating: DashMap::new(),
+            swept: DashMap::new(),
         };
         Fs {
             inner: Arc::new(inner),

@@ -137,6 +137,24 @@ fn fs_write_removes_stale_temp_of_crashed_write_ugly() {
 }
 
 #[test]
+fn fs_write_sweeps_a_large_directory_at_most_once_a_minute_ugly() {
+    // A directory of thousands of entries is not listed on every write: a leftover that
+    // appears after a sweep waits for the next one (here, another Fs's first write).
+    let tmp = TempDir::new();
+    for i in 0..1100 {
+        tmp.file(&format!("cache/entry-{i:04}"), "x");
+    }
+    let fs = tmp.fs();
+    fs.write("cache/index", b"1").unwrap();
+    let dead = "cache/.corers-tmp-4194999-00061a8f3c2b1d00";
+    leftover(&tmp, dead);
+    fs.write("cache/index", b"2").unwrap();
+    assert!(tmp.join(dead).exists(), "swept again within the minute");
+    tmp.fs().write("cache/index", b"3").unwrap();
+    assert!(!tmp.join(dead).exists());
+}
+
+#[test]
 fn fs_write_keeps_the_temp_of_a_writer_still_running_bad() {
     let tmp = TempDir::new();
     tmp.file("state/snapshot.bin", "old");
