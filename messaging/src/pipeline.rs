@@ -195,6 +195,11 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
         self.inner.actions.bus()
     }
 
+    /// The Actions the Tasks' steps run.
+    pub(crate) fn actions(&self) -> &Actions<C> {
+        &self.inner.actions
+    }
+
     /// The definition of `name` as stored (not copied): a new definition is another `Arc`.
     pub(crate) fn definition(&self, name: &str) -> Option<Arc<TaskDef>> {
         self.inner.registry.get(name)

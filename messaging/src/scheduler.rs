@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::instrument::WithSubscriber;
 
 use crate::schedule::Schedule;
-use crate::{RunCtx, TaskDef, Tasks};
+use crate::{RunCtx, Step, TaskDef, Tasks};
 
 /// Runs every Task that has a schedule, at the times its cron expression names, from
 /// [`start`](Scheduler::start) until [`stop`](Scheduler::stop). The lifecycle owns one and
@@ -28,6 +28,9 @@ use crate::{RunCtx, TaskDef, Tasks};
 /// minute of waking. Missed ticks are skipped: a run that outlasts its interval, or a
 /// suspend across several ticks, makes the scheduler run once and then wait for the next
 /// tick still ahead, never run repeatedly to catch up, and a Task never overlaps itself.
+/// A scheduled Task whose steps name an Action nobody registered is logged as an error
+/// when the scheduler takes it up (it is scheduled all the same), and a run that fails is
+/// logged as a warning, through the bus's logger.
 pub struct Scheduler<C> {
     tasks: Tasks<C>,
     running: Mutex<Option<(CancellationToken, JoinSet<()>)>>,
@@ -123,6 +126,45 @@ impl<C> fmt::Debug for Scheduler<C> {
     }
 }
 
+/// Logs an error, when a scheduled Task is taken up, for each Action its steps name that
+/// nobody registered: a typo (`git.pul`) shows when the application starts, not at the
+/// first tick a week later. The Task is scheduled all the same (its runs fail, and say so).
+fn warn_unknown_actions<C: Clone + Send + Sync + 'static>(
+    tasks: &Tasks<C>,
+    name: &str,
+    def: &TaskDef,
+) {
+    fn named<'a>(steps: &'a [Step], out: &mut Vec<&'a str>) {
+        for step in steps {
+            match step {
+                Step::Run(run) => out.push(&run.action),
+                Step::Parallel(steps) => named(steps, out),
+                Step::When {
+                    then, otherwise, ..
+                } => {
+                    named(then, out);
+                    named(otherwise, out);
+                }
+            }
+        }
+    }
+    let mut actions = Vec::new();
+    named(&def.steps, &mut actions);
+    let registered = tasks.actions();
+    actions.retain(|action| !registered.exists(action));
+    actions.sort_unstable();
+    actions.dedup();
+    if !actions.is_empty() {
+        tasks.bus().logged(|| {
+            tracing::error!(
+                task = name,
+                actions = %actions.join(", "),
+                "scheduled task names actions nobody registered"
+            );
+        });
+    }
+}
+
 /// Keeps one loop per scheduled Task while the scheduler runs: for the Tasks defined when it
 /// starts and, each time a definition changes, for those that have a schedule and no loop.
 /// When stopped, waits for the loops (and the runs they are in) to end.
@@ -167,6 +209,7 @@ async fn supervise<C: Clone + Send + Sync + 'static>(
                     continue;
                 };
                 let name: Arc<str> = Arc::from(name.as_str());
+                warn_unknown_actions(&tasks, &name, &def);
                 ended.remove(&name);
                 let handle = loops.spawn(
                     run_on_schedule(

@@ -201,6 +201,45 @@ async fn scheduler_start_failing_task_keeps_firing_bad() {
     assert_eq!(attempts.load(Ordering::SeqCst), 3);
 }
 
+#[tokio::test(start_paused = true)]
+async fn scheduler_start_task_naming_an_unregistered_action_is_logged_at_once_bad() {
+    // A typo shows when the scheduler starts, not at the first tick a week later.
+    let sink = corers_log::MemorySink::new();
+    let log = corers_log::Logger::builder()
+        .level(corers_log::Level::Error)
+        .output(corers_log::Output::Memory(sink.clone()))
+        .build();
+    let actions: Actions<()> = Actions::new(Bus::builder().logger(log).build().unwrap());
+    actions
+        .register(ActionSpec::new("git.pull", |_, _| async {
+            Ok(Value::Null)
+        }))
+        .unwrap();
+    let tasks = Tasks::new(actions);
+    tasks
+        .define(
+            "git.sync",
+            TaskDef::new(vec![
+                Step::run("git.pull"),
+                Step::parallel(vec![Step::run("index.biuld"), Step::run("chat.anounce")]),
+            ])
+            .schedule("0 3 * * 1"),
+        )
+        .unwrap();
+    let scheduler = Scheduler::new(tasks);
+    scheduler.start(&()).unwrap();
+    pass(Duration::from_secs(1)).await;
+    scheduler.stop().await;
+    let written = sink.contents();
+    assert!(
+        written.contains(
+            "scheduled task names actions nobody registered task=git.sync \
+             actions=\"chat.anounce, index.biuld\""
+        ),
+        "{written}"
+    );
+}
+
 #[test]
 fn scheduler_start_outside_a_runtime_unavailable_ugly() {
     let bench = Bench::new(Duration::ZERO);
