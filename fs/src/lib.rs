@@ -25,6 +25,12 @@
 //! # std::fs::remove_dir_all(dir).unwrap();
 //! ```
 //!
+//! Symlinks are followed while they stay beneath the root, and only through relative
+//! targets (`current -> releases/v2`): a link with an absolute target is refused as an
+//! escape (`DENIED`) even when that target lies inside the root, because resolving it
+//! would mean looking outside the sandbox first. Deploy layouts that link by absolute path
+//! (`current -> /srv/app/releases/v2`) need relative links, or [`Fs::unrestricted`].
+//!
 //! # Modules
 //! - [`Fs`], [`DirEntry`], [`FileKind`], [`Stat`]: the confined filesystem.
 //! - [`WriteOptions`], [`AtomicWriter`]: atomic writes, streamed or whole.

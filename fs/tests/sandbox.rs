@@ -160,6 +160,28 @@ fn fs_read_repeated_slashes_mean_root_ugly() {
     );
 }
 
+// ---------------------------------------------------------------- links inside the root
+
+#[test]
+fn fs_read_through_relative_link_inside_the_root_good() {
+    let sandbox = Sandbox::new();
+    sandbox.file("releases/v2/app.toml", "port = 8080\n");
+    sandbox.symlink("current", "releases/v2");
+    assert_eq!(
+        sandbox.fs.read_string("current/app.toml").unwrap(),
+        "port = 8080\n"
+    );
+}
+
+#[test]
+fn fs_read_through_absolute_link_inside_the_root_denied_ugly() {
+    // As documented: an absolute target is refused even when it lies inside the root.
+    let sandbox = Sandbox::new();
+    sandbox.file("releases/v2/app.toml", "port = 8080\n");
+    sandbox.symlink("current", sandbox.root().join("releases/v2"));
+    assert_denied(sandbox.fs.read("current/app.toml"), "current/app.toml");
+}
+
 // ---------------------------------------------------------------- symlinks to /etc
 
 #[test]
