@@ -186,7 +186,12 @@ impl CrashReporter {
                         .map_or(Ok(()), std::thread::ScopedJoinHandle::join)
                 })
             } else {
-                catch_unwind(AssertUnwindSafe(|| callback(report)))
+                // Its own panic is caught here: the panic hook (when installed) must not
+                // record it as a crash, and so call the callback again.
+                IN_CALLBACK.with(|flag| flag.set(true));
+                let outcome = catch_unwind(AssertUnwindSafe(|| callback(report)));
+                IN_CALLBACK.with(|flag| flag.set(false));
+                outcome
             };
             if let Err(payload) = outcome {
                 let err = Error::from_caught("log.CrashReporter.record", payload);

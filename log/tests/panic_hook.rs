@@ -195,6 +195,36 @@ fn install_panic_hook_panicking_on_crash_does_not_abort_ugly() {
 }
 
 #[test]
+fn install_panic_hook_panicking_on_crash_outside_a_panic_runs_once_ugly() {
+    if std::env::var_os(CHILD).is_some() {
+        let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = std::sync::Arc::clone(&calls);
+        let log = Logger::builder()
+            .output(corers_log::Output::Memory(MemorySink::new()))
+            .on_crash(move |_| {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                panic!("pager service unreachable")
+            })
+            .build();
+        log.make_default();
+        install_panic_hook();
+        // Recorded by the application, not by a panic: the callback's own panic is caught
+        // where it is called, not recorded again by the hook.
+        let report = log.crash().report_for("disk full while flushing the index");
+        let _ = log.crash().record(&report);
+        let _ = std::panic::take_hook();
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+        let reports = log.crash().reports(8).unwrap();
+        assert_eq!(reports.len(), 1, "{reports:?}");
+        assert_eq!(reports[0].message, "disk full while flushing the index");
+        return;
+    }
+    let (passed, output) =
+        run_in_child("install_panic_hook_panicking_on_crash_outside_a_panic_runs_once_ugly");
+    assert!(passed, "child failed:\n{output}");
+}
+
+#[test]
 fn install_panic_hook_panicking_field_debug_does_not_abort_ugly() {
     if std::env::var_os(CHILD).is_some() {
         let (log, _sink) = capture(Format::Human, Level::Info);
