@@ -170,15 +170,22 @@ impl Core {
         self.inner.host.as_deref()?.downcast_ref::<H>()
     }
 
-    /// `work` with the Core's logger as its `tracing` subscriber, wherever it is polled:
-    /// what the framework logs while it runs (a stop hook's failure, a handler's panic, a
-    /// scheduled Task that failed) reaches the Core's log, not whatever subscriber the
-    /// thread has. Tasks it spawns log there too.
+    /// `work` logging, wherever it is polled, to the subscriber current where it was made
+    /// — or, when there is none (`#[tokio::main]` and no subscriber set up), to the Core's
+    /// logger: what the framework logs while it runs (a stop hook's failure, a handler's
+    /// panic, a scheduled Task that failed) is never lost, and an application with a
+    /// subscriber of its own gets everything there. Tasks it spawns log alike.
     pub(crate) fn logging<F: std::future::Future>(
         &self,
         work: F,
     ) -> tracing::instrument::WithDispatch<F> {
-        tracing::instrument::WithSubscriber::with_subscriber(work, self.log().dispatch().clone())
+        let current = tracing::dispatcher::get_default(Clone::clone);
+        let dispatch = if current.is::<tracing::subscriber::NoSubscriber>() {
+            self.log().dispatch().clone()
+        } else {
+            current
+        };
+        tracing::instrument::WithSubscriber::with_subscriber(work, dispatch)
     }
 
     /// Starts the Task scheduler; a failure is logged, not fatal (the services run on). A

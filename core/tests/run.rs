@@ -152,8 +152,11 @@ async fn core_run_with_framework_troubles_reach_the_cores_log_good() {
     let core = Core::builder()
         .logger(log)
         .service(|core| {
-            core.bus()
-                .on_task(|_, _: &Rebuild| -> Option<Result<()>> { panic!("index corrupt") });
+            core.bus().on_task(|_, _: &Rebuild| -> Option<Result<()>> {
+                // On a blocking thread: logs where the submitter does.
+                tracing::warn!("rebuild started on a stale index");
+                panic!("index corrupt")
+            });
             Ok(Registration::new(
                 "store",
                 Hooks::new().on_stop(|_| async {
@@ -175,8 +178,60 @@ async fn core_run_with_framework_troubles_reach_the_cores_log_good() {
     let written = sink.contents();
     assert!(written.contains("handler panicked"), "{written}");
     assert!(
+        written.contains("rebuild started on a stale index"),
+        "{written}"
+    );
+    assert!(
         written.contains("service failed to stop service=store"),
         "{written}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn core_run_with_application_subscriber_gets_the_framework_events_bad() {
+    // An application with a subscriber of its own gets everything there, not in the
+    // Core's log.
+    let (ours, theirs) = (
+        corers::log::MemorySink::new(),
+        corers::log::MemorySink::new(),
+    );
+    // Any subscriber will do: this one happens to be a logger too.
+    let application = corers::log::Logger::builder()
+        .output(corers::log::Output::Memory(theirs.clone()))
+        .build()
+        .dispatch()
+        .clone();
+    let core = Core::builder()
+        .logger(
+            corers::log::Logger::builder()
+                .output(corers::log::Output::Memory(ours.clone()))
+                .build(),
+        )
+        .service(|_| {
+            Ok(Registration::new(
+                "store",
+                Hooks::new().on_stop(|_| async {
+                    Err(Error::new("store.Store.close", "disk detached")
+                        .with_code(ErrorCode::UNAVAILABLE))
+                }),
+            ))
+        })
+        .command(
+            "noop",
+            Command::new().action(|_, _| async { Ok(Value::Null) }),
+        )
+        .build()
+        .unwrap();
+    core.run_with(["noop"])
+        .with_subscriber(application)
+        .await
+        .unwrap();
+    let theirs = theirs.contents();
+    assert!(theirs.contains("service failed to stop"), "{theirs}");
+    assert!(
+        !ours.contents().contains("service failed to stop"),
+        "{}",
+        ours.contents()
     );
 }
 

@@ -23,7 +23,9 @@ pub(crate) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 /// A `tracing_subscriber` layer that renders events as CoreRS lines (see [`Format`]),
 /// redacting secret-looking fields, and writes them to an [`Output`].
 ///
-/// A [`Logger`](crate::Logger) is built on one; it can also join any subscriber stack:
+/// A [`Logger`](crate::Logger) is built on one; it can also join any subscriber stack
+/// built on `tracing_subscriber`'s registry (it keeps each span's fields with the span, to
+/// name the spans an event happened in):
 ///
 /// ```
 /// use corers_log::{Format, LogLayer, MemorySink, Output, Redactor};
@@ -39,6 +41,8 @@ pub(crate) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 /// ```
 #[derive(Clone)]
 pub struct LogLayer {
+    /// Which layer this is, for the span fields it keeps (its clones are the same layer).
+    id: u64,
     format: Format,
     colour: bool,
     output: Output,
@@ -56,6 +60,7 @@ impl LogLayer {
     /// ```
     pub fn new(format: Format, output: Output, redactor: Redactor) -> LogLayer {
         LogLayer {
+            id: crate::scope::next_logger_id(),
             format,
             colour: format == Format::Human && output.is_terminal(),
             output,
@@ -98,19 +103,24 @@ struct Scratch {
     spans: String,
 }
 
-/// A span's fields as each format renders them (redacted), kept with the span so that
-/// every event inside it can name it; two layers of different formats share a span.
+/// A span's fields as each layer renders them (in its format, through its redactor), kept
+/// with the span so that every event inside it can name it. Keyed by layer: two layers in
+/// one subscriber each keep their own.
 #[derive(Default)]
-struct SpanFields {
-    human: Option<String>,
-    json: Option<String>,
-}
+struct SpanFields(Vec<(u64, String)>);
 
 impl SpanFields {
-    fn of(&mut self, format: Format) -> &mut String {
-        match format {
-            Format::Human => self.human.get_or_insert_with(String::new),
-            Format::Json => self.json.get_or_insert_with(String::new),
+    fn of(&self, layer: u64) -> &str {
+        self.0
+            .iter()
+            .find(|(id, _)| *id == layer)
+            .map_or("", |(_, fields)| fields.as_str())
+    }
+
+    fn append(&mut self, layer: u64, rendered: &str) {
+        match self.0.iter_mut().find(|(id, _)| *id == layer) {
+            Some((_, fields)) => fields.push_str(rendered),
+            None => self.0.push((layer, rendered.to_owned())),
         }
     }
 }
@@ -123,12 +133,17 @@ where
         let Some(span) = ctx.span(id) else {
             return;
         };
+        // Rendered before the span's extensions are locked: a field's `Debug` that logs
+        // inside this span must find them free.
+        let rendered = self.render_span_fields(|visitor| attrs.record(visitor));
         let mut extensions = span.extensions_mut();
-        if extensions.get_mut::<SpanFields>().is_none() {
-            extensions.insert(SpanFields::default());
-        }
-        if let Some(fields) = extensions.get_mut::<SpanFields>() {
-            self.record_span(fields.of(self.format), |visitor| attrs.record(visitor));
+        match extensions.get_mut::<SpanFields>() {
+            Some(fields) => fields.append(self.id, &rendered),
+            None => {
+                let mut fields = SpanFields::default();
+                fields.append(self.id, &rendered);
+                extensions.insert(fields);
+            }
         }
     }
 
@@ -136,8 +151,9 @@ where
         let Some(span) = ctx.span(id) else {
             return;
         };
+        let rendered = self.render_span_fields(|visitor| values.record(visitor));
         if let Some(fields) = span.extensions_mut().get_mut::<SpanFields>() {
-            self.record_span(fields.of(self.format), |visitor| values.record(visitor));
+            fields.append(self.id, &rendered);
         }
     }
 
@@ -155,22 +171,24 @@ where
 }
 
 impl LogLayer {
-    /// Adds the fields `record` visits to a span's rendered `fields`; a span's `message`
-    /// is one of its fields.
-    fn record_span(&self, fields: &mut String, record: impl FnOnce(&mut Visitor<'_>)) {
+    /// The fields `record` visits, rendered as this layer renders a span's fields; a
+    /// span's `message` is one of its fields.
+    fn render_span_fields(&self, record: impl FnOnce(&mut Visitor<'_>)) -> String {
+        let mut fields = String::new();
         let mut message = String::new();
         let mut debug = String::new();
         record(&mut Visitor {
             format: self.format,
             redactor: &self.redactor,
             message: &mut message,
-            fields,
+            fields: &mut fields,
             debug: &mut debug,
         });
         if !message.is_empty() {
             self.format
-                .render_field("message", FieldValue::Str(&message), fields);
+                .render_field("message", FieldValue::Str(&message), &mut fields);
         }
+        fields
     }
 
     /// Renders `event` (with the spans it happened in) and writes it to the output.
@@ -192,10 +210,10 @@ impl LogLayer {
             scratch.spans.clear();
             if let Some(scope) = ctx.event_scope(event) {
                 for span in scope.from_root() {
-                    let mut extensions = span.extensions_mut();
+                    let extensions = span.extensions();
                     let fields = extensions
-                        .get_mut::<SpanFields>()
-                        .map_or("", |fields| fields.of(self.format).as_str());
+                        .get::<SpanFields>()
+                        .map_or("", |fields| fields.of(self.id));
                     self.format
                         .render_span(span.name(), fields, &mut scratch.spans);
                 }

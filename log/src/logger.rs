@@ -168,7 +168,8 @@ impl Logger {
         &self.inner.dispatch
     }
 
-    /// Writes buffered output (a log file's buffer, pending compressions).
+    /// Writes out what the output holds back (an application writer's buffer) and waits
+    /// for pending compressions of rotated log files.
     ///
     /// ```
     /// use corers_log::Logger;

@@ -156,7 +156,8 @@ impl RotatingFile {
     /// ```
     ///
     /// # Errors
-    /// [`ErrorCode::UNAVAILABLE`] when the file cannot be flushed.
+    /// [`ErrorCode::UNAVAILABLE`] when the operating system reports the file cannot be
+    /// flushed (lines themselves are never held back).
     pub fn flush(&self) -> Result<()> {
         self.state
             .lock()

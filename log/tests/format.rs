@@ -367,3 +367,57 @@ fn logger_builder_format_human_span_without_fields_ugly() {
     let line = only_line(&sink);
     assert!(line.ends_with(" INFO  shutdown: draining"), "{line}");
 }
+
+#[test]
+fn log_layer_new_beside_another_keeps_its_own_span_fields_ugly() {
+    // Two human layers, one redacting `user`: each line names the span once, redacted by
+    // its own layer only.
+    let (main, strict) = (MemorySink::new(), MemorySink::new());
+    let log = corers_log::Logger::builder()
+        .output(Output::Memory(main.clone()))
+        .layer(LogLayer::new(
+            Format::Human,
+            Output::Memory(strict.clone()),
+            Redactor::new(["*user*"]),
+        ))
+        .build();
+    log.in_scope(|| {
+        tracing::info_span!("request", user = "alice", route = "/ws")
+            .in_scope(|| tracing::info!("served"));
+    });
+    let (main, strict) = (only_line(&main), only_line(&strict));
+    assert!(
+        main.ends_with(" INFO  request{user=alice route=/ws}: served"),
+        "{main}"
+    );
+    assert!(
+        strict.ends_with(" INFO  request{user=[REDACTED] route=/ws}: served"),
+        "{strict}"
+    );
+}
+
+/// A value whose `Debug` logs, inside whatever span is current.
+struct Chatty;
+
+impl std::fmt::Debug for Chatty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        tracing::info!("formatting the report");
+        f.write_str("report")
+    }
+}
+
+#[test]
+fn log_layer_new_span_field_whose_debug_logs_does_not_hang_ugly() {
+    let (log, sink) = capture(Format::Human, Level::Info);
+    log.in_scope(|| {
+        let span = tracing::info_span!("export", report = tracing::field::Empty);
+        let _entered = span.enter();
+        span.record("report", tracing::field::debug(&Chatty));
+        tracing::info!("exported");
+    });
+    assert!(
+        sink.contents().contains("export{report=report}: exported"),
+        "{}",
+        sink.contents()
+    );
+}

@@ -234,6 +234,8 @@ pub struct ActionSpec<C> {
     schema: Schema,
     limit: Option<(usize, usize)>,
     breaker: Option<(u32, Duration)>,
+    /// Failure codes the breaker does not count.
+    ignored: Vec<ErrorCode>,
     handler: Arc<ActionFn<C>>,
 }
 
@@ -245,6 +247,7 @@ impl<C> fmt::Debug for ActionSpec<C> {
             .field("schema", &self.schema)
             .field("concurrency", &self.limit)
             .field("circuit_breaker", &self.breaker)
+            .field("breaker_ignores", &self.ignored)
             .finish_non_exhaustive()
     }
 }
@@ -263,6 +266,7 @@ impl<C: Clone + Send + Sync + 'static> ActionSpec<C> {
             schema: Schema::new(),
             limit: None,
             breaker: None,
+            ignored: Vec::new(),
             handler: Arc::new(move |ctx, options| Box::pin(handler(ctx, options))),
         }
     }
@@ -287,12 +291,30 @@ impl<C: Clone + Send + Sync + 'static> ActionSpec<C> {
     }
 
     /// After `failures` consecutive failures, refuses calls with `UNAVAILABLE` for
-    /// `cooldown`, then lets one trial call through. A failure that is the caller's —
-    /// `INVALID`, `NOT_FOUND`, `DENIED`, `LOCKED` (the codes a retry leaves alone too) — is
-    /// not counted either way: five calls naming a missing repository do not suspend the
-    /// Action for everyone.
+    /// `cooldown`, then lets one trial call through. Every failure of the handler counts,
+    /// unless its code is one [`breaker_ignores`](ActionSpec::breaker_ignores) names.
     pub fn circuit_breaker(mut self, failures: u32, cooldown: Duration) -> Self {
         self.breaker = Some((failures, cooldown));
+        self
+    }
+
+    /// Failures with these codes are the caller's, not the backend's: the circuit breaker
+    /// counts them neither way (five calls naming a missing repository do not suspend the
+    /// Action for everyone). Only the handler knows which of its codes mean that — an
+    /// `io::Error` wrapped as `NOT_FOUND` may be a backend's socket gone — so none is
+    /// ignored unless named here.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corers_messaging::ActionSpec;
+    /// use corers_primitives::{ErrorCode, Value};
+    ///
+    /// let spec: ActionSpec<()> = ActionSpec::new("git.log", |_, _| async { Ok(Value::Null) })
+    ///     .circuit_breaker(5, Duration::from_secs(30))
+    ///     .breaker_ignores(&[ErrorCode::INVALID, ErrorCode::NOT_FOUND]);
+    /// ```
+    pub fn breaker_ignores(mut self, codes: &[ErrorCode]) -> Self {
+        self.ignored = codes.to_vec();
         self
     }
 }
@@ -318,6 +340,8 @@ struct Action<C> {
     /// Shared with the Action this one replaced when both have the same limit.
     limit: Option<Arc<Limit>>,
     breaker: Option<Breaker>,
+    /// Failure codes the breaker does not count.
+    ignored: Vec<ErrorCode>,
 }
 
 struct Limit {
@@ -465,6 +489,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
             breaker: spec
                 .breaker
                 .map(|(failures, cooldown)| Breaker::new(failures, cooldown)),
+            ignored: spec.ignored,
         };
         self.inner.registry.set(&spec.name, action)?;
         self.inner.bus.audit(AuditEvent::HandlerAdded {
@@ -648,7 +673,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                 // The caller cancelled, or asked for something that cannot be: not the
                 // Action's fault.
                 (Err(_), true) => None,
-                (Err(err), false) if is_callers(err) => None,
+                (Err(err), false) if err.code().is_some_and(|c| action.ignored.contains(c)) => None,
                 (result, _) => Some(result.is_ok()),
             });
         }
@@ -1167,19 +1192,6 @@ impl Drop for Trial<'_> {
     fn drop(&mut self) {
         self.0.release(self.1);
     }
-}
-
-/// Reports whether `err` is the caller's mistake rather than the Action's trouble.
-fn is_callers(err: &Error) -> bool {
-    err.code().is_some_and(|code| {
-        [
-            ErrorCode::INVALID,
-            ErrorCode::NOT_FOUND,
-            ErrorCode::DENIED,
-            ErrorCode::LOCKED,
-        ]
-        .contains(code)
-    })
 }
 
 /// Checks an Action name: dot-separated segments (`"git.log"`), none empty, no whitespace

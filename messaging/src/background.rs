@@ -392,8 +392,9 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
         // `with_sender`) carries into the task and its completion.
         let sender = current_sender();
         // The task logs where its submitter does (a Core's logger, say), on whichever
-        // thread it runs.
+        // thread it runs; a submitter without a subscriber leaves the thread's own.
         let log = tracing::dispatcher::get_default(Clone::clone);
+        let log = (!log.is::<tracing::subscriber::NoSubscriber>()).then_some(log);
         // A task dropped unrun (the runtime shut down first) completes from its slot's
         // `Drop`. With a running slot free and nobody waiting for one, straight to the
         // blocking pool; otherwise a runtime task waits for a slot behind the others.
@@ -401,7 +402,7 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
             && let Ok(permit) = Arc::clone(&tasks.running).try_acquire_owned()
         {
             drop(runtime.spawn_blocking(move || {
-                tracing::dispatcher::with_default(&log, || {
+                logging_to(log.as_ref(), || {
                     run_task(slot, &task, Ok(permit), parent, sender);
                 });
             }));
@@ -413,7 +414,7 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
             let permit = running.acquire_owned().await;
             drop(waiting);
             let _ = tokio::task::spawn_blocking(move || {
-                tracing::dispatcher::with_default(&log, || {
+                logging_to(log.as_ref(), || {
                     run_task(slot, &task, permit, parent, sender);
                 });
             })
@@ -478,6 +479,14 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
                 message: message.to_owned(),
             },
         )
+    }
+}
+
+/// Runs `work` with `dispatch` as the thread's `tracing` subscriber, or as it is without.
+fn logging_to(dispatch: Option<&tracing::Dispatch>, work: impl FnOnce()) {
+    match dispatch {
+        Some(dispatch) => tracing::dispatcher::with_default(dispatch, work),
+        None => work(),
     }
 }
 

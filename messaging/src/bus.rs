@@ -147,8 +147,9 @@ impl BusBuilder {
     /// Records every handler registered on the bus, and every Action registered through
     /// [`Actions`](crate::Actions) over it, in `logger`'s audit trail
     /// ([`AuditEvent::HandlerAdded`]), and logs the bus's troubles there — a handler's or an
-    /// observer's panic, a cascade refused for depth, a scheduled Task that failed — from
-    /// whichever thread they happen on. A Core gives its bus the Core's logger.
+    /// observer's panic, a cascade refused for depth, a scheduled Task that failed — when
+    /// they happen on a thread without a `tracing` subscriber (one that has a subscriber
+    /// logs them to it). A Core gives its bus the Core's logger.
     ///
     /// ```
     /// use corers_log::{Logger, MemorySink, Output};
@@ -620,13 +621,16 @@ impl<C: 'static> Bus<C> {
         err
     }
 
-    /// Runs `event` (a `tracing` event of the bus's own) with the bus's logger as the
-    /// subscriber when it was built with one, so that the bus's troubles reach that log
-    /// from any thread; otherwise under the thread's subscriber.
+    /// Runs `event` (a `tracing` event of the bus's own) under the thread's subscriber, or,
+    /// on a thread without one, under the bus's logger when it was built with one: the
+    /// bus's troubles are never lost for want of a subscriber.
     pub(crate) fn logged(&self, event: impl FnOnce()) {
+        let unheard = tracing::dispatcher::get_default(|current| {
+            current.is::<tracing::subscriber::NoSubscriber>()
+        });
         match &self.inner.log {
-            Some(log) => log.in_scope(event),
-            None => event(),
+            Some(log) if unheard => log.in_scope(event),
+            _ => event(),
         }
     }
 

@@ -129,7 +129,7 @@ impl<C> fmt::Debug for Scheduler<C> {
 /// Logs an error, when a scheduled Task is taken up, for each Action its steps name that
 /// nobody registered: a typo (`git.pul`) shows when the application starts, not at the
 /// first tick a week later. The Task is scheduled all the same (its runs fail, and say so).
-fn warn_unknown_actions<C: Clone + Send + Sync + 'static>(
+fn log_unknown_actions<C: Clone + Send + Sync + 'static>(
     tasks: &Tasks<C>,
     name: &str,
     def: &TaskDef,
@@ -209,7 +209,7 @@ async fn supervise<C: Clone + Send + Sync + 'static>(
                     continue;
                 };
                 let name: Arc<str> = Arc::from(name.as_str());
-                warn_unknown_actions(&tasks, &name, &def);
+                log_unknown_actions(&tasks, &name, &def);
                 ended.remove(&name);
                 let handle = loops.spawn(
                     run_on_schedule(

@@ -31,11 +31,20 @@ struct Remote {
 
 impl Remote {
     fn new(failures: u32, cooldown: Duration) -> Remote {
+        Remote::ignoring(failures, cooldown, &[])
+    }
+
+    /// A remote whose breaker does not count failures with `codes`.
+    fn ignoring(failures: u32, cooldown: Duration, codes: &[ErrorCode]) -> Remote {
         let actions = Actions::new(Bus::new());
         let mode = Arc::new(AtomicU8::new(SUCCEED));
         let calls = Arc::new(AtomicUsize::new(0));
         actions
-            .register(push_spec(&mode, &calls).circuit_breaker(failures, cooldown))
+            .register(
+                push_spec(&mode, &calls)
+                    .circuit_breaker(failures, cooldown)
+                    .breaker_ignores(codes),
+            )
             .unwrap();
         Remote {
             actions,
@@ -197,10 +206,12 @@ async fn action_spec_circuit_breaker_rejected_input_does_not_count_ugly() {
     );
 }
 
+// --- ActionSpec::breaker_ignores ---
+
 #[tokio::test(start_paused = true)]
-async fn action_spec_circuit_breaker_callers_mistakes_do_not_count_ugly() {
-    // NOT_FOUND is the caller's: it neither opens the breaker nor ends a failure streak.
-    let remote = Remote::new(3, COOLDOWN);
+async fn action_spec_breaker_ignores_named_codes_good() {
+    // NOT_FOUND named as the caller's: it neither opens the breaker nor ends a streak.
+    let remote = Remote::ignoring(3, COOLDOWN, &[ErrorCode::NOT_FOUND]);
     remote.set(MISSING);
     for _ in 0..10 {
         let err = remote.push().await.unwrap_err();
@@ -212,6 +223,32 @@ async fn action_spec_circuit_breaker_callers_mistakes_do_not_count_ugly() {
     let _ = remote.push().await;
     remote.fail(1).await;
     assert_eq!(remote.state(), Some(BreakerState::Open));
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_breaker_ignores_nothing_unless_told_bad() {
+    // A NOT_FOUND may be a backend's socket gone: by default it counts.
+    let remote = Remote::new(3, COOLDOWN);
+    remote.set(MISSING);
+    for _ in 0..3 {
+        let _ = remote.push().await;
+    }
+    assert_eq!(remote.state(), Some(BreakerState::Open));
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_breaker_ignores_an_ignored_trial_leaves_it_half_open_ugly() {
+    let remote = Remote::ignoring(1, COOLDOWN, &[ErrorCode::NOT_FOUND]);
+    remote.fail(1).await;
+    tokio::time::sleep(COOLDOWN).await;
+    assert_eq!(remote.state(), Some(BreakerState::HalfOpen));
+    remote.set(MISSING);
+    let _ = remote.push().await;
+    // The trial told nothing about the backend: the next call is the trial.
+    assert_eq!(remote.state(), Some(BreakerState::HalfOpen));
+    remote.set(SUCCEED);
+    remote.push().await.unwrap();
+    assert_eq!(remote.state(), Some(BreakerState::Closed(0)));
 }
 
 #[tokio::test(start_paused = true)]
