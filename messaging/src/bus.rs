@@ -566,26 +566,33 @@ impl<C: 'static> Bus<C> {
         let (info, guard) = begin();
         if info.depth() >= self.inner.max_depth {
             drop(guard);
-            self.logged(|| {
-                tracing::error!(
-                    message_type = type_name::<M>(),
-                    depth = info.depth(),
-                    trace = info.trace(),
-                    "dispatch refused: cascade too deep"
-                );
-            });
-            return Err(Error::new(
-                op,
-                format!(
-                    "dispatch of {} refused at depth {}: the limit is {} (a runaway cascade?)",
-                    type_name::<M>(),
-                    info.depth(),
-                    self.inner.max_depth
-                ),
-            )
-            .with_code(ErrorCode::INVALID));
+            return Err(self.too_deep(op, type_name::<M>(), &info));
         }
         Ok((info, guard))
+    }
+
+    /// The refusal of a dispatch of `message_type` at `info`'s depth, logged; out of line,
+    /// so that the dispatch path stays short.
+    #[cold]
+    #[inline(never)]
+    fn too_deep(&self, op: &'static str, message_type: &'static str, info: &DispatchInfo) -> Error {
+        self.logged(|| {
+            tracing::error!(
+                message_type,
+                depth = info.depth(),
+                trace = info.trace(),
+                "dispatch refused: cascade too deep"
+            );
+        });
+        Error::new(
+            op,
+            format!(
+                "dispatch of {message_type} refused at depth {}: the limit is {} (a runaway cascade?)",
+                info.depth(),
+                self.inner.max_depth
+            ),
+        )
+        .with_code(ErrorCode::INVALID)
     }
 
     /// Adds a handler of `kind` for `name` (a message type) and records it in the audit
@@ -610,6 +617,7 @@ impl<C: 'static> Bus<C> {
 
     /// Turns a handler's panic into an `INTERNAL` error, and logs it.
     #[cold]
+    #[inline(never)]
     fn panicked(
         &self,
         op: &'static str,
@@ -701,12 +709,21 @@ fn observe<C: 'static, M: Send + Sync + 'static>(
     };
     for (_, observer) in &tables.observers {
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| observer(ctx, &observed))) {
-            let err = Error::from_caught("messaging.Bus.observe", payload);
-            ctx.bus.logged(|| {
-                tracing::error!(error = %err, message_type = observed.type_name, "observer panicked");
-            });
+            observer_panicked(ctx.bus, observed.type_name, payload);
         }
     }
+}
+
+/// Logs an observer's panic (out of line: never on a dispatch's way).
+#[cold]
+#[inline(never)]
+fn observer_panicked<C: 'static>(
+    bus: &Bus<C>,
+    message_type: &'static str,
+    payload: Box<dyn Any + Send>,
+) {
+    let err = Error::from_caught("messaging.Bus.observe", payload);
+    bus.logged(|| tracing::error!(error = %err, message_type, "observer panicked"));
 }
 
 /// `failures` with `failure` added; out of line and by value, so that the caller's list
