@@ -4,20 +4,42 @@ use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Appends `at` as `2026-11-26T14:23:29.123Z` (UTC, milliseconds) to `out`; times before
-/// 1970 are written as the epoch.
+/// 1970 are written as the epoch. Digits are written by hand: this runs for every log
+/// line, and the formatting machinery cost more than the rest of the line's layout.
 pub(crate) fn write_rfc3339(out: &mut String, at: SystemTime) {
     let since = at.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = since.as_secs();
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (year, month, day) = civil_from_days(days);
-    let _ = write!(
-        out,
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60,
-        since.subsec_millis()
-    );
+    if year > 9999 {
+        // Past what four digits hold: the slow path, still well-formed.
+        let _ = write!(
+            out,
+            "{year}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+            rem / 3600,
+            (rem % 3600) / 60,
+            rem % 60,
+            since.subsec_millis()
+        );
+        return;
+    }
+    let mut text = *b"0000-00-00T00:00:00.000Z";
+    let mut put = |at: usize, width: usize, mut value: u64| {
+        for i in (at..at + width).rev() {
+            // `value % 10` is one digit.
+            text[i] = b'0' + u8::try_from(value % 10).unwrap_or(0);
+            value /= 10;
+        }
+    };
+    put(0, 4, year);
+    put(5, 2, month);
+    put(8, 2, day);
+    put(11, 2, rem / 3600);
+    put(14, 2, (rem % 3600) / 60);
+    put(17, 2, rem % 60);
+    put(20, 3, u64::from(since.subsec_millis()));
+    // Only ASCII digits and separators were written.
+    out.push_str(std::str::from_utf8(&text).unwrap_or_default());
 }
 
 /// `at` as `20261126T142329`, for rotated file names that sort by time.
@@ -65,6 +87,34 @@ mod tests {
         assert_eq!(at(0, 0), "1970-01-01T00:00:00.000Z");
         assert_eq!(at(1_795_702_409, 123), "2026-11-26T14:13:29.123Z");
         assert_eq!(at(951_782_400, 0), "2000-02-29T00:00:00.000Z");
+    }
+
+    /// What `write_rfc3339` writes, by the formatting machinery.
+    fn reference(secs: u64, millis: u32) -> String {
+        let (days, rem) = (secs / 86_400, secs % 86_400);
+        let (year, month, day) = civil_from_days(days);
+        format!(
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+            rem / 3600,
+            (rem % 3600) / 60,
+            rem % 60
+        )
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn write_rfc3339_matches_the_formatted_form_good(
+            // Up to the end of year 9999.
+            secs in 0u64..253_402_300_800,
+            millis in 0u32..1000,
+        ) {
+            proptest::prop_assert_eq!(at(secs, u64::from(millis)), reference(secs, millis));
+        }
+    }
+
+    #[test]
+    fn write_rfc3339_past_year_9999_is_still_well_formed_ugly() {
+        assert_eq!(at(253_402_300_800, 5), "10000-01-01T00:00:00.005Z");
     }
 
     #[test]
