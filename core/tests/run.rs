@@ -140,17 +140,16 @@ impl Task for Rebuild {
     type Output = ();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn core_run_with_framework_troubles_reach_the_cores_log_good() {
-    // No subscriber of the caller's: a stop hook's failure (polled in the run) and a
-    // task handler's panic (on a blocking thread) still reach the Core's own log.
-    let sink = corers::log::MemorySink::new();
-    let log = corers::log::Logger::builder()
-        .level(corers::log::Level::Warn)
-        .output(corers::log::Output::Memory(sink.clone()))
-        .build();
-    let core = Core::builder()
-        .logger(log)
+/// A Core logging into `sink`, whose `store` fails to stop, whose `rebuild` command
+/// submits a task whose handler logs a warning and panics.
+fn troubled(sink: &corers::log::MemorySink) -> Core {
+    Core::builder()
+        .logger(
+            corers::log::Logger::builder()
+                .level(corers::log::Level::Warn)
+                .output(corers::log::Output::Memory(sink.clone()))
+                .build(),
+        )
         .service(|core| {
             core.bus().on_task(|_, _: &Rebuild| -> Option<Result<()>> {
                 // On a blocking thread: logs where the submitter does.
@@ -173,18 +172,23 @@ async fn core_run_with_framework_troubles_reach_the_cores_log_good() {
             }),
         )
         .build()
-        .unwrap();
-    core.run_with(["rebuild"]).await.unwrap();
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn core_run_with_framework_troubles_reach_the_cores_log_good() {
+    // No subscriber of the caller's: a stop hook's failure (polled in the run) and a
+    // task handler's panic (on a blocking thread) still reach the Core's own log.
+    let sink = corers::log::MemorySink::new();
+    troubled(&sink).run_with(["rebuild"]).await.unwrap();
     let written = sink.contents();
-    assert!(written.contains("handler panicked"), "{written}");
-    assert!(
-        written.contains("rebuild started on a stale index"),
-        "{written}"
-    );
-    assert!(
-        written.contains("service failed to stop service=store"),
-        "{written}"
-    );
+    for line in [
+        "handler panicked",
+        "rebuild started on a stale index",
+        "service failed to stop service=store",
+    ] {
+        assert!(written.contains(line), "{line}: {written}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -201,38 +205,16 @@ async fn core_run_with_application_subscriber_gets_the_framework_events_bad() {
         .build()
         .dispatch()
         .clone();
-    let core = Core::builder()
-        .logger(
-            corers::log::Logger::builder()
-                .output(corers::log::Output::Memory(ours.clone()))
-                .build(),
-        )
-        .service(|_| {
-            Ok(Registration::new(
-                "store",
-                Hooks::new().on_stop(|_| async {
-                    Err(Error::new("store.Store.close", "disk detached")
-                        .with_code(ErrorCode::UNAVAILABLE))
-                }),
-            ))
-        })
-        .command(
-            "noop",
-            Command::new().action(|_, _| async { Ok(Value::Null) }),
-        )
-        .build()
-        .unwrap();
-    core.run_with(["noop"])
+    troubled(&ours)
+        .run_with(["rebuild"])
         .with_subscriber(application)
         .await
         .unwrap();
-    let theirs = theirs.contents();
-    assert!(theirs.contains("service failed to stop"), "{theirs}");
-    assert!(
-        !ours.contents().contains("service failed to stop"),
-        "{}",
-        ours.contents()
-    );
+    let (theirs, ours) = (theirs.contents(), ours.contents());
+    for line in ["service failed to stop", "rebuild started on a stale index"] {
+        assert!(theirs.contains(line), "{line}: {theirs}");
+        assert!(!ours.contains(line), "{line}: {ours}");
+    }
 }
 
 #[tokio::test]
@@ -817,11 +799,12 @@ fn core_builder_run_blocking_panicking_factory_exits_70_ugly() {
 
 // ---- CoreBuilder::run_blocking_with ----
 
-#[test]
-fn core_builder_run_blocking_with_set_reaches_the_factories_good() {
+/// Runs `builder` (with a `store` service noting `store.shards` as its factory reads it,
+/// and a `shards` command) on `args`; the exit code and what the factory read.
+fn shards_read_by_the_factory(builder: CoreBuilder, args: &[&str]) -> (u8, Option<i64>) {
     let seen = Arc::new(Mutex::new(None));
     let kept = Arc::clone(&seen);
-    let exit = Core::builder()
+    let exit = builder
         .service(move |core| {
             *kept.lock().unwrap() = core.config().int("store.shards").ok();
             Ok(Registration::new("store", Hooks::new()))
@@ -830,29 +813,27 @@ fn core_builder_run_blocking_with_set_reaches_the_factories_good() {
             "shards",
             Command::new().action(|_, _| async { Ok(Value::Null) }),
         )
-        .run_blocking_with(["--set", "store.shards=8", "shards"]);
-    assert_eq!(code(exit), 0);
-    assert_eq!(*seen.lock().unwrap(), Some(8));
+        .run_blocking_with(args.iter().copied());
+    let read = *seen.lock().unwrap();
+    (code(exit), read)
+}
+
+#[test]
+fn core_builder_run_blocking_with_set_reaches_the_factories_good() {
+    assert_eq!(
+        shards_read_by_the_factory(Core::builder(), &["--set", "store.shards=8", "shards"]),
+        (0, Some(8))
+    );
 }
 
 #[test]
 fn core_builder_run_blocking_with_own_settings_args_win_bad() {
     // Settings given to the builder are not replaced by the run's arguments.
-    let seen = Arc::new(Mutex::new(None));
-    let kept = Arc::clone(&seen);
-    let exit = Core::builder()
-        .settings_from_args(["--set", "store.shards=2"])
-        .service(move |core| {
-            *kept.lock().unwrap() = core.config().int("store.shards").ok();
-            Ok(Registration::new("store", Hooks::new()))
-        })
-        .command(
-            "shards",
-            Command::new().action(|_, _| async { Ok(Value::Null) }),
-        )
-        .run_blocking_with(["--set", "store.shards=8", "shards"]);
-    assert_eq!(code(exit), 0);
-    assert_eq!(*seen.lock().unwrap(), Some(2));
+    let builder = Core::builder().settings_from_args(["--set", "store.shards=2"]);
+    assert_eq!(
+        shards_read_by_the_factory(builder, &["--set", "store.shards=8", "shards"]),
+        (0, Some(2))
+    );
 }
 
 #[test]
