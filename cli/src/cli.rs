@@ -211,11 +211,10 @@ enum Resolution<C> {
     /// Nothing to run: help, a completion script, the version, or a usage error about a
     /// command that exists.
     Answered(Outcome),
-    /// The words name no command (yet: one registered later may take them).
-    Unknown(Outcome),
-    /// Help or a usage error for a command whose path the next word may extend: a
-    /// subcommand registered later could take these arguments instead.
-    Tentative(Outcome),
+    /// What a command registered later could change: the words name no command yet, or
+    /// a word follows a command's path (help or a usage error for `deploy` that a
+    /// `deploy/staging` registered later would take instead).
+    Unsettled(Outcome),
     /// An action to run on its parsed options.
     Action(Arc<ActionFn<C>>, Options),
 }
@@ -233,9 +232,7 @@ impl<C: Send + 'static> Cli<C> {
     {
         let args: Vec<String> = args.into_iter().map(Into::into).collect();
         let (action, options) = match self.resolve(&core, &args) {
-            Resolution::Answered(outcome)
-            | Resolution::Unknown(outcome)
-            | Resolution::Tentative(outcome) => return outcome,
+            Resolution::Answered(outcome) | Resolution::Unsettled(outcome) => return outcome,
             Resolution::Action(action, options) => (action, options),
         };
         match action(core, options).await {
@@ -289,7 +286,7 @@ impl<C: Send + 'static> Cli<C> {
         let args: Vec<String> = args.iter().map(|a| a.as_ref().to_owned()).collect();
         match self.resolve(core, &args) {
             Resolution::Answered(outcome) => Some(outcome),
-            Resolution::Unknown(_) | Resolution::Tentative(_) | Resolution::Action(..) => None,
+            Resolution::Unsettled(_) | Resolution::Action(..) => None,
         }
     }
 
@@ -306,7 +303,7 @@ impl<C: Send + 'static> Cli<C> {
             let next = resolved.path_words.last().map_or(0, |at| at + 1);
             match args.get(next) {
                 Some(word) if word != "--" && !word.starts_with('-') => {
-                    Resolution::Tentative(outcome)
+                    Resolution::Unsettled(outcome)
                 }
                 _ => Resolution::Answered(outcome),
             }
@@ -322,7 +319,7 @@ impl<C: Send + 'static> Cli<C> {
                 .enumerate()
                 .find(|(i, a)| !resolved.path_words.contains(i) && !a.starts_with('-'));
             if let Some((_, word)) = extra {
-                return Resolution::Unknown(self.unknown(&format!("{}/{word}", resolved.path)));
+                return Resolution::Unsettled(self.unknown(&format!("{}/{word}", resolved.path)));
             }
             if let Err(err) = parse(&resolved.command, args, &resolved.path_words, &env) {
                 return answered(Outcome::usage_error(err, &self.help(&resolved.path)));
@@ -356,7 +353,7 @@ impl<C: Send + 'static> Cli<C> {
                 if path.is_empty() || self.tree.get(&path).is_some() {
                     Outcome::printed(self.help(&path))
                 } else {
-                    return Resolution::Unknown(self.unknown(&path));
+                    return Resolution::Unsettled(self.unknown(&path));
                 }
             }
             ["completion"] => Outcome::usage_error(
@@ -372,7 +369,7 @@ impl<C: Send + 'static> Cli<C> {
                 Error::new("cli.Cli.run", "no command given").with_code(ErrorCode::INVALID),
                 &self.help(""),
             ),
-            words => return Resolution::Unknown(self.unknown(&words.join("/"))),
+            words => return Resolution::Unsettled(self.unknown(&words.join("/"))),
         };
         Resolution::Answered(answered)
     }

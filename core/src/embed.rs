@@ -73,7 +73,7 @@ impl Core {
         self.logging(self.shut_down_services()).await
     }
 
-    /// [`shutdown`](Core::shutdown), inside the Core's logging.
+    /// [`shutdown`](Core::shutdown), under [`logging`](Core::logging).
     async fn shut_down_services(&self) -> Result<()> {
         // The context first: a scheduler started concurrently sees it and stops itself.
         self.inner.shutdown.cancel();
@@ -144,7 +144,7 @@ impl Core {
         self.logging(self.reload_all()).await
     }
 
-    /// [`reload`](Core::reload), inside the Core's logging.
+    /// [`reload`](Core::reload), under [`logging`](Core::logging).
     async fn reload_all(&self) -> Result<()> {
         // The config first, so reload hooks read the new values.
         #[cfg(feature = "config")]

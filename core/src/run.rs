@@ -72,7 +72,7 @@ impl Core {
         self.logging(self.run_args(args)).await
     }
 
-    /// [`run_with`](Core::run_with), inside the Core's logging.
+    /// [`run_with`](Core::run_with), under [`logging`](Core::logging).
     async fn run_args(&self, args: Vec<String>) -> Result<ExitCode> {
         let args = match self.take_set_args(args) {
             Ok(args) => args,
