@@ -60,7 +60,7 @@ impl LogLayer {
     /// ```
     pub fn new(format: Format, output: Output, redactor: Redactor) -> LogLayer {
         LogLayer {
-            id: crate::scope::next_logger_id(),
+            id: crate::scope::next_identity(),
             format,
             colour: format == Format::Human && output.is_terminal(),
             output,

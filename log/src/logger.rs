@@ -400,7 +400,7 @@ impl LoggerBuilder {
                     .with(layer),
             )
         };
-        let id = crate::scope::next_logger_id();
+        let id = crate::scope::next_identity();
         let audit = self
             .audit
             .map(|audit| AuditTrail::new(audit, Arc::clone(&self.clock), self.redactor.clone()));

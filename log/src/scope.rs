@@ -10,8 +10,8 @@ thread_local! {
     static CURRENT: Cell<Option<u64>> = const { Cell::new(None) };
 }
 
-/// A new logger identity, unique in the process.
-pub(crate) fn next_logger_id() -> u64 {
+/// A new identity for a logger or a log layer, unique in the process.
+pub(crate) fn next_identity() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(1);
     // Relaxed: ids only need to be unique.
     NEXT.fetch_add(1, Ordering::Relaxed)
