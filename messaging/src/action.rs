@@ -19,7 +19,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::breaker::{Admitted, Breaker};
 use crate::context::{child_of, enter, try_current};
-use crate::outcome::copy_error;
 use crate::{BreakerState, Bus, DispatchInfo, Outcome, Schema};
 
 /// A boxed, sendable future: what Action handlers return once type-erased.
@@ -65,15 +64,22 @@ impl RunCtx {
         RunCtx::default()
     }
 
-    /// Cancels with `token` (a clone of the caller's, usually the Core's shutdown token).
+    /// Cancels with `token` (a clone of the caller's, usually the Core's shutdown token),
+    /// instead of any token set before. To add a cancellation of your own to a context that
+    /// already has one, pass a child of its token: cancelling the child cancels these runs,
+    /// and the context's own token still reaches them through it.
     ///
     /// ```
     /// use corers_messaging::RunCtx;
     /// use tokio_util::sync::CancellationToken;
     /// let shutdown = CancellationToken::new();
     /// let ctx = RunCtx::new().with_cancel(shutdown.clone());
+    /// // A local abort for one batch of runs, on top of shutdown:
+    /// let abort = ctx.cancel_token().child_token();
+    /// let batch = ctx.clone().with_cancel(abort.clone());
     /// shutdown.cancel();
     /// assert!(ctx.cancel_token().is_cancelled());
+    /// assert!(batch.cancel_token().is_cancelled());
     /// ```
     #[must_use]
     pub fn with_cancel(self, token: CancellationToken) -> RunCtx {
@@ -466,7 +472,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
     /// [`ErrorCode::INVALID`] for an empty or malformed name; [`ErrorCode::LOCKED`] when
     /// the registry is locked, or sealed and the name is new.
     pub fn register(&self, spec: ActionSpec<C>) -> Result<()> {
-        check_name(&spec.name)?;
+        check_name("messaging.Actions.register", "action", &spec.name)?;
         let action = Action {
             name: Arc::from(spec.name.as_str()),
             def: ActionDef {
@@ -739,7 +745,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
             },
             Err(err) => {
                 if let Some(completion) = &mut completion {
-                    completion.send(Some(copy_error(&err)));
+                    completion.send(Some(err.duplicate()));
                 }
                 return (Err(err), false);
             }
@@ -754,7 +760,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
             }
         }
         if let Some(completion) = &mut completion {
-            completion.send(outcome.as_ref().err().map(copy_error));
+            completion.send(outcome.as_ref().err().map(Error::duplicate));
         }
         (outcome, by_caller)
     }
@@ -834,6 +840,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         F: Fn(ActionCtx<C>, Options) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Value>> + Send + 'static,
     {
+        check_name("messaging.Actions.listen", "event", name)?;
         let handler: Arc<ActionFn<C>> =
             Arc::new(move |ctx, options| Box::pin(handler(ctx, options)));
         let _writer = self
@@ -1196,14 +1203,16 @@ impl Drop for Trial<'_> {
 
 /// Checks an Action name: dot-separated segments (`"git.log"`), none empty, no whitespace
 /// or control characters.
-fn check_name(name: &str) -> Result<()> {
+/// Refuses a malformed name of an Action, an event or a Task (`kind`) for `op`: empty, an
+/// empty dot-separated part, whitespace or control characters.
+pub(crate) fn check_name(op: &'static str, kind: &str, name: &str) -> Result<()> {
     let malformed = name.is_empty()
         || name.split('.').any(str::is_empty)
         || name.chars().any(|c| c.is_whitespace() || c.is_control());
     if malformed {
         return Err(Error::new(
-            "messaging.Actions.register",
-            format!("invalid action name {name:?}: use dot-separated words like \"git.log\""),
+            op,
+            format!("invalid {kind} name {name:?}: use dot-separated words like \"git.log\""),
         )
         .with_code(ErrorCode::INVALID));
     }

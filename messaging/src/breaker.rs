@@ -20,8 +20,10 @@ pub enum BreakerState {
 /// How a call got past the breaker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Admitted {
-    /// While closed: one of many calls.
-    Closed,
+    /// While closed: one of many calls, admitted after the breaker had opened this many
+    /// times (a call from before the latest opening is a straggler, whose outcome says
+    /// nothing about the backend now).
+    Closed(u64),
     /// As the half-open trial.
     Trial,
 }
@@ -32,7 +34,14 @@ pub(crate) enum Admitted {
 pub(crate) struct Breaker {
     failures: u32,
     cooldown: Duration,
-    state: Mutex<State>,
+    state: Mutex<Tracked>,
+}
+
+#[derive(Debug)]
+struct Tracked {
+    state: State,
+    /// How many times the breaker has opened.
+    openings: u64,
 }
 
 #[derive(Debug)]
@@ -47,16 +56,21 @@ impl Breaker {
         Breaker {
             failures: failures.max(1),
             cooldown,
-            state: Mutex::new(State::Closed { consecutive: 0 }),
+            state: Mutex::new(Tracked {
+                state: State::Closed { consecutive: 0 },
+                openings: 0,
+            }),
         }
     }
 
     /// Asks to make a call now: `None` when the breaker refuses it, otherwise whether the
     /// call is the half-open trial (whose outcome alone decides what the breaker does next).
     pub(crate) fn allow(&self) -> Option<Admitted> {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut tracked = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let openings = tracked.openings;
+        let state = &mut tracked.state;
         match *state {
-            State::Closed { .. } => Some(Admitted::Closed),
+            State::Closed { .. } => Some(Admitted::Closed(openings)),
             State::Open { until } if Instant::now() >= until => {
                 *state = State::HalfOpen {
                     trial_running: true,
@@ -81,7 +95,12 @@ impl Breaker {
     /// Reports whether [`allow`](Breaker::allow) would refuse a call now, without taking a
     /// trial: for refusing a call before it queues for a concurrency slot.
     pub(crate) fn refuses(&self) -> bool {
-        match *self.state.lock().unwrap_or_else(PoisonError::into_inner) {
+        match self
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .state
+        {
             State::Open { until } => Instant::now() < until,
             State::HalfOpen { trial_running } => trial_running,
             State::Closed { .. } => false,
@@ -90,47 +109,59 @@ impl Breaker {
 
     /// Records the outcome of a call admitted as `admitted`. A call admitted while the
     /// breaker was closed that ends after it opened (a slow straggler) changes nothing: it
-    /// neither shortens the cool-down nor restarts it.
+    /// neither shortens the cool-down nor restarts it, nor, once a trial has closed the
+    /// breaker again, counts against the recovered backend.
     pub(crate) fn record(&self, admitted: Admitted, succeeded: bool) {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let next = match (admitted, &*state, succeeded) {
-            (Admitted::Trial, _, true) | (Admitted::Closed, State::Closed { .. }, true) => {
+        let mut tracked = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let current = match admitted {
+            Admitted::Closed(openings) => openings == tracked.openings,
+            Admitted::Trial => true,
+        };
+        let next = match (admitted, &tracked.state, succeeded) {
+            _ if !current => return,
+            (Admitted::Trial, _, true) | (Admitted::Closed(_), State::Closed { .. }, true) => {
                 State::Closed { consecutive: 0 }
             }
-            (Admitted::Closed, State::Closed { consecutive }, false)
+            (Admitted::Closed(_), State::Closed { consecutive }, false)
                 if consecutive + 1 < self.failures =>
             {
                 State::Closed {
                     consecutive: consecutive + 1,
                 }
             }
-            (Admitted::Trial, _, false) | (Admitted::Closed, State::Closed { .. }, false) => {
+            (Admitted::Trial, _, false) | (Admitted::Closed(_), State::Closed { .. }, false) => {
+                tracked.openings += 1;
                 State::Open {
                     until: open_until(self.cooldown),
                 }
             }
-            (Admitted::Closed, State::Open { .. } | State::HalfOpen { .. }, _) => return,
+            (Admitted::Closed(_), State::Open { .. } | State::HalfOpen { .. }, _) => return,
         };
-        *state = next;
+        tracked.state = next;
     }
 
     /// Gives the trial slot back when the trial ended without an outcome that counts (it
     /// was cancelled, or refused before its handler ran); other calls have nothing to give.
     pub(crate) fn release(&self, admitted: Admitted) {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut tracked = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if admitted == Admitted::Trial
             && let State::HalfOpen {
                 trial_running: true,
-            } = *state
+            } = tracked.state
         {
-            *state = State::HalfOpen {
+            tracked.state = State::HalfOpen {
                 trial_running: false,
             };
         }
     }
 
     pub(crate) fn state(&self) -> BreakerState {
-        match *self.state.lock().unwrap_or_else(PoisonError::into_inner) {
+        match self
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .state
+        {
             State::Closed { consecutive } => BreakerState::Closed(consecutive),
             State::Open { until } if Instant::now() >= until => BreakerState::HalfOpen,
             State::Open { .. } => BreakerState::Open,

@@ -157,13 +157,3 @@ impl<T> Outcome<T> {
         }
     }
 }
-
-/// An error's operation, message and code, without its cause chain (errors are not
-/// `Clone`): for events that report an error while its owner keeps the original.
-pub(crate) fn copy_error(err: &Error) -> Error {
-    let copy = Error::new(err.operation().to_owned(), err.message().to_owned());
-    match err.code() {
-        Some(code) => copy.with_code(code.clone()),
-        None => copy,
-    }
-}

@@ -14,7 +14,6 @@ use tracing::instrument::WithSubscriber;
 
 use crate::action::sleep_until;
 use crate::context::try_current;
-use crate::outcome::copy_error;
 use crate::{Actions, DispatchInfo, RunCtx, RunStep, Step, TaskDef};
 
 /// Broadcast on the bus when a step of a Task ends (detached steps included).
@@ -45,7 +44,8 @@ pub struct StepReport {
     pub step: String,
     /// The Action it ran.
     pub action: String,
-    /// Its output or error (`Ok(Null)` for a detached step, whose outcome comes as an event).
+    /// Its output or error (`Ok(Null)` for a detached step, whose outcome comes as an event,
+    /// and as a warning in the log when it fails).
     pub outcome: Result<Value>,
     /// How many attempts it took.
     pub attempts: u32,
@@ -53,7 +53,8 @@ pub struct StepReport {
     pub duration: Duration,
 }
 
-/// Every run step's outcome, in the order they ended, and the error that stopped the Task.
+/// Every run step's outcome, in step order (the members of a parallel group run together
+/// and are reported in the order they are listed), and the error that stopped the Task.
 #[derive(Debug)]
 #[must_use]
 #[non_exhaustive]
@@ -170,6 +171,7 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
     /// attempts, or a schedule that is not a valid cron expression.
     pub fn define(&self, name: &str, def: TaskDef) -> Result<()> {
         const OP: &str = "messaging.Tasks.define";
+        crate::action::check_name(OP, "task", name)?;
         if def.steps.is_empty() {
             return Err(
                 Error::new(OP, format!("task {name:?} has no steps")).with_code(ErrorCode::INVALID)
@@ -330,15 +332,10 @@ fn check_steps(task: &str, steps: &[Step]) -> Result<()> {
     for step in steps {
         match step {
             Step::Run(run) => {
-                if let Some(retry) = &run.retry
-                    && retry.attempts == 0
-                {
+                if let Some(problem) = run.retry.as_ref().and_then(crate::Retry::problem) {
                     return Err(Error::new(
                         "messaging.Tasks.define",
-                        format!(
-                            "task {task:?}: step {:?}: retry needs at least 1 attempt",
-                            run.action
-                        ),
+                        format!("task {task:?}: step {:?}: {problem}", run.action),
                     )
                     .with_code(ErrorCode::INVALID));
                 }
@@ -542,7 +539,7 @@ fn failed_at<C>(run: &Run<C>, position: &str, step: &RunStep, err: &Error) -> Er
         ),
     )
     .with_code(err.code().cloned().unwrap_or(ErrorCode::INTERNAL))
-    .with_cause(copy_error(err))
+    .with_cause(err.duplicate())
 }
 
 /// The branch of a `when` step to run, or the error that stops the Task: the condition
@@ -579,7 +576,7 @@ fn choose<'a, C>(
             ),
         )
         .with_code(err.code().cloned().unwrap_or(ErrorCode::INTERNAL))
-        .with_cause(copy_error(err)));
+        .with_cause(err.duplicate()));
     }
     Ok(branch)
 }
@@ -738,6 +735,10 @@ async fn run_step<C: Clone + Send + Sync + 'static>(
             }
             _ => break outcome,
         };
+        // An open breaker refuses every attempt until its cool-down ends.
+        if run.actions.breaker_state(&step.action) == Some(crate::BreakerState::Open) {
+            break outcome;
+        }
         // Past the run's own deadline every further attempt would fail at once.
         if run
             .ctx
@@ -771,7 +772,8 @@ async fn run_step<C: Clone + Send + Sync + 'static>(
 }
 
 /// Starts a detached step on its own tokio task; its completion comes as an event, and its
-/// report in the Task says only that it started.
+/// report in the Task says only that it started. Its failure is also logged as a warning,
+/// as nothing else would show it.
 fn detach<C: Clone + Send + Sync + 'static>(
     run: &Run<C>,
     step: &RunStep,
@@ -789,7 +791,18 @@ fn detach<C: Clone + Send + Sync + 'static>(
     let run = run.clone();
     let step = step.clone();
     detached.spawn(async move {
-        let _ = run_step(&run, &step, position, options, Instant::now()).await;
+        let (report, _) = run_step(&run, &step, position, options, Instant::now()).await;
+        if let Err(err) = &report.outcome {
+            run.actions.bus().logged(|| {
+                tracing::warn!(
+                    task = %run.name,
+                    step = %report.step,
+                    action = %report.action,
+                    error = %err,
+                    "detached step failed"
+                );
+            });
+        }
     });
     report
 }
@@ -813,7 +826,7 @@ fn announce<C: Clone + Send + Sync + 'static>(
             attempts: report.attempts,
             duration: report.duration,
             detached,
-            error: report.outcome.as_ref().err().map(copy_error),
+            error: report.outcome.as_ref().err().map(Error::duplicate),
         },
     );
     true
@@ -835,6 +848,6 @@ fn jitter(ceiling: Duration) -> Duration {
 fn copy_outcome(outcome: &Result<Value>) -> Result<Value> {
     match outcome {
         Ok(value) => Ok(value.clone()),
-        Err(err) => Err(copy_error(err)),
+        Err(err) => Err(err.duplicate()),
     }
 }

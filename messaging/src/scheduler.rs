@@ -25,9 +25,10 @@ use crate::{RunCtx, Step, TaskDef, Tasks};
 /// from tokio's clock (so tests can pause and advance it), anchored to the wall clock when
 /// the scheduler starts and anchored again whenever the wall clock is found ahead of it:
 /// after a suspend (when the monotonic clock stood still) the scheduler catches up within a
-/// minute of waking. Missed ticks are skipped: a run that outlasts its interval, or a
-/// suspend across several ticks, makes the scheduler run once and then wait for the next
-/// tick still ahead, never run repeatedly to catch up, and a Task never overlaps itself.
+/// minute of waking. Missed ticks are skipped, never run to catch up, and a Task never
+/// overlaps itself: after a run that outlasts its interval, the Task waits for the next
+/// tick still ahead; after a suspend across one or more ticks, it runs once on waking, then
+/// waits for the next tick still ahead.
 /// A scheduled Task whose steps name an Action nobody registered is logged as an error
 /// when the scheduler takes it up (it is scheduled all the same), and a run that fails is
 /// logged as a warning, through the bus's logger.
@@ -54,9 +55,8 @@ impl<C: Clone + Send + Sync + 'static> Scheduler<C> {
     /// [`RunCtx`] cancelled when the scheduler stops.
     ///
     /// A Task defined while the scheduler runs is run on its schedule from then on; one
-    /// redefined follows its new schedule once the tick it was waiting for has passed (and
-    /// stops being run when the new definition has none, until one gives it a schedule
-    /// again).
+    /// redefined follows its new schedule at once (and stops being run when the new
+    /// definition has none, until one gives it a schedule again).
     ///
     /// # Errors
     /// [`ErrorCode::CONFLICT`] when already started, or while a [`stop`](Scheduler::stop)
@@ -263,7 +263,8 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
     mut anchor: (SystemTime, Instant),
     stop: CancellationToken,
 ) -> Arc<TaskDef> {
-    loop {
+    let mut defined = tasks.definitions();
+    'schedule: loop {
         // The Task as defined now: redefined meanwhile, its new schedule applies.
         if let Some(def) = tasks.definition(&name) {
             last = def;
@@ -291,6 +292,19 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
             tokio::select! {
                 () = stop.cancelled() => return last,
                 () = tokio::time::sleep(wait.min(LONGEST_SLEEP)) => {}
+                changed = defined.changed() => {
+                    // The Tasks are kept alive by this loop: the watch cannot close.
+                    if changed.is_err() {
+                        return last;
+                    }
+                    // This Task redefined: its new schedule (or none) applies at once.
+                    if tasks
+                        .definition(&name)
+                        .is_some_and(|now| !Arc::ptr_eq(&now, &last))
+                    {
+                        continue 'schedule;
+                    }
+                }
             }
         }
         let ctx = RunCtx::new().with_cancel(stop.child_token());

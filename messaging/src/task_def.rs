@@ -164,8 +164,8 @@ impl Step {
     }
 
     /// Starts the run without waiting for it; its outcome is reported as a
-    /// [`TaskStepCompleted`](crate::TaskStepCompleted) event (each run step inside, for a
-    /// group or a branch).
+    /// [`TaskStepCompleted`](crate::TaskStepCompleted) event, and a failure is also logged
+    /// as a warning (each run step inside, for a group or a branch).
     #[must_use]
     pub fn detached(self) -> Step {
         self.map_run(|run| run.detached = true)
@@ -210,17 +210,20 @@ pub struct RunStep {
 
 /// How a failing run step is retried: `attempts` in all, waiting `backoff` before the
 /// second, twice as long before each next (capped at `max_backoff`), with full jitter
-/// (a random wait between zero and that).
+/// (a random wait between zero and that). A step is not retried while its Action's circuit
+/// breaker is open: the refusal lasts the whole cool-down, which no backoff should spin
+/// through.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Retry {
-    /// Attempts in all, the first included (at least 1).
+    /// Attempts in all, the first included: from 1 to [`Retry::MAX_ATTEMPTS`].
     pub attempts: u32,
     /// The wait before the second attempt, in milliseconds.
     #[serde(default = "default_backoff_ms")]
     pub backoff_ms: u64,
-    /// The longest wait, in milliseconds.
+    /// The longest wait, in milliseconds (10 seconds unless set; never below
+    /// `backoff_ms`, which is always the first wait).
     #[serde(default = "default_max_backoff_ms")]
     pub max_backoff_ms: u64,
     /// Error codes worth retrying. Absent means every code but `INVALID`, `NOT_FOUND`,
@@ -259,7 +262,12 @@ fn default_max_backoff_ms() -> u64 {
 }
 
 impl Retry {
-    /// `attempts` in all, starting at a `backoff` wait.
+    /// The most attempts a step may make: a bound on how long a failing step can keep a
+    /// Task going (100 attempts at the default 10-second cap is about 17 minutes).
+    pub const MAX_ATTEMPTS: u32 = 100;
+
+    /// `attempts` in all, starting at a `backoff` wait, capped at 10 seconds (or at
+    /// `backoff`, when that is longer).
     ///
     /// ```
     /// use std::time::Duration;
@@ -268,10 +276,11 @@ impl Retry {
     /// assert_eq!(retry.attempts, 3);
     /// ```
     pub fn new(attempts: u32, backoff: Duration) -> Retry {
+        let backoff_ms = u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX);
         Retry {
             attempts,
-            backoff_ms: u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX),
-            max_backoff_ms: default_max_backoff_ms(),
+            backoff_ms,
+            max_backoff_ms: default_max_backoff_ms().max(backoff_ms),
             retry_on: None,
         }
     }
@@ -299,8 +308,19 @@ impl Retry {
         let ms = self
             .backoff_ms
             .saturating_mul(1u64 << doublings)
-            .min(self.max_backoff_ms);
+            .min(self.max_backoff_ms.max(self.backoff_ms));
         Duration::from_millis(ms)
+    }
+
+    /// What makes this retry unusable, if anything: an attempt count out of range.
+    pub(crate) fn problem(&self) -> Option<String> {
+        (!(1..=Retry::MAX_ATTEMPTS).contains(&self.attempts)).then(|| {
+            format!(
+                "retry.attempts must be from 1 to {}, found {}",
+                Retry::MAX_ATTEMPTS,
+                self.attempts
+            )
+        })
     }
 }
 
@@ -312,8 +332,8 @@ impl Retry {
 /// the failure stops the chain there, as it would any step, instead of quietly taking the
 /// `else` branch and leaving the Task looking successful. A run that was cancelled or
 /// passed its deadline stops where it was cut off: no branch takes that.
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(try_from = "Value", into = "RawCondition")]
+#[derive(Clone, Deserialize)]
+#[serde(try_from = "Value")]
 #[non_exhaustive]
 pub enum Condition {
     /// The previous step succeeded.
@@ -329,7 +349,8 @@ pub enum Condition {
     },
     /// The previous output is a map holding `key` with a non-null value.
     Exists(String),
-    /// Any test of the previous output (not serializable).
+    /// Any test of the previous output. It has no data form: serializing a Task that holds
+    /// one is an error, rather than a dump that would not load back.
     Custom(Arc<dyn Fn(&Value) -> bool + Send + Sync>),
 }
 
@@ -459,12 +480,8 @@ impl TryFrom<RawStep> for Step {
                         ));
                     }
                 };
-                if let Some(retry) = &raw.retry
-                    && retry.attempts == 0
-                {
-                    return Err(format!(
-                        "step {action:?}: retry.attempts must be at least 1"
-                    ));
+                if let Some(problem) = raw.retry.as_ref().and_then(Retry::problem) {
+                    return Err(format!("step {action:?}: {problem}"));
                 }
                 Ok(Step::Run(RunStep {
                     action,
@@ -540,10 +557,27 @@ impl From<Step> for RawStep {
 /// `{ exists }`.
 #[derive(Serialize)]
 #[serde(untagged)]
-enum RawCondition {
-    Word(String),
-    Equals { key: String, equals: Value },
-    Exists { exists: String },
+enum RawCondition<'a> {
+    Word(&'static str),
+    Equals { key: &'a str, equals: &'a Value },
+    Exists { exists: &'a str },
+}
+
+impl Serialize for Condition {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let raw = match self {
+            Condition::Succeeded => RawCondition::Word("succeeded"),
+            Condition::Failed => RawCondition::Word("failed"),
+            Condition::Equals { key, value } => RawCondition::Equals { key, equals: value },
+            Condition::Exists(key) => RawCondition::Exists { exists: key },
+            Condition::Custom(_) => {
+                return Err(serde::ser::Error::custom(
+                    "a custom condition (Condition::custom) has no data form and cannot be serialized",
+                ));
+            }
+        };
+        raw.serialize(serializer)
+    }
 }
 
 impl TryFrom<Value> for Condition {
@@ -584,19 +618,6 @@ impl TryFrom<Value> for Condition {
                 "condition must be {SHAPES}, found a table with keys {}",
                 keys.join(", ")
             )),
-        }
-    }
-}
-
-impl From<Condition> for RawCondition {
-    fn from(condition: Condition) -> RawCondition {
-        match condition {
-            Condition::Succeeded => RawCondition::Word("succeeded".to_owned()),
-            Condition::Failed => RawCondition::Word("failed".to_owned()),
-            Condition::Equals { key, value } => RawCondition::Equals { key, equals: value },
-            Condition::Exists(key) => RawCondition::Exists { exists: key },
-            // A custom test has no data form; it serializes as its name so a dump reads well.
-            Condition::Custom(_) => RawCondition::Word("custom".to_owned()),
         }
     }
 }

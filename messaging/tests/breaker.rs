@@ -352,6 +352,35 @@ async fn action_spec_circuit_breaker_straggler_success_keeps_it_open_ugly() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn action_spec_circuit_breaker_straggler_after_recovery_does_not_reopen_ugly() {
+    let remote = Arc::new(Remote::new(1, Duration::from_secs(1)));
+    // A push admitted while closed hangs until its 10-second deadline...
+    remote.set(HANG);
+    let slow = tokio::spawn({
+        let remote = Arc::clone(&remote);
+        async move {
+            let ctx = RunCtx::new().with_timeout(Duration::from_secs(10));
+            remote.push_with(&ctx).await
+        }
+    });
+    tokio::task::yield_now().await;
+    // ...a failure opens the breaker, and after the cool-down a trial closes it again.
+    remote.set(FAIL);
+    let _ = remote.push().await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    remote.set(SUCCEED);
+    remote.push().await.unwrap();
+    assert_eq!(remote.state(), Some(BreakerState::Closed(0)));
+    // The old push times out now: it says nothing about the recovered backend.
+    assert_eq!(
+        slow.await.unwrap().unwrap_err().code(),
+        Some(&ErrorCode::TIMEOUT)
+    );
+    assert_eq!(remote.state(), Some(BreakerState::Closed(0)));
+    remote.push().await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
 async fn action_spec_circuit_breaker_handler_unavailable_errors_open_bad() {
     let remote = Remote::new(3, COOLDOWN);
     remote.set(UNAVAILABLE);

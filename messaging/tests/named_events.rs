@@ -65,11 +65,18 @@ async fn actions_listen_several_handlers_under_one_name_good() {
 #[test]
 fn actions_listen_malformed_name_invalid_bad() {
     let actions = unit_actions();
-    for name in ["", " workspace.opened", "workspace\topened"] {
+    for name in [
+        "",
+        " workspace.opened",
+        "workspace\topened",
+        "workspace opened",
+        "cache..flush",
+    ] {
         let err = actions
             .listen(name, |_, _| async { Ok(Value::Null) })
             .unwrap_err();
         assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{name:?}");
+        assert_eq!(err.operation(), "messaging.Actions.listen", "{name:?}");
     }
 }
 

@@ -269,7 +269,7 @@ fn task_def_toml_retry_zero_attempts_bad() {
         retry = { attempts = 0 }
         "#,
     );
-    assert!(err.contains("at least 1"), "{err}");
+    assert!(err.contains("from 1 to 100"), "{err}");
     insta::assert_snapshot!(err);
 }
 
@@ -410,16 +410,26 @@ fn task_def_toml_serializes_only_what_is_set_ugly() {
 }
 
 #[test]
-fn condition_custom_serializes_as_its_name_and_does_not_load_back_ugly() {
+fn condition_custom_refuses_to_serialize_ugly() {
     let def = TaskDef::new(vec![Step::when(
         Condition::custom(|out| !out.is_null()),
         vec![Step::run("chat.announce")],
         vec![],
     )]);
-    let text = toml::to_string(&def).unwrap();
-    assert!(text.contains(r#"when = "custom""#), "{text}");
-    let err = toml::from_str::<TaskDef>(&text).unwrap_err().to_string();
-    assert!(err.contains(r#"found "custom""#), "{err}");
+    // A dump that could not be loaded back is an error, in every format.
+    let err = toml::to_string(&def).unwrap_err().to_string();
+    assert!(err.contains("custom condition"), "{err}");
+    let err = serde_json::to_string(&def).unwrap_err().to_string();
+    assert!(err.contains("cannot be serialized"), "{err}");
+    // The word is not a condition either: nothing loads as a custom test.
+    let loaded =
+        toml::from_str::<TaskDef>("[[steps]]\nwhen = \"custom\"\nthen = [{ action = \"a\" }]");
+    assert!(
+        loaded
+            .unwrap_err()
+            .to_string()
+            .contains(r#"found "custom""#)
+    );
 }
 
 // --- TaskDef::new ---

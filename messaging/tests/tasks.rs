@@ -214,7 +214,7 @@ fn tasks_define_zero_retry_attempts_anywhere_invalid_bad() {
         assert_eq!(err.code(), Some(&ErrorCode::INVALID));
         assert_eq!(
             err.message(),
-            r#"task "nightly": step "git.pull": retry needs at least 1 attempt"#
+            r#"task "nightly": step "git.pull": retry.attempts must be from 1 to 100, found 0"#
         );
     }
 }
@@ -239,12 +239,20 @@ fn tasks_define_invalid_cron_invalid_bad() {
 #[test]
 fn tasks_define_malformed_names_invalid_bad() {
     let bench = Bench::new();
-    for name in ["", " nightly", "nightly\n"] {
+    for name in [
+        "",
+        " nightly",
+        "nightly\n",
+        "nightly build",
+        "git..sync",
+        ".nightly",
+    ] {
         let err = bench
             .tasks
             .define(name, TaskDef::new(vec![Step::run("git.pull")]))
             .unwrap_err();
         assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{name:?}");
+        assert_eq!(err.operation(), "messaging.Tasks.define", "{name:?}");
     }
 }
 
@@ -693,6 +701,31 @@ async fn tasks_run_parallel_outputs_keep_one_slot_per_member_ugly() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn tasks_run_failure_keeps_the_steps_whole_error_good() {
+    let bench = Bench::new();
+    bench.action("git.pull", |_| {
+        let refused =
+            std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+        Err(Error::wrap_code(
+            refused,
+            ErrorCode::UNAVAILABLE,
+            "git.Repo.pull",
+            "pull origin",
+        ))
+    });
+    bench.define("deploy", vec![Step::run("git.pull")]);
+    let report = bench.run("deploy").await;
+    let err = report.error.expect("the Task failed");
+    // Why the step failed reaches whoever reads the Task's error or logs it.
+    assert_eq!(err.root().to_string(), "connection refused");
+    assert_eq!(
+        err.to_string(),
+        "messaging.Tasks.run: task \"deploy\" failed at step 1 (\"git.pull\") [UNAVAILABLE]: \
+         git.Repo.pull: pull origin: connection refused"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn tasks_run_huge_backoff_does_not_panic_ugly() {
     let bench = Bench::new();
     bench.fail("git.pull", ErrorCode::UNAVAILABLE);
@@ -727,6 +760,36 @@ async fn tasks_wait_detached_waits_for_the_detached_steps_good() {
     assert_eq!(announced.load(Ordering::SeqCst), 0, "still announcing");
     bench.tasks.wait_detached().await;
     assert_eq!(announced.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn tasks_wait_detached_failure_is_logged_as_a_warning_bad() {
+    // Nobody listens for TaskStepCompleted: the log is the only place the failure shows.
+    let sink = corers_log::MemorySink::new();
+    let log = corers_log::Logger::builder()
+        .level(corers_log::Level::Warn)
+        .output(corers_log::Output::Memory(sink.clone()))
+        .build();
+    let actions: Actions<()> = Actions::new(Bus::builder().logger(log).build().unwrap());
+    actions
+        .register(ActionSpec::new("chat.announce", |_, _| async {
+            Err(Error::new("chat.Client.post", "channel archived").with_code(ErrorCode::NOT_FOUND))
+        }))
+        .unwrap();
+    let tasks = Tasks::new(actions);
+    tasks
+        .define(
+            "release",
+            TaskDef::new(vec![Step::run("chat.announce").detached()]),
+        )
+        .unwrap();
+    let report = tasks.run(&(), &RunCtx::new(), "release").await.unwrap();
+    assert!(report.is_ok(), "the Task itself did not wait for the step");
+    tasks.wait_detached().await;
+    let written = sink.contents();
+    assert!(written.contains("detached step failed"), "{written}");
+    assert!(written.contains("channel archived"), "{written}");
+    assert!(written.contains("action=chat.announce"), "{written}");
 }
 
 #[tokio::test(start_paused = true)]
@@ -1606,6 +1669,36 @@ async fn step_with_retry_backoff_ends_at_the_runs_deadline_ugly() {
     assert!(times.lock().unwrap().len() < 10);
 }
 
+#[tokio::test(start_paused = true)]
+async fn step_with_retry_stops_once_the_actions_breaker_opens_ugly() {
+    let bench = Bench::new();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&calls);
+    bench
+        .actions
+        .register(
+            ActionSpec::new("git.push", move |_, _| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                async {
+                    Err(Error::new("git.Remote.push", "remote hung up")
+                        .with_code(ErrorCode::UNAVAILABLE))
+                }
+            })
+            .circuit_breaker(2, Duration::from_secs(30)),
+        )
+        .unwrap();
+    bench.define(
+        "push",
+        vec![Step::run("git.push").with_retry(Retry::new(50, Duration::ZERO))],
+    );
+    let report = bench.run("push").await;
+    // The second failure opened the breaker: the 48 attempts left would all be refused.
+    assert_eq!(report.steps[0].attempts, 2);
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    let err = report.error.expect("the Task failed").to_string();
+    assert!(err.ends_with("git.Remote.push: remote hung up"), "{err}");
+}
+
 #[test]
 fn retry_new_sets_attempts_and_backoff_good() {
     let retry = Retry::new(3, Duration::from_millis(200));
@@ -1613,36 +1706,51 @@ fn retry_new_sets_attempts_and_backoff_good() {
     assert_eq!(retry.backoff_ms, 200);
     assert_eq!(retry.max_backoff_ms, 10_000);
     assert!(retry.retry_on.is_none());
+    // A first wait longer than the default cap raises the cap: it is waited in full.
+    assert_eq!(
+        Retry::new(3, Duration::from_secs(60)).max_backoff_ms,
+        60_000
+    );
 }
 
 #[test]
-fn retry_new_zero_attempts_refused_at_define_bad() {
+fn retry_new_zero_or_too_many_attempts_refused_at_define_bad() {
     let bench = Bench::new();
-    let err = bench
-        .tasks
-        .define(
-            "pull",
-            TaskDef::new(vec![
-                Step::run("git.pull").with_retry(Retry::new(0, Duration::from_millis(200))),
-            ]),
-        )
-        .unwrap_err();
-    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    for attempts in [0, Retry::MAX_ATTEMPTS + 1, u32::MAX] {
+        let err = bench
+            .tasks
+            .define(
+                "pull",
+                TaskDef::new(vec![
+                    Step::run("git.pull")
+                        .with_retry(Retry::new(attempts, Duration::from_millis(200))),
+                ]),
+            )
+            .unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+        assert!(
+            err.message().contains(&format!("found {attempts}")),
+            "{err}"
+        );
+    }
 }
 
 #[tokio::test(start_paused = true)]
 async fn retry_new_huge_backoff_saturates_and_is_capped_ugly() {
-    let retry = Retry::new(u32::MAX, Duration::MAX);
+    let retry = Retry::new(Retry::MAX_ATTEMPTS, Duration::MAX);
     assert_eq!(retry.backoff_ms, u64::MAX);
     assert_eq!(Retry::new(2, Duration::from_micros(900)).backoff_ms, 0);
-    // The cap keeps each wait at most max_backoff_ms (10 s).
+    // A cap below the first wait does not cut it: the first retry waits out the run's
+    // deadline, and the run ends there instead of spinning.
+    let mut capped = retry.clone();
+    capped.max_backoff_ms = 10_000;
     let bench = Bench::new();
     let times = flaky(&bench, "git.pull", ErrorCode::UNAVAILABLE, 3);
-    bench.define("pull", vec![Step::run("git.pull").with_retry(retry)]);
-    let report = bench.run("pull").await;
-    assert_eq!(report.steps[0].attempts, 3);
-    let times = times.lock().unwrap();
-    assert!(times[2] - times[0] <= Duration::from_millis(20_002));
+    bench.define("pull", vec![Step::run("git.pull").with_retry(capped)]);
+    let ctx = RunCtx::new().with_timeout(Duration::from_secs(60));
+    let report = bench.tasks.run(&(), &ctx, "pull").await.unwrap();
+    assert_eq!(report.steps[0].attempts, 1);
+    assert_eq!(times.lock().unwrap().len(), 1);
 }
 
 #[tokio::test(start_paused = true)]

@@ -379,6 +379,68 @@ impl Error {
     pub fn joined(&self) -> &[Error] {
         &self.0.joined
     }
+
+    /// A copy of this error with its whole cause chain, for when the original stays with its
+    /// owner and a report or an event needs the error too (`Error` is not `Clone`: a cause
+    /// may be of any error type). Operations, messages, codes and joined parts are copied as
+    /// they are; a cause that is not a CoreRS error is kept as its text, followed by copies of
+    /// its own causes, so the copy reads the same (`to_string`, `root`, `stack`) but no
+    /// longer downcasts to the foreign type.
+    ///
+    /// ```
+    /// use corers_primitives::{Error, ErrorCode};
+    /// let refused = std::io::Error::other("connection refused");
+    /// let err = Error::wrap_code(refused, ErrorCode::UNAVAILABLE, "git.Repo.pull", "pull origin");
+    /// let copy = err.duplicate();
+    /// assert_eq!(copy.to_string(), "git.Repo.pull: pull origin [UNAVAILABLE]: connection refused");
+    /// assert_eq!(copy.root().to_string(), "connection refused");
+    /// ```
+    pub fn duplicate(&self) -> Error {
+        Error(Box::new(Inner {
+            operation: self.0.operation.clone(),
+            message: self.0.message.clone(),
+            code: self.0.code.clone(),
+            cause: self.0.cause.as_deref().map(|cause| duplicate_cause(cause)),
+            joined: self.0.joined.iter().map(Error::duplicate).collect(),
+        }))
+    }
+}
+
+/// A copy of `cause` and the causes below it (see [`Error::duplicate`]).
+fn duplicate_cause(cause: &(dyn StdError + 'static)) -> Cause {
+    match cause.downcast_ref::<Error>() {
+        Some(err) => Box::new(err.duplicate()),
+        None => Box::new(CopiedCause {
+            text: cause.to_string(),
+            source: cause.source().map(duplicate_cause),
+        }),
+    }
+}
+
+/// A foreign cause as [`Error::duplicate`] keeps it: its text and copies of its causes.
+struct CopiedCause {
+    text: String,
+    source: Option<Cause>,
+}
+
+impl fmt::Display for CopiedCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl fmt::Debug for CopiedCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.text, f)
+    }
+}
+
+impl StdError for CopiedCause {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source
+            .as_deref()
+            .map(|c| c as &(dyn StdError + 'static))
+    }
 }
 
 /// Follows `source()` from `first` onwards, `first` included.

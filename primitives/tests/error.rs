@@ -901,3 +901,55 @@ fn error_code_as_str_matches_display_and_debug_ugly() {
     assert_eq!(code.as_str(), code.to_string());
     assert_eq!(code.as_str(), format!("{code:?}"));
 }
+
+// ---------------------------------------------------------------- duplicate
+
+#[test]
+fn error_duplicate_keeps_the_whole_chain_good() {
+    let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+    let pull = Error::wrap_code(
+        refused,
+        ErrorCode::UNAVAILABLE,
+        "git.Repo.pull",
+        "pull origin",
+    );
+    let deploy = Error::wrap(pull, "deploy.Pipeline.run", "step 1");
+    let copy = deploy.duplicate();
+    assert_eq!(copy.to_string(), deploy.to_string());
+    assert_eq!(copy.stack(), "deploy.Pipeline.run -> git.Repo.pull");
+    assert_eq!(copy.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert_eq!(copy.root().to_string(), "connection refused");
+}
+
+#[test]
+fn error_duplicate_foreign_cause_is_text_only_bad() {
+    let err = Error::new("fs.Fs.read", "read notes.md").with_cause(std::io::Error::other("eof"));
+    let copy = err.duplicate();
+    let cause = copy.cause().expect("the cause is copied");
+    assert_eq!(cause.to_string(), "eof");
+    // The copy keeps what the cause says, not its type.
+    assert!(cause.downcast_ref::<std::io::Error>().is_none());
+}
+
+#[test]
+fn error_duplicate_of_joined_errors_and_foreign_wrappers_ugly() {
+    let wrapped = Context {
+        what: "loading plugins",
+        source: not_found(),
+    };
+    let joined = Error::join([
+        Error::new("a.B.c", "").with_cause(wrapped),
+        Error::new("", "").with_code(ErrorCode::TIMEOUT),
+    ])
+    .unwrap();
+    let copy = joined.duplicate();
+    assert_eq!(copy.to_string(), joined.to_string());
+    assert_eq!(copy.joined().len(), 2);
+    // Below the foreign wrapper the CoreRS error is still a CoreRS error, code and all.
+    let root = copy.joined()[0].root();
+    assert_eq!(root.to_string(), not_found().to_string());
+    assert_eq!(
+        root.downcast_ref::<Error>().and_then(Error::code),
+        Some(&ErrorCode::NOT_FOUND)
+    );
+}
