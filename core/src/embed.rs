@@ -67,15 +67,32 @@ impl Core {
     /// does nothing. A Core shut down before it started has ended: nothing started, and
     /// it will not start.
     ///
+    /// From the moment it is called, the bus refuses new background tasks, the health
+    /// report is not ready, and neither startup nor reload hooks begin. The shutdown runs
+    /// on a tokio task of its own, so it finishes even when the caller stops waiting: an
+    /// Action that shuts its Core down (whose own run the shutdown cancels), or a host
+    /// that gave up after a timeout.
+    ///
     /// # Errors
     /// The stop hooks' failures, joined (every hook still ran).
     pub async fn shutdown(&self) -> Result<()> {
-        self.logging(self.shut_down_services()).await
+        let core = self.clone();
+        let shutting_down =
+            tokio::spawn(self.logging(async move { core.shut_down_services().await }));
+        shutting_down.await.unwrap_or_else(|join| {
+            Err(Error::new(
+                "corers.Core.shutdown",
+                format!("the shutdown itself failed: {join}"),
+            )
+            .with_code(corers_primitives::ErrorCode::INTERNAL))
+        })
     }
 
     /// [`shutdown`](Core::shutdown), under [`logging`](Core::logging).
     async fn shut_down_services(&self) -> Result<()> {
-        // The context first: a scheduler started concurrently sees it and stops itself.
+        // No new background work from here on; the drain below waits for what was taken.
+        self.bus().shutdown();
+        // The context next: a scheduler started concurrently sees it and stops itself.
         self.inner.shutdown.cancel();
         // A forced shutdown (a second signal) waits for nothing more than the stop hooks'
         // own grace: neither for scheduled runs nor for detached steps.

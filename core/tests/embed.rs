@@ -227,6 +227,60 @@ async fn core_shutdown_during_startup_stops_what_started_ugly() {
     assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
 }
 
+#[tokio::test]
+async fn core_shutdown_from_an_action_still_stops_every_service_ugly() {
+    let store = Hooks::new().on_stop(|ctx: ServiceCtx<Core>| async move {
+        // A stop hook that really waits: the shutdown is pending here.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let window = ctx.core().host::<Window>().expect("a window host");
+        window
+            .shown
+            .lock()
+            .unwrap()
+            .push("store stopped".to_owned());
+        Ok(())
+    });
+    let core = Core::builder()
+        .host(window())
+        .service(notifier("config"))
+        .service(move |_| Ok(Registration::new("store", store)))
+        .action(ActionSpec::new(
+            "app.quit",
+            |ctx: corers::messaging::ActionCtx<Core>, _| async move {
+                // The shutdown cancels this very run: it must not cut itself short.
+                ctx.core().shutdown().await?;
+                Ok(Value::Null)
+            },
+        ))
+        .build()
+        .unwrap();
+    core.startup().await.unwrap();
+    let _ = core.run_action("app.quit", Options::new()).await;
+    // The shutdown the Action began goes on by itself (no second call to rescue it).
+    for _ in 0..200 {
+        if shown(&core).len() == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        shown(&core),
+        ["config started", "store stopped", "config stopped"]
+    );
+}
+
+#[tokio::test]
+async fn core_shutdown_before_startup_refuses_background_tasks_bad() {
+    struct Reindex;
+    impl Task for Reindex {
+        type Output = ();
+    }
+    let core = desktop(None);
+    core.shutdown().await.unwrap();
+    let err = core.perform_async(Reindex).unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+}
+
 // ---- Core::reload ----
 
 #[tokio::test(start_paused = true)]

@@ -5,7 +5,7 @@ use std::any::Any;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
@@ -235,9 +235,12 @@ struct Inner<C> {
     drain_deadline: Duration,
     /// Set by a shutdown that finds startup running: startup stops after its current hook.
     stop_requested: AtomicBool,
-    /// Set (under the phase lock) by a reload that finds another running: that one calls
-    /// the hooks once more.
-    reload_again: AtomicBool,
+    /// Reload requests made while a reload ran, counted (under the phase lock): the running
+    /// one calls the hooks again for them.
+    reloads_asked: AtomicU64,
+    /// The last request a finished pass of reload hooks began after (under the phase lock):
+    /// a request up to this one has been served.
+    reloads_served: AtomicU64,
     bus: Bus<C>,
     /// Cancelled when shutdown is forced: every running hook should give up. Shared by
     /// `Arc`: cloning a token takes a lock, cloning an `Arc` does not.
@@ -283,7 +286,8 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 changed: watch::Sender::new(()),
                 drain_deadline: deadline,
                 stop_requested: AtomicBool::new(false),
-                reload_again: AtomicBool::new(false),
+                reloads_asked: AtomicU64::new(0),
+                reloads_served: AtomicU64::new(0),
                 bus,
                 forced: Arc::new(CancellationToken::new()),
                 context: CancellationToken::new(),
@@ -454,6 +458,12 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                         .with_code(ErrorCode::CONFLICT),
                 );
             }
+            // Cancelled while idle: a shutdown has begun (its owner cancels the context
+            // before it stops the services), and what it stops must not start meanwhile.
+            if self.inner.context.is_cancelled() {
+                return Err(Error::new(OP, "startup refused: shutdown has begun")
+                    .with_code(ErrorCode::UNAVAILABLE));
+            }
             *phase = Phase::Starting;
         }
         let order: Arc<[Planned<C>]> = match self.plan() {
@@ -576,12 +586,15 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                     Phase::Running(started) => {
                         let started = Arc::clone(started);
                         self.set(&mut phase, Phase::Stopping);
-                        break started;
+                        break Some(started);
                     }
+                    // Never started: nothing to stop, but the bus takes no more background
+                    // work, and what it took before is drained below.
                     Phase::Idle => {
                         self.set(&mut phase, Phase::Stopped);
+                        self.inner.bus.shutdown();
                         self.inner.context.cancel();
-                        return Ok(());
+                        break None;
                     }
                     // A startup that failed while this call waited was rolled back: its
                     // stop hooks' failures are this call's.
@@ -616,6 +629,10 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             // The sender lives as long as `self`: this cannot fail.
             let _ = changed.changed().await;
         };
+        let Some(started) = started else {
+            self.drain_bus(deadline).await;
+            return Ok(());
+        };
         let stopping = Stopping(self);
         let result = self.wind_down(core, &started, deadline).await;
         drop(stopping);
@@ -629,6 +646,13 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     async fn wind_down(&self, core: &C, started: &[Planned<C>], deadline: Duration) -> Result<()> {
         self.inner.context.cancel();
         let _ = self.inner.bus.broadcast(core, &ServiceShutdown);
+        self.drain_bus(deadline).await;
+        self.stop_services(core, started).await
+    }
+
+    /// Drains the bus's background tasks for up to `deadline` (or until forced), warning of
+    /// those still running at the end.
+    async fn drain_bus(&self, deadline: Duration) {
         let drain = tokio::select! {
             drain = self.inner.bus.drain(deadline) => drain,
             // Forced: no more waiting; what still runs is cut off as at the deadline.
@@ -637,7 +661,6 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         if !drain.is_complete() {
             tracing::warn!(unfinished = ?drain.unfinished, "background tasks still running at shutdown");
         }
-        self.stop_services(core, started).await
     }
 
     /// The services' context: cancelled when they begin to wind down — before the bus is
@@ -684,31 +707,37 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     /// # Errors
     /// The reload hooks' failures, joined (every service is reloaded regardless).
     pub async fn reload_all(&self, core: &C) -> Result<()> {
-        let begun = {
-            let mut phase = self.phase();
-            match &*phase {
-                Phase::Running(started) => {
-                    let started = Arc::clone(started);
-                    self.set(&mut phase, Phase::Reloading(Arc::clone(&started)));
-                    Ok(started)
+        // (Relaxed: the counters are read and written under the phase lock.)
+        let (started, mut covering) = loop {
+            let (asked, mut changed) = {
+                let mut phase = self.phase();
+                match &*phase {
+                    // Not once shutdown has begun (the context is cancelled first).
+                    Phase::Running(started) if !self.inner.context.is_cancelled() => {
+                        let started = Arc::clone(started);
+                        self.set(&mut phase, Phase::Reloading(Arc::clone(&started)));
+                        // This pass serves every request made so far.
+                        break (started, self.inner.reloads_asked.load(Ordering::Relaxed));
+                    }
+                    Phase::Reloading(_) => {
+                        let asked = self.inner.reloads_asked.fetch_add(1, Ordering::Relaxed) + 1;
+                        (asked, self.inner.changed.subscribe())
+                    }
+                    _ => return Ok(()),
                 }
-                Phase::Reloading(_) => {
-                    self.inner.reload_again.store(true, Ordering::Relaxed);
-                    Err(self.inner.changed.subscribe())
-                }
-                _ => return Ok(()),
-            }
-        };
-        let started = match begun {
-            Ok(started) => started,
-            // Another reload runs the hooks again for this call: wait for it to end.
-            Err(mut changed) => loop {
+            };
+            // The running reload calls the hooks again for this request: wait for it to end.
+            loop {
                 // The sender lives as long as `self`: this cannot fail.
                 let _ = changed.changed().await;
                 if !matches!(*self.phase(), Phase::Reloading(_)) {
-                    return Ok(());
+                    break;
                 }
-            },
+            }
+            if self.inner.reloads_served.load(Ordering::Relaxed) >= asked {
+                return Ok(());
+            }
+            // That reload was dropped before a pass served this request: run one here.
         };
         // Back to running when the reload ends, also when its future is dropped.
         let _running = Reloading(self);
@@ -735,8 +764,9 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             }
             // Asked again meanwhile: once more. Otherwise back to running, in the same
             // critical section as the look, so no request falls between the two.
-            if !self.finish_reload(&started) {
-                break;
+            match self.finish_reload(&started, covering) {
+                Some(more) => covering = more,
+                None => break,
             }
         }
         Error::join_in("lifecycle.Services.reload_all", failures).map_or(Ok(()), Err)
@@ -870,15 +900,18 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         }
     }
 
-    /// Ends a reload of `started` unless another was asked for meanwhile: reports whether
-    /// the hooks must run again.
-    fn finish_reload(&self, started: &Arc<[Planned<C>]>) -> bool {
+    /// Records a finished pass of reload hooks, which served the requests up to `covered`,
+    /// and ends the reload of `started` unless more were asked for meanwhile: then returns
+    /// the request the next pass serves up to.
+    fn finish_reload(&self, started: &Arc<[Planned<C>]>, covered: u64) -> Option<u64> {
         let mut phase = self.phase();
-        if self.inner.reload_again.swap(false, Ordering::Relaxed) {
-            return true;
+        self.inner.reloads_served.store(covered, Ordering::Relaxed);
+        let asked = self.inner.reloads_asked.load(Ordering::Relaxed);
+        if asked > covered {
+            return Some(asked);
         }
         self.set(&mut phase, Phase::Running(Arc::clone(started)));
-        false
+        None
     }
 
     fn phase(&self) -> MutexGuard<'_, Phase<C>> {

@@ -116,6 +116,49 @@ async fn services_reload_all_before_start_reloads_nothing_ugly() {
 }
 
 #[tokio::test]
+async fn services_reload_all_waiting_behind_a_dropped_reload_runs_the_hooks_itself_ugly() {
+    let calls = calls();
+    let (entered_tx, mut entered) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let release = Arc::new(tokio::sync::Notify::new());
+    let seen = Arc::clone(&calls);
+    let gate = Arc::clone(&release);
+    let services = services(vec![Registration::new(
+        "config",
+        Hooks::new().on_reload(move |_| {
+            let (calls, entered, gate) = (Arc::clone(&seen), entered_tx.clone(), Arc::clone(&gate));
+            async move {
+                record(&calls, "reload config".to_owned());
+                let _ = entered.send(());
+                // The first reload hangs here until it is dropped.
+                if taken(&calls).len() == 1 {
+                    gate.notified().await;
+                }
+                Ok(())
+            }
+        }),
+    )]);
+    services.start_all(&()).await.unwrap();
+    let first = tokio::spawn({
+        let services = services.clone();
+        async move { services.reload_all(&()).await }
+    });
+    entered.recv().await.unwrap();
+    // A second reload asks the running one for another pass, and waits...
+    let second = tokio::spawn({
+        let services = services.clone();
+        async move { services.reload_all(&()).await }
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    // ...but the running one is dropped (a host's timeout) before that pass.
+    first.abort();
+    let _ = first.await;
+    second.await.unwrap().unwrap();
+    // The second reload's request was served by a pass of its own.
+    assert_eq!(taken(&calls), ["reload config", "reload config"]);
+    drop(release);
+}
+
+#[tokio::test]
 async fn services_reload_all_after_stop_reloads_nothing_ugly() {
     let calls = calls();
     let services = services(vec![Registration::new("config", reloading(&calls))]);

@@ -331,6 +331,20 @@ async fn services_start_all_twice_runs_start_hooks_once_bad() {
 }
 
 #[tokio::test]
+async fn services_start_all_after_the_context_is_cancelled_starts_nothing_ugly() {
+    let calls = calls();
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("store", recorded(&calls)))
+        .unwrap();
+    // The owner began a shutdown (it cancels the context before stopping the services).
+    services.context().cancel();
+    let err = services.start_all(&()).await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert!(taken(&calls).is_empty());
+}
+
+#[tokio::test]
 async fn services_start_all_after_failed_start_is_conflict_bad() {
     let calls = calls();
     let services = third_of_five_fails(&calls);

@@ -548,6 +548,26 @@ async fn services_stop_all_before_start_runs_no_hook_ugly() {
 }
 
 #[tokio::test]
+async fn services_stop_all_before_start_refuses_and_drains_background_tasks_bad() {
+    let bus: Bus<()> = Bus::new();
+    let finished = Arc::new(Mutex::new(false));
+    let done = Arc::clone(&finished);
+    bus.on_task(move |_, _: &Flush| {
+        std::thread::sleep(Duration::from_millis(50));
+        *done.lock().unwrap() = true;
+        Some(Ok(()))
+    });
+    let services = Services::new(bus.clone());
+    // Taken before anything started...
+    bus.perform_async(&(), Flush).unwrap();
+    services.stop_all(&(), DEADLINE).await.unwrap();
+    // ...and waited for by the shutdown; nothing new is taken after it.
+    assert!(*finished.lock().unwrap());
+    let err = bus.perform_async(&(), Flush).unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+}
+
+#[tokio::test]
 async fn services_stop_all_panicking_hook_is_internal_ugly() {
     let calls = calls();
     let services = three_with_store(&calls, Registration::new("store", panicking()));
@@ -1267,4 +1287,10 @@ async fn services_force_before_stop_every_hook_sees_it_at_once_ugly() {
     services.stop_all(&(), DEADLINE).await.unwrap();
     assert_eq!(began.elapsed(), Duration::ZERO);
     assert_eq!(taken(&calls), ["forced", "forced"]);
+}
+
+/// Background work a test submits to the bus.
+struct Flush;
+impl Task for Flush {
+    type Output = ();
 }
