@@ -48,16 +48,20 @@ impl Core {
     /// without the `cli` feature, waits for a shutdown signal), then shuts down — always,
     /// also after a failed command or a panicking one.
     ///
-    /// SIGINT and SIGTERM begin a graceful shutdown ([`Core::context`] is cancelled); a
-    /// second one forces it: the command is abandoned (its future dropped; the exit code is
-    /// 128 + the signal's number), running hooks are cancelled and given 250 ms before they
-    /// are abandoned too, and background tasks, scheduled runs and detached Task steps
-    /// still running are no longer waited for. Later signals are logged and otherwise
-    /// ignored until `run` returns (the handlers stay installed for the life of the
-    /// process, as tokio's do). SIGHUP [reloads](Core::reload) the application. Signals are
-    /// heard from the start: one that arrives while the services start lets them finish
-    /// starting, skips the command, shuts down and exits with 128 + the signal's number
-    /// (130 for SIGINT, 143 for SIGTERM); during a command, the exit code is the command's.
+    /// SIGINT and SIGTERM begin a graceful shutdown (the bus refuses new background work
+    /// and [`Core::context`] is cancelled); a second one forces it: the command is
+    /// abandoned (its future dropped; the exit code is 128 + the signal's number), running
+    /// hooks are cancelled and given 250 ms before they are abandoned too, and background
+    /// tasks, scheduled runs and detached Task steps still running are no longer waited
+    /// for. A third one ends the process the OS's default way, as if no handler were
+    /// installed: the way out when something blocks a thread the shutdown needs (a
+    /// command stuck in a synchronous call). The handlers stay installed for the life of
+    /// the process, as tokio's do. SIGHUP [reloads](Core::reload) the application. Signals
+    /// are heard from the start: one that arrives while the services start lets the
+    /// running start hook finish (the cancelled context tells it to hurry), starts no more
+    /// services, skips the command, stops what had started and exits with 128 + the
+    /// signal's number (130 for SIGINT, 143 for SIGTERM); during a command, the exit code
+    /// is the command's.
     /// Output that cannot be written (a closed pipe: `workbench help | head -1`) is
     /// dropped, never a panic. Nothing here calls `process::exit`.
     ///
@@ -92,14 +96,18 @@ impl Core {
         let forced = CancellationToken::new();
         let signals = watch_signals(self.clone(), Arc::clone(&state), forced.clone());
         if let Err(err) = self.start_services("corers.Core.run").await {
-            signals.abort();
-            // Startup ended by a signal (a forced shutdown cancels the start hooks): the
-            // signal's exit code, as promised, with the reason on standard error.
+            // Startup ended by a signal (which began a shutdown that interrupted it, or
+            // forced one that cancelled the start hooks): once that shutdown is over (a
+            // second signal can still force it), the signal's exit code, as promised, with
+            // the reason on standard error.
             let signalled = state.lock().unwrap_or_else(PoisonError::into_inner).code;
             if signalled != 0 {
                 write_out(std::io::stderr(), &format!("error: {err}\n"));
-                return Ok(ExitCode::from(signalled));
+                let code = self.shut_down_printing(signalled).await;
+                signals.abort();
+                return Ok(ExitCode::from(code));
             }
+            signals.abort();
             return Err(err);
         }
         // From here a signal shuts down at once; one that came earlier is acted on now.
@@ -479,8 +487,10 @@ struct SignalState {
     code: u8,
 }
 
-/// The first SIGINT/SIGTERM: recorded; once the services have started, the bus refuses new
-/// work and the Core's context is cancelled (during startup, `run_with` does it after).
+/// The first SIGINT/SIGTERM: recorded; the bus refuses new work and the Core's context is
+/// cancelled. During startup it also begins the shutdown, which lets the running start hook
+/// finish and starts no more (once the services run, `run_with` shuts down after the
+/// command).
 fn first_signal(core: &Core, state: &Mutex<SignalState>, exit_code: u8) {
     let started = {
         let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
@@ -488,10 +498,17 @@ fn first_signal(core: &Core, state: &Mutex<SignalState>, exit_code: u8) {
         state.started
     };
     tracing::info!("shutting down (a second signal forces it)");
-    if started {
-        // The bus first: work started in reaction to the cancellation is refused.
-        core.bus().shutdown();
-        core.context().cancel();
+    // The bus first: work started in reaction to the cancellation is refused.
+    core.bus().shutdown();
+    core.context().cancel();
+    if !started {
+        let core = core.clone();
+        let shutdown = async move {
+            if let Err(err) = core.shutdown().await {
+                tracing::error!(error = %err, "shutdown failed");
+            }
+        };
+        tokio::spawn(shutdown.with_current_subscriber());
     }
 }
 
@@ -508,12 +525,34 @@ fn on_shutdown_signal(
     match received {
         1 => first_signal(core, state, exit_code),
         2 => {
-            tracing::warn!("forced shutdown");
+            tracing::warn!("forced shutdown (a third signal ends the process at once)");
             core.inner.services.force();
             forced.cancel();
+            #[cfg(unix)]
+            last_resort().store(true, std::sync::atomic::Ordering::SeqCst);
         }
         _ => tracing::warn!("shutdown is already forced; waiting for it to end"),
     }
+}
+
+/// Armed once a shutdown is forced: from then on SIGINT and SIGTERM take the OS's default
+/// action (the process ends) right in the signal handler, whatever its threads are doing.
+/// Installed once per process, disarmed whenever a run starts listening.
+#[cfg(unix)]
+fn last_resort() -> &'static Arc<std::sync::atomic::AtomicBool> {
+    static ARMED: std::sync::OnceLock<Arc<std::sync::atomic::AtomicBool>> =
+        std::sync::OnceLock::new();
+    ARMED.get_or_init(|| {
+        let armed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            if let Err(err) =
+                signal_hook::flag::register_conditional_default(signal, Arc::clone(&armed))
+            {
+                tracing::warn!(error = %err, signal, "cannot arm the last-resort signal handler");
+            }
+        }
+        armed
+    })
 }
 
 /// Turns OS signals into shutdown and reload: the first SIGINT/SIGTERM begins a graceful
@@ -545,6 +584,7 @@ fn watch_signals(
         };
         let mut interrupt = install(SignalKind::interrupt(), "SIGINT");
         let mut terminate = install(SignalKind::terminate(), "SIGTERM");
+        last_resort().store(false, std::sync::atomic::Ordering::SeqCst);
         let mut hangup = install(SignalKind::hangup(), "SIGHUP");
         // Its logs, and the reloads', go to the Core's logger whatever thread runs them.
         let log = core.log().dispatch().clone();

@@ -40,7 +40,7 @@ impl Task for Reindex {
 }
 
 /// The `slow` service's start hook: in the `startup` case it says "starting" and waits for
-/// the parent's go (then a moment to take the signal), then takes work on the bus.
+/// the parent's go (then a moment to take the signal), then offers work to the bus.
 async fn slow_start(ctx: ServiceCtx<Core>) -> Result<()> {
     if std::env::var(CHILD).as_deref() == Ok("startup") {
         say("starting");
@@ -50,8 +50,11 @@ async fn slow_start(ctx: ServiceCtx<Core>) -> Result<()> {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
-        // Still starting after the signal: the bus takes its work.
-        ctx.core().perform_async(Reindex)?;
+        // Still starting after the signal: shutdown has begun, the bus takes no new work.
+        if let Err(err) = ctx.core().perform_async(Reindex) {
+            say(&format!("background task refused: {}", err.code().unwrap()));
+            return Err(err);
+        }
         say("started slow");
     }
     Ok(())
@@ -68,6 +71,22 @@ fn stuck() -> Command<Core> {
             say("context cancelled");
         });
         std::future::pending::<()>().await;
+        Ok(Value::Null)
+    })
+}
+
+/// A command blocked in a synchronous call: it holds the thread `run_with` runs on, so not
+/// even a forced shutdown can end the run.
+fn blocked() -> Command<Core> {
+    Command::new().action(|core: Core, _| async move {
+        let context = core.context().clone();
+        tokio::spawn(async move {
+            context.cancelled().await;
+            say("context cancelled");
+        });
+        say("blocked");
+        std::thread::sleep(Duration::from_secs(30));
+        say("unblocked");
         Ok(Value::Null)
     })
 }
@@ -166,6 +185,7 @@ fn signal_child() {
             ))
         })
         .command("stuck", stuck())
+        .command("blocked", blocked())
         .command("serve", serve())
         .build()
         .unwrap();
@@ -175,6 +195,7 @@ fn signal_child() {
         .unwrap();
     let command = match case.as_str() {
         "stuck" => "stuck",
+        "blocked" => "blocked",
         _ => "serve",
     };
     let exit = runtime.block_on(core.run_with([command])).unwrap();
@@ -371,6 +392,35 @@ fn core_run_with_second_sigterm_abandons_a_stuck_command_ugly() {
 }
 
 #[test]
+fn core_run_with_third_signal_ends_a_run_blocked_in_a_command_ugly() {
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = Signalled::spawn("blocked");
+    child.wait_for("blocked");
+    child.signal("TERM");
+    child.wait_for("context cancelled");
+    // Forced, but the thread the run needs is still blocked: the process stays up...
+    child.signal("INT");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(child.child.try_wait().unwrap().is_none(), "still blocked");
+    // ...until a third signal, which takes the OS's default action.
+    child.signal("TERM");
+    let began = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            began.elapsed() < Duration::from_secs(5),
+            "the third signal did not end it"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.signal(), Some(15), "{status:?}");
+    let (_, lines) = child.finish(Duration::from_secs(1));
+    assert!(!lines.contains(&"unblocked".to_owned()), "{lines:?}");
+}
+
+#[test]
 fn core_run_with_second_sigterm_stops_waiting_for_background_tasks_ugly() {
     let mut child = Signalled::spawn("drain");
     child.wait_for("serving");
@@ -405,11 +455,13 @@ fn signalled_during_startup(signal: &str) -> (Option<i32>, Vec<String>) {
 #[test]
 fn core_run_with_sigterm_during_startup_skips_the_command_good() {
     let (status, lines) = signalled_during_startup("TERM");
+    // The running start hook finishes (here, failing: the bus took no new work once the
+    // signal came), what had started stops, and the command never runs.
     assert_eq!(
         lines,
         [
             "starting",
-            "started slow",
+            "background task refused: UNAVAILABLE",
             "stop hook: store",
             "stop hook: config",
             "exit 143"
