@@ -1,5 +1,6 @@
 //! [`Core::env`]: the environment, with computed keys and per-Core overrides.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::PoisonError;
 use std::time::UNIX_EPOCH;
@@ -30,7 +31,9 @@ impl Core {
     /// `DIR_CACHE`, `DIR_DATA`, `DIR_TMP`, `DIR_CWD`, and `CORE_START`, when the Core was
     /// built, in UTC as RFC 3339: `2026-11-26T15:13:29Z`). `DIR_HOME` is `CORE_HOME` when
     /// that is set and not empty, as in CoreGO, otherwise `HOME`; `DIR_CONFIG`, `DIR_CACHE`
-    /// and `DIR_DATA` follow the XDG variables, or default beneath `HOME`. Reading a
+    /// and `DIR_DATA` follow the XDG variables, or default beneath `HOME`; `DIR_TMP`
+    /// follows `TMPDIR`. Those variables are looked up like any key, overrides first, so a
+    /// test that overrides `HOME` moves every directory beneath it. Reading a
     /// secret-looking key (`GITHUB_TOKEN`) is recorded in the audit trail, without its
     /// value.
     ///
@@ -45,6 +48,13 @@ impl Core {
         if Redactor::default().is_secret(key) {
             self.log().audit(AuditEvent::SecretEnvRead { key });
         }
+        self.variable(key)
+            .and_then(|value| value.into_string().ok())
+            .or_else(|| self.computed(key))
+    }
+
+    /// `key` from this Core's overrides, else from the process environment.
+    fn variable(&self, key: &str) -> Option<OsString> {
         let overridden = self
             .inner
             .env
@@ -52,16 +62,17 @@ impl Core {
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
             .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone());
-        overridden
-            .or_else(|| std::env::var(key).ok())
-            .or_else(|| self.computed(key))
+            .map(|(_, v)| OsString::from(v));
+        overridden.or_else(|| std::env::var_os(key))
     }
 
+    /// A computed key; the variables it derives from (`CORE_HOME`, `HOME`, `XDG_*`,
+    /// `TMPDIR`) are read through this Core's overrides too.
     fn computed(&self, key: &str) -> Option<String> {
-        let home = || std::env::var_os("HOME").map(PathBuf::from);
+        let set = |var: &str| self.variable(var).filter(|v| !v.is_empty());
+        let home = || set("HOME").map(PathBuf::from);
         let xdg = |var: &str, fallback: &str| {
-            std::env::var_os(var)
+            set(var)
                 .map(PathBuf::from)
                 .or_else(|| home().map(|h| h.join(fallback)))
         };
@@ -75,16 +86,13 @@ impl Core {
                     .map_or(1, std::num::NonZeroUsize::get)
                     .to_string(),
             ),
-            "DIR_HOME" => path(
-                std::env::var_os("CORE_HOME")
-                    .filter(|h| !h.is_empty())
-                    .map(PathBuf::from)
-                    .or_else(home),
-            ),
+            "DIR_HOME" => path(set("CORE_HOME").map(PathBuf::from).or_else(home)),
             "DIR_CONFIG" => path(xdg("XDG_CONFIG_HOME", ".config")),
             "DIR_CACHE" => path(xdg("XDG_CACHE_HOME", ".cache")),
             "DIR_DATA" => path(xdg("XDG_DATA_HOME", ".local/share")),
-            "DIR_TMP" => path(Some(std::env::temp_dir())),
+            "DIR_TMP" => path(Some(
+                set("TMPDIR").map_or_else(std::env::temp_dir, PathBuf::from),
+            )),
             "DIR_CWD" => path(std::env::current_dir().ok()),
             "CORE_START" => self
                 .inner

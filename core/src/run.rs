@@ -295,6 +295,9 @@ impl Core {
         };
         // And this thread, which drives `run` itself.
         let _log = tracing::dispatcher::set_default(self.log().dispatch());
+        // The hook reports to the default logger: this Core's, not whichever Core was
+        // built last.
+        self.log().make_default();
         corers_log::install_panic_hook();
         let outcome = runtime.block_on(async {
             match args {

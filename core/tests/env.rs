@@ -211,6 +211,37 @@ fn core_env_empty_core_home_falls_back_to_home_ugly() {
 }
 
 #[test]
+fn core_env_overridden_homes_move_the_computed_dirs_ugly() {
+    let (alpha, beta) = (
+        Core::builder().build().unwrap(),
+        Core::builder().build().unwrap(),
+    );
+    for core in [&alpha, &beta] {
+        core.set_env("HOME", "/home/alpha");
+        // Empty counts as unset, whatever the machine running the tests has.
+        core.set_env("CORE_HOME", "");
+        for var in XDG {
+            core.set_env(var, "");
+        }
+    }
+    beta.set_env("CORE_HOME", "/srv/workbench");
+    beta.set_env("XDG_CACHE_HOME", "/var/cache/beta");
+    beta.set_env("TMPDIR", "/srv/tmp");
+    assert_eq!(alpha.env("DIR_HOME").as_deref(), Some("/home/alpha"));
+    assert_eq!(
+        alpha.env("DIR_CACHE").as_deref(),
+        Some("/home/alpha/.cache")
+    );
+    assert_eq!(beta.env("DIR_HOME").as_deref(), Some("/srv/workbench"));
+    assert_eq!(beta.env("DIR_CACHE").as_deref(), Some("/var/cache/beta"));
+    assert_eq!(
+        beta.env("DIR_DATA").as_deref(),
+        Some("/home/alpha/.local/share")
+    );
+    assert_eq!(beta.env("DIR_TMP").as_deref(), Some("/srv/tmp"));
+}
+
+#[test]
 fn core_env_secret_key_is_audited_without_its_value_ugly() {
     let (sink, trail) = (MemorySink::new(), MemorySink::new());
     let core = Core::builder()
