@@ -55,7 +55,9 @@ impl Core {
     /// tasks, scheduled runs and detached Task steps still running are no longer waited
     /// for. A third one ends the process the OS's default way, as if no handler were
     /// installed: the way out when something blocks a thread the shutdown needs (a
-    /// command stuck in a synchronous call). The handlers stay installed for the life of
+    /// command stuck in a synchronous call; signals are heard on another of the runtime's
+    /// threads, so this takes a multi-threaded runtime, such as
+    /// [`run_blocking`](Core::run_blocking)'s). The handlers stay installed for the life of
     /// the process, as tokio's do. SIGHUP [reloads](Core::reload) the application. Signals
     /// are heard from the start: one that arrives while the services start lets the
     /// running start hook finish (the cancelled context tells it to hurry), starts no more
@@ -452,7 +454,7 @@ fn build_failed(err: &Error) -> ExitCode {
 /// `INVALID` 78 (`EX_CONFIG`: a setting that does not fit, so a supervisor need not retry),
 /// `NOT_FOUND` 66 (`EX_NOINPUT`: a missing file), `UNAVAILABLE` 69, `INTERNAL` 70,
 /// `TIMEOUT` and `LOCKED` 75 (`EX_TEMPFAIL`), `DENIED` 77 (`EX_NOPERM`); 1 otherwise.
-fn failed_to_start(err: &Error) -> u8 {
+pub(crate) fn failed_to_start(err: &Error) -> u8 {
     use corers_primitives::ErrorCode;
     match err.code() {
         Some(c) if *c == ErrorCode::INVALID => 78,
@@ -531,31 +533,28 @@ fn on_shutdown_signal(
             tracing::warn!("forced shutdown (a third signal ends the process at once)");
             core.inner.services.force();
             forced.cancel();
-            #[cfg(unix)]
-            last_resort().store(true, std::sync::atomic::Ordering::SeqCst);
         }
-        _ => tracing::warn!("shutdown is already forced; waiting for it to end"),
+        // The exit code is 128 + the signal's number.
+        _ => end_the_process(i32::from(exit_code) - 128),
     }
 }
 
-/// Armed once a shutdown is forced: from then on SIGINT and SIGTERM take the OS's default
-/// action (the process ends) right in the signal handler, whatever its threads are doing.
-/// Installed once per process, disarmed whenever a run starts listening.
+/// The third SIGINT/SIGTERM: the OS's default action for `signal` (the process ends, as if
+/// no handler were installed), for when something the forced shutdown needs is blocked.
+/// Taken from this watcher's own thread, so it works while the run's thread is stuck.
 #[cfg(unix)]
-fn last_resort() -> &'static Arc<std::sync::atomic::AtomicBool> {
-    static ARMED: std::sync::OnceLock<Arc<std::sync::atomic::AtomicBool>> =
-        std::sync::OnceLock::new();
-    ARMED.get_or_init(|| {
-        let armed = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-            if let Err(err) =
-                signal_hook::flag::register_conditional_default(signal, Arc::clone(&armed))
-            {
-                tracing::warn!(error = %err, signal, "cannot arm the last-resort signal handler");
-            }
-        }
-        armed
-    })
+fn end_the_process(signal: i32) {
+    tracing::error!(signal, "a third signal: ending the process now");
+    if let Err(err) = signal_hook::low_level::emulate_default_handler(signal) {
+        tracing::error!(error = %err, "cannot end the process by its signal");
+    }
+}
+
+/// Elsewhere there is no default action to take: later signals only say that the forced
+/// shutdown is under way.
+#[cfg(not(unix))]
+fn end_the_process(_signal: i32) {
+    tracing::warn!("shutdown is already forced; waiting for it to end");
 }
 
 /// Turns OS signals into shutdown and reload: the first SIGINT/SIGTERM begins a graceful
@@ -587,7 +586,6 @@ fn watch_signals(
         };
         let mut interrupt = install(SignalKind::interrupt(), "SIGINT");
         let mut terminate = install(SignalKind::terminate(), "SIGTERM");
-        last_resort().store(false, std::sync::atomic::Ordering::SeqCst);
         let mut hangup = install(SignalKind::hangup(), "SIGHUP");
         // Its logs, and the reloads', go to the Core's logger whatever thread runs them.
         let log = core.log().dispatch().clone();

@@ -20,7 +20,7 @@
 //!     .unwrap();
 //! let flushed = Recorder::<CacheFlushed>::new(&core);
 //!
-//! let run = testing::run_cli(&core, ["cache", "flush"]).await.unwrap();
+//! let run = testing::run_cli(&core, ["cache", "flush"]).await;
 //! assert_eq!((run.exit_code, run.stdout.as_str()), (0, "flushed\n"));
 //! assert_eq!(flushed.messages(), [CacheFlushed { keys: 12 }]);
 //! # let _ = log;
@@ -85,37 +85,50 @@ pub struct CliRun {
 
 /// Runs `args` through `core` as [`Core::run_with`] does — start every service, dispatch,
 /// shut down; or, for help, a completion script, the version or a usage error, start
-/// nothing — but captures what it would print.
-///
-/// # Errors
-/// A startup failure, as [`Core::run_with`].
-pub async fn run_cli<I, S>(core: &Core, args: I) -> Result<CliRun>
+/// nothing — but captures what it would print, and what
+/// [`run_blocking`](Core::run_blocking) would exit with. A startup that fails is what a
+/// user sees: the error on standard error and the exit code its error code gives (78 for
+/// `INVALID`, 69 for `UNAVAILABLE`, …). What the framework logs meanwhile goes where
+/// `run_with` sends it (the test logger's sink, without a subscriber of the test's own).
+pub async fn run_cli<I, S>(core: &Core, args: I) -> CliRun
 where
     I: IntoIterator<Item = S>,
     S: Into<String>,
 {
-    let args = match core.take_set_args(args.into_iter().map(Into::into).collect()) {
+    let args = args.into_iter().map(Into::into).collect();
+    core.logging(run_captured(core, args)).await
+}
+
+/// [`run_cli`], under [`Core::logging`].
+async fn run_captured(core: &Core, args: Vec<String>) -> CliRun {
+    let args = match core.take_set_args(args) {
         Ok(args) => args,
         Err(usage) => {
-            return Ok(CliRun {
+            return CliRun {
                 stdout: String::new(),
                 stderr: usage,
                 exit_code: 2,
-            });
+            };
         }
     };
     if let Some(printed) = core.answer_before_start(&args) {
-        return Ok(CliRun {
+        return CliRun {
             stdout: printed.stdout,
             stderr: printed.stderr,
             exit_code: printed.exit_code,
-        });
+        };
     }
     // What `Core::print` writes while this runs is captured, and put where `run` prints
     // it: before the command's output what came before it ends, after it what shutdown
-    // printed. (Printed during a startup that fails, it is lost with the run.)
+    // printed.
     let capturing = Capturing::begin(core);
-    core.start_services("corers.testing.run_cli").await?;
+    if let Err(err) = core.start_services("corers.testing.run_cli").await {
+        return CliRun {
+            stdout: capturing.take(),
+            stderr: format!("error: {err}\n"),
+            exit_code: crate::run::failed_to_start(&err),
+        };
+    }
     core.start_scheduler();
     let printed = core.dispatch(args).await;
     let mut stdout = capturing.take();
@@ -124,11 +137,11 @@ where
     stdout.push_str(&capturing.take());
     let mut stderr = printed.stderr;
     stderr.extend(failure);
-    Ok(CliRun {
+    CliRun {
         stdout,
         stderr,
         exit_code,
-    })
+    }
 }
 
 /// `run_cli`'s capture of [`Core::print`], ended when dropped (also when the run's future

@@ -179,7 +179,7 @@ async fn config_command(args: &[&str]) -> String {
         .build()
         .unwrap();
     core.config().set("api.token", "ghp_live").unwrap();
-    let run = run_cli(&core, args.iter().copied()).await.unwrap();
+    let run = run_cli(&core, args.iter().copied()).await;
     assert_eq!(run.exit_code, 0, "{}", run.stderr);
     assert!(!run.stdout.contains("ghp_live"), "{}", run.stdout);
     run.stdout

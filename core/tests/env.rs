@@ -411,7 +411,7 @@ fn deploy(builder: CoreBuilder) -> Core {
 #[tokio::test]
 async fn core_builder_env_is_what_flag_fallbacks_read_good() {
     let core = deploy(Core::builder().env("CORERS_DEPLOY_REPLICAS", "5"));
-    let run = corers::testing::run_cli(&core, ["deploy"]).await.unwrap();
+    let run = corers::testing::run_cli(&core, ["deploy"]).await;
     assert_eq!((run.exit_code, run.stdout.trim()), (0, "5"));
 }
 
@@ -420,15 +420,13 @@ async fn core_set_env_not_seen_by_another_cores_flags_bad() {
     let first = deploy(Core::builder());
     first.set_env("CORERS_DEPLOY_REPLICAS", "7");
     let second = deploy(Core::builder());
-    let run = corers::testing::run_cli(&second, ["deploy"]).await.unwrap();
+    let run = corers::testing::run_cli(&second, ["deploy"]).await;
     assert_eq!(run.stdout.trim(), "1");
 }
 
 #[tokio::test]
 async fn core_flag_given_beats_the_cores_env_ugly() {
     let core = deploy(Core::builder().env("CORERS_DEPLOY_REPLICAS", "not a number"));
-    let run = corers::testing::run_cli(&core, ["deploy", "--replicas=3"])
-        .await
-        .unwrap();
+    let run = corers::testing::run_cli(&core, ["deploy", "--replicas=3"]).await;
     assert_eq!((run.exit_code, run.stdout.trim()), (0, "3"));
 }

@@ -88,7 +88,7 @@ async fn run_cli_captures_stdout_and_exit_code_good() {
         .command("cache/flush", flush_command())
         .build()
         .unwrap();
-    let run = testing::run_cli(&core, ["cache", "flush"]).await.unwrap();
+    let run = testing::run_cli(&core, ["cache", "flush"]).await;
     assert_eq!(
         (run.exit_code, run.stdout.as_str(), run.stderr.as_str()),
         (0, "flushed 12 keys\n", "")
@@ -107,7 +107,7 @@ async fn run_cli_map_result_is_printed_whole_secrets_included_good() {
         )
         .build()
         .unwrap();
-    let run = testing::run_cli(&core, ["token", "create"]).await.unwrap();
+    let run = testing::run_cli(&core, ["token", "create"]).await;
     assert_eq!(run.stdout, "{\"name\":\"ci\",\"token\":\"ghp_4f2a9c\"}\n");
 }
 
@@ -129,7 +129,7 @@ async fn run_cli_version_is_printed_without_starting_good() {
         })
         .build()
         .unwrap();
-    let run = testing::run_cli(&core, ["-V"]).await.unwrap();
+    let run = testing::run_cli(&core, ["-V"]).await;
     assert_eq!((run.exit_code, run.stdout.as_str()), (0, "test 0.4.1\n"));
     assert!(!started.load(Ordering::SeqCst));
 }
@@ -163,7 +163,7 @@ async fn run_cli_starts_and_stops_the_services_good() {
         .command("cache/flush", flush_command())
         .build()
         .unwrap();
-    testing::run_cli(&core, ["cache", "flush"]).await.unwrap();
+    testing::run_cli(&core, ["cache", "flush"]).await;
     assert_eq!(taken(&calls), ["start store", "stop store"]);
 }
 
@@ -174,7 +174,7 @@ async fn run_cli_unknown_command_is_a_usage_error_bad() {
         .command("cache/flush", flush_command())
         .build()
         .unwrap();
-    let run = testing::run_cli(&core, ["cache", "flsuh"]).await.unwrap();
+    let run = testing::run_cli(&core, ["cache", "flsuh"]).await;
     assert_eq!(run.exit_code, 2);
     assert!(
         run.stderr
@@ -185,13 +185,14 @@ async fn run_cli_unknown_command_is_a_usage_error_bad() {
 }
 
 #[tokio::test]
-async fn run_cli_startup_failure_is_an_error_bad() {
+async fn run_cli_startup_failure_is_shown_as_a_user_sees_it_bad() {
     let (builder, _log) = testing::builder();
     let core = builder
         .service(|_| {
             Ok(Registration::new(
                 "store",
-                Hooks::new().on_start(|_| async {
+                Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
+                    ctx.core().print("opening the store\n");
                     Err(Error::new("store.Store.open", "no disk").with_code(ErrorCode::UNAVAILABLE))
                 }),
             ))
@@ -199,10 +200,34 @@ async fn run_cli_startup_failure_is_an_error_bad() {
         .command("cache/flush", flush_command())
         .build()
         .unwrap();
-    let err = testing::run_cli(&core, ["cache", "flush"])
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    let run = testing::run_cli(&core, ["cache", "flush"]).await;
+    // As run_blocking exits: EX_UNAVAILABLE, the error on standard error.
+    assert_eq!(run.exit_code, 69);
+    assert_eq!(run.stdout, "opening the store\n");
+    assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+    assert!(run.stderr.contains("no disk"), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn run_cli_framework_logs_reach_the_test_sink_ugly() {
+    let (builder, log) = testing::builder();
+    let core = builder
+        .command(
+            "cache/flush",
+            Command::new().action(|_: Core, _| async {
+                tracing::info!(keys = 12, "flushing the cache");
+                let shards: Vec<u8> = Vec::new();
+                Ok(Value::from(i64::from(shards[std::hint::black_box(1)])))
+            }),
+        )
+        .build()
+        .unwrap();
+    let run = testing::run_cli(&core, ["cache", "flush"]).await;
+    assert_eq!(run.exit_code, 70, "{}", run.stderr);
+    // Logged with no subscriber of the test's own: into the test logger's sink.
+    let written = log.contents();
+    assert!(written.contains("flushing the cache keys=12"), "{written}");
+    assert!(written.contains("command panicked"), "{written}");
 }
 
 #[tokio::test]
@@ -221,7 +246,7 @@ async fn run_cli_failing_stop_hook_is_captured_with_exit_1_bad() {
         .command("cache/flush", flush_command())
         .build()
         .unwrap();
-    let run = testing::run_cli(&core, ["cache", "flush"]).await.unwrap();
+    let run = testing::run_cli(&core, ["cache", "flush"]).await;
     assert_eq!(run.exit_code, 1);
     assert!(
         run.stderr.contains("stop the application"),
@@ -244,9 +269,7 @@ async fn run_cli_panicking_command_exits_70_ugly() {
         )
         .build()
         .unwrap();
-    let run = testing::run_cli(&core, ["workspace", "create"])
-        .await
-        .unwrap();
+    let run = testing::run_cli(&core, ["workspace", "create"]).await;
     assert_eq!(run.exit_code, 70);
     assert!(
         run.stderr.contains("panicked: --name is given"),
@@ -439,7 +462,7 @@ async fn recorder_messages_sees_lifecycle_events_ugly() {
         .build()
         .unwrap();
     let started = Recorder::<corers::lifecycle::ServiceStarted>::new(&core);
-    testing::run_cli(&core, ["cache", "flush"]).await.unwrap();
+    testing::run_cli(&core, ["cache", "flush"]).await;
     let names: Vec<String> = started.messages().into_iter().map(|m| m.name).collect();
     assert_eq!(names, ["store"]);
 }
@@ -541,7 +564,7 @@ fn printing(threads: usize, lines: usize) -> Core {
 #[tokio::test]
 async fn core_print_is_captured_by_run_cli_before_the_result_good() {
     let core = printing(1, 2);
-    let run = testing::run_cli(&core, ["sync"]).await.unwrap();
+    let run = testing::run_cli(&core, ["sync"]).await;
     assert_eq!(
         run.stdout,
         "worker 0 copied file 0\nworker 0 copied file 1\nsynced\n"
@@ -552,14 +575,14 @@ async fn core_print_is_captured_by_run_cli_before_the_result_good() {
 async fn core_print_before_run_cli_is_not_captured_bad() {
     let core = printing(0, 0);
     core.print("printed before the run\n");
-    let run = testing::run_cli(&core, ["sync"]).await.unwrap();
+    let run = testing::run_cli(&core, ["sync"]).await;
     assert_eq!(run.stdout, "synced\n");
 }
 
 #[tokio::test]
 async fn core_print_from_many_threads_keeps_every_line_whole_ugly() {
     let core = printing(4, 50);
-    let run = testing::run_cli(&core, ["sync"]).await.unwrap();
+    let run = testing::run_cli(&core, ["sync"]).await;
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines.len(), 201);
     assert!(
@@ -592,7 +615,7 @@ async fn run_cli_prints_of_stop_hooks_follow_the_result_good() {
         )
         .build()
         .unwrap();
-    let run = testing::run_cli(&core, ["sync"]).await.unwrap();
+    let run = testing::run_cli(&core, ["sync"]).await;
     // As `run` prints it: the command's lines, its result, then what shutdown printed.
     assert_eq!(run.stdout, "copying\nsynced\nstore flushed\n");
 }

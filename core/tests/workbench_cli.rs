@@ -10,9 +10,7 @@ use corers::testing::{CliRun, run_cli};
 /// Builds the example's Core and runs `args` through its command line.
 async fn run(args: &[&str]) -> CliRun {
     let core = workbench::workbench().build().expect("the example builds");
-    run_cli(&core, args.iter().copied())
-        .await
-        .expect("the example starts")
+    run_cli(&core, args.iter().copied()).await
 }
 
 /// What a person sees: exit code, standard output, standard error.
@@ -65,7 +63,7 @@ async fn workbench_cli_health_good() {
 #[tokio::test]
 async fn workbench_cli_malformed_set_is_a_usage_error_bad() {
     let core = workbench::workbench().build().expect("the example builds");
-    let run = run_cli(&core, ["--set", "files_per_char"]).await.unwrap();
+    let run = run_cli(&core, ["--set", "files_per_char"]).await;
     assert_eq!(run.exit_code, 2);
     assert!(run.stderr.starts_with("error: --set"), "{}", run.stderr);
 }
@@ -88,9 +86,7 @@ async fn workbench_cli_create_that_fails_to_index_leaves_no_workspace_ugly() {
         ctx.core().config().set("index.files_per_char", "many")?;
         Ok(())
     });
-    let run = run_cli(&core, ["workspace", "create", "--name=alpha"])
-        .await
-        .unwrap();
+    let run = run_cli(&core, ["workspace", "create", "--name=alpha"]).await;
     assert_eq!(run.exit_code, 70, "{}", run.stderr);
     assert_eq!(core.query(&workbench::WorkspaceCount).answer(), Some(1));
 }
