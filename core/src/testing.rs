@@ -189,24 +189,63 @@ impl Drop for Capturing<'_> {
     }
 }
 
-/// Keeps a copy of every `M` broadcast on a Core's bus, for assertions. Stops recording
-/// when dropped.
-pub struct Recorder<M> {
+/// Keeps what a Core's bus carries of one message type, for assertions: every broadcast,
+/// query and perform of it (a [catch-all observer](corers_messaging::Bus::observe), so it
+/// answers nothing and counts as no handler in a broadcast's report). Stops recording when
+/// dropped.
+///
+/// [`new`](Recorder::new) keeps copies of the messages; [`map`](Recorder::map) keeps what a
+/// function makes of each, for messages that are not `Clone` (the framework's own events
+/// carry errors):
+///
+/// ```
+/// use corers::prelude::*;
+/// use corers::testing::{self, Recorder};
+///
+/// struct Reindex;
+/// impl Task for Reindex { type Output = usize; }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let (builder, _log) = testing::builder();
+/// let core = builder.build().unwrap();
+/// core.bus().on_task(|_, _: &Reindex| Some(Ok(35)));
+/// let done = Recorder::map(&core, |done: &TaskCompleted<Reindex>| {
+///     done.outcome.as_ref().ok().copied()
+/// });
+/// core.perform_async(Reindex).unwrap();
+/// core.bus().drain(std::time::Duration::from_secs(5)).await;
+/// assert_eq!(done.messages(), [Some(35)]);
+/// # }
+/// ```
+pub struct Recorder<R> {
     core: Core,
     id: HandlerId,
-    messages: Arc<Mutex<Vec<M>>>,
+    messages: Arc<Mutex<Vec<R>>>,
 }
 
 impl<M: Clone + Send + Sync + 'static> Recorder<M> {
-    /// Starts recording every `M` broadcast on `core`'s bus.
+    /// Starts recording a copy of every `M` dispatched on `core`'s bus.
     pub fn new(core: &Core) -> Recorder<M> {
-        let messages: Arc<Mutex<Vec<M>>> = Arc::default();
+        Recorder::map(core, M::clone)
+    }
+}
+
+impl<R: Clone + Send + 'static> Recorder<R> {
+    /// Starts recording what `keep` makes of every `M` dispatched on `core`'s bus.
+    pub fn map<M: 'static>(
+        core: &Core,
+        keep: impl Fn(&M) -> R + Send + Sync + 'static,
+    ) -> Recorder<R> {
+        let messages: Arc<Mutex<Vec<R>>> = Arc::default();
         let sink = Arc::clone(&messages);
-        let id = core.bus().on(move |_, message: &M| {
-            sink.lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(message.clone());
-            Ok(())
+        let id = core.bus().observe(move |_, observed| {
+            if let Some(message) = observed.message.downcast_ref::<M>() {
+                let kept = keep(message);
+                sink.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(kept);
+            }
         });
         Recorder {
             core: core.clone(),
@@ -215,8 +254,8 @@ impl<M: Clone + Send + Sync + 'static> Recorder<M> {
         }
     }
 
-    /// Every `M` recorded so far, in order.
-    pub fn messages(&self) -> Vec<M> {
+    /// Everything recorded so far, in order.
+    pub fn messages(&self) -> Vec<R> {
         self.messages
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -237,16 +276,16 @@ impl<M: Clone + Send + Sync + 'static> Recorder<M> {
     }
 }
 
-impl<M> Drop for Recorder<M> {
+impl<R> Drop for Recorder<R> {
     fn drop(&mut self) {
         self.core.bus().remove(self.id);
     }
 }
 
-impl<M> fmt::Debug for Recorder<M> {
+impl<R> fmt::Debug for Recorder<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Recorder")
-            .field("type", &std::any::type_name::<M>())
+            .field("kept", &std::any::type_name::<R>())
             .finish_non_exhaustive()
     }
 }

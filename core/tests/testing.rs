@@ -1,6 +1,6 @@
 //! The test kit (`corers::testing`, feature `testing`): `builder` (a test Core logging to
 //! memory), `CoreBuilder::fake_service`, `run_cli` (what a command line prints, captured)
-//! and `Recorder` (every message of a type broadcast on a Core's bus).
+//! and `Recorder` (every message of a type dispatched on a Core's bus).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -415,6 +415,83 @@ fn recorder_new_dropped_stops_recording_ugly() {
     drop(flushed);
     let report = core.broadcast(&CacheFlushed { keys: 12 }).unwrap();
     assert_eq!(report.handled(), 0);
+}
+
+#[test]
+fn recorder_new_records_queries_and_performs_and_answers_nothing_ugly() {
+    #[derive(Clone, Debug, PartialEq)]
+    struct Lookup(&'static str);
+    impl Query for Lookup {
+        type Answer = bool;
+    }
+    let core = Core::builder().build().unwrap();
+    let lookups = Recorder::<Lookup>::new(&core);
+    let flushed = Recorder::<CacheFlushed>::new(&core);
+    // A recorder is not a handler: nobody answered, nobody handled.
+    assert!(matches!(core.query(&Lookup("alpha")), Outcome::NotHandled));
+    let report = core.broadcast(&CacheFlushed { keys: 12 }).unwrap();
+    assert_eq!(report.handled(), 0);
+    assert_eq!(lookups.messages(), [Lookup("alpha")]);
+    assert_eq!(flushed.len(), 1);
+}
+
+// ---- Recorder::map ----
+
+struct Reindex;
+impl Task for Reindex {
+    type Output = usize;
+}
+
+#[tokio::test]
+async fn recorder_map_keeps_what_it_makes_of_events_that_are_not_clone_good() {
+    let core = Core::builder().build().unwrap();
+    core.bus().on_task(|_, _: &Reindex| {
+        Some(Err(
+            Error::new("index.Index.build", "disk full").with_code(ErrorCode::UNAVAILABLE)
+        ))
+    });
+    let completed = Recorder::map(&core, |done: &TaskCompleted<Reindex>| {
+        done.outcome
+            .as_ref()
+            .map_err(|err| err.code().cloned())
+            .copied()
+    });
+    core.perform_async(Reindex).unwrap();
+    assert!(
+        core.bus()
+            .drain(std::time::Duration::from_secs(5))
+            .await
+            .is_complete()
+    );
+    assert_eq!(completed.messages(), [Err(Some(ErrorCode::UNAVAILABLE))]);
+}
+
+#[test]
+fn recorder_map_ignores_other_types_bad() {
+    let core = Core::builder().build().unwrap();
+    let keys = Recorder::map(&core, |flushed: &CacheFlushed| flushed.keys);
+    let report = core
+        .broadcast(&WorkspaceCreated {
+            name: "alpha".into(),
+        })
+        .unwrap();
+    assert!(report.is_ok());
+    assert!(keys.is_empty());
+}
+
+#[test]
+fn recorder_map_panicking_function_records_nothing_and_breaks_nothing_ugly() {
+    let core = Core::builder().build().unwrap();
+    let keys = Recorder::map(&core, |flushed: &CacheFlushed| -> usize {
+        assert!(flushed.keys < 10, "too many keys");
+        flushed.keys
+    });
+    let seen = Recorder::<CacheFlushed>::new(&core);
+    for n in [3, 12] {
+        assert!(core.broadcast(&CacheFlushed { keys: n }).unwrap().is_ok());
+    }
+    assert_eq!(keys.messages(), [3]);
+    assert_eq!(seen.len(), 2);
 }
 
 // ---- Recorder::messages ----
