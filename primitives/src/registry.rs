@@ -456,7 +456,10 @@ impl<T> Registry<T> {
         entries: impl IntoIterator<Item = (&'a str, T)>,
     ) -> Result<()> {
         let mut entries: Vec<(&str, T)> = entries.into_iter().collect();
-        self.write(|next| {
+        // A value displaced within the batch (its name given again) may be its only
+        // reference: dropped after the lock, like everything else a write releases.
+        let mut displaced: Vec<Arc<T>> = Vec::new();
+        let stored = self.write(|next| {
             let mut adding: Vec<&str> = Vec::new();
             for &(name, _) in &entries {
                 self.check_name(op, name)?;
@@ -470,12 +473,17 @@ impl<T> Registry<T> {
             }
             for (name, value) in entries.drain(..) {
                 match next.index.get(name) {
-                    Some(&i) => next.entries[i].value = Arc::new(value),
+                    Some(&i) => displaced.push(std::mem::replace(
+                        &mut next.entries[i].value,
+                        Arc::new(value),
+                    )),
                     None => next.push(name, value),
                 }
             }
             Ok(())
-        })
+        });
+        drop(displaced);
+        stored
     }
 
     /// Runs `change` on a copy of the current snapshot and publishes the copy when it

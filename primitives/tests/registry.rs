@@ -391,6 +391,29 @@ fn registry_set_replaced_value_drop_writes_ugly() {
     );
 }
 
+/// A name given twice in one batch: the first value is displaced inside the batch, and its
+/// `Drop` (which writes to the registry) must run after the writer lock is released.
+#[test]
+fn registry_set_many_duplicate_whose_drop_writes_ugly() {
+    let reg = Arc::new(Registry::new("handlers"));
+    let (done, finished) = mpsc::channel();
+    let inner = Arc::clone(&reg);
+    thread::spawn(move || {
+        let result = inner.set_many([
+            ("brain", Unregisters(Arc::downgrade(&inner))),
+            ("brain", Unregisters(std::sync::Weak::new())),
+        ]);
+        let _ = done.send(result.is_ok());
+    });
+    let outcome = finished.recv_timeout(Duration::from_secs(10));
+    assert_eq!(
+        outcome,
+        Ok(true),
+        "set_many deadlocked in the displaced value's Drop"
+    );
+    assert_eq!(reg.names(), ["brain", "dropped"]);
+}
+
 // ---------------------------------------------------------------- Registry::register
 
 #[test]
