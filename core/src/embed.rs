@@ -56,8 +56,10 @@ impl Core {
     /// [`shutdown_timeout`](crate::CoreBuilder::shutdown_timeout)), runs every stop hook in
     /// reverse (each under its service's own stop timeout, 30 s by default), then flushes
     /// the log. Once startup has finished, the longest a shutdown can take is that timeout
-    /// plus the stop timeouts of the services that had started; called while a start hook
-    /// runs, it first waits for that hook (up to the hook's own timeout). Once the shutdown
+    /// plus the stop timeouts of the services that had started, plus the time the
+    /// scheduled runs take to notice their cancellation; called while a start hook runs,
+    /// it first waits for that hook (up to the hook's own timeout), and while a reload
+    /// runs, for the reload hooks (each up to its own timeout). Once the shutdown
     /// is forced (a second signal under [`run`](Core::run)), it waits for none of these any
     /// more, and hooks still running get 250 ms.
     ///

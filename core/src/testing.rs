@@ -39,7 +39,10 @@ use crate::{Core, CoreBuilder};
 
 /// A builder for a test Core: logs go to the returned in-memory sink (at debug level), not
 /// to the terminal, and the config reads no environment (so the machine running the tests
-/// cannot change them); nothing else differs from [`Core::builder`].
+/// cannot change them). Because the logger is set, [`crash_file`](CoreBuilder::crash_file)
+/// and [`on_crash`](CoreBuilder::on_crash) are refused at `build()` (they configure a
+/// logger the builder makes), and a `RUST_LOG` given through [`CoreBuilder::env`] does not
+/// change the level; otherwise it is [`Core::builder`].
 pub fn builder() -> (CoreBuilder, MemorySink) {
     let sink = MemorySink::new();
     let logger = Logger::builder()
