@@ -2,8 +2,8 @@
 
 use std::any::type_name;
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use corers_primitives::{Error, ErrorCode, Result};
@@ -155,6 +155,9 @@ pub(crate) struct Background {
     /// This bus among the process's, for its task ids.
     bus: u64,
     in_flight: DashMap<TaskId, &'static str>,
+    /// Held shared by a submission from its admission until its task is in `in_flight`, and
+    /// exclusively by a drain while it lists them: a drain names every task admitted.
+    listing: RwLock<()>,
     /// Set when a drain gave up: queued tasks that have not started never will.
     drained: AtomicBool,
     idle: Notify,
@@ -184,6 +187,7 @@ impl Background {
                 BUSES.fetch_add(1, Ordering::Relaxed)
             },
             in_flight: DashMap::new(),
+            listing: RwLock::new(()),
             drained: AtomicBool::new(false),
             idle: Notify::new(),
             queued: AtomicUsize::new(0),
@@ -358,6 +362,7 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
         // Cloned before the task is counted: a panicking `clone` leaves nothing to undo.
         let core = core.clone();
         let tasks = &self.inner.tasks;
+        let listable = tasks.listing.read().unwrap_or_else(PoisonError::into_inner);
         tasks.admit(type_name::<T>())?;
         // Relaxed: ids only need to be unique.
         let n = tasks.next_id.fetch_add(1, Ordering::Relaxed);
@@ -373,6 +378,7 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
             _task: std::marker::PhantomData,
         };
         tasks.in_flight.insert(id.clone(), type_name::<T>());
+        drop(listable);
         if let Err(payload) =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task.set_id(&id)))
         {
@@ -607,10 +613,16 @@ impl<C: 'static> Bus<C> {
         if tokio::time::timeout(deadline, wait).await.is_ok() {
             return DrainReport::default();
         }
+        // Listed before any queued task is told it will not start, so the report names
+        // every task admitted and not finished by the deadline.
+        let mut unfinished: Vec<TaskId> = {
+            let _listing = tasks
+                .listing
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            tasks.in_flight.iter().map(|e| e.key().clone()).collect()
+        };
         tasks.drained.store(true, Ordering::Release);
-        // Listed before the queued ones are woken, so the report names every task that had
-        // not finished by the deadline.
-        let mut unfinished: Vec<TaskId> = tasks.in_flight.iter().map(|e| e.key().clone()).collect();
         unfinished.sort_by_key(|id| {
             id.as_str()
                 .trim_start_matches("task-")

@@ -256,3 +256,52 @@ fn bus_drain_racing_submitters_completes_every_accepted_task_once_ugly() {
 fn bus_shutdown_racing_submitters_accepts_nothing_once_shut_ugly() {
     stress(Stop::Shutdown);
 }
+
+/// `drain(ZERO)` racing submitters whose tasks cannot finish before the drain lists them:
+/// the report names every task that was accepted (none is caught between its admission and
+/// its listing).
+#[test]
+fn bus_drain_report_names_every_accepted_task_ugly() {
+    let runtime = runtime();
+    for _ in 0..ROUNDS {
+        let release = Arc::new(AtomicBool::new(false));
+        let bus: Bus<()> = Bus::builder().max_running(4).queue(32).build().unwrap();
+        let gate = Arc::clone(&release);
+        bus.on_task(move |_, task: &Reindex| {
+            while !gate.load(Ordering::SeqCst) {
+                thread::sleep(Duration::from_millis(1));
+            }
+            Some(Ok(task.files))
+        });
+        let accepted = Arc::new(Mutex::new(BTreeSet::new()));
+        let submitters: Vec<_> = (0..SUBMITTERS)
+            .map(|_| {
+                let (bus, accepted, handle) =
+                    (bus.clone(), Arc::clone(&accepted), runtime.handle().clone());
+                thread::spawn(move || {
+                    let _entered = handle.enter();
+                    while let Ok(id) = bus.perform_async(&(), Reindex { files: 1 }) {
+                        accepted.lock().unwrap().insert(id);
+                    }
+                })
+            })
+            .collect();
+        thread::sleep(Duration::from_micros(200));
+        let report = runtime.block_on(bus.drain(Duration::ZERO));
+        for submitter in submitters {
+            submitter.join().unwrap();
+        }
+        // Released before any assertion, so a failure cannot leave handlers spinning.
+        release.store(true, Ordering::SeqCst);
+        let _ = runtime.block_on(bus.drain(Duration::from_secs(10)));
+        let named: BTreeSet<TaskId> = report.unfinished.into_iter().collect();
+        let accepted = accepted.lock().unwrap().clone();
+        assert!(
+            accepted.is_subset(&named),
+            "accepted {} named {}, not named: {:?}",
+            accepted.len(),
+            named.len(),
+            accepted.difference(&named).collect::<Vec<_>>()
+        );
+    }
+}
