@@ -7,7 +7,7 @@ use corers_primitives::glob_match;
 /// [`Options`](corers_primitives::Options) and [`Value`](corers_primitives::Value) redact in
 /// their `Debug`. Names are matched with `-` read as `_`, so `X-Api-Key` is `x_api_key`;
 /// a field named just `key` (a cache key, a config key) is left alone.
-pub const DEFAULT_REDACTIONS: [&str; 9] = corers_primitives::SECRET_NAME_PATTERNS;
+pub const DEFAULT_REDACTIONS: [&str; 12] = corers_primitives::SECRET_NAME_PATTERNS;
 
 /// The text written instead of a redacted value.
 pub use corers_primitives::REDACTED;
@@ -101,13 +101,13 @@ impl Redactor {
         // Field names are usually lower-case identifiers already: only allocate otherwise.
         if !name
             .chars()
-            .any(|c| c.is_uppercase() || c == '-' || c == '.')
+            .any(|c| c.is_uppercase() || matches!(c, '-' | '.' | ' '))
         {
             return matches(name);
         }
         // `privateKey` is checked as `privatekey` and as `private_key`, `tls.key` as
-        // `tls_key`.
-        matches(&name.to_lowercase().replace(['-', '.'], "_"))
+        // `tls_key`, `api key` as `api_key`.
+        matches(&name.to_lowercase().replace(['-', '.', ' '], "_"))
             || corers_primitives::camel_words(name).is_some_and(|n| matches(&n))
     }
 }

@@ -47,6 +47,9 @@ fn redactor_is_secret_every_default_pattern_good() {
         "client_secret",
         "db.Password",
         "passwd",
+        "GPG_PASSPHRASE",
+        "aws credentials",
+        "session_cookie",
         "X-ApiKey",
         "stripe_api_key",
         "Authorization",
@@ -58,7 +61,7 @@ fn redactor_is_secret_every_default_pattern_good() {
         .into_iter()
         .filter(|name| redactor.is_secret(name))
         .collect();
-    assert_eq!((matched, DEFAULT_REDACTIONS.len()), (names.to_vec(), 9));
+    assert_eq!((matched, DEFAULT_REDACTIONS.len()), (names.to_vec(), 12));
 }
 
 #[test]

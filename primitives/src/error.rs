@@ -385,7 +385,8 @@ impl Error {
     /// may be of any error type). Operations, messages, codes and joined parts are copied as
     /// they are; a cause that is not a CoreRS error is kept as its text, followed by copies of
     /// its own causes, so the copy reads the same (`to_string`, `root`, `stack`) but no
-    /// longer downcasts to the foreign type.
+    /// longer downcasts to the foreign type — except an `std::io::Error`, copied as one of
+    /// the same kind (so [`Error::wrap`] derives the same code from it).
     ///
     /// ```
     /// use corers_primitives::{Error, ErrorCode};
@@ -406,14 +407,19 @@ impl Error {
     }
 }
 
-/// A copy of `cause` and the causes below it (see [`Error::duplicate`]).
+/// A copy of `cause` and the causes below it (see [`Error::duplicate`]). An I/O error stays
+/// one, of the same kind, so that wrapping the copy derives the same code.
 fn duplicate_cause(cause: &(dyn StdError + 'static)) -> Cause {
-    match cause.downcast_ref::<Error>() {
-        Some(err) => Box::new(err.duplicate()),
-        None => Box::new(CopiedCause {
-            text: cause.to_string(),
-            source: cause.source().map(duplicate_cause),
-        }),
+    if let Some(err) = cause.downcast_ref::<Error>() {
+        return Box::new(err.duplicate());
+    }
+    let copied = CopiedCause {
+        text: cause.to_string(),
+        source: cause.source().map(duplicate_cause),
+    };
+    match cause.downcast_ref::<std::io::Error>() {
+        Some(io) => Box::new(std::io::Error::new(io.kind(), copied)),
+        None => Box::new(copied),
     }
 }
 

@@ -225,7 +225,7 @@ impl Options {
             )
             .with_code(ErrorCode::NOT_FOUND)
         })?;
-        from_value(value.clone()).map_err(|e| {
+        crate::value::from_value_under(value.clone(), crate::is_secret_name(key)).map_err(|e| {
             Error::new(
                 "primitives.Options.get_as",
                 format!("options key {key:?}: {}", e.message()),

@@ -1,16 +1,20 @@
 //! Which names hold secrets: the one list the logger redacts by default, and the `Debug`
 //! of [`Options`](crate::Options) and [`Value`](crate::Value) too.
 
-/// Name patterns that hold secrets: a name matches when, lower-cased and with `-` and `.`
-/// read as `_`, it contains the text between the `*`s — or when its camelCase words, split by `_`,
-/// do (`privateKey` reads as `private_key`: see [`camel_words`]). `*_key*` catches
-/// `api_key`, `signing_key`, `aws_access_key_id`, `signingKey`, the config key `tls.key`
-/// (and, erring on the safe side, `cache_key`); a name that is just `key` is left alone.
-pub const SECRET_NAME_PATTERNS: [&str; 9] = [
+/// Name patterns that hold secrets: a name matches when, lower-cased and with `-`, `.` and
+/// spaces read as `_`, it contains the text between the `*`s — or when its camelCase words,
+/// split by `_`, do (`privateKey` reads as `private_key`, `SSHKey` as `ssh_key`: see
+/// [`camel_words`]). `*_key*` catches `api_key`, `signing_key`, `aws_access_key_id`,
+/// `signingKey`, the config key `tls.key` (and, erring on the safe side, `cache_key`); a
+/// name that is just `key` or `keys` is left alone.
+pub const SECRET_NAME_PATTERNS: [&str; 12] = [
     "*token*",
     "*secret*",
     "*password*",
     "*passwd*",
+    "*passphrase*",
+    "*credential*",
+    "*cookie*",
     "*apikey*",
     "*api_key*",
     "*authorization*",
@@ -36,12 +40,13 @@ pub fn is_secret_name(name: &str) -> bool {
             .iter()
             .any(|pattern| name.contains(pattern.trim_matches('*')))
     };
-    matches(&name.to_lowercase().replace(['-', '.'], "_"))
+    matches(&name.to_lowercase().replace(['-', '.', ' '], "_"))
         || camel_words(name).is_some_and(|n| matches(&n))
 }
 
-/// `name`'s camelCase words, lower-cased and joined by `_` (`-` and `.` read as `_` too),
-/// or `None` when no lower-case letter or digit is followed by an upper-case letter: the
+/// `name`'s camelCase words, lower-cased and joined by `_` (`-`, `.` and spaces read as
+/// `_` too), or `None` when it has no camelCase boundary — a lower-case letter or digit
+/// followed by an upper-case letter, or an acronym followed by a word (`SSHKey`): the
 /// second form secret patterns are matched against, so that `privateKey` is held to
 /// `*_key*`.
 ///
@@ -49,19 +54,25 @@ pub fn is_secret_name(name: &str) -> bool {
 /// use corers_primitives::camel_words;
 /// assert_eq!(camel_words("accessKeyId").as_deref(), Some("access_key_id"));
 /// assert_eq!(camel_words("X-ApiKey").as_deref(), Some("x_api_key"));
+/// assert_eq!(camel_words("HMACKey").as_deref(), Some("hmac_key"));
 /// assert_eq!(camel_words("GITHUB_TOKEN"), None);
 /// ```
 pub fn camel_words(name: &str) -> Option<String> {
     let mut words = String::with_capacity(name.len() + 4);
     let mut split = false;
-    let mut previous: Option<char> = None;
-    for c in name.chars() {
-        if c.is_uppercase() && previous.is_some_and(|p| p.is_lowercase() || p.is_ascii_digit()) {
+    let chars: Vec<char> = name.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let previous = i.checked_sub(1).map(|p| chars[p]);
+        let next = chars.get(i + 1);
+        let after_word = previous.is_some_and(|p| p.is_lowercase() || p.is_ascii_digit());
+        // The last capital of an acronym starts the next word: `SSHKey` is `SSH` `Key`.
+        let after_acronym =
+            previous.is_some_and(char::is_uppercase) && next.is_some_and(|n| n.is_lowercase());
+        if c.is_uppercase() && (after_word || after_acronym) {
             words.push('_');
             split = true;
         }
         words.extend(c.to_lowercase());
-        previous = Some(c);
     }
-    split.then(|| words.replace(['-', '.'], "_"))
+    split.then(|| words.replace(['-', '.', ' '], "_"))
 }

@@ -927,8 +927,26 @@ fn error_duplicate_foreign_cause_is_text_only_bad() {
     let copy = err.duplicate();
     let cause = copy.cause().expect("the cause is copied");
     assert_eq!(cause.to_string(), "eof");
-    // The copy keeps what the cause says, not its type.
-    assert!(cause.downcast_ref::<std::io::Error>().is_none());
+    // An I/O error stays one of its kind; any other cause keeps what it says, not its type.
+    assert_eq!(
+        cause
+            .downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind),
+        Some(std::io::ErrorKind::Other)
+    );
+    let missing = Error::new("fs.Fs.read", "read notes.md")
+        .with_cause(std::io::Error::from(std::io::ErrorKind::NotFound));
+    let wrapped = Error::wrap(missing.duplicate(), "config.Config.load", "load");
+    assert_eq!(wrapped.code(), Some(&ErrorCode::NOT_FOUND));
+    let foreign = Error::new("a.B.c", "d").with_cause(std::fmt::Error);
+    let copied = foreign.duplicate();
+    assert!(
+        copied
+            .cause()
+            .unwrap()
+            .downcast_ref::<std::fmt::Error>()
+            .is_none()
+    );
 }
 
 #[test]

@@ -384,6 +384,51 @@ fn get_as_null_into_option_is_none_ugly() {
 }
 
 #[test]
+fn get_as_never_quotes_a_secret_value_ugly() {
+    let opts = options! { "password" => "hunter2", "db_token" => 482_913, "port" => "eighty" };
+    let err = opts.get_as::<u32>("password").unwrap_err();
+    assert!(!err.to_string().contains("hunter2"), "{err}");
+    assert!(
+        err.message().contains("a string (not shown), expected u32"),
+        "{err}"
+    );
+    let err = opts.get_as::<bool>("db_token").unwrap_err();
+    assert!(!err.to_string().contains("482913"), "{err}");
+    // An ordinary key's value is still quoted: it helps, and it is not a secret.
+    let err = opts.get_as::<u32>("port").unwrap_err();
+    assert!(err.message().contains(r#"string "eighty""#), "{err}");
+}
+
+#[test]
+fn options_extract_never_quotes_a_secret_field_or_what_is_under_it_ugly() {
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code, reason = "only the failure is looked at")]
+    enum Tier {
+        Free,
+        Paid,
+    }
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code, reason = "only the failure is looked at")]
+    struct Client {
+        api_key: u64,
+    }
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code, reason = "only the failure is looked at")]
+    struct Vault {
+        credentials: BTreeMap<String, Tier>,
+    }
+    let err = options! { "api_key" => "sk-live-4242" }
+        .extract::<Client>()
+        .unwrap_err();
+    assert!(!err.to_string().contains("sk-live-4242"), "{err}");
+    // Nested beneath a secret-looking key, and as an enum variant: not quoted either.
+    let vault = options! { "credentials" => options! { "github" => "ghp_Secret" }.into_value() };
+    let err = vault.extract::<Vault>().unwrap_err();
+    assert!(!err.to_string().contains("ghp_Secret"), "{err}");
+    assert!(err.message().contains("unknown variant"), "{err}");
+}
+
+#[test]
 fn get_as_escapes_hostile_key_in_message_ugly() {
     let err = options! { "po\"rt\n" => "x" }
         .get_as::<u16>("po\"rt\n")

@@ -10,6 +10,9 @@ fn is_secret_name_every_pattern_good() {
         "client_secret",
         "db.Password",
         "passwd",
+        "GPG_PASSPHRASE",
+        "aws credentials",
+        "session_cookie",
         "X-ApiKey",
         "stripe_api_key",
         "Authorization",
@@ -22,7 +25,16 @@ fn is_secret_name_every_pattern_good() {
 
 #[test]
 fn is_secret_name_ordinary_names_bad() {
-    for name in ["workspace", "path", "key", "pass", "author", "took_ms"] {
+    for name in [
+        "workspace",
+        "path",
+        "key",
+        "keys",
+        "pass",
+        "author",
+        "took_ms",
+        "PWD",
+    ] {
         assert!(!is_secret_name(name), "{name}");
     }
 }
@@ -50,6 +62,9 @@ fn is_secret_name_camel_case_names_good() {
         "clientSecret",
         "apiKey",
         "sha256Key",
+        "SSHKey",
+        "HMACKey",
+        "api key",
     ] {
         assert!(is_secret_name(name), "{name}");
     }
@@ -81,11 +96,11 @@ fn camel_words_none_without_a_camel_case_boundary_bad() {
 #[test]
 fn camel_words_runs_of_capitals_and_separators_ugly() {
     assert_eq!(camel_words("privateKey").as_deref(), Some("private_key"));
-    assert_eq!(
-        camel_words("APIKey"),
-        None,
-        "no lower-case letter before a capital"
-    );
+    // An acronym's last capital starts the next word; a name all in capitals has none.
+    assert_eq!(camel_words("APIKey").as_deref(), Some("api_key"));
+    assert_eq!(camel_words("SSHKey").as_deref(), Some("ssh_key"));
+    assert_eq!(camel_words("API"), None);
+    assert_eq!(camel_words("A"), None);
     assert_eq!(camel_words("x-ApiKey").as_deref(), Some("x_api_key"));
     assert_eq!(camel_words("ÉtatClé").as_deref(), Some("état_clé"));
     assert_eq!(camel_words(""), None);

@@ -11,13 +11,108 @@ use serde::de::{
     SeqAccess, VariantAccess, Visitor,
 };
 
-use super::ser::SerdeError;
 use super::{BYTES_KEY, Value};
-use crate::{Error, ErrorCode};
+use crate::{Error, ErrorCode, is_secret_name};
 
-impl de::Error for SerdeError {
+/// Why a [`Value`] did not fit the type asked for: serde's description, and the same with
+/// the value itself left out, for a value under a secret-looking key.
+#[derive(Debug)]
+struct DeError {
+    shown: String,
+    /// `None` when the description holds no value.
+    hidden: Option<String>,
+}
+
+impl DeError {
+    /// The description to give when the value sits under a secret-looking key: no value.
+    fn hide(self) -> DeError {
+        match self.hidden {
+            Some(hidden) => DeError {
+                shown: hidden,
+                hidden: None,
+            },
+            None => self,
+        }
+    }
+
+    /// `what` (`invalid type`) of `found` against `expected`, shown and hidden.
+    fn mismatch(what: &str, found: de::Unexpected<'_>, expected: &dyn de::Expected) -> DeError {
+        let kind = match found {
+            de::Unexpected::Bool(_) => Some("a boolean"),
+            de::Unexpected::Unsigned(_) | de::Unexpected::Signed(_) => Some("an integer"),
+            de::Unexpected::Float(_) => Some("a float"),
+            de::Unexpected::Char(_) => Some("a character"),
+            de::Unexpected::Str(_) => Some("a string"),
+            de::Unexpected::Bytes(_) => Some("bytes"),
+            _ => None,
+        };
+        DeError {
+            shown: format!("{what}: {found}, expected {expected}"),
+            hidden: kind.map(|kind| format!("{what}: {kind} (not shown), expected {expected}")),
+        }
+    }
+}
+
+impl fmt::Display for DeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.shown)
+    }
+}
+
+impl std::error::Error for DeError {}
+
+impl de::Error for DeError {
+    /// A description from a type's own `Deserialize` (it may quote the value: hidden whole).
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        SerdeError(msg.to_string())
+        DeError {
+            shown: msg.to_string(),
+            hidden: Some("a value that does not fit (not shown)".to_owned()),
+        }
+    }
+
+    fn invalid_type(found: de::Unexpected<'_>, expected: &dyn de::Expected) -> Self {
+        DeError::mismatch("invalid type", found, expected)
+    }
+
+    fn invalid_value(found: de::Unexpected<'_>, expected: &dyn de::Expected) -> Self {
+        DeError::mismatch("invalid value", found, expected)
+    }
+
+    fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
+        let shown = de::value::Error::unknown_variant(variant, expected).to_string();
+        let hidden = de::value::Error::unknown_variant("(not shown)", expected).to_string();
+        DeError {
+            shown,
+            hidden: Some(hidden),
+        }
+    }
+
+    fn invalid_length(len: usize, expected: &dyn de::Expected) -> Self {
+        DeError {
+            shown: de::value::Error::invalid_length(len, expected).to_string(),
+            hidden: None,
+        }
+    }
+
+    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+        DeError {
+            shown: de::value::Error::unknown_field(field, expected).to_string(),
+            hidden: None,
+        }
+    }
+
+    fn missing_field(field: &'static str) -> Self {
+        DeError {
+            shown: de::value::Error::missing_field(field).to_string(),
+            hidden: None,
+        }
+    }
+
+    fn duplicate_field(field: &'static str) -> Self {
+        DeError {
+            shown: de::value::Error::duplicate_field(field).to_string(),
+            hidden: None,
+        }
     }
 }
 
@@ -119,8 +214,19 @@ pub(super) fn bytes_from_marker(entries: BTreeMap<String, Value>) -> Value {
 /// # Errors
 /// [`ErrorCode::INVALID`] when the value does not have the shape `T` expects; the message
 /// reads like `invalid type: string "eighty", expected u16`.
+///
+/// A value under a secret-looking map key ([`is_secret_name`]: `password`, `api_key`) is
+/// never quoted in the message: `invalid type: a string (not shown), expected u32`.
 pub fn from_value<T: DeserializeOwned>(value: Value) -> crate::Result<T> {
-    T::deserialize(De(value)).map_err(|e| {
+    from_value_under(value, false)
+}
+
+/// [`from_value`], for a value that is itself under a secret-looking key when `secret`.
+pub(crate) fn from_value_under<T: DeserializeOwned>(
+    value: Value,
+    secret: bool,
+) -> crate::Result<T> {
+    T::deserialize(De { value, secret }).map_err(|e| {
         Error::new("primitives.from_value", e.to_string()).with_code(ErrorCode::INVALID)
     })
 }
@@ -140,8 +246,12 @@ impl Value {
     }
 }
 
-fn visit_list<'de, V: Visitor<'de>>(items: Vec<Value>, visitor: V) -> Result<V::Value, SerdeError> {
-    let mut seq = SeqDeserializer::new(items.into_iter().map(De));
+fn visit_list<'de, V: Visitor<'de>>(
+    items: Vec<Value>,
+    secret: bool,
+    visitor: V,
+) -> Result<V::Value, DeError> {
+    let mut seq = SeqDeserializer::new(items.into_iter().map(|value| De { value, secret }));
     let out = visitor.visit_seq(&mut seq)?;
     seq.end()?;
     Ok(out)
@@ -149,19 +259,34 @@ fn visit_list<'de, V: Visitor<'de>>(items: Vec<Value>, visitor: V) -> Result<V::
 
 fn visit_entries<'de, V: Visitor<'de>>(
     entries: BTreeMap<String, Value>,
+    secret: bool,
     visitor: V,
-) -> Result<V::Value, SerdeError> {
-    let mut map = MapDeserializer::new(entries.into_iter().map(|(k, v)| (Key(k), De(v))));
+) -> Result<V::Value, DeError> {
+    let mut map = MapDeserializer::new(entries.into_iter().map(|(key, value)| {
+        let secret = secret || is_secret_name(&key);
+        (Key(key), De { value, secret })
+    }));
     let out = visitor.visit_map(&mut map)?;
     map.end()?;
     Ok(out)
 }
 
 /// The private deserializer over a [`Value`], so that serde's plumbing (and its error type)
-/// stays out of the public API.
-struct De(Value);
+/// stays out of the public API. `secret` when the value is under a secret-looking key: its
+/// errors do not quote it.
+struct De {
+    value: Value,
+    secret: bool,
+}
 
-impl IntoDeserializer<'_, SerdeError> for De {
+impl De {
+    /// `result`, its error hidden when this value is secret.
+    fn hiding<T>(secret: bool, result: Result<T, DeError>) -> Result<T, DeError> {
+        result.map_err(|e| if secret { e.hide() } else { e })
+    }
+}
+
+impl IntoDeserializer<'_, DeError> for De {
     type Deserializer = De;
     fn into_deserializer(self) -> De {
         self
@@ -169,47 +294,62 @@ impl IntoDeserializer<'_, SerdeError> for De {
 }
 
 impl<'de> Deserializer<'de> for De {
-    type Error = SerdeError;
+    type Error = DeError;
 
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerdeError> {
-        match self.0 {
-            Value::Null => visitor.visit_unit(),
-            Value::Bool(b) => visitor.visit_bool(b),
-            Value::Int(i) => visitor.visit_i64(i),
-            Value::Float(f) => visitor.visit_f64(f),
-            Value::String(s) => visitor.visit_string(s),
-            Value::Bytes(b) => visitor.visit_byte_buf(b),
-            Value::List(items) => visit_list(items, visitor),
-            Value::Map(entries) => visit_entries(entries, visitor),
-        }
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        let secret = self.secret;
+        De::hiding(
+            secret,
+            match self.value {
+                Value::Null => visitor.visit_unit(),
+                Value::Bool(b) => visitor.visit_bool(b),
+                Value::Int(i) => visitor.visit_i64(i),
+                Value::Float(f) => visitor.visit_f64(f),
+                Value::String(s) => visitor.visit_string(s),
+                Value::Bytes(b) => visitor.visit_byte_buf(b),
+                Value::List(items) => visit_list(items, secret, visitor),
+                Value::Map(entries) => visit_entries(entries, secret, visitor),
+            },
+        )
     }
 
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerdeError> {
-        match self.0 {
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        let secret = self.secret;
+        match self.value {
             Value::Null => visitor.visit_none(),
-            other => visitor.visit_some(De(other)),
+            value => De::hiding(secret, visitor.visit_some(De { value, secret })),
         }
     }
 
-    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerdeError> {
-        match self.0 {
-            // `Vec<u8>` asks for a sequence: hand it the bytes one by one.
-            Value::Bytes(b) => visit_list(b.into_iter().map(Value::from).collect(), visitor),
-            Value::List(items) => visit_list(items, visitor),
-            other => Err(de::Error::invalid_type(other.unexpected(), &visitor)),
-        }
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        let secret = self.secret;
+        De::hiding(
+            secret,
+            match self.value {
+                // `Vec<u8>` asks for a sequence: hand it the bytes one by one.
+                Value::Bytes(b) => {
+                    visit_list(b.into_iter().map(Value::from).collect(), secret, visitor)
+                }
+                Value::List(items) => visit_list(items, secret, visitor),
+                other => Err(de::Error::invalid_type(other.unexpected(), &visitor)),
+            },
+        )
     }
 
-    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerdeError> {
-        match self.0 {
-            Value::Bytes(b) => visitor.visit_byte_buf(b),
-            Value::String(s) => visitor.visit_string(s),
-            Value::List(items) => visit_list(items, visitor),
-            other => Err(de::Error::invalid_type(other.unexpected(), &visitor)),
-        }
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        let secret = self.secret;
+        De::hiding(
+            secret,
+            match self.value {
+                Value::Bytes(b) => visitor.visit_byte_buf(b),
+                Value::String(s) => visitor.visit_string(s),
+                Value::List(items) => visit_list(items, secret, visitor),
+                other => Err(de::Error::invalid_type(other.unexpected(), &visitor)),
+            },
+        )
     }
 
-    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerdeError> {
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         self.deserialize_bytes(visitor)
     }
 
@@ -217,7 +357,7 @@ impl<'de> Deserializer<'de> for De {
         self,
         _name: &'static str,
         visitor: V,
-    ) -> Result<V::Value, SerdeError> {
+    ) -> Result<V::Value, DeError> {
         visitor.visit_newtype_struct(self)
     }
 
@@ -226,21 +366,28 @@ impl<'de> Deserializer<'de> for De {
         _name: &'static str,
         _variants: &'static [&'static str],
         visitor: V,
-    ) -> Result<V::Value, SerdeError> {
-        match self.0 {
-            Value::String(variant) => visitor.visit_enum(variant.into_deserializer()),
-            Value::Map(entries) if entries.len() == 1 => {
-                let (variant, content) = entries
-                    .into_iter()
-                    .next()
-                    .expect("invariant: a map of length 1 has one entry");
-                visitor.visit_enum(VariantValue {
-                    variant,
-                    content: De(content),
-                })
-            }
-            other => Err(de::Error::invalid_type(other.unexpected(), &visitor)),
-        }
+    ) -> Result<V::Value, DeError> {
+        let secret = self.secret;
+        De::hiding(
+            secret,
+            match self.value {
+                Value::String(variant) => visitor.visit_enum(variant.into_deserializer()),
+                Value::Map(entries) if entries.len() == 1 => {
+                    let (variant, content) = entries
+                        .into_iter()
+                        .next()
+                        .expect("invariant: a map of length 1 has one entry");
+                    visitor.visit_enum(VariantValue {
+                        variant,
+                        content: De {
+                            value: content,
+                            secret,
+                        },
+                    })
+                }
+                other => Err(de::Error::invalid_type(other.unexpected(), &visitor)),
+            },
+        )
     }
 
     serde::forward_to_deserialize_any! {
@@ -253,7 +400,7 @@ impl<'de> Deserializer<'de> for De {
 /// a `BTreeMap<u16, _>`), as JSON map keys do.
 struct Key(String);
 
-impl IntoDeserializer<'_, SerdeError> for Key {
+impl IntoDeserializer<'_, DeError> for Key {
     type Deserializer = Key;
     fn into_deserializer(self) -> Key {
         self
@@ -262,7 +409,7 @@ impl IntoDeserializer<'_, SerdeError> for Key {
 
 macro_rules! parse_key {
     ($($method:ident => $visit:ident: $t:ty),*) => {$(
-        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerdeError> {
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
             match self.0.parse::<$t>() {
                 Ok(n) => visitor.$visit(n),
                 Err(_) => Err(de::Error::invalid_type(de::Unexpected::Str(&self.0), &visitor)),
@@ -272,9 +419,9 @@ macro_rules! parse_key {
 }
 
 impl<'de> Deserializer<'de> for Key {
-    type Error = SerdeError;
+    type Error = DeError;
 
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerdeError> {
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         visitor.visit_string(self.0)
     }
 
@@ -282,7 +429,7 @@ impl<'de> Deserializer<'de> for Key {
         self,
         _name: &'static str,
         visitor: V,
-    ) -> Result<V::Value, SerdeError> {
+    ) -> Result<V::Value, DeError> {
         visitor.visit_newtype_struct(self)
     }
 
@@ -291,7 +438,7 @@ impl<'de> Deserializer<'de> for Key {
         _name: &'static str,
         _variants: &'static [&'static str],
         visitor: V,
-    ) -> Result<V::Value, SerdeError> {
+    ) -> Result<V::Value, DeError> {
         visitor.visit_enum(self.0.into_deserializer())
     }
 
@@ -316,48 +463,48 @@ struct VariantValue {
 }
 
 impl<'de> EnumAccess<'de> for VariantValue {
-    type Error = SerdeError;
+    type Error = DeError;
     type Variant = De;
 
-    fn variant_seed<S: de::DeserializeSeed<'de>>(
-        self,
-        seed: S,
-    ) -> Result<(S::Value, De), SerdeError> {
+    fn variant_seed<S: de::DeserializeSeed<'de>>(self, seed: S) -> Result<(S::Value, De), DeError> {
         let variant = seed.deserialize(self.variant.into_deserializer())?;
         Ok((variant, self.content))
     }
 }
 
 impl<'de> VariantAccess<'de> for De {
-    type Error = SerdeError;
+    type Error = DeError;
 
-    fn unit_variant(self) -> Result<(), SerdeError> {
-        match self.0 {
+    fn unit_variant(self) -> Result<(), DeError> {
+        match self.value {
             Value::Null => Ok(()),
-            other => Err(de::Error::invalid_type(other.unexpected(), &"unit variant")),
+            other => De::hiding(
+                self.secret,
+                Err(de::Error::invalid_type(other.unexpected(), &"unit variant")),
+            ),
         }
     }
     fn newtype_variant_seed<S: de::DeserializeSeed<'de>>(
         self,
         seed: S,
-    ) -> Result<S::Value, SerdeError> {
+    ) -> Result<S::Value, DeError> {
         seed.deserialize(self)
     }
-    fn tuple_variant<V: Visitor<'de>>(
-        self,
-        _len: usize,
-        visitor: V,
-    ) -> Result<V::Value, SerdeError> {
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, DeError> {
         self.deserialize_seq(visitor)
     }
     fn struct_variant<V: Visitor<'de>>(
         self,
         _fields: &'static [&'static str],
         visitor: V,
-    ) -> Result<V::Value, SerdeError> {
-        match self.0 {
-            Value::Map(entries) => visit_entries(entries, visitor),
-            other => Err(de::Error::invalid_type(other.unexpected(), &visitor)),
-        }
+    ) -> Result<V::Value, DeError> {
+        let secret = self.secret;
+        De::hiding(
+            secret,
+            match self.value {
+                Value::Map(entries) => visit_entries(entries, secret, visitor),
+                other => Err(de::Error::invalid_type(other.unexpected(), &visitor)),
+            },
+        )
     }
 }

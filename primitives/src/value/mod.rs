@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 pub use de::from_value;
+pub(crate) use de::from_value_under;
 pub use ser::to_value;
 
 /// A dynamic value: what an [`Options`](crate::Options) entry, an Action input or an Action
