@@ -6,6 +6,7 @@ use std::any::Any;
 
 use corers_lifecycle::StartReport;
 use corers_primitives::{Error, Result};
+use tracing::Instrument;
 
 use crate::Core;
 
@@ -78,16 +79,21 @@ impl Core {
     /// # Errors
     /// The stop hooks' failures, joined (every hook still ran).
     pub async fn shutdown(&self) -> Result<()> {
+        const OP: &str = "corers.Core.shutdown";
         let core = self.clone();
-        let shutting_down =
-            tokio::spawn(self.logging(async move { core.shut_down_services().await }));
-        shutting_down.await.unwrap_or_else(|join| {
-            Err(Error::new(
-                "corers.Core.shutdown",
-                format!("the shutdown itself failed: {join}"),
-            )
-            .with_code(corers_primitives::ErrorCode::INTERNAL))
-        })
+        let shutting_down = tokio::spawn(
+            self.logging(async move { core.shut_down_services().await })
+                .in_current_span(),
+        );
+        match shutting_down.await {
+            Ok(stopped) => stopped,
+            Err(join) if join.is_panic() => Err(Error::from_caught(OP, join.into_panic())),
+            // The runtime is shutting down under it.
+            Err(_) => Err(
+                Error::new(OP, "the shutdown was cut off: its runtime is shutting down")
+                    .with_code(corers_primitives::ErrorCode::UNAVAILABLE),
+            ),
+        }
     }
 
     /// [`shutdown`](Core::shutdown), under [`logging`](Core::logging).

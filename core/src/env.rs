@@ -90,9 +90,7 @@ impl Core {
             "DIR_CONFIG" => path(xdg("XDG_CONFIG_HOME", ".config")),
             "DIR_CACHE" => path(xdg("XDG_CACHE_HOME", ".cache")),
             "DIR_DATA" => path(xdg("XDG_DATA_HOME", ".local/share")),
-            "DIR_TMP" => path(Some(
-                set("TMPDIR").map_or_else(std::env::temp_dir, PathBuf::from),
-            )),
+            "DIR_TMP" => path(Some(self.temp_dir())),
             "DIR_CWD" => path(std::env::current_dir().ok()),
             "CORE_START" => self
                 .inner
@@ -101,6 +99,20 @@ impl Core {
                 .ok()
                 .map(|d| rfc3339(d.as_secs())),
             _ => None,
+        }
+    }
+}
+
+impl Core {
+    /// The temporary directory: on Unix `TMPDIR` (through the overrides; empty counts as
+    /// unset) or `/tmp`, as the standard library reads it; elsewhere the system's.
+    fn temp_dir(&self) -> PathBuf {
+        if cfg!(unix) {
+            self.variable("TMPDIR")
+                .filter(|dir| !dir.is_empty())
+                .map_or_else(|| PathBuf::from("/tmp"), PathBuf::from)
+        } else {
+            std::env::temp_dir()
         }
     }
 }

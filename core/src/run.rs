@@ -98,13 +98,13 @@ impl Core {
         let forced = CancellationToken::new();
         let signals = watch_signals(self.clone(), Arc::clone(&state), forced.clone());
         if let Err(err) = self.start_services("corers.Core.run").await {
-            // Startup ended by a signal (which began a shutdown that interrupted it, or
-            // forced one that cancelled the start hooks): once that shutdown is over (a
-            // second signal can still force it), the signal's exit code, as promised, with
-            // the reason on standard error.
+            // Startup ended by a signal (which stopped it after the running hook, or forced
+            // the start hooks to give up): shut down what had started (a second signal can
+            // still force it), then the signal's exit code, as promised. Why the startup
+            // ended is the signal's doing: logged, not printed.
             let signalled = state.lock().unwrap_or_else(PoisonError::into_inner).code;
             if signalled != 0 {
-                write_out(std::io::stderr(), &format!("error: {err}\n"));
+                tracing::info!(error = %err, "startup ended by a signal");
                 let code = self.shut_down_printing(signalled).await;
                 signals.abort();
                 return Ok(ExitCode::from(code));
@@ -112,12 +112,8 @@ impl Core {
             signals.abort();
             return Err(err);
         }
-        // From here a signal shuts down at once; one that came earlier is acted on now.
-        let during_startup = {
-            let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-            state.started = true;
-            state.code
-        };
+        // A signal that came as the last start hook ended: the command does not run.
+        let during_startup = state.lock().unwrap_or_else(PoisonError::into_inner).code;
         let code = if during_startup == 0 {
             self.start_scheduler();
             let printed = tokio::select! {
@@ -486,40 +482,24 @@ pub(crate) struct Printed {
 /// What the signal watcher and [`Core::run_with`] share.
 #[derive(Default)]
 struct SignalState {
-    /// The services have started: a shutdown signal takes effect at once.
-    started: bool,
     /// 128 + the number of the first shutdown signal; 0 before one.
     code: u8,
 }
 
 /// The first SIGINT/SIGTERM: recorded; the bus refuses new work and the Core's context is
-/// cancelled. During startup it also begins the shutdown, which lets the running start hook
-/// finish and starts no more (once the services run, `run_with` shuts down after the
-/// command).
+/// cancelled. During startup that stops it after the running start hook (no more start);
+/// `run_with` then shuts down, as it does after the command once the services run.
 fn first_signal(core: &Core, state: &Mutex<SignalState>, exit_code: u8) {
-    let started = {
-        let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.code = exit_code;
-        state.started
-    };
+    state.lock().unwrap_or_else(PoisonError::into_inner).code = exit_code;
     tracing::info!("shutting down (a second signal forces it)");
     // The bus first: work started in reaction to the cancellation is refused.
     core.bus().shutdown();
     core.context().cancel();
-    if !started {
-        let core = core.clone();
-        let shutdown = async move {
-            if let Err(err) = core.shutdown().await {
-                tracing::error!(error = %err, "shutdown failed");
-            }
-        };
-        tokio::spawn(shutdown.with_current_subscriber());
-    }
 }
 
 /// The `received`th SIGINT/SIGTERM: the first begins a graceful shutdown, the second
-/// forces it (the command is abandoned and running hooks are cancelled), later ones only
-/// say that it is under way.
+/// forces it (the command is abandoned and running hooks are cancelled), the third ends the
+/// process (on Unix; elsewhere it only says that the shutdown is under way).
 fn on_shutdown_signal(
     core: &Core,
     state: &Mutex<SignalState>,
@@ -535,7 +515,7 @@ fn on_shutdown_signal(
             forced.cancel();
         }
         // The exit code is 128 + the signal's number.
-        _ => end_the_process(i32::from(exit_code) - 128),
+        _ => end_the_process(core, i32::from(exit_code) - 128),
     }
 }
 
@@ -543,8 +523,10 @@ fn on_shutdown_signal(
 /// no handler were installed), for when something the forced shutdown needs is blocked.
 /// Taken from this watcher's own thread, so it works while the run's thread is stuck.
 #[cfg(unix)]
-fn end_the_process(signal: i32) {
+fn end_the_process(core: &Core, signal: i32) {
     tracing::error!(signal, "a third signal: ending the process now");
+    // What was logged so far reaches its file before the process ends.
+    core.log().flush();
     if let Err(err) = signal_hook::low_level::emulate_default_handler(signal) {
         tracing::error!(error = %err, "cannot end the process by its signal");
     }
@@ -553,7 +535,7 @@ fn end_the_process(signal: i32) {
 /// Elsewhere there is no default action to take: later signals only say that the forced
 /// shutdown is under way.
 #[cfg(not(unix))]
-fn end_the_process(_signal: i32) {
+fn end_the_process(_core: &Core, _signal: i32) {
     tracing::warn!("shutdown is already forced; waiting for it to end");
 }
 

@@ -530,10 +530,13 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             }
             report.started.push((Arc::clone(&planned.name), duration));
             // Relaxed: a request that comes after the last look is seen by stop_all itself,
-            // woken when startup ends.
-            if self.inner.stop_requested.load(Ordering::Relaxed) {
-                // What started runs on, for the stop_all that asked to stop it (with its
-                // own deadline, reporting its own failures).
+            // woken when startup ends. A cancelled context means the owner began a shutdown
+            // (a signal) that will call stop_all: no more services start either.
+            if self.inner.stop_requested.load(Ordering::Relaxed)
+                || self.inner.context.is_cancelled()
+            {
+                // What started runs on, for the stop_all that asked (or will ask) to stop
+                // it (with its own deadline, reporting its own failures).
                 let started = order[..progress.started].iter().cloned().collect();
                 progress.end(Phase::Running(started));
                 return Err(
@@ -589,9 +592,10 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                         break Some(started);
                     }
                     // Never started: nothing to stop, but the bus takes no more background
-                    // work, and what it took before is drained below.
+                    // work, and what it took before is drained below (stopping until then,
+                    // so a second call waits for the drain too).
                     Phase::Idle => {
-                        self.set(&mut phase, Phase::Stopped);
+                        self.set(&mut phase, Phase::Stopping);
                         self.inner.bus.shutdown();
                         self.inner.context.cancel();
                         break None;
@@ -629,11 +633,11 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             // The sender lives as long as `self`: this cannot fail.
             let _ = changed.changed().await;
         };
+        let stopping = Stopping(self);
         let Some(started) = started else {
             self.drain_bus(deadline).await;
             return Ok(());
         };
-        let stopping = Stopping(self);
         let result = self.wind_down(core, &started, deadline).await;
         drop(stopping);
         result
@@ -698,11 +702,13 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     }
 
     /// Calls every started service's reload hook, in start order. Before startup has
-    /// finished and once shutdown has begun it does nothing; a shutdown that begins while
-    /// it runs waits for it. Called while another reload runs, it asks that one to call the
-    /// hooks once more when it ends (so that they see whatever changed since they began),
-    /// and returns once that is done: reloads coalesce, and their failures are reported by
-    /// the call that ran the hooks.
+    /// finished and once shutdown has begun (the [context](Services::context) is cancelled)
+    /// it does nothing; a shutdown that begins while it runs waits for the pass under way,
+    /// and no further pass starts. Called while another reload runs, it asks that one to
+    /// call the hooks once more when it ends (so that they see whatever changed since they
+    /// began), and returns once that is done: reloads coalesce, and their failures are
+    /// reported by the call that ran the hooks. When the running reload is dropped before
+    /// that pass, the waiting call runs the hooks itself.
     ///
     /// # Errors
     /// The reload hooks' failures, joined (every service is reloaded regardless).
@@ -719,7 +725,8 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                         // This pass serves every request made so far.
                         break (started, self.inner.reloads_asked.load(Ordering::Relaxed));
                     }
-                    Phase::Reloading(_) => {
+                    // Once shutdown has begun, no further pass is asked for.
+                    Phase::Reloading(_) if !self.inner.context.is_cancelled() => {
                         let asked = self.inner.reloads_asked.fetch_add(1, Ordering::Relaxed) + 1;
                         (asked, self.inner.changed.subscribe())
                     }
@@ -907,7 +914,8 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         let mut phase = self.phase();
         self.inner.reloads_served.store(covered, Ordering::Relaxed);
         let asked = self.inner.reloads_asked.load(Ordering::Relaxed);
-        if asked > covered {
+        // Once shutdown has begun, the requests left are dropped: the services are stopping.
+        if asked > covered && !self.inner.context.is_cancelled() {
             return Some(asked);
         }
         self.set(&mut phase, Phase::Running(Arc::clone(started)));

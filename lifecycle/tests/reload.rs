@@ -148,7 +148,10 @@ async fn services_reload_all_waiting_behind_a_dropped_reload_runs_the_hooks_itse
         let services = services.clone();
         async move { services.reload_all(&()).await }
     });
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    // (On this current-thread runtime, a few yields let it ask and start waiting.)
+    for _ in 0..8 {
+        tokio::task::yield_now().await;
+    }
     // ...but the running one is dropped (a host's timeout) before that pass.
     first.abort();
     let _ = first.await;
@@ -156,6 +159,46 @@ async fn services_reload_all_waiting_behind_a_dropped_reload_runs_the_hooks_itse
     // The second reload's request was served by a pass of its own.
     assert_eq!(taken(&calls), ["reload config", "reload config"]);
     drop(release);
+}
+
+#[tokio::test]
+async fn services_reload_all_asked_again_once_shutdown_began_runs_no_more_ugly() {
+    let calls = calls();
+    let (entered_tx, mut entered) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let release = Arc::new(tokio::sync::Notify::new());
+    let seen = Arc::clone(&calls);
+    let gate = Arc::clone(&release);
+    let services = services(vec![Registration::new(
+        "config",
+        Hooks::new().on_reload(move |_| {
+            let (calls, entered, gate) = (Arc::clone(&seen), entered_tx.clone(), Arc::clone(&gate));
+            async move {
+                record(&calls, "reload config".to_owned());
+                let _ = entered.send(());
+                gate.notified().await;
+                Ok(())
+            }
+        }),
+    )]);
+    services.start_all(&()).await.unwrap();
+    let first = tokio::spawn({
+        let services = services.clone();
+        async move { services.reload_all(&()).await }
+    });
+    entered.recv().await.unwrap();
+    let second = tokio::spawn({
+        let services = services.clone();
+        async move { services.reload_all(&()).await }
+    });
+    for _ in 0..8 {
+        tokio::task::yield_now().await;
+    }
+    // The owner begins a shutdown while the first pass runs: the pass asked for is dropped.
+    services.context().cancel();
+    release.notify_one();
+    first.await.unwrap().unwrap();
+    second.await.unwrap().unwrap();
+    assert_eq!(taken(&calls), ["reload config"]);
 }
 
 #[tokio::test]

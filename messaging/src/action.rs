@@ -987,6 +987,14 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
             .get(name)
             .and_then(|a| a.breaker.as_ref().map(Breaker::state))
     }
+
+    /// How long `name`'s breaker stays open, when it is open.
+    pub(crate) fn breaker_cooldown_left(&self, name: &str) -> Option<Duration> {
+        self.inner
+            .registry
+            .get(name)
+            .and_then(|a| a.breaker.as_ref().and_then(Breaker::cooldown_left))
+    }
 }
 
 impl<C> fmt::Debug for Actions<C> {
@@ -1201,8 +1209,6 @@ impl Drop for Trial<'_> {
     }
 }
 
-/// Checks an Action name: dot-separated segments (`"git.log"`), none empty, no whitespace
-/// or control characters.
 /// Refuses a malformed name of an Action, an event or a Task (`kind`) for `op`: empty, an
 /// empty dot-separated part, whitespace or control characters.
 pub(crate) fn check_name(op: &'static str, kind: &str, name: &str) -> Result<()> {

@@ -155,6 +155,21 @@ impl Breaker {
         }
     }
 
+    /// How long the breaker stays open, when it is open.
+    pub(crate) fn cooldown_left(&self) -> Option<Duration> {
+        match self
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .state
+        {
+            State::Open { until } => {
+                Some(until.saturating_duration_since(Instant::now())).filter(|left| !left.is_zero())
+            }
+            _ => None,
+        }
+    }
+
     pub(crate) fn state(&self) -> BreakerState {
         match self
             .state

@@ -167,8 +167,10 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
     /// Defines (or replaces) the Task `name`.
     ///
     /// # Errors
-    /// [`ErrorCode::INVALID`] for a malformed name, a Task with no steps, a retry of 0
-    /// attempts, or a schedule that is not a valid cron expression.
+    /// [`ErrorCode::INVALID`] for a malformed name (see [`Actions::register`]), a Task with
+    /// no steps, a retry whose attempts are not from 1 to
+    /// [`Retry::MAX_ATTEMPTS`](crate::Retry::MAX_ATTEMPTS), or a
+    /// schedule that is not a valid cron expression.
     pub fn define(&self, name: &str, def: TaskDef) -> Result<()> {
         const OP: &str = "messaging.Tasks.define";
         crate::action::check_name(OP, "task", name)?;
@@ -735,19 +737,20 @@ async fn run_step<C: Clone + Send + Sync + 'static>(
             }
             _ => break outcome,
         };
-        // An open breaker refuses every attempt until its cool-down ends.
-        if run.actions.breaker_state(&step.action) == Some(crate::BreakerState::Open) {
+        // An open breaker refuses every attempt until its cool-down ends: the next one
+        // waits that out, rather than spending the attempts on refusals.
+        let mut wait = jitter(retry.ceiling(attempt + 1));
+        if let Some(left) = run.actions.breaker_cooldown_left(&step.action) {
+            wait = wait.max(left);
+        }
+        // An attempt past the run's own deadline would fail at once: give up now.
+        if run.ctx.deadline().is_some_and(|deadline| {
+            Instant::now()
+                .checked_add(wait)
+                .is_none_or(|next| next >= deadline)
+        }) {
             break outcome;
         }
-        // Past the run's own deadline every further attempt would fail at once.
-        if run
-            .ctx
-            .deadline()
-            .is_some_and(|deadline| Instant::now() >= deadline)
-        {
-            break outcome;
-        }
-        let wait = jitter(retry.ceiling(attempt + 1));
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
             () = run.ctx.cancel_token().cancelled() => break outcome,

@@ -210,9 +210,9 @@ pub struct RunStep {
 
 /// How a failing run step is retried: `attempts` in all, waiting `backoff` before the
 /// second, twice as long before each next (capped at `max_backoff`), with full jitter
-/// (a random wait between zero and that). A step is not retried while its Action's circuit
-/// breaker is open: the refusal lasts the whole cool-down, which no backoff should spin
-/// through.
+/// (a random wait between zero and that). While the Action's circuit breaker is open, the
+/// next attempt waits out its cool-down instead (a refusal is not worth an attempt), and a
+/// wait that would pass the run's deadline ends the retries there.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]

@@ -265,7 +265,8 @@ fn bus_drain_report_names_every_accepted_task_ugly() {
     let runtime = runtime();
     for _ in 0..ROUNDS {
         let release = Arc::new(AtomicBool::new(false));
-        let bus: Bus<()> = Bus::builder().max_running(4).queue(32).build().unwrap();
+        // A deep queue, so the submitters are still submitting when the drain lists.
+        let bus: Bus<()> = Bus::builder().max_running(4).queue(4096).build().unwrap();
         let gate = Arc::clone(&release);
         bus.on_task(move |_, task: &Reindex| {
             while !gate.load(Ordering::SeqCst) {

@@ -1670,7 +1670,47 @@ async fn step_with_retry_backoff_ends_at_the_runs_deadline_ugly() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn step_with_retry_stops_once_the_actions_breaker_opens_ugly() {
+async fn step_with_retry_waits_out_an_open_breaker_ugly() {
+    let bench = Bench::new();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&calls);
+    bench
+        .actions
+        .register(
+            ActionSpec::new("git.push", move |_, _| {
+                let n = counted.fetch_add(1, Ordering::SeqCst) + 1;
+                async move {
+                    if n < 4 {
+                        Err(Error::new("git.Remote.push", "remote hung up")
+                            .with_code(ErrorCode::UNAVAILABLE))
+                    } else {
+                        Ok(Value::from("pushed"))
+                    }
+                }
+            })
+            .circuit_breaker(2, Duration::from_secs(1)),
+        )
+        .unwrap();
+    bench.define(
+        "push",
+        vec![Step::run("git.push").with_retry(Retry::new(4, Duration::from_millis(100)))],
+    );
+    let started = Instant::now();
+    let report = bench.run("push").await;
+    // The breaker opened after the second failure: the third attempt (its half-open
+    // trial) came after the cool-down instead of being refused, and so did the fourth.
+    assert!(report.is_ok(), "{:?}", report.error);
+    assert_eq!(report.steps[0].attempts, 4);
+    assert_eq!(calls.load(Ordering::SeqCst), 4);
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn step_with_retry_gives_up_when_the_cooldown_outlasts_the_deadline_ugly() {
     let bench = Bench::new();
     let calls = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&calls);
@@ -1691,10 +1731,17 @@ async fn step_with_retry_stops_once_the_actions_breaker_opens_ugly() {
         "push",
         vec![Step::run("git.push").with_retry(Retry::new(50, Duration::ZERO))],
     );
-    let report = bench.run("push").await;
-    // The second failure opened the breaker: the 48 attempts left would all be refused.
+    let ctx = RunCtx::new().with_timeout(Duration::from_secs(10));
+    let started = Instant::now();
+    let report = bench.tasks.run(&(), &ctx, "push").await.unwrap();
+    // The 30-second cool-down outlasts the 10-second run: no attempt after the second.
     assert_eq!(report.steps[0].attempts, 2);
     assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
     let err = report.error.expect("the Task failed").to_string();
     assert!(err.ends_with("git.Remote.push: remote hung up"), "{err}");
 }
