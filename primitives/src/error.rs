@@ -468,19 +468,16 @@ impl Error {
     /// level of a chain shows once, at its head).
     fn write(&self, f: &mut fmt::Formatter<'_>, shown: Option<&ErrorCode>) -> fmt::Result {
         let inner = &self.0;
-        if !inner.joined.is_empty() {
-            // The message already lists every part with its own code.
-            if !inner.operation.is_empty() {
-                write!(f, "{}: ", inner.operation)?;
-            }
-            return f.write_str(&inner.message);
-        }
         if !inner.operation.is_empty() {
             write!(f, "{}: ", inner.operation)?;
         }
         f.write_str(&inner.message)?;
+        // A joined error's message lists every part with its own code: its code shows only
+        // when none of the parts has it (set on the join afterwards).
+        let listed = |code: &ErrorCode| inner.joined.iter().any(|part| part.code() == Some(code));
         if let Some(code) = &inner.code
             && shown != Some(code)
+            && !listed(code)
         {
             let lead = if inner.operation.is_empty() && inner.message.is_empty() {
                 ""

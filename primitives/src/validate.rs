@@ -17,8 +17,10 @@ const MAX_NAME: usize = 255;
 ///
 /// # Errors
 /// [`ErrorCode::INVALID`], naming the name and the rule it breaks, when it is empty, `.` or
-/// `..`, contains `/` or `\`, contains NUL or another control character, contains a
-/// zero-width or bidirectional formatting character, or is longer than 255 bytes.
+/// `..`, is only whitespace or begins or ends with it, contains `/` or `\`, contains NUL
+/// or another control character, contains an invisible character (zero-width,
+/// bidirectional formatting, a soft hyphen, a filler: anything that shows as nothing or
+/// changes how the rest shows), or is longer than 255 bytes.
 pub fn validate_name(name: &str) -> Result<&str> {
     check_segment("primitives.validate_name", "name", name, name).map(|()| name)
 }
@@ -69,6 +71,8 @@ fn check_segment(op: &'static str, what: &str, whole: &str, segment: &str) -> Re
         "contains a control character"
     } else if segment.chars().any(is_invisible) {
         "contains an invisible or direction-changing character"
+    } else if segment.starts_with(char::is_whitespace) || segment.ends_with(char::is_whitespace) {
+        "begins or ends with whitespace"
     } else if segment.contains('/') {
         "contains '/'"
     } else if segment.contains('\\') {
@@ -81,10 +85,32 @@ fn check_segment(op: &'static str, what: &str, whole: &str, segment: &str) -> Re
     Err(invalid(op, what, whole, reason))
 }
 
-/// Zero-width and bidirectional formatting characters: they make a name display as
-/// something it is not (`"invoice\u{202e}fdp.exe"` shows as `invoiceexe.pdf`).
+/// Characters that show as nothing, or change how the rest shows: Unicode's format
+/// characters (zero-width, bidirectional, invisible operators, interlinear annotation and
+/// tag characters), the line and paragraph separators, and the Hangul fillers. They make a
+/// name display as something it is not (`"invoice\u{202e}fdp.exe"` shows as
+/// `invoiceexe.pdf`), or as two names that look alike.
 fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+    matches!(
+        c,
+        '\u{00ad}'
+            | '\u{034f}'
+            | '\u{061c}'
+            | '\u{115f}'..='\u{1160}'
+            | '\u{17b4}'..='\u{17b5}'
+            | '\u{180b}'..='\u{180f}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{206f}'
+            | '\u{3164}'
+            | '\u{fe00}'..='\u{fe0f}'
+            | '\u{feff}'
+            | '\u{ffa0}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0000}'..='\u{e0fff}'
+    )
 }
 
 fn invalid(op: &'static str, what: &str, value: &str, reason: &str) -> Error {

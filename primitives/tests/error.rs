@@ -473,6 +473,29 @@ fn error_join_uses_inherited_codes_ugly() {
 }
 
 #[test]
+fn error_join_then_cause_and_code_are_shown_ugly() {
+    let joined = Error::join([
+        Error::new("lifecycle.stop", "brain timed out").with_code(ErrorCode::TIMEOUT),
+        Error::new("lifecycle.stop", "cache timed out").with_code(ErrorCode::TIMEOUT),
+    ])
+    .unwrap()
+    .with_code(ErrorCode::DENIED)
+    .with_cause(std::io::Error::other("audit log read-only"));
+    assert_eq!(
+        joined.to_string(),
+        "lifecycle.stop: brain timed out [TIMEOUT]; lifecycle.stop: cache timed out [TIMEOUT] \
+         [DENIED]: audit log read-only"
+    );
+    // A code the parts already show is not repeated.
+    let plain = Error::join([
+        Error::new("a.B.c", "one").with_code(ErrorCode::TIMEOUT),
+        Error::new("a.B.c", "two"),
+    ])
+    .unwrap();
+    assert_eq!(plain.to_string(), "a.B.c: one [TIMEOUT]; a.B.c: two");
+}
+
+#[test]
 fn error_join_in_names_the_operation_and_the_count_good() {
     let err = Error::join_in(
         "lifecycle.Services.stop_all",

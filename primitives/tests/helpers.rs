@@ -5,8 +5,8 @@ use std::thread;
 
 use corers_primitives::{ErrorCode, glob_match, id, validate_name, validate_path};
 
-fn is_lower_hex_16(id: &str) -> bool {
-    id.len() == 16 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+fn is_lower_hex_32(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// Asserts that `validate_name` rejects `name` as INVALID with `reason` in the message.
@@ -31,9 +31,9 @@ fn assert_bad_path(path: &str, reason: &str) {
 // ---------------------------------------------------------------- id
 
 #[test]
-fn id_sixteen_lowercase_hex_good() {
+fn id_thirty_two_lowercase_hex_good() {
     let made = id();
-    assert!(is_lower_hex_16(&made), "{made:?}");
+    assert!(is_lower_hex_32(&made), "{made:?}");
 }
 
 #[test]
@@ -48,6 +48,43 @@ fn id_never_repeats_bad() {
     assert_eq!(ids.len(), 10_000);
 }
 
+/// Not a test of its own: prints 10,000 ids when `CORERS_ID_CHILD` is set.
+#[test]
+fn id_child() {
+    if std::env::var_os("CORERS_ID_CHILD").is_some() {
+        for _ in 0..10_000 {
+            println!("@@{}", id());
+        }
+    }
+}
+
+#[test]
+fn id_unique_across_processes_started_together_ugly() {
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", "id_child", "--nocapture", "--test-threads=1"])
+                .env("CORERS_ID_CHILD", "1")
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut all = HashSet::new();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        let text = String::from_utf8(output.stdout).unwrap();
+        let ids: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.split_once("@@"))
+            .map(|(_, id)| id)
+            .collect();
+        assert_eq!(ids.len(), 10_000);
+        all.extend(ids.into_iter().map(str::to_owned));
+    }
+    assert_eq!(all.len(), 40_000, "ids repeated across processes");
+}
+
 #[test]
 fn id_unique_across_threads_ugly() {
     let handles: Vec<_> = (0..8)
@@ -58,7 +95,7 @@ fn id_unique_across_threads_ugly() {
         let ids = handle.join().unwrap();
         // Each thread sees its own ids increase, even when interleaved with others.
         assert!(ids.windows(2).all(|w| w[0] < w[1]));
-        assert!(ids.iter().all(|i| is_lower_hex_16(i)));
+        assert!(ids.iter().all(|i| is_lower_hex_32(i)));
         all.extend(ids);
     }
     assert_eq!(all.len(), 80_000);
@@ -164,11 +201,28 @@ fn validate_name_invisible_characters_rejected_ugly() {
         "zero\u{200b}width",
         "\u{feff}bom",
         "a\u{2066}b",
+        "invoice\u{61c}exe.pdf",
+        "soft\u{ad}hyphen",
+        "filler\u{3164}",
+        "line\u{2028}break",
+        "tag\u{e0041}",
+        "variation\u{fe0f}",
     ] {
         let err = validate_name(name).unwrap_err();
         assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{name:?}");
-        assert!(err.message().contains("invisible or direction-changing"));
+        assert!(
+            err.message().contains("invisible or direction-changing"),
+            "{name:?}"
+        );
     }
+}
+
+#[test]
+fn validate_name_whitespace_at_either_end_rejected_ugly() {
+    for name in [" ", "   ", " alpha", "alpha ", "alpha\u{3000}"] {
+        assert_bad_name(name, "begins or ends with whitespace");
+    }
+    assert_eq!(validate_name("my notes.md").unwrap(), "my notes.md");
 }
 
 // ---------------------------------------------------------------- validate_path

@@ -1,6 +1,6 @@
 //! Integration tests for [`Value`]: its non-coercing getters, the serde conversions
 //! [`to_value`] / [`from_value`], and its JSON form (round trip of every variant, bytes as
-//! `{"$bytes": base64}`, non-finite floats rejected, integers beyond `i64` read as floats).
+//! `{"$bytes": base64}`, non-finite floats rejected, integers beyond `i64` refused).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -480,11 +480,19 @@ fn value_serde_json_rejects_nan_nested_in_map_bad() {
 }
 
 #[test]
-fn value_serde_json_u64_above_i64_max_reads_as_float_ugly() {
-    let value: Value = serde_json::from_str("18446744073709551615").unwrap();
-    assert_eq!(value, Value::Float(18_446_744_073_709_551_615.0));
+fn value_serde_json_u64_above_i64_max_is_refused_not_rounded_ugly() {
+    let err = serde_json::from_str::<Value>("18446744073709551615").unwrap_err();
+    assert!(err.to_string().contains("above i64::MAX"), "{err}");
     let just_fits: Value = serde_json::from_str("9223372036854775807").unwrap();
     assert_eq!(just_fits, Value::Int(i64::MAX));
+}
+
+#[test]
+fn value_deserialize_non_finite_float_is_refused_ugly() {
+    // Formats that can write nan and inf (TOML, YAML) hand them over like this.
+    let nan = serde::de::IntoDeserializer::<serde::de::value::Error>::into_deserializer(f64::NAN);
+    let err = <Value as serde::Deserialize>::deserialize(nan).unwrap_err();
+    assert!(err.to_string().contains("not finite"), "{err}");
 }
 
 #[test]

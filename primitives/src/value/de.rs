@@ -136,15 +136,20 @@ impl<'de> Visitor<'de> for ValueVisitor {
     fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
         Ok(Value::Int(v))
     }
-    #[allow(
-        clippy::cast_precision_loss,
-        reason = "documented: beyond i64 becomes a float"
-    )]
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(i64::try_from(v).map_or(Value::Float(v as f64), Value::Int))
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        // Refused rather than rounded to a float: a large id or hash must not change.
+        i64::try_from(v).map(Value::Int).map_err(|_| {
+            E::custom(format!(
+                "integer {v} is above i64::MAX, the largest a Value holds"
+            ))
+        })
     }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::Float(v))
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        if v.is_finite() {
+            Ok(Value::Float(v))
+        } else {
+            Err(E::custom(format!("float {v} is not finite")))
+        }
     }
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {
         Ok(Value::String(v.to_owned()))

@@ -25,7 +25,8 @@ pub use ser::to_value;
 /// - [`Value::Float`] must be finite: JSON has no `NaN` or infinity, so serializing one is an
 ///   error instead of a silent `null`.
 ///
-/// Integers that JSON carries beyond `i64` (up to `u64::MAX`) are read as [`Value::Float`].
+/// Integers that JSON carries beyond `i64` (up to `u64::MAX`) are refused when read, as
+/// when written, rather than rounded to a float: a large id or hash must not change.
 ///
 /// ```
 /// use corers_primitives::Value;
@@ -50,7 +51,9 @@ pub enum Value {
     Bool(bool),
     /// A signed 64-bit integer.
     Int(i64),
-    /// A finite 64-bit float.
+    /// A 64-bit float, which must be finite to cross a boundary: serializing or
+    /// deserializing NaN or an infinity is an error (and so is storing one in a config);
+    /// `Value::from(f64::NAN)` holds it, for a check to refuse.
     Float(f64),
     /// UTF-8 text.
     String(String),
