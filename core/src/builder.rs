@@ -39,7 +39,8 @@ pub struct CoreBuilder {
     crash_file: Option<std::path::PathBuf>,
     on_crash: Option<CrashCallback>,
     bus: BusBuilder,
-    factories: Vec<Factory>,
+    /// Each with the service name it was declared under, when it was.
+    factories: Vec<(Option<String>, Factory)>,
     actions: Vec<ActionSpec<Core>>,
     tasks: Vec<(String, TaskDef)>,
     #[cfg(feature = "cli")]
@@ -205,7 +206,40 @@ impl CoreBuilder {
         mut self,
         factory: impl FnOnce(&Core) -> Result<Registration<Core>> + Send + 'static,
     ) -> Self {
-        self.factories.push(Box::new(factory));
+        self.factories.push((None, Box::new(factory)));
+        self
+    }
+
+    /// Adds the service `name`, made by `factory` once the Core exists: as
+    /// [`service`](CoreBuilder::service), with the name known before the factory runs. A
+    /// test's `fake_service` for `name` (feature `testing`) then takes its place without
+    /// running its factory at all, so nothing the real factory would do — connect to a
+    /// database, register bus handlers or commands — happens under test.
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    ///
+    /// struct StoreRoot;
+    /// impl Query for StoreRoot { type Answer = String; }
+    ///
+    /// let core = Core::builder()
+    ///     .service_named("store", |core| {
+    ///         core.bus().on_query(|_, _: &StoreRoot| Some(Ok("/srv/workbench".to_owned())));
+    ///         Ok(Registration::new("store", Hooks::new()))
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(core.query(&StoreRoot).answer().as_deref(), Some("/srv/workbench"));
+    /// ```
+    ///
+    /// `build()` fails with [`ErrorCode::INVALID`](corers_primitives::ErrorCode::INVALID)
+    /// when the factory returns a registration under another name.
+    pub fn service_named(
+        mut self,
+        name: impl Into<String>,
+        factory: impl FnOnce(&Core) -> Result<Registration<Core>> + Send + 'static,
+    ) -> Self {
+        self.factories.push((Some(name.into()), Box::new(factory)));
         self
     }
 
@@ -472,7 +506,7 @@ impl CoreBuilder {
 /// registers it.
 fn register_services(
     core: &Core,
-    factories: Vec<Factory>,
+    factories: Vec<(Option<String>, Factory)>,
     mut fakes: Vec<(String, Factory)>,
 ) -> Result<()> {
     const OP: &str = "corers.CoreBuilder.build";
@@ -481,17 +515,39 @@ fn register_services(
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| factory(core)))
             .map_err(|payload| Error::from_caught(OP, payload))
     };
-    for factory in factories {
-        let mut registration = make(factory)?.map_err(|e| Error::wrap(e, OP, "make a service"))?;
-        if let Some(at) = fakes
-            .iter()
-            .position(|(name, _)| name == registration.name())
-        {
-            let (_, fake) = fakes.swap_remove(at);
-            registration = make(fake)?
+    let take_fake = |fakes: &mut Vec<(String, Factory)>, name: &str| {
+        let at = fakes.iter().position(|(faked, _)| faked == name)?;
+        Some(fakes.swap_remove(at).1)
+    };
+    for (declared, factory) in factories {
+        // Declared by name and faked: the real factory never runs.
+        let faked_by_name = declared
+            .as_deref()
+            .and_then(|name| take_fake(&mut fakes, name));
+        let registration = match (declared, faked_by_name) {
+            (Some(name), Some(fake)) => make(fake)?
                 .map_err(|e| Error::wrap(e, OP, "make a fake service"))?
-                .renamed_after(&registration);
-        }
+                .renamed(&name),
+            (declared, _) => {
+                let real = make(factory)?.map_err(|e| Error::wrap(e, OP, "make a service"))?;
+                if let Some(name) = declared.filter(|name| name != real.name()) {
+                    return Err(Error::new(
+                        OP,
+                        format!(
+                            "the factory of service {name:?} made one named {:?}",
+                            real.name()
+                        ),
+                    )
+                    .with_code(corers_primitives::ErrorCode::INVALID));
+                }
+                match take_fake(&mut fakes, real.name()) {
+                    Some(fake) => make(fake)?
+                        .map_err(|e| Error::wrap(e, OP, "make a fake service"))?
+                        .renamed_after(&real),
+                    None => real,
+                }
+            }
+        };
         let name = registration.name().to_owned();
         core.inner
             .services

@@ -56,15 +56,32 @@ pub fn builder() -> (CoreBuilder, MemorySink) {
 }
 
 impl CoreBuilder {
-    /// Replaces the service registered as `name` by the one `fake` makes: its hooks (start,
-    /// stop, reload, health) are the fake's, under the same name and dependencies.
+    /// Replaces the service registered as `name` by the one `fake` makes.
     ///
-    /// The real factory still runs, first — a Core learns a service's name only from the
-    /// registration its factory returns — so a real factory that fails still fails
-    /// `build()`, and what it registers besides (bus handlers, commands) stays, ahead of
-    /// anything the fake registers: a query or task both answer goes to the real handler.
-    /// Fake what a factory registers by faking the service that answers it, or by leaving
-    /// those handlers out of the factory (register them in its start hook).
+    /// A service added with [`service_named`](CoreBuilder::service_named) is replaced
+    /// whole: its factory never runs, so nothing it would do (connect, register bus
+    /// handlers or commands) happens; the fake's registration is used under `name`, with
+    /// its own dependencies.
+    ///
+    /// A service added with [`service`](CoreBuilder::service) is known by name only once its
+    /// factory has run, so that factory still runs, first: a real factory that fails still
+    /// fails `build()`, and what it registers besides stays, ahead of anything the fake
+    /// registers (a query both answer goes to the real handler). Its hooks (start, stop,
+    /// reload, health) are the fake's, under the real one's name and dependencies.
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    ///
+    /// let (builder, _log) = corers::testing::builder();
+    /// let core = builder
+    ///     .service_named("store", |_| -> Result<Registration<Core>> {
+    ///         Err(Error::new("store.Db.connect", "no database on this machine"))
+    ///     })
+    ///     .fake_service("store", |_| Ok(Registration::new("store", Hooks::new())))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(core.services().names(), ["store"]);
+    /// ```
     pub fn fake_service(
         self,
         name: impl Into<String>,

@@ -550,6 +550,42 @@ fn core_builder_service_panicking_factory_ugly() {
 }
 
 #[test]
+fn core_builder_service_named_registers_in_order_with_the_others_good() {
+    let core = Core::builder()
+        .service(|_| Ok(Registration::new("config", Hooks::new())))
+        .service_named("store", |_| {
+            Ok(Registration::new("store", Hooks::new()).after(["config"]))
+        })
+        .build()
+        .unwrap();
+    assert_eq!(core.services().names(), ["config", "store"]);
+}
+
+#[test]
+fn core_builder_service_named_factory_naming_another_fails_build_bad() {
+    let err = Core::builder()
+        .service_named("store", |_| Ok(Registration::new("cache", Hooks::new())))
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(
+        err.message()
+            .contains(r#"the factory of service "store" made one named "cache""#),
+        "{err}"
+    );
+}
+
+#[test]
+fn core_builder_service_named_twice_fails_build_ugly() {
+    let err = Core::builder()
+        .service_named("store", |_| Ok(Registration::new("store", Hooks::new())))
+        .service_named("store", |_| Ok(Registration::new("store", Hooks::new())))
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::CONFLICT));
+}
+
+#[test]
 fn core_builder_service_dependency_cycle_fails_build_bad() {
     let err = Core::builder()
         .service(|_| Ok(Registration::new("store", Hooks::new()).after(["brain"])))

@@ -329,6 +329,42 @@ fn core_builder_fake_service_keeps_the_real_ones_dependencies_good() {
 }
 
 #[test]
+fn core_builder_fake_service_of_a_named_service_never_runs_its_factory_good() {
+    struct StoreRoot;
+    impl Query for StoreRoot {
+        type Answer = String;
+    }
+    let ran = Arc::new(AtomicBool::new(false));
+    let seen = Arc::clone(&ran);
+    let (builder, _log) = testing::builder();
+    let core = builder
+        .service_named("store", move |core| {
+            seen.store(true, Ordering::SeqCst);
+            core.bus()
+                .on_query(|_, _: &StoreRoot| Some(Ok("/srv/production".to_owned())));
+            Ok(Registration::new(
+                "store",
+                Store {
+                    root: "/srv/production",
+                },
+            ))
+        })
+        .fake_service("store", |core| {
+            core.bus()
+                .on_query(|_, _: &StoreRoot| Some(Ok("/tmp/fake".to_owned())));
+            Ok(Registration::new("fake-store", Store { root: "/tmp/fake" }))
+        })
+        .build()
+        .unwrap();
+    assert!(!ran.load(Ordering::SeqCst), "the real factory ran");
+    assert_eq!(
+        core.query(&StoreRoot).answer().as_deref(),
+        Some("/tmp/fake")
+    );
+    assert_eq!(core.service::<Store>("store").unwrap().root, "/tmp/fake");
+}
+
+#[test]
 fn core_builder_fake_service_failing_fake_fails_build_bad() {
     let built = Arc::new(AtomicBool::new(false));
     let (builder, _log) = testing::builder();

@@ -92,6 +92,19 @@ impl<C: 'static> Registration<C> {
         &self.name
     }
 
+    /// This service under `name`, with its own dependencies (a test fake taking the place
+    /// of a service declared by name, whose registration is never made).
+    ///
+    /// ```
+    /// use corers_lifecycle::{Hooks, Registration};
+    /// let fake = Registration::<()>::new("fake-store", Hooks::new()).after(["config"]);
+    /// assert_eq!(fake.renamed("store").name(), "store");
+    /// ```
+    pub fn renamed(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
     /// This service under `other`'s name and dependencies (a test fake taking a real
     /// service's place).
     pub fn renamed_after(mut self, other: &Registration<C>) -> Self {

@@ -410,6 +410,43 @@ fn registration_name_unicode_verbatim_ugly() {
     assert_eq!(registration.name(), "存储 🗄");
 }
 
+// ---- Registration::renamed ----
+
+#[test]
+fn registration_renamed_takes_the_name_and_keeps_its_dependencies_good() {
+    let services = services();
+    services
+        .register(Registration::new("config", Hooks::new()))
+        .unwrap();
+    let fake = Registration::new("fake-store", Store { root: "/tmp/fake" })
+        .after(["config"])
+        .renamed("store");
+    services.register(fake).unwrap();
+    assert_eq!(services.order().unwrap(), ["config", "store"]);
+    assert_eq!(services.get::<Store>("store").unwrap().root, "/tmp/fake");
+}
+
+#[test]
+fn registration_renamed_to_a_taken_name_is_refused_at_register_bad() {
+    let services = services();
+    services
+        .register(Registration::new("store", Hooks::new()))
+        .unwrap();
+    let err = services
+        .register(Registration::new("cache", Hooks::new()).renamed("store"))
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::CONFLICT));
+}
+
+#[test]
+fn registration_renamed_empty_name_is_refused_at_register_ugly() {
+    let services = services();
+    let err = services
+        .register(Registration::new("cache", Hooks::new()).renamed(""))
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+}
+
 // ---- Registration::renamed_after ----
 
 #[test]
