@@ -182,13 +182,15 @@ pub(crate) fn workbench() -> CoreBuilder {
                 .env_prefix("WORKBENCH"),
         )
         // Refuses to start when the settings do not fit, naming the key and its source.
-        .service(|_core| {
+        .service_named("config", |_core| {
             let check = Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
                 ctx.core().config().extract::<Index>("index").map(drop)
             });
             Ok(Registration::new("config", check))
         })
-        .service(|core| {
+        // Declared by name: a test can fake the store whole (`fake_service("store", ..)`),
+        // and its factory, with the query handler it registers, does not run then.
+        .service_named("store", |core| {
             let first = core.config().string("workspace.first")?;
             corers::primitives::validate_name(&first)
                 .map_err(|e| Error::wrap(e, "workbench.Store", "workspace.first"))?;
@@ -203,7 +205,7 @@ pub(crate) fn workbench() -> CoreBuilder {
             });
             Ok(Registration::new("store", store).after(["config"]))
         })
-        .service(|core| {
+        .service_named("indexer", |core| {
             // The indexer takes IndexWorkspace tasks (on the blocking pool: task handlers may
             // block) and reports progress as it goes.
             core.bus().on_task(|ctx, task: &IndexWorkspace| {
