@@ -495,6 +495,7 @@ fn first_signal(core: &Core, state: &Mutex<SignalState>, exit_code: u8) {
     // The bus first: work started in reaction to the cancellation is refused.
     core.bus().shutdown();
     core.context().cancel();
+    core.inner.services.stop_starting();
 }
 
 /// The `received`th SIGINT/SIGTERM: the first begins a graceful shutdown, the second

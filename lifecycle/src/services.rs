@@ -246,7 +246,8 @@ struct Inner<C> {
     /// How long a failed startup waits for the bus's background tasks before stopping the
     /// services that had started.
     drain_deadline: Duration,
-    /// Set by a shutdown that finds startup running: startup stops after its current hook.
+    /// Set by a shutdown that finds startup running, or by `stop_starting`: startup stops
+    /// after its current hook.
     stop_requested: AtomicBool,
     /// Reload requests made while a reload ran, counted (under the phase lock): the running
     /// one calls the hooks again for them.
@@ -543,11 +544,9 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             }
             report.started.push((Arc::clone(&planned.name), duration));
             // Relaxed: a request that comes after the last look is seen by stop_all itself,
-            // woken when startup ends. A cancelled context means the owner began a shutdown
-            // (a signal) that will call stop_all: no more services start either.
-            if self.inner.stop_requested.load(Ordering::Relaxed)
-                || self.inner.context.is_cancelled()
-            {
+            // woken when startup ends (or by the owner that called `stop_starting`, which
+            // calls stop_all once startup has returned).
+            if self.inner.stop_requested.load(Ordering::Relaxed) {
                 // What started runs on, for the stop_all that asked (or will ask) to stop
                 // it (with its own deadline, reporting its own failures).
                 let started = order[..progress.started].iter().cloned().collect();
@@ -700,6 +699,40 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     /// ```
     pub fn context(&self) -> &CancellationToken {
         &self.inner.context
+    }
+
+    /// Asks a startup under way to start no more services once its running start hook ends:
+    /// [`start_all`](Services::start_all) then returns `UNAVAILABLE`, leaving what started
+    /// running for the caller's [`stop_all`](Services::stop_all). For an owner that learns
+    /// of a shutdown (a signal) while startup runs, and stops the services itself once
+    /// startup has returned. Before startup, cancel the [context](Services::context)
+    /// instead: a startup refuses to begin once it is cancelled.
+    ///
+    /// ```
+    /// use corers_lifecycle::{Hooks, Registration, Services};
+    /// use corers_messaging::Bus;
+    /// use corers_primitives::{Error, ErrorCode};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let services: Services<()> = Services::new(Bus::new());
+    /// let asker = services.clone();
+    /// services.register(Registration::new("config", Hooks::new().on_start(move |_| {
+    ///     asker.stop_starting(); // SIGTERM arrived while config started
+    ///     async { Ok(()) }
+    /// }))).unwrap();
+    /// services.register(Registration::new("store", Hooks::new().on_start(|_| async {
+    ///     Err(Error::new("store.Db.open", "never reached"))
+    /// }))).unwrap();
+    /// let err = services.start_all(&()).await.unwrap_err();
+    /// assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE)); // not the store's error
+    /// services.stop_all(&(), std::time::Duration::from_secs(5)).await.unwrap();
+    /// # }
+    /// ```
+    pub fn stop_starting(&self) {
+        // Relaxed: startup looks after each hook; stop_all, run after startup returned,
+        // does not depend on it.
+        self.inner.stop_requested.store(true, Ordering::Relaxed);
     }
 
     /// Cancels every running hook's token and cuts the bus's drain short: a second signal,

@@ -344,6 +344,84 @@ async fn services_start_all_after_the_context_is_cancelled_starts_nothing_ugly()
     assert!(taken(&calls).is_empty());
 }
 
+// ---- Services::stop_starting ----
+
+/// Four recorded services; the second asks startup to stop while it starts.
+fn interrupted_at_the_second(calls: &Calls) -> Services<()> {
+    let services = Services::new(Bus::new());
+    for name in ["config", "store", "cache", "queue"] {
+        let calls = Arc::clone(calls);
+        let asker = services.clone();
+        services
+            .register(Registration::new(
+                name,
+                Hooks::new().on_start(move |ctx| {
+                    record(&calls, format!("start {}", ctx.name()));
+                    if ctx.name() == "store" {
+                        asker.stop_starting();
+                    }
+                    async { Ok(()) }
+                }),
+            ))
+            .unwrap();
+    }
+    services
+}
+
+#[tokio::test]
+async fn services_stop_starting_starts_no_more_after_the_running_hook_good() {
+    let calls = calls();
+    let services = interrupted_at_the_second(&calls);
+    let err = services.start_all(&()).await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert_eq!(taken(&calls), ["start config", "start store"]);
+    // What started runs on until the caller stops it.
+    assert!(!services.context().is_cancelled());
+    services
+        .stop_all(&(), Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(services.context().is_cancelled());
+}
+
+#[tokio::test]
+async fn services_stop_starting_after_startup_changes_nothing_bad() {
+    let calls = calls();
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("store", recorded(&calls)))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    services.stop_starting();
+    assert!(!services.context().is_cancelled());
+    services
+        .stop_all(&(), Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(taken(&calls), ["start store", "stop store"]);
+}
+
+#[tokio::test]
+async fn services_stop_starting_before_startup_stops_it_after_the_first_hook_ugly() {
+    let calls = calls();
+    let services = Services::new(Bus::new());
+    for name in ["config", "store"] {
+        services
+            .register(Registration::new(name, recorded(&calls)))
+            .unwrap();
+    }
+    // Asked before startup begins: the first service still starts (the context, not this,
+    // is how to refuse a startup outright), then no more.
+    services.stop_starting();
+    let err = services.start_all(&()).await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert_eq!(taken(&calls), ["start config"]);
+    services
+        .stop_all(&(), Duration::from_secs(5))
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn services_start_all_after_failed_start_is_conflict_bad() {
     let calls = calls();
