@@ -117,9 +117,17 @@ impl SpanFields {
             .map_or("", |(_, fields)| fields.as_str())
     }
 
-    fn append(&mut self, layer: u64, rendered: &str) {
+    /// Adds fields rendered in `format` (a span's first ones, or those `Span::record` adds
+    /// later) to the layer's.
+    fn append(&mut self, layer: u64, format: Format, rendered: &str) {
         match self.0.iter_mut().find(|(id, _)| *id == layer) {
-            Some((_, fields)) => fields.push_str(rendered),
+            Some((_, fields)) => {
+                // JSON members are joined by commas; human fields carry their own space.
+                if format == Format::Json && !fields.is_empty() && !rendered.is_empty() {
+                    fields.push(',');
+                }
+                fields.push_str(rendered);
+            }
             None => self.0.push((layer, rendered.to_owned())),
         }
     }
@@ -138,10 +146,10 @@ where
         let rendered = self.render_span_fields(|visitor| attrs.record(visitor));
         let mut extensions = span.extensions_mut();
         match extensions.get_mut::<SpanFields>() {
-            Some(fields) => fields.append(self.id, &rendered),
+            Some(fields) => fields.append(self.id, self.format, &rendered),
             None => {
                 let mut fields = SpanFields::default();
-                fields.append(self.id, &rendered);
+                fields.append(self.id, self.format, &rendered);
                 extensions.insert(fields);
             }
         }
@@ -153,7 +161,7 @@ where
         };
         let rendered = self.render_span_fields(|visitor| values.record(visitor));
         if let Some(fields) = span.extensions_mut().get_mut::<SpanFields>() {
-            fields.append(self.id, &rendered);
+            fields.append(self.id, self.format, &rendered);
         }
     }
 
@@ -173,17 +181,25 @@ where
 impl LogLayer {
     /// The fields `record` visits, rendered as this layer renders a span's fields; a
     /// span's `message` is one of its fields.
+    /// A field whose `Display` or `Debug` panics loses the span's fields, not the caller's
+    /// span (the panic would surface at `info_span!` in the application's code).
     fn render_span_fields(&self, record: impl FnOnce(&mut Visitor<'_>)) -> String {
         let mut fields = String::new();
         let mut message = String::new();
         let mut debug = String::new();
-        record(&mut Visitor {
-            format: self.format,
-            redactor: &self.redactor,
-            message: &mut message,
-            fields: &mut fields,
-            debug: &mut debug,
-        });
+        let recorded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            record(&mut Visitor {
+                format: self.format,
+                redactor: &self.redactor,
+                message: &mut message,
+                fields: &mut fields,
+                debug: &mut debug,
+            });
+        }));
+        if let Err(payload) = recorded {
+            let _ = corers_primitives::Error::from_caught("log.Logger.span", payload);
+            return String::new();
+        }
         if !message.is_empty() {
             self.format
                 .render_field("message", FieldValue::Str(&message), &mut fields);

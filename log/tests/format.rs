@@ -352,6 +352,42 @@ fn logger_builder_format_json_lists_the_spans_of_an_event_good() {
 }
 
 #[test]
+fn logger_builder_format_json_span_recorded_later_stays_valid_json_ugly() {
+    let line = line_in_spans(Format::Json);
+    let parsed: serde_json::Value = serde_json::from_str(&line).expect(&line);
+    assert_eq!(
+        parsed["spans"][1]["fields"],
+        serde_json::json!({
+            "name": "git.log", "trace": 7, "api_token": "[REDACTED]", "outcome": "error"
+        })
+    );
+}
+
+/// A field whose `Debug` panics.
+struct Unprintable;
+
+impl std::fmt::Debug for Unprintable {
+    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        panic!("config poisoned")
+    }
+}
+
+#[test]
+fn logger_builder_format_span_field_that_panics_loses_the_fields_not_the_caller_ugly() {
+    let (log, sink) = capture(Format::Human, Level::Info);
+    let logged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        log.in_scope(|| {
+            let span = tracing::info_span!("request", config = ?Unprintable);
+            span.record("user", tracing::field::debug(&Unprintable));
+            span.in_scope(|| tracing::info!("handled"));
+        });
+    }));
+    assert!(logged.is_ok(), "the panic reached the caller");
+    let line = only_line(&sink);
+    assert!(line.ends_with(" INFO  request: handled"), "{line}");
+}
+
+#[test]
 fn logger_builder_format_event_outside_spans_has_no_span_part_bad() {
     let (log, sink) = capture(Format::Json, Level::Info);
     corers_log::info!(log, "service started");
