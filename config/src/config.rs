@@ -264,9 +264,12 @@ impl ConfigBuilder {
     ///            format!("file {}:2", path.display()));
     /// # std::fs::remove_dir_all(&dir).unwrap();
     /// ```
+    ///
+    /// A relative path is resolved against the working directory now, once: a reload reads
+    /// the same file after the process changed directory (a daemon's `chdir("/")`).
     pub fn file(mut self, path: impl Into<PathBuf>) -> Self {
         self.files.push(FileSpec {
-            path: path.into(),
+            path: resolved(path.into()),
             required: true,
         });
         self
@@ -284,7 +287,7 @@ impl ConfigBuilder {
     /// ```
     pub fn optional_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.files.push(FileSpec {
-            path: path.into(),
+            path: resolved(path.into()),
             required: false,
         });
         self
@@ -303,8 +306,12 @@ impl ConfigBuilder {
     ///     .unwrap();
     /// assert!(config.bool("cache.enabled").unwrap());
     /// ```
+    ///
+    /// The prefix is written in upper case, with or without its trailing `_` (`"APP"` and
+    /// `"APP_"` read the same variables); a prefix with a lower-case letter is refused at
+    /// `build()` rather than reading nothing.
     pub fn env_prefix(mut self, prefix: &str) -> Self {
-        self.env_prefix = Some(prefix.to_owned());
+        self.env_prefix = Some(prefix.trim_end_matches('_').to_owned());
         self
     }
 
@@ -353,11 +360,11 @@ impl ConfigBuilder {
             let valid = !prefix.is_empty()
                 && prefix
                     .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
             if !valid {
                 return Err(Error::new(
                     OP,
-                    format!("invalid environment prefix {prefix:?}: use letters, digits and '_' like \"APP\""),
+                    format!("invalid environment prefix {prefix:?}: use upper-case letters, digits and '_' like \"APP\""),
                 )
                 .with_code(ErrorCode::INVALID));
             }
@@ -412,6 +419,12 @@ impl fmt::Debug for ConfigBuilder {
             )
             .finish_non_exhaustive()
     }
+}
+
+/// `path` made absolute against the working directory (as given, when that cannot be
+/// known).
+fn resolved(path: PathBuf) -> PathBuf {
+    std::path::absolute(&path).unwrap_or(path)
 }
 
 fn read_file(spec: &FileSpec) -> Result<Flat> {

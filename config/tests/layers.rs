@@ -215,6 +215,24 @@ fn config_builder_file_toml_with_lines_good() {
 }
 
 #[test]
+fn config_builder_file_relative_path_is_resolved_once_ugly() {
+    // Resolved against the working directory when given, so a reload after the process
+    // changed directory reads the same file; the error names the resolved path.
+    let expected = std::env::current_dir()
+        .unwrap()
+        .join("absent-workbench.toml");
+    let err = Config::builder()
+        .file("absent-workbench.toml")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+    assert!(
+        err.message().contains(&expected.display().to_string()),
+        "{err}"
+    );
+}
+
+#[test]
 fn config_builder_file_missing_required_bad() {
     let dir = ConfigDir::new();
     let err = Config::builder()
@@ -407,8 +425,21 @@ fn config_builder_env_prefix_parses_toml_scalars_good() {
 }
 
 #[test]
+fn config_builder_env_prefix_with_its_trailing_underscore_reads_the_same_ugly() {
+    for prefix in ["APP", "APP_", "APP__"] {
+        let config = Config::builder()
+            .env_prefix(prefix)
+            .env_vars([("APP_DATABASE__PORT", "6543")])
+            .build()
+            .unwrap();
+        assert_eq!(config.int("database.port").unwrap(), 6543, "{prefix:?}");
+    }
+}
+
+#[test]
 fn config_builder_env_prefix_invalid_bad() {
-    for prefix in ["", "APP-1", "APP_ ", "ÄPP"] {
+    // Lower case would read nothing (variables are upper case): refused, not silent.
+    for prefix in ["", "_", "APP-1", "APP_ ", "ÄPP", "app", "App"] {
         let err = Config::builder().env_prefix(prefix).build().unwrap_err();
         assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{prefix:?}");
     }

@@ -642,6 +642,10 @@ fn default_config(app: &App) -> corers_config::ConfigBuilder {
             }
         })
         .collect();
+    // A name with no ASCII letter or digit has no prefix to read under.
+    if prefix.trim_matches('_').is_empty() {
+        return builder;
+    }
     builder.env_prefix(&prefix)
 }
 

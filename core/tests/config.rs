@@ -69,6 +69,7 @@ fn core_builder_config_default_prefix_from_the_app_name_ugly() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("@@named=90"), "{stdout}");
     assert!(stdout.contains("@@unnamed=[]"), "{stdout}");
+    assert!(stdout.contains("@@unicode=[]"), "{stdout}");
 }
 
 /// Set in the child process of `core_builder_config_default_prefix_from_the_app_name_ugly`.
@@ -84,6 +85,9 @@ fn config_child() {
     println!("@@named={}", named.config().int("cache.ttl").unwrap());
     let unnamed = Core::builder().build().unwrap();
     println!("@@unnamed={:?}", unnamed.config().keys());
+    // A name with no ASCII letter or digit reads no environment (and still builds).
+    let unicode = Core::builder().name("工作台").build().unwrap();
+    println!("@@unicode={:?}", unicode.config().keys());
 }
 
 // ---------------------------------------------------------------- Core::config
