@@ -624,7 +624,10 @@ impl Config {
         self.with_reader(|r| r.bool(key))
     }
 
-    /// The value at `key` (a leaf or a table) converted to `T` with serde.
+    /// The value at `key` (a leaf or a table) converted to `T` with serde. Where `T` (or a
+    /// field of it) wants text, a number or a bool is taken as its text: the environment
+    /// and `--set` have no types, and `APP_DATABASE__PASSWORD=123456` must still fill a
+    /// `String` (the strict getters, [`string`](Config::string) and the rest, never convert).
     ///
     /// ```
     /// use corers_config::Config;
@@ -643,7 +646,8 @@ impl Config {
 
     /// The section under `prefix` (`""` for the whole config) as a struct. A section with
     /// no keys deserializes from an empty map, so a struct whose fields all have serde
-    /// defaults still comes out.
+    /// defaults still comes out; a text field takes a number or a bool as its text (see
+    /// [`get_as`](Config::get_as)).
     ///
     /// ```
     /// use corers_config::Config;

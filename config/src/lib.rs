@@ -49,6 +49,7 @@ mod dump;
 mod env;
 mod file;
 mod key;
+mod lenient;
 mod read;
 mod secret;
 mod snapshot;

@@ -192,7 +192,7 @@ impl<'a> Reader<'a> {
         let json = serde_json::to_value(value).map_err(|e| {
             Error::new(op, format!("config key {key:?}: {e}")).with_code(ErrorCode::INVALID)
         })?;
-        serde_path_to_error::deserialize(json).map_err(|err| {
+        serde_path_to_error::deserialize(crate::lenient::Lenient(&json)).map_err(|err| {
             let path = err.path().to_string();
             let at = match path.as_str() {
                 "." => key.to_owned(),
