@@ -362,6 +362,18 @@ impl<C: Send + 'static> Cli<C> {
                 &self.help(""),
             ),
             ["completion", shell] => match shell.parse::<Shell>() {
+                Ok(_) if !crate::completion::is_command_word(&self.name) => Outcome::usage_error(
+                    Error::new(
+                        "cli.Cli.run",
+                        format!(
+                            "no completion script for {:?}: a script names the program as it is typed, \
+                             so its name must be a plain command word (letters, digits, '.', '_', '+', '-')",
+                            self.name
+                        ),
+                    )
+                    .with_code(ErrorCode::INVALID),
+                    &self.help(""),
+                ),
                 Ok(shell) => Outcome::printed(self.completion(shell)),
                 Err(err) => Outcome::usage_error(err, &self.help("")),
             },

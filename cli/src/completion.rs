@@ -39,7 +39,10 @@ impl FromStr for Shell {
 impl<C> Cli<C> {
     /// A completion script for `shell`: command words at every level of the tree, then the
     /// chosen command's flags. Hidden commands are not offered. The word after a flag that
-    /// takes a value (`--name alpha`) is that value, not a command word.
+    /// takes a value (`--name alpha`) is that value, not a command word. The program is
+    /// named as the Cli's name when that is a plain command word; otherwise with every
+    /// character but letters and digits as `_`, so that no name reaches a shell as code
+    /// (the `completion` built-in refuses such a name instead).
     ///
     /// ```
     /// use corers_cli::{Cli, Command, Shell};
@@ -142,10 +145,22 @@ impl<C> Cli<C> {
             .collect()
     }
 
+    /// The program as a word the script can name it by: the name itself when it is a plain
+    /// command word (see [`is_command_word`]), else the same with every other character as
+    /// `_` — never text a shell would read as more than a name.
+    fn command_word(&self) -> String {
+        if is_command_word(&self.name) {
+            self.name.clone()
+        } else {
+            self.function_name()
+        }
+    }
+
     fn bash(&self, levels: &[(String, Vec<String>)], takes: &[(String, Vec<String>)]) -> String {
         let function = self.function_name();
         let mut out = String::new();
-        let _ = writeln!(out, "# bash completion for {}", self.name);
+        let program = self.command_word();
+        let _ = writeln!(out, "# bash completion for {program}");
         let _ = writeln!(out, "_{function}() {{");
         // The words come from the line itself, split at blanks only: COMP_WORDS is also
         // split at `=`, `:` and `@` (COMP_WORDBREAKS), which would make `--name=alpha`
@@ -173,14 +188,15 @@ impl<C> Cli<C> {
             "    if [[ -n $broken ]]; then COMPREPLY=(\"${COMPREPLY[@]#\"$broken\"}\"); fi\n",
         );
         out.push_str("}\n");
-        let _ = writeln!(out, "complete -F _{function} {}", self.name);
+        let _ = writeln!(out, "complete -F _{function} {program}");
         out
     }
 
     fn zsh(&self, levels: &[(String, Vec<String>)], takes: &[(String, Vec<String>)]) -> String {
         let function = self.function_name();
         let mut out = String::new();
-        let _ = writeln!(out, "#compdef {}", self.name);
+        let program = self.command_word();
+        let _ = writeln!(out, "#compdef {program}");
         let _ = writeln!(out, "_{function}() {{");
         // Not `path`: in zsh that is the array tied to $PATH.
         out.push_str("    local cmdpath=\"\" word takes=\"\" skip=\"\"\n");
@@ -194,8 +210,7 @@ impl<C> Cli<C> {
         // Autoloaded from `_name` on $fpath, the first call must complete too.
         let _ = writeln!(
             out,
-            "if [[ $funcstack[1] == _{function} ]]; then _{function} \"$@\"; else compdef _{function} {}; fi",
-            self.name
+            "if [[ $funcstack[1] == _{function} ]]; then _{function} \"$@\"; else compdef _{function} {program}; fi"
         );
         out
     }
@@ -203,7 +218,8 @@ impl<C> Cli<C> {
     fn fish(&self, levels: &[(String, Vec<String>)], takes: &[(String, Vec<String>)]) -> String {
         let function = self.function_name();
         let mut out = String::new();
-        let _ = writeln!(out, "# fish completion for {}", self.name);
+        let program = self.command_word();
+        let _ = writeln!(out, "# fish completion for {program}");
         // The flags of a command path that take a value.
         let _ = writeln!(out, "function __{function}_takes");
         out.push_str("    switch $argv[1]\n");
@@ -242,11 +258,21 @@ impl<C> Cli<C> {
         for (path, words) in levels {
             let _ = writeln!(
                 out,
-                "complete -c {} -f -n '__{function}_at \"{path}\"' -a '{}'",
-                self.name,
+                "complete -c {program} -f -n '__{function}_at \"{path}\"' -a '{}'",
                 words.join(" ")
             );
         }
         out
     }
+}
+
+/// Whether `name` can stand in a completion script as the program's name: ASCII letters,
+/// digits, `.`, `_`, `+` and `-`, not starting with `-` (no space, quote or character a
+/// shell would read as more than a name).
+pub(crate) fn is_command_word(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'-'))
 }

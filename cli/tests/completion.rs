@@ -265,6 +265,30 @@ fn cli_completion_program_name_with_dash_ugly() {
     );
 }
 
+#[tokio::test]
+async fn cli_completion_program_name_a_shell_would_read_as_code_never_reaches_the_script_ugly() {
+    let hostile = "Bob's Tool; $(touch pwned)\necho";
+    let cli: Cli<()> = Cli::new(hostile);
+    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+        let script = cli.completion(shell);
+        for part in ["Bob's", "$(touch", "Tool; "] {
+            assert!(!script.contains(part), "{part:?} in {script}");
+        }
+    }
+    // What stands for it is a plain word.
+    assert!(cli.completion(Shell::Bash).ends_with(
+        "complete -F _Bob_s_Tool____touch_pwned__echo Bob_s_Tool____touch_pwned__echo\n"
+    ));
+    // Asked for on the command line, the script is refused with a reason.
+    let outcome = cli.run((), ["completion", "bash"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert!(
+        outcome.stderr().contains("plain command word"),
+        "{}",
+        outcome.stderr()
+    );
+}
+
 #[test]
 fn cli_completion_shell_metacharacters_in_path_refused_ugly() {
     // A command path can never carry shell syntax into a completion script: it is refused
