@@ -182,9 +182,12 @@ fn human(record: &Record<'_>, colour: bool, out: &mut String) {
 /// Writes a value bare when it is one plain word, quoted and escaped otherwise.
 fn human_value(value: &str, out: &mut String) {
     let plain = !value.is_empty()
-        && !value
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '=' | '\\'));
+        && !value.chars().any(|c| {
+            c.is_whitespace()
+                || c.is_control()
+                || corers_primitives::is_invisible(c)
+                || matches!(c, '"' | '=' | '\\')
+        });
     if plain {
         out.push_str(value);
     } else {
@@ -200,7 +203,8 @@ fn human_value(value: &str, out: &mut String) {
     }
 }
 
-/// Writes text with control characters escaped (`\n`, `\t`, `\u{1b}`).
+/// Writes text with control and invisible characters escaped (`\n`, `\t`, `\u{1b}`,
+/// `\u{202e}`): user data can neither forge a line nor make one display as another.
 fn escape_human(text: &str, out: &mut String) {
     for c in text.chars() {
         escape_char(c, out);
@@ -212,7 +216,7 @@ fn escape_char(c: char, out: &mut String) {
         '\n' => out.push_str("\\n"),
         '\r' => out.push_str("\\r"),
         '\t' => out.push_str("\\t"),
-        c if c.is_control() => {
+        c if c.is_control() || corers_primitives::is_invisible(c) => {
             let _ = write!(out, "\\u{{{:x}}}", c as u32);
         }
         c => out.push(c),
@@ -251,7 +255,11 @@ fn json_string(text: &str, out: &mut String) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() => {
+            // Invisible characters too (in the Basic Multilingual Plane, where `\uXXXX`
+            // can name them): a viewer shows the escape, not a reordered line.
+            c if c.is_control()
+                || (corers_primitives::is_invisible(c) && u32::from(c) <= 0xffff) =>
+            {
                 let _ = write!(out, "\\u{:04x}", c as u32);
             }
             c => out.push(c),

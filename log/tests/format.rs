@@ -107,6 +107,26 @@ fn logger_builder_format_json_newline_and_ansi_escaped_ugly() {
     insta::assert_snapshot!("json_newline_ansi", forged_line(Format::Json));
 }
 
+#[test]
+fn logger_builder_format_bidi_and_line_separators_escaped_ugly() {
+    // "admin\u{202e}nimda" displays reordered in a bidi-aware viewer; U+2028 breaks lines
+    // in some. Both formats show the escape instead.
+    for format in [Format::Human, Format::Json] {
+        let (log, sink) = capture(format, Level::Info);
+        corers_log::warn!(
+            log,
+            user = "admin\u{202e}nimda",
+            "login from\u{2028}10.0.0.9"
+        );
+        let line = only_line(&sink);
+        assert!(
+            !line.contains('\u{202e}') && !line.contains('\u{2028}'),
+            "{line}"
+        );
+        assert!(line.contains("202e") && line.contains("2028"), "{line}");
+    }
+}
+
 // ---------------------------------------------------------------- snapshots: Security events
 
 #[test]

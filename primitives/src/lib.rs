@@ -56,5 +56,5 @@ pub use panic::{CatchPanic, catch_panic};
 pub use published::{Published, ReadGuard};
 pub use registry::{Mode, Registry, Snapshot};
 pub use secret::{REDACTED, SECRET_NAME_PATTERNS, camel_words, is_secret_name};
-pub use validate::{validate_name, validate_path};
+pub use validate::{is_invisible, validate_name, validate_path};
 pub use value::{Revealed, Value, from_value, to_value};

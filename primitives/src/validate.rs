@@ -85,12 +85,19 @@ fn check_segment(op: &'static str, what: &str, whole: &str, segment: &str) -> Re
     Err(invalid(op, what, whole, reason))
 }
 
-/// Characters that show as nothing, or change how the rest shows: Unicode's format
-/// characters (zero-width, bidirectional, invisible operators, interlinear annotation and
-/// tag characters), the line and paragraph separators, and the Hangul fillers. They make a
-/// name display as something it is not (`"invoice\u{202e}fdp.exe"` shows as
-/// `invoiceexe.pdf`), or as two names that look alike.
-fn is_invisible(c: char) -> bool {
+/// Reports whether `c` shows as nothing or changes how the text around it shows: Unicode's
+/// format characters (zero-width, bidirectional, invisible operators, interlinear
+/// annotation and tag characters), the line and paragraph separators, variation selectors
+/// and the Hangul fillers. They make a name display as something it is not
+/// (`"invoice\u{202e}fdp.exe"` shows as `invoiceexe.pdf`), or a log line as another; the
+/// validators refuse them and the log escapes them.
+///
+/// ```
+/// use corers_primitives::is_invisible;
+/// assert!(is_invisible('\u{202e}'));
+/// assert!(!is_invisible('é'));
+/// ```
+pub fn is_invisible(c: char) -> bool {
     matches!(
         c,
         '\u{00ad}'

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::thread;
 
-use corers_primitives::{ErrorCode, glob_match, id, validate_name, validate_path};
+use corers_primitives::{ErrorCode, glob_match, id, is_invisible, validate_name, validate_path};
 
 fn is_lower_hex_32(id: &str) -> bool {
     id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
@@ -223,6 +223,34 @@ fn validate_name_whitespace_at_either_end_rejected_ugly() {
         assert_bad_name(name, "begins or ends with whitespace");
     }
     assert_eq!(validate_name("my notes.md").unwrap(), "my notes.md");
+}
+
+// ---------------------------------------------------------------- is_invisible
+
+#[test]
+fn is_invisible_bidi_zero_width_and_separators_good() {
+    for c in [
+        '\u{202e}', '\u{2066}', '\u{200b}', '\u{feff}', '\u{61c}', '\u{2028}', '\u{ad}',
+    ] {
+        assert!(is_invisible(c), "{:x}", c as u32);
+    }
+}
+
+#[test]
+fn is_invisible_visible_text_and_ordinary_whitespace_bad() {
+    for c in ['a', 'é', '工', '🦀', ' ', '\u{3000}', '-', '\u{200a}'] {
+        assert!(!is_invisible(c), "{:x}", c as u32);
+    }
+}
+
+#[test]
+fn is_invisible_plane_ends_and_tags_ugly() {
+    // Tag characters and variation selectors, at the ends of their ranges.
+    for c in ['\u{e0000}', '\u{e0fff}', '\u{fe00}', '\u{fe0f}'] {
+        assert!(is_invisible(c), "{:x}", c as u32);
+    }
+    assert!(!is_invisible('\u{e1000}'));
+    assert!(!is_invisible(char::MAX));
 }
 
 // ---------------------------------------------------------------- validate_path
