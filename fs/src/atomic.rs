@@ -267,18 +267,12 @@ impl Fs {
         path: &str,
         follow: bool,
     ) -> Result<(crate::locate::DirRef<'_>, PathBuf)> {
+        refuse_reserved(op, path)?;
         self.make_parents(op, path)?;
         let (base, rel) = self.locate(op, path, follow)?;
-        let Some(name) = rel.file_name().and_then(|n| n.to_str().or(Some(""))) else {
+        if rel.file_name().is_none() {
             return Err(Error::new(op, format!("path {path:?} names no file"))
                 .with_code(ErrorCode::INVALID));
-        };
-        if name.starts_with(TEMP_PREFIX) || name.starts_with(LOCK_PREFIX) {
-            return Err(Error::new(
-                op,
-                format!("{path:?} has a name kept for the writes' own temporary files"),
-            )
-            .with_code(ErrorCode::INVALID));
         }
         if let Some(parent) = rel.parent().filter(|p| !p.as_os_str().is_empty()) {
             // "Already exists" here can hide an escape (a symlink where a directory
@@ -340,6 +334,23 @@ pub(crate) fn sync_dir(base: &Dir, rel: &Path) -> io::Result<()> {
 /// How old an unlocked temporary file must be before cleanup takes it for a dead
 /// writer's: far longer than a writer takes between creating its file and locking it.
 const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Refuses a `path` any part of which is a name kept for the writes' own files
+/// (`.corers-tmp-…`, `.corers-lock-…`): moved, made or deleted by hand, such a file would be
+/// swept as a dead writer's, or an update's lock would stop excluding anyone.
+pub(crate) fn refuse_reserved(op: &'static str, path: &str) -> Result<()> {
+    let reserved = path
+        .split(['/', '\\'])
+        .any(|part| part.starts_with(TEMP_PREFIX) || part.starts_with(LOCK_PREFIX));
+    if reserved {
+        return Err(Error::new(
+            op,
+            format!("{path:?} has a name kept for the writes' own temporary and lock files"),
+        )
+        .with_code(ErrorCode::INVALID));
+    }
+    Ok(())
+}
 
 /// What temporary files of atomic writes start with: `.corers-tmp-<pid>-<id>`.
 pub(crate) const TEMP_PREFIX: &str = ".corers-tmp-";

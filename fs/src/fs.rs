@@ -304,6 +304,7 @@ impl Fs {
     /// As [`read`](Fs::read), and [`ErrorCode::CONFLICT`] when a file is in the way.
     pub fn ensure_dir(&self, path: &str) -> Result<()> {
         const OP: &str = "fs.Fs.ensure_dir";
+        crate::atomic::refuse_reserved(OP, path)?;
         self.make_parents(OP, path)?;
         let (dir, rel) = self.locate(OP, path, true)?;
         dir.create_dir_all(&rel).map_err(|e| self.fail(OP, path, e))
@@ -315,6 +316,8 @@ impl Fs {
     /// As [`read`](Fs::read), for either path.
     pub fn rename(&self, from: &str, to: &str) -> Result<()> {
         const OP: &str = "fs.Fs.rename";
+        crate::atomic::refuse_reserved(OP, from)?;
+        crate::atomic::refuse_reserved(OP, to)?;
         self.refuse_climb(OP, from)?;
         let (source_dir, source) = self.locate(OP, from, false)?;
         // A move that cannot happen makes nothing: no directory for the target without a
@@ -364,6 +367,7 @@ impl Fs {
     /// directories; [`ErrorCode::CONFLICT`] for a directory that is not empty.
     pub fn delete(&self, path: &str) -> Result<()> {
         const OP: &str = "fs.Fs.delete";
+        crate::atomic::refuse_reserved(OP, path)?;
         self.refuse_climb(OP, path)?;
         let (dir, rel) = self.locate(OP, path, false)?;
         self.refuse_protected(OP, path, &dir, &rel)?;
@@ -378,6 +382,7 @@ impl Fs {
     /// As [`delete`](Fs::delete), and [`ErrorCode::DENIED`] for the protected directories.
     pub fn delete_all(&self, path: &str) -> Result<()> {
         const OP: &str = "fs.Fs.delete_all";
+        crate::atomic::refuse_reserved(OP, path)?;
         self.refuse_climb(OP, path)?;
         let (dir, rel) = self.locate(OP, path, false)?;
         self.refuse_protected(OP, path, &dir, &rel)?;

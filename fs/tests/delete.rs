@@ -166,6 +166,28 @@ fn fs_delete_empty_path_invalid_bad() {
 }
 
 #[test]
+fn fs_delete_rename_and_ensure_dir_refuse_the_writes_own_names_ugly() {
+    // A lock file deleted while held would stop excluding other updaters; a file renamed to
+    // a temp name would be swept as a dead writer's; neither may be made by hand.
+    let tmp = TempDir::new();
+    tmp.file("inbox/.corers-lock-0123abcd", "");
+    tmp.file("inbox/report.pdf", "quarterly");
+    let fs = tmp.fs();
+    for result in [
+        fs.delete("inbox/.corers-lock-0123abcd"),
+        fs.delete_all("inbox/.corers-lock-0123abcd"),
+        fs.rename("inbox/report.pdf", "archive/.corers-tmp-1-report.pdf"),
+        fs.rename("inbox/.corers-lock-0123abcd", "inbox/lock"),
+        fs.ensure_dir(".corers-tmp-9/archive"),
+    ] {
+        assert_eq!(code_of(result), ErrorCode::INVALID);
+    }
+    assert_eq!(tmp.names("inbox"), [".corers-lock-0123abcd", "report.pdf"]);
+    assert!(!tmp.join("archive").exists());
+    assert!(!tmp.join(".corers-tmp-9").exists());
+}
+
+#[test]
 fn fs_delete_root_slash_denied_bad() {
     let tmp = TempDir::new();
     assert_eq!(code_of(tmp.fs().delete("/")), ErrorCode::DENIED);
