@@ -9,6 +9,7 @@ use std::future::Future;
 use std::io::Write as _;
 use std::panic::{AssertUnwindSafe, PanicHookInfo, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU8;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use std::time::SystemTime;
@@ -17,9 +18,10 @@ use corers_primitives::{Error, ErrorCode, Result, catch_panic};
 use serde::{Deserialize, Serialize};
 use tracing::Dispatch;
 
+use crate::format::{FieldValue, Record};
 use crate::layer::{Clock, SECURITY_TARGET};
 use crate::time::{compact, write_rfc3339};
-use crate::{Output, REDACTED, Redactor};
+use crate::{Format, Output, REDACTED, Redactor};
 
 /// How many reports a reporter keeps in memory when it has no crash file.
 const KEPT_IN_MEMORY: usize = 64;
@@ -91,6 +93,9 @@ struct ReporterInner {
     /// The logger's output, flushed after each report so that it reaches the disk before
     /// a process that is going down does.
     output: Output,
+    /// The logger's format and level, for a report written straight to the output.
+    format: Format,
+    level: Arc<AtomicU8>,
     clock: Clock,
     /// Recent reports; also serialises writers of the crash file in this process.
     recent: Mutex<VecDeque<CrashReport>>,
@@ -112,7 +117,7 @@ impl CrashReporter {
         logger: u64,
         config: CrashConfig,
         dispatch: Dispatch,
-        output: Output,
+        (output, format, level): (Output, Format, Arc<AtomicU8>),
         clock: Clock,
         redactor: Redactor,
     ) -> CrashReporter {
@@ -123,6 +128,8 @@ impl CrashReporter {
                 redactor,
                 dispatch,
                 output,
+                format,
+                level,
                 clock,
                 recent: Mutex::new(VecDeque::new()),
             }),
@@ -150,14 +157,26 @@ impl CrashReporter {
     /// logged and kept in memory.
     pub fn record(&self, report: &CrashReport) -> Result<()> {
         let inner = &self.inner;
-        self.in_scope(|| {
-            tracing::error!(
-                panic.location = report.location.as_deref().unwrap_or(""),
-                panic.thread = report.thread.as_deref().unwrap_or(""),
-                "panic: {}",
-                report.message
-            );
-        });
+        // From the panic hook, the panic may have come from inside another dispatch (a
+        // field's Debug while some logger wrote an event): there, entering this logger's
+        // dispatcher panics in tracing, and a panic in a panic hook aborts. Tracing then
+        // shows no dispatcher; the line is written straight to the output instead.
+        let in_dispatch = IN_PANIC_HOOK.with(Cell::get)
+            && tracing::dispatcher::get_default(|current| {
+                current.is::<tracing::subscriber::NoSubscriber>()
+            });
+        if in_dispatch {
+            self.write_line(report);
+        } else {
+            self.in_scope(|| {
+                tracing::error!(
+                    panic.location = report.location.as_deref().unwrap_or(""),
+                    panic.thread = report.thread.as_deref().unwrap_or(""),
+                    "panic: {}",
+                    report.message
+                );
+            });
+        }
         // Never waits: this may run inside a panic raised while the output was in use.
         inner.output.flush_if_free();
         let written = {
@@ -392,6 +411,48 @@ impl CrashReporter {
             tracing::error!(error = %err, "{what} recovered from panic");
         });
         err
+    }
+
+    /// Writes the report's log line to the logger's output without tracing (as the event
+    /// `record` logs would read, without spans and extra layers).
+    fn write_line(&self, report: &CrashReport) {
+        let inner = &self.inner;
+        let level = crate::Level::from_u8(inner.level.load(std::sync::atomic::Ordering::Relaxed));
+        if !level.allows(crate::Level::Error) {
+            return;
+        }
+        let mut fields = String::new();
+        for (key, value) in [
+            ("panic.location", report.location.as_deref()),
+            ("panic.thread", report.thread.as_deref()),
+        ] {
+            let value = value.unwrap_or("");
+            let value = if inner.redactor.is_secret(key) {
+                REDACTED
+            } else {
+                value
+            };
+            inner
+                .format
+                .render_field(key, FieldValue::Str(value), &mut fields);
+        }
+        let message = format!("panic: {}", report.message);
+        let mut line = String::new();
+        inner.format.render(
+            &Record {
+                time: (inner.clock)(),
+                level: crate::Level::Error,
+                target: module_path!(),
+                security: false,
+                message: &message,
+                fields: &fields,
+                spans: "",
+            },
+            false,
+            &mut line,
+        );
+        // Never waits: the panic may have come from inside that very output.
+        inner.output.write_line_if_free(line.as_bytes());
     }
 
     fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {

@@ -408,7 +408,7 @@ impl LoggerBuilder {
             id,
             self.crash,
             dispatch.clone(),
-            output.clone(),
+            (output.clone(), self.format, Arc::clone(&level)),
             self.clock,
             self.redactor.clone(),
         );

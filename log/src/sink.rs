@@ -70,6 +70,20 @@ impl Output {
         };
     }
 
+    /// [`write_line`](Output::write_line), except that a writer in use (a panic inside
+    /// it, on this thread) is left alone and the line dropped, rather than waited for: for
+    /// crash reports written from inside a panic.
+    pub(crate) fn write_line_if_free(&self, line: &[u8]) {
+        match self {
+            Output::Writer(writer) => {
+                if let Ok(mut writer) = writer.try_lock() {
+                    let _ = writer.write_all(line);
+                }
+            }
+            other => other.write_line(line),
+        }
+    }
+
     /// Writes buffered lines out without waiting for anything: a writer in use on this
     /// or another thread (a panic inside it), or a compression of a rotated file, is left
     /// alone. For crash reports, which may be recorded from inside a panic.

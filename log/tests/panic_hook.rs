@@ -247,6 +247,37 @@ fn install_panic_hook_panicking_field_debug_does_not_abort_ugly() {
     assert!(passed, "child failed:\n{output}");
 }
 
+#[test]
+fn install_panic_hook_panicking_field_of_another_logger_does_not_abort_ugly() {
+    if std::env::var_os(CHILD).is_some() {
+        // The default logger records crashes; the panic happens while another logger
+        // writes an event (the hook runs inside that dispatch).
+        let (default, sink) = capture(Format::Human, Level::Info);
+        default.make_default();
+        let (other, _other_sink) = capture(Format::Json, Level::Info);
+        install_panic_hook();
+        let caught = catch_unwind(AssertUnwindSafe(|| {
+            corers_log::info!(other, config = ?BrokenConfig, "workspace loaded");
+        }));
+        let _ = std::panic::take_hook();
+        assert!(caught.is_ok());
+        assert_eq!(
+            default.crash().reports(1).unwrap()[0].message,
+            "config Debug broke"
+        );
+        // The report's line reached the default logger's output too.
+        assert!(
+            sink.contents().contains("panic: config Debug broke"),
+            "{}",
+            sink.contents()
+        );
+        return;
+    }
+    let (passed, output) =
+        run_in_child("install_panic_hook_panicking_field_of_another_logger_does_not_abort_ugly");
+    assert!(passed, "child failed:\n{output}");
+}
+
 // ---------------------------------------------------------------- Logger::make_default
 
 #[test]
