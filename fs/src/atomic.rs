@@ -100,6 +100,7 @@ impl Fs {
         // Opened from the root, not from its directory: a symlink on the way is followed
         // wherever it points inside the root (`logs/current -> ../releases/v2/app.log`).
         let (base, rel) = self.prepare(OP, path, true)?;
+        crate::locate::refuse_special(OP, path, &base, &rel)?;
         let mut options = OpenOptions::new();
         options.append(true).create(true);
         let mut file = base
@@ -232,6 +233,7 @@ impl Fs {
         let _lock = LockFile::take(dir, &lock_name).map_err(|e| self.fail(op, path, e))?;
         // Read from the root: a symlink on the way is followed inside it.
         let (base, rel) = self.locate(op, path, true)?;
+        crate::locate::refuse_special(op, path, &base, &rel)?;
         let old = match base.read(&rel) {
             Ok(bytes) => Some(bytes),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,

@@ -196,6 +196,7 @@ impl Fs {
     pub fn read(&self, path: &str) -> Result<Vec<u8>> {
         const OP: &str = "fs.Fs.read";
         let (dir, rel) = self.locate(OP, path, true)?;
+        crate::locate::refuse_special(OP, path, &dir, &rel)?;
         dir.read(&rel).map_err(|e| self.fail(OP, path, e))
     }
 
@@ -218,6 +219,7 @@ impl Fs {
     pub fn reader(&self, path: &str) -> Result<impl Read + use<>> {
         const OP: &str = "fs.Fs.reader";
         let (dir, rel) = self.locate(OP, path, true)?;
+        crate::locate::refuse_special(OP, path, &dir, &rel)?;
         let file: File = dir.open(&rel).map_err(|e| self.fail(OP, path, e))?;
         Ok(file.into_std())
     }
