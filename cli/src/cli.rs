@@ -377,10 +377,35 @@ impl<C: Send + 'static> Cli<C> {
                 Ok(shell) => Outcome::printed(self.completion(shell)),
                 Err(err) => Outcome::usage_error(err, &self.help("")),
             },
-            [] => Outcome::usage_error(
-                Error::new("cli.Cli.run", "no command given").with_code(ErrorCode::INVALID),
-                &self.help(""),
-            ),
+            [] => {
+                // A flag given without a command is named (`--verbos`, or `--version`
+                // when no version was set), with the closest one that would be answered.
+                let flag = args
+                    .iter()
+                    .take_while(|a| *a != "--")
+                    .find(|a| is_flag(a) && !matches!(a.as_str(), "-h" | "--help"));
+                let message = match flag {
+                    Some(flag) => {
+                        let known = if self.version.is_some() {
+                            &["--help", "--version"][..]
+                        } else {
+                            &["--help"][..]
+                        };
+                        let name = flag.split('=').next().unwrap_or(flag);
+                        match known.iter().find(|k| crate::parse::distance(k, name) <= 2) {
+                            Some(close) if *close != name => format!(
+                                "unknown flag {name:?} without a command; did you mean {close:?}?"
+                            ),
+                            _ => format!("unknown flag {name:?} without a command"),
+                        }
+                    }
+                    None => "no command given".to_owned(),
+                };
+                Outcome::usage_error(
+                    Error::new("cli.Cli.run", message).with_code(ErrorCode::INVALID),
+                    &self.help(""),
+                )
+            }
             words => return Resolution::Unsettled(self.unknown(&words.join("/"))),
         };
         Resolution::Answered(answered)

@@ -27,6 +27,36 @@ async fn cli_run_no_match_is_usage_error_with_help_on_stderr_bad() {
 }
 
 #[tokio::test]
+async fn cli_run_flag_without_a_command_is_named_bad() {
+    let cli = workbench();
+    let outcome = cli.run((), ["--verbos"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert!(
+        outcome
+            .stderr()
+            .starts_with("error: unknown flag \"--verbos\" without a command\n"),
+        "{}",
+        outcome.stderr()
+    );
+    // Close to one that would be answered: suggested.
+    let outcome = cli.run((), ["--hlep"]).await;
+    assert!(
+        outcome.stderr().contains(r#"did you mean "--help"?"#),
+        "{}",
+        outcome.stderr()
+    );
+    // No version was set: --version is a flag like any other here.
+    let outcome = cli.run((), ["--version=1"]).await;
+    assert!(
+        outcome
+            .stderr()
+            .starts_with("error: unknown flag \"--version\" without a command"),
+        "{}",
+        outcome.stderr()
+    );
+}
+
+#[tokio::test]
 async fn cli_run_empty_argv_is_usage_error_bad() {
     let cli = workbench();
     let outcome = cli.run((), Vec::<String>::new()).await;
