@@ -115,13 +115,16 @@ async fn services_reload_all_before_start_reloads_nothing_ugly() {
     assert!(taken(&calls).is_empty());
 }
 
-#[tokio::test]
-async fn services_reload_all_waiting_behind_a_dropped_reload_runs_the_hooks_itself_ugly() {
-    let calls = calls();
+type Reloading = tokio::task::JoinHandle<Result<()>>;
+
+/// A started `config` whose first reload pass waits for `release`; a reload running that
+/// pass, and a second reload that has asked it for another pass and waits.
+async fn second_reload_behind_a_waiting_one(
+    calls: &Calls,
+    release: &Arc<tokio::sync::Notify>,
+) -> (Services<()>, Reloading, Reloading) {
     let (entered_tx, mut entered) = tokio::sync::mpsc::unbounded_channel::<()>();
-    let release = Arc::new(tokio::sync::Notify::new());
-    let seen = Arc::clone(&calls);
-    let gate = Arc::clone(&release);
+    let (seen, gate) = (Arc::clone(calls), Arc::clone(release));
     let services = services(vec![Registration::new(
         "config",
         Hooks::new().on_reload(move |_| {
@@ -129,7 +132,6 @@ async fn services_reload_all_waiting_behind_a_dropped_reload_runs_the_hooks_itse
             async move {
                 record(&calls, "reload config".to_owned());
                 let _ = entered.send(());
-                // The first reload hangs here until it is dropped.
                 if taken(&calls).len() == 1 {
                     gate.notified().await;
                 }
@@ -138,61 +140,38 @@ async fn services_reload_all_waiting_behind_a_dropped_reload_runs_the_hooks_itse
         }),
     )]);
     services.start_all(&()).await.unwrap();
-    let first = tokio::spawn({
+    let reload = || {
         let services = services.clone();
-        async move { services.reload_all(&()).await }
-    });
+        tokio::spawn(async move { services.reload_all(&()).await })
+    };
+    let first = reload();
     entered.recv().await.unwrap();
-    // A second reload asks the running one for another pass, and waits...
-    let second = tokio::spawn({
-        let services = services.clone();
-        async move { services.reload_all(&()).await }
-    });
+    let second = reload();
     // (On this current-thread runtime, a few yields let it ask and start waiting.)
     for _ in 0..8 {
         tokio::task::yield_now().await;
     }
-    // ...but the running one is dropped (a host's timeout) before that pass.
+    (services, first, second)
+}
+
+#[tokio::test]
+async fn services_reload_all_waiting_behind_a_dropped_reload_runs_the_hooks_itself_ugly() {
+    let calls = calls();
+    let release = Arc::new(tokio::sync::Notify::new());
+    let (_services, first, second) = second_reload_behind_a_waiting_one(&calls, &release).await;
+    // The running reload is dropped (a host's timeout) before the pass asked for.
     first.abort();
     let _ = first.await;
     second.await.unwrap().unwrap();
     // The second reload's request was served by a pass of its own.
     assert_eq!(taken(&calls), ["reload config", "reload config"]);
-    drop(release);
 }
 
 #[tokio::test]
 async fn services_reload_all_asked_again_once_shutdown_began_runs_no_more_ugly() {
     let calls = calls();
-    let (entered_tx, mut entered) = tokio::sync::mpsc::unbounded_channel::<()>();
     let release = Arc::new(tokio::sync::Notify::new());
-    let seen = Arc::clone(&calls);
-    let gate = Arc::clone(&release);
-    let services = services(vec![Registration::new(
-        "config",
-        Hooks::new().on_reload(move |_| {
-            let (calls, entered, gate) = (Arc::clone(&seen), entered_tx.clone(), Arc::clone(&gate));
-            async move {
-                record(&calls, "reload config".to_owned());
-                let _ = entered.send(());
-                gate.notified().await;
-                Ok(())
-            }
-        }),
-    )]);
-    services.start_all(&()).await.unwrap();
-    let first = tokio::spawn({
-        let services = services.clone();
-        async move { services.reload_all(&()).await }
-    });
-    entered.recv().await.unwrap();
-    let second = tokio::spawn({
-        let services = services.clone();
-        async move { services.reload_all(&()).await }
-    });
-    for _ in 0..8 {
-        tokio::task::yield_now().await;
-    }
+    let (services, first, second) = second_reload_behind_a_waiting_one(&calls, &release).await;
     // The owner begins a shutdown while the first pass runs: the pass asked for is dropped.
     services.context().cancel();
     release.notify_one();

@@ -1669,9 +1669,9 @@ async fn step_with_retry_backoff_ends_at_the_runs_deadline_ugly() {
     assert!(times.lock().unwrap().len() < 10);
 }
 
-#[tokio::test(start_paused = true)]
-async fn step_with_retry_waits_out_an_open_breaker_ugly() {
-    let bench = Bench::new();
+/// `git.push` behind a breaker opening after 2 failures for `cooldown`, failing its first
+/// `failing` calls; counts its calls.
+fn push_behind_a_breaker(bench: &Bench, failing: usize, cooldown: Duration) -> Arc<AtomicUsize> {
     let calls = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&calls);
     bench
@@ -1680,7 +1680,7 @@ async fn step_with_retry_waits_out_an_open_breaker_ugly() {
             ActionSpec::new("git.push", move |_, _| {
                 let n = counted.fetch_add(1, Ordering::SeqCst) + 1;
                 async move {
-                    if n < 4 {
+                    if n <= failing {
                         Err(Error::new("git.Remote.push", "remote hung up")
                             .with_code(ErrorCode::UNAVAILABLE))
                     } else {
@@ -1688,9 +1688,16 @@ async fn step_with_retry_waits_out_an_open_breaker_ugly() {
                     }
                 }
             })
-            .circuit_breaker(2, Duration::from_secs(1)),
+            .circuit_breaker(2, cooldown),
         )
         .unwrap();
+    calls
+}
+
+#[tokio::test(start_paused = true)]
+async fn step_with_retry_waits_out_an_open_breaker_ugly() {
+    let bench = Bench::new();
+    let calls = push_behind_a_breaker(&bench, 3, Duration::from_secs(1));
     bench.define(
         "push",
         vec![Step::run("git.push").with_retry(Retry::new(4, Duration::from_millis(100)))],
@@ -1712,21 +1719,7 @@ async fn step_with_retry_waits_out_an_open_breaker_ugly() {
 #[tokio::test(start_paused = true)]
 async fn step_with_retry_gives_up_when_the_cooldown_outlasts_the_deadline_ugly() {
     let bench = Bench::new();
-    let calls = Arc::new(AtomicUsize::new(0));
-    let counted = Arc::clone(&calls);
-    bench
-        .actions
-        .register(
-            ActionSpec::new("git.push", move |_, _| {
-                counted.fetch_add(1, Ordering::SeqCst);
-                async {
-                    Err(Error::new("git.Remote.push", "remote hung up")
-                        .with_code(ErrorCode::UNAVAILABLE))
-                }
-            })
-            .circuit_breaker(2, Duration::from_secs(30)),
-        )
-        .unwrap();
+    let calls = push_behind_a_breaker(&bench, usize::MAX, Duration::from_secs(30));
     bench.define(
         "push",
         vec![Step::run("git.push").with_retry(Retry::new(50, Duration::ZERO))],
