@@ -492,10 +492,12 @@ struct SignalState {
 fn first_signal(core: &Core, state: &Mutex<SignalState>, exit_code: u8) {
     state.lock().unwrap_or_else(PoisonError::into_inner).code = exit_code;
     tracing::info!("shutting down (a second signal forces it)");
-    // The bus first: work started in reaction to the cancellation is refused.
+    // The bus first: work started in reaction to the cancellation is refused; then the
+    // request to start no more, which the cancellation's wake-up makes visible to the
+    // start hook it wakes.
     core.bus().shutdown();
-    core.context().cancel();
     core.inner.services.stop_starting();
+    core.context().cancel();
 }
 
 /// The `received`th SIGINT/SIGTERM: the first begins a graceful shutdown, the second

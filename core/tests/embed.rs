@@ -281,6 +281,43 @@ async fn core_shutdown_before_startup_refuses_background_tasks_bad() {
     assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn core_shutdown_during_startup_starts_no_later_service_ugly() {
+    let (entered_tx, entered) = tokio::sync::oneshot::channel::<()>();
+    let entered_tx = Mutex::new(Some(entered_tx));
+    let core = Core::builder()
+        .host(window())
+        .service(notifier("config"))
+        .service(move |_| {
+            Ok(Registration::new(
+                "store",
+                Hooks::new().on_start(move |ctx: ServiceCtx<Core>| {
+                    let entered = entered_tx.lock().unwrap().take();
+                    async move {
+                        if let Some(entered) = entered {
+                            let _ = entered.send(());
+                        }
+                        ctx.core().context().cancelled().await;
+                        Ok(())
+                    }
+                }),
+            ))
+        })
+        .service(notifier("cache"))
+        .build()
+        .unwrap();
+    let starting = tokio::spawn({
+        let core = core.clone();
+        async move { core.startup().await }
+    });
+    entered.await.unwrap();
+    core.shutdown().await.unwrap();
+    let err = starting.await.unwrap().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    // `cache`, after the hook that was running, never started.
+    assert_eq!(shown(&core), ["config started", "config stopped"]);
+}
+
 // ---- Core::reload ----
 
 #[tokio::test(start_paused = true)]
