@@ -304,8 +304,24 @@ async fn core_shutdown_during_startup_starts_no_later_service_ugly() {
             ))
         })
         .service(notifier("cache"))
+        // A detached step that ignores cancellation: the shutdown waits for it before it
+        // stops the services, and startup must not go on meanwhile.
+        .action(ActionSpec::new("journal.flush", |_, _| async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            Ok(Value::Null)
+        }))
+        .task(
+            "flush",
+            TaskDef::new(vec![Step::run("journal.flush").detached()]),
+        )
         .build()
         .unwrap();
+    let report = core
+        .tasks()
+        .run(&core, &RunCtx::new(), "flush")
+        .await
+        .unwrap();
+    assert!(report.is_ok());
     let starting = tokio::spawn({
         let core = core.clone();
         async move { core.startup().await }
