@@ -625,9 +625,11 @@ impl Config {
     }
 
     /// The value at `key` (a leaf or a table) converted to `T` with serde. Where `T` (or a
-    /// field of it) wants text, a number or a bool is taken as its text: the environment
+    /// field of it) wants text, an integer or a bool is taken as its text: the environment
     /// and `--set` have no types, and `APP_DATABASE__PASSWORD=123456` must still fill a
     /// `String` (the strict getters, [`string`](Config::string) and the rest, never convert).
+    /// Not a float, whose text may differ from what was written (`1.10`), and not inside
+    /// an enum's variant or a `#[serde(flatten)]`, which serde buffers first.
     ///
     /// ```
     /// use corers_config::Config;
@@ -646,7 +648,7 @@ impl Config {
 
     /// The section under `prefix` (`""` for the whole config) as a struct. A section with
     /// no keys deserializes from an empty map, so a struct whose fields all have serde
-    /// defaults still comes out; a text field takes a number or a bool as its text (see
+    /// defaults still comes out; a text field takes an integer or a bool as its text (see
     /// [`get_as`](Config::get_as)).
     ///
     /// ```

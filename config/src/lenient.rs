@@ -1,10 +1,11 @@
-//! [`Lenient`]: reads a config value into the type asked for, taking a number or a bool
+//! [`Lenient`]: reads a config value into the type asked for, taking an integer or a bool
 //! where text is asked for.
 //!
 //! The environment and `--set` have no types: `APP_DATABASE__PASSWORD=123456` is read as an
 //! integer (the getters and `get_as::<i64>` want that), and a `password: String` field must
-//! still take it. Numbers from there are only ever kept as numbers when written plainly
-//! (`5432`, not `05432`), so their text is exactly what was written.
+//! still take it. An integer's or a bool's text is exactly what was written (the
+//! environment keeps `0123` as text); a float is not converted, as its text may not be
+//! (`1.10` reads back as `1.1`). Map keys read as `serde_json` reads them: `80` fills a `u16`.
 
 use serde::de::value::{MapDeserializer, SeqDeserializer};
 use serde::de::{self, IntoDeserializer, Visitor};
@@ -36,7 +37,7 @@ impl<'de> de::Deserializer<'de> for Lenient<'de> {
                 let mut map = MapDeserializer::new(
                     entries
                         .iter()
-                        .map(|(key, value)| (key.as_str(), Lenient(value))),
+                        .map(|(key, value)| (Key(key), Lenient(value))),
                 );
                 let out = visitor.visit_map(&mut map)?;
                 map.end()?;
@@ -48,7 +49,7 @@ impl<'de> de::Deserializer<'de> for Lenient<'de> {
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.0 {
-            Value::Number(number) => visitor.visit_string(number.to_string()),
+            Value::Number(number) if !number.is_f64() => visitor.visit_string(number.to_string()),
             Value::Bool(flag) => visitor.visit_string(flag.to_string()),
             _ => self.deserialize_any(visitor),
         }
@@ -85,5 +86,68 @@ impl<'de> de::Deserializer<'de> for Lenient<'de> {
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char bytes byte_buf unit
         unit_struct seq tuple tuple_struct map struct identifier ignored_any
+    }
+}
+
+/// A map key: text, which reads as a number or a bool when one is asked for (`80` into a
+/// `u16`), as `serde_json`'s own map keys do.
+struct Key<'a>(&'a str);
+
+impl<'de> IntoDeserializer<'de, Error> for Key<'de> {
+    type Deserializer = Key<'de>;
+    fn into_deserializer(self) -> Key<'de> {
+        self
+    }
+}
+
+macro_rules! parse_key {
+    ($($method:ident => $visit:ident: $t:ty),*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            match self.0.parse::<$t>() {
+                Ok(n) => visitor.$visit(n),
+                Err(_) => Err(de::Error::invalid_type(de::Unexpected::Str(self.0), &visitor)),
+            }
+        }
+    )*};
+}
+
+impl<'de> de::Deserializer<'de> for Key<'de> {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_borrowed_str(self.0)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        visitor.visit_enum(self.0.into_deserializer())
+    }
+
+    parse_key! {
+        deserialize_i8 => visit_i8: i8, deserialize_i16 => visit_i16: i16,
+        deserialize_i32 => visit_i32: i32, deserialize_i64 => visit_i64: i64,
+        deserialize_i128 => visit_i128: i128,
+        deserialize_u8 => visit_u8: u8, deserialize_u16 => visit_u16: u16,
+        deserialize_u32 => visit_u32: u32, deserialize_u64 => visit_u64: u64,
+        deserialize_u128 => visit_u128: u128,
+        deserialize_f32 => visit_f32: f32, deserialize_f64 => visit_f64: f64,
+        deserialize_bool => visit_bool: bool
+    }
+
+    serde::forward_to_deserialize_any! {
+        char str string bytes byte_buf option unit unit_struct seq tuple
+        tuple_struct map struct identifier ignored_any
     }
 }

@@ -339,6 +339,19 @@ fn config_extract_number_or_bool_from_the_environment_into_text_fields_good() {
 }
 
 #[test]
+fn config_extract_map_keys_read_as_numbers_and_floats_are_not_text_bad() {
+    let config = Config::new();
+    config.set("ports.80", "http").unwrap();
+    config.set("ports.443", "https").unwrap();
+    let ports: std::collections::BTreeMap<u16, String> = config.extract("ports").unwrap();
+    assert_eq!(ports[&443], "https");
+    // A float is not taken as text: `1.10` would come back as "1.1".
+    config.set("app.version", 1.10).unwrap();
+    let err = config.get_as::<String>("app.version").unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+}
+
+#[test]
 fn config_extract_secret_number_is_not_echoed_ugly() {
     #[derive(Debug, Deserialize)]
     #[allow(dead_code, reason = "only the error matters")]
