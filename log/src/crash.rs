@@ -157,14 +157,10 @@ impl CrashReporter {
     /// logged and kept in memory.
     pub fn record(&self, report: &CrashReport) -> Result<()> {
         let inner = &self.inner;
-        // From the panic hook, the panic may have come from inside another dispatch (a
-        // field's Debug while some logger wrote an event): there, entering this logger's
-        // dispatcher panics in tracing, and a panic in a panic hook aborts. Tracing then
-        // shows no dispatcher; the line is written straight to the output instead.
-        let in_dispatch = IN_PANIC_HOOK.with(Cell::get)
-            && tracing::dispatcher::get_default(|current| {
-                current.is::<tracing::subscriber::NoSubscriber>()
-            });
+        // From the panic hook, the panic may have come from inside a logger's layer (a
+        // field's Debug while some logger wrote an event): there the event `in_scope` makes
+        // would be dropped, so the line is written straight to the output instead.
+        let in_dispatch = IN_PANIC_HOOK.with(Cell::get) && crate::layer::dispatching();
         if in_dispatch {
             self.write_line(report);
         } else {

@@ -1,5 +1,6 @@
 //! [`LogLayer`]: the tracing layer that writes CoreRS log lines.
 
+use std::cell::Cell;
 use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
@@ -133,11 +134,40 @@ impl SpanFields {
     }
 }
 
+thread_local! {
+    /// How many of this crate's layers are handling a span or an event on this thread:
+    /// while one is, tracing holds the thread's dispatcher, and entering another (a logger's
+    /// `in_scope`) would panic in tracing-core.
+    static DISPATCHING: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Reports whether one of this crate's layers is handling something on this thread.
+pub(crate) fn dispatching() -> bool {
+    DISPATCHING.with(Cell::get) > 0
+}
+
+/// Counts a layer's handling of a span or an event while it lives.
+struct Dispatching;
+
+impl Dispatching {
+    fn enter() -> Dispatching {
+        DISPATCHING.with(|depth| depth.set(depth.get() + 1));
+        Dispatching
+    }
+}
+
+impl Drop for Dispatching {
+    fn drop(&mut self) {
+        DISPATCHING.with(|depth| depth.set(depth.get().saturating_sub(1)));
+    }
+}
+
 impl<S> Layer<S> for LogLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let _dispatching = Dispatching::enter();
         let Some(span) = ctx.span(id) else {
             return;
         };
@@ -156,6 +186,7 @@ where
     }
 
     fn on_record(&self, id: &Id, values: &Values<'_>, ctx: Context<'_, S>) {
+        let _dispatching = Dispatching::enter();
         let Some(span) = ctx.span(id) else {
             return;
         };
@@ -169,6 +200,7 @@ where
         // Logging never takes the caller down: a panicking field (`Debug`) or writer loses
         // this line, not the program. (Inside a panic hook a second panic aborts whatever
         // is done here: a writer that panics is the application's to fix.)
+        let _dispatching = Dispatching::enter();
         let logged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             self.write_event(event, &ctx);
         }));

@@ -31,7 +31,10 @@ pub(crate) fn in_scope<R>(logger: u64, dispatch: &Dispatch, f: impl FnOnce() -> 
             CURRENT.with(|current| current.set(self.0));
         }
     }
-    if CURRENT.with(Cell::get) == Some(logger) {
+    // Inside one of this crate's layers, tracing holds the thread's dispatcher: entering
+    // another would panic (and abort, from a panic hook). Events made there are dropped by
+    // tracing, as nested dispatches are.
+    if CURRENT.with(Cell::get) == Some(logger) || crate::layer::dispatching() {
         return f();
     }
     let _restore = Restore(CURRENT.with(|current| current.replace(Some(logger))));

@@ -75,11 +75,16 @@ impl Output {
     /// crash reports written from inside a panic.
     pub(crate) fn write_line_if_free(&self, line: &[u8]) {
         match self {
-            Output::Writer(writer) => {
-                if let Ok(mut writer) = writer.try_lock() {
+            Output::Writer(writer) => match writer.try_lock() {
+                Ok(mut writer) => {
                     let _ = writer.write_all(line);
                 }
-            }
+                // A writer that panicked before is as usable as the other paths find it.
+                Err(std::sync::TryLockError::Poisoned(poisoned)) => {
+                    let _ = poisoned.into_inner().write_all(line);
+                }
+                Err(std::sync::TryLockError::WouldBlock) => {}
+            },
             other => other.write_line(line),
         }
     }
