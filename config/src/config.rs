@@ -311,7 +311,7 @@ impl ConfigBuilder {
     /// `"APP_"` read the same variables); a prefix with a lower-case letter is refused at
     /// `build()` rather than reading nothing.
     pub fn env_prefix(mut self, prefix: &str) -> Self {
-        self.env_prefix = Some(prefix.trim_end_matches('_').to_owned());
+        self.env_prefix = Some(prefix.to_owned());
         self
     }
 
@@ -356,7 +356,8 @@ impl ConfigBuilder {
         if let Some(err) = self.error {
             return Err(err);
         }
-        if let Some(prefix) = &self.env_prefix {
+        if let Some(given) = &self.env_prefix {
+            let prefix = given.trim_end_matches('_');
             let valid = !prefix.is_empty()
                 && prefix
                     .bytes()
@@ -364,7 +365,7 @@ impl ConfigBuilder {
             if !valid {
                 return Err(Error::new(
                     OP,
-                    format!("invalid environment prefix {prefix:?}: use upper-case letters, digits and '_' like \"APP\""),
+                    format!("invalid environment prefix {given:?}: use upper-case letters, digits and '_' like \"APP\""),
                 )
                 .with_code(ErrorCode::INVALID));
             }
@@ -380,14 +381,18 @@ impl ConfigBuilder {
             .map(|spec| read_file(&spec).map(|flat| (spec, flat)))
             .collect::<Result<Vec<_>>>()?;
         let env_vars = self.env_vars.map_or(EnvVars::Process, EnvVars::Fixed);
+        // `APP_` reads as `APP`: the `_` before a variable's key is added when reading.
+        let env_prefix = self
+            .env_prefix
+            .map(|given| given.trim_end_matches('_').to_owned());
         let env = in_scope(self.logger.as_ref(), || {
-            read_env(self.env_prefix.as_deref(), &env_vars, self.logger.as_ref())
+            read_env(env_prefix.as_deref(), &env_vars, self.logger.as_ref())
         });
         Ok(Config::from_layers(
             Layers {
                 defaults,
                 files,
-                env_prefix: self.env_prefix,
+                env_prefix,
                 env_vars,
                 env,
                 ..Layers::default()

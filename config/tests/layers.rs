@@ -439,9 +439,11 @@ fn config_builder_env_prefix_with_its_trailing_underscore_reads_the_same_ugly() 
 #[test]
 fn config_builder_env_prefix_invalid_bad() {
     // Lower case would read nothing (variables are upper case): refused, not silent.
-    for prefix in ["", "_", "APP-1", "APP_ ", "ÄPP", "app", "App"] {
+    for prefix in ["", "_", "APP-1", "APP_ ", "ÄPP", "app", "App", "app_"] {
         let err = Config::builder().env_prefix(prefix).build().unwrap_err();
         assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{prefix:?}");
+        // The message quotes the prefix as it was given.
+        assert!(err.message().contains(&format!("{prefix:?}")), "{err}");
     }
 }
 

@@ -94,7 +94,8 @@ impl Fs {
     /// logs and journals.
     ///
     /// # Errors
-    /// As [`write`](Fs::write).
+    /// As [`write`](Fs::write); [`ErrorCode::INVALID`] for a pipe, socket or device (whose
+    /// open would block or never end).
     pub fn append(&self, path: &str, contents: &[u8]) -> Result<()> {
         const OP: &str = "fs.Fs.append";
         // Opened from the root, not from its directory: a symlink on the way is followed
@@ -193,7 +194,8 @@ impl Fs {
     ///
     /// # Errors
     /// `change`'s error, unchanged; otherwise as [`read`](Fs::read) and
-    /// [`write`](Fs::write).
+    /// [`write`](Fs::write); [`ErrorCode::INVALID`] for a pipe, socket or device (its lock
+    /// is not held waiting on one).
     pub fn update(
         &self,
         path: &str,
@@ -272,10 +274,13 @@ impl Fs {
         refuse_reserved(op, path)?;
         self.make_parents(op, path)?;
         let (base, rel) = self.locate(op, path, follow)?;
-        if rel.file_name().is_none() {
+        let Some(name) = rel.file_name() else {
             return Err(Error::new(op, format!("path {path:?} names no file"))
                 .with_code(ErrorCode::INVALID));
-        }
+        };
+        // Unrestricted, `rel` is the resolved target: a symlink to a reserved name is
+        // refused like the name itself.
+        refuse_reserved(op, &name.to_string_lossy())?;
         if let Some(parent) = rel.parent().filter(|p| !p.as_os_str().is_empty()) {
             // "Already exists" here can hide an escape (a symlink where a directory
             // should be): opening the parent reports what is really there.

@@ -303,7 +303,9 @@ impl Fs {
     /// Creates the directory `path` and its parents; existing ones are fine.
     ///
     /// # Errors
-    /// As [`read`](Fs::read), and [`ErrorCode::CONFLICT`] when a file is in the way.
+    /// As [`read`](Fs::read), and [`ErrorCode::CONFLICT`] when a file is in the way;
+    /// [`ErrorCode::INVALID`] for a name kept for the writes' own files (`.corers-tmp-…`,
+    /// `.corers-lock-…`) anywhere in `path`.
     pub fn ensure_dir(&self, path: &str) -> Result<()> {
         const OP: &str = "fs.Fs.ensure_dir";
         crate::atomic::refuse_reserved(OP, path)?;
@@ -315,7 +317,8 @@ impl Fs {
     /// Renames `from` to `to`, both beneath the root, replacing a file at `to`.
     ///
     /// # Errors
-    /// As [`read`](Fs::read), for either path.
+    /// As [`read`](Fs::read), for either path; [`ErrorCode::INVALID`] for a name kept for
+    /// the writes' own files in either.
     pub fn rename(&self, from: &str, to: &str) -> Result<()> {
         const OP: &str = "fs.Fs.rename";
         crate::atomic::refuse_reserved(OP, from)?;
@@ -366,7 +369,8 @@ impl Fs {
     ///
     /// # Errors
     /// As [`read`](Fs::read); [`ErrorCode::DENIED`] for the root itself and the protected
-    /// directories; [`ErrorCode::CONFLICT`] for a directory that is not empty.
+    /// directories; [`ErrorCode::CONFLICT`] for a directory that is not empty;
+    /// [`ErrorCode::INVALID`] for a name kept for the writes' own files.
     pub fn delete(&self, path: &str) -> Result<()> {
         const OP: &str = "fs.Fs.delete";
         crate::atomic::refuse_reserved(OP, path)?;

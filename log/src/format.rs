@@ -245,7 +245,7 @@ fn json(record: &Record<'_>, out: &mut String) {
     out.push_str("}}");
 }
 
-/// Writes `text` as a JSON string literal; every control character is escaped.
+/// Writes `text` as a JSON string literal; every control and invisible character is escaped.
 fn json_string(text: &str, out: &mut String) {
     out.push('"');
     for c in text.chars() {
@@ -255,12 +255,13 @@ fn json_string(text: &str, out: &mut String) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            // Invisible characters too (in the Basic Multilingual Plane, where `\uXXXX`
-            // can name them): a viewer shows the escape, not a reordered line.
-            c if c.is_control()
-                || (corers_primitives::is_invisible(c) && u32::from(c) <= 0xffff) =>
-            {
-                let _ = write!(out, "\\u{:04x}", c as u32);
+            // Invisible characters too (beyond the Basic Multilingual Plane as the UTF-16
+            // pair JSON spells them with): a viewer shows the escape, not a reordered line.
+            c if c.is_control() || corers_primitives::is_invisible(c) => {
+                let mut units = [0_u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    let _ = write!(out, "\\u{unit:04x}");
+                }
             }
             c => out.push(c),
         }

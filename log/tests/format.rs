@@ -116,14 +116,20 @@ fn logger_builder_format_bidi_and_line_separators_escaped_ugly() {
         corers_log::warn!(
             log,
             user = "admin\u{202e}nimda",
+            tag = "ok\u{e0041}",
             "login from\u{2028}10.0.0.9"
         );
         let line = only_line(&sink);
-        assert!(
-            !line.contains('\u{202e}') && !line.contains('\u{2028}'),
-            "{line}"
-        );
+        for hidden in ['\u{202e}', '\u{2028}', '\u{e0041}'] {
+            assert!(!line.contains(hidden), "{line}");
+        }
         assert!(line.contains("202e") && line.contains("2028"), "{line}");
+        if format == Format::Json {
+            // Beyond the BMP: the UTF-16 pair, which a JSON reader turns back into it.
+            assert!(line.contains(r"\udb40\udc41"), "{line}");
+            let parsed: serde_json::Value = serde_json::from_str(&line).unwrap();
+            assert_eq!(parsed["fields"]["tag"], "ok\u{e0041}");
+        }
     }
 }
 

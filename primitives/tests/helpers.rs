@@ -71,6 +71,7 @@ fn id_unique_across_processes_started_together_ugly() {
         })
         .collect();
     let mut all = HashSet::new();
+    let mut prefixes = HashSet::new();
     for child in children {
         let output = child.wait_with_output().unwrap();
         let text = String::from_utf8(output.stdout).unwrap();
@@ -80,8 +81,13 @@ fn id_unique_across_processes_started_together_ugly() {
             .map(|(_, id)| id)
             .collect();
         assert_eq!(ids.len(), 10_000);
+        // Each process draws its own time-and-random prefix (20 digits), whatever the
+        // clock: processes started in the same millisecond still differ by it.
+        prefixes.insert(ids[0][..20].to_owned());
+        assert!(ids.iter().all(|id| id[..20] == ids[0][..20]));
         all.extend(ids.into_iter().map(str::to_owned));
     }
+    assert_eq!(prefixes.len(), 4, "two processes drew the same prefix");
     assert_eq!(all.len(), 40_000, "ids repeated across processes");
 }
 
