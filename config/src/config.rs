@@ -249,7 +249,8 @@ impl ConfigBuilder {
 
     /// Adds a config file that must exist; later files override earlier ones. The format
     /// follows the extension: `.toml` (or none), `.json` (feature `json`), `.yaml` / `.yml`
-    /// (feature `yaml`).
+    /// (feature `yaml`). Numbers must be finite, and integers fit an `i64`: a file holding
+    /// `inf` or `18446744073709551615` is refused, never rounded.
     ///
     /// ```
     /// use corers_config::Config;

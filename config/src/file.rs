@@ -215,29 +215,9 @@ fn without_location(message: &str) -> String {
         .to_owned()
 }
 
-/// Reports whether `value` holds only finite numbers (YAML can write `.inf` and `.nan`).
-#[cfg(any(feature = "json", feature = "yaml"))]
-fn finite(value: &Value) -> bool {
-    match value {
-        Value::Float(f) => f.is_finite(),
-        Value::List(items) => items.iter().all(finite),
-        Value::Map(entries) => entries.values().all(finite),
-        _ => true,
-    }
-}
-
 #[cfg(any(feature = "json", feature = "yaml"))]
 fn leaves_without_lines(path: &Path, value: Value) -> Result<Vec<FileValue>> {
-    if !finite(&value) {
-        return Err(Error::new(
-            OP,
-            format!(
-                "config file {}: holds inf or nan; only finite numbers are supported",
-                path.display()
-            ),
-        )
-        .with_code(ErrorCode::INVALID));
-    }
+    // (Reading a `Value` already refused inf, nan and integers beyond i64.)
     if !matches!(value, Value::Map(_)) {
         return Err(Error::new(
             OP,
