@@ -416,27 +416,42 @@ impl<C: Send + 'static> Cli<C> {
     /// after a mistyped name do not count (`wrkspace create alpha`: "workspace create").
     fn unknown(&self, path: &str) -> Outcome {
         let words: Vec<&str> = path.split('/').collect();
-        let closest = self
-            .tree
-            .paths()
-            .into_iter()
-            .filter(|p| self.tree.is_listed(p))
-            .filter_map(|p| {
-                let typed = words.get(..p.split('/').count())?.join("/");
-                // Words that name a command are not the mistake: what follows them is.
-                if self.tree.get(&typed).is_some() {
-                    return None;
+        // The words that name a command or a group are not the mistake: the first that
+        // does not is, held against the visible words that could stand there.
+        let known = (1..=words.len())
+            .take_while(|n| self.tree.get(&words[..*n].join("/")).is_some())
+            .last()
+            .unwrap_or(0);
+        let closest = words.get(known).and_then(|typo| {
+            self.tree
+                .children(&words[..known].join("/"))
+                .into_iter()
+                .filter(|child| self.tree.is_suggestable(child))
+                .filter_map(|child| {
+                    let word = child.rsplit('/').next().unwrap_or(&child);
+                    let d = distance(typo, word);
+                    (d <= 2.max(word.chars().count() / 3)).then_some((d, child))
+                })
+                .min()
+        });
+        // The suggestion goes on with the words after the typo while they name commands
+        // (`wrkspace create alpha`: "workspace create").
+        let closest = closest.map(|(_, mut suggested)| {
+            for word in &words[known + 1..] {
+                let next = format!("{suggested}/{word}");
+                if !self.tree.is_suggestable(&next) {
+                    break;
                 }
-                let d = distance(&typed, &p);
-                (d <= 2.max(p.len() / 3)).then_some((d, p, typed))
-            })
-            .min();
+                suggested = next;
+            }
+            suggested
+        });
         let (typed, suggestion) = match &closest {
-            Some((_, p, typed)) => (
-                typed.as_str(),
-                format!("; did you mean {:?}?", p.replace('/', " ")),
+            Some(suggested) => (
+                words[..suggested.split('/').count()].join("/"),
+                format!("; did you mean {:?}?", suggested.replace('/', " ")),
             ),
-            None => (path, String::new()),
+            None => (path.to_owned(), String::new()),
         };
         Outcome::usage_error(
             Error::new(

@@ -510,17 +510,21 @@ impl<C> CommandTree<C> {
             .map_or_else(|| path.to_owned(), |c| c.as_ref().clone())
     }
 
-    /// Whether `path` shows in help and completions: not hidden, and runnable itself or
-    /// through a visible child.
-    /// Reports whether help lists `path`, and suggestions may name it: runnable, and
-    /// neither it nor a group above it hidden.
+    /// Reports whether help lists `path`: runnable, and neither it nor a group above it
+    /// hidden.
     pub(crate) fn is_listed(&self, path: &str) -> bool {
-        let shown = |path: &str| self.commands.get(path).is_none_or(|c| !c.hidden);
-        self.commands.get(path).is_some_and(|c| c.is_executable())
-            && shown(path)
-            && path.match_indices('/').all(|(at, _)| shown(&path[..at]))
+        self.commands.get(path).is_some_and(|c| c.is_executable()) && self.is_suggestable(path)
     }
 
+    /// Reports whether a suggestion may name `path`: visible, and no group above it hidden
+    /// (a group counts, through the commands beneath it).
+    pub(crate) fn is_suggestable(&self, path: &str) -> bool {
+        let shown = |path: &str| self.commands.get(path).is_none_or(|c| !c.hidden);
+        self.is_visible(path) && path.match_indices('/').all(|(at, _)| shown(&path[..at]))
+    }
+
+    /// Whether `path` shows in help and completions: not hidden, and runnable itself or
+    /// through a visible child.
     pub(crate) fn is_visible(&self, path: &str) -> bool {
         let Some(command) = self.commands.get(path) else {
             return false;

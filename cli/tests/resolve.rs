@@ -260,6 +260,31 @@ async fn cli_run_unknown_command_never_suggests_the_words_typed_bad() {
 }
 
 #[tokio::test]
+async fn cli_run_unknown_command_is_compared_word_by_word_ugly() {
+    let cli = workbench();
+    // Only the word that names nothing is compared, with the words that could stand there.
+    let cases = [
+        (
+            &["workspace", "delete"][..],
+            r#"unknown command "workspace delete""#,
+        ),
+        (
+            &["workspace", "lst"][..],
+            r#"unknown command "workspace lst"; did you mean "workspace list"?"#,
+        ),
+        // A mistyped group is suggested too.
+        (
+            &["wrkspace"][..],
+            r#"unknown command "wrkspace"; did you mean "workspace"?"#,
+        ),
+    ];
+    for (args, message) in cases {
+        let outcome = cli.run((), args.iter().copied()).await;
+        assert_eq!(error_message(&outcome), message, "{args:?}");
+    }
+}
+
+#[tokio::test]
 async fn cli_run_unknown_command_far_from_any_has_no_suggestion_bad() {
     let cli = workbench();
     let outcome = cli.run((), ["kubernetes"]).await;
