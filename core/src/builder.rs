@@ -33,7 +33,7 @@ type CrashCallback = Box<dyn Fn(&CrashReport) + Send + Sync>;
 /// ```
 #[must_use]
 pub struct CoreBuilder {
-    app: App,
+    pub(crate) app: App,
     options: Options,
     logger: Option<Logger>,
     crash_file: Option<std::path::PathBuf>,

@@ -433,6 +433,24 @@ impl CoreBuilder {
         };
         #[cfg(not(feature = "config"))]
         let builder = self;
+        // The version needs nothing built: it is answered even when a factory or the
+        // config would fail the build.
+        #[cfg(feature = "cli")]
+        if let [flag] = args.as_slice()
+            && matches!(flag.as_str(), "--version" | "-V")
+            && !builder.app.version.is_empty()
+        {
+            let name = if builder.app.name.is_empty() {
+                "app"
+            } else {
+                &builder.app.name
+            };
+            write_out(
+                std::io::stdout(),
+                &format!("{name} {}\n", builder.app.version),
+            );
+            return ExitCode::SUCCESS;
+        }
         match builder.build() {
             Ok(core) => core.run_blocking_with(args),
             Err(err) => build_failed(&err),

@@ -837,6 +837,27 @@ fn core_builder_run_blocking_with_own_settings_args_win_bad() {
 }
 
 #[test]
+fn core_builder_run_blocking_with_version_answers_even_when_the_build_would_fail_ugly() {
+    let failing = || {
+        Core::builder().name("workbench").version("0.4.1").service(
+            |_| -> Result<Registration<Core>> {
+                Err(Error::new(
+                    "store.Db.connect",
+                    "no database on this machine",
+                ))
+            },
+        )
+    };
+    assert_eq!(
+        failing().run_blocking_with(["--version"]),
+        ExitCode::SUCCESS
+    );
+    assert_eq!(failing().run_blocking_with(["-V"]), ExitCode::SUCCESS);
+    // Anything else still needs the build, which fails.
+    assert_eq!(code(failing().run_blocking_with(["help"])), 1);
+}
+
+#[test]
 fn core_builder_run_blocking_with_invalid_setting_at_start_exits_78_ugly() {
     // EX_CONFIG: a supervisor need not restart an application whose settings do not fit.
     let exit = Core::builder()
