@@ -373,7 +373,8 @@ impl CoreBuilder {
     /// standard error as `error: …` and exits with the sysexits code of its error code:
     /// `INVALID` 78 (`EX_CONFIG`), `NOT_FOUND` 66, `UNAVAILABLE` 69, `INTERNAL` 70,
     /// `TIMEOUT` and `LOCKED` 75, `DENIED` 77, and 1 for any other; nothing has started
-    /// after a build error.
+    /// after a build error. A lone `--version` (or `-V`) is answered before building, so it
+    /// works even where the build would fail.
     ///
     /// ```no_run
     /// use std::process::ExitCode;
