@@ -606,11 +606,7 @@ fn default_logger(
 /// banner, its version for `--version`.
 #[cfg(feature = "cli")]
 fn new_cli(app: &App) -> corers_cli::Cli<Core> {
-    let program = if app.name.is_empty() {
-        "app".to_owned()
-    } else {
-        app.name.clone()
-    };
+    let program = program_name(app).to_owned();
     // Flags fall back on the Core's environment: its overrides, and the audit of secrets.
     let mut cli = corers_cli::Cli::new(program.clone()).with_env(|core: &Core, key| core.env(key));
     if !app.version.is_empty() {
@@ -621,6 +617,16 @@ fn new_cli(app: &App) -> corers_cli::Cli<Core> {
     }
     let banner = format!("{program} — {}", app.description);
     cli.with_banner(move || banner.clone())
+}
+
+/// What the command line calls the application: its name, or `app` without one.
+#[cfg(feature = "cli")]
+pub(crate) fn program_name(app: &App) -> &str {
+    if app.name.is_empty() {
+        "app"
+    } else {
+        &app.name
+    }
 }
 
 /// The config sources an application gets by default: the environment under its name in

@@ -441,11 +441,7 @@ impl CoreBuilder {
             && matches!(flag.as_str(), "--version" | "-V")
             && !builder.app.version.is_empty()
         {
-            let name = if builder.app.name.is_empty() {
-                "app"
-            } else {
-                &builder.app.name
-            };
+            let name = crate::builder::program_name(&builder.app);
             write_out(
                 std::io::stdout(),
                 &format!("{name} {}\n", builder.app.version),

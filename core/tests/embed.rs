@@ -50,6 +50,24 @@ fn desktop(store: Option<Hooks<Core>>) -> Core {
     builder.build().unwrap()
 }
 
+/// A start hook that watches the Core's context, ending when shutdown begins; the receiver
+/// hears when it has begun.
+fn starting_until_shutdown() -> (Hooks<Core>, tokio::sync::oneshot::Receiver<()>) {
+    let (entered_tx, entered) = tokio::sync::oneshot::channel::<()>();
+    let entered_tx = Mutex::new(Some(entered_tx));
+    let hooks = Hooks::new().on_start(move |ctx: ServiceCtx<Core>| {
+        let entered = entered_tx.lock().unwrap().take();
+        async move {
+            if let Some(entered) = entered {
+                let _ = entered.send(());
+            }
+            ctx.core().context().cancelled().await;
+            Ok(())
+        }
+    });
+    (hooks, entered)
+}
+
 fn shown(core: &Core) -> Vec<String> {
     core.host::<Window>().unwrap().shown.lock().unwrap().clone()
 }
@@ -203,19 +221,8 @@ async fn core_shutdown_before_startup_then_startup_refused_ugly() {
 
 #[tokio::test]
 async fn core_shutdown_during_startup_stops_what_started_ugly() {
-    let (entered_tx, entered) = tokio::sync::oneshot::channel::<()>();
-    let entered_tx = Mutex::new(Some(entered_tx));
-    let core = desktop(Some(Hooks::new().on_start(move |ctx: ServiceCtx<Core>| {
-        let entered = entered_tx.lock().unwrap().take();
-        async move {
-            if let Some(entered) = entered {
-                let _ = entered.send(());
-            }
-            // A start hook that watches the Core's context ends when shutdown begins.
-            ctx.core().context().cancelled().await;
-            Ok(())
-        }
-    })));
+    let (hooks, entered) = starting_until_shutdown();
+    let core = desktop(Some(hooks));
     let starting = tokio::spawn({
         let core = core.clone();
         async move { core.startup().await }
@@ -283,26 +290,11 @@ async fn core_shutdown_before_startup_refuses_background_tasks_bad() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn core_shutdown_during_startup_starts_no_later_service_ugly() {
-    let (entered_tx, entered) = tokio::sync::oneshot::channel::<()>();
-    let entered_tx = Mutex::new(Some(entered_tx));
+    let (hooks, entered) = starting_until_shutdown();
     let core = Core::builder()
         .host(window())
         .service(notifier("config"))
-        .service(move |_| {
-            Ok(Registration::new(
-                "store",
-                Hooks::new().on_start(move |ctx: ServiceCtx<Core>| {
-                    let entered = entered_tx.lock().unwrap().take();
-                    async move {
-                        if let Some(entered) = entered {
-                            let _ = entered.send(());
-                        }
-                        ctx.core().context().cancelled().await;
-                        Ok(())
-                    }
-                }),
-            ))
-        })
+        .service(move |_| Ok(Registration::new("store", hooks)))
         .service(notifier("cache"))
         // A detached step that ignores cancellation: the shutdown waits for it before it
         // stops the services, and startup must not go on meanwhile.
