@@ -250,7 +250,10 @@ impl ConfigBuilder {
     /// Adds a config file that must exist; later files override earlier ones. The format
     /// follows the extension: `.toml` (or none), `.json` (feature `json`), `.yaml` / `.yml`
     /// (feature `yaml`). Numbers must be finite, and integers fit an `i64`: a file holding
-    /// `inf` or `18446744073709551615` is refused, never rounded.
+    /// `inf` or `18446744073709551615` is refused, never rounded. A key given twice in one
+    /// map, or a map key with a `.` in it (`"database.port"`; nest the maps), is refused in
+    /// every format. A JSON or YAML `null` sets nothing, as TOML, which has none: a YAML
+    /// `database:` whose keys are all commented out leaves the defaults under `database`.
     ///
     /// ```
     /// use corers_config::Config;

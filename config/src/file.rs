@@ -218,6 +218,10 @@ fn without_location(message: &str) -> String {
 #[cfg(any(feature = "json", feature = "yaml"))]
 fn leaves_without_lines(path: &Path, value: Value) -> Result<Vec<FileValue>> {
     // (Reading a `Value` already refused inf, nan and integers beyond i64.)
+    // An empty or comment-only YAML document, or JSON's `null`: a file that sets nothing.
+    if value == Value::Null {
+        return Ok(Vec::new());
+    }
     if !matches!(value, Value::Map(_)) {
         return Err(Error::new(
             OP,
@@ -229,16 +233,43 @@ fn leaves_without_lines(path: &Path, value: Value) -> Result<Vec<FileValue>> {
         )
         .with_code(ErrorCode::INVALID));
     }
+    check_names(&value).map_err(|e| in_file(path, &e))?;
     let mut leaves = Vec::new();
     flatten(OP, "", value, &mut leaves).map_err(|e| in_file(path, &e))?;
+    // A null sets nothing, as in TOML, which has none: `database:` with every key under
+    // it commented out is an empty section, not one that wipes the defaults under it.
     Ok(leaves
         .into_iter()
+        .filter(|(_, value)| *value != Value::Null)
         .map(|(key, value)| FileValue {
             key,
             value,
             line: None,
         })
         .collect())
+}
+
+/// Refuses a map key that is not one key segment, as a TOML file's are: `"database.port"`
+/// would be a second spelling of `database: {port}`, and which one won would be chance.
+#[cfg(any(feature = "json", feature = "yaml"))]
+fn check_names(value: &Value) -> Result<()> {
+    match value {
+        Value::Map(entries) => entries.iter().try_for_each(|(name, value)| {
+            if is_segment(name) {
+                check_names(value)
+            } else {
+                Err(Error::new(
+                    OP,
+                    format!(
+                        "{name:?} cannot be a config key: use ASCII letters, digits, '_' and '-' \
+                         (a map key is one name: nest maps for \"a.b\")"
+                    ),
+                )
+                .with_code(ErrorCode::INVALID))
+            }
+        }),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(not(all(feature = "json", feature = "yaml")))]

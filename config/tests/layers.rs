@@ -769,6 +769,81 @@ fn config_builder_file_json_errors_name_the_place_once_and_yaml_refuses_inf_bad(
     assert!(err.message().contains("finite"), "{err}");
 }
 
+#[test]
+fn config_builder_file_yaml_empty_section_and_null_leave_weaker_values_good() {
+    let dir = ConfigDir::new();
+    // Every key of a section commented out: `database:` holds null, as TOML's empty
+    // `[database]` holds nothing; neither wipes the defaults under it.
+    let yaml = dir.write(
+        "app.yaml",
+        "database:\n  # host: db.lan\n  # port: 6543\nworkers: null\nregion: eu\n",
+    );
+    let config = Config::builder()
+        .defaults(&defaults())
+        .file(&yaml)
+        .build()
+        .unwrap();
+    assert_eq!(config.string("database.host").unwrap(), "localhost");
+    assert_eq!(config.int("database.port").unwrap(), 5432);
+    assert_eq!(config.int("workers").unwrap(), 4);
+    assert_eq!(config.string("region").unwrap(), "eu");
+    let json = dir.write("app.json", r#"{"database": {"port": null}, "workers": 8}"#);
+    let config = Config::builder()
+        .defaults(&defaults())
+        .file(&json)
+        .build()
+        .unwrap();
+    assert_eq!(config.int("database.port").unwrap(), 5432);
+    assert_eq!(config.int("workers").unwrap(), 8);
+}
+
+#[test]
+fn config_builder_file_json_and_yaml_duplicate_and_dotted_keys_bad() {
+    let dir = ConfigDir::new();
+    let json = dir.write("dup.json", "{\n  \"port\": 5432,\n  \"port\": 6543\n}");
+    let err = Config::builder().file(&json).build().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(
+        err.message().starts_with(&format!("{}:", json.display())),
+        "{err}"
+    );
+    assert!(err.message().contains("duplicate key \"port\""), "{err}");
+    let yaml = dir.write("dup.yaml", "database:\n  port: 1\n  port: 2\n");
+    let err = Config::builder().file(&yaml).build().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(err.message().contains("duplicate"), "{err}");
+    // "database.port" as one name would collide with database: {port}; TOML refuses a
+    // quoted dotted key too.
+    let dotted = dir.write(
+        "dotted.json",
+        r#"{"database.port": 5, "database": {"port": 6}}"#,
+    );
+    let err = Config::builder().file(&dotted).build().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(err.message().contains("\"database.port\""), "{err}");
+}
+
+#[test]
+fn config_builder_file_yaml_comments_only_and_json_null_are_empty_ugly() {
+    let dir = ConfigDir::new();
+    for (name, text) in [
+        (
+            "template.yaml",
+            "# every setting is commented out\n# workers: 8\n",
+        ),
+        ("blank.yml", ""),
+        ("null.json", "null"),
+    ] {
+        let file = dir.write(name, text);
+        let config = Config::builder()
+            .defaults(&defaults())
+            .file(&file)
+            .build()
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(config.int("workers").unwrap(), 4, "{name}");
+    }
+}
+
 // ---------------------------------------------------------------- ConfigBuilder::logger
 
 /// A logger writing into a sink the test can read, at `level`.

@@ -488,6 +488,14 @@ fn value_serde_json_u64_above_i64_max_is_refused_not_rounded_ugly() {
 }
 
 #[test]
+fn value_serde_json_duplicate_map_key_is_refused_not_replaced_bad() {
+    let err = serde_json::from_str::<Value>(r#"{"db": {"port": 5432, "port": 6543}}"#).unwrap_err();
+    assert!(err.to_string().contains("duplicate key \"port\""), "{err}");
+    let distinct: Value = serde_json::from_str(r#"{"port": 5432, "Port": 6543}"#).unwrap();
+    assert_eq!(distinct.kind(), "map");
+}
+
+#[test]
 fn value_deserialize_non_finite_float_is_refused_ugly() {
     // Formats that can write nan and inf (TOML, YAML) hand them over like this.
     let nan = serde::de::IntoDeserializer::<serde::de::value::Error>::into_deserializer(f64::NAN);

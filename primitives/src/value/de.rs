@@ -182,6 +182,11 @@ impl<'de> Visitor<'de> for ValueVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut entries = BTreeMap::new();
         while let Some((key, item)) = map.next_entry::<String, Value>()? {
+            // A second value for a key would silently replace the first, as no format
+            // intends: refused, as serde refuses a struct field given twice.
+            if entries.contains_key(&key) {
+                return Err(de::Error::custom(format_args!("duplicate key {key:?}")));
+            }
             entries.insert(key, item);
         }
         Ok(bytes_from_marker(entries))

@@ -26,7 +26,9 @@ pub use ser::to_value;
 ///   error instead of a silent `null`.
 ///
 /// Integers that JSON carries beyond `i64` (up to `u64::MAX`) are refused when read, as
-/// when written, rather than rounded to a float: a large id or hash must not change.
+/// when written, rather than rounded to a float: a large id or hash must not change. A map
+/// that gives one key twice is refused when read, as serde refuses a struct field given
+/// twice, rather than keeping whichever came last.
 ///
 /// ```
 /// use corers_primitives::Value;
