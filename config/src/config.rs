@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::dump::{Dump, DumpEntry};
-use crate::env::{self, EnvVars};
+use crate::env::{self, EnvVars, Spellings};
 use crate::file::{self, FileSpec};
 use crate::key::{check_key, flatten, is_under, place, remove_tree};
 use crate::read::{Reader, with_article};
@@ -314,6 +314,23 @@ impl ConfigBuilder {
     /// The prefix is written in upper case, with or without its trailing `_` (`"APP"` and
     /// `"APP_"` read the same variables); a prefix with a lower-case letter is refused at
     /// `build()` rather than reading nothing.
+    ///
+    /// A variable cannot spell `-` or upper case, so it takes the spelling of a key the
+    /// defaults or files already have: `APP_DATABASE__MAX_CONNECTIONS` sets a file's
+    /// `database.max-connections` or `database.maxConnections` (case, `-` and `_` aside, the
+    /// same words). A key they spell more than one way that way keeps the variable's own
+    /// spelling, with a warning; a key they do not have is set as the variable spells it.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let config = Config::builder()
+    ///     .default_value("database.max-connections", 10)
+    ///     .env_prefix("APP")
+    ///     .env_vars([("APP_DATABASE__MAX_CONNECTIONS", "50")])
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(config.int("database.max-connections").unwrap(), 50);
+    /// ```
     pub fn env_prefix(mut self, prefix: &str) -> Self {
         self.env_prefix = Some(prefix.to_owned());
         self
@@ -389,8 +406,19 @@ impl ConfigBuilder {
         let env_prefix = self
             .env_prefix
             .map(|given| given.trim_end_matches('_').to_owned());
+        let known = Spellings::new(
+            defaults
+                .keys()
+                .chain(files.iter().flat_map(|(_, flat)| flat.keys()))
+                .map(String::as_str),
+        );
         let env = in_scope(self.logger.as_ref(), || {
-            read_env(env_prefix.as_deref(), &env_vars, self.logger.as_ref())
+            read_env(
+                env_prefix.as_deref(),
+                &env_vars,
+                &known,
+                self.logger.as_ref(),
+            )
         });
         Ok(Config::from_layers(
             Layers {
@@ -456,9 +484,9 @@ fn in_scope<R>(log: Option<&Logger>, f: impl FnOnce() -> R) -> R {
 
 /// The environment layer; each variable with a secret-looking name that it reads goes to
 /// `log`'s audit trail (by name, never its value).
-fn read_env(prefix: Option<&str>, vars: &EnvVars, log: Option<&Logger>) -> Flat {
+fn read_env(prefix: Option<&str>, vars: &EnvVars, known: &Spellings, log: Option<&Logger>) -> Flat {
     let leaves = prefix
-        .map(|prefix| env::read(prefix, vars))
+        .map(|prefix| env::read(prefix, vars, known))
         .unwrap_or_default();
     if let Some(log) = log {
         let secret: std::collections::BTreeSet<&str> = leaves
@@ -1031,19 +1059,31 @@ impl Config {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         // The sources never change after build: read them without blocking writers.
-        let (specs, prefix, vars) = {
+        let (specs, prefix, vars, defaults) = {
             let state = self.lock();
             let layers = &state.layers;
             let specs: Vec<FileSpec> = layers.files.iter().map(|(spec, _)| spec.clone()).collect();
-            (specs, layers.env_prefix.clone(), layers.env_vars.clone())
+            let defaults: Vec<String> = layers.defaults.keys().cloned().collect();
+            (
+                specs,
+                layers.env_prefix.clone(),
+                layers.env_vars.clone(),
+                defaults,
+            )
         };
         let files = specs
             .into_iter()
             .map(|spec| read_file(&spec).map(|flat| (spec, flat)))
             .collect::<Result<Vec<_>>>()
             .map_err(|e| Error::wrap(e, "config.Config.reload", "read the config files"))?;
+        let known = Spellings::new(
+            defaults
+                .iter()
+                .chain(files.iter().flat_map(|(_, flat)| flat.keys()))
+                .map(String::as_str),
+        );
         let env = in_scope(self.inner.log.as_ref(), || {
-            read_env(prefix.as_deref(), &vars, self.inner.log.as_ref())
+            read_env(prefix.as_deref(), &vars, &known, self.inner.log.as_ref())
         });
         let (changes, bindings) = self.publish(|state| {
             state.files = files;

@@ -1,5 +1,7 @@
 //! The environment layer: `APP_DATABASE__PORT=5432` becomes `database.port = 5432`.
 
+use std::collections::HashMap;
+
 use corers_primitives::Value;
 
 use crate::file::from_toml;
@@ -33,9 +35,73 @@ pub(crate) struct EnvValue {
     pub(crate) var: String,
 }
 
+/// How the weaker layers (defaults and files) spell their keys, so that a variable, which
+/// can only spell `max_connections`, sets the `max-connections` or `maxConnections` they
+/// have instead of a key of its own that nothing reads.
+#[derive(Default)]
+pub(crate) struct Spellings {
+    /// Every key and key prefix, by its [`loose`] form: the spellings of it.
+    by_loose: HashMap<String, Vec<String>>,
+}
+
+impl Spellings {
+    pub(crate) fn new<'a>(keys: impl IntoIterator<Item = &'a str>) -> Spellings {
+        let mut by_loose: HashMap<String, Vec<String>> = HashMap::new();
+        for key in keys {
+            let ends = key.match_indices('.').map(|(at, _)| at).chain([key.len()]);
+            for end in ends {
+                let prefix = &key[..end];
+                let spellings = by_loose.entry(loose(prefix)).or_default();
+                if !spellings.iter().any(|s| s == prefix) {
+                    spellings.push(prefix.to_owned());
+                }
+            }
+        }
+        Spellings { by_loose }
+    }
+
+    /// `key` (from the variable `var`) spelled segment by segment as the known keys spell
+    /// it; a segment no known key has, or that they spell two ways without `key`'s (a
+    /// warning), keeps its own spelling.
+    fn respell(&self, key: &str, var: &str) -> String {
+        let mut out = String::with_capacity(key.len());
+        for segment in key.split('.') {
+            let literal = if out.is_empty() {
+                segment.to_owned()
+            } else {
+                format!("{out}.{segment}")
+            };
+            out = match self.by_loose.get(&loose(&literal)).map(Vec::as_slice) {
+                Some([one]) => one.clone(),
+                Some(many) if !many.contains(&literal) => {
+                    tracing::warn!(
+                        var = %var,
+                        spellings = ?many,
+                        "environment variable matches config keys spelled more than one way: \
+                         it sets {literal:?}"
+                    );
+                    literal
+                }
+                _ => literal,
+            };
+        }
+        out
+    }
+}
+
+/// `key` with case, `-` and `_` left out: `max-connections`, `maxConnections` and
+/// `max_connections` are one key to a variable.
+fn loose(key: &str) -> String {
+    key.chars()
+        .filter(|c| !matches!(c, '-' | '_'))
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
 /// The variables under `prefix` (`APP` reads `APP_*`), as keys and parsed values, sorted by
-/// key. A name that does not make a valid key (`APP___PORT`) is skipped with a warning.
-pub(crate) fn read(prefix: &str, vars: &EnvVars) -> Vec<EnvValue> {
+/// key, each key spelled as `known` spells it. A name that does not make a valid key
+/// (`APP___PORT`) is skipped with a warning.
+pub(crate) fn read(prefix: &str, vars: &EnvVars, known: &Spellings) -> Vec<EnvValue> {
     let head = format!("{prefix}_");
     let mut out: Vec<EnvValue> = vars
         .read()
@@ -62,7 +128,7 @@ pub(crate) fn read(prefix: &str, vars: &EnvVars) -> Vec<EnvValue> {
                 return None;
             }
             Some(leaves.into_iter().map(move |(key, value)| EnvValue {
-                key,
+                key: known.respell(&key, &var),
                 value,
                 var: var.clone(),
             }))

@@ -488,6 +488,86 @@ fn config_builder_env_vars_inline_table_nests_good() {
 }
 
 #[test]
+fn config_builder_env_vars_take_the_spelling_of_known_keys_good() {
+    let dir = ConfigDir::new();
+    let yaml = dir.write(
+        "app.yaml",
+        "retryPolicy:\n  maxAttempts: 3\n  backoff-ms: 100\n",
+    );
+    let config = Config::builder()
+        .default_value("database.max-connections", 10)
+        .file(&yaml)
+        .env_prefix("APP")
+        .env_vars([
+            ("APP_DATABASE__MAX_CONNECTIONS", "50"),
+            ("APP_RETRY_POLICY__MAX_ATTEMPTS", "5"),
+            ("APP_RETRYPOLICY__BACKOFF_MS", "250"),
+            ("APP_RETRY_POLICY", "{ jitter = true }"),
+            ("APP_REGION", "eu"),
+        ])
+        .build()
+        .unwrap();
+    assert_eq!(
+        config.keys(),
+        [
+            "database.max-connections",
+            "region",
+            "retryPolicy.backoff-ms",
+            "retryPolicy.jitter",
+            "retryPolicy.maxAttempts",
+        ]
+    );
+    assert_eq!(config.int("database.max-connections").unwrap(), 50);
+    assert_eq!(
+        config.provenance("database.max-connections"),
+        Some(Source::Env {
+            var: "APP_DATABASE__MAX_CONNECTIONS".into()
+        })
+    );
+    assert_eq!(config.int("retryPolicy.maxAttempts").unwrap(), 5);
+    assert_eq!(config.int("retryPolicy.backoff-ms").unwrap(), 250);
+}
+
+#[test]
+fn config_builder_env_vars_key_spelled_two_ways_keeps_its_own_with_a_warning_bad() {
+    let (log, sink) = sink_logger(corers_log::Level::Warn);
+    let config = Config::builder()
+        .default_value("cache.max-size", 1)
+        .default_value("cache.maxSize", 2)
+        .default_value("cache.ttl_s", 60)
+        .env_prefix("APP")
+        .env_vars([("APP_CACHE__MAX_SIZE", "3"), ("APP_CACHE__TTL_S", "5")])
+        .logger(log)
+        .build()
+        .unwrap();
+    assert_eq!(config.int("cache.max-size").unwrap(), 1);
+    assert_eq!(config.int("cache.maxSize").unwrap(), 2);
+    assert_eq!(config.int("cache.max_size").unwrap(), 3);
+    assert_eq!(config.int("cache.ttl_s").unwrap(), 5);
+    let logged = sink.contents();
+    assert!(logged.contains("APP_CACHE__MAX_SIZE"), "{logged}");
+    assert!(logged.contains("more than one way"), "{logged}");
+    assert!(!logged.contains("APP_CACHE__TTL_S"), "{logged}");
+}
+
+#[test]
+fn config_reload_env_vars_take_the_spelling_of_a_key_a_file_gained_ugly() {
+    let dir = ConfigDir::new();
+    let toml = dir.write("app.toml", "workers = 2\n");
+    let config = Config::builder()
+        .file(&toml)
+        .env_prefix("APP")
+        .env_vars([("APP_HTTP__READ_TIMEOUT", "30")])
+        .build()
+        .unwrap();
+    assert_eq!(config.int("http.read_timeout").unwrap(), 30);
+    dir.write("app.toml", "workers = 2\n[http]\nread-timeout = 10\n");
+    config.reload().unwrap();
+    assert_eq!(config.int("http.read-timeout").unwrap(), 30);
+    assert_eq!(config.get("http.read_timeout"), None);
+}
+
+#[test]
 fn config_builder_env_vars_secret_names_read_are_audited_good() {
     let (log, read) = common::audit_keys("env.secret_read", "hunter2");
     let config = Config::builder()
