@@ -64,7 +64,10 @@ impl Fs {
     /// Replaces the file at `path` with `contents`, atomically and durably: the bytes go to
     /// a temporary file in the same directory, which is flushed, renamed over the target,
     /// and the directory flushed. Readers see the old file or the new one, never a mix; a
-    /// crash leaves one or the other. Parent directories are created.
+    /// crash leaves one or the other. Parent directories are created. The new file keeps
+    /// the replaced one's permission bits (see [`WriteOptions::mode`]), owner and group, as
+    /// far as the process may set them (another owner takes root); being a new file, it
+    /// does not share the old one's hard links.
     ///
     /// # Errors
     /// [`ErrorCode::INVALID`] for an empty path, or a file name beginning with
@@ -137,13 +140,12 @@ impl Fs {
                 Error::new(OP, format!("{path:?} is a directory")).with_code(ErrorCode::CONFLICT)
             );
         }
+        let replaced = dir.metadata(&name).ok();
         // The mode asked for, or the replaced file's; a new file without one gets what the
         // process's umask gives any new file.
-        let mode = options.mode.or_else(|| {
-            dir.metadata(&name)
-                .ok()
-                .map(|m| m.permissions().mode() & 0o7777)
-        });
+        let mode = options
+            .mode
+            .or_else(|| replaced.as_ref().map(|m| m.permissions().mode() & 0o7777));
         // Short (a 255-byte name still fits beside it) and owned: the process id lets a
         // later write clear the leftovers of a writer that was killed.
         let temp = PathBuf::from(format!("{TEMP_PREFIX}{}-{}", std::process::id(), id()));
@@ -163,6 +165,10 @@ impl Fs {
             let _ = dir.remove_file(&temp);
             return Err(self.fail(OP, path, io::Error::from(io::ErrorKind::WouldBlock)));
         }
+        if let Some(replaced) = &replaced {
+            keep_owner(&file, replaced);
+        }
+        // After the owner: changing it clears the set-user-id and set-group-id bits.
         if let Some(mode) = mode
             && let Err(e) = file.set_permissions(
                 <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(mode),
@@ -314,6 +320,25 @@ pub(crate) fn create_dirs_durably(base: &Dir, parent: &Path) -> io::Result<()> {
 ///
 /// A directory this process may not open for reading (`-wx`), or a filesystem that cannot
 /// sync directories, is skipped rather than failing a change that already happened.
+/// Gives `temp` the owner and group of the file it will replace (root writing a user's
+/// file, or a file of a shared group), as far as the process may: another owner needs
+/// privilege, a group only membership of it. What cannot be kept is left as the process
+/// makes it, as `cp` does.
+fn keep_owner(temp: &std::fs::File, replaced: &cap_std::fs::Metadata) {
+    use cap_std::fs::MetadataExt as _;
+    use std::os::unix::fs::MetadataExt as _;
+    let Ok(made) = temp.metadata() else {
+        return;
+    };
+    let (uid, gid) = (replaced.uid(), replaced.gid());
+    if (made.uid(), made.gid()) == (uid, gid) {
+        return;
+    }
+    if std::os::unix::fs::fchown(temp, Some(uid), Some(gid)).is_err() && made.gid() != gid {
+        let _ = std::os::unix::fs::fchown(temp, None, Some(gid));
+    }
+}
+
 pub(crate) fn sync_dir(base: &Dir, rel: &Path) -> io::Result<()> {
     // Directory handles are path-only descriptors: open it for reading to sync.
     let mut read = OpenOptions::new();

@@ -205,6 +205,36 @@ fn write_options_fast_keeps_existing_mode_ugly() {
     assert_eq!(tmp.mode("cache/session"), 0o600);
 }
 
+#[test]
+fn fs_write_keeps_the_replaced_files_owner_and_group_ugly() {
+    use std::os::unix::fs::MetadataExt as _;
+    let tmp = TempDir::new();
+    let path = tmp.file("etc/workbench.toml", "old");
+    // Root (a daemon writing a user's file) can give the file another owner; anyone else
+    // cannot, and their write keeps the owner the file has: their own.
+    let owner = if std::os::unix::fs::chown(&path, Some(4321), Some(4322)).is_ok() {
+        tmp.chmod("etc/workbench.toml", 0o2640);
+        (4321, 4322)
+    } else {
+        let meta = fs::metadata(&path).unwrap();
+        (meta.uid(), meta.gid())
+    };
+    let fs = tmp.fs();
+    fs.write("etc/workbench.toml", b"new").unwrap();
+    let meta = fs::metadata(&path).unwrap();
+    assert_eq!((meta.uid(), meta.gid()), owner);
+    let mut writer = fs.writer("etc/workbench.toml").unwrap();
+    writer.write_all(b"newer").unwrap();
+    writer.commit().unwrap();
+    let meta = fs::metadata(&path).unwrap();
+    assert_eq!((meta.uid(), meta.gid()), owner);
+    if owner == (4321, 4322) {
+        // Set after the owner: a chown clears the set-group-id bit.
+        assert_eq!(tmp.mode("etc/workbench.toml"), 0o2640);
+    }
+    assert_eq!(fs::read_to_string(&path).unwrap(), "newer");
+}
+
 // ---------------------------------------------------------------- Fs::writer
 
 #[test]
