@@ -320,6 +320,8 @@ impl ConfigBuilder {
     /// `database.max-connections` or `database.maxConnections` (case, `-` and `_` aside, the
     /// same words). A key they spell more than one way that way keeps the variable's own
     /// spelling, with a warning; a key they do not have is set as the variable spells it.
+    /// Two variables that set one key (the last by name wins), and a variable that is not
+    /// UTF-8 (left out), are warnings too: see [`logger`](ConfigBuilder::logger).
     ///
     /// ```
     /// use corers_config::Config;

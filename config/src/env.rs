@@ -17,13 +17,28 @@ pub(crate) enum EnvVars {
 }
 
 impl EnvVars {
-    fn read(&self) -> Vec<(String, String)> {
+    /// The variables whose names start with `head`.
+    fn read(&self, head: &str) -> Vec<(String, String)> {
         match self {
-            // Variables whose name or value is not UTF-8 cannot name a key or hold text.
             EnvVars::Process => std::env::vars_os()
-                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .filter(|(var, _)| var.as_encoded_bytes().starts_with(head.as_bytes()))
+                .filter_map(
+                    |(var, value)| match (var.into_string(), value.into_string()) {
+                        (Ok(var), Ok(value)) => Some((var, value)),
+                        // Cannot name a key or hold text: said, not dropped silently.
+                        (var, _) => {
+                            let var = var.unwrap_or_else(|var| var.to_string_lossy().into_owned());
+                            tracing::warn!(var = %var, "environment variable ignored: not UTF-8");
+                            None
+                        }
+                    },
+                )
                 .collect(),
-            EnvVars::Fixed(vars) => vars.clone(),
+            EnvVars::Fixed(vars) => vars
+                .iter()
+                .filter(|(var, _)| var.starts_with(head))
+                .cloned()
+                .collect(),
         }
     }
 }
@@ -104,7 +119,7 @@ fn loose(key: &str) -> String {
 pub(crate) fn read(prefix: &str, vars: &EnvVars, known: &Spellings) -> Vec<EnvValue> {
     let head = format!("{prefix}_");
     let mut out: Vec<EnvValue> = vars
-        .read()
+        .read(&head)
         .into_iter()
         .filter_map(|(var, raw)| {
             let rest = var.strip_prefix(&head)?;
@@ -136,6 +151,16 @@ pub(crate) fn read(prefix: &str, vars: &EnvVars, known: &Spellings) -> Vec<EnvVa
         .flatten()
         .collect();
     out.sort_by(|a, b| a.key.cmp(&b.key).then_with(|| a.var.cmp(&b.var)));
+    for pair in out.windows(2) {
+        if pair[0].key == pair[1].key {
+            tracing::warn!(
+                key = %pair[1].key,
+                ignored = %pair[0].var,
+                used = %pair[1].var,
+                "environment variables set the same config key: the last by name is used"
+            );
+        }
+    }
     out
 }
 

@@ -4,6 +4,7 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::os::unix::ffi::OsStrExt as _;
 
 use common::ConfigDir;
 use corers_config::{Config, Layer, Source};
@@ -568,6 +569,27 @@ fn config_reload_env_vars_take_the_spelling_of_a_key_a_file_gained_ugly() {
 }
 
 #[test]
+fn config_builder_env_vars_setting_one_key_are_warned_about_bad() {
+    let (log, sink) = sink_logger(corers_log::Level::Warn);
+    let config = Config::builder()
+        .default_value("cache.max-size", 1)
+        .env_prefix("APP")
+        .env_vars([
+            ("APP_CACHE__MAXSIZE", "2"),
+            ("APP_CACHE__MAX_SIZE", "3"),
+            ("APP_CACHE__TTL", "60"),
+        ])
+        .logger(log)
+        .build()
+        .unwrap();
+    assert_eq!(config.int("cache.max-size").unwrap(), 3);
+    let logged = sink.contents();
+    assert!(logged.contains("set the same config key"), "{logged}");
+    assert!(logged.contains("APP_CACHE__MAXSIZE"), "{logged}");
+    assert!(!logged.contains("APP_CACHE__TTL"), "{logged}");
+}
+
+#[test]
 fn config_builder_env_vars_secret_names_read_are_audited_good() {
     let (log, read) = common::audit_keys("env.secret_read", "hunter2");
     let config = Config::builder()
@@ -608,14 +630,22 @@ fn config_builder_env_vars_from_the_process_ugly() {
             .keys()
             .is_empty()
     );
+    let not_utf8 = std::ffi::OsStr::from_bytes(b"caf\xe9");
     let child = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "env_child", "--nocapture", "--test-threads=1"])
         .env(format!("{prefix}_PROBE__DEPTH"), "7")
+        .env(format!("{prefix}_PROBE__NAME"), not_utf8)
         .env(CHILD, &prefix)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&child.stdout);
     assert!(stdout.contains("@@probe.depth=7"), "{stdout}");
+    // A value that is not UTF-8 is left out, and said to be.
+    assert!(stdout.contains("@@probe.name=None"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{prefix}_PROBE__NAME")) && stdout.contains("not UTF-8"),
+        "{stdout}"
+    );
 }
 
 /// Names the prefix `env_child` reads, in the child process.
@@ -628,8 +658,15 @@ fn env_child() {
     let Ok(prefix) = std::env::var(CHILD) else {
         return;
     };
-    let config = Config::builder().env_prefix(&prefix).build().unwrap();
+    let (log, sink) = sink_logger(corers_log::Level::Warn);
+    let config = Config::builder()
+        .env_prefix(&prefix)
+        .logger(log)
+        .build()
+        .unwrap();
     println!("@@probe.depth={}", config.int("probe.depth").unwrap());
+    println!("@@probe.name={:?}", config.get("probe.name"));
+    println!("@@log={}", sink.contents());
 }
 
 // ---------------------------------------------------------------- ConfigBuilder::build
