@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use corers_primitives::{Error, ErrorCode};
 
-use crate::Cli;
+use crate::{Cli, FlagKind};
 
 /// A shell that [`Cli::completion`] writes a script for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -39,7 +39,9 @@ impl FromStr for Shell {
 impl<C> Cli<C> {
     /// A completion script for `shell`: command words at every level of the tree, then the
     /// chosen command's flags. Hidden commands are not offered. The word after a flag that
-    /// takes a value (`--name alpha`) is that value, not a command word. The program is
+    /// takes a value (`--name alpha`) is that value, not a command word: an enum flag's
+    /// value completes to its choices, a path flag's to file names (after the flag or
+    /// joined by `=`), any other value to nothing. The program is
     /// named as the Cli's name when that is a plain command word; otherwise with every
     /// character but letters and digits as `_`, so that no name reaches a shell as code
     /// (the `completion` built-in refuses such a name instead).
@@ -53,10 +55,64 @@ impl<C> Cli<C> {
     pub fn completion(&self, shell: Shell) -> String {
         let levels = self.levels();
         let takes = self.value_flags();
+        let values = self.flag_values();
         match shell {
-            Shell::Bash => self.bash(&levels, &takes),
-            Shell::Zsh => self.zsh(&levels, &takes),
-            Shell::Fish => self.fish(&levels, &takes),
+            Shell::Bash => self.bash(&levels, &takes, &values),
+            Shell::Zsh => self.zsh(&levels, &takes, &values),
+            Shell::Fish => self.fish(&levels, &takes, &values),
+        }
+    }
+
+    /// The flags of visible commands whose values complete: an enum's choices (those that
+    /// are plain words, see [`is_plain_choice`]) and a path's files.
+    fn flag_values(&self) -> Vec<FlagValues> {
+        let mut out = Vec::new();
+        for path in self.tree.paths() {
+            if !self.tree.is_visible(&path) {
+                continue;
+            }
+            let Some(command) = self.tree.get(&path) else {
+                continue;
+            };
+            for flag in &command.flags {
+                let values = match &flag.kind {
+                    FlagKind::Enum(choices) => Values::Words(
+                        choices
+                            .iter()
+                            .filter(|c| is_plain_choice(c))
+                            .cloned()
+                            .collect(),
+                    ),
+                    FlagKind::Path => Values::Files,
+                    _ => continue,
+                };
+                out.push(FlagValues {
+                    path: path.clone(),
+                    long: flag.name.clone(),
+                    short: flag.short,
+                    values,
+                });
+            }
+        }
+        out
+    }
+
+    /// The `case` arms of bash and zsh that complete a flag's value, keyed by
+    /// `"<command path> <flag word>"`; `words` and `files` make the arm's body.
+    fn sh_value_arms(
+        out: &mut String,
+        values: &[FlagValues],
+        words: impl Fn(&str) -> String,
+        files: &str,
+    ) {
+        for flag in values {
+            let mut keys = vec![format!("\"{} --{}\"", flag.path, flag.long)];
+            keys.extend(flag.short.map(|c| format!("\"{} -{c}\"", flag.path)));
+            let body = match &flag.values {
+                Values::Words(choices) => words(&choices.join(" ")),
+                Values::Files => files.to_owned(),
+            };
+            let _ = writeln!(out, "            {}) {body} ;;", keys.join("|"));
         }
     }
 
@@ -72,7 +128,7 @@ impl<C> Cli<C> {
                 let spellings: Vec<String> = command
                     .flags
                     .iter()
-                    .filter(|f| f.kind != crate::FlagKind::Bool)
+                    .filter(|f| f.kind != FlagKind::Bool)
                     .flat_map(|f| {
                         std::iter::once(format!("--{}", f.name))
                             .chain(f.short.map(|short| format!("-{short}")))
@@ -100,7 +156,7 @@ impl<C> Cli<C> {
         out.push_str("                *) takes=\" \" ;;\n");
         out.push_str("            esac\n");
         out.push_str(
-            "            if [[ $word != *=* && $takes == *\" $word \"* ]]; then skip=1; fi\n",
+            "            if [[ $word != *=* && $takes == *\" $word \"* ]]; then skip=\"$word\"; fi\n",
         );
         out.push_str("        else\n");
         out.push_str("            cmdpath=\"${cmdpath:+$cmdpath/}$word\"\n");
@@ -156,7 +212,12 @@ impl<C> Cli<C> {
         }
     }
 
-    fn bash(&self, levels: &[(String, Vec<String>)], takes: &[(String, Vec<String>)]) -> String {
+    fn bash(
+        &self,
+        levels: &[(String, Vec<String>)],
+        takes: &[(String, Vec<String>)],
+        values: &[FlagValues],
+    ) -> String {
         let function = self.function_name();
         let mut out = String::new();
         let program = self.command_word();
@@ -175,12 +236,37 @@ impl<C> Cli<C> {
             "    if [[ $line != *[[:space:]] && ${#words[@]} -gt 0 ]]; then cur=\"${words[${#words[@]}-1]}\"; unset \"words[${#words[@]}-1]\"; fi\n",
         );
         Self::sh_walk(&mut out, "\"${words[@]:1}\"", takes);
-        out.push_str("    case \"$cmdpath\" in\n");
+        // The word at the cursor is a flag's value: after the flag (`--format <TAB>`, the
+        // walk left `skip` set to it), or joined to it (`--format=<TAB>`).
+        out.push_str("    local flag=\"$skip\" value=\"$cur\"\n");
+        out.push_str(
+            "    if [[ -z $flag && $cur == -*=* ]]; then flag=\"${cur%%=*}\"; value=\"${cur#*=}\"; fi\n",
+        );
+        out.push_str("    if [[ -n $flag ]]; then\n");
+        out.push_str("        case \"$cmdpath $flag\" in\n");
+        Self::sh_value_arms(
+            &mut out,
+            values,
+            |choices| format!("COMPREPLY=($(compgen -W '{choices}' -- \"$value\"))"),
+            "COMPREPLY=($(compgen -f -- \"$value\"))",
+        );
+        out.push_str("            *) COMPREPLY=() ;;\n");
+        out.push_str("        esac\n");
+        out.push_str(
+            "        if [[ -z $skip ]]; then COMPREPLY=(\"${COMPREPLY[@]/#/$flag=}\"); fi\n",
+        );
+        out.push_str("    else\n");
+        out.push_str("        case \"$cmdpath\" in\n");
         for (path, words) in levels {
-            let _ = writeln!(out, "        \"{path}\") opts=\"{}\" ;;", words.join(" "));
+            let _ = writeln!(
+                out,
+                "            \"{path}\") opts=\"{}\" ;;",
+                words.join(" ")
+            );
         }
-        out.push_str("    esac\n");
-        out.push_str("    COMPREPLY=($(compgen -W \"$opts\" -- \"$cur\"))\n");
+        out.push_str("        esac\n");
+        out.push_str("        COMPREPLY=($(compgen -W \"$opts\" -- \"$cur\"))\n");
+        out.push_str("    fi\n");
         // Bash puts a completion in place of the text after the word's last break
         // character: hand it only that part.
         out.push_str("    local broken=\"${cur%\"${cur##*[:=@]}\"}\"\n");
@@ -192,7 +278,12 @@ impl<C> Cli<C> {
         out
     }
 
-    fn zsh(&self, levels: &[(String, Vec<String>)], takes: &[(String, Vec<String>)]) -> String {
+    fn zsh(
+        &self,
+        levels: &[(String, Vec<String>)],
+        takes: &[(String, Vec<String>)],
+        values: &[FlagValues],
+    ) -> String {
         let function = self.function_name();
         let mut out = String::new();
         let program = self.command_word();
@@ -201,6 +292,23 @@ impl<C> Cli<C> {
         // Not `path`: in zsh that is the array tied to $PATH.
         out.push_str("    local cmdpath=\"\" word takes=\"\" skip=\"\"\n");
         Self::sh_walk(&mut out, "\"${(@)words[2,CURRENT-1]}\"", takes);
+        // A flag's value, after the flag or joined to it (`compset` moves `--format=` out
+        // of the word being matched).
+        out.push_str("    local flag=\"$skip\"\n");
+        out.push_str(
+            "    if [[ -z $flag && $words[CURRENT] == -*=* ]]; then flag=\"${words[CURRENT]%%=*}\"; compset -P '*='; fi\n",
+        );
+        out.push_str("    if [[ -n $flag ]]; then\n");
+        out.push_str("        case \"$cmdpath $flag\" in\n");
+        Self::sh_value_arms(
+            &mut out,
+            values,
+            |choices| format!("compadd -- {}", quoted_words(choices)),
+            "_files",
+        );
+        out.push_str("        esac\n");
+        out.push_str("        return\n");
+        out.push_str("    fi\n");
         out.push_str("    case \"$cmdpath\" in\n");
         for (path, words) in levels {
             let _ = writeln!(out, "        \"{path}\") compadd -- {} ;;", words.join(" "));
@@ -215,7 +323,12 @@ impl<C> Cli<C> {
         out
     }
 
-    fn fish(&self, levels: &[(String, Vec<String>)], takes: &[(String, Vec<String>)]) -> String {
+    fn fish(
+        &self,
+        levels: &[(String, Vec<String>)],
+        takes: &[(String, Vec<String>)],
+        values: &[FlagValues],
+    ) -> String {
         let function = self.function_name();
         let mut out = String::new();
         let program = self.command_word();
@@ -262,6 +375,19 @@ impl<C> Cli<C> {
                 words.join(" ")
             );
         }
+        // A flag's value: fish knows the flag takes one, after it or joined by `=`.
+        for flag in values {
+            let short = flag.short.map(|c| format!(" -s {c}")).unwrap_or_default();
+            let what = match &flag.values {
+                Values::Words(choices) => format!("-x -a '{}'", choices.join(" ")),
+                Values::Files => "-r -F".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "complete -c {program} -n '__{function}_at \"{}\"' -l {}{short} {what}",
+                flag.path, flag.long
+            );
+        }
         out
     }
 }
@@ -275,4 +401,44 @@ pub(crate) fn is_command_word(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'-'))
+}
+
+/// The values a flag of one command completes to.
+struct FlagValues {
+    path: String,
+    long: String,
+    short: Option<char>,
+    values: Values,
+}
+
+enum Values {
+    /// An enum's choices.
+    Words(Vec<String>),
+    /// Files and directories (a path flag).
+    Files,
+}
+
+/// Whether an enum choice can be offered in a script as it is: ASCII letters, digits and
+/// `.`, `_`, `+`, `-`, `:`, `/`, `@`, `,`, `%` — no blank, quote, `$` or glob. Other choices
+/// are still accepted on the command line, just not offered.
+fn is_plain_choice(choice: &str) -> bool {
+    !choice.is_empty()
+        && choice.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'.' | b'_' | b'+' | b'-' | b':' | b'/' | b'@' | b',' | b'%'
+                )
+        })
+}
+
+/// Space-separated words, each in single quotes (for zsh, where a bare word could start
+/// an expansion).
+fn quoted_words(words: &str) -> String {
+    words
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("'{w}'"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }

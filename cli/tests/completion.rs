@@ -71,6 +71,11 @@ fn installed(shell: &str) -> bool {
 /// What bash's completion offers for `words` (the last one being completed), with the
 /// script loaded; `None` without bash.
 fn bash_complete(script: &str, words: &[&str]) -> Option<Vec<String>> {
+    bash_complete_in(&std::env::temp_dir(), script, words)
+}
+
+/// [`bash_complete`] with `dir` as the working directory (for file names).
+fn bash_complete_in(dir: &std::path::Path, script: &str, words: &[&str]) -> Option<Vec<String>> {
     if !installed("bash") {
         return None;
     }
@@ -83,7 +88,7 @@ fn bash_complete(script: &str, words: &[&str]) -> Option<Vec<String>> {
         .arg("bash")
         .arg(words.join(" "))
         .env("SCRIPT", script)
-        .current_dir(std::env::temp_dir())
+        .current_dir(dir)
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
@@ -104,6 +109,8 @@ fn zsh_complete(script: &str, words: &[&str]) -> Option<(Vec<String>, String)> {
             r#"compdef() { :; }
 eval "$SCRIPT"
 compadd() { shift; print -rl -- "$@"; print -r -- "PATH=$PATH" }
+compset() { :; }
+_files() { print -r -- "<files>"; print -r -- "PATH=$PATH" }
 words=("$@"); CURRENT=$#
 _workbench"#,
         )
@@ -441,6 +448,136 @@ fn cli_completion_fish_offers_top_level_commands_bad() {
     };
     assert!(stderr.is_empty(), "{stderr}");
     assert!(offered.contains(&"workspace".to_owned()), "{offered:?}");
+}
+
+// ---- flag values ----
+
+/// `export` with an enum flag (two choices no script can offer as they are), a path flag
+/// and a free text flag.
+fn with_values() -> Cli<()> {
+    let cli: Cli<()> = Cli::new("workbench");
+    cli.register(
+        "export",
+        echo(
+            Command::new()
+                .flag(
+                    Flag::new(
+                        "format",
+                        FlagKind::Enum(vec![
+                            "json".into(),
+                            "table".into(),
+                            "two words".into(),
+                            "$(touch pwned)".into(),
+                        ]),
+                    )
+                    .short('f'),
+                )
+                .flag(Flag::new("out", FlagKind::Path).short('o'))
+                .flag(Flag::new("name", FlagKind::String)),
+        ),
+    )
+    .unwrap();
+    cli
+}
+
+#[test]
+fn cli_completion_enum_flag_offers_its_choices_good() {
+    let cli = with_values();
+    let bash = cli.completion(Shell::Bash);
+    let zsh = cli.completion(Shell::Zsh);
+    for (words, expected) in [
+        (
+            &["workbench", "export", "--format", ""][..],
+            &["json", "table"][..],
+        ),
+        (&["workbench", "export", "-f", "t"], &["table"]),
+        (&["workbench", "export", "--format=j"], &["json"]),
+        (&["workbench", "export", "--name", ""], &[]),
+    ] {
+        if let Some(offered) = bash_complete(&bash, words) {
+            assert_eq!(offered, expected, "bash {words:?}");
+        }
+    }
+    // zsh hands every choice to compadd, which does the matching.
+    for words in [
+        &["workbench", "export", "--format", ""][..],
+        &["workbench", "export", "-f", "t"],
+        &["workbench", "export", "--format=j"],
+    ] {
+        if let Some((offered, _)) = zsh_complete(&zsh, words) {
+            assert_eq!(offered, ["json", "table"], "zsh {words:?}");
+        }
+    }
+    let fish = cli.completion(Shell::Fish);
+    for (line, expected) in [
+        ("workbench export --format ", &["json", "table"][..]),
+        ("workbench export -f t", &["table"]),
+        ("workbench export --format=j", &["--format=json"]),
+    ] {
+        if let Some((offered, stderr)) = fish_complete(&fish, line) {
+            assert!(stderr.is_empty(), "{stderr}");
+            assert_eq!(offered, expected, "fish {line:?}");
+        }
+    }
+}
+
+#[test]
+fn cli_completion_after_a_flag_value_offers_flags_again_bad() {
+    let cli = with_values();
+    let expected = ["--format", "--out", "--name", "--help"];
+    let words = ["workbench", "export", "--format", "json", ""];
+    if let Some(offered) = bash_complete(&cli.completion(Shell::Bash), &words) {
+        assert_eq!(offered, expected);
+    }
+    if let Some((offered, _)) = zsh_complete(&cli.completion(Shell::Zsh), &words) {
+        assert_eq!(offered, expected);
+    }
+    // Free text: nothing to offer, and never the command's flags or words.
+    if let Some((offered, _)) = zsh_complete(
+        &cli.completion(Shell::Zsh),
+        &["workbench", "export", "--name", ""],
+    ) {
+        assert!(offered.is_empty(), "{offered:?}");
+    }
+}
+
+#[test]
+fn cli_completion_path_flag_offers_files_and_hostile_choices_are_left_out_ugly() {
+    let cli = with_values();
+    let dir = std::env::temp_dir().join(format!("corers-cli-compl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("report.csv"), "").unwrap();
+    std::fs::write(dir.join("readme.md"), "").unwrap();
+    let bash = cli.completion(Shell::Bash);
+    if let Some(mut offered) =
+        bash_complete_in(&dir, &bash, &["workbench", "export", "--out", "re"])
+    {
+        offered.sort();
+        assert_eq!(offered, ["readme.md", "report.csv"]);
+    }
+    if let Some(offered) = bash_complete_in(&dir, &bash, &["workbench", "export", "-o=rep"]) {
+        assert_eq!(offered, ["report.csv"]);
+    }
+    if let Some((offered, _)) = zsh_complete(
+        &cli.completion(Shell::Zsh),
+        &["workbench", "export", "--out", ""],
+    ) {
+        assert_eq!(offered, ["<files>"]);
+    }
+    // Fish lists files of its working directory: this crate's.
+    if let Some((offered, _)) = fish_complete(
+        &cli.completion(Shell::Fish),
+        "workbench export --out Cargo.t",
+    ) {
+        assert_eq!(offered, ["Cargo.toml"]);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    // A choice with a blank, `$` or quote is never written into a script.
+    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+        let script = cli.completion(shell);
+        assert!(!script.contains("pwned"), "{shell:?}");
+        assert!(!script.contains("two words"), "{shell:?}");
+    }
 }
 
 // ---- the `completion` built-in ----
