@@ -311,8 +311,9 @@ impl<C> Command<C> {
         self
     }
 
-    /// Marks the command as managed by a capability (e.g. `"process.daemon"`), for the
-    /// facade to give it start / stop / status.
+    /// Records the capability that manages the command (e.g. `"process.daemon"`), read
+    /// back with [`managed_by`](Command::managed_by). Nothing acts on it yet: start / stop /
+    /// status come with the process crate.
     pub fn managed(mut self, by: impl Into<String>) -> Self {
         self.managed = Some(by.into());
         self

@@ -114,10 +114,16 @@ fn check_declarations<C>(path: &str, command: &Command<C>) -> Result<()> {
                     flag.name
                 ));
             }
-            // A digit would read as a negative number (`-1`), never as the flag.
-            if shorts.contains(&short) || !short.is_alphabetic() {
+            if shorts.contains(&short) {
                 return refuse(format!(
-                    "short flag -{short} of --{} is taken or not a letter or digit",
+                    "short flag -{short} of --{} is taken by another flag",
+                    flag.name
+                ));
+            }
+            if !short.is_alphabetic() {
+                return refuse(format!(
+                    "short flag -{short} of --{} is not a letter (a digit would read as a \
+                     negative number)",
                     flag.name
                 ));
             }
@@ -268,8 +274,11 @@ impl<C> CommandTree<C> {
     /// ```
     ///
     /// # Errors
-    /// [`ErrorCode::INVALID`] for a malformed path; [`ErrorCode::CONFLICT`] when an
-    /// executable command is already registered there.
+    /// [`ErrorCode::INVALID`] for a malformed path, or declarations no user could reach or
+    /// tell apart (a flag or positional name used twice or malformed, `--help` / `-h`
+    /// taken, a digit as a short flag, a default that does not fit its kind);
+    /// [`ErrorCode::CONFLICT`] when an executable command is already registered there, or
+    /// an alias clashes with another command's word.
     pub fn register(&self, path: &str, mut command: Command<C>) -> Result<()> {
         validate_command_path(path)?;
         check_declarations(path, &command)?;

@@ -583,6 +583,40 @@ async fn command_flag_same_name_twice_is_refused_ugly() {
     assert!(cli.tree().get("workspace/list").is_none());
 }
 
+#[test]
+fn command_flag_short_taken_or_a_digit_is_refused_with_its_reason_ugly() {
+    let cli: Cli<()> = Cli::new("workbench");
+    let taken = cli
+        .register(
+            "workspace/list",
+            echo(
+                Command::new()
+                    .flag(Flag::new("limit", FlagKind::Int).short('l'))
+                    .flag(Flag::new("long", FlagKind::Bool).short('l')),
+            ),
+        )
+        .unwrap_err();
+    assert!(
+        taken
+            .message()
+            .contains("short flag -l of --long is taken by another flag"),
+        "{taken}"
+    );
+    let digit = cli
+        .register(
+            "workspace/list",
+            echo(Command::new().flag(Flag::new("level", FlagKind::Int).short('1'))),
+        )
+        .unwrap_err();
+    assert_eq!(digit.code(), Some(&ErrorCode::INVALID));
+    assert!(
+        digit
+            .message()
+            .contains("short flag -1 of --level is not a letter"),
+        "{digit}"
+    );
+}
+
 // ---- Command::positional / Positional ----
 
 #[tokio::test]

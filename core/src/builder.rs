@@ -388,14 +388,20 @@ impl CoreBuilder {
         self
     }
 
-    /// Builds the Core: the bus, Actions, Tasks, commands, then every service factory in
-    /// order; then locks the service registry and makes the Core's logger the process
-    /// default.
+    /// Builds the Core: the config and fs root, the bus, Actions, Tasks, commands, then
+    /// every service factory in order and the fakes that replace them, then the built-in
+    /// commands and the services' start order; then locks the service registry and makes
+    /// the Core's logger the process default.
     ///
     /// # Errors
-    /// The first failure, wrapped to say what was being built: invalid bus limits, an
-    /// Action, Task or command that is refused, or a factory's error (including a
-    /// service name used twice). Nothing built so far escapes.
+    /// The first failure, wrapped to say what was being built: a config that does not
+    /// read ([`ErrorCode::INVALID`](crate::primitives::ErrorCode::INVALID) for a bad file,
+    /// [`ErrorCode::NOT_FOUND`](crate::primitives::ErrorCode::NOT_FOUND) for a
+    /// missing one), an unusable fs root, `crash_file` / `on_crash` given with `logger`,
+    /// invalid bus limits, an Action, Task or command that is refused, a factory's error
+    /// (including a service name used twice, and a `service_named` factory that returns
+    /// another name), a fake with no service of its name, an unknown `without_builtin`
+    /// name, or a missing dependency or a dependency cycle. Nothing built so far escapes.
     pub fn build(self) -> Result<Core> {
         const OP: &str = "corers.CoreBuilder.build";
         let log = match self.logger {

@@ -34,9 +34,11 @@ impl<C> ServiceCtx<C> {
         &self.name
     }
 
-    /// How long this hook may run (the service's
-    /// [`Registration::timeout`](crate::Registration::timeout), 30 s by default) before its
-    /// future is dropped: a stop hook that flushes in steps can plan with it.
+    /// How long this hook may run before its future is dropped: for the stop hook the
+    /// service's [`Registration::stop_timeout`](crate::Registration::stop_timeout) when one
+    /// is set, otherwise (and for every other hook) its
+    /// [`Registration::timeout`](crate::Registration::timeout), 30 s by default. A stop hook
+    /// that flushes in steps can plan with it.
     ///
     /// ```
     /// use std::time::Duration;
