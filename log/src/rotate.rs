@@ -28,6 +28,12 @@ type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 /// never split across files. Compression runs on a background thread;
 /// [`flush`](RotatingFile::flush) waits for it.
 ///
+/// Several writers may share one path (two loggers, or the app's CLI beside its daemon):
+/// the live file is rotated once, by whichever writer gets to it first, and the others
+/// follow to the new live file when their own count says it is time, instead of rotating
+/// that one away too. Rotations take turns on a lock of the live file, which a write never
+/// waits for: while another holds it, lines go on to the file as it is.
+///
 /// ```
 /// use corers_log::RotatingFile;
 /// let dir = std::env::temp_dir().join(format!("corers-doc-{}-{}", std::process::id(), corers_primitives::id()));
@@ -193,6 +199,35 @@ impl RotatingFile {
 
     fn rotate(&self, state: &mut State, now: SystemTime) -> io::Result<()> {
         state.file.flush()?;
+        // Another writer of this path (a second logger, the app's CLI beside its daemon)
+        // rotates it too: rotations take turns on a lock of the live file, and a writer
+        // whose file is no longer the live one follows to the new one instead of rotating
+        // that away as well. The lock goes with the old handle once it is replaced. (Where
+        // files cannot be locked, a rotation goes on unlocked, as every writer's would.)
+        match state.file.try_lock() {
+            // Being rotated by the other writer now: this line goes to the file it has,
+            // and the next one follows.
+            Err(std::fs::TryLockError::WouldBlock) => return Ok(()),
+            Ok(()) | Err(std::fs::TryLockError::Error(_)) => {}
+        }
+        let result = self.rotate_locked(state, now);
+        if result.is_err() {
+            // Still this writer's file: the other writers' rotations must not wait on it.
+            let _ = state.file.unlock();
+        }
+        result
+    }
+
+    /// [`rotate`](RotatingFile::rotate) once this writer holds the live file's lock.
+    fn rotate_locked(&self, state: &mut State, now: SystemTime) -> io::Result<()> {
+        if !is_live(&state.file, &self.config.path)? {
+            let file = open_append(&self.config.path)?;
+            let metadata = file.metadata()?;
+            state.file = file;
+            state.written = metadata.len();
+            state.opened_at = age_start(&metadata, now);
+            return Ok(());
+        }
         // A name already taken (by an earlier run that rotated in the same second) is
         // skipped, never overwritten.
         let rotated = loop {
@@ -204,18 +239,10 @@ impl RotatingFile {
                 break candidate;
             }
         };
-        let renamed = match fs::rename(&self.config.path, &rotated) {
-            Ok(()) => true,
-            // Removed or moved away by someone else: nothing to rotate, start a new file.
-            Err(e) if e.kind() == io::ErrorKind::NotFound => false,
-            Err(e) => return Err(e),
-        };
+        fs::rename(&self.config.path, &rotated)?;
         state.file = open_append(&self.config.path)?;
         state.written = 0;
         state.opened_at = now;
-        if !renamed {
-            return Ok(());
-        }
 
         let config = Arc::clone(&self.config);
         if config.gzip {
@@ -326,18 +353,7 @@ impl RotatingFileBuilder {
         let file = open_append(&self.path).map_err(unavailable)?;
         let metadata = file.metadata().map_err(unavailable)?;
         let written = metadata.len();
-        let now = (self.clock)();
-        // A file already there is as old as it is, not as this process: a process that
-        // lives shorter than the age limit still rotates it. Its creation time where the
-        // filesystem keeps one, else its last change; never later than now.
-        let opened_at = if written > 0 {
-            metadata
-                .created()
-                .or_else(|_| metadata.modified())
-                .map_or(now, |made| made.min(now))
-        } else {
-            now
-        };
+        let opened_at = age_start(&metadata, (self.clock)());
         Ok(RotatingFile {
             config: Arc::new(Config {
                 path: self.path,
@@ -368,6 +384,40 @@ impl fmt::Debug for RotatingFile {
             .field("gzip", &self.config.gzip)
             .finish_non_exhaustive()
     }
+}
+
+/// When a live file's age began: a file already written is as old as it is, not as this
+/// process (a process that lives shorter than the age limit still rotates it), by its
+/// creation time where the filesystem keeps one, else its last change, never later than
+/// `now`; an empty one begins `now`.
+fn age_start(metadata: &fs::Metadata, now: SystemTime) -> SystemTime {
+    if metadata.len() == 0 {
+        return now;
+    }
+    metadata
+        .created()
+        .or_else(|_| metadata.modified())
+        .map_or(now, |made| made.min(now))
+}
+
+/// Whether `file` is still the file at `path` (not rotated, moved away or removed by
+/// another writer or an operator).
+#[cfg(unix)]
+fn is_live(file: &File, path: &Path) -> io::Result<bool> {
+    use std::os::unix::fs::MetadataExt as _;
+    let open = file.metadata()?;
+    match fs::metadata(path) {
+        Ok(live) => Ok((live.dev(), live.ino()) == (open.dev(), open.ino())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether the file at `path` is there to rotate (elsewhere a file cannot be told from
+/// another of its name).
+#[cfg(not(unix))]
+fn is_live(_file: &File, path: &Path) -> io::Result<bool> {
+    Ok(path.exists())
 }
 
 fn open_append(path: &Path) -> io::Result<File> {

@@ -306,6 +306,43 @@ fn rotating_file_write_line_clones_share_file_and_sequence_ugly() {
     );
 }
 
+#[test]
+fn rotating_file_write_line_two_writers_of_one_path_rotate_it_once_ugly() {
+    // Two writers of one log (a second logger, or the app's CLI beside its daemon): when
+    // one has rotated the file, the other follows it to the new live file instead of
+    // rotating that one away too.
+    let dir = TempDir::new("rotation");
+    let first = builder(&dir).max_bytes(100).keep(100).build().unwrap();
+    let second = builder(&dir).max_bytes(100).keep(100).build().unwrap();
+    for i in 0..40 {
+        let writer = if i % 2 == 0 { &first } else { &second };
+        writer.write_line(&line(i)).unwrap();
+    }
+    first.flush().unwrap();
+    second.flush().unwrap();
+    // Every line once, and in the order written: no line went into a file rotated away
+    // after a later line had gone to the new one.
+    let written: Vec<u8> = (0..40).flat_map(line).collect();
+    assert_eq!(all_contents(&dir).concat(), written);
+}
+
+#[test]
+fn rotating_file_write_line_never_waits_for_a_lock_held_elsewhere_bad() {
+    // Someone else holds the live file's lock (another writer mid-rotation, or `flock`
+    // from a shell): lines still go out at once, and rotation waits for the lock to go.
+    let dir = TempDir::new("rotation");
+    let file = builder(&dir).max_bytes(100).keep(10).build().unwrap();
+    let held = fs::File::open(dir.join(LIVE)).unwrap();
+    held.lock().unwrap();
+    write_lines(&file, (0..4).map(line));
+    assert!(rotated_names(&dir).is_empty());
+    drop(held);
+    write_lines(&file, (4..5).map(line));
+    assert_eq!(rotated_names(&dir).len(), 1);
+    let written: Vec<u8> = (0..5).flat_map(line).collect();
+    assert_eq!(all_contents(&dir).concat(), written);
+}
+
 // ---------------------------------------------------------------- RotatingFile::flush
 
 #[test]
