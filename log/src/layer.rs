@@ -13,7 +13,7 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::format::{FieldValue, Record};
-use crate::redact::REDACTED;
+use crate::redact::{REDACTED, hide_url_passwords, may_hold_url};
 use crate::{Format, Level, Output, Redactor};
 
 /// The tracing target of Security events: filter or route on it to treat them apart.
@@ -232,6 +232,7 @@ impl LogLayer {
             let _ = corers_primitives::Error::from_caught("log.Logger.span", payload);
             return String::new();
         }
+        hide_url_passwords(&mut message);
         if !message.is_empty() {
             self.format
                 .render_field("message", FieldValue::Str(&message), &mut fields);
@@ -274,6 +275,7 @@ impl LogLayer {
                 fields: &mut scratch.fields,
                 debug: &mut scratch.debug,
             });
+            hide_url_passwords(&mut scratch.message);
             let record = Record {
                 time: (self.clock)(),
                 level: Level::from_tracing(*event.metadata().level()),
@@ -319,6 +321,13 @@ impl Visit for Visitor<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" {
             self.message.push_str(value);
+        } else if may_hold_url(value) {
+            let mut copy = std::mem::take(self.debug);
+            copy.clear();
+            copy.push_str(value);
+            hide_url_passwords(&mut copy);
+            self.push(field, FieldValue::Str(&copy));
+            *self.debug = copy;
         } else {
             self.push(field, FieldValue::Str(value));
         }
@@ -332,6 +341,7 @@ impl Visit for Visitor<'_> {
             let mut debug = std::mem::take(self.debug);
             debug.clear();
             let _ = write!(debug, "{value:?}");
+            hide_url_passwords(&mut debug);
             self.push(field, FieldValue::Str(&debug));
             *self.debug = debug;
         }

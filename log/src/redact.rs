@@ -17,6 +17,9 @@ pub use corers_primitives::REDACTED;
 /// (see [`glob_match`](corers_primitives::glob_match)); a camelCase name is also tried
 /// with its words split by `_` (`privateKey` as `private_key`).
 ///
+/// Whatever the patterns, the password of a URL (`postgres://app:hunter2@db.lan/app`) is
+/// replaced by `[REDACTED]` wherever it appears: in messages, values and errors alike.
+///
 /// ```
 /// use corers_log::Redactor;
 /// let redactor = Redactor::default();
@@ -70,7 +73,7 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 impl Redactor {
-    /// Redacts names matching any of `patterns` (and nothing else).
+    /// Redacts names matching any of `patterns` (and no other names).
     ///
     /// ```
     /// use corers_log::Redactor;
@@ -112,6 +115,41 @@ impl Redactor {
     }
 }
 
+/// Replaces the password of every URL in `text` (`postgres://app:hunter2@db.lan/app`) with
+/// [`REDACTED`]: a connection string logged whole, in a message, a value or an error, under
+/// a field name nobody thought secret (`url`, `error`), never shows it.
+pub(crate) fn hide_url_passwords(text: &mut String) {
+    let mut from = 0;
+    while let Some(found) = text[from..].find("://") {
+        let start = from + found + 3;
+        // The authority: up to the path, query or fragment, or the end of the word.
+        let end = text[start..]
+            .find(|c: char| {
+                c.is_whitespace() || matches!(c, '/' | '?' | '#' | '"' | '\'' | '<' | '>' | '`')
+            })
+            .map_or(text.len(), |at| start + at);
+        from = end;
+        let authority = &text[start..end];
+        let Some(at_sign) = authority.rfind('@') else {
+            continue;
+        };
+        let Some(colon) = authority[..at_sign].find(':') else {
+            continue;
+        };
+        let password = start + colon + 1..start + at_sign;
+        if password.is_empty() || &text[password.clone()] == REDACTED {
+            continue;
+        }
+        from = password.start + REDACTED.len() + (end - password.end);
+        text.replace_range(password, REDACTED);
+    }
+}
+
+/// Whether `text` may hold a URL with a password (the cheap test before copying it).
+pub(crate) fn may_hold_url(text: &str) -> bool {
+    text.contains("://")
+}
+
 impl Default for Redactor {
     /// The [`DEFAULT_REDACTIONS`].
     fn default() -> Self {
@@ -121,9 +159,34 @@ impl Default for Redactor {
 
 #[cfg(test)]
 mod tests {
-    use super::contains;
+    use super::{REDACTED, contains, hide_url_passwords};
 
     proptest::proptest! {
+        #[test]
+        fn hide_url_passwords_hides_each_and_is_idempotent_ugly(
+            before in "[a-z :/@]{0,12}",
+            user in "[a-z0-9._-]{0,8}",
+            password in "[A-Za-z0-9%!$]{1,12}",
+            host in "[a-z0-9.-]{1,12}(:[0-9]{1,5})?",
+            after in "(/[a-z:@]{0,8})?( [a-z:/@]{0,12})?",
+        ) {
+            let mut text = format!("{before} redis://{user}:{password}@{host}{after}");
+            hide_url_passwords(&mut text);
+            let expected = format!("redis://{user}:{REDACTED}@{host}{after}");
+            proptest::prop_assert!(text.ends_with(&expected), "{text}");
+            let once = text.clone();
+            hide_url_passwords(&mut text);
+            proptest::prop_assert_eq!(text, once);
+        }
+
+        #[test]
+        fn hide_url_passwords_leaves_text_without_a_url_alone_good(text in "[a-z :/@%]{0,40}") {
+            proptest::prop_assume!(!text.contains("://"));
+            let mut hidden = text.clone();
+            hide_url_passwords(&mut hidden);
+            proptest::prop_assert_eq!(hidden, text);
+        }
+
         #[test]
         fn contains_agrees_with_str_contains_good(
             hay in "[a-z_.é]{0,12}",

@@ -202,3 +202,56 @@ fn logger_builder_redactor_default_redacts_numeric_secret_ugly() {
         sink.contents()
     );
 }
+
+// ---------------------------------------------------------------- passwords in URLs
+
+#[test]
+fn logger_hides_the_password_of_a_url_in_messages_and_values_good() {
+    let (builder, sink) = captured(Format::Json);
+    let log = builder.build();
+    let url = "postgres://app:hunter2@db.lan:5432/app?sslmode=require";
+    corers_log::info!(log, url, dsn = ?url, "connecting to {url}");
+    let line = only_json(&sink);
+    let hidden = format!("postgres://app:{REDACTED}@db.lan:5432/app?sslmode=require");
+    assert_eq!(line["msg"], format!("connecting to {hidden}"));
+    assert_eq!(line["fields"]["url"], hidden);
+    assert_eq!(line["fields"]["dsn"], format!("{hidden:?}"));
+    assert!(!sink.contents().contains("hunter2"));
+}
+
+#[test]
+fn logger_leaves_urls_without_a_password_alone_bad() {
+    let (builder, sink) = captured(Format::Human);
+    let log = builder.build();
+    corers_log::info!(
+        log,
+        "fetched https://ops@git.lan/repo.git and https://example.com/a:b@c and mailto:a:b@c"
+    );
+    assert!(
+        sink.contents().contains(
+            "fetched https://ops@git.lan/repo.git and https://example.com/a:b@c and mailto:a:b@c"
+        ),
+        "{}",
+        sink.contents()
+    );
+}
+
+#[test]
+fn logger_hides_every_url_password_with_a_custom_redactor_and_in_errors_ugly() {
+    let (builder, sink) = captured(Format::Human);
+    let log = builder.redactor(Redactor::new(["session_*"])).build();
+    let err =
+        std::io::Error::other("redis://:p%40ss@cache:6379/0 and amqp://guest:guest@mq/ refused");
+    corers_log::error!(log, error = %err, "cache down");
+    let line = sink.contents();
+    assert!(
+        line.contains(&format!(
+            "redis://:{REDACTED}@cache:6379/0 and amqp://guest:{REDACTED}@mq/ refused"
+        )),
+        "{line}"
+    );
+    assert!(
+        !line.contains("p%40ss") && !line.contains("guest@"),
+        "{line}"
+    );
+}
