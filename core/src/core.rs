@@ -293,9 +293,41 @@ impl Core {
     }
 
     /// The Core's cancellation token: cancelled when shutdown begins. Long-running work
-    /// should watch it.
+    /// should watch it (a `serve` command awaits it); work a service owns should rather
+    /// run as [`ServiceCtx::spawn`](corers_lifecycle::ServiceCtx::spawn)ed tasks that
+    /// watch [`ServiceCtx::stopping`](corers_lifecycle::ServiceCtx::stopping), which ends
+    /// it in reverse dependency order.
     pub fn context(&self) -> &CancellationToken {
         &self.inner.shutdown
+    }
+
+    /// Asks the application to shut down, without waiting for it: what a first SIGTERM
+    /// does. The bus refuses new background work, a startup under way starts no more
+    /// services, and the [context](Core::context) is cancelled, so a `serve` command that
+    /// awaits it returns and [`run`](Core::run) shuts down. Safe from inside a hook, an
+    /// Action or a task, where awaiting [`shutdown`](Core::shutdown) would wait on the
+    /// caller itself (a start hook's shutdown waits for that start hook to end).
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    ///
+    /// let core = Core::builder()
+    ///     .command("serve", Command::new().action(|core: Core, _| async move {
+    ///         core.context().cancelled().await; // until shutdown
+    ///         Ok(Value::Null)
+    ///     }))
+    ///     .service(|_| Ok(Registration::new("admin", Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
+    ///         // An admin endpoint told to quit, say.
+    ///         let core = ctx.core().clone();
+    ///         tokio::spawn(async move { core.request_shutdown() });
+    ///         Ok(())
+    ///     }))))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(core.run_blocking_with(["serve"]), std::process::ExitCode::SUCCESS);
+    /// ```
+    pub fn request_shutdown(&self) {
+        self.inner.services.request_stop(None);
     }
 
     /// The names in one of the Core's registries, in registration order: `"services"`,

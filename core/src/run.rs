@@ -99,13 +99,16 @@ impl Core {
         let signals = watch_signals(self.clone(), Arc::clone(&state), forced.clone());
         if let Err(err) = self.start_services("corers.Core.run").await {
             // Startup ended by a signal (which stopped it after the running hook, or forced
-            // the start hooks to give up): shut down what had started (a second signal can
-            // still force it), then the signal's exit code, as promised. Why the startup
-            // ended is the signal's doing: logged, not printed.
+            // the start hooks to give up), or by a stop asked for from inside (a failed
+            // task, a hook that found it cannot go on): shut down what had started (a
+            // second signal can still force it), then the signal's or the failure's exit
+            // code (0 for a stop asked for without one). Why the startup ended is theirs:
+            // logged, not printed.
             let signalled = state.lock().unwrap_or_else(PoisonError::into_inner).code;
-            if signalled != 0 {
-                tracing::info!(error = %err, "startup ended by a signal");
-                let code = self.shut_down_printing(signalled).await;
+            if signalled != 0 || self.inner.services.is_stop_requested() {
+                tracing::info!(error = %err, "startup ended by a shutdown request");
+                let code = self.with_failure(signalled);
+                let code = self.shut_down_printing(code).await;
                 signals.abort();
                 return Ok(ExitCode::from(code));
             }
@@ -126,10 +129,12 @@ impl Core {
             };
             write_out(std::io::stdout(), &printed.stdout);
             write_out(std::io::stderr(), &printed.stderr);
-            self.shut_down_printing(printed.exit_code).await
+            let code = self.with_failure(printed.exit_code);
+            self.shut_down_printing(code).await
         } else {
             tracing::info!("a signal arrived during startup: the command does not run");
-            self.shut_down_printing(during_startup).await
+            let code = self.with_failure(during_startup);
+            self.shut_down_printing(code).await
         };
         signals.abort();
         Ok(ExitCode::from(code))
@@ -193,6 +198,30 @@ impl Core {
             self.log().flush();
             Error::wrap(err, op, "start the application")
         })
+    }
+
+    /// `code`, or, when the application was asked to stop for a failure (a service's task
+    /// failed: see [`ServiceCtx::spawn`](corers_lifecycle::ServiceCtx::spawn)) and `code`
+    /// says success, the failure's exit code; the failure is printed.
+    fn with_failure(&self, code: u8) -> u8 {
+        let (code, failure) = self.failure_exit(code);
+        if let Some(failure) = failure {
+            write_out(std::io::stderr(), &failure);
+        }
+        code
+    }
+
+    /// [`with_failure`](Core::with_failure)'s exit code, and the failure to print.
+    pub(crate) fn failure_exit(&self, code: u8) -> (u8, Option<String>) {
+        let Some(failure) = self.inner.services.failure() else {
+            return (code, None);
+        };
+        let code = if code == 0 {
+            failed_to_start(&failure)
+        } else {
+            code
+        };
+        (code, Some(format!("error: {failure}\n")))
     }
 
     /// Stops the scheduler and the services; returns `code`, or 1 and the error to print
@@ -507,12 +536,7 @@ struct SignalState {
 fn first_signal(core: &Core, state: &Mutex<SignalState>, exit_code: u8) {
     state.lock().unwrap_or_else(PoisonError::into_inner).code = exit_code;
     tracing::info!("shutting down (a second signal forces it)");
-    // The bus first: work started in reaction to the cancellation is refused; then the
-    // request to start no more, which the cancellation's wake-up makes visible to the
-    // start hook it wakes.
-    core.bus().shutdown();
-    core.inner.services.stop_starting();
-    core.context().cancel();
+    core.request_shutdown();
 }
 
 /// The `received`th SIGINT/SIGTERM: the first begins a graceful shutdown, the second

@@ -142,20 +142,33 @@ async fn run_captured(core: &Core, args: Vec<String>) -> CliRun {
     // it: before the command's output what came before it ends, after it what shutdown
     // printed.
     let capturing = Capturing::begin(core);
-    if let Err(err) = core.start_services("corers.testing.run_cli").await {
-        return CliRun {
-            stdout: capturing.take(),
-            stderr: format!("error: {err}\n"),
-            exit_code: crate::run::failed_to_start(&err),
-        };
-    }
-    core.start_scheduler();
-    let printed = core.dispatch(args).await;
+    let printed = match core.start_services("corers.testing.run_cli").await {
+        Ok(_) => {
+            core.start_scheduler();
+            core.dispatch(args).await
+        }
+        // Ended from inside (a failed task, a hook that asked for a stop), as `run` ends
+        // it: shut down, with the failure's exit code.
+        Err(_) if core.inner.services.is_stop_requested() => crate::run::Printed {
+            stdout: String::new(),
+            stderr: String::new(),
+            exit_code: 0,
+        },
+        Err(err) => {
+            return CliRun {
+                stdout: capturing.take(),
+                stderr: format!("error: {err}\n"),
+                exit_code: crate::run::failed_to_start(&err),
+            };
+        }
+    };
     let mut stdout = capturing.take();
     stdout.push_str(&printed.stdout);
-    let (exit_code, failure) = core.shut_down(printed.exit_code).await;
-    stdout.push_str(&capturing.take());
     let mut stderr = printed.stderr;
+    let (exit_code, failure) = core.failure_exit(printed.exit_code);
+    stderr.extend(failure);
+    let (exit_code, failure) = core.shut_down(exit_code).await;
+    stdout.push_str(&capturing.take());
     stderr.extend(failure);
     CliRun {
         stdout,

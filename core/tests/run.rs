@@ -1393,3 +1393,160 @@ async fn core_run_task_after_shutdown_fails_its_steps_ugly() {
     assert!(!report.is_ok());
     assert_eq!(report.error.unwrap().code(), Some(&ErrorCode::UNAVAILABLE));
 }
+
+// ---------------------------------------------------------------- stops asked for from inside
+
+/// A `serve` command: runs until shutdown begins.
+fn serving() -> CoreBuilder {
+    Core::builder().name("workbench").command(
+        "serve",
+        Command::new().action(|core: Core, _| async move {
+            core.context().cancelled().await;
+            Ok(Value::from("served"))
+        }),
+    )
+}
+
+#[tokio::test]
+async fn core_run_cli_service_task_failure_ends_the_run_with_its_exit_code_bad() {
+    let calls = calls();
+    let core = serving()
+        .service(|_| {
+            Ok(Registration::new(
+                "store",
+                Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
+                    ctx.spawn("writer", async {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        Err(Error::new("store.Writer.flush", "disk full")
+                            .with_code(ErrorCode::UNAVAILABLE))
+                    })
+                }),
+            ))
+        })
+        .service({
+            let calls = calls.clone();
+            move |_| Ok(Registration::new("cache", recorded(&calls)))
+        })
+        .build()
+        .unwrap();
+    let run = tokio::time::timeout(
+        Duration::from_secs(10),
+        corers::testing::run_cli(&core, ["serve"]),
+    )
+    .await
+    .expect("a failed task ends the serve command");
+    // UNAVAILABLE: sysexits' EX_UNAVAILABLE, as a startup failure of that code.
+    assert_eq!(run.exit_code, 69, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            r#"error: lifecycle.ServiceCtx.spawn: task "writer" of service "store" failed"#
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("disk full"), "{}", run.stderr);
+    assert_eq!(run.stdout, "served\n");
+    assert_eq!(taken(&calls), ["start cache", "stop cache"]);
+}
+
+#[tokio::test]
+async fn core_request_shutdown_from_an_action_ends_serve_with_success_good() {
+    let core = serving()
+        .action(ActionSpec::new(
+            "admin.quit",
+            |ctx: ActionCtx<Core>, _| async move {
+                ctx.core().request_shutdown();
+                Ok(Value::Null)
+            },
+        ))
+        .service(|_| {
+            Ok(Registration::new(
+                "admin",
+                Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
+                    let core = ctx.core().clone();
+                    ctx.spawn("quit", async move {
+                        core.run_action("admin.quit", Options::new()).await?;
+                        Ok(())
+                    })
+                }),
+            ))
+        })
+        .build()
+        .unwrap();
+    let run = tokio::time::timeout(
+        Duration::from_secs(10),
+        corers::testing::run_cli(&core, ["serve"]),
+    )
+    .await
+    .expect("the request ends the serve command");
+    assert_eq!((run.exit_code, run.stderr.as_str()), (0, ""), "{run:?}");
+    let exit = serving()
+        .service(|_| {
+            Ok(Registration::new(
+                "admin",
+                Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
+                    let core = ctx.core().clone();
+                    ctx.spawn("quit", async move {
+                        core.request_shutdown();
+                        Ok(())
+                    })
+                }),
+            ))
+        })
+        .build()
+        .unwrap()
+        .run_with(["serve"])
+        .await
+        .unwrap();
+    assert_eq!(code(exit), 0);
+}
+
+#[tokio::test]
+async fn core_run_service_task_panic_during_startup_stops_it_with_exit_70_ugly() {
+    let calls = calls();
+    let core = serving()
+        .service(|_| {
+            Ok(Registration::new(
+                "metrics",
+                Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
+                    ctx.spawn("scrape", async { panic!("scrape list poisoned") })?;
+                    // Startup goes on long enough for the panic to be heard.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    Ok(())
+                }),
+            ))
+        })
+        .service({
+            let calls = calls.clone();
+            move |_| Ok(Registration::new("cache", recorded(&calls)))
+        })
+        .build()
+        .unwrap();
+    let run = corers::testing::run_cli(&core, ["serve"]).await;
+    assert_eq!(run.exit_code, 70, "{run:?}");
+    assert!(
+        run.stderr.contains("scrape list poisoned"),
+        "{}",
+        run.stderr
+    );
+    // Startup stopped after the running hook: the cache never started, the command never ran.
+    assert_eq!(taken(&calls), Vec::<String>::new());
+    assert_eq!(run.stdout, "");
+    let exit = serving()
+        .service(|_| {
+            Ok(Registration::new(
+                "metrics",
+                Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
+                    ctx.spawn("scrape", async { panic!("scrape list poisoned") })?;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    Ok(())
+                }),
+            ))
+        })
+        .build()
+        .unwrap()
+        .run_with(["serve"])
+        .await
+        .unwrap();
+    assert_eq!(code(exit), 70);
+}

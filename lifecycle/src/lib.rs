@@ -30,6 +30,7 @@
 
 mod service;
 mod services;
+mod work;
 
 pub use service::{BoxFuture, Health, Hooks, Service, ServiceCtx};
 pub use services::{

@@ -4,23 +4,33 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use corers_primitives::Result;
 use tokio_util::sync::CancellationToken;
 
+use crate::Services;
+use crate::services::Inner;
+use crate::work::Work;
+
 /// A boxed, sendable future: what service hooks return.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 /// What a hook receives: the application context (the Core), the service's own name, the
-/// time the hook has, and the token that is cancelled when shutdown is forced (a second
-/// signal). A hook that runs out of time is cancelled by having its future dropped.
+/// time the hook has, the token that is cancelled when shutdown is forced (a second
+/// signal), and the service's background work: tasks it [spawns](ServiceCtx::spawn), and
+/// the token cancelled when its turn to stop comes. A hook that runs out of time is
+/// cancelled by having its future dropped.
 pub struct ServiceCtx<C> {
     pub(crate) core: C,
     pub(crate) name: Arc<str>,
     pub(crate) timeout: Duration,
+    /// When the hook's time is up; `None` when its timeout is too long to count.
+    pub(crate) deadline: Option<tokio::time::Instant>,
     pub(crate) cancel: Arc<CancellationToken>,
+    pub(crate) work: Arc<Work>,
+    pub(crate) owner: Weak<Inner<C>>,
 }
 
 impl<C> ServiceCtx<C> {
@@ -47,9 +57,7 @@ impl<C> ServiceCtx<C> {
     /// let cache = Registration::new(
     ///     "cache",
     ///     Hooks::new().on_stop(|ctx: ServiceCtx<()>| async move {
-    ///         let deadline = tokio::time::Instant::now() + ctx.timeout();
-    ///         // … write back dirty entries while there is time, drop the rest …
-    ///         # let _ = deadline;
+    ///         println!("{} has {:?} to write back", ctx.name(), ctx.timeout());
     ///         Ok(())
     ///     }),
     /// )
@@ -59,9 +67,105 @@ impl<C> ServiceCtx<C> {
         self.timeout
     }
 
+    /// When this hook's time is up (its [`timeout`](ServiceCtx::timeout) from when the
+    /// hook was called); `None` for a timeout too long to count (`Duration::MAX`, "no
+    /// limit"). A stop hook that flushes in steps plans with it.
+    ///
+    /// ```
+    /// use corers_lifecycle::{Hooks, Registration, ServiceCtx};
+    ///
+    /// let cache = Registration::new(
+    ///     "cache",
+    ///     Hooks::new().on_stop(|ctx: ServiceCtx<()>| async move {
+    ///         for batch in 0..3 {
+    ///             if ctx.deadline().is_some_and(|end| tokio::time::Instant::now() >= end) {
+    ///                 break; // out of time: drop the rest
+    ///             }
+    ///             println!("writing back batch {batch}");
+    ///         }
+    ///         Ok(())
+    ///     }),
+    /// );
+    /// ```
+    pub fn deadline(&self) -> Option<tokio::time::Instant> {
+        self.deadline
+    }
+
     /// Cancelled when shutdown is forced: every running hook should give up.
     pub fn cancel_token(&self) -> &CancellationToken {
         &self.cancel
+    }
+
+    /// Cancelled when this service's turn to stop comes: in reverse start order, just
+    /// before its [spawned](ServiceCtx::spawn) tasks are waited for and its stop hook runs.
+    /// The services that depend on it have stopped by then, and those it depends on have
+    /// not: work of its own that watches this token, rather than the application's
+    /// context (cancelled for every service at once when shutdown begins), ends in order.
+    pub fn stopping(&self) -> &CancellationToken {
+        self.work.stopping()
+    }
+}
+
+impl<C: Clone + Send + Sync + 'static> ServiceCtx<C> {
+    /// Runs `work`, named `task` for logs and errors, on a tokio task for as long as the
+    /// service runs (tokio-graceful-shutdown's subsystems, fx's goroutines): it should end
+    /// once [`stopping`](ServiceCtx::stopping) is cancelled. In the service's turn to stop,
+    /// before its stop hook, each task is waited for up to the service's stop timeout,
+    /// then aborted; its error, a panic or a task that did not stop is one of the
+    /// shutdown's failures.
+    ///
+    /// A task that fails or panics while the service runs does not go unnoticed: it is
+    /// logged, the service reports that failure as its health (unhealthy), and a shutdown
+    /// is [requested](Services::request_stop) with it, which gives
+    /// [`failure`](Services::failure) (and the exit code of a CoreRS application).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corers_lifecycle::{Hooks, Registration, Services};
+    /// use corers_messaging::Bus;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let services: Services<()> = Services::new(Bus::new());
+    /// services.register(Registration::new("metrics", Hooks::new().on_start(|ctx| async move {
+    ///     let stopping = ctx.stopping().clone();
+    ///     ctx.spawn("scrape", async move {
+    ///         let mut tick = tokio::time::interval(Duration::from_secs(15));
+    ///         loop {
+    ///             tokio::select! {
+    ///                 _ = tick.tick() => { /* scrape */ }
+    ///                 () = stopping.cancelled() => return Ok(()),
+    ///             }
+    ///         }
+    ///     })
+    /// }))).unwrap();
+    /// services.start_all(&()).await.unwrap();
+    /// services.stop_all(&(), Duration::from_secs(5)).await.unwrap(); // the loop has ended
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::UNAVAILABLE`](corers_primitives::ErrorCode::UNAVAILABLE) once the
+    /// service has begun to stop: the task is not started.
+    pub fn spawn<F>(&self, task: &str, work: F) -> Result<()>
+    where
+        F: Future<Output = Result<()>> + Send + 'static,
+    {
+        let owner = self.owner.clone();
+        self.work.spawn(&self.name, task, work, move |err| {
+            if let Some(inner) = owner.upgrade() {
+                Services::from_inner(inner).request_stop(Some(err));
+            }
+        })
+    }
+
+    /// Asks for the application to shut down, without waiting for it: safe from inside any
+    /// hook or task (awaiting a whole shutdown there would wait on this very hook). See
+    /// [`Services::request_stop`].
+    pub fn request_shutdown(&self) {
+        if let Some(inner) = self.owner.upgrade() {
+            Services::from_inner(inner).request_stop(None);
+        }
     }
 }
 
@@ -71,7 +175,10 @@ impl<C: Clone> Clone for ServiceCtx<C> {
             core: self.core.clone(),
             name: Arc::clone(&self.name),
             timeout: self.timeout,
+            deadline: self.deadline,
             cancel: Arc::clone(&self.cancel),
+            work: Arc::clone(&self.work),
+            owner: Weak::clone(&self.owner),
         }
     }
 }

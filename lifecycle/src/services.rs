@@ -15,6 +15,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::work::Work;
 use crate::{BoxFuture, Health, Service, ServiceCtx};
 
 /// How long a hook may take to wind down once shutdown is forced.
@@ -122,6 +123,7 @@ struct Entry<C> {
     after: Vec<String>,
     timeout: Duration,
     stop_timeout: Duration,
+    work: Arc<Work>,
 }
 
 /// Where the services are in their life.
@@ -143,6 +145,7 @@ struct Planned<C> {
     service: Arc<dyn Service<C>>,
     timeout: Duration,
     stop_timeout: Duration,
+    work: Arc<Work>,
 }
 
 impl<C> Clone for Planned<C> {
@@ -152,6 +155,7 @@ impl<C> Clone for Planned<C> {
             service: Arc::clone(&self.service),
             timeout: self.timeout,
             stop_timeout: self.stop_timeout,
+            work: Arc::clone(&self.work),
         }
     }
 }
@@ -237,7 +241,7 @@ pub struct Services<C> {
     inner: Arc<Inner<C>>,
 }
 
-struct Inner<C> {
+pub(crate) struct Inner<C> {
     registry: Registry<Entry<C>>,
     phase: Mutex<Phase<C>>,
     /// Told of every change of `phase`, for the callers that wait for one (a shutdown
@@ -264,6 +268,10 @@ struct Inner<C> {
     /// Where the rollback of a failed startup puts its stop hooks' failures: the slot of the
     /// `stop_all` that asked the startup to stop, while that call still waits.
     rollback_to: Mutex<Weak<Mutex<Option<Error>>>>,
+    /// Set by `request_stop`: the application asked to shut down.
+    requested: AtomicBool,
+    /// The first failure a stop was requested for (a service's task failed).
+    failure: Mutex<Option<Error>>,
 }
 
 impl<C> Clone for Services<C> {
@@ -306,8 +314,15 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 forced: Arc::new(CancellationToken::new()),
                 context: CancellationToken::new(),
                 rollback_to: Mutex::new(Weak::new()),
+                requested: AtomicBool::new(false),
+                failure: Mutex::new(None),
             }),
         }
+    }
+
+    /// The services of `inner` (a hook's context holds it weakly).
+    pub(crate) fn from_inner(inner: Arc<Inner<C>>) -> Services<C> {
+        Services { inner }
     }
 
     /// Registers a service under its name.
@@ -326,6 +341,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 after: registration.after,
                 timeout: registration.timeout,
                 stop_timeout: registration.stop_timeout.unwrap_or(registration.timeout),
+                work: Arc::new(Work::default()),
             },
         )
     }
@@ -376,6 +392,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 service: Arc::clone(&entry.service),
                 timeout: entry.timeout,
                 stop_timeout: entry.stop_timeout,
+                work: Arc::clone(&entry.work),
             });
             after.push(entry.after.clone());
         });
@@ -506,8 +523,9 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 call(|| {
                     Arc::clone(&planned.service).start(self.ctx(
                         core,
-                        &planned.name,
+                        (&planned.name, &planned.work),
                         planned.timeout,
+                        mark,
                     ))
                 }),
                 &self.inner.forced,
@@ -522,9 +540,11 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                     OP,
                     format!("service {:?} failed to start", &*planned.name),
                 );
+                self.stop_tasks_of_failed(planned).await;
                 return Err(progress.roll_back(core, err).await);
             }
             progress.started += 1;
+            planned.work.started();
             // Debug, not info: a command line prints no line per service on every run.
             let logged = tracing::enabled!(tracing::Level::DEBUG);
             tracing::debug!(
@@ -566,6 +586,18 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         let _ = self.inner.bus.broadcast(core, &ServiceStartup);
         progress.end(Phase::Running(order));
         Ok(report)
+    }
+
+    /// What a service that failed to start spawned before it failed: stopped (its stop
+    /// hook is not called: it did not start), the tasks' failures logged.
+    async fn stop_tasks_of_failed(&self, planned: &Planned<C>) {
+        let failures = planned
+            .work
+            .stop(&planned.name, planned.stop_timeout, &self.inner.forced)
+            .await;
+        for failure in failures {
+            tracing::error!(error = %failure, "a task of a service that failed to start");
+        }
     }
 
     /// Stops every started service: cancels the [context](Services::context), broadcasts
@@ -735,6 +767,65 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         self.inner.stop_requested.store(true, Ordering::Relaxed);
     }
 
+    /// Asks for a shutdown without waiting for it — what a first SIGTERM does, and what a
+    /// hook or a task can do from inside (awaiting [`stop_all`](Services::stop_all) there
+    /// would wait on the very hook that awaits it): the bus refuses new background work,
+    /// a startup under way starts no more services, and the
+    /// [context](Services::context) is cancelled, which tells the owner (a CoreRS
+    /// application's `run`, or your own loop) to stop the services. `failure` says the
+    /// application is stopping because something failed: the first one is kept, for
+    /// [`failure`](Services::failure) (a CoreRS application prints it and exits with its
+    /// code).
+    ///
+    /// ```
+    /// use corers_lifecycle::Services;
+    /// use corers_messaging::Bus;
+    /// use corers_primitives::Error;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let services: Services<()> = Services::new(Bus::new());
+    /// services.start_all(&()).await.unwrap();
+    /// services.request_stop(Some(Error::new("store.Db.watch", "database gone")));
+    /// services.context().cancelled().await; // the owner's loop wakes up
+    /// services.stop_all(&(), std::time::Duration::from_secs(5)).await.unwrap();
+    /// assert_eq!(services.failure().unwrap().message(), "database gone");
+    /// # }
+    /// ```
+    pub fn request_stop(&self, failure: Option<Error>) {
+        if let Some(failure) = failure {
+            self.inner
+                .failure
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get_or_insert(failure);
+        }
+        // Release: whoever sees the request sees the failure kept before it.
+        self.inner.requested.store(true, Ordering::Release);
+        // The bus first: work started in reaction to the cancellation is refused; then the
+        // request to start no more, which the cancellation's wake-up makes visible to the
+        // start hook it wakes.
+        self.inner.bus.shutdown();
+        self.stop_starting();
+        self.inner.context.cancel();
+    }
+
+    /// Whether a stop was [requested](Services::request_stop).
+    pub fn is_stop_requested(&self) -> bool {
+        self.inner.requested.load(Ordering::Acquire)
+    }
+
+    /// The failure the first [requested](Services::request_stop) stop was for, if any
+    /// (a service's task that failed while it ran).
+    pub fn failure(&self) -> Option<Error> {
+        self.inner
+            .failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(Error::duplicate)
+    }
+
     /// Cancels every running hook's token and cuts the bus's drain short: a second signal,
     /// or a host that cannot wait.
     pub fn force(&self) {
@@ -804,8 +895,9 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                     call(|| {
                         Arc::clone(&planned.service).reload(self.ctx(
                             core,
-                            &planned.name,
+                            (&planned.name, &planned.work),
                             planned.timeout,
+                            Instant::now(),
                         ))
                     }),
                     &self.inner.forced,
@@ -851,7 +943,18 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             let Some(entry) = self.inner.registry.get(&name) else {
                 continue;
             };
-            let ctx = self.ctx(core, &entry.name, entry.timeout);
+            // Not running (not yet, or no more), or broken by a failed task: said without
+            // asking a hook that would answer for a service that is not there.
+            if let Some(health) = entry.work.known_health() {
+                services.push((name, health));
+                continue;
+            }
+            let ctx = self.ctx(
+                core,
+                (&entry.name, &entry.work),
+                entry.timeout,
+                Instant::now(),
+            );
             let check = catch_panic(
                 "lifecycle.Services.health",
                 call_health(|| Arc::clone(&entry.service).health(ctx)),
@@ -895,6 +998,15 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         let mut failures = Vec::new();
         let mut mark = Instant::now();
         for planned in started.iter().rev() {
+            // Its own background work first: told to stop, and waited for.
+            let tasks = planned
+                .work
+                .stop(&planned.name, planned.stop_timeout, &self.inner.forced)
+                .await;
+            for failure in &tasks {
+                tracing::error!(service = &*planned.name, error = %failure, "service task failed to stop");
+            }
+            failures.extend(tasks);
             let outcome = run_hook(
                 "stop",
                 &planned.name,
@@ -902,8 +1014,9 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 call(|| {
                     Arc::clone(&planned.service).stop(self.ctx(
                         core,
-                        &planned.name,
+                        (&planned.name, &planned.work),
                         planned.stop_timeout,
+                        mark,
                     ))
                 }),
                 &self.inner.forced,
@@ -944,12 +1057,23 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         Error::join_in("lifecycle.Services.stop_all", failures).map_or(Ok(()), Err)
     }
 
-    fn ctx(&self, core: &C, name: &Arc<str>, timeout: Duration) -> ServiceCtx<C> {
+    /// The context of a hook of the service `name` that may take `timeout` from `called`
+    /// (read by the caller, which reads the clock around each hook anyway).
+    fn ctx(
+        &self,
+        core: &C,
+        (name, work): (&Arc<str>, &Arc<Work>),
+        timeout: Duration,
+        called: Instant,
+    ) -> ServiceCtx<C> {
         ServiceCtx {
             core: core.clone(),
             name: Arc::clone(name),
             timeout,
+            deadline: called.checked_add(timeout),
             cancel: Arc::clone(&self.inner.forced),
+            work: Arc::clone(work),
+            owner: Arc::downgrade(&self.inner),
         }
     }
 

@@ -371,14 +371,22 @@ async fn service_health_override_unhealthy_bad() {
 }
 
 #[tokio::test]
-async fn service_health_asked_before_start_ugly() {
-    let services = services(vec![Registration::new(
-        "store",
-        Fixed(Health::Unhealthy("not connected".into())),
-    )]);
+async fn service_health_before_start_and_after_stop_is_said_without_asking_ugly() {
+    // The check would answer for a service that is not there: it is not asked.
+    let services = services(vec![Registration::new("store", Fixed(Health::Healthy))]);
     let report = services.health(&()).await;
     assert_eq!(
         report.services[0].1,
-        Health::Unhealthy("not connected".into())
+        Health::Unhealthy("not started".into())
     );
+    assert!(!report.ready);
+    services.start_all(&()).await.unwrap();
+    assert_eq!(services.health(&()).await.services[0].1, Health::Healthy);
+    services
+        .stop_all(&(), Duration::from_secs(5))
+        .await
+        .unwrap();
+    let report = services.health(&()).await;
+    assert_eq!(report.services[0].1, Health::Unhealthy("stopped".into()));
+    assert!(!report.live);
 }
