@@ -838,10 +838,12 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         self.inner.forced.cancelled().await;
     }
 
-    /// Calls every started service's reload hook, in start order. Before startup has
-    /// finished and once shutdown has begun (the [context](Services::context) is cancelled)
-    /// it does nothing; a shutdown that begins while it runs waits for the pass under way,
-    /// and no further pass starts. Called while another reload runs, it asks that one to
+    /// Calls every started service's reload hook, in start order. Called while startup
+    /// runs, it waits for startup to end and then reloads every service (those started
+    /// before the request would otherwise run on with what they read then); so it must not
+    /// be awaited from a start hook. Before startup and once shutdown has begun (the
+    /// [context](Services::context) is cancelled) it does nothing; a shutdown that begins
+    /// while it runs waits for the pass under way, and no further pass starts. Called while another reload runs, it asks that one to
     /// call the hooks once more when it ends (so that they see whatever changed since they
     /// began), and returns once that is done: reloads coalesce, and their failures are
     /// reported by the call that ran the hooks. When the running reload is dropped before
@@ -852,7 +854,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     pub async fn reload_all(&self, core: &C) -> Result<()> {
         // (Relaxed: the counters are read and written under the phase lock.)
         let (started, mut covering) = loop {
-            let (asked, mut changed) = {
+            let waiting = {
                 let mut phase = self.phase();
                 match &*phase {
                     // Not once shutdown has begun (the context is cancelled first).
@@ -865,10 +867,21 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                     // Once shutdown has begun, no further pass is asked for.
                     Phase::Reloading(_) if !self.inner.context.is_cancelled() => {
                         let asked = self.inner.reloads_asked.fetch_add(1, Ordering::Relaxed) + 1;
-                        (asked, self.inner.changed.subscribe())
+                        Some((asked, self.inner.changed.subscribe()))
                     }
+                    // The services started before the request would run on with what they
+                    // read then: once startup is over, they all reload.
+                    Phase::Starting if !self.inner.context.is_cancelled() => None,
                     _ => return Ok(()),
                 }
+            };
+            let Some((asked, mut changed)) = waiting else {
+                let mut changed = self.inner.changed.subscribe();
+                while matches!(*self.phase(), Phase::Starting) {
+                    // The sender lives as long as `self`: this cannot fail.
+                    let _ = changed.changed().await;
+                }
+                continue;
             };
             // The running reload calls the hooks again for this request: wait for it to end.
             loop {

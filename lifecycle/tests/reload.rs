@@ -115,6 +115,50 @@ async fn services_reload_all_before_start_reloads_nothing_ugly() {
     assert!(taken(&calls).is_empty());
 }
 
+#[tokio::test]
+async fn services_reload_all_during_startup_reloads_every_service_once_started_ugly() {
+    // SIGHUP while a slow start hook runs: the services started before it would run on
+    // with the old configuration; all of them reload once startup is over.
+    let calls = calls();
+    let (entered, release) = (
+        Arc::new(tokio::sync::Notify::new()),
+        tokio::sync::mpsc::channel::<()>(1),
+    );
+    let (gate, waiting) = (
+        Arc::clone(&entered),
+        Arc::new(tokio::sync::Mutex::new(release.1)),
+    );
+    let slow = reloading(&calls).on_start(move |_| {
+        let (gate, waiting) = (Arc::clone(&gate), Arc::clone(&waiting));
+        async move {
+            gate.notify_one();
+            waiting.lock().await.recv().await;
+            Ok(())
+        }
+    });
+    let services = services(vec![
+        Registration::new("config", reloading(&calls)),
+        Registration::new("migrate", slow),
+    ]);
+    let starting = tokio::spawn({
+        let services = services.clone();
+        async move { services.start_all(&()).await.map(|_| ()) }
+    });
+    entered.notified().await;
+    let reload = tokio::spawn({
+        let services = services.clone();
+        async move { services.reload_all(&()).await }
+    });
+    tokio::task::yield_now().await;
+    assert!(!reload.is_finished(), "the reload waits for startup");
+    assert!(taken(&calls).is_empty());
+    release.0.send(()).await.unwrap();
+    starting.await.unwrap().unwrap();
+    reload.await.unwrap().unwrap();
+    assert_eq!(taken(&calls), ["reload config", "reload migrate"]);
+    drop(release.0);
+}
+
 type Reloading = tokio::task::JoinHandle<Result<()>>;
 
 /// A started `config` whose first reload pass waits for `release`; a reload running that
