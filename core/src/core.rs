@@ -175,7 +175,10 @@ impl Core {
         self.inner.actions.get(name)
     }
 
-    /// Runs the Action `name`, cancelled when the Core shuts down.
+    /// Runs the Action `name`, cancelled when the Core shuts down. Once shutdown has begun
+    /// (in a stop hook) it is refused: a hook runs Actions under its own context instead,
+    /// `core.actions().run(&core, &ctx.run_ctx(), name, options)` (see
+    /// [`ServiceCtx::run_ctx`](corers_lifecycle::ServiceCtx::run_ctx)).
     ///
     /// # Errors
     /// As [`Actions::run`].

@@ -1550,3 +1550,43 @@ async fn core_run_service_task_panic_during_startup_stops_it_with_exit_70_ugly()
         .unwrap();
     assert_eq!(code(exit), 70);
 }
+
+#[tokio::test]
+async fn core_stop_hook_runs_an_action_under_its_own_run_ctx_good() {
+    let calls = calls();
+    let flushed = calls.clone();
+    let hook = calls.clone();
+    let core = Core::builder()
+        .action(ActionSpec::new(
+            "cache.flush",
+            move |_: ActionCtx<Core>, _| {
+                record(&flushed, "cache.flush");
+                async { Ok(Value::Null) }
+            },
+        ))
+        .service(move |_| {
+            let hook = hook.clone();
+            Ok(Registration::new(
+                "cache",
+                Hooks::new().on_stop(move |ctx: ServiceCtx<Core>| {
+                    let hook = hook.clone();
+                    async move {
+                        let core = ctx.core();
+                        // Shutdown has begun: the Core's own context refuses the run...
+                        let refused = core.run_action("cache.flush", Options::new()).await;
+                        record(&hook, format!("refused: {}", refused.is_err()));
+                        // ...the hook's runs it.
+                        core.actions()
+                            .run(core, &ctx.run_ctx(), "cache.flush", Options::new())
+                            .await?;
+                        Ok(())
+                    }
+                }),
+            ))
+        })
+        .build()
+        .unwrap();
+    core.startup().await.unwrap();
+    core.shutdown().await.unwrap();
+    assert_eq!(taken(&calls), ["refused: true", "cache.flush"]);
+}

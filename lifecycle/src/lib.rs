@@ -34,6 +34,6 @@ mod work;
 
 pub use service::{BoxFuture, Health, Hooks, Service, ServiceCtx};
 pub use services::{
-    DEFAULT_HOOK_TIMEOUT, HealthReport, Registration, ServiceShutdown, ServiceStarted,
-    ServiceStartup, ServiceStopped, Services, StartReport,
+    DEFAULT_HEALTH_TIMEOUT, DEFAULT_HOOK_TIMEOUT, HealthReport, Registration, ServiceShutdown,
+    ServiceStarted, ServiceStartup, ServiceStopped, Services, StartReport,
 };

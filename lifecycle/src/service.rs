@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use corers_messaging::RunCtx;
 use corers_primitives::Result;
 use tokio_util::sync::CancellationToken;
 
@@ -94,6 +95,35 @@ impl<C> ServiceCtx<C> {
     /// Cancelled when shutdown is forced: every running hook should give up.
     pub fn cancel_token(&self) -> &CancellationToken {
         &self.cancel
+    }
+
+    /// A context for the Actions and Tasks this hook runs: cancelled when shutdown is
+    /// forced, and ending at the hook's [deadline](ServiceCtx::deadline). A stop hook
+    /// runs after the application's context is cancelled, so runs under that context
+    /// (a CoreRS application's `core.run_action`) are refused there; under this one they
+    /// run.
+    ///
+    /// ```
+    /// use corers_lifecycle::{Hooks, Registration, ServiceCtx};
+    /// use corers_messaging::Actions;
+    /// use corers_primitives::Options;
+    ///
+    /// fn cache(actions: Actions<()>) -> Registration<()> {
+    ///     Registration::new("cache", Hooks::new().on_stop(move |ctx: ServiceCtx<()>| {
+    ///         let actions = actions.clone();
+    ///         async move {
+    ///             actions.run(&(), &ctx.run_ctx(), "cache.flush", Options::new()).await?;
+    ///             Ok(())
+    ///         }
+    ///     }))
+    /// }
+    /// ```
+    pub fn run_ctx(&self) -> RunCtx {
+        let run = RunCtx::new().with_cancel((*self.cancel).clone());
+        match self.deadline {
+            Some(deadline) => run.with_deadline(deadline),
+            None => run,
+        }
     }
 
     /// Cancelled when this service's turn to stop comes: in reverse start order, just

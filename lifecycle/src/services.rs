@@ -24,6 +24,11 @@ const FORCED_GRACE: Duration = Duration::from_millis(250);
 /// How long a hook may run when its service sets no timeout of its own.
 pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long a health check may take when its service sets no
+/// [`health_timeout`](Registration::health_timeout): a probe must answer quickly, whatever
+/// a start hook is allowed.
+pub const DEFAULT_HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// A service with its name, dependencies and hook timeout, ready to register.
 ///
 /// ```
@@ -40,8 +45,11 @@ pub struct Registration<C> {
     service: Arc<dyn Service<C>>,
     any: Arc<dyn Any + Send + Sync>,
     after: Vec<String>,
+    /// Dependencies that count only when registered.
+    after_if_present: Vec<String>,
     timeout: Duration,
     stop_timeout: Option<Duration>,
+    health_timeout: Duration,
 }
 
 impl<C: 'static> Registration<C> {
@@ -53,14 +61,46 @@ impl<C: 'static> Registration<C> {
             service: Arc::clone(&service) as Arc<dyn Service<C>>,
             any: service,
             after: Vec::new(),
+            after_if_present: Vec::new(),
             timeout: DEFAULT_HOOK_TIMEOUT,
             stop_timeout: None,
+            health_timeout: DEFAULT_HEALTH_TIMEOUT,
         }
     }
 
     /// Starts this service after `services` (and stops it before them).
     pub fn after<S: Into<String>>(mut self, services: impl IntoIterator<Item = S>) -> Self {
         self.after.extend(services.into_iter().map(Into::into));
+        self
+    }
+
+    /// Starts this service after those of `services` that are registered (and stops it
+    /// before them); one that is not is no error: a service left out by a feature or a
+    /// setting (fx's `optional:"true"`).
+    ///
+    /// ```
+    /// use corers_lifecycle::{Hooks, Registration, Services};
+    /// use corers_messaging::Bus;
+    ///
+    /// let services: Services<()> = Services::new(Bus::new());
+    /// services.register(Registration::new("api", Hooks::new()).after_if_present(["metrics", "store"])).unwrap();
+    /// services.register(Registration::new("store", Hooks::new())).unwrap();
+    /// assert_eq!(services.order().unwrap(), ["store", "api"]); // no "metrics": fine
+    /// ```
+    pub fn after_if_present<S: Into<String>>(
+        mut self,
+        services: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.after_if_present
+            .extend(services.into_iter().map(Into::into));
+        self
+    }
+
+    /// How long its health check may take before it counts as unhealthy (default 5 s,
+    /// [`DEFAULT_HEALTH_TIMEOUT`]), whatever [`timeout`](Registration::timeout) allows
+    /// the other hooks.
+    pub fn health_timeout(mut self, timeout: Duration) -> Self {
+        self.health_timeout = timeout;
         self
     }
 
@@ -111,6 +151,7 @@ impl<C: 'static> Registration<C> {
     pub fn renamed_after(mut self, other: &Registration<C>) -> Self {
         self.name.clone_from(&other.name);
         self.after.clone_from(&other.after);
+        self.after_if_present.clone_from(&other.after_if_present);
         self
     }
 }
@@ -121,8 +162,10 @@ struct Entry<C> {
     service: Arc<dyn Service<C>>,
     any: Arc<dyn Any + Send + Sync>,
     after: Vec<String>,
+    after_if_present: Vec<String>,
     timeout: Duration,
     stop_timeout: Duration,
+    health_timeout: Duration,
     work: Arc<Work>,
 }
 
@@ -339,8 +382,10 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 service: registration.service,
                 any: registration.any,
                 after: registration.after,
+                after_if_present: registration.after_if_present,
                 timeout: registration.timeout,
                 stop_timeout: registration.stop_timeout.unwrap_or(registration.timeout),
+                health_timeout: registration.health_timeout,
                 work: Arc::new(Work::default()),
             },
         )
@@ -385,7 +430,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         let snapshot = self.inner.registry.snapshot();
         let mut planned = Vec::with_capacity(snapshot.len());
         // The declared dependencies, by position; empty (no allocation) for most services.
-        let mut after: Vec<Vec<String>> = Vec::with_capacity(snapshot.len());
+        let mut after: Vec<Vec<(String, bool)>> = Vec::with_capacity(snapshot.len());
         snapshot.each(|_, entry| {
             planned.push(Planned {
                 name: Arc::clone(&entry.name),
@@ -394,7 +439,19 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 stop_timeout: entry.stop_timeout,
                 work: Arc::clone(&entry.work),
             });
-            after.push(entry.after.clone());
+            after.push(
+                entry
+                    .after
+                    .iter()
+                    .map(|dep| (dep.clone(), true))
+                    .chain(
+                        entry
+                            .after_if_present
+                            .iter()
+                            .map(|dep| (dep.clone(), false)),
+                    )
+                    .collect(),
+            );
         });
         if after.iter().all(Vec::is_empty) {
             return Ok(planned);
@@ -410,8 +467,11 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); planned.len()];
         let mut deps_of: Vec<Vec<usize>> = vec![Vec::new(); planned.len()];
         for (i, deps) in after.iter().enumerate() {
-            for dep in deps {
+            for (dep, required) in deps {
                 let Some(&d) = index.get(dep.as_str()) else {
+                    if !required {
+                        continue;
+                    }
                     return Err(Error::new(
                         OP,
                         format!(
@@ -965,14 +1025,14 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             let ctx = self.ctx(
                 core,
                 (&entry.name, &entry.work),
-                entry.timeout,
+                entry.health_timeout,
                 Instant::now(),
             );
             let check = catch_panic(
                 "lifecycle.Services.health",
                 call_health(|| Arc::clone(&entry.service).health(ctx)),
             );
-            let timeout = entry.timeout;
+            let timeout = entry.health_timeout;
             let index = services.len();
             // Unless an answer replaces it (a join error: the runtime is shutting down).
             services.push((name, Health::Unhealthy("no answer".into())));

@@ -254,7 +254,7 @@ async fn services_health_panicking_check_is_unhealthy_ugly() {
 #[tokio::test(start_paused = true)]
 async fn services_health_hanging_check_is_unhealthy_after_its_timeout_ugly() {
     let services = started(vec![
-        Registration::new("store", Hanging).timeout(Duration::from_secs(2)),
+        Registration::new("store", Hanging).health_timeout(Duration::from_secs(2)),
         healthy("config"),
     ])
     .await;
@@ -272,10 +272,26 @@ async fn services_health_hanging_check_is_unhealthy_after_its_timeout_ugly() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn registration_health_timeout_is_not_the_start_timeout_bad() {
+    // Minutes for a migrating start, seconds for a probe.
+    let services = started(vec![
+        Registration::new("store", Hanging).timeout(Duration::from_secs(300)),
+    ])
+    .await;
+    let began = Instant::now();
+    let report = services.health(&()).await;
+    assert_eq!(began.elapsed(), corers_lifecycle::DEFAULT_HEALTH_TIMEOUT);
+    assert_eq!(
+        report.services[0].1,
+        Health::Unhealthy("no answer within 5s".into())
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn services_health_hanging_checks_wait_together_not_in_turn_ugly() {
     let services = started(vec![
-        Registration::new("store", Hanging).timeout(Duration::from_secs(2)),
-        Registration::new("index", Hanging).timeout(Duration::from_secs(3)),
+        Registration::new("store", Hanging).health_timeout(Duration::from_secs(2)),
+        Registration::new("index", Hanging).health_timeout(Duration::from_secs(3)),
         healthy("config"),
     ])
     .await;

@@ -208,3 +208,33 @@ fn registration_after_nothing_keeps_registration_order_ugly() {
     services.register(plain("config")).unwrap();
     assert_eq!(services.order().unwrap(), ["store", "config"]);
 }
+
+#[test]
+fn registration_after_if_present_skips_a_service_left_out_good() {
+    let services: Services<()> = Services::new(Bus::new());
+    services
+        .register(Registration::new("api", Hooks::new()).after_if_present(["metrics", "store"]))
+        .unwrap();
+    services
+        .register(Registration::new("store", Hooks::new()))
+        .unwrap();
+    assert_eq!(services.order().unwrap(), ["store", "api"]);
+    // Once registered, it counts like any dependency.
+    services
+        .register(Registration::new("metrics", Hooks::new()))
+        .unwrap();
+    assert_eq!(services.order().unwrap(), ["store", "metrics", "api"]);
+}
+
+#[test]
+fn registration_after_if_present_cycle_is_still_an_error_ugly() {
+    let services: Services<()> = Services::new(Bus::new());
+    services
+        .register(Registration::new("a", Hooks::new()).after_if_present(["b"]))
+        .unwrap();
+    services
+        .register(Registration::new("b", Hooks::new()).after(["a"]))
+        .unwrap();
+    let err = services.order().unwrap_err();
+    assert!(err.message().contains("dependency cycle"), "{err}");
+}
