@@ -4,15 +4,13 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use corers_messaging::RunCtx;
 use corers_primitives::Result;
 use tokio_util::sync::CancellationToken;
 
-use crate::Services;
-use crate::services::Inner;
 use crate::work::Work;
 
 /// A boxed, sendable future: what service hooks return.
@@ -25,13 +23,11 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 /// cancelled by having its future dropped.
 pub struct ServiceCtx<C> {
     pub(crate) core: C,
-    pub(crate) name: Arc<str>,
     pub(crate) timeout: Duration,
     /// When the hook's time is up; `None` when its timeout is too long to count.
     pub(crate) deadline: Option<tokio::time::Instant>,
-    pub(crate) cancel: Arc<CancellationToken>,
+    /// The service's name, the forced-shutdown token and its background work.
     pub(crate) work: Arc<Work>,
-    pub(crate) owner: Weak<Inner<C>>,
 }
 
 impl<C> ServiceCtx<C> {
@@ -42,7 +38,7 @@ impl<C> ServiceCtx<C> {
 
     /// The service's registered name.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.work.name
     }
 
     /// How long this hook may run before its future is dropped: for the stop hook the
@@ -94,7 +90,7 @@ impl<C> ServiceCtx<C> {
 
     /// Cancelled when shutdown is forced: every running hook should give up.
     pub fn cancel_token(&self) -> &CancellationToken {
-        &self.cancel
+        &self.work.forced
     }
 
     /// A context for the Actions and Tasks this hook runs: cancelled when shutdown is
@@ -119,7 +115,7 @@ impl<C> ServiceCtx<C> {
     /// }
     /// ```
     pub fn run_ctx(&self) -> RunCtx {
-        let run = RunCtx::new().with_cancel((*self.cancel).clone());
+        let run = RunCtx::new().with_cancel((*self.work.forced).clone());
         match self.deadline {
             Some(deadline) => run.with_deadline(deadline),
             None => run,
@@ -181,21 +177,14 @@ impl<C: Clone + Send + Sync + 'static> ServiceCtx<C> {
     where
         F: Future<Output = Result<()>> + Send + 'static,
     {
-        let owner = self.owner.clone();
-        self.work.spawn(&self.name, task, work, move |err| {
-            if let Some(inner) = owner.upgrade() {
-                Services::from_inner(inner).request_stop(Some(err));
-            }
-        })
+        self.work.spawn(task, work)
     }
 
     /// Asks for the application to shut down, without waiting for it: safe from inside any
     /// hook or task (awaiting a whole shutdown there would wait on this very hook). See
     /// [`Services::request_stop`].
     pub fn request_shutdown(&self) {
-        if let Some(inner) = self.owner.upgrade() {
-            Services::from_inner(inner).request_stop(None);
-        }
+        self.work.request_stop(None);
     }
 }
 
@@ -203,12 +192,9 @@ impl<C: Clone> Clone for ServiceCtx<C> {
     fn clone(&self) -> Self {
         ServiceCtx {
             core: self.core.clone(),
-            name: Arc::clone(&self.name),
             timeout: self.timeout,
             deadline: self.deadline,
-            cancel: Arc::clone(&self.cancel),
             work: Arc::clone(&self.work),
-            owner: Weak::clone(&self.owner),
         }
     }
 }
@@ -216,7 +202,7 @@ impl<C: Clone> Clone for ServiceCtx<C> {
 impl<C> fmt::Debug for ServiceCtx<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ServiceCtx")
-            .field("name", &self.name)
+            .field("name", &self.work.name)
             .finish_non_exhaustive()
     }
 }

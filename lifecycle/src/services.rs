@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::work::Work;
+use crate::work::{StopRequest, Work};
 use crate::{BoxFuture, Health, Service, ServiceCtx};
 
 /// How long a hook may take to wind down once shutdown is forced.
@@ -157,8 +157,6 @@ impl<C: 'static> Registration<C> {
 }
 
 struct Entry<C> {
-    /// The name, shared with every hook's context.
-    name: Arc<str>,
     service: Arc<dyn Service<C>>,
     any: Arc<dyn Any + Send + Sync>,
     after: Vec<String>,
@@ -184,7 +182,6 @@ enum Phase<C> {
 
 /// A service as a start, stop or reload pass needs it, taken from one registry snapshot.
 struct Planned<C> {
-    name: Arc<str>,
     service: Arc<dyn Service<C>>,
     timeout: Duration,
     stop_timeout: Duration,
@@ -194,7 +191,6 @@ struct Planned<C> {
 impl<C> Clone for Planned<C> {
     fn clone(&self) -> Self {
         Planned {
-            name: Arc::clone(&self.name),
             service: Arc::clone(&self.service),
             timeout: self.timeout,
             stop_timeout: self.stop_timeout,
@@ -284,7 +280,7 @@ pub struct Services<C> {
     inner: Arc<Inner<C>>,
 }
 
-pub(crate) struct Inner<C> {
+struct Inner<C> {
     registry: Registry<Entry<C>>,
     phase: Mutex<Phase<C>>,
     /// Told of every change of `phase`, for the callers that wait for one (a shutdown
@@ -363,22 +359,18 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         }
     }
 
-    /// The services of `inner` (a hook's context holds it weakly).
-    pub(crate) fn from_inner(inner: Arc<Inner<C>>) -> Services<C> {
-        Services { inner }
-    }
-
     /// Registers a service under its name.
     ///
     /// # Errors
     /// [`ErrorCode::CONFLICT`] for a name already registered; [`ErrorCode::LOCKED`] after
     /// [`lock`](Services::lock); [`ErrorCode::INVALID`] for a malformed name.
     pub fn register(&self, registration: Registration<C>) -> Result<()> {
-        let name = registration.name.clone();
+        let name: Arc<str> = Arc::from(registration.name.as_str());
+        let owner: Weak<dyn StopRequest> = Arc::downgrade(&self.inner) as Weak<Inner<C>>;
+        let work = Work::new(name, Arc::clone(&self.inner.forced), owner);
         self.inner.registry.register(
-            &name,
+            &registration.name,
             Entry {
-                name: Arc::from(name.as_str()),
                 service: registration.service,
                 any: registration.any,
                 after: registration.after,
@@ -386,7 +378,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 timeout: registration.timeout,
                 stop_timeout: registration.stop_timeout.unwrap_or(registration.timeout),
                 health_timeout: registration.health_timeout,
-                work: Arc::new(Work::default()),
+                work: Arc::new(work),
             },
         )
     }
@@ -420,7 +412,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         Ok(self
             .plan()?
             .iter()
-            .map(|planned| planned.name.to_string())
+            .map(|planned| planned.work.name.to_string())
             .collect())
     }
 
@@ -433,24 +425,27 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         let mut after: Vec<Vec<(String, bool)>> = Vec::with_capacity(snapshot.len());
         snapshot.each(|_, entry| {
             planned.push(Planned {
-                name: Arc::clone(&entry.name),
                 service: Arc::clone(&entry.service),
                 timeout: entry.timeout,
                 stop_timeout: entry.stop_timeout,
                 work: Arc::clone(&entry.work),
             });
             after.push(
-                entry
-                    .after
-                    .iter()
-                    .map(|dep| (dep.clone(), true))
-                    .chain(
-                        entry
-                            .after_if_present
-                            .iter()
-                            .map(|dep| (dep.clone(), false)),
-                    )
-                    .collect(),
+                if entry.after.is_empty() && entry.after_if_present.is_empty() {
+                    Vec::new()
+                } else {
+                    entry
+                        .after
+                        .iter()
+                        .map(|dep| (dep.clone(), true))
+                        .chain(
+                            entry
+                                .after_if_present
+                                .iter()
+                                .map(|dep| (dep.clone(), false)),
+                        )
+                        .collect()
+                },
             );
         });
         if after.iter().all(Vec::is_empty) {
@@ -459,7 +454,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         let index: HashMap<&str, usize> = planned
             .iter()
             .enumerate()
-            .map(|(i, p)| (&*p.name, i))
+            .map(|(i, p)| (&*p.work.name, i))
             .collect();
         // Kahn's algorithm, always taking the earliest-registered ready service: dependency
         // order where there are dependencies, registration order everywhere else.
@@ -476,7 +471,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                         OP,
                         format!(
                             "service {:?} depends on {dep:?}, which is not registered",
-                            &*planned[i].name
+                            &*planned[i].work.name
                         ),
                     )
                     .with_code(ErrorCode::INVALID));
@@ -503,7 +498,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             }
         }
         if order.len() < planned.len() {
-            let names: Vec<&str> = planned.iter().map(|p| &*p.name).collect();
+            let names: Vec<&str> = planned.iter().map(|p| &*p.work.name).collect();
             let stuck: Vec<usize> = (0..planned.len()).filter(|&i| waiting_on[i] > 0).collect();
             return Err(Error::new(
                 OP,
@@ -578,12 +573,12 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         for planned in order.iter() {
             let outcome = run_hook(
                 "start",
-                &planned.name,
+                &planned.work.name,
                 planned.timeout,
                 call(|| {
-                    Arc::clone(&planned.service).start(self.ctx(
+                    Arc::clone(&planned.service).start(Self::ctx(
                         core,
-                        (&planned.name, &planned.work),
+                        &planned.work,
                         planned.timeout,
                         mark,
                     ))
@@ -598,7 +593,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 let err = Error::wrap(
                     err,
                     OP,
-                    format!("service {:?} failed to start", &*planned.name),
+                    format!("service {:?} failed to start", &*planned.work.name),
                 );
                 self.stop_tasks_of_failed(planned).await;
                 return Err(progress.roll_back(core, err).await);
@@ -608,7 +603,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             // Debug, not info: a command line prints no line per service on every run.
             let logged = tracing::enabled!(tracing::Level::DEBUG);
             tracing::debug!(
-                service = &*planned.name,
+                service = &*planned.work.name,
                 duration_ms = duration.as_secs_f64() * 1000.0,
                 "service started"
             );
@@ -617,12 +612,14 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 let _ = self.inner.bus.broadcast(
                     core,
                     &ServiceStarted {
-                        name: planned.name.to_string(),
+                        name: planned.work.name.to_string(),
                         duration,
                     },
                 );
             }
-            report.started.push((Arc::clone(&planned.name), duration));
+            report
+                .started
+                .push((Arc::clone(&planned.work.name), duration));
             // Relaxed: a request that comes after the last look is seen by stop_all itself,
             // woken when startup ends (or by the owner that called `stop_starting`, which
             // calls stop_all once startup has returned).
@@ -651,11 +648,10 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     /// What a service that failed to start spawned before it failed: stopped (its stop
     /// hook is not called: it did not start), the tasks' failures logged.
     async fn stop_tasks_of_failed(&self, planned: &Planned<C>) {
-        let failures = planned
-            .work
-            .stop(&planned.name, planned.stop_timeout, &self.inner.forced)
-            .await;
-        for failure in failures {
+        let Some(running) = planned.work.close() else {
+            return;
+        };
+        for failure in planned.work.wait(running, planned.stop_timeout).await {
             tracing::error!(error = %failure, "a task of a service that failed to start");
         }
     }
@@ -853,21 +849,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     /// # }
     /// ```
     pub fn request_stop(&self, failure: Option<Error>) {
-        if let Some(failure) = failure {
-            self.inner
-                .failure
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .get_or_insert(failure);
-        }
-        // Release: whoever sees the request sees the failure kept before it.
-        self.inner.requested.store(true, Ordering::Release);
-        // The bus first: work started in reaction to the cancellation is refused; then the
-        // request to start no more, which the cancellation's wake-up makes visible to the
-        // start hook it wakes.
-        self.inner.bus.shutdown();
-        self.stop_starting();
-        self.inner.context.cancel();
+        self.inner.request_stop(failure);
     }
 
     /// Whether a stop was [requested](Services::request_stop).
@@ -963,12 +945,12 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             for planned in started.iter() {
                 if let Err(err) = run_hook(
                     "reload",
-                    &planned.name,
+                    &planned.work.name,
                     planned.timeout,
                     call(|| {
-                        Arc::clone(&planned.service).reload(self.ctx(
+                        Arc::clone(&planned.service).reload(Self::ctx(
                             core,
-                            (&planned.name, &planned.work),
+                            &planned.work,
                             planned.timeout,
                             Instant::now(),
                         ))
@@ -1022,12 +1004,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 services.push((name, health));
                 continue;
             }
-            let ctx = self.ctx(
-                core,
-                (&entry.name, &entry.work),
-                entry.health_timeout,
-                Instant::now(),
-            );
+            let ctx = Self::ctx(core, &entry.work, entry.health_timeout, Instant::now());
             let check = catch_panic(
                 "lifecycle.Services.health",
                 call_health(|| Arc::clone(&entry.service).health(ctx)),
@@ -1072,22 +1049,21 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         let mut mark = Instant::now();
         for planned in started.iter().rev() {
             // Its own background work first: told to stop, and waited for.
-            let tasks = planned
-                .work
-                .stop(&planned.name, planned.stop_timeout, &self.inner.forced)
-                .await;
-            for failure in &tasks {
-                tracing::error!(service = &*planned.name, error = %failure, "service task failed to stop");
+            if let Some(running) = planned.work.close() {
+                let tasks = planned.work.wait(running, planned.stop_timeout).await;
+                for failure in &tasks {
+                    tracing::error!(service = &*planned.work.name, error = %failure, "service task failed to stop");
+                }
+                failures.extend(tasks);
             }
-            failures.extend(tasks);
             let outcome = run_hook(
                 "stop",
-                &planned.name,
+                &planned.work.name,
                 planned.stop_timeout,
                 call(|| {
-                    Arc::clone(&planned.service).stop(self.ctx(
+                    Arc::clone(&planned.service).stop(Self::ctx(
                         core,
-                        (&planned.name, &planned.work),
+                        &planned.work,
                         planned.stop_timeout,
                         mark,
                     ))
@@ -1103,7 +1079,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 let _ = self.inner.bus.broadcast(
                     core,
                     &ServiceStopped {
-                        name: planned.name.to_string(),
+                        name: planned.work.name.to_string(),
                         duration,
                         error: outcome.as_ref().err().map(ToString::to_string),
                     },
@@ -1112,13 +1088,13 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             match outcome {
                 Ok(()) => {
                     tracing::debug!(
-                        service = &*planned.name,
+                        service = &*planned.work.name,
                         duration_ms = duration.as_secs_f64() * 1000.0,
                         "service stopped"
                     );
                 }
                 Err(err) => {
-                    tracing::error!(service = &*planned.name, error = %err, "service failed to stop");
+                    tracing::error!(service = &*planned.work.name, error = %err, "service failed to stop");
                     failures.push(err);
                 }
             }
@@ -1130,23 +1106,14 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         Error::join_in("lifecycle.Services.stop_all", failures).map_or(Ok(()), Err)
     }
 
-    /// The context of a hook of the service `name` that may take `timeout` from `called`
-    /// (read by the caller, which reads the clock around each hook anyway).
-    fn ctx(
-        &self,
-        core: &C,
-        (name, work): (&Arc<str>, &Arc<Work>),
-        timeout: Duration,
-        called: Instant,
-    ) -> ServiceCtx<C> {
+    /// The context of a hook of the service whose work is `work` that may take `timeout`
+    /// from `called` (read by the caller, which reads the clock around each hook anyway).
+    fn ctx(core: &C, work: &Arc<Work>, timeout: Duration, called: Instant) -> ServiceCtx<C> {
         ServiceCtx {
             core: core.clone(),
-            name: Arc::clone(name),
             timeout,
             deadline: called.checked_add(timeout),
-            cancel: Arc::clone(&self.inner.forced),
             work: Arc::clone(work),
-            owner: Arc::downgrade(&self.inner),
         }
     }
 
@@ -1176,6 +1143,26 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     fn set(&self, phase: &mut MutexGuard<'_, Phase<C>>, to: Phase<C>) {
         **phase = to;
         self.inner.changed.send_replace(());
+    }
+}
+
+impl<C: Clone + Send + Sync + 'static> StopRequest for Inner<C> {
+    fn request_stop(&self, failure: Option<Error>) {
+        if let Some(failure) = failure {
+            self.failure
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get_or_insert(failure);
+        }
+        // Release: whoever sees the request sees the failure kept before it.
+        self.requested.store(true, Ordering::Release);
+        // The bus first: work started in reaction to the cancellation is refused; then the
+        // request to start no more, which the cancellation's wake-up makes visible to the
+        // start hook it wakes.
+        self.bus.shutdown();
+        // Relaxed: as `stop_starting`.
+        self.stop_requested.store(true, Ordering::Relaxed);
+        self.context.cancel();
     }
 }
 

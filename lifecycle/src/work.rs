@@ -2,8 +2,8 @@
 //! in its turn.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::Duration;
 
 use corers_primitives::{Error, ErrorCode, Result, catch_panic};
@@ -21,60 +21,94 @@ const NOT_STARTED: u8 = 0;
 const RUNNING: u8 = 1;
 const STOPPED: u8 = 2;
 
-/// The background work of one service.
-#[derive(Default)]
+/// A service's running tasks, each with its name.
+pub(crate) type Running = Vec<(Arc<str>, JoinHandle<Result<()>>)>;
+
+/// Who is asked to stop the application when a task fails: the services the work's
+/// service belongs to (held weakly: a service that keeps its context makes no cycle).
+pub(crate) trait StopRequest: Send + Sync {
+    fn request_stop(&self, failure: Option<Error>);
+}
+
+/// One service's name, shared tokens and background work: what every hook's context
+/// carries, made once when the service registers.
 pub(crate) struct Work {
+    pub(crate) name: Arc<str>,
+    /// Cancelled when shutdown is forced (shared by every service).
+    pub(crate) forced: Arc<CancellationToken>,
+    owner: Weak<dyn StopRequest>,
     /// Cancelled when the service's turn to stop comes; made when first asked for.
     stopping: OnceLock<CancellationToken>,
-    tasks: Mutex<Tasks>,
+    tasks: Mutex<Running>,
+    /// Stopping or stopped: no task starts any more.
+    closed: AtomicBool,
+    /// A task was spawned or the stopping token handed out: stopping has work to do.
+    touched: AtomicBool,
     /// Why the service stopped working while it ran (a task failed), for its health.
     failure: Mutex<Option<String>>,
     /// [`NOT_STARTED`], [`RUNNING`] or [`STOPPED`].
     state: AtomicU8,
 }
 
-#[derive(Default)]
-struct Tasks {
-    running: Vec<(Arc<str>, JoinHandle<Result<()>>)>,
-    /// Stopping or stopped: no task starts any more.
-    closed: bool,
-}
-
 impl Work {
+    pub(crate) fn new(
+        name: Arc<str>,
+        forced: Arc<CancellationToken>,
+        owner: Weak<dyn StopRequest>,
+    ) -> Work {
+        Work {
+            name,
+            forced,
+            owner,
+            stopping: OnceLock::new(),
+            tasks: Mutex::new(Vec::new()),
+            closed: AtomicBool::new(false),
+            touched: AtomicBool::new(false),
+            failure: Mutex::new(None),
+            state: AtomicU8::new(NOT_STARTED),
+        }
+    }
+
     /// The token cancelled when the service's turn to stop comes (already cancelled when
     /// first asked for after that).
     pub(crate) fn stopping(&self) -> &CancellationToken {
         if let Some(token) = self.stopping.get() {
             return token;
         }
-        // Made under the tasks' lock, which `stop` closes them under: either `stop` finds
-        // the token made, or the token is made knowing the service stopped.
-        let tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
+        // SeqCst, with `close`: either `close` sees the token touched (and waits on the
+        // lock for it to be made), or the token is made knowing the service is closed.
+        self.touched.store(true, Ordering::SeqCst);
+        let _made = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
         self.stopping.get_or_init(|| {
             let token = CancellationToken::new();
-            if tasks.closed {
+            if self.closed.load(Ordering::SeqCst) {
                 token.cancel();
             }
             token
         })
     }
 
-    /// Runs `work` as the task `task` of `service` until it ends or the service stops. A
-    /// failure (an error or a panic) while the service runs is logged, kept for the
-    /// service's health and handed to `failed`; one while it stops is reported by
-    /// [`stop`](Work::stop).
-    pub(crate) fn spawn<F>(
-        self: &Arc<Self>,
-        service: &Arc<str>,
-        task: &str,
-        work: F,
-        failed: impl FnOnce(Error) + Send + 'static,
-    ) -> Result<()>
+    /// Asks for the application to stop, for `failure` if any.
+    pub(crate) fn request_stop(&self, failure: Option<Error>) {
+        if let Some(owner) = self.owner.upgrade() {
+            owner.request_stop(failure);
+        }
+    }
+
+    /// Runs `work` as the task `task` of this service until it ends or the service stops.
+    /// A failure (an error or a panic) while the service runs is logged, kept for the
+    /// service's health, and a stop is requested for it; one while it stops is reported
+    /// by [`wait`](Work::wait).
+    pub(crate) fn spawn<F>(self: &Arc<Self>, task: &str, work: F) -> Result<()>
     where
         F: Future<Output = Result<()>> + Send + 'static,
     {
+        let service = &self.name;
+        // SeqCst, with `close`: either this sees the service closed, or `close` sees the
+        // work touched and takes this task from the list.
+        self.touched.store(true, Ordering::SeqCst);
         let mut tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
-        if tasks.closed {
+        if self.closed.load(Ordering::SeqCst) {
             return Err(Error::new(
                 OP,
                 format!("task {task:?} not started: service {service:?} is stopping"),
@@ -82,10 +116,10 @@ impl Work {
             .with_code(ErrorCode::UNAVAILABLE));
         }
         // Tasks that ended while the service ran are let go (their failures were told).
-        tasks.running.retain(|(_, handle)| !handle.is_finished());
+        tasks.retain(|(_, handle)| !handle.is_finished());
         let this = Arc::clone(self);
         let name: Arc<str> = Arc::from(task);
-        let (service, task) = (Arc::clone(service), Arc::clone(&name));
+        let task = Arc::clone(&name);
         let supervised = async move {
             let outcome = catch_panic(OP, Box::pin(work))
                 .await
@@ -93,29 +127,23 @@ impl Work {
             let Err(err) = outcome else {
                 return Ok(());
             };
+            let service = &this.name;
             let err = Error::wrap(
                 err,
                 OP,
                 format!("task {task:?} of service {service:?} failed"),
             );
-            if this.is_stopping() {
+            if this.closed.load(Ordering::SeqCst) {
                 return Err(err);
             }
-            tracing::error!(service = &*service, task = &*task, error = %err, "service task failed");
+            tracing::error!(service = &**service, task = &*task, error = %err, "service task failed");
             *this.failure.lock().unwrap_or_else(PoisonError::into_inner) = Some(err.to_string());
-            failed(err);
+            this.request_stop(Some(err));
             Ok(())
         };
         let handle = tokio::spawn(supervised.in_current_span().with_current_subscriber());
-        tasks.running.push((name, handle));
+        tasks.push((name, handle));
         Ok(())
-    }
-
-    fn is_stopping(&self) -> bool {
-        self.tasks
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .closed
     }
 
     /// Its start hook succeeded.
@@ -142,29 +170,28 @@ impl Work {
         }
     }
 
-    /// The service's turn to stop: no task starts any more, the stopping token is
-    /// cancelled, and each task is waited for up to `timeout` (or until `forced`), then
-    /// aborted. Returns the failures, each naming its task.
-    pub(crate) async fn stop(
-        &self,
-        service: &str,
-        timeout: Duration,
-        forced: &CancellationToken,
-    ) -> Vec<Error> {
+    /// The service's turn to stop begins: no task starts any more and the stopping token
+    /// is cancelled. Returns the tasks to [`wait`](Work::wait) for, `None` when there are
+    /// none (most services: then nothing is locked).
+    pub(crate) fn close(&self) -> Option<Running> {
         self.state.store(STOPPED, Ordering::Relaxed);
-        let (running, asked) = {
-            let mut tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
-            tasks.closed = true;
-            (std::mem::take(&mut tasks.running), self.stopping.get())
-        };
-        // (A token nobody asked for has nobody to tell.)
-        if let Some(stopping) = asked {
+        self.closed.store(true, Ordering::SeqCst);
+        if !self.touched.load(Ordering::SeqCst) {
+            return None;
+        }
+        let running =
+            std::mem::take(&mut *self.tasks.lock().unwrap_or_else(PoisonError::into_inner));
+        if let Some(stopping) = self.stopping.get() {
             stopping.cancel();
         }
+        (!running.is_empty()).then_some(running)
+    }
+
+    /// Waits for each of `running` (from [`close`](Work::close)) up to `timeout`, or until
+    /// shutdown is forced, then aborts it. Returns the failures, each naming its task.
+    pub(crate) async fn wait(&self, running: Running, timeout: Duration) -> Vec<Error> {
+        let service = &self.name;
         let mut failures = Vec::new();
-        if running.is_empty() {
-            return failures;
-        }
         let deadline = tokio::time::Instant::now().checked_add(timeout);
         for (task, mut handle) in running {
             let waited = tokio::select! {
@@ -174,7 +201,7 @@ impl Work {
                     Error::new(OP, format!("task {task:?} of service {service:?} did not stop within {timeout:?}"))
                         .with_code(ErrorCode::TIMEOUT),
                 ),
-                () = forced.cancelled() => Err(
+                () = self.forced.cancelled() => Err(
                     Error::new(OP, format!("task {task:?} of service {service:?} abandoned: shutdown was forced"))
                         .with_code(ErrorCode::UNAVAILABLE),
                 ),
