@@ -57,6 +57,9 @@ pub struct Cli<C> {
     pub(crate) banner: Option<Banner>,
     pub(crate) translator: Option<Translator>,
     pub(crate) version: Option<String>,
+    /// Flags the application takes out of the arguments before the command line sees
+    /// them, `(spelling, description)`, listed in the top-level help.
+    pub(crate) global_flags: Vec<(String, String)>,
     env: Env<C>,
 }
 
@@ -136,6 +139,7 @@ impl<C> Cli<C> {
             banner: None,
             translator: None,
             version: None,
+            global_flags: Vec::new(),
             env: Arc::new(|_, var| std::env::var(var).ok()),
         }
     }
@@ -179,6 +183,31 @@ impl<C> Cli<C> {
     #[must_use]
     pub fn with_version(mut self, version: impl Into<String>) -> Self {
         self.version = Some(version.into());
+        self
+    }
+
+    /// Lists a flag the application handles itself, before the command line sees the
+    /// arguments (a facade's `--set key=value`), under the top-level help's flags, so that
+    /// it can be found.
+    ///
+    /// ```
+    /// use corers_cli::Cli;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let cli: Cli<()> = Cli::new("workbench")
+    ///     .with_global_flag("--set <key=value>", "set a config value for this run");
+    /// let help = cli.run((), ["--help"]).await;
+    /// assert!(help.stdout().contains("    --set <key=value>    set a config value for this run"));
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn with_global_flag(
+        mut self,
+        spelling: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Self {
+        self.global_flags
+            .push((spelling.into(), description.into()));
         self
     }
 

@@ -57,6 +57,11 @@ impl<C> Cli<C> {
         if self.version.is_some() {
             flags.push(("-V, --version".to_owned(), "show the version".to_owned()));
         }
+        // A long flag alone lines up with the long forms, as a command's do.
+        flags.extend(self.global_flags.iter().map(|(spelling, description)| {
+            let pad = if spelling.starts_with("--") { "    " } else { "" };
+            (format!("{pad}{spelling}"), description.clone())
+        }));
         write_table(&mut out, &flags);
         let _ = write!(
             out,

@@ -618,6 +618,14 @@ fn new_cli(app: &App) -> corers_cli::Cli<Core> {
     if !app.version.is_empty() {
         cli = cli.with_version(app.version.clone());
     }
+    // Taken out of the arguments by the run, before the command line sees them.
+    #[cfg(feature = "config")]
+    {
+        cli = cli.with_global_flag(
+            "--set <key=value>",
+            "set a config value for this run (repeatable)",
+        );
+    }
     if app.description.is_empty() {
         return cli;
     }
