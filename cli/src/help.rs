@@ -59,7 +59,11 @@ impl<C> Cli<C> {
         }
         // A long flag alone lines up with the long forms, as a command's do.
         flags.extend(self.global_flags.iter().map(|(spelling, description)| {
-            let pad = if spelling.starts_with("--") { "    " } else { "" };
+            let pad = if spelling.starts_with("--") {
+                "    "
+            } else {
+                ""
+            };
             (format!("{pad}{spelling}"), description.clone())
         }));
         write_table(&mut out, &flags);

@@ -54,10 +54,12 @@ impl Core {
 
     /// Cancels [`Core::context`], stops the Task scheduler, waits for detached Task steps
     /// and drains background work (the two waits together for up to the builder's
-    /// [`shutdown_timeout`](crate::CoreBuilder::shutdown_timeout)), runs every stop hook in
-    /// reverse (each under its service's own stop timeout, 30 s by default), then flushes
-    /// the log. Once startup has finished, the longest a shutdown can take is that timeout
-    /// plus the stop timeouts of the services that had started, plus the time the
+    /// [`shutdown_timeout`](crate::CoreBuilder::shutdown_timeout)), stops every service in
+    /// reverse (its [spawned](corers_lifecycle::ServiceCtx::spawn) tasks, then its stop
+    /// hook, each under its service's own stop timeout, 30 s by default), then flushes the
+    /// log. Once startup has finished, the longest a shutdown can take is that timeout
+    /// plus the stop timeouts of the services that had started (twice for a service whose
+    /// tasks do not stop), plus the time the
     /// scheduled runs take to notice their cancellation; called while a start hook runs,
     /// it first waits for that hook (up to the hook's own timeout), and while a reload
     /// runs, for the reload hooks (each up to its own timeout). Once the shutdown
@@ -163,8 +165,11 @@ impl Core {
     /// ```
     ///
     /// The config is re-read whenever this is called; the hooks run only while the services
-    /// run (not before startup, nor once shutdown has begun). Called while another reload
-    /// runs, it has that one call the hooks once more, and returns once that is done.
+    /// run (not before startup, nor once shutdown has begun). Called while startup runs, it
+    /// waits for startup to end and then reloads every service: so it must not be awaited
+    /// from a start hook (or an Action a start hook awaits), which would wait on itself.
+    /// Called while another reload runs, it has that one call the hooks once more, and
+    /// returns once that is done.
     ///
     /// # Errors
     /// The reload hooks' failures, joined (every service is reloaded regardless).

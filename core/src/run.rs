@@ -100,24 +100,24 @@ impl Core {
         if let Err(err) = self.start_services("corers.Core.run").await {
             // Startup ended by a signal (which stopped it after the running hook, or forced
             // the start hooks to give up), or by a stop asked for from inside (a failed
-            // task, a hook that found it cannot go on): shut down what had started (a
-            // second signal can still force it), then the signal's or the failure's exit
-            // code (0 for a stop asked for without one). Why the startup ended is theirs:
-            // logged, not printed.
+            // task, a hook that found it cannot go on) rather than by a service that
+            // failed to start: shut down what had started (a second signal can still force
+            // it), then the signal's or the failure's exit code (0 for a stop asked for
+            // without one). Why the startup ended is theirs: logged, not printed.
             let signalled = state.lock().unwrap_or_else(PoisonError::into_inner).code;
-            if signalled != 0 || self.inner.services.is_stop_requested() {
+            if signalled != 0 || self.inner.services.was_interrupted() {
                 tracing::info!(error = %err, "startup ended by a shutdown request");
-                let code = self.with_failure(signalled);
-                let code = self.shut_down_printing(code).await;
+                let code = self.shut_down_printing(signalled).await;
                 signals.abort();
                 return Ok(ExitCode::from(code));
             }
             signals.abort();
             return Err(err);
         }
-        // A signal that came as the last start hook ended: the command does not run.
+        // A signal, or a stop asked for from inside, that came as the last start hook ended:
+        // the command does not run.
         let during_startup = state.lock().unwrap_or_else(PoisonError::into_inner).code;
-        let code = if during_startup == 0 {
+        let code = if during_startup == 0 && !self.inner.services.is_stop_requested() {
             self.start_scheduler();
             let printed = tokio::select! {
                 printed = self.dispatch(args) => printed,
@@ -129,12 +129,10 @@ impl Core {
             };
             write_out(std::io::stdout(), &printed.stdout);
             write_out(std::io::stderr(), &printed.stderr);
-            let code = self.with_failure(printed.exit_code);
-            self.shut_down_printing(code).await
+            self.shut_down_printing(printed.exit_code).await
         } else {
-            tracing::info!("a signal arrived during startup: the command does not run");
-            let code = self.with_failure(during_startup);
-            self.shut_down_printing(code).await
+            tracing::info!("shutdown was asked for during startup: the command does not run");
+            self.shut_down_printing(during_startup).await
         };
         signals.abort();
         Ok(ExitCode::from(code))
@@ -202,17 +200,8 @@ impl Core {
 
     /// `code`, or, when the application was asked to stop for a failure (a service's task
     /// failed: see [`ServiceCtx::spawn`](corers_lifecycle::ServiceCtx::spawn)) and `code`
-    /// says success, the failure's exit code; the failure is printed.
-    fn with_failure(&self, code: u8) -> u8 {
-        let (code, failure) = self.failure_exit(code);
-        if let Some(failure) = failure {
-            write_out(std::io::stderr(), &failure);
-        }
-        code
-    }
-
-    /// [`with_failure`](Core::with_failure)'s exit code, and the failure to print.
-    pub(crate) fn failure_exit(&self, code: u8) -> (u8, Option<String>) {
+    /// says success, the failure's exit code; and the failure to print.
+    fn failure_exit(&self, code: u8) -> (u8, Option<String>) {
         let Some(failure) = self.inner.services.failure() else {
             return (code, None);
         };
@@ -224,16 +213,23 @@ impl Core {
         (code, Some(format!("error: {failure}\n")))
     }
 
-    /// Stops the scheduler and the services; returns `code`, or 1 and the error to print
-    /// when shutdown failed.
+    /// Stops the scheduler and the services; returns `code`, or 1 when shutdown failed, or
+    /// the exit code of a task's failure (see [`failure_exit`](Core::failure_exit); also
+    /// one while the services stopped) — and what to print about them.
     pub(crate) async fn shut_down(&self, code: u8) -> (u8, Option<String>) {
-        match self.shutdown().await {
+        let (code, stopped) = match self.shutdown().await {
             Ok(()) => (code, None),
             Err(err) => {
                 tracing::error!(error = %err, "shutdown failed");
                 (1, Some(format!("error: {err}\n")))
             }
-        }
+        };
+        let (code, failure) = self.failure_exit(code);
+        let printed = match (failure, stopped) {
+            (Some(failure), Some(stopped)) => Some(failure + &stopped),
+            (failure, stopped) => failure.or(stopped),
+        };
+        (code, printed)
     }
 
     /// [`shut_down`](Core::shut_down), printing a failure on standard error.

@@ -142,18 +142,21 @@ async fn run_captured(core: &Core, args: Vec<String>) -> CliRun {
     // it: before the command's output what came before it ends, after it what shutdown
     // printed.
     let capturing = Capturing::begin(core);
+    let skipped = crate::run::Printed {
+        stdout: String::new(),
+        stderr: String::new(),
+        exit_code: 0,
+    };
     let printed = match core.start_services("corers.testing.run_cli").await {
+        // A stop asked for as startup ended: the command does not run, as under `run`.
+        Ok(_) if core.inner.services.is_stop_requested() => skipped,
         Ok(_) => {
             core.start_scheduler();
             core.dispatch(args).await
         }
         // Ended from inside (a failed task, a hook that asked for a stop), as `run` ends
         // it: shut down, with the failure's exit code.
-        Err(_) if core.inner.services.is_stop_requested() => crate::run::Printed {
-            stdout: String::new(),
-            stderr: String::new(),
-            exit_code: 0,
-        },
+        Err(_) if core.inner.services.was_interrupted() => skipped,
         Err(err) => {
             return CliRun {
                 stdout: capturing.take(),
@@ -165,9 +168,7 @@ async fn run_captured(core: &Core, args: Vec<String>) -> CliRun {
     let mut stdout = capturing.take();
     stdout.push_str(&printed.stdout);
     let mut stderr = printed.stderr;
-    let (exit_code, failure) = core.failure_exit(printed.exit_code);
-    stderr.extend(failure);
-    let (exit_code, failure) = core.shut_down(exit_code).await;
+    let (exit_code, failure) = core.shut_down(printed.exit_code).await;
     stdout.push_str(&capturing.take());
     stderr.extend(failure);
     CliRun {

@@ -1455,7 +1455,9 @@ async fn core_builder_without_builtin_leaves_the_command_out_good() {
         .unwrap();
     let help = core.cli().help("");
     assert!(
-        !help.lines().any(|line| line.trim_start().starts_with("config")),
+        !help
+            .lines()
+            .any(|line| line.trim_start().starts_with("config")),
         "{help}"
     );
     let outcome = core.cli().run(core.clone(), ["config"]).await;

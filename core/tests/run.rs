@@ -1590,3 +1590,127 @@ async fn core_stop_hook_runs_an_action_under_its_own_run_ctx_good() {
     core.shutdown().await.unwrap();
     assert_eq!(taken(&calls), ["refused: true", "cache.flush"]);
 }
+
+#[tokio::test]
+async fn core_run_cli_task_failure_while_shutting_down_is_reported_ugly() {
+    // The command ends well; as the application stops, a task watching the Core's context
+    // (not its service's turn) fails: that is still the run's failure.
+    let core = Core::builder()
+        .command(
+            "cache/flush",
+            Command::new().action(|_, _| async { Ok(Value::Null) }),
+        )
+        .service(|_| {
+            Ok(Registration::new(
+                "store",
+                Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
+                    let core = ctx.core().clone();
+                    ctx.spawn("replicator", async move {
+                        core.context().cancelled().await;
+                        Err(
+                            Error::new("store.Replica.sync", "replica lost the last batch")
+                                .with_code(ErrorCode::UNAVAILABLE),
+                        )
+                    })
+                }),
+            ))
+        })
+        .service(|_| {
+            Ok(Registration::new(
+                "cache",
+                Hooks::new().on_stop(|_| async {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    Ok(())
+                }),
+            ))
+        })
+        .build()
+        .unwrap();
+    let run = corers::testing::run_cli(&core, ["cache", "flush"]).await;
+    assert_eq!(run.exit_code, 69, "{run:?}");
+    assert!(
+        run.stderr.contains("replica lost the last batch"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn core_run_cli_start_failure_is_not_hidden_by_a_task_failure_bad() {
+    let core = Core::builder()
+        .command(
+            "cache/flush",
+            Command::new().action(|_, _| async { Ok(Value::Null) }),
+        )
+        .service(|_| {
+            Ok(Registration::new(
+                "metrics",
+                Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
+                    ctx.spawn("scrape", async { panic!("scrape list poisoned") })
+                }),
+            ))
+        })
+        .service(|_| {
+            Ok(Registration::new(
+                "store",
+                Hooks::new().on_start(|_| async {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    Err(Error::new("store.Db.open", "bad DSN").with_code(ErrorCode::INVALID))
+                }),
+            ))
+        })
+        .build()
+        .unwrap();
+    let run = corers::testing::run_cli(&core, ["cache", "flush"]).await;
+    // The store's own failure decides: EX_CONFIG, and its message.
+    assert_eq!(run.exit_code, 78, "{run:?}");
+    assert!(run.stderr.contains("bad DSN"), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn core_run_cli_stop_asked_for_by_the_last_start_hook_skips_the_command_ugly() {
+    let calls = calls();
+    let ran = calls.clone();
+    let core = Core::builder()
+        .command(
+            "cache/flush",
+            Command::new().action(move |_, _| {
+                record(&ran, "command");
+                async { Ok(Value::Null) }
+            }),
+        )
+        .service(|_| {
+            Ok(Registration::new(
+                "config",
+                Hooks::new().on_start(|ctx: ServiceCtx<Core>| {
+                    ctx.request_shutdown();
+                    async { Ok(()) }
+                }),
+            ))
+        })
+        .build()
+        .unwrap();
+    let run = corers::testing::run_cli(&core, ["cache", "flush"]).await;
+    assert_eq!((run.exit_code, run.stderr.as_str()), (0, ""), "{run:?}");
+    assert!(taken(&calls).is_empty());
+    let exit = Core::builder()
+        .command(
+            "cache/flush",
+            Command::new().action(|_, _| async { Err(Error::new("cache.flush", "ran")) }),
+        )
+        .service(|_| {
+            Ok(Registration::new(
+                "config",
+                Hooks::new().on_start(|ctx: ServiceCtx<Core>| {
+                    ctx.request_shutdown();
+                    async { Ok(()) }
+                }),
+            ))
+        })
+        .build()
+        .unwrap()
+        .run_with(["cache", "flush"])
+        .await
+        .unwrap();
+    assert_eq!(code(exit), 0);
+}

@@ -43,9 +43,10 @@ impl<C> ServiceCtx<C> {
 
     /// How long this hook may run before its future is dropped: for the stop hook the
     /// service's [`Registration::stop_timeout`](crate::Registration::stop_timeout) when one
-    /// is set, otherwise (and for every other hook) its
-    /// [`Registration::timeout`](crate::Registration::timeout), 30 s by default. A stop hook
-    /// that flushes in steps can plan with it.
+    /// is set, for a health check its
+    /// [`Registration::health_timeout`](crate::Registration::health_timeout) (5 s by
+    /// default), otherwise its [`Registration::timeout`](crate::Registration::timeout), 30 s
+    /// by default. A stop hook that flushes in steps can plan with it.
     ///
     /// ```
     /// use std::time::Duration;
@@ -136,14 +137,16 @@ impl<C: Clone + Send + Sync + 'static> ServiceCtx<C> {
     /// Runs `work`, named `task` for logs and errors, on a tokio task for as long as the
     /// service runs (tokio-graceful-shutdown's subsystems, fx's goroutines): it should end
     /// once [`stopping`](ServiceCtx::stopping) is cancelled. In the service's turn to stop,
-    /// before its stop hook, each task is waited for up to the service's stop timeout,
-    /// then aborted; its error, a panic or a task that did not stop is one of the
-    /// shutdown's failures.
+    /// before its stop hook, its tasks are waited for, together up to the service's stop
+    /// timeout, and those still running are aborted; a task's error, a panic or a task
+    /// that did not stop is one of the shutdown's failures. A task is never left running
+    /// detached: dropped with its service, or with a stop or a startup cut off part-way,
+    /// it is aborted.
     ///
     /// A task that fails or panics while the service runs does not go unnoticed: it is
     /// logged, the service reports that failure as its health (unhealthy), and a shutdown
-    /// is [requested](Services::request_stop) with it, which gives
-    /// [`failure`](Services::failure) (and the exit code of a CoreRS application).
+    /// is [requested](crate::Services::request_stop) with it, which gives
+    /// [`failure`](crate::Services::failure) (and the exit code of a CoreRS application).
     ///
     /// ```
     /// use std::time::Duration;
@@ -182,7 +185,7 @@ impl<C: Clone + Send + Sync + 'static> ServiceCtx<C> {
 
     /// Asks for the application to shut down, without waiting for it: safe from inside any
     /// hook or task (awaiting a whole shutdown there would wait on this very hook). See
-    /// [`Services::request_stop`].
+    /// [`Services::request_stop`](crate::Services::request_stop).
     pub fn request_shutdown(&self) {
         self.work.request_stop(None);
     }

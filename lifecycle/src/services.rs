@@ -104,8 +104,9 @@ impl<C: 'static> Registration<C> {
         self
     }
 
-    /// How long each of its hooks may run (default 30 s); the stop hook's own
-    /// [`stop_timeout`](Registration::stop_timeout), when given, wins for that hook.
+    /// How long each of its start, stop and reload hooks may run (default 30 s); the stop
+    /// hook's own [`stop_timeout`](Registration::stop_timeout), when given, wins for that
+    /// hook, and health checks have [`health_timeout`](Registration::health_timeout).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -113,7 +114,9 @@ impl<C: 'static> Registration<C> {
 
     /// How long its stop hook may run, whatever [`timeout`](Registration::timeout) allows
     /// the others: a start that migrates a database may take minutes while a stop must fit
-    /// a supervisor's grace period.
+    /// a supervisor's grace period. Its [spawned](ServiceCtx::spawn) tasks are given as
+    /// long again to end, before the stop hook: a service whose tasks do not stop takes up
+    /// to twice this.
     ///
     /// ```
     /// use std::time::Duration;
@@ -247,7 +250,9 @@ pub struct HealthReport {
     pub live: bool,
     /// Every service started, none is unhealthy, and shutdown has not begun.
     pub ready: bool,
-    /// Each service's own answer, in registration order.
+    /// Each service's health, in registration order: its own answer while it runs;
+    /// otherwise `unhealthy: not started` or `unhealthy: stopped`, or the failure of a task
+    /// of it, without asking it.
     pub services: Vec<(String, Health)>,
 }
 
@@ -292,6 +297,8 @@ struct Inner<C> {
     /// Set by a shutdown that finds startup running, or by `stop_starting`: startup stops
     /// after its current hook.
     stop_requested: AtomicBool,
+    /// Set when a startup ends early because a shutdown was asked for.
+    interrupted: AtomicBool,
     /// Reload requests made while a reload ran, counted (under the phase lock): the running
     /// one calls the hooks again for them.
     reloads_asked: AtomicU64,
@@ -347,6 +354,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 changed: watch::Sender::new(()),
                 drain_deadline: deadline,
                 stop_requested: AtomicBool::new(false),
+                interrupted: AtomicBool::new(false),
                 reloads_asked: AtomicU64::new(0),
                 reloads_served: AtomicU64::new(0),
                 bus,
@@ -547,6 +555,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             // Cancelled while idle: a shutdown has begun (its owner cancels the context
             // before it stops the services), and what it stops must not start meanwhile.
             if self.inner.context.is_cancelled() {
+                self.inner.interrupted.store(true, Ordering::Relaxed);
                 return Err(Error::new(OP, "startup refused: shutdown has begun")
                     .with_code(ErrorCode::UNAVAILABLE));
             }
@@ -628,6 +637,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 // it (with its own deadline, reporting its own failures).
                 let started = order[..progress.started].iter().cloned().collect();
                 progress.end(Phase::Running(started));
+                self.inner.interrupted.store(true, Ordering::Relaxed);
                 return Err(
                     Error::new(OP, "startup interrupted: shutdown was requested")
                         .with_code(ErrorCode::UNAVAILABLE),
@@ -852,6 +862,14 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         self.inner.request_stop(failure);
     }
 
+    /// Whether [`start_all`](Services::start_all) ended early because a shutdown was asked
+    /// for (a signal, [`request_stop`](Services::request_stop), a `stop_all` while it ran),
+    /// rather than because a service failed to start: for an owner deciding what to report.
+    pub fn was_interrupted(&self) -> bool {
+        // Relaxed: read by the caller of `start_all`, after it returned.
+        self.inner.interrupted.load(Ordering::Relaxed)
+    }
+
     /// Whether a stop was [requested](Services::request_stop).
     pub fn is_stop_requested(&self) -> bool {
         self.inner.requested.load(Ordering::Acquire)
@@ -1055,6 +1073,8 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                     tracing::error!(service = &*planned.work.name, error = %failure, "service task failed to stop");
                 }
                 failures.extend(tasks);
+                // The stop hook's time (and its deadline) begins now.
+                mark = Instant::now();
             }
             let outcome = run_hook(
                 "stop",
@@ -1217,8 +1237,12 @@ impl<C: Clone + Send + Sync + 'static> Progress<'_, C> {
 
 impl<C: Clone + Send + Sync + 'static> Drop for Progress<'_, C> {
     fn drop(&mut self) {
-        // Dropped before it ended: the started services run on, for stop_all to stop.
+        // Dropped before it ended: the started services run on, for stop_all to stop; the
+        // one whose start hook was cut off never started, and what it spawned is aborted.
         if !self.ended {
+            if let Some(cut_off) = self.order.get(self.started) {
+                cut_off.work.abort();
+            }
             let started: Arc<[Planned<C>]> = self.order[..self.started].iter().cloned().collect();
             self.services
                 .set(&mut self.services.phase(), Phase::Running(started));

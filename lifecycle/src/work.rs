@@ -21,8 +21,21 @@ const NOT_STARTED: u8 = 0;
 const RUNNING: u8 = 1;
 const STOPPED: u8 = 2;
 
-/// A service's running tasks, each with its name.
-pub(crate) type Running = Vec<(Arc<str>, JoinHandle<Result<()>>)>;
+/// A service's running tasks.
+pub(crate) type Running = Vec<Task>;
+
+/// A running task, aborted when dropped unfinished (a stop whose future was dropped, a
+/// service dropped with its tasks still running): never left detached.
+pub(crate) struct Task {
+    name: Arc<str>,
+    handle: JoinHandle<Result<()>>,
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        self.handle.abort();
+    }
+}
 
 /// Who is asked to stop the application when a task fails: the services the work's
 /// service belongs to (held weakly: a service that keeps its context makes no cycle).
@@ -116,7 +129,7 @@ impl Work {
             .with_code(ErrorCode::UNAVAILABLE));
         }
         // Tasks that ended while the service ran are let go (their failures were told).
-        tasks.retain(|(_, handle)| !handle.is_finished());
+        tasks.retain(|task| !task.handle.is_finished());
         let this = Arc::clone(self);
         let name: Arc<str> = Arc::from(task);
         let task = Arc::clone(&name);
@@ -142,7 +155,7 @@ impl Work {
             Ok(())
         };
         let handle = tokio::spawn(supervised.in_current_span().with_current_subscriber());
-        tasks.push((name, handle));
+        tasks.push(Task { name, handle });
         Ok(())
     }
 
@@ -187,16 +200,23 @@ impl Work {
         (!running.is_empty()).then_some(running)
     }
 
+    /// A start hook cut off (its startup's future dropped): the service never started, and
+    /// what it spawned is aborted.
+    pub(crate) fn abort(&self) {
+        drop(self.close());
+    }
+
     /// Waits for each of `running` (from [`close`](Work::close)) up to `timeout`, or until
     /// shutdown is forced, then aborts it. Returns the failures, each naming its task.
     pub(crate) async fn wait(&self, running: Running, timeout: Duration) -> Vec<Error> {
         let service = &self.name;
         let mut failures = Vec::new();
         let deadline = tokio::time::Instant::now().checked_add(timeout);
-        for (task, mut handle) in running {
+        for mut running in running {
+            let task = Arc::clone(&running.name);
             let waited = tokio::select! {
                 biased;
-                joined = &mut handle => Ok(joined),
+                joined = &mut running.handle => Ok(joined),
                 () = sleep_until(deadline) => Err(
                     Error::new(OP, format!("task {task:?} of service {service:?} did not stop within {timeout:?}"))
                         .with_code(ErrorCode::TIMEOUT),
@@ -208,16 +228,13 @@ impl Work {
             };
             match waited {
                 Ok(Ok(Ok(()))) => {}
-                Ok(Ok(Err(err))) => failures.push(err),
+                // Its own failure, or (aborted as it is dropped) one that did not stop.
+                Ok(Ok(Err(err))) | Err(err) => failures.push(err),
                 // Its panics are caught inside: only a runtime shutting down ends it so.
                 Ok(Err(join)) => failures.push(
                     Error::new(OP, format!("task {task:?} of service {service:?}: {join}"))
                         .with_code(ErrorCode::UNAVAILABLE),
                 ),
-                Err(err) => {
-                    handle.abort();
-                    failures.push(err);
-                }
             }
         }
         failures

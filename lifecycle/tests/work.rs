@@ -268,3 +268,71 @@ async fn services_request_stop_keeps_the_first_failure_good() {
     assert_eq!(services.failure().unwrap().message(), "first");
     services.stop_all(&(), STOP).await.unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn service_ctx_stop_hook_deadline_counts_from_after_the_tasks_ugly() {
+    let seen = Arc::new(Mutex::new(None));
+    let record = Arc::clone(&seen);
+    let services = services(vec![
+        Registration::new(
+            "store",
+            Hooks::new()
+                .on_start(|ctx| async move {
+                    let stopping = ctx.stopping().clone();
+                    ctx.spawn("writer", async move {
+                        stopping.cancelled().await;
+                        // Flushing takes a while.
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        Ok(())
+                    })
+                })
+                .on_stop(move |ctx| {
+                    let left = ctx.deadline().unwrap() - tokio::time::Instant::now();
+                    *record.lock().unwrap() = Some(left);
+                    async { Ok(()) }
+                }),
+        )
+        .stop_timeout(Duration::from_secs(2)),
+    ]);
+    services.start_all(&()).await.unwrap();
+    services.stop_all(&(), STOP).await.unwrap();
+    // The hook has its whole stop timeout, not what the writer left of it.
+    assert_eq!(*seen.lock().unwrap(), Some(Duration::from_secs(2)));
+}
+
+/// Records its drop: a task's future dropped (ended, or aborted).
+struct Dropped(Trail);
+
+impl Drop for Dropped {
+    fn drop(&mut self) {
+        self.0.push("task dropped");
+    }
+}
+
+#[tokio::test]
+async fn service_ctx_spawned_by_a_start_hook_cut_off_are_aborted_ugly() {
+    let trail = Trail::default();
+    let held = trail.clone();
+    let services = services(vec![Registration::new(
+        "store",
+        Hooks::new().on_start(move |ctx| {
+            let guard = Dropped(held.clone());
+            async move {
+                ctx.spawn("warmup", async move {
+                    let _guard = guard;
+                    std::future::pending::<()>().await;
+                    Ok(())
+                })?;
+                std::future::pending().await
+            }
+        }),
+    )]);
+    // The caller gives up on the startup: its future is dropped mid-hook.
+    let cut_off = tokio::time::timeout(Duration::from_millis(50), services.start_all(&())).await;
+    assert!(cut_off.is_err());
+    // An aborted task is dropped at the runtime's next turn.
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(trail.take(), ["task dropped"]);
+}
