@@ -162,6 +162,24 @@ impl Drop for Reserved<'_> {
     }
 }
 
+/// The indexer's hooks: a background loop of its own, supervised: stopped in the indexer's
+/// turn (before the store it reads), and a failure of it would stop the application with
+/// its error instead of going unnoticed.
+fn refreshing() -> Hooks<Core> {
+    Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
+        let stopping = ctx.stopping().clone();
+        ctx.spawn("refresh", async move {
+            let mut every = tokio::time::interval(Duration::from_secs(30));
+            loop {
+                tokio::select! {
+                    _ = every.tick() => { /* re-scan the workspaces' files */ }
+                    () = stopping.cancelled() => return Ok(()),
+                }
+            }
+        })
+    })
+}
+
 /// The application: services, settings and commands, ready to build (the tests build it
 /// too, and drive it through `corers::testing::run_cli`).
 pub(crate) fn workbench() -> CoreBuilder {
@@ -227,7 +245,7 @@ pub(crate) fn workbench() -> CoreBuilder {
                 ));
                 Ok(())
             });
-            Ok(Registration::new("indexer", Hooks::new()).after(["store"]))
+            Ok(Registration::new("indexer", refreshing()).after(["store"]))
         })
         .command(
             "workspace/create",
