@@ -1241,7 +1241,11 @@ impl Config {
         change(&mut next)?;
         state.layers = next;
         let merged = state.layers.merge();
-        let changes = self.inner.current.read().changes(&merged);
+        let changes = self
+            .inner
+            .current
+            .read()
+            .changes(&merged, &self.inner.secrets);
         self.inner.current.publish(merged);
         if changes.is_empty() {
             return Ok((changes, Vec::new()));

@@ -26,8 +26,13 @@ impl Secrets {
     }
 
     pub(crate) fn is_secret(&self, key: &str) -> bool {
-        // The redactors read `-` as `_` themselves.
-        self.defaults.is_secret(key) || self.app.as_ref().is_some_and(|app| app.is_secret(key))
+        // The redactors read `-` as `_` themselves. The whole key, and its last segment: a
+        // pattern written for a field name (`session_*`) names `web.session_id` too.
+        let matches = |name: &str| {
+            self.defaults.is_secret(name)
+                || self.app.as_ref().is_some_and(|app| app.is_secret(name))
+        };
+        matches(key) || key.rsplit_once('.').is_some_and(|(_, last)| matches(last))
     }
 
     /// `value` (at `key`) for display: `None` when the key itself is secret, otherwise the

@@ -1,10 +1,12 @@
 //! The effective config: one immutable snapshot merged from every layer.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use corers_primitives::Value;
 
 use crate::key::{is_under, place};
+use crate::secret::Secrets;
 use crate::{Change, Source};
 
 /// A value and where it came from.
@@ -68,7 +70,7 @@ impl Snapshot {
 
     /// The keys whose value differs between `self` and `next` (added, changed or removed),
     /// sorted by key. A value that only moved to another layer is not a change.
-    pub(crate) fn changes(&self, next: &Snapshot) -> Vec<Change> {
+    pub(crate) fn changes(&self, next: &Snapshot, secrets: &Arc<Secrets>) -> Vec<Change> {
         let mut changes = Vec::new();
         for (key, entry) in &next.entries {
             if self.get(key).is_none_or(|old| old.value != entry.value) {
@@ -76,6 +78,7 @@ impl Snapshot {
                     key: key.clone(),
                     value: Some(entry.value.clone()),
                     source: Some(entry.source.clone()),
+                    secrets: Arc::clone(secrets),
                 });
             }
         }
@@ -85,6 +88,7 @@ impl Snapshot {
                     key: key.clone(),
                     value: None,
                     source: None,
+                    secrets: Arc::clone(secrets),
                 });
             }
         }

@@ -1,6 +1,7 @@
 //! Change notifications: [`Subscription`] and the [`Change`]s it receives.
 
 use std::fmt;
+use std::sync::Arc;
 
 use corers_log::REDACTED;
 use corers_primitives::Value;
@@ -11,8 +12,9 @@ use crate::key::is_under;
 use crate::secret::Secrets;
 
 /// One key whose value changed. Its `Debug` redacts the value of a secret-looking key
-/// (and the secret entries of a table), as [`Config::dump`](crate::Config::dump) does.
-#[derive(Clone, PartialEq)]
+/// (and the secret entries of a table), as [`Config::dump`](crate::Config::dump) does:
+/// with the config's own idea of a secret, its logger's patterns included.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct Change {
     /// The dotted key.
@@ -21,12 +23,21 @@ pub struct Change {
     pub value: Option<Value>,
     /// Where the new value came from; `None` when the key is gone.
     pub source: Option<Source>,
+    /// The config's secrets, for `Debug`.
+    pub(crate) secrets: Arc<Secrets>,
+}
+
+impl PartialEq for Change {
+    /// The key, the value and the source (not how they are shown).
+    fn eq(&self, other: &Change) -> bool {
+        (&self.key, &self.value, &self.source) == (&other.key, &other.value, &other.source)
+    }
 }
 
 impl fmt::Debug for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let value = self.value.as_ref().map(|value| {
-            Secrets::default()
+            self.secrets
                 .shown(&self.key, value)
                 .unwrap_or_else(|| Value::from(REDACTED))
         });

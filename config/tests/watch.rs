@@ -366,3 +366,21 @@ fn config_subscribe_change_debug_redacts_a_secret_value_ugly() {
     let url = format!("{:?}", api.try_changed().unwrap());
     assert!(url.contains("https://api.example.com"), "{url}");
 }
+
+#[test]
+fn config_subscribe_change_debug_follows_the_loggers_redactions_ugly() {
+    // The application's logger also hides `session_*`: a change of such a key is not shown
+    // in a Debug print either, as its dump does not show it.
+    let log = corers_log::Logger::builder()
+        .level(corers_log::Level::Quiet)
+        .redactor(corers_log::Redactor::new(["session_*"]))
+        .build();
+    let config = Config::builder().logger(log).build().unwrap();
+    let mut web = config.subscribe("web");
+    config.set("web.session_id", "7f3a9c2e").unwrap();
+    let shown = format!("{:?}", web.try_changed().unwrap());
+    assert!(!shown.contains("7f3a9c2e"), "{shown}");
+    assert!(shown.contains("[REDACTED]"), "{shown}");
+    let dump = config.dump().to_string();
+    assert!(!dump.contains("7f3a9c2e"), "{dump}");
+}
