@@ -94,7 +94,10 @@ impl Fs {
 
     /// Appends `contents` to the file at `path` (created if absent), through a symlink
     /// wherever it points inside the root. Appends are not atomic replacements: use them for
-    /// logs and journals.
+    /// logs and journals. An append goes to the file as it is: one made while
+    /// [`update`](Fs::update) replaces that file goes with the old one, so append to a file
+    /// or update it, not both. Appended bytes reach the disk when the OS writes them back:
+    /// no flush is made for each.
     ///
     /// # Errors
     /// As [`write`](Fs::write); [`ErrorCode::INVALID`] for a pipe, socket or device (whose
