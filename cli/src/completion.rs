@@ -63,8 +63,9 @@ impl<C> Cli<C> {
         }
     }
 
-    /// The flags of visible commands whose values complete: an enum's choices (those that
-    /// are plain words, see [`is_plain_choice`]) and a path's files.
+    /// The flags of visible commands that take a value, and what it completes to: an
+    /// enum's choices (those that are plain words, see [`is_plain_choice`]), a path's
+    /// files, nothing for the others.
     fn flag_values(&self) -> Vec<FlagValues> {
         let mut out = Vec::new();
         for path in self.tree.paths() {
@@ -84,7 +85,8 @@ impl<C> Cli<C> {
                             .collect(),
                     ),
                     FlagKind::Path => Values::Files,
-                    _ => continue,
+                    FlagKind::Bool => continue,
+                    _ => Values::Text,
                 };
                 out.push(FlagValues {
                     path: path.clone(),
@@ -111,6 +113,8 @@ impl<C> Cli<C> {
             let body = match &flag.values {
                 Values::Words(choices) => words(&choices.join(" ")),
                 Values::Files => files.to_owned(),
+                // Nothing to offer: the arm that matches nothing says so.
+                Values::Text => continue,
             };
             let _ = writeln!(out, "            {}) {body} ;;", keys.join("|"));
         }
@@ -248,7 +252,9 @@ impl<C> Cli<C> {
             &mut out,
             values,
             |choices| format!("COMPREPLY=($(compgen -W '{choices}' -- \"$value\"))"),
-            "COMPREPLY=($(compgen -f -- \"$value\"))",
+            // One name per line, whatever blanks or glob characters it holds; shown and
+            // inserted as file names (a directory gets its `/`).
+            "compopt -o filenames 2>/dev/null; COMPREPLY=(); while IFS= read -r f; do COMPREPLY+=(\"$f\"); done < <(compgen -f -- \"$value\")",
         );
         out.push_str("            *) COMPREPLY=() ;;\n");
         out.push_str("        esac\n");
@@ -268,8 +274,13 @@ impl<C> Cli<C> {
         out.push_str("        COMPREPLY=($(compgen -W \"$opts\" -- \"$cur\"))\n");
         out.push_str("    fi\n");
         // Bash puts a completion in place of the text after the word's last break
-        // character: hand it only that part.
-        out.push_str("    local broken=\"${cur%\"${cur##*[:=@]}\"}\"\n");
+        // character (those of COMP_WORDBREAKS, which users change): hand it only that part.
+        out.push_str("    local breaks=\"${COMP_WORDBREAKS-:=@}\" broken=\"\" at\n");
+        out.push_str("    for ((at = ${#cur} - 1; at >= 0; at--)); do\n");
+        out.push_str(
+            "        if [[ $breaks == *\"${cur:at:1}\"* ]]; then broken=\"${cur:0:at+1}\"; break; fi\n",
+        );
+        out.push_str("    done\n");
         out.push_str(
             "    if [[ -n $broken ]]; then COMPREPLY=(\"${COMPREPLY[@]#\"$broken\"}\"); fi\n",
         );
@@ -296,7 +307,7 @@ impl<C> Cli<C> {
         // of the word being matched).
         out.push_str("    local flag=\"$skip\"\n");
         out.push_str(
-            "    if [[ -z $flag && $words[CURRENT] == -*=* ]]; then flag=\"${words[CURRENT]%%=*}\"; compset -P '*='; fi\n",
+            "    if [[ -z $flag && $words[CURRENT] == -*=* ]]; then flag=\"${words[CURRENT]%%=*}\"; compset -P 1 '*='; fi\n",
         );
         out.push_str("    if [[ -n $flag ]]; then\n");
         out.push_str("        case \"$cmdpath $flag\" in\n");
@@ -381,6 +392,8 @@ impl<C> Cli<C> {
             let what = match &flag.values {
                 Values::Words(choices) => format!("-x -a '{}'", choices.join(" ")),
                 Values::Files => "-r -F".to_owned(),
+                // Takes a value, with nothing to offer for it.
+                Values::Text => "-x".to_owned(),
             };
             let _ = writeln!(
                 out,
@@ -416,6 +429,8 @@ enum Values {
     Words(Vec<String>),
     /// Files and directories (a path flag).
     Files,
+    /// Free text, a number, a duration: nothing to offer.
+    Text,
 }
 
 /// Whether an enum choice can be offered in a script as it is: ASCII letters, digits and

@@ -539,6 +539,45 @@ fn cli_completion_after_a_flag_value_offers_flags_again_bad() {
     ) {
         assert!(offered.is_empty(), "{offered:?}");
     }
+    if let Some((offered, stderr)) =
+        fish_complete(&cli.completion(Shell::Fish), "workbench export --name ")
+    {
+        assert!(stderr.is_empty(), "{stderr}");
+        assert!(offered.is_empty(), "{offered:?}");
+    }
+}
+
+#[test]
+fn cli_completion_bash_file_names_with_blanks_and_changed_word_breaks_ugly() {
+    let cli = with_values();
+    let bash = cli.completion(Shell::Bash);
+    let dir = std::env::temp_dir().join(format!("corers-cli-blanks-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("my report.csv"), "").unwrap();
+    std::fs::write(dir.join("[draft].csv"), "").unwrap();
+    // One candidate per file, blanks and glob characters kept.
+    if let Some(offered) = bash_complete_in(&dir, &bash, &["workbench", "export", "--out", "my"]) {
+        assert_eq!(offered, ["my report.csv"]);
+    }
+    if let Some(offered) = bash_complete_in(&dir, &bash, &["workbench", "export", "--out", "["]) {
+        assert_eq!(offered, ["[draft].csv"]);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    // A user who took `=` out of COMP_WORDBREAKS: bash replaces the whole word, so the
+    // candidate is the whole word too.
+    if installed("bash") {
+        let output = Process::new("bash")
+            .arg("--norc")
+            .arg("-c")
+            .arg(
+                r#"eval "$SCRIPT"; COMP_WORDBREAKS=$' \t\n"'"'"'><;|&(:'; COMP_LINE="workbench export --format=j"; COMP_POINT=${#COMP_LINE}; _workbench; printf '%s\n' "${COMPREPLY[@]}""#,
+            )
+            .env("SCRIPT", &bash)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(lines(&output.stdout), ["--format=json"]);
+    }
 }
 
 #[test]

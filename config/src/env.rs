@@ -80,6 +80,9 @@ impl Spellings {
     /// warning), keeps its own spelling.
     fn respell(&self, key: &str, var: &str) -> String {
         let mut out = String::with_capacity(key.len());
+        // The spellings of the last prefix left in its own spelling for want of one, until
+        // a longer prefix settles it.
+        let mut unsettled: Option<&[String]> = None;
         for segment in key.split('.') {
             let literal = if out.is_empty() {
                 segment.to_owned()
@@ -87,18 +90,29 @@ impl Spellings {
                 format!("{out}.{segment}")
             };
             out = match self.by_loose.get(&loose(&literal)).map(Vec::as_slice) {
-                Some([one]) => one.clone(),
+                Some([one]) => {
+                    unsettled = None;
+                    one.clone()
+                }
                 Some(many) if !many.contains(&literal) => {
-                    tracing::warn!(
-                        var = %var,
-                        spellings = ?many,
-                        "environment variable matches config keys spelled more than one way: \
-                         it sets {literal:?}"
-                    );
+                    unsettled = Some(many);
                     literal
                 }
-                _ => literal,
+                // Spelled as a known key spells it.
+                Some(_) => {
+                    unsettled = None;
+                    literal
+                }
+                // Known nowhere: what was unsettled above it stays so.
+                None => literal,
             };
+        }
+        if let Some(spellings) = unsettled {
+            tracing::warn!(
+                var = %var,
+                spellings = ?spellings,
+                "environment variable matches config keys spelled more than one way: it sets {out:?}"
+            );
         }
         out
     }

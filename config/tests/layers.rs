@@ -1017,3 +1017,21 @@ fn config_builder_logger_level_filters_its_warnings_ugly() {
         .unwrap();
     assert!(sink.contents().is_empty(), "{}", sink.contents());
 }
+
+#[test]
+fn config_builder_env_vars_prefix_spelled_two_ways_settled_by_the_key_warns_nothing_ugly() {
+    // `my-app` and `myApp` are two spellings of one section, but only `my-app` has a
+    // `port`: the variable sets that, and there is nothing to warn about.
+    let (log, sink) = sink_logger(corers_log::Level::Warn);
+    let config = Config::builder()
+        .default_value("my-app.port", 80)
+        .default_value("myApp.host", "localhost")
+        .env_prefix("APP")
+        .env_vars([("APP_MY_APP__PORT", "8080")])
+        .logger(log)
+        .build()
+        .unwrap();
+    assert_eq!(config.int("my-app.port").unwrap(), 8080);
+    let logged = sink.contents();
+    assert!(!logged.contains("more than one way"), "{logged}");
+}

@@ -318,11 +318,6 @@ pub(crate) fn create_dirs_durably(base: &Dir, parent: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Syncs the directory `rel` beneath `base` (`""` for `base` itself): the entries made or
-/// renamed in it reach the disk.
-///
-/// A directory this process may not open for reading (`-wx`), or a filesystem that cannot
-/// sync directories, is skipped rather than failing a change that already happened.
 /// Gives `temp` the owner and group of the file it will replace (root writing a user's
 /// file, or a file of a shared group), as far as the process may: another owner needs
 /// privilege, a group only membership of it. What cannot be kept is left as the process
@@ -342,6 +337,11 @@ fn keep_owner(temp: &std::fs::File, replaced: &cap_std::fs::Metadata) {
     }
 }
 
+/// Syncs the directory `rel` beneath `base` (`""` for `base` itself): the entries made or
+/// renamed in it reach the disk.
+///
+/// A directory this process may not open for reading (`-wx`), or a filesystem that cannot
+/// sync directories, is skipped rather than failing a change that already happened.
 pub(crate) fn sync_dir(base: &Dir, rel: &Path) -> io::Result<()> {
     // Directory handles are path-only descriptors: open it for reading to sync.
     let mut read = OpenOptions::new();

@@ -170,6 +170,8 @@ mod tests {
             host in "[a-z0-9.-]{1,12}(:[0-9]{1,5})?",
             after in "(/[a-z:@]{0,8})?( [a-z:/@]{0,12})?",
         ) {
+            // (Text after the URL with a URL of its own is the other test's business.)
+            proptest::prop_assume!(!after.contains("://"));
             let mut text = format!("{before} redis://{user}:{password}@{host}{after}");
             hide_url_passwords(&mut text);
             let expected = format!("redis://{user}:{REDACTED}@{host}{after}");

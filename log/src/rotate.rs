@@ -28,11 +28,13 @@ type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 /// never split across files. Compression runs on a background thread;
 /// [`flush`](RotatingFile::flush) waits for it.
 ///
-/// Several writers may share one path (two loggers, or the app's CLI beside its daemon):
-/// the live file is rotated once, by whichever writer gets to it first, and the others
-/// follow to the new live file when their own count says it is time, instead of rotating
-/// that one away too. Rotations take turns on a lock of the live file, which a write never
-/// waits for: while another holds it, lines go on to the file as it is.
+/// On Unix several writers may share one path (two loggers, or the app's CLI beside its
+/// daemon): sizes are the file's own, the live file is rotated once, by whichever writer
+/// gets to it first, and the others follow to the new live file at their next line
+/// instead of rotating that one away too. Rotations take turns on a lock of the live
+/// file, which a write never waits for: while another holds it, lines go on to the file
+/// as it is. (Elsewhere a file cannot be told from another of its name: one writer per
+/// path.)
 ///
 /// ```
 /// use corers_log::RotatingFile;
@@ -67,7 +69,9 @@ struct State {
     /// Unbuffered: each line is one write, in the file at once (`tail -f` sees it, a
     /// killed process loses nothing it logged).
     file: File,
-    written: u64,
+    /// The size the file's count starts from: 0, or its size when a rotation failed (the
+    /// next attempt comes after another `max_bytes`).
+    base: u64,
     opened_at: SystemTime,
     sequence: u64,
 }
@@ -127,14 +131,19 @@ impl RotatingFile {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let line_len = line.len() as u64;
         let now = (self.config.clock)();
-        let too_big = state.written > 0 && state.written + line_len > self.config.max_bytes;
+        // The file's own size, not what this writer wrote: another writer of the path adds
+        // to it, and a file another writer rotated away is over the limit, so this writer
+        // follows at its next line instead of writing on into the rotated file.
+        let size = state.file.metadata().map_or(state.base, |m| m.len());
+        let written = size.saturating_sub(state.base);
+        let too_big = written > 0 && written + line_len > self.config.max_bytes;
         let too_old = self.config.every.is_some_and(|every| {
-            state.written > 0 && now.duration_since(state.opened_at).unwrap_or_default() >= every
+            written > 0 && now.duration_since(state.opened_at).unwrap_or_default() >= every
         });
         let rotated = if too_big || too_old {
             self.rotate(&mut state, now).map_err(|e| {
                 // Counted afresh, so the next attempt comes after another full file.
-                state.written = 0;
+                state.base = size;
                 state.opened_at = now;
                 self.io_error("rotate", e)
             })
@@ -145,7 +154,6 @@ impl RotatingFile {
             .file
             .write_all(line)
             .map_err(|e| self.io_error("write", e))?;
-        state.written += line_len;
         rotated
     }
 
@@ -224,7 +232,7 @@ impl RotatingFile {
             let file = open_append(&self.config.path)?;
             let metadata = file.metadata()?;
             state.file = file;
-            state.written = metadata.len();
+            state.base = 0;
             state.opened_at = age_start(&metadata, now);
             return Ok(());
         }
@@ -241,7 +249,7 @@ impl RotatingFile {
         };
         fs::rename(&self.config.path, &rotated)?;
         state.file = open_append(&self.config.path)?;
-        state.written = 0;
+        state.base = 0;
         state.opened_at = now;
 
         let config = Arc::clone(&self.config);
@@ -352,7 +360,6 @@ impl RotatingFileBuilder {
         }
         let file = open_append(&self.path).map_err(unavailable)?;
         let metadata = file.metadata().map_err(unavailable)?;
-        let written = metadata.len();
         let opened_at = age_start(&metadata, (self.clock)());
         Ok(RotatingFile {
             config: Arc::new(Config {
@@ -365,7 +372,7 @@ impl RotatingFileBuilder {
             }),
             state: Arc::new(Mutex::new(State {
                 file,
-                written,
+                base: 0,
                 opened_at,
                 sequence: 0,
             })),

@@ -327,6 +327,33 @@ fn rotating_file_write_line_two_writers_of_one_path_rotate_it_once_ugly() {
 }
 
 #[test]
+fn rotating_file_write_line_a_writer_that_logs_little_follows_at_its_next_line_ugly() {
+    // A daemon writes ten lines for each of its CLI's: the CLI's own count never fills a
+    // file, yet its lines must not go into (gzipped, pruned) files the daemon rotated away.
+    let dir = TempDir::new("rotation");
+    let daemon = builder(&dir)
+        .max_bytes(200)
+        .keep(100)
+        .gzip(true)
+        .build()
+        .unwrap();
+    let cli = builder(&dir)
+        .max_bytes(200)
+        .keep(100)
+        .gzip(true)
+        .build()
+        .unwrap();
+    for i in 0..44 {
+        let writer = if i % 11 == 10 { &cli } else { &daemon };
+        writer.write_line(&line(i)).unwrap();
+    }
+    daemon.flush().unwrap();
+    cli.flush().unwrap();
+    let written: Vec<u8> = (0..44).flat_map(line).collect();
+    assert_eq!(all_contents(&dir).concat(), written);
+}
+
+#[test]
 fn rotating_file_write_line_never_waits_for_a_lock_held_elsewhere_bad() {
     // Someone else holds the live file's lock (another writer mid-rotation, or `flock`
     // from a shell): lines still go out at once, and rotation waits for the lock to go.
