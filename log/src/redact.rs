@@ -120,8 +120,8 @@ impl Redactor {
 /// a field name nobody thought secret (`url`, `error`), never shows it.
 pub(crate) fn hide_url_passwords(text: &mut String) {
     let mut from = 0;
-    while let Some(found) = text[from..].find("://") {
-        let start = from + found + 3;
+    while let Some(found) = scheme_separator(text, from) {
+        let start = found + 3;
         // The authority: up to the path, query or fragment, or the end of the word.
         let end = text[start..]
             .find(|c: char| {
@@ -147,7 +147,23 @@ pub(crate) fn hide_url_passwords(text: &mut String) {
 
 /// Whether `text` may hold a URL with a password (the cheap test before copying it).
 pub(crate) fn may_hold_url(text: &str) -> bool {
-    text.contains("://")
+    scheme_separator(text, 0).is_some()
+}
+
+/// Where the next `://` begins in `text`, at or after byte `from`: a scan for `:`, of
+/// which log text has few, rather than a general substring search and its set-up on every
+/// message and value.
+fn scheme_separator(text: &str, from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut at = from;
+    while let Some(found) = bytes.get(at..)?.iter().position(|&b| b == b':') {
+        let colon = at + found;
+        if bytes[colon + 1..].starts_with(b"//") {
+            return Some(colon);
+        }
+        at = colon + 1;
+    }
+    None
 }
 
 impl Default for Redactor {
