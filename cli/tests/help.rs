@@ -529,6 +529,51 @@ async fn cli_help_duration_default_round_trips_as_typed_ugly() {
     assert_eq!(typed.value(), defaulted.value());
 }
 
+// ---- Cli::with_global_flag ----
+
+#[tokio::test]
+async fn cli_with_global_flag_is_listed_in_the_top_level_help_good() {
+    let cli: Cli<()> = Cli::new("workbench")
+        .with_global_flag("--set <key=value>", "set a config value for this run");
+    let help = cli.run((), ["--help"]).await;
+    assert!(
+        help.stdout()
+            .contains("      --set <key=value>    set a config value for this run\n"),
+        "{}",
+        help.stdout()
+    );
+}
+
+#[tokio::test]
+async fn cli_with_global_flag_is_listed_not_parsed_bad() {
+    // The application takes it out of the arguments before the command line sees them;
+    // given to the command line itself, it is an unknown flag.
+    let cli: Cli<()> = Cli::new("workbench")
+        .with_global_flag("--set <key=value>", "set a config value for this run");
+    cli.register("cache/flush", echo(Command::new())).unwrap();
+    let outcome = cli.run((), ["--set", "a=1", "cache", "flush"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+}
+
+#[tokio::test]
+async fn cli_with_global_flag_with_a_short_form_is_not_padded_ugly() {
+    let cli: Cli<()> = Cli::new("workbench")
+        .with_global_flag("-C, --dir <path>", "run as if started in <path>")
+        .with_global_flag("--quiet", "");
+    let help = cli.run((), ["--help"]).await;
+    assert!(
+        help.stdout()
+            .contains("  -C, --dir <path>    run as if started in <path>\n"),
+        "{}",
+        help.stdout()
+    );
+    assert!(
+        help.stdout().contains("      --quiet\n"),
+        "{}",
+        help.stdout()
+    );
+}
+
 // ---- Cli::with_version ----
 
 #[tokio::test]

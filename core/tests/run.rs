@@ -1714,3 +1714,52 @@ async fn core_run_cli_stop_asked_for_by_the_last_start_hook_skips_the_command_ug
         .unwrap();
     assert_eq!(code(exit), 0);
 }
+
+#[tokio::test]
+async fn core_request_shutdown_before_run_starts_nothing_bad() {
+    let calls = calls();
+    let core = serving()
+        .service({
+            let calls = calls.clone();
+            move |_| Ok(Registration::new("cache", recorded(&calls)))
+        })
+        .build()
+        .unwrap();
+    core.request_shutdown();
+    let exit = core.run_with(["serve"]).await.unwrap();
+    assert_eq!(code(exit), 0);
+    assert!(taken(&calls).is_empty());
+}
+
+#[tokio::test]
+async fn core_request_shutdown_asked_many_times_at_once_is_one_shutdown_ugly() {
+    let calls = calls();
+    let core = serving()
+        .service({
+            let calls = calls.clone();
+            move |_| Ok(Registration::new("cache", recorded(&calls)))
+        })
+        .service(|_| {
+            Ok(Registration::new(
+                "admin",
+                Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
+                    for _ in 0..8 {
+                        let core = ctx.core().clone();
+                        ctx.spawn("quit", async move {
+                            core.request_shutdown();
+                            Ok(())
+                        })?;
+                    }
+                    Ok(())
+                }),
+            ))
+        })
+        .build()
+        .unwrap();
+    let exit = tokio::time::timeout(Duration::from_secs(10), core.run_with(["serve"]))
+        .await
+        .expect("the requests end the run")
+        .unwrap();
+    assert_eq!(code(exit), 0);
+    assert_eq!(taken(&calls), ["start cache", "stop cache"]);
+}

@@ -287,6 +287,45 @@ async fn registration_health_timeout_is_not_the_start_timeout_bad() {
     );
 }
 
+/// A health check that answers after `after`.
+struct Slow(Duration);
+
+impl Service<()> for Slow {
+    fn health(self: Arc<Self>, _ctx: ServiceCtx<()>) -> BoxFuture<Health> {
+        let after = self.0;
+        Box::pin(async move {
+            tokio::time::sleep(after).await;
+            Health::Healthy
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn registration_health_timeout_longer_check_answers_good() {
+    // A check that takes 8 s, given 10 s: the default 5 s would have cut it off.
+    let services = started(vec![
+        Registration::new("store", Slow(Duration::from_secs(8)))
+            .health_timeout(Duration::from_secs(10)),
+    ])
+    .await;
+    assert_eq!(services.health(&()).await.services[0].1, Health::Healthy);
+}
+
+#[tokio::test(start_paused = true)]
+async fn registration_health_timeout_zero_still_takes_an_immediate_answer_ugly() {
+    let services = started(vec![
+        Registration::new("config", Fixed(Health::Healthy)).health_timeout(Duration::ZERO),
+        Registration::new("store", Slow(Duration::from_millis(1))).health_timeout(Duration::ZERO),
+    ])
+    .await;
+    let report = services.health(&()).await;
+    assert_eq!(report.services[0].1, Health::Healthy);
+    assert_eq!(
+        report.services[1].1,
+        Health::Unhealthy("no answer within 0ns".into())
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn services_health_hanging_checks_wait_together_not_in_turn_ugly() {
     let services = started(vec![

@@ -238,3 +238,18 @@ fn registration_after_if_present_cycle_is_still_an_error_ugly() {
     let err = services.order().unwrap_err();
     assert!(err.message().contains("dependency cycle"), "{err}");
 }
+
+#[test]
+fn registration_after_if_present_does_not_excuse_a_required_dependency_bad() {
+    let services: Services<()> = Services::new(Bus::new());
+    services
+        .register(
+            Registration::new("api", Hooks::new())
+                .after_if_present(["metrics"])
+                .after(["store"]),
+        )
+        .unwrap();
+    let err = services.order().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(err.message().contains(r#"depends on "store""#), "{err}");
+}

@@ -6,9 +6,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use corers_lifecycle::{Health, Hooks, Registration, Services};
-use corers_messaging::Bus;
-use corers_primitives::{Error, ErrorCode};
+use corers_lifecycle::{Health, Hooks, Registration, ServiceCtx, Services};
+use corers_messaging::{ActionSpec, Actions, Bus};
+use corers_primitives::{Error, ErrorCode, Options, Value};
 
 const STOP: Duration = Duration::from_secs(5);
 
@@ -270,7 +270,7 @@ async fn services_request_stop_keeps_the_first_failure_good() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn service_ctx_stop_hook_deadline_counts_from_after_the_tasks_ugly() {
+async fn service_ctx_deadline_of_a_stop_hook_counts_from_after_the_tasks_ugly() {
     let seen = Arc::new(Mutex::new(None));
     let record = Arc::clone(&seen);
     let services = services(vec![
@@ -335,4 +335,347 @@ async fn service_ctx_spawned_by_a_start_hook_cut_off_are_aborted_ugly() {
         tokio::task::yield_now().await;
     }
     assert_eq!(trail.take(), ["task dropped"]);
+}
+
+/// A service whose start hook hands its context to `kept`.
+fn keeping(kept: &Arc<Mutex<Option<ServiceCtx<()>>>>) -> Hooks<()> {
+    let keep = Arc::clone(kept);
+    Hooks::new().on_start(move |ctx| {
+        *keep.lock().unwrap() = Some(ctx);
+        async { Ok(()) }
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn service_ctx_deadline_is_the_hooks_timeout_from_its_call_good() {
+    let kept = Arc::new(Mutex::new(None));
+    let services = services(vec![
+        Registration::new("cache", keeping(&kept)).timeout(Duration::from_secs(7)),
+    ]);
+    let called = tokio::time::Instant::now();
+    services.start_all(&()).await.unwrap();
+    let ctx = kept.lock().unwrap().take().unwrap();
+    assert_eq!(ctx.deadline(), Some(called + Duration::from_secs(7)));
+}
+
+#[tokio::test]
+async fn service_ctx_deadline_of_a_timeout_too_long_to_count_is_none_bad() {
+    let kept = Arc::new(Mutex::new(None));
+    let services = services(vec![
+        Registration::new("migrate", keeping(&kept)).timeout(Duration::MAX),
+    ]);
+    services.start_all(&()).await.unwrap();
+    let ctx = kept.lock().unwrap().take().unwrap();
+    assert_eq!(ctx.deadline(), None);
+    assert_eq!(ctx.run_ctx().deadline(), None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn service_ctx_run_ctx_runs_an_action_from_a_stop_hook_good() {
+    let actions: Actions<()> = Actions::new(Bus::new());
+    let trail = Trail::default();
+    let flushed = trail.clone();
+    actions
+        .register(ActionSpec::new("cache.flush", move |_, _| {
+            flushed.push("flushed");
+            async { Ok(Value::Null) }
+        }))
+        .unwrap();
+    let runner = actions.clone();
+    let services = services(vec![
+        Registration::new(
+            "cache",
+            Hooks::new().on_stop(move |ctx: ServiceCtx<()>| {
+                let actions = runner.clone();
+                async move {
+                    // Under the hook's own context: its deadline, not the application's.
+                    assert_eq!(ctx.run_ctx().deadline(), ctx.deadline());
+                    actions
+                        .run(&(), &ctx.run_ctx(), "cache.flush", Options::new())
+                        .await?;
+                    Ok(())
+                }
+            }),
+        )
+        .stop_timeout(Duration::from_secs(3)),
+    ]);
+    services.start_all(&()).await.unwrap();
+    services.stop_all(&(), STOP).await.unwrap();
+    assert_eq!(trail.take(), ["flushed"]);
+}
+
+#[tokio::test]
+async fn service_ctx_run_ctx_is_cancelled_when_shutdown_is_forced_bad() {
+    let kept = Arc::new(Mutex::new(None));
+    let services = services(vec![Registration::new("cache", keeping(&kept))]);
+    services.start_all(&()).await.unwrap();
+    let ctx = kept.lock().unwrap().take().unwrap();
+    let run = ctx.run_ctx();
+    assert!(!run.cancel_token().is_cancelled());
+    services.force();
+    assert!(run.cancel_token().is_cancelled());
+}
+
+#[tokio::test]
+async fn service_ctx_run_ctx_of_a_kept_context_after_the_services_are_gone_ugly() {
+    let kept = Arc::new(Mutex::new(None));
+    let services = services(vec![Registration::new("cache", keeping(&kept))]);
+    services.start_all(&()).await.unwrap();
+    services.stop_all(&(), STOP).await.unwrap();
+    drop(services);
+    let ctx = kept.lock().unwrap().take().unwrap();
+    // Still usable, and asking for a shutdown of services that are gone does nothing.
+    assert!(!ctx.run_ctx().cancel_token().is_cancelled());
+    ctx.request_shutdown();
+    assert_eq!(ctx.name(), "cache");
+}
+
+#[tokio::test]
+async fn service_ctx_request_shutdown_from_a_task_cancels_the_context_good() {
+    let services = services(vec![Registration::new(
+        "admin",
+        Hooks::new().on_start(|ctx| async move {
+            let asker = ctx.clone();
+            ctx.spawn("quit", async move {
+                asker.request_shutdown();
+                Ok(())
+            })
+        }),
+    )]);
+    services.start_all(&()).await.unwrap();
+    tokio::time::timeout(STOP, services.context().cancelled())
+        .await
+        .unwrap();
+    assert!(services.is_stop_requested());
+    assert!(services.failure().is_none());
+    services.stop_all(&(), STOP).await.unwrap();
+}
+
+#[tokio::test]
+async fn service_ctx_request_shutdown_does_not_stop_the_services_itself_bad() {
+    let kept = Arc::new(Mutex::new(None));
+    let services = services(vec![Registration::new("cache", keeping(&kept))]);
+    services.start_all(&()).await.unwrap();
+    let ctx = kept.lock().unwrap().take().unwrap();
+    ctx.request_shutdown();
+    // Asked, not done: the owner stops them; the service's own turn has not come.
+    assert!(services.context().is_cancelled());
+    assert!(!ctx.stopping().is_cancelled());
+    assert!(services.health(&()).await.live);
+    services.stop_all(&(), STOP).await.unwrap();
+    assert!(ctx.stopping().is_cancelled());
+}
+
+#[tokio::test]
+async fn service_ctx_stopping_cancelled_in_reverse_start_order_good() {
+    // Each stop hook sees its own token cancelled; the indexer's sees the store's not yet
+    // cancelled (the store it depends on still runs), the store's sees the indexer's done.
+    let store_ctx = Arc::new(Mutex::new(None));
+    let indexer_ctx = Arc::new(Mutex::new(None));
+    let trail = Trail::default();
+    let seen = |other: &Arc<Mutex<Option<ServiceCtx<()>>>>, name: &'static str| {
+        let (other, trail) = (Arc::clone(other), trail.clone());
+        move |ctx: ServiceCtx<()>| {
+            let other = other
+                .lock()
+                .unwrap()
+                .as_ref()
+                .map(|o: &ServiceCtx<()>| o.stopping().is_cancelled());
+            trail.push(format!(
+                "{name}: own {} other {other:?}",
+                ctx.stopping().is_cancelled()
+            ));
+            async { Ok(()) }
+        }
+    };
+    let services = services(vec![
+        Registration::new(
+            "store",
+            keeping(&store_ctx).on_stop(seen(&indexer_ctx, "store")),
+        ),
+        Registration::new(
+            "indexer",
+            keeping(&indexer_ctx).on_stop(seen(&store_ctx, "indexer")),
+        )
+        .after(["store"]),
+    ]);
+    services.start_all(&()).await.unwrap();
+    services.stop_all(&(), STOP).await.unwrap();
+    assert_eq!(
+        trail.take(),
+        [
+            "indexer: own true other Some(false)",
+            "store: own true other Some(true)"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn service_ctx_stopping_of_a_service_that_never_started_is_never_cancelled_bad() {
+    let kept = Arc::new(Mutex::new(None));
+    let keep = Arc::clone(&kept);
+    let services = services(vec![
+        Registration::new(
+            "store",
+            Hooks::new().on_start(|_| async { Err(Error::new("store.Db.open", "refused")) }),
+        ),
+        Registration::new(
+            "indexer",
+            Hooks::new().on_start(move |ctx| {
+                *keep.lock().unwrap() = Some(ctx);
+                async { Ok(()) }
+            }),
+        )
+        .after(["store"]),
+    ]);
+    services.start_all(&()).await.unwrap_err();
+    // The indexer's start hook never ran: it has no context to hand out.
+    assert!(kept.lock().unwrap().is_none());
+}
+
+#[tokio::test]
+async fn service_ctx_stopping_asked_first_after_the_stop_is_cancelled_ugly() {
+    let kept = Arc::new(Mutex::new(None));
+    let services = services(vec![Registration::new("cache", keeping(&kept))]);
+    services.start_all(&()).await.unwrap();
+    services.stop_all(&(), STOP).await.unwrap();
+    let ctx = kept.lock().unwrap().take().unwrap();
+    assert!(ctx.stopping().is_cancelled());
+}
+
+#[tokio::test]
+async fn services_failure_kept_from_a_failed_task_good() {
+    let services = services(vec![Registration::new(
+        "store",
+        Hooks::new().on_start(|ctx| async move {
+            ctx.spawn("writer", async {
+                Err(Error::new("store.Writer.flush", "disk full").with_code(ErrorCode::UNAVAILABLE))
+            })
+        }),
+    )]);
+    services.start_all(&()).await.unwrap();
+    tokio::time::timeout(STOP, services.context().cancelled())
+        .await
+        .unwrap();
+    let failure = services.failure().unwrap();
+    assert_eq!(failure.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert!(failure.to_string().contains("disk full"), "{failure}");
+    services.stop_all(&(), STOP).await.unwrap();
+}
+
+#[tokio::test]
+async fn services_failure_none_for_a_stop_without_one_bad() {
+    let services = services(vec![]);
+    services.start_all(&()).await.unwrap();
+    services.request_stop(None);
+    services.stop_all(&(), STOP).await.unwrap();
+    assert!(services.failure().is_none());
+}
+
+#[tokio::test]
+async fn services_failure_read_twice_gives_the_same_copy_ugly() {
+    let services = services(vec![]);
+    services.request_stop(Some(
+        Error::new("a.b", "first").with_code(ErrorCode::TIMEOUT),
+    ));
+    let (one, two) = (services.failure().unwrap(), services.failure().unwrap());
+    assert_eq!(one.to_string(), two.to_string());
+    assert_eq!(two.code(), Some(&ErrorCode::TIMEOUT));
+}
+
+#[tokio::test]
+async fn services_is_stop_requested_after_a_request_good() {
+    let services = services(vec![]);
+    services.start_all(&()).await.unwrap();
+    services.request_stop(None);
+    assert!(services.is_stop_requested());
+    services.stop_all(&(), STOP).await.unwrap();
+}
+
+#[tokio::test]
+async fn services_is_stop_requested_not_by_a_plain_stop_bad() {
+    let services = services(vec![]);
+    services.start_all(&()).await.unwrap();
+    services.stop_all(&(), STOP).await.unwrap();
+    assert!(!services.is_stop_requested());
+}
+
+#[tokio::test]
+async fn services_is_stop_requested_before_start_refuses_the_start_ugly() {
+    let services = services(vec![Registration::new("cache", Hooks::new())]);
+    services.request_stop(None);
+    assert!(services.is_stop_requested());
+    let err = services.start_all(&()).await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert!(services.was_interrupted());
+}
+
+#[tokio::test]
+async fn services_request_stop_before_start_starts_nothing_bad() {
+    let trail = Trail::default();
+    let services = services(vec![Registration::new("cache", with_loop("cache", &trail))]);
+    services.request_stop(Some(Error::new("config.load", "bad file")));
+    services.start_all(&()).await.unwrap_err();
+    services.stop_all(&(), STOP).await.unwrap();
+    assert!(trail.take().is_empty());
+    assert_eq!(services.failure().unwrap().message(), "bad file");
+}
+
+#[tokio::test]
+async fn services_request_stop_from_a_stop_hook_does_not_wait_on_it_ugly() {
+    let handle = Arc::new(Mutex::new(None::<Services<()>>));
+    let in_hook = Arc::clone(&handle);
+    let services = services(vec![Registration::new(
+        "cache",
+        Hooks::new().on_stop(move |_| {
+            if let Some(services) = in_hook.lock().unwrap().as_ref() {
+                services.request_stop(Some(Error::new("cache.flush", "late")));
+            }
+            async { Ok(()) }
+        }),
+    )]);
+    *handle.lock().unwrap() = Some(services.clone());
+    services.start_all(&()).await.unwrap();
+    tokio::time::timeout(STOP, services.stop_all(&(), STOP))
+        .await
+        .expect("a request from a stop hook does not wait on it")
+        .unwrap();
+    handle.lock().unwrap().take();
+    assert_eq!(services.failure().unwrap().message(), "late");
+}
+
+#[tokio::test]
+async fn services_was_interrupted_by_a_request_during_startup_good() {
+    let services = services(vec![
+        Registration::new(
+            "config",
+            Hooks::new().on_start(|ctx| {
+                ctx.request_shutdown();
+                async { Ok(()) }
+            }),
+        ),
+        Registration::new("store", Hooks::new()),
+    ]);
+    services.start_all(&()).await.unwrap_err();
+    assert!(services.was_interrupted());
+    services.stop_all(&(), STOP).await.unwrap();
+}
+
+#[tokio::test]
+async fn services_was_interrupted_not_by_a_service_that_failed_bad() {
+    let services = services(vec![Registration::new(
+        "store",
+        Hooks::new().on_start(|_| async { Err(Error::new("store.Db.open", "refused")) }),
+    )]);
+    services.start_all(&()).await.unwrap_err();
+    assert!(!services.was_interrupted());
+}
+
+#[tokio::test]
+async fn services_was_interrupted_never_started_ugly() {
+    let services = services(vec![Registration::new("cache", Hooks::new())]);
+    assert!(!services.was_interrupted());
+    services.start_all(&()).await.unwrap();
+    assert!(!services.was_interrupted());
+    services.stop_all(&(), STOP).await.unwrap();
 }
