@@ -1396,6 +1396,50 @@ async fn core_run_task_after_shutdown_fails_its_steps_ugly() {
 
 // ---------------------------------------------------------------- stops asked for from inside
 
+/// An `admin` service whose task asks for a shutdown as soon as it runs.
+fn quitting() -> Registration<Core> {
+    Registration::new(
+        "admin",
+        Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
+            let core = ctx.core().clone();
+            ctx.spawn("quit", async move {
+                core.request_shutdown();
+                Ok(())
+            })
+        }),
+    )
+}
+
+/// A `metrics` service whose task panics, and whose start hook goes on long enough for
+/// the panic to be heard.
+fn scraping() -> Registration<Core> {
+    Registration::new(
+        "metrics",
+        Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
+            ctx.spawn("scrape", async { panic!("scrape list poisoned") })?;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            Ok(())
+        }),
+    )
+}
+
+/// A `config` service whose start hook finds it cannot go on and asks for a shutdown.
+fn giving_up() -> Registration<Core> {
+    Registration::new(
+        "config",
+        Hooks::new().on_start(|ctx: ServiceCtx<Core>| {
+            ctx.request_shutdown();
+            async { Ok(()) }
+        }),
+    )
+}
+
+/// The exit code of `serve` run on the process's way, with `service` beside it.
+async fn serve_exit(service: fn() -> Registration<Core>) -> u8 {
+    let core = serving().service(move |_| Ok(service())).build().unwrap();
+    code(core.run_with(["serve"]).await.unwrap())
+}
+
 /// A `serve` command: runs until shutdown begins.
 fn serving() -> CoreBuilder {
     Core::builder().name("workbench").command(
@@ -1480,42 +1524,14 @@ async fn core_request_shutdown_from_an_action_ends_serve_with_success_good() {
     .await
     .expect("the request ends the serve command");
     assert_eq!((run.exit_code, run.stderr.as_str()), (0, ""), "{run:?}");
-    let exit = serving()
-        .service(|_| {
-            Ok(Registration::new(
-                "admin",
-                Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
-                    let core = ctx.core().clone();
-                    ctx.spawn("quit", async move {
-                        core.request_shutdown();
-                        Ok(())
-                    })
-                }),
-            ))
-        })
-        .build()
-        .unwrap()
-        .run_with(["serve"])
-        .await
-        .unwrap();
-    assert_eq!(code(exit), 0);
+    assert_eq!(serve_exit(quitting).await, 0);
 }
 
 #[tokio::test]
 async fn core_run_service_task_panic_during_startup_stops_it_with_exit_70_ugly() {
     let calls = calls();
     let core = serving()
-        .service(|_| {
-            Ok(Registration::new(
-                "metrics",
-                Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
-                    ctx.spawn("scrape", async { panic!("scrape list poisoned") })?;
-                    // Startup goes on long enough for the panic to be heard.
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    Ok(())
-                }),
-            ))
-        })
+        .service(|_| Ok(scraping()))
         .service({
             let calls = calls.clone();
             move |_| Ok(Registration::new("cache", recorded(&calls)))
@@ -1532,23 +1548,7 @@ async fn core_run_service_task_panic_during_startup_stops_it_with_exit_70_ugly()
     // Startup stopped after the running hook: the cache never started, the command never ran.
     assert_eq!(taken(&calls), Vec::<String>::new());
     assert_eq!(run.stdout, "");
-    let exit = serving()
-        .service(|_| {
-            Ok(Registration::new(
-                "metrics",
-                Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
-                    ctx.spawn("scrape", async { panic!("scrape list poisoned") })?;
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    Ok(())
-                }),
-            ))
-        })
-        .build()
-        .unwrap()
-        .run_with(["serve"])
-        .await
-        .unwrap();
-    assert_eq!(code(exit), 70);
+    assert_eq!(serve_exit(scraping).await, 70);
 }
 
 #[tokio::test]
@@ -1679,15 +1679,7 @@ async fn core_run_cli_stop_asked_for_by_the_last_start_hook_skips_the_command_ug
                 async { Ok(Value::Null) }
             }),
         )
-        .service(|_| {
-            Ok(Registration::new(
-                "config",
-                Hooks::new().on_start(|ctx: ServiceCtx<Core>| {
-                    ctx.request_shutdown();
-                    async { Ok(()) }
-                }),
-            ))
-        })
+        .service(|_| Ok(giving_up()))
         .build()
         .unwrap();
     let run = corers::testing::run_cli(&core, ["cache", "flush"]).await;
@@ -1698,15 +1690,7 @@ async fn core_run_cli_stop_asked_for_by_the_last_start_hook_skips_the_command_ug
             "cache/flush",
             Command::new().action(|_, _| async { Err(Error::new("cache.flush", "ran")) }),
         )
-        .service(|_| {
-            Ok(Registration::new(
-                "config",
-                Hooks::new().on_start(|ctx: ServiceCtx<Core>| {
-                    ctx.request_shutdown();
-                    async { Ok(()) }
-                }),
-            ))
-        })
+        .service(|_| Ok(giving_up()))
         .build()
         .unwrap()
         .run_with(["cache", "flush"])
