@@ -54,8 +54,8 @@ impl<C> Cli<C> {
     /// ```
     pub fn completion(&self, shell: Shell) -> String {
         let levels = self.levels();
-        let takes = self.value_flags();
         let values = self.flag_values();
+        let takes = value_flags(&values);
         match shell {
             Shell::Bash => self.bash(&levels, &takes, &values),
             Shell::Zsh => self.zsh(&levels, &takes, &values),
@@ -104,43 +104,20 @@ impl<C> Cli<C> {
     fn sh_value_arms(
         out: &mut String,
         values: &[FlagValues],
-        words: impl Fn(&str) -> String,
+        words: impl Fn(&[String]) -> String,
         files: &str,
     ) {
         for flag in values {
             let mut keys = vec![format!("\"{} --{}\"", flag.path, flag.long)];
             keys.extend(flag.short.map(|c| format!("\"{} -{c}\"", flag.path)));
             let body = match &flag.values {
-                Values::Words(choices) => words(&choices.join(" ")),
+                Values::Words(choices) => words(choices),
                 Values::Files => files.to_owned(),
                 // Nothing to offer: the arm that matches nothing says so.
                 Values::Text => continue,
             };
             let _ = writeln!(out, "            {}) {body} ;;", keys.join("|"));
         }
-    }
-
-    /// For each visible command with flags that take a value, those flags' spellings
-    /// (`--name`, `-n`).
-    fn value_flags(&self) -> Vec<(String, Vec<String>)> {
-        self.tree
-            .paths()
-            .into_iter()
-            .filter(|path| self.tree.is_visible(path))
-            .filter_map(|path| {
-                let command = self.tree.get(&path)?;
-                let spellings: Vec<String> = command
-                    .flags
-                    .iter()
-                    .filter(|f| f.kind != FlagKind::Bool)
-                    .flat_map(|f| {
-                        std::iter::once(format!("--{}", f.name))
-                            .chain(f.short.map(|short| format!("-{short}")))
-                    })
-                    .collect();
-                (!spellings.is_empty()).then_some((path, spellings))
-            })
-            .collect()
     }
 
     /// The loop bash and zsh share: walks the words before the cursor into `cmdpath`,
@@ -251,7 +228,12 @@ impl<C> Cli<C> {
         Self::sh_value_arms(
             &mut out,
             values,
-            |choices| format!("COMPREPLY=($(compgen -W '{choices}' -- \"$value\"))"),
+            |choices| {
+                format!(
+                    "COMPREPLY=($(compgen -W '{}' -- \"$value\"))",
+                    choices.join(" ")
+                )
+            },
             // One name per line, whatever blanks or glob characters it holds; shown and
             // inserted as file names (a directory gets its `/`).
             "compopt -o filenames 2>/dev/null; COMPREPLY=(); while IFS= read -r f; do COMPREPLY+=(\"$f\"); done < <(compgen -f -- \"$value\")",
@@ -447,13 +429,27 @@ fn is_plain_choice(choice: &str) -> bool {
         })
 }
 
-/// Space-separated words, each in single quotes (for zsh, where a bare word could start
+/// `words`, each in single quotes, space-separated (for zsh, where a bare word could start
 /// an expansion).
-fn quoted_words(words: &str) -> String {
+fn quoted_words(words: &[String]) -> String {
     words
-        .split(' ')
-        .filter(|w| !w.is_empty())
+        .iter()
         .map(|w| format!("'{w}'"))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// For each command path with flags that take a value, those flags' spellings (`--name`,
+/// `-n`), in the order of `values`.
+fn value_flags(values: &[FlagValues]) -> Vec<(String, Vec<String>)> {
+    let mut takes: Vec<(String, Vec<String>)> = Vec::new();
+    for flag in values {
+        let spellings = std::iter::once(format!("--{}", flag.long))
+            .chain(flag.short.map(|short| format!("-{short}")));
+        match takes.last_mut() {
+            Some((path, all)) if *path == flag.path => all.extend(spellings),
+            _ => takes.push((flag.path.clone(), spellings.collect())),
+        }
+    }
+    takes
 }

@@ -408,17 +408,14 @@ impl ConfigBuilder {
         let env_prefix = self
             .env_prefix
             .map(|given| given.trim_end_matches('_').to_owned());
-        let known = Spellings::new(
-            defaults
-                .keys()
-                .chain(files.iter().flat_map(|(_, flat)| flat.keys()))
-                .map(String::as_str),
-        );
+        let known = defaults
+            .keys()
+            .chain(files.iter().flat_map(|(_, flat)| flat.keys()));
         let env = in_scope(self.logger.as_ref(), || {
             read_env(
                 env_prefix.as_deref(),
                 &env_vars,
-                &known,
+                known,
                 self.logger.as_ref(),
             )
         });
@@ -484,11 +481,17 @@ fn in_scope<R>(log: Option<&Logger>, f: impl FnOnce() -> R) -> R {
     }
 }
 
-/// The environment layer; each variable with a secret-looking name that it reads goes to
-/// `log`'s audit trail (by name, never its value).
-fn read_env(prefix: Option<&str>, vars: &EnvVars, known: &Spellings, log: Option<&Logger>) -> Flat {
+/// The environment layer, its keys spelled as `known` (the weaker layers' keys, read only
+/// when there is a prefix) spells them; each variable with a secret-looking name that it
+/// reads goes to `log`'s audit trail (by name, never its value).
+fn read_env<'a>(
+    prefix: Option<&str>,
+    vars: &EnvVars,
+    known: impl Iterator<Item = &'a String>,
+    log: Option<&Logger>,
+) -> Flat {
     let leaves = prefix
-        .map(|prefix| env::read(prefix, vars, known))
+        .map(|prefix| env::read(prefix, vars, &Spellings::new(known.map(String::as_str))))
         .unwrap_or_default();
     if let Some(log) = log {
         let secret: std::collections::BTreeSet<&str> = leaves
@@ -1065,7 +1068,12 @@ impl Config {
             let state = self.lock();
             let layers = &state.layers;
             let specs: Vec<FileSpec> = layers.files.iter().map(|(spec, _)| spec.clone()).collect();
-            let defaults: Vec<String> = layers.defaults.keys().cloned().collect();
+            // The keys a variable takes its spelling from; none to read without a prefix.
+            let defaults: Vec<String> = if layers.env_prefix.is_some() {
+                layers.defaults.keys().cloned().collect()
+            } else {
+                Vec::new()
+            };
             (
                 specs,
                 layers.env_prefix.clone(),
@@ -1078,14 +1086,11 @@ impl Config {
             .map(|spec| read_file(&spec).map(|flat| (spec, flat)))
             .collect::<Result<Vec<_>>>()
             .map_err(|e| Error::wrap(e, "config.Config.reload", "read the config files"))?;
-        let known = Spellings::new(
-            defaults
-                .iter()
-                .chain(files.iter().flat_map(|(_, flat)| flat.keys()))
-                .map(String::as_str),
-        );
+        let known = defaults
+            .iter()
+            .chain(files.iter().flat_map(|(_, flat)| flat.keys()));
         let env = in_scope(self.inner.log.as_ref(), || {
-            read_env(prefix.as_deref(), &vars, &known, self.inner.log.as_ref())
+            read_env(prefix.as_deref(), &vars, known, self.inner.log.as_ref())
         });
         let (changes, bindings) = self.publish(|state| {
             state.files = files;

@@ -100,13 +100,10 @@ impl Core {
 
     /// [`shutdown`](Core::shutdown), under [`logging`](Core::logging).
     async fn shut_down_services(&self) -> Result<()> {
-        // No new background work from here on; the drain below waits for what was taken.
-        self.bus().shutdown();
-        // A startup under way starts no more services (before the context, whose
-        // cancellation wakes the running start hook: it then sees the request).
-        self.inner.services.stop_starting();
-        // The context next: a scheduler started concurrently sees it and stops itself.
-        self.inner.shutdown.cancel();
+        // No new background work from here on (the drain below waits for what was taken),
+        // a startup under way starts no more services, and the context is cancelled: a
+        // scheduler started concurrently sees it and stops itself.
+        self.request_shutdown();
         // A forced shutdown (a second signal) waits for nothing more than the stop hooks'
         // own grace: neither for scheduled runs nor for detached steps.
         let services = &self.inner.services;

@@ -97,45 +97,56 @@ impl Core {
         let state = Arc::new(Mutex::new(SignalState::default()));
         let forced = CancellationToken::new();
         let signals = watch_signals(self.clone(), Arc::clone(&state), forced.clone());
-        if let Err(err) = self.start_services("corers.Core.run").await {
-            // Startup ended by a signal (which stopped it after the running hook, or forced
-            // the start hooks to give up), or by a stop asked for from inside (a failed
-            // task, a hook that found it cannot go on) rather than by a service that
-            // failed to start: shut down what had started (a second signal can still force
-            // it), then the signal's or the failure's exit code (0 for a stop asked for
-            // without one). Why the startup ended is theirs: logged, not printed.
-            let signalled = state.lock().unwrap_or_else(PoisonError::into_inner).code;
-            if signalled != 0 || self.inner.services.was_interrupted() {
-                tracing::info!(error = %err, "startup ended by a shutdown request");
-                let code = self.shut_down_printing(signalled).await;
-                signals.abort();
-                return Ok(ExitCode::from(code));
+        let started = self.start_for_run("corers.Core.run").await;
+        // 128 + the number of a signal heard so far; 0 before one.
+        let signalled = state.lock().unwrap_or_else(PoisonError::into_inner).code;
+        let code = match started {
+            Started::Run => {
+                self.start_scheduler();
+                let printed = tokio::select! {
+                    printed = self.dispatch(args) => printed,
+                    () = forced.cancelled() => Printed {
+                        stdout: String::new(),
+                        stderr: "error: the command was abandoned: shutdown was forced\n".to_owned(),
+                        exit_code: state.lock().unwrap_or_else(PoisonError::into_inner).code,
+                    },
+                };
+                write_out(std::io::stdout(), &printed.stdout);
+                write_out(std::io::stderr(), &printed.stderr);
+                self.shut_down_printing(printed.exit_code).await
             }
-            signals.abort();
-            return Err(err);
-        }
-        // A signal, or a stop asked for from inside, that came as the last start hook ended:
-        // the command does not run.
-        let during_startup = state.lock().unwrap_or_else(PoisonError::into_inner).code;
-        let code = if during_startup == 0 && !self.inner.services.is_stop_requested() {
-            self.start_scheduler();
-            let printed = tokio::select! {
-                printed = self.dispatch(args) => printed,
-                () = forced.cancelled() => Printed {
-                    stdout: String::new(),
-                    stderr: "error: the command was abandoned: shutdown was forced\n".to_owned(),
-                    exit_code: state.lock().unwrap_or_else(PoisonError::into_inner).code,
-                },
-            };
-            write_out(std::io::stdout(), &printed.stdout);
-            write_out(std::io::stderr(), &printed.stderr);
-            self.shut_down_printing(printed.exit_code).await
-        } else {
-            tracing::info!("shutdown was asked for during startup: the command does not run");
-            self.shut_down_printing(during_startup).await
+            Started::Failed(err) if signalled == 0 => {
+                signals.abort();
+                return Err(err);
+            }
+            // A start hook a forced shutdown made give up: the signal's doing. Why the
+            // startup ended is logged, not printed; what had started is shut down (a
+            // second signal can still force it), then the signal's or the failure's exit
+            // code (0 for a stop asked for without either).
+            Started::Failed(err) => {
+                tracing::info!(error = %err, "startup ended by a shutdown request");
+                self.shut_down_printing(signalled).await
+            }
+            Started::Skipped => {
+                tracing::info!("shutdown was asked for during startup: the command does not run");
+                self.shut_down_printing(signalled).await
+            }
         };
         signals.abort();
         Ok(ExitCode::from(code))
+    }
+
+    /// Starts the services for a run of the command line ([`Core::run_with`], the test
+    /// kit's `run_cli`), and says whether the command runs: not when a stop was asked for
+    /// during startup (a signal, a failed task, a hook that cannot go on), whether that
+    /// interrupted the startup or came as it ended.
+    pub(crate) async fn start_for_run(&self, op: &'static str) -> Started {
+        match self.start_services(op).await {
+            Ok(_) if self.inner.services.is_stop_requested() => Started::Skipped,
+            Ok(_) => Started::Run,
+            Err(_) if self.inner.services.was_interrupted() => Started::Skipped,
+            Err(err) => Started::Failed(err),
+        }
     }
 
     /// Takes `--set key=value` out of `args` into the config, before any service starts;
@@ -510,6 +521,16 @@ fn write_out(mut stream: impl Write, text: &str) {
         let _ = stream.write_all(text.as_bytes());
         let _ = stream.flush();
     }
+}
+
+/// How a run's startup ended: see [`Core::start_for_run`].
+pub(crate) enum Started {
+    /// Every service started: the command runs.
+    Run,
+    /// A stop was asked for during startup: the command does not run.
+    Skipped,
+    /// A service failed to start.
+    Failed(Error),
 }
 
 /// What a run has to say: text for standard output and error, and the exit code.

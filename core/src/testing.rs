@@ -35,6 +35,7 @@ use corers_log::{Level, Logger, MemorySink, Output};
 use corers_messaging::HandlerId;
 use corers_primitives::Result;
 
+use crate::run::{Printed, Started};
 use crate::{Core, CoreBuilder};
 
 /// A builder for a test Core: logs go to the returned in-memory sink (at debug level), not
@@ -142,22 +143,18 @@ async fn run_captured(core: &Core, args: Vec<String>) -> CliRun {
     // it: before the command's output what came before it ends, after it what shutdown
     // printed.
     let capturing = Capturing::begin(core);
-    let skipped = crate::run::Printed {
-        stdout: String::new(),
-        stderr: String::new(),
-        exit_code: 0,
-    };
-    let printed = match core.start_services("corers.testing.run_cli").await {
-        // A stop asked for as startup ended: the command does not run, as under `run`.
-        Ok(_) if core.inner.services.is_stop_requested() => skipped,
-        Ok(_) => {
+    let printed = match core.start_for_run("corers.testing.run_cli").await {
+        Started::Run => {
             core.start_scheduler();
             core.dispatch(args).await
         }
-        // Ended from inside (a failed task, a hook that asked for a stop), as `run` ends
-        // it: shut down, with the failure's exit code.
-        Err(_) if core.inner.services.was_interrupted() => skipped,
-        Err(err) => {
+        // As `run`: the command does not run, and the shutdown gives the exit code.
+        Started::Skipped => Printed {
+            stdout: String::new(),
+            stderr: String::new(),
+            exit_code: 0,
+        },
+        Started::Failed(err) => {
             return CliRun {
                 stdout: capturing.take(),
                 stderr: format!("error: {err}\n"),

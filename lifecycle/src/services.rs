@@ -44,9 +44,8 @@ pub struct Registration<C> {
     name: String,
     service: Arc<dyn Service<C>>,
     any: Arc<dyn Any + Send + Sync>,
-    after: Vec<String>,
-    /// Dependencies that count only when registered.
-    after_if_present: Vec<String>,
+    /// Dependencies, each with whether it must be registered.
+    after: Vec<(String, bool)>,
     timeout: Duration,
     stop_timeout: Option<Duration>,
     health_timeout: Duration,
@@ -61,7 +60,6 @@ impl<C: 'static> Registration<C> {
             service: Arc::clone(&service) as Arc<dyn Service<C>>,
             any: service,
             after: Vec::new(),
-            after_if_present: Vec::new(),
             timeout: DEFAULT_HOOK_TIMEOUT,
             stop_timeout: None,
             health_timeout: DEFAULT_HEALTH_TIMEOUT,
@@ -70,7 +68,8 @@ impl<C: 'static> Registration<C> {
 
     /// Starts this service after `services` (and stops it before them).
     pub fn after<S: Into<String>>(mut self, services: impl IntoIterator<Item = S>) -> Self {
-        self.after.extend(services.into_iter().map(Into::into));
+        self.after
+            .extend(services.into_iter().map(|name| (name.into(), true)));
         self
     }
 
@@ -91,8 +90,8 @@ impl<C: 'static> Registration<C> {
         mut self,
         services: impl IntoIterator<Item = S>,
     ) -> Self {
-        self.after_if_present
-            .extend(services.into_iter().map(Into::into));
+        self.after
+            .extend(services.into_iter().map(|name| (name.into(), false)));
         self
     }
 
@@ -154,7 +153,6 @@ impl<C: 'static> Registration<C> {
     pub fn renamed_after(mut self, other: &Registration<C>) -> Self {
         self.name.clone_from(&other.name);
         self.after.clone_from(&other.after);
-        self.after_if_present.clone_from(&other.after_if_present);
         self
     }
 }
@@ -162,8 +160,7 @@ impl<C: 'static> Registration<C> {
 struct Entry<C> {
     service: Arc<dyn Service<C>>,
     any: Arc<dyn Any + Send + Sync>,
-    after: Vec<String>,
-    after_if_present: Vec<String>,
+    after: Vec<(String, bool)>,
     timeout: Duration,
     stop_timeout: Duration,
     health_timeout: Duration,
@@ -382,7 +379,6 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 service: registration.service,
                 any: registration.any,
                 after: registration.after,
-                after_if_present: registration.after_if_present,
                 timeout: registration.timeout,
                 stop_timeout: registration.stop_timeout.unwrap_or(registration.timeout),
                 health_timeout: registration.health_timeout,
@@ -438,23 +434,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 stop_timeout: entry.stop_timeout,
                 work: Arc::clone(&entry.work),
             });
-            after.push(
-                if entry.after.is_empty() && entry.after_if_present.is_empty() {
-                    Vec::new()
-                } else {
-                    entry
-                        .after
-                        .iter()
-                        .map(|dep| (dep.clone(), true))
-                        .chain(
-                            entry
-                                .after_if_present
-                                .iter()
-                                .map(|dep| (dep.clone(), false)),
-                        )
-                        .collect()
-                },
-            );
+            after.push(entry.after.clone());
         });
         if after.iter().all(Vec::is_empty) {
             return Ok(planned);
@@ -604,7 +584,9 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                     OP,
                     format!("service {:?} failed to start", &*planned.work.name),
                 );
-                self.stop_tasks_of_failed(planned).await;
+                // Its stop hook is not called (it did not start), but what it spawned
+                // before it failed is stopped.
+                planned.work.stop_tasks(planned.stop_timeout).await;
                 return Err(progress.roll_back(core, err).await);
             }
             progress.started += 1;
@@ -653,17 +635,6 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         let _ = self.inner.bus.broadcast(core, &ServiceStartup);
         progress.end(Phase::Running(order));
         Ok(report)
-    }
-
-    /// What a service that failed to start spawned before it failed: stopped (its stop
-    /// hook is not called: it did not start), the tasks' failures logged.
-    async fn stop_tasks_of_failed(&self, planned: &Planned<C>) {
-        let Some(running) = planned.work.close() else {
-            return;
-        };
-        for failure in planned.work.wait(running, planned.stop_timeout).await {
-            tracing::error!(error = %failure, "a task of a service that failed to start");
-        }
     }
 
     /// Stops every started service: cancels the [context](Services::context), broadcasts
@@ -1067,11 +1038,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         let mut mark = Instant::now();
         for planned in started.iter().rev() {
             // Its own background work first: told to stop, and waited for.
-            if let Some(running) = planned.work.close() {
-                let tasks = planned.work.wait(running, planned.stop_timeout).await;
-                for failure in &tasks {
-                    tracing::error!(service = &*planned.work.name, error = %failure, "service task failed to stop");
-                }
+            if let Some(tasks) = planned.work.stop_tasks(planned.stop_timeout).await {
                 failures.extend(tasks);
                 // The stop hook's time (and its deadline) begins now.
                 mark = Instant::now();

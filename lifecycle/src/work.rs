@@ -53,13 +53,12 @@ pub(crate) struct Work {
     /// Cancelled when the service's turn to stop comes; made when first asked for.
     stopping: OnceLock<CancellationToken>,
     tasks: Mutex<Running>,
-    /// Stopping or stopped: no task starts any more.
-    closed: AtomicBool,
     /// A task was spawned or the stopping token handed out: stopping has work to do.
     touched: AtomicBool,
     /// Why the service stopped working while it ran (a task failed), for its health.
     failure: Mutex<Option<String>>,
-    /// [`NOT_STARTED`], [`RUNNING`] or [`STOPPED`].
+    /// [`NOT_STARTED`], [`RUNNING`] or [`STOPPED`]; once stopping or stopped, no task
+    /// starts any more.
     state: AtomicU8,
 }
 
@@ -75,7 +74,6 @@ impl Work {
             owner,
             stopping: OnceLock::new(),
             tasks: Mutex::new(Vec::new()),
-            closed: AtomicBool::new(false),
             touched: AtomicBool::new(false),
             failure: Mutex::new(None),
             state: AtomicU8::new(NOT_STARTED),
@@ -94,7 +92,7 @@ impl Work {
         let _made = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
         self.stopping.get_or_init(|| {
             let token = CancellationToken::new();
-            if self.closed.load(Ordering::SeqCst) {
+            if self.is_closed() {
                 token.cancel();
             }
             token
@@ -121,7 +119,7 @@ impl Work {
         // work touched and takes this task from the list.
         self.touched.store(true, Ordering::SeqCst);
         let mut tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
-        if self.closed.load(Ordering::SeqCst) {
+        if self.is_closed() {
             return Err(Error::new(
                 OP,
                 format!("task {task:?} not started: service {service:?} is stopping"),
@@ -146,7 +144,7 @@ impl Work {
                 OP,
                 format!("task {task:?} of service {service:?} failed"),
             );
-            if this.closed.load(Ordering::SeqCst) {
+            if this.is_closed() {
                 return Err(err);
             }
             tracing::error!(service = &**service, task = &*task, error = %err, "service task failed");
@@ -157,6 +155,11 @@ impl Work {
         let handle = tokio::spawn(supervised.in_current_span().with_current_subscriber());
         tasks.push(Task { name, handle });
         Ok(())
+    }
+
+    /// Whether the service's turn to stop has come.
+    fn is_closed(&self) -> bool {
+        self.state.load(Ordering::SeqCst) == STOPPED
     }
 
     /// Its start hook succeeded.
@@ -187,8 +190,7 @@ impl Work {
     /// is cancelled. Returns the tasks to [`wait`](Work::wait) for, `None` when there are
     /// none (most services: then nothing is locked).
     pub(crate) fn close(&self) -> Option<Running> {
-        self.state.store(STOPPED, Ordering::Relaxed);
-        self.closed.store(true, Ordering::SeqCst);
+        self.state.store(STOPPED, Ordering::SeqCst);
         if !self.touched.load(Ordering::SeqCst) {
             return None;
         }
@@ -206,18 +208,32 @@ impl Work {
         drop(self.close());
     }
 
+    /// The service's turn to stop for its tasks: [`close`](Work::close), then
+    /// [`wait`](Work::wait) up to `timeout`, each failure logged. Returns the failures;
+    /// `None` when the service had no task to wait for.
+    pub(crate) async fn stop_tasks(&self, timeout: Duration) -> Option<Vec<Error>> {
+        let running = self.close()?;
+        let failures = self.wait(running, timeout).await;
+        for failure in &failures {
+            tracing::error!(service = &*self.name, error = %failure, "service task failed to stop");
+        }
+        Some(failures)
+    }
+
     /// Waits for each of `running` (from [`close`](Work::close)) up to `timeout`, or until
     /// shutdown is forced, then aborts it. Returns the failures, each naming its task.
-    pub(crate) async fn wait(&self, running: Running, timeout: Duration) -> Vec<Error> {
+    async fn wait(&self, running: Running, timeout: Duration) -> Vec<Error> {
         let service = &self.name;
         let mut failures = Vec::new();
-        let deadline = tokio::time::Instant::now().checked_add(timeout);
+        // One timer for them all (tokio reads a timeout too long to count as never).
+        let timer = tokio::time::sleep(timeout);
+        tokio::pin!(timer);
         for mut running in running {
             let task = Arc::clone(&running.name);
             let waited = tokio::select! {
                 biased;
                 joined = &mut running.handle => Ok(joined),
-                () = sleep_until(deadline) => Err(
+                () = &mut timer => Err(
                     Error::new(OP, format!("task {task:?} of service {service:?} did not stop within {timeout:?}"))
                         .with_code(ErrorCode::TIMEOUT),
                 ),
@@ -238,13 +254,5 @@ impl Work {
             }
         }
         failures
-    }
-}
-
-/// Sleeps until `deadline`, or forever when there is none (a timeout too long to count).
-async fn sleep_until(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
     }
 }

@@ -1,12 +1,16 @@
 //! Health: `Services::health` (liveness, readiness, each service's own answer, a panicking
 //! or hanging check), `Health::is_serving`, and the `Service::health` default.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use corers_lifecycle::{BoxFuture, Health, Hooks, Registration, Service, ServiceCtx, Services};
 use corers_messaging::Bus;
 use tokio::time::Instant;
+
+use common::services;
 
 /// A service that answers `health` every time.
 struct Fixed(Health);
@@ -53,14 +57,6 @@ impl Service<()> for PanicsEarly {
 struct Cache;
 
 impl Service<()> for Cache {}
-
-fn services(entries: Vec<Registration<()>>) -> Services<()> {
-    let services = Services::new(Bus::new());
-    for registration in entries {
-        services.register(registration).unwrap();
-    }
-    services
-}
 
 fn healthy(name: &str) -> Registration<()> {
     Registration::new(name, Fixed(Health::Healthy))

@@ -7,10 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use corers_lifecycle::{BoxFuture, Hooks, Registration, Service, ServiceCtx, Services};
-use corers_messaging::Bus;
 use corers_primitives::{Error, ErrorCode, Result};
 
-use common::{Calls, calls, record, taken};
+use common::{Calls, calls, record, services, taken};
 
 /// A service that records `reload <name>`.
 fn reloading(calls: &Calls) -> Hooks<()> {
@@ -38,14 +37,6 @@ fn failing(calls: &Calls) -> Hooks<()> {
             .with_code(ErrorCode::INVALID))
         }
     })
-}
-
-fn services(entries: Vec<Registration<()>>) -> Services<()> {
-    let services = Services::new(Bus::new());
-    for registration in entries {
-        services.register(registration).unwrap();
-    }
-    services
 }
 
 // ---- Services::reload_all ----

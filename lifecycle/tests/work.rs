@@ -3,6 +3,8 @@
 //! `ServiceCtx::request_shutdown` / `Services::request_stop` (asking for a shutdown from
 //! inside, without waiting for it) and `Services::failure`.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,24 +12,13 @@ use corers_lifecycle::{Health, Hooks, Registration, ServiceCtx, Services};
 use corers_messaging::{ActionSpec, Actions, Bus};
 use corers_primitives::{Error, ErrorCode, Options, Value};
 
+use common::{Calls, calls, record, services, taken};
+
 const STOP: Duration = Duration::from_secs(5);
-
-/// What happened, in order.
-#[derive(Clone, Default)]
-struct Trail(Arc<Mutex<Vec<String>>>);
-
-impl Trail {
-    fn push(&self, what: impl Into<String>) {
-        self.0.lock().unwrap().push(what.into());
-    }
-    fn take(&self) -> Vec<String> {
-        std::mem::take(&mut self.0.lock().unwrap())
-    }
-}
 
 /// A service whose start hook spawns a loop that runs until the service's turn to stop,
 /// and whose stop hook notes that it ran.
-fn with_loop(name: &'static str, trail: &Trail) -> Hooks<()> {
+fn with_loop(name: &'static str, trail: &Calls) -> Hooks<()> {
     let (on_start, on_stop) = (trail.clone(), trail.clone());
     Hooks::new()
         .on_start(move |ctx| {
@@ -36,28 +27,20 @@ fn with_loop(name: &'static str, trail: &Trail) -> Hooks<()> {
                 let stopping = ctx.stopping().clone();
                 ctx.spawn("loop", async move {
                     stopping.cancelled().await;
-                    trail.push(format!("{name} loop ended"));
+                    record(&trail, format!("{name} loop ended"));
                     Ok(())
                 })
             }
         })
         .on_stop(move |_| {
-            on_stop.push(format!("{name} stop hook"));
+            record(&on_stop, format!("{name} stop hook"));
             async { Ok(()) }
         })
 }
 
-fn services(entries: Vec<Registration<()>>) -> Services<()> {
-    let services = Services::new(Bus::new());
-    for registration in entries {
-        services.register(registration).unwrap();
-    }
-    services
-}
-
 #[tokio::test]
 async fn service_ctx_spawn_tasks_stop_in_their_services_turn_good() {
-    let trail = Trail::default();
+    let trail = calls();
     let services = services(vec![
         Registration::new("indexer", with_loop("indexer", &trail)).after(["store"]),
         Registration::new("store", with_loop("store", &trail)),
@@ -67,7 +50,7 @@ async fn service_ctx_spawn_tasks_stop_in_their_services_turn_good() {
     // The indexer (which depends on the store) winds down first, loop then hook; the
     // store's loop still runs while the indexer's stop hook does.
     assert_eq!(
-        trail.take(),
+        taken(&trail),
         [
             "indexer loop ended",
             "indexer stop hook",
@@ -141,7 +124,7 @@ async fn service_ctx_spawn_panic_is_a_failure_not_a_crash_ugly() {
 
 #[tokio::test(start_paused = true)]
 async fn service_ctx_spawn_task_ignoring_its_stop_is_cut_off_ugly() {
-    let trail = Trail::default();
+    let trail = calls();
     let hook = trail.clone();
     let services = services(vec![
         Registration::new(
@@ -149,7 +132,7 @@ async fn service_ctx_spawn_task_ignoring_its_stop_is_cut_off_ugly() {
             Hooks::new()
                 .on_start(|ctx| async move { ctx.spawn("upload", std::future::pending()) })
                 .on_stop(move |_| {
-                    hook.push("stop hook");
+                    record(&hook, "stop hook".to_owned());
                     async { Ok(()) }
                 }),
         )
@@ -163,7 +146,7 @@ async fn service_ctx_spawn_task_ignoring_its_stop_is_cut_off_ugly() {
         "{err}"
     );
     // The stop hook still ran.
-    assert_eq!(trail.take(), ["stop hook"]);
+    assert_eq!(taken(&trail), ["stop hook"]);
 }
 
 #[tokio::test]
@@ -206,7 +189,7 @@ async fn service_ctx_spawn_after_the_service_stopped_is_refused_bad() {
 
 #[tokio::test]
 async fn service_ctx_spawned_by_a_service_that_failed_to_start_are_stopped_ugly() {
-    let trail = Trail::default();
+    let trail = calls();
     let spawned = trail.clone();
     let services = services(vec![Registration::new(
         "store",
@@ -216,7 +199,7 @@ async fn service_ctx_spawned_by_a_service_that_failed_to_start_are_stopped_ugly(
                 let stopping = ctx.stopping().clone();
                 ctx.spawn("warmup", async move {
                     stopping.cancelled().await;
-                    trail.push("warmup ended");
+                    record(&trail, "warmup ended".to_owned());
                     Ok(())
                 })?;
                 Err(Error::new("store.Db.open", "connection refused"))
@@ -225,7 +208,7 @@ async fn service_ctx_spawned_by_a_service_that_failed_to_start_are_stopped_ugly(
     )]);
     let err = services.start_all(&()).await.unwrap_err();
     assert!(err.to_string().contains("connection refused"));
-    assert_eq!(trail.take(), ["warmup ended"]);
+    assert_eq!(taken(&trail), ["warmup ended"]);
 }
 
 #[tokio::test]
@@ -301,17 +284,17 @@ async fn service_ctx_deadline_of_a_stop_hook_counts_from_after_the_tasks_ugly() 
 }
 
 /// Records its drop: a task's future dropped (ended, or aborted).
-struct Dropped(Trail);
+struct Dropped(Calls);
 
 impl Drop for Dropped {
     fn drop(&mut self) {
-        self.0.push("task dropped");
+        record(&self.0, "task dropped".to_owned());
     }
 }
 
 #[tokio::test]
 async fn service_ctx_spawned_by_a_start_hook_cut_off_are_aborted_ugly() {
-    let trail = Trail::default();
+    let trail = calls();
     let held = trail.clone();
     let services = services(vec![Registration::new(
         "store",
@@ -334,7 +317,7 @@ async fn service_ctx_spawned_by_a_start_hook_cut_off_are_aborted_ugly() {
     for _ in 0..10 {
         tokio::task::yield_now().await;
     }
-    assert_eq!(trail.take(), ["task dropped"]);
+    assert_eq!(taken(&trail), ["task dropped"]);
 }
 
 /// A service whose start hook hands its context to `kept`.
@@ -373,11 +356,11 @@ async fn service_ctx_deadline_of_a_timeout_too_long_to_count_is_none_bad() {
 #[tokio::test(start_paused = true)]
 async fn service_ctx_run_ctx_runs_an_action_from_a_stop_hook_good() {
     let actions: Actions<()> = Actions::new(Bus::new());
-    let trail = Trail::default();
+    let trail = calls();
     let flushed = trail.clone();
     actions
         .register(ActionSpec::new("cache.flush", move |_, _| {
-            flushed.push("flushed");
+            record(&flushed, "flushed".to_owned());
             async { Ok(Value::Null) }
         }))
         .unwrap();
@@ -401,7 +384,7 @@ async fn service_ctx_run_ctx_runs_an_action_from_a_stop_hook_good() {
     ]);
     services.start_all(&()).await.unwrap();
     services.stop_all(&(), STOP).await.unwrap();
-    assert_eq!(trail.take(), ["flushed"]);
+    assert_eq!(taken(&trail), ["flushed"]);
 }
 
 #[tokio::test]
@@ -472,7 +455,7 @@ async fn service_ctx_stopping_cancelled_in_reverse_start_order_good() {
     // cancelled (the store it depends on still runs), the store's sees the indexer's done.
     let store_ctx = Arc::new(Mutex::new(None));
     let indexer_ctx = Arc::new(Mutex::new(None));
-    let trail = Trail::default();
+    let trail = calls();
     let seen = |other: &Arc<Mutex<Option<ServiceCtx<()>>>>, name: &'static str| {
         let (other, trail) = (Arc::clone(other), trail.clone());
         move |ctx: ServiceCtx<()>| {
@@ -481,10 +464,13 @@ async fn service_ctx_stopping_cancelled_in_reverse_start_order_good() {
                 .unwrap()
                 .as_ref()
                 .map(|o: &ServiceCtx<()>| o.stopping().is_cancelled());
-            trail.push(format!(
-                "{name}: own {} other {other:?}",
-                ctx.stopping().is_cancelled()
-            ));
+            record(
+                &trail,
+                format!(
+                    "{name}: own {} other {other:?}",
+                    ctx.stopping().is_cancelled()
+                ),
+            );
             async { Ok(()) }
         }
     };
@@ -502,7 +488,7 @@ async fn service_ctx_stopping_cancelled_in_reverse_start_order_good() {
     services.start_all(&()).await.unwrap();
     services.stop_all(&(), STOP).await.unwrap();
     assert_eq!(
-        trail.take(),
+        taken(&trail),
         [
             "indexer: own true other Some(false)",
             "store: own true other Some(true)"
@@ -612,12 +598,12 @@ async fn services_is_stop_requested_before_start_refuses_the_start_ugly() {
 
 #[tokio::test]
 async fn services_request_stop_before_start_starts_nothing_bad() {
-    let trail = Trail::default();
+    let trail = calls();
     let services = services(vec![Registration::new("cache", with_loop("cache", &trail))]);
     services.request_stop(Some(Error::new("config.load", "bad file")));
     services.start_all(&()).await.unwrap_err();
     services.stop_all(&(), STOP).await.unwrap();
-    assert!(trail.take().is_empty());
+    assert!(taken(&trail).is_empty());
     assert_eq!(services.failure().unwrap().message(), "bad file");
 }
 

@@ -1,5 +1,6 @@
-//! Helpers shared by the lifecycle integration tests: a call log that hooks write to, and
-//! a service that records its start and stop there.
+//! Helpers shared by the lifecycle integration tests: services from a list of
+//! registrations, a call log that hooks write to, and a service that records its start and
+//! stop there.
 #![allow(
     dead_code,
     unreachable_pub,
@@ -8,8 +9,18 @@
 
 use std::sync::{Arc, Mutex};
 
-use corers_lifecycle::Hooks;
+use corers_lifecycle::{Hooks, Registration, Services};
+use corers_messaging::Bus;
 use corers_primitives::Result;
+
+/// Services on a bus of their own, `entries` registered in order.
+pub fn services(entries: Vec<Registration<()>>) -> Services<()> {
+    let services = Services::new(Bus::new());
+    for registration in entries {
+        services.register(registration).unwrap();
+    }
+    services
+}
 
 /// What hooks did, in order (`start store`, `stop store`, ...).
 pub type Calls = Arc<Mutex<Vec<String>>>;

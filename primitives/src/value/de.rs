@@ -1,6 +1,7 @@
 //! Deserializing a [`Value`], and deserializing any type out of a [`Value`].
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::fmt;
 
 use base64::Engine as _;
@@ -184,10 +185,17 @@ impl<'de> Visitor<'de> for ValueVisitor {
         while let Some((key, item)) = map.next_entry::<String, Value>()? {
             // A second value for a key would silently replace the first, as no format
             // intends: refused, as serde refuses a struct field given twice.
-            if entries.contains_key(&key) {
-                return Err(de::Error::custom(format_args!("duplicate key {key:?}")));
+            match entries.entry(key) {
+                Entry::Occupied(taken) => {
+                    return Err(de::Error::custom(format_args!(
+                        "duplicate key {:?}",
+                        taken.key()
+                    )));
+                }
+                Entry::Vacant(free) => {
+                    free.insert(item);
+                }
             }
-            entries.insert(key, item);
         }
         Ok(bytes_from_marker(entries))
     }
