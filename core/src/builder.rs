@@ -369,12 +369,25 @@ impl CoreBuilder {
         self
     }
 
-    /// How long shutdown waits, in all, for background work — detached Task steps and the
-    /// bus's background tasks — before the stop hooks run (default 30 s). The stop hooks
-    /// have their own timeouts ([`Registration::stop_timeout`](corers_lifecycle::Registration::stop_timeout)):
-    /// under a supervisor that kills after a grace period (systemd's 90 s), keep this plus
-    /// the started services' stop timeouts below it (a signal during startup also waits
-    /// for the running start hook first).
+    /// How long a [shutdown](Core::shutdown) may take in all (default 30 s), counted from
+    /// its start (under [`run`](Core::run), once the command has returned): background work
+    /// — detached Task steps, the bus's background tasks — is waited for within it, then
+    /// the services stop, each hook also under its own
+    /// [`stop_timeout`](corers_lifecycle::Registration::stop_timeout); once it has passed,
+    /// the shutdown is forced, and it ends within 250 ms more. Under a supervisor that
+    /// kills after a grace period (systemd's 90 s), keep it below that.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corers::prelude::*;
+    ///
+    /// let core = Core::builder()
+    ///     .name("workbench")
+    ///     .shutdown_timeout(Duration::from_secs(20))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(core.app().name, "workbench");
+    /// ```
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
         self

@@ -53,18 +53,20 @@ impl Core {
     }
 
     /// Cancels [`Core::context`], stops the Task scheduler, waits for detached Task steps
-    /// and drains background work (the two waits together for up to the builder's
-    /// [`shutdown_timeout`](crate::CoreBuilder::shutdown_timeout)), stops every service in
-    /// reverse (its [spawned](corers_lifecycle::ServiceCtx::spawn) tasks, then its stop
-    /// hook, each under its service's own stop timeout, 30 s by default), then flushes the
-    /// log. Once startup has finished, the longest a shutdown can take is that timeout
-    /// plus the stop timeouts of the services that had started (twice for a service whose
-    /// tasks do not stop), plus the time the
-    /// scheduled runs take to notice their cancellation; called while a start hook runs,
-    /// it first waits for that hook (up to the hook's own timeout), and while a reload
-    /// runs, for the reload hooks (each up to its own timeout). Once the shutdown
-    /// is forced (a second signal under [`run`](Core::run)), it waits for none of these any
-    /// more, and hooks still running get 250 ms.
+    /// and drains background work, stops every service in reverse (its
+    /// [spawned](corers_lifecycle::ServiceCtx::spawn) tasks, then its stop hook, each under
+    /// its service's own stop timeout, 30 s by default), then flushes the log. Called
+    /// while a start hook runs, it first waits for that hook, and while a reload runs, for
+    /// the reload hooks.
+    ///
+    /// The whole of it is bounded by the builder's
+    /// [`shutdown_timeout`](crate::CoreBuilder::shutdown_timeout) (30 s by default),
+    /// counted from this call: once it has passed, the shutdown is forced, as a second
+    /// signal under [`run`](Core::run) forces it — background work and scheduled runs are
+    /// no longer waited for, and the hooks still running, and those still to run, share a
+    /// grace of 250 ms before they are abandoned (each still gets its first poll). So a
+    /// shutdown returns within that timeout plus 250 ms, whatever its hooks do — short of
+    /// one blocking its thread in a synchronous call.
     ///
     /// Called while [`startup`](Core::startup) runs, it lets the running start hook finish
     /// (the cancelled context tells it to hurry), stops what had started, and returns once
@@ -98,8 +100,18 @@ impl Core {
         }
     }
 
-    /// [`shutdown`](Core::shutdown), under [`logging`](Core::logging).
+    /// [`shutdown`](Core::shutdown), under [`logging`](Core::logging), forced once the
+    /// builder's `shutdown_timeout` has passed.
     async fn shut_down_services(&self) -> Result<()> {
+        let steps = self.shut_down_steps();
+        self.inner
+            .services
+            .force_after(self.inner.shutdown_timeout, steps)
+            .await
+    }
+
+    /// What a shutdown does, in order.
+    async fn shut_down_steps(&self) -> Result<()> {
         // No new background work from here on (the drain below waits for what was taken),
         // a startup under way starts no more services, and the context is cancelled: a
         // scheduler started concurrently sees it and stops itself.

@@ -565,6 +565,27 @@ async fn core_builder_shutdown_timeout_bounds_the_drain_good() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn core_builder_shutdown_timeout_bounds_hanging_stop_hooks_bad() {
+    let calls = calls();
+    let config = Arc::clone(&calls);
+    let core = Core::builder()
+        .shutdown_timeout(Duration::from_secs(5))
+        .service(move |_| Ok(Registration::new("config", recorded(&config))))
+        .service(|_| {
+            let flush = Hooks::new().on_stop(|_| std::future::pending());
+            Ok(Registration::new("uploader", flush).stop_timeout(Duration::from_secs(600)))
+        })
+        .build()
+        .unwrap();
+    core.startup().await.unwrap();
+    let began = Instant::now();
+    let err = core.shutdown().await.unwrap_err();
+    assert_eq!(began.elapsed(), Duration::from_millis(5_250));
+    assert!(err.to_string().contains("shutdown was forced"), "{err}");
+    assert_eq!(taken(&calls), ["start config", "stop config"]);
+}
+
+#[tokio::test(start_paused = true)]
 async fn core_builder_shutdown_timeout_is_one_budget_for_every_wait_ugly() {
     // A detached step nothing cancels (its run has a context of its own) and a stuck bus
     // task: waiting for the one leaves nothing of the budget for the other.

@@ -28,6 +28,7 @@
 //! - [`ServiceStarted`], [`ServiceStopped`], [`ServiceStartup`], [`ServiceShutdown`]: events.
 #![forbid(unsafe_code)]
 
+mod force;
 mod service;
 mod services;
 mod work;

@@ -15,11 +15,9 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::force::Force;
 use crate::work::{StopRequest, Work};
 use crate::{BoxFuture, Health, Service, ServiceCtx};
-
-/// How long a hook may take to wind down once shutdown is forced.
-const FORCED_GRACE: Duration = Duration::from_millis(250);
 
 /// How long a hook may run when its service sets no timeout of its own.
 pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(30);
@@ -288,8 +286,8 @@ struct Inner<C> {
     /// Told of every change of `phase`, for the callers that wait for one (a shutdown
     /// waiting for startup or a reload to end, a second shutdown for the first).
     changed: watch::Sender<()>,
-    /// How long a failed startup waits for the bus's background tasks before stopping the
-    /// services that had started.
+    /// How long the rollback of a failed startup may take: it waits for the bus's
+    /// background tasks, then stops the services that had started; forced at the end.
     drain_deadline: Duration,
     /// Set by a shutdown that finds startup running, or by `stop_starting`: startup stops
     /// after its current hook.
@@ -303,9 +301,8 @@ struct Inner<C> {
     /// a request up to this one has been served.
     reloads_served: AtomicU64,
     bus: Bus<C>,
-    /// Cancelled when shutdown is forced: every running hook should give up. Shared by
-    /// `Arc`: cloning a token takes a lock, cloning an `Arc` does not.
-    forced: Arc<CancellationToken>,
+    /// Whether shutdown is forced: every running hook should give up.
+    forced: Force,
     /// Cancelled when the services begin to wind down, or will never run.
     context: CancellationToken,
     /// Where the rollback of a failed startup puts its stop hooks' failures: the slot of the
@@ -327,15 +324,15 @@ impl<C> Clone for Services<C> {
 
 impl<C: Clone + Send + Sync + 'static> Services<C> {
     /// No services yet; lifecycle events go on `bus`, and its background tasks are drained
-    /// before the stop hooks run (for up to 30 s when a startup fails; see
-    /// [`with_drain_deadline`](Services::with_drain_deadline)).
+    /// before the stop hooks run (the rollback of a failed startup is given 30 s in all;
+    /// see [`with_drain_deadline`](Services::with_drain_deadline)).
     pub fn new(bus: Bus<C>) -> Services<C> {
         Services::with_drain_deadline(bus, DEFAULT_HOOK_TIMEOUT)
     }
 
-    /// As [`new`](Services::new), with the time a failed startup gives the bus's background
-    /// tasks to finish before it stops the services that had started (a shutdown is given
-    /// its deadline by [`stop_all`](Services::stop_all)).
+    /// As [`new`](Services::new), with the time a failed startup has to stop the services
+    /// that had started, waiting for the bus's background tasks first (forced once it has
+    /// passed, as [`stop_all`](Services::stop_all) is at its own deadline).
     ///
     /// ```
     /// use std::time::Duration;
@@ -355,7 +352,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 reloads_asked: AtomicU64::new(0),
                 reloads_served: AtomicU64::new(0),
                 bus,
-                forced: Arc::new(CancellationToken::new()),
+                forced: Force::new(),
                 context: CancellationToken::new(),
                 rollback_to: Mutex::new(Weak::new()),
                 requested: AtomicBool::new(false),
@@ -372,7 +369,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     pub fn register(&self, registration: Registration<C>) -> Result<()> {
         let name: Arc<str> = Arc::from(registration.name.as_str());
         let owner: Weak<dyn StopRequest> = Arc::downgrade(&self.inner) as Weak<Inner<C>>;
-        let work = Work::new(name, Arc::clone(&self.inner.forced), owner);
+        let work = Work::new(name, Arc::clone(&self.inner.forced.token), owner);
         self.inner.registry.register(
             &registration.name,
             Entry {
@@ -638,11 +635,16 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     }
 
     /// Stops every started service: cancels the [context](Services::context), broadcasts
-    /// [`ServiceShutdown`], drains the bus's background tasks (up to `deadline`, or until
-    /// [`force`](Services::force)), then runs every stop hook in reverse start order, each
-    /// under its timeout. Every service gets its stop hook even when an earlier one failed,
-    /// timed out or panicked; the failures are returned together. Spans as for
-    /// [`start_all`](Services::start_all), with `phase = "shutdown"` and `hook = "stop"`.
+    /// [`ServiceShutdown`], drains the bus's background tasks, then runs every stop hook in
+    /// reverse start order, each under its timeout. Every service gets its stop hook even
+    /// when an earlier one failed, timed out or panicked; the failures are returned
+    /// together. Spans as for [`start_all`](Services::start_all), with
+    /// `phase = "shutdown"` and `hook = "stop"`.
+    ///
+    /// `deadline` bounds the whole stop: the drain waits up to it, and once it has passed
+    /// the stop is [forced](Services::force_after), so the call returns within `deadline`
+    /// plus 250 ms however many hooks hang (`Duration::MAX` for no bound but the hooks'
+    /// own timeouts).
     ///
     /// Called while startup runs, it asks startup to stop after the running hook and waits
     /// until the services that had started are stopped (when the startup fails instead,
@@ -655,7 +657,8 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     /// The stop hooks' failures, joined.
     pub async fn stop_all(&self, core: &C, deadline: Duration) -> Result<()> {
         let span = tracing::info_span!("lifecycle", phase = "shutdown");
-        tracing::Instrument::instrument(self.stop_in_reverse(core, deadline), span).await
+        let stop = tracing::Instrument::instrument(self.stop_in_reverse(core, deadline), span);
+        self.force_after(deadline, stop).await
     }
 
     /// [`stop_all`](Services::stop_all), outside its span.
@@ -858,15 +861,61 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     }
 
     /// Cancels every running hook's token and cuts the bus's drain short: a second signal,
-    /// or a host that cannot wait.
+    /// or a host that cannot wait. The hooks still running, and those still to run, share
+    /// a grace of 250 ms from this call to wind down, then are abandoned (each still gets
+    /// its first poll, so a hook that flushes without waiting still flushes).
     pub fn force(&self) {
-        self.inner.forced.cancel();
+        self.inner.forced.force();
     }
 
     /// Completes once [`force`](Services::force) has been called: for a host's own waits
     /// during shutdown, which a forced shutdown ends too.
     pub async fn forced(&self) {
         self.inner.forced.cancelled().await;
+    }
+
+    /// Runs `shutdown`, [forcing](Services::force) it once `deadline` has passed — and
+    /// then still waiting for it, now cut short: hooks still running get what is left of
+    /// the 250 ms grace, later ones their first poll, and background work is no longer
+    /// waited for. [`stop_all`](Services::stop_all) runs under it; an owner whose
+    /// shutdown has steps of its own around `stop_all` runs them all under one.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corers_lifecycle::{Hooks, Registration, Services};
+    /// use corers_messaging::Bus;
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let services: Services<()> = Services::new(Bus::new());
+    /// services.register(Registration::new("uploader", Hooks::new().on_stop(|_| async {
+    ///     std::future::pending::<()>().await; // a flush that never ends
+    ///     Ok(())
+    /// })).stop_timeout(Duration::from_secs(600))).unwrap();
+    /// services.start_all(&()).await.unwrap();
+    ///
+    /// let began = tokio::time::Instant::now();
+    /// let stopped = services.force_after(Duration::from_secs(10), async {
+    ///     // Steps of the owner's own, then the services.
+    ///     services.stop_all(&(), Duration::MAX).await
+    /// }).await;
+    /// assert!(stopped.unwrap_err().to_string().contains("shutdown was forced"));
+    /// assert_eq!(began.elapsed(), Duration::from_millis(10_250));
+    /// # }
+    /// ```
+    pub async fn force_after<T>(&self, deadline: Duration, shutdown: impl Future<Output = T>) -> T {
+        tokio::pin!(shutdown);
+        tokio::select! {
+            biased;
+            done = &mut shutdown => done,
+            () = tokio::time::sleep(deadline) => {
+                if !self.inner.forced.is_forced() {
+                    tracing::warn!(?deadline, "shutdown ran out of time: forcing it");
+                    self.force();
+                }
+                shutdown.await
+            }
+        }
     }
 
     /// Calls every started service's reload hook, in start order. Called while startup
@@ -1178,11 +1227,11 @@ impl<C: Clone + Send + Sync + 'static> Progress<'_, C> {
         self.ended = true;
         services.set(&mut services.phase(), Phase::Stopping);
         let stopping = Stopping(services);
+        let deadline = services.inner.drain_deadline;
         let rollback = services
-            .wind_down(
-                core,
-                &self.order[..self.started],
-                services.inner.drain_deadline,
+            .force_after(
+                deadline,
+                services.wind_down(core, &self.order[..self.started], deadline),
             )
             .await;
         if let Err(rollback) = rollback {
@@ -1258,7 +1307,7 @@ async fn run_hook(
     name: &str,
     timeout: Duration,
     future: BoxFuture<Result<()>>,
-    forced: &CancellationToken,
+    forced: &Force,
 ) -> Result<()> {
     let op = "lifecycle.Services.hook";
     // The hook runs in a span naming its service: its own logs carry the name, and a
@@ -1275,9 +1324,9 @@ async fn run_hook(
             biased;
             ended = tokio::time::timeout(timeout, &mut work) => ended,
             () = forced.cancelled() => {
-                // The hook's token is cancelled too: give it a moment to wind down, then
-                // abandon it (its future is dropped).
-                match tokio::time::timeout(FORCED_GRACE, &mut work).await {
+                // The hook's token is cancelled too: give it what is left of the grace to
+                // wind down, then abandon it (its future is dropped).
+                match tokio::time::timeout(forced.grace_left(), &mut work).await {
                     Ok(ended) => Ok(ended),
                     Err(_) => {
                         return Err(Error::new(op, format!("{hook} hook of {name:?} abandoned: shutdown was forced"))

@@ -722,6 +722,87 @@ async fn services_force_cuts_the_drain_short_and_still_runs_stop_hooks_ugly() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn services_stop_all_deadline_forces_hanging_hooks_to_share_one_grace_bad() {
+    let calls = calls();
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("config", recorded(&calls)))
+        .unwrap();
+    for name in ["store", "uploader"] {
+        services
+            .register(Registration::new(name, hanging()).stop_timeout(Duration::from_secs(600)))
+            .unwrap();
+    }
+    services.start_all(&()).await.unwrap();
+    let began = Instant::now();
+    let err = services
+        .stop_all(&(), Duration::from_secs(10))
+        .await
+        .unwrap_err();
+    // Forced at the deadline; both hanging hooks share the 250 ms, one after the other.
+    assert_eq!(began.elapsed(), Duration::from_millis(10_250));
+    let message = err.to_string();
+    assert!(
+        message.contains(r#"stop hook of "uploader" abandoned: shutdown was forced"#),
+        "{message}"
+    );
+    assert!(
+        message.contains(r#"stop hook of "store" abandoned: shutdown was forced"#),
+        "{message}"
+    );
+    assert_eq!(taken(&calls), ["start config", "stop config"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn services_force_after_finished_in_time_forces_nothing_good() {
+    let services: Services<()> = Services::new(Bus::new());
+    services.start_all(&()).await.unwrap();
+    let stopped = services
+        .force_after(Duration::from_secs(10), async {
+            tokio::time::sleep(Duration::from_secs(9)).await;
+            services.stop_all(&(), DEADLINE).await
+        })
+        .await;
+    stopped.unwrap();
+    let forced = tokio::time::timeout(Duration::from_secs(60), services.forced()).await;
+    assert!(
+        forced.is_err(),
+        "finished within its deadline: never forced"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn services_force_after_past_the_deadline_forces_and_still_waits_bad() {
+    let services: Services<()> = Services::new(Bus::new());
+    let watcher = services.clone();
+    let began = Instant::now();
+    let waited = services
+        .force_after(Duration::from_secs(5), async move {
+            // The owner's own step, which gives up once the shutdown is forced.
+            watcher.forced().await;
+            "gave up"
+        })
+        .await;
+    assert_eq!(waited, "gave up");
+    assert_eq!(began.elapsed(), Duration::from_secs(5));
+}
+
+#[tokio::test(start_paused = true)]
+async fn services_force_after_zero_still_lets_a_ready_shutdown_finish_ugly() {
+    let calls = calls();
+    let services = Services::new(Bus::new());
+    services
+        .register(Registration::new("config", recorded(&calls)))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    services
+        .force_after(Duration::ZERO, services.stop_all(&(), Duration::ZERO))
+        .await
+        .unwrap();
+    assert_eq!(taken(&calls), ["start config", "stop config"]);
+}
+
+#[tokio::test(start_paused = true)]
 async fn services_forced_pending_after_a_graceful_stop_bad() {
     let services: Services<()> = Services::new(Bus::new());
     services.start_all(&()).await.unwrap();

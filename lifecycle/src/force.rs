@@ -1,0 +1,55 @@
+//! [`Force`]: a forced shutdown, and the grace its hooks share.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// How long the hooks still running may take to wind down, all together, once shutdown is
+/// forced.
+pub(crate) const FORCED_GRACE: Duration = Duration::from_millis(250);
+
+/// Whether, and since when, shutdown is forced (a second signal, or a shutdown past its
+/// deadline).
+pub(crate) struct Force {
+    /// Cancelled when shutdown is forced: every running hook should give up. Shared by
+    /// `Arc` with each service's work: cloning a token takes a lock, cloning an `Arc` does
+    /// not.
+    pub(crate) token: Arc<CancellationToken>,
+    /// When it was forced: the grace is counted from here.
+    at: OnceLock<Instant>,
+}
+
+impl Force {
+    pub(crate) fn new() -> Force {
+        Force {
+            token: Arc::new(CancellationToken::new()),
+            at: OnceLock::new(),
+        }
+    }
+
+    /// Forces the shutdown; forcing it again changes nothing.
+    pub(crate) fn force(&self) {
+        // The time first: whoever sees the token cancelled finds it set.
+        self.at.get_or_init(Instant::now);
+        self.token.cancel();
+    }
+
+    pub(crate) fn is_forced(&self) -> bool {
+        self.at.get().is_some()
+    }
+
+    pub(crate) async fn cancelled(&self) {
+        self.token.cancelled().await;
+    }
+
+    /// What is left of the grace: [`FORCED_GRACE`] from the moment shutdown was forced,
+    /// shared by every hook, so that a forced shutdown ends within it however many hooks
+    /// are still to run (each later one still gets its first poll).
+    pub(crate) fn grace_left(&self) -> Duration {
+        self.at.get().map_or(FORCED_GRACE, |at| {
+            (*at + FORCED_GRACE).saturating_duration_since(Instant::now())
+        })
+    }
+}
