@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use corers_primitives::{Error, ErrorCode, Options, Result, Value};
+use corers_primitives::{Error, ErrorCode, Options, Result, Value, catch_panic};
 
 use crate::command::ActionFn;
 use crate::parse::{distance, is_flag, parse};
@@ -253,18 +253,28 @@ impl<C: Send + 'static> Cli<C> {
     /// happened. `--help`, `-h` and `help <path>` print help; `completion <shell>` prints
     /// a completion script; `--version` (`-V`) prints the version given to
     /// [`with_version`](Cli::with_version) (unless the application registered those paths
-    /// itself).
+    /// itself). An action that panics fails with an
+    /// [`INTERNAL`](ErrorCode::INTERNAL) error carrying the panic message (exit code 70,
+    /// `EX_SOFTWARE`), instead of unwinding into the caller.
     pub async fn run<I, S>(&self, core: C, args: I) -> Outcome
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
+        const OP: &str = "cli.Cli.run";
         let args: Vec<String> = args.into_iter().map(Into::into).collect();
         let (action, options) = match self.resolve(&core, &args) {
             Resolution::Answered(outcome) | Resolution::Unsettled(outcome) => return outcome,
             Resolution::Action(action, options) => (action, options),
         };
-        match action(core, options).await {
+        // The action's call (its synchronous part) and its future, both caught.
+        let called =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| action(core, options)));
+        let ran = match called {
+            Ok(future) => catch_panic(OP, future).await.and_then(|result| result),
+            Err(payload) => Err(Error::from_caught(OP, payload)),
+        };
+        match ran {
             Ok(value) => Outcome {
                 result: Some(Ok(value)),
                 stdout: String::new(),

@@ -3,11 +3,10 @@
 
 mod common;
 
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use corers_cli::{Cli, Command, EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
-use corers_primitives::{Error, ErrorCode, Value, catch_panic};
+use corers_primitives::{Error, ErrorCode, Value};
 
 use common::workbench;
 
@@ -306,39 +305,56 @@ fn panicking() -> Cli<()> {
 }
 
 #[tokio::test]
-async fn cli_run_panicking_action_unwinds_to_caller_ugly() {
-    // The Cli does not catch panics: the caller (the facade) must.
-    let cli = panicking();
-    let caught = catch_panic(
-        "core.Core.run",
-        Box::pin(AssertUnwindSafe(cli.run((), ["cache", "flush"]))),
-    )
-    .await;
-    let err = caught.unwrap_err();
-    assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
+async fn cli_run_panicking_action_is_internal_with_exit_70_ugly() {
+    let outcome = panicking().run((), ["cache", "flush"]).await;
+    assert_eq!(outcome.exit_code(), 70);
     assert!(
-        err.message().starts_with("panicked: index out of bounds"),
-        "{err}"
+        outcome
+            .stderr()
+            .starts_with("error: cli.Cli.run: panicked: index out of bounds"),
+        "{}",
+        outcome.stderr()
+    );
+    let err = outcome.into_result().unwrap().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
+}
+
+#[tokio::test]
+async fn cli_run_action_panicking_before_its_future_is_caught_ugly() {
+    let cli: Cli<()> = Cli::new("workbench");
+    cli.register(
+        "cache/flush",
+        Command::new().action(
+            |(), _| -> corers_cli::BoxFuture<corers_primitives::Result<Value>> {
+                panic!("cache directory is not set")
+            },
+        ),
+    )
+    .unwrap();
+    let outcome = cli.run((), ["cache", "flush"]).await;
+    assert_eq!(outcome.exit_code(), 70);
+    assert!(
+        outcome
+            .stderr()
+            .contains("panicked: cache directory is not set"),
+        "{}",
+        outcome.stderr()
     );
 }
 
 #[tokio::test]
 async fn cli_run_after_panicking_action_still_runs_commands_ugly() {
     let cli = panicking();
-    let _ = catch_panic(
-        "core.Core.run",
-        Box::pin(AssertUnwindSafe(cli.run((), ["cache", "flush"]))),
-    )
-    .await;
+    let _ = cli.run((), ["cache", "flush"]).await;
     let outcome = cli.run((), ["cache", "stats"]).await;
     assert_eq!(outcome.value(), Some(&Value::from("3 caches")));
 }
 
 #[tokio::test]
-async fn cli_run_panicking_action_on_spawned_task_is_join_error_ugly() {
+async fn cli_run_panicking_action_on_spawned_task_ends_the_task_normally_ugly() {
     let cli = Arc::new(panicking());
     let task = tokio::spawn(async move { cli.run((), ["cache", "flush"]).await });
-    assert!(task.await.unwrap_err().is_panic());
+    assert_eq!(task.await.unwrap().exit_code(), 70);
 }
 
 #[tokio::test]

@@ -352,16 +352,26 @@ impl Core {
     }
 
     /// Dispatches `args` through the command line and returns what it has to say; a
-    /// panicking command is caught and reported (exit code 70, `EX_SOFTWARE`).
+    /// panicking command (the command line catches it) or a panicking help banner or
+    /// translator is reported and logged (exit code 70, `EX_SOFTWARE`).
     #[cfg(feature = "cli")]
     pub(crate) async fn dispatch(&self, args: Vec<String>) -> Printed {
         use std::fmt::Write as _;
 
-        use corers_primitives::{Value, catch_panic};
+        use corers_primitives::{ErrorCode, Value, catch_panic};
         let core = self.clone();
         let run = Box::pin(async move { core.cli().run(core.clone(), args).await });
         let outcome = match catch_panic("corers.Core.run", run).await {
-            Ok(outcome) => outcome,
+            Ok(outcome) => {
+                // A bug, not a refusal: kept in the log beside what it printed.
+                if let Some(err) = outcome
+                    .error()
+                    .filter(|err| err.code() == Some(&ErrorCode::INTERNAL))
+                {
+                    tracing::error!(error = %err, "command failed with an internal error");
+                }
+                outcome
+            }
             Err(panic) => {
                 tracing::error!(error = %panic, "command panicked");
                 return Printed {

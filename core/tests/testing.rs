@@ -227,7 +227,10 @@ async fn run_cli_framework_logs_reach_the_test_sink_ugly() {
     // Logged with no subscriber of the test's own: into the test logger's sink.
     let written = log.contents();
     assert!(written.contains("flushing the cache keys=12"), "{written}");
-    assert!(written.contains("command panicked"), "{written}");
+    assert!(
+        written.contains("command failed with an internal error") && written.contains("panicked"),
+        "{written}"
+    );
 }
 
 #[tokio::test]

@@ -192,6 +192,46 @@ async fn services_stop_all_hanging_hook_is_timeout_bad() {
     );
 }
 
+/// Held by a stop hook that insists on finishing: its `Drop` panics when cut off.
+struct MustFlush;
+
+impl Drop for MustFlush {
+    fn drop(&mut self) {
+        // Not while unwinding already: a second panic there would abort.
+        assert!(
+            std::thread::panicking(),
+            "write-ahead log dropped unflushed"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn services_stop_all_hook_panicking_as_it_is_cut_off_does_not_stop_the_others_ugly() {
+    let calls = calls();
+    let flushing = Hooks::new().on_stop(|_| async {
+        let guard = MustFlush;
+        std::future::pending::<()>().await;
+        std::mem::forget(guard);
+        Ok(())
+    });
+    let services = three_with_store(
+        &calls,
+        Registration::new("store", flushing).stop_timeout(Duration::from_secs(2)),
+    );
+    services.start_all(&()).await.unwrap();
+    let err = services.stop_all(&(), DEADLINE).await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT), "{err}");
+    assert_eq!(
+        taken(&calls),
+        [
+            "start config",
+            "start indexer",
+            "stop indexer",
+            "stop config"
+        ]
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn services_stop_all_hanging_hook_does_not_stop_the_others_stopping_bad() {
     let calls = calls();

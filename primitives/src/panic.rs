@@ -10,6 +10,9 @@ use crate::{Error, Result};
 /// Wraps `future` so that a panic while polling it ends it with an
 /// [`ErrorCode::INTERNAL`](crate::ErrorCode::INTERNAL) error for `operation`, keeping the
 /// panic message, instead of unwinding into the caller (or killing a runtime's task).
+/// Dropped before it finished (a timeout, a cancellation), it drops `future` the same
+/// way: a destructor that panics (a guard that insists on a commit) is logged as a
+/// `tracing` error, not raised into whatever gave up on the future.
 ///
 /// The future must be `Unpin`; box it (`Box::pin`) when it is not.
 ///
@@ -32,7 +35,10 @@ use crate::{Error, Result};
 /// # }
 /// ```
 pub fn catch_panic<F: Future + Unpin>(operation: &'static str, future: F) -> CatchPanic<F> {
-    CatchPanic { operation, future }
+    CatchPanic {
+        operation,
+        future: Some(future),
+    }
 }
 
 /// The future [`catch_panic`] returns.
@@ -40,7 +46,8 @@ pub fn catch_panic<F: Future + Unpin>(operation: &'static str, future: F) -> Cat
 #[must_use = "futures do nothing unless awaited"]
 pub struct CatchPanic<F> {
     operation: &'static str,
-    future: F,
+    /// Taken only by `drop`.
+    future: Option<F>,
 }
 
 impl<F: Future + Unpin> Future for CatchPanic<F> {
@@ -48,11 +55,24 @@ impl<F: Future + Unpin> Future for CatchPanic<F> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let operation = self.operation;
-        let future = Pin::new(&mut self.future);
+        let Some(future) = self.future.as_mut() else {
+            return Poll::Pending;
+        };
+        let future = Pin::new(future);
         match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
             Ok(Poll::Pending) => Poll::Pending,
             Err(payload) => Poll::Ready(Err(Error::from_caught(operation, payload))),
+        }
+    }
+}
+
+impl<F> Drop for CatchPanic<F> {
+    fn drop(&mut self) {
+        let future = self.future.take();
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(future))) {
+            let err = Error::from_caught(self.operation, payload);
+            tracing::error!(error = %err, "dropping an unfinished future panicked");
         }
     }
 }

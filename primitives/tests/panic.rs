@@ -55,3 +55,30 @@ fn catch_panic_after_a_pending_poll_and_non_text_payload_ugly() {
     let err = block_on(catch_panic("git.Repo.fetch", Box::pin(future))).unwrap_err();
     assert_eq!(err.message(), "panicked: a non-text payload");
 }
+
+#[test]
+fn catch_panic_dropped_unfinished_catches_a_panicking_destructor_ugly() {
+    /// A transaction guard that insists on a commit.
+    struct Uncommitted(std::sync::Arc<std::sync::atomic::AtomicBool>);
+    impl Drop for Uncommitted {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+            panic!("transaction dropped without commit");
+        }
+    }
+    let dropped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let guard = Uncommitted(std::sync::Arc::clone(&dropped));
+    let mut work = catch_panic(
+        "store.Tx.commit",
+        Box::pin(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await;
+        }),
+    );
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(std::pin::Pin::new(&mut work).poll(&mut cx).is_pending());
+    // Cut off (a timeout gave up on it): the panic stays inside.
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(work)));
+    assert!(unwound.is_ok(), "the destructor's panic escaped");
+    assert!(dropped.load(std::sync::atomic::Ordering::SeqCst));
+}
