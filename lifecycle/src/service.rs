@@ -175,7 +175,8 @@ impl<C: Clone + Send + Sync + 'static> ServiceCtx<C> {
     ///
     /// # Errors
     /// [`ErrorCode::UNAVAILABLE`](corers_primitives::ErrorCode::UNAVAILABLE) once the
-    /// service has begun to stop: the task is not started.
+    /// service has begun to stop, or when called outside a tokio runtime (from a thread
+    /// the service started itself): the task is not started.
     pub fn spawn<F>(&self, task: &str, work: F) -> Result<()>
     where
         F: Future<Output = Result<()>> + Send + 'static,

@@ -115,6 +115,14 @@ impl Work {
         F: Future<Output = Result<()>> + Send + 'static,
     {
         let service = &self.name;
+        // Asked from a thread of the service's own, say: refused, not a panic.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return Err(Error::new(
+                OP,
+                format!("task {task:?} of service {service:?} not started: no tokio runtime on this thread"),
+            )
+            .with_code(ErrorCode::UNAVAILABLE));
+        };
         // SeqCst, with `close`: either this sees the service closed, or `close` sees the
         // work touched and takes this task from the list.
         self.touched.store(true, Ordering::SeqCst);
@@ -152,7 +160,7 @@ impl Work {
             this.request_stop(Some(err));
             Ok(())
         };
-        let handle = tokio::spawn(supervised.in_current_span().with_current_subscriber());
+        let handle = runtime.spawn(supervised.in_current_span().with_current_subscriber());
         tasks.push(Task { name, handle });
         Ok(())
     }

@@ -188,6 +188,29 @@ async fn service_ctx_spawn_after_the_service_stopped_is_refused_bad() {
 }
 
 #[tokio::test]
+async fn service_ctx_spawn_from_a_thread_without_a_runtime_is_refused_ugly() {
+    let kept = Arc::new(Mutex::new(None));
+    let keep = Arc::clone(&kept);
+    let services = services(vec![Registration::new(
+        "camera",
+        Hooks::new().on_start(move |ctx| {
+            *keep.lock().unwrap() = Some(ctx);
+            async { Ok(()) }
+        }),
+    )]);
+    services.start_all(&()).await.unwrap();
+    let ctx = kept.lock().unwrap().take().unwrap();
+    // A capture thread of the service's own asks for a task.
+    let refused = std::thread::spawn(move || ctx.spawn("frames", async { Ok(()) }))
+        .join()
+        .expect("refused, not a panic");
+    let err = refused.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert!(err.message().contains("no tokio runtime"), "{err}");
+    services.stop_all(&(), STOP).await.unwrap();
+}
+
+#[tokio::test]
 async fn service_ctx_spawned_by_a_service_that_failed_to_start_are_stopped_ugly() {
     let trail = calls();
     let spawned = trail.clone();

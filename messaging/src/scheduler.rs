@@ -230,12 +230,20 @@ async fn supervise<C: Clone + Send + Sync + 'static>(
             () = stop.cancelled() => break,
             changed = defined.changed() => rescan = changed.is_ok(),
             Some(done) = loops.join_next_with_id() => {
-                let (id, seen) = match done {
-                    Ok((id, seen)) => (id, Some(seen)),
-                    Err(err) => (err.id(), None),
+                let (id, seen, panic) = match done {
+                    Ok((id, seen)) => (id, Some(seen), None),
+                    Err(err) => (err.id(), None, err.try_into_panic().ok()),
                 };
                 let Some((name, started_with)) = looping.remove(&id) else { continue };
                 looped.remove(&name);
+                if let Some(payload) = panic {
+                    let err = Error::from_caught("messaging.Scheduler.run", payload);
+                    tasks.bus().logged(|| tracing::error!(
+                        task = %name,
+                        error = %err,
+                        "the schedule of a task panicked: it runs again once the task is defined again"
+                    ));
+                }
                 // A loop that panicked counts as ended with the definition it started with.
                 let seen = seen.unwrap_or(started_with);
                 // Defined again after the loop last looked: start it again at once.

@@ -613,3 +613,53 @@ async fn scheduler_start_loop_that_panicked_runs_again_once_the_task_is_defined_
     assert!((5..=6).contains(&again), "{again}");
     scheduler.stop().await;
 }
+
+/// An application handle whose clone panics once `broken` is set.
+struct Brittle(Arc<AtomicBool>);
+
+impl Clone for Brittle {
+    fn clone(&self) -> Self {
+        assert!(
+            !self.0.load(Ordering::SeqCst),
+            "application handle torn down"
+        );
+        Brittle(Arc::clone(&self.0))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn scheduler_start_loop_that_panics_is_logged_not_silent_ugly() {
+    let sink = corers_log::MemorySink::new();
+    let log = corers_log::Logger::builder()
+        .level(corers_log::Level::Error)
+        .output(corers_log::Output::Memory(sink.clone()))
+        .build();
+    let actions: Actions<Brittle> = Actions::new(Bus::builder().logger(log).build().unwrap());
+    actions
+        .register(ActionSpec::new("index.build", |_, _| async {
+            Ok(Value::Null)
+        }))
+        .unwrap();
+    let tasks = Tasks::new(actions);
+    tasks
+        .define(
+            "index.refresh",
+            TaskDef::new(vec![Step::run("index.build")]).schedule("*/10 * * * * *"),
+        )
+        .unwrap();
+    let broken = Arc::new(AtomicBool::new(false));
+    let scheduler = Scheduler::new(tasks);
+    scheduler.start(&Brittle(Arc::clone(&broken))).unwrap();
+    pass(Duration::from_secs(1)).await;
+    broken.store(true, Ordering::SeqCst);
+    pass(Duration::from_secs(11)).await;
+    broken.store(false, Ordering::SeqCst);
+    scheduler.stop().await;
+    let written = sink.contents();
+    assert!(
+        written.contains("the schedule of a task panicked")
+            && written.contains("task=index.refresh")
+            && written.contains("application handle torn down"),
+        "{written}"
+    );
+}

@@ -150,8 +150,13 @@ impl<T: Send + Sync> Published<T> {
             });
             drop(cached);
             // The replaced copy may hold the last reference: free it (running whatever its
-            // drop runs) outside the borrow.
-            drop(previous);
+            // drop runs) outside the borrow, and keep a panic there out of this read.
+            if let Err(payload) =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(previous)))
+            {
+                let err = crate::Error::from_caught("primitives.Published.read", payload);
+                tracing::error!(error = %err, "dropping a replaced value panicked");
+            }
         }
         value
     }

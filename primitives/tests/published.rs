@@ -145,6 +145,25 @@ fn published_publish_frees_the_replaced_value_after_the_next_read_good() {
     assert_eq!(drops.load(Ordering::SeqCst), 2);
 }
 
+/// A value whose `Drop` panics (a handler holding a guard that insists on a flush).
+struct Unflushed(u32);
+
+impl Drop for Unflushed {
+    fn drop(&mut self) {
+        assert!(self.0 != 1, "buffer of handler 1 dropped unflushed");
+    }
+}
+
+#[test]
+fn published_read_replacing_a_value_whose_drop_panics_still_reads_ugly() {
+    let published = Published::new(Unflushed(1));
+    drop(published.read()); // this thread holds a copy of the first value
+    published.publish(Unflushed(2));
+    // The read that frees the first value is not the one to pay for its panic.
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| published.read().0));
+    assert_eq!(read.expect("the drop's panic escaped the read"), 2);
+}
+
 #[test]
 fn published_publish_unread_value_is_freed_at_once_bad() {
     let drops = Arc::new(AtomicUsize::new(0));
