@@ -158,9 +158,12 @@ impl CrashReporter {
     pub fn record(&self, report: &CrashReport) -> Result<()> {
         let inner = &self.inner;
         // From the panic hook, the panic may have come from inside a logger's layer (a
-        // field's Debug while some logger wrote an event): there the event `in_scope` makes
-        // would be dropped, so the line is written straight to the output instead.
-        let in_dispatch = IN_PANIC_HOOK.with(Cell::get) && crate::layer::dispatching();
+        // field's Debug while some logger wrote an event), or from a writer this thread
+        // holds (a flush): there the event `in_scope` makes would be dropped or would wait
+        // on the writer for ever, so the line is written straight to the output instead
+        // (or dropped, when that output is the held writer).
+        let in_dispatch = IN_PANIC_HOOK.with(Cell::get)
+            && (crate::layer::dispatching() || crate::sink::in_writer());
         if in_dispatch {
             self.write_line(report);
         } else {

@@ -1,5 +1,6 @@
 //! [`Output`]: where log lines go.
 
+use std::cell::Cell;
 use std::fmt;
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -63,10 +64,7 @@ impl Output {
                 sink.append(line);
                 Ok(())
             }
-            Output::Writer(writer) => writer
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .write_all(line),
+            Output::Writer(writer) => using(writer, |writer| writer.write_all(line)),
         };
     }
 
@@ -111,12 +109,41 @@ impl Output {
             Output::Stdout => std::io::stdout().flush(),
             Output::File(file) => file.flush().map_err(std::io::Error::other),
             Output::Memory(_) => Ok(()),
-            Output::Writer(writer) => writer
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .flush(),
+            // A flush is asked for by the application (at shutdown, say), outside any
+            // layer: a writer that panics there is reported, never raised into the caller.
+            Output::Writer(writer) => {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    using(writer, |writer| writer.flush())
+                }))
+                .unwrap_or_else(|_| Err(std::io::Error::other("the log writer panicked")))
+            }
         };
     }
+}
+
+thread_local! {
+    /// Set while this thread holds a user's writer: a panic hook that fires inside it
+    /// must not wait for the writer (it never comes free on this thread).
+    static IN_WRITER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether this thread is inside a user's writer (so a panic raised now came from there,
+/// or from under it).
+pub(crate) fn in_writer() -> bool {
+    IN_WRITER.with(Cell::get)
+}
+
+/// Runs `f` on the locked `writer`, marked as [`in_writer`] until it returns.
+fn using<R>(writer: &Mutex<dyn Write + Send>, f: impl FnOnce(&mut (dyn Write + Send)) -> R) -> R {
+    struct Unmark(bool);
+    impl Drop for Unmark {
+        fn drop(&mut self) {
+            IN_WRITER.with(|cell| cell.set(self.0));
+        }
+    }
+    let mut writer = writer.lock().unwrap_or_else(PoisonError::into_inner);
+    let _unmark = Unmark(IN_WRITER.with(|cell| cell.replace(true)));
+    f(&mut *writer)
 }
 
 impl fmt::Debug for Output {

@@ -360,12 +360,17 @@ fn install_panic_hook_panicking_output_does_not_hang_ugly() {
         );
         return;
     }
+    let (finished, passed, output) =
+        run_in_child_watched("install_panic_hook_panicking_output_does_not_hang_ugly");
+    assert!(finished, "the child hung in its panic hook");
+    assert!(passed, "{output}");
+}
+
+/// Runs the test `name` alone in a fresh copy of this binary, with [`CHILD`] set, killing
+/// it after 20 s: whether it finished, whether it passed, and its standard output.
+fn run_in_child_watched(name: &str) -> (bool, bool, String) {
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "install_panic_hook_panicking_output_does_not_hang_ugly",
-            "--exact",
-            "--test-threads=1",
-        ])
+        .args([name, "--exact", "--test-threads=1"])
         .env(CHILD, "1")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -385,9 +390,43 @@ fn install_panic_hook_panicking_output_does_not_hang_ugly() {
     };
     let mut stdout = String::new();
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
-    assert!(status.is_some(), "the child hung in its panic hook");
-    assert!(
-        status.unwrap().success() && stdout.contains("1 passed"),
-        "{stdout}"
-    );
+    let passed = status.is_some_and(|status| status.success()) && stdout.contains("1 passed");
+    (status.is_some(), passed, stdout)
+}
+
+/// A log pipe whose flush panics.
+struct PanickingFlush;
+
+impl std::io::Write for PanickingFlush {
+    fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
+        Ok(line.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        panic!("log pipe flush failed")
+    }
+}
+
+#[test]
+fn install_panic_hook_panicking_flush_does_not_hang_ugly() {
+    if std::env::var_os(CHILD).is_some() {
+        let log = Logger::builder()
+            .output(corers_log::Output::writer(PanickingFlush))
+            .build();
+        log.make_default();
+        install_panic_hook();
+        // The flush panics with the output locked (as a shutdown flushes): the hook's
+        // report must not wait for it, and the flush does not unwind into its caller.
+        let caught = catch_unwind(AssertUnwindSafe(|| log.flush()));
+        let _ = std::panic::take_hook();
+        assert!(caught.is_ok(), "the flush's panic reached its caller");
+        assert_eq!(
+            log.crash().reports(1).unwrap()[0].message,
+            "log pipe flush failed"
+        );
+        return;
+    }
+    let (finished, passed, output) =
+        run_in_child_watched("install_panic_hook_panicking_flush_does_not_hang_ugly");
+    assert!(finished, "the child hung in its panic hook");
+    assert!(passed, "{output}");
 }
