@@ -63,7 +63,8 @@ impl Core {
     /// running start hook finish (the cancelled context tells it to hurry), starts no more
     /// services, skips the command, stops what had started and exits with 128 + the
     /// signal's number (130 for SIGINT, 143 for SIGTERM); during a command, the exit code
-    /// is the command's.
+    /// is the command's. On a runtime built without tokio's I/O driver no signal can be
+    /// heard: that is logged as a warning, and the application runs without them.
     /// Output that cannot be written (a closed pipe: `workbench help | head -1`) is
     /// dropped, never a panic. Nothing here calls `process::exit`.
     ///
@@ -631,7 +632,13 @@ fn watch_signals(
             }
         }
         let install = |kind: SignalKind, name: &str| {
-            signal(kind)
+            // tokio panics, rather than fails, on a runtime built without its I/O driver.
+            std::panic::catch_unwind(|| signal(kind))
+                .unwrap_or_else(|_| {
+                    Err(std::io::Error::other(
+                        "the tokio runtime has no I/O driver (build it with enable_all())",
+                    ))
+                })
                 .inspect_err(|err| tracing::warn!(error = %err, "cannot listen for {name}"))
                 .ok()
         };

@@ -554,6 +554,21 @@ async fn core_run_with_stuck_background_task_still_stops_services_ugly() {
     assert_eq!(core.bus().tasks_in_flight(), 1, "the task is still stuck");
 }
 
+#[test]
+fn core_run_with_on_a_runtime_without_io_runs_without_signals_ugly() {
+    let calls = calls();
+    let core = workbench(&calls).build().unwrap();
+    // An application's own runtime, built with timers only.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let exit = runtime
+        .block_on(core.run_with(["workspace", "list"]))
+        .expect("runs, without listening for signals");
+    assert_eq!(code(exit), 0);
+}
+
 // ---- CoreBuilder::shutdown_timeout ----
 
 #[tokio::test(start_paused = true)]
