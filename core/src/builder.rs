@@ -374,8 +374,10 @@ impl CoreBuilder {
     /// — detached Task steps, the bus's background tasks — is waited for within it, then
     /// the services stop, each hook also under its own
     /// [`stop_timeout`](corers_lifecycle::Registration::stop_timeout); once it has passed,
-    /// the shutdown is forced, and it ends within 250 ms more. Under a supervisor that
-    /// kills after a grace period (systemd's 90 s), keep it below that.
+    /// the shutdown is forced, and it ends within 250 ms more. Background work that never
+    /// ends uses the whole of it and leaves the stop hooks only that grace: keep
+    /// background tasks cancellable. Under a supervisor that kills after a grace period
+    /// (systemd's 90 s), keep it below that.
     ///
     /// ```
     /// use std::time::Duration;

@@ -51,7 +51,8 @@ impl Core {
     /// SIGINT and SIGTERM begin a graceful shutdown (the bus refuses new background work
     /// and [`Core::context`] is cancelled); a second one forces it: the command is
     /// abandoned (its future dropped; the exit code is 128 + the signal's number), running
-    /// hooks are cancelled and given 250 ms before they are abandoned too, and background
+    /// hooks are cancelled and the hooks still running or still to run share 250 ms from
+    /// then before they are abandoned too (each still gets its first poll), and background
     /// tasks, scheduled runs and detached Task steps still running are no longer waited
     /// for. A third one ends the process the OS's default way, as if no handler were
     /// installed: the way out when something blocks a thread the shutdown needs (a
@@ -631,14 +632,21 @@ fn watch_signals(
                 None => std::future::pending().await,
             }
         }
-        let install = |kind: SignalKind, name: &str| {
-            // tokio panics, rather than fails, on a runtime built without its I/O driver.
-            std::panic::catch_unwind(|| signal(kind))
-                .unwrap_or_else(|_| {
-                    Err(std::io::Error::other(
-                        "the tokio runtime has no I/O driver (build it with enable_all())",
-                    ))
-                })
+        // tokio panics, rather than fails, on a runtime built without its I/O driver:
+        // asked once, and said once.
+        let mut no_io = false;
+        let mut install = |kind: SignalKind, name: &str| {
+            if no_io {
+                return None;
+            }
+            let Ok(installed) = std::panic::catch_unwind(|| signal(kind)) else {
+                no_io = true;
+                tracing::warn!(
+                    "no signal is heard: the tokio runtime has no I/O driver (build it with enable_all())"
+                );
+                return None;
+            };
+            installed
                 .inspect_err(|err| tracing::warn!(error = %err, "cannot listen for {name}"))
                 .ok()
         };

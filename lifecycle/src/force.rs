@@ -36,8 +36,9 @@ impl Force {
         self.token.cancel();
     }
 
+    /// Also when a hook cancelled its token itself (it is the shared one).
     pub(crate) fn is_forced(&self) -> bool {
-        self.at.get().is_some()
+        self.token.is_cancelled()
     }
 
     pub(crate) async fn cancelled(&self) {
@@ -48,8 +49,8 @@ impl Force {
     /// shared by every hook, so that a forced shutdown ends within it however many hooks
     /// are still to run (each later one still gets its first poll).
     pub(crate) fn grace_left(&self) -> Duration {
-        self.at.get().map_or(FORCED_GRACE, |at| {
-            (*at + FORCED_GRACE).saturating_duration_since(Instant::now())
-        })
+        // Not forced through `force` (a hook cancelled the shared token): from now.
+        let at = self.at.get_or_init(Instant::now);
+        (*at + FORCED_GRACE).saturating_duration_since(Instant::now())
     }
 }

@@ -500,9 +500,9 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     /// (`service`, `hook = "start"`) per hook; the logs of the hook's future are inside it.
     ///
     /// A failed startup winds down like a shutdown before it returns: [`ServiceShutdown`]
-    /// is broadcast, the bus's background tasks are drained (for up to the
-    /// [drain deadline](Services::with_drain_deadline)), and the services that had started
-    /// are stopped in reverse. A [`stop_all`](Services::stop_all) called while startup runs
+    /// is broadcast, the bus's background tasks are drained, and the services that had
+    /// started are stopped in reverse, all within the
+    /// [drain deadline](Services::with_drain_deadline) (forced once it has passed). A [`stop_all`](Services::stop_all) called while startup runs
     /// ends it after the running hook, and itself stops the services that had started. If
     /// the returned future is dropped part-way, the services that had started count as
     /// running, so that `stop_all` stops them; dropped while winding down, the services not
@@ -644,7 +644,10 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     /// `deadline` bounds the whole stop: the drain waits up to it, and once it has passed
     /// the stop is [forced](Services::force_after), so the call returns within `deadline`
     /// plus 250 ms however many hooks hang (`Duration::MAX` for no bound but the hooks'
-    /// own timeouts).
+    /// own timeouts). A background task that never ends uses the whole deadline and
+    /// leaves the stop hooks only that grace. A second call's deadline, or that of a call
+    /// made while startup or a reload runs, bounds the stop under way too: it forces the
+    /// hooks running then (a start or reload hook included) once it has passed.
     ///
     /// Called while startup runs, it asks startup to stop after the running hook and waits
     /// until the services that had started are stopped (when the startup fails instead,

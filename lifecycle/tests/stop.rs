@@ -794,6 +794,26 @@ async fn services_stop_all_deadline_forces_hanging_hooks_to_share_one_grace_bad(
 }
 
 #[tokio::test(start_paused = true)]
+async fn services_stop_all_hook_cancelling_the_shared_token_starts_one_grace_ugly() {
+    let services: Services<()> = Services::new(Bus::new());
+    services
+        .register(Registration::new("store", hanging()).stop_timeout(Duration::from_secs(600)))
+        .unwrap();
+    let cancelling = Hooks::new().on_stop(|ctx: ServiceCtx<()>| {
+        // Cancels the token every hook shares, as a forced shutdown would.
+        ctx.cancel_token().cancel();
+        std::future::pending()
+    });
+    services
+        .register(Registration::new("uploader", cancelling).stop_timeout(Duration::from_secs(600)))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    let began = Instant::now();
+    services.stop_all(&(), DEADLINE).await.unwrap_err();
+    assert_eq!(began.elapsed(), Duration::from_millis(250));
+}
+
+#[tokio::test(start_paused = true)]
 async fn services_force_after_finished_in_time_forces_nothing_good() {
     let services: Services<()> = Services::new(Bus::new());
     services.start_all(&()).await.unwrap();
@@ -840,6 +860,8 @@ async fn services_force_after_zero_still_lets_a_ready_shutdown_finish_ugly() {
         .await
         .unwrap();
     assert_eq!(taken(&calls), ["start config", "stop config"]);
+    let forced = tokio::time::timeout(Duration::from_secs(60), services.forced()).await;
+    assert!(forced.is_err(), "finished at its first poll: never forced");
 }
 
 #[tokio::test(start_paused = true)]

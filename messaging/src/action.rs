@@ -1085,9 +1085,10 @@ async fn finish(mut work: Work, ctx: &RunCtx, name: &str) -> (Result<Value>, boo
                 .with_code(ErrorCode::TIMEOUT)), false),
         };
         // Dropping the handler's future runs what it holds: a panicking destructor (a
-        // guard that insists on a commit) is caught and logged by its `catch_panic`, and
-        // the run still ends as cut off.
-        drop(work);
+        // guard that insists on a commit) is caught and logged by its `catch_panic`, in
+        // the run's span (which names the action), and the run still ends as cut off.
+        let span = work.span.clone();
+        span.in_scope(|| drop(work));
         cut_off
     });
     wait.await

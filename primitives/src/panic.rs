@@ -72,7 +72,7 @@ impl<F> Drop for CatchPanic<F> {
         let future = self.future.take();
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(future))) {
             let err = Error::from_caught(self.operation, payload);
-            tracing::error!(error = %err, "dropping an unfinished future panicked");
+            tracing::error!(error = %err, "dropping the future panicked");
         }
     }
 }
