@@ -320,7 +320,9 @@ impl LoggerBuilder {
     }
 
     /// Adds any tracing layer beside the CoreRS one (an OpenTelemetry exporter, a metrics
-    /// layer); it sees every event the level lets through.
+    /// layer); it sees every event the level lets through. It is added as it is, so that
+    /// APIs that find it through the subscriber (tracing-opentelemetry's span context)
+    /// keep working: a panic inside it is not caught, and reaches whatever logged.
     pub fn layer(mut self, layer: impl Layer<Registry> + Send + Sync + 'static) -> Self {
         self.layers.push(Box::new(layer));
         self
