@@ -64,7 +64,9 @@ impl Core {
     /// running start hook finish (the cancelled context tells it to hurry), starts no more
     /// services, skips the command, stops what had started and exits with 128 + the
     /// signal's number (130 for SIGINT, 143 for SIGTERM); during a command, the exit code
-    /// is the command's. On a runtime built without tokio's I/O driver no signal can be
+    /// is the command's. A shutdown that fails (a stop hook's error) exits with 1 after a
+    /// command that succeeded, and keeps the exit code of one that failed or was
+    /// abandoned: the first thing that went wrong decides. On a runtime built without tokio's I/O driver no signal can be
     /// heard: that is logged as a warning, and the application runs without them.
     /// Output that cannot be written (a closed pipe: `workbench help | head -1`) is
     /// dropped, never a panic. Nothing here calls `process::exit`.
@@ -232,9 +234,14 @@ impl Core {
     pub(crate) async fn shut_down(&self, code: u8) -> (u8, Option<String>) {
         let (code, stopped) = match self.shutdown().await {
             Ok(()) => (code, None),
+            // A failed stop turns a success into a failure, but does not hide the first
+            // thing that went wrong (a failed command, a signal).
             Err(err) => {
                 tracing::error!(error = %err, "shutdown failed");
-                (1, Some(format!("error: {err}\n")))
+                (
+                    if code == 0 { 1 } else { code },
+                    Some(format!("error: {err}\n")),
+                )
             }
         };
         let (code, failure) = self.failure_exit(code);

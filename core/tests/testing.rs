@@ -260,6 +260,33 @@ async fn run_cli_failing_stop_hook_is_captured_with_exit_1_bad() {
 }
 
 #[tokio::test]
+async fn run_cli_failed_command_and_failed_stop_keep_the_commands_exit_code_ugly() {
+    let (builder, _log) = testing::builder();
+    let core = builder
+        .service(|_| {
+            Ok(Registration::new(
+                "store",
+                Hooks::new()
+                    .on_stop(|_| async { Err(Error::new("store.Store.close", "flush failed")) }),
+            ))
+        })
+        .command(
+            "cache/flush",
+            Command::new().action(|_: Core, _| async {
+                Err(Error::new("cache.Redis.flush", "connection refused")
+                    .with_code(ErrorCode::UNAVAILABLE))
+            }),
+        )
+        .build()
+        .unwrap();
+    let run = testing::run_cli(&core, ["cache", "flush"]).await;
+    // The first thing that went wrong decides (69, EX_UNAVAILABLE); both are printed.
+    assert_eq!(run.exit_code, 69, "{}", run.stderr);
+    assert!(run.stderr.contains("connection refused"), "{}", run.stderr);
+    assert!(run.stderr.contains("flush failed"), "{}", run.stderr);
+}
+
+#[tokio::test]
 async fn run_cli_panicking_command_exits_70_ugly() {
     let (builder, _log) = testing::builder();
     let core = builder

@@ -1,6 +1,6 @@
 //! [`Force`]: a forced shutdown, and the grace its hooks share.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -13,10 +13,10 @@ pub(crate) const FORCED_GRACE: Duration = Duration::from_millis(250);
 /// Whether, and since when, shutdown is forced (a second signal, or a shutdown past its
 /// deadline).
 pub(crate) struct Force {
-    /// Cancelled when shutdown is forced: every running hook should give up. Shared by
-    /// `Arc` with each service's work: cloning a token takes a lock, cloning an `Arc` does
-    /// not.
-    pub(crate) token: Arc<CancellationToken>,
+    /// Cancelled when shutdown is forced: every running hook should give up. (The
+    /// `Force` is shared by `Arc` with each service's work: cloning a token takes a lock,
+    /// cloning an `Arc` does not.)
+    pub(crate) token: CancellationToken,
     /// When it was forced: the grace is counted from here.
     at: OnceLock<Instant>,
 }
@@ -24,7 +24,7 @@ pub(crate) struct Force {
 impl Force {
     pub(crate) fn new() -> Force {
         Force {
-            token: Arc::new(CancellationToken::new()),
+            token: CancellationToken::new(),
             at: OnceLock::new(),
         }
     }

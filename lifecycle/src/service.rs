@@ -91,7 +91,7 @@ impl<C> ServiceCtx<C> {
 
     /// Cancelled when shutdown is forced: every running hook should give up.
     pub fn cancel_token(&self) -> &CancellationToken {
-        &self.work.forced
+        &self.work.forced.token
     }
 
     /// A context for the Actions and Tasks this hook runs: cancelled when shutdown is
@@ -116,7 +116,7 @@ impl<C> ServiceCtx<C> {
     /// }
     /// ```
     pub fn run_ctx(&self) -> RunCtx {
-        let run = RunCtx::new().with_cancel((*self.work.forced).clone());
+        let run = RunCtx::new().with_cancel(self.work.forced.token.clone());
         match self.deadline {
             Some(deadline) => run.with_deadline(deadline),
             None => run,

@@ -301,8 +301,8 @@ struct Inner<C> {
     /// a request up to this one has been served.
     reloads_served: AtomicU64,
     bus: Bus<C>,
-    /// Whether shutdown is forced: every running hook should give up.
-    forced: Force,
+    /// Whether shutdown is forced: every running hook and task should give up.
+    forced: Arc<Force>,
     /// Cancelled when the services begin to wind down, or will never run.
     context: CancellationToken,
     /// Where the rollback of a failed startup puts its stop hooks' failures: the slot of the
@@ -352,7 +352,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 reloads_asked: AtomicU64::new(0),
                 reloads_served: AtomicU64::new(0),
                 bus,
-                forced: Force::new(),
+                forced: Arc::new(Force::new()),
                 context: CancellationToken::new(),
                 rollback_to: Mutex::new(Weak::new()),
                 requested: AtomicBool::new(false),
@@ -369,7 +369,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     pub fn register(&self, registration: Registration<C>) -> Result<()> {
         let name: Arc<str> = Arc::from(registration.name.as_str());
         let owner: Weak<dyn StopRequest> = Arc::downgrade(&self.inner) as Weak<Inner<C>>;
-        let work = Work::new(name, Arc::clone(&self.inner.forced.token), owner);
+        let work = Work::new(name, Arc::clone(&self.inner.forced), owner);
         self.inner.registry.register(
             &registration.name,
             Entry {
@@ -750,7 +750,9 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             () = self.inner.forced.cancelled() => self.inner.bus.drain(Duration::ZERO).await,
         };
         if !drain.is_complete() {
-            tracing::warn!(unfinished = ?drain.unfinished, "background tasks still running at shutdown");
+            let unfinished: Vec<String> =
+                drain.unfinished.iter().map(ToString::to_string).collect();
+            tracing::warn!(unfinished = %unfinished.join(", "), "background tasks still running at shutdown");
         }
     }
 

@@ -13,6 +13,7 @@ use tracing::Instrument as _;
 use tracing::instrument::WithSubscriber as _;
 
 use crate::Health;
+use crate::force::Force;
 
 const OP: &str = "lifecycle.ServiceCtx.spawn";
 
@@ -47,8 +48,8 @@ pub(crate) trait StopRequest: Send + Sync {
 /// carries, made once when the service registers.
 pub(crate) struct Work {
     pub(crate) name: Arc<str>,
-    /// Cancelled when shutdown is forced (shared by every service).
-    pub(crate) forced: Arc<CancellationToken>,
+    /// Whether shutdown is forced (shared by every service).
+    pub(crate) forced: Arc<Force>,
     owner: Weak<dyn StopRequest>,
     /// Cancelled when the service's turn to stop comes; made when first asked for.
     stopping: OnceLock<CancellationToken>,
@@ -63,11 +64,7 @@ pub(crate) struct Work {
 }
 
 impl Work {
-    pub(crate) fn new(
-        name: Arc<str>,
-        forced: Arc<CancellationToken>,
-        owner: Weak<dyn StopRequest>,
-    ) -> Work {
+    pub(crate) fn new(name: Arc<str>, forced: Arc<Force>, owner: Weak<dyn StopRequest>) -> Work {
         Work {
             name,
             forced,
@@ -228,8 +225,9 @@ impl Work {
         Some(failures)
     }
 
-    /// Waits for each of `running` (from [`close`](Work::close)) up to `timeout`, or until
-    /// shutdown is forced, then aborts it. Returns the failures, each naming its task.
+    /// Waits for each of `running` (from [`close`](Work::close)) up to `timeout` — once
+    /// shutdown is forced, up to what is left of its grace — then aborts it. Returns the
+    /// failures, each naming its task.
     async fn wait(&self, running: Running, timeout: Duration) -> Vec<Error> {
         let service = &self.name;
         let mut failures = Vec::new();
@@ -245,10 +243,16 @@ impl Work {
                     Error::new(OP, format!("task {task:?} of service {service:?} did not stop within {timeout:?}"))
                         .with_code(ErrorCode::TIMEOUT),
                 ),
-                () = self.forced.cancelled() => Err(
-                    Error::new(OP, format!("task {task:?} of service {service:?} abandoned: shutdown was forced"))
-                        .with_code(ErrorCode::UNAVAILABLE),
-                ),
+                // Told to stop with everything else: what is left of the grace to end.
+                () = self.forced.cancelled() => {
+                    match tokio::time::timeout(self.forced.grace_left(), &mut running.handle).await {
+                        Ok(joined) => Ok(joined),
+                        Err(_) => Err(
+                            Error::new(OP, format!("task {task:?} of service {service:?} abandoned: shutdown was forced"))
+                                .with_code(ErrorCode::UNAVAILABLE),
+                        ),
+                    }
+                }
             };
             match waited {
                 Ok(Ok(Ok(()))) => {}

@@ -150,6 +150,21 @@ async fn service_ctx_spawn_task_ignoring_its_stop_is_cut_off_ugly() {
 }
 
 #[tokio::test]
+async fn service_ctx_spawn_task_that_stops_when_told_is_no_failure_of_a_forced_stop_ugly() {
+    // A second signal forced the shutdown before the service's turn: its loop, told to
+    // stop, ends at once, within the grace, and that is no failure.
+    let trail = calls();
+    let services = services(vec![Registration::new(
+        "indexer",
+        with_loop("indexer", &trail),
+    )]);
+    services.start_all(&()).await.unwrap();
+    services.force();
+    services.stop_all(&(), STOP).await.unwrap();
+    assert_eq!(taken(&trail), ["indexer loop ended", "indexer stop hook"]);
+}
+
+#[tokio::test]
 async fn service_ctx_spawn_failure_while_stopping_is_the_stops_failure_ugly() {
     let services = services(vec![Registration::new(
         "store",
