@@ -78,40 +78,15 @@ fn create(core: Core, options: Options) -> corers::cli::BoxFuture<Result<Value>>
         // Reserved now, so that a second create of the name is refused at once; given back
         // unless the indexing succeeds, so that a failed create leaves nothing behind.
         let reserved = Reserved::take(&store, &name)?;
-        // Index it in the background and wait for its completion event (other creates'
-        // tasks complete on the same bus: each waits for its own id).
-        let (completed, mut completions) = tokio::sync::mpsc::unbounded_channel();
-        let listener = core
-            .bus()
-            .on(move |_, done: &TaskCompleted<IndexWorkspace>| {
-                let outcome = done.outcome.as_ref().map(|files| *files);
-                let _ = completed.send((done.id.clone(), outcome.map_err(ToString::to_string)));
-                Ok(())
-            });
-        let submitted = core.perform_async(IndexWorkspace {
-            name: name.clone(),
-            id: None,
-        });
-        let id = match submitted {
-            Ok(id) => id,
-            Err(err) => {
-                core.bus().remove(listener);
-                return Err(err);
-            }
-        };
-        let indexed = loop {
-            match completions.recv().await {
-                Some((done, outcome)) if done == id => break Ok(outcome),
-                Some(_) => {}
-                None => break Err(()),
-            }
-        };
-        core.bus().remove(listener);
-        let files = indexed
-            .map_err(|()| {
-                Error::new("workbench.create", "indexing stopped").with_code(ErrorCode::INTERNAL)
+        // Indexed in the background (its progress is printed as it goes); the handle
+        // hands over its outcome.
+        let files = core
+            .perform_async_handle(IndexWorkspace {
+                name: name.clone(),
+                id: None,
             })?
-            .map_err(|e| Error::new("workbench.create", e).with_code(ErrorCode::INTERNAL))?;
+            .await
+            .map_err(|e| Error::wrap(e, "workbench.create", "index the workspace"))?;
         reserved.keep();
         let count = core.query(&WorkspaceCount).answer().unwrap_or_default();
         Ok(Value::from(format!(

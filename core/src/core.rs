@@ -7,8 +7,8 @@ use std::time::SystemTime;
 use corers_lifecycle::Services;
 use corers_log::Logger;
 use corers_messaging::{
-    ActionHandle, Actions, Bus, Outcome, Query, Report, RunCtx, Task, TaskDef, TaskId, TaskReport,
-    Tasks,
+    ActionHandle, Actions, Bus, Outcome, Query, Report, RunCtx, Task, TaskDef, TaskHandle, TaskId,
+    TaskReport, Tasks,
 };
 use corers_primitives::{Options, Result, Value};
 use tokio_util::sync::CancellationToken;
@@ -155,6 +155,30 @@ impl Core {
     /// As [`Bus::perform_async`].
     pub fn perform_async<T: Task>(&self, task: T) -> Result<TaskId> {
         self.inner.bus.perform_async(self, task)
+    }
+
+    /// Runs `task` in the background and returns a handle to await its outcome (see
+    /// [`Bus::perform_async_handle`]).
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    ///
+    /// struct Reindex { files: usize }
+    /// impl Task for Reindex { type Output = usize; }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let core = Core::builder().build().unwrap();
+    /// core.bus().on_task(|_, t: &Reindex| Some(Ok(t.files)));
+    /// let files = core.perform_async_handle(Reindex { files: 12 }).unwrap().await.unwrap();
+    /// assert_eq!(files, 12);
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Bus::perform_async_handle`].
+    pub fn perform_async_handle<T: Task>(&self, task: T) -> Result<TaskHandle<T>> {
+        self.inner.bus.perform_async_handle(self, task)
     }
 
     /// Reports a background task's progress (see [`Bus::progress`]).

@@ -1186,6 +1186,50 @@ async fn core_perform_async_ids_are_counted_per_core_ugly() {
     );
 }
 
+// ---- Core::perform_async_handle ----
+
+#[tokio::test]
+async fn core_perform_async_handle_awaits_the_outcome_good() {
+    let core = Core::builder().build().unwrap();
+    core.bus()
+        .on_task(|_, task: &FlushCache| Some(Ok(task.keys)));
+    let flushed = core
+        .perform_async_handle(FlushCache { keys: 12 })
+        .unwrap()
+        .await
+        .unwrap();
+    assert_eq!(flushed, 12);
+}
+
+#[tokio::test]
+async fn core_perform_async_handle_failing_handler_awaits_its_error_bad() {
+    let core = Core::builder().build().unwrap();
+    core.bus().on_task(|_, _: &FlushCache| {
+        Some(Err(
+            Error::new("cache.Redis.flush", "connection refused").with_code(ErrorCode::UNAVAILABLE)
+        ))
+    });
+    let err = core
+        .perform_async_handle(FlushCache { keys: 12 })
+        .unwrap()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert!(err.to_string().contains("connection refused"), "{err}");
+}
+
+#[tokio::test]
+async fn core_perform_async_handle_after_shutdown_is_refused_ugly() {
+    let core = Core::builder().build().unwrap();
+    core.bus()
+        .on_task(|_, task: &FlushCache| Some(Ok(task.keys)));
+    core.shutdown().await.unwrap();
+    let err = core
+        .perform_async_handle(FlushCache { keys: 12 })
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+}
+
 // ---- Core::progress ----
 
 #[tokio::test]

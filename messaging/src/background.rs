@@ -11,7 +11,7 @@ use dashmap::DashMap;
 use tokio::sync::{Notify, Semaphore};
 
 use crate::context::{current_sender, enter, try_current, with_sender};
-use crate::{Bus, Outcome, Report};
+use crate::{Bus, Outcome, Report, TaskHandle};
 
 /// A request that handlers answer: [`Bus::query`] and [`Bus::query_all`].
 ///
@@ -243,7 +243,8 @@ struct Slot<C: Clone + Send + Sync + 'static, T: Task> {
     core: C,
     id: TaskId,
     completed: bool,
-    _task: std::marker::PhantomData<fn() -> T>,
+    /// Where the outcome goes after the completion's broadcast, for a [`TaskHandle`].
+    reply: Option<tokio::sync::oneshot::Sender<Result<T::Output>>>,
 }
 
 impl<C: Clone + Send + Sync + 'static, T: Task> Slot<C, T> {
@@ -256,6 +257,10 @@ impl<C: Clone + Send + Sync + 'static, T: Task> Slot<C, T> {
         };
         // Handlers' panics are caught inside broadcast: one completion, always.
         let _ = self.bus.broadcast(&self.core, &completed);
+        if let Some(reply) = self.reply.take() {
+            // A handle dropped meanwhile wants nothing.
+            let _ = reply.send(completed.outcome);
+        }
     }
 }
 
@@ -335,7 +340,46 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
     /// queue` tasks are already accepted, or when there is no tokio runtime;
     /// [`ErrorCode::INVALID`] when submitted from a dispatch so deep that the task's own
     /// would pass the [depth limit](crate::BusBuilder::max_depth).
-    pub fn perform_async<T: Task>(&self, core: &C, mut task: T) -> Result<TaskId> {
+    pub fn perform_async<T: Task>(&self, core: &C, task: T) -> Result<TaskId> {
+        self.submit(core, task, None)
+    }
+
+    /// As [`perform_async`](Bus::perform_async), returning a [`TaskHandle`]: the task's
+    /// id at once, and its outcome when awaited — for a caller that waits for its own
+    /// background task without listening for its completion among everyone else's.
+    ///
+    /// ```
+    /// use corers_messaging::{Bus, Task};
+    ///
+    /// struct Reindex { files: usize }
+    /// impl Task for Reindex { type Output = usize; }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let bus: Bus<()> = Bus::new();
+    /// bus.on_task(|_, t: &Reindex| Some(Ok(t.files)));
+    /// let indexed = bus.perform_async_handle(&(), Reindex { files: 12 }).unwrap().await;
+    /// assert_eq!(indexed.unwrap(), 12);
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`perform_async`](Bus::perform_async); awaited, the task's own error (a panic
+    /// is `INTERNAL`, no handler `NOT_FOUND`, never started `UNAVAILABLE`).
+    pub fn perform_async_handle<T: Task>(&self, core: &C, task: T) -> Result<TaskHandle<T>> {
+        let (reply, outcome) = tokio::sync::oneshot::channel();
+        let id = self.submit(core, task, Some(reply))?;
+        Ok(TaskHandle::new(id, outcome))
+    }
+
+    /// Accepts `task` (see [`perform_async`](Bus::perform_async)); its outcome also goes
+    /// to `reply`, when given.
+    fn submit<T: Task>(
+        &self,
+        core: &C,
+        mut task: T,
+        reply: Option<tokio::sync::oneshot::Sender<Result<T::Output>>>,
+    ) -> Result<TaskId> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
             Error::new(
                 "messaging.Bus.perform_async",
@@ -375,7 +419,7 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
             core,
             id: id.clone(),
             completed: false,
-            _task: std::marker::PhantomData,
+            reply,
         };
         tasks.in_flight.insert(id.clone(), type_name::<T>());
         drop(listable);

@@ -4,7 +4,8 @@
 //! [`query`](Bus::query) asks until one answers, [`query_all`](Bus::query_all) asks them
 //! all, [`perform`](Bus::perform) hands work to the first handler that takes it, and
 //! [`perform_async`](Bus::perform_async) runs that work in the background with progress
-//! events. Handlers are plain closures; panics are caught at the boundary; a cascade of
+//! events ([`perform_async_handle`](Bus::perform_async_handle) when the caller awaits its
+//! outcome). Handlers are plain closures; panics are caught at the boundary; a cascade of
 //! nested dispatches is traced and bounded.
 //!
 //! ```
@@ -41,8 +42,8 @@
 //!   and the synchronous verbs.
 //! - [`Ctx`], [`DispatchInfo`]: what a handler knows about its dispatch.
 //! - [`Report`], [`Failure`], [`Outcome`]: what dispatches return.
-//! - [`Query`], [`Task`], [`TaskId`], [`TaskStarted`], [`TaskProgress`], [`TaskCompleted`],
-//!   [`DrainReport`]: requests, work, and background tasks.
+//! - [`Query`], [`Task`], [`TaskId`], [`TaskHandle`], [`TaskStarted`], [`TaskProgress`],
+//!   [`TaskCompleted`], [`DrainReport`]: requests, work, and background tasks.
 //! - [`Actions`], [`ActionSpec`], [`ActionCtx`], [`ActionHandle`], [`ActionDef`], [`RunCtx`],
 //!   [`ActionStarted`], [`ActionCompleted`], [`BreakerState`]: named Actions — registered
 //!   callables, run by name with schema checks, limits, a circuit breaker and deadlines.
@@ -64,6 +65,7 @@ mod scheduler;
 mod schema;
 mod tables;
 mod task_def;
+mod task_handle;
 
 pub use action::{
     ActionCompleted, ActionCtx, ActionDef, ActionHandle, ActionSpec, ActionStarted, Actions,
@@ -78,3 +80,4 @@ pub use pipeline::{StepReport, TaskReport, TaskStepCompleted, Tasks};
 pub use scheduler::Scheduler;
 pub use schema::{Field, Schema, ValueKind};
 pub use task_def::{Condition, Retry, RunStep, Step, TaskDef};
+pub use task_handle::TaskHandle;

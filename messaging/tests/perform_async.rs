@@ -133,6 +133,143 @@ fn deploy_type() -> &'static str {
     std::any::type_name::<Deploy>()
 }
 
+// ---- Bus::perform_async_handle ----
+
+#[tokio::test(start_paused = true)]
+async fn bus_perform_async_handle_hands_over_the_outcome_after_the_completion_good() {
+    let bus: Bus<()> = Bus::new();
+    deploys(&bus);
+    let events = record(&bus);
+    let handle = bus
+        .perform_async_handle(&(), Deploy::to("homelab"))
+        .unwrap();
+    let id = handle.id().clone();
+    let outcome = handle.await.unwrap();
+    assert_eq!(outcome, "deployed to homelab");
+    // Its listeners saw the completion first.
+    assert_eq!(
+        completions(&events),
+        [(id, Ok("deployed to homelab".to_owned()))]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn bus_perform_async_handle_no_handler_awaits_not_found_bad() {
+    let bus: Bus<()> = Bus::new();
+    let err = bus
+        .perform_async_handle(&(), Backup { volume: "/srv/ws" })
+        .unwrap()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn bus_perform_async_handle_refused_once_shutdown_began_bad() {
+    let bus: Bus<()> = Bus::new();
+    deploys(&bus);
+    bus.shutdown();
+    let err = bus
+        .perform_async_handle(&(), Deploy::to("homelab"))
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+}
+
+#[tokio::test(start_paused = true)]
+async fn bus_perform_async_handle_panicking_handler_awaits_internal_ugly() {
+    let bus: Bus<()> = Bus::new();
+    bus.on_task(|_, _: &Deploy| -> Option<Result<String>> { panic!("manifest unreadable") });
+    let err = bus
+        .perform_async_handle(&(), Deploy::to("homelab"))
+        .unwrap()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
+    assert!(err.message().contains("manifest unreadable"), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn bus_perform_async_handle_dropped_leaves_the_task_running_ugly() {
+    let bus: Bus<()> = Bus::new();
+    deploys(&bus);
+    let events = record(&bus);
+    let id = {
+        let handle = bus
+            .perform_async_handle(&(), Deploy::to("homelab"))
+            .unwrap();
+        handle.id().clone()
+    };
+    drained(&bus).await;
+    assert_eq!(
+        completions(&events),
+        [(id, Ok("deployed to homelab".to_owned()))]
+    );
+}
+
+#[test]
+fn bus_perform_async_handle_runtime_dropped_before_the_task_ran_awaits_unavailable_ugly() {
+    let (runtime, held) = slot_held();
+    let handle = {
+        let _entered = runtime.enter();
+        held.bus
+            .perform_async_handle(&(), Deploy::to("homelab"))
+            .unwrap()
+    };
+    held.release.send(()).unwrap();
+    drop(runtime);
+    let awaited = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(handle);
+    assert_eq!(awaited.unwrap_err().code(), Some(&ErrorCode::UNAVAILABLE));
+}
+
+// ---- TaskHandle::id ----
+
+#[tokio::test(start_paused = true)]
+async fn task_handle_id_is_the_id_of_its_events_good() {
+    let bus: Bus<()> = Bus::new();
+    deploys(&bus);
+    let events = record(&bus);
+    let handle = bus
+        .perform_async_handle(&(), Deploy::to("homelab"))
+        .unwrap();
+    let id = handle.id().clone();
+    handle.await.unwrap();
+    assert_eq!(events.lock().unwrap()[0], Event::Started(id, deploy_type()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn task_handle_id_differs_between_tasks_bad() {
+    let bus: Bus<()> = Bus::new();
+    deploys(&bus);
+    let first = bus
+        .perform_async_handle(&(), Deploy::to("homelab"))
+        .unwrap();
+    let second = bus
+        .perform_async_handle(&(), Deploy::to("homelab"))
+        .unwrap();
+    assert_ne!(first.id(), second.id());
+    assert_eq!(first.await.unwrap(), second.await.unwrap());
+}
+
+#[tokio::test(start_paused = true)]
+async fn task_handle_id_given_to_a_task_that_opts_in_ugly() {
+    let bus: Bus<()> = Bus::new();
+    bus.on_task(|_, d: &Deploy| {
+        Some(Ok(d
+            .id
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default()))
+    });
+    let handle = bus
+        .perform_async_handle(&(), Deploy::to("homelab"))
+        .unwrap();
+    let id = handle.id().to_string();
+    assert_eq!(handle.await.unwrap(), id);
+}
+
 // ---- Bus::perform_async ----
 
 #[tokio::test(start_paused = true)]
