@@ -38,7 +38,10 @@ impl FromStr for Shell {
 
 impl<C> Cli<C> {
     /// A completion script for `shell`: command words at every level of the tree, then the
-    /// chosen command's flags. Hidden commands are not offered. The word after a flag that
+    /// chosen command's flags, and the [global flags](Cli::with_global_flag) everywhere
+    /// (`--help` and, with a version, `--version` at the top); after the built-ins, a
+    /// shell (`completion <TAB>`) or a command (`help <TAB>`). Hidden commands are not
+    /// offered. The word after a flag that
     /// takes a value (`--name alpha`) is that value, not a command word: an enum flag's
     /// value completes to its choices, a path flag's to file names (after the flag or
     /// joined by `=`), any other value to nothing. The program is
@@ -54,7 +57,16 @@ impl<C> Cli<C> {
     /// ```
     pub fn completion(&self, shell: Shell) -> String {
         let levels = self.levels();
-        let values = self.flag_values();
+        let mut values = self.flag_values();
+        // A global flag's value (`--set <key=value>`) is no command word, at any level.
+        for (long, short) in self.global_value_flags() {
+            values.extend(levels.iter().map(|(path, _)| FlagValues {
+                path: path.clone(),
+                long: long.clone(),
+                short,
+                values: Values::Text,
+            }));
+        }
         let takes = value_flags(&values);
         match shell {
             Shell::Bash => self.bash(&levels, &takes, &values),
@@ -145,8 +157,49 @@ impl<C> Cli<C> {
         out.push_str("    done\n");
     }
 
-    /// For each path (`""` at the top) the words completing it: child names, then flags.
+    /// The global flags ([`with_global_flag`](Cli::with_global_flag)) as their long names
+    /// (`--set` for `"--set <key=value>"`), each with its short letter if the spelling
+    /// gives one, and whether it takes a value.
+    fn global_flags(&self) -> Vec<(String, Option<char>, bool)> {
+        self.global_flags
+            .iter()
+            .filter_map(|(spelling, _)| {
+                let words: Vec<&str> = spelling
+                    .split([' ', ','])
+                    .filter(|w| !w.is_empty())
+                    .collect();
+                let long = words.iter().find_map(|w| w.strip_prefix("--"))?;
+                let long = long.split('=').next().unwrap_or(long);
+                let short = words
+                    .iter()
+                    .filter_map(|w| w.strip_prefix('-'))
+                    .find_map(|w| {
+                        let mut chars = w.chars();
+                        chars.next().filter(|_| chars.next().is_none())
+                    });
+                let takes = spelling.contains('=') || words.iter().any(|w| !w.starts_with('-'));
+                (is_plain_choice(long)).then(|| (long.to_owned(), short, takes))
+            })
+            .collect()
+    }
+
+    /// The global flags that take a value: long name and short letter.
+    fn global_value_flags(&self) -> Vec<(String, Option<char>)> {
+        self.global_flags()
+            .into_iter()
+            .filter(|(_, _, takes)| *takes)
+            .map(|(long, short, _)| (long, short))
+            .collect()
+    }
+
+    /// For each path (`""` at the top) the words completing it: child names, then flags;
+    /// also the built-ins' own words (`completion <shell>`, `help <command>`).
     fn levels(&self) -> Vec<(String, Vec<String>)> {
+        let globals: Vec<String> = self
+            .global_flags()
+            .into_iter()
+            .map(|(long, _, _)| format!("--{long}"))
+            .collect();
         let mut paths = vec![String::new()];
         paths.extend(self.tree.paths());
         paths
@@ -161,6 +214,10 @@ impl<C> Cli<C> {
                     .collect();
                 if path.is_empty() {
                     words.extend(["help".to_owned(), "completion".to_owned()]);
+                    words.push("--help".to_owned());
+                    if self.version.is_some() {
+                        words.push("--version".to_owned());
+                    }
                 } else if let Some(command) = self.tree.get(&path) {
                     if !self.tree.is_visible(&path) {
                         return None;
@@ -170,9 +227,26 @@ impl<C> Cli<C> {
                         words.push("--help".to_owned());
                     }
                 }
+                words.extend(globals.iter().cloned());
                 (!words.is_empty()).then_some((path, words))
             })
+            .chain(self.builtin_levels())
             .collect()
+    }
+
+    /// What follows the built-ins: `completion` takes a shell, `help` a top-level command.
+    fn builtin_levels(&self) -> [(String, Vec<String>); 2] {
+        let shells = ["bash", "zsh", "fish"].map(str::to_owned).to_vec();
+        let commands = self
+            .tree
+            .children("")
+            .into_iter()
+            .filter(|child| self.tree.is_visible(child))
+            .collect();
+        [
+            ("completion".to_owned(), shells),
+            ("help".to_owned(), commands),
+        ]
     }
 
     fn function_name(&self) -> String {
@@ -446,9 +520,9 @@ fn value_flags(values: &[FlagValues]) -> Vec<(String, Vec<String>)> {
     for flag in values {
         let spellings = std::iter::once(format!("--{}", flag.long))
             .chain(flag.short.map(|short| format!("-{short}")));
-        match takes.last_mut() {
-            Some((path, all)) if *path == flag.path => all.extend(spellings),
-            _ => takes.push((flag.path.clone(), spellings.collect())),
+        match takes.iter_mut().find(|(path, _)| *path == flag.path) {
+            Some((_, all)) => all.extend(spellings),
+            None => takes.push((flag.path.clone(), spellings.collect())),
         }
     }
     takes

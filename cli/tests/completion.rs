@@ -258,7 +258,7 @@ fn cli_completion_empty_tree_offers_only_builtins_ugly() {
     let Some(offered) = bash_complete(&script, &["workbench", ""]) else {
         return;
     };
-    assert_eq!(offered, ["help", "completion"]);
+    assert_eq!(offered, ["help", "completion", "--help"]);
 }
 
 #[test]
@@ -427,6 +427,93 @@ fn cli_completion_bash_path_word_with_a_colon_ugly() {
         return;
     };
     assert_eq!(offered, ["up"]);
+}
+
+// ---- built-ins and global flags ----
+
+/// The sample tree, with a version and the facade's `--set` global flag.
+fn with_globals() -> Cli<()> {
+    sample()
+        .with_version("0.4.1")
+        .with_global_flag("--set <key=value>", "set a config value for this run")
+}
+
+#[test]
+fn cli_completion_top_level_flags_are_help_version_and_globals_good() {
+    let cli = with_globals();
+    let line = ["workbench", "--"];
+    if let Some(offered) = bash_complete(&cli.completion(Shell::Bash), &line) {
+        assert_eq!(offered, ["--help", "--version", "--set"]);
+    }
+    // zsh is handed every word of the level (it matches the prefix itself).
+    if let Some((offered, _)) = zsh_complete(&cli.completion(Shell::Zsh), &line) {
+        let flags: Vec<&String> = offered.iter().filter(|w| w.starts_with("--")).collect();
+        assert_eq!(flags, ["--help", "--version", "--set"]);
+    }
+    if let Some((offered, stderr)) = fish_complete(&cli.completion(Shell::Fish), "workbench --") {
+        assert!(stderr.is_empty(), "{stderr}");
+        for flag in ["--help", "--version", "--set"] {
+            assert!(offered.contains(&flag.to_owned()), "{offered:?}");
+        }
+    }
+}
+
+#[test]
+fn cli_completion_global_flag_value_is_not_a_command_word_bad() {
+    let cli = with_globals();
+    // After `--set a=1` the commands are offered again; right after `--set`, nothing.
+    if let Some(offered) = bash_complete(
+        &cli.completion(Shell::Bash),
+        &["workbench", "--set", "a=1", "w"],
+    ) {
+        assert_eq!(offered, ["workspace"]);
+    }
+    if let Some(offered) = bash_complete(&cli.completion(Shell::Bash), &["workbench", "--set", ""])
+    {
+        assert!(offered.is_empty(), "{offered:?}");
+    }
+    if let Some(offered) = bash_complete(
+        &cli.completion(Shell::Bash),
+        &["workbench", "workspace", "--set", "a=1", "l"],
+    ) {
+        assert_eq!(offered, ["list"]);
+    }
+    if let Some((offered, _)) = zsh_complete(
+        &cli.completion(Shell::Zsh),
+        &["workbench", "--set", "a=1", ""],
+    ) {
+        assert!(offered.contains(&"workspace".to_owned()), "{offered:?}");
+    }
+    if let Some((offered, _)) =
+        zsh_complete(&cli.completion(Shell::Zsh), &["workbench", "--set", ""])
+    {
+        assert!(offered.is_empty(), "{offered:?}");
+    }
+    if let Some((offered, stderr)) =
+        fish_complete(&cli.completion(Shell::Fish), "workbench --set a=1 w")
+    {
+        assert!(stderr.is_empty(), "{stderr}");
+        assert_eq!(offered, ["workspace"]);
+    }
+}
+
+#[test]
+fn cli_completion_builtins_take_a_shell_and_a_command_ugly() {
+    let cli = with_globals();
+    if let Some(offered) = bash_complete(
+        &cli.completion(Shell::Bash),
+        &["workbench", "completion", ""],
+    ) {
+        assert_eq!(offered, ["bash", "zsh", "fish"]);
+    }
+    if let Some(offered) = bash_complete(&cli.completion(Shell::Bash), &["workbench", "help", ""]) {
+        // The visible commands only: `debug` holds nothing but a hidden command.
+        assert_eq!(offered, ["cache", "workspace"]);
+    }
+    if let Some((offered, _)) = fish_complete(&cli.completion(Shell::Fish), "workbench completion ")
+    {
+        assert_eq!(offered, ["bash", "fish", "zsh"]);
+    }
 }
 
 // ---- Cli::completion, in fish ----
