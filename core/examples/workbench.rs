@@ -211,9 +211,10 @@ pub(crate) fn workbench() -> CoreBuilder {
                 let index = core.config().extract::<Index>("index");
                 Some(index.map(|index| task.name.len() * index.files_per_char))
             });
-            // Through the Core, not println!: the test kit's CLI runner sees these lines too.
+            // To standard error, where progress belongs (a pipe gets only the result), and
+            // through the Core, not eprintln!: the test kit's CLI runner sees these too.
             core.bus().on(|ctx, progress: &TaskProgress| {
-                ctx.core().print(&format!(
+                ctx.core().eprint(&format!(
                     "indexing: {:>3.0}% {}\n",
                     progress.fraction * 100.0,
                     progress.message

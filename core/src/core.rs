@@ -1,6 +1,7 @@
 //! [`Core`]: the container every service, command, Action and Task receives.
 
 use std::fmt;
+use std::io::Write as _;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::SystemTime;
 
@@ -69,11 +70,18 @@ pub(crate) struct Inner {
     pub(crate) env: Mutex<Vec<(String, String)>>,
     pub(crate) started: SystemTime,
     pub(crate) shutdown_timeout: std::time::Duration,
-    /// What [`Core::print`] wrote while the test kit's `run_cli` captures it; `None` while
-    /// it goes to standard output.
-    pub(crate) captured: Mutex<Option<String>>,
+    /// What [`Core::print`] and [`Core::eprint`] wrote while the test kit's `run_cli`
+    /// captures it; `None` while it goes to the process's standard output and error.
+    pub(crate) captured: Mutex<Option<Captured>>,
     /// The embedding host's own value (see [`CoreBuilder::host`](crate::CoreBuilder::host)).
     pub(crate) host: Option<Arc<dyn std::any::Any + Send + Sync>>,
+}
+
+/// What the test kit's `run_cli` captured of [`Core::print`] and [`Core::eprint`].
+#[derive(Default)]
+pub(crate) struct Captured {
+    pub(crate) out: String,
+    pub(crate) err: String,
 }
 
 impl Core {
@@ -300,23 +308,40 @@ impl Core {
     /// core.print("indexing:  50% scanning files\n");
     /// ```
     pub fn print(&self, text: &str) {
-        use std::io::Write as _;
-        {
-            let mut captured = self
-                .inner
-                .captured
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            if let Some(buffer) = captured.as_mut() {
-                buffer.push_str(text);
-                return;
-            }
+        if !self.captured(|printed| printed.out.push_str(text)) {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(text.as_bytes());
+            let _ = stdout.flush();
         }
-        // Not under the capture's lock: a caller holding stdout's own lock cannot deadlock
-        // with a print from another thread.
-        let mut stdout = std::io::stdout().lock();
-        let _ = stdout.write_all(text.as_bytes());
-        let _ = stdout.flush();
+    }
+
+    /// Writes `text` to the application's standard error, as [`print`](Core::print) does
+    /// to its standard output: for progress and notes that must not mix with a command's
+    /// result (`workbench workspace create --name=alpha | head -1` is the result's line).
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    /// let core = Core::builder().build().unwrap();
+    /// core.eprint("indexing:  50% scanning files\n");
+    /// ```
+    pub fn eprint(&self, text: &str) {
+        if !self.captured(|printed| printed.err.push_str(text)) {
+            let mut stderr = std::io::stderr().lock();
+            let _ = stderr.write_all(text.as_bytes());
+            let _ = stderr.flush();
+        }
+    }
+
+    /// Gives `write` what the test kit captures, if it captures; reports whether it did.
+    /// (The process's streams are written outside the capture's lock: a caller holding
+    /// stdout's own lock cannot deadlock with a print from another thread.)
+    fn captured(&self, write: impl FnOnce(&mut Captured)) -> bool {
+        let mut captured = self
+            .inner
+            .captured
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        captured.as_mut().map(write).is_some()
     }
 
     /// The Core's cancellation token: cancelled when shutdown begins. Long-running work

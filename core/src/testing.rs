@@ -35,6 +35,7 @@ use corers_log::{Level, Logger, MemorySink, Output};
 use corers_messaging::HandlerId;
 use corers_primitives::Result;
 
+use crate::core::Captured;
 use crate::run::{Printed, Started};
 use crate::{Core, CoreBuilder};
 
@@ -139,9 +140,9 @@ async fn run_captured(core: &Core, args: Vec<String>) -> CliRun {
             exit_code: printed.exit_code,
         };
     }
-    // What `Core::print` writes while this runs is captured, and put where `run` prints
-    // it: before the command's output what came before it ends, after it what shutdown
-    // printed.
+    // What `Core::print` and `Core::eprint` write while this runs is captured, and put
+    // where `run` prints it: before the command's output what came before it ends, after
+    // it what shutdown printed.
     let capturing = Capturing::begin(core);
     let printed = match core.start_for_run("corers.testing.run_cli").await {
         Started::Run => {
@@ -155,18 +156,22 @@ async fn run_captured(core: &Core, args: Vec<String>) -> CliRun {
             exit_code: 0,
         },
         Started::Failed(err) => {
+            let (stdout, eprinted) = capturing.take();
+            let stderr = format!("{eprinted}error: {err}\n");
             return CliRun {
-                stdout: capturing.take(),
-                stderr: format!("error: {err}\n"),
+                stdout,
+                stderr,
                 exit_code: crate::run::failed_to_start(&err),
             };
         }
     };
-    let mut stdout = capturing.take();
+    let (mut stdout, mut stderr) = capturing.take();
     stdout.push_str(&printed.stdout);
-    let mut stderr = printed.stderr;
+    stderr.push_str(&printed.stderr);
     let (exit_code, failure) = core.shut_down(printed.exit_code).await;
-    stdout.push_str(&capturing.take());
+    let (after, after_err) = capturing.take();
+    stdout.push_str(&after);
+    stderr.push_str(&after_err);
     stderr.extend(failure);
     CliRun {
         stdout,
@@ -175,7 +180,7 @@ async fn run_captured(core: &Core, args: Vec<String>) -> CliRun {
     }
 }
 
-/// `run_cli`'s capture of [`Core::print`], ended when dropped (also when the run's future
+/// `run_cli`'s capture of [`Core::print`] and [`Core::eprint`], ended when dropped (also when the run's future
 /// is). A capture already going (another run on the same Core, which is refused) is left
 /// to its owner.
 struct Capturing<'a> {
@@ -188,23 +193,26 @@ impl<'a> Capturing<'a> {
         let mut captured = Capturing::slot(core);
         let ours = captured.is_none();
         if ours {
-            *captured = Some(String::new());
+            *captured = Some(Captured::default());
         }
         Capturing { core, ours }
     }
 
-    /// What was printed since the last take.
-    fn take(&self) -> String {
+    /// What was printed since the last take, to standard output and to standard error.
+    fn take(&self) -> (String, String) {
         if !self.ours {
-            return String::new();
+            return (String::new(), String::new());
         }
         Capturing::slot(self.core)
             .as_mut()
-            .map(std::mem::take)
+            .map(|captured| {
+                let Captured { out, err } = std::mem::take(captured);
+                (out, err)
+            })
             .unwrap_or_default()
     }
 
-    fn slot(core: &Core) -> std::sync::MutexGuard<'_, Option<String>> {
+    fn slot(core: &Core) -> std::sync::MutexGuard<'_, Option<Captured>> {
         core.inner
             .captured
             .lock()

@@ -736,6 +736,54 @@ async fn core_print_from_many_threads_keeps_every_line_whole_ugly() {
     assert_eq!(lines[200], "synced");
 }
 
+/// `sync`, noting its progress on standard error and failing when `fail` is set.
+fn noting(fail: bool) -> Core {
+    let (builder, _log) = testing::builder();
+    builder
+        .command(
+            "sync",
+            Command::new().action(move |core: Core, _| async move {
+                core.eprint("copying 2 files\n");
+                if fail {
+                    return Err(Error::new("sync.Copier.copy", "disk full")
+                        .with_code(ErrorCode::UNAVAILABLE));
+                }
+                Ok(Value::from("synced"))
+            }),
+        )
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn core_eprint_is_captured_on_standard_error_good() {
+    let run = testing::run_cli(&noting(false), ["sync"]).await;
+    assert_eq!(
+        (run.stdout.as_str(), run.stderr.as_str()),
+        ("synced\n", "copying 2 files\n")
+    );
+}
+
+#[tokio::test]
+async fn core_eprint_comes_before_the_failure_it_led_to_bad() {
+    let run = testing::run_cli(&noting(true), ["sync"]).await;
+    assert_eq!(run.exit_code, 69);
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr.starts_with("copying 2 files\nerror: "),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn core_eprint_outside_run_cli_is_not_captured_ugly() {
+    let core = noting(false);
+    core.eprint("printed before the run\n");
+    let run = testing::run_cli(&core, ["sync"]).await;
+    assert_eq!(run.stderr, "copying 2 files\n");
+}
+
 #[tokio::test]
 async fn run_cli_prints_of_stop_hooks_follow_the_result_good() {
     let (builder, _log) = testing::builder();

@@ -26,10 +26,10 @@ async fn workbench_cli_create_alpha_good() {
     insta::assert_snapshot!(shown(&run(&["workspace", "create", "--name=alpha"]).await), @r#"
     exit: 0
     --- stdout
-    indexing:  50% scanning files
-    indexing: 100% index written
     created workspace "alpha": 35 files indexed (2 workspaces)
     --- stderr
+    indexing:  50% scanning files
+    indexing: 100% index written
     "#);
 }
 
