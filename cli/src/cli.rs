@@ -387,6 +387,11 @@ impl<C: Send + 'static> Cli<C> {
                 self.name,
                 self.version.as_deref().unwrap_or_default()
             )),
+            // The built-ins' own help.
+            ["help", builtin @ ("help" | "completion")] => {
+                Outcome::printed(self.builtin_help(builtin))
+            }
+            ["completion", ..] if wants_help => Outcome::printed(self.builtin_help("completion")),
             ["help", rest @ ..] => {
                 let path = self.tree.canonical(&rest.join("/"));
                 if path.is_empty() || self.tree.get(&path).is_some() {

@@ -76,6 +76,24 @@ impl<C> Cli<C> {
         out
     }
 
+    /// The help of the built-in `help` or `completion`.
+    pub(crate) fn builtin_help(&self, builtin: &str) -> String {
+        let name = &self.name;
+        if builtin == "help" {
+            return format!(
+                "Usage: {name} help [<command>]\n\n\
+                 Shows a command's flags, or, with no command named, the commands.\n"
+            );
+        }
+        format!(
+            "Usage: {name} completion <bash|zsh|fish>\n\n\
+             Prints a completion script for the shell. To install it:\n  \
+             bash    add 'source <({name} completion bash)' to ~/.bashrc\n  \
+             zsh     {name} completion zsh > ~/.zfunc/_{name}  (with ~/.zfunc on $fpath)\n  \
+             fish    {name} completion fish > ~/.config/fish/completions/{name}.fish\n"
+        )
+    }
+
     fn command_help(&self, path: &str, command: &Command<C>) -> String {
         let mut out = String::new();
         let words = path.replace('/', " ");

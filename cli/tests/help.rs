@@ -50,6 +50,30 @@ async fn cli_help_placeholder_snapshot_good() {
 }
 
 #[tokio::test]
+async fn cli_run_help_of_the_completion_builtin_snapshot_good() {
+    let cli = workbench();
+    let asked = cli.run((), ["help", "completion"]).await;
+    assert_eq!(asked.exit_code(), 0);
+    insta::assert_snapshot!("completion_builtin_help", asked.stdout());
+    // The same from the built-in itself, with or without a shell.
+    for args in [["completion", "--help"], ["completion", "-h"]] {
+        assert_eq!(cli.run((), args).await.stdout(), asked.stdout(), "{args:?}");
+    }
+    let with_shell = cli.run((), ["completion", "zsh", "--help"]).await;
+    assert_eq!(with_shell.stdout(), asked.stdout());
+}
+
+#[tokio::test]
+async fn cli_run_help_help_shows_the_help_builtins_usage_ugly() {
+    let outcome = workbench().run((), ["help", "help"]).await;
+    assert_eq!(outcome.exit_code(), 0, "{}", outcome.stderr());
+    assert_eq!(
+        outcome.stdout(),
+        "Usage: workbench help [<command>]\n\nShows a command's flags, or, with no command named, the commands.\n"
+    );
+}
+
+#[tokio::test]
 async fn cli_run_unknown_flag_error_snapshot_bad() {
     let cli = workbench();
     let outcome = cli.run((), ["workspace", "list", "--verbos"]).await;
