@@ -3,12 +3,17 @@
 use std::collections::BTreeSet;
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Local, TimeZone, Utc};
 use corers_primitives::{Error, ErrorCode, Result};
 
 const OP: &str = "messaging.Scheduler.parse";
 
-/// A parsed cron expression, read in UTC.
+/// A parsed cron expression, read in UTC unless it begins with a time zone:
+/// `CRON_TZ=Local 0 3 * * *` (also `TZ=`, as robfig/cron and Kubernetes read it) runs at
+/// 03:00 on the machine's clock (its `TZ`, or `/etc/localtime`), `CRON_TZ=+05:30 …` at a
+/// fixed offset, `CRON_TZ=UTC …` in UTC. Named zones (`Europe/Berlin`) are refused: set
+/// `TZ` to one and use `Local`. On the local clock, a time that a daylight-saving change
+/// skips does not run that day, and a time it passes twice runs once.
 ///
 /// Five fields (`min hour day month weekday`) read as crontab reads them: weekdays `0`–`7`
 /// with `0` and `7` for Sunday, or `sun`…`sat`; and when both the day of the month and
@@ -16,7 +21,18 @@ const OP: &str = "messaging.Scheduler.parse";
 /// runs (`0 9 1 * mon` runs on the 1st and on every Monday). Six or seven fields (seconds
 /// first, an optional year last) are read as the `cron` crate reads them: weekdays `1`–`7`
 /// from Sunday, and a day must match both the day of the month and the weekday.
-pub(crate) struct Schedule(Vec<cron::Schedule>);
+pub(crate) struct Schedule {
+    crons: Vec<cron::Schedule>,
+    zone: Zone,
+}
+
+/// The clock a schedule's fields are read on.
+#[derive(Clone, Copy)]
+enum Zone {
+    Utc,
+    Local,
+    Fixed(FixedOffset),
+}
 
 impl Schedule {
     /// Parses `expression`.
@@ -24,34 +40,89 @@ impl Schedule {
     /// # Errors
     /// [`ErrorCode::INVALID`] naming what is wrong with it.
     pub(crate) fn parse(expression: &str) -> Result<Schedule> {
-        let fields: Vec<&str> = expression.split_whitespace().collect();
-        let [minute, hour, day, month, weekday] = fields[..] else {
-            return Ok(Schedule(vec![cron_schedule(expression, expression)?]));
-        };
-        let weekdays = crontab_weekdays(expression, weekday)?;
-        let restricted = |field: &str| !field.starts_with('*') && field != "?";
-        let schedules = if restricted(day) && restricted(weekday) {
-            // Either matches: one schedule for each, the earlier tick wins.
-            vec![
-                cron_schedule(expression, &format!("0 {minute} {hour} {day} {month} *"))?,
-                cron_schedule(
-                    expression,
-                    &format!("0 {minute} {hour} * {month} {weekdays}"),
-                )?,
-            ]
-        } else {
-            vec![cron_schedule(
-                expression,
-                &format!("0 {minute} {hour} {day} {month} {weekdays}"),
-            )?]
-        };
-        Ok(Schedule(schedules))
+        let (zone, fields) = zoned(expression)?;
+        Ok(Schedule {
+            crons: crons(expression, fields)?,
+            zone,
+        })
     }
 
     /// The first tick after `time`, if any is left.
     pub(crate) fn next_after(&self, time: &DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.0.iter().filter_map(|s| s.after(time).next()).min()
+        match self.zone {
+            Zone::Utc => self.next_in(time, &Utc),
+            Zone::Local => self.next_in(time, &Local),
+            Zone::Fixed(offset) => self.next_in(time, &offset),
+        }
     }
+
+    /// The first tick after `time` with the fields read on `zone`'s clock. A local time
+    /// passed twice (a daylight-saving change) may be offered at both passes, the first
+    /// one behind `time`: only one still ahead counts.
+    fn next_in<Z: TimeZone>(&self, time: &DateTime<Utc>, zone: &Z) -> Option<DateTime<Utc>> {
+        let local = time.with_timezone(zone);
+        self.crons
+            .iter()
+            .filter_map(|cron| cron.after(&local).find(|tick| *tick > local))
+            .map(|tick| tick.with_timezone(&Utc))
+            .min()
+    }
+}
+
+/// The zone an expression names (`CRON_TZ=Local 0 3 * * *`), and the fields after it.
+fn zoned(expression: &str) -> Result<(Zone, &str)> {
+    let trimmed = expression.trim_start();
+    let Some(named) = trimmed
+        .strip_prefix("CRON_TZ=")
+        .or_else(|| trimmed.strip_prefix("TZ="))
+    else {
+        return Ok((Zone::Utc, expression));
+    };
+    let (name, fields) = named.split_once(char::is_whitespace).unwrap_or((named, ""));
+    let offset = name
+        .starts_with(['+', '-'])
+        .then(|| name.parse::<FixedOffset>().ok())
+        .flatten();
+    let zone = match (name, offset) {
+        ("UTC" | "Etc/UTC", _) => Zone::Utc,
+        ("Local", _) => Zone::Local,
+        (_, Some(offset)) => Zone::Fixed(offset),
+        _ => {
+            return Err(invalid(
+                expression,
+                &format!(
+                    "time zone {name:?} is not one this reads: use UTC, Local (the TZ the process runs under) or an offset such as +01:00"
+                ),
+            ));
+        }
+    };
+    Ok((zone, fields))
+}
+
+/// The `cron` crate's schedules for `fields` (of `expression`, for errors).
+fn crons(expression: &str, fields: &str) -> Result<Vec<cron::Schedule>> {
+    let fields: Vec<&str> = fields.split_whitespace().collect();
+    let [minute, hour, day, month, weekday] = fields[..] else {
+        return Ok(vec![cron_schedule(expression, &fields.join(" "))?]);
+    };
+    let weekdays = crontab_weekdays(expression, weekday)?;
+    let restricted = |field: &str| !field.starts_with('*') && field != "?";
+    let schedules = if restricted(day) && restricted(weekday) {
+        // Either matches: one schedule for each, the earlier tick wins.
+        vec![
+            cron_schedule(expression, &format!("0 {minute} {hour} {day} {month} *"))?,
+            cron_schedule(
+                expression,
+                &format!("0 {minute} {hour} * {month} {weekdays}"),
+            )?,
+        ]
+    } else {
+        vec![cron_schedule(
+            expression,
+            &format!("0 {minute} {hour} {day} {month} {weekdays}"),
+        )?]
+    };
+    Ok(schedules)
 }
 
 /// Parses `full` (the `cron` crate's form of `expression`), with the crate's complaint
@@ -248,6 +319,65 @@ mod tests {
             let err = Schedule::parse(expression).err().unwrap();
             assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{expression}");
             assert!(err.message().contains(expression), "{err}");
+        }
+    }
+
+    /// The next `n` ticks of `expression` from Sunday 2 June 2024, 00:00 UTC, in UTC.
+    fn next_ticks(expression: &str, n: usize) -> Vec<String> {
+        let schedule = Schedule::parse(expression).unwrap();
+        let mut time: DateTime<Utc> = "2024-06-02T00:00:00Z".parse().unwrap();
+        (0..n)
+            .map(|_| {
+                time = schedule.next_after(&time).unwrap();
+                time.format("%d %H:%M").to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn schedule_parse_time_zone_offset_moves_the_ticks_good() {
+        assert_eq!(next_ticks("0 3 * * *", 2), ["02 03:00", "03 03:00"]);
+        // 03:00 at +02:00 is 01:00 UTC; at -05:30, 08:30 UTC.
+        assert_eq!(
+            next_ticks("CRON_TZ=+02:00 0 3 * * *", 2),
+            ["02 01:00", "03 01:00"]
+        );
+        assert_eq!(
+            next_ticks("TZ=-05:30 0 3 * * *", 2),
+            ["02 08:30", "03 08:30"]
+        );
+        assert_eq!(next_ticks("CRON_TZ=UTC 0 3 * * *", 1), ["02 03:00"]);
+        // Seconds first, and the weekday fields, read on the zone's clock too: Monday
+        // 09:00 at +09:00 is Monday 00:00 UTC.
+        assert_eq!(next_ticks("CRON_TZ=+09:00 0 0 9 * * Mon", 1), ["03 00:00"]);
+        assert_eq!(next_ticks("CRON_TZ=+09:00 0 9 * * 1", 1), ["03 00:00"]);
+    }
+
+    #[test]
+    fn schedule_parse_time_zone_unknown_bad() {
+        for expression in [
+            "CRON_TZ=Europe/Berlin 0 3 * * *",
+            "CRON_TZ=+25:00 0 3 * * *",
+            "CRON_TZ=0200 0 3 * * *",
+            "CRON_TZ=local 0 3 * * *",
+        ] {
+            let err = Schedule::parse(expression).err().unwrap();
+            assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{expression}");
+            assert!(err.message().contains("time zone"), "{err}");
+        }
+        // A zone and no fields.
+        assert!(Schedule::parse("CRON_TZ=UTC").is_err());
+    }
+
+    #[test]
+    fn schedule_parse_time_zone_local_reads_the_machines_clock_ugly() {
+        // Whatever zone this runs in: each tick is 03:00 on its clock.
+        let schedule = Schedule::parse("CRON_TZ=Local 0 3 * * *").unwrap();
+        let mut time: DateTime<Utc> = "2024-06-02T00:00:00Z".parse().unwrap();
+        for _ in 0..3 {
+            time = schedule.next_after(&time).unwrap();
+            let local = time.with_timezone(&Local);
+            assert_eq!(local.format("%H:%M").to_string(), "03:00", "{time}");
         }
     }
 

@@ -21,7 +21,11 @@ use crate::{RunCtx, Step, TaskDef, Tasks};
 ///
 /// Cron expressions are read in UTC: five fields as crontab reads them (`0 9 * * 1-5` runs
 /// at 09:00 on weekdays, `0 9 1 * mon` on the 1st and on Mondays), six or seven with
-/// seconds first as the `cron` crate reads them (weekdays `1`–`7` from Sunday). Time comes
+/// seconds first as the `cron` crate reads them (weekdays `1`–`7` from Sunday). A
+/// `CRON_TZ=` (or `TZ=`) prefix reads them on another clock: `CRON_TZ=Local 0 3 * * *` at
+/// 03:00 on the machine's (its `TZ`), `CRON_TZ=+05:30 0 3 * * *` at a fixed offset. On the
+/// local clock, a time a daylight-saving change skips does not run that day, and one it
+/// passes twice runs once. Time comes
 /// from tokio's clock (so tests can pause and advance it), anchored to the wall clock when
 /// the scheduler starts and anchored again whenever the wall clock is found ahead of it:
 /// after a suspend (when the monotonic clock stood still) the scheduler catches up within a

@@ -48,7 +48,8 @@ pub struct TaskDef {
     /// The steps, run in order.
     pub steps: Vec<Step>,
     /// A cron expression for a [`Scheduler`](crate::Scheduler): 5 fields read as crontab
-    /// reads them, or 6–7 with seconds first.
+    /// reads them, or 6–7 with seconds first; in UTC, or on the clock a `CRON_TZ=` prefix
+    /// names (`CRON_TZ=Local 0 3 * * *`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
 }
