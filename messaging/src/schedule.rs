@@ -381,6 +381,45 @@ mod tests {
         }
     }
 
+    /// Set in the child process `schedule_parse_time_zone_local_across_daylight_saving_ugly`
+    /// starts, whose `TZ` is Central European time (as a POSIX rule: no zone files needed).
+    const DST_CHILD: &str = "CORERS_SCHEDULE_DST_CHILD";
+
+    #[test]
+    fn schedule_parse_time_zone_local_across_daylight_saving_ugly() {
+        if std::env::var_os(DST_CHILD).is_none() {
+            let output = std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "schedule::tests::schedule_parse_time_zone_local_across_daylight_saving_ugly",
+                    "--exact",
+                ])
+                .env(DST_CHILD, "1")
+                .env("TZ", "CET-1CEST,M3.5.0,M10.5.0/3")
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&output.stdout);
+            assert!(
+                output.status.success() && text.contains("1 passed"),
+                "{text}"
+            );
+            return;
+        }
+        let schedule = Schedule::parse("CRON_TZ=Local 30 2 * * *").unwrap();
+        let next = |from: &str| {
+            let from: DateTime<Utc> = from.parse().unwrap();
+            schedule.next_after(&from).unwrap().to_rfc3339()
+        };
+        // 31 March 2024 has no 02:30 (02:00 CET jumps to 03:00 CEST): not run that day.
+        assert_eq!(next("2024-03-30T03:00:00Z"), "2024-04-01T00:30:00+00:00");
+        // 27 October 2024 passes 02:30 twice (03:00 CEST falls back to 02:00 CET): once.
+        let first = next("2024-10-26T23:00:00Z");
+        assert!(first.starts_with("2024-10-27T0"), "{first}");
+        assert_eq!(
+            next(&first.replace("+00:00", "Z")),
+            "2024-10-28T01:30:00+00:00"
+        );
+    }
+
     #[test]
     fn schedule_parse_degenerate_expressions_ugly() {
         for expression in ["", "   ", "* * * *", "61 * * * *", "* * * * * * * *"] {
