@@ -387,8 +387,8 @@ impl<C: Send + 'static> Cli<C> {
                 self.name,
                 self.version.as_deref().unwrap_or_default()
             )),
-            // The built-ins' own help.
-            ["help", builtin @ ("help" | "completion")] => {
+            // The built-ins' own help, unless the application took the name.
+            ["help", builtin @ ("help" | "completion")] if self.tree.get(builtin).is_none() => {
                 Outcome::printed(self.builtin_help(builtin))
             }
             ["completion", ..] if wants_help => Outcome::printed(self.builtin_help("completion")),

@@ -11,7 +11,7 @@ use crate::{Cli, FlagKind};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Shell {
-    /// Bash (`source <(workbench completion bash)`).
+    /// Bash (`eval "$(workbench completion bash)"` in `~/.bashrc`).
     Bash,
     /// Zsh (`workbench completion zsh > ~/.zfunc/_workbench`).
     Zsh,
@@ -158,8 +158,8 @@ impl<C> Cli<C> {
     }
 
     /// The global flags ([`with_global_flag`](Cli::with_global_flag)) as their long names
-    /// (`--set` for `"--set <key=value>"`), each with its short letter if the spelling
-    /// gives one, and whether it takes a value.
+    /// (`set` for `"--set <key=value>"`), each with its short letter if the spelling gives
+    /// one (`"-s, --set <key=value>"`), and whether it takes a value.
     fn global_flags(&self) -> Vec<(String, Option<char>, bool)> {
         self.global_flags
             .iter()
@@ -169,7 +169,7 @@ impl<C> Cli<C> {
                     .filter(|w| !w.is_empty())
                     .collect();
                 let long = words.iter().find_map(|w| w.strip_prefix("--"))?;
-                let long = long.split('=').next().unwrap_or(long);
+                let long = long.split(['=', '[']).next().unwrap_or(long);
                 let short = words
                     .iter()
                     .filter_map(|w| w.strip_prefix('-'))
@@ -177,7 +177,10 @@ impl<C> Cli<C> {
                         let mut chars = w.chars();
                         chars.next().filter(|_| chars.next().is_none())
                     });
-                let takes = spelling.contains('=') || words.iter().any(|w| !w.starts_with('-'));
+                // `--set <key=value>`, `--level LEVEL`, `--set=KV`; not an optional value
+                // (`--color[=WHEN]`), which is never the next word.
+                let takes = !spelling.contains('[')
+                    && (spelling.contains('=') || words.iter().any(|w| !w.starts_with('-')));
                 (is_plain_choice(long)).then(|| (long.to_owned(), short, takes))
             })
             .collect()
@@ -234,8 +237,9 @@ impl<C> Cli<C> {
             .collect()
     }
 
-    /// What follows the built-ins: `completion` takes a shell, `help` a top-level command.
-    fn builtin_levels(&self) -> [(String, Vec<String>); 2] {
+    /// What follows the built-ins: `completion` takes a shell, `help` a top-level command
+    /// (not for a name the application took: its own level stands).
+    fn builtin_levels(&self) -> Vec<(String, Vec<String>)> {
         let shells = ["bash", "zsh", "fish"].map(str::to_owned).to_vec();
         let commands = self
             .tree
@@ -247,6 +251,9 @@ impl<C> Cli<C> {
             ("completion".to_owned(), shells),
             ("help".to_owned(), commands),
         ]
+        .into_iter()
+        .filter(|(builtin, _)| self.tree.get(builtin).is_none())
+        .collect()
     }
 
     fn function_name(&self) -> String {

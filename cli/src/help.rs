@@ -88,7 +88,7 @@ impl<C> Cli<C> {
         format!(
             "Usage: {name} completion <bash|zsh|fish>\n\n\
              Prints a completion script for the shell. To install it:\n  \
-             bash    add 'source <({name} completion bash)' to ~/.bashrc\n  \
+             bash    add 'eval \"$({name} completion bash)\"' to ~/.bashrc\n  \
              zsh     {name} completion zsh > ~/.zfunc/_{name}  (with ~/.zfunc on $fpath)\n  \
              fish    {name} completion fish > ~/.config/fish/completions/{name}.fish\n"
         )

@@ -516,6 +516,31 @@ fn cli_completion_builtins_take_a_shell_and_a_command_ugly() {
     }
 }
 
+#[test]
+fn cli_completion_global_flags_without_a_value_and_a_taken_builtin_name_ugly() {
+    let cli = sample()
+        .with_global_flag("--color[=WHEN]", "colour the output")
+        .with_global_flag("-q, --quiet", "say less");
+    // The application's own `completion` command: its level, not the built-in's.
+    cli.register(
+        "completion",
+        echo(Command::new().flag(Flag::new("install", FlagKind::Bool))),
+    )
+    .unwrap();
+    let script = cli.completion(Shell::Bash);
+    assert_eq!(script.matches("\"completion\")").count(), 1, "{script}");
+    if let Some(offered) = bash_complete(&script, &["workbench", "--"]) {
+        assert_eq!(offered, ["--help", "--color", "--quiet"]);
+    }
+    // Neither flag takes the next word: the commands follow.
+    if let Some(offered) = bash_complete(&script, &["workbench", "--color", "-q", "w"]) {
+        assert_eq!(offered, ["workspace"]);
+    }
+    if let Some(offered) = bash_complete(&script, &["workbench", "completion", "--i"]) {
+        assert_eq!(offered, ["--install"]);
+    }
+}
+
 // ---- Cli::completion, in fish ----
 
 #[test]

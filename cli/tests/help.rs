@@ -74,6 +74,25 @@ async fn cli_run_help_help_shows_the_help_builtins_usage_ugly() {
 }
 
 #[tokio::test]
+async fn cli_run_help_of_a_builtin_name_the_application_took_is_its_commands_bad() {
+    let cli = workbench();
+    cli.register(
+        "completion",
+        Command::new()
+            .description("install the completion script")
+            .action(|(), _| async { Ok(Value::Null) }),
+    )
+    .unwrap();
+    let outcome = cli.run((), ["help", "completion"]).await;
+    assert_eq!(outcome.exit_code(), 0, "{}", outcome.stderr());
+    assert!(
+        outcome.stdout().contains("install the completion script"),
+        "{}",
+        outcome.stdout()
+    );
+}
+
+#[tokio::test]
 async fn cli_run_unknown_flag_error_snapshot_bad() {
     let cli = workbench();
     let outcome = cli.run((), ["workspace", "list", "--verbos"]).await;

@@ -66,8 +66,9 @@ impl Core {
     /// signal's number (130 for SIGINT, 143 for SIGTERM); during a command, the exit code
     /// is the command's. A shutdown that fails (a stop hook's error) exits with 1 after a
     /// command that succeeded, and keeps the exit code of one that failed or was
-    /// abandoned: the first thing that went wrong decides. On a runtime built without tokio's I/O driver no signal can be
-    /// heard: that is logged as a warning, and the application runs without them.
+    /// abandoned, or of a service task that failed: the first thing that went wrong
+    /// decides. On a runtime built without tokio's I/O driver no signal can be heard: that
+    /// is logged as a warning, and the application runs without them.
     /// Output that cannot be written (a closed pipe: `workbench help | head -1`) is
     /// dropped, never a panic. Nothing here calls `process::exit`.
     ///
@@ -228,23 +229,22 @@ impl Core {
         (code, Some(format!("error: {failure}\n")))
     }
 
-    /// Stops the scheduler and the services; returns `code`, or 1 when shutdown failed, or
-    /// the exit code of a task's failure (see [`failure_exit`](Core::failure_exit); also
-    /// one while the services stopped) — and what to print about them.
+    /// Stops the scheduler and the services; returns the first thing that went wrong:
+    /// `code` when it is not success (a failed command, a signal), else the exit code of a
+    /// task's failure (see [`failure_exit`](Core::failure_exit); also one while the
+    /// services stopped), else 1 when shutdown failed — and what to print about them.
     pub(crate) async fn shut_down(&self, code: u8) -> (u8, Option<String>) {
-        let (code, stopped) = match self.shutdown().await {
-            Ok(()) => (code, None),
-            // A failed stop turns a success into a failure, but does not hide the first
-            // thing that went wrong (a failed command, a signal).
-            Err(err) => {
-                tracing::error!(error = %err, "shutdown failed");
-                (
-                    if code == 0 { 1 } else { code },
-                    Some(format!("error: {err}\n")),
-                )
-            }
-        };
+        let stopped = self.shutdown().await.err().map(|err| {
+            tracing::error!(error = %err, "shutdown failed");
+            format!("error: {err}\n")
+        });
         let (code, failure) = self.failure_exit(code);
+        // A failed stop turns only a success into a failure.
+        let code = if code == 0 && stopped.is_some() {
+            1
+        } else {
+            code
+        };
         let printed = match (failure, stopped) {
             (Some(failure), Some(stopped)) => Some(failure + &stopped),
             (failure, stopped) => failure.or(stopped),

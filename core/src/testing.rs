@@ -180,9 +180,9 @@ async fn run_captured(core: &Core, args: Vec<String>) -> CliRun {
     }
 }
 
-/// `run_cli`'s capture of [`Core::print`] and [`Core::eprint`], ended when dropped (also when the run's future
-/// is). A capture already going (another run on the same Core, which is refused) is left
-/// to its owner.
+/// `run_cli`'s capture of [`Core::print`] and [`Core::eprint`], ended when dropped (also
+/// when the run's future is). A capture already going (another run on the same Core,
+/// which is refused) is left to its owner.
 struct Capturing<'a> {
     core: &'a Core,
     ours: bool,

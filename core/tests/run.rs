@@ -1532,6 +1532,37 @@ fn serving() -> CoreBuilder {
 }
 
 #[tokio::test]
+async fn core_run_cli_service_task_failure_then_a_failed_stop_keeps_the_tasks_exit_code_ugly() {
+    let core = serving()
+        .service(|_| {
+            Ok(Registration::new(
+                "store",
+                Hooks::new()
+                    .on_start(|ctx: ServiceCtx<Core>| async move {
+                        ctx.spawn("writer", async {
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                            Err(Error::new("store.Writer.flush", "disk full")
+                                .with_code(ErrorCode::UNAVAILABLE))
+                        })
+                    })
+                    .on_stop(|_| async { Err(Error::new("store.Store.close", "lock held")) }),
+            ))
+        })
+        .build()
+        .unwrap();
+    let run = tokio::time::timeout(
+        Duration::from_secs(10),
+        corers::testing::run_cli(&core, ["serve"]),
+    )
+    .await
+    .expect("a failed task ends the serve command");
+    // The task's failure came first: its code (69), not the stop's 1; both are printed.
+    assert_eq!(run.exit_code, 69, "{run:?}");
+    assert!(run.stderr.contains("disk full"), "{}", run.stderr);
+    assert!(run.stderr.contains("lock held"), "{}", run.stderr);
+}
+
+#[tokio::test]
 async fn core_run_cli_service_task_failure_ends_the_run_with_its_exit_code_bad() {
     let calls = calls();
     let core = serving()

@@ -6,8 +6,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-/// How long the hooks still running may take to wind down, all together, once shutdown is
-/// forced.
+/// How long the hooks and service tasks still running may take to wind down, all together,
+/// once shutdown is forced.
 pub(crate) const FORCED_GRACE: Duration = Duration::from_millis(250);
 
 /// Whether, and since when, shutdown is forced (a second signal, or a shutdown past its

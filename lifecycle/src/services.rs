@@ -866,9 +866,10 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     }
 
     /// Cancels every running hook's token and cuts the bus's drain short: a second signal,
-    /// or a host that cannot wait. The hooks still running, and those still to run, share
-    /// a grace of 250 ms from this call to wind down, then are abandoned (each still gets
-    /// its first poll, so a hook that flushes without waiting still flushes).
+    /// or a host that cannot wait. The hooks and service tasks still running, and those
+    /// still to stop, share a grace of 250 ms from this call to wind down, then are
+    /// abandoned (each hook still gets its first poll, so a hook that flushes without
+    /// waiting still flushes).
     pub fn force(&self) {
         self.inner.forced.force();
     }

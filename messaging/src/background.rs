@@ -243,8 +243,10 @@ struct Slot<C: Clone + Send + Sync + 'static, T: Task> {
     core: C,
     id: TaskId,
     completed: bool,
-    /// Where the outcome goes after the completion's broadcast, for a [`TaskHandle`].
+    /// Where the outcome goes once the task is done with (broadcast, slot given back), for
+    /// a [`TaskHandle`]; and the outcome, kept for it until then.
     reply: Option<tokio::sync::oneshot::Sender<Result<T::Output>>>,
+    outcome: Option<Result<T::Output>>,
 }
 
 impl<C: Clone + Send + Sync + 'static, T: Task> Slot<C, T> {
@@ -257,9 +259,8 @@ impl<C: Clone + Send + Sync + 'static, T: Task> Slot<C, T> {
         };
         // Handlers' panics are caught inside broadcast: one completion, always.
         let _ = self.bus.broadcast(&self.core, &completed);
-        if let Some(reply) = self.reply.take() {
-            // A handle dropped meanwhile wants nothing.
-            let _ = reply.send(completed.outcome);
+        if self.reply.is_some() {
+            self.outcome = Some(completed.outcome);
         }
     }
 }
@@ -278,6 +279,12 @@ impl<C: Clone + Send + Sync + 'static, T: Task> Drop for Slot<C, T> {
             self.complete(outcome);
         }
         self.bus.inner.tasks.finish(&self.id);
+        // Last: whoever awaits the handle finds the task gone from the bus (its slot free
+        // for the next, its id no longer in flight). A handle dropped meanwhile wants
+        // nothing.
+        if let (Some(reply), Some(outcome)) = (self.reply.take(), self.outcome.take()) {
+            let _ = reply.send(outcome);
+        }
     }
 }
 
@@ -420,6 +427,7 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
             id: id.clone(),
             completed: false,
             reply,
+            outcome: None,
         };
         tasks.in_flight.insert(id.clone(), type_name::<T>());
         drop(listable);

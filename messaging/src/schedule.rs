@@ -79,10 +79,11 @@ fn zoned(expression: &str) -> Result<(Zone, &str)> {
         return Ok((Zone::Utc, expression));
     };
     let (name, fields) = named.split_once(char::is_whitespace).unwrap_or((named, ""));
+    // Exactly `+HH:MM` or `-HH:MM` (chrono's parser would let trailing text through).
     let offset = name
-        .starts_with(['+', '-'])
-        .then(|| name.parse::<FixedOffset>().ok())
-        .flatten();
+        .parse::<FixedOffset>()
+        .ok()
+        .filter(|offset| offset.to_string() == name);
     let zone = match (name, offset) {
         ("UTC" | "Etc/UTC", _) => Zone::Utc,
         ("Local", _) => Zone::Local,
@@ -360,6 +361,9 @@ mod tests {
             "CRON_TZ=+25:00 0 3 * * *",
             "CRON_TZ=0200 0 3 * * *",
             "CRON_TZ=local 0 3 * * *",
+            "CRON_TZ=+05:30junk 0 3 * * *",
+            "CRON_TZ=-08:00PST 0 3 * * *",
+            "CRON_TZ=+05 0 3 * * *",
         ] {
             let err = Schedule::parse(expression).err().unwrap();
             assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{expression}");

@@ -154,6 +154,37 @@ async fn bus_perform_async_handle_hands_over_the_outcome_after_the_completion_go
 }
 
 #[tokio::test(start_paused = true)]
+async fn bus_perform_async_handle_awaited_task_has_given_its_slot_back_ugly() {
+    let bus: Bus<()> = Bus::builder().max_running(1).queue(0).build().unwrap();
+    deploys(&bus);
+    let handle = bus
+        .perform_async_handle(&(), Deploy::to("homelab"))
+        .unwrap();
+    let id = handle.id().clone();
+    handle.await.unwrap();
+    // Done with: not in flight, no progress to report, its one slot free at once.
+    assert_eq!(bus.tasks_in_flight(), 0);
+    let err = bus.progress(&(), &id, 1.0, "late").unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+    let next = bus
+        .perform_async_handle(&(), Deploy::to("staging"))
+        .unwrap();
+    assert_eq!(next.await.unwrap(), "deployed to staging");
+}
+
+#[tokio::test(start_paused = true)]
+async fn bus_perform_async_handle_panicking_completion_listener_still_hands_over_ugly() {
+    let bus: Bus<()> = Bus::new();
+    deploys(&bus);
+    bus.on(|_, _: &TaskCompleted<Deploy>| -> Result<()> { panic!("dashboard offline") });
+    let deployed = bus
+        .perform_async_handle(&(), Deploy::to("homelab"))
+        .unwrap()
+        .await;
+    assert_eq!(deployed.unwrap(), "deployed to homelab");
+}
+
+#[tokio::test(start_paused = true)]
 async fn bus_perform_async_handle_no_handler_awaits_not_found_bad() {
     let bus: Bus<()> = Bus::new();
     let err = bus
