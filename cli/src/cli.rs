@@ -329,6 +329,25 @@ impl<C: Send + 'static> Cli<C> {
         }
     }
 
+    /// Whether `args` name a command that runs without the application's services (see
+    /// [`Command::standalone`]): an application that starts its services before running a
+    /// command asks this first.
+    ///
+    /// ```
+    /// use corers_cli::{Cli, Command};
+    /// let cli: Cli<()> = Cli::new("workbench");
+    /// cli.register("init", Command::new().standalone()).unwrap();
+    /// cli.register("workspace/list", Command::new()).unwrap();
+    /// assert!(cli.runs_standalone(&["init", "--force"]));
+    /// assert!(!cli.runs_standalone(&["workspace", "list"]));
+    /// ```
+    pub fn runs_standalone<S: AsRef<str>>(&self, args: &[S]) -> bool {
+        let args: Vec<String> = args.iter().map(|a| a.as_ref().to_owned()).collect();
+        self.tree
+            .resolve(&args)
+            .is_some_and(|resolved| resolved.command.standalone)
+    }
+
     /// Resolves `args` to the action to run, or to what they come to without one.
     fn resolve(&self, core: &C, args: &[String]) -> Resolution<C> {
         let flags = || args.iter().take_while(|a| *a != "--");

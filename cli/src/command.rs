@@ -194,6 +194,7 @@ pub struct Command<C> {
     pub(crate) aliases: Vec<String>,
     pub(crate) managed: Option<String>,
     pub(crate) loose_flags: bool,
+    pub(crate) standalone: bool,
 }
 
 impl<C> Default for Command<C> {
@@ -208,6 +209,7 @@ impl<C> Default for Command<C> {
             aliases: Vec::new(),
             managed: None,
             loose_flags: false,
+            standalone: false,
         }
     }
 }
@@ -224,6 +226,7 @@ impl<C> Clone for Command<C> {
             aliases: self.aliases.clone(),
             managed: self.managed.clone(),
             loose_flags: self.loose_flags,
+            standalone: self.standalone,
         }
     }
 }
@@ -303,6 +306,27 @@ impl<C> Command<C> {
     pub fn hidden(mut self) -> Self {
         self.hidden = true;
         self
+    }
+
+    /// Runs the command without the application's services: an application asks
+    /// [`Cli::runs_standalone`](crate::Cli::runs_standalone) and starts none for it — for
+    /// `config` or `init`, which must work when the services cannot start (a setting they
+    /// refuse, a config file not written yet).
+    ///
+    /// ```
+    /// use corers_cli::Command;
+    /// let init: Command<()> = Command::new().standalone();
+    /// assert!(init.is_standalone());
+    /// ```
+    pub fn standalone(mut self) -> Self {
+        self.standalone = true;
+        self
+    }
+
+    /// Whether the command runs without the application's services (see
+    /// [`standalone`](Command::standalone)).
+    pub fn is_standalone(&self) -> bool {
+        self.standalone
     }
 
     /// Another last word that reaches the command (`rm` for `workspace/remove`).

@@ -614,6 +614,63 @@ fn command_hidden_debug_shows_flag_ugly() {
     assert!(format!("{command:?}").contains("hidden: true"));
 }
 
+// ---- Command::standalone / is_standalone, Cli::runs_standalone ----
+
+#[test]
+fn command_standalone_marks_the_command_good() {
+    let init: Command<()> = Command::new()
+        .description("write workbench.toml")
+        .standalone();
+    assert!(init.is_standalone());
+    // Kept by a clone (the tree keeps its own).
+    assert!(init.clone().is_standalone());
+}
+
+#[test]
+fn command_is_standalone_not_by_default_bad() {
+    let list: Command<()> = Command::new().description("list workspaces");
+    assert!(!list.is_standalone());
+}
+
+#[test]
+fn command_is_standalone_of_a_placeholder_ugly() {
+    // A placeholder can be marked: nothing runs for it, and its children are their own.
+    let group: Command<()> = Command::new().standalone().standalone();
+    assert!(group.is_standalone());
+    assert!(!group.is_executable());
+}
+
+#[test]
+fn cli_runs_standalone_good() {
+    let cli = workbench();
+    cli.register("init", echo(Command::new().standalone()))
+        .unwrap();
+    assert!(cli.runs_standalone(&["init"]));
+    assert!(cli.runs_standalone(&["--verbose", "init", "--force"]));
+}
+
+#[test]
+fn cli_runs_standalone_other_commands_and_unknown_words_bad() {
+    let cli = workbench();
+    cli.register("init", echo(Command::new().standalone()))
+        .unwrap();
+    assert!(!cli.runs_standalone(&["workspace", "list"]));
+    assert!(!cli.runs_standalone(&["inti"]));
+    assert!(!cli.runs_standalone::<&str>(&[]));
+}
+
+#[test]
+fn cli_runs_standalone_is_the_commands_own_not_its_parents_ugly() {
+    let cli = workbench();
+    cli.register("store", Command::new().standalone()).unwrap();
+    cli.register("store/migrate", echo(Command::new())).unwrap();
+    assert!(!cli.runs_standalone(&["store", "migrate"]));
+    // After `--`, words are arguments: `init` there names nothing.
+    cli.register("init", echo(Command::new().standalone()))
+        .unwrap();
+    assert!(!cli.runs_standalone(&["--", "init"]));
+}
+
 // ---- Command::alias ----
 
 #[tokio::test]

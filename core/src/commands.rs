@@ -43,6 +43,8 @@ pub(crate) fn register_builtins(core: &Core, without: &[String]) -> Result<()> {
             "config",
             Command::new()
                 .description("show the effective config and where each value comes from")
+                // Also when the services refuse the config: that is when it is needed.
+                .standalone()
                 .flag(
                     corers_cli::Flag::new("json", corers_cli::FlagKind::Bool)
                         .help("print JSON instead of lines"),

@@ -46,7 +46,9 @@ impl Core {
     /// side effects); otherwise starts every service,
     /// starts the Task scheduler, dispatches the arguments through the command line (or,
     /// without the `cli` feature, waits for a shutdown signal), then shuts down — always,
-    /// also after a failed command or a panicking one.
+    /// also after a failed command or a panicking one. A
+    /// [standalone](corers_cli::Command::standalone) command (the built-in `config`, say)
+    /// runs without starting the services or the scheduler.
     ///
     /// SIGINT and SIGTERM begin a graceful shutdown (the bus refuses new background work
     /// and [`Core::context`] is cancelled); a second one forces it: the command is
@@ -102,12 +104,19 @@ impl Core {
         let state = Arc::new(Mutex::new(SignalState::default()));
         let forced = CancellationToken::new();
         let signals = watch_signals(self.clone(), Arc::clone(&state), forced.clone());
-        let started = self.start_for_run("corers.Core.run").await;
+        let standalone = self.runs_standalone(&args);
+        let started = if standalone {
+            Started::Run
+        } else {
+            self.start_for_run("corers.Core.run").await
+        };
         // 128 + the number of a signal heard so far; 0 before one.
         let signalled = state.lock().unwrap_or_else(PoisonError::into_inner).code;
         let code = match started {
             Started::Run => {
-                self.start_scheduler();
+                if !standalone {
+                    self.start_scheduler();
+                }
                 let printed = tokio::select! {
                     printed = self.dispatch(args) => printed,
                     () = forced.cancelled() => Printed {
@@ -139,6 +148,22 @@ impl Core {
         };
         signals.abort();
         Ok(ExitCode::from(code))
+    }
+
+    /// Whether `args` name a [standalone](corers_cli::Command::standalone) command, which
+    /// runs without the services (and the scheduler) being started.
+    #[cfg_attr(
+        not(feature = "cli"),
+        allow(clippy::unused_self, reason = "no command line to ask")
+    )]
+    pub(crate) fn runs_standalone(&self, args: &[String]) -> bool {
+        #[cfg(feature = "cli")]
+        return self.cli().runs_standalone(args);
+        #[cfg(not(feature = "cli"))]
+        {
+            let _ = args;
+            false
+        }
     }
 
     /// Starts the services for a run of the command line ([`Core::run_with`], the test

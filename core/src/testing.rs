@@ -107,7 +107,7 @@ pub struct CliRun {
 
 /// Runs `args` through `core` as [`Core::run_with`] does — start every service, dispatch,
 /// shut down; or, for help, a completion script, the version or a usage error, start
-/// nothing — but captures what it would print, and what
+/// nothing (nor for a standalone command, which runs) — but captures what it would print, and what
 /// [`run_blocking`](Core::run_blocking) would exit with. A startup that fails is what a
 /// user sees: the error on standard error and the exit code its error code gives (78 for
 /// `INVALID`, 69 for `UNAVAILABLE`, …). What the framework logs meanwhile goes where
@@ -144,9 +144,17 @@ async fn run_captured(core: &Core, args: Vec<String>) -> CliRun {
     // where `run` prints it: before the command's output what came before it ends, after
     // it what shutdown printed.
     let capturing = Capturing::begin(core);
-    let printed = match core.start_for_run("corers.testing.run_cli").await {
+    let standalone = core.runs_standalone(&args);
+    let started = if standalone {
+        Started::Run
+    } else {
+        core.start_for_run("corers.testing.run_cli").await
+    };
+    let printed = match started {
         Started::Run => {
-            core.start_scheduler();
+            if !standalone {
+                core.start_scheduler();
+            }
             core.dispatch(args).await
         }
         // As `run`: the command does not run, and the shutdown gives the exit code.

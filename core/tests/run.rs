@@ -77,6 +77,27 @@ const STARTED_AND_STOPPED: [&str; 4] = ["start config", "start store", "stop sto
 // ---- Core::run_with ----
 
 #[tokio::test]
+async fn core_run_with_standalone_command_starts_no_service_good() {
+    let calls = calls();
+    let config = Arc::clone(&calls);
+    let core = Core::builder()
+        .service(move |_| Ok(Registration::new("config", recorded(&config))))
+        .command(
+            "init",
+            Command::new()
+                .standalone()
+                .action(|_, _| async { Ok(Value::from("wrote workbench.toml")) }),
+        )
+        .build()
+        .unwrap();
+    let exit = core.run_with(["init"]).await.unwrap();
+    assert_eq!(code(exit), 0);
+    assert!(taken(&calls).is_empty(), "no hook ran");
+    // And the Core has ended, as after any run.
+    assert!(core.context().is_cancelled());
+}
+
+#[tokio::test]
 async fn core_run_with_command_runs_between_start_and_stop_good() {
     let calls = calls();
     let core = workbench(&calls).build().unwrap();

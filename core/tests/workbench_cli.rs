@@ -69,6 +69,27 @@ async fn workbench_cli_malformed_set_is_a_usage_error_bad() {
 }
 
 #[tokio::test]
+async fn workbench_cli_config_shows_a_setting_the_services_refuse_ugly() {
+    let core = workbench::workbench().build().expect("the example builds");
+    // The services refuse it at start (a command that needs them fails)...
+    let refused = run_cli(
+        &core,
+        ["--set", "index.files_per_char=many", "workspace", "list"],
+    )
+    .await;
+    assert_eq!(refused.exit_code, 78, "{}", refused.stderr);
+    // ...and `config`, which starts none, shows it and where it came from.
+    let core = workbench::workbench().build().expect("the example builds");
+    let shown = run_cli(&core, ["--set", "index.files_per_char=many", "config"]).await;
+    assert_eq!(shown.exit_code, 0, "{}", shown.stderr);
+    assert!(
+        shown.stdout.contains("index.files_per_char") && shown.stdout.contains("many"),
+        "{}",
+        shown.stdout
+    );
+}
+
+#[tokio::test]
 async fn workbench_cli_create_with_an_empty_name_is_invalid_bad() {
     let run = run(&["workspace", "create", "--name="]).await;
     assert_eq!(run.exit_code, 65);
