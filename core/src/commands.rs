@@ -67,8 +67,15 @@ pub(crate) fn register_builtins(core: &Core, without: &[String]) -> Result<()> {
             "health",
             Command::new()
                 .description("show whether every service is up and ready")
-                .action(|core: Core, _| async move {
+                .flag(
+                    corers_cli::Flag::new("json", corers_cli::FlagKind::Bool)
+                        .help("print JSON instead of lines (for probes and scripts)"),
+                )
+                .action(|core: Core, options| async move {
                     let report = core.services().health().await;
+                    if options.bool("json") == Some(true) {
+                        return health_json(&core, &report);
+                    }
                     let mut text = String::new();
                     for (name, health) in &report.services {
                         let _ = writeln!(text, "{name}: {health}");
@@ -89,6 +96,41 @@ pub(crate) fn register_builtins(core: &Core, without: &[String]) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// The health report as one line of JSON: `{"live":…,"ready":…,"services":[{"name":…,
+/// "health":"healthy"|"degraded"|"unhealthy","reason":…}]}`. Not ready, it is printed
+/// all the same and the command fails (exit code 69), as without `--json`.
+fn health_json(core: &Core, report: &corers_lifecycle::HealthReport) -> Result<Value> {
+    let services = report
+        .services
+        .iter()
+        .map(|(name, health)| {
+            // `healthy`, `degraded: <why>`, `unhealthy: <why>`.
+            let text = health.to_string();
+            let (state, reason) = text
+                .split_once(": ")
+                .map_or((text.as_str(), None), |(state, why)| (state, Some(why)));
+            let mut service = std::collections::BTreeMap::from([
+                ("name".to_owned(), Value::from(name.as_str())),
+                ("health".to_owned(), Value::from(state)),
+            ]);
+            if let Some(reason) = reason {
+                service.insert("reason".to_owned(), Value::from(reason));
+            }
+            Value::Map(service)
+        })
+        .collect();
+    let json = Value::Map(std::collections::BTreeMap::from([
+        ("live".to_owned(), Value::Bool(report.live)),
+        ("ready".to_owned(), Value::Bool(report.ready)),
+        ("services".to_owned(), Value::List(services)),
+    ]));
+    if report.ready {
+        return Ok(json);
+    }
+    core.print(&format!("{}\n", json.revealed()));
+    Err(Error::new("corers.health", "not ready").with_code(ErrorCode::UNAVAILABLE))
 }
 
 fn yes(flag: bool) -> &'static str {

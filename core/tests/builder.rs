@@ -808,6 +808,31 @@ async fn core_builder_service_registering_under_health_keeps_the_built_in_ugly()
     assert_eq!(deep.value(), Some(&Value::from("replicas in sync")));
 }
 
+#[tokio::test]
+async fn core_builder_health_json_not_ready_prints_and_fails_bad() {
+    /// A store whose replica lags.
+    struct Lagging;
+    impl Service<Core> for Lagging {
+        fn health(
+            self: Arc<Self>,
+            _: ServiceCtx<Core>,
+        ) -> corers::lifecycle::BoxFuture<corers::lifecycle::Health> {
+            Box::pin(async { corers::lifecycle::Health::Unhealthy("replica lag 40s".into()) })
+        }
+    }
+    let core = Core::builder()
+        .service(|_| Ok(Registration::new("store", Lagging)))
+        .build()
+        .unwrap();
+    let run = corers::testing::run_cli(&core, ["health", "--json"]).await;
+    assert_eq!(run.exit_code, 69, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "{\"live\":true,\"ready\":false,\"services\":[{\"health\":\"unhealthy\",\"name\":\"store\",\"reason\":\"replica lag 40s\"}]}\n"
+    );
+    assert!(run.stderr.contains("not ready"), "{}", run.stderr);
+}
+
 // ---- CoreBuilder::build ----
 
 #[test]

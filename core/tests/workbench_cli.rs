@@ -48,6 +48,13 @@ async fn workbench_cli_create_without_a_name_is_a_usage_error_ugly() {
 }
 
 #[tokio::test]
+async fn workbench_cli_health_json_good() {
+    let health = run(&["health", "--json"]).await;
+    assert_eq!(health.exit_code, 0, "{}", health.stderr);
+    insta::assert_snapshot!(health.stdout, @r#"{"live":true,"ready":true,"services":[{"health":"healthy","name":"config"},{"health":"healthy","name":"store"},{"health":"healthy","name":"indexer"}]}"#);
+}
+
+#[tokio::test]
 async fn workbench_cli_list_good() {
     let list = run(&["workspace", "list"]).await;
     assert_eq!((list.exit_code, list.stdout.trim()), (0, "default"));
