@@ -1541,6 +1541,16 @@ async fn serve_exit(service: fn() -> Registration<Core>) -> u8 {
     code(core.run_with(["serve"]).await.unwrap())
 }
 
+/// `serve` under the test kit, which a failing service task must end (within 10 s).
+async fn serve_until_a_task_fails(core: &Core) -> corers::testing::CliRun {
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        corers::testing::run_cli(core, ["serve"]),
+    )
+    .await
+    .expect("a failed task ends the serve command")
+}
+
 /// A `serve` command: runs until shutdown begins.
 fn serving() -> CoreBuilder {
     Core::builder().name("workbench").command(
@@ -1571,12 +1581,7 @@ async fn core_run_cli_service_task_failure_then_a_failed_stop_keeps_the_tasks_ex
         })
         .build()
         .unwrap();
-    let run = tokio::time::timeout(
-        Duration::from_secs(10),
-        corers::testing::run_cli(&core, ["serve"]),
-    )
-    .await
-    .expect("a failed task ends the serve command");
+    let run = serve_until_a_task_fails(&core).await;
     // The task's failure came first: its code (69), not the stop's 1; both are printed.
     assert_eq!(run.exit_code, 69, "{run:?}");
     assert!(run.stderr.contains("disk full"), "{}", run.stderr);
@@ -1605,12 +1610,7 @@ async fn core_run_cli_service_task_failure_ends_the_run_with_its_exit_code_bad()
         })
         .build()
         .unwrap();
-    let run = tokio::time::timeout(
-        Duration::from_secs(10),
-        corers::testing::run_cli(&core, ["serve"]),
-    )
-    .await
-    .expect("a failed task ends the serve command");
+    let run = serve_until_a_task_fails(&core).await;
     // UNAVAILABLE: sysexits' EX_UNAVAILABLE, as a startup failure of that code.
     assert_eq!(run.exit_code, 69, "{run:?}");
     assert!(

@@ -258,16 +258,23 @@ fn bus_perform_async_handle_runtime_dropped_before_the_task_ran_awaits_unavailab
 // ---- TaskHandle::id ----
 
 #[tokio::test(start_paused = true)]
-async fn task_handle_id_is_the_id_of_its_events_good() {
+async fn task_handle_id_reports_progress_while_the_task_runs_good() {
     let bus: Bus<()> = Bus::new();
-    deploys(&bus);
+    let gate = held_deploys(&bus);
     let events = record(&bus);
     let handle = bus
         .perform_async_handle(&(), Deploy::to("homelab"))
         .unwrap();
+    // Known at once, before the task ends: a watcher reports for it.
+    let reported = bus.progress(&(), handle.id(), 0.5, "uploading").unwrap();
+    assert_eq!(reported.handled(), 1);
     let id = handle.id().clone();
+    drop(gate);
     handle.await.unwrap();
-    assert_eq!(events.lock().unwrap()[0], Event::Started(id, deploy_type()));
+    assert_eq!(
+        events.lock().unwrap()[1],
+        Event::Progress(id, "0.50 uploading".to_owned())
+    );
 }
 
 #[tokio::test(start_paused = true)]
