@@ -3,7 +3,7 @@
 
 mod common;
 
-use corers_cli::{Cli, Command, CommandTree, validate_command_path};
+use corers_cli::{Cli, Command, CommandTree, Flag, FlagKind, validate_command_path};
 use corers_primitives::{ErrorCode, Value};
 
 use common::{echo, workbench};
@@ -622,7 +622,28 @@ fn command_standalone_marks_the_command_good() {
         .description("write workbench.toml")
         .standalone();
     assert!(init.is_standalone());
-    // Kept by a clone (the tree keeps its own).
+}
+
+#[test]
+fn command_standalone_leaves_the_commands_under_it_to_themselves_bad() {
+    let cli = workbench();
+    cli.register("store", Command::new().standalone()).unwrap();
+    cli.register("store/migrate", echo(Command::new())).unwrap();
+    assert!(cli.runs_standalone(&["store"]));
+    assert!(!cli.runs_standalone(&["store", "migrate"]));
+}
+
+#[test]
+fn command_standalone_twice_on_a_placeholder_ugly() {
+    // A placeholder can be marked (nothing runs for it); marking twice is marking once.
+    let group: Command<()> = Command::new().standalone().standalone();
+    assert!(group.is_standalone());
+    assert!(!group.is_executable());
+}
+
+#[test]
+fn command_is_standalone_kept_by_a_clone_good() {
+    let init: Command<()> = Command::new().standalone();
     assert!(init.clone().is_standalone());
 }
 
@@ -633,11 +654,13 @@ fn command_is_standalone_not_by_default_bad() {
 }
 
 #[test]
-fn command_is_standalone_of_a_placeholder_ugly() {
-    // A placeholder can be marked: nothing runs for it, and its children are their own.
-    let group: Command<()> = Command::new().standalone().standalone();
-    assert!(group.is_standalone());
-    assert!(!group.is_executable());
+fn command_is_standalone_whatever_else_is_declared_ugly() {
+    let hidden: Command<()> = Command::new()
+        .hidden()
+        .alias("setup")
+        .standalone()
+        .flag(Flag::new("force", FlagKind::Bool));
+    assert!(hidden.is_standalone());
 }
 
 #[test]
@@ -660,14 +683,11 @@ fn cli_runs_standalone_other_commands_and_unknown_words_bad() {
 }
 
 #[test]
-fn cli_runs_standalone_is_the_commands_own_not_its_parents_ugly() {
+fn cli_runs_standalone_after_a_double_dash_names_nothing_ugly() {
     let cli = workbench();
-    cli.register("store", Command::new().standalone()).unwrap();
-    cli.register("store/migrate", echo(Command::new())).unwrap();
-    assert!(!cli.runs_standalone(&["store", "migrate"]));
-    // After `--`, words are arguments: `init` there names nothing.
     cli.register("init", echo(Command::new().standalone()))
         .unwrap();
+    // After `--`, words are arguments: `init` there names no command.
     assert!(!cli.runs_standalone(&["--", "init"]));
 }
 
