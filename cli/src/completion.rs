@@ -59,7 +59,11 @@ impl<C> Cli<C> {
         let levels = self.levels();
         let mut values = self.flag_values();
         // A global flag's value (`--set <key=value>`) is no command word, at any level.
-        for (long, short) in self.global_value_flags() {
+        let global_values = self
+            .global_flags()
+            .into_iter()
+            .filter(|(_, _, takes)| *takes);
+        for (long, short, _) in global_values {
             values.extend(levels.iter().map(|(path, _)| FlagValues {
                 path: path.clone(),
                 long: long.clone(),
@@ -183,15 +187,6 @@ impl<C> Cli<C> {
                     && (spelling.contains('=') || words.iter().any(|w| !w.starts_with('-')));
                 (is_plain_choice(long)).then(|| (long.to_owned(), short, takes))
             })
-            .collect()
-    }
-
-    /// The global flags that take a value: long name and short letter.
-    fn global_value_flags(&self) -> Vec<(String, Option<char>)> {
-        self.global_flags()
-            .into_iter()
-            .filter(|(_, _, takes)| *takes)
-            .map(|(long, short, _)| (long, short))
             .collect()
     }
 

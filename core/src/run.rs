@@ -104,19 +104,11 @@ impl Core {
         let state = Arc::new(Mutex::new(SignalState::default()));
         let forced = CancellationToken::new();
         let signals = watch_signals(self.clone(), Arc::clone(&state), forced.clone());
-        let standalone = self.runs_standalone(&args);
-        let started = if standalone {
-            Started::Run
-        } else {
-            self.start_for_run("corers.Core.run").await
-        };
+        let started = self.start_for_run("corers.Core.run", &args).await;
         // 128 + the number of a signal heard so far; 0 before one.
         let signalled = state.lock().unwrap_or_else(PoisonError::into_inner).code;
         let code = match started {
             Started::Run => {
-                if !standalone {
-                    self.start_scheduler();
-                }
                 let printed = tokio::select! {
                     printed = self.dispatch(args) => printed,
                     () = forced.cancelled() => Printed {
@@ -150,13 +142,12 @@ impl Core {
         Ok(ExitCode::from(code))
     }
 
-    /// Whether `args` name a [standalone](corers_cli::Command::standalone) command, which
-    /// runs without the services (and the scheduler) being started.
+    /// Whether `args` name a [standalone](corers_cli::Command::standalone) command.
     #[cfg_attr(
         not(feature = "cli"),
         allow(clippy::unused_self, reason = "no command line to ask")
     )]
-    pub(crate) fn runs_standalone(&self, args: &[String]) -> bool {
+    fn runs_standalone(&self, args: &[String]) -> bool {
         #[cfg(feature = "cli")]
         return self.cli().runs_standalone(args);
         #[cfg(not(feature = "cli"))]
@@ -166,14 +157,22 @@ impl Core {
         }
     }
 
-    /// Starts the services for a run of the command line ([`Core::run_with`], the test
-    /// kit's `run_cli`), and says whether the command runs: not when a stop was asked for
-    /// during startup (a signal, a failed task, a hook that cannot go on), whether that
-    /// interrupted the startup or came as it ended.
-    pub(crate) async fn start_for_run(&self, op: &'static str) -> Started {
+    /// Starts the services and the scheduler for a run of the command line `args`
+    /// ([`Core::run_with`], the test kit's `run_cli`) — none for a
+    /// [standalone](corers_cli::Command::standalone) command — and says whether the
+    /// command runs: not when a stop was asked for during startup (a signal, a failed
+    /// task, a hook that cannot go on), whether that interrupted the startup or came as it
+    /// ended.
+    pub(crate) async fn start_for_run(&self, op: &'static str, args: &[String]) -> Started {
+        if self.runs_standalone(args) {
+            return Started::Run;
+        }
         match self.start_services(op).await {
             Ok(_) if self.inner.services.is_stop_requested() => Started::Skipped,
-            Ok(_) => Started::Run,
+            Ok(_) => {
+                self.start_scheduler();
+                Started::Run
+            }
             Err(_) if self.inner.services.was_interrupted() => Started::Skipped,
             Err(err) => Started::Failed(err),
         }

@@ -144,19 +144,8 @@ async fn run_captured(core: &Core, args: Vec<String>) -> CliRun {
     // where `run` prints it: before the command's output what came before it ends, after
     // it what shutdown printed.
     let capturing = Capturing::begin(core);
-    let standalone = core.runs_standalone(&args);
-    let started = if standalone {
-        Started::Run
-    } else {
-        core.start_for_run("corers.testing.run_cli").await
-    };
-    let printed = match started {
-        Started::Run => {
-            if !standalone {
-                core.start_scheduler();
-            }
-            core.dispatch(args).await
-        }
+    let printed = match core.start_for_run("corers.testing.run_cli", &args).await {
+        Started::Run => core.dispatch(args).await,
         // As `run`: the command does not run, and the shutdown gives the exit code.
         Started::Skipped => Printed {
             stdout: String::new(),

@@ -1,5 +1,6 @@
 //! [`Force`]: a forced shutdown, and the grace its hooks share.
 
+use std::future::Future;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -45,10 +46,16 @@ impl Force {
         self.token.cancelled().await;
     }
 
+    /// `work`'s output if it ends within what is left of the grace; `None` once the grace
+    /// is spent (`work` is then dropped by its owner: abandoned).
+    pub(crate) async fn within_grace<T>(&self, work: impl Future<Output = T>) -> Option<T> {
+        tokio::time::timeout(self.grace_left(), work).await.ok()
+    }
+
     /// What is left of the grace: [`FORCED_GRACE`] from the moment shutdown was forced,
     /// shared by every hook, so that a forced shutdown ends within it however many hooks
     /// are still to run (each later one still gets its first poll).
-    pub(crate) fn grace_left(&self) -> Duration {
+    fn grace_left(&self) -> Duration {
         // Not forced through `force` (a hook cancelled the shared token): from now.
         let at = self.at.get_or_init(Instant::now);
         (*at + FORCED_GRACE).saturating_duration_since(Instant::now())

@@ -1332,9 +1332,9 @@ async fn run_hook(
             () = forced.cancelled() => {
                 // The hook's token is cancelled too: give it what is left of the grace to
                 // wind down, then abandon it (its future is dropped).
-                match tokio::time::timeout(forced.grace_left(), &mut work).await {
-                    Ok(ended) => Ok(ended),
-                    Err(_) => {
+                match forced.within_grace(&mut work).await {
+                    Some(ended) => Ok(ended),
+                    None => {
                         return Err(Error::new(op, format!("{hook} hook of {name:?} abandoned: shutdown was forced"))
                             .with_code(ErrorCode::UNAVAILABLE));
                     }

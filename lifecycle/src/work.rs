@@ -245,9 +245,9 @@ impl Work {
                 ),
                 // Told to stop with everything else: what is left of the grace to end.
                 () = self.forced.cancelled() => {
-                    match tokio::time::timeout(self.forced.grace_left(), &mut running.handle).await {
-                        Ok(joined) => Ok(joined),
-                        Err(_) => Err(
+                    match self.forced.within_grace(&mut running.handle).await {
+                        Some(joined) => Ok(joined),
+                        None => Err(
                             Error::new(OP, format!("task {task:?} of service {service:?} abandoned: shutdown was forced"))
                                 .with_code(ErrorCode::UNAVAILABLE),
                         ),

@@ -186,14 +186,7 @@ async fn service_ctx_spawn_failure_while_stopping_is_the_stops_failure_ugly() {
 #[tokio::test]
 async fn service_ctx_spawn_after_the_service_stopped_is_refused_bad() {
     let kept = Arc::new(Mutex::new(None));
-    let keep = Arc::clone(&kept);
-    let services = services(vec![Registration::new(
-        "cache",
-        Hooks::new().on_start(move |ctx| {
-            *keep.lock().unwrap() = Some(ctx);
-            async { Ok(()) }
-        }),
-    )]);
+    let services = services(vec![Registration::new("cache", keeping(&kept))]);
     services.start_all(&()).await.unwrap();
     services.stop_all(&(), STOP).await.unwrap();
     let ctx = kept.lock().unwrap().take().unwrap();
@@ -205,14 +198,7 @@ async fn service_ctx_spawn_after_the_service_stopped_is_refused_bad() {
 #[tokio::test]
 async fn service_ctx_spawn_from_a_thread_without_a_runtime_is_refused_ugly() {
     let kept = Arc::new(Mutex::new(None));
-    let keep = Arc::clone(&kept);
-    let services = services(vec![Registration::new(
-        "camera",
-        Hooks::new().on_start(move |ctx| {
-            *keep.lock().unwrap() = Some(ctx);
-            async { Ok(()) }
-        }),
-    )]);
+    let services = services(vec![Registration::new("camera", keeping(&kept))]);
     services.start_all(&()).await.unwrap();
     let ctx = kept.lock().unwrap().take().unwrap();
     // A capture thread of the service's own asks for a task.
@@ -537,20 +523,12 @@ async fn service_ctx_stopping_cancelled_in_reverse_start_order_good() {
 #[tokio::test]
 async fn service_ctx_stopping_of_a_service_that_never_started_is_never_cancelled_bad() {
     let kept = Arc::new(Mutex::new(None));
-    let keep = Arc::clone(&kept);
     let services = services(vec![
         Registration::new(
             "store",
             Hooks::new().on_start(|_| async { Err(Error::new("store.Db.open", "refused")) }),
         ),
-        Registration::new(
-            "indexer",
-            Hooks::new().on_start(move |ctx| {
-                *keep.lock().unwrap() = Some(ctx);
-                async { Ok(()) }
-            }),
-        )
-        .after(["store"]),
+        Registration::new("indexer", keeping(&kept)).after(["store"]),
     ]);
     services.start_all(&()).await.unwrap_err();
     // The indexer's start hook never ran: it has no context to hand out.
