@@ -1,5 +1,6 @@
 //! [`Config`] and [`ConfigBuilder`]: the layered store, its reads, writes and reloads.
 
+use std::convert::Infallible;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
@@ -375,22 +376,64 @@ impl ConfigBuilder {
     /// or a file that does not parse (the message gives `path:line:column`);
     /// [`ErrorCode::NOT_FOUND`] for a missing required file.
     pub fn build(self) -> Result<Config> {
+        self.assemble(Err)
+    }
+
+    /// Builds from every source that reads and returns what it left out: a file that does
+    /// not parse, a missing required file, a bad default, a bad environment prefix (then
+    /// no variable is read). For what must still say something useful when the config is
+    /// broken, such as an application's `--help`; [`build`](ConfigBuilder::build) fails
+    /// on the first of these instead.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("corers-doc-lenient-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// std::fs::write(dir.join("workbench.toml"), "[index\nfiles_per_char = 3").unwrap();
+    /// let (config, left_out) = Config::builder()
+    ///     .default_value("index.files_per_char", 2)
+    ///     .file(dir.join("workbench.toml"))
+    ///     .build_lenient();
+    /// assert_eq!(config.int("index.files_per_char").unwrap(), 2);
+    /// assert!(left_out[0].message().contains("workbench.toml"));
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    pub fn build_lenient(self) -> (Config, Vec<Error>) {
+        let mut left_out = Vec::new();
+        let Ok(config) = self.assemble::<Infallible>(|err| {
+            left_out.push(err);
+            Ok(())
+        });
+        (config, left_out)
+    }
+
+    /// Builds the config, handing each source that does not read to `skip`: an error from
+    /// it fails the build, `Ok` leaves that source out.
+    fn assemble<E>(
+        self,
+        mut skip: impl FnMut(Error) -> std::result::Result<(), E>,
+    ) -> std::result::Result<Config, E> {
         const OP: &str = "config.ConfigBuilder.build";
         if let Some(err) = self.error {
-            return Err(err);
+            skip(err)?;
         }
+        let mut env_prefix = None;
         if let Some(given) = &self.env_prefix {
+            // `APP_` reads as `APP`: the `_` before a variable's key is added when reading.
             let prefix = given.trim_end_matches('_');
             let valid = !prefix.is_empty()
                 && prefix
                     .bytes()
                     .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
-            if !valid {
-                return Err(Error::new(
+            if valid {
+                env_prefix = Some(prefix.to_owned());
+            } else {
+                skip(Error::new(
                     OP,
                     format!("invalid environment prefix {given:?}: use upper-case letters, digits and '_' like \"APP\""),
                 )
-                .with_code(ErrorCode::INVALID));
+                .with_code(ErrorCode::INVALID))?;
             }
         }
         let defaults = layer(
@@ -398,16 +441,14 @@ impl ConfigBuilder {
                 .into_iter()
                 .map(|(key, value)| (key, value, Source::Default)),
         );
-        let files = self
-            .files
-            .into_iter()
-            .map(|spec| read_file(&spec).map(|flat| (spec, flat)))
-            .collect::<Result<Vec<_>>>()?;
+        let mut files = Vec::with_capacity(self.files.len());
+        for spec in self.files {
+            match read_file(&spec) {
+                Ok(flat) => files.push((spec, flat)),
+                Err(err) => skip(err)?,
+            }
+        }
         let env_vars = self.env_vars.map_or(EnvVars::Process, EnvVars::Fixed);
-        // `APP_` reads as `APP`: the `_` before a variable's key is added when reading.
-        let env_prefix = self
-            .env_prefix
-            .map(|given| given.trim_end_matches('_').to_owned());
         let known = defaults
             .keys()
             .chain(files.iter().flat_map(|(_, flat)| flat.keys()));

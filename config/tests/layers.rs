@@ -708,6 +708,69 @@ fn config_builder_build_unicode_and_bom_file_ugly() {
     assert_eq!(config.string("greeting").unwrap(), "héllo — ホーム");
 }
 
+// ---------------------------------------------------------------- ConfigBuilder::build_lenient
+
+#[test]
+fn config_builder_build_lenient_leaves_out_the_bad_file_good() {
+    let dir = ConfigDir::new();
+    let good = dir.write("good.toml", "workers = 8\n");
+    let bad = dir.write("bad.toml", "[database\nport = 6543\n");
+    let (config, left_out) = Config::builder()
+        .defaults(&defaults())
+        .file(&good)
+        .file(&bad)
+        .build_lenient();
+    assert_eq!(config.int("workers").unwrap(), 8);
+    assert_eq!(config.int("database.port").unwrap(), 5432);
+    assert_eq!(left_out.len(), 1);
+    assert_eq!(left_out[0].code(), Some(&ErrorCode::INVALID));
+    assert!(
+        left_out[0].message().contains("bad.toml"),
+        "{}",
+        left_out[0]
+    );
+}
+
+#[test]
+fn config_builder_build_lenient_missing_required_file_is_reported_bad() {
+    let dir = ConfigDir::new();
+    let (config, left_out) = Config::builder()
+        .default_value("workers", 4)
+        .file(dir.path().join("absent.toml"))
+        .env_prefix("APP")
+        .env_vars([("APP_WORKERS", "6")])
+        .build_lenient();
+    // The sources after the missing file are still read.
+    assert_eq!(config.int("workers").unwrap(), 6);
+    assert_eq!(left_out.len(), 1);
+    assert_eq!(left_out[0].code(), Some(&ErrorCode::NOT_FOUND));
+}
+
+#[test]
+fn config_builder_build_lenient_bad_default_and_prefix_ugly() {
+    let (config, left_out) = Config::builder()
+        .default_value("", 1)
+        .default_value("workers", 4)
+        .env_prefix("app")
+        .env_vars([("app_WORKERS", "6"), ("APP_WORKERS", "7")])
+        .build_lenient();
+    // No variable is read under a prefix that was refused.
+    assert_eq!(config.int("workers").unwrap(), 4);
+    let codes: Vec<_> = left_out.iter().map(|e| e.code().cloned()).collect();
+    assert_eq!(codes, [Some(ErrorCode::INVALID), Some(ErrorCode::INVALID)]);
+    assert!(
+        left_out[1].message().contains("environment prefix"),
+        "{}",
+        left_out[1]
+    );
+    // Nothing broken: nothing left out, the same config as build's.
+    let (config, left_out) = Config::builder()
+        .default_value("workers", 4)
+        .build_lenient();
+    assert!(left_out.is_empty());
+    assert_eq!(config.keys(), ["workers"]);
+}
+
 // ---------------------------------------------------------------- Config::new / builder
 
 #[test]

@@ -418,6 +418,22 @@ impl CoreBuilder {
     /// another name), a fake with no service of its name, an unknown `without_builtin`
     /// name, or a missing dependency or a dependency cycle. Nothing built so far escapes.
     pub fn build(self) -> Result<Core> {
+        self.assemble(&mut OnError::Fail)
+    }
+
+    /// [`build`](CoreBuilder::build), leaving out what does not build instead of failing:
+    /// a config source that does not read, a factory that fails (the factories after it
+    /// still run), a dependency that cannot be ordered. Returns the Core and what was left
+    /// out; the rest of `build`'s errors still fail it. For answering `--help` when the
+    /// application would not build: such a Core is never started.
+    #[cfg(feature = "cli")]
+    pub(crate) fn build_lenient(self) -> Result<(Core, Vec<Error>)> {
+        let mut left_out = Vec::new();
+        let core = self.assemble(&mut OnError::LeaveOut(&mut left_out))?;
+        Ok((core, left_out))
+    }
+
+    fn assemble(self, on_error: &mut OnError<'_>) -> Result<Core> {
         const OP: &str = "corers.CoreBuilder.build";
         let log = match self.logger {
             Some(_) if self.crash_file.is_some() || self.on_crash.is_some() => {
@@ -446,12 +462,12 @@ impl CoreBuilder {
         #[cfg(feature = "fs")]
         let fs = open_fs(self.fs_root, &log)?;
         #[cfg(feature = "config")]
-        let config = self
-            .config
-            .unwrap_or_else(|| default_config(&self.app))
-            .logger(log.clone())
-            .build()
-            .map_err(|e| Error::wrap(e, OP, "read the config"))?;
+        let config = read_config(
+            self.config
+                .unwrap_or_else(|| default_config(&self.app))
+                .logger(log.clone()),
+            on_error,
+        )?;
         #[cfg(feature = "cli")]
         let cli = new_cli(&self.app);
         let core = Core {
@@ -505,7 +521,7 @@ impl CoreBuilder {
         if !self.settings_args.is_empty() {
             let _ = core.inner.config.set_from_args(self.settings_args);
         }
-        register_services(&core, self.factories, self.fakes)?;
+        register_services(&core, self.factories, self.fakes, on_error)?;
         // After the factories: a command a service registers as `health` or `config` is the
         // application's own, and the built-in steps aside.
         #[cfg(feature = "cli")]
@@ -514,21 +530,65 @@ impl CoreBuilder {
         // The services are fixed from here on: no service can add or replace another.
         core.inner.services.lock();
         // A missing dependency or a cycle is a build error, not a surprise at startup.
-        core.inner
-            .services
-            .order()
-            .map_err(|e| Error::wrap(e, OP, "order the services"))?;
+        if let Err(err) = core.inner.services.order() {
+            on_error.leave_out(Error::wrap(err, OP, "order the services"))?;
+        }
         core.inner.log.make_default();
         Ok(core)
     }
 }
 
+/// What a build does with a part that does not build.
+enum OnError<'a> {
+    /// Fails with its error ([`CoreBuilder::build`]).
+    Fail,
+    /// Goes on without it and keeps its error here (`CoreBuilder::build_lenient`).
+    #[cfg_attr(
+        not(feature = "cli"),
+        allow(dead_code, reason = "only help builds leniently")
+    )]
+    LeaveOut(&'a mut Vec<Error>),
+}
+
+impl OnError<'_> {
+    /// `err` back when the build fails on it, else kept and `Ok`.
+    fn leave_out(&mut self, err: Error) -> Result<()> {
+        match self {
+            OnError::Fail => Err(err),
+            OnError::LeaveOut(left_out) => {
+                left_out.push(err);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Reads the config from `builder`; a source that does not read goes to `on_error`.
+#[cfg(feature = "config")]
+fn read_config(
+    builder: corers_config::ConfigBuilder,
+    on_error: &mut OnError<'_>,
+) -> Result<corers_config::Config> {
+    let wrap = |e| Error::wrap(e, "corers.CoreBuilder.build", "read the config");
+    match on_error {
+        OnError::Fail => builder.build().map_err(wrap),
+        OnError::LeaveOut(_) => {
+            let (config, left_out) = builder.build_lenient();
+            for err in left_out {
+                on_error.leave_out(wrap(err))?;
+            }
+            Ok(config)
+        }
+    }
+}
+
 /// Makes each service with its factory (or its fake, when one is given for its name) and
-/// registers it.
+/// registers it; a service that cannot be made or registered goes to `on_error`.
 fn register_services(
     core: &Core,
     factories: Vec<(Option<String>, Factory)>,
     mut fakes: Vec<(String, Factory)>,
+    on_error: &mut OnError<'_>,
 ) -> Result<()> {
     const OP: &str = "corers.CoreBuilder.build";
     // A factory that panics fails the build like one that returns an error.
@@ -540,12 +600,13 @@ fn register_services(
         let at = fakes.iter().position(|(faked, _)| faked == name)?;
         Some(fakes.swap_remove(at).1)
     };
-    for (declared, factory) in factories {
+    let registration_of = |declared: Option<String>,
+                           factory: Factory,
+                           fakes: &mut Vec<(String, Factory)>|
+     -> Result<Registration<Core>> {
         // Declared by name and faked: the real factory never runs.
-        let faked_by_name = declared
-            .as_deref()
-            .and_then(|name| take_fake(&mut fakes, name));
-        let registration = match (declared, faked_by_name) {
+        let faked_by_name = declared.as_deref().and_then(|name| take_fake(fakes, name));
+        Ok(match (declared, faked_by_name) {
             (Some(name), Some(fake)) => make(fake)?
                 .map_err(|e| Error::wrap(e, OP, "make a fake service"))?
                 .renamed(&name),
@@ -561,22 +622,31 @@ fn register_services(
                     )
                     .with_code(corers_primitives::ErrorCode::INVALID));
                 }
-                match take_fake(&mut fakes, real.name()) {
+                match take_fake(fakes, real.name()) {
                     Some(fake) => make(fake)?
                         .map_err(|e| Error::wrap(e, OP, "make a fake service"))?
                         .renamed_after(&real),
                     None => real,
                 }
             }
-        };
-        let name = registration.name().to_owned();
-        core.inner
-            .services
-            .register(registration)
-            .map_err(|e| Error::wrap(e, OP, "register a service"))?;
-        core.inner
-            .log
-            .audit(AuditEvent::ServiceRegistered { service: &name });
+        })
+    };
+    for (declared, factory) in factories {
+        let registered = registration_of(declared, factory, &mut fakes).and_then(|registration| {
+            let name = registration.name().to_owned();
+            core.inner
+                .services
+                .register(registration)
+                .map_err(|e| Error::wrap(e, OP, "register a service"))?;
+            Ok(name)
+        });
+        match registered {
+            Ok(name) => core
+                .inner
+                .log
+                .audit(AuditEvent::ServiceRegistered { service: &name }),
+            Err(err) => on_error.leave_out(err)?,
+        }
     }
     if let Some((name, _)) = fakes.first() {
         return Err(Error::new(

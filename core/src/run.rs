@@ -453,7 +453,10 @@ impl CoreBuilder {
     /// `INVALID` 78 (`EX_CONFIG`), `NOT_FOUND` 66, `UNAVAILABLE` 69, `INTERNAL` 70,
     /// `TIMEOUT` and `LOCKED` 75, `DENIED` 77, and 1 for any other; nothing has started
     /// after a build error. A lone `--version` (or `-V`) is answered before building, so it
-    /// works even where the build would fail.
+    /// works even where the build would fail; so is help (`--help`, `-h`, `help …`): when
+    /// the build fails, help comes from what did build (a config file that does not read is
+    /// left out, a failing factory's service is missing), with a warning naming the first
+    /// failure on standard error, and exit code 0.
     ///
     /// ```no_run
     /// use std::process::ExitCode;
@@ -527,10 +530,60 @@ impl CoreBuilder {
             );
             return ExitCode::SUCCESS;
         }
+        #[cfg(feature = "cli")]
+        if asks_for_help(&args) {
+            return match builder.build_lenient() {
+                Ok((core, left_out)) => match left_out.into_iter().next() {
+                    None => core.run_blocking_with(args),
+                    Some(first) => core.help_without(args, &first),
+                },
+                Err(err) => build_failed(&err),
+            };
+        }
         match builder.build() {
             Ok(core) => core.run_blocking_with(args),
             Err(err) => build_failed(&err),
         }
+    }
+}
+
+/// Whether `args` ask for help: `--help` or `-h` before `--`, or `help` as the first word.
+#[cfg(feature = "cli")]
+fn asks_for_help(args: &[String]) -> bool {
+    let flags = &args[..args.iter().position(|a| a == "--").unwrap_or(args.len())];
+    // The first word that is neither a flag nor the value of a `--set`.
+    let first_word = flags
+        .iter()
+        .enumerate()
+        .find(|&(at, arg)| !arg.starts_with('-') && (at == 0 || flags[at - 1] != "--set"));
+    first_word.is_some_and(|(_, word)| word == "help")
+        || flags.iter().any(|a| a == "--help" || a == "-h")
+}
+
+#[cfg(feature = "cli")]
+impl Core {
+    /// The help `args` ask for, from a Core built without what failed to build, with a
+    /// warning naming the first failure (`failed`); or, when they come to anything but
+    /// help (a command whose service failed is unknown to this Core), `failed` as a build
+    /// error.
+    fn help_without(&self, args: Vec<String>, failed: &Error) -> ExitCode {
+        let help = self
+            .take_set_args(args)
+            .ok()
+            .and_then(|args| self.answer_before_start(&args))
+            .filter(|printed| printed.exit_code == 0);
+        let Some(help) = help else {
+            return build_failed(failed);
+        };
+        write_out(std::io::stdout(), &help.stdout);
+        write_out(
+            std::io::stderr(),
+            &format!(
+                "{}warning: the application does not build, and this help leaves out what failed: {failed}\n",
+                help.stderr
+            ),
+        );
+        ExitCode::SUCCESS
     }
 }
 

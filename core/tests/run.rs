@@ -910,8 +910,130 @@ fn core_builder_run_blocking_with_version_answers_even_when_the_build_would_fail
         ExitCode::SUCCESS
     );
     assert_eq!(failing().run_blocking_with(["-V"]), ExitCode::SUCCESS);
-    // Anything else still needs the build, which fails.
-    assert_eq!(code(failing().run_blocking_with(["help"])), 1);
+    // Anything else but help still needs the build, which fails.
+    assert_eq!(code(failing().run_blocking_with(["health"])), 1);
+}
+
+/// A builder whose `store` factory fails, after a `config` service, with a `workspace/list`
+/// command of its own and an `index` command the failing factory would have registered.
+fn without_a_database() -> CoreBuilder {
+    Core::builder()
+        .name("workbench")
+        .version("0.4.1")
+        .service(|_| Ok(Registration::new("config", Hooks::new())))
+        .service(|core| -> Result<Registration<Core>> {
+            let connected: Result<()> = Err(Error::new(
+                "store.Db.connect",
+                "no database on this machine",
+            )
+            .with_code(ErrorCode::UNAVAILABLE));
+            connected?;
+            core.cli().register(
+                "index",
+                Command::new().action(|_, _| async { Ok(Value::Null) }),
+            )?;
+            Ok(Registration::new("store", Hooks::new()))
+        })
+        .command(
+            "workspace/list",
+            Command::new()
+                .description("List the workspaces")
+                .action(|_, _| async { Ok(Value::Null) }),
+        )
+}
+
+#[test]
+fn core_builder_run_blocking_with_help_answers_when_a_factory_fails_good() {
+    for args in [
+        &["--help"][..],
+        &["-h"],
+        &["help"],
+        &["help", "workspace", "list"],
+        &["workspace", "list", "--help"],
+        &["--set", "store.shards=2", "help"],
+    ] {
+        let exit = without_a_database().run_blocking_with(args.iter().copied());
+        assert_eq!(exit, ExitCode::SUCCESS, "{args:?}");
+    }
+}
+
+#[test]
+fn core_builder_run_blocking_with_help_for_what_failed_to_build_is_the_build_error_bad() {
+    // `index` came from the failing factory: its help cannot be given, and the build's
+    // error (UNAVAILABLE: 69) is what is printed, as for any command.
+    for args in [
+        &["index", "--help"][..],
+        &["help", "index"],
+        &["workspace", "list"],
+    ] {
+        let exit = without_a_database().run_blocking_with(args.iter().copied());
+        assert_eq!(code(exit), 69, "{args:?}");
+    }
+    // `help` after `--` is a word, not a request for help.
+    let exit = without_a_database().run_blocking_with(["workspace", "list", "--", "--help"]);
+    assert_eq!(code(exit), 69);
+}
+
+#[test]
+fn core_builder_run_blocking_with_help_survives_a_config_file_that_does_not_read_ugly() {
+    let dir = std::env::temp_dir().join(format!("corers-help-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("workbench.toml");
+    std::fs::write(&file, "[index\nfiles_per_char = 3\n").unwrap();
+    let builder = || {
+        Core::builder()
+            .config(
+                corers::config::Config::builder()
+                    .default_value("index.files_per_char", 2)
+                    .file(&file),
+            )
+            .service(|core| {
+                // The factory still reads what did build: the defaults.
+                assert_eq!(core.config().int("index.files_per_char").unwrap(), 2);
+                Ok(Registration::new("indexer", Hooks::new()))
+            })
+            .command(
+                "workspace/list",
+                Command::new().action(|_, _| async { Ok(Value::Null) }),
+            )
+    };
+    assert_eq!(builder().run_blocking_with(["--help"]), ExitCode::SUCCESS);
+    // EX_CONFIG for anything that runs.
+    assert_eq!(code(builder().run_blocking_with(["workspace", "list"])), 78);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+const HELP_PROBE: &str = "CORERS_HELP_PROBE";
+
+/// Not a test of its own: runs `without_a_database` on the arguments in `HELP_PROBE`, so
+/// that its parent can read what it prints.
+#[test]
+fn help_probe() {
+    let Ok(args) = std::env::var(HELP_PROBE) else {
+        return;
+    };
+    println!("@@begin");
+    let exit = without_a_database().run_blocking_with(args.split(' '));
+    println!("@@end {}", code(exit));
+}
+
+#[test]
+fn core_builder_run_blocking_with_help_output_names_the_failure_good() {
+    let output = Process::new(std::env::current_exe().unwrap())
+        .args(["help_probe", "--exact", "--nocapture"])
+        .env(HELP_PROBE, "--help")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let (_, printed) = stdout.split_once("@@begin\n").unwrap();
+    let (help, _) = printed.split_once("@@end").unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let warning = stderr
+        .lines()
+        .find(|line| line.starts_with("warning:"))
+        .unwrap();
+    insta::assert_snapshot!(format!("{help}--- stderr\n{warning}\n"));
 }
 
 #[test]
