@@ -129,9 +129,10 @@ impl CoreBuilder {
         self
     }
 
-    /// The logger (default: human lines on standard error at info level, or at the level
-    /// `RUST_LOG` names when it holds a plain level such as `debug` or `warn`). The Core's
-    /// logger becomes the process default when the Core is built.
+    /// The logger (default: human lines on standard error at info level, or at the levels
+    /// `RUST_LOG` names: `debug`, or `info,workbench::store=debug,hyper=warn`, read as a
+    /// [`corers_log::Filter`]; a `RUST_LOG` that does not read is ignored, with a
+    /// warning). The Core's logger becomes the process default when the Core is built.
     pub fn logger(mut self, logger: Logger) -> Self {
         self.logger = Some(logger);
         self
@@ -659,7 +660,7 @@ fn register_services(
 }
 
 /// The logger a Core gets when none is given: human lines on standard error at info level
-/// (or the level `RUST_LOG` names: the Core's override, else the process's), crash reports
+/// (or the levels `RUST_LOG` names: the Core's override, else the process's), crash reports
 /// carrying the app's name and version, to `crash_file` and `on_crash` when set.
 fn default_logger(
     app: &App,
@@ -673,10 +674,11 @@ fn default_logger(
         .find(|(key, _)| key == "RUST_LOG")
         .map(|(_, value)| value.clone())
         .or_else(|| std::env::var("RUST_LOG").ok());
-    // Only a plain level: a filter with directives (`corers=debug,hyper=warn`) is for a
-    // tracing subscriber of the application's own.
-    if let Some(level) = rust_log.and_then(|text| text.trim().parse::<corers_log::Level>().ok()) {
-        builder = builder.level(level);
+    let mut unread = None;
+    match rust_log.map(|text| text.parse::<corers_log::Filter>()) {
+        Some(Ok(filter)) => builder = builder.filter(filter),
+        Some(Err(err)) => unread = Some(err),
+        None => {}
     }
     if !app.name.is_empty() {
         builder = builder.crash_meta("app", app.name.clone());
@@ -690,7 +692,11 @@ fn default_logger(
     if let Some(callback) = on_crash {
         builder = builder.on_crash(callback);
     }
-    builder.build()
+    let log = builder.build();
+    if let Some(err) = unread {
+        corers_log::warn!(log, error = %err, "RUST_LOG is not read: logging at info level");
+    }
+    log
 }
 
 /// The command line for `app`: its name (or `app`) in usage lines, its description in the

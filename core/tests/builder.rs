@@ -234,12 +234,33 @@ fn core_builder_logger_default_follows_a_rust_log_level_good() {
 }
 
 #[test]
-fn core_builder_logger_default_ignores_rust_log_directives_bad() {
+fn core_builder_logger_default_follows_rust_log_directives_good() {
     let core = Core::builder()
-        .env("RUST_LOG", "corers=debug,hyper=warn")
+        .env("RUST_LOG", "warn,workbench::store=debug,hyper=off")
         .build()
         .unwrap();
-    assert_eq!(core.log().level(), Level::Info);
+    let filter = core.log().filter();
+    assert_eq!(
+        filter.to_string(),
+        "warn,workbench::store=debug,hyper=quiet"
+    );
+    assert!(core.log().enabled(Level::Debug));
+}
+
+#[test]
+fn core_builder_logger_default_ignores_a_rust_log_that_does_not_read_bad() {
+    for rust_log in [
+        "info,hyper=loud",
+        "workbench[request]=debug",
+        "my crate=debug",
+    ] {
+        let core = Core::builder().env("RUST_LOG", rust_log).build().unwrap();
+        assert_eq!(
+            core.log().filter(),
+            corers::log::Filter::default(),
+            "{rust_log}"
+        );
+    }
 }
 
 #[test]

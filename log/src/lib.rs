@@ -29,7 +29,7 @@
 //! # Modules
 //! - [`Logger`], [`default_logger`] and the macros [`info!`], [`debug!`], [`warn!`],
 //!   [`error!`], [`security!`]: logging handles, per Core and process-wide.
-//! - [`Level`], [`Format`], [`Output`], [`MemorySink`], [`Redactor`]: what is written, how and where.
+//! - [`Level`], [`Filter`], [`Format`], [`Output`], [`MemorySink`], [`Redactor`]: what is written, how and where.
 //! - [`LogLayer`]: the tracing layer itself, for any subscriber stack.
 //! - [`RotatingFile`]: size- and time-based rotation with retention and gzip.
 //! - [`CrashReporter`], [`CrashReport`], [`install_panic_hook`]: panics as crash reports.
@@ -38,6 +38,7 @@
 
 mod audit;
 mod crash;
+mod filter;
 mod format;
 mod layer;
 mod level;
@@ -51,6 +52,7 @@ mod time;
 
 pub use audit::AuditEvent;
 pub use crash::{CrashReport, CrashReporter, install_panic_hook};
+pub use filter::Filter;
 pub use format::Format;
 pub use layer::{LogLayer, SECURITY_TARGET};
 pub use level::Level;

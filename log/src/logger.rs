@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
-use arc_swap::ArcSwapOption;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use corers_primitives::Error;
 use tracing::subscriber::Interest;
 use tracing::{Dispatch, Metadata, Subscriber};
@@ -16,7 +16,7 @@ use tracing_subscriber::registry::Registry;
 use crate::audit::AuditTrail;
 use crate::crash::{CrashConfig, CrashReporter};
 use crate::layer::Clock;
-use crate::{CrashReport, Format, Level, LogLayer, Output, Redactor};
+use crate::{CrashReport, Filter, Format, Level, LogLayer, Output, Redactor};
 
 /// A logging handle: a level, a format, an output, redaction and a crash reporter, behind
 /// its own tracing [`Dispatch`]. Cheap to clone; clones share everything.
@@ -45,7 +45,9 @@ pub struct Logger {
 
 struct Inner {
     id: u64,
-    level: Arc<AtomicU8>,
+    /// The most any target lets through, for the check every macro makes first.
+    loosest: Arc<AtomicU8>,
+    filter: Arc<ArcSwap<Filter>>,
     dispatch: Dispatch,
     output: Output,
     crash: CrashReporter,
@@ -57,7 +59,7 @@ struct Inner {
 /// [`Output::Stderr`], the default [`Redactor`], no crash file.
 #[must_use]
 pub struct LoggerBuilder {
-    level: Level,
+    filter: Filter,
     format: Format,
     output: Output,
     redactor: Redactor,
@@ -77,7 +79,7 @@ impl Logger {
     /// ```
     pub fn builder() -> LoggerBuilder {
         LoggerBuilder {
-            level: Level::Info,
+            filter: Filter::default(),
             format: Format::Human,
             output: Output::Stderr,
             redactor: Redactor::default(),
@@ -88,17 +90,25 @@ impl Logger {
         }
     }
 
-    /// The current level.
+    /// The level of targets the [filter](Logger::filter) does not name.
     ///
     /// ```
     /// use corers_log::{Level, Logger};
     /// assert_eq!(Logger::builder().build().level(), Level::Info);
     /// ```
-    // Inline: the disabled-event check of every logging macro comes here.
-    #[inline]
     pub fn level(&self) -> Level {
-        // Relaxed: the level is a standalone setting; no other data is published with it.
-        Level::from_u8(self.inner.level.load(Ordering::Relaxed))
+        self.inner.filter.load().default_level()
+    }
+
+    /// The level of each target.
+    ///
+    /// ```
+    /// use corers_log::{Level, Logger};
+    /// let log = Logger::builder().filter("info,workbench::store=debug".parse().unwrap()).build();
+    /// assert_eq!(log.filter().level_for("workbench::store"), Level::Debug);
+    /// ```
+    pub fn filter(&self) -> Filter {
+        Filter::clone(&self.inner.filter.load())
     }
 
     /// Which field names this logger redacts: what the application counts as secret, for
@@ -114,7 +124,8 @@ impl Logger {
         &self.inner.redactor
     }
 
-    /// Changes the level; takes effect for every thread at once.
+    /// Puts every target at `level` (the levels of targets set before are dropped); takes
+    /// effect for every thread at once.
     ///
     /// ```
     /// use corers_log::{Level, Logger};
@@ -123,22 +134,46 @@ impl Logger {
     /// assert!(log.enabled(Level::Debug));
     /// ```
     pub fn set_level(&self, level: Level) {
-        self.inner.level.store(level as u8, Ordering::Relaxed);
+        self.set_filter(Filter::from(level));
+    }
+
+    /// Replaces the level of each target; takes effect for every thread at once.
+    ///
+    /// ```
+    /// use corers_log::{Level, Logger, MemorySink, Output};
+    /// let sink = MemorySink::new();
+    /// let log = Logger::builder().output(Output::Memory(sink.clone())).build();
+    /// log.set_filter("warn,workbench::store=debug".parse().unwrap());
+    /// log.in_scope(|| {
+    ///     tracing::debug!(target: "workbench::store", "query took 3 ms");
+    ///     tracing::info!(target: "workbench::cli", "resolved workspace/list");
+    /// });
+    /// assert_eq!(sink.lines().len(), 1);
+    /// assert!(sink.contents().contains("query took 3 ms"));
+    /// ```
+    pub fn set_filter(&self, filter: Filter) {
+        let loosest = filter.loosest();
+        self.inner.filter.store(Arc::new(filter));
+        // Relaxed: a standalone pre-check; the filter itself decides.
+        self.inner.loosest.store(loosest as u8, Ordering::Relaxed);
         // tracing caches per-callsite interest; make it ask again.
         tracing::callsite::rebuild_interest_cache();
     }
 
-    /// Reports whether an event of `level` would be written: the cheap check the macros make
-    /// before anything else.
+    /// Reports whether an event of `level` may be written (for some target, when the
+    /// [filter](Logger::filter) names targets): the cheap check the macros make before
+    /// anything else.
     ///
     /// ```
     /// use corers_log::{Level, Logger};
     /// let log = Logger::builder().level(Level::Info).build();
     /// assert!(!log.enabled(Level::Debug));
     /// ```
+    // Inline: the disabled-event check of every logging macro comes here.
     #[inline]
     pub fn enabled(&self, level: Level) -> bool {
-        self.level().allows(level)
+        // Relaxed: a standalone setting; no other data is published with it.
+        Level::from_u8(self.inner.loosest.load(Ordering::Relaxed)).allows(level)
     }
 
     /// Runs `f` with this logger as the current tracing dispatcher, so every `tracing` event
@@ -288,16 +323,29 @@ fn code(err: &Error) -> Option<&str> {
 impl fmt::Debug for Logger {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Logger")
-            .field("level", &self.level())
+            .field("filter", &format_args!("{}", self.inner.filter.load()))
             .field("output", &self.inner.output)
             .finish_non_exhaustive()
     }
 }
 
 impl LoggerBuilder {
-    /// Sets the level (default [`Level::Info`]).
+    /// Puts every target at `level` (default [`Level::Info`]).
     pub fn level(mut self, level: Level) -> Self {
-        self.level = level;
+        self.filter = Filter::from(level);
+        self
+    }
+
+    /// Sets the level of each target (default: every target at [`Level::Info`]).
+    ///
+    /// ```
+    /// use corers_log::{Level, Logger};
+    /// let log = Logger::builder().filter("warn,workbench=debug".parse().unwrap()).build();
+    /// assert_eq!(log.level(), Level::Warn);
+    /// assert!(log.enabled(Level::Debug));
+    /// ```
+    pub fn filter(mut self, filter: Filter) -> Self {
+        self.filter = filter;
         self
     }
 
@@ -385,22 +433,18 @@ impl LoggerBuilder {
         // tracing consult every registered dispatcher instead.
         static LIST_MODE: OnceLock<Dispatch> = OnceLock::new();
         LIST_MODE.get_or_init(|| Dispatch::new(tracing::subscriber::NoSubscriber::default()));
-        let level = Arc::new(AtomicU8::new(self.level as u8));
+        let loosest = Arc::new(AtomicU8::new(self.filter.loosest() as u8));
+        let filter = Arc::new(ArcSwap::from_pointee(self.filter));
         let layer = LogLayer::new(self.format, self.output.clone(), self.redactor.clone())
             .with_clock(Arc::clone(&self.clock));
         let output = layer.output().clone();
-        // The level filter gates every layer, the extra ones included. An empty list of
-        // layers would declare no interest in any callsite, so it is left out.
-        let filter = DynamicLevel(Arc::clone(&level));
+        // The filter gates every layer, the extra ones included. An empty list of layers
+        // would declare no interest in any callsite, so it is left out.
+        let gate = DynamicFilter(Arc::clone(&filter));
         let dispatch = if self.layers.is_empty() {
-            Dispatch::new(Registry::default().with(filter).with(layer))
+            Dispatch::new(Registry::default().with(gate).with(layer))
         } else {
-            Dispatch::new(
-                Registry::default()
-                    .with(self.layers)
-                    .with(filter)
-                    .with(layer),
-            )
+            Dispatch::new(Registry::default().with(self.layers).with(gate).with(layer))
         };
         let id = crate::scope::next_identity();
         let audit = self
@@ -410,14 +454,15 @@ impl LoggerBuilder {
             id,
             self.crash,
             dispatch.clone(),
-            (output.clone(), self.format, Arc::clone(&level)),
+            (output.clone(), self.format, Arc::clone(&loosest)),
             self.clock,
             self.redactor.clone(),
         );
         Logger {
             inner: Arc::new(Inner {
                 id,
-                level,
+                loosest,
+                filter,
                 dispatch,
                 output,
                 crash,
@@ -428,18 +473,21 @@ impl LoggerBuilder {
     }
 }
 
-/// The level filter of a [`Logger`], changeable at run time.
-struct DynamicLevel(Arc<AtomicU8>);
+/// The [`Filter`] of a [`Logger`], changeable at run time.
+struct DynamicFilter(Arc<ArcSwap<Filter>>);
 
-impl DynamicLevel {
-    fn level(&self) -> Level {
-        Level::from_u8(self.0.load(Ordering::Relaxed))
+impl DynamicFilter {
+    fn allows(&self, metadata: &Metadata<'_>) -> bool {
+        self.0
+            .load()
+            .level_for(metadata.target())
+            .allows(Level::from_tracing(*metadata.level()))
     }
 }
 
-impl<S: Subscriber> Layer<S> for DynamicLevel {
+impl<S: Subscriber> Layer<S> for DynamicFilter {
     fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
-        if self.level().allows(Level::from_tracing(*metadata.level())) {
+        if self.allows(metadata) {
             Interest::always()
         } else {
             Interest::never()
@@ -447,11 +495,11 @@ impl<S: Subscriber> Layer<S> for DynamicLevel {
     }
 
     fn enabled(&self, metadata: &Metadata<'_>, _ctx: Context<'_, S>) -> bool {
-        self.level().allows(Level::from_tracing(*metadata.level()))
+        self.allows(metadata)
     }
 
     fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
-        Some(self.level().filter())
+        Some(self.0.load().loosest().filter())
     }
 }
 

@@ -17,7 +17,7 @@ fn default_logger_before_any_core_is_info_on_stderr_good() {
     let _serial = serial();
     assert_eq!(
         format!("{:?}", default_logger()),
-        "Logger { level: Info, output: Stderr, .. }"
+        "Logger { filter: info, output: Stderr, .. }"
     );
 }
 

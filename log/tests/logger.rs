@@ -44,7 +44,7 @@ fn logger_builder_defaults_info_human_stderr_good() {
     let log = Logger::builder().build();
     assert_eq!(
         format!("{log:?}"),
-        "Logger { level: Info, output: Stderr, .. }"
+        "Logger { filter: info, output: Stderr, .. }"
     );
 }
 
@@ -696,7 +696,7 @@ fn logger_builder_build_does_not_become_default_bad() {
     assert_eq!(
         (format!("{:?}", default_logger()), log.level()),
         (
-            "Logger { level: Info, output: Stderr, .. }".to_owned(),
+            "Logger { filter: info, output: Stderr, .. }".to_owned(),
             Level::Debug
         )
     );

@@ -1,0 +1,164 @@
+//! [`Filter`]: the level each part of a program logs at, in `RUST_LOG`'s syntax.
+
+use std::fmt;
+use std::str::FromStr;
+
+use corers_primitives::{Error, ErrorCode};
+
+use crate::Level;
+
+/// A default level and levels for targets (module paths), written as `RUST_LOG` writes
+/// them for tracing's `EnvFilter`: `info,workbench::store=debug,hyper=warn`.
+///
+/// An event's target is matched against each target given, as `EnvFilter` does: by its
+/// start (`corers=debug` covers `corers_messaging` too), the longest match deciding; an
+/// event no target matches takes the default level. A bare target (`workbench::store`)
+/// lets everything of it through. Span and field filters (`[span{field=value}]`) are not
+/// read: give a tracing subscriber of your own such filters.
+///
+/// ```
+/// use corers_log::{Filter, Level};
+///
+/// let filter: Filter = "warn,workbench=info,workbench::store=debug".parse().unwrap();
+/// assert_eq!(filter.level_for("workbench::store::sql"), Level::Debug);
+/// assert_eq!(filter.level_for("workbench::cli"), Level::Info);
+/// assert_eq!(filter.level_for("hyper::proto"), Level::Warn);
+/// assert_eq!(filter.to_string(), "warn,workbench::store=debug,workbench=info");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Filter {
+    default: Level,
+    /// Longest target first, so that the first match is the most specific.
+    targets: Vec<(String, Level)>,
+}
+
+impl Filter {
+    /// The level of events whose target no directive names.
+    ///
+    /// ```
+    /// use corers_log::{Filter, Level};
+    /// let filter: Filter = "hyper=warn".parse().unwrap();
+    /// assert_eq!(filter.default_level(), Level::Info);
+    /// ```
+    pub fn default_level(&self) -> Level {
+        self.default
+    }
+
+    /// The level events of `target` are let through at.
+    ///
+    /// ```
+    /// use corers_log::{Filter, Level};
+    /// let filter: Filter = "info,sqlx=quiet".parse().unwrap();
+    /// assert_eq!(filter.level_for("sqlx::query"), Level::Quiet);
+    /// assert_eq!(filter.level_for("workbench"), Level::Info);
+    /// ```
+    #[inline]
+    pub fn level_for(&self, target: &str) -> Level {
+        self.targets
+            .iter()
+            .find(|(prefix, _)| target.starts_with(prefix.as_str()))
+            .map_or(self.default, |&(_, level)| level)
+    }
+
+    /// The most any target lets through: what a cheap check before building an event
+    /// compares with.
+    ///
+    /// ```
+    /// use corers_log::{Filter, Level};
+    /// let filter: Filter = "warn,workbench=debug".parse().unwrap();
+    /// assert_eq!(filter.loosest(), Level::Debug);
+    /// ```
+    pub fn loosest(&self) -> Level {
+        self.targets
+            .iter()
+            .map(|&(_, level)| level)
+            .fold(self.default, Level::max)
+    }
+}
+
+impl From<Level> for Filter {
+    /// Every target at `level`.
+    fn from(level: Level) -> Filter {
+        Filter {
+            default: level,
+            targets: Vec::new(),
+        }
+    }
+}
+
+impl Default for Filter {
+    /// Every target at [`Level::Info`].
+    fn default() -> Filter {
+        Filter::from(Level::default())
+    }
+}
+
+impl FromStr for Filter {
+    type Err = Error;
+
+    /// Reads comma-separated directives: `level` sets the default, `target=level` a
+    /// target's level, a bare `target` lets everything of it through. The last directive
+    /// for a target (or for the default) wins; spaces around a directive and empty ones
+    /// are ignored; level names are [`Level`]'s, in any case.
+    fn from_str(text: &str) -> Result<Filter, Error> {
+        const OP: &str = "log.Filter.parse";
+        let refuse = |directive: &str, why: &str| {
+            Error::new(OP, format!("directive {directive:?} in {text:?}: {why}"))
+                .with_code(ErrorCode::INVALID)
+        };
+        let mut filter = Filter::default();
+        for directive in text.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+            if directive.contains(['[', ']', '{', '}']) {
+                return Err(refuse(
+                    directive,
+                    "span and field filters are not read: use target=level",
+                ));
+            }
+            let (target, level) = match directive.split_once('=') {
+                Some((target, level)) => {
+                    let level = level
+                        .trim()
+                        .parse::<Level>()
+                        .map_err(|err| refuse(directive, err.message()))?;
+                    (target.trim(), level)
+                }
+                None => match directive.parse::<Level>() {
+                    Ok(level) => {
+                        filter.default = level;
+                        continue;
+                    }
+                    Err(_) => (directive, Level::Debug),
+                },
+            };
+            let valid = !target.is_empty()
+                && target
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | ':' | '-' | '.' | '/'));
+            if !valid {
+                return Err(refuse(
+                    directive,
+                    "a target is a module path such as workbench::store",
+                ));
+            }
+            filter.targets.retain(|(t, _)| t != target);
+            filter.targets.push((target.to_owned(), level));
+        }
+        // Longest first; equal lengths in name order, so the order never depends on how
+        // the directives were written.
+        filter
+            .targets
+            .sort_by(|(a, _), (b, _)| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        Ok(filter)
+    }
+}
+
+impl fmt::Display for Filter {
+    /// The directives, default first, in a form [`FromStr`] reads back.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.default)?;
+        for (target, level) in &self.targets {
+            write!(f, ",{target}={level}")?;
+        }
+        Ok(())
+    }
+}
