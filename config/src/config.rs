@@ -380,7 +380,8 @@ impl ConfigBuilder {
     }
 
     /// Builds from every source that reads and returns what it left out: a file that does
-    /// not parse, a missing required file, a bad default, a bad environment prefix (then
+    /// not parse or a missing required file (read again by [`Config::reload`], which
+    /// fails while it still does not read), a bad default, a bad environment prefix (then
     /// no variable is read). For what must still say something useful when the config is
     /// broken, such as an application's `--help`; [`build`](ConfigBuilder::build) fails
     /// on the first of these instead.
@@ -445,7 +446,11 @@ impl ConfigBuilder {
         for spec in self.files {
             match read_file(&spec) {
                 Ok(flat) => files.push((spec, flat)),
-                Err(err) => skip(err)?,
+                // Kept, empty, in its place: a reload reads it again.
+                Err(err) => {
+                    skip(err)?;
+                    files.push((spec, std::collections::BTreeMap::new()));
+                }
             }
         }
         let env_vars = self.env_vars.map_or(EnvVars::Process, EnvVars::Fixed);

@@ -1,6 +1,6 @@
 //! Which keys hold secrets, and values with their secrets hidden.
 
-use corers_log::Redactor;
+use corers_log::{Redactor, without_url_passwords};
 use corers_primitives::Value;
 
 /// What a hidden value shows.
@@ -36,7 +36,8 @@ impl Secrets {
     }
 
     /// `value` (at `key`) for display: `None` when the key itself is secret, otherwise the
-    /// value with the entries of nested tables under secret keys replaced by `[REDACTED]`.
+    /// value with the entries of nested tables under secret keys replaced by `[REDACTED]`,
+    /// and the passwords of URLs in its text too.
     pub(crate) fn shown(&self, key: &str, value: &Value) -> Option<Value> {
         (!self.is_secret(key)).then(|| self.scrub(value))
     }
@@ -57,6 +58,8 @@ impl Secrets {
                     })
                     .collect(),
             ),
+            // A connection string under a key nobody thought secret (`database.url`).
+            Value::String(text) => Value::String(without_url_passwords(text).into_owned()),
             other => other.clone(),
         }
     }

@@ -5,7 +5,7 @@ mod common;
 
 use common::ConfigDir;
 use corers_config::Config;
-use corers_primitives::options;
+use corers_primitives::{Value, options};
 
 /// A config with a value from every layer, two of them secret-looking.
 fn workbench(dir: &ConfigDir) -> Config {
@@ -54,9 +54,30 @@ fn config_dump_never_contains_a_secret_bad() {
     let config = workbench(&dir);
     config.set("api.Authorization", "Bearer abc.def").unwrap();
     config.set("smtp.passwd", "pw-9").unwrap();
+    // A connection string under keys nobody thought secret, alone, in a list and a table.
+    config
+        .set("database.url", "postgres://app:s3cr3t-url@db.lan:5432/app")
+        .unwrap();
+    config
+        .set(
+            "mirrors",
+            Value::List(vec![Value::from("https://ci:m1rr0r@mirror.lan/repo")]),
+        )
+        .unwrap();
     let human = config.dump().to_string();
     let json = config.dump().to_json().to_string();
-    for secret in ["hunter2", "ghp_live_123", "Bearer abc.def", "pw-9"] {
+    assert!(
+        human.contains("postgres://app:[REDACTED]@db.lan:5432/app"),
+        "{human}"
+    );
+    for secret in [
+        "hunter2",
+        "ghp_live_123",
+        "Bearer abc.def",
+        "pw-9",
+        "s3cr3t-url",
+        "m1rr0r",
+    ] {
         assert!(!human.contains(secret), "{secret} in {human}");
         assert!(!json.contains(secret), "{secret} in {json}");
     }

@@ -729,6 +729,13 @@ fn config_builder_build_lenient_leaves_out_the_bad_file_good() {
         "{}",
         left_out[0]
     );
+    // Left out, not forgotten: a reload fails while it does not read, and reads it once
+    // it is mended, in its place after good.toml.
+    assert!(config.reload().is_err());
+    dir.write("bad.toml", "workers = 2\n[database]\nport = 6543\n");
+    config.reload().unwrap();
+    assert_eq!(config.int("workers").unwrap(), 2);
+    assert_eq!(config.int("database.port").unwrap(), 6543);
 }
 
 #[test]

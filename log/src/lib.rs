@@ -57,7 +57,7 @@ pub use format::Format;
 pub use layer::{LogLayer, SECURITY_TARGET};
 pub use level::Level;
 pub use logger::{Logger, LoggerBuilder, default_logger};
-pub use redact::{DEFAULT_REDACTIONS, REDACTED, Redactor};
+pub use redact::{DEFAULT_REDACTIONS, REDACTED, Redactor, without_url_passwords};
 pub use rotate::{RotatingFile, RotatingFileBuilder};
 pub use sink::{MemorySink, Output};
 

@@ -145,6 +145,31 @@ pub(crate) fn hide_url_passwords(text: &mut String) {
     }
 }
 
+/// `text` with the password of every URL in it replaced by [`REDACTED`], for text shown
+/// outside the log that may hold a connection string (a config dump, a status page); the
+/// logger does this to every line itself.
+///
+/// ```
+/// use corers_log::without_url_passwords;
+/// assert_eq!(
+///     without_url_passwords("postgres://app:hunter2@db.lan:5432/app"),
+///     "postgres://app:[REDACTED]@db.lan:5432/app"
+/// );
+/// assert_eq!(without_url_passwords("https://db.lan/app"), "https://db.lan/app");
+/// ```
+pub fn without_url_passwords(text: &str) -> std::borrow::Cow<'_, str> {
+    if !may_hold_url(text) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut hidden = text.to_owned();
+    hide_url_passwords(&mut hidden);
+    if hidden == text {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(hidden)
+    }
+}
+
 /// Whether `text` may hold a URL with a password (the cheap test before copying it).
 pub(crate) fn may_hold_url(text: &str) -> bool {
     scheme_separator(text, 0).is_some()

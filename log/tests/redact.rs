@@ -3,7 +3,7 @@
 
 mod common;
 
-use corers_log::{DEFAULT_REDACTIONS, Format, REDACTED, Redactor};
+use corers_log::{DEFAULT_REDACTIONS, Format, REDACTED, Redactor, without_url_passwords};
 use serde_json::json;
 
 use common::{captured, only_json};
@@ -204,6 +204,32 @@ fn logger_builder_redactor_default_redacts_numeric_secret_ugly() {
 }
 
 // ---------------------------------------------------------------- passwords in URLs
+
+#[test]
+fn without_url_passwords_hides_each_password_good() {
+    assert_eq!(
+        without_url_passwords(
+            "primary postgres://app:hunter2@db.lan/app, replica redis://:r3d1s@cache.lan:6379"
+        ),
+        "primary postgres://app:[REDACTED]@db.lan/app, replica redis://:[REDACTED]@cache.lan:6379"
+    );
+}
+
+#[test]
+fn without_url_passwords_leaves_text_without_one_borrowed_bad() {
+    for text in ["https://db.lan/app", "user@db.lan", "ratio 3:1", ""] {
+        assert!(matches!(without_url_passwords(text), std::borrow::Cow::Borrowed(t) if t == text));
+    }
+}
+
+#[test]
+fn without_url_passwords_hostile_text_ugly() {
+    // Already hidden, a bare scheme, an `@` in the password, multi-byte text around it.
+    assert_eq!(
+        without_url_passwords("x://u:[REDACTED]@h ://:@ é s://u:p@ss@hôte/ü"),
+        "x://u:[REDACTED]@h ://:@ é s://u:[REDACTED]@hôte/ü"
+    );
+}
 
 #[test]
 fn logger_hides_the_password_of_a_url_in_messages_and_values_good() {
