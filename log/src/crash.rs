@@ -17,6 +17,7 @@ use std::time::SystemTime;
 use corers_primitives::{Error, ErrorCode, Result, catch_panic};
 use serde::{Deserialize, Serialize};
 use tracing::Dispatch;
+use tracing::instrument::WithSubscriber as _;
 
 use crate::format::{FieldValue, Record};
 use crate::layer::{Clock, SECURITY_TARGET};
@@ -312,13 +313,19 @@ impl CrashReporter {
     }
 
     /// Runs `work` on a new named thread, catching a panic into a crash report and an
-    /// [`ErrorCode::INTERNAL`] error instead of letting it vanish.
+    /// [`ErrorCode::INTERNAL`] error instead of letting it vanish. `tracing` events of
+    /// `work` go to this reporter's logger.
     ///
     /// ```
-    /// use corers_log::Logger;
-    /// let log = Logger::builder().build();
-    /// let handle = log.crash().spawn_thread("indexer", || 40 + 2).unwrap();
+    /// use corers_log::{Logger, MemorySink, Output};
+    /// let sink = MemorySink::new();
+    /// let log = Logger::builder().output(Output::Memory(sink.clone())).build();
+    /// let handle = log.crash().spawn_thread("indexer", || {
+    ///     tracing::info!(files = 40, "indexed");
+    ///     40 + 2
+    /// }).unwrap();
     /// assert_eq!(handle.join().unwrap().unwrap(), 42);
+    /// assert!(sink.contents().contains("indexed files=40"));
     /// ```
     ///
     /// # Errors
@@ -345,7 +352,8 @@ impl CrashReporter {
         std::thread::Builder::new()
             .name(name.to_owned())
             .spawn(move || {
-                catch_unwind(AssertUnwindSafe(work)).map_err(|payload| {
+                let ran = reporter.in_scope(|| catch_unwind(AssertUnwindSafe(work)));
+                ran.map_err(|payload| {
                     let err = Error::from_caught("log.CrashReporter.spawn_thread", payload);
                     reporter.recovered(&thread_name, err)
                 })
@@ -361,15 +369,21 @@ impl CrashReporter {
     }
 
     /// Spawns `work` on the current tokio runtime, catching a panic into a crash report and
-    /// an [`ErrorCode::INTERNAL`] error.
+    /// an [`ErrorCode::INTERNAL`] error. `tracing` events of `work` go to this reporter's
+    /// logger.
     ///
     /// ```
-    /// use corers_log::Logger;
+    /// use corers_log::{Logger, MemorySink, Output};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// let log = Logger::builder().build();
-    /// let sum = log.crash().spawn_task(async { 40 + 2 }).unwrap().await.unwrap().unwrap();
-    /// assert_eq!(sum, 42);
+    /// let sink = MemorySink::new();
+    /// let log = Logger::builder().output(Output::Memory(sink.clone())).build();
+    /// let sum = log.crash().spawn_task(async {
+    ///     tracing::info!("summing");
+    ///     40 + 2
+    /// });
+    /// assert_eq!(sum.unwrap().await.unwrap().unwrap(), 42);
+    /// assert!(sink.contents().contains("summing"));
     /// # }
     /// ```
     ///
@@ -389,6 +403,7 @@ impl CrashReporter {
             )
         })?;
         let reporter = self.clone();
+        let work = work.with_subscriber(self.inner.dispatch.clone());
         Ok(runtime.spawn(async move {
             catch_panic("log.CrashReporter.spawn_task", Box::pin(work))
                 .await

@@ -134,6 +134,47 @@ fn crash_reporter_spawn_task_outside_runtime_is_unavailable_bad() {
     assert_eq!(err.code(), Some(&corers_primitives::ErrorCode::UNAVAILABLE));
 }
 
+#[test]
+fn crash_reporter_spawn_thread_events_reach_the_logger_good() {
+    // A new thread has no tracing dispatcher of its own: its events would be lost.
+    let (builder, sink) = captured(Format::Human);
+    let log = builder.build();
+    let handle = log
+        .crash()
+        .spawn_thread("indexer", || tracing::info!(files = 40, "indexed"))
+        .unwrap();
+    handle.join().unwrap().unwrap();
+    assert_eq!(
+        common::only_line(&sink),
+        format!("{FIXED_STAMP} INFO  indexed files=40")
+    );
+}
+
+#[test]
+fn crash_reporter_spawn_task_events_reach_the_logger_good() {
+    // On a runtime whose threads have no dispatcher, and awaited from outside any scope.
+    let (builder, sink) = captured(Format::Human);
+    let log = builder.build();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let entered = runtime.enter();
+    let handle = log
+        .crash()
+        .spawn_task(async {
+            tokio::task::yield_now().await;
+            tracing::info!(workspace = "alpha", "synced");
+        })
+        .unwrap();
+    drop(entered);
+    runtime.block_on(handle).unwrap().unwrap();
+    assert_eq!(
+        common::only_line(&sink),
+        format!("{FIXED_STAMP} INFO  synced workspace=alpha")
+    );
+}
+
 #[tokio::test]
 async fn crash_reporter_spawn_task_returns_value_without_report_good() {
     let (builder, _sink) = captured(Format::Human);
