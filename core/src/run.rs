@@ -48,7 +48,11 @@ impl Core {
     /// without the `cli` feature, waits for a shutdown signal), then shuts down — always,
     /// also after a failed command or a panicking one. A
     /// [standalone](corers_cli::Command::standalone) command (the built-in `config`, say)
-    /// runs without starting the services or the scheduler.
+    /// runs without starting the services or the scheduler. Unless a tracing subscriber
+    /// is current, the Core's logger becomes tracing's global default
+    /// ([`Logger::install_global`](corers_log::Logger::install_global)), so that events
+    /// from threads and tasks of the application's own, and the `log` crate's records,
+    /// reach it.
     ///
     /// SIGINT and SIGTERM begin a graceful shutdown (the bus refuses new background work
     /// and [`Core::context`] is cancelled); a second one forces it: the command is
@@ -82,6 +86,13 @@ impl Core {
         S: Into<String>,
     {
         let args: Vec<String> = args.into_iter().map(Into::into).collect();
+        // Without a subscriber of the application's own, the Core's logger also takes what
+        // threads and tasks it did not start log, and the `log` crate's records.
+        if tracing::dispatcher::get_default(|current| {
+            current.is::<tracing::subscriber::NoSubscriber>()
+        }) {
+            self.log().install_global();
+        }
         self.logging(self.run_args(args)).await
     }
 
@@ -289,8 +300,11 @@ impl Core {
     /// for `fn main() -> ExitCode`. A startup failure is printed and gives the exit code
     /// its error code maps to (see [`CoreBuilder::run_blocking`]).
     ///
-    /// Every thread of that runtime logs through the Core's logger, and the process's
-    /// panic hook becomes [`corers_log::install_panic_hook`]'s: every panic, caught or not,
+    /// Every thread of that runtime logs through the Core's logger, which also becomes
+    /// tracing's global default ([`Logger::install_global`](corers_log::Logger::install_global):
+    /// threads the application starts, and libraries logging through the `log` crate,
+    /// reach it too) unless the application set one; and the process's panic hook
+    /// becomes [`corers_log::install_panic_hook`]'s: every panic, caught or not,
     /// is recorded as a crash report through the Core's logger (and its crash file, when
     /// [`CoreBuilder::crash_file`](crate::CoreBuilder::crash_file) set one).
     ///
@@ -360,7 +374,9 @@ impl Core {
                 return ExitCode::FAILURE;
             }
         };
-        // And this thread, which drives `run` itself.
+        // And this thread, which drives `run` itself; and any other thread, unless the
+        // application set a global subscriber of its own.
+        self.log().install_global();
         let _log = tracing::dispatcher::set_default(self.log().dispatch());
         // The hook reports to the default logger: this Core's, not whichever Core was
         // built last.

@@ -769,6 +769,50 @@ fn core_run_panicking_command_exits_70_ugly() {
     assert_eq!(run_probe("panic"), ["stopped store", "exit 70"]);
 }
 
+const LOGGING_PROBE: &str = "CORERS_RUN_LOGGING_PROBE";
+
+/// Not a test of its own: runs a command that logs from a thread and a task of its own,
+/// under `Core::run_with` on a runtime without a subscriber.
+#[test]
+fn logging_probe() {
+    if std::env::var(LOGGING_PROBE).is_err() {
+        return;
+    }
+    let core = Core::builder()
+        .name("probe")
+        .env("RUST_LOG", "info")
+        .command(
+            "probe",
+            Command::new().action(|_, _| async {
+                std::thread::spawn(|| tracing::warn!(free_gb = 2, "from a thread"))
+                    .join()
+                    .unwrap();
+                tokio::spawn(async { tracing::warn!("from a task") })
+                    .await
+                    .unwrap();
+                Ok(Value::Null)
+            }),
+        )
+        .build()
+        .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let exit = runtime.block_on(core.run_with(["probe"])).unwrap();
+    assert_eq!(code(exit), 0);
+}
+
+#[test]
+fn core_run_with_logs_threads_and_tasks_of_the_application_good() {
+    let output = Process::new(std::env::current_exe().unwrap())
+        .args(["logging_probe", "--exact", "--nocapture"])
+        .env(LOGGING_PROBE, "1")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("WARN  from a thread free_gb=2"), "{stderr}");
+    assert!(stderr.contains("WARN  from a task"), "{stderr}");
+}
+
 // ---- Core::run_blocking ----
 
 #[test]

@@ -9,6 +9,7 @@ use std::time::SystemTime;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record as Values};
 use tracing::{Event, Subscriber};
+use tracing_log::NormalizeEvent as _;
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
@@ -223,6 +224,7 @@ impl LogLayer {
             record(&mut Visitor {
                 format: self.format,
                 redactor: &self.redactor,
+                from_log: false,
                 message: &mut message,
                 fields: &mut fields,
                 debug: &mut debug,
@@ -267,10 +269,15 @@ impl LogLayer {
                         .render_span(span.name(), fields, &mut scratch.spans);
                 }
             }
-            let security = event.metadata().target() == SECURITY_TARGET;
+            // A `log` crate record comes with its own target and level, and its location
+            // as `log.*` fields, which are left out.
+            let normalized = event.normalized_metadata();
+            let metadata = normalized.as_ref().unwrap_or_else(|| event.metadata());
+            let security = metadata.target() == SECURITY_TARGET;
             event.record(&mut Visitor {
                 format: self.format,
                 redactor: &self.redactor,
+                from_log: normalized.is_some(),
                 message: &mut scratch.message,
                 fields: &mut scratch.fields,
                 debug: &mut scratch.debug,
@@ -278,8 +285,8 @@ impl LogLayer {
             hide_url_passwords(&mut scratch.message);
             let record = Record {
                 time: (self.clock)(),
-                level: Level::from_tracing(*event.metadata().level()),
-                target: event.metadata().target(),
+                level: Level::from_tracing(*metadata.level()),
+                target: metadata.target(),
                 security,
                 message: &scratch.message,
                 fields: &scratch.fields,
@@ -299,6 +306,8 @@ impl LogLayer {
 struct Visitor<'a> {
     format: Format,
     redactor: &'a Redactor,
+    /// Recording a `log` crate record: its `log.*` fields are not the application's.
+    from_log: bool,
     message: &'a mut String,
     fields: &'a mut String,
     /// Scratch space for values recorded through `Debug`.
@@ -308,6 +317,9 @@ struct Visitor<'a> {
 impl Visitor<'_> {
     fn push(&mut self, field: &Field, value: FieldValue<'_>) {
         let name = field.name();
+        if self.from_log && name.starts_with("log.") {
+            return;
+        }
         let value = if self.redactor.is_secret(name) {
             FieldValue::Str(REDACTED)
         } else {

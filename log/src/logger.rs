@@ -234,6 +234,34 @@ impl Logger {
         DEFAULT.store(Some(Arc::new(self.clone())));
     }
 
+    /// Makes this logger tracing's global default: where events go from threads and tasks
+    /// that no logger was entered on (a `std::thread::spawn`, a `tokio::spawn` on a
+    /// runtime of the application's own). Also sends the `log` crate's records (libraries
+    /// that log through `log`, such as rustls or mio) to tracing, so that they reach it
+    /// too, filtered by target like any event. tracing takes one global default per
+    /// process: returns whether this call set it (`false` when one was set before, which
+    /// stays). A Core does this as it runs, unless the application set up a subscriber of
+    /// its own.
+    ///
+    /// ```
+    /// use corers_log::{Logger, MemorySink, Output};
+    ///
+    /// let sink = MemorySink::new();
+    /// let log = Logger::builder().output(Output::Memory(sink.clone())).build();
+    /// if log.install_global() {
+    ///     std::thread::spawn(|| tracing::warn!(free_gb = 2, "disk almost full"))
+    ///         .join()
+    ///         .unwrap();
+    ///     assert!(sink.contents().contains("disk almost full free_gb=2"));
+    /// }
+    /// ```
+    pub fn install_global(&self) -> bool {
+        // Refused when `log` has a logger already (an application's, or an earlier
+        // call's): its records go where that one sends them.
+        let _ = tracing_log::LogTracer::init();
+        tracing::dispatcher::set_global_default(self.inner.dispatch.clone()).is_ok()
+    }
+
     /// Logs `err` wrapped in `op` and `msg` at error level, with its operation, code and
     /// operation stack as fields, and returns the wrapped error (CoreGO's `ErrorLog.Error`).
     ///
