@@ -13,8 +13,10 @@ use crate::Level;
 /// An event's target is matched against each target given, as `EnvFilter` does: by its
 /// start (`corers=debug` covers `corers_messaging` too), the longest match deciding; an
 /// event no target matches takes the default level. A bare target (`workbench::store`)
-/// lets everything of it through. Span and field filters (`[span{field=value}]`) are not
-/// read: give a tracing subscriber of your own such filters.
+/// lets everything of it through (as `workbench::store=trace`). Levels are [`Level`]'s
+/// names, or `RUST_LOG`'s numbers (`0` off to `5` trace). Span and field filters
+/// (`[span{field=value}]`) are not read: give a tracing subscriber of your own such
+/// filters.
 ///
 /// ```
 /// use corers_log::{Filter, Level};
@@ -127,7 +129,7 @@ impl FromStr for Filter {
                         filter.default = level;
                         continue;
                     }
-                    Err(_) => (directive, Level::Debug),
+                    Err(_) => (directive, Level::Trace),
                 },
             };
             let valid = !target.is_empty()

@@ -150,6 +150,7 @@ fn human(record: &Record<'_>, colour: bool, out: &mut String) {
             Level::Warn => "33",
             Level::Info => "32",
             Level::Debug | Level::Quiet => "34",
+            Level::Trace => "35",
         };
         let _ = write!(out, "\x1b[{code}m{tag:<5}\x1b[0m");
     } else {

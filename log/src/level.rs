@@ -30,8 +30,10 @@ pub enum Level {
     /// The normal level: what a service is doing.
     #[default]
     Info,
-    /// Everything, for diagnosing.
+    /// What a service is doing in detail, for diagnosing.
     Debug,
+    /// Everything, step by step (libraries' `trace` events: every poll, every frame).
+    Trace,
 }
 
 impl Level {
@@ -53,7 +55,8 @@ impl Level {
             Level::Error => LevelFilter::ERROR,
             Level::Warn => LevelFilter::WARN,
             Level::Info => LevelFilter::INFO,
-            Level::Debug => LevelFilter::TRACE,
+            Level::Debug => LevelFilter::DEBUG,
+            Level::Trace => LevelFilter::TRACE,
         }
     }
 
@@ -62,7 +65,8 @@ impl Level {
             tracing::Level::ERROR => Level::Error,
             tracing::Level::WARN => Level::Warn,
             tracing::Level::INFO => Level::Info,
-            _ => Level::Debug,
+            tracing::Level::DEBUG => Level::Debug,
+            tracing::Level::TRACE => Level::Trace,
         }
     }
 
@@ -73,7 +77,8 @@ impl Level {
             1 => Level::Error,
             2 => Level::Warn,
             3 => Level::Info,
-            _ => Level::Debug,
+            4 => Level::Debug,
+            _ => Level::Trace,
         }
     }
 
@@ -84,6 +89,7 @@ impl Level {
             Level::Warn => "WARN",
             Level::Info => "INFO",
             Level::Debug => "DEBUG",
+            Level::Trace => "TRACE",
         }
     }
 }
@@ -97,18 +103,19 @@ impl fmt::Display for Level {
 impl FromStr for Level {
     type Err = Error;
 
-    /// Parses `quiet`, `error`, `warn`, `info` or `debug`, in any case (`trace` reads as
-    /// `debug`).
+    /// Parses `quiet` (or `off`), `error`, `warn`, `info`, `debug` or `trace`, in any
+    /// case, or their numbers as `RUST_LOG` reads them: `0` (off) to `5` (trace).
     fn from_str(text: &str) -> Result<Level, Error> {
         match text.to_ascii_lowercase().as_str() {
-            "quiet" | "off" => Ok(Level::Quiet),
-            "error" => Ok(Level::Error),
-            "warn" | "warning" => Ok(Level::Warn),
-            "info" => Ok(Level::Info),
-            "debug" | "trace" => Ok(Level::Debug),
+            "quiet" | "off" | "0" => Ok(Level::Quiet),
+            "error" | "1" => Ok(Level::Error),
+            "warn" | "warning" | "2" => Ok(Level::Warn),
+            "info" | "3" => Ok(Level::Info),
+            "debug" | "4" => Ok(Level::Debug),
+            "trace" | "5" => Ok(Level::Trace),
             _ => Err(Error::new(
                 "log.Level.parse",
-                format!("unknown level {text:?}: use quiet, error, warn, info or debug"),
+                format!("unknown level {text:?}: use quiet, error, warn, info, debug or trace"),
             )
             .with_code(ErrorCode::INVALID)),
         }

@@ -49,11 +49,11 @@ fn filter_parse_repeated_and_bare_targets_ugly() {
     // The last directive for a target, and for the default, wins.
     let parsed = filter("info,hyper=debug,warn,hyper=error");
     assert_eq!(parsed.to_string(), "warn,hyper=error");
-    // A bare target lets everything of it through; `trace` reads as debug.
-    let parsed = filter("workbench::store,sqlx=trace");
-    assert_eq!(parsed.level_for("workbench::store"), Level::Debug);
+    // A bare target lets everything of it through; levels may be RUST_LOG's numbers.
+    let parsed = filter("workbench::store,sqlx=4,2");
+    assert_eq!(parsed.level_for("workbench::store"), Level::Trace);
     assert_eq!(parsed.level_for("sqlx"), Level::Debug);
-    assert_eq!(parsed.default_level(), Level::Info);
+    assert_eq!(parsed.default_level(), Level::Warn);
 }
 
 // ---------------------------------------------------------------- Filter::level_for
@@ -163,6 +163,20 @@ fn logger_builder_filter_lets_each_target_through_at_its_level_good() {
     assert!(lines[0].ends_with("DEBUG query took 3 ms"), "{}", lines[0]);
     assert!(lines[1].ends_with("WARN  connection reset"), "{}", lines[1]);
     assert_eq!(log.level(), Level::Warn);
+}
+
+#[test]
+fn logger_builder_filter_debug_target_drops_its_trace_events_bad() {
+    let (log, sink) = filtered("info,h2=debug,hyper=trace");
+    log.in_scope(|| {
+        tracing::trace!(target: "h2::codec", "frame received");
+        tracing::debug!(target: "h2::codec", "stream opened");
+        tracing::trace!(target: "hyper::proto", "poll");
+    });
+    let lines = sink.lines();
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert!(lines[0].ends_with("DEBUG stream opened"), "{}", lines[0]);
+    assert!(lines[1].ends_with("TRACE poll"), "{}", lines[1]);
 }
 
 #[test]

@@ -3,12 +3,13 @@
 use corers_log::Level;
 use corers_primitives::ErrorCode;
 
-const ALL: [Level; 5] = [
+const ALL: [Level; 6] = [
     Level::Quiet,
     Level::Error,
     Level::Warn,
     Level::Info,
     Level::Debug,
+    Level::Trace,
 ];
 
 // ---------------------------------------------------------------- Level::allows
@@ -47,7 +48,7 @@ fn level_allows_quiet_nothing_and_nothing_quiet_ugly() {
 
 #[test]
 fn level_parse_any_case_and_aliases_good() {
-    let parsed: Vec<Level> = ["QUIET", "off", "Error", "warning", "INFO", "trace"]
+    let parsed: Vec<Level> = ["QUIET", "off", "Error", "warning", "INFO", "Debug", "trace"]
         .into_iter()
         .map(|text| text.parse().unwrap())
         .collect();
@@ -59,9 +60,16 @@ fn level_parse_any_case_and_aliases_good() {
             Level::Error,
             Level::Warn,
             Level::Info,
-            Level::Debug
+            Level::Debug,
+            Level::Trace
         ]
     );
+    // RUST_LOG's numbers.
+    let numbered: Vec<Level> = ["0", "1", "2", "3", "4", "5"]
+        .into_iter()
+        .map(|text| text.parse().unwrap())
+        .collect();
+    assert_eq!(numbered, ALL);
 }
 
 #[test]
@@ -72,14 +80,14 @@ fn level_parse_unknown_is_invalid_bad() {
         (
             Some(&ErrorCode::INVALID),
             "log.Level.parse",
-            r#"unknown level "verbose": use quiet, error, warn, info or debug"#
+            r#"unknown level "verbose": use quiet, error, warn, info, debug or trace"#
         )
     );
 }
 
 #[test]
 fn level_parse_padded_or_empty_is_invalid_ugly() {
-    let rejected = [" info", "info\n", "", "ınfo"]
+    let rejected = [" info", "info\n", "", "ınfo", "6", "-1", "03"]
         .into_iter()
         .all(|text| text.parse::<Level>().is_err());
     assert!(rejected);
@@ -91,7 +99,7 @@ fn level_display_round_trips_good() {
     let back: Vec<Level> = texts.iter().map(|text| text.parse().unwrap()).collect();
     assert_eq!(
         (texts.join(","), back),
-        ("quiet,error,warn,info,debug".to_owned(), ALL.to_vec())
+        ("quiet,error,warn,info,debug,trace".to_owned(), ALL.to_vec())
     );
 }
 
@@ -99,6 +107,7 @@ fn level_display_round_trips_good() {
 fn level_default_is_info_and_order_is_verbosity_good() {
     let mut shuffled = [
         Level::Debug,
+        Level::Trace,
         Level::Error,
         Level::Info,
         Level::Quiet,
