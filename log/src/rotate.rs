@@ -119,8 +119,8 @@ impl RotatingFile {
     /// # std::fs::remove_dir_all(dir).unwrap();
     /// ```
     ///
-    /// A live file removed or moved away meanwhile (an operator, `logrotate`) is started
-    /// afresh at the next rotation. When rotating fails for another reason, the line still
+    /// A live file removed meanwhile (an operator) is started afresh at the next line; one
+    /// moved away (`logrotate`) at the next rotation. When rotating fails for another reason, the line still
     /// goes to the current file, and rotation is tried again after another `max_bytes` (or
     /// age limit): logging goes on instead of failing every later line.
     ///
@@ -134,7 +134,18 @@ impl RotatingFile {
         // The file's own size, not what this writer wrote: another writer of the path adds
         // to it, and a file another writer rotated away is over the limit, so this writer
         // follows at its next line instead of writing on into the rotated file.
-        let size = state.file.metadata().map_or(state.base, |m| m.len());
+        let mut metadata = state.file.metadata().ok();
+        // Deleted under the writer (`rm app.log`): its lines would go where nobody can
+        // read them, until the next rotation. Reopened at once (the fstat is paid anyway).
+        if metadata.as_ref().is_some_and(unlinked)
+            && let Ok(file) = open_append(&self.config.path)
+        {
+            metadata = file.metadata().ok();
+            state.opened_at = metadata.as_ref().map_or(now, |m| age_start(m, now));
+            state.file = file;
+            state.base = 0;
+        }
+        let size = metadata.map_or(state.base, |m| m.len());
         let written = size.saturating_sub(state.base);
         let too_big = written > 0 && written + line_len > self.config.max_bytes;
         let too_old = self.config.every.is_some_and(|every| {
@@ -425,6 +436,20 @@ fn is_live(file: &File, path: &Path) -> io::Result<bool> {
 #[cfg(not(unix))]
 fn is_live(_file: &File, path: &Path) -> io::Result<bool> {
     Ok(path.exists())
+}
+
+/// Whether the file `metadata` describes has no name left (it was removed).
+#[cfg(unix)]
+fn unlinked(metadata: &fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    metadata.nlink() == 0
+}
+
+/// Elsewhere an open file's names cannot be counted: a removed one is noticed at the next
+/// rotation.
+#[cfg(not(unix))]
+fn unlinked(_metadata: &fs::Metadata) -> bool {
+    false
 }
 
 fn open_append(path: &Path) -> io::Result<File> {

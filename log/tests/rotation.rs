@@ -280,6 +280,21 @@ fn rotating_file_write_line_live_file_removed_starts_a_new_one_ugly() {
 }
 
 #[test]
+fn rotating_file_write_line_live_file_deleted_reopened_at_the_next_line_ugly() {
+    let dir = TempDir::new("rotation");
+    // Far from its size limit: no rotation would notice the removal for a long time.
+    let file = builder(&dir).build().unwrap();
+    write_lines(&file, (0..2).map(line));
+    fs::remove_file(dir.join("workbench.log")).unwrap();
+    write_lines(&file, (2..4).map(line));
+    file.flush().unwrap();
+    assert_eq!(
+        fs::read(dir.join("workbench.log")).unwrap(),
+        [line(2), line(3)].concat()
+    );
+}
+
+#[test]
 fn rotating_file_write_line_oversized_line_alone_and_whole_ugly() {
     let dir = TempDir::new("rotation");
     let file = builder(&dir).max_bytes(100).keep(10).build().unwrap();
