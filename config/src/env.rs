@@ -179,8 +179,8 @@ pub(crate) fn read(prefix: &str, vars: &EnvVars, known: &Spellings) -> Vec<EnvVa
 }
 
 /// Reads a variable's text as a TOML value where it is one written the plain way (`5432`
-/// an integer, `true` a bool, `2.5` a float, `"quoted"` a string, `[1, 2]` a list), and as
-/// the text itself otherwise: `1.10`, `0x10`, `1_000` and dates stay exactly as written,
+/// an integer, `true` a bool, `2.5` a float, `"quoted"` a string, `[1, 2]` a list; also
+/// `[homelab, studio]`, a list of the words), and as the text itself otherwise: `1.10`, `0x10`, `1_000` and dates stay exactly as written,
 /// and so do `inf` and `nan`.
 pub(crate) fn parse_value(raw: &str) -> Value {
     let parsed = toml::de::ValueDeserializer::parse(raw)
@@ -188,7 +188,25 @@ pub(crate) fn parse_value(raw: &str) -> Value {
         .and_then(|de| <toml::Value as serde::Deserialize>::deserialize(de).ok())
         .filter(|value| written_plainly(raw, value))
         .and_then(from_toml);
-    parsed.unwrap_or_else(|| Value::String(raw.to_owned()))
+    parsed
+        .or_else(|| bare_list(raw))
+        .unwrap_or_else(|| Value::String(raw.to_owned()))
+}
+
+/// A list written as a shell user writes one, `[homelab, studio]`: items separated by
+/// commas, each read as a value of its own (`[8080, 8443]` holds integers), with no
+/// nesting or quoting to take apart (that is TOML's, read before this).
+fn bare_list(raw: &str) -> Option<Value> {
+    let inner = raw.trim().strip_prefix('[')?.strip_suffix(']')?;
+    if inner.contains(['[', ']', '{', '}', '"', '\'']) {
+        return None;
+    }
+    let items: Vec<&str> = inner.split(',').map(str::trim).collect();
+    // `[a,,b]` and `[a, ]` are not lists; `[]` is TOML's.
+    if items.iter().any(|item| item.is_empty()) {
+        return None;
+    }
+    Some(Value::List(items.into_iter().map(parse_value).collect()))
 }
 
 /// Reports whether `value` reads back as `raw`, for the scalars TOML would otherwise

@@ -393,6 +393,65 @@ fn config_builder_optional_file_that_is_a_directory_ugly() {
 // ---------------------------------------------------------------- ConfigBuilder::env_prefix
 
 #[test]
+fn config_builder_env_vars_bare_list_reads_as_a_list_good() {
+    let config = Config::builder()
+        .env_prefix("APP")
+        .env_vars([
+            ("APP_CLUSTER__HOSTS", "[homelab, studio]"),
+            ("APP_CLUSTER__PORTS", "[8080,8443]"),
+            ("APP_CLUSTER__MIXED", " [ eu-west , 3, true ] "),
+        ])
+        .build()
+        .unwrap();
+    let hosts: Vec<String> = config.get_as("cluster.hosts").unwrap();
+    assert_eq!(hosts, ["homelab", "studio"]);
+    let ports: Vec<u16> = config.get_as("cluster.ports").unwrap();
+    assert_eq!(ports, [8080, 8443]);
+    assert_eq!(
+        config.get("cluster.mixed"),
+        Some(Value::List(vec![
+            Value::from("eu-west"),
+            Value::Int(3),
+            Value::Bool(true)
+        ]))
+    );
+}
+
+#[test]
+fn config_builder_env_vars_bracketed_text_that_is_no_list_stays_text_bad() {
+    let config = Config::builder()
+        .env_prefix("APP")
+        .env_vars([
+            ("APP_A", "[a,,b]"),
+            ("APP_B", "[a, ]"),
+            ("APP_C", "[a, \"b]"),
+            ("APP_D", "[a, [b]"),
+            ("APP_E", "a, b"),
+        ])
+        .build()
+        .unwrap();
+    for (key, raw) in [
+        ("a", "[a,,b]"),
+        ("b", "[a, ]"),
+        ("c", "[a, \"b]"),
+        ("d", "[a, [b]"),
+        ("e", "a, b"),
+    ] {
+        assert_eq!(config.string(key).unwrap(), raw, "{key}");
+    }
+}
+
+#[test]
+fn config_set_from_args_bare_list_reads_as_a_list_ugly() {
+    let config = Config::builder().build().unwrap();
+    config
+        .set_from_args(["--set", "cluster.hosts=[homelab, studio]"])
+        .unwrap();
+    let hosts: Vec<String> = config.get_as("cluster.hosts").unwrap();
+    assert_eq!(hosts, ["homelab", "studio"]);
+}
+
+#[test]
 fn config_builder_env_prefix_parses_toml_scalars_good() {
     let config = Config::builder()
         .env_prefix("APP")
