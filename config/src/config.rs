@@ -649,6 +649,29 @@ impl Config {
         self.with_reader(|r| r.get(key))
     }
 
+    /// The path at `key`. A relative path set in a config file is relative to that file
+    /// (`tls.cert = "certs/server.pem"` in `/etc/workbench/workbench.toml` is
+    /// `/etc/workbench/certs/server.pem`, wherever the program runs from); one from
+    /// anywhere else is as written.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("corers-doc-path-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// std::fs::write(dir.join("workbench.toml"), "[tls]\ncert = \"certs/server.pem\"\n").unwrap();
+    /// let config = Config::builder().file(dir.join("workbench.toml")).build().unwrap();
+    /// assert_eq!(config.path("tls.cert").unwrap(), dir.join("certs/server.pem"));
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::NOT_FOUND`] when the key is not set; [`ErrorCode::INVALID`] when it
+    /// holds anything but non-empty text.
+    pub fn path(&self, key: &str) -> Result<std::path::PathBuf> {
+        self.with_reader(|r| r.path(key))
+    }
+
     /// The text at `key`; never converts another type.
     ///
     /// ```

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::collections::btree_map;
+use std::path::PathBuf;
 
 use corers_primitives::{Error, ErrorCode, Result, Value};
 use serde::de::DeserializeOwned;
@@ -41,6 +42,24 @@ impl<'a> Reader<'a> {
     pub(crate) fn string(&self, key: &str) -> Result<String> {
         let op = self.op("config.Config.string", "config.ConfigView.string");
         self.typed(op, key, "text", |v| v.as_str().map(str::to_owned))
+    }
+
+    pub(crate) fn path(&self, key: &str) -> Result<PathBuf> {
+        let op = self.op("config.Config.path", "config.ConfigView.path");
+        let pick = |v: &Value| {
+            v.as_str()
+                .filter(|text| !text.is_empty())
+                .map(PathBuf::from)
+        };
+        let path = self.typed(op, key, "a path (non-empty text)", pick)?;
+        // Relative to the file that set it, wherever the program runs from; elsewhere (a
+        // variable, a flag) as written.
+        Ok(match self.snapshot.get(key).map(|entry| &entry.source) {
+            Some(Source::File { path: file, .. }) if path.is_relative() => {
+                file.parent().map_or(path.clone(), |dir| dir.join(&path))
+            }
+            _ => path,
+        })
     }
 
     pub(crate) fn int(&self, key: &str) -> Result<i64> {

@@ -67,6 +67,22 @@ impl ConfigView {
         self.reader().string(key)
     }
 
+    /// The path at `key`, relative to the file that set it (see
+    /// [`Config::path`](crate::Config::path)).
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let config = Config::new();
+    /// config.set("tls.cert", "/etc/workbench/server.pem").unwrap();
+    /// assert_eq!(config.view().path("tls.cert").unwrap(), std::path::Path::new("/etc/workbench/server.pem"));
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Config::path`](crate::Config::path).
+    pub fn path(&self, key: &str) -> Result<std::path::PathBuf> {
+        self.reader().path(key)
+    }
+
     /// The integer at `key` (see [`Config::int`](crate::Config::int)).
     ///
     /// ```

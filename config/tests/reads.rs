@@ -86,6 +86,57 @@ fn config_get_returns_a_copy_the_store_never_touches_ugly() {
 // ---------------------------------------------------------------- Config::string
 
 #[test]
+fn config_path_relative_to_its_file_good() {
+    let dir = ConfigDir::new();
+    let file = dir.write(
+        "workbench.toml",
+        "[tls]\ncert = \"certs/server.pem\"\nkey = \"/etc/ssl/server.key\"\n",
+    );
+    let config = Config::builder().file(file).build().unwrap();
+    assert_eq!(
+        config.path("tls.cert").unwrap(),
+        dir.path().join("certs/server.pem")
+    );
+    // Absolute paths stay as they are.
+    assert_eq!(
+        config.path("tls.key").unwrap(),
+        std::path::Path::new("/etc/ssl/server.key")
+    );
+}
+
+#[test]
+fn config_path_not_text_or_empty_is_invalid_bad() {
+    let config = Config::new();
+    config.set("tls.cert", "").unwrap();
+    config.set("tls.port", 8443).unwrap();
+    for key in ["tls.cert", "tls.port", "tls"] {
+        let err = config.path(key).unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{key}");
+        assert_eq!(err.operation(), "config.Config.path");
+    }
+    assert_eq!(
+        config.path("tls.missing").unwrap_err().code(),
+        Some(&ErrorCode::NOT_FOUND)
+    );
+}
+
+#[test]
+fn config_path_overridden_by_env_is_as_written_ugly() {
+    let dir = ConfigDir::new();
+    let file = dir.write("workbench.toml", "[tls]\ncert = \"certs/server.pem\"\n");
+    let config = Config::builder()
+        .file(file)
+        .env_prefix("APP")
+        .env_vars([("APP_TLS__CERT", "../elsewhere/ü.pem")])
+        .build()
+        .unwrap();
+    assert_eq!(
+        config.path("tls.cert").unwrap(),
+        std::path::Path::new("../elsewhere/ü.pem")
+    );
+}
+
+#[test]
 fn config_string_good() {
     let dir = ConfigDir::new();
     assert_eq!(

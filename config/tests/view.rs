@@ -103,6 +103,34 @@ fn config_view_string_after_a_rewrite_ugly() {
     assert!(err.message().contains("is a table"), "{err}");
 }
 
+// ---------------------------------------------------------------- ConfigView::path
+
+#[test]
+fn config_view_path_good() {
+    // From the environment: as written.
+    assert_eq!(
+        config().view().path("database.host").unwrap(),
+        std::path::Path::new("db.homelab")
+    );
+}
+
+#[test]
+fn config_view_path_of_a_number_names_the_view_bad() {
+    let err = config().view().path("database.port").unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert_eq!(err.operation(), "config.ConfigView.path");
+}
+
+#[test]
+fn config_view_path_after_a_rewrite_ugly() {
+    let config = config();
+    let view = stale_view(&config);
+    config.set("database.host", "").unwrap();
+    assert!(view.path("database.host").is_ok());
+    let err = config.view().path("database.host").unwrap_err();
+    assert!(err.message().contains("non-empty"), "{err}");
+}
+
 // ---------------------------------------------------------------- ConfigView::int
 
 #[test]
