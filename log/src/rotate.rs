@@ -74,6 +74,8 @@ struct State {
     base: u64,
     opened_at: SystemTime,
     sequence: u64,
+    /// Lines lost since writing began to fail (0 while it works).
+    dropped: u64,
 }
 
 /// Settings for a [`RotatingFile`]; defaults: 100 MB per file, no time limit, 5 rotated
@@ -120,7 +122,9 @@ impl RotatingFile {
     /// ```
     ///
     /// A live file removed meanwhile (an operator) is started afresh at the next line; one
-    /// moved away (`logrotate`) at the next rotation. When rotating fails for another reason, the line still
+    /// moved away (`logrotate`) at the next rotation. When lines cannot be written (a full
+    /// disk), standard error is told once, and told again how many were lost once they
+    /// can: a log that stops is never silent about it. When rotating fails for another reason, the line still
     /// goes to the current file, and rotation is tried again after another `max_bytes` (or
     /// age limit): logging goes on instead of failing every later line.
     ///
@@ -161,10 +165,28 @@ impl RotatingFile {
         } else {
             Ok(())
         };
-        state
-            .file
-            .write_all(line)
-            .map_err(|e| self.io_error("write", e))?;
+        if let Err(e) = state.file.write_all(line) {
+            if state.dropped == 0 {
+                tell(&format!(
+                    "cannot write log file {}: {e}; dropping log lines until it can be written",
+                    self.config.path.display()
+                ));
+            }
+            state.dropped += 1;
+            return Err(self.io_error("write", e));
+        }
+        if state.dropped > 0 {
+            let dropped = std::mem::take(&mut state.dropped);
+            tell(&format!(
+                "log file {} can be written again; {dropped} {} dropped",
+                self.config.path.display(),
+                if dropped == 1 {
+                    "line was"
+                } else {
+                    "lines were"
+                }
+            ));
+        }
         rotated
     }
 
@@ -386,6 +408,7 @@ impl RotatingFileBuilder {
                 base: 0,
                 opened_at,
                 sequence: 0,
+                dropped: 0,
             })),
             compressions: Arc::new(Mutex::new(Vec::new())),
         })
@@ -450,6 +473,11 @@ fn unlinked(metadata: &fs::Metadata) -> bool {
 #[cfg(not(unix))]
 fn unlinked(_metadata: &fs::Metadata) -> bool {
     false
+}
+
+/// Tells standard error what became of a log file: the one place left to say it.
+fn tell(text: &str) {
+    let _ = writeln!(io::stderr().lock(), "{text}");
 }
 
 fn open_append(path: &Path) -> io::Result<File> {

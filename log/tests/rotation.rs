@@ -777,3 +777,73 @@ fn rotating_file_builder_build_restart_same_second_loses_nothing_ugly() {
     }
     assert_eq!(line_counts(&all_contents(&dir)), once_each(0..6));
 }
+
+const FULL_DISK: &str = "CORERS_LOG_FULL_DISK";
+
+/// Not a test of its own: writes 40 lines of 50 bytes under a file-size limit the parent
+/// set (writes past it fail, as on a full disk), empties the file, and writes 2 more.
+#[test]
+fn full_disk_probe() {
+    let Ok(dir) = std::env::var(FULL_DISK) else {
+        return;
+    };
+    let file = RotatingFile::builder(Path::new(&dir).join(LIVE))
+        .build()
+        .unwrap();
+    let failed = (0..40)
+        .filter(|&i| file.write_line(&line(i)).is_err())
+        .count();
+    println!("@@failed {failed}");
+    // Room again: the operator cleared the disk.
+    fs::OpenOptions::new()
+        .write(true)
+        .open(Path::new(&dir).join(LIVE))
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    for i in 40..42 {
+        file.write_line(&line(i)).unwrap();
+    }
+}
+
+#[test]
+fn rotating_file_write_line_full_disk_is_told_once_and_then_counted_ugly() {
+    let dir = TempDir::new("rotation");
+    // A limit of 1 KiB or 2 KiB (the shell's block size), and SIGXFSZ ignored so that a
+    // write past it fails with EFBIG instead of ending the process.
+    let output = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "trap '' XFSZ; ulimit -f 2; exec \"$0\" full_disk_probe --exact --nocapture",
+        ])
+        .arg(std::env::current_exe().unwrap())
+        .env(FULL_DISK, dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let failed: usize = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("@@failed "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..40).contains(&failed), "{stdout}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let told: Vec<&str> = stderr.lines().filter(|l| l.contains("log file")).collect();
+    let live = dir.join(LIVE);
+    assert_eq!(
+        told,
+        [
+            format!(
+                "cannot write log file {}: File too large (os error 27); dropping log lines until it can be written",
+                live.display()
+            ),
+            format!(
+                "log file {} can be written again; {failed} lines were dropped",
+                live.display()
+            ),
+        ]
+    );
+    assert_eq!(fs::read(&live).unwrap(), [line(40), line(41)].concat());
+}
