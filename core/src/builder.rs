@@ -50,6 +50,7 @@ pub struct CoreBuilder {
     without: Vec<String>,
     env: Vec<(String, String)>,
     shutdown_timeout: Duration,
+    global_logging: bool,
     #[cfg(feature = "fs")]
     fs_root: Option<std::path::PathBuf>,
     #[cfg(feature = "config")]
@@ -81,6 +82,7 @@ impl Core {
             without: Vec::new(),
             env: Vec::new(),
             shutdown_timeout: Duration::from_secs(30),
+            global_logging: true,
             #[cfg(feature = "fs")]
             fs_root: None,
             #[cfg(feature = "config")]
@@ -396,6 +398,30 @@ impl CoreBuilder {
         self
     }
 
+    /// Whether running the Core makes its logger tracing's global default, for events
+    /// from threads and tasks of the application's own and for the `log` crate's records
+    /// (default on, as bevy's `LogPlugin`; see
+    /// [`Logger::install_global`](corers_log::Logger::install_global)). Turn it off for an
+    /// application that sets up tracing itself after the Core runs
+    /// (`tracing_subscriber::fmt().init()` panics once a global default is set).
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    ///
+    /// let core = Core::builder()
+    ///     .global_logging(false)
+    ///     .command("cache/flush", Command::new().action(|_, _| async { Ok(Value::Null) }))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(core.run_blocking_with(["cache", "flush"]), std::process::ExitCode::SUCCESS);
+    /// // Still free for the application's own subscriber.
+    /// assert!(tracing::dispatcher::set_global_default(tracing::Dispatch::none()).is_ok());
+    /// ```
+    pub fn global_logging(mut self, on: bool) -> Self {
+        self.global_logging = on;
+        self
+    }
+
     #[cfg(feature = "testing")]
     pub(crate) fn with_fake(mut self, name: String, fake: Factory) -> Self {
         // The last fake given for a name wins.
@@ -424,7 +450,8 @@ impl CoreBuilder {
 
     /// [`build`](CoreBuilder::build), leaving out what does not build instead of failing:
     /// a config source that does not read, a factory that fails (the factories after it
-    /// still run), a dependency that cannot be ordered. Returns the Core and what was left
+    /// still run, which a failing `build` never reaches), a fake without its service, a
+    /// dependency that cannot be ordered. Returns the Core and what was left
     /// out; the rest of `build`'s errors still fail it. For answering `--help` when the
     /// application would not build: such a Core is never started.
     #[cfg(feature = "cli")]
@@ -491,6 +518,7 @@ impl CoreBuilder {
                 env: Mutex::new(self.env),
                 started: SystemTime::now(),
                 shutdown_timeout: self.shutdown_timeout,
+                global_logging: self.global_logging,
                 captured: Mutex::new(None),
                 host: self.host,
             }),
@@ -650,11 +678,14 @@ fn register_services(
         }
     }
     if let Some((name, _)) = fakes.first() {
-        return Err(Error::new(
-            OP,
-            format!("fake for {name:?}: no service of that name is registered"),
-        )
-        .with_code(corers_primitives::ErrorCode::NOT_FOUND));
+        // A lenient build may have left its service out: not a reason to give up.
+        on_error.leave_out(
+            Error::new(
+                OP,
+                format!("fake for {name:?}: no service of that name is registered"),
+            )
+            .with_code(corers_primitives::ErrorCode::NOT_FOUND),
+        )?;
     }
     Ok(())
 }

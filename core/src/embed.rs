@@ -221,12 +221,8 @@ impl Core {
         &self,
         work: F,
     ) -> tracing::instrument::WithDispatch<F> {
-        let current = tracing::dispatcher::get_default(Clone::clone);
-        let dispatch = if current.is::<tracing::subscriber::NoSubscriber>() {
-            self.log().dispatch().clone()
-        } else {
-            current
-        };
+        let dispatch =
+            corers_log::application_dispatch().unwrap_or_else(|| self.log().dispatch().clone());
         tracing::instrument::WithSubscriber::with_subscriber(work, dispatch)
     }
 

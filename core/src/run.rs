@@ -49,10 +49,12 @@ impl Core {
     /// also after a failed command or a panicking one. A
     /// [standalone](corers_cli::Command::standalone) command (the built-in `config`, say)
     /// runs without starting the services or the scheduler. Unless a tracing subscriber
-    /// is current, the Core's logger becomes tracing's global default
-    /// ([`Logger::install_global`](corers_log::Logger::install_global)), so that events
-    /// from threads and tasks of the application's own, and the `log` crate's records,
-    /// reach it.
+    /// of the application's own is current, the Core's logger becomes tracing's global
+    /// default ([`Logger::install_global`](corers_log::Logger::install_global); not when
+    /// one was set before, nor with
+    /// [`CoreBuilder::global_logging(false)`](crate::CoreBuilder::global_logging)), so that
+    /// events from threads and tasks of the application's own, and the `log` crate's
+    /// records, reach it.
     ///
     /// SIGINT and SIGTERM begin a graceful shutdown (the bus refuses new background work
     /// and [`Core::context`] is cancelled); a second one forces it: the command is
@@ -88,9 +90,7 @@ impl Core {
         let args: Vec<String> = args.into_iter().map(Into::into).collect();
         // Without a subscriber of the application's own, the Core's logger also takes what
         // threads and tasks it did not start log, and the `log` crate's records.
-        if tracing::dispatcher::get_default(|current| {
-            current.is::<tracing::subscriber::NoSubscriber>()
-        }) {
+        if self.inner.global_logging && corers_log::application_dispatch().is_none() {
             self.log().install_global();
         }
         self.logging(self.run_args(args)).await
@@ -303,7 +303,9 @@ impl Core {
     /// Every thread of that runtime logs through the Core's logger, which also becomes
     /// tracing's global default ([`Logger::install_global`](corers_log::Logger::install_global):
     /// threads the application starts, and libraries logging through the `log` crate,
-    /// reach it too) unless the application set one; and the process's panic hook
+    /// reach it too) unless the application set one or turned that off
+    /// ([`CoreBuilder::global_logging`](crate::CoreBuilder::global_logging)); and the
+    /// process's panic hook
     /// becomes [`corers_log::install_panic_hook`]'s: every panic, caught or not,
     /// is recorded as a crash report through the Core's logger (and its crash file, when
     /// [`CoreBuilder::crash_file`](crate::CoreBuilder::crash_file) set one).
@@ -376,7 +378,9 @@ impl Core {
         };
         // And this thread, which drives `run` itself; and any other thread, unless the
         // application set a global subscriber of its own.
-        self.log().install_global();
+        if self.inner.global_logging {
+            self.log().install_global();
+        }
         let _log = tracing::dispatcher::set_default(self.log().dispatch());
         // The hook reports to the default logger: this Core's, not whichever Core was
         // built last.
@@ -563,7 +567,9 @@ impl CoreBuilder {
     }
 }
 
-/// Whether `args` ask for help: `--help` or `-h` before `--`, or `help` as the first word.
+/// Whether `args` may ask for help: `--help`, or `-h` alone or among bundled short flags
+/// (`-vh`), before `--`; or `help` as the first word. Generous: the command line itself
+/// decides whether what it comes to is help.
 #[cfg(feature = "cli")]
 fn asks_for_help(args: &[String]) -> bool {
     let flags = &args[..args.iter().position(|a| a == "--").unwrap_or(args.len())];
@@ -573,7 +579,11 @@ fn asks_for_help(args: &[String]) -> bool {
         .enumerate()
         .find(|&(at, arg)| !arg.starts_with('-') && (at == 0 || flags[at - 1] != "--set"));
     first_word.is_some_and(|(_, word)| word == "help")
-        || flags.iter().any(|a| a == "--help" || a == "-h")
+        || flags.iter().any(|a| {
+            a == "--help"
+                || a.strip_prefix('-')
+                    .is_some_and(|bundle| !bundle.starts_with('-') && bundle.contains('h'))
+        })
 }
 
 #[cfg(feature = "cli")]

@@ -213,6 +213,24 @@ async fn core_run_with_framework_troubles_reach_the_cores_log_good() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn core_run_with_a_second_core_logs_to_its_own_log_ugly() {
+    // The first Core to run becomes tracing's global default; a second one in the same
+    // process still gets its own troubles, not the first one's log.
+    let (first, second) = (
+        corers::log::MemorySink::new(),
+        corers::log::MemorySink::new(),
+    );
+    troubled(&first).run_with(["rebuild"]).await.unwrap();
+    let before = first.contents();
+    troubled(&second).run_with(["rebuild"]).await.unwrap();
+    let written = second.contents();
+    for line in ["handler panicked", "service failed to stop service=store"] {
+        assert!(written.contains(line), "{line}: {written}");
+    }
+    assert_eq!(first.contents(), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn core_run_with_application_subscriber_gets_the_framework_events_bad() {
     // An application with a subscriber of its own gets everything there, not in the
     // Core's log.
@@ -775,11 +793,18 @@ const LOGGING_PROBE: &str = "CORERS_RUN_LOGGING_PROBE";
 /// under `Core::run_with` on a runtime without a subscriber.
 #[test]
 fn logging_probe() {
-    if std::env::var(LOGGING_PROBE).is_err() {
+    let Ok(scenario) = std::env::var(LOGGING_PROBE) else {
         return;
+    };
+    if scenario == "taken" {
+        let theirs = corers::log::Logger::builder()
+            .output(corers::log::Output::Stdout)
+            .build();
+        tracing::dispatcher::set_global_default(theirs.dispatch().clone()).unwrap();
     }
     let core = Core::builder()
         .name("probe")
+        .global_logging(scenario != "off")
         .env("RUST_LOG", "info")
         .command(
             "probe",
@@ -798,19 +823,49 @@ fn logging_probe() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let exit = runtime.block_on(core.run_with(["probe"])).unwrap();
     assert_eq!(code(exit), 0);
+    if scenario == "off" {
+        // Still free for the application's own.
+        assert!(tracing::dispatcher::set_global_default(tracing::Dispatch::none()).is_ok());
+    }
 }
 
-#[test]
-fn core_run_with_logs_threads_and_tasks_of_the_application_good() {
+/// Runs `logging_probe` in `scenario`; its standard output and error.
+fn logging_probe_in(scenario: &str) -> (String, String) {
     let output = Process::new(std::env::current_exe().unwrap())
         .args(["logging_probe", "--exact", "--nocapture"])
-        .env(LOGGING_PROBE, "1")
+        .env(LOGGING_PROBE, scenario)
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
-    let stderr = String::from_utf8(output.stderr).unwrap();
+    (
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn core_builder_global_logging_on_catches_the_applications_threads_and_tasks_good() {
+    let (_, stderr) = logging_probe_in("on");
     assert!(stderr.contains("WARN  from a thread free_gb=2"), "{stderr}");
     assert!(stderr.contains("WARN  from a task"), "{stderr}");
+}
+
+#[test]
+fn core_builder_global_logging_off_leaves_tracing_alone_bad() {
+    let (stdout, stderr) = logging_probe_in("off");
+    for output in [&stdout, &stderr] {
+        assert!(!output.contains("from a thread"), "{output}");
+        assert!(!output.contains("from a task"), "{output}");
+    }
+}
+
+#[test]
+fn core_builder_global_logging_keeps_the_applications_global_subscriber_ugly() {
+    // The application's subscriber (writing to standard output here) gets them.
+    let (stdout, stderr) = logging_probe_in("taken");
+    assert!(stdout.contains("WARN  from a thread free_gb=2"), "{stdout}");
+    assert!(stdout.contains("WARN  from a task"), "{stdout}");
+    assert!(!stderr.contains("from a thread"), "{stderr}");
 }
 
 // ---- Core::run_blocking ----
@@ -982,6 +1037,7 @@ fn without_a_database() -> CoreBuilder {
             "workspace/list",
             Command::new()
                 .description("List the workspaces")
+                .flag(Flag::new("verbose", FlagKind::Bool).short('v'))
                 .action(|_, _| async { Ok(Value::Null) }),
         )
 }
@@ -995,6 +1051,7 @@ fn core_builder_run_blocking_with_help_answers_when_a_factory_fails_good() {
         &["help", "workspace", "list"],
         &["workspace", "list", "--help"],
         &["--set", "store.shards=2", "help"],
+        &["workspace", "list", "-vh"],
     ] {
         let exit = without_a_database().run_blocking_with(args.iter().copied());
         assert_eq!(exit, ExitCode::SUCCESS, "{args:?}");

@@ -9,11 +9,11 @@ use std::future::Future;
 use std::io::Write as _;
 use std::panic::{AssertUnwindSafe, PanicHookInfo, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU8;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use std::time::SystemTime;
 
+use arc_swap::ArcSwap;
 use corers_primitives::{Error, ErrorCode, Result, catch_panic};
 use serde::{Deserialize, Serialize};
 use tracing::Dispatch;
@@ -22,7 +22,7 @@ use tracing::instrument::WithSubscriber as _;
 use crate::format::{FieldValue, Record};
 use crate::layer::{Clock, SECURITY_TARGET};
 use crate::time::{compact, write_rfc3339};
-use crate::{Format, Output, REDACTED, Redactor};
+use crate::{Filter, Format, Output, REDACTED, Redactor};
 
 /// How many reports a reporter keeps in memory when it has no crash file.
 const KEPT_IN_MEMORY: usize = 64;
@@ -94,9 +94,9 @@ struct ReporterInner {
     /// The logger's output, flushed after each report so that it reaches the disk before
     /// a process that is going down does.
     output: Output,
-    /// The logger's format and level, for a report written straight to the output.
+    /// The logger's format and filter, for a report written straight to the output.
     format: Format,
-    level: Arc<AtomicU8>,
+    filter: Arc<ArcSwap<Filter>>,
     clock: Clock,
     /// Recent reports; also serialises writers of the crash file in this process.
     recent: Mutex<VecDeque<CrashReport>>,
@@ -118,7 +118,7 @@ impl CrashReporter {
         logger: u64,
         config: CrashConfig,
         dispatch: Dispatch,
-        (output, format, level): (Output, Format, Arc<AtomicU8>),
+        (output, format, filter): (Output, Format, Arc<ArcSwap<Filter>>),
         clock: Clock,
         redactor: Redactor,
     ) -> CrashReporter {
@@ -130,7 +130,7 @@ impl CrashReporter {
                 dispatch,
                 output,
                 format,
-                level,
+                filter,
                 clock,
                 recent: Mutex::new(VecDeque::new()),
             }),
@@ -314,7 +314,9 @@ impl CrashReporter {
 
     /// Runs `work` on a new named thread, catching a panic into a crash report and an
     /// [`ErrorCode::INTERNAL`] error instead of letting it vanish. `tracing` events of
-    /// `work` go to this reporter's logger.
+    /// `work` go to the application's subscriber when one is current here
+    /// ([`application_dispatch`](crate::application_dispatch)), else to this reporter's
+    /// logger.
     ///
     /// ```
     /// use corers_log::{Logger, MemorySink, Output};
@@ -349,10 +351,15 @@ impl CrashReporter {
         }
         let reporter = self.clone();
         let thread_name = name.to_owned();
+        let application = crate::application_dispatch();
         std::thread::Builder::new()
             .name(name.to_owned())
             .spawn(move || {
-                let ran = reporter.in_scope(|| catch_unwind(AssertUnwindSafe(work)));
+                let run = || catch_unwind(AssertUnwindSafe(work));
+                let ran = match &application {
+                    Some(dispatch) => tracing::dispatcher::with_default(dispatch, run),
+                    None => reporter.in_scope(run),
+                };
                 ran.map_err(|payload| {
                     let err = Error::from_caught("log.CrashReporter.spawn_thread", payload);
                     reporter.recovered(&thread_name, err)
@@ -369,8 +376,8 @@ impl CrashReporter {
     }
 
     /// Spawns `work` on the current tokio runtime, catching a panic into a crash report and
-    /// an [`ErrorCode::INTERNAL`] error. `tracing` events of `work` go to this reporter's
-    /// logger.
+    /// an [`ErrorCode::INTERNAL`] error. `tracing` events of `work` go where
+    /// [`spawn_thread`](CrashReporter::spawn_thread)'s do.
     ///
     /// ```
     /// use corers_log::{Logger, MemorySink, Output};
@@ -403,7 +410,9 @@ impl CrashReporter {
             )
         })?;
         let reporter = self.clone();
-        let work = work.with_subscriber(self.inner.dispatch.clone());
+        let work = work.with_subscriber(
+            crate::application_dispatch().unwrap_or_else(|| self.inner.dispatch.clone()),
+        );
         Ok(runtime.spawn(async move {
             catch_panic("log.CrashReporter.spawn_task", Box::pin(work))
                 .await
@@ -431,8 +440,14 @@ impl CrashReporter {
     /// `record` logs would read, without spans and extra layers).
     fn write_line(&self, report: &CrashReport) {
         let inner = &self.inner;
-        let level = crate::Level::from_u8(inner.level.load(std::sync::atomic::Ordering::Relaxed));
-        if !level.allows(crate::Level::Error) {
+        // The target the line is written under, as an event's would be filtered.
+        let target = module_path!();
+        if !inner
+            .filter
+            .load()
+            .level_for(target)
+            .allows(crate::Level::Error)
+        {
             return;
         }
         let mut fields = String::new();
@@ -456,7 +471,7 @@ impl CrashReporter {
             &Record {
                 time: (inner.clock)(),
                 level: crate::Level::Error,
-                target: module_path!(),
+                target,
                 security: false,
                 message: &message,
                 fields: &fields,

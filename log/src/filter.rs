@@ -12,7 +12,9 @@ use crate::Level;
 ///
 /// An event's target is matched against each target given, as `EnvFilter` does: by its
 /// start (`corers=debug` covers `corers_messaging` too), the longest match deciding; an
-/// event no target matches takes the default level. A bare target (`workbench::store`)
+/// event no target matches takes the default level — which, again as `EnvFilter`, is
+/// `quiet` when targets are given without one (`workbench=debug` logs `workbench` alone)
+/// and `info` when nothing is given at all. A bare target (`workbench::store`)
 /// lets everything of it through (as `workbench::store=trace`). Levels are [`Level`]'s
 /// names, or `RUST_LOG`'s numbers (`0` off to `5` trace). Span and field filters
 /// (`[span{field=value}]`) are not read: give a tracing subscriber of your own such
@@ -26,6 +28,8 @@ use crate::Level;
 /// assert_eq!(filter.level_for("workbench::cli"), Level::Info);
 /// assert_eq!(filter.level_for("hyper::proto"), Level::Warn);
 /// assert_eq!(filter.to_string(), "warn,workbench::store=debug,workbench=info");
+/// let only: Filter = "workbench=debug".parse().unwrap();
+/// assert_eq!(only.level_for("hyper::proto"), Level::Quiet);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Filter {
@@ -39,8 +43,8 @@ impl Filter {
     ///
     /// ```
     /// use corers_log::{Filter, Level};
-    /// let filter: Filter = "hyper=warn".parse().unwrap();
-    /// assert_eq!(filter.default_level(), Level::Info);
+    /// let filter: Filter = "warn,hyper=error".parse().unwrap();
+    /// assert_eq!(filter.default_level(), Level::Warn);
     /// ```
     pub fn default_level(&self) -> Level {
         self.default
@@ -109,6 +113,7 @@ impl FromStr for Filter {
                 .with_code(ErrorCode::INVALID)
         };
         let mut filter = Filter::default();
+        let mut default = None;
         for directive in text.split(',').map(str::trim).filter(|d| !d.is_empty()) {
             if directive.contains(['[', ']', '{', '}']) {
                 return Err(refuse(
@@ -126,7 +131,7 @@ impl FromStr for Filter {
                 }
                 None => match directive.parse::<Level>() {
                     Ok(level) => {
-                        filter.default = level;
+                        default = Some(level);
                         continue;
                     }
                     Err(_) => (directive, Level::Trace),
@@ -145,6 +150,11 @@ impl FromStr for Filter {
             filter.targets.retain(|(t, _)| t != target);
             filter.targets.push((target.to_owned(), level));
         }
+        filter.default = match default {
+            Some(level) => level,
+            None if filter.targets.is_empty() => Level::Info,
+            None => Level::Quiet,
+        };
         // Longest first; equal lengths in name order, so the order never depends on how
         // the directives were written.
         filter
@@ -155,11 +165,16 @@ impl FromStr for Filter {
 }
 
 impl fmt::Display for Filter {
-    /// The directives, default first, in a form [`FromStr`] reads back.
+    /// The directives, default first, in a form [`FromStr`] and `EnvFilter` read back
+    /// (`off` for [`Level::Quiet`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.default)?;
+        let name = |level: Level| match level {
+            Level::Quiet => "off".to_owned(),
+            other => other.to_string(),
+        };
+        f.write_str(&name(self.default))?;
         for (target, level) in &self.targets {
-            write!(f, ",{target}={level}")?;
+            write!(f, ",{target}={}", name(*level))?;
         }
         Ok(())
     }

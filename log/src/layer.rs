@@ -53,6 +53,11 @@ pub struct LogLayer {
 }
 
 impl LogLayer {
+    /// Which layer this is (its clones are the same layer).
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
     /// Makes a layer writing `format` lines to `output`; colour is used for the human format
     /// when the output is a terminal.
     ///

@@ -20,6 +20,7 @@ use tracing::level_filters::LevelFilter;
 /// assert!(!level.allows(Level::Info));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[non_exhaustive]
 pub enum Level {
     /// Nothing at all.
     Quiet,

@@ -56,7 +56,7 @@ pub use filter::Filter;
 pub use format::Format;
 pub use layer::{LogLayer, SECURITY_TARGET};
 pub use level::Level;
-pub use logger::{Logger, LoggerBuilder, default_logger};
+pub use logger::{Logger, LoggerBuilder, application_dispatch, default_logger};
 pub use redact::{DEFAULT_REDACTIONS, REDACTED, Redactor, without_url_passwords};
 pub use rotate::{RotatingFile, RotatingFileBuilder};
 pub use sink::{MemorySink, Output};

@@ -2,8 +2,8 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::SystemTime;
 
 use arc_swap::{ArcSwap, ArcSwapOption};
@@ -46,8 +46,10 @@ pub struct Logger {
 struct Inner {
     id: u64,
     /// The most any target lets through, for the check every macro makes first.
-    loosest: Arc<AtomicU8>,
+    loosest: AtomicU8,
     filter: Arc<ArcSwap<Filter>>,
+    /// Serialises `set_filter`, so that `loosest` always belongs to `filter`.
+    setting_filter: Mutex<()>,
     dispatch: Dispatch,
     output: Output,
     crash: CrashReporter,
@@ -152,6 +154,11 @@ impl Logger {
     /// assert!(sink.contents().contains("query took 3 ms"));
     /// ```
     pub fn set_filter(&self, filter: Filter) {
+        let _setting = self
+            .inner
+            .setting_filter
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let loosest = filter.loosest();
         self.inner.filter.store(Arc::new(filter));
         // Relaxed: a standalone pre-check; the filter itself decides.
@@ -238,28 +245,38 @@ impl Logger {
     /// that no logger was entered on (a `std::thread::spawn`, a `tokio::spawn` on a
     /// runtime of the application's own). Also sends the `log` crate's records (libraries
     /// that log through `log`, such as rustls or mio) to tracing, so that they reach it
-    /// too, filtered by target like any event. tracing takes one global default per
-    /// process: returns whether this call set it (`false` when one was set before, which
-    /// stays). A Core does this as it runs, unless the application set up a subscriber of
-    /// its own.
+    /// too, filtered by target like any event, unless `log` has a logger already.
+    ///
+    /// tracing takes one global default per process, `log` one logger: returns whether
+    /// this call set it (`false` when one was set before, which stays, and `log` is left
+    /// alone). Once it is set, an application's own `tracing_subscriber::fmt().init()` or
+    /// `env_logger::init()` panics (as after any global default): set those up before
+    /// instead, or not at all. A Core does this as it runs, unless the application set up
+    /// a subscriber of its own or turned it off
+    /// (`CoreBuilder::global_logging(false)` in `corers`).
     ///
     /// ```
     /// use corers_log::{Logger, MemorySink, Output};
     ///
     /// let sink = MemorySink::new();
     /// let log = Logger::builder().output(Output::Memory(sink.clone())).build();
-    /// if log.install_global() {
-    ///     std::thread::spawn(|| tracing::warn!(free_gb = 2, "disk almost full"))
-    ///         .join()
-    ///         .unwrap();
-    ///     assert!(sink.contents().contains("disk almost full free_gb=2"));
-    /// }
+    /// assert!(log.install_global());
+    /// std::thread::spawn(|| tracing::warn!(free_gb = 2, "disk almost full"))
+    ///     .join()
+    ///     .unwrap();
+    /// assert!(sink.contents().contains("disk almost full free_gb=2"));
     /// ```
     pub fn install_global(&self) -> bool {
-        // Refused when `log` has a logger already (an application's, or an earlier
-        // call's): its records go where that one sends them.
+        if tracing::dispatcher::set_global_default(self.inner.dispatch.clone()).is_err() {
+            return false;
+        }
+        if let Some(layer) = self.inner.dispatch.downcast_ref::<LogLayer>() {
+            GLOBAL_LAYER.store(layer.id(), Ordering::Release);
+        }
+        // Refused when `log` has a logger already (the application's): its records go
+        // where that one sends them.
         let _ = tracing_log::LogTracer::init();
-        tracing::dispatcher::set_global_default(self.inner.dispatch.clone()).is_ok()
+        true
     }
 
     /// Logs `err` wrapped in `op` and `msg` at error level, with its operation, code and
@@ -461,7 +478,7 @@ impl LoggerBuilder {
         // tracing consult every registered dispatcher instead.
         static LIST_MODE: OnceLock<Dispatch> = OnceLock::new();
         LIST_MODE.get_or_init(|| Dispatch::new(tracing::subscriber::NoSubscriber::default()));
-        let loosest = Arc::new(AtomicU8::new(self.filter.loosest() as u8));
+        let loosest = AtomicU8::new(self.filter.loosest() as u8);
         let filter = Arc::new(ArcSwap::from_pointee(self.filter));
         let layer = LogLayer::new(self.format, self.output.clone(), self.redactor.clone())
             .with_clock(Arc::clone(&self.clock));
@@ -482,7 +499,7 @@ impl LoggerBuilder {
             id,
             self.crash,
             dispatch.clone(),
-            (output.clone(), self.format, Arc::clone(&loosest)),
+            (output.clone(), self.format, Arc::clone(&filter)),
             self.clock,
             self.redactor.clone(),
         );
@@ -491,6 +508,7 @@ impl LoggerBuilder {
                 id,
                 loosest,
                 filter,
+                setting_filter: Mutex::new(()),
                 dispatch,
                 output,
                 crash,
@@ -532,6 +550,39 @@ impl<S: Subscriber> Layer<S> for DynamicFilter {
 }
 
 static DEFAULT: ArcSwapOption<Logger> = ArcSwapOption::const_empty();
+
+/// The layer id of the logger [`Logger::install_global`] made tracing's global default; 0
+/// before one.
+static GLOBAL_LAYER: AtomicU64 = AtomicU64::new(0);
+
+/// The tracing dispatcher current on this thread, when it is the application's own: `None`
+/// when there is none, or when it is the global default a logger installed
+/// ([`Logger::install_global`]). For code that logs to the application's subscriber when
+/// it has one, and to a logger of its choosing otherwise (a Core's, for what happens while
+/// that Core runs), so that whichever Core ran first does not take every later one's
+/// lines.
+///
+/// ```
+/// use corers_log::{Logger, application_dispatch};
+/// assert!(application_dispatch().is_none());
+/// let log = Logger::builder().build();
+/// log.in_scope(|| assert!(application_dispatch().is_some()));
+/// ```
+pub fn application_dispatch() -> Option<Dispatch> {
+    let current = tracing::dispatcher::get_default(Clone::clone);
+    if current.is::<tracing::subscriber::NoSubscriber>() {
+        return None;
+    }
+    let global = GLOBAL_LAYER.load(Ordering::Acquire);
+    if global != 0
+        && current
+            .downcast_ref::<LogLayer>()
+            .is_some_and(|layer| layer.id() == global)
+    {
+        return None;
+    }
+    Some(current)
+}
 
 /// The process default logger: the one most recently made default
 /// ([`Logger::make_default`]; a Core does this when it is built), or, before any, a

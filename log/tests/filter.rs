@@ -19,7 +19,7 @@ fn filter_parse_default_and_targets_good() {
     assert_eq!(parsed.default_level(), Level::Warn);
     assert_eq!(
         parsed.to_string(),
-        "warn,workbench::store=debug,workbench=info,sqlx=quiet"
+        "warn,workbench::store=debug,workbench=info,sqlx=off"
     );
     // Nothing given: everything at info.
     assert_eq!(filter(""), Filter::default());
@@ -89,8 +89,10 @@ fn filter_default_level_is_the_bare_level_good() {
 }
 
 #[test]
-fn filter_default_level_without_one_is_info_bad() {
-    assert_eq!(filter("hyper=warn").default_level(), Level::Info);
+fn filter_default_level_without_one_is_quiet_beside_targets_bad() {
+    // As EnvFilter: naming targets alone logs those targets alone.
+    assert_eq!(filter("hyper=warn").default_level(), Level::Quiet);
+    assert_eq!(filter("").default_level(), Level::Info);
 }
 
 #[test]

@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Command;
 
-use corers_log::{Format, Logger, MemorySink};
+use corers_log::{Format, Logger, MemorySink, application_dispatch};
 
 use common::captured;
 
@@ -41,6 +41,17 @@ fn case() {
             let other = Logger::builder().build();
             println!("@@other {}", other.install_global());
             println!("@@installed {}", log.install_global());
+        }
+        "dispatch" => {
+            println!("@@installed {}", log.install_global());
+            println!(
+                "@@global is the application's {}",
+                application_dispatch().is_some()
+            );
+            let (other, _sink) = logger("debug");
+            let scoped = other.in_scope(|| application_dispatch().is_some());
+            println!("@@another logger in scope is the application's {scoped}");
+            return;
         }
         "twice" => {
             println!("@@installed {}", log.install_global());
@@ -95,4 +106,29 @@ fn logger_install_global_twice_the_first_stays_ugly() {
         ["installed true", "second false", "second saw 0"]
     );
     assert_eq!(seen.len(), 3 + 4, "{seen:#?}");
+}
+
+// ---------------------------------------------------------------- application_dispatch
+
+#[test]
+fn application_dispatch_of_a_scoped_subscriber_good() {
+    let (log, _sink) = logger("info");
+    assert!(log.in_scope(|| application_dispatch().is_some()));
+}
+
+#[test]
+fn application_dispatch_without_a_subscriber_is_none_bad() {
+    assert!(application_dispatch().is_none());
+}
+
+#[test]
+fn application_dispatch_ignores_the_installed_global_ugly() {
+    assert_eq!(
+        run("dispatch"),
+        [
+            "installed true",
+            "global is the application's false",
+            "another logger in scope is the application's true"
+        ]
+    );
 }

@@ -248,6 +248,30 @@ fn install_panic_hook_panicking_field_debug_does_not_abort_ugly() {
 }
 
 #[test]
+fn install_panic_hook_line_written_outside_tracing_follows_the_filter_bad() {
+    if std::env::var_os(CHILD).is_some() {
+        // As above, but the default logger keeps only `workbench`'s events: the crash
+        // line (target corers_log::crash) is filtered like one of them would be.
+        let (default, sink) = capture(Format::Human, Level::Info);
+        default.set_filter("off,workbench=info".parse().unwrap());
+        default.make_default();
+        let (other, _other_sink) = capture(Format::Json, Level::Info);
+        install_panic_hook();
+        let caught = catch_unwind(AssertUnwindSafe(|| {
+            corers_log::info!(other, config = ?BrokenConfig, "workspace loaded");
+        }));
+        let _ = std::panic::take_hook();
+        assert!(caught.is_ok());
+        assert_eq!(default.crash().reports(1).unwrap().len(), 1);
+        assert_eq!(sink.contents(), "");
+        return;
+    }
+    let (passed, output) =
+        run_in_child("install_panic_hook_line_written_outside_tracing_follows_the_filter_bad");
+    assert!(passed, "child failed:\n{output}");
+}
+
+#[test]
 fn install_panic_hook_panicking_field_of_another_logger_does_not_abort_ugly() {
     if std::env::var_os(CHILD).is_some() {
         // The default logger records crashes; the panic happens while another logger

@@ -451,8 +451,7 @@ impl<C: Clone + Send + Sync + 'static> Bus<C> {
         let sender = current_sender();
         // The task logs where its submitter does (a Core's logger, say), on whichever
         // thread it runs; a submitter without a subscriber leaves the thread's own.
-        let log = tracing::dispatcher::get_default(Clone::clone);
-        let log = (!log.is::<tracing::subscriber::NoSubscriber>()).then_some(log);
+        let log = corers_log::application_dispatch();
         // A task dropped unrun (the runtime shut down first) completes from its slot's
         // `Drop`. With a running slot free and nobody waiting for one, straight to the
         // blocking pool; otherwise a runtime task waits for a slot behind the others.

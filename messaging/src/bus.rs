@@ -633,9 +633,7 @@ impl<C: 'static> Bus<C> {
     /// on a thread without one, under the bus's logger when it was built with one: the
     /// bus's troubles are never lost for want of a subscriber.
     pub(crate) fn logged(&self, event: impl FnOnce()) {
-        let unheard = tracing::dispatcher::get_default(|current| {
-            current.is::<tracing::subscriber::NoSubscriber>()
-        });
+        let unheard = corers_log::application_dispatch().is_none();
         match &self.inner.log {
             Some(log) if unheard => log.in_scope(event),
             _ => event(),
