@@ -240,10 +240,7 @@ fn core_builder_logger_default_follows_rust_log_directives_good() {
         .build()
         .unwrap();
     let filter = core.log().filter();
-    assert_eq!(
-        filter.to_string(),
-        "warn,workbench::store=debug,hyper=off"
-    );
+    assert_eq!(filter.to_string(), "warn,workbench::store=debug,hyper=off");
     assert!(core.log().enabled(Level::Debug));
 }
 

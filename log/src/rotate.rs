@@ -121,12 +121,13 @@ impl RotatingFile {
     /// # std::fs::remove_dir_all(dir).unwrap();
     /// ```
     ///
-    /// A live file removed meanwhile (an operator) is started afresh at the next line; one
-    /// moved away (`logrotate`) at the next rotation. When lines cannot be written (a full
-    /// disk), standard error is told once, and told again how many were lost once they
-    /// can: a log that stops is never silent about it. When rotating fails for another reason, the line still
-    /// goes to the current file, and rotation is tried again after another `max_bytes` (or
-    /// age limit): logging goes on instead of failing every later line.
+    /// A live file removed meanwhile (an operator) is started afresh at the next line (on
+    /// Unix; elsewhere at the next rotation); one moved away (`logrotate`) at the next
+    /// rotation. When lines cannot be written (a full disk), standard error is told once,
+    /// and told again how many were lost once they can: a log that stops is never silent
+    /// about it. When rotating fails for another reason, the line still goes to the
+    /// current file, and rotation is tried again after another `max_bytes` (or age
+    /// limit): logging goes on instead of failing every later line.
     ///
     /// # Errors
     /// [`ErrorCode::UNAVAILABLE`] when the file cannot be written (disk full, permissions;

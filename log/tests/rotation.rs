@@ -280,6 +280,7 @@ fn rotating_file_write_line_live_file_removed_starts_a_new_one_ugly() {
 }
 
 #[test]
+#[cfg(unix)]
 fn rotating_file_write_line_live_file_deleted_reopened_at_the_next_line_ugly() {
     let dir = TempDir::new("rotation");
     // Far from its size limit: no rotation would notice the removal for a long time.
