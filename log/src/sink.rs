@@ -5,7 +5,7 @@ use std::fmt;
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::RotatingFile;
+use crate::{NonBlocking, RotatingFile};
 
 /// Where a logger writes its lines. Every line is written with one call under the output's
 /// own lock, so lines from many threads never interleave.
@@ -31,6 +31,8 @@ pub enum Output {
     Memory(MemorySink),
     /// Any writer, behind a lock (never coloured).
     Writer(Arc<Mutex<dyn Write + Send>>),
+    /// Another output, written by a thread of its own ([`Output::non_blocking`]).
+    NonBlocking(NonBlocking),
 }
 
 impl Output {
@@ -45,10 +47,31 @@ impl Output {
         Output::Writer(Arc::new(Mutex::new(writer)))
     }
 
+    /// This output, written by a thread of its own through a queue of `capacity` lines,
+    /// so that logging never waits for it (see [`NonBlocking`]): for standard error under
+    /// a supervisor that may stop reading, a slow disk, a network writer. Coloured as the
+    /// output itself would be.
+    ///
+    /// ```
+    /// use corers_log::{Logger, MemorySink, Output};
+    /// let sink = MemorySink::new();
+    /// let log = Logger::builder()
+    ///     .output(Output::Memory(sink.clone()).non_blocking(10_000))
+    ///     .build();
+    /// corers_log::info!(log, workspace = "alpha", "indexed");
+    /// log.flush();
+    /// assert!(sink.contents().contains("indexed workspace=alpha"));
+    /// ```
+    pub fn non_blocking(self, capacity: usize) -> Output {
+        let colour = self.is_terminal();
+        Output::NonBlocking(NonBlocking::new(self, capacity, colour))
+    }
+
     pub(crate) fn is_terminal(&self) -> bool {
         match self {
             Output::Stderr => std::io::stderr().is_terminal(),
             Output::Stdout => std::io::stdout().is_terminal(),
+            Output::NonBlocking(queue) => queue.is_terminal(),
             _ => false,
         }
     }
@@ -65,6 +88,10 @@ impl Output {
                 Ok(())
             }
             Output::Writer(writer) => using(writer, |writer| writer.write_all(line)),
+            Output::NonBlocking(queue) => {
+                queue.write_line(line);
+                Ok(())
+            }
         };
     }
 
@@ -93,6 +120,7 @@ impl Output {
     pub(crate) fn flush_if_free(&self) {
         match self {
             Output::Stderr | Output::Stdout | Output::Memory(_) => self.flush(),
+            Output::NonBlocking(queue) => queue.flush_for_crash(),
             // Written through line by line: nothing is held back.
             Output::File(_) => {}
             Output::Writer(writer) => {
@@ -109,6 +137,10 @@ impl Output {
             Output::Stdout => std::io::stdout().flush(),
             Output::File(file) => file.flush().map_err(std::io::Error::other),
             Output::Memory(_) => Ok(()),
+            Output::NonBlocking(queue) => {
+                queue.flush();
+                Ok(())
+            }
             // A flush is asked for by the application (at shutdown, say), outside any
             // layer: a writer that panics there is reported, never raised into the caller.
             Output::Writer(writer) => {
@@ -154,6 +186,7 @@ impl fmt::Debug for Output {
             Output::File(file) => f.debug_tuple("File").field(file).finish(),
             Output::Memory(_) => f.write_str("Memory"),
             Output::Writer(_) => f.write_str("Writer"),
+            Output::NonBlocking(queue) => queue.fmt(f),
         }
     }
 }

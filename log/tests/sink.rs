@@ -275,3 +275,123 @@ fn output_writer_short_writes_still_whole_lines_ugly() {
         format!("{FIXED_STAMP} INFO  synced host=ホームラボ\n{FIXED_STAMP} INFO  done\n")
     );
 }
+
+// ---------------------------------------------------------------- Output::non_blocking
+
+/// A writer that takes nothing until its gate opens, then keeps what it is given.
+#[derive(Clone, Default)]
+struct Gated {
+    open: Arc<(Mutex<bool>, std::sync::Condvar)>,
+    kept: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Gated {
+    fn open(&self) {
+        *self.open.0.lock().unwrap() = true;
+        self.open.1.notify_all();
+    }
+
+    fn lines(&self) -> Vec<String> {
+        String::from_utf8(self.kept.lock().unwrap().clone())
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl Write for Gated {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut open = self.open.0.lock().unwrap();
+        while !*open {
+            open = self.open.1.wait(open).unwrap();
+        }
+        self.kept.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn plain_logger(output: Output) -> Logger {
+    Logger::builder()
+        .output(output)
+        .clock(common::fixed_time)
+        .build()
+}
+
+#[test]
+fn output_non_blocking_writes_every_line_in_order_good() {
+    let sink = MemorySink::new();
+    let log = plain_logger(Output::Memory(sink.clone()).non_blocking(10_000));
+    for i in 0..500 {
+        corers_log::info!(log, i, "indexed");
+    }
+    log.flush();
+    let lines = sink.lines();
+    assert_eq!(lines.len(), 500);
+    assert!(lines[499].ends_with("indexed i=499"), "{}", lines[499]);
+    assert!(
+        lines
+            .iter()
+            .enumerate()
+            .all(|(i, line)| line.ends_with(&format!(" i={i}")))
+    );
+}
+
+#[test]
+fn output_non_blocking_stalled_writer_never_blocks_the_caller_bad() {
+    let gated = Gated::default();
+    let log = plain_logger(Output::writer(gated.clone()).non_blocking(4));
+    // Logging goes on while the writer takes nothing (a pipe nobody reads).
+    let (done, logged) = std::sync::mpsc::channel();
+    let writer = log.clone();
+    std::thread::spawn(move || {
+        for i in 0..100 {
+            corers_log::info!(writer, i, "queued");
+        }
+        done.send(()).unwrap();
+    });
+    logged
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("logging waited for a stalled writer");
+    gated.open();
+    log.flush();
+    // The first lines (the one being written and the queue's) are kept, in order; the
+    // rest were dropped rather than waited for.
+    let lines = gated.lines();
+    assert!((1..100).contains(&lines.len()), "{}", lines.len());
+    assert!(lines[0].ends_with("queued i=0"), "{}", lines[0]);
+}
+
+#[test]
+fn output_non_blocking_panicking_writer_loses_one_line_not_the_thread_ugly() {
+    struct Touchy(Arc<Mutex<Vec<u8>>>);
+    impl Write for Touchy {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            assert!(
+                !String::from_utf8_lossy(buf).contains("poison"),
+                "writer broke"
+            );
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let kept = Arc::new(Mutex::new(Vec::new()));
+    let log = plain_logger(Output::writer(Touchy(Arc::clone(&kept))).non_blocking(100));
+    corers_log::info!(log, "before");
+    corers_log::info!(log, "poison");
+    corers_log::info!(log, "after");
+    log.flush();
+    let written = String::from_utf8(kept.lock().unwrap().clone()).unwrap();
+    assert!(
+        written.contains("before") && written.contains("after"),
+        "{written}"
+    );
+    assert!(!written.contains("poison"), "{written}");
+}
