@@ -123,9 +123,16 @@ impl NonBlocking {
 /// thread.
 fn write_queued(inner: &Output, lines: &Receiver<Message>, dropped: &AtomicU64) {
     loop {
-        let message = match lines.recv_timeout(Duration::from_millis(100)) {
+        // Lines are dropped only while the queue is full, that is while this thread is
+        // busy: with none dropped it sleeps until the next line; otherwise it tells of
+        // them once the queue has been quiet for a moment.
+        let next = if dropped.load(Ordering::Relaxed) == 0 {
+            lines.recv().map_err(|_| RecvTimeoutError::Disconnected)
+        } else {
+            lines.recv_timeout(Duration::from_millis(100))
+        };
+        let message = match next {
             Ok(message) => message,
-            // Idle: a good time to tell of lines dropped during a burst.
             Err(RecvTimeoutError::Timeout) => {
                 tell_dropped(dropped);
                 continue;

@@ -395,3 +395,47 @@ fn output_non_blocking_panicking_writer_loses_one_line_not_the_thread_ugly() {
     );
     assert!(!written.contains("poison"), "{written}");
 }
+
+const DROPPING: &str = "CORERS_LOG_DROPPING";
+
+/// Not a test of its own: logs 50 lines to a stalled writer behind a queue of 2, then
+/// opens it, flushes, and prints how many lines it kept.
+#[test]
+fn dropping_probe() {
+    if std::env::var_os(DROPPING).is_none() {
+        return;
+    }
+    let gated = Gated::default();
+    let log = plain_logger(Output::writer(gated.clone()).non_blocking(2));
+    for i in 0..50 {
+        corers_log::info!(log, i, "queued");
+    }
+    gated.open();
+    log.flush();
+    println!("@@kept {}", gated.lines().len());
+}
+
+#[test]
+fn output_non_blocking_dropped_lines_are_told_on_stderr_ugly() {
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["dropping_probe", "--exact", "--nocapture"])
+        .env(DROPPING, "1")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let kept: usize = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("@@kept "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains(&format!(
+            "{} log lines were dropped: the log output could not keep up",
+            50 - kept
+        )),
+        "kept {kept}: {stderr}"
+    );
+}
