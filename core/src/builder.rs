@@ -398,12 +398,15 @@ impl CoreBuilder {
         self
     }
 
-    /// Whether running the Core makes its logger tracing's global default, for events
-    /// from threads and tasks of the application's own and for the `log` crate's records
-    /// (default on, as bevy's `LogPlugin`; see
-    /// [`Logger::install_global`](corers_log::Logger::install_global)). Turn it off for an
-    /// application that sets up tracing itself after the Core runs
-    /// (`tracing_subscriber::fmt().init()` panics once a global default is set).
+    /// Whether running the Core takes the process-wide logging hooks: its logger becomes
+    /// tracing's global default, for events from threads and tasks of the application's
+    /// own and for the `log` crate's records (see
+    /// [`Logger::install_global`](corers_log::Logger::install_global)), and, under
+    /// [`Core::run_blocking`], the panic hook becomes
+    /// [`corers_log::install_panic_hook`]'s. Default on, as bevy's `LogPlugin`. Turn it off
+    /// for an application that sets these up itself: tracing after the Core runs
+    /// (`tracing_subscriber::fmt().init()` panics once a global default is set), or a
+    /// panic hook of its own (a crash reporter such as Sentry's) that must stay.
     ///
     /// ```
     /// use corers::prelude::*;

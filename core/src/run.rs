@@ -305,9 +305,9 @@ impl Core {
     /// threads the application starts, and libraries logging through the `log` crate,
     /// reach it too) unless the application set one or turned that off
     /// ([`CoreBuilder::global_logging`](crate::CoreBuilder::global_logging)); and the
-    /// process's panic hook
-    /// becomes [`corers_log::install_panic_hook`]'s: every panic, caught or not,
-    /// is recorded as a crash report through the Core's logger (and its crash file, when
+    /// process's panic hook becomes [`corers_log::install_panic_hook`]'s (unless turned
+    /// off the same way): every panic, caught or not, is recorded as a crash report
+    /// through the Core's logger (and its crash file, when
     /// [`CoreBuilder::crash_file`](crate::CoreBuilder::crash_file) set one).
     ///
     /// ```no_run
@@ -385,7 +385,9 @@ impl Core {
         // The hook reports to the default logger: this Core's, not whichever Core was
         // built last.
         self.log().make_default();
-        corers_log::install_panic_hook();
+        if self.inner.global_logging {
+            corers_log::install_panic_hook();
+        }
         let outcome = runtime.block_on(async {
             match args {
                 Some(args) => self.run_with(args).await,

@@ -868,6 +868,50 @@ fn core_builder_global_logging_keeps_the_applications_global_subscriber_ugly() {
     assert!(!stderr.contains("from a thread"), "{stderr}");
 }
 
+const PANIC_HOOK_PROBE: &str = "CORERS_RUN_PANIC_HOOK_PROBE";
+
+/// Not a test of its own: sets a panic hook of the application's own, runs a Core with
+/// `run_blocking_with` (global logging on or off as the probe says), then panics.
+#[test]
+fn panic_hook_probe() {
+    let Ok(scenario) = std::env::var(PANIC_HOOK_PROBE) else {
+        return;
+    };
+    std::panic::set_hook(Box::new(|_| println!("@@the application's hook")));
+    let exit = Core::builder()
+        .global_logging(scenario == "on")
+        .env("RUST_LOG", "off")
+        .command(
+            "probe",
+            Command::new().action(|_, _| async { Ok(Value::Null) }),
+        )
+        .build()
+        .unwrap()
+        .run_blocking_with(["probe"]);
+    assert_eq!(code(exit), 0);
+    let _ = std::panic::catch_unwind(|| panic!("after the run"));
+}
+
+fn panic_hook_probe_in(scenario: &str) -> String {
+    let output = Process::new(std::env::current_exe().unwrap())
+        .args(["panic_hook_probe", "--exact", "--nocapture"])
+        .env(PANIC_HOOK_PROBE, scenario)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn core_builder_global_logging_off_keeps_the_applications_panic_hook_good() {
+    assert!(panic_hook_probe_in("off").contains("@@the application's hook"));
+}
+
+#[test]
+fn core_builder_global_logging_on_takes_the_panic_hook_bad() {
+    assert!(!panic_hook_probe_in("on").contains("@@the application's hook"));
+}
+
 // ---- Core::run_blocking ----
 
 #[test]
