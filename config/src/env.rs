@@ -180,8 +180,8 @@ pub(crate) fn read(prefix: &str, vars: &EnvVars, known: &Spellings) -> Vec<EnvVa
 
 /// Reads a variable's text as a TOML value where it is one written the plain way (`5432`
 /// an integer, `true` a bool, `2.5` a float, `"quoted"` a string, `[1, 2]` a list; also
-/// `[homelab, studio]`, a list of the words), and as the text itself otherwise: `1.10`, `0x10`, `1_000` and dates stay exactly as written,
-/// and so do `inf` and `nan`.
+/// `[homelab, studio]`, a list of the words), and as the text itself otherwise: `1.10`,
+/// `0x10`, `1_000`, `[::1]` and dates stay exactly as written, and so do `inf` and `nan`.
 pub(crate) fn parse_value(raw: &str) -> Value {
     let parsed = toml::de::ValueDeserializer::parse(raw)
         .ok()
@@ -193,12 +193,13 @@ pub(crate) fn parse_value(raw: &str) -> Value {
         .unwrap_or_else(|| Value::String(raw.to_owned()))
 }
 
-/// A list written as a shell user writes one, `[homelab, studio]`: items separated by
-/// commas, each read as a value of its own (`[8080, 8443]` holds integers), with no
-/// nesting or quoting to take apart (that is TOML's, read before this).
+/// A list written as a shell user writes one, `[homelab, studio]`: two or more items
+/// separated by commas, each read as a value of its own (`[8080, 8443]` holds integers),
+/// with no nesting or quoting to take apart (that is TOML's, read before this).
 fn bare_list(raw: &str) -> Option<Value> {
     let inner = raw.trim().strip_prefix('[')?.strip_suffix(']')?;
-    if inner.contains(['[', ']', '{', '}', '"', '\'']) {
+    // Without a comma it is text in brackets (`[::1]`, `[beta]`), not a list.
+    if !inner.contains(',') || inner.contains(['[', ']', '{', '}', '"', '\'']) {
         return None;
     }
     let items: Vec<&str> = inner.split(',').map(str::trim).collect();

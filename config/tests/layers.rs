@@ -427,6 +427,7 @@ fn config_builder_env_vars_bracketed_text_that_is_no_list_stays_text_bad() {
             ("APP_C", "[a, \"b]"),
             ("APP_D", "[a, [b]"),
             ("APP_E", "a, b"),
+            ("APP_F", "[::1]"),
         ])
         .build()
         .unwrap();
@@ -436,6 +437,7 @@ fn config_builder_env_vars_bracketed_text_that_is_no_list_stays_text_bad() {
         ("c", "[a, \"b]"),
         ("d", "[a, [b]"),
         ("e", "a, b"),
+        ("f", "[::1]"),
     ] {
         assert_eq!(config.string(key).unwrap(), raw, "{key}");
     }

@@ -93,7 +93,11 @@ impl Core {
         if self.inner.global_logging && corers_log::application_dispatch().is_none() {
             self.log().install_global();
         }
-        self.logging(self.run_args(args)).await
+        let exit = self.logging(self.run_args(args)).await;
+        // The last lines (a failed shutdown's) reach a queued output before the process
+        // may end.
+        self.log().flush();
+        exit
     }
 
     /// [`run_with`](Core::run_with), under [`logging`](Core::logging).

@@ -177,8 +177,9 @@ impl CrashReporter {
                 );
             });
         }
-        // Never waits: this may run inside a panic raised while the output was in use.
-        inner.output.flush_if_free();
+        // Never waits for a writer: this may run inside a panic raised while the output
+        // was in use (a queue, briefly, from any thread but its own).
+        inner.output.flush_for_crash();
         let written = {
             let mut recent = inner.recent.lock().unwrap_or_else(PoisonError::into_inner);
             recent.push_back(report.clone());

@@ -30,7 +30,8 @@
 //! - [`Logger`], [`default_logger`] and the macros [`info!`], [`debug!`], [`warn!`],
 //!   [`error!`], [`security!`]: logging handles, per Core and process-wide.
 //! - [`Level`], [`Filter`], [`Format`], [`Output`], [`MemorySink`], [`Redactor`]: what is
-//!   written, how and where; [`Logger::install_global`] and [`application_dispatch`]:
+//!   written, how and where; [`NonBlocking`] (from [`Output::non_blocking`]): written by a
+//!   thread of its own; [`Logger::install_global`] and [`application_dispatch`]:
 //!   tracing's global default and the `log` crate's records.
 //! - [`LogLayer`]: the tracing layer itself, for any subscriber stack.
 //! - [`RotatingFile`]: size- and time-based rotation with retention and gzip.

@@ -253,7 +253,10 @@ impl Logger {
     /// `env_logger::init()` panics (as after any global default): set those up before
     /// instead, or not at all. A Core does this as it runs, unless the application set up
     /// a subscriber of its own or turned it off
-    /// (`CoreBuilder::global_logging(false)` in `corers`).
+    /// (`CoreBuilder::global_logging(false)` in `corers`). A logger made global this way
+    /// is nobody's own subscriber ([`application_dispatch`]): a Core running with another
+    /// logger keeps its events in that one; to give an application's subscriber every
+    /// Core's events, set it with `tracing::dispatcher::set_global_default` instead.
     ///
     /// ```
     /// use corers_log::{Logger, MemorySink, Output};

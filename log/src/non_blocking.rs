@@ -1,5 +1,6 @@
 //! [`NonBlocking`]: lines written by a thread of their own, so that logging never waits.
 
+use std::cell::Cell;
 use std::fmt;
 use std::io::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -16,6 +17,15 @@ const FLUSH_WAIT: Duration = Duration::from_secs(1);
 
 /// How long a flush from a crash report waits: the process may be going down.
 const CRASH_FLUSH_WAIT: Duration = Duration::from_millis(250);
+
+/// The most lines a queue holds: its slots are allocated up front.
+const MAX_CAPACITY: usize = 1 << 20;
+
+thread_local! {
+    /// Set on a writing thread: a flush asked for there (a crash report of its writer's
+    /// panic, an event its writer logs) could only be answered by itself.
+    static WRITING: Cell<bool> = const { Cell::new(false) };
+}
 
 /// An [`Output`] whose lines are queued and written by a thread of their own, for
 /// outputs that can stall (a pipe nobody reads for a while, a slow disk, a network
@@ -49,37 +59,52 @@ enum Message {
 }
 
 impl NonBlocking {
-    pub(crate) fn new(inner: Output, capacity: usize, terminal: bool) -> NonBlocking {
-        let (queue, lines) = sync_channel(capacity.max(1));
+    /// Starts the writing thread for `inner`; `None`, told on standard error, when no
+    /// thread can be started.
+    pub(crate) fn start(inner: Output, capacity: usize, terminal: bool) -> Option<NonBlocking> {
+        let (queue, lines) = sync_channel(capacity.clamp(1, MAX_CAPACITY));
         let dropped = Arc::new(AtomicU64::new(0));
         let described = format!("{inner:?}");
         let counted = Arc::clone(&dropped);
-        // A thread that cannot be started leaves the queue without a reader: every line
-        // is then dropped and counted, never a panic in a logging call.
-        let _ = std::thread::Builder::new()
+        let started = std::thread::Builder::new()
             .name("corers-log-writer".into())
-            .spawn(move || write_queued(&inner, &lines, &counted));
-        NonBlocking {
+            .spawn(move || {
+                WRITING.with(|writing| writing.set(true));
+                write_queued(&inner, &lines, &counted);
+            });
+        if let Err(err) = started {
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "cannot start a thread to write the log ({err}): it is written as it comes"
+            );
+            return None;
+        }
+        Some(NonBlocking {
             shared: Arc::new(Shared {
                 queue,
                 dropped,
                 inner: described,
                 terminal,
             }),
-        }
+        })
     }
 
     pub(crate) fn is_terminal(&self) -> bool {
         self.shared.terminal
     }
 
-    /// Queues `line`; drops it (counted) when the queue is full.
+    /// Queues `line`; drops it (counted) when the queue is full. A count the writing
+    /// thread misses (it read the counter just before this added to it) is told after
+    /// the next line at the latest.
     pub(crate) fn write_line(&self, line: &[u8]) {
-        match self.shared.queue.try_send(Message::Line(line.to_vec())) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.shared.dropped.fetch_add(1, Ordering::Relaxed);
-            }
+        if self
+            .shared
+            .queue
+            .try_send(Message::Line(line.to_vec()))
+            .is_err()
+        {
+            // Relaxed: a standalone count; nothing else is published with it.
+            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -95,6 +120,9 @@ impl NonBlocking {
     }
 
     fn flush_within(&self, wait: Duration) {
+        if WRITING.with(Cell::get) {
+            return;
+        }
         let (done, flushed) = std::sync::mpsc::channel();
         // Behind the queued lines, so that it is answered once they are written; a queue
         // that stays full is given up on with the flush.
@@ -123,21 +151,29 @@ impl NonBlocking {
 /// thread.
 fn write_queued(inner: &Output, lines: &Receiver<Message>, dropped: &AtomicU64) {
     loop {
-        // Lines are dropped only while the queue is full, that is while this thread is
-        // busy: with none dropped it sleeps until the next line; otherwise it tells of
-        // them once the queue has been quiet for a moment.
-        let next = if dropped.load(Ordering::Relaxed) == 0 {
-            lines.recv().map_err(|_| RecvTimeoutError::Disconnected)
-        } else {
-            lines.recv_timeout(Duration::from_millis(100))
-        };
-        let message = match next {
+        // Caught up: what a buffered output holds goes out now, not at some later flush.
+        let message = match lines.try_recv() {
             Ok(message) => message,
-            Err(RecvTimeoutError::Timeout) => {
-                tell_dropped(dropped);
-                continue;
+            Err(_) => {
+                let _ = catch_unwind(AssertUnwindSafe(|| inner.flush_if_free()));
+                // Lines are dropped only while the queue is full, that is while this
+                // thread is busy: with none dropped it sleeps until the next line;
+                // otherwise it tells of them once the queue has been quiet for a moment.
+                // Relaxed: a standalone count.
+                let next = if dropped.load(Ordering::Relaxed) == 0 {
+                    lines.recv().map_err(|_| RecvTimeoutError::Disconnected)
+                } else {
+                    lines.recv_timeout(Duration::from_millis(100))
+                };
+                match next {
+                    Ok(message) => message,
+                    Err(RecvTimeoutError::Timeout) => {
+                        tell_dropped(dropped);
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
             }
-            Err(RecvTimeoutError::Disconnected) => break,
         };
         let _ = catch_unwind(AssertUnwindSafe(|| match message {
             Message::Line(line) => inner.write_line(&line),
@@ -153,6 +189,7 @@ fn write_queued(inner: &Output, lines: &Receiver<Message>, dropped: &AtomicU64) 
 }
 
 fn tell_dropped(dropped: &AtomicU64) {
+    // Relaxed: a standalone count.
     let count = dropped.swap(0, Ordering::Relaxed);
     if count > 0 {
         let _ = writeln!(

@@ -62,9 +62,16 @@ impl Output {
     /// log.flush();
     /// assert!(sink.contents().contains("indexed workspace=alpha"));
     /// ```
+    ///
+    /// The queue holds at most 1,048,576 lines, whatever `capacity` asks. Where no thread
+    /// can be started, the output is returned as it is (written by the caller), with a
+    /// note on standard error.
     pub fn non_blocking(self, capacity: usize) -> Output {
-        let colour = self.is_terminal();
-        Output::NonBlocking(NonBlocking::new(self, capacity, colour))
+        let terminal = self.is_terminal();
+        match NonBlocking::start(self.clone(), capacity, terminal) {
+            Some(queue) => Output::NonBlocking(queue),
+            None => self,
+        }
     }
 
     pub(crate) fn is_terminal(&self) -> bool {
@@ -116,18 +123,29 @@ impl Output {
 
     /// Writes buffered lines out without waiting for anything: a writer in use on this
     /// or another thread (a panic inside it), or a compression of a rotated file, is left
-    /// alone. For crash reports, which may be recorded from inside a panic.
+    /// alone, and a non-blocking output flushes on its own thread once its queue is
+    /// empty. After warnings, errors and audit events.
     pub(crate) fn flush_if_free(&self) {
         match self {
             Output::Stderr | Output::Stdout | Output::Memory(_) => self.flush(),
-            Output::NonBlocking(queue) => queue.flush_for_crash(),
-            // Written through line by line: nothing is held back.
-            Output::File(_) => {}
+            // Written through line by line, or flushed by its own thread once its queue
+            // is empty: nothing to do here.
+            Output::File(_) | Output::NonBlocking(_) => {}
             Output::Writer(writer) => {
                 if let Ok(mut writer) = writer.try_lock() {
                     let _ = writer.flush();
                 }
             }
+        }
+    }
+
+    /// [`flush_if_free`](Output::flush_if_free) for a crash report, which must reach the
+    /// output before a process that is going down does: a non-blocking output's queue is
+    /// waited for, briefly.
+    pub(crate) fn flush_for_crash(&self) {
+        match self {
+            Output::NonBlocking(queue) => queue.flush_for_crash(),
+            other => other.flush_if_free(),
         }
     }
 

@@ -350,7 +350,12 @@ fn output_non_blocking_stalled_writer_never_blocks_the_caller_bad() {
     let writer = log.clone();
     std::thread::spawn(move || {
         for i in 0..100 {
-            corers_log::info!(writer, i, "queued");
+            // Warnings and errors too, which ask for a flush of their own.
+            match i % 3 {
+                0 => corers_log::info!(writer, i, "queued"),
+                1 => corers_log::warn!(writer, i, "queued"),
+                _ => corers_log::error!(writer, i, "queued"),
+            }
         }
         done.send(()).unwrap();
     });
@@ -364,6 +369,24 @@ fn output_non_blocking_stalled_writer_never_blocks_the_caller_bad() {
     let lines = gated.lines();
     assert!((1..100).contains(&lines.len()), "{}", lines.len());
     assert!(lines[0].ends_with("queued i=0"), "{}", lines[0]);
+}
+
+#[test]
+fn output_non_blocking_flush_gives_up_on_a_stalled_writer_ugly() {
+    // A shutdown flushes the log: a writer that never takes anything must not hold it.
+    let gated = Gated::default();
+    let log = plain_logger(Output::writer(gated.clone()).non_blocking(8));
+    corers_log::info!(log, "stuck");
+    let (done, flushed) = std::sync::mpsc::channel();
+    let shutting_down = log.clone();
+    std::thread::spawn(move || {
+        shutting_down.flush();
+        done.send(()).unwrap();
+    });
+    flushed
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("flush waited for a stalled writer");
+    gated.open();
 }
 
 #[test]
