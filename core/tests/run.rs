@@ -702,6 +702,18 @@ async fn core_builder_shutdown_timeout_max_with_nothing_to_drain_ugly() {
 
 // ---- Core::run (the process arguments) ----
 
+/// Runs this binary's test `probe` alone with `var` set to `value` (the test then plays
+/// its part instead of returning at once); its output, once it succeeded.
+fn run_child(probe: &str, var: &str, value: &str) -> std::process::Output {
+    let output = Process::new(std::env::current_exe().unwrap())
+        .args([probe, "--exact", "--nocapture"])
+        .env(var, value)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    output
+}
+
 const PROBE: &str = "CORERS_RUN_PROBE";
 
 /// Not a test of its own: runs a Core with `Core::run` on this process's arguments
@@ -756,12 +768,7 @@ fn probe() {
 
 /// Runs `probe` in a child with `scenario`; returns the `@@` lines it printed.
 fn run_probe(scenario: &str) -> Vec<String> {
-    let output = Process::new(std::env::current_exe().unwrap())
-        .args(["probe", "--exact", "--nocapture"])
-        .env(PROBE, scenario)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
+    let output = run_child("probe", PROBE, scenario);
     String::from_utf8(output.stdout)
         .unwrap()
         .lines()
@@ -831,12 +838,7 @@ fn logging_probe() {
 
 /// Runs `logging_probe` in `scenario`; its standard output and error.
 fn logging_probe_in(scenario: &str) -> (String, String) {
-    let output = Process::new(std::env::current_exe().unwrap())
-        .args(["logging_probe", "--exact", "--nocapture"])
-        .env(LOGGING_PROBE, scenario)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
+    let output = run_child("logging_probe", LOGGING_PROBE, scenario);
     (
         String::from_utf8(output.stdout).unwrap(),
         String::from_utf8(output.stderr).unwrap(),
@@ -893,12 +895,7 @@ fn panic_hook_probe() {
 }
 
 fn panic_hook_probe_in(scenario: &str) -> String {
-    let output = Process::new(std::env::current_exe().unwrap())
-        .args(["panic_hook_probe", "--exact", "--nocapture"])
-        .env(PANIC_HOOK_PROBE, scenario)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
+    let output = run_child("panic_hook_probe", PANIC_HOOK_PROBE, scenario);
     String::from_utf8(output.stdout).unwrap()
 }
 
@@ -1164,12 +1161,7 @@ fn help_probe() {
 
 #[test]
 fn core_builder_run_blocking_with_help_output_names_the_failure_good() {
-    let output = Process::new(std::env::current_exe().unwrap())
-        .args(["help_probe", "--exact", "--nocapture"])
-        .env(HELP_PROBE, "--help")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
+    let output = run_child("help_probe", HELP_PROBE, "--help");
     let stdout = String::from_utf8(output.stdout).unwrap();
     let (_, printed) = stdout.split_once("@@begin\n").unwrap();
     let (help, _) = printed.split_once("@@end").unwrap();

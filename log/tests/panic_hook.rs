@@ -247,6 +247,20 @@ fn install_panic_hook_panicking_field_debug_does_not_abort_ugly() {
     assert!(passed, "child failed:\n{output}");
 }
 
+/// Makes `default` the default logger, installs the hook, and panics inside a field's
+/// `Debug` while another logger writes an event (the hook runs inside that dispatch); the
+/// panic is caught.
+fn panic_inside_another_loggers_event(default: &Logger) {
+    default.make_default();
+    let (other, _other_sink) = capture(Format::Json, Level::Info);
+    install_panic_hook();
+    let caught = catch_unwind(AssertUnwindSafe(|| {
+        corers_log::info!(other, config = ?BrokenConfig, "workspace loaded");
+    }));
+    let _ = std::panic::take_hook();
+    assert!(caught.is_ok());
+}
+
 #[test]
 fn install_panic_hook_line_written_outside_tracing_follows_the_filter_bad() {
     if std::env::var_os(CHILD).is_some() {
@@ -254,14 +268,7 @@ fn install_panic_hook_line_written_outside_tracing_follows_the_filter_bad() {
         // line (target corers_log::crash) is filtered like one of them would be.
         let (default, sink) = capture(Format::Human, Level::Info);
         default.set_filter("off,workbench=info".parse().unwrap());
-        default.make_default();
-        let (other, _other_sink) = capture(Format::Json, Level::Info);
-        install_panic_hook();
-        let caught = catch_unwind(AssertUnwindSafe(|| {
-            corers_log::info!(other, config = ?BrokenConfig, "workspace loaded");
-        }));
-        let _ = std::panic::take_hook();
-        assert!(caught.is_ok());
+        panic_inside_another_loggers_event(&default);
         assert_eq!(default.crash().reports(1).unwrap().len(), 1);
         assert_eq!(sink.contents(), "");
         return;
@@ -277,14 +284,7 @@ fn install_panic_hook_panicking_field_of_another_logger_does_not_abort_ugly() {
         // The default logger records crashes; the panic happens while another logger
         // writes an event (the hook runs inside that dispatch).
         let (default, sink) = capture(Format::Human, Level::Info);
-        default.make_default();
-        let (other, _other_sink) = capture(Format::Json, Level::Info);
-        install_panic_hook();
-        let caught = catch_unwind(AssertUnwindSafe(|| {
-            corers_log::info!(other, config = ?BrokenConfig, "workspace loaded");
-        }));
-        let _ = std::panic::take_hook();
-        assert!(caught.is_ok());
+        panic_inside_another_loggers_event(&default);
         assert_eq!(
             default.crash().reports(1).unwrap()[0].message,
             "config Debug broke"
