@@ -465,7 +465,7 @@ impl ConfigBuilder {
                 self.logger.as_ref(),
             )
         });
-        Ok(Config::from_layers(
+        let config = Config::from_layers(
             Layers {
                 defaults,
                 files,
@@ -475,7 +475,9 @@ impl ConfigBuilder {
                 ..Layers::default()
             },
             self.logger,
-        ))
+        );
+        config.warn_of_flags_that_are_not_bools();
+        Ok(config)
     }
 }
 
@@ -1052,7 +1054,9 @@ impl Config {
     }
 
     /// Reports whether the feature flag `name` is on, from whichever layer set it; a flag
-    /// that is missing or holds anything but `true` is off. A name with `-` can also be set
+    /// that is missing or holds anything but `true` is off (one that holds no bool, such
+    /// as `APP_FEATURES__BETA_UI=1`, is warned of in the log when the config is built or
+    /// reloaded). A name with `-` can also be set
     /// spelled with `_` (environment variables cannot spell `-`); when both spellings are
     /// set, the stronger layer decides, and on a tie the `-` spelling. Listings
     /// ([`enabled_features`](Config::enabled_features)) show names as they were set.
@@ -1169,7 +1173,26 @@ impl Config {
         // Published: the next reload may start while bound variables catch up.
         drop(reloading);
         self.update(&changes, bindings);
+        self.warn_of_flags_that_are_not_bools();
         Ok(changes)
+    }
+
+    /// Warns of each feature flag the sources set to anything but `true` or `false`: it is
+    /// off, which `APP_FEATURES__BETA_UI=1` or `beta_ui = "yes"` did not mean.
+    fn warn_of_flags_that_are_not_bools(&self) {
+        let snapshot = self.inner.current.read();
+        in_scope(self.inner.log.as_ref(), || {
+            for (key, entry) in snapshot.under("features") {
+                if !matches!(entry.value, Value::Bool(_)) {
+                    tracing::warn!(
+                        key = %key,
+                        source = %entry.source,
+                        holds = entry.value.kind(),
+                        "a feature flag is true or false: this one is off"
+                    );
+                }
+            }
+        });
     }
 
     /// The effective config with the source of every value; values of secret-looking

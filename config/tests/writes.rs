@@ -335,6 +335,36 @@ fn config_enabled_non_bool_is_off_bad() {
 }
 
 #[test]
+fn config_enabled_flag_set_to_no_bool_is_warned_about_bad() {
+    // `1` or `"yes"` reads as off; the log says so, at build and at every reload.
+    let sink = corers_log::MemorySink::new();
+    let log = corers_log::Logger::builder()
+        .output(corers_log::Output::Memory(sink.clone()))
+        .build();
+    let config = Config::builder()
+        .env_prefix("APP")
+        .env_vars([
+            ("APP_FEATURES__BETA_UI", "1"),
+            ("APP_FEATURES__METRICS", "true"),
+        ])
+        .logger(log)
+        .build()
+        .unwrap();
+    assert!(!config.enabled("beta-ui"));
+    let warned = sink.lines();
+    assert_eq!(warned.len(), 1, "{warned:#?}");
+    assert!(
+        warned[0].ends_with(
+            "WARN  a feature flag is true or false: this one is off key=features.beta_ui source=\"env APP_FEATURES__BETA_UI\" holds=int"
+        ),
+        "{}",
+        warned[0]
+    );
+    config.reload().unwrap();
+    assert_eq!(sink.lines().len(), 2);
+}
+
+#[test]
 fn config_enabled_case_sensitive_and_garbage_names_ugly() {
     let config = Config::new();
     config.enable("Metrics").unwrap();
