@@ -810,12 +810,12 @@ fn full_disk_probe() {
 #[test]
 fn rotating_file_write_line_full_disk_is_told_once_and_then_counted_ugly() {
     let dir = TempDir::new("rotation");
-    // A limit of 1 KiB or 2 KiB (the shell's block size), and SIGXFSZ ignored so that a
+    // A limit of 512 bytes or 1 KiB (the shell's block size), and SIGXFSZ ignored so that a
     // write past it fails with EFBIG instead of ending the process.
     let output = std::process::Command::new("sh")
         .args([
             "-c",
-            "trap '' XFSZ; ulimit -f 2; exec \"$0\" full_disk_probe --exact --nocapture",
+            "trap '' XFSZ; ulimit -f 1; exec \"$0\" full_disk_probe --exact --nocapture",
         ])
         .arg(std::env::current_exe().unwrap())
         .env(FULL_DISK, dir.path())
