@@ -592,7 +592,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             let logged = tracing::enabled!(tracing::Level::DEBUG);
             tracing::debug!(
                 service = &*planned.work.name,
-                duration_ms = duration.as_secs_f64() * 1000.0,
+                duration_ms = millis(duration),
                 "service started"
             );
             let heard = self.inner.bus.is_heard::<ServiceStarted>();
@@ -1131,7 +1131,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 Ok(()) => {
                     tracing::debug!(
                         service = &*planned.work.name,
-                        duration_ms = duration.as_secs_f64() * 1000.0,
+                        duration_ms = millis(duration),
                         "service stopped"
                     );
                 }
@@ -1414,4 +1414,10 @@ impl<C> fmt::Debug for Services<C> {
             .field("names", &self.inner.registry.names())
             .finish_non_exhaustive()
     }
+}
+
+/// `duration` in milliseconds to the microsecond, as log fields show it: `0.032`, not
+/// `0.032493999999999995`.
+fn millis(duration: Duration) -> f64 {
+    (duration.as_secs_f64() * 1_000_000.0).round() / 1000.0
 }

@@ -115,6 +115,16 @@ async fn services_start_all_spans_each_hook_inside_its_phase_good() {
         "{lifecycle:?}"
     );
     assert!(lifecycle[0].ends_with(" in lifecycle{phase=startup}"));
+    // Milliseconds to the microsecond: at most three decimals, never float noise.
+    for event in &lifecycle {
+        let duration = event
+            .split("duration_ms=")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .unwrap();
+        let decimals = duration.split_once('.').map_or(0, |(_, d)| d.len());
+        assert!(decimals <= 3, "{event}");
+    }
     assert_eq!(
         hooks,
         [

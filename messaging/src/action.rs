@@ -753,7 +753,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         let (outcome, by_caller) = finish(work, ctx, name).await;
         let duration = started.map_or(Duration::ZERO, |s| s.elapsed());
         if !span.is_disabled() {
-            span.record("duration_ms", duration.as_secs_f64() * 1000.0);
+            span.record("duration_ms", millis(duration));
             span.record("outcome", if outcome.is_ok() { "ok" } else { "error" });
             if let Err(err) = &outcome {
                 span.in_scope(|| tracing::debug!(error = %err, "action failed"));
@@ -1247,4 +1247,10 @@ impl<F: Future + Unpin> Future for Entered<F> {
         let _span = this.span.enter();
         Pin::new(&mut this.inner).poll(cx)
     }
+}
+
+/// `duration` in milliseconds to the microsecond, as log fields show it: `0.032`, not
+/// `0.032493999999999995`.
+fn millis(duration: Duration) -> f64 {
+    (duration.as_secs_f64() * 1_000_000.0).round() / 1000.0
 }
