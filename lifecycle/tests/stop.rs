@@ -19,6 +19,15 @@ use tokio::time::Instant;
 
 use common::{Calls, calls, record, recorded, taken};
 
+/// Starts `services`, then stops them, which must fail; the failure and how long the
+/// stop took.
+async fn failed_stop(services: &Services<()>) -> (Error, Duration) {
+    services.start_all(&()).await.unwrap();
+    let began = Instant::now();
+    let err = services.stop_all(&(), DEADLINE).await.unwrap_err();
+    (err, began.elapsed())
+}
+
 /// A service whose stop hook never finishes.
 fn hanging() -> Hooks<()> {
     Hooks::new().on_stop(|_| std::future::pending())
@@ -183,8 +192,7 @@ async fn services_stop_all_hanging_hook_is_timeout_bad() {
         &calls,
         Registration::new("store", hanging()).timeout(Duration::from_secs(2)),
     );
-    services.start_all(&()).await.unwrap();
-    let err = services.stop_all(&(), DEADLINE).await.unwrap_err();
+    let (err, _) = failed_stop(&services).await;
     assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
     assert_eq!(
         err.to_string(),
@@ -218,8 +226,7 @@ async fn services_stop_all_hook_panicking_as_it_is_cut_off_does_not_stop_the_oth
         &calls,
         Registration::new("store", flushing).stop_timeout(Duration::from_secs(2)),
     );
-    services.start_all(&()).await.unwrap();
-    let err = services.stop_all(&(), DEADLINE).await.unwrap_err();
+    let (err, _) = failed_stop(&services).await;
     assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT), "{err}");
     assert_eq!(
         taken(&calls),
@@ -239,8 +246,7 @@ async fn services_stop_all_hanging_hook_does_not_stop_the_others_stopping_bad() 
         &calls,
         Registration::new("store", hanging()).timeout(Duration::from_secs(2)),
     );
-    services.start_all(&()).await.unwrap();
-    services.stop_all(&(), DEADLINE).await.unwrap_err();
+    failed_stop(&services).await;
     assert_eq!(
         taken(&calls),
         [
@@ -256,8 +262,7 @@ async fn services_stop_all_hanging_hook_does_not_stop_the_others_stopping_bad() 
 async fn services_stop_all_failing_hook_does_not_stop_the_others_stopping_bad() {
     let calls = calls();
     let services = three_with_store(&calls, Registration::new("store", failing("disk detached")));
-    services.start_all(&()).await.unwrap();
-    services.stop_all(&(), DEADLINE).await.unwrap_err();
+    failed_stop(&services).await;
     assert_eq!(taken(&calls)[2..], ["stop indexer", "stop config"]);
 }
 
@@ -273,8 +278,7 @@ async fn services_stop_all_joins_every_failure_bad() {
     services
         .register(Registration::new("indexer", failing("index locked")))
         .unwrap();
-    services.start_all(&()).await.unwrap();
-    let err = services.stop_all(&(), DEADLINE).await.unwrap_err();
+    let (err, _) = failed_stop(&services).await;
     assert_eq!(err.joined().len(), 2);
     assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
     insta::assert_snapshot!(err.to_string());
@@ -303,8 +307,7 @@ async fn services_stop_all_failure_reported_in_service_stopped_bad() {
     services
         .register(Registration::new("store", failing("disk detached")))
         .unwrap();
-    services.start_all(&()).await.unwrap();
-    services.stop_all(&(), DEADLINE).await.unwrap_err();
+    failed_stop(&services).await;
     assert_eq!(
         taken(&events),
         [
@@ -611,8 +614,7 @@ async fn services_stop_all_before_start_refuses_and_drains_background_tasks_bad(
 async fn services_stop_all_panicking_hook_is_internal_ugly() {
     let calls = calls();
     let services = three_with_store(&calls, Registration::new("store", panicking()));
-    services.start_all(&()).await.unwrap();
-    let err = services.stop_all(&(), DEADLINE).await.unwrap_err();
+    let (err, _) = failed_stop(&services).await;
     assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
     assert!(
         err.to_string()
@@ -625,8 +627,7 @@ async fn services_stop_all_panicking_hook_is_internal_ugly() {
 async fn services_stop_all_panicking_hook_does_not_stop_the_others_stopping_ugly() {
     let calls = calls();
     let services = three_with_store(&calls, Registration::new("store", panicking()));
-    services.start_all(&()).await.unwrap();
-    services.stop_all(&(), DEADLINE).await.unwrap_err();
+    failed_stop(&services).await;
     assert_eq!(taken(&calls)[2..], ["stop indexer", "stop config"]);
 }
 
@@ -642,8 +643,7 @@ async fn services_stop_all_timeout_panic_and_failure_all_reported_ugly() {
     services
         .register(Registration::new("indexer", hanging()).timeout(Duration::from_secs(1)))
         .unwrap();
-    services.start_all(&()).await.unwrap();
-    let err = services.stop_all(&(), DEADLINE).await.unwrap_err();
+    let (err, _) = failed_stop(&services).await;
     let codes: Vec<&str> = err
         .joined()
         .iter()
@@ -807,10 +807,8 @@ async fn services_stop_all_hook_cancelling_the_shared_token_starts_one_grace_ugl
     services
         .register(Registration::new("uploader", cancelling).stop_timeout(Duration::from_secs(600)))
         .unwrap();
-    services.start_all(&()).await.unwrap();
-    let began = Instant::now();
-    services.stop_all(&(), DEADLINE).await.unwrap_err();
-    assert_eq!(began.elapsed(), Duration::from_millis(250));
+    let (_, took) = failed_stop(&services).await;
+    assert_eq!(took, Duration::from_millis(250));
 }
 
 #[tokio::test(start_paused = true)]
@@ -1056,10 +1054,8 @@ async fn registration_timeout_bounds_a_stop_hook_good() {
     services
         .register(Registration::new("store", hanging()).timeout(Duration::from_secs(2)))
         .unwrap();
-    services.start_all(&()).await.unwrap();
-    let began = Instant::now();
-    services.stop_all(&(), DEADLINE).await.unwrap_err();
-    assert_eq!(began.elapsed(), Duration::from_secs(2));
+    let (_, took) = failed_stop(&services).await;
+    assert_eq!(took, Duration::from_secs(2));
 }
 
 #[tokio::test(start_paused = true)]
@@ -1068,10 +1064,8 @@ async fn registration_timeout_default_is_thirty_seconds_bad() {
     services
         .register(Registration::new("store", hanging()))
         .unwrap();
-    services.start_all(&()).await.unwrap();
-    let began = Instant::now();
-    let err = services.stop_all(&(), DEADLINE).await.unwrap_err();
-    assert_eq!(began.elapsed(), corers_lifecycle::DEFAULT_HOOK_TIMEOUT);
+    let (err, took) = failed_stop(&services).await;
+    assert_eq!(took, corers_lifecycle::DEFAULT_HOOK_TIMEOUT);
     assert!(err.message().ends_with("took longer than 30s"), "{err}");
 }
 
@@ -1084,10 +1078,8 @@ async fn registration_timeout_each_service_its_own_bad() {
     services
         .register(Registration::new("store", hanging()).timeout(Duration::from_secs(4)))
         .unwrap();
-    services.start_all(&()).await.unwrap();
-    let began = Instant::now();
-    services.stop_all(&(), DEADLINE).await.unwrap_err();
-    assert_eq!(began.elapsed(), Duration::from_secs(5));
+    let (_, took) = failed_stop(&services).await;
+    assert_eq!(took, Duration::from_secs(5));
 }
 
 #[tokio::test(start_paused = true)]
@@ -1100,10 +1092,8 @@ async fn registration_stop_timeout_bounds_the_stop_hook_good() {
                 .stop_timeout(Duration::from_secs(10)),
         )
         .unwrap();
-    services.start_all(&()).await.unwrap();
-    let began = Instant::now();
-    let err = services.stop_all(&(), DEADLINE).await.unwrap_err();
-    assert_eq!(began.elapsed(), Duration::from_secs(10));
+    let (err, took) = failed_stop(&services).await;
+    assert_eq!(took, Duration::from_secs(10));
     assert!(err.message().ends_with("took longer than 10s"), "{err}");
 }
 
@@ -1174,8 +1164,7 @@ async fn registration_timeout_zero_fails_a_hook_that_yields_ugly() {
             .timeout(Duration::ZERO),
         )
         .unwrap();
-    services.start_all(&()).await.unwrap();
-    let err = services.stop_all(&(), DEADLINE).await.unwrap_err();
+    let (err, _) = failed_stop(&services).await;
     assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
 }
 
@@ -1211,8 +1200,7 @@ async fn hooks_on_stop_error_is_returned_bad() {
     services
         .register(Registration::new("store", failing("disk detached")))
         .unwrap();
-    services.start_all(&()).await.unwrap();
-    let err = services.stop_all(&(), DEADLINE).await.unwrap_err();
+    let (err, _) = failed_stop(&services).await;
     assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
     assert!(err.to_string().ends_with("store: disk detached"), "{err}");
 }
@@ -1262,8 +1250,7 @@ async fn hooks_on_stop_panics_before_its_future_ugly() {
             }),
         ),
     );
-    services.start_all(&()).await.unwrap();
-    let err = services.stop_all(&(), DEADLINE).await.unwrap_err();
+    let (err, _) = failed_stop(&services).await;
     assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
     assert_eq!(taken(&calls)[2..], ["stop indexer", "stop config"]);
 }
@@ -1314,8 +1301,7 @@ async fn service_stop_override_error_is_returned_bad() {
     services
         .register(Registration::new("journal", Journal))
         .unwrap();
-    services.start_all(&()).await.unwrap();
-    let err = services.stop_all(&(), DEADLINE).await.unwrap_err();
+    let (err, _) = failed_stop(&services).await;
     assert_eq!(err.code(), Some(&ErrorCode::CONFLICT));
 }
 
@@ -1335,8 +1321,7 @@ async fn service_stop_panics_before_its_future_ugly() {
     services
         .register(Registration::new("brain", Brain))
         .unwrap();
-    services.start_all(&()).await.unwrap();
-    let err = services.stop_all(&(), DEADLINE).await.unwrap_err();
+    let (err, _) = failed_stop(&services).await;
     assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
 }
 

@@ -352,16 +352,12 @@ impl CrashReporter {
         }
         let reporter = self.clone();
         let thread_name = name.to_owned();
-        let application = crate::application_dispatch();
+        let dispatch = self.spawned_dispatch();
         std::thread::Builder::new()
             .name(name.to_owned())
             .spawn(move || {
                 let run = || catch_unwind(AssertUnwindSafe(work));
-                let ran = match &application {
-                    Some(dispatch) => tracing::dispatcher::with_default(dispatch, run),
-                    None => reporter.in_scope(run),
-                };
-                ran.map_err(|payload| {
+                tracing::dispatcher::with_default(&dispatch, run).map_err(|payload| {
                     let err = Error::from_caught("log.CrashReporter.spawn_thread", payload);
                     reporter.recovered(&thread_name, err)
                 })
@@ -411,14 +407,18 @@ impl CrashReporter {
             )
         })?;
         let reporter = self.clone();
-        let work = work.with_subscriber(
-            crate::application_dispatch().unwrap_or_else(|| self.inner.dispatch.clone()),
-        );
+        let work = work.with_subscriber(self.spawned_dispatch());
         Ok(runtime.spawn(async move {
             catch_panic("log.CrashReporter.spawn_task", Box::pin(work))
                 .await
                 .map_err(|err| reporter.recovered("task", err))
         }))
+    }
+
+    /// Where work this reporter spawns logs: the application's subscriber when one is
+    /// current here, else this reporter's logger.
+    fn spawned_dispatch(&self) -> Dispatch {
+        crate::application_dispatch().unwrap_or_else(|| self.inner.dispatch.clone())
     }
 
     /// Turns a caught panic into an error, recording a report unless the panic hook already
