@@ -706,14 +706,20 @@ impl Config {
         self.with_reader(|r| r.int(key))
     }
 
-    /// The float at `key`; never converts another type (an integer is an error: use
-    /// [`get_as::<f64>`](Config::get_as) to accept both).
+    /// The float at `key`: a float, an integer a float holds exactly (`ratio = 1` in
+    /// TOML), or a decimal number's text (`APP_CACHE__RATIO=0.50`: the environment keeps a
+    /// number with a fraction as written); any other text is an error.
     ///
     /// ```
     /// use corers_config::Config;
-    /// let config = Config::new();
-    /// config.set("cache.ratio", 0.75).unwrap();
-    /// assert_eq!(config.float("cache.ratio").unwrap(), 0.75);
+    /// let config = Config::builder()
+    ///     .env_prefix("APP")
+    ///     .env_vars([("APP_CACHE__RATIO", "0.50")])
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(config.float("cache.ratio").unwrap(), 0.5);
+    /// config.set("cache.ratio", 1).unwrap();
+    /// assert_eq!(config.float("cache.ratio").unwrap(), 1.0);
     /// ```
     ///
     /// # Errors
@@ -740,9 +746,12 @@ impl Config {
     /// The value at `key` (a leaf or a table) converted to `T` with serde. Where `T` (or a
     /// field of it) wants text, an integer or a bool is taken as its text: the environment
     /// and `--set` have no types, and `APP_DATABASE__PASSWORD=123456` must still fill a
-    /// `String` (the strict getters, [`string`](Config::string) and the rest, never convert).
-    /// Not a float, whose text may differ from what was written (`1.10`), and not inside
-    /// an enum's variant or a `#[serde(flatten)]`, which serde buffers first.
+    /// `String` (the getters [`string`](Config::string), [`int`](Config::int) and
+    /// [`bool`](Config::bool) never convert). Where `T` wants a float, a decimal number's
+    /// text is taken (`"0.50"`). A float is not taken as text, as its text may differ
+    /// from what was written (`1.10`; the environment keeps such a number as written, so
+    /// `APP_PYTHON__VERSION=3.10` fills a `String` with `"3.10"`). None of this applies
+    /// inside an enum's variant or a `#[serde(flatten)]`, which serde buffers first.
     ///
     /// ```
     /// use corers_config::Config;

@@ -179,9 +179,12 @@ pub(crate) fn read(prefix: &str, vars: &EnvVars, known: &Spellings) -> Vec<EnvVa
 }
 
 /// Reads a variable's text as a TOML value where it is one written the plain way (`5432`
-/// an integer, `true` a bool, `2.5` a float, `"quoted"` a string, `[1, 2]` a list; also
-/// `[homelab, studio]`, a list of the words), and as the text itself otherwise: `1.10`,
-/// `0x10`, `1_000`, `[::1]` and dates stay exactly as written, and so do `inf` and `nan`.
+/// an integer, `true` a bool, `"quoted"` a string, `[1, 2]` a list; also
+/// `[homelab, studio]`, a list of the words), and as the text itself otherwise: `0x10`,
+/// `1_000`, `[::1]` and dates stay exactly as written, and so do `inf` and `nan`. So does
+/// a number with a fraction (`2.5`, `1.10`, `3.12`): it is read as a float where one is
+/// asked for, and a text field gets it as written (`PYTHON_VERSION=3.10` is `"3.10"`,
+/// never `"3.1"`).
 pub(crate) fn parse_value(raw: &str) -> Value {
     let parsed = toml::de::ValueDeserializer::parse(raw)
         .ok()
@@ -211,12 +214,12 @@ fn bare_list(raw: &str) -> Option<Value> {
 }
 
 /// Reports whether `value` reads back as `raw`, for the scalars TOML would otherwise
-/// rewrite; quoted strings, lists and tables were written as such on purpose.
+/// rewrite (a float never: `1.10` and `1.1` are one float, and a text field must get what
+/// was written); quoted strings, lists and tables were written as such on purpose.
 fn written_plainly(raw: &str, value: &toml::Value) -> bool {
     match value {
         toml::Value::Integer(i) => i.to_string() == raw,
-        toml::Value::Float(f) => format!("{f:?}") == raw,
-        toml::Value::Datetime(_) => false,
+        toml::Value::Float(_) | toml::Value::Datetime(_) => false,
         toml::Value::Boolean(_)
         | toml::Value::String(_)
         | toml::Value::Array(_)

@@ -1,11 +1,14 @@
 //! [`Lenient`]: reads a config value into the type asked for, taking an integer or a bool
-//! where text is asked for.
+//! where text is asked for, and a decimal number's text where a float is.
 //!
 //! The environment and `--set` have no types: `APP_DATABASE__PASSWORD=123456` is read as an
 //! integer (the getters and `get_as::<i64>` want that), and a `password: String` field must
 //! still take it. An integer's or a bool's text is exactly what was written (the
-//! environment keeps `0123` as text); a float is not converted, as its text may not be
-//! (`1.10` reads back as `1.1`). Map keys read as `serde_json` reads them: `80` fills a `u16`.
+//! environment keeps `0123` as text). A float is not converted to text, as its text may
+//! not be what was written (`1.10` reads back as `1.1`): the environment keeps a number
+//! with a fraction as text instead, which a float field reads (`APP_CACHE__RATIO=0.50`)
+//! and a text field takes as written (`APP_PYTHON__VERSION=3.10`). Map keys read as
+//! `serde_json` reads them: `80` fills a `u16`.
 
 use serde::de::value::{MapDeserializer, SeqDeserializer};
 use serde::de::{self, IntoDeserializer, Visitor};
@@ -59,6 +62,20 @@ impl<'de> de::Deserializer<'de> for Lenient<'de> {
         self.deserialize_str(visitor)
     }
 
+    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.0 {
+            Value::String(text) => match float_text(text) {
+                Some(float) => visitor.visit_f64(float),
+                None => self.deserialize_any(visitor),
+            },
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_f64(visitor)
+    }
+
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.0 {
             Value::Null => visitor.visit_none(),
@@ -84,9 +101,15 @@ impl<'de> de::Deserializer<'de> for Lenient<'de> {
     }
 
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char bytes byte_buf unit
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 char bytes byte_buf unit
         unit_struct seq tuple tuple_struct map struct identifier ignored_any
     }
+}
+
+/// The float that `text` writes as a decimal number (`0.50`, `1e-3`, `-2`), finite; `None`
+/// for any other text (`inf`, `nan`, `1_000`, `0.5 `).
+pub(crate) fn float_text(text: &str) -> Option<f64> {
+    text.parse::<f64>().ok().filter(|float| float.is_finite())
 }
 
 /// A map key: text, which reads as a number or a bool when one is asked for (`80` into a

@@ -74,6 +74,10 @@ impl<'a> Reader<'a> {
         let op = self.op("config.Config.float", "config.ConfigView.float");
         self.typed(op, key, "a float", |v| match v {
             Value::Float(f) => Some(*f),
+            // An integer a float holds exactly (`ratio = 1` in TOML); not 2^53 + 1.
+            #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
+            Value::Int(i) => Some(*i as f64).filter(|f| *f as i128 == i128::from(*i)),
+            Value::String(text) => crate::lenient::float_text(text),
             _ => None,
         })
     }

@@ -1007,6 +1007,40 @@ fn config_builder_env_vars_keep_text_toml_would_rewrite_ugly() {
 }
 
 #[test]
+fn config_builder_env_vars_number_with_a_fraction_fills_text_and_float_fields_good() {
+    #[derive(serde::Deserialize)]
+    struct Python {
+        version: String,
+        ratio: f64,
+        share: f32,
+    }
+    let config = Config::builder()
+        .env_prefix("APP")
+        .env_vars([
+            ("APP_PYTHON__VERSION", "3.10"),
+            ("APP_PYTHON__RATIO", "0.50"),
+            ("APP_PYTHON__SHARE", "2.5"),
+            ("APP_NODE__VERSION", "3.12"),
+        ])
+        .build()
+        .unwrap();
+    let python: Python = config.extract("python").unwrap();
+    assert_eq!(python.version, "3.10");
+    assert!((python.ratio - 0.5).abs() < f64::EPSILON);
+    assert!((python.share - 2.5).abs() < f32::EPSILON);
+    assert_eq!(config.get_as::<String>("node.version").unwrap(), "3.12");
+    assert_eq!(config.string("node.version").unwrap(), "3.12");
+    assert!((config.float("node.version").unwrap() - 3.12).abs() < f64::EPSILON);
+    // Inside a TOML list a float is TOML's: it fills a float, not a text field.
+    let config = Config::builder()
+        .env_prefix("APP")
+        .env_vars([("APP_WEIGHTS", "[0.25, 0.75]")])
+        .build()
+        .unwrap();
+    assert_eq!(config.get_as::<Vec<f64>>("weights").unwrap(), [0.25, 0.75]);
+}
+
+#[test]
 fn config_builder_file_json_errors_name_the_place_once_and_yaml_refuses_inf_bad() {
     let dir = ConfigDir::new();
     let json = dir.write("bad.json", "{\n  \"port\": 5432,\n  oops\n}");

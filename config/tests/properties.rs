@@ -1,5 +1,6 @@
 //! Property tests: every value of an arbitrary nested table survives a round trip through
-//! a TOML file and the file layer; key checks and env parsing never panic.
+//! a TOML file and the file layer; key checks and env parsing never panic; a float from
+//! the environment reads as written and as its float.
 
 mod common;
 
@@ -116,5 +117,21 @@ proptest! {
             .unwrap();
         // Whatever the text, the variable yields a value (parsed, or the text itself).
         prop_assert!(config.get("probe").is_some());
+    }
+
+    #[test]
+    fn config_env_float_reads_as_written_and_as_its_float(
+        float in any::<f64>().prop_filter("finite", |f| f.is_finite()),
+        exponent in any::<bool>(),
+    ) {
+        let raw = if exponent { format!("{float:e}") } else { format!("{float:?}") };
+        let config = Config::builder()
+            .env_prefix("APP")
+            .env_vars([("APP_PROBE", raw.clone())])
+            .build()
+            .unwrap();
+        prop_assert_eq!(config.get_as::<String>("probe").unwrap(), raw);
+        prop_assert_eq!(config.float("probe").unwrap().to_bits(), float.to_bits());
+        prop_assert_eq!(config.get_as::<f64>("probe").unwrap().to_bits(), float.to_bits());
     }
 }

@@ -213,15 +213,32 @@ fn config_float_good() {
 }
 
 #[test]
-fn config_float_never_widens_an_int_bad() {
+fn config_float_takes_an_int_and_a_decimal_numbers_text_good() {
     let config = Config::new();
     config.set("cache.ratio", 1).unwrap();
-    assert_eq!(
-        config.float("cache.ratio").unwrap_err().code(),
-        Some(&ErrorCode::INVALID)
+    assert!((config.float("cache.ratio").unwrap() - 1.0).abs() < f64::EPSILON);
+    for (text, float) in [("0.50", 0.5), ("1e-3", 0.001), ("-2", -2.0), ("+1.5", 1.5)] {
+        config.set("cache.ratio", text).unwrap();
+        assert!(
+            (config.float("cache.ratio").unwrap() - float).abs() < f64::EPSILON,
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn config_float_of_text_that_is_no_number_bad() {
+    let config = Config::new();
+    for text in ["fast", "inf", "NaN", "1_000", "0x10", " 0.5", ""] {
+        config.set("cache.ratio", text).unwrap();
+        let err = config.float("cache.ratio").unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{text:?}");
+    }
+    config.set("cache.ratio", true).unwrap();
+    insta::assert_snapshot!(
+        config.float("cache.ratio").unwrap_err(),
+        @r#"config.Config.float: config key "cache.ratio" holds a bool (true) (from set at runtime), expected a float [INVALID]"#
     );
-    let widened: f64 = config.get_as("cache.ratio").unwrap();
-    assert!((widened - 1.0).abs() < f64::EPSILON);
 }
 
 #[test]
@@ -231,6 +248,16 @@ fn config_float_extremes_ugly() {
     config.set("huge", f64::MAX).unwrap();
     assert!(config.float("tiny").unwrap() > 0.0);
     assert!((config.float("huge").unwrap() - f64::MAX).abs() < f64::EPSILON);
+    // An integer only where a float holds it exactly.
+    config.set("count", 1_i64 << 60).unwrap();
+    assert!((config.float("count").unwrap() - 2_f64.powi(60)).abs() < f64::EPSILON);
+    for inexact in [(1_i64 << 53) + 1, i64::MAX, i64::MIN + 1] {
+        config.set("count", inexact).unwrap();
+        let err = config.float("count").unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{inexact}");
+    }
+    config.set("count", i64::MIN).unwrap();
+    assert!((config.float("count").unwrap() + 2_f64.powi(63)).abs() < f64::EPSILON);
 }
 
 // ---------------------------------------------------------------- Config::bool
@@ -400,6 +427,12 @@ fn config_extract_map_keys_read_as_numbers_and_floats_are_not_text_bad() {
     config.set("app.version", 1.10).unwrap();
     let err = config.get_as::<String>("app.version").unwrap_err();
     assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    // Text that is no decimal number is not taken as a float.
+    config.set("cache.ratio", "half").unwrap();
+    let err = config.get_as::<f64>("cache.ratio").unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    config.set("cache.ratio", "inf").unwrap();
+    assert!(config.get_as::<f32>("cache.ratio").is_err());
 }
 
 #[test]

@@ -160,9 +160,9 @@ fn config_view_float_good() {
 }
 
 #[test]
-fn config_view_float_of_an_int_bad() {
+fn config_view_float_of_text_bad() {
     assert_eq!(
-        config().view().float("database.port").unwrap_err().code(),
+        config().view().float("database.host").unwrap_err().code(),
         Some(&ErrorCode::INVALID)
     );
 }
