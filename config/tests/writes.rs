@@ -355,7 +355,7 @@ fn config_enabled_flag_set_to_no_bool_is_warned_about_bad() {
     assert_eq!(warned.len(), 1, "{warned:#?}");
     assert!(
         warned[0].ends_with(
-            "WARN  a feature flag is true or false: this one is off key=features.beta_ui source=\"env APP_FEATURES__BETA_UI\" holds=int"
+            "WARN  corers_config::config: a feature flag is true or false: this one is off key=features.beta_ui source=\"env APP_FEATURES__BETA_UI\" holds=int"
         ),
         "{}",
         warned[0]

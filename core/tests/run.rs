@@ -848,8 +848,11 @@ fn logging_probe_in(scenario: &str) -> (String, String) {
 #[test]
 fn core_builder_global_logging_on_catches_the_applications_threads_and_tasks_good() {
     let (_, stderr) = logging_probe_in("on");
-    assert!(stderr.contains("WARN  from a thread free_gb=2"), "{stderr}");
-    assert!(stderr.contains("WARN  from a task"), "{stderr}");
+    assert!(
+        stderr.contains("WARN  run: from a thread free_gb=2"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("WARN  run: from a task"), "{stderr}");
 }
 
 #[test]
@@ -865,8 +868,11 @@ fn core_builder_global_logging_off_leaves_tracing_alone_bad() {
 fn core_builder_global_logging_keeps_the_applications_global_subscriber_ugly() {
     // The application's subscriber (writing to standard output here) gets them.
     let (stdout, stderr) = logging_probe_in("taken");
-    assert!(stdout.contains("WARN  from a thread free_gb=2"), "{stdout}");
-    assert!(stdout.contains("WARN  from a task"), "{stdout}");
+    assert!(
+        stdout.contains("WARN  run: from a thread free_gb=2"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("WARN  run: from a task"), "{stdout}");
     assert!(!stderr.contains("from a thread"), "{stderr}");
 }
 

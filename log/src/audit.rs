@@ -1,6 +1,6 @@
 //! [`AuditEvent`]: the framework's audit trail of security-relevant operations.
 
-use crate::format::{FieldValue, Record};
+use crate::format::{FieldValue, Record, Style};
 use crate::layer::Clock;
 use crate::{Format, Level, Logger, Output, REDACTED, Redactor, SECURITY_TARGET};
 
@@ -261,7 +261,11 @@ impl AuditTrail {
                 spans: "",
             };
             let mut line = String::new();
-            Format::Json.render(&record, false, &mut line);
+            let style = Style {
+                colour: false,
+                target: true,
+            };
+            Format::Json.render(&record, style, &mut line);
             self.output.write_line(line.as_bytes());
             // Written through at once: a buffered file would lose the trail in a crash.
             self.output.flush_if_free();

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use tracing::Dispatch;
 use tracing::instrument::WithSubscriber as _;
 
-use crate::format::{FieldValue, Record};
+use crate::format::{FieldValue, Record, Style};
 use crate::layer::{Clock, SECURITY_TARGET};
 use crate::time::{compact, write_rfc3339};
 use crate::{Filter, Format, Output, REDACTED, Redactor};
@@ -94,8 +94,10 @@ struct ReporterInner {
     /// The logger's output, flushed after each report so that it reaches the disk before
     /// a process that is going down does.
     output: Output,
-    /// The logger's format and filter, for a report written straight to the output.
+    /// The logger's format, whether its human lines name the target, and its filter, for a
+    /// report written straight to the output.
     format: Format,
+    target: bool,
     filter: Arc<ArcSwap<Filter>>,
     clock: Clock,
     /// Recent reports; also serialises writers of the crash file in this process.
@@ -118,7 +120,7 @@ impl CrashReporter {
         logger: u64,
         config: CrashConfig,
         dispatch: Dispatch,
-        (output, format, filter): (Output, Format, Arc<ArcSwap<Filter>>),
+        (output, format, target, filter): (Output, Format, bool, Arc<ArcSwap<Filter>>),
         clock: Clock,
         redactor: Redactor,
     ) -> CrashReporter {
@@ -130,6 +132,7 @@ impl CrashReporter {
                 dispatch,
                 output,
                 format,
+                target,
                 filter,
                 clock,
                 recent: Mutex::new(VecDeque::new()),
@@ -478,7 +481,11 @@ impl CrashReporter {
                 fields: &fields,
                 spans: "",
             },
-            false,
+            // Never coloured: the output may be a file by the time the process goes down.
+            Style {
+                colour: false,
+                target: inner.target,
+            },
             &mut line,
         );
         // Never waits: the panic may have come from inside that very output.

@@ -13,9 +13,11 @@ use crate::time::write_rfc3339;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Format {
-    /// `2026-11-26T14:23:29.123Z INFO  service started service=brain took_ms=12`,
-    /// with the level coloured when the output is a terminal; an event inside spans names
-    /// them first, outermost first (`WARN  action{name=git.log trace=7}: action failed`).
+    /// `2026-11-26T14:23:29.123Z INFO  brain::store: service started service=brain took_ms=12`,
+    /// with the level coloured when the output is a terminal and the event's target
+    /// before its message (unless [`with_target(false)`](crate::LoggerBuilder::with_target));
+    /// an event inside spans names them first, outermost first
+    /// (`WARN  action{name=git.log trace=7}: corers_messaging::action: action failed`).
     #[default]
     Human,
     /// One JSON object per line:
@@ -35,6 +37,13 @@ pub(crate) enum FieldValue<'a> {
     Bool(bool),
 }
 
+/// How a human line is decorated: the level's colour, the event's target.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Style {
+    pub(crate) colour: bool,
+    pub(crate) target: bool,
+}
+
 /// One event, ready to render.
 pub(crate) struct Record<'a> {
     pub(crate) time: SystemTime,
@@ -51,9 +60,9 @@ pub(crate) struct Record<'a> {
 
 impl Format {
     /// Appends `record` as one line, newline included, to `out`.
-    pub(crate) fn render(self, record: &Record<'_>, colour: bool, out: &mut String) {
+    pub(crate) fn render(self, record: &Record<'_>, style: Style, out: &mut String) {
         match self {
-            Format::Human => human(record, colour, out),
+            Format::Human => human(record, style, out),
             Format::Json => json(record, out),
         }
         out.push('\n');
@@ -140,11 +149,11 @@ impl Format {
     }
 }
 
-fn human(record: &Record<'_>, colour: bool, out: &mut String) {
+fn human(record: &Record<'_>, style: Style, out: &mut String) {
     write_rfc3339(out, record.time);
     out.push(' ');
     let tag = record.level.tag();
-    if colour {
+    if style.colour {
         let code = match record.level {
             Level::Error => "31",
             Level::Warn => "33",
@@ -162,6 +171,12 @@ fn human(record: &Record<'_>, colour: bool, out: &mut String) {
     if !record.spans.is_empty() {
         out.push(' ');
         out.push_str(record.spans);
+    }
+    // A Security event's target is its `[security]` tag.
+    if style.target && !record.security && !record.target.is_empty() {
+        out.push(' ');
+        escape_human(record.target, out);
+        out.push(':');
     }
     if !record.message.is_empty() {
         out.push(' ');

@@ -13,7 +13,7 @@ use tracing_log::NormalizeEvent as _;
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::format::{FieldValue, Record};
+use crate::format::{FieldValue, Record, Style};
 use crate::redact::{REDACTED, hide_url_passwords, may_hold_url};
 use crate::{Format, Level, Output, Redactor};
 
@@ -46,7 +46,7 @@ pub struct LogLayer {
     /// Which layer this is, for the span fields it keeps (its clones are the same layer).
     id: u64,
     format: Format,
-    colour: bool,
+    style: Style,
     output: Output,
     redactor: Redactor,
     clock: Clock,
@@ -59,7 +59,7 @@ impl LogLayer {
     }
 
     /// Makes a layer writing `format` lines to `output`; colour is used for the human format
-    /// when the output is a terminal.
+    /// when the output is a terminal, and human lines name each event's target.
     ///
     /// ```
     /// use corers_log::{Format, LogLayer, Output, Redactor};
@@ -69,11 +69,34 @@ impl LogLayer {
         LogLayer {
             id: crate::scope::next_identity(),
             format,
-            colour: format == Format::Human && output.is_terminal(),
+            style: Style {
+                colour: format == Format::Human && output.is_terminal(),
+                target: true,
+            },
             output,
             redactor,
             clock: Arc::new(SystemTime::now),
         }
+    }
+
+    /// Whether human lines name each event's target (`INFO  workbench::store: saved`; on
+    /// by default, as tracing-subscriber's `with_target`); JSON lines always carry it.
+    ///
+    /// ```
+    /// use corers_log::{Format, LogLayer, MemorySink, Output, Redactor};
+    /// use tracing_subscriber::layer::SubscriberExt;
+    ///
+    /// let sink = MemorySink::new();
+    /// let layer = LogLayer::new(Format::Human, Output::Memory(sink.clone()), Redactor::default())
+    ///     .with_target(false);
+    /// let subscriber = tracing_subscriber::registry().with(layer);
+    /// tracing::subscriber::with_default(subscriber, || tracing::info!("index written"));
+    /// assert!(sink.contents().trim_end().ends_with("INFO  index written"));
+    /// ```
+    #[must_use]
+    pub fn with_target(mut self, target: bool) -> LogLayer {
+        self.style.target = target;
+        self
     }
 
     pub(crate) fn with_clock(mut self, clock: Clock) -> LogLayer {
@@ -90,7 +113,7 @@ impl fmt::Debug for LogLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogLayer")
             .field("format", &self.format)
-            .field("colour", &self.colour)
+            .field("style", &self.style)
             .field("output", &self.output)
             .finish_non_exhaustive()
     }
@@ -297,7 +320,7 @@ impl LogLayer {
                 fields: &scratch.fields,
                 spans: &scratch.spans,
             };
-            self.format.render(&record, self.colour, &mut scratch.line);
+            self.format.render(&record, self.style, &mut scratch.line);
             self.output.write_line(scratch.line.as_bytes());
             // Warnings and errors reach a writer of the application's own at once (one that
             // buffers would hold them until it fills, is flushed, or the process exits).

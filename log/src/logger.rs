@@ -32,11 +32,14 @@ use crate::{CrashReport, Filter, Format, Level, LogLayer, Output, Redactor};
 /// let log = Logger::builder().level(Level::Debug).output(Output::Memory(sink.clone())).build();
 ///
 /// corers_log::info!(log, service = "brain", took_ms = 12, "service started");
-/// log.in_scope(|| tracing::debug!(path = "deploy/to/homelab", "resolved command"));
+/// log.in_scope(|| {
+///     tracing::debug!(target: "workbench::cli", path = "deploy/to/homelab", "resolved command")
+/// });
 ///
+/// // Each line names its target: the module that logged (this example's), or the one given.
 /// let lines = sink.lines();
-/// assert!(lines[0].ends_with("INFO  service started service=brain took_ms=12"));
-/// assert!(lines[1].ends_with("DEBUG resolved command path=deploy/to/homelab"));
+/// assert!(lines[0].contains(" INFO  ") && lines[0].ends_with(": service started service=brain took_ms=12"));
+/// assert!(lines[1].ends_with("DEBUG workbench::cli: resolved command path=deploy/to/homelab"));
 /// ```
 #[derive(Clone)]
 pub struct Logger {
@@ -63,6 +66,7 @@ struct Inner {
 pub struct LoggerBuilder {
     filter: Filter,
     format: Format,
+    target: bool,
     output: Output,
     redactor: Redactor,
     clock: Clock,
@@ -83,6 +87,7 @@ impl Logger {
         LoggerBuilder {
             filter: Filter::default(),
             format: Format::Human,
+            target: true,
             output: Output::Stderr,
             redactor: Redactor::default(),
             clock: Arc::new(SystemTime::now),
@@ -314,7 +319,7 @@ impl Logger {
     /// let sink = MemorySink::new();
     /// let log = Logger::builder().output(Output::Memory(sink.clone())).build();
     /// let err = log.warn(std::io::Error::other("slow disk"), "cache.Cache.flush", "flush took 3s");
-    /// assert!(sink.contents().contains("WARN  flush took 3s"));
+    /// assert!(sink.contents().contains("WARN  corers_log::logger: flush took 3s"));
     /// assert_eq!(err.operation(), "cache.Cache.flush");
     /// ```
     pub fn warn(
@@ -403,6 +408,25 @@ impl LoggerBuilder {
         self
     }
 
+    /// Whether human lines name each event's target, the module that logged it
+    /// (`WARN  corers_config::env: …`), which a [`Filter`] selects by; on by default, as
+    /// tracing-subscriber's `with_target`. JSON lines always carry it.
+    ///
+    /// ```
+    /// use corers_log::{Logger, MemorySink, Output};
+    /// let sink = MemorySink::new();
+    /// let log = Logger::builder()
+    ///     .output(Output::Memory(sink.clone()))
+    ///     .with_target(false)
+    ///     .build();
+    /// log.in_scope(|| tracing::warn!("disk almost full"));
+    /// assert!(sink.contents().trim_end().ends_with("WARN  disk almost full"));
+    /// ```
+    pub fn with_target(mut self, target: bool) -> Self {
+        self.target = target;
+        self
+    }
+
     /// Sets where lines go (default [`Output::Stderr`]).
     pub fn output(mut self, output: Output) -> Self {
         self.output = output;
@@ -484,6 +508,7 @@ impl LoggerBuilder {
         let loosest = AtomicU8::new(self.filter.loosest() as u8);
         let filter = Arc::new(ArcSwap::from_pointee(self.filter));
         let layer = LogLayer::new(self.format, self.output.clone(), self.redactor.clone())
+            .with_target(self.target)
             .with_clock(Arc::clone(&self.clock));
         let output = layer.output().clone();
         // The filter gates every layer, the extra ones included. An empty list of layers
@@ -502,7 +527,12 @@ impl LoggerBuilder {
             id,
             self.crash,
             dispatch.clone(),
-            (output.clone(), self.format, Arc::clone(&filter)),
+            (
+                output.clone(),
+                self.format,
+                self.target,
+                Arc::clone(&filter),
+            ),
             self.clock,
             self.redactor.clone(),
         );

@@ -10,7 +10,8 @@
 /// let sink = MemorySink::new();
 /// let log = Logger::builder().level(Level::Debug).output(Output::Memory(sink.clone())).build();
 /// corers_log::debug!(log, attempt = 2, "retrying git.log");
-/// assert!(sink.contents().contains("DEBUG retrying git.log attempt=2"));
+/// let line = sink.contents();
+/// assert!(line.contains("DEBUG ") && line.ends_with(": retrying git.log attempt=2\n"), "{line}");
 /// ```
 #[macro_export]
 macro_rules! debug {
@@ -26,7 +27,8 @@ macro_rules! debug {
 /// let sink = MemorySink::new();
 /// let log = Logger::builder().output(Output::Memory(sink.clone())).build();
 /// corers_log::info!(log, name = "alpha", "workspace created");
-/// assert!(sink.contents().contains("INFO  workspace created name=alpha"));
+/// let line = sink.contents();
+/// assert!(line.contains("INFO  ") && line.ends_with(": workspace created name=alpha\n"), "{line}");
 /// ```
 #[macro_export]
 macro_rules! info {
@@ -42,7 +44,8 @@ macro_rules! info {
 /// let sink = MemorySink::new();
 /// let log = Logger::builder().output(Output::Memory(sink.clone())).build();
 /// corers_log::warn!(log, free_mb = 120, "disk almost full");
-/// assert!(sink.contents().contains("WARN  disk almost full free_mb=120"));
+/// let line = sink.contents();
+/// assert!(line.contains("WARN  ") && line.ends_with(": disk almost full free_mb=120\n"), "{line}");
 /// ```
 #[macro_export]
 macro_rules! warn {
@@ -58,7 +61,8 @@ macro_rules! warn {
 /// let sink = MemorySink::new();
 /// let log = Logger::builder().output(Output::Memory(sink.clone())).build();
 /// corers_log::error!(log, service = "cache", "stop hook timed out");
-/// assert!(sink.contents().contains("ERROR stop hook timed out service=cache"));
+/// let line = sink.contents();
+/// assert!(line.contains("ERROR ") && line.ends_with(": stop hook timed out service=cache\n"), "{line}");
 /// ```
 #[macro_export]
 macro_rules! error {

@@ -146,7 +146,7 @@ fn crash_reporter_spawn_thread_events_reach_the_logger_good() {
     handle.join().unwrap().unwrap();
     assert_eq!(
         common::only_line(&sink),
-        format!("{FIXED_STAMP} INFO  indexed files=40")
+        format!("{FIXED_STAMP} INFO  crash: indexed files=40")
     );
 }
 
@@ -171,7 +171,7 @@ fn crash_reporter_spawn_task_events_reach_the_logger_good() {
     runtime.block_on(handle).unwrap().unwrap();
     assert_eq!(
         common::only_line(&sink),
-        format!("{FIXED_STAMP} INFO  synced workspace=alpha")
+        format!("{FIXED_STAMP} INFO  crash: synced workspace=alpha")
     );
 }
 
@@ -455,7 +455,7 @@ fn crash_reporter_record_unwritable_file_is_unavailable_but_logged_bad() {
             err.code(),
             err.operation(),
             sink.contents()
-                .contains("ERROR panic: worker stopped responding")
+                .contains("ERROR corers_log::crash: panic: worker stopped responding")
         ),
         (
             Some(&ErrorCode::UNAVAILABLE),
@@ -683,7 +683,8 @@ fn logger_builder_on_crash_panicking_callback_does_not_crash_bad() {
         (
             recorded.is_ok(),
             log.crash().reports(5).unwrap().len(),
-            sink.contents().contains("ERROR on_crash callback panicked")
+            sink.contents()
+                .contains("ERROR corers_log::crash: on_crash callback panicked")
         ),
         (true, 1, true)
     );
@@ -709,7 +710,7 @@ fn logger_builder_on_crash_reentrant_callback_ugly() {
     panic_in_thread(&log, "indexer", "index out of range");
     assert!(
         sink.contents()
-            .contains("WARN  paging on-call for index out of range count=1"),
+            .contains("WARN  crash: paging on-call for index out of range count=1"),
         "{}",
         sink.contents()
     );

@@ -162,8 +162,16 @@ fn logger_builder_filter_lets_each_target_through_at_its_level_good() {
     });
     let lines = sink.lines();
     assert_eq!(lines.len(), 2, "{lines:#?}");
-    assert!(lines[0].ends_with("DEBUG query took 3 ms"), "{}", lines[0]);
-    assert!(lines[1].ends_with("WARN  connection reset"), "{}", lines[1]);
+    assert!(
+        lines[0].ends_with("DEBUG workbench::store: query took 3 ms"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].ends_with("WARN  hyper: connection reset"),
+        "{}",
+        lines[1]
+    );
     assert_eq!(log.level(), Level::Warn);
 }
 
@@ -177,8 +185,16 @@ fn logger_builder_filter_debug_target_drops_its_trace_events_bad() {
     });
     let lines = sink.lines();
     assert_eq!(lines.len(), 2, "{lines:#?}");
-    assert!(lines[0].ends_with("DEBUG stream opened"), "{}", lines[0]);
-    assert!(lines[1].ends_with("TRACE poll"), "{}", lines[1]);
+    assert!(
+        lines[0].ends_with("DEBUG h2::codec: stream opened"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].ends_with("TRACE hyper::proto: poll"),
+        "{}",
+        lines[1]
+    );
 }
 
 #[test]
@@ -188,7 +204,7 @@ fn logger_builder_filter_quiet_target_drops_its_errors_bad() {
         tracing::error!(target: "sqlx::pool", "pool timed out");
         tracing::error!(target: "workbench", "index failed");
     });
-    assert!(only_line(&sink).ends_with("ERROR index failed"));
+    assert!(only_line(&sink).ends_with("ERROR workbench: index failed"));
 }
 
 #[test]
@@ -197,7 +213,7 @@ fn logger_builder_filter_macros_check_the_loosest_level_ugly() {
     let (log, sink) = filtered("quiet,filter=debug");
     assert!(log.enabled(Level::Debug));
     corers_log::debug!(log, "logged from this test's module");
-    assert!(only_line(&sink).ends_with("DEBUG logged from this test's module"));
+    assert!(only_line(&sink).ends_with("DEBUG filter: logged from this test's module"));
 }
 
 #[test]
@@ -227,7 +243,7 @@ fn logger_set_filter_changes_a_callsite_already_seen_good() {
         log.in_scope(|| tracing::debug!(target: "workbench::store", attempt, "retrying"));
         log.set_filter(filter("info,workbench::store=debug"));
     }
-    assert!(only_line(&sink).ends_with("DEBUG retrying attempt=2"));
+    assert!(only_line(&sink).ends_with("DEBUG workbench::store: retrying attempt=2"));
 }
 
 #[test]
@@ -245,6 +261,6 @@ fn logger_set_filter_two_loggers_keep_their_own_ugly() {
     quiet.set_filter(filter("quiet"));
     chatty.in_scope(|| tracing::debug!(target: "workbench", "chatty"));
     quiet.in_scope(|| tracing::debug!(target: "workbench", "quiet"));
-    assert!(only_line(&chatty_sink).ends_with("DEBUG chatty"));
+    assert!(only_line(&chatty_sink).ends_with("DEBUG workbench: chatty"));
     assert_eq!(quiet_sink.contents(), "");
 }

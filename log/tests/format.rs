@@ -249,7 +249,7 @@ fn logger_builder_format_human_unicode_value_stays_bare_good() {
     let (log, sink) = capture(Format::Human, Level::Info);
     corers_log::info!(log, host = "ホームラボ", "synced");
     assert!(
-        only_line(&sink).ends_with("INFO  synced host=ホームラボ"),
+        only_line(&sink).ends_with("INFO  format: synced host=ホームラボ"),
         "{}",
         sink.contents()
     );
@@ -265,8 +265,105 @@ fn logger_builder_format_default_is_human_not_json_bad() {
     corers_log::info!(log, service = "brain", "service started");
     assert_eq!(
         only_line(&sink),
-        format!("{FIXED_STAMP} INFO  service started service=brain")
+        format!("{FIXED_STAMP} INFO  format: service started service=brain")
     );
+}
+
+// ---------------------------------------------------------------- LoggerBuilder::with_target
+
+#[test]
+fn logger_builder_with_target_false_leaves_it_out_of_human_lines_good() {
+    let (builder, sink) = common::captured(Format::Human);
+    let log = builder.with_target(false).build();
+    log.in_scope(|| {
+        tracing::warn!(target: "workbench::store", free_mb = 120_u64, "disk almost full");
+        tracing::info_span!("shutdown").in_scope(|| tracing::info!("draining"));
+    });
+    assert_eq!(
+        sink.lines(),
+        [
+            format!("{FIXED_STAMP} WARN  disk almost full free_mb=120"),
+            format!("{FIXED_STAMP} INFO  shutdown: draining"),
+        ]
+    );
+}
+
+#[test]
+fn logger_builder_with_target_false_json_keeps_it_bad() {
+    let (builder, sink) = common::captured(Format::Json);
+    let log = builder.with_target(false).build();
+    log.in_scope(|| tracing::warn!(target: "workbench::store", "disk almost full"));
+    assert_eq!(only_json(&sink)["target"], "workbench::store");
+}
+
+#[test]
+fn logger_builder_with_target_crash_line_and_hostile_target_ugly() {
+    // A crash line written straight to the output follows the setting too.
+    let (builder, sink) = common::captured(Format::Human);
+    let log = builder.with_target(false).build();
+    let _ = log
+        .crash()
+        .record(&log.crash().report_for("worker stopped"));
+    assert!(
+        sink.contents()
+            .starts_with(&format!("{FIXED_STAMP} ERROR panic: worker stopped")),
+        "{}",
+        sink.contents()
+    );
+    // A target cannot forge a line: it is escaped as a message is.
+    let (log, sink) = capture(Format::Human, Level::Info);
+    log.in_scope(|| tracing::info!(target: "evil\nINFO  forged", "served"));
+    assert_eq!(
+        only_line(&sink),
+        format!("{FIXED_STAMP} INFO  evil\\nINFO  forged: served")
+    );
+}
+
+// ---------------------------------------------------------------- LogLayer::with_target
+
+fn layer_line(layer: LogLayer, sink: &MemorySink) -> String {
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        tracing::info!(target: "workbench::index", files = 40_u64, "indexed");
+    });
+    only_line(sink)
+}
+
+#[test]
+fn log_layer_with_target_names_the_events_target_good() {
+    let sink = MemorySink::new();
+    let layer = LogLayer::new(
+        Format::Human,
+        Output::Memory(sink.clone()),
+        Redactor::default(),
+    );
+    assert!(
+        layer_line(layer.with_target(true), &sink)
+            .ends_with(" INFO  workbench::index: indexed files=40")
+    );
+}
+
+#[test]
+fn log_layer_with_target_false_leaves_it_out_bad() {
+    let sink = MemorySink::new();
+    let layer = LogLayer::new(
+        Format::Human,
+        Output::Memory(sink.clone()),
+        Redactor::default(),
+    );
+    assert!(layer_line(layer.with_target(false), &sink).ends_with(" INFO  indexed files=40"));
+}
+
+#[test]
+fn log_layer_with_target_json_ignores_it_ugly() {
+    let sink = MemorySink::new();
+    let layer = LogLayer::new(
+        Format::Json,
+        Output::Memory(sink.clone()),
+        Redactor::default(),
+    )
+    .with_target(false);
+    let line: serde_json::Value = serde_json::from_str(&layer_line(layer, &sink)).unwrap();
+    assert_eq!(line["target"], "workbench::index");
 }
 
 // ---------------------------------------------------------------- LogLayer::new
@@ -323,7 +420,7 @@ fn log_layer_new_event_without_message_ugly() {
         tracing::info!(service = "brain");
     });
     assert!(
-        only_line(&sink).ends_with(" INFO  service=brain"),
+        only_line(&sink).ends_with(" INFO  format: service=brain"),
         "{}",
         sink.contents()
     );
@@ -358,7 +455,7 @@ fn logger_builder_format_human_names_the_spans_of_an_event_good() {
     assert!(
         line.ends_with(
             " WARN  lifecycle{phase=startup}:action{name=git.log trace=7 \
-             api_token=[REDACTED] outcome=error}: action failed error=\"exit status 128\""
+             api_token=[REDACTED] outcome=error}: format: action failed error=\"exit status 128\""
         ),
         "{line}"
     );
@@ -410,7 +507,7 @@ fn logger_builder_format_span_field_that_panics_loses_the_fields_not_the_caller_
     }));
     assert!(logged.is_ok(), "the panic reached the caller");
     let line = only_line(&sink);
-    assert!(line.ends_with(" INFO  request: handled"), "{line}");
+    assert!(line.ends_with(" INFO  request: format: handled"), "{line}");
 }
 
 #[test]
@@ -427,7 +524,10 @@ fn logger_builder_format_human_span_without_fields_ugly() {
         tracing::info_span!("shutdown").in_scope(|| tracing::info!("draining"));
     });
     let line = only_line(&sink);
-    assert!(line.ends_with(" INFO  shutdown: draining"), "{line}");
+    assert!(
+        line.ends_with(" INFO  shutdown: format: draining"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -449,11 +549,11 @@ fn log_layer_new_beside_another_keeps_its_own_span_fields_ugly() {
     });
     let (main, strict) = (only_line(&main), only_line(&strict));
     assert!(
-        main.ends_with(" INFO  request{user=alice route=/ws}: served"),
+        main.ends_with(" INFO  request{user=alice route=/ws}: format: served"),
         "{main}"
     );
     assert!(
-        strict.ends_with(" INFO  request{user=[REDACTED] route=/ws}: served"),
+        strict.ends_with(" INFO  request{user=[REDACTED] route=/ws}: format: served"),
         "{strict}"
     );
 }
@@ -478,7 +578,8 @@ fn log_layer_new_span_field_whose_debug_logs_does_not_hang_ugly() {
         tracing::info!("exported");
     });
     assert!(
-        sink.contents().contains("export{report=report}: exported"),
+        sink.contents()
+            .contains("export{report=report}: format: exported"),
         "{}",
         sink.contents()
     );

@@ -87,8 +87,8 @@ fn run(case: &str) -> Vec<String> {
 fn logger_install_global_catches_threads_and_log_records_good() {
     insta::assert_snapshot!(run("first").join("\n"), @r"
     installed true
-    2026-11-26T14:13:29.000Z WARN  disk almost full free_gb=2
-    2026-11-26T14:13:29.000Z INFO  handshake done
+    2026-11-26T14:13:29.000Z WARN  global: disk almost full free_gb=2
+    2026-11-26T14:13:29.000Z INFO  rustls::client: handshake done
     ");
 }
 

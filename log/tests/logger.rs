@@ -126,7 +126,7 @@ fn logger_set_level_enables_callsite_seen_while_off_good() {
     }
     assert_eq!(
         only_line(&sink),
-        format!("{FIXED_STAMP} DEBUG retrying git.log attempt=2")
+        format!("{FIXED_STAMP} DEBUG logger: retrying git.log attempt=2")
     );
 }
 
@@ -180,7 +180,7 @@ fn logger_in_scope_routes_tracing_and_returns_value_good() {
         (created, only_line(&sink)),
         (
             "alpha",
-            format!("{FIXED_STAMP} INFO  workspace created workspace=alpha")
+            format!("{FIXED_STAMP} INFO  logger: workspace created workspace=alpha")
         )
     );
 }
@@ -218,7 +218,7 @@ fn logger_dispatch_as_thread_default_good() {
     }
     assert_eq!(
         only_line(&sink),
-        format!("{FIXED_STAMP} INFO  service started service=brain")
+        format!("{FIXED_STAMP} INFO  logger: service started service=brain")
     );
 }
 
@@ -262,7 +262,7 @@ fn logger_flush_writes_file_output_good() {
     log.flush();
     assert_eq!(
         std::fs::read_to_string(dir.join("workbench.log")).unwrap(),
-        format!("{FIXED_STAMP} INFO  service started service=brain\n")
+        format!("{FIXED_STAMP} INFO  logger: service started service=brain\n")
     );
 }
 
@@ -273,7 +273,7 @@ fn logger_flush_not_called_file_line_is_on_disk_anyway_bad() {
     corers_log::info!(log, service = "brain", "service started");
     assert_eq!(
         std::fs::read_to_string(dir.join("workbench.log")).unwrap(),
-        format!("{FIXED_STAMP} INFO  service started service=brain\n")
+        format!("{FIXED_STAMP} INFO  logger: service started service=brain\n")
     );
 }
 
@@ -284,7 +284,9 @@ fn logger_warnings_and_errors_reach_the_file_without_a_flush_good() {
     corers_log::error!(log, "shutdown failed");
     assert_eq!(
         std::fs::read_to_string(dir.join("workbench.log")).unwrap(),
-        format!("{FIXED_STAMP} INFO  cache warmed\n{FIXED_STAMP} ERROR shutdown failed\n")
+        format!(
+            "{FIXED_STAMP} INFO  logger: cache warmed\n{FIXED_STAMP} ERROR logger: shutdown failed\n"
+        )
     );
 }
 
@@ -368,7 +370,7 @@ fn logger_warn_logs_warn_with_fields_good() {
         (
             "cache.Cache.flush",
             format!(
-                r#"{FIXED_STAMP} WARN  flush took 3s error="cache.Cache.flush: flush took 3s [NOT_FOUND]: fs.Fs.read: no such file" error.op=cache.Cache.flush error.code=NOT_FOUND error.stack="cache.Cache.flush -> fs.Fs.read""#
+                r#"{FIXED_STAMP} WARN  corers_log::logger: flush took 3s error="cache.Cache.flush: flush took 3s [NOT_FOUND]: fs.Fs.read: no such file" error.op=cache.Cache.flush error.code=NOT_FOUND error.stack="cache.Cache.flush -> fs.Fs.read""#
             )
         )
     );
@@ -392,7 +394,7 @@ fn logger_warn_empty_message_and_ansi_cause_ugly() {
     let line = only_line(&sink);
     assert!(
         line.starts_with(&format!(
-            "{FIXED_STAMP} WARN  error=\"cli.Cli.run: : \\u{{1b}}[2J"
+            "{FIXED_STAMP} WARN  corers_log::logger: error=\"cli.Cli.run: : \\u{{1b}}[2J"
         )),
         "{line}"
     );
@@ -554,7 +556,7 @@ fn logger_builder_output_memory_captures_good() {
         .output(Output::Memory(sink.clone()))
         .build();
     corers_log::info!(log, "service started");
-    assert!(sink.contents().ends_with("INFO  service started\n"));
+    assert!(sink.contents().ends_with("INFO  logger: service started\n"));
 }
 
 #[test]
@@ -592,8 +594,9 @@ fn logger_builder_output_tiny_rotating_file_keeps_lines_whole_ugly() {
     contents.sort();
     assert_eq!(
         contents,
-        ["brain", "cache", "git"]
-            .map(|service| format!("{FIXED_STAMP} INFO  service started service={service}\n"))
+        ["brain", "cache", "git"].map(|service| format!(
+            "{FIXED_STAMP} INFO  logger: service started service={service}\n"
+        ))
     );
 }
 

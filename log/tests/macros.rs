@@ -29,7 +29,7 @@ fn info_writes_message_and_fields_good() {
     corers_log::info!(log, service = "brain", took_ms = 12, "service started");
     assert_eq!(
         only_line(&sink),
-        format!("{FIXED_STAMP} INFO  service started service=brain took_ms=12")
+        format!("{FIXED_STAMP} INFO  macros: service started service=brain took_ms=12")
     );
 }
 
@@ -47,7 +47,7 @@ fn info_format_arguments_and_unicode_ugly() {
     corers_log::info!(log, host, "synced {files} files to {}", "studio 🚀");
     assert_eq!(
         only_line(&sink),
-        format!("{FIXED_STAMP} INFO  synced 3 files to studio 🚀 host=ホームラボ")
+        format!("{FIXED_STAMP} INFO  macros: synced 3 files to studio 🚀 host=ホームラボ")
     );
 }
 
@@ -79,7 +79,7 @@ fn info_reentrant_logging_from_field_debug_ugly() {
     assert!(
         sink.lines()
             .iter()
-            .any(|line| line.ends_with("INFO  workspace loaded config=WorkspaceConfig")),
+            .any(|line| line.ends_with("INFO  macros: workspace loaded config=WorkspaceConfig")),
         "{}",
         sink.contents()
     );
@@ -93,7 +93,7 @@ fn debug_at_debug_level_writes_good() {
     corers_log::debug!(log, attempt = 2, "retrying git.log");
     assert_eq!(
         only_line(&sink),
-        format!("{FIXED_STAMP} DEBUG retrying git.log attempt=2")
+        format!("{FIXED_STAMP} DEBUG macros: retrying git.log attempt=2")
     );
 }
 
@@ -115,7 +115,7 @@ fn debug_fields_only_no_message_ugly() {
     corers_log::debug!(log, attempt = 2, backoff_ms = 250);
     assert_eq!(
         only_line(&sink),
-        format!("{FIXED_STAMP} DEBUG attempt=2 backoff_ms=250")
+        format!("{FIXED_STAMP} DEBUG macros: attempt=2 backoff_ms=250")
     );
 }
 
@@ -127,7 +127,7 @@ fn warn_writes_warn_line_good() {
     corers_log::warn!(log, free_mb = 120, "disk almost full");
     assert_eq!(
         only_line(&sink),
-        format!("{FIXED_STAMP} WARN  disk almost full free_mb=120")
+        format!("{FIXED_STAMP} WARN  macros: disk almost full free_mb=120")
     );
 }
 
@@ -146,7 +146,7 @@ fn warn_display_and_debug_sigils_escaped_ugly() {
     assert_eq!(
         only_line(&sink),
         format!(
-            r#"{FIXED_STAMP} WARN  sync retried error="connection reset\nby peer" path="\"/srv/data\"""#
+            r#"{FIXED_STAMP} WARN  macros: sync retried error="connection reset\nby peer" path="\"/srv/data\"""#
         )
     );
 }
@@ -159,7 +159,7 @@ fn error_writes_error_line_good() {
     corers_log::error!(log, service = "cache", "stop hook timed out");
     assert_eq!(
         only_line(&sink),
-        format!("{FIXED_STAMP} ERROR stop hook timed out service=cache")
+        format!("{FIXED_STAMP} ERROR macros: stop hook timed out service=cache")
     );
 }
 

@@ -91,7 +91,7 @@ fn install_panic_hook_records_caught_panic_with_backtrace_good() {
             report.message.as_str(),
             report.location.is_some_and(|l| l.contains("panic_hook.rs")),
             report.backtrace.is_some(),
-            logged.contains("ERROR panic: worker crashed")
+            logged.contains("ERROR corers_log::crash: panic: worker crashed")
         ),
         ("worker crashed", true, true, true)
     );

@@ -109,7 +109,9 @@ fn memory_sink_contents_every_line_with_newlines_good() {
     corers_log::warn!(log, "disk almost full");
     assert_eq!(
         sink.contents(),
-        format!("{FIXED_STAMP} INFO  service started\n{FIXED_STAMP} WARN  disk almost full\n")
+        format!(
+            "{FIXED_STAMP} INFO  sink: service started\n{FIXED_STAMP} WARN  sink: disk almost full\n"
+        )
     );
 }
 
@@ -125,7 +127,8 @@ fn memory_sink_contents_keeps_multibyte_text_ugly() {
     let sink = MemorySink::new();
     corers_log::info!(logger_into(&sink), host = "ホームラボ", "同期 🚀");
     assert!(
-        sink.contents().ends_with("INFO  同期 🚀 host=ホームラボ\n"),
+        sink.contents()
+            .ends_with("INFO  sink: 同期 🚀 host=ホームラボ\n"),
         "{}",
         sink.contents()
     );
@@ -144,9 +147,9 @@ fn memory_sink_lines_one_per_event_without_newline_good() {
     assert_eq!(
         lines,
         [
-            format!("{FIXED_STAMP} INFO  service started service=brain"),
-            format!("{FIXED_STAMP} INFO  service started service=cache"),
-            format!("{FIXED_STAMP} INFO  service started service=git"),
+            format!("{FIXED_STAMP} INFO  sink: service started service=brain"),
+            format!("{FIXED_STAMP} INFO  sink: service started service=cache"),
+            format!("{FIXED_STAMP} INFO  sink: service started service=git"),
         ]
     );
 }
@@ -160,7 +163,7 @@ fn memory_sink_lines_nothing_logged_is_empty_bad() {
 fn memory_sink_lines_empty_message_is_still_a_line_ugly() {
     let sink = MemorySink::new();
     corers_log::info!(logger_into(&sink), "");
-    assert_eq!(sink.lines(), [format!("{FIXED_STAMP} INFO")]);
+    assert_eq!(sink.lines(), [format!("{FIXED_STAMP} INFO  sink:")]);
 }
 
 // ---------------------------------------------------------------- MemorySink::clear
@@ -188,7 +191,7 @@ fn memory_sink_clear_through_clone_then_logging_continues_ugly() {
     corers_log::info!(log, "before");
     sink.clone().clear();
     corers_log::info!(log, "after");
-    assert_eq!(sink.lines(), [format!("{FIXED_STAMP} INFO  after")]);
+    assert_eq!(sink.lines(), [format!("{FIXED_STAMP} INFO  sink: after")]);
 }
 
 // ---------------------------------------------------------------- Output::writer
@@ -203,7 +206,7 @@ fn output_writer_receives_whole_lines_good() {
     corers_log::info!(log, service = "brain", "service started");
     assert_eq!(
         buffer.text(),
-        format!("{FIXED_STAMP} INFO  service started service=brain\n")
+        format!("{FIXED_STAMP} INFO  sink: service started service=brain\n")
     );
 }
 
@@ -221,7 +224,10 @@ fn output_writer_failed_write_drops_only_that_line_bad() {
     corers_log::error!(log, path = "/srv/data", "first write fails");
     log.flush();
     corers_log::info!(log, "disk freed");
-    assert_eq!(buffer.text(), format!("{FIXED_STAMP} INFO  disk freed\n"));
+    assert_eq!(
+        buffer.text(),
+        format!("{FIXED_STAMP} INFO  sink: disk freed\n")
+    );
 }
 
 /// A writer that panics on its first write, then works.
@@ -257,7 +263,7 @@ fn output_writer_panicking_write_loses_the_line_not_the_caller_ugly() {
     corers_log::info!(log, "pipe reopened");
     assert_eq!(
         buffer.text(),
-        format!("{FIXED_STAMP} INFO  pipe reopened\n")
+        format!("{FIXED_STAMP} INFO  sink: pipe reopened\n")
     );
 }
 
@@ -272,7 +278,9 @@ fn output_writer_short_writes_still_whole_lines_ugly() {
     corers_log::info!(log, "done");
     assert_eq!(
         buffer.text(),
-        format!("{FIXED_STAMP} INFO  synced host=ホームラボ\n{FIXED_STAMP} INFO  done\n")
+        format!(
+            "{FIXED_STAMP} INFO  sink: synced host=ホームラボ\n{FIXED_STAMP} INFO  sink: done\n"
+        )
     );
 }
 
