@@ -67,7 +67,9 @@ impl Fs {
     /// crash leaves one or the other. Parent directories are created. The new file keeps
     /// the replaced one's permission bits (see [`WriteOptions::mode`]), owner and group, as
     /// far as the process may set them (another owner takes root); being a new file, it
-    /// does not share the old one's hard links.
+    /// does not share the old one's hard links. A sandbox replaces a symlink at `path`
+    /// with the file, which keeps the bits of the file the link led to (a link to
+    /// `../secrets/key`, `0600`, is replaced by a `0600` file).
     ///
     /// # Errors
     /// [`ErrorCode::INVALID`] for an empty path, or a file name beginning with
@@ -138,12 +140,24 @@ impl Fs {
         // Unrestricted, a symlinked file (a dotfile managed elsewhere) is written through;
         // in a sandbox the link is replaced.
         let (dir, name, _) = self.parent_of(OP, path, self.inner.unrestricted)?;
-        if dir.is_dir(&name) {
+        self.writer_in(path, dir, name, options)
+    }
+
+    /// [`writer_with`](Fs::writer_with) for `name` in `dir`, already resolved.
+    fn writer_in(
+        &self,
+        path: &str,
+        dir: Dir,
+        name: PathBuf,
+        options: WriteOptions,
+    ) -> Result<AtomicWriter> {
+        const OP: &str = "fs.Fs.write";
+        let replaced = self.replaced(path, &dir, &name);
+        if replaced.as_ref().is_some_and(cap_std::fs::Metadata::is_dir) {
             return Err(
                 Error::new(OP, format!("{path:?} is a directory")).with_code(ErrorCode::CONFLICT)
             );
         }
-        let replaced = dir.metadata(&name).ok();
         // The mode asked for, or the replaced file's; a new file without one gets what the
         // process's umask gives any new file.
         let mode = options
@@ -191,11 +205,29 @@ impl Fs {
         })
     }
 
+    /// What a write of `path` (`name` in `dir`) replaces, as its caller sees it: where a
+    /// sandbox has a symlink at `name`, the file the link leads to, followed from the root
+    /// wherever inside it (from `dir` alone, cap-std would not follow `../secrets/key`), so
+    /// that the file replacing the link keeps its target's mode and owner rather than
+    /// getting what the umask gives, and a link to a directory is not replaced by a file.
+    /// `None` when nothing is there, or the link leads nowhere inside the root.
+    fn replaced(&self, path: &str, dir: &Dir, name: &Path) -> Option<cap_std::fs::Metadata> {
+        let there = dir.symlink_metadata(name).ok()?;
+        // Unrestricted, `name` is the link's target already (or one made since: followed
+        // from `dir`, which is an ordinary directory then).
+        if !there.is_symlink() || self.inner.unrestricted {
+            return dir.metadata(name).ok();
+        }
+        let rel = self.relative("fs.Fs.write", path).ok()?;
+        self.inner.dir.metadata(rel).ok()
+    }
+
     /// Reads the file at `path` (`None` when absent), passes its content to `change`, and
     /// writes what `change` returns — as one step: concurrent updaters of the same path in
     /// this process take turns, and an advisory lock on a `.corers-lock-<hash>` file beside
     /// it (removed when the update ends) makes other processes take turns too. An update is
-    /// never lost. When `change` fails, the file is left as it was. A symlink inside the
+    /// never lost: the file is read and written in the directory its lock is in, also when
+    /// a symlinked directory on the way is switched meanwhile. When `change` fails, the file is left as it was. A symlink inside the
     /// root is read through, and the result written as [`write`](Fs::write) writes it: in
     /// a sandbox that replaces the link with a file, leaving its target as it was.
     ///
@@ -242,16 +274,31 @@ impl Fs {
             fnv(name.as_os_str().as_encoded_bytes())
         ));
         let _lock = LockFile::take(dir, &lock_name).map_err(|e| self.fail(op, path, e))?;
-        // Read from the root: a symlink on the way is followed inside it.
-        let (base, rel) = self.locate(op, path, true)?;
-        crate::locate::refuse_special(op, path, &base, &rel)?;
-        let old = match base.read(&rel) {
+        // Read and written in `dir`, where the lock is: a symlinked directory on the way
+        // switched meanwhile (`current -> releases/v2`) must not send this update to a file
+        // another process updates under a lock of its own. A symlink at `name` is read
+        // through from the root, wherever inside it it points.
+        let linked = dir.symlink_metadata(name).is_ok_and(|m| m.is_symlink());
+        let read = if linked {
+            let (base, rel) = self.locate(op, path, true)?;
+            crate::locate::refuse_special(op, path, &base, &rel)?;
+            base.read(&rel)
+        } else {
+            crate::locate::refuse_special(op, path, dir, name)?;
+            dir.read(name)
+        };
+        let old = match read {
             Ok(bytes) => Some(bytes),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => return Err(self.fail(op, path, e)),
         };
         let new = change(old)?;
-        self.write(path, &new)
+        let dir = dir.try_clone().map_err(|e| self.fail(op, path, e))?;
+        let mut writer = self.writer_in(path, dir, name.to_owned(), WriteOptions::default())?;
+        writer
+            .write_all(&new)
+            .map_err(|e| self.fail("fs.Fs.write", path, e))?;
+        writer.commit()
     }
 
     /// The directory handle holding `path` (created as needed), the final name, and the
@@ -459,7 +506,9 @@ fn clear_stale_temps(dir: &Dir) -> usize {
     let mut seen = 0;
     let ours = format!("{TEMP_PREFIX}{}-", std::process::id());
     let mut read = OpenOptions::new();
-    read.read(true);
+    // Never waiting: something swapped in after the type check below (a FIFO) opens at
+    // once, and is then passed over as no regular file.
+    read.read(true).custom_flags(libc::O_NONBLOCK);
     for entry in entries.flatten() {
         seen += 1;
         let name = entry.file_name();
@@ -485,6 +534,9 @@ fn clear_stale_temps(dir: &Dir) -> usize {
             continue;
         };
         let file = file.into_std();
+        if !file.metadata().is_ok_and(|m| m.is_file()) {
+            continue;
+        }
         // Without a process list to look in (no procfs), age alone decides.
         let gone = Path::new("/proc/self").exists() && !Path::new("/proc").join(pid).exists();
         let old = || {
@@ -526,7 +578,8 @@ impl<'a> LockFile<'a> {
     fn take(dir: &'a Dir, name: &'a Path) -> io::Result<LockFile<'a>> {
         use std::os::unix::fs::MetadataExt as _;
         let mut open = OpenOptions::new();
-        open.write(true).create(true);
+        // Never waiting on a FIFO swapped in after the check below: its open fails at once.
+        open.write(true).create(true).custom_flags(libc::O_NONBLOCK);
         loop {
             if let Ok(there) = dir.symlink_metadata(name)
                 && !there.is_file()
@@ -537,6 +590,12 @@ impl<'a> LockFile<'a> {
                 ));
             }
             let file = dir.open_with(name, &open)?.into_std();
+            if !file.metadata()?.is_file() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("{} is not a plain lock file", name.display()),
+                ));
+            }
             lock_exclusive(&file)?;
             let locked = file.metadata()?;
             let id = (locked.dev(), locked.ino());

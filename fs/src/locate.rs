@@ -200,12 +200,7 @@ fn split(resolved: PathBuf) -> (PathBuf, PathBuf) {
 /// device: opening a FIFO blocks until another process opens its other end, and a
 /// device may never end. What is missing is left to the open to report. (Checked just
 /// before the open: something swapped in between is not caught.)
-pub(crate) fn refuse_special(
-    op: &'static str,
-    path: &str,
-    dir: &DirRef<'_>,
-    name: &Path,
-) -> Result<()> {
+pub(crate) fn refuse_special(op: &'static str, path: &str, dir: &Dir, name: &Path) -> Result<()> {
     match dir.metadata(name) {
         Ok(meta) if !meta.is_file() && !meta.is_dir() => Err(Error::new(
             op,

@@ -386,6 +386,84 @@ fn fs_write_leaves_a_foreign_file_named_like_a_temp_alone_ugly() {
 }
 
 #[test]
+fn fs_write_link_to_a_private_file_elsewhere_keeps_its_mode_good() {
+    let tmp = TempDir::new();
+    tmp.file("secrets/token", "old");
+    tmp.chmod("secrets/token", 0o600);
+    tmp.dir("app");
+    tmp.symlink("app/token", "../secrets/token");
+    tmp.fs().write("app/token", b"rotated").unwrap();
+    // In a sandbox the link is replaced (its target left as it was), by a file as private
+    // as the one it led to, as when the link leads to a file beside it.
+    assert_eq!(tmp.mode("app/token"), 0o600);
+    assert_eq!(std::fs::read(tmp.join("secrets/token")).unwrap(), b"old");
+}
+
+#[test]
+fn fs_write_link_to_a_directory_elsewhere_conflict_bad() {
+    let tmp = TempDir::new();
+    tmp.dir("releases/v2");
+    tmp.dir("app");
+    tmp.symlink("app/current", "../releases/v2");
+    assert_eq!(
+        common::code_of(tmp.fs().write("app/current", b"x")),
+        ErrorCode::CONFLICT
+    );
+    assert!(
+        std::fs::symlink_metadata(tmp.join("app/current"))
+            .unwrap()
+            .is_symlink()
+    );
+}
+
+#[test]
+fn fs_write_while_a_temp_name_flips_to_a_fifo_does_not_hang_ugly() {
+    // A co-tenant of the directory swapping a FIFO and a file under a temporary file's
+    // name: the sweep after each write must never wait on the FIFO.
+    let tmp = TempDir::new();
+    tmp.dir("state");
+    let (fifo, file) = (tmp.join("state/fifo"), tmp.join("state/file"));
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|status| status.success()) {
+        return;
+    }
+    let swapped = tmp.join("state/.corers-tmp-1-x");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flipper = {
+        let stop = std::sync::Arc::clone(&stop);
+        thread::spawn(move || {
+            // The name holds a file or the FIFO, each put in place by a rename.
+            let linked = fifo.with_extension("linked");
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = std::fs::write(&file, b"");
+                let _ = std::fs::rename(&file, &swapped);
+                let _ = std::fs::hard_link(&fifo, &linked);
+                let _ = std::fs::rename(&linked, &swapped);
+            }
+        })
+    };
+    let fs = tmp.fs();
+    let (done, wait) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        for i in 0..2000 {
+            if let Err(e) = fs.write_with(
+                "state/a",
+                format!("{i}").as_bytes(),
+                corers_fs::WriteOptions::fast(),
+            ) {
+                let _ = done.send(Err(e));
+                return;
+            }
+        }
+        let _ = done.send(Ok(()));
+    });
+    let written = wait.recv_timeout(std::time::Duration::from_secs(30));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    flipper.join().unwrap();
+    written.expect("every write finished").unwrap();
+}
+
+#[test]
 fn fs_write_beside_a_fifo_named_like_a_temp_does_not_hang_ugly() {
     let tmp = TempDir::new();
     tmp.dir("state");

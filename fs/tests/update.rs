@@ -205,6 +205,45 @@ fn fs_update_reads_through_a_symlink_inside_root_good() {
 }
 
 #[test]
+fn fs_update_through_a_link_to_a_private_file_elsewhere_keeps_it_private_ugly() {
+    let tmp = TempDir::new();
+    tmp.file("secrets/deploy.key", "-----BEGIN KEY-----\n");
+    tmp.chmod("secrets/deploy.key", 0o600);
+    tmp.dir("deploy");
+    tmp.symlink("deploy/key", "../secrets/deploy.key");
+    tmp.fs()
+        .update("deploy/key", |old| Ok(old.unwrap_or_default()))
+        .unwrap();
+    // The link is replaced by a file holding the key: as private as the key (not 0644).
+    assert!(
+        std::fs::symlink_metadata(tmp.join("deploy/key"))
+            .unwrap()
+            .is_file()
+    );
+    assert_eq!(tmp.mode("deploy/key"), 0o600);
+}
+
+#[test]
+fn fs_update_writes_where_it_read_when_a_linked_directory_is_switched_ugly() {
+    // `current -> releases/v1`, switched to v2 by a deploy while the update runs: the
+    // update ends in v1, whose counter it read and whose lock it holds (writing v2's
+    // counter would lose an update made there under v2's lock).
+    let tmp = TempDir::new();
+    tmp.file("releases/v1/counter", "1");
+    tmp.file("releases/v2/counter", "7");
+    tmp.symlink("current", "releases/v1");
+    let fs = tmp.fs();
+    fs.update("current/counter", |old| {
+        std::fs::remove_file(tmp.join("current")).unwrap();
+        std::os::unix::fs::symlink("releases/v2", tmp.join("current")).unwrap();
+        increment(old)
+    })
+    .unwrap();
+    assert_eq!(fs.read_string("releases/v1/counter").unwrap(), "2");
+    assert_eq!(fs.read_string("releases/v2/counter").unwrap(), "7");
+}
+
+#[test]
 fn fs_update_leaves_no_lock_file_behind_good() {
     let tmp = TempDir::new();
     let fs = tmp.fs();
