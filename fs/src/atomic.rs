@@ -72,7 +72,8 @@ impl Fs {
     /// `../secrets/key`, `0600`, is replaced by a `0600` file).
     ///
     /// # Errors
-    /// [`ErrorCode::INVALID`] for an empty path, or a file name beginning with
+    /// [`ErrorCode::INVALID`] for an empty path, one written as a directory's (`notes/`),
+    /// or a file name beginning with
     /// `.corers-tmp-` or `.corers-lock-` (kept for the writes' own files);
     /// [`ErrorCode::DENIED`] for an escape;
     /// [`ErrorCode::CONFLICT`] when a directory is in the way; otherwise the I/O failure —
@@ -327,6 +328,7 @@ impl Fs {
         path: &str,
         follow: bool,
     ) -> Result<(crate::locate::DirRef<'_>, PathBuf)> {
+        crate::locate::refuse_directory_form(op, path)?;
         refuse_reserved(op, path)?;
         self.make_parents(op, path)?;
         let (base, rel) = self.locate(op, path, follow)?;
@@ -352,17 +354,19 @@ impl Fs {
 
 /// Creates `parent` and the directories above it beneath `base`, and makes each new
 /// directory's entry durable (its parent is synced): a file written into a fresh tree
-/// survives a power loss with the directories that lead to it.
-pub(crate) fn create_dirs_durably(base: &Dir, parent: &Path) -> io::Result<()> {
-    let new: Vec<&Path> = parent
+/// survives a power loss with the directories that lead to it. Returns the directories it
+/// made, deepest first.
+pub(crate) fn create_dirs_durably(base: &Dir, parent: &Path) -> io::Result<Vec<PathBuf>> {
+    let new: Vec<PathBuf> = parent
         .ancestors()
         .filter(|dir| !dir.as_os_str().is_empty() && !base.is_dir(dir))
+        .map(Path::to_path_buf)
         .collect();
     base.create_dir_all(parent)?;
-    for dir in new {
+    for dir in &new {
         sync_dir(base, dir.parent().unwrap_or(Path::new("")))?;
     }
-    Ok(())
+    Ok(new)
 }
 
 /// Gives `temp` the owner and group of the file it will replace (root writing a user's

@@ -71,6 +71,9 @@ pub struct Stat {
 #[derive(Clone)]
 pub struct Fs {
     pub(crate) inner: Arc<Inner>,
+    /// Where escapes and writes are recorded ([`Fs::with_log`]); per handle, so that the
+    /// handles of one root share everything else (its directory, the turns of updates).
+    log: Option<Logger>,
 }
 
 pub(crate) struct Inner {
@@ -78,7 +81,6 @@ pub(crate) struct Inner {
     /// The root as resolved once at construction, for messages and protection checks.
     pub(crate) root: PathBuf,
     pub(crate) unrestricted: bool,
-    pub(crate) log: Option<Logger>,
     /// One lock per path being updated in this process (see `Fs::update`).
     pub(crate) updating: DashMap<PathBuf, Arc<std::sync::Mutex<()>>>,
     /// When each large directory (device, inode) was last swept of dead writers'
@@ -126,29 +128,21 @@ impl Fs {
                 dir,
                 root: resolved,
                 unrestricted,
-                log: None,
                 updating: DashMap::new(),
                 swept: DashMap::new(),
             }),
+            log: None,
         })
     }
 
-    /// Records sandbox escapes and writes in `log`'s audit trail.
+    /// Records sandbox escapes and writes in `log`'s audit trail. The handle returned
+    /// shares the root's directory and its updates' turns with `self`, which stays as it
+    /// was.
     #[must_use]
     pub fn with_log(self, log: Logger) -> Fs {
-        let inner = Inner {
-            dir: match self.inner.dir.try_clone() {
-                Ok(dir) => dir,
-                Err(_) => return self,
-            },
-            root: self.inner.root.clone(),
-            unrestricted: self.inner.unrestricted,
-            log: Some(log),
-            updating: DashMap::new(),
-            swept: DashMap::new(),
-        };
         Fs {
-            inner: Arc::new(inner),
+            log: Some(log),
+            ..self
         }
     }
 
@@ -164,7 +158,7 @@ impl Fs {
 
     /// The `DENIED` error for an escape attempt, recorded in the audit trail.
     pub(crate) fn escape(&self, op: &'static str, path: &str) -> Error {
-        if let Some(log) = &self.inner.log {
+        if let Some(log) = &self.log {
             log.audit(AuditEvent::SandboxEscape {
                 root: &self.inner.root.display().to_string(),
                 path,
@@ -183,7 +177,7 @@ impl Fs {
     }
 
     pub(crate) fn audit_write(&self, path: &str) {
-        if let Some(log) = &self.inner.log {
+        if let Some(log) = &self.log {
             log.audit(AuditEvent::FsWrite { path });
         }
     }
@@ -193,10 +187,12 @@ impl Fs {
     /// create files, refuse one instead).
     ///
     /// # Errors
-    /// [`ErrorCode::INVALID`] for an empty path; [`ErrorCode::DENIED`] for an escape;
+    /// [`ErrorCode::INVALID`] for an empty path, or one written as a directory's
+    /// (`notes/`); [`ErrorCode::DENIED`] for an escape;
     /// [`ErrorCode::NOT_FOUND`] when there is no such file.
     pub fn read(&self, path: &str) -> Result<Vec<u8>> {
         const OP: &str = "fs.Fs.read";
+        crate::locate::refuse_directory_form(OP, path)?;
         let (dir, rel) = self.locate(OP, path, true)?;
         dir.read(&rel).map_err(|e| self.fail(OP, path, e))
     }
@@ -219,6 +215,7 @@ impl Fs {
     /// As [`read`](Fs::read).
     pub fn reader(&self, path: &str) -> Result<impl Read + use<>> {
         const OP: &str = "fs.Fs.reader";
+        crate::locate::refuse_directory_form(OP, path)?;
         let (dir, rel) = self.locate(OP, path, true)?;
         let file: File = dir.open(&rel).map_err(|e| self.fail(OP, path, e))?;
         Ok(file.into_std())
@@ -314,11 +311,12 @@ impl Fs {
         dir.create_dir_all(&rel).map_err(|e| self.fail(OP, path, e))
     }
 
-    /// Renames `from` to `to`, both beneath the root, replacing a file at `to`.
+    /// Renames `from` to `to`, both beneath the root, replacing a file at `to`. The
+    /// directories above `to` are made as needed, and removed again when the move fails.
     ///
     /// # Errors
-    /// As [`read`](Fs::read), for either path; [`ErrorCode::INVALID`] for a name kept for
-    /// the writes' own files in either.
+    /// As [`read`](Fs::read), for either path (an error of the move itself names both);
+    /// [`ErrorCode::INVALID`] for a name kept for the writes' own files in either.
     pub fn rename(&self, from: &str, to: &str) -> Result<()> {
         const OP: &str = "fs.Fs.rename";
         crate::atomic::refuse_reserved(OP, from)?;
@@ -330,20 +328,29 @@ impl Fs {
         source_dir
             .symlink_metadata(&source)
             .map_err(|e| self.fail(OP, from, e))?;
-        self.make_parents(OP, to)?;
+        // The directories made for the target, removed again if the move fails.
+        let made_outside = self.make_parents(OP, to)?;
         let (target_dir, target) = self.locate(OP, to, false)?;
+        let mut made = Vec::new();
         if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
             // "Already exists" can hide an escape (a symlink in the way): the rename below
             // reports what is really there.
-            if let Err(e) = crate::atomic::create_dirs_durably(&target_dir, parent)
-                && e.kind() != io::ErrorKind::AlreadyExists
-            {
-                return Err(self.fail(OP, to, e));
+            match crate::atomic::create_dirs_durably(&target_dir, parent) {
+                Ok(new) => made = new,
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(self.fail(OP, to, e)),
             }
         }
         source_dir
             .rename(&source, &target_dir, &target)
             .map_err(|e| {
+                // Only if still empty: nothing another process put there meanwhile goes.
+                for dir in &made {
+                    let _ = target_dir.remove_dir(dir);
+                }
+                for dir in &made_outside {
+                    let _ = std::fs::remove_dir(dir);
+                }
                 if is_escape(&e) {
                     let _ = self.escape(OP, to);
                     Error::new(
@@ -352,7 +359,8 @@ impl Fs {
                     )
                     .with_code(ErrorCode::DENIED)
                 } else {
-                    self.fail(OP, from, e)
+                    let code = ErrorCode::of_io(e.kind()).unwrap_or(ErrorCode::UNAVAILABLE);
+                    Error::wrap_code(e, code, OP, format!("renaming {from:?} to {to:?}"))
                 }
             })?;
         // Both directories' entries changed: make the move durable.
@@ -450,7 +458,7 @@ impl Fs {
             (false, _) => dir.remove_file(rel),
         };
         removed.map_err(|e| self.fail(op, path, e))?;
-        if let Some(log) = &self.inner.log {
+        if let Some(log) = &self.log {
             log.audit(AuditEvent::FsDelete { path });
         }
         Ok(())

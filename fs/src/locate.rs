@@ -88,10 +88,11 @@ impl Fs {
     }
 
     /// Unrestricted: creates the directories above `path`, so [`locate`](Fs::locate) finds
-    /// its parent. A sandbox creates them beneath its root as it writes instead.
-    pub(crate) fn make_parents(&self, op: &'static str, path: &str) -> Result<()> {
+    /// its parent, and returns those it made, deepest first. A sandbox creates them beneath
+    /// its root as it writes instead.
+    pub(crate) fn make_parents(&self, op: &'static str, path: &str) -> Result<Vec<PathBuf>> {
         if !self.inner.unrestricted {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let full = absolute(op, path)?;
         match full.parent() {
@@ -99,17 +100,21 @@ impl Fs {
             // `a/b/../c` would leave `b` behind.
             Some(parent) if !climbs(parent) => {
                 // As in a sandbox: each new directory's entry is synced into its parent.
-                let new: Vec<&Path> = parent.ancestors().filter(|dir| !dir.is_dir()).collect();
+                let new: Vec<PathBuf> = parent
+                    .ancestors()
+                    .filter(|dir| !dir.is_dir())
+                    .map(Path::to_path_buf)
+                    .collect();
                 std::fs::create_dir_all(parent).map_err(|e| io_error(op, path, e))?;
-                for dir in new {
+                for dir in &new {
                     if let Some(above) = dir.parent() {
                         // Best effort, as `sync_dir`: the directory exists either way.
                         let _ = std::fs::File::open(above).and_then(|d| d.sync_all());
                     }
                 }
-                Ok(())
+                Ok(new)
             }
-            _ => Ok(()),
+            _ => Ok(Vec::new()),
         }
     }
 
@@ -194,6 +199,20 @@ fn split(resolved: PathBuf) -> (PathBuf, PathBuf) {
         (Some(parent), Some(name)) => (parent.to_owned(), PathBuf::from(name)),
         _ => (resolved, PathBuf::from(".")),
     }
+}
+
+/// Refuses a file's content at a `path` written as a directory's (`notes/`, `a.txt/.`),
+/// which would otherwise read or write the file `notes` (`std::fs` refuses it too).
+pub(crate) fn refuse_directory_form(op: &'static str, path: &str) -> Result<()> {
+    let last = path.rsplit('/').next().unwrap_or_default();
+    if path.contains('/') && matches!(last, "" | "." | "..") {
+        return Err(Error::new(
+            op,
+            format!("{path:?} ends in `/{last}`: it names a directory, not a file"),
+        )
+        .with_code(ErrorCode::INVALID));
+    }
+    Ok(())
 }
 
 /// Refuses to open `name` in `dir` for its content when it is a pipe, a socket or a

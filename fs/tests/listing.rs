@@ -504,6 +504,24 @@ fn fs_rename_directory_good() {
 }
 
 #[test]
+fn fs_rename_that_fails_names_both_paths_and_leaves_no_directories_bad() {
+    let tmp = TempDir::new();
+    tmp.file("docs/guide.md", "kept");
+    tmp.file("a.txt", "moved?");
+    let fs = tmp.fs();
+    // A file onto a directory: refused by the OS.
+    let err = fs.rename("a.txt", "docs").unwrap_err();
+    assert!(
+        err.message().contains("\"a.txt\"") && err.message().contains("\"docs\""),
+        "{err}"
+    );
+    // A directory into itself: the directories made for the target go again.
+    tmp.file("src/main.rs", "fn main() {}");
+    assert!(fs.rename("src", "src/sub/deeper/dst").is_err());
+    assert_eq!(tmp.names("src"), ["main.rs"]);
+}
+
+#[test]
 fn fs_rename_onto_itself_ugly() {
     let tmp = TempDir::new();
     tmp.file("report.txt", "kept");

@@ -386,6 +386,27 @@ fn fs_write_leaves_a_foreign_file_named_like_a_temp_alone_ugly() {
 }
 
 #[test]
+fn fs_write_path_written_as_a_directory_refused_bad() {
+    let tmp = TempDir::new();
+    tmp.file("notes.txt", "kept");
+    let fs = tmp.fs();
+    for path in ["notes/", "notes.txt/", "drafts/notes.txt/."] {
+        assert_eq!(code_of(fs.write(path, b"x")), ErrorCode::INVALID, "{path}");
+        assert_eq!(code_of(fs.append(path, b"x")), ErrorCode::INVALID, "{path}");
+        assert_eq!(code_of(fs.read(path)), ErrorCode::INVALID, "{path}");
+        assert_eq!(code_of(fs.reader(path)), ErrorCode::INVALID, "{path}");
+        let updated = fs.update(path, |_| panic!("the change is not asked for"));
+        assert_eq!(code_of(updated), ErrorCode::INVALID, "{path}");
+    }
+    // Nothing made: no file `notes`, no directory `drafts`.
+    assert_eq!(tmp.names(""), ["notes.txt"]);
+    assert_eq!(fs.read_string("notes.txt").unwrap(), "kept");
+    // A directory's own operations take the form.
+    fs.ensure_dir("notes/").unwrap();
+    assert!(fs.is_dir("notes/"));
+}
+
+#[test]
 fn fs_write_link_to_a_private_file_elsewhere_keeps_its_mode_good() {
     let tmp = TempDir::new();
     tmp.file("secrets/token", "old");

@@ -165,6 +165,16 @@ fn fs_unrestricted_rename_across_directories_good() {
 }
 
 #[test]
+fn fs_unrestricted_rename_that_fails_leaves_no_directories_ugly() {
+    let tmp = TempDir::new();
+    let src = tmp.file("src/main.rs", "fn main() {}");
+    let fs = Fs::unrestricted().unwrap();
+    let dir = src.parent().unwrap();
+    assert!(fs.rename(s(dir), s(&dir.join("sub/deeper/dst"))).is_err());
+    assert_eq!(tmp.names("src"), ["main.rs"]);
+}
+
+#[test]
 fn fs_unrestricted_missing_parent_not_found_bad() {
     let tmp = TempDir::new();
     let fs = Fs::unrestricted().unwrap();
@@ -252,12 +262,12 @@ fn fs_unrestricted_delete_path_ending_in_dots_invalid_bad() {
 }
 
 #[test]
-fn fs_unrestricted_dangling_symlink_with_trailing_slash_not_found_ugly() {
+fn fs_unrestricted_dangling_symlink_with_trailing_slash_refused_ugly() {
     let tmp = TempDir::new();
     let link = tmp.symlink("dangling", "gone");
     let fs = Fs::unrestricted().unwrap();
     let slashed = format!("{}/", link.display());
-    assert_eq!(code_of(fs.append(&slashed, b"x")), ErrorCode::NOT_FOUND);
+    assert_eq!(code_of(fs.append(&slashed, b"x")), ErrorCode::INVALID);
     assert!(!tmp.join("gone").exists());
 }
 
