@@ -366,19 +366,21 @@ impl<C: Send + 'static> Cli<C> {
                 _ => Resolution::Answered(outcome),
             }
         };
+        // A placeholder lists what is under it, unless a word after it names nothing (also
+        // with --help: `workspace craete --help` is a typo, not a question about workspace)
+        // or a flag is one it does not declare.
+        if resolved.command.action.is_none()
+            && let Some((_, word)) = flags()
+                .enumerate()
+                .find(|(i, a)| !resolved.path_words.contains(i) && !a.starts_with('-'))
+        {
+            return Resolution::Unsettled(self.unknown(&format!("{}/{word}", resolved.path)));
+        }
         if wants_help || asks_help(&resolved.command, args) {
             return answered(Outcome::printed(self.help(&resolved.path)));
         }
         let env = |var: &str| (self.env)(core, var);
         let Some(action) = resolved.command.action.clone() else {
-            // A placeholder lists what is under it, unless a word after it names nothing
-            // or a flag is one it does not declare.
-            let extra = flags()
-                .enumerate()
-                .find(|(i, a)| !resolved.path_words.contains(i) && !a.starts_with('-'));
-            if let Some((_, word)) = extra {
-                return Resolution::Unsettled(self.unknown(&format!("{}/{word}", resolved.path)));
-            }
             if let Err(err) = parse(&resolved.command, args, &resolved.path_words, &env) {
                 return answered(Outcome::usage_error(err, &self.help(&resolved.path)));
             }

@@ -239,6 +239,24 @@ async fn cli_run_unknown_command_suggests_closest_bad() {
 }
 
 #[tokio::test]
+async fn cli_run_mistyped_subcommand_with_help_is_unknown_not_the_groups_help_bad() {
+    let cli = workbench();
+    for args in [
+        &["workspace", "craete", "--help"][..],
+        &["workspace", "-h", "craete"],
+    ] {
+        let outcome = cli.run((), args.iter().copied()).await;
+        assert_eq!(outcome.exit_code(), 2, "{args:?}");
+        assert_eq!(
+            error_message(&outcome),
+            r#"unknown command "workspace craete"; did you mean "workspace create"?"#
+        );
+    }
+    // The group's own help is still its help.
+    assert_eq!(cli.run((), ["workspace", "--help"]).await.exit_code(), 0);
+}
+
+#[tokio::test]
 async fn cli_run_unknown_command_suggestion_ignores_the_arguments_after_it_bad() {
     let cli = workbench();
     let outcome = cli.run((), ["wrkspace", "remove", "alpha"]).await;
