@@ -188,7 +188,8 @@ impl<C> Cli<C> {
 
     /// Lists a flag the application handles itself, before the command line sees the
     /// arguments (a facade's `--set key=value`), under the top-level help's flags, so that
-    /// it can be found.
+    /// it can be found. A command registered afterwards cannot declare a flag of that name
+    /// or letter: it would never see it.
     ///
     /// ```
     /// use corers_cli::Cli;
@@ -206,8 +207,11 @@ impl<C> Cli<C> {
         spelling: impl Into<String>,
         description: impl Into<String>,
     ) -> Self {
-        self.global_flags
-            .push((spelling.into(), description.into()));
+        let spelling = spelling.into();
+        if let Some((long, short, _)) = crate::completion::global_flag(&spelling) {
+            self.tree.reserve(long, short);
+        }
+        self.global_flags.push((spelling, description.into()));
         self
     }
 

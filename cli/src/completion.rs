@@ -161,32 +161,12 @@ impl<C> Cli<C> {
         out.push_str("    done\n");
     }
 
-    /// The global flags ([`with_global_flag`](Cli::with_global_flag)) as their long names
-    /// (`set` for `"--set <key=value>"`), each with its short letter if the spelling gives
-    /// one (`"-s, --set <key=value>"`), and whether it takes a value.
+    /// The global flags ([`with_global_flag`](Cli::with_global_flag)), as
+    /// [`global_flag`] reads their spellings.
     fn global_flags(&self) -> Vec<(String, Option<char>, bool)> {
         self.global_flags
             .iter()
-            .filter_map(|(spelling, _)| {
-                let words: Vec<&str> = spelling
-                    .split([' ', ','])
-                    .filter(|w| !w.is_empty())
-                    .collect();
-                let long = words.iter().find_map(|w| w.strip_prefix("--"))?;
-                let long = long.split(['=', '[']).next().unwrap_or(long);
-                let short = words
-                    .iter()
-                    .filter_map(|w| w.strip_prefix('-'))
-                    .find_map(|w| {
-                        let mut chars = w.chars();
-                        chars.next().filter(|_| chars.next().is_none())
-                    });
-                // `--set <key=value>`, `--level LEVEL`, `--set=KV`; not an optional value
-                // (`--color[=WHEN]`), which is never the next word.
-                let takes = !spelling.contains('[')
-                    && (spelling.contains('=') || words.iter().any(|w| !w.starts_with('-')));
-                (is_plain_choice(long)).then(|| (long.to_owned(), short, takes))
-            })
+            .filter_map(|(spelling, _)| global_flag(spelling))
             .collect()
     }
 
@@ -528,4 +508,28 @@ fn value_flags(values: &[FlagValues]) -> Vec<(String, Vec<String>)> {
         }
     }
     takes
+}
+
+/// A global flag's spelling read as its long name (`set` for `"--set <key=value>"`), its
+/// short letter if the spelling gives one (`"-s, --set <key=value>"`), and whether it takes
+/// a value; `None` when it names no plain long flag.
+pub(crate) fn global_flag(spelling: &str) -> Option<(String, Option<char>, bool)> {
+    let words: Vec<&str> = spelling
+        .split([' ', ','])
+        .filter(|w| !w.is_empty())
+        .collect();
+    let long = words.iter().find_map(|w| w.strip_prefix("--"))?;
+    let long = long.split(['=', '[']).next().unwrap_or(long);
+    let short = words
+        .iter()
+        .filter_map(|w| w.strip_prefix('-'))
+        .find_map(|w| {
+            let mut chars = w.chars();
+            chars.next().filter(|_| chars.next().is_none())
+        });
+    // `--set <key=value>`, `--level LEVEL`, `--set=KV`; not an optional value
+    // (`--color[=WHEN]`), which is never the next word.
+    let takes = !spelling.contains('[')
+        && (spelling.contains('=') || words.iter().any(|w| !w.starts_with('-')));
+    is_plain_choice(long).then(|| (long.to_owned(), short, takes))
 }

@@ -57,6 +57,9 @@ pub struct CommandTree<C> {
     /// racing registrations of a path cannot both succeed, nor a placeholder parent
     /// overwrite a command registered meanwhile.
     registering: Mutex<()>,
+    /// The long names and short letters of the program's global flags, which no command
+    /// may declare: they are taken out of every command line before a command sees it.
+    global: Vec<(String, Option<char>)>,
 }
 
 /// A command found for some arguments: its path, the command, and which argument
@@ -68,10 +71,15 @@ pub(crate) struct Resolved<C> {
 }
 
 /// Refuses flags and positionals a user could never reach or tell apart: a name used twice
-/// (among flags, short flags, or positionals and flags), `-h` (always help), and names that
-/// are empty, start with `-`, or hold anything but letters, digits, `-`, `_` and `.` — the
-/// names go into completion scripts, where `$`, quotes or backticks would be shell code.
-fn check_declarations<C>(path: &str, command: &Command<C>) -> Result<()> {
+/// (among flags, short flags, or positionals and flags), `-h` (always help), a `global`
+/// flag's name or letter, and names that are empty, start with `-`, or hold anything but
+/// letters, digits, `-`, `_` and `.` — the names go into completion scripts, where `$`,
+/// quotes or backticks would be shell code.
+fn check_declarations<C>(
+    path: &str,
+    command: &Command<C>,
+    global: &[(String, Option<char>)],
+) -> Result<()> {
     let refuse = |what: String| {
         Err(Error::new(
             "cli.CommandTree.register",
@@ -100,6 +108,16 @@ fn check_declarations<C>(path: &str, command: &Command<C>) -> Result<()> {
         }
         if seen.contains(&flag.name.as_str()) {
             return refuse(format!("flag --{} is declared twice", flag.name));
+        }
+        if let Some((long, _)) = global
+            .iter()
+            .find(|(long, short)| *long == flag.name || (short.is_some() && *short == flag.short))
+        {
+            return refuse(format!(
+                "flag --{} is taken by the program's global flag --{long}, which every \
+                 command line gives up before its command sees it",
+                flag.name
+            ));
         }
         seen.push(&flag.name);
         if let Some(default) = &flag.default
@@ -252,6 +270,7 @@ impl<C> Default for CommandTree<C> {
             commands: Registry::new("commands"),
             aliases: Registry::new("command aliases"),
             registering: Mutex::new(()),
+            global: Vec::new(),
         }
     }
 }
@@ -260,6 +279,12 @@ impl<C> CommandTree<C> {
     /// An empty tree.
     pub fn new() -> CommandTree<C> {
         CommandTree::default()
+    }
+
+    /// Keeps the global flag `--long` (and `-short`) from the commands registered from now
+    /// on.
+    pub(crate) fn reserve(&mut self, long: String, short: Option<char>) {
+        self.global.push((long, short));
     }
 
     /// Registers `command` at `path`, creating placeholder parents. A placeholder at `path`
@@ -276,12 +301,13 @@ impl<C> CommandTree<C> {
     /// # Errors
     /// [`ErrorCode::INVALID`] for a malformed path, or declarations no user could reach or
     /// tell apart (a flag or positional name used twice or malformed, `--help` / `-h`
-    /// taken, a digit as a short flag, a default that does not fit its kind);
+    /// or a [global flag](crate::Cli::with_global_flag) taken, a digit as a short flag, a
+    /// default that does not fit its kind);
     /// [`ErrorCode::CONFLICT`] when an executable command is already registered there, or
     /// an alias clashes with another command's word.
     pub fn register(&self, path: &str, mut command: Command<C>) -> Result<()> {
         validate_command_path(path)?;
-        check_declarations(path, &command)?;
+        check_declarations(path, &command, &self.global)?;
         let _registering = self
             .registering
             .lock()

@@ -7,7 +7,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use corers_cli::{Cli, Command, Flag, FlagKind};
-use corers_primitives::Value;
+use corers_primitives::{ErrorCode, Value};
 
 use common::{echo, workbench};
 
@@ -596,6 +596,29 @@ async fn cli_with_global_flag_is_listed_not_parsed_bad() {
     cli.register("cache/flush", echo(Command::new())).unwrap();
     let outcome = cli.run((), ["--set", "a=1", "cache", "flush"]).await;
     assert_eq!(outcome.exit_code(), 2);
+}
+
+#[test]
+fn cli_with_global_flag_a_command_cannot_declare_it_bad() {
+    let cli: Cli<()> = Cli::new("workbench")
+        .with_global_flag("--set <key=value>", "set a config value for this run")
+        .with_global_flag("-C, --dir <path>", "run as if started in <path>");
+    let err = cli
+        .register(
+            "kv/put",
+            Command::new().flag(Flag::new("set", FlagKind::List)),
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    insta::assert_snapshot!(err.message(), @r#"command "kv/put": flag --set is taken by the program's global flag --set, which every command line gives up before its command sees it"#);
+    // Nor its letter, under another name.
+    let taken = cli.register(
+        "kv/get",
+        Command::new().flag(Flag::new("cwd", FlagKind::String).short('C')),
+    );
+    assert_eq!(taken.unwrap_err().code(), Some(&ErrorCode::INVALID));
+    assert!(cli.tree().get("kv/put").is_none());
+    assert!(cli.tree().get("kv/get").is_none());
 }
 
 #[tokio::test]
