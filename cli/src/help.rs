@@ -101,6 +101,14 @@ impl<C> Cli<C> {
         if !command.is_executable() {
             usage.push_str(" <command>");
         }
+        // The flags that must be given by name, as clap shows them; the rest as [flags].
+        for flag in command.flags.iter().filter(|f| f.required) {
+            if flag.kind == FlagKind::Bool {
+                let _ = write!(usage, " --{}", flag.name);
+            } else {
+                let _ = write!(usage, " --{} <{}>", flag.name, flag.kind);
+            }
+        }
         if !command.flags.is_empty() || command.is_executable() {
             usage.push_str(" [flags]");
         }

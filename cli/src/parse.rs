@@ -287,12 +287,13 @@ pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
 }
 
 /// Fills absent flags from their environment variable, then their default; then checks
-/// the required ones.
+/// the required ones, naming every one missing.
 fn fill_missing<C>(
     command: &Command<C>,
     options: &mut Options,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<()> {
+    let mut missing = Vec::new();
     for flag in &command.flags {
         if options.has(&flag.name) {
             continue;
@@ -329,13 +330,14 @@ fn fill_missing<C>(
                 .as_ref()
                 .map(|v| format!(" (or set {v})"))
                 .unwrap_or_default();
-            return Err(usage(format!(
-                "missing required flag --{}{via_env}",
-                flag.name
-            )));
+            missing.push(format!("--{}{via_env}", flag.name));
         }
     }
-    Ok(())
+    match missing.as_slice() {
+        [] => Ok(()),
+        [one] => Err(usage(format!("missing required flag {one}"))),
+        many => Err(usage(format!("missing required flags {}", many.join(", ")))),
+    }
 }
 
 /// Puts the positionals in: by declared name, and all of them as the list `_args` with

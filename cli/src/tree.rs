@@ -148,7 +148,20 @@ fn check_declarations<C>(
             shorts.push(short);
         }
     }
+    let mut optional: Option<&str> = None;
     for positional in &command.positionals {
+        if positional.required
+            && let Some(before) = optional
+        {
+            return refuse(format!(
+                "required positional <{}> comes after optional <{before}>, which the first \
+                 word would always fill",
+                positional.name
+            ));
+        }
+        if !positional.required {
+            optional.get_or_insert(&positional.name);
+        }
         if unusable(&positional.name) || positional.name == "_args" || positional.name == "_arg" {
             return refuse(format!(
                 "positional name {:?} is not usable",
@@ -302,7 +315,7 @@ impl<C> CommandTree<C> {
     /// [`ErrorCode::INVALID`] for a malformed path, or declarations no user could reach or
     /// tell apart (a flag or positional name used twice or malformed, `--help` / `-h`
     /// or a [global flag](crate::Cli::with_global_flag) taken, a digit as a short flag, a
-    /// default that does not fit its kind);
+    /// default that does not fit its kind, a required positional after an optional one);
     /// [`ErrorCode::CONFLICT`] when an executable command is already registered there, or
     /// an alias clashes with another command's word.
     pub fn register(&self, path: &str, mut command: Command<C>) -> Result<()> {

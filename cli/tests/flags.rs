@@ -413,6 +413,38 @@ async fn flag_required_missing_without_env_names_only_flag_bad() {
 }
 
 #[tokio::test]
+async fn flag_required_several_missing_are_named_together_bad() {
+    let cli: Cli<()> = Cli::new("workbench").with_env(|(), _| None);
+    cli.register(
+        "cluster/join",
+        echo(
+            Command::new()
+                .flag(
+                    Flag::new("token", FlagKind::String)
+                        .required()
+                        .env("JOIN_TOKEN"),
+                )
+                .flag(Flag::new("verbose", FlagKind::Bool))
+                .flag(Flag::new("server", FlagKind::String).required()),
+        ),
+    )
+    .unwrap();
+    let outcome = cli.run((), ["cluster", "join"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert_eq!(
+        error_message(&outcome),
+        "missing required flags --token (or set JOIN_TOKEN), --server"
+    );
+    assert!(
+        outcome
+            .stderr()
+            .contains("Usage: workbench cluster join --token <string> --server <string> [flags]"),
+        "{}",
+        outcome.stderr()
+    );
+}
+
+#[tokio::test]
 async fn flag_required_satisfied_by_env_ugly() {
     let cli = workbench_with_env(&[("DEPLOY_REGION", "homelab-1")]);
     let outcome = cli.run((), ["deploy", "to", "homelab", "v1.4.2"]).await;

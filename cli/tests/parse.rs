@@ -651,6 +651,25 @@ async fn command_positional_extra_word_is_a_usage_error_ugly() {
     );
 }
 
+#[test]
+fn command_positional_required_after_an_optional_one_refused_bad() {
+    // `cp [<src>] <dst>`: the one word given would always fill <src>.
+    let cli: Cli<()> = Cli::new("workbench");
+    let err = cli
+        .register(
+            "files/copy",
+            Command::new()
+                .positional(Positional::new("src"))
+                .positional(Positional::new("dst").required()),
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert_eq!(
+        err.message(),
+        r#"command "files/copy": required positional <dst> comes after optional <src>, which the first word would always fill"#
+    );
+}
+
 #[tokio::test]
 async fn command_without_declared_positionals_takes_any_number_ugly() {
     let cli: Cli<()> = Cli::new("workbench").with_env(|(), _| None);
