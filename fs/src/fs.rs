@@ -45,6 +45,8 @@ pub struct Stat {
     pub len: u64,
     /// Its permission bits (`0o644`).
     pub mode: u32,
+    /// When its content last changed (`None` where the filesystem does not keep it).
+    pub modified: Option<std::time::SystemTime>,
 }
 
 /// A filesystem rooted at a directory: every path is resolved beneath the root, component
@@ -253,7 +255,19 @@ impl Fs {
         }
     }
 
-    /// What `path` is, how big, and its permission bits (symlinks are not followed).
+    /// What `path` is, how big, its permission bits and when it last changed (symlinks are
+    /// not followed).
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("corers-fs-stat-{}-{}", std::process::id(), corers_primitives::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let fs = corers_fs::Fs::new(&dir).unwrap();
+    /// fs.write("notes/plan.md", b"ship the workbench").unwrap();
+    /// let stat = fs.stat("notes/plan.md").unwrap();
+    /// assert_eq!((stat.len, stat.kind), (18, corers_fs::FileKind::File));
+    /// assert!(stat.modified.unwrap().elapsed().unwrap() < std::time::Duration::from_secs(60));
+    /// # std::fs::remove_dir_all(dir).unwrap();
+    /// ```
     ///
     /// # Errors
     /// As [`read`](Fs::read).
@@ -268,6 +282,10 @@ impl Fs {
             kind: kind_of(meta.file_type()),
             len: meta.len(),
             mode: meta.permissions().mode() & 0o7777,
+            modified: meta
+                .modified()
+                .ok()
+                .map(cap_std::time::SystemTime::into_std),
         })
     }
 

@@ -142,6 +142,25 @@ fn fs_stat_file_kind_len_mode_good() {
 }
 
 #[test]
+fn fs_stat_modified_follows_each_write_good() {
+    let tmp = TempDir::new();
+    let fs = tmp.fs();
+    fs.write("cache/index.bin", b"v1").unwrap();
+    // Set back an hour by hand, as a file left from yesterday's run.
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    fs::File::options()
+        .write(true)
+        .open(tmp.join("cache/index.bin"))
+        .unwrap()
+        .set_modified(hour_ago)
+        .unwrap();
+    assert_eq!(fs.stat("cache/index.bin").unwrap().modified, Some(hour_ago));
+    fs.write("cache/index.bin", b"v2").unwrap();
+    let rewritten = fs.stat("cache/index.bin").unwrap().modified.unwrap();
+    assert!(rewritten > hour_ago);
+}
+
+#[test]
 fn fs_stat_directory_good() {
     let tmp = TempDir::new();
     tmp.dir("workspaces");
