@@ -374,10 +374,20 @@ impl<C: Send + 'static> Cli<C> {
         // with --help: `workspace craete --help` is a typo, not a question about workspace)
         // or a flag is one it does not declare.
         if resolved.command.action.is_none()
-            && let Some((_, word)) = flags()
+            && let Some((at, word)) = flags()
                 .enumerate()
                 .find(|(i, a)| !resolved.path_words.contains(i) && !a.starts_with('-'))
         {
+            // `workspace help [create]`, as clap gives every group a help subcommand.
+            if word == "help" {
+                let mut words = vec![resolved.path.clone()];
+                words.extend(flags().skip(at + 1).filter(|a| !is_flag(a)).cloned());
+                let path = self.tree.canonical(&words.join("/"));
+                if self.tree.get(&path).is_some() {
+                    return Resolution::Answered(Outcome::printed(self.help(&path)));
+                }
+                return Resolution::Unsettled(self.unknown(&path));
+            }
             return Resolution::Unsettled(self.unknown(&format!("{}/{word}", resolved.path)));
         }
         if wants_help || asks_help(&resolved.command, args) {

@@ -291,6 +291,47 @@ async fn cli_run_help_word_with_path_good() {
 }
 
 #[tokio::test]
+async fn cli_run_help_word_under_a_group_good() {
+    // clap gives every group a help subcommand: `workspace help create`.
+    let cli = workbench();
+    let outcome = cli.run((), ["workspace", "help", "create"]).await;
+    assert_eq!(outcome.exit_code(), 0);
+    assert_eq!(outcome.stdout(), cli.help("workspace/create"));
+    let outcome = cli.run((), ["deploy", "help", "to", "homelab"]).await;
+    assert_eq!(outcome.stdout(), cli.help("deploy/to/homelab"));
+    let outcome = cli.run((), ["workspace", "help"]).await;
+    assert_eq!(outcome.stdout(), cli.help("workspace"));
+}
+
+#[tokio::test]
+async fn cli_run_help_word_under_a_group_unknown_command_bad() {
+    let cli = workbench();
+    let outcome = cli.run((), ["workspace", "help", "destroy"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert!(
+        outcome
+            .stderr()
+            .starts_with(r#"error: unknown command "workspace destroy""#),
+        "{}",
+        outcome.stderr()
+    );
+}
+
+#[tokio::test]
+async fn cli_run_help_word_under_a_group_with_a_command_named_help_ugly() {
+    // An application's own `workspace/help` is its command, not the built-in.
+    let cli = workbench();
+    cli.register(
+        "workspace/help",
+        echo(Command::new().description("open the workspace guide")),
+    )
+    .unwrap();
+    let outcome = cli.run((), ["workspace", "help"]).await;
+    assert_eq!(outcome.exit_code(), 0);
+    assert!(outcome.value().is_some());
+}
+
+#[tokio::test]
 async fn cli_run_help_word_alone_prints_top_level_good() {
     let cli = workbench();
     let outcome = cli.run((), ["help"]).await;
