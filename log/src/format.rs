@@ -14,7 +14,8 @@ use crate::time::write_rfc3339;
 #[non_exhaustive]
 pub enum Format {
     /// `2026-11-26T14:23:29.123Z INFO  brain::store: service started service=brain took_ms=12`,
-    /// with the level coloured when the output is a terminal and the event's target
+    /// with the level coloured when the output is a terminal (and `NO_COLOR` is not set),
+    /// and the event's target
     /// before its message (unless [`with_target(false)`](crate::LoggerBuilder::with_target));
     /// an event inside spans names them first, outermost first
     /// (`WARN  action{name=git.log trace=7}: corers_messaging::action: action failed`).

@@ -59,7 +59,8 @@ impl LogLayer {
     }
 
     /// Makes a layer writing `format` lines to `output`; colour is used for the human format
-    /// when the output is a terminal, and human lines name each event's target.
+    /// when the output is a terminal and `NO_COLOR` is not set, and human lines name each
+    /// event's target.
     ///
     /// ```
     /// use corers_log::{Format, LogLayer, Output, Redactor};
@@ -70,7 +71,7 @@ impl LogLayer {
             id: crate::scope::next_identity(),
             format,
             style: Style {
-                colour: format == Format::Human && output.is_terminal(),
+                colour: format == Format::Human && output.is_terminal() && !no_color(),
                 target: true,
             },
             output,
@@ -107,6 +108,11 @@ impl LogLayer {
     pub(crate) fn output(&self) -> &Output {
         &self.output
     }
+}
+
+/// Whether the user asked for no colour: `NO_COLOR` set and not empty (no-color.org).
+fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty())
 }
 
 impl fmt::Debug for LogLayer {

@@ -20,7 +20,8 @@ use crate::{NonBlocking, RotatingFile};
 #[derive(Clone, Default)]
 #[non_exhaustive]
 pub enum Output {
-    /// The process's standard error (the default); coloured when it is a terminal.
+    /// The process's standard error (the default); coloured when it is a terminal
+    /// (unless `NO_COLOR` is set).
     #[default]
     Stderr,
     /// The process's standard output; coloured when it is a terminal.

@@ -584,3 +584,61 @@ fn log_layer_new_span_field_whose_debug_logs_does_not_hang_ugly() {
         sink.contents()
     );
 }
+
+// ---------------------------------------------------------------- colour on a terminal
+
+const COLOUR_PROBE: &str = "CORERS_LOG_COLOUR_PROBE";
+
+/// Not a test of its own: run by the tests below on a pseudo-terminal, logs a warning to
+/// standard error through a default human logger.
+#[test]
+fn colour_probe() {
+    if std::env::var_os(COLOUR_PROBE).is_none() {
+        return;
+    }
+    let log = corers_log::Logger::builder().build();
+    corers_log::warn!(log, free_mb = 120_u64, "disk almost full");
+}
+
+/// What `colour_probe` writes on a pseudo-terminal (through `script`), with `NO_COLOR` as
+/// given; `None` where `script` cannot run.
+fn on_a_terminal(no_color: Option<&str>) -> Option<String> {
+    let exe = std::env::current_exe().unwrap();
+    let command = format!("{} colour_probe --exact --nocapture", exe.display());
+    let mut script = std::process::Command::new("script");
+    script
+        .args(["-qec", &command, "/dev/null"])
+        .env(COLOUR_PROBE, "1")
+        .env_remove("NO_COLOR");
+    if let Some(value) = no_color {
+        script.env("NO_COLOR", value);
+    }
+    let output = script.output().ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[test]
+fn log_layer_new_colours_the_level_on_a_terminal_good() {
+    let Some(shown) = on_a_terminal(None) else {
+        return;
+    };
+    assert!(shown.contains("\u{1b}[33mWARN \u{1b}[0m"), "{shown:?}");
+    // An empty NO_COLOR is no request (no-color.org).
+    let shown = on_a_terminal(Some("")).unwrap();
+    assert!(shown.contains("\u{1b}[33mWARN \u{1b}[0m"), "{shown:?}");
+}
+
+#[test]
+fn log_layer_new_no_color_leaves_the_terminal_plain_bad() {
+    let Some(shown) = on_a_terminal(Some("1")) else {
+        return;
+    };
+    assert!(
+        shown.contains("WARN  format: disk almost full free_mb=120"),
+        "{shown:?}"
+    );
+    assert!(!shown.contains('\u{1b}'), "{shown:?}");
+}
