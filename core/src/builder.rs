@@ -523,6 +523,7 @@ impl CoreBuilder {
                 shutdown_timeout: self.shutdown_timeout,
                 global_logging: self.global_logging,
                 captured: Mutex::new(None),
+                unwritten: std::sync::OnceLock::new(),
                 host: self.host,
             }),
         };

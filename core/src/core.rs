@@ -75,6 +75,9 @@ pub(crate) struct Inner {
     /// What [`Core::print`] and [`Core::eprint`] wrote while the test kit's `run_cli`
     /// captures it; `None` while it goes to the process's standard output and error.
     pub(crate) captured: Mutex<Option<Captured>>,
+    /// The first failure to write to standard output other than a closed pipe (a full
+    /// disk, a closed descriptor): a run that would have succeeded fails with it instead.
+    pub(crate) unwritten: std::sync::OnceLock<String>,
     /// The embedding host's own value (see [`CoreBuilder::host`](crate::CoreBuilder::host)).
     pub(crate) host: Option<Arc<dyn std::any::Any + Send + Sync>>,
 }
@@ -301,8 +304,10 @@ impl Core {
 
     /// Writes `text` to the application's standard output: the process's, or, under the
     /// test kit's `run_cli`, the output it captures. For what handlers and services print
-    /// besides a command's result (progress lines), so that tests see it too. Output that
-    /// cannot be written (a closed pipe) is dropped.
+    /// besides a command's result (progress lines), so that tests see it too. Output a
+    /// closed pipe no longer reads is dropped (`workbench workspace list | head -1`); any
+    /// other failure to write it (`> /dev/full`) makes a run that would have succeeded
+    /// exit 74 (`EX_IOERR`) with the failure on standard error.
     ///
     /// ```
     /// use corers::prelude::*;
@@ -312,8 +317,19 @@ impl Core {
     pub fn print(&self, text: &str) {
         if !self.captured(|printed| printed.out.push_str(text)) {
             let mut stdout = std::io::stdout().lock();
-            let _ = stdout.write_all(text.as_bytes());
-            let _ = stdout.flush();
+            if let Err(err) = stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                self.stdout_failed(&err);
+            }
+        }
+    }
+
+    /// Records a failure to write to standard output, unless a closed pipe's.
+    pub(crate) fn stdout_failed(&self, err: &std::io::Error) {
+        if err.kind() != std::io::ErrorKind::BrokenPipe {
+            let _ = self.inner.unwritten.set(err.to_string());
         }
     }
 

@@ -31,7 +31,7 @@ impl Core {
                         at + 1,
                         arg.to_string_lossy()
                     );
-                    write_out(std::io::stderr(), &usage);
+                    write_err(&usage);
                     return Ok(ExitCode::from(2));
                 }
             }
@@ -105,14 +105,14 @@ impl Core {
         let args = match self.take_set_args(args) {
             Ok(args) => args,
             Err(usage) => {
-                write_out(std::io::stderr(), &usage);
+                write_err(&usage);
                 return Ok(ExitCode::from(2));
             }
         };
         if let Some(printed) = self.answer_before_start(&args) {
-            write_out(std::io::stdout(), &printed.stdout);
-            write_out(std::io::stderr(), &printed.stderr);
-            return Ok(ExitCode::from(printed.exit_code));
+            self.write_stdout(&printed.stdout);
+            write_err(&printed.stderr);
+            return Ok(ExitCode::from(self.with_output_failure(printed.exit_code)));
         }
         // Listening before anything starts, and until shutdown is over, so a second signal
         // can still force it.
@@ -132,8 +132,8 @@ impl Core {
                         exit_code: state.lock().unwrap_or_else(PoisonError::into_inner).code,
                     },
                 };
-                write_out(std::io::stdout(), &printed.stdout);
-                write_out(std::io::stderr(), &printed.stderr);
+                self.write_stdout(&printed.stdout);
+                write_err(&printed.stderr);
                 self.shut_down_printing(printed.exit_code).await
             }
             Started::Failed(err) if signalled == 0 => {
@@ -154,7 +154,28 @@ impl Core {
             }
         };
         signals.abort();
-        Ok(ExitCode::from(code))
+        Ok(ExitCode::from(self.with_output_failure(code)))
+    }
+
+    /// Writes a command's result to standard output, recording a failure to write it (see
+    /// [`Core::print`]).
+    fn write_stdout(&self, text: &str) {
+        if let Err(err) = write_out(std::io::stdout(), text) {
+            self.stdout_failed(&err);
+        }
+    }
+
+    /// `code`, or 74 (`EX_IOERR`) with the failure on standard error when it is a
+    /// success and standard output could not be written: the output is lost, and a
+    /// script must not take the run for a good one.
+    fn with_output_failure(&self, code: u8) -> u8 {
+        match self.inner.unwritten.get() {
+            Some(failure) if code == 0 => {
+                write_err(&unwritten(failure));
+                74
+            }
+            _ => code,
+        }
     }
 
     /// Whether `args` name a [standalone](corers_cli::Command::standalone) command.
@@ -295,7 +316,7 @@ impl Core {
     async fn shut_down_printing(&self, code: u8) -> u8 {
         let (code, failure) = self.shut_down(code).await;
         if let Some(failure) = failure {
-            write_out(std::io::stderr(), &failure);
+            write_err(&failure);
         }
         code
     }
@@ -373,10 +394,7 @@ impl Core {
         {
             Ok(runtime) => runtime,
             Err(err) => {
-                write_out(
-                    std::io::stderr(),
-                    &format!("error: cannot start the async runtime: {err}\n"),
-                );
+                write_err(&format!("error: cannot start the async runtime: {err}\n"));
                 return ExitCode::FAILURE;
             }
         };
@@ -404,7 +422,7 @@ impl Core {
         match outcome {
             Ok(code) => code,
             Err(err) => {
-                write_out(std::io::stderr(), &format!("error: {err}\n"));
+                write_err(&format!("error: {err}\n"));
                 ExitCode::from(failed_to_start(&err))
             }
         }
@@ -550,11 +568,7 @@ impl CoreBuilder {
             && !builder.app.version.is_empty()
         {
             let name = crate::builder::program_name(&builder.app);
-            write_out(
-                std::io::stdout(),
-                &format!("{name} {}\n", builder.app.version),
-            );
-            return ExitCode::SUCCESS;
+            return answer(&format!("{name} {}\n", builder.app.version));
         }
         #[cfg(feature = "cli")]
         if asks_for_help(&args) {
@@ -607,21 +621,18 @@ impl Core {
         let Some(help) = help else {
             return build_failed(failed);
         };
-        write_out(std::io::stdout(), &help.stdout);
-        write_out(
-            std::io::stderr(),
-            &format!(
-                "{}warning: the application does not build, and this help leaves out what failed: {failed}\n",
-                help.stderr
-            ),
-        );
-        ExitCode::SUCCESS
+        let code = answer(&help.stdout);
+        write_err(&format!(
+            "{}warning: the application does not build, and this help leaves out what failed: {failed}\n",
+            help.stderr
+        ));
+        code
     }
 }
 
 /// Prints a build error and gives its exit code.
 fn build_failed(err: &Error) -> ExitCode {
-    write_out(std::io::stderr(), &format!("error: {err}\n"));
+    write_err(&format!("error: {err}\n"));
     ExitCode::from(failed_to_start(err))
 }
 
@@ -642,13 +653,38 @@ pub(crate) fn failed_to_start(err: &Error) -> u8 {
     }
 }
 
-/// Writes `text` to `stream`, dropping it when it cannot be written (a reader that closed
-/// the pipe): output is never worth a panic that would skip shutdown.
-fn write_out(mut stream: impl Write, text: &str) {
-    if !text.is_empty() {
-        let _ = stream.write_all(text.as_bytes());
-        let _ = stream.flush();
+/// Writes an answer given without a Core (the version, help) to standard output: success,
+/// or 74 (`EX_IOERR`) with the failure on standard error, as for a run's output (see
+/// [`Core::print`]).
+fn answer(text: &str) -> ExitCode {
+    match write_out(std::io::stdout(), text) {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+            write_err(&unwritten(&err.to_string()));
+            ExitCode::from(74)
+        }
+        _ => ExitCode::SUCCESS,
     }
+}
+
+/// The message for output that could not be written.
+fn unwritten(failure: &str) -> String {
+    format!("error: standard output could not be written: {failure}\n")
+}
+
+/// Writes `text` to standard error, dropping it when it cannot be written: there is
+/// nowhere left to tell.
+fn write_err(text: &str) {
+    let _ = write_out(std::io::stderr(), text);
+}
+
+/// Writes `text` to `stream`; a failure is returned, never a panic that would skip
+/// shutdown.
+fn write_out(mut stream: impl Write, text: &str) -> std::io::Result<()> {
+    if text.is_empty() {
+        return Ok(());
+    }
+    stream.write_all(text.as_bytes())?;
+    stream.flush()
 }
 
 /// How a run's startup ended: see [`Core::start_for_run`].

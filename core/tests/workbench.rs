@@ -185,3 +185,52 @@ fn core_run_blocking_output_to_a_closed_pipe_still_shuts_down_ugly() {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// Runs the example with `args` and its standard output on `/dev/full` (every write fails
+/// with "no space left"): its exit code and standard error.
+fn to_a_full_disk(args: &[&str]) -> (Option<i32>, String) {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let output = Process::new(workbench())
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdout(full)
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn core_run_blocking_output_that_cannot_be_written_exits_74_bad() {
+    // The result, what a command printed with Core::print, help and the version alike:
+    // lost output is no success (EX_IOERR), and says why.
+    for args in [
+        &["workspace", "list"][..],
+        &["config"],
+        &["help"],
+        &["--version"],
+    ] {
+        let (code, stderr) = to_a_full_disk(args);
+        assert_eq!(code, Some(74), "{args:?}: {stderr}");
+        assert!(
+            stderr.ends_with(
+                "error: standard output could not be written: No space left on device (os error 28)\n"
+            ),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn core_run_blocking_output_that_cannot_be_written_keeps_a_failures_code_ugly() {
+    // A command that failed keeps its own exit code; its error still reaches stderr.
+    let (code, stderr) = to_a_full_disk(&["workspace", "create", "--name=default"]);
+    assert_ne!(code, Some(74), "{stderr}");
+    assert_ne!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("error:"), "{stderr}");
+}
