@@ -324,7 +324,7 @@ fn schema_check_escapes_hostile_key_and_value_ugly() {
     assert!(!err.message().contains('\n'), "{err}");
     assert_eq!(
         err.message(),
-        r#"action "журнал.git": input "line\nbreak" must be int, found string "a\0b""#
+        r#"action "журнал.git": input "line\nbreak" must be int, found string "a\u0000b""#
     );
 }
 

@@ -135,6 +135,15 @@ proptest! {
     }
 
     #[test]
+    fn value_display_revealed_is_json_that_reads_back_good(value in json_value()) {
+        // What a command prints (`health --json`) is JSON a script can parse, exactly.
+        let shown = value.revealed().to_string();
+        let back: Value = serde_json::from_str(&shown).unwrap();
+        prop_assert_eq!(back, value);
+        prop_assert!(!shown.contains('\n'));
+    }
+
+    #[test]
     fn from_value_arbitrary_shapes_never_panic_ugly(value in json_value()) {
         // Any result is fine; what matters is an error instead of a panic.
         let _ = from_value::<(u16, String)>(value.clone());

@@ -566,8 +566,19 @@ fn value_display_escapes_text_so_a_log_line_stays_one_line_ugly() {
     ]);
     assert_eq!(
         value.to_string(),
-        r#"{"msg":"line one\nline \"two\"","raw":b"aGVsbG8="}"#
+        r#"{"msg":"line one\nline \"two\"","raw":{"$bytes":"aGVsbG8="}}"#
     );
+    // Valid JSON whatever the text holds: an escape sequence, a NUL, a right-to-left
+    // override, a float JSON cannot hold.
+    let hostile = map(&[
+        ("reason", Value::from("db: \u{1b}[31mdown\0 \u{202e}")),
+        ("ratio", Value::Float(f64::NAN)),
+    ]);
+    assert_eq!(
+        hostile.to_string(),
+        r#"{"ratio":"NaN","reason":"db: \u001b[31mdown\u0000 \u202e"}"#
+    );
+    serde_json::from_str::<serde_json::Value>(&hostile.to_string()).unwrap();
 }
 
 #[test]

@@ -245,8 +245,11 @@ impl Value {
     }
 }
 
-/// Writes the value as compact JSON-like text, for logs and messages; bytes show as
-/// `b"<base64>"` and strings are quoted and escaped, so a value can never break a log line.
+/// Writes the value as compact JSON, for logs, messages and a command's output that a
+/// script parses: strings are quoted and escaped as JSON escapes them (control and
+/// invisible characters as `\uXXXX` too), so a value can never break a line; bytes show as
+/// they serialize, `{"$bytes":"<base64>"}`; a float JSON cannot hold (NaN, infinity) as
+/// its name in quotes.
 /// A map entry whose key looks secret ([`is_secret_name`](crate::is_secret_name)) shows as
 /// `"[REDACTED]"`, at any depth, as in `Debug`; [`Value::revealed`] shows everything.
 ///
@@ -285,15 +288,18 @@ impl Value {
     }
 }
 
-/// `value` as compact JSON-like text; secret-looking keys' values redacted unless `reveal`.
+/// `value` as compact JSON; secret-looking keys' values redacted unless `reveal`.
 fn write_text(value: &Value, f: &mut fmt::Formatter<'_>, reveal: bool) -> fmt::Result {
     match value {
         Value::Null => f.write_str("null"),
         Value::Bool(b) => write!(f, "{b}"),
         Value::Int(i) => write!(f, "{i}"),
-        Value::Float(x) => write!(f, "{x:?}"),
-        Value::String(s) => write!(f, "{s:?}"),
-        Value::Bytes(b) => write!(f, "b\"{}\"", ser::encode_bytes(b)),
+        Value::Float(x) if x.is_finite() => write!(f, "{x:?}"),
+        // JSON has no NaN or infinity: their names, as text.
+        Value::Float(x) => write_json_string(&x.to_string(), f),
+        Value::String(s) => write_json_string(s, f),
+        // As the value serializes: `{"$bytes":"<base64>"}`.
+        Value::Bytes(b) => write!(f, "{{\"$bytes\":\"{}\"}}", ser::encode_bytes(b)),
         Value::List(items) => {
             f.write_str("[")?;
             for (i, item) in items.iter().enumerate() {
@@ -310,9 +316,10 @@ fn write_text(value: &Value, f: &mut fmt::Formatter<'_>, reveal: bool) -> fmt::R
                 if i > 0 {
                     f.write_str(",")?;
                 }
-                write!(f, "{key:?}:")?;
+                write_json_string(key, f)?;
+                f.write_str(":")?;
                 if !reveal && crate::is_secret_name(key) {
-                    write!(f, "{:?}", crate::REDACTED)?;
+                    write_json_string(crate::REDACTED, f)?;
                 } else {
                     write_text(item, f, reveal)?;
                 }
@@ -412,4 +419,27 @@ impl<K: Into<String>, V: Into<Value>> FromIterator<(K, V)> for Value {
                 .collect(),
         )
     }
+}
+
+/// Writes `text` as a JSON string literal, every control and invisible character escaped
+/// (beyond the Basic Multilingual Plane as the UTF-16 pair JSON spells it with).
+fn write_json_string(text: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    f.write_str("\"")?;
+    for c in text.chars() {
+        match c {
+            '"' => f.write_str("\\\"")?,
+            '\\' => f.write_str("\\\\")?,
+            '\n' => f.write_str("\\n")?,
+            '\r' => f.write_str("\\r")?,
+            '\t' => f.write_str("\\t")?,
+            c if c.is_control() || crate::is_invisible(c) => {
+                let mut units = [0_u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    write!(f, "\\u{unit:04x}")?;
+                }
+            }
+            c => write!(f, "{c}")?,
+        }
+    }
+    f.write_str("\"")
 }
