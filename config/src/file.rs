@@ -29,8 +29,8 @@ pub(crate) struct FileValue {
 /// # Errors
 /// [`ErrorCode::NOT_FOUND`] for a missing required file; [`ErrorCode::INVALID`] for a
 /// file that does not parse (the message gives `path:line:column`), an unsupported
-/// format, or a key that is not a valid config key; [`ErrorCode::INTERNAL`] when the file
-/// cannot be read.
+/// format, or a key that is not a valid config key; the I/O error's code when the file
+/// cannot be read ([`ErrorCode::DENIED`] without permission), with that error as the cause.
 pub(crate) fn read(spec: &FileSpec) -> Result<Vec<FileValue>> {
     let text = match std::fs::read_to_string(&spec.path) {
         Ok(text) => text,
@@ -38,16 +38,14 @@ pub(crate) fn read(spec: &FileSpec) -> Result<Vec<FileValue>> {
             return Ok(Vec::new());
         }
         Err(err) => {
-            let code = if err.kind() == std::io::ErrorKind::NotFound {
-                ErrorCode::NOT_FOUND
-            } else {
-                ErrorCode::INTERNAL
-            };
-            return Err(Error::new(
+            // The I/O error stays the cause (its kind and OS code reach the caller).
+            let code = ErrorCode::of_io(err.kind()).unwrap_or(ErrorCode::UNAVAILABLE);
+            return Err(Error::wrap_code(
+                err,
+                code,
                 OP,
-                format!("cannot read config file {}: {err}", spec.path.display()),
-            )
-            .with_code(code));
+                format!("cannot read config file {}", spec.path.display()),
+            ));
         }
     };
     parse(&spec.path, &text)

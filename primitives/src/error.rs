@@ -187,7 +187,9 @@ impl Error {
 
     /// [`from_panic`](Error::from_panic) for a payload `catch_unwind` handed over, which is
     /// dropped here: a payload whose own `Drop` panics (`panic_any(guard)`) is forgotten
-    /// instead, so that the panic stays caught.
+    /// instead, so that the panic stays caught. An [`Error`] as the payload (`panic_any`,
+    /// as `Logger::must` panics) becomes the cause, keeping its code (`INTERNAL` when it
+    /// has none) and its own causes.
     ///
     /// ```
     /// use corers_primitives::{Error, ErrorCode};
@@ -200,6 +202,15 @@ impl Error {
         operation: impl Into<Cow<'static, str>>,
         payload: Box<dyn Any + Send>,
     ) -> Error {
+        // A structured error as the payload (`Logger::must`) stays whole, as the cause: its
+        // code, operations and causes reach whoever caught it.
+        let payload = match payload.downcast::<Error>() {
+            Ok(err) => {
+                let code = err.code().cloned().unwrap_or(ErrorCode::INTERNAL);
+                return Error::wrap_code(*err, code, operation, "panicked");
+            }
+            Err(payload) => payload,
+        };
         let err = Error::from_panic(operation, payload.as_ref());
         if let Err(again) =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(payload)))
@@ -486,16 +497,20 @@ impl Error {
             };
             write!(f, "{lead}[{code}]")?;
         }
-        match &inner.cause {
-            Some(cause) => match cause.downcast_ref::<Error>() {
-                Some(cause) => {
-                    f.write_str(": ")?;
-                    cause.write(f, inner.code.as_ref().or(shown))
-                }
-                None => write!(f, ": {cause}"),
-            },
-            None => Ok(()),
+        let shown = inner.code.as_ref().or(shown);
+        // Another kind of error shows one level, its causes through `source` (as the
+        // standard library's errors keep them): each is written, up to a CoreRS error,
+        // which writes the rest of the chain itself.
+        let mut next: Option<&(dyn StdError + 'static)> = inner.cause.as_deref().map(|c| c as _);
+        while let Some(cause) = next {
+            f.write_str(": ")?;
+            if let Some(cause) = cause.downcast_ref::<Error>() {
+                return cause.write(f, shown);
+            }
+            write!(f, "{cause}")?;
+            next = cause.source();
         }
+        Ok(())
     }
 }
 

@@ -186,6 +186,37 @@ fn error_wrap_inherits_code_of_cause_good() {
 }
 
 #[test]
+fn error_display_walks_a_foreign_causes_own_sources_ugly() {
+    // An error of another kind shows one level in its Display and keeps the rest behind
+    // `source` (as std's and thiserror's do): each level shows, once.
+    #[derive(Debug)]
+    struct Request {
+        source: std::io::Error,
+    }
+    impl std::fmt::Display for Request {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("request to homelab failed")
+        }
+    }
+    impl std::error::Error for Request {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.source)
+        }
+    }
+    let err = Error::wrap(
+        Request {
+            source: std::io::Error::other("connection reset"),
+        },
+        "api.Client.call",
+        "call homelab",
+    );
+    assert_eq!(
+        err.to_string(),
+        "api.Client.call: call homelab: request to homelab failed: connection reset"
+    );
+}
+
+#[test]
 fn error_wrap_foreign_cause_has_no_code_bad() {
     let err = Error::wrap(disk_full(), "fs.Fs.write", "write workspace.toml");
     assert_eq!(err.code(), None);
@@ -205,7 +236,7 @@ fn error_wrap_inherits_code_through_foreign_wrapper_ugly() {
     assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
     assert_eq!(
         err.to_string(),
-        "workspace.Sync.run: sync homelab [NOT_FOUND]: while syncing"
+        "workspace.Sync.run: sync homelab [NOT_FOUND]: while syncing: fs.Fs.read: no such file git.log"
     );
 }
 
@@ -384,6 +415,36 @@ fn error_from_caught_keeps_the_panic_message_good() {
         (err.message(), err.code()),
         ("panicked: replica 3 poisoned", Some(&ErrorCode::INTERNAL))
     );
+}
+
+#[test]
+fn error_from_caught_error_payload_stays_whole_good() {
+    // `Logger::must` panics with the structured error: its code and causes survive.
+    let payload = std::panic::catch_unwind(|| {
+        std::panic::panic_any(Error::wrap(
+            std::io::Error::from(std::io::ErrorKind::NotFound),
+            "app.Config.load",
+            "read workbench.toml",
+        ))
+    })
+    .unwrap_err();
+    let err = Error::from_caught("messaging.Action.run", payload);
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+    assert_eq!(
+        err.operations(),
+        ["messaging.Action.run", "app.Config.load"]
+    );
+    assert!(err.root().downcast_ref::<std::io::Error>().is_some());
+    assert_eq!(
+        err.to_string(),
+        "messaging.Action.run: panicked [NOT_FOUND]: app.Config.load: read workbench.toml: entity not found"
+    );
+    // Without a code of its own, a panic is still a bug.
+    let payload =
+        std::panic::catch_unwind(|| std::panic::panic_any(Error::new("app.Index.build", "torn")))
+            .unwrap_err();
+    let err = Error::from_caught("messaging.Action.run", payload);
+    assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
 }
 
 #[test]
