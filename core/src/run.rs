@@ -714,11 +714,21 @@ struct SignalState {
 /// The first SIGINT/SIGTERM: recorded; the bus refuses new work and the Core's context is
 /// cancelled. During startup that stops it after the running start hook (no more start);
 /// `run_with` then shuts down, as it does after the command once the services run.
+///
+/// A Ctrl-C (SIGINT) is answered at warn level, which a command line shows, with how to
+/// force the stop; a SIGTERM (a supervisor's ordinary stop) at info.
 fn first_signal(core: &Core, state: &Mutex<SignalState>, exit_code: u8) {
     state.lock().unwrap_or_else(PoisonError::into_inner).code = exit_code;
-    tracing::info!("shutting down (a second signal forces it)");
+    if exit_code == SIGINT_EXIT {
+        tracing::warn!("interrupted: shutting down (Ctrl-C again forces it)");
+    } else {
+        tracing::info!("shutting down (a second signal forces it)");
+    }
     core.request_shutdown();
 }
+
+/// The exit code of a run a SIGINT stopped: 128 + 2.
+const SIGINT_EXIT: u8 = 130;
 
 /// The `received`th SIGINT/SIGTERM: the first begins a graceful shutdown, the second
 /// forces it (the command is abandoned and running hooks are cancelled), the third ends the
@@ -811,7 +821,7 @@ fn watch_signals(
             let mut received = 0;
             loop {
                 let exit_code = tokio::select! {
-                    () = next(&mut interrupt) => 130,
+                    () = next(&mut interrupt) => SIGINT_EXIT,
                     () = next(&mut terminate) => 143,
                     () = next(&mut hangup) => {
                         let core = core.clone();
@@ -837,7 +847,7 @@ fn watch_signals(
             let mut received = 0;
             while tokio::signal::ctrl_c().await.is_ok() {
                 received += 1;
-                on_shutdown_signal(&core, &state, &forced, received, 130);
+                on_shutdown_signal(&core, &state, &forced, received, SIGINT_EXIT);
             }
         };
         tokio::spawn(watcher.with_subscriber(log))

@@ -1,7 +1,8 @@
 //! Signals during `Core::run_with`: SIGTERM begins a graceful shutdown (the context is
 //! cancelled, new background work is refused, every stop hook runs, the exit code is the
 //! command's), a second SIGTERM forces it, SIGHUP reloads the services; SIGTERM or SIGINT
-//! while the services start skips the command and exits with 143 or 130.
+//! while the services start skips the command and exits with 143 or 130; a first SIGINT
+//! says at warn level how to force the stop.
 //!
 //! Each case runs a Core in a child process — this test binary again, running only
 //! `signal_child` with `CORERS_SIGNAL_CHILD` naming the case — and signals it with `kill`.
@@ -135,11 +136,18 @@ fn signal_child() {
     let core = Core::builder()
         .name("signal-child")
         .config(Config::builder().optional_file(config_path(std::os::unix::process::parent_id())))
-        .logger(
+        .logger(if case == "warned" {
+            // Its warnings as `@@log` lines, for the parent to read.
+            corers::log::Logger::builder()
+                .level(corers::log::Level::Warn)
+                .with_target(false)
+                .output(corers::log::Output::writer(LogLines))
+                .build()
+        } else {
             corers::log::Logger::builder()
                 .level(corers::log::Level::Error)
-                .build(),
-        )
+                .build()
+        })
         .service(|_| {
             Ok(Registration::new(
                 "config",
@@ -307,6 +315,59 @@ impl Signalled {
         let _ = std::fs::remove_file(&self.go);
         (status, self.seen)
     }
+}
+
+/// A child's log output, each line printed as an `@@log` line.
+struct LogLines;
+
+impl std::io::Write for LogLines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for line in String::from_utf8_lossy(buf).lines() {
+            say(&format!("log {line}"));
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The warnings a `warned` child logged after `signal` while it served, without their
+/// time stamps; and its exit code.
+fn warned_after(signal: &str) -> (Option<i32>, Vec<String>) {
+    let mut child = Signalled::spawn("warned");
+    child.wait_for("serving");
+    child.signal(signal);
+    let (status, lines) = child.finish(Duration::from_secs(15));
+    let logged = lines
+        .iter()
+        .filter_map(|line| line.strip_prefix("log "))
+        .map(|line| {
+            line.split_once(' ')
+                .map_or(line, |(_, rest)| rest)
+                .to_owned()
+        })
+        .collect();
+    (status, logged)
+}
+
+#[test]
+fn core_run_with_sigint_tells_how_to_force_the_stop_good() {
+    let (status, logged) = warned_after("INT");
+    assert_eq!(
+        logged,
+        ["WARN  interrupted: shutting down (Ctrl-C again forces it)"]
+    );
+    assert_eq!(status, Some(0), "the command's own code");
+}
+
+#[test]
+fn core_run_with_sigterm_is_no_warning_bad() {
+    // A supervisor's ordinary stop: logged at info, below a command line's level.
+    let (status, logged) = warned_after("TERM");
+    assert_eq!(logged, Vec::<String>::new());
+    assert_eq!(status, Some(0));
 }
 
 /// Starts the child, waits until it serves, sends SIGTERM, and waits for it to exit.
