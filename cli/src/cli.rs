@@ -438,8 +438,18 @@ impl<C: Send + 'static> Cli<C> {
             ["completion"] => Outcome::usage_error(
                 Error::new("cli.Cli.run", "completion needs a shell: bash, zsh or fish")
                     .with_code(ErrorCode::INVALID),
-                &self.help(""),
+                &self.builtin_help("completion"),
             ),
+            ["completion", _, extra, ..] => {
+                Outcome::usage_error(
+                    Error::new(
+                        "cli.Cli.run",
+                        format!("unexpected argument {extra:?}: completion takes one shell"),
+                    )
+                    .with_code(ErrorCode::INVALID),
+                    &self.builtin_help("completion"),
+                )
+            }
             ["completion", shell] => match shell.parse::<Shell>() {
                 Ok(_) if !crate::completion::is_command_word(&self.name) => Outcome::usage_error(
                     Error::new(
@@ -473,9 +483,9 @@ impl<C: Send + 'static> Cli<C> {
                         let name = flag.split('=').next().unwrap_or(flag);
                         match known.iter().find(|k| crate::parse::distance(k, name) <= 2) {
                             Some(close) if *close != name => format!(
-                                "unknown flag {name:?} without a command; did you mean {close:?}?"
+                                "unknown flag {name} without a command; did you mean {close}?"
                             ),
-                            _ => format!("unknown flag {name:?} without a command"),
+                            _ => format!("unknown flag {name} without a command"),
                         }
                     }
                     None => "no command given".to_owned(),
@@ -538,7 +548,8 @@ impl<C: Send + 'static> Cli<C> {
                 format!("unknown command {:?}{suggestion}", typed.replace('/', " ")),
             )
             .with_code(ErrorCode::NOT_FOUND),
-            &self.help(""),
+            // The help of the deepest group the words name: what could stand there.
+            &self.help(&words[..known].join("/")),
         )
     }
 }

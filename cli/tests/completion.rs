@@ -766,6 +766,26 @@ async fn cli_run_completion_without_shell_is_usage_error_bad() {
     let cli = sample();
     let outcome = cli.run((), ["completion"]).await;
     assert_eq!(outcome.exit_code(), 2);
+    // With the completion's own usage, not the program's.
+    assert!(
+        outcome
+            .stderr()
+            .contains("Usage: workbench completion <bash|zsh|fish>"),
+        "{}",
+        outcome.stderr()
+    );
+}
+
+#[tokio::test]
+async fn cli_run_completion_with_a_second_shell_is_an_unexpected_argument_bad() {
+    let cli = sample();
+    let outcome = cli.run((), ["completion", "bash", "zsh"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert_eq!(
+        error_message(&outcome),
+        r#"unexpected argument "zsh": completion takes one shell"#
+    );
+    assert!(outcome.stdout().is_empty());
 }
 
 #[tokio::test]
