@@ -271,7 +271,9 @@ impl ConfigBuilder {
     /// ```
     ///
     /// A relative path is resolved against the working directory now, once: a reload reads
-    /// the same file after the process changed directory (a daemon's `chdir("/")`).
+    /// the same file after the process changed directory (a daemon's `chdir("/")`). A key
+    /// the defaults spell otherwise (`files-per-char` for the defaults' `files_per_char`)
+    /// sets the defaults' key, which the application reads.
     pub fn file(mut self, path: impl Into<PathBuf>) -> Self {
         self.files.push(FileSpec {
             path: resolved(path.into()),
@@ -443,9 +445,13 @@ impl ConfigBuilder {
                 .map(|(key, value)| (key, value, Source::Default)),
         );
         let mut files = Vec::with_capacity(self.files.len());
+        let declared = Spellings::new(defaults.keys().map(String::as_str));
         for spec in self.files {
             match read_file(&spec) {
-                Ok(flat) => files.push((spec, flat)),
+                Ok(flat) => files.push((
+                    spec,
+                    in_scope(self.logger.as_ref(), || respelled(flat, &declared)),
+                )),
                 // Kept, empty, in its place: a reload reads it again.
                 Err(err) => {
                     skip(err)?;
@@ -519,6 +525,28 @@ fn read_file(spec: &FileSpec) -> Result<Flat> {
         };
         (leaf.key, leaf.value, source)
     })))
+}
+
+/// `flat` (a file's keys) with each key spelled as the application's defaults spell it: a
+/// file's `index.files-per-char` sets the `index.files_per_char` its defaults declare,
+/// rather than a key of its own that nothing reads. A key the defaults do not have stays
+/// as written; a file that has the key both ways keeps the one spelled as declared.
+fn respelled(flat: Flat, declared: &Spellings) -> Flat {
+    let mut out = Flat::new();
+    for (key, entry) in flat {
+        let spelled = declared.respell(&key, &entry.source.to_string());
+        let exact = spelled == key;
+        match out.entry(spelled) {
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(entry);
+            }
+            std::collections::btree_map::Entry::Occupied(mut slot) if exact => {
+                slot.insert(entry);
+            }
+            std::collections::btree_map::Entry::Occupied(_) => {}
+        }
+    }
+    out
 }
 
 /// Runs `f` with `log` as the `tracing` subscriber, when there is one.
@@ -919,7 +947,9 @@ impl Config {
     /// the command-line layer, replacing what it held (as [`set_flags`](Config::set_flags)
     /// does; arguments without `--set` leave the layer alone), and returns the other
     /// arguments in order. Values read like environment values (`6543` an integer, `true` a bool,
-    /// anything else text). Arguments after `--` are left alone.
+    /// anything else text), and a key takes the spelling of a key the defaults or files
+    /// have, as a variable's does (`--set db.max_connections=9` sets a file's
+    /// `db.max-connections`). Arguments after `--` are left alone.
     ///
     /// ```
     /// use corers_config::{Config, Source};
@@ -941,6 +971,19 @@ impl Config {
         S: Into<String>,
     {
         const OP: &str = "config.Config.set_from_args";
+        // `--set db.max_connections=9` sets the `db.max-connections` a file has, as a
+        // variable does.
+        let known = {
+            let state = self.lock();
+            let layers = &state.layers;
+            Spellings::new(
+                layers
+                    .defaults
+                    .keys()
+                    .chain(layers.files.iter().flat_map(|(_, flat)| flat.keys()))
+                    .map(String::as_str),
+            )
+        };
         let mut rest = Vec::new();
         let mut layer = Flat::new();
         let mut found = false;
@@ -975,7 +1018,10 @@ impl Config {
                 .with_code(ErrorCode::INVALID));
             };
             let name = format!("set {key}");
-            if place_flag(OP, &mut layer, key, env::parse_value(raw), &name)? == 0 {
+            let key = in_scope(self.inner.log.as_ref(), || {
+                known.respell(key, &format!("--{name}"))
+            });
+            if place_flag(OP, &mut layer, &key, env::parse_value(raw), &name)? == 0 {
                 return Err(Error::new(
                     OP,
                     format!("--set {pair:?} sets nothing (an empty table)"),
@@ -1150,12 +1196,8 @@ impl Config {
             let state = self.lock();
             let layers = &state.layers;
             let specs: Vec<FileSpec> = layers.files.iter().map(|(spec, _)| spec.clone()).collect();
-            // The keys a variable takes its spelling from; none to read without a prefix.
-            let defaults: Vec<String> = if layers.env_prefix.is_some() {
-                layers.defaults.keys().cloned().collect()
-            } else {
-                Vec::new()
-            };
+            // The keys files and variables take their spelling from.
+            let defaults: Vec<String> = layers.defaults.keys().cloned().collect();
             (
                 specs,
                 layers.env_prefix.clone(),
@@ -1163,9 +1205,14 @@ impl Config {
                 defaults,
             )
         };
+        let declared = Spellings::new(defaults.iter().map(String::as_str));
         let files = specs
             .into_iter()
-            .map(|spec| read_file(&spec).map(|flat| (spec, flat)))
+            .map(|spec| {
+                let flat = read_file(&spec)?;
+                let flat = in_scope(self.inner.log.as_ref(), || respelled(flat, &declared));
+                Ok((spec, flat))
+            })
             .collect::<Result<Vec<_>>>()
             .map_err(|e| Error::wrap(e, "config.Config.reload", "read the config files"))?;
         let known = defaults

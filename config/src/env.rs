@@ -75,10 +75,10 @@ impl Spellings {
         Spellings { by_loose }
     }
 
-    /// `key` (from the variable `var`) spelled segment by segment as the known keys spell
-    /// it; a segment no known key has, or that they spell two ways without `key`'s (a
-    /// warning), keeps its own spelling.
-    fn respell(&self, key: &str, var: &str) -> String {
+    /// `key` (set by `from`: `environment variable APP_DB__PORT`, `--set db.port`) spelled
+    /// segment by segment as the known keys spell it; a segment no known key has, or that
+    /// they spell two ways without `key`'s (a warning), keeps its own spelling.
+    pub(crate) fn respell(&self, key: &str, from: &str) -> String {
         let mut out = String::with_capacity(key.len());
         // The spellings of the last prefix left in its own spelling for want of one, until
         // a longer prefix settles it.
@@ -109,9 +109,9 @@ impl Spellings {
         }
         if let Some(spellings) = unsettled {
             tracing::warn!(
-                var = %var,
+                source = %from,
                 spellings = ?spellings,
-                "environment variable matches config keys spelled more than one way: it sets {out:?}"
+                "a setting matches config keys spelled more than one way: it sets {out:?}"
             );
         }
         out
@@ -157,7 +157,7 @@ pub(crate) fn read(prefix: &str, vars: &EnvVars, known: &Spellings) -> Vec<EnvVa
                 return None;
             }
             Some(leaves.into_iter().map(move |(key, value)| EnvValue {
-                key: known.respell(&key, &var),
+                key: known.respell(&key, &format!("environment variable {var}")),
                 value,
                 var: var.clone(),
             }))

@@ -634,6 +634,64 @@ fn config_reload_env_vars_take_the_spelling_of_a_key_a_file_gained_ugly() {
 }
 
 #[test]
+fn config_builder_file_key_spelled_otherwise_sets_the_defaults_key_good() {
+    // The application's defaults say `files_per_char`; the file writes `files-per-char`.
+    let dir = ConfigDir::new();
+    let toml = dir.write(
+        "workbench.toml",
+        "[index]\nfiles-per-char = 2\nthreads = 4\n",
+    );
+    let config = Config::builder()
+        .default_value("index.files_per_char", 7)
+        .file(&toml)
+        .build()
+        .unwrap();
+    assert_eq!(config.int("index.files_per_char").unwrap(), 2);
+    assert_eq!(
+        config.provenance("index.files_per_char"),
+        Some(file_source(&toml, 2))
+    );
+    // A key the defaults do not have stays as written.
+    assert_eq!(config.keys(), ["index.files_per_char", "index.threads"]);
+    // And so on a reload.
+    dir.write("workbench.toml", "[index]\nfiles-per-char = 3\n");
+    config.reload().unwrap();
+    assert_eq!(config.int("index.files_per_char").unwrap(), 3);
+}
+
+#[test]
+fn config_builder_file_key_written_both_ways_keeps_the_declared_spelling_ugly() {
+    let dir = ConfigDir::new();
+    let toml = dir.write(
+        "workbench.toml",
+        "[index]\nfiles-per-char = 2\nfiles_per_char = 5\nFilesPerChar = 9\n",
+    );
+    let config = Config::builder()
+        .default_value("index.files_per_char", 7)
+        .file(&toml)
+        .build()
+        .unwrap();
+    assert_eq!(config.int("index.files_per_char").unwrap(), 5);
+    assert_eq!(config.keys(), ["index.files_per_char"]);
+}
+
+#[test]
+fn config_set_from_args_takes_the_spelling_of_a_files_key_good() {
+    let dir = ConfigDir::new();
+    let toml = dir.write("workbench.toml", "[db]\nmax-connections = 5\n");
+    let config = Config::builder().file(&toml).build().unwrap();
+    config
+        .set_from_args(["--set", "db.max_connections=9", "--set", "db.pool=2"])
+        .unwrap();
+    assert_eq!(config.int("db.max-connections").unwrap(), 9);
+    assert_eq!(
+        config.provenance("db.max-connections").unwrap().to_string(),
+        "flag --set db.max_connections"
+    );
+    assert_eq!(config.keys(), ["db.max-connections", "db.pool"]);
+}
+
+#[test]
 fn config_builder_env_vars_setting_one_key_are_warned_about_bad() {
     let (log, sink) = sink_logger(corers_log::Level::Warn);
     let config = Config::builder()
