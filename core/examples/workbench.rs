@@ -163,17 +163,8 @@ pub(crate) fn workbench() -> CoreBuilder {
         .version(env!("CARGO_PKG_VERSION"))
         .description("workspaces, indexed")
         // Quiet but for warnings, unless RUST_LOG asks for more (RUST_LOG=debug, or
-        // RUST_LOG=warn,corers_lifecycle=debug for the services alone).
-        .logger(
-            corers::log::Logger::builder()
-                .filter(
-                    std::env::var("RUST_LOG")
-                        .ok()
-                        .and_then(|text| text.parse().ok())
-                        .unwrap_or_else(|| corers::log::Level::Warn.into()),
-                )
-                .build(),
-        )
+        // RUST_LOG=corers_lifecycle=debug for the services alone).
+        .log_level(corers::log::Level::Warn)
         .config(
             Config::builder()
                 .default_value("workspace.first", "default")

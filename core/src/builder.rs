@@ -38,6 +38,8 @@ pub struct CoreBuilder {
     logger: Option<Logger>,
     crash_file: Option<std::path::PathBuf>,
     on_crash: Option<CrashCallback>,
+    /// The default logger's level where `RUST_LOG` names none.
+    log_level: Option<corers_log::Level>,
     bus: BusBuilder,
     /// Each with the service name it was declared under, when it was.
     factories: Vec<(Option<String>, Factory)>,
@@ -72,6 +74,7 @@ impl Core {
             logger: None,
             crash_file: None,
             on_crash: None,
+            log_level: None,
             bus: Bus::builder(),
             factories: Vec::new(),
             actions: Vec::new(),
@@ -133,10 +136,31 @@ impl CoreBuilder {
 
     /// The logger (default: human lines on standard error at info level, or at the levels
     /// `RUST_LOG` names: `debug`, or `info,workbench::store=debug,hyper=warn`, read as a
-    /// [`corers_log::Filter`]; a `RUST_LOG` that does not read is ignored, with a
-    /// warning). The Core's logger becomes the process default when the Core is built.
+    /// [`corers_log::Filter`] by [`Filter::parse_lossy`](corers_log::Filter::parse_lossy):
+    /// a directive that does not read is left out, with a warning, as tracing's
+    /// `EnvFilter` leaves it). The Core's logger becomes the process default when the Core
+    /// is built.
     pub fn logger(mut self, logger: Logger) -> Self {
         self.logger = Some(logger);
+        self
+    }
+
+    /// The default logger's level for what `RUST_LOG` does not name (info unless set): a
+    /// command-line tool quiet but for warnings, that `RUST_LOG=debug` or
+    /// `RUST_LOG=corers_lifecycle=debug` still opens up, as tracing's `EnvFilter` with a
+    /// default directive does.
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    /// let core = Core::builder()
+    ///     .log_level(corers::log::Level::Warn)
+    ///     .env("RUST_LOG", "corers_lifecycle=debug")
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(core.log().filter().to_string(), "warn,corers_lifecycle=debug");
+    /// ```
+    pub fn log_level(mut self, level: corers_log::Level) -> Self {
+        self.log_level = Some(level);
         self
     }
 
@@ -466,18 +490,12 @@ impl CoreBuilder {
 
     fn assemble(self, on_error: &mut OnError<'_>) -> Result<Core> {
         const OP: &str = "corers.CoreBuilder.build";
-        let log = match self.logger {
-            Some(_) if self.crash_file.is_some() || self.on_crash.is_some() => {
-                return Err(Error::new(
-                    OP,
-                    "crash_file and on_crash configure the default logger: with \
-                     CoreBuilder::logger, set them on that logger's builder",
-                )
-                .with_code(corers_primitives::ErrorCode::INVALID));
-            }
-            Some(logger) => logger,
-            None => default_logger(&self.app, &self.env, self.crash_file, self.on_crash),
-        };
+        let log = core_logger(
+            self.logger,
+            &self.app,
+            &self.env,
+            (self.log_level, self.crash_file, self.on_crash),
+        )?;
         let bus: Bus<Core> = self
             .bus
             .logger(log.clone())
@@ -697,24 +715,49 @@ fn register_services(
 /// The logger a Core gets when none is given: human lines on standard error at info level
 /// (or the levels `RUST_LOG` names: the Core's override, else the process's), crash reports
 /// carrying the app's name and version, to `crash_file` and `on_crash` when set.
+/// The Core's logger: the one given, or the default one with the settings given for it
+/// (which a given logger must have set on its own builder instead).
+fn core_logger(
+    given: Option<Logger>,
+    app: &App,
+    env: &[(String, String)],
+    settings: (
+        Option<corers_log::Level>,
+        Option<std::path::PathBuf>,
+        Option<CrashCallback>,
+    ),
+) -> Result<Logger> {
+    match given {
+        Some(_) if settings.0.is_some() || settings.1.is_some() || settings.2.is_some() => {
+            Err(Error::new(
+                "corers.CoreBuilder.build",
+                "crash_file, on_crash and log_level configure the default logger: with \
+                 CoreBuilder::logger, set them on that logger's builder",
+            )
+            .with_code(corers_primitives::ErrorCode::INVALID))
+        }
+        Some(logger) => Ok(logger),
+        None => Ok(default_logger(app, env, settings)),
+    }
+}
+
 fn default_logger(
     app: &App,
     env: &[(String, String)],
-    crash_file: Option<std::path::PathBuf>,
-    on_crash: Option<CrashCallback>,
+    (level, crash_file, on_crash): (
+        Option<corers_log::Level>,
+        Option<std::path::PathBuf>,
+        Option<CrashCallback>,
+    ),
 ) -> Logger {
-    let mut builder = Logger::builder();
     let rust_log = env
         .iter()
         .find(|(key, _)| key == "RUST_LOG")
         .map(|(_, value)| value.clone())
-        .or_else(|| std::env::var("RUST_LOG").ok());
-    let mut unread = None;
-    match rust_log.map(|text| text.parse::<corers_log::Filter>()) {
-        Some(Ok(filter)) => builder = builder.filter(filter),
-        Some(Err(err)) => unread = Some(err),
-        None => {}
-    }
+        .or_else(|| std::env::var("RUST_LOG").ok())
+        .unwrap_or_default();
+    let (filter, left_out) = corers_log::Filter::parse_lossy(&rust_log, level.unwrap_or_default());
+    let mut builder = Logger::builder().filter(filter);
     if !app.name.is_empty() {
         builder = builder.crash_meta("app", app.name.clone());
     }
@@ -728,8 +771,8 @@ fn default_logger(
         builder = builder.on_crash(callback);
     }
     let log = builder.build();
-    if let Some(err) = unread {
-        corers_log::warn!(log, error = %err, "RUST_LOG is not read: logging at info level");
+    for err in left_out {
+        corers_log::warn!(log, error = %err, "RUST_LOG directive left out");
     }
     log
 }

@@ -245,19 +245,69 @@ fn core_builder_logger_default_follows_rust_log_directives_good() {
 }
 
 #[test]
-fn core_builder_logger_default_ignores_a_rust_log_that_does_not_read_bad() {
-    for rust_log in [
-        "info,hyper=loud",
-        "workbench[request]=debug",
-        "my crate=debug",
+fn core_builder_logger_default_leaves_out_rust_log_directives_that_do_not_read_bad() {
+    // As tracing's EnvFilter reads RUST_LOG lossily: the rest is kept.
+    for (rust_log, kept) in [
+        ("info,hyper=loud", "info"),
+        ("workbench[request]=debug", "info"),
+        ("my crate=debug", "info"),
+        ("debug,corers_lifecycle=bogus", "debug"),
+        ("hyper=loud,workbench=trace", "info,workbench=trace"),
     ] {
         let core = Core::builder().env("RUST_LOG", rust_log).build().unwrap();
-        assert_eq!(
-            core.log().filter(),
-            corers::log::Filter::default(),
-            "{rust_log}"
-        );
+        assert_eq!(core.log().filter().to_string(), kept, "{rust_log}");
     }
+}
+
+// ---- CoreBuilder::log_level ----
+
+#[test]
+fn core_builder_log_level_is_the_default_rust_log_does_not_override_good() {
+    let quiet = Core::builder()
+        .log_level(Level::Warn)
+        .env("RUST_LOG", "")
+        .build()
+        .unwrap();
+    assert_eq!(quiet.log().filter().to_string(), "warn");
+    // RUST_LOG names a target: the rest stays at the level given.
+    let core = Core::builder()
+        .log_level(Level::Warn)
+        .env("RUST_LOG", "corers_lifecycle=debug")
+        .build()
+        .unwrap();
+    assert_eq!(
+        core.log().filter().to_string(),
+        "warn,corers_lifecycle=debug"
+    );
+    // A level of its own wins.
+    let chatty = Core::builder()
+        .log_level(Level::Warn)
+        .env("RUST_LOG", "debug")
+        .build()
+        .unwrap();
+    assert_eq!(chatty.log().level(), Level::Debug);
+}
+
+#[test]
+fn core_builder_log_level_with_a_logger_of_its_own_bad() {
+    let err = Core::builder()
+        .log_level(Level::Warn)
+        .logger(Logger::builder().build())
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(err.to_string().contains("log_level"), "{err}");
+}
+
+#[test]
+fn core_builder_log_level_quiet_with_a_rust_log_that_does_not_read_ugly() {
+    let core = Core::builder()
+        .log_level(Level::Quiet)
+        .env("RUST_LOG", "[span]=debug,hyper=loud")
+        .build()
+        .unwrap();
+    assert_eq!(core.log().filter().to_string(), "off");
+    assert!(!core.log().enabled(Level::Error));
 }
 
 #[test]

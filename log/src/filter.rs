@@ -99,68 +99,108 @@ impl Default for Filter {
     }
 }
 
+impl Filter {
+    /// `text` read as tracing's `EnvFilter` reads a `RUST_LOG` it was given a default
+    /// directive for (`EnvFilter::builder().with_default_directive(..).parse_lossy(..)`): a
+    /// directive that does not read is left out and returned, for a warning, instead of
+    /// failing the whole; `default` is the level of targets no directive names, unless a
+    /// bare level is given.
+    ///
+    /// ```
+    /// use corers_log::{Filter, Level};
+    /// let (filter, left_out) = Filter::parse_lossy("corers_lifecycle=debug,hyper=lots", Level::Warn);
+    /// assert_eq!(filter.to_string(), "warn,corers_lifecycle=debug");
+    /// assert_eq!(left_out.len(), 1);
+    /// assert!(left_out[0].message().contains("hyper=lots"));
+    /// ```
+    pub fn parse_lossy(text: &str, default: Level) -> (Filter, Vec<Error>) {
+        let (filter, given, left_out) = read(text);
+        (
+            Filter {
+                default: given.unwrap_or(default),
+                ..filter
+            },
+            left_out,
+        )
+    }
+}
+
+/// Reads `text`'s directives: the filter of those that read (its default still to be
+/// decided), the default level given, if any, and an error for each that does not read.
+fn read(text: &str) -> (Filter, Option<Level>, Vec<Error>) {
+    const OP: &str = "log.Filter.parse";
+    let refuse = |directive: &str, why: &str| {
+        Error::new(OP, format!("directive {directive:?} in {text:?}: {why}"))
+            .with_code(ErrorCode::INVALID)
+    };
+    let mut filter = Filter::default();
+    let mut default = None;
+    let mut left_out = Vec::new();
+    for directive in text.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        if directive.contains(['[', ']', '{', '}']) {
+            left_out.push(refuse(
+                directive,
+                "span and field filters are not read: use target=level",
+            ));
+            continue;
+        }
+        let (target, level) = match directive.split_once('=') {
+            Some((target, level)) => match level.trim().parse::<Level>() {
+                Ok(level) => (target.trim(), level),
+                Err(err) => {
+                    left_out.push(refuse(directive, err.message()));
+                    continue;
+                }
+            },
+            None => match directive.parse::<Level>() {
+                Ok(level) => {
+                    default = Some(level);
+                    continue;
+                }
+                Err(_) => (directive, Level::Trace),
+            },
+        };
+        let valid = !target.is_empty()
+            && target
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '_' | ':' | '-' | '.' | '/'));
+        if !valid {
+            left_out.push(refuse(
+                directive,
+                "a target is a module path such as workbench::store",
+            ));
+            continue;
+        }
+        filter.targets.retain(|(t, _)| t != target);
+        filter.targets.push((target.to_owned(), level));
+    }
+    // Longest first; equal lengths in name order, so the order never depends on how the
+    // directives were written.
+    filter
+        .targets
+        .sort_by(|(a, _), (b, _)| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    (filter, default, left_out)
+}
+
 impl FromStr for Filter {
     type Err = Error;
 
     /// Reads comma-separated directives: `level` sets the default, `target=level` a
     /// target's level, a bare `target` lets everything of it through. The last directive
     /// for a target (or for the default) wins; spaces around a directive and empty ones
-    /// are ignored; level names are [`Level`]'s, in any case.
+    /// are ignored; level names are [`Level`]'s, in any case. A directive that does not
+    /// read fails the whole (see [`Filter::parse_lossy`] to leave it out instead).
     fn from_str(text: &str) -> Result<Filter, Error> {
-        const OP: &str = "log.Filter.parse";
-        let refuse = |directive: &str, why: &str| {
-            Error::new(OP, format!("directive {directive:?} in {text:?}: {why}"))
-                .with_code(ErrorCode::INVALID)
-        };
-        let mut filter = Filter::default();
-        let mut default = None;
-        for directive in text.split(',').map(str::trim).filter(|d| !d.is_empty()) {
-            if directive.contains(['[', ']', '{', '}']) {
-                return Err(refuse(
-                    directive,
-                    "span and field filters are not read: use target=level",
-                ));
-            }
-            let (target, level) = match directive.split_once('=') {
-                Some((target, level)) => {
-                    let level = level
-                        .trim()
-                        .parse::<Level>()
-                        .map_err(|err| refuse(directive, err.message()))?;
-                    (target.trim(), level)
-                }
-                None => match directive.parse::<Level>() {
-                    Ok(level) => {
-                        default = Some(level);
-                        continue;
-                    }
-                    Err(_) => (directive, Level::Trace),
-                },
-            };
-            let valid = !target.is_empty()
-                && target
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | ':' | '-' | '.' | '/'));
-            if !valid {
-                return Err(refuse(
-                    directive,
-                    "a target is a module path such as workbench::store",
-                ));
-            }
-            filter.targets.retain(|(t, _)| t != target);
-            filter.targets.push((target.to_owned(), level));
+        let (filter, given, left_out) = read(text);
+        if let Some(first) = left_out.into_iter().next() {
+            return Err(first);
         }
-        filter.default = match default {
+        let default = match given {
             Some(level) => level,
             None if filter.targets.is_empty() => Level::Info,
             None => Level::Quiet,
         };
-        // Longest first; equal lengths in name order, so the order never depends on how
-        // the directives were written.
-        filter
-            .targets
-            .sort_by(|(a, _), (b, _)| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-        Ok(filter)
+        Ok(Filter { default, ..filter })
     }
 }
 

@@ -56,6 +56,45 @@ fn filter_parse_repeated_and_bare_targets_ugly() {
     assert_eq!(parsed.default_level(), Level::Warn);
 }
 
+// ---------------------------------------------------------------- Filter::parse_lossy
+
+#[test]
+fn filter_parse_lossy_keeps_what_reads_good() {
+    let (parsed, left_out) = Filter::parse_lossy("corers_lifecycle=debug,hyper=loud", Level::Warn);
+    assert_eq!(parsed.to_string(), "warn,corers_lifecycle=debug");
+    assert_eq!(left_out.len(), 1);
+    assert_eq!(left_out[0].code(), Some(&ErrorCode::INVALID));
+    assert!(
+        left_out[0].message().contains("unknown level \"loud\""),
+        "{}",
+        left_out[0]
+    );
+    // A bare level of its own wins over the default given.
+    let (parsed, left_out) = Filter::parse_lossy("debug,hyper=off", Level::Warn);
+    assert_eq!(parsed.to_string(), "debug,hyper=off");
+    assert!(left_out.is_empty());
+}
+
+#[test]
+fn filter_parse_lossy_nothing_that_reads_is_the_default_bad() {
+    for text in ["", "[span]=debug", "my crate=debug,=info"] {
+        let (parsed, _) = Filter::parse_lossy(text, Level::Error);
+        assert_eq!(parsed, Filter::from(Level::Error), "{text:?}");
+    }
+    let (_, left_out) = Filter::parse_lossy("my crate=debug,=info", Level::Error);
+    assert_eq!(left_out.len(), 2);
+}
+
+#[test]
+fn filter_parse_lossy_agrees_with_from_str_on_what_reads_ugly() {
+    // Where every directive reads and a level is given, the two read alike.
+    for text in ["warn,workbench::store=debug,hyper=off", "trace", "2,sqlx=4"] {
+        let (lossy, left_out) = Filter::parse_lossy(text, Level::Info);
+        assert!(left_out.is_empty());
+        assert_eq!(lossy, filter(text), "{text}");
+    }
+}
+
 // ---------------------------------------------------------------- Filter::level_for
 
 #[test]
