@@ -398,7 +398,14 @@ impl<C: Send + 'static> Cli<C> {
             if let Err(err) = parse(&resolved.command, args, &resolved.path_words, &env) {
                 return answered(Outcome::usage_error(err, &self.help(&resolved.path)));
             }
-            return answered(Outcome::printed(self.help(&resolved.path)));
+            // A group names no command to run: a usage error with its commands, as the
+            // program without any command is (and clap's required subcommand).
+            let group = resolved.path.replace('/', " ");
+            return answered(Outcome::usage_error(
+                Error::new("cli.Cli.run", format!("{group} needs a command"))
+                    .with_code(ErrorCode::INVALID),
+                &self.help(&resolved.path),
+            ));
         };
         match parse(&resolved.command, args, &resolved.path_words, &env) {
             Ok(options) => Resolution::Action(action, options),

@@ -44,7 +44,7 @@ fn cli_help_command_with_every_flag_type_snapshot_good() {
 #[tokio::test]
 async fn cli_help_placeholder_snapshot_good() {
     let cli = workbench();
-    let outcome = cli.run((), ["workspace"]).await;
+    let outcome = cli.run((), ["workspace", "--help"]).await;
     assert_eq!(outcome.exit_code(), 0);
     insta::assert_snapshot!("workspace_placeholder_help", outcome.stdout());
 }
@@ -743,7 +743,7 @@ fn cli_answer_without_action_help_and_completion_answer_good() {
         &["help", "workspace"],
         &["completion", "zsh"],
         &["-V"],
-        &["workspace"],
+        &["workspace", "-h"],
     ] {
         let outcome = cli.answer_without_action(&(), args).expect("answered");
         assert_eq!(outcome.exit_code(), 0, "{args:?}");
@@ -760,6 +760,7 @@ fn cli_answer_without_action_usage_errors_of_a_registered_command_answer_bad() {
         &["workspace", "list", "--limit=many"],
         &["completion", "powershell"],
         &[],
+        &["workspace"],
     ] {
         let outcome = cli.answer_without_action(&(), args).expect("answered");
         assert_eq!(outcome.exit_code(), 2, "{args:?}");

@@ -173,7 +173,7 @@ async fn outcome_stderr_empty_on_success_bad() {
 
 #[tokio::test]
 async fn outcome_stderr_empty_on_help_ugly() {
-    let outcome = workbench().run((), ["workspace"]).await;
+    let outcome = workbench().run((), ["workspace", "--help"]).await;
     assert!(outcome.stderr().is_empty());
 }
 

@@ -314,13 +314,26 @@ async fn cli_with_banner_percent_printed_literally_good() {
 // Q16: a placeholder answered "not executable" instead of listing its subcommands.
 
 #[tokio::test]
-async fn cli_run_placeholder_lists_subcommands_on_stdout_good() {
+async fn cli_run_placeholder_lists_subcommands_in_a_usage_error_good() {
+    // It names no command to run: exit 2, as the program without any command (and
+    // clap's required subcommand), listing what could follow.
     let cli = workbench();
     let outcome = cli.run((), ["workspace"]).await;
-    assert_eq!(outcome.exit_code(), 0);
-    assert!(outcome.error().is_none());
+    assert_eq!(outcome.exit_code(), 2);
+    assert_eq!(error_message(&outcome), "workspace needs a command");
     assert!(
         outcome
+            .stderr()
+            .contains("Subcommands:\n  create    create a workspace\n"),
+        "{}",
+        outcome.stderr()
+    );
+    assert!(outcome.stdout().is_empty());
+    // Asked for, its help is help.
+    let asked = cli.run((), ["workspace", "--help"]).await;
+    assert_eq!(asked.exit_code(), 0);
+    assert!(
+        asked
             .stdout()
             .contains("Subcommands:\n  create    create a workspace\n")
     );
@@ -330,10 +343,11 @@ async fn cli_run_placeholder_lists_subcommands_on_stdout_good() {
 async fn cli_run_nested_placeholder_lists_its_level_ugly() {
     let cli = workbench();
     let outcome = cli.run((), ["deploy", "to"]).await;
-    assert_eq!(outcome.exit_code(), 0);
+    assert_eq!(outcome.exit_code(), 2);
+    assert_eq!(error_message(&outcome), "deploy to needs a command");
     assert!(
         outcome
-            .stdout()
+            .stderr()
             .contains("Subcommands:\n  homelab    deploy a build to the homelab\n")
     );
 }

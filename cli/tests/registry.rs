@@ -512,12 +512,19 @@ fn command_new_is_placeholder_good() {
 }
 
 #[tokio::test]
-async fn command_new_registered_alone_prints_help_not_a_value_bad() {
+async fn command_new_registered_alone_is_a_group_not_a_value_bad() {
     let cli: Cli<()> = Cli::new("workbench");
     cli.register("workspace", Command::new()).unwrap();
     let outcome = cli.run((), ["workspace"]).await;
     assert!(outcome.value().is_none());
-    assert!(outcome.stdout().starts_with("Usage: workbench workspace"));
+    assert_eq!(outcome.exit_code(), 2);
+    assert!(
+        outcome
+            .stderr()
+            .starts_with("error: workspace needs a command\n\nUsage: workbench workspace"),
+        "{}",
+        outcome.stderr()
+    );
 }
 
 #[test]

@@ -62,14 +62,14 @@ async fn cli_run_deeper_placeholder_beats_shorter_command_ugly() {
     // longest match wins and lists what is under it.
     let cli = deploy_levels();
     let outcome = cli.run((), ["deploy", "to"]).await;
-    assert_eq!(outcome.exit_code(), 0);
+    assert_eq!(outcome.exit_code(), 2);
     assert!(outcome.value().is_none());
     assert!(
         outcome
-            .stdout()
-            .starts_with("Usage: workbench deploy to <command>"),
+            .stderr()
+            .contains("Usage: workbench deploy to <command>"),
         "{}",
-        outcome.stdout()
+        outcome.stderr()
     );
 }
 
