@@ -370,9 +370,8 @@ impl<C: Send + 'static> Cli<C> {
                 _ => Resolution::Answered(outcome),
             }
         };
-        // A placeholder lists what is under it, unless a word after it names nothing (also
-        // with --help: `workspace craete --help` is a typo, not a question about workspace)
-        // or a flag is one it does not declare.
+        // A word after a group that names nothing under it is an unknown command (also
+        // with --help: `workspace craete --help` is a typo, not a question about workspace).
         if resolved.command.action.is_none()
             && let Some((at, word)) = flags()
                 .enumerate()

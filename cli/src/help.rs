@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::{Cli, Command, FlagKind};
+use crate::{Cli, Command, Flag, FlagKind};
 
 impl<C> Cli<C> {
     /// The help for `path` (`""` for the top level): usage, description, flags with types,
@@ -57,15 +57,7 @@ impl<C> Cli<C> {
         if self.version.is_some() {
             flags.push(("-V, --version".to_owned(), "show the version".to_owned()));
         }
-        // A long flag alone lines up with the long forms, as a command's do.
-        flags.extend(self.global_flags.iter().map(|(spelling, description)| {
-            let pad = if spelling.starts_with("--") {
-                "    "
-            } else {
-                ""
-            };
-            (format!("{pad}{spelling}"), description.clone())
-        }));
+        flags.extend(self.global_rows());
         write_table(&mut out, &flags);
         let _ = write!(
             out,
@@ -92,6 +84,19 @@ impl<C> Cli<C> {
              zsh     {name} completion zsh > ~/.zfunc/_{name}  (with ~/.zfunc on $fpath)\n  \
              fish    {name} completion fish > ~/.config/fish/completions/{name}.fish\n"
         )
+    }
+
+    /// The rows of the [global flags](Cli::with_global_flag) in a flags table: a long flag
+    /// alone lines up with the long forms, as a command's do.
+    fn global_rows(&self) -> impl Iterator<Item = (String, String)> + '_ {
+        self.global_flags.iter().map(|(spelling, description)| {
+            let pad = if spelling.starts_with("--") {
+                "    "
+            } else {
+                ""
+            };
+            (format!("{pad}{spelling}"), description.clone())
+        })
     }
 
     fn command_help(&self, path: &str, command: &Command<C>) -> String {
@@ -141,44 +146,11 @@ impl<C> Cli<C> {
         }
         if command.is_executable() {
             out.push_str("\nFlags:\n");
-            let mut rows: Vec<(String, String)> = command
-                .flags
-                .iter()
-                .map(|flag| {
-                    let short = flag
-                        .short
-                        .map_or_else(|| "    ".to_owned(), |c| format!("-{c}, "));
-                    let value = if flag.kind == FlagKind::Bool {
-                        String::new()
-                    } else {
-                        format!(" <{}>", flag.kind)
-                    };
-                    let mut help = flag.help.clone();
-                    if flag.required {
-                        help.push_str(" (required)");
-                    }
-                    if let Some(default) = &flag.default {
-                        let shown = match (&flag.kind, default.as_i64()) {
-                            // A duration is held in milliseconds; a bare number typed on the
-                            // command line means seconds: show it with its unit.
-                            (FlagKind::Duration, Some(ms)) if ms % 1000 == 0 => {
-                                format!("{}s", ms / 1000)
-                            }
-                            (FlagKind::Duration, Some(ms)) => format!("{ms}ms"),
-                            _ => display_value(default),
-                        };
-                        let _ = write!(help, " [default: {shown}]");
-                    }
-                    if let Some(var) = &flag.env {
-                        let _ = write!(help, " [env: {var}]");
-                    }
-                    (
-                        format!("{short}--{}{value}", flag.name),
-                        help.trim().to_owned(),
-                    )
-                })
-                .collect();
+            let mut rows: Vec<(String, String)> = command.flags.iter().map(flag_row).collect();
             rows.push(("-h, --help".to_owned(), "show this help".to_owned()));
+            // The program's own flags work after any command too, as clap lists its global
+            // arguments with each command's.
+            rows.extend(self.global_rows());
             write_table(&mut out, &rows);
         }
         let children: Vec<(String, String)> = self
@@ -237,4 +209,40 @@ fn display_value(value: &corers_primitives::Value) -> String {
         Some(text) => text.to_owned(),
         None => value.to_string(),
     }
+}
+
+/// A flag's row in a command's help: its spellings and value, and its description with
+/// what is required, its default and its environment variable.
+fn flag_row(flag: &Flag) -> (String, String) {
+    let short = flag
+        .short
+        .map_or_else(|| "    ".to_owned(), |c| format!("-{c}, "));
+    let value = if flag.kind == FlagKind::Bool {
+        String::new()
+    } else {
+        format!(" <{}>", flag.kind)
+    };
+    let mut help = flag.help.clone();
+    if flag.required {
+        help.push_str(" (required)");
+    }
+    if let Some(default) = &flag.default {
+        let shown = match (&flag.kind, default.as_i64()) {
+            // A duration is held in milliseconds; a bare number typed on the
+            // command line means seconds: show it with its unit.
+            (FlagKind::Duration, Some(ms)) if ms % 1000 == 0 => {
+                format!("{}s", ms / 1000)
+            }
+            (FlagKind::Duration, Some(ms)) => format!("{ms}ms"),
+            _ => display_value(default),
+        };
+        let _ = write!(help, " [default: {shown}]");
+    }
+    if let Some(var) = &flag.env {
+        let _ = write!(help, " [env: {var}]");
+    }
+    (
+        format!("{short}--{}{value}", flag.name),
+        help.trim().to_owned(),
+    )
 }

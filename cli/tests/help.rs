@@ -640,6 +640,18 @@ async fn cli_with_global_flag_is_listed_not_parsed_bad() {
 }
 
 #[test]
+fn cli_with_global_flag_is_listed_in_each_commands_help_good() {
+    let cli: Cli<()> = Cli::new("workbench")
+        .with_global_flag("--set <key=value>", "set a config value for this run");
+    cli.register("cache/flush", echo(Command::new())).unwrap();
+    let help = cli.help("cache/flush");
+    assert!(
+        help.contains("  -h, --help               show this help\n      --set <key=value>    set a config value for this run\n"),
+        "{help}"
+    );
+}
+
+#[test]
 fn cli_with_global_flag_a_command_cannot_declare_it_bad() {
     let cli: Cli<()> = Cli::new("workbench")
         .with_global_flag("--set <key=value>", "set a config value for this run")
