@@ -295,8 +295,11 @@ impl<C: Send + 'static> Cli<C> {
                     Some(c) if *c == ErrorCode::DENIED => 77,
                     _ => EXIT_FAILURE,
                 };
+                // What each level says, for the person running the program; the whole
+                // error (operations, codes) stays in `error()` for the application and
+                // its log.
                 Outcome {
-                    stderr: format!("error: {err}\n"),
+                    stderr: format!("error: {err:#}\n"),
                     result: Some(Err(err)),
                     stdout: String::new(),
                     exit_code,

@@ -286,7 +286,8 @@ impl Core {
         } else {
             code
         };
-        (code, Some(format!("error: {failure}\n")))
+        tracing::debug!(error = %failure, "a service task failed");
+        (code, Some(format!("error: {failure:#}\n")))
     }
 
     /// Stops the scheduler and the services; returns the first thing that went wrong:
@@ -296,7 +297,7 @@ impl Core {
     pub(crate) async fn shut_down(&self, code: u8) -> (u8, Option<String>) {
         let stopped = self.shutdown().await.err().map(|err| {
             tracing::error!(error = %err, "shutdown failed");
-            format!("error: {err}\n")
+            format!("error: {err:#}\n")
         });
         let (code, failure) = self.failure_exit(code);
         // A failed stop turns only a success into a failure.
@@ -421,10 +422,7 @@ impl Core {
         runtime.shutdown_timeout(std::time::Duration::from_secs(1));
         match outcome {
             Ok(code) => code,
-            Err(err) => {
-                write_err(&format!("error: {err}\n"));
-                ExitCode::from(failed_to_start(&err))
-            }
+            Err(err) => startup_failed(&err),
         }
     }
 
@@ -440,12 +438,15 @@ impl Core {
         let run = Box::pin(async move { core.cli().run(core.clone(), args).await });
         let outcome = match catch_panic("corers.Core.run", run).await {
             Ok(outcome) => {
-                // A bug, not a refusal: kept in the log beside what it printed.
-                if let Some(err) = outcome
-                    .error()
-                    .filter(|err| err.code() == Some(&ErrorCode::INTERNAL))
-                {
-                    tracing::error!(error = %err, "command failed with an internal error");
+                // A bug, not a refusal: kept in the log beside what it printed. A refusal's
+                // whole chain (operations, codes) is there at debug level, beneath the
+                // messages printed.
+                match outcome.error() {
+                    Some(err) if err.code() == Some(&ErrorCode::INTERNAL) => {
+                        tracing::error!(error = %err, "command failed with an internal error");
+                    }
+                    Some(err) => tracing::debug!(error = %err, "command failed"),
+                    None => {}
                 }
                 outcome
             }
@@ -453,7 +454,7 @@ impl Core {
                 tracing::error!(error = %panic, "command panicked");
                 return Printed {
                     stdout: String::new(),
-                    stderr: format!("error: {panic}\n"),
+                    stderr: format!("error: {panic:#}\n"),
                     exit_code: 70,
                 };
             }
@@ -524,7 +525,7 @@ impl CoreBuilder {
             // Not all UTF-8: the run refuses them (a usage error), before anything starts.
             None => match self.build() {
                 Ok(core) => core.run_blocking(),
-                Err(err) => build_failed(&err),
+                Err(err) => startup_failed(&err),
             },
         }
     }
@@ -577,12 +578,12 @@ impl CoreBuilder {
                     None => core.run_blocking_with(args),
                     Some(first) => core.help_without(args, &first),
                 },
-                Err(err) => build_failed(&err),
+                Err(err) => startup_failed(&err),
             };
         }
         match builder.build() {
             Ok(core) => core.run_blocking_with(args),
-            Err(err) => build_failed(&err),
+            Err(err) => startup_failed(&err),
         }
     }
 }
@@ -619,7 +620,7 @@ impl Core {
             .and_then(|args| self.answer_before_start(&args))
             .filter(|printed| printed.exit_code == 0);
         let Some(help) = help else {
-            return build_failed(failed);
+            return startup_failed(failed);
         };
         let code = answer(&help.stdout);
         write_err(&format!(
@@ -630,9 +631,11 @@ impl Core {
     }
 }
 
-/// Prints a build error and gives its exit code.
-fn build_failed(err: &Error) -> ExitCode {
-    write_err(&format!("error: {err}\n"));
+/// Prints what each level of an error that kept the application from building or
+/// starting says, logs the whole of it at debug level, and gives its exit code.
+fn startup_failed(err: &Error) -> ExitCode {
+    tracing::debug!(error = %err, "the application did not start");
+    write_err(&format!("error: {err:#}\n"));
     ExitCode::from(failed_to_start(err))
 }
 

@@ -154,7 +154,7 @@ async fn run_captured(core: &Core, args: Vec<String>) -> CliRun {
         },
         Started::Failed(err) => {
             let (stdout, eprinted) = capturing.take();
-            let stderr = format!("{eprinted}error: {err}\n");
+            let stderr = format!("{eprinted}error: {err:#}\n");
             return CliRun {
                 stdout,
                 stderr,

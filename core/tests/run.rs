@@ -1879,9 +1879,8 @@ async fn core_run_cli_service_task_failure_ends_the_run_with_its_exit_code_bad()
     // UNAVAILABLE: sysexits' EX_UNAVAILABLE, as a startup failure of that code.
     assert_eq!(run.exit_code, 69, "{run:?}");
     assert!(
-        run.stderr.contains(
-            r#"error: lifecycle.ServiceCtx.spawn: task "writer" of service "store" failed"#
-        ),
+        run.stderr
+            .contains(r#"error: task "writer" of service "store" failed"#),
         "{}",
         run.stderr
     );

@@ -467,13 +467,67 @@ fn chain<'a>(
     std::iter::successors(Some(first), |&e| e.source())
 }
 
+/// `op: msg [CODE]: cause`, the whole chain; with `{:#}`, only what each level says, for
+/// the person running the program (`start the application: service "config" failed to
+/// start: config key "index.files_per_char": invalid type`): the operations and codes are
+/// for whoever reads the code (the exit code carries the code).
+///
+/// ```
+/// use corers_primitives::{Error, ErrorCode};
+/// let read = Error::new("fs.Fs.read", "no such file workbench.toml").with_code(ErrorCode::NOT_FOUND);
+/// let err = Error::wrap(read, "config.Config.load", "load the settings");
+/// assert_eq!(
+///     err.to_string(),
+///     "config.Config.load: load the settings [NOT_FOUND]: fs.Fs.read: no such file workbench.toml"
+/// );
+/// assert_eq!(format!("{err:#}"), "load the settings: no such file workbench.toml");
+/// ```
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.write(f, None)
+        if f.alternate() {
+            self.write_messages(f)
+        } else {
+            self.write(f, None)
+        }
     }
 }
 
 impl Error {
+    /// Writes what each level of the chain says, without operations and codes: a joined
+    /// error's parts each so, separated by `; `.
+    fn write_messages(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.0;
+        let mut said = if inner.joined.is_empty() {
+            f.write_str(&inner.message)?;
+            !inner.message.is_empty()
+        } else {
+            // `join_in` named the operation whose failures these are: say how many.
+            if !inner.operation.is_empty() {
+                write!(f, "{} failed: ", inner.joined.len())?;
+            }
+            for (i, part) in inner.joined.iter().enumerate() {
+                if i > 0 {
+                    f.write_str("; ")?;
+                }
+                part.write_messages(f)?;
+            }
+            true
+        };
+        let mut next: Option<&(dyn StdError + 'static)> = inner.cause.as_deref().map(|c| c as _);
+        while let Some(cause) = next {
+            if said {
+                f.write_str(": ")?;
+            }
+            if let Some(cause) = cause.downcast_ref::<Error>() {
+                return cause.write_messages(f);
+            }
+            write!(f, "{cause}")?;
+            said = true;
+            next = cause.source();
+        }
+        Ok(())
+    }
+
     /// Writes this error and its causes; `shown` is the code already written by the error
     /// that wraps this one, which this one does not repeat (a code inherited through every
     /// level of a chain shows once, at its head).

@@ -186,6 +186,54 @@ fn error_wrap_inherits_code_of_cause_good() {
 }
 
 #[test]
+fn error_display_alternate_says_what_each_level_says_good() {
+    let read =
+        Error::new("fs.Fs.read", "no such file workbench.toml").with_code(ErrorCode::NOT_FOUND);
+    let load = Error::wrap(read, "config.Config.load", "load the settings");
+    let start = Error::wrap(load, "corers.Core.run", "start the application");
+    assert_eq!(
+        format!("{start:#}"),
+        "start the application: load the settings: no such file workbench.toml"
+    );
+    // A foreign cause, with its own sources.
+    let io = Error::wrap(
+        std::io::Error::other("connection reset"),
+        "api.Client.call",
+        "call homelab",
+    );
+    assert_eq!(format!("{io:#}"), "call homelab: connection reset");
+}
+
+#[test]
+fn error_display_alternate_of_a_join_lists_each_part_bad() {
+    let err = Error::join_in(
+        "lifecycle.Services.stop_all",
+        [
+            Error::new("store.Db.close", "flush failed").with_code(ErrorCode::UNAVAILABLE),
+            Error::wrap(
+                Error::new("cache.Redis.ping", "timed out").with_code(ErrorCode::TIMEOUT),
+                "cache.Redis.close",
+                "close the pool",
+            ),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        format!("{err:#}"),
+        "2 failed: flush failed; close the pool: timed out"
+    );
+}
+
+#[test]
+fn error_display_alternate_skips_empty_messages_ugly() {
+    // A level that says nothing adds no empty `: `.
+    let inner = Error::new("fs.Fs.write", "").with_cause(std::io::Error::other("disk full"));
+    let err = Error::wrap(inner, "config.Config.save", "");
+    assert_eq!(format!("{err:#}"), "disk full");
+    assert_eq!(format!("{:#}", Error::new("cli.Cli.run", "")), "");
+}
+
+#[test]
 fn error_display_walks_a_foreign_causes_own_sources_ugly() {
     // An error of another kind shows one level in its Display and keeps the rest behind
     // `source` (as std's and thiserror's do): each level shows, once.
