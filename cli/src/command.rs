@@ -143,6 +143,7 @@ impl Flag {
 pub struct Positional {
     pub(crate) name: String,
     pub(crate) required: bool,
+    pub(crate) many: bool,
     pub(crate) help: String,
 }
 
@@ -152,8 +153,34 @@ impl Positional {
         Positional {
             name: name.into(),
             required: false,
+            many: false,
             help: String::new(),
         }
+    }
+
+    /// Makes it take every word left (`notes add buy milk`: `["buy", "milk"]`, a list under
+    /// its name), as clap's `num_args(1..)`; the last positional a command declares.
+    ///
+    /// ```
+    /// use corers_cli::{Cli, Command, Positional};
+    /// use corers_primitives::Value;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let cli: Cli<()> = Cli::new("workbench");
+    /// cli.register(
+    ///     "notes/add",
+    ///     Command::new()
+    ///         .positional(Positional::new("words").many().required())
+    ///         .action(|(), options| async move { Ok(options.get("words").cloned().unwrap_or_default()) }),
+    /// )
+    /// .unwrap();
+    /// let added = cli.run((), ["notes", "add", "buy", "milk"]).await;
+    /// assert_eq!(added.value(), Some(&Value::List(vec!["buy".into(), "milk".into()])));
+    /// # }
+    /// ```
+    pub fn many(mut self) -> Positional {
+        self.many = true;
+        self
     }
 
     /// Makes it required.
@@ -269,9 +296,10 @@ impl<C> Command<C> {
         self
     }
 
-    /// Takes flags as CoreGO did, for a command ported from it: a `--name=value` or
-    /// `--name` it does not declare arrives in the options as text or `true`, unchecked
-    /// (declared flags are parsed and checked as usual).
+    /// Takes flags and words as CoreGO did, for a command ported from it: a `--name=value`
+    /// or `--name` it does not declare arrives in the options as text or `true`, unchecked
+    /// (declared flags are parsed and checked as usual), and words beyond its declared
+    /// positionals are kept in `_args` instead of refused.
     ///
     /// ```
     /// use corers_cli::{Cli, Command};

@@ -118,10 +118,11 @@ impl<C> Cli<C> {
             usage.push_str(" [flags]");
         }
         for positional in &command.positionals {
+            let more = if positional.many { "..." } else { "" };
             if positional.required {
-                let _ = write!(usage, " <{}>", positional.name);
+                let _ = write!(usage, " <{}>{more}", positional.name);
             } else {
-                let _ = write!(usage, " [<{}>]", positional.name);
+                let _ = write!(usage, " [<{}>{more}]", positional.name);
             }
         }
         let _ = writeln!(out, "{usage}");

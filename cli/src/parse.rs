@@ -340,32 +340,44 @@ fn fill_missing<C>(
     }
 }
 
-/// Puts the positionals in: by declared name, and all of them as the list `_args` with
-/// the first as `_arg` (CoreGO compatibility). A command that declares its positionals
-/// gets no more than it declared: an extra word is a usage error (`workspace remove alpha
-/// beta` does not silently drop `beta`); a command that declares none takes any number.
+/// Puts the positionals in: by declared name (a [`many`](crate::Positional::many) one
+/// as the list of the words left), and all of them as the list `_args` with the first as
+/// `_arg` (CoreGO compatibility). A command gets no more than it declared: an extra word is
+/// a usage error (`workspace remove alpha beta` does not silently drop `beta`, and
+/// `workspace list extra` is no `workspace list`), as clap's "unexpected argument"; a
+/// [`loose_flags`](Command::loose_flags) command takes them all, as CoreGO's did.
 fn bind_positionals<C>(
     command: &Command<C>,
     options: &mut Options,
     positionals: Vec<String>,
 ) -> Result<()> {
-    if !command.positionals.is_empty()
-        && let Some(extra) = positionals.get(command.positionals.len())
-    {
-        return Err(usage(format!(
-            "unexpected argument {extra:?}: this command takes {}",
+    let takes_the_rest = command.loose_flags || command.positionals.last().is_some_and(|p| p.many);
+    if !takes_the_rest && let Some(extra) = positionals.get(command.positionals.len()) {
+        let takes = if command.positionals.is_empty() {
+            "no arguments".to_owned()
+        } else {
             command
                 .positionals
                 .iter()
                 .map(|p| format!("<{}>", p.name))
                 .collect::<Vec<_>>()
                 .join(" ")
+        };
+        return Err(usage(format!(
+            "unexpected argument {extra:?}: this command takes {takes}"
         )));
     }
     for (i, declared) in command.positionals.iter().enumerate() {
-        match positionals.get(i) {
+        let given = if declared.many {
+            let rest = positionals.get(i..).unwrap_or_default();
+            (!rest.is_empty())
+                .then(|| Value::List(rest.iter().cloned().map(Value::String).collect()))
+        } else {
+            positionals.get(i).map(|value| Value::String(value.clone()))
+        };
+        match given {
             Some(value) => {
-                options.set(declared.name.clone(), value.clone());
+                options.set(declared.name.clone(), value);
             }
             None if declared.required => {
                 return Err(usage(format!(

@@ -148,20 +148,10 @@ fn check_declarations<C>(
             shorts.push(short);
         }
     }
-    let mut optional: Option<&str> = None;
+    if let Some(why) = misordered(&command.positionals) {
+        return refuse(why);
+    }
     for positional in &command.positionals {
-        if positional.required
-            && let Some(before) = optional
-        {
-            return refuse(format!(
-                "required positional <{}> comes after optional <{before}>, which the first \
-                 word would always fill",
-                positional.name
-            ));
-        }
-        if !positional.required {
-            optional.get_or_insert(&positional.name);
-        }
         if unusable(&positional.name) || positional.name == "_args" || positional.name == "_arg" {
             return refuse(format!(
                 "positional name {:?} is not usable",
@@ -177,6 +167,29 @@ fn check_declarations<C>(
         seen.push(&positional.name);
     }
     Ok(())
+}
+
+/// Why positionals declared in this order could not all be filled, if they could not: a
+/// [`many`](crate::Positional::many) one before the last takes the words of those after
+/// it, and a required one after an optional one is never reached by the first word.
+fn misordered(positionals: &[crate::Positional]) -> Option<String> {
+    if let Some(first) = positionals.iter().rev().skip(1).find(|p| p.many) {
+        return Some(format!(
+            "positional <{}> takes every word left: it must be the last one",
+            first.name
+        ));
+    }
+    let optional = positionals.iter().position(|p| !p.required)?;
+    positionals[optional..]
+        .iter()
+        .find(|p| p.required)
+        .map(|late| {
+            format!(
+                "required positional <{}> comes after optional <{}>, which the first word would \
+             always fill",
+                late.name, positionals[optional].name
+            )
+        })
 }
 
 /// Why `default` cannot be `flag`'s value, if it cannot: text is read as if typed on the

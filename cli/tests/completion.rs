@@ -6,7 +6,7 @@ mod common;
 
 use std::process::Command as Process;
 
-use corers_cli::{Cli, Command, Flag, FlagKind, Shell};
+use corers_cli::{Cli, Command, Flag, FlagKind, Positional, Shell};
 use corers_primitives::{ErrorCode, Value};
 
 use common::{echo, error_message};
@@ -804,7 +804,9 @@ async fn cli_run_completion_registered_by_application_wins_ugly() {
     let cli = sample();
     cli.register(
         "completion",
-        Command::new().action(|(), _| async { Ok(Value::from("app completion")) }),
+        Command::new()
+            .positional(Positional::new("shell"))
+            .action(|(), _| async { Ok(Value::from("app completion")) }),
     )
     .unwrap();
     let outcome = cli.run((), ["completion", "bash"]).await;

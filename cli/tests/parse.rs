@@ -671,13 +671,80 @@ fn command_positional_required_after_an_optional_one_refused_bad() {
 }
 
 #[tokio::test]
-async fn command_without_declared_positionals_takes_any_number_ugly() {
+async fn command_without_declared_positionals_takes_no_words_bad() {
+    // As clap: `notes list extra` is no `notes list`.
     let cli: Cli<()> = Cli::new("workbench").with_env(|(), _| None);
-    cli.register("notes/add", echo(Command::new())).unwrap();
+    cli.register("notes/list", echo(Command::new())).unwrap();
+    let outcome = cli.run((), ["notes", "list", "extra"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert_eq!(
+        error_message(&outcome),
+        r#"unexpected argument "extra": this command takes no arguments"#
+    );
+    // A command ported from CoreGO keeps them all.
+    cli.register("notes/add", echo(Command::new().loose_flags()))
+        .unwrap();
     let outcome = cli.run((), ["notes", "add", "buy", "milk"]).await;
     assert_eq!(
         parsed_value(&outcome, "_args"),
         Some(&strings(&["buy", "milk"]))
+    );
+}
+
+#[tokio::test]
+async fn positional_many_takes_every_word_left_good() {
+    let cli: Cli<()> = Cli::new("workbench").with_env(|(), _| None);
+    cli.register(
+        "files/copy",
+        echo(
+            Command::new()
+                .positional(Positional::new("to").required())
+                .positional(Positional::new("from").many().required()),
+        ),
+    )
+    .unwrap();
+    let outcome = cli
+        .run((), ["files", "copy", "backup/", "a.txt", "b.txt"])
+        .await;
+    assert_eq!(parsed_value(&outcome, "to"), Some(&Value::from("backup/")));
+    assert_eq!(
+        parsed_value(&outcome, "from"),
+        Some(&strings(&["a.txt", "b.txt"]))
+    );
+    assert!(
+        cli.help("files/copy")
+            .starts_with("Usage: workbench files copy [flags] <to> <from>...\n")
+    );
+}
+
+#[tokio::test]
+async fn positional_many_required_and_missing_bad() {
+    let cli: Cli<()> = Cli::new("workbench").with_env(|(), _| None);
+    cli.register(
+        "files/rm",
+        echo(Command::new().positional(Positional::new("paths").many().required())),
+    )
+    .unwrap();
+    let outcome = cli.run((), ["files", "rm"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert_eq!(error_message(&outcome), "missing required argument <paths>");
+}
+
+#[test]
+fn positional_many_before_the_last_refused_ugly() {
+    let cli: Cli<()> = Cli::new("workbench");
+    let err = cli
+        .register(
+            "files/copy",
+            Command::new()
+                .positional(Positional::new("from").many())
+                .positional(Positional::new("to")),
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(
+        err.message().contains("<from> takes every word left"),
+        "{err}"
     );
 }
 

@@ -377,8 +377,11 @@ async fn cli_run_positional_word_not_after_a_flag_stops_resolution_ugly() {
 #[tokio::test]
 async fn cli_run_unicode_path_ugly() {
     let cli: Cli<()> = Cli::new("workbench");
-    cli.register("déployer/vers/maison", echo(Command::new()))
-        .unwrap();
+    cli.register(
+        "déployer/vers/maison",
+        echo(Command::new().positional(Positional::new("cibles").many())),
+    )
+    .unwrap();
     let outcome = cli.run((), ["déployer", "vers", "maison", "🚀"]).await;
     assert_eq!(parsed_value(&outcome, "_args"), Some(&strings(&["🚀"])));
 }

@@ -95,7 +95,8 @@ pub fn workbench() -> Cli<()> {
             Command::new()
                 .description("list workspaces")
                 .flag(Flag::new("verbose", FlagKind::Bool).short('v'))
-                .flag(Flag::new("limit", FlagKind::Int).short('n')),
+                .flag(Flag::new("limit", FlagKind::Int).short('n'))
+                .positional(Positional::new("patterns").many()),
         ),
     )
     .unwrap();
@@ -120,7 +121,12 @@ pub fn workbench() -> Cli<()> {
     .unwrap();
     cli.register(
         "debug/dump",
-        echo(Command::new().description("dump internal state").hidden()),
+        echo(
+            Command::new()
+                .description("dump internal state")
+                .hidden()
+                .positional(Positional::new("parts").many()),
+        ),
     )
     .unwrap();
     cli.register("deploy/to/homelab", deploy()).unwrap();
