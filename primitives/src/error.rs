@@ -460,11 +460,31 @@ impl StdError for CopiedCause {
     }
 }
 
-/// Follows `source()` from `first` onwards, `first` included.
+/// Follows `source()` from `first` onwards, `first` included, into the error an
+/// `io::Error` carries (see [`next_in_chain`]).
 fn chain<'a>(
     first: &'a (dyn StdError + 'static),
 ) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
-    std::iter::successors(Some(first), |&e| e.source())
+    std::iter::successors(Some(through_io(first)), |&e| next_in_chain(e))
+}
+
+/// The error after `error` in a chain: its source, seen [through](through_io) an
+/// `io::Error` that carries a CoreRS error.
+fn next_in_chain<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a (dyn StdError + 'static)> {
+    error.source().map(through_io)
+}
+
+/// `error`, or the CoreRS error it carries when it is an `io::Error` made from one
+/// (`io::Error::other(err)`, to pass `err` through `Read` or `Write`): such an `io::Error`
+/// shows `err` but hands out `err`'s source, skipping `err` with its code and operations.
+fn through_io<'a>(error: &'a (dyn StdError + 'static)) -> &'a (dyn StdError + 'static) {
+    match error
+        .downcast_ref::<std::io::Error>()
+        .and_then(std::io::Error::get_ref)
+    {
+        Some(carried) if carried.is::<Error>() => carried,
+        _ => error,
+    }
 }
 
 /// `op: msg [CODE]: cause`, the whole chain; with `{:#}`, only what each level says, for
@@ -513,7 +533,7 @@ impl Error {
             }
             true
         };
-        let mut next: Option<&(dyn StdError + 'static)> = inner.cause.as_deref().map(|c| c as _);
+        let mut next = inner.cause.as_deref().map(|c| through_io(c as _));
         while let Some(cause) = next {
             if said {
                 f.write_str(": ")?;
@@ -523,7 +543,7 @@ impl Error {
             }
             write!(f, "{cause}")?;
             said = true;
-            next = cause.source();
+            next = next_in_chain(cause);
         }
         Ok(())
     }
@@ -555,14 +575,14 @@ impl Error {
         // Another kind of error shows one level, its causes through `source` (as the
         // standard library's errors keep them): each is written, up to a CoreRS error,
         // which writes the rest of the chain itself.
-        let mut next: Option<&(dyn StdError + 'static)> = inner.cause.as_deref().map(|c| c as _);
+        let mut next = inner.cause.as_deref().map(|c| through_io(c as _));
         while let Some(cause) = next {
             f.write_str(": ")?;
             if let Some(cause) = cause.downcast_ref::<Error>() {
                 return cause.write(f, shown);
             }
             write!(f, "{cause}")?;
-            next = cause.source();
+            next = next_in_chain(cause);
         }
         Ok(())
     }

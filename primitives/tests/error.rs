@@ -265,6 +265,32 @@ fn error_display_walks_a_foreign_causes_own_sources_ugly() {
 }
 
 #[test]
+fn error_wrap_through_an_io_error_keeps_the_carried_error_ugly() {
+    // A CoreRS error passed through `Read`/`Write` as `io::Error::other(err)`: its code,
+    // its operations and its text stay, once.
+    let missing = Error::new("store.Db.get", "no row 7").with_code(ErrorCode::NOT_FOUND);
+    let err = Error::wrap(
+        std::io::Error::other(missing),
+        "export.Csv.write",
+        "write the rows",
+    );
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+    assert_eq!(err.operations(), ["export.Csv.write", "store.Db.get"]);
+    assert_eq!(
+        err.to_string(),
+        "export.Csv.write: write the rows [NOT_FOUND]: store.Db.get: no row 7"
+    );
+    assert_eq!(format!("{err:#}"), "write the rows: no row 7");
+    // An io::Error with text of its own keeps its kind's code.
+    let err = Error::wrap(
+        std::io::Error::new(std::io::ErrorKind::NotFound, "no such table"),
+        "export.Csv.write",
+        "write the rows",
+    );
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+}
+
+#[test]
 fn error_wrap_foreign_cause_has_no_code_bad() {
     let err = Error::wrap(disk_full(), "fs.Fs.write", "write workspace.toml");
     assert_eq!(err.code(), None);
