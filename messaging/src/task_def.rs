@@ -235,23 +235,25 @@ pub struct Retry {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "codes"
     )]
-    pub retry_on: Option<Vec<String>>,
+    pub retry_on: Option<Vec<ErrorCode>>,
 }
 
 /// Reads `retry_on`, refusing anything that is not an error code (`"timeout"` would never
 /// match and is almost surely a typo for `"TIMEOUT"`).
 fn codes<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
-) -> Result<Option<Vec<String>>, D::Error> {
-    let codes = Vec::<String>::deserialize(deserializer)?;
-    for code in &codes {
-        ErrorCode::new(code.clone()).map_err(|_| {
-            serde::de::Error::custom(format!(
-                "retry_on: {code:?} is not an error code (use upper case, like \"TIMEOUT\")"
-            ))
-        })?;
-    }
-    Ok(Some(codes))
+) -> Result<Option<Vec<ErrorCode>>, D::Error> {
+    Vec::<String>::deserialize(deserializer)?
+        .into_iter()
+        .map(|code| {
+            ErrorCode::new(code.clone()).map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "retry_on: {code:?} is not an error code (use upper case, like \"TIMEOUT\")"
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 fn default_backoff_ms() -> u64 {
@@ -289,7 +291,7 @@ impl Retry {
     /// Retries only failures with these codes (none, for an empty list).
     #[must_use]
     pub fn on(mut self, codes: &[ErrorCode]) -> Retry {
-        self.retry_on = Some(codes.iter().map(|c| c.as_str().to_owned()).collect());
+        self.retry_on = Some(codes.to_vec());
         self
     }
 
@@ -299,7 +301,7 @@ impl Retry {
                 code,
                 Some(c) if [ErrorCode::INVALID, ErrorCode::NOT_FOUND, ErrorCode::DENIED, ErrorCode::LOCKED].contains(c)
             ),
-            Some(codes) => code.is_some_and(|c| codes.iter().any(|r| r == c.as_str())),
+            Some(codes) => code.is_some_and(|c| codes.contains(c)),
         }
     }
 

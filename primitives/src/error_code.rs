@@ -135,6 +135,39 @@ impl fmt::Display for ErrorCode {
     }
 }
 
+/// As its text (`"TIMEOUT"`), as a code crosses the wire.
+///
+/// ```
+/// use corers_primitives::ErrorCode;
+/// assert_eq!(serde_json::to_string(&ErrorCode::TIMEOUT).unwrap(), r#""TIMEOUT""#);
+/// let code: ErrorCode = serde_json::from_str(r#""GIT_DIRTY""#).unwrap();
+/// assert_eq!(code.as_str(), "GIT_DIRTY");
+/// ```
+impl serde::Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// From its text, checked as [`ErrorCode::new`] checks it (`"timeout"` is refused: it
+/// would never match `TIMEOUT`).
+///
+/// ```
+/// use corers_primitives::ErrorCode;
+/// assert!(serde_json::from_str::<ErrorCode>(r#""timeout""#).is_err());
+/// ```
+impl<'de> serde::Deserialize<'de> for ErrorCode {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<ErrorCode, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        ErrorCode::new(text).map_err(|err| serde::de::Error::custom(err.message()))
+    }
+}
+
 impl fmt::Debug for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -896,6 +896,26 @@ fn error_joined_keeps_duplicates_ugly() {
     );
 }
 
+// ---------------------------------------------------------------- ErrorCode serde
+
+#[test]
+fn error_code_serde_round_trips_as_its_text_good() {
+    let codes = vec![ErrorCode::TIMEOUT, ErrorCode::new("GIT_DIRTY").unwrap()];
+    let json = serde_json::to_string(&codes).unwrap();
+    assert_eq!(json, r#"["TIMEOUT","GIT_DIRTY"]"#);
+    assert_eq!(
+        serde_json::from_str::<Vec<ErrorCode>>(&json).unwrap(),
+        codes
+    );
+}
+
+#[test]
+fn error_code_serde_refuses_what_new_refuses_bad() {
+    for text in [r#""timeout""#, r#""""#, r#""GIT-DIRTY""#, "42"] {
+        assert!(serde_json::from_str::<ErrorCode>(text).is_err(), "{text}");
+    }
+}
+
 // ---------------------------------------------------------------- ErrorCode::new
 
 #[test]
