@@ -532,19 +532,29 @@ fn read_file(spec: &FileSpec) -> Result<Flat> {
 /// rather than a key of its own that nothing reads. A key the defaults do not have stays
 /// as written; a file that has the key both ways keeps the one spelled as declared.
 fn respelled(flat: Flat, declared: &Spellings) -> Flat {
+    // The keys spelled as declared first, so that another spelling of one is the one left.
+    let (exact, other): (Vec<_>, Vec<_>) = flat
+        .into_iter()
+        .map(|(key, entry)| {
+            (
+                declared.respell(&key, &entry.source.to_string()),
+                key,
+                entry,
+            )
+        })
+        .partition(|(spelled, key, _)| spelled == key);
     let mut out = Flat::new();
-    for (key, entry) in flat {
-        let spelled = declared.respell(&key, &entry.source.to_string());
-        let exact = spelled == key;
-        match out.entry(spelled) {
-            std::collections::btree_map::Entry::Vacant(slot) => {
-                slot.insert(entry);
-            }
-            std::collections::btree_map::Entry::Occupied(mut slot) if exact => {
-                slot.insert(entry);
-            }
-            std::collections::btree_map::Entry::Occupied(_) => {}
+    for (spelled, key, entry) in exact.into_iter().chain(other) {
+        if out.contains_key(&spelled) {
+            tracing::warn!(
+                key = %spelled,
+                ignored = %key,
+                source = %entry.source,
+                "a config file sets one key spelled two ways: the declared spelling is used"
+            );
+            continue;
         }
+        place(&mut out, &spelled, entry);
     }
     out
 }
@@ -585,20 +595,25 @@ fn read_env<'a>(
     }))
 }
 
-/// Puts `value` at `key` in the command-line `layer`, as given by the flag `name`;
-/// returns how many leaves it set (none for an empty table).
+/// Puts `value` at `key` in the command-line `layer`, as given by the flag `name`, each
+/// leaf spelled as `known` spells it (when given); returns how many leaves it set (none
+/// for an empty table).
 fn place_flag(
     op: &'static str,
     layer: &mut Flat,
-    key: &str,
-    value: Value,
+    (key, value): (&str, Value),
     name: &str,
+    known: Option<&Spellings>,
 ) -> Result<usize> {
     check_key(op, key)?;
     let mut leaves = Vec::new();
     flatten(op, key, value, &mut leaves)?;
     let placed = leaves.len();
     for (leaf, value) in leaves {
+        let leaf = match known {
+            Some(known) => known.respell(&leaf, &format!("--{name}")),
+            None => leaf,
+        };
         let source = Source::Flag {
             name: name.to_owned(),
         };
@@ -934,7 +949,7 @@ impl Config {
         const OP: &str = "config.Config.set_flags";
         let mut layer = Flat::new();
         for (name, value) in flags.iter() {
-            place_flag(OP, &mut layer, name, value.clone(), name)?;
+            place_flag(OP, &mut layer, (name, value.clone()), name, None)?;
         }
         self.write(|state| {
             state.flags = layer;
@@ -1018,10 +1033,16 @@ impl Config {
                 .with_code(ErrorCode::INVALID));
             };
             let name = format!("set {key}");
-            let key = in_scope(self.inner.log.as_ref(), || {
-                known.respell(key, &format!("--{name}"))
-            });
-            if place_flag(OP, &mut layer, &key, env::parse_value(raw), &name)? == 0 {
+            let placed = in_scope(self.inner.log.as_ref(), || {
+                place_flag(
+                    OP,
+                    &mut layer,
+                    (key, env::parse_value(raw)),
+                    &name,
+                    Some(&known),
+                )
+            })?;
+            if placed == 0 {
                 return Err(Error::new(
                     OP,
                     format!("--set {pair:?} sets nothing (an empty table)"),

@@ -666,13 +666,30 @@ fn config_builder_file_key_written_both_ways_keeps_the_declared_spelling_ugly() 
         "workbench.toml",
         "[index]\nfiles-per-char = 2\nfiles_per_char = 5\nFilesPerChar = 9\n",
     );
+    let (log, sink) = sink_logger(corers_log::Level::Warn);
     let config = Config::builder()
         .default_value("index.files_per_char", 7)
         .file(&toml)
+        .logger(log)
         .build()
         .unwrap();
     assert_eq!(config.int("index.files_per_char").unwrap(), 5);
     assert_eq!(config.keys(), ["index.files_per_char"]);
+    // The spellings left out are told, each once.
+    let warned = sink.lines();
+    assert_eq!(warned.len(), 2, "{warned:#?}");
+    assert!(
+        warned
+            .iter()
+            .all(|line| line.contains("one key spelled two ways"))
+    );
+    assert!(
+        warned
+            .iter()
+            .any(|line| line.contains("ignored=FilesPerChar")
+                || line.contains("ignored=index.FilesPerChar")),
+        "{warned:#?}"
+    );
 }
 
 #[test]
@@ -684,6 +701,13 @@ fn config_set_from_args_takes_the_spelling_of_a_files_key_good() {
         .set_from_args(["--set", "db.max_connections=9", "--set", "db.pool=2"])
         .unwrap();
     assert_eq!(config.int("db.max-connections").unwrap(), 9);
+    // Also a leaf of a table given whole.
+    let again = Config::builder().file(&toml).build().unwrap();
+    again
+        .set_from_args(["--set", "db={ max_connections = 12 }"])
+        .unwrap();
+    assert_eq!(again.keys(), ["db.max-connections"]);
+    assert_eq!(again.int("db.max-connections").unwrap(), 12);
     assert_eq!(
         config.provenance("db.max-connections").unwrap().to_string(),
         "flag --set db.max_connections"

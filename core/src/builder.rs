@@ -139,7 +139,9 @@ impl CoreBuilder {
     /// [`corers_log::Filter`] by [`Filter::parse_lossy`](corers_log::Filter::parse_lossy):
     /// a directive that does not read is left out, with a warning, as tracing's
     /// `EnvFilter` leaves it). The Core's logger becomes the process default when the Core
-    /// is built.
+    /// is built. With it, [`crash_file`](CoreBuilder::crash_file),
+    /// [`on_crash`](CoreBuilder::on_crash) and [`log_level`](CoreBuilder::log_level) are
+    /// refused: set them on that logger's builder.
     pub fn logger(mut self, logger: Logger) -> Self {
         self.logger = Some(logger);
         self
@@ -147,8 +149,10 @@ impl CoreBuilder {
 
     /// The default logger's level for what `RUST_LOG` does not name (info unless set): a
     /// command-line tool quiet but for warnings, that `RUST_LOG=debug` or
-    /// `RUST_LOG=corers_lifecycle=debug` still opens up, as tracing's `EnvFilter` with a
-    /// default directive does.
+    /// `RUST_LOG=corers_lifecycle=debug` still opens up. Unlike tracing's `EnvFilter`,
+    /// whose default directive applies only where `RUST_LOG` names nothing at all, the
+    /// level stays for the targets `RUST_LOG` leaves out: `corers_lifecycle=debug` does
+    /// not silence the application's warnings.
     ///
     /// ```
     /// use corers::prelude::*;
@@ -712,9 +716,6 @@ fn register_services(
     Ok(())
 }
 
-/// The logger a Core gets when none is given: human lines on standard error at info level
-/// (or the levels `RUST_LOG` names: the Core's override, else the process's), crash reports
-/// carrying the app's name and version, to `crash_file` and `on_crash` when set.
 /// The Core's logger: the one given, or the default one with the settings given for it
 /// (which a given logger must have set on its own builder instead).
 fn core_logger(
@@ -741,6 +742,10 @@ fn core_logger(
     }
 }
 
+/// The logger a Core gets when none is given: human lines on standard error at the
+/// `log_level` given (info by default) and the levels `RUST_LOG` names (the Core's
+/// override, else the process's), crash reports carrying the app's name and version, to
+/// `crash_file` and `on_crash` when set.
 fn default_logger(
     app: &App,
     env: &[(String, String)],

@@ -77,8 +77,9 @@ impl Core {
     /// abandoned, or of a service task that failed: the first thing that went wrong
     /// decides. On a runtime built without tokio's I/O driver no signal can be heard: that
     /// is logged as a warning, and the application runs without them.
-    /// Output that cannot be written (a closed pipe: `workbench help | head -1`) is
-    /// dropped, never a panic. Nothing here calls `process::exit`.
+    /// Output a closed pipe no longer reads (`workbench help | head -1`) is dropped; output
+    /// that cannot be written otherwise (`> /dev/full`) turns a success into 74
+    /// (`EX_IOERR`); never a panic. Nothing here calls `process::exit`.
     ///
     /// # Errors
     /// A startup failure (the Core is shut down first: see [`Core::startup`]).
@@ -344,7 +345,7 @@ impl Core {
     ///     match Core::builder().name("workbench").build() {
     ///         Ok(core) => core.run_blocking(),
     ///         Err(err) => {
-    ///             eprintln!("error: {err}");
+    ///             eprintln!("error: {err:#}");
     ///             ExitCode::FAILURE
     ///         }
     ///     }
@@ -589,17 +590,17 @@ impl CoreBuilder {
 }
 
 /// Whether `args` may ask for help: `--help`, or `-h` alone or among bundled short flags
-/// (`-vh`), before `--`; or `help` as the first word. Generous: the command line itself
-/// decides whether what it comes to is help.
+/// (`-vh`), before `--`; or `help` as a word (`help workspace`, `workspace help create`).
+/// Generous: the command line itself decides whether what it comes to is help.
 #[cfg(feature = "cli")]
 fn asks_for_help(args: &[String]) -> bool {
     let flags = &args[..args.iter().position(|a| a == "--").unwrap_or(args.len())];
-    // The first word that is neither a flag nor the value of a `--set`.
-    let first_word = flags
+    // A word that is neither a flag nor the value of a `--set`.
+    let help_word = flags
         .iter()
         .enumerate()
-        .find(|&(at, arg)| !arg.starts_with('-') && (at == 0 || flags[at - 1] != "--set"));
-    first_word.is_some_and(|(_, word)| word == "help")
+        .any(|(at, arg)| arg == "help" && (at == 0 || flags[at - 1] != "--set"));
+    help_word
         || flags.iter().any(|a| {
             a == "--help"
                 || a.strip_prefix('-')
@@ -624,7 +625,7 @@ impl Core {
         };
         let code = answer(&help.stdout);
         write_err(&format!(
-            "{}warning: the application does not build, and this help leaves out what failed: {failed}\n",
+            "{}warning: the application does not build, and this help leaves out what failed: {failed:#}\n",
             help.stderr
         ));
         code

@@ -100,11 +100,11 @@ impl Default for Filter {
 }
 
 impl Filter {
-    /// `text` read as tracing's `EnvFilter` reads a `RUST_LOG` it was given a default
-    /// directive for (`EnvFilter::builder().with_default_directive(..).parse_lossy(..)`): a
-    /// directive that does not read is left out and returned, for a warning, instead of
-    /// failing the whole; `default` is the level of targets no directive names, unless a
-    /// bare level is given.
+    /// `text` read as tracing's `EnvFilter::builder().parse_lossy(..)` reads it: a directive
+    /// that does not read is left out and returned, for a warning, instead of failing the
+    /// whole. `default` is the level of targets no directive names, unless a bare level is
+    /// given — also beside targets (`corers_lifecycle=debug` keeps `default` for the rest),
+    /// where [`FromStr`] and `EnvFilter`'s default directive would leave the rest quiet.
     ///
     /// ```
     /// use corers_log::{Filter, Level};

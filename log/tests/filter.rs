@@ -87,6 +87,10 @@ fn filter_parse_lossy_nothing_that_reads_is_the_default_bad() {
 
 #[test]
 fn filter_parse_lossy_agrees_with_from_str_on_what_reads_ugly() {
+    // Targets alone: the default given stays for the rest, where from_str is quiet.
+    let (lossy, _) = Filter::parse_lossy("workbench=debug", Level::Warn);
+    assert_eq!(lossy.level_for("hyper"), Level::Warn);
+    assert_eq!(filter("workbench=debug").level_for("hyper"), Level::Quiet);
     // Where every directive reads and a level is given, the two read alike.
     for text in ["warn,workbench::store=debug,hyper=off", "trace", "2,sqlx=4"] {
         let (lossy, left_out) = Filter::parse_lossy(text, Level::Info);
