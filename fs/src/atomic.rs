@@ -88,10 +88,14 @@ impl Fs {
     /// # Errors
     /// As [`write`](Fs::write).
     pub fn write_with(&self, path: &str, contents: &[u8], options: WriteOptions) -> Result<()> {
-        let mut writer = self.writer_with(path, options)?;
-        writer
-            .write_all(contents)
-            .map_err(|e| self.fail("fs.Fs.write", path, e))?;
+        self.write_whole(self.writer_with(path, options)?, contents)
+    }
+
+    /// Writes `contents` through `writer` (of `writer.path`) and commits it.
+    fn write_whole(&self, mut writer: AtomicWriter, contents: &[u8]) -> Result<()> {
+        if let Err(e) = writer.write_all(contents) {
+            return Err(self.fail("fs.Fs.write", &writer.path, e));
+        }
         writer.commit()
     }
 
@@ -228,7 +232,8 @@ impl Fs {
     /// this process take turns, and an advisory lock on a `.corers-lock-<hash>` file beside
     /// it (removed when the update ends) makes other processes take turns too. An update is
     /// never lost: the file is read and written in the directory its lock is in, also when
-    /// a symlinked directory on the way is switched meanwhile. When `change` fails, the file is left as it was. A symlink inside the
+    /// a symlinked directory on the way is switched meanwhile (a symlink at `path` itself
+    /// is read through from the root, as the path leads at that moment). When `change` fails, the file is left as it was. A symlink inside the
     /// root is read through, and the result written as [`write`](Fs::write) writes it: in
     /// a sandbox that replaces the link with a file, leaving its target as it was.
     ///
@@ -295,11 +300,8 @@ impl Fs {
         };
         let new = change(old)?;
         let dir = dir.try_clone().map_err(|e| self.fail(op, path, e))?;
-        let mut writer = self.writer_in(path, dir, name.to_owned(), WriteOptions::default())?;
-        writer
-            .write_all(&new)
-            .map_err(|e| self.fail("fs.Fs.write", path, e))?;
-        writer.commit()
+        let writer = self.writer_in(path, dir, name.to_owned(), WriteOptions::default())?;
+        self.write_whole(writer, &new)
     }
 
     /// The directory handle holding `path` (created as needed), the final name, and the

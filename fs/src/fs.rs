@@ -245,6 +245,10 @@ impl Fs {
     fn probe(&self, op: &'static str, path: &str) -> Option<cap_std::fs::Metadata> {
         let (dir, rel) = self.locate(op, path, true).ok()?;
         match dir.metadata(&rel) {
+            // `a.txt/` names a directory: a file there is not what it names.
+            Ok(metadata) if crate::locate::directory_form(path).is_some() && !metadata.is_dir() => {
+                None
+            }
             Ok(metadata) => Some(metadata),
             Err(e) => {
                 if !self.inner.unrestricted && is_escape(&e) {
@@ -275,6 +279,7 @@ impl Fs {
         use cap_std::fs::PermissionsExt as _;
         const OP: &str = "fs.Fs.stat";
         let (dir, rel) = self.locate(OP, path, false)?;
+        crate::locate::refuse_file_as_directory(OP, path, &dir, &rel)?;
         let meta = dir
             .symlink_metadata(&rel)
             .map_err(|e| self.fail(OP, path, e))?;
@@ -343,9 +348,17 @@ impl Fs {
         let (source_dir, source) = self.locate(OP, from, false)?;
         // A move that cannot happen makes nothing: no directory for the target without a
         // source to put there.
-        source_dir
+        let moved = source_dir
             .symlink_metadata(&source)
             .map_err(|e| self.fail(OP, from, e))?;
+        crate::locate::refuse_file_as_directory(OP, from, &source_dir, &source)?;
+        if crate::locate::directory_form(to).is_some() && !moved.is_dir() {
+            return Err(Error::new(
+                OP,
+                format!("{to:?} ends in `/`, naming a directory, but {from:?} is not one"),
+            )
+            .with_code(ErrorCode::CONFLICT));
+        }
         // The directories made for the target, removed again if the move fails.
         let made_outside = self.make_parents(OP, to)?;
         let (target_dir, target) = self.locate(OP, to, false)?;
@@ -377,8 +390,7 @@ impl Fs {
                     )
                     .with_code(ErrorCode::DENIED)
                 } else {
-                    let code = ErrorCode::of_io(e.kind()).unwrap_or(ErrorCode::UNAVAILABLE);
-                    Error::wrap_code(e, code, OP, format!("renaming {from:?} to {to:?}"))
+                    io_failure(OP, format!("renaming {from:?} to {to:?}"), e)
                 }
             })?;
         // Both directories' entries changed: make the move durable.
@@ -402,6 +414,7 @@ impl Fs {
         crate::atomic::refuse_reserved(OP, path)?;
         self.refuse_climb(OP, path)?;
         let (dir, rel) = self.locate(OP, path, false)?;
+        crate::locate::refuse_file_as_directory(OP, path, &dir, &rel)?;
         self.refuse_protected(OP, path, &dir, &rel)?;
         self.remove(OP, path, &dir, &rel, false)
     }
@@ -417,6 +430,7 @@ impl Fs {
         crate::atomic::refuse_reserved(OP, path)?;
         self.refuse_climb(OP, path)?;
         let (dir, rel) = self.locate(OP, path, false)?;
+        crate::locate::refuse_file_as_directory(OP, path, &dir, &rel)?;
         self.refuse_protected(OP, path, &dir, &rel)?;
         self.remove(OP, path, &dir, &rel, true)
     }
@@ -513,8 +527,14 @@ pub(crate) fn kind_of(file_type: cap_std::fs::FileType) -> FileKind {
 /// An I/O error on `path`, with the code its kind suggests ([`ErrorCode::of_io`]), or
 /// `UNAVAILABLE`: every fs error has a code.
 pub(crate) fn io_error(op: &'static str, path: &str, err: io::Error) -> Error {
+    io_failure(op, format!("{path:?}"), err)
+}
+
+/// `err` as the cause of `op`'s failure to do `what`, with the code its kind maps to
+/// (`UNAVAILABLE` for a kind that maps to none).
+fn io_failure(op: &'static str, what: String, err: io::Error) -> Error {
     let code = ErrorCode::of_io(err.kind()).unwrap_or(ErrorCode::UNAVAILABLE);
-    Error::wrap_code(err, code, op, format!("{path:?}"))
+    Error::wrap_code(err, code, op, what)
 }
 
 impl fmt::Debug for Fs {

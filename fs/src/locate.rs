@@ -204,13 +204,38 @@ fn split(resolved: PathBuf) -> (PathBuf, PathBuf) {
 /// Refuses a file's content at a `path` written as a directory's (`notes/`, `a.txt/.`),
 /// which would otherwise read or write the file `notes` (`std::fs` refuses it too).
 pub(crate) fn refuse_directory_form(op: &'static str, path: &str) -> Result<()> {
-    let last = path.rsplit('/').next().unwrap_or_default();
-    if path.contains('/') && matches!(last, "" | "." | "..") {
+    if let Some(last) = directory_form(path) {
         return Err(Error::new(
             op,
             format!("{path:?} ends in `/{last}`: it names a directory, not a file"),
         )
         .with_code(ErrorCode::INVALID));
+    }
+    Ok(())
+}
+
+/// The last component of `path` when it is written as a directory's (`""` for `notes/`,
+/// `"."` for `notes/.`), which the path's own resolution would drop.
+pub(crate) fn directory_form(path: &str) -> Option<&str> {
+    let last = path.rsplit('/').next().unwrap_or_default();
+    (path.contains('/') && matches!(last, "" | "." | "..")).then_some(last)
+}
+
+/// Refuses `path` written as a directory's (`a.txt/`) when `name` in `dir` is there and is
+/// no directory, as std's ENOTDIR: `delete("a.txt/")` must not delete the file `a.txt`.
+/// What is missing is left to the operation to report.
+pub(crate) fn refuse_file_as_directory(
+    op: &'static str,
+    path: &str,
+    dir: &Dir,
+    name: &Path,
+) -> Result<()> {
+    if directory_form(path).is_some() && dir.metadata(name).is_ok_and(|meta| !meta.is_dir()) {
+        return Err(Error::new(
+            op,
+            format!("{path:?} ends in `/`, naming a directory, but it is not one"),
+        )
+        .with_code(ErrorCode::CONFLICT));
     }
     Ok(())
 }

@@ -407,6 +407,33 @@ fn fs_write_path_written_as_a_directory_refused_bad() {
 }
 
 #[test]
+fn fs_delete_rename_stat_of_a_file_written_as_a_directory_refused_ugly() {
+    // std's ENOTDIR: `a.txt/` is no name for the file a.txt.
+    let tmp = TempDir::new();
+    tmp.file("notes.txt", "kept");
+    tmp.file("drafts/plan.md", "plan");
+    let fs = tmp.fs();
+    assert_eq!(code_of(fs.delete("notes.txt/")), ErrorCode::CONFLICT);
+    assert_eq!(code_of(fs.delete_all("notes.txt/")), ErrorCode::CONFLICT);
+    assert_eq!(
+        code_of(fs.rename("notes.txt/", "moved.txt")),
+        ErrorCode::CONFLICT
+    );
+    assert_eq!(
+        code_of(fs.rename("notes.txt", "moved/")),
+        ErrorCode::CONFLICT
+    );
+    assert_eq!(code_of(fs.stat("notes.txt/")), ErrorCode::CONFLICT);
+    assert!(!fs.exists("notes.txt/") && !fs.is_file("notes.txt/"));
+    assert_eq!(fs.read_string("notes.txt").unwrap(), "kept");
+    // A directory written so is one.
+    assert!(fs.exists("drafts/") && fs.is_dir("drafts/"));
+    fs.rename("drafts/", "archive/").unwrap();
+    fs.delete_all("archive/").unwrap();
+    assert_eq!(tmp.names(""), ["notes.txt"]);
+}
+
+#[test]
 fn fs_write_link_to_a_private_file_elsewhere_keeps_its_mode_good() {
     let tmp = TempDir::new();
     tmp.file("secrets/token", "old");
