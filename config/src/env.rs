@@ -184,7 +184,8 @@ pub(crate) fn read(prefix: &str, vars: &EnvVars, known: &Spellings) -> Vec<EnvVa
 /// `1_000`, `[::1]` and dates stay exactly as written, and so do `inf` and `nan`. So does
 /// a number with a fraction (`2.5`, `1.10`, `3.12`): it is read as a float where one is
 /// asked for, and a text field gets it as written (`PYTHON_VERSION=3.10` is `"3.10"`,
-/// never `"3.1"`).
+/// never `"3.1"`). `Config::get` gives it as that text, and a float field inside a
+/// `#[serde(flatten)]` or an enum's variant (which serde buffers first) does not take it.
 pub(crate) fn parse_value(raw: &str) -> Value {
     let parsed = toml::de::ValueDeserializer::parse(raw)
         .ok()

@@ -526,7 +526,7 @@ impl CoreBuilder {
             // Not all UTF-8: the run refuses them (a usage error), before anything starts.
             None => match self.build() {
                 Ok(core) => core.run_blocking(),
-                Err(err) => startup_failed(&err),
+                Err(err) => build_failed(&err),
             },
         }
     }
@@ -579,12 +579,12 @@ impl CoreBuilder {
                     None => core.run_blocking_with(args),
                     Some(first) => core.help_without(args, &first),
                 },
-                Err(err) => startup_failed(&err),
+                Err(err) => build_failed(&err),
             };
         }
         match builder.build() {
             Ok(core) => core.run_blocking_with(args),
-            Err(err) => startup_failed(&err),
+            Err(err) => build_failed(&err),
         }
     }
 }
@@ -630,6 +630,17 @@ impl Core {
         ));
         code
     }
+}
+
+/// [`startup_failed`] for an application that did not build: with no logger of its own,
+/// the whole error goes to a logger at the levels `RUST_LOG` names (warn for the rest).
+fn build_failed(err: &Error) -> ExitCode {
+    let rust_log = std::env::var("RUST_LOG").unwrap_or_default();
+    let (filter, _) = corers_log::Filter::parse_lossy(&rust_log, corers_log::Level::Warn);
+    corers_log::Logger::builder()
+        .filter(filter)
+        .build()
+        .in_scope(|| startup_failed(err))
 }
 
 /// Prints what each level of an error that kept the application from building or

@@ -234,3 +234,38 @@ fn core_run_blocking_output_that_cannot_be_written_keeps_a_failures_code_ugly() 
     assert_ne!(code, Some(0), "{stderr}");
     assert!(stderr.contains("error:"), "{stderr}");
 }
+
+#[test]
+fn core_run_blocking_build_failure_shows_its_whole_error_at_debug_level_bad() {
+    // A workbench.toml that does not read: the message form for the user, the whole
+    // error (operations, codes) in the log when RUST_LOG asks for debug.
+    let dir = std::env::temp_dir().join(format!(
+        "corers-workbench-bad-toml-{}-{}",
+        std::process::id(),
+        corers::primitives::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("workbench.toml"), "[index\nfiles = 2\n").unwrap();
+    let run = |rust_log: &str| {
+        let output = Process::new(workbench())
+            .args(["workspace", "list"])
+            .current_dir(&dir)
+            .env("RUST_LOG", rust_log)
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, quiet) = run("");
+    assert_eq!(code, Some(78), "{quiet}");
+    assert!(quiet.starts_with("error: read the config: "), "{quiet}");
+    assert!(!quiet.contains("corers.CoreBuilder.build"), "{quiet}");
+    let (_, chatty) = run("corers=debug");
+    assert!(
+        chatty.contains("DEBUG corers::run: the application did not start error=\"corers.CoreBuilder.build: read the config [INVALID]"),
+        "{chatty}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

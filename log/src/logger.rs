@@ -289,6 +289,8 @@ impl Logger {
 
     /// Logs `err` wrapped in `op` and `msg` at error level, with its operation, code and
     /// operation stack as fields, and returns the wrapped error (CoreGO's `ErrorLog.Error`).
+    /// The event's target is `corers_log::logger` (a method cannot take its caller's), so a
+    /// [`Filter`] selects these lines by that target; `op` says where they come from.
     ///
     /// ```
     /// use corers_log::{Logger, MemorySink, Output};
