@@ -671,6 +671,7 @@ pub(crate) fn failed_to_start(err: &Error) -> u8 {
 /// Writes an answer given without a Core (the version, help) to standard output: success,
 /// or 74 (`EX_IOERR`) with the failure on standard error, as for a run's output (see
 /// [`Core::print`]).
+#[cfg(feature = "cli")]
 fn answer(text: &str) -> ExitCode {
     match write_out(std::io::stdout(), text) {
         Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
