@@ -10,4 +10,4 @@ pub use corers_messaging::{
     ActionSpec, Outcome, Query, RunCtx, Schema, Step, Task, TaskCompleted, TaskDef, TaskProgress,
     ValueKind,
 };
-pub use corers_primitives::{Error, ErrorCode, Options, Result, Value, options};
+pub use corers_primitives::{Error, ErrorCode, Options, Result, Value, WrapErr, options};

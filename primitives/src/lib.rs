@@ -44,6 +44,7 @@ mod registry;
 mod secret;
 mod validate;
 mod value;
+mod wrap_err;
 
 pub use array::Array;
 pub use config_var::ConfigVar;
@@ -58,3 +59,4 @@ pub use registry::{Mode, Registry, Snapshot};
 pub use secret::{REDACTED, SECRET_NAME_PATTERNS, camel_words, is_secret_name};
 pub use validate::{is_invisible, validate_name, validate_path};
 pub use value::{Revealed, Value, from_value, to_value};
+pub use wrap_err::WrapErr;
