@@ -264,24 +264,6 @@ fn json(record: &Record<'_>, out: &mut String) {
 
 /// Writes `text` as a JSON string literal; every control and invisible character is escaped.
 fn json_string(text: &str, out: &mut String) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            // Invisible characters too (beyond the Basic Multilingual Plane as the UTF-16
-            // pair JSON spells them with): a viewer shows the escape, not a reordered line.
-            c if c.is_control() || corers_primitives::is_invisible(c) => {
-                let mut units = [0_u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    let _ = write!(out, "\\u{unit:04x}");
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    // A String never fails to take text.
+    let _ = corers_primitives::write_json_string(out, text);
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{captured, only_line};
+use common::{FIXED_STAMP, captured, only_line};
 use corers_log::{Filter, Format, Level, Logger};
 use corers_primitives::ErrorCode;
 use proptest::prelude::*;
@@ -203,17 +203,12 @@ fn logger_builder_filter_lets_each_target_through_at_its_level_good() {
         tracing::info!(target: "workbench::cli", "resolved workspace/list");
         tracing::warn!(target: "hyper", "connection reset");
     });
-    let lines = sink.lines();
-    assert_eq!(lines.len(), 2, "{lines:#?}");
-    assert!(
-        lines[0].ends_with("DEBUG workbench::store: query took 3 ms"),
-        "{}",
-        lines[0]
-    );
-    assert!(
-        lines[1].ends_with("WARN  hyper: connection reset"),
-        "{}",
-        lines[1]
+    assert_eq!(
+        sink.lines(),
+        [
+            format!("{FIXED_STAMP} DEBUG workbench::store: query took 3 ms"),
+            format!("{FIXED_STAMP} WARN  hyper: connection reset"),
+        ]
     );
     assert_eq!(log.level(), Level::Warn);
 }
@@ -226,17 +221,12 @@ fn logger_builder_filter_debug_target_drops_its_trace_events_bad() {
         tracing::debug!(target: "h2::codec", "stream opened");
         tracing::trace!(target: "hyper::proto", "poll");
     });
-    let lines = sink.lines();
-    assert_eq!(lines.len(), 2, "{lines:#?}");
-    assert!(
-        lines[0].ends_with("DEBUG h2::codec: stream opened"),
-        "{}",
-        lines[0]
-    );
-    assert!(
-        lines[1].ends_with("TRACE hyper::proto: poll"),
-        "{}",
-        lines[1]
+    assert_eq!(
+        sink.lines(),
+        [
+            format!("{FIXED_STAMP} DEBUG h2::codec: stream opened"),
+            format!("{FIXED_STAMP} TRACE hyper::proto: poll"),
+        ]
     );
 }
 

@@ -296,8 +296,8 @@ fn write_text(value: &Value, f: &mut fmt::Formatter<'_>, reveal: bool) -> fmt::R
         Value::Int(i) => write!(f, "{i}"),
         Value::Float(x) if x.is_finite() => write!(f, "{x:?}"),
         // JSON has no NaN or infinity: their names, as text.
-        Value::Float(x) => write_json_string(&x.to_string(), f),
-        Value::String(s) => write_json_string(s, f),
+        Value::Float(x) => crate::write_json_string(f, &x.to_string()),
+        Value::String(s) => crate::write_json_string(f, s),
         // As the value serializes: `{"$bytes":"<base64>"}`.
         Value::Bytes(b) => write!(f, "{{\"$bytes\":\"{}\"}}", ser::encode_bytes(b)),
         Value::List(items) => {
@@ -316,10 +316,10 @@ fn write_text(value: &Value, f: &mut fmt::Formatter<'_>, reveal: bool) -> fmt::R
                 if i > 0 {
                     f.write_str(",")?;
                 }
-                write_json_string(key, f)?;
+                crate::write_json_string(f, key)?;
                 f.write_str(":")?;
                 if !reveal && crate::is_secret_name(key) {
-                    write_json_string(crate::REDACTED, f)?;
+                    crate::write_json_string(f, crate::REDACTED)?;
                 } else {
                     write_text(item, f, reveal)?;
                 }
@@ -419,27 +419,4 @@ impl<K: Into<String>, V: Into<Value>> FromIterator<(K, V)> for Value {
                 .collect(),
         )
     }
-}
-
-/// Writes `text` as a JSON string literal, every control and invisible character escaped
-/// (beyond the Basic Multilingual Plane as the UTF-16 pair JSON spells it with).
-fn write_json_string(text: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    f.write_str("\"")?;
-    for c in text.chars() {
-        match c {
-            '"' => f.write_str("\\\"")?,
-            '\\' => f.write_str("\\\\")?,
-            '\n' => f.write_str("\\n")?,
-            '\r' => f.write_str("\\r")?,
-            '\t' => f.write_str("\\t")?,
-            c if c.is_control() || crate::is_invisible(c) => {
-                let mut units = [0_u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    write!(f, "\\u{unit:04x}")?;
-                }
-            }
-            c => write!(f, "{c}")?,
-        }
-    }
-    f.write_str("\"")
 }
