@@ -384,11 +384,7 @@ impl<C: Send + 'static> Cli<C> {
             if word == "help" {
                 let mut words = vec![resolved.path.clone()];
                 words.extend(flags().skip(at + 1).filter(|a| !is_flag(a)).cloned());
-                let path = self.tree.canonical(&words.join("/"));
-                if self.tree.get(&path).is_some() {
-                    return Resolution::Answered(Outcome::printed(self.help(&path)));
-                }
-                return Resolution::Unsettled(self.unknown(&path));
+                return self.help_of(&words.join("/"));
             }
             return Resolution::Unsettled(self.unknown(&format!("{}/{word}", resolved.path)));
         }
@@ -415,6 +411,17 @@ impl<C: Send + 'static> Cli<C> {
         }
     }
 
+    /// What `help <path>` answers: the help of the command or group at `path` (the
+    /// program's for `""`), or the unknown-command error.
+    fn help_of(&self, path: &str) -> Resolution<C> {
+        let path = self.tree.canonical(path);
+        if path.is_empty() || self.tree.get(&path).is_some() {
+            Resolution::Answered(Outcome::printed(self.help(&path)))
+        } else {
+            Resolution::Unsettled(self.unknown(&path))
+        }
+    }
+
     /// No registered command matched: the built-ins, or a usage error.
     fn run_builtin(&self, args: &[String], wants_help: bool, wants_version: bool) -> Resolution<C> {
         let words: Vec<&str> = args
@@ -436,14 +443,7 @@ impl<C: Send + 'static> Cli<C> {
                 Outcome::printed(self.builtin_help(builtin))
             }
             ["completion", ..] if wants_help => Outcome::printed(self.builtin_help("completion")),
-            ["help", rest @ ..] => {
-                let path = self.tree.canonical(&rest.join("/"));
-                if path.is_empty() || self.tree.get(&path).is_some() {
-                    Outcome::printed(self.help(&path))
-                } else {
-                    return Resolution::Unsettled(self.unknown(&path));
-                }
-            }
+            ["help", rest @ ..] => return self.help_of(&rest.join("/")),
             ["completion"] => Outcome::usage_error(
                 Error::new("cli.Cli.run", "completion needs a shell: bash, zsh or fish")
                     .with_code(ErrorCode::INVALID),

@@ -535,13 +535,7 @@ fn respelled(flat: Flat, declared: &Spellings) -> Flat {
     // The keys spelled as declared first, so that another spelling of one is the one left.
     let (exact, other): (Vec<_>, Vec<_>) = flat
         .into_iter()
-        .map(|(key, entry)| {
-            (
-                declared.respell(&key, &entry.source.to_string()),
-                key,
-                entry,
-            )
-        })
+        .map(|(key, entry)| (declared.respell(&key, &entry.source), key, entry))
         .partition(|(spelled, key, _)| spelled == key);
     let mut out = Flat::new();
     for (spelled, key, entry) in exact.into_iter().chain(other) {
@@ -611,7 +605,7 @@ fn place_flag(
     let placed = leaves.len();
     for (leaf, value) in leaves {
         let leaf = match known {
-            Some(known) => known.respell(&leaf, &format!("--{name}")),
+            Some(known) => known.respell(&leaf, &format_args!("--{name}")),
             None => leaf,
         };
         let source = Source::Flag {

@@ -78,7 +78,7 @@ impl Spellings {
     /// `key` (set by `from`: `environment variable APP_DB__PORT`, `--set db.port`) spelled
     /// segment by segment as the known keys spell it; a segment no known key has, or that
     /// they spell two ways without `key`'s (a warning), keeps its own spelling.
-    pub(crate) fn respell(&self, key: &str, from: &str) -> String {
+    pub(crate) fn respell(&self, key: &str, from: &dyn std::fmt::Display) -> String {
         let mut out = String::with_capacity(key.len());
         // The spellings of the last prefix left in its own spelling for want of one, until
         // a longer prefix settles it.
@@ -157,7 +157,7 @@ pub(crate) fn read(prefix: &str, vars: &EnvVars, known: &Spellings) -> Vec<EnvVa
                 return None;
             }
             Some(leaves.into_iter().map(move |(key, value)| EnvValue {
-                key: known.respell(&key, &format!("environment variable {var}")),
+                key: known.respell(&key, &format_args!("environment variable {var}")),
                 value,
                 var: var.clone(),
             }))

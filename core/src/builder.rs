@@ -475,8 +475,24 @@ impl CoreBuilder {
     /// (including a service name used twice, and a `service_named` factory that returns
     /// another name), a fake with no service of its name, an unknown `without_builtin`
     /// name, or a missing dependency or a dependency cycle. Nothing built so far escapes.
-    pub fn build(self) -> Result<Core> {
-        self.assemble(&mut OnError::Fail)
+    pub fn build(mut self) -> Result<Core> {
+        let log = self.take_logger()?;
+        self.assemble(log.clone(), &mut OnError::Fail)
+            .inspect_err(|err| log_build_failure(&log, err))
+    }
+
+    /// The Core's logger (see [`core_logger`]), its settings taken out of the builder.
+    fn take_logger(&mut self) -> Result<Logger> {
+        core_logger(
+            self.logger.take(),
+            &self.app,
+            &self.env,
+            (
+                self.log_level.take(),
+                self.crash_file.take(),
+                self.on_crash.take(),
+            ),
+        )
     }
 
     /// [`build`](CoreBuilder::build), leaving out what does not build instead of failing:
@@ -486,20 +502,17 @@ impl CoreBuilder {
     /// out; the rest of `build`'s errors still fail it. For answering `--help` when the
     /// application would not build: such a Core is never started.
     #[cfg(feature = "cli")]
-    pub(crate) fn build_lenient(self) -> Result<(Core, Vec<Error>)> {
+    pub(crate) fn build_lenient(mut self) -> Result<(Core, Vec<Error>)> {
+        let log = self.take_logger()?;
         let mut left_out = Vec::new();
-        let core = self.assemble(&mut OnError::LeaveOut(&mut left_out))?;
+        let core = self
+            .assemble(log.clone(), &mut OnError::LeaveOut(&mut left_out))
+            .inspect_err(|err| log_build_failure(&log, err))?;
         Ok((core, left_out))
     }
 
-    fn assemble(self, on_error: &mut OnError<'_>) -> Result<Core> {
+    fn assemble(self, log: Logger, on_error: &mut OnError<'_>) -> Result<Core> {
         const OP: &str = "corers.CoreBuilder.build";
-        let log = core_logger(
-            self.logger,
-            &self.app,
-            &self.env,
-            (self.log_level, self.crash_file, self.on_crash),
-        )?;
         let bus: Bus<Core> = self
             .bus
             .logger(log.clone())
@@ -714,6 +727,12 @@ fn register_services(
         )?;
     }
     Ok(())
+}
+
+/// Logs the whole of a build failure (operations, codes) at debug level through the
+/// logger the Core would have had: what is printed for it is only its messages.
+fn log_build_failure(log: &Logger, err: &Error) {
+    log.in_scope(|| tracing::debug!(error = %err, "the application did not build"));
 }
 
 /// The Core's logger: the one given, or the default one with the settings given for it

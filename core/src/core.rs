@@ -1,7 +1,6 @@
 //! [`Core`]: the container every service, command, Action and Task receives.
 
 use std::fmt;
-use std::io::Write as _;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::SystemTime;
 
@@ -316,20 +315,7 @@ impl Core {
     /// ```
     pub fn print(&self, text: &str) {
         if !self.captured(|printed| printed.out.push_str(text)) {
-            let mut stdout = std::io::stdout().lock();
-            if let Err(err) = stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-            {
-                self.stdout_failed(&err);
-            }
-        }
-    }
-
-    /// Records a failure to write to standard output, unless a closed pipe's.
-    pub(crate) fn stdout_failed(&self, err: &std::io::Error) {
-        if err.kind() != std::io::ErrorKind::BrokenPipe {
-            let _ = self.inner.unwritten.set(err.to_string());
+            self.write_stdout(text);
         }
     }
 
@@ -344,9 +330,7 @@ impl Core {
     /// ```
     pub fn eprint(&self, text: &str) {
         if !self.captured(|printed| printed.err.push_str(text)) {
-            let mut stderr = std::io::stderr().lock();
-            let _ = stderr.write_all(text.as_bytes());
-            let _ = stderr.flush();
+            crate::run::write_err(text);
         }
     }
 

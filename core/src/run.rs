@@ -158,11 +158,15 @@ impl Core {
         Ok(ExitCode::from(self.with_output_failure(code)))
     }
 
-    /// Writes a command's result to standard output, recording a failure to write it (see
+    /// Writes `text` to standard output, recording a failure to write it (see
     /// [`Core::print`]).
-    fn write_stdout(&self, text: &str) {
-        if let Err(err) = write_out(std::io::stdout(), text) {
-            self.stdout_failed(&err);
+    pub(crate) fn write_stdout(&self, text: &str) {
+        if let Some(failure) = write_out(std::io::stdout(), text)
+            .err()
+            .as_ref()
+            .and_then(output_lost)
+        {
+            let _ = self.inner.unwritten.set(failure);
         }
     }
 
@@ -526,7 +530,7 @@ impl CoreBuilder {
             // Not all UTF-8: the run refuses them (a usage error), before anything starts.
             None => match self.build() {
                 Ok(core) => core.run_blocking(),
-                Err(err) => build_failed(&err),
+                Err(err) => startup_failed(&err),
             },
         }
     }
@@ -579,12 +583,12 @@ impl CoreBuilder {
                     None => core.run_blocking_with(args),
                     Some(first) => core.help_without(args, &first),
                 },
-                Err(err) => build_failed(&err),
+                Err(err) => startup_failed(&err),
             };
         }
         match builder.build() {
             Ok(core) => core.run_blocking_with(args),
-            Err(err) => build_failed(&err),
+            Err(err) => startup_failed(&err),
         }
     }
 }
@@ -632,17 +636,6 @@ impl Core {
     }
 }
 
-/// [`startup_failed`] for an application that did not build: with no logger of its own,
-/// the whole error goes to a logger at the levels `RUST_LOG` names (warn for the rest).
-fn build_failed(err: &Error) -> ExitCode {
-    let rust_log = std::env::var("RUST_LOG").unwrap_or_default();
-    let (filter, _) = corers_log::Filter::parse_lossy(&rust_log, corers_log::Level::Warn);
-    corers_log::Logger::builder()
-        .filter(filter)
-        .build()
-        .in_scope(|| startup_failed(err))
-}
-
 /// Prints what each level of an error that kept the application from building or
 /// starting says, logs the whole of it at debug level, and gives its exit code.
 fn startup_failed(err: &Error) -> ExitCode {
@@ -673,13 +666,23 @@ pub(crate) fn failed_to_start(err: &Error) -> u8 {
 /// [`Core::print`]).
 #[cfg(feature = "cli")]
 fn answer(text: &str) -> ExitCode {
-    match write_out(std::io::stdout(), text) {
-        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
-            write_err(&unwritten(&err.to_string()));
+    match write_out(std::io::stdout(), text)
+        .err()
+        .as_ref()
+        .and_then(output_lost)
+    {
+        Some(failure) => {
+            write_err(&unwritten(&failure));
             ExitCode::from(74)
         }
-        _ => ExitCode::SUCCESS,
+        None => ExitCode::SUCCESS,
     }
+}
+
+/// What made output be lost, for a failure to write it that is not a closed pipe's (a
+/// reader that has all it wanted: `| head -1`).
+fn output_lost(err: &std::io::Error) -> Option<String> {
+    (err.kind() != std::io::ErrorKind::BrokenPipe).then(|| err.to_string())
 }
 
 /// The message for output that could not be written.
@@ -689,7 +692,7 @@ fn unwritten(failure: &str) -> String {
 
 /// Writes `text` to standard error, dropping it when it cannot be written: there is
 /// nowhere left to tell.
-fn write_err(text: &str) {
+pub(crate) fn write_err(text: &str) {
     let _ = write_out(std::io::stderr(), text);
 }
 

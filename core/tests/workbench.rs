@@ -264,7 +264,7 @@ fn core_run_blocking_build_failure_shows_its_whole_error_at_debug_level_bad() {
     assert!(!quiet.contains("corers.CoreBuilder.build"), "{quiet}");
     let (_, chatty) = run("corers=debug");
     assert!(
-        chatty.contains("DEBUG corers::run: the application did not start error=\"corers.CoreBuilder.build: read the config [INVALID]"),
+        chatty.contains("DEBUG corers::builder: the application did not build error=\"corers.CoreBuilder.build: read the config [INVALID]"),
         "{chatty}"
     );
     std::fs::remove_dir_all(&dir).unwrap();

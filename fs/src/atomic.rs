@@ -587,24 +587,26 @@ impl<'a> LockFile<'a> {
         // Never waiting on a FIFO swapped in after the check below: its open fails at once.
         open.write(true).create(true).custom_flags(libc::O_NONBLOCK);
         loop {
-            if let Ok(there) = dir.symlink_metadata(name)
-                && !there.is_file()
-            {
-                return Err(io::Error::new(
+            let not_a_lock_file = || {
+                io::Error::new(
                     io::ErrorKind::InvalidInput,
                     format!("{} is not a plain lock file", name.display()),
-                ));
+                )
+            };
+            if dir
+                .symlink_metadata(name)
+                .is_ok_and(|there| !there.is_file())
+            {
+                return Err(not_a_lock_file());
             }
             let file = dir.open_with(name, &open)?.into_std();
-            if !file.metadata()?.is_file() {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!("{} is not a plain lock file", name.display()),
-                ));
+            // Checked again on what was opened: something swapped in after the look above.
+            let opened = file.metadata()?;
+            if !opened.is_file() {
+                return Err(not_a_lock_file());
             }
             lock_exclusive(&file)?;
-            let locked = file.metadata()?;
-            let id = (locked.dev(), locked.ino());
+            let id = (opened.dev(), opened.ino());
             if Self::identity(dir, name)? == Some(id) {
                 return Ok(LockFile {
                     dir,
