@@ -95,10 +95,9 @@ impl Outcome {
     }
 
     /// The exit code: 0 success, 2 usage error (as clap and POSIX utilities have it), and
-    /// for a failed action the sysexits code its error code maps to (`INVALID` 65
-    /// `EX_DATAERR`, `NOT_FOUND` 66 `EX_NOINPUT`, `UNAVAILABLE` 69, `INTERNAL` 70
-    /// `EX_SOFTWARE`, `TIMEOUT` and `LOCKED` 75 `EX_TEMPFAIL`, `DENIED` 77 `EX_NOPERM`), or 1
-    /// (`CONFLICT`, no code).
+    /// for a failed action the sysexits status of its error code
+    /// ([`ErrorCode::exit_status`]: `INVALID` 65 `EX_DATAERR`, `UNAVAILABLE` 69, …), or 1
+    /// (`CONFLICT`, an application's code, no code).
     pub fn exit_code(&self) -> u8 {
         self.exit_code
     }

@@ -10,7 +10,7 @@ use corers_messaging::{
     ActionHandle, Actions, Bus, Outcome, Query, Report, RunCtx, Task, TaskDef, TaskHandle, TaskId,
     TaskReport, Tasks,
 };
-use corers_primitives::{Options, Result, Value};
+use corers_primitives::{Error, Options, Result, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::ServicesView;
@@ -382,6 +382,33 @@ impl Core {
     /// ```
     pub fn request_shutdown(&self) {
         self.inner.services.request_stop(None);
+    }
+
+    /// [`request_shutdown`](Core::request_shutdown) because of `failure`, which [`run`](Core::run)
+    /// then exits for, as for a service task that failed: it prints the failure and exits
+    /// with its code's status (`UNAVAILABLE` 69, …; see
+    /// [`ErrorCode::exit_status`](corers_primitives::ErrorCode::exit_status)), unless the
+    /// command failed first. When several are asked for, the first failure is kept.
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    ///
+    /// let core = Core::builder()
+    ///     .command("serve", Command::new().action(|core: Core, _| async move {
+    ///         // The upstream's certificate expired: no point serving on.
+    ///         core.request_shutdown_for(
+    ///             Error::new("proxy.Upstream.connect", "certificate expired")
+    ///                 .with_code(ErrorCode::UNAVAILABLE),
+    ///         );
+    ///         core.context().cancelled().await;
+    ///         Ok(Value::Null)
+    ///     }))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(core.run_blocking_with(["serve"]), std::process::ExitCode::from(69));
+    /// ```
+    pub fn request_shutdown_for(&self, failure: Error) {
+        self.inner.services.request_stop(Some(failure));
     }
 
     /// The names in one of the Core's registries, in registration order: `"services"`,

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use corers_lifecycle::StartReport;
-use corers_primitives::{Error, Result};
+use corers_primitives::{Error, ErrorCode, Result};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::dispatcher::DefaultGuard;
@@ -137,17 +137,9 @@ impl Core {
                 write_err(&printed.stderr);
                 self.shut_down_printing(printed.exit_code).await
             }
-            Started::Failed(err) if signalled == 0 => {
+            Started::Failed(err) => {
                 signals.abort();
                 return Err(err);
-            }
-            // A start hook a forced shutdown made give up: the signal's doing. Why the
-            // startup ended is logged, not printed; what had started is shut down (a
-            // second signal can still force it), then the signal's or the failure's exit
-            // code (0 for a stop asked for without either).
-            Started::Failed(err) => {
-                tracing::info!(error = %err, "startup ended by a shutdown request");
-                self.shut_down_printing(signalled).await
             }
             Started::Skipped => {
                 tracing::info!("shutdown was asked for during startup: the command does not run");
@@ -287,7 +279,7 @@ impl Core {
             return (code, None);
         };
         let code = if code == 0 {
-            failed_to_start(&failure)
+            failed(failure.code())
         } else {
             code
         };
@@ -644,21 +636,21 @@ fn startup_failed(err: &Error) -> ExitCode {
     ExitCode::from(failed_to_start(err))
 }
 
-/// The exit code of an application that could not be built or started, after sysexits:
-/// `INVALID` 78 (`EX_CONFIG`: a setting that does not fit, so a supervisor need not retry),
-/// `NOT_FOUND` 66 (`EX_NOINPUT`: a missing file), `UNAVAILABLE` 69, `INTERNAL` 70,
-/// `TIMEOUT` and `LOCKED` 75 (`EX_TEMPFAIL`), `DENIED` 77 (`EX_NOPERM`); 1 otherwise.
+/// The exit code of an application that could not be built or started: that of its
+/// error's code ([`ErrorCode::exit_status`]: `NOT_FOUND` 66 for a missing file,
+/// `UNAVAILABLE` 69, …), but `INVALID` 78 (`EX_CONFIG`: a setting that does not fit, so a
+/// supervisor need not retry); 1 for a code without a status.
 pub(crate) fn failed_to_start(err: &Error) -> u8 {
-    use corers_primitives::ErrorCode;
     match err.code() {
-        Some(c) if *c == ErrorCode::INVALID => 78,
-        Some(c) if *c == ErrorCode::NOT_FOUND => 66,
-        Some(c) if *c == ErrorCode::UNAVAILABLE => 69,
-        Some(c) if *c == ErrorCode::INTERNAL => 70,
-        Some(c) if *c == ErrorCode::TIMEOUT || *c == ErrorCode::LOCKED => 75,
-        Some(c) if *c == ErrorCode::DENIED => 77,
-        _ => 1,
+        Some(code) if *code == ErrorCode::INVALID => 78,
+        code => failed(code),
     }
+}
+
+/// The exit code of a failure while the application ran (a command's, a service task's):
+/// its error code's status ([`ErrorCode::exit_status`]), or 1.
+fn failed(code: Option<&ErrorCode>) -> u8 {
+    code.and_then(ErrorCode::exit_status).unwrap_or(1)
 }
 
 /// Writes an answer given without a Core (the version, help) to standard output: success,

@@ -2095,6 +2095,131 @@ async fn core_run_cli_stop_asked_for_by_the_last_start_hook_skips_the_command_ug
     assert_eq!(code(exit), 0);
 }
 
+/// A `db` service whose start hook waits for its connection until the application's
+/// context is cancelled, then gives up, as a hook told to hurry does.
+fn connecting() -> Registration<Core> {
+    Registration::new(
+        "db",
+        Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
+            let cancelled = ctx.core().context().clone().cancelled_owned();
+            tokio::time::timeout(Duration::from_secs(10), cancelled)
+                .await
+                .expect("the stop cancels the context");
+            Err(Error::new("db.Pool.connect", "startup cancelled")
+                .with_code(ErrorCode::UNAVAILABLE))
+        }),
+    )
+}
+
+#[tokio::test]
+async fn core_run_start_hook_giving_up_on_a_requested_stop_is_no_failure_good() {
+    let build = || {
+        serving()
+            .service(|_| Ok(quitting()))
+            .service(|_| Ok(connecting()))
+            .build()
+            .unwrap()
+    };
+    let run = corers::testing::run_cli(&build(), ["serve"]).await;
+    assert_eq!(
+        (run.exit_code, run.stdout.as_str(), run.stderr.as_str()),
+        (0, "", ""),
+        "{run:?}"
+    );
+    assert_eq!(code(build().run_with(["serve"]).await.unwrap()), 0);
+}
+
+#[tokio::test]
+async fn core_run_start_hook_giving_up_on_a_failed_task_tells_the_task_too_bad() {
+    let build = || {
+        serving()
+            .service(|_| {
+                Ok(Registration::new(
+                    "store",
+                    Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
+                        ctx.spawn("writer", async {
+                            Err(Error::new("store.Writer.flush", "disk full")
+                                .with_code(ErrorCode::DENIED))
+                        })
+                    }),
+                ))
+            })
+            .service(|_| Ok(connecting()))
+            .build()
+            .unwrap()
+    };
+    let run = corers::testing::run_cli(&build(), ["serve"]).await;
+    // The task's failure, why the application stopped, is told beside the start hook's.
+    assert_eq!(run.exit_code, 69, "{run:?}");
+    assert_eq!(run.stderr.matches("error: ").count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("startup cancelled"), "{}", run.stderr);
+    assert!(run.stderr.contains("disk full"), "{}", run.stderr);
+    let err = build().run_with(["serve"]).await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert!(err.to_string().contains("disk full"), "{err}");
+}
+
+/// A `serve` command that asks for a shutdown for `failure`, then fails with `own` if any.
+fn serving_until_it_fails(failure: Error, own: Option<Error>) -> Core {
+    let asked = Mutex::new(Some((failure, own)));
+    Core::builder()
+        .command(
+            "serve",
+            Command::new().action(move |core: Core, _| {
+                let (failure, own) = asked.lock().unwrap().take().expect("one run");
+                async move {
+                    core.request_shutdown_for(failure);
+                    core.context().cancelled().await;
+                    own.map_or(Ok(Value::Null), Err)
+                }
+            }),
+        )
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn core_request_shutdown_for_exits_for_the_failure_good() {
+    let expired = || {
+        Error::new("proxy.Upstream.connect", "certificate expired")
+            .with_code(ErrorCode::UNAVAILABLE)
+    };
+    let run = corers::testing::run_cli(&serving_until_it_fails(expired(), None), ["serve"]).await;
+    assert_eq!(run.exit_code, 69, "{run:?}");
+    assert_eq!(run.stderr, "error: certificate expired\n");
+    let exit = serving_until_it_fails(expired(), None)
+        .run_with(["serve"])
+        .await
+        .unwrap();
+    assert_eq!(code(exit), 69);
+}
+
+#[tokio::test]
+async fn core_request_shutdown_for_after_a_failed_command_keeps_its_code_bad() {
+    let core = serving_until_it_fails(
+        Error::new("proxy.Upstream.connect", "certificate expired")
+            .with_code(ErrorCode::UNAVAILABLE),
+        Some(Error::new("proxy.Serve.accept", "bad listener").with_code(ErrorCode::INVALID)),
+    );
+    let run = corers::testing::run_cli(&core, ["serve"]).await;
+    // The command's own failure decides; the one asked for is told too.
+    assert_eq!(run.exit_code, 65, "{run:?}");
+    assert!(run.stderr.contains("bad listener"), "{}", run.stderr);
+    assert!(run.stderr.contains("certificate expired"), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn core_request_shutdown_for_an_invalid_failure_at_run_time_is_65_not_78_ugly() {
+    // A failure while the application runs is no setting that does not fit (78,
+    // EX_CONFIG, which a supervisor takes as "do not restart"): EX_DATAERR, as a command's.
+    let core = serving_until_it_fails(
+        Error::new("index.Files.read", "not UTF-8").with_code(ErrorCode::INVALID),
+        None,
+    );
+    let run = corers::testing::run_cli(&core, ["serve"]).await;
+    assert_eq!(run.exit_code, 65, "{run:?}");
+}
+
 #[tokio::test]
 async fn core_request_shutdown_before_run_starts_nothing_bad() {
     let calls = calls();

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use corers_messaging::RunCtx;
-use corers_primitives::Result;
+use corers_primitives::{Error, Result};
 use tokio_util::sync::CancellationToken;
 
 use crate::work::Work;
@@ -189,6 +189,27 @@ impl<C: Clone + Send + Sync + 'static> ServiceCtx<C> {
     /// [`Services::request_stop`](crate::Services::request_stop).
     pub fn request_shutdown(&self) {
         self.work.request_stop(None);
+    }
+
+    /// [`request_shutdown`](ServiceCtx::request_shutdown) because of `failure`, which
+    /// becomes the shutdown's [`failure`](crate::Services::failure) (the first one asked
+    /// for is kept): a service that finds it cannot go on says why, and a CoreRS
+    /// application exits for it.
+    ///
+    /// ```
+    /// use corers_lifecycle::{Hooks, Registration, ServiceCtx};
+    /// use corers_primitives::{Error, ErrorCode};
+    ///
+    /// let licence = Registration::new("licence", Hooks::new().on_start(|ctx: ServiceCtx<()>| async move {
+    ///     ctx.request_shutdown_for(
+    ///         Error::new("licence.Check.verify", "licence expired on 2026-10-31")
+    ///             .with_code(ErrorCode::DENIED),
+    ///     );
+    ///     Ok(())
+    /// }));
+    /// ```
+    pub fn request_shutdown_for(&self, failure: Error) {
+        self.work.request_stop(Some(failure));
     }
 }
 

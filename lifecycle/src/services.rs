@@ -584,6 +584,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 // Its stop hook is not called (it did not start), but what it spawned
                 // before it failed is stopped.
                 planned.work.stop_tasks(planned.stop_timeout).await;
+                let err = self.failed_after_request(err);
                 return Err(progress.roll_back(core, err).await);
             }
             progress.started += 1;
@@ -632,6 +633,26 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         let _ = self.inner.bus.broadcast(core, &ServiceStartup);
         progress.end(Phase::Running(order));
         Ok(report)
+    }
+
+    /// A start hook's failure `err`, as startup reports it: when a stop was asked for
+    /// before it, for a failure (a task's), both are told (`err`'s code first); for none
+    /// (a signal, a `request_stop` without one), the hook gave up as told: startup was
+    /// [interrupted](Services::was_interrupted), and `err` is logged, not a failure to
+    /// start.
+    fn failed_after_request(&self, err: Error) -> Error {
+        // Relaxed: as `stop_starting`; a hook woken by the request sees it.
+        if !self.inner.stop_requested.load(Ordering::Relaxed) {
+            return err;
+        }
+        match self.failure() {
+            Some(failure) => Error::join([err.duplicate(), failure]).unwrap_or(err),
+            None => {
+                tracing::info!(error = %err, "startup ended by a shutdown request");
+                self.inner.interrupted.store(true, Ordering::Relaxed);
+                err
+            }
+        }
     }
 
     /// Stops every started service: cancels the [context](Services::context), broadcasts
@@ -843,7 +864,9 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
 
     /// Whether [`start_all`](Services::start_all) ended early because a shutdown was asked
     /// for (a signal, [`request_stop`](Services::request_stop), a `stop_all` while it ran),
-    /// rather than because a service failed to start: for an owner deciding what to report.
+    /// rather than because a service failed to start — a start hook that fails once a stop
+    /// without a failure was asked for gave up as told: for an owner deciding what to
+    /// report.
     pub fn was_interrupted(&self) -> bool {
         // Relaxed: read by the caller of `start_all`, after it returned.
         self.inner.interrupted.load(Ordering::Relaxed)

@@ -459,6 +459,54 @@ async fn service_ctx_request_shutdown_from_a_task_cancels_the_context_good() {
 }
 
 #[tokio::test]
+async fn service_ctx_request_shutdown_for_keeps_the_failure_good() {
+    let services = services(vec![Registration::new(
+        "licence",
+        Hooks::new().on_start(|ctx: ServiceCtx<()>| async move {
+            ctx.request_shutdown_for(
+                Error::new("licence.Check.verify", "licence expired").with_code(ErrorCode::DENIED),
+            );
+            Ok(())
+        }),
+    )]);
+    // Startup ends there, interrupted.
+    assert!(services.start_all(&()).await.is_err());
+    assert!(services.was_interrupted());
+    assert!(services.context().is_cancelled());
+    let failure = services.failure().expect("the failure asked for");
+    assert_eq!(failure.code(), Some(&ErrorCode::DENIED));
+    assert_eq!(failure.message(), "licence expired");
+    services.stop_all(&(), STOP).await.unwrap();
+}
+
+#[tokio::test]
+async fn service_ctx_request_shutdown_for_after_a_plain_request_still_keeps_it_bad() {
+    let kept = Arc::new(Mutex::new(None));
+    let services = services(vec![Registration::new("cache", keeping(&kept))]);
+    services.start_all(&()).await.unwrap();
+    let ctx = kept.lock().unwrap().take().unwrap();
+    ctx.request_shutdown();
+    ctx.request_shutdown_for(Error::new("cache.Redis.ping", "connection refused"));
+    assert_eq!(services.failure().unwrap().message(), "connection refused");
+    services.stop_all(&(), STOP).await.unwrap();
+}
+
+#[tokio::test]
+async fn service_ctx_request_shutdown_for_twice_keeps_the_first_ugly() {
+    let kept = Arc::new(Mutex::new(None));
+    let services = services(vec![Registration::new("cache", keeping(&kept))]);
+    services.start_all(&()).await.unwrap();
+    let ctx = kept.lock().unwrap().take().unwrap();
+    ctx.request_shutdown_for(Error::new("cache.Redis.ping", "first"));
+    ctx.request_shutdown_for(Error::new("cache.Redis.ping", "second"));
+    assert_eq!(services.failure().unwrap().message(), "first");
+    services.stop_all(&(), STOP).await.unwrap();
+    // Asked again once the services are stopped: nothing changes.
+    ctx.request_shutdown_for(Error::new("cache.Redis.ping", "third"));
+    assert_eq!(services.failure().unwrap().message(), "first");
+}
+
+#[tokio::test]
 async fn service_ctx_request_shutdown_does_not_stop_the_services_itself_bad() {
     let kept = Arc::new(Mutex::new(None));
     let services = services(vec![Registration::new("cache", keeping(&kept))]);
@@ -671,6 +719,52 @@ async fn services_was_interrupted_not_by_a_service_that_failed_bad() {
     )]);
     services.start_all(&()).await.unwrap_err();
     assert!(!services.was_interrupted());
+}
+
+/// A `store` whose start hook gives up once the services' context is cancelled.
+fn giving_up() -> Registration<()> {
+    Registration::new(
+        "store",
+        Hooks::new().on_start(|ctx: ServiceCtx<()>| async move {
+            let asker = ctx.clone();
+            ctx.spawn("admin", async move {
+                asker.request_shutdown();
+                Ok(())
+            })?;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Err(Error::new("store.Db.open", "startup cancelled").with_code(ErrorCode::UNAVAILABLE))
+        }),
+    )
+}
+
+#[tokio::test]
+async fn services_was_interrupted_by_a_request_a_start_hook_gave_up_on_good() {
+    let services = services(vec![giving_up()]);
+    let err = services.start_all(&()).await.unwrap_err();
+    assert_eq!(err.message(), "service \"store\" failed to start");
+    assert!(services.was_interrupted());
+    services.stop_all(&(), STOP).await.unwrap();
+}
+
+#[tokio::test]
+async fn services_start_all_hook_failing_after_a_failed_task_tells_both_bad() {
+    let services = services(vec![
+        Registration::new(
+            "metrics",
+            Hooks::new().on_start(|ctx: ServiceCtx<()>| async move {
+                ctx.spawn("scrape", async {
+                    Err(Error::new("metrics.Scrape.run", "target gone"))
+                })
+            }),
+        ),
+        giving_up(),
+    ]);
+    let err = services.start_all(&()).await.unwrap_err();
+    // A failure to start: the hook's, and the failure the stop was asked for.
+    assert!(!services.was_interrupted());
+    assert_eq!(err.joined().len(), 2, "{err}");
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert!(err.to_string().contains("target gone"), "{err}");
 }
 
 #[tokio::test]

@@ -89,6 +89,29 @@ impl ErrorCode {
         })
     }
 
+    /// The exit status a command-line program gives for a failure of this code, after
+    /// BSD's `sysexits.h`: `INVALID` 65 (`EX_DATAERR`), `NOT_FOUND` 66 (`EX_NOINPUT`),
+    /// `UNAVAILABLE` 69, `INTERNAL` 70 (`EX_SOFTWARE`), `TIMEOUT` and `LOCKED` 75
+    /// (`EX_TEMPFAIL`: worth another try), `DENIED` 77 (`EX_NOPERM`); `None` for `CONFLICT`
+    /// and application codes, which have no status of their own (a program exits 1).
+    ///
+    /// ```
+    /// use corers_primitives::ErrorCode;
+    /// assert_eq!(ErrorCode::TIMEOUT.exit_status(), Some(75));
+    /// assert_eq!(ErrorCode::new("GIT_DIRTY").unwrap().exit_status(), None);
+    /// ```
+    pub fn exit_status(&self) -> Option<u8> {
+        Some(match self.as_str() {
+            "INVALID" => 65,
+            "NOT_FOUND" => 66,
+            "UNAVAILABLE" => 69,
+            "INTERNAL" => 70,
+            "TIMEOUT" | "LOCKED" => 75,
+            "DENIED" => 77,
+            _ => return None,
+        })
+    }
+
     /// Makes an application-defined code.
     ///
     /// ```

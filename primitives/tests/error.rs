@@ -974,6 +974,49 @@ fn error_code_new_rejection_escapes_hostile_text_ugly() {
 // ---------------------------------------------------------------- ErrorCode::of_io
 
 #[test]
+fn error_code_exit_status_of_the_framework_codes_good() {
+    let statuses: Vec<(&str, Option<u8>)> = [
+        ErrorCode::INVALID,
+        ErrorCode::NOT_FOUND,
+        ErrorCode::UNAVAILABLE,
+        ErrorCode::INTERNAL,
+        ErrorCode::TIMEOUT,
+        ErrorCode::LOCKED,
+        ErrorCode::DENIED,
+        ErrorCode::CONFLICT,
+    ]
+    .iter()
+    .map(|code| (code.as_str(), code.exit_status()))
+    .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("INVALID", Some(65)),
+            ("NOT_FOUND", Some(66)),
+            ("UNAVAILABLE", Some(69)),
+            ("INTERNAL", Some(70)),
+            ("TIMEOUT", Some(75)),
+            ("LOCKED", Some(75)),
+            ("DENIED", Some(77)),
+            ("CONFLICT", None),
+        ]
+    );
+}
+
+#[test]
+fn error_code_exit_status_of_an_application_code_is_none_bad() {
+    assert_eq!(ErrorCode::new("GIT_DIRTY").unwrap().exit_status(), None);
+}
+
+#[test]
+fn error_code_exit_status_goes_by_the_text_ugly() {
+    // A code read back from the wire is the framework's own.
+    let code: ErrorCode = serde_json::from_str(r#""TIMEOUT""#).unwrap();
+    assert_eq!(code.exit_status(), Some(75));
+    assert_eq!(ErrorCode::new("TIMEOUTS").unwrap().exit_status(), None);
+}
+
+#[test]
 fn error_code_of_io_kinds_that_say_what_failed_good() {
     use std::io::ErrorKind;
     let coded = [
