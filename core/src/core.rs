@@ -214,7 +214,9 @@ impl Core {
     /// Runs the Action `name`, cancelled when the Core shuts down. Once shutdown has begun
     /// (in a stop hook) it is refused: a hook runs Actions under its own context instead,
     /// `core.actions().run(&core, &ctx.run_ctx(), name, options)` (see
-    /// [`ServiceCtx::run_ctx`](corers_lifecycle::ServiceCtx::run_ctx)).
+    /// [`ServiceCtx::run_ctx`](corers_lifecycle::ServiceCtx::run_ctx)), and a service's
+    /// own task, which runs until its service's turn to stop, under
+    /// [`ServiceCtx::lifetime_ctx`](corers_lifecycle::ServiceCtx::lifetime_ctx).
     ///
     /// # Errors
     /// As [`Actions::run`].

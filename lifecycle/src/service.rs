@@ -89,7 +89,9 @@ impl<C> ServiceCtx<C> {
         self.deadline
     }
 
-    /// Cancelled when shutdown is forced: every running hook should give up.
+    /// Cancelled only when shutdown is forced (a second signal, the shutdown's deadline
+    /// passed): a hook still running should give up at once. Work that should end in the
+    /// service's turn to stop watches [`stopping`](ServiceCtx::stopping) instead.
     pub fn cancel_token(&self) -> &CancellationToken {
         &self.work.forced.token
     }
@@ -98,7 +100,8 @@ impl<C> ServiceCtx<C> {
     /// forced, and ending at the hook's [deadline](ServiceCtx::deadline). A stop hook
     /// runs after the application's context is cancelled, so runs under that context
     /// (a CoreRS application's `core.run_action`) are refused there; under this one they
-    /// run.
+    /// run. A task the hook [spawns](ServiceCtx::spawn) outlives the hook's deadline: it
+    /// runs under [`lifetime_ctx`](ServiceCtx::lifetime_ctx).
     ///
     /// ```
     /// use corers_lifecycle::{Hooks, Registration, ServiceCtx};
@@ -128,8 +131,47 @@ impl<C> ServiceCtx<C> {
     /// The services that depend on it have stopped by then, and those it depends on have
     /// not: work of its own that watches this token, rather than the application's
     /// context (cancelled for every service at once when shutdown begins), ends in order.
+    /// A forced shutdown cancels every service's at once.
     pub fn stopping(&self) -> &CancellationToken {
         self.work.stopping()
+    }
+
+    /// A context for the Actions and Tasks the service's own tasks run while it runs:
+    /// cancelled only when shutdown is forced, with no deadline. A loop that runs an
+    /// Action on every tick goes on running them after shutdown has begun — a CoreRS
+    /// application's `core.run_action`, cancelled then, would fail them for every
+    /// service at once — and a run in flight when the service's turn to stop comes
+    /// finishes (the turn waits for the service's tasks, up to its stop timeout); the
+    /// loop ends on [`stopping`](ServiceCtx::stopping).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corers_lifecycle::{Hooks, Registration, ServiceCtx};
+    /// use corers_messaging::Actions;
+    /// use corers_primitives::Options;
+    ///
+    /// fn indexer(actions: Actions<()>) -> Registration<()> {
+    ///     Registration::new("indexer", Hooks::new().on_start(move |ctx: ServiceCtx<()>| {
+    ///         let actions = actions.clone();
+    ///         async move {
+    ///             let (run, stopping) = (ctx.lifetime_ctx(), ctx.stopping().clone());
+    ///             ctx.spawn("refresh", async move {
+    ///                 let mut tick = tokio::time::interval(Duration::from_secs(60));
+    ///                 loop {
+    ///                     tokio::select! {
+    ///                         _ = tick.tick() => {
+    ///                             actions.run(&(), &run, "index.refresh", Options::new()).await?;
+    ///                         }
+    ///                         () = stopping.cancelled() => return Ok(()),
+    ///                     }
+    ///                 }
+    ///             })
+    ///         }
+    ///     }))
+    /// }
+    /// ```
+    pub fn lifetime_ctx(&self) -> RunCtx {
+        RunCtx::new().with_cancel(self.work.forced.token.clone())
     }
 }
 

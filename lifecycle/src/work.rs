@@ -51,7 +51,8 @@ pub(crate) struct Work {
     /// Whether shutdown is forced (shared by every service).
     pub(crate) forced: Arc<Force>,
     owner: Weak<dyn StopRequest>,
-    /// Cancelled when the service's turn to stop comes; made when first asked for.
+    /// Cancelled when the service's turn to stop comes, or shutdown is forced (a child of
+    /// the forced token); made when first asked for.
     stopping: OnceLock<CancellationToken>,
     tasks: Mutex<Running>,
     /// A task was spawned or the stopping token handed out: stopping has work to do.
@@ -77,8 +78,8 @@ impl Work {
         }
     }
 
-    /// The token cancelled when the service's turn to stop comes (already cancelled when
-    /// first asked for after that).
+    /// The token cancelled when the service's turn to stop comes or shutdown is forced
+    /// (already cancelled when first asked for after that).
     pub(crate) fn stopping(&self) -> &CancellationToken {
         if let Some(token) = self.stopping.get() {
             return token;
@@ -88,7 +89,7 @@ impl Work {
         self.touched.store(true, Ordering::SeqCst);
         let _made = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
         self.stopping.get_or_init(|| {
-            let token = CancellationToken::new();
+            let token = self.forced.token.child_token();
             if self.is_closed() {
                 token.cancel();
             }

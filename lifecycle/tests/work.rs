@@ -411,6 +411,111 @@ async fn service_ctx_run_ctx_runs_an_action_from_a_stop_hook_good() {
     assert_eq!(taken(&trail), ["flushed"]);
 }
 
+/// Actions with `index.refresh`, which takes `ms` milliseconds and records its end.
+fn refreshing(trail: &Calls, ms: u64) -> Actions<()> {
+    let actions: Actions<()> = Actions::new(Bus::new());
+    let refreshed = trail.clone();
+    actions
+        .register(ActionSpec::new("index.refresh", move |_, _| {
+            let refreshed = refreshed.clone();
+            async move {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                record(&refreshed, "refreshed".to_owned());
+                Ok(Value::Null)
+            }
+        }))
+        .unwrap();
+    actions
+}
+
+#[tokio::test(start_paused = true)]
+async fn service_ctx_lifetime_ctx_runs_after_shutdown_has_begun_good() {
+    let trail = calls();
+    let actions = refreshing(&trail, 0);
+    let kept = Arc::new(Mutex::new(None));
+    let services = services(vec![
+        Registration::new("cache", keeping(&kept)).timeout(Duration::from_secs(7)),
+    ]);
+    services.start_all(&()).await.unwrap();
+    let ctx = kept.lock().unwrap().take().unwrap();
+    services.request_stop(None);
+    assert!(services.context().is_cancelled());
+    let run = ctx.lifetime_ctx();
+    // No deadline of the start hook's (7 s): it serves the service's whole life.
+    assert_eq!(run.deadline(), None);
+    tokio::time::advance(Duration::from_secs(60)).await;
+    actions
+        .run(&(), &run, "index.refresh", Options::new())
+        .await
+        .unwrap();
+    assert_eq!(taken(&trail), ["refreshed"]);
+    services.stop_all(&(), STOP).await.unwrap();
+}
+
+#[tokio::test]
+async fn service_ctx_lifetime_ctx_is_cancelled_when_shutdown_is_forced_bad() {
+    let trail = calls();
+    let actions = refreshing(&trail, 0);
+    let kept = Arc::new(Mutex::new(None));
+    let services = services(vec![Registration::new("cache", keeping(&kept))]);
+    services.start_all(&()).await.unwrap();
+    let run = kept.lock().unwrap().take().unwrap().lifetime_ctx();
+    services.force();
+    assert!(run.cancel_token().is_cancelled());
+    assert!(
+        actions
+            .run(&(), &run, "index.refresh", Options::new())
+            .await
+            .is_err()
+    );
+    assert!(taken(&trail).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn service_ctx_lifetime_ctx_run_in_flight_at_the_services_turn_finishes_ugly() {
+    let trail = calls();
+    let actions = refreshing(&trail, 50);
+    let services = services(vec![Registration::new(
+        "indexer",
+        Hooks::new().on_start(move |ctx: ServiceCtx<()>| {
+            let actions = actions.clone();
+            async move {
+                let (run, stopping) = (ctx.lifetime_ctx(), ctx.stopping().clone());
+                ctx.spawn("refresh", async move {
+                    let mut tick = tokio::time::interval(Duration::from_millis(50));
+                    loop {
+                        tokio::select! {
+                            biased;
+                            () = stopping.cancelled() => return Ok(()),
+                            _ = tick.tick() => {
+                                actions.run(&(), &run, "index.refresh", Options::new()).await?;
+                            }
+                        }
+                    }
+                })
+            }
+        }),
+    )]);
+    services.start_all(&()).await.unwrap();
+    // Runs end at 50, 100 and 150 ms: the third is under way when the turn comes.
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    assert_eq!(taken(&trail).len(), 2);
+    services.stop_all(&(), STOP).await.unwrap();
+    assert_eq!(taken(&trail).len(), 3);
+}
+
+#[tokio::test]
+async fn service_ctx_stopping_is_cancelled_by_a_forced_shutdown_before_its_turn_ugly() {
+    let kept = Arc::new(Mutex::new(None));
+    let services = services(vec![Registration::new("cache", keeping(&kept))]);
+    services.start_all(&()).await.unwrap();
+    let ctx = kept.lock().unwrap().take().unwrap();
+    services.request_stop(None);
+    assert!(!ctx.stopping().is_cancelled());
+    services.force();
+    assert!(ctx.stopping().is_cancelled());
+}
+
 #[tokio::test]
 async fn service_ctx_run_ctx_is_cancelled_when_shutdown_is_forced_bad() {
     let kept = Arc::new(Mutex::new(None));
