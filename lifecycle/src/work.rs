@@ -134,7 +134,11 @@ impl Work {
         }
         // Tasks that ended while the service ran are let go (their failures were told).
         tasks.retain(|task| !task.handle.is_finished());
-        let this = Arc::clone(self);
+        // Weak: the work holds the task's handle, so a strong hold here would keep both
+        // alive for as long as the task runs, and a service dropped running would never
+        // abort it.
+        let this = Arc::downgrade(self);
+        let service = Arc::clone(&self.name);
         let name: Arc<str> = Arc::from(task);
         let task = Arc::clone(&name);
         let supervised = async move {
@@ -144,16 +148,15 @@ impl Work {
             let Err(err) = outcome else {
                 return Ok(());
             };
-            let service = &this.name;
             let err = Error::wrap(
                 err,
                 OP,
                 format!("task {task:?} of service {service:?} failed"),
             );
-            if this.is_closed() {
+            let Some(this) = this.upgrade().filter(|this| !this.is_closed()) else {
                 return Err(err);
-            }
-            tracing::error!(service = &**service, task = &*task, error = %err, "service task failed");
+            };
+            tracing::error!(service = &*service, task = &*task, error = %err, "service task failed");
             *this.failure.lock().unwrap_or_else(PoisonError::into_inner) = Some(err.to_string());
             this.request_stop(Some(err));
             Ok(())

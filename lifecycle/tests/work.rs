@@ -344,6 +344,32 @@ async fn service_ctx_spawned_by_a_start_hook_cut_off_are_aborted_ugly() {
     assert_eq!(taken(&trail), ["task dropped"]);
 }
 
+#[tokio::test]
+async fn service_ctx_spawned_tasks_are_aborted_when_the_services_are_dropped_running_ugly() {
+    let trail = calls();
+    let held = trail.clone();
+    let services = services(vec![Registration::new(
+        "store",
+        Hooks::new().on_start(move |ctx| {
+            let guard = Dropped(held.clone());
+            async move {
+                ctx.spawn("compact", async move {
+                    let _guard = guard;
+                    std::future::pending::<()>().await;
+                    Ok(())
+                })
+            }
+        }),
+    )]);
+    services.start_all(&()).await.unwrap();
+    // An embedding host that drops them without a stop: nothing is left running.
+    drop(services);
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(taken(&trail), ["task dropped"]);
+}
+
 /// A service whose start hook hands its context to `kept`.
 fn keeping(kept: &Arc<Mutex<Option<ServiceCtx<()>>>>) -> Hooks<()> {
     let keep = Arc::clone(kept);
