@@ -65,9 +65,11 @@ impl<C> ServiceCtx<C> {
         self.timeout
     }
 
-    /// When this hook's time is up (its [`timeout`](ServiceCtx::timeout) from when the
-    /// hook was called); `None` for a timeout too long to count (`Duration::MAX`, "no
-    /// limit"). A stop hook that flushes in steps plans with it.
+    /// When this hook's time is up: its [`timeout`](ServiceCtx::timeout) from when the
+    /// hook was called, or for a stop hook when the shutdown's own deadline forces the
+    /// stop, if that is earlier (a 30 s stop timeout under a 5 s shutdown has 5 s less
+    /// what went before); `None` for no limit (`Duration::MAX` for both). A stop hook
+    /// that flushes in steps plans with it.
     ///
     /// ```
     /// use corers_lifecycle::{Hooks, Registration, ServiceCtx};

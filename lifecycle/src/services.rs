@@ -756,10 +756,12 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     /// background tasks (up to `deadline`, or until forced), then stops `started` in
     /// reverse.
     async fn wind_down(&self, core: &C, started: &[Planned<C>], deadline: Duration) -> Result<()> {
+        // When the stop will be forced: no stop hook's deadline is later.
+        let ends = Instant::now().checked_add(deadline);
         self.inner.context.cancel();
         let _ = self.inner.bus.broadcast(core, &ServiceShutdown);
         self.drain_bus(deadline).await;
-        self.stop_services(core, started).await
+        self.stop_services(core, started, ends).await
     }
 
     /// Drains the bus's background tasks for up to `deadline` (or until forced), warning of
@@ -1110,8 +1112,14 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         }
     }
 
-    /// Stops `started` in reverse; every one gets its hook; failures are joined.
-    async fn stop_services(&self, core: &C, started: &[Planned<C>]) -> Result<()> {
+    /// Stops `started` in reverse; every one gets its hook, whose deadline is its timeout's
+    /// or `ends` (when the stop is forced), whichever is earlier; failures are joined.
+    async fn stop_services(
+        &self,
+        core: &C,
+        started: &[Planned<C>],
+        ends: Option<Instant>,
+    ) -> Result<()> {
         let mut failures = Vec::new();
         let mut mark = Instant::now();
         for planned in started.iter().rev() {
@@ -1126,12 +1134,12 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 &planned.work.name,
                 planned.stop_timeout,
                 call(|| {
-                    Arc::clone(&planned.service).stop(Self::ctx(
-                        core,
-                        &planned.work,
-                        planned.stop_timeout,
-                        mark,
-                    ))
+                    let mut ctx = Self::ctx(core, &planned.work, planned.stop_timeout, mark);
+                    ctx.deadline = match (ctx.deadline, ends) {
+                        (Some(own), Some(ends)) => Some(own.min(ends)),
+                        (own, ends) => own.or(ends),
+                    };
+                    Arc::clone(&planned.service).stop(ctx)
                 }),
                 &self.inner.forced,
             )

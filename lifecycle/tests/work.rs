@@ -391,16 +391,82 @@ async fn service_ctx_deadline_is_the_hooks_timeout_from_its_call_good() {
     assert_eq!(ctx.deadline(), Some(called + Duration::from_secs(7)));
 }
 
+/// A service whose stop hook records its deadline, as time left from the hook's call.
+fn telling_its_deadline(trail: &Calls) -> Hooks<()> {
+    let trail = trail.clone();
+    Hooks::new().on_stop(move |ctx: ServiceCtx<()>| {
+        let left = ctx.deadline().map(|end| end - tokio::time::Instant::now());
+        let run_left = ctx
+            .run_ctx()
+            .deadline()
+            .map(|end| end - tokio::time::Instant::now());
+        record(&trail, format!("{left:?} {run_left:?}"));
+        async { Ok(()) }
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn service_ctx_deadline_of_a_stop_hook_is_the_shutdowns_when_earlier_good() {
+    let trail = calls();
+    let services = services(vec![
+        Registration::new("cache", telling_its_deadline(&trail))
+            .stop_timeout(Duration::from_secs(30)),
+    ]);
+    services.start_all(&()).await.unwrap();
+    services
+        .stop_all(&(), Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(taken(&trail), ["Some(5s) Some(5s)"]);
+}
+
 #[tokio::test]
 async fn service_ctx_deadline_of_a_timeout_too_long_to_count_is_none_bad() {
     let kept = Arc::new(Mutex::new(None));
-    let services = services(vec![
+    let started = services(vec![
         Registration::new("migrate", keeping(&kept)).timeout(Duration::MAX),
     ]);
-    services.start_all(&()).await.unwrap();
+    started.start_all(&()).await.unwrap();
     let ctx = kept.lock().unwrap().take().unwrap();
     assert_eq!(ctx.deadline(), None);
     assert_eq!(ctx.run_ctx().deadline(), None);
+    // A stop without a limit of its own either: none still.
+    let trail = calls();
+    let unbounded = services(vec![
+        Registration::new("migrate", telling_its_deadline(&trail)).stop_timeout(Duration::MAX),
+    ]);
+    unbounded.start_all(&()).await.unwrap();
+    unbounded.stop_all(&(), Duration::MAX).await.unwrap();
+    assert_eq!(taken(&trail), ["None None"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn service_ctx_deadline_of_a_stop_hook_after_a_slow_one_is_what_is_left_ugly() {
+    let trail = calls();
+    let slow = services(vec![
+        Registration::new("store", telling_its_deadline(&trail)),
+        Registration::new(
+            "cache",
+            Hooks::new().on_stop(|_| async {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                Ok(())
+            }),
+        ),
+    ]);
+    slow.start_all(&()).await.unwrap();
+    slow.stop_all(&(), Duration::from_secs(5)).await.unwrap();
+    // The cache stopped first, in 3 s of the shutdown's 5: the store has 2 left, not its
+    // own 30.
+    assert_eq!(taken(&trail), ["Some(2s) Some(2s)"]);
+    // A stop timeout shorter than what is left is the deadline.
+    let trail = calls();
+    let quick = services(vec![
+        Registration::new("store", telling_its_deadline(&trail))
+            .stop_timeout(Duration::from_secs(1)),
+    ]);
+    quick.start_all(&()).await.unwrap();
+    quick.stop_all(&(), Duration::from_secs(5)).await.unwrap();
+    assert_eq!(taken(&trail), ["Some(1s) Some(1s)"]);
 }
 
 #[tokio::test(start_paused = true)]
