@@ -66,10 +66,10 @@ pub(crate) fn register_builtins(core: &Core, without: &[String]) -> Result<()> {
         core.cli().register(
             "health",
             Command::new()
-                .description("show whether every service is up and ready")
+                .description("start the services and show whether each is up and ready")
                 .flag(
                     corers_cli::Flag::new("json", corers_cli::FlagKind::Bool)
-                        .help("print JSON instead of lines (for probes and scripts)"),
+                        .help("print JSON instead of lines"),
                 )
                 .action(|core: Core, options| async move {
                     let report = core.services().health().await;

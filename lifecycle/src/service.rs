@@ -373,7 +373,10 @@ pub struct Hooks<C> {
     start: Option<Hook<C>>,
     stop: Option<Hook<C>>,
     reload: Option<Hook<C>>,
+    health: Option<HealthHook<C>>,
 }
+
+type HealthHook<C> = Arc<dyn Fn(ServiceCtx<C>) -> BoxFuture<Health> + Send + Sync>;
 
 impl<C> Default for Hooks<C> {
     fn default() -> Self {
@@ -381,6 +384,7 @@ impl<C> Default for Hooks<C> {
             start: None,
             stop: None,
             reload: None,
+            health: None,
         }
     }
 }
@@ -423,6 +427,35 @@ impl<C: Send + Sync + 'static> Hooks<C> {
         self.reload = Some(Arc::new(move |ctx| Box::pin(hook(ctx))));
         self
     }
+
+    /// Sets the health check (asked under the service's health timeout; without one the
+    /// service is healthy while it runs).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use corers_lifecycle::{Health, Hooks};
+    ///
+    /// let queued = Arc::new(AtomicU64::new(0));
+    /// let mailer: Hooks<()> = Hooks::new().on_health(move |_| {
+    ///     let queued = queued.load(Ordering::Relaxed);
+    ///     async move {
+    ///         match queued {
+    ///             0..=999 => Health::Healthy,
+    ///             _ => Health::Degraded(format!("{queued} mails queued")),
+    ///         }
+    ///     }
+    /// });
+    /// ```
+    #[must_use]
+    pub fn on_health<F, Fut>(mut self, check: F) -> Self
+    where
+        F: Fn(ServiceCtx<C>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Health> + Send + 'static,
+    {
+        self.health = Some(Arc::new(move |ctx| Box::pin(check(ctx))));
+        self
+    }
 }
 
 impl<C: Send + Sync + 'static> Service<C> for Hooks<C> {
@@ -446,6 +479,13 @@ impl<C: Send + Sync + 'static> Service<C> for Hooks<C> {
             None => Box::pin(async { Ok(()) }),
         }
     }
+
+    fn health(self: Arc<Self>, ctx: ServiceCtx<C>) -> BoxFuture<Health> {
+        match &self.health {
+            Some(check) => check(ctx),
+            None => Box::pin(async { Health::Healthy }),
+        }
+    }
 }
 
 impl<C> fmt::Debug for Hooks<C> {
@@ -454,6 +494,7 @@ impl<C> fmt::Debug for Hooks<C> {
             .field("start", &self.start.is_some())
             .field("stop", &self.stop.is_some())
             .field("reload", &self.reload.is_some())
+            .field("health", &self.health.is_some())
             .finish()
     }
 }

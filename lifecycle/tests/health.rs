@@ -441,3 +441,59 @@ async fn service_health_before_start_and_after_stop_is_said_without_asking_ugly(
     assert_eq!(report.services[0].1, Health::Unhealthy("stopped".into()));
     assert!(!report.live);
 }
+
+// ---- Hooks::on_health ----
+
+#[tokio::test]
+async fn hooks_on_health_reports_the_closures_answer_good() {
+    let services = started(vec![Registration::new(
+        "mailer",
+        Hooks::new().on_health(|ctx: ServiceCtx<()>| async move {
+            Health::Degraded(format!("{}: 1200 mails queued", ctx.name()))
+        }),
+    )])
+    .await;
+    let report = services.health(&()).await;
+    assert!(report.ready);
+    assert_eq!(
+        report.services,
+        [(
+            "mailer".to_owned(),
+            Health::Degraded("mailer: 1200 mails queued".into())
+        )]
+    );
+}
+
+#[tokio::test]
+async fn hooks_on_health_unhealthy_is_not_ready_bad() {
+    let services = started(vec![Registration::new(
+        "mailer",
+        Hooks::new().on_health(|_| async { Health::Unhealthy("SMTP relay refused".into()) }),
+    )])
+    .await;
+    let report = services.health(&()).await;
+    assert!(!report.ready);
+    assert_eq!(
+        format!(
+            "{:?}",
+            Hooks::<()>::new().on_health(|_| async { Health::Healthy })
+        ),
+        "Hooks { start: false, stop: false, reload: false, health: true }"
+    );
+}
+
+#[tokio::test]
+async fn hooks_on_health_panicking_check_is_unhealthy_ugly() {
+    let services = started(vec![Registration::new(
+        "mailer",
+        Hooks::new().on_health(|_| async { panic!("queue counter poisoned") }),
+    )])
+    .await;
+    let report = services.health(&()).await;
+    assert!(!report.ready);
+    assert!(
+        matches!(&report.services[0].1, Health::Unhealthy(why) if why.contains("queue counter poisoned")),
+        "{:?}",
+        report.services
+    );
+}

@@ -379,12 +379,12 @@ fn hooks_new_debug_shows_no_hooks_ugly() {
     let hooks: Hooks<()> = Hooks::new();
     assert_eq!(
         format!("{hooks:?}"),
-        "Hooks { start: false, stop: false, reload: false }"
+        "Hooks { start: false, stop: false, reload: false, health: false }"
     );
     let hooks = hooks.on_stop(|_| async { Ok(()) });
     assert_eq!(
         format!("{hooks:?}"),
-        "Hooks { start: false, stop: true, reload: false }"
+        "Hooks { start: false, stop: true, reload: false, health: false }"
     );
 }
 
