@@ -170,7 +170,8 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
     /// [`ErrorCode::INVALID`] for a malformed name (see [`Actions::register`]), a Task with
     /// no steps, a retry whose attempts are not from 1 to
     /// [`Retry::MAX_ATTEMPTS`](crate::Retry::MAX_ATTEMPTS), or a
-    /// schedule that is not a valid cron expression.
+    /// schedule that is not a valid cron expression or that no time from now on matches
+    /// (`0 0 30 2 *`).
     pub fn define(&self, name: &str, def: TaskDef) -> Result<()> {
         const OP: &str = "messaging.Tasks.define";
         crate::action::check_name(OP, "task", name)?;
@@ -181,8 +182,17 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
         }
         check_steps(name, &def.steps)?;
         if let Some(cron) = &def.schedule {
-            crate::schedule::Schedule::parse(cron)
+            let schedule = crate::schedule::Schedule::parse(cron)
                 .map_err(|e| Error::wrap(e, OP, format!("task {name:?}")))?;
+            // February 30th, a year gone by: accepted, it would sit in the scheduler
+            // and never run.
+            if schedule.next_after(&chrono::Utc::now()).is_none() {
+                return Err(Error::new(
+                    OP,
+                    format!("task {name:?}: schedule {cron:?} never fires (no time from now on matches it)"),
+                )
+                .with_code(ErrorCode::INVALID));
+            }
         }
         self.inner.registry.set(name, def)?;
         self.inner.defined.send_modify(|changes| *changes += 1);
@@ -737,6 +747,10 @@ async fn run_step<C: Clone + Send + Sync + 'static>(
             }
             _ => break outcome,
         };
+        // Cancelled or out of time: another attempt would be refused at once.
+        if run.ctx.has_ended() {
+            break outcome;
+        }
         // An open breaker refuses every attempt until its cool-down ends: the next one
         // waits that out, rather than spending the attempts on refusals.
         let mut wait = jitter(retry.ceiling(attempt + 1));

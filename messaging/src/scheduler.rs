@@ -291,6 +291,7 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
         }
         let now = wall(&mut anchor);
         let Some(next) = schedule.next_after(&now) else {
+            tracing::warn!(task = %name, schedule = %cron, "scheduled task stops: its schedule has no time left to fire");
             return last;
         };
         // In steps of at most a minute, looking at the wall clock after each.

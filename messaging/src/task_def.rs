@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 ///
 ///     [[steps]]
 ///     parallel = [{ action = "cache.flush" }, { action = "search.reindex" }]
+///     timeout_ms = 30000   # each of them
 ///
 ///     [[steps]]
 ///     when = "succeeded"
@@ -38,6 +39,10 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(def.steps.len(), 4);
 /// # let _ = toml::to_string(&def).unwrap();
 /// ```
+///
+/// A `parallel` or `when` step may carry `retry`, `timeout_ms` and `detached`: they apply
+/// to every `action` step inside, as [`Step::with_retry`] and the others do; `options` and
+/// `input` belong to an `action` step.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
@@ -464,15 +469,26 @@ impl TryFrom<RawStep> for Step {
     type Error = String;
 
     fn try_from(raw: RawStep) -> Result<Step, String> {
-        let run_only = raw.options.is_some()
-            || raw.input.is_some()
-            || raw.retry.is_some()
-            || raw.timeout_ms.is_some()
-            || raw.detached;
-        match (raw.action, raw.parallel, raw.when) {
+        // What only an `action` step takes, and what only a `when` step takes.
+        let run_key = [
+            ("options", raw.options.is_some()),
+            ("input", raw.input.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(key, given)| given.then_some(key));
+        let branch_key = [
+            ("then", raw.then.is_some()),
+            ("else", raw.otherwise.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(key, given)| given.then_some(key));
+        if let Some(problem) = raw.retry.as_ref().and_then(Retry::problem) {
+            return Err(format!("{}: {problem}", raw.kind()));
+        }
+        let step = match (raw.action, raw.parallel, raw.when) {
             (Some(action), None, None) => {
-                if raw.then.is_some() || raw.otherwise.is_some() {
-                    return Err(format!("step {action:?}: `then`/`else` need `when`"));
+                if let Some(key) = branch_key {
+                    return Err(format!("step {action:?}: `{key}` needs `when`"));
                 }
                 let previous = match raw.input.as_deref() {
                     None => false,
@@ -483,35 +499,69 @@ impl TryFrom<RawStep> for Step {
                         ));
                     }
                 };
-                if let Some(problem) = raw.retry.as_ref().and_then(Retry::problem) {
-                    return Err(format!("step {action:?}: {problem}"));
-                }
-                Ok(Step::Run(RunStep {
+                return Ok(Step::Run(RunStep {
                     action,
                     options: raw.options.unwrap_or_default(),
                     previous,
                     retry: raw.retry,
                     timeout: raw.timeout_ms.map(Duration::from_millis),
                     detached: raw.detached,
-                }))
+                }));
             }
-            (None, Some(steps), None)
-                if !run_only && raw.then.is_none() && raw.otherwise.is_none() =>
-            {
-                Ok(Step::Parallel(steps))
+            (None, Some(steps), None) => {
+                if let Some(key) = run_key.or(branch_key) {
+                    return Err(format!("a `parallel` step takes no `{key}`"));
+                }
+                Step::Parallel(steps)
             }
-            (None, None, Some(condition)) if !run_only => Ok(Step::When {
-                condition,
-                then: raw.then.unwrap_or_default(),
-                otherwise: raw.otherwise.unwrap_or_default(),
-            }),
+            (None, None, Some(condition)) => {
+                if let Some(key) = run_key {
+                    return Err(format!("a `when` step takes no `{key}`"));
+                }
+                Step::When {
+                    condition,
+                    then: raw.then.unwrap_or_default(),
+                    otherwise: raw.otherwise.unwrap_or_default(),
+                }
+            }
             (None, None, None) => {
-                Err("a step needs one of `action`, `parallel` or `when`".to_owned())
+                return Err("a step needs one of `action`, `parallel` or `when`".to_owned());
             }
-            _ => Err(
-                "a step is exactly one of `action`, `parallel` or `when` (with only its own keys)"
-                    .to_owned(),
-            ),
+            (action, parallel, when) => {
+                let given: Vec<&str> = [
+                    ("`action`", action.is_some()),
+                    ("`parallel`", parallel.is_some()),
+                    ("`when`", when.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(key, given)| given.then_some(key))
+                .collect();
+                return Err(format!(
+                    "a step is exactly one of `action`, `parallel` or `when`, not {}",
+                    given.join(" and ")
+                ));
+            }
+        };
+        // A group's or a branch's settings are each run step's inside, as the builder's.
+        let step = match raw.retry {
+            Some(retry) => step.with_retry(retry),
+            None => step,
+        };
+        let step = match raw.timeout_ms {
+            Some(ms) => step.with_timeout(Duration::from_millis(ms)),
+            None => step,
+        };
+        Ok(if raw.detached { step.detached() } else { step })
+    }
+}
+
+impl RawStep {
+    /// What the step is, for an error about it: `step "git.pull"`, `a parallel step`.
+    fn kind(&self) -> String {
+        match (&self.action, &self.parallel) {
+            (Some(action), _) => format!("step {action:?}"),
+            (None, Some(_)) => "a `parallel` step".to_owned(),
+            (None, None) => "a `when` step".to_owned(),
         }
     }
 }

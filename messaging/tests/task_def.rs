@@ -290,10 +290,51 @@ fn task_def_toml_parallel_with_run_keys_bad() {
         r#"
         [[steps]]
         parallel = [{ action = "cache.flush" }]
-        timeout_ms = 1000
+        options = { force = true }
         "#,
     );
     insta::assert_snapshot!(err);
+}
+
+#[test]
+fn task_def_toml_group_settings_apply_to_each_member_good() {
+    let def: TaskDef = toml::from_str(
+        r#"
+        [[steps]]
+        parallel = [{ action = "cache.flush" }, { action = "search.reindex", timeout_ms = 5 }]
+        timeout_ms = 1000
+        retry = { attempts = 2 }
+
+        [[steps]]
+        when = "failed"
+        then = [{ action = "chat.alert" }]
+        detached = true
+        "#,
+    )
+    .unwrap();
+    let built = vec![
+        Step::parallel(vec![
+            Step::run("cache.flush"),
+            Step::run("search.reindex").with_timeout(Duration::from_millis(5)),
+        ])
+        .with_timeout(Duration::from_secs(1))
+        .with_retry(Retry::new(2, Duration::from_millis(100))),
+        Step::when(Condition::Failed, vec![Step::run("chat.alert")], vec![]).detached(),
+    ];
+    assert_eq!(format!("{:?}", def.steps), format!("{built:?}"));
+}
+
+#[test]
+fn task_def_toml_group_retry_checked_like_a_steps_ugly() {
+    let err = toml_error(
+        r#"
+        [[steps]]
+        parallel = [{ action = "cache.flush" }]
+        retry = { attempts = 0 }
+        "#,
+    );
+    assert!(err.contains("a `parallel` step"), "{err}");
+    assert!(err.contains("attempts"), "{err}");
 }
 
 #[test]

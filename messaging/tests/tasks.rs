@@ -237,6 +237,32 @@ fn tasks_define_invalid_cron_invalid_bad() {
 }
 
 #[test]
+fn tasks_define_schedule_that_never_fires_invalid_ugly() {
+    let bench = Bench::new();
+    for cron in ["0 0 30 2 *", "0 0 0 1 1 * 2020"] {
+        let err = bench
+            .tasks
+            .define(
+                "nightly",
+                TaskDef::new(vec![Step::run("git.pull")]).schedule(cron),
+            )
+            .unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+        assert!(err.to_string().contains("never fires"), "{err}");
+        assert!(err.to_string().contains(cron), "{err}");
+    }
+    assert!(bench.tasks.get("nightly").is_none());
+    // February 29th comes round.
+    bench
+        .tasks
+        .define(
+            "leap",
+            TaskDef::new(vec![Step::run("git.pull")]).schedule("0 0 29 2 *"),
+        )
+        .unwrap();
+}
+
+#[test]
 fn tasks_define_malformed_names_invalid_bad() {
     let bench = Bench::new();
     for name in [
@@ -1647,6 +1673,40 @@ async fn step_with_retry_cancelled_during_backoff_stops_ugly() {
         Duration::ZERO,
         "the backoff was not waited out"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn step_with_retry_after_an_attempt_that_saw_the_cancellation_stops_ugly() {
+    let bench = Bench::new();
+    let shutdown = CancellationToken::new();
+    let cancelling = shutdown.clone();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&calls);
+    bench
+        .actions
+        .register(ActionSpec::new("git.pull", move |_, _| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            // Shutdown begins while the attempt runs; it fails for it.
+            cancelling.cancel();
+            async {
+                Err(Error::new("git.Remote.pull", "connection reset")
+                    .with_code(ErrorCode::UNAVAILABLE))
+            }
+        }))
+        .unwrap();
+    // No backoff to wait out: only the cancellation can stop the retries.
+    bench.define(
+        "pull",
+        vec![Step::run("git.pull").with_retry(Retry::new(3, Duration::ZERO))],
+    );
+    let ctx = RunCtx::new().with_cancel(shutdown);
+    for _ in 0..16 {
+        let report = bench.tasks.run(&(), &ctx, "pull").await.unwrap();
+        if let Some(step) = report.steps.first() {
+            assert_eq!(step.attempts, 1, "{report:?}");
+        }
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test(start_paused = true)]
