@@ -242,6 +242,7 @@ pub struct ActionSpec<C> {
     breaker: Option<(u32, Duration)>,
     /// Failure codes the breaker does not count.
     ignored: Vec<ErrorCode>,
+    timeout: Option<Duration>,
     handler: Arc<ActionFn<C>>,
 }
 
@@ -254,6 +255,7 @@ impl<C> fmt::Debug for ActionSpec<C> {
             .field("concurrency", &self.limit)
             .field("circuit_breaker", &self.breaker)
             .field("breaker_ignores", &self.ignored)
+            .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
 }
@@ -273,6 +275,7 @@ impl<C: Clone + Send + Sync + 'static> ActionSpec<C> {
             limit: None,
             breaker: None,
             ignored: Vec::new(),
+            timeout: None,
             handler: Arc::new(move |ctx, options| Box::pin(handler(ctx, options))),
         }
     }
@@ -298,9 +301,33 @@ impl<C: Clone + Send + Sync + 'static> ActionSpec<C> {
 
     /// After `failures` consecutive failures, refuses calls with `UNAVAILABLE` for
     /// `cooldown`, then lets one trial call through. Every failure of the handler counts,
-    /// unless its code is one [`breaker_ignores`](ActionSpec::breaker_ignores) names.
+    /// unless its code is one [`breaker_ignores`](ActionSpec::breaker_ignores) names; a
+    /// run its caller cancelled or gave a deadline that passed does not (one impatient
+    /// caller does not suspend the Action for all), but one past the Action's own
+    /// [`timeout`](ActionSpec::timeout) does. Give an Action behind a breaker a timeout:
+    /// a trial call that hangs keeps the breaker half-open, refusing everyone else, until
+    /// it ends.
     pub fn circuit_breaker(mut self, failures: u32, cooldown: Duration) -> Self {
         self.breaker = Some((failures, cooldown));
+        self
+    }
+
+    /// Ends every run after `timeout` with `TIMEOUT` (the handler's future is dropped),
+    /// whatever the caller's deadline: the Action's own bound, which its
+    /// [breaker](ActionSpec::circuit_breaker) counts as a failure, as tower's `Timeout`
+    /// under a breaker. Runs the handler starts inherit it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corers_messaging::ActionSpec;
+    /// use corers_primitives::Value;
+    ///
+    /// let push: ActionSpec<()> = ActionSpec::new("git.push", |_, _| async { Ok(Value::Null) })
+    ///     .timeout(Duration::from_secs(20))
+    ///     .circuit_breaker(3, Duration::from_secs(30));
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
         self
     }
 
@@ -348,6 +375,7 @@ struct Action<C> {
     breaker: Option<Breaker>,
     /// Failure codes the breaker does not count.
     ignored: Vec<ErrorCode>,
+    timeout: Option<Duration>,
 }
 
 struct Limit {
@@ -496,6 +524,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                 .breaker
                 .map(|(failures, cooldown)| Breaker::new(failures, cooldown)),
             ignored: spec.ignored,
+            timeout: spec.timeout,
         };
         self.inner.registry.set(&spec.name, action)?;
         self.inner.bus.audit(AuditEvent::HandlerAdded {
@@ -622,7 +651,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         };
         match breaker.allow() {
             Some(admitted) => Ok(Some(Trial(breaker, admitted))),
-            None => Err(suspended(name)),
+            None => Err(suspended(name, breaker)),
         }
     }
 
@@ -656,8 +685,8 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
             // Boxed: waiting in the queue is the rare path, and its future is large.
             Some(limit) => {
                 // Refused at once while the breaker is open, not after a wait in the queue.
-                if action.breaker.as_ref().is_some_and(Breaker::refuses) {
-                    return Err(suspended(name));
+                if let Some(breaker) = action.breaker.as_ref().filter(|b| b.refuses()) {
+                    return Err(suspended(name, breaker));
                 }
                 let permit = Box::pin(self.acquire(limit, name, ctx)).await?;
                 // Disabled (or removed) while this run waited for its slot: it never runs.
@@ -676,8 +705,8 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         let (outcome, by_caller) = self.observed(core, ctx, action, info, options).await;
         if let Some(trial) = trial {
             trial.settle(match (&outcome, by_caller) {
-                // The caller cancelled, or asked for something that cannot be: not the
-                // Action's fault.
+                // The caller cancelled, its deadline passed, or it asked for something
+                // that cannot be: not the Action's fault.
                 (Err(_), true) => None,
                 (Err(err), false) if err.code().is_some_and(|c| action.ignored.contains(c)) => None,
                 (result, _) => Some(result.is_ok()),
@@ -687,8 +716,8 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
     }
 
     /// The run itself, with its events and span. Returns the outcome, and whether a failure
-    /// came from the caller's side (cancelled while the handler ran) rather than from the
-    /// Action.
+    /// came from the caller's side (cancelled, or its deadline passed, while the handler
+    /// ran) rather than from the Action.
     async fn observed(
         &self,
         core: &C,
@@ -730,10 +759,15 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         // The clock is read only when a span or an event will carry the duration.
         let timed = events || !span.is_disabled();
         let started = timed.then(Instant::now);
+        // The Action's own timeout, on top of the caller's deadline.
+        let run = match action.timeout {
+            Some(timeout) => ctx.clone().with_timeout(timeout),
+            None => ctx.clone(),
+        };
         let handler_ctx = ActionCtx {
             core: core.clone(),
             actions: self.clone(),
-            run: ctx.clone(),
+            run: run.clone(),
             info,
             name: Arc::clone(&action.name),
         };
@@ -750,7 +784,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                 return (Err(err), false);
             }
         };
-        let (outcome, by_caller) = finish(work, ctx, name).await;
+        let (outcome, by_caller) = finish(work, &run, ctx.deadline(), name).await;
         let duration = started.map_or(Duration::ZERO, |s| s.elapsed());
         if !span.is_disabled() {
             span.record("duration_ms", millis(duration));
@@ -970,7 +1004,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
             span: tracing::Span::none(),
             inner: catch_panic(OP, start(OP, listener, handler_ctx, options)?),
         };
-        finish(work, ctx, name).await.0
+        finish(work, ctx, ctx.deadline(), name).await.0
     }
 
     pub(crate) fn bus(&self) -> &Bus<C> {
@@ -1062,12 +1096,19 @@ impl<C> fmt::Debug for ActionHandle<C> {
 
 type Work = Entered<corers_primitives::CatchPanic<BoxFuture<Result<Value>>>>;
 
-/// Drives a run's work to its end, within the caller's cancellation and deadline.
+/// Drives a run's work to its end, within `ctx`'s cancellation and deadline; says whether
+/// a failure is the caller's (cancelled, or past `callers`, the caller's own deadline)
+/// rather than the Action's (its own timeout in `ctx`, its handler).
 ///
 /// The work is polled once first: a handler that finishes at once (most do) never
 /// registers with the token or the timer, and the waiting machinery is only built (boxed,
 /// to keep every run's future small) for work that has to wait.
-async fn finish(mut work: Work, ctx: &RunCtx, name: &str) -> (Result<Value>, bool) {
+async fn finish(
+    mut work: Work,
+    ctx: &RunCtx,
+    callers: Option<Instant>,
+    name: &str,
+) -> (Result<Value>, bool) {
     const OP: &str = "messaging.Actions.run";
     let first = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut work).poll(cx))).await;
     if let Poll::Ready(outcome) = first {
@@ -1081,8 +1122,16 @@ async fn finish(mut work: Work, ctx: &RunCtx, name: &str) -> (Result<Value>, boo
             outcome = &mut work => return (outcome.and_then(|result| result), false),
             () = ctx.cancel_token().cancelled() => (Err(Error::new(OP, format!("run of {name:?} cancelled"))
                 .with_code(ErrorCode::UNAVAILABLE)), true),
-            () = sleep_until(ctx.deadline()) => (Err(Error::new(OP, format!("run of {name:?} passed its deadline"))
-                .with_code(ErrorCode::TIMEOUT)), false),
+            // The caller's deadline, or (when that has not passed) the Action's own timeout.
+            () = sleep_until(ctx.deadline()) => {
+                let by_caller = callers.is_some_and(|deadline| Instant::now() >= deadline);
+                let message = if by_caller {
+                    format!("run of {name:?} passed its deadline")
+                } else {
+                    format!("run of {name:?} passed the action's timeout")
+                };
+                (Err(Error::new(OP, message).with_code(ErrorCode::TIMEOUT)), by_caller)
+            }
         };
         // Dropping the handler's future runs what it holds: a panicking destructor (a
         // guard that insists on a commit) is caught and logged by its `catch_panic`, in
@@ -1106,11 +1155,18 @@ fn start<C>(
         .map_err(|payload| Error::from_caught(op, payload))
 }
 
-/// The refusal of a run while the Action's breaker is open.
-fn suspended(name: &str) -> Error {
+/// The refusal of a run while the Action's breaker is open, or half-open with its trial
+/// call under way.
+fn suspended(name: &str, breaker: &Breaker) -> Error {
+    let why = match breaker.state() {
+        BreakerState::HalfOpen => {
+            "a trial call after too many failures is under way (circuit half-open)"
+        }
+        _ => "too many failures in a row (circuit open)",
+    };
     Error::new(
         "messaging.Actions.run",
-        format!("action {name:?} is suspended: too many failures in a row (circuit open)"),
+        format!("action {name:?} is suspended: {why}"),
     )
     .with_code(ErrorCode::UNAVAILABLE)
 }

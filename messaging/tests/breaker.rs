@@ -1,12 +1,15 @@
 //! The circuit breaker of an Action (`ActionSpec::circuit_breaker`, `ActionHandle::breaker`):
 //! closed, open after N consecutive failures, half-open after the cool-down, closed again by
-//! a successful trial or reopened by a failed one. Time runs on tokio's paused clock.
+//! a successful trial or reopened by a failed one; and the Action's own timeout
+//! (`ActionSpec::timeout`), which it counts. Time runs on tokio's paused clock.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use corers_messaging::{ActionSpec, Actions, BreakerState, Bus, RunCtx, Schema, ValueKind};
+use corers_messaging::{
+    ActionCtx, ActionSpec, Actions, BreakerState, Bus, RunCtx, Schema, ValueKind,
+};
 use corers_primitives::{Error, ErrorCode, Result, Value, options};
 use tokio_util::sync::CancellationToken;
 
@@ -36,16 +39,18 @@ impl Remote {
 
     /// A remote whose breaker does not count failures with `codes`.
     fn ignoring(failures: u32, cooldown: Duration, codes: &[ErrorCode]) -> Remote {
+        Remote::with(|spec| {
+            spec.circuit_breaker(failures, cooldown)
+                .breaker_ignores(codes)
+        })
+    }
+
+    /// A remote whose push is the spec `declare` makes of it.
+    fn with(declare: impl FnOnce(ActionSpec<()>) -> ActionSpec<()>) -> Remote {
         let actions = Actions::new(Bus::new());
         let mode = Arc::new(AtomicU8::new(SUCCEED));
         let calls = Arc::new(AtomicUsize::new(0));
-        actions
-            .register(
-                push_spec(&mode, &calls)
-                    .circuit_breaker(failures, cooldown)
-                    .breaker_ignores(codes),
-            )
-            .unwrap();
+        actions.register(declare(push_spec(&mode, &calls))).unwrap();
         Remote {
             actions,
             mode,
@@ -252,19 +257,108 @@ async fn action_spec_breaker_ignores_an_ignored_trial_leaves_it_half_open_ugly()
 }
 
 #[tokio::test(start_paused = true)]
-async fn action_spec_circuit_breaker_timeouts_and_panics_count_ugly() {
-    let remote = Remote::new(3, COOLDOWN);
+async fn action_spec_circuit_breaker_own_timeouts_and_panics_count_callers_do_not_ugly() {
+    let remote = Remote::with(|spec| {
+        spec.timeout(Duration::from_secs(10))
+            .circuit_breaker(3, COOLDOWN)
+    });
     remote.set(HANG);
-    for _ in 0..2 {
+    // Callers that give up first: their impatience, not the remote's failure.
+    for _ in 0..5 {
         let ctx = RunCtx::new().with_timeout(Duration::from_secs(1));
         let err = remote.push_with(&ctx).await.unwrap_err();
         assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+        assert!(err.to_string().contains("passed its deadline"), "{err}");
+    }
+    assert_eq!(remote.state(), Some(BreakerState::Closed(0)));
+    // The Action's own timeout: the remote's failure.
+    for _ in 0..2 {
+        let err = remote.push().await.unwrap_err();
+        assert!(
+            err.to_string().contains("passed the action's timeout"),
+            "{err}"
+        );
     }
     assert_eq!(remote.state(), Some(BreakerState::Closed(2)));
     remote.set(PANIC);
     let err = remote.push().await.unwrap_err();
     assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
     assert_eq!(remote.state(), Some(BreakerState::Open));
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_timeout_ends_a_slow_run_good() {
+    let remote = Remote::with(|spec| spec.timeout(Duration::from_secs(2)));
+    remote.set(SLOW);
+    let started = tokio::time::Instant::now();
+    let err = remote.push().await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+    assert_eq!(started.elapsed(), Duration::from_secs(2));
+    remote.set(SUCCEED);
+    assert_eq!(remote.push().await.unwrap(), Value::from("pushed"));
+    // A caller's earlier deadline still ends it first.
+    remote.set(SLOW);
+    let ctx = RunCtx::new().with_timeout(Duration::from_secs(1));
+    let err = remote.push_with(&ctx).await.unwrap_err();
+    assert!(err.to_string().contains("passed its deadline"), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_timeout_ends_a_hanging_half_open_trial_bad() {
+    let remote = Remote::with(|spec| {
+        spec.timeout(Duration::from_secs(5))
+            .circuit_breaker(1, COOLDOWN)
+    });
+    remote.fail(1).await;
+    assert_eq!(remote.state(), Some(BreakerState::Open));
+    tokio::time::advance(COOLDOWN).await;
+    remote.set(HANG);
+    let actions = remote.actions.clone();
+    let trial = tokio::spawn(async move {
+        actions
+            .run(&(), &RunCtx::new(), "git.push", options! {})
+            .await
+    });
+    tokio::task::yield_now().await;
+    // While the trial runs, everyone else is told so.
+    let err = remote.push().await.unwrap_err();
+    assert!(err.to_string().contains("circuit half-open"), "{err}");
+    // The trial ends at the Action's timeout and opens the breaker again: not wedged.
+    let err = trial.await.unwrap().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+    assert_eq!(remote.state(), Some(BreakerState::Open));
+    tokio::time::advance(COOLDOWN).await;
+    remote.set(SUCCEED);
+    assert_eq!(remote.push().await.unwrap(), Value::from("pushed"));
+    assert_eq!(remote.state(), Some(BreakerState::Closed(0)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_timeout_reaches_the_runs_the_handler_starts_ugly() {
+    let actions: Actions<()> = Actions::new(Bus::new());
+    actions
+        .register(ActionSpec::new("git.fetch", |_, _| async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Ok(Value::Null)
+        }))
+        .unwrap();
+    actions
+        .register(
+            ActionSpec::new("git.sync", |ctx: ActionCtx<()>, _| async move {
+                // The nested run sees the outer Action's deadline.
+                assert!(ctx.run_ctx().deadline().is_some());
+                ctx.run("git.fetch", options! {}).await
+            })
+            .timeout(Duration::from_secs(3)),
+        )
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let err = actions
+        .run(&(), &RunCtx::new(), "git.sync", options! {})
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+    assert_eq!(started.elapsed(), Duration::from_secs(3));
 }
 
 #[tokio::test(start_paused = true)]
