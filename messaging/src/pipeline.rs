@@ -849,17 +849,19 @@ fn announce<C: Clone + Send + Sync + 'static>(
     true
 }
 
-/// A wait between zero and `ceiling` ("full jitter"), so retries of many callers spread.
+/// A wait between half of `ceiling` and all of it ("equal jitter"): retries of many
+/// callers spread, and the backoff asked for is never cut to nothing.
 fn jitter(ceiling: Duration) -> Duration {
     use std::hash::{BuildHasher, RandomState};
-    let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+    let half = ceiling / 2;
+    let nanos = u64::try_from(ceiling.saturating_sub(half).as_nanos()).unwrap_or(u64::MAX);
     if nanos == 0 {
         return ceiling;
     }
     // RandomState is seeded randomly per process and per instance: enough randomness for
     // spreading retries, without a random-number crate.
     let random = RandomState::new().hash_one(corers_primitives::id());
-    Duration::from_nanos(random % nanos.saturating_add(1))
+    half + Duration::from_nanos(random % nanos.saturating_add(1))
 }
 
 fn copy_outcome(outcome: &Result<Value>) -> Result<Value> {

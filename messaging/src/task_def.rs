@@ -215,8 +215,9 @@ pub struct RunStep {
 }
 
 /// How a failing run step is retried: `attempts` in all, waiting `backoff` before the
-/// second, twice as long before each next (capped at `max_backoff`), with full jitter
-/// (a random wait between zero and that). While the Action's circuit breaker is open, the
+/// second, twice as long before each next (capped at `max_backoff`), with equal jitter
+/// (a random wait between half of that and all of it, so that many callers' retries
+/// spread). While the Action's circuit breaker is open, the
 /// next attempt waits out its cool-down instead (a refusal is not worth an attempt), and a
 /// wait that would pass the run's deadline ends the retries there.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -225,7 +226,8 @@ pub struct RunStep {
 pub struct Retry {
     /// Attempts in all, the first included: from 1 to [`Retry::MAX_ATTEMPTS`].
     pub attempts: u32,
-    /// The wait before the second attempt, in milliseconds.
+    /// The wait before the second attempt, in milliseconds (at least half of it, with the
+    /// jitter).
     #[serde(default = "default_backoff_ms")]
     pub backoff_ms: u64,
     /// The longest wait, in milliseconds (10 seconds unless set; never below
