@@ -41,17 +41,24 @@ use crate::{Core, CoreBuilder};
 
 /// A builder for a test Core: logs go to the returned in-memory sink (at debug level), not
 /// to the terminal, and the config reads no environment (so the machine running the tests
-/// cannot change them). Because the logger is set, [`crash_file`](CoreBuilder::crash_file)
-/// and [`on_crash`](CoreBuilder::on_crash) are refused at `build()` (they configure a
-/// logger the builder makes), and a `RUST_LOG` given through [`CoreBuilder::env`] does not
-/// change the level; otherwise it is [`Core::builder`].
+/// cannot change them). Running it takes none of the process-wide hooks
+/// ([`global_logging(false)`](CoreBuilder::global_logging)): a test that calls
+/// [`run_blocking_with`](Core::run_blocking_with) leaves tracing's global default and the
+/// panic hook to the other tests of its binary. Because the logger is set,
+/// [`crash_file`](CoreBuilder::crash_file) and [`on_crash`](CoreBuilder::on_crash) are
+/// refused at `build()` (they configure a logger the builder makes), and a `RUST_LOG`
+/// given through [`CoreBuilder::env`] does not change the level; otherwise it is
+/// [`Core::builder`].
 pub fn builder() -> (CoreBuilder, MemorySink) {
     let sink = MemorySink::new();
     let logger = Logger::builder()
         .level(Level::Debug)
         .output(Output::Memory(sink.clone()))
         .build();
-    let builder = Core::builder().name("test").logger(logger);
+    let builder = Core::builder()
+        .name("test")
+        .logger(logger)
+        .global_logging(false);
     #[cfg(feature = "config")]
     let builder = builder.config(corers_config::Config::builder());
     (builder, sink)

@@ -67,6 +67,40 @@ fn builder_failing_factory_still_fails_build_bad() {
     assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
 }
 
+const PROBE: &str = "CORERS_TESTING_PROBE";
+
+/// Not a test of its own: runs a test Core with `run_blocking_with`, then says whether
+/// tracing's global default is still free.
+#[test]
+fn probe() {
+    if std::env::var(PROBE).is_err() {
+        return;
+    }
+    let (builder, _log) = testing::builder();
+    let core = builder
+        .command("cache/flush", flush_command())
+        .build()
+        .unwrap();
+    assert_eq!(
+        core.run_blocking_with(["cache", "flush"]),
+        std::process::ExitCode::SUCCESS
+    );
+    let free = tracing::dispatcher::set_global_default(tracing::Dispatch::none()).is_ok();
+    println!("@@global default free: {free}");
+}
+
+#[test]
+fn builder_run_leaves_the_process_wide_hooks_to_the_tests_ugly() {
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["probe", "--exact", "--nocapture"])
+        .env(PROBE, "1")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("@@global default free: true"), "{stdout}");
+}
+
 #[test]
 fn builder_two_test_cores_keep_separate_logs_ugly() {
     let (first, first_log) = testing::builder();
