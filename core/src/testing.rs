@@ -28,12 +28,14 @@
 //! ```
 
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use corers_lifecycle::Registration;
 use corers_log::{Level, Logger, MemorySink, Output};
 use corers_messaging::HandlerId;
-use corers_primitives::Result;
+use corers_primitives::{Error, ErrorCode, Result};
+use tokio::sync::Notify;
 
 use crate::core::Captured;
 use crate::run::{Printed, Started};
@@ -264,7 +266,17 @@ impl Drop for Capturing<'_> {
 pub struct Recorder<R> {
     core: Core,
     id: HandlerId,
-    messages: Arc<Mutex<Vec<R>>>,
+    kept: Arc<Kept<R>>,
+}
+
+/// What a [`Recorder`] shares with its observer on the bus.
+struct Kept<R> {
+    messages: Mutex<Vec<R>>,
+    /// What the recorder's function panicked with, if it did: the test's failure, told by
+    /// the next read rather than lost in the bus's log.
+    panicked: Mutex<Option<String>>,
+    /// Woken on every message kept, for [`Recorder::wait_for`].
+    arrived: Notify,
 }
 
 impl<M: Clone + Send + Sync + 'static> Recorder<M> {
@@ -275,48 +287,141 @@ impl<M: Clone + Send + Sync + 'static> Recorder<M> {
 }
 
 impl<R: Clone + Send + 'static> Recorder<R> {
-    /// Starts recording what `keep` makes of every `M` dispatched on `core`'s bus.
+    /// Starts recording what `keep` makes of every `M` dispatched on `core`'s bus. An
+    /// assertion in `keep` that fails is the test's failure: the next read of the recorder
+    /// panics with it (the dispatch itself goes on, as for any observer).
     pub fn map<M: 'static>(
         core: &Core,
         keep: impl Fn(&M) -> R + Send + Sync + 'static,
     ) -> Recorder<R> {
-        let messages: Arc<Mutex<Vec<R>>> = Arc::default();
-        let sink = Arc::clone(&messages);
+        let kept = Arc::new(Kept {
+            messages: Mutex::new(Vec::new()),
+            panicked: Mutex::new(None),
+            arrived: Notify::new(),
+        });
+        let sink = Arc::clone(&kept);
         let id = core.bus().observe(move |_, observed| {
-            if let Some(message) = observed.message.downcast_ref::<M>() {
-                let kept = keep(message);
-                sink.lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(kept);
+            let Some(message) = observed.message.downcast_ref::<M>() else {
+                return;
+            };
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| keep(message))) {
+                Ok(made) => lock(&sink.messages).push(made),
+                Err(payload) => {
+                    let said = Error::from_caught("corers.testing.Recorder.map", payload);
+                    lock(&sink.panicked).get_or_insert(format!("{said:#}"));
+                }
             }
+            sink.arrived.notify_waiters();
         });
         Recorder {
             core: core.clone(),
             id,
-            messages,
+            kept,
         }
     }
 
     /// Everything recorded so far, in order.
+    ///
+    /// # Panics
+    /// When the function given to [`map`](Recorder::map) panicked (a failed assertion in
+    /// it), with what it panicked with.
     pub fn messages(&self) -> Vec<R> {
-        self.messages
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.checked().clone()
     }
 
     /// How many were recorded.
+    ///
+    /// # Panics
+    /// As [`messages`](Recorder::messages).
     pub fn len(&self) -> usize {
-        self.messages
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+        self.checked().len()
     }
 
     /// Reports whether none was recorded.
+    ///
+    /// # Panics
+    /// As [`messages`](Recorder::messages).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Waits until at least `count` messages are recorded — from a background task, a
+    /// service's loop, a scheduled Task — and returns them all; no sleeping and hoping.
+    /// Under tokio's paused clock `within` passes as soon as nothing else can run.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corers::prelude::*;
+    /// use corers::testing::{self, Recorder};
+    ///
+    /// #[derive(Clone, Debug, PartialEq)]
+    /// struct Indexed { files: usize }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (builder, _log) = testing::builder();
+    /// let core = builder.build().unwrap();
+    /// let indexed = Recorder::<Indexed>::new(&core);
+    /// let indexer = core.clone();
+    /// tokio::spawn(async move { indexer.broadcast(&Indexed { files: 35 }) });
+    /// let seen = indexed.wait_for(1, Duration::from_secs(5)).await.unwrap();
+    /// assert_eq!(seen, [Indexed { files: 35 }]);
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::TIMEOUT`] when `within` passes first, saying how many came.
+    ///
+    /// # Panics
+    /// As [`messages`](Recorder::messages).
+    pub async fn wait_for(&self, count: usize, within: Duration) -> Result<Vec<R>> {
+        let deadline = tokio::time::Instant::now().checked_add(within);
+        loop {
+            // Listening before looking: a message kept in between still wakes this.
+            let arrived = self.kept.arrived.notified();
+            tokio::pin!(arrived);
+            arrived.as_mut().enable();
+            {
+                let messages = self.checked();
+                if messages.len() >= count {
+                    return Ok(messages.clone());
+                }
+            }
+            let timed_out = match deadline {
+                Some(deadline) => tokio::select! {
+                    () = arrived => false,
+                    () = tokio::time::sleep_until(deadline) => true,
+                },
+                None => {
+                    arrived.await;
+                    false
+                }
+            };
+            if timed_out {
+                let seen = self.len();
+                return Err(Error::new(
+                    "corers.testing.Recorder.wait_for",
+                    format!(
+                        "{seen} of {count} {} recorded within {within:?}",
+                        std::any::type_name::<R>()
+                    ),
+                )
+                .with_code(ErrorCode::TIMEOUT));
+            }
+        }
+    }
+
+    /// The messages, once it is known that the recorder's function did not panic.
+    fn checked(&self) -> MutexGuard<'_, Vec<R>> {
+        if let Some(said) = lock(&self.kept.panicked).as_ref() {
+            panic!("the Recorder's function panicked: {said}");
+        }
+        lock(&self.kept.messages)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl<R> Drop for Recorder<R> {

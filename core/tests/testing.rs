@@ -4,6 +4,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use corers::prelude::*;
 use corers::testing::{self, Recorder};
@@ -580,18 +581,77 @@ fn recorder_map_ignores_other_types_bad() {
 }
 
 #[test]
-fn recorder_map_panicking_function_records_nothing_and_breaks_nothing_ugly() {
+fn recorder_map_failed_assertion_in_its_function_fails_the_next_read_ugly() {
     let core = Core::builder().build().unwrap();
     let keys = Recorder::map(&core, |flushed: &CacheFlushed| -> usize {
-        assert!(flushed.keys < 10, "too many keys");
+        assert!(flushed.keys < 10, "too many keys: {}", flushed.keys);
         flushed.keys
     });
     let seen = Recorder::<CacheFlushed>::new(&core);
     for n in [3, 12] {
         assert!(core.broadcast(&CacheFlushed { keys: n }).unwrap().is_ok());
     }
-    assert_eq!(keys.messages(), [3]);
+    // The dispatch went on, and the other recorder saw both...
     assert_eq!(seen.len(), 2);
+    // ...but the failed assertion is the test's, not a line in the bus's log.
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| keys.messages()));
+    let payload = read.unwrap_err();
+    let said = payload.downcast_ref::<String>().unwrap();
+    assert!(said.contains("too many keys: 12"), "{said}");
+    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| keys.len())).is_err());
+}
+
+// ---- Recorder::wait_for ----
+
+#[tokio::test]
+async fn recorder_wait_for_messages_from_a_background_task_good() {
+    let core = Core::builder().build().unwrap();
+    let flushed = Recorder::<CacheFlushed>::new(&core);
+    let cache = core.clone();
+    tokio::spawn(async move {
+        for keys in [3, 12] {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            assert!(cache.broadcast(&CacheFlushed { keys }).unwrap().is_ok());
+        }
+    });
+    let seen = flushed.wait_for(2, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(seen, [CacheFlushed { keys: 3 }, CacheFlushed { keys: 12 }]);
+    // Already there: at once.
+    assert_eq!(flushed.wait_for(1, Duration::ZERO).await.unwrap().len(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn recorder_wait_for_more_than_come_times_out_saying_how_many_bad() {
+    let core = Core::builder().build().unwrap();
+    let flushed = Recorder::<CacheFlushed>::new(&core);
+    assert!(core.broadcast(&CacheFlushed { keys: 3 }).unwrap().is_ok());
+    let started = tokio::time::Instant::now();
+    let err = flushed
+        .wait_for(2, Duration::from_secs(5))
+        .await
+        .unwrap_err();
+    assert_eq!(started.elapsed(), Duration::from_secs(5));
+    assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+    assert!(err.message().starts_with("1 of 2 "), "{err}");
+    assert!(err.message().contains("CacheFlushed"), "{err}");
+}
+
+#[tokio::test]
+async fn recorder_wait_for_with_no_limit_and_a_panicking_function_ugly() {
+    let core = Core::builder().build().unwrap();
+    let keys = Recorder::map(&core, |flushed: &CacheFlushed| -> usize {
+        assert!(flushed.keys < 10, "too many keys: {}", flushed.keys);
+        flushed.keys
+    });
+    let flusher = core.clone();
+    tokio::spawn(async move { flusher.broadcast(&CacheFlushed { keys: 12 }) });
+    // Waiting without a limit ends too: with the function's failure.
+    let waited = tokio::spawn(async move { keys.wait_for(1, Duration::MAX).await });
+    let panicked = tokio::time::timeout(Duration::from_secs(10), waited)
+        .await
+        .expect("the wait ends with the failure")
+        .unwrap_err();
+    assert!(panicked.is_panic());
 }
 
 // ---- Recorder::messages ----
