@@ -102,7 +102,15 @@ impl CoreBuilder {
     }
 }
 
-/// What running a command line printed, and its exit code.
+/// What running a command line printed, and its exit code. Its `Display` is what a person
+/// running it would see, for snapshots and failure messages:
+///
+/// ```text
+/// exit: 0
+/// --- stdout
+/// created workspace "alpha"
+/// --- stderr
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CliRun {
@@ -112,6 +120,68 @@ pub struct CliRun {
     pub stderr: String,
     /// The exit code.
     pub exit_code: u8,
+}
+
+impl CliRun {
+    /// Fails the test, showing the whole run, unless it exited 0.
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (builder, _log) = corers::testing::builder();
+    /// let core = builder
+    ///     .command("cache/flush", Command::new().action(|_, _| async { Ok(Value::from("flushed")) }))
+    ///     .build()
+    ///     .unwrap();
+    /// let run = corers::testing::run_cli(&core, ["cache", "flush"]).await;
+    /// assert_eq!(run.assert_success().stdout, "flushed\n");
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    /// When the exit code is not 0.
+    #[track_caller]
+    pub fn assert_success(&self) -> &CliRun {
+        self.assert_exit(0)
+    }
+
+    /// Fails the test, showing the whole run, unless it exited with `code` (2 for a usage
+    /// error, 65 for an `INVALID` failure, …).
+    ///
+    /// # Panics
+    /// When the exit code is another.
+    #[track_caller]
+    pub fn assert_exit(&self, code: u8) -> &CliRun {
+        assert!(
+            self.exit_code == code,
+            "expected exit code {code}, the command line gave {}:\n{self}",
+            self.exit_code
+        );
+        self
+    }
+}
+
+impl fmt::Display for CliRun {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ended = |text: &str| {
+            if text.is_empty() || text.ends_with('\n') {
+                ""
+            } else {
+                "\n"
+            }
+        };
+        write!(
+            f,
+            "exit: {}\n--- stdout\n{}{}--- stderr\n{}{}",
+            self.exit_code,
+            self.stdout,
+            ended(&self.stdout),
+            self.stderr,
+            ended(&self.stderr)
+        )
+    }
 }
 
 /// Runs `args` through `core` as [`Core::run_with`] does — start every service, dispatch,

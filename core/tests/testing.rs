@@ -601,6 +601,93 @@ fn recorder_map_failed_assertion_in_its_function_fails_the_next_read_ugly() {
     assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| keys.len())).is_err());
 }
 
+// ---- CliRun ----
+
+/// A Core with `cache/flush` (succeeds, printing) and `cache/warm` (fails, INVALID).
+fn cache_cli() -> Core {
+    let (builder, _log) = testing::builder();
+    builder
+        .command(
+            "cache/flush",
+            Command::new().action(|_, _| async { Ok(Value::from("flushed 12 keys")) }),
+        )
+        .command(
+            "cache/warm",
+            Command::new().action(|_, _| async {
+                Err(Error::new("cache.warm", "no keys listed").with_code(ErrorCode::INVALID))
+            }),
+        )
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn cli_run_assert_success_passes_a_good_run_through_good() {
+    let run = testing::run_cli(&cache_cli(), ["cache", "flush"]).await;
+    assert_eq!(run.assert_success().stdout, "flushed 12 keys\n");
+    insta::assert_snapshot!(run, @r"
+    exit: 0
+    --- stdout
+    flushed 12 keys
+    --- stderr
+    ");
+}
+
+#[tokio::test]
+async fn cli_run_assert_success_of_a_failure_shows_the_whole_run_bad() {
+    let run = testing::run_cli(&cache_cli(), ["cache", "warm"]).await;
+    let failed = std::panic::catch_unwind(|| {
+        run.assert_success();
+    })
+    .unwrap_err();
+    let said = failed.downcast_ref::<String>().unwrap();
+    insta::assert_snapshot!(said, @r"
+    expected exit code 0, the command line gave 65:
+    exit: 65
+    --- stdout
+    --- stderr
+    error: no keys listed
+    ");
+}
+
+#[tokio::test]
+async fn cli_run_assert_success_of_a_usage_error_ugly() {
+    let run = testing::run_cli(&cache_cli(), ["cache", "flush", "--force"]).await;
+    let failed = std::panic::catch_unwind(|| {
+        run.assert_success();
+    });
+    assert!(failed.is_err());
+    // Text without a final newline is shown ending its own line.
+    let unended = testing::CliRun::default();
+    assert_eq!(unended.to_string(), "exit: 0\n--- stdout\n--- stderr\n");
+}
+
+#[tokio::test]
+async fn cli_run_assert_exit_the_expected_code_good() {
+    let run = testing::run_cli(&cache_cli(), ["cache", "warm"]).await;
+    assert!(run.assert_exit(65).stderr.contains("no keys listed"));
+}
+
+#[tokio::test]
+async fn cli_run_assert_exit_another_code_fails_bad() {
+    let run = testing::run_cli(&cache_cli(), ["cache", "warm"]).await;
+    let failed = std::panic::catch_unwind(|| {
+        run.assert_exit(2);
+    })
+    .unwrap_err();
+    let said = failed.downcast_ref::<String>().unwrap();
+    assert!(
+        said.starts_with("expected exit code 2, the command line gave 65:"),
+        "{said}"
+    );
+}
+
+#[tokio::test]
+async fn cli_run_assert_exit_of_a_usage_error_is_2_ugly() {
+    let run = testing::run_cli(&cache_cli(), ["cache", "flush", "--force"]).await;
+    assert!(run.assert_exit(2).stderr.contains("--force"), "{run}");
+}
+
 // ---- Recorder::wait_for ----
 
 #[tokio::test]

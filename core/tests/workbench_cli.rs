@@ -13,17 +13,9 @@ async fn run(args: &[&str]) -> CliRun {
     run_cli(&core, args.iter().copied()).await
 }
 
-/// What a person sees: exit code, standard output, standard error.
-fn shown(run: &CliRun) -> String {
-    format!(
-        "exit: {}\n--- stdout\n{}--- stderr\n{}",
-        run.exit_code, run.stdout, run.stderr
-    )
-}
-
 #[tokio::test]
 async fn workbench_cli_create_alpha_good() {
-    insta::assert_snapshot!(shown(&run(&["workspace", "create", "--name=alpha"]).await), @r#"
+    insta::assert_snapshot!(run(&["workspace", "create", "--name=alpha"]).await, @r#"
     exit: 0
     --- stdout
     created workspace "alpha": 35 files indexed (2 workspaces)
