@@ -50,7 +50,7 @@ pub struct CoreBuilder {
     /// Built-in commands the application leaves out.
     #[cfg(feature = "cli")]
     without: Vec<String>,
-    env: Vec<(String, String)>,
+    env: crate::env::Overrides,
     shutdown_timeout: Duration,
     global_logging: bool,
     #[cfg(feature = "fs")]
@@ -314,11 +314,23 @@ impl CoreBuilder {
     /// Overrides an environment key for this Core (see [`Core::env`]); the last value
     /// given for a key wins.
     pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        let (key, value) = (key.into(), value.into());
-        match self.env.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, v)) => *v = value,
-            None => self.env.push((key, value)),
-        }
+        crate::env::set_override(&mut self.env, key.into(), Some(value.into()));
+        self
+    }
+
+    /// Makes an environment key unset for this Core, whatever the process environment
+    /// says (as `std::process::Command::env_remove`): a test that must not see the
+    /// developer's `DEPLOY_REPLICAS` or `RUST_LOG`, without `std::env::remove_var`
+    /// (`unsafe`, and racing the other tests of the process).
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    /// let core = Core::builder().env_remove("HOME").build().unwrap();
+    /// assert_eq!(core.env("HOME"), None);
+    /// assert_eq!(core.env("DIR_CONFIG"), None); // nothing to default beneath
+    /// ```
+    pub fn env_remove(mut self, key: impl Into<String>) -> Self {
+        crate::env::set_override(&mut self.env, key.into(), None);
         self
     }
 
@@ -740,7 +752,7 @@ fn log_build_failure(log: &Logger, err: &Error) {
 fn core_logger(
     given: Option<Logger>,
     app: &App,
-    env: &[(String, String)],
+    env: &crate::env::Overrides,
     settings: (
         Option<corers_log::Level>,
         Option<std::path::PathBuf>,
@@ -767,19 +779,17 @@ fn core_logger(
 /// `crash_file` and `on_crash` when set.
 fn default_logger(
     app: &App,
-    env: &[(String, String)],
+    env: &crate::env::Overrides,
     (level, crash_file, on_crash): (
         Option<corers_log::Level>,
         Option<std::path::PathBuf>,
         Option<CrashCallback>,
     ),
 ) -> Logger {
-    let rust_log = env
-        .iter()
-        .find(|(key, _)| key == "RUST_LOG")
-        .map(|(_, value)| value.clone())
-        .or_else(|| std::env::var("RUST_LOG").ok())
-        .unwrap_or_default();
+    let rust_log = match env.iter().find(|(key, _)| key == "RUST_LOG") {
+        Some((_, value)) => value.clone().unwrap_or_default(),
+        None => std::env::var("RUST_LOG").unwrap_or_default(),
+    };
     let (filter, left_out) = corers_log::Filter::parse_lossy(&rust_log, level.unwrap_or_default());
     let mut builder = Logger::builder().filter(filter);
     if !app.name.is_empty() {

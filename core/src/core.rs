@@ -66,7 +66,7 @@ pub(crate) struct Inner {
     pub(crate) config: corers_config::Config,
     pub(crate) log: Logger,
     pub(crate) shutdown: CancellationToken,
-    pub(crate) env: Mutex<Vec<(String, String)>>,
+    pub(crate) env: Mutex<crate::env::Overrides>,
     pub(crate) started: SystemTime,
     pub(crate) shutdown_timeout: std::time::Duration,
     /// Whether a run makes the Core's logger tracing's global default.
@@ -441,10 +441,25 @@ impl Core {
             .env
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        match env.iter_mut().find(|(k, _)| k == key) {
-            Some((_, v)) => value.clone_into(v),
-            None => env.push((key.to_owned(), value.to_owned())),
-        }
+        crate::env::set_override(&mut env, key.to_owned(), Some(value.to_owned()));
+    }
+
+    /// Makes `key` unset for this Core only: [`env`](Core::env) returns `None` for it
+    /// whatever the process environment says (a computed key is computed again).
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    /// let core = Core::builder().env("DEPLOY_REPLICAS", "3").build().unwrap();
+    /// core.remove_env("DEPLOY_REPLICAS");
+    /// assert_eq!(core.env("DEPLOY_REPLICAS"), None);
+    /// ```
+    pub fn remove_env(&self, key: &str) {
+        let mut env = self
+            .inner
+            .env
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        crate::env::set_override(&mut env, key.to_owned(), None);
     }
 }
 

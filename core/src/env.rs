@@ -26,7 +26,8 @@ pub const COMPUTED_KEYS: [&str; 11] = [
 
 impl Core {
     /// Looks `key` up, live at every call: this Core's overrides
-    /// ([`set_env`](Core::set_env)) first, then the process environment, then the computed
+    /// ([`set_env`](Core::set_env), [`remove_env`](Core::remove_env)) first, then the
+    /// process environment, then the computed
     /// keys ([`COMPUTED_KEYS`]: `OS`, `ARCH`, `PID`, `NUM_CPU`, `DIR_HOME`, `DIR_CONFIG`,
     /// `DIR_CACHE`, `DIR_DATA`, `DIR_TMP`, `DIR_CWD`, and `CORE_START`, when the Core was
     /// built, in UTC as RFC 3339: `2026-11-26T15:13:29Z`). `DIR_HOME` is `CORE_HOME` when
@@ -53,7 +54,8 @@ impl Core {
             .or_else(|| self.computed(key))
     }
 
-    /// `key` from this Core's overrides, else from the process environment.
+    /// `key` from this Core's overrides (set, or removed), else from the process
+    /// environment.
     fn variable(&self, key: &str) -> Option<OsString> {
         let overridden = self
             .inner
@@ -62,8 +64,8 @@ impl Core {
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
             .find(|(k, _)| k == key)
-            .map(|(_, v)| OsString::from(v));
-        overridden.or_else(|| std::env::var_os(key))
+            .map(|(_, v)| v.as_ref().map(OsString::from));
+        overridden.unwrap_or_else(|| std::env::var_os(key))
     }
 
     /// A computed key; the variables it derives from (`CORE_HOME`, `HOME`, `XDG_*`,
@@ -100,6 +102,17 @@ impl Core {
                 .map(|d| rfc3339(d.as_secs())),
             _ => None,
         }
+    }
+}
+
+/// A Core's environment overrides: a value, or `None` for a key made unset.
+pub(crate) type Overrides = Vec<(String, Option<String>)>;
+
+/// Sets `key`'s override in `env` (the last one given for a key wins).
+pub(crate) fn set_override(env: &mut Overrides, key: String, value: Option<String>) {
+    match env.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, v)) => *v = value,
+        None => env.push((key, value)),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The environment: `Core::env` (per-Core override, then the process environment, then the
-//! computed keys), `Core::set_env` and `CoreBuilder::env`, with two Cores side by side.
+//! computed keys), `Core::set_env`, `Core::remove_env`, `CoreBuilder::env` and
+//! `CoreBuilder::env_remove`, with two Cores side by side.
 //!
 //! Cases that need a different process environment (or working directory) run in a child:
 //! this test binary again, running only `env_child`, which prints `@@KEY=value` lines.
@@ -429,4 +430,92 @@ async fn core_flag_given_beats_the_cores_env_ugly() {
     let core = deploy(Core::builder().env("CORERS_DEPLOY_REPLICAS", "not a number"));
     let run = corers::testing::run_cli(&core, ["deploy", "--replicas=3"]).await;
     assert_eq!((run.exit_code, run.stdout.trim()), (0, "3"));
+}
+
+// ---- Core::remove_env ----
+
+#[test]
+fn core_remove_env_hides_the_process_env_good() {
+    // PATH is set for every test process.
+    let core = Core::builder().build().unwrap();
+    assert!(core.env("PATH").is_some());
+    core.remove_env("PATH");
+    assert_eq!(core.env("PATH"), None);
+    assert!(std::env::var_os("PATH").is_some(), "the process keeps it");
+}
+
+#[test]
+fn core_remove_env_then_set_again_keeps_the_last_bad() {
+    let core = Core::builder().env("DEPLOY_REPLICAS", "3").build().unwrap();
+    core.remove_env("DEPLOY_REPLICAS");
+    assert_eq!(core.env("DEPLOY_REPLICAS"), None);
+    core.set_env("DEPLOY_REPLICAS", "5");
+    assert_eq!(core.env("DEPLOY_REPLICAS").as_deref(), Some("5"));
+}
+
+#[test]
+fn core_remove_env_of_home_and_a_computed_key_ugly() {
+    let core = Core::builder().env("HOME", "/home/ada").build().unwrap();
+    core.remove_env("HOME");
+    core.remove_env("CORE_HOME");
+    core.remove_env("XDG_CACHE_HOME");
+    // Nothing to compute the home directories from...
+    assert_eq!(core.env("DIR_HOME"), None);
+    assert_eq!(core.env("DIR_CACHE"), None);
+    // ...but a computed key removed is computed again: it was never a variable.
+    core.remove_env("OS");
+    assert_eq!(core.env("OS").as_deref(), Some(std::env::consts::OS));
+}
+
+// ---- CoreBuilder::env_remove ----
+
+#[test]
+fn core_builder_env_remove_hides_the_process_env_good() {
+    let core = Core::builder().env_remove("PATH").build().unwrap();
+    assert_eq!(core.env("PATH"), None);
+}
+
+#[test]
+fn core_builder_env_remove_after_env_keeps_the_last_bad() {
+    let removed = Core::builder()
+        .env("DEPLOY_REPLICAS", "3")
+        .env_remove("DEPLOY_REPLICAS")
+        .build()
+        .unwrap();
+    assert_eq!(removed.env("DEPLOY_REPLICAS"), None);
+    let set = Core::builder()
+        .env_remove("DEPLOY_REPLICAS")
+        .env("DEPLOY_REPLICAS", "3")
+        .build()
+        .unwrap();
+    assert_eq!(set.env("DEPLOY_REPLICAS").as_deref(), Some("3"));
+}
+
+#[tokio::test]
+async fn core_builder_env_remove_reaches_a_flags_environment_fallback_ugly() {
+    // A flag that falls back to PATH (set in every test process) sees nothing once the
+    // Core removes it: the developer's shell cannot change the test.
+    let build = |remove: bool| {
+        let builder = Core::builder().command(
+            "show",
+            Command::new()
+                .flag(Flag::new("search", FlagKind::String).env("PATH"))
+                .action(|_, options: Options| async move {
+                    Ok(Value::from(
+                        options.string("search").unwrap_or("<none>").to_owned(),
+                    ))
+                }),
+        );
+        if remove {
+            builder.env_remove("PATH")
+        } else {
+            builder
+        }
+        .build()
+        .unwrap()
+    };
+    let seen = corers::testing::run_cli(&build(true), ["show"]).await;
+    assert_eq!(seen.stdout, "<none>\n", "{seen}");
+    let seen = corers::testing::run_cli(&build(false), ["show"]).await;
+    assert_ne!(seen.stdout, "<none>\n", "{seen}");
 }
