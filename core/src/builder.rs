@@ -55,6 +55,9 @@ pub struct CoreBuilder {
     global_logging: bool,
     #[cfg(feature = "fs")]
     fs_root: Option<std::path::PathBuf>,
+    /// The test kit's directory for a Core's filesystem (see `testing::builder`).
+    #[cfg(all(feature = "testing", feature = "fs"))]
+    scratch: Option<std::io::Result<tempfile::TempDir>>,
     #[cfg(feature = "config")]
     config: Option<corers_config::ConfigBuilder>,
     /// Arguments whose `--set key=value` go into the config before the factories run.
@@ -88,6 +91,8 @@ impl Core {
             global_logging: true,
             #[cfg(feature = "fs")]
             fs_root: None,
+            #[cfg(all(feature = "testing", feature = "fs"))]
+            scratch: None,
             #[cfg(feature = "config")]
             config: None,
             #[cfg(feature = "config")]
@@ -465,6 +470,14 @@ impl CoreBuilder {
         self
     }
 
+    /// Roots the Core's filesystem in a new temporary directory, kept with the Core (the
+    /// test kit's; a failure to make it fails `build()`).
+    #[cfg(all(feature = "testing", feature = "fs"))]
+    pub(crate) fn in_scratch_dir(mut self) -> Self {
+        self.scratch = Some(tempfile::Builder::new().prefix("corers-test-").tempdir());
+        self
+    }
+
     #[cfg(feature = "testing")]
     pub(crate) fn with_fake(mut self, name: String, fake: Factory) -> Self {
         // The last fake given for a name wins.
@@ -537,8 +550,20 @@ impl CoreBuilder {
         // The Core's context is the services': cancelled before any stop hook runs, also
         // those of a failed startup's rollback.
         let shutdown = services.context().clone();
+        #[cfg(all(feature = "testing", feature = "fs"))]
+        let (scratch, fs_root) = match self.scratch.transpose() {
+            Ok(scratch) => {
+                let root = self
+                    .fs_root
+                    .or_else(|| scratch.as_ref().map(|dir| dir.path().to_owned()));
+                (scratch, root)
+            }
+            Err(e) => return Err(Error::wrap(e, OP, "make the test's scratch directory")),
+        };
+        #[cfg(all(feature = "fs", not(feature = "testing")))]
+        let fs_root = self.fs_root;
         #[cfg(feature = "fs")]
-        let fs = open_fs(self.fs_root, &log)?;
+        let fs = open_fs(fs_root, &log)?;
         #[cfg(feature = "config")]
         let config = read_config(
             self.config
@@ -561,6 +586,8 @@ impl CoreBuilder {
                 cli,
                 #[cfg(feature = "fs")]
                 fs,
+                #[cfg(all(feature = "testing", feature = "fs"))]
+                _scratch: scratch,
                 #[cfg(feature = "config")]
                 config,
                 log,

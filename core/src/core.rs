@@ -62,6 +62,9 @@ pub(crate) struct Inner {
     pub(crate) cli: corers_cli::Cli<Core>,
     #[cfg(feature = "fs")]
     pub(crate) fs: corers_fs::Fs,
+    /// The test kit's directory `fs` is rooted in, removed with the Core.
+    #[cfg(all(feature = "testing", feature = "fs"))]
+    pub(crate) _scratch: Option<tempfile::TempDir>,
     #[cfg(feature = "config")]
     pub(crate) config: corers_config::Config,
     pub(crate) log: Logger,

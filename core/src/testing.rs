@@ -42,8 +42,10 @@ use crate::run::{Printed, Started};
 use crate::{Core, CoreBuilder};
 
 /// A builder for a test Core: logs go to the returned in-memory sink (at debug level), not
-/// to the terminal, and the config reads no environment (so the machine running the tests
-/// cannot change them). Running it takes none of the process-wide hooks
+/// to the terminal, the config reads no environment (so the machine running the tests
+/// cannot change them), and [`Core::fs`] is rooted in a new temporary directory of its
+/// own, removed when the Core is dropped (unless [`fs_root`](CoreBuilder::fs_root) names
+/// another), not the crate's source tree. Running it takes none of the process-wide hooks
 /// ([`global_logging(false)`](CoreBuilder::global_logging)): a test that calls
 /// [`run_blocking_with`](Core::run_blocking_with) leaves tracing's global default and the
 /// panic hook to the other tests of its binary. Because the logger is set,
@@ -61,6 +63,8 @@ pub fn builder() -> (CoreBuilder, MemorySink) {
         .name("test")
         .logger(logger)
         .global_logging(false);
+    #[cfg(feature = "fs")]
+    let builder = builder.in_scratch_dir();
     #[cfg(feature = "config")]
     let builder = builder.config(corers_config::Config::builder());
     (builder, sink)

@@ -991,3 +991,52 @@ async fn run_cli_prints_of_stop_hooks_follow_the_result_good() {
     // As `run` prints it: the command's lines, its result, then what shutdown printed.
     assert_eq!(run.stdout, "copying\nsynced\nstore flushed\n");
 }
+
+// ---- builder: the filesystem ----
+
+#[test]
+fn builder_fs_is_rooted_in_a_directory_of_its_own_removed_with_the_core_good() {
+    let (builder, _log) = testing::builder();
+    let core = builder.build().unwrap();
+    let root = core.fs().root().to_owned();
+    assert!(root.starts_with(std::env::temp_dir()), "{}", root.display());
+    assert_ne!(root, std::env::current_dir().unwrap());
+    core.fs()
+        .write("workspaces/alpha.toml", b"indexing = true")
+        .unwrap();
+    assert!(root.join("workspaces/alpha.toml").is_file());
+    drop(core);
+    assert!(!root.exists(), "{}", root.display());
+}
+
+#[test]
+fn builder_fs_two_test_cores_do_not_share_a_root_bad() {
+    let (first, _) = testing::builder();
+    let (second, _) = testing::builder();
+    let (first, second) = (first.build().unwrap(), second.build().unwrap());
+    assert_ne!(first.fs().root(), second.fs().root());
+    first.fs().write("notes.txt", b"first").unwrap();
+    assert!(!second.fs().exists("notes.txt"));
+}
+
+#[test]
+fn builder_fs_root_given_wins_and_is_left_in_place_ugly() {
+    let mine = own_dir();
+    let (builder, _log) = testing::builder();
+    let core = builder.fs_root(&mine).build().unwrap();
+    assert_eq!(core.fs().root(), mine.canonicalize().unwrap());
+    drop(core);
+    assert!(mine.is_dir(), "the test's own directory is its to remove");
+    std::fs::remove_dir_all(&mine).unwrap();
+}
+
+/// A directory of the test's own.
+fn own_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "corers-testing-own-{}-{}",
+        std::process::id(),
+        corers::primitives::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
