@@ -195,6 +195,12 @@ impl fmt::Display for CliRun {
 /// user sees: the error on standard error and the exit code its error code gives (78 for
 /// `INVALID`, 69 for `UNAVAILABLE`, …). What the framework logs meanwhile goes where
 /// `run_with` sends it (the test logger's sink, without a subscriber of the test's own).
+///
+/// As `run_with`, a Core runs once: a second command line on it finds its services
+/// stopped (exit 1), so build a Core per run. A `--set` among `args` reaches the config
+/// once the Core is built, after its service factories ran; to test what a factory makes
+/// of a setting, give it to the builder with
+/// [`settings_from_args`](CoreBuilder::settings_from_args), as `run_blocking` does.
 pub async fn run_cli<I, S>(core: &Core, args: I) -> CliRun
 where
     I: IntoIterator<Item = S>,

@@ -322,6 +322,22 @@ async fn run_cli_failed_command_and_failed_stop_keep_the_commands_exit_code_ugly
 }
 
 #[tokio::test]
+async fn run_cli_twice_on_one_core_finds_it_stopped_ugly() {
+    let (builder, _log) = testing::builder();
+    let core = builder
+        .command("cache/flush", flush_command())
+        .service(|_| Ok(Registration::new("cache", Hooks::new())))
+        .build()
+        .unwrap();
+    testing::run_cli(&core, ["cache", "flush"])
+        .await
+        .assert_success();
+    let again = testing::run_cli(&core, ["cache", "flush"]).await;
+    again.assert_exit(1);
+    assert!(again.stderr.contains("stopped"), "{again}");
+}
+
+#[tokio::test]
 async fn run_cli_panicking_command_exits_70_ugly() {
     let (builder, _log) = testing::builder();
     let core = builder
