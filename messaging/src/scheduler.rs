@@ -27,9 +27,10 @@ use crate::{RunCtx, Step, TaskDef, Tasks};
 /// local clock, a time a daylight-saving change skips does not run that day, and one it
 /// passes twice runs once. Time comes
 /// from tokio's clock (so tests can pause and advance it), anchored to the wall clock when
-/// the scheduler starts and anchored again whenever the wall clock is found ahead of it:
-/// after a suspend (when the monotonic clock stood still) the scheduler catches up within a
-/// minute of waking. Missed ticks are skipped, never run to catch up, and a Task never
+/// the scheduler starts and anchored again whenever the wall clock is found more than a
+/// second away from it: after a suspend (when the monotonic clock stood still) the
+/// scheduler catches up within a minute of waking, and after the wall clock is set back
+/// (a fast clock corrected) it fires by the corrected time. Missed ticks are skipped, never run to catch up, and a Task never
 /// overlaps itself: after a run that outlasts its interval, the Task waits for the next
 /// tick still ahead; after a suspend across one or more ticks, it runs once on waking, then
 /// waits for the next tick still ahead.
@@ -179,7 +180,7 @@ async fn supervise<C: Clone + Send + Sync + 'static>(
 ) {
     // Subscribed before the first look, so that no definition falls between the two.
     let mut defined = tasks.definitions();
-    let anchor = (SystemTime::now(), Instant::now());
+    let anchor = Anchor::now();
     let mut loops = JoinSet::new();
     // The loops running, by task id: their Task and the definition they started with.
     let mut looping: HashMap<tokio::task::Id, (Arc<str>, Arc<TaskDef>)> = HashMap::new();
@@ -272,7 +273,7 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
     core: C,
     name: Arc<str>,
     (mut last, mut cron, mut schedule): (Arc<TaskDef>, String, Schedule),
-    mut anchor: (SystemTime, Instant),
+    mut anchor: Anchor,
     stop: CancellationToken,
 ) -> Arc<TaskDef> {
     let mut defined = tasks.definitions();
@@ -323,6 +324,10 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
         let ctx = RunCtx::new().with_cancel(stop.child_token());
         let bus = tasks.bus();
         match tasks.run(&core, &ctx, &name).await {
+            // Cut short by the scheduler's stop: what stopping means, not a failure.
+            Ok(report) if report.error.is_some() && stop.is_cancelled() => {
+                bus.logged(|| tracing::debug!(task = %name, "scheduled task cut short: the scheduler stopped"));
+            }
             Ok(report) => {
                 if let Some(err) = report.error {
                     bus.logged(
@@ -337,18 +342,44 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
     }
 }
 
-/// The wall-clock time now, as tokio's clock has moved since `anchor`; when the system's
-/// wall clock is more than a second ahead of that (the machine was suspended), it is
-/// taken instead and becomes the new anchor. (A paused test clock runs ahead of the wall
-/// clock, never behind it, so tests keep their simulated time.)
-fn wall(anchor: &mut (SystemTime, Instant)) -> DateTime<Utc> {
-    let estimate = anchor.0 + anchor.1.elapsed();
+/// Where the scheduler's clock was set from the wall clock: that time, and the instants
+/// of tokio's clock and of the monotonic clock then.
+#[derive(Clone, Copy)]
+struct Anchor {
+    wall: SystemTime,
+    tokio: Instant,
+    monotonic: std::time::Instant,
+}
+
+impl Anchor {
+    fn now() -> Anchor {
+        Anchor {
+            wall: SystemTime::now(),
+            tokio: Instant::now(),
+            monotonic: std::time::Instant::now(),
+        }
+    }
+}
+
+/// The wall-clock time now, as tokio's clock has moved since `anchor`. When the system's
+/// wall clock is more than a second ahead of that (the machine was suspended), or more
+/// than a second behind it while tokio's clock kept to real time (the wall clock was set
+/// back), the system's is taken instead and becomes the new anchor. A paused test clock,
+/// advanced ahead of real time, keeps its simulated time.
+fn wall(anchor: &mut Anchor) -> DateTime<Utc> {
+    const DRIFT: Duration = Duration::from_secs(1);
+    let advanced = anchor.tokio.elapsed();
+    let estimate = anchor.wall + advanced;
     let real = SystemTime::now();
-    if real
+    let suspended = real
         .duration_since(estimate)
-        .is_ok_and(|ahead| ahead > Duration::from_secs(1))
-    {
-        *anchor = (real, Instant::now());
+        .is_ok_and(|ahead| ahead > DRIFT);
+    let set_back = estimate
+        .duration_since(real)
+        .is_ok_and(|behind| behind > DRIFT)
+        && advanced <= anchor.monotonic.elapsed() + DRIFT;
+    if suspended || set_back {
+        *anchor = Anchor::now();
         return DateTime::<Utc>::from(real);
     }
     DateTime::<Utc>::from(estimate)
@@ -361,19 +392,28 @@ mod tests {
     #[tokio::test]
     async fn wall_after_a_suspend_takes_the_system_clock_good() {
         // Anchored an hour "behind": as if the machine slept for an hour since.
-        let mut anchor = (
-            SystemTime::now() - Duration::from_secs(3600),
-            Instant::now(),
-        );
+        let mut anchor = Anchor::now();
+        anchor.wall -= Duration::from_secs(3600);
         let now = wall(&mut anchor);
         let real = DateTime::<Utc>::from(SystemTime::now());
         assert!((real - now).num_seconds().abs() <= 1, "{now} vs {real}");
-        assert!(SystemTime::now().duration_since(anchor.0).unwrap() < Duration::from_secs(1));
+        assert!(SystemTime::now().duration_since(anchor.wall).unwrap() < Duration::from_secs(1));
+    }
+
+    #[tokio::test]
+    async fn wall_after_the_clock_was_set_back_takes_the_system_clock_bad() {
+        // Anchored an hour "ahead": a fast clock, corrected since.
+        let mut anchor = Anchor::now();
+        anchor.wall += Duration::from_secs(3600);
+        let now = wall(&mut anchor);
+        let real = DateTime::<Utc>::from(SystemTime::now());
+        assert!((real - now).num_seconds().abs() <= 1, "{now} vs {real}");
+        assert!(anchor.wall <= SystemTime::now());
     }
 
     #[tokio::test(start_paused = true)]
     async fn wall_on_a_paused_clock_keeps_simulated_time_ugly() {
-        let mut anchor = (SystemTime::now(), Instant::now());
+        let mut anchor = Anchor::now();
         tokio::time::advance(Duration::from_secs(7200)).await;
         let now = wall(&mut anchor);
         let real = DateTime::<Utc>::from(SystemTime::now());

@@ -468,6 +468,35 @@ async fn scheduler_stop_cancels_the_run_in_progress_bad() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn scheduler_stop_cutting_a_run_short_warns_of_no_failure_ugly() {
+    let sink = corers_log::MemorySink::new();
+    let log = corers_log::Logger::builder()
+        .level(corers_log::Level::Warn)
+        .output(corers_log::Output::Memory(sink.clone()))
+        .build();
+    let actions: Actions<()> = Actions::new(Bus::builder().logger(log).build().unwrap());
+    actions
+        .register(ActionSpec::new("backup.run", |_, _| async {
+            tokio::time::sleep(Duration::from_secs(86_400)).await;
+            Ok(Value::Null)
+        }))
+        .unwrap();
+    let tasks = Tasks::new(actions);
+    tasks
+        .define(
+            "nightly.backup",
+            TaskDef::new(vec![Step::run("backup.run")]).schedule("*/10 * * * * *"),
+        )
+        .unwrap();
+    let scheduler = Scheduler::new(tasks);
+    scheduler.start(&()).unwrap();
+    pass(Duration::from_secs(11)).await;
+    scheduler.stop().await;
+    // A stop is no failure of the backup's: nothing to warn of.
+    assert_eq!(sink.contents(), "");
+}
+
+#[tokio::test(start_paused = true)]
 async fn scheduler_stop_twice_at_once_both_wait_for_the_runs_bad() {
     let bench = Bench::new(Duration::from_secs(5));
     bench.schedule("index.refresh", "*/10 * * * * *");
