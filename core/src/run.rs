@@ -730,12 +730,14 @@ struct SignalState {
 /// force the stop; a SIGTERM (a supervisor's ordinary stop) at info.
 fn first_signal(core: &Core, state: &Mutex<SignalState>, exit_code: u8) {
     state.lock().unwrap_or_else(PoisonError::into_inner).code = exit_code;
+    // Done before it is said: a standard error that blocks (a stalled pipe) may hold the
+    // saying.
+    core.request_shutdown();
     if exit_code == SIGINT_EXIT {
         tracing::warn!("interrupted: shutting down (Ctrl-C again forces it)");
     } else {
         tracing::info!("shutting down (a second signal forces it)");
     }
-    core.request_shutdown();
 }
 
 /// The exit code of a run a SIGINT stopped: 128 + 2.
@@ -754,25 +756,64 @@ fn on_shutdown_signal(
     match received {
         1 => first_signal(core, state, exit_code),
         2 => {
-            tracing::warn!("forced shutdown (a third signal ends the process at once)");
             core.inner.services.force();
             forced.cancel();
+            tracing::warn!("forced shutdown (a third signal ends the process at once)");
         }
         // The exit code is 128 + the signal's number.
         _ => end_the_process(core, i32::from(exit_code) - 128),
     }
 }
 
-/// The third SIGINT/SIGTERM: the OS's default action for `signal` (the process ends, as if
-/// no handler were installed), for when something the forced shutdown needs is blocked.
-/// Taken from this watcher's own thread, so it works while the run's thread is stuck.
+/// The third SIGINT/SIGTERM, when [`ThirdSignal`] could not be armed: the OS's default
+/// action for `signal` (the process ends, as if no handler were installed), for when
+/// something the forced shutdown needs is blocked. Taken from this watcher's own thread,
+/// so it works while the run's thread is stuck.
 #[cfg(unix)]
 fn end_the_process(core: &Core, signal: i32) {
-    tracing::error!(signal, "a third signal: ending the process now");
     // What was logged so far reaches its file before the process ends.
     core.log().flush();
     if let Err(err) = signal_hook::low_level::emulate_default_handler(signal) {
         tracing::error!(error = %err, "cannot end the process by its signal");
+    }
+}
+
+/// Makes a third SIGINT/SIGTERM end the process inside the signal handler itself, after
+/// the first: the watcher may be stuck by then (logging to a standard error that blocks,
+/// a stalled pipe), and the third signal must work all the same. Undone when dropped (a
+/// run that ended, its watcher with it).
+#[cfg(unix)]
+struct ThirdSignal(Vec<signal_hook::SigId>);
+
+#[cfg(unix)]
+impl ThirdSignal {
+    fn arm() -> std::io::Result<ThirdSignal> {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        use signal_hook::flag;
+        let seen_second = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut ids = ThirdSignal(Vec::new());
+        // Each delivery asks first whether a second signal came before it, then records
+        // that one came: the second sets the flag, the third finds it set.
+        for signal in [SIGINT, SIGTERM] {
+            ids.0.push(flag::register_conditional_default(
+                signal,
+                Arc::clone(&seen_second),
+            )?);
+        }
+        for signal in [SIGINT, SIGTERM] {
+            ids.0
+                .push(flag::register(signal, Arc::clone(&seen_second))?);
+        }
+        Ok(ids)
+    }
+}
+
+#[cfg(unix)]
+impl Drop for ThirdSignal {
+    fn drop(&mut self) {
+        for id in self.0.drain(..) {
+            signal_hook::low_level::unregister(id);
+        }
     }
 }
 
@@ -830,6 +871,7 @@ fn watch_signals(
         let log = core.log().dispatch().clone();
         let watcher = async move {
             let mut received = 0;
+            let mut _third = None;
             loop {
                 let exit_code = tokio::select! {
                     () = next(&mut interrupt) => SIGINT_EXIT,
@@ -846,6 +888,11 @@ fn watch_signals(
                     }
                 };
                 received += 1;
+                if received == 1 {
+                    _third = ThirdSignal::arm()
+                        .inspect_err(|err| tracing::warn!(error = %err, "a third signal is left to this watcher"))
+                        .ok();
+                }
                 on_shutdown_signal(&core, &state, &forced, received, exit_code);
             }
         };

@@ -2,7 +2,8 @@
 //! cancelled, new background work is refused, every stop hook runs, the exit code is the
 //! command's), a second SIGTERM forces it, SIGHUP reloads the services; SIGTERM or SIGINT
 //! while the services start skips the command and exits with 143 or 130; a first SIGINT
-//! says at warn level how to force the stop.
+//! says at warn level how to force the stop; a third signal ends even a run whose
+//! standard error stalled.
 //!
 //! Each case runs a Core in a child process — this test binary again, running only
 //! `signal_child` with `CORERS_SIGNAL_CHILD` naming the case — and signals it with `kill`.
@@ -92,6 +93,21 @@ fn blocked() -> Command<Core> {
     })
 }
 
+/// A command whose standard error stalls (a pipe nobody reads, filled by a thread of its
+/// own), and which never ends by itself.
+fn stalled() -> Command<Core> {
+    Command::new().action(|_, _| async {
+        std::thread::spawn(|| {
+            loop {
+                eprintln!("{}", "x".repeat(4096));
+            }
+        });
+        say("stalled");
+        std::future::pending::<()>().await;
+        Ok(Value::Null)
+    })
+}
+
 /// The command the parent signals: serves until the context is cancelled.
 fn serve() -> Command<Core> {
     Command::new().action(|core: Core, _| async move {
@@ -142,6 +158,11 @@ fn signal_child() {
                 .level(corers::log::Level::Warn)
                 .with_target(false)
                 .output(corers::log::Output::writer(LogLines))
+                .build()
+        } else if case == "stalled" {
+            // Says every signal on standard error, which is stalled.
+            corers::log::Logger::builder()
+                .level(corers::log::Level::Info)
                 .build()
         } else {
             corers::log::Logger::builder()
@@ -205,6 +226,7 @@ fn signal_child() {
         })
         .command("stuck", stuck())
         .command("blocked", blocked())
+        .command("stalled", stalled())
         .command("serve", serve())
         .build()
         .unwrap();
@@ -215,6 +237,7 @@ fn signal_child() {
     let command = match case.as_str() {
         "stuck" => "stuck",
         "blocked" => "blocked",
+        "stalled" => "stalled",
         _ => "serve",
     };
     let exit = runtime.block_on(core.run_with([command])).unwrap();
@@ -248,7 +271,12 @@ impl Signalled {
             .env(CHILD, case)
             .env(GO, &go)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            // Piped and never read for the `stalled` case: it fills, and writes block.
+            .stderr(if case == "stalled" {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
@@ -490,6 +518,32 @@ fn core_run_with_third_signal_ends_a_run_blocked_in_a_command_ugly() {
     assert_eq!(status.signal(), Some(15), "{status:?}");
     let (_, lines) = child.finish(Duration::from_secs(1));
     assert!(!lines.contains(&"unblocked".to_owned()), "{lines:?}");
+}
+
+#[test]
+fn core_run_with_third_signal_ends_a_run_whose_standard_error_stalled_ugly() {
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = Signalled::spawn("stalled");
+    child.wait_for("stalled");
+    // Time for the pipe to fill: from then on, whatever writes to standard error blocks,
+    // saying that a signal was taken included.
+    std::thread::sleep(Duration::from_millis(500));
+    for _ in 0..3 {
+        child.signal("TERM");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let began = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.child.try_wait().unwrap() {
+            break status;
+        }
+        if began.elapsed() > Duration::from_secs(5) {
+            let _ = child.child.kill();
+            panic!("three signals did not end a run whose standard error stalled");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.signal(), Some(15), "{status:?}");
 }
 
 #[test]
