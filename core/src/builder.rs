@@ -698,10 +698,13 @@ fn register_services(
     on_error: &mut OnError<'_>,
 ) -> Result<()> {
     const OP: &str = "corers.CoreBuilder.build";
-    // A factory that panics fails the build like one that returns an error.
+    // A factory that panics fails the build like one that returns an error; what it logs
+    // goes where the Core's own events go.
     let make = |factory: Factory| {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| factory(core)))
-            .map_err(|payload| Error::from_caught(OP, payload))
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            core.logging_now(|| factory(core))
+        }))
+        .map_err(|payload| Error::from_caught(OP, payload))
     };
     let take_fake = |fakes: &mut Vec<(String, Factory)>, name: &str| {
         let at = fakes.iter().position(|(faked, _)| faked == name)?;

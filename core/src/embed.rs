@@ -226,6 +226,14 @@ impl Core {
         tracing::instrument::WithSubscriber::with_subscriber(work, dispatch)
     }
 
+    /// `work`, run now, logging as [`logging`](Core::logging) has it: what a service
+    /// factory logs during `build()` is not lost.
+    pub(crate) fn logging_now<T>(&self, work: impl FnOnce() -> T) -> T {
+        let dispatch =
+            corers_log::application_dispatch().unwrap_or_else(|| self.log().dispatch().clone());
+        tracing::dispatcher::with_default(&dispatch, work)
+    }
+
     /// Starts the Task scheduler; a failure is logged, not fatal (the services run on). A
     /// shutdown that began meanwhile (and may have stopped the scheduler before it started)
     /// stops it again.

@@ -617,6 +617,58 @@ fn core_builder_service_panicking_factory_ugly() {
     assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
 }
 
+/// A service whose factory warns, as one that falls back to a default does.
+fn warning_factory(_: &Core) -> Registration<Core> {
+    tracing::warn!(dir = "/tmp/cache", "cache dir missing, using tmp");
+    Registration::new("cache", Hooks::new())
+}
+
+#[test]
+fn core_builder_service_factory_logs_reach_the_cores_logger_ugly() {
+    let sink = MemorySink::new();
+    let logger = Logger::builder()
+        .level(Level::Warn)
+        .output(Output::Memory(sink.clone()))
+        .build();
+    Core::builder()
+        .logger(logger)
+        .service(|core| Ok(warning_factory(core)))
+        .build()
+        .unwrap();
+    assert!(
+        sink.contents().contains("cache dir missing, using tmp"),
+        "{}",
+        sink.contents()
+    );
+    // An application with a subscriber of its own gets the line there instead.
+    let (own, theirs) = (MemorySink::new(), MemorySink::new());
+    let app = Logger::builder()
+        .level(Level::Warn)
+        .output(Output::Memory(own.clone()))
+        .build();
+    let core_logger = Logger::builder()
+        .level(Level::Warn)
+        .output(Output::Memory(theirs.clone()))
+        .build();
+    app.in_scope(|| {
+        Core::builder()
+            .logger(core_logger)
+            .service(|core| Ok(warning_factory(core)))
+            .build()
+            .unwrap()
+    });
+    assert!(
+        own.contents().contains("cache dir missing"),
+        "{}",
+        own.contents()
+    );
+    assert!(
+        !theirs.contents().contains("cache dir missing"),
+        "{}",
+        theirs.contents()
+    );
+}
+
 #[test]
 fn core_builder_service_named_registers_in_order_with_the_others_good() {
     let core = Core::builder()
