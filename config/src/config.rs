@@ -806,8 +806,9 @@ impl Config {
     }
 
     /// The section under `prefix` (`""` for the whole config) as a struct. A section with
-    /// no keys deserializes from an empty map, so a struct whose fields all have serde
-    /// defaults still comes out; a text field takes an integer or a bool as its text (see
+    /// no keys is `None` for an `Option` (`extract::<Option<Tls>>("tls")`: no TLS), else
+    /// deserializes from an empty map, so a struct whose fields all have serde defaults
+    /// still comes out; a text field takes an integer or a bool as its text (see
     /// [`get_as`](Config::get_as)).
     ///
     /// ```

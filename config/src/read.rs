@@ -95,8 +95,14 @@ impl<'a> Reader<'a> {
 
     pub(crate) fn extract<T: DeserializeOwned>(&self, prefix: &str) -> Result<T> {
         let op = self.op("config.Config.extract", "config.ConfigView.extract");
-        let value = value_at(self.snapshot, prefix).unwrap_or_else(|| Value::Map(BTreeMap::new()));
-        self.deserialize(op, prefix, &value)
+        match value_at(self.snapshot, prefix) {
+            Some(value) => self.deserialize(op, prefix, &value),
+            // Nothing set under it: `None` for an `Option`, else an empty table (a
+            // struct of its defaults, an empty map).
+            None => self
+                .deserialize(op, prefix, &Value::Null)
+                .or_else(|_| self.deserialize(op, prefix, &Value::Map(BTreeMap::new()))),
+        }
     }
 
     pub(crate) fn provenance(&self, key: &str) -> Option<Source> {

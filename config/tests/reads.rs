@@ -470,6 +470,31 @@ fn config_extract_whole_config_and_empty_section_ugly() {
     assert!(err.message().contains("<root>"), "{err}");
 }
 
+#[test]
+fn config_extract_absent_section_into_an_option_is_none_ugly() {
+    #[derive(Debug, Deserialize, Default, PartialEq)]
+    #[serde(default)]
+    struct Tls {
+        cert: String,
+        key: String,
+    }
+    let config = Config::new();
+    // Not set: no TLS, not TLS with empty paths.
+    assert_eq!(config.extract::<Option<Tls>>("tls").unwrap(), None);
+    assert_eq!(config.extract::<Tls>("tls").unwrap(), Tls::default());
+    config.set("tls.cert", "/etc/wb/server.pem").unwrap();
+    assert_eq!(
+        config.extract::<Option<Tls>>("tls").unwrap(),
+        Some(Tls {
+            cert: "/etc/wb/server.pem".into(),
+            key: String::new()
+        })
+    );
+    // A map: empty either way.
+    let hosts: std::collections::BTreeMap<String, String> = config.extract("hosts").unwrap();
+    assert!(hosts.is_empty());
+}
+
 // ---------------------------------------------------------------- Config::provenance
 
 #[test]
