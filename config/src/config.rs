@@ -711,7 +711,9 @@ impl Config {
         self.with_reader(|r| r.path(key))
     }
 
-    /// The text at `key`; never converts another type.
+    /// The text at `key`. Another type is not converted, but for a number or a bool an
+    /// environment variable or a `--set` gave: that was text read as a number
+    /// (`WORKBENCH_WORKSPACE__FIRST=2024`), and it is given back as written.
     ///
     /// ```
     /// use corers_config::Config;

@@ -41,7 +41,22 @@ impl<'a> Reader<'a> {
 
     pub(crate) fn string(&self, key: &str) -> Result<String> {
         let op = self.op("config.Config.string", "config.ConfigView.string");
-        self.typed(op, key, "text", |v| v.as_str().map(str::to_owned))
+        // From a variable or a `--set`, an integer or a bool is a guess at what the text
+        // meant (`WORKBENCH_WORKSPACE__FIRST=2024`), and reads back exactly as written.
+        let guessed = self
+            .snapshot
+            .get(key)
+            .is_some_and(|entry| match &entry.source {
+                Source::Env { .. } => true,
+                Source::Flag { name } => name.starts_with("set "),
+                _ => false,
+            });
+        self.typed(op, key, "text", |v| match v {
+            Value::String(text) => Some(text.clone()),
+            Value::Int(i) if guessed => Some(i.to_string()),
+            Value::Bool(b) if guessed => Some(b.to_string()),
+            _ => None,
+        })
     }
 
     pub(crate) fn path(&self, key: &str) -> Result<PathBuf> {

@@ -154,6 +154,30 @@ fn config_string_wrong_type_names_key_value_and_source_bad() {
 }
 
 #[test]
+fn config_string_of_a_number_the_environment_or_a_set_gave_is_its_text_ugly() {
+    let config = Config::builder()
+        .env_prefix("APP")
+        .env_vars([
+            ("APP_WORKSPACE__FIRST", "2024"),
+            ("APP_WORKSPACE__LAST", "007"),
+            ("APP_FLAGS__BETA", "true"),
+        ])
+        .build()
+        .unwrap();
+    // A workspace named 2024: text read as a number, given back as written.
+    assert_eq!(config.string("workspace.first").unwrap(), "2024");
+    assert_eq!(config.string("workspace.last").unwrap(), "007");
+    assert_eq!(config.string("flags.beta").unwrap(), "true");
+    config
+        .set_from_args(["--set", "workspace.first=1999"])
+        .unwrap();
+    assert_eq!(config.string("workspace.first").unwrap(), "1999");
+    // Typed on purpose (in code, a file, a declared flag): not converted.
+    config.set("workspace.first", 2024).unwrap();
+    assert!(config.string("workspace.first").is_err());
+}
+
+#[test]
 fn config_string_of_a_secret_hides_the_value_ugly() {
     let config = Config::new();
     config.set("api.token", 1234).unwrap();
