@@ -767,13 +767,17 @@ impl Config {
         self.with_reader(|r| r.float(key))
     }
 
-    /// The bool at `key`; never converts another type (the text `"true"` is an error).
+    /// The bool at `key`, or the switch text or an integer writes: `true`, `yes`, `on`,
+    /// `1` and `false`, `no`, `off`, `0`, in any case (`APP_CACHE__ENABLED=yes`, as
+    /// config-rs reads it); other text or numbers are an error.
     ///
     /// ```
     /// use corers_config::Config;
     /// let config = Config::new();
     /// config.set("cache.enabled", true).unwrap();
+    /// config.set("cache.compress", "off").unwrap();
     /// assert!(config.bool("cache.enabled").unwrap());
+    /// assert!(!config.bool("cache.compress").unwrap());
     /// ```
     ///
     /// # Errors
@@ -1126,10 +1130,11 @@ impl Config {
         self.set(&key, on)
     }
 
-    /// Reports whether the feature flag `name` is on, from whichever layer set it; a flag
-    /// that is missing or holds anything but `true` is off (one that holds no bool, such
-    /// as `APP_FEATURES__BETA_UI=1`, is warned of in the log when the config is built or
-    /// reloaded). A name with `-` can also be set
+    /// Reports whether the feature flag `name` is on, from whichever layer set it: a
+    /// switch that says on (`true`, `yes`, `on`, `1`, as [`bool`](Config::bool) reads
+    /// them). A flag that is missing or says anything else is off (one that is no switch,
+    /// such as `APP_FEATURES__BETA_UI=2`, is warned of in the log when the config is built
+    /// or reloaded). A name with `-` can also be set
     /// spelled with `_` (environment variables cannot spell `-`); when both spellings are
     /// set, the stronger layer decides, and on a tie the `-` spelling. Listings
     /// ([`enabled_features`](Config::enabled_features)) show names as they were set.
@@ -1251,18 +1256,19 @@ impl Config {
         Ok(changes)
     }
 
-    /// Warns of each feature flag the sources set to anything but `true` or `false`: it is
-    /// off, which `APP_FEATURES__BETA_UI=1` or `beta_ui = "yes"` did not mean.
+    /// Warns of each feature flag the sources set to anything but a switch (`true`,
+    /// `yes`, `on`, `1`, `false`, …: see [`bool`](Config::bool)): it is off, which
+    /// `APP_FEATURES__BETA_UI=2` or `beta_ui = "enabled"` did not mean.
     fn warn_of_flags_that_are_not_bools(&self) {
         let snapshot = self.inner.current.read();
         in_scope(self.inner.log.as_ref(), || {
             for (key, entry) in snapshot.under("features") {
-                if !matches!(entry.value, Value::Bool(_)) {
+                if crate::lenient::switch(&entry.value).is_none() {
                     tracing::warn!(
                         key = %key,
                         source = %entry.source,
                         holds = entry.value.kind(),
-                        "a feature flag is true or false: this one is off"
+                        "a feature flag is a switch (true, yes, on, 1 or false, no, off, 0): this one is off"
                     );
                 }
             }

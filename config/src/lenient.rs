@@ -1,5 +1,6 @@
 //! [`Lenient`]: reads a config value into the type asked for, taking an integer or a bool
-//! where text is asked for, and a decimal number's text where a float is.
+//! where text is asked for, a decimal number's text where a float is, and the words a
+//! shell user writes for a switch (`yes`, `on`, `TRUE`, `0`) where a bool is.
 //!
 //! The environment and `--set` have no types: `APP_DATABASE__PASSWORD=123456` is read as an
 //! integer (the getters and `get_as::<i64>` want that), and a `password: String` field must
@@ -62,6 +63,13 @@ impl<'de> de::Deserializer<'de> for Lenient<'de> {
         self.deserialize_str(visitor)
     }
 
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match bool_word(self.0) {
+            Some(flag) => visitor.visit_bool(flag),
+            None => self.deserialize_any(visitor),
+        }
+    }
+
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.0 {
             Value::String(text) => match float_text(text) {
@@ -101,7 +109,7 @@ impl<'de> de::Deserializer<'de> for Lenient<'de> {
     }
 
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 char bytes byte_buf unit
+        i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 char bytes byte_buf unit
         unit_struct seq tuple tuple_struct map struct identifier ignored_any
     }
 }
@@ -110,6 +118,48 @@ impl<'de> de::Deserializer<'de> for Lenient<'de> {
 /// for any other text (`inf`, `nan`, `1_000`, `0.5 `).
 pub(crate) fn float_text(text: &str) -> Option<f64> {
     text.parse::<f64>().ok().filter(|float| float.is_finite())
+}
+
+/// The switch `value` writes: a bool; `true`, `yes`, `on` or `1` and `false`, `no`, `off`
+/// or `0`, in any case, as text or (`1`, `0`) as an integer — what config-rs and shells
+/// take (`APP_CACHE__ENABLED=yes`, `--set cache.enabled=ON`); `None` for anything else.
+fn bool_word(value: &Value) -> Option<bool> {
+    match value {
+        Value::Bool(flag) => Some(*flag),
+        Value::Number(n) => n.as_i64().and_then(bool_int),
+        Value::String(text) => bool_text(text),
+        _ => None,
+    }
+}
+
+/// The switch a config value writes (see [`bool_word`]): for `Config::bool` and feature
+/// flags.
+pub(crate) fn switch(value: &corers_primitives::Value) -> Option<bool> {
+    use corers_primitives::Value;
+    match value {
+        Value::Bool(flag) => Some(*flag),
+        Value::String(text) => bool_text(text),
+        Value::Int(n) => bool_int(*n),
+        _ => None,
+    }
+}
+
+/// The switch `text` writes (see [`bool_word`]).
+fn bool_text(text: &str) -> Option<bool> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Some(true),
+        "false" | "no" | "off" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// The switch `1` or `0` writes.
+fn bool_int(n: i64) -> Option<bool> {
+    match n {
+        1 => Some(true),
+        0 => Some(false),
+        _ => None,
+    }
 }
 
 /// A map key: text, which reads as a number or a bool when one is asked for (`80` into a

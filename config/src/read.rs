@@ -99,7 +99,7 @@ impl<'a> Reader<'a> {
 
     pub(crate) fn bool(&self, key: &str) -> Result<bool> {
         let op = self.op("config.Config.bool", "config.ConfigView.bool");
-        self.typed(op, key, "a bool", Value::as_bool)
+        self.typed(op, key, "a bool", crate::lenient::switch)
     }
 
     pub(crate) fn get_as<T: DeserializeOwned>(&self, key: &str) -> Result<T> {
@@ -144,7 +144,7 @@ impl<'a> Reader<'a> {
             (Some(d), _) => Some(d),
             (None, u) => u,
         };
-        decides.is_some_and(|entry| entry.value == Value::Bool(true))
+        decides.is_some_and(|entry| crate::lenient::switch(&entry.value) == Some(true))
     }
 
     pub(crate) fn enabled_features(&self) -> Vec<String> {
@@ -174,7 +174,7 @@ impl<'a> Reader<'a> {
         }
         let mut on: Vec<String> = flags
             .into_values()
-            .filter(|(_, entry)| entry.value == Value::Bool(true))
+            .filter(|(_, entry)| crate::lenient::switch(&entry.value) == Some(true))
             .map(|(name, _)| name.to_owned())
             .collect();
         on.sort();

@@ -294,10 +294,41 @@ fn config_bool_good() {
 }
 
 #[test]
-fn config_bool_never_reads_text_bad() {
+fn config_bool_reads_the_switch_words_of_the_environment_good() {
+    #[derive(Debug, Deserialize)]
+    struct Cache {
+        enabled: bool,
+        compress: bool,
+        warm: bool,
+    }
     let dir = ConfigDir::new();
-    let err = workbench(&dir).bool("cache.enabled").unwrap_err();
-    insta::assert_snapshot!(err.to_string(), @r#"config.Config.bool: config key "cache.enabled" holds a string (from env APP_CACHE__ENABLED), expected a bool [INVALID]"#);
+    // APP_CACHE__ENABLED=yes, as config-rs reads it.
+    let config = workbench(&dir);
+    assert!(config.bool("cache.enabled").unwrap());
+    config
+        .set_from_args(["--set", "cache.compress=OFF", "--set", "cache.warm=1"])
+        .unwrap();
+    assert!(!config.bool("cache.compress").unwrap());
+    assert!(config.bool("cache.warm").unwrap());
+    let cache: Cache = config.extract("cache").unwrap();
+    assert!(cache.enabled && !cache.compress && cache.warm, "{cache:?}");
+}
+
+#[test]
+fn config_bool_of_other_text_or_numbers_is_invalid_bad() {
+    #[derive(Debug, Deserialize)]
+    struct Cache {
+        #[allow(dead_code, reason = "only its error is read")]
+        enabled: bool,
+    }
+    let config = Config::new();
+    config.set("cache.enabled", "maybe").unwrap();
+    config.set("cache.warm", 2).unwrap();
+    let err = config.bool("cache.enabled").unwrap_err();
+    insta::assert_snapshot!(err.to_string(), @r#"config.Config.bool: config key "cache.enabled" holds a string (from set at runtime), expected a bool [INVALID]"#);
+    assert!(config.bool("cache.warm").is_err());
+    let err = config.extract::<Cache>("cache").unwrap_err();
+    assert!(err.message().contains("cache.enabled"), "{err}");
 }
 
 #[test]

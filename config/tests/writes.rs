@@ -326,17 +326,26 @@ fn config_enabled_from_env_good() {
 }
 
 #[test]
-fn config_enabled_non_bool_is_off_bad() {
+fn config_enabled_switch_words_are_on_anything_else_off_bad() {
     let config = Config::new();
     config.set("features.metrics", "true").unwrap();
     config.set("features.tracing", 1).unwrap();
-    assert!(!config.enabled("metrics"));
-    assert!(!config.enabled("tracing"));
+    config.set("features.audit", "Yes").unwrap();
+    config.set("features.beta", "enabled").unwrap();
+    config.set("features.dark", 2).unwrap();
+    config.set("features.sync", "off").unwrap();
+    assert!(config.enabled("metrics"));
+    assert!(config.enabled("tracing"));
+    assert!(config.enabled("audit"));
+    assert!(!config.enabled("beta"));
+    assert!(!config.enabled("dark"));
+    assert!(!config.enabled("sync"));
+    assert_eq!(config.enabled_features(), ["audit", "metrics", "tracing"]);
 }
 
 #[test]
 fn config_enabled_flag_set_to_no_bool_is_warned_about_bad() {
-    // `1` or `"yes"` reads as off; the log says so, at build and at every reload.
+    // `2` or `"enabled"` reads as off; the log says so, at build and at every reload.
     let sink = corers_log::MemorySink::new();
     let log = corers_log::Logger::builder()
         .output(corers_log::Output::Memory(sink.clone()))
@@ -344,7 +353,7 @@ fn config_enabled_flag_set_to_no_bool_is_warned_about_bad() {
     let config = Config::builder()
         .env_prefix("APP")
         .env_vars([
-            ("APP_FEATURES__BETA_UI", "1"),
+            ("APP_FEATURES__BETA_UI", "2"),
             ("APP_FEATURES__METRICS", "true"),
         ])
         .logger(log)
@@ -355,7 +364,7 @@ fn config_enabled_flag_set_to_no_bool_is_warned_about_bad() {
     assert_eq!(warned.len(), 1, "{warned:#?}");
     assert!(
         warned[0].ends_with(
-            "WARN  corers_config::config: a feature flag is true or false: this one is off key=features.beta_ui source=\"env APP_FEATURES__BETA_UI\" holds=int"
+            "WARN  corers_config::config: a feature flag is a switch (true, yes, on, 1 or false, no, off, 0): this one is off key=features.beta_ui source=\"env APP_FEATURES__BETA_UI\" holds=int"
         ),
         "{}",
         warned[0]
