@@ -42,7 +42,8 @@ use crate::run::{Printed, Started};
 use crate::{Core, CoreBuilder};
 
 /// A builder for a test Core: logs go to the returned in-memory sink (at debug level), not
-/// to the terminal, the config reads no environment (so the machine running the tests
+/// to the terminal, each line at one fixed time (`2026-01-01T00:00:00Z`, so that a
+/// snapshot of the log is stable), the config reads no environment (so the machine running the tests
 /// cannot change them), and [`Core::fs`] is rooted in a new temporary directory of its
 /// own, removed when the Core is dropped (unless [`fs_root`](CoreBuilder::fs_root) names
 /// another), not the crate's source tree. Running it takes none of the process-wide hooks
@@ -54,10 +55,13 @@ use crate::{Core, CoreBuilder};
 /// given through [`CoreBuilder::env`] does not change the level; otherwise it is
 /// [`Core::builder`].
 pub fn builder() -> (CoreBuilder, MemorySink) {
+    /// 2026-01-01T00:00:00Z, in seconds since 1970.
+    const TEST_TIME: u64 = 1_767_225_600;
     let sink = MemorySink::new();
     let logger = Logger::builder()
         .level(Level::Debug)
         .output(Output::Memory(sink.clone()))
+        .clock(|| std::time::UNIX_EPOCH + Duration::from_secs(TEST_TIME))
         .build();
     let builder = Core::builder()
         .name("test")

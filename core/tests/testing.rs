@@ -1056,3 +1056,11 @@ fn own_dir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn builder_log_lines_carry_a_fixed_time_for_snapshots_ugly() {
+    let (builder, log) = testing::builder();
+    let core = builder.build().unwrap();
+    corers::log::info!(core.log(), workspace = "alpha", "workspace created");
+    insta::assert_snapshot!(log.contents(), @"2026-01-01T00:00:00.000Z INFO  testing: workspace created workspace=alpha");
+}
