@@ -409,7 +409,20 @@ impl Visit for Visitor<'_> {
         self.push(field, FieldValue::Bool(value));
     }
 
+    /// The error and what each of its sources says that it does not already say (a
+    /// `reqwest` error's "error sending request" and its cause's "connection refused";
+    /// a CoreRS error, which says its causes itself, once).
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.record_debug(field, &format_args!("{value}"));
+        let mut text = value.to_string();
+        let mut source = value.source();
+        while let Some(cause) = source {
+            let said = cause.to_string();
+            if !text.contains(&said) {
+                text.push_str(": ");
+                text.push_str(&said);
+            }
+            source = cause.source();
+        }
+        self.record_debug(field, &format_args!("{text}"));
     }
 }

@@ -647,3 +647,51 @@ fn log_layer_new_no_color_leaves_the_terminal_plain_bad() {
     );
     assert!(!shown.contains('\u{1b}'), "{shown:?}");
 }
+
+// ---------------------------------------------------------------- error fields
+
+/// An HTTP client's error: says what failed, with the cause as its source only.
+#[derive(Debug)]
+struct SendFailed(std::io::Error);
+
+impl std::fmt::Display for SendFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("error sending request")
+    }
+}
+
+impl std::error::Error for SendFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+#[test]
+fn logger_builder_format_human_error_field_says_its_sources_good() {
+    let (log, sink) = capture(Format::Human, Level::Info);
+    let err = SendFailed(std::io::Error::new(
+        std::io::ErrorKind::ConnectionRefused,
+        "connection refused",
+    ));
+    log.in_scope(|| tracing::warn!(error = &err as &dyn std::error::Error, "push failed"));
+    let line = only_line(&sink);
+    assert!(
+        line.ends_with(r#"push failed error="error sending request: connection refused""#),
+        "{line}"
+    );
+}
+
+#[test]
+fn logger_builder_format_json_error_field_of_a_corers_error_says_each_cause_once_ugly() {
+    let (log, sink) = capture(Format::Json, Level::Info);
+    let err = Error::wrap(
+        std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+        "config.Config.load",
+        "load workspace.toml",
+    );
+    log.in_scope(|| tracing::warn!(error = &err as &dyn std::error::Error, "reload failed"));
+    let json = only_json(&sink);
+    let said = json["fields"]["error"].as_str().unwrap();
+    assert_eq!(said.matches("no such file").count(), 1, "{said}");
+    assert_eq!(said, err.to_string());
+}
