@@ -140,15 +140,19 @@ impl RotatingFile {
         // to it, and a file another writer rotated away is over the limit, so this writer
         // follows at its next line instead of writing on into the rotated file.
         let mut metadata = state.file.metadata().ok();
-        // Deleted under the writer (`rm app.log`): its lines would go where nobody can
-        // read them, until the next rotation. Reopened at once (the fstat is paid anyway).
-        if metadata.as_ref().is_some_and(unlinked)
-            && let Ok(file) = open_append(&self.config.path)
-        {
-            metadata = file.metadata().ok();
-            state.opened_at = metadata.as_ref().map_or(now, |m| age_start(m, now));
-            state.file = file;
-            state.base = 0;
+        // Deleted under the writer (`rm app.log`, `rm -rf` of its directory): its lines
+        // would go where nobody can read them, filling the disk unseen. Reopened at once
+        // (the fstat is paid anyway), or dropped and said so when it cannot be.
+        if metadata.as_ref().is_some_and(unlinked) {
+            match reopen(&self.config.path) {
+                Ok(file) => {
+                    metadata = file.metadata().ok();
+                    state.opened_at = metadata.as_ref().map_or(now, |m| age_start(m, now));
+                    state.file = file;
+                    state.base = 0;
+                }
+                Err(e) => return Err(self.dropped(&mut state, "reopen", e)),
+            }
         }
         let size = metadata.map_or(state.base, |m| m.len());
         let written = size.saturating_sub(state.base);
@@ -167,14 +171,7 @@ impl RotatingFile {
             Ok(())
         };
         if let Err(e) = state.file.write_all(line) {
-            if state.dropped == 0 {
-                tell(&format!(
-                    "cannot write log file {}: {e}; dropping log lines until it can be written",
-                    self.config.path.display()
-                ));
-            }
-            state.dropped += 1;
-            return Err(self.io_error("write", e));
+            return Err(self.dropped(&mut state, "write", e));
         }
         if state.dropped > 0 {
             let dropped = std::mem::take(&mut state.dropped);
@@ -260,10 +257,23 @@ impl RotatingFile {
         result
     }
 
+    /// A line not written for `e` (in `doing`): counted, and said on standard error at
+    /// the first of a run of them.
+    fn dropped(&self, state: &mut State, doing: &str, e: io::Error) -> Error {
+        if state.dropped == 0 {
+            tell(&format!(
+                "cannot write log file {}: {e}; dropping log lines until it can be written",
+                self.config.path.display()
+            ));
+        }
+        state.dropped += 1;
+        self.io_error(doing, e)
+    }
+
     /// [`rotate`](RotatingFile::rotate) once this writer holds the live file's lock.
     fn rotate_locked(&self, state: &mut State, now: SystemTime) -> io::Result<()> {
         if !is_live(&state.file, &self.config.path)? {
-            let file = open_append(&self.config.path)?;
+            let file = reopen(&self.config.path)?;
             let metadata = file.metadata()?;
             state.file = file;
             state.base = 0;
@@ -483,6 +493,20 @@ fn tell(text: &str) {
 
 fn open_append(path: &Path) -> io::Result<File> {
     OpenOptions::new().create(true).append(true).open(path)
+}
+
+/// Opens `path` to append, making its directory again when that was removed (`rm -rf
+/// /var/log/app`): the lines go on where someone can read them.
+fn reopen(path: &Path) -> io::Result<File> {
+    match open_append(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+                fs::create_dir_all(dir)?;
+            }
+            open_append(path)
+        }
+        opened => opened,
+    }
 }
 
 fn rotated_path(path: &Path, now: SystemTime, sequence: u64) -> PathBuf {

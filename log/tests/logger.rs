@@ -291,7 +291,7 @@ fn logger_warnings_and_errors_reach_the_file_without_a_flush_good() {
 }
 
 #[test]
-fn logger_flush_after_log_dir_removed_does_not_panic_ugly() {
+fn logger_flush_after_log_dir_removed_writes_on_ugly() {
     let dir = TempDir::new("logger-flush");
     let file = RotatingFile::builder(dir.join("logs/workbench.log"))
         .max_bytes(64)
@@ -302,7 +302,10 @@ fn logger_flush_after_log_dir_removed_does_not_panic_ugly() {
     std::fs::remove_dir_all(dir.join("logs")).unwrap();
     corers_log::info!(log, service = "cache", "service started");
     log.flush();
-    assert!(!dir.join("logs").exists());
+    // Made again, with the line written after the removal.
+    let written = std::fs::read_to_string(dir.join("logs/workbench.log")).unwrap();
+    assert!(written.contains("service=cache"), "{written}");
+    assert!(!written.contains("service=brain"), "{written}");
 }
 
 // ---------------------------------------------------------------- Logger::error

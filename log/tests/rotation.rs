@@ -234,23 +234,45 @@ fn rotating_file_write_line_no_line_lost_or_split_good() {
 }
 
 #[test]
-fn rotating_file_write_line_rotation_into_removed_dir_is_unavailable_bad() {
+fn rotating_file_write_line_into_a_directory_that_cannot_be_made_again_is_unavailable_bad() {
     let dir = TempDir::new("rotation");
     let file = RotatingFile::builder(dir.join("logs/workbench.log"))
         .max_bytes(100)
         .build()
         .unwrap();
     write_lines(&file, (0..2).map(line));
+    // The directory removed, and a file where it was: no directory can be made there.
     fs::remove_dir_all(dir.join("logs")).unwrap();
+    fs::write(dir.join("logs"), b"not a directory").unwrap();
     let err = file.write_line(&line(2)).unwrap_err();
     assert_eq!(
         (err.code(), err.operation()),
         (Some(&ErrorCode::UNAVAILABLE), "log.RotatingFile.write_line")
     );
+    // Dropped, not written into the deleted file (where nobody could read it).
+    assert!(file.write_line(&line(3)).is_err());
 }
 
 #[test]
-fn rotating_file_write_line_goes_on_after_a_failed_rotation_ugly() {
+#[cfg(unix)]
+fn rotating_file_write_line_after_its_directory_was_removed_makes_it_again_ugly() {
+    let dir = TempDir::new("rotation");
+    let file = RotatingFile::builder(dir.join("logs/workbench.log"))
+        .build()
+        .unwrap();
+    write_lines(&file, (0..2).map(line));
+    // `rm -rf /var/log/app` under a running daemon.
+    fs::remove_dir_all(dir.join("logs")).unwrap();
+    write_lines(&file, (2..4).map(line));
+    file.flush().unwrap();
+    assert_eq!(
+        fs::read(dir.join("logs/workbench.log")).unwrap(),
+        [line(2), line(3)].concat()
+    );
+}
+
+#[test]
+fn rotating_file_write_line_rotation_after_its_directory_was_removed_goes_on_ugly() {
     let dir = TempDir::new("rotation");
     let file = RotatingFile::builder(dir.join("logs/workbench.log"))
         .max_bytes(100)
@@ -258,10 +280,14 @@ fn rotating_file_write_line_goes_on_after_a_failed_rotation_ugly() {
         .unwrap();
     write_lines(&file, (0..2).map(line));
     fs::remove_dir_all(dir.join("logs")).unwrap();
-    // The rotation fails; the next line is written, not refused like every line after it
-    // (the next attempt comes after another full file).
-    assert!(file.write_line(&line(2)).is_err());
+    file.write_line(&line(2)).unwrap();
     file.write_line(&line(3)).unwrap();
+    file.flush().unwrap();
+    assert!(
+        fs::read(dir.join("logs/workbench.log"))
+            .unwrap()
+            .ends_with(&line(3))
+    );
 }
 
 #[test]
