@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use corers_primitives::{Error, ErrorCode, Result, Value};
 
-use crate::key::{flatten, is_segment};
+use crate::key::{flatten, is_data_table, is_segment};
 
 const OP: &str = "config.ConfigBuilder.file";
 
@@ -105,11 +105,12 @@ fn parse_toml(path: &Path, text: &str) -> Result<Vec<FileValue>> {
         .collect())
 }
 
-/// The line of every key in a parsed TOML document, by dotted key.
+/// The line of every key in a parsed TOML document, by dotted key; a table of data (see
+/// [`is_data_table`]) is one value, at its own line.
 ///
 /// # Errors
-/// [`ErrorCode::INVALID`], at the key's line and column, for a key that cannot be a config
-/// key segment (`"/api"`, `"db.lan"`, `"alice@example.com"`).
+/// [`ErrorCode::INVALID`], at the key's line and column, for a top-level key that cannot
+/// be a config key segment (`"db.lan" = 1`).
 fn key_lines(
     path: &Path,
     text: &str,
@@ -118,6 +119,9 @@ fn key_lines(
     table: &toml::de::DeTable<'_>,
     out: &mut HashMap<String, u32>,
 ) -> Result<()> {
+    if !prefix.is_empty() && is_data_table(table.keys().map(|key| key.get_ref().as_ref())) {
+        return Ok(());
+    }
     for (key, value) in table {
         if !is_segment(key.get_ref()) {
             let (line, column) = line_col(text, key.span().start);
@@ -247,26 +251,25 @@ fn leaves_without_lines(path: &Path, value: Value) -> Result<Vec<FileValue>> {
         .collect())
 }
 
-/// Refuses a map key that is not one key segment, as a TOML file's are: `"database.port"`
-/// would be a second spelling of `database: {port}`, and which one won would be chance.
+/// Refuses a top-level name that is not one key segment, as a TOML file's are:
+/// `"database.port"` would be a second spelling of `database: {port}`, and which one won
+/// would be chance. Below the top, a map with such names is a table of data (see
+/// [`is_data_table`]).
 #[cfg(any(feature = "json", feature = "yaml"))]
 fn check_names(value: &Value) -> Result<()> {
-    match value {
-        Value::Map(entries) => entries.iter().try_for_each(|(name, value)| {
-            if is_segment(name) {
-                check_names(value)
-            } else {
-                Err(Error::new(
-                    OP,
-                    format!(
-                        "{name:?} cannot be a config key: use ASCII letters, digits, '_' and '-' \
-                         (a map key is one name: nest maps for \"a.b\")"
-                    ),
-                )
-                .with_code(ErrorCode::INVALID))
-            }
-        }),
-        _ => Ok(()),
+    let Value::Map(entries) = value else {
+        return Ok(());
+    };
+    match entries.keys().find(|name| !is_segment(name)) {
+        None => Ok(()),
+        Some(name) => Err(Error::new(
+            OP,
+            format!(
+                "{name:?} cannot be a config key: use ASCII letters, digits, '_' and '-' (a \
+                 map key is one name: nest maps for \"a.b\")"
+            ),
+        )
+        .with_code(ErrorCode::INVALID)),
     }
 }
 

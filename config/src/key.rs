@@ -58,11 +58,21 @@ pub(crate) fn is_under(key: &str, prefix: &str) -> bool {
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
 }
 
+/// Reports whether a table's names are data rather than config keys: one of them is no
+/// key segment (a host `"db.lan"`, a route `"/api"`, an address `"alice@example.com"`).
+/// Such a table is one value, never split into keys: read whole
+/// (`extract::<HashMap<String, Upstream>>("upstreams")`), and replaced whole by a
+/// stronger layer.
+pub(crate) fn is_data_table<'a>(mut names: impl Iterator<Item = &'a str>) -> bool {
+    names.any(|name| !is_segment(name))
+}
+
 /// `value` as leaves under `key`: maps become one leaf per nested key, everything else
-/// (lists included) is a leaf of its own. An empty map leaves nothing.
+/// (lists, and [tables of data](is_data_table) below the root) is a leaf of its own. An
+/// empty map leaves nothing.
 ///
 /// # Errors
-/// [`ErrorCode::INVALID`] when a nested map key is not a valid key segment.
+/// [`ErrorCode::INVALID`] when a top-level map key is not a valid key segment.
 pub(crate) fn flatten(
     op: &'static str,
     key: &str,
@@ -70,7 +80,9 @@ pub(crate) fn flatten(
     out: &mut Vec<(String, Value)>,
 ) -> Result<()> {
     match value {
-        Value::Map(entries) => {
+        Value::Map(entries)
+            if key.is_empty() || !is_data_table(entries.keys().map(String::as_str)) =>
+        {
             for (segment, value) in entries {
                 let nested = if key.is_empty() {
                     segment

@@ -36,6 +36,13 @@
 //! # std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 //!
+//! # Keys
+//! A key is a dotted path of names made of ASCII letters, digits, `_` and `-`
+//! (`database.max-connections`). A file's table whose names are data instead — hosts,
+//! routes, addresses: `[upstreams."db.lan"]`, `"/api" = "backend"` — is one value under
+//! its key, read whole (`extract::<HashMap<String, Upstream>>("upstreams")`) and replaced
+//! whole by a stronger layer that sets that key or one under it.
+//!
 //! # Modules
 //! - [`Config`], [`ConfigBuilder`]: the store, its sources, reads, writes and reloads.
 //! - [`ConfigView`]: the config held still, for reads that must agree.

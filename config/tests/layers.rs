@@ -259,29 +259,74 @@ fn config_builder_file_malformed_toml_names_path_line_and_column_bad() {
 }
 
 #[test]
-fn config_builder_file_toml_quoted_key_that_is_no_config_key_names_its_place_bad() {
+fn config_builder_file_toml_top_level_name_that_is_no_config_key_names_its_place_bad() {
     let dir = ConfigDir::new();
-    for (text, line_col, name) in [
-        // Quoted, "db.lan" is one name: read as `hosts.db.lan` it would nest silently.
-        ("[hosts.\"db.lan\"]\nport = 5432\n", ":1:8:", "\"db.lan\""),
-        (
-            "pool = 4\n[routes]\n\"/api\" = \"backend\"\n",
-            ":3:1:",
-            "\"/api\"",
-        ),
-    ] {
-        let path = dir.write("app.toml", text);
-        let err = Config::builder().file(&path).build().unwrap_err();
-        assert_eq!(err.code(), Some(&ErrorCode::INVALID));
-        let message = err.message();
-        assert!(
-            message.contains(&format!("app.toml{line_col}")),
-            "{message}"
-        );
-        assert!(
-            message.contains(&format!("{name} cannot be a config key")),
-            "{message}"
-        );
+    // Quoted, "db.lan" is one name: read as `db.lan` it would nest silently.
+    let path = dir.write("app.toml", "pool = 4\n\"db.lan\" = 5432\n");
+    let err = Config::builder().file(&path).build().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    let message = err.message();
+    assert!(message.contains("app.toml:2:1:"), "{message}");
+    assert!(
+        message.contains("\"db.lan\" cannot be a config key"),
+        "{message}"
+    );
+}
+
+#[test]
+fn config_builder_file_toml_table_of_data_names_is_one_value_good() {
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Upstream {
+        port: u16,
+    }
+    let dir = ConfigDir::new();
+    let path = dir.write(
+        "app.toml",
+        "pool = 4\n[upstreams.\"db.lan\"]\nport = 5432\n[upstreams.\"cache.lan\"]\nport = 6379\n\
+         [routes]\n\"/api\" = \"backend\"\n\"/health\" = \"probe\"\n",
+    );
+    let config = Config::builder().file(&path).build().unwrap();
+    // Hosts and routes are data, not keys: each table is one value.
+    assert_eq!(config.keys(), ["pool", "routes", "upstreams"]);
+    let upstreams: std::collections::HashMap<String, Upstream> =
+        config.extract("upstreams").unwrap();
+    assert_eq!(upstreams["db.lan"], Upstream { port: 5432 });
+    assert_eq!(upstreams["cache.lan"], Upstream { port: 6379 });
+    let routes: std::collections::BTreeMap<String, String> = config.extract("routes").unwrap();
+    assert_eq!(routes["/api"], "backend");
+    assert_eq!(
+        config.provenance("routes").unwrap().to_string(),
+        format!("file {}:6", path.display())
+    );
+}
+
+#[test]
+fn config_builder_file_table_of_data_is_replaced_whole_by_a_stronger_layer_ugly() {
+    let dir = ConfigDir::new();
+    let path = dir.write("app.toml", "[routes]\n\"/api\" = \"backend\"\n");
+    let config = Config::builder()
+        .default_value("routes./metrics", "exporter")
+        .file(&path)
+        .build();
+    // A default cannot name a route: its key is no config key.
+    assert!(config.is_err());
+    let config = Config::builder()
+        .default_value(
+            "routes",
+            Value::Map([("/metrics".to_owned(), Value::from("exporter"))].into()),
+        )
+        .file(&path)
+        .build()
+        .unwrap();
+    let routes: std::collections::BTreeMap<String, String> = config.extract("routes").unwrap();
+    assert_eq!(routes.keys().collect::<Vec<_>>(), ["/api"]);
+    #[cfg(feature = "json")]
+    {
+        let json = dir.write("app.json", r#"{"routes": {"/api": "backend"}, "pool": 4}"#);
+        let config = Config::builder().file(&json).build().unwrap();
+        assert_eq!(config.keys(), ["pool", "routes"]);
+        let bad = dir.write("bad.json", r#"{"db.lan": 1}"#);
+        assert!(Config::builder().file(&bad).build().is_err());
     }
 }
 

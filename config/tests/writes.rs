@@ -92,13 +92,17 @@ fn config_set_table_replaces_the_runtime_subtree_ugly() {
         .unwrap();
     // The runtime layer's old subtree is gone; the default underneath still shows.
     assert_eq!(config.keys(), ["database.host", "database.port"]);
-    // A map value with a bad nested key is refused whole.
-    let bad = options! { "ok" => 1, "not ok" => 2 }.into_value();
+    // A map with a name that is no key is a table of data: one value, not split.
+    let data = options! { "ok" => 1, "not ok" => 2 }.into_value();
+    config.set("cache", data.clone()).unwrap();
+    assert_eq!(config.get("cache"), Some(data));
+    assert_eq!(config.get("cache.ok"), None);
+    // At the top, such a name is refused whole.
+    let bad = options! { "not ok" => 2 }.into_value();
     assert_eq!(
-        config.set("cache", bad).unwrap_err().code(),
+        config.set("", bad).unwrap_err().code(),
         Some(&ErrorCode::INVALID)
     );
-    assert_eq!(config.get("cache"), None);
 }
 
 // ---------------------------------------------------------------- Config::set_many
