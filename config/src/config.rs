@@ -104,10 +104,24 @@ pub struct Config {
     inner: Arc<Inner>,
 }
 
+/// An application's check of the config as a whole (see [`ConfigBuilder::validate`]).
+type Check = Arc<dyn Fn(&ConfigView) -> Result<()> + Send + Sync>;
+
+thread_local! {
+    /// Set while this thread runs a config's checks: a check that writes a config would
+    /// wait on the write it is checking.
+    static CHECKING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 struct Inner {
     current: Published<Snapshot>,
     /// The layers and listeners; held by writers, never by readers.
     state: Mutex<State>,
+    /// The application's checks, run on every config before it is published.
+    checks: Vec<Check>,
+    /// Held by a write while the checks look at what it would publish, so that no other
+    /// write comes between; never by readers.
+    writing: Mutex<()>,
     /// Serialises reloads, which read their files without holding `state`: a slower
     /// reload can never apply older contents after a newer one.
     reloading: Mutex<()>,
@@ -155,9 +169,41 @@ pub struct ConfigBuilder {
     env_prefix: Option<String>,
     env_vars: Option<Vec<(String, String)>>,
     logger: Option<Logger>,
+    checks: Vec<Check>,
 }
 
 impl ConfigBuilder {
+    /// Adds a check of the config as a whole, run on the config built and, before it is
+    /// published, on every config a reload or a write would make: one that does not pass
+    /// is not published (the reload or write fails with its error, and what was there
+    /// stays), so the application never sees settings it cannot use — a reload after a
+    /// file's `files_per_char = "seven"` keeps the old config and says why. The check runs
+    /// outside the config's locks but holds off other writes until it returns; it reads
+    /// the view it is given, and a write to a config from inside it is refused.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Index { files_per_char: u32 }
+    ///
+    /// let config = Config::builder()
+    ///     .default_value("index.files_per_char", 7)
+    ///     .validate(|view| view.extract::<Index>("index").map(drop))
+    ///     .build()
+    ///     .unwrap();
+    /// let err = config.set("index.files_per_char", "seven").unwrap_err();
+    /// assert!(err.to_string().contains("index.files_per_char"));
+    /// assert_eq!(config.int("index.files_per_char").unwrap(), 7);
+    /// ```
+    pub fn validate(
+        mut self,
+        check: impl Fn(&ConfigView) -> Result<()> + Send + Sync + 'static,
+    ) -> Self {
+        self.checks.push(Arc::new(check));
+        self
+    }
+
     /// Logs what the config has to say (an environment variable ignored, a bound value
     /// kept because the new one does not fit) through `logger`, as a Core does with its
     /// own; without one, through whatever `tracing` subscriber is current. Run-time writes,
@@ -481,8 +527,12 @@ impl ConfigBuilder {
                 ..Layers::default()
             },
             self.logger,
+            self.checks,
         );
         config.warn_of_flags_that_are_not_bools();
+        if let Err(err) = config.check(config.inner.current.load()) {
+            skip(Error::wrap(err, OP, "check the config"))?;
+        }
         Ok(config)
     }
 }
@@ -640,10 +690,10 @@ impl Config {
     /// assert!(config.keys().is_empty());
     /// ```
     pub fn new() -> Config {
-        Config::from_layers(Layers::default(), None)
+        Config::from_layers(Layers::default(), None, Vec::new())
     }
 
-    fn from_layers(layers: Layers, log: Option<Logger>) -> Config {
+    fn from_layers(layers: Layers, log: Option<Logger>, checks: Vec<Check>) -> Config {
         let state = State {
             layers,
             subscribers: Vec::new(),
@@ -653,6 +703,8 @@ impl Config {
             inner: Arc::new(Inner {
                 current: Published::new(state.layers.merge()),
                 state: Mutex::new(state),
+                checks,
+                writing: Mutex::new(()),
                 reloading: Mutex::new(()),
                 // The application's idea of a secret is its logger's.
                 secrets: Arc::new(Secrets::new(log.as_ref().map(|log| log.redactor().clone()))),
@@ -1206,8 +1258,9 @@ impl Config {
     /// ```
     ///
     /// # Errors
-    /// As [`ConfigBuilder::build`] for the files; on error the config in force stays as it
-    /// was and nobody is notified.
+    /// As [`ConfigBuilder::build`] for the files, or the error of a
+    /// [check](ConfigBuilder::validate) the reloaded config does not pass; on error the
+    /// config in force stays as it was and nobody is notified.
     pub fn reload(&self) -> Result<Vec<Change>> {
         let reloading = self
             .inner
@@ -1413,11 +1466,64 @@ impl Config {
         &self,
         change: impl FnOnce(&mut Layers) -> Result<()>,
     ) -> Result<(Vec<Change>, Bindings)> {
+        if self.inner.checks.is_empty() {
+            let mut state = self.lock();
+            let mut next = state.layers.clone();
+            change(&mut next)?;
+            let merged = next.merge();
+            state.layers = next;
+            return Ok(self.published(state, merged));
+        }
+        if CHECKING.get() {
+            return Err(Error::new(
+                "config.Config.write",
+                "a config check cannot write a config: it reads the view it is given",
+            )
+            .with_code(ErrorCode::CONFLICT));
+        }
+        let _writing = self
+            .inner
+            .writing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let (next, merged) = {
+            let state = self.lock();
+            let mut next = state.layers.clone();
+            change(&mut next)?;
+            let merged = Arc::new(next.merge());
+            (next, merged)
+        };
+        // The application's code, outside the state's lock; no other write comes between.
+        self.check(Arc::clone(&merged))?;
         let mut state = self.lock();
-        let mut next = state.layers.clone();
-        change(&mut next)?;
         state.layers = next;
-        let merged = state.layers.merge();
+        // A check that kept its view leaves the snapshot shared: merged again.
+        let merged = Arc::try_unwrap(merged).unwrap_or_else(|_| state.layers.merge());
+        Ok(self.published(state, merged))
+    }
+
+    /// Runs the application's checks on `snapshot`; the first failure, or a panic in one,
+    /// is the error.
+    fn check(&self, snapshot: Arc<Snapshot>) -> Result<()> {
+        if self.inner.checks.is_empty() {
+            return Ok(());
+        }
+        let view = ConfigView::new(Arc::clone(&self.inner.secrets), snapshot);
+        CHECKING.set(true);
+        let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.inner.checks.iter().try_for_each(|check| check(&view))
+        }));
+        CHECKING.set(false);
+        checked.unwrap_or_else(|payload| Err(Error::from_caught("config.Config.check", payload)))
+    }
+
+    /// Publishes `merged` (the layers in `state` already its own) and notifies subscribers;
+    /// returns the changes and the bound variables to update.
+    fn published(
+        &self,
+        mut state: std::sync::MutexGuard<'_, State>,
+        merged: Snapshot,
+    ) -> (Vec<Change>, Bindings) {
         let changes = self
             .inner
             .current
@@ -1425,11 +1531,11 @@ impl Config {
             .changes(&merged, &self.inner.secrets);
         self.inner.current.publish(merged);
         if changes.is_empty() {
-            return Ok((changes, Vec::new()));
+            return (changes, Vec::new());
         }
         state.subscribers.retain(|s| s.notify(&changes));
         state.bindings.retain(|binding| binding.alive());
-        Ok((changes, state.bindings.clone()))
+        (changes, state.bindings.clone())
     }
 
     /// The unlocked half of [`write`](Config::write): brings bound variables up to date.

@@ -1,5 +1,6 @@
 //! Writing: runtime `set` / `set_many` / `unset`, the command-line layer, feature flags,
-//! and the atomicity of multi-key writes under concurrent readers.
+//! the atomicity of multi-key writes under concurrent readers, and the application's
+//! checks (`ConfigBuilder::validate`) that every published config passes.
 
 mod common;
 
@@ -9,6 +10,8 @@ use std::thread;
 
 use corers_config::{Config, Source};
 use corers_primitives::{ErrorCode, Options, Value, options};
+
+use common::ConfigDir;
 
 // ---------------------------------------------------------------- Config::set
 
@@ -585,4 +588,91 @@ fn config_set_table_audited_by_the_key_written_ugly() {
     // The same value again is still a write the application made.
     config.set("workers", 4).unwrap();
     assert_eq!(written(), ["database", "workers"]);
+}
+
+// ---------------------------------------------------------------- ConfigBuilder::validate
+
+#[derive(Debug, serde::Deserialize)]
+struct Index {
+    #[allow(dead_code, reason = "only whether it reads is checked")]
+    files_per_char: u32,
+}
+
+fn checked(dir: &ConfigDir, text: &str) -> (Config, std::path::PathBuf) {
+    let path = dir.write("app.toml", text);
+    let config = Config::builder()
+        .default_value("index.files_per_char", 7)
+        .file(&path)
+        .validate(|view| view.extract::<Index>("index").map(drop))
+        .build()
+        .unwrap();
+    (config, path)
+}
+
+#[test]
+fn config_builder_validate_keeps_a_reload_that_does_not_fit_out_good() {
+    let dir = ConfigDir::new();
+    let (config, path) = checked(&dir, "[index]\nfiles_per_char = 3\n");
+    let mut changes = config.subscribe("index");
+    std::fs::write(&path, "[index]\nfiles_per_char = \"seven\"\n").unwrap();
+    let err = config.reload().unwrap_err();
+    assert!(err.to_string().contains("index.files_per_char"), "{err}");
+    // What was there stays, and nobody is told of a change.
+    assert_eq!(config.int("index.files_per_char").unwrap(), 3);
+    assert!(changes.try_changed().is_none());
+    // A reload that fits goes through.
+    std::fs::write(&path, "[index]\nfiles_per_char = 5\n").unwrap();
+    config.reload().unwrap();
+    assert_eq!(config.int("index.files_per_char").unwrap(), 5);
+    assert!(changes.try_changed().is_some());
+}
+
+#[test]
+fn config_builder_validate_fails_the_build_of_a_config_that_does_not_fit_bad() {
+    let dir = ConfigDir::new();
+    let path = dir.write("app.toml", "[index]\nfiles_per_char = -1\n");
+    let builder = || {
+        Config::builder()
+            .file(&path)
+            .validate(|view| view.extract::<Index>("index").map(drop))
+    };
+    let err = builder().build().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(err.to_string().contains("index.files_per_char"), "{err}");
+    // Lenient: built all the same, the failure left out.
+    let (config, left_out) = builder().build_lenient();
+    assert_eq!(config.int("index.files_per_char").unwrap(), -1);
+    assert_eq!(left_out.len(), 1);
+    // And a write that does not fit is refused, leaving the value.
+    assert!(config.set("index.files_per_char", "many").is_err());
+    assert_eq!(config.int("index.files_per_char").unwrap(), -1);
+}
+
+#[test]
+fn config_builder_validate_check_that_writes_or_panics_publishes_nothing_ugly() {
+    let writer: Arc<std::sync::OnceLock<Config>> = Arc::default();
+    let inside = Arc::clone(&writer);
+    let config = Config::builder()
+        .default_value("workers", 4)
+        .validate(move |view| {
+            assert!(view.int("workers")? <= 64, "workers past the host's cores");
+            if let Some(config) = inside.get() {
+                // Writing from a check would wait on the write being checked.
+                let refused = config.set("audited", true).unwrap_err();
+                assert_eq!(refused.code(), Some(&ErrorCode::CONFLICT));
+            }
+            Ok(())
+        })
+        .build()
+        .unwrap();
+    writer.set(config.clone()).unwrap();
+    config.set("workers", 8).unwrap();
+    assert_eq!(config.get("audited"), None);
+    let err = config.set("workers", 128).unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
+    assert!(
+        err.to_string().contains("workers past the host's cores"),
+        "{err}"
+    );
+    assert_eq!(config.int("workers").unwrap(), 8);
 }

@@ -181,29 +181,38 @@ impl Core {
     /// returns once that is done.
     ///
     /// # Errors
-    /// The reload hooks' failures, joined (every service is reloaded regardless).
+    /// The config's failure to reload (a file that does not parse, a
+    /// [check](corers_config::ConfigBuilder::validate) the new settings do not pass: the
+    /// config in force stays) and the reload hooks' failures, joined (every service is
+    /// reloaded regardless).
     pub async fn reload(&self) -> Result<()> {
         self.logging(self.reload_all()).await
     }
 
     /// [`reload`](Core::reload), under [`logging`](Core::logging).
     async fn reload_all(&self) -> Result<()> {
+        const OP: &str = "corers.Core.reload";
         // The config first, so reload hooks read the new values.
         #[cfg(feature = "config")]
-        {
+        let config = {
             // Reading files blocks: off the runtime's workers.
             let config = self.config().clone();
             match tokio::task::spawn_blocking(move || config.reload()).await {
-                Ok(Ok(_)) => {}
-                Ok(Err(err)) => tracing::error!(error = %err, "config reload failed"),
-                Err(join) => tracing::error!(error = %join, "config reload failed"),
+                Ok(reloaded) => reloaded.map(drop),
+                Err(join) => Err(Error::new(OP, join.to_string())
+                    .with_code(corers_primitives::ErrorCode::INTERNAL)),
             }
-        }
-        self.inner
+            .map_err(|e| Error::wrap(e, OP, "reload the config"))
+        };
+        #[cfg(not(feature = "config"))]
+        let config: Result<()> = Ok(());
+        let hooks = self
+            .inner
             .services
             .reload_all(self)
             .await
-            .map_err(|e| Error::wrap(e, "corers.Core.reload", "reload the application"))
+            .map_err(|e| Error::wrap(e, OP, "reload the application"));
+        Error::join(config.err().into_iter().chain(hooks.err())).map_or(Ok(()), Err)
     }
 
     /// The host value given to [`CoreBuilder::host`](crate::CoreBuilder::host), when it is a

@@ -408,6 +408,45 @@ async fn core_reload_failing_hook_is_reported_bad() {
 }
 
 #[tokio::test]
+async fn core_reload_config_that_does_not_fit_is_reported_and_the_old_stays_ugly() {
+    let dir = std::env::temp_dir().join(format!(
+        "corers-reload-check-{}-{}",
+        std::process::id(),
+        corers::primitives::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("workbench.toml");
+    std::fs::write(&file, "workers = 1\n").unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let store = reloading_store(&seen);
+    let core = Core::builder()
+        .config(Config::builder().file(&file).validate(|view| {
+            match view.int("workers")? {
+                1..=64 => Ok(()),
+                n => Err(
+                    Error::new("workbench.config", format!("workers = {n}: from 1 to 64"))
+                        .with_code(ErrorCode::INVALID),
+                ),
+            }
+        }))
+        .service(move |_| Ok(Registration::new("store", store)))
+        .build()
+        .unwrap();
+    core.startup().await.unwrap();
+    std::fs::write(&file, "workers = 0\n").unwrap();
+    let err = core.reload().await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(
+        err.to_string().contains("workers = 0: from 1 to 64"),
+        "{err}"
+    );
+    // The services still reload, under the settings in force.
+    assert_eq!(*seen.lock().unwrap(), ["store workers = 1"]);
+    core.shutdown().await.unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
 async fn core_reload_before_startup_and_after_shutdown_does_nothing_ugly() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let store = reloading_store(&seen);
