@@ -512,10 +512,12 @@ fn when<'a, C: Clone + Send + Sync + 'static>(
                 };
             }
         };
-        // A failure handled by a branch is over; a successful one flows on.
+        // A failure handled by a branch is over, and what the branch is given to read;
+        // a successful output flows on.
         let input = match previous {
             Some(Ok(value)) => Some(Ok(value)),
-            _ => None,
+            Some(Err(err)) => Some(Ok(failure_input(&err, reports))),
+            None => None,
         };
         let end = chain(
             run,
@@ -530,6 +532,21 @@ fn when<'a, C: Clone + Send + Sync + 'static>(
             last: end.last.or(input),
         }
     })
+}
+
+/// What a branch that takes a failure reads as the previous output (`input = "previous"`:
+/// an alert that says what failed): the error's messages (`error`), its code (`code`), and
+/// the position and Action of the step that failed (`step`, `action`).
+fn failure_input(err: &Error, reports: &[StepReport]) -> Value {
+    let mut said = vec![("error", Value::from(format!("{err:#}")))];
+    if let Some(code) = err.code() {
+        said.push(("code", Value::from(code.as_str())));
+    }
+    if let Some(failed) = reports.iter().rev().find(|report| report.outcome.is_err()) {
+        said.push(("step", Value::from(failed.step.as_str())));
+        said.push(("action", Value::from(failed.action.as_str())));
+    }
+    said.into_iter().collect()
 }
 
 /// The error that stops a Task before `position`, after a failure no branch took.

@@ -1312,6 +1312,36 @@ async fn step_when_failed_takes_the_failure_and_the_chain_goes_on_bad() {
 }
 
 #[tokio::test]
+async fn step_when_failed_branch_reads_what_failed_ugly() {
+    let bench = Bench::new();
+    bench.fail("git.pull", ErrorCode::UNAVAILABLE);
+    bench.echo("chat.alert");
+    bench.define(
+        "nightly",
+        vec![
+            Step::run("git.pull"),
+            Step::when(
+                Condition::Failed,
+                vec![Step::run("chat.alert").with_previous()],
+                vec![],
+            ),
+        ],
+    );
+    let report = bench.run("nightly").await;
+    assert!(report.error.is_none(), "{:?}", report.error);
+    // The alert can say what failed, and why.
+    let alert = report.into_result().unwrap();
+    let alert = alert.as_map().unwrap();
+    assert_eq!(alert["code"], Value::from("UNAVAILABLE"));
+    assert_eq!(alert["step"], Value::from("1"));
+    assert_eq!(alert["action"], Value::from("git.pull"));
+    assert!(
+        alert["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{alert:?}"
+    );
+}
+
+#[tokio::test]
 async fn step_when_succeeded_after_a_failure_takes_else_bad() {
     let bench = Bench::new();
     bench.fail("git.pull", ErrorCode::UNAVAILABLE);
