@@ -22,6 +22,9 @@ use crate::{Actions, DispatchInfo, RunCtx, RunStep, Step, TaskDef};
 pub struct TaskStepCompleted {
     /// The Task's name.
     pub task: String,
+    /// Which run of the Task the step belongs to (see [`TaskReport::run`]): two runs of
+    /// one Task at once (a scheduled one and one asked for) are told apart by it.
+    pub run: u64,
     /// The step's position: `"2"`, or `"3.1"` for the second step inside step 3.
     pub step: String,
     /// The Action it ran.
@@ -61,6 +64,9 @@ pub struct StepReport {
 pub struct TaskReport {
     /// The Task's name.
     pub task: String,
+    /// This run of the Task: a number no other run in this process has, carried by each
+    /// of its steps' [`TaskStepCompleted`] events.
+    pub run: u64,
     /// The steps that ran.
     pub steps: Vec<StepReport>,
     /// Why the Task stopped early, naming the Task, the step and the Action.
@@ -115,6 +121,8 @@ impl<C> Clone for Tasks<C> {
 /// Where a run is: the Task, its context, and the outcome of the step before.
 struct Run<C> {
     name: Arc<str>,
+    /// Which run this is (see [`TaskReport::run`]).
+    id: u64,
     core: C,
     ctx: RunCtx,
     actions: Actions<C>,
@@ -134,6 +142,7 @@ where
     fn clone(&self) -> Self {
         Run {
             name: Arc::clone(&self.name),
+            id: self.id,
             core: self.core.clone(),
             ctx: self.ctx.clone(),
             actions: self.actions.clone(),
@@ -243,6 +252,8 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
     /// [`ErrorCode::NOT_FOUND`] for an unknown Task; a failed run is a report with an
     /// error, not an `Err`.
     pub async fn run(&self, core: &C, ctx: &RunCtx, name: &str) -> Result<TaskReport> {
+        /// The runs so far, in this process.
+        static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let def = self
             .inner
             .registry
@@ -250,6 +261,8 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
             .map_err(|e| Error::wrap(e, "messaging.Tasks.run", format!("run task {name:?}")))?;
         let run = Run {
             name: Arc::from(name),
+            // Relaxed: a number no other run takes, ordering nothing.
+            id: RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
             core: core.clone(),
             ctx: ctx.clone(),
             actions: self.inner.actions.clone(),
@@ -260,6 +273,7 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
         let end = chain(&run, &def.steps, (String::new(), 0), None, &mut steps).await;
         Ok(TaskReport {
             task: name.to_owned(),
+            run: run.id,
             steps,
             error: end.stop,
             output: end.last.and_then(Result::ok),
@@ -855,6 +869,7 @@ fn announce<C: Clone + Send + Sync + 'static>(
         &run.core,
         &TaskStepCompleted {
             task: run.name.to_string(),
+            run: run.id,
             step: report.step.clone(),
             action: report.action.clone(),
             attempts: report.attempts,

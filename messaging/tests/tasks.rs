@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 #[derive(Debug)]
 struct StepEvent {
     task: String,
+    run: u64,
     step: String,
     action: String,
     attempts: u32,
@@ -43,6 +44,7 @@ impl Bench {
         bus.on(move |_, event: &TaskStepCompleted| {
             let _ = sender.send(StepEvent {
                 task: event.task.clone(),
+                run: event.run,
                 step: event.step.clone(),
                 action: event.action.clone(),
                 attempts: event.attempts,
@@ -446,6 +448,36 @@ async fn tasks_run_sequential_steps_in_order_good() {
         ]
     );
     assert!(events.iter().all(|e| !e.detached && e.code.is_none()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn tasks_run_two_at_once_are_told_apart_by_their_run_ugly() {
+    let mut bench = Bench::new();
+    bench
+        .actions
+        .register(ActionSpec::new("index.build", |_, _| async {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            Ok(Value::Null)
+        }))
+        .unwrap();
+    bench.answer("chat.announce", Value::from("announced"));
+    bench.define(
+        "nightly",
+        vec![Step::run("index.build"), Step::run("chat.announce")],
+    );
+    // A scheduled run and one asked for, at once.
+    let (first, second) = tokio::join!(bench.run("nightly"), bench.run("nightly"));
+    assert_ne!(first.run, second.run);
+    let events = bench.events();
+    assert_eq!(events.len(), 4);
+    for report in [&first, &second] {
+        let steps: Vec<&str> = events
+            .iter()
+            .filter(|event| event.run == report.run)
+            .map(|event| event.step.as_str())
+            .collect();
+        assert_eq!(steps, ["1", "2"], "run {}: {events:?}", report.run);
+    }
 }
 
 #[tokio::test]
