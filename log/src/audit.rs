@@ -151,23 +151,21 @@ impl AuditEvent<'_> {
     }
 }
 
-/// Logs a routine audit event: debug level, the Security target.
+/// Logs a routine audit event: debug level, the Security target, to the current
+/// subscriber.
 macro_rules! routine {
-    ($logger:expr, $($arg:tt)+) => {{
-        let logger: &Logger = $logger;
-        if tracing::level_enabled!(tracing::Level::DEBUG) && logger.enabled(Level::Debug) {
-            logger.in_scope(|| {
-                tracing::event!(target: SECURITY_TARGET, tracing::Level::DEBUG, $($arg)+)
-            });
-        }
-    }};
+    ($($arg:tt)+) => {
+        tracing::event!(target: SECURITY_TARGET, tracing::Level::DEBUG, $($arg)+)
+    };
 }
 
 impl Logger {
     /// Records `event` in the audit trail: in the audit output when the logger has one
     /// ([`LoggerBuilder::audit_output`](crate::LoggerBuilder::audit_output): every event,
     /// whatever the level), and in the log as a Security event at the event's
-    /// [`level`](AuditEvent::level).
+    /// [`level`](AuditEvent::level) — the application's subscriber when one is current
+    /// (its JSON pipeline, its exporter: see [`application_dispatch`](crate::application_dispatch)),
+    /// else this logger.
     ///
     /// ```
     /// use corers_log::{AuditEvent, Logger, MemorySink, Output};
@@ -183,36 +181,49 @@ impl Logger {
         if let Some(trail) = self.audit_trail() {
             trail.write(&event);
         }
-        let name = event.name();
-        match event {
-            AuditEvent::ServiceRegistered { service } => {
-                routine!(self, event = name, service, "audit");
-            }
-            AuditEvent::HandlerAdded {
-                kind,
-                name: handler,
-            } => {
-                routine!(self, event = name, kind, name = handler, "audit");
-            }
-            AuditEvent::ConfigWritten { key } | AuditEvent::SecretEnvRead { key } => {
-                routine!(self, event = name, key, "audit");
-            }
-            AuditEvent::FsWrite { path } | AuditEvent::FsDelete { path } => {
-                routine!(self, event = name, path, "audit");
-            }
-            AuditEvent::RemoteCallAccepted { peer, action } => {
-                routine!(self, event = name, peer, action, "audit");
-            }
-            AuditEvent::SandboxEscape { root, path } => {
-                crate::security!(self, event = name, root, path, "audit");
-            }
-            AuditEvent::RemoteCallRefused {
+        match crate::application_dispatch() {
+            Some(app) => tracing::dispatcher::with_default(&app, || log_audit(&event)),
+            None if self.enabled(event.level()) => self.in_scope(|| log_audit(&event)),
+            None => {}
+        }
+    }
+}
+
+/// Logs `event` as a Security event, to the current subscriber.
+fn log_audit(event: &AuditEvent<'_>) {
+    let name = event.name();
+    match *event {
+        AuditEvent::ServiceRegistered { service } => routine!(event = name, service, "audit"),
+        AuditEvent::HandlerAdded {
+            kind,
+            name: handler,
+        } => routine!(event = name, kind, name = handler, "audit"),
+        AuditEvent::ConfigWritten { key } | AuditEvent::SecretEnvRead { key } => {
+            routine!(event = name, key, "audit");
+        }
+        AuditEvent::FsWrite { path } | AuditEvent::FsDelete { path } => {
+            routine!(event = name, path, "audit");
+        }
+        AuditEvent::RemoteCallAccepted { peer, action } => {
+            routine!(event = name, peer, action, "audit");
+        }
+        AuditEvent::SandboxEscape { root, path } => {
+            tracing::event!(target: SECURITY_TARGET, tracing::Level::ERROR, event = name, root, path, "audit");
+        }
+        AuditEvent::RemoteCallRefused {
+            peer,
+            action,
+            reason,
+        } => {
+            tracing::event!(
+                target: SECURITY_TARGET,
+                tracing::Level::ERROR,
+                event = name,
                 peer,
                 action,
                 reason,
-            } => {
-                crate::security!(self, event = name, peer, action, reason, "audit");
-            }
+                "audit"
+            );
         }
     }
 }

@@ -373,3 +373,28 @@ fn logger_builder_audit_output_panicking_clock_loses_the_line_not_the_caller_ugl
     log.audit(AuditEvent::FsDelete { path: "cache/old" });
     assert_eq!(trail.contents(), "");
 }
+
+#[test]
+fn logger_audit_goes_to_the_applications_subscriber_when_it_has_one_ugly() {
+    let (core_log, core_sink) = capture(Format::Human, Level::Debug);
+    let (app, app_sink) = capture(Format::Json, Level::Debug);
+    // The application's own pipeline (JSON, an exporter) gets the Security event...
+    app.in_scope(|| {
+        core_log.audit(AuditEvent::SandboxEscape {
+            root: "/srv/data",
+            path: "../etc/passwd",
+        });
+    });
+    let line = only_json(&app_sink);
+    assert_eq!(line["fields"]["event"], "fs.sandbox_escape");
+    assert_eq!(core_sink.contents(), "");
+    // ...and without one, the logger it was asked of.
+    core_log.audit(AuditEvent::FsWrite { path: "notes.md" });
+    assert!(
+        core_sink
+            .contents()
+            .contains("event=fs.write path=notes.md"),
+        "{}",
+        core_sink.contents()
+    );
+}
