@@ -18,9 +18,10 @@ const OP: &str = "messaging.Scheduler.parse";
 /// Five fields (`min hour day month weekday`) read as crontab reads them: weekdays `0`–`7`
 /// with `0` and `7` for Sunday, or `sun`…`sat`; and when both the day of the month and
 /// the weekday are restricted (neither begins with `*`), a day that matches either one
-/// runs (`0 9 1 * mon` runs on the 1st and on every Monday). Six or seven fields (seconds
-/// first, an optional year last) are read as the `cron` crate reads them: weekdays `1`–`7`
-/// from Sunday, and a day must match both the day of the month and the weekday.
+/// runs (`0 9 1 * mon` runs on the 1st and on every Monday). Six or seven fields add the
+/// seconds first and an optional year last, and read the others the same way: `1-5` is
+/// Monday to Friday in `0 9 * * 1-5` and in `0 0 9 * * 1-5` alike (the `cron` crate's own
+/// numbering, from Sunday = 1, never reaches the expression).
 pub(crate) struct Schedule {
     crons: Vec<cron::Schedule>,
     zone: Zone,
@@ -103,27 +104,33 @@ fn zoned(expression: &str) -> Result<(Zone, &str)> {
 /// The `cron` crate's schedules for `fields` (of `expression`, for errors).
 fn crons(expression: &str, fields: &str) -> Result<Vec<cron::Schedule>> {
     let fields: Vec<&str> = fields.split_whitespace().collect();
-    let [minute, hour, day, month, weekday] = fields[..] else {
+    // Seconds first and a year last, when given.
+    let (second, crontab, year) = match fields[..] {
+        [_, _, _, _, _] => ("0", &fields[..], String::new()),
+        [second, ref crontab @ ..] if crontab.len() == 5 => (second, crontab, String::new()),
+        [second, ref crontab @ .., year] if crontab.len() == 5 => {
+            (second, crontab, format!(" {year}"))
+        }
+        // The crate's own complaint about the count.
+        _ => return Ok(vec![cron_schedule(expression, &fields.join(" "))?]),
+    };
+    let [minute, hour, day, month, weekday] = crontab[..] else {
         return Ok(vec![cron_schedule(expression, &fields.join(" "))?]);
     };
     let weekdays = crontab_weekdays(expression, weekday)?;
     let restricted = |field: &str| !field.starts_with('*') && field != "?";
-    let schedules = if restricted(day) && restricted(weekday) {
-        // Either matches: one schedule for each, the earlier tick wins.
-        vec![
-            cron_schedule(expression, &format!("0 {minute} {hour} {day} {month} *"))?,
-            cron_schedule(
-                expression,
-                &format!("0 {minute} {hour} * {month} {weekdays}"),
-            )?,
-        ]
-    } else {
-        vec![cron_schedule(
+    let full = |day: &str, weekdays: &str| {
+        cron_schedule(
             expression,
-            &format!("0 {minute} {hour} {day} {month} {weekdays}"),
-        )?]
+            &format!("{second} {minute} {hour} {day} {month} {weekdays}{year}"),
+        )
     };
-    Ok(schedules)
+    Ok(if restricted(day) && restricted(weekday) {
+        // Either matches: one schedule for each, the earlier tick wins.
+        vec![full(day, "*")?, full("*", &weekdays)?]
+    } else {
+        vec![full(day, &weekdays)?]
+    })
 }
 
 /// Parses `full` (the `cron` crate's form of `expression`), with the crate's complaint
@@ -280,12 +287,27 @@ mod tests {
     }
 
     #[test]
-    fn schedule_parse_six_fields_keep_the_crates_reading_good() {
-        // Seconds first: weekday 2 is Monday in the crate's numbering.
+    fn schedule_parse_six_and_seven_fields_read_weekdays_as_crontab_good() {
+        // Seconds first: weekday 1 is Monday, as in five fields, not the crate's Sunday.
         assert_eq!(
-            next_weekdays("0 0 9 * * 2", 2),
+            next_weekdays("0 0 9 * * 1", 2),
             [Weekday::Mon, Weekday::Mon]
         );
+        assert_eq!(
+            next_weekdays("0 0 9 * * 1-5", 5),
+            next_weekdays("0 9 * * 1-5", 5)
+        );
+        assert_eq!(next_weekdays("30 0 9 * * 0 2024-2099", 1), [Weekday::Sun]);
+        // Either the 15th or a Monday, as crontab has it.
+        let schedule = Schedule::parse("0 0 9 15 * mon").unwrap();
+        let mut time: DateTime<Utc> = "2024-06-02T00:00:00Z".parse().unwrap();
+        let ticks: Vec<String> = (0..4)
+            .map(|_| {
+                time = schedule.next_after(&time).unwrap();
+                time.format("%a %d %S").to_string()
+            })
+            .collect();
+        assert_eq!(ticks, ["Mon 03 00", "Mon 10 00", "Sat 15 00", "Mon 17 00"]);
     }
 
     proptest::proptest! {

@@ -21,7 +21,7 @@ use crate::{RunCtx, Step, TaskDef, Tasks};
 ///
 /// Cron expressions are read in UTC: five fields as crontab reads them (`0 9 * * 1-5` runs
 /// at 09:00 on weekdays, `0 9 1 * mon` on the 1st and on Mondays), six or seven with
-/// seconds first as the `cron` crate reads them (weekdays `1`–`7` from Sunday). A
+/// seconds first (and a year last), its weekdays numbered as crontab numbers them. A
 /// `CRON_TZ=` (or `TZ=`) prefix reads them on another clock: `CRON_TZ=Local 0 3 * * *` at
 /// 03:00 on the machine's (its `TZ`), `CRON_TZ=+05:30 0 3 * * *` at a fixed offset. On the
 /// local clock, a time a daylight-saving change skips does not run that day, and one it
