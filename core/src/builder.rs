@@ -470,6 +470,18 @@ impl CoreBuilder {
         self
     }
 
+    /// The test kit's logging: `logger` instead of the default one and of the settings
+    /// that make it (level, crash file and callback), and no process-wide hooks.
+    #[cfg(feature = "testing")]
+    pub(crate) fn logging_to(mut self, logger: Logger) -> Self {
+        self.logger = Some(logger);
+        self.log_level = None;
+        self.crash_file = None;
+        self.on_crash = None;
+        self.global_logging = false;
+        self
+    }
+
     /// Roots the Core's filesystem in a new temporary directory, kept with the Core (the
     /// test kit's; a failure to make it fails `build()`).
     #[cfg(all(feature = "testing", feature = "fs"))]

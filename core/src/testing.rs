@@ -55,6 +55,45 @@ use crate::{Core, CoreBuilder};
 /// given through [`CoreBuilder::env`] does not change the level; otherwise it is
 /// [`Core::builder`].
 pub fn builder() -> (CoreBuilder, MemorySink) {
+    let (builder, sink) = hermetic(Core::builder().name("test"));
+    #[cfg(feature = "config")]
+    let builder = builder.config(corers_config::Config::builder());
+    (builder, sink)
+}
+
+/// The application's own builder (its services, commands, config) made fit for a test, as
+/// [`builder`] makes a new one: logs to the returned sink at debug level and at one fixed
+/// time — its own logger settings (level, crash file and callback) left out —, no
+/// process-wide hooks, and [`Core::fs`] in a temporary directory of its own unless it
+/// names a root. Its config is its own: the files and environment variables it reads are
+/// read (override them with `--set`, or leave them out of the application's config for
+/// tests), and so is the process environment behind flags' fallbacks
+/// ([`env_remove`](CoreBuilder::env_remove) hides a variable).
+///
+/// ```
+/// use corers::prelude::*;
+///
+/// // The application's builder, as its `main` makes it.
+/// fn workbench() -> CoreBuilder {
+///     Core::builder()
+///         .name("workbench")
+///         .log_level(corers::log::Level::Warn)
+///         .command("cache/flush", Command::new().action(|core: Core, _| async move {
+///             corers::log::info!(core.log(), keys = 12, "cache flushed");
+///             Ok(Value::from("flushed"))
+///         }))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let (builder, log) = corers::testing::hermetic(workbench());
+/// let core = builder.build().unwrap();
+/// corers::testing::run_cli(&core, ["cache", "flush"]).await.assert_success();
+/// // Its info line, under a level of warn in production.
+/// assert!(log.contents().contains("cache flushed keys=12"), "{}", log.contents());
+/// # }
+/// ```
+pub fn hermetic(builder: CoreBuilder) -> (CoreBuilder, MemorySink) {
     /// 2026-01-01T00:00:00Z, in seconds since 1970.
     const TEST_TIME: u64 = 1_767_225_600;
     let sink = MemorySink::new();
@@ -63,14 +102,9 @@ pub fn builder() -> (CoreBuilder, MemorySink) {
         .output(Output::Memory(sink.clone()))
         .clock(|| std::time::UNIX_EPOCH + Duration::from_secs(TEST_TIME))
         .build();
-    let builder = Core::builder()
-        .name("test")
-        .logger(logger)
-        .global_logging(false);
+    let builder = builder.logging_to(logger);
     #[cfg(feature = "fs")]
     let builder = builder.in_scratch_dir();
-    #[cfg(feature = "config")]
-    let builder = builder.config(corers_config::Config::builder());
     (builder, sink)
 }
 

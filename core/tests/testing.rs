@@ -1064,3 +1064,73 @@ fn builder_log_lines_carry_a_fixed_time_for_snapshots_ugly() {
     corers::log::info!(core.log(), workspace = "alpha", "workspace created");
     insta::assert_snapshot!(log.contents(), @"2026-01-01T00:00:00.000Z INFO  testing: workspace created workspace=alpha");
 }
+
+// ---- hermetic ----
+
+/// An application's own builder, with the logger settings a production `main` gives.
+fn production() -> CoreBuilder {
+    Core::builder()
+        .name("workbench")
+        .log_level(corers::log::Level::Warn)
+        .crash_file(std::env::temp_dir().join("corers-testing-never-written.json"))
+        .command(
+            "cache/flush",
+            Command::new().action(|core: Core, _| async move {
+                corers::log::info!(core.log(), keys = 12, "cache flushed");
+                Ok(Value::from("flushed"))
+            }),
+        )
+}
+
+#[tokio::test]
+async fn hermetic_takes_the_applications_builder_as_it_is_good() {
+    // A test logger beside log_level and crash_file was refused at build().
+    assert!(
+        Core::builder()
+            .log_level(corers::log::Level::Warn)
+            .logger(corers::log::Logger::builder().build())
+            .build()
+            .is_err()
+    );
+    let (builder, log) = testing::hermetic(production());
+    let core = builder.build().unwrap();
+    assert_eq!(core.app().name, "workbench");
+    testing::run_cli(&core, ["cache", "flush"])
+        .await
+        .assert_success();
+    assert!(
+        log.contents()
+            .ends_with("2026-01-01T00:00:00.000Z INFO  testing: cache flushed keys=12\n"),
+        "{}",
+        log.contents()
+    );
+}
+
+#[test]
+fn hermetic_keeps_a_failing_factory_failing_bad() {
+    let (builder, _log) = testing::hermetic(production().service(|_| {
+        Err(Error::new("store.Store.open", "no disk").with_code(ErrorCode::UNAVAILABLE))
+    }));
+    assert_eq!(
+        builder.build().unwrap_err().code(),
+        Some(&ErrorCode::UNAVAILABLE)
+    );
+}
+
+#[test]
+fn hermetic_keeps_a_root_the_application_names_ugly() {
+    let mine = own_dir();
+    let (builder, _log) = testing::hermetic(production().fs_root(&mine));
+    let core = builder.build().unwrap();
+    assert_eq!(core.fs().root(), mine.canonicalize().unwrap());
+    drop(core);
+    assert!(mine.is_dir());
+    std::fs::remove_dir_all(&mine).unwrap();
+    // Without one: a directory of its own, gone with the Core.
+    let (builder, _log) = testing::hermetic(production());
+    let core = builder.build().unwrap();
+    let root = core.fs().root().to_owned();
+    assert!(root.starts_with(std::env::temp_dir()), "{}", root.display());
+    drop(core);
+    assert!(!root.exists());
+}

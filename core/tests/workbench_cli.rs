@@ -5,11 +5,13 @@
 #[allow(dead_code, reason = "the example's main is not called here")]
 mod workbench;
 
-use corers::testing::{CliRun, run_cli};
+use corers::testing::{CliRun, hermetic, run_cli};
 
-/// Builds the example's Core and runs `args` through its command line.
+/// Builds the example's Core, made fit for a test (its log in memory), and runs `args`
+/// through its command line.
 async fn run(args: &[&str]) -> CliRun {
-    let core = workbench::workbench().build().expect("the example builds");
+    let (builder, _log) = hermetic(workbench::workbench());
+    let core = builder.build().expect("the example builds");
     run_cli(&core, args.iter().copied()).await
 }
 
