@@ -6,7 +6,7 @@ use std::sync::Arc;
 use corers_primitives::{Error, ErrorCode, Options, Result, Value, catch_panic};
 
 use crate::command::ActionFn;
-use crate::parse::{distance, is_flag, parse};
+use crate::parse::{is_flag, parse};
 use crate::tree::asks_help;
 use crate::{Command, CommandTree, Shell};
 
@@ -489,8 +489,8 @@ impl<C: Send + 'static> Cli<C> {
                             &["--help"][..]
                         };
                         let name = flag.split('=').next().unwrap_or(flag);
-                        match known.iter().find(|k| crate::parse::distance(k, name) <= 2) {
-                            Some(close) if *close != name => format!(
+                        match corers_primitives::closest(name, known.iter().copied()) {
+                            Some(close) if close != name => format!(
                                 "unknown flag {name} without a command; did you mean {close}?"
                             ),
                             _ => format!("unknown flag {name} without a command"),
@@ -520,20 +520,20 @@ impl<C: Send + 'static> Cli<C> {
             .last()
             .unwrap_or(0);
         let closest = words.get(known).and_then(|typo| {
-            self.tree
+            let children: Vec<String> = self
+                .tree
                 .children(&words[..known].join("/"))
                 .into_iter()
                 .filter(|child| self.tree.is_suggestable(child))
-                .filter_map(|child| {
-                    let word = child.rsplit('/').next().unwrap_or(&child);
-                    let d = distance(typo, word);
-                    (d <= 2.max(word.chars().count() / 3)).then_some((d, child))
-                })
-                .min()
+                .collect();
+            let word = |child: &'_ String| child.rsplit('/').next().unwrap_or(child).to_owned();
+            let words: Vec<String> = children.iter().map(word).collect();
+            let close = corers_primitives::closest(typo, words.iter().map(String::as_str))?;
+            children.into_iter().find(|child| word(child) == close)
         });
         // The suggestion goes on with the words after the typo while they name commands
         // (`wrkspace create alpha`: "workspace create").
-        let closest = closest.map(|(_, mut suggested)| {
+        let closest = closest.map(|mut suggested| {
             for word in &words[known + 1..] {
                 let next = format!("{suggested}/{word}");
                 if !self.tree.is_suggestable(&next) {

@@ -431,30 +431,5 @@ fn unknown_short<C>(command: &Command<C>, short: &str, c: char) -> Error {
 
 /// The declared long flag closest to `name`, when it is close enough to be a typo of it.
 fn closest_long<'c, C>(command: &'c Command<C>, name: &str) -> Option<&'c str> {
-    command
-        .flags
-        .iter()
-        .map(|f| (distance(name, &f.name), f.name.as_str()))
-        .filter(|(d, n)| *d <= 2.max(n.len() / 3))
-        .min()
-        .map(|(_, n)| n)
-}
-
-/// The edit distance between `a` and `b` (insertions, deletions, substitutions).
-pub(crate) fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, &cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            current.push(
-                (previous[j] + cost)
-                    .min(previous[j + 1] + 1)
-                    .min(current[j] + 1),
-            );
-        }
-        previous = current;
-    }
-    previous[b.len()]
+    corers_primitives::closest(name, command.flags.iter().map(|f| f.name.as_str()))
 }

@@ -85,7 +85,7 @@ pub struct Field {
 
 /// The declared inputs of an Action. Keys that are not declared are passed through
 /// unchecked, so a schema can describe the keys that matter without closing the door on
-/// the rest.
+/// the rest — unless it is [`closed`](Schema::closed).
 ///
 /// ```
 /// use corers_messaging::{Schema, ValueKind};
@@ -101,6 +101,9 @@ pub struct Field {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schema {
     fields: Vec<Field>,
+    /// Whether a key it does not declare is refused.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    closed: bool,
 }
 
 impl Schema {
@@ -138,6 +141,26 @@ impl Schema {
         self.with(key.into(), kind, false)
     }
 
+    /// Refuses a key it does not declare, naming the declared one it is closest to: an
+    /// agent's `paht` for `path` is an error, not an input the handler never reads (JSON
+    /// Schema's `additionalProperties: false`, serde's `deny_unknown_fields`).
+    ///
+    /// ```
+    /// use corers_messaging::{Schema, ValueKind};
+    /// use corers_primitives::options;
+    /// let schema = Schema::new().optional("path", ValueKind::String).closed();
+    /// let err = schema.check("git.log", &options! { "paht" => "/srv/repo" }).unwrap_err();
+    /// assert_eq!(
+    ///     err.message(),
+    ///     r#"action "git.log": unknown input "paht" (did you mean "path"?; it takes path)"#
+    /// );
+    /// ```
+    #[must_use]
+    pub fn closed(mut self) -> Schema {
+        self.closed = true;
+        self
+    }
+
     /// The declared keys, in declaration order.
     ///
     /// ```
@@ -162,7 +185,8 @@ impl Schema {
     ///
     /// # Errors
     /// [`ErrorCode::INVALID`] naming the first missing required key, or the first key whose
-    /// value is of the wrong kind, with the expected kind.
+    /// value is of the wrong kind, with the expected kind; for a
+    /// [closed](Schema::closed) schema, the first key it does not declare.
     pub fn check(&self, action: &str, options: &Options) -> Result<()> {
         const OP: &str = "messaging.Schema.check";
         for field in &self.fields {
@@ -193,7 +217,34 @@ impl Schema {
                 _ => {}
             }
         }
+        if self.closed {
+            self.check_declared(action, options)?;
+        }
         Ok(())
+    }
+
+    /// The error for the first key `options` gives that a closed schema does not declare.
+    fn check_declared(&self, action: &str, options: &Options) -> Result<()> {
+        let declared = || self.fields.iter().map(|field| field.key.as_str());
+        let Some((unknown, _)) = options
+            .iter()
+            .find(|(key, _)| !declared().any(|field| field == *key))
+        else {
+            return Ok(());
+        };
+        let hint = corers_primitives::closest(unknown, declared())
+            .map(|close| format!("did you mean {close:?}?; "))
+            .unwrap_or_default();
+        let takes = if self.fields.is_empty() {
+            "it takes no input".to_owned()
+        } else {
+            format!("it takes {}", declared().collect::<Vec<_>>().join(", "))
+        };
+        Err(Error::new(
+            "messaging.Schema.check",
+            format!("action {action:?}: unknown input {unknown:?} ({hint}{takes})"),
+        )
+        .with_code(ErrorCode::INVALID))
     }
 
     fn with(mut self, key: String, kind: ValueKind, required: bool) -> Schema {

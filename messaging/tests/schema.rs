@@ -490,3 +490,67 @@ fn schema_check_shows_the_start_of_huge_bytes_ugly() {
     // Only the start matters: the same start shows the same.
     assert_eq!(message(vec![7; 1000]), huge);
 }
+
+// --- Schema::closed ---
+
+#[test]
+fn schema_closed_accepts_the_declared_keys_good() {
+    let schema = Schema::new()
+        .required("path", ValueKind::String)
+        .optional("limit", ValueKind::Int)
+        .closed();
+    assert!(
+        schema
+            .check("git.log", &options! { "path" => "/srv/repo" })
+            .is_ok()
+    );
+    assert!(
+        schema
+            .check(
+                "git.log",
+                &options! { "path" => "/srv/repo", "limit" => 10 }
+            )
+            .is_ok()
+    );
+}
+
+#[test]
+fn schema_closed_refuses_a_typo_naming_the_key_it_meant_bad() {
+    let schema = Schema::new()
+        .required("path", ValueKind::String)
+        .optional("limit", ValueKind::Int)
+        .closed();
+    let err = schema
+        .check("git.log", &options! { "path" => "/srv/repo", "limt" => 10 })
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    insta::assert_snapshot!(err.message(), @r#"action "git.log": unknown input "limt" (did you mean "limit"?; it takes path, limit)"#);
+    // Open, the same input goes through.
+    let open = Schema::new()
+        .required("path", ValueKind::String)
+        .optional("limit", ValueKind::Int);
+    assert!(
+        open.check("git.log", &options! { "path" => "/srv/repo", "limt" => 10 })
+            .is_ok()
+    );
+}
+
+#[test]
+fn schema_closed_with_no_keys_and_from_json_ugly() {
+    let none = Schema::new().closed();
+    assert!(none.check("cache.flush", &options! {}).is_ok());
+    let err = none
+        .check("cache.flush", &options! { "force" => true })
+        .unwrap_err();
+    assert_eq!(
+        err.message(),
+        r#"action "cache.flush": unknown input "force" (it takes no input)"#
+    );
+    // Closed survives a trip through JSON; an open schema's form is unchanged.
+    let schema = Schema::new().optional("path", ValueKind::String).closed();
+    let json = serde_json::to_string(&schema).unwrap();
+    assert!(json.contains(r#""closed":true"#), "{json}");
+    assert_eq!(serde_json::from_str::<Schema>(&json).unwrap(), schema);
+    let open = serde_json::to_string(&Schema::new().optional("path", ValueKind::String)).unwrap();
+    assert!(!open.contains("closed"), "{open}");
+}

@@ -32,6 +32,7 @@
 #![forbid(unsafe_code)]
 
 mod array;
+mod closest;
 mod config_var;
 mod error;
 mod error_code;
@@ -48,6 +49,7 @@ mod value;
 mod wrap_err;
 
 pub use array::Array;
+pub use closest::closest;
 pub use config_var::ConfigVar;
 pub use error::{Error, Result};
 pub use error_code::ErrorCode;

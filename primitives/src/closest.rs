@@ -1,0 +1,41 @@
+//! [`closest`]: the "did you mean" of every name a user can mistype.
+
+/// The candidate `typo` is most likely a mistyping of: the nearest by edit distance
+/// (insertions, deletions, substitutions), when it is near enough to be one — at most two
+/// edits, or a third of the candidate's length for a long name; the first of equals in
+/// candidate order. `None` when nothing is that near (or `typo` is a candidate itself, at
+/// distance 0, which is returned).
+///
+/// ```
+/// use corers_primitives::closest;
+/// assert_eq!(closest("paht", ["path", "limit"]), Some("path"));
+/// assert_eq!(closest("worksapce", ["workspace", "cache"]), Some("workspace"));
+/// assert_eq!(closest("deploy", ["path", "limit"]), None);
+/// ```
+pub fn closest<'a>(typo: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|candidate| (distance(typo, candidate), candidate))
+        .filter(|(d, candidate)| *d <= 2.max(candidate.chars().count() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, candidate)| candidate)
+}
+
+/// The edit distance between `a` and `b`.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, &cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            current.push(
+                (previous[j] + cost)
+                    .min(previous[j + 1] + 1)
+                    .min(current[j] + 1),
+            );
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
