@@ -73,6 +73,21 @@ impl Bench {
     }
 }
 
+/// Actions on a bus whose logger writes, at `level`, to the returned sink.
+fn logged_actions<C: Clone + Send + Sync + 'static>(
+    level: corers_log::Level,
+) -> (Actions<C>, corers_log::MemorySink) {
+    let sink = corers_log::MemorySink::new();
+    let log = corers_log::Logger::builder()
+        .level(level)
+        .output(corers_log::Output::Memory(sink.clone()))
+        .build();
+    (
+        Actions::new(Bus::builder().logger(log).build().unwrap()),
+        sink,
+    )
+}
+
 /// A schedule that fires once, `secs` seconds from now (7 fields, the year included), and
 /// then has no time left.
 fn once_in(secs: i64) -> String {
@@ -211,12 +226,7 @@ async fn scheduler_start_failing_task_keeps_firing_bad() {
 #[tokio::test(start_paused = true)]
 async fn scheduler_start_task_naming_an_unregistered_action_is_logged_at_once_bad() {
     // A typo shows when the scheduler starts, not at the first tick a week later.
-    let sink = corers_log::MemorySink::new();
-    let log = corers_log::Logger::builder()
-        .level(corers_log::Level::Error)
-        .output(corers_log::Output::Memory(sink.clone()))
-        .build();
-    let actions: Actions<()> = Actions::new(Bus::builder().logger(log).build().unwrap());
+    let (actions, sink) = logged_actions::<()>(corers_log::Level::Error);
     actions
         .register(ActionSpec::new("git.pull", |_, _| async {
             Ok(Value::Null)
@@ -469,12 +479,7 @@ async fn scheduler_stop_cancels_the_run_in_progress_bad() {
 
 #[tokio::test(start_paused = true)]
 async fn scheduler_stop_cutting_a_run_short_warns_of_no_failure_ugly() {
-    let sink = corers_log::MemorySink::new();
-    let log = corers_log::Logger::builder()
-        .level(corers_log::Level::Warn)
-        .output(corers_log::Output::Memory(sink.clone()))
-        .build();
-    let actions: Actions<()> = Actions::new(Bus::builder().logger(log).build().unwrap());
+    let (actions, sink) = logged_actions::<()>(corers_log::Level::Warn);
     actions
         .register(ActionSpec::new("backup.run", |_, _| async {
             tokio::time::sleep(Duration::from_secs(86_400)).await;
@@ -666,12 +671,7 @@ impl Clone for Brittle {
 
 #[tokio::test(start_paused = true)]
 async fn scheduler_start_loop_that_panics_is_logged_not_silent_ugly() {
-    let sink = corers_log::MemorySink::new();
-    let log = corers_log::Logger::builder()
-        .level(corers_log::Level::Error)
-        .output(corers_log::Output::Memory(sink.clone()))
-        .build();
-    let actions: Actions<Brittle> = Actions::new(Bus::builder().logger(log).build().unwrap());
+    let (actions, sink) = logged_actions::<Brittle>(corers_log::Level::Error);
     actions
         .register(ActionSpec::new("index.build", |_, _| async {
             Ok(Value::Null)
