@@ -285,15 +285,10 @@ impl<C: Send + 'static> Cli<C> {
                 exit_code: EXIT_OK,
             },
             Err(err) => {
-                let exit_code = match err.code() {
-                    Some(c) if *c == ErrorCode::INVALID => 65,
-                    Some(c) if *c == ErrorCode::NOT_FOUND => 66,
-                    Some(c) if *c == ErrorCode::UNAVAILABLE => 69,
-                    Some(c) if *c == ErrorCode::INTERNAL => 70,
-                    Some(c) if *c == ErrorCode::TIMEOUT || *c == ErrorCode::LOCKED => 75,
-                    Some(c) if *c == ErrorCode::DENIED => 77,
-                    _ => EXIT_FAILURE,
-                };
+                let exit_code = err
+                    .code()
+                    .and_then(ErrorCode::exit_status)
+                    .unwrap_or(EXIT_FAILURE);
                 // What each level says, for the person running the program; the whole
                 // error (operations, codes) stays in `error()` for the application and
                 // its log.

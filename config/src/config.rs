@@ -173,13 +173,15 @@ pub struct ConfigBuilder {
 }
 
 impl ConfigBuilder {
-    /// Adds a check of the config as a whole, run on the config built and, before it is
-    /// published, on every config a reload or a write would make: one that does not pass
-    /// is not published (the reload or write fails with its error, and what was there
-    /// stays), so the application never sees settings it cannot use — a reload after a
-    /// file's `files_per_char = "seven"` keeps the old config and says why. The check runs
-    /// outside the config's locks but holds off other writes until it returns; it reads
-    /// the view it is given, and a write to a config from inside it is refused.
+    /// Adds a check of the config as a whole, run on the config built (a failure fails
+    /// [`build`](ConfigBuilder::build); [`build_lenient`](ConfigBuilder::build_lenient)
+    /// leaves it out) and, before it is published, on every config a reload or a write
+    /// would make: one that does not pass is not published (the reload or write fails with
+    /// its error, and what was there stays) — a reload after a file's
+    /// `files_per_char = "seven"` keeps the old config and says why. The check runs outside
+    /// the config's locks but holds off other writes until it returns; it reads the view it
+    /// is given: a write or a reload of a config that has checks, from inside a check, is
+    /// refused ([`ErrorCode::CONFLICT`]) rather than waiting on itself.
     ///
     /// ```
     /// use corers_config::Config;
@@ -422,7 +424,8 @@ impl ConfigBuilder {
     /// # Errors
     /// [`ErrorCode::INVALID`] for a bad default key or value, a bad environment prefix,
     /// or a file that does not parse (the message gives `path:line:column`);
-    /// [`ErrorCode::NOT_FOUND`] for a missing required file.
+    /// [`ErrorCode::NOT_FOUND`] for a missing required file; the error of a
+    /// [check](ConfigBuilder::validate) the config does not pass.
     pub fn build(self) -> Result<Config> {
         self.assemble(Err)
     }
@@ -492,8 +495,9 @@ impl ConfigBuilder {
         );
         let mut files = Vec::with_capacity(self.files.len());
         let declared = Spellings::new(defaults.keys().map(String::as_str));
+        let in_defaults = |key: &str| declares_under(defaults.keys(), key);
         for spec in self.files {
-            match read_file(&spec) {
+            match read_file(&spec, &in_defaults) {
                 Ok(flat) => files.push((
                     spec,
                     in_scope(self.logger.as_ref(), || respelled(flat, &declared)),
@@ -531,7 +535,7 @@ impl ConfigBuilder {
         );
         config.warn_of_flags_that_are_not_bools();
         if let Err(err) = config.check(config.inner.current.load()) {
-            skip(Error::wrap(err, OP, "check the config"))?;
+            skip(err)?;
         }
         Ok(config)
     }
@@ -567,14 +571,52 @@ fn resolved(path: PathBuf) -> PathBuf {
     std::path::absolute(&path).unwrap_or(path)
 }
 
-fn read_file(spec: &FileSpec) -> Result<Flat> {
-    Ok(layer(file::read(spec)?.into_iter().map(|leaf| {
+/// Reads `spec` as a layer; `in_defaults(key)` says whether the defaults declare `key` or
+/// keys under it.
+///
+/// # Errors
+/// As [`file::read`]; and [`ErrorCode::INVALID`] at its line for a table read whole as
+/// data (a name in it is no config key: see [`crate::key::is_data_table`]) that also has
+/// a name the defaults declare under it — `[database]` with `port = 5432` and a
+/// mistyped `"pool.size" = 10` is a mistake, not a table of data, which would hide
+/// `database.port` from every read.
+fn read_file(spec: &FileSpec, in_defaults: &dyn Fn(&str) -> bool) -> Result<Flat> {
+    let leaves = file::read(spec)?;
+    for leaf in &leaves {
+        let Value::Map(names) = &leaf.value else {
+            continue;
+        };
+        let declared = names
+            .keys()
+            .find(|name| in_defaults(&format!("{}.{name}", leaf.key)));
+        let odd = names.keys().find(|name| !crate::key::is_segment(name));
+        if let (Some(declared), Some(odd)) = (declared, odd) {
+            let line = leaf.line.map(|line| format!(":{line}")).unwrap_or_default();
+            return Err(Error::new(
+                "config.ConfigBuilder.build",
+                format!(
+                    "config file {}{line}: {odd:?} cannot be a config key: use ASCII letters, \
+                     digits, '_' and '-' (table {:?} sets {declared:?}, a key of the \
+                     defaults, so it is no table of data)",
+                    spec.path.display(),
+                    leaf.key
+                ),
+            )
+            .with_code(ErrorCode::INVALID));
+        }
+    }
+    Ok(layer(leaves.into_iter().map(|leaf| {
         let source = Source::File {
             path: spec.path.clone(),
             line: leaf.line,
         };
         (leaf.key, leaf.value, source)
     })))
+}
+
+/// Reports whether `keys` (the defaults') hold `key` or a key under it.
+fn declares_under<'k>(mut keys: impl Iterator<Item = &'k String>, key: &str) -> bool {
+    keys.any(|declared| is_under(declared, key))
 }
 
 /// `flat` (a file's keys) with each key spelled as the application's defaults spell it: a
@@ -819,15 +861,16 @@ impl Config {
         self.with_reader(|r| r.float(key))
     }
 
-    /// The bool at `key`, or the switch text or an integer writes: `true`, `yes`, `on`,
-    /// `1` and `false`, `no`, `off`, `0`, in any case (`APP_CACHE__ENABLED=yes`, as
-    /// config-rs reads it); other text or numbers are an error.
+    /// The bool at `key`; from a variable or a `--set`, whose text has no type, also the
+    /// switch it writes: `true`, `yes`, `on`, `1` and `false`, `no`, `off`, `0`, in any
+    /// case (`APP_CACHE__ENABLED=yes`, as config-rs reads it). Other text or numbers, and
+    /// any but a bool typed on purpose (in code, a file, a declared flag), are an error.
     ///
     /// ```
     /// use corers_config::Config;
     /// let config = Config::new();
     /// config.set("cache.enabled", true).unwrap();
-    /// config.set("cache.compress", "off").unwrap();
+    /// config.set_from_args(["--set", "cache.compress=off"]).unwrap();
     /// assert!(config.bool("cache.enabled").unwrap());
     /// assert!(!config.bool("cache.compress").unwrap());
     /// ```
@@ -1183,8 +1226,8 @@ impl Config {
     }
 
     /// Reports whether the feature flag `name` is on, from whichever layer set it: a
-    /// switch that says on (`true`, `yes`, `on`, `1`, as [`bool`](Config::bool) reads
-    /// them). A flag that is missing or says anything else is off (one that is no switch,
+    /// switch that says on, as [`bool`](Config::bool) reads it (`true`; also `yes`, `on`,
+    /// `1` from a variable or a `--set`). A flag that is missing or says anything else is off (one that is no switch,
     /// such as `APP_FEATURES__BETA_UI=2`, is warned of in the log when the config is built
     /// or reloaded). A name with `-` can also be set
     /// spelled with `_` (environment variables cannot spell `-`); when both spellings are
@@ -1262,6 +1305,7 @@ impl Config {
     /// [check](ConfigBuilder::validate) the reloaded config does not pass; on error the
     /// config in force stays as it was and nobody is notified.
     pub fn reload(&self) -> Result<Vec<Change>> {
+        self.refused_inside_a_check("config.Config.reload")?;
         let reloading = self
             .inner
             .reloading
@@ -1285,7 +1329,7 @@ impl Config {
         let files = specs
             .into_iter()
             .map(|spec| {
-                let flat = read_file(&spec)?;
+                let flat = read_file(&spec, &|key| declares_under(defaults.iter(), key))?;
                 let flat = in_scope(self.inner.log.as_ref(), || respelled(flat, &declared));
                 Ok((spec, flat))
             })
@@ -1316,7 +1360,7 @@ impl Config {
         let snapshot = self.inner.current.read();
         in_scope(self.inner.log.as_ref(), || {
             for (key, entry) in snapshot.under("features") {
-                if crate::lenient::switch(&entry.value).is_none() {
+                if crate::read::switch(&entry.value, crate::read::guessed(entry)).is_none() {
                     tracing::warn!(
                         key = %key,
                         source = %entry.source,
@@ -1474,13 +1518,7 @@ impl Config {
             state.layers = next;
             return Ok(self.published(state, merged));
         }
-        if CHECKING.get() {
-            return Err(Error::new(
-                "config.Config.write",
-                "a config check cannot write a config: it reads the view it is given",
-            )
-            .with_code(ErrorCode::CONFLICT));
-        }
+        self.refused_inside_a_check("config.Config.write")?;
         let _writing = self
             .inner
             .writing
@@ -1505,16 +1543,32 @@ impl Config {
     /// Runs the application's checks on `snapshot`; the first failure, or a panic in one,
     /// is the error.
     fn check(&self, snapshot: Arc<Snapshot>) -> Result<()> {
+        const OP: &str = "config.Config.check";
         if self.inner.checks.is_empty() {
             return Ok(());
         }
         let view = ConfigView::new(Arc::clone(&self.inner.secrets), snapshot);
-        CHECKING.set(true);
+        let outer = CHECKING.replace(true);
         let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             self.inner.checks.iter().try_for_each(|check| check(&view))
         }));
-        CHECKING.set(false);
-        checked.unwrap_or_else(|payload| Err(Error::from_caught("config.Config.check", payload)))
+        CHECKING.set(outer);
+        checked
+            .unwrap_or_else(|payload| Err(Error::from_caught(OP, payload)))
+            .map_err(|err| Error::wrap(err, OP, "the config does not pass the application's check"))
+    }
+
+    /// Refuses `op` on a config that has checks from inside a check (of any config on this
+    /// thread), which would wait on the write or reload being checked.
+    fn refused_inside_a_check(&self, op: &'static str) -> Result<()> {
+        if self.inner.checks.is_empty() || !CHECKING.get() {
+            return Ok(());
+        }
+        Err(Error::new(
+            op,
+            "a config check cannot write or reload a config that has checks: it reads the view it is given",
+        )
+        .with_code(ErrorCode::CONFLICT))
     }
 
     /// Publishes `merged` (the layers in `state` already its own) and notifies subscribers;

@@ -133,7 +133,7 @@ fn bool_word(value: &Value) -> Option<bool> {
 }
 
 /// The switch a config value writes (see [`bool_word`]): for `Config::bool` and feature
-/// flags.
+/// flags, of text whose type was guessed (from a variable, a `--set`).
 pub(crate) fn switch(value: &corers_primitives::Value) -> Option<bool> {
     use corers_primitives::Value;
     match value {

@@ -41,7 +41,9 @@
 //! (`database.max-connections`). A file's table whose names are data instead — hosts,
 //! routes, addresses: `[upstreams."db.lan"]`, `"/api" = "backend"` — is one value under
 //! its key, read whole (`extract::<HashMap<String, Upstream>>("upstreams")`) and replaced
-//! whole by a stronger layer that sets that key or one under it.
+//! whole by a stronger layer that sets that key or one under it. A table that also sets a
+//! key the defaults declare is no table of data: a name in it that is no key (a
+//! mistyped `"pool.size"` beside `port`) is an error at its line.
 //!
 //! # Modules
 //! - [`Config`], [`ConfigBuilder`]: the store, its sources, reads, writes and reloads.

@@ -41,16 +41,8 @@ impl<'a> Reader<'a> {
 
     pub(crate) fn string(&self, key: &str) -> Result<String> {
         let op = self.op("config.Config.string", "config.ConfigView.string");
-        // From a variable or a `--set`, an integer or a bool is a guess at what the text
-        // meant (`WORKBENCH_WORKSPACE__FIRST=2024`), and reads back exactly as written.
-        let guessed = self
-            .snapshot
-            .get(key)
-            .is_some_and(|entry| match &entry.source {
-                Source::Env { .. } => true,
-                Source::Flag { name } => name.starts_with("set "),
-                _ => false,
-            });
+        // An integer or a bool read from text reads back exactly as written.
+        let guessed = self.guessed(key);
         self.typed(op, key, "text", |v| match v {
             Value::String(text) => Some(text.clone()),
             Value::Int(i) if guessed => Some(i.to_string()),
@@ -99,7 +91,15 @@ impl<'a> Reader<'a> {
 
     pub(crate) fn bool(&self, key: &str) -> Result<bool> {
         let op = self.op("config.Config.bool", "config.ConfigView.bool");
-        self.typed(op, key, "a bool", crate::lenient::switch)
+        let guessed = self.guessed(key);
+        self.typed(op, key, "a bool", |v| switch(v, guessed))
+    }
+
+    /// Whether the value at `key` is text whose type was guessed: from a variable or a
+    /// `--set` (`WORKBENCH_WORKSPACE__FIRST=2024`), not typed on purpose in code, a file
+    /// or a declared flag. Only such a value is read as another type by the getters.
+    fn guessed(&self, key: &str) -> bool {
+        self.snapshot.get(key).is_some_and(guessed)
     }
 
     pub(crate) fn get_as<T: DeserializeOwned>(&self, key: &str) -> Result<T> {
@@ -144,7 +144,7 @@ impl<'a> Reader<'a> {
             (Some(d), _) => Some(d),
             (None, u) => u,
         };
-        decides.is_some_and(|entry| crate::lenient::switch(&entry.value) == Some(true))
+        decides.is_some_and(|entry| switch(&entry.value, guessed(entry)) == Some(true))
     }
 
     pub(crate) fn enabled_features(&self) -> Vec<String> {
@@ -174,7 +174,7 @@ impl<'a> Reader<'a> {
         }
         let mut on: Vec<String> = flags
             .into_values()
-            .filter(|(_, entry)| crate::lenient::switch(&entry.value) == Some(true))
+            .filter(|(_, entry)| switch(&entry.value, guessed(entry)) == Some(true))
             .map(|(name, _)| name.to_owned())
             .collect();
         on.sort();
@@ -263,6 +263,25 @@ impl<'a> Reader<'a> {
 }
 
 /// The value at `key` in `snapshot`: a leaf's, or a map of the leaves under a table key.
+/// Whether `entry`'s type was guessed from text (see [`Reader::guessed`]).
+pub(crate) fn guessed(entry: &Entry) -> bool {
+    match &entry.source {
+        Source::Env { .. } => true,
+        Source::Flag { name } => name.starts_with("set "),
+        _ => false,
+    }
+}
+
+/// The switch `value` is: a bool, or, when its type was `guessed` from text, the words
+/// and numbers a shell user writes for one (see [`crate::lenient::switch`]).
+pub(crate) fn switch(value: &Value, guessed: bool) -> Option<bool> {
+    match value {
+        Value::Bool(flag) => Some(*flag),
+        _ if guessed => crate::lenient::switch(value),
+        _ => None,
+    }
+}
+
 fn value_at(snapshot: &Snapshot, key: &str) -> Option<Value> {
     if let Some(entry) = snapshot.get(key) {
         return Some(entry.value.clone());

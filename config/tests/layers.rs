@@ -301,6 +301,33 @@ fn config_builder_file_toml_table_of_data_names_is_one_value_good() {
 }
 
 #[test]
+fn config_builder_file_table_the_defaults_declare_is_no_table_of_data_bad() {
+    let dir = ConfigDir::new();
+    // A mistyped name in an ordinary section: a mistake, not a map of data that would
+    // hide `database.port` from every read.
+    let path = dir.write("app.toml", "[database]\nport = 5432\n\"pool.size\" = 10\n");
+    let builder = || {
+        Config::builder()
+            .default_value("database.port", 5432)
+            .file(&path)
+    };
+    let err = builder().build().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    let message = err.message();
+    assert!(message.contains("app.toml:1:"), "{message}");
+    assert!(
+        message.contains("\"pool.size\" cannot be a config key"),
+        "{message}"
+    );
+    // A reload of the same mistake fails too, keeping what was read before.
+    std::fs::write(&path, "[database]\nport = 6543\n").unwrap();
+    let config = builder().build().unwrap();
+    std::fs::write(&path, "[database]\nport = 7654\n\"pool.size\" = 10\n").unwrap();
+    assert!(config.reload().is_err());
+    assert_eq!(config.int("database.port").unwrap(), 6543);
+}
+
+#[test]
 fn config_builder_file_table_of_data_is_replaced_whole_by_a_stronger_layer_ugly() {
     let dir = ConfigDir::new();
     let path = dir.write("app.toml", "[routes]\n\"/api\" = \"backend\"\n");

@@ -327,6 +327,9 @@ fn config_bool_of_other_text_or_numbers_is_invalid_bad() {
     let err = config.bool("cache.enabled").unwrap_err();
     insta::assert_snapshot!(err.to_string(), @r#"config.Config.bool: config key "cache.enabled" holds a string (from set at runtime), expected a bool [INVALID]"#);
     assert!(config.bool("cache.warm").is_err());
+    // Typed on purpose (in code), even a switch word is text, not a bool.
+    config.set("cache.compress", "yes").unwrap();
+    assert!(config.bool("cache.compress").is_err());
     let err = config.extract::<Cache>("cache").unwrap_err();
     assert!(err.message().contains("cache.enabled"), "{err}");
 }

@@ -335,18 +335,32 @@ fn config_enabled_from_env_good() {
 #[test]
 fn config_enabled_switch_words_are_on_anything_else_off_bad() {
     let config = Config::new();
-    config.set("features.metrics", "true").unwrap();
-    config.set("features.tracing", 1).unwrap();
-    config.set("features.audit", "Yes").unwrap();
-    config.set("features.beta", "enabled").unwrap();
-    config.set("features.dark", 2).unwrap();
-    config.set("features.sync", "off").unwrap();
+    // From the command line (or a variable), text says a switch as a shell user writes it.
+    config
+        .set_from_args([
+            "--set",
+            "features.metrics=true",
+            "--set",
+            "features.tracing=1",
+            "--set",
+            "features.audit=Yes",
+            "--set",
+            "features.beta=enabled",
+            "--set",
+            "features.dark=2",
+            "--set",
+            "features.sync=off",
+        ])
+        .unwrap();
+    // Typed on purpose in code, text is no switch.
+    config.set("features.typed", "true").unwrap();
     assert!(config.enabled("metrics"));
     assert!(config.enabled("tracing"));
     assert!(config.enabled("audit"));
     assert!(!config.enabled("beta"));
     assert!(!config.enabled("dark"));
     assert!(!config.enabled("sync"));
+    assert!(!config.enabled("typed"));
     assert_eq!(config.enabled_features(), ["audit", "metrics", "tracing"]);
 }
 
@@ -659,6 +673,8 @@ fn config_builder_validate_check_that_writes_or_panics_publishes_nothing_ugly() 
             if let Some(config) = inside.get() {
                 // Writing from a check would wait on the write being checked.
                 let refused = config.set("audited", true).unwrap_err();
+                assert_eq!(refused.code(), Some(&ErrorCode::CONFLICT));
+                let refused = config.reload().unwrap_err();
                 assert_eq!(refused.code(), Some(&ErrorCode::CONFLICT));
             }
             Ok(())
