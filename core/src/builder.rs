@@ -330,7 +330,11 @@ impl CoreBuilder {
     ///
     /// ```
     /// use corers::prelude::*;
-    /// let core = Core::builder().env_remove("HOME").build().unwrap();
+    /// let core = Core::builder()
+    ///     .env_remove("HOME")
+    ///     .env_remove("XDG_CONFIG_HOME")
+    ///     .build()
+    ///     .unwrap();
     /// assert_eq!(core.env("HOME"), None);
     /// assert_eq!(core.env("DIR_CONFIG"), None); // nothing to default beneath
     /// ```

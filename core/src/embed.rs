@@ -112,6 +112,8 @@ impl Core {
 
     /// What a shutdown does, in order.
     async fn shut_down_steps(&self) -> Result<()> {
+        // The shutdown's time, counted as `shut_down_services` counts it for forcing.
+        let began = tokio::time::Instant::now();
         // No new background work from here on (the drain below waits for what was taken),
         // a startup under way starts no more services, and the context is cancelled: a
         // scheduler started concurrently sees it and stops itself.
@@ -131,7 +133,6 @@ impl Core {
         // drain's time.
         // One budget for both waits for background work: the bus's drain gets what the
         // detached steps left of it.
-        let waiting = tokio::time::Instant::now();
         tokio::select! {
             _ = tokio::time::timeout(
                 self.inner.shutdown_timeout,
@@ -139,10 +140,7 @@ impl Core {
             ) => {}
             () = services.forced() => {}
         }
-        let left = self
-            .inner
-            .shutdown_timeout
-            .saturating_sub(waiting.elapsed());
+        let left = self.inner.shutdown_timeout.saturating_sub(began.elapsed());
         let stopped = self.inner.services.stop_all(self, left).await;
         // Again: a startup that ended while this ran may have started it meanwhile.
         tokio::select! {
@@ -155,8 +153,9 @@ impl Core {
     }
 
     /// Reloads the application, as SIGHUP does under [`Core::run`]: re-reads the config
-    /// (a file that no longer parses keeps the config in force, and the error is logged),
-    /// then calls every started service's reload hook, in start order.
+    /// (a file that no longer parses, or a config its checks refuse, keeps the config in
+    /// force, and the error is returned), then calls every started service's reload hook,
+    /// in start order.
     ///
     /// ```
     /// use corers::prelude::*;
@@ -230,17 +229,19 @@ impl Core {
         &self,
         work: F,
     ) -> tracing::instrument::WithDispatch<F> {
-        let dispatch =
-            corers_log::application_dispatch().unwrap_or_else(|| self.log().dispatch().clone());
-        tracing::instrument::WithSubscriber::with_subscriber(work, dispatch)
+        tracing::instrument::WithSubscriber::with_subscriber(work, self.framework_dispatch())
     }
 
     /// `work`, run now, logging as [`logging`](Core::logging) has it: what a service
     /// factory logs during `build()` is not lost.
     pub(crate) fn logging_now<T>(&self, work: impl FnOnce() -> T) -> T {
-        let dispatch =
-            corers_log::application_dispatch().unwrap_or_else(|| self.log().dispatch().clone());
-        tracing::dispatcher::with_default(&dispatch, work)
+        tracing::dispatcher::with_default(&self.framework_dispatch(), work)
+    }
+
+    /// Where the framework's events go: the application's subscriber, else this Core's
+    /// logger.
+    fn framework_dispatch(&self) -> tracing::Dispatch {
+        corers_log::application_dispatch().unwrap_or_else(|| self.log().dispatch().clone())
     }
 
     /// Starts the Task scheduler; a failure is logged, not fatal (the services run on). A

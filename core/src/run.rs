@@ -63,10 +63,9 @@ impl Core {
     /// then before they are abandoned too (each still gets its first poll), and background
     /// tasks, scheduled runs and detached Task steps still running are no longer waited
     /// for. A third one ends the process the OS's default way, as if no handler were
-    /// installed: the way out when something blocks a thread the shutdown needs (a
-    /// command stuck in a synchronous call; signals are heard on another of the runtime's
-    /// threads, so this takes a multi-threaded runtime, such as
-    /// [`run_blocking`](Core::run_blocking)'s). The handlers stay installed for the life of
+    /// installed, from inside the signal handler: the way out when something blocks a
+    /// thread the shutdown needs (a command stuck in a synchronous call, a standard error
+    /// nobody reads); what the log holds is flushed at the second. The handlers stay installed for the life of
     /// the process, as tokio's do. SIGHUP [reloads](Core::reload) the application. Signals
     /// are heard from the start: one that arrives while the services start lets the
     /// running start hook finish (the cancelled context tells it to hurry), starts no more
@@ -759,6 +758,8 @@ fn on_shutdown_signal(
             core.inner.services.force();
             forced.cancel();
             tracing::warn!("forced shutdown (a third signal ends the process at once)");
+            // The third ends the process inside the signal handler, with no flush.
+            core.log().flush();
         }
         // The exit code is 128 + the signal's number.
         _ => end_the_process(core, i32::from(exit_code) - 128),

@@ -91,7 +91,7 @@ fn probe() {
 }
 
 #[test]
-fn builder_run_leaves_the_process_wide_hooks_to_the_tests_ugly() {
+fn builder_run_leaves_tracings_global_default_to_the_tests_ugly() {
     let output = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["probe", "--exact", "--nocapture"])
         .env(PROBE, "1")

@@ -185,7 +185,10 @@ impl<C: Clone + Send + Sync + 'static> ServiceCtx<C> {
     /// timeout, and those still running are aborted; a task's error, a panic or a task
     /// that did not stop is one of the shutdown's failures. A task is never left running
     /// detached: dropped with its service, or with a stop or a startup cut off part-way,
-    /// it is aborted.
+    /// it is aborted — unless it holds what keeps its service alive (this context, or the
+    /// application's Core, which holds the services): a task captures what it uses
+    /// ([`stopping`](ServiceCtx::stopping), [`lifetime_ctx`](ServiceCtx::lifetime_ctx), a
+    /// clone of a service's own handle) rather than the context itself.
     ///
     /// A task that fails or panics while the service runs does not go unnoticed: it is
     /// logged, the service reports that failure as its health (unhealthy), and a shutdown

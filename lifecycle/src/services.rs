@@ -681,12 +681,20 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     /// The stop hooks' failures, joined.
     pub async fn stop_all(&self, core: &C, deadline: Duration) -> Result<()> {
         let span = tracing::info_span!("lifecycle", phase = "shutdown");
-        let stop = tracing::Instrument::instrument(self.stop_in_reverse(core, deadline), span);
+        // When the stop will be forced: no stop hook's deadline is later.
+        let ends = Instant::now().checked_add(deadline);
+        let stop =
+            tracing::Instrument::instrument(self.stop_in_reverse(core, deadline, ends), span);
         self.force_after(deadline, stop).await
     }
 
     /// [`stop_all`](Services::stop_all), outside its span.
-    async fn stop_in_reverse(&self, core: &C, deadline: Duration) -> Result<()> {
+    async fn stop_in_reverse(
+        &self,
+        core: &C,
+        deadline: Duration,
+        ends: Option<Instant>,
+    ) -> Result<()> {
         // Where a rollback reports to this call, when this call is the one that asked a
         // running startup to stop.
         let mut rolled_back: Option<Arc<Mutex<Option<Error>>>> = None;
@@ -746,7 +754,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             self.drain_bus(deadline).await;
             return Ok(());
         };
-        let result = self.wind_down(core, &started, deadline).await;
+        let result = self.wind_down(core, &started, deadline, ends).await;
         drop(stopping);
         result
     }
@@ -754,10 +762,14 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     /// What every shutdown does, also that of a failed startup: cancels the
     /// [context](Services::context), broadcasts [`ServiceShutdown`], drains the bus's
     /// background tasks (up to `deadline`, or until forced), then stops `started` in
-    /// reverse.
-    async fn wind_down(&self, core: &C, started: &[Planned<C>], deadline: Duration) -> Result<()> {
-        // When the stop will be forced: no stop hook's deadline is later.
-        let ends = Instant::now().checked_add(deadline);
+    /// reverse, no stop hook's deadline later than `ends` (when the stop is forced).
+    async fn wind_down(
+        &self,
+        core: &C,
+        started: &[Planned<C>],
+        deadline: Duration,
+        ends: Option<Instant>,
+    ) -> Result<()> {
         self.inner.context.cancel();
         let _ = self.inner.bus.broadcast(core, &ServiceShutdown);
         self.drain_bus(deadline).await;
@@ -1265,10 +1277,11 @@ impl<C: Clone + Send + Sync + 'static> Progress<'_, C> {
         services.set(&mut services.phase(), Phase::Stopping);
         let stopping = Stopping(services);
         let deadline = services.inner.drain_deadline;
+        let ends = Instant::now().checked_add(deadline);
         let rollback = services
             .force_after(
                 deadline,
-                services.wind_down(core, &self.order[..self.started], deadline),
+                services.wind_down(core, &self.order[..self.started], deadline, ends),
             )
             .await;
         if let Err(rollback) = rollback {

@@ -105,17 +105,20 @@ fn zoned(expression: &str) -> Result<(Zone, &str)> {
 fn crons(expression: &str, fields: &str) -> Result<Vec<cron::Schedule>> {
     let fields: Vec<&str> = fields.split_whitespace().collect();
     // Seconds first and a year last, when given.
-    let (second, crontab, year) = match fields[..] {
-        [_, _, _, _, _] => ("0", &fields[..], String::new()),
-        [second, ref crontab @ ..] if crontab.len() == 5 => (second, crontab, String::new()),
-        [second, ref crontab @ .., year] if crontab.len() == 5 => {
-            (second, crontab, format!(" {year}"))
+    let (second, [minute, hour, day, month, weekday], year) = match fields[..] {
+        [minute, hour, day, month, weekday] => {
+            ("0", [minute, hour, day, month, weekday], String::new())
         }
+        [second, minute, hour, day, month, weekday] => {
+            (second, [minute, hour, day, month, weekday], String::new())
+        }
+        [second, minute, hour, day, month, weekday, year] => (
+            second,
+            [minute, hour, day, month, weekday],
+            format!(" {year}"),
+        ),
         // The crate's own complaint about the count.
         _ => return Ok(vec![cron_schedule(expression, &fields.join(" "))?]),
-    };
-    let [minute, hour, day, month, weekday] = crontab[..] else {
-        return Ok(vec![cron_schedule(expression, &fields.join(" "))?]);
     };
     let weekdays = crontab_weekdays(expression, weekday)?;
     let restricted = |field: &str| !field.starts_with('*') && field != "?";

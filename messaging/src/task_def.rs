@@ -41,8 +41,8 @@ use serde::{Deserialize, Serialize};
 /// ```
 ///
 /// A `parallel` or `when` step may carry `retry`, `timeout_ms` and `detached`: they apply
-/// to every `action` step inside, as [`Step::with_retry`] and the others do; `options` and
-/// `input` belong to an `action` step.
+/// to every `action` step inside that does not set its own, as [`Step::with_retry`] and
+/// the others do; `options` and `input` belong to an `action` step.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
@@ -158,17 +158,35 @@ impl Step {
         self.map_run(|run| run.previous = true)
     }
 
-    /// Retries a failing run (each run step inside, for a group or a branch).
+    /// Retries a failing run (for a group or a branch, each run step inside that has no
+    /// retry of its own).
     #[must_use]
     pub fn with_retry(self, retry: Retry) -> Step {
-        self.map_run(move |run| run.retry = Some(retry.clone()))
+        match self {
+            Step::Run(mut run) => {
+                run.retry = Some(retry);
+                Step::Run(run)
+            }
+            group => group.map_run(move |run| {
+                run.retry.get_or_insert_with(|| retry.clone());
+            }),
+        }
     }
 
-    /// Ends each attempt after `timeout` with `TIMEOUT` (each run step inside, for a group
-    /// or a branch: `Step::parallel(..).with_timeout(..)` bounds every member).
+    /// Ends each attempt after `timeout` with `TIMEOUT` (for a group or a branch, each run
+    /// step inside that has no timeout of its own: `Step::parallel(..).with_timeout(..)`
+    /// bounds every member, a member's own bound wins).
     #[must_use]
     pub fn with_timeout(self, timeout: Duration) -> Step {
-        self.map_run(|run| run.timeout = Some(timeout))
+        match self {
+            Step::Run(mut run) => {
+                run.timeout = Some(timeout);
+                Step::Run(run)
+            }
+            group => group.map_run(|run| {
+                run.timeout.get_or_insert(timeout);
+            }),
+        }
     }
 
     /// Starts the run without waiting for it; its outcome is reported as a

@@ -312,12 +312,12 @@ fn task_def_toml_group_settings_apply_to_each_member_good() {
         "#,
     )
     .unwrap();
+    // A member's own timeout wins over the group's.
     let built = vec![
         Step::parallel(vec![
-            Step::run("cache.flush"),
+            Step::run("cache.flush").with_timeout(Duration::from_secs(1)),
             Step::run("search.reindex").with_timeout(Duration::from_millis(5)),
         ])
-        .with_timeout(Duration::from_secs(1))
         .with_retry(Retry::new(2, Duration::from_millis(100))),
         Step::when(Condition::Failed, vec![Step::run("chat.alert")], vec![]).detached(),
     ];

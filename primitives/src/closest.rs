@@ -3,8 +3,8 @@
 /// The candidate `typo` is most likely a mistyping of: the nearest by edit distance
 /// (insertions, deletions, substitutions), when it is near enough to be one — at most two
 /// edits, or a third of the candidate's length for a long name; the first of equals in
-/// candidate order. `None` when nothing is that near (or `typo` is a candidate itself, at
-/// distance 0, which is returned).
+/// candidate order (a candidate equal to `typo`, at no distance, is nearest). `None` when
+/// nothing is that near.
 ///
 /// ```
 /// use corers_primitives::closest;
