@@ -143,28 +143,61 @@ struct Scratch {
 /// with the span so that every event inside it can name it. Keyed by layer: two layers in
 /// one subscriber each keep their own.
 #[derive(Default)]
-struct SpanFields(Vec<(u64, String)>);
+struct SpanFields(Vec<LayerFields>);
+
+/// One layer's rendering of a span's fields: each field's, by name (a field recorded again
+/// replaces its own), and all of them joined, which every event reads.
+struct LayerFields {
+    layer: u64,
+    each: Vec<(&'static str, String)>,
+    joined: String,
+}
 
 impl SpanFields {
     fn of(&self, layer: u64) -> &str {
         self.0
             .iter()
-            .find(|(id, _)| *id == layer)
-            .map_or("", |(_, fields)| fields.as_str())
+            .find(|fields| fields.layer == layer)
+            .map_or("", |fields| fields.joined.as_str())
     }
 
-    /// Adds fields rendered in `format` (a span's first ones, or those `Span::record` adds
-    /// later) to the layer's.
-    fn append(&mut self, layer: u64, format: Format, rendered: &str) {
-        match self.0.iter_mut().find(|(id, _)| *id == layer) {
-            Some((_, fields)) => {
-                // JSON members are joined by commas; human fields carry their own space.
-                if format == Format::Json && !fields.is_empty() && !rendered.is_empty() {
-                    fields.push(',');
-                }
-                fields.push_str(rendered);
+    /// Sets the fields rendered in `format` (a span's first ones, or those `Span::record`
+    /// records later), each ending where `ends` says, in the layer's: a field recorded
+    /// again takes its own place, so that JSON never names a key twice.
+    fn set(&mut self, layer: u64, format: Format, rendered: &str, ends: &[(&'static str, usize)]) {
+        let at = match self.0.iter().position(|fields| fields.layer == layer) {
+            Some(at) => at,
+            None => {
+                self.0.push(LayerFields {
+                    layer,
+                    each: Vec::new(),
+                    joined: String::new(),
+                });
+                self.0.len() - 1
             }
-            None => self.0.push((layer, rendered.to_owned())),
+        };
+        let fields = &mut self.0[at];
+        let mut start = 0;
+        for &(name, end) in ends {
+            let one = rendered.get(start..end).unwrap_or_default();
+            start = end;
+            // JSON members are joined by commas below; human fields carry their own space.
+            let one = if format == Format::Json {
+                one.strip_prefix(',').unwrap_or(one)
+            } else {
+                one
+            };
+            match fields.each.iter_mut().find(|(known, _)| *known == name) {
+                Some((_, kept)) => one.clone_into(kept),
+                None => fields.each.push((name, one.to_owned())),
+            }
+        }
+        fields.joined.clear();
+        for (i, (_, one)) in fields.each.iter().enumerate() {
+            if format == Format::Json && i > 0 {
+                fields.joined.push(',');
+            }
+            fields.joined.push_str(one);
         }
     }
 }
@@ -208,13 +241,13 @@ where
         };
         // Rendered before the span's extensions are locked: a field's `Debug` that logs
         // inside this span must find them free.
-        let rendered = self.render_span_fields(|visitor| attrs.record(visitor));
+        let (rendered, ends) = self.render_span_fields(|visitor| attrs.record(visitor));
         let mut extensions = span.extensions_mut();
         match extensions.get_mut::<SpanFields>() {
-            Some(fields) => fields.append(self.id, self.format, &rendered),
+            Some(fields) => fields.set(self.id, self.format, &rendered, &ends),
             None => {
                 let mut fields = SpanFields::default();
-                fields.append(self.id, self.format, &rendered);
+                fields.set(self.id, self.format, &rendered, &ends);
                 extensions.insert(fields);
             }
         }
@@ -225,9 +258,9 @@ where
         let Some(span) = ctx.span(id) else {
             return;
         };
-        let rendered = self.render_span_fields(|visitor| values.record(visitor));
+        let (rendered, ends) = self.render_span_fields(|visitor| values.record(visitor));
         if let Some(fields) = span.extensions_mut().get_mut::<SpanFields>() {
-            fields.append(self.id, self.format, &rendered);
+            fields.set(self.id, self.format, &rendered, &ends);
         }
     }
 
@@ -250,10 +283,16 @@ impl LogLayer {
     /// span's `message` is one of its fields.
     /// A field whose `Display` or `Debug` panics loses the span's fields, not the caller's
     /// span (the panic would surface at `info_span!` in the application's code).
-    fn render_span_fields(&self, record: impl FnOnce(&mut Visitor<'_>)) -> String {
+    /// A span's fields (or those recorded later) as rendered, and where each one ends in
+    /// that text, by name.
+    fn render_span_fields(
+        &self,
+        record: impl FnOnce(&mut Visitor<'_>),
+    ) -> (String, Vec<(&'static str, usize)>) {
         let mut fields = String::new();
         let mut message = String::new();
         let mut debug = String::new();
+        let mut ends = Vec::new();
         let recorded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             record(&mut Visitor {
                 format: self.format,
@@ -262,18 +301,20 @@ impl LogLayer {
                 message: &mut message,
                 fields: &mut fields,
                 debug: &mut debug,
+                ends: Some(&mut ends),
             });
         }));
         if let Err(payload) = recorded {
             let _ = corers_primitives::Error::from_caught("log.Logger.span", payload);
-            return String::new();
+            return (String::new(), Vec::new());
         }
         hide_url_passwords(&mut message);
         if !message.is_empty() {
             self.format
                 .render_field("message", FieldValue::Str(&message), &mut fields);
+            ends.push(("message", fields.len()));
         }
-        fields
+        (fields, ends)
     }
 
     /// Renders `event` (with the spans it happened in) and writes it to the output.
@@ -315,6 +356,7 @@ impl LogLayer {
                 message: &mut scratch.message,
                 fields: &mut scratch.fields,
                 debug: &mut scratch.debug,
+                ends: None,
             });
             hide_url_passwords(&mut scratch.message);
             let record = Record {
@@ -346,6 +388,9 @@ struct Visitor<'a> {
     fields: &'a mut String,
     /// Scratch space for values recorded through `Debug`.
     debug: &'a mut String,
+    /// Where each field's text ends in `fields`, by name: kept for a span's fields, which
+    /// a later `record` of one may replace.
+    ends: Option<&'a mut Vec<(&'static str, usize)>>,
 }
 
 impl Visitor<'_> {
@@ -360,6 +405,9 @@ impl Visitor<'_> {
             value
         };
         self.format.render_field(name, value, self.fields);
+        if let Some(ends) = self.ends.as_deref_mut() {
+            ends.push((name, self.fields.len()));
+        }
     }
 }
 

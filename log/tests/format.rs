@@ -462,6 +462,40 @@ fn logger_builder_format_human_names_the_spans_of_an_event_good() {
 }
 
 #[test]
+fn logger_builder_format_span_field_recorded_again_is_named_once_ugly() {
+    for format in [Format::Json, Format::Human] {
+        let (log, sink) = capture(format, Level::Info);
+        log.in_scope(|| {
+            let request = tracing::info_span!(
+                "request",
+                path = "/api",
+                status = tracing::field::Empty,
+                attempt = 1_u64
+            );
+            let _request = request.enter();
+            request.record("status", 200_u64);
+            request.record("status", 503_u64);
+            request.record("attempt", 2_u64);
+            tracing::warn!("request failed");
+        });
+        let line = only_line(&sink);
+        // One per key, with its last value: a key recorded again keeps its place (the
+        // `Empty` status took its place at its first recording).
+        if format == Format::Json {
+            assert!(
+                line.contains(r#""spans":[{"name":"request","fields":{"path":"/api","attempt":2,"status":503}}]"#),
+                "{line}"
+            );
+        } else {
+            assert!(
+                line.contains("request{path=/api attempt=2 status=503}:"),
+                "{line}"
+            );
+        }
+    }
+}
+
+#[test]
 fn logger_builder_format_json_lists_the_spans_of_an_event_good() {
     let (log, sink) = capture(Format::Json, Level::Info);
     log.in_scope(|| {
