@@ -10,6 +10,7 @@
 //! cargo run --example workbench -- health
 //! WORKBENCH_INDEX__FILES_PER_CHAR=3 cargo run --example workbench -- config
 //! cargo run --example workbench -- help workspace create
+//! cargo run --example workbench -- serve   # until Ctrl-C (a second one forces the stop)
 //! ```
 
 use std::process::ExitCode;
@@ -254,6 +255,18 @@ pub(crate) fn workbench() -> CoreBuilder {
             Command::new()
                 .description("flush the caches")
                 .action(|_, _| async { Ok(Value::from("caches flushed")) }),
+        )
+        // The daemon form: the services run (the indexer's loop refreshing) until a signal
+        // begins the shutdown, which stops them in reverse order.
+        .command(
+            "serve",
+            Command::new()
+                .description("run until Ctrl-C or SIGTERM")
+                .action(|core: Core, _| async move {
+                    core.eprint("serving: Ctrl-C to stop\n");
+                    core.context().cancelled().await;
+                    Ok(Value::from("stopped"))
+                }),
         )
 }
 

@@ -269,3 +269,28 @@ fn core_run_blocking_build_failure_shows_its_whole_error_at_debug_level_bad() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn core_run_blocking_workbench_serve_until_sigterm_good() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Process::new(workbench())
+        .arg("serve")
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    assert_eq!(first, "serving: Ctrl-C to stop\n");
+    let killed = Process::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let output = child.wait_with_output().unwrap();
+    // A supervisor's ordinary stop: the services stop in order, the command ends well.
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "stopped\n");
+}
