@@ -119,8 +119,9 @@ struct Inner {
     state: Mutex<State>,
     /// The application's checks, run on every config before it is published.
     checks: Vec<Check>,
-    /// Held by a write while the checks look at what it would publish, so that no other
-    /// write comes between; never by readers.
+    /// Held by a write from the layers it starts from to what it publishes (the checks
+    /// look at it in between, outside `state`), so that no other write comes between;
+    /// never by readers.
     writing: Mutex<()>,
     /// Serialises reloads, which read their files without holding `state`: a slower
     /// reload can never apply older contents after a newer one.
@@ -1510,14 +1511,6 @@ impl Config {
         &self,
         change: impl FnOnce(&mut Layers) -> Result<()>,
     ) -> Result<(Vec<Change>, Bindings)> {
-        if self.inner.checks.is_empty() {
-            let mut state = self.lock();
-            let mut next = state.layers.clone();
-            change(&mut next)?;
-            let merged = next.merge();
-            state.layers = next;
-            return Ok(self.published(state, merged));
-        }
         self.refused_inside_a_check("config.Config.write")?;
         let _writing = self
             .inner

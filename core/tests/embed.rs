@@ -370,12 +370,23 @@ fn reloading_store(seen: &Arc<Mutex<Vec<String>>>) -> Hooks<Core> {
     })
 }
 
-#[tokio::test]
-async fn core_reload_rereads_the_config_before_the_hooks_good() {
-    let dir = std::env::temp_dir().join(format!("corers-reload-{}", std::process::id()));
+/// A scratch directory holding `workbench.toml` with `workers = 1`; the directory and the
+/// file.
+fn workers_file() -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!(
+        "corers-reload-{}-{}",
+        std::process::id(),
+        corers::primitives::id()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("workbench.toml");
     std::fs::write(&file, "workers = 1\n").unwrap();
+    (dir, file)
+}
+
+#[tokio::test]
+async fn core_reload_rereads_the_config_before_the_hooks_good() {
+    let (dir, file) = workers_file();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let store = reloading_store(&seen);
     let core = Core::builder()
@@ -409,14 +420,7 @@ async fn core_reload_failing_hook_is_reported_bad() {
 
 #[tokio::test]
 async fn core_reload_config_that_does_not_fit_is_reported_and_the_old_stays_ugly() {
-    let dir = std::env::temp_dir().join(format!(
-        "corers-reload-check-{}-{}",
-        std::process::id(),
-        corers::primitives::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("workbench.toml");
-    std::fs::write(&file, "workers = 1\n").unwrap();
+    let (dir, file) = workers_file();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let store = reloading_store(&seen);
     let core = Core::builder()

@@ -197,10 +197,7 @@ async fn service_ctx_spawn_after_the_service_stopped_is_refused_bad() {
 
 #[tokio::test]
 async fn service_ctx_spawn_from_a_thread_without_a_runtime_is_refused_ugly() {
-    let kept = Arc::new(Mutex::new(None));
-    let services = services(vec![Registration::new("camera", keeping(&kept))]);
-    services.start_all(&()).await.unwrap();
-    let ctx = kept.lock().unwrap().take().unwrap();
+    let (services, ctx) = running("camera").await;
     // A capture thread of the service's own asks for a task.
     let refused = std::thread::spawn(move || ctx.spawn("frames", async { Ok(()) }))
         .join()
@@ -316,6 +313,20 @@ impl Drop for Dropped {
     }
 }
 
+/// A task that runs until it is aborted, `guard` recording its drop.
+async fn forever(guard: Dropped) -> corers_primitives::Result<()> {
+    let _guard = guard;
+    std::future::pending().await
+}
+
+/// What `trail` holds once aborted tasks have had the runtime's next turns to be dropped.
+async fn after_aborts(trail: &Calls) -> Vec<String> {
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    taken(trail)
+}
+
 #[tokio::test]
 async fn service_ctx_spawned_by_a_start_hook_cut_off_are_aborted_ugly() {
     let trail = calls();
@@ -325,11 +336,7 @@ async fn service_ctx_spawned_by_a_start_hook_cut_off_are_aborted_ugly() {
         Hooks::new().on_start(move |ctx| {
             let guard = Dropped(held.clone());
             async move {
-                ctx.spawn("warmup", async move {
-                    let _guard = guard;
-                    std::future::pending::<()>().await;
-                    Ok(())
-                })?;
+                ctx.spawn("warmup", forever(guard))?;
                 std::future::pending().await
             }
         }),
@@ -338,10 +345,7 @@ async fn service_ctx_spawned_by_a_start_hook_cut_off_are_aborted_ugly() {
     let cut_off = tokio::time::timeout(Duration::from_millis(50), services.start_all(&())).await;
     assert!(cut_off.is_err());
     // An aborted task is dropped at the runtime's next turn.
-    for _ in 0..10 {
-        tokio::task::yield_now().await;
-    }
-    assert_eq!(taken(&trail), ["task dropped"]);
+    assert_eq!(after_aborts(&trail).await, ["task dropped"]);
 }
 
 #[tokio::test]
@@ -352,22 +356,13 @@ async fn service_ctx_spawned_tasks_are_aborted_when_the_services_are_dropped_run
         "store",
         Hooks::new().on_start(move |ctx| {
             let guard = Dropped(held.clone());
-            async move {
-                ctx.spawn("compact", async move {
-                    let _guard = guard;
-                    std::future::pending::<()>().await;
-                    Ok(())
-                })
-            }
+            async move { ctx.spawn("compact", forever(guard)) }
         }),
     )]);
     services.start_all(&()).await.unwrap();
     // An embedding host that drops them without a stop: nothing is left running.
     drop(services);
-    for _ in 0..10 {
-        tokio::task::yield_now().await;
-    }
-    assert_eq!(taken(&trail), ["task dropped"]);
+    assert_eq!(after_aborts(&trail).await, ["task dropped"]);
 }
 
 /// A service whose start hook hands its context to `kept`.
@@ -377,6 +372,15 @@ fn keeping(kept: &Arc<Mutex<Option<ServiceCtx<()>>>>) -> Hooks<()> {
         *keep.lock().unwrap() = Some(ctx);
         async { Ok(()) }
     })
+}
+
+/// The services of the one service `name`, started, and the context its start hook had.
+async fn running(name: &str) -> (Services<()>, ServiceCtx<()>) {
+    let kept = Arc::new(Mutex::new(None));
+    let services = services(vec![Registration::new(name.to_owned(), keeping(&kept))]);
+    services.start_all(&()).await.unwrap();
+    let ctx = kept.lock().unwrap().take().unwrap();
+    (services, ctx)
 }
 
 #[tokio::test(start_paused = true)]
@@ -598,10 +602,7 @@ async fn service_ctx_lifetime_ctx_run_in_flight_at_the_services_turn_finishes_ug
 
 #[tokio::test]
 async fn service_ctx_stopping_is_cancelled_by_a_forced_shutdown_before_its_turn_ugly() {
-    let kept = Arc::new(Mutex::new(None));
-    let services = services(vec![Registration::new("cache", keeping(&kept))]);
-    services.start_all(&()).await.unwrap();
-    let ctx = kept.lock().unwrap().take().unwrap();
+    let (services, ctx) = running("cache").await;
     services.request_stop(None);
     assert!(!ctx.stopping().is_cancelled());
     services.force();
@@ -610,10 +611,7 @@ async fn service_ctx_stopping_is_cancelled_by_a_forced_shutdown_before_its_turn_
 
 #[tokio::test]
 async fn service_ctx_run_ctx_is_cancelled_when_shutdown_is_forced_bad() {
-    let kept = Arc::new(Mutex::new(None));
-    let services = services(vec![Registration::new("cache", keeping(&kept))]);
-    services.start_all(&()).await.unwrap();
-    let ctx = kept.lock().unwrap().take().unwrap();
+    let (services, ctx) = running("cache").await;
     let run = ctx.run_ctx();
     assert!(!run.cancel_token().is_cancelled());
     services.force();
@@ -678,10 +676,7 @@ async fn service_ctx_request_shutdown_for_keeps_the_failure_good() {
 
 #[tokio::test]
 async fn service_ctx_request_shutdown_for_after_a_plain_request_still_keeps_it_bad() {
-    let kept = Arc::new(Mutex::new(None));
-    let services = services(vec![Registration::new("cache", keeping(&kept))]);
-    services.start_all(&()).await.unwrap();
-    let ctx = kept.lock().unwrap().take().unwrap();
+    let (services, ctx) = running("cache").await;
     ctx.request_shutdown();
     ctx.request_shutdown_for(Error::new("cache.Redis.ping", "connection refused"));
     assert_eq!(services.failure().unwrap().message(), "connection refused");
@@ -690,10 +685,7 @@ async fn service_ctx_request_shutdown_for_after_a_plain_request_still_keeps_it_b
 
 #[tokio::test]
 async fn service_ctx_request_shutdown_for_twice_keeps_the_first_ugly() {
-    let kept = Arc::new(Mutex::new(None));
-    let services = services(vec![Registration::new("cache", keeping(&kept))]);
-    services.start_all(&()).await.unwrap();
-    let ctx = kept.lock().unwrap().take().unwrap();
+    let (services, ctx) = running("cache").await;
     ctx.request_shutdown_for(Error::new("cache.Redis.ping", "first"));
     ctx.request_shutdown_for(Error::new("cache.Redis.ping", "second"));
     assert_eq!(services.failure().unwrap().message(), "first");
@@ -705,10 +697,7 @@ async fn service_ctx_request_shutdown_for_twice_keeps_the_first_ugly() {
 
 #[tokio::test]
 async fn service_ctx_request_shutdown_does_not_stop_the_services_itself_bad() {
-    let kept = Arc::new(Mutex::new(None));
-    let services = services(vec![Registration::new("cache", keeping(&kept))]);
-    services.start_all(&()).await.unwrap();
-    let ctx = kept.lock().unwrap().take().unwrap();
+    let (services, ctx) = running("cache").await;
     ctx.request_shutdown();
     // Asked, not done: the owner stops them; the service's own turn has not come.
     assert!(services.context().is_cancelled());
