@@ -7,7 +7,7 @@ use corers_primitives::glob_match;
 /// [`Options`](corers_primitives::Options) and [`Value`](corers_primitives::Value) redact in
 /// their `Debug`. Names are matched with `-` read as `_`, so `X-Api-Key` is `x_api_key`;
 /// a field named just `key` (a cache key, a config key) is left alone.
-pub const DEFAULT_REDACTIONS: [&str; 12] = corers_primitives::SECRET_NAME_PATTERNS;
+pub const DEFAULT_REDACTIONS: [&str; 17] = corers_primitives::SECRET_NAME_PATTERNS;
 
 /// The text written instead of a redacted value.
 pub use corers_primitives::REDACTED;

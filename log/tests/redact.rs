@@ -55,13 +55,18 @@ fn redactor_is_secret_every_default_pattern_good() {
         "Authorization",
         "ssh_private_key",
         "aws_access_key_id",
+        "db.pass",
+        "DB_PWD",
+        "proxyAuth",
+        "DSN",
+        "sentry-dsn",
     ];
     let redactor = Redactor::default();
     let matched: Vec<&str> = names
         .into_iter()
         .filter(|name| redactor.is_secret(name))
         .collect();
-    assert_eq!((matched, DEFAULT_REDACTIONS.len()), (names.to_vec(), 12));
+    assert_eq!((matched, DEFAULT_REDACTIONS.len()), (names.to_vec(), 17));
 }
 
 #[test]
@@ -236,12 +241,12 @@ fn logger_hides_the_password_of_a_url_in_messages_and_values_good() {
     let (builder, sink) = captured(Format::Json);
     let log = builder.build();
     let url = "postgres://app:hunter2@db.lan:5432/app?sslmode=require";
-    corers_log::info!(log, url, dsn = ?url, "connecting to {url}");
+    corers_log::info!(log, url, target = ?url, "connecting to {url}");
     let line = only_json(&sink);
     let hidden = format!("postgres://app:{REDACTED}@db.lan:5432/app?sslmode=require");
     assert_eq!(line["msg"], format!("connecting to {hidden}"));
     assert_eq!(line["fields"]["url"], hidden);
-    assert_eq!(line["fields"]["dsn"], format!("{hidden:?}"));
+    assert_eq!(line["fields"]["target"], format!("{hidden:?}"));
     assert!(!sink.contents().contains("hunter2"));
 }
 

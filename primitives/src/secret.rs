@@ -1,13 +1,20 @@
 //! Which names hold secrets: the one list the logger redacts by default, and the `Debug`
 //! of [`Options`](crate::Options) and [`Value`](crate::Value) too.
 
-/// Name patterns that hold secrets: a name matches when, lower-cased and with `-`, `.` and
-/// spaces read as `_`, it contains the text between the `*`s — or when its camelCase words,
-/// split by `_`, do (`privateKey` reads as `private_key`, `SSHKey` as `ssh_key`: see
-/// [`camel_words`]). `*_key*` catches `api_key`, `signing_key`, `aws_access_key_id`,
-/// `signingKey`, the config key `tls.key` (and, erring on the safe side, `cache_key`); a
-/// name that is just `key` or `keys` is left alone.
-pub const SECRET_NAME_PATTERNS: [&str; 12] = [
+/// Name patterns that hold secrets, as globs (see [`glob_match`](crate::glob_match)): a
+/// name matches when, lower-cased and with `-`, `.` and spaces read as `_`, a pattern
+/// matches it — or its camelCase words, split by `_` (`privateKey` reads as `private_key`,
+/// `SSHKey` as `ssh_key`: see [`camel_words`]).
+///
+/// `*word*` finds the word anywhere: `*_key*` catches `api_key`, `signing_key`,
+/// `aws_access_key_id`, `signingKey`, the config key `tls.key` (and, erring on the safe
+/// side, `cache_key`); a name that is just `key` or `keys` is left alone. Short words that
+/// are also parts of ordinary words — `pass` (`bypass`, `passive`), `pwd`, `auth`
+/// (`author`, `oauth_url`) — count only as the last word of a longer name: `db.pass`,
+/// `DB_PWD`, `proxy.auth`, `dbPass`; alone they name other things (a pass number, the
+/// shell's working directory, a section of settings). `dsn` counts alone too:
+/// `dsn`, `sentry-dsn`.
+pub const SECRET_NAME_PATTERNS: [&str; 17] = [
     "*token*",
     "*secret*",
     "*password*",
@@ -20,6 +27,11 @@ pub const SECRET_NAME_PATTERNS: [&str; 12] = [
     "*authorization*",
     "*private_key*",
     "*_key*",
+    "*_pass",
+    "*_pwd",
+    "*_auth",
+    "dsn",
+    "*_dsn",
 ];
 
 /// The text shown instead of a secret value.
@@ -32,13 +44,15 @@ pub const REDACTED: &str = "[REDACTED]";
 /// assert!(is_secret_name("GITHUB_TOKEN"));
 /// assert!(is_secret_name("X-Api-Key"));
 /// assert!(is_secret_name("tls.key"));
+/// assert!(is_secret_name("DB_PWD"));
 /// assert!(!is_secret_name("workspace"));
+/// assert!(!is_secret_name("bypass_cache"));
 /// ```
 pub fn is_secret_name(name: &str) -> bool {
     let matches = |name: &str| {
         SECRET_NAME_PATTERNS
             .iter()
-            .any(|pattern| name.contains(pattern.trim_matches('*')))
+            .any(|pattern| crate::glob_match(pattern, name))
     };
     matches(&name.to_lowercase().replace(['-', '.', ' '], "_"))
         || camel_words(name).is_some_and(|n| matches(&n))

@@ -18,6 +18,11 @@ fn is_secret_name_every_pattern_good() {
         "Authorization",
         "ssh_private_key",
         "aws_access_key_id",
+        "db.pass",
+        "DB_PWD",
+        "proxy-auth",
+        "dsn",
+        "SENTRY_DSN",
     ] {
         assert!(is_secret_name(name), "{name}");
     }
@@ -34,6 +39,12 @@ fn is_secret_name_ordinary_names_bad() {
         "author",
         "took_ms",
         "PWD",
+        "auth",
+        "bypass",
+        "passive_mode",
+        "oauth_url",
+        "auth_enabled",
+        "dsn_file_name",
     ] {
         assert!(!is_secret_name(name), "{name}");
     }
