@@ -681,10 +681,12 @@ fn unwritten(failure: &str) -> String {
     format!("error: standard output could not be written: {failure}\n")
 }
 
-/// Writes `text` to standard error, dropping it when it cannot be written: there is
-/// nowhere left to tell.
+/// Writes `text` to standard error with the password of any URL in it hidden, as the
+/// logger hides them (an error quoting a bad `postgres://app:hunter2@db.lan/app` ends up
+/// in CI logs and terminals alike); dropped when it cannot be written: there is nowhere
+/// left to tell.
 pub(crate) fn write_err(text: &str) {
-    let _ = write_out(std::io::stderr(), text);
+    let _ = write_out(std::io::stderr(), &corers_log::without_url_passwords(text));
 }
 
 /// Writes `text` to `stream`; a failure is returned, never a panic that would skip

@@ -165,6 +165,21 @@ fn core_run_blocking_workbench_misspelt_command_ugly() {
 }
 
 #[test]
+fn core_run_blocking_workbench_error_hides_a_url_password_ugly() {
+    let printed = run(&[
+        "workspace",
+        "create",
+        "--name=postgres://app:hunter2@db.lan/app",
+    ]);
+    let (_, stderr) = printed.split_once("--- stderr\n").unwrap();
+    assert!(
+        stderr.contains("postgres://app:[REDACTED]@db.lan/app"),
+        "{printed}"
+    );
+    assert!(!stderr.contains("hunter2"), "{printed}");
+}
+
+#[test]
 fn core_run_blocking_workbench_create_unicode_name_ugly() {
     insta::assert_snapshot!(run(&["workspace", "create", "-n", "工作区 β"]));
 }

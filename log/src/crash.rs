@@ -39,7 +39,9 @@ const KEPT_IN_FILE: usize = 256;
 pub struct CrashReport {
     /// When it happened, RFC 3339 UTC.
     pub time: String,
-    /// The panic message.
+    /// The panic message, with the password of any URL in it replaced by `[REDACTED]`
+    /// (`.expect(&format!("connect {url}"))` must not put a database password in a file
+    /// or a crash callback); otherwise as the panic gave it.
     pub message: String,
     /// `file:line:column` of the panic, when known.
     pub location: Option<String>,
@@ -292,7 +294,7 @@ impl CrashReporter {
         write_rfc3339(&mut time, (self.inner.clock)());
         CrashReport {
             time,
-            message: message.to_owned(),
+            message: crate::without_url_passwords(message).into_owned(),
             location: None,
             thread: std::thread::current().name().map(str::to_owned),
             backtrace: None,
@@ -523,10 +525,12 @@ impl CrashReporter {
         // processes; it is released when `_lock` closes.
         let mut lock_name = path.as_os_str().to_os_string();
         lock_name.push(".lock");
-        let _lock = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
+        let mut open_lock = fs::OpenOptions::new();
+        open_lock.create(true).truncate(false).write(true);
+        // Owner-only like the file it guards (it holds nothing, and is never truncated).
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut open_lock, 0o600);
+        let _lock = open_lock
             .open(&lock_name)
             .and_then(|file| file.lock().map(|()| file))
             .map_err(|e| unavailable(e, &format!("lock {}", path.display())))?;
@@ -562,7 +566,8 @@ impl CrashReporter {
         tmp_name.push(format!(".tmp-{}", corers_primitives::id()));
         let tmp = PathBuf::from(tmp_name);
         let write = || -> std::io::Result<()> {
-            // Owner-only, as CoreGO's: panic messages and backtraces are not redacted.
+            // Owner-only, as CoreGO's: backtraces and the rest of a panic message are not
+            // redacted.
             let mut open = fs::OpenOptions::new();
             open.write(true).create_new(true);
             #[cfg(unix)]

@@ -26,6 +26,12 @@
 //! # let _ = err;
 //! ```
 //!
+//! Applications normally reach this crate through the `corers` facade: every Core has a
+//! [`Logger`] (`core.log()`, set with `CoreBuilder::logger` or `CoreBuilder::log_level`),
+//! and the crate is `corers::log` (`corers::log::info!(core.log(), …)`). Depend on
+//! `corers-log` directly to log with the same redaction and formats from a library or a
+//! program that has no Core.
+//!
 //! # Modules
 //! - [`Logger`], [`default_logger`] and the macros [`info!`], [`debug!`], [`warn!`],
 //!   [`error!`], [`security!`]: logging handles, per Core and process-wide.

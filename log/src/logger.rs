@@ -123,9 +123,9 @@ impl Logger {
     ///
     /// ```
     /// use corers_log::{Logger, Redactor};
-    /// let log = Logger::builder().redactor(Redactor::new(["*dsn*"])).build();
-    /// assert!(log.redactor().is_secret("database.dsn"));
-    /// assert!(!log.redactor().is_secret("database.password"));
+    /// let log = Logger::builder().redactor(Redactor::default().with(["*_pin"])).build();
+    /// assert!(log.redactor().is_secret("card.pin"));
+    /// assert!(log.redactor().is_secret("database.password"));
     /// ```
     pub fn redactor(&self) -> &Redactor {
         &self.inner.redactor
@@ -435,7 +435,9 @@ impl LoggerBuilder {
         self
     }
 
-    /// Sets which fields are redacted (default [`Redactor::default`]).
+    /// Sets which fields are redacted (default [`Redactor::default`]): the given redactor's
+    /// names only, so `Redactor::default().with([..])` adds names and `Redactor::new([..])`
+    /// replaces the defaults.
     pub fn redactor(mut self, redactor: Redactor) -> Self {
         self.redactor = redactor;
         self

@@ -73,7 +73,9 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 impl Redactor {
-    /// Redacts names matching any of `patterns` (and no other names).
+    /// Redacts names matching any of `patterns` (and no other names): for an application
+    /// that wants its own list instead of the defaults. To add names to the defaults, use
+    /// [`with`](Redactor::with).
     ///
     /// ```
     /// use corers_log::Redactor;
@@ -88,6 +90,22 @@ impl Redactor {
                 .map(|p| Pattern::new(p.as_ref()))
                 .collect(),
         }
+    }
+
+    /// Redacts names matching `patterns` as well as those this redactor already does.
+    ///
+    /// ```
+    /// use corers_log::Redactor;
+    /// let redactor = Redactor::default().with(["session_*", "*_pin"]);
+    /// assert!(redactor.is_secret("session_id"));
+    /// assert!(redactor.is_secret("card_pin"));
+    /// assert!(redactor.is_secret("GITHUB_TOKEN")); // the defaults are kept
+    /// ```
+    #[must_use]
+    pub fn with<S: AsRef<str>>(mut self, patterns: impl IntoIterator<Item = S>) -> Redactor {
+        self.patterns
+            .extend(patterns.into_iter().map(|p| Pattern::new(p.as_ref())));
+        self
     }
 
     /// Reports whether values of the field `name` must be hidden.

@@ -293,6 +293,11 @@ impl RotatingFile {
         };
         fs::rename(&self.config.path, &rotated)?;
         state.file = open_append(&self.config.path)?;
+        // The new live file gets the old one's permissions: a log an operator made
+        // owner-only stays so after it rotates.
+        state
+            .file
+            .set_permissions(fs::metadata(&rotated)?.permissions())?;
         state.base = 0;
         state.opened_at = now;
 
@@ -515,7 +520,9 @@ fn rotated_path(path: &Path, now: SystemTime, sequence: u64) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Gzips `path` to `path.gz` through a temporary file, then removes `path`.
+/// Gzips `path` to `path.gz` through a temporary file with `path`'s permissions, then
+/// removes `path`. The temporary file is made new (a link planted at its name is removed,
+/// never followed).
 fn compress(path: &Path) -> io::Result<()> {
     let mut gz_name = path.as_os_str().to_os_string();
     gz_name.push(".gz");
@@ -525,7 +532,16 @@ fn compress(path: &Path) -> io::Result<()> {
     let tmp_path = PathBuf::from(tmp_name);
 
     let mut input = File::open(path)?;
-    let mut encoder = GzEncoder::new(File::create(&tmp_path)?, Compression::default());
+    match fs::remove_file(&tmp_path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let tmp = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp_path)?;
+    tmp.set_permissions(input.metadata()?.permissions())?;
+    let mut encoder = GzEncoder::new(tmp, Compression::default());
     io::copy(&mut input, &mut encoder)?;
     encoder.finish()?.sync_all()?;
     fs::rename(&tmp_path, &gz_path)?;

@@ -346,6 +346,27 @@ fn crash_reporter_record_file_is_owner_only_ugly() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o600);
+    let lock = fs::metadata(dir.join("crashes.json.lock")).unwrap();
+    assert_eq!(lock.permissions().mode() & 0o777, 0o600);
+}
+
+#[test]
+fn crash_reporter_spawn_thread_url_password_never_reaches_the_file_ugly() {
+    let dir = TempDir::new("crash");
+    let (builder, _sink) = with_crash_file(&dir);
+    let log = builder.build();
+    panic_in_thread(
+        &log,
+        "db",
+        "connect postgres://app:hunter2@db.lan/app: refused",
+    );
+    let written = fs::read_to_string(dir.join("crashes.json")).unwrap();
+    let reports: Vec<CrashReport> = serde_json::from_str(&written).unwrap();
+    assert_eq!(
+        messages(&reports),
+        ["connect postgres://app:[REDACTED]@db.lan/app: refused"]
+    );
+    assert!(!written.contains("hunter2"));
 }
 
 #[test]

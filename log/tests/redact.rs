@@ -37,6 +37,27 @@ fn redactor_new_upper_case_pattern_matches_any_case_ugly() {
     assert!(redactor.is_secret("session_id") && !redactor.is_secret("session_uid"));
 }
 
+// ---------------------------------------------------------------- Redactor::with
+
+#[test]
+fn redactor_with_adds_to_the_defaults_good() {
+    let redactor = Redactor::default().with(["*_pin"]);
+    assert!(redactor.is_secret("card.pin") && redactor.is_secret("db.password"));
+}
+
+#[test]
+fn redactor_with_nothing_changes_nothing_bad() {
+    let redactor = Redactor::new(["session_*"]).with(Vec::<String>::new());
+    assert!(redactor.is_secret("session_id") && !redactor.is_secret("token"));
+}
+
+#[test]
+fn redactor_with_glob_and_camel_case_names_ugly() {
+    let redactor = Redactor::new(Vec::<String>::new()).with(["SESSION_?D", "*-PIN"]);
+    assert!(redactor.is_secret("sessionId") && redactor.is_secret("cardPin"));
+    assert!(!redactor.is_secret("session_uid"));
+}
+
 // ---------------------------------------------------------------- Redactor::is_secret
 
 #[test]

@@ -673,6 +673,37 @@ fn rotating_file_builder_gzip_rotated_files_decode_good() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn rotating_file_builder_gzip_keeps_an_owner_only_log_owner_only_ugly() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = TempDir::new("rotation");
+    let file = builder(&dir)
+        .max_bytes(1000)
+        .keep(100)
+        .gzip(true)
+        .build()
+        .unwrap();
+    write_lines(&file, [line(0)]);
+    let owner_only = std::fs::Permissions::from_mode(0o600);
+    std::fs::set_permissions(dir.join(LIVE), owner_only).unwrap();
+    write_lines(&file, (1..60).map(line));
+    file.flush().unwrap();
+    let modes: Vec<(String, u32)> = dir
+        .names()
+        .into_iter()
+        .map(|name| {
+            let mode = std::fs::metadata(dir.join(&name))
+                .unwrap()
+                .permissions()
+                .mode();
+            (name, mode & 0o777)
+        })
+        .collect();
+    assert_eq!(modes.len(), 3, "{modes:?}");
+    assert!(modes.iter().all(|(_, mode)| *mode == 0o600), "{modes:?}");
+}
+
 #[test]
 fn rotating_file_builder_gzip_off_leaves_plain_files_bad() {
     let dir = TempDir::new("rotation");
