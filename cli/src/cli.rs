@@ -84,7 +84,30 @@ impl Outcome {
         }
     }
 
+    /// A usage error as clap prints one: the message, the usage line of `help` and where
+    /// to read the rest (the whole help would bury the message).
     fn usage_error(error: Error, help: &str) -> Outcome {
+        let Some(usage) = help.lines().find(|line| line.starts_with("Usage: ")) else {
+            return Outcome::usage_error_with_help(error, help);
+        };
+        // `workbench workspace create` of `Usage: workbench workspace create --name <string>`.
+        let command: Vec<&str> = usage["Usage: ".len()..]
+            .split(' ')
+            .take_while(|word| !word.starts_with(['<', '[', '-']))
+            .collect();
+        let mut outcome = Outcome::usage_error_with_help(error, "");
+        outcome.stderr = format!(
+            "{}{usage}\n\nFor more information, try '{} --help'.\n",
+            outcome.stderr,
+            command.join(" ")
+        );
+        outcome
+    }
+
+    /// A usage error followed by the whole of `help`: for a program or a group run without
+    /// the command it needs, or a command nothing is close to, where the commands listed
+    /// are the answer.
+    fn usage_error_with_help(error: Error, help: &str) -> Outcome {
         let stderr = format!("error: {}\n\n{help}", error.message());
         Outcome {
             result: Some(Err(error)),
@@ -393,7 +416,7 @@ impl<C: Send + 'static> Cli<C> {
             // A group names no command to run: a usage error with its commands, as the
             // program without any command is (and clap's required subcommand).
             let group = resolved.path.replace('/', " ");
-            return answered(Outcome::usage_error(
+            return answered(Outcome::usage_error_with_help(
                 Error::new("cli.Cli.run", format!("{group} needs a command"))
                     .with_code(ErrorCode::INVALID),
                 &self.help(&resolved.path),
@@ -425,6 +448,11 @@ impl<C: Send + 'static> Cli<C> {
             .filter(|a| !is_flag(a))
             .map(String::as_str)
             .collect();
+        let stray = args
+            .iter()
+            .take_while(|a| *a != "--")
+            .find(|a| is_flag(a) && !matches!(a.as_str(), "-h" | "--help"))
+            .map(String::as_str);
         let answered = match words.as_slice() {
             [] if wants_help => Outcome::printed(self.help("")),
             [] if wants_version && self.version.is_some() => Outcome::printed(format!(
@@ -437,6 +465,12 @@ impl<C: Send + 'static> Cli<C> {
                 Outcome::printed(self.builtin_help(builtin))
             }
             ["completion", ..] if wants_help => Outcome::printed(self.builtin_help("completion")),
+            // The built-ins take no flags but `--help`, as a command declaring none.
+            ["completion", ..] if stray.is_some() => Outcome::usage_error(
+                Error::new("cli.Cli.run", self.unknown_flag(stray.unwrap_or_default()))
+                    .with_code(ErrorCode::INVALID),
+                &self.builtin_help("completion"),
+            ),
             ["help", rest @ ..] => return self.help_of(&rest.join("/")),
             ["completion"] => Outcome::usage_error(
                 Error::new("cli.Cli.run", "completion needs a shell: bash, zsh or fish")
@@ -467,40 +501,83 @@ impl<C: Send + 'static> Cli<C> {
                     &self.help(""),
                 ),
                 Ok(shell) => Outcome::printed(self.completion(shell)),
-                Err(err) => Outcome::usage_error(err, &self.help("")),
+                Err(err) => Outcome::usage_error(err, &self.builtin_help("completion")),
             },
             [] => {
                 // A flag given without a command is named (`--verbos`, or `--version`
                 // when no version was set), with the closest one that would be answered.
-                let flag = args
-                    .iter()
-                    .take_while(|a| *a != "--")
-                    .find(|a| is_flag(a) && !matches!(a.as_str(), "-h" | "--help"));
-                let message = match flag {
-                    Some(flag) => {
-                        let known = if self.version.is_some() {
-                            &["--help", "--version"][..]
-                        } else {
-                            &["--help"][..]
-                        };
-                        let name = flag.split('=').next().unwrap_or(flag);
-                        match corers_primitives::closest(name, known.iter().copied()) {
-                            Some(close) if close != name => format!(
-                                "unknown flag {name} without a command; did you mean {close}?"
-                            ),
-                            _ => format!("unknown flag {name} without a command"),
-                        }
-                    }
-                    None => "no command given".to_owned(),
+                let error = |message: String| {
+                    Error::new("cli.Cli.run", message).with_code(ErrorCode::INVALID)
                 };
-                Outcome::usage_error(
-                    Error::new("cli.Cli.run", message).with_code(ErrorCode::INVALID),
-                    &self.help(""),
-                )
+                match stray {
+                    Some(flag) => Outcome::usage_error(
+                        error(format!("{} without a command", self.unknown_flag(flag))),
+                        &self.help(""),
+                    ),
+                    None => Outcome::usage_error_with_help(
+                        error("no command given".to_owned()),
+                        &self.help(""),
+                    ),
+                }
             }
-            words => return Resolution::Unsettled(self.unknown(&words.join("/"))),
+            words => {
+                // `--sett x=1`, `--name alpha`: the first word is the value of a flag
+                // nothing declares, not a mistyped command — unless it is close to one.
+                let first = args.iter().position(|a| a == words[0]);
+                let flag = first
+                    .and_then(|at| at.checked_sub(1))
+                    .map(|before| &args[before])
+                    .filter(|flag| is_flag(flag) && !flag.contains('=') && !self.knows(flag));
+                if let Some(flag) = flag
+                    && self.closest_command(&words.join("/")).is_none()
+                {
+                    return Resolution::Unsettled(Outcome::usage_error(
+                        Error::new("cli.Cli.run", self.unknown_flag(flag))
+                            .with_code(ErrorCode::INVALID),
+                        &self.help(""),
+                    ));
+                }
+                return Resolution::Unsettled(self.unknown(&words.join("/")));
+            }
         };
         Resolution::Answered(answered)
+    }
+
+    /// The flags the program answers without a command: `--help`, `--version` when it has
+    /// one, and the global flags (`--set`).
+    fn top_flags(&self) -> Vec<String> {
+        let mut known = vec!["--help".to_owned()];
+        if self.version.is_some() {
+            known.push("--version".to_owned());
+        }
+        known.extend(
+            self.global_flags()
+                .into_iter()
+                .map(|(long, _, _)| format!("--{long}")),
+        );
+        known
+    }
+
+    /// Whether `flag` (`-h`, `--set`) is one the program answers without a command.
+    fn knows(&self, flag: &str) -> bool {
+        let name = flag.split('=').next().unwrap_or(flag);
+        matches!(name, "-h" | "-V") || self.top_flags().iter().any(|known| known == name)
+    }
+
+    /// "unknown flag --sett; did you mean --set?": `flag` named as typed (its value left
+    /// out, control characters escaped), with the closest flag the program answers.
+    fn unknown_flag(&self, flag: &str) -> String {
+        let name = flag.split('=').next().unwrap_or(flag);
+        let known = self.top_flags();
+        match corers_primitives::closest(name, known.iter().map(String::as_str)) {
+            Some(close) if close != name => {
+                format!(
+                    "unknown flag {}; did you mean {close}?",
+                    name.escape_debug()
+                )
+            }
+            _ => format!("unknown flag {}", name.escape_debug()),
+        }
     }
 
     /// The usage error for words that name no command, with the closest listed path as a
@@ -508,12 +585,44 @@ impl<C: Send + 'static> Cli<C> {
     /// after a mistyped name do not count (`wrkspace create alpha`: "workspace create").
     fn unknown(&self, path: &str) -> Outcome {
         let words: Vec<&str> = path.split('/').collect();
-        // The words that name a command or a group are not the mistake: the first that
-        // does not is, held against the visible words that could stand there.
-        let known = (1..=words.len())
+        let known = self.known_words(&words);
+        let closest = self.closest_command(path);
+        let (typed, suggestion) = match &closest {
+            Some(suggested) => (
+                words[..suggested.split('/').count()].join("/"),
+                format!("; did you mean {:?}?", suggested.replace('/', " ")),
+            ),
+            None => (path.to_owned(), String::new()),
+        };
+        let error = Error::new(
+            "cli.Cli.run",
+            format!("unknown command {:?}{suggestion}", typed.replace('/', " ")),
+        )
+        .with_code(ErrorCode::NOT_FOUND);
+        // The help of the deepest group the words name: what could stand there — all of
+        // it when nothing is close, the commands listed being the answer.
+        let help = self.help(&words[..known].join("/"));
+        if closest.is_some() {
+            Outcome::usage_error(error, &help)
+        } else {
+            Outcome::usage_error_with_help(error, &help)
+        }
+    }
+
+    /// How many of `words`, from the first, name a command or a group.
+    fn known_words(&self, words: &[&str]) -> usize {
+        (1..=words.len())
             .take_while(|n| self.tree.get(&words[..*n].join("/")).is_some())
             .last()
-            .unwrap_or(0);
+            .unwrap_or(0)
+    }
+
+    /// The listed path the words of `path` most likely meant, when one is close.
+    fn closest_command(&self, path: &str) -> Option<String> {
+        let words: Vec<&str> = path.split('/').collect();
+        // The words that name a command or a group are not the mistake: the first that
+        // does not is, held against the visible words that could stand there.
+        let known = self.known_words(&words);
         let closest = words.get(known).and_then(|typo| {
             let children: Vec<String> = self
                 .tree
@@ -528,7 +637,7 @@ impl<C: Send + 'static> Cli<C> {
         });
         // The suggestion goes on with the words after the typo while they name commands
         // (`wrkspace create alpha`: "workspace create").
-        let closest = closest.map(|mut suggested| {
+        closest.map(|mut suggested| {
             for word in &words[known + 1..] {
                 let next = format!("{suggested}/{word}");
                 if !self.tree.is_suggestable(&next) {
@@ -537,23 +646,7 @@ impl<C: Send + 'static> Cli<C> {
                 suggested = next;
             }
             suggested
-        });
-        let (typed, suggestion) = match &closest {
-            Some(suggested) => (
-                words[..suggested.split('/').count()].join("/"),
-                format!("; did you mean {:?}?", suggested.replace('/', " ")),
-            ),
-            None => (path.to_owned(), String::new()),
-        };
-        Outcome::usage_error(
-            Error::new(
-                "cli.Cli.run",
-                format!("unknown command {:?}{suggestion}", typed.replace('/', " ")),
-            )
-            .with_code(ErrorCode::NOT_FOUND),
-            // The help of the deepest group the words name: what could stand there.
-            &self.help(&words[..known].join("/")),
-        )
+        })
     }
 }
 

@@ -163,7 +163,7 @@ impl<C> Cli<C> {
 
     /// The global flags ([`with_global_flag`](Cli::with_global_flag)), as
     /// [`global_flag`] reads their spellings.
-    fn global_flags(&self) -> Vec<(String, Option<char>, bool)> {
+    pub(crate) fn global_flags(&self) -> Vec<(String, Option<char>, bool)> {
         self.global_flags
             .iter()
             .filter_map(|(spelling, _)| global_flag(spelling))

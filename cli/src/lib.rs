@@ -25,6 +25,15 @@
 //! # }
 //! ```
 //!
+//! [`Cli`], [`Command`] and [`CommandTree`] take the application context as their type
+//! parameter `C`, handed to every command's action: the `Core` in a CoreRS application,
+//! `()` in these examples. Applications normally reach this crate through the `corers`
+//! facade (feature `cli`, on by default): `CoreBuilder::command` registers a command,
+//! `core.cli()` is the command line, the Core's run dispatches the process arguments
+//! through it, and [`Command`], [`Flag`], [`FlagKind`] and [`Positional`] are in
+//! `corers::prelude` (the rest in `corers::cli`). Depend on `corers-cli` directly for a
+//! command tree without a Core: parsing, help and completions in a small tool.
+//!
 //! # Modules
 //! - [`Cli`], [`Outcome`]: running arguments, exit codes.
 //! - [`Command`], [`Flag`], [`FlagKind`], [`Positional`]: what a command declares.

@@ -182,6 +182,12 @@ fn take_value(words: &[String], skip: &[usize], i: &mut usize, flag: &str) -> Re
             *i += 1;
             Ok(next.clone())
         }
+        // `--name -foo`: a value that looks like a flag is taken only after `=`.
+        Some(next) if next != "--" => Err(usage(format!(
+            "flag {flag} needs a value; to give it {:?}, write {flag}={}",
+            next,
+            next.escape_debug()
+        ))),
         _ => Err(usage(format!("flag {flag} needs a value"))),
     }
 }
@@ -415,7 +421,7 @@ fn unknown_flag<C>(command: &Command<C>, given: &str, name: &str) -> Error {
     let suggestion = short
         .or_else(|| closest_long(command, name).map(|n| format!("; did you mean --{n}?")))
         .unwrap_or_default();
-    usage(format!("unknown flag {given}{suggestion}"))
+    usage(format!("unknown flag {}{suggestion}", given.escape_debug()))
 }
 
 /// The error for the undeclared letter `c` in the short-flag word `short` (without its
@@ -429,7 +435,9 @@ fn unknown_short<C>(command: &Command<C>, short: &str, c: char) -> Error {
     unknown_flag(command, &format!("-{c}"), &c.to_string())
 }
 
-/// The declared long flag closest to `name`, when it is close enough to be a typo of it.
+/// The declared long flag (or `help`, every command's) closest to `name`, when it is
+/// close enough to be a typo of it.
 fn closest_long<'c, C>(command: &'c Command<C>, name: &str) -> Option<&'c str> {
-    corers_primitives::closest(name, command.flags.iter().map(|f| f.name.as_str()))
+    let declared = command.flags.iter().map(|f| f.name.as_str());
+    corers_primitives::closest(name, declared.chain(["help"]))
 }

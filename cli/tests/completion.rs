@@ -759,6 +759,30 @@ async fn cli_run_completion_unknown_shell_bad() {
         r#"unknown shell "powershell": use bash, zsh or fish"#
     );
     assert!(outcome.stdout().is_empty());
+    assert!(
+        outcome
+            .stderr()
+            .contains("Usage: workbench completion <bash|zsh|fish>"),
+        "{}",
+        outcome.stderr()
+    );
+}
+
+#[tokio::test]
+async fn cli_run_completion_with_a_flag_is_a_usage_error_ugly() {
+    let cli = sample();
+    for args in [
+        ["completion", "bash", "--foo"],
+        ["completion", "-x", "bash"],
+    ] {
+        let outcome = cli.run((), args).await;
+        assert_eq!(outcome.exit_code(), 2, "{args:?}");
+        assert!(outcome.stdout().is_empty(), "{args:?}");
+        assert!(
+            error_message(&outcome).starts_with("unknown flag -"),
+            "{args:?}"
+        );
+    }
 }
 
 #[tokio::test]

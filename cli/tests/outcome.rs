@@ -142,14 +142,16 @@ async fn outcome_stdout_empty_when_action_returns_value_ugly() {
 // ---- Outcome::stderr ----
 
 #[tokio::test]
-async fn outcome_stderr_usage_error_then_help_good() {
+async fn outcome_stderr_usage_error_then_usage_line_good() {
     let cli = workbench();
     let outcome = cli.run((), ["workspace", "remove"]).await;
+    let help = cli.help("workspace/remove");
+    let usage = help.lines().find(|l| l.starts_with("Usage: ")).unwrap();
     assert_eq!(
         outcome.stderr(),
         format!(
-            "error: missing required argument <name>\n\n{}",
-            cli.help("workspace/remove")
+            "error: missing required argument <name>\n\n{usage}\n\n\
+             For more information, try 'workbench workspace remove --help'.\n"
         )
     );
 }

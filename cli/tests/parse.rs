@@ -74,7 +74,17 @@ async fn cli_run_value_flag_followed_by_flag_needs_value_bad() {
     let outcome = cli
         .run((), ["workspace", "create", "--name", "--verbose"])
         .await;
-    assert_eq!(error_message(&outcome), "flag --name needs a value");
+    assert_eq!(
+        error_message(&outcome),
+        "flag --name needs a value; to give it \"--verbose\", write --name=--verbose"
+    );
+    let outcome = cli.run((), ["workspace", "create", "-n", "-foo"]).await;
+    assert_eq!(
+        error_message(&outcome),
+        "flag -n needs a value; to give it \"-foo\", write -n=-foo"
+    );
+    let given = cli.run((), ["workspace", "create", "-n=-foo"]).await;
+    assert_eq!(parsed_value(&given, "name"), Some(&Value::from("-foo")));
 }
 
 #[tokio::test]
@@ -484,6 +494,23 @@ async fn cli_run_undeclared_flag_on_strict_command_suggests_bad() {
         error_message(&outcome),
         "unknown flag --verbos; did you mean --verbose?"
     );
+}
+
+#[tokio::test]
+async fn cli_run_undeclared_flag_suggests_help_and_ignores_case_ugly() {
+    let cli = workbench();
+    let outcome = cli.run((), ["workspace", "list", "--hepl"]).await;
+    assert_eq!(
+        error_message(&outcome),
+        "unknown flag --hepl; did you mean --help?"
+    );
+    let outcome = cli.run((), ["workspace", "list", "--VERBOSE"]).await;
+    assert_eq!(
+        error_message(&outcome),
+        "unknown flag --VERBOSE; did you mean --verbose?"
+    );
+    let outcome = cli.run((), ["workspace", "list", "--\u{7}bell"]).await;
+    assert_eq!(error_message(&outcome), "unknown flag --\\u{7}bell");
 }
 
 #[tokio::test]

@@ -57,6 +57,37 @@ async fn cli_run_flag_without_a_command_is_named_bad() {
 }
 
 #[tokio::test]
+async fn cli_run_mistyped_flag_before_a_value_is_named_not_the_value_ugly() {
+    let cli = workbench().with_global_flag("--set <key=value>", "set a config value");
+    let outcome = cli.run((), ["--sett", "index.depth=3"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert_eq!(
+        error_message(&outcome),
+        "unknown flag --sett; did you mean --set?"
+    );
+    let outcome = cli.run((), ["--name", "alpha"]).await;
+    assert_eq!(error_message(&outcome), "unknown flag --name");
+    // A word close to a command is the mistake: the flag may be that command's.
+    let outcome = cli.run((), ["--verbose", "wrkspace", "list"]).await;
+    assert_eq!(
+        error_message(&outcome),
+        "unknown command \"wrkspace list\"; did you mean \"workspace list\"?"
+    );
+    // Global flags, a case slip, and control characters shown escaped.
+    let outcome = cli.run((), ["--SET=x=1"]).await;
+    assert!(
+        outcome.stderr().contains("did you mean --set?"),
+        "{outcome:?}"
+    );
+    let outcome = cli.run((), ["--x\u{1b}[31m"]).await;
+    assert!(
+        outcome
+            .stderr()
+            .starts_with("error: unknown flag --x\\u{1b}[31m without")
+    );
+}
+
+#[tokio::test]
 async fn cli_run_empty_argv_is_usage_error_bad() {
     let cli = workbench();
     let outcome = cli.run((), Vec::<String>::new()).await;

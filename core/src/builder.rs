@@ -862,8 +862,10 @@ fn default_logger(
 #[cfg(feature = "cli")]
 fn new_cli(app: &App) -> corers_cli::Cli<Core> {
     let program = program_name(app).to_owned();
-    // Flags fall back on the Core's environment: its overrides, and the audit of secrets.
-    let mut cli = corers_cli::Cli::new(program.clone()).with_env(|core: &Core, key| core.env(key));
+    // Flags fall back on the Core's environment variables: its overrides, and the audit of
+    // secrets; not its computed keys (a flag reading ARCH would never take its default).
+    let mut cli =
+        corers_cli::Cli::new(program.clone()).with_env(|core: &Core, key| core.env_variable(key));
     if !app.version.is_empty() {
         cli = cli.with_version(app.version.clone());
     }

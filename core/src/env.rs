@@ -46,12 +46,18 @@ impl Core {
     /// assert_eq!(core.env("DIR_DATA").as_deref(), Some("/srv/workbench"));
     /// ```
     pub fn env(&self, key: &str) -> Option<String> {
+        self.env_variable(key).or_else(|| self.computed(key))
+    }
+
+    /// `key` as an environment variable only — this Core's overrides, else the process's —
+    /// without the computed keys: what a flag's `.env("ARCH")` falls back on, as clap's
+    /// `env` reads only the environment. A secret-looking key read is audited.
+    pub(crate) fn env_variable(&self, key: &str) -> Option<String> {
         if Redactor::default().is_secret(key) {
             self.log().audit(AuditEvent::SecretEnvRead { key });
         }
         self.variable(key)
             .and_then(|value| value.into_string().ok())
-            .or_else(|| self.computed(key))
     }
 
     /// `key` from this Core's overrides (set, or removed), else from the process

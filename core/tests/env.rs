@@ -492,6 +492,29 @@ fn core_builder_env_remove_after_env_keeps_the_last_bad() {
 }
 
 #[tokio::test]
+async fn core_builder_flag_environment_fallback_skips_computed_keys_ugly() {
+    // ARCH is a computed key of `core.env`, but no environment variable here: the flag
+    // takes its default, as clap's `env` would.
+    let core = Core::builder()
+        .env_remove("ARCH")
+        .command(
+            "show",
+            Command::new()
+                .flag(Flag::new("arch", FlagKind::String).env("ARCH"))
+                .action(|_, options: Options| async move {
+                    Ok(Value::from(
+                        options.string("arch").unwrap_or("any").to_owned(),
+                    ))
+                }),
+        )
+        .build()
+        .unwrap();
+    assert_eq!(core.env("ARCH").as_deref(), Some(std::env::consts::ARCH));
+    let seen = corers::testing::run_cli(&core, ["show"]).await;
+    assert_eq!(seen.stdout, "any\n", "{seen}");
+}
+
+#[tokio::test]
 async fn core_builder_env_remove_reaches_a_flags_environment_fallback_ugly() {
     // A flag that falls back to PATH (set in every test process) sees nothing once the
     // Core removes it: the developer's shell cannot change the test.

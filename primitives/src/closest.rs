@@ -1,7 +1,8 @@
 //! [`closest`]: the "did you mean" of every name a user can mistype.
 
 /// The candidate `typo` is most likely a mistyping of: the nearest by edit distance
-/// (insertions, deletions, substitutions), when it is near enough to be one — at most two
+/// (insertions, deletions, substitutions; letter case aside, so `--JSON` finds `json`),
+/// when it is near enough to be one — at most two
 /// edits, or a third of the candidate's length for a long name; the first of equals in
 /// candidate order (a candidate equal to `typo`, at no distance, is nearest). `None` when
 /// nothing is that near.
@@ -10,6 +11,7 @@
 /// use corers_primitives::closest;
 /// assert_eq!(closest("paht", ["path", "limit"]), Some("path"));
 /// assert_eq!(closest("worksapce", ["workspace", "cache"]), Some("workspace"));
+/// assert_eq!(closest("JSON", ["json", "yaml"]), Some("json"));
 /// assert_eq!(closest("deploy", ["path", "limit"]), None);
 /// ```
 pub fn closest<'a>(typo: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
@@ -21,14 +23,14 @@ pub fn closest<'a>(typo: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, candidate)| candidate)
 }
 
-/// The edit distance between `a` and `b`.
+/// The edit distance between `a` and `b`, a letter and its other case counting as equal.
 fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut previous: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
         let mut current = vec![i + 1];
         for (j, &cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
+            let cost = usize::from(ca != cb && !ca.to_lowercase().eq(cb.to_lowercase()));
             current.push(
                 (previous[j] + cost)
                     .min(previous[j + 1] + 1)

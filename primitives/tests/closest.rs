@@ -30,3 +30,10 @@ fn closest_ties_go_to_the_first_and_an_exact_name_wins_ugly() {
     assert_eq!(closest("zürih", ["zürich"]), Some("zürich"));
     assert_eq!(closest("", ["ab", "abc"]), Some("ab"));
 }
+
+#[test]
+fn closest_letter_case_is_no_edit_ugly() {
+    assert_eq!(closest("JSON", ["yaml", "json"]), Some("json"));
+    assert_eq!(closest("Worksapce", ["workspace"]), Some("workspace"));
+    assert_eq!(closest("ÉTÉ", ["été", "hiver"]), Some("été"));
+}
