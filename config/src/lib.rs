@@ -45,6 +45,15 @@
 //! key the defaults declare is no table of data: a name in it that is no key (a
 //! mistyped `"pool.size"` beside `port`) is an error at its line.
 //!
+//! # With the facade
+//! Applications normally reach this crate through the `corers` facade (feature `config`,
+//! on by default): `core.config()` is the application's [`Config`], its sources given to
+//! `CoreBuilder::config` as a [`ConfigBuilder`], and the crate is `corers::config`.
+//! Depend on `corers-config` directly for a [`Config`] without a Core, or for YAML files:
+//! the facade does not forward the `yaml` feature, so add
+//! `corers-config = { …, features = ["yaml"] }` beside `corers`, from the same source
+//! (Cargo turns the feature on for the facade's copy too).
+//!
 //! # Modules
 //! - [`Config`], [`ConfigBuilder`]: the store, its sources, reads, writes and reloads.
 //! - [`ConfigView`]: the config held still, for reads that must agree.

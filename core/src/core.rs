@@ -32,8 +32,14 @@ pub struct App {
 /// command line, the logger and the environment. Handlers, commands, Actions and services
 /// all receive it.
 ///
-/// Build one with [`Core::builder`]; run it with [`Core::run`] or
-/// [`Core::run_blocking`].
+/// Build one with [`Core::builder`]. A whole `main` ends in
+/// [`CoreBuilder::run_blocking`](crate::CoreBuilder::run_blocking): it builds and runs in
+/// one step, so `--set key=value` arguments reach the service factories, and a build error
+/// exits with its sysexits code (78 for a setting that does not fit). [`Core::run`] is for
+/// a tokio runtime of your own. The `*_with` forms
+/// ([`CoreBuilder::run_blocking_with`](crate::CoreBuilder::run_blocking_with),
+/// [`Core::run_with`], [`Core::run_blocking_with`]) take the arguments explicitly instead
+/// of the process's.
 ///
 /// ```
 /// use corers::prelude::*;

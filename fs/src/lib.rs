@@ -31,6 +31,12 @@
 //! would mean looking outside the sandbox first. Deploy layouts that link by absolute path
 //! (`current -> /srv/app/releases/v2`) need relative links, or [`Fs::unrestricted`].
 //!
+//! Applications normally reach this crate through the `corers` facade (feature `fs`, on by
+//! default): `core.fs()` is an [`Fs`] rooted at `CoreBuilder::fs_root` (the working
+//! directory by default) whose escapes and writes go to the Core's audit trail, and the
+//! crate is `corers::fs`. Depend on `corers-fs` directly for a sandboxed [`Fs`] without a
+//! Core, in a library or a small tool.
+//!
 //! # Modules
 //! - [`Fs`], [`DirEntry`], [`FileKind`], [`Stat`]: the confined filesystem.
 //! - [`WriteOptions`], [`AtomicWriter`]: atomic writes, streamed or whole.

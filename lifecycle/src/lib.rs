@@ -22,6 +22,15 @@
 //! # }
 //! ```
 //!
+//! [`Services`], [`Registration`], [`Hooks`] and [`ServiceCtx`] take the application
+//! context as their type parameter `C`, handed to every hook: the `Core` in a CoreRS
+//! application, `()` in these examples. Applications normally reach this crate through the
+//! `corers` facade: `CoreBuilder::service` registers a factory that returns a
+//! [`Registration`], the Core's run starts and stops the services, `core.services()` reads
+//! them, and the common names are in `corers::prelude` (the rest in `corers::lifecycle`).
+//! Depend on `corers-lifecycle` directly to run a [`Services`] registry in a program of
+//! your own, without a Core.
+//!
 //! # Modules
 //! - [`Service`], [`Hooks`], [`ServiceCtx`], [`Health`]: what a service is.
 //! - [`Services`], [`Registration`]: the registry and the lifecycle.

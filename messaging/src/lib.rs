@@ -37,6 +37,29 @@
 //! assert_eq!(bus.query(&app, &WorkspaceCount).answer(), Some(1));
 //! ```
 //!
+//! [`Bus`], [`Actions`], [`Tasks`] and [`Scheduler`] take the application context as their
+//! type parameter `C`, and hand it to every handler: the `Core` in a CoreRS application,
+//! `App` above and `()` in the other examples. Applications normally reach this crate
+//! through the `corers` facade: `core.bus()`, `core.actions()`, `core.tasks()`, the
+//! shortcuts `core.perform(…)` and `core.run_action(…)`, the common names in
+//! `corers::prelude` and the rest in `corers::messaging`. Depend on `corers-messaging`
+//! directly for a bus or Actions without a Core, or in a library that only declares its
+//! messages ([`Query`] and [`Task`] types).
+//!
+//! # Two kinds of Task, and events by name
+//! A bus [`Task`] and a named Task are unrelated. A [`Task`] is a typed request
+//! (`CreateWorkspace`) performed by one handler: [`perform`](Bus::perform) returns its
+//! output, [`perform_async`](Bus::perform_async) runs it in the background. A named Task
+//! is a [`TaskDef`]: a sequence of Actions (`git.pull`, then `search.reindex`) that
+//! [`Tasks`] runs by name ([`Tasks::run`]) or the [`Scheduler`] runs on a cron schedule.
+//!
+//! [`Actions::listen`], [`emit`](Actions::emit) and [`ask`](Actions::ask) are for events
+//! known only by name (CoreGO RFC §18.8) — `"workspace.created"` named by a script or a
+//! config file — with `Options` in and a `Value` out: `emit` calls every listener in
+//! registration order and returns each result; `ask` returns the first non-null answer,
+//! and a listener's failure only when nobody answers. Typed messages between the parts of
+//! one process go over the typed bus.
+//!
 //! # Modules
 //! - [`Bus`], [`BusBuilder`], [`HandlerId`], [`Observed`], [`DispatchKind`]: registration
 //!   and the synchronous verbs.

@@ -21,6 +21,12 @@
 //! assert_eq!(wrapped.stack(), "lifecycle.Services.start -> primitives.Registry.lookup");
 //! ```
 //!
+//! Applications normally reach these through the `corers` facade: its prelude
+//! (`use corers::prelude::*;`) holds [`Error`], [`ErrorCode`], [`Options`], [`Result`],
+//! [`Value`], [`WrapErr`] and [`options!`], and `corers::primitives` holds the rest. Depend
+//! on `corers-primitives` directly in a library that only needs the shapes — it takes
+//! [`Options`] and returns this [`Error`] — without pulling in the whole framework.
+//!
 //! # Modules
 //! - [`Value`], [`to_value`], [`from_value`]: the dynamic value and serde conversions.
 //! - [`Options`] and [`options!`]: ordered key → value input.
