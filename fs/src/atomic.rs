@@ -13,9 +13,11 @@ use crate::Fs;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct WriteOptions {
-    /// Flush to the disk (the file, then its directory) before returning. On by default;
-    /// off trades crash-safety of the *new* content for speed (the old content is still
-    /// never torn: the rename stays atomic), for scratch data and caches.
+    /// Flush to the disk (the file, then its directory) before returning. On by default.
+    /// Off is for scratch data and caches: readers still see the old file or the new one,
+    /// never a mix (the rename stays atomic), but after a power loss the file may be the
+    /// old one, the new one, or — on filesystems that write data after names (XFS, ext4
+    /// for large files) — empty or cut short.
     pub durable: bool,
     /// The permission bits of the result (`0o600`); `None` keeps an existing file's bits,
     /// or gives a new one what the process's umask gives any new file (`0o644` under the
@@ -67,9 +69,15 @@ impl Fs {
     /// crash leaves one or the other. Parent directories are created. The new file keeps
     /// the replaced one's permission bits (see [`WriteOptions::mode`]), owner and group, as
     /// far as the process may set them (another owner takes root); being a new file, it
-    /// does not share the old one's hard links. A sandbox replaces a symlink at `path`
-    /// with the file, which keeps the bits of the file the link led to (a link to
-    /// `../secrets/key`, `0600`, is replaced by a `0600` file).
+    /// does not share the old one's hard links; a set-user-id or set-group-id bit is kept
+    /// only with the owner and group it was given by. A sandbox replaces a symlink at
+    /// `path` with the file, which keeps the bits of the file the link led to (a link to
+    /// `../secrets/key`, `0600`, is replaced by a `0600` file), or is owner-only when the
+    /// link leads nowhere inside the root (dangling, or outside it).
+    ///
+    /// Like `mv`, and unlike `std::fs::write`, a write needs only the right to change the
+    /// directory: a file made read-only (`chmod 444`) is replaced all the same, keeping its
+    /// bits. Check [`Fs::stat`] first where read-only must mean "leave alone".
     ///
     /// # Errors
     /// [`ErrorCode::INVALID`] for an empty path, one written as a directory's (`notes/`),
@@ -116,10 +124,16 @@ impl Fs {
         let (base, rel) = self.prepare(OP, path, true)?;
         crate::locate::refuse_special(OP, path, &base, &rel)?;
         let mut options = OpenOptions::new();
-        options.append(true).create(true);
+        // Never waiting on a FIFO swapped in after the check above: checked again once open.
+        options
+            .append(true)
+            .create(true)
+            .custom_flags(libc::O_NONBLOCK);
         let mut file = base
             .open_with(&rel, &options)
-            .map_err(|e| self.fail(OP, path, e))?;
+            .map_err(|e| self.fail(OP, path, e))?
+            .into_std();
+        refuse_opened_special(&file).map_err(|e| self.fail(OP, path, e))?;
         file.write_all(contents)
             .map_err(|e| self.fail(OP, path, e))?;
         self.audit_write(path);
@@ -163,33 +177,27 @@ impl Fs {
                 Error::new(OP, format!("{path:?} is a directory")).with_code(ErrorCode::CONFLICT)
             );
         }
+        // A sandbox's link that leads nowhere inside the root: what it led to is unknown,
+        // so the file replacing it is owner-only rather than what the umask gives.
+        let link_out = replaced.is_none()
+            && !self.inner.unrestricted
+            && dir.symlink_metadata(&name).is_ok_and(|m| m.is_symlink());
         // The mode asked for, or the replaced file's; a new file without one gets what the
         // process's umask gives any new file.
         let mode = options
             .mode
-            .or_else(|| replaced.as_ref().map(|m| m.permissions().mode() & 0o7777));
-        // Short (a 255-byte name still fits beside it) and owned: the process id lets a
-        // later write clear the leftovers of a writer that was killed.
-        let temp = PathBuf::from(format!("{TEMP_PREFIX}{}-{}", std::process::id(), id()));
-        let mut open = OpenOptions::new();
-        open.write(true).create_new(true);
-        // Owner-only from the start when a mode will be set, so the content is never
-        // readable more widely than asked (no window before the chmod).
-        open.mode(if mode.is_some() { 0o600 } else { 0o666 });
-        let file = dir
-            .open_with(&temp, &open)
-            .map_err(|e| self.fail(OP, path, e))?
-            .into_std();
-        // Held until the file is renamed: while it is, no cleanup takes the file for a
-        // dead writer's leftover (see `clear_stale_temps`). A filesystem without locks
-        // (some network mounts) writes on unlocked: cleanup there goes by age alone.
-        if let Err(std::fs::TryLockError::WouldBlock) = file.try_lock() {
-            let _ = dir.remove_file(&temp);
-            return Err(self.fail(OP, path, io::Error::from(io::ErrorKind::WouldBlock)));
-        }
-        if let Some(replaced) = &replaced {
-            keep_owner(&file, replaced);
-        }
+            .or_else(|| replaced.as_ref().map(|m| m.permissions().mode() & 0o7777))
+            .or(link_out.then_some(0o600));
+        let (temp, file) = self.locked_temp(path, &dir, mode.is_some())?;
+        let kept = replaced
+            .as_ref()
+            .is_none_or(|replaced| keep_owner(&file, replaced));
+        // A set-id bit is the replaced file's owner's to give: not handed on with content
+        // owned by someone else (as `cp` clears it).
+        let mode = match mode {
+            Some(bits) if !kept && options.mode.is_none() => Some(bits & !0o6000),
+            mode => mode,
+        };
         // After the owner: changing it clears the set-user-id and set-group-id bits.
         if let Some(mode) = mode
             && let Err(e) = file.set_permissions(
@@ -208,6 +216,44 @@ impl Fs {
             file: Some(file),
             durable: options.durable,
         })
+    }
+
+    /// A new temporary file in `dir`, created (owner-only when a mode will be set, so the
+    /// content is never readable more widely than asked) and locked. Its name is short (a
+    /// 255-byte name still fits beside it) and owned: the process id lets a later write
+    /// clear the leftovers of a writer that was killed. A cleanup elsewhere (another PID
+    /// namespace, where this process looks gone) may take the file between its creation
+    /// and its lock: then another name is tried.
+    fn locked_temp(
+        &self,
+        path: &str,
+        dir: &Dir,
+        owner_only: bool,
+    ) -> Result<(PathBuf, std::fs::File)> {
+        const OP: &str = "fs.Fs.write";
+        const ATTEMPTS: usize = 3;
+        let mut open = OpenOptions::new();
+        open.write(true)
+            .create_new(true)
+            .mode(if owner_only { 0o600 } else { 0o666 });
+        for _ in 0..ATTEMPTS {
+            let temp = PathBuf::from(format!("{TEMP_PREFIX}{}-{}", std::process::id(), id()));
+            let file = dir
+                .open_with(&temp, &open)
+                .map_err(|e| self.fail(OP, path, e))?
+                .into_std();
+            // Held until the file is renamed: while it is, no cleanup takes the file for a
+            // dead writer's leftover (see `clear_stale_temps`). A filesystem without locks
+            // (some network mounts) writes on unlocked: cleanup there goes by age alone.
+            if let Err(std::fs::TryLockError::WouldBlock) = file.try_lock() {
+                let _ = dir.remove_file(&temp);
+                continue;
+            }
+            if LockFile::identity(dir, &temp).ok().flatten() == identity_of(&file) {
+                return Ok((temp, file));
+            }
+        }
+        Err(self.fail(OP, path, io::Error::from(io::ErrorKind::WouldBlock)))
     }
 
     /// What a write of `path` (`name` in `dir`) replaces, as its caller sees it: where a
@@ -288,10 +334,10 @@ impl Fs {
         let read = if linked {
             let (base, rel) = self.locate(op, path, true)?;
             crate::locate::refuse_special(op, path, &base, &rel)?;
-            base.read(&rel)
+            read_plain(&base, &rel)
         } else {
             crate::locate::refuse_special(op, path, dir, name)?;
-            dir.read(name)
+            read_plain(dir, name)
         };
         let old = match read {
             Ok(bytes) => Some(bytes),
@@ -374,20 +420,56 @@ pub(crate) fn create_dirs_durably(base: &Dir, parent: &Path) -> io::Result<Vec<P
 /// Gives `temp` the owner and group of the file it will replace (root writing a user's
 /// file, or a file of a shared group), as far as the process may: another owner needs
 /// privilege, a group only membership of it. What cannot be kept is left as the process
-/// makes it, as `cp` does.
-fn keep_owner(temp: &std::fs::File, replaced: &cap_std::fs::Metadata) {
+/// makes it, as `cp` does. Returns whether both were kept.
+fn keep_owner(temp: &std::fs::File, replaced: &cap_std::fs::Metadata) -> bool {
     use cap_std::fs::MetadataExt as _;
     use std::os::unix::fs::MetadataExt as _;
     let Ok(made) = temp.metadata() else {
-        return;
+        return false;
     };
     let (uid, gid) = (replaced.uid(), replaced.gid());
     if (made.uid(), made.gid()) == (uid, gid) {
-        return;
+        return true;
     }
-    if std::os::unix::fs::fchown(temp, Some(uid), Some(gid)).is_err() && made.gid() != gid {
+    if std::os::unix::fs::fchown(temp, Some(uid), Some(gid)).is_ok() {
+        return true;
+    }
+    if made.gid() != gid {
         let _ = std::os::unix::fs::fchown(temp, None, Some(gid));
     }
+    false
+}
+
+/// Reads `name` in `dir` through one handle, opened without waiting (a FIFO swapped in
+/// after the type check opens at once) and checked again for a pipe, socket or device
+/// before it is read: an update holding its lock never waits on one.
+fn read_plain(dir: &Dir, name: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut open = OpenOptions::new();
+    open.read(true).custom_flags(libc::O_NONBLOCK);
+    let mut file = dir.open_with(name, &open)?.into_std();
+    refuse_opened_special(&file)?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// An error for an opened pipe, socket or device (swapped in after a check by path).
+pub(crate) fn refuse_opened_special(file: &std::fs::File) -> io::Result<()> {
+    let kind = file.metadata()?.file_type();
+    if kind.is_file() || kind.is_dir() {
+        return Ok(());
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "not a regular file (a pipe, socket or device)",
+    ))
+}
+
+/// The device and inode of an open file.
+fn identity_of(file: &std::fs::File) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt as _;
+    file.metadata().ok().map(|m| (m.dev(), m.ino()))
 }
 
 /// Syncs the directory `rel` beneath `base` (`""` for `base` itself): the entries made or
@@ -503,14 +585,15 @@ impl Fs {
 /// another PID namespace, another host on a shared volume that honours locks). A writer
 /// creates its file and then locks it, so an unlocked file is taken at once only when the
 /// process its name gives is gone from this machine's process list, and otherwise once it
-/// is older than [`STALE_AFTER`]. Best effort; this process's own files are left alone.
+/// is older than [`STALE_AFTER`]. Best effort. This process's own names are no exception:
+/// a container's application is process 1 at every start, and the leftovers of the one
+/// killed before it carry the same number (a writer of this process holds its lock).
 /// Returns how many entries the directory held.
 fn clear_stale_temps(dir: &Dir) -> usize {
     let Ok(entries) = dir.entries() else {
         return 0;
     };
     let mut seen = 0;
-    let ours = format!("{TEMP_PREFIX}{}-", std::process::id());
     let mut read = OpenOptions::new();
     // Never waiting: something swapped in after the type check below (a FIFO) opens at
     // once, and is then passed over as no regular file.
@@ -529,8 +612,7 @@ fn clear_stale_temps(dir: &Dir) -> usize {
         else {
             continue;
         };
-        if text.starts_with(&ours)
-            || pid.is_empty()
+        if pid.is_empty()
             || !pid.bytes().all(|b| b.is_ascii_digit())
             || !entry.file_type().is_ok_and(|t| t.is_file())
         {
@@ -559,6 +641,33 @@ fn clear_stale_temps(dir: &Dir) -> usize {
         }
     }
     seen
+}
+
+/// Clears what killed writers left in `dir`: their temporary files (see
+/// [`clear_stale_temps`]) and the lock files of updates nobody holds (a lock file whose lock
+/// can be taken; an updater that opened it meanwhile finds its name gone and takes a new
+/// one: see [`LockFile::take`]).
+pub(crate) fn clear_leftovers(dir: &Dir) {
+    clear_stale_temps(dir);
+    let Ok(entries) = dir.entries() else {
+        return;
+    };
+    let mut open = OpenOptions::new();
+    open.write(true).custom_flags(libc::O_NONBLOCK);
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let is_lock = name.to_str().is_some_and(|n| n.starts_with(LOCK_PREFIX));
+        if !is_lock || !entry.file_type().is_ok_and(|t| t.is_file()) {
+            continue;
+        }
+        let Ok(file) = dir.open_with(&name, &open) else {
+            continue;
+        };
+        let file = file.into_std();
+        if file.metadata().is_ok_and(|m| m.is_file()) && file.try_lock().is_ok() {
+            let _ = dir.remove_file(&name);
+        }
+    }
 }
 
 /// The lock file of an update, held: removed (while still locked) when dropped, so no

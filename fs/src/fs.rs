@@ -331,11 +331,21 @@ impl Fs {
         crate::atomic::refuse_reserved(OP, path)?;
         self.make_parents(OP, path)?;
         let (dir, rel) = self.locate(OP, path, true)?;
-        dir.create_dir_all(&rel).map_err(|e| self.fail(OP, path, e))
+        // Durably, as a write's directories: a file written into them later survives a
+        // power loss with them.
+        crate::atomic::create_dirs_durably(&dir, &rel)
+            .map(drop)
+            .map_err(|e| self.fail(OP, path, e))
     }
 
-    /// Renames `from` to `to`, both beneath the root, replacing a file at `to`. The
-    /// directories above `to` are made as needed, and removed again when the move fails.
+    /// Renames `from` to `to`, both beneath the root, replacing a file at `to` (a
+    /// directory moved onto an empty directory replaces it too). The directories above
+    /// `to` are made as needed, and removed again when the move fails. As `rename(2)`,
+    /// two names of one file (hard links) are left as they are, `from` included.
+    ///
+    /// The move is made durable (both directories flushed) before returning: when only
+    /// that flush fails, the error comes back although the move was made, and `from` is
+    /// already gone.
     ///
     /// # Errors
     /// As [`read`](Fs::read), for either path (an error of the move itself names both);
@@ -407,7 +417,8 @@ impl Fs {
     ///
     /// # Errors
     /// As [`read`](Fs::read); [`ErrorCode::DENIED`] for the root itself and the protected
-    /// directories; [`ErrorCode::CONFLICT`] for a directory that is not empty;
+    /// directories; [`ErrorCode::CONFLICT`] for a directory that is not empty (the hidden
+    /// leftovers of writes and updates that were killed do not count: they are cleared);
     /// [`ErrorCode::INVALID`] for a name kept for the writes' own files.
     pub fn delete(&self, path: &str) -> Result<()> {
         const OP: &str = "fs.Fs.delete";
@@ -486,7 +497,16 @@ impl Fs {
             .is_dir();
         let removed = match (is_dir, recursive) {
             (true, true) => dir.remove_dir_all(rel),
-            (true, false) => dir.remove_dir(rel),
+            (true, false) => dir.remove_dir(rel).or_else(|e| {
+                // Leftovers of writers that were killed (hidden from `list`, refused by
+                // name): cleared, and the directory tried again.
+                if e.kind() != io::ErrorKind::DirectoryNotEmpty {
+                    return Err(e);
+                }
+                let inside = dir.open_dir(rel)?;
+                crate::atomic::clear_leftovers(&inside);
+                dir.remove_dir(rel)
+            }),
             (false, _) => dir.remove_file(rel),
         };
         removed.map_err(|e| self.fail(op, path, e))?;

@@ -137,6 +137,20 @@ fn fs_write_removes_stale_temp_of_crashed_write_ugly() {
 }
 
 #[test]
+fn fs_write_removes_stale_temp_left_under_its_own_process_id_ugly() {
+    // A container's application is process 1 at every start: what the one killed before
+    // it left carries this process's number.
+    let tmp = TempDir::new();
+    tmp.file("state/snapshot.bin", "old");
+    leftover(
+        &tmp,
+        &format!("state/.corers-tmp-{}-00061a8f3c2b1d00", std::process::id()),
+    );
+    tmp.fs().write(FILE, b"new").unwrap();
+    assert_eq!(tmp.names("state"), ["snapshot.bin"]);
+}
+
+#[test]
 fn fs_write_sweeps_a_large_directory_at_most_once_a_minute_ugly() {
     // A directory of thousands of entries is not listed on every write: a leftover that
     // appears after a sweep waits for the next one (here, another Fs's first write).

@@ -156,6 +156,35 @@ fn fs_delete_non_empty_directory_conflict_bad() {
 }
 
 #[test]
+fn fs_delete_directory_holding_only_leftovers_of_killed_writes_ugly() {
+    let tmp = TempDir::new();
+    // A writer and an updater killed mid-way: hidden from `list`, refused by name.
+    let leftover = tmp.file("inbox/.corers-tmp-4194999-00061a8f3c2b1d00", "half a payl");
+    std::fs::File::options()
+        .write(true)
+        .open(&leftover)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(120))
+        .unwrap();
+    tmp.file("inbox/.corers-lock-00000000deadbeef", "");
+    let fs = tmp.fs();
+    assert!(fs.list("inbox").unwrap().is_empty());
+    fs.delete("inbox").unwrap();
+    assert!(!tmp.join("inbox").exists());
+}
+
+#[test]
+fn fs_delete_directory_with_a_held_lock_file_conflict_bad() {
+    let tmp = TempDir::new();
+    // An update still running elsewhere holds its lock: the directory is in use.
+    let lock = tmp.file("inbox/.corers-lock-00000000deadbeef", "");
+    let held = std::fs::File::open(&lock).unwrap();
+    held.lock().unwrap();
+    assert_eq!(code_of(tmp.fs().delete("inbox")), ErrorCode::CONFLICT);
+    assert!(lock.exists());
+}
+
+#[test]
 fn fs_delete_empty_path_invalid_bad() {
     let tmp = TempDir::new();
     tmp.file("kept.txt", "");

@@ -309,6 +309,22 @@ fn fs_write_over_symlink_to_sentinel_replaces_link_ugly() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn fs_write_over_symlink_leading_outside_is_owner_only_ugly() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let sandbox = Sandbox::new();
+    sandbox.symlink("keys/api", sandbox.outside().join("secret.txt"));
+    sandbox.symlink("keys/gone", "missing.key");
+    for link in ["keys/api", "keys/gone"] {
+        sandbox.fs.write(link, b"sk_live_51H").unwrap();
+        let written = fs::symlink_metadata(sandbox.root().join(link)).unwrap();
+        assert!(written.is_file(), "{link}");
+        assert_eq!(written.permissions().mode() & 0o777, 0o600, "{link}");
+    }
+    assert!(sandbox.outside_untouched());
+}
+
 #[test]
 fn fs_delete_symlink_to_sentinel_removes_link_only_ugly() {
     let sandbox = Sandbox::new();
