@@ -31,6 +31,17 @@
 //!   [`Core::startup`], [`Core::shutdown`], [`Core::host`].
 //! - [`prelude`]: the common names in one import.
 //! - `testing` (feature `testing`): a test Core, fake services, a bus recorder, a CLI runner.
+//!
+//! # Feature flags
+//! - `cli` (default): the command tree; `run()` dispatches the process arguments through it.
+//! - `fs` (default): the sandboxed, crash-safe filesystem, `core.fs()`.
+//! - `config` (default): layered configuration with provenance, `core.config()`, and the
+//!   built-in `config` command.
+//! - `testing`: the test kit, `corers::testing` — for `[dev-dependencies]`.
+//!
+//! With `default-features = false` a Core still has its services, bus, Actions, Tasks and
+//! logger, and `run()` serves until a shutdown signal: a daemon or an embedded host that
+//! takes no command line needs nothing more.
 #![forbid(unsafe_code)]
 
 mod builder;

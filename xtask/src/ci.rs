@@ -124,7 +124,9 @@ fn build_docs() -> Result<(), String> {
     cmd::run(
         "docs",
         cargo()
-            .args(["doc", "--workspace", "--no-deps"])
+            // Every feature: the test kit and YAML config are documented (and their
+            // links checked) as docs.rs shows them.
+            .args(["doc", "--workspace", "--no-deps", "--all-features"])
             .env("RUSTDOCFLAGS", "-D warnings"),
     )
 }
