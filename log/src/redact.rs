@@ -7,7 +7,7 @@ use corers_primitives::glob_match;
 /// [`Options`](corers_primitives::Options) and [`Value`](corers_primitives::Value) redact in
 /// their `Debug`. Names are matched with `-` read as `_`, so `X-Api-Key` is `x_api_key`;
 /// a field named just `key` (a cache key, a config key) is left alone.
-pub const DEFAULT_REDACTIONS: [&str; 17] = corers_primitives::SECRET_NAME_PATTERNS;
+pub const DEFAULT_REDACTIONS: [&str; 24] = corers_primitives::SECRET_NAME_PATTERNS;
 
 /// The text written instead of a redacted value.
 pub use corers_primitives::REDACTED;
@@ -133,45 +133,98 @@ impl Redactor {
     }
 }
 
-/// Replaces the password of every URL in `text` (`postgres://app:hunter2@db.lan/app`) with
-/// [`REDACTED`]: a connection string logged whole, in a message, a value or an error, under
-/// a field name nobody thought secret (`url`, `error`), never shows it.
+/// Replaces the password of every URL in `text` (`postgres://app:hunter2@db.lan/app`),
+/// and the values of its secret query parameters (`?access_token=…`, `&sig=…`,
+/// `X-Amz-Signature=…`: a signed link is a credential), with [`REDACTED`]: a connection
+/// string or a link logged whole, in a message, a value or an error, under a field name
+/// nobody thought secret (`url`, `error`), never shows them.
 pub(crate) fn hide_url_passwords(text: &mut String) {
+    let is_end = |c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`');
     let mut from = 0;
     while let Some(found) = scheme_separator(text, from) {
         let start = found + 3;
         // The authority: up to the path, query or fragment, or the end of the word.
         let end = text[start..]
-            .find(|c: char| {
-                c.is_whitespace() || matches!(c, '/' | '?' | '#' | '"' | '\'' | '<' | '>' | '`')
-            })
+            .find(|c: char| is_end(c) || matches!(c, '/' | '?' | '#'))
             .map_or(text.len(), |at| start + at);
         from = end;
         let authority = &text[start..end];
-        let Some(at_sign) = authority.rfind('@') else {
-            continue;
-        };
-        let Some(colon) = authority[..at_sign].find(':') else {
-            continue;
-        };
-        let password = start + colon + 1..start + at_sign;
-        if password.is_empty() || &text[password.clone()] == REDACTED {
-            continue;
+        let password = authority.rfind('@').and_then(|at_sign| {
+            let colon = authority[..at_sign].find(':')?;
+            Some(start + colon + 1..start + at_sign)
+        });
+        if let Some(password) = password
+            && !password.is_empty()
+            && text[password.clone()] != *REDACTED
+        {
+            from = password.start + REDACTED.len() + (end - password.end);
+            text.replace_range(password, REDACTED);
         }
-        from = password.start + REDACTED.len() + (end - password.end);
-        text.replace_range(password, REDACTED);
+        let url_end = text[from..].find(is_end).map_or(text.len(), |at| from + at);
+        from = hide_query_secrets(text, from, url_end);
     }
 }
 
-/// `text` with the password of every URL in it replaced by [`REDACTED`], for text shown
-/// outside the log that may hold a connection string (a config dump, a status page); the
-/// logger does this to every line itself.
+/// Replaces the values of secret parameters in the query of the URL rest `text[from..end]`
+/// (its path, query and fragment); returns where the URL ends afterwards.
+fn hide_query_secrets(text: &mut String, from: usize, end: usize) -> usize {
+    let Some(mark) = text[from..end].find('?') else {
+        return end;
+    };
+    let start = from + mark + 1;
+    let stop = text[start..end].find('#').map_or(end, |at| start + at);
+    let mut hidden = String::with_capacity(stop - start);
+    let mut changed = false;
+    for (i, pair) in text[start..stop].split('&').enumerate() {
+        if i > 0 {
+            hidden.push('&');
+        }
+        match pair.split_once('=') {
+            Some((name, value)) if !value.is_empty() && value != REDACTED && secret_param(name) => {
+                hidden.push_str(name);
+                hidden.push('=');
+                hidden.push_str(REDACTED);
+                changed = true;
+            }
+            _ => hidden.push_str(pair),
+        }
+    }
+    if !changed {
+        return end;
+    }
+    let after = end - stop;
+    text.replace_range(start..stop, &hidden);
+    start + hidden.len() + after
+}
+
+/// Whether a query parameter holds a secret: a secret name ([`is_secret_name`]:
+/// `access_token`, `password`, `api_key`), or the signature of a signed link (`sig`,
+/// `signature`, `X-Amz-Signature`, `X-Goog-Signature`).
+///
+/// [`is_secret_name`]: corers_primitives::is_secret_name
+fn secret_param(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    corers_primitives::is_secret_name(name)
+        || matches!(
+            lower.as_str(),
+            "sig" | "signature" | "x-amz-signature" | "x-goog-signature"
+        )
+}
+
+/// `text` with the password of every URL in it, and the values of its secret query
+/// parameters, replaced by [`REDACTED`], for text shown outside the log that may hold a
+/// connection string or a signed link (a config dump, a status page); the logger does
+/// this to every line itself.
 ///
 /// ```
 /// use corers_log::without_url_passwords;
 /// assert_eq!(
 ///     without_url_passwords("postgres://app:hunter2@db.lan:5432/app"),
 ///     "postgres://app:[REDACTED]@db.lan:5432/app"
+/// );
+/// assert_eq!(
+///     without_url_passwords("fetch https://cdn.lan/a.tgz?v=2&sig=9f2c&token=t0k#top done"),
+///     "fetch https://cdn.lan/a.tgz?v=2&sig=[REDACTED]&token=[REDACTED]#top done"
 /// );
 /// assert_eq!(without_url_passwords("https://db.lan/app"), "https://db.lan/app");
 /// ```

@@ -76,6 +76,13 @@ fn redactor_is_secret_every_default_pattern_good() {
         "Authorization",
         "ssh_private_key",
         "aws_access_key_id",
+        "SSH_PRIVATEKEY",
+        "privkey",
+        "jwt",
+        "bearer_header",
+        "wallet.mnemonic",
+        "session-id",
+        "PHPSESSID_sessionid",
         "db.pass",
         "DB_PWD",
         "proxyAuth",
@@ -87,7 +94,7 @@ fn redactor_is_secret_every_default_pattern_good() {
         .into_iter()
         .filter(|name| redactor.is_secret(name))
         .collect();
-    assert_eq!((matched, DEFAULT_REDACTIONS.len()), (names.to_vec(), 17));
+    assert_eq!((matched, DEFAULT_REDACTIONS.len()), (names.to_vec(), 24));
 }
 
 #[test]
@@ -239,6 +246,24 @@ fn without_url_passwords_hides_each_password_good() {
         ),
         "primary postgres://app:[REDACTED]@db.lan/app, replica redis://:[REDACTED]@cache.lan:6379"
     );
+}
+
+#[test]
+fn without_url_passwords_hides_secret_query_values_good() {
+    assert_eq!(
+        without_url_passwords(
+            "GET https://s3.lan/b/k?X-Amz-Credential=AKIA&X-Amz-Signature=5f1e&x=1 \
+             and https://u:p@api.lan/cb?access_token=ya29&state=ok#frag"
+        ),
+        "GET https://s3.lan/b/k?X-Amz-Credential=[REDACTED]&X-Amz-Signature=[REDACTED]&x=1 \
+         and https://u:[REDACTED]@api.lan/cb?access_token=[REDACTED]&state=ok#frag"
+    );
+}
+
+#[test]
+fn without_url_passwords_leaves_ordinary_query_values_bad() {
+    let text = "https://search.lan/?q=token&page=2&sort=&key=#token=abc";
+    assert!(matches!(without_url_passwords(text), std::borrow::Cow::Borrowed(t) if t == text));
 }
 
 #[test]

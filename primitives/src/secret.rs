@@ -8,13 +8,15 @@
 ///
 /// `*word*` finds the word anywhere: `*_key*` catches `api_key`, `signing_key`,
 /// `aws_access_key_id`, `signingKey`, the config key `tls.key` (and, erring on the safe
-/// side, `cache_key`); a name that is just `key` or `keys` is left alone. Short words that
+/// side, `cache_key`); a name that is just `key` or `keys` is left alone. Run together,
+/// `privatekey`, `privkey` and `sessionid` count too, as do JWTs, bearer tokens, wallet
+/// mnemonics and session ids under any name holding those words. Short words that
 /// are also parts of ordinary words — `pass` (`bypass`, `passive`), `pwd`, `auth`
 /// (`author`, `oauth_url`) — count only as the last word of a longer name: `db.pass`,
 /// `DB_PWD`, `proxy.auth`, `dbPass`; alone they name other things (a pass number, the
 /// shell's working directory, a section of settings). `dsn` counts alone too:
 /// `dsn`, `sentry-dsn`.
-pub const SECRET_NAME_PATTERNS: [&str; 17] = [
+pub const SECRET_NAME_PATTERNS: [&str; 24] = [
     "*token*",
     "*secret*",
     "*password*",
@@ -27,6 +29,13 @@ pub const SECRET_NAME_PATTERNS: [&str; 17] = [
     "*authorization*",
     "*private_key*",
     "*_key*",
+    "*privatekey*",
+    "*privkey*",
+    "*jwt*",
+    "*bearer*",
+    "*mnemonic*",
+    "*session_id*",
+    "*sessionid*",
     "*_pass",
     "*_pwd",
     "*_auth",
