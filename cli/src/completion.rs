@@ -137,10 +137,13 @@ impl<C> Cli<C> {
     }
 
     /// The loop bash and zsh share: walks the words before the cursor into `cmdpath`,
-    /// skipping flags and the values of the flags that take one.
-    fn sh_walk(out: &mut String, words: &str, takes: &[(String, Vec<String>)]) {
+    /// skipping flags and the values of the flags that take one; a command's own words
+    /// (`leaves`: commands without subcommands) do not extend it, and `--` ends the walk
+    /// (`ended`: nothing after it is a command or a flag).
+    fn sh_walk(out: &mut String, words: &str, takes: &[(String, Vec<String>)], leaves: &[String]) {
         let _ = writeln!(out, "    for word in {words}; do");
         out.push_str("        if [[ -n $skip ]]; then skip=\"\"; continue; fi\n");
+        out.push_str("        if [[ $word == -- ]]; then ended=1; break; fi\n");
         out.push_str("        if [[ $word == -* ]]; then\n");
         out.push_str("            case \"$cmdpath\" in\n");
         for (path, spellings) in takes {
@@ -156,9 +159,25 @@ impl<C> Cli<C> {
             "            if [[ $word != *=* && $takes == *\" $word \"* ]]; then skip=\"$word\"; fi\n",
         );
         out.push_str("        else\n");
-        out.push_str("            cmdpath=\"${cmdpath:+$cmdpath/}$word\"\n");
+        out.push_str("            case \"$cmdpath\" in\n");
+        if !leaves.is_empty() {
+            let quoted: Vec<String> = leaves.iter().map(|leaf| format!("\"{leaf}\"")).collect();
+            let _ = writeln!(out, "                {}) ;;", quoted.join("|"));
+        }
+        out.push_str("                *) cmdpath=\"${cmdpath:+$cmdpath/}$word\" ;;\n");
+        out.push_str("            esac\n");
         out.push_str("        fi\n");
         out.push_str("    done\n");
+    }
+
+    /// The visible commands that have no subcommands: a word after one is its argument,
+    /// not a step down the tree (`workspace create alpha <TAB>` offers create's flags).
+    fn leaves(&self) -> Vec<String> {
+        self.tree
+            .paths()
+            .into_iter()
+            .filter(|path| self.tree.is_visible(path) && self.tree.children(path).is_empty())
+            .collect()
     }
 
     /// The global flags ([`with_global_flag`](Cli::with_global_flag)), as
@@ -212,23 +231,31 @@ impl<C> Cli<C> {
             .collect()
     }
 
-    /// What follows the built-ins: `completion` takes a shell, `help` a top-level command
-    /// (not for a name the application took: its own level stands).
+    /// What follows the built-ins: `completion` takes a shell, `help` a command, level
+    /// by level (`help workspace <TAB>` offers workspace's commands); not for a name the
+    /// application took: its own level stands.
     fn builtin_levels(&self) -> Vec<(String, Vec<String>)> {
         let shells = ["bash", "zsh", "fish"].map(str::to_owned).to_vec();
-        let commands = self
-            .tree
-            .children("")
-            .into_iter()
-            .filter(|child| self.tree.is_visible(child))
-            .collect();
-        [
-            ("completion".to_owned(), shells),
-            ("help".to_owned(), commands),
-        ]
-        .into_iter()
-        .filter(|(builtin, _)| self.tree.get(builtin).is_none())
-        .collect()
+        let visible_children = |path: &str| -> Vec<String> {
+            self.tree
+                .children(path)
+                .into_iter()
+                .filter(|child| self.tree.is_visible(child))
+                .map(|child| child.rsplit('/').next().unwrap_or(&child).to_owned())
+                .collect()
+        };
+        let mut levels = vec![("completion".to_owned(), shells)];
+        if self.tree.get("help").is_none() {
+            levels.push(("help".to_owned(), visible_children("")));
+            for path in self.tree.paths() {
+                let children = visible_children(&path);
+                if self.tree.is_visible(&path) && !children.is_empty() {
+                    levels.push((format!("help/{path}"), children));
+                }
+            }
+        }
+        levels.retain(|(builtin, _)| builtin != "completion" || self.tree.get(builtin).is_none());
+        levels
     }
 
     fn function_name(&self) -> String {
@@ -265,14 +292,15 @@ impl<C> Cli<C> {
         // three words and a path word of `db:migrate` two. (Quotes are not read: a quoted
         // value with a blank in it counts as two words. No negative subscripts: bash 3.2.)
         out.push_str(
-            "    local line=\"${COMP_LINE:0:COMP_POINT}\" cur=\"\" cmdpath=\"\" word opts=\"\" takes=\"\" skip=\"\"\n",
+            "    local line=\"${COMP_LINE:0:COMP_POINT}\" cur=\"\" cmdpath=\"\" word opts=\"\" takes=\"\" skip=\"\" ended=\"\"\n",
         );
         out.push_str("    local -a words\n");
         out.push_str("    read -ra words <<< \"$line\"\n");
         out.push_str(
             "    if [[ $line != *[[:space:]] && ${#words[@]} -gt 0 ]]; then cur=\"${words[${#words[@]}-1]}\"; unset \"words[${#words[@]}-1]\"; fi\n",
         );
-        Self::sh_walk(&mut out, "\"${words[@]:1}\"", takes);
+        Self::sh_walk(&mut out, "\"${words[@]:1}\"", takes, &self.leaves());
+        out.push_str("    if [[ -n $ended ]]; then COMPREPLY=(); return; fi\n");
         // The word at the cursor is a flag's value: after the flag (`--format <TAB>`, the
         // walk left `skip` set to it), or joined to it (`--format=<TAB>`).
         out.push_str("    local flag=\"$skip\" value=\"$cur\"\n");
@@ -339,8 +367,14 @@ impl<C> Cli<C> {
         let _ = writeln!(out, "#compdef {program}");
         let _ = writeln!(out, "_{function}() {{");
         // Not `path`: in zsh that is the array tied to $PATH.
-        out.push_str("    local cmdpath=\"\" word takes=\"\" skip=\"\"\n");
-        Self::sh_walk(&mut out, "\"${(@)words[2,CURRENT-1]}\"", takes);
+        out.push_str("    local cmdpath=\"\" word takes=\"\" skip=\"\" ended=\"\"\n");
+        Self::sh_walk(
+            &mut out,
+            "\"${(@)words[2,CURRENT-1]}\"",
+            takes,
+            &self.leaves(),
+        );
+        out.push_str("    if [[ -n $ended ]]; then return; fi\n");
         // A flag's value, after the flag or joined to it (`compset` moves `--format=` out
         // of the word being matched).
         out.push_str("    local flag=\"$skip\"\n");
@@ -394,10 +428,23 @@ impl<C> Cli<C> {
         let _ = writeln!(out, "function __{function}_path");
         out.push_str("    set -l path\n");
         out.push_str("    set -l skip\n");
+        // A command's own words (those without subcommands) do not extend the path.
+        let leaves: Vec<String> = self
+            .leaves()
+            .iter()
+            .map(|leaf| format!("'{leaf}'"))
+            .collect();
+        let _ = writeln!(out, "    set -l leaves {}", leaves.join(" "));
         out.push_str("    for word in (commandline -opc)[2..-1]\n");
         out.push_str("        if set -q skip[1]\n");
         out.push_str("            set -e skip\n");
         out.push_str("            continue\n");
+        out.push_str("        end\n");
+        // After `--` nothing is a command or a flag: a path no level has (an empty last
+        // part; `set` would take a `--` for the end of its options).
+        out.push_str("        if string match -q -- -- $word\n");
+        out.push_str("            set path $path ''\n");
+        out.push_str("            break\n");
         out.push_str("        end\n");
         out.push_str("        if string match -q -- '-*' $word\n");
         let _ = writeln!(
@@ -406,7 +453,7 @@ impl<C> Cli<C> {
         );
         out.push_str("                set skip 1\n");
         out.push_str("            end\n");
-        out.push_str("        else\n");
+        out.push_str("        else if not contains -- (string join / $path) $leaves\n");
         out.push_str("            set path $path $word\n");
         out.push_str("        end\n");
         out.push_str("    end\n");

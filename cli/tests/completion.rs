@@ -394,12 +394,47 @@ fn cli_completion_flag_value_is_not_a_command_word_ugly() {
             );
         }
     }
-    // A bool flag takes no value: the next word is still a command word.
+    // A flag that takes no value there: the next word is still a command word.
     if let Some(offered) = bash_complete(
         &cli.completion(Shell::Bash),
-        &["workbench", "workspace", "create", "--verbose", "x", ""],
+        &["workbench", "workspace", "--verbose", "create", ""],
     ) {
+        assert_eq!(offered, expected);
+    }
+}
+
+#[test]
+fn cli_completion_arguments_double_dash_and_help_levels_ugly() {
+    let cli = sample();
+    let flags = ["--name", "--verbose", "--help"];
+    // A command's argument is no step down the tree: its flags are offered after it.
+    let argument = ["workbench", "workspace", "create", "alpha", ""];
+    // After `--` nothing is a flag.
+    let ended = ["workbench", "workspace", "create", "--", ""];
+    // `help` goes down the tree level by level.
+    let help = ["workbench", "help", "workspace", ""];
+    if let Some(offered) = bash_complete(&cli.completion(Shell::Bash), &argument) {
+        assert_eq!(offered, flags);
+        let offered = bash_complete(&cli.completion(Shell::Bash), &ended).unwrap();
         assert!(offered.is_empty(), "{offered:?}");
+        let offered = bash_complete(&cli.completion(Shell::Bash), &help).unwrap();
+        assert_eq!(offered, ["create", "list"]);
+    }
+    if let Some((offered, _)) = zsh_complete(&cli.completion(Shell::Zsh), &argument) {
+        assert_eq!(offered, flags);
+        let (offered, _) = zsh_complete(&cli.completion(Shell::Zsh), &ended).unwrap();
+        assert!(offered.is_empty(), "{offered:?}");
+        let (offered, _) = zsh_complete(&cli.completion(Shell::Zsh), &help).unwrap();
+        assert_eq!(offered, ["create", "list"]);
+    }
+    let fish = |words: &[&str]| fish_complete(&cli.completion(Shell::Fish), &words.join(" "));
+    if let Some((offered, stderr)) = fish(&argument) {
+        assert!(stderr.is_empty(), "{stderr}");
+        assert!(offered.contains(&"--verbose".to_owned()), "{offered:?}");
+        let (offered, _) = fish(&ended).unwrap();
+        assert!(!offered.iter().any(|o| o.starts_with("--")), "{offered:?}");
+        let (offered, _) = fish(&help).unwrap();
+        assert!(offered.contains(&"create".to_owned()), "{offered:?}");
     }
 }
 
