@@ -251,7 +251,10 @@ impl Core {
         if self.inner.shutdown.is_cancelled() {
             return;
         }
-        if let Err(err) = self.inner.scheduler.start(self) {
+        // Runs take the Core from a weak handle: the scheduler's loops must not keep alive
+        // the Core that holds the scheduler (a started Core dropped without a shutdown).
+        let core = self.downgrade();
+        if let Err(err) = self.inner.scheduler.start_with(move || core.upgrade()) {
             tracing::warn!(error = %err, "the task scheduler did not start");
         }
         if self.inner.shutdown.is_cancelled() {

@@ -355,6 +355,33 @@ async fn core_startup_runs_scheduled_tasks_until_shutdown_good() {
     assert_eq!(count(), fired, "not after shutdown");
 }
 
+#[tokio::test(start_paused = true)]
+async fn core_startup_then_dropped_without_shutdown_is_freed_ugly() {
+    // A host that drops a started Core (a tenant's, a hot reload's) without a shutdown:
+    // the scheduler's loops must not keep it, and its services, alive.
+    let core = Core::builder()
+        .host(window())
+        .service(notifier("store"))
+        .action(ActionSpec::new("index.build", |_, _| async {
+            Ok(Value::Null)
+        }))
+        .task(
+            "index.refresh",
+            TaskDef::new(vec![Step::run("index.build")]).schedule("*/10 * * * * *"),
+        )
+        .build()
+        .unwrap();
+    core.startup().await.unwrap();
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let weak = core.downgrade();
+    drop(core);
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert!(
+        weak.upgrade().is_none(),
+        "a started Core outlived its last handle"
+    );
+}
+
 /// A `store` whose reload hook records what the config says `workers` is.
 fn reloading_store(seen: &Arc<Mutex<Vec<String>>>) -> Hooks<Core> {
     let seen = Arc::clone(seen);

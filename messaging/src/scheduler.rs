@@ -67,6 +67,36 @@ impl<C: Clone + Send + Sync + 'static> Scheduler<C> {
     /// [`ErrorCode::CONFLICT`] when already started, or while a [`stop`](Scheduler::stop)
     /// is still waiting for runs to end; [`ErrorCode::UNAVAILABLE`] outside a tokio runtime.
     pub fn start(&self, core: &C) -> Result<()> {
+        let core = core.clone();
+        self.start_with(move || Some(core.clone()))
+    }
+
+    /// [`start`](Scheduler::start), each run taking its context from `context`; when that
+    /// gives `None` (the application is gone) the Task's loop ends. For a context that
+    /// holds this scheduler — a Core does — pass a weak handle's upgrade: a context held
+    /// by the scheduler's own loops would keep itself alive after its last user dropped it.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Weak};
+    /// use corers_messaging::{Actions, Bus, Scheduler, Tasks};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let app = Arc::new("workbench");
+    /// let tasks: Tasks<Arc<&str>> = Tasks::new(Actions::new(Bus::new()));
+    /// let scheduler = Scheduler::new(tasks);
+    /// let weak: Weak<&str> = Arc::downgrade(&app);
+    /// scheduler.start_with(move || weak.upgrade()).unwrap();
+    /// assert!(scheduler.is_running());
+    /// scheduler.stop().await;
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`start`](Scheduler::start).
+    pub fn start_with(
+        &self,
+        context: impl Fn() -> Option<C> + Send + Sync + 'static,
+    ) -> Result<()> {
         const OP: &str = "messaging.Scheduler.start";
         let runtime = tokio::runtime::Handle::try_current().map_err(|e| {
             Error::wrap_code(
@@ -91,7 +121,8 @@ impl<C: Clone + Send + Sync + 'static> Scheduler<C> {
         let mut supervisor = JoinSet::new();
         // Its loops and runs log where this call does (a Core's logger, say).
         supervisor.spawn_on(
-            supervise(self.tasks.clone(), core.clone(), stop.clone()).with_current_subscriber(),
+            supervise(self.tasks.clone(), Arc::new(context), stop.clone())
+                .with_current_subscriber(),
             &runtime,
         );
         *running = Some((stop, supervisor));
@@ -175,7 +206,7 @@ fn log_unknown_actions<C: Clone + Send + Sync + 'static>(
 /// When stopped, waits for the loops (and the runs they are in) to end.
 async fn supervise<C: Clone + Send + Sync + 'static>(
     tasks: Tasks<C>,
-    core: C,
+    context: Context<C>,
     stop: CancellationToken,
 ) {
     // Subscribed before the first look, so that no definition falls between the two.
@@ -219,7 +250,7 @@ async fn supervise<C: Clone + Send + Sync + 'static>(
                 let handle = loops.spawn(
                     run_on_schedule(
                         tasks.clone(),
-                        core.clone(),
+                        Arc::clone(&context),
                         Arc::clone(&name),
                         (Arc::clone(&def), cron, parsed),
                         anchor,
@@ -262,6 +293,9 @@ async fn supervise<C: Clone + Send + Sync + 'static>(
     while loops.join_next().await.is_some() {}
 }
 
+/// Where a scheduler's runs take their context from (see [`Scheduler::start_with`]).
+type Context<C> = Arc<dyn Fn() -> Option<C> + Send + Sync>;
+
 /// The longest single sleep: how late a tick can be after the machine wakes from a
 /// suspend that the monotonic clock did not see.
 const LONGEST_SLEEP: Duration = Duration::from_secs(60);
@@ -270,7 +304,7 @@ const LONGEST_SLEEP: Duration = Duration::from_secs(60);
 /// schedule (or one with no tick ahead) any more, returning the definition it saw last.
 async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
     tasks: Tasks<C>,
-    core: C,
+    context: Context<C>,
     name: Arc<str>,
     (mut last, mut cron, mut schedule): (Arc<TaskDef>, String, Schedule),
     mut anchor: Anchor,
@@ -321,6 +355,10 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
                 }
             }
         }
+        // Held for the run only: between runs the loop keeps no context alive.
+        let Some(core) = context() else {
+            return last;
+        };
         let ctx = RunCtx::new().with_cancel(stop.child_token());
         let bus = tasks.bus();
         match tasks.run(&core, &ctx, &name).await {

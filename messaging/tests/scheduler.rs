@@ -109,6 +109,60 @@ fn wall_second(anchor: (SystemTime, Instant), at: Instant) -> u64 {
     (since_epoch + Duration::from_millis(500)).as_secs()
 }
 
+// --- Scheduler::start_with ---
+
+#[tokio::test(start_paused = true)]
+async fn scheduler_start_with_takes_the_context_for_each_run_good() {
+    let bench = Bench::new(Duration::ZERO);
+    bench.schedule("index.refresh", "*/10 * * * * *");
+    let scheduler = Scheduler::new(bench.tasks.clone());
+    let asked = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&asked);
+    scheduler
+        .start_with(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            Some(())
+        })
+        .unwrap();
+    let runs = bench.runs_in(Duration::from_secs(60)).await;
+    assert_eq!((runs, asked.load(Ordering::SeqCst)), (6, 6));
+    scheduler.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn scheduler_start_with_context_gone_ends_the_loops_bad() {
+    let bench = Bench::new(Duration::ZERO);
+    bench.schedule("index.refresh", "*/10 * * * * *");
+    let scheduler = Scheduler::new(bench.tasks.clone());
+    let app = Arc::new(());
+    let weak = Arc::downgrade(&app);
+    scheduler
+        .start_with(move || weak.upgrade().map(|_| ()))
+        .unwrap();
+    assert!(bench.runs_in(Duration::from_secs(30)).await >= 2);
+    drop(app);
+    assert_eq!(bench.runs_in(Duration::from_secs(60)).await, 0);
+    scheduler.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn scheduler_start_with_twice_conflict_and_a_panicking_context_ugly() {
+    let bench = Bench::new(Duration::ZERO);
+    bench.schedule("index.refresh", "*/10 * * * * *");
+    let scheduler = Scheduler::new(bench.tasks.clone());
+    scheduler.start_with(|| Some(())).unwrap();
+    let again = scheduler.start_with(|| Some(())).unwrap_err();
+    assert_eq!(again.code(), Some(&ErrorCode::CONFLICT));
+    scheduler.stop().await;
+    // A context that panics takes its loop down, not the scheduler or the process.
+    scheduler
+        .start_with(|| -> Option<()> { panic!("context lost") })
+        .unwrap();
+    assert_eq!(bench.runs_in(Duration::from_secs(30)).await, 0);
+    assert!(scheduler.is_running());
+    scheduler.stop().await;
+}
+
 // --- Scheduler::start ---
 
 #[tokio::test(start_paused = true)]
