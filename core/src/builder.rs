@@ -447,15 +447,17 @@ impl CoreBuilder {
         self
     }
 
-    /// Whether running the Core takes the process-wide logging hooks: its logger becomes
-    /// tracing's global default, for events from threads and tasks of the application's
-    /// own and for the `log` crate's records (see
+    /// Whether the Core takes the process-wide logging hooks: once built, its logger is
+    /// [`corers_log::default_logger`] (the one the panic hook reports to); running, its
+    /// logger becomes tracing's global default, for events from threads and tasks of the
+    /// application's own and for the `log` crate's records (see
     /// [`Logger::install_global`](corers_log::Logger::install_global)), and, under
     /// [`Core::run_blocking`], the panic hook becomes
     /// [`corers_log::install_panic_hook`]'s. Default on, as bevy's `LogPlugin`. Turn it off
     /// for an application that sets these up itself: tracing after the Core runs
     /// (`tracing_subscriber::fmt().init()` panics once a global default is set), or a
-    /// panic hook of its own (a crash reporter such as Sentry's) that must stay.
+    /// panic hook of its own (a crash reporter such as Sentry's) that must stay; and for a
+    /// Core embedded beside others (a tenant's), which must not take the default logger.
     ///
     /// ```
     /// use corers::prelude::*;
@@ -656,7 +658,11 @@ impl CoreBuilder {
         if let Err(err) = core.inner.services.order() {
             on_error.leave_out(Error::wrap(err, OP, "order the services"))?;
         }
-        core.inner.log.make_default();
+        // The process's default logger follows the Core built last — one of the
+        // process-wide hooks an embedded or test Core leaves alone.
+        if self.global_logging {
+            core.inner.log.make_default();
+        }
         Ok(core)
     }
 }

@@ -834,6 +834,19 @@ fn logging_probe() {
         // Still free for the application's own.
         assert!(tracing::dispatcher::set_global_default(tracing::Dispatch::none()).is_ok());
     }
+    // The process's default logger is the Core's only when it takes the hooks.
+    let quiet = Core::builder()
+        .global_logging(scenario != "off")
+        .logger(
+            corers::log::Logger::builder()
+                .level(corers::log::Level::Quiet)
+                .build(),
+        )
+        .build()
+        .unwrap();
+    let taken = corers::log::default_logger().level() == corers::log::Level::Quiet;
+    assert_eq!(taken, scenario != "off", "{scenario}");
+    drop(quiet);
 }
 
 /// Runs `logging_probe` in `scenario`; its standard output and error.
