@@ -422,6 +422,42 @@ impl Core {
         self.inner.services.request_stop(Some(failure));
     }
 
+    /// The failure a stop was asked for — by [`request_shutdown_for`](Core::request_shutdown_for),
+    /// or by a service's task that failed — if any: what a host running the Core itself
+    /// ([`Core::startup`]) shows when [`context`](Core::context) is cancelled, as
+    /// [`run`](Core::run) prints it and exits with its code.
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    /// let core = Core::builder().build().unwrap();
+    /// assert!(core.shutdown_failure().is_none());
+    /// core.request_shutdown_for(Error::new("sync.Remote.pull", "token revoked"));
+    /// assert_eq!(core.shutdown_failure().unwrap().message(), "token revoked");
+    /// ```
+    pub fn shutdown_failure(&self) -> Option<Error> {
+        self.inner.services.failure()
+    }
+
+    /// Forces the shutdown, in progress or to come: what a second Ctrl-C does under
+    /// [`run`](Core::run). Every running hook's token is cancelled, the bus's drain is cut
+    /// short, and the hooks still running or still to stop share a grace of 250 ms, then
+    /// are abandoned. For a host whose user asked twice to quit; it begins no shutdown
+    /// itself ([`shutdown`](Core::shutdown) does).
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let core = Core::builder().build().unwrap();
+    /// core.startup().await.unwrap();
+    /// core.force_shutdown();
+    /// core.shutdown().await.unwrap();
+    /// # }
+    /// ```
+    pub fn force_shutdown(&self) {
+        self.inner.services.force();
+    }
+
     /// The names in one of the Core's registries, in registration order: `"services"`,
     /// `"actions"`, `"tasks"` or `"commands"` (sorted paths). `None` for another name.
     ///

@@ -382,6 +382,111 @@ async fn core_startup_then_dropped_without_shutdown_is_freed_ugly() {
     );
 }
 
+// ---- Core::shutdown_failure ----
+
+#[tokio::test]
+async fn core_shutdown_failure_of_a_failed_service_task_good() {
+    // A host watching the context learns why the app stops: a service's task failed.
+    let core = Core::builder()
+        .service(|_| {
+            Ok(Registration::new(
+                "sync",
+                Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
+                    ctx.spawn("pull", async {
+                        Err(Error::new("sync.Remote.pull", "token revoked")
+                            .with_code(ErrorCode::DENIED))
+                    })
+                }),
+            ))
+        })
+        .build()
+        .unwrap();
+    core.startup().await.unwrap();
+    core.context().cancelled().await;
+    let failure = core.shutdown_failure().unwrap();
+    assert_eq!(failure.code(), Some(&ErrorCode::DENIED));
+    assert!(failure.to_string().contains("token revoked"), "{failure}");
+    core.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn core_shutdown_failure_of_a_plain_request_is_none_bad() {
+    let core = desktop(None);
+    core.startup().await.unwrap();
+    core.request_shutdown();
+    core.shutdown().await.unwrap();
+    assert!(core.shutdown_failure().is_none());
+}
+
+#[test]
+fn core_shutdown_failure_first_of_several_kept_ugly() {
+    let core = Core::builder().build().unwrap();
+    core.request_shutdown_for(Error::new("a.A.one", "first"));
+    core.request_shutdown_for(Error::new("b.B.two", "second"));
+    assert_eq!(core.shutdown_failure().unwrap().message(), "first");
+}
+
+// ---- Core::force_shutdown ----
+
+/// A Core whose `store` never finishes stopping on its own.
+fn stuck_in_stop() -> Core {
+    desktop(Some(Hooks::new().on_stop(
+        |ctx: ServiceCtx<Core>| async move {
+            ctx.cancel_token().cancelled().await;
+            Ok(())
+        },
+    )))
+}
+
+#[tokio::test(start_paused = true)]
+async fn core_force_shutdown_cuts_a_hanging_stop_short_good() {
+    let core = stuck_in_stop();
+    core.startup().await.unwrap();
+    let began = tokio::time::Instant::now();
+    let stopping = tokio::spawn({
+        let core = core.clone();
+        async move { core.shutdown().await }
+    });
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    core.force_shutdown();
+    let _ = stopping.await.unwrap();
+    assert!(
+        began.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        began.elapsed()
+    );
+    assert_eq!(shown(&core), ["config started", "config stopped"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn core_force_shutdown_not_called_waits_for_the_hook_timeout_bad() {
+    let core = stuck_in_stop();
+    core.startup().await.unwrap();
+    let began = tokio::time::Instant::now();
+    let _ = core.shutdown().await;
+    assert!(
+        began.elapsed() >= Duration::from_secs(5),
+        "{:?}",
+        began.elapsed()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn core_force_shutdown_before_and_twice_ugly() {
+    // Asked before the shutdown, it applies to it; asked again, nothing more happens.
+    let core = stuck_in_stop();
+    core.startup().await.unwrap();
+    core.force_shutdown();
+    core.force_shutdown();
+    let began = tokio::time::Instant::now();
+    let _ = core.shutdown().await;
+    assert!(
+        began.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        began.elapsed()
+    );
+}
+
 /// A `store` whose reload hook records what the config says `workers` is.
 fn reloading_store(seen: &Arc<Mutex<Vec<String>>>) -> Hooks<Core> {
     let seen = Arc::clone(seen);
