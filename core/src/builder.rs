@@ -14,6 +14,11 @@ use crate::core::{App, Inner};
 
 pub(crate) type Factory = Box<dyn FnOnce(&Core) -> Result<Registration<Core>> + Send>;
 
+/// An edit to the config's builder (see [`CoreBuilder::config_with`]).
+#[cfg(feature = "config")]
+type ConfigEdit =
+    Box<dyn FnOnce(corers_config::ConfigBuilder) -> corers_config::ConfigBuilder + Send>;
+
 type CrashCallback = Box<dyn Fn(&CrashReport) + Send + Sync>;
 
 /// Settings for a [`Core`]: who the application is, its services (made by factories that
@@ -60,6 +65,9 @@ pub struct CoreBuilder {
     scratch: Option<std::io::Result<tempfile::TempDir>>,
     #[cfg(feature = "config")]
     config: Option<corers_config::ConfigBuilder>,
+    /// Edits to the config's builder, applied in order when the Core is built.
+    #[cfg(feature = "config")]
+    config_edits: Vec<ConfigEdit>,
     /// Arguments whose `--set key=value` go into the config before the factories run.
     #[cfg(feature = "config")]
     pub(crate) settings_args: Vec<String>,
@@ -95,6 +103,8 @@ impl Core {
             scratch: None,
             #[cfg(feature = "config")]
             config: None,
+            #[cfg(feature = "config")]
+            config_edits: Vec::new(),
             #[cfg(feature = "config")]
             settings_args: Vec::new(),
             host: None,
@@ -375,6 +385,44 @@ impl CoreBuilder {
         self
     }
 
+    /// Adds to the config's sources instead of replacing them: `edit` is handed the config
+    /// builder when the Core is built — the one [`config`](CoreBuilder::config) set, or
+    /// the default one (the environment under the application's name) — after the edits
+    /// added before it. For a part of the application that brings its own defaults, as a
+    /// bevy plugin or an fx module would, without knowing the application's sources.
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    /// use corers::config::Config;
+    ///
+    /// /// The search part of an application: its defaults (and its Actions, commands…).
+    /// fn search(builder: CoreBuilder) -> CoreBuilder {
+    ///     builder.config_with(|config| {
+    ///         config.default_value("search.limit", 20).default_value("search.fuzzy", true)
+    ///     })
+    /// }
+    ///
+    /// let core = search(Core::builder().name("workbench"))
+    ///     .config(
+    ///         Config::builder()
+    ///             .env_prefix("WORKBENCH")
+    ///             .env_vars([("WORKBENCH_SEARCH__LIMIT", "50")]),
+    ///     )
+    ///     .build()
+    ///     .unwrap();
+    /// // The application's sources still read, and outrank the module's defaults.
+    /// assert_eq!(core.config().int("search.limit").unwrap(), 50);
+    /// assert!(core.config().bool("search.fuzzy").unwrap());
+    /// ```
+    #[cfg(feature = "config")]
+    pub fn config_with(
+        mut self,
+        edit: impl FnOnce(corers_config::ConfigBuilder) -> corers_config::ConfigBuilder + Send + 'static,
+    ) -> Self {
+        self.config_edits.push(Box::new(edit));
+        self
+    }
+
     /// Takes the `--set key=value` arguments in `args` into the config's command-line
     /// layer as soon as the config is built, so that the service factories read them too
     /// (run later on the same arguments, [`Core::run_with`] takes them again, to the same
@@ -584,9 +632,7 @@ impl CoreBuilder {
         let fs = open_fs(fs_root, &log)?;
         #[cfg(feature = "config")]
         let config = read_config(
-            self.config
-                .unwrap_or_else(|| default_config(&self.app))
-                .logger(log.clone()),
+            edited(self.config, self.config_edits, &self.app).logger(log.clone()),
             on_error,
         )?;
         #[cfg(feature = "cli")]
@@ -903,6 +949,18 @@ pub(crate) fn program_name(app: &App) -> &str {
 /// The config sources an application gets by default: the environment under its name in
 /// upper case, with anything but letters and digits as `_` (`work-bench` → `WORK_BENCH_*`).
 #[cfg(feature = "config")]
+/// The config's builder: the application's (`config`), or the default one, with the edits
+/// (`config_with`) applied in order.
+#[cfg(feature = "config")]
+fn edited(
+    config: Option<corers_config::ConfigBuilder>,
+    edits: Vec<ConfigEdit>,
+    app: &App,
+) -> corers_config::ConfigBuilder {
+    let base = config.unwrap_or_else(|| default_config(app));
+    edits.into_iter().fold(base, |config, edit| edit(config))
+}
+
 fn default_config(app: &App) -> corers_config::ConfigBuilder {
     let builder = corers_config::Config::builder();
     if app.name.is_empty() {

@@ -72,6 +72,51 @@ fn core_builder_config_default_prefix_from_the_app_name_ugly() {
     assert!(stdout.contains("@@unicode=[]"), "{stdout}");
 }
 
+// ---------------------------------------------------------------- CoreBuilder::config_with
+
+/// A part of an application that brings its own config defaults.
+fn search_module(builder: CoreBuilder) -> CoreBuilder {
+    builder.config_with(|config| config.default_value("search.limit", 20))
+}
+
+#[test]
+fn core_builder_config_with_adds_defaults_under_the_apps_sources_good() {
+    let core = search_module(Core::builder().name("workbench"))
+        .config(
+            Config::builder()
+                .default_value("cache.ttl", 300)
+                .env_prefix("WORKBENCH")
+                .env_vars([("WORKBENCH_SEARCH__LIMIT", "50")]),
+        )
+        .build()
+        .unwrap();
+    assert_eq!(core.config().int("cache.ttl").unwrap(), 300);
+    assert_eq!(core.config().int("search.limit").unwrap(), 50);
+}
+
+#[test]
+fn core_builder_config_with_a_source_that_fails_fails_the_build_bad() {
+    let err = Core::builder()
+        .config_with(|config| config.file("/nonexistent/corers/search.toml"))
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+}
+
+#[test]
+fn core_builder_config_with_edits_apply_in_order_to_the_default_config_ugly() {
+    // No `config` at all: the edits go to the default one; the later default wins.
+    let core = search_module(Core::builder())
+        .config_with(|config| config.default_value("search.limit", 40))
+        .build()
+        .unwrap();
+    assert_eq!(core.config().int("search.limit").unwrap(), 40);
+    assert_eq!(
+        core.config().provenance("search.limit"),
+        Some(Source::Default)
+    );
+}
+
 /// Set in the child process of `core_builder_config_default_prefix_from_the_app_name_ugly`.
 const CHILD: &str = "CORERS_CONFIG_CHILD";
 
