@@ -946,9 +946,6 @@ pub(crate) fn program_name(app: &App) -> &str {
     }
 }
 
-/// The config sources an application gets by default: the environment under its name in
-/// upper case, with anything but letters and digits as `_` (`work-bench` → `WORK_BENCH_*`).
-#[cfg(feature = "config")]
 /// The config's builder: the application's (`config`), or the default one, with the edits
 /// (`config_with`) applied in order.
 #[cfg(feature = "config")]
@@ -961,6 +958,9 @@ fn edited(
     edits.into_iter().fold(base, |config, edit| edit(config))
 }
 
+/// The config sources an application gets by default: the environment under its name in
+/// upper case, with anything but letters and digits as `_` (`work-bench` → `WORK_BENCH_*`).
+#[cfg(feature = "config")]
 fn default_config(app: &App) -> corers_config::ConfigBuilder {
     let builder = corers_config::Config::builder();
     if app.name.is_empty() {
