@@ -2,13 +2,11 @@
 
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use corers_primitives::{Options, Result, Value};
 
-/// A boxed, sendable future: what command actions return once type-erased.
-pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+pub use corers_primitives::BoxFuture;
 
 pub(crate) type ActionFn<C> = dyn Fn(C, Options) -> BoxFuture<Result<Value>> + Send + Sync;
 

@@ -33,7 +33,7 @@ impl Store {
 }
 
 impl Service<Core> for Store {
-    fn health(self: Arc<Self>, _ctx: ServiceCtx<Core>) -> corers::lifecycle::BoxFuture<Health> {
+    fn health(self: Arc<Self>, _ctx: ServiceCtx<Core>) -> BoxFuture<Health> {
         Box::pin(async move {
             match self.workspaces.lock() {
                 Ok(_) => Health::Healthy,
@@ -58,20 +58,20 @@ struct Index {
 /// Indexing a new workspace: a background task that reports its progress.
 struct IndexWorkspace {
     name: String,
-    id: Option<corers::messaging::TaskId>,
+    id: Option<TaskId>,
 }
 impl Task for IndexWorkspace {
     type Output = usize;
-    fn set_id(&mut self, id: &corers::messaging::TaskId) {
+    fn set_id(&mut self, id: &TaskId) {
         self.id = Some(id.clone());
     }
 }
 
-fn create(core: Core, options: Options) -> corers::cli::BoxFuture<Result<Value>> {
+fn create(core: Core, options: Options) -> BoxFuture<Result<Value>> {
     Box::pin(async move {
         let name = options.string("name").unwrap_or_default();
         let name = corers::primitives::validate_name(name)
-            .map_err(|e| Error::wrap(e, "workbench.create", "workspace name"))?
+            .wrap_err("workbench.create", "workspace name")?
             .to_owned();
         let store = core.service::<Store>("store").ok_or_else(|| {
             Error::new("workbench.create", "no store").with_code(ErrorCode::INTERNAL)
@@ -87,7 +87,7 @@ fn create(core: Core, options: Options) -> corers::cli::BoxFuture<Result<Value>>
                 id: None,
             })?
             .await
-            .map_err(|e| Error::wrap(e, "workbench.create", "index the workspace"))?;
+            .wrap_err("workbench.create", "index the workspace")?;
         reserved.keep();
         let count = core.query(&WorkspaceCount).answer().unwrap_or_default();
         Ok(Value::from(format!(
@@ -185,7 +185,7 @@ pub(crate) fn workbench() -> CoreBuilder {
         .service_named("store", |core| {
             let first = core.config().string("workspace.first")?;
             corers::primitives::validate_name(&first)
-                .map_err(|e| Error::wrap(e, "workbench.Store", "workspace.first"))?;
+                .wrap_err("workbench.Store", "workspace.first")?;
             let store = Store {
                 workspaces: Mutex::new(vec![first]),
             };

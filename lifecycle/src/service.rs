@@ -3,7 +3,6 @@
 
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,8 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::work::Work;
 
-/// A boxed, sendable future: what service hooks return.
-pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+pub use corers_primitives::BoxFuture;
 
 /// What a hook receives: the application context (the Core), the service's own name, the
 /// time the hook has, the token that is cancelled when shutdown is forced (a second

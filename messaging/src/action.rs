@@ -21,8 +21,7 @@ use crate::breaker::{Admitted, Breaker};
 use crate::context::{child_of, enter, try_current};
 use crate::{BreakerState, Bus, DispatchInfo, Outcome, Schema};
 
-/// A boxed, sendable future: what Action handlers return once type-erased.
-pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+pub use corers_primitives::BoxFuture;
 
 pub(crate) type ActionFn<C> =
     dyn Fn(ActionCtx<C>, Options) -> BoxFuture<Result<Value>> + Send + Sync;
