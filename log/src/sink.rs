@@ -152,10 +152,11 @@ impl Output {
 
     pub(crate) fn flush(&self) {
         let _ = match self {
-            Output::Stderr => std::io::stderr().flush(),
+            // Standard error keeps no buffer: its flush would only take its lock, and wait
+            // behind a line stuck writing into a pipe nobody reads (a shutdown would hang).
+            Output::Stderr | Output::Memory(_) => Ok(()),
             Output::Stdout => std::io::stdout().flush(),
             Output::File(file) => file.flush().map_err(std::io::Error::other),
-            Output::Memory(_) => Ok(()),
             Output::NonBlocking(queue) => {
                 queue.flush();
                 Ok(())

@@ -308,6 +308,30 @@ fn logger_flush_after_log_dir_removed_writes_on_ugly() {
     assert!(!written.contains("service=brain"), "{written}");
 }
 
+#[test]
+fn logger_flush_of_stderr_never_waits_behind_a_stuck_line_ugly() {
+    // Another thread holds standard error, as one stuck writing into a full pipe nobody
+    // reads would: a shutdown's flush must not wait for it.
+    let (held, holding) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let _stderr = std::io::stderr().lock();
+        held.send(()).unwrap();
+        let _ = released.recv();
+    });
+    holding.recv().unwrap();
+    let log = Logger::builder().output(Output::Stderr).build();
+    let (done, flushed) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        log.flush();
+        let _ = done.send(());
+    });
+    let waited = flushed.recv_timeout(Duration::from_secs(10));
+    release.send(()).unwrap();
+    holder.join().unwrap();
+    assert!(waited.is_ok(), "the flush waited for standard error's lock");
+}
+
 // ---------------------------------------------------------------- Logger::error
 
 #[test]
