@@ -1,8 +1,9 @@
 //! `workbench`: a small application built the CoreRS way.
 //!
-//! Three services with dependencies (`config` ← `store` ← `indexer`), layered settings
-//! (defaults < `workbench.toml` < `WORKBENCH_*` variables), commands on a path tree, a
-//! query answered over the bus, a background task reporting progress, and a health check.
+//! Services with a dependency (`store` ← `indexer`), layered settings (defaults <
+//! `workbench.toml` < `WORKBENCH_*` variables) checked at start and on every reload,
+//! commands on a path tree, a query answered over the bus, a background task reporting
+//! progress, and a health check.
 //!
 //! ```text
 //! cargo run --example workbench -- workspace create --name=alpha
@@ -56,7 +57,7 @@ struct Index {
 }
 
 /// Indexing a new workspace: a background task that reports its progress.
-struct IndexWorkspace {
+pub(crate) struct IndexWorkspace {
     name: String,
     id: Option<TaskId>,
 }
@@ -171,15 +172,11 @@ pub(crate) fn workbench() -> CoreBuilder {
                 .default_value("workspace.first", "default")
                 .default_value("index.files_per_char", 7)
                 .optional_file("workbench.toml")
-                .env_prefix("WORKBENCH"),
+                .env_prefix("WORKBENCH")
+                // Settings that do not fit are refused, naming the key and its source: at
+                // start (exit 78), and on a reload (SIGHUP), which keeps the config in force.
+                .validate(|config| config.extract::<Index>("index").map(drop)),
         )
-        // Refuses to start when the settings do not fit, naming the key and its source.
-        .service_named("config", |_core| {
-            let check = Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
-                ctx.core().config().extract::<Index>("index").map(drop)
-            });
-            Ok(Registration::new("config", check))
-        })
         // Declared by name: a test can fake the store whole (`fake_service("store", ..)`),
         // and its factory, with the query handler it registers, does not run then.
         .service_named("store", |core| {
@@ -195,7 +192,7 @@ pub(crate) fn workbench() -> CoreBuilder {
                 let count = store.workspaces.lock().map(|w| w.len()).ok()?;
                 Some(Ok(count))
             });
-            Ok(Registration::new("store", store).after(["config"]))
+            Ok(Registration::new("store", store))
         })
         .service_named("indexer", |core| {
             // The indexer takes IndexWorkspace tasks (on the blocking pool: task handlers may

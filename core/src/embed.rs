@@ -197,7 +197,14 @@ impl Core {
             // Reading files blocks: off the runtime's workers.
             let config = self.config().clone();
             match tokio::task::spawn_blocking(move || config.reload()).await {
-                Ok(reloaded) => reloaded.map(drop),
+                // Said at info: an operator who sent SIGHUP sees that it took, and what
+                // changed (the keys: values may be secret).
+                Ok(Ok(changes)) => {
+                    let keys: Vec<&str> = changes.iter().map(|c| c.key.as_str()).collect();
+                    tracing::info!(changed = %keys.join(", "), "config reloaded");
+                    Ok(())
+                }
+                Ok(Err(err)) => Err(err),
                 Err(join) => Err(Error::new(OP, join.to_string())
                     .with_code(corers_primitives::ErrorCode::INTERNAL)),
             }

@@ -229,7 +229,8 @@ impl Core {
         return self
             .config()
             .set_from_args(args)
-            .map_err(|err| format!("error: {}\n", err.message()));
+            // The whole chain: a setting the config's check refuses says which and why.
+            .map_err(|err| format!("error: {err:#}\n"));
         #[cfg(not(feature = "config"))]
         Ok(args)
     }

@@ -535,6 +535,32 @@ async fn core_reload_rereads_the_config_before_the_hooks_good() {
 }
 
 #[tokio::test]
+async fn core_reload_says_which_keys_changed_ugly() {
+    let (dir, file) = workers_file();
+    let sink = corers::log::MemorySink::new();
+    let core = Core::builder()
+        .logger(
+            corers::log::Logger::builder()
+                .output(corers::log::Output::Memory(sink.clone()))
+                .build(),
+        )
+        .config(Config::builder().file(&file))
+        .build()
+        .unwrap();
+    core.startup().await.unwrap();
+    std::fs::write(&file, "workers = 4\ndb_password = \"hunter2\"\n").unwrap();
+    core.reload().await.unwrap();
+    let logged = sink.contents();
+    assert!(
+        logged.contains("config reloaded") && logged.contains("changed=\"db_password, workers\""),
+        "{logged}"
+    );
+    assert!(!logged.contains("hunter2"), "{logged}");
+    core.shutdown().await.unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
 async fn core_reload_failing_hook_is_reported_bad() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let store = reloading_store(&seen);

@@ -5,6 +5,7 @@
 #[allow(dead_code, reason = "the example's main is not called here")]
 mod workbench;
 
+use corers::prelude::*;
 use corers::testing::{CliRun, hermetic, run_cli};
 
 /// Builds the example's Core, made fit for a test (its log in memory), and runs `args`
@@ -45,7 +46,7 @@ async fn workbench_cli_create_without_a_name_is_a_usage_error_ugly() {
 async fn workbench_cli_health_json_good() {
     let health = run(&["health", "--json"]).await;
     assert_eq!(health.exit_code, 0, "{}", health.stderr);
-    insta::assert_snapshot!(health.stdout, @r#"{"live":true,"ready":true,"services":[{"health":"healthy","name":"config"},{"health":"healthy","name":"store"},{"health":"healthy","name":"indexer"}]}"#);
+    insta::assert_snapshot!(health.stdout, @r#"{"live":true,"ready":true,"services":[{"health":"healthy","name":"store"},{"health":"healthy","name":"indexer"}]}"#);
 }
 
 #[tokio::test]
@@ -70,24 +71,20 @@ async fn workbench_cli_malformed_set_is_a_usage_error_bad() {
 }
 
 #[tokio::test]
-async fn workbench_cli_config_shows_a_setting_the_services_refuse_ugly() {
-    let core = workbench::workbench().build().expect("the example builds");
-    // The services refuse it at start (a command that needs them fails)...
-    let refused = run_cli(
-        &core,
-        ["--set", "index.files_per_char=many", "workspace", "list"],
-    )
-    .await;
-    assert_eq!(refused.exit_code, 78, "{}", refused.stderr);
-    // ...and `config`, which starts none, shows it and where it came from.
-    let core = workbench::workbench().build().expect("the example builds");
-    let shown = run_cli(&core, ["--set", "index.files_per_char=many", "config"]).await;
-    assert_eq!(shown.exit_code, 0, "{}", shown.stderr);
-    assert!(
-        shown.stdout.contains("index.files_per_char") && shown.stdout.contains("many"),
-        "{}",
-        shown.stdout
-    );
+async fn workbench_cli_set_that_does_not_fit_is_refused_ugly() {
+    // The config's check refuses it before anything starts, for `config` too: a usage
+    // error naming the key and why.
+    for command in [&["workspace", "list"][..], &["config"]] {
+        let core = workbench::workbench().build().expect("the example builds");
+        let mut args = vec!["--set", "index.files_per_char=many"];
+        args.extend(command);
+        let refused = run_cli(&core, args).await;
+        assert_eq!(refused.exit_code, 2, "{refused}");
+        assert!(
+            refused.stderr.contains("index.files_per_char") && refused.stderr.contains("usize"),
+            "{refused}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -99,23 +96,24 @@ async fn workbench_cli_create_with_an_empty_name_is_invalid_bad() {
 
 #[tokio::test]
 async fn workbench_cli_create_that_fails_to_index_leaves_no_workspace_ugly() {
-    use corers::lifecycle::ServiceStartup;
-
-    let core = workbench::workbench().build().expect("the example builds");
-    // Once every service has started (and checked the settings), the indexer's setting
-    // goes bad: the indexing fails after the name was taken.
-    core.bus().on(|ctx, _: &ServiceStartup| {
-        ctx.core().config().set("index.files_per_char", "many")?;
-        Ok(())
-    });
+    // An indexer whose disk is full: the indexing fails after the name was taken.
+    let core = workbench::workbench()
+        .fake_service("indexer", |core| {
+            core.bus().on_task(|_, _: &workbench::IndexWorkspace| {
+                Some(Err(Error::new(
+                    "workbench.index",
+                    "no space left on the disk",
+                )
+                .with_code(ErrorCode::UNAVAILABLE)))
+            });
+            Ok(Registration::new("indexer", Hooks::new()))
+        })
+        .build()
+        .expect("the example builds");
     let run = run_cli(&core, ["workspace", "create", "--name=alpha"]).await;
-    // The indexing's own error, carried through the task's handle: a bad setting (65).
-    assert_eq!(run.exit_code, 65, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("index.files_per_char"),
-        "{}",
-        run.stderr
-    );
+    // The indexing's own error, carried through the task's handle (69).
+    assert_eq!(run.exit_code, 69, "{run}");
+    assert!(run.stderr.contains("no space left"), "{run}");
     assert_eq!(core.query(&workbench::WorkspaceCount).answer(), Some(1));
 }
 
