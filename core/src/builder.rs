@@ -476,8 +476,10 @@ impl CoreBuilder {
     /// [`stop_timeout`](corers_lifecycle::Registration::stop_timeout); once it has passed,
     /// the shutdown is forced, and it ends within 250 ms more. Background work that never
     /// ends uses the whole of it and leaves the stop hooks only that grace: keep
-    /// background tasks cancellable. Under a supervisor that kills after a grace period
-    /// (systemd's 90 s), keep it below that.
+    /// background tasks cancellable. Under a supervisor that kills after a grace period,
+    /// keep it below that grace less the time a command may still take to return:
+    /// systemd's is 90 s, Kubernetes' `terminationGracePeriodSeconds` 30 s by default (as
+    /// long as this default: set 25 s, say), `docker stop`'s 10 s.
     ///
     /// ```
     /// use std::time::Duration;
