@@ -145,7 +145,8 @@ impl<C> Cli<C> {
                 .collect();
             write_table(&mut out, &rows);
         }
-        if command.is_executable() {
+        // A group too: `-h` and the program's flags work there as anywhere.
+        {
             out.push_str("\nFlags:\n");
             let mut rows: Vec<(String, String)> = command.flags.iter().map(flag_row).collect();
             rows.push(("-h, --help".to_owned(), "show this help".to_owned()));
