@@ -498,7 +498,7 @@ impl ConfigBuilder {
         let declared = Spellings::new(defaults.keys().map(String::as_str));
         let in_defaults = |key: &str| declares_under(defaults.keys(), key);
         for spec in self.files {
-            match read_file(&spec, &in_defaults) {
+            match in_scope(self.logger.as_ref(), || read_file(&spec, &in_defaults)) {
                 Ok(flat) => files.push((
                     spec,
                     in_scope(self.logger.as_ref(), || respelled(flat, &declared)),
@@ -1330,7 +1330,9 @@ impl Config {
         let files = specs
             .into_iter()
             .map(|spec| {
-                let flat = read_file(&spec, &|key| declares_under(defaults.iter(), key))?;
+                let flat = in_scope(self.inner.log.as_ref(), || {
+                    read_file(&spec, &|key| declares_under(defaults.iter(), key))
+                })?;
                 let flat = in_scope(self.inner.log.as_ref(), || respelled(flat, &declared));
                 Ok((spec, flat))
             })

@@ -48,7 +48,29 @@ pub(crate) fn read(spec: &FileSpec) -> Result<Vec<FileValue>> {
             ));
         }
     };
+    warn_if_writable_by_anyone(&spec.path);
     parse(&spec.path, &text)
+}
+
+/// Warns (on the current logger) when the file at `path` is writable by every user of the
+/// machine: anyone there can change the application's settings — where it writes, what it
+/// runs — as ssh's `StrictModes` would refuse it.
+fn warn_if_writable_by_anyone(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let Ok(metadata) = std::fs::metadata(path) else {
+            return;
+        };
+        if metadata.permissions().mode() & 0o002 != 0 {
+            tracing::warn!(
+                file = %path.display(),
+                "config file is writable by any user: anyone on this machine can change the settings (chmod o-w)"
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 /// Parses `text` in the format `path`'s extension names (TOML when it names none).

@@ -215,6 +215,34 @@ fn config_builder_file_toml_with_lines_good() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn config_builder_file_writable_by_anyone_is_warned_of_ugly() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = ConfigDir::new();
+    let path = dir.write("workbench.toml", "workers = 4\n");
+    let (log, sink) = sink_logger(corers_log::Level::Warn);
+    let build = || {
+        Config::builder()
+            .file(&path)
+            .logger(log.clone())
+            .build()
+            .unwrap()
+    };
+    // 0644: nothing to say.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    build();
+    assert_eq!(sink.contents(), "");
+    // 0666: read all the same, and said at build and at each reload.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let config = build();
+    config.reload().unwrap();
+    assert_eq!(config.int("workers").unwrap(), 4);
+    let warned = sink.lines();
+    assert_eq!(warned.len(), 2, "{warned:?}");
+    assert!(warned[0].contains("writable by any user"), "{warned:?}");
+}
+
 #[test]
 fn config_builder_file_relative_path_is_resolved_once_ugly() {
     // Resolved against the working directory when given, so a reload after the process
