@@ -1123,9 +1123,21 @@ impl Config {
                 },
             };
             let Some((key, raw)) = pair.split_once('=') else {
+                // `--set db.password:hunter2`: the value is not echoed after a secret name.
+                let name = pair.split([':', ' ']).next().unwrap_or_default();
+                let shown =
+                    if name.len() < pair.len() && corers_log::Redactor::default().is_secret(name) {
+                        format!(
+                            "{name}{}{}",
+                            &pair[name.len()..=name.len()],
+                            corers_log::REDACTED
+                        )
+                    } else {
+                        pair.clone()
+                    };
                 return Err(Error::new(
                     OP,
-                    format!("--set {pair:?}: use key=value, like --set database.port=6543"),
+                    format!("--set {shown:?}: use key=value, like --set database.port=6543"),
                 )
                 .with_code(ErrorCode::INVALID));
             };

@@ -28,11 +28,22 @@ pub(crate) struct FileValue {
 ///
 /// # Errors
 /// [`ErrorCode::NOT_FOUND`] for a missing required file; [`ErrorCode::INVALID`] for a
-/// file that does not parse (the message gives `path:line:column`), an unsupported
+/// file larger than 16 MiB or one that does not parse (the message gives `path:line:column`), an unsupported
 /// format, or a key that is not a valid config key; the I/O error's code when the file
 /// cannot be read ([`ErrorCode::DENIED`] without permission), with that error as the cause.
 pub(crate) fn read(spec: &FileSpec) -> Result<Vec<FileValue>> {
-    let text = match std::fs::read_to_string(&spec.path) {
+    let text = match read_capped(&spec.path) {
+        Ok(text) if text.len() > MAX_FILE_BYTES => {
+            return Err(Error::new(
+                OP,
+                format!(
+                    "config file {} is larger than {} MiB: not a config file",
+                    spec.path.display(),
+                    MAX_FILE_BYTES >> 20
+                ),
+            )
+            .with_code(ErrorCode::INVALID));
+        }
         Ok(text) => text,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound && !spec.required => {
             return Ok(Vec::new());
@@ -50,6 +61,24 @@ pub(crate) fn read(spec: &FileSpec) -> Result<Vec<FileValue>> {
     };
     warn_if_writable_by_anyone(&spec.path);
     parse(&spec.path, &text)
+}
+
+/// The largest config file read: past it, a path given by mistake (a log, a disk image,
+/// `/dev/zero`) is refused instead of filling the memory.
+const MAX_FILE_BYTES: usize = 16 << 20;
+
+/// The text of the file at `path`, read to one byte past [`MAX_FILE_BYTES`] at most (a
+/// text that long is cut, and only its length is looked at).
+fn read_capped(path: &Path) -> std::io::Result<String> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > MAX_FILE_BYTES {
+        return Ok(String::from_utf8_lossy(&bytes).into_owned());
+    }
+    String::from_utf8(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
 /// Warns (on the current logger) when the file at `path` is writable by every user of the

@@ -262,6 +262,16 @@ fn config_builder_file_relative_path_is_resolved_once_ugly() {
 }
 
 #[test]
+fn config_builder_file_larger_than_16_mib_is_refused_ugly() {
+    // A path given by mistake (a log, an image): refused, not read into memory whole.
+    let dir = ConfigDir::new();
+    let path = dir.write("workbench.toml", &"# padding\n".repeat(1_700_000));
+    let err = Config::builder().file(&path).build().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(err.message().contains("larger than 16 MiB"), "{err}");
+}
+
+#[test]
 fn config_builder_file_missing_required_bad() {
     let dir = ConfigDir::new();
     let err = Config::builder()

@@ -517,6 +517,20 @@ fn config_set_from_args_malformed_changes_nothing_bad() {
 }
 
 #[test]
+fn config_set_from_args_without_equals_never_echoes_a_secret_ugly() {
+    let config = Config::new();
+    for (arg, shown) in [
+        ("db.password:hunter2", "db.password:[REDACTED]"),
+        ("api_token hunter2", "api_token [REDACTED]"),
+        ("workers:4", "workers:4"),
+    ] {
+        let err = config.set_from_args(["--set", arg]).unwrap_err();
+        assert!(err.message().contains(&format!("{shown:?}")), "{err}");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+}
+
+#[test]
 fn config_set_from_args_values_keep_equals_and_replace_the_layer_ugly() {
     let config = Config::new();
     config
