@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::dump::{Dump, DumpEntry};
-use crate::env::{self, EnvVars, Spellings};
+use crate::env::{self, EnvSource, EnvVars, Spellings};
 use crate::file::{self, FileSpec};
 use crate::key::{check_key, flatten, is_under, place, remove_tree};
 use crate::read::{Reader, with_article};
@@ -169,6 +169,7 @@ pub struct ConfigBuilder {
     files: Vec<FileSpec>,
     env_prefix: Option<String>,
     env_vars: Option<Vec<(String, String)>>,
+    env_overlay: Vec<(String, Option<String>)>,
     logger: Option<Logger>,
     checks: Vec<Check>,
 }
@@ -414,6 +415,32 @@ impl ConfigBuilder {
         self
     }
 
+    /// Lays `vars` over the environment the config reads (the process's, or the list
+    /// given to [`env_vars`](ConfigBuilder::env_vars)): `Some` sets a variable, `None`
+    /// removes one; each reload reads the environment again under the same overlay. What
+    /// a Core does with its overrides (`CoreBuilder::env`, `env_remove`), so that its
+    /// config and `core.env` agree, and a developer's shell cannot change a test.
+    ///
+    /// ```
+    /// use corers_config::Config;
+    /// let config = Config::builder()
+    ///     .env_prefix("APP")
+    ///     .env_vars([("APP_WORKERS", "8"), ("APP_DEBUG", "true")])
+    ///     .env_overlay([("APP_WORKERS", Some("2")), ("APP_DEBUG", None)])
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(config.int("workers").unwrap(), 2);
+    /// assert_eq!(config.get("debug"), None);
+    /// ```
+    pub fn env_overlay<K: Into<String>, V: Into<String>>(
+        mut self,
+        vars: impl IntoIterator<Item = (K, Option<V>)>,
+    ) -> Self {
+        self.env_overlay
+            .extend(vars.into_iter().map(|(k, v)| (k.into(), v.map(Into::into))));
+        self
+    }
+
     /// Reads every source and builds the config.
     ///
     /// ```
@@ -510,7 +537,10 @@ impl ConfigBuilder {
                 }
             }
         }
-        let env_vars = self.env_vars.map_or(EnvVars::Process, EnvVars::Fixed);
+        let env_vars = EnvVars {
+            source: self.env_vars.map_or(EnvSource::Process, EnvSource::Fixed),
+            overlay: self.env_overlay,
+        };
         let known = defaults
             .keys()
             .chain(files.iter().flat_map(|(_, flat)| flat.keys()));

@@ -10,17 +10,39 @@ use crate::key::{check_key, flatten};
 /// Where the environment layer reads its variables: the process, or a fixed list (tests,
 /// embedding hosts).
 #[derive(Clone, Debug, Default)]
-pub(crate) enum EnvVars {
+pub(crate) enum EnvSource {
     #[default]
     Process,
     Fixed(Vec<(String, String)>),
 }
 
+/// The environment layer's variables: its source, with an overlay of variables set
+/// (`Some`) or removed (`None`) on top — a Core's overrides.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct EnvVars {
+    pub(crate) source: EnvSource,
+    pub(crate) overlay: Vec<(String, Option<String>)>,
+}
+
 impl EnvVars {
+    /// The variables whose names start with `head`, the overlay applied.
+    fn read(&self, head: &str) -> Vec<(String, String)> {
+        let mut vars = self.source.read(head);
+        for (var, value) in self.overlay.iter().filter(|(var, _)| var.starts_with(head)) {
+            vars.retain(|(name, _)| name != var);
+            if let Some(value) = value {
+                vars.push((var.clone(), value.clone()));
+            }
+        }
+        vars
+    }
+}
+
+impl EnvSource {
     /// The variables whose names start with `head`.
     fn read(&self, head: &str) -> Vec<(String, String)> {
         match self {
-            EnvVars::Process => std::env::vars_os()
+            EnvSource::Process => std::env::vars_os()
                 .filter(|(var, _)| var.as_encoded_bytes().starts_with(head.as_bytes()))
                 .filter_map(
                     |(var, value)| match (var.into_string(), value.into_string()) {
@@ -34,7 +56,7 @@ impl EnvVars {
                     },
                 )
                 .collect(),
-            EnvVars::Fixed(vars) => vars
+            EnvSource::Fixed(vars) => vars
                 .iter()
                 .filter(|(var, _)| var.starts_with(head))
                 .cloned()

@@ -1322,6 +1322,52 @@ fn config_builder_file_yaml_comments_only_and_json_null_are_empty_ugly() {
     }
 }
 
+// ---------------------------------------------------------------- ConfigBuilder::env_overlay
+
+#[test]
+fn config_builder_env_overlay_sets_and_removes_variables_good() {
+    let config = Config::builder()
+        .env_prefix("APP")
+        .env_vars([("APP_WORKERS", "8"), ("APP_DEBUG", "true")])
+        .env_overlay([("APP_WORKERS", Some("2")), ("APP_DEBUG", None)])
+        .env_overlay([("APP_CACHE__TTL", Some("60"))])
+        .build()
+        .unwrap();
+    assert_eq!(config.keys(), ["cache.ttl", "workers"]);
+    assert_eq!(config.int("workers").unwrap(), 2);
+    assert_eq!(
+        config.provenance("workers"),
+        Some(Source::Env {
+            var: "APP_WORKERS".into()
+        })
+    );
+}
+
+#[test]
+fn config_builder_env_overlay_outside_the_prefix_is_not_read_bad() {
+    let config = Config::builder()
+        .env_prefix("APP")
+        .env_vars(Vec::<(String, String)>::new())
+        .env_overlay([("OTHER_WORKERS", Some("2")), ("APPWORKERS", Some("3"))])
+        .build()
+        .unwrap();
+    assert!(config.keys().is_empty());
+}
+
+#[test]
+fn config_builder_env_overlay_kept_across_reloads_last_given_wins_ugly() {
+    let config = Config::builder()
+        .env_prefix("APP")
+        .env_vars([("APP_WORKERS", "8")])
+        .env_overlay([("APP_WORKERS", None::<&str>)])
+        .env_overlay([("APP_WORKERS", Some("4"))])
+        .build()
+        .unwrap();
+    assert_eq!(config.int("workers").unwrap(), 4);
+    config.reload().unwrap();
+    assert_eq!(config.int("workers").unwrap(), 4);
+}
+
 // ---------------------------------------------------------------- ConfigBuilder::logger
 
 /// A logger writing into a sink the test can read, at `level`.

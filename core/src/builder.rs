@@ -327,7 +327,8 @@ impl CoreBuilder {
     }
 
     /// Overrides an environment key for this Core (see [`Core::env`]); the last value
-    /// given for a key wins.
+    /// given for a key wins. The config reads it too: `env("WORKBENCH_WORKERS", "8")` is
+    /// the config's `workers` (later changes, [`Core::set_env`], are `core.env`'s only).
     pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         crate::env::set_override(&mut self.env, key.into(), Some(value.into()));
         self
@@ -336,7 +337,8 @@ impl CoreBuilder {
     /// Makes an environment key unset for this Core, whatever the process environment
     /// says (as `std::process::Command::env_remove`): a test that must not see the
     /// developer's `DEPLOY_REPLICAS` or `RUST_LOG`, without `std::env::remove_var`
-    /// (`unsafe`, and racing the other tests of the process).
+    /// (`unsafe`, and racing the other tests of the process). The config does not see it
+    /// either.
     ///
     /// ```
     /// use corers::prelude::*;
@@ -634,7 +636,10 @@ impl CoreBuilder {
         let fs = open_fs(fs_root, &log)?;
         #[cfg(feature = "config")]
         let config = read_config(
-            edited(self.config, self.config_edits, &self.app).logger(log.clone()),
+            edited(self.config, self.config_edits, &self.app)
+                // The config reads the environment as `core.env` does: overrides first.
+                .env_overlay(self.env.clone())
+                .logger(log.clone()),
             on_error,
         )?;
         #[cfg(feature = "cli")]

@@ -70,6 +70,18 @@ fn core_builder_config_default_prefix_from_the_app_name_ugly() {
     assert!(stdout.contains("@@named=90"), "{stdout}");
     assert!(stdout.contains("@@unnamed=[]"), "{stdout}");
     assert!(stdout.contains("@@unicode=[]"), "{stdout}");
+    assert!(stdout.contains("@@overridden=[\"cache.size\"]"), "{stdout}");
+}
+
+#[test]
+fn core_builder_env_reaches_the_config_good() {
+    let core = Core::builder()
+        .name("workbench")
+        .env("WORKBENCH_CACHE__TTL", "45")
+        .build()
+        .unwrap();
+    assert_eq!(core.config().int("cache.ttl").unwrap(), 45);
+    assert_eq!(core.env("WORKBENCH_CACHE__TTL").as_deref(), Some("45"));
 }
 
 // ---------------------------------------------------------------- CoreBuilder::config_with
@@ -133,6 +145,14 @@ fn config_child() {
     // A name with no ASCII letter or digit reads no environment (and still builds).
     let unicode = Core::builder().name("工作台").build().unwrap();
     println!("@@unicode={:?}", unicode.config().keys());
+    // The Core's overrides reach its config: one removed, one set.
+    let overridden = Core::builder()
+        .name("workbench")
+        .env_remove("WORKBENCH_CACHE__TTL")
+        .env("WORKBENCH_CACHE__SIZE", "64")
+        .build()
+        .unwrap();
+    println!("@@overridden={:?}", overridden.config().keys());
 }
 
 // ---------------------------------------------------------------- Core::config
