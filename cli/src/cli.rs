@@ -18,14 +18,14 @@ type Env<C> = Arc<dyn Fn(&C, &str) -> Option<String> + Send + Sync>;
 /// Exit code for a successful run.
 pub const EXIT_OK: u8 = 0;
 /// Exit code when the command's action failed (more specific codes follow sysexits, see
-/// [`Outcome::exit_code`]).
+/// [`RunOutput::exit_code`]).
 pub const EXIT_FAILURE: u8 = 1;
 /// Exit code for a usage error: unknown command or flag, missing or malformed value.
 pub const EXIT_USAGE: u8 = 2;
 
 /// A path-based command-line interface: commands registered at paths like
 /// `deploy/to/homelab`, resolved from arguments by longest match, with typed flags, help
-/// and completions. Nothing here prints or exits: a run returns an [`Outcome`] holding the
+/// and completions. Nothing here prints or exits: a run returns a [`RunOutput`] holding the
 /// text for stdout and stderr and the exit code.
 ///
 /// ```
@@ -67,16 +67,16 @@ pub struct Cli<C> {
 /// and the process exit code.
 #[derive(Debug)]
 #[must_use]
-pub struct Outcome {
+pub struct RunOutput {
     result: Option<Result<Value>>,
     stdout: String,
     stderr: String,
     exit_code: u8,
 }
 
-impl Outcome {
-    fn printed(stdout: String) -> Outcome {
-        Outcome {
+impl RunOutput {
+    fn printed(stdout: String) -> RunOutput {
+        RunOutput {
             result: None,
             stdout,
             stderr: String::new(),
@@ -86,16 +86,16 @@ impl Outcome {
 
     /// A usage error as clap prints one: the message, the usage line of `help` and where
     /// to read the rest (the whole help would bury the message).
-    fn usage_error(error: Error, help: &str) -> Outcome {
+    fn usage_error(error: Error, help: &str) -> RunOutput {
         let Some(usage) = help.lines().find(|line| line.starts_with("Usage: ")) else {
-            return Outcome::usage_error_with_help(error, help);
+            return RunOutput::usage_error_with_help(error, help);
         };
         // `workbench workspace create` of `Usage: workbench workspace create --name <string>`.
         let command: Vec<&str> = usage["Usage: ".len()..]
             .split(' ')
             .take_while(|word| !word.starts_with(['<', '[', '-']))
             .collect();
-        let mut outcome = Outcome::usage_error_with_help(error, "");
+        let mut outcome = RunOutput::usage_error_with_help(error, "");
         outcome.stderr = format!(
             "{}{usage}\n\nFor more information, try '{} --help'.\n",
             outcome.stderr,
@@ -107,9 +107,9 @@ impl Outcome {
     /// A usage error followed by the whole of `help`: for a program or a group run without
     /// the command it needs, or a command nothing is close to, where the commands listed
     /// are the answer.
-    fn usage_error_with_help(error: Error, help: &str) -> Outcome {
+    fn usage_error_with_help(error: Error, help: &str) -> RunOutput {
         let stderr = format!("error: {}\n\n{help}", error.message());
-        Outcome {
+        RunOutput {
             result: Some(Err(error)),
             stdout: String::new(),
             stderr,
@@ -265,11 +265,11 @@ impl<C> Cli<C> {
 enum Resolution<C> {
     /// Nothing to run: help, a completion script, the version, or a usage error about a
     /// command that exists.
-    Answered(Outcome),
+    Answered(RunOutput),
     /// What a command registered later could change: the words name no command yet, or
     /// a word follows a command's path (help or a usage error for `deploy` that a
     /// `deploy/staging` registered later would take instead).
-    Unsettled(Outcome),
+    Unsettled(RunOutput),
     /// An action to run on its parsed options.
     Action(Arc<ActionFn<C>>, Options),
 }
@@ -282,7 +282,7 @@ impl<C: Send + 'static> Cli<C> {
     /// itself). An action that panics fails with an
     /// [`INTERNAL`](ErrorCode::INTERNAL) error carrying the panic message (exit code 70,
     /// `EX_SOFTWARE`), instead of unwinding into the caller.
-    pub async fn run<I, S>(&self, core: C, args: I) -> Outcome
+    pub async fn run<I, S>(&self, core: C, args: I) -> RunOutput
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
@@ -301,7 +301,7 @@ impl<C: Send + 'static> Cli<C> {
             Err(payload) => Err(Error::from_caught(OP, payload)),
         };
         match ran {
-            Ok(value) => Outcome {
+            Ok(value) => RunOutput {
                 result: Some(Ok(value)),
                 stdout: String::new(),
                 stderr: String::new(),
@@ -315,7 +315,7 @@ impl<C: Send + 'static> Cli<C> {
                 // What each level says, for the person running the program; the whole
                 // error (operations, codes) stays in `error()` for the application and
                 // its log.
-                Outcome {
+                RunOutput {
                     stderr: format!("error: {err:#}\n"),
                     result: Some(Err(err)),
                     stdout: String::new(),
@@ -345,7 +345,7 @@ impl<C: Send + 'static> Cli<C> {
     /// assert!(cli.answer_without_action(&(), &["cache", "flush"]).is_none());
     /// assert!(cli.answer_without_action(&(), &["cache", "warm"]).is_none());
     /// ```
-    pub fn answer_without_action<S: AsRef<str>>(&self, core: &C, args: &[S]) -> Option<Outcome> {
+    pub fn answer_without_action<S: AsRef<str>>(&self, core: &C, args: &[S]) -> Option<RunOutput> {
         let args: Vec<String> = args.iter().map(|a| a.as_ref().to_owned()).collect();
         match self.resolve(core, &args) {
             Resolution::Answered(outcome) => Some(outcome),
@@ -406,17 +406,17 @@ impl<C: Send + 'static> Cli<C> {
             return Resolution::Unsettled(self.unknown(&format!("{}/{word}", resolved.path)));
         }
         if wants_help || asks_help(&resolved.command, args) {
-            return answered(Outcome::printed(self.help(&resolved.path)));
+            return answered(RunOutput::printed(self.help(&resolved.path)));
         }
         let env = |var: &str| (self.env)(core, var);
         let Some(action) = resolved.command.action.clone() else {
             if let Err(err) = parse(&resolved.command, args, &resolved.path_words, &env) {
-                return answered(Outcome::usage_error(err, &self.help(&resolved.path)));
+                return answered(RunOutput::usage_error(err, &self.help(&resolved.path)));
             }
             // A group names no command to run: a usage error with its commands, as the
             // program without any command is (and clap's required subcommand).
             let group = resolved.path.replace('/', " ");
-            return answered(Outcome::usage_error_with_help(
+            return answered(RunOutput::usage_error_with_help(
                 Error::new("cli.Cli.run", format!("{group} needs a command"))
                     .with_code(ErrorCode::INVALID),
                 &self.help(&resolved.path),
@@ -424,7 +424,7 @@ impl<C: Send + 'static> Cli<C> {
         };
         match parse(&resolved.command, args, &resolved.path_words, &env) {
             Ok(options) => Resolution::Action(action, options),
-            Err(err) => answered(Outcome::usage_error(err, &self.help(&resolved.path))),
+            Err(err) => answered(RunOutput::usage_error(err, &self.help(&resolved.path))),
         }
     }
 
@@ -433,7 +433,7 @@ impl<C: Send + 'static> Cli<C> {
     fn help_of(&self, path: &str) -> Resolution<C> {
         let path = self.tree.canonical(path);
         if path.is_empty() || self.tree.get(&path).is_some() {
-            Resolution::Answered(Outcome::printed(self.help(&path)))
+            Resolution::Answered(RunOutput::printed(self.help(&path)))
         } else {
             Resolution::Unsettled(self.unknown(&path))
         }
@@ -454,31 +454,31 @@ impl<C: Send + 'static> Cli<C> {
             .find(|a| is_flag(a) && !matches!(a.as_str(), "-h" | "--help"))
             .map(String::as_str);
         let answered = match words.as_slice() {
-            [] if wants_help => Outcome::printed(self.help("")),
-            [] if wants_version && self.version.is_some() => Outcome::printed(format!(
+            [] if wants_help => RunOutput::printed(self.help("")),
+            [] if wants_version && self.version.is_some() => RunOutput::printed(format!(
                 "{} {}\n",
                 self.name,
                 self.version.as_deref().unwrap_or_default()
             )),
             // The built-ins' own help, unless the application took the name.
             ["help", builtin @ ("help" | "completion")] if self.tree.get(builtin).is_none() => {
-                Outcome::printed(self.builtin_help(builtin))
+                RunOutput::printed(self.builtin_help(builtin))
             }
-            ["completion", ..] if wants_help => Outcome::printed(self.builtin_help("completion")),
+            ["completion", ..] if wants_help => RunOutput::printed(self.builtin_help("completion")),
             // The built-ins take no flags but `--help`, as a command declaring none.
-            ["completion", ..] if stray.is_some() => Outcome::usage_error(
+            ["completion", ..] if stray.is_some() => RunOutput::usage_error(
                 Error::new("cli.Cli.run", self.unknown_flag(stray.unwrap_or_default()))
                     .with_code(ErrorCode::INVALID),
                 &self.builtin_help("completion"),
             ),
             ["help", rest @ ..] => return self.help_of(&rest.join("/")),
-            ["completion"] => Outcome::usage_error(
+            ["completion"] => RunOutput::usage_error(
                 Error::new("cli.Cli.run", "completion needs a shell: bash, zsh or fish")
                     .with_code(ErrorCode::INVALID),
                 &self.builtin_help("completion"),
             ),
             ["completion", _, extra, ..] => {
-                Outcome::usage_error(
+                RunOutput::usage_error(
                     Error::new(
                         "cli.Cli.run",
                         format!("unexpected argument {extra:?}: completion takes one shell"),
@@ -488,7 +488,7 @@ impl<C: Send + 'static> Cli<C> {
                 )
             }
             ["completion", shell] => match shell.parse::<Shell>() {
-                Ok(_) if !crate::completion::is_command_word(&self.name) => Outcome::usage_error(
+                Ok(_) if !crate::completion::is_command_word(&self.name) => RunOutput::usage_error(
                     Error::new(
                         "cli.Cli.run",
                         format!(
@@ -500,8 +500,8 @@ impl<C: Send + 'static> Cli<C> {
                     .with_code(ErrorCode::INVALID),
                     &self.help(""),
                 ),
-                Ok(shell) => Outcome::printed(self.completion(shell)),
-                Err(err) => Outcome::usage_error(err, &self.builtin_help("completion")),
+                Ok(shell) => RunOutput::printed(self.completion(shell)),
+                Err(err) => RunOutput::usage_error(err, &self.builtin_help("completion")),
             },
             [] => {
                 // A flag given without a command is named (`--verbos`, or `--version`
@@ -510,11 +510,11 @@ impl<C: Send + 'static> Cli<C> {
                     Error::new("cli.Cli.run", message).with_code(ErrorCode::INVALID)
                 };
                 match stray {
-                    Some(flag) => Outcome::usage_error(
+                    Some(flag) => RunOutput::usage_error(
                         error(format!("{} without a command", self.unknown_flag(flag))),
                         &self.help(""),
                     ),
-                    None => Outcome::usage_error_with_help(
+                    None => RunOutput::usage_error_with_help(
                         error("no command given".to_owned()),
                         &self.help(""),
                     ),
@@ -531,7 +531,7 @@ impl<C: Send + 'static> Cli<C> {
                 if let Some(flag) = flag
                     && self.closest_command(&words.join("/")).is_none()
                 {
-                    return Resolution::Unsettled(Outcome::usage_error(
+                    return Resolution::Unsettled(RunOutput::usage_error(
                         Error::new("cli.Cli.run", self.unknown_flag(flag))
                             .with_code(ErrorCode::INVALID),
                         &self.help(""),
@@ -583,7 +583,7 @@ impl<C: Send + 'static> Cli<C> {
     /// The usage error for words that name no command, with the closest listed path as a
     /// suggestion. Each path is held against as many words as it has, so the arguments
     /// after a mistyped name do not count (`wrkspace create alpha`: "workspace create").
-    fn unknown(&self, path: &str) -> Outcome {
+    fn unknown(&self, path: &str) -> RunOutput {
         let words: Vec<&str> = path.split('/').collect();
         let known = self.known_words(&words);
         let closest = self.closest_command(path);
@@ -603,9 +603,9 @@ impl<C: Send + 'static> Cli<C> {
         // it when nothing is close, the commands listed being the answer.
         let help = self.help(&words[..known].join("/"));
         if closest.is_some() {
-            Outcome::usage_error(error, &help)
+            RunOutput::usage_error(error, &help)
         } else {
-            Outcome::usage_error_with_help(error, &help)
+            RunOutput::usage_error_with_help(error, &help)
         }
     }
 

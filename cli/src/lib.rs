@@ -1,6 +1,6 @@
 //! The CoreRS command line: commands registered at paths (`deploy/to/homelab`), resolved
 //! from arguments by longest match, with typed, validated flags, help and shell
-//! completions. It never prints or exits by itself: a run returns an [`Outcome`].
+//! completions. It never prints or exits by itself: a run returns a [`RunOutput`].
 //!
 //! ```
 //! use corers_cli::{Cli, Command, Flag, FlagKind, Positional};
@@ -35,7 +35,7 @@
 //! command tree without a Core: parsing, help and completions in a small tool.
 //!
 //! # Modules
-//! - [`Cli`], [`Outcome`]: running arguments, exit codes.
+//! - [`Cli`], [`RunOutput`]: running arguments, exit codes.
 //! - [`Command`], [`Flag`], [`FlagKind`], [`Positional`]: what a command declares.
 //! - [`CommandTree`], [`validate_command_path`]: commands by path.
 //! - [`Shell`]: completion scripts.
@@ -48,7 +48,7 @@ mod help;
 mod parse;
 mod tree;
 
-pub use cli::{Cli, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Outcome};
+pub use cli::{Cli, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, RunOutput};
 pub use command::{BoxFuture, Command, Flag, FlagKind, Positional};
 pub use completion::Shell;
 pub use tree::{CommandTree, validate_command_path};

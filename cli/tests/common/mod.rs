@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use corers_cli::{Cli, Command, Flag, FlagKind, Outcome, Positional};
+use corers_cli::{Cli, Command, Flag, FlagKind, Positional, RunOutput};
 use corers_primitives::Value;
 
 /// Gives `command` an action that returns its parsed options as a [`Value::Map`].
@@ -134,7 +134,7 @@ pub fn workbench() -> Cli<()> {
 }
 
 /// The options an echoing action returned, by key.
-pub fn parsed(outcome: &Outcome) -> &BTreeMap<String, Value> {
+pub fn parsed(outcome: &RunOutput) -> &BTreeMap<String, Value> {
     outcome
         .value()
         .and_then(Value::as_map)
@@ -142,12 +142,12 @@ pub fn parsed(outcome: &Outcome) -> &BTreeMap<String, Value> {
 }
 
 /// The value an echoing action saw for `key`.
-pub fn parsed_value<'a>(outcome: &'a Outcome, key: &str) -> Option<&'a Value> {
+pub fn parsed_value<'a>(outcome: &'a RunOutput, key: &str) -> Option<&'a Value> {
     parsed(outcome).get(key)
 }
 
 /// The message of the run's error.
-pub fn error_message(outcome: &Outcome) -> &str {
+pub fn error_message(outcome: &RunOutput) -> &str {
     outcome
         .error()
         .unwrap_or_else(|| panic!("the run did not fail: {outcome:#?}"))

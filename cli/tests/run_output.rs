@@ -47,30 +47,30 @@ fn flushing() -> Cli<()> {
     cli
 }
 
-// ---- Outcome::exit_code ----
+// ---- RunOutput::exit_code ----
 
 #[tokio::test]
-async fn outcome_exit_code_success_is_zero_good() {
+async fn run_output_exit_code_success_is_zero_good() {
     let outcome = flushing().run((), ["cache", "flush"]).await;
     assert_eq!(outcome.exit_code(), EXIT_OK);
     assert_eq!(EXIT_OK, 0);
 }
 
 #[tokio::test]
-async fn outcome_exit_code_help_is_zero_good() {
+async fn run_output_exit_code_help_is_zero_good() {
     let outcome = flushing().run((), ["--help"]).await;
     assert_eq!(outcome.exit_code(), 0);
 }
 
 #[tokio::test]
-async fn outcome_exit_code_action_failure_is_one_bad() {
+async fn run_output_exit_code_action_failure_is_one_bad() {
     let outcome = failing(None).run((), ["cache", "flush"]).await;
     assert_eq!(outcome.exit_code(), EXIT_FAILURE);
     assert_eq!(EXIT_FAILURE, 1);
 }
 
 #[tokio::test]
-async fn outcome_exit_code_usage_error_is_two_bad() {
+async fn run_output_exit_code_usage_error_is_two_bad() {
     let outcome = workbench()
         .run((), ["workspace", "list", "--limit=ten"])
         .await;
@@ -79,70 +79,70 @@ async fn outcome_exit_code_usage_error_is_two_bad() {
 }
 
 #[tokio::test]
-async fn outcome_exit_code_unavailable_is_69_bad() {
+async fn run_output_exit_code_unavailable_is_69_bad() {
     assert_eq!(exit_code_for(ErrorCode::UNAVAILABLE).await, 69);
 }
 
 #[tokio::test]
-async fn outcome_exit_code_internal_is_70_bad() {
+async fn run_output_exit_code_internal_is_70_bad() {
     assert_eq!(exit_code_for(ErrorCode::INTERNAL).await, 70);
 }
 
 #[tokio::test]
-async fn outcome_exit_code_timeout_is_75_bad() {
+async fn run_output_exit_code_timeout_is_75_bad() {
     assert_eq!(exit_code_for(ErrorCode::TIMEOUT).await, 75);
 }
 
 #[tokio::test]
-async fn outcome_exit_code_denied_is_77_bad() {
+async fn run_output_exit_code_denied_is_77_bad() {
     assert_eq!(exit_code_for(ErrorCode::DENIED).await, 77);
 }
 
 #[tokio::test]
-async fn outcome_exit_code_action_invalid_is_65_not_usage_ugly() {
+async fn run_output_exit_code_action_invalid_is_65_not_usage_ugly() {
     // An action's own INVALID error is bad data (EX_DATAERR), not a usage error.
     assert_eq!(exit_code_for(ErrorCode::INVALID).await, 65);
 }
 
 #[tokio::test]
-async fn outcome_exit_code_not_found_is_66_and_locked_75_bad() {
+async fn run_output_exit_code_not_found_is_66_and_locked_75_bad() {
     assert_eq!(exit_code_for(ErrorCode::NOT_FOUND).await, 66);
     assert_eq!(exit_code_for(ErrorCode::LOCKED).await, 75);
 }
 
 #[tokio::test]
-async fn outcome_exit_code_unmapped_codes_are_one_ugly() {
+async fn run_output_exit_code_unmapped_codes_are_one_ugly() {
     assert_eq!(exit_code_for(ErrorCode::CONFLICT).await, 1);
     let custom = ErrorCode::new("QUOTA_EXCEEDED").unwrap();
     assert_eq!(exit_code_for(custom).await, 1);
 }
 
-// ---- Outcome::stdout ----
+// ---- RunOutput::stdout ----
 
 #[tokio::test]
-async fn outcome_stdout_holds_help_good() {
+async fn run_output_stdout_holds_help_good() {
     let cli = workbench();
     let outcome = cli.run((), ["help", "cache", "flush"]).await;
     assert_eq!(outcome.stdout(), cli.help("cache/flush"));
 }
 
 #[tokio::test]
-async fn outcome_stdout_empty_on_usage_error_bad() {
+async fn run_output_stdout_empty_on_usage_error_bad() {
     let outcome = workbench().run((), ["nightly"]).await;
     assert!(outcome.stdout().is_empty());
 }
 
 #[tokio::test]
-async fn outcome_stdout_empty_when_action_returns_value_ugly() {
+async fn run_output_stdout_empty_when_action_returns_value_ugly() {
     // Printing the action's value is the caller's business.
     let outcome = flushing().run((), ["cache", "flush"]).await;
     assert!(outcome.stdout().is_empty());
 }
 
-// ---- Outcome::stderr ----
+// ---- RunOutput::stderr ----
 
 #[tokio::test]
-async fn outcome_stderr_usage_error_then_usage_line_good() {
+async fn run_output_stderr_usage_error_then_usage_line_good() {
     let cli = workbench();
     let outcome = cli.run((), ["workspace", "remove"]).await;
     let help = cli.help("workspace/remove");
@@ -157,7 +157,7 @@ async fn outcome_stderr_usage_error_then_usage_line_good() {
 }
 
 #[tokio::test]
-async fn outcome_stderr_action_failure_says_what_failed_good() {
+async fn run_output_stderr_action_failure_says_what_failed_good() {
     // The person running the program reads what failed; the operation and the code stay
     // in the error (and the code in the exit code).
     let outcome = failing(Some(ErrorCode::UNAVAILABLE))
@@ -172,39 +172,39 @@ async fn outcome_stderr_action_failure_says_what_failed_good() {
 }
 
 #[tokio::test]
-async fn outcome_stderr_empty_on_success_bad() {
+async fn run_output_stderr_empty_on_success_bad() {
     let outcome = flushing().run((), ["cache", "flush"]).await;
     assert!(outcome.stderr().is_empty());
 }
 
 #[tokio::test]
-async fn outcome_stderr_empty_on_help_ugly() {
+async fn run_output_stderr_empty_on_help_ugly() {
     let outcome = workbench().run((), ["workspace", "--help"]).await;
     assert!(outcome.stderr().is_empty());
 }
 
-// ---- Outcome::value ----
+// ---- RunOutput::value ----
 
 #[tokio::test]
-async fn outcome_value_is_action_value_good() {
+async fn run_output_value_is_action_value_good() {
     let outcome = flushing().run((), ["cache", "flush"]).await;
     assert_eq!(outcome.value(), Some(&Value::from("flushed 3 caches")));
 }
 
 #[tokio::test]
-async fn outcome_value_none_on_failure_bad() {
+async fn run_output_value_none_on_failure_bad() {
     let outcome = failing(None).run((), ["cache", "flush"]).await;
     assert!(outcome.value().is_none());
 }
 
 #[tokio::test]
-async fn outcome_value_none_for_help_ugly() {
+async fn run_output_value_none_for_help_ugly() {
     let outcome = flushing().run((), ["cache", "flush", "--help"]).await;
     assert!(outcome.value().is_none());
 }
 
 #[tokio::test]
-async fn outcome_value_null_is_still_a_value_ugly() {
+async fn run_output_value_null_is_still_a_value_ugly() {
     let cli: Cli<()> = Cli::new("workbench");
     cli.register(
         "cache/flush",
@@ -215,10 +215,10 @@ async fn outcome_value_null_is_still_a_value_ugly() {
     assert_eq!(outcome.value(), Some(&Value::Null));
 }
 
-// ---- Outcome::error ----
+// ---- RunOutput::error ----
 
 #[tokio::test]
-async fn outcome_error_is_action_error_good() {
+async fn run_output_error_is_action_error_good() {
     let outcome = failing(Some(ErrorCode::TIMEOUT))
         .run((), ["cache", "flush"])
         .await;
@@ -228,7 +228,7 @@ async fn outcome_error_is_action_error_good() {
 }
 
 #[tokio::test]
-async fn outcome_error_usage_error_is_invalid_good() {
+async fn run_output_error_usage_error_is_invalid_good() {
     let outcome = workbench()
         .run((), ["workspace", "list", "--limit=ten"])
         .await;
@@ -238,19 +238,19 @@ async fn outcome_error_usage_error_is_invalid_good() {
 }
 
 #[tokio::test]
-async fn outcome_error_none_on_success_bad() {
+async fn run_output_error_none_on_success_bad() {
     let outcome = flushing().run((), ["cache", "flush"]).await;
     assert!(outcome.error().is_none());
 }
 
 #[tokio::test]
-async fn outcome_error_none_for_help_bad() {
+async fn run_output_error_none_for_help_bad() {
     let outcome = flushing().run((), ["help"]).await;
     assert!(outcome.error().is_none());
 }
 
 #[tokio::test]
-async fn outcome_error_empty_argv_ugly() {
+async fn run_output_error_empty_argv_ugly() {
     let outcome = workbench().run((), Vec::<String>::new()).await;
     let err = outcome.error().unwrap();
     assert_eq!(err.operation(), "cli.Cli.run");
@@ -258,23 +258,23 @@ async fn outcome_error_empty_argv_ugly() {
     assert_eq!(err.code(), Some(&ErrorCode::INVALID));
 }
 
-// ---- Outcome::into_result ----
+// ---- RunOutput::into_result ----
 
 #[tokio::test]
-async fn outcome_into_result_success_good() {
+async fn run_output_into_result_success_good() {
     let result = flushing().run((), ["cache", "flush"]).await.into_result();
     assert_eq!(result.unwrap().unwrap(), Value::from("flushed 3 caches"));
 }
 
 #[tokio::test]
-async fn outcome_into_result_usage_error_bad() {
+async fn run_output_into_result_usage_error_bad() {
     let result = workbench().run((), ["nightly"]).await.into_result();
     let err = result.unwrap().unwrap_err();
     assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
 }
 
 #[tokio::test]
-async fn outcome_into_result_none_for_help_ugly() {
+async fn run_output_into_result_none_for_help_ugly() {
     assert!(
         workbench()
             .run((), ["--help"])
@@ -285,7 +285,7 @@ async fn outcome_into_result_none_for_help_ugly() {
 }
 
 #[tokio::test]
-async fn outcome_into_result_none_for_completion_script_ugly() {
+async fn run_output_into_result_none_for_completion_script_ugly() {
     let outcome = workbench().run((), ["completion", "zsh"]).await;
     assert!(outcome.into_result().is_none());
 }
@@ -397,5 +397,5 @@ async fn cli_run_concurrent_runs_ugly() {
 fn cli_and_outcome_are_send_and_sync_good() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Cli<()>>();
-    assert_send_sync::<corers_cli::Outcome>();
+    assert_send_sync::<corers_cli::RunOutput>();
 }
