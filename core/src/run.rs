@@ -399,12 +399,12 @@ impl Core {
         // And this thread, which drives `run` itself.
         let _log = tracing::dispatcher::set_default(self.log().dispatch());
         // The hook reports to the default logger: this Core's, not whichever Core was
-        // built last.
-        self.log().make_default();
-        // Any other thread too, unless the application set a global subscriber of its
-        // own; and every panic. Here, not left to `run_with`: that would take this
-        // Core's logger, current on this thread, for a subscriber of the application's.
+        // built last. Any other thread too, unless the application set a global
+        // subscriber of its own; and every panic. Here, not left to `run_with`: that would
+        // take this Core's logger, current on this thread, for a subscriber of the
+        // application's.
         if self.inner.global_logging {
+            self.log().make_default();
             self.log().install_global();
             corers_log::install_panic_hook();
         }

@@ -910,6 +910,9 @@ fn panic_hook_probe() {
         .unwrap()
         .run_blocking_with(["probe"]);
     assert_eq!(code(exit), 0);
+    // RUST_LOG=off: the Core's logger is quiet, the process's own default is not.
+    let quiet = corers::log::default_logger().level() == corers::log::Level::Quiet;
+    println!("@@default logger taken: {quiet}");
     let _ = std::panic::catch_unwind(|| panic!("after the run"));
 }
 
@@ -920,12 +923,22 @@ fn panic_hook_probe_in(scenario: &str) -> String {
 
 #[test]
 fn core_builder_global_logging_off_keeps_the_applications_panic_hook_good() {
-    assert!(panic_hook_probe_in("off").contains("@@the application's hook"));
+    let printed = panic_hook_probe_in("off");
+    assert!(printed.contains("@@the application's hook"), "{printed}");
+    assert!(
+        printed.contains("@@default logger taken: false"),
+        "{printed}"
+    );
 }
 
 #[test]
 fn core_builder_global_logging_on_takes_the_panic_hook_bad() {
-    assert!(!panic_hook_probe_in("on").contains("@@the application's hook"));
+    let printed = panic_hook_probe_in("on");
+    assert!(!printed.contains("@@the application's hook"), "{printed}");
+    assert!(
+        printed.contains("@@default logger taken: true"),
+        "{printed}"
+    );
 }
 
 // ---- Core::run_blocking ----

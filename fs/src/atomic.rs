@@ -664,7 +664,12 @@ pub(crate) fn clear_leftovers(dir: &Dir) {
             continue;
         };
         let file = file.into_std();
-        if file.metadata().is_ok_and(|m| m.is_file()) && file.try_lock().is_ok() {
+        // Removed only while it is still the file locked here: one an updater made anew
+        // under the name meanwhile (and may hold) is left alone, as `LockFile` does.
+        if file.metadata().is_ok_and(|m| m.is_file())
+            && file.try_lock().is_ok()
+            && LockFile::identity(dir, Path::new(&name)).ok().flatten() == identity_of(&file)
+        {
             let _ = dir.remove_file(&name);
         }
     }

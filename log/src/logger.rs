@@ -622,7 +622,8 @@ pub fn application_dispatch() -> Option<Dispatch> {
 }
 
 /// The process default logger: the one most recently made default
-/// ([`Logger::make_default`]; a Core does this when it is built), or, before any, a
+/// ([`Logger::make_default`]; a Core does this when it is built, unless built with
+/// `global_logging(false)`), or, before any, a
 /// human-format logger at info level writing to standard error.
 ///
 /// ```

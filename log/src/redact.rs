@@ -5,7 +5,8 @@ use corers_primitives::glob_match;
 /// The patterns every logger redacts unless told otherwise: the primitives'
 /// [`SECRET_NAME_PATTERNS`](corers_primitives::SECRET_NAME_PATTERNS), the same list that
 /// [`Options`](corers_primitives::Options) and [`Value`](corers_primitives::Value) redact in
-/// their `Debug`. Names are matched with `-` read as `_`, so `X-Api-Key` is `x_api_key`;
+/// their `Debug`. Names are matched with `-`, `.` and spaces read as `_`, so `X-Api-Key`
+/// is `x_api_key`;
 /// a field named just `key` (a cache key, a config key) is left alone.
 pub const DEFAULT_REDACTIONS: [&str; 24] = corers_primitives::SECRET_NAME_PATTERNS;
 
@@ -13,12 +14,14 @@ pub const DEFAULT_REDACTIONS: [&str; 24] = corers_primitives::SECRET_NAME_PATTER
 pub use corers_primitives::REDACTED;
 
 /// Decides which field names have their values replaced by `[REDACTED]`: names matching
-/// any pattern, case-insensitively and with `-` read as `_`, where `*` and `?` are globs
+/// any pattern, case-insensitively and with `-`, `.` and spaces read as `_` (in names and
+/// patterns alike), where `*` and `?` are globs
 /// (see [`glob_match`](corers_primitives::glob_match)); a camelCase name is also tried
 /// with its words split by `_` (`privateKey` as `private_key`).
 ///
-/// Whatever the patterns, the password of a URL (`postgres://app:hunter2@db.lan/app`) is
-/// replaced by `[REDACTED]` wherever it appears: in messages, values and errors alike.
+/// Whatever the patterns, the password of a URL (`postgres://app:hunter2@db.lan/app`) and
+/// the values of its secret query parameters (`?access_token=…`) are replaced by
+/// `[REDACTED]` wherever they appear: in messages, values and errors alike.
 ///
 /// ```
 /// use corers_log::Redactor;
@@ -107,8 +110,12 @@ impl Redactor {
     #[must_use]
     pub fn with<S: AsRef<str>>(mut self, patterns: impl IntoIterator<Item = S>) -> Redactor {
         for pattern in patterns {
-            // Names are matched lower-cased with `-` read as `_`: patterns are read the same.
-            let lowered = pattern.as_ref().to_lowercase().replace('-', "_");
+            // Names are matched lower-cased with `-`, `.` and spaces read as `_`: patterns
+            // are read the same (`card.pin` names `card_pin`).
+            let lowered = pattern
+                .as_ref()
+                .to_lowercase()
+                .replace(['-', '.', ' '], "_");
             match lowered.strip_prefix('*').and_then(|p| p.strip_suffix('*')) {
                 Some(word) if plain(word) => {
                     let first = word.as_bytes()[0];
@@ -189,15 +196,17 @@ pub(crate) fn hide_url_passwords(text: &mut String) {
             text.replace_range(password, REDACTED);
         }
         let url_end = text[from..].find(is_end).map_or(text.len(), |at| from + at);
-        from = hide_query_secrets(text, from, url_end);
+        hide_query_secrets(text, from, url_end);
+        // On from the authority's end: a URL inside this one's path or query
+        // (`?next=postgres://app:…@db`), or after a comma, is looked at too.
     }
 }
 
 /// Replaces the values of secret parameters in the query of the URL rest `text[from..end]`
-/// (its path, query and fragment); returns where the URL ends afterwards.
-fn hide_query_secrets(text: &mut String, from: usize, end: usize) -> usize {
+/// (its path, query and fragment).
+fn hide_query_secrets(text: &mut String, from: usize, end: usize) {
     let Some(mark) = text[from..end].find('?') else {
-        return end;
+        return;
     };
     let start = from + mark + 1;
     let stop = text[start..end].find('#').map_or(end, |at| start + at);
@@ -217,12 +226,9 @@ fn hide_query_secrets(text: &mut String, from: usize, end: usize) -> usize {
             _ => hidden.push_str(pair),
         }
     }
-    if !changed {
-        return end;
+    if changed {
+        text.replace_range(start..stop, &hidden);
     }
-    let after = end - stop;
-    text.replace_range(start..stop, &hidden);
-    start + hidden.len() + after
 }
 
 /// Whether a query parameter holds a secret: a secret name ([`is_secret_name`]:

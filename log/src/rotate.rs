@@ -291,13 +291,12 @@ impl RotatingFile {
                 break candidate;
             }
         };
+        // The new live file gets the old one's permissions, from its creation on: a log an
+        // operator made owner-only stays so after it rotates, with no moment readable by
+        // others.
+        let permissions = state.file.metadata().map(|m| m.permissions()).ok();
         fs::rename(&self.config.path, &rotated)?;
-        state.file = open_append(&self.config.path)?;
-        // The new live file gets the old one's permissions: a log an operator made
-        // owner-only stays so after it rotates.
-        state
-            .file
-            .set_permissions(fs::metadata(&rotated)?.permissions())?;
+        state.file = open_append_like(&self.config.path, permissions.as_ref())?;
         state.base = 0;
         state.opened_at = now;
 
@@ -497,7 +496,24 @@ fn tell(text: &str) {
 }
 
 fn open_append(path: &Path) -> io::Result<File> {
-    OpenOptions::new().create(true).append(true).open(path)
+    open_append_like(path, None)
+}
+
+/// Opens `path` to append; a file it creates gets `like`'s permission bits from the start
+/// (then exactly, as far as they can be set: the umask may have narrowed them).
+fn open_append_like(path: &Path, like: Option<&fs::Permissions>) -> io::Result<File> {
+    let mut open = OpenOptions::new();
+    open.create(true).append(true);
+    #[cfg(unix)]
+    if let Some(like) = like {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        open.mode(like.mode() & 0o777);
+    }
+    let file = open.open(path)?;
+    if let Some(like) = like {
+        let _ = file.set_permissions(like.clone());
+    }
+    Ok(file)
 }
 
 /// Opens `path` to append, making its directory again when that was removed (`rm -rf
@@ -536,11 +552,17 @@ fn compress(path: &Path) -> io::Result<()> {
         Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
         _ => {}
     }
-    let tmp = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp_path)?;
-    tmp.set_permissions(input.metadata()?.permissions())?;
+    let permissions = input.metadata()?.permissions();
+    let mut open = OpenOptions::new();
+    open.write(true).create_new(true);
+    // The rotated file's bits from the start, never readable more widely.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        open.mode(permissions.mode() & 0o777);
+    }
+    let tmp = open.open(&tmp_path)?;
+    let _ = tmp.set_permissions(permissions);
     let mut encoder = GzEncoder::new(tmp, Compression::default());
     io::copy(&mut input, &mut encoder)?;
     encoder.finish()?.sync_all()?;

@@ -52,6 +52,13 @@ fn redactor_with_nothing_changes_nothing_bad() {
 }
 
 #[test]
+fn redactor_with_dotted_and_spaced_patterns_read_as_names_are_ugly() {
+    let redactor = Redactor::new(Vec::<String>::new()).with(["card.pin", "*.otp"]);
+    assert!(redactor.is_secret("card.pin") && redactor.is_secret("CARD_PIN"));
+    assert!(redactor.is_secret("login.otp") && !redactor.is_secret("otp"));
+}
+
+#[test]
 fn redactor_with_glob_and_camel_case_names_ugly() {
     let redactor = Redactor::new(Vec::<String>::new()).with(["SESSION_?D", "*-PIN"]);
     assert!(redactor.is_secret("sessionId") && redactor.is_secret("cardPin"));
@@ -257,6 +264,18 @@ fn without_url_passwords_hides_secret_query_values_good() {
         ),
         "GET https://s3.lan/b/k?X-Amz-Credential=[REDACTED]&X-Amz-Signature=[REDACTED]&x=1 \
          and https://u:[REDACTED]@api.lan/cb?access_token=[REDACTED]&state=ok#frag"
+    );
+}
+
+#[test]
+fn without_url_passwords_inside_another_url_and_after_a_comma_ugly() {
+    assert_eq!(
+        without_url_passwords(
+            "https://app.lan/login?next=postgres://app:hunter2@db.lan/app \
+             postgres://a:pw1@h1/x,redis://:pw2@h2/0"
+        ),
+        "https://app.lan/login?next=postgres://app:[REDACTED]@db.lan/app \
+         postgres://a:[REDACTED]@h1/x,redis://:[REDACTED]@h2/0"
     );
 }
 
