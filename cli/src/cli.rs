@@ -130,7 +130,7 @@ impl RunOutput {
         &self.stdout
     }
 
-    /// Text for standard error (usage errors with help, action failures).
+    /// Text for standard error (a usage error with its usage line, an action's failure).
     pub fn stderr(&self) -> &str {
         &self.stderr
     }
@@ -569,15 +569,12 @@ impl<C: Send + 'static> Cli<C> {
     fn unknown_flag(&self, flag: &str) -> String {
         let name = flag.split('=').next().unwrap_or(flag);
         let known = self.top_flags();
-        match corers_primitives::closest(name, known.iter().map(String::as_str)) {
-            Some(close) if close != name => {
-                format!(
-                    "unknown flag {}; did you mean {close}?",
-                    name.escape_debug()
-                )
-            }
-            _ => format!("unknown flag {}", name.escape_debug()),
-        }
+        let close = corers_primitives::closest(name, known.iter().map(String::as_str))
+            .filter(|close| *close != name);
+        crate::parse::unknown_flag_message(
+            name,
+            close.map(|close| format!("did you mean {close}?")),
+        )
     }
 
     /// The usage error for words that name no command, with the closest listed path as a

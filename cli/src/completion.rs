@@ -453,7 +453,8 @@ impl<C> Cli<C> {
         );
         out.push_str("                set skip 1\n");
         out.push_str("            end\n");
-        out.push_str("        else if not contains -- (string join / $path) $leaves\n");
+        // Quoted: an empty path is still one (empty) argument for `contains`.
+        out.push_str("        else if not contains -- \"$(string join / $path)\" $leaves\n");
         out.push_str("            set path $path $word\n");
         out.push_str("        end\n");
         out.push_str("    end\n");

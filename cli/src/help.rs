@@ -145,16 +145,13 @@ impl<C> Cli<C> {
                 .collect();
             write_table(&mut out, &rows);
         }
-        // A group too: `-h` and the program's flags work there as anywhere.
-        {
-            out.push_str("\nFlags:\n");
-            let mut rows: Vec<(String, String)> = command.flags.iter().map(flag_row).collect();
-            rows.push(("-h, --help".to_owned(), "show this help".to_owned()));
-            // The program's own flags work after any command too, as clap lists its global
-            // arguments with each command's.
-            rows.extend(self.global_rows());
-            write_table(&mut out, &rows);
-        }
+        // A group's too: `-h` and the program's own flags work after any command, as clap
+        // lists its global arguments with each command's.
+        out.push_str("\nFlags:\n");
+        let mut rows: Vec<(String, String)> = command.flags.iter().map(flag_row).collect();
+        rows.push(("-h, --help".to_owned(), "show this help".to_owned()));
+        rows.extend(self.global_rows());
+        write_table(&mut out, &rows);
         let children: Vec<(String, String)> = self
             .tree
             .children(path)

@@ -415,13 +415,21 @@ fn unknown_flag<C>(command: &Command<C>, given: &str, name: &str) -> Error {
             .flags
             .iter()
             .find(|f| f.short == Some(letter))
-            .map(|f| format!("; did you mean -{letter} (--{})?", f.name)),
+            .map(|f| format!("did you mean -{letter} (--{})?", f.name)),
         _ => None,
     };
-    let suggestion = short
-        .or_else(|| closest_long(command, name).map(|n| format!("; did you mean --{n}?")))
-        .unwrap_or_default();
-    usage(format!("unknown flag {}{suggestion}", given.escape_debug()))
+    let suggestion =
+        short.or_else(|| closest_long(command, name).map(|n| format!("did you mean --{n}?")));
+    usage(unknown_flag_message(given, suggestion))
+}
+
+/// "unknown flag --nmae; did you mean --name?": the flag as typed, its control characters
+/// escaped, and the suggestion when there is one.
+pub(crate) fn unknown_flag_message(given: &str, suggestion: Option<String>) -> String {
+    match suggestion {
+        Some(suggestion) => format!("unknown flag {}; {suggestion}", given.escape_debug()),
+        None => format!("unknown flag {}", given.escape_debug()),
+    }
 }
 
 /// The error for the undeclared letter `c` in the short-flag word `short` (without its

@@ -1154,17 +1154,17 @@ impl Config {
             };
             let Some((key, raw)) = pair.split_once('=') else {
                 // `--set db.password:hunter2`: the value is not echoed after a secret name.
-                let name = pair.split([':', ' ']).next().unwrap_or_default();
-                let shown =
-                    if name.len() < pair.len() && corers_log::Redactor::default().is_secret(name) {
-                        format!(
-                            "{name}{}{}",
-                            &pair[name.len()..=name.len()],
-                            corers_log::REDACTED
-                        )
-                    } else {
-                        pair.clone()
-                    };
+                let name = pair
+                    .split(|c: char| c == ':' || c.is_whitespace())
+                    .next()
+                    .unwrap_or_default();
+                let separator = pair[name.len()..].chars().next();
+                let shown = match separator {
+                    Some(separator) if corers_log::Redactor::default().is_secret(name) => {
+                        format!("{name}{separator}{}", corers_log::REDACTED)
+                    }
+                    _ => pair.clone(),
+                };
                 return Err(Error::new(
                     OP,
                     format!("--set {shown:?}: use key=value, like --set database.port=6543"),

@@ -33,7 +33,7 @@ pub(crate) struct FileValue {
 /// cannot be read ([`ErrorCode::DENIED`] without permission), with that error as the cause.
 pub(crate) fn read(spec: &FileSpec) -> Result<Vec<FileValue>> {
     let text = match read_capped(&spec.path) {
-        Ok(text) if text.len() > MAX_FILE_BYTES => {
+        Ok(None) => {
             return Err(Error::new(
                 OP,
                 format!(
@@ -44,7 +44,7 @@ pub(crate) fn read(spec: &FileSpec) -> Result<Vec<FileValue>> {
             )
             .with_code(ErrorCode::INVALID));
         }
-        Ok(text) => text,
+        Ok(Some(text)) => text,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound && !spec.required => {
             return Ok(Vec::new());
         }
@@ -67,18 +67,20 @@ pub(crate) fn read(spec: &FileSpec) -> Result<Vec<FileValue>> {
 /// `/dev/zero`) is refused instead of filling the memory.
 const MAX_FILE_BYTES: usize = 16 << 20;
 
-/// The text of the file at `path`, read to one byte past [`MAX_FILE_BYTES`] at most (a
-/// text that long is cut, and only its length is looked at).
-fn read_capped(path: &Path) -> std::io::Result<String> {
+/// The text of the file at `path`, or `None` when it is longer than [`MAX_FILE_BYTES`]
+/// (read no further than one byte past it).
+fn read_capped(path: &Path) -> std::io::Result<Option<String>> {
     use std::io::Read as _;
     let mut bytes = Vec::new();
     std::fs::File::open(path)?
         .take(MAX_FILE_BYTES as u64 + 1)
         .read_to_end(&mut bytes)?;
     if bytes.len() > MAX_FILE_BYTES {
-        return Ok(String::from_utf8_lossy(&bytes).into_owned());
+        return Ok(None);
     }
-    String::from_utf8(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
 /// Warns (on the current logger) when the file at `path` is writable by every user of the

@@ -522,6 +522,11 @@ fn config_set_from_args_without_equals_never_echoes_a_secret_ugly() {
     for (arg, shown) in [
         ("db.password:hunter2", "db.password:[REDACTED]"),
         ("api_token hunter2", "api_token [REDACTED]"),
+        ("db.password\thunter2", "db.password\t[REDACTED]"),
+        (
+            "db.password\u{3000}hunter2",
+            "db.password\u{3000}[REDACTED]",
+        ),
         ("workers:4", "workers:4"),
     ] {
         let err = config.set_from_args(["--set", arg]).unwrap_err();

@@ -50,7 +50,7 @@ impl Query for WorkspaceCount {
     type Answer = usize;
 }
 
-/// The settings the services read, checked by the `config` service at start.
+/// The settings the services read, checked by the config whenever it is built or reloaded.
 #[derive(serde::Deserialize)]
 struct Index {
     files_per_char: usize,

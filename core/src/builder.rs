@@ -391,7 +391,10 @@ impl CoreBuilder {
     /// builder when the Core is built — the one [`config`](CoreBuilder::config) set, or
     /// the default one (the environment under the application's name) — after the edits
     /// added before it. For a part of the application that brings its own defaults, as a
-    /// bevy plugin or an fx module would, without knowing the application's sources.
+    /// bevy plugin or an fx module would, without knowing the application's sources. Its
+    /// files, environment and `--set` outrank those defaults; a default the application
+    /// gives the same key is replaced, as the later of two defaults is kept: give each part
+    /// its own keys (`search.*`).
     ///
     /// ```
     /// use corers::prelude::*;

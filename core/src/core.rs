@@ -438,11 +438,13 @@ impl Core {
         self.inner.services.failure()
     }
 
-    /// Forces the shutdown, in progress or to come: what a second Ctrl-C does under
-    /// [`run`](Core::run). Every running hook's token is cancelled, the bus's drain is cut
-    /// short, and the hooks still running or still to stop share a grace of 250 ms, then
-    /// are abandoned. For a host whose user asked twice to quit; it begins no shutdown
-    /// itself ([`shutdown`](Core::shutdown) does).
+    /// Forces the shutdown: what a second Ctrl-C does under [`run`](Core::run). A stop is
+    /// asked for (as [`request_shutdown`](Core::request_shutdown): the
+    /// [`context`](Core::context) is cancelled), every running hook's token is cancelled,
+    /// the bus's drain is cut short, and the hooks still running or still to stop share a
+    /// grace of 250 ms from this call, then are abandoned. For a host whose user asked
+    /// twice to quit: call it while [`shutdown`](Core::shutdown) runs, or right before it —
+    /// a shutdown begun long after the grace gives each stop hook only its first poll.
     ///
     /// ```
     /// use corers::prelude::*;
@@ -455,6 +457,7 @@ impl Core {
     /// # }
     /// ```
     pub fn force_shutdown(&self) {
+        self.request_shutdown();
         self.inner.services.force();
     }
 

@@ -211,8 +211,8 @@ impl Core {
     }
 
     /// Takes `--set key=value` out of `args` into the config, before any service starts;
-    /// the rest of the arguments, or the usage error to print (exit code 2), worded like
-    /// the command line's own.
+    /// the rest of the arguments, or the usage error to print (exit code 2): its whole
+    /// chain, so a value the config's check refuses says which key and why.
     #[cfg_attr(
         not(feature = "config"),
         allow(

@@ -477,6 +477,8 @@ async fn core_force_shutdown_before_and_twice_ugly() {
     let core = stuck_in_stop();
     core.startup().await.unwrap();
     core.force_shutdown();
+    // A stop is asked for: what watches the context ends.
+    assert!(core.context().is_cancelled());
     core.force_shutdown();
     let began = tokio::time::Instant::now();
     let _ = core.shutdown().await;
