@@ -783,6 +783,17 @@ async fn cli_run_completion_builtin_prints_script_good() {
     }
 }
 
+/// Asserts that `outcome`'s error shows the completion's own usage, not the program's.
+fn assert_completion_usage(outcome: &corers_cli::RunOutput) {
+    assert!(
+        outcome
+            .stderr()
+            .contains("Usage: workbench completion <bash|zsh|fish>"),
+        "{}",
+        outcome.stderr()
+    );
+}
+
 #[tokio::test]
 async fn cli_run_completion_unknown_shell_bad() {
     let cli = sample();
@@ -794,13 +805,7 @@ async fn cli_run_completion_unknown_shell_bad() {
         r#"unknown shell "powershell": use bash, zsh or fish"#
     );
     assert!(outcome.stdout().is_empty());
-    assert!(
-        outcome
-            .stderr()
-            .contains("Usage: workbench completion <bash|zsh|fish>"),
-        "{}",
-        outcome.stderr()
-    );
+    assert_completion_usage(&outcome);
 }
 
 #[tokio::test]
@@ -826,13 +831,7 @@ async fn cli_run_completion_without_shell_is_usage_error_bad() {
     let outcome = cli.run((), ["completion"]).await;
     assert_eq!(outcome.exit_code(), 2);
     // With the completion's own usage, not the program's.
-    assert!(
-        outcome
-            .stderr()
-            .contains("Usage: workbench completion <bash|zsh|fish>"),
-        "{}",
-        outcome.stderr()
-    );
+    assert_completion_usage(&outcome);
 }
 
 #[tokio::test]
