@@ -43,6 +43,8 @@ pub struct CoreBuilder {
     logger: Option<Logger>,
     crash_file: Option<std::path::PathBuf>,
     on_crash: Option<CrashCallback>,
+    /// The default logger's line format.
+    log_format: Option<corers_log::Format>,
     /// The default logger's level where `RUST_LOG` names none.
     log_level: Option<corers_log::Level>,
     bus: BusBuilder,
@@ -86,6 +88,7 @@ impl Core {
             crash_file: None,
             on_crash: None,
             log_level: None,
+            log_format: None,
             bus: Bus::builder(),
             factories: Vec::new(),
             actions: Vec::new(),
@@ -155,8 +158,9 @@ impl CoreBuilder {
     /// a directive that does not read is left out, with a warning, as tracing's
     /// `EnvFilter` leaves it). The Core's logger becomes the process default when the Core
     /// is built. With it, [`crash_file`](CoreBuilder::crash_file),
-    /// [`on_crash`](CoreBuilder::on_crash) and [`log_level`](CoreBuilder::log_level) are
-    /// refused: set them on that logger's builder.
+    /// [`on_crash`](CoreBuilder::on_crash), [`log_level`](CoreBuilder::log_level) and
+    /// [`log_format`](CoreBuilder::log_format) are refused: set them on that logger's
+    /// builder.
     pub fn logger(mut self, logger: Logger) -> Self {
         self.logger = Some(logger);
         self
@@ -180,6 +184,26 @@ impl CoreBuilder {
     /// ```
     pub fn log_level(mut self, level: corers_log::Level) -> Self {
         self.log_level = Some(level);
+        self
+    }
+
+    /// The default logger's line format (human text unless set): JSON lines for a log
+    /// pipeline that reads them (Kubernetes, Loki), chosen by the application — from its
+    /// own setting, say, as an operator's switch.
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    /// use corers::log::Format;
+    ///
+    /// let json = std::env::var("WORKBENCH_LOG_FORMAT").is_ok_and(|f| f == "json");
+    /// let core = Core::builder()
+    ///     .log_format(if json { Format::Json } else { Format::Human })
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = core;
+    /// ```
+    pub fn log_format(mut self, format: corers_log::Format) -> Self {
+        self.log_format = Some(format);
         self
     }
 
@@ -537,6 +561,7 @@ impl CoreBuilder {
     pub(crate) fn logging_to(mut self, logger: Logger) -> Self {
         self.logger = Some(logger);
         self.log_level = None;
+        self.log_format = None;
         self.crash_file = None;
         self.on_crash = None;
         self.global_logging = false;
@@ -585,11 +610,12 @@ impl CoreBuilder {
             self.logger.take(),
             &self.app,
             &self.env,
-            (
-                self.log_level.take(),
-                self.crash_file.take(),
-                self.on_crash.take(),
-            ),
+            DefaultLog {
+                level: self.log_level.take(),
+                format: self.log_format.take(),
+                crash_file: self.crash_file.take(),
+                on_crash: self.on_crash.take(),
+            },
         )
     }
 
@@ -861,24 +887,33 @@ fn core_logger(
     given: Option<Logger>,
     app: &App,
     env: &crate::env::Overrides,
-    settings: (
-        Option<corers_log::Level>,
-        Option<std::path::PathBuf>,
-        Option<CrashCallback>,
-    ),
+    settings: DefaultLog,
 ) -> Result<Logger> {
     match given {
-        Some(_) if settings.0.is_some() || settings.1.is_some() || settings.2.is_some() => {
+        Some(_)
+            if settings.level.is_some()
+                || settings.format.is_some()
+                || settings.crash_file.is_some()
+                || settings.on_crash.is_some() =>
+        {
             Err(Error::new(
                 "corers.CoreBuilder.build",
-                "crash_file, on_crash and log_level configure the default logger: with \
-                 CoreBuilder::logger, set them on that logger's builder",
+                "crash_file, on_crash, log_level and log_format configure the default logger: \
+                 with CoreBuilder::logger, set them on that logger's builder",
             )
             .with_code(corers_primitives::ErrorCode::INVALID))
         }
         Some(logger) => Ok(logger),
         None => Ok(default_logger(app, env, settings)),
     }
+}
+
+/// The settings of the logger a Core gets when none is given.
+struct DefaultLog {
+    level: Option<corers_log::Level>,
+    format: Option<corers_log::Format>,
+    crash_file: Option<std::path::PathBuf>,
+    on_crash: Option<CrashCallback>,
 }
 
 /// The logger a Core gets when none is given: human lines on standard error at the
@@ -888,18 +923,21 @@ fn core_logger(
 fn default_logger(
     app: &App,
     env: &crate::env::Overrides,
-    (level, crash_file, on_crash): (
-        Option<corers_log::Level>,
-        Option<std::path::PathBuf>,
-        Option<CrashCallback>,
-    ),
+    DefaultLog {
+        level,
+        format,
+        crash_file,
+        on_crash,
+    }: DefaultLog,
 ) -> Logger {
     let rust_log = match env.iter().find(|(key, _)| key == "RUST_LOG") {
         Some((_, value)) => value.clone().unwrap_or_default(),
         None => std::env::var("RUST_LOG").unwrap_or_default(),
     };
     let (filter, left_out) = corers_log::Filter::parse_lossy(&rust_log, level.unwrap_or_default());
-    let mut builder = Logger::builder().filter(filter);
+    let mut builder = Logger::builder()
+        .filter(filter)
+        .format(format.unwrap_or_default());
     if !app.name.is_empty() {
         builder = builder.crash_meta("app", app.name.clone());
     }

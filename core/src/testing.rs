@@ -63,12 +63,12 @@ pub fn builder() -> (CoreBuilder, MemorySink) {
 
 /// The application's own builder (its services, commands, config) made fit for a test, as
 /// [`builder`] makes a new one: logs to the returned sink at debug level and at one fixed
-/// time — its own logger settings (level, crash file and callback) left out —, no
+/// time — its own logger settings (level, format, crash file and callback) left out —, no
 /// process-wide hooks, and [`Core::fs`] in a temporary directory of its own unless it
 /// names a root. Its config is its own: the files and environment variables it reads are
 /// read (override them with `--set`, or leave them out of the application's config for
 /// tests), and so is the process environment behind flags' fallbacks
-/// ([`env_remove`](CoreBuilder::env_remove) hides a variable).
+/// ([`env_remove`](CoreBuilder::env_remove) hides a variable from both).
 ///
 /// ```
 /// use corers::prelude::*;

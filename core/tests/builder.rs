@@ -310,6 +310,77 @@ fn core_builder_log_level_quiet_with_a_rust_log_that_does_not_read_ugly() {
     assert!(!core.log().enabled(Level::Error));
 }
 
+// ---- CoreBuilder::log_format ----
+
+const LOG_FORMAT_PROBE: &str = "CORERS_BUILDER_LOG_FORMAT_PROBE";
+
+/// Not a test of its own: logs one warning through a Core's default logger in the format
+/// the probe names (none: the default), on standard error.
+#[test]
+fn log_format_probe() {
+    let Ok(format) = std::env::var(LOG_FORMAT_PROBE) else {
+        return;
+    };
+    let mut builder = Core::builder()
+        .global_logging(false)
+        .env("RUST_LOG", "info");
+    match format.as_str() {
+        "json" => builder = builder.log_format(corers::log::Format::Json),
+        "human" => builder = builder.log_format(corers::log::Format::Human),
+        _ => {}
+    }
+    let core = builder.build().unwrap();
+    corers::log::warn!(core.log(), disk = "sda", "disk nearly full");
+}
+
+/// The line `log_format_probe` logged in `format`.
+fn logged_in(format: &str) -> String {
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["log_format_probe", "--exact", "--nocapture"])
+        .env(LOG_FORMAT_PROBE, format)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let line = stderr.lines().find(|l| l.contains("disk nearly full"));
+    line.unwrap_or_else(|| panic!("{stderr}")).to_owned()
+}
+
+#[test]
+fn core_builder_log_format_json_lines_good() {
+    let line: serde_json::Value = serde_json::from_str(&logged_in("json")).unwrap();
+    assert_eq!(
+        (&line["level"], &line["fields"]["disk"]),
+        (&serde_json::json!("WARN"), &serde_json::json!("sda"))
+    );
+}
+
+#[test]
+fn core_builder_log_format_with_a_logger_of_its_own_bad() {
+    let err = Core::builder()
+        .log_format(corers::log::Format::Json)
+        .logger(Logger::builder().build())
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(err.to_string().contains("log_format"), "{err}");
+}
+
+#[test]
+fn core_builder_log_format_not_given_is_human_text_ugly() {
+    for format in ["default", "human"] {
+        let line = logged_in(format);
+        assert!(
+            line.contains("WARN") && line.ends_with("disk nearly full disk=sda"),
+            "{line}"
+        );
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&line).is_err(),
+            "{line}"
+        );
+    }
+}
+
 #[test]
 fn core_builder_logger_given_wins_over_rust_log_ugly() {
     let core = Core::builder()
