@@ -50,6 +50,7 @@ mod commands;
 mod core;
 mod embed;
 mod env;
+mod notify;
 pub mod prelude;
 mod run;
 mod runtime;

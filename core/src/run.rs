@@ -80,6 +80,10 @@ impl Core {
     /// that cannot be written otherwise (`> /dev/full`) turns a success into 74
     /// (`EX_IOERR`); never a panic. Nothing here calls `process::exit`.
     ///
+    /// Under systemd (`Type=notify`: `NOTIFY_SOCKET` set), the services having started,
+    /// `READY=1` is sent before the command runs, and `STOPPING=1` when the shutdown
+    /// begins.
+    ///
     /// # Errors
     /// A startup failure (the Core is shut down first: see [`Core::startup`]).
     pub async fn run_with<I, S>(&self, args: I) -> Result<ExitCode>
@@ -124,6 +128,7 @@ impl Core {
         let signalled = state.lock().unwrap_or_else(PoisonError::into_inner).code;
         let code = match started {
             Started::Run => {
+                self.notify_supervisor("READY=1");
                 let printed = tokio::select! {
                     printed = self.dispatch(args) => printed,
                     () = forced.cancelled() => Printed {
@@ -312,6 +317,7 @@ impl Core {
 
     /// [`shut_down`](Core::shut_down), printing a failure on standard error.
     async fn shut_down_printing(&self, code: u8) -> u8 {
+        self.notify_supervisor("STOPPING=1");
         let (code, failure) = self.shut_down(code).await;
         if let Some(failure) = failure {
             write_err(&failure);

@@ -115,6 +115,102 @@ async fn core_run_with_command_runs_between_start_and_stop_good() {
     );
 }
 
+// ---- Core::run_with: systemd's readiness protocol ----
+
+/// The workbench telling `socket` (`NOTIFY_SOCKET`); its `workspace check` records what the
+/// socket had received by then.
+fn notifying(
+    calls: &Calls,
+    socket: &str,
+    receiver: &Arc<std::os::unix::net::UnixDatagram>,
+) -> Core {
+    let (seen, receiver) = (Arc::clone(calls), Arc::clone(receiver));
+    workbench(calls)
+        .env("NOTIFY_SOCKET", socket)
+        .command(
+            "workspace/check",
+            Command::new().action(move |_, _| {
+                let mut message = [0_u8; 64];
+                let got = receiver.recv(&mut message).unwrap_or(0);
+                record(&seen, String::from_utf8_lossy(&message[..got]));
+                async { Ok(Value::Null) }
+            }),
+        )
+        .build()
+        .unwrap()
+}
+
+/// What `receiver` holds now, one message per entry.
+fn received(receiver: &std::os::unix::net::UnixDatagram) -> Vec<String> {
+    let mut messages = Vec::new();
+    let mut message = [0_u8; 64];
+    while let Ok(got) = receiver.recv(&mut message) {
+        messages.push(String::from_utf8_lossy(&message[..got]).into_owned());
+    }
+    messages
+}
+
+#[tokio::test]
+async fn core_run_with_tells_systemd_ready_then_stopping_good() {
+    let dir = std::env::temp_dir().join(format!("corers-notify-{}", corers::primitives::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("notify.sock");
+    let receiver = Arc::new(std::os::unix::net::UnixDatagram::bind(&path).unwrap());
+    receiver.set_nonblocking(true).unwrap();
+    let calls = calls();
+    let core = notifying(&calls, path.to_str().unwrap(), &receiver);
+    assert_eq!(
+        code(core.run_with(["workspace", "check"]).await.unwrap()),
+        0
+    );
+    // Ready once the services started, before the command ran; stopping after it.
+    assert_eq!(
+        taken(&calls),
+        [
+            "start config",
+            "start store",
+            "READY=1",
+            "stop store",
+            "stop config"
+        ]
+    );
+    assert_eq!(received(&receiver), ["STOPPING=1"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn core_run_with_notify_socket_nobody_listens_on_is_no_failure_bad() {
+    let calls = calls();
+    let core = workbench(&calls)
+        .env("NOTIFY_SOCKET", "/nonexistent/corers/notify.sock")
+        .build()
+        .unwrap();
+    assert_eq!(code(core.run_with(["workspace", "list"]).await.unwrap()), 0);
+    assert!(taken(&calls).contains(&"workspace list".to_owned()));
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn core_run_with_notify_socket_of_an_abstract_name_ugly() {
+    use std::os::linux::net::SocketAddrExt as _;
+    let name = format!("corers-notify-{}", corers::primitives::id());
+    let address = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+    let receiver = Arc::new(std::os::unix::net::UnixDatagram::bind_addr(&address).unwrap());
+    receiver.set_nonblocking(true).unwrap();
+    let calls = calls();
+    let core = notifying(&calls, &format!("@{name}"), &receiver);
+    assert_eq!(
+        code(core.run_with(["workspace", "check"]).await.unwrap()),
+        0
+    );
+    assert!(
+        taken(&calls).contains(&"READY=1".to_owned()),
+        "{:?}",
+        taken(&calls)
+    );
+    assert_eq!(received(&receiver), ["STOPPING=1"]);
+}
+
 /// The workbench logging at `level` into memory.
 fn logged_at(calls: &Calls, level: corers::log::Level) -> (Core, corers::log::MemorySink) {
     let sink = corers::log::MemorySink::new();
