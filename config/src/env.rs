@@ -79,12 +79,19 @@ pub(crate) struct EnvValue {
 pub(crate) struct Spellings {
     /// Every key and key prefix, by its [`loose`] form: the spellings of it.
     by_loose: HashMap<String, Vec<String>>,
+    /// The keys, by their [`loose`] form without the dots: what a variable that nests
+    /// with `_` where `__` was meant (`APP_INDEX_FILES_PER_CHAR`) is held against.
+    by_flat: HashMap<String, String>,
 }
 
 impl Spellings {
     pub(crate) fn new<'a>(keys: impl IntoIterator<Item = &'a str>) -> Spellings {
         let mut by_loose: HashMap<String, Vec<String>> = HashMap::new();
+        let mut by_flat = HashMap::new();
         for key in keys {
+            by_flat
+                .entry(loose(key).replace('.', ""))
+                .or_insert_with(|| key.to_owned());
             let ends = key.match_indices('.').map(|(at, _)| at).chain([key.len()]);
             for end in ends {
                 let prefix = &key[..end];
@@ -94,7 +101,19 @@ impl Spellings {
                 }
             }
         }
-        Spellings { by_loose }
+        Spellings { by_loose, by_flat }
+    }
+
+    /// The known key a variable's `key` meant, when none is spelled like it but one is
+    /// spelled like it with the dots left out: `index.files_per_char` for the
+    /// `index_files_per_char` of `APP_INDEX_FILES_PER_CHAR` (one `_` where `__` nests).
+    pub(crate) fn meant(&self, key: &str) -> Option<&str> {
+        if self.by_loose.contains_key(&loose(key)) {
+            return None;
+        }
+        self.by_flat
+            .get(&loose(key).replace('.', ""))
+            .map(String::as_str)
     }
 
     /// `key` (set by `from`: `environment variable APP_DB__PORT`, `--set db.port`) spelled
@@ -177,6 +196,21 @@ pub(crate) fn read(prefix: &str, vars: &EnvVars, known: &Spellings) -> Vec<EnvVa
             ) {
                 tracing::warn!(var = %var, error = %err, "environment variable ignored");
                 return None;
+            }
+            if let Some(meant) = known.meant(&key) {
+                let spelled = format!(
+                    "{head}{}",
+                    meant
+                        .replace('.', "__")
+                        .replace('-', "_")
+                        .to_ascii_uppercase()
+                );
+                tracing::warn!(
+                    var = %var,
+                    key = %key,
+                    meant = %meant,
+                    "environment variable sets a key nothing else has: did you mean {spelled}?"
+                );
             }
             Some(leaves.into_iter().map(move |(key, value)| EnvValue {
                 key: known.respell(&key, &format_args!("environment variable {var}")),

@@ -1414,6 +1414,39 @@ fn config_builder_logger_gets_a_bound_value_that_no_longer_fits_bad() {
 }
 
 #[test]
+fn config_builder_logger_gets_a_variable_nesting_with_one_underscore_good() {
+    let (log, sink) = sink_logger(corers_log::Level::Warn);
+    let config = Config::builder()
+        .default_value("index.files-per-char", 7)
+        .env_prefix("APP")
+        .env_vars([("APP_INDEX_FILES_PER_CHAR", "3")])
+        .logger(log)
+        .build()
+        .unwrap();
+    // Read as the key it names, and said: the default stays in force.
+    assert_eq!(config.int("index.files-per-char").unwrap(), 7);
+    let warned = sink.contents();
+    assert!(
+        warned.contains("did you mean APP_INDEX__FILES_PER_CHAR?")
+            && warned.contains("meant=index.files-per-char"),
+        "{warned}"
+    );
+}
+
+#[test]
+fn config_builder_logger_no_warning_for_a_key_of_the_environment_alone_bad() {
+    let (log, sink) = sink_logger(corers_log::Level::Warn);
+    Config::builder()
+        .default_value("index.files_per_char", 7)
+        .env_prefix("APP")
+        .env_vars([("APP_INDEX__DEPTH", "3"), ("APP_REGION", "eu-west")])
+        .logger(log)
+        .build()
+        .unwrap();
+    assert_eq!(sink.contents(), "");
+}
+
+#[test]
 fn config_builder_logger_level_filters_its_warnings_ugly() {
     let (log, sink) = sink_logger(corers_log::Level::Error);
     Config::builder()
