@@ -271,7 +271,10 @@ impl CoreBuilder {
 
     /// Adds a service, made by `factory` once the Core exists (so the service can keep
     /// it). Services start in the order added, or after the services they name in
-    /// [`Registration::after`].
+    /// [`Registration::after`]. Factories run in the order added, whatever the
+    /// dependencies: a factory that looks another service up (`core.service::<Store>`)
+    /// finds it only when it was added before. Prefer
+    /// [`service_named`](CoreBuilder::service_named) for a service a test may replace.
     pub fn service(
         mut self,
         factory: impl FnOnce(&Core) -> Result<Registration<Core>> + Send + 'static,

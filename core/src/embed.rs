@@ -32,6 +32,12 @@ impl Core {
     /// # }
     /// ```
     ///
+    /// It needs a tokio runtime that keeps running while the Core does (a multi-thread
+    /// one, or a current-thread one the host keeps driving): hooks are timed by tokio,
+    /// and service tasks, the scheduler and background work run on it. A host whose event
+    /// loop owns the main thread starts one beside it (`Runtime::new()`, then
+    /// `runtime.block_on(core.startup())`), never an executor of another kind.
+    ///
     /// A failed startup is a shutdown: [`Core::context`] is cancelled, the services that
     /// had started are stopped (after the bus's background tasks are drained) and the log
     /// is flushed, so the Core is finished. A start refused because the Core already
