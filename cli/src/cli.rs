@@ -42,13 +42,13 @@ pub const EXIT_USAGE: u8 = 2;
 ///         Ok(Value::from(format!("created {}", options.string("name").unwrap_or_default())))
 ///     })).unwrap();
 ///
-/// let outcome = cli.run((), ["workspace", "create", "--name=alpha"]).await;
-/// assert_eq!(outcome.exit_code(), 0);
-/// assert_eq!(outcome.value(), Some(&Value::from("created alpha")));
+/// let output = cli.run((), ["workspace", "create", "--name=alpha"]).await;
+/// assert_eq!(output.exit_code(), 0);
+/// assert_eq!(output.value(), Some(&Value::from("created alpha")));
 ///
-/// let outcome = cli.run((), ["workspace", "create", "--nmae=alpha"]).await;
-/// assert_eq!(outcome.exit_code(), 2);
-/// assert!(outcome.stderr().contains("unknown flag --nmae; did you mean --name?"));
+/// let output = cli.run((), ["workspace", "create", "--nmae=alpha"]).await;
+/// assert_eq!(output.exit_code(), 2);
+/// assert!(output.stderr().contains("unknown flag --nmae; did you mean --name?"));
 /// # }
 /// ```
 pub struct Cli<C> {
@@ -95,13 +95,13 @@ impl RunOutput {
             .split(' ')
             .take_while(|word| !word.starts_with(['<', '[', '-']))
             .collect();
-        let mut outcome = RunOutput::usage_error_with_help(error, "");
-        outcome.stderr = format!(
+        let mut output = RunOutput::usage_error_with_help(error, "");
+        output.stderr = format!(
             "{}{usage}\n\nFor more information, try '{} --help'.\n",
-            outcome.stderr,
+            output.stderr,
             command.join(" ")
         );
-        outcome
+        output
     }
 
     /// A usage error followed by the whole of `help`: for a program or a group run without
@@ -130,7 +130,8 @@ impl RunOutput {
         &self.stdout
     }
 
-    /// Text for standard error (a usage error with its usage line, an action's failure).
+    /// Text for standard error (a usage error with its usage line or the whole help, an
+    /// action's failure).
     pub fn stderr(&self) -> &str {
         &self.stderr
     }

@@ -313,8 +313,8 @@ impl<C> Command<C> {
     ///     }),
     /// )
     /// .unwrap();
-    /// let outcome = cli.run((), ["sync", "--remote=origin"]).await;
-    /// assert_eq!(outcome.value(), Some(&Value::from("origin")));
+    /// let output = cli.run((), ["sync", "--remote=origin"]).await;
+    /// assert_eq!(output.value(), Some(&Value::from("origin")));
     /// # }
     /// ```
     pub fn loose_flags(mut self) -> Self {

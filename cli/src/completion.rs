@@ -453,9 +453,13 @@ impl<C> Cli<C> {
         );
         out.push_str("                set skip 1\n");
         out.push_str("            end\n");
-        // Quoted: an empty path is still one (empty) argument for `contains`.
-        out.push_str("        else if not contains -- \"$(string join / $path)\" $leaves\n");
-        out.push_str("            set path $path $word\n");
+        // Quoted: an empty path is still one (empty) argument for `contains` (a variable,
+        // not `"$(…)"`, which fish before 3.4 cannot read).
+        out.push_str("        else\n");
+        out.push_str("            set -l joined (string join / $path)\n");
+        out.push_str("            if not contains -- \"$joined\" $leaves\n");
+        out.push_str("                set path $path $word\n");
+        out.push_str("            end\n");
         out.push_str("        end\n");
         out.push_str("    end\n");
         out.push_str("    string join / $path\n");

@@ -20,8 +20,8 @@
 //!     })).unwrap();
 //!
 //! // Flags may come before, between or after the path words; values arrive typed.
-//! let outcome = cli.run((), ["-r", "3", "deploy", "to", "homelab", "v1.4.2"]).await;
-//! assert_eq!(outcome.value(), Some(&Value::from("v1.4.2 x3")));
+//! let output = cli.run((), ["-r", "3", "deploy", "to", "homelab", "v1.4.2"]).await;
+//! assert_eq!(output.value(), Some(&Value::from("v1.4.2 x3")));
 //! # }
 //! ```
 //!

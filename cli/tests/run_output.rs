@@ -394,7 +394,7 @@ async fn cli_run_concurrent_runs_ugly() {
 }
 
 #[test]
-fn cli_and_outcome_are_send_and_sync_good() {
+fn cli_and_run_output_are_send_and_sync_good() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Cli<()>>();
     assert_send_sync::<corers_cli::RunOutput>();

@@ -596,6 +596,21 @@ impl fmt::Debug for ConfigBuilder {
     }
 }
 
+/// A `--set` argument that is no `key=value` as it may be shown: the value after a secret
+/// name and a `:` or a blank (`db.password:hunter2`) replaced by `[REDACTED]`.
+fn without_secret(pair: &str) -> String {
+    let name = pair
+        .split(|c: char| c == ':' || c.is_whitespace())
+        .next()
+        .unwrap_or_default();
+    match pair[name.len()..].chars().next() {
+        Some(separator) if corers_log::Redactor::default().is_secret(name) => {
+            format!("{name}{separator}{}", corers_log::REDACTED)
+        }
+        _ => pair.to_owned(),
+    }
+}
+
 /// `path` made absolute against the working directory (as given, when that cannot be
 /// known).
 fn resolved(path: PathBuf) -> PathBuf {
@@ -1152,22 +1167,16 @@ impl Config {
                     }
                 },
             };
-            let Some((key, raw)) = pair.split_once('=') else {
-                // `--set db.password:hunter2`: the value is not echoed after a secret name.
-                let name = pair
-                    .split(|c: char| c == ':' || c.is_whitespace())
-                    .next()
-                    .unwrap_or_default();
-                let separator = pair[name.len()..].chars().next();
-                let shown = match separator {
-                    Some(separator) if corers_log::Redactor::default().is_secret(name) => {
-                        format!("{name}{separator}{}", corers_log::REDACTED)
-                    }
-                    _ => pair.clone(),
-                };
+            // `--set db.password:hunter2` (or `…:aGVsbG8=`, whose `=` is the value's): no
+            // key=value, and the value is not echoed after a secret name.
+            let separated = |text: &str| text.contains(|c: char| c == ':' || c.is_whitespace());
+            let Some((key, raw)) = pair.split_once('=').filter(|(key, _)| !separated(key)) else {
                 return Err(Error::new(
                     OP,
-                    format!("--set {shown:?}: use key=value, like --set database.port=6543"),
+                    format!(
+                        "--set {:?}: use key=value, like --set database.port=6543",
+                        without_secret(&pair)
+                    ),
                 )
                 .with_code(ErrorCode::INVALID));
             };

@@ -1439,7 +1439,11 @@ fn config_builder_logger_no_warning_for_a_key_of_the_environment_alone_bad() {
     Config::builder()
         .default_value("index.files_per_char", 7)
         .env_prefix("APP")
-        .env_vars([("APP_INDEX__DEPTH", "3"), ("APP_REGION", "eu-west")])
+        .env_vars([
+            ("APP_INDEX__DEPTH", "3"),
+            ("APP_REGION", "eu-west"),
+            ("APP_INDEX__FILES_PER_CHAR", "3"),
+        ])
         .logger(log)
         .build()
         .unwrap();

@@ -527,11 +527,16 @@ fn config_set_from_args_without_equals_never_echoes_a_secret_ugly() {
             "db.password\u{3000}hunter2",
             "db.password\u{3000}[REDACTED]",
         ),
+        ("db.password:aGVsbG8=", "db.password:[REDACTED]"),
         ("workers:4", "workers:4"),
     ] {
         let err = config.set_from_args(["--set", arg]).unwrap_err();
         assert!(err.message().contains(&format!("{shown:?}")), "{err}");
-        assert!(!err.to_string().contains("hunter2"), "{err}");
+        let shown = err.to_string();
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("aGVsbG8"),
+            "{err}"
+        );
     }
 }
 

@@ -152,7 +152,8 @@ impl CoreBuilder {
         self
     }
 
-    /// The logger (default: human lines on standard error at info level, or at the levels
+    /// The logger (default: lines in the [`log_format`](CoreBuilder::log_format) given,
+    /// human text unless set, on standard error at info level, or at the levels
     /// `RUST_LOG` names: `debug`, or `info,workbench::store=debug,hyper=warn`, read as a
     /// [`corers_log::Filter`] by [`Filter::parse_lossy`](corers_log::Filter::parse_lossy):
     /// a directive that does not read is left out, with a warning, as tracing's
@@ -354,8 +355,10 @@ impl CoreBuilder {
     }
 
     /// Overrides an environment key for this Core (see [`Core::env`]); the last value
-    /// given for a key wins. The config reads it too: `env("WORKBENCH_WORKERS", "8")` is
-    /// the config's `workers` (later changes, [`Core::set_env`], are `core.env`'s only).
+    /// given for a key wins. The config's environment layer reads it too: when the config
+    /// reads `WORKBENCH_*` (the default for an application named `workbench`, or
+    /// `env_prefix("WORKBENCH")`), `env("WORKBENCH_WORKERS", "8")` is its `workers`. Later
+    /// changes ([`Core::set_env`]) are `core.env`'s only.
     pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         crate::env::set_override(&mut self.env, key.into(), Some(value.into()));
         self
@@ -613,7 +616,7 @@ impl CoreBuilder {
             self.logger.take(),
             &self.app,
             &self.env,
-            DefaultLog {
+            DefaultLogSettings {
                 level: self.log_level.take(),
                 format: self.log_format.take(),
                 crash_file: self.crash_file.take(),
@@ -890,7 +893,7 @@ fn core_logger(
     given: Option<Logger>,
     app: &App,
     env: &crate::env::Overrides,
-    settings: DefaultLog,
+    settings: DefaultLogSettings,
 ) -> Result<Logger> {
     match given {
         Some(_)
@@ -912,26 +915,27 @@ fn core_logger(
 }
 
 /// The settings of the logger a Core gets when none is given.
-struct DefaultLog {
+struct DefaultLogSettings {
     level: Option<corers_log::Level>,
     format: Option<corers_log::Format>,
     crash_file: Option<std::path::PathBuf>,
     on_crash: Option<CrashCallback>,
 }
 
-/// The logger a Core gets when none is given: human lines on standard error at the
+/// The logger a Core gets when none is given: lines in the format given (human text by
+/// default) on standard error at the
 /// `log_level` given (info by default) and the levels `RUST_LOG` names (the Core's
 /// override, else the process's), crash reports carrying the app's name and version, to
 /// `crash_file` and `on_crash` when set.
 fn default_logger(
     app: &App,
     env: &crate::env::Overrides,
-    DefaultLog {
+    DefaultLogSettings {
         level,
         format,
         crash_file,
         on_crash,
-    }: DefaultLog,
+    }: DefaultLogSettings,
 ) -> Logger {
     let rust_log = match env.iter().find(|(key, _)| key == "RUST_LOG") {
         Some((_, value)) => value.clone().unwrap_or_default(),

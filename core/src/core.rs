@@ -482,7 +482,9 @@ impl Core {
     }
 
     /// Overrides `key` for this Core only (tests, embedded hosts): [`env`](Core::env)
-    /// returns `value` whatever the process environment says.
+    /// returns `value` whatever the process environment says. The config does not see it,
+    /// not even after a reload: it reads the overrides the builder was given
+    /// ([`CoreBuilder::env`](crate::CoreBuilder::env)).
     pub fn set_env(&self, key: &str, value: &str) {
         let mut env = self
             .inner

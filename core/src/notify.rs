@@ -1,6 +1,8 @@
 //! systemd's readiness protocol (`sd_notify`): a service of `Type=notify` is told when the
 //! application is up and when it begins to stop.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::Core;
 
 impl Core {
@@ -14,6 +16,13 @@ impl Core {
         };
         if let Err(err) = send(&socket, state) {
             tracing::debug!(socket = %socket, error = %err, "systemd notification not sent");
+        }
+    }
+
+    /// Sends `STOPPING=1` unless `told` says it was sent already.
+    pub(crate) fn tell_stopping(&self, told: &AtomicBool) {
+        if !told.swap(true, Ordering::AcqRel) {
+            self.notify_supervisor("STOPPING=1");
         }
     }
 }

@@ -3,6 +3,7 @@
 use std::cell::RefCell;
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use corers_lifecycle::StartReport;
@@ -81,8 +82,9 @@ impl Core {
     /// (`EX_IOERR`); never a panic. Nothing here calls `process::exit`.
     ///
     /// Under systemd (`Type=notify`: `NOTIFY_SOCKET` set), the services having started,
-    /// `READY=1` is sent before the command runs, and `STOPPING=1` when the shutdown
-    /// begins.
+    /// `READY=1` is sent before the command runs (not for a standalone command), and
+    /// `STOPPING=1` once, when the shutdown begins: at a signal or a failed task's
+    /// request, or when the command returns.
     ///
     /// # Errors
     /// A startup failure (the Core is shut down first: see [`Core::startup`]).
@@ -126,9 +128,19 @@ impl Core {
         let started = self.start_for_run("corers.Core.run", &args).await;
         // 128 + the number of a signal heard so far; 0 before one.
         let signalled = state.lock().unwrap_or_else(PoisonError::into_inner).code;
+        // systemd is told the run is ready once services started, and that it is stopping
+        // as soon as the context is cancelled (a signal, a failed task), once.
+        let stopping_told = Arc::new(AtomicBool::new(false));
         let code = match started {
             Started::Run => {
-                self.notify_supervisor("READY=1");
+                if !self.runs_standalone(&args) {
+                    self.notify_supervisor("READY=1");
+                    let (core, told) = (self.clone(), Arc::clone(&stopping_told));
+                    tokio::spawn(async move {
+                        core.context().cancelled().await;
+                        core.tell_stopping(&told);
+                    });
+                }
                 let printed = tokio::select! {
                     printed = self.dispatch(args) => printed,
                     () = forced.cancelled() => Printed {
@@ -139,6 +151,7 @@ impl Core {
                 };
                 self.write_stdout(&printed.stdout);
                 write_err(&printed.stderr);
+                self.tell_stopping(&stopping_told);
                 self.shut_down_printing(printed.exit_code).await
             }
             Started::Failed(err) => {
@@ -147,6 +160,7 @@ impl Core {
             }
             Started::Skipped => {
                 tracing::info!("shutdown was asked for during startup: the command does not run");
+                self.tell_stopping(&stopping_told);
                 self.shut_down_printing(signalled).await
             }
         };
@@ -317,7 +331,6 @@ impl Core {
 
     /// [`shut_down`](Core::shut_down), printing a failure on standard error.
     async fn shut_down_printing(&self, code: u8) -> u8 {
-        self.notify_supervisor("STOPPING=1");
         let (code, failure) = self.shut_down(code).await;
         if let Some(failure) = failure {
             write_err(&failure);

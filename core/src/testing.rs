@@ -50,7 +50,8 @@ use crate::{Core, CoreBuilder};
 /// ([`global_logging(false)`](CoreBuilder::global_logging)): a test that calls
 /// [`run_blocking_with`](Core::run_blocking_with) leaves tracing's global default and the
 /// panic hook to the other tests of its binary. Because the logger is set,
-/// [`crash_file`](CoreBuilder::crash_file) and [`on_crash`](CoreBuilder::on_crash) are
+/// [`crash_file`](CoreBuilder::crash_file), [`on_crash`](CoreBuilder::on_crash),
+/// [`log_level`](CoreBuilder::log_level) and [`log_format`](CoreBuilder::log_format) are
 /// refused at `build()` (they configure a logger the builder makes), and a `RUST_LOG`
 /// given through [`CoreBuilder::env`] does not change the level; otherwise it is
 /// [`Core::builder`].
@@ -66,9 +67,9 @@ pub fn builder() -> (CoreBuilder, MemorySink) {
 /// time — its own logger settings (level, format, crash file and callback) left out —, no
 /// process-wide hooks, and [`Core::fs`] in a temporary directory of its own unless it
 /// names a root. Its config is its own: the files and environment variables it reads are
-/// read (override them with `--set`, or leave them out of the application's config for
-/// tests), and so is the process environment behind flags' fallbacks
-/// ([`env_remove`](CoreBuilder::env_remove) hides a variable from both).
+/// read (override them with [`env`](CoreBuilder::env) and
+/// [`env_remove`](CoreBuilder::env_remove), which reach the config and flags' fallbacks
+/// alike, or with `--set`; or leave them out of the application's config for tests).
 ///
 /// ```
 /// use corers::prelude::*;

@@ -119,6 +119,7 @@ async fn core_run_with_command_runs_between_start_and_stop_good() {
 
 /// The workbench telling `socket` (`NOTIFY_SOCKET`); its `workspace check` records what the
 /// socket had received by then.
+#[cfg(unix)]
 fn notifying(
     calls: &Calls,
     socket: &str,
@@ -141,6 +142,7 @@ fn notifying(
 }
 
 /// What `receiver` holds now, one message per entry.
+#[cfg(unix)]
 fn received(receiver: &std::os::unix::net::UnixDatagram) -> Vec<String> {
     let mut messages = Vec::new();
     let mut message = [0_u8; 64];
@@ -150,15 +152,41 @@ fn received(receiver: &std::os::unix::net::UnixDatagram) -> Vec<String> {
     messages
 }
 
+/// A datagram socket to be told on, at a path short enough for any system's limit (about
+/// 100 bytes), removed when dropped.
+#[cfg(unix)]
+struct NotifySocket {
+    path: std::path::PathBuf,
+    receiver: Arc<std::os::unix::net::UnixDatagram>,
+}
+
+#[cfg(unix)]
+impl NotifySocket {
+    fn new() -> NotifySocket {
+        let path = std::path::PathBuf::from(format!(
+            "/tmp/cn-{}-{}.sock",
+            std::process::id(),
+            corers::primitives::id()
+        ));
+        let receiver = Arc::new(std::os::unix::net::UnixDatagram::bind(&path).unwrap());
+        receiver.set_nonblocking(true).unwrap();
+        NotifySocket { path, receiver }
+    }
+}
+
+#[cfg(unix)]
+impl Drop for NotifySocket {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(unix)]
 #[tokio::test]
 async fn core_run_with_tells_systemd_ready_then_stopping_good() {
-    let dir = std::env::temp_dir().join(format!("corers-notify-{}", corers::primitives::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("notify.sock");
-    let receiver = Arc::new(std::os::unix::net::UnixDatagram::bind(&path).unwrap());
-    receiver.set_nonblocking(true).unwrap();
+    let socket = NotifySocket::new();
     let calls = calls();
-    let core = notifying(&calls, path.to_str().unwrap(), &receiver);
+    let core = notifying(&calls, socket.path.to_str().unwrap(), &socket.receiver);
     assert_eq!(
         code(core.run_with(["workspace", "check"]).await.unwrap()),
         0
@@ -174,8 +202,50 @@ async fn core_run_with_tells_systemd_ready_then_stopping_good() {
             "stop config"
         ]
     );
-    assert_eq!(received(&receiver), ["STOPPING=1"]);
-    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(received(&socket.receiver), ["STOPPING=1"]);
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn core_run_with_tells_systemd_stopping_when_a_stop_is_asked_for_ugly() {
+    // A command still running when the stop is asked for: systemd hears at once, once.
+    let socket = NotifySocket::new();
+    let receiver = Arc::clone(&socket.receiver);
+    let calls = calls();
+    let seen = Arc::clone(&calls);
+    let core = Core::builder()
+        .env("NOTIFY_SOCKET", socket.path.to_str().unwrap())
+        .service(|_| Ok(Registration::new("store", Hooks::new())))
+        .command(
+            "serve",
+            Command::new().action(move |core: Core, _| {
+                let (receiver, seen) = (Arc::clone(&receiver), Arc::clone(&seen));
+                async move {
+                    tokio::spawn({
+                        let core = core.clone();
+                        async move { core.request_shutdown() }
+                    });
+                    core.context().cancelled().await;
+                    let began = Instant::now();
+                    let mut heard = received(&receiver);
+                    while !heard.contains(&"STOPPING=1".to_owned())
+                        && began.elapsed() < Duration::from_secs(5)
+                    {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        heard.extend(received(&receiver));
+                    }
+                    record(&seen, heard.join(","));
+                    Ok(Value::Null)
+                }
+            }),
+        )
+        .build()
+        .unwrap();
+    let exit = core.run_with(["serve"]).await.unwrap();
+    assert_eq!(code(exit), 0);
+    // Heard while the command still ran, after the READY it was started with.
+    assert_eq!(taken(&calls), ["READY=1,STOPPING=1"]);
+    assert!(received(&socket.receiver).is_empty(), "told twice");
 }
 
 #[tokio::test]
