@@ -95,13 +95,11 @@ impl RunOutput {
             .split(' ')
             .take_while(|word| !word.starts_with(['<', '[', '-']))
             .collect();
-        let mut output = RunOutput::usage_error_with_help(error, "");
-        output.stderr = format!(
-            "{}{usage}\n\nFor more information, try '{} --help'.\n",
-            output.stderr,
+        let shown = format!(
+            "{usage}\n\nFor more information, try '{} --help'.\n",
             command.join(" ")
         );
-        output
+        RunOutput::usage_error_with_help(error, &shown)
     }
 
     /// A usage error followed by the whole of `help`: for a program or a group run without

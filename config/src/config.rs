@@ -604,7 +604,7 @@ fn without_secret(pair: &str) -> String {
         .next()
         .unwrap_or_default();
     match pair[name.len()..].chars().next() {
-        Some(separator) if corers_log::Redactor::default().is_secret(name) => {
+        Some(separator) if corers_primitives::is_secret_name(name) => {
             format!("{name}{separator}{}", corers_log::REDACTED)
         }
         _ => pair.to_owned(),

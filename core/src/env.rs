@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::PoisonError;
 use std::time::UNIX_EPOCH;
 
-use corers_log::{AuditEvent, Redactor};
+use corers_log::AuditEvent;
 
 use crate::Core;
 
@@ -53,7 +53,8 @@ impl Core {
     /// without the computed keys: what a flag's `.env("ARCH")` falls back on, as clap's
     /// `env` reads only the environment. A secret-looking key read is audited.
     pub(crate) fn env_variable(&self, key: &str) -> Option<String> {
-        if Redactor::default().is_secret(key) {
+        // The default patterns, matched without building a redactor for each read.
+        if corers_primitives::is_secret_name(key) {
             self.log().audit(AuditEvent::SecretEnvRead { key });
         }
         self.variable(key)

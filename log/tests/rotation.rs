@@ -253,6 +253,16 @@ fn rotating_file_write_line_into_a_directory_that_cannot_be_made_again_is_unavai
     assert!(file.write_line(&line(3)).is_err());
 }
 
+/// Writes lines 0 and 1 to `file`, lets `meanwhile` happen (an operator's doing), writes
+/// lines 2 and 3 and flushes: what `path` holds then.
+fn written_around(file: &RotatingFile, meanwhile: impl FnOnce(), path: &Path) -> Vec<u8> {
+    write_lines(file, (0..2).map(line));
+    meanwhile();
+    write_lines(file, (2..4).map(line));
+    file.flush().unwrap();
+    fs::read(path).unwrap()
+}
+
 #[test]
 #[cfg(unix)]
 fn rotating_file_write_line_after_its_directory_was_removed_makes_it_again_ugly() {
@@ -260,13 +270,10 @@ fn rotating_file_write_line_after_its_directory_was_removed_makes_it_again_ugly(
     let file = RotatingFile::builder(dir.join("logs/workbench.log"))
         .build()
         .unwrap();
-    write_lines(&file, (0..2).map(line));
     // `rm -rf /var/log/app` under a running daemon.
-    fs::remove_dir_all(dir.join("logs")).unwrap();
-    write_lines(&file, (2..4).map(line));
-    file.flush().unwrap();
+    let removed = || fs::remove_dir_all(dir.join("logs")).unwrap();
     assert_eq!(
-        fs::read(dir.join("logs/workbench.log")).unwrap(),
+        written_around(&file, removed, &dir.join("logs/workbench.log")),
         [line(2), line(3)].concat()
     );
 }
@@ -311,12 +318,9 @@ fn rotating_file_write_line_live_file_deleted_reopened_at_the_next_line_ugly() {
     let dir = TempDir::new("rotation");
     // Far from its size limit: no rotation would notice the removal for a long time.
     let file = builder(&dir).build().unwrap();
-    write_lines(&file, (0..2).map(line));
-    fs::remove_file(dir.join("workbench.log")).unwrap();
-    write_lines(&file, (2..4).map(line));
-    file.flush().unwrap();
+    let removed = || fs::remove_file(dir.join("workbench.log")).unwrap();
     assert_eq!(
-        fs::read(dir.join("workbench.log")).unwrap(),
+        written_around(&file, removed, &dir.join("workbench.log")),
         [line(2), line(3)].concat()
     );
 }
