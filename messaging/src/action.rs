@@ -557,6 +557,35 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         self.inner.registry.list(pattern)
     }
 
+    /// The definitions of the enabled Actions matching `pattern`, in registration order,
+    /// all read from one snapshot: a tool listing (name, description, input schema) that
+    /// never mixes two versions of the registry.
+    ///
+    /// ```
+    /// use corers_messaging::{ActionSpec, Actions, Bus, Schema, ValueKind};
+    /// use corers_primitives::Value;
+    ///
+    /// let actions: Actions<()> = Actions::new(Bus::new());
+    /// actions.register(
+    ///     ActionSpec::new("git.log", |_, _| async { Ok(Value::Null) })
+    ///         .description("the commits of a repository")
+    ///         .schema(Schema::new().required("path", ValueKind::String)),
+    /// ).unwrap();
+    /// actions.register(ActionSpec::new("process.run", |_, _| async { Ok(Value::Null) })).unwrap();
+    /// let tools = actions.defs("git.*");
+    /// assert_eq!(tools.len(), 1);
+    /// assert_eq!(tools[0].description, "the commits of a repository");
+    /// ```
+    pub fn defs(&self, pattern: &str) -> Vec<ActionDef> {
+        let snapshot = self.inner.registry.snapshot();
+        snapshot
+            .list(pattern)
+            .iter()
+            .filter_map(|name| snapshot.get(name))
+            .map(|action| action.def.clone())
+            .collect()
+    }
+
     /// Fixes the set of names: handlers may be replaced, none added. Event names too:
     /// [`listen`](Actions::listen) may add listeners to a name that has some, not start a
     /// new one.
@@ -1261,20 +1290,35 @@ impl Drop for Trial<'_> {
     }
 }
 
-/// Refuses a malformed name of an Action, an event or a Task (`kind`) for `op`: empty, an
-/// empty dot-separated part, whitespace or control characters.
+/// Refuses a malformed name of an Action, an event or a Task (`kind`) for `op`, saying
+/// why: a name is the capability a caller asks for, listed to people and models, so it is
+/// dot-separated visible words — no whitespace, control or invisible characters (a
+/// zero-width space makes a second `git.log` that looks like the first), no pattern
+/// characters `*` `?` (listing uses them), no `:` (`host:name` names a peer's Action), and
+/// no more than 255 bytes.
 pub(crate) fn check_name(op: &'static str, kind: &str, name: &str) -> Result<()> {
-    let malformed = name.is_empty()
-        || name.split('.').any(str::is_empty)
-        || name.chars().any(|c| c.is_whitespace() || c.is_control());
-    if malformed {
-        return Err(Error::new(
-            op,
-            format!("invalid {kind} name {name:?}: use dot-separated words like \"git.log\""),
-        )
-        .with_code(ErrorCode::INVALID));
-    }
-    Ok(())
+    let why = if name.is_empty() {
+        "it is empty"
+    } else if name.split('.').any(str::is_empty) {
+        "it has an empty part between dots"
+    } else if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        "it holds whitespace or a control character"
+    } else if name.chars().any(corers_primitives::is_invisible) {
+        "it holds an invisible or direction-changing character"
+    } else if name.contains(['*', '?']) {
+        "'*' and '?' are pattern characters"
+    } else if name.contains(':') {
+        "':' is kept for a peer's Action (host:name)"
+    } else if name.len() > 255 {
+        "it is longer than 255 bytes"
+    } else {
+        return Ok(());
+    };
+    Err(Error::new(
+        op,
+        format!("invalid {kind} name {name:?}: {why}; use dot-separated words like \"git.log\""),
+    )
+    .with_code(ErrorCode::INVALID))
 }
 
 /// Sleeps until `deadline`, or forever when there is none.

@@ -70,7 +70,8 @@
 //! - [`Actions`], [`ActionSpec`], [`ActionCtx`], [`ActionHandle`], [`ActionDef`], [`RunCtx`],
 //!   [`ActionStarted`], [`ActionCompleted`], [`BreakerState`]: named Actions — registered
 //!   callables, run by name with schema checks, limits, a circuit breaker and deadlines.
-//! - [`Schema`], [`Field`], [`ValueKind`]: what an Action accepts.
+//! - [`Schema`], [`Field`], [`ValueKind`]: what an Action accepts, checked before its
+//!   handler runs ([`Violation`]s key by key), and handed to a model as JSON Schema.
 //! - [`Tasks`], [`TaskDef`], [`Step`], [`RunStep`], [`Condition`], [`Retry`],
 //!   [`TaskReport`], [`StepReport`], [`TaskStepCompleted`]: Tasks composed of Actions.
 //! - [`Scheduler`]: Tasks run on cron schedules.
@@ -101,6 +102,6 @@ pub use context::{Ctx, DispatchInfo};
 pub use outcome::{Failure, Outcome, Report};
 pub use pipeline::{StepReport, TaskReport, TaskStepCompleted, Tasks};
 pub use scheduler::Scheduler;
-pub use schema::{Field, Schema, ValueKind};
+pub use schema::{Field, Schema, ValueKind, Violation};
 pub use task_def::{Condition, Retry, RunStep, Step, TaskDef};
 pub use task_handle::TaskHandle;

@@ -1,5 +1,6 @@
 //! [`Schema`]: the declared input of an Action, checked before its handler runs.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use corers_primitives::{Error, ErrorCode, Options, Result, Value};
@@ -81,6 +82,129 @@ pub struct Field {
     pub kind: ValueKind,
     /// Whether a call must give it.
     pub required: bool,
+    /// What it is for, in words for whoever fills it in: a person reading an Action's
+    /// listing, a model reading the tool's [JSON Schema](Schema::to_json_schema).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl Field {
+    /// A key every call must give.
+    ///
+    /// ```
+    /// use corers_messaging::{Field, ValueKind};
+    /// let path = Field::required("path", ValueKind::String);
+    /// assert!(path.required && path.description.is_none());
+    /// ```
+    pub fn required(key: impl Into<String>, kind: ValueKind) -> Field {
+        Field {
+            key: key.into(),
+            kind,
+            required: true,
+            description: None,
+        }
+    }
+
+    /// A key a call may give.
+    ///
+    /// ```
+    /// use corers_messaging::{Field, ValueKind};
+    /// assert!(!Field::optional("limit", ValueKind::Int).required);
+    /// ```
+    pub fn optional(key: impl Into<String>, kind: ValueKind) -> Field {
+        Field {
+            required: false,
+            ..Field::required(key, kind)
+        }
+    }
+
+    /// Says what the key is for.
+    ///
+    /// ```
+    /// use corers_messaging::{Field, ValueKind};
+    /// let limit = Field::optional("limit", ValueKind::Int).about("how many commits, newest first");
+    /// assert_eq!(limit.description.as_deref(), Some("how many commits, newest first"));
+    /// ```
+    #[must_use]
+    pub fn about(mut self, description: impl Into<String>) -> Field {
+        self.description = Some(description.into());
+        self
+    }
+}
+
+/// One way an input breaks a [`Schema`], as [`Schema::violations`] lists them: for a
+/// program that answers its caller key by key (a tool server telling a model which
+/// argument to fix) rather than with one message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Violation {
+    /// A required key is absent, or null.
+    Missing {
+        /// The key.
+        key: String,
+        /// The kind it takes.
+        expected: ValueKind,
+    },
+    /// A key's value is of another kind.
+    WrongKind {
+        /// The key.
+        key: String,
+        /// The kind it takes.
+        expected: ValueKind,
+        /// The kind given (`"string"`, see `Value::kind`).
+        found: &'static str,
+        /// The value as messages show it: a secret-looking key's hidden, a list or a map
+        /// by its size, anything else cut at 64 characters.
+        shown: String,
+    },
+    /// A [closed](Schema::closed) schema does not declare the key.
+    Unknown {
+        /// The key.
+        key: String,
+        /// The declared key it is closest to, when one is close.
+        closest: Option<String>,
+    },
+}
+
+impl Violation {
+    /// The key at fault.
+    ///
+    /// ```
+    /// use corers_messaging::{Schema, ValueKind};
+    /// use corers_primitives::options;
+    /// let schema = Schema::new().required("path", ValueKind::String);
+    /// assert_eq!(schema.violations(&options! {})[0].key(), "path");
+    /// ```
+    pub fn key(&self) -> &str {
+        match self {
+            Violation::Missing { key, .. }
+            | Violation::WrongKind { key, .. }
+            | Violation::Unknown { key, .. } => key,
+        }
+    }
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Violation::Missing { key, expected } => {
+                write!(f, "missing required input {key:?} ({expected})")
+            }
+            Violation::WrongKind {
+                key,
+                expected,
+                found,
+                shown,
+            } => write!(f, "input {key:?} must be {expected}, found {found} {shown}"),
+            Violation::Unknown { key, closest } => {
+                write!(f, "unknown input {key:?}")?;
+                match closest {
+                    Some(close) => write!(f, " (did you mean {close:?}?)"),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
 }
 
 /// The declared inputs of an Action. Keys that are not declared are passed through
@@ -95,7 +219,7 @@ pub struct Field {
 ///     .required("path", ValueKind::String)
 ///     .optional("limit", ValueKind::Int);
 /// assert!(schema.check("git.log", &options! { "path" => "/srv/repo", "limit" => 10 }).is_ok());
-/// let err = schema.check("git.log", &options! { "limit" => "ten" }).unwrap_err();
+/// let err = schema.check("git.log", &options! { "limit" => 10 }).unwrap_err();
 /// assert_eq!(err.message(), r#"action "git.log": missing required input "path" (string)"#);
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,6 +265,26 @@ impl Schema {
         self.with(key.into(), kind, false)
     }
 
+    /// Declares `field`, with its description: the long form of
+    /// [`required`](Schema::required) and [`optional`](Schema::optional). A key declared
+    /// again is replaced where it stands.
+    ///
+    /// ```
+    /// use corers_messaging::{Field, Schema, ValueKind};
+    /// let schema = Schema::new()
+    ///     .field(Field::required("path", ValueKind::String).about("the repository to read"))
+    ///     .field(Field::optional("limit", ValueKind::Int).about("how many commits, newest first"));
+    /// assert_eq!(schema.fields()[1].description.as_deref(), Some("how many commits, newest first"));
+    /// ```
+    #[must_use]
+    pub fn field(mut self, field: Field) -> Schema {
+        match self.fields.iter_mut().find(|f| f.key == field.key) {
+            Some(declared) => *declared = field,
+            None => self.fields.push(field),
+        }
+        self
+    }
+
     /// Refuses a key it does not declare, naming the declared one it is closest to: an
     /// agent's `paht` for `path` is an error, not an input the handler never reads (JSON
     /// Schema's `additionalProperties: false`, serde's `deny_unknown_fields`).
@@ -152,7 +296,7 @@ impl Schema {
     /// let err = schema.check("git.log", &options! { "paht" => "/srv/repo" }).unwrap_err();
     /// assert_eq!(
     ///     err.message(),
-    ///     r#"action "git.log": unknown input "paht" (did you mean "path"?; it takes path)"#
+    ///     r#"action "git.log": unknown input "paht" (did you mean "path"?); it takes path"#
     /// );
     /// ```
     #[must_use]
@@ -173,78 +317,149 @@ impl Schema {
         &self.fields
     }
 
-    /// Checks `options` against the schema for the Action `action`.
+    /// Checks `options` against the schema for the Action `action`: one error naming every
+    /// [violation](Schema::violations), in declaration order, then the undeclared keys of a
+    /// closed schema in the order given.
     ///
     /// ```
     /// use corers_messaging::{Schema, ValueKind};
     /// use corers_primitives::options;
-    /// let schema = Schema::new().optional("limit", ValueKind::Int);
+    /// let schema = Schema::new().required("path", ValueKind::String).optional("limit", ValueKind::Int);
     /// let err = schema.check("git.log", &options! { "limit" => "ten" }).unwrap_err();
-    /// assert_eq!(err.message(), r#"action "git.log": input "limit" must be int, found string "ten""#);
+    /// assert_eq!(
+    ///     err.message(),
+    ///     r#"action "git.log": missing required input "path" (string); input "limit" must be int, found string "ten""#
+    /// );
     /// ```
     ///
     /// # Errors
-    /// [`ErrorCode::INVALID`] naming the first missing required key, or the first key whose
-    /// value is of the wrong kind, with the expected kind; for a
-    /// [closed](Schema::closed) schema, the first key it does not declare.
+    /// [`ErrorCode::INVALID`] when there is any violation; the message names each one,
+    /// and for an undeclared key the keys the Action takes.
     pub fn check(&self, action: &str, options: &Options) -> Result<()> {
-        const OP: &str = "messaging.Schema.check";
+        let violations = self.violations(options);
+        if violations.is_empty() {
+            return Ok(());
+        }
+        let mut message = format!("action {action:?}: ");
+        for (i, violation) in violations.iter().enumerate() {
+            if i > 0 {
+                message.push_str("; ");
+            }
+            message.push_str(&violation.to_string());
+        }
+        if violations
+            .iter()
+            .any(|v| matches!(v, Violation::Unknown { .. }))
+        {
+            message.push_str("; ");
+            if self.fields.is_empty() {
+                message.push_str("it takes no input");
+            } else {
+                message.push_str("it takes ");
+                message.push_str(&self.keys().collect::<Vec<_>>().join(", "));
+            }
+        }
+        Err(Error::new("messaging.Schema.check", message).with_code(ErrorCode::INVALID))
+    }
+
+    /// Every way `options` breaks the schema: missing required keys and values of the
+    /// wrong kind, in declaration order, then (for a [closed](Schema::closed) schema) the
+    /// keys it does not declare, in the order given. Empty when `options` fits.
+    ///
+    /// ```
+    /// use corers_messaging::{Schema, ValueKind, Violation};
+    /// use corers_primitives::options;
+    /// let schema = Schema::new().required("path", ValueKind::String).closed();
+    /// let violations = schema.violations(&options! { "paht" => "/srv/repo" });
+    /// assert_eq!(violations.len(), 2);
+    /// assert!(matches!(&violations[1], Violation::Unknown { key, closest: Some(close) }
+    ///     if key == "paht" && close == "path"));
+    /// ```
+    pub fn violations(&self, options: &Options) -> Vec<Violation> {
+        let mut violations = Vec::new();
         for field in &self.fields {
             match options.get(&field.key) {
                 None | Some(Value::Null) if field.required => {
-                    return Err(Error::new(
-                        OP,
-                        format!(
-                            "action {action:?}: missing required input {:?} ({})",
-                            field.key, field.kind
-                        ),
-                    )
-                    .with_code(ErrorCode::INVALID));
+                    violations.push(Violation::Missing {
+                        key: field.key.clone(),
+                        expected: field.kind,
+                    });
                 }
                 Some(value) if !value.is_null() && !field.kind.accepts(value) => {
-                    return Err(Error::new(
-                        OP,
-                        format!(
-                            "action {action:?}: input {:?} must be {}, found {} {}",
-                            field.key,
-                            field.kind,
-                            value.kind(),
-                            shown(&field.key, value)
-                        ),
-                    )
-                    .with_code(ErrorCode::INVALID));
+                    violations.push(Violation::WrongKind {
+                        key: field.key.clone(),
+                        expected: field.kind,
+                        found: value.kind(),
+                        shown: shown(&field.key, value),
+                    });
                 }
                 _ => {}
             }
         }
         if self.closed {
-            self.check_declared(action, options)?;
+            for (key, _) in options.iter() {
+                if !self.keys().any(|declared| declared == key) {
+                    violations.push(Violation::Unknown {
+                        key: key.to_owned(),
+                        closest: corers_primitives::closest(key, self.keys()).map(str::to_owned),
+                    });
+                }
+            }
         }
-        Ok(())
+        violations
     }
 
-    /// The error for the first key `options` gives that a closed schema does not declare.
-    fn check_declared(&self, action: &str, options: &Options) -> Result<()> {
-        let declared = || self.fields.iter().map(|field| field.key.as_str());
-        let Some((unknown, _)) = options
+    /// The schema as a [JSON Schema](https://json-schema.org) object: what a tool listing
+    /// (an MCP server's `inputSchema`, an LLM function's `parameters`) hands to a model.
+    /// Each key's kind becomes its `type` (`any` none; `bytes` the
+    /// `{"$bytes": "<base64>"}` form a `Value` takes in JSON), its description its
+    /// `description`; `required` lists the required keys in declaration order, and a
+    /// closed schema has `"additionalProperties": false`.
+    ///
+    /// ```
+    /// use corers_messaging::{Field, Schema, ValueKind};
+    /// let schema = Schema::new()
+    ///     .field(Field::required("path", ValueKind::String).about("the repository to read"))
+    ///     .optional("limit", ValueKind::Int)
+    ///     .closed();
+    /// let json = serde_json::to_string(&schema.to_json_schema()).unwrap();
+    /// assert_eq!(
+    ///     json,
+    ///     r#"{"additionalProperties":false,"properties":{"limit":{"type":"integer"},"path":{"description":"the repository to read","type":"string"}},"required":["path"],"type":"object"}"#
+    /// );
+    /// ```
+    pub fn to_json_schema(&self) -> Value {
+        let properties = self
+            .fields
             .iter()
-            .find(|(key, _)| !declared().any(|field| field == *key))
-        else {
-            return Ok(());
-        };
-        let hint = corers_primitives::closest(unknown, declared())
-            .map(|close| format!("did you mean {close:?}?; "))
-            .unwrap_or_default();
-        let takes = if self.fields.is_empty() {
-            "it takes no input".to_owned()
-        } else {
-            format!("it takes {}", declared().collect::<Vec<_>>().join(", "))
-        };
-        Err(Error::new(
-            "messaging.Schema.check",
-            format!("action {action:?}: unknown input {unknown:?} ({hint}{takes})"),
-        )
-        .with_code(ErrorCode::INVALID))
+            .map(|field| {
+                let mut property = json_type(field.kind);
+                if let Some(description) = &field.description {
+                    property.insert("description".to_owned(), Value::from(description));
+                }
+                (field.key.clone(), Value::from(property))
+            })
+            .collect::<BTreeMap<_, _>>();
+        let required = self
+            .fields
+            .iter()
+            .filter(|field| field.required)
+            .map(|field| Value::from(&field.key))
+            .collect::<Vec<_>>();
+        let mut schema = BTreeMap::from([
+            ("type".to_owned(), Value::from("object")),
+            ("properties".to_owned(), Value::from(properties)),
+            ("required".to_owned(), Value::from(required)),
+        ]);
+        if self.closed {
+            schema.insert("additionalProperties".to_owned(), Value::from(false));
+        }
+        Value::from(schema)
+    }
+
+    /// The declared keys, in declaration order.
+    fn keys(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().map(|field| field.key.as_str())
     }
 
     fn with(mut self, key: String, kind: ValueKind, required: bool) -> Schema {
@@ -257,9 +472,39 @@ impl Schema {
                 key,
                 kind,
                 required,
+                description: None,
             }),
         }
         self
+    }
+}
+
+/// The JSON Schema of one kind of value.
+fn json_type(kind: ValueKind) -> BTreeMap<String, Value> {
+    let typed = |name: &str| BTreeMap::from([("type".to_owned(), Value::from(name))]);
+    match kind {
+        ValueKind::Any => BTreeMap::new(),
+        ValueKind::Bool => typed("boolean"),
+        ValueKind::Int => typed("integer"),
+        ValueKind::Float => typed("number"),
+        ValueKind::String => typed("string"),
+        ValueKind::List => typed("array"),
+        ValueKind::Map => typed("object"),
+        ValueKind::Bytes => {
+            let mut bytes = typed("object");
+            let mut base64 = typed("string");
+            base64.insert("contentEncoding".to_owned(), Value::from("base64"));
+            bytes.insert(
+                "properties".to_owned(),
+                Value::from(BTreeMap::from([("$bytes".to_owned(), Value::from(base64))])),
+            );
+            bytes.insert(
+                "required".to_owned(),
+                Value::from(vec![Value::from("$bytes")]),
+            );
+            bytes.insert("additionalProperties".to_owned(), Value::from(false));
+            bytes
+        }
     }
 }
 

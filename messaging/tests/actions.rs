@@ -150,6 +150,41 @@ fn actions_register_malformed_names_invalid_bad() {
     assert!(actions.names().is_empty());
 }
 
+#[test]
+fn actions_register_look_alike_pattern_and_peer_names_refused_ugly() {
+    // A zero-width space would make a second "git.log" that reads as the first; '*' would
+    // be a name that listing takes for a pattern; ':' names a peer's Action.
+    let actions = unit_actions();
+    actions.register(answering("git.log", "log")).unwrap();
+    let long = format!("git.{}", "l".repeat(252));
+    let refused = [
+        ("git.log\u{200b}", "invisible"),
+        ("git.\u{202e}gol", "invisible"),
+        ("git.*", "pattern characters"),
+        ("git.lo?", "pattern characters"),
+        ("db:query", "peer's Action"),
+        (long.as_str(), "longer than 255 bytes"),
+        ("git..log", "empty part"),
+    ];
+    for (name, why) in refused {
+        let err = actions.register(answering(name, "log")).unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{name:?}");
+        assert!(err.message().contains(why), "{name:?}: {err}");
+    }
+    insta::assert_snapshot!(
+        actions.register(answering("git.*", "log")).unwrap_err().message(),
+        @r#"invalid action name "git.*": '*' and '?' are pattern characters; use dot-separated words like "git.log""#
+    );
+    assert_eq!(actions.names(), ["git.log"]);
+    // The same rules hold for event names, and 255 bytes is still a name.
+    assert!(
+        actions
+            .listen("audit\u{200b}.written", |_, _| async { Ok(Value::Null) })
+            .is_err()
+    );
+    actions.register(answering(&long[..255], "ok")).unwrap();
+}
+
 #[tokio::test]
 async fn actions_register_replacement_keeps_position_and_runs_new_handler_ugly() {
     let actions = unit_actions();
@@ -384,6 +419,56 @@ fn actions_list_wildcards_and_empty_pattern_ugly() {
         ["git.log", "git.pull", "index.build"]
     );
     assert!(actions.list("").is_empty());
+}
+
+// --- Actions::defs ---
+
+#[test]
+fn actions_defs_names_descriptions_and_schemas_in_order_good() {
+    let actions = unit_actions();
+    actions
+        .register(
+            answering("git.log", "log")
+                .description("the commits of a repository")
+                .schema(Schema::new().required("path", ValueKind::String)),
+        )
+        .unwrap();
+    actions.register(answering("index.build", "ok")).unwrap();
+    actions.register(answering("git.pull", "pulled")).unwrap();
+    let defs = actions.defs("git.*");
+    let names: Vec<&str> = defs.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(names, ["git.log", "git.pull"]);
+    assert_eq!(defs[0].description, "the commits of a repository");
+    assert_eq!(defs[0].schema.fields()[0].key, "path");
+    assert_eq!(actions.defs("*").len(), 3);
+}
+
+#[test]
+fn actions_defs_leaves_out_disabled_and_unmatched_bad() {
+    let actions = unit_actions();
+    actions.register(answering("git.log", "log")).unwrap();
+    actions.register(answering("git.push", "pushed")).unwrap();
+    actions.get("git.push").disable().unwrap();
+    let defs = actions.defs("git.*");
+    assert_eq!(defs.len(), 1);
+    assert_eq!(defs[0].name, "git.log");
+    assert!(actions.defs("process.*").is_empty());
+}
+
+#[test]
+fn actions_defs_replaced_handler_shows_new_definition_ugly() {
+    // A sealed registry's hot replacement shows the replacement's definition, and an
+    // empty pattern matches nothing.
+    let actions = unit_actions();
+    actions
+        .register(answering("git.log", "log").description("v1"))
+        .unwrap();
+    actions.seal();
+    actions
+        .register(answering("git.log", "log").description("v2"))
+        .unwrap();
+    assert_eq!(actions.defs("git.log")[0].description, "v2");
+    assert!(actions.defs("").is_empty());
 }
 
 // --- Actions::run ---

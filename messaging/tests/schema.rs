@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use corers_messaging::{ActionSpec, Actions, Bus, RunCtx, Schema, ValueKind};
-use corers_primitives::{ErrorCode, Value, options};
+use corers_messaging::{ActionSpec, Actions, Bus, Field, RunCtx, Schema, ValueKind, Violation};
+use corers_primitives::{ErrorCode, Options, Value, options};
 
 /// `git.log` with a `path` (required string) and a `limit` (optional int), counting the
 /// calls that reach its handler.
@@ -299,19 +299,21 @@ fn schema_check_passes_undeclared_keys_through_good() {
 }
 
 #[test]
-fn schema_check_names_first_declared_failure_bad() {
+fn schema_check_names_every_violation_in_declaration_order_bad() {
     let schema = Schema::new()
         .required("path", ValueKind::String)
-        .required("branch", ValueKind::String);
-    // Both are broken; the first declared one is named.
+        .required("branch", ValueKind::String)
+        .closed();
+    // Three things are wrong: every one is named, so a caller fixes them in one go.
     let err = schema
-        .check("git.log", &options! { "branch" => 7 })
+        .check(
+            "git.log",
+            &options! { "paht" => "/srv/repo", "branch" => 7 },
+        )
         .unwrap_err();
-    assert_eq!(
-        err.message(),
-        r#"action "git.log": missing required input "path" (string)"#
-    );
+    insta::assert_snapshot!(err.message(), @r#"action "git.log": missing required input "path" (string); input "branch" must be string, found int 7; unknown input "paht" (did you mean "path"?); it takes path, branch"#);
     assert_eq!(err.operation(), "messaging.Schema.check");
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
 }
 
 #[test]
@@ -524,7 +526,7 @@ fn schema_closed_refuses_a_typo_naming_the_key_it_meant_bad() {
         .check("git.log", &options! { "path" => "/srv/repo", "limt" => 10 })
         .unwrap_err();
     assert_eq!(err.code(), Some(&ErrorCode::INVALID));
-    insta::assert_snapshot!(err.message(), @r#"action "git.log": unknown input "limt" (did you mean "limit"?; it takes path, limit)"#);
+    insta::assert_snapshot!(err.message(), @r#"action "git.log": unknown input "limt" (did you mean "limit"?); it takes path, limit"#);
     // Open, the same input goes through.
     let open = Schema::new()
         .required("path", ValueKind::String)
@@ -544,7 +546,7 @@ fn schema_closed_with_no_keys_and_from_json_ugly() {
         .unwrap_err();
     assert_eq!(
         err.message(),
-        r#"action "cache.flush": unknown input "force" (it takes no input)"#
+        r#"action "cache.flush": unknown input "force"; it takes no input"#
     );
     // Closed survives a trip through JSON; an open schema's form is unchanged.
     let schema = Schema::new().optional("path", ValueKind::String).closed();
@@ -553,4 +555,250 @@ fn schema_closed_with_no_keys_and_from_json_ugly() {
     assert_eq!(serde_json::from_str::<Schema>(&json).unwrap(), schema);
     let open = serde_json::to_string(&Schema::new().optional("path", ValueKind::String)).unwrap();
     assert!(!open.contains("closed"), "{open}");
+}
+
+#[test]
+fn schema_violations_lists_each_key_with_what_is_wrong_good() {
+    let schema = Schema::new()
+        .required("path", ValueKind::String)
+        .optional("limit", ValueKind::Int)
+        .optional("token", ValueKind::Int)
+        .closed();
+    let input = options! { "limit" => "ten", "token" => "s3cr3t", "verbose" => true };
+    let violations = schema.violations(&input);
+    let keys: Vec<&str> = violations.iter().map(Violation::key).collect();
+    assert_eq!(keys, ["path", "limit", "token", "verbose"]);
+    assert_eq!(
+        violations[0],
+        Violation::Missing {
+            key: "path".to_owned(),
+            expected: ValueKind::String
+        }
+    );
+    assert!(
+        matches!(&violations[1], Violation::WrongKind { expected: ValueKind::Int, found: "string", shown, .. } if shown == "\"ten\"")
+    );
+    // A secret-looking key's value is never shown, in the list as in the message.
+    assert!(
+        matches!(&violations[2], Violation::WrongKind { shown, .. } if !shown.contains("s3cr3t"))
+    );
+    assert!(matches!(
+        &violations[3],
+        Violation::Unknown { closest: None, .. }
+    ));
+    assert!(
+        schema
+            .violations(&options! { "path" => "/srv/repo" })
+            .is_empty()
+    );
+}
+
+#[test]
+fn schema_violations_null_and_open_schema_bad() {
+    // A null required key is missing; an open schema never lists a key it does not declare.
+    let schema = Schema::new().required("path", ValueKind::String);
+    let violations = schema.violations(&options! { "path" => Value::Null, "extra" => 1 });
+    assert_eq!(violations.len(), 1);
+    assert_eq!(
+        violations[0].to_string(),
+        r#"missing required input "path" (string)"#
+    );
+}
+
+#[test]
+fn schema_violations_hostile_keys_escaped_ugly() {
+    // Control characters in a key a model made up are escaped in the text, kept in the key.
+    let schema = Schema::new().closed();
+    let violations = schema.violations(&options! { "x\u{1b}[31m\n" => 1 });
+    assert_eq!(violations[0].key(), "x\u{1b}[31m\n");
+    assert_eq!(
+        violations[0].to_string(),
+        r#"unknown input "x\u{1b}[31m\n""#
+    );
+    assert!(Schema::new().violations(&options! {}).is_empty());
+}
+
+#[test]
+fn violation_key_good() {
+    let v = Violation::Unknown {
+        key: "paht".to_owned(),
+        closest: Some("path".to_owned()),
+    };
+    assert_eq!(v.key(), "paht");
+    assert_eq!(
+        v.to_string(),
+        r#"unknown input "paht" (did you mean "path"?)"#
+    );
+}
+
+#[test]
+fn violation_key_bad() {
+    let v = Violation::WrongKind {
+        key: "limit".to_owned(),
+        expected: ValueKind::Int,
+        found: "bool",
+        shown: "true".to_owned(),
+    };
+    assert_eq!(v.key(), "limit");
+    assert_eq!(
+        v.to_string(),
+        r#"input "limit" must be int, found bool true"#
+    );
+}
+
+#[test]
+fn violation_key_ugly() {
+    let v = Violation::Missing {
+        key: String::new(),
+        expected: ValueKind::Any,
+    };
+    assert_eq!(v.key(), "");
+    assert_eq!(v.to_string(), r#"missing required input "" (any)"#);
+}
+
+#[test]
+fn schema_field_describes_keys_and_replaces_in_place_good() {
+    let schema = Schema::new()
+        .field(Field::required("path", ValueKind::String).about("the repository to read"))
+        .optional("limit", ValueKind::Int)
+        .field(Field::optional("path", ValueKind::String).about("defaults to the cwd"));
+    let keys: Vec<&str> = schema.fields().iter().map(|f| f.key.as_str()).collect();
+    assert_eq!(keys, ["path", "limit"]);
+    assert!(!schema.fields()[0].required);
+    assert_eq!(
+        schema.fields()[0].description.as_deref(),
+        Some("defaults to the cwd")
+    );
+    // A description survives a round trip through a pipeline's TOML/JSON.
+    let json = serde_json::to_string(&schema).unwrap();
+    let back: Schema = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, schema);
+}
+
+#[test]
+fn schema_field_redeclared_by_shorthand_keeps_description_bad() {
+    // `required` on a described key changes its kind and need, not its description.
+    let schema = Schema::new()
+        .field(Field::optional("limit", ValueKind::Int).about("how many"))
+        .required("limit", ValueKind::Float);
+    let field = &schema.fields()[0];
+    assert!(field.required);
+    assert_eq!(field.kind, ValueKind::Float);
+    assert_eq!(field.description.as_deref(), Some("how many"));
+}
+
+#[test]
+fn schema_field_with_empty_key_and_description_ugly() {
+    let schema = Schema::new().field(Field::optional("", ValueKind::Any).about(""));
+    assert_eq!(schema.fields()[0].description.as_deref(), Some(""));
+    // Serialized without a description when there is none.
+    let bare = serde_json::to_string(&Schema::new().optional("x", ValueKind::Any)).unwrap();
+    assert!(!bare.contains("description"), "{bare}");
+}
+
+#[test]
+fn field_required_good() {
+    let f = Field::required("path", ValueKind::String);
+    assert!(f.required);
+    assert_eq!(f.key, "path");
+}
+
+#[test]
+fn field_required_bad() {
+    // Required means given and not null.
+    let schema = Schema::new().field(Field::required("path", ValueKind::String));
+    assert!(
+        schema
+            .check("git.log", &options! { "path" => Value::Null })
+            .is_err()
+    );
+}
+
+#[test]
+fn field_required_ugly() {
+    let f = Field::required("\u{200b}", ValueKind::Any);
+    assert_eq!(f.key, "\u{200b}");
+    assert_eq!(f.kind, ValueKind::Any);
+}
+
+#[test]
+fn field_optional_good() {
+    let schema = Schema::new().field(Field::optional("limit", ValueKind::Int));
+    assert!(schema.check("git.log", &options! {}).is_ok());
+}
+
+#[test]
+fn field_optional_bad() {
+    let schema = Schema::new().field(Field::optional("limit", ValueKind::Int));
+    assert!(
+        schema
+            .check("git.log", &options! { "limit" => "ten" })
+            .is_err()
+    );
+}
+
+#[test]
+fn field_optional_ugly() {
+    let f = Field::optional("", ValueKind::Bytes);
+    assert!(!f.required && f.key.is_empty() && f.description.is_none());
+}
+
+#[test]
+fn field_about_good() {
+    let f = Field::optional("limit", ValueKind::Int).about("how many commits");
+    assert_eq!(f.description.as_deref(), Some("how many commits"));
+}
+
+#[test]
+fn field_about_bad() {
+    // A later description replaces an earlier one.
+    let f = Field::optional("limit", ValueKind::Int)
+        .about("first")
+        .about("second");
+    assert_eq!(f.description.as_deref(), Some("second"));
+}
+
+#[test]
+fn field_about_ugly() {
+    let long = "x".repeat(10_000);
+    let f = Field::optional("limit", ValueKind::Int).about(long.clone());
+    assert_eq!(f.description, Some(long));
+}
+
+#[test]
+fn schema_to_json_schema_describes_every_kind_good() {
+    let schema = Schema::new()
+        .field(Field::required("path", ValueKind::String).about("the repository to read"))
+        .optional("limit", ValueKind::Int)
+        .optional("ratio", ValueKind::Float)
+        .optional("verbose", ValueKind::Bool)
+        .optional("tags", ValueKind::List)
+        .optional("env", ValueKind::Map)
+        .optional("blob", ValueKind::Bytes)
+        .required("extra", ValueKind::Any);
+    let json = serde_json::to_string_pretty(&schema.to_json_schema()).unwrap();
+    insta::assert_snapshot!(json);
+}
+
+#[test]
+fn schema_to_json_schema_validates_what_check_accepts_bad() {
+    // The bytes form in the schema is the form a Value's bytes take in JSON: an input
+    // written from the schema deserializes to options the check accepts.
+    let schema = Schema::new().required("blob", ValueKind::Bytes).closed();
+    let json_schema = serde_json::to_value(schema.to_json_schema()).unwrap();
+    assert_eq!(json_schema["additionalProperties"], false);
+    assert_eq!(
+        json_schema["properties"]["blob"]["properties"]["$bytes"]["contentEncoding"],
+        "base64"
+    );
+    let input: Options = serde_json::from_str(r#"{"blob": {"$bytes": "aGk="}}"#).unwrap();
+    assert!(schema.check("store.put", &input).is_ok());
+    let wrong: Options = serde_json::from_str(r#"{"blob": "aGk="}"#).unwrap();
+    assert!(schema.check("store.put", &wrong).is_err());
+}
+
+#[test]
+fn schema_to_json_schema_of_empty_schema_ugly() {
+    let json = serde_json::to_string(&Schema::new().to_json_schema()).unwrap();
+    assert_eq!(json, r#"{"properties":{},"required":[],"type":"object"}"#);
 }
