@@ -230,8 +230,33 @@ impl Core {
     /// # Errors
     /// As [`Actions::run`].
     pub async fn run_action(&self, name: &str, options: Options) -> Result<Value> {
-        let ctx = RunCtx::new().with_cancel(self.inner.shutdown.child_token());
-        self.inner.actions.run(self, &ctx, name, options).await
+        self.inner
+            .actions
+            .run(self, &self.run_ctx(), name, options)
+            .await
+    }
+
+    /// A context for runs of Actions and Tasks that ends when the Core shuts down: what
+    /// [`run_action`](Core::run_action) uses, for a caller that adds a deadline or its own
+    /// values (a bare [`RunCtx::new`] would run on through shutdown).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corers::prelude::*;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let core = Core::builder()
+    ///     .action(ActionSpec::new("git.log", |_, _| async { Ok(Value::from("3 commits")) }))
+    ///     .build()
+    ///     .unwrap();
+    /// let ctx = core.run_ctx().with_timeout(Duration::from_secs(30));
+    /// let out = core.actions().run(&core, &ctx, "git.log", Options::new()).await;
+    /// assert_eq!(out.unwrap(), Value::from("3 commits"));
+    /// # }
+    /// ```
+    pub fn run_ctx(&self) -> RunCtx {
+        RunCtx::new().with_cancel(self.inner.shutdown.child_token())
     }
 
     /// The named Tasks.
@@ -259,8 +284,7 @@ impl Core {
     /// # Errors
     /// As [`Tasks::run`].
     pub async fn run_task(&self, name: &str) -> Result<TaskReport> {
-        let ctx = RunCtx::new().with_cancel(self.inner.shutdown.child_token());
-        self.inner.tasks.run(self, &ctx, name).await
+        self.inner.tasks.run(self, &self.run_ctx(), name).await
     }
 
     /// The services, to read: names, typed access, start order, health (see

@@ -1882,6 +1882,75 @@ async fn core_run_action_after_run_is_refused_ugly() {
     assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
 }
 
+// ---- Core::run_ctx ----
+
+#[tokio::test]
+async fn core_run_ctx_carries_deadline_and_values_to_the_handler_good() {
+    struct Session(&'static str);
+    let core = Core::builder()
+        .action(ActionSpec::new(
+            "auth.whoami",
+            |ctx: ActionCtx<Core>, _| async move {
+                let session = ctx.run_ctx().extension::<Session>().map(|s| s.0);
+                Ok(Value::from(format!(
+                    "{} with deadline {}",
+                    session.unwrap_or("none"),
+                    ctx.run_ctx().deadline().is_some()
+                )))
+            },
+        ))
+        .build()
+        .unwrap();
+    let ctx = core
+        .run_ctx()
+        .with_extension(Session("session-7f3a"))
+        .with_timeout(std::time::Duration::from_secs(30));
+    let out = core
+        .actions()
+        .run(&core, &ctx, "auth.whoami", Options::new())
+        .await;
+    assert_eq!(out.unwrap(), Value::from("session-7f3a with deadline true"));
+}
+
+#[tokio::test]
+async fn core_run_ctx_ends_a_run_when_the_core_shuts_down_bad() {
+    // A run under the Core's context is cut off by shutdown; one under a bare context
+    // would wait on.
+    let core = Core::builder()
+        .action(ActionSpec::new("index.rebuild", |_, _| async {
+            std::future::pending::<()>().await;
+            Ok(Value::Null)
+        }))
+        .build()
+        .unwrap();
+    let ctx = core.run_ctx();
+    let run = {
+        let core = core.clone();
+        tokio::spawn(async move {
+            core.actions()
+                .run(&core, &ctx, "index.rebuild", Options::new())
+                .await
+        })
+    };
+    tokio::task::yield_now().await;
+    core.request_shutdown();
+    let err = run.await.unwrap().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert!(err.message().contains("cancelled"), "{err}");
+}
+
+#[test]
+fn core_run_ctx_made_after_shutdown_is_already_cancelled_ugly() {
+    let core = Core::builder().build().unwrap();
+    core.request_shutdown();
+    assert!(core.run_ctx().cancel_token().is_cancelled());
+    // Each context is its own child: cancelling one leaves the Core's token alone.
+    let other = Core::builder().build().unwrap();
+    other.run_ctx().cancel_token().cancel();
+    assert!(!other.context().is_cancelled());
+    assert!(!other.run_ctx().cancel_token().is_cancelled());
+}
+
 // ---- Core::tasks, Core::run_task ----
 
 fn with_nightly_task() -> Core {

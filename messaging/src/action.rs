@@ -3,6 +3,7 @@
 //! An Action is the unit of work and the capability map: what is not registered cannot be
 //! run ("registration is permission").
 
+use std::any::{Any, TypeId};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -50,6 +51,47 @@ struct RunCtxInner {
     /// a context whose token was never handed out skip the token's lock entirely.
     cancel: OnceLock<CancellationToken>,
     deadline: Option<Instant>,
+    /// The caller's values, one per type; shared with every context derived from this one.
+    extensions: Extensions,
+}
+
+/// Values a caller attaches to a [`RunCtx`], one per type, read by every handler below it.
+#[derive(Clone, Default)]
+struct Extensions(Option<Arc<[Extension]>>);
+
+/// One attached value, under its type.
+type Extension = (TypeId, Arc<dyn Any + Send + Sync>);
+
+impl Extensions {
+    fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.0
+            .as_deref()?
+            .iter()
+            .find(|(id, _)| *id == TypeId::of::<T>())
+            .and_then(|(_, value)| value.downcast_ref())
+    }
+
+    fn with<T: Send + Sync + 'static>(&self, value: T) -> Extensions {
+        let id = TypeId::of::<T>();
+        let kept = self
+            .0
+            .iter()
+            .flat_map(|all| all.iter())
+            .filter(|(other, _)| *other != id);
+        let value: Arc<dyn Any + Send + Sync> = Arc::new(value);
+        Extensions(Some(kept.cloned().chain([(id, value)]).collect()))
+    }
+}
+
+impl fmt::Debug for Extensions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The values may be anything (a credential, say): only how many there are.
+        write!(
+            f,
+            "{} extensions",
+            self.0.as_ref().map_or(0, |all| all.len())
+        )
+    }
 }
 
 impl RunCtx {
@@ -86,6 +128,7 @@ impl RunCtx {
             inner: Arc::new(RunCtxInner {
                 cancel: OnceLock::from(token),
                 deadline: self.inner.deadline,
+                extensions: self.inner.extensions.clone(),
             }),
         }
     }
@@ -106,6 +149,7 @@ impl RunCtx {
             inner: Arc::new(RunCtxInner {
                 cancel: OnceLock::from(self.cancel_token().clone()),
                 deadline: Some(self.inner.deadline.map_or(deadline, |d| d.min(deadline))),
+                extensions: self.inner.extensions.clone(),
             }),
         }
     }
@@ -153,6 +197,40 @@ impl RunCtx {
     /// ```
     pub fn deadline(&self) -> Option<Instant> {
         self.inner.deadline
+    }
+
+    /// Attaches `value` for every run under this context to read with
+    /// [`extension`](RunCtx::extension): who is calling, the session, a request id — what
+    /// the caller knows and the input (which the caller's own caller, a model say, writes)
+    /// must not carry. One value per type: a second of the same type replaces the first.
+    /// Nested runs and contexts derived with a deadline or a token keep them.
+    ///
+    /// ```
+    /// use corers_messaging::RunCtx;
+    ///
+    /// struct Principal(&'static str);
+    ///
+    /// let ctx = RunCtx::new().with_extension(Principal("session-7f3a"));
+    /// assert_eq!(ctx.extension::<Principal>().unwrap().0, "session-7f3a");
+    /// assert!(ctx.extension::<u32>().is_none());
+    /// ```
+    #[must_use]
+    pub fn with_extension<T: Send + Sync + 'static>(self, value: T) -> RunCtx {
+        RunCtx {
+            inner: Arc::new(RunCtxInner {
+                // The same token: cancelling either context cancels runs under both.
+                cancel: OnceLock::from(self.cancel_token().clone()),
+                deadline: self.inner.deadline,
+                extensions: self.inner.extensions.with(value),
+            }),
+        }
+    }
+
+    /// The value of type `T` the caller attached with
+    /// [`with_extension`](RunCtx::with_extension), if any; a handler reads it as
+    /// `ctx.run_ctx().extension::<Principal>()`.
+    pub fn extension<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.inner.extensions.get()
     }
 }
 
@@ -404,6 +482,22 @@ pub struct ActionStarted {
     pub name: String,
     /// The run's dispatch.
     pub dispatch: DispatchInfo,
+}
+
+/// Broadcast when a run is refused before its handler is called, when Action events are on
+/// ([`Actions::set_events`]): an unknown or disabled name, input its schema refuses, a
+/// cascade too deep, an open circuit breaker, a full queue, or a caller that had already
+/// cancelled or passed its deadline. No [`ActionStarted`] came before it. Every refusal is
+/// also a `debug` event in the log (`action refused`), events on or not.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ActionRefused {
+    /// The name asked for.
+    pub name: String,
+    /// The dispatch the run would have had.
+    pub dispatch: DispatchInfo,
+    /// Why.
+    pub error: Error,
 }
 
 /// Broadcast when a run ends, when Action events are on ([`Actions::set_events`]).
@@ -661,14 +755,42 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
             Parent::Given(info) => Some(info),
             Parent::Root => None,
         });
-        self.check_depth(OP, name, &info)?;
+        let refused = |err| self.refused(core, name, info, err);
+        self.check_depth(OP, name, &info).map_err(refused)?;
         let action = self
             .inner
             .registry
             .lookup(name)
-            .map_err(|e| Error::wrap(e, OP, format!("run {name:?}")))?;
-        action.def.schema.check(name, &options)?;
+            .map_err(|e| refused(Error::wrap(e, OP, format!("run {name:?}"))))?;
+        action.def.schema.check(name, &options).map_err(refused)?;
         self.guarded(core, ctx, &action, info, options).await
+    }
+
+    /// Reports a run refused before its handler was called, and gives its error back:
+    /// logged at `debug`, and an [`ActionRefused`] when Action events are on.
+    #[cold]
+    #[inline(never)]
+    fn refused(&self, core: &C, name: &str, info: DispatchInfo, err: Error) -> Error {
+        self.inner.bus.logged(|| {
+            tracing::debug!(
+                action = name,
+                code = err.code().map(ErrorCode::as_str),
+                trace = info.trace(),
+                error = %err,
+                "action refused"
+            );
+        });
+        if self.inner.events.load(Ordering::Relaxed) {
+            let _ = self.inner.bus.broadcast(
+                core,
+                &ActionRefused {
+                    name: name.to_owned(),
+                    dispatch: info,
+                    error: err.duplicate(),
+                },
+            );
+        }
+        err
     }
 
     /// The breaker's permission for a run of `action`, or its refusal while open. A
@@ -708,28 +830,35 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         options: Options,
     ) -> Result<Value> {
         let name = action.def.name.as_str();
+        let refused = |err| self.refused(core, name, info, err);
         let _permit = match &action.limit {
             None => None,
             // Boxed: waiting in the queue is the rare path, and its future is large.
             Some(limit) => {
                 // Refused at once while the breaker is open, not after a wait in the queue.
                 if let Some(breaker) = action.breaker.as_ref().filter(|b| b.refuses()) {
-                    return Err(suspended(name, breaker));
+                    return Err(refused(suspended(name, breaker)));
                 }
-                let permit = Box::pin(self.acquire(limit, name, ctx)).await?;
+                let permit = Box::pin(self.acquire(limit, name, ctx))
+                    .await
+                    .map_err(refused)?;
                 // Disabled (or removed) while this run waited for its slot: it never runs.
                 self.inner.registry.lookup(name).map_err(|e| {
-                    Error::wrap(e, "messaging.Actions.run", format!("run {name:?}"))
+                    refused(Error::wrap(
+                        e,
+                        "messaging.Actions.run",
+                        format!("run {name:?}"),
+                    ))
                 })?;
                 Some(permit)
             }
         };
         // Asked once the run has its slot, so that runs queued before the breaker opened
         // are refused too instead of reaching a failing backend.
-        let trial = Self::admit(action, name)?;
+        let trial = Self::admit(action, name).map_err(refused)?;
         // A run whose caller already gave up never reaches the handler: not the Action's
         // failure, so its breaker does not count it (the trial is given back).
-        ended(ctx, name)?;
+        ended(ctx, name).map_err(refused)?;
         let (outcome, by_caller) = self.observed(core, ctx, action, info, options).await;
         if let Some(trial) = trial {
             trial.settle(match (&outcome, by_caller) {

@@ -68,8 +68,9 @@
 //! - [`Query`], [`Task`], [`TaskId`], [`TaskHandle`], [`TaskStarted`], [`TaskProgress`],
 //!   [`TaskCompleted`], [`DrainReport`]: requests, work, and background tasks.
 //! - [`Actions`], [`ActionSpec`], [`ActionCtx`], [`ActionHandle`], [`ActionDef`], [`RunCtx`],
-//!   [`ActionStarted`], [`ActionCompleted`], [`BreakerState`]: named Actions — registered
-//!   callables, run by name with schema checks, limits, a circuit breaker and deadlines.
+//!   [`ActionStarted`], [`ActionCompleted`], [`ActionRefused`], [`BreakerState`]: named
+//!   Actions — registered callables, run by name with schema checks, limits, a circuit
+//!   breaker and deadlines.
 //! - [`Schema`], [`Field`], [`ValueKind`]: what an Action accepts, checked before its
 //!   handler runs ([`Violation`]s key by key), and handed to a model as JSON Schema.
 //! - [`Tasks`], [`TaskDef`], [`Step`], [`RunStep`], [`Condition`], [`Retry`],
@@ -92,8 +93,8 @@ mod task_def;
 mod task_handle;
 
 pub use action::{
-    ActionCompleted, ActionCtx, ActionDef, ActionHandle, ActionSpec, ActionStarted, Actions,
-    BoxFuture, RunCtx,
+    ActionCompleted, ActionCtx, ActionDef, ActionHandle, ActionRefused, ActionSpec, ActionStarted,
+    Actions, BoxFuture, RunCtx,
 };
 pub use background::{DrainReport, Query, Task, TaskCompleted, TaskId, TaskProgress, TaskStarted};
 pub use breaker::BreakerState;

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use corers_messaging::{ActionSpec, Actions, Bus, RunCtx};
-use corers_primitives::{ErrorCode, Result, Value, options};
+use corers_messaging::{ActionCtx, ActionSpec, Actions, Bus, RunCtx};
+use corers_primitives::{ErrorCode, Options, Result, Value, options};
 use tokio::sync::{Barrier, Semaphore};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -713,4 +713,96 @@ async fn action_spec_concurrency_panicking_run_releases_its_slot_ugly() {
         .run(&(), &RunCtx::new(), "index.build", options! {})
         .await
         .unwrap();
+}
+
+// --- RunCtx::with_extension / RunCtx::extension ---
+
+/// Who is calling: what a tool server knows and a model's input must not say.
+#[derive(Debug, PartialEq)]
+struct Principal(&'static str);
+
+#[tokio::test]
+async fn run_ctx_with_extension_reaches_nested_runs_and_timed_actions_good() {
+    let actions: Actions<()> = Actions::new(Bus::new());
+    actions
+        .register(
+            ActionSpec::new("auth.whoami", |ctx: ActionCtx<()>, _| async move {
+                let who = ctx.run_ctx().extension::<Principal>().map(|p| p.0);
+                Ok(Value::from(who.unwrap_or("nobody")))
+            })
+            // An Action's own timeout derives a context: the values stay.
+            .timeout(Duration::from_secs(30)),
+        )
+        .unwrap();
+    actions
+        .register(ActionSpec::new(
+            "git.push",
+            |ctx: ActionCtx<()>, _| async move { ctx.run("auth.whoami", Options::new()).await },
+        ))
+        .unwrap();
+    let ctx = RunCtx::new()
+        .with_extension(Principal("session-7f3a"))
+        .with_timeout(Duration::from_secs(60));
+    let out = actions.run(&(), &ctx, "git.push", Options::new()).await;
+    assert_eq!(out.unwrap(), Value::from("session-7f3a"));
+    let anonymous = actions
+        .run(&(), &RunCtx::new(), "git.push", Options::new())
+        .await;
+    assert_eq!(anonymous.unwrap(), Value::from("nobody"));
+}
+
+#[tokio::test]
+async fn run_ctx_with_extension_keeps_the_cancellation_it_derives_from_bad() {
+    // Derived before the token was first asked for, the two contexts still share it.
+    let ctx = RunCtx::new();
+    let tagged = ctx.clone().with_extension(Principal("session-7f3a"));
+    ctx.cancel_token().cancel();
+    assert!(tagged.cancel_token().is_cancelled());
+    // And the other way round.
+    let ctx = RunCtx::new();
+    let tagged = ctx.clone().with_extension(7_u32);
+    tagged.cancel_token().cancel();
+    assert!(ctx.cancel_token().is_cancelled());
+    // The original is not given the value.
+    assert!(ctx.extension::<u32>().is_none());
+}
+
+#[test]
+fn run_ctx_with_extension_same_type_replaces_and_debug_hides_values_ugly() {
+    let ctx = RunCtx::new()
+        .with_extension(Principal("alice"))
+        .with_extension(42_u64)
+        .with_extension(Principal("mallory"));
+    assert_eq!(ctx.extension::<Principal>(), Some(&Principal("mallory")));
+    assert_eq!(ctx.extension::<u64>(), Some(&42));
+    // A credential attached as an extension never shows in a log of the context.
+    let shown = format!("{ctx:?}");
+    assert!(!shown.contains("mallory"), "{shown}");
+    assert!(shown.contains("2 extensions"), "{shown}");
+}
+
+#[test]
+fn run_ctx_extension_good() {
+    let ctx = RunCtx::new().with_extension(String::from("req-01J9"));
+    assert_eq!(
+        ctx.extension::<String>().map(String::as_str),
+        Some("req-01J9")
+    );
+}
+
+#[test]
+fn run_ctx_extension_bad() {
+    // Asked for a type never attached (even one close to it): none.
+    let ctx = RunCtx::new().with_extension(String::from("req-01J9"));
+    assert!(ctx.extension::<&str>().is_none());
+    assert!(RunCtx::new().extension::<String>().is_none());
+}
+
+#[test]
+fn run_ctx_extension_ugly() {
+    // A unit type and a zero-sized value are values too.
+    let ctx = RunCtx::new().with_extension(());
+    assert_eq!(ctx.extension::<()>(), Some(&()));
+    let ctx = ctx.with_deadline(tokio::time::Instant::now());
+    assert!(ctx.extension::<()>().is_some());
 }

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use corers_messaging::{
-    ActionCompleted, ActionCtx, ActionSpec, ActionStarted, Actions, Bus, DispatchInfo, RunCtx,
-    Schema, ValueKind,
+    ActionCompleted, ActionCtx, ActionRefused, ActionSpec, ActionStarted, Actions, Bus,
+    DispatchInfo, RunCtx, Schema, ValueKind,
 };
 use corers_primitives::{ErrorCode, Options, Value, options};
 use tokio::sync::Notify;
@@ -1453,6 +1453,126 @@ async fn actions_set_events_rejected_input_emits_nothing_ugly() {
     let _ = run(&actions, "git.push").await;
     assert!(started.lock().unwrap().is_empty());
     assert!(completed.lock().unwrap().is_empty());
+}
+
+/// Records each `ActionRefused` as "name: code".
+fn watch_refused(bus: &Bus<()>) -> Started {
+    let refused = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&refused);
+    bus.on(move |_, event: &ActionRefused| {
+        let code = event.error.code().map_or("-", |c| c.as_str()).to_owned();
+        log.lock().unwrap().push(format!("{}: {code}", event.name));
+        Ok(())
+    });
+    refused
+}
+
+#[tokio::test]
+async fn actions_set_events_refused_runs_say_why_good() {
+    // What a tool server counts: made-up names and bad input never reach a handler, and
+    // each one is an event, with no ActionStarted before it.
+    let bus: Bus<()> = Bus::new();
+    let actions = Actions::new(bus.clone());
+    let (started, _) = watch_events(&bus);
+    let refused = watch_refused(&bus);
+    actions
+        .register(
+            answering("git.log", "log").schema(Schema::new().required("path", ValueKind::String)),
+        )
+        .unwrap();
+    actions.register(answering("git.push", "pushed")).unwrap();
+    actions.get("git.push").disable().unwrap();
+    actions.set_events(true);
+    let _ = run(&actions, "git.log").await;
+    let _ = run(&actions, "git.lgo").await;
+    let _ = run(&actions, "git.push").await;
+    let cancelled = RunCtx::new();
+    cancelled.cancel_token().cancel();
+    let _ = actions
+        .run(
+            &(),
+            &cancelled,
+            "git.log",
+            options! { "path" => "/srv/repo" },
+        )
+        .await;
+    assert_eq!(
+        *refused.lock().unwrap(),
+        [
+            "git.log: INVALID",
+            "git.lgo: NOT_FOUND",
+            "git.push: UNAVAILABLE",
+            "git.log: UNAVAILABLE"
+        ]
+    );
+    assert!(started.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn actions_set_events_refused_off_and_failed_handler_not_refused_bad() {
+    // Events off: no ActionRefused. A handler that runs and fails is completed, not refused.
+    let bus: Bus<()> = Bus::new();
+    let actions = Actions::new(bus.clone());
+    let refused = watch_refused(&bus);
+    actions
+        .register(ActionSpec::new("git.push", |_, _| async {
+            Err(corers_primitives::Error::new(
+                "git.Repo.push",
+                "remote rejected",
+            ))
+        }))
+        .unwrap();
+    let _ = run(&actions, "git.pull").await;
+    actions.set_events(true);
+    let _ = run(&actions, "git.push").await;
+    assert!(refused.lock().unwrap().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn actions_set_events_refused_by_open_breaker_and_full_queue_ugly() {
+    let bus: Bus<()> = Bus::new();
+    let actions = Actions::new(bus.clone());
+    let refused = watch_refused(&bus);
+    actions
+        .register(
+            ActionSpec::new("db.query", |_, _| async {
+                Err(corers_primitives::Error::new(
+                    "db.Pool.get",
+                    "connection refused",
+                ))
+            })
+            .circuit_breaker(1, Duration::from_secs(30)),
+        )
+        .unwrap();
+    let release = Arc::new(Notify::new());
+    let gate = Arc::clone(&release);
+    actions
+        .register(
+            ActionSpec::new("index.build", move |_, _| {
+                let gate = Arc::clone(&gate);
+                async move {
+                    gate.notified().await;
+                    Ok(Value::Null)
+                }
+            })
+            .concurrency(1, 0),
+        )
+        .unwrap();
+    actions.set_events(true);
+    let _ = run(&actions, "db.query").await;
+    let _ = run(&actions, "db.query").await;
+    let busy = {
+        let actions = actions.clone();
+        tokio::spawn(async move { run(&actions, "index.build").await })
+    };
+    tokio::task::yield_now().await;
+    let _ = run(&actions, "index.build").await;
+    release.notify_one();
+    busy.await.unwrap().unwrap();
+    assert_eq!(
+        *refused.lock().unwrap(),
+        ["db.query: UNAVAILABLE", "index.build: UNAVAILABLE"]
+    );
 }
 
 // --- Debug ---

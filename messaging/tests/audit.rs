@@ -155,3 +155,38 @@ fn bus_builder_logger_receives_a_handler_panic_from_any_thread_ugly() {
     assert!(written.contains("handler panicked"), "{written}");
     assert!(written.contains("index corrupt"), "{written}");
 }
+
+#[tokio::test]
+async fn actions_refused_run_is_logged_at_debug_with_its_code_good() {
+    // Events off: the log still shows a made-up name and a schema refusal.
+    let sink = MemorySink::new();
+    let log = Logger::builder()
+        .level(Level::Debug)
+        .output(Output::Memory(sink.clone()))
+        .build();
+    let bus: Bus<()> = Bus::builder().logger(log).build().unwrap();
+    let actions = Actions::new(bus);
+    actions
+        .register(
+            ActionSpec::new("git.log", |_, _| async { Ok(Value::Null) }).schema(
+                corers_messaging::Schema::new()
+                    .required("path", corers_messaging::ValueKind::String),
+            ),
+        )
+        .unwrap();
+    let ctx = corers_messaging::RunCtx::new();
+    let options = corers_primitives::Options::new();
+    let _ = actions.run(&(), &ctx, "git.lgo", options.clone()).await;
+    let _ = actions.run(&(), &ctx, "git.log", options).await;
+    let written = sink.contents();
+    let refusals: Vec<&str> = written
+        .lines()
+        .filter(|line| line.contains("action refused"))
+        .collect();
+    assert_eq!(refusals.len(), 2, "{written}");
+    assert!(
+        refusals[0].contains("git.lgo") && refusals[0].contains("NOT_FOUND"),
+        "{written}"
+    );
+    assert!(refusals[1].contains("missing required input"), "{written}");
+}
