@@ -31,8 +31,9 @@ impl Core {
     /// keys ([`COMPUTED_KEYS`]: `OS`, `ARCH`, `PID`, `NUM_CPU`, `DIR_HOME`, `DIR_CONFIG`,
     /// `DIR_CACHE`, `DIR_DATA`, `DIR_TMP`, `DIR_CWD`, and `CORE_START`, when the Core was
     /// built, in UTC as RFC 3339: `2026-11-26T15:13:29Z`). `DIR_HOME` is `CORE_HOME` when
-    /// that is set and not empty, as in CoreGO, otherwise `HOME`; `DIR_CONFIG`, `DIR_CACHE`
-    /// and `DIR_DATA` follow the XDG variables, or default beneath `HOME`; `DIR_TMP`
+    /// that is set and not empty, as in CoreGO, otherwise `HOME` (`USERPROFILE` where
+    /// `HOME` is unset, as on Windows); `DIR_CONFIG`, `DIR_CACHE` and `DIR_DATA` follow the
+    /// XDG variables, or default beneath that home; `DIR_TMP`
     /// follows `TMPDIR`. Those variables are looked up like any key, overrides first, so a
     /// test that overrides `HOME` moves every directory beneath it. Reading a
     /// secret-looking key (`GITHUB_TOKEN`) is recorded in the audit trail, without its
@@ -75,11 +76,16 @@ impl Core {
         overridden.unwrap_or_else(|| std::env::var_os(key))
     }
 
-    /// A computed key; the variables it derives from (`CORE_HOME`, `HOME`, `XDG_*`,
-    /// `TMPDIR`) are read through this Core's overrides too.
+    /// A computed key; the variables it derives from (`CORE_HOME`, `HOME`, `USERPROFILE`,
+    /// `XDG_*`, `TMPDIR`) are read through this Core's overrides too.
     fn computed(&self, key: &str) -> Option<String> {
         let set = |var: &str| self.variable(var).filter(|v| !v.is_empty());
-        let home = || set("HOME").map(PathBuf::from);
+        // Windows has no HOME, as a rule: its USERPROFILE is the same place.
+        let home = || {
+            set("HOME")
+                .or_else(|| set("USERPROFILE"))
+                .map(PathBuf::from)
+        };
         let xdg = |var: &str, fallback: &str| {
             set(var)
                 .map(PathBuf::from)

@@ -852,85 +852,127 @@ fn end_the_process(_core: &Core, _signal: i32) {
 /// the services in a task of its own. On Unix the handlers are installed before this
 /// returns, so no signal sent after it falls to the OS default (which would kill the
 /// process).
+#[cfg(unix)]
 fn watch_signals(
     core: Core,
     state: Arc<Mutex<SignalState>>,
     forced: CancellationToken,
 ) -> JoinHandle<()> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{Signal, SignalKind, signal};
-        /// The next delivery of `signal`, or never when it could not be installed.
-        async fn next(signal: &mut Option<Signal>) {
-            match signal {
-                Some(signal) => {
-                    signal.recv().await;
-                }
-                None => std::future::pending().await,
+    use tokio::signal::unix::{Signal, SignalKind, signal};
+    /// The next delivery of `signal`, or never when it could not be installed.
+    async fn next(signal: &mut Option<Signal>) {
+        match signal {
+            Some(signal) => {
+                signal.recv().await;
             }
+            None => std::future::pending().await,
         }
-        // tokio panics, rather than fails, on a runtime built without its I/O driver:
-        // asked once, and said once.
-        let mut no_io = false;
-        let mut install = |kind: SignalKind, name: &str| {
-            if no_io {
-                return None;
-            }
-            let Ok(installed) = std::panic::catch_unwind(|| signal(kind)) else {
-                no_io = true;
-                tracing::warn!(
-                    "no signal is heard: the tokio runtime has no I/O driver (build it with enable_all())"
-                );
-                return None;
-            };
-            installed
-                .inspect_err(|err| tracing::warn!(error = %err, "cannot listen for {name}"))
-                .ok()
+    }
+    // tokio panics, rather than fails, on a runtime built without its I/O driver:
+    // asked once, and said once.
+    let mut no_io = false;
+    let mut install = |kind: SignalKind, name: &str| {
+        if no_io {
+            return None;
+        }
+        let Ok(installed) = std::panic::catch_unwind(|| signal(kind)) else {
+            no_io = true;
+            tracing::warn!(
+                "no signal is heard: the tokio runtime has no I/O driver (build it with enable_all())"
+            );
+            return None;
         };
-        let mut interrupt = install(SignalKind::interrupt(), "SIGINT");
-        let mut terminate = install(SignalKind::terminate(), "SIGTERM");
-        let mut hangup = install(SignalKind::hangup(), "SIGHUP");
-        // Its logs, and the reloads', go to the Core's logger whatever thread runs them.
-        let log = core.log().dispatch().clone();
-        let watcher = async move {
-            let mut received = 0;
-            let mut _third = None;
-            loop {
-                let exit_code = tokio::select! {
-                    () = next(&mut interrupt) => SIGINT_EXIT,
-                    () = next(&mut terminate) => 143,
-                    () = next(&mut hangup) => {
-                        let core = core.clone();
-                        let reload = async move {
-                            if let Err(err) = core.reload().await {
-                                tracing::error!(error = %err, "reload failed");
-                            }
-                        };
-                        tokio::spawn(reload.with_current_subscriber());
-                        continue;
-                    }
-                };
-                received += 1;
-                if received == 1 {
-                    _third = ThirdSignal::arm()
-                        .inspect_err(|err| tracing::warn!(error = %err, "a third signal is left to this watcher"))
-                        .ok();
+        installed
+            .inspect_err(|err| tracing::warn!(error = %err, "cannot listen for {name}"))
+            .ok()
+    };
+    let mut interrupt = install(SignalKind::interrupt(), "SIGINT");
+    let mut terminate = install(SignalKind::terminate(), "SIGTERM");
+    let mut hangup = install(SignalKind::hangup(), "SIGHUP");
+    // Its logs, and the reloads', go to the Core's logger whatever thread runs them.
+    let log = core.log().dispatch().clone();
+    let watcher = async move {
+        let mut received = 0;
+        let mut _third = None;
+        loop {
+            let exit_code = tokio::select! {
+                () = next(&mut interrupt) => SIGINT_EXIT,
+                () = next(&mut terminate) => 143,
+                () = next(&mut hangup) => {
+                    let core = core.clone();
+                    let reload = async move {
+                        if let Err(err) = core.reload().await {
+                            tracing::error!(error = %err, "reload failed");
+                        }
+                    };
+                    tokio::spawn(reload.with_current_subscriber());
+                    continue;
                 }
-                on_shutdown_signal(&core, &state, &forced, received, exit_code);
+            };
+            received += 1;
+            if received == 1 {
+                _third = ThirdSignal::arm()
+                    .inspect_err(|err| tracing::warn!(error = %err, "a third signal is left to this watcher"))
+                    .ok();
+            }
+            on_shutdown_signal(&core, &state, &forced, received, exit_code);
+        }
+    };
+    tokio::spawn(watcher.with_subscriber(log))
+}
+
+/// Windows' console events as signals: Ctrl-C and Ctrl-Break as SIGINT, the console
+/// closing, logoff and system shutdown as SIGTERM; the first begins a graceful shutdown,
+/// the second forces it. There is no reload.
+#[cfg(not(unix))]
+fn watch_signals(
+    core: Core,
+    state: Arc<Mutex<SignalState>>,
+    forced: CancellationToken,
+) -> JoinHandle<()> {
+    use tokio::signal::windows;
+    fn install<T>(made: std::io::Result<T>, name: &str) -> Option<T> {
+        made.inspect_err(|err| tracing::warn!(error = %err, "cannot listen for {name}"))
+            .ok()
+    }
+    // Each listener is made once, before the first event: a Ctrl-C that came while
+    // none was listening would end the process at once instead of shutting it down.
+    let mut interrupt = install(windows::ctrl_c(), "Ctrl-C");
+    let mut interrupt_break = install(windows::ctrl_break(), "Ctrl-Break");
+    // The console closed, the user logging off, the system shutting down: Windows
+    // ends the process a few seconds after (about 5 s for a closed console).
+    let mut close = install(windows::ctrl_close(), "the console closing");
+    let mut logoff = install(windows::ctrl_logoff(), "logoff");
+    let mut shutdown = install(windows::ctrl_shutdown(), "system shutdown");
+    // A listener that could not be made never fires.
+    macro_rules! next {
+        ($listener:expr) => {
+            async {
+                match $listener.as_mut() {
+                    Some(listener) => {
+                        listener.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
             }
         };
-        tokio::spawn(watcher.with_subscriber(log))
     }
-    #[cfg(not(unix))]
-    {
-        let log = core.log().dispatch().clone();
-        let watcher = async move {
-            let mut received = 0;
-            while tokio::signal::ctrl_c().await.is_ok() {
-                received += 1;
-                on_shutdown_signal(&core, &state, &forced, received, SIGINT_EXIT);
-            }
-        };
-        tokio::spawn(watcher.with_subscriber(log))
-    }
+    let log = core.log().dispatch().clone();
+    let watcher = async move {
+        let mut received = 0;
+        loop {
+            // The Unix exit codes, for one table everywhere: 130 for an interrupt,
+            // 143 for being told to end.
+            let exit_code = tokio::select! {
+                () = next!(interrupt) => SIGINT_EXIT,
+                () = next!(interrupt_break) => SIGINT_EXIT,
+                () = next!(close) => 143,
+                () = next!(logoff) => 143,
+                () = next!(shutdown) => 143,
+            };
+            received += 1;
+            on_shutdown_signal(&core, &state, &forced, received, exit_code);
+        }
+    };
+    tokio::spawn(watcher.with_subscriber(log))
 }

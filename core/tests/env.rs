@@ -139,8 +139,29 @@ fn core_env_unknown_key_is_none_bad() {
 }
 
 #[test]
-fn core_env_without_home_has_no_home_dirs_bad() {
+fn core_env_home_dirs_from_userprofile_without_home_good() {
+    // Windows sets USERPROFILE, not HOME: the directories are found all the same.
     let mut unset = vec!["HOME"];
+    unset.extend(XDG);
+    let values = child(
+        &["DIR_HOME", "DIR_CONFIG"],
+        &[("USERPROFILE", "/home/alpha")],
+        &unset,
+    );
+    assert_eq!(values["DIR_HOME"], "/home/alpha");
+    assert_eq!(values["DIR_CONFIG"], "/home/alpha/.config");
+    // HOME, when set, comes first.
+    let values = child(
+        &["DIR_HOME"],
+        &[("HOME", "/home/beta"), ("USERPROFILE", "/home/alpha")],
+        &XDG,
+    );
+    assert_eq!(values["DIR_HOME"], "/home/beta");
+}
+
+#[test]
+fn core_env_without_home_has_no_home_dirs_bad() {
+    let mut unset = vec!["HOME", "USERPROFILE"];
     unset.extend(XDG);
     let values = child(&["DIR_HOME", "DIR_CONFIG", "DIR_TMP"], &[], &unset);
     assert_eq!(values["DIR_HOME"], "<none>");

@@ -182,11 +182,12 @@ impl Fs {
         let link_out = replaced.is_none()
             && !self.inner.unrestricted
             && dir.symlink_metadata(&name).is_ok_and(|m| m.is_symlink());
-        // The mode asked for, or the replaced file's; a new file without one gets what the
-        // process's umask gives any new file.
+        // The mode asked for, or the replaced file's (but its sticky bit, which means nothing
+        // on a file and which macOS and the BSDs refuse to set on one); a new file without
+        // one gets what the process's umask gives any new file.
         let mode = options
             .mode
-            .or_else(|| replaced.as_ref().map(|m| m.permissions().mode() & 0o7777))
+            .or_else(|| replaced.as_ref().map(|m| m.permissions().mode() & 0o6777))
             .or(link_out.then_some(0o600));
         let (temp, file) = self.locked_temp(path, &dir, mode.is_some())?;
         let kept = replaced
@@ -789,7 +790,7 @@ impl AtomicWriter {
         };
         let result = (|| -> io::Result<()> {
             if self.durable {
-                file.sync_all()?;
+                corers_primitives::sync_all(&file)?;
             }
             // Renamed while still open (and locked), so no cleanup can take it first.
             self.dir.rename(&self.temp, &self.dir, &self.name)?;

@@ -42,6 +42,15 @@
 //! - [`WriteOptions`], [`AtomicWriter`]: atomic writes, streamed or whole.
 #![forbid(unsafe_code)]
 
+// Atomic writes, update locks and the leftovers' sweep are built on Unix file modes and
+// owners, device/inode identity and advisory locks: a port to Windows is still to do.
+#[cfg(not(unix))]
+compile_error!(
+    "corers-fs builds on Unix (Linux, macOS, the BSDs) only for now: on Windows, depend on \
+     `corers` with `default-features = false` and the features you use other than `fs` \
+     (see the README's Platforms section)"
+);
+
 mod atomic;
 mod fs;
 mod locate;

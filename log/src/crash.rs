@@ -574,7 +574,7 @@ impl CrashReporter {
             std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
             let mut file = open.open(&tmp)?;
             file.write_all(&json)?;
-            file.sync_all()?;
+            corers_primitives::sync_all(&file)?;
             fs::rename(&tmp, path)
         };
         write().map_err(|e| {

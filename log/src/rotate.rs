@@ -473,7 +473,7 @@ fn is_live(file: &File, path: &Path) -> io::Result<bool> {
 /// another of its name).
 #[cfg(not(unix))]
 fn is_live(_file: &File, path: &Path) -> io::Result<bool> {
-    Ok(path.exists())
+    fs::exists(path)
 }
 
 /// Whether the file `metadata` describes has no name left (it was removed).
@@ -565,7 +565,7 @@ fn compress(path: &Path) -> io::Result<()> {
     let _ = tmp.set_permissions(permissions);
     let mut encoder = GzEncoder::new(tmp, Compression::default());
     io::copy(&mut input, &mut encoder)?;
-    encoder.finish()?.sync_all()?;
+    corers_primitives::sync_all(&encoder.finish()?)?;
     fs::rename(&tmp_path, &gz_path)?;
     fs::remove_file(path)
 }

@@ -40,6 +40,7 @@
 mod array;
 mod closest;
 mod config_var;
+mod durable;
 mod error;
 mod error_code;
 mod future;
@@ -58,6 +59,7 @@ mod wrap_err;
 pub use array::Array;
 pub use closest::closest;
 pub use config_var::ConfigVar;
+pub use durable::sync_all;
 pub use error::{Error, Result};
 pub use error_code::ErrorCode;
 pub use future::BoxFuture;

@@ -10,6 +10,9 @@ STEPS:
     clippy     cargo clippy --workspace --all-targets -- -D warnings
     features   cargo clippy -p corers (warnings denied) with no default features, then each
                feature alone
+    platforms  cargo clippy for macOS, FreeBSD and Windows targets (warnings denied): on
+               Windows every library but corers-fs, and the facade without `fs`; a target
+               not installed is skipped, except under CI=true (rustup target add <target>)
     test       cargo nextest run --workspace (cargo test when nextest is absent)
     doctest    cargo test --workspace --doc
     docs       cargo doc --workspace --no-deps, warnings denied
@@ -30,6 +33,7 @@ pub(crate) fn run_all() -> Result<(), String> {
         ]),
     )?;
     feature_matrix()?;
+    platforms()?;
     if has_cargo_subcommand("nextest") {
         cmd::run(
             "test",
@@ -104,6 +108,75 @@ fn feature_matrix() -> Result<(), String> {
                 "-D",
                 "warnings",
             ]),
+        )?;
+    }
+    Ok(())
+}
+
+/// What the other platforms build, checked from this one: (target, what to check).
+const PLATFORMS: [(&str, &[&str]); 4] = [
+    // The benchmarks are left out: criterion's allocation counter builds C for the target.
+    (
+        "aarch64-apple-darwin",
+        &["--workspace", "--exclude", "corers-bench", "--all-targets"],
+    ),
+    (
+        "x86_64-unknown-freebsd",
+        &["--workspace", "--exclude", "corers-bench", "--all-targets"],
+    ),
+    // corers-fs is Unix-only (its build says so on Windows), and the tests use Unix APIs.
+    (
+        "x86_64-pc-windows-gnu",
+        &[
+            "--workspace",
+            "--exclude",
+            "corers-fs",
+            "--exclude",
+            "corers",
+            "--exclude",
+            "corers-bench",
+            "--exclude",
+            "xtask",
+            "--lib",
+        ],
+    ),
+    (
+        "x86_64-pc-windows-gnu",
+        &[
+            "-p",
+            "corers",
+            "--lib",
+            "--no-default-features",
+            "--features",
+            "cli,config,testing",
+        ],
+    ),
+];
+
+/// The workspace builds, warnings denied, for the [`PLATFORMS`] the CI does not run on.
+fn platforms() -> Result<(), String> {
+    let installed = std::process::Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
+        .unwrap_or_default();
+    for (target, args) in PLATFORMS {
+        if !installed.lines().any(|line| line.trim() == target) {
+            if std::env::var_os("CI").is_some() {
+                return Err(format!(
+                    "step \"platforms\": the {target} target is not installed: \
+                     rustup target add {target}"
+                ));
+            }
+            eprintln!("xtask [platforms]: skipped {target} (rustup target add {target})");
+            continue;
+        }
+        cmd::run(
+            "platforms",
+            cargo()
+                .args(["clippy", "--target", target])
+                .args(args)
+                .args(["--", "-D", "warnings"]),
         )?;
     }
     Ok(())
