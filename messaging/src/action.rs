@@ -982,11 +982,11 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         if admitted.is_err() {
             return Err(Error::new(
                 OP,
-                format!(
-                    "action {name:?} is busy: {} {} already queued",
-                    limit.queue,
-                    if limit.queue == 1 { "call" } else { "calls" }
-                ),
+                match limit.queue {
+                    0 => format!("action {name:?} is busy, and queues no call"),
+                    1 => format!("action {name:?} is busy: 1 call already queued"),
+                    queued => format!("action {name:?} is busy: {queued} calls already queued"),
+                },
             )
             .with_code(ErrorCode::UNAVAILABLE));
         }
@@ -1315,17 +1315,32 @@ fn start<C>(
 /// The refusal of a run while the Action's breaker is open, or half-open with its trial
 /// call under way.
 fn suspended(name: &str, breaker: &Breaker) -> Error {
-    let why = match breaker.state() {
-        BreakerState::HalfOpen => {
-            "a trial call after too many failures is under way (circuit half-open)"
+    let why = match (breaker.state(), breaker.cooldown_left()) {
+        (BreakerState::HalfOpen, _) => {
+            "a trial call after too many failures is under way (circuit half-open)".to_owned()
         }
-        _ => "too many failures in a row (circuit open)",
+        (_, Some(left)) => format!(
+            "too many failures in a row (circuit open; a trial call is let through in {})",
+            rounded_up(left)
+        ),
+        _ => "too many failures in a row (circuit open)".to_owned(),
     };
     Error::new(
         "messaging.Actions.run",
         format!("action {name:?} is suspended: {why}"),
     )
     .with_code(ErrorCode::UNAVAILABLE)
+}
+
+/// `left` as a caller is told to wait it: rounded up (one that waits as long as it is
+/// told is not refused again), in whole seconds from 10 s on, milliseconds below.
+fn rounded_up(left: Duration) -> String {
+    let millis = left.as_nanos().div_ceil(1_000_000);
+    if millis >= 10_000 {
+        format!("{} s", millis.div_ceil(1000))
+    } else {
+        format!("{millis} ms")
+    }
 }
 
 /// The error for a run whose caller has already cancelled it or whose deadline passed.

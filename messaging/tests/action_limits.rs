@@ -532,6 +532,11 @@ async fn action_spec_concurrency_zero_limits_mean_one_at_a_time_no_queue_ugly() 
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    // Not "0 calls already queued": there is no queue.
+    assert_eq!(
+        err.message(),
+        r#"action "index.build" is busy, and queues no call"#
+    );
     index.gate.add_permits(1);
     first.await.unwrap().unwrap();
 }

@@ -545,9 +545,19 @@ impl<T> Registry<T> {
         .with_code(ErrorCode::INVALID))
     }
 
+    /// The error for `name`, naming the registered name it is closest to (a caller, a
+    /// person or a model, asked for `git.lgo` meaning `git.log`).
+    #[cold]
     fn not_found(&self, op: &'static str, name: &str) -> Error {
-        Error::new(op, format!("registry {:?}: {name:?} not found", self.name))
-            .with_code(ErrorCode::NOT_FOUND)
+        let snapshot = self.current.load();
+        let hint = crate::closest(name, snapshot.entries.iter().map(|e| &*e.name))
+            .map(|close| format!(" (did you mean {close:?}?)"))
+            .unwrap_or_default();
+        Error::new(
+            op,
+            format!("registry {:?}: {name:?} not found{hint}", self.name),
+        )
+        .with_code(ErrorCode::NOT_FOUND)
     }
 
     fn refused(&self, op: &'static str, mode: Mode, verb: &str, name: &str) -> Error {

@@ -521,6 +521,17 @@ fn registry_lookup_unknown_not_found_bad() {
 }
 
 #[test]
+fn registry_lookup_misspelt_names_the_closest_bad() {
+    let reg = actions();
+    let err = reg.lookup("git.psuh").unwrap_err();
+    assert_error(&err, &ErrorCode::NOT_FOUND, "actions", "git.psuh");
+    insta::assert_snapshot!(err.message(), @r#"registry "actions": "git.psuh" not found (did you mean "git.push"?)"#);
+    // Nothing close: no hint.
+    let err = reg.lookup("deploy.rollback").unwrap_err();
+    assert!(!err.message().contains("did you mean"), "{err}");
+}
+
+#[test]
 fn registry_lookup_disabled_unavailable_bad() {
     let reg = actions();
     reg.disable("git.push").unwrap();
