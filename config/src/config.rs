@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use crate::dump::{Dump, DumpEntry};
 use crate::env::{self, EnvSource, EnvVars, Spellings};
 use crate::file::{self, FileSpec};
-use crate::key::{check_key, flatten, is_under, place, remove_tree};
+use crate::key::{EmptyTables, check_key, flatten, is_under, place, remove_tree};
 use crate::read::{Reader, with_article};
 use crate::secret::Secrets;
 use crate::snapshot::{Entry, Flat, Snapshot};
@@ -256,7 +256,7 @@ impl ConfigBuilder {
         const OP: &str = "config.ConfigBuilder.defaults";
         let mut leaves = Vec::new();
         let flattened = to_value(defaults).and_then(|value| match value {
-            Value::Map(_) => flatten(OP, "", value, &mut leaves),
+            Value::Map(_) => flatten(OP, "", value, EmptyTables::Keep, &mut leaves),
             other => Err(Error::new(
                 OP,
                 format!(
@@ -288,6 +288,7 @@ impl ConfigBuilder {
             "config.ConfigBuilder.default_value",
             key,
             value.into(),
+            EmptyTables::Keep,
             &mut leaves,
         ) {
             Ok(()) => self.defaults.extend(leaves),
@@ -739,7 +740,7 @@ fn place_flag(
 ) -> Result<usize> {
     check_key(op, key)?;
     let mut leaves = Vec::new();
-    flatten(op, key, value, &mut leaves)?;
+    flatten(op, key, value, EmptyTables::Drop, &mut leaves)?;
     let placed = leaves.len();
     for (leaf, value) in leaves {
         let leaf = match known {
@@ -1019,7 +1020,7 @@ impl Config {
             let key = key.as_ref();
             check_key(OP, key)?;
             let mut under = Vec::new();
-            flatten(OP, key, value, &mut under)?;
+            flatten(OP, key, value, EmptyTables::Drop, &mut under)?;
             leaves.push((key.to_owned(), under));
         }
         let written: Vec<String> = match self.inner.log {

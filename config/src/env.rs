@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use corers_primitives::Value;
 
 use crate::file::from_toml;
-use crate::key::{check_key, flatten};
+use crate::key::{EmptyTables, check_key, flatten};
 
 /// Where the environment layer reads its variables: the process, or a fixed list (tests,
 /// embedding hosts).
@@ -192,6 +192,7 @@ pub(crate) fn read(prefix: &str, vars: &EnvVars, known: &Spellings) -> Vec<EnvVa
                 "config.ConfigBuilder.env_prefix",
                 &key,
                 parse_value(&raw),
+                EmptyTables::Drop,
                 &mut leaves,
             ) {
                 tracing::warn!(var = %var, error = %err, "environment variable ignored");

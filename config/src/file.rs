@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use corers_primitives::{Error, ErrorCode, Result, Value};
 
-use crate::key::{flatten, is_data_table, is_segment};
+use crate::key::{EmptyTables, flatten, is_data_table, is_segment};
 
 const OP: &str = "config.ConfigBuilder.file";
 
@@ -147,7 +147,7 @@ fn parse_toml(path: &Path, text: &str) -> Result<Vec<FileValue>> {
             )
             .with_code(ErrorCode::INVALID)
         })?;
-        flatten(OP, &key, value, &mut leaves).map_err(|e| in_file(path, &e))?;
+        flatten(OP, &key, value, EmptyTables::Drop, &mut leaves).map_err(|e| in_file(path, &e))?;
     }
     Ok(leaves
         .into_iter()
@@ -290,7 +290,7 @@ fn leaves_without_lines(path: &Path, value: Value) -> Result<Vec<FileValue>> {
     }
     check_names(&value).map_err(|e| in_file(path, &e))?;
     let mut leaves = Vec::new();
-    flatten(OP, "", value, &mut leaves).map_err(|e| in_file(path, &e))?;
+    flatten(OP, "", value, EmptyTables::Drop, &mut leaves).map_err(|e| in_file(path, &e))?;
     // A null sets nothing, as in TOML, which has none: `database:` with every key under
     // it commented out is an empty section, not one that wipes the defaults under it.
     Ok(leaves

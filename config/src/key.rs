@@ -67,9 +67,21 @@ pub(crate) fn is_data_table<'a>(mut names: impl Iterator<Item = &'a str>) -> boo
     names.any(|name| !is_segment(name))
 }
 
+/// What [`flatten`] makes of an empty map below the root.
+#[derive(Clone, Copy)]
+pub(crate) enum EmptyTables {
+    /// Nothing: an empty `[section]` in a file adds no key, and leaves a weaker layer's
+    /// keys under it alone.
+    Drop,
+    /// A leaf of its own: a default's empty map (`upstreams: HashMap::new()`) reads back
+    /// as an empty map, so the defaults struct extracts whole. A stronger layer's key
+    /// under it replaces it.
+    Keep,
+}
+
 /// `value` as leaves under `key`: maps become one leaf per nested key, everything else
 /// (lists, and [tables of data](is_data_table) below the root) is a leaf of its own. An
-/// empty map leaves nothing.
+/// empty map below the root is as `empty` says.
 ///
 /// # Errors
 /// [`ErrorCode::INVALID`] when a top-level map key is not a valid key segment.
@@ -77,11 +89,14 @@ pub(crate) fn flatten(
     op: &'static str,
     key: &str,
     value: Value,
+    empty: EmptyTables,
     out: &mut Vec<(String, Value)>,
 ) -> Result<()> {
     match value {
         Value::Map(entries)
-            if key.is_empty() || !is_data_table(entries.keys().map(String::as_str)) =>
+            if key.is_empty()
+                || !(entries.is_empty() && matches!(empty, EmptyTables::Keep)
+                    || is_data_table(entries.keys().map(String::as_str))) =>
         {
             for (segment, value) in entries {
                 let nested = if key.is_empty() {
@@ -90,7 +105,7 @@ pub(crate) fn flatten(
                     format!("{key}.{segment}")
                 };
                 check_key(op, &nested)?;
-                flatten(op, &nested, value, out)?;
+                flatten(op, &nested, value, empty, out)?;
             }
             Ok(())
         }

@@ -9,7 +9,9 @@
 //! not be what was written (`1.10` reads back as `1.1`): the environment keeps a number
 //! with a fraction as text instead, which a float field reads (`APP_CACHE__RATIO=0.50`)
 //! and a text field takes as written (`APP_PYTHON__VERSION=3.10`). Map keys read as
-//! `serde_json` reads them: `80` fills a `u16`.
+//! `serde_json` reads them: `80` fills a `u16`. A field that wants a number takes text that
+//! writes one, as figment's does: the environment keeps `007`, `+5` and ` 5` as text (a
+//! text field gets them as written), and a `u16` field reads 7, 5 and 5.
 
 use serde::de::value::{MapDeserializer, SeqDeserializer};
 use serde::de::{self, IntoDeserializer, Visitor};
@@ -24,6 +26,22 @@ impl<'de> IntoDeserializer<'de, Error> for Lenient<'de> {
     fn into_deserializer(self) -> Lenient<'de> {
         self
     }
+}
+
+/// Integer fields that also take the text of an integer (spaces around it, a `+`, leading
+/// zeros); the visitor checks the range (`300` is no `u8`).
+macro_rules! integer_from_text {
+    ($($($method:ident)+ => $parsed:ty, $visit:ident;)+) => {$($(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            match self.0 {
+                Value::String(text) => match text.trim().parse::<$parsed>() {
+                    Ok(number) => visitor.$visit(number),
+                    Err(_) => self.deserialize_any(visitor),
+                },
+                _ => self.deserialize_any(visitor),
+            }
+        }
+    )+)+};
 }
 
 impl<'de> de::Deserializer<'de> for Lenient<'de> {
@@ -72,7 +90,7 @@ impl<'de> de::Deserializer<'de> for Lenient<'de> {
 
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.0 {
-            Value::String(text) => match float_text(text) {
+            Value::String(text) => match float_text(text.trim()) {
                 Some(float) => visitor.visit_f64(float),
                 None => self.deserialize_any(visitor),
             },
@@ -108,8 +126,15 @@ impl<'de> de::Deserializer<'de> for Lenient<'de> {
         de::Deserializer::deserialize_enum(self.0, name, variants, visitor)
     }
 
+    integer_from_text! {
+        deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 => i64, visit_i64;
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 => u64, visit_u64;
+        deserialize_i128 => i128, visit_i128;
+        deserialize_u128 => u128, visit_u128;
+    }
+
     serde::forward_to_deserialize_any! {
-        i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 char bytes byte_buf unit
+        char bytes byte_buf unit
         unit_struct seq tuple tuple_struct map struct identifier ignored_any
     }
 }

@@ -113,10 +113,18 @@ impl<'a> Reader<'a> {
         match value_at(self.snapshot, prefix) {
             Some(value) => self.deserialize(op, prefix, &value),
             // Nothing set under it: `None` for an `Option`, else an empty table (a
-            // struct of its defaults, an empty map).
+            // struct of its defaults, an empty map). A struct that needs a field says
+            // which; anything else (a number, a list) is simply not set.
             None => self
                 .deserialize(op, prefix, &Value::Null)
-                .or_else(|_| self.deserialize(op, prefix, &Value::Map(BTreeMap::new()))),
+                .or_else(|_| self.deserialize(op, prefix, &Value::Map(BTreeMap::new())))
+                .map_err(|err| {
+                    if err.message().contains("missing field") {
+                        err
+                    } else {
+                        not_set(op, prefix)
+                    }
+                }),
         }
     }
 

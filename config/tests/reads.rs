@@ -6,7 +6,7 @@ mod common;
 use common::ConfigDir;
 use corers_config::{Config, Source};
 use corers_primitives::{ErrorCode, Value, options};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// A config with a file, an environment variable and a runtime value.
 fn workbench(dir: &ConfigDir) -> Config {
@@ -426,6 +426,48 @@ fn config_extract_missing_field_bad() {
 }
 
 #[test]
+fn config_extract_absent_value_is_not_set_bad() {
+    // Nothing under the key: a number or a list is "not set" (NOT_FOUND, as get_as says),
+    // not "invalid type: map"; a struct still names the field it needs.
+    let config = Config::new();
+    config.set("database.host", "db.homelab").unwrap();
+    let err = config.extract::<u16>("database.port").unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+    insta::assert_snapshot!(err.to_string(), @r#"config.Config.extract: config key "database.port" is not set [NOT_FOUND]"#);
+    let err = config.extract::<Vec<String>>("cluster.hosts").unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+    let err = config.extract::<Database>("replica").unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(err.message().contains("missing field `host`"), "{err}");
+}
+
+#[test]
+fn config_defaults_struct_with_empty_maps_extracts_whole_good() {
+    // figment's Serialized::defaults(App::default()) then extract::<App>(): the same here,
+    // an empty map included.
+    #[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+    struct App {
+        workers: u8,
+        upstreams: std::collections::BTreeMap<String, String>,
+        headers: Option<std::collections::BTreeMap<String, String>>,
+    }
+    let app = App {
+        workers: 4,
+        upstreams: std::collections::BTreeMap::new(),
+        headers: Some(std::collections::BTreeMap::new()),
+    };
+    let config = Config::builder().defaults(&app).build().unwrap();
+    assert_eq!(config.extract::<App>("").unwrap(), app);
+    // A stronger layer's key under the empty map takes its place.
+    config
+        .set("upstreams.alpha", "http://10.0.0.7:8080")
+        .unwrap();
+    let app = config.extract::<App>("").unwrap();
+    assert_eq!(app.upstreams["alpha"], "http://10.0.0.7:8080");
+    assert_eq!(app.headers, Some(std::collections::BTreeMap::new()));
+}
+
+#[test]
 fn config_extract_secret_value_is_not_echoed_ugly() {
     #[derive(Debug, Deserialize)]
     #[allow(dead_code, reason = "only the error matters")]
@@ -472,6 +514,44 @@ fn config_extract_number_or_bool_from_the_environment_into_text_fields_good() {
         config.get_as::<String>("database.password").unwrap(),
         "123456"
     );
+}
+
+#[test]
+fn config_extract_number_fields_take_the_text_of_a_number_good() {
+    // The environment keeps " 5", "+5" and "007" as text (a text field gets them as
+    // written); a number field reads the number, as figment's does.
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Index {
+        files_per_char: u16,
+        depth: i32,
+        ratio: f64,
+        code: String,
+    }
+    let config = Config::builder()
+        .env_prefix("APP")
+        .env_vars([
+            ("APP_INDEX__FILES_PER_CHAR", " 5"),
+            ("APP_INDEX__DEPTH", "+007"),
+            ("APP_INDEX__RATIO", " 0.25 "),
+            ("APP_INDEX__CODE", "007"),
+        ])
+        .build()
+        .unwrap();
+    assert_eq!(
+        config.extract::<Index>("index").unwrap(),
+        Index {
+            files_per_char: 5,
+            depth: 7,
+            ratio: 0.25,
+            code: "007".to_owned(),
+        }
+    );
+    // Out of range, or not a number: still refused, naming the key.
+    config.set("index.files_per_char", "70000").unwrap();
+    let err = config.extract::<Index>("index").unwrap_err();
+    assert!(err.message().contains("index.files_per_char"), "{err}");
+    config.set("index.files_per_char", "5 files").unwrap();
+    assert!(config.extract::<Index>("index").is_err());
 }
 
 #[test]
