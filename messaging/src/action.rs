@@ -53,6 +53,57 @@ struct RunCtxInner {
     deadline: Option<Instant>,
     /// The caller's values, one per type; shared with every context derived from this one.
     extensions: Extensions,
+    /// The running slots the runs this context is nested in hold.
+    holding: Holding,
+}
+
+/// The running slots of Action limits that a run's ancestors hold: a nested run of an
+/// Action whose slot an ancestor holds is refused, as waiting for another could wait on
+/// that ancestor forever (with one slot it always would).
+#[derive(Clone, Default)]
+struct Holding(Option<Arc<[Arc<Held>]>>);
+
+/// One running slot, held by a run until it ends.
+struct Held {
+    limit: Arc<Limit>,
+    released: AtomicBool,
+}
+
+impl Holding {
+    fn holds(&self, limit: &Arc<Limit>) -> bool {
+        self.0
+            .iter()
+            .flat_map(|all| all.iter())
+            .any(|held| Arc::ptr_eq(&held.limit, limit) && !held.released.load(Ordering::Acquire))
+    }
+
+    fn with(&self, held: Arc<Held>) -> Holding {
+        let kept = self.0.iter().flat_map(|all| all.iter()).cloned();
+        Holding(Some(kept.chain([held]).collect()))
+    }
+}
+
+impl fmt::Debug for Holding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} slots held",
+            self.0.as_ref().map_or(0, |all| all.len())
+        )
+    }
+}
+
+/// A running slot taken: given back, and marked released for the runs nested in it (a
+/// task one of them spawned may outlive it), when the run ends or is dropped.
+struct Slot<'a> {
+    _permit: tokio::sync::SemaphorePermit<'a>,
+    held: Arc<Held>,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.held.released.store(true, Ordering::Release);
+    }
 }
 
 /// Values a caller attaches to a [`RunCtx`], one per type, read by every handler below it.
@@ -129,6 +180,7 @@ impl RunCtx {
                 cancel: OnceLock::from(token),
                 deadline: self.inner.deadline,
                 extensions: self.inner.extensions.clone(),
+                holding: self.inner.holding.clone(),
             }),
         }
     }
@@ -150,6 +202,7 @@ impl RunCtx {
                 cancel: OnceLock::from(self.cancel_token().clone()),
                 deadline: Some(self.inner.deadline.map_or(deadline, |d| d.min(deadline))),
                 extensions: self.inner.extensions.clone(),
+                holding: self.inner.holding.clone(),
             }),
         }
     }
@@ -222,6 +275,19 @@ impl RunCtx {
                 cancel: OnceLock::from(self.cancel_token().clone()),
                 deadline: self.inner.deadline,
                 extensions: self.inner.extensions.with(value),
+                holding: self.inner.holding.clone(),
+            }),
+        }
+    }
+
+    /// This context for the runs nested in one that holds `held`.
+    fn holding(&self, held: Arc<Held>) -> RunCtx {
+        RunCtx {
+            inner: Arc::new(RunCtxInner {
+                cancel: OnceLock::from(self.cancel_token().clone()),
+                deadline: self.inner.deadline,
+                extensions: self.inner.extensions.clone(),
+                holding: self.inner.holding.with(held),
             }),
         }
     }
@@ -370,7 +436,9 @@ impl<C: Clone + Send + Sync + 'static> ActionSpec<C> {
     }
 
     /// Runs at most `running` calls at once, queues up to `queue` more, and refuses the
-    /// rest with `UNAVAILABLE`.
+    /// rest with `UNAVAILABLE`. A run of it nested in a run of it (through
+    /// [`ActionCtx::run`], a listener, a Task) is refused with `CONFLICT`: it would wait for
+    /// a slot its own caller holds.
     pub fn concurrency(mut self, running: usize, queue: usize) -> Self {
         self.limit = Some((running.max(1), queue));
         self
@@ -831,13 +899,27 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
     ) -> Result<Value> {
         let name = action.def.name.as_str();
         let refused = |err| self.refused(core, name, info, err);
-        let _permit = match &action.limit {
-            None => None,
+        let holding;
+        let (ctx, _slot) = match &action.limit {
+            None => (ctx, None),
             // Boxed: waiting in the queue is the rare path, and its future is large.
             Some(limit) => {
                 // Refused at once while the breaker is open, not after a wait in the queue.
                 if let Some(breaker) = action.breaker.as_ref().filter(|b| b.refuses()) {
                     return Err(refused(suspended(name, breaker)));
+                }
+                if ctx.inner.holding.holds(limit) {
+                    return Err(refused(
+                        Error::new(
+                            "messaging.Actions.run",
+                            format!(
+                                "run of {name:?} refused: a run it is nested in holds one of \
+                                 its running slots, and waiting for another could wait on \
+                                 that run forever"
+                            ),
+                        )
+                        .with_code(ErrorCode::CONFLICT),
+                    ));
                 }
                 let permit = Box::pin(self.acquire(limit, name, ctx))
                     .await
@@ -850,7 +932,16 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                         format!("run {name:?}"),
                     ))
                 })?;
-                Some(permit)
+                let held = Arc::new(Held {
+                    limit: Arc::clone(limit),
+                    released: AtomicBool::new(false),
+                });
+                holding = ctx.holding(Arc::clone(&held));
+                let slot = Slot {
+                    _permit: permit,
+                    held,
+                };
+                (&holding, Some(slot))
             }
         };
         // Asked once the run has its slot, so that runs queued before the breaker opened

@@ -811,3 +811,108 @@ fn run_ctx_extension_ugly() {
     let ctx = ctx.with_deadline(tokio::time::Instant::now());
     assert!(ctx.extension::<()>().is_some());
 }
+
+// --- A limited Action run inside a run of itself ---
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_concurrency_nested_run_of_itself_refused_not_deadlocked_bad() {
+    // With one slot, a run that runs itself would wait for the slot it holds: forever.
+    let actions = unit_actions();
+    actions
+        .register(
+            ActionSpec::new(
+                "index.build",
+                |ctx: ActionCtx<()>, options: Options| async move {
+                    if options.bool("nested").unwrap_or(false) {
+                        return Ok(Value::from("inner"));
+                    }
+                    let inner = ctx
+                        .run("index.build", options! { "nested" => true })
+                        .await
+                        .unwrap_err();
+                    Ok(Value::from(format!(
+                        "{}: {}",
+                        inner.code().unwrap(),
+                        inner.message()
+                    )))
+                },
+            )
+            .concurrency(1, 8),
+        )
+        .unwrap();
+    let out = tokio::time::timeout(
+        Duration::from_secs(5),
+        actions.run(&(), &RunCtx::new(), "index.build", options! {}),
+    )
+    .await
+    .expect("refused at once, not left waiting on its own slot")
+    .unwrap();
+    insta::assert_snapshot!(out.as_str().unwrap(), @r#"CONFLICT: run of "index.build" refused: a run it is nested in holds one of its running slots, and waiting for another could wait on that run forever"#);
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_concurrency_runs_one_after_another_and_other_actions_nest_good() {
+    // Not nested: runs in a row each take the slot; another limited Action nests freely.
+    let actions = unit_actions();
+    actions
+        .register(
+            ActionSpec::new("git.log", |_, _| async { Ok(Value::from("log")) }).concurrency(1, 0),
+        )
+        .unwrap();
+    actions
+        .register(
+            ActionSpec::new("index.build", |ctx: ActionCtx<()>, _| async move {
+                ctx.run("git.log", Options::new()).await
+            })
+            .concurrency(1, 0),
+        )
+        .unwrap();
+    for _ in 0..3 {
+        let out = actions
+            .run(&(), &RunCtx::new(), "index.build", options! {})
+            .await;
+        assert_eq!(out.unwrap(), Value::from("log"));
+    }
+}
+
+#[tokio::test]
+async fn action_spec_concurrency_task_spawned_by_a_run_may_run_it_once_the_run_ended_ugly() {
+    // A task a run leaves behind runs the Action again once that run has let its slot go.
+    let actions = unit_actions();
+    let (sent, later) = tokio::sync::oneshot::channel::<JoinHandle<Result<Value>>>();
+    let sent = Arc::new(std::sync::Mutex::new(Some(sent)));
+    actions
+        .register(
+            ActionSpec::new(
+                "index.build",
+                move |ctx: ActionCtx<()>, options: Options| {
+                    let sent = Arc::clone(&sent);
+                    async move {
+                        if options.bool("again").unwrap_or(false) {
+                            return Ok(Value::from("again"));
+                        }
+                        let (go, wait) = tokio::sync::oneshot::channel::<()>();
+                        let task = tokio::spawn(async move {
+                            let _ = wait.await;
+                            ctx.run("index.build", options! { "again" => true }).await
+                        });
+                        sent.lock().unwrap().take().unwrap().send(task).unwrap();
+                        // The task goes on once this run has ended.
+                        tokio::spawn(async move {
+                            tokio::task::yield_now().await;
+                            let _ = go.send(());
+                        });
+                        Ok(Value::from("first"))
+                    }
+                },
+            )
+            .concurrency(1, 0),
+        )
+        .unwrap();
+    let first = actions
+        .run(&(), &RunCtx::new(), "index.build", options! {})
+        .await;
+    assert_eq!(first.unwrap(), Value::from("first"));
+    let task = later.await.unwrap();
+    assert_eq!(task.await.unwrap().unwrap(), Value::from("again"));
+}
