@@ -178,8 +178,10 @@ impl Core {
     /// # }
     /// ```
     ///
-    /// The config is re-read whenever this is called; the hooks run only while the services
-    /// run (not before startup, nor once shutdown has begun). Called while startup runs, it
+    /// The config is re-read whenever this is called but once shutdown has begun (then
+    /// nothing is reloaded); the hooks run only while the services run (not before
+    /// startup). A reload hook must not ask for a reload (it is refused with `CONFLICT`:
+    /// the reload under way would wait on that hook). Called while startup runs, it
     /// waits for startup to end and then reloads every service: so it must not be awaited
     /// from a start hook (or an Action a start hook awaits), which would wait on itself.
     /// Called while another reload runs, it has that one call the hooks once more, and
@@ -197,6 +199,11 @@ impl Core {
     /// [`reload`](Core::reload), under [`logging`](Core::logging).
     async fn reload_all(&self) -> Result<()> {
         const OP: &str = "corers.Core.reload";
+        // Nothing changes under the stop hooks: not the config, not the services.
+        if self.context().is_cancelled() {
+            tracing::info!("reload skipped: shutting down");
+            return Ok(());
+        }
         // The config first, so reload hooks read the new values.
         #[cfg(feature = "config")]
         let config = {

@@ -625,6 +625,56 @@ async fn core_reload_before_startup_and_after_shutdown_does_nothing_ugly() {
     assert!(seen.lock().unwrap().is_empty());
 }
 
+#[tokio::test(start_paused = true)]
+async fn core_reload_asked_from_a_reload_hook_is_refused_not_looping_bad() {
+    // The hook's own reload would have the reload under way wait for the hook, pass after
+    // pass: it is refused at once, and the reload under way ends.
+    let answers = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&answers);
+    let core = Core::builder()
+        .service(move |_| {
+            let seen = Arc::clone(&seen);
+            Ok(Registration::new(
+                "store",
+                Hooks::new().on_reload(move |ctx: ServiceCtx<Core>| {
+                    let seen = Arc::clone(&seen);
+                    async move {
+                        let again = ctx.core().reload().await;
+                        seen.lock()
+                            .unwrap()
+                            .push(again.map_err(|e| e.code().cloned()));
+                        Ok(())
+                    }
+                }),
+            ))
+        })
+        .build()
+        .unwrap();
+    core.startup().await.unwrap();
+    tokio::time::timeout(Duration::from_secs(60), core.reload())
+        .await
+        .expect("the reload ends")
+        .unwrap();
+    assert_eq!(*answers.lock().unwrap(), [Err(Some(ErrorCode::CONFLICT))]);
+    core.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn core_reload_once_shutdown_began_leaves_the_config_alone_ugly() {
+    let (dir, file) = workers_file();
+    let core = Core::builder()
+        .config(Config::builder().file(&file))
+        .build()
+        .unwrap();
+    core.startup().await.unwrap();
+    core.request_shutdown();
+    std::fs::write(&file, "workers = 9\n").unwrap();
+    core.reload().await.unwrap();
+    assert_eq!(core.config().int("workers").unwrap(), 1);
+    core.shutdown().await.unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 // ---- Core::host / CoreBuilder::host ----
 
 #[test]

@@ -19,6 +19,11 @@ use crate::force::Force;
 use crate::work::{StopRequest, Work};
 use crate::{BoxFuture, Health, Service, ServiceCtx};
 
+tokio::task_local! {
+    /// Set while a reload hook runs, on its task: a reload it asks for is refused.
+    static IN_RELOAD_HOOK: ();
+}
+
 /// How long a hook may run when its service sets no timeout of its own.
 pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -966,15 +971,28 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     /// before the request would otherwise run on with what they read then); so it must not
     /// be awaited from a start hook. Before startup and once shutdown has begun (the
     /// [context](Services::context) is cancelled) it does nothing; a shutdown that begins
-    /// while it runs waits for the pass under way, and no further pass starts. Called while another reload runs, it asks that one to
-    /// call the hooks once more when it ends (so that they see whatever changed since they
-    /// began), and returns once that is done: reloads coalesce, and their failures are
-    /// reported by the call that ran the hooks. When the running reload is dropped before
-    /// that pass, the waiting call runs the hooks itself.
+    /// while it runs waits for the pass under way, and no further pass starts. Called while
+    /// another reload runs, it asks that one to call the hooks once more when it ends (so
+    /// that they see whatever changed since they began), and returns once that is done:
+    /// reloads coalesce, and their failures are reported by the call that ran the hooks.
+    /// When the running reload is dropped before that pass, the waiting call runs the hooks
+    /// itself.
     ///
     /// # Errors
-    /// The reload hooks' failures, joined (every service is reloaded regardless).
+    /// The reload hooks' failures, joined (every service is reloaded regardless);
+    /// [`ErrorCode::CONFLICT`] when asked from inside a reload hook (on its task), which
+    /// the reload under way would otherwise wait on, pass after pass.
     pub async fn reload_all(&self, core: &C) -> Result<()> {
+        // A reload hook that asks for a reload would have this pass wait for the hook and
+        // the hook for the pass: each asked-for pass runs it again, without end.
+        if IN_RELOAD_HOOK.try_with(|()| ()).is_ok() {
+            return Err(Error::new(
+                "lifecycle.Services.reload_all",
+                "a reload asked for from inside a reload hook would wait on that hook: \
+                 the reload under way already reloads every service",
+            )
+            .with_code(ErrorCode::CONFLICT));
+        }
         // (Relaxed: the counters are read and written under the phase lock.)
         let (started, mut covering) = loop {
             let waiting = {
@@ -1024,7 +1042,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         let mut failures = Vec::new();
         loop {
             for planned in started.iter() {
-                if let Err(err) = run_hook(
+                let hook = run_hook(
                     "reload",
                     &planned.work.name,
                     planned.timeout,
@@ -1037,9 +1055,8 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                         ))
                     }),
                     &self.inner.forced,
-                )
-                .await
-                {
+                );
+                if let Err(err) = IN_RELOAD_HOOK.scope((), hook).await {
                     failures.push(err);
                 }
             }

@@ -133,9 +133,11 @@ impl RotatingFile {
     /// [`ErrorCode::UNAVAILABLE`] when the file cannot be written (disk full, permissions;
     /// the line is not written), or could not be rotated (the line is written).
     pub fn write_line(&self, line: &[u8]) -> Result<()> {
+        // The clock is the caller's code: read before the lock, so that a clock that logs,
+        // or panics into a panic hook that logs, never waits on the lock it holds.
+        let now = (self.config.clock)();
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let line_len = line.len() as u64;
-        let now = (self.config.clock)();
         // The file's own size, not what this writer wrote: another writer of the path adds
         // to it, and a file another writer rotated away is over the limit, so this writer
         // follows at its next line instead of writing on into the rotated file.

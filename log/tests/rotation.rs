@@ -789,6 +789,46 @@ fn rotating_file_builder_clock_before_epoch_names_epoch_ugly() {
     );
 }
 
+#[test]
+fn rotating_file_builder_clock_that_logs_to_the_same_file_ugly() {
+    // A clock that writes a line (a panic hook logging a panicking clock does the same)
+    // re-enters the file: it must not wait on the lock its own caller holds.
+    let dir = TempDir::new("rotation");
+    let shared: std::sync::Arc<std::sync::OnceLock<RotatingFile>> = std::sync::Arc::default();
+    let entered = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (from_clock, once) = (
+        std::sync::Arc::clone(&shared),
+        std::sync::Arc::clone(&entered),
+    );
+    let file = RotatingFile::builder(dir.join(LIVE))
+        .clock(move || {
+            // Once, when the file is there (building it reads the clock too).
+            if let Some(file) = from_clock.get()
+                && !once.swap(true, std::sync::atomic::Ordering::SeqCst)
+            {
+                file.write_line(b"from the clock\n").unwrap();
+            }
+            fixed_time()
+        })
+        .build()
+        .unwrap();
+    assert!(shared.set(file).is_ok());
+    let (done, finished) = std::sync::mpsc::channel();
+    let writer = std::sync::Arc::clone(&shared);
+    std::thread::spawn(move || {
+        let written = writer.get().unwrap().write_line(b"cache flushed\n");
+        let _ = done.send(written.is_ok());
+    });
+    let written = finished
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the line is written, not stuck behind its own clock");
+    assert!(written);
+    assert_eq!(
+        fs::read_to_string(dir.join(LIVE)).unwrap(),
+        "from the clock\ncache flushed\n"
+    );
+}
+
 // ---------------------------------------------------------------- RotatingFileBuilder::build
 
 #[test]
