@@ -625,6 +625,14 @@ impl CoreBuilder {
         )
     }
 
+    /// Whether `config` will be the built-in command (not left out, not the application's
+    /// own).
+    #[cfg(all(feature = "cli", feature = "config"))]
+    pub(crate) fn builtin_config(&self) -> bool {
+        !self.without.iter().any(|name| name == "config")
+            && !self.commands.iter().any(|(path, _)| path == "config")
+    }
+
     /// [`build`](CoreBuilder::build), leaving out what does not build instead of failing:
     /// a config source that does not read, a factory that fails (the factories after it
     /// still run, which a failing `build` never reaches), a fake without its service, a

@@ -597,10 +597,52 @@ impl CoreBuilder {
                 Err(err) => startup_failed(&err),
             };
         }
+        // The built-in `config` shows what did load when the rest does not build: a config
+        // the application refuses is when it is needed most.
+        #[cfg(all(feature = "cli", feature = "config"))]
+        if command_word(&args) == Some("config") && builder.builtin_config() {
+            return match builder.build_lenient() {
+                Ok((core, left_out)) => core.config_despite(args, &left_out),
+                Err(err) => startup_failed(&err),
+            };
+        }
         match builder.build() {
             Ok(core) => core.run_blocking_with(args),
             Err(err) => startup_failed(&err),
         }
+    }
+}
+
+/// The first word of `args` that is no flag (nor the value of a `--set`): the command's.
+#[cfg(all(feature = "cli", feature = "config"))]
+fn command_word(args: &[String]) -> Option<&str> {
+    let mut words = args.iter();
+    while let Some(arg) = words.next() {
+        if arg == "--set" {
+            words.next();
+        } else if !arg.starts_with('-') {
+            return Some(arg);
+        }
+    }
+    None
+}
+
+#[cfg(all(feature = "cli", feature = "config"))]
+impl Core {
+    /// Runs the built-in `config` on a Core built without what failed to build, then says
+    /// what failed, on standard error, and exits as the failed build would have.
+    fn config_despite(self, args: Vec<String>, left_out: &[Error]) -> ExitCode {
+        let code = self.run_blocking_with(args);
+        let Some(first) = left_out.first() else {
+            return code;
+        };
+        if code != ExitCode::SUCCESS {
+            return code;
+        }
+        for err in left_out {
+            write_err(&format!("error: {err:#}\n"));
+        }
+        ExitCode::from(failed_to_start(first))
     }
 }
 

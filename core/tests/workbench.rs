@@ -251,6 +251,51 @@ fn core_run_blocking_output_that_cannot_be_written_keeps_a_failures_code_ugly() 
 }
 
 #[test]
+fn core_run_blocking_workbench_config_shows_what_loaded_when_the_config_is_refused_bad() {
+    // `config` is needed most when the settings are wrong: it shows what did load, then
+    // what failed, and exits as the refused start would (78).
+    let dir = std::env::temp_dir().join(format!(
+        "corers-workbench-refused-config-{}-{}",
+        std::process::id(),
+        corers::primitives::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("workbench.toml"),
+        "[index]\nfiles_per_char = \"many\"\n",
+    )
+    .unwrap();
+    let output = Process::new(workbench())
+        .arg("config")
+        .current_dir(&dir)
+        .env_remove("RUST_LOG")
+        .env_remove("WORKBENCH_INDEX__FILES_PER_CHAR")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(78), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("index.files_per_char") && stdout.contains("workbench.toml"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.starts_with("error: read the config: ") && stderr.contains("usize"),
+        "{stderr}"
+    );
+    // Another command still refuses to start, and says the same.
+    let other = Process::new(workbench())
+        .args(["workspace", "list"])
+        .current_dir(&dir)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert_eq!(other.status.code(), Some(78));
+    assert!(other.stdout.is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn core_run_blocking_build_failure_shows_its_whole_error_at_debug_level_bad() {
     // A workbench.toml that does not read: the message form for the user, the whole
     // error (operations, codes) in the log when RUST_LOG asks for debug.
