@@ -287,6 +287,18 @@ impl Core {
         self.inner.tasks.run(self, &self.run_ctx(), name).await
     }
 
+    /// Runs the Task `name` with `input` for its first step (see [`Tasks::run_with`]),
+    /// cancelled when the Core shuts down.
+    ///
+    /// # Errors
+    /// As [`Tasks::run_with`].
+    pub async fn run_task_with(&self, name: &str, input: Options) -> Result<TaskReport> {
+        self.inner
+            .tasks
+            .run_with(self, &self.run_ctx(), name, input)
+            .await
+    }
+
     /// The services, to read: names, typed access, start order, health (see
     /// [`ServicesView`]).
     pub fn services(&self) -> ServicesView<'_> {

@@ -2021,6 +2021,52 @@ async fn core_run_task_after_shutdown_fails_its_steps_ugly() {
     assert_eq!(report.error.unwrap().code(), Some(&ErrorCode::UNAVAILABLE));
 }
 
+#[tokio::test]
+async fn core_run_task_with_input_names_the_workspace_good() {
+    let core = Core::builder()
+        .name("workbench")
+        .action(index_action())
+        .task(
+            "index.one",
+            TaskDef::new(vec![Step::run("workspace.index").with_previous()]),
+        )
+        .build()
+        .unwrap();
+    let report = core
+        .run_task_with("index.one", options! { "name" => "beta" })
+        .await
+        .unwrap();
+    assert_eq!(
+        report.into_result().unwrap(),
+        Value::from("workbench indexed beta")
+    );
+}
+
+#[tokio::test]
+async fn core_run_task_with_unknown_task_not_found_bad() {
+    let core = with_nightly_task();
+    let err = core
+        .run_task_with("weekly.backup", options! { "name" => "beta" })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+    assert!(err.message().contains("weekly.backup"), "{err}");
+}
+
+#[tokio::test]
+async fn core_run_task_with_input_the_step_does_not_take_ugly() {
+    // The step has its own options and no `input = "previous"`: the input is not its.
+    let core = with_nightly_task();
+    let report = core
+        .run_task_with("nightly.index", options! { "name" => "beta" })
+        .await
+        .unwrap();
+    assert_eq!(
+        report.into_result().unwrap(),
+        Value::from("workbench indexed alpha")
+    );
+}
+
 // ---------------------------------------------------------------- stops asked for from inside
 
 /// An `admin` service whose task asks for a shutdown as soon as it runs.

@@ -252,6 +252,59 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
     /// [`ErrorCode::NOT_FOUND`] for an unknown Task; a failed run is a report with an
     /// error, not an `Err`.
     pub async fn run(&self, core: &C, ctx: &RunCtx, name: &str) -> Result<TaskReport> {
+        self.run_from(core, ctx, name, None).await
+    }
+
+    /// Runs the Task `name` as [`run`](Tasks::run) does, with `input`: what the first
+    /// step reads as the previous step's output (a step with `input = "previous"` gets its
+    /// keys, a `when` condition sees a success with that output), so that a pipeline from
+    /// config takes parameters (`deploy` with `target = "staging"`).
+    ///
+    /// ```
+    /// use corers_messaging::{ActionSpec, Actions, Bus, RunCtx, Step, TaskDef, Tasks};
+    /// use corers_primitives::{Value, options};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let actions: Actions<()> = Actions::new(Bus::new());
+    /// actions.register(ActionSpec::new("deploy.push", |_, opts| async move {
+    ///     Ok(Value::from(format!("pushed to {}", opts.string("target").unwrap_or("?"))))
+    /// })).unwrap();
+    /// let tasks = Tasks::new(actions);
+    /// tasks.define("deploy", TaskDef::new(vec![Step::run("deploy.push").with_previous()])).unwrap();
+    /// let report = tasks
+    ///     .run_with(&(), &RunCtx::new(), "deploy", options! { "target" => "staging" })
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(report.into_result().unwrap(), Value::from("pushed to staging"));
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`run`](Tasks::run).
+    pub async fn run_with(
+        &self,
+        core: &C,
+        ctx: &RunCtx,
+        name: &str,
+        input: Options,
+    ) -> Result<TaskReport> {
+        let input = input
+            .iter()
+            .map(|(key, value)| (key.to_owned(), value.clone()))
+            .collect();
+        self.run_from(core, ctx, name, Some(Ok(Value::Map(input))))
+            .await
+    }
+
+    /// Runs the Task `name`, its first step after `previous`.
+    async fn run_from(
+        &self,
+        core: &C,
+        ctx: &RunCtx,
+        name: &str,
+        previous: Option<Result<Value>>,
+    ) -> Result<TaskReport> {
         /// The runs so far, in this process.
         static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let def = self
@@ -270,7 +323,7 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
             detached: self.inner.detached.clone(),
         };
         let mut steps = Vec::with_capacity(def.steps.len());
-        let end = chain(&run, &def.steps, (String::new(), 0), None, &mut steps).await;
+        let end = chain(&run, &def.steps, (String::new(), 0), previous, &mut steps).await;
         Ok(TaskReport {
             task: name.to_owned(),
             run: run.id,

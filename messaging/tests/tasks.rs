@@ -2370,3 +2370,114 @@ async fn step_positions_past_nine_and_inside_groups_count_in_decimal_ugly() {
     assert_eq!(&positions[9..12], ["10", "11", "12.1"]);
     assert_eq!(positions.last(), Some(&"12.10"));
 }
+
+// --- Tasks::run_with ---
+
+/// Actions that answer with the options they were given, as "action: k=v, …".
+fn echoing(names: &[&str]) -> Tasks<()> {
+    let actions: Actions<()> = Actions::new(Bus::new());
+    for name in names {
+        let name = (*name).to_owned();
+        actions
+            .register(ActionSpec::new(name.clone(), move |_, opts: Options| {
+                let name = name.clone();
+                async move {
+                    let given: Vec<String> = opts.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    Ok(Value::from(format!("{name}: {}", given.join(", "))))
+                }
+            }))
+            .unwrap();
+    }
+    Tasks::new(actions)
+}
+
+#[tokio::test]
+async fn tasks_run_with_input_reaches_the_first_step_that_takes_it_good() {
+    let tasks = echoing(&["deploy.push", "chat.announce"]);
+    tasks
+        .define(
+            "deploy",
+            TaskDef::new(vec![
+                Step::when(
+                    Condition::Succeeded,
+                    vec![Step::run("deploy.push").with_previous()],
+                    vec![],
+                ),
+                Step::run("chat.announce"),
+            ]),
+        )
+        .unwrap();
+    let report = tasks
+        .run_with(
+            &(),
+            &RunCtx::new(),
+            "deploy",
+            options! { "target" => "staging" },
+        )
+        .await
+        .unwrap();
+    assert!(report.is_ok());
+    let outputs: Vec<String> = report
+        .steps
+        .iter()
+        .map(|s| s.outcome.as_ref().unwrap().as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        outputs,
+        ["deploy.push: target=\"staging\"", "chat.announce: "]
+    );
+}
+
+#[tokio::test]
+async fn tasks_run_with_unknown_task_not_found_bad() {
+    let tasks = echoing(&["deploy.push"]);
+    let err = tasks
+        .run_with(
+            &(),
+            &RunCtx::new(),
+            "deploy",
+            options! { "target" => "staging" },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+}
+
+#[tokio::test]
+async fn tasks_run_with_empty_input_or_a_step_that_takes_none_ugly() {
+    // A first step without `input = "previous"` never sees the input; empty input is a
+    // success with nothing in it.
+    let tasks = echoing(&["deploy.push"]);
+    tasks
+        .define(
+            "deploy",
+            TaskDef::new(vec![
+                Step::run("deploy.push").with_options(options! { "dry_run" => true }),
+            ]),
+        )
+        .unwrap();
+    let report = tasks
+        .run_with(
+            &(),
+            &RunCtx::new(),
+            "deploy",
+            options! { "target" => "staging" },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        report.into_result().unwrap(),
+        Value::from("deploy.push: dry_run=true")
+    );
+    tasks
+        .define(
+            "piped",
+            TaskDef::new(vec![Step::run("deploy.push").with_previous()]),
+        )
+        .unwrap();
+    let report = tasks
+        .run_with(&(), &RunCtx::new(), "piped", Options::new())
+        .await
+        .unwrap();
+    assert_eq!(report.into_result().unwrap(), Value::from("deploy.push: "));
+}
