@@ -956,8 +956,10 @@ impl Config {
     /// The section under `prefix` (`""` for the whole config) as a struct. A section with
     /// no keys is `None` for an `Option` (`extract::<Option<Tls>>("tls")`: no TLS), else
     /// deserializes from an empty map, so a struct whose fields all have serde defaults
-    /// still comes out; a text field takes an integer or a bool as its text (see
-    /// [`get_as`](Config::get_as)).
+    /// still comes out; a text field takes an integer or a bool as its text, and a number
+    /// field the text of a number (see [`get_as`](Config::get_as)). Paths come out as
+    /// written: a relative one is resolved against its file's directory only by
+    /// [`path`](Config::path) (`config.path("tls.cert")` next to `extract::<Tls>("tls")`).
     ///
     /// ```
     /// use corers_config::Config;
@@ -974,7 +976,9 @@ impl Config {
     ///
     /// # Errors
     /// [`ErrorCode::INVALID`] when the section does not fit `T` (a missing field, a wrong
-    /// type), naming the exact key, the expected type and the source of the value.
+    /// type), naming the exact key, the expected type and the source of the value;
+    /// [`ErrorCode::NOT_FOUND`] when nothing is under `prefix` and `T` is no struct, map
+    /// or `Option` (a number, a list).
     pub fn extract<T: DeserializeOwned>(&self, prefix: &str) -> Result<T> {
         self.with_reader(|r| r.extract(prefix))
     }
