@@ -252,6 +252,20 @@ impl ConfigBuilder {
     ///     .unwrap();
     /// assert_eq!(config.int("database.port").unwrap(), 5432);
     /// ```
+    ///
+    /// A default config file built into the binary (figment's
+    /// `Toml::string(include_str!(..))`) is defaults like any other:
+    ///
+    /// ```
+    /// use corers_config::{Config, Source};
+    ///
+    /// // include_str!("default.toml") in an application.
+    /// let built_in = "workers = 4\n[database]\nport = 5432\n";
+    /// let table: toml::Table = toml::from_str(built_in).unwrap();
+    /// let config = Config::builder().defaults(&table).build().unwrap();
+    /// assert_eq!(config.int("database.port").unwrap(), 5432);
+    /// assert_eq!(config.provenance("workers"), Some(Source::Default));
+    /// ```
     pub fn defaults<T: Serialize>(mut self, defaults: &T) -> Self {
         const OP: &str = "config.ConfigBuilder.defaults";
         let mut leaves = Vec::new();

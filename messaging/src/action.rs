@@ -1263,6 +1263,16 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         self.inner.registry.get(name).map(|a| a.def.clone())
     }
 
+    /// The schema of the Action `name` when it is closed: a Task hands such an Action only
+    /// the keys it declares of a previous step's output.
+    pub(crate) fn closed_schema(&self, name: &str) -> Option<Schema> {
+        self.inner
+            .registry
+            .get(name)
+            .filter(|a| a.def.schema.is_closed())
+            .map(|a| a.def.schema.clone())
+    }
+
     pub(crate) fn breaker_state(&self, name: &str) -> Option<BreakerState> {
         self.inner
             .registry

@@ -495,11 +495,11 @@ async fn chain<C: Clone + Send + Sync + 'static>(
                     run,
                     step,
                     position,
-                    options_for(step, previous.as_ref()),
+                    options_for(run, step, previous.as_ref()),
                 ));
             }
             Step::Run(step) => {
-                let options = options_for(step, previous.as_ref());
+                let options = options_for(run, step, previous.as_ref());
                 let (report, next) = run_step(run, step, position, options, mark).await;
                 mark = next;
                 let failed = report
@@ -777,15 +777,29 @@ fn parallel<'a, C: Clone + Send + Sync + 'static>(
     })
 }
 
-/// The options a run step gets: the previous output (when asked for) under its own.
-fn options_for(step: &RunStep, previous: Option<&Result<Value>>) -> Options {
+/// The options a run step gets: the previous output (when asked for) under its own. An
+/// Action whose schema is [closed](crate::Schema::closed) gets only the keys it declares of
+/// that output (another Action's, not the Task author's: what it says beyond them is not
+/// this step's input); the step's own options are all handed on, and checked.
+fn options_for<C: Clone + Send + Sync + 'static>(
+    run: &Run<C>,
+    step: &RunStep,
+    previous: Option<&Result<Value>>,
+) -> Options {
     if !step.previous {
         return step.options.clone();
     }
     let mut options = Options::new();
     match previous {
         Some(Ok(Value::Map(entries))) => {
-            options.extend(entries.iter().map(|(k, v)| (k.clone(), v.clone())));
+            let closed = run.actions.closed_schema(&step.action);
+            let taken = |key: &str| closed.as_ref().is_none_or(|schema| schema.declares(key));
+            options.extend(
+                entries
+                    .iter()
+                    .filter(|(k, _)| taken(k))
+                    .map(|(k, v)| (k.clone(), v.clone())),
+            );
         }
         Some(Ok(Value::Null) | Err(_)) | None => {}
         Some(Ok(value)) => {

@@ -457,6 +457,16 @@ impl Schema {
         Value::from(schema)
     }
 
+    /// Whether it is [closed](Schema::closed).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Whether it declares `key`.
+    pub(crate) fn declares(&self, key: &str) -> bool {
+        self.keys().any(|declared| declared == key)
+    }
+
     /// The declared keys, in declaration order.
     fn keys(&self) -> impl Iterator<Item = &str> {
         self.fields.iter().map(|field| field.key.as_str())

@@ -152,7 +152,8 @@ impl Step {
     /// Feeds the previous step's output in as input (a map's entries become options;
     /// any other value becomes the option `input`); explicit options win over it. In a
     /// `when` branch that took a failure, the previous output says what failed: `error`
-    /// (its messages), `code`, and the `step` and `action` that failed.
+    /// (its messages), `code`, and the `step` and `action` that failed. An Action whose
+    /// schema is [closed](crate::Schema::closed) gets only the keys of a map it declares.
     #[must_use]
     pub fn with_previous(self) -> Step {
         self.map_run(|run| run.previous = true)

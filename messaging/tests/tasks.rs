@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use corers_messaging::{
-    ActionSpec, Actions, Bus, Condition, Retry, RunCtx, Step, TaskDef, TaskReport,
-    TaskStepCompleted, Tasks,
+    ActionSpec, Actions, Bus, Condition, Retry, RunCtx, Schema, Step, TaskDef, TaskReport,
+    TaskStepCompleted, Tasks, ValueKind,
 };
 use corers_primitives::{Error, ErrorCode, Options, Value, options};
 use tokio::sync::{Barrier, Notify, mpsc};
@@ -1020,6 +1020,100 @@ async fn step_with_previous_map_output_merges_into_options_good() {
         out,
         options! { "changed" => 3, "commit" => "a1b2c3", "jobs" => 4 }.into_value()
     );
+}
+
+#[tokio::test]
+async fn step_with_previous_into_a_closed_schema_hands_on_the_keys_it_declares_good() {
+    // A closed Action refuses keys it does not declare from a caller; the keys another
+    // Action's output has beyond its own are not this step's input, so they stay behind,
+    // also in a `when failed` branch that gets what failed.
+    let actions: Actions<()> = Actions::new(Bus::new());
+    actions
+        .register(ActionSpec::new("git.pull", |_, _| async {
+            Ok(options! { "path" => "/srv/repo", "commits" => 3 }.into_value())
+        }))
+        .unwrap();
+    let closed = |name: &str, keys: &[&str]| {
+        let mut schema = Schema::new().closed();
+        for key in keys {
+            schema = schema.optional(*key, ValueKind::Any);
+        }
+        ActionSpec::new(name.to_owned(), |_, opts: Options| async move {
+            Ok(opts.into_value())
+        })
+        .schema(schema)
+    };
+    actions
+        .register(closed("index.build", &["path", "jobs"]))
+        .unwrap();
+    actions
+        .register(ActionSpec::new("git.push", |_, _| async {
+            Err(Error::new("git.Repo.push", "remote rejected").with_code(ErrorCode::DENIED))
+        }))
+        .unwrap();
+    actions
+        .register(closed("chat.alert", &["error", "step"]))
+        .unwrap();
+    let tasks = Tasks::new(actions);
+    tasks
+        .define(
+            "nightly",
+            TaskDef::new(vec![
+                Step::run("git.pull"),
+                Step::run("index.build")
+                    .with_previous()
+                    .with_options(options! { "jobs" => 4 }),
+                Step::run("git.push"),
+                Step::when(
+                    Condition::Failed,
+                    vec![Step::run("chat.alert").with_previous()],
+                    vec![],
+                ),
+            ]),
+        )
+        .unwrap();
+    let report = tasks.run(&(), &RunCtx::new(), "nightly").await.unwrap();
+    assert_eq!(
+        report.steps[1].outcome.as_ref().unwrap(),
+        &options! { "jobs" => 4, "path" => "/srv/repo" }.into_value()
+    );
+    let alert = report.steps[3].outcome.as_ref().unwrap().as_map().unwrap();
+    let keys: Vec<&str> = alert.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["error", "step"]);
+}
+
+#[tokio::test]
+async fn step_with_previous_closed_schema_still_refuses_the_steps_own_options_bad() {
+    // What the Task's author wrote is checked, not filtered.
+    let actions: Actions<()> = Actions::new(Bus::new());
+    actions
+        .register(ActionSpec::new("git.pull", |_, _| async {
+            Ok(options! { "path" => "/srv/repo" }.into_value())
+        }))
+        .unwrap();
+    actions
+        .register(
+            ActionSpec::new("index.build", |_, opts: Options| async move {
+                Ok(opts.into_value())
+            })
+            .schema(Schema::new().optional("path", ValueKind::String).closed()),
+        )
+        .unwrap();
+    let tasks = Tasks::new(actions);
+    tasks
+        .define(
+            "nightly",
+            TaskDef::new(vec![
+                Step::run("git.pull"),
+                Step::run("index.build")
+                    .with_previous()
+                    .with_options(options! { "jbos" => 4 }),
+            ]),
+        )
+        .unwrap();
+    let report = tasks.run(&(), &RunCtx::new(), "nightly").await.unwrap();
+    let err = report.into_result().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
 }
 
 #[tokio::test]
