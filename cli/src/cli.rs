@@ -466,7 +466,7 @@ impl<C: Send + 'static> Cli<C> {
             ["completion", ..] if wants_help => RunOutput::printed(self.builtin_help("completion")),
             // The built-ins take no flags but `--help`, as a command declaring none.
             ["completion", ..] if stray.is_some() => RunOutput::usage_error(
-                Error::new("cli.Cli.run", self.unknown_flag(stray.unwrap_or_default()))
+                Error::new("cli.Cli.run", self.unknown_flag(stray.unwrap_or_default(), ""))
                     .with_code(ErrorCode::INVALID),
                 &self.builtin_help("completion"),
             ),
@@ -510,7 +510,7 @@ impl<C: Send + 'static> Cli<C> {
                 };
                 match stray {
                     Some(flag) => RunOutput::usage_error(
-                        error(format!("{} without a command", self.unknown_flag(flag))),
+                        error(self.unknown_flag(flag, " without a command")),
                         &self.help(""),
                     ),
                     None => RunOutput::usage_error_with_help(
@@ -531,7 +531,7 @@ impl<C: Send + 'static> Cli<C> {
                     && self.closest_command(&words.join("/")).is_none()
                 {
                     return Resolution::Unsettled(RunOutput::usage_error(
-                        Error::new("cli.Cli.run", self.unknown_flag(flag))
+                        Error::new("cli.Cli.run", self.unknown_flag(flag, ""))
                             .with_code(ErrorCode::INVALID),
                         &self.help(""),
                     ));
@@ -565,15 +565,16 @@ impl<C: Send + 'static> Cli<C> {
 
     /// "unknown flag --sett; did you mean --set?": `flag` named as typed (its value left
     /// out, control characters escaped), with the closest flag the program answers.
-    fn unknown_flag(&self, flag: &str) -> String {
+    fn unknown_flag(&self, flag: &str, placed: &str) -> String {
         let name = flag.split('=').next().unwrap_or(flag);
         let known = self.top_flags();
         let close = corers_primitives::closest(name, known.iter().map(String::as_str))
             .filter(|close| *close != name);
-        crate::parse::unknown_flag_message(
-            name,
-            close.map(|close| format!("did you mean {close}?")),
-        )
+        let message = format!("unknown flag {}{placed}", name.escape_debug());
+        match close {
+            Some(close) => format!("{message}; did you mean {close}?"),
+            None => message,
+        }
     }
 
     /// The usage error for words that name no command, with the closest listed path as a

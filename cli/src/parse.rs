@@ -425,7 +425,7 @@ fn unknown_flag<C>(command: &Command<C>, given: &str, name: &str) -> Error {
 
 /// "unknown flag --nmae; did you mean --name?": the flag as typed, its control characters
 /// escaped, and the suggestion when there is one.
-pub(crate) fn unknown_flag_message(given: &str, suggestion: Option<String>) -> String {
+fn unknown_flag_message(given: &str, suggestion: Option<String>) -> String {
     match suggestion {
         Some(suggestion) => format!("unknown flag {}; {suggestion}", given.escape_debug()),
         None => format!("unknown flag {}", given.escape_debug()),

@@ -41,7 +41,9 @@ async fn cli_run_flag_without_a_command_is_named_bad() {
     // Close to one that would be answered: suggested.
     let outcome = cli.run((), ["--hlep"]).await;
     assert!(
-        outcome.stderr().contains("did you mean --help?"),
+        outcome
+            .stderr()
+            .starts_with("error: unknown flag --hlep without a command; did you mean --help?\n"),
         "{}",
         outcome.stderr()
     );

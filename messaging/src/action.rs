@@ -27,7 +27,8 @@ pub use corers_primitives::BoxFuture;
 pub(crate) type ActionFn<C> =
     dyn Fn(ActionCtx<C>, Options) -> BoxFuture<Result<Value>> + Send + Sync;
 
-/// The caller's side of a run: cancellation and deadline, handed down to every nested run.
+/// The caller's side of a run: cancellation, deadline and the caller's own values
+/// ([`with_extension`](RunCtx::with_extension)), handed down to every nested run.
 ///
 /// ```
 /// use std::time::Duration;
@@ -437,8 +438,8 @@ impl<C: Clone + Send + Sync + 'static> ActionSpec<C> {
 
     /// Runs at most `running` calls at once, queues up to `queue` more, and refuses the
     /// rest with `UNAVAILABLE`. A run of it nested in a run of it (through
-    /// [`ActionCtx::run`], a listener, a Task) is refused with `CONFLICT`: it would wait for
-    /// a slot its own caller holds.
+    /// [`ActionCtx::run`], a listener, a Task) takes a free slot, or is refused with
+    /// `CONFLICT` rather than queued: it could wait for a slot its own caller holds.
     pub fn concurrency(mut self, running: usize, queue: usize) -> Self {
         self.limit = Some((running.max(1), queue));
         self
@@ -552,11 +553,12 @@ pub struct ActionStarted {
     pub dispatch: DispatchInfo,
 }
 
-/// Broadcast when a run is refused before its handler is called, when Action events are on
-/// ([`Actions::set_events`]): an unknown or disabled name, input its schema refuses, a
-/// cascade too deep, an open circuit breaker, a full queue, or a caller that had already
-/// cancelled or passed its deadline. No [`ActionStarted`] came before it. Every refusal is
-/// also a `debug` event in the log (`action refused`), events on or not.
+/// Broadcast when a run is refused before its handler is called, to whoever listens for it
+/// (not only with [`Actions::set_events`]: a refusal is rare, and what a tool server counts):
+/// an unknown or disabled name, input its schema refuses, a cascade too deep, an open
+/// circuit breaker, a full queue, or a caller that had already cancelled or passed its
+/// deadline. No [`ActionStarted`] came before it. Every refusal is also a `debug` event in
+/// the log (`action refused`).
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct ActionRefused {
@@ -835,7 +837,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
     }
 
     /// Reports a run refused before its handler was called, and gives its error back:
-    /// logged at `debug`, and an [`ActionRefused`] when Action events are on.
+    /// logged at `debug`, and an [`ActionRefused`] for whoever listens.
     #[cold]
     #[inline(never)]
     fn refused(&self, core: &C, name: &str, info: DispatchInfo, err: Error) -> Error {
@@ -848,7 +850,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                 "action refused"
             );
         });
-        if self.inner.events.load(Ordering::Relaxed) {
+        if self.inner.bus.is_heard::<ActionRefused>() {
             let _ = self.inner.bus.broadcast(
                 core,
                 &ActionRefused {
@@ -908,22 +910,27 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                 if let Some(breaker) = action.breaker.as_ref().filter(|b| b.refuses()) {
                     return Err(refused(suspended(name, breaker)));
                 }
-                if ctx.inner.holding.holds(limit) {
-                    return Err(refused(
-                        Error::new(
-                            "messaging.Actions.run",
-                            format!(
-                                "run of {name:?} refused: a run it is nested in holds one of \
-                                 its running slots, and waiting for another could wait on \
-                                 that run forever"
-                            ),
+                // Nested in a run that holds one of its slots, a run takes a free slot or
+                // none: waiting in the queue could wait on that run forever.
+                let permit = if ctx.inner.holding.holds(limit) {
+                    limit.running.try_acquire().map_err(|_| {
+                        refused(
+                            Error::new(
+                                "messaging.Actions.run",
+                                format!(
+                                    "run of {name:?} refused: every running slot is taken, \
+                                     one by a run it is nested in, which waiting could wait \
+                                     on forever"
+                                ),
+                            )
+                            .with_code(ErrorCode::CONFLICT),
                         )
-                        .with_code(ErrorCode::CONFLICT),
-                    ));
-                }
-                let permit = Box::pin(self.acquire(limit, name, ctx))
-                    .await
-                    .map_err(refused)?;
+                    })?
+                } else {
+                    Box::pin(self.acquire(limit, name, ctx))
+                        .await
+                        .map_err(refused)?
+                };
                 // Disabled (or removed) while this run waited for its slot: it never runs.
                 self.inner.registry.lookup(name).map_err(|e| {
                     refused(Error::wrap(

@@ -258,7 +258,11 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
     /// Runs the Task `name` as [`run`](Tasks::run) does, with `input`: what the first
     /// step reads as the previous step's output (a step with `input = "previous"` gets its
     /// keys, a `when` condition sees a success with that output), so that a pipeline from
-    /// config takes parameters (`deploy` with `target = "staging"`).
+    /// config takes parameters (`deploy` with `target = "staging"`). It is handed on as an
+    /// output is: a first step without `input = "previous"` does not see it, the step's own
+    /// options win over it, and an Action with a closed schema gets only the keys it
+    /// declares — check a caller's input against that schema first
+    /// ([`Schema::violations`](crate::Schema::violations)) to refuse a misspelt key.
     ///
     /// ```
     /// use corers_messaging::{ActionSpec, Actions, Bus, RunCtx, Step, TaskDef, Tasks};

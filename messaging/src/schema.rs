@@ -122,11 +122,11 @@ impl Field {
     ///
     /// ```
     /// use corers_messaging::{Field, ValueKind};
-    /// let limit = Field::optional("limit", ValueKind::Int).about("how many commits, newest first");
+    /// let limit = Field::optional("limit", ValueKind::Int).description("how many commits, newest first");
     /// assert_eq!(limit.description.as_deref(), Some("how many commits, newest first"));
     /// ```
     #[must_use]
-    pub fn about(mut self, description: impl Into<String>) -> Field {
+    pub fn description(mut self, description: impl Into<String>) -> Field {
         self.description = Some(description.into());
         self
     }
@@ -272,8 +272,8 @@ impl Schema {
     /// ```
     /// use corers_messaging::{Field, Schema, ValueKind};
     /// let schema = Schema::new()
-    ///     .field(Field::required("path", ValueKind::String).about("the repository to read"))
-    ///     .field(Field::optional("limit", ValueKind::Int).about("how many commits, newest first"));
+    ///     .field(Field::required("path", ValueKind::String).description("the repository to read"))
+    ///     .field(Field::optional("limit", ValueKind::Int).description("how many commits, newest first"));
     /// assert_eq!(schema.fields()[1].description.as_deref(), Some("how many commits, newest first"));
     /// ```
     #[must_use]
@@ -399,9 +399,11 @@ impl Schema {
         if self.closed {
             for (key, _) in options.iter() {
                 if !self.keys().any(|declared| declared == key) {
+                    // Only a key not given already: with "path" given, "paths" is not it.
+                    let open = self.keys().filter(|declared| !options.has(declared));
                     violations.push(Violation::Unknown {
                         key: key.to_owned(),
-                        closest: corers_primitives::closest(key, self.keys()).map(str::to_owned),
+                        closest: corers_primitives::closest(key, open).map(str::to_owned),
                     });
                 }
             }
@@ -419,7 +421,7 @@ impl Schema {
     /// ```
     /// use corers_messaging::{Field, Schema, ValueKind};
     /// let schema = Schema::new()
-    ///     .field(Field::required("path", ValueKind::String).about("the repository to read"))
+    ///     .field(Field::required("path", ValueKind::String).description("the repository to read"))
     ///     .optional("limit", ValueKind::Int)
     ///     .closed();
     /// let json = serde_json::to_string(&schema.to_json_schema()).unwrap();

@@ -847,7 +847,43 @@ async fn action_spec_concurrency_nested_run_of_itself_refused_not_deadlocked_bad
     .await
     .expect("refused at once, not left waiting on its own slot")
     .unwrap();
-    insta::assert_snapshot!(out.as_str().unwrap(), @r#"CONFLICT: run of "index.build" refused: a run it is nested in holds one of its running slots, and waiting for another could wait on that run forever"#);
+    insta::assert_snapshot!(out.as_str().unwrap(), @r#"CONFLICT: run of "index.build" refused: every running slot is taken, one by a run it is nested in, which waiting could wait on forever"#);
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_concurrency_nested_run_of_itself_takes_a_free_slot_good() {
+    // A sub-agent that delegates to itself: with slots free, the nested runs go on (3
+    // deep with 3 slots), and the 4th level, with none free, is refused at once.
+    let actions = unit_actions();
+    actions
+        .register(
+            ActionSpec::new(
+                "agent.delegate",
+                |ctx: ActionCtx<()>, options: Options| async move {
+                    let depth = options.int("depth").unwrap_or(1);
+                    match ctx
+                        .run("agent.delegate", options! { "depth" => depth + 1 })
+                        .await
+                    {
+                        Ok(deeper) => Ok(deeper),
+                        Err(err) => Ok(Value::from(format!(
+                            "{depth} deep, then {}",
+                            err.code().unwrap()
+                        ))),
+                    }
+                },
+            )
+            .concurrency(3, 8),
+        )
+        .unwrap();
+    let out = tokio::time::timeout(
+        Duration::from_secs(5),
+        actions.run(&(), &RunCtx::new(), "agent.delegate", options! {}),
+    )
+    .await
+    .expect("never left waiting")
+    .unwrap();
+    assert_eq!(out, Value::from("3 deep, then CONFLICT"));
 }
 
 #[tokio::test(start_paused = true)]

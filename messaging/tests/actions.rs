@@ -1509,8 +1509,9 @@ async fn actions_set_events_refused_runs_say_why_good() {
 }
 
 #[tokio::test]
-async fn actions_set_events_refused_off_and_failed_handler_not_refused_bad() {
-    // Events off: no ActionRefused. A handler that runs and fails is completed, not refused.
+async fn actions_set_events_off_still_tells_refusals_not_failures_bad() {
+    // A refusal reaches its listener with events off (they are about every run); a
+    // handler that runs and fails is completed, not refused.
     let bus: Bus<()> = Bus::new();
     let actions = Actions::new(bus.clone());
     let refused = watch_refused(&bus);
@@ -1523,9 +1524,10 @@ async fn actions_set_events_refused_off_and_failed_handler_not_refused_bad() {
         }))
         .unwrap();
     let _ = run(&actions, "git.pull").await;
+    let _ = run(&actions, "git.push").await;
     actions.set_events(true);
     let _ = run(&actions, "git.push").await;
-    assert!(refused.lock().unwrap().is_empty());
+    assert_eq!(*refused.lock().unwrap(), ["git.pull: NOT_FOUND"]);
 }
 
 #[tokio::test(start_paused = true)]

@@ -594,6 +594,22 @@ fn schema_violations_lists_each_key_with_what_is_wrong_good() {
 }
 
 #[test]
+fn schema_violations_unknown_key_not_pointed_at_a_key_already_given_bad() {
+    let schema = Schema::new()
+        .optional("path", ValueKind::String)
+        .optional("limit", ValueKind::Int)
+        .closed();
+    let violations = schema.violations(&options! { "path" => "/a", "paths" => "/b" });
+    assert_eq!(
+        violations,
+        [Violation::Unknown {
+            key: "paths".to_owned(),
+            closest: None
+        }]
+    );
+}
+
+#[test]
 fn schema_violations_null_and_open_schema_bad() {
     // A null required key is missing; an open schema never lists a key it does not declare.
     let schema = Schema::new().required("path", ValueKind::String);
@@ -659,9 +675,9 @@ fn violation_key_ugly() {
 #[test]
 fn schema_field_describes_keys_and_replaces_in_place_good() {
     let schema = Schema::new()
-        .field(Field::required("path", ValueKind::String).about("the repository to read"))
+        .field(Field::required("path", ValueKind::String).description("the repository to read"))
         .optional("limit", ValueKind::Int)
-        .field(Field::optional("path", ValueKind::String).about("defaults to the cwd"));
+        .field(Field::optional("path", ValueKind::String).description("defaults to the cwd"));
     let keys: Vec<&str> = schema.fields().iter().map(|f| f.key.as_str()).collect();
     assert_eq!(keys, ["path", "limit"]);
     assert!(!schema.fields()[0].required);
@@ -679,7 +695,7 @@ fn schema_field_describes_keys_and_replaces_in_place_good() {
 fn schema_field_redeclared_by_shorthand_keeps_description_bad() {
     // `required` on a described key changes its kind and need, not its description.
     let schema = Schema::new()
-        .field(Field::optional("limit", ValueKind::Int).about("how many"))
+        .field(Field::optional("limit", ValueKind::Int).description("how many"))
         .required("limit", ValueKind::Float);
     let field = &schema.fields()[0];
     assert!(field.required);
@@ -689,7 +705,7 @@ fn schema_field_redeclared_by_shorthand_keeps_description_bad() {
 
 #[test]
 fn schema_field_with_empty_key_and_description_ugly() {
-    let schema = Schema::new().field(Field::optional("", ValueKind::Any).about(""));
+    let schema = Schema::new().field(Field::optional("", ValueKind::Any).description(""));
     assert_eq!(schema.fields()[0].description.as_deref(), Some(""));
     // Serialized without a description when there is none.
     let bare = serde_json::to_string(&Schema::new().optional("x", ValueKind::Any)).unwrap();
@@ -744,31 +760,31 @@ fn field_optional_ugly() {
 }
 
 #[test]
-fn field_about_good() {
-    let f = Field::optional("limit", ValueKind::Int).about("how many commits");
+fn field_description_good() {
+    let f = Field::optional("limit", ValueKind::Int).description("how many commits");
     assert_eq!(f.description.as_deref(), Some("how many commits"));
 }
 
 #[test]
-fn field_about_bad() {
+fn field_description_bad() {
     // A later description replaces an earlier one.
     let f = Field::optional("limit", ValueKind::Int)
-        .about("first")
-        .about("second");
+        .description("first")
+        .description("second");
     assert_eq!(f.description.as_deref(), Some("second"));
 }
 
 #[test]
-fn field_about_ugly() {
+fn field_description_ugly() {
     let long = "x".repeat(10_000);
-    let f = Field::optional("limit", ValueKind::Int).about(long.clone());
+    let f = Field::optional("limit", ValueKind::Int).description(long.clone());
     assert_eq!(f.description, Some(long));
 }
 
 #[test]
 fn schema_to_json_schema_describes_every_kind_good() {
     let schema = Schema::new()
-        .field(Field::required("path", ValueKind::String).about("the repository to read"))
+        .field(Field::required("path", ValueKind::String).description("the repository to read"))
         .optional("limit", ValueKind::Int)
         .optional("ratio", ValueKind::Float)
         .optional("verbose", ValueKind::Bool)

@@ -15,10 +15,20 @@
 /// assert_eq!(closest("deploy", ["path", "limit"]), None);
 /// ```
 pub fn closest<'a>(typo: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let typo_len = typo.chars().count();
     candidates
         .into_iter()
-        .map(|candidate| (distance(typo, candidate), candidate))
-        .filter(|(d, candidate)| *d <= 2.max(candidate.chars().count() / 3))
+        .filter_map(|candidate| {
+            let len = candidate.chars().count();
+            let near = 2.max(len / 3);
+            // The distance is at least the difference in length: a name far longer than
+            // any candidate (a megabyte from a caller) costs one count, not a table.
+            if typo_len.abs_diff(len) > near {
+                return None;
+            }
+            let d = distance(typo, candidate);
+            (d <= near).then_some((d, candidate))
+        })
         .min_by_key(|(d, _)| *d)
         .map(|(_, candidate)| candidate)
 }

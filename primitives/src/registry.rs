@@ -550,12 +550,18 @@ impl<T> Registry<T> {
     #[cold]
     fn not_found(&self, op: &'static str, name: &str) -> Error {
         let snapshot = self.current.load();
-        let hint = crate::closest(name, snapshot.entries.iter().map(|e| &*e.name))
+        // Only a name the caller can use (a disabled one is refused too).
+        let enabled = snapshot.entries.iter().filter(|e| e.enabled);
+        let hint = crate::closest(name, enabled.map(|e| &*e.name))
             .map(|close| format!(" (did you mean {close:?}?)"))
             .unwrap_or_default();
         Error::new(
             op,
-            format!("registry {:?}: {name:?} not found{hint}", self.name),
+            format!(
+                "registry {:?}: {} not found{hint}",
+                self.name,
+                crate::validate::shown_name(name)
+            ),
         )
         .with_code(ErrorCode::NOT_FOUND)
     }

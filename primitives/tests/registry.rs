@@ -529,6 +529,18 @@ fn registry_lookup_misspelt_names_the_closest_bad() {
     // Nothing close: no hint.
     let err = reg.lookup("deploy.rollback").unwrap_err();
     assert!(!err.message().contains("did you mean"), "{err}");
+    // A disabled name is not offered (it would be refused too), and a name a megabyte long
+    // is answered at once, shown by its first 64 characters.
+    reg.disable("git.push").unwrap();
+    assert!(
+        !reg.lookup("git.psuh")
+            .unwrap_err()
+            .message()
+            .contains("did you mean")
+    );
+    let huge = "g".repeat(1 << 20);
+    let err = reg.lookup(&huge).unwrap_err();
+    assert!(err.message().len() < 200, "{}", err.message().len());
 }
 
 #[test]
