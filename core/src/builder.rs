@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use corers_lifecycle::{Registration, Services};
 use corers_log::{AuditEvent, CrashReport, Logger};
 use corers_messaging::{ActionSpec, Actions, Bus, BusBuilder, Scheduler, TaskDef, Tasks};
-use corers_primitives::{Error, Options, Result};
+use corers_primitives::{Error, ErrorCode, Options, Result};
 
 use crate::Core;
 use crate::core::{App, Inner};
@@ -794,7 +794,17 @@ fn read_config(
     builder: corers_config::ConfigBuilder,
     on_error: &mut OnError<'_>,
 ) -> Result<corers_config::Config> {
-    let wrap = |e| Error::wrap(e, "corers.CoreBuilder.build", "read the config");
+    // INVALID whatever the cause's own code (a directory where the file should be is a
+    // CONFLICT, an unreadable one DENIED): a config that does not read is a setting to fix,
+    // so the start fails with 78 (EX_CONFIG), which a supervisor does not retry.
+    let wrap = |e| {
+        Error::wrap_code(
+            e,
+            ErrorCode::INVALID,
+            "corers.CoreBuilder.build",
+            "read the config",
+        )
+    };
     match on_error {
         OnError::Fail => builder.build().map_err(wrap),
         OnError::LeaveOut(_) => {

@@ -239,8 +239,8 @@ impl Core {
     /// A new context for runs of Actions and Tasks that ends when the Core shuts down: what
     /// [`run_action`](Core::run_action) uses, for a caller that adds a deadline or its own
     /// values (a bare [`RunCtx::new`] would run on through shutdown). Inside a handler, run
-    /// nested Actions with [`ActionCtx::run`](corers_messaging::ActionCtx::run) instead, which keeps the caller's deadline,
-    /// values and running slots.
+    /// nested Actions with [`ActionCtx::run`](corers_messaging::ActionCtx::run) instead,
+    /// which keeps the caller's deadline, values and running slots.
     ///
     /// ```
     /// use std::time::Duration;

@@ -639,9 +639,9 @@ impl Core {
         if code != ExitCode::SUCCESS {
             return code;
         }
-        for err in left_out {
-            write_err(&format!("error: {err:#}\n"));
-        }
+        // The first failure only, as for help: a later one may only follow from it (a
+        // service that depends on one whose factory failed).
+        write_err(&format!("error: {first:#}\n"));
         ExitCode::from(failed_to_start(first))
     }
 }
@@ -944,7 +944,12 @@ fn watch_signals(
                     let core = core.clone();
                     let reload = async move {
                         if let Err(err) = core.reload().await {
-                            tracing::error!(error = %err, "reload failed");
+                            // As errors on stderr read: each level's message, no
+                            // operation names; what failed to reload keeps its settings.
+                            tracing::error!(
+                                error = format!("{err:#}"),
+                                "reload failed; what did not reload runs on as it was"
+                            );
                         }
                     };
                     tokio::spawn(reload.with_current_subscriber());

@@ -296,6 +296,28 @@ fn core_run_blocking_workbench_config_shows_what_loaded_when_the_config_is_refus
 }
 
 #[test]
+fn core_run_blocking_workbench_config_file_that_cannot_be_read_exits_78_ugly() {
+    // A directory where the file should be (a CONFLICT of its own) is a setting to fix:
+    // 78, which the README's systemd unit does not restart.
+    let dir = std::env::temp_dir().join(format!(
+        "corers-workbench-dir-config-{}-{}",
+        std::process::id(),
+        corers::primitives::id()
+    ));
+    std::fs::create_dir_all(dir.join("workbench.toml")).unwrap();
+    let output = Process::new(workbench())
+        .args(["workspace", "list"])
+        .current_dir(&dir)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(78), "{stderr}");
+    assert!(stderr.starts_with("error: read the config: "), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn core_run_blocking_build_failure_shows_its_whole_error_at_debug_level_bad() {
     // A workbench.toml that does not read: the message form for the user, the whole
     // error (operations, codes) in the log when RUST_LOG asks for debug.
