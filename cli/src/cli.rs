@@ -570,11 +570,11 @@ impl<C: Send + 'static> Cli<C> {
         let known = self.top_flags();
         let close = corers_primitives::closest(name, known.iter().map(String::as_str))
             .filter(|close| *close != name);
-        let message = format!("unknown flag {}{placed}", name.escape_debug());
-        match close {
-            Some(close) => format!("{message}; did you mean {close}?"),
-            None => message,
-        }
+        crate::parse::unknown_flag_message(
+            name,
+            placed,
+            close.map(|close| format!("did you mean {close}?")),
+        )
     }
 
     /// The usage error for words that name no command, with the closest listed path as a

@@ -420,15 +420,21 @@ fn unknown_flag<C>(command: &Command<C>, given: &str, name: &str) -> Error {
     };
     let suggestion =
         short.or_else(|| closest_long(command, name).map(|n| format!("did you mean --{n}?")));
-    usage(unknown_flag_message(given, suggestion))
+    usage(unknown_flag_message(given, "", suggestion))
 }
 
 /// "unknown flag --nmae; did you mean --name?": the flag as typed, its control characters
-/// escaped, and the suggestion when there is one.
-fn unknown_flag_message(given: &str, suggestion: Option<String>) -> String {
+/// escaped, where it was given (`placed`: `" without a command"`, or `""`), and the
+/// suggestion when there is one.
+pub(crate) fn unknown_flag_message(
+    given: &str,
+    placed: &str,
+    suggestion: Option<String>,
+) -> String {
+    let message = format!("unknown flag {}{placed}", given.escape_debug());
     match suggestion {
-        Some(suggestion) => format!("unknown flag {}; {suggestion}", given.escape_debug()),
-        None => format!("unknown flag {}", given.escape_debug()),
+        Some(suggestion) => format!("{message}; {suggestion}"),
+        None => message,
     }
 }
 

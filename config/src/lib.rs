@@ -70,6 +70,7 @@ mod key;
 mod lenient;
 mod read;
 mod secret;
+mod shape;
 mod snapshot;
 mod source;
 mod view;

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use crate::Source;
 use crate::key::nest;
 use crate::secret::Secrets;
+use crate::shape::{Shape, shape_of};
 use crate::snapshot::{Entry, Snapshot};
 
 /// The getters over one snapshot. `view` says whose methods they are, for the operation
@@ -112,19 +113,14 @@ impl<'a> Reader<'a> {
         let op = self.op("config.Config.extract", "config.ConfigView.extract");
         match value_at(self.snapshot, prefix) {
             Some(value) => self.deserialize(op, prefix, &value),
-            // Nothing set under it: `None` for an `Option`, else an empty table (a
-            // struct of its defaults, an empty map). A struct that needs a field says
-            // which; anything else (a number, a list) is simply not set.
-            None => self
-                .deserialize(op, prefix, &Value::Null)
-                .or_else(|_| self.deserialize(op, prefix, &Value::Map(BTreeMap::new())))
-                .map_err(|err| {
-                    if err.message().contains("missing field") {
-                        err
-                    } else {
-                        not_set(op, prefix)
-                    }
-                }),
+            // Nothing set under it: `None` for an `Option`, an empty table for a struct
+            // (its defaults; one that needs a field says which) or a map; anything else
+            // (a number, a list) is not set.
+            None => match shape_of::<T>() {
+                Shape::Option => self.deserialize(op, prefix, &Value::Null),
+                Shape::Table => self.deserialize(op, prefix, &Value::Map(BTreeMap::new())),
+                Shape::Value => Err(not_set(op, prefix)),
+            },
         }
     }
 

@@ -442,6 +442,30 @@ fn config_extract_absent_value_is_not_set_bad() {
 }
 
 #[test]
+fn config_extract_absent_newtype_is_what_it_wraps_ugly() {
+    // Decided by what the type asks for, not by the wording of serde's errors.
+    #[derive(Debug, Default, Deserialize, PartialEq)]
+    struct Cache {
+        #[serde(default)]
+        ttl: u32,
+    }
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Section(Cache);
+    #[derive(Debug, Deserialize)]
+    struct Port(u16);
+    let config = Config::new();
+    assert_eq!(
+        config.extract::<Section>("cache").unwrap(),
+        Section(Cache::default())
+    );
+    let err = config
+        .extract::<Port>("server.port")
+        .map(|port| port.0)
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+}
+
+#[test]
 fn config_defaults_struct_with_empty_maps_extracts_whole_good() {
     // figment's Serialized::defaults(App::default()) then extract::<App>(): the same here,
     // an empty map included.

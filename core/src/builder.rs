@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use corers_lifecycle::{Registration, Services};
 use corers_log::{AuditEvent, CrashReport, Logger};
 use corers_messaging::{ActionSpec, Actions, Bus, BusBuilder, Scheduler, TaskDef, Tasks};
-use corers_primitives::{Error, ErrorCode, Options, Result};
+use corers_primitives::{Error, Options, Result};
 
 use crate::Core;
 use crate::core::{App, Inner};
@@ -800,7 +800,7 @@ fn read_config(
     let wrap = |e| {
         Error::wrap_code(
             e,
-            ErrorCode::INVALID,
+            corers_primitives::ErrorCode::INVALID,
             "corers.CoreBuilder.build",
             "read the config",
         )

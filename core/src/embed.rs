@@ -191,7 +191,8 @@ impl Core {
     /// The config's failure to reload (a file that does not parse, a
     /// [check](corers_config::ConfigBuilder::validate) the new settings do not pass: the
     /// config in force stays) and the reload hooks' failures, joined (every service is
-    /// reloaded regardless).
+    /// reloaded regardless); [`ErrorCode::CONFLICT`](corers_primitives::ErrorCode::CONFLICT)
+    /// when asked from inside a reload hook, before anything is reloaded.
     pub async fn reload(&self) -> Result<()> {
         self.logging(self.reload_all()).await
     }
@@ -199,6 +200,15 @@ impl Core {
     /// [`reload`](Core::reload), under [`logging`](Core::logging).
     async fn reload_all(&self) -> Result<()> {
         const OP: &str = "corers.Core.reload";
+        // Asked from a reload hook: refused before the config changes under the hooks.
+        if corers_lifecycle::in_reload_hook() {
+            return Err(Error::new(
+                OP,
+                "a reload asked for from inside a reload hook would wait on that hook: the \
+                 reload under way already reloads everything",
+            )
+            .with_code(corers_primitives::ErrorCode::CONFLICT));
+        }
         // Nothing changes under the stop hooks: not the config, not the services.
         if self.context().is_cancelled() {
             tracing::info!("reload skipped: shutting down");

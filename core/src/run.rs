@@ -600,7 +600,7 @@ impl CoreBuilder {
         // The built-in `config` shows what did load when the rest does not build: a config
         // the application refuses is when it is needed most.
         #[cfg(all(feature = "cli", feature = "config"))]
-        if command_word(&args) == Some("config") && builder.builtin_config() {
+        if words(&args).next() == Some("config") && builder.builtin_config() {
             return match builder.build_lenient() {
                 Ok((core, left_out)) => core.config_despite(args, &left_out),
                 Err(err) => startup_failed(&err),
@@ -613,18 +613,18 @@ impl CoreBuilder {
     }
 }
 
-/// The first word of `args` that is no flag (nor the value of a `--set`): the command's.
-#[cfg(all(feature = "cli", feature = "config"))]
-fn command_word(args: &[String]) -> Option<&str> {
-    let mut words = args.iter();
-    while let Some(arg) = words.next() {
-        if arg == "--set" {
-            words.next();
-        } else if !arg.starts_with('-') {
-            return Some(arg);
-        }
-    }
-    None
+/// The words of `args` before `--` that are neither flags nor the value of a `--set`: the
+/// command's path and its arguments (`workspace create alpha`).
+#[cfg(feature = "cli")]
+fn words(args: &[String]) -> impl Iterator<Item = &str> {
+    let mut after_set = false;
+    args.iter()
+        .take_while(|arg| *arg != "--")
+        .filter(move |arg| {
+            let value = std::mem::replace(&mut after_set, *arg == "--set");
+            !value && !arg.starts_with('-')
+        })
+        .map(String::as_str)
 }
 
 #[cfg(all(feature = "cli", feature = "config"))]
@@ -652,12 +652,7 @@ impl Core {
 #[cfg(feature = "cli")]
 fn asks_for_help(args: &[String]) -> bool {
     let flags = &args[..args.iter().position(|a| a == "--").unwrap_or(args.len())];
-    // A word that is neither a flag nor the value of a `--set`.
-    let help_word = flags
-        .iter()
-        .enumerate()
-        .any(|(at, arg)| arg == "help" && (at == 0 || flags[at - 1] != "--set"));
-    help_word
+    words(args).any(|word| word == "help")
         || flags.iter().any(|a| {
             a == "--help"
                 || a.strip_prefix('-')
@@ -806,6 +801,9 @@ fn first_signal(core: &Core, state: &Mutex<SignalState>, exit_code: u8) {
 /// The exit code of a run a SIGINT stopped: 128 + 2.
 const SIGINT_EXIT: u8 = 130;
 
+/// The exit code of a run a SIGTERM stopped: 128 + 15.
+const SIGTERM_EXIT: u8 = 143;
+
 /// The `received`th SIGINT/SIGTERM: the first begins a graceful shutdown, the second
 /// forces it (the command is abandoned and running hooks are cancelled), the third ends the
 /// process (on Unix; elsewhere it only says that the shutdown is under way).
@@ -821,7 +819,11 @@ fn on_shutdown_signal(
         2 => {
             core.inner.services.force();
             forced.cancel();
-            tracing::warn!("forced shutdown (a third signal ends the process at once)");
+            if cfg!(unix) {
+                tracing::warn!("forced shutdown (a third signal ends the process at once)");
+            } else {
+                tracing::warn!("forced shutdown");
+            }
             // The third ends the process inside the signal handler, with no flush.
             core.log().flush();
         }
@@ -939,7 +941,7 @@ fn watch_signals(
         loop {
             let exit_code = tokio::select! {
                 () = next(&mut interrupt) => SIGINT_EXIT,
-                () = next(&mut terminate) => 143,
+                () = next(&mut terminate) => SIGTERM_EXIT,
                 () = next(&mut hangup) => {
                     let core = core.clone();
                     let reload = async move {
@@ -1013,9 +1015,9 @@ fn watch_signals(
             let exit_code = tokio::select! {
                 () = next!(interrupt) => SIGINT_EXIT,
                 () = next!(interrupt_break) => SIGINT_EXIT,
-                () = next!(close) => 143,
-                () = next!(logoff) => 143,
-                () = next!(shutdown) => 143,
+                () = next!(close) => SIGTERM_EXIT,
+                () = next!(logoff) => SIGTERM_EXIT,
+                () = next!(shutdown) => SIGTERM_EXIT,
             };
             received += 1;
             on_shutdown_signal(&core, &state, &forced, received, exit_code);

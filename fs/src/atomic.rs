@@ -487,7 +487,10 @@ pub(crate) fn sync_dir(base: &Dir, rel: &Path) -> io::Result<()> {
     } else {
         rel
     };
-    match base.open_with(rel, &read).and_then(|dir| dir.sync_all()) {
+    match base
+        .open_with(rel, &read)
+        .and_then(|dir| corers_primitives::sync_all(&dir.into_std()))
+    {
         Err(e)
             if matches!(
                 e.kind(),

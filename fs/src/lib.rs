@@ -51,9 +51,15 @@ compile_error!(
      (see the README's Platforms section)"
 );
 
+// Left out elsewhere, so that the message above is the build's only error.
+#[cfg(unix)]
 mod atomic;
+#[cfg(unix)]
 mod fs;
+#[cfg(unix)]
 mod locate;
 
+#[cfg(unix)]
 pub use atomic::{AtomicWriter, WriteOptions};
+#[cfg(unix)]
 pub use fs::{DirEntry, FileKind, Fs, Stat};

@@ -109,7 +109,8 @@ impl Fs {
                 for dir in &new {
                     if let Some(above) = dir.parent() {
                         // Best effort, as `sync_dir`: the directory exists either way.
-                        let _ = std::fs::File::open(above).and_then(|d| d.sync_all());
+                        let _ = std::fs::File::open(above)
+                            .and_then(|d| corers_primitives::sync_all(&d));
                     }
                 }
                 Ok(new)

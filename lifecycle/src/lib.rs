@@ -45,5 +45,5 @@ mod work;
 pub use service::{BoxFuture, Health, Hooks, Service, ServiceCtx};
 pub use services::{
     DEFAULT_HEALTH_TIMEOUT, DEFAULT_HOOK_TIMEOUT, HealthReport, Registration, ServiceShutdown,
-    ServiceStarted, ServiceStartup, ServiceStopped, Services, StartReport,
+    ServiceStarted, ServiceStartup, ServiceStopped, Services, StartReport, in_reload_hook,
 };

@@ -24,6 +24,21 @@ tokio::task_local! {
     static IN_RELOAD_HOOK: ();
 }
 
+/// Whether this code runs in a reload hook (on the hook's own task, not one it spawned):
+/// where a reload must not be asked for, as the reload under way would wait on the hook.
+/// [`Services::reload_all`] refuses it; an application that reloads more than the
+/// services (its config first) asks before it does anything.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// assert!(!corers_lifecycle::in_reload_hook());
+/// # }
+/// ```
+pub fn in_reload_hook() -> bool {
+    IN_RELOAD_HOOK.try_with(|()| ()).is_ok()
+}
+
 /// How long a hook may run when its service sets no timeout of its own.
 pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -985,7 +1000,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     pub async fn reload_all(&self, core: &C) -> Result<()> {
         // A reload hook that asks for a reload would have this pass wait for the hook and
         // the hook for the pass: each asked-for pass runs it again, without end.
-        if IN_RELOAD_HOOK.try_with(|()| ()).is_ok() {
+        if in_reload_hook() {
             return Err(Error::new(
                 "lifecycle.Services.reload_all",
                 "a reload asked for from inside a reload hook would wait on that hook: \

@@ -368,3 +368,63 @@ async fn service_reload_panics_before_its_future_ugly() {
     let err = services.reload_all(&()).await.unwrap_err();
     assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
 }
+
+// ---- in_reload_hook ----
+
+/// A service whose reload hook records what `in_reload_hook` says, there and in a task it
+/// spawns.
+fn asking(seen: &Arc<Mutex<Vec<(&'static str, bool)>>>) -> Hooks<()> {
+    let seen = Arc::clone(seen);
+    Hooks::new().on_reload(move |_| {
+        let seen = Arc::clone(&seen);
+        async move {
+            seen.lock()
+                .unwrap()
+                .push(("hook", corers_lifecycle::in_reload_hook()));
+            let spawned = tokio::spawn(async { corers_lifecycle::in_reload_hook() })
+                .await
+                .unwrap();
+            seen.lock().unwrap().push(("spawned", spawned));
+            Ok(())
+        }
+    })
+}
+
+#[tokio::test]
+async fn in_reload_hook_good() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let services = services(vec![Registration::new("store", asking(&seen))]);
+    services.start_all(&()).await.unwrap();
+    services.reload_all(&()).await.unwrap();
+    assert_eq!(seen.lock().unwrap()[0], ("hook", true));
+}
+
+#[tokio::test]
+async fn in_reload_hook_bad() {
+    // Outside any hook, and in a start hook: not in a reload hook.
+    assert!(!corers_lifecycle::in_reload_hook());
+    let inside_start = Arc::new(Mutex::new(None));
+    let seen = Arc::clone(&inside_start);
+    let services = services(vec![Registration::new(
+        "store",
+        Hooks::new().on_start(move |_| {
+            let seen = Arc::clone(&seen);
+            async move {
+                *seen.lock().unwrap() = Some(corers_lifecycle::in_reload_hook());
+                Ok(())
+            }
+        }),
+    )]);
+    services.start_all(&()).await.unwrap();
+    assert_eq!(*inside_start.lock().unwrap(), Some(false));
+}
+
+#[tokio::test]
+async fn in_reload_hook_ugly() {
+    // A task the hook spawns is not the hook's: it may ask for a reload, which waits.
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let services = services(vec![Registration::new("store", asking(&seen))]);
+    services.start_all(&()).await.unwrap();
+    services.reload_all(&()).await.unwrap();
+    assert_eq!(seen.lock().unwrap()[1], ("spawned", false));
+}

@@ -3,96 +3,31 @@
 //! An Action is the unit of work and the capability map: what is not registered cannot be
 //! run ("registration is permission").
 
-use std::any::{Any, TypeId};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use corers_log::AuditEvent;
-use corers_primitives::{Error, ErrorCode, Options, Registry, Result, Value, catch_panic};
+use corers_primitives::{
+    Error, ErrorCode, Options, Registry, Result, Value, catch_panic, shown_name,
+};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
 use crate::breaker::{Admitted, Breaker};
 use crate::context::{child_of, enter, try_current};
-use crate::{BreakerState, Bus, DispatchInfo, Outcome, Schema};
+use crate::run_ctx::Held;
+use crate::{BreakerState, Bus, DispatchInfo, Outcome, RunCtx, Schema};
 
 pub use corers_primitives::BoxFuture;
 
 pub(crate) type ActionFn<C> =
     dyn Fn(ActionCtx<C>, Options) -> BoxFuture<Result<Value>> + Send + Sync;
-
-/// The caller's side of a run: cancellation, deadline and the caller's own values
-/// ([`with_extension`](RunCtx::with_extension)), handed down to every nested run.
-///
-/// ```
-/// use std::time::Duration;
-/// use corers_messaging::RunCtx;
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() {
-/// let ctx = RunCtx::new().with_timeout(Duration::from_secs(30));
-/// assert!(ctx.deadline().is_some());
-/// # }
-/// ```
-#[derive(Clone, Debug, Default)]
-pub struct RunCtx {
-    /// Shared: every nested run holds the caller's context, and cloning a token is dearer
-    /// than cloning an `Arc`.
-    inner: Arc<RunCtxInner>,
-}
-
-#[derive(Debug, Default)]
-struct RunCtxInner {
-    /// Made when first asked for: a token nobody holds cannot be cancelled, so runs under
-    /// a context whose token was never handed out skip the token's lock entirely.
-    cancel: OnceLock<CancellationToken>,
-    deadline: Option<Instant>,
-    /// The caller's values, one per type; shared with every context derived from this one.
-    extensions: Extensions,
-    /// The running slots the runs this context is nested in hold.
-    holding: Holding,
-}
-
-/// The running slots of Action limits that a run's ancestors hold: a nested run of an
-/// Action whose slot an ancestor holds is refused, as waiting for another could wait on
-/// that ancestor forever (with one slot it always would).
-#[derive(Clone, Default)]
-struct Holding(Option<Arc<[Arc<Held>]>>);
-
-/// One running slot, held by a run until it ends.
-struct Held {
-    limit: Arc<Limit>,
-    released: AtomicBool,
-}
-
-impl Holding {
-    fn holds(&self, limit: &Arc<Limit>) -> bool {
-        self.0
-            .iter()
-            .flat_map(|all| all.iter())
-            .any(|held| Arc::ptr_eq(&held.limit, limit) && !held.released.load(Ordering::Acquire))
-    }
-
-    fn with(&self, held: Arc<Held>) -> Holding {
-        let kept = self.0.iter().flat_map(|all| all.iter()).cloned();
-        Holding(Some(kept.chain([held]).collect()))
-    }
-}
-
-impl fmt::Debug for Holding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} slots held",
-            self.0.as_ref().map_or(0, |all| all.len())
-        )
-    }
-}
 
 /// A running slot taken: given back, and marked released for the runs nested in it (a
 /// task one of them spawned may outlive it), when the run ends or is dropped.
@@ -107,203 +42,9 @@ impl Drop for Slot<'_> {
     }
 }
 
-/// Values a caller attaches to a [`RunCtx`], one per type, read by every handler below it.
-#[derive(Clone, Default)]
-struct Extensions(Option<Arc<[Extension]>>);
-
-/// One attached value, under its type.
-type Extension = (TypeId, Arc<dyn Any + Send + Sync>);
-
-impl Extensions {
-    fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.0
-            .as_deref()?
-            .iter()
-            .find(|(id, _)| *id == TypeId::of::<T>())
-            .and_then(|(_, value)| value.downcast_ref())
-    }
-
-    fn with<T: Send + Sync + 'static>(&self, value: T) -> Extensions {
-        let id = TypeId::of::<T>();
-        let kept = self
-            .0
-            .iter()
-            .flat_map(|all| all.iter())
-            .filter(|(other, _)| *other != id);
-        let value: Arc<dyn Any + Send + Sync> = Arc::new(value);
-        Extensions(Some(kept.cloned().chain([(id, value)]).collect()))
-    }
-}
-
-impl fmt::Debug for Extensions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The values may be anything (a credential, say): only how many there are.
-        write!(
-            f,
-            "{} extensions",
-            self.0.as_ref().map_or(0, |all| all.len())
-        )
-    }
-}
-
-impl RunCtx {
-    /// No deadline, a fresh cancellation token.
-    ///
-    /// ```
-    /// use corers_messaging::RunCtx;
-    /// assert!(RunCtx::new().deadline().is_none());
-    /// ```
-    pub fn new() -> RunCtx {
-        RunCtx::default()
-    }
-
-    /// Cancels with `token` (a clone of the caller's, usually the Core's shutdown token),
-    /// instead of any token set before. To add a cancellation of your own to a context that
-    /// already has one, pass a child of its token: cancelling the child cancels these runs,
-    /// and the context's own token still reaches them through it.
-    ///
-    /// ```
-    /// use corers_messaging::RunCtx;
-    /// use tokio_util::sync::CancellationToken;
-    /// let shutdown = CancellationToken::new();
-    /// let ctx = RunCtx::new().with_cancel(shutdown.clone());
-    /// // A local abort for one batch of runs, on top of shutdown:
-    /// let abort = ctx.cancel_token().child_token();
-    /// let batch = ctx.clone().with_cancel(abort.clone());
-    /// shutdown.cancel();
-    /// assert!(ctx.cancel_token().is_cancelled());
-    /// assert!(batch.cancel_token().is_cancelled());
-    /// ```
-    #[must_use]
-    pub fn with_cancel(self, token: CancellationToken) -> RunCtx {
-        RunCtx {
-            inner: Arc::new(RunCtxInner {
-                cancel: OnceLock::from(token),
-                deadline: self.inner.deadline,
-                extensions: self.inner.extensions.clone(),
-                holding: self.inner.holding.clone(),
-            }),
-        }
-    }
-
-    /// Ends runs at `deadline` (the earlier of this and any deadline already set).
-    ///
-    /// ```
-    /// use corers_messaging::RunCtx;
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// let at = tokio::time::Instant::now();
-    /// assert_eq!(RunCtx::new().with_deadline(at).deadline(), Some(at));
-    /// # }
-    /// ```
-    #[must_use]
-    pub fn with_deadline(self, deadline: Instant) -> RunCtx {
-        RunCtx {
-            inner: Arc::new(RunCtxInner {
-                cancel: OnceLock::from(self.cancel_token().clone()),
-                deadline: Some(self.inner.deadline.map_or(deadline, |d| d.min(deadline))),
-                extensions: self.inner.extensions.clone(),
-                holding: self.inner.holding.clone(),
-            }),
-        }
-    }
-
-    /// Ends runs `timeout` from now (or earlier, when a deadline is already set).
-    ///
-    /// A timeout too long to represent means no deadline.
-    #[must_use]
-    pub fn with_timeout(self, timeout: Duration) -> RunCtx {
-        match Instant::now().checked_add(timeout) {
-            Some(deadline) => self.with_deadline(deadline),
-            None => self,
-        }
-    }
-
-    /// The cancellation token.
-    ///
-    /// ```
-    /// use corers_messaging::RunCtx;
-    /// assert!(!RunCtx::new().cancel_token().is_cancelled());
-    /// ```
-    pub fn cancel_token(&self) -> &CancellationToken {
-        self.inner.cancel.get_or_init(CancellationToken::new)
-    }
-
-    /// Whether runs under this context can no longer start: cancelled, or past its
-    /// deadline. Never makes the cancellation token.
-    pub(crate) fn has_ended(&self) -> bool {
-        self.is_cancelled() || self.deadline().is_some_and(|d| Instant::now() >= d)
-    }
-
-    /// Whether the token was handed out and cancelled (a token nobody holds cannot be).
-    fn is_cancelled(&self) -> bool {
-        self.inner
-            .cancel
-            .get()
-            .is_some_and(CancellationToken::is_cancelled)
-    }
-
-    /// The deadline, if any.
-    ///
-    /// ```
-    /// use corers_messaging::RunCtx;
-    /// assert!(RunCtx::new().deadline().is_none());
-    /// ```
-    pub fn deadline(&self) -> Option<Instant> {
-        self.inner.deadline
-    }
-
-    /// Attaches `value` for every run under this context to read with
-    /// [`extension`](RunCtx::extension): who is calling, the session, a request id — what
-    /// the caller knows and the input (which the caller's own caller, a model say, writes)
-    /// must not carry. One value per type: a second of the same type replaces the first.
-    /// Nested runs and contexts derived with a deadline or a token keep them.
-    ///
-    /// ```
-    /// use corers_messaging::RunCtx;
-    ///
-    /// struct Principal(&'static str);
-    ///
-    /// let ctx = RunCtx::new().with_extension(Principal("session-7f3a"));
-    /// assert_eq!(ctx.extension::<Principal>().unwrap().0, "session-7f3a");
-    /// assert!(ctx.extension::<u32>().is_none());
-    /// ```
-    #[must_use]
-    pub fn with_extension<T: Send + Sync + 'static>(self, value: T) -> RunCtx {
-        RunCtx {
-            inner: Arc::new(RunCtxInner {
-                // The same token: cancelling either context cancels runs under both.
-                cancel: OnceLock::from(self.cancel_token().clone()),
-                deadline: self.inner.deadline,
-                extensions: self.inner.extensions.with(value),
-                holding: self.inner.holding.clone(),
-            }),
-        }
-    }
-
-    /// This context for the runs nested in one that holds `held`.
-    fn holding(&self, held: Arc<Held>) -> RunCtx {
-        RunCtx {
-            inner: Arc::new(RunCtxInner {
-                cancel: OnceLock::from(self.cancel_token().clone()),
-                deadline: self.inner.deadline,
-                extensions: self.inner.extensions.clone(),
-                holding: self.inner.holding.with(held),
-            }),
-        }
-    }
-
-    /// The value of type `T` the caller attached with
-    /// [`with_extension`](RunCtx::with_extension), if any; a handler reads it as
-    /// `ctx.run_ctx().extension::<Principal>()`.
-    pub fn extension<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.inner.extensions.get()
-    }
-}
-
 /// What an Action handler receives besides its input: the application's context, the
-/// run's cancellation and deadline, the dispatch it runs in, and the way to run other
-/// Actions as part of the same cascade.
+/// run's context (cancellation, deadline, the caller's values), the dispatch it runs in,
+/// and the way to run other Actions as part of the same cascade.
 pub struct ActionCtx<C> {
     core: C,
     actions: Actions<C>,
@@ -328,13 +69,14 @@ impl<C: Clone + Send + Sync + 'static> ActionCtx<C> {
         &self.info
     }
 
-    /// The run's cancellation and deadline.
+    /// The run's context: its cancellation and deadline, and the caller's values
+    /// (`ctx.run_ctx().extension::<Principal>()`).
     pub fn run_ctx(&self) -> &RunCtx {
         &self.run
     }
 
-    /// Runs another Action as part of this one: same trace, one level deeper, same
-    /// cancellation and deadline.
+    /// Runs another Action as part of this one: same trace, one level deeper, same run
+    /// context (cancellation, deadline, values, and the running slots this run holds).
     ///
     /// # Errors
     /// As [`Actions::run`].
@@ -524,7 +266,7 @@ struct Action<C> {
     timeout: Option<Duration>,
 }
 
-struct Limit {
+pub(crate) struct Limit {
     /// The limit as declared: `running` slots, `queue` waiting.
     declared: (usize, usize),
     running: Semaphore,
@@ -556,8 +298,8 @@ pub struct ActionStarted {
 /// Broadcast when a run is refused before its handler is called, to whoever listens for it
 /// (not only with [`Actions::set_events`]: a refusal is rare, and what a tool server counts):
 /// an unknown or disabled name, input its schema refuses, a cascade too deep, an open
-/// circuit breaker, a full queue, or a caller that had already cancelled or passed its
-/// deadline. No [`ActionStarted`] came before it. Every refusal is also a `debug` event in
+/// circuit breaker, a full queue, a run nested in a run of itself with no slot free, or a
+/// caller that had already cancelled or passed its deadline. No [`ActionStarted`] came before it. Every refusal is also a `debug` event in
 /// the log (`action refused`).
 #[derive(Debug)]
 #[non_exhaustive]
@@ -778,8 +520,9 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
     /// [`ErrorCode::NOT_FOUND`] for an unregistered name; [`ErrorCode::UNAVAILABLE`] when it
     /// is disabled, its breaker is open, its queue is full, or the run was cancelled;
     /// [`ErrorCode::INVALID`] when the input breaks the schema or the cascade is too deep;
-    /// [`ErrorCode::TIMEOUT`] when the deadline passed; [`ErrorCode::INTERNAL`] when the
-    /// handler panicked; otherwise the handler's own error.
+    /// [`ErrorCode::TIMEOUT`] when the deadline passed; [`ErrorCode::CONFLICT`] when it is
+    /// nested in a run of itself and every running slot is taken;
+    /// [`ErrorCode::INTERNAL`] when the handler panicked; otherwise the handler's own error.
     pub fn run<'a>(
         &'a self,
         core: &'a C,
@@ -831,7 +574,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
             .inner
             .registry
             .lookup(name)
-            .map_err(|e| refused(Error::wrap(e, OP, format!("run {name:?}"))))?;
+            .map_err(|e| refused(Error::wrap(e, OP, format!("run {}", shown_name(name)))))?;
         action.def.schema.check(name, &options).map_err(refused)?;
         self.guarded(core, ctx, &action, info, options).await
     }
@@ -912,7 +655,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                 }
                 // Nested in a run that holds one of its slots, a run takes a free slot or
                 // none: waiting in the queue could wait on that run forever.
-                let permit = if ctx.inner.holding.holds(limit) {
+                let permit = if ctx.holds(limit) {
                     limit.running.try_acquire().map_err(|_| {
                         refused(
                             Error::new(
@@ -936,7 +679,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                     refused(Error::wrap(
                         e,
                         "messaging.Actions.run",
-                        format!("run {name:?}"),
+                        format!("run {}", shown_name(name)),
                     ))
                 })?;
                 let held = Arc::new(Held {
@@ -1270,14 +1013,25 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         self.inner.registry.get(name).map(|a| a.def.clone())
     }
 
-    /// The schema of the Action `name` when it is closed: a Task hands such an Action only
-    /// the keys it declares of a previous step's output.
-    pub(crate) fn closed_schema(&self, name: &str) -> Option<Schema> {
-        self.inner
-            .registry
-            .get(name)
-            .filter(|a| a.def.schema.is_closed())
-            .map(|a| a.def.schema.clone())
+    /// Adds to `options` the entries of `output` (a previous step's) that the Action `name`
+    /// takes: all of them, or only the keys it declares when its schema is closed.
+    pub(crate) fn take_output(
+        &self,
+        name: &str,
+        output: &BTreeMap<String, Value>,
+        options: &mut Options,
+    ) {
+        let action = self.inner.registry.get(name);
+        let closed = action
+            .as_ref()
+            .map(|a| &a.def.schema)
+            .filter(|schema| schema.is_closed());
+        options.extend(
+            output
+                .iter()
+                .filter(|(key, _)| closed.is_none_or(|schema| schema.declares(key)))
+                .map(|(key, value)| (key.clone(), value.clone())),
+        );
     }
 
     pub(crate) fn breaker_state(&self, name: &str) -> Option<BreakerState> {
@@ -1568,7 +1322,10 @@ pub(crate) fn check_name(op: &'static str, kind: &str, name: &str) -> Result<()>
     };
     Err(Error::new(
         op,
-        format!("invalid {kind} name {name:?}: {why}; use dot-separated words like \"git.log\""),
+        format!(
+            "invalid {kind} name {}: {why}; use dot-separated words like \"git.log\"",
+            shown_name(name)
+        ),
     )
     .with_code(ErrorCode::INVALID))
 }

@@ -85,6 +85,7 @@ mod bus;
 mod context;
 mod outcome;
 mod pipeline;
+mod run_ctx;
 mod schedule;
 mod scheduler;
 mod schema;
@@ -94,7 +95,7 @@ mod task_handle;
 
 pub use action::{
     ActionCompleted, ActionCtx, ActionDef, ActionHandle, ActionRefused, ActionSpec, ActionStarted,
-    Actions, BoxFuture, RunCtx,
+    Actions, BoxFuture,
 };
 pub use background::{DrainReport, Query, Task, TaskCompleted, TaskId, TaskProgress, TaskStarted};
 pub use breaker::BreakerState;
@@ -102,6 +103,7 @@ pub use bus::{Bus, BusBuilder, DispatchKind, HandlerId, Observed};
 pub use context::{Ctx, DispatchInfo};
 pub use outcome::{Failure, Outcome, Report};
 pub use pipeline::{StepReport, TaskReport, TaskStepCompleted, Tasks};
+pub use run_ctx::RunCtx;
 pub use scheduler::Scheduler;
 pub use schema::{Field, Schema, ValueKind, Violation};
 pub use task_def::{Condition, Retry, RunStep, Step, TaskDef};

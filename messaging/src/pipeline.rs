@@ -293,11 +293,7 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
         name: &str,
         input: Options,
     ) -> Result<TaskReport> {
-        let input = input
-            .iter()
-            .map(|(key, value)| (key.to_owned(), value.clone()))
-            .collect();
-        self.run_from(core, ctx, name, Some(Ok(Value::Map(input))))
+        self.run_from(core, ctx, name, Some(Ok(input.into_value())))
             .await
     }
 
@@ -796,14 +792,7 @@ fn options_for<C: Clone + Send + Sync + 'static>(
     let mut options = Options::new();
     match previous {
         Some(Ok(Value::Map(entries))) => {
-            let closed = run.actions.closed_schema(&step.action);
-            let taken = |key: &str| closed.as_ref().is_none_or(|schema| schema.declares(key));
-            options.extend(
-                entries
-                    .iter()
-                    .filter(|(k, _)| taken(k))
-                    .map(|(k, v)| (k.clone(), v.clone())),
-            );
+            run.actions.take_output(&step.action, entries, &mut options);
         }
         Some(Ok(Value::Null) | Err(_)) | None => {}
         Some(Ok(value)) => {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use corers_primitives::{Error, ErrorCode, Options, Result, Value};
+use corers_primitives::{Error, ErrorCode, Options, Result, Value, shown_name};
 use serde::{Deserialize, Serialize};
 
 /// The kind of value an input key takes.
@@ -188,16 +188,20 @@ impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Violation::Missing { key, expected } => {
-                write!(f, "missing required input {key:?} ({expected})")
+                write!(f, "missing required input {} ({expected})", shown_name(key))
             }
             Violation::WrongKind {
                 key,
                 expected,
                 found,
                 shown,
-            } => write!(f, "input {key:?} must be {expected}, found {found} {shown}"),
+            } => write!(
+                f,
+                "input {} must be {expected}, found {found} {shown}",
+                shown_name(key)
+            ),
             Violation::Unknown { key, closest } => {
-                write!(f, "unknown input {key:?}")?;
+                write!(f, "unknown input {}", shown_name(key))?;
                 match closest {
                     Some(close) => write!(f, " (did you mean {close:?}?)"),
                     None => Ok(()),
@@ -398,7 +402,7 @@ impl Schema {
         }
         if self.closed {
             for (key, _) in options.iter() {
-                if !self.keys().any(|declared| declared == key) {
+                if !self.declares(key) {
                     // Only a key not given already: with "path" given, "paths" is not it.
                     let open = self.keys().filter(|declared| !options.has(declared));
                     violations.push(Violation::Unknown {

@@ -1439,7 +1439,7 @@ async fn actions_set_events_dropped_run_completes_as_abandoned_ugly() {
 }
 
 #[tokio::test]
-async fn actions_set_events_rejected_input_emits_nothing_ugly() {
+async fn actions_set_events_rejected_input_emits_no_started_or_completed_ugly() {
     let bus: Bus<()> = Bus::new();
     let actions = Actions::new(bus.clone());
     let (started, completed) = watch_events(&bus);
@@ -1468,7 +1468,7 @@ fn watch_refused(bus: &Bus<()>) -> Started {
 }
 
 #[tokio::test]
-async fn actions_set_events_refused_runs_say_why_good() {
+async fn actions_run_refused_says_why_in_an_event_good() {
     // What a tool server counts: made-up names and bad input never reach a handler, and
     // each one is an event, with no ActionStarted before it.
     let bus: Bus<()> = Bus::new();
@@ -1482,7 +1482,6 @@ async fn actions_set_events_refused_runs_say_why_good() {
         .unwrap();
     actions.register(answering("git.push", "pushed")).unwrap();
     actions.get("git.push").disable().unwrap();
-    actions.set_events(true);
     let _ = run(&actions, "git.log").await;
     let _ = run(&actions, "git.lgo").await;
     let _ = run(&actions, "git.push").await;
@@ -1509,7 +1508,7 @@ async fn actions_set_events_refused_runs_say_why_good() {
 }
 
 #[tokio::test]
-async fn actions_set_events_off_still_tells_refusals_not_failures_bad() {
+async fn actions_run_refused_event_needs_no_set_events_and_a_failure_is_none_bad() {
     // A refusal reaches its listener with events off (they are about every run); a
     // handler that runs and fails is completed, not refused.
     let bus: Bus<()> = Bus::new();
@@ -1531,7 +1530,7 @@ async fn actions_set_events_off_still_tells_refusals_not_failures_bad() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn actions_set_events_refused_by_open_breaker_and_full_queue_ugly() {
+async fn actions_run_refused_by_open_breaker_and_full_queue_ugly() {
     let bus: Bus<()> = Bus::new();
     let actions = Actions::new(bus.clone());
     let refused = watch_refused(&bus);
@@ -1560,7 +1559,6 @@ async fn actions_set_events_refused_by_open_breaker_and_full_queue_ugly() {
             .concurrency(1, 0),
         )
         .unwrap();
-    actions.set_events(true);
     let _ = run(&actions, "db.query").await;
     let _ = run(&actions, "db.query").await;
     let busy = {

@@ -35,12 +35,14 @@
 //! - [`Published`]: a value replaced whole by writers, read without shared counters.
 //! - [`Array`], [`ConfigVar`]: a set-like list and a thread-safe "explicitly set" value.
 //! - [`id`], [`validate_name`], [`validate_path`], [`glob_match`], [`catch_panic`]: helpers.
+//! - [`closest`], [`shown_name`]: the "did you mean" of a mistyped name, and a name as an
+//!   error message quotes it.
+//! - [`sync_all`]: a file on disk, with the fallback Apple volumes need.
 #![forbid(unsafe_code)]
 
 mod array;
 mod closest;
 mod config_var;
-mod durable;
 mod error;
 mod error_code;
 mod future;
@@ -52,6 +54,8 @@ mod panic;
 mod published;
 mod registry;
 mod secret;
+mod shown_name;
+mod sync_all;
 mod validate;
 mod value;
 mod wrap_err;
@@ -59,7 +63,6 @@ mod wrap_err;
 pub use array::Array;
 pub use closest::closest;
 pub use config_var::ConfigVar;
-pub use durable::sync_all;
 pub use error::{Error, Result};
 pub use error_code::ErrorCode;
 pub use future::BoxFuture;
@@ -71,6 +74,8 @@ pub use panic::{CatchPanic, catch_panic};
 pub use published::{Published, ReadGuard};
 pub use registry::{Mode, Registry, Snapshot};
 pub use secret::{REDACTED, SECRET_NAME_PATTERNS, camel_words, is_secret_name};
+pub use shown_name::shown_name;
+pub use sync_all::sync_all;
 pub use validate::{is_invisible, validate_name, validate_path};
 pub use value::{Revealed, Value, from_value, to_value};
 pub use wrap_err::WrapErr;

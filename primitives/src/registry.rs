@@ -560,7 +560,7 @@ impl<T> Registry<T> {
             format!(
                 "registry {:?}: {} not found{hint}",
                 self.name,
-                crate::validate::shown_name(name)
+                crate::shown_name(name)
             ),
         )
         .with_code(ErrorCode::NOT_FOUND)

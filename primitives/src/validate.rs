@@ -135,17 +135,7 @@ pub fn is_invisible(c: char) -> bool {
 fn invalid(op: &'static str, what: &str, value: &str, reason: &str) -> Error {
     Error::new(
         op,
-        format!("invalid {what} {}: {reason}", shown_name(value)),
+        format!("invalid {what} {}: {reason}", crate::shown_name(value)),
     )
     .with_code(ErrorCode::INVALID)
-}
-
-/// `name` quoted and escaped as an error message shows it, cut after 64 characters (a
-/// 10,000-character name from a caller is not echoed whole into a terminal or a log).
-pub(crate) fn shown_name(name: &str) -> String {
-    const SHOWN: usize = 64;
-    match name.char_indices().nth(SHOWN) {
-        Some((cut, _)) => format!("{:?}…", &name[..cut]),
-        None => format!("{name:?}"),
-    }
 }

@@ -439,3 +439,35 @@ fn glob_match_pathological_pattern_terminates_ugly() {
     assert!(!glob_match("a*a*a*a*a*a*b", &name));
     assert!(glob_match("a*a*a*a*a*a*a", &name));
 }
+
+// ---------------------------------------------------------------- shown_name
+
+#[test]
+fn shown_name_good() {
+    assert_eq!(
+        corers_primitives::shown_name("workspace.create"),
+        r#""workspace.create""#
+    );
+}
+
+#[test]
+fn shown_name_bad() {
+    // Control characters a caller sent are escaped, not written to the terminal.
+    assert_eq!(
+        corers_primitives::shown_name("a\u{1b}[31m"),
+        r#""a\u{1b}[31m""#
+    );
+}
+
+#[test]
+fn shown_name_ugly() {
+    // Cut after 64 characters, on a character boundary; exactly 64 is whole.
+    let long = "é".repeat(65);
+    assert_eq!(
+        corers_primitives::shown_name(&long),
+        format!("{:?}…", "é".repeat(64))
+    );
+    let exact = "x".repeat(64);
+    assert_eq!(corers_primitives::shown_name(&exact), format!("{exact:?}"));
+    assert_eq!(corers_primitives::shown_name(""), r#""""#);
+}

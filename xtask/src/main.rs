@@ -1,7 +1,7 @@
 //! `cargo xtask`: the CoreRS developer tooling.
 //!
 //! ```text
-//! cargo xtask ci                      fmt, clippy, features, tests, doc tests, docs, ax7 — stops at the first failure
+//! cargo xtask ci                      fmt, clippy, features, platforms, tests, doc tests, docs, ax7 — stops at the first failure
 //! cargo xtask ax7 [-p CRATE]… [--strict]
 //! cargo xtask bench [--quick] [--strict] [FILTER]
 //! cargo xtask docs
@@ -23,7 +23,7 @@ USAGE:
     cargo xtask <COMMAND> [OPTIONS]
 
 COMMANDS:
-    ci       Run every check CI runs: fmt, clippy, features, tests, doc tests, docs, ax7 (--strict)
+    ci       Run every check CI runs: fmt, clippy, features, platforms, tests, doc tests, docs, ax7 (--strict)
     ax7      Report public functions lacking _good, _bad or _ugly tests
     bench    Run the criterion benches and report each one's ratio to its baseline
     docs     Build the docs with warnings denied

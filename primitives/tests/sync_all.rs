@@ -56,7 +56,7 @@ fn sync_all_bad() {
 
 #[test]
 fn sync_all_ugly() {
-    // An empty file, and a file opened only to read, sync too.
+    // An empty file, opened only to read, syncs too.
     let scratch = Scratch::new("empty");
     std::fs::File::create(&scratch.0).unwrap();
     let read_only = std::fs::File::open(&scratch.0).unwrap();

@@ -1,0 +1,272 @@
+//! [`RunCtx`]: the caller's side of a run of an Action or a Task — cancellation, deadline,
+//! the caller's values, and the running slots its ancestors hold.
+
+use std::any::{Any, TypeId};
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::action::Limit;
+
+/// The caller's side of a run: cancellation, deadline and the caller's own values
+/// ([`with_extension`](RunCtx::with_extension)), handed down to every nested run.
+///
+/// ```
+/// use std::time::Duration;
+/// use corers_messaging::RunCtx;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let ctx = RunCtx::new().with_timeout(Duration::from_secs(30));
+/// assert!(ctx.deadline().is_some());
+/// # }
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct RunCtx {
+    /// Shared: every nested run holds the caller's context, and cloning a token is dearer
+    /// than cloning an `Arc`.
+    inner: Arc<RunCtxInner>,
+}
+
+#[derive(Debug, Default)]
+struct RunCtxInner {
+    /// Made when first asked for: a token nobody holds cannot be cancelled, so runs under
+    /// a context whose token was never handed out skip the token's lock entirely.
+    cancel: OnceLock<CancellationToken>,
+    deadline: Option<Instant>,
+    /// The caller's values, one per type; shared with every context derived from this one.
+    extensions: Extensions,
+    /// The running slots the runs this context is nested in hold.
+    holding: Holding,
+}
+
+/// The running slots of Action limits that a run's ancestors hold: a nested run of an
+/// Action whose slot an ancestor holds takes a free slot or none, as waiting for one could
+/// wait on that ancestor forever (with one slot it always would).
+#[derive(Clone, Default)]
+struct Holding(Option<Arc<[Arc<Held>]>>);
+
+/// One running slot, held by a run until it ends.
+pub(crate) struct Held {
+    pub(crate) limit: Arc<Limit>,
+    pub(crate) released: AtomicBool,
+}
+
+impl Holding {
+    fn holds(&self, limit: &Arc<Limit>) -> bool {
+        self.0
+            .iter()
+            .flat_map(|all| all.iter())
+            .any(|held| Arc::ptr_eq(&held.limit, limit) && !held.released.load(Ordering::Acquire))
+    }
+
+    fn with(&self, held: Arc<Held>) -> Holding {
+        let kept = self.0.iter().flat_map(|all| all.iter()).cloned();
+        Holding(Some(kept.chain([held]).collect()))
+    }
+}
+
+impl fmt::Debug for Holding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} slots held",
+            self.0.as_ref().map_or(0, |all| all.len())
+        )
+    }
+}
+
+/// Values a caller attaches to a [`RunCtx`], one per type, read by every handler below it.
+#[derive(Clone, Default)]
+struct Extensions(Option<Arc<[Extension]>>);
+
+/// One attached value, under its type.
+type Extension = (TypeId, Arc<dyn Any + Send + Sync>);
+
+impl Extensions {
+    fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.0
+            .as_deref()?
+            .iter()
+            .find(|(id, _)| *id == TypeId::of::<T>())
+            .and_then(|(_, value)| value.downcast_ref())
+    }
+
+    fn with<T: Send + Sync + 'static>(&self, value: T) -> Extensions {
+        let id = TypeId::of::<T>();
+        let kept = self
+            .0
+            .iter()
+            .flat_map(|all| all.iter())
+            .filter(|(other, _)| *other != id);
+        let value: Arc<dyn Any + Send + Sync> = Arc::new(value);
+        Extensions(Some(kept.cloned().chain([(id, value)]).collect()))
+    }
+}
+
+impl fmt::Debug for Extensions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The values may be anything (a credential, say): only how many there are.
+        write!(
+            f,
+            "{} extensions",
+            self.0.as_ref().map_or(0, |all| all.len())
+        )
+    }
+}
+
+impl RunCtx {
+    /// No deadline, a fresh cancellation token.
+    ///
+    /// ```
+    /// use corers_messaging::RunCtx;
+    /// assert!(RunCtx::new().deadline().is_none());
+    /// ```
+    pub fn new() -> RunCtx {
+        RunCtx::default()
+    }
+
+    /// Cancels with `token` (a clone of the caller's, usually the Core's shutdown token),
+    /// instead of any token set before. To add a cancellation of your own to a context that
+    /// already has one, pass a child of its token: cancelling the child cancels these runs,
+    /// and the context's own token still reaches them through it.
+    ///
+    /// ```
+    /// use corers_messaging::RunCtx;
+    /// use tokio_util::sync::CancellationToken;
+    /// let shutdown = CancellationToken::new();
+    /// let ctx = RunCtx::new().with_cancel(shutdown.clone());
+    /// // A local abort for one batch of runs, on top of shutdown:
+    /// let abort = ctx.cancel_token().child_token();
+    /// let batch = ctx.clone().with_cancel(abort.clone());
+    /// shutdown.cancel();
+    /// assert!(ctx.cancel_token().is_cancelled());
+    /// assert!(batch.cancel_token().is_cancelled());
+    /// ```
+    #[must_use]
+    pub fn with_cancel(self, token: CancellationToken) -> RunCtx {
+        self.derived(token, |_| {})
+    }
+
+    /// Ends runs at `deadline` (the earlier of this and any deadline already set).
+    ///
+    /// ```
+    /// use corers_messaging::RunCtx;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let at = tokio::time::Instant::now();
+    /// assert_eq!(RunCtx::new().with_deadline(at).deadline(), Some(at));
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn with_deadline(self, deadline: Instant) -> RunCtx {
+        self.derived(self.cancel_token().clone(), |inner| {
+            inner.deadline = Some(inner.deadline.map_or(deadline, |d| d.min(deadline)));
+        })
+    }
+
+    /// Ends runs `timeout` from now (or earlier, when a deadline is already set).
+    ///
+    /// A timeout too long to represent means no deadline.
+    #[must_use]
+    pub fn with_timeout(self, timeout: Duration) -> RunCtx {
+        match Instant::now().checked_add(timeout) {
+            Some(deadline) => self.with_deadline(deadline),
+            None => self,
+        }
+    }
+
+    /// The cancellation token.
+    ///
+    /// ```
+    /// use corers_messaging::RunCtx;
+    /// assert!(!RunCtx::new().cancel_token().is_cancelled());
+    /// ```
+    pub fn cancel_token(&self) -> &CancellationToken {
+        self.inner.cancel.get_or_init(CancellationToken::new)
+    }
+
+    /// Whether runs under this context can no longer start: cancelled, or past its
+    /// deadline. Never makes the cancellation token.
+    pub(crate) fn has_ended(&self) -> bool {
+        self.is_cancelled() || self.deadline().is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// Whether the token was handed out and cancelled (a token nobody holds cannot be).
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.inner
+            .cancel
+            .get()
+            .is_some_and(CancellationToken::is_cancelled)
+    }
+
+    /// The deadline, if any.
+    ///
+    /// ```
+    /// use corers_messaging::RunCtx;
+    /// assert!(RunCtx::new().deadline().is_none());
+    /// ```
+    pub fn deadline(&self) -> Option<Instant> {
+        self.inner.deadline
+    }
+
+    /// Attaches `value` for every run under this context to read with
+    /// [`extension`](RunCtx::extension): who is calling, the session, a request id — what
+    /// the caller knows and the input (which the caller's own caller, a model say, writes)
+    /// must not carry. One value per type: a second of the same type replaces the first.
+    /// Nested runs and contexts derived with a deadline or a token keep them.
+    ///
+    /// ```
+    /// use corers_messaging::RunCtx;
+    ///
+    /// struct Principal(&'static str);
+    ///
+    /// let ctx = RunCtx::new().with_extension(Principal("session-7f3a"));
+    /// assert_eq!(ctx.extension::<Principal>().unwrap().0, "session-7f3a");
+    /// assert!(ctx.extension::<u32>().is_none());
+    /// ```
+    #[must_use]
+    pub fn with_extension<T: Send + Sync + 'static>(self, value: T) -> RunCtx {
+        // The same token: cancelling either context cancels runs under both.
+        self.derived(self.cancel_token().clone(), |inner| {
+            inner.extensions = inner.extensions.with(value);
+        })
+    }
+
+    /// This context for the runs nested in one that holds `held`.
+    pub(crate) fn holding(&self, held: Arc<Held>) -> RunCtx {
+        self.derived(self.cancel_token().clone(), |inner| {
+            inner.holding = inner.holding.with(held);
+        })
+    }
+
+    /// Whether a run this context is nested in holds a running slot of `limit`.
+    pub(crate) fn holds(&self, limit: &Arc<Limit>) -> bool {
+        self.inner.holding.holds(limit)
+    }
+
+    /// A new context cancelled by `cancel`, with this one's deadline, values and slots as
+    /// `change` leaves them.
+    fn derived(&self, cancel: CancellationToken, change: impl FnOnce(&mut RunCtxInner)) -> RunCtx {
+        let mut inner = RunCtxInner {
+            cancel: OnceLock::from(cancel),
+            deadline: self.inner.deadline,
+            extensions: self.inner.extensions.clone(),
+            holding: self.inner.holding.clone(),
+        };
+        change(&mut inner);
+        RunCtx {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The value of type `T` the caller attached with
+    /// [`with_extension`](RunCtx::with_extension), if any; a handler reads it as
+    /// `ctx.run_ctx().extension::<Principal>()`.
+    pub fn extension<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.inner.extensions.get()
+    }
+}
