@@ -52,6 +52,18 @@ fn run_with(args: &[&str], vars: &[(&str, &str)]) -> String {
     )
 }
 
+/// A new directory of its own under the system temp directory for one test to run the
+/// workbench in (its `workbench.toml` is read from there), named after `what`.
+fn scratch(what: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "corers-workbench-{what}-{}-{}",
+        std::process::id(),
+        corers::primitives::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 #[test]
 fn core_run_blocking_workbench_create_alpha_good() {
     insta::assert_snapshot!(run(&["workspace", "create", "--name=alpha"]));
@@ -254,12 +266,7 @@ fn core_run_blocking_output_that_cannot_be_written_keeps_a_failures_code_ugly() 
 fn core_run_blocking_workbench_config_shows_what_loaded_when_the_config_is_refused_bad() {
     // `config` is needed most when the settings are wrong: it shows what did load, then
     // what failed, and exits as the refused start would (78).
-    let dir = std::env::temp_dir().join(format!(
-        "corers-workbench-refused-config-{}-{}",
-        std::process::id(),
-        corers::primitives::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("refused-config");
     std::fs::write(
         dir.join("workbench.toml"),
         "[index]\nfiles_per_char = \"many\"\n",
@@ -299,12 +306,8 @@ fn core_run_blocking_workbench_config_shows_what_loaded_when_the_config_is_refus
 fn core_run_blocking_workbench_config_file_that_cannot_be_read_exits_78_ugly() {
     // A directory where the file should be (a CONFLICT of its own) is a setting to fix:
     // 78, which the README's systemd unit does not restart.
-    let dir = std::env::temp_dir().join(format!(
-        "corers-workbench-dir-config-{}-{}",
-        std::process::id(),
-        corers::primitives::id()
-    ));
-    std::fs::create_dir_all(dir.join("workbench.toml")).unwrap();
+    let dir = scratch("dir-config");
+    std::fs::create_dir(dir.join("workbench.toml")).unwrap();
     let output = Process::new(workbench())
         .args(["workspace", "list"])
         .current_dir(&dir)
@@ -321,12 +324,7 @@ fn core_run_blocking_workbench_config_file_that_cannot_be_read_exits_78_ugly() {
 fn core_run_blocking_build_failure_shows_its_whole_error_at_debug_level_bad() {
     // A workbench.toml that does not read: the message form for the user, the whole
     // error (operations, codes) in the log when RUST_LOG asks for debug.
-    let dir = std::env::temp_dir().join(format!(
-        "corers-workbench-bad-toml-{}-{}",
-        std::process::id(),
-        corers::primitives::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("bad-toml");
     std::fs::write(dir.join("workbench.toml"), "[index\nfiles = 2\n").unwrap();
     let run = |rust_log: &str| {
         let output = Process::new(workbench())

@@ -1022,29 +1022,36 @@ async fn step_with_previous_map_output_merges_into_options_good() {
     );
 }
 
-#[tokio::test]
-async fn step_with_previous_into_a_closed_schema_hands_on_the_keys_it_declares_good() {
-    // A closed Action refuses keys it does not declare from a caller; the keys another
-    // Action's output has beyond its own are not this step's input, so they stay behind,
-    // also in a `when failed` branch that gets what failed.
+/// Actions with `git.pull`, whose output is `path` and `commits`.
+fn pulling() -> Actions<()> {
     let actions: Actions<()> = Actions::new(Bus::new());
     actions
         .register(ActionSpec::new("git.pull", |_, _| async {
             Ok(options! { "path" => "/srv/repo", "commits" => 3 }.into_value())
         }))
         .unwrap();
-    let closed = |name: &str, keys: &[&str]| {
-        let mut schema = Schema::new().closed();
-        for key in keys {
-            schema = schema.optional(*key, ValueKind::Any);
-        }
-        ActionSpec::new(name.to_owned(), |_, opts: Options| async move {
-            Ok(opts.into_value())
-        })
-        .schema(schema)
-    };
     actions
-        .register(closed("index.build", &["path", "jobs"]))
+}
+
+/// An Action answering with its options, whose closed schema declares `keys`.
+fn closed_echo(name: &str, keys: &[&str]) -> ActionSpec<()> {
+    let schema = keys.iter().fold(Schema::new().closed(), |schema, key| {
+        schema.optional(*key, ValueKind::Any)
+    });
+    ActionSpec::new(name.to_owned(), |_, opts: Options| async move {
+        Ok(opts.into_value())
+    })
+    .schema(schema)
+}
+
+#[tokio::test]
+async fn step_with_previous_into_a_closed_schema_hands_on_the_keys_it_declares_good() {
+    // A closed Action refuses keys it does not declare from a caller; the keys another
+    // Action's output has beyond its own are not this step's input, so they stay behind,
+    // also in a `when failed` branch that gets what failed.
+    let actions = pulling();
+    actions
+        .register(closed_echo("index.build", &["path", "jobs"]))
         .unwrap();
     actions
         .register(ActionSpec::new("git.push", |_, _| async {
@@ -1052,7 +1059,7 @@ async fn step_with_previous_into_a_closed_schema_hands_on_the_keys_it_declares_g
         }))
         .unwrap();
     actions
-        .register(closed("chat.alert", &["error", "step"]))
+        .register(closed_echo("chat.alert", &["error", "step"]))
         .unwrap();
     let tasks = Tasks::new(actions);
     tasks
@@ -1085,19 +1092,9 @@ async fn step_with_previous_into_a_closed_schema_hands_on_the_keys_it_declares_g
 #[tokio::test]
 async fn step_with_previous_closed_schema_still_refuses_the_steps_own_options_bad() {
     // What the Task's author wrote is checked, not filtered.
-    let actions: Actions<()> = Actions::new(Bus::new());
+    let actions = pulling();
     actions
-        .register(ActionSpec::new("git.pull", |_, _| async {
-            Ok(options! { "path" => "/srv/repo" }.into_value())
-        }))
-        .unwrap();
-    actions
-        .register(
-            ActionSpec::new("index.build", |_, opts: Options| async move {
-                Ok(opts.into_value())
-            })
-            .schema(Schema::new().optional("path", ValueKind::String).closed()),
-        )
+        .register(closed_echo("index.build", &["path"]))
         .unwrap();
     let tasks = Tasks::new(actions);
     tasks
