@@ -988,8 +988,9 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
     ) -> Result<Value> {
         const OP: &str = "messaging.Actions.emit";
         let info = child_of(try_current());
-        self.check_depth(OP, name, &info)?;
-        ended(ctx, name)?;
+        let refused = |err| self.refused(core, name, info, err);
+        self.check_depth(OP, name, &info).map_err(refused)?;
+        ended(ctx, name).map_err(refused)?;
         let handler_ctx = ActionCtx {
             core: core.clone(),
             actions: self.clone(),

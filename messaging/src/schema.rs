@@ -417,8 +417,8 @@ impl Schema {
 
     /// The schema as a [JSON Schema](https://json-schema.org) object: what a tool listing
     /// (an MCP server's `inputSchema`, an LLM function's `parameters`) hands to a model.
-    /// Each key's kind becomes its `type` (`any` none; `bytes` the
-    /// `{"$bytes": "<base64>"}` form a `Value` takes in JSON), its description its
+    /// Each key's kind becomes its `type` (`any` none, but not null when required; `bytes`
+    /// the `{"$bytes": "<base64>"}` form a `Value` takes in JSON), its description its
     /// `description`; `required` lists the required keys in declaration order, and a
     /// closed schema has `"additionalProperties": false`.
     ///
@@ -440,6 +440,14 @@ impl Schema {
             .iter()
             .map(|field| {
                 let mut property = json_type(field.kind);
+                // A required key must not be null (null is missing, as `check` reads it):
+                // every other kind's `type` already says so.
+                if field.required && field.kind == ValueKind::Any {
+                    property.insert(
+                        "not".to_owned(),
+                        Value::from(BTreeMap::from([("type".to_owned(), Value::from("null"))])),
+                    );
+                }
                 if let Some(description) = &field.description {
                     property.insert("description".to_owned(), Value::from(description));
                 }

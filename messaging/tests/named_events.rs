@@ -488,3 +488,27 @@ async fn actions_emit_listener_panicking_before_its_future_ugly() {
     let err = results[0].as_ref().unwrap_err();
     assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
 }
+
+#[tokio::test]
+async fn actions_emit_listener_not_started_is_an_action_refused_ugly() {
+    // A listener the caller's cancellation keeps from starting is a refusal like a run's:
+    // each one is told to whoever listens for ActionRefused.
+    let bus: Bus<()> = Bus::new();
+    let actions = Actions::new(bus.clone());
+    let refused = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&refused);
+    bus.on(move |_, event: &corers_messaging::ActionRefused| {
+        seen.lock().unwrap().push(event.name.clone());
+        Ok(())
+    });
+    for _ in 0..2 {
+        actions
+            .listen("index.rebuilt", |_, _| async { Ok(Value::Null) })
+            .unwrap();
+    }
+    let ctx = RunCtx::new();
+    ctx.cancel_token().cancel();
+    let results = actions.emit(&(), &ctx, "index.rebuilt", options! {}).await;
+    assert!(results.iter().all(Result::is_err));
+    assert_eq!(*refused.lock().unwrap(), ["index.rebuilt", "index.rebuilt"]);
+}
