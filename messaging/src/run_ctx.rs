@@ -31,23 +31,69 @@ pub struct RunCtx {
     inner: Arc<RunCtxInner>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct RunCtxInner {
     /// Made when first asked for: a token nobody holds cannot be cancelled, so runs under
     /// a context whose token was never handed out skip the token's lock entirely.
     cancel: OnceLock<CancellationToken>,
     deadline: Option<Instant>,
-    /// The caller's values, one per type; shared with every context derived from this one.
-    extensions: Extensions,
-    /// The running slots the runs this context is nested in hold.
-    holding: Holding,
+    /// The caller's values, one per type.
+    extensions: Shared<Extension>,
+    /// The running slots the runs this context is nested in hold: a nested run of an
+    /// Action whose slot an ancestor holds takes a free slot or none, as waiting for one
+    /// could wait on that ancestor forever (with one slot it always would).
+    holding: Shared<Arc<Held>>,
 }
 
-/// The running slots of Action limits that a run's ancestors hold: a nested run of an
-/// Action whose slot an ancestor holds takes a free slot or none, as waiting for one could
-/// wait on that ancestor forever (with one slot it always would).
-#[derive(Clone, Default)]
-struct Holding(Option<Arc<[Arc<Held>]>>);
+impl fmt::Debug for RunCtxInner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The values may be anything (a credential, say): only how many there are.
+        f.debug_struct("RunCtxInner")
+            .field("cancel", &self.cancel)
+            .field("deadline", &self.deadline)
+            .field(
+                "extensions",
+                &format_args!("{} extensions", self.extensions.len()),
+            )
+            .field(
+                "holding",
+                &format_args!("{} slots held", self.holding.len()),
+            )
+            .finish()
+    }
+}
+
+/// A short list a context shares with every context derived from it, copied only when a
+/// derived context adds to it.
+struct Shared<T>(Option<Arc<[T]>>);
+
+impl<T: Clone> Shared<T> {
+    fn iter(&self) -> impl Iterator<Item = &T> {
+        self.0.iter().flat_map(|all| all.iter())
+    }
+
+    fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |all| all.len())
+    }
+
+    /// The items `keep` keeps, then `item`.
+    fn with(&self, item: T, keep: impl Fn(&T) -> bool) -> Shared<T> {
+        let kept = self.iter().filter(|other| keep(other)).cloned();
+        Shared(Some(kept.chain([item]).collect()))
+    }
+}
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(self.0.clone())
+    }
+}
+
+impl<T> Default for Shared<T> {
+    fn default() -> Self {
+        Shared(None)
+    }
+}
 
 /// One running slot, held by a run until it ends.
 pub(crate) struct Held {
@@ -55,68 +101,8 @@ pub(crate) struct Held {
     pub(crate) released: AtomicBool,
 }
 
-impl Holding {
-    fn holds(&self, limit: &Arc<Limit>) -> bool {
-        self.0
-            .iter()
-            .flat_map(|all| all.iter())
-            .any(|held| Arc::ptr_eq(&held.limit, limit) && !held.released.load(Ordering::Acquire))
-    }
-
-    fn with(&self, held: Arc<Held>) -> Holding {
-        let kept = self.0.iter().flat_map(|all| all.iter()).cloned();
-        Holding(Some(kept.chain([held]).collect()))
-    }
-}
-
-impl fmt::Debug for Holding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} slots held",
-            self.0.as_ref().map_or(0, |all| all.len())
-        )
-    }
-}
-
-/// Values a caller attaches to a [`RunCtx`], one per type, read by every handler below it.
-#[derive(Clone, Default)]
-struct Extensions(Option<Arc<[Extension]>>);
-
 /// One attached value, under its type.
 type Extension = (TypeId, Arc<dyn Any + Send + Sync>);
-
-impl Extensions {
-    fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.0
-            .as_deref()?
-            .iter()
-            .find(|(id, _)| *id == TypeId::of::<T>())
-            .and_then(|(_, value)| value.downcast_ref())
-    }
-
-    fn with<T: Send + Sync + 'static>(&self, value: T) -> Extensions {
-        let id = TypeId::of::<T>();
-        let kept = self
-            .0
-            .iter()
-            .flat_map(|all| all.iter())
-            .filter(|(other, _)| *other != id);
-        let value: Arc<dyn Any + Send + Sync> = Arc::new(value);
-        Extensions(Some(kept.cloned().chain([(id, value)]).collect()))
-    }
-}
-
-impl fmt::Debug for Extensions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The values may be anything (a credential, say): only how many there are.
-        write!(
-            f,
-            "{} extensions",
-            self.0.as_ref().map_or(0, |all| all.len())
-        )
-    }
-}
 
 impl RunCtx {
     /// No deadline, a fresh cancellation token.
@@ -232,20 +218,27 @@ impl RunCtx {
     pub fn with_extension<T: Send + Sync + 'static>(self, value: T) -> RunCtx {
         // The same token: cancelling either context cancels runs under both.
         self.derived(self.cancel_token().clone(), |inner| {
-            inner.extensions = inner.extensions.with(value);
+            let id = TypeId::of::<T>();
+            let value: Arc<dyn Any + Send + Sync> = Arc::new(value);
+            inner.extensions = inner
+                .extensions
+                .with((id, value), |(other, _)| *other != id);
         })
     }
 
     /// This context for the runs nested in one that holds `held`.
     pub(crate) fn holding(&self, held: Arc<Held>) -> RunCtx {
         self.derived(self.cancel_token().clone(), |inner| {
-            inner.holding = inner.holding.with(held);
+            inner.holding = inner.holding.with(held, |_| true);
         })
     }
 
     /// Whether a run this context is nested in holds a running slot of `limit`.
     pub(crate) fn holds(&self, limit: &Arc<Limit>) -> bool {
-        self.inner.holding.holds(limit)
+        self.inner
+            .holding
+            .iter()
+            .any(|held| Arc::ptr_eq(&held.limit, limit) && !held.released.load(Ordering::Acquire))
     }
 
     /// A new context cancelled by `cancel`, with this one's deadline, values and slots as
@@ -267,6 +260,10 @@ impl RunCtx {
     /// [`with_extension`](RunCtx::with_extension), if any; a handler reads it as
     /// `ctx.run_ctx().extension::<Principal>()`.
     pub fn extension<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.inner.extensions.get()
+        self.inner
+            .extensions
+            .iter()
+            .find(|(id, _)| *id == TypeId::of::<T>())
+            .and_then(|(_, value)| value.downcast_ref())
     }
 }
