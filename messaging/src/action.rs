@@ -512,7 +512,8 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         self.inner.events.store(on, Ordering::Relaxed);
     }
 
-    /// Runs the Action `name` with `options`: checks the input against its schema, honours
+    /// Runs the Action `name` with `options`: checks the input against its schema (and hands
+    /// a declared number over in its declared kind, `5.0` for an int key as `5`), honours
     /// the breaker, the concurrency limit, `ctx`'s cancellation and deadline, catches a
     /// panic, and traces the run in a span.
     ///
@@ -575,7 +576,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
             .registry
             .lookup(name)
             .map_err(|e| refused(Error::wrap(e, OP, format!("run {}", shown_name(name)))))?;
-        action.def.schema.check(name, &options).map_err(refused)?;
+        let options = action.def.schema.admit(name, options).map_err(refused)?;
         self.guarded(core, ctx, &action, info, options).await
     }
 

@@ -15,9 +15,11 @@ pub enum ValueKind {
     Any,
     /// `true` or `false`.
     Bool,
-    /// An integer.
+    /// An integer; a whole float an `i64` holds is accepted too (JSON Schema's `integer`
+    /// takes `5.0`, and some JSON writers send it), and a run hands it over as `5`.
     Int,
-    /// A float (an integer is accepted too: `2` is a fine ratio).
+    /// A float; an integer is accepted too (`2` is a fine ratio), and a run hands it over
+    /// as `2.0`.
     Float,
     /// Text.
     String,
@@ -37,17 +39,22 @@ impl ValueKind {
     /// use corers_primitives::Value;
     /// assert!(ValueKind::Int.accepts(&Value::from(8080)));
     /// assert!(!ValueKind::Int.accepts(&Value::from("8080")));
+    /// assert!(ValueKind::Int.accepts(&Value::from(5.0)));
+    /// assert!(!ValueKind::Int.accepts(&Value::from(5.5)));
     /// assert!(ValueKind::Float.accepts(&Value::from(2)));
     /// ```
     ///
-    /// [`ValueKind::Float`] accepts an int too (TOML and JSON write `2` for `2.0`): read such
-    /// an input with `options.get_as::<f64>(key)`, which takes both, rather than
-    /// [`Options::float`](corers_primitives::Options::float), which never converts.
+    /// The two number kinds take each other's whole numbers (TOML and JSON write `2` for
+    /// `2.0`, and some JSON writers `5.0` for `5`); an Action's run converts such a value to
+    /// the declared kind before its handler reads it, so
+    /// [`Options::int`](corers_primitives::Options::int) and
+    /// [`Options::float`](corers_primitives::Options::float) find it. A caller checking
+    /// options of its own reads them with `options.get_as::<f64>(key)`, which takes both.
     pub fn accepts(self, value: &Value) -> bool {
         match self {
             ValueKind::Any => true,
             ValueKind::Bool => value.as_bool().is_some(),
-            ValueKind::Int => value.as_i64().is_some(),
+            ValueKind::Int => value.as_i64().is_some() || value.as_f64().and_then(whole).is_some(),
             ValueKind::Float => value.as_f64().is_some() || value.as_i64().is_some(),
             ValueKind::String => value.as_str().is_some(),
             ValueKind::Bytes => value.as_bytes().is_some(),
@@ -134,8 +141,21 @@ impl Field {
 
 /// One way an input breaks a [`Schema`], as [`Schema::violations`] lists them: for a
 /// program that answers its caller key by key (a tool server telling a model which
-/// argument to fix) rather than with one message.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// argument to fix) rather than with one message. It serializes tagged by `violation`, for
+/// an error's structured data:
+///
+/// ```
+/// use corers_messaging::{Schema, ValueKind};
+/// use corers_primitives::options;
+/// let schema = Schema::new().required("limit", ValueKind::Int);
+/// let violations = schema.violations(&options! { "limit" => "ten" });
+/// assert_eq!(
+///     serde_json::to_string(&violations).unwrap(),
+///     r#"[{"violation":"wrong_kind","key":"limit","expected":"int","found":"string","shown":"\"ten\""}]"#
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "violation", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Violation {
     /// A required key is absent, or null.
@@ -471,6 +491,25 @@ impl Schema {
         Value::from(schema)
     }
 
+    /// Checks `options` as [`check`](Schema::check) does and gives them back with each
+    /// declared number in its declared kind (`5.0` for an int key as `5`, `2` for a float
+    /// key as `2.0`): what a run hands its handler.
+    pub(crate) fn admit(&self, action: &str, mut options: Options) -> Result<Options> {
+        self.check(action, &options)?;
+        for field in &self.fields {
+            let converted = match (field.kind, options.get(&field.key)) {
+                (ValueKind::Int, Some(Value::Float(f))) => whole(*f).map(Value::Int),
+                #[allow(clippy::cast_precision_loss)] // a float key takes a float's precision
+                (ValueKind::Float, Some(Value::Int(i))) => Some(Value::Float(*i as f64)),
+                _ => None,
+            };
+            if let Some(value) = converted {
+                options.set(field.key.as_str(), value);
+            }
+        }
+        Ok(options)
+    }
+
     /// Whether it is [closed](Schema::closed).
     pub(crate) fn is_closed(&self) -> bool {
         self.closed
@@ -501,6 +540,14 @@ impl Schema {
         }
         self
     }
+}
+
+/// `f` as an `i64`, when it is a whole number one holds.
+#[allow(clippy::cast_possible_truncation)] // whole and in range: the cast is exact
+fn whole(f: f64) -> Option<i64> {
+    // -2^63 is i64::MIN exactly; 2^63 is one past i64::MAX.
+    const RANGE: std::ops::Range<f64> = -9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0;
+    (f.fract() == 0.0 && RANGE.contains(&f)).then_some(f as i64)
 }
 
 /// The JSON Schema of one kind of value.
@@ -561,6 +608,10 @@ fn shown(key: &str, value: &Value) -> String {
     }
     match value {
         Value::List(items) => return format!("of {} items", items.len()),
+        // The bytes form with text that does not decode: say so, not "a map".
+        Value::Map(entries) if entries.len() == 1 && entries.contains_key("$bytes") => {
+            return r#"{"$bytes"} whose text is not base64"#.to_owned();
+        }
         Value::Map(entries) => return format!("of {} keys", entries.len()),
         _ => {}
     }

@@ -112,6 +112,46 @@ async fn actions_run_valid_input_reaches_handler_once_good() {
     assert_eq!(calls.load(Ordering::SeqCst), 1);
 }
 
+#[tokio::test]
+async fn actions_run_hands_declared_numbers_in_their_kind_ugly() {
+    // A JSON writer's 5.0 for an int key, a 2 for a float key: the handler reads each with
+    // the getter of its declared kind; an undeclared key is handed over as given.
+    let actions: Actions<()> = Actions::new(Bus::new());
+    actions
+        .register(
+            ActionSpec::new("git.log", |_, options: Options| async move {
+                Ok(Value::from(format!(
+                    "{:?} {:?} {:?}",
+                    options.int("limit"),
+                    options.float("ratio"),
+                    options.float("extra")
+                )))
+            })
+            .schema(
+                Schema::new()
+                    .optional("limit", ValueKind::Int)
+                    .optional("ratio", ValueKind::Float),
+            ),
+        )
+        .unwrap();
+    let input: Options =
+        serde_json::from_str(r#"{"limit": 5.0, "ratio": 2, "extra": 7.0}"#).unwrap();
+    let out = actions
+        .run(&(), &RunCtx::new(), "git.log", input)
+        .await
+        .unwrap();
+    assert_eq!(out, Value::from("Some(5) Some(2.0) Some(7.0)"));
+    let err = actions
+        .run(&(), &RunCtx::new(), "git.log", options! { "limit" => 5.5 })
+        .await
+        .unwrap_err();
+    assert!(
+        err.message()
+            .ends_with(r#"input "limit" must be int, found float 5.5"#),
+        "{err}"
+    );
+}
+
 // --- ActionSpec::schema ---
 
 #[tokio::test]
@@ -385,7 +425,7 @@ fn value_kind_accepts_its_own_kind_good() {
 fn value_kind_accepts_never_coerces_bad() {
     let cases = [
         (ValueKind::Int, Value::from("8080")),
-        (ValueKind::Int, Value::from(2.0)),
+        (ValueKind::Int, Value::from(2.5)),
         (ValueKind::Bool, Value::from("true")),
         (ValueKind::String, Value::from(8080)),
         (ValueKind::Bytes, Value::from(vec![0, 255])),
@@ -413,6 +453,21 @@ fn value_kind_accepts_null_only_as_any_and_int_as_float_ugly() {
     assert!(ValueKind::Any.accepts(&Value::Null));
     assert!(ValueKind::Float.accepts(&Value::from(i64::MIN)));
     assert!(!ValueKind::Int.accepts(&Value::from(f64::MAX)));
+}
+
+#[test]
+fn value_kind_accepts_whole_floats_an_i64_holds_as_int_ugly() {
+    // JSON Schema's `integer` takes 5.0; some JSON writers send whole numbers so.
+    for whole in [5.0, -0.0, -9_223_372_036_854_775_808.0] {
+        assert!(ValueKind::Int.accepts(&Value::from(whole)), "{whole}");
+    }
+    // 2^63 is one past i64::MAX; a fraction is not whole.
+    for not_whole in [9_223_372_036_854_775_808.0, 0.5, -1.000_001] {
+        assert!(
+            !ValueKind::Int.accepts(&Value::from(not_whole)),
+            "{not_whole}"
+        );
+    }
 }
 
 // --- serde and display ---
@@ -622,6 +677,33 @@ fn schema_violations_null_and_open_schema_bad() {
 }
 
 #[test]
+fn schema_violations_serialize_tagged_for_structured_errors_good() {
+    let schema = git_log_schema().closed();
+    let violations = schema.violations(&options! { "limit" => "ten", "paht" => "/srv/repo" });
+    insta::assert_json_snapshot!(violations, @r#"
+    [
+      {
+        "violation": "missing",
+        "key": "path",
+        "expected": "string"
+      },
+      {
+        "violation": "wrong_kind",
+        "key": "limit",
+        "expected": "int",
+        "found": "string",
+        "shown": "\"ten\""
+      },
+      {
+        "violation": "unknown",
+        "key": "paht",
+        "closest": "path"
+      }
+    ]
+    "#);
+}
+
+#[test]
 fn schema_violations_hostile_keys_escaped_ugly() {
     // Control characters in a key a model made up are escaped in the text, kept in the key.
     let schema = Schema::new().closed();
@@ -811,6 +893,13 @@ fn schema_to_json_schema_validates_what_check_accepts_bad() {
     assert!(schema.check("store.put", &input).is_ok());
     let wrong: Options = serde_json::from_str(r#"{"blob": "aGk="}"#).unwrap();
     assert!(schema.check("store.put", &wrong).is_err());
+    let not_base64: Options = serde_json::from_str(r#"{"blob": {"$bytes": "a*k="}}"#).unwrap();
+    let err = schema.check("store.put", &not_base64).unwrap_err();
+    assert!(
+        err.message()
+            .ends_with(r#"must be bytes, found map {"$bytes"} whose text is not base64"#),
+        "{err}"
+    );
 }
 
 #[test]

@@ -515,6 +515,22 @@ fn value_serde_json_marker_needs_single_key_and_valid_base64_ugly() {
 }
 
 #[test]
+fn value_serde_json_marker_reads_unpadded_and_url_safe_base64_good() {
+    // Other programs write bytes without padding, or in the URL-safe alphabet: both read.
+    let unpadded: Value = serde_json::from_str(r#"{"$bytes": "aGVsbG8"}"#).unwrap();
+    assert_eq!(unpadded, Value::Bytes(b"hello".to_vec()));
+    let url_safe: Value = serde_json::from_str(r#"{"$bytes": "-_8="}"#).unwrap();
+    assert_eq!(url_safe, Value::Bytes(vec![0xfb, 0xff]));
+    let standard: Value = serde_json::from_str(r#"{"$bytes": "+/8="}"#).unwrap();
+    assert_eq!(standard, Value::Bytes(vec![0xfb, 0xff]));
+    // Written back, they are standard padded base64.
+    assert_eq!(
+        serde_json::to_string(&url_safe).unwrap(),
+        r#"{"$bytes":"+/8="}"#
+    );
+}
+
+#[test]
 fn value_serde_json_marker_lookalike_map_reads_as_bytes_ugly() {
     // Documented collision: a map that looks exactly like the marker comes back as bytes.
     let lookalike = map(&[("$bytes", Value::from("aGVsbG8="))]);

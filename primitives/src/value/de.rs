@@ -5,7 +5,8 @@ use std::collections::btree_map::Entry;
 use std::fmt;
 
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde::de::value::{MapDeserializer, SeqDeserializer};
 use serde::de::{
     self, Deserialize, DeserializeOwned, Deserializer, EnumAccess, IntoDeserializer, MapAccess,
@@ -202,10 +203,19 @@ impl<'de> Visitor<'de> for ValueVisitor {
 }
 
 /// Reads `{"$bytes": "<base64>"}` back as [`Value::Bytes`]; any other map stays a map.
+/// Bytes are written in standard padded base64, and read in either alphabet (standard or
+/// URL-safe: a text decodes the same in both unless it holds `+/` or `-_`), padded or not,
+/// as other programs write them.
 pub(super) fn bytes_from_marker(entries: BTreeMap<String, Value>) -> Value {
+    const LENIENT: GeneralPurposeConfig =
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    const STANDARD: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, LENIENT);
+    const URL_SAFE: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, LENIENT);
     if entries.len() == 1
         && let Some(Value::String(encoded)) = entries.get(BYTES_KEY)
-        && let Ok(bytes) = STANDARD.decode(encoded)
+        && let Ok(bytes) = STANDARD
+            .decode(encoded)
+            .or_else(|_| URL_SAFE.decode(encoded))
     {
         return Value::Bytes(bytes);
     }

@@ -19,7 +19,8 @@ pub use ser::to_value;
 ///
 /// - [`Value::Bytes`] is written as `{"$bytes": "<standard base64>"}` in human-readable formats
 ///   (JSON, TOML) and as native bytes in binary formats. A map with the single key `"$bytes"` and
-///   a base64 string value is read back as bytes: `"$bytes"` is a reserved key, so a map of
+///   a base64 string value (standard or URL-safe, padded or not, as other programs write
+///   it) is read back as bytes: `"$bytes"` is a reserved key, so a map of
 ///   your own holding only that key (with valid base64) does not survive the round trip as a
 ///   map.
 /// - [`Value::Float`] must be finite: JSON has no `NaN` or infinity, so serializing one is an
