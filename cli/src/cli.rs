@@ -568,6 +568,10 @@ impl<C: Send + 'static> Cli<C> {
     fn unknown_flag(&self, flag: &str, placed: &str) -> String {
         let name = flag.split('=').next().unwrap_or(flag);
         let known = self.top_flags();
+        // `--help=1`, `--version=3`: the flag is right, its value is not.
+        if matches!(name, "--help" | "--version") && known.iter().any(|k| k == name) {
+            return format!("flag {name} takes no value");
+        }
         let close = corers_primitives::closest(name, known.iter().map(String::as_str))
             .filter(|close| *close != name);
         crate::parse::unknown_flag_message(

@@ -409,6 +409,10 @@ fn bind_positionals<C>(
 /// The unknown-flag error, with a "did you mean" when a declared flag is close, or when a
 /// one-letter long flag (`--v`) is a declared short one.
 fn unknown_flag<C>(command: &Command<C>, given: &str, name: &str) -> Error {
+    // `--help` reaches here only given a value (`--help=yes`): not a typo of itself.
+    if given == "--help" {
+        return usage("flag --help takes no value".to_owned());
+    }
     let mut letters = name.chars();
     let short = match (letters.next(), letters.next()) {
         (Some(letter), None) if given.starts_with("--") => command

@@ -227,6 +227,28 @@ fn knows<C>(command: &Command<C>, flag: &str) -> bool {
     }
 }
 
+/// Whether the word at `at` may be the value of the flag before it: one written without `=`.
+fn maybe_value(args: &[String], at: usize) -> bool {
+    at > 0 && is_flag(&args[at - 1]) && !args[at - 1].contains('=')
+}
+
+/// Whether the command a reading of `args` found bears it out, the words at `values`
+/// taken as flags' values: it knows every flag before the path's last word, the path's
+/// first word is not the value of one of them, and each of `values` is.
+fn borne_out<C>(args: &[String], resolved: &Resolved<C>, values: &[usize]) -> bool {
+    let command = resolved.command.as_ref();
+    let first = resolved.path_words[0];
+    let last = resolved.path_words[resolved.path_words.len() - 1];
+    args[..last]
+        .iter()
+        .filter(|arg| is_flag(arg))
+        .all(|flag| knows(command, flag))
+        && !(maybe_value(args, first) && takes_value(command, &args[first - 1]))
+        && values
+            .iter()
+            .all(|&value| takes_value(command, &args[value - 1]))
+}
+
 /// Reports whether the word after `flag` is its value: `flag` names a flag of `command`
 /// that takes one (`--env`, `-e`), or is a bundle of short flags read as the parser reads
 /// it (`-ve`: `-v` then `-e`, whose value comes next; `-eprod` carries its value inside).
@@ -464,9 +486,11 @@ impl<C> CommandTree<C> {
     /// that is a registered path (flags may sit before, between and after the words). The
     /// path may start after words that are values of leading flags (`--name alpha
     /// workspace create`). Of the readings the words allow, the first that the command
-    /// itself bears out wins: every flag before the path is one it knows, and the words
-    /// skipped are values of its flags, not the path's first word (`--name cache
-    /// workspace create` is `workspace/create` named `cache`, not the `cache` command).
+    /// itself bears out wins: every flag before the path's last word is one it knows, and
+    /// the words skipped are values of its flags, not the path's first word (`--name cache
+    /// workspace create` is `workspace/create` named `cache`, not the `cache` command). A
+    /// word the path took right after a flag the command does not know may be that flag's
+    /// value instead: `workspace --name list create` is `workspace/create` named `list`.
     pub(crate) fn resolve(&self, args: &[String]) -> Option<Resolved<C>> {
         const MAX_REJECTED_READINGS: usize = 8;
         let mut words: Vec<(usize, &str)> = Vec::new();
@@ -478,9 +502,7 @@ impl<C> CommandTree<C> {
                 words.push((i, arg));
             }
         }
-        // A word right after a flag written without `=` may be that flag's value.
-        let maybe_value =
-            |at: usize| at > 0 && is_flag(&args[at - 1]) && !args[at - 1].contains('=');
+        let maybe_value = |at: usize| maybe_value(args, at);
         let mut first = None;
         let mut rejected = 0;
         for start in 0..words.len() {
@@ -491,18 +513,28 @@ impl<C> CommandTree<C> {
             let Some(resolved) = self.resolve_from(args, &words[start..], maybe_value) else {
                 continue;
             };
-            let command = resolved.command.as_ref();
-            let at = resolved.path_words[0];
-            let borne_out = args[..at]
-                .iter()
-                .filter(|arg| is_flag(arg))
-                .all(|flag| knows(command, flag))
-                && !(maybe_value(at) && takes_value(command, &args[at - 1]))
-                && words[..start]
-                    .iter()
-                    .all(|&(skipped, _)| takes_value(command, &args[skipped - 1]));
-            if borne_out {
+            let mut values: Vec<usize> = words[..start].iter().map(|&(at, _)| at).collect();
+            if borne_out(args, &resolved, &values) {
                 return Some(resolved);
+            }
+            // The reading with the path's words after flags taken as their values.
+            let taken: Vec<usize> = resolved.path_words[1..]
+                .iter()
+                .copied()
+                .filter(|&at| maybe_value(at))
+                .collect();
+            if !taken.is_empty() {
+                let rest: Vec<(usize, &str)> = words[start..]
+                    .iter()
+                    .filter(|(at, _)| !taken.contains(at))
+                    .copied()
+                    .collect();
+                values.extend_from_slice(&taken);
+                if let Some(other) = self.resolve_from(args, &rest, maybe_value)
+                    && borne_out(args, &other, &values)
+                {
+                    return Some(other);
+                }
             }
             // Readings a command does not bear out are rare; many of them are hostile
             // input (`--a cache` a hundred thousand times), not worth a quadratic search.

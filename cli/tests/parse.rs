@@ -514,6 +514,15 @@ async fn cli_run_undeclared_flag_suggests_help_and_ignores_case_ugly() {
 }
 
 #[tokio::test]
+async fn cli_run_help_given_a_value_says_it_takes_none_bad() {
+    // Not "unknown flag --help; did you mean --help?".
+    let cli = workbench();
+    let outcome = cli.run((), ["workspace", "list", "--help=yes"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert_eq!(error_message(&outcome), "flag --help takes no value");
+}
+
+#[tokio::test]
 async fn cli_run_undeclared_flag_on_command_declaring_none_bad() {
     let cli = workbench();
     cli.register("cache/purge", echo(Command::new())).unwrap();

@@ -56,6 +56,19 @@ async fn cli_run_flag_without_a_command_is_named_bad() {
         "{}",
         outcome.stderr()
     );
+    // A flag the program answers, given a value: the value is what is wrong.
+    let versioned = workbench().with_version("1.4.2");
+    for (args, flag) in [(["--help=1"], "--help"), (["--version=3"], "--version")] {
+        let outcome = versioned.run((), args).await;
+        assert_eq!(outcome.exit_code(), 2);
+        assert!(
+            outcome
+                .stderr()
+                .starts_with(&format!("error: flag {flag} takes no value\n")),
+            "{}",
+            outcome.stderr()
+        );
+    }
 }
 
 #[tokio::test]

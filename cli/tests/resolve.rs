@@ -210,6 +210,33 @@ async fn cli_run_spaced_value_flag_between_path_words_good() {
 }
 
 #[tokio::test]
+async fn cli_run_value_between_path_words_spelling_a_command_ugly() {
+    // A script's `workspace --name "$N" create` where $N is "list", another command's
+    // name: `list` is the name, not `workspace list` with a stray `create`.
+    let cli = workbench();
+    let outcome = cli.run((), ["workspace", "--name", "list", "create"]).await;
+    assert_eq!(outcome.exit_code(), 0, "{outcome:?}");
+    assert_eq!(parsed_value(&outcome, "name"), Some(&Value::from("list")));
+    // A flag neither reading knows still names the command the words spell.
+    let unknown = cli
+        .run((), ["workspace", "--bogus", "list", "create"])
+        .await;
+    assert_eq!(unknown.exit_code(), 2, "{unknown:?}");
+    assert!(
+        unknown.stderr().contains("unknown flag --bogus"),
+        "{}",
+        unknown.stderr()
+    );
+    // A flag the command spelled out knows keeps the words as its path.
+    let listed = cli.run((), ["workspace", "-v", "list", "alpha"]).await;
+    assert_eq!(listed.exit_code(), 0, "{listed:?}");
+    assert_eq!(
+        parsed_value(&listed, "patterns"),
+        Some(&Value::from(vec!["alpha"]))
+    );
+}
+
+#[tokio::test]
 async fn cli_run_flags_after_path_good() {
     let cli = workbench();
     let outcome = cli
