@@ -93,6 +93,23 @@ fn config_dump_empty_and_control_characters_ugly() {
     assert!(dump.contains(r"line one\n# forged = 1"), "{dump}");
 }
 
+#[test]
+fn config_dump_escapes_terminal_controls_in_sources_and_values_ugly() {
+    // A directory someone else named, a value with DEL, a C1 escape and a right-to-left
+    // override: shown escaped, never sent to the terminal.
+    let dir = ConfigDir::new();
+    let nested = dir.path().join("ev\u{1b}]0;PWNED\u{7}dir");
+    std::fs::create_dir(&nested).unwrap();
+    let file = nested.join("app.toml");
+    std::fs::write(&file, r#"motd = "a\u007fb\u009b2Jc\u202efdp.exe""#).unwrap();
+    let config = Config::builder().file(&file).build().unwrap();
+    let human = scrub(&dir, &config.dump().to_string());
+    assert_eq!(
+        human,
+        "motd = \"a\\u{7f}b\\u{9b}2Jc\\u{202e}fdp.exe\"  # file <dir>/ev\\u{1b}]0;PWNED\\u{7}dir/app.toml:1\n"
+    );
+}
+
 // ---------------------------------------------------------------- Dump::to_json
 
 #[test]

@@ -514,10 +514,10 @@ impl CoreBuilder {
     /// `INVALID` 78 (`EX_CONFIG`), `NOT_FOUND` 66, `UNAVAILABLE` 69, `INTERNAL` 70,
     /// `TIMEOUT` and `LOCKED` 75, `DENIED` 77, and 1 for any other; nothing has started
     /// after a build error. A lone `--version` (or `-V`) is answered before building, so it
-    /// works even where the build would fail; so is help (`--help`, `-h`, `help …`): when
-    /// the build fails, help comes from what did build (a config file that does not read is
-    /// left out, a failing factory's service is missing), with a warning naming the first
-    /// failure on standard error, and exit code 0.
+    /// works even where the build would fail; so are help (`--help`, `-h`, `help …`) and
+    /// `completion <shell>`: when the build fails, they come from what did build (a config
+    /// file that does not read is left out, a failing factory's service is missing), with
+    /// a warning naming the first failure on standard error, and exit code 0.
     ///
     /// ```no_run
     /// use std::process::ExitCode;
@@ -587,8 +587,10 @@ impl CoreBuilder {
             let name = crate::builder::program_name(&builder.app);
             return answer(&format!("{name} {}\n", builder.app.version));
         }
+        // So are help and a completion script, from what did build: a shell that loads the
+        // script at every start must not print a config error instead.
         #[cfg(feature = "cli")]
-        if asks_for_help(&args) {
+        if asks_for_help(&args) || words(&args).next() == Some("completion") {
             return match builder.build_lenient() {
                 Ok((core, left_out)) => match left_out.into_iter().next() {
                     None => core.run_blocking_with(args),
@@ -598,9 +600,10 @@ impl CoreBuilder {
             };
         }
         // The built-in `config` shows what did load when the rest does not build: a config
-        // the application refuses is when it is needed most.
+        // the application refuses is when it is needed most. It takes no words after its
+        // name: `config set` is a command of the application's, refused like the rest.
         #[cfg(all(feature = "cli", feature = "config"))]
-        if words(&args).next() == Some("config") && builder.builtin_config() {
+        if words(&args).eq(["config"]) && builder.builtin_config() {
             return match builder.build_lenient() {
                 Ok((core, left_out)) => core.config_despite(args, &left_out),
                 Err(err) => startup_failed(&err),
@@ -662,11 +665,16 @@ fn asks_for_help(args: &[String]) -> bool {
 
 #[cfg(feature = "cli")]
 impl Core {
-    /// The help `args` ask for, from a Core built without what failed to build, with a
-    /// warning naming the first failure (`failed`); or, when they come to anything but
-    /// help (a command whose service failed is unknown to this Core), `failed` as a build
-    /// error.
+    /// The help (or completion script) `args` ask for, from a Core built without what
+    /// failed to build, with a warning naming the first failure (`failed`); or, when they
+    /// come to anything else (a command whose service failed is unknown to this Core),
+    /// `failed` as a build error.
     fn help_without(&self, args: Vec<String>, failed: &Error) -> ExitCode {
+        let what = if words(&args).next() == Some("completion") {
+            "completion script"
+        } else {
+            "help"
+        };
         let help = self
             .take_set_args(args)
             .ok()
@@ -677,7 +685,7 @@ impl Core {
         };
         let code = answer(&help.stdout);
         write_err(&format!(
-            "{}warning: the application does not build, and this help leaves out what failed: {failed:#}\n",
+            "{}warning: the application does not build, and this {what} leaves out what failed: {failed:#}\n",
             help.stderr
         ));
         code
@@ -740,10 +748,32 @@ fn unwritten(failure: &str) -> String {
 
 /// Writes `text` to standard error with the password of any URL in it hidden, as the
 /// logger hides them (an error quoting a bad `postgres://app:hunter2@db.lan/app` ends up
-/// in CI logs and terminals alike); dropped when it cannot be written: there is nowhere
-/// left to tell.
+/// in CI logs and terminals alike), and control and invisible characters but line breaks
+/// and tabs escaped (`\u{1b}`), as the logger escapes them: an error quoting a file name
+/// or a value someone else chose cannot send the terminal escape sequences (retitle the
+/// window, clear the screen) or hide text behind a right-to-left override. Dropped when
+/// it cannot be written: there is nowhere left to tell.
 pub(crate) fn write_err(text: &str) {
-    let _ = write_out(std::io::stderr(), &corers_log::without_url_passwords(text));
+    let hidden = corers_log::without_url_passwords(text);
+    let _ = write_out(std::io::stderr(), &escaped(&hidden));
+}
+
+/// `text` with control and invisible characters but `\n` and `\t` written as `\u{1b}`.
+fn escaped(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char =
+        |c: char| (c.is_control() && c != '\n' && c != '\t') || corers_primitives::is_invisible(c);
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            let _ = std::fmt::Write::write_fmt(&mut out, format_args!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Writes `text` to `stream`; a failure is returned, never a panic that would skip

@@ -924,6 +924,18 @@ fn probe() {
                 }),
             );
         }
+        "hostile" => {
+            builder = builder.command(
+                "probe",
+                flags(Command::new()).action(|_, _| async {
+                    // Text someone else chose, quoted with `{}` by the application.
+                    Err(Error::new(
+                        "probe.upload",
+                        "no such file \u{1b}]0;PWNED\u{7}\u{1b}[2Jreport\u{202e}fdp.exe\tin\r/srv",
+                    ))
+                }),
+            );
+        }
         _ => {}
     }
     let core = builder.build().unwrap();
@@ -958,6 +970,24 @@ fn core_run_unknown_process_arguments_exit_2_bad() {
 #[test]
 fn core_run_panicking_command_exits_70_ugly() {
     assert_eq!(run_probe("panic"), ["stopped store", "exit 70"]);
+}
+
+#[test]
+fn core_run_error_sends_no_terminal_escapes_ugly() {
+    // An error quoting hostile text reaches the terminal escaped, as the log writes it:
+    // no retitled window, no cleared screen, no right-to-left override, no carriage return.
+    let output = run_child("probe", PROBE, "hostile");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains(
+            r"error: no such file \u{1b}]0;PWNED\u{7}\u{1b}[2Jreport\u{202e}fdp.exe	in\u{d}/srv"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(['\u{1b}', '\u{7}', '\u{202e}', '\r']),
+        "{stderr:?}"
+    );
 }
 
 const LOGGING_PROBE: &str = "CORERS_RUN_LOGGING_PROBE";
@@ -1291,6 +1321,8 @@ fn core_builder_run_blocking_with_help_answers_when_a_factory_fails_good() {
         &["workspace", "list", "--help"],
         &["--set", "store.shards=2", "help"],
         &["workspace", "list", "-vh"],
+        // A shell loading the script at every start gets it, not a config error.
+        &["completion", "bash"],
     ] {
         let exit = without_a_database().run_blocking_with(args.iter().copied());
         assert_eq!(exit, ExitCode::SUCCESS, "{args:?}");
@@ -1369,6 +1401,42 @@ fn core_builder_run_blocking_with_help_output_names_the_failure_good() {
         .find(|line| line.starts_with("warning:"))
         .unwrap();
     insta::assert_snapshot!(format!("{help}--- stderr\n{warning}\n"));
+}
+
+#[test]
+fn core_builder_run_blocking_with_completion_script_despite_a_failed_build_ugly() {
+    let output = run_child("help_probe", HELP_PROBE, "completion bash");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let (_, printed) = stdout.split_once("@@begin\n").unwrap();
+    let (script, end) = printed.split_once("@@end").unwrap();
+    assert!(end.starts_with(" 0\n"), "{end}");
+    assert!(script.contains("complete -F"), "{script}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains(
+            "warning: the application does not build, and this completion script leaves out what failed: "
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn core_builder_run_blocking_with_config_subcommand_of_the_app_refused_by_a_failed_build_bad() {
+    // Only the built-in `config` runs on what did build: the application's `config set`
+    // (a write, a migration) is refused like any other command, and never runs.
+    let ran = Arc::new(Mutex::new(false));
+    let seen = Arc::clone(&ran);
+    let exit = without_a_database()
+        .command(
+            "config/set",
+            Command::new().action(move |_, _| {
+                *seen.lock().unwrap() = true;
+                async { Ok(Value::Null) }
+            }),
+        )
+        .run_blocking_with(["config", "set"]);
+    assert_eq!(code(exit), 69);
+    assert!(!*ran.lock().unwrap());
 }
 
 #[test]

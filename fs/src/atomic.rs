@@ -71,9 +71,11 @@ impl Fs {
     /// far as the process may set them (another owner takes root); being a new file, it
     /// does not share the old one's hard links; a set-user-id or set-group-id bit is kept
     /// only with the owner and group it was given by. A sandbox replaces a symlink at
-    /// `path` with the file, which keeps the bits of the file the link led to (a link to
-    /// `../secrets/key`, `0600`, is replaced by a `0600` file), or is owner-only when the
-    /// link leads nowhere inside the root (dangling, or outside it).
+    /// `path` with the file, which keeps the permission bits of the file the link led to
+    /// (a link to `../secrets/key`, `0600`, is replaced by a `0600` file) but neither its
+    /// owner nor a set-id bit (a link is no one's word for who should own the new file: it
+    /// is the writer's), or is owner-only when the link leads nowhere inside the root
+    /// (dangling, or outside it).
     ///
     /// Like `mv`, and unlike `std::fs::write`, a write needs only the right to change the
     /// directory: a file made read-only (`chmod 444`) is replaced all the same, keeping its
@@ -171,7 +173,10 @@ impl Fs {
         options: WriteOptions,
     ) -> Result<AtomicWriter> {
         const OP: &str = "fs.Fs.write";
-        let replaced = self.replaced(path, &dir, &name);
+        let (replaced, followed) = match self.replaced(path, &dir, &name) {
+            Some((metadata, followed)) => (Some(metadata), followed),
+            None => (None, false),
+        };
         if replaced.as_ref().is_some_and(cap_std::fs::Metadata::is_dir) {
             return Err(
                 Error::new(OP, format!("{path:?} is a directory")).with_code(ErrorCode::CONFLICT)
@@ -190,9 +195,13 @@ impl Fs {
             .or_else(|| replaced.as_ref().map(|m| m.permissions().mode() & 0o6777))
             .or(link_out.then_some(0o600));
         let (temp, file) = self.locked_temp(path, &dir, mode.is_some())?;
-        let kept = replaced
-            .as_ref()
-            .is_none_or(|replaced| keep_owner(&file, replaced));
+        // The owner of a file a sandbox's link led to is not the link's to hand on: a link
+        // planted to a root-owned set-user-id program, or to a file of the planter's own,
+        // must not give the new file that owner (and so its set-id bits, or the content).
+        let kept = !followed
+            && replaced
+                .as_ref()
+                .is_none_or(|replaced| keep_owner(&file, replaced));
         // A set-id bit is the replaced file's owner's to give: not handed on with content
         // owned by someone else (as `cp` clears it).
         let mode = match mode {
@@ -257,21 +266,31 @@ impl Fs {
         Err(self.fail(OP, path, io::Error::from(io::ErrorKind::WouldBlock)))
     }
 
-    /// What a write of `path` (`name` in `dir`) replaces, as its caller sees it: where a
-    /// sandbox has a symlink at `name`, the file the link leads to, followed from the root
-    /// wherever inside it (from `dir` alone, cap-std would not follow `../secrets/key`), so
-    /// that the file replacing the link keeps its target's mode and owner rather than
-    /// getting what the umask gives, and a link to a directory is not replaced by a file.
-    /// `None` when nothing is there, or the link leads nowhere inside the root.
-    fn replaced(&self, path: &str, dir: &Dir, name: &Path) -> Option<cap_std::fs::Metadata> {
+    /// What a write of `path` (`name` in `dir`) replaces, as its caller sees it, and
+    /// whether a sandbox's link was followed to it: where a sandbox has a symlink at
+    /// `name`, the file the link leads to, followed from the root wherever inside it (from
+    /// `dir` alone, cap-std would not follow `../secrets/key`), so that the file replacing
+    /// the link keeps its target's permission bits (not its owner: see `writer_in`) rather
+    /// than getting what the umask gives, and a link to a directory is not replaced by a
+    /// file. `None` when nothing is there, or the link leads nowhere inside the root.
+    fn replaced(
+        &self,
+        path: &str,
+        dir: &Dir,
+        name: &Path,
+    ) -> Option<(cap_std::fs::Metadata, bool)> {
         let there = dir.symlink_metadata(name).ok()?;
         // Unrestricted, `name` is the link's target already (or one made since: followed
         // from `dir`, which is an ordinary directory then).
         if !there.is_symlink() || self.inner.unrestricted {
-            return dir.metadata(name).ok();
+            return dir.metadata(name).ok().map(|metadata| (metadata, false));
         }
         let rel = self.relative("fs.Fs.write", path).ok()?;
-        self.inner.dir.metadata(rel).ok()
+        self.inner
+            .dir
+            .metadata(rel)
+            .ok()
+            .map(|metadata| (metadata, true))
     }
 
     /// Reads the file at `path` (`None` when absent), passes its content to `change`, and

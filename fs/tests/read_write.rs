@@ -459,6 +459,28 @@ fn fs_write_link_to_a_private_file_elsewhere_keeps_its_mode_good() {
 }
 
 #[test]
+fn fs_write_link_to_a_set_id_file_of_another_owner_hands_on_neither_ugly() {
+    // A link planted in an upload directory, to a set-user-id program owned by someone
+    // else: the file replacing the link is the writer's own, without the set-id bit.
+    use std::os::unix::fs::MetadataExt as _;
+    let tmp = TempDir::new();
+    let helper = tmp.file("bin/helper", "#!/bin/sh\n");
+    // Root can make it another's; anyone else still has their own set-id file.
+    let _ = std::os::unix::fs::chown(&helper, Some(4321), Some(4322));
+    tmp.chmod("bin/helper", 0o4755);
+    tmp.symlink("uploads/avatar.png", "../bin/helper");
+    tmp.fs().write("uploads/avatar.png", b"planted").unwrap();
+    let mine = std::fs::metadata(tmp.file("made-by-me", "")).unwrap();
+    let written = std::fs::symlink_metadata(tmp.join("uploads/avatar.png")).unwrap();
+    assert!(written.is_file());
+    assert_eq!((written.uid(), written.gid()), (mine.uid(), mine.gid()));
+    assert_eq!(tmp.mode("uploads/avatar.png"), 0o755);
+    // The program the link led to is left as it was.
+    assert_eq!(tmp.mode("bin/helper"), 0o4755);
+    assert_eq!(std::fs::read(&helper).unwrap(), b"#!/bin/sh\n");
+}
+
+#[test]
 fn fs_write_link_to_a_directory_elsewhere_conflict_bad() {
     let tmp = TempDir::new();
     tmp.dir("releases/v2");
