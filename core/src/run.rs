@@ -59,7 +59,8 @@ impl Core {
     ///
     /// SIGINT and SIGTERM begin a graceful shutdown (the bus refuses new background work
     /// and [`Core::context`] is cancelled); a second one forces it: the command is
-    /// abandoned (its future dropped; the exit code is 128 + the signal's number), running
+    /// abandoned (its future dropped), the exit code is 128 + the first signal's number
+    /// (also when the command had returned, unless it or a service task failed), running
     /// hooks are cancelled and the hooks still running or still to run share 250 ms from
     /// then before they are abandoned too (each still gets its first poll), and background
     /// tasks, scheduled runs and detached Task steps still running are no longer waited
@@ -152,7 +153,15 @@ impl Core {
                 self.write_stdout(&printed.stdout);
                 write_err(&printed.stderr);
                 self.tell_stopping(&stopping_told);
-                self.shut_down_printing(printed.exit_code).await
+                let code = self.shut_down_printing(printed.exit_code).await;
+                // Forced by a second signal after the command returned on the first (the
+                // daemon form): 128 + the signal, as while the command runs, unless a
+                // command or a task failed with a code of its own.
+                if forced.is_cancelled() && printed.exit_code == 0 && matches!(code, 0 | 1) {
+                    state.lock().unwrap_or_else(PoisonError::into_inner).code
+                } else {
+                    code
+                }
             }
             Started::Failed(err) => {
                 signals.abort();

@@ -257,6 +257,23 @@ impl<C: Clone + Send + Sync + 'static, T: Task> Slot<C, T> {
             task_type: type_name::<T>(),
             outcome,
         };
+        // A failure nobody hears (no listener, no handle awaited) is logged, not lost.
+        if let Err(err) = &completed.outcome
+            && self
+                .reply
+                .as_ref()
+                .is_none_or(tokio::sync::oneshot::Sender::is_closed)
+            && !self.bus.is_heard::<TaskCompleted<T>>()
+        {
+            self.bus.logged(|| {
+                tracing::error!(
+                    task = %self.id,
+                    task_type = completed.task_type,
+                    error = %err,
+                    "background task failed, and nothing listens for its completion"
+                );
+            });
+        }
         // Handlers' panics are caught inside broadcast: one completion, always.
         let _ = self.bus.broadcast(&self.core, &completed);
         if self.reply.is_some() {

@@ -395,6 +395,49 @@ async fn bus_perform_async_failing_handler_completes_with_its_error_bad() {
     assert_eq!(completions(&events), [(id, Err(ErrorCode::UNAVAILABLE))]);
 }
 
+/// A bus whose own logger writes its errors to a sink, with a `Deploy` handler failing.
+fn failing_deploys() -> (Bus<()>, corers_log::MemorySink) {
+    let sink = corers_log::MemorySink::new();
+    let log = corers_log::Logger::builder()
+        .level(corers_log::Level::Error)
+        .output(corers_log::Output::Memory(sink.clone()))
+        .build();
+    let bus: Bus<()> = Bus::builder().logger(log).build().unwrap();
+    bus.on_task(|_, d: &Deploy| {
+        Some(Err(Error::new(
+            "deploy.Ssh.connect",
+            format!("host {:?} unreachable", d.target),
+        )
+        .with_code(ErrorCode::UNAVAILABLE)))
+    });
+    (bus, sink)
+}
+
+#[tokio::test]
+async fn bus_perform_async_failure_nobody_hears_is_logged_bad() {
+    // Fire and forget, nothing listening for completions: the failure is not lost.
+    let (bus, sink) = failing_deploys();
+    let id = bus.perform_async(&(), Deploy::to("homelab")).unwrap();
+    drained(&bus).await;
+    let written = sink.contents();
+    assert!(
+        written.contains("background task failed, and nothing listens for its completion"),
+        "{written}"
+    );
+    assert!(written.contains(id.as_str()), "{written}");
+    assert!(
+        written.contains(r#"host \"homelab\" unreachable"#),
+        "{written}"
+    );
+    // Heard by a listener: its business, not logged.
+    let (heard, quiet) = failing_deploys();
+    let events = record(&heard);
+    heard.perform_async(&(), Deploy::to("homelab")).unwrap();
+    drained(&heard).await;
+    assert_eq!(events.lock().unwrap().len(), 2, "started and completed");
+    assert_eq!(quiet.contents(), "");
+}
+
 #[test]
 fn bus_perform_async_without_a_runtime_is_unavailable_bad() {
     let bus: Bus<()> = Bus::new();
