@@ -840,17 +840,27 @@ fn register_services(
     };
     let registration_of = |declared: Option<String>,
                            factory: Factory,
+                           added: usize,
                            fakes: &mut Vec<(String, Factory)>|
      -> Result<Registration<Core>> {
+        // Which service failed, in words: its name when it was declared, else the order in
+        // which it was added (a factory that failed named nothing).
+        let make_named = |factory: Factory, what: &str| {
+            let whose = match &declared {
+                Some(name) => format!("make {what} {name:?}"),
+                None => format!("make the {} {what} added", ordinal(added)),
+            };
+            make(factory)
+                .and_then(|made| made)
+                .map_err(|e| Error::wrap(e, OP, whose))
+        };
         // Declared by name and faked: the real factory never runs.
         let faked_by_name = declared.as_deref().and_then(|name| take_fake(fakes, name));
-        Ok(match (declared, faked_by_name) {
-            (Some(name), Some(fake)) => make(fake)?
-                .map_err(|e| Error::wrap(e, OP, "make a fake service"))?
-                .renamed(&name),
+        Ok(match (declared.as_deref(), faked_by_name) {
+            (Some(name), Some(fake)) => make_named(fake, "the fake of service")?.renamed(name),
             (declared, _) => {
-                let real = make(factory)?.map_err(|e| Error::wrap(e, OP, "make a service"))?;
-                if let Some(name) = declared.filter(|name| name != real.name()) {
+                let real = make_named(factory, "service")?;
+                if let Some(name) = declared.filter(|name| *name != real.name()) {
                     return Err(Error::new(
                         OP,
                         format!(
@@ -861,23 +871,31 @@ fn register_services(
                     .with_code(corers_primitives::ErrorCode::INVALID));
                 }
                 match take_fake(fakes, real.name()) {
-                    Some(fake) => make(fake)?
-                        .map_err(|e| Error::wrap(e, OP, "make a fake service"))?
+                    Some(fake) => make(fake)
+                        .and_then(|made| made)
+                        .map_err(|e| {
+                            Error::wrap(
+                                e,
+                                OP,
+                                format!("make the fake of service {:?}", real.name()),
+                            )
+                        })?
                         .renamed_after(&real),
                     None => real,
                 }
             }
         })
     };
-    for (declared, factory) in factories {
-        let registered = registration_of(declared, factory, &mut fakes).and_then(|registration| {
-            let name = registration.name().to_owned();
-            core.inner
-                .services
-                .register(registration)
-                .map_err(|e| Error::wrap(e, OP, "register a service"))?;
-            Ok(name)
-        });
+    for (added, (declared, factory)) in factories.into_iter().enumerate() {
+        let registered =
+            registration_of(declared, factory, added + 1, &mut fakes).and_then(|registration| {
+                let name = registration.name().to_owned();
+                core.inner
+                    .services
+                    .register(registration)
+                    .map_err(|e| Error::wrap(e, OP, "register a service"))?;
+                Ok(name)
+            });
         match registered {
             Ok(name) => core
                 .inner
@@ -897,6 +915,18 @@ fn register_services(
         )?;
     }
     Ok(())
+}
+
+/// `n` in words of order: `1st`, `2nd`, `3rd`, `11th`, `22nd`.
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
 }
 
 /// Logs the whole of a build failure (operations, codes) at debug level through the

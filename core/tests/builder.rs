@@ -686,6 +686,29 @@ fn core_builder_service_panicking_factory_ugly() {
     let built = result.expect("build() does not panic");
     let err = built.unwrap_err();
     assert_eq!(err.code(), Some(&ErrorCode::INTERNAL));
+    // The panic says which factory it came from, as a returned error does.
+    assert!(
+        err.to_string()
+            .starts_with("corers.CoreBuilder.build: make the 1st service added [INTERNAL]: "),
+        "{err}"
+    );
+}
+
+#[test]
+fn core_builder_service_named_failing_factory_names_the_service_bad() {
+    let err = Core::builder()
+        .service(|_| Ok(Registration::new("config", Hooks::new())))
+        .service_named("store", |_| {
+            Err(Error::new("store.Store.open", "/srv/store is not writable")
+                .with_code(ErrorCode::DENIED))
+        })
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::DENIED));
+    assert_eq!(
+        err.to_string(),
+        r#"corers.CoreBuilder.build: make service "store" [DENIED]: store.Store.open: /srv/store is not writable"#
+    );
 }
 
 /// A service whose factory warns, as one that falls back to a default does.

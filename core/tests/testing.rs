@@ -458,7 +458,11 @@ fn core_builder_fake_service_failing_fake_fails_build_bad() {
         .build()
         .unwrap_err();
     assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
-    assert!(err.message().contains("make a fake service"), "{err}");
+    assert!(
+        err.message()
+            .contains(r#"make the fake of service "store""#),
+        "{err}"
+    );
 }
 
 #[test]
