@@ -905,11 +905,15 @@ fn register_services(
         }
     }
     if let Some((name, _)) = fakes.first() {
+        let names = core.inner.services.names();
+        let hint = corers_primitives::closest(name, names.iter().map(String::as_str))
+            .map(|close| format!(" (did you mean {close:?}?)"))
+            .unwrap_or_default();
         // A lenient build may have left its service out: not a reason to give up.
         on_error.leave_out(
             Error::new(
                 OP,
-                format!("fake for {name:?}: no service of that name is registered"),
+                format!("fake for {name:?}: no service of that name is registered{hint}"),
             )
             .with_code(corers_primitives::ErrorCode::NOT_FOUND),
         )?;

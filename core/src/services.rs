@@ -66,6 +66,32 @@ impl ServicesView<'_> {
         self.core.inner.services.get(name)
     }
 
+    /// The service `name` as its concrete type, or an error saying why not (no such
+    /// service, with the closest name; another type): for a command or an Action that
+    /// cannot go on without it.
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    /// struct Store;
+    /// impl Service<Core> for Store {}
+    /// let core = Core::builder()
+    ///     .service(|_| Ok(Registration::new("store", Store)))
+    ///     .build()
+    ///     .unwrap();
+    /// assert!(core.services().require::<Store>("store").is_ok());
+    /// let err = core.services().require::<Store>("stor").err().unwrap();
+    /// assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+    /// assert!(err.message().ends_with(r#"(did you mean "store"?)"#), "{err}");
+    /// ```
+    ///
+    /// # Errors
+    /// [`NOT_FOUND`](corers_primitives::ErrorCode::NOT_FOUND) when no service is
+    /// registered as `name`; [`INVALID`](corers_primitives::ErrorCode::INVALID) when it is
+    /// of another type.
+    pub fn require<T: Send + Sync + 'static>(&self, name: &str) -> Result<Arc<T>> {
+        self.core.inner.services.require(name)
+    }
+
     /// The order the services start in (they stop in reverse): dependencies first,
     /// otherwise registration order.
     ///

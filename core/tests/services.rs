@@ -71,6 +71,41 @@ fn services_view_get_as_another_type_ugly() {
 }
 
 #[test]
+fn services_view_require_as_its_type_good() {
+    let store = workbench().services().require::<Store>("store").unwrap();
+    assert_eq!(store.root, "/srv/ws");
+}
+
+#[test]
+fn services_view_require_unknown_name_says_the_closest_bad() {
+    let err = workbench()
+        .services()
+        .require::<Store>("stroe")
+        .err()
+        .unwrap();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+    assert!(
+        err.message()
+            .ends_with(r#"no service "stroe" is registered (did you mean "store"?)"#),
+        "{err}"
+    );
+}
+
+#[test]
+fn services_view_require_as_another_type_ugly() {
+    let err = workbench()
+        .services()
+        .require::<Hooks<Core>>("store")
+        .err()
+        .unwrap();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(
+        err.message().starts_with(r#"service "store" is not a "#),
+        "{err}"
+    );
+}
+
+#[test]
 fn services_view_order_dependencies_first_good() {
     assert_eq!(workbench().services().order().unwrap(), ["store", "index"]);
 }

@@ -472,7 +472,13 @@ fn core_builder_fake_service_for_an_unknown_service_bad() {
         .service(|_| Ok(Registration::new("store", Hooks::new())))
         .fake_service("stroe", |_| Ok(Registration::new("stroe", Hooks::new())))
         .build();
-    assert!(result.is_err(), "the unused fake went unnoticed");
+    let err = result.expect_err("the unused fake went unnoticed");
+    assert!(
+        err.message().ends_with(
+            r#"fake for "stroe": no service of that name is registered (did you mean "store"?)"#
+        ),
+        "{err}"
+    );
 }
 
 #[test]

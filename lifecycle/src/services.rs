@@ -410,6 +410,56 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         Arc::clone(&entry.any).downcast::<T>().ok()
     }
 
+    /// The service `name` as its concrete type, or an error saying why not: for a caller
+    /// that cannot go on without it (`services.require::<Store>("store")?`).
+    ///
+    /// ```
+    /// use corers_lifecycle::{Hooks, Registration, Service, Services};
+    /// use corers_messaging::Bus;
+    /// struct Store;
+    /// impl Service<()> for Store {}
+    /// let services: Services<()> = Services::new(Bus::new());
+    /// services.register(Registration::new("store", Store)).unwrap();
+    /// services.register(Registration::new("cache", Hooks::new())).unwrap();
+    /// assert!(services.require::<Store>("store").is_ok());
+    /// let typo = services.require::<Store>("stor").err().unwrap();
+    /// assert!(typo.message().ends_with(r#"(did you mean "store"?)"#), "{typo}");
+    /// let other = services.require::<Store>("cache").err().unwrap();
+    /// assert!(other.message().contains("is not a"), "{other}");
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::NOT_FOUND`] when no service is registered as `name` (naming the
+    /// closest name); [`ErrorCode::INVALID`] when it is of another type.
+    pub fn require<T: Send + Sync + 'static>(&self, name: &str) -> Result<Arc<T>> {
+        const OP: &str = "lifecycle.Services.require";
+        let Some(entry) = self.inner.registry.get(name) else {
+            let names = self.names();
+            let hint = corers_primitives::closest(name, names.iter().map(String::as_str))
+                .map(|close| format!(" (did you mean {close:?}?)"))
+                .unwrap_or_default();
+            return Err(Error::new(
+                OP,
+                format!(
+                    "no service {} is registered{hint}",
+                    corers_primitives::shown_name(name)
+                ),
+            )
+            .with_code(ErrorCode::NOT_FOUND));
+        };
+        Arc::clone(&entry.any).downcast::<T>().map_err(|_| {
+            Error::new(
+                OP,
+                format!(
+                    "service {} is not a {}",
+                    corers_primitives::shown_name(name),
+                    std::any::type_name::<T>()
+                ),
+            )
+            .with_code(ErrorCode::INVALID)
+        })
+    }
+
     /// Reports whether `name` is registered.
     pub fn has(&self, name: &str) -> bool {
         self.inner.registry.has(name)
@@ -472,10 +522,14 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                     if !required {
                         continue;
                     }
+                    let names = planned.iter().map(|p| &*p.work.name);
+                    let hint = corers_primitives::closest(dep, names)
+                        .map(|close| format!(" (did you mean {close:?}?)"))
+                        .unwrap_or_default();
                     return Err(Error::new(
                         OP,
                         format!(
-                            "service {:?} depends on {dep:?}, which is not registered",
+                            "service {:?} depends on {dep:?}, which is not registered{hint}",
                             &*planned[i].work.name
                         ),
                     )

@@ -179,6 +179,20 @@ fn registration_after_unregistered_service_bad() {
 }
 
 #[test]
+fn registration_after_misspelt_service_names_the_closest_bad() {
+    let services = services();
+    services.register(plain("store")).unwrap();
+    services
+        .register(plain("indexer").after(["stroe"]))
+        .unwrap();
+    let err = services.order().unwrap_err();
+    assert_eq!(
+        err.message(),
+        r#"service "indexer" depends on "stroe", which is not registered (did you mean "store"?)"#
+    );
+}
+
+#[test]
 fn registration_after_called_twice_adds_up_good() {
     let services = services();
     services

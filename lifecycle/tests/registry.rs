@@ -197,6 +197,47 @@ fn services_get_as_trait_object_type_is_none_ugly() {
     assert!(services.get::<Box<dyn Service<()>>>("cache").is_none());
 }
 
+// ---- Services::require ----
+
+#[test]
+fn services_require_concrete_type_good() {
+    let services = services();
+    services
+        .register(Registration::new("cache", Cache { slots: 1024 }))
+        .unwrap();
+    assert_eq!(services.require::<Cache>("cache").unwrap().slots, 1024);
+}
+
+#[test]
+fn services_require_unknown_name_not_found_with_closest_bad() {
+    let services = services();
+    services
+        .register(Registration::new("cache", Cache { slots: 1024 }))
+        .unwrap();
+    let err = services.require::<Cache>("cahce").err().unwrap();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+    assert_eq!(
+        err.to_string(),
+        r#"lifecycle.Services.require: no service "cahce" is registered (did you mean "cache"?) [NOT_FOUND]"#
+    );
+}
+
+#[test]
+fn services_require_another_type_names_both_ugly() {
+    // A fake of another type, a trait object asked for: the error says what was asked.
+    let services = services();
+    services
+        .register(Registration::new("cache", Cache { slots: 8 }))
+        .unwrap();
+    let err = services.require::<Store>("cache").err().unwrap();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(
+        err.message().starts_with(r#"service "cache" is not a "#),
+        "{err}"
+    );
+    assert!(err.message().ends_with("Store"), "{err}");
+}
+
 // ---- Services::has ----
 
 #[test]
