@@ -597,7 +597,10 @@ impl<C: Send + 'static> Cli<C> {
         };
         let error = Error::new(
             "cli.Cli.run",
-            format!("unknown command {:?}{suggestion}", typed.replace('/', " ")),
+            format!(
+                "unknown command {}{suggestion}",
+                corers_primitives::shown_name(&typed.replace('/', " "))
+            ),
         )
         .with_code(ErrorCode::NOT_FOUND);
         // The help of the deepest group the words name: what could stand there — all of

@@ -210,8 +210,15 @@ fn store(options: &mut Options, lists: &mut Vec<(String, Vec<Value>)>, flag: &Fl
 /// Parses `text` as a value of `flag`'s kind.
 pub(crate) fn parse_value(flag: &Flag, text: &str) -> Result<Value> {
     let bad = |expected: &str| {
+        // A secret-looking flag's value is never echoed (`--api-token`, `--password`), and
+        // no value more than its first 64 characters.
+        let found = if corers_primitives::is_secret_name(&flag.name) {
+            "a value (not shown)".to_owned()
+        } else {
+            corers_primitives::shown_name(text)
+        };
         usage(format!(
-            "flag --{} expects {expected}, found {text:?}",
+            "flag --{} expects {expected}, found {found}",
             flag.name
         ))
     };
@@ -435,7 +442,14 @@ pub(crate) fn unknown_flag_message(
     placed: &str,
     suggestion: Option<String>,
 ) -> String {
-    let message = format!("unknown flag {}{placed}", given.escape_debug());
+    // As typed, escaped, and no more than its first 64 characters: a flag can be a
+    // megabyte long.
+    let cut = given
+        .char_indices()
+        .nth(64)
+        .map_or(given, |(at, _)| &given[..at]);
+    let ellipsis = if cut.len() < given.len() { "…" } else { "" };
+    let message = format!("unknown flag {}{ellipsis}{placed}", cut.escape_debug());
     match suggestion {
         Some(suggestion) => format!("{message}; {suggestion}"),
         None => message,

@@ -249,6 +249,31 @@ async fn flag_new_enum_rejection_lists_choices_bad() {
 }
 
 #[tokio::test]
+async fn flag_new_secret_looking_value_never_echoed_ugly() {
+    // A token pasted into the wrong flag kind, or a long value: neither lands whole in a
+    // terminal or a CI log.
+    let cli = one_flag(Flag::new("api-token", FlagKind::Int));
+    let outcome = cli
+        .run((), ["job", "run", "--api-token=sk_live_51HxQ"])
+        .await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert_eq!(
+        error_message(&outcome),
+        "flag --api-token expects an integer, found a value (not shown)"
+    );
+    let cli = one_flag(Flag::new("port", FlagKind::Int));
+    let long = "9".repeat(10_000) + "x";
+    let outcome = cli.run((), ["job", "run", &format!("--port={long}")]).await;
+    assert_eq!(
+        error_message(&outcome),
+        format!(
+            "flag --port expects an integer, found \"{}\"…",
+            "9".repeat(64)
+        )
+    );
+}
+
+#[tokio::test]
 async fn flag_new_enum_is_case_sensitive_ugly() {
     let cli = workbench_with_env(&[]);
     let outcome = cli.run((), deploy_args(&["--output=JSON"])).await;

@@ -514,6 +514,30 @@ async fn cli_run_undeclared_flag_suggests_help_and_ignores_case_ugly() {
 }
 
 #[tokio::test]
+async fn cli_run_huge_unknown_flag_and_command_cut_in_the_error_ugly() {
+    // A megabyte typed where a flag or a command goes: the error quotes its start.
+    let cli = workbench();
+    let huge = "x".repeat(1 << 20);
+    let outcome = cli
+        .run((), ["workspace", "list", &format!("--{huge}")])
+        .await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert_eq!(
+        error_message(&outcome),
+        format!("unknown flag --{}…", "x".repeat(62))
+    );
+    let outcome = cli.run((), [huge.as_str()]).await;
+    assert!(outcome.stderr().len() < 1_000, "{}", outcome.stderr().len());
+    assert!(
+        outcome
+            .stderr()
+            .starts_with(&format!("error: unknown command \"{}\"…", "x".repeat(64))),
+        "{}",
+        &outcome.stderr()[..200]
+    );
+}
+
+#[tokio::test]
 async fn cli_run_help_given_a_value_says_it_takes_none_bad() {
     // Not "unknown flag --help; did you mean --help?".
     let cli = workbench();
