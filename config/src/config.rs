@@ -612,7 +612,8 @@ impl fmt::Debug for ConfigBuilder {
 }
 
 /// A `--set` argument that is no `key=value` as it may be shown: the value after a secret
-/// name and a `:` or a blank (`db.password:hunter2`) replaced by `[REDACTED]`.
+/// name and a `:` or a blank (`db.password:hunter2`) replaced by `[REDACTED]`, and the
+/// whole of one that names a secret some other way (`db.password-hunter2`).
 fn without_secret(pair: &str) -> String {
     let name = pair
         .split(|c: char| c == ':' || c.is_whitespace())
@@ -622,6 +623,7 @@ fn without_secret(pair: &str) -> String {
         Some(separator) if corers_primitives::is_secret_name(name) => {
             format!("{name}{separator}{}", corers_log::REDACTED)
         }
+        _ if corers_primitives::is_secret_name(pair) => corers_log::REDACTED.to_owned(),
         _ => pair.to_owned(),
     }
 }

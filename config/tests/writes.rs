@@ -528,6 +528,9 @@ fn config_set_from_args_without_equals_never_echoes_a_secret_ugly() {
             "db.password\u{3000}[REDACTED]",
         ),
         ("db.password:aGVsbG8=", "db.password:[REDACTED]"),
+        // Joined some other way: nothing of it is shown.
+        ("db.password-hunter2", "[REDACTED]"),
+        ("db_password/hunter2", "[REDACTED]"),
         ("workers:4", "workers:4"),
     ] {
         let err = config.set_from_args(["--set", arg]).unwrap_err();

@@ -307,10 +307,11 @@ impl CrashReporter {
                 .meta
                 .iter()
                 .map(|(key, value)| {
+                    // A secret-looking key's value hidden; a URL's password in any other.
                     let value = if self.inner.redactor.is_secret(key) {
                         REDACTED.to_owned()
                     } else {
-                        value.clone()
+                        crate::without_url_passwords(value).into_owned()
                     };
                     (key.clone(), value)
                 })

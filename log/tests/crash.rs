@@ -675,6 +675,19 @@ fn logger_builder_crash_meta_repeated_key_last_wins_ugly() {
     );
 }
 
+#[test]
+fn logger_builder_crash_meta_hides_url_passwords_and_secret_keys_ugly() {
+    // A crash file outlives the run and travels (a bug report): no credentials in it.
+    let (builder, _sink) = captured(Format::Human);
+    let log = builder
+        .crash_meta("database", "postgres://app:hunter9@db.lan/app")
+        .crash_meta("api_token", "sk_live_51HxQ")
+        .build();
+    let meta = log.crash().report_for("watchdog fired").meta;
+    assert_eq!(meta["database"], "postgres://app:[REDACTED]@db.lan/app");
+    assert_eq!(meta["api_token"], "[REDACTED]");
+}
+
 // ---------------------------------------------------------------- LoggerBuilder::on_crash
 
 #[test]
