@@ -296,6 +296,39 @@ async fn supervise<C: Clone + Send + Sync + 'static>(
 /// Where a scheduler's runs take their context from (see [`Scheduler::start_with`]).
 type Context<C> = Arc<dyn Fn() -> Option<C> + Send + Sync>;
 
+/// Warns when ticks of `schedule` from `from` (included) to `until` were not run for
+/// `because`: a run is never caught up, and an operator can tell a skipped tick from one
+/// that never came.
+fn warn_skipped<C: 'static>(
+    bus: &crate::Bus<C>,
+    name: &str,
+    schedule: &Schedule,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    because: &str,
+) {
+    /// Enough to say "many" (a year asleep with a per-second schedule) without counting on.
+    const MOST: u32 = 10_000;
+    let mut skipped = 0;
+    let mut tick = Some(from);
+    while let Some(at) = tick
+        && at < until
+        && skipped < MOST
+    {
+        skipped += 1;
+        tick = schedule.next_after(&at);
+    }
+    if skipped > 0 {
+        bus.logged(|| {
+            tracing::warn!(
+                task = name,
+                skipped,
+                "scheduled task skipped ticks: {because} (skipped ticks are not caught up)"
+            );
+        });
+    }
+}
+
 /// The longest single sleep: how late a tick can be after the machine wakes from a
 /// suspend that the monotonic clock did not see.
 const LONGEST_SLEEP: Duration = Duration::from_secs(60);
@@ -361,6 +394,11 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
         };
         let ctx = RunCtx::new().with_cancel(stop.child_token());
         let bus = tasks.bus();
+        // Late (the machine slept through ticks): one run now, the rest skipped, and said.
+        let started = wall(&mut anchor);
+        if let Some(after) = schedule.next_after(&next) {
+            warn_skipped(bus, &name, &schedule, after, started, "it was late");
+        }
         match tasks.run(&core, &ctx, &name).await {
             // Cut short by the scheduler's stop: what stopping means, not a failure.
             Ok(report) if report.error.is_some() && stop.is_cancelled() => {
@@ -376,6 +414,13 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
             Err(err) => bus.logged(|| {
                 tracing::warn!(task = %name, error = %err, "scheduled task could not run");
             }),
+        }
+        // A run that outlasted ticks: they are skipped, not caught up, and said.
+        if !stop.is_cancelled()
+            && let Some(after) = schedule.next_after(&started)
+        {
+            let ended = wall(&mut anchor);
+            warn_skipped(bus, &name, &schedule, after, ended, "a run outlasted them");
         }
     }
 }

@@ -371,6 +371,37 @@ async fn scheduler_start_slow_run_skips_missed_ticks_ugly() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn scheduler_start_slow_run_says_which_ticks_it_skipped_ugly() {
+    // A 25 s run on a 10 s schedule: the two ticks it overlaps are skipped, and a warning
+    // says so (a silent skip looks like a schedule that never fired).
+    let (actions, sink) = logged_actions::<()>(corers_log::Level::Warn);
+    actions
+        .register(ActionSpec::new("search.reindex", |_, _| async {
+            tokio::time::sleep(Duration::from_secs(25)).await;
+            Ok(Value::Null)
+        }))
+        .unwrap();
+    let tasks = Tasks::new(actions);
+    tasks
+        .define(
+            "index.refresh",
+            TaskDef::new(vec![Step::run("search.reindex")]).schedule("*/10 * * * * *"),
+        )
+        .unwrap();
+    let scheduler = Scheduler::new(tasks);
+    scheduler.start(&()).unwrap();
+    pass(Duration::from_secs(40)).await;
+    scheduler.stop().await;
+    let written = sink.contents();
+    assert!(
+        written.contains(
+            "scheduled task skipped ticks: a run outlasted them (skipped ticks are not caught up) task=index.refresh skipped=2"
+        ),
+        "{written}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn scheduler_start_picks_up_a_task_defined_after_it_ugly() {
     let bench = Bench::new(Duration::ZERO);
     let scheduler = Scheduler::new(bench.tasks.clone());
