@@ -597,9 +597,8 @@ impl CoreBuilder {
     ///
     /// # Errors
     /// The first failure, wrapped to say what was being built: a config that does not
-    /// read ([`ErrorCode::INVALID`](crate::primitives::ErrorCode::INVALID) for a bad file,
-    /// [`ErrorCode::NOT_FOUND`](crate::primitives::ErrorCode::NOT_FOUND) for a
-    /// missing one), an unusable fs root, `crash_file` / `on_crash` given with `logger`,
+    /// read ([`ErrorCode::INVALID`](crate::primitives::ErrorCode::INVALID), whatever the
+    /// cause: a bad file, a missing one, a directory in its place), an unusable fs root, `crash_file` / `on_crash` given with `logger`,
     /// invalid bus limits, an Action, Task or command that is refused, a factory's error
     /// (including a service name used twice, and a `service_named` factory that returns
     /// another name), a fake with no service of its name, an unknown `without_builtin`

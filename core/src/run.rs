@@ -710,8 +710,8 @@ fn startup_failed(err: &Error) -> ExitCode {
 }
 
 /// The exit code of an application that could not be built or started: that of its
-/// error's code ([`ErrorCode::exit_status`]: `NOT_FOUND` 66 for a missing file,
-/// `UNAVAILABLE` 69, …), but `INVALID` 78 (`EX_CONFIG`: a setting that does not fit, so a
+/// error's code ([`ErrorCode::exit_status`]: `NOT_FOUND` 66, `UNAVAILABLE` 69, …), but
+/// `INVALID` 78 (`EX_CONFIG`: a setting that does not fit, so a
 /// supervisor need not retry); 1 for a code without a status.
 pub(crate) fn failed_to_start(err: &Error) -> u8 {
     match err.code() {
