@@ -1,7 +1,9 @@
 //! systemd's readiness protocol (`sd_notify`): a service of `Type=notify` is told when the
-//! application is up and when it begins to stop.
+//! application is up and when it begins to stop, and, under `WatchdogSec=`, that it is
+//! still alive.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use crate::Core;
 
@@ -9,14 +11,44 @@ impl Core {
     /// Sends `state` (`READY=1`, `STOPPING=1`) to the socket `NOTIFY_SOCKET` names (the
     /// Core's environment: its overrides, else the process's), as `sd_notify` does: a path,
     /// or an abstract name written `@name`. Without one nothing is sent; a send that fails
-    /// is logged at debug and is no failure of the run.
-    pub(crate) fn notify_supervisor(&self, state: &str) {
+    /// is logged as a warning (systemd, never told, would end the unit at its start
+    /// timeout) and is no failure of the run. Returns whether it was sent.
+    pub(crate) fn notify_supervisor(&self, state: &str) -> bool {
         let Some(socket) = self.env_variable("NOTIFY_SOCKET").filter(|s| !s.is_empty()) else {
-            return;
+            return false;
         };
-        if let Err(err) = send(&socket, state) {
-            tracing::debug!(socket = %socket, error = %err, "systemd notification not sent");
+        match send(&socket, state) {
+            Ok(_) => true,
+            Err(err) => {
+                tracing::warn!(socket = %socket, state, error = %err, "systemd notification not sent");
+                false
+            }
         }
+    }
+
+    /// Under systemd's watchdog (`WATCHDOG_USEC` set, for this process when `WATCHDOG_PID`
+    /// names one), sends `WATCHDOG=1` every half of its interval until the returned task is
+    /// aborted: pings come from the runtime's own tasks, so a runtime that stops running
+    /// them is ended and restarted as the unit's `WatchdogSec=` asks. `None` without a
+    /// watchdog; a ping that cannot be sent ends the pings (the warning says why).
+    pub(crate) fn watchdog(&self) -> Option<tokio::task::JoinHandle<()>> {
+        let usec: u64 = self.env_variable("WATCHDOG_USEC")?.parse().ok()?;
+        if let Some(pid) = self.env_variable("WATCHDOG_PID")
+            && pid.parse::<u32>().ok() != Some(std::process::id())
+        {
+            return None;
+        }
+        let every = Duration::from_micros(usec / 2).max(Duration::from_millis(1));
+        let core = self.clone();
+        Some(tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            loop {
+                ticks.tick().await;
+                if !core.notify_supervisor("WATCHDOG=1") {
+                    return;
+                }
+            }
+        }))
     }
 
     /// Sends `STOPPING=1` unless `told` says it was sent already.
@@ -30,6 +62,9 @@ impl Core {
 #[cfg(unix)]
 fn send(socket: &str, state: &str) -> std::io::Result<usize> {
     let sender = std::os::unix::net::UnixDatagram::unbound()?;
+    // A supervisor that stopped reading (its queue full) is told nothing rather than
+    // blocking the runtime's thread.
+    sender.set_nonblocking(true)?;
     match socket.strip_prefix('@') {
         #[cfg(any(target_os = "linux", target_os = "android"))]
         Some(name) => {

@@ -132,10 +132,12 @@ impl Core {
         // systemd is told the run is ready once services started, and that it is stopping
         // as soon as the context is cancelled (a signal, a failed task), once.
         let stopping_told = Arc::new(AtomicBool::new(false));
+        let mut watchdog = None;
         let code = match started {
             Started::Run => {
                 if !self.runs_standalone(&args) {
                     self.notify_supervisor("READY=1");
+                    watchdog = self.watchdog();
                     let (core, told) = (self.clone(), Arc::clone(&stopping_told));
                     tokio::spawn(async move {
                         core.context().cancelled().await;
@@ -174,6 +176,10 @@ impl Core {
             }
         };
         signals.abort();
+        // Pinged until the shutdown is over: a stop that hangs is the stop timeout's to end.
+        if let Some(watchdog) = watchdog {
+            watchdog.abort();
+        }
         Ok(ExitCode::from(self.with_output_failure(code)))
     }
 

@@ -248,6 +248,68 @@ async fn core_run_with_tells_systemd_stopping_when_a_stop_is_asked_for_ugly() {
     assert!(received(&socket.receiver).is_empty(), "told twice");
 }
 
+/// What systemd hears from a `serve` that runs for `serving`, with `env` set: read as it
+/// comes, as systemd reads it (the socket's queue holds only a few).
+#[cfg(unix)]
+async fn heard_while_serving(env: &[(&str, &str)], serving: Duration) -> Vec<String> {
+    let socket = NotifySocket::new();
+    let heard = calls();
+    let (receiver, log) = (Arc::clone(&socket.receiver), Arc::clone(&heard));
+    let mut builder = Core::builder()
+        .env("NOTIFY_SOCKET", socket.path.to_str().unwrap())
+        .service(|_| Ok(Registration::new("store", Hooks::new())))
+        .command(
+            "serve",
+            Command::new().action(move |_, _| {
+                let (receiver, log) = (Arc::clone(&receiver), Arc::clone(&log));
+                async move {
+                    let began = Instant::now();
+                    while began.elapsed() < serving {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        log.lock().unwrap().extend(received(&receiver));
+                    }
+                    Ok(Value::Null)
+                }
+            }),
+        );
+    for (key, value) in env {
+        builder = builder.env(*key, *value);
+    }
+    let core = builder.build().unwrap();
+    assert_eq!(code(core.run_with(["serve"]).await.unwrap()), 0);
+    heard.lock().unwrap().extend(received(&socket.receiver));
+    taken(&heard)
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn core_run_with_pings_systemds_watchdog_while_it_runs_good() {
+    // WatchdogSec=20ms: a ping every 10 ms, from READY until the run ends.
+    let heard =
+        heard_while_serving(&[("WATCHDOG_USEC", "20000")], Duration::from_millis(150)).await;
+    assert_eq!(
+        heard.first().map(String::as_str),
+        Some("READY=1"),
+        "{heard:?}"
+    );
+    let pings = heard.iter().filter(|m| *m == "WATCHDOG=1").count();
+    assert!(pings >= 2, "{heard:?}");
+    assert!(heard.contains(&"STOPPING=1".to_owned()), "{heard:?}");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn core_run_with_watchdog_of_another_process_or_unreadable_is_not_pinged_ugly() {
+    // Inherited from a parent (WATCHDOG_PID names it), or garbage: not this process's.
+    for env in [
+        [("WATCHDOG_USEC", "20000"), ("WATCHDOG_PID", "1")],
+        [("WATCHDOG_USEC", "soon"), ("WATCHDOG_PID", "")],
+    ] {
+        let heard = heard_while_serving(&env, Duration::from_millis(50)).await;
+        assert_eq!(heard, ["READY=1", "STOPPING=1"], "{env:?}");
+    }
+}
+
 #[tokio::test]
 async fn core_run_with_notify_socket_nobody_listens_on_is_no_failure_bad() {
     let calls = calls();
