@@ -21,7 +21,7 @@
 //!
 //! let lines = sink.lines();
 //! assert!(lines[0].contains(r#""api_token":"[REDACTED]""#));
-//! assert!(lines[1].contains(r#""error.stack":"config.Config.load -> fs.Fs.read""#));
+//! assert!(lines[1].contains(r#""error_ops":"config.Config.load -> fs.Fs.read""#));
 //! assert!(lines[2].contains(r#""security":true"#));
 //! # let _ = err;
 //! ```

@@ -288,7 +288,9 @@ impl Logger {
     }
 
     /// Logs `err` wrapped in `op` and `msg` at error level, with its operation, code and
-    /// operation stack as fields, and returns the wrapped error (CoreGO's `ErrorLog.Error`).
+    /// operation stack as the fields `error_op`, `error_code` and `error_ops` (flat names: a
+    /// log store that reads dots as nesting keeps `error` a string), and returns the
+    /// wrapped error (CoreGO's `ErrorLog.Error`).
     /// The event's target is `corers_log::logger` (a method cannot take its caller's), so a
     /// [`Filter`] selects these lines by that target; `op` says where they come from.
     ///
@@ -301,7 +303,7 @@ impl Logger {
     /// let missing = Error::new("fs.Fs.read", "no such file").with_code(ErrorCode::NOT_FOUND);
     /// let err = log.error(missing, "config.Config.load", "load workspace.toml");
     /// assert_eq!(err.stack(), "config.Config.load -> fs.Fs.read");
-    /// assert!(sink.contents().contains("error.code=NOT_FOUND"));
+    /// assert!(sink.contents().contains("error_code=NOT_FOUND"));
     /// ```
     pub fn error(
         &self,
@@ -310,7 +312,7 @@ impl Logger {
         msg: impl Into<String>,
     ) -> Error {
         let err = Error::wrap(err, op, msg);
-        crate::error!(self, error = %err, "error.op" = err.operation(), "error.code" = code(&err), "error.stack" = %err.stack(), "{}", err.message());
+        crate::error!(self, error = %err, "error_op" = err.operation(), "error_code" = code(&err), "error_ops" = %err.stack(), "{}", err.message());
         err
     }
 
@@ -331,7 +333,7 @@ impl Logger {
         msg: impl Into<String>,
     ) -> Error {
         let err = Error::wrap(err, op, msg);
-        crate::warn!(self, error = %err, "error.op" = err.operation(), "error.code" = code(&err), "error.stack" = %err.stack(), "{}", err.message());
+        crate::warn!(self, error = %err, "error_op" = err.operation(), "error_code" = code(&err), "error_ops" = %err.stack(), "{}", err.message());
         err
     }
 

@@ -344,7 +344,7 @@ fn logger_error_logs_and_returns_wrapped_error_good() {
             err.stack(),
             err.code(),
             &line["level"],
-            &line["fields"]["error.stack"]
+            &line["fields"]["error_ops"]
         ),
         (
             "config.Config.load -> fs.Fs.read".to_owned(),
@@ -374,8 +374,8 @@ fn logger_error_codeless_io_cause_with_newline_ugly() {
     assert_eq!(
         (
             &line["msg"],
-            &line["fields"]["error.code"],
-            &line["fields"]["error.op"]
+            &line["fields"]["error_code"],
+            &line["fields"]["error_op"]
         ),
         (
             &serde_json::json!("write /srv/data/notes.md\n"),
@@ -397,7 +397,7 @@ fn logger_warn_logs_warn_with_fields_good() {
         (
             "cache.Cache.flush",
             format!(
-                r#"{FIXED_STAMP} WARN  corers_log::logger: flush took 3s error="cache.Cache.flush: flush took 3s [NOT_FOUND]: fs.Fs.read: no such file" error.op=cache.Cache.flush error.code=NOT_FOUND error.stack="cache.Cache.flush -> fs.Fs.read""#
+                r#"{FIXED_STAMP} WARN  corers_log::logger: flush took 3s error="cache.Cache.flush: flush took 3s [NOT_FOUND]: fs.Fs.read: no such file" error_op=cache.Cache.flush error_code=NOT_FOUND error_ops="cache.Cache.flush -> fs.Fs.read""#
             )
         )
     );
