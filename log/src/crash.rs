@@ -66,6 +66,18 @@ pub(crate) struct CrashConfig {
     pub(crate) file: Option<PathBuf>,
     pub(crate) on_crash: Option<OnCrash>,
     pub(crate) meta: BTreeMap<String, String>,
+    /// Whether a panic's log line carries its backtrace; `None`: as `RUST_BACKTRACE` says
+    /// when the logger is built.
+    pub(crate) backtrace_in_log: Option<bool>,
+}
+
+impl CrashConfig {
+    /// Whether a panic's log line carries its backtrace: as set, else when
+    /// `RUST_BACKTRACE` is set to anything but `0`, as Rust's own panic message shows one.
+    pub(crate) fn logs_backtraces(&self) -> bool {
+        self.backtrace_in_log
+            .unwrap_or_else(|| std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0"))
+    }
 }
 
 /// Records crash reports for one [`Logger`](crate::Logger): to its log, to memory, to an
@@ -102,6 +114,8 @@ struct ReporterInner {
     target: bool,
     filter: Arc<ArcSwap<Filter>>,
     clock: Clock,
+    /// Whether a panic's log line carries its backtrace (decided when built).
+    backtrace_in_log: bool,
     /// Recent reports; also serialises writers of the crash file in this process.
     recent: Mutex<VecDeque<CrashReport>>,
 }
@@ -129,6 +143,7 @@ impl CrashReporter {
         CrashReporter {
             inner: Arc::new(ReporterInner {
                 logger,
+                backtrace_in_log: config.logs_backtraces(),
                 config,
                 redactor,
                 dispatch,
@@ -173,13 +188,22 @@ impl CrashReporter {
         if in_dispatch {
             self.write_line(report);
         } else {
-            self.in_scope(|| {
-                tracing::error!(
-                    panic.location = report.location.as_deref().unwrap_or(""),
-                    panic.thread = report.thread.as_deref().unwrap_or(""),
+            let location = report.location.as_deref().unwrap_or("");
+            let thread = report.thread.as_deref().unwrap_or("");
+            self.in_scope(|| match self.logged_backtrace(report) {
+                Some(backtrace) => tracing::error!(
+                    panic.location = location,
+                    panic.thread = thread,
+                    panic.backtrace = backtrace,
                     "panic: {}",
                     report.message
-                );
+                ),
+                None => tracing::error!(
+                    panic.location = location,
+                    panic.thread = thread,
+                    "panic: {}",
+                    report.message
+                ),
             });
         }
         // Never waits for a writer: this may run inside a panic raised while the output
@@ -458,10 +482,15 @@ impl CrashReporter {
             return;
         }
         let mut fields = String::new();
+        let backtrace = self.logged_backtrace(report);
+        let with_backtrace = backtrace.map(|backtrace| ("panic.backtrace", Some(backtrace)));
         for (key, value) in [
             ("panic.location", report.location.as_deref()),
             ("panic.thread", report.thread.as_deref()),
-        ] {
+        ]
+        .into_iter()
+        .chain(with_backtrace)
+        {
             let value = value.unwrap_or("");
             let value = if inner.redactor.is_secret(key) {
                 REDACTED
@@ -497,6 +526,15 @@ impl CrashReporter {
 
     fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
         crate::scope::in_scope(self.inner.logger, &self.inner.dispatch, f)
+    }
+
+    /// The backtrace `report`'s log line carries, when it has one and the logger logs
+    /// them.
+    fn logged_backtrace<'r>(&self, report: &'r CrashReport) -> Option<&'r str> {
+        report
+            .backtrace
+            .as_deref()
+            .filter(|_| self.inner.backtrace_in_log)
     }
 
     /// Identifies this reporter (and its clones) while it lives.

@@ -484,6 +484,29 @@ impl LoggerBuilder {
         self
     }
 
+    /// Whether a panic's log line carries its backtrace (escaped onto the line, as the
+    /// field `panic.backtrace`), besides the crash report that always keeps it. By
+    /// default, when `RUST_BACKTRACE` is set to anything but `0` as the logger is built, as
+    /// Rust's own panic message shows one then.
+    ///
+    /// ```
+    /// use corers_log::{Logger, MemorySink, Output};
+    /// let sink = MemorySink::new();
+    /// let log = Logger::builder()
+    ///     .output(Output::Memory(sink.clone()))
+    ///     .crash_backtrace_in_log(true)
+    ///     .build();
+    /// // As the panic hook records one (`install_panic_hook`, which `run_blocking` installs).
+    /// let mut report = log.crash().report_for("index out of range");
+    /// report.backtrace = Some("0: workbench::index\n1: main".to_owned());
+    /// log.crash().record(&report).unwrap();
+    /// assert!(sink.contents().contains(r#"panic.backtrace="0: workbench::index\n1: main""#));
+    /// ```
+    pub fn crash_backtrace_in_log(mut self, on: bool) -> Self {
+        self.crash.backtrace_in_log = Some(on);
+        self
+    }
+
     /// Adds a `key = value` pair to every crash report (app name, version, host role).
     pub fn crash_meta(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.crash.meta.insert(key.into(), value.into());

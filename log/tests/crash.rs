@@ -688,6 +688,54 @@ fn logger_builder_crash_meta_hides_url_passwords_and_secret_keys_ugly() {
     assert_eq!(meta["api_token"], "[REDACTED]");
 }
 
+// ---------------------------------------------------------------- LoggerBuilder::crash_backtrace_in_log
+
+/// Records a report with a backtrace, as the panic hook does, on a logger built with
+/// `in_log` (or the default); what its output then holds.
+fn logged_with_backtrace(format: Format, in_log: Option<bool>) -> String {
+    let (builder, sink) = captured(format);
+    let builder = match in_log {
+        Some(on) => builder.crash_backtrace_in_log(on),
+        None => builder,
+    };
+    let log = builder.build();
+    let mut report = log.crash().report_for("index out of range");
+    report.backtrace = Some("0: workbench::index\n1: main".to_owned());
+    log.crash().record(&report).unwrap();
+    sink.contents()
+}
+
+#[test]
+fn logger_builder_crash_backtrace_in_log_puts_it_on_the_line_good() {
+    let human = logged_with_backtrace(Format::Human, Some(true));
+    assert!(
+        human.contains(r#"panic.backtrace="0: workbench::index\n1: main""#),
+        "{human}"
+    );
+    assert_eq!(human.lines().count(), 1, "one line: {human}");
+    let json = logged_with_backtrace(Format::Json, Some(true));
+    let line: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(
+        line["fields"]["panic.backtrace"],
+        "0: workbench::index\n1: main"
+    );
+}
+
+#[test]
+fn logger_builder_crash_backtrace_in_log_off_keeps_it_in_the_report_only_bad() {
+    let human = logged_with_backtrace(Format::Human, Some(false));
+    assert!(human.contains("panic: index out of range"), "{human}");
+    assert!(!human.contains("panic.backtrace"), "{human}");
+}
+
+#[test]
+fn logger_builder_crash_backtrace_in_log_defaults_to_rust_backtrace_ugly() {
+    // Not set: as RUST_BACKTRACE says in this process (read, never changed here).
+    let wanted = std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0");
+    let human = logged_with_backtrace(Format::Human, None);
+    assert_eq!(human.contains("panic.backtrace="), wanted, "{human}");
+}
+
 // ---------------------------------------------------------------- LoggerBuilder::on_crash
 
 #[test]
