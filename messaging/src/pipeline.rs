@@ -54,6 +54,9 @@ pub struct StepReport {
     pub attempts: u32,
     /// How long it took.
     pub duration: Duration,
+    /// Whether it was started detached: its outcome here is only that it started (`Ok(Null)`,
+    /// no attempt counted), its real one an event.
+    pub detached: bool,
 }
 
 /// Every run step's outcome, in step order (the members of a parallel group run together
@@ -831,7 +834,8 @@ async fn run_step<C: Clone + Send + Sync + 'static>(
         let outcome = run
             .actions
             .run_in(run.parent, &run.core, ctx, &step.action, input)
-            .await;
+            .await
+            .map_err(|err| step_timed_out(err, step, &run.ctx));
         let retry = match (&outcome, &step.retry) {
             (Err(err), Some(retry)) if attempt < attempts_allowed && retry.retries(err.code()) => {
                 retry
@@ -869,6 +873,7 @@ async fn run_step<C: Clone + Send + Sync + 'static>(
         outcome,
         attempts: attempt,
         duration: ended.duration_since(started),
+        detached: step.detached,
     };
     // What the step's listeners did is not the next step's time.
     let next = if announce(run, &report, step.detached) {
@@ -877,6 +882,26 @@ async fn run_step<C: Clone + Send + Sync + 'static>(
         ended
     };
     (report, next)
+}
+
+/// `err`, saying so when it is the step's own timeout that passed (not the run's deadline):
+/// "the step's timeout of 30000 ms passed", so the author knows which setting to look at.
+fn step_timed_out(err: Error, step: &RunStep, run_ctx: &RunCtx) -> Error {
+    match step.timeout {
+        Some(timeout)
+            if err.code() == Some(&ErrorCode::TIMEOUT)
+                && run_ctx
+                    .deadline()
+                    .is_none_or(|deadline| Instant::now() < deadline) =>
+        {
+            Error::wrap(
+                err,
+                "messaging.Tasks.run",
+                format!("the step's timeout of {} ms passed", timeout.as_millis()),
+            )
+        }
+        _ => err,
+    }
 }
 
 /// Starts a detached step on its own tokio task; its completion comes as an event, and its
@@ -894,6 +919,7 @@ fn detach<C: Clone + Send + Sync + 'static>(
         outcome: Ok(Value::Null),
         attempts: 0,
         duration: Duration::ZERO,
+        detached: true,
     };
     let detached = run.detached.clone();
     let run = run.clone();

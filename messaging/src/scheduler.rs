@@ -30,7 +30,7 @@ use crate::{RunCtx, Step, TaskDef, Tasks};
 /// the scheduler starts and anchored again whenever the wall clock is found more than a
 /// second away from it: after a suspend (when the monotonic clock stood still) the
 /// scheduler catches up within a minute of waking, and after the wall clock is set back
-/// (a fast clock corrected) it fires by the corrected time. Missed ticks are skipped, never run to catch up, and a Task never
+/// (a fast clock corrected) it fires by the corrected time. Missed ticks are skipped, never run to catch up (a warning says how many), and a Task never
 /// overlaps itself: after a run that outlasts its interval, the Task waits for the next
 /// tick still ahead; after a suspend across one or more ticks, it runs once on waking, then
 /// waits for the next tick still ahead.

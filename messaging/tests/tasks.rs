@@ -2129,6 +2129,8 @@ async fn step_with_timeout_ends_a_slow_step_with_timeout_good() {
     let report = bench.run("nightly").await;
     let err = report.steps[0].outcome.as_ref().unwrap_err();
     assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+    // Which setting ran out: the step's, not a deadline of the caller's.
+    assert_eq!(err.message(), "the step's timeout of 5000 ms passed");
     let waited = started.elapsed();
     assert!(
         waited >= Duration::from_secs(5) && waited <= Duration::from_millis(5_001),
@@ -2348,6 +2350,7 @@ async fn step_detached_report_is_null_and_previous_skips_it_ugly() {
     let report = bench.run("nightly").await;
     let detached = &report.steps[1];
     assert_eq!(detached.action, "search.reindex");
+    assert!(detached.detached && !report.steps[0].detached);
     assert_eq!(detached.attempts, 0);
     assert_eq!(detached.outcome.as_ref().unwrap(), &Value::Null);
     assert_eq!(detached.duration, Duration::ZERO);
