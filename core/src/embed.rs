@@ -281,6 +281,18 @@ impl Core {
         if self.inner.shutdown.is_cancelled() {
             return;
         }
+        // A Task run by hand (no schedule) naming an Action nobody registered says so now,
+        // as the scheduler says it of the scheduled ones.
+        for name in self.inner.tasks.names() {
+            let scheduled = self
+                .inner
+                .tasks
+                .get(&name)
+                .is_some_and(|def| def.schedule.is_some());
+            if let (false, Err(err)) = (scheduled, self.inner.tasks.check(&name)) {
+                tracing::error!(task = %name, error = %err, "task names actions nobody registered");
+            }
+        }
         // Runs take the Core from a weak handle: the scheduler's loops must not keep alive
         // the Core that holds the scheduler (a started Core dropped without a shutdown).
         let core = self.downgrade();

@@ -366,6 +366,40 @@ async fn core_run_with_services_that_start_and_stop_logs_nothing_at_info_good() 
 }
 
 #[tokio::test]
+async fn core_run_with_task_naming_an_unregistered_action_is_logged_at_start_bad() {
+    // A Task run by hand, its failure branch misspelt: said when the application starts.
+    let sink = corers::log::MemorySink::new();
+    let log = corers::log::Logger::builder()
+        .level(corers::log::Level::Error)
+        .output(corers::log::Output::Memory(sink.clone()))
+        .build();
+    let core = workbench(&calls())
+        .action(ActionSpec::new("mail.send", |_, _| async {
+            Ok(Value::Null)
+        }))
+        .task("report.weekly", TaskDef::new(vec![Step::run("mail.sned")]))
+        .task("report.daily", TaskDef::new(vec![Step::run("mail.send")]))
+        .logger(log)
+        .build()
+        .unwrap();
+    let dispatch = core.log().dispatch().clone();
+    core.run_with(["workspace", "list"])
+        .with_subscriber(dispatch)
+        .await
+        .unwrap();
+    let written = sink.contents();
+    assert_eq!(written.lines().count(), 1, "{written}");
+    assert!(
+        written.contains("task names actions nobody registered task=report.weekly"),
+        "{written}"
+    );
+    assert!(
+        written.contains(r#"(did you mean \"mail.send\"?)"#),
+        "{written}"
+    );
+}
+
+#[tokio::test]
 async fn core_run_with_services_logs_each_start_and_stop_at_debug_ugly() {
     let (core, sink) = logged_at(&calls(), corers::log::Level::Debug);
     let dispatch = core.log().dispatch().clone();

@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use corers_primitives::{Error, ErrorCode, Options, Registry, Result, Value};
+use corers_primitives::{Error, ErrorCode, Options, Registry, Result, Value, shown_name};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -221,11 +221,6 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
         self.inner.actions.bus()
     }
 
-    /// The Actions the Tasks' steps run.
-    pub(crate) fn actions(&self) -> &Actions<C> {
-        &self.inner.actions
-    }
-
     /// The definition of `name` as stored (not copied): a new definition is another `Arc`.
     pub(crate) fn definition(&self, name: &str) -> Option<Arc<TaskDef>> {
         self.inner.registry.get(name)
@@ -234,6 +229,66 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
     /// The definition of `name`, when defined.
     pub fn get(&self, name: &str) -> Option<TaskDef> {
         self.inner.registry.get(name).map(|d| d.as_ref().clone())
+    }
+
+    /// Checks that every Action the Task `name`'s steps run (in branches and groups too) is
+    /// registered, now: a typo (`pager.alrt` in the branch that runs on failure) shows when
+    /// the application starts, not on the day that branch first runs.
+    ///
+    /// ```
+    /// use corers_messaging::{ActionSpec, Actions, Bus, Step, TaskDef, Tasks};
+    /// use corers_primitives::{ErrorCode, Value};
+    /// let actions: Actions<()> = Actions::new(Bus::new());
+    /// actions.register(ActionSpec::new("pager.alert", |_, _| async { Ok(Value::Null) })).unwrap();
+    /// let tasks = Tasks::new(actions);
+    /// tasks.define("nightly", TaskDef::new(vec![Step::run("pager.alrt")])).unwrap();
+    /// let err = tasks.check("nightly").unwrap_err();
+    /// assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+    /// assert_eq!(
+    ///     err.message(),
+    ///     r#"task "nightly" runs actions nobody registered: "pager.alrt" (did you mean "pager.alert"?)"#
+    /// );
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::NOT_FOUND`] for an unknown Task, or naming each Action its steps run
+    /// that is not registered (with the closest registered name).
+    pub fn check(&self, name: &str) -> Result<()> {
+        const OP: &str = "messaging.Tasks.check";
+        let def = self
+            .inner
+            .registry
+            .lookup(name)
+            .map_err(|e| Error::wrap(e, OP, "check a task"))?;
+        let mut named = Vec::new();
+        actions_in(&def.steps, &mut named);
+        named.sort_unstable();
+        named.dedup();
+        let registered = self.inner.actions.names();
+        let unknown: Vec<String> = named
+            .into_iter()
+            .filter(|action| !self.inner.actions.exists(action))
+            .map(|action| {
+                let close =
+                    corers_primitives::closest(action, registered.iter().map(String::as_str));
+                match close {
+                    Some(close) => format!("{} (did you mean {close:?}?)", shown_name(action)),
+                    None => shown_name(action),
+                }
+            })
+            .collect();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        Err(Error::new(
+            OP,
+            format!(
+                "task {} runs actions nobody registered: {}",
+                shown_name(name),
+                unknown.join(", ")
+            ),
+        )
+        .with_code(ErrorCode::NOT_FOUND))
     }
 
     /// Every Task's name, in definition order.
@@ -882,6 +937,22 @@ async fn run_step<C: Clone + Send + Sync + 'static>(
         ended
     };
     (report, next)
+}
+
+/// The Actions `steps` run, branches and groups included, in order (with repeats).
+fn actions_in<'a>(steps: &'a [Step], out: &mut Vec<&'a str>) {
+    for step in steps {
+        match step {
+            Step::Run(run) => out.push(&run.action),
+            Step::Parallel(steps) => actions_in(steps, out),
+            Step::When {
+                then, otherwise, ..
+            } => {
+                actions_in(then, out);
+                actions_in(otherwise, out);
+            }
+        }
+    }
 }
 
 /// `err`, saying so when it is the step's own timeout that passed (not the run's deadline):

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::instrument::WithSubscriber;
 
 use crate::schedule::Schedule;
-use crate::{RunCtx, Step, TaskDef, Tasks};
+use crate::{RunCtx, TaskDef, Tasks};
 
 /// Runs every Task that has a schedule, at the times its cron expression names, from
 /// [`start`](Scheduler::start) until [`stop`](Scheduler::stop). The lifecycle owns one and
@@ -163,40 +163,13 @@ impl<C> fmt::Debug for Scheduler<C> {
 }
 
 /// Logs an error, when a scheduled Task is taken up, for each Action its steps name that
-/// nobody registered: a typo (`git.pul`) shows when the application starts, not at the
-/// first tick a week later. The Task is scheduled all the same (its runs fail, and say so).
-fn log_unknown_actions<C: Clone + Send + Sync + 'static>(
-    tasks: &Tasks<C>,
-    name: &str,
-    def: &TaskDef,
-) {
-    fn named<'a>(steps: &'a [Step], out: &mut Vec<&'a str>) {
-        for step in steps {
-            match step {
-                Step::Run(run) => out.push(&run.action),
-                Step::Parallel(steps) => named(steps, out),
-                Step::When {
-                    then, otherwise, ..
-                } => {
-                    named(then, out);
-                    named(otherwise, out);
-                }
-            }
-        }
-    }
-    let mut actions = Vec::new();
-    named(&def.steps, &mut actions);
-    let registered = tasks.actions();
-    actions.retain(|action| !registered.exists(action));
-    actions.sort_unstable();
-    actions.dedup();
-    if !actions.is_empty() {
+/// nobody registered ([`Tasks::check`]): a typo (`git.pul`) shows when the application
+/// starts, not at the first tick a week later. The Task is scheduled all the same (its
+/// runs fail, and say so).
+fn log_unknown_actions<C: Clone + Send + Sync + 'static>(tasks: &Tasks<C>, name: &str) {
+    if let Err(err) = tasks.check(name) {
         tasks.bus().logged(|| {
-            tracing::error!(
-                task = name,
-                actions = %actions.join(", "),
-                "scheduled task names actions nobody registered"
-            );
+            tracing::error!(task = name, error = %err, "scheduled task names actions nobody registered");
         });
     }
 }
@@ -245,7 +218,7 @@ async fn supervise<C: Clone + Send + Sync + 'static>(
                     continue;
                 };
                 let name: Arc<str> = Arc::from(name.as_str());
-                log_unknown_actions(&tasks, &name, &def);
+                log_unknown_actions(&tasks, &name);
                 ended.remove(&name);
                 let handle = loops.spawn(
                     run_on_schedule(

@@ -304,8 +304,7 @@ async fn scheduler_start_task_naming_an_unregistered_action_is_logged_at_once_ba
     let written = sink.contents();
     assert!(
         written.contains(
-            "scheduled task names actions nobody registered task=git.sync \
-             actions=\"chat.anounce, index.biuld\""
+            r#"scheduled task names actions nobody registered task=git.sync error="messaging.Tasks.check: task \"git.sync\" runs actions nobody registered: \"chat.anounce\", \"index.biuld\" [NOT_FOUND]""#
         ),
         "{written}"
     );

@@ -2361,6 +2361,51 @@ async fn step_detached_report_is_null_and_previous_skips_it_ugly() {
     );
 }
 
+// --- Tasks::check ---
+
+#[tokio::test]
+async fn tasks_check_every_action_registered_good() {
+    let bench = Bench::new();
+    bench.answer("git.pull", Value::Null);
+    bench.answer("index.build", Value::Null);
+    bench.define(
+        "nightly",
+        vec![
+            Step::run("git.pull"),
+            Step::parallel(vec![Step::run("index.build")]),
+        ],
+    );
+    assert!(bench.tasks.check("nightly").is_ok());
+}
+
+#[tokio::test]
+async fn tasks_check_unknown_task_not_found_bad() {
+    let bench = Bench::new();
+    let err = bench.tasks.check("nightyl").unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+}
+
+#[tokio::test]
+async fn tasks_check_names_each_unknown_action_once_in_branches_and_groups_ugly() {
+    // The branch that runs only on failure is where a typo hides longest.
+    let bench = Bench::new();
+    bench.answer("git.pull", Value::Null);
+    bench.answer("pager.alert", Value::Null);
+    bench.define(
+        "nightly",
+        vec![
+            Step::run("git.pull"),
+            Step::parallel(vec![Step::run("index.biuld"), Step::run("index.biuld")]),
+            Step::when(Condition::Failed, vec![Step::run("pager.alrt")], vec![]),
+        ],
+    );
+    let err = bench.tasks.check("nightly").unwrap_err();
+    assert_eq!(
+        err.message(),
+        r#"task "nightly" runs actions nobody registered: "index.biuld", "pager.alrt" (did you mean "pager.alert"?)"#
+    );
+}
+
 // --- TaskReport ---
 
 #[tokio::test]
