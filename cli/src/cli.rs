@@ -470,6 +470,12 @@ impl<C: Send + 'static> Cli<C> {
                     .with_code(ErrorCode::INVALID),
                 &self.builtin_help("completion"),
             ),
+            // `help` takes no flags either: `help -x` is a mistake, not a question.
+            ["help", ..] if stray.is_some() => RunOutput::usage_error(
+                Error::new("cli.Cli.run", self.unknown_flag(stray.unwrap_or_default(), ""))
+                    .with_code(ErrorCode::INVALID),
+                &self.builtin_help("help"),
+            ),
             ["help", rest @ ..] => return self.help_of(&rest.join("/")),
             ["completion"] => RunOutput::usage_error(
                 Error::new("cli.Cli.run", "completion needs a shell: bash, zsh or fish")
@@ -531,7 +537,7 @@ impl<C: Send + 'static> Cli<C> {
                     && self.closest_command(&words.join("/")).is_none()
                 {
                     return Resolution::Unsettled(RunOutput::usage_error(
-                        Error::new("cli.Cli.run", self.unknown_flag(flag, ""))
+                        Error::new("cli.Cli.run", self.unknown_flag(flag, " without a command"))
                             .with_code(ErrorCode::INVALID),
                         &self.help(""),
                     ));

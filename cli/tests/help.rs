@@ -74,6 +74,23 @@ async fn cli_run_help_help_shows_the_help_builtins_usage_ugly() {
 }
 
 #[tokio::test]
+async fn cli_run_help_word_with_an_unknown_flag_is_a_usage_error_bad() {
+    // As `completion -x`: the built-in takes no flags, and a script must not get exit 0.
+    let outcome = workbench().run((), ["help", "workspace", "-x"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert!(
+        outcome.stderr().starts_with("error: unknown flag -x\n"),
+        "{}",
+        outcome.stderr()
+    );
+    assert!(
+        outcome.stderr().contains("Usage: workbench help"),
+        "{}",
+        outcome.stderr()
+    );
+}
+
+#[tokio::test]
 async fn cli_run_help_of_a_builtin_name_the_application_took_is_its_commands_bad() {
     let cli = workbench();
     cli.register(

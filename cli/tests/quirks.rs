@@ -78,10 +78,13 @@ async fn cli_run_mistyped_flag_before_a_value_is_named_not_the_value_ugly() {
     assert_eq!(outcome.exit_code(), 2);
     assert_eq!(
         error_message(&outcome),
-        "unknown flag --sett; did you mean --set?"
+        "unknown flag --sett without a command; did you mean --set?"
     );
     let outcome = cli.run((), ["--name", "alpha"]).await;
-    assert_eq!(error_message(&outcome), "unknown flag --name");
+    assert_eq!(
+        error_message(&outcome),
+        "unknown flag --name without a command"
+    );
     // A word close to a command is the mistake: the flag may be that command's.
     let outcome = cli.run((), ["--verbose", "wrkspace", "list"]).await;
     assert_eq!(
