@@ -11,6 +11,7 @@ use corers_primitives::{Error, ErrorCode, Published, Result};
 
 use crate::background::Background;
 use crate::context::{EnterGuard, begin, with_sender};
+use crate::subscription::Subscription;
 use crate::tables::{AnswerFn, BroadcastFn, ObserverFn, Tables};
 use crate::{Ctx, DispatchInfo, Failure, Outcome, Query, Report, Task};
 
@@ -341,6 +342,36 @@ impl<C: 'static> Bus<C> {
         let observer: Arc<ObserverFn<C>> = Arc::new(observer);
         self.register("observer", "*", |tables, id| {
             tables.add_observer(id, observer);
+        })
+    }
+
+    /// Queues every `M` broadcast from now on for a reader that is not a handler (a GUI's
+    /// event loop, a task streaming to a client), until the [`Subscription`] is dropped:
+    /// see there. A handler of its own (registered like any, removed on drop) clones each
+    /// message into the queue.
+    ///
+    /// ```
+    /// use corers_messaging::Bus;
+    /// let bus: Bus<()> = Bus::new();
+    /// let mut ticks = bus.subscribe::<u32>();
+    /// let _ = bus.broadcast(&(), &7u32).unwrap();
+    /// assert_eq!(ticks.try_recv(), Some(7));
+    /// drop(ticks);
+    /// assert_eq!(bus.broadcast(&(), &8u32).unwrap().handled(), 0);
+    /// ```
+    pub fn subscribe<M: Clone + Send + Sync + 'static>(&self) -> Subscription<M>
+    where
+        C: Send + Sync,
+    {
+        let (queue, messages) = tokio::sync::mpsc::unbounded_channel();
+        let id = self.on(move |_, message: &M| {
+            // A reader that went away is the drop's business: nothing to report here.
+            let _ = queue.send(message.clone());
+            Ok(())
+        });
+        let bus = self.clone();
+        Subscription::new(messages, move || {
+            bus.remove(id);
         })
     }
 

@@ -1,0 +1,145 @@
+//! `Bus::subscribe` and `Subscription`: the messages of one type, queued for a reader that
+//! is not a handler (a GUI's event loop, a task streaming to a client).
+
+use std::thread;
+use std::time::Duration;
+
+use corers_messaging::{Bus, Task, TaskId, TaskProgress};
+
+#[derive(Clone, Debug, PartialEq)]
+struct IndexProgress {
+    percent: u8,
+}
+
+// --- Bus::subscribe ---
+
+#[tokio::test]
+async fn bus_subscribe_queues_broadcasts_in_order_good() {
+    let bus: Bus<()> = Bus::new();
+    let mut progress = bus.subscribe::<IndexProgress>();
+    for percent in [10, 50, 100] {
+        let _ = bus.broadcast(&(), &IndexProgress { percent }).unwrap();
+    }
+    for percent in [10, 50, 100] {
+        assert_eq!(progress.recv().await, IndexProgress { percent });
+    }
+}
+
+#[test]
+fn bus_subscribe_sees_nothing_from_before_it_or_after_its_drop_bad() {
+    let bus: Bus<()> = Bus::new();
+    let _ = bus.broadcast(&(), &IndexProgress { percent: 10 }).unwrap();
+    let mut progress = bus.subscribe::<IndexProgress>();
+    assert_eq!(progress.try_recv(), None, "only what comes after");
+    drop(progress);
+    // Its handler went with it.
+    let report = bus.broadcast(&(), &IndexProgress { percent: 20 }).unwrap();
+    assert_eq!(report.handled(), 0);
+}
+
+#[test]
+fn bus_subscribe_two_readers_each_get_every_message_and_other_types_none_ugly() {
+    let bus: Bus<()> = Bus::new();
+    let (mut first, mut second) = (bus.subscribe::<u32>(), bus.subscribe::<u32>());
+    let mut other = bus.subscribe::<IndexProgress>();
+    let _ = bus.broadcast(&(), &7u32).unwrap();
+    assert_eq!((first.try_recv(), second.try_recv()), (Some(7), Some(7)));
+    assert_eq!(other.try_recv(), None);
+    assert!(format!("{first:?}").starts_with("Subscription"));
+}
+
+// --- Subscription::recv ---
+
+#[tokio::test]
+async fn subscription_recv_waits_for_a_broadcast_from_another_thread_good() {
+    let bus: Bus<()> = Bus::new();
+    let mut progress = bus.subscribe::<IndexProgress>();
+    let sender = bus.clone();
+    let broadcaster = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(20));
+        let _ = sender
+            .broadcast(&(), &IndexProgress { percent: 50 })
+            .unwrap();
+    });
+    assert_eq!(progress.recv().await, IndexProgress { percent: 50 });
+    broadcaster.join().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn subscription_recv_with_nothing_broadcast_keeps_waiting_bad() {
+    let bus: Bus<()> = Bus::new();
+    let mut progress = bus.subscribe::<IndexProgress>();
+    let waited = tokio::time::timeout(Duration::from_secs(3600), progress.recv()).await;
+    assert!(waited.is_err(), "no message, no end: {waited:?}");
+}
+
+/// A background task that reports its progress (its id comes through `Task::set_id`).
+struct Backup(Option<TaskId>);
+impl Task for Backup {
+    type Output = ();
+    fn set_id(&mut self, id: &TaskId) {
+        self.0 = Some(id.clone());
+    }
+}
+
+#[tokio::test]
+async fn subscription_recv_of_a_background_tasks_progress_ugly() {
+    // The bus's own events, broadcast from a blocking-pool thread, as a progress bar reads.
+    let bus: Bus<()> = Bus::new();
+    let mut progress = bus.subscribe::<TaskProgress>();
+    bus.on_task(|ctx, backup: &Backup| {
+        let id = backup.0.as_ref()?;
+        Some(
+            ctx.bus()
+                .progress(ctx.core(), id, 0.5, "copied 5 of 10 files")
+                .map(drop),
+        )
+    });
+    let id = bus.perform_async(&(), Backup(None)).unwrap();
+    let event = progress.recv().await;
+    assert_eq!(event.id, id);
+    assert_eq!(
+        (event.fraction, event.message.as_str()),
+        (0.5, "copied 5 of 10 files")
+    );
+}
+
+// --- Subscription::try_recv ---
+
+#[test]
+fn subscription_try_recv_drains_without_a_runtime_good() {
+    // A GUI thread: no tokio runtime, the messages from a worker thread.
+    let bus: Bus<()> = Bus::new();
+    let mut progress = bus.subscribe::<IndexProgress>();
+    let sender = bus.clone();
+    thread::spawn(move || {
+        for percent in [25, 75] {
+            let _ = sender.broadcast(&(), &IndexProgress { percent }).unwrap();
+        }
+    })
+    .join()
+    .unwrap();
+    let drained: Vec<u8> = std::iter::from_fn(|| progress.try_recv())
+        .map(|p| p.percent)
+        .collect();
+    assert_eq!(drained, [25, 75]);
+}
+
+#[test]
+fn subscription_try_recv_empty_is_none_bad() {
+    let bus: Bus<()> = Bus::new();
+    assert_eq!(bus.subscribe::<IndexProgress>().try_recv(), None);
+}
+
+#[test]
+fn subscription_try_recv_keeps_every_message_of_a_flood_ugly() {
+    // No bound: nothing is dropped while the reader is behind.
+    let bus: Bus<()> = Bus::new();
+    let mut ticks = bus.subscribe::<u32>();
+    for tick in 0..10_000u32 {
+        let _ = bus.broadcast(&(), &tick).unwrap();
+    }
+    let read: Vec<u32> = std::iter::from_fn(|| ticks.try_recv()).collect();
+    assert_eq!(read.len(), 10_000);
+    assert!(read.windows(2).all(|pair| pair[0] + 1 == pair[1]));
+}
