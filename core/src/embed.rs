@@ -35,8 +35,10 @@ impl Core {
     /// It needs a tokio runtime that keeps running while the Core does (a multi-thread
     /// one, or a current-thread one the host keeps driving): hooks are timed by tokio,
     /// and service tasks, the scheduler and background work run on it. A host whose event
-    /// loop owns the main thread starts one beside it (`Runtime::new()`, then
-    /// `runtime.block_on(core.startup())`), never an executor of another kind.
+    /// loop owns the main thread starts one beside it (`Runtime::new()`), never an executor
+    /// of another kind, and starts the Core on it with `runtime.spawn`, telling its window
+    /// when startup is done (a `block_on` on the UI thread freezes the window meanwhile;
+    /// see the README's "Embedding it in a GUI or another host").
     ///
     /// A failed startup is a shutdown: [`Core::context`] is cancelled, the services that
     /// had started are stopped (after the bus's background tasks are drained) and the log
