@@ -646,8 +646,9 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         let name = action.def.name.as_str();
         let refused = |err| self.refused(core, name, info, err);
         let holding;
-        let (ctx, _slot) = match &action.limit {
-            None => (ctx, None),
+        let current;
+        let (ctx, _slot, action) = match &action.limit {
+            None => (ctx, None, action),
             // Boxed: waiting in the queue is the rare path, and its future is large.
             Some(limit) => {
                 // Refused at once while the breaker is open, not after a wait in the queue.
@@ -675,8 +676,9 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                         .await
                         .map_err(refused)?
                 };
-                // Disabled (or removed) while this run waited for its slot: it never runs.
-                self.inner.registry.lookup(name).map_err(|e| {
+                // Disabled (or removed) while this run waited for its slot: it never runs;
+                // replaced meanwhile (a sealed registry's hot swap): the new handler runs.
+                current = self.inner.registry.lookup(name).map_err(|e| {
                     refused(Error::wrap(
                         e,
                         "messaging.Actions.run",
@@ -692,7 +694,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                     _permit: permit,
                     held,
                 };
-                (&holding, Some(slot))
+                (&holding, Some(slot), &*current)
             }
         };
         // Asked once the run has its slot, so that runs queued before the breaker opened

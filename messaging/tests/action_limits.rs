@@ -671,6 +671,31 @@ async fn action_spec_concurrency_shared_with_the_handler_it_replaces_ugly() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn action_spec_concurrency_queued_run_takes_the_handler_that_replaced_it_ugly() {
+    // A hot swap (a fix deployed) while a run waits in the queue: the run, once it has a
+    // slot, calls the handler registered then, not the one it queued for.
+    let actions = unit_actions();
+    let old = gated(&actions, "db.query", |spec| spec.concurrency(1, 1));
+    let running = spawn_run(&actions, RunCtx::new(), "db.query");
+    let queued = spawn_run(&actions, RunCtx::new(), "db.query");
+    settle().await;
+    assert_eq!(old.started.load(Ordering::SeqCst), 1, "the second queues");
+    let new = gated(&actions, "db.query", |spec| spec.concurrency(1, 1));
+    old.gate.add_permits(1);
+    running.await.unwrap().unwrap();
+    settle().await;
+    assert_eq!(
+        (
+            old.started.load(Ordering::SeqCst),
+            new.started.load(Ordering::SeqCst)
+        ),
+        (1, 1)
+    );
+    new.gate.add_permits(1);
+    queued.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
 async fn action_spec_concurrency_changed_by_a_replacement_starts_afresh_good() {
     let actions = unit_actions();
     let old = gated(&actions, "db.query", |spec| spec.concurrency(1, 0));
