@@ -580,6 +580,7 @@ impl ConfigBuilder {
             self.checks,
         );
         config.warn_of_flags_that_are_not_bools();
+        config.warn_of_undeclared();
         if let Err(err) = config.check(config.inner.current.load()) {
             skip(err)?;
         }
@@ -1226,6 +1227,7 @@ impl Config {
                 state.flags = layer;
                 Ok(())
             })?;
+            self.warn_of_undeclared();
         }
         Ok(rest)
     }
@@ -1425,7 +1427,50 @@ impl Config {
         drop(reloading);
         self.update(&changes, bindings);
         self.warn_of_flags_that_are_not_bools();
+        self.warn_of_undeclared();
         Ok(changes)
+    }
+
+    /// Warns of each key a file or `--set` gives that the defaults neither declare nor
+    /// hold a table for, and that is close to one they declare: a misspelling
+    /// (`index.file_per_char` beside a declared `index.files_per_char`), kept as any key
+    /// is, but read by nothing that reads the declared setting. A key far from every
+    /// declared one is the application's own business, and passes without a word.
+    fn warn_of_undeclared(&self) {
+        let (declared, given): (Vec<String>, Vec<(String, Source)>) = {
+            let state = self.lock();
+            let layers = &state.layers;
+            if layers.defaults.is_empty() {
+                return;
+            }
+            let given = layers
+                .files
+                .iter()
+                .flat_map(|(_, flat)| flat.iter())
+                .chain(layers.flags.iter())
+                .filter(|(key, _)| {
+                    !layers
+                        .defaults
+                        .keys()
+                        .any(|declared| is_under(key, declared) || is_under(declared, key))
+                })
+                .map(|(key, entry)| (key.clone(), entry.source.clone()))
+                .collect();
+            (layers.defaults.keys().cloned().collect(), given)
+        };
+        in_scope(self.inner.log.as_ref(), || {
+            for (key, source) in given {
+                if let Some(close) =
+                    corers_primitives::closest(&key, declared.iter().map(String::as_str))
+                {
+                    tracing::warn!(
+                        key = %key,
+                        source = %source,
+                        "config key the defaults do not declare, close to one they do: did you mean {close}?"
+                    );
+                }
+            }
+        });
     }
 
     /// Warns of each feature flag the sources set to anything but a switch (`true`,

@@ -965,6 +965,73 @@ fn config_builder_build_unicode_and_bom_file_ugly() {
     assert_eq!(config.string("greeting").unwrap(), "héllo — ホーム");
 }
 
+/// The defaults of `index` and `cache`, a file of `contents`, logging into the sink
+/// returned.
+fn declared_with_file(dir: &ConfigDir, contents: &str) -> (Config, corers_log::MemorySink) {
+    let sink = corers_log::MemorySink::new();
+    let log = corers_log::Logger::builder()
+        .output(corers_log::Output::Memory(sink.clone()))
+        .build();
+    let file = dir.write("workbench.toml", contents);
+    let config = Config::builder()
+        .default_value("index.files_per_char", 7)
+        .default_value("cache.ttl_secs", 60)
+        .file(&file)
+        .logger(log)
+        .build()
+        .unwrap();
+    (config, sink)
+}
+
+#[test]
+fn config_builder_build_warns_of_a_misspelt_key_from_a_file_bad() {
+    // Kept (as any key is), but the declared setting stays at its default: said.
+    let dir = ConfigDir::new();
+    let (config, sink) = declared_with_file(&dir, "[index]\nfile_per_char = 3\n");
+    assert_eq!(config.int("index.files_per_char").unwrap(), 7);
+    let warned = sink.lines();
+    assert_eq!(warned.len(), 1, "{warned:#?}");
+    assert!(
+        warned[0].contains(
+            "config key the defaults do not declare, close to one they do: did you mean index.files_per_char? key=index.file_per_char source=\"file "
+        ),
+        "{}",
+        warned[0]
+    );
+    assert!(warned[0].ends_with("workbench.toml:2\""), "{}", warned[0]);
+}
+
+#[test]
+fn config_builder_build_keys_of_the_applications_own_pass_quietly_good() {
+    // Declared, under a declared table, or far from anything declared: no warning.
+    let dir = ConfigDir::new();
+    let (config, sink) = declared_with_file(
+        &dir,
+        "[index]\nfiles_per_char = 3\n[plugins.git]\nenabled = true\n",
+    );
+    assert_eq!(config.int("index.files_per_char").unwrap(), 3);
+    assert_eq!(sink.contents(), "");
+}
+
+#[test]
+fn config_set_from_args_warns_of_a_misspelt_key_ugly() {
+    let dir = ConfigDir::new();
+    let (config, sink) = declared_with_file(&dir, "");
+    config
+        .set_from_args(["--set", "cache.ttl_sec=5", "--set", "cache.ttl_secs=9"])
+        .unwrap();
+    assert_eq!(config.int("cache.ttl_secs").unwrap(), 9);
+    let warned = sink.lines();
+    assert_eq!(warned.len(), 1, "{warned:#?}");
+    assert!(
+        warned[0].contains(
+            "did you mean cache.ttl_secs? key=cache.ttl_sec source=\"flag --set cache.ttl_sec\""
+        ),
+        "{}",
+        warned[0]
+    );
+}
+
 // ---------------------------------------------------------------- ConfigBuilder::build_lenient
 
 #[test]
