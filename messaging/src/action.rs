@@ -560,7 +560,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         core: &C,
         ctx: &RunCtx,
         name: &str,
-        options: Options,
+        mut options: Options,
     ) -> Result<Value> {
         const OP: &str = "messaging.Actions.run";
         let info = child_of(match parent {
@@ -576,7 +576,11 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
             .registry
             .lookup(name)
             .map_err(|e| refused(Error::wrap(e, OP, format!("run {}", shown_name(name)))))?;
-        let options = action.def.schema.admit(name, options).map_err(refused)?;
+        action
+            .def
+            .schema
+            .admit(name, &mut options)
+            .map_err(refused)?;
         self.guarded(core, ctx, &action, info, options).await
     }
 

@@ -491,12 +491,15 @@ impl Schema {
         Value::from(schema)
     }
 
-    /// Checks `options` as [`check`](Schema::check) does and gives them back with each
-    /// declared number in its declared kind (`5.0` for an int key as `5`, `2` for a float
-    /// key as `2.0`): what a run hands its handler.
-    pub(crate) fn admit(&self, action: &str, mut options: Options) -> Result<Options> {
-        self.check(action, &options)?;
+    /// Checks `options` as [`check`](Schema::check) does and leaves each declared number
+    /// in its declared kind (`5.0` for an int key as `5`, `2` for a float key as `2.0`):
+    /// what a run hands its handler.
+    pub(crate) fn admit(&self, action: &str, options: &mut Options) -> Result<()> {
+        self.check(action, options)?;
         for field in &self.fields {
+            if !matches!(field.kind, ValueKind::Int | ValueKind::Float) {
+                continue;
+            }
             let converted = match (field.kind, options.get(&field.key)) {
                 (ValueKind::Int, Some(Value::Float(f))) => whole(*f).map(Value::Int),
                 #[allow(clippy::cast_precision_loss)] // a float key takes a float's precision
@@ -507,7 +510,7 @@ impl Schema {
                 options.set(field.key.as_str(), value);
             }
         }
-        Ok(options)
+        Ok(())
     }
 
     /// Whether it is [closed](Schema::closed).
