@@ -66,10 +66,12 @@ pub fn builder() -> (CoreBuilder, MemorySink) {
 /// [`builder`] makes a new one: logs to the returned sink at debug level and at one fixed
 /// time — its own logger settings (level, format, crash file and callback) left out —, no
 /// process-wide hooks, and [`Core::fs`] in a temporary directory of its own unless it
-/// names a root. Its config is its own: the files and environment variables it reads are
-/// read (override them with [`env`](CoreBuilder::env) and
-/// [`env_remove`](CoreBuilder::env_remove), which reach the config and flags' fallbacks
-/// alike, or with `--set`; or leave them out of the application's config for tests).
+/// names a root. Its config is its own, but for the environment: the files it reads are
+/// read, and no variable of the process is (a `WORKBENCH_INDEX__FILES_PER_CHAR` exported
+/// in the developer's shell must not change a snapshot): the test gives the ones it wants
+/// with [`env`](CoreBuilder::env), which reaches the config and flags' fallbacks alike, or
+/// with `--set`. A flag's environment fallback still reads the process's variables (set
+/// the test's own with `env`, or remove one with [`env_remove`](CoreBuilder::env_remove)).
 ///
 /// ```
 /// use corers::prelude::*;
@@ -106,6 +108,9 @@ pub fn hermetic(builder: CoreBuilder) -> (CoreBuilder, MemorySink) {
     let builder = builder.logging_to(logger);
     #[cfg(feature = "fs")]
     let builder = builder.in_scratch_dir();
+    // The shell running the tests sets no setting: only the variables the test gives.
+    #[cfg(feature = "config")]
+    let builder = builder.config_with(|config| config.env_vars(Vec::<(String, String)>::new()));
     (builder, sink)
 }
 

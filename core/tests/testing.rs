@@ -1117,6 +1117,38 @@ async fn hermetic_takes_the_applications_builder_as_it_is_good() {
 }
 
 #[test]
+fn hermetic_config_reads_only_the_variables_the_test_gives_ugly() {
+    // The application reads WORKBENCH_* variables; one "exported in the shell" (here the
+    // list the application's config would read) changes nothing under test.
+    let app = || {
+        production().config(
+            corers::config::Config::builder()
+                .default_value("index.files_per_char", 7)
+                .env_prefix("WORKBENCH")
+                .env_vars([("WORKBENCH_INDEX__FILES_PER_CHAR", "3")]),
+        )
+    };
+    assert_eq!(
+        app()
+            .build()
+            .unwrap()
+            .config()
+            .int("index.files_per_char")
+            .unwrap(),
+        3
+    );
+    let (builder, _log) = testing::hermetic(app());
+    let core = builder.build().unwrap();
+    assert_eq!(core.config().int("index.files_per_char").unwrap(), 7);
+    let (builder, _log) = testing::hermetic(app());
+    let core = builder
+        .env("WORKBENCH_INDEX__FILES_PER_CHAR", "5")
+        .build()
+        .unwrap();
+    assert_eq!(core.config().int("index.files_per_char").unwrap(), 5);
+}
+
+#[test]
 fn hermetic_keeps_a_failing_factory_failing_bad() {
     let (builder, _log) = testing::hermetic(production().service(|_| {
         Err(Error::new("store.Store.open", "no disk").with_code(ErrorCode::UNAVAILABLE))
