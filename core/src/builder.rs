@@ -575,9 +575,12 @@ impl CoreBuilder {
     }
 
     /// Roots the Core's filesystem in a new temporary directory, kept with the Core (the
-    /// test kit's; a failure to make it fails `build()`).
+    /// test kit's; a failure to make it fails `build()`), instead of any root named so far
+    /// (the application's data directory is no place for a test); a root named after this
+    /// (a test's fixture) is used instead.
     #[cfg(all(feature = "testing", feature = "fs"))]
     pub(crate) fn in_scratch_dir(mut self) -> Self {
+        self.fs_root = None;
         self.scratch = Some(tempfile::Builder::new().prefix("corers-test-").tempdir());
         self
     }

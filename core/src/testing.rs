@@ -45,8 +45,8 @@ use crate::{Core, CoreBuilder};
 /// to the terminal, each line at one fixed time (`2026-01-01T00:00:00Z`, so that a
 /// snapshot of the log is stable), the config reads no environment (so the machine running the tests
 /// cannot change them), and [`Core::fs`] is rooted in a new temporary directory of its
-/// own, removed when the Core is dropped (unless [`fs_root`](CoreBuilder::fs_root) names
-/// another), not the crate's source tree. Running it takes none of the process-wide hooks
+/// own, removed when the Core is dropped (unless the test names another with
+/// [`fs_root`](CoreBuilder::fs_root)), not the crate's source tree. Running it takes none of the process-wide hooks
 /// ([`global_logging(false)`](CoreBuilder::global_logging)): a test that calls
 /// [`run_blocking_with`](Core::run_blocking_with) leaves tracing's global default and the
 /// panic hook to the other tests of its binary. Because the logger is set,
@@ -65,8 +65,9 @@ pub fn builder() -> (CoreBuilder, MemorySink) {
 /// The application's own builder (its services, commands, config) made fit for a test, as
 /// [`builder`] makes a new one: logs to the returned sink at debug level and at one fixed
 /// time — its own logger settings (level, format, crash file and callback) left out —, no
-/// process-wide hooks, and [`Core::fs`] in a temporary directory of its own unless it
-/// names a root. Its config is its own, but for the environment: the files it reads are
+/// process-wide hooks, and [`Core::fs`] in a temporary directory of its own, also when
+/// the application names a root (its data directory is no place for a test; a root the
+/// test names after this is used). Its config is its own, but for the environment: the files it reads are
 /// read, and no variable of the process is (a `WORKBENCH_INDEX__FILES_PER_CHAR` exported
 /// in the developer's shell must not change a snapshot): the test gives the ones it wants
 /// with [`env`](CoreBuilder::env), which reaches the config and flags' fallbacks alike, or

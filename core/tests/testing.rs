@@ -1160,19 +1160,24 @@ fn hermetic_keeps_a_failing_factory_failing_bad() {
 }
 
 #[test]
-fn hermetic_keeps_a_root_the_application_names_ugly() {
-    let mine = own_dir();
-    let (builder, _log) = testing::hermetic(production().fs_root(&mine));
-    let core = builder.build().unwrap();
-    assert_eq!(core.fs().root(), mine.canonicalize().unwrap());
-    drop(core);
-    assert!(mine.is_dir());
-    std::fs::remove_dir_all(&mine).unwrap();
-    // Without one: a directory of its own, gone with the Core.
-    let (builder, _log) = testing::hermetic(production());
+fn hermetic_roots_the_fs_in_its_own_dir_over_the_applications_ugly() {
+    // The application's data directory is no place for parallel tests: a scratch
+    // directory of its own, gone with the Core.
+    let data = own_dir();
+    let (builder, _log) = testing::hermetic(production().fs_root(&data));
     let core = builder.build().unwrap();
     let root = core.fs().root().to_owned();
     assert!(root.starts_with(std::env::temp_dir()), "{}", root.display());
+    assert_ne!(root, data.canonicalize().unwrap());
     drop(core);
     assert!(!root.exists());
+    // A root the test names (a fixture) is used, and kept.
+    let fixture = own_dir();
+    let (builder, _log) = testing::hermetic(production());
+    let core = builder.fs_root(&fixture).build().unwrap();
+    assert_eq!(core.fs().root(), fixture.canonicalize().unwrap());
+    drop(core);
+    assert!(fixture.is_dir());
+    std::fs::remove_dir_all(&fixture).unwrap();
+    std::fs::remove_dir_all(&data).unwrap();
 }
