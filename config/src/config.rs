@@ -580,7 +580,7 @@ impl ConfigBuilder {
             self.checks,
         );
         config.warn_of_flags_that_are_not_bools();
-        config.warn_of_undeclared();
+        config.warn_of_undeclared(config.file_keys());
         if let Err(err) = config.check(config.inner.current.load()) {
             skip(err)?;
         }
@@ -1223,11 +1223,21 @@ impl Config {
         }
         // Without `--set` the command-line layer stays as `set_flags` may have left it.
         if found {
+            // Said once: the same arguments taken again (the factories', then the run's)
+            // bring no key that is new.
+            let fresh: Vec<(String, Source)> = {
+                let state = self.lock();
+                layer
+                    .iter()
+                    .filter(|(key, _)| !state.layers.flags.contains_key(*key))
+                    .map(|(key, entry)| (key.clone(), entry.source.clone()))
+                    .collect()
+            };
             self.write(|state| {
                 state.flags = layer;
                 Ok(())
             })?;
-            self.warn_of_undeclared();
+            self.warn_of_undeclared(fresh);
         }
         Ok(rest)
     }
@@ -1427,8 +1437,19 @@ impl Config {
         drop(reloading);
         self.update(&changes, bindings);
         self.warn_of_flags_that_are_not_bools();
-        self.warn_of_undeclared();
+        self.warn_of_undeclared(self.file_keys());
         Ok(changes)
+    }
+
+    /// Every key the files give, with where.
+    fn file_keys(&self) -> Vec<(String, Source)> {
+        self.lock()
+            .layers
+            .files
+            .iter()
+            .flat_map(|(_, flat)| flat.iter())
+            .map(|(key, entry)| (key.clone(), entry.source.clone()))
+            .collect()
     }
 
     /// Warns of each key a file or `--set` gives that the defaults neither declare nor
@@ -1436,28 +1457,16 @@ impl Config {
     /// (`index.file_per_char` beside a declared `index.files_per_char`), kept as any key
     /// is, but read by nothing that reads the declared setting. A key far from every
     /// declared one is the application's own business, and passes without a word.
-    fn warn_of_undeclared(&self) {
-        let (declared, given): (Vec<String>, Vec<(String, Source)>) = {
+    fn warn_of_undeclared(&self, given: Vec<(String, Source)>) {
+        let declared: Vec<String> = {
             let state = self.lock();
-            let layers = &state.layers;
-            if layers.defaults.is_empty() {
-                return;
-            }
-            let given = layers
-                .files
-                .iter()
-                .flat_map(|(_, flat)| flat.iter())
-                .chain(layers.flags.iter())
-                .filter(|(key, _)| {
-                    !layers
-                        .defaults
-                        .keys()
-                        .any(|declared| is_under(key, declared) || is_under(declared, key))
-                })
-                .map(|(key, entry)| (key.clone(), entry.source.clone()))
-                .collect();
-            (layers.defaults.keys().cloned().collect(), given)
+            state.layers.defaults.keys().cloned().collect()
         };
+        let given = given.into_iter().filter(|(key, _)| {
+            !declared
+                .iter()
+                .any(|declared| is_under(key, declared) || is_under(declared, key))
+        });
         in_scope(self.inner.log.as_ref(), || {
             for (key, source) in given {
                 if let Some(close) =

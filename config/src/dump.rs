@@ -1,9 +1,8 @@
 //! [`Dump`]: the effective config with provenance, secrets redacted, for people and tools.
 
 use std::fmt;
-use std::fmt::Write as _;
 
-use corers_primitives::Value;
+use corers_primitives::{Value, escape_controls};
 
 use crate::Source;
 
@@ -88,21 +87,6 @@ fn json_value(value: &Value) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }
 
-/// `text` with control and invisible characters written as `\u{1b}`: a file name or a
-/// value someone else chose (a directory named with an escape sequence) cannot retitle
-/// the terminal, clear it, or show one line as another.
-fn escaped(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_control() || corers_primitives::is_invisible(c) {
-            let _ = write!(out, "\\u{{{:x}}}", c as u32);
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 impl fmt::Display for Dump {
     /// One line per key, aligned: `database.port = 5432    # file /etc/app.toml:3`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -115,7 +99,11 @@ impl fmt::Display for Dump {
                     .as_ref()
                     .map_or_else(|| REDACTED.to_owned(), |v| json_value(v).to_string());
                 let line = format!("{} = {value}", entry.key);
-                (escaped(&line), escaped(&entry.source.to_string()))
+                let source = entry.source.to_string();
+                (
+                    escape_controls(&line, |_| false).into_owned(),
+                    escape_controls(&source, |_| false).into_owned(),
+                )
             })
             .collect();
         // Aligned to the longest line, up to a limit: one very long value must not pad

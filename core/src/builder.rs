@@ -908,9 +908,7 @@ fn register_services(
     }
     if let Some((name, _)) = fakes.first() {
         let names = core.inner.services.names();
-        let hint = corers_primitives::closest(name, names.iter().map(String::as_str))
-            .map(|close| format!(" (did you mean {close:?}?)"))
-            .unwrap_or_default();
+        let hint = corers_primitives::did_you_mean(name, names.iter().map(String::as_str));
         // A lenient build may have left its service out: not a reason to give up.
         on_error.leave_out(
             Error::new(

@@ -371,6 +371,8 @@ impl Core {
     /// Writes `text` to the application's standard error, as [`print`](Core::print) does
     /// to its standard output: for progress and notes that must not mix with a command's
     /// result (`workbench workspace create --name=alpha | head -1` is the result's line).
+    /// Written as given (a `\r` redraws a progress line, colours stay), but for a URL's
+    /// password, hidden; the framework's own errors are the ones escaped.
     ///
     /// ```
     /// use corers::prelude::*;
@@ -379,7 +381,7 @@ impl Core {
     /// ```
     pub fn eprint(&self, text: &str) {
         if !self.captured(|printed| printed.err.push_str(text)) {
-            crate::run::write_err(text);
+            crate::run::write_err_as_is(text);
         }
     }
 

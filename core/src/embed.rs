@@ -291,7 +291,7 @@ impl Core {
                 .tasks
                 .get(&name)
                 .is_some_and(|def| def.schedule.is_some());
-            if let (false, Err(err)) = (scheduled, self.inner.tasks.check(&name)) {
+            if !scheduled && let Err(err) = self.inner.tasks.check(&name) {
                 tracing::error!(task = %name, error = %err, "task names actions nobody registered");
             }
         }

@@ -60,7 +60,9 @@ impl Core {
     /// SIGINT and SIGTERM begin a graceful shutdown (the bus refuses new background work
     /// and [`Core::context`] is cancelled); a second one forces it: the command is
     /// abandoned (its future dropped), the exit code is 128 + the first signal's number
-    /// (also when the command had returned, unless it or a service task failed), running
+    /// (also when the command had returned, unless it or a service task failed with an
+    /// exit code of its own: a failed stop, or a failure whose code has none, is the
+    /// forcing's), running
     /// hooks are cancelled and the hooks still running or still to run share 250 ms from
     /// then before they are abandoned too (each still gets its first poll), and background
     /// tasks, scheduled runs and detached Task steps still running are no longer waited
@@ -85,7 +87,8 @@ impl Core {
     /// Under systemd (`Type=notify`: `NOTIFY_SOCKET` set), the services having started,
     /// `READY=1` is sent before the command runs (not for a standalone command), and
     /// `STOPPING=1` once, when the shutdown begins: at a signal or a failed task's
-    /// request, or when the command returns.
+    /// request, or when the command returns. Under `WatchdogSec=` (`WATCHDOG_USEC`),
+    /// `WATCHDOG=1` every half of its interval from `READY=1` until the run ends.
     ///
     /// # Errors
     /// A startup failure (the Core is shut down first: see [`Core::startup`]).
@@ -177,9 +180,7 @@ impl Core {
         };
         signals.abort();
         // Pinged until the shutdown is over: a stop that hangs is the stop timeout's to end.
-        if let Some(watchdog) = watchdog {
-            watchdog.abort();
-        }
+        drop(watchdog);
         Ok(ExitCode::from(self.with_output_failure(code)))
     }
 
@@ -770,25 +771,14 @@ fn unwritten(failure: &str) -> String {
 /// it cannot be written: there is nowhere left to tell.
 pub(crate) fn write_err(text: &str) {
     let hidden = corers_log::without_url_passwords(text);
-    let _ = write_out(std::io::stderr(), &escaped(&hidden));
+    let shown = corers_primitives::escape_controls(&hidden, |c| c == '\n' || c == '\t');
+    let _ = write_out(std::io::stderr(), &shown);
 }
 
-/// `text` with control and invisible characters but `\n` and `\t` written as `\u{1b}`.
-fn escaped(text: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char =
-        |c: char| (c.is_control() && c != '\n' && c != '\t') || corers_primitives::is_invisible(c);
-    if !text.chars().any(unsafe_char) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        if unsafe_char(c) {
-            let _ = std::fmt::Write::write_fmt(&mut out, format_args!("\\u{{{:x}}}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
+/// Writes the application's own `text` ([`Core::eprint`]) to standard error as it is,
+/// but for a URL's password, hidden.
+pub(crate) fn write_err_as_is(text: &str) {
+    let _ = write_out(std::io::stderr(), &corers_log::without_url_passwords(text));
 }
 
 /// Writes `text` to `stream`; a failure is returned, never a panic that would skip

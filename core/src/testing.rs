@@ -71,8 +71,9 @@ pub fn builder() -> (CoreBuilder, MemorySink) {
 /// read, and no variable of the process is (a `WORKBENCH_INDEX__FILES_PER_CHAR` exported
 /// in the developer's shell must not change a snapshot): the test gives the ones it wants
 /// with [`env`](CoreBuilder::env), which reaches the config and flags' fallbacks alike, or
-/// with `--set`. A flag's environment fallback still reads the process's variables (set
-/// the test's own with `env`, or remove one with [`env_remove`](CoreBuilder::env_remove)).
+/// with `--set` (not with the config's own `env_vars`, which this clears whenever given).
+/// A flag's environment fallback still reads the process's variables (set the test's own
+/// with `env`, or remove one with [`env_remove`](CoreBuilder::env_remove)).
 ///
 /// ```
 /// use corers::prelude::*;

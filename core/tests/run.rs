@@ -300,10 +300,11 @@ async fn core_run_with_pings_systemds_watchdog_while_it_runs_good() {
 #[cfg(unix)]
 #[tokio::test]
 async fn core_run_with_watchdog_of_another_process_or_unreadable_is_not_pinged_ugly() {
-    // Inherited from a parent (WATCHDOG_PID names it), or garbage: not this process's.
+    // Inherited from a parent (WATCHDOG_PID names it), garbage, or 0 (systemd's "none").
     for env in [
         [("WATCHDOG_USEC", "20000"), ("WATCHDOG_PID", "1")],
-        [("WATCHDOG_USEC", "soon"), ("WATCHDOG_PID", "")],
+        [("WATCHDOG_USEC", "soon"), ("HOME", "/root")],
+        [("WATCHDOG_USEC", "0"), ("HOME", "/root")],
     ] {
         let heard = heard_while_serving(&env, Duration::from_millis(50)).await;
         assert_eq!(heard, ["READY=1", "STOPPING=1"], "{env:?}");

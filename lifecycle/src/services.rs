@@ -435,9 +435,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         const OP: &str = "lifecycle.Services.require";
         let Some(entry) = self.inner.registry.get(name) else {
             let names = self.names();
-            let hint = corers_primitives::closest(name, names.iter().map(String::as_str))
-                .map(|close| format!(" (did you mean {close:?}?)"))
-                .unwrap_or_default();
+            let hint = corers_primitives::did_you_mean(name, names.iter().map(String::as_str));
             return Err(Error::new(
                 OP,
                 format!(
@@ -522,10 +520,13 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                     if !required {
                         continue;
                     }
-                    let names = planned.iter().map(|p| &*p.work.name);
-                    let hint = corers_primitives::closest(dep, names)
-                        .map(|close| format!(" (did you mean {close:?}?)"))
-                        .unwrap_or_default();
+                    // Any other service: one never depends on itself.
+                    let names = planned
+                        .iter()
+                        .enumerate()
+                        .filter(|&(j, _)| j != i)
+                        .map(|(_, p)| &*p.work.name);
+                    let hint = corers_primitives::did_you_mean(dep, names);
                     return Err(Error::new(
                         OP,
                         format!(

@@ -193,6 +193,18 @@ fn registration_after_misspelt_service_names_the_closest_bad() {
 }
 
 #[test]
+fn registration_after_misspelt_own_name_suggests_no_service_ugly() {
+    // "indx" is closest to the service declaring it: never suggested as its own dependency.
+    let services = services();
+    services.register(plain("index").after(["indx"])).unwrap();
+    let err = services.order().unwrap_err();
+    assert_eq!(
+        err.message(),
+        r#"service "index" depends on "indx", which is not registered"#
+    );
+}
+
+#[test]
 fn registration_after_called_twice_adds_up_good() {
     let services = services();
     services

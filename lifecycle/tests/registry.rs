@@ -223,7 +223,7 @@ fn services_require_unknown_name_not_found_with_closest_bad() {
 }
 
 #[test]
-fn services_require_another_type_names_both_ugly() {
+fn services_require_another_type_names_the_type_asked_for_ugly() {
     // A fake of another type, a trait object asked for: the error says what was asked.
     let services = services();
     services

@@ -188,22 +188,15 @@ impl CrashReporter {
         if in_dispatch {
             self.write_line(report);
         } else {
-            let location = report.location.as_deref().unwrap_or("");
-            let thread = report.thread.as_deref().unwrap_or("");
-            self.in_scope(|| match self.logged_backtrace(report) {
-                Some(backtrace) => tracing::error!(
-                    panic.location = location,
-                    panic.thread = thread,
-                    panic.backtrace = backtrace,
+            self.in_scope(|| {
+                tracing::error!(
+                    panic.location = report.location.as_deref().unwrap_or(""),
+                    panic.thread = report.thread.as_deref().unwrap_or(""),
+                    // Recorded only when there is one to log.
+                    panic.backtrace = self.logged_backtrace(report),
                     "panic: {}",
                     report.message
-                ),
-                None => tracing::error!(
-                    panic.location = location,
-                    panic.thread = thread,
-                    "panic: {}",
-                    report.message
-                ),
+                );
             });
         }
         // Never waits for a writer: this may run inside a panic raised while the output

@@ -645,7 +645,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         ctx: &RunCtx,
         action: &Action<C>,
         info: DispatchInfo,
-        options: Options,
+        mut options: Options,
     ) -> Result<Value> {
         let name = action.def.name.as_str();
         let refused = |err| self.refused(core, name, info, err);
@@ -680,8 +680,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                         .await
                         .map_err(refused)?
                 };
-                // Disabled (or removed) while this run waited for its slot: it never runs;
-                // replaced meanwhile (a sealed registry's hot swap): the new handler runs.
+                // Disabled (or removed) while this run waited for its slot: it never runs.
                 current = self.inner.registry.lookup(name).map_err(|e| {
                     refused(Error::wrap(
                         e,
@@ -689,6 +688,24 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                         format!("run {}", shown_name(name)),
                     ))
                 })?;
+                // Replaced meanwhile (a sealed registry's hot swap) by a handler under the
+                // same limit, whose slot this run holds: the new handler runs, on input
+                // checked against its schema. Under another limit, the one it queued for.
+                let replaced = !std::ptr::eq(Arc::as_ptr(&current), action)
+                    && current
+                        .limit
+                        .as_ref()
+                        .is_some_and(|new| Arc::ptr_eq(new, limit));
+                let action = if replaced {
+                    current
+                        .def
+                        .schema
+                        .admit(name, &mut options)
+                        .map_err(refused)?;
+                    &*current
+                } else {
+                    action
+                };
                 let held = Arc::new(Held {
                     limit: Arc::clone(limit),
                     released: AtomicBool::new(false),
@@ -698,7 +715,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                     _permit: permit,
                     held,
                 };
-                (&holding, Some(slot), &*current)
+                (&holding, Some(slot), action)
             }
         };
         // Asked once the run has its slot, so that runs queued before the breaker opened

@@ -62,7 +62,8 @@
 //!
 //! # Modules
 //! - [`Bus`], [`BusBuilder`], [`HandlerId`], [`Observed`], [`DispatchKind`]: registration
-//!   and the synchronous verbs.
+//!   and the synchronous verbs; [`Subscription`]: one type's messages queued for a reader
+//!   that is not a handler ([`Bus::subscribe`]).
 //! - [`Ctx`], [`DispatchInfo`]: what a handler knows about its dispatch.
 //! - [`Report`], [`Failure`], [`Outcome`]: what dispatches return.
 //! - [`Query`], [`Task`], [`TaskId`], [`TaskHandle`], [`TaskStarted`], [`TaskProgress`],
@@ -72,7 +73,8 @@
 //!   Actions — registered callables, run by name with schema checks, limits, a circuit
 //!   breaker and deadlines.
 //! - [`Schema`], [`Field`], [`ValueKind`]: what an Action accepts, checked before its
-//!   handler runs ([`Violation`]s key by key), and handed to a model as JSON Schema.
+//!   handler runs ([`Violation`]s key by key; declared numbers handed over in their
+//!   declared kind), and handed to a model as JSON Schema.
 //! - [`Tasks`], [`TaskDef`], [`Step`], [`RunStep`], [`Condition`], [`Retry`],
 //!   [`TaskReport`], [`StepReport`], [`TaskStepCompleted`]: Tasks composed of Actions.
 //! - [`Scheduler`]: Tasks run on cron schedules.

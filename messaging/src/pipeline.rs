@@ -269,12 +269,9 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
             .into_iter()
             .filter(|action| !self.inner.actions.exists(action))
             .map(|action| {
-                let close =
-                    corers_primitives::closest(action, registered.iter().map(String::as_str));
-                match close {
-                    Some(close) => format!("{} (did you mean {close:?}?)", shown_name(action)),
-                    None => shown_name(action),
-                }
+                let hint =
+                    corers_primitives::did_you_mean(action, registered.iter().map(String::as_str));
+                format!("{}{hint}", shown_name(action))
             })
             .collect();
         if unknown.is_empty() {
@@ -890,7 +887,7 @@ async fn run_step<C: Clone + Send + Sync + 'static>(
             .actions
             .run_in(run.parent, &run.core, ctx, &step.action, input)
             .await
-            .map_err(|err| step_timed_out(err, step, &run.ctx));
+            .map_err(|err| step_timed_out(err, step, ctx, &run.ctx));
         let retry = match (&outcome, &step.retry) {
             (Err(err), Some(retry)) if attempt < attempts_allowed && retry.retries(err.code()) => {
                 retry
@@ -955,15 +952,15 @@ fn actions_in<'a>(steps: &'a [Step], out: &mut Vec<&'a str>) {
     }
 }
 
-/// `err`, saying so when it is the step's own timeout that passed (not the run's deadline):
-/// "the step's timeout of 30000 ms passed", so the author knows which setting to look at.
-fn step_timed_out(err: Error, step: &RunStep, run_ctx: &RunCtx) -> Error {
+/// `err`, saying so when it is the step's own timeout that passed (`step_ctx`'s deadline,
+/// not the run's, nor a TIMEOUT the handler returned of its own): "the step's timeout of
+/// 30000 ms passed", so the author knows which setting to look at.
+fn step_timed_out(err: Error, step: &RunStep, step_ctx: &RunCtx, run_ctx: &RunCtx) -> Error {
+    let now = Instant::now();
+    let passed = |ctx: &RunCtx| ctx.deadline().is_some_and(|deadline| now >= deadline);
     match step.timeout {
         Some(timeout)
-            if err.code() == Some(&ErrorCode::TIMEOUT)
-                && run_ctx
-                    .deadline()
-                    .is_none_or(|deadline| Instant::now() < deadline) =>
+            if err.code() == Some(&ErrorCode::TIMEOUT) && passed(step_ctx) && !passed(run_ctx) =>
         {
             Error::wrap(
                 err,

@@ -612,7 +612,9 @@ fn shown(key: &str, value: &Value) -> String {
     match value {
         Value::List(items) => return format!("of {} items", items.len()),
         // The bytes form with text that does not decode: say so, not "a map".
-        Value::Map(entries) if entries.len() == 1 && entries.contains_key("$bytes") => {
+        Value::Map(entries)
+            if entries.len() == 1 && matches!(entries.get("$bytes"), Some(Value::String(_))) =>
+        {
             return r#"{"$bytes"} whose text is not base64"#.to_owned();
         }
         Value::Map(entries) => return format!("of {} keys", entries.len()),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use corers_messaging::{ActionCtx, ActionSpec, Actions, Bus, RunCtx};
+use corers_messaging::{ActionCtx, ActionSpec, Actions, Bus, RunCtx, Schema, ValueKind};
 use corers_primitives::{ErrorCode, Options, Result, Value, options};
 use tokio::sync::{Barrier, Semaphore};
 use tokio::task::JoinHandle;
@@ -693,6 +693,30 @@ async fn action_spec_concurrency_queued_run_takes_the_handler_that_replaced_it_u
     );
     new.gate.add_permits(1);
     queued.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_concurrency_queued_run_is_checked_against_the_replacements_schema_bad() {
+    // The new handler declares a required input the queued run never gave: refused, and
+    // the new handler never sees it.
+    let actions = unit_actions();
+    let old = gated(&actions, "db.query", |spec| spec.concurrency(1, 1));
+    let running = spawn_run(&actions, RunCtx::new(), "db.query");
+    let queued = spawn_run(&actions, RunCtx::new(), "db.query");
+    settle().await;
+    let new = gated(&actions, "db.query", |spec| {
+        spec.concurrency(1, 1)
+            .schema(Schema::new().required("sql", ValueKind::String))
+    });
+    old.gate.add_permits(1);
+    running.await.unwrap().unwrap();
+    let err = queued.await.unwrap().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert!(
+        err.message().contains(r#"missing required input "sql""#),
+        "{err}"
+    );
+    assert_eq!(new.started.load(Ordering::SeqCst), 0);
 }
 
 #[tokio::test(start_paused = true)]

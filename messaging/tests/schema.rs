@@ -422,7 +422,7 @@ fn value_kind_accepts_its_own_kind_good() {
 }
 
 #[test]
-fn value_kind_accepts_never_coerces_bad() {
+fn value_kind_accepts_no_other_kind_bad() {
     let cases = [
         (ValueKind::Int, Value::from("8080")),
         (ValueKind::Int, Value::from(2.5)),
@@ -898,6 +898,14 @@ fn schema_to_json_schema_validates_what_check_accepts_bad() {
     assert!(
         err.message()
             .ends_with(r#"must be bytes, found map {"$bytes"} whose text is not base64"#),
+        "{err}"
+    );
+    // Not text at all: a map, as it is.
+    let number: Options = serde_json::from_str(r#"{"blob": {"$bytes": 8080}}"#).unwrap();
+    let err = schema.check("store.put", &number).unwrap_err();
+    assert!(
+        err.message()
+            .ends_with("must be bytes, found map of 1 keys"),
         "{err}"
     );
 }

@@ -2139,6 +2139,21 @@ async fn step_with_timeout_ends_a_slow_step_with_timeout_good() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn step_with_timeout_a_handlers_own_timeout_is_not_the_steps_bad() {
+    // An upstream that timed out on its own, well within the step's 30 s: its error as is.
+    let bench = Bench::new();
+    bench.fail("index.build", ErrorCode::TIMEOUT);
+    bench.define(
+        "nightly",
+        vec![Step::run("index.build").with_timeout(Duration::from_secs(30))],
+    );
+    let report = bench.run("nightly").await;
+    let err = report.steps[0].outcome.as_ref().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+    assert!(!err.message().contains("the step's timeout"), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
 async fn step_with_timeout_on_a_group_bounds_every_member_ugly() {
     let bench = Bench::new();
     for name in ["index.build", "index.verify"] {

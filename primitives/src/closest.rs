@@ -1,4 +1,5 @@
-//! [`closest`]: the "did you mean" of every name a user can mistype.
+//! [`closest`]: the "did you mean" of every name a user can mistype, and
+//! [`did_you_mean`], the hint an error message gives with it.
 
 /// The candidate `typo` is most likely a mistyping of: the nearest by edit distance
 /// (insertions, deletions, substitutions; letter case aside, so `--JSON` finds `json`),
@@ -31,6 +32,23 @@ pub fn closest<'a>(typo: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         })
         .min_by_key(|(d, _)| *d)
         .map(|(_, candidate)| candidate)
+}
+
+/// The hint an error message ends with for `typo`: ` (did you mean "git.push"?)` naming
+/// the [`closest`] candidate, or nothing when none is close.
+///
+/// ```
+/// use corers_primitives::did_you_mean;
+/// assert_eq!(
+///     format!("service \"stroe\" not found{}", did_you_mean("stroe", ["store", "cache"])),
+///     r#"service "stroe" not found (did you mean "store"?)"#
+/// );
+/// assert_eq!(did_you_mean("deploy", ["store"]), "");
+/// ```
+pub fn did_you_mean<'a>(typo: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    closest(typo, candidates)
+        .map(|close| format!(" (did you mean {close:?}?)"))
+        .unwrap_or_default()
 }
 
 /// The edit distance between `a` and `b`, a letter and its other case counting as equal.

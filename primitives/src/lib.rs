@@ -35,8 +35,8 @@
 //! - [`Published`]: a value replaced whole by writers, read without shared counters.
 //! - [`Array`], [`ConfigVar`]: a set-like list and a thread-safe "explicitly set" value.
 //! - [`id`], [`validate_name`], [`validate_path`], [`glob_match`], [`catch_panic`]: helpers.
-//! - [`closest`], [`shown_name`]: the "did you mean" of a mistyped name, and a name as an
-//!   error message quotes it.
+//! - [`closest`], [`did_you_mean`], [`shown_name`]: the "did you mean" of a mistyped name
+//!   (and the hint that says it), and a name as an error message quotes it.
 //! - [`sync_all`]: a file on disk, with the fallback Apple volumes need.
 #![forbid(unsafe_code)]
 
@@ -61,7 +61,7 @@ mod value;
 mod wrap_err;
 
 pub use array::Array;
-pub use closest::closest;
+pub use closest::{closest, did_you_mean};
 pub use config_var::ConfigVar;
 pub use error::{Error, Result};
 pub use error_code::ErrorCode;
@@ -76,6 +76,6 @@ pub use registry::{Mode, Registry, Snapshot};
 pub use secret::{REDACTED, SECRET_NAME_PATTERNS, camel_words, is_secret_name};
 pub use shown_name::shown_name;
 pub use sync_all::sync_all;
-pub use validate::{is_invisible, validate_name, validate_path};
+pub use validate::{escape_controls, is_invisible, validate_name, validate_path};
 pub use value::{Revealed, Value, from_value, to_value};
 pub use wrap_err::WrapErr;

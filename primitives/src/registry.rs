@@ -552,9 +552,7 @@ impl<T> Registry<T> {
         let snapshot = self.current.load();
         // Only a name the caller can use (a disabled one is refused too).
         let enabled = snapshot.entries.iter().filter(|e| e.enabled);
-        let hint = crate::closest(name, enabled.map(|e| &*e.name))
-            .map(|close| format!(" (did you mean {close:?}?)"))
-            .unwrap_or_default();
+        let hint = crate::did_you_mean(name, enabled.map(|e| &*e.name));
         Error::new(
             op,
             format!(

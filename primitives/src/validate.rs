@@ -85,6 +85,36 @@ fn check_segment(op: &'static str, what: &str, whole: &str, segment: &str) -> Re
     Err(invalid(op, what, whole, reason))
 }
 
+/// `text` with its control and [invisible](is_invisible) characters written as `\u{1b}`,
+/// but those `keep` keeps (line breaks in a multi-line message): text someone else chose
+/// (a file name, a value, an error's words) shown on a terminal can then neither send it
+/// escape sequences (retitle the window, clear the screen) nor display as something else.
+/// Borrowed when there is nothing to escape.
+///
+/// ```
+/// use corers_primitives::escape_controls;
+/// assert_eq!(
+///     escape_controls("no such file ev\u{1b}]0;PWNED\u{7}\n", |c| c == '\n'),
+///     "no such file ev\\u{1b}]0;PWNED\\u{7}\n"
+/// );
+/// assert!(matches!(escape_controls("plain", |_| false), std::borrow::Cow::Borrowed(_)));
+/// ```
+pub fn escape_controls(text: &str, keep: impl Fn(char) -> bool) -> std::borrow::Cow<'_, str> {
+    let escaped = |c: char| (c.is_control() || is_invisible(c)) && !keep(c);
+    if !text.chars().any(escaped) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if escaped(c) {
+            let _ = std::fmt::Write::write_fmt(&mut out, format_args!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Reports whether `c` shows as nothing or changes how the text around it shows: Unicode's
 /// format characters (zero-width, bidirectional, invisible operators, interlinear
 /// annotation and tag characters), the line and paragraph separators, variation selectors

@@ -1,6 +1,6 @@
 //! `closest`: the candidate a mistyped name most likely meant.
 
-use corers_primitives::closest;
+use corers_primitives::{closest, did_you_mean};
 
 #[test]
 fn closest_finds_the_name_a_typo_meant_good() {
@@ -36,4 +36,27 @@ fn closest_letter_case_is_no_edit_ugly() {
     assert_eq!(closest("JSON", ["yaml", "json"]), Some("json"));
     assert_eq!(closest("Worksapce", ["workspace"]), Some("workspace"));
     assert_eq!(closest("ÉTÉ", ["été", "hiver"]), Some("été"));
+}
+
+#[test]
+fn did_you_mean_names_the_closest_quoted_good() {
+    assert_eq!(
+        did_you_mean("git.psuh", ["git.pull", "git.push"]),
+        r#" (did you mean "git.push"?)"#
+    );
+}
+
+#[test]
+fn did_you_mean_nothing_close_is_empty_bad() {
+    assert_eq!(did_you_mean("deploy", ["git.push", "cache"]), "");
+    assert_eq!(did_you_mean("deploy", []), "");
+}
+
+#[test]
+fn did_you_mean_quotes_a_hostile_candidate_escaped_ugly() {
+    // A candidate that came from a file: shown escaped, as the message's other names are.
+    assert_eq!(
+        did_you_mean("stor", ["store\u{7}"]),
+        r#" (did you mean "store\u{7}"?)"#
+    );
 }

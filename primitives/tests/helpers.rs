@@ -3,7 +3,9 @@
 use std::collections::HashSet;
 use std::thread;
 
-use corers_primitives::{ErrorCode, glob_match, id, is_invisible, validate_name, validate_path};
+use corers_primitives::{
+    ErrorCode, escape_controls, glob_match, id, is_invisible, validate_name, validate_path,
+};
 
 fn is_lower_hex_32(id: &str) -> bool {
     id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
@@ -257,6 +259,35 @@ fn is_invisible_plane_ends_and_tags_ugly() {
     }
     assert!(!is_invisible('\u{e1000}'));
     assert!(!is_invisible(char::MAX));
+}
+
+// ---------------------------------------------------------------- escape_controls
+
+#[test]
+fn escape_controls_writes_escapes_and_overrides_as_text_good() {
+    assert_eq!(
+        escape_controls("ev\u{1b}]0;PWNED\u{7}dir/invoice\u{202e}fdp.exe", |_| false),
+        r"ev\u{1b}]0;PWNED\u{7}dir/invoice\u{202e}fdp.exe"
+    );
+}
+
+#[test]
+fn escape_controls_plain_text_is_borrowed_unchanged_bad() {
+    let text = "workspace \"alpha\" created — ホーム";
+    assert!(matches!(
+        escape_controls(text, |_| false),
+        std::borrow::Cow::Borrowed(t) if t == text
+    ));
+}
+
+#[test]
+fn escape_controls_keeps_only_what_keep_says_ugly() {
+    // A multi-line message keeps its line breaks and tabs; a carriage return, which
+    // would overwrite the line, and DEL and C1 controls do not stay.
+    assert_eq!(
+        escape_controls("a\n\tb\rc\u{7f}\u{9b}2J", |c| c == '\n' || c == '\t'),
+        "a\n\tb\\u{d}c\\u{7f}\\u{9b}2J"
+    );
 }
 
 // ---------------------------------------------------------------- validate_path
