@@ -88,6 +88,32 @@ fn logged_actions<C: Clone + Send + Sync + 'static>(
     )
 }
 
+/// A started scheduler running the Task `task` every 10 s: one step, the Action `action`,
+/// which takes `secs` seconds; its warnings go to the returned sink.
+fn every_ten_seconds(
+    task: &str,
+    action: &str,
+    secs: u64,
+) -> (Scheduler<()>, corers_log::MemorySink) {
+    let (actions, sink) = logged_actions::<()>(corers_log::Level::Warn);
+    actions
+        .register(ActionSpec::new(action, move |_, _| async move {
+            tokio::time::sleep(Duration::from_secs(secs)).await;
+            Ok(Value::Null)
+        }))
+        .unwrap();
+    let tasks = Tasks::new(actions);
+    tasks
+        .define(
+            task,
+            TaskDef::new(vec![Step::run(action)]).schedule("*/10 * * * * *"),
+        )
+        .unwrap();
+    let scheduler = Scheduler::new(tasks);
+    scheduler.start(&()).unwrap();
+    (scheduler, sink)
+}
+
 /// A schedule that fires once, `secs` seconds from now (7 fields, the year included), and
 /// then has no time left.
 fn once_in(secs: i64) -> String {
@@ -373,22 +399,7 @@ async fn scheduler_start_slow_run_skips_missed_ticks_ugly() {
 async fn scheduler_start_slow_run_says_which_ticks_it_skipped_ugly() {
     // A 25 s run on a 10 s schedule: the two ticks it overlaps are skipped, and a warning
     // says so (a silent skip looks like a schedule that never fired).
-    let (actions, sink) = logged_actions::<()>(corers_log::Level::Warn);
-    actions
-        .register(ActionSpec::new("search.reindex", |_, _| async {
-            tokio::time::sleep(Duration::from_secs(25)).await;
-            Ok(Value::Null)
-        }))
-        .unwrap();
-    let tasks = Tasks::new(actions);
-    tasks
-        .define(
-            "index.refresh",
-            TaskDef::new(vec![Step::run("search.reindex")]).schedule("*/10 * * * * *"),
-        )
-        .unwrap();
-    let scheduler = Scheduler::new(tasks);
-    scheduler.start(&()).unwrap();
+    let (scheduler, sink) = every_ten_seconds("index.refresh", "search.reindex", 25);
     pass(Duration::from_secs(40)).await;
     scheduler.stop().await;
     let written = sink.contents();
@@ -563,22 +574,7 @@ async fn scheduler_stop_cancels_the_run_in_progress_bad() {
 
 #[tokio::test(start_paused = true)]
 async fn scheduler_stop_cutting_a_run_short_warns_of_no_failure_ugly() {
-    let (actions, sink) = logged_actions::<()>(corers_log::Level::Warn);
-    actions
-        .register(ActionSpec::new("backup.run", |_, _| async {
-            tokio::time::sleep(Duration::from_secs(86_400)).await;
-            Ok(Value::Null)
-        }))
-        .unwrap();
-    let tasks = Tasks::new(actions);
-    tasks
-        .define(
-            "nightly.backup",
-            TaskDef::new(vec![Step::run("backup.run")]).schedule("*/10 * * * * *"),
-        )
-        .unwrap();
-    let scheduler = Scheduler::new(tasks);
-    scheduler.start(&()).unwrap();
+    let (scheduler, sink) = every_ten_seconds("nightly.backup", "backup.run", 86_400);
     pass(Duration::from_secs(11)).await;
     scheduler.stop().await;
     // A stop is no failure of the backup's: nothing to warn of.
