@@ -407,6 +407,23 @@ impl<C: Send + 'static> Cli<C> {
         if wants_help || asks_help(&resolved.command, args) {
             return answered(RunOutput::printed(self.help(&resolved.path)));
         }
+        // `deploy -e dev status`: -e is deploy's, and deploy does not run.
+        if let Some((flag, parent)) = self.tree.flag_of_a_parent(&resolved, args) {
+            let name = flag.split_once('=').map_or(flag, |(name, _)| name);
+            return answered(RunOutput::usage_error(
+                Error::new(
+                    "cli.Cli.run",
+                    format!(
+                        "flag {} is a flag of {:?}, not of {:?}, the command that runs",
+                        name.escape_debug(),
+                        parent.replace('/', " "),
+                        resolved.path.replace('/', " ")
+                    ),
+                )
+                .with_code(ErrorCode::INVALID),
+                &self.help(&resolved.path),
+            ));
+        }
         let env = |var: &str| (self.env)(core, var);
         let Some(action) = resolved.command.action.clone() else {
             if let Err(err) = parse(&resolved.command, args, &resolved.path_words, &env) {

@@ -596,6 +596,28 @@ impl<C> CommandTree<C> {
         })
     }
 
+    /// The first flag given before the path's last word that the command at its end does
+    /// not know but a command above it on the path declares, and that command's path:
+    /// `-e` and `deploy` for `deploy -e dev status` (flags belong to the command run).
+    pub(crate) fn flag_of_a_parent<'a>(
+        &self,
+        resolved: &Resolved<C>,
+        args: &'a [String],
+    ) -> Option<(&'a str, String)> {
+        let last = *resolved.path_words.last()?;
+        let path = &resolved.path;
+        args[..last]
+            .iter()
+            .filter(|arg| is_flag(arg) && !knows(&resolved.command, arg))
+            .find_map(|flag| {
+                path.match_indices('/').find_map(|(at, _)| {
+                    let parent = self.get(&path[..at])?;
+                    (!parent.loose_flags && knows(&parent, flag))
+                        .then(|| (flag.as_str(), path[..at].to_owned()))
+                })
+            })
+    }
+
     /// The registered path an alias path stands for (a path stands for itself).
     pub(crate) fn canonical(&self, path: &str) -> String {
         self.aliases

@@ -237,6 +237,33 @@ async fn cli_run_value_between_path_words_spelling_a_command_ugly() {
 }
 
 #[tokio::test]
+async fn cli_run_parents_flag_before_a_subcommand_names_its_owner_bad() {
+    // clap would set the parent's flag; here flags belong to the command that runs, and
+    // the error says whose the flag is rather than only "unknown".
+    let cli: Cli<()> = Cli::new("probe").with_env(|(), _| None);
+    cli.register(
+        "deploy",
+        echo(Command::new().flag(Flag::new("env", FlagKind::String).short('e'))),
+    )
+    .unwrap();
+    cli.register("deploy/status", echo(Command::new())).unwrap();
+    let outcome = cli.run((), ["deploy", "-e", "dev", "status"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert_eq!(
+        error_message(&outcome),
+        r#"flag -e is a flag of "deploy", not of "deploy status", the command that runs"#
+    );
+    let outcome = cli.run((), ["deploy", "--env=dev", "status"]).await;
+    assert!(
+        error_message(&outcome).starts_with("flag --env is a flag of"),
+        "{outcome:?}"
+    );
+    // The parent itself takes it.
+    let outcome = cli.run((), ["deploy", "-e", "dev"]).await;
+    assert_eq!(parsed_value(&outcome, "env"), Some(&Value::from("dev")));
+}
+
+#[tokio::test]
 async fn cli_run_flags_after_path_good() {
     let cli = workbench();
     let outcome = cli
