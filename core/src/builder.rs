@@ -829,12 +829,15 @@ fn register_services(
 ) -> Result<()> {
     const OP: &str = "corers.CoreBuilder.build";
     // A factory that panics fails the build like one that returns an error; what it logs
-    // goes where the Core's own events go.
-    let make = |factory: Factory| {
+    // goes where the Core's own events go. Its failure says whose it was (`whose`, worded
+    // only then).
+    let make = |factory: Factory, whose: &dyn Fn() -> String| {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             core.logging_now(|| factory(core))
         }))
         .map_err(|payload| Error::from_caught(OP, payload))
+        .and_then(|made| made)
+        .map_err(|e| Error::wrap(e, OP, whose()))
     };
     let take_fake = |fakes: &mut Vec<(String, Factory)>, name: &str| {
         let at = fakes.iter().position(|(faked, _)| faked == name)?;
@@ -847,21 +850,16 @@ fn register_services(
      -> Result<Registration<Core>> {
         // Which service failed, in words: its name when it was declared, else the order in
         // which it was added (a factory that failed named nothing).
-        let make_named = |factory: Factory, what: &str| {
-            let whose = match &declared {
-                Some(name) => format!("make {what} {name:?}"),
-                None => format!("make the {} {what} added", ordinal(added)),
-            };
-            make(factory)
-                .and_then(|made| made)
-                .map_err(|e| Error::wrap(e, OP, whose))
+        let whose = |what: &str| match &declared {
+            Some(name) => format!("make {what} {name:?}"),
+            None => format!("make the {} {what} added", ordinal(added)),
         };
         // Declared by name and faked: the real factory never runs.
         let faked_by_name = declared.as_deref().and_then(|name| take_fake(fakes, name));
         Ok(match (declared.as_deref(), faked_by_name) {
-            (Some(name), Some(fake)) => make_named(fake, "the fake of service")?.renamed(name),
+            (Some(name), Some(fake)) => make(fake, &|| whose("the fake of service"))?.renamed(name),
             (declared, _) => {
-                let real = make_named(factory, "service")?;
+                let real = make(factory, &|| whose("service"))?;
                 if let Some(name) = declared.filter(|name| *name != real.name()) {
                     return Err(Error::new(
                         OP,
@@ -873,16 +871,10 @@ fn register_services(
                     .with_code(corers_primitives::ErrorCode::INVALID));
                 }
                 match take_fake(fakes, real.name()) {
-                    Some(fake) => make(fake)
-                        .and_then(|made| made)
-                        .map_err(|e| {
-                            Error::wrap(
-                                e,
-                                OP,
-                                format!("make the fake of service {:?}", real.name()),
-                            )
-                        })?
-                        .renamed_after(&real),
+                    Some(fake) => make(fake, &|| {
+                        format!("make the fake of service {:?}", real.name())
+                    })?
+                    .renamed_after(&real),
                     None => real,
                 }
             }

@@ -606,11 +606,17 @@ impl CoreBuilder {
         // So are help and a completion script, from what did build: a shell that loads the
         // script at every start must not print a config error instead.
         #[cfg(feature = "cli")]
-        if asks_for_help(&args) || words(&args).next() == Some("completion") {
+        let asked = if words(&args).next() == Some("completion") {
+            Some("completion script")
+        } else {
+            asks_for_help(&args).then_some("help")
+        };
+        #[cfg(feature = "cli")]
+        if let Some(what) = asked {
             return match builder.build_lenient() {
                 Ok((core, left_out)) => match left_out.into_iter().next() {
                     None => core.run_blocking_with(args),
-                    Some(first) => core.help_without(args, &first),
+                    Some(first) => core.help_without(args, what, &first),
                 },
                 Err(err) => startup_failed(&err),
             };
@@ -681,16 +687,11 @@ fn asks_for_help(args: &[String]) -> bool {
 
 #[cfg(feature = "cli")]
 impl Core {
-    /// The help (or completion script) `args` ask for, from a Core built without what
-    /// failed to build, with a warning naming the first failure (`failed`); or, when they
-    /// come to anything else (a command whose service failed is unknown to this Core),
-    /// `failed` as a build error.
-    fn help_without(&self, args: Vec<String>, failed: &Error) -> ExitCode {
-        let what = if words(&args).next() == Some("completion") {
-            "completion script"
-        } else {
-            "help"
-        };
+    /// The help (or completion script: `what`) `args` ask for, from a Core built without
+    /// what failed to build, with a warning naming the first failure (`failed`); or, when
+    /// they come to anything else (a command whose service failed is unknown to this
+    /// Core), `failed` as a build error.
+    fn help_without(&self, args: Vec<String>, what: &str, failed: &Error) -> ExitCode {
         let help = self
             .take_set_args(args)
             .ok()

@@ -264,19 +264,20 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
         actions_in(&def.steps, &mut named);
         named.sort_unstable();
         named.dedup();
-        let registered = self.inner.actions.names();
+        named.retain(|action| !self.inner.actions.exists(action));
+        if named.is_empty() {
+            return Ok(());
+        }
+        // Suggested: only a name that can run (a disabled one is refused too).
+        let runnable = self.inner.actions.list("*");
         let unknown: Vec<String> = named
             .into_iter()
-            .filter(|action| !self.inner.actions.exists(action))
             .map(|action| {
                 let hint =
-                    corers_primitives::did_you_mean(action, registered.iter().map(String::as_str));
+                    corers_primitives::did_you_mean(action, runnable.iter().map(String::as_str));
                 format!("{}{hint}", shown_name(action))
             })
             .collect();
-        if unknown.is_empty() {
-            return Ok(());
-        }
         Err(Error::new(
             OP,
             format!(

@@ -229,7 +229,10 @@ impl RunCtx {
     /// This context for the runs nested in one that holds `held`.
     pub(crate) fn holding(&self, held: Arc<Held>) -> RunCtx {
         self.derived(self.cancel_token().clone(), |inner| {
-            inner.holding = inner.holding.with(held, |_| true);
+            // Slots given back are left out: a long cascade carries only live ones.
+            inner.holding = inner
+                .holding
+                .with(held, |other| !other.released.load(Ordering::Acquire));
         })
     }
 
