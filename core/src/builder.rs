@@ -505,16 +505,19 @@ impl CoreBuilder {
     }
 
     /// How long a [shutdown](Core::shutdown) may take in all (default 30 s), counted from
-    /// its start (under [`run`](Core::run), once the command has returned): background work
+    /// its start — under [`run`](Core::run), from the stop asked for while the command ran
+    /// (a signal, a failed service task, `request_shutdown`): a command still running
+    /// once it has passed is abandoned, and the time it took to return is the stop's
+    /// less; or from the command's return when it returned by itself. Background work
     /// — detached Task steps, the bus's background tasks — is waited for within it, then
     /// the services stop, each hook also under its own
     /// [`stop_timeout`](corers_lifecycle::Registration::stop_timeout); once it has passed,
     /// the shutdown is forced, and it ends within 250 ms more. Background work that never
     /// ends uses the whole of it and leaves the stop hooks only that grace: keep
     /// background tasks cancellable. Under a supervisor that kills after a grace period,
-    /// keep it below that grace less the time a command may still take to return:
-    /// systemd's is 90 s, Kubernetes' `terminationGracePeriodSeconds` 30 s by default (as
-    /// long as this default: set 25 s, say), `docker stop`'s 10 s.
+    /// keep it below that grace: systemd's is 90 s, Kubernetes'
+    /// `terminationGracePeriodSeconds` 30 s by default (as long as this default: set 25 s,
+    /// say), `docker stop`'s 10 s.
     ///
     /// ```
     /// use std::time::Duration;

@@ -3,6 +3,7 @@
 //! handing `main` to [`Core::run`].
 
 use std::any::Any;
+use std::time::Duration;
 
 use corers_lifecycle::StartReport;
 use corers_primitives::{Error, Result};
@@ -91,11 +92,21 @@ impl Core {
     /// # Errors
     /// The stop hooks' failures, joined (every hook still ran).
     pub async fn shutdown(&self) -> Result<()> {
+        self.shut_down_within(self.inner.shutdown_timeout).await
+    }
+
+    /// [`shutdown`](Core::shutdown) on its own task, under [`logging`](Core::logging),
+    /// forced once `budget` (the builder's `shutdown_timeout`, or what a run left of it)
+    /// has passed.
+    pub(crate) async fn shut_down_within(&self, budget: Duration) -> Result<()> {
         const OP: &str = "corers.Core.shutdown";
         let core = self.clone();
         let shutting_down = tokio::spawn(
-            self.logging(async move { core.shut_down_services().await })
-                .in_current_span(),
+            self.logging(async move {
+                let steps = core.shut_down_steps(budget);
+                core.inner.services.force_after(budget, steps).await
+            })
+            .in_current_span(),
         );
         match shutting_down.await {
             Ok(stopped) => stopped,
@@ -108,19 +119,9 @@ impl Core {
         }
     }
 
-    /// [`shutdown`](Core::shutdown), under [`logging`](Core::logging), forced once the
-    /// builder's `shutdown_timeout` has passed.
-    async fn shut_down_services(&self) -> Result<()> {
-        let steps = self.shut_down_steps();
-        self.inner
-            .services
-            .force_after(self.inner.shutdown_timeout, steps)
-            .await
-    }
-
-    /// What a shutdown does, in order.
-    async fn shut_down_steps(&self) -> Result<()> {
-        // The shutdown's time, counted as `shut_down_services` counts it for forcing.
+    /// What a shutdown does, in order, within `budget`.
+    async fn shut_down_steps(&self, budget: Duration) -> Result<()> {
+        // The shutdown's time, counted as `shut_down_within` counts it for forcing.
         let began = tokio::time::Instant::now();
         // No new background work from here on (the drain below waits for what was taken),
         // a startup under way starts no more services, and the context is cancelled: a
@@ -142,13 +143,10 @@ impl Core {
         // One budget for both waits for background work: the bus's drain gets what the
         // detached steps left of it.
         tokio::select! {
-            _ = tokio::time::timeout(
-                self.inner.shutdown_timeout,
-                self.inner.tasks.wait_detached(),
-            ) => {}
+            _ = tokio::time::timeout(budget, self.inner.tasks.wait_detached()) => {}
             () = services.forced() => {}
         }
-        let left = self.inner.shutdown_timeout.saturating_sub(began.elapsed());
+        let left = budget.saturating_sub(began.elapsed());
         let stopped = self.inner.services.stop_all(self, left).await;
         // Again: a startup that ended while this ran may have started it meanwhile.
         tokio::select! {

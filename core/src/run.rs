@@ -4,7 +4,8 @@ use std::cell::RefCell;
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
 
 use corers_lifecycle::StartReport;
 use corers_primitives::{Error, ErrorCode, Result};
@@ -58,7 +59,9 @@ impl Core {
     /// records, reach it.
     ///
     /// SIGINT and SIGTERM begin a graceful shutdown (the bus refuses new background work
-    /// and [`Core::context`] is cancelled); a second one forces it: the command is
+    /// and [`Core::context`] is cancelled; a command still running once the
+    /// [`shutdown_timeout`](crate::CoreBuilder::shutdown_timeout) has passed since is
+    /// abandoned, exiting with 128 + the signal's number); a second one forces it: the command is
     /// abandoned (its future dropped), the exit code is 128 + the first signal's number
     /// (also when the command had returned, unless it or a service task failed with an
     /// exit code of its own: a failed stop, or a failure whose code has none, is the
@@ -147,6 +150,9 @@ impl Core {
                         core.tell_stopping(&told);
                     });
                 }
+                // When a stop was asked for while the command ran: the shutdown's time
+                // counts from then, the command's return included.
+                let asked = OnceLock::new();
                 let printed = tokio::select! {
                     printed = self.dispatch(args) => printed,
                     () = forced.cancelled() => Printed {
@@ -154,11 +160,22 @@ impl Core {
                         stderr: "error: the command was abandoned: shutdown was forced\n".to_owned(),
                         exit_code: state.lock().unwrap_or_else(PoisonError::into_inner).code,
                     },
+                    () = self.outlived(&asked) => Printed {
+                        stdout: String::new(),
+                        stderr: format!(
+                            "error: the command was abandoned: it did not return within the shutdown timeout ({:?}) of the stop\n",
+                            self.inner.shutdown_timeout
+                        ),
+                        exit_code: self.abandoned_exit(&state),
+                    },
                 };
                 self.write_stdout(&printed.stdout);
                 write_err(&printed.stderr);
                 self.tell_stopping(&stopping_told);
-                let code = self.shut_down_printing(printed.exit_code).await;
+                let budget = asked.get().map_or(self.inner.shutdown_timeout, |asked| {
+                    self.inner.shutdown_timeout.saturating_sub(asked.elapsed())
+                });
+                let code = self.shut_down_printing(printed.exit_code, budget).await;
                 // Forced by a second signal after the command returned on the first (the
                 // daemon form): 128 + the signal, as while the command runs, unless a
                 // command or a task failed with a code of its own.
@@ -175,7 +192,8 @@ impl Core {
             Started::Skipped => {
                 tracing::info!("shutdown was asked for during startup: the command does not run");
                 self.tell_stopping(&stopping_told);
-                self.shut_down_printing(signalled).await
+                self.shut_down_printing(signalled, self.inner.shutdown_timeout)
+                    .await
             }
         };
         signals.abort();
@@ -322,12 +340,32 @@ impl Core {
         (code, Some(format!("error: {failure:#}\n")))
     }
 
-    /// Stops the scheduler and the services; returns the first thing that went wrong:
+    /// Ends once a stop has been asked for (a signal, a failed task, `request_shutdown`)
+    /// and the shutdown timeout has passed since, recording in `asked` when it was asked
+    /// for: a command still running then is abandoned, as a second signal abandons it.
+    async fn outlived(&self, asked: &OnceLock<tokio::time::Instant>) {
+        self.context().cancelled().await;
+        let _ = asked.set(tokio::time::Instant::now());
+        tokio::time::sleep(self.inner.shutdown_timeout).await;
+    }
+
+    /// The exit code of a command abandoned for outliving the shutdown timeout: 128 + the
+    /// signal that asked for the stop; after a service task's failure, 0 here, for
+    /// [`failure_exit`](Core::failure_exit) to give the failure's; else (a stop asked for
+    /// from inside) 1: the command did not finish.
+    fn abandoned_exit(&self, state: &Mutex<SignalState>) -> u8 {
+        match state.lock().unwrap_or_else(PoisonError::into_inner).code {
+            0 if self.inner.services.failure().is_none() => 1,
+            code => code,
+        }
+    }
+
+    /// Stops the scheduler and the services within `budget`; returns the first thing that went wrong:
     /// `code` when it is not success (a failed command, a signal), else the exit code of a
     /// task's failure (see [`failure_exit`](Core::failure_exit); also one while the
     /// services stopped), else 1 when shutdown failed — and what to print about them.
-    pub(crate) async fn shut_down(&self, code: u8) -> (u8, Option<String>) {
-        let stopped = self.shutdown().await.err().map(|err| {
+    pub(crate) async fn shut_down(&self, code: u8, budget: Duration) -> (u8, Option<String>) {
+        let stopped = self.shut_down_within(budget).await.err().map(|err| {
             tracing::error!(error = %err, "shutdown failed");
             format!("error: {err:#}\n")
         });
@@ -346,8 +384,8 @@ impl Core {
     }
 
     /// [`shut_down`](Core::shut_down), printing a failure on standard error.
-    async fn shut_down_printing(&self, code: u8) -> u8 {
-        let (code, failure) = self.shut_down(code).await;
+    async fn shut_down_printing(&self, code: u8, budget: Duration) -> u8 {
+        let (code, failure) = self.shut_down(code, budget).await;
         if let Some(failure) = failure {
             write_err(&failure);
         }

@@ -300,7 +300,9 @@ async fn run_captured(core: &Core, args: Vec<String>) -> CliRun {
     let (mut stdout, mut stderr) = capturing.take();
     stdout.push_str(&printed.stdout);
     stderr.push_str(&printed.stderr);
-    let (exit_code, failure) = core.shut_down(printed.exit_code).await;
+    let (exit_code, failure) = core
+        .shut_down(printed.exit_code, core.inner.shutdown_timeout)
+        .await;
     let (after, after_err) = capturing.take();
     stdout.push_str(&after);
     stderr.push_str(&after_err);

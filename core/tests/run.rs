@@ -963,6 +963,89 @@ async fn core_builder_shutdown_timeout_max_with_nothing_to_drain_ugly() {
     assert_eq!(code(exit), 0);
 }
 
+/// A `deploy` command that asks for a stop, then goes on for `working` (forever with
+/// `None`) without looking at the context; `config` recorded, and an `uploader` whose stop
+/// hook never ends; `extra` adds to it.
+fn deploying(
+    calls: &Calls,
+    working: Option<Duration>,
+    extra: fn(CoreBuilder) -> CoreBuilder,
+) -> Core {
+    let config = Arc::clone(calls);
+    extra(
+        Core::builder()
+            .shutdown_timeout(Duration::from_secs(5))
+            .service(move |_| Ok(Registration::new("config", recorded(&config))))
+            .service(|_| {
+                let flush = Hooks::new().on_stop(|_| std::future::pending());
+                Ok(Registration::new("uploader", flush).stop_timeout(Duration::from_secs(600)))
+            })
+            .command(
+                "deploy",
+                Command::new().action(move |core: Core, _| async move {
+                    core.request_shutdown();
+                    match working {
+                        Some(working) => tokio::time::sleep(working).await,
+                        None => std::future::pending().await,
+                    }
+                    Ok(Value::Null)
+                }),
+            ),
+    )
+    .build()
+    .unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn core_builder_shutdown_timeout_counts_from_the_stop_asked_for_during_the_command_good() {
+    // Three of its five seconds go to the command's return: the stop hooks get the rest
+    // (and the forced shutdown's 250 ms), not five seconds more.
+    let calls = calls();
+    let core = deploying(&calls, Some(Duration::from_secs(3)), |builder| builder);
+    let began = Instant::now();
+    let exit = core.run_with(["deploy"]).await.unwrap();
+    assert_eq!(began.elapsed(), Duration::from_millis(5_250));
+    assert_eq!(code(exit), 1, "the uploader's stop was forced");
+    assert_eq!(taken(&calls), ["start config", "stop config"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn core_builder_shutdown_timeout_abandons_a_command_that_outlives_it_bad() {
+    // A command that never returns after the stop: abandoned at the timeout (exit 1, it
+    // did not finish), and the services still stop, in the forced shutdown's grace.
+    let calls = calls();
+    let core = deploying(&calls, None, |builder| builder);
+    let began = Instant::now();
+    let exit = core.run_with(["deploy"]).await.unwrap();
+    assert_eq!(began.elapsed(), Duration::from_millis(5_250));
+    assert_eq!(code(exit), 1);
+    assert_eq!(taken(&calls), ["start config", "stop config"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn core_builder_shutdown_timeout_abandoned_command_keeps_a_failed_tasks_code_ugly() {
+    // The stop was asked for by a service task's failure: its exit code (69 for
+    // UNAVAILABLE) is the run's, not the abandoned command's.
+    fn failing(builder: CoreBuilder) -> CoreBuilder {
+        builder.service(|_| {
+            Ok(Registration::new(
+                "feed",
+                Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
+                    ctx.spawn("pull", async {
+                        Err(Error::new("feed.pull", "upstream gone")
+                            .with_code(ErrorCode::UNAVAILABLE))
+                    })
+                }),
+            ))
+        })
+    }
+    let calls = calls();
+    let core = deploying(&calls, None, failing);
+    let exit = core.run_with(["deploy"]).await.unwrap();
+    assert_eq!(code(exit), 69);
+    assert_eq!(taken(&calls), ["start config", "stop config"]);
+}
+
 // ---- Core::run (the process arguments) ----
 
 /// Runs this binary's test `probe` alone with `var` set to `value` (the test then plays

@@ -2,7 +2,8 @@
 //! cancelled, new background work is refused, every stop hook runs, the exit code is the
 //! command's), a second SIGTERM forces it, SIGHUP reloads the services; SIGTERM or SIGINT
 //! while the services start skips the command and exits with 143 or 130; a first SIGINT
-//! says at warn level how to force the stop; a third signal ends even a run whose
+//! says at warn level how to force the stop; a command that ignores the first signal is
+//! abandoned once the shutdown timeout has passed; a third signal ends even a run whose
 //! standard error stalled.
 //!
 //! Each case runs a Core in a child process — this test binary again, running only
@@ -138,6 +139,28 @@ fn serve() -> Command<Core> {
     })
 }
 
+/// The `case` child's logger: its warnings as `@@log` lines for `warned`, info on the
+/// stalled standard error for `stalled`, else errors only.
+fn child_logger(case: &str) -> corers::log::Logger {
+    if case == "warned" {
+        // Its warnings as `@@log` lines, for the parent to read.
+        corers::log::Logger::builder()
+            .level(corers::log::Level::Warn)
+            .with_target(false)
+            .output(corers::log::Output::writer(LogLines))
+            .build()
+    } else if case == "stalled" {
+        // Says every signal on standard error, which is stalled.
+        corers::log::Logger::builder()
+            .level(corers::log::Level::Info)
+            .build()
+    } else {
+        corers::log::Logger::builder()
+            .level(corers::log::Level::Error)
+            .build()
+    }
+}
+
 /// Not a test of its own: the Core the parent signals.
 #[test]
 fn signal_child() {
@@ -151,24 +174,13 @@ fn signal_child() {
     };
     let core = Core::builder()
         .name("signal-child")
-        .config(Config::builder().optional_file(config_path(std::os::unix::process::parent_id())))
-        .logger(if case == "warned" {
-            // Its warnings as `@@log` lines, for the parent to read.
-            corers::log::Logger::builder()
-                .level(corers::log::Level::Warn)
-                .with_target(false)
-                .output(corers::log::Output::writer(LogLines))
-                .build()
-        } else if case == "stalled" {
-            // Says every signal on standard error, which is stalled.
-            corers::log::Logger::builder()
-                .level(corers::log::Level::Info)
-                .build()
+        .shutdown_timeout(if case == "bounded" {
+            Duration::from_secs(1)
         } else {
-            corers::log::Logger::builder()
-                .level(corers::log::Level::Error)
-                .build()
+            Duration::from_secs(30)
         })
+        .config(Config::builder().optional_file(config_path(std::os::unix::process::parent_id())))
+        .logger(child_logger(&case))
         .service(|_| {
             Ok(Registration::new(
                 "config",
@@ -235,7 +247,7 @@ fn signal_child() {
         .build()
         .unwrap();
     let command = match case.as_str() {
-        "stuck" => "stuck",
+        "stuck" | "bounded" => "stuck",
         "blocked" => "blocked",
         "stalled" => "stalled",
         _ => "serve",
@@ -478,6 +490,27 @@ fn core_run_with_second_sigterm_abandons_a_stuck_command_ugly() {
     child.wait_for("stuck");
     child.signal("TERM");
     child.wait_for("context cancelled");
+    child.signal("TERM");
+    let (status, lines) = child.finish(Duration::from_secs(10));
+    assert_eq!(
+        lines,
+        [
+            "stuck",
+            "context cancelled",
+            "stop hook: store",
+            "stop hook: config",
+            "exit 143"
+        ]
+    );
+    assert_eq!(status, Some(143));
+}
+
+#[test]
+fn core_run_with_one_sigterm_abandons_a_command_past_the_shutdown_timeout_ugly() {
+    // A supervisor sends one signal and waits its grace: a command that ignores the
+    // context is abandoned once the shutdown timeout (1 s here) has passed since.
+    let mut child = Signalled::spawn("bounded");
+    child.wait_for("stuck");
     child.signal("TERM");
     let (status, lines) = child.finish(Duration::from_secs(10));
     assert_eq!(
