@@ -37,7 +37,6 @@ impl Force {
         self.token.cancel();
     }
 
-    /// Also when a hook cancelled its token itself (it is the shared one).
     pub(crate) fn is_forced(&self) -> bool {
         self.token.is_cancelled()
     }
@@ -56,7 +55,6 @@ impl Force {
     /// shared by every hook, so that a forced shutdown ends within it however many hooks
     /// are still to run (each later one still gets its first poll).
     fn grace_left(&self) -> Duration {
-        // Not forced through `force` (a hook cancelled the shared token): from now.
         let at = self.at.get_or_init(Instant::now);
         (*at + FORCED_GRACE).saturating_duration_since(Instant::now())
     }

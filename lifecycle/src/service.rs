@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use corers_messaging::RunCtx;
@@ -26,6 +26,9 @@ pub struct ServiceCtx<C> {
     pub(crate) deadline: Option<tokio::time::Instant>,
     /// The service's name, the forced-shutdown token and its background work.
     pub(crate) work: Arc<Work>,
+    /// This context's own child of the forced-shutdown token, made when first asked for:
+    /// cancelling it cancels nothing else.
+    pub(crate) cancel: OnceLock<CancellationToken>,
 }
 
 impl<C> ServiceCtx<C> {
@@ -89,11 +92,14 @@ impl<C> ServiceCtx<C> {
         self.deadline
     }
 
-    /// Cancelled only when shutdown is forced (a second signal, the shutdown's deadline
+    /// Cancelled when shutdown is forced (a second signal, the shutdown's deadline
     /// passed): a hook still running should give up at once. Work that should end in the
-    /// service's turn to stop watches [`stopping`](ServiceCtx::stopping) instead.
+    /// service's turn to stop watches [`stopping`](ServiceCtx::stopping) instead. The
+    /// token is this context's own: cancelling it (to cut short what the hook started)
+    /// forces nothing.
     pub fn cancel_token(&self) -> &CancellationToken {
-        &self.work.forced.token
+        self.cancel
+            .get_or_init(|| self.work.forced.token.child_token())
     }
 
     /// A context for the Actions and Tasks this hook runs: cancelled when shutdown is
@@ -119,7 +125,7 @@ impl<C> ServiceCtx<C> {
     /// }
     /// ```
     pub fn run_ctx(&self) -> RunCtx {
-        let run = RunCtx::new().with_cancel(self.work.forced.token.clone());
+        let run = RunCtx::new().with_cancel(self.work.forced.token.child_token());
         match self.deadline {
             Some(deadline) => run.with_deadline(deadline),
             None => run,
@@ -171,7 +177,7 @@ impl<C> ServiceCtx<C> {
     /// }
     /// ```
     pub fn lifetime_ctx(&self) -> RunCtx {
-        RunCtx::new().with_cancel(self.work.forced.token.clone())
+        RunCtx::new().with_cancel(self.work.forced.token.child_token())
     }
 }
 
@@ -265,6 +271,7 @@ impl<C: Clone> Clone for ServiceCtx<C> {
             timeout: self.timeout,
             deadline: self.deadline,
             work: Arc::clone(&self.work),
+            cancel: self.cancel.clone(),
         }
     }
 }

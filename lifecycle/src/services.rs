@@ -6,7 +6,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::time::Duration;
 
 use corers_messaging::Bus;
@@ -1286,6 +1286,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             timeout,
             deadline: called.checked_add(timeout),
             work: Arc::clone(work),
+            cancel: OnceLock::new(),
         }
     }
 
