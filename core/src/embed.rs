@@ -108,15 +108,7 @@ impl Core {
             })
             .in_current_span(),
         );
-        match shutting_down.await {
-            Ok(stopped) => stopped,
-            Err(join) if join.is_panic() => Err(Error::from_caught(OP, join.into_panic())),
-            // The runtime is shutting down under it.
-            Err(_) => Err(
-                Error::new(OP, "the shutdown was cut off: its runtime is shutting down")
-                    .with_code(corers_primitives::ErrorCode::UNAVAILABLE),
-            ),
-        }
+        joined(OP, "shutdown", shutting_down.await)
     }
 
     /// What a shutdown does, in order, within `budget`.
@@ -185,7 +177,8 @@ impl Core {
     /// waits for startup to end and then reloads every service: so it must not be awaited
     /// from a start hook (or an Action a start hook awaits), which would wait on itself.
     /// Called while another reload runs, it has that one call the hooks once more, and
-    /// returns once that is done.
+    /// returns once that is done. The reload runs on a tokio task of its own: a caller
+    /// that stops waiting leaves it to finish (no service is left on the old settings).
     ///
     /// # Errors
     /// The config's failure to reload (a file that does not parse, a
@@ -194,13 +187,9 @@ impl Core {
     /// reloaded regardless); [`ErrorCode::CONFLICT`](corers_primitives::ErrorCode::CONFLICT)
     /// when asked from inside a reload hook, before anything is reloaded.
     pub async fn reload(&self) -> Result<()> {
-        self.logging(self.reload_all()).await
-    }
-
-    /// [`reload`](Core::reload), under [`logging`](Core::logging).
-    async fn reload_all(&self) -> Result<()> {
         const OP: &str = "corers.Core.reload";
-        // Asked from a reload hook: refused before the config changes under the hooks.
+        // Asked from a reload hook (known on its task): refused before the config changes
+        // under the hooks.
         if corers_lifecycle::in_reload_hook() {
             return Err(Error::new(
                 OP,
@@ -209,6 +198,19 @@ impl Core {
             )
             .with_code(corers_primitives::ErrorCode::CONFLICT));
         }
+        // On a task of its own: a caller that stops waiting does not leave the config
+        // reloaded and the services not.
+        let core = self.clone();
+        let reloading = tokio::spawn(
+            self.logging(async move { core.reload_all().await })
+                .in_current_span(),
+        );
+        joined(OP, "reload", reloading.await)
+    }
+
+    /// [`reload`](Core::reload), under [`logging`](Core::logging), on its own task.
+    async fn reload_all(&self) -> Result<()> {
+        const OP: &str = "corers.Core.reload";
         // Nothing changes under the stop hooks: not the config, not the services.
         if self.context().is_cancelled() {
             tracing::info!("reload skipped: shutting down");
@@ -303,5 +305,23 @@ impl Core {
             let core = self.clone();
             tokio::spawn(async move { core.inner.scheduler.stop().await });
         }
+    }
+}
+
+/// The result of `what` run on a task of its own: a panic there is an `INTERNAL` error, a
+/// runtime shutting down under it `UNAVAILABLE`.
+fn joined<T>(
+    op: &'static str,
+    what: &str,
+    joined: std::result::Result<Result<T>, tokio::task::JoinError>,
+) -> Result<T> {
+    match joined {
+        Ok(done) => done,
+        Err(join) if join.is_panic() => Err(Error::from_caught(op, join.into_panic())),
+        Err(_) => Err(Error::new(
+            op,
+            format!("the {what} was cut off: its runtime is shutting down"),
+        )
+        .with_code(corers_primitives::ErrorCode::UNAVAILABLE)),
     }
 }

@@ -85,7 +85,9 @@ impl Core {
     /// is logged as a warning, and the application runs without them.
     /// Output a closed pipe no longer reads (`workbench help | head -1`) is dropped; output
     /// that cannot be written otherwise (`> /dev/full`) turns a success into 74
-    /// (`EX_IOERR`); never a panic. Nothing here calls `process::exit`.
+    /// (`EX_IOERR`); never a panic. Nothing here calls `process::exit`. A run dropped
+    /// before its end (a timeout or `select!` around it) stops listening for signals and
+    /// shuts the Core down on a task of its own.
     ///
     /// Under systemd (`Type=notify`: `NOTIFY_SOCKET` set), the services having started,
     /// `READY=1` is sent before the command runs (not for a standalone command), and
@@ -131,7 +133,11 @@ impl Core {
         // can still force it.
         let state = Arc::new(Mutex::new(SignalState::default()));
         let forced = CancellationToken::new();
-        let signals = watch_signals(self.clone(), Arc::clone(&state), forced.clone());
+        let mut run = Unfinished {
+            core: self.clone(),
+            signals: watch_signals(self.clone(), Arc::clone(&state), forced.clone()),
+            ended: false,
+        };
         let started = self.start_for_run("corers.Core.run", &args).await;
         // 128 + the number of a signal heard so far; 0 before one.
         let signalled = state.lock().unwrap_or_else(PoisonError::into_inner).code;
@@ -186,7 +192,8 @@ impl Core {
                 }
             }
             Started::Failed(err) => {
-                signals.abort();
+                // The failed startup shut the Core down.
+                run.ended = true;
                 return Err(err);
             }
             Started::Skipped => {
@@ -196,7 +203,8 @@ impl Core {
                     .await
             }
         };
-        signals.abort();
+        run.ended = true;
+        drop(run);
         // Pinged until the shutdown is over: a stop that hangs is the stop timeout's to end.
         drop(watchdog);
         Ok(ExitCode::from(self.with_output_failure(code)))
@@ -845,6 +853,35 @@ pub(crate) struct Printed {
     pub(crate) stdout: String,
     pub(crate) stderr: String,
     pub(crate) exit_code: u8,
+}
+
+/// A run of [`Core::run_with`] under way: when it is dropped before its end (a caller's
+/// timeout or `select!` around it), its signal watcher stops listening and the Core is
+/// shut down on a task of its own, as the run would have shut it down; at its end, only
+/// the watcher stops.
+struct Unfinished {
+    core: Core,
+    signals: JoinHandle<()>,
+    /// The run shut the Core down (or its failed startup did).
+    ended: bool,
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        self.signals.abort();
+        if self.ended {
+            return;
+        }
+        // Dropped with its runtime (which is ending): nothing can run the shutdown then.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let core = self.core.clone();
+            runtime.spawn(self.core.logging(async move {
+                if let Err(err) = core.shutdown().await {
+                    tracing::error!(error = %err, "shutdown failed");
+                }
+            }));
+        }
+    }
 }
 
 /// What the signal watcher and [`Core::run_with`] share.

@@ -562,6 +562,38 @@ async fn core_reload_says_which_keys_changed_ugly() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[tokio::test(start_paused = true)]
+async fn core_reload_given_up_by_its_caller_still_reloads_every_service_ugly() {
+    // A caller's timeout drops the reload while the first hook runs: the reload goes on,
+    // so no service is left on the old settings while another has the new ones.
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let slow = |seen: &Arc<Mutex<Vec<String>>>| {
+        let seen = Arc::clone(seen);
+        Hooks::new().on_reload(move |ctx: ServiceCtx<Core>| {
+            let seen = Arc::clone(&seen);
+            async move {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                seen.lock()
+                    .unwrap()
+                    .push(format!("reloaded {}", ctx.name()));
+                Ok(())
+            }
+        })
+    };
+    let (store, cache) = (slow(&seen), slow(&seen));
+    let core = Core::builder()
+        .service(move |_| Ok(Registration::new("store", store)))
+        .service(move |_| Ok(Registration::new("cache", cache)))
+        .build()
+        .unwrap();
+    core.startup().await.unwrap();
+    let given_up = tokio::time::timeout(Duration::from_secs(1), core.reload()).await;
+    assert!(given_up.is_err());
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(*seen.lock().unwrap(), ["reloaded store", "reloaded cache"]);
+    core.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn core_reload_failing_hook_is_reported_bad() {
     let seen = Arc::new(Mutex::new(Vec::new()));

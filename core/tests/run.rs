@@ -1046,6 +1046,28 @@ async fn core_builder_shutdown_timeout_abandoned_command_keeps_a_failed_tasks_co
     assert_eq!(taken(&calls), ["start config", "stop config"]);
 }
 
+#[tokio::test(start_paused = true)]
+async fn core_run_with_given_up_by_its_caller_still_stops_the_services_ugly() {
+    // A caller's timeout around the run drops it while the command serves: the services
+    // it started are stopped all the same, as the run would have stopped them.
+    let calls = calls();
+    let core = workbench(&calls)
+        .command(
+            "serve",
+            Command::new().action(|_, _| async {
+                std::future::pending::<()>().await;
+                Ok(Value::Null)
+            }),
+        )
+        .build()
+        .unwrap();
+    let given_up = tokio::time::timeout(Duration::from_secs(1), core.run_with(["serve"])).await;
+    assert!(given_up.is_err());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(taken(&calls), STARTED_AND_STOPPED);
+    assert!(core.context().is_cancelled());
+}
+
 // ---- Core::run (the process arguments) ----
 
 /// Runs this binary's test `probe` alone with `var` set to `value` (the test then plays

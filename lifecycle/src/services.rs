@@ -752,15 +752,45 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     /// first to finish and returns `Ok`; after that, stopping does nothing. Services never
     /// started are never stopped (and will not start).
     ///
+    /// The stop runs on a tokio task of its own (logging where this call does): a caller
+    /// that stops waiting (a `select!`, a timeout around it) leaves it to finish, every
+    /// service still getting its stop hook, rather than leaving services unstopped.
+    ///
     /// # Errors
-    /// The stop hooks' failures, joined.
+    /// The stop hooks' failures, joined; `UNAVAILABLE` when the runtime shut down under
+    /// the stop.
     pub async fn stop_all(&self, core: &C, deadline: Duration) -> Result<()> {
-        let span = tracing::info_span!("lifecycle", phase = "shutdown");
-        // When the stop will be forced: no stop hook's deadline is later.
-        let ends = Instant::now().checked_add(deadline);
-        let stop =
-            tracing::Instrument::instrument(self.stop_in_reverse(core, deadline, ends), span);
-        self.force_after(deadline, stop).await
+        const OP: &str = "lifecycle.Services.stop_all";
+        let (services, core) = (self.clone(), core.clone());
+        let stop = async move {
+            let span = tracing::info_span!("lifecycle", phase = "shutdown");
+            // When the stop will be forced: no stop hook's deadline is later.
+            let ends = Instant::now().checked_add(deadline);
+            let stop = tracing::Instrument::instrument(
+                services.stop_in_reverse(&core, deadline, ends),
+                span,
+            );
+            services.force_after(deadline, stop).await
+        };
+        let mut stop = Box::pin(
+            tracing::instrument::WithSubscriber::with_current_subscriber(
+                tracing::Instrument::in_current_span(stop),
+            ),
+        );
+        // A stop with nothing to wait for ends here; one that must wait goes on on a task
+        // of its own.
+        let first = std::future::poll_fn(|cx| std::task::Poll::Ready(stop.as_mut().poll(cx)));
+        if let std::task::Poll::Ready(stopped) = first.await {
+            return stopped;
+        }
+        match tokio::spawn(stop).await {
+            Ok(stopped) => stopped,
+            Err(join) if join.is_panic() => Err(Error::from_caught(OP, join.into_panic())),
+            Err(_) => Err(
+                Error::new(OP, "the stop was cut off: its runtime is shutting down")
+                    .with_code(ErrorCode::UNAVAILABLE),
+            ),
+        }
     }
 
     /// [`stop_all`](Services::stop_all), outside its span.

@@ -17,7 +17,7 @@ use corers_primitives::{Error, ErrorCode, Result};
 use tokio::runtime::Runtime;
 use tokio::time::Instant;
 
-use common::{Calls, calls, record, recorded, taken};
+use common::{Calls, calls, record, recorded, services, taken};
 
 /// Starts `services`, then stops them, which must fail; the failure and how long the
 /// stop took.
@@ -536,37 +536,6 @@ async fn services_stop_all_during_reload_waits_for_it_ugly() {
 }
 
 #[tokio::test]
-async fn services_stop_all_dropped_part_way_leaves_no_one_waiting_ugly() {
-    let calls = calls();
-    let (
-        hook,
-        Gate {
-            mut entered,
-            release: _release,
-        },
-    ) = gated(&calls);
-    let services = Services::new(Bus::new());
-    services
-        .register(Registration::new("store", Hooks::new().on_stop(hook)))
-        .unwrap();
-    services.start_all(&()).await.unwrap();
-    {
-        let stop = services.stop_all(&(), DEADLINE);
-        tokio::pin!(stop);
-        tokio::select! {
-            _ = &mut stop => panic!("store's stop hook never ends"),
-            _ = entered.recv() => {}
-        }
-        // Dropped inside store's stop hook: store is abandoned.
-    }
-    tokio::time::timeout(Duration::from_secs(5), services.stop_all(&(), DEADLINE))
-        .await
-        .expect("a later stop does not wait for the abandoned one")
-        .unwrap();
-    assert_eq!(taken(&calls), ["enter store"]);
-}
-
-#[tokio::test]
 async fn services_stop_all_twice_is_a_no_op_ugly() {
     let calls = calls();
     let services = Services::new(Bus::new());
@@ -827,6 +796,36 @@ async fn services_stop_all_hook_cancelling_its_own_tokens_forces_nothing_ugly() 
     services.stop_all(&(), DEADLINE).await.unwrap();
     assert_eq!(began.elapsed(), Duration::from_secs(1));
     assert_eq!(taken(&calls), ["store forced=false"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn services_stop_all_given_up_by_its_caller_still_stops_every_service_ugly() {
+    // A caller's timeout drops the stop while the store's hook flushes: the stop goes on,
+    // and the config (stopped after it) still gets its hook.
+    let calls = calls();
+    let seen = Arc::clone(&calls);
+    let flushing = Hooks::new().on_stop(move |_: ServiceCtx<()>| {
+        let seen = Arc::clone(&seen);
+        async move {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            record(&seen, "stop store (flushed)".to_owned());
+            Ok(())
+        }
+    });
+    let services = services(vec![
+        Registration::new("config", recorded(&calls)),
+        Registration::new("store", flushing).after(["config"]),
+    ]);
+    services.start_all(&()).await.unwrap();
+    let given_up =
+        tokio::time::timeout(Duration::from_secs(1), services.stop_all(&(), DEADLINE)).await;
+    assert!(given_up.is_err());
+    // A second call waits for the first stop, which finishes.
+    services.stop_all(&(), DEADLINE).await.unwrap();
+    assert_eq!(
+        taken(&calls),
+        ["start config", "stop store (flushed)", "stop config"]
+    );
 }
 
 #[tokio::test(start_paused = true)]
