@@ -503,7 +503,7 @@ impl<C: Send + 'static> Cli<C> {
                 RunOutput::usage_error(
                     Error::new(
                         "cli.Cli.run",
-                        format!("unexpected argument {extra:?}: completion takes one shell"),
+                        format!("unexpected argument {}: completion takes one shell", corers_primitives::shown_name(extra)),
                     )
                     .with_code(ErrorCode::INVALID),
                     &self.builtin_help("completion"),

@@ -29,7 +29,10 @@ impl FromStr for Shell {
             "fish" => Ok(Shell::Fish),
             other => Err(Error::new(
                 "cli.Shell.parse",
-                format!("unknown shell {other:?}: use bash, zsh or fish"),
+                format!(
+                    "unknown shell {}: use bash, zsh or fish",
+                    corers_primitives::shown_name(other)
+                ),
             )
             .with_code(ErrorCode::INVALID)),
         }

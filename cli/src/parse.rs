@@ -377,7 +377,8 @@ fn bind_positionals<C>(
                 .join(" ")
         };
         return Err(usage(format!(
-            "unexpected argument {extra:?}: this command takes {takes}"
+            "unexpected argument {}: this command takes {takes}",
+            corers_primitives::shown_name(extra)
         )));
     }
     for (i, declared) in command.positionals.iter().enumerate() {

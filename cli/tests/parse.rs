@@ -526,6 +526,21 @@ async fn cli_run_huge_unknown_flag_and_command_cut_in_the_error_ugly() {
         error_message(&outcome),
         format!("unknown flag --{}…", "x".repeat(62))
     );
+    // An extra argument, and a shell named for completion (or one word too many after it).
+    for args in [
+        vec!["workspace", "remove", "alpha", huge.as_str()],
+        vec!["completion", huge.as_str()],
+        vec!["completion", "bash", huge.as_str()],
+    ] {
+        let outcome = cli.run((), args).await;
+        assert_eq!(outcome.exit_code(), 2);
+        assert!(
+            error_message(&outcome).contains(&format!("\"{}\"…", "x".repeat(64))),
+            "{}",
+            &outcome.stderr()[..200]
+        );
+        assert!(outcome.stderr().len() < 1_000, "{}", outcome.stderr().len());
+    }
     let outcome = cli.run((), [huge.as_str()]).await;
     assert!(outcome.stderr().len() < 1_000, "{}", outcome.stderr().len());
     assert!(

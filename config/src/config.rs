@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use corers_log::{AuditEvent, Logger};
-use corers_primitives::{ConfigVar, Error, ErrorCode, Options, Published, Result, Value, to_value};
+use corers_primitives::{
+    ConfigVar, Error, ErrorCode, Options, Published, Result, Value, shown_name, to_value,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -1196,8 +1198,8 @@ impl Config {
                 return Err(Error::new(
                     OP,
                     format!(
-                        "--set {:?}: use key=value, like --set database.port=6543",
-                        without_secret(&pair)
+                        "--set {}: use key=value, like --set database.port=6543",
+                        shown_name(&without_secret(&pair))
                     ),
                 )
                 .with_code(ErrorCode::INVALID));
@@ -1215,7 +1217,10 @@ impl Config {
             if placed == 0 {
                 return Err(Error::new(
                     OP,
-                    format!("--set {pair:?} sets nothing (an empty table)"),
+                    format!(
+                        "--set {} sets nothing (an empty table)",
+                        shown_name(&without_secret(&pair))
+                    ),
                 )
                 .with_code(ErrorCode::INVALID));
             }

@@ -29,13 +29,21 @@ impl<'de> IntoDeserializer<'de, Error> for Lenient<'de> {
 }
 
 /// Integer fields that also take the text of an integer (spaces around it, a `+`, leading
-/// zeros); the visitor checks the range (`300` is no `u8`).
+/// zeros); the visitor checks the range (`300` is no `u8`). Digits too many for any integer
+/// (which the environment keeps as text) say so, not "a string".
 macro_rules! integer_from_text {
     ($($($method:ident)+ => $parsed:ty, $visit:ident;)+) => {$($(
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
             match self.0 {
                 Value::String(text) => match text.trim().parse::<$parsed>() {
                     Ok(number) => visitor.$visit(number),
+                    Err(err) if matches!(
+                        err.kind(),
+                        std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow
+                    ) => Err(de::Error::invalid_value(
+                        de::Unexpected::Other("an integer out of range"),
+                        &visitor,
+                    )),
                     Err(_) => self.deserialize_any(visitor),
                 },
                 _ => self.deserialize_any(visitor),

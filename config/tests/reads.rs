@@ -579,6 +579,27 @@ fn config_extract_number_fields_take_the_text_of_a_number_good() {
 }
 
 #[test]
+fn config_extract_number_field_given_too_many_digits_says_out_of_range_ugly() {
+    // The environment keeps digits too many for any integer as text: the message says
+    // what is wrong with them, not that they are "a string".
+    #[derive(Debug, Deserialize)]
+    struct Index {
+        #[allow(dead_code, reason = "read for its error")]
+        files_per_char: usize,
+    }
+    let config = Config::builder()
+        .env_prefix("APP")
+        .env_vars([("APP_INDEX__FILES_PER_CHAR", "99999999999999999999999")])
+        .build()
+        .unwrap();
+    let err = config.extract::<Index>("index").unwrap_err();
+    assert_eq!(
+        err.message(),
+        "config key \"index.files_per_char\" (from env APP_INDEX__FILES_PER_CHAR): invalid value: an integer out of range, expected usize"
+    );
+}
+
+#[test]
 fn config_extract_map_keys_read_as_numbers_and_floats_are_not_text_bad() {
     let config = Config::new();
     config.set("ports.80", "http").unwrap();

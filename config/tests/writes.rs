@@ -517,6 +517,20 @@ fn config_set_from_args_malformed_changes_nothing_bad() {
 }
 
 #[test]
+fn config_set_from_args_huge_malformed_pair_is_cut_in_the_error_ugly() {
+    let config = Config::new();
+    let huge = "x".repeat(1 << 20);
+    let err = config.set_from_args(["--set", huge.as_str()]).unwrap_err();
+    assert!(
+        err.message()
+            .starts_with(&format!("--set \"{}\"…: use key=value", "x".repeat(64))),
+        "{}",
+        &err.message()[..200]
+    );
+    assert!(err.message().len() < 1_000, "{}", err.message().len());
+}
+
+#[test]
 fn config_set_from_args_without_equals_never_echoes_a_secret_ugly() {
     let config = Config::new();
     for (arg, shown) in [

@@ -763,13 +763,16 @@ fn startup_failed(err: &Error) -> ExitCode {
     ExitCode::from(failed_to_start(err))
 }
 
-/// The exit code of an application that could not be built or started: that of its
-/// error's code ([`ErrorCode::exit_status`]: `NOT_FOUND` 66, `UNAVAILABLE` 69, …), but
-/// `INVALID` 78 (`EX_CONFIG`: a setting that does not fit, so a
-/// supervisor need not retry); 1 for a code without a status.
+/// The exit code of an application that could not be built or started: 78 (`EX_CONFIG`:
+/// a setting that does not fit, so a supervisor need not retry) for an `INVALID` error or
+/// one the config gave (anywhere in its chain: a key not set, a file that does not read);
+/// else that of its error's code ([`ErrorCode::exit_status`]: `NOT_FOUND` 66,
+/// `UNAVAILABLE` 69, …); 1 for a code without a status.
 pub(crate) fn failed_to_start(err: &Error) -> u8 {
+    let from_the_config = err.operations().iter().any(|op| op.starts_with("config."));
     match err.code() {
         Some(code) if *code == ErrorCode::INVALID => 78,
+        _ if from_the_config => 78,
         code => failed(code),
     }
 }

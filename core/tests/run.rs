@@ -1664,6 +1664,44 @@ fn core_builder_run_blocking_with_invalid_setting_at_start_exits_78_ugly() {
     assert_eq!(code(exit), 78);
 }
 
+#[test]
+fn core_builder_run_blocking_with_config_key_a_factory_needs_not_set_exits_78_bad() {
+    // The config's NOT_FOUND (66 while running) is a setting to fix at startup: 78, which
+    // the README's RestartPreventExitStatus covers.
+    let exit = Core::builder()
+        .service(|core| {
+            let _shards = core.config().int("index.shards")?;
+            Ok(Registration::new("indexer", Hooks::new()))
+        })
+        .command(
+            "check",
+            Command::new().action(|_, _| async { Ok(Value::Null) }),
+        )
+        .run_blocking_with(["check"]);
+    assert_eq!(code(exit), 78);
+}
+
+#[test]
+fn core_builder_run_blocking_with_missing_file_of_the_applications_own_exits_66_ugly() {
+    // Not the config's: the error's own code decides.
+    let exit = Core::builder()
+        .service(|_| {
+            Ok(Registration::new(
+                "store",
+                Hooks::new().on_start(|_| async {
+                    Err(Error::new("store.Db.open", "no such database")
+                        .with_code(ErrorCode::NOT_FOUND))
+                }),
+            ))
+        })
+        .command(
+            "check",
+            Command::new().action(|_, _| async { Ok(Value::Null) }),
+        )
+        .run_blocking_with(["check"]);
+    assert_eq!(code(exit), 66);
+}
+
 // ---- Core::context ----
 
 #[tokio::test]

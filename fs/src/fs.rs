@@ -545,9 +545,22 @@ pub(crate) fn kind_of(file_type: cap_std::fs::FileType) -> FileKind {
 }
 
 /// An I/O error on `path`, with the code its kind suggests ([`ErrorCode::of_io`]), or
-/// `UNAVAILABLE`: every fs error has a code.
+/// `UNAVAILABLE`: every fs error has a code. The message says what was being done, as the
+/// messages-only form a command line prints has no operation: `read "data/seed.json"`.
 pub(crate) fn io_error(op: &'static str, path: &str, err: io::Error) -> Error {
-    io_failure(op, format!("{path:?}"), err)
+    io_failure(op, format!("{} {path:?}", doing(op)), err)
+}
+
+/// What `op` (`fs.Fs.read_string`) does to a path, in words: `read`.
+fn doing(op: &str) -> &str {
+    match op.rsplit('.').next().unwrap_or(op) {
+        "new" | "unrestricted" => "open the root",
+        "read" | "read_string" | "reader" => "read",
+        "stat" | "exists" | "is_file" | "is_dir" => "look up",
+        "ensure_dir" => "create the directory",
+        "delete_all" => "delete",
+        verb => verb,
+    }
 }
 
 /// `err` as the cause of `op`'s failure to do `what`, with the code its kind maps to

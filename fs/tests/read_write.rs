@@ -39,6 +39,31 @@ fn fs_read_missing_file_not_found_bad() {
 }
 
 #[test]
+fn fs_read_and_delete_failures_say_what_was_being_done_bad() {
+    // The messages-only form a command line prints has no operation name: the message
+    // itself says what was being done to the path.
+    let tmp = TempDir::new();
+    let fs = tmp.fs();
+    for (err, said) in [
+        (
+            fs.read("workspaces/alpha/settings.toml").unwrap_err(),
+            r#"read "workspaces/alpha/settings.toml": "#,
+        ),
+        (
+            fs.read_string("notes.md").unwrap_err(),
+            r#"read "notes.md": "#,
+        ),
+        (
+            fs.delete("workspaces/alpha").unwrap_err(),
+            r#"delete "workspaces/alpha": "#,
+        ),
+    ] {
+        let shown = format!("{err:#}");
+        assert!(shown.starts_with(said), "{shown}");
+    }
+}
+
+#[test]
 fn fs_read_empty_path_invalid_bad() {
     let tmp = TempDir::new();
     assert_eq!(code_of(tmp.fs().read("")), ErrorCode::INVALID);
