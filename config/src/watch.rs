@@ -55,6 +55,7 @@ impl fmt::Debug for Change {
 /// Batches queue without bound until read, so a subscriber should keep reading or be
 /// dropped; a dropped subscription is forgotten at the next write.
 #[derive(Debug)]
+#[must_use = "dropped, the subscription receives nothing"]
 pub struct Subscription {
     receiver: UnboundedReceiver<Vec<Change>>,
 }

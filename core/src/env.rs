@@ -10,7 +10,7 @@ use corers_log::AuditEvent;
 use crate::Core;
 
 /// The keys [`Core::env`] computes when the environment does not set them.
-pub const COMPUTED_KEYS: [&str; 11] = [
+pub const COMPUTED_KEYS: &[&str] = &[
     "OS",
     "ARCH",
     "PID",

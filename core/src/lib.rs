@@ -60,6 +60,7 @@ pub mod testing;
 
 pub use crate::core::{App, Core, WeakCore};
 pub use builder::CoreBuilder;
+pub use corers_primitives::{Error, ErrorCode, Options, Result, Value};
 pub use env::COMPUTED_KEYS;
 pub use runtime::ServiceRuntime;
 pub use services::ServicesView;

@@ -391,6 +391,7 @@ impl Drop for Capturing<'_> {
 /// assert_eq!(done.messages(), [Some(35)]);
 /// # }
 /// ```
+#[must_use = "dropped, the recorder stops recording"]
 pub struct Recorder<R> {
     core: Core,
     id: HandlerId,

@@ -66,9 +66,9 @@ const XDG: [&str; 3] = ["XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"];
 
 #[test]
 fn core_env_every_computed_key_present_good() {
-    let values = child(&COMPUTED_KEYS, &[("HOME", "/home/alpha")], &XDG);
+    let values = child(COMPUTED_KEYS, &[("HOME", "/home/alpha")], &XDG);
     for key in COMPUTED_KEYS {
-        let value = &values[key];
+        let value = &values[*key];
         assert!(!value.is_empty() && value != "<none>", "{key}={value}");
     }
 }

@@ -786,7 +786,9 @@ fn lock_exclusive(file: &std::fs::File) -> io::Result<()> {
 }
 
 /// An atomic write in progress (see [`Fs::writer`]): write to it, then
-/// [`commit`](AtomicWriter::commit). Dropped uncommitted, it discards everything.
+/// [`commit`](AtomicWriter::commit). Dropped uncommitted, it discards everything (unlike a
+/// `BufWriter`, which flushes on drop).
+#[must_use = "dropped uncommitted, an atomic writer discards what was written"]
 pub struct AtomicWriter {
     fs: Fs,
     path: String,

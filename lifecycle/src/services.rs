@@ -69,6 +69,19 @@ pub struct Registration<C> {
     health_timeout: Duration,
 }
 
+impl<C> fmt::Debug for Registration<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let after: Vec<&str> = self.after.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("Registration")
+            .field("name", &self.name)
+            .field("after", &after)
+            .field("timeout", &self.timeout)
+            .field("stop_timeout", &self.stop_timeout)
+            .field("health_timeout", &self.health_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<C: 'static> Registration<C> {
     /// The service `service` under `name`.
     pub fn new<S: Service<C>>(name: impl Into<String>, service: S) -> Registration<C> {

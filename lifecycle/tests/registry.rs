@@ -529,3 +529,14 @@ fn registration_renamed_after_drops_its_own_dependencies_ugly() {
     // "vault" is not registered; the fake no longer asks for it.
     assert_eq!(services.order().unwrap(), ["config", "store"]);
 }
+
+#[test]
+fn registration_debug_names_the_service_and_its_settings_good() {
+    let brain = Registration::new("brain", Hooks::<()>::new())
+        .after(["config", "cache"])
+        .timeout(std::time::Duration::from_secs(5));
+    assert_eq!(
+        format!("{brain:?}"),
+        r#"Registration { name: "brain", after: ["config", "cache"], timeout: 5s, stop_timeout: None, health_timeout: 5s, .. }"#
+    );
+}

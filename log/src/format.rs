@@ -1,7 +1,10 @@
 //! [`Format`]: how one event becomes one line, human or JSON.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
+use std::str::FromStr;
 use std::time::SystemTime;
+
+use corers_primitives::{Error, ErrorCode};
 
 use crate::Level;
 use crate::time::write_rfc3339;
@@ -26,6 +29,57 @@ pub enum Format {
     /// with `"spans":[{"name":"action","fields":{"name":"git.log"}}]` (outermost first) for
     /// an event inside spans.
     Json,
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Format::Human => "human",
+            Format::Json => "json",
+        })
+    }
+}
+
+impl FromStr for Format {
+    type Err = Error;
+
+    /// Parses `human` or `json`, in any case.
+    ///
+    /// ```
+    /// use corers_log::Format;
+    /// assert_eq!("JSON".parse::<Format>().unwrap(), Format::Json);
+    /// assert!("yaml".parse::<Format>().is_err());
+    /// ```
+    fn from_str(text: &str) -> Result<Format, Error> {
+        match text.to_ascii_lowercase().as_str() {
+            "human" => Ok(Format::Human),
+            "json" => Ok(Format::Json),
+            _ => Err(Error::new(
+                "log.Format.parse",
+                format!(
+                    "unknown log format {}: use human or json",
+                    corers_primitives::shown_name(text)
+                ),
+            )
+            .with_code(ErrorCode::INVALID)),
+        }
+    }
+}
+
+/// Written as its name (`"json"`), so a settings struct can hold a format.
+impl serde::Serialize for Format {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// Read as [`FromStr`] reads it: `"json"`, `"Human"`.
+impl<'de> serde::Deserialize<'de> for Format {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Format, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse()
+            .map_err(|err: Error| serde::de::Error::custom(err.message()))
+    }
 }
 
 /// A field value as recorded from a tracing event.

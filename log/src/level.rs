@@ -116,9 +116,36 @@ impl FromStr for Level {
             "trace" | "5" => Ok(Level::Trace),
             _ => Err(Error::new(
                 "log.Level.parse",
-                format!("unknown level {text:?}: use quiet, error, warn, info, debug or trace"),
+                format!(
+                    "unknown level {}: use quiet, error, warn, info, debug or trace",
+                    corers_primitives::shown_name(text)
+                ),
             )
             .with_code(ErrorCode::INVALID)),
         }
+    }
+}
+
+/// Written as its name (`"warn"`), so a settings struct can hold a level.
+impl serde::Serialize for Level {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// Read as [`FromStr`] reads it: `"warn"`, `"WARNING"`, `"2"`.
+///
+/// ```
+/// use corers_log::Level;
+/// #[derive(serde::Deserialize)]
+/// struct Logging { level: Level }
+/// let logging: Logging = serde_json::from_str(r#"{"level": "debug"}"#).unwrap();
+/// assert_eq!(logging.level, Level::Debug);
+/// ```
+impl<'de> serde::Deserialize<'de> for Level {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Level, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse()
+            .map_err(|err: Error| serde::de::Error::custom(err.message()))
     }
 }

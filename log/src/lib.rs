@@ -71,6 +71,12 @@ pub use non_blocking::NonBlocking;
 pub use redact::{DEFAULT_REDACTIONS, REDACTED, Redactor, without_url_passwords};
 pub use rotate::{RotatingFile, RotatingFileBuilder};
 pub use sink::{MemorySink, Output};
+/// The `tracing` this crate logs through (and whose `Dispatch` a [`Logger`] gives),
+/// re-exported so that applications use the same version's macros and types.
+pub use tracing;
+/// The `tracing-subscriber` whose `Layer` [`LogLayer`] is, re-exported for the same
+/// reason.
+pub use tracing_subscriber;
 
 #[doc(hidden)]
 pub mod __private {

@@ -75,6 +75,19 @@ pub struct LoggerBuilder {
     audit: Option<Output>,
 }
 
+impl fmt::Debug for LoggerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoggerBuilder")
+            .field("filter", &self.filter)
+            .field("format", &self.format)
+            .field("target", &self.target)
+            .field("output", &self.output)
+            .field("layers", &self.layers.len())
+            .field("audit", &self.audit)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Logger {
     /// Starts the settings for a logger.
     ///

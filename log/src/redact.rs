@@ -8,7 +8,7 @@ use corers_primitives::glob_match;
 /// their `Debug`. Names are matched with `-`, `.` and spaces read as `_`, so `X-Api-Key`
 /// is `x_api_key`;
 /// a field named just `key` (a cache key, a config key) is left alone.
-pub const DEFAULT_REDACTIONS: [&str; 24] = corers_primitives::SECRET_NAME_PATTERNS;
+pub const DEFAULT_REDACTIONS: &[&str] = corers_primitives::SECRET_NAME_PATTERNS;
 
 /// The text written instead of a redacted value.
 pub use corers_primitives::REDACTED;

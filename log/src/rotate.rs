@@ -90,6 +90,18 @@ pub struct RotatingFileBuilder {
     clock: Clock,
 }
 
+impl fmt::Debug for RotatingFileBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RotatingFileBuilder")
+            .field("path", &self.path)
+            .field("max_bytes", &self.max_bytes)
+            .field("every", &self.every)
+            .field("keep", &self.keep)
+            .field("gzip", &self.gzip)
+            .finish_non_exhaustive()
+    }
+}
+
 impl RotatingFile {
     /// Starts the settings for a log file at `path`.
     ///

@@ -223,6 +223,13 @@ pub struct MemorySink {
     buffer: Arc<Mutex<Vec<u8>>>,
 }
 
+impl fmt::Debug for MemorySink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let held = self.buffer.lock().map_or(0, |buffer| buffer.len());
+        f.debug_struct("MemorySink").field("bytes", &held).finish()
+    }
+}
+
 impl MemorySink {
     /// Makes an empty sink.
     ///

@@ -729,3 +729,33 @@ fn logger_builder_format_json_error_field_of_a_corers_error_says_each_cause_once
     assert_eq!(said.matches("no such file").count(), 1, "{said}");
     assert_eq!(said, err.to_string());
 }
+
+// ---------------------------------------------------------------- Format: parse, serde
+
+#[test]
+fn format_parse_and_serde_name_both_shapes_good() {
+    for (text, format) in [("human", Format::Human), ("JSON", Format::Json)] {
+        assert_eq!(text.parse::<Format>().unwrap(), format);
+        let written = serde_json::to_string(&format).unwrap();
+        assert_eq!(written, format!("\"{}\"", text.to_lowercase()));
+        assert_eq!(serde_json::from_str::<Format>(&written).unwrap(), format);
+    }
+}
+
+#[test]
+fn format_parse_unknown_is_invalid_bad() {
+    let err = "yaml".parse::<Format>().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert_eq!(
+        err.message(),
+        r#"unknown log format "yaml": use human or json"#
+    );
+    assert!(serde_json::from_str::<Format>(r#""logfmt""#).is_err());
+}
+
+#[test]
+fn format_parse_empty_or_huge_is_cut_ugly() {
+    assert!("".parse::<Format>().is_err());
+    let err = "j".repeat(100_000).parse::<Format>().unwrap_err();
+    assert!(err.message().len() < 200, "{}", err.message().len());
+}

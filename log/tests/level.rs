@@ -116,3 +116,46 @@ fn level_default_is_info_and_order_is_verbosity_good() {
     shuffled.sort();
     assert_eq!((Level::default(), shuffled), (Level::Info, ALL));
 }
+
+// ---------------------------------------------------------------- Level: serde
+
+#[test]
+fn level_deserialize_from_a_settings_file_good() {
+    for (text, level) in [
+        (r#""debug""#, Level::Debug),
+        (r#""WARNING""#, Level::Warn),
+        (r#""off""#, Level::Quiet),
+    ] {
+        assert_eq!(
+            serde_json::from_str::<Level>(text).unwrap(),
+            level,
+            "{text}"
+        );
+    }
+    for level in ALL {
+        let written = serde_json::to_string(&level).unwrap();
+        assert_eq!(written, format!("\"{level}\""));
+        assert_eq!(serde_json::from_str::<Level>(&written).unwrap(), level);
+    }
+}
+
+#[test]
+fn level_deserialize_unknown_name_says_which_are_known_bad() {
+    let err = serde_json::from_str::<Level>(r#""verbose""#).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"unknown level "verbose": use quiet, error, warn, info, debug or trace"#
+    );
+}
+
+#[test]
+fn level_deserialize_number_or_huge_text_refused_ugly() {
+    // Numbers are RUST_LOG's only as text; a map or a number is no level.
+    assert!(serde_json::from_str::<Level>("3").is_err());
+    assert!(serde_json::from_str::<Level>("{}").is_err());
+    let huge = format!("\"{}\"", "v".repeat(100_000));
+    let err = serde_json::from_str::<Level>(&huge)
+        .unwrap_err()
+        .to_string();
+    assert!(err.len() < 200, "{}", err.len());
+}

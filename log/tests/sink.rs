@@ -470,3 +470,16 @@ fn output_non_blocking_dropped_lines_are_told_on_stderr_ugly() {
         "kept {kept}: {stderr}"
     );
 }
+
+#[test]
+fn memory_sink_debug_says_how_much_it_holds_good() {
+    let sink = corers_log::MemorySink::new();
+    assert_eq!(format!("{sink:?}"), "MemorySink { bytes: 0 }");
+    corers_log::info!(logger_into(&sink), "started");
+    let held = sink.contents().len();
+    assert!(held > 0);
+    assert_eq!(
+        format!("{sink:?}"),
+        format!("MemorySink {{ bytes: {held} }}")
+    );
+}

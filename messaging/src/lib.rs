@@ -112,3 +112,6 @@ pub use schema::{Field, Schema, ValueKind, Violation};
 pub use subscription::Subscription;
 pub use task_def::{Condition, Retry, RunStep, Step, TaskDef};
 pub use task_handle::TaskHandle;
+/// The cancellation token [`RunCtx`] carries (tokio-util's), re-exported so that
+/// applications name the version this crate uses.
+pub use tokio_util::sync::CancellationToken;

@@ -30,6 +30,7 @@ pub struct Report {
 
 /// One handler's failure inside a [`Report`].
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Failure {
     /// The handler that failed.
     pub handler: HandlerId,

@@ -37,6 +37,11 @@ use crate::{RunCtx, TaskDef, Tasks};
 /// A scheduled Task whose steps name an Action nobody registered is logged as an error
 /// when the scheduler takes it up (it is scheduled all the same), and a run that fails is
 /// logged as a warning, through the bus's logger.
+///
+/// Dropped while started, it aborts its loops and any scheduled run under way (at its
+/// next await, without the cancellation [`stop`](Scheduler::stop) gives): keep it for as
+/// long as Tasks should run, and stop it to end them in order.
+#[must_use = "dropping the scheduler aborts its scheduled Tasks"]
 pub struct Scheduler<C> {
     tasks: Tasks<C>,
     running: Mutex<Option<(CancellationToken, JoinSet<()>)>>,

@@ -32,6 +32,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 ///
 /// The queue has no bound: a reader that stops reading while messages keep coming holds
 /// them all, so drop a subscription no one reads.
+#[must_use = "dropped, the subscription receives nothing"]
 pub struct Subscription<M> {
     messages: UnboundedReceiver<M>,
     stop: Option<Box<dyn FnOnce() + Send + Sync>>,

@@ -16,7 +16,7 @@
 /// `DB_PWD`, `proxy.auth`, `dbPass`; alone they name other things (a pass number, the
 /// shell's working directory, a section of settings). `dsn` counts alone too:
 /// `dsn`, `sentry-dsn`.
-pub const SECRET_NAME_PATTERNS: [&str; 24] = [
+pub const SECRET_NAME_PATTERNS: &[&str] = &[
     "*token*",
     "*secret*",
     "*password*",
