@@ -544,7 +544,14 @@ async fn core_run_with_lifecycle_events_on_the_bus_good() {
         Ok(())
     });
     core.bus().on(move |_, e: &ServiceStopped| {
-        record(&d, format!("ServiceStopped {} error={:?}", e.name, e.error));
+        record(
+            &d,
+            format!(
+                "ServiceStopped {} error={:?}",
+                e.name,
+                e.error.as_ref().map(ToString::to_string)
+            ),
+        );
         Ok(())
     });
     core.run_with(["workspace", "list"]).await.unwrap();

@@ -248,8 +248,8 @@ pub struct ServiceStopped {
     pub name: String,
     /// How long its stop hook took.
     pub duration: Duration,
-    /// Why it failed, if it did.
-    pub error: Option<String>,
+    /// Why it failed, if it did (its code says how: `TIMEOUT`, `INTERNAL` for a panic).
+    pub error: Option<Error>,
 }
 
 /// Broadcast once every service has started (CoreGO's `ActionServiceStartup`).
@@ -734,7 +734,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             return err;
         }
         match self.failure() {
-            Some(failure) => Error::join([err.duplicate(), failure]).unwrap_or(err),
+            Some(failure) => Error::join([err.clone(), failure]).unwrap_or(err),
             None => {
                 tracing::info!(error = %err, "startup ended by a shutdown request");
                 self.inner.interrupted.store(true, Ordering::Relaxed);
@@ -1017,7 +1017,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .as_ref()
-            .map(Error::duplicate)
+            .map(Error::clone)
     }
 
     /// Cancels every running hook's token and cuts the bus's drain short: a second signal,
@@ -1296,7 +1296,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                     &ServiceStopped {
                         name: planned.work.name.to_string(),
                         duration,
-                        error: outcome.as_ref().err().map(ToString::to_string),
+                        error: outcome.as_ref().err().cloned(),
                     },
                 );
             }

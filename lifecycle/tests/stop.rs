@@ -133,7 +133,7 @@ async fn services_stop_all_broadcasts_service_stopped_with_duration_good() {
         seen.lock().unwrap().push((
             stopped.name.clone(),
             stopped.duration,
-            stopped.error.clone(),
+            stopped.error.as_ref().map(ToString::to_string),
         ));
         Ok(())
     });
@@ -295,7 +295,10 @@ async fn services_stop_all_failure_reported_in_service_stopped_bad() {
             format!(
                 "{}: {}",
                 stopped.name,
-                stopped.error.as_deref().unwrap_or("ok")
+                stopped
+                    .error
+                    .as_ref()
+                    .map_or("ok".to_owned(), ToString::to_string)
             ),
         );
         Ok(())

@@ -301,7 +301,7 @@ pub struct ActionStarted {
 /// circuit breaker, a full queue, a run nested in a run of itself with no slot free, or a
 /// caller that had already cancelled or passed its deadline. No [`ActionStarted`] came before it. Every refusal is also a `debug` event in
 /// the log (`action refused`).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ActionRefused {
     /// The name asked for.
@@ -313,7 +313,7 @@ pub struct ActionRefused {
 }
 
 /// Broadcast when a run ends, when Action events are on ([`Actions::set_events`]).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ActionCompleted {
     /// The Action's name.
@@ -604,7 +604,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                 &ActionRefused {
                     name: name.to_owned(),
                     dispatch: info,
-                    error: err.duplicate(),
+                    error: err.clone(),
                 },
             );
         }
@@ -801,7 +801,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
             },
             Err(err) => {
                 if let Some(completion) = &mut completion {
-                    completion.send(Some(err.duplicate()));
+                    completion.send(Some(err.clone()));
                 }
                 return (Err(err), false);
             }
@@ -816,7 +816,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
             }
         }
         if let Some(completion) = &mut completion {
-            completion.send(outcome.as_ref().err().map(Error::duplicate));
+            completion.send(outcome.as_ref().err().cloned());
         }
         (outcome, by_caller)
     }

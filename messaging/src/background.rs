@@ -119,6 +119,20 @@ pub struct TaskCompleted<T: Task> {
     pub outcome: Result<T::Output>,
 }
 
+/// Cloned when the task's output is, so a [subscription](Bus::subscribe) can take it.
+impl<T: Task> Clone for TaskCompleted<T>
+where
+    T::Output: Clone,
+{
+    fn clone(&self) -> Self {
+        TaskCompleted {
+            id: self.id.clone(),
+            task_type: self.task_type,
+            outcome: self.outcome.clone(),
+        }
+    }
+}
+
 /// Which accepted tasks had not finished when [`Bus::drain`] gave up.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[must_use]

@@ -21,7 +21,7 @@ use crate::HandlerId;
 /// assert_eq!(report.handled(), 2);
 /// assert_eq!(report.failures().len(), 1);
 /// ```
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 #[must_use]
 pub struct Report {
     pub(crate) handled: usize,
@@ -29,7 +29,7 @@ pub struct Report {
 }
 
 /// One handler's failure inside a [`Report`].
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Failure {
     /// The handler that failed.

@@ -17,7 +17,7 @@ use crate::context::try_current;
 use crate::{Actions, DispatchInfo, RunCtx, RunStep, Step, TaskDef};
 
 /// Broadcast on the bus when a step of a Task ends (detached steps included).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct TaskStepCompleted {
     /// The Task's name.
@@ -40,7 +40,7 @@ pub struct TaskStepCompleted {
 }
 
 /// What one run step did.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct StepReport {
     /// The step's position (see [`TaskStepCompleted::step`]).
@@ -61,7 +61,7 @@ pub struct StepReport {
 
 /// Every run step's outcome, in step order (the members of a parallel group run together
 /// and are reported in the order they are listed), and the error that stopped the Task.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 #[must_use]
 #[non_exhaustive]
 pub struct TaskReport {
@@ -691,7 +691,7 @@ fn failed_at<C>(run: &Run<C>, position: &str, step: &RunStep, err: &Error) -> Er
         ),
     )
     .with_code(err.code().cloned().unwrap_or(ErrorCode::INTERNAL))
-    .with_cause(err.duplicate())
+    .with_cause(err.clone())
 }
 
 /// The branch of a `when` step to run, or the error that stops the Task: the condition
@@ -728,7 +728,7 @@ fn choose<'a, C>(
             ),
         )
         .with_code(err.code().cloned().unwrap_or(ErrorCode::INTERNAL))
-        .with_cause(err.duplicate()));
+        .with_cause(err.clone()));
     }
     Ok(branch)
 }
@@ -1030,7 +1030,7 @@ fn announce<C: Clone + Send + Sync + 'static>(
             attempts: report.attempts,
             duration: report.duration,
             detached,
-            error: report.outcome.as_ref().err().map(Error::duplicate),
+            error: report.outcome.as_ref().err().cloned(),
         },
     );
     true
@@ -1054,6 +1054,6 @@ fn jitter(ceiling: Duration) -> Duration {
 fn copy_outcome(outcome: &Result<Value>) -> Result<Value> {
     match outcome {
         Ok(value) => Ok(value.clone()),
-        Err(err) => Err(err.duplicate()),
+        Err(err) => Err(err.clone()),
     }
 }

@@ -143,3 +143,56 @@ fn subscription_try_recv_keeps_every_message_of_a_flood_ugly() {
     assert_eq!(read.len(), 10_000);
     assert!(read.windows(2).all(|pair| pair[0] + 1 == pair[1]));
 }
+
+// --- the framework's own events, which carry errors ---
+
+#[tokio::test]
+async fn bus_subscribe_action_completed_carries_the_error_itself_good() {
+    use corers_messaging::{ActionCompleted, ActionSpec, Actions, RunCtx};
+    use corers_primitives::{Error, ErrorCode, Options};
+    let bus: Bus<()> = Bus::new();
+    let actions = Actions::new(bus.clone());
+    actions.set_events(true);
+    actions
+        .register(ActionSpec::new("git.push", |_, _| async {
+            Err(Error::new("git.Repo.push", "remote rejected").with_code(ErrorCode::DENIED))
+        }))
+        .unwrap();
+    let mut completed = bus.subscribe::<ActionCompleted>();
+    let _ = actions
+        .run(&(), &RunCtx::new(), "git.push", Options::new())
+        .await;
+    let event = completed.recv().await;
+    assert_eq!(event.name, "git.push");
+    let error = event.error.expect("the run failed");
+    assert_eq!(error.code(), Some(&ErrorCode::DENIED));
+    assert_eq!(
+        error.root().to_string(),
+        "git.Repo.push: remote rejected [DENIED]"
+    );
+}
+
+#[tokio::test]
+async fn bus_subscribe_task_completed_failure_keeps_its_os_error_ugly() {
+    use corers_messaging::TaskCompleted;
+    use corers_primitives::Error;
+    struct Sync;
+    impl Task for Sync {
+        type Output = u32;
+    }
+    let bus: Bus<()> = Bus::new();
+    bus.on_task(|_, _: &Sync| {
+        Some(Err(Error::new("sync.Mirror.pull", "pull origin")
+            .with_cause(std::io::Error::from_raw_os_error(111))))
+    });
+    let mut completed = bus.subscribe::<TaskCompleted<Sync>>();
+    bus.perform_async(&(), Sync).unwrap();
+    let event = completed.recv().await;
+    let error = event.outcome.unwrap_err();
+    let io = error
+        .cause()
+        .unwrap()
+        .downcast_ref::<std::io::Error>()
+        .unwrap();
+    assert_eq!(io.raw_os_error(), Some(111));
+}

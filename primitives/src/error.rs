@@ -4,6 +4,7 @@ use std::any::Any;
 use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::ErrorCode;
 
@@ -11,6 +12,9 @@ use crate::ErrorCode;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 type Cause = Box<dyn StdError + Send + Sync + 'static>;
+
+/// A cause as an error keeps it: shared by the error's clones.
+type SharedCause = Arc<dyn StdError + Send + Sync + 'static>;
 
 /// A structured error: the operation that failed, a message, a code, and the cause.
 ///
@@ -43,14 +47,19 @@ type Cause = Box<dyn StdError + Send + Sync + 'static>;
 /// assert_eq!(save.root().to_string(), "disk full");
 /// ```
 ///
-/// An `Error` is one pointer wide, so `Result<T>` stays small on the happy path.
-pub struct Error(Box<Inner>);
+/// An `Error` is one pointer wide, so `Result<T>` stays small on the happy path, and a
+/// clone shares the original's parts (its cause included: an I/O error's OS number and a
+/// foreign error's type survive in every clone), so events and reports that carry an
+/// error can be cloned.
+#[derive(Clone)]
+pub struct Error(Arc<Inner>);
 
+#[derive(Clone)]
 struct Inner {
     operation: Cow<'static, str>,
     message: String,
     code: Option<ErrorCode>,
-    cause: Option<Cause>,
+    cause: Option<SharedCause>,
     joined: Vec<Error>,
 }
 
@@ -63,7 +72,7 @@ impl Error {
     /// assert_eq!(err.operation(), "cli.Cli.run");
     /// ```
     pub fn new(operation: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Error {
-        Error(Box::new(Inner {
+        Error(Arc::new(Inner {
             operation: operation.into(),
             message: message.into(),
             code: None,
@@ -108,8 +117,9 @@ impl Error {
                 .and_then(|io| ErrorCode::of_io(io.kind())),
         });
         let mut err = Error::new(operation, message);
-        err.0.code = code;
-        err.0.cause = Some(cause);
+        let inner = err.inner_mut();
+        inner.code = code;
+        inner.cause = Some(Arc::from(cause));
         err
     }
 
@@ -141,7 +151,7 @@ impl Error {
     /// assert_eq!(err.to_string(), "messaging.Bus.perform_async: shutting down [UNAVAILABLE]");
     /// ```
     pub fn with_code(mut self, code: ErrorCode) -> Error {
-        self.0.code = Some(code);
+        self.inner_mut().code = Some(code);
         self
     }
 
@@ -154,7 +164,7 @@ impl Error {
     /// assert_eq!(err.to_string(), "fs.Fs.read: read notes.md: permission denied");
     /// ```
     pub fn with_cause(mut self, cause: impl Into<Cause>) -> Error {
-        self.0.cause = Some(cause.into());
+        self.inner_mut().cause = Some(Arc::from(cause.into()));
         self
     }
 
@@ -284,11 +294,17 @@ impl Error {
                 };
                 let code = errors.iter().find_map(|e| e.code().cloned());
                 let mut err = Error::new(operation, message);
-                err.0.code = code;
-                err.0.joined = errors;
+                let inner = err.inner_mut();
+                inner.code = code;
+                inner.joined = errors;
                 Some(err)
             }
         }
+    }
+
+    /// This error's parts to change, copied first when a clone shares them.
+    fn inner_mut(&mut self) -> &mut Inner {
+        Arc::make_mut(&mut self.0)
     }
 
     /// The operation that failed, `""` when none was given.
@@ -389,74 +405,6 @@ impl Error {
     /// ```
     pub fn joined(&self) -> &[Error] {
         &self.0.joined
-    }
-
-    /// A copy of this error with its whole cause chain, for when the original stays with its
-    /// owner and a report or an event needs the error too (`Error` is not `Clone`: a cause
-    /// may be of any error type). Operations, messages, codes and joined parts are copied as
-    /// they are; a cause that is not a CoreRS error is kept as its text, followed by copies of
-    /// its own causes, so the copy reads the same (`to_string`, `root`, `stack`) but no
-    /// longer downcasts to the foreign type — except an `std::io::Error`, copied as one of
-    /// the same kind (so [`Error::wrap`] derives the same code from it).
-    ///
-    /// ```
-    /// use corers_primitives::{Error, ErrorCode};
-    /// let refused = std::io::Error::other("connection refused");
-    /// let err = Error::wrap_code(refused, ErrorCode::UNAVAILABLE, "git.Repo.pull", "pull origin");
-    /// let copy = err.duplicate();
-    /// assert_eq!(copy.to_string(), "git.Repo.pull: pull origin [UNAVAILABLE]: connection refused");
-    /// assert_eq!(copy.root().to_string(), "connection refused");
-    /// ```
-    pub fn duplicate(&self) -> Error {
-        Error(Box::new(Inner {
-            operation: self.0.operation.clone(),
-            message: self.0.message.clone(),
-            code: self.0.code.clone(),
-            cause: self.0.cause.as_deref().map(|cause| duplicate_cause(cause)),
-            joined: self.0.joined.iter().map(Error::duplicate).collect(),
-        }))
-    }
-}
-
-/// A copy of `cause` and the causes below it (see [`Error::duplicate`]). An I/O error stays
-/// one, of the same kind, so that wrapping the copy derives the same code.
-fn duplicate_cause(cause: &(dyn StdError + 'static)) -> Cause {
-    if let Some(err) = cause.downcast_ref::<Error>() {
-        return Box::new(err.duplicate());
-    }
-    let copied = CopiedCause {
-        text: cause.to_string(),
-        source: cause.source().map(duplicate_cause),
-    };
-    match cause.downcast_ref::<std::io::Error>() {
-        Some(io) => Box::new(std::io::Error::new(io.kind(), copied)),
-        None => Box::new(copied),
-    }
-}
-
-/// A foreign cause as [`Error::duplicate`] keeps it: its text and copies of its causes.
-struct CopiedCause {
-    text: String,
-    source: Option<Cause>,
-}
-
-impl fmt::Display for CopiedCause {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
-impl fmt::Debug for CopiedCause {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.text, f)
-    }
-}
-
-impl StdError for CopiedCause {
-    fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.source
-            .as_deref()
-            .map(|c| c as &(dyn StdError + 'static))
     }
 }
 

@@ -1123,10 +1123,10 @@ fn error_code_as_str_matches_display_and_debug_ugly() {
     assert_eq!(code.as_str(), format!("{code:?}"));
 }
 
-// ---------------------------------------------------------------- duplicate
+// ---------------------------------------------------------------- clone
 
 #[test]
-fn error_duplicate_keeps_the_whole_chain_good() {
+fn error_clone_keeps_the_whole_chain_good() {
     let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
     let pull = Error::wrap_code(
         refused,
@@ -1135,7 +1135,7 @@ fn error_duplicate_keeps_the_whole_chain_good() {
         "pull origin",
     );
     let deploy = Error::wrap(pull, "deploy.Pipeline.run", "step 1");
-    let copy = deploy.duplicate();
+    let copy = deploy.clone();
     assert_eq!(copy.to_string(), deploy.to_string());
     assert_eq!(copy.stack(), "deploy.Pipeline.run -> git.Repo.pull");
     assert_eq!(copy.code(), Some(&ErrorCode::UNAVAILABLE));
@@ -1143,35 +1143,42 @@ fn error_duplicate_keeps_the_whole_chain_good() {
 }
 
 #[test]
-fn error_duplicate_foreign_cause_is_text_only_bad() {
-    let err = Error::new("fs.Fs.read", "read notes.md").with_cause(std::io::Error::other("eof"));
-    let copy = err.duplicate();
-    let cause = copy.cause().expect("the cause is copied");
-    assert_eq!(cause.to_string(), "eof");
-    // An I/O error stays one of its kind; any other cause keeps what it says, not its type.
-    assert_eq!(
-        cause
-            .downcast_ref::<std::io::Error>()
-            .map(std::io::Error::kind),
-        Some(std::io::ErrorKind::Other)
-    );
-    let missing = Error::new("fs.Fs.read", "read notes.md")
-        .with_cause(std::io::Error::from(std::io::ErrorKind::NotFound));
-    let wrapped = Error::wrap(missing.duplicate(), "config.Config.load", "load");
-    assert_eq!(wrapped.code(), Some(&ErrorCode::NOT_FOUND));
+fn error_clone_changed_leaves_the_original_as_it_was_bad() {
+    // A clone shares its parts until one of them changes: then it has its own.
+    let missing = Error::new("fs.Fs.read", "read notes.md").with_code(ErrorCode::NOT_FOUND);
+    let denied = missing.clone().with_code(ErrorCode::DENIED);
+    assert_eq!(missing.code(), Some(&ErrorCode::NOT_FOUND));
+    assert_eq!(denied.code(), Some(&ErrorCode::DENIED));
+    let caused = missing.clone().with_cause(std::io::Error::other("eof"));
+    assert!(missing.cause().is_none());
+    assert_eq!(caused.cause().unwrap().to_string(), "eof");
+}
+
+#[test]
+fn error_clone_keeps_the_foreign_cause_itself_ugly() {
+    // Not a copy of its text: the cause itself, so its type and OS error number survive.
+    let err =
+        Error::new("fs.Fs.read", "read notes.md").with_cause(std::io::Error::from_raw_os_error(13));
+    let copy = err.clone();
+    let io = copy
+        .cause()
+        .unwrap()
+        .downcast_ref::<std::io::Error>()
+        .unwrap();
+    assert_eq!(io.raw_os_error(), Some(13));
     let foreign = Error::new("a.B.c", "d").with_cause(std::fmt::Error);
-    let copied = foreign.duplicate();
     assert!(
-        copied
+        foreign
+            .clone()
             .cause()
             .unwrap()
             .downcast_ref::<std::fmt::Error>()
-            .is_none()
+            .is_some()
     );
 }
 
 #[test]
-fn error_duplicate_of_joined_errors_and_foreign_wrappers_ugly() {
+fn error_clone_of_joined_errors_and_foreign_wrappers_ugly() {
     let wrapped = Context {
         what: "loading plugins",
         source: not_found(),
@@ -1181,7 +1188,7 @@ fn error_duplicate_of_joined_errors_and_foreign_wrappers_ugly() {
         Error::new("", "").with_code(ErrorCode::TIMEOUT),
     ])
     .unwrap();
-    let copy = joined.duplicate();
+    let copy = joined.clone();
     assert_eq!(copy.to_string(), joined.to_string());
     assert_eq!(copy.joined().len(), 2);
     // Below the foreign wrapper the CoreRS error is still a CoreRS error, code and all.
