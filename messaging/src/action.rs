@@ -568,7 +568,8 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
             Parent::Running => try_current(),
             Parent::Given(info) => Some(info),
             Parent::Root => None,
-        });
+        })
+        .sent_by(ctx.interned_sender());
         let refused = |err| self.refused(core, name, info, err);
         self.check_depth(OP, name, &info).map_err(refused)?;
         let action = self
@@ -1011,7 +1012,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         options: Options,
     ) -> Result<Value> {
         const OP: &str = "messaging.Actions.emit";
-        let info = child_of(try_current());
+        let info = child_of(try_current()).sent_by(ctx.interned_sender());
         let refused = |err| self.refused(core, name, info, err);
         self.check_depth(OP, name, &info).map_err(refused)?;
         ended(ctx, name).map_err(refused)?;

@@ -177,6 +177,16 @@ pub(crate) fn begin() -> (DispatchInfo, EnterGuard) {
     (info, guard)
 }
 
+impl DispatchInfo {
+    /// This dispatch, sent by `sender` when one is given (a run context's).
+    pub(crate) fn sent_by(mut self, sender: Option<&'static str>) -> DispatchInfo {
+        if sender.is_some() {
+            self.sender = sender;
+        }
+        self
+    }
+}
+
 /// The info for a new dispatch whose parent is `parent` (a fresh root when `None`), for
 /// work that is not running yet (an async Action run).
 pub(crate) fn child_of(parent: Option<DispatchInfo>) -> DispatchInfo {
@@ -251,7 +261,7 @@ impl Drop for EnterGuard {
 
 /// The one `&'static` copy of `name`: sender names are service names, a small set, kept
 /// for the life of the process.
-fn intern(name: &str) -> &'static str {
+pub(crate) fn intern(name: &str) -> &'static str {
     static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
     let mut names = NAMES
         .get_or_init(Mutex::default)

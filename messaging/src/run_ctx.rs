@@ -43,6 +43,8 @@ struct RunCtxInner {
     /// Action whose slot an ancestor holds takes a free slot or none, as waiting for one
     /// could wait on that ancestor forever (with one slot it always would).
     holding: Shared<Arc<Held>>,
+    /// Who the runs are made for (interned, as a dispatch's sender is).
+    sender: Option<&'static str>,
 }
 
 impl fmt::Debug for RunCtxInner {
@@ -51,6 +53,7 @@ impl fmt::Debug for RunCtxInner {
         f.debug_struct("RunCtxInner")
             .field("cancel", &self.cancel)
             .field("deadline", &self.deadline)
+            .field("sender", &self.sender)
             .field(
                 "extensions",
                 &format_args!("{} extensions", self.extensions.len()),
@@ -226,6 +229,53 @@ impl RunCtx {
         })
     }
 
+    /// Records `sender` as the sender of the runs made under this context (and of what
+    /// they cause), which handlers read as `ctx.dispatch().sender()` and the
+    /// `ActionStarted` / `ActionCompleted` events carry: the way to say who calls for runs
+    /// that go on after the caller's own code returned (an async run, a Task's steps),
+    /// where [`Bus::with_sender`](crate::Bus::with_sender), which names the sender of what
+    /// runs inside its closure, cannot reach. Sender names are interned, as `with_sender`'s
+    /// are: use a small, fixed set of names (a service, "agent", "scheduler"), and carry a
+    /// per-request identity in an [extension](RunCtx::with_extension).
+    ///
+    /// ```
+    /// use corers_messaging::{ActionSpec, Actions, Bus, RunCtx};
+    /// use corers_primitives::{Options, Value};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let actions: Actions<()> = Actions::new(Bus::new());
+    /// actions.register(ActionSpec::new("git.log", |ctx, _| async move {
+    ///     Ok(Value::from(ctx.dispatch().sender().unwrap_or("nobody")))
+    /// })).unwrap();
+    /// let ctx = RunCtx::new().with_sender("agent");
+    /// let who = actions.run(&(), &ctx, "git.log", Options::new()).await.unwrap();
+    /// assert_eq!(who, Value::from("agent"));
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn with_sender(self, sender: &str) -> RunCtx {
+        let sender = crate::context::intern(sender);
+        self.derived(self.cancel_token().clone(), |inner| {
+            inner.sender = Some(sender);
+        })
+    }
+
+    /// The sender [`with_sender`](RunCtx::with_sender) recorded, if any.
+    ///
+    /// ```
+    /// use corers_messaging::RunCtx;
+    /// assert_eq!(RunCtx::new().with_sender("agent").sender(), Some("agent"));
+    /// assert_eq!(RunCtx::new().sender(), None);
+    /// ```
+    pub fn sender(&self) -> Option<&str> {
+        self.inner.sender
+    }
+
+    /// [`sender`](RunCtx::sender), as a dispatch keeps it.
+    pub(crate) fn interned_sender(&self) -> Option<&'static str> {
+        self.inner.sender
+    }
+
     /// This context for the runs nested in one that holds `held`.
     pub(crate) fn holding(&self, held: Arc<Held>) -> RunCtx {
         self.derived(self.cancel_token().clone(), |inner| {
@@ -252,6 +302,7 @@ impl RunCtx {
             deadline: self.inner.deadline,
             extensions: self.inner.extensions.clone(),
             holding: self.inner.holding.clone(),
+            sender: self.inner.sender,
         };
         change(&mut inner);
         RunCtx {

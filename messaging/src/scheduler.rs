@@ -62,7 +62,8 @@ impl<C: Clone + Send + Sync + 'static> Scheduler<C> {
     }
 
     /// Starts a loop per scheduled Task on the current tokio runtime; each run gets a
-    /// [`RunCtx`] cancelled when the scheduler stops.
+    /// [`RunCtx`] cancelled when the scheduler stops, whose sender is `"scheduler"` (what
+    /// its Actions read as `ctx.dispatch().sender()`).
     ///
     /// A Task defined while the scheduler runs is run on its schedule from then on; one
     /// redefined follows its new schedule at once (and stops being run when the new
@@ -370,7 +371,9 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
         let Some(core) = context() else {
             return last;
         };
-        let ctx = RunCtx::new().with_cancel(stop.child_token());
+        let ctx = RunCtx::new()
+            .with_cancel(stop.child_token())
+            .with_sender("scheduler");
         let bus = tasks.bus();
         // Late (the machine slept through ticks): one run now, the rest skipped, and said.
         let started = wall(&mut anchor);

@@ -1071,6 +1071,74 @@ fn action_ctx_dispatch_sender_from_with_sender_ugly() {
     assert_eq!(info.depth(), 1);
 }
 
+// --- RunCtx::with_sender ---
+
+#[tokio::test]
+async fn run_ctx_with_sender_reaches_a_run_on_another_task_good() {
+    // An async host: the run goes on on a task of its own, where no with_sender closure
+    // reaches; the context carries who calls, to the handler, its nested runs and the
+    // events.
+    let bus: Bus<()> = Bus::new();
+    let actions = Actions::new(bus.clone());
+    actions.set_events(true);
+    let (_, completed) = watch_events(&bus);
+    let senders = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&senders);
+    bus.on(move |_, event: &ActionCompleted| {
+        log.lock()
+            .unwrap()
+            .push(event.dispatch.sender().map(str::to_owned));
+        Ok(())
+    });
+    let seen = Seen::default();
+    actions
+        .register(ActionSpec::new("git.sync", |ctx, _| async move {
+            ctx.run("git.pull", options! {}).await
+        }))
+        .unwrap();
+    actions.register(recording("git.pull", &seen)).unwrap();
+    let ctx = RunCtx::new().with_sender("agent");
+    let running = tokio::spawn({
+        let actions = actions.clone();
+        async move { actions.run(&(), &ctx, "git.sync", options! {}).await }
+    });
+    running.await.unwrap().unwrap();
+    assert_eq!(seen.lock().unwrap()[0].sender(), Some("agent"));
+    assert_eq!(completed.lock().unwrap().len(), 2);
+    assert_eq!(
+        *senders.lock().unwrap(),
+        [Some("agent".to_owned()), Some("agent".to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn run_ctx_without_sender_leaves_the_callers_bad() {
+    // No sender on the context: a run started inside with_sender still has that one.
+    let bus: Bus<()> = Bus::new();
+    let actions = Actions::new(bus.clone());
+    let seen = Seen::default();
+    actions.register(recording("git.pull", &seen)).unwrap();
+    run(&actions, "git.pull").await.unwrap();
+    assert_eq!(seen.lock().unwrap()[0].sender(), None);
+    assert_eq!(RunCtx::new().sender(), None);
+}
+
+#[tokio::test]
+async fn run_ctx_with_sender_empty_then_replaced_by_a_later_one_ugly() {
+    let bus: Bus<()> = Bus::new();
+    let actions = Actions::new(bus.clone());
+    let seen = Seen::default();
+    actions.register(recording("git.pull", &seen)).unwrap();
+    assert_eq!(RunCtx::new().with_sender("").sender(), Some(""));
+    let ctx = RunCtx::new().with_sender("").with_sender("agent ✓");
+    actions
+        .run(&(), &ctx, "git.pull", options! {})
+        .await
+        .unwrap();
+    assert_eq!(seen.lock().unwrap()[0].sender(), Some("agent ✓"));
+    assert_eq!(ctx.sender(), Some("agent ✓"));
+}
+
 // --- ActionCtx::run_ctx ---
 
 #[tokio::test(start_paused = true)]

@@ -156,6 +156,39 @@ async fn scheduler_start_with_takes_the_context_for_each_run_good() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn scheduler_start_runs_are_sent_by_the_scheduler_good() {
+    // An Action can tell a scheduled run from one a person asked for.
+    let actions: Actions<()> = Actions::new(Bus::new());
+    let senders = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&senders);
+    actions
+        .register(ActionSpec::new("index.refresh", move |ctx, _| {
+            log.lock()
+                .unwrap()
+                .push(ctx.dispatch().sender().map(str::to_owned));
+            async { Ok(Value::Null) }
+        }))
+        .unwrap();
+    let tasks = Tasks::new(actions);
+    tasks
+        .define(
+            "refresh",
+            TaskDef::new(vec![Step::run("index.refresh")]).schedule("*/10 * * * * *"),
+        )
+        .unwrap();
+    let scheduler = Scheduler::new(tasks);
+    scheduler.start(&()).unwrap();
+    pass(Duration::from_secs(20)).await;
+    scheduler.stop().await;
+    let senders = senders.lock().unwrap();
+    assert!(!senders.is_empty());
+    assert!(
+        senders.iter().all(|s| s.as_deref() == Some("scheduler")),
+        "{senders:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn scheduler_start_with_context_gone_ends_the_loops_bad() {
     let bench = Bench::new(Duration::ZERO);
     bench.schedule("index.refresh", "*/10 * * * * *");

@@ -450,6 +450,39 @@ async fn tasks_run_sequential_steps_in_order_good() {
     assert!(events.iter().all(|e| !e.detached && e.code.is_none()));
 }
 
+#[tokio::test]
+async fn tasks_run_under_a_sender_every_step_has_it_good() {
+    // Parallel steps run on tasks of their own: the run context still says who called.
+    let bench = Bench::new();
+    let senders = Arc::new(Mutex::new(Vec::new()));
+    for name in ["git.pull", "index.build", "chat.announce"] {
+        let log = Arc::clone(&senders);
+        bench
+            .actions
+            .register(ActionSpec::new(name, move |ctx, _| {
+                log.lock()
+                    .unwrap()
+                    .push(ctx.dispatch().sender().map(str::to_owned));
+                async { Ok(Value::Null) }
+            }))
+            .unwrap();
+    }
+    bench.define(
+        "nightly",
+        vec![
+            Step::run("git.pull"),
+            Step::parallel(vec![Step::run("index.build"), Step::run("chat.announce")]),
+        ],
+    );
+    let ctx = RunCtx::new().with_sender("scheduler");
+    let report = bench.tasks.run(&(), &ctx, "nightly").await.unwrap();
+    assert!(report.is_ok());
+    assert_eq!(
+        *senders.lock().unwrap(),
+        vec![Some("scheduler".to_owned()); 3]
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn tasks_run_two_at_once_are_told_apart_by_their_run_ugly() {
     let mut bench = Bench::new();
