@@ -241,7 +241,7 @@ impl<C: Clone + Send + Sync + 'static> ActionSpec<C> {
 }
 
 /// What is known about a registered Action.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ActionDef {
     /// Its name.
@@ -402,10 +402,13 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
     /// ```
     ///
     /// # Errors
-    /// [`ErrorCode::INVALID`] for an empty or malformed name; [`ErrorCode::LOCKED`] when
-    /// the registry is locked, or sealed and the name is new.
+    /// [`ErrorCode::INVALID`] for an empty or malformed name, or a schema whose
+    /// [default](crate::Field::default) or [listed values](crate::Field::one_of) do not fit
+    /// its key; [`ErrorCode::LOCKED`] when the registry is locked, or sealed and the name
+    /// is new.
     pub fn register(&self, spec: ActionSpec<C>) -> Result<()> {
         check_name("messaging.Actions.register", "action", &spec.name)?;
+        spec.schema.declared_well(&spec.name)?;
         let action = Action {
             name: Arc::from(spec.name.as_str()),
             def: ActionDef {

@@ -80,7 +80,7 @@ impl fmt::Display for ValueKind {
 }
 
 /// One declared input key.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Field {
     /// The key in the Action's `Options`.
@@ -93,6 +93,13 @@ pub struct Field {
     /// listing, a model reading the tool's [JSON Schema](Schema::to_json_schema).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The only values it takes, when it takes a few ([`one_of`](Field::one_of)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub one_of: Option<Vec<Value>>,
+    /// What a run hands the handler when a call leaves the key out
+    /// ([`default`](Field::default)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<Value>,
 }
 
 impl Field {
@@ -109,6 +116,8 @@ impl Field {
             kind,
             required: true,
             description: None,
+            one_of: None,
+            default: None,
         }
     }
 
@@ -136,6 +145,64 @@ impl Field {
     pub fn description(mut self, description: impl Into<String>) -> Field {
         self.description = Some(description.into());
         self
+    }
+
+    /// Takes only `values` (JSON Schema's `enum`): any other value of the key's kind is a
+    /// [`Violation::NotAllowed`] naming them.
+    ///
+    /// ```
+    /// use corers_messaging::{Field, Schema, ValueKind};
+    /// use corers_primitives::options;
+    /// let schema = Schema::new()
+    ///     .field(Field::optional("order", ValueKind::String).one_of(["newest", "oldest"]));
+    /// assert!(schema.check("git.log", &options! { "order" => "oldest" }).is_ok());
+    /// let err = schema.check("git.log", &options! { "order" => "random" }).unwrap_err();
+    /// assert_eq!(
+    ///     err.message(),
+    ///     r#"action "git.log": input "order" must be one of "newest", "oldest", found "random""#
+    /// );
+    /// ```
+    #[must_use]
+    pub fn one_of<V: Into<Value>>(mut self, values: impl IntoIterator<Item = V>) -> Field {
+        self.one_of = Some(values.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// What a run hands the handler when a call leaves the key out (or gives null), so the
+    /// handler reads one value and a tool listing shows it (JSON Schema's `default`).
+    /// [`Actions::register`](crate::Actions::register) refuses a default of another kind,
+    /// or one that [`one_of`](Field::one_of) does not list.
+    ///
+    /// ```
+    /// use corers_messaging::{Field, ValueKind};
+    /// use corers_primitives::Value;
+    /// let limit = Field::optional("limit", ValueKind::Int).default(20);
+    /// assert_eq!(limit.default, Some(Value::from(20)));
+    /// ```
+    #[must_use]
+    pub fn default(mut self, value: impl Into<Value>) -> Field {
+        self.default = Some(value.into());
+        self
+    }
+
+    /// Whether `value` (not null) is one this key takes: of its kind, and listed when
+    /// [`one_of`](Field::one_of) lists values (a number compared as its kind reads it).
+    fn allows(&self, value: &Value) -> bool {
+        match &self.one_of {
+            Some(values) => values.iter().any(|allowed| same(allowed, value)),
+            None => true,
+        }
+    }
+}
+
+/// Whether `a` and `b` are the same value, an int and a whole float by their worth (`5`
+/// and `5.0`).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Int(i), Value::Float(f)) | (Value::Float(f), Value::Int(i)) => {
+            whole(*f) == Some(*i)
+        }
+        _ => a == b,
     }
 }
 
@@ -177,6 +244,15 @@ pub enum Violation {
         /// by its size, anything else cut at 64 characters.
         shown: String,
     },
+    /// A key's value is of its kind but not one of the values it takes.
+    NotAllowed {
+        /// The key.
+        key: String,
+        /// The values it takes, as messages show them.
+        allowed: Vec<String>,
+        /// The value given, as messages show it.
+        shown: String,
+    },
     /// A [closed](Schema::closed) schema does not declare the key.
     Unknown {
         /// The key.
@@ -199,6 +275,7 @@ impl Violation {
         match self {
             Violation::Missing { key, .. }
             | Violation::WrongKind { key, .. }
+            | Violation::NotAllowed { key, .. }
             | Violation::Unknown { key, .. } => key,
         }
     }
@@ -219,6 +296,16 @@ impl fmt::Display for Violation {
                 f,
                 "input {} must be {expected}, found {found} {shown}",
                 shown_name(key)
+            ),
+            Violation::NotAllowed {
+                key,
+                allowed,
+                shown,
+            } => write!(
+                f,
+                "input {} must be one of {}, found {shown}",
+                shown_name(key),
+                allowed.join(", ")
             ),
             Violation::Unknown { key, closest } => {
                 write!(f, "unknown input {}", shown_name(key))?;
@@ -246,7 +333,7 @@ impl fmt::Display for Violation {
 /// let err = schema.check("git.log", &options! { "limit" => 10 }).unwrap_err();
 /// assert_eq!(err.message(), r#"action "git.log": missing required input "path" (string)"#);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Schema {
     fields: Vec<Field>,
     /// Whether a key it does not declare is refused.
@@ -417,6 +504,18 @@ impl Schema {
                         shown: shown(&field.key, value),
                     });
                 }
+                Some(value) if !value.is_null() && !field.allows(value) => {
+                    violations.push(Violation::NotAllowed {
+                        key: field.key.clone(),
+                        allowed: field
+                            .one_of
+                            .iter()
+                            .flatten()
+                            .map(|allowed| shown(&field.key, allowed))
+                            .collect(),
+                        shown: shown(&field.key, value),
+                    });
+                }
                 _ => {}
             }
         }
@@ -471,6 +570,12 @@ impl Schema {
                 if let Some(description) = &field.description {
                     property.insert("description".to_owned(), Value::from(description));
                 }
+                if let Some(values) = &field.one_of {
+                    property.insert("enum".to_owned(), Value::from(values.clone()));
+                }
+                if let Some(default) = &field.default {
+                    property.insert("default".to_owned(), default.clone());
+                }
                 (field.key.clone(), Value::from(property))
             })
             .collect::<BTreeMap<_, _>>();
@@ -491,12 +596,18 @@ impl Schema {
         Value::from(schema)
     }
 
-    /// Checks `options` as [`check`](Schema::check) does and leaves each declared number
-    /// in its declared kind (`5.0` for an int key as `5`, `2` for a float key as `2.0`):
-    /// what a run hands its handler.
+    /// Checks `options` as [`check`](Schema::check) does, fills in the
+    /// [default](Field::default) of each key left out, and leaves each declared number in
+    /// its declared kind (`5.0` for an int key as `5`, `2` for a float key as `2.0`): what a
+    /// run hands its handler.
     pub(crate) fn admit(&self, action: &str, options: &mut Options) -> Result<()> {
         self.check(action, options)?;
         for field in &self.fields {
+            if let Some(default) = &field.default
+                && options.get(&field.key).is_none_or(Value::is_null)
+            {
+                options.set(field.key.as_str(), default.clone());
+            }
             if !matches!(field.kind, ValueKind::Int | ValueKind::Float) {
                 continue;
             }
@@ -508,6 +619,50 @@ impl Schema {
             };
             if let Some(value) = converted {
                 options.set(field.key.as_str(), value);
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the schema itself, for [`Actions::register`](crate::Actions::register): each
+    /// [default](Field::default) of its key's kind and among the values it
+    /// [takes](Field::one_of), each listed value of the key's kind.
+    pub(crate) fn declared_well(&self, action: &str) -> Result<()> {
+        for field in &self.fields {
+            if let Some(wrong) = field
+                .one_of
+                .iter()
+                .flatten()
+                .find(|v| !field.kind.accepts(v))
+            {
+                return Err(ill_declared(
+                    action,
+                    field,
+                    &format!("lists {}, not {}", shown(&field.key, wrong), field.kind),
+                ));
+            }
+            if let Some(default) = &field.default {
+                if !field.kind.accepts(default) || default.is_null() {
+                    return Err(ill_declared(
+                        action,
+                        field,
+                        &format!(
+                            "defaults to {}, not {}",
+                            shown(&field.key, default),
+                            field.kind
+                        ),
+                    ));
+                }
+                if !field.allows(default) {
+                    return Err(ill_declared(
+                        action,
+                        field,
+                        &format!(
+                            "defaults to {}, which it does not take",
+                            shown(&field.key, default)
+                        ),
+                    ));
+                }
             }
         }
         Ok(())
@@ -535,14 +690,25 @@ impl Schema {
                 field.required = required;
             }
             None => self.fields.push(Field {
-                key,
-                kind,
                 required,
-                description: None,
+                ..Field::required(key, kind)
             }),
         }
         self
     }
+}
+
+/// The error for `field` of `action`'s schema, declared as `what` says.
+fn ill_declared(action: &str, field: &Field, what: &str) -> Error {
+    Error::new(
+        "messaging.Schema.declared_well",
+        format!(
+            "action {}: input {} {what}",
+            shown_name(action),
+            shown_name(&field.key)
+        ),
+    )
+    .with_code(ErrorCode::INVALID)
 }
 
 /// `f` as an `i64`, when it is a whole number one holds.

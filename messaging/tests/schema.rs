@@ -915,3 +915,172 @@ fn schema_to_json_schema_of_empty_schema_ugly() {
     let json = serde_json::to_string(&Schema::new().to_json_schema()).unwrap();
     assert_eq!(json, r#"{"properties":{},"required":[],"type":"object"}"#);
 }
+
+// --- Field::one_of ---
+
+/// `git.log` whose `order` takes newest or oldest (newest by default) and whose `limit`
+/// defaults to 20; the handler answers with what it was given.
+fn ordered_log() -> Actions<()> {
+    let actions = Actions::new(Bus::new());
+    actions
+        .register(
+            ActionSpec::new(
+                "git.log",
+                |_, options| async move { Ok(options.into_value()) },
+            )
+            .schema(
+                Schema::new()
+                    .field(
+                        Field::optional("order", ValueKind::String)
+                            .one_of(["newest", "oldest"])
+                            .default("newest"),
+                    )
+                    .field(
+                        Field::optional("limit", ValueKind::Int)
+                            .one_of([10, 20, 50])
+                            .default(20),
+                    ),
+            ),
+        )
+        .unwrap();
+    actions
+}
+
+#[test]
+fn field_one_of_listed_value_passes_good() {
+    let schema = Schema::new()
+        .field(Field::optional("order", ValueKind::String).one_of(["newest", "oldest"]));
+    assert!(
+        schema
+            .violations(&options! { "order" => "oldest" })
+            .is_empty()
+    );
+    assert!(schema.violations(&options! {}).is_empty());
+}
+
+#[test]
+fn field_one_of_other_value_is_not_allowed_bad() {
+    let schema = Schema::new()
+        .field(Field::optional("order", ValueKind::String).one_of(["newest", "oldest"]));
+    let violations = schema.violations(&options! { "order" => "random" });
+    assert_eq!(
+        violations,
+        [Violation::NotAllowed {
+            key: "order".to_owned(),
+            allowed: vec![r#""newest""#.to_owned(), r#""oldest""#.to_owned()],
+            shown: r#""random""#.to_owned(),
+        }]
+    );
+    assert_eq!(
+        serde_json::to_string(&violations[0]).unwrap(),
+        r#"{"violation":"not_allowed","key":"order","allowed":["\"newest\"","\"oldest\""],"shown":"\"random\""}"#
+    );
+}
+
+#[test]
+fn field_one_of_numbers_compare_by_worth_and_kind_comes_first_ugly() {
+    let schema = Schema::new().field(Field::optional("limit", ValueKind::Int).one_of([10, 20]));
+    // 20.0 is 20; a string is the wrong kind before it is a value not listed.
+    assert!(schema.violations(&options! { "limit" => 20.0 }).is_empty());
+    assert!(matches!(
+        schema.violations(&options! { "limit" => "20" })[0],
+        Violation::WrongKind { .. }
+    ));
+    let empty = Schema::new()
+        .field(Field::optional("order", ValueKind::String).one_of(Vec::<String>::new()));
+    assert!(matches!(
+        empty.violations(&options! { "order" => "newest" })[0],
+        Violation::NotAllowed { .. }
+    ));
+}
+
+// --- Field::default ---
+
+#[tokio::test]
+async fn field_default_reaches_the_handler_when_left_out_good() {
+    let actions = ordered_log();
+    let given = actions
+        .run(
+            &(),
+            &RunCtx::new(),
+            "git.log",
+            options! { "order" => "oldest", "limit" => Value::Null },
+        )
+        .await
+        .unwrap();
+    let given = given.as_map().unwrap();
+    assert_eq!(
+        given["order"],
+        Value::from("oldest"),
+        "a value given is kept"
+    );
+    assert_eq!(given["limit"], Value::from(20), "null is left out");
+    let none = actions
+        .run(&(), &RunCtx::new(), "git.log", options! {})
+        .await
+        .unwrap();
+    assert_eq!(none.as_map().unwrap()["order"], Value::from("newest"));
+}
+
+#[test]
+fn field_default_of_another_kind_or_not_listed_is_refused_at_register_bad() {
+    let actions: Actions<()> = Actions::new(Bus::new());
+    let register = |field: Field| {
+        actions.register(
+            ActionSpec::new("git.log", |_, _| async { Ok(Value::Null) })
+                .schema(Schema::new().field(field)),
+        )
+    };
+    let err = register(Field::optional("limit", ValueKind::Int).default("twenty")).unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+    assert_eq!(
+        err.message(),
+        r#"action "git.log": input "limit" defaults to "twenty", not int"#
+    );
+    let err = register(
+        Field::optional("limit", ValueKind::Int)
+            .one_of([10, 20])
+            .default(30),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.message(),
+        r#"action "git.log": input "limit" defaults to 30, which it does not take"#
+    );
+    assert!(!actions.exists("git.log"));
+}
+
+#[test]
+fn field_one_of_listing_another_kind_or_a_null_default_is_refused_ugly() {
+    let actions: Actions<()> = Actions::new(Bus::new());
+    let register = |field: Field| {
+        actions.register(
+            ActionSpec::new("git.log", |_, _| async { Ok(Value::Null) })
+                .schema(Schema::new().field(field)),
+        )
+    };
+    let err = register(
+        Field::optional("order", ValueKind::String).one_of([Value::from("newest"), Value::from(1)]),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.message(),
+        r#"action "git.log": input "order" lists 1, not string"#
+    );
+    assert!(register(Field::optional("order", ValueKind::Any).default(Value::Null)).is_err());
+}
+
+#[test]
+fn schema_to_json_schema_lists_values_and_defaults_good() {
+    let actions = ordered_log();
+    let schema = actions
+        .get("git.log")
+        .def()
+        .unwrap()
+        .schema
+        .to_json_schema();
+    assert_eq!(
+        serde_json::to_string(&schema).unwrap(),
+        r#"{"properties":{"limit":{"default":20,"enum":[10,20,50],"type":"integer"},"order":{"default":"newest","enum":["newest","oldest"],"type":"string"}},"required":[],"type":"object"}"#
+    );
+}
