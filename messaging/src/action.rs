@@ -359,6 +359,8 @@ struct ActionsInner<C> {
     listeners_writer: Mutex<()>,
     bus: Bus<C>,
     events: AtomicBool,
+    /// Counts the changes to what can run (see [`Actions::changes`]).
+    changed: tokio::sync::watch::Sender<u64>,
 }
 
 impl<C> Clone for Actions<C> {
@@ -380,6 +382,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                 listeners_writer: Mutex::new(()),
                 bus,
                 events: AtomicBool::new(false),
+                changed: tokio::sync::watch::Sender::new(0),
             }),
         }
     }
@@ -435,11 +438,39 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
             timeout: spec.timeout,
         };
         self.inner.registry.set(&spec.name, action)?;
+        self.changed();
         self.inner.bus.audit(AuditEvent::HandlerAdded {
             kind: "action",
             name: &spec.name,
         });
         Ok(())
+    }
+
+    /// Wakes whoever watches for changes to what can run: an Action registered (or
+    /// replaced), enabled or disabled — for a tool server that tells its clients the list
+    /// changed (MCP's `notifications/tools/list_changed`) rather than polling
+    /// [`defs`](Actions::defs). The value counts the changes; changes made while nobody
+    /// looked wake a watcher once.
+    ///
+    /// ```
+    /// use corers_messaging::{ActionSpec, Actions, Bus};
+    /// use corers_primitives::Value;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let actions: Actions<()> = Actions::new(Bus::new());
+    /// let mut changes = actions.changes();
+    /// actions.register(ActionSpec::new("git.log", |_, _| async { Ok(Value::Null) })).unwrap();
+    /// changes.changed().await.unwrap();
+    /// assert_eq!(actions.defs("*").len(), 1);
+    /// # }
+    /// ```
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.changed.subscribe()
+    }
+
+    /// Counts a change to what can run, waking [`changes`](Actions::changes)' watchers.
+    fn changed(&self) {
+        self.inner.changed.send_modify(|changes| *changes += 1);
     }
 
     /// A handle on the Action `name`, registered or not (running an unregistered one is
@@ -1117,7 +1148,9 @@ impl<C: Clone + Send + Sync + 'static> ActionHandle<C> {
     /// # Errors
     /// [`ErrorCode::NOT_FOUND`] when not registered; [`ErrorCode::LOCKED`] when locked.
     pub fn disable(&self) -> Result<()> {
-        self.actions.inner.registry.disable(&self.name)
+        self.actions.inner.registry.disable(&self.name)?;
+        self.actions.changed();
+        Ok(())
     }
 
     /// Lets runs through again.
@@ -1125,7 +1158,9 @@ impl<C: Clone + Send + Sync + 'static> ActionHandle<C> {
     /// # Errors
     /// [`ErrorCode::NOT_FOUND`] when not registered; [`ErrorCode::LOCKED`] when locked.
     pub fn enable(&self) -> Result<()> {
-        self.actions.inner.registry.enable(&self.name)
+        self.actions.inner.registry.enable(&self.name)?;
+        self.actions.changed();
+        Ok(())
     }
 
     /// Where its circuit breaker stands; `None` without a breaker (or when not registered).

@@ -423,6 +423,45 @@ fn actions_list_wildcards_and_empty_pattern_ugly() {
 
 // --- Actions::defs ---
 
+// --- Actions::changes ---
+
+#[tokio::test]
+async fn actions_changes_wake_on_register_disable_and_enable_good() {
+    let actions = unit_actions();
+    let mut changes = actions.changes();
+    actions.register(answering("git.log", "log")).unwrap();
+    changes.changed().await.unwrap();
+    assert_eq!(*changes.borrow_and_update(), 1);
+    actions.get("git.log").disable().unwrap();
+    changes.changed().await.unwrap();
+    actions.get("git.log").enable().unwrap();
+    changes.changed().await.unwrap();
+    assert_eq!(*changes.borrow_and_update(), 3);
+}
+
+#[test]
+fn actions_changes_refused_changes_count_nothing_bad() {
+    let actions = unit_actions();
+    let changes = actions.changes();
+    assert!(actions.get("git.log").disable().is_err());
+    assert!(actions.register(answering("git log", "log")).is_err());
+    actions.lock();
+    assert!(actions.register(answering("git.log", "log")).is_err());
+    assert!(!changes.has_changed().unwrap());
+}
+
+#[tokio::test]
+async fn actions_changes_while_nobody_looked_wake_once_ugly() {
+    let actions = unit_actions();
+    let mut changes = actions.changes();
+    for name in ["git.log", "git.pull", "git.push"] {
+        actions.register(answering(name, "ok")).unwrap();
+    }
+    changes.changed().await.unwrap();
+    assert_eq!(*changes.borrow_and_update(), 3);
+    assert!(!changes.has_changed().unwrap());
+}
+
 #[test]
 fn actions_defs_names_descriptions_and_schemas_in_order_good() {
     let actions = unit_actions();
