@@ -47,7 +47,7 @@ pub struct Scheduler<C> {
     running: Mutex<Option<(CancellationToken, JoinSet<()>)>>,
     /// Held for a whole stop (taking the loops and waiting for them), so a second stop
     /// waits for the first and a start cannot begin while old runs are still ending.
-    stopping: tokio::sync::Mutex<()>,
+    stopping: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl<C: Clone + Send + Sync + 'static> Scheduler<C> {
@@ -57,7 +57,7 @@ impl<C: Clone + Send + Sync + 'static> Scheduler<C> {
         Scheduler {
             tasks,
             running: Mutex::new(None),
-            stopping: tokio::sync::Mutex::new(()),
+            stopping: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
@@ -139,17 +139,29 @@ impl<C: Clone + Send + Sync + 'static> Scheduler<C> {
     /// waiting for the runs to end; [`Tasks::wait_detached`](crate::Tasks::wait_detached)
     /// waits for the detached steps.
     /// Stopping a stopped scheduler does nothing; a stop while another is waiting waits
-    /// for it.
+    /// for it. The wait runs on a tokio task of its own: a caller that stops waiting (a
+    /// forced shutdown) leaves it to finish, and the scheduler does not start again until
+    /// the runs it cancelled have ended (a Task never overlaps itself).
     pub async fn stop(&self) {
-        let _stopping = self.stopping.lock().await;
+        let stopping = Arc::clone(&self.stopping).lock_owned().await;
         let running = self
             .running
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        if let Some((stop, mut loops)) = running {
-            stop.cancel();
+        let Some((stop, mut loops)) = running else {
+            return;
+        };
+        stop.cancel();
+        let ending = async move {
             while loops.join_next().await.is_some() {}
+            drop(stopping);
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                let _ = runtime.spawn(ending).await;
+            }
+            Err(_) => ending.await,
         }
     }
 

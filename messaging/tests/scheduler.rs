@@ -632,6 +632,55 @@ async fn scheduler_stop_twice_at_once_both_wait_for_the_runs_bad() {
     scheduler.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduler_stop_given_up_by_its_caller_still_keeps_a_start_out_ugly() {
+    // A run blocked in a synchronous call outlives its cancellation; the caller's stop is
+    // dropped (a forced shutdown). Starting again before that run ends would overlap it.
+    let actions: Actions<()> = Actions::new(Bus::new());
+    let running = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&running);
+    actions
+        .register(ActionSpec::new("index.build", move |_, _| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(500));
+            counted.fetch_sub(1, Ordering::SeqCst);
+            async { Ok(Value::Null) }
+        }))
+        .unwrap();
+    let tasks = Tasks::new(actions);
+    tasks
+        .define(
+            "reindex",
+            TaskDef::new(vec![Step::run("index.build")]).schedule("* * * * * *"),
+        )
+        .unwrap();
+    let scheduler = Scheduler::new(tasks);
+    scheduler.start(&()).unwrap();
+    let waited = std::time::Instant::now();
+    while running.load(Ordering::SeqCst) == 0 {
+        assert!(waited.elapsed() < Duration::from_secs(10), "no run began");
+        // The test's own thread: a worker's timer may be held up by the blocked run.
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let given_up = tokio::time::timeout(Duration::ZERO, scheduler.stop()).await;
+    assert!(given_up.is_err());
+    if running.load(Ordering::SeqCst) == 1 {
+        let err = scheduler.start(&()).unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::CONFLICT));
+    }
+    // Once the run has ended, the stop ends and a start is taken.
+    let waited = std::time::Instant::now();
+    while scheduler.start(&()).is_err() {
+        assert!(
+            waited.elapsed() < Duration::from_secs(10),
+            "the stop never ended"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(running.load(Ordering::SeqCst), 0);
+    scheduler.stop().await;
+}
+
 #[tokio::test(start_paused = true)]
 async fn scheduler_stop_when_not_running_does_nothing_ugly() {
     let bench = Bench::new(Duration::ZERO);
