@@ -449,26 +449,21 @@ async fn core_force_shutdown_cuts_a_hanging_stop_short_good() {
     });
     tokio::time::sleep(Duration::from_secs(1)).await;
     core.force_shutdown();
-    let _ = stopping.await.unwrap();
-    assert!(
-        began.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        began.elapsed()
-    );
+    // The hook gives up when forced, at 1 s: a stop that ends well.
+    stopping.await.unwrap().unwrap();
+    assert_eq!(began.elapsed(), Duration::from_secs(1));
     assert_eq!(shown(&core), ["config started", "config stopped"]);
 }
 
 #[tokio::test(start_paused = true)]
-async fn core_force_shutdown_not_called_waits_for_the_hook_timeout_bad() {
+async fn core_force_shutdown_not_called_waits_for_the_shutdown_timeout_bad() {
+    // Nobody forces it: the shutdown's own timeout (30 s by default) does, and the hook,
+    // which gives up when forced, ends the stop well.
     let core = stuck_in_stop();
     core.startup().await.unwrap();
     let began = tokio::time::Instant::now();
-    let _ = core.shutdown().await;
-    assert!(
-        began.elapsed() >= Duration::from_secs(5),
-        "{:?}",
-        began.elapsed()
-    );
+    core.shutdown().await.unwrap();
+    assert_eq!(began.elapsed(), Duration::from_secs(30));
 }
 
 #[tokio::test(start_paused = true)]
@@ -481,12 +476,8 @@ async fn core_force_shutdown_before_and_twice_ugly() {
     assert!(core.context().is_cancelled());
     core.force_shutdown();
     let began = tokio::time::Instant::now();
-    let _ = core.shutdown().await;
-    assert!(
-        began.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        began.elapsed()
-    );
+    core.shutdown().await.unwrap();
+    assert_eq!(began.elapsed(), Duration::ZERO, "the hook gives up at once");
 }
 
 /// A `store` whose reload hook records what the config says `workers` is.

@@ -80,7 +80,8 @@ fn core_fs_escape_lands_in_the_cores_audit_trail_ugly() {
     let scratch = Scratch::new();
     let (builder, log) = testing::builder();
     let core = builder.fs_root(&scratch.0).build().unwrap();
-    let _ = core.fs().read("../outside/secret.txt");
+    let err = core.fs().read("../outside/secret.txt").unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::DENIED));
     assert!(
         log.contents().contains("event=fs.sandbox_escape"),
         "{}",

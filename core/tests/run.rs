@@ -2449,7 +2449,8 @@ fn serving() -> CoreBuilder {
     )
 }
 
-#[tokio::test]
+// On the paused clock, as the next: the task fails once `serve` waits, whatever the load.
+#[tokio::test(start_paused = true)]
 async fn core_run_cli_service_task_failure_then_a_failed_stop_keeps_the_tasks_exit_code_ugly() {
     let core = serving()
         .service(|_| {
@@ -2475,7 +2476,9 @@ async fn core_run_cli_service_task_failure_then_a_failed_stop_keeps_the_tasks_ex
     assert!(run.stderr.contains("lock held"), "{}", run.stderr);
 }
 
-#[tokio::test]
+// On the paused clock: the writer's 20 ms pass only once `serve` waits, so the failure
+// never lands during startup on a loaded machine.
+#[tokio::test(start_paused = true)]
 async fn core_run_cli_service_task_failure_ends_the_run_with_its_exit_code_bad() {
     let calls = calls();
     let core = serving()

@@ -528,7 +528,7 @@ fn fs_write_path_over_path_max_invalid_ugly() {
 fn fs_with_log_escape_recorded_as_security_event_good() {
     let sandbox = Sandbox::new();
     let (fs, sink) = logged(&sandbox);
-    let _ = fs.read("../../etc/passwd");
+    assert_eq!(code_of(fs.read("../../etc/passwd")), ErrorCode::DENIED);
     let contents = sink.contents();
     assert!(
         contents.contains("[security]")
@@ -543,7 +543,7 @@ fn fs_with_log_symlink_escape_recorded_good() {
     let sandbox = Sandbox::new();
     sandbox.symlink("shared", sandbox.outside());
     let (fs, sink) = logged(&sandbox);
-    let _ = fs.read("shared/secret.txt");
+    assert_eq!(code_of(fs.read("shared/secret.txt")), ErrorCode::DENIED);
     assert!(
         sink.contents().contains("event=fs.sandbox_escape"),
         "{}",
@@ -590,7 +590,10 @@ fn fs_with_log_in_root_read_not_recorded_bad() {
 fn fs_with_log_original_handle_stays_silent_ugly() {
     let sandbox = Sandbox::new();
     let (logged_fs, sink) = logged(&sandbox);
-    let _ = sandbox.fs.read("../outside/secret.txt");
+    assert_eq!(
+        code_of(sandbox.fs.read("../outside/secret.txt")),
+        ErrorCode::DENIED
+    );
     drop(logged_fs);
     assert_eq!(sink.contents(), "");
 }
@@ -600,7 +603,12 @@ fn fs_with_log_write_through_symlinked_dir_recorded_ugly() {
     let sandbox = Sandbox::new();
     sandbox.symlink("shared", sandbox.outside());
     let (fs, sink) = logged(&sandbox);
-    let _ = fs.write("shared/planted.txt", b"planted");
+    assert_eq!(
+        code_of(fs.write("shared/planted.txt", b"planted")),
+        ErrorCode::DENIED
+    );
+    assert!(!sandbox.outside().join("planted.txt").exists());
+    sandbox.assert_outside_untouched();
     assert!(
         sink.contents().contains("event=fs.sandbox_escape"),
         "{}",

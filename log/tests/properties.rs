@@ -10,9 +10,12 @@ use proptest::prelude::*;
 use common::capture;
 use strategies::hostile_text;
 
-/// The control characters of `text`, in order.
+/// The control and invisible characters of `text` (a line separator, a bidi override, a
+/// zero-width joiner: what the formats promise to escape), in order.
 fn controls(text: &str) -> String {
-    text.chars().filter(|c| c.is_control()).collect()
+    text.chars()
+        .filter(|c| c.is_control() || corers_primitives::is_invisible(*c))
+        .collect()
 }
 
 proptest! {
