@@ -1368,7 +1368,11 @@ impl Config {
     /// ```
     pub fn subscribe(&self, key: &str) -> Subscription {
         let (subscriber, subscription) = Subscriber::new(key);
-        self.lock().subscribers.push(subscriber);
+        let mut state = self.lock();
+        // Those dropped go now too, not only at the next change: a server subscribing
+        // per connection while nothing changes would otherwise keep them all.
+        state.subscribers.retain(Subscriber::is_open);
+        state.subscribers.push(subscriber);
         subscription
     }
 
@@ -1572,9 +1576,14 @@ impl Config {
             .serial
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        self.lock()
-            .bindings
-            .push(Arc::clone(&binding) as Arc<dyn Binding>);
+        {
+            let mut state = self.lock();
+            // Those whose variable was dropped go now, as dropped subscriptions do.
+            state.bindings.retain(|bound| bound.alive());
+            state
+                .bindings
+                .push(Arc::clone(&binding) as Arc<dyn Binding>);
+        }
         match self.get_as::<T>(key) {
             Ok(value) => var.set(value),
             Err(err) if err.code() == Some(&ErrorCode::NOT_FOUND) => {}
@@ -1738,8 +1747,14 @@ impl Config {
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (subscribers, bindings) = {
+            let state = self.lock();
+            (state.subscribers.len(), state.bindings.len())
+        };
         f.debug_struct("Config")
             .field("keys", &self.inner.current.read().entries().len())
+            .field("subscribers", &subscribers)
+            .field("bindings", &bindings)
             .finish_non_exhaustive()
     }
 }

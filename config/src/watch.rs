@@ -53,7 +53,7 @@ impl fmt::Debug for Change {
 /// (a `set_many` or a `reload` is one batch). From [`Config::subscribe`](crate::Config::subscribe).
 ///
 /// Batches queue without bound until read, so a subscriber should keep reading or be
-/// dropped; a dropped subscription is forgotten at the next write.
+/// dropped; a dropped subscription is forgotten at the next change or subscription.
 #[derive(Debug)]
 #[must_use = "dropped, the subscription receives nothing"]
 pub struct Subscription {
@@ -108,6 +108,11 @@ impl Subscriber {
             },
             Subscription { receiver },
         )
+    }
+
+    /// Whether its subscription is still held.
+    pub(crate) fn is_open(&self) -> bool {
+        !self.sender.is_closed()
     }
 
     /// Sends the changes under this subscriber's prefix, if any; `false` once the

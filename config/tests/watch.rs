@@ -72,6 +72,24 @@ fn config_subscribe_removal_and_dropped_subscribers_ugly() {
     assert!(data.try_changed().is_none());
 }
 
+#[test]
+fn config_subscribe_and_bind_dropped_while_nothing_changes_are_not_kept_ugly() {
+    // A server subscribing per connection (or binding per request) while the settings
+    // stay as they are: what was dropped goes at the next subscription or binding.
+    let config = Config::new();
+    config.set("database.port", 5432).unwrap();
+    for _ in 0..1_000 {
+        drop(config.subscribe("database"));
+        drop(config.bind::<i64>("database.port").unwrap());
+    }
+    let _kept = config.subscribe("database");
+    let _bound = config.bind::<i64>("database.port").unwrap();
+    assert_eq!(
+        format!("{config:?}"),
+        "Config { keys: 1, subscribers: 1, bindings: 1, .. }"
+    );
+}
+
 // ---------------------------------------------------------------- Subscription::changed
 
 #[tokio::test]

@@ -316,18 +316,15 @@ impl Fs {
     ) -> Result<()> {
         const OP: &str = "fs.Fs.update";
         let (dir, name, at) = self.parent_of(OP, path, self.inner.unrestricted)?;
-        // In this process: one mutex per path, dropped from the map by the last user.
-        let turn: Arc<Mutex<()>> =
-            Arc::clone(self.inner.updating.entry(at.clone()).or_default().value());
-        let result = {
-            let _ours = turn.lock().unwrap_or_else(PoisonError::into_inner);
-            self.update_locked(OP, path, &dir, &name, change)
+        // In this process: one mutex per path, dropped from the map by the last user —
+        // also when `change` panics (the turn is given back as the panic unwinds).
+        let turn = Turn {
+            mutex: Arc::clone(self.inner.updating.entry(at.clone()).or_default().value()),
+            fs: self,
+            at,
         };
-        // Under the map's lock: two counts (the map's and ours) mean nobody else waits.
-        self.inner
-            .updating
-            .remove_if(&at, |_, mutex| Arc::strong_count(mutex) == 2);
-        result
+        let _ours = turn.mutex.lock().unwrap_or_else(PoisonError::into_inner);
+        self.update_locked(OP, path, &dir, &name, change)
     }
 
     /// [`update`](Fs::update) with this process's turn taken: takes the turn across
@@ -771,6 +768,24 @@ impl Drop for LockFile<'_> {
         if Self::identity(self.dir, self.name).is_ok_and(|there| there == Some(self.id)) {
             let _ = self.dir.remove_file(self.name);
         }
+    }
+}
+
+/// This process's turn to update one path: its mutex, dropped from the map by the last
+/// user when the turn ends.
+struct Turn<'a> {
+    fs: &'a Fs,
+    at: PathBuf,
+    mutex: Arc<Mutex<()>>,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        // Under the map's lock: two counts (the map's and ours) mean nobody else waits.
+        self.fs
+            .inner
+            .updating
+            .remove_if(&self.at, |_, mutex| Arc::strong_count(mutex) == 2);
     }
 }
 

@@ -575,6 +575,7 @@ impl fmt::Debug for Fs {
         f.debug_struct("Fs")
             .field("root", &self.inner.root)
             .field("unrestricted", &self.inner.unrestricted)
+            .field("updating", &self.inner.updating.len())
             .finish_non_exhaustive()
     }
 }

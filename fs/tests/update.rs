@@ -142,6 +142,8 @@ fn fs_update_after_closure_panicked_still_works_ugly() {
         let _ = fs.update(COUNTER, |_| panic!("the closure fails hard"));
     }));
     assert!(panicked.is_err());
+    // The in-process turn went with the panic: nothing kept for the path.
+    assert!(format!("{fs:?}").contains("updating: 0"), "{fs:?}");
     // Neither the in-process turn nor the file lock may still be held.
     fs.update(COUNTER, increment).unwrap();
     assert_eq!(fs.read_string(COUNTER).unwrap(), "42");

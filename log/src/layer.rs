@@ -139,6 +139,28 @@ struct Scratch {
     spans: String,
 }
 
+impl Scratch {
+    /// What each buffer keeps between events: one huge event (a 50 MB dump) does not
+    /// hold its size on the thread for the rest of the process.
+    const KEPT: usize = 64 * 1024;
+
+    /// Empties the buffers for the next event, giving back what is past [`Scratch::KEPT`].
+    fn reset(&mut self) {
+        for buffer in [
+            &mut self.message,
+            &mut self.fields,
+            &mut self.debug,
+            &mut self.line,
+            &mut self.spans,
+        ] {
+            buffer.clear();
+            if buffer.capacity() > Scratch::KEPT {
+                buffer.shrink_to(Scratch::KEPT);
+            }
+        }
+    }
+}
+
 /// A span's fields as each layer renders them (in its format, through its redactor), kept
 /// with the span so that every event inside it can name it. Keyed by layer: two layers in
 /// one subscriber each keep their own.
@@ -330,10 +352,7 @@ impl LogLayer {
                 Ok(scratch) => scratch,
                 Err(_) => &mut fresh,
             };
-            scratch.message.clear();
-            scratch.fields.clear();
-            scratch.line.clear();
-            scratch.spans.clear();
+            scratch.reset();
             if let Some(scope) = ctx.event_scope(event) {
                 for span in scope.from_root() {
                     let extensions = span.extensions();
@@ -472,5 +491,22 @@ impl Visit for Visitor<'_> {
             source = cause.source();
         }
         self.record_debug(field, &format_args!("{text}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Scratch;
+
+    #[test]
+    fn scratch_reset_gives_back_what_a_huge_event_took_ugly() {
+        let mut scratch = Scratch::default();
+        scratch.message.push_str(&"x".repeat(50 * 1024 * 1024));
+        scratch.line.push_str("service started");
+        scratch.reset();
+        assert!(scratch.message.is_empty() && scratch.line.is_empty());
+        assert!(scratch.message.capacity() <= Scratch::KEPT);
+        // A buffer of an ordinary size keeps its capacity: no allocation next time.
+        assert!(scratch.line.capacity() >= "service started".len());
     }
 }

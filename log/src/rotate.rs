@@ -585,11 +585,12 @@ fn compress(path: &Path) -> io::Result<()> {
 }
 
 /// Reports whether `rest` (a file name after `<live name>.`) is one of our rotated names:
-/// `YYYYMMDDTHHMMSS-NNNNNN`, optionally followed by `.gz` or `.gz.tmp`.
+/// `YYYYMMDDTHHMMSS-NNNNNN` (six digits or more: the millionth rotation has seven),
+/// optionally followed by `.gz` or `.gz.tmp`.
 fn is_rotation_stem(rest: &str) -> bool {
     let stem = rest.trim_end_matches(".tmp").trim_end_matches(".gz");
     let bytes = stem.as_bytes();
-    bytes.len() == 22
+    bytes.len() >= 22
         && bytes[8] == b'T'
         && bytes[15] == b'-'
         && bytes

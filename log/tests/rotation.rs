@@ -650,6 +650,19 @@ fn rotating_file_builder_keep_ignores_unrelated_files_ugly() {
     );
 }
 
+#[test]
+fn rotating_file_builder_keep_prunes_past_the_millionth_rotation_ugly() {
+    // A seven-digit sequence (a million rotations on) is still one of ours: pruned as the
+    // oldest, not kept for ever.
+    let dir = TempDir::new("rotation");
+    let old = format!("{LIVE}.20200101T000000-1234567");
+    fs::write(dir.join(&old), "from rotation 1,234,567\n").unwrap();
+    let file = builder(&dir).max_bytes(100).keep(2).build().unwrap();
+    write_lines(&file, (0..10).map(line));
+    assert!(!dir.join(&old).exists(), "{:?}", dir.names());
+    assert_eq!(rotated_names(&dir).len(), 2);
+}
+
 // ---------------------------------------------------------------- RotatingFileBuilder::gzip
 
 #[test]

@@ -400,7 +400,8 @@ impl<C: 'static> Bus<C> {
     ///
     /// Sender names are interned (kept once, for the life of the process) so that the
     /// dispatch context stays a plain `Copy` value: use a small, fixed set of names, such as
-    /// service names, not a value per request.
+    /// service names, not a value per request. Past 4,096 names a process has used, a new
+    /// one is `"(too many senders)"` (and a warning says so once).
     ///
     /// ```
     /// use corers_messaging::Bus;

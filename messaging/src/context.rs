@@ -259,16 +259,35 @@ impl Drop for EnterGuard {
     }
 }
 
+/// How many sender names are kept: a set of service names is far smaller; a name per
+/// request or session would otherwise grow the process without end.
+const MOST_SENDERS: usize = 4_096;
+
+/// What a sender name past the [`MOST_SENDERS`]th becomes.
+const TOO_MANY_SENDERS: &str = "(too many senders)";
+
 /// The one `&'static` copy of `name`: sender names are service names, a small set, kept
-/// for the life of the process.
+/// for the life of the process — up to [`MOST_SENDERS`] of them; later ones are
+/// [`TOO_MANY_SENDERS`], said once as a warning.
 pub(crate) fn intern(name: &str) -> &'static str {
     static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     let mut names = NAMES
         .get_or_init(Mutex::default)
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
     if let Some(&interned) = names.get(name) {
         return interned;
+    }
+    if names.len() >= MOST_SENDERS {
+        drop(names);
+        if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            tracing::warn!(
+                kept = MOST_SENDERS,
+                "too many sender names: later ones are {TOO_MANY_SENDERS:?} (use a fixed set of senders, and a run context's extension for a per-request identity)"
+            );
+        }
+        return TOO_MANY_SENDERS;
     }
     let interned: &'static str = Box::leak(name.to_owned().into_boxed_str());
     names.insert(interned);

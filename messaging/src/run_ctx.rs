@@ -236,7 +236,8 @@ impl RunCtx {
     /// where [`Bus::with_sender`](crate::Bus::with_sender), which names the sender of what
     /// runs inside its closure, cannot reach. Sender names are interned, as `with_sender`'s
     /// are: use a small, fixed set of names (a service, "agent", "scheduler"), and carry a
-    /// per-request identity in an [extension](RunCtx::with_extension).
+    /// per-request identity in an [extension](RunCtx::with_extension). Past 4,096 names a
+    /// process has used, a new one is `"(too many senders)"` (and a warning says so once).
     ///
     /// ```
     /// use corers_messaging::{ActionSpec, Actions, Bus, RunCtx};
