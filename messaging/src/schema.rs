@@ -171,7 +171,7 @@ impl Field {
     /// What a run hands the handler when a call leaves the key out (or gives null), so the
     /// handler reads one value and a tool listing shows it (JSON Schema's `default`).
     /// [`Actions::register`](crate::Actions::register) refuses a default of another kind,
-    /// or one that [`one_of`](Field::one_of) does not list.
+    /// one that [`one_of`](Field::one_of) does not list, and one for a required key.
     ///
     /// ```
     /// use corers_messaging::{Field, ValueKind};
@@ -625,8 +625,8 @@ impl Schema {
     }
 
     /// Checks the schema itself, for [`Actions::register`](crate::Actions::register): each
-    /// [default](Field::default) of its key's kind and among the values it
-    /// [takes](Field::one_of), each listed value of the key's kind.
+    /// [default](Field::default) for an optional key, of its kind and among the values it
+    /// [takes](Field::one_of); each listed value of the key's kind.
     pub(crate) fn declared_well(&self, action: &str) -> Result<()> {
         for field in &self.fields {
             if let Some(wrong) = field
@@ -642,6 +642,13 @@ impl Schema {
                 ));
             }
             if let Some(default) = &field.default {
+                if field.required {
+                    return Err(ill_declared(
+                        action,
+                        field,
+                        "is required: a default would never be used",
+                    ));
+                }
                 if !field.kind.accepts(default) || default.is_null() {
                     return Err(ill_declared(
                         action,

@@ -1151,7 +1151,7 @@ async fn run_ctx_with_sender_reaches_a_run_on_another_task_good() {
 }
 
 #[tokio::test]
-async fn run_ctx_without_sender_leaves_the_callers_bad() {
+async fn run_ctx_with_sender_not_given_leaves_the_callers_bad() {
     // No sender on the context: a run started inside with_sender still has that one.
     let bus: Bus<()> = Bus::new();
     let actions = Actions::new(bus.clone());
@@ -1160,6 +1160,30 @@ async fn run_ctx_without_sender_leaves_the_callers_bad() {
     run(&actions, "git.pull").await.unwrap();
     assert_eq!(seen.lock().unwrap()[0].sender(), None);
     assert_eq!(RunCtx::new().sender(), None);
+}
+
+#[test]
+fn run_ctx_sender_is_the_one_given_good() {
+    assert_eq!(RunCtx::new().with_sender("agent").sender(), Some("agent"));
+}
+
+#[test]
+fn run_ctx_sender_none_until_given_bad() {
+    assert_eq!(RunCtx::new().sender(), None);
+    // A derived context keeps none, as it keeps one.
+    let ctx = RunCtx::new().with_timeout(Duration::from_secs(5));
+    assert_eq!(ctx.sender(), None);
+}
+
+#[test]
+fn run_ctx_sender_kept_by_derived_contexts_ugly() {
+    struct Session(u32);
+    let ctx = RunCtx::new()
+        .with_sender("agent")
+        .with_extension(Session(7))
+        .with_cancel(tokio_util::sync::CancellationToken::new());
+    assert_eq!(ctx.sender(), Some("agent"));
+    assert_eq!(ctx.extension::<Session>().map(|s| s.0), Some(7));
 }
 
 #[tokio::test]

@@ -1051,6 +1051,24 @@ fn field_default_of_another_kind_or_not_listed_is_refused_at_register_bad() {
 }
 
 #[test]
+fn field_default_of_a_required_key_is_refused_at_register_ugly() {
+    // A required key left out is missing: a default for it would never be used.
+    let actions: Actions<()> = Actions::new(Bus::new());
+    let err = actions
+        .register(
+            ActionSpec::new("git.log", |_, _| async { Ok(Value::Null) }).schema(
+                Schema::new()
+                    .field(Field::required("path", ValueKind::String).default("/srv/repo")),
+            ),
+        )
+        .unwrap_err();
+    assert_eq!(
+        err.message(),
+        r#"action "git.log": input "path" is required: a default would never be used"#
+    );
+}
+
+#[test]
 fn field_one_of_listing_another_kind_or_a_null_default_is_refused_ugly() {
     let actions: Actions<()> = Actions::new(Bus::new());
     let register = |field: Field| {
