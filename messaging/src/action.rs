@@ -446,8 +446,36 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         Ok(())
     }
 
+    /// Removes the Action `name`: runs of it are `NOT_FOUND` from now on (a run under way
+    /// finishes), and it leaves the listings. For a host that registers Actions per
+    /// session (an agent's tools) and must not keep them all.
+    ///
+    /// ```
+    /// use corers_messaging::{ActionSpec, Actions, Bus};
+    /// use corers_primitives::Value;
+    /// let actions: Actions<()> = Actions::new(Bus::new());
+    /// actions.register(ActionSpec::new("session.42.search", |_, _| async { Ok(Value::Null) })).unwrap();
+    /// actions.unregister("session.42.search").unwrap();
+    /// assert!(!actions.exists("session.42.search"));
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::NOT_FOUND`] when no Action has that name; [`ErrorCode::LOCKED`] when
+    /// the registry is locked or sealed (a sealed registry keeps its names).
+    pub fn unregister(&self, name: &str) -> Result<()> {
+        self.inner.registry.delete(name).map_err(|e| {
+            Error::wrap(
+                e,
+                "messaging.Actions.unregister",
+                format!("unregister {}", shown_name(name)),
+            )
+        })?;
+        self.changed();
+        Ok(())
+    }
+
     /// Wakes whoever watches for changes to what can run: an Action registered (or
-    /// replaced), enabled or disabled — for a tool server that tells its clients the list
+    /// replaced), removed, enabled or disabled — for a tool server that tells its clients the list
     /// changed (MCP's `notifications/tools/list_changed`) rather than polling
     /// [`defs`](Actions::defs). The value counts the changes; changes made while nobody
     /// looked wake a watcher once.

@@ -211,6 +211,33 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
         Ok(())
     }
 
+    /// Removes the Task `name`: it can no longer be run, and a running
+    /// [`Scheduler`](crate::Scheduler) stops running it (a run under way finishes). For a
+    /// host that defines Tasks per session or per user and must not keep them all.
+    ///
+    /// ```
+    /// use corers_messaging::{Actions, Bus, Step, TaskDef, Tasks};
+    /// let tasks: Tasks<()> = Tasks::new(Actions::new(Bus::new()));
+    /// tasks.define("reminder.42", TaskDef::new(vec![Step::run("chat.announce")])).unwrap();
+    /// tasks.remove("reminder.42").unwrap();
+    /// assert!(tasks.get("reminder.42").is_none());
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::NOT_FOUND`] when no Task has that name; [`ErrorCode::LOCKED`] when the
+    /// Tasks are locked or sealed.
+    pub fn remove(&self, name: &str) -> Result<()> {
+        self.inner.registry.delete(name).map_err(|e| {
+            Error::wrap(
+                e,
+                "messaging.Tasks.remove",
+                format!("remove task {}", shown_name(name)),
+            )
+        })?;
+        self.inner.defined.send_modify(|changes| *changes += 1);
+        Ok(())
+    }
+
     /// Wakes on every definition from now on, for a running [`Scheduler`](crate::Scheduler).
     pub(crate) fn definitions(&self) -> tokio::sync::watch::Receiver<u64> {
         self.inner.defined.subscribe()

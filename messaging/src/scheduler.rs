@@ -274,10 +274,17 @@ async fn supervise<C: Clone + Send + Sync + 'static>(
                 // A loop that panicked counts as ended with the definition it started with.
                 let seen = seen.unwrap_or(started_with);
                 // Defined again after the loop last looked: start it again at once.
-                rescan = tasks
-                    .definition(&name)
-                    .is_some_and(|now| !Arc::ptr_eq(&now, &seen));
-                ended.insert(name, seen);
+                match tasks.definition(&name) {
+                    Some(now) => {
+                        rescan = !Arc::ptr_eq(&now, &seen);
+                        ended.insert(name, seen);
+                    }
+                    // Removed: nothing to remember it by.
+                    None => {
+                        rescan = false;
+                        ended.remove(&name);
+                    }
+                }
             }
         }
     }
@@ -336,9 +343,11 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
 ) -> Arc<TaskDef> {
     let mut defined = tasks.definitions();
     'schedule: loop {
-        // The Task as defined now: redefined meanwhile, its new schedule applies.
-        if let Some(def) = tasks.definition(&name) {
-            last = def;
+        // The Task as defined now: redefined meanwhile, its new schedule applies; removed,
+        // it is no longer run.
+        match tasks.definition(&name) {
+            Some(def) => last = def,
+            None => return last,
         }
         match &last.schedule {
             Some(current) if *current == cron => {}

@@ -423,6 +423,69 @@ fn actions_list_wildcards_and_empty_pattern_ugly() {
 
 // --- Actions::defs ---
 
+// --- Actions::unregister ---
+
+#[tokio::test]
+async fn actions_unregister_leaves_no_trace_good() {
+    let actions = unit_actions();
+    actions
+        .register(answering("session.42.search", "found"))
+        .unwrap();
+    let mut changes = actions.changes();
+    actions.unregister("session.42.search").unwrap();
+    changes.changed().await.unwrap();
+    assert!(!actions.exists("session.42.search"));
+    assert!(actions.defs("session.*").is_empty());
+    let err = run(&actions, "session.42.search").await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+}
+
+#[test]
+fn actions_unregister_unknown_or_sealed_is_refused_bad() {
+    let actions = unit_actions();
+    let err = actions.unregister("git.log").unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+    assert_eq!(err.operation(), "messaging.Actions.unregister");
+    actions.register(answering("git.log", "log")).unwrap();
+    actions.seal();
+    let err = actions.unregister("git.log").unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::LOCKED));
+    assert!(
+        actions.exists("git.log"),
+        "a sealed registry keeps its names"
+    );
+}
+
+#[tokio::test]
+async fn actions_unregister_while_a_run_is_under_way_lets_it_finish_ugly() {
+    let actions = unit_actions();
+    let release = Arc::new(Notify::new());
+    let waiting = Arc::clone(&release);
+    actions
+        .register(ActionSpec::new("index.build", move |_, _| {
+            let waiting = Arc::clone(&waiting);
+            async move {
+                waiting.notified().await;
+                Ok(Value::from("built"))
+            }
+        }))
+        .unwrap();
+    let running = tokio::spawn({
+        let actions = actions.clone();
+        async move { run(&actions, "index.build").await }
+    });
+    tokio::task::yield_now().await;
+    actions.unregister("index.build").unwrap();
+    release.notify_one();
+    assert_eq!(running.await.unwrap().unwrap(), Value::from("built"));
+    // Registered again under the same name: a new Action.
+    actions.register(answering("index.build", "again")).unwrap();
+    assert_eq!(
+        run(&actions, "index.build").await.unwrap(),
+        Value::from("again")
+    );
+}
+
 // --- Actions::changes ---
 
 #[tokio::test]

@@ -189,6 +189,21 @@ async fn scheduler_start_runs_are_sent_by_the_scheduler_good() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn scheduler_start_task_removed_is_no_longer_run_ugly() {
+    let bench = Bench::new(Duration::ZERO);
+    bench.schedule("index.refresh", "*/10 * * * * *");
+    let scheduler = Scheduler::new(bench.tasks.clone());
+    scheduler.start(&()).unwrap();
+    assert!(bench.runs_in(Duration::from_secs(30)).await >= 2);
+    bench.tasks.remove("index.refresh").unwrap();
+    assert_eq!(bench.runs_in(Duration::from_secs(60)).await, 0);
+    // Defined again: scheduled again.
+    bench.schedule("index.refresh", "*/10 * * * * *");
+    assert!(bench.runs_in(Duration::from_secs(30)).await >= 2);
+    scheduler.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn scheduler_start_with_context_gone_ends_the_loops_bad() {
     let bench = Bench::new(Duration::ZERO);
     bench.schedule("index.refresh", "*/10 * * * * *");

@@ -403,6 +403,43 @@ fn tasks_list_star_and_empty_pattern_ugly() {
     assert!(bench.tasks.list("").is_empty());
 }
 
+// --- Tasks::remove ---
+
+#[tokio::test]
+async fn tasks_remove_it_can_no_longer_run_good() {
+    let bench = Bench::new();
+    bench.answer("chat.announce", Value::from("announced"));
+    bench.define("reminder.42", vec![Step::run("chat.announce")]);
+    bench.tasks.remove("reminder.42").unwrap();
+    assert!(bench.tasks.get("reminder.42").is_none());
+    assert!(!bench.tasks.names().contains(&"reminder.42".to_owned()));
+    let err = bench
+        .tasks
+        .run(&(), &RunCtx::new(), "reminder.42")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+}
+
+#[test]
+fn tasks_remove_unknown_is_not_found_bad() {
+    let bench = Bench::new();
+    let err = bench.tasks.remove("reminder.42").unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND));
+    assert_eq!(err.operation(), "messaging.Tasks.remove");
+}
+
+#[test]
+fn tasks_remove_then_define_again_and_a_huge_name_ugly() {
+    let bench = Bench::new();
+    bench.define("reminder.42", vec![Step::run("chat.announce")]);
+    bench.tasks.remove("reminder.42").unwrap();
+    bench.define("reminder.42", vec![Step::run("chat.announce")]);
+    assert!(bench.tasks.get("reminder.42").is_some());
+    let err = bench.tasks.remove(&"r".repeat(100_000)).unwrap_err();
+    assert!(err.to_string().len() < 1_000, "{}", err.to_string().len());
+}
+
 // --- Tasks::run: sequential ---
 
 #[tokio::test]
