@@ -139,8 +139,12 @@ impl Core {
             ended: false,
         };
         let started = self.start_for_run("corers.Core.run", &args).await;
-        // 128 + the number of a signal heard so far; 0 before one.
-        let signalled = state.lock().unwrap_or_else(PoisonError::into_inner).code;
+        // 128 + the number of a signal heard so far (0 before one), and what the shutdown
+        // has left of its time since.
+        let (signalled, left) = {
+            let state = state.lock().unwrap_or_else(PoisonError::into_inner);
+            (state.code, self.left_since(state.at))
+        };
         // systemd is told the run is ready once services started, and that it is stopping
         // as soon as the context is cancelled (a signal, a failed task), once.
         let stopping_told = Arc::new(AtomicBool::new(false));
@@ -156,31 +160,11 @@ impl Core {
                         core.tell_stopping(&told);
                     });
                 }
-                // When a stop was asked for while the command ran: the shutdown's time
-                // counts from then, the command's return included.
-                let asked = OnceLock::new();
-                let printed = tokio::select! {
-                    printed = self.dispatch(args) => printed,
-                    () = forced.cancelled() => Printed {
-                        stdout: String::new(),
-                        stderr: "error: the command was abandoned: shutdown was forced\n".to_owned(),
-                        exit_code: state.lock().unwrap_or_else(PoisonError::into_inner).code,
-                    },
-                    () = self.outlived(&asked) => Printed {
-                        stdout: String::new(),
-                        stderr: format!(
-                            "error: the command was abandoned: it did not return within the shutdown timeout ({:?}) of the stop\n",
-                            self.inner.shutdown_timeout
-                        ),
-                        exit_code: self.abandoned_exit(&state),
-                    },
-                };
+                let (printed, budget) = self.dispatch_within(args, &forced, &state).await;
                 self.write_stdout(&printed.stdout);
                 write_err(&printed.stderr);
                 self.tell_stopping(&stopping_told);
-                let budget = asked.get().map_or(self.inner.shutdown_timeout, |asked| {
-                    self.inner.shutdown_timeout.saturating_sub(asked.elapsed())
-                });
+                run.ended = true;
                 let code = self.shut_down_printing(printed.exit_code, budget).await;
                 // Forced by a second signal after the command returned on the first (the
                 // daemon form): 128 + the signal, as while the command runs, unless a
@@ -199,11 +183,10 @@ impl Core {
             Started::Skipped => {
                 tracing::info!("shutdown was asked for during startup: the command does not run");
                 self.tell_stopping(&stopping_told);
-                self.shut_down_printing(signalled, self.inner.shutdown_timeout)
-                    .await
+                run.ended = true;
+                self.shut_down_printing(signalled, left).await
             }
         };
-        run.ended = true;
         drop(run);
         // Pinged until the shutdown is over: a stop that hangs is the stop timeout's to end.
         drop(watchdog);
@@ -348,6 +331,38 @@ impl Core {
         (code, Some(format!("error: {failure:#}\n")))
     }
 
+    /// Dispatches `args` through the command line as a run does: once a stop is asked for
+    /// while the command runs (a signal, a failed task, `request_shutdown`), it has what
+    /// is left of the shutdown timeout to return before it is abandoned, and `forced` (a
+    /// second signal) abandons it at once. What to print, and what the shutdown has left
+    /// of its time: counted from the stop asked for while the command ran, the command's
+    /// return included.
+    pub(crate) async fn dispatch_within(
+        &self,
+        args: Vec<String>,
+        forced: &CancellationToken,
+        state: &Mutex<SignalState>,
+    ) -> (Printed, Duration) {
+        let asked = OnceLock::new();
+        let printed = tokio::select! {
+            printed = self.dispatch(args) => printed,
+            () = forced.cancelled() => Printed {
+                stdout: String::new(),
+                stderr: "error: the command was abandoned: shutdown was forced\n".to_owned(),
+                exit_code: state.lock().unwrap_or_else(PoisonError::into_inner).code,
+            },
+            () = self.outlived(&asked) => Printed {
+                stdout: String::new(),
+                stderr: format!(
+                    "error: the command was abandoned: it did not return within the shutdown timeout ({:?}) of the stop\n",
+                    self.inner.shutdown_timeout
+                ),
+                exit_code: self.abandoned_exit(state),
+            },
+        };
+        (printed, self.left_since(asked.get().copied()))
+    }
+
     /// Ends once a stop has been asked for (a signal, a failed task, `request_shutdown`)
     /// and the shutdown timeout has passed since, recording in `asked` when it was asked
     /// for: a command still running then is abandoned, as a second signal abandons it.
@@ -355,6 +370,14 @@ impl Core {
         self.context().cancelled().await;
         let _ = asked.set(tokio::time::Instant::now());
         tokio::time::sleep(self.inner.shutdown_timeout).await;
+    }
+
+    /// What the shutdown has left of its timeout when the stop was asked for at `asked`:
+    /// the whole of it when none was.
+    pub(crate) fn left_since(&self, asked: Option<tokio::time::Instant>) -> Duration {
+        asked.map_or(self.inner.shutdown_timeout, |asked| {
+            self.inner.shutdown_timeout.saturating_sub(asked.elapsed())
+        })
     }
 
     /// The exit code of a command abandoned for outliving the shutdown timeout: 128 + the
@@ -769,7 +792,16 @@ fn startup_failed(err: &Error) -> ExitCode {
 /// else that of its error's code ([`ErrorCode::exit_status`]: `NOT_FOUND` 66,
 /// `UNAVAILABLE` 69, …); 1 for a code without a status.
 pub(crate) fn failed_to_start(err: &Error) -> u8 {
-    let from_the_config = err.operations().iter().any(|op| op.starts_with("config."));
+    // The config crate's own operations, not an application's that start the same way.
+    let from_the_config = err.operations().iter().any(|op| {
+        [
+            "config.Config.",
+            "config.ConfigBuilder.",
+            "config.ConfigView.",
+        ]
+        .iter()
+        .any(|of| op.starts_with(of))
+    });
     match err.code() {
         Some(code) if *code == ErrorCode::INVALID => 78,
         _ if from_the_config => 78,
@@ -889,9 +921,11 @@ impl Drop for Unfinished {
 
 /// What the signal watcher and [`Core::run_with`] share.
 #[derive(Default)]
-struct SignalState {
+pub(crate) struct SignalState {
     /// 128 + the number of the first shutdown signal; 0 before one.
     code: u8,
+    /// When the first shutdown signal came.
+    at: Option<tokio::time::Instant>,
 }
 
 /// The first SIGINT/SIGTERM: recorded; the bus refuses new work and the Core's context is
@@ -901,7 +935,11 @@ struct SignalState {
 /// A Ctrl-C (SIGINT) is answered at warn level, which a command line shows, with how to
 /// force the stop; a SIGTERM (a supervisor's ordinary stop) at info.
 fn first_signal(core: &Core, state: &Mutex<SignalState>, exit_code: u8) {
-    state.lock().unwrap_or_else(PoisonError::into_inner).code = exit_code;
+    {
+        let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.code = exit_code;
+        state.at = Some(tokio::time::Instant::now());
+    }
     // Done before it is said: a standard error that blocks (a stalled pipe) may hold the
     // saying.
     core.request_shutdown();

@@ -279,14 +279,22 @@ async fn run_captured(core: &Core, args: Vec<String>) -> CliRun {
     // where `run` prints it: before the command's output what came before it ends, after
     // it what shutdown printed.
     let capturing = Capturing::begin(core);
-    let printed = match core.start_for_run("corers.testing.run_cli", &args).await {
-        Started::Run => core.dispatch(args).await,
+    let (printed, left) = match core.start_for_run("corers.testing.run_cli", &args).await {
+        // As `run`: a command that outlives a stop asked for is abandoned (no signal
+        // comes here to force it).
+        Started::Run => {
+            let (never, signals) = (tokio_util::sync::CancellationToken::new(), Mutex::default());
+            core.dispatch_within(args, &never, &signals).await
+        }
         // As `run`: the command does not run, and the shutdown gives the exit code.
-        Started::Skipped => Printed {
-            stdout: String::new(),
-            stderr: String::new(),
-            exit_code: 0,
-        },
+        Started::Skipped => (
+            Printed {
+                stdout: String::new(),
+                stderr: String::new(),
+                exit_code: 0,
+            },
+            core.left_since(None),
+        ),
         Started::Failed(err) => {
             let (stdout, eprinted) = capturing.take();
             let stderr = format!("{eprinted}error: {err:#}\n");
@@ -300,9 +308,7 @@ async fn run_captured(core: &Core, args: Vec<String>) -> CliRun {
     let (mut stdout, mut stderr) = capturing.take();
     stdout.push_str(&printed.stdout);
     stderr.push_str(&printed.stderr);
-    let (exit_code, failure) = core
-        .shut_down(printed.exit_code, core.inner.shutdown_timeout)
-        .await;
+    let (exit_code, failure) = core.shut_down(printed.exit_code, left).await;
     let (after, after_err) = capturing.take();
     stdout.push_str(&after);
     stderr.push_str(&after_err);
@@ -368,8 +374,8 @@ impl Drop for Capturing<'_> {
 /// dropped.
 ///
 /// [`new`](Recorder::new) keeps copies of the messages; [`map`](Recorder::map) keeps what a
-/// function makes of each, for messages that are not `Clone` (the framework's own events
-/// carry errors):
+/// function makes of each: the part a test asserts on, or something to keep of messages
+/// that are not `Clone`:
 ///
 /// ```
 /// use corers::prelude::*;

@@ -1690,14 +1690,16 @@ fn core_builder_run_blocking_with_config_key_a_factory_needs_not_set_exits_78_ba
 
 #[test]
 fn core_builder_run_blocking_with_missing_file_of_the_applications_own_exits_66_ugly() {
-    // Not the config's: the error's own code decides.
+    // Not the config's (an application's own `config.` operation, too): the error's own
+    // code decides.
     let exit = Core::builder()
         .service(|_| {
             Ok(Registration::new(
-                "store",
+                "config",
                 Hooks::new().on_start(|_| async {
-                    Err(Error::new("store.Db.open", "no such database")
-                        .with_code(ErrorCode::NOT_FOUND))
+                    let fetch = Error::new("config.Loader.fetch", "no such database")
+                        .with_code(ErrorCode::NOT_FOUND);
+                    Err(Error::wrap(fetch, "store.Db.open", "open the store"))
                 }),
             ))
         })

@@ -202,6 +202,34 @@ async fn run_cli_starts_and_stops_the_services_good() {
     assert_eq!(taken(&calls), ["start store", "stop store"]);
 }
 
+#[tokio::test(start_paused = true)]
+async fn run_cli_command_outliving_a_stop_is_abandoned_as_run_has_it_ugly() {
+    // A command that asks for a stop and never returns: abandoned at the shutdown
+    // timeout, as `run` abandons it, rather than hanging the test.
+    let (builder, _log) = testing::builder();
+    let core = builder
+        .shutdown_timeout(std::time::Duration::from_secs(2))
+        .command(
+            "serve",
+            Command::new().action(|core: Core, _| async move {
+                core.request_shutdown();
+                std::future::pending::<()>().await;
+                Ok(Value::Null)
+            }),
+        )
+        .build()
+        .unwrap();
+    let began = tokio::time::Instant::now();
+    let run = testing::run_cli(&core, ["serve"]).await;
+    assert_eq!(began.elapsed(), std::time::Duration::from_secs(2));
+    assert_eq!(run.exit_code, 1);
+    assert!(
+        run.stderr.contains("the command was abandoned: it did not return within the shutdown timeout (2s) of the stop"),
+        "{}",
+        run.stderr
+    );
+}
+
 #[tokio::test]
 async fn run_cli_unknown_command_is_a_usage_error_bad() {
     let (builder, _log) = testing::builder();

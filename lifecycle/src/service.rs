@@ -103,7 +103,9 @@ impl<C> ServiceCtx<C> {
     }
 
     /// A context for the Actions and Tasks this hook runs: cancelled when shutdown is
-    /// forced, and ending at the hook's [deadline](ServiceCtx::deadline). A stop hook
+    /// forced or the hook cancels its [token](ServiceCtx::cancel_token) (and, as its own,
+    /// when it is cancelled: nothing else is), and ending at the hook's
+    /// [deadline](ServiceCtx::deadline). A stop hook
     /// runs after the application's context is cancelled, so runs under that context
     /// (a CoreRS application's `core.run_action`) are refused there; under this one they
     /// run. A task the hook [spawns](ServiceCtx::spawn) outlives the hook's deadline: it
@@ -125,7 +127,8 @@ impl<C> ServiceCtx<C> {
     /// }
     /// ```
     pub fn run_ctx(&self) -> RunCtx {
-        let run = RunCtx::new().with_cancel(self.work.forced.token.child_token());
+        // Under this hook's token: cancelling it cuts these runs short too.
+        let run = RunCtx::new().with_cancel(self.cancel_token().child_token());
         match self.deadline {
             Some(deadline) => run.with_deadline(deadline),
             None => run,
@@ -271,7 +274,8 @@ impl<C: Clone> Clone for ServiceCtx<C> {
             timeout: self.timeout,
             deadline: self.deadline,
             work: Arc::clone(&self.work),
-            cancel: self.cancel.clone(),
+            // The token made now if it was not yet: a clone and its original share it.
+            cancel: OnceLock::from(self.cancel_token().clone()),
         }
     }
 }

@@ -767,6 +767,26 @@ async fn services_stop_all_deadline_forces_hanging_hooks_to_share_one_grace_bad(
 
 #[tokio::test(start_paused = true)]
 async fn services_stop_all_hook_cancelling_its_own_tokens_forces_nothing_ugly() {
+    // (The hook's runs go with its token: cancelling the token cuts them short.)
+    let own = Hooks::new().on_stop(|ctx: ServiceCtx<()>| {
+        // Cloned before the token was first asked for: still one token.
+        let copy = ctx.clone();
+        let run = ctx.run_ctx();
+        copy.cancel_token().cancel();
+        assert!(
+            ctx.cancel_token().is_cancelled(),
+            "a clone shares the token"
+        );
+        assert!(
+            run.cancel_token().is_cancelled(),
+            "the hook's runs are cut short"
+        );
+        async { Ok(()) }
+    });
+    let alone: Services<()> = Services::new(Bus::new());
+    alone.register(Registration::new("indexer", own)).unwrap();
+    alone.start_all(&()).await.unwrap();
+    alone.stop_all(&(), DEADLINE).await.unwrap();
     // A hook (or an Action it runs) cancelling its token to cut short its own work: the
     // other hooks are not forced, and the stop is no failure.
     let calls = calls();

@@ -478,7 +478,9 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
     /// replaced), removed, enabled or disabled — for a tool server that tells its clients the list
     /// changed (MCP's `notifications/tools/list_changed`) rather than polling
     /// [`defs`](Actions::defs). The value counts the changes; changes made while nobody
-    /// looked wake a watcher once.
+    /// looked wake a watcher once. An enable of an enabled Action (or a disable of a
+    /// disabled one) counts too: a watcher may wake to an unchanged list, never sleep
+    /// through a change.
     ///
     /// ```
     /// use corers_messaging::{ActionSpec, Actions, Bus};
@@ -631,7 +633,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
             Parent::Given(info) => Some(info),
             Parent::Root => None,
         })
-        .sent_by(ctx.interned_sender());
+        .sent_by(ctx.sender());
         let refused = |err| self.refused(core, name, info, err);
         self.check_depth(OP, name, &info).map_err(refused)?;
         let action = self
@@ -1074,7 +1076,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         options: Options,
     ) -> Result<Value> {
         const OP: &str = "messaging.Actions.emit";
-        let info = child_of(try_current()).sent_by(ctx.interned_sender());
+        let info = child_of(try_current()).sent_by(ctx.sender());
         let refused = |err| self.refused(core, name, info, err);
         self.check_depth(OP, name, &info).map_err(refused)?;
         ended(ctx, name).map_err(refused)?;

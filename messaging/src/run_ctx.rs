@@ -268,12 +268,7 @@ impl RunCtx {
     /// assert_eq!(RunCtx::new().with_sender("agent").sender(), Some("agent"));
     /// assert_eq!(RunCtx::new().sender(), None);
     /// ```
-    pub fn sender(&self) -> Option<&str> {
-        self.inner.sender
-    }
-
-    /// [`sender`](RunCtx::sender), as a dispatch keeps it.
-    pub(crate) fn interned_sender(&self) -> Option<&'static str> {
+    pub fn sender(&self) -> Option<&'static str> {
         self.inner.sender
     }
 

@@ -44,7 +44,7 @@ use crate::{RunCtx, TaskDef, Tasks};
 #[must_use = "dropping the scheduler aborts its scheduled Tasks"]
 pub struct Scheduler<C> {
     tasks: Tasks<C>,
-    running: Mutex<Option<(CancellationToken, JoinSet<()>)>>,
+    running: Mutex<Option<Running>>,
     /// Held for a whole stop (taking the loops and waiting for them), so a second stop
     /// waits for the first and a start cannot begin while old runs are still ending.
     stopping: Arc<tokio::sync::Mutex<()>>,
@@ -123,15 +123,24 @@ impl<C: Clone + Send + Sync + 'static> Scheduler<C> {
                 Error::new(OP, "the scheduler is already running").with_code(ErrorCode::CONFLICT)
             );
         }
-        let stop = CancellationToken::new();
+        let (stop, abort) = (CancellationToken::new(), CancellationToken::new());
         let mut supervisor = JoinSet::new();
         // Its loops and runs log where this call does (a Core's logger, say).
         supervisor.spawn_on(
-            supervise(self.tasks.clone(), Arc::new(context), stop.clone())
-                .with_current_subscriber(),
+            supervise(
+                self.tasks.clone(),
+                Arc::new(context),
+                stop.clone(),
+                abort.clone(),
+            )
+            .with_current_subscriber(),
             &runtime,
         );
-        *running = Some((stop, supervisor));
+        *running = Some(Running {
+            stop,
+            abort,
+            supervisor,
+        });
         Ok(())
     }
 
@@ -139,9 +148,10 @@ impl<C: Clone + Send + Sync + 'static> Scheduler<C> {
     /// waiting for the runs to end; [`Tasks::wait_detached`](crate::Tasks::wait_detached)
     /// waits for the detached steps.
     /// Stopping a stopped scheduler does nothing; a stop while another is waiting waits
-    /// for it. The wait runs on a tokio task of its own: a caller that stops waiting (a
-    /// forced shutdown) leaves it to finish, and the scheduler does not start again until
-    /// the runs it cancelled have ended (a Task never overlaps itself).
+    /// for it. A caller that stops waiting (a forced shutdown) aborts the runs still going
+    /// (at their next await); the wait for them to end goes on on a tokio task of its own,
+    /// and the scheduler does not start again until they have ended — one blocked in a
+    /// synchronous call included (a Task never overlaps itself).
     pub async fn stop(&self) {
         let stopping = Arc::clone(&self.stopping).lock_owned().await;
         let running = self
@@ -149,12 +159,19 @@ impl<C: Clone + Send + Sync + 'static> Scheduler<C> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        let Some((stop, mut loops)) = running else {
+        let Some(Running {
+            stop,
+            abort,
+            mut supervisor,
+        }) = running
+        else {
             return;
         };
         stop.cancel();
+        // Given up on before the runs ended: they are aborted.
+        let give_up = abort.drop_guard();
         let ending = async move {
-            while loops.join_next().await.is_some() {}
+            while supervisor.join_next().await.is_some() {}
             drop(stopping);
         };
         match tokio::runtime::Handle::try_current() {
@@ -163,6 +180,7 @@ impl<C: Clone + Send + Sync + 'static> Scheduler<C> {
             }
             Err(_) => ending.await,
         }
+        give_up.disarm();
     }
 
     /// Reports whether the scheduler is started.
@@ -199,6 +217,7 @@ async fn supervise<C: Clone + Send + Sync + 'static>(
     tasks: Tasks<C>,
     context: Context<C>,
     stop: CancellationToken,
+    abort: CancellationToken,
 ) {
     // Subscribed before the first look, so that no definition falls between the two.
     let mut defined = tasks.definitions();
@@ -288,7 +307,29 @@ async fn supervise<C: Clone + Send + Sync + 'static>(
             }
         }
     }
-    while loops.join_next().await.is_some() {}
+    // The runs cancelled by the stop end; a stop given up on aborts those still going.
+    let mut aborted = false;
+    loop {
+        tokio::select! {
+            () = abort.cancelled(), if !aborted => {
+                loops.abort_all();
+                aborted = true;
+            }
+            ended = loops.join_next() => {
+                if ended.is_none() {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// A started scheduler: its supervisor, the token that stops it, and the one that aborts
+/// the runs still going when a stop is given up on.
+struct Running {
+    stop: CancellationToken,
+    abort: CancellationToken,
+    supervisor: JoinSet<()>,
 }
 
 /// Where a scheduler's runs take their context from (see [`Scheduler::start_with`]).

@@ -1213,16 +1213,27 @@ async fn run_ctx_with_sender_reaches_a_run_on_another_task_good() {
     );
 }
 
-#[tokio::test]
-async fn run_ctx_with_sender_not_given_leaves_the_callers_bad() {
-    // No sender on the context: a run started inside with_sender still has that one.
+#[test]
+fn run_ctx_with_sender_not_given_leaves_the_callers_bad() {
+    // No sender on the context: a run made inside Bus::with_sender still has that one.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let bus: Bus<()> = Bus::new();
     let actions = Actions::new(bus.clone());
     let seen = Seen::default();
     actions.register(recording("git.pull", &seen)).unwrap();
-    run(&actions, "git.pull").await.unwrap();
-    assert_eq!(seen.lock().unwrap()[0].sender(), None);
-    assert_eq!(RunCtx::new().sender(), None);
+    bus.with_sender("cli", || {
+        runtime.block_on(actions.run(&(), &RunCtx::new(), "git.pull", options! {}))
+    })
+    .unwrap();
+    runtime
+        .block_on(actions.run(&(), &RunCtx::new(), "git.pull", options! {}))
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen[0].sender(), Some("cli"));
+    assert_eq!(seen[1].sender(), None, "outside it, nobody");
 }
 
 #[test]

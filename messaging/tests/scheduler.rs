@@ -652,12 +652,15 @@ async fn scheduler_stop_given_up_by_its_caller_still_keeps_a_start_out_ugly() {
     // A run blocked in a synchronous call outlives its cancellation; the caller's stop is
     // dropped (a forced shutdown). Starting again before that run ends would overlap it.
     let actions: Actions<()> = Actions::new(Bus::new());
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let held = Arc::new(Mutex::new(held));
     let running = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&running);
     actions
         .register(ActionSpec::new("index.build", move |_, _| {
             counted.fetch_add(1, Ordering::SeqCst);
-            std::thread::sleep(Duration::from_millis(500));
+            // Blocked until the test lets it go: no await for a cancellation to land on.
+            let _ = held.lock().unwrap().recv();
             counted.fetch_sub(1, Ordering::SeqCst);
             async { Ok(Value::Null) }
         }))
@@ -679,11 +682,10 @@ async fn scheduler_stop_given_up_by_its_caller_still_keeps_a_start_out_ugly() {
     }
     let given_up = tokio::time::timeout(Duration::ZERO, scheduler.stop()).await;
     assert!(given_up.is_err());
-    if running.load(Ordering::SeqCst) == 1 {
-        let err = scheduler.start(&()).unwrap_err();
-        assert_eq!(err.code(), Some(&ErrorCode::CONFLICT));
-    }
+    let err = scheduler.start(&()).unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::CONFLICT));
     // Once the run has ended, the stop ends and a start is taken.
+    release.send(()).unwrap();
     let waited = std::time::Instant::now();
     while scheduler.start(&()).is_err() {
         assert!(
@@ -693,6 +695,7 @@ async fn scheduler_stop_given_up_by_its_caller_still_keeps_a_start_out_ugly() {
         std::thread::sleep(Duration::from_millis(5));
     }
     assert_eq!(running.load(Ordering::SeqCst), 0);
+    drop(release);
     scheduler.stop().await;
 }
 
