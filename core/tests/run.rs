@@ -1648,26 +1648,30 @@ fn core_builder_run_blocking_with_config_subcommand_of_the_app_refused_by_a_fail
     assert!(!*ran.lock().unwrap());
 }
 
-#[test]
-fn core_builder_run_blocking_with_invalid_setting_at_start_exits_78_ugly() {
-    // EX_CONFIG: a supervisor need not restart an application whose settings do not fit.
-    let exit = Core::builder()
-        .service(|_| {
-            Ok(Registration::new(
-                "config",
-                Hooks::new().on_start(|_| async {
-                    Err(
-                        Error::new("app.Settings.check", "index.files_per_char is not a number")
-                            .with_code(ErrorCode::INVALID),
-                    )
-                }),
-            ))
-        })
+/// `builder` with a `check` command that does nothing, run on `check`.
+fn checked(builder: CoreBuilder) -> ExitCode {
+    builder
         .command(
             "check",
             Command::new().action(|_, _| async { Ok(Value::Null) }),
         )
-        .run_blocking_with(["check"]);
+        .run_blocking_with(["check"])
+}
+
+#[test]
+fn core_builder_run_blocking_with_invalid_setting_at_start_exits_78_ugly() {
+    // EX_CONFIG: a supervisor need not restart an application whose settings do not fit.
+    let exit = checked(Core::builder().service(|_| {
+        Ok(Registration::new(
+            "config",
+            Hooks::new().on_start(|_| async {
+                Err(
+                    Error::new("app.Settings.check", "index.files_per_char is not a number")
+                        .with_code(ErrorCode::INVALID),
+                )
+            }),
+        ))
+    }));
     assert_eq!(code(exit), 78);
 }
 
@@ -1675,16 +1679,10 @@ fn core_builder_run_blocking_with_invalid_setting_at_start_exits_78_ugly() {
 fn core_builder_run_blocking_with_config_key_a_factory_needs_not_set_exits_78_bad() {
     // The config's NOT_FOUND (66 while running) is a setting to fix at startup: 78, which
     // the README's RestartPreventExitStatus covers.
-    let exit = Core::builder()
-        .service(|core| {
-            let _shards = core.config().int("index.shards")?;
-            Ok(Registration::new("indexer", Hooks::new()))
-        })
-        .command(
-            "check",
-            Command::new().action(|_, _| async { Ok(Value::Null) }),
-        )
-        .run_blocking_with(["check"]);
+    let exit = checked(Core::builder().service(|core| {
+        let _shards = core.config().int("index.shards")?;
+        Ok(Registration::new("indexer", Hooks::new()))
+    }));
     assert_eq!(code(exit), 78);
 }
 
@@ -1692,22 +1690,16 @@ fn core_builder_run_blocking_with_config_key_a_factory_needs_not_set_exits_78_ba
 fn core_builder_run_blocking_with_missing_file_of_the_applications_own_exits_66_ugly() {
     // Not the config's (an application's own `config.` operation, too): the error's own
     // code decides.
-    let exit = Core::builder()
-        .service(|_| {
-            Ok(Registration::new(
-                "config",
-                Hooks::new().on_start(|_| async {
-                    let fetch = Error::new("config.Loader.fetch", "no such database")
-                        .with_code(ErrorCode::NOT_FOUND);
-                    Err(Error::wrap(fetch, "store.Db.open", "open the store"))
-                }),
-            ))
-        })
-        .command(
-            "check",
-            Command::new().action(|_, _| async { Ok(Value::Null) }),
-        )
-        .run_blocking_with(["check"]);
+    let exit = checked(Core::builder().service(|_| {
+        Ok(Registration::new(
+            "config",
+            Hooks::new().on_start(|_| async {
+                let fetch = Error::new("config.Loader.fetch", "no such database")
+                    .with_code(ErrorCode::NOT_FOUND);
+                Err(Error::wrap(fetch, "store.Db.open", "open the store"))
+            }),
+        ))
+    }));
     assert_eq!(code(exit), 66);
 }
 

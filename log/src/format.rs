@@ -76,9 +76,7 @@ impl serde::Serialize for Format {
 /// Read as [`FromStr`] reads it: `"json"`, `"Human"`.
 impl<'de> serde::Deserialize<'de> for Format {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Format, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        text.parse()
-            .map_err(|err: Error| serde::de::Error::custom(err.message()))
+        crate::level::by_name(deserializer)
     }
 }
 

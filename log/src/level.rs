@@ -144,8 +144,19 @@ impl serde::Serialize for Level {
 /// ```
 impl<'de> serde::Deserialize<'de> for Level {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Level, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        text.parse()
-            .map_err(|err: Error| serde::de::Error::custom(err.message()))
+        by_name(deserializer)
     }
+}
+
+/// A value read from its name as its `FromStr` reads it, the parse error's message as
+/// the deserializer's error: how a settings struct reads a [`Level`] or a
+/// [`Format`](crate::Format).
+pub(crate) fn by_name<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: FromStr<Err = Error>,
+{
+    let text = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(deserializer)?;
+    text.parse()
+        .map_err(|err: Error| serde::de::Error::custom(err.message()))
 }
