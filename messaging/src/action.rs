@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -93,6 +94,78 @@ impl<C: Clone + Send + Sync + 'static> ActionCtx<C> {
             options,
         )
     }
+
+    /// Says how far the run got: `fraction` of the work (0.0 to 1.0) and what it is doing.
+    /// The caller's [progress sink](RunCtx::with_progress) hears it (a tool server
+    /// forwarding it to the client that asked, a GUI's progress bar), and so does whoever
+    /// listens for [`ActionProgress`] on the bus.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use corers_messaging::{ActionSpec, Actions, Bus, RunCtx};
+    /// use corers_primitives::{Options, Value};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let actions: Actions<()> = Actions::new(Bus::new());
+    /// actions.register(ActionSpec::new("index.build", |ctx, _| async move {
+    ///     ctx.progress(0.5, "indexed 120 of 240 files")?;
+    ///     Ok(Value::Null)
+    /// })).unwrap();
+    /// let heard = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = Arc::clone(&heard);
+    /// let ctx = RunCtx::new().with_progress(move |p| sink.lock().unwrap().push(p.fraction));
+    /// actions.run(&(), &ctx, "index.build", Options::new()).await.unwrap();
+    /// assert_eq!(*heard.lock().unwrap(), [0.5]);
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorCode::INVALID`] for a fraction outside 0.0..=1.0 (or NaN); nobody hears it.
+    pub fn progress(&self, fraction: f64, message: &str) -> Result<()> {
+        if !(0.0..=1.0).contains(&fraction) {
+            return Err(Error::new(
+                "messaging.ActionCtx.progress",
+                format!(
+                    "progress {fraction} of action {} is outside 0.0..=1.0",
+                    shown_name(&self.name)
+                ),
+            )
+            .with_code(ErrorCode::INVALID));
+        }
+        let progress = ActionProgress {
+            name: self.name.to_string(),
+            dispatch: self.info,
+            fraction,
+            message: message.to_owned(),
+        };
+        if let Some(sink) = self.run.progress_sink() {
+            // The caller's code: its panic is logged, and the run goes on.
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| sink(&progress))) {
+                let err = Error::from_caught("messaging.ActionCtx.progress", payload);
+                self.actions.inner.bus.logged(|| {
+                    tracing::error!(error = %err, action = %self.name, "progress sink panicked");
+                });
+            }
+        }
+        if self.actions.inner.bus.is_heard::<ActionProgress>() {
+            let _ = self.actions.inner.bus.broadcast(&self.core, &progress);
+        }
+        Ok(())
+    }
+}
+
+/// How far a running Action got, as its handler said with [`ActionCtx::progress`].
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ActionProgress {
+    /// The Action's name.
+    pub name: String,
+    /// The run's dispatch (its trace, depth and sender).
+    pub dispatch: DispatchInfo,
+    /// How much of the work is done, from 0.0 to 1.0.
+    pub fraction: f64,
+    /// What it is doing.
+    pub message: String,
 }
 
 impl<C> fmt::Debug for ActionCtx<C> {

@@ -97,8 +97,8 @@ mod task_def;
 mod task_handle;
 
 pub use action::{
-    ActionCompleted, ActionCtx, ActionDef, ActionHandle, ActionRefused, ActionSpec, ActionStarted,
-    Actions, BoxFuture,
+    ActionCompleted, ActionCtx, ActionDef, ActionHandle, ActionProgress, ActionRefused, ActionSpec,
+    ActionStarted, Actions, BoxFuture,
 };
 pub use background::{DrainReport, Query, Task, TaskCompleted, TaskId, TaskProgress, TaskStarted};
 pub use breaker::BreakerState;

@@ -45,7 +45,12 @@ struct RunCtxInner {
     holding: Shared<Arc<Held>>,
     /// Who the runs are made for (interned, as a dispatch's sender is).
     sender: Option<&'static str>,
+    /// Where the runs' progress goes (see [`RunCtx::with_progress`]).
+    progress: Option<ProgressSink>,
 }
+
+/// What hears the progress of the runs under a context.
+type ProgressSink = Arc<dyn Fn(&crate::ActionProgress) + Send + Sync>;
 
 impl fmt::Debug for RunCtxInner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -54,6 +59,7 @@ impl fmt::Debug for RunCtxInner {
             .field("cancel", &self.cancel)
             .field("deadline", &self.deadline)
             .field("sender", &self.sender)
+            .field("progress", &self.progress.is_some())
             .field(
                 "extensions",
                 &format_args!("{} extensions", self.extensions.len()),
@@ -272,6 +278,35 @@ impl RunCtx {
         self.inner.sender
     }
 
+    /// Sends the progress the runs under this context report
+    /// ([`ActionCtx::progress`](crate::ActionCtx::progress)), nested runs' included, to
+    /// `sink`, on the thread that reports it: how a tool server forwards one call's
+    /// progress to the client that made it (an MCP `progressToken`), where the bus's
+    /// [`ActionProgress`](crate::ActionProgress) reaches every listener. Keep it quick (it
+    /// runs inside the handler); a panic in it is logged, and the run goes on. A second
+    /// sink replaces the first.
+    ///
+    /// ```
+    /// use corers_messaging::RunCtx;
+    /// let ctx = RunCtx::new().with_progress(|p| println!("{}: {:.0}% {}", p.name, p.fraction * 100.0, p.message));
+    /// assert!(format!("{ctx:?}").contains("progress: true"));
+    /// ```
+    #[must_use]
+    pub fn with_progress(
+        self,
+        sink: impl Fn(&crate::ActionProgress) + Send + Sync + 'static,
+    ) -> RunCtx {
+        let sink: ProgressSink = Arc::new(sink);
+        self.derived(self.cancel_token().clone(), |inner| {
+            inner.progress = Some(sink);
+        })
+    }
+
+    /// The progress sink, if one was given.
+    pub(crate) fn progress_sink(&self) -> Option<&ProgressSink> {
+        self.inner.progress.as_ref()
+    }
+
     /// This context for the runs nested in one that holds `held`.
     pub(crate) fn holding(&self, held: Arc<Held>) -> RunCtx {
         self.derived(self.cancel_token().clone(), |inner| {
@@ -299,6 +334,7 @@ impl RunCtx {
             extensions: self.inner.extensions.clone(),
             holding: self.inner.holding.clone(),
             sender: self.inner.sender,
+            progress: self.inner.progress.clone(),
         };
         change(&mut inner);
         RunCtx {

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use corers_messaging::{
-    ActionCompleted, ActionCtx, ActionRefused, ActionSpec, ActionStarted, Actions, Bus,
-    DispatchInfo, RunCtx, Schema, ValueKind,
+    ActionCompleted, ActionCtx, ActionProgress, ActionRefused, ActionSpec, ActionStarted, Actions,
+    Bus, DispatchInfo, RunCtx, Schema, ValueKind,
 };
 use corers_primitives::{ErrorCode, Options, Value, options};
 use tokio::sync::Notify;
@@ -1171,6 +1171,171 @@ fn action_ctx_dispatch_sender_from_with_sender_ugly() {
     let info = seen.lock().unwrap()[0];
     assert_eq!(info.sender(), Some("scheduler"));
     assert_eq!(info.depth(), 1);
+}
+
+// --- ActionCtx::progress, RunCtx::with_progress ---
+
+type Heard = Arc<Mutex<Vec<(String, f64, String)>>>;
+
+/// A run context whose progress sink records (action, fraction, message).
+fn hearing(heard: &Heard) -> RunCtx {
+    let heard = Arc::clone(heard);
+    RunCtx::new().with_progress(move |p| {
+        heard
+            .lock()
+            .unwrap()
+            .push((p.name.clone(), p.fraction, p.message.clone()));
+    })
+}
+
+#[tokio::test]
+async fn action_ctx_progress_reaches_the_callers_sink_and_the_bus_good() {
+    let bus: Bus<()> = Bus::new();
+    let actions = Actions::new(bus.clone());
+    let mut events = bus.subscribe::<ActionProgress>();
+    actions
+        .register(ActionSpec::new("index.build", |ctx, _| async move {
+            ctx.progress(0.5, "indexed 120 of 240 files")?;
+            ctx.progress(1.0, "done")?;
+            Ok(Value::Null)
+        }))
+        .unwrap();
+    let heard = Heard::default();
+    actions
+        .run(&(), &hearing(&heard), "index.build", options! {})
+        .await
+        .unwrap();
+    assert_eq!(
+        *heard.lock().unwrap(),
+        [
+            (
+                "index.build".to_owned(),
+                0.5,
+                "indexed 120 of 240 files".to_owned()
+            ),
+            ("index.build".to_owned(), 1.0, "done".to_owned())
+        ]
+    );
+    let first = events.try_recv().unwrap();
+    assert_eq!((first.name.as_str(), first.fraction), ("index.build", 0.5));
+    assert_eq!(first.dispatch.depth(), 0);
+}
+
+#[tokio::test]
+async fn action_ctx_progress_outside_zero_to_one_is_invalid_and_unheard_bad() {
+    let actions = unit_actions();
+    actions
+        .register(ActionSpec::new("index.build", |ctx, _| async move {
+            let codes: Vec<_> = [1.5, -0.1, f64::NAN]
+                .into_iter()
+                .map(|fraction| ctx.progress(fraction, "?").unwrap_err().code().cloned())
+                .collect();
+            assert_eq!(codes, vec![Some(ErrorCode::INVALID); 3]);
+            Ok(Value::Null)
+        }))
+        .unwrap();
+    let heard = Heard::default();
+    actions
+        .run(&(), &hearing(&heard), "index.build", options! {})
+        .await
+        .unwrap();
+    assert!(heard.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn action_ctx_progress_of_a_nested_run_and_a_panicking_sink_ugly() {
+    // A nested run reports to the same caller; a sink that panics is logged, not the
+    // run's failure.
+    let actions = unit_actions();
+    actions
+        .register(ActionSpec::new("git.sync", |ctx, _| async move {
+            ctx.progress(0.0, "pulling")?;
+            ctx.run("git.pull", options! {}).await
+        }))
+        .unwrap();
+    actions
+        .register(ActionSpec::new("git.pull", |ctx, _| async move {
+            ctx.progress(1.0, "pulled")?;
+            Ok(Value::from("pulled"))
+        }))
+        .unwrap();
+    let heard = Heard::default();
+    actions
+        .run(&(), &hearing(&heard), "git.sync", options! {})
+        .await
+        .unwrap();
+    let names: Vec<String> = heard.lock().unwrap().iter().map(|h| h.0.clone()).collect();
+    assert_eq!(names, ["git.sync", "git.pull"]);
+    let panicking = RunCtx::new().with_progress(|_| panic!("the progress bar is gone"));
+    let done = actions.run(&(), &panicking, "git.sync", options! {}).await;
+    assert_eq!(done.unwrap(), Value::from("pulled"));
+}
+
+/// `index.build`, reporting half way.
+fn half_way() -> Actions<()> {
+    let actions = unit_actions();
+    actions
+        .register(ActionSpec::new("index.build", |ctx, _| async move {
+            ctx.progress(0.5, "half way")?;
+            Ok(Value::Null)
+        }))
+        .unwrap();
+    actions
+}
+
+#[tokio::test]
+async fn run_ctx_with_progress_hears_each_report_good() {
+    let heard = Heard::default();
+    let actions = half_way();
+    for _ in 0..2 {
+        actions
+            .run(&(), &hearing(&heard), "index.build", options! {})
+            .await
+            .unwrap();
+    }
+    assert_eq!(heard.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn run_ctx_with_progress_not_given_only_the_bus_hears_bad() {
+    let bus: Bus<()> = Bus::new();
+    let actions = Actions::new(bus.clone());
+    actions
+        .register(ActionSpec::new("index.build", |ctx, _| async move {
+            ctx.progress(0.5, "half way")?;
+            Ok(Value::Null)
+        }))
+        .unwrap();
+    let mut events = bus.subscribe::<ActionProgress>();
+    assert!(!format!("{:?}", RunCtx::new()).contains("progress: true"));
+    run(&actions, "index.build").await.unwrap();
+    assert_eq!(events.try_recv().unwrap().message, "half way");
+}
+
+#[tokio::test]
+async fn run_ctx_with_progress_second_replaces_the_first_and_derived_contexts_keep_it_ugly() {
+    let heard = Heard::default();
+    let ctx = RunCtx::new()
+        .with_progress(|_| panic!("replaced"))
+        .with_progress({
+            let heard = Arc::clone(&heard);
+            move |p| {
+                heard
+                    .lock()
+                    .unwrap()
+                    .push((p.name.clone(), p.fraction, p.message.clone()));
+            }
+        })
+        .with_timeout(Duration::from_secs(5))
+        .with_sender("agent");
+    half_way()
+        .run(&(), &ctx, "index.build", options! {})
+        .await
+        .unwrap();
+    assert_eq!(
+        *heard.lock().unwrap(),
+        [("index.build".to_owned(), 0.5, "half way".to_owned())]
+    );
 }
 
 // --- RunCtx::with_sender ---
