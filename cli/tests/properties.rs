@@ -212,10 +212,20 @@ proptest! {
     ) {
         let cli: Cli<()> = Cli::new("workbench");
         for path in &paths {
-            let _ = cli.register(path, echo(Command::new()));
+            // A path given twice replaces the first, or is refused as a clash: never
+            // anything else.
+            if let Err(err) = cli.register(path, echo(Command::new())) {
+                prop_assert_eq!(err.code(), Some(&ErrorCode::CONFLICT), "{}: {}", path, err);
+            }
         }
         for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
-            prop_assert!(!cli.completion(shell).is_empty());
+            let script = cli.completion(shell);
+            // Every command word on the first level is offered (these words need no
+            // quoting in any shell).
+            for path in &paths {
+                let first = path.split('/').next().unwrap_or_default();
+                prop_assert!(script.contains(first), "{:?} has no {:?}", shell, first);
+            }
         }
     }
 }

@@ -263,7 +263,7 @@ fn bus_shutdown_racing_submitters_accepts_nothing_once_shut_ugly() {
 #[test]
 fn bus_drain_report_names_every_accepted_task_ugly() {
     let runtime = runtime();
-    for _ in 0..ROUNDS {
+    for number in 0..ROUNDS {
         let release = Arc::new(AtomicBool::new(false));
         // A deep queue, so the submitters are still submitting when the drain lists.
         let bus: Bus<()> = Bus::builder().max_running(4).queue(4096).build().unwrap();
@@ -287,7 +287,12 @@ fn bus_drain_report_names_every_accepted_task_ugly() {
                 })
             })
             .collect();
-        thread::sleep(Duration::from_micros(200));
+        // Drained once some were accepted (a varying number, from 1), while the submitters
+        // go on submitting: every round races, however slow the machine.
+        let trigger = (number * 7919) % 32 + 1;
+        while accepted.lock().unwrap().len() < trigger {
+            thread::yield_now();
+        }
         let report = runtime.block_on(bus.drain(Duration::ZERO));
         for submitter in submitters {
             submitter.join().unwrap();
