@@ -11,7 +11,7 @@ use corers_primitives::{Error, ErrorCode, Published, Result};
 
 use crate::background::Background;
 use crate::context::{EnterGuard, begin, with_sender};
-use crate::subscription::Subscription;
+use crate::subscription::{Queue, Subscription};
 use crate::tables::{AnswerFn, BroadcastFn, ObserverFn, Tables};
 use crate::{Ctx, DispatchInfo, Failure, Outcome, Query, Report, Task};
 
@@ -363,14 +363,40 @@ impl<C: 'static> Bus<C> {
     where
         C: Send + Sync,
     {
-        let (queue, messages) = tokio::sync::mpsc::unbounded_channel();
+        self.subscribe_bounded(usize::MAX)
+    }
+
+    /// As [`subscribe`](Bus::subscribe), keeping at most `capacity` messages: when a new
+    /// one comes to a full queue, the oldest goes, and
+    /// [`Subscription::dropped`] counts it — for a reader that may stall (a window that
+    /// stops drawing while progress keeps coming), which would otherwise hold every
+    /// message. A capacity of 0 keeps none (and counts each).
+    ///
+    /// ```
+    /// use corers_messaging::Bus;
+    /// let bus: Bus<()> = Bus::new();
+    /// let mut progress = bus.subscribe_bounded::<u8>(1);
+    /// for percent in [10u8, 50, 90] {
+    ///     let _ = bus.broadcast(&(), &percent).unwrap();
+    /// }
+    /// assert_eq!(progress.try_recv(), Some(90), "only the newest");
+    /// assert_eq!(progress.dropped(), 2);
+    /// ```
+    pub fn subscribe_bounded<M: Clone + Send + Sync + 'static>(
+        &self,
+        capacity: usize,
+    ) -> Subscription<M>
+    where
+        C: Send + Sync,
+    {
+        let queue = Queue::new(capacity);
+        let queuing = Arc::clone(&queue);
         let id = self.on(move |_, message: &M| {
-            // A reader that went away is the drop's business: nothing to report here.
-            let _ = queue.send(message.clone());
+            queuing.push(message.clone());
             Ok(())
         });
         let bus = self.clone();
-        Subscription::new(messages, move || {
+        Subscription::new(queue, move || {
             bus.remove(id);
         })
     }

@@ -1,9 +1,11 @@
 //! [`Subscription`]: the messages of one type broadcast on a bus, queued for a reader on
 //! another thread or task.
 
+use std::collections::VecDeque;
 use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::Notify;
 
 /// Every `M` broadcast on a bus since [`Bus::subscribe`](crate::Bus::subscribe), in the
 /// order broadcast, queued until read: for a reader that is not a handler — a GUI's event
@@ -30,41 +32,115 @@ use tokio::sync::mpsc::UnboundedReceiver;
 /// # }
 /// ```
 ///
-/// The queue has no bound: a reader that stops reading while messages keep coming holds
-/// them all, so drop a subscription no one reads.
+/// From [`Bus::subscribe`](crate::Bus::subscribe) the queue has no bound: a reader that
+/// stops reading while messages keep coming holds them all. From
+/// [`Bus::subscribe_bounded`](crate::Bus::subscribe_bounded) it keeps the newest ones
+/// and counts those it let go ([`dropped`](Subscription::dropped)): for a reader that may
+/// stall (a window that stops drawing while progress keeps coming).
 #[must_use = "dropped, the subscription receives nothing"]
 pub struct Subscription<M> {
-    messages: UnboundedReceiver<M>,
+    queue: Arc<Queue<M>>,
     stop: Option<Box<dyn FnOnce() + Send + Sync>>,
 }
 
+/// What a subscription's handler and its reader share.
+pub(crate) struct Queue<M> {
+    held: Mutex<Held<M>>,
+    /// Woken on every message queued.
+    arrived: Notify,
+}
+
+struct Held<M> {
+    messages: VecDeque<M>,
+    /// How many it keeps.
+    capacity: usize,
+    /// How many older ones it let go to keep the newest.
+    dropped: u64,
+}
+
+impl<M> Queue<M> {
+    /// A queue keeping at most `capacity` messages.
+    pub(crate) fn new(capacity: usize) -> Arc<Queue<M>> {
+        Arc::new(Queue {
+            held: Mutex::new(Held {
+                messages: VecDeque::new(),
+                capacity,
+                dropped: 0,
+            }),
+            arrived: Notify::new(),
+        })
+    }
+
+    /// Queues `message`, letting the oldest go when full, and wakes the reader.
+    pub(crate) fn push(&self, message: M) {
+        {
+            let mut held = self.lock();
+            if held.messages.len() >= held.capacity {
+                held.dropped += 1;
+                if held.messages.pop_front().is_none() {
+                    // Keeping none: the new one is what goes.
+                    return;
+                }
+            }
+            held.messages.push_back(message);
+        }
+        self.arrived.notify_one();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Held<M>> {
+        self.held.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 impl<M> Subscription<M> {
-    /// Queues into `messages` until dropped, then calls `stop` (which removes the handler
+    /// Reads what `queue` gets until dropped, then calls `stop` (which removes the handler
     /// that queues).
     pub(crate) fn new(
-        messages: UnboundedReceiver<M>,
+        queue: Arc<Queue<M>>,
         stop: impl FnOnce() + Send + Sync + 'static,
     ) -> Subscription<M> {
         Subscription {
-            messages,
+            queue,
             stop: Some(Box::new(stop)),
         }
     }
 
     /// The next message, waiting for one to be broadcast.
     pub async fn recv(&mut self) -> M {
-        // The sending handler lives on the bus, which this subscription keeps alive (its
-        // `stop` holds it) until dropped: the queue never closes under a reader.
-        match self.messages.recv().await {
-            Some(message) => message,
-            None => std::future::pending().await,
+        loop {
+            // Asked to be woken before looking, so a message queued in between wakes it.
+            let arrived = self.queue.arrived.notified();
+            tokio::pin!(arrived);
+            arrived.as_mut().enable();
+            if let Some(message) = self.queue.lock().messages.pop_front() {
+                return message;
+            }
+            arrived.await;
         }
     }
 
     /// The next message already queued, without waiting: `None` when there is none. Needs
     /// no async runtime (a GUI's thread calls it each frame).
     pub fn try_recv(&mut self) -> Option<M> {
-        self.messages.try_recv().ok()
+        self.queue.lock().messages.pop_front()
+    }
+
+    /// How many messages a [bounded](crate::Bus::subscribe_bounded) subscription let go,
+    /// the oldest first, to keep the newest while nobody read: a reader can say that it
+    /// missed some. Always 0 for an unbounded one.
+    ///
+    /// ```
+    /// use corers_messaging::Bus;
+    /// let bus: Bus<()> = Bus::new();
+    /// let mut percent = bus.subscribe_bounded::<u8>(2);
+    /// for p in [10u8, 20, 30] {
+    ///     let _ = bus.broadcast(&(), &p).unwrap();
+    /// }
+    /// assert_eq!(percent.dropped(), 1);
+    /// assert_eq!(percent.try_recv(), Some(20));
+    /// ```
+    pub fn dropped(&self) -> u64 {
+        self.queue.lock().dropped
     }
 }
 
@@ -78,8 +154,10 @@ impl<M> Drop for Subscription<M> {
 
 impl<M> fmt::Debug for Subscription<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let held = self.queue.lock();
         f.debug_struct("Subscription")
-            .field("queued", &self.messages.len())
+            .field("queued", &held.messages.len())
+            .field("dropped", &held.dropped)
             .finish_non_exhaustive()
     }
 }

@@ -196,3 +196,94 @@ async fn bus_subscribe_task_completed_failure_keeps_its_os_error_ugly() {
         .unwrap();
     assert_eq!(io.raw_os_error(), Some(111));
 }
+
+// --- Bus::subscribe_bounded, Subscription::dropped ---
+
+#[test]
+fn bus_subscribe_bounded_keeps_the_newest_and_counts_the_rest_good() {
+    // A window that stopped drawing while progress kept coming.
+    let bus: Bus<()> = Bus::new();
+    let mut progress = bus.subscribe_bounded::<IndexProgress>(3);
+    for percent in 1..=10 {
+        let _ = bus.broadcast(&(), &IndexProgress { percent }).unwrap();
+    }
+    let kept: Vec<u8> = std::iter::from_fn(|| progress.try_recv())
+        .map(|p| p.percent)
+        .collect();
+    assert_eq!(kept, [8, 9, 10]);
+    assert_eq!(progress.dropped(), 7);
+}
+
+#[tokio::test]
+async fn bus_subscribe_bounded_reader_keeping_up_drops_nothing_bad() {
+    let bus: Bus<()> = Bus::new();
+    let mut progress = bus.subscribe_bounded::<IndexProgress>(1);
+    for percent in [10, 50, 100] {
+        let _ = bus.broadcast(&(), &IndexProgress { percent }).unwrap();
+        assert_eq!(progress.recv().await, IndexProgress { percent });
+    }
+    assert_eq!(progress.dropped(), 0);
+}
+
+#[test]
+fn bus_subscribe_bounded_zero_keeps_nothing_and_counts_all_ugly() {
+    let bus: Bus<()> = Bus::new();
+    let mut progress = bus.subscribe_bounded::<IndexProgress>(0);
+    let report = bus.broadcast(&(), &IndexProgress { percent: 1 }).unwrap();
+    assert_eq!(report.handled(), 1, "still subscribed");
+    assert_eq!(progress.try_recv(), None);
+    assert_eq!(progress.dropped(), 1);
+}
+
+#[test]
+fn subscription_dropped_counts_only_what_was_let_go_good() {
+    let bus: Bus<()> = Bus::new();
+    let mut progress = bus.subscribe_bounded::<IndexProgress>(2);
+    for percent in [1, 2] {
+        let _ = bus.broadcast(&(), &IndexProgress { percent }).unwrap();
+    }
+    assert_eq!(progress.dropped(), 0);
+    let _ = progress.try_recv();
+    for percent in [3, 4] {
+        let _ = bus.broadcast(&(), &IndexProgress { percent }).unwrap();
+    }
+    assert_eq!(progress.dropped(), 1);
+    assert_eq!(
+        format!("{progress:?}"),
+        "Subscription { queued: 2, dropped: 1, .. }"
+    );
+}
+
+#[test]
+fn subscription_dropped_of_an_unbounded_one_is_zero_bad() {
+    let bus: Bus<()> = Bus::new();
+    let progress = bus.subscribe::<IndexProgress>();
+    for percent in 0..100 {
+        let _ = bus.broadcast(&(), &IndexProgress { percent }).unwrap();
+    }
+    assert_eq!(progress.dropped(), 0);
+}
+
+#[tokio::test]
+async fn subscription_dropped_while_the_reader_waits_on_another_thread_ugly() {
+    // Broadcasts from another thread, past the bound, while the reader waits: it wakes to
+    // the newest, and the count says how many it missed.
+    let bus: Bus<()> = Bus::new();
+    let mut progress = bus.subscribe_bounded::<IndexProgress>(1);
+    let sender = thread::spawn({
+        let bus = bus.clone();
+        move || {
+            for percent in 1..=5 {
+                let _ = bus.broadcast(&(), &IndexProgress { percent }).unwrap();
+            }
+        }
+    });
+    let first = progress.recv().await;
+    sender.join().unwrap();
+    let mut last = first.percent;
+    while let Some(next) = progress.try_recv() {
+        last = next.percent;
+    }
+    assert_eq!(last, 5);
+    assert!(progress.dropped() <= 4);
+}
