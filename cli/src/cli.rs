@@ -352,6 +352,36 @@ impl<C: Send + 'static> Cli<C> {
         }
     }
 
+    /// As [`answer_without_action`](Cli::answer_without_action), taking the commands
+    /// registered so far as all there will be: words no command is registered at are a
+    /// usage error now (with the closest command), and a word after a command's path is
+    /// answered as that command would answer it. For an application whose commands are
+    /// all registered before it starts, so that a mistyped command starts nothing, as
+    /// clap refuses it.
+    ///
+    /// ```
+    /// use corers_cli::{Cli, Command};
+    /// use corers_primitives::Value;
+    ///
+    /// let cli: Cli<()> = Cli::new("workbench");
+    /// cli.register("cache/flush", Command::new().action(|_, _| async { Ok(Value::Null) })).unwrap();
+    /// let typo = cli.answer_with_every_command(&(), &["cache", "flsuh"]).unwrap();
+    /// assert_eq!(typo.exit_code(), 2);
+    /// assert!(typo.stderr().contains("flush"), "{}", typo.stderr());
+    /// assert!(cli.answer_with_every_command(&(), &["cache", "flush"]).is_none());
+    /// ```
+    pub fn answer_with_every_command<S: AsRef<str>>(
+        &self,
+        core: &C,
+        args: &[S],
+    ) -> Option<RunOutput> {
+        let args: Vec<String> = args.iter().map(|a| a.as_ref().to_owned()).collect();
+        match self.resolve(core, &args) {
+            Resolution::Answered(outcome) | Resolution::Unsettled(outcome) => Some(outcome),
+            Resolution::Action(..) => None,
+        }
+    }
+
     /// Whether `args` name a command that runs without the application's services (see
     /// [`Command::standalone`]): an application that starts its services before running a
     /// command asks this first.

@@ -804,6 +804,64 @@ fn cli_answer_without_action_leaves_actions_and_unknown_words_to_run_ugly() {
     }
 }
 
+// ---- Cli::answer_with_every_command ----
+
+#[test]
+fn cli_answer_with_every_command_leaves_commands_to_run_good() {
+    let cli = workbench();
+    for args in [
+        &["workspace", "create", "--name=alpha"][..],
+        &["workspace", "list", "stale"],
+    ] {
+        assert!(
+            cli.answer_with_every_command(&(), args).is_none(),
+            "{args:?}"
+        );
+    }
+    let help = cli
+        .answer_with_every_command(&(), &["workspace", "create", "--help"])
+        .expect("answered");
+    assert_eq!(help.exit_code(), 0);
+}
+
+#[test]
+fn cli_answer_with_every_command_unknown_words_are_a_usage_error_now_bad() {
+    // What answer_without_action leaves to a later registration is refused at once.
+    let cli = workbench();
+    for args in [
+        &["workspace", "archive"][..],
+        &["wrkspace", "list"],
+        &["help", "workspace", "archive"],
+    ] {
+        let outcome = cli.answer_with_every_command(&(), args).expect("answered");
+        assert_eq!(outcome.exit_code(), 2, "{args:?}");
+    }
+    let typo = cli
+        .answer_with_every_command(&(), &["wrkspace", "list"])
+        .unwrap();
+    assert!(typo.stderr().contains("workspace"), "{}", typo.stderr());
+}
+
+#[test]
+fn cli_answer_with_every_command_word_after_a_path_is_the_commands_ugly() {
+    // `stale` is `workspace list`'s pattern, not a subcommand to come: its flags judge
+    // `--prune`, and `--help` is its help.
+    let cli = workbench();
+    let prune = cli
+        .answer_with_every_command(&(), &["workspace", "list", "stale", "--prune"])
+        .expect("answered");
+    assert_eq!(prune.exit_code(), 2);
+    let help = cli
+        .answer_with_every_command(&(), &["workspace", "list", "stale", "--help"])
+        .expect("answered");
+    assert_eq!(help.exit_code(), 0);
+    let huge = "w".repeat(100_000);
+    let outcome = cli
+        .answer_with_every_command(&(), &[huge.as_str()])
+        .expect("answered");
+    assert!(outcome.stderr().len() < 1_000, "{}", outcome.stderr().len());
+}
+
 // ---- a placeholder's flags ----
 
 #[tokio::test]

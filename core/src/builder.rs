@@ -60,6 +60,7 @@ pub struct CoreBuilder {
     env: crate::env::Overrides,
     shutdown_timeout: Duration,
     global_logging: bool,
+    commands_at_start: bool,
     #[cfg(feature = "fs")]
     fs_root: Option<std::path::PathBuf>,
     /// The test kit's directory for a Core's filesystem (see `testing::builder`).
@@ -100,6 +101,7 @@ impl Core {
             env: Vec::new(),
             shutdown_timeout: Duration::from_secs(30),
             global_logging: true,
+            commands_at_start: false,
             #[cfg(feature = "fs")]
             fs_root: None,
             #[cfg(all(feature = "testing", feature = "fs"))]
@@ -564,6 +566,34 @@ impl CoreBuilder {
         self
     }
 
+    /// Lets start hooks register commands (CoreGO's way: a service adds its commands in
+    /// `OnStartup`): a command line naming no command registered when the run begins
+    /// then starts the services, and is refused only if none of them registered it. Off
+    /// by default: commands are registered while the Core is built (by
+    /// [`command`](CoreBuilder::command) or a service factory), and a mistyped command
+    /// is a usage error before anything starts, as clap's is — no database connected,
+    /// no file locked, for `workbench wrokspace list`.
+    ///
+    /// ```
+    /// use corers::prelude::*;
+    ///
+    /// let core = Core::builder()
+    ///     .commands_at_start()
+    ///     .service(|_| Ok(Registration::new("plugins", Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
+    ///         ctx.core().cli().register(
+    ///             "plugin/sync",
+    ///             Command::new().action(|_, _| async { Ok(Value::from("synced")) }),
+    ///         )
+    ///     }))))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(core.run_blocking_with(["plugin", "sync"]), std::process::ExitCode::SUCCESS);
+    /// ```
+    pub fn commands_at_start(mut self) -> Self {
+        self.commands_at_start = true;
+        self
+    }
+
     /// The test kit's logging: `logger` instead of the default one and of the settings
     /// that make it (level, crash file and callback), and no process-wide hooks.
     #[cfg(feature = "testing")]
@@ -715,6 +745,7 @@ impl CoreBuilder {
                 started: SystemTime::now(),
                 shutdown_timeout: self.shutdown_timeout,
                 global_logging: self.global_logging,
+                commands_at_start: self.commands_at_start,
                 captured: Mutex::new(None),
                 unwritten: std::sync::OnceLock::new(),
                 host: self.host,

@@ -80,6 +80,8 @@ pub(crate) struct Inner {
     pub(crate) shutdown_timeout: std::time::Duration,
     /// Whether a run makes the Core's logger tracing's global default.
     pub(crate) global_logging: bool,
+    /// Whether start hooks may register commands (see `CoreBuilder::commands_at_start`).
+    pub(crate) commands_at_start: bool,
     /// What [`Core::print`] and [`Core::eprint`] wrote while the test kit's `run_cli`
     /// captures it; `None` while it goes to the process's standard output and error.
     pub(crate) captured: Mutex<Option<Captured>>,

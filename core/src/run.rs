@@ -280,23 +280,27 @@ impl Core {
     }
 
     /// What the arguments print when they run no command — help, a completion script,
-    /// the version, a usage error about a command that exists — decided before anything
-    /// starts, so that none of them starts a service. `None` for a command to run, or for
-    /// words no command is registered at yet (a start hook may register it).
+    /// the version, a usage error (an unknown command, or a flag a command does not
+    /// declare) — decided before anything starts, so that none of them starts a service.
+    /// `None` for a command to run; with
+    /// [`commands_at_start`](crate::CoreBuilder::commands_at_start), also for words no
+    /// command is registered at yet (a start hook may register it).
     #[cfg_attr(
         not(feature = "cli"),
         allow(clippy::unused_self, reason = "no command line to ask")
     )]
     pub(crate) fn answer_before_start(&self, args: &[String]) -> Option<Printed> {
         #[cfg(feature = "cli")]
-        return self
-            .cli()
-            .answer_without_action(self, args)
-            .map(|outcome| Printed {
-                stdout: outcome.stdout().to_owned(),
-                stderr: outcome.stderr().to_owned(),
-                exit_code: outcome.exit_code(),
-            });
+        return if self.inner.commands_at_start {
+            self.cli().answer_without_action(self, args)
+        } else {
+            self.cli().answer_with_every_command(self, args)
+        }
+        .map(|outcome| Printed {
+            stdout: outcome.stdout().to_owned(),
+            stderr: outcome.stderr().to_owned(),
+            exit_code: outcome.exit_code(),
+        });
         #[cfg(not(feature = "cli"))]
         {
             let _ = args;

@@ -589,6 +589,7 @@ async fn core_run_with_unknown_flag_of_a_command_starts_nothing_bad() {
 async fn core_run_with_command_a_start_hook_registers_runs_ugly() {
     // Words no command is registered at yet are left until the services have started.
     let core = Core::builder()
+        .commands_at_start()
         .service(|_| {
             Ok(Registration::new(
                 "plugins",
@@ -611,6 +612,7 @@ async fn core_run_with_subcommand_a_start_hook_registers_under_a_command_runs_ug
     // `deploy` exists when the run begins; `deploy staging` (with its --force) only once
     // the services have started: its arguments are not judged against `deploy`'s flags.
     let core = Core::builder()
+        .commands_at_start()
         .command(
             "deploy",
             Command::new().action(|_, _| async { Ok(Value::from("deployed")) }),
@@ -648,10 +650,70 @@ async fn core_run_with_unknown_command_exits_2_bad() {
 }
 
 #[tokio::test]
-async fn core_run_with_unknown_command_still_stops_services_bad() {
+async fn core_run_with_unknown_command_starts_nothing_bad() {
+    // As clap refuses it: no service starts (no database connected, no file locked).
     let calls = calls();
     let core = workbench(&calls).build().unwrap();
-    core.run_with(["workspace", "destroy"]).await.unwrap();
+    let exit = core.run_with(["workspace", "destory"]).await.unwrap();
+    assert_eq!(code(exit), 2);
+    assert!(taken(&calls).is_empty(), "{:?}", taken(&calls));
+}
+
+#[tokio::test]
+async fn core_builder_commands_at_start_lets_a_start_hook_add_a_command_good() {
+    let calls = calls();
+    let core = workbench(&calls)
+        .commands_at_start()
+        .service(|_| {
+            Ok(Registration::new(
+                "plugins",
+                Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
+                    ctx.core().cli().register(
+                        "plugin/sync",
+                        Command::new().action(|_, _| async { Ok(Value::from("synced")) }),
+                    )
+                }),
+            ))
+        })
+        .build()
+        .unwrap();
+    assert_eq!(code(core.run_with(["plugin", "sync"]).await.unwrap()), 0);
+}
+
+#[tokio::test]
+async fn core_builder_commands_at_start_not_set_a_start_hooks_command_is_refused_bad() {
+    // Without it the commands are final when the run begins: the start hook never runs.
+    let calls = calls();
+    let started = Arc::clone(&calls);
+    let core = Core::builder()
+        .service(move |_| {
+            let started = Arc::clone(&started);
+            Ok(Registration::new(
+                "plugins",
+                Hooks::new().on_start(move |ctx: ServiceCtx<Core>| {
+                    record(&started, "plugins started");
+                    async move {
+                        ctx.core().cli().register(
+                            "plugin/sync",
+                            Command::new().action(|_, _| async { Ok(Value::Null) }),
+                        )
+                    }
+                }),
+            ))
+        })
+        .build()
+        .unwrap();
+    assert_eq!(code(core.run_with(["plugin", "sync"]).await.unwrap()), 2);
+    assert!(taken(&calls).is_empty());
+}
+
+#[tokio::test]
+async fn core_builder_commands_at_start_unknown_command_starts_then_stops_the_services_ugly() {
+    // Start hooks may register it: the services start, and stop again once it is not.
+    let calls = calls();
+    let core = workbench(&calls).commands_at_start().build().unwrap();
+    let exit = core.run_with(["workspace", "destroy"]).await.unwrap();
+    assert_eq!(code(exit), 2);
     assert_eq!(taken(&calls), STARTED_AND_STOPPED);
 }
 
@@ -1175,7 +1237,8 @@ fn core_run_dispatches_the_process_arguments_good() {
 
 #[test]
 fn core_run_unknown_process_arguments_exit_2_bad() {
-    assert_eq!(run_probe("unknown"), ["stopped store", "exit 2"]);
+    // Refused before anything starts: the store never started, so it does not stop.
+    assert_eq!(run_probe("unknown"), ["exit 2"]);
 }
 
 #[test]
@@ -1388,7 +1451,10 @@ fn core_run_blocking_with_unknown_command_exits_2_bad() {
     let calls = calls();
     let core = workbench(&calls).build().unwrap();
     assert_eq!(code(core.run_blocking_with(["workspace", "destroy"])), 2);
-    assert_eq!(taken(&calls), STARTED_AND_STOPPED);
+    assert!(
+        taken(&calls).is_empty(),
+        "a mistyped command starts nothing"
+    );
 }
 
 #[test]
