@@ -118,6 +118,15 @@ fn stalled() -> Command<Core> {
     })
 }
 
+/// A command running an Action that waits until its run is cut short: the stop cancels
+/// the run, and the command fails as the run did.
+fn indexing() -> Command<Core> {
+    Command::new().action(|core: Core, _| async move {
+        say("indexing");
+        core.run_action("index.build", Options::new()).await
+    })
+}
+
 /// The command the parent signals: serves until the context is cancelled.
 fn serve() -> Command<Core> {
     Command::new().action(|core: Core, _| async move {
@@ -245,6 +254,11 @@ fn signal_child() {
                 }),
             ))
         })
+        .action(ActionSpec::new("index.build", |_, _| async {
+            std::future::pending::<()>().await;
+            Ok(Value::Null)
+        }))
+        .command("indexing", indexing())
         .command("stuck", stuck())
         .command("blocked", blocked())
         .command("stalled", stalled())
@@ -257,6 +271,7 @@ fn signal_child() {
         .unwrap();
     let command = match case.as_str() {
         "stuck" | "bounded" => "stuck",
+        "indexing" => "indexing",
         "blocked" => "blocked",
         "stalled" => "stalled",
         _ => "serve",
@@ -533,6 +548,18 @@ fn core_run_with_one_sigterm_abandons_a_command_past_the_shutdown_timeout_ugly()
         ]
     );
     assert_eq!(status, Some(143));
+}
+
+#[test]
+fn core_run_with_sigterm_cutting_a_commands_action_short_exits_143_bad() {
+    // The command fails because the signal cancelled its run (UNAVAILABLE): the exit
+    // code says the signal ended it (143), not that a service was unavailable (69).
+    let mut child = Signalled::spawn("indexing");
+    child.wait_for("indexing");
+    child.signal("TERM");
+    let (status, lines) = child.finish(Duration::from_secs(10));
+    assert_eq!(status, Some(143), "{lines:?}");
+    assert!(lines.contains(&"stop hook: store".to_owned()), "{lines:?}");
 }
 
 #[test]
