@@ -78,8 +78,9 @@ impl Core {
     /// running start hook finish (the cancelled context tells it to hurry), starts no more
     /// services, skips the command, stops what had started and exits with 128 + the
     /// signal's number (130 for SIGINT, 143 for SIGTERM); during a command, the exit code
-    /// is the command's — but 128 + the signal for one that failed with `UNAVAILABLE`, as
-    /// a run the signal cancelled fails. A shutdown that fails (a stop hook's error) exits with 1 after a
+    /// is the command's — but 128 + the signal for one (or a service task) that failed
+    /// with `UNAVAILABLE`, as a run the signal cancelled fails. A shutdown that fails (a
+    /// stop hook's error) exits with 1 after a
     /// command that succeeded, and keeps the exit code of one that failed or was
     /// abandoned, or of a service task that failed: the first thing that went wrong
     /// decides. On a runtime built without tokio's I/O driver no signal can be heard: that
@@ -166,12 +167,15 @@ impl Core {
                 write_err(&printed.stderr);
                 self.tell_stopping(&stopping_told);
                 run.ended = true;
-                let exit_code = cut_short(printed.exit_code, &state);
-                let code = self.shut_down_printing(exit_code, budget).await;
+                // A command or a service task the signal cut short: the signal's code.
+                let code = cut_short(
+                    self.shut_down_printing(printed.exit_code, budget).await,
+                    &state,
+                );
                 // Forced by a second signal after the command returned on the first (the
                 // daemon form): 128 + the signal, as while the command runs, unless a
                 // command or a task failed with a code of its own.
-                if forced.is_cancelled() && exit_code == 0 && matches!(code, 0 | 1) {
+                if forced.is_cancelled() && printed.exit_code == 0 && matches!(code, 0 | 1) {
                     state.lock().unwrap_or_else(PoisonError::into_inner).code
                 } else {
                     code
@@ -956,10 +960,10 @@ fn first_signal(core: &Core, state: &Mutex<SignalState>, exit_code: u8) {
     }
 }
 
-/// The exit code of a command that returned `exit_code`: 128 + the signal when a signal
-/// asked for the stop and the command failed as a run the stop cut short fails
-/// (`UNAVAILABLE`, 69: an Action run cancelled, background work refused) — the signal
-/// ended it, as a command abandoned to it; else `exit_code`.
+/// The exit code of a run that came to `exit_code`: 128 + the signal when a signal asked
+/// for the stop and the command (or a service task) failed as work the stop cut short
+/// fails (`UNAVAILABLE`, 69: an Action run cancelled, background work refused) — the
+/// signal ended it, as a command abandoned to it; else `exit_code`.
 fn cut_short(exit_code: u8, state: &Mutex<SignalState>) -> u8 {
     let signalled = state.lock().unwrap_or_else(PoisonError::into_inner).code;
     if signalled != 0 && Some(exit_code) == ErrorCode::UNAVAILABLE.exit_status() {

@@ -45,6 +45,14 @@ impl Task for Reindex {
 /// The `slow` service's start hook: in the `startup` case it says "starting" and waits for
 /// the parent's go (then a moment to take the signal), then offers work to the bus.
 async fn slow_start(ctx: ServiceCtx<Core>) -> Result<()> {
+    if std::env::var(CHILD).as_deref() == Ok("task") {
+        // A task that offers work once the stop began: refused (UNAVAILABLE), it fails.
+        let core = ctx.core().clone();
+        ctx.spawn("feed", async move {
+            core.context().cancelled().await;
+            core.perform_async(Reindex).map(|_| ())
+        })?;
+    }
     if std::env::var(CHILD).as_deref() == Ok("startup") {
         say("starting");
         // Until the parent has sent its signal, then a moment for this process to take it.
@@ -560,6 +568,13 @@ fn core_run_with_sigterm_cutting_a_commands_action_short_exits_143_bad() {
     let (status, lines) = child.finish(Duration::from_secs(10));
     assert_eq!(status, Some(143), "{lines:?}");
     assert!(lines.contains(&"stop hook: store".to_owned()), "{lines:?}");
+}
+
+#[test]
+fn core_run_with_sigterm_a_service_task_refused_by_the_stop_exits_143_ugly() {
+    // A service task that fails because the stop refused its work: the signal ended it.
+    let (status, lines) = terminated("task");
+    assert_eq!(status, Some(143), "{lines:?}");
 }
 
 #[test]
