@@ -60,6 +60,7 @@ pub struct CoreBuilder {
     env: crate::env::Overrides,
     shutdown_timeout: Duration,
     global_logging: bool,
+    #[cfg(feature = "cli")]
     commands_at_start: bool,
     #[cfg(feature = "fs")]
     fs_root: Option<std::path::PathBuf>,
@@ -101,6 +102,7 @@ impl Core {
             env: Vec::new(),
             shutdown_timeout: Duration::from_secs(30),
             global_logging: true,
+            #[cfg(feature = "cli")]
             commands_at_start: false,
             #[cfg(feature = "fs")]
             fs_root: None,
@@ -589,6 +591,7 @@ impl CoreBuilder {
     ///     .unwrap();
     /// assert_eq!(core.run_blocking_with(["plugin", "sync"]), std::process::ExitCode::SUCCESS);
     /// ```
+    #[cfg(feature = "cli")]
     pub fn commands_at_start(mut self) -> Self {
         self.commands_at_start = true;
         self
@@ -745,24 +748,14 @@ impl CoreBuilder {
                 started: SystemTime::now(),
                 shutdown_timeout: self.shutdown_timeout,
                 global_logging: self.global_logging,
+                #[cfg(feature = "cli")]
                 commands_at_start: self.commands_at_start,
                 captured: Mutex::new(None),
                 unwritten: std::sync::OnceLock::new(),
                 host: self.host,
             }),
         };
-        for spec in self.actions {
-            core.inner
-                .actions
-                .register(spec)
-                .map_err(|e| Error::wrap(e, OP, "register an action"))?;
-        }
-        for (name, def) in self.tasks {
-            core.inner
-                .tasks
-                .define(&name, def)
-                .map_err(|e| Error::wrap(e, OP, format!("define task {name:?}")))?;
-        }
+        register_actions_and_tasks(&core, self.actions, self.tasks)?;
         #[cfg(feature = "cli")]
         {
             for (path, command) in self.commands {
@@ -851,6 +844,28 @@ fn read_config(
             Ok(config)
         }
     }
+}
+
+/// Registers the builder's Actions and defines its Tasks on `core`.
+fn register_actions_and_tasks(
+    core: &Core,
+    actions: Vec<ActionSpec<Core>>,
+    tasks: Vec<(String, TaskDef)>,
+) -> Result<()> {
+    const OP: &str = "corers.CoreBuilder.build";
+    for spec in actions {
+        core.inner
+            .actions
+            .register(spec)
+            .map_err(|e| Error::wrap(e, OP, "register an action"))?;
+    }
+    for (name, def) in tasks {
+        core.inner
+            .tasks
+            .define(&name, def)
+            .map_err(|e| Error::wrap(e, OP, format!("define task {name:?}")))?;
+    }
+    Ok(())
 }
 
 /// Makes each service with its factory (or its fake, when one is given for its name) and

@@ -81,6 +81,7 @@ pub(crate) struct Inner {
     /// Whether a run makes the Core's logger tracing's global default.
     pub(crate) global_logging: bool,
     /// Whether start hooks may register commands (see `CoreBuilder::commands_at_start`).
+    #[cfg(feature = "cli")]
     pub(crate) commands_at_start: bool,
     /// What [`Core::print`] and [`Core::eprint`] wrote while the test kit's `run_cli`
     /// captures it; `None` while it goes to the process's standard output and error.
