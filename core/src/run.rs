@@ -163,6 +163,9 @@ impl Core {
                     });
                 }
                 let (printed, budget) = self.dispatch_within(args, &forced, &state).await;
+                // Whether a signal came before the command returned (not one during the
+                // shutdown, which does not explain the command's failure).
+                let signalled = state.lock().unwrap_or_else(PoisonError::into_inner).code;
                 self.write_stdout(&printed.stdout);
                 write_err(&printed.stderr);
                 self.tell_stopping(&stopping_told);
@@ -170,7 +173,7 @@ impl Core {
                 // A command or a service task the signal cut short: the signal's code.
                 let code = cut_short(
                     self.shut_down_printing(printed.exit_code, budget).await,
-                    &state,
+                    signalled,
                 );
                 // Forced by a second signal after the command returned on the first (the
                 // daemon form): 128 + the signal, as while the command runs, unless a
@@ -907,7 +910,8 @@ pub(crate) struct Printed {
 struct Unfinished {
     core: Core,
     signals: JoinHandle<()>,
-    /// The run shut the Core down (or its failed startup did).
+    /// The run began its shutdown (on a task of its own), or its failed startup shut the
+    /// Core down.
     ended: bool,
 }
 
@@ -960,12 +964,11 @@ fn first_signal(core: &Core, state: &Mutex<SignalState>, exit_code: u8) {
     }
 }
 
-/// The exit code of a run that came to `exit_code`: 128 + the signal when a signal asked
-/// for the stop and the command (or a service task) failed as work the stop cut short
+/// The exit code of a run that came to `exit_code`: `signalled` (128 + the signal) when a
+/// signal asked for the stop before the command returned and the command (or a service task) failed as work the stop cut short
 /// fails (`UNAVAILABLE`, 69: an Action run cancelled, background work refused) — the
 /// signal ended it, as a command abandoned to it; else `exit_code`.
-fn cut_short(exit_code: u8, state: &Mutex<SignalState>) -> u8 {
-    let signalled = state.lock().unwrap_or_else(PoisonError::into_inner).code;
+fn cut_short(exit_code: u8, signalled: u8) -> u8 {
     if signalled != 0 && Some(exit_code) == ErrorCode::UNAVAILABLE.exit_status() {
         signalled
     } else {

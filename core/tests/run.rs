@@ -586,28 +586,6 @@ async fn core_run_with_unknown_flag_of_a_command_starts_nothing_bad() {
 }
 
 #[tokio::test]
-async fn core_run_with_command_a_start_hook_registers_runs_ugly() {
-    // Words no command is registered at yet are left until the services have started.
-    let core = Core::builder()
-        .commands_at_start()
-        .service(|_| {
-            Ok(Registration::new(
-                "plugins",
-                Hooks::new().on_start(|ctx: ServiceCtx<Core>| async move {
-                    ctx.core().cli().register(
-                        "plugin/sync",
-                        Command::new().action(|_, _| async { Ok(Value::from("synced")) }),
-                    )
-                }),
-            ))
-        })
-        .build()
-        .unwrap();
-    let exit = core.run_with(["plugin", "sync"]).await.unwrap();
-    assert_eq!(code(exit), 0);
-}
-
-#[tokio::test]
 async fn core_run_with_subcommand_a_start_hook_registers_under_a_command_runs_ugly() {
     // `deploy` exists when the run begins; `deploy staging` (with its --force) only once
     // the services have started: its arguments are not judged against `deploy`'s flags.
@@ -639,14 +617,6 @@ async fn core_run_with_subcommand_a_start_hook_registers_under_a_command_runs_ug
         .await
         .unwrap();
     assert_eq!(code(exit), 0);
-}
-
-#[tokio::test]
-async fn core_run_with_unknown_command_exits_2_bad() {
-    let calls = calls();
-    let core = workbench(&calls).build().unwrap();
-    let exit = core.run_with(["workspace", "destroy"]).await.unwrap();
-    assert_eq!(code(exit), 2);
 }
 
 #[tokio::test]

@@ -109,7 +109,7 @@ struct TasksInner<C> {
     actions: Actions<C>,
     /// The detached steps still running, for [`Tasks::wait_detached`].
     detached: Detached,
-    /// Counts definitions, so that a running scheduler sees new ones.
+    /// Counts definitions and removals, so that a running scheduler sees them.
     defined: tokio::sync::watch::Sender<u64>,
 }
 
@@ -238,7 +238,8 @@ impl<C: Clone + Send + Sync + 'static> Tasks<C> {
         Ok(())
     }
 
-    /// Wakes on every definition from now on, for a running [`Scheduler`](crate::Scheduler).
+    /// Wakes on every definition and removal from now on, for a running
+    /// [`Scheduler`](crate::Scheduler).
     pub(crate) fn definitions(&self) -> tokio::sync::watch::Receiver<u64> {
         self.inner.defined.subscribe()
     }

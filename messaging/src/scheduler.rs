@@ -233,6 +233,8 @@ async fn supervise<C: Clone + Send + Sync + 'static>(
     loop {
         if rescan {
             defined.mark_unchanged();
+            // Ended loops of Tasks removed since: nothing to remember them by.
+            ended.retain(|name, _| tasks.definition(name).is_some());
             for name in tasks.names() {
                 if looped.contains(name.as_str()) {
                     continue;
@@ -419,10 +421,11 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
                     if changed.is_err() {
                         return last;
                     }
-                    // This Task redefined: its new schedule (or none) applies at once.
+                    // This Task redefined (its new schedule, or none, applies at once) or
+                    // removed (its loop ends at once).
                     if tasks
                         .definition(&name)
-                        .is_some_and(|now| !Arc::ptr_eq(&now, &last))
+                        .is_none_or(|now| !Arc::ptr_eq(&now, &last))
                     {
                         continue 'schedule;
                     }

@@ -75,14 +75,24 @@ impl<M> Queue<M> {
     pub(crate) fn push(&self, message: M) {
         {
             let mut held = self.lock();
-            if held.messages.len() >= held.capacity {
+            let evicted = if held.messages.len() >= held.capacity {
                 held.dropped += 1;
-                if held.messages.pop_front().is_none() {
-                    // Keeping none: the new one is what goes.
-                    return;
+                match held.messages.pop_front() {
+                    Some(oldest) => Some(oldest),
+                    // Keeping none: the new one is what goes (dropped without the lock).
+                    None => {
+                        drop(held);
+                        drop(message);
+                        return;
+                    }
                 }
-            }
+            } else {
+                None
+            };
             held.messages.push_back(message);
+            drop(held);
+            // The message's own drop code runs without the lock.
+            drop(evicted);
         }
         self.arrived.notify_one();
     }
