@@ -765,11 +765,11 @@ async fn services_stop_all_deadline_forces_hanging_hooks_to_share_one_grace_bad(
     assert_eq!(taken(&calls), ["start config", "stop config"]);
 }
 
-#[tokio::test(start_paused = true)]
-async fn services_stop_all_hook_cancelling_its_own_tokens_forces_nothing_ugly() {
-    // (The hook's runs go with its token: cancelling the token cuts them short.)
+#[tokio::test]
+async fn service_ctx_run_ctx_cut_short_with_the_hooks_token_good() {
+    // The hook's runs go with its token, and a clone of its context shares the token
+    // (cloned before the token was first asked for, too).
     let own = Hooks::new().on_stop(|ctx: ServiceCtx<()>| {
-        // Cloned before the token was first asked for: still one token.
         let copy = ctx.clone();
         let run = ctx.run_ctx();
         copy.cancel_token().cancel();
@@ -783,10 +783,16 @@ async fn services_stop_all_hook_cancelling_its_own_tokens_forces_nothing_ugly() 
         );
         async { Ok(()) }
     });
-    let alone: Services<()> = Services::new(Bus::new());
-    alone.register(Registration::new("indexer", own)).unwrap();
-    alone.start_all(&()).await.unwrap();
-    alone.stop_all(&(), DEADLINE).await.unwrap();
+    let services: Services<()> = Services::new(Bus::new());
+    services
+        .register(Registration::new("indexer", own))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    services.stop_all(&(), DEADLINE).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn services_stop_all_hook_cancelling_its_own_tokens_forces_nothing_ugly() {
     // A hook (or an Action it runs) cancelling its token to cut short its own work: the
     // other hooks are not forced, and the stop is no failure.
     let calls = calls();

@@ -168,7 +168,9 @@ impl<C: Clone + Send + Sync + 'static> Scheduler<C> {
             return;
         };
         stop.cancel();
-        // Given up on before the runs ended: they are aborted.
+        // Given up on before the runs ended: they are aborted (at their next await) —
+        // as dropping the loops did before this wait moved to a task of its own; the
+        // runs honour the cancellation above, so this ends only what would not.
         let give_up = abort.drop_guard();
         let ending = async move {
             while supervisor.join_next().await.is_some() {}
