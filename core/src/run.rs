@@ -865,9 +865,14 @@ fn unwritten(failure: &str) -> String {
 /// window, clear the screen) or hide text behind a right-to-left override. Dropped when
 /// it cannot be written: there is nowhere left to tell.
 pub(crate) fn write_err(text: &str) {
+    let _ = write_out(std::io::stderr(), &shown_err(text));
+}
+
+/// `text` as standard error shows the framework's messages: a URL's password hidden,
+/// control and invisible characters escaped (line ends and tabs kept).
+pub(crate) fn shown_err(text: &str) -> String {
     let hidden = corers_log::without_url_passwords(text);
-    let shown = corers_primitives::escape_controls(&hidden, |c| c == '\n' || c == '\t');
-    let _ = write_out(std::io::stderr(), &shown);
+    corers_primitives::escape_controls(&hidden, |c| c == '\n' || c == '\t').into_owned()
 }
 
 /// Writes the application's own `text` ([`Core::eprint`]) to standard error as it is,
@@ -965,9 +970,10 @@ fn first_signal(core: &Core, state: &Mutex<SignalState>, exit_code: u8) {
 }
 
 /// The exit code of a run that came to `exit_code`: `signalled` (128 + the signal) when a
-/// signal asked for the stop before the command returned and the command (or a service task) failed as work the stop cut short
-/// fails (`UNAVAILABLE`, 69: an Action run cancelled, background work refused) — the
-/// signal ended it, as a command abandoned to it; else `exit_code`.
+/// signal asked for the stop before the command returned and the command (or a service
+/// task) failed as work the stop cut short fails (`UNAVAILABLE`, 69: an Action run
+/// cancelled, background work refused) — the signal ended it, as a command abandoned to
+/// it; else `exit_code`.
 fn cut_short(exit_code: u8, signalled: u8) -> u8 {
     if signalled != 0 && Some(exit_code) == ErrorCode::UNAVAILABLE.exit_status() {
         signalled

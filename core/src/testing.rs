@@ -38,7 +38,7 @@ use corers_primitives::{Error, ErrorCode, Result};
 use tokio::sync::Notify;
 
 use crate::core::Captured;
-use crate::run::{Printed, Started};
+use crate::run::{Printed, Started, shown_err};
 use crate::{Core, CoreBuilder};
 
 /// A builder for a test Core: logs go to the returned in-memory sink (at debug level), not
@@ -271,7 +271,7 @@ async fn run_captured(core: &Core, args: Vec<String>) -> CliRun {
     if let Some(printed) = core.answer_before_start(&args) {
         return CliRun {
             stdout: printed.stdout,
-            stderr: printed.stderr,
+            stderr: shown_err(&printed.stderr),
             exit_code: printed.exit_code,
         };
     }
@@ -297,7 +297,7 @@ async fn run_captured(core: &Core, args: Vec<String>) -> CliRun {
         ),
         Started::Failed(err) => {
             let (stdout, eprinted) = capturing.take();
-            let stderr = format!("{eprinted}error: {err:#}\n");
+            let stderr = format!("{eprinted}{}", shown_err(&format!("error: {err:#}\n")));
             return CliRun {
                 stdout,
                 stderr,
@@ -307,12 +307,13 @@ async fn run_captured(core: &Core, args: Vec<String>) -> CliRun {
     };
     let (mut stdout, mut stderr) = capturing.take();
     stdout.push_str(&printed.stdout);
-    stderr.push_str(&printed.stderr);
+    // As `run` shows them: URL passwords hidden, control characters escaped.
+    stderr.push_str(&shown_err(&printed.stderr));
     let (exit_code, failure) = core.shut_down(printed.exit_code, left).await;
     let (after, after_err) = capturing.take();
     stdout.push_str(&after);
     stderr.push_str(&after_err);
-    stderr.extend(failure);
+    stderr.extend(failure.as_deref().map(shown_err));
     CliRun {
         stdout,
         stderr,

@@ -231,6 +231,29 @@ async fn run_cli_command_outliving_a_stop_is_abandoned_as_run_has_it_ugly() {
 }
 
 #[tokio::test]
+async fn run_cli_error_is_shown_as_run_shows_it_ugly() {
+    // A URL's password hidden and a terminal escape escaped, as on a real standard error.
+    let (builder, _log) = testing::builder();
+    let core = builder
+        .command(
+            "db/migrate",
+            Command::new().action(|_, _| async {
+                Err(Error::new(
+                    "db.Pool.connect",
+                    "cannot reach postgres://app:hunter2@db:5432/app \u{1b}[2J",
+                ))
+            }),
+        )
+        .build()
+        .unwrap();
+    let run = testing::run_cli(&core, ["db", "migrate"]).await;
+    assert_eq!(run.exit_code, 1);
+    assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+    assert!(!run.stderr.contains('\u{1b}'), "{}", run.stderr);
+    assert!(run.stderr.contains("postgres://app:"), "{}", run.stderr);
+}
+
+#[tokio::test]
 async fn run_cli_unknown_command_is_a_usage_error_bad() {
     let (builder, _log) = testing::builder();
     let core = builder

@@ -337,6 +337,8 @@ struct Action<C> {
     /// Failure codes the breaker does not count.
     ignored: Vec<ErrorCode>,
     timeout: Option<Duration>,
+    /// Unregistered: a run still queued for it never runs it.
+    removed: AtomicBool,
 }
 
 pub(crate) struct Limit {
@@ -509,6 +511,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                 .map(|(failures, cooldown)| Breaker::new(failures, cooldown)),
             ignored: spec.ignored,
             timeout: spec.timeout,
+            removed: AtomicBool::new(false),
         };
         self.inner.registry.set(&spec.name, action)?;
         self.changed();
@@ -536,13 +539,14 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
     /// [`ErrorCode::NOT_FOUND`] when no Action has that name; [`ErrorCode::LOCKED`] when
     /// the registry is locked or sealed (a sealed registry keeps its names).
     pub fn unregister(&self, name: &str) -> Result<()> {
-        self.inner.registry.delete(name).map_err(|e| {
+        let removed = self.inner.registry.delete(name).map_err(|e| {
             Error::wrap(
                 e,
                 "messaging.Actions.unregister",
                 format!("unregister {}", shown_name(name)),
             )
         })?;
+        removed.removed.store(true, Ordering::Release);
         self.changed();
         Ok(())
     }
@@ -714,12 +718,16 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
             .registry
             .lookup(name)
             .map_err(|e| refused(Error::wrap(e, OP, format!("run {}", shown_name(name)))))?;
+        // A run that may wait for a slot keeps the caller's input: a handler swapped in
+        // meanwhile checks it (and fills its defaults) afresh.
+        let given = action.limit.as_ref().map(|_| options.clone());
         action
             .def
             .schema
             .admit(name, &mut options)
             .map_err(refused)?;
-        self.guarded(core, ctx, &action, info, options).await
+        self.guarded(core, ctx, &action, info, (options, given))
+            .await
     }
 
     /// Reports a run refused before its handler was called, and gives its error back:
@@ -783,7 +791,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         ctx: &RunCtx,
         action: &Action<C>,
         info: DispatchInfo,
-        mut options: Options,
+        (mut options, given): (Options, Option<Options>),
     ) -> Result<Value> {
         let name = action.def.name.as_str();
         let refused = |err| self.refused(core, name, info, err);
@@ -818,7 +826,8 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                         .await
                         .map_err(refused)?
                 };
-                // Disabled (or removed) while this run waited for its slot: it never runs.
+                // Disabled or removed while this run waited for its slot (and maybe
+                // registered again since, under a limit of its own): it never runs.
                 current = self.inner.registry.lookup(name).map_err(|e| {
                     refused(Error::wrap(
                         e,
@@ -826,6 +835,18 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                         format!("run {}", shown_name(name)),
                     ))
                 })?;
+                if action.removed.load(Ordering::Acquire) {
+                    return Err(refused(
+                        Error::new(
+                            "messaging.Actions.run",
+                            format!(
+                                "run of {} refused: it was unregistered while the run waited",
+                                shown_name(name)
+                            ),
+                        )
+                        .with_code(ErrorCode::NOT_FOUND),
+                    ));
+                }
                 // Replaced meanwhile (a sealed registry's hot swap) by a handler under the
                 // same limit, whose slot this run holds: the new handler runs, on input
                 // checked against its schema. Under another limit, the one it queued for.
@@ -835,6 +856,11 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                         .as_ref()
                         .is_some_and(|new| Arc::ptr_eq(new, limit));
                 let action = if replaced {
+                    // The caller's input, not the replaced handler's admitted copy (its
+                    // defaults filled in).
+                    if let Some(given) = given {
+                        options = given;
+                    }
                     current
                         .def
                         .schema

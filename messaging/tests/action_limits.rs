@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use corers_messaging::{ActionCtx, ActionSpec, Actions, Bus, RunCtx, Schema, ValueKind};
+use corers_messaging::{ActionCtx, ActionSpec, Actions, Bus, Field, RunCtx, Schema, ValueKind};
 use corers_primitives::{ErrorCode, Options, Result, Value, options};
 use tokio::sync::{Barrier, Semaphore};
 use tokio::task::JoinHandle;
@@ -717,6 +717,63 @@ async fn action_spec_concurrency_queued_run_is_checked_against_the_replacements_
         "{err}"
     );
     assert_eq!(new.started.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_concurrency_queued_run_of_an_unregistered_action_never_runs_ugly() {
+    // Unregistered (a session's tool taken away) and registered again, under a limit of
+    // its own, while a run waited: the queued run runs neither the removed handler nor
+    // the new one.
+    let actions = unit_actions();
+    let old = gated(&actions, "session.search", |spec| spec.concurrency(1, 1));
+    let running = spawn_run(&actions, RunCtx::new(), "session.search");
+    let queued = spawn_run(&actions, RunCtx::new(), "session.search");
+    settle().await;
+    actions.unregister("session.search").unwrap();
+    let new = gated(&actions, "session.search", |spec| spec.concurrency(1, 1));
+    old.gate.add_permits(1);
+    running.await.unwrap().unwrap();
+    let err = queued.await.unwrap().unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NOT_FOUND), "{err}");
+    assert_eq!(
+        (
+            old.started.load(Ordering::SeqCst),
+            new.started.load(Ordering::SeqCst)
+        ),
+        (1, 0)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_spec_concurrency_queued_run_is_checked_on_the_callers_input_not_the_old_defaults_ugly()
+ {
+    // The replaced handler's schema filled in a default the replacement does not take
+    // (its schema is closed): the queued run is checked on what the caller gave.
+    let actions = unit_actions();
+    let old = gated(&actions, "db.query", |spec| {
+        spec.concurrency(1, 1).schema(
+            Schema::new()
+                .optional("sql", ValueKind::String)
+                .field(Field::optional("limit", ValueKind::Int).default(20)),
+        )
+    });
+    let running = spawn_run(&actions, RunCtx::new(), "db.query");
+    let queued = spawn_run(&actions, RunCtx::new(), "db.query");
+    settle().await;
+    let new = gated(&actions, "db.query", |spec| {
+        spec.concurrency(1, 1)
+            .schema(Schema::new().optional("sql", ValueKind::String).closed())
+    });
+    old.gate.add_permits(1);
+    running.await.unwrap().unwrap();
+    settle().await;
+    assert_eq!(
+        new.started.load(Ordering::SeqCst),
+        1,
+        "the replacement runs it"
+    );
+    new.gate.add_permits(1);
+    queued.await.unwrap().unwrap();
 }
 
 #[tokio::test(start_paused = true)]
