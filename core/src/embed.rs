@@ -322,6 +322,7 @@ fn joined<T>(
             op,
             format!("the {what} was cut off: its runtime is shutting down"),
         )
-        .with_code(corers_primitives::ErrorCode::UNAVAILABLE)),
+        .with_code(corers_primitives::ErrorCode::UNAVAILABLE)
+        .mark_cancelled()),
     }
 }

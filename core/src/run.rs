@@ -79,7 +79,9 @@ impl Core {
     /// services, skips the command, stops what had started and exits with 128 + the
     /// signal's number (130 for SIGINT, 143 for SIGTERM); during a command, the exit code
     /// is the command's — but 128 + the signal for one (or a service task) that failed
-    /// with `UNAVAILABLE`, as a run the signal cancelled fails. A shutdown that fails (a
+    /// with `UNAVAILABLE`, as a run the signal cancelled fails (a service task whose work
+    /// the stop refused — an error [marked cancelled](Error::is_cancelled) — did not
+    /// fail: see [`ServiceCtx::spawn`](corers_lifecycle::ServiceCtx::spawn)). A shutdown that fails (a
     /// stop hook's error) exits with 1 after a
     /// command that succeeded, and keeps the exit code of one that failed or was
     /// abandoned, or of a service task that failed: the first thing that went wrong

@@ -2689,6 +2689,69 @@ async fn core_run_cli_task_failure_while_shutting_down_is_reported_ugly() {
 }
 
 #[tokio::test]
+async fn core_run_cli_task_refused_by_the_stop_is_no_failure_good() {
+    // The command ends well; as the application stops, tasks watching the Core's context
+    // try more work, which the stop refuses (the bus shut down, the Core's runs cancelled):
+    // the stop ended them, and the run succeeded.
+    let calls = calls();
+    let tasks = calls.clone();
+    let core = Core::builder()
+        .command(
+            "cache/flush",
+            Command::new().action(|_, _| async { Ok(Value::Null) }),
+        )
+        .action(ActionSpec::new(
+            "store.compact",
+            |_: ActionCtx<Core>, _| async { Ok(Value::Null) },
+        ))
+        .service(move |_| {
+            let tasks = tasks.clone();
+            Ok(Registration::new(
+                "store",
+                Hooks::new().on_start(move |ctx: ServiceCtx<Core>| {
+                    let (pushed, compacted) = (tasks.clone(), tasks.clone());
+                    async move {
+                        let core = ctx.core().clone();
+                        ctx.spawn("replicator", async move {
+                            core.context().cancelled().await;
+                            record(&pushed, "replicator woke");
+                            core.perform_async(Reindex).map_err(|err| {
+                                Error::wrap(err, "store.Replica.sync", "send the last batch")
+                            })?;
+                            Ok(())
+                        })?;
+                        let core = ctx.core().clone();
+                        ctx.spawn("compactor", async move {
+                            core.context().cancelled().await;
+                            record(&compacted, "compactor woke");
+                            core.run_action("store.compact", Options::new()).await?;
+                            Ok(())
+                        })
+                    }
+                }),
+            ))
+        })
+        .service(|_| {
+            Ok(Registration::new(
+                "cache",
+                Hooks::new().on_stop(|_| async {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    Ok(())
+                }),
+            ))
+        })
+        .build()
+        .unwrap();
+    core.bus().on_task(|_, _: &Reindex| Some(Ok(())));
+    let run = corers::testing::run_cli(&core, ["cache", "flush"]).await;
+    assert_eq!((run.exit_code, run.stderr.as_str()), (0, ""), "{run:?}");
+    let mut woke = taken(&calls);
+    woke.sort();
+    assert_eq!(woke, ["compactor woke", "replicator woke"]);
+    assert!(core.shutdown_failure().is_none());
+}
+
+#[tokio::test]
 async fn core_run_cli_start_failure_is_not_hidden_by_a_task_failure_bad() {
     let core = Core::builder()
         .command(

@@ -201,6 +201,10 @@ impl<C: Clone + Send + Sync + 'static> ServiceCtx<C> {
     /// logged, the service reports that failure as its health (unhealthy), and a shutdown
     /// is [requested](crate::Services::request_stop) with it, which gives
     /// [`failure`](crate::Services::failure) (and the exit code of a CoreRS application).
+    /// An error [marked cancelled](corers_primitives::Error::is_cancelled) once a stop was
+    /// asked for — work the stop refused or cut short: a run of the cancelled context, a
+    /// `perform_async` the stopping bus refused — is no failure: the stop ended the task
+    /// (logged at debug).
     ///
     /// ```
     /// use std::time::Duration;

@@ -621,8 +621,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             // before it stops the services), and what it stops must not start meanwhile.
             if self.inner.context.is_cancelled() {
                 self.inner.interrupted.store(true, Ordering::Relaxed);
-                return Err(Error::new(OP, "startup refused: shutdown has begun")
-                    .with_code(ErrorCode::UNAVAILABLE));
+                return Err(cut_by_the_stop("startup refused: shutdown has begun"));
             }
             *phase = Phase::Starting;
         }
@@ -706,10 +705,9 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                 let started = order[..progress.started].iter().cloned().collect();
                 progress.end(Phase::Running(started));
                 self.inner.interrupted.store(true, Ordering::Relaxed);
-                return Err(
-                    Error::new(OP, "startup interrupted: shutdown was requested")
-                        .with_code(ErrorCode::UNAVAILABLE),
-                );
+                return Err(cut_by_the_stop(
+                    "startup interrupted: shutdown was requested",
+                ));
             }
             // Whatever listeners and log writers did is not the next hook's time.
             if heard || logged {
@@ -801,7 +799,8 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             Err(join) if join.is_panic() => Err(Error::from_caught(OP, join.into_panic())),
             Err(_) => Err(
                 Error::new(OP, "the stop was cut off: its runtime is shutting down")
-                    .with_code(ErrorCode::UNAVAILABLE),
+                    .with_code(ErrorCode::UNAVAILABLE)
+                    .mark_cancelled(),
             ),
         }
     }
@@ -1363,6 +1362,10 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
 }
 
 impl<C: Clone + Send + Sync + 'static> StopRequest for Inner<C> {
+    fn is_stop_requested(&self) -> bool {
+        self.requested.load(Ordering::Acquire)
+    }
+
     fn request_stop(&self, failure: Option<Error>) {
         if let Some(failure) = failure {
             self.failure
@@ -1471,6 +1474,14 @@ impl<C: Clone + Send + Sync + 'static> Drop for Reloading<'_, C> {
     }
 }
 
+/// A start the stop refused or cut short: `UNAVAILABLE`, [marked
+/// cancelled](Error::mark_cancelled).
+fn cut_by_the_stop(message: &'static str) -> Error {
+    Error::new("lifecycle.Services.start_all", message)
+        .with_code(ErrorCode::UNAVAILABLE)
+        .mark_cancelled()
+}
+
 fn describe<C>(phase: &Phase<C>) -> &'static str {
     match phase {
         Phase::Idle => "idle",
@@ -1511,7 +1522,7 @@ async fn run_hook(
                     Some(ended) => Ok(ended),
                     None => {
                         return Err(Error::new(op, format!("{hook} hook of {name:?} abandoned: shutdown was forced"))
-                            .with_code(ErrorCode::UNAVAILABLE));
+                            .with_code(ErrorCode::UNAVAILABLE).mark_cancelled());
                     }
                 }
             }

@@ -42,6 +42,8 @@ impl Drop for Task {
 /// service belongs to (held weakly: a service that keeps its context makes no cycle).
 pub(crate) trait StopRequest: Send + Sync {
     fn request_stop(&self, failure: Option<Error>);
+    /// Whether a stop was requested (for a failure or not).
+    fn is_stop_requested(&self) -> bool;
 }
 
 /// One service's name, shared tokens and background work: what every hook's context
@@ -156,6 +158,12 @@ impl Work {
             let Some(this) = this.upgrade().filter(|this| !this.is_closed()) else {
                 return Err(err);
             };
+            // Work the stop refused or cut short (its runs cancelled, `perform_async`
+            // refused by the drain): the stop ended the task, which did not fail.
+            if err.is_cancelled() && this.is_stop_requested() {
+                tracing::debug!(service = &*service, task = &*task, error = %err, "service task ended by the stop");
+                return Ok(());
+            }
             tracing::error!(service = &*service, task = &*task, error = %err, "service task failed");
             *this.failure.lock().unwrap_or_else(PoisonError::into_inner) = Some(err.to_string());
             this.request_stop(Some(err));
@@ -164,6 +172,13 @@ impl Work {
         let handle = runtime.spawn(supervised.in_current_span().with_current_subscriber());
         tasks.push(Task { name, handle });
         Ok(())
+    }
+
+    /// Whether the application was asked to stop.
+    fn is_stop_requested(&self) -> bool {
+        self.owner
+            .upgrade()
+            .is_some_and(|owner| owner.is_stop_requested())
     }
 
     /// Whether the service's turn to stop has come.
@@ -253,13 +268,17 @@ impl Work {
                         Some(joined) => Ok(joined),
                         None => Err(
                             Error::new(OP, format!("task {task:?} of service {service:?} abandoned: shutdown was forced"))
-                                .with_code(ErrorCode::UNAVAILABLE),
+                                .with_code(ErrorCode::UNAVAILABLE).mark_cancelled(),
                         ),
                     }
                 }
             };
             match waited {
                 Ok(Ok(Ok(()))) => {}
+                // The stop refused or cut short its work: not a failure to stop.
+                Ok(Ok(Err(err))) if err.is_cancelled() => {
+                    tracing::debug!(service = &**service, task = &*task, error = %err, "service task ended by the stop");
+                }
                 // Its own failure, or (aborted as it is dropped) one that did not stop.
                 Ok(Ok(Err(err))) | Err(err) => failures.push(err),
                 // Its panics are caught inside: only a runtime shutting down ends it so.

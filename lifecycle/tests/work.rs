@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use corers_lifecycle::{Health, Hooks, Registration, ServiceCtx, Services};
-use corers_messaging::{ActionSpec, Actions, Bus};
+use corers_messaging::{ActionSpec, Actions, Bus, Task};
 use corers_primitives::{Error, ErrorCode, Options, Value};
 
 use common::{Calls, calls, record, services, taken};
@@ -182,6 +182,56 @@ async fn service_ctx_spawn_failure_while_stopping_is_the_stops_failure_ugly() {
     let err = services.stop_all(&(), STOP).await.unwrap_err();
     assert!(err.to_string().contains("last batch lost"), "{err}");
     // Not a failure while it ran: no stop was requested for it.
+    assert!(services.failure().is_none());
+}
+
+/// The replica's last sync, sent as the store stops.
+struct LastBatch;
+
+impl Task for LastBatch {
+    type Output = ();
+}
+
+#[tokio::test]
+async fn service_ctx_spawn_work_the_stop_refused_is_no_failure_ugly() {
+    // Two tasks whose work the stop refuses: one woken once a stop was asked for while the
+    // services still run, one by its service's turn to stop. Neither failed.
+    let (go, woken) = tokio::sync::oneshot::channel::<()>();
+    let (refused, seen) = tokio::sync::oneshot::channel::<bool>();
+    let woken = Mutex::new(Some((woken, refused)));
+    let bus = Bus::new();
+    let services = services(vec![Registration::new(
+        "store",
+        Hooks::new().on_start(move |ctx| {
+            let (woken, refused) = woken.lock().unwrap().take().unwrap();
+            let (replica, writer) = (bus.clone(), bus.clone());
+            async move {
+                ctx.spawn("replicator", async move {
+                    woken.await.unwrap();
+                    replica.shutdown();
+                    let err = replica
+                        .perform_async(&(), LastBatch)
+                        .map(|_| ())
+                        .map_err(|err| {
+                            Error::wrap(err, "store.Replica.sync", "send the last batch")
+                        });
+                    refused.send(err.is_err()).unwrap();
+                    err
+                })?;
+                let stopping = ctx.stopping().clone();
+                ctx.spawn("writer", async move {
+                    stopping.cancelled().await;
+                    writer.perform_async(&(), LastBatch)?;
+                    Ok(())
+                })
+            }
+        }),
+    )]);
+    services.start_all(&()).await.unwrap();
+    services.request_stop(None);
+    go.send(()).unwrap();
+    assert!(seen.await.unwrap(), "the replicator's work was refused");
+    services.stop_all(&(), STOP).await.unwrap();
     assert!(services.failure().is_none());
 }
 

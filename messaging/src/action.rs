@@ -1025,7 +1025,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
                 Error::new(OP, format!("action {name:?} is closed")).with_code(ErrorCode::UNAVAILABLE)
             }),
             () = ctx.cancel_token().cancelled() => Err(Error::new(OP, format!("run of {name:?} cancelled while queued"))
-                .with_code(ErrorCode::UNAVAILABLE)),
+                .with_code(ErrorCode::UNAVAILABLE).mark_cancelled()),
             () = sleep_until(ctx.deadline()) => Err(Error::new(OP, format!("run of {name:?} passed its deadline while queued"))
                 .with_code(ErrorCode::TIMEOUT)),
         }
@@ -1333,7 +1333,7 @@ async fn finish(
             biased;
             outcome = &mut work => return (outcome.and_then(|result| result), false),
             () = ctx.cancel_token().cancelled() => (Err(Error::new(OP, format!("run of {name:?} cancelled"))
-                .with_code(ErrorCode::UNAVAILABLE)), true),
+                .with_code(ErrorCode::UNAVAILABLE).mark_cancelled()), true),
             // The caller's deadline, or (when that has not passed) the Action's own timeout.
             () = sleep_until(ctx.deadline()) => {
                 let by_caller = callers.is_some_and(|deadline| Instant::now() >= deadline);
@@ -1404,7 +1404,8 @@ fn ended(ctx: &RunCtx, name: &str) -> Result<()> {
     if ctx.is_cancelled() {
         return Err(
             Error::new(OP, format!("run of {name:?} cancelled before it started"))
-                .with_code(ErrorCode::UNAVAILABLE),
+                .with_code(ErrorCode::UNAVAILABLE)
+                .mark_cancelled(),
         );
     }
     if ctx.deadline().is_some_and(|d| Instant::now() >= d) {
@@ -1451,7 +1452,8 @@ impl<C: Clone + Send + Sync + 'static> Drop for Completion<'_, C> {
                 "messaging.Actions.run",
                 format!("run of {:?} was abandoned before it ended", self.name),
             )
-            .with_code(ErrorCode::UNAVAILABLE);
+            .with_code(ErrorCode::UNAVAILABLE)
+            .mark_cancelled();
             self.send(Some(abandoned));
         }
     }

@@ -223,7 +223,8 @@ impl Background {
                 OP,
                 format!("task {task_type} refused: the bus is shutting down"),
             )
-            .with_code(ErrorCode::UNAVAILABLE)),
+            .with_code(ErrorCode::UNAVAILABLE)
+            .mark_cancelled()),
             Err(_) => Err(Error::new(
                 OP,
                 format!(
@@ -306,7 +307,8 @@ impl<C: Clone + Send + Sync + 'static, T: Task> Drop for Slot<C, T> {
                     self.id
                 ),
             )
-            .with_code(ErrorCode::UNAVAILABLE));
+            .with_code(ErrorCode::UNAVAILABLE)
+            .mark_cancelled());
             self.complete(outcome);
         }
         self.bus.inner.tasks.finish(&self.id);

@@ -56,7 +56,8 @@ impl<T: Task> Future for TaskHandle<T> {
                     "messaging.TaskHandle.await",
                     format!("task {} ended without an outcome", self.id),
                 )
-                .with_code(ErrorCode::UNAVAILABLE))
+                .with_code(ErrorCode::UNAVAILABLE)
+                .mark_cancelled())
             })
         })
     }

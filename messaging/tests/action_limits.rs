@@ -109,6 +109,8 @@ async fn run_ctx_with_timeout_sleeping_handler_cancelled_at_deadline_good() {
         .unwrap_err();
     let waited = started.elapsed();
     assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+    // A deadline passed is a failure, not a cancellation.
+    assert!(!err.is_cancelled());
     assert!(
         waited >= Duration::from_secs(30) && waited <= Duration::from_millis(30_001),
         "{waited:?}"
@@ -299,6 +301,10 @@ async fn run_ctx_with_cancel_running_handler_unavailable_good() {
     let err = running.await.unwrap().unwrap_err();
     assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
     assert_eq!(err.message(), r#"run of "index.build" cancelled"#);
+    assert!(
+        err.is_cancelled(),
+        "a run the caller cancelled is marked so"
+    );
     assert!(dropped.load(Ordering::SeqCst));
 }
 
@@ -320,6 +326,7 @@ async fn run_ctx_with_cancel_already_cancelled_waiting_handler_unavailable_bad()
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert!(err.is_cancelled());
     assert_eq!(started.elapsed(), Duration::ZERO);
 }
 
@@ -577,6 +584,7 @@ async fn action_spec_concurrency_queued_run_cancelled_frees_its_place_ugly() {
         err.message(),
         r#"run of "index.build" cancelled while queued"#
     );
+    assert!(err.is_cancelled());
     // Its place in the queue is free again.
     let again = spawn_run(&actions, RunCtx::new(), "index.build");
     settle().await;

@@ -134,6 +134,8 @@ async fn bus_perform_async_queue_full_is_unavailable_bad() {
         err.message().contains("2 tasks already running or queued"),
         "{err}"
     );
+    // Refused for want of room, not by a cancellation: the caller may try again.
+    assert!(!err.is_cancelled());
     assert_eq!(stuck.bus.tasks_in_flight(), 2);
 }
 
@@ -298,6 +300,7 @@ async fn bus_shutdown_refuses_new_tasks_bad() {
         .unwrap_err();
     assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
     assert!(err.message().contains("shutting down"), "{err}");
+    assert!(err.is_cancelled(), "refused by the shutdown");
     assert_eq!(bus.tasks_in_flight(), 0);
     tokio::task::yield_now().await;
     assert_eq!(runs.load(Ordering::SeqCst), 0);

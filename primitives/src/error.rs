@@ -61,6 +61,8 @@ struct Inner {
     code: Option<ErrorCode>,
     cause: Option<SharedCause>,
     joined: Vec<Error>,
+    /// Refused or cut short by a cancellation, not failed on its own.
+    cancelled: bool,
 }
 
 impl Error {
@@ -78,6 +80,7 @@ impl Error {
             code: None,
             cause: None,
             joined: Vec::new(),
+            cancelled: false,
         }))
     }
 
@@ -166,6 +169,47 @@ impl Error {
     pub fn with_cause(mut self, cause: impl Into<Cause>) -> Error {
         self.inner_mut().cause = Some(Arc::from(cause.into()));
         self
+    }
+
+    /// Marks the error as work refused or cut short because it was cancelled (its caller's
+    /// context cancelled, the application stopping) rather than failed on its own; the
+    /// code, message and `Display` are left as they are. CoreRS marks its own refusals so
+    /// (an Action run cancelled, `perform_async` refused by the shutdown), and a service
+    /// task that fails with a marked error once the application was asked to stop has not
+    /// failed: the stop ended it (see [`is_cancelled`](Error::is_cancelled)).
+    ///
+    /// ```
+    /// use corers_primitives::{Error, ErrorCode};
+    /// let err = Error::new("sync.Replica.pull", "pull stopped: shutting down")
+    ///     .with_code(ErrorCode::UNAVAILABLE)
+    ///     .mark_cancelled();
+    /// assert!(err.is_cancelled());
+    /// assert_eq!(err.to_string(), "sync.Replica.pull: pull stopped: shutting down [UNAVAILABLE]");
+    /// ```
+    #[must_use]
+    pub fn mark_cancelled(mut self) -> Error {
+        self.inner_mut().cancelled = true;
+        self
+    }
+
+    /// Whether the error is [marked](Error::mark_cancelled) cancelled, or is caused by one
+    /// that is (a wrapped error, through foreign wrappers too), or joins only such errors: work that the cancellation
+    /// ended, for code deciding whether a failure is one.
+    ///
+    /// ```
+    /// use corers_primitives::Error;
+    /// let refused = Error::new("messaging.Bus.perform_async", "refused").mark_cancelled();
+    /// let sync = Error::wrap(refused, "sync.Replica.pull", "pull the last batch");
+    /// assert!(sync.is_cancelled());
+    /// assert!(!Error::new("sync.Replica.pull", "checksum mismatch").is_cancelled());
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        chain(self)
+            .filter_map(|e| e.downcast_ref::<Error>())
+            .any(|e| {
+                let joined = &e.0.joined;
+                e.0.cancelled || (!joined.is_empty() && joined.iter().all(Error::is_cancelled))
+            })
     }
 
     /// Makes an [`ErrorCode::INTERNAL`] error from a caught panic payload, keeping the panic
@@ -547,6 +591,9 @@ impl fmt::Debug for Error {
         }
         if !self.0.joined.is_empty() {
             s.field("joined", &self.0.joined);
+        }
+        if self.0.cancelled {
+            s.field("cancelled", &true);
         }
         s.finish()
     }

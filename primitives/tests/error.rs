@@ -391,6 +391,88 @@ fn error_with_code_on_wrapper_beats_inherited_code_ugly() {
     assert_eq!(err.code(), Some(&ErrorCode::INVALID));
 }
 
+// ---------------------------------------------------------------- cancelled
+
+#[test]
+fn error_mark_cancelled_keeps_what_it_says_good() {
+    let err = Error::new(
+        "messaging.Bus.perform_async",
+        "task Sync refused: the bus is shutting down",
+    )
+    .with_code(ErrorCode::UNAVAILABLE)
+    .mark_cancelled();
+    assert!(err.is_cancelled());
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert_eq!(
+        err.to_string(),
+        "messaging.Bus.perform_async: task Sync refused: the bus is shutting down [UNAVAILABLE]"
+    );
+    assert!(format!("{err:?}").ends_with("cancelled: true }"), "{err:?}");
+}
+
+#[test]
+fn error_mark_cancelled_survives_a_later_code_and_clone_bad() {
+    // A clone shares the mark; a code set afterwards leaves it.
+    let err = not_found().mark_cancelled();
+    let recoded = err.clone().with_code(ErrorCode::TIMEOUT);
+    assert!(err.is_cancelled() && recoded.is_cancelled());
+    assert!(!not_found().is_cancelled());
+    assert!(!format!("{:?}", not_found()).contains("cancelled"));
+}
+
+#[test]
+fn error_mark_cancelled_on_a_joined_error_marks_the_join_only_ugly() {
+    let err = Error::join([not_found(), Error::new("b", "y")])
+        .unwrap()
+        .mark_cancelled();
+    assert!(err.is_cancelled());
+    assert!(!err.joined()[0].is_cancelled());
+}
+
+#[test]
+fn error_is_cancelled_sees_through_wraps_good() {
+    let refused = Error::new("messaging.Actions.run", "run of \"sync\" cancelled").mark_cancelled();
+    let wrapped = Error::wrap(refused, "store.Replica.sync", "sync the last batch");
+    let twice = Error::wrap(wrapped, "store.Store.flush", "flush");
+    assert!(twice.is_cancelled());
+    // Through an io::Error carrying it (passed through Read or Write), and through a
+    // foreign wrapper.
+    let io = std::io::Error::other(twice);
+    assert!(Error::wrap(io, "fs.Fs.write", "write").is_cancelled());
+    let hidden = Context {
+        what: "sync",
+        source: Error::new("a", "stopped").mark_cancelled(),
+    };
+    assert!(Error::wrap(hidden, "b.B.run", "run").is_cancelled());
+}
+
+#[test]
+fn error_is_cancelled_false_for_a_foreign_cause_or_a_mixed_join_bad() {
+    let foreign = Error::wrap(std::io::Error::other("cancelled"), "fs.Fs.read", "read");
+    assert!(!foreign.is_cancelled());
+    let mixed = Error::join([
+        Error::new("a", "stopped").mark_cancelled(),
+        Error::new("b", "disk full"),
+    ])
+    .unwrap();
+    assert!(!mixed.is_cancelled());
+    // The mark is not a code: a wrapper's own code does not make it cancelled.
+    assert!(
+        !Error::wrap_code(not_found(), ErrorCode::UNAVAILABLE, "b.B.run", "run").is_cancelled()
+    );
+}
+
+#[test]
+fn error_is_cancelled_for_a_join_of_only_cancelled_parts_ugly() {
+    let all = Error::join([
+        Error::new("a", "stopped").mark_cancelled(),
+        Error::wrap(Error::new("b", "stopped").mark_cancelled(), "c", "run"),
+    ])
+    .unwrap();
+    assert!(all.is_cancelled());
+    assert!(!Error::join([not_found()]).unwrap().is_cancelled());
+}
+
 // ---------------------------------------------------------------- with_cause
 
 #[test]
