@@ -356,9 +356,12 @@ impl Core {
     /// Writes `text` to the application's standard output: the process's, or, under the
     /// test kit's `run_cli`, the output it captures. For what handlers and services print
     /// besides a command's result (progress lines), so that tests see it too. Output a
-    /// closed pipe no longer reads is dropped (`workbench workspace list | head -1`); any
-    /// other failure to write it (`> /dev/full`) makes a run that would have succeeded
-    /// exit 74 (`EX_IOERR`) with the failure on standard error.
+    /// closed pipe no longer reads is dropped (`workbench workspace list | head -1`), and
+    /// the application is asked to stop ([`request_shutdown`](Core::request_shutdown)):
+    /// a command that prints as it goes and watches the [context](Core::context) ends
+    /// once its reader has (`app logs --follow | grep -m1 ERROR`), as SIGPIPE ends a Go
+    /// program. Any other failure to write it (`> /dev/full`) makes a run that would have
+    /// succeeded exit 74 (`EX_IOERR`) with the failure on standard error.
     ///
     /// ```
     /// use corers::prelude::*;

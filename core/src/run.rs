@@ -73,7 +73,9 @@ impl Core {
     /// installed, from inside the signal handler: the way out when something blocks a
     /// thread the shutdown needs (a command stuck in a synchronous call, a standard error
     /// nobody reads); what the log holds is flushed at the second. The handlers stay installed for the life of
-    /// the process, as tokio's do. SIGHUP [reloads](Core::reload) the application. Signals
+    /// the process, as tokio's do. SIGHUP [reloads](Core::reload) the application — but
+    /// one that started from a terminal whose terminal has hung up since shuts down as
+    /// for SIGTERM (128 + 1), instead of serving on orphaned. Signals
     /// are heard from the start: one that arrives while the services start lets the
     /// running start hook finish (the cancelled context tells it to hurry), starts no more
     /// services, skips the command, stops what had started and exits with 128 + the
@@ -204,15 +206,24 @@ impl Core {
         Ok(ExitCode::from(self.with_output_failure(code)))
     }
 
-    /// Writes `text` to standard output, recording a failure to write it (see
-    /// [`Core::print`]).
+    /// Writes `text` to standard output, recording a failure to write it; a closed pipe
+    /// asks for a stop (see [`Core::print`]).
     pub(crate) fn write_stdout(&self, text: &str) {
-        if let Some(failure) = write_out(std::io::stdout(), text)
-            .err()
-            .as_ref()
-            .and_then(output_lost)
-        {
-            let _ = self.inner.unwritten.set(failure);
+        let Err(err) = write_out(std::io::stdout(), text) else {
+            return;
+        };
+        match output_lost(&err) {
+            Some(failure) => {
+                let _ = self.inner.unwritten.set(failure);
+            }
+            // The reader has all it wanted (`| grep -m1 ERROR`): as SIGPIPE ends a Go or C
+            // program, the application stops, so that a command printing as it goes
+            // (a `--follow`) ends instead of printing to nobody for ever.
+            None if !self.inner.services.is_stop_requested() => {
+                tracing::debug!("standard output was closed: shutting down");
+                self.request_shutdown();
+            }
+            None => {}
         }
     }
 
@@ -990,6 +1001,21 @@ const SIGINT_EXIT: u8 = 130;
 /// The exit code of a run a SIGTERM stopped: 128 + 15.
 const SIGTERM_EXIT: u8 = 143;
 
+/// The exit code of a run its terminal's hangup stopped (SIGHUP): 128 + 1.
+#[cfg(unix)]
+const SIGHUP_EXIT: u8 = 129;
+
+/// Whether the process still has a terminal of its own: opening `/dev/tty` fails once
+/// its terminal has hung up (the window closed, the ssh session dropped).
+#[cfg(unix)]
+fn terminal_still_there() -> bool {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .is_ok()
+}
+
 /// The `received`th SIGINT/SIGTERM: the first begins a graceful shutdown, the second
 /// forces it (the command is abandoned and running hooks are cancelled), the third ends the
 /// process (on Unix; elsewhere it only says that the shutdown is under way).
@@ -1079,9 +1105,12 @@ fn end_the_process(_core: &Core, _signal: i32) {
 
 /// Turns OS signals into shutdown and reload: the first SIGINT/SIGTERM begins a graceful
 /// shutdown ([`first_signal`]), the second forces the stop hooks to give up; SIGHUP reloads
-/// the services in a task of its own. On Unix the handlers are installed before this
-/// returns, so no signal sent after it falls to the OS default (which would kill the
-/// process).
+/// the services in a task of its own — but for a run started from a terminal (standard
+/// input one) that has hung up since, where it is a shutdown signal as SIGHUP's default
+/// action is (exit 129): an application left running after its terminal closed would
+/// serve on, orphaned. `nohup` (standard input not a terminal) and daemons reload. On
+/// Unix the handlers are installed before this returns, so no signal sent after it falls
+/// to the OS default (which would kill the process).
 #[cfg(unix)]
 fn watch_signals(
     core: Core,
@@ -1119,6 +1148,7 @@ fn watch_signals(
     let mut interrupt = install(SignalKind::interrupt(), "SIGINT");
     let mut terminate = install(SignalKind::terminate(), "SIGTERM");
     let mut hangup = install(SignalKind::hangup(), "SIGHUP");
+    let on_terminal = std::io::IsTerminal::is_terminal(&std::io::stdin());
     // Its logs, and the reloads', go to the Core's logger whatever thread runs them.
     let log = core.log().dispatch().clone();
     let watcher = async move {
@@ -1129,19 +1159,12 @@ fn watch_signals(
                 () = next(&mut interrupt) => SIGINT_EXIT,
                 () = next(&mut terminate) => SIGTERM_EXIT,
                 () = next(&mut hangup) => {
-                    let core = core.clone();
-                    let reload = async move {
-                        if let Err(err) = core.reload().await {
-                            // As errors on stderr read: each level's message, no
-                            // operation names; what failed to reload keeps its settings.
-                            tracing::error!(
-                                error = format!("{err:#}"),
-                                "reload failed; what did not reload runs on as it was"
-                            );
-                        }
-                    };
-                    tokio::spawn(reload.with_current_subscriber());
-                    continue;
+                    if on_terminal && !terminal_still_there() {
+                        SIGHUP_EXIT
+                    } else {
+                        spawn_reload(&core);
+                        continue;
+                    }
                 }
             };
             received += 1;
@@ -1154,6 +1177,23 @@ fn watch_signals(
         }
     };
     tokio::spawn(watcher.with_subscriber(log))
+}
+
+/// Reloads the application on a task of its own (a SIGHUP); a failure is logged.
+#[cfg(unix)]
+fn spawn_reload(core: &Core) {
+    let core = core.clone();
+    let reload = async move {
+        if let Err(err) = core.reload().await {
+            // As errors on stderr read: each level's message, no operation names; what
+            // failed to reload keeps its settings.
+            tracing::error!(
+                error = format!("{err:#}"),
+                "reload failed; what did not reload runs on as it was"
+            );
+        }
+    };
+    tokio::spawn(reload.with_current_subscriber());
 }
 
 /// Windows' console events as signals: Ctrl-C and Ctrl-Break as SIGINT, the console
