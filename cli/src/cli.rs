@@ -1,5 +1,6 @@
 //! [`Cli`]: the command tree plus running it on arguments, with help and exit codes.
 
+use std::ffi::OsString;
 use std::fmt;
 use std::sync::Arc;
 
@@ -13,7 +14,7 @@ use crate::{Command, CommandTree, Shell};
 type Banner = Arc<dyn Fn() -> String + Send + Sync>;
 type Translator = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 /// Looks an environment variable up, for flag fallbacks, given the application context.
-type Env<C> = Arc<dyn Fn(&C, &str) -> Option<String> + Send + Sync>;
+type Env<C> = Arc<dyn Fn(&C, &str) -> Option<OsString> + Send + Sync>;
 
 /// Exit code for a successful run.
 pub const EXIT_OK: u8 = 0;
@@ -161,7 +162,7 @@ impl<C> Cli<C> {
             translator: None,
             version: None,
             global_flags: Vec::new(),
-            env: Arc::new(|_, var| std::env::var(var).ok()),
+            env: Arc::new(|_, var| std::env::var_os(var)),
         }
     }
 
@@ -249,11 +250,18 @@ impl<C> Cli<C> {
 
     /// Replaces the environment lookup used for flag fallbacks (the process environment by
     /// default): called with the application context given to [`run`](Cli::run) and the
-    /// variable's name, e.g. to read a Core's per-instance environment.
+    /// variable's name, e.g. to read a Core's per-instance environment. A value that is not
+    /// UTF-8 is a usage error naming the variable, not a flag left to its default.
+    ///
+    /// ```
+    /// use corers_cli::Cli;
+    /// let cli: Cli<()> = Cli::new("workbench")
+    ///     .with_env(|(), var| (var == "WORKBENCH_TARGET").then(|| "staging".into()));
+    /// ```
     #[must_use]
     pub fn with_env(
         mut self,
-        env: impl Fn(&C, &str) -> Option<String> + Send + Sync + 'static,
+        env: impl Fn(&C, &str) -> Option<OsString> + Send + Sync + 'static,
     ) -> Self {
         self.env = Arc::new(env);
         self
@@ -485,6 +493,36 @@ impl<C: Send + 'static> Cli<C> {
         }
     }
 
+    /// The usage error for a command line without a command: a `stray` flag named (with
+    /// the closest one that would be answered), words after `--` told where they go.
+    fn no_command(&self, args: &[String], stray: Option<&str>) -> RunOutput {
+        // A flag given without a command is named (`--verbos`, or `--version`
+        // when no version was set), with the closest one that would be answered.
+        let error =
+            |message: String| Error::new("cli.Cli.run", message).with_code(ErrorCode::INVALID);
+        match stray {
+            Some(flag) => RunOutput::usage_error(
+                error(self.unknown_flag(flag, " without a command")),
+                &self.help(""),
+            ),
+            // `app -- workspace list`: words there, but as arguments.
+            None if args.iter().rev().skip(1).any(|a| a == "--") => {
+                RunOutput::usage_error_with_help(
+                    error(
+                        "no command given: the words after `--` are arguments; \
+                         the command comes before it"
+                            .to_owned(),
+                    ),
+                    &self.help(""),
+                )
+            }
+            None => RunOutput::usage_error_with_help(
+                error("no command given".to_owned()),
+                &self.help(""),
+            ),
+        }
+    }
+
     /// No registered command matched: the built-ins, or a usage error.
     fn run_builtin(&self, args: &[String], wants_help: bool, wants_version: bool) -> Resolution<C> {
         let words: Vec<&str> = args
@@ -555,23 +593,7 @@ impl<C: Send + 'static> Cli<C> {
                 Ok(shell) => RunOutput::printed(self.completion(shell)),
                 Err(err) => RunOutput::usage_error(err, &self.builtin_help("completion")),
             },
-            [] => {
-                // A flag given without a command is named (`--verbos`, or `--version`
-                // when no version was set), with the closest one that would be answered.
-                let error = |message: String| {
-                    Error::new("cli.Cli.run", message).with_code(ErrorCode::INVALID)
-                };
-                match stray {
-                    Some(flag) => RunOutput::usage_error(
-                        error(self.unknown_flag(flag, " without a command")),
-                        &self.help(""),
-                    ),
-                    None => RunOutput::usage_error_with_help(
-                        error("no command given".to_owned()),
-                        &self.help(""),
-                    ),
-                }
-            }
+            [] => self.no_command(args, stray),
             words => {
                 // `--sett x=1`, `--name alpha`: the first word is the value of a flag
                 // nothing declares, not a mistyped command — unless it is close to one.

@@ -1,5 +1,6 @@
 //! Turning the words after a command's path into typed [`Options`].
 
+use std::ffi::OsString;
 use std::time::Duration;
 
 use corers_primitives::{Error, ErrorCode, Options, Result, Value};
@@ -34,7 +35,7 @@ pub(crate) fn parse<C>(
     command: &Command<C>,
     words: &[String],
     skip: &[usize],
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &dyn Fn(&str) -> Option<OsString>,
 ) -> Result<Options> {
     let loose = command.loose_flags;
     let mut options = Options::new();
@@ -304,7 +305,7 @@ pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
 fn fill_missing<C>(
     command: &Command<C>,
     options: &mut Options,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &dyn Fn(&str) -> Option<OsString>,
 ) -> Result<()> {
     let mut missing = Vec::new();
     for flag in &command.flags {
@@ -314,6 +315,10 @@ fn fill_missing<C>(
         if let Some(var) = &flag.env
             && let Some(text) = env(var)
         {
+            // Not the default, quietly: the variable was set, to something unreadable.
+            let text = text
+                .into_string()
+                .map_err(|_| usage(format!("environment variable {var}: not valid UTF-8")))?;
             let value = parse_value(flag, &text)
                 .map_err(|e| usage(format!("environment variable {var}: {}", e.message())))?;
             options.set(flag.name.clone(), value);

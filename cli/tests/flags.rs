@@ -17,7 +17,7 @@ fn workbench_with_env(vars: &[(&str, &str)]) -> Cli<()> {
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
-    let cli: Cli<()> = Cli::new("workbench").with_env(move |(), var| vars.get(var).cloned());
+    let cli: Cli<()> = Cli::new("workbench").with_env(move |(), var| vars.get(var).map(Into::into));
     cli.register("deploy/to/homelab", deploy()).unwrap();
     cli
 }
@@ -517,6 +517,22 @@ async fn flag_env_garbage_names_variable_bad() {
     );
 }
 
+#[cfg(unix)]
+#[tokio::test]
+async fn flag_env_not_utf8_is_a_usage_error_not_the_default_ugly() {
+    use std::os::unix::ffi::OsStringExt as _;
+    let cli: Cli<()> = Cli::new("workbench").with_env(|(), var| {
+        (var == "DEPLOY_REPLICAS").then(|| std::ffi::OsString::from_vec(vec![b'5', 0xff]))
+    });
+    cli.register("deploy/to/homelab", deploy()).unwrap();
+    let outcome = cli.run((), deploy_args(&[])).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert_eq!(
+        error_message(&outcome),
+        "environment variable DEPLOY_REPLICAS: not valid UTF-8"
+    );
+}
+
 #[tokio::test]
 async fn flag_env_loses_to_given_flag_ugly() {
     let cli = workbench_with_env(&[("DEPLOY_REPLICAS", "5")]);
@@ -574,8 +590,8 @@ async fn cli_with_env_asked_only_for_absent_flags_ugly() {
 #[tokio::test]
 async fn cli_with_env_replaced_by_later_call_ugly() {
     let cli: Cli<()> = Cli::new("workbench")
-        .with_env(|(), var| (var == "DEPLOY_REGION").then(|| "from-first".to_owned()))
-        .with_env(|(), var| (var == "DEPLOY_REGION").then(|| "from-second".to_owned()));
+        .with_env(|(), var| (var == "DEPLOY_REGION").then(|| "from-first".into()))
+        .with_env(|(), var| (var == "DEPLOY_REGION").then(|| "from-second".into()));
     cli.register("deploy/to/homelab", deploy()).unwrap();
     let outcome = cli.run((), ["deploy", "to", "homelab", "v1.4.2"]).await;
     assert_eq!(

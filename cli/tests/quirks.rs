@@ -115,6 +115,23 @@ async fn cli_run_empty_argv_is_usage_error_bad() {
 }
 
 #[tokio::test]
+async fn cli_run_command_after_double_dash_says_where_it_goes_ugly() {
+    let cli = workbench();
+    let outcome = cli.run((), ["--", "workspace", "list"]).await;
+    assert_eq!(outcome.exit_code(), 2);
+    assert!(
+        outcome.stderr().starts_with(
+            "error: no command given: the words after `--` are arguments; the command comes before it\n\n"
+        ),
+        "{}",
+        outcome.stderr()
+    );
+    // A lone `--` is no command either, and says only that.
+    let outcome = cli.run((), ["--"]).await;
+    assert!(outcome.stderr().starts_with("error: no command given\n\n"));
+}
+
+#[tokio::test]
 async fn cli_run_no_commands_registered_is_usage_error_ugly() {
     let cli: Cli<()> = Cli::new("workbench");
     let outcome = cli.run((), ["workspace", "list"]).await;

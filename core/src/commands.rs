@@ -87,11 +87,12 @@ pub(crate) fn register_builtins(core: &Core, without: &[String]) -> Result<()> {
                         yes(report.ready)
                     );
                     if report.ready {
-                        Ok(Value::from(text))
-                    } else {
-                        Err(Error::new("corers.health", format!("not ready\n{text}"))
-                            .with_code(ErrorCode::UNAVAILABLE))
+                        return Ok(Value::from(text));
                     }
+                    // The report on standard output all the same (what a monitoring
+                    // script reads), the failure on standard error.
+                    core.print(&format!("{text}\n"));
+                    Err(Error::new("corers.health", "not ready").with_code(ErrorCode::UNAVAILABLE))
                 }),
         )?;
     }

@@ -62,6 +62,17 @@ impl Core {
             .and_then(|value| value.into_string().ok())
     }
 
+    /// [`env_variable`](Core::env_variable) as the OS gives it: what a flag's `.env(..)`
+    /// reads, so that a value that is not UTF-8 is refused, not taken for no value.
+    #[cfg(feature = "cli")]
+    pub(crate) fn env_os(&self, key: &str) -> Option<OsString> {
+        // The default patterns, matched without building a redactor for each read.
+        if corers_primitives::is_secret_name(key) {
+            self.log().audit(AuditEvent::SecretEnvRead { key });
+        }
+        self.variable(key)
+    }
+
     /// `key` from this Core's overrides (set, or removed), else from the process
     /// environment.
     fn variable(&self, key: &str) -> Option<OsString> {

@@ -153,11 +153,13 @@ impl Core {
         };
         // systemd is told the run is ready once services started, and that it is stopping
         // as soon as the context is cancelled (a signal, a failed task), once.
-        let stopping_told = Arc::new(AtomicBool::new(false));
+        // A standalone command starts nothing: it is never ready, nor stopping.
+        let standalone = self.runs_standalone(&args);
+        let stopping_told = Arc::new(AtomicBool::new(standalone));
         let mut watchdog = None;
         let code = match started {
             Started::Run => {
-                if !self.runs_standalone(&args) {
+                if !standalone {
                     self.notify_supervisor("READY=1");
                     watchdog = self.watchdog();
                     let (core, told) = (self.clone(), Arc::clone(&stopping_told));

@@ -207,6 +207,27 @@ async fn core_run_with_tells_systemd_ready_then_stopping_good() {
 
 #[cfg(unix)]
 #[tokio::test]
+async fn core_run_with_standalone_command_tells_systemd_nothing_bad() {
+    // A standalone command starts no service: never ready, so never stopping either.
+    let socket = NotifySocket::new();
+    let calls = calls();
+    let core = workbench(&calls)
+        .env("NOTIFY_SOCKET", socket.path.to_str().unwrap())
+        .command(
+            "version/show",
+            Command::new()
+                .standalone()
+                .action(|_, _| async { Ok(Value::from("1.4.0")) }),
+        )
+        .build()
+        .unwrap();
+    assert_eq!(code(core.run_with(["version", "show"]).await.unwrap()), 0);
+    assert_eq!(received(&socket.receiver), Vec::<String>::new());
+    assert_eq!(taken(&calls), Vec::<String>::new());
+}
+
+#[cfg(unix)]
+#[tokio::test]
 async fn core_run_with_tells_systemd_stopping_when_a_stop_is_asked_for_ugly() {
     // A command still running when the stop is asked for: systemd hears at once, once.
     let socket = NotifySocket::new();

@@ -58,9 +58,10 @@ impl LogLayer {
         self.id
     }
 
-    /// Makes a layer writing `format` lines to `output`; colour is used for the human format
-    /// when the output is a terminal and `NO_COLOR` is not set, and human lines name each
-    /// event's target.
+    /// Makes a layer writing `format` lines to `output`; human lines name each event's
+    /// target, and are coloured on a terminal (not `TERM=dumb`) — never when `NO_COLOR` is
+    /// set, and on standard error or output whatever they are when `CLICOLOR_FORCE` is (not
+    /// `0`: through `less -R`, in a CI log).
     ///
     /// ```
     /// use corers_log::{Format, LogLayer, Output, Redactor};
@@ -71,7 +72,7 @@ impl LogLayer {
             id: crate::scope::next_identity(),
             format,
             style: Style {
-                colour: format == Format::Human && output.is_terminal() && !no_color(),
+                colour: format == Format::Human && coloured(&output),
                 target: true,
             },
             output,
@@ -110,9 +111,20 @@ impl LogLayer {
     }
 }
 
-/// Whether the user asked for no colour: `NO_COLOR` set and not empty (no-color.org).
-fn no_color() -> bool {
-    std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty())
+/// Whether lines written to `output` are coloured: never when `NO_COLOR` is set and not
+/// empty (no-color.org); on a standard stream when `CLICOLOR_FORCE` is set, not empty and
+/// not `0`; else on a terminal that is not `TERM=dumb`.
+fn coloured(output: &Output) -> bool {
+    let set = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
+    if set("NO_COLOR").is_some() {
+        return false;
+    }
+    if matches!(output, Output::Stderr | Output::Stdout)
+        && set("CLICOLOR_FORCE").is_some_and(|value| value != "0")
+    {
+        return true;
+    }
+    output.is_terminal() && std::env::var_os("TERM").is_none_or(|term| term != "dumb")
 }
 
 impl fmt::Debug for LogLayer {

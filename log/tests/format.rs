@@ -635,17 +635,25 @@ fn colour_probe() {
 }
 
 /// What `colour_probe` writes on a pseudo-terminal (through `script`), with `NO_COLOR` as
-/// given; `None` where `script` cannot run.
+/// given and `TERM=xterm`; `None` where `script` cannot run.
 fn on_a_terminal(no_color: Option<&str>) -> Option<String> {
+    on_a_terminal_with(no_color.map(|value| ("NO_COLOR", value)))
+}
+
+/// What `colour_probe` writes on a pseudo-terminal (through `script`), with `TERM=xterm`,
+/// no `NO_COLOR` or `CLICOLOR_FORCE`, and `set`; `None` where `script` cannot run.
+fn on_a_terminal_with(set: Option<(&str, &str)>) -> Option<String> {
     let exe = std::env::current_exe().unwrap();
     let command = format!("{} colour_probe --exact --nocapture", exe.display());
     let mut script = std::process::Command::new("script");
     script
         .args(["-qec", &command, "/dev/null"])
         .env(COLOUR_PROBE, "1")
-        .env_remove("NO_COLOR");
-    if let Some(value) = no_color {
-        script.env("NO_COLOR", value);
+        .env("TERM", "xterm")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE");
+    if let Some((name, value)) = set {
+        script.env(name, value);
     }
     // Where every tool the tests need must be there (CI), a missing `script` fails them.
     let Ok(output) = script.output() else {
@@ -668,6 +676,49 @@ fn log_layer_new_colours_the_level_on_a_terminal_good() {
     // An empty NO_COLOR is no request (no-color.org).
     let shown = on_a_terminal(Some("")).unwrap();
     assert!(shown.contains("\u{1b}[33mWARN \u{1b}[0m"), "{shown:?}");
+}
+
+#[test]
+fn log_layer_new_dumb_terminal_stays_plain_bad() {
+    let Some(shown) = on_a_terminal_with(Some(("TERM", "dumb"))) else {
+        return;
+    };
+    assert!(
+        shown.contains("WARN  format: disk almost full"),
+        "{shown:?}"
+    );
+    assert!(!shown.contains('\u{1b}'), "{shown:?}");
+}
+
+#[test]
+fn log_layer_new_clicolor_force_colours_a_pipe_ugly() {
+    // Not a terminal (a pipe to `less -R`, a CI log), coloured because asked; `0` and
+    // NO_COLOR ask for none.
+    let through_a_pipe = |set: &[(&str, &str)]| {
+        let mut probe = std::process::Command::new(std::env::current_exe().unwrap());
+        probe
+            .args(["colour_probe", "--exact", "--nocapture"])
+            .env(COLOUR_PROBE, "1")
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE");
+        for (name, value) in set {
+            probe.env(name, value);
+        }
+        let output = probe.output().unwrap();
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let forced = through_a_pipe(&[("CLICOLOR_FORCE", "1")]);
+    assert!(forced.contains("\u{1b}[33mWARN \u{1b}[0m"), "{forced:?}");
+    let zero = through_a_pipe(&[("CLICOLOR_FORCE", "0")]);
+    assert!(
+        zero.contains("WARN  format: disk almost full") && !zero.contains('\u{1b}'),
+        "{zero:?}"
+    );
+    let refused = through_a_pipe(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+    assert!(
+        refused.contains("WARN  format: disk almost full") && !refused.contains('\u{1b}'),
+        "{refused:?}"
+    );
 }
 
 #[test]
