@@ -202,7 +202,10 @@ pub(crate) fn workbench() -> CoreBuilder {
                 let id = task.id.as_ref()?;
                 for (fraction, step) in [(0.5, "scanning files"), (1.0, "index written")] {
                     std::thread::sleep(Duration::from_millis(20));
-                    let _ = core.progress(id, fraction, step);
+                    // A fraction from 0.0 to 1.0; anything else is refused (INVALID).
+                    if let Err(err) = core.progress(id, fraction, step) {
+                        return Some(Err(err));
+                    }
                 }
                 let index = core.config().extract::<Index>("index");
                 Some(index.map(|index| task.name.len() * index.files_per_char))

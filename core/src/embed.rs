@@ -272,7 +272,7 @@ impl Core {
 
     /// Where the framework's events go: the application's subscriber, else this Core's
     /// logger.
-    fn framework_dispatch(&self) -> tracing::Dispatch {
+    pub(crate) fn framework_dispatch(&self) -> tracing::Dispatch {
         corers_log::application_dispatch().unwrap_or_else(|| self.log().dispatch().clone())
     }
 

@@ -512,11 +512,14 @@ impl Core {
             /// This runtime thread's use of the Core's logger, for as long as it runs.
             static LOGGING: RefCell<Option<DefaultGuard>> = const { RefCell::new(None) };
         }
-        let dispatch = self.log().dispatch().clone();
+        // The application's subscriber when it set one up (an OpenTelemetry layer), else
+        // this Core's logger: what handlers and the framework log on the runtime's threads.
+        let dispatch = self.framework_dispatch();
+        let on_threads = dispatch.clone();
         let runtime = match tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .on_thread_start(move || {
-                let guard = tracing::dispatcher::set_default(&dispatch);
+                let guard = tracing::dispatcher::set_default(&on_threads);
                 LOGGING.with(|logging| *logging.borrow_mut() = Some(guard));
             })
             .on_thread_stop(|| LOGGING.with(|logging| drop(logging.borrow_mut().take())))
@@ -529,7 +532,7 @@ impl Core {
             }
         };
         // And this thread, which drives `run` itself.
-        let _log = tracing::dispatcher::set_default(self.log().dispatch());
+        let _log = tracing::dispatcher::set_default(&dispatch);
         // The hook reports to the default logger: this Core's, not whichever Core was
         // built last. Any other thread too, unless the application set a global
         // subscriber of its own; and every panic. Here, not left to `run_with`: that would

@@ -390,6 +390,111 @@ async fn core_run_with_services_that_start_and_stop_logs_nothing_at_info_good() 
 }
 
 #[tokio::test]
+async fn core_run_with_service_task_logs_in_a_span_of_its_own_ugly() {
+    // A loop a start hook spawned logs long after startup: its lines name the service and
+    // the task, not the startup that has ended.
+    let sink = corers::log::MemorySink::new();
+    let log = corers::log::Logger::builder()
+        .output(corers::log::Output::Memory(sink.clone()))
+        .with_target(false)
+        .build();
+    let ticked = Arc::new(tokio::sync::Notify::new());
+    let tick = Arc::clone(&ticked);
+    let core = Core::builder()
+        .logger(log)
+        .service(move |_| {
+            let tick = Arc::clone(&tick);
+            Ok(Registration::new(
+                "indexer",
+                Hooks::new().on_start(move |ctx: ServiceCtx<Core>| {
+                    let tick = Arc::clone(&tick);
+                    async move {
+                        let core = ctx.core().clone();
+                        ctx.spawn("refresh", async move {
+                            core.context().cancelled().await;
+                            tracing::info!(files = 35, "index refreshed");
+                            tick.notify_one();
+                            Ok(())
+                        })
+                    }
+                }),
+            ))
+        })
+        .command(
+            "cache/flush",
+            Command::new().action(|_, _| async { Ok(Value::Null) }),
+        )
+        .build()
+        .unwrap();
+    let dispatch = core.log().dispatch().clone();
+    core.run_with(["cache", "flush"])
+        .with_subscriber(dispatch)
+        .await
+        .unwrap();
+    ticked.notified().await;
+    let logged = sink.contents();
+    let line = logged
+        .lines()
+        .find(|line| line.contains("index refreshed"))
+        .unwrap_or_else(|| panic!("{logged}"));
+    assert!(
+        line.ends_with(
+            "INFO  service_task{service=indexer task=refresh}: index refreshed files=35"
+        ),
+        "{line}"
+    );
+}
+
+#[tokio::test]
+async fn core_run_task_parallel_steps_log_in_the_callers_span_ugly() {
+    // The members of a parallel group run on tasks of their own: their lines still belong
+    // to the run that started them.
+    let sink = corers::log::MemorySink::new();
+    let log = corers::log::Logger::builder()
+        .output(corers::log::Output::Memory(sink.clone()))
+        .with_target(false)
+        .build();
+    let core = Core::builder()
+        .logger(log)
+        .action(ActionSpec::new(
+            "index.shard",
+            |_: ActionCtx<Core>, _| async {
+                tracing::info!("shard indexed");
+                Ok(Value::Null)
+            },
+        ))
+        .task(
+            "index.all",
+            TaskDef::new(vec![Step::parallel(vec![
+                Step::run("index.shard"),
+                Step::run("index.shard"),
+            ])]),
+        )
+        .build()
+        .unwrap();
+    let dispatch = core.log().dispatch().clone();
+    let nightly = tracing::dispatcher::with_default(&dispatch, || tracing::info_span!("nightly"));
+    let report = tracing::Instrument::instrument(core.run_task("index.all"), nightly)
+        .with_subscriber(dispatch)
+        .await
+        .unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    let lines: Vec<String> = sink
+        .contents()
+        .lines()
+        .filter(|line| line.contains("shard indexed"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(lines.len(), 2, "{}", sink.contents());
+    assert!(
+        lines
+            .iter()
+            .all(|line| line.contains("INFO  nightly:action{")),
+        "{lines:?}"
+    );
+}
+
+#[tokio::test]
 async fn core_run_with_task_naming_an_unregistered_action_is_logged_at_start_bad() {
     // A Task run by hand, its failure branch misspelt: said when the application starts.
     let sink = corers::log::MemorySink::new();

@@ -85,7 +85,34 @@ impl<C> fmt::Debug for Registration<C> {
 impl<C: 'static> Registration<C> {
     /// The service `service` under `name`.
     pub fn new<S: Service<C>>(name: impl Into<String>, service: S) -> Registration<C> {
-        let service = Arc::new(service);
+        Registration::from_arc(name, Arc::new(service))
+    }
+
+    /// The service `service` under `name`, shared: the factory keeps clones of the same
+    /// instance for the bus handlers it registers (CoreGO's `HandleIPCEvents`, a method of
+    /// the service), and typed retrieval gives that instance too.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use corers_lifecycle::{Registration, Service, Services};
+    /// use corers_messaging::Bus;
+    ///
+    /// #[derive(Default)]
+    /// struct Store { writes: AtomicUsize }
+    /// impl Service<()> for Store {}
+    /// struct Saved;
+    ///
+    /// let bus: Bus<()> = Bus::new();
+    /// let services = Services::new(bus.clone());
+    /// let store = Arc::new(Store::default());
+    /// let handling = Arc::clone(&store);
+    /// bus.on(move |_, _: &Saved| { handling.writes.fetch_add(1, Ordering::SeqCst); Ok(()) });
+    /// services.register(Registration::from_arc("store", store)).unwrap();
+    /// bus.broadcast(&(), &Saved).unwrap();
+    /// assert_eq!(services.get::<Store>("store").unwrap().writes.load(Ordering::SeqCst), 1);
+    /// ```
+    pub fn from_arc<S: Service<C>>(name: impl Into<String>, service: Arc<S>) -> Registration<C> {
         Registration {
             name: name.into(),
             service: Arc::clone(&service) as Arc<dyn Service<C>>,

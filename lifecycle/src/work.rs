@@ -169,7 +169,13 @@ impl Work {
             this.request_stop(Some(err));
             Ok(())
         };
-        let handle = runtime.spawn(supervised.in_current_span().with_current_subscriber());
+        // A span of its own, not the start hook's: a loop that runs for days is not part of
+        // the startup (its lines would say so, and a trace exporter would keep the startup
+        // open for as long); it follows from the hook that spawned it.
+        let span =
+            tracing::info_span!(parent: None, "service_task", service = &*self.name, task = &*name);
+        span.follows_from(tracing::Span::current());
+        let handle = runtime.spawn(supervised.instrument(span).with_current_subscriber());
         tasks.push(Task { name, handle });
         Ok(())
     }

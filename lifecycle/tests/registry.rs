@@ -354,6 +354,53 @@ async fn services_lock_twice_then_start_and_stop_ugly() {
         .unwrap();
 }
 
+// ---- Registration::from_arc ----
+
+#[test]
+fn registration_from_arc_shares_the_instance_good() {
+    let services = services();
+    let cache = Arc::new(Cache { slots: 1024 });
+    services
+        .register(Registration::from_arc("cache", Arc::clone(&cache)))
+        .unwrap();
+    assert!(Arc::ptr_eq(
+        &services.get::<Cache>("cache").unwrap(),
+        &cache
+    ));
+}
+
+#[test]
+fn registration_from_arc_is_still_one_name_bad() {
+    let services = services();
+    let cache = Arc::new(Cache { slots: 8 });
+    services
+        .register(Registration::from_arc("cache", Arc::clone(&cache)))
+        .unwrap();
+    // The same instance under a second name is a second service; the same name is refused.
+    let err = services
+        .register(Registration::from_arc("cache", Arc::clone(&cache)))
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::CONFLICT));
+    services
+        .register(Registration::from_arc("cache.replica", Arc::clone(&cache)))
+        .unwrap();
+    assert_eq!(services.names(), ["cache", "cache.replica"]);
+}
+
+#[test]
+fn registration_from_arc_dropped_services_leave_the_callers_clone_ugly() {
+    let cache = Arc::new(Cache { slots: 8 });
+    {
+        let services = services();
+        services
+            .register(Registration::from_arc("cache", Arc::clone(&cache)))
+            .unwrap();
+        assert!(Arc::strong_count(&cache) > 1);
+    }
+    assert_eq!(Arc::strong_count(&cache), 1);
+    assert_eq!(cache.slots, 8);
+}
+
 // ---- Registration::new ----
 
 #[test]

@@ -119,6 +119,38 @@ pub struct TaskCompleted<T: Task> {
     pub outcome: Result<T::Output>,
 }
 
+/// Broadcast once when any task from [`Bus::perform_async`] ends, after its
+/// [`TaskCompleted`], whatever its type: for a host that follows every task (a GUI's
+/// progress bars, closed on success or failure) without a listener per task type.
+/// Built only when something listens for it.
+///
+/// ```
+/// use corers_messaging::{Bus, Task, TaskEnded};
+///
+/// struct Reindex;
+/// impl Task for Reindex { type Output = (); }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let bus: Bus<()> = Bus::new();
+/// bus.on_task(|_, _: &Reindex| Some(Ok(())));
+/// let mut ended = bus.subscribe::<TaskEnded>();
+/// let id = bus.perform_async(&(), Reindex).unwrap();
+/// let last = ended.recv().await.unwrap();
+/// assert_eq!((last.id, last.error.is_none()), (id, true));
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct TaskEnded {
+    /// The task's id.
+    pub id: TaskId,
+    /// The task's Rust type name.
+    pub task_type: &'static str,
+    /// Why it failed; `None` when it succeeded.
+    pub error: Option<Error>,
+}
+
 /// Cloned when the task's output is, so a [subscription](Bus::subscribe) can take it.
 impl<T: Task> Clone for TaskCompleted<T>
 where
@@ -279,6 +311,7 @@ impl<C: Clone + Send + Sync + 'static, T: Task> Slot<C, T> {
                 .as_ref()
                 .is_none_or(tokio::sync::oneshot::Sender::is_closed)
             && !self.bus.is_heard::<TaskCompleted<T>>()
+            && !self.bus.is_heard::<TaskEnded>()
         {
             self.bus.logged(|| {
                 tracing::error!(
@@ -291,6 +324,14 @@ impl<C: Clone + Send + Sync + 'static, T: Task> Slot<C, T> {
         }
         // Handlers' panics are caught inside broadcast: one completion, always.
         let _ = self.bus.broadcast(&self.core, &completed);
+        if self.bus.is_heard::<TaskEnded>() {
+            let ended = TaskEnded {
+                id: self.id.clone(),
+                task_type: completed.task_type,
+                error: completed.outcome.as_ref().err().cloned(),
+            };
+            let _ = self.bus.broadcast(&self.core, &ended);
+        }
         if self.reply.is_some() {
             self.outcome = Some(completed.outcome);
         }

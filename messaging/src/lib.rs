@@ -67,7 +67,7 @@
 //! - [`Ctx`], [`DispatchInfo`]: what a handler knows about its dispatch.
 //! - [`Report`], [`Failure`], [`Outcome`]: what dispatches return.
 //! - [`Query`], [`Task`], [`TaskId`], [`TaskHandle`], [`TaskStarted`], [`TaskProgress`],
-//!   [`TaskCompleted`], [`DrainReport`]: requests, work, and background tasks.
+//!   [`TaskCompleted`], [`TaskEnded`], [`DrainReport`]: requests, work, and background tasks.
 //! - [`Actions`], [`ActionSpec`], [`ActionCtx`], [`ActionHandle`], [`ActionDef`], [`RunCtx`],
 //!   [`ActionStarted`], [`ActionCompleted`], [`ActionRefused`], [`BreakerState`]: named
 //!   Actions — registered callables, run by name with schema checks, limits, a circuit
@@ -100,7 +100,9 @@ pub use action::{
     ActionCompleted, ActionCtx, ActionDef, ActionHandle, ActionProgress, ActionRefused, ActionSpec,
     ActionStarted, Actions, BoxFuture,
 };
-pub use background::{DrainReport, Query, Task, TaskCompleted, TaskId, TaskProgress, TaskStarted};
+pub use background::{
+    DrainReport, Query, Task, TaskCompleted, TaskEnded, TaskId, TaskProgress, TaskStarted,
+};
 pub use breaker::BreakerState;
 pub use bus::{Bus, BusBuilder, DispatchKind, HandlerId, Observed};
 pub use context::{Ctx, DispatchInfo};

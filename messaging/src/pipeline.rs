@@ -10,6 +10,7 @@ use corers_primitives::{Error, ErrorCode, Options, Registry, Result, Value, show
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 use tracing::instrument::WithSubscriber;
 
 use crate::action::sleep_until;
@@ -466,6 +467,8 @@ impl Detached {
                 let _ends = ends;
                 step.await;
             }
+            // In the run's span: its lines belong to the Task that started it.
+            .in_current_span()
             .with_current_subscriber(),
         );
     }
@@ -802,6 +805,7 @@ fn parallel<'a, C: Clone + Send + Sync + 'static>(
                     .await;
                     (i, end, inner)
                 }
+                .in_current_span()
                 .with_current_subscriber(),
             );
         }

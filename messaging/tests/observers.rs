@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use corers_messaging::{Bus, DispatchKind, Query, Task, TaskCompleted, TaskStarted};
+use corers_messaging::{Bus, DispatchKind, Query, Task, TaskCompleted, TaskEnded, TaskStarted};
 
 struct WorkspaceCreated {
     name: &'static str,
@@ -112,6 +112,7 @@ async fn bus_observe_sees_the_dispatches_of_a_background_task_good() {
                 DispatchKind::Broadcast,
                 type_name::<TaskCompleted<Deploy>>()
             ),
+            (DispatchKind::Broadcast, type_name::<TaskEnded>()),
         ]
     );
 }

@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use corers_messaging::{Bus, DispatchInfo, Task, TaskCompleted, TaskId, TaskProgress, TaskStarted};
+use corers_messaging::{
+    Bus, DispatchInfo, Task, TaskCompleted, TaskEnded, TaskId, TaskProgress, TaskStarted,
+};
 use corers_primitives::{Error, ErrorCode, Result};
 
 /// Deploys to a target; learns its task id when the bus gives it one.
@@ -436,6 +438,87 @@ async fn bus_perform_async_failure_nobody_hears_is_logged_bad() {
     drained(&heard).await;
     assert_eq!(events.lock().unwrap().len(), 2, "started and completed");
     assert_eq!(quiet.contents(), "");
+}
+
+/// A `TaskEnded` as a test compares it: id, type and error code (`None` for success).
+type Ended = (TaskId, &'static str, Option<ErrorCode>);
+
+/// Every `TaskEnded` `bus` broadcasts.
+fn ends(bus: &Bus<()>) -> Arc<Mutex<Vec<Ended>>> {
+    let ended = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&ended);
+    bus.on(move |_, e: &TaskEnded| {
+        let code = e.error.as_ref().map(|err| err.code().cloned().unwrap());
+        seen.lock().unwrap().push((e.id.clone(), e.task_type, code));
+        Ok(())
+    });
+    ended
+}
+
+#[tokio::test(start_paused = true)]
+async fn task_ended_follows_every_task_type_good() {
+    // One listener for every task type, after each type's own completion.
+    let bus: Bus<()> = Bus::new();
+    deploys(&bus);
+    bus.on_task(|_, _: &Backup| Some(Ok(())));
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let (completed, ended) = (Arc::clone(&order), Arc::clone(&order));
+    bus.on(move |_, _: &TaskCompleted<Deploy>| {
+        completed.lock().unwrap().push("completed");
+        Ok(())
+    });
+    bus.on(move |_, e: &TaskEnded| {
+        if e.task_type == deploy_type() {
+            ended.lock().unwrap().push("ended");
+        }
+        Ok(())
+    });
+    let seen = ends(&bus);
+    let deploy = bus.perform_async(&(), Deploy::to("homelab")).unwrap();
+    let backup = bus.perform_async(&(), Backup { volume: "data" }).unwrap();
+    drained(&bus).await;
+    let mut seen = seen.lock().unwrap().clone();
+    seen.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+    assert_eq!(
+        seen,
+        [
+            (deploy, deploy_type(), None),
+            (backup, std::any::type_name::<Backup>(), None)
+        ]
+    );
+    assert_eq!(*order.lock().unwrap(), ["completed", "ended"]);
+}
+
+#[tokio::test]
+async fn task_ended_carries_the_failure_and_is_heard_bad() {
+    // A failure heard through TaskEnded alone is the listener's: not logged as unheard.
+    let (bus, sink) = failing_deploys();
+    let seen = ends(&bus);
+    let id = bus.perform_async(&(), Deploy::to("homelab")).unwrap();
+    drained(&bus).await;
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [(id, deploy_type(), Some(ErrorCode::UNAVAILABLE))]
+    );
+    assert_eq!(sink.contents(), "");
+}
+
+#[tokio::test(start_paused = true)]
+async fn task_ended_panicking_listener_or_handler_ends_once_ugly() {
+    let bus: Bus<()> = Bus::new();
+    bus.on_task(|_, _: &Deploy| -> Option<Result<String>> { panic!("ssh agent vanished") });
+    bus.on(|_, e: &TaskEnded| -> Result<()> { panic!("dashboard gone while closing {}", e.id) });
+    let seen = ends(&bus);
+    let id = bus.perform_async(&(), Deploy::to("homelab")).unwrap();
+    drained(&bus).await;
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [(id, deploy_type(), Some(ErrorCode::INTERNAL))]
+    );
+    assert_eq!(bus.tasks_in_flight(), 0);
 }
 
 #[test]
