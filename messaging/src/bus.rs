@@ -10,7 +10,7 @@ use corers_log::{AuditEvent, Logger};
 use corers_primitives::{Error, ErrorCode, Published, Result};
 
 use crate::background::Background;
-use crate::context::{EnterGuard, begin, with_sender};
+use crate::context::{Entered, begin, with_sender};
 use crate::subscription::{Queue, Subscription};
 use crate::tables::{AnswerFn, BroadcastFn, ObserverFn, Tables};
 use crate::{Ctx, DispatchInfo, Failure, Outcome, Query, Report, Task};
@@ -465,11 +465,15 @@ impl<C: 'static> Bus<C> {
     /// (a runaway cascade); no handler runs.
     pub fn broadcast<M: Send + Sync + 'static>(&self, core: &C, message: &M) -> Result<Report> {
         const OP: &str = "messaging.Bus.broadcast";
-        let (info, _running) = self.begin::<M>(OP)?;
+        // Not through a `Result`: the info is used where `begin` wrote it.
+        let running = begin();
+        if running.info.depth() >= self.inner.max_depth {
+            return Err(self.refused_too_deep::<M>(OP, running));
+        }
         let ctx = Ctx {
             core,
             bus: self,
-            info: &info,
+            info: &running.info,
         };
         let tables = self.inner.tables.read();
         observe(&tables, &ctx, DispatchKind::Broadcast, message);
@@ -494,7 +498,7 @@ impl<C: 'static> Bus<C> {
                 );
             }
         }
-        Ok(Report { handled, failures })
+        Ok(Report::new(handled, failures))
     }
 
     /// Asks the query handlers of `Q` in registration order; the first that answers or
@@ -541,11 +545,14 @@ impl<C: 'static> Bus<C> {
     /// [`ErrorCode::INVALID`] when the dispatch would be nested deeper than the bus allows.
     pub fn query_all<Q: Query>(&self, core: &C, query: &Q) -> Result<Vec<Result<Q::Answer>>> {
         const OP: &str = "messaging.Bus.query_all";
-        let (info, _running) = self.begin::<Q>(OP)?;
+        let running = begin();
+        if running.info.depth() >= self.inner.max_depth {
+            return Err(self.refused_too_deep::<Q>(OP, running));
+        }
         let ctx = Ctx {
             core,
             bus: self,
-            info: &info,
+            info: &running.info,
         };
         let tables = self.inner.tables.read();
         observe(&tables, &ctx, DispatchKind::Query, query);
@@ -589,14 +596,14 @@ impl<C: 'static> Bus<C> {
         core: &C,
         request: &Q,
     ) -> Outcome<A> {
-        let (info, _running) = match self.begin::<Q>(op) {
-            Ok(begun) => begun,
-            Err(err) => return Outcome::Failed(err),
-        };
+        let running = begin();
+        if running.info.depth() >= self.inner.max_depth {
+            return Outcome::Failed(self.refused_too_deep::<Q>(op, running));
+        }
         let ctx = Ctx {
             core,
             bus: self,
-            info: &info,
+            info: &running.info,
         };
         let tables = self.inner.tables.read();
         observe(&tables, &ctx, kind, request);
@@ -619,14 +626,14 @@ impl<C: 'static> Bus<C> {
         Outcome::NotHandled
     }
 
-    /// Starts a dispatch of `M` (the guard ends it), or refuses it when too deep.
-    fn begin<M>(&self, op: &'static str) -> Result<(DispatchInfo, EnterGuard)> {
-        let (info, guard) = begin();
-        if info.depth() >= self.inner.max_depth {
-            drop(guard);
-            return Err(self.too_deep(op, type_name::<M>(), &info));
-        }
-        Ok((info, guard))
+    /// Ends `running` (a dispatch of `M` [begun](begin) nested deeper than the bus allows)
+    /// and gives the refusal.
+    #[cold]
+    #[inline(never)]
+    fn refused_too_deep<M>(&self, op: &'static str, running: Entered) -> Error {
+        let info = running.info;
+        drop(running);
+        self.too_deep(op, type_name::<M>(), &info)
     }
 
     /// The refusal of a dispatch of `message_type` at `info`'s depth, logged; out of line,

@@ -103,13 +103,37 @@ impl DispatchInfo {
     }
 }
 
+/// The running dispatch on a thread, as plain words (one copy to read or restore).
+#[derive(Clone, Copy)]
+struct Frame {
+    /// 0 when none is running, otherwise the running dispatch's depth + 1.
+    depth: u32,
+    trace: u64,
+    id: u64,
+    sender: Option<&'static str>,
+}
+
+impl Frame {
+    const NONE: Frame = Frame {
+        depth: 0,
+        trace: 0,
+        id: 0,
+        sender: None,
+    };
+
+    fn of(info: &DispatchInfo) -> Frame {
+        Frame {
+            depth: info.depth + 1,
+            trace: info.trace,
+            id: info.id,
+            sender: info.sender,
+        }
+    }
+}
+
 thread_local! {
-    // The running dispatch on this thread, as plain words (cheap to read and restore);
-    // `DEPTH` 0 means none is running, otherwise it is the running dispatch's depth + 1.
-    static DEPTH: Cell<u32> = const { Cell::new(0) };
-    static TRACE: Cell<u64> = const { Cell::new(0) };
-    static ID: Cell<u64> = const { Cell::new(0) };
-    static RUNNING_SENDER: Cell<Option<&'static str>> = const { Cell::new(None) };
+    /// The running dispatch on this thread.
+    static RUNNING: Cell<Frame> = const { Cell::new(Frame::NONE) };
     /// The sender set by `Bus::with_sender` for root dispatches on this thread.
     static SENDER: Cell<Option<&'static str>> = const { Cell::new(None) };
     /// This thread's next id: a prefix in the high 32 bits and a counter in the low ones, so
@@ -140,41 +164,44 @@ fn fresh_prefix() -> u64 {
 
 /// The dispatch running on this thread, if any.
 fn running() -> Option<DispatchInfo> {
-    let depth = DEPTH.with(Cell::get);
-    (depth > 0).then(|| DispatchInfo {
-        trace: TRACE.with(Cell::get),
-        id: ID.with(Cell::get),
+    let frame = RUNNING.with(Cell::get);
+    (frame.depth > 0).then(|| DispatchInfo {
+        trace: frame.trace,
+        id: frame.id,
         parent: None,
-        depth: depth - 1,
-        sender: RUNNING_SENDER.with(Cell::get),
+        depth: frame.depth - 1,
+        sender: frame.sender,
     })
 }
 
 /// Makes the info for a new dispatch (a child of the running one, or a fresh root) and
-/// makes it the running dispatch until the guard drops (also when a handler panics).
+/// makes it the running dispatch until the guard drops (also when a handler panics). The
+/// guard holds the info: returned in place, not copied out of a tuple.
 #[inline]
-pub(crate) fn begin() -> (DispatchInfo, EnterGuard) {
+pub(crate) fn begin() -> Entered {
     let id = next_id();
-    let guard = EnterGuard::save();
-    let info = if guard.depth > 0 {
-        DispatchInfo {
-            trace: guard.trace,
-            id,
-            parent: Some(guard.id),
-            depth: guard.depth,
-            sender: guard.sender,
-        }
-    } else {
-        DispatchInfo {
-            trace: id,
-            id,
-            parent: None,
-            depth: 0,
-            sender: SENDER.with(Cell::get),
-        }
-    };
-    set_running(&info);
-    (info, guard)
+    RUNNING.with(|running| {
+        let saved = running.get();
+        let info = if saved.depth > 0 {
+            DispatchInfo {
+                trace: saved.trace,
+                id,
+                parent: Some(saved.id),
+                depth: saved.depth,
+                sender: saved.sender,
+            }
+        } else {
+            DispatchInfo {
+                trace: id,
+                id,
+                parent: None,
+                depth: 0,
+                sender: SENDER.with(Cell::get),
+            }
+        };
+        running.set(Frame::of(&info));
+        Entered { info, saved }
+    })
 }
 
 impl DispatchInfo {
@@ -209,53 +236,28 @@ pub(crate) fn child_of(parent: Option<DispatchInfo>) -> DispatchInfo {
     }
 }
 
-#[inline]
-fn set_running(info: &DispatchInfo) {
-    DEPTH.with(|c| c.set(info.depth + 1));
-    TRACE.with(|c| c.set(info.trace));
-    ID.with(|c| c.set(info.id));
-    RUNNING_SENDER.with(|c| c.set(info.sender));
-}
-
 /// The dispatch running on this thread, to carry into work started from it.
 pub(crate) fn try_current() -> Option<DispatchInfo> {
     running()
 }
 
 /// Makes `info` the running dispatch until the guard drops.
-pub(crate) fn enter(info: DispatchInfo) -> EnterGuard {
-    let guard = EnterGuard::save();
-    set_running(&info);
-    guard
+pub(crate) fn enter(info: DispatchInfo) -> Entered {
+    let saved = RUNNING.with(|running| running.replace(Frame::of(&info)));
+    Entered { info, saved }
 }
 
-/// Restores the previously running dispatch when dropped.
-pub(crate) struct EnterGuard {
-    depth: u32,
-    trace: u64,
-    id: u64,
-    sender: Option<&'static str>,
+/// A dispatch made the running one: its info, and what was running before, restored when
+/// dropped.
+pub(crate) struct Entered {
+    pub(crate) info: DispatchInfo,
+    saved: Frame,
 }
 
-impl EnterGuard {
-    #[inline]
-    fn save() -> EnterGuard {
-        EnterGuard {
-            depth: DEPTH.with(Cell::get),
-            trace: TRACE.with(Cell::get),
-            id: ID.with(Cell::get),
-            sender: RUNNING_SENDER.with(Cell::get),
-        }
-    }
-}
-
-impl Drop for EnterGuard {
+impl Drop for Entered {
     #[inline]
     fn drop(&mut self) {
-        DEPTH.with(|c| c.set(self.depth));
-        TRACE.with(|c| c.set(self.trace));
-        ID.with(|c| c.set(self.id));
-        RUNNING_SENDER.with(|c| c.set(self.sender));
+        RUNNING.with(|running| running.set(self.saved));
     }
 }
 

@@ -1,5 +1,7 @@
 //! What a dispatch returns: [`Report`] for broadcasts, [`Outcome`] for queries and tasks.
 
+use std::fmt;
+
 use corers_primitives::Error;
 
 use crate::HandlerId;
@@ -21,11 +23,22 @@ use crate::HandlerId;
 /// assert_eq!(report.handled(), 2);
 /// assert_eq!(report.failures().len(), 1);
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 #[must_use]
-pub struct Report {
-    pub(crate) handled: usize,
-    pub(crate) failures: Vec<Failure>,
+pub struct Report(Ran);
+
+/// A report in two words, so that `Result<Report>` comes back in registers: the count
+/// alone on the path where every handler succeeds.
+#[derive(Clone)]
+enum Ran {
+    Clean(usize),
+    Failed(Box<(usize, Vec<Failure>)>),
+}
+
+impl Default for Ran {
+    fn default() -> Ran {
+        Ran::Clean(0)
+    }
 }
 
 /// One handler's failure inside a [`Report`].
@@ -39,6 +52,15 @@ pub struct Failure {
 }
 
 impl Report {
+    /// `handled` handlers ran, and `failures` of them failed.
+    pub(crate) fn new(handled: usize, failures: Vec<Failure>) -> Report {
+        if failures.is_empty() {
+            Report(Ran::Clean(handled))
+        } else {
+            Report(Ran::Failed(Box::new((handled, failures))))
+        }
+    }
+
     /// How many handlers ran (failed ones included).
     ///
     /// ```
@@ -47,7 +69,10 @@ impl Report {
     /// assert_eq!(bus.broadcast(&(), &"nobody listens").unwrap().handled(), 0);
     /// ```
     pub fn handled(&self) -> usize {
-        self.handled
+        match &self.0 {
+            Ran::Clean(handled) => *handled,
+            Ran::Failed(failed) => failed.0,
+        }
     }
 
     /// The handlers that failed, in the order they ran.
@@ -59,7 +84,10 @@ impl Report {
     /// assert!(bus.broadcast(&(), &1u8).unwrap().failures().is_empty());
     /// ```
     pub fn failures(&self) -> &[Failure] {
-        &self.failures
+        match &self.0 {
+            Ran::Clean(_) => &[],
+            Ran::Failed(failed) => &failed.1,
+        }
     }
 
     /// Reports whether no handler failed.
@@ -71,7 +99,7 @@ impl Report {
     /// assert!(bus.broadcast(&(), &1u8).unwrap().is_ok());
     /// ```
     pub fn is_ok(&self) -> bool {
-        self.failures.is_empty()
+        matches!(self.0, Ran::Clean(_))
     }
 
     /// `Ok(handled)` when no handler failed; otherwise every failure joined into one error.
@@ -88,13 +116,26 @@ impl Report {
     /// # Errors
     /// The failures, joined with [`Error::join_in`] under `messaging.Bus.broadcast`.
     pub fn into_result(self) -> Result<usize, Error> {
+        let (handled, failures) = match self.0 {
+            Ran::Clean(handled) => return Ok(handled),
+            Ran::Failed(failed) => *failed,
+        };
         match Error::join_in(
             "messaging.Bus.broadcast",
-            self.failures.into_iter().map(|f| f.error),
+            failures.into_iter().map(|f| f.error),
         ) {
-            None => Ok(self.handled),
+            None => Ok(handled),
             Some(err) => Err(err),
         }
+    }
+}
+
+impl fmt::Debug for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Report")
+            .field("handled", &self.handled())
+            .field("failures", &self.failures())
+            .finish()
     }
 }
 

@@ -601,6 +601,11 @@ impl Schema {
     /// its declared kind (`5.0` for an int key as `5`, `2` for a float key as `2.0`): what a
     /// run hands its handler.
     pub(crate) fn admit(&self, action: &str, options: &mut Options) -> Result<()> {
+        // No key declared: nothing to check, fill or convert (but a closed schema's
+        // refusal of any key at all).
+        if self.fields.is_empty() && (!self.closed || options.is_empty()) {
+            return Ok(());
+        }
         self.check(action, options)?;
         for field in &self.fields {
             if let Some(default) = &field.default

@@ -6,9 +6,7 @@ use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use arc_swap::ArcSwap;
-
-use crate::{Error, ErrorCode, Result, glob_match};
+use crate::{Error, ErrorCode, Published, Result, glob_match};
 
 /// What changes a [`Registry`] still accepts. Modes only ever tighten:
 /// `Open → Sealed → Locked`.
@@ -26,7 +24,10 @@ pub enum Mode {
 /// An insertion-ordered, named collection that many threads read while a few write.
 ///
 /// Reads ([`get`](Registry::get), [`names`](Registry::names), …) load the current snapshot
-/// without taking a lock: they never wait behind a writer and never see half a write.
+/// without taking a lock or touching a shared counter (a [`Published`] value): they never
+/// wait behind a writer and never see half a write. As there, a thread keeps the snapshot
+/// it read last until its next read, so a removed value may outlive its removal until
+/// every thread that read the registry has read it again (or the registry drops).
 /// Writes are serialised with one another and publish a whole new snapshot, so no write is
 /// lost; a write costs `O(len)`, which suits collections that are read far more than
 /// written. [`set_many`](Registry::set_many) publishes several entries as one change.
@@ -51,9 +52,11 @@ pub enum Mode {
 /// let err = actions.set("git.push", "pushes").unwrap_err(); // new name: refused
 /// assert_eq!(err.code(), Some(&ErrorCode::LOCKED));
 /// ```
-pub struct Registry<T> {
+pub struct Registry<T: Send + Sync> {
     name: Cow<'static, str>,
-    current: ArcSwap<Snapshot<T>>,
+    /// Read without an atomic read-modify-write (each thread reuses the snapshot it read
+    /// last while nothing was published since): a lookup per Action run.
+    current: Published<Snapshot<T>>,
     /// Serialises writers so that each one starts from the latest snapshot.
     writer: Mutex<()>,
 }
@@ -94,7 +97,7 @@ impl<T> Clone for Snapshot<T> {
     }
 }
 
-impl<T> Registry<T> {
+impl<T: Send + Sync> Registry<T> {
     /// Makes an empty, open registry; `name` appears in every error it returns.
     ///
     /// ```
@@ -105,7 +108,7 @@ impl<T> Registry<T> {
     pub fn new(name: impl Into<Cow<'static, str>>) -> Registry<T> {
         Registry {
             name: name.into(),
-            current: ArcSwap::from_pointee(Snapshot {
+            current: Published::new(Snapshot {
                 mode: Mode::Open,
                 index: HashMap::default(),
                 entries: Vec::new(),
@@ -206,7 +209,7 @@ impl<T> Registry<T> {
     /// assert!(services.get("cache").is_none());
     /// ```
     pub fn get(&self, name: &str) -> Option<Arc<T>> {
-        self.current.load().get(name)
+        self.current.read().get(name)
     }
 
     /// The value under `name` when it is available, or an error saying why not: what a
@@ -226,7 +229,7 @@ impl<T> Registry<T> {
     /// when it is disabled.
     pub fn lookup(&self, name: &str) -> Result<Arc<T>> {
         const OP: &str = "primitives.Registry.lookup";
-        let snapshot = self.current.load();
+        let snapshot = self.current.read();
         match snapshot.index.get(name).map(|&i| &snapshot.entries[i]) {
             Some(entry) if entry.enabled => Ok(Arc::clone(&entry.value)),
             Some(_) => Err(Error::new(
@@ -247,7 +250,7 @@ impl<T> Registry<T> {
     /// assert!(services.has("brain"));
     /// ```
     pub fn has(&self, name: &str) -> bool {
-        self.current.load().has(name)
+        self.current.read().has(name)
     }
 
     /// Every registered name, in insertion order.
@@ -260,7 +263,7 @@ impl<T> Registry<T> {
     /// assert_eq!(services.names(), ["config", "brain"]);
     /// ```
     pub fn names(&self) -> Vec<String> {
-        self.current.load().names()
+        self.current.read().names()
     }
 
     /// The number of registered names, enabled or not.
@@ -272,7 +275,7 @@ impl<T> Registry<T> {
     /// assert_eq!(services.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.current.load().len()
+        self.current.read().len()
     }
 
     /// Reports whether nothing is registered.
@@ -294,7 +297,7 @@ impl<T> Registry<T> {
     /// assert_eq!(actions.list("process.*"), ["process.run", "process.kill"]);
     /// ```
     pub fn list(&self, pattern: &str) -> Vec<String> {
-        self.current.load().list(pattern)
+        self.current.read().list(pattern)
     }
 
     /// Calls `visit` with each enabled entry, in insertion order, on one snapshot: entries
@@ -309,7 +312,7 @@ impl<T> Registry<T> {
     /// assert_eq!(total, 523);
     /// ```
     pub fn each(&self, visit: impl FnMut(&str, &T)) {
-        self.current.load_full().each(visit);
+        self.current.load().each(visit);
     }
 
     /// Removes `name` and returns its value.
@@ -392,7 +395,7 @@ impl<T> Registry<T> {
     /// assert!(!actions.is_enabled("git.push"));
     /// ```
     pub fn is_enabled(&self, name: &str) -> bool {
-        self.current.load().is_enabled(name)
+        self.current.read().is_enabled(name)
     }
 
     /// Fixes the set of names: updates, disable and enable still work, new names and
@@ -429,7 +432,7 @@ impl<T> Registry<T> {
     /// assert_eq!(Registry::<()>::new("services").mode(), Mode::Open);
     /// ```
     pub fn mode(&self) -> Mode {
-        self.current.load().mode
+        self.current.read().mode
     }
 
     /// The current contents as one consistent, unchanging view.
@@ -443,7 +446,7 @@ impl<T> Registry<T> {
     /// assert_eq!(before.names(), ["brain"]);
     /// ```
     pub fn snapshot(&self) -> Arc<Snapshot<T>> {
-        self.current.load_full()
+        self.current.load()
     }
 
     /// Checks then stores `entries` as one change. The entries are collected before the
@@ -498,7 +501,7 @@ impl<T> Registry<T> {
             let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
             let mut next = Snapshot::clone(&self.current.load());
             match change(&mut next) {
-                Ok(out) => (Ok(out), Some(self.current.swap(Arc::new(next)))),
+                Ok(out) => (Ok(out), Some(self.current.publish(next))),
                 Err(err) => (Err(err), Some(Arc::new(next))),
             }
         };
@@ -549,7 +552,7 @@ impl<T> Registry<T> {
     /// person or a model, asked for `git.lgo` meaning `git.log`).
     #[cold]
     fn not_found(&self, op: &'static str, name: &str) -> Error {
-        let snapshot = self.current.load();
+        let snapshot = self.current.read();
         // Only a name the caller can use (a disabled one is refused too).
         let enabled = snapshot.entries.iter().filter(|e| e.enabled);
         let hint = crate::did_you_mean(name, enabled.map(|e| &*e.name));
@@ -708,9 +711,9 @@ impl<T> Snapshot<T> {
     }
 }
 
-impl<T> fmt::Debug for Registry<T> {
+impl<T: Send + Sync> fmt::Debug for Registry<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let snapshot = self.current.load();
+        let snapshot = self.current.read();
         f.debug_struct("Registry")
             .field("name", &self.name)
             .field("mode", &snapshot.mode)
