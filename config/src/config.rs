@@ -711,11 +711,13 @@ fn respelled(flat: Flat, declared: &Spellings) -> Flat {
     out
 }
 
-/// Runs `f` with `log` as the `tracing` subscriber, when there is one.
+/// Runs `f` (which logs the config's warnings) under the thread's subscriber when the
+/// application set one up (a JSON formatter, an OpenTelemetry layer: its lines are not
+/// the config's to bypass), else with `log` as the subscriber, when there is one.
 fn in_scope<R>(log: Option<&Logger>, f: impl FnOnce() -> R) -> R {
     match log {
-        Some(log) => log.in_scope(f),
-        None => f(),
+        Some(log) if corers_log::application_dispatch().is_none() => log.in_scope(f),
+        _ => f(),
     }
 }
 

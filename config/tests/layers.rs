@@ -1014,6 +1014,36 @@ fn config_builder_build_keys_of_the_applications_own_pass_quietly_good() {
 }
 
 #[test]
+fn config_builder_build_warns_to_the_applications_own_subscriber_ugly() {
+    // An application with a subscriber of its own (a JSON pipeline) gets the config's
+    // warnings there, not as lines of the config's logger on standard error.
+    let dir = ConfigDir::new();
+    let own = corers_log::MemorySink::new();
+    let subscriber = corers_log::Logger::builder()
+        .output(corers_log::Output::Memory(own.clone()))
+        .build();
+    let (config, sink) = subscriber.in_scope(|| {
+        let built = declared_with_file(&dir, "[index]\nfile_per_char = 3\n");
+        built.0.set_from_args(["--set", "cache.ttl_sec=5"]).unwrap();
+        built
+    });
+    assert_eq!(config.int("cache.ttl_sec").unwrap(), 5);
+    assert_eq!(sink.contents(), "");
+    let warned = own.lines();
+    assert_eq!(warned.len(), 2, "{warned:#?}");
+    assert!(
+        warned[0].contains("did you mean index.files_per_char?"),
+        "{}",
+        warned[0]
+    );
+    assert!(
+        warned[1].contains("did you mean cache.ttl_secs?"),
+        "{}",
+        warned[1]
+    );
+}
+
+#[test]
 fn config_set_from_args_warns_of_a_misspelt_key_once_ugly() {
     // The same arguments are taken twice by a run (for the factories, then the command):
     // each misspelling is said once, the file's at build, the flag's when first given.

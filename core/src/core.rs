@@ -407,7 +407,10 @@ impl Core {
     /// should watch it (a `serve` command awaits it); work a service owns should rather
     /// run as [`ServiceCtx::spawn`](corers_lifecycle::ServiceCtx::spawn)ed tasks that
     /// watch [`ServiceCtx::stopping`](corers_lifecycle::ServiceCtx::stopping), which ends
-    /// it in reverse dependency order.
+    /// it in reverse dependency order. To stop the application, call
+    /// [`request_shutdown`](Core::request_shutdown) (or [`shutdown`](Core::shutdown)),
+    /// never `cancel()` on this token: cancelled alone, it refuses the Core's runs while
+    /// the health report stays ready and the bus takes background work.
     pub fn context(&self) -> &CancellationToken {
         &self.inner.shutdown
     }

@@ -41,6 +41,12 @@ impl Core {
     /// when startup is done (a `block_on` on the UI thread freezes the window meanwhile;
     /// see the README's "Embedding it in a GUI or another host").
     ///
+    /// The startup runs on a tokio task of its own, as [`shutdown`](Core::shutdown) does:
+    /// a host that stops waiting for it (a timeout, a `select!` on Ctrl-C) does not cut a
+    /// start hook off half-way (a migration, a lock taken), leaving a service that never
+    /// started nor gets its stop hook; a [`shutdown`](Core::shutdown) then stops what
+    /// started.
+    ///
     /// A failed startup is a shutdown: [`Core::context`] is cancelled, the services that
     /// had started are stopped (after the bus's background tasks are drained) and the log
     /// is flushed, so the Core is finished. A start refused because the Core already
@@ -53,12 +59,17 @@ impl Core {
     /// [`shutdown`](Core::shutdown) was called while it ran; otherwise the failing
     /// service's error.
     pub async fn startup(&self) -> Result<StartReport> {
-        self.logging(async {
-            let report = self.start_services("corers.Core.startup").await?;
-            self.start_scheduler();
-            Ok(report)
-        })
-        .await
+        const OP: &str = "corers.Core.startup";
+        let core = self.clone();
+        let starting = tokio::spawn(
+            self.logging(async move {
+                let report = core.start_services(OP).await?;
+                core.start_scheduler();
+                Ok(report)
+            })
+            .in_current_span(),
+        );
+        joined(OP, "startup", starting.await)
     }
 
     /// Cancels [`Core::context`], stops the Task scheduler, waits for detached Task steps

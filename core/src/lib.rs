@@ -43,6 +43,7 @@
 //! logger, and `run()` serves until a shutdown signal: a daemon or an embedded host that
 //! takes no command line needs nothing more.
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod builder;
 #[cfg(feature = "cli")]

@@ -101,6 +101,45 @@ async fn core_startup_then_shutdown_runs_hooks_in_order_good() {
     assert!(core.context().is_cancelled());
 }
 
+#[tokio::test(start_paused = true)]
+async fn core_startup_given_up_on_still_finishes_the_start_ugly() {
+    // A host that stops waiting (a timeout, a select! on Ctrl-C) drops the startup: the
+    // start hook under way is not cut off half-way, and a shutdown stops what started.
+    let store = Hooks::new()
+        .on_start(|ctx: ServiceCtx<Core>| async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let window = ctx.core().host::<Window>().unwrap();
+            window
+                .shown
+                .lock()
+                .unwrap()
+                .push("store migrated".to_owned());
+            Ok(())
+        })
+        .on_stop(|ctx: ServiceCtx<Core>| async move {
+            let window = ctx.core().host::<Window>().unwrap();
+            window
+                .shown
+                .lock()
+                .unwrap()
+                .push("store stopped".to_owned());
+            Ok(())
+        });
+    let core = desktop(Some(store));
+    let gave_up = tokio::time::timeout(Duration::from_millis(10), core.startup()).await;
+    assert!(gave_up.is_err(), "still starting after 10 ms");
+    core.shutdown().await.unwrap();
+    assert_eq!(
+        shown(&core),
+        [
+            "config started",
+            "store migrated",
+            "store stopped",
+            "config stopped"
+        ]
+    );
+}
+
 #[tokio::test]
 async fn core_startup_twice_conflict_bad() {
     let core = Core::builder().build().unwrap();

@@ -265,9 +265,11 @@ impl<C: Clone + Send + Sync + 'static> ActionSpec<C> {
     /// unless its code is one [`breaker_ignores`](ActionSpec::breaker_ignores) names; a
     /// run its caller cancelled or gave a deadline that passed does not (one impatient
     /// caller does not suspend the Action for all), but one past the Action's own
-    /// [`timeout`](ActionSpec::timeout) does. Give an Action behind a breaker a timeout:
-    /// a trial call that hangs keeps the breaker half-open, refusing everyone else, until
-    /// it ends.
+    /// [`timeout`](ActionSpec::timeout) does. Give an Action behind a breaker a timeout,
+    /// shorter than its callers' own (an HTTP layer's request timeout, a `RunCtx`
+    /// deadline): a trial call that hangs keeps the breaker half-open, refusing everyone
+    /// else, until it ends, and runs that callers give up on first — dropped, or past
+    /// their deadline — never count, so a hanging backend would never open it.
     pub fn circuit_breaker(mut self, failures: u32, cooldown: Duration) -> Self {
         self.breaker = Some((failures, cooldown));
         self
