@@ -121,8 +121,7 @@ impl Core {
 }
 
 impl CoreBuilder {
-    /// The program name, shown in help and logs; without one, help and completion
-    /// scripts call the program by the name it was run as (`argv[0]`'s file name).
+    /// The program name, shown in help and logs.
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.app.name = name.into();
         self
@@ -753,6 +752,7 @@ impl CoreBuilder {
                 commands_at_start: self.commands_at_start,
                 captured: Mutex::new(None),
                 unwritten: std::sync::OnceLock::new(),
+                hung_up: std::sync::atomic::AtomicBool::new(false),
                 host: self.host,
             }),
         };
@@ -1058,11 +1058,11 @@ fn default_logger(
     log
 }
 
-/// The command line for `app`: its [program name](program_name) in usage lines, its description in the
+/// The command line for `app`: its name (or `app`) in usage lines, its description in the
 /// banner, its version for `--version`.
 #[cfg(feature = "cli")]
 fn new_cli(app: &App) -> corers_cli::Cli<Core> {
-    let program = program_name(app).into_owned();
+    let program = program_name(app).to_owned();
     // Flags fall back on the Core's environment variables: its overrides, and the audit of
     // secrets; not its computed keys (a flag reading ARCH would never take its default).
     let mut cli =
@@ -1085,24 +1085,14 @@ fn new_cli(app: &App) -> corers_cli::Cli<Core> {
     cli.with_banner(move || banner.clone())
 }
 
-/// What the command line calls the application: its name; without one, as clap does, the
-/// name it was run by (the file name of `argv[0]`, so that usage lines and completion
-/// scripts name the installed binary), else `app`.
+/// What the command line calls the application: its name, or `app` without one.
 #[cfg(feature = "cli")]
-pub(crate) fn program_name(app: &App) -> std::borrow::Cow<'_, str> {
-    if !app.name.is_empty() {
-        return std::borrow::Cow::Borrowed(&app.name);
+pub(crate) fn program_name(app: &App) -> &str {
+    if app.name.is_empty() {
+        "app"
+    } else {
+        &app.name
     }
-    std::env::args_os()
-        .next()
-        .and_then(|run_as| {
-            std::path::Path::new(&run_as)
-                .file_stem()
-                .and_then(|stem| stem.to_str())
-                .filter(|stem| !stem.is_empty())
-                .map(str::to_owned)
-        })
-        .map_or(std::borrow::Cow::Borrowed("app"), std::borrow::Cow::Owned)
 }
 
 /// The config's builder: the application's (`config`), or the default one, with the edits

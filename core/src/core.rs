@@ -89,6 +89,9 @@ pub(crate) struct Inner {
     /// The first failure to write to standard output other than a closed pipe (a full
     /// disk, a closed descriptor): a run that would have succeeded fails with it instead.
     pub(crate) unwritten: std::sync::OnceLock<String>,
+    /// The terminal the run started from hung up: what is written to it from then on has
+    /// no reader, as after a closed pipe, and failing to write it is no failure.
+    pub(crate) hung_up: std::sync::atomic::AtomicBool,
     /// The embedding host's own value (see [`CoreBuilder::host`](crate::CoreBuilder::host)).
     pub(crate) host: Option<Arc<dyn std::any::Any + Send + Sync>>,
 }

@@ -321,7 +321,7 @@ impl Core {
 
 /// The result of `what` run on a task of its own: a panic there is an `INTERNAL` error, a
 /// runtime shutting down under it `UNAVAILABLE`.
-fn joined<T>(
+pub(crate) fn joined<T>(
     op: &'static str,
     what: &str,
     joined: std::result::Result<Result<T>, tokio::task::JoinError>,
@@ -333,7 +333,6 @@ fn joined<T>(
             op,
             format!("the {what} was cut off: its runtime is shutting down"),
         )
-        .with_code(corers_primitives::ErrorCode::UNAVAILABLE)
-        .mark_cancelled()),
+        .with_code(corers_primitives::ErrorCode::UNAVAILABLE)),
     }
 }

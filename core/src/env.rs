@@ -54,17 +54,11 @@ impl Core {
     /// without the computed keys: what a flag's `.env("ARCH")` falls back on, as clap's
     /// `env` reads only the environment. A secret-looking key read is audited.
     pub(crate) fn env_variable(&self, key: &str) -> Option<String> {
-        // The default patterns, matched without building a redactor for each read.
-        if corers_primitives::is_secret_name(key) {
-            self.log().audit(AuditEvent::SecretEnvRead { key });
-        }
-        self.variable(key)
-            .and_then(|value| value.into_string().ok())
+        self.env_os(key).and_then(|value| value.into_string().ok())
     }
 
     /// [`env_variable`](Core::env_variable) as the OS gives it: what a flag's `.env(..)`
     /// reads, so that a value that is not UTF-8 is refused, not taken for no value.
-    #[cfg(feature = "cli")]
     pub(crate) fn env_os(&self, key: &str) -> Option<OsString> {
         // The default patterns, matched without building a redactor for each read.
         if corers_primitives::is_secret_name(key) {

@@ -214,8 +214,14 @@ impl Core {
         let Err(err) = write_out(std::io::stdout(), text) else {
             return;
         };
+        // Relaxed: set by the signal watcher before it asks for the stop this write may
+        // be part of; a write racing the hangup may count as lost output (74) at worst.
+        let hung_up = self
+            .inner
+            .hung_up
+            .load(std::sync::atomic::Ordering::Relaxed);
         match output_lost(&err) {
-            Some(failure) => {
+            Some(failure) if !hung_up => {
                 let _ = self.inner.unwritten.set(failure);
             }
             // The reader has all it wanted (`| grep -m1 ERROR`): as SIGPIPE ends a Go or C
@@ -225,7 +231,8 @@ impl Core {
                 tracing::debug!("standard output was closed: shutting down");
                 self.request_shutdown();
             }
-            None => {}
+            // Written to the hung-up terminal, or after the stop was asked for: no one reads.
+            Some(_) | None => {}
         }
     }
 
@@ -267,7 +274,13 @@ impl Core {
         if self.runs_standalone(args) {
             return Started::Run;
         }
-        match self.start_services(op).await {
+        // On a task of its own, as `Core::startup`: a run dropped while it starts (a host's
+        // timeout) does not cut a start hook off half-way; its drop guard stops what started.
+        let core = self.clone();
+        let starting = tokio::spawn(tracing::Instrument::in_current_span(
+            self.logging(async move { core.start_services(op).await }),
+        ));
+        match crate::embed::joined(op, "startup", starting.await) {
             Ok(_) if self.inner.services.is_stop_requested() => Started::Skipped,
             Ok(_) => {
                 self.start_scheduler();
@@ -1111,9 +1124,11 @@ fn end_the_process(_core: &Core, _signal: i32) {
 /// Turns OS signals into shutdown and reload: the first SIGINT/SIGTERM begins a graceful
 /// shutdown ([`first_signal`]), the second forces the stop hooks to give up; SIGHUP reloads
 /// the services in a task of its own — but for a run started from a terminal (standard
-/// input one) that has hung up since, where it is a shutdown signal as SIGHUP's default
-/// action is (exit 129): an application left running after its terminal closed would
-/// serve on, orphaned. `nohup` (standard input not a terminal) and daemons reload. On
+/// input one, with a controlling terminal) that has hung up since, where it is a shutdown
+/// signal as SIGHUP's default action is (exit 129), taken once (the shell's hangup that
+/// follows the kernel's is not a second signal): an application left running after its
+/// terminal closed would serve on, orphaned. Daemons, `setsid` and GNU `nohup` (standard
+/// input moved off the terminal) reload. On
 /// Unix the handlers are installed before this returns, so no signal sent after it falls
 /// to the OS default (which would kill the process).
 #[cfg(unix)]
@@ -1153,7 +1168,9 @@ fn watch_signals(
     let mut interrupt = install(SignalKind::interrupt(), "SIGINT");
     let mut terminate = install(SignalKind::terminate(), "SIGTERM");
     let mut hangup = install(SignalKind::hangup(), "SIGHUP");
-    let on_terminal = std::io::IsTerminal::is_terminal(&std::io::stdin());
+    // Started from a terminal: standard input on it (GNU nohup and daemons redirect it)
+    // and a controlling terminal (`setsid` leaves none).
+    let on_terminal = std::io::IsTerminal::is_terminal(&std::io::stdin()) && terminal_still_there();
     // Its logs, and the reloads', go to the Core's logger whatever thread runs them.
     let log = core.log().dispatch().clone();
     let watcher = async move {
@@ -1164,7 +1181,14 @@ fn watch_signals(
                 () = next(&mut interrupt) => SIGINT_EXIT,
                 () = next(&mut terminate) => SIGTERM_EXIT,
                 () = next(&mut hangup) => {
+                    let hung_up = &core.inner.hung_up;
+                    if hung_up.load(std::sync::atomic::Ordering::Relaxed) {
+                        // The shell passes its hangup on, then the kernel sends its own:
+                        // one hangup, not a second signal forcing the stop.
+                        continue;
+                    }
                     if on_terminal && !terminal_still_there() {
+                        hung_up.store(true, std::sync::atomic::Ordering::Relaxed);
                         SIGHUP_EXIT
                     } else {
                         spawn_reload(&core);

@@ -35,10 +35,18 @@ fn hangup_child() {
         .service(|_| {
             Ok(Registration::new(
                 "store",
-                Hooks::new().on_reload(|_: ServiceCtx<Core>| async {
-                    note("reloaded");
-                    Ok(())
-                }),
+                Hooks::new()
+                    .on_reload(|_: ServiceCtx<Core>| async {
+                        note("reloaded");
+                        Ok(())
+                    })
+                    // Longer than a forced shutdown's grace (250 ms): noted only when the
+                    // stop was not forced.
+                    .on_stop(|_: ServiceCtx<Core>| async {
+                        tokio::time::sleep(Duration::from_millis(400)).await;
+                        note("store stopped");
+                        Ok(())
+                    }),
             ))
         })
         .command(
@@ -56,8 +64,11 @@ fn hangup_child() {
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(core.run_with(["serve"])).unwrap();
-    note("ended");
+    let exit = runtime.block_on(core.run_with(["serve"])).unwrap();
+    let status = (0..=u8::MAX)
+        .find(|n| std::process::ExitCode::from(*n) == exit)
+        .unwrap();
+    note(&format!("ended {status}"));
     std::process::exit(0);
 }
 
@@ -114,17 +125,21 @@ fn core_run_with_terminal_hangup_ends_the_run_but_a_sighup_reloads_ugly() {
     // Sent while the terminal is there: a reload.
     kill("HUP", &pid);
     let reloaded = wait_for(&notes, "reloaded");
-    // The terminal hangs up: the run ends.
+    // The terminal hangs up: the run ends. A shell passes its own hangup on as well: a
+    // second SIGHUP, which must not force the stop.
     terminal.kill().unwrap();
     terminal.wait().unwrap();
+    kill("HUP", &pid);
     let ended = wait_for(&notes, "ended");
     kill("KILL", &pid);
     let written = std::fs::read_to_string(&notes).unwrap_or_default();
     let _ = std::fs::remove_file(&notes);
     assert!(reloaded.is_some(), "{written}");
     assert!(ended.is_some(), "the run outlived its terminal: {written}");
+    // Not forced (the store's stop hook had its time), and no failure for output the
+    // hung-up terminal could not take.
     assert_eq!(
         written.lines().skip(1).collect::<Vec<_>>(),
-        ["reloaded", "context cancelled", "ended"]
+        ["reloaded", "context cancelled", "store stopped", "ended 0"]
     );
 }

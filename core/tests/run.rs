@@ -1235,6 +1235,45 @@ async fn core_run_with_given_up_by_its_caller_still_stops_the_services_ugly() {
     assert!(core.context().is_cancelled());
 }
 
+#[tokio::test(start_paused = true)]
+async fn core_run_with_given_up_while_starting_finishes_the_start_hook_ugly() {
+    // Dropped while a start hook runs (a migration): the hook is not cut off half-way,
+    // and its service gets its stop hook from the shutdown the drop begins.
+    let calls = calls();
+    let (migrated, stopped) = (calls.clone(), calls.clone());
+    let core = Core::builder()
+        .service(move |_| {
+            let (migrated, stopped) = (migrated.clone(), stopped.clone());
+            Ok(Registration::new(
+                "store",
+                Hooks::new()
+                    .on_start(move |_: ServiceCtx<Core>| {
+                        let migrated = migrated.clone();
+                        async move {
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            record(&migrated, "store migrated");
+                            Ok(())
+                        }
+                    })
+                    .on_stop(move |_: ServiceCtx<Core>| {
+                        record(&stopped, "store stopped");
+                        async { Ok(()) }
+                    }),
+            ))
+        })
+        .command(
+            "cache/flush",
+            Command::new().action(|_, _| async { Ok(Value::Null) }),
+        )
+        .build()
+        .unwrap();
+    let given_up =
+        tokio::time::timeout(Duration::from_millis(10), core.run_with(["cache", "flush"])).await;
+    assert!(given_up.is_err(), "still starting after 10 ms");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(taken(&calls), ["store migrated", "store stopped"]);
+}
+
 // ---- Core::run (the process arguments) ----
 
 /// Runs this binary's test `probe` alone with `var` set to `value` (the test then plays

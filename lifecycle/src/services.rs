@@ -826,8 +826,7 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             Err(join) if join.is_panic() => Err(Error::from_caught(OP, join.into_panic())),
             Err(_) => Err(
                 Error::new(OP, "the stop was cut off: its runtime is shutting down")
-                    .with_code(ErrorCode::UNAVAILABLE)
-                    .mark_cancelled(),
+                    .with_code(ErrorCode::UNAVAILABLE),
             ),
         }
     }
@@ -1390,7 +1389,9 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
 
 impl<C: Clone + Send + Sync + 'static> StopRequest for Inner<C> {
     fn is_stop_requested(&self) -> bool {
-        self.requested.load(Ordering::Acquire)
+        // A stop_all without a request (a host's, a failed startup's rollback) cancels
+        // the context: a stop all the same.
+        self.requested.load(Ordering::Acquire) || self.context.is_cancelled()
     }
 
     fn request_stop(&self, failure: Option<Error>) {
@@ -1549,7 +1550,7 @@ async fn run_hook(
                     Some(ended) => Ok(ended),
                     None => {
                         return Err(Error::new(op, format!("{hook} hook of {name:?} abandoned: shutdown was forced"))
-                            .with_code(ErrorCode::UNAVAILABLE).mark_cancelled());
+                            .with_code(ErrorCode::UNAVAILABLE));
                     }
                 }
             }

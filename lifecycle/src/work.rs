@@ -274,7 +274,7 @@ impl Work {
                         Some(joined) => Ok(joined),
                         None => Err(
                             Error::new(OP, format!("task {task:?} of service {service:?} abandoned: shutdown was forced"))
-                                .with_code(ErrorCode::UNAVAILABLE).mark_cancelled(),
+                                .with_code(ErrorCode::UNAVAILABLE),
                         ),
                     }
                 }

@@ -236,6 +236,52 @@ async fn service_ctx_spawn_work_the_stop_refused_is_no_failure_ugly() {
 }
 
 #[tokio::test]
+async fn service_ctx_spawn_work_refused_by_a_plain_stop_all_is_no_failure_ugly() {
+    // No stop requested first (a host's stop_all, a failed startup's rollback): the
+    // stop's refusal of a task's work, while its service still runs, is no failure either.
+    let bus: Bus<()> = Bus::new();
+    let services = Services::new(bus.clone());
+    let context = services.context().clone();
+    let (refused, seen) = tokio::sync::oneshot::channel::<bool>();
+    let refused = Mutex::new(Some(refused));
+    let seen = tokio::sync::Mutex::new(Some(seen));
+    services
+        .register(Registration::new(
+            "store",
+            Hooks::new().on_start(move |ctx| {
+                let (context, bus) = (context.clone(), bus.clone());
+                let refused = refused.lock().unwrap().take().unwrap();
+                async move {
+                    ctx.spawn("replicator", async move {
+                        context.cancelled().await;
+                        let sent = bus.perform_async(&(), LastBatch).map(|_| ());
+                        refused.send(sent.is_err()).unwrap();
+                        sent
+                    })
+                }
+            }),
+        ))
+        .unwrap();
+    // Stops first, and waits for the replicator's refusal: the store still runs then.
+    services
+        .register(Registration::new(
+            "cache",
+            Hooks::new().on_stop(move |_| {
+                let seen = seen.try_lock().unwrap().take().unwrap();
+                async move {
+                    assert!(seen.await.unwrap(), "the replicator's work was refused");
+                    Ok(())
+                }
+            }),
+        ))
+        .unwrap();
+    services.start_all(&()).await.unwrap();
+    services.stop_all(&(), STOP).await.unwrap();
+    assert!(services.failure().is_none());
+    assert!(!services.is_stop_requested(), "no stop was requested");
+}
+
+#[tokio::test]
 async fn service_ctx_spawn_after_the_service_stopped_is_refused_bad() {
     let kept = Arc::new(Mutex::new(None));
     let services = services(vec![Registration::new("cache", keeping(&kept))]);

@@ -949,11 +949,11 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         let started = timed.then(Instant::now);
         // The Action's own timeout, on top of the caller's deadline; without one, the
         // caller's context itself (one clone fewer on every run).
-        let timed;
+        let with_timeout;
         let run = match action.timeout {
             Some(timeout) => {
-                timed = ctx.clone().with_timeout(timeout);
-                &timed
+                with_timeout = ctx.clone().with_timeout(timeout);
+                &with_timeout
             }
             None => ctx,
         };

@@ -136,7 +136,7 @@ pub struct TaskCompleted<T: Task> {
 /// bus.on_task(|_, _: &Reindex| Some(Ok(())));
 /// let mut ended = bus.subscribe::<TaskEnded>();
 /// let id = bus.perform_async(&(), Reindex).unwrap();
-/// let last = ended.recv().await.unwrap();
+/// let last = ended.recv().await;
 /// assert_eq!((last.id, last.error.is_none()), (id, true));
 /// # }
 /// ```
@@ -638,7 +638,8 @@ fn run_task<C: Clone + Send + Sync + 'static, T: Task>(
                 "messaging.Bus.perform_async",
                 format!("task {} did not start: the bus was drained", slot.id),
             )
-            .with_code(ErrorCode::UNAVAILABLE));
+            .with_code(ErrorCode::UNAVAILABLE)
+            .mark_cancelled());
         }
         match slot.bus.perform(&slot.core, task) {
             Outcome::Answered(output) => Ok(output),

@@ -10,7 +10,7 @@ use corers_log::{AuditEvent, Logger};
 use corers_primitives::{Error, ErrorCode, Published, Result};
 
 use crate::background::Background;
-use crate::context::{Entered, begin, with_sender};
+use crate::context::{Dispatching, begin, with_sender};
 use crate::subscription::{Queue, Subscription};
 use crate::tables::{AnswerFn, BroadcastFn, ObserverFn, Tables};
 use crate::{Ctx, DispatchInfo, Failure, Outcome, Query, Report, Task};
@@ -630,7 +630,7 @@ impl<C: 'static> Bus<C> {
     /// and gives the refusal.
     #[cold]
     #[inline(never)]
-    fn refused_too_deep<M>(&self, op: &'static str, running: Entered) -> Error {
+    fn refused_too_deep<M>(&self, op: &'static str, running: Dispatching) -> Error {
         let info = running.info;
         drop(running);
         self.too_deep(op, type_name::<M>(), &info)

@@ -178,7 +178,7 @@ fn running() -> Option<DispatchInfo> {
 /// makes it the running dispatch until the guard drops (also when a handler panics). The
 /// guard holds the info: returned in place, not copied out of a tuple.
 #[inline]
-pub(crate) fn begin() -> Entered {
+pub(crate) fn begin() -> Dispatching {
     let id = next_id();
     RUNNING.with(|running| {
         let saved = running.get();
@@ -200,7 +200,7 @@ pub(crate) fn begin() -> Entered {
             }
         };
         running.set(Frame::of(&info));
-        Entered { info, saved }
+        Dispatching { info, saved }
     })
 }
 
@@ -242,19 +242,19 @@ pub(crate) fn try_current() -> Option<DispatchInfo> {
 }
 
 /// Makes `info` the running dispatch until the guard drops.
-pub(crate) fn enter(info: DispatchInfo) -> Entered {
+pub(crate) fn enter(info: DispatchInfo) -> Dispatching {
     let saved = RUNNING.with(|running| running.replace(Frame::of(&info)));
-    Entered { info, saved }
+    Dispatching { info, saved }
 }
 
 /// A dispatch made the running one: its info, and what was running before, restored when
 /// dropped.
-pub(crate) struct Entered {
+pub(crate) struct Dispatching {
     pub(crate) info: DispatchInfo,
     saved: Frame,
 }
 
-impl Drop for Entered {
+impl Drop for Dispatching {
     #[inline]
     fn drop(&mut self) {
         RUNNING.with(|running| running.set(self.saved));

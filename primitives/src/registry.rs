@@ -26,8 +26,11 @@ pub enum Mode {
 /// Reads ([`get`](Registry::get), [`names`](Registry::names), …) load the current snapshot
 /// without taking a lock or touching a shared counter (a [`Published`] value): they never
 /// wait behind a writer and never see half a write. As there, a thread keeps the snapshot
-/// it read last until its next read, so a removed value may outlive its removal until
-/// every thread that read the registry has read it again (or the registry drops).
+/// it read last until its next read, so a removed or replaced value may outlive its
+/// removal until every thread that read the registry has read it again (or the registry
+/// drops): its `Drop` then runs inside that later read, on that thread (a panic there is
+/// caught and logged). A value whose `Drop` blocks (joins a thread, flushes a socket)
+/// should hand that work off rather than stall some later lookup.
 /// Writes are serialised with one another and publish a whole new snapshot, so no write is
 /// lost; a write costs `O(len)`, which suits collections that are read far more than
 /// written. [`set_many`](Registry::set_many) publishes several entries as one change.
@@ -552,7 +555,10 @@ impl<T: Send + Sync> Registry<T> {
     /// person or a model, asked for `git.lgo` meaning `git.log`).
     #[cold]
     fn not_found(&self, op: &'static str, name: &str) -> Error {
-        let snapshot = self.current.read();
+        // Loaded, not read: called inside `write` too, where refreshing this thread's copy
+        // could drop a removed value (whose `Drop` may write to this registry) under the
+        // writer lock.
+        let snapshot = self.current.load();
         // Only a name the caller can use (a disabled one is refused too).
         let enabled = snapshot.entries.iter().filter(|e| e.enabled);
         let hint = crate::did_you_mean(name, enabled.map(|e| &*e.name));
