@@ -391,6 +391,32 @@ fn registry_set_replaced_value_drop_writes_ugly() {
     );
 }
 
+/// A removed value this thread last read lives on in its snapshot: a refused write whose
+/// error names the closest entry must not free it under the writer lock (its `Drop` writes).
+#[test]
+fn registry_disable_missing_name_after_a_delete_read_here_ugly() {
+    let reg = Arc::new(Registry::new("handlers"));
+    let (done, finished) = mpsc::channel();
+    let inner = Arc::clone(&reg);
+    thread::spawn(move || {
+        inner
+            .set("brain", Unregisters(Arc::downgrade(&inner)))
+            .unwrap();
+        // This thread's copy of the snapshot now holds "brain"...
+        assert!(inner.get("brain").is_some());
+        // ...and, once deleted, the last reference to it.
+        inner.delete("brain").unwrap();
+        let refused = inner.disable("missing");
+        let _ = done.send(refused.map_err(|err| err.code().cloned()));
+    });
+    let outcome = finished.recv_timeout(Duration::from_secs(10));
+    assert_eq!(
+        outcome,
+        Ok(Err(Some(ErrorCode::NOT_FOUND))),
+        "disable deadlocked in the removed value's Drop"
+    );
+}
+
 /// A name given twice in one batch: the first value is displaced inside the batch, and its
 /// `Drop` (which writes to the registry) must run after the writer lock is released.
 #[test]
