@@ -461,7 +461,11 @@ impl LoggerBuilder {
     /// Adds any tracing layer beside the CoreRS one (an OpenTelemetry exporter, a metrics
     /// layer); it sees every event the level lets through. It is added as it is, so that
     /// APIs that find it through the subscriber (tracing-opentelemetry's span context)
-    /// keep working: a panic inside it is not caught, and reaches whatever logged.
+    /// keep working: a panic inside it is not caught, and reaches whatever logged. It
+    /// sees each event's fields as logged: the [redactor](LoggerBuilder::redactor) works
+    /// in the CoreRS layer's lines only, so a secret-looking field (`api_token`) or a
+    /// URL's password in an error reaches an exporter unredacted — redact in the exporter's
+    /// pipeline, or leave such fields out of the events.
     pub fn layer(mut self, layer: impl Layer<Registry> + Send + Sync + 'static) -> Self {
         self.layers.push(Box::new(layer));
         self
