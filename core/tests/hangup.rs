@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use corers::prelude::*;
 
+mod common;
+
 const CHILD: &str = "CORERS_HANGUP_CHILD";
 
 /// Appends `line` to the child's notes file (standard output is the terminal, which hangs
@@ -60,14 +62,7 @@ fn hangup_child() {
         )
         .build()
         .unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let exit = runtime.block_on(core.run_with(["serve"])).unwrap();
-    let status = (0..=u8::MAX)
-        .find(|n| std::process::ExitCode::from(*n) == exit)
-        .unwrap();
+    let status = common::run_in_child(&core, &["serve"]);
     note(&format!("ended {status}"));
     std::process::exit(0);
 }

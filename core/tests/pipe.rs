@@ -2,10 +2,12 @@
 //! (`app logs --follow | grep -m1 ERROR`), is asked to stop.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command as Process, ExitCode, Stdio};
+use std::process::{Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
 use corers::prelude::*;
+
+mod common;
 
 const CHILD: &str = "CORERS_PIPE_CHILD";
 
@@ -32,13 +34,7 @@ fn pipe_child() {
         )
         .build()
         .unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let exit = runtime.block_on(core.run_with(["follow"])).unwrap();
-    let status = (0..=u8::MAX).find(|n| ExitCode::from(*n) == exit).unwrap();
-    std::process::exit(i32::from(status));
+    std::process::exit(i32::from(common::run_in_child(&core, &["follow"])));
 }
 
 #[test]

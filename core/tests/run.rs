@@ -367,6 +367,11 @@ async fn core_run_with_notify_socket_of_an_abstract_name_ugly() {
     assert_eq!(received(&receiver), ["STOPPING=1"]);
 }
 
+/// A command that succeeds at once, printing nothing.
+fn succeeding() -> Command<Core> {
+    Command::new().action(|_, _| async { Ok(Value::Null) })
+}
+
 /// The workbench logging at `level` into memory.
 fn logged_at(calls: &Calls, level: corers::log::Level) -> (Core, corers::log::MemorySink) {
     let sink = corers::log::MemorySink::new();
@@ -420,10 +425,7 @@ async fn core_run_with_service_task_logs_in_a_span_of_its_own_ugly() {
                 }),
             ))
         })
-        .command(
-            "cache/flush",
-            Command::new().action(|_, _| async { Ok(Value::Null) }),
-        )
+        .command("cache/flush", succeeding())
         .build()
         .unwrap();
     let dispatch = core.log().dispatch().clone();
@@ -788,12 +790,7 @@ async fn core_builder_commands_at_start_not_set_a_start_hooks_command_is_refused
                 "plugins",
                 Hooks::new().on_start(move |ctx: ServiceCtx<Core>| {
                     record(&started, "plugins started");
-                    async move {
-                        ctx.core().cli().register(
-                            "plugin/sync",
-                            Command::new().action(|_, _| async { Ok(Value::Null) }),
-                        )
-                    }
+                    async move { ctx.core().cli().register("plugin/sync", succeeding()) }
                 }),
             ))
         })
@@ -892,10 +889,7 @@ async fn core_run_with_stop_failure_exits_1_bad() {
                 }),
             ))
         })
-        .command(
-            "cache/flush",
-            Command::new().action(|_, _| async { Ok(Value::Null) }),
-        )
+        .command("cache/flush", succeeding())
         .build()
         .unwrap();
     let exit = core.run_with(["cache", "flush"]).await.unwrap();
@@ -1261,10 +1255,7 @@ async fn core_run_with_given_up_while_starting_finishes_the_start_hook_ugly() {
                     }),
             ))
         })
-        .command(
-            "cache/flush",
-            Command::new().action(|_, _| async { Ok(Value::Null) }),
-        )
+        .command("cache/flush", succeeding())
         .build()
         .unwrap();
     let given_up =
@@ -1507,10 +1498,7 @@ fn panic_hook_probe() {
     let exit = Core::builder()
         .global_logging(scenario == "on")
         .env("RUST_LOG", "off")
-        .command(
-            "probe",
-            Command::new().action(|_, _| async { Ok(Value::Null) }),
-        )
+        .command("probe", succeeding())
         .build()
         .unwrap()
         .run_blocking_with(["probe"]);
@@ -1646,10 +1634,7 @@ fn shards_read_by_the_factory(builder: CoreBuilder, args: &[&str]) -> (u8, Optio
             *kept.lock().unwrap() = core.config().int("store.shards").ok();
             Ok(Registration::new("store", Hooks::new()))
         })
-        .command(
-            "shards",
-            Command::new().action(|_, _| async { Ok(Value::Null) }),
-        )
+        .command("shards", succeeding())
         .run_blocking_with(args.iter().copied());
     let read = *seen.lock().unwrap();
     (code(exit), read)
@@ -1708,10 +1693,7 @@ fn without_a_database() -> CoreBuilder {
             )
             .with_code(ErrorCode::UNAVAILABLE));
             connected?;
-            core.cli().register(
-                "index",
-                Command::new().action(|_, _| async { Ok(Value::Null) }),
-            )?;
+            core.cli().register("index", succeeding())?;
             Ok(Registration::new("store", Hooks::new()))
         })
         .command(
@@ -1776,10 +1758,7 @@ fn core_builder_run_blocking_with_help_survives_a_config_file_that_does_not_read
                 assert_eq!(core.config().int("index.files_per_char").unwrap(), 2);
                 Ok(Registration::new("indexer", Hooks::new()))
             })
-            .command(
-                "workspace/list",
-                Command::new().action(|_, _| async { Ok(Value::Null) }),
-            )
+            .command("workspace/list", succeeding())
     };
     assert_eq!(builder().run_blocking_with(["--help"]), ExitCode::SUCCESS);
     // EX_CONFIG for anything that runs.
@@ -1854,10 +1833,7 @@ fn core_builder_run_blocking_with_config_subcommand_of_the_app_refused_by_a_fail
 /// `builder` with a `check` command that does nothing, run on `check`.
 fn checked(builder: CoreBuilder) -> ExitCode {
     builder
-        .command(
-            "check",
-            Command::new().action(|_, _| async { Ok(Value::Null) }),
-        )
+        .command("check", succeeding())
         .run_blocking_with(["check"])
 }
 
@@ -1926,10 +1902,7 @@ async fn core_context_cancelled_before_the_stop_hooks_good() {
                 }),
             ))
         })
-        .command(
-            "cache/flush",
-            Command::new().action(|_, _| async { Ok(Value::Null) }),
-        )
+        .command("cache/flush", succeeding())
         .build()
         .unwrap();
     core.run_with(["cache", "flush"]).await.unwrap();
@@ -2152,10 +2125,7 @@ async fn core_perform_async_completes_in_the_background_good() {
 #[tokio::test]
 async fn core_perform_async_after_shutdown_is_unavailable_bad() {
     let core = Core::builder()
-        .command(
-            "cache/flush",
-            Command::new().action(|_, _| async { Ok(Value::Null) }),
-        )
+        .command("cache/flush", succeeding())
         .build()
         .unwrap();
     core.run_with(["cache", "flush"]).await.unwrap();
@@ -2380,10 +2350,7 @@ async fn core_run_action_unknown_is_not_found_bad() {
 async fn core_run_action_after_run_is_refused_ugly() {
     let core = Core::builder()
         .action(index_action())
-        .command(
-            "cache/flush",
-            Command::new().action(|_, _| async { Ok(Value::Null) }),
-        )
+        .command("cache/flush", succeeding())
         .build()
         .unwrap();
     core.run_with(["cache", "flush"]).await.unwrap();
@@ -2814,10 +2781,7 @@ async fn core_run_cli_task_failure_while_shutting_down_is_reported_ugly() {
     // The command ends well; as the application stops, a task watching the Core's context
     // (not its service's turn) fails: that is still the run's failure.
     let core = Core::builder()
-        .command(
-            "cache/flush",
-            Command::new().action(|_, _| async { Ok(Value::Null) }),
-        )
+        .command("cache/flush", succeeding())
         .service(|_| {
             Ok(Registration::new(
                 "store",
@@ -2861,10 +2825,7 @@ async fn core_run_cli_task_refused_by_the_stop_is_no_failure_good() {
     let calls = calls();
     let tasks = calls.clone();
     let core = Core::builder()
-        .command(
-            "cache/flush",
-            Command::new().action(|_, _| async { Ok(Value::Null) }),
-        )
+        .command("cache/flush", succeeding())
         .action(ActionSpec::new(
             "store.compact",
             |_: ActionCtx<Core>, _| async { Ok(Value::Null) },
@@ -2919,10 +2880,7 @@ async fn core_run_cli_task_refused_by_the_stop_is_no_failure_good() {
 #[tokio::test]
 async fn core_run_cli_start_failure_is_not_hidden_by_a_task_failure_bad() {
     let core = Core::builder()
-        .command(
-            "cache/flush",
-            Command::new().action(|_, _| async { Ok(Value::Null) }),
-        )
+        .command("cache/flush", succeeding())
         .service(|_| {
             Ok(Registration::new(
                 "metrics",

@@ -13,21 +13,18 @@
 //! delivered by the OS, not by tokio's clock.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command as Process, ExitCode, Stdio};
+use std::process::{Child, Command as Process, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use corers::prelude::*;
 
+mod common;
+
 const CHILD: &str = "CORERS_SIGNAL_CHILD";
 
 /// A file the parent creates once it has signalled a child that is starting.
 const GO: &str = "CORERS_SIGNAL_GO";
-
-/// The number behind an `ExitCode`.
-fn code(exit: ExitCode) -> u8 {
-    (0..=u8::MAX).find(|n| ExitCode::from(*n) == exit).unwrap()
-}
 
 /// Prints `@@line` for the parent (nothing when the parent stopped reading).
 fn say(line: &str) {
@@ -274,10 +271,6 @@ fn signal_child() {
         .command("serve", serve())
         .build()
         .unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     let command = match case.as_str() {
         "stuck" | "bounded" => "stuck",
         "indexing" => "indexing",
@@ -285,9 +278,9 @@ fn signal_child() {
         "stalled" => "stalled",
         _ => "serve",
     };
-    let exit = runtime.block_on(core.run_with([command])).unwrap();
-    say(&format!("exit {}", code(exit)));
-    std::process::exit(i32::from(code(exit)));
+    let status = common::run_in_child(&core, &[command]);
+    say(&format!("exit {status}"));
+    std::process::exit(i32::from(status));
 }
 
 /// The config file of the `signal_child` whose parent (the test process) is `parent`.
