@@ -68,6 +68,12 @@ fn starting_until_shutdown() -> (Hooks<Core>, tokio::sync::oneshot::Receiver<()>
     (hooks, entered)
 }
 
+/// Shows `what` in the host's window.
+fn show(ctx: &ServiceCtx<Core>, what: &str) {
+    let window = ctx.core().host::<Window>().expect("a window host");
+    window.shown.lock().unwrap().push(what.to_owned());
+}
+
 fn shown(core: &Core) -> Vec<String> {
     core.host::<Window>().unwrap().shown.lock().unwrap().clone()
 }
@@ -108,21 +114,11 @@ async fn core_startup_given_up_on_still_finishes_the_start_ugly() {
     let store = Hooks::new()
         .on_start(|ctx: ServiceCtx<Core>| async move {
             tokio::time::sleep(Duration::from_millis(50)).await;
-            let window = ctx.core().host::<Window>().unwrap();
-            window
-                .shown
-                .lock()
-                .unwrap()
-                .push("store migrated".to_owned());
+            show(&ctx, "store migrated");
             Ok(())
         })
         .on_stop(|ctx: ServiceCtx<Core>| async move {
-            let window = ctx.core().host::<Window>().unwrap();
-            window
-                .shown
-                .lock()
-                .unwrap()
-                .push("store stopped".to_owned());
+            show(&ctx, "store stopped");
             Ok(())
         });
     let core = desktop(Some(store));

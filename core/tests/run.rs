@@ -367,6 +367,18 @@ async fn core_run_with_notify_socket_of_an_abstract_name_ugly() {
     assert_eq!(received(&receiver), ["STOPPING=1"]);
 }
 
+/// A `cache` service whose stop takes 20 ms: registered last, it stops first, giving a
+/// task of an earlier service time to act on the cancelled context while that one runs.
+fn slow_to_stop_cache() -> Registration<Core> {
+    Registration::new(
+        "cache",
+        Hooks::new().on_stop(|_| async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Ok(())
+        }),
+    )
+}
+
 /// A command that succeeds at once, printing nothing.
 fn succeeding() -> Command<Core> {
     Command::new().action(|_, _| async { Ok(Value::Null) })
@@ -2797,15 +2809,7 @@ async fn core_run_cli_task_failure_while_shutting_down_is_reported_ugly() {
                 }),
             ))
         })
-        .service(|_| {
-            Ok(Registration::new(
-                "cache",
-                Hooks::new().on_stop(|_| async {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                    Ok(())
-                }),
-            ))
-        })
+        .service(|_| Ok(slow_to_stop_cache()))
         .build()
         .unwrap();
     let run = corers::testing::run_cli(&core, ["cache", "flush"]).await;
@@ -2857,15 +2861,7 @@ async fn core_run_cli_task_refused_by_the_stop_is_no_failure_good() {
                 }),
             ))
         })
-        .service(|_| {
-            Ok(Registration::new(
-                "cache",
-                Hooks::new().on_stop(|_| async {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                    Ok(())
-                }),
-            ))
-        })
+        .service(|_| Ok(slow_to_stop_cache()))
         .build()
         .unwrap();
     core.bus().on_task(|_, _: &Reindex| Some(Ok(())));
