@@ -60,16 +60,12 @@ impl Core {
     /// service's error.
     pub async fn startup(&self) -> Result<StartReport> {
         const OP: &str = "corers.Core.startup";
-        let core = self.clone();
-        let starting = tokio::spawn(
-            self.logging(async move {
-                let report = core.start_services(OP).await?;
-                core.start_scheduler();
-                Ok(report)
-            })
-            .in_current_span(),
-        );
-        joined(OP, "startup", starting.await)
+        self.on_own_task(OP, "startup", |core| async move {
+            let report = core.start_services(OP).await?;
+            core.start_scheduler();
+            Ok(report)
+        })
+        .await
     }
 
     /// Cancels [`Core::context`], stops the Task scheduler, waits for detached Task steps
@@ -110,16 +106,30 @@ impl Core {
     /// forced once `budget` (the builder's `shutdown_timeout`, or what a run left of it)
     /// has passed.
     pub(crate) async fn shut_down_within(&self, budget: Duration) -> Result<()> {
-        const OP: &str = "corers.Core.shutdown";
-        let core = self.clone();
-        let shutting_down = tokio::spawn(
-            self.logging(async move {
-                let steps = core.shut_down_steps(budget);
-                core.inner.services.force_after(budget, steps).await
-            })
-            .in_current_span(),
-        );
-        joined(OP, "shutdown", shutting_down.await)
+        self.on_own_task("corers.Core.shutdown", "shutdown", |core| async move {
+            let steps = core.shut_down_steps(budget);
+            core.inner.services.force_after(budget, steps).await
+        })
+        .await
+    }
+
+    /// `work`, given a clone of this Core, on a tokio task of its own under
+    /// [`logging`](Core::logging) and the current span: a caller that stops waiting (a
+    /// timeout, a `select!`) leaves it to finish instead of cutting a hook off half-way.
+    /// Its panic is an `INTERNAL` error for `op`, a runtime shutting down under it
+    /// `UNAVAILABLE` (`what` names it).
+    pub(crate) async fn on_own_task<T, F>(
+        &self,
+        op: &'static str,
+        what: &str,
+        work: impl FnOnce(Core) -> F,
+    ) -> Result<T>
+    where
+        F: std::future::Future<Output = Result<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let task = tokio::spawn(self.logging(work(self.clone())).in_current_span());
+        joined(op, what, task.await)
     }
 
     /// What a shutdown does, in order, within `budget`.
@@ -211,12 +221,8 @@ impl Core {
         }
         // On a task of its own: a caller that stops waiting does not leave the config
         // reloaded and the services not.
-        let core = self.clone();
-        let reloading = tokio::spawn(
-            self.logging(async move { core.reload_all().await })
-                .in_current_span(),
-        );
-        joined(OP, "reload", reloading.await)
+        self.on_own_task(OP, "reload", |core| async move { core.reload_all().await })
+            .await
     }
 
     /// [`reload`](Core::reload), under [`logging`](Core::logging), on its own task.
@@ -321,7 +327,7 @@ impl Core {
 
 /// The result of `what` run on a task of its own: a panic there is an `INTERNAL` error, a
 /// runtime shutting down under it `UNAVAILABLE`.
-pub(crate) fn joined<T>(
+fn joined<T>(
     op: &'static str,
     what: &str,
     joined: std::result::Result<Result<T>, tokio::task::JoinError>,

@@ -144,7 +144,9 @@ impl Core {
             signals: watch_signals(self.clone(), Arc::clone(&state), forced.clone()),
             ended: false,
         };
-        let started = self.start_for_run("corers.Core.run", &args).await;
+        // A standalone command starts nothing: it is never ready, nor stopping.
+        let standalone = self.runs_standalone(&args);
+        let started = self.start_for_run("corers.Core.run", standalone).await;
         // 128 + the number of a signal heard so far (0 before one), and what the shutdown
         // has left of its time since.
         let (signalled, left) = {
@@ -153,8 +155,6 @@ impl Core {
         };
         // systemd is told the run is ready once services started, and that it is stopping
         // as soon as the context is cancelled (a signal, a failed task), once.
-        // A standalone command starts nothing: it is never ready, nor stopping.
-        let standalone = self.runs_standalone(&args);
         let stopping_told = Arc::new(AtomicBool::new(standalone));
         let mut watchdog = None;
         let code = match started {
@@ -254,7 +254,7 @@ impl Core {
         not(feature = "cli"),
         allow(clippy::unused_self, reason = "no command line to ask")
     )]
-    fn runs_standalone(&self, args: &[String]) -> bool {
+    pub(crate) fn runs_standalone(&self, args: &[String]) -> bool {
         #[cfg(feature = "cli")]
         return self.cli().runs_standalone(args);
         #[cfg(not(feature = "cli"))]
@@ -264,23 +264,24 @@ impl Core {
         }
     }
 
-    /// Starts the services and the scheduler for a run of the command line `args`
-    /// ([`Core::run_with`], the test kit's `run_cli`) — none for a
-    /// [standalone](corers_cli::Command::standalone) command — and says whether the
+    /// Starts the services and the scheduler for a run of a command line
+    /// ([`Core::run_with`], the test kit's `run_cli`) — none for a `standalone` command
+    /// ([`runs_standalone`](Core::runs_standalone)) — and says whether the
     /// command runs: not when a stop was asked for during startup (a signal, a failed
     /// task, a hook that cannot go on), whether that interrupted the startup or came as it
     /// ended.
-    pub(crate) async fn start_for_run(&self, op: &'static str, args: &[String]) -> Started {
-        if self.runs_standalone(args) {
+    pub(crate) async fn start_for_run(&self, op: &'static str, standalone: bool) -> Started {
+        if standalone {
             return Started::Run;
         }
         // On a task of its own, as `Core::startup`: a run dropped while it starts (a host's
         // timeout) does not cut a start hook off half-way; its drop guard stops what started.
-        let core = self.clone();
-        let starting = tokio::spawn(tracing::Instrument::in_current_span(
-            self.logging(async move { core.start_services(op).await }),
-        ));
-        match crate::embed::joined(op, "startup", starting.await) {
+        let started = self
+            .on_own_task(op, "startup", |core| async move {
+                core.start_services(op).await
+            })
+            .await;
+        match started {
             Ok(_) if self.inner.services.is_stop_requested() => Started::Skipped,
             Ok(_) => {
                 self.start_scheduler();
@@ -1171,8 +1172,9 @@ fn watch_signals(
     // Started from a terminal: standard input on it (GNU nohup and daemons redirect it)
     // and a controlling terminal (`setsid` leaves none).
     let on_terminal = std::io::IsTerminal::is_terminal(&std::io::stdin()) && terminal_still_there();
-    // Its logs, and the reloads', go to the Core's logger whatever thread runs them.
-    let log = core.log().dispatch().clone();
+    // Its logs, and the reloads', go where the framework's do (the application's subscriber,
+    // else the Core's logger) whatever thread runs them.
+    let log = core.framework_dispatch();
     let watcher = async move {
         let mut received = 0;
         let mut _third = None;
@@ -1261,7 +1263,7 @@ fn watch_signals(
             }
         };
     }
-    let log = core.log().dispatch().clone();
+    let log = core.framework_dispatch();
     let watcher = async move {
         let mut received = 0;
         loop {

@@ -279,7 +279,10 @@ async fn run_captured(core: &Core, args: Vec<String>) -> CliRun {
     // where `run` prints it: before the command's output what came before it ends, after
     // it what shutdown printed.
     let capturing = Capturing::begin(core);
-    let (printed, left) = match core.start_for_run("corers.testing.run_cli", &args).await {
+    let (printed, left) = match core
+        .start_for_run("corers.testing.run_cli", core.runs_standalone(&args))
+        .await
+    {
         // As `run`: a command that outlives a stop asked for is abandoned (no signal
         // comes here to force it).
         Started::Run => {

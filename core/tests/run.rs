@@ -384,6 +384,17 @@ fn succeeding() -> Command<Core> {
     Command::new().action(|_, _| async { Ok(Value::Null) })
 }
 
+/// A logger writing into memory at info level, its lines without targets: a line reads
+/// `INFO  <spans>: <message> <fields>`.
+fn lines_without_targets() -> (corers::log::Logger, corers::log::MemorySink) {
+    let sink = corers::log::MemorySink::new();
+    let log = corers::log::Logger::builder()
+        .output(corers::log::Output::Memory(sink.clone()))
+        .with_target(false)
+        .build();
+    (log, sink)
+}
+
 /// The workbench logging at `level` into memory.
 fn logged_at(calls: &Calls, level: corers::log::Level) -> (Core, corers::log::MemorySink) {
     let sink = corers::log::MemorySink::new();
@@ -410,11 +421,7 @@ async fn core_run_with_services_that_start_and_stop_logs_nothing_at_info_good() 
 async fn core_run_with_service_task_logs_in_a_span_of_its_own_ugly() {
     // A loop a start hook spawned logs long after startup: its lines name the service and
     // the task, not the startup that has ended.
-    let sink = corers::log::MemorySink::new();
-    let log = corers::log::Logger::builder()
-        .output(corers::log::Output::Memory(sink.clone()))
-        .with_target(false)
-        .build();
+    let (log, sink) = lines_without_targets();
     let ticked = Arc::new(tokio::sync::Notify::new());
     let tick = Arc::clone(&ticked);
     let core = Core::builder()
@@ -463,11 +470,7 @@ async fn core_run_with_service_task_logs_in_a_span_of_its_own_ugly() {
 async fn core_run_task_parallel_steps_log_in_the_callers_span_ugly() {
     // The members of a parallel group run on tasks of their own: their lines still belong
     // to the run that started them.
-    let sink = corers::log::MemorySink::new();
-    let log = corers::log::Logger::builder()
-        .output(corers::log::Output::Memory(sink.clone()))
-        .with_target(false)
-        .build();
+    let (log, sink) = lines_without_targets();
     let core = Core::builder()
         .logger(log)
         .action(ActionSpec::new(

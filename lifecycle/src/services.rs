@@ -1388,10 +1388,10 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
 }
 
 impl<C: Clone + Send + Sync + 'static> StopRequest for Inner<C> {
-    fn is_stop_requested(&self) -> bool {
-        // A stop_all without a request (a host's, a failed startup's rollback) cancels
-        // the context: a stop all the same.
-        self.requested.load(Ordering::Acquire) || self.context.is_cancelled()
+    fn is_stopping(&self) -> bool {
+        // Cancelled by a request, and by a stop_all without one (a host's, a failed
+        // startup's rollback).
+        self.context.is_cancelled()
     }
 
     fn request_stop(&self, failure: Option<Error>) {

@@ -42,8 +42,9 @@ impl Drop for Task {
 /// service belongs to (held weakly: a service that keeps its context makes no cycle).
 pub(crate) trait StopRequest: Send + Sync {
     fn request_stop(&self, failure: Option<Error>);
-    /// Whether a stop was requested (for a failure or not).
-    fn is_stop_requested(&self) -> bool;
+    /// Whether the application is stopping: a stop requested (for a failure or not), or
+    /// the services stopped without one.
+    fn is_stopping(&self) -> bool;
 }
 
 /// One service's name, shared tokens and background work: what every hook's context
@@ -158,10 +159,7 @@ impl Work {
             let Some(this) = this.upgrade().filter(|this| !this.is_closed()) else {
                 return Err(err);
             };
-            // Work the stop refused or cut short (its runs cancelled, `perform_async`
-            // refused by the drain): the stop ended the task, which did not fail.
-            if err.is_cancelled() && this.is_stop_requested() {
-                tracing::debug!(service = &*service, task = &*task, error = %err, "service task ended by the stop");
+            if this.ended_by_the_stop(&task, &err) {
                 return Ok(());
             }
             tracing::error!(service = &*service, task = &*task, error = %err, "service task failed");
@@ -180,11 +178,19 @@ impl Work {
         Ok(())
     }
 
-    /// Whether the application was asked to stop.
-    fn is_stop_requested(&self) -> bool {
-        self.owner
+    /// Whether `err` ended `task` because the stop refused or cut short its work (its runs
+    /// cancelled, `perform_async` refused by the drain) rather than by a failure of its
+    /// own; said at debug when so.
+    fn ended_by_the_stop(&self, task: &str, err: &Error) -> bool {
+        let stopping = self
+            .owner
             .upgrade()
-            .is_some_and(|owner| owner.is_stop_requested())
+            .is_some_and(|owner| owner.is_stopping());
+        let ended = err.is_cancelled() && stopping;
+        if ended {
+            tracing::debug!(service = &*self.name, task, error = %err, "service task ended by the stop");
+        }
+        ended
     }
 
     /// Whether the service's turn to stop has come.
@@ -282,9 +288,7 @@ impl Work {
             match waited {
                 Ok(Ok(Ok(()))) => {}
                 // The stop refused or cut short its work: not a failure to stop.
-                Ok(Ok(Err(err))) if err.is_cancelled() => {
-                    tracing::debug!(service = &**service, task = &*task, error = %err, "service task ended by the stop");
-                }
+                Ok(Ok(Err(err))) if self.ended_by_the_stop(&task, &err) => {}
                 // Its own failure, or (aborted as it is dropped) one that did not stop.
                 Ok(Ok(Err(err))) | Err(err) => failures.push(err),
                 // Its panics are caught inside: only a runtime shutting down ends it so.

@@ -132,13 +132,19 @@ impl<C: Clone + Send + Sync + 'static> ActionCtx<C> {
             )
             .with_code(ErrorCode::INVALID));
         }
+        let sink = self.run.progress_sink();
+        let heard = self.actions.inner.bus.is_heard::<ActionProgress>();
+        // Made only for someone: a handler reporting in a tight loop allocates nothing.
+        if sink.is_none() && !heard {
+            return Ok(());
+        }
         let progress = ActionProgress {
             name: self.name.to_string(),
             dispatch: self.info,
             fraction,
             message: message.to_owned(),
         };
-        if let Some(sink) = self.run.progress_sink() {
+        if let Some(sink) = sink {
             // The caller's code: its panic is logged, and the run goes on.
             if let Err(payload) = catch_unwind(AssertUnwindSafe(|| sink(&progress))) {
                 let err = Error::from_caught("messaging.ActionCtx.progress", payload);
@@ -147,7 +153,7 @@ impl<C: Clone + Send + Sync + 'static> ActionCtx<C> {
                 });
             }
         }
-        if self.actions.inner.bus.is_heard::<ActionProgress>() {
+        if heard {
             let _ = self.actions.inner.bus.broadcast(&self.core, &progress);
         }
         Ok(())

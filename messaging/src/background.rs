@@ -304,14 +304,16 @@ impl<C: Clone + Send + Sync + 'static, T: Task> Slot<C, T> {
             task_type: type_name::<T>(),
             outcome,
         };
+        // Asked once: whether anything follows every task's end.
+        let ends_heard = self.bus.is_heard::<TaskEnded>();
         // A failure nobody hears (no listener, no handle awaited) is logged, not lost.
         if let Err(err) = &completed.outcome
             && self
                 .reply
                 .as_ref()
                 .is_none_or(tokio::sync::oneshot::Sender::is_closed)
+            && !ends_heard
             && !self.bus.is_heard::<TaskCompleted<T>>()
-            && !self.bus.is_heard::<TaskEnded>()
         {
             self.bus.logged(|| {
                 tracing::error!(
@@ -324,7 +326,7 @@ impl<C: Clone + Send + Sync + 'static, T: Task> Slot<C, T> {
         }
         // Handlers' panics are caught inside broadcast: one completion, always.
         let _ = self.bus.broadcast(&self.core, &completed);
-        if self.bus.is_heard::<TaskEnded>() {
+        if ends_heard {
             let ended = TaskEnded {
                 id: self.id.clone(),
                 task_type: completed.task_type,

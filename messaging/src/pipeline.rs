@@ -594,7 +594,7 @@ async fn chain<C: Clone + Send + Sync + 'static>(
                     .as_ref()
                     .err()
                     .map(|e| failed_at(run, &report.step, step, e));
-                previous = Some(copy_outcome(&report.outcome));
+                previous = Some(report.outcome.clone());
                 reports.push(report);
                 if let Some(failed) = failed
                     && !failure_goes_on(run, steps, i)
@@ -677,7 +677,7 @@ fn when<'a, C: Clone + Send + Sync + 'static>(
             run,
             branch,
             (format!("{position}."), 0),
-            input.as_ref().map(copy_outcome),
+            input.clone(),
             reports,
         )
         .await;
@@ -791,7 +791,7 @@ fn parallel<'a, C: Clone + Send + Sync + 'static>(
             let run = run.clone();
             let step = step.clone();
             let prefix = format!("{position}.");
-            let input = previous.map(copy_outcome);
+            let input = previous.cloned();
             set.spawn(
                 async move {
                     let mut inner = Vec::new();
@@ -1081,11 +1081,4 @@ fn jitter(ceiling: Duration) -> Duration {
     // spreading retries, without a random-number crate.
     let random = RandomState::new().hash_one(corers_primitives::id());
     half + Duration::from_nanos(random % nanos.saturating_add(1))
-}
-
-fn copy_outcome(outcome: &Result<Value>) -> Result<Value> {
-    match outcome {
-        Ok(value) => Ok(value.clone()),
-        Err(err) => Err(err.clone()),
-    }
 }

@@ -302,11 +302,8 @@ async fn supervise<C: Clone + Send + Sync + 'static>(
                         rescan = !Arc::ptr_eq(&now, &seen);
                         ended.insert(name, seen);
                     }
-                    // Removed: nothing to remember it by.
-                    None => {
-                        rescan = false;
-                        ended.remove(&name);
-                    }
+                    // Removed: nothing to remember it by (its start forgot its last end).
+                    None => rescan = false,
                 }
             }
         }
@@ -387,6 +384,8 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
     stop: CancellationToken,
 ) -> Arc<TaskDef> {
     let mut defined = tasks.definitions();
+    // Who its runs are sent by, made once: each run adds a token of its own.
+    let scheduled = RunCtx::new().with_sender("scheduler");
     'schedule: loop {
         // The Task as defined now: redefined meanwhile, its new schedule applies; removed,
         // it is no longer run.
@@ -438,9 +437,7 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
         let Some(core) = context() else {
             return last;
         };
-        let ctx = RunCtx::new()
-            .with_cancel(stop.child_token())
-            .with_sender("scheduler");
+        let ctx = scheduled.clone().with_cancel(stop.child_token());
         let bus = tasks.bus();
         // Late (the machine slept through ticks): one run now, the rest skipped, and said.
         let started = wall(&mut anchor);
