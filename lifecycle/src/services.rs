@@ -1505,9 +1505,7 @@ impl<C: Clone + Send + Sync + 'static> Drop for Reloading<'_, C> {
 /// A start the stop refused or cut short: `UNAVAILABLE`, [marked
 /// cancelled](Error::mark_cancelled).
 fn cut_by_the_stop(message: &'static str) -> Error {
-    Error::new("lifecycle.Services.start_all", message)
-        .with_code(ErrorCode::UNAVAILABLE)
-        .mark_cancelled()
+    Error::cancelled("lifecycle.Services.start_all", message)
 }
 
 fn describe<C>(phase: &Phase<C>) -> &'static str {

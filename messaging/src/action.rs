@@ -1037,8 +1037,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
             permit = limit.running.acquire() => permit.map_err(|_| {
                 Error::new(OP, format!("action {name:?} is closed")).with_code(ErrorCode::UNAVAILABLE)
             }),
-            () = ctx.cancel_token().cancelled() => Err(Error::new(OP, format!("run of {name:?} cancelled while queued"))
-                .with_code(ErrorCode::UNAVAILABLE).mark_cancelled()),
+            () = ctx.cancel_token().cancelled() => Err(Error::cancelled(OP, format!("run of {name:?} cancelled while queued"))),
             () = sleep_until(ctx.deadline()) => Err(Error::new(OP, format!("run of {name:?} passed its deadline while queued"))
                 .with_code(ErrorCode::TIMEOUT)),
         }
@@ -1345,8 +1344,7 @@ async fn finish(
         let cut_off = tokio::select! {
             biased;
             outcome = &mut work => return (outcome.and_then(|result| result), false),
-            () = ctx.cancel_token().cancelled() => (Err(Error::new(OP, format!("run of {name:?} cancelled"))
-                .with_code(ErrorCode::UNAVAILABLE).mark_cancelled()), true),
+            () = ctx.cancel_token().cancelled() => (Err(Error::cancelled(OP, format!("run of {name:?} cancelled"))), true),
             // The caller's deadline, or (when that has not passed) the Action's own timeout.
             () = sleep_until(ctx.deadline()) => {
                 let by_caller = callers.is_some_and(|deadline| Instant::now() >= deadline);
@@ -1415,11 +1413,10 @@ fn rounded_up(left: Duration) -> String {
 fn ended(ctx: &RunCtx, name: &str) -> Result<()> {
     const OP: &str = "messaging.Actions.run";
     if ctx.is_cancelled() {
-        return Err(
-            Error::new(OP, format!("run of {name:?} cancelled before it started"))
-                .with_code(ErrorCode::UNAVAILABLE)
-                .mark_cancelled(),
-        );
+        return Err(Error::cancelled(
+            OP,
+            format!("run of {name:?} cancelled before it started"),
+        ));
     }
     if ctx.deadline().is_some_and(|d| Instant::now() >= d) {
         return Err(Error::new(
@@ -1461,12 +1458,10 @@ impl<C: Clone + Send + Sync + 'static> Completion<'_, C> {
 impl<C: Clone + Send + Sync + 'static> Drop for Completion<'_, C> {
     fn drop(&mut self) {
         if !self.sent {
-            let abandoned = Error::new(
+            let abandoned = Error::cancelled(
                 "messaging.Actions.run",
                 format!("run of {:?} was abandoned before it ended", self.name),
-            )
-            .with_code(ErrorCode::UNAVAILABLE)
-            .mark_cancelled();
+            );
             self.send(Some(abandoned));
         }
     }

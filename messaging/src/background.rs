@@ -251,12 +251,10 @@ impl Background {
             });
         match admitted {
             Ok(_) => Ok(()),
-            Err(state) if state & SHUTTING_DOWN != 0 => Err(Error::new(
+            Err(state) if state & SHUTTING_DOWN != 0 => Err(Error::cancelled(
                 OP,
                 format!("task {task_type} refused: the bus is shutting down"),
-            )
-            .with_code(ErrorCode::UNAVAILABLE)
-            .mark_cancelled()),
+            )),
             Err(_) => Err(Error::new(
                 OP,
                 format!(
@@ -343,15 +341,13 @@ impl<C: Clone + Send + Sync + 'static, T: Task> Slot<C, T> {
 impl<C: Clone + Send + Sync + 'static, T: Task> Drop for Slot<C, T> {
     fn drop(&mut self) {
         if !self.completed {
-            let outcome = Err(Error::new(
+            let outcome = Err(Error::cancelled(
                 "messaging.Bus.perform_async",
                 format!(
                     "task {} was dropped before it completed (runtime shut down)",
                     self.id
                 ),
-            )
-            .with_code(ErrorCode::UNAVAILABLE)
-            .mark_cancelled());
+            ));
             self.complete(outcome);
         }
         self.bus.inner.tasks.finish(&self.id);
@@ -636,12 +632,10 @@ fn run_task<C: Clone + Send + Sync + 'static, T: Task>(
     let _running = parent.map(enter);
     let run = || {
         if permit.is_err() || slot.bus.inner.tasks.drained.load(Ordering::Acquire) {
-            return Err(Error::new(
+            return Err(Error::cancelled(
                 "messaging.Bus.perform_async",
                 format!("task {} did not start: the bus was drained", slot.id),
-            )
-            .with_code(ErrorCode::UNAVAILABLE)
-            .mark_cancelled());
+            ));
         }
         match slot.bus.perform(&slot.core, task) {
             Outcome::Answered(output) => Ok(output),

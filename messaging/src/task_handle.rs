@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use corers_primitives::{Error, ErrorCode, Result};
+use corers_primitives::{Error, Result};
 use tokio::sync::oneshot;
 
 use crate::{Task, TaskId};
@@ -52,12 +52,10 @@ impl<T: Task> Future for TaskHandle<T> {
             // Every accepted task completes once: only a bus torn down under it (its
             // runtime gone with the task unrun and unreported) leaves nothing to hand over.
             outcome.unwrap_or_else(|_| {
-                Err(Error::new(
+                Err(Error::cancelled(
                     "messaging.TaskHandle.await",
                     format!("task {} ended without an outcome", self.id),
-                )
-                .with_code(ErrorCode::UNAVAILABLE)
-                .mark_cancelled())
+                ))
             })
         })
     }

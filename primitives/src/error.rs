@@ -95,6 +95,22 @@ impl Error {
         Error::new("", message).with_code(code)
     }
 
+    /// Makes the error for work a cancellation refused or cut short: [`UNAVAILABLE`](ErrorCode::UNAVAILABLE)
+    /// and [marked cancelled](Error::mark_cancelled), so a caller that filters
+    /// [`is_cancelled`](Error::is_cancelled) out of its failures leaves it.
+    ///
+    /// ```
+    /// use corers_primitives::{Error, ErrorCode};
+    /// let err = Error::cancelled("sync.Replica.pull", "pull stopped: shutting down");
+    /// assert!(err.is_cancelled());
+    /// assert_eq!(err.to_string(), "sync.Replica.pull: pull stopped: shutting down [UNAVAILABLE]");
+    /// ```
+    pub fn cancelled(operation: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Error {
+        Error::new(operation, message)
+            .with_code(ErrorCode::UNAVAILABLE)
+            .mark_cancelled()
+    }
+
     /// Wraps `cause` in a new error for `operation` (CoreGO's `Wrap`).
     ///
     /// The new error carries the code of the nearest error in the cause chain that has one, so

@@ -394,6 +394,38 @@ fn error_with_code_on_wrapper_beats_inherited_code_ugly() {
 // ---------------------------------------------------------------- cancelled
 
 #[test]
+fn error_cancelled_is_unavailable_and_marked_good() {
+    let err = Error::cancelled("messaging.Actions.run", "run of \"git.log\" cancelled");
+    assert!(err.is_cancelled());
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE));
+    assert_eq!(
+        err.to_string(),
+        "messaging.Actions.run: run of \"git.log\" cancelled [UNAVAILABLE]"
+    );
+}
+
+#[test]
+fn error_cancelled_recoded_stays_cancelled_bad() {
+    // Another code set afterwards leaves the mark; a plain UNAVAILABLE is not cancelled.
+    let err = Error::cancelled("a.B.c", "stopped").with_code(ErrorCode::TIMEOUT);
+    assert!(err.is_cancelled());
+    assert_eq!(err.code(), Some(&ErrorCode::TIMEOUT));
+    assert!(
+        !Error::new("a.B.c", "stopped")
+            .with_code(ErrorCode::UNAVAILABLE)
+            .is_cancelled()
+    );
+}
+
+#[test]
+fn error_cancelled_with_empty_operation_and_message_ugly() {
+    let err = Error::cancelled("", "");
+    assert!(err.is_cancelled());
+    assert_eq!(err.operation(), "");
+    assert_eq!(err.to_string(), "[UNAVAILABLE]");
+}
+
+#[test]
 fn error_mark_cancelled_keeps_what_it_says_good() {
     let err = Error::new(
         "messaging.Bus.perform_async",
