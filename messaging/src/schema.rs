@@ -196,8 +196,8 @@ impl Field {
 }
 
 /// Whether `a` and `b` are the same value, an int and a whole float by their worth (`5`
-/// and `5.0`).
-fn same(a: &Value, b: &Value) -> bool {
+/// and `5.0`: TOML and JSON write either), exactly (`2^53 + 1` is not `2^53` as a float).
+pub(crate) fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Int(i), Value::Float(f)) | (Value::Float(f), Value::Int(i)) => {
             whole(*f) == Some(*i)

@@ -425,27 +425,13 @@ impl Condition {
             Condition::Equals { key, value } => output
                 .and_then(Value::as_map)
                 .and_then(|m| m.get(key))
-                .is_some_and(|v| same(v, value)),
+                .is_some_and(|v| crate::schema::same(v, value)),
             Condition::Exists(key) => output
                 .and_then(Value::as_map)
                 .and_then(|m| m.get(key))
                 .is_some_and(|v| !v.is_null()),
             Condition::Custom(test) => output.is_some_and(|v| test(v)),
         }
-    }
-}
-
-/// Whether two values are equal, numbers by their value (`1` equals `1.0`: TOML and JSON
-/// write either for a whole number).
-#[allow(
-    clippy::cast_precision_loss,
-    clippy::float_cmp,
-    reason = "exact equality, as JSON compares numbers"
-)]
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Int(i), Value::Float(f)) | (Value::Float(f), Value::Int(i)) => *i as f64 == *f,
-        _ => a == b,
     }
 }
 

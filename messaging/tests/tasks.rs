@@ -1565,7 +1565,8 @@ async fn step_when_equals_and_exists_test_the_previous_output_good() {
     let bench = Bench::new();
     bench.answer(
         "git.pull",
-        options! { "branch" => "main", "changed" => 3, "tag" => Value::Null }.into_value(),
+        options! { "branch" => "main", "changed" => 3, "tag" => Value::Null, "seq" => 9_007_199_254_740_993_i64 }
+            .into_value(),
     );
     bench.answer("index.build", Value::Null);
     bench.answer("chat.alert", Value::Null);
@@ -1603,6 +1604,14 @@ async fn step_when_equals_and_exists_test_the_previous_output_good() {
             Condition::Equals {
                 key: "changed".into(),
                 value: Value::from(3.5),
+            },
+            "chat.alert",
+        ),
+        (
+            Condition::Equals {
+                key: "seq".into(),
+                // Exactly: 2^53 + 1 is not the float 2^53 it would round to.
+                value: Value::from(9_007_199_254_740_992.0),
             },
             "chat.alert",
         ),
