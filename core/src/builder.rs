@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use corers_lifecycle::{Registration, Services};
 use corers_log::{AuditEvent, CrashReport, Logger};
 use corers_messaging::{ActionSpec, Actions, Bus, BusBuilder, Scheduler, TaskDef, Tasks};
-use corers_primitives::{Error, Options, Result};
+use corers_primitives::{Error, ErrorCode, Options, Result};
 
 use crate::Core;
 use crate::core::{App, Inner};
@@ -321,13 +321,18 @@ impl CoreBuilder {
         self
     }
 
-    /// Registers a named Action.
+    /// Registers a named Action. `build()` fails with
+    /// [`ErrorCode::CONFLICT`](corers_primitives::ErrorCode::CONFLICT) when two are added
+    /// under one name (two plugins' `db.query`); a running Core replaces a handler through
+    /// [`actions().register`](corers_messaging::Actions::register).
     pub fn action(mut self, spec: ActionSpec<Core>) -> Self {
         self.actions.push(spec);
         self
     }
 
-    /// Defines a named Task (its schedule, if any, runs while the Core runs).
+    /// Defines a named Task (its schedule, if any, runs while the Core runs). `build()`
+    /// fails with [`ErrorCode::CONFLICT`](corers_primitives::ErrorCode::CONFLICT) when two
+    /// are defined under one name.
     pub fn task(mut self, name: impl Into<String>, def: TaskDef) -> Self {
         self.tasks.push((name.into(), def));
         self
@@ -854,6 +859,18 @@ fn register_actions_and_tasks(
     tasks: Vec<(String, TaskDef)>,
 ) -> Result<()> {
     const OP: &str = "corers.CoreBuilder.build";
+    // One name, one Action: a second one added (two plugins' "db.query") would replace the
+    // first unseen. Replacing a handler is for a running Core, through `core.actions()`.
+    fn twice<'a>(kind: &str, names: impl IntoIterator<Item = &'a str>) -> Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        match names.into_iter().find(|name| !seen.insert(*name)) {
+            Some(name) => Err(Error::new(OP, format!("{kind} {name:?} is added twice"))
+                .with_code(ErrorCode::CONFLICT)),
+            None => Ok(()),
+        }
+    }
+    twice("action", actions.iter().map(ActionSpec::name))?;
+    twice("task", tasks.iter().map(|(name, _)| name.as_str()))?;
     for spec in actions {
         core.inner
             .actions

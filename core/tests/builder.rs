@@ -879,21 +879,21 @@ fn core_builder_action_malformed_name_fails_build_bad() {
     assert!(err.message().contains("register an action"), "{err}");
 }
 
-#[tokio::test]
-async fn core_builder_action_same_name_twice_keeps_the_last_ugly() {
-    let core = Core::builder()
+#[test]
+fn core_builder_action_same_name_twice_conflicts_ugly() {
+    // Two plugins' "workspace.create": neither silently replaces the other.
+    let err = Core::builder()
         .action(create_workspace())
         .action(ActionSpec::new("workspace.create", |_, _| async {
             Ok(Value::from("second"))
         }))
         .build()
-        .unwrap();
-    assert_eq!(core.registry("actions").unwrap().len(), 1);
-    let value = core
-        .run_action("workspace.create", Options::new())
-        .await
-        .unwrap();
-    assert_eq!(value, Value::from("second"));
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::CONFLICT), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "corers.CoreBuilder.build: action \"workspace.create\" is added twice [CONFLICT]"
+    );
 }
 
 // ---- CoreBuilder::task ----
@@ -934,6 +934,28 @@ fn core_builder_task_invalid_schedule_fails_build_ugly() {
         .build()
         .unwrap_err();
     assert_eq!(err.code(), Some(&ErrorCode::INVALID));
+}
+
+#[test]
+fn core_builder_task_same_name_twice_conflicts_ugly() {
+    let err = Core::builder()
+        .action(create_workspace())
+        .task(
+            "nightly.index",
+            TaskDef::new(vec![Step::run("workspace.create")]),
+        )
+        .task(
+            "nightly.index",
+            TaskDef::new(vec![Step::run("workspace.create")]).schedule("0 2 * * *"),
+        )
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::CONFLICT), "{err}");
+    assert!(
+        err.message()
+            .contains("task \"nightly.index\" is added twice"),
+        "{err}"
+    );
 }
 
 // ---- CoreBuilder::command ----

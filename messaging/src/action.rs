@@ -245,6 +245,20 @@ impl<C: Clone + Send + Sync + 'static> ActionSpec<C> {
         }
     }
 
+    /// The name the Action is registered under, as given (checked by
+    /// [`register`](Actions::register)): for a plugin listing what it adds.
+    ///
+    /// ```
+    /// use corers_messaging::ActionSpec;
+    /// use corers_primitives::Value;
+    ///
+    /// let query: ActionSpec<()> = ActionSpec::new("db.query", |_, _| async { Ok(Value::Null) });
+    /// assert_eq!(query.name(), "db.query");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// What the Action does, for listings and help.
     pub fn description(mut self, description: impl Into<String>) -> Self {
         self.description = description.into();
@@ -488,13 +502,23 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
     /// ```
     ///
     /// # Errors
-    /// [`ErrorCode::INVALID`] for an empty or malformed name, or a schema whose
+    /// [`ErrorCode::INVALID`] for an empty or malformed name, a schema whose
     /// [default](crate::Field::default) or [listed values](crate::Field::one_of) do not fit
-    /// its key; [`ErrorCode::LOCKED`] when the registry is locked, or sealed and the name
+    /// its key, or a zero [timeout](ActionSpec::timeout); [`ErrorCode::LOCKED`] when the registry is locked, or sealed and the name
     /// is new.
     pub fn register(&self, spec: ActionSpec<C>) -> Result<()> {
         check_name("messaging.Actions.register", "action", &spec.name)?;
         spec.schema.declared_well(&spec.name)?;
+        if spec.timeout.is_some_and(|t| t.is_zero()) {
+            return Err(Error::new(
+                "messaging.Actions.register",
+                format!(
+                    "action {:?}: a zero timeout ends every run before it starts",
+                    spec.name
+                ),
+            )
+            .with_code(ErrorCode::INVALID));
+        }
         let action = Action {
             name: Arc::from(spec.name.as_str()),
             def: ActionDef {

@@ -151,6 +151,44 @@ fn actions_register_malformed_names_invalid_bad() {
 }
 
 #[test]
+fn action_spec_name_as_given_good() {
+    assert_eq!(answering::<()>("git.log", "log").name(), "git.log");
+}
+
+#[test]
+fn action_spec_name_malformed_kept_until_register_bad() {
+    // The spec keeps what it was given; register is what refuses it.
+    let spec = answering("git log", "log");
+    assert_eq!(spec.name(), "git log");
+    assert!(unit_actions().register(spec).is_err());
+}
+
+#[test]
+fn action_spec_name_empty_and_unicode_ugly() {
+    assert_eq!(answering::<()>("", "log").name(), "");
+    assert_eq!(answering::<()>("вики.поиск", "log").name(), "вики.поиск");
+}
+
+#[test]
+fn actions_register_zero_timeout_invalid_bad() {
+    // A config value read as 0 would otherwise fail every run that awaits anything (and
+    // open a breaker); a step's zero timeout is refused alike.
+    let actions = unit_actions();
+    let err = actions
+        .register(answering("git.fetch", "fetched").timeout(Duration::ZERO))
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INVALID), "{err}");
+    assert!(
+        err.message().contains("\"git.fetch\": a zero timeout"),
+        "{err}"
+    );
+    assert!(!actions.exists("git.fetch"));
+    actions
+        .register(answering("git.fetch", "fetched").timeout(Duration::from_nanos(1)))
+        .unwrap();
+}
+
+#[test]
 fn actions_register_look_alike_pattern_and_peer_names_refused_ugly() {
     // A zero-width space would make a second "git.log" that reads as the first; '*' would
     // be a name that listing takes for a pattern; ':' names a peer's Action.
