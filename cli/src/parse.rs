@@ -1,6 +1,7 @@
 //! Turning the words after a command's path into typed [`Options`].
 
 use std::ffi::OsString;
+use std::num::IntErrorKind;
 use std::time::Duration;
 
 use corers_primitives::{Error, ErrorCode, Options, Result, Value};
@@ -86,7 +87,7 @@ pub(crate) fn parse<C>(
             } else {
                 let text = match inline {
                     Some(text) => text,
-                    None => take_value(words, skip, &mut i, &format!("--{}", flag.name))?,
+                    None => take_value(words, skip, &mut i, flag, &format!("--{}", flag.name))?,
                 };
                 parse_value(flag, &text)?
             };
@@ -123,7 +124,7 @@ pub(crate) fn parse<C>(
             } else if !rest.is_empty() {
                 rest.to_owned()
             } else {
-                take_value(words, skip, &mut i, &format!("-{c}"))?
+                take_value(words, skip, &mut i, flag, &format!("-{c}"))?
             };
             let value = parse_value(flag, &text)?;
             store(&mut options, &mut list_values, flag, value);
@@ -174,7 +175,14 @@ pub(crate) fn find_long<'a, C>(command: &'a Command<C>, name: &str) -> Option<(&
 
 /// The value after a flag that takes one (`--name alpha`): the next word, which may be a
 /// negative number but not another flag.
-fn take_value(words: &[String], skip: &[usize], i: &mut usize, flag: &str) -> Result<String> {
+/// `typed` is the flag as given (`--name`, `-n`).
+fn take_value(
+    words: &[String],
+    skip: &[usize],
+    i: &mut usize,
+    flag: &Flag,
+    typed: &str,
+) -> Result<String> {
     while skip.contains(i) {
         *i += 1;
     }
@@ -183,13 +191,22 @@ fn take_value(words: &[String], skip: &[usize], i: &mut usize, flag: &str) -> Re
             *i += 1;
             Ok(next.clone())
         }
-        // `--name -foo`: a value that looks like a flag is taken only after `=`.
-        Some(next) if next != "--" => Err(usage(format!(
-            "flag {flag} needs a value; to give it {:?}, write {flag}={}",
-            next,
-            next.escape_debug()
-        ))),
-        _ => Err(usage(format!("flag {flag} needs a value"))),
+        // `--name -foo`: a value that looks like a flag is taken only after `=`. The word
+        // is echoed as parse_value echoes a value: not a secret's (`--password -Hunter2`),
+        // not a long one.
+        Some(next) if next != "--" => Err(usage(
+            if corers_primitives::is_secret_name(&flag.name) || next.chars().nth(64).is_some() {
+                format!(
+                    "flag {typed} needs a value; to give it one that starts with '-', write {typed}=<value>"
+                )
+            } else {
+                format!(
+                    "flag {typed} needs a value; to give it {next:?}, write {typed}={}",
+                    next.escape_debug()
+                )
+            },
+        )),
+        _ => Err(usage(format!("flag {typed} needs a value"))),
     }
 }
 
@@ -225,7 +242,17 @@ pub(crate) fn parse_value(flag: &Flag, text: &str) -> Result<Value> {
     };
     Ok(match &flag.kind {
         FlagKind::String => Value::String(text.to_owned()),
-        FlagKind::Int => Value::Int(text.parse().map_err(|_| bad("an integer"))?),
+        FlagKind::Int => Value::Int(text.parse().map_err(|e: std::num::ParseIntError| {
+            match e.kind() {
+                // Digits only: std reports the overflow of `999…9x` before its `x`.
+                IntErrorKind::PosOverflow | IntErrorKind::NegOverflow
+                    if text[1..].bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    bad("an integer from -9223372036854775808 to 9223372036854775807")
+                }
+                _ => bad("an integer"),
+            }
+        })?),
         FlagKind::Float => {
             let f: f64 = text.parse().map_err(|_| bad("a number"))?;
             if !f.is_finite() {

@@ -261,7 +261,31 @@ async fn flag_new_secret_looking_value_never_echoed_ugly() {
         error_message(&outcome),
         "flag --api-token expects an integer, found a value (not shown)"
     );
+    // Nor a value that looks like a flag after a secret's flag, or a long one.
+    let cli = one_flag(Flag::new("password", FlagKind::String));
+    let outcome = cli.run((), ["job", "run", "--password", "-Hunter2!"]).await;
+    assert_eq!(
+        error_message(&outcome),
+        "flag --password needs a value; to give it one that starts with '-', write --password=<value>"
+    );
+    let cli = one_flag(Flag::new("note", FlagKind::String));
+    let dashed = "-".to_owned() + &"x".repeat(100_000);
+    let outcome = cli.run((), ["job", "run", "--note", &dashed]).await;
+    assert_eq!(
+        error_message(&outcome),
+        "flag --note needs a value; to give it one that starts with '-', write --note=<value>"
+    );
     let cli = one_flag(Flag::new("port", FlagKind::Int));
+    // Out of range is not "not an integer".
+    for big in ["9223372036854775808", "-9223372036854775809"] {
+        let outcome = cli.run((), ["job", "run", &format!("--port={big}")]).await;
+        assert_eq!(
+            error_message(&outcome),
+            format!(
+                "flag --port expects an integer from -9223372036854775808 to 9223372036854775807, found \"{big}\""
+            )
+        );
+    }
     let long = "9".repeat(10_000) + "x";
     let outcome = cli.run((), ["job", "run", &format!("--port={long}")]).await;
     assert_eq!(

@@ -468,7 +468,7 @@ impl ConfigBuilder {
     ///
     /// # Errors
     /// [`ErrorCode::INVALID`] for a bad default key or value, a bad environment prefix,
-    /// or a file that does not parse (the message gives `path:line:column`);
+    /// a variable under the prefix that is not UTF-8, or a file that does not parse (the message gives `path:line:column`);
     /// [`ErrorCode::NOT_FOUND`] for a missing required file; the error of a
     /// [check](ConfigBuilder::validate) the config does not pass.
     pub fn build(self) -> Result<Config> {
@@ -478,7 +478,7 @@ impl ConfigBuilder {
     /// Builds from every source that reads and returns what it left out: a file that does
     /// not parse or a missing required file (read again by [`Config::reload`], which
     /// fails while it still does not read), a bad default, a bad environment prefix (then
-    /// no variable is read). For what must still say something useful when the config is
+    /// no variable is read), a variable that is not UTF-8 (the others are read). For what must still say something useful when the config is
     /// broken, such as an application's `--help`; [`build`](ConfigBuilder::build) fails
     /// on the first of these instead.
     ///
@@ -561,7 +561,7 @@ impl ConfigBuilder {
         let known = defaults
             .keys()
             .chain(files.iter().flat_map(|(_, flat)| flat.keys()));
-        let env = in_scope(self.logger.as_ref(), || {
+        let (env, refused) = in_scope(self.logger.as_ref(), || {
             read_env(
                 env_prefix.as_deref(),
                 &env_vars,
@@ -569,6 +569,9 @@ impl ConfigBuilder {
                 self.logger.as_ref(),
             )
         });
+        if let Some(err) = refused {
+            skip(err)?;
+        }
         let config = Config::from_layers(
             Layers {
                 defaults,
@@ -722,15 +725,16 @@ fn in_scope<R>(log: Option<&Logger>, f: impl FnOnce() -> R) -> R {
 }
 
 /// The environment layer, its keys spelled as `known` (the weaker layers' keys, read only
-/// when there is a prefix) spells them; each variable with a secret-looking name that it
-/// reads goes to `log`'s audit trail (by name, never its value).
+/// when there is a prefix) spells them, and the error for a variable that is not UTF-8;
+/// each variable with a secret-looking name that it reads goes to `log`'s audit trail (by
+/// name, never its value).
 fn read_env<'a>(
     prefix: Option<&str>,
     vars: &EnvVars,
     known: impl Iterator<Item = &'a String>,
     log: Option<&Logger>,
-) -> Flat {
-    let leaves = prefix
+) -> (Flat, Option<Error>) {
+    let (leaves, refused) = prefix
         .map(|prefix| env::read(prefix, vars, &Spellings::new(known.map(String::as_str))))
         .unwrap_or_default();
     if let Some(log) = log {
@@ -743,10 +747,11 @@ fn read_env<'a>(
             log.audit(AuditEvent::SecretEnvRead { key });
         }
     }
-    layer(leaves.into_iter().map(|leaf| {
+    let env = layer(leaves.into_iter().map(|leaf| {
         let source = Source::Env { var: leaf.var };
         (leaf.key, leaf.value, source)
-    }))
+    }));
+    (env, refused)
 }
 
 /// Puts `value` at `key` in the command-line `layer`, as given by the flag `name`, each
@@ -1436,9 +1441,16 @@ impl Config {
         let known = defaults
             .iter()
             .chain(files.iter().flat_map(|(_, flat)| flat.keys()));
-        let env = in_scope(self.inner.log.as_ref(), || {
+        let (env, refused) = in_scope(self.inner.log.as_ref(), || {
             read_env(prefix.as_deref(), &vars, known, self.inner.log.as_ref())
         });
+        if let Some(err) = refused {
+            return Err(Error::wrap(
+                err,
+                "config.Config.reload",
+                "read the environment",
+            ));
+        }
         let (changes, bindings) = self.publish(|state| {
             state.files = files;
             state.env = env;

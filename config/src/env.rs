@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use corers_primitives::Value;
+use corers_primitives::{Error, ErrorCode, Value, shown_name};
 
 use crate::file::from_toml;
 use crate::key::{EmptyTables, check_key, flatten};
@@ -26,41 +26,59 @@ pub(crate) struct EnvVars {
 
 impl EnvVars {
     /// The variables whose names start with `head`, the overlay applied.
-    fn read(&self, head: &str) -> Vec<(String, String)> {
-        let mut vars = self.source.read(head);
+    fn read(&self, head: &str) -> (Vec<(String, String)>, Option<Error>) {
+        let (mut vars, refused) = self.source.read(head);
         for (var, value) in self.overlay.iter().filter(|(var, _)| var.starts_with(head)) {
             vars.retain(|(name, _)| name != var);
             if let Some(value) = value {
                 vars.push((var.clone(), value.clone()));
             }
         }
-        vars
+        (vars, refused)
     }
 }
 
 impl EnvSource {
-    /// The variables whose names start with `head`.
-    fn read(&self, head: &str) -> Vec<(String, String)> {
+    /// The variables whose names start with `head`, and an
+    /// [`ErrorCode::INVALID`] error for the first whose name or value is not UTF-8 (left
+    /// out): it can name no key or hold no text, and the setting it was meant to make is
+    /// not left at its default quietly (a flag's variable is refused alike).
+    fn read(&self, head: &str) -> (Vec<(String, String)>, Option<Error>) {
         match self {
-            EnvSource::Process => std::env::vars_os()
-                .filter(|(var, _)| var.as_encoded_bytes().starts_with(head.as_bytes()))
-                .filter_map(
-                    |(var, value)| match (var.into_string(), value.into_string()) {
-                        (Ok(var), Ok(value)) => Some((var, value)),
-                        // Cannot name a key or hold text: said, not dropped silently.
-                        (var, _) => {
-                            let var = var.unwrap_or_else(|var| var.to_string_lossy().into_owned());
-                            tracing::warn!(var = %var, "environment variable ignored: not UTF-8");
-                            None
-                        }
-                    },
-                )
-                .collect(),
-            EnvSource::Fixed(vars) => vars
-                .iter()
-                .filter(|(var, _)| var.starts_with(head))
-                .cloned()
-                .collect(),
+            EnvSource::Process => {
+                let mut refused = None;
+                let vars = std::env::vars_os()
+                    .filter(|(var, _)| var.as_encoded_bytes().starts_with(head.as_bytes()))
+                    .filter_map(
+                        |(var, value)| match (var.into_string(), value.into_string()) {
+                            (Ok(var), Ok(value)) => Some((var, value)),
+                            (var, _) => {
+                                let var =
+                                    var.unwrap_or_else(|var| var.to_string_lossy().into_owned());
+                                refused.get_or_insert_with(|| {
+                                    Error::new(
+                                        "config.ConfigBuilder.env_prefix",
+                                        format!(
+                                            "environment variable {} is not UTF-8",
+                                            shown_name(&var)
+                                        ),
+                                    )
+                                    .with_code(ErrorCode::INVALID)
+                                });
+                                None
+                            }
+                        },
+                    )
+                    .collect();
+                (vars, refused)
+            }
+            EnvSource::Fixed(vars) => (
+                vars.iter()
+                    .filter(|(var, _)| var.starts_with(head))
+                    .cloned()
+                    .collect(),
+                None,
+            ),
         }
     }
 }
@@ -170,11 +188,16 @@ fn loose(key: &str) -> String {
 
 /// The variables under `prefix` (`APP` reads `APP_*`), as keys and parsed values, sorted by
 /// key, each key spelled as `known` spells it. A name that does not make a valid key
-/// (`APP___PORT`) is skipped with a warning.
-pub(crate) fn read(prefix: &str, vars: &EnvVars, known: &Spellings) -> Vec<EnvValue> {
+/// (`APP___PORT`) is skipped with a warning; one that is not UTF-8 is left out and
+/// returned as the error (the first of them).
+pub(crate) fn read(
+    prefix: &str,
+    vars: &EnvVars,
+    known: &Spellings,
+) -> (Vec<EnvValue>, Option<Error>) {
     let head = format!("{prefix}_");
-    let mut out: Vec<EnvValue> = vars
-        .read(&head)
+    let (read, refused) = vars.read(&head);
+    let mut out: Vec<EnvValue> = read
         .into_iter()
         .filter_map(|(var, raw)| {
             let rest = var.strip_prefix(&head)?;
@@ -232,7 +255,7 @@ pub(crate) fn read(prefix: &str, vars: &EnvVars, known: &Spellings) -> Vec<EnvVa
             );
         }
     }
-    out
+    (out, refused)
 }
 
 /// Reads a variable's text as a TOML value where it is one written the plain way (`5432`

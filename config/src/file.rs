@@ -28,7 +28,7 @@ pub(crate) struct FileValue {
 ///
 /// # Errors
 /// [`ErrorCode::NOT_FOUND`] for a missing required file; [`ErrorCode::INVALID`] for a
-/// file larger than 16 MiB or one that does not parse (the message gives `path:line:column`), an unsupported
+/// file larger than 16 MiB, a named pipe, or one that does not parse (the message gives `path:line:column`), an unsupported
 /// format, or a key that is not a valid config key; the I/O error's code when the file
 /// cannot be read ([`ErrorCode::DENIED`] without permission), with that error as the cause.
 pub(crate) fn read(spec: &FileSpec) -> Result<Vec<FileValue>> {
@@ -71,6 +71,17 @@ const MAX_FILE_BYTES: usize = 16 << 20;
 /// (read no further than one byte past it).
 fn read_capped(path: &Path) -> std::io::Result<Option<String>> {
     use std::io::Read as _;
+    // A named pipe would block the start (or a reload) in open() until some writer came.
+    #[cfg(unix)]
+    if std::fs::metadata(path).is_ok_and(|m| {
+        use std::os::unix::fs::FileTypeExt as _;
+        m.file_type().is_fifo()
+    }) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "a named pipe, not a file: reading it would wait for a writer",
+        ));
+    }
     let mut bytes = Vec::new();
     std::fs::File::open(path)?
         .take(MAX_FILE_BYTES as u64 + 1)

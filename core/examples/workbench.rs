@@ -56,6 +56,24 @@ struct Index {
     files_per_char: usize,
 }
 
+impl Index {
+    /// Whether the config's `index` table is one the indexer takes.
+    fn check(config: &corers::config::ConfigView) -> Result<()> {
+        let index = config.extract::<Index>("index")?;
+        if (1..=1000).contains(&index.files_per_char) {
+            return Ok(());
+        }
+        Err(Error::new(
+            "workbench.Index",
+            format!(
+                "index.files_per_char is {}, not 1 to 1000",
+                index.files_per_char
+            ),
+        )
+        .with_code(ErrorCode::INVALID))
+    }
+}
+
 /// Indexing a new workspace: a background task that reports its progress.
 pub(crate) struct IndexWorkspace {
     name: String,
@@ -175,7 +193,7 @@ pub(crate) fn workbench() -> CoreBuilder {
                 .env_prefix("WORKBENCH")
                 // Settings that do not fit are refused, naming the key and its source: at
                 // start (exit 78), and on a reload (SIGHUP), which keeps the config in force.
-                .validate(|config| config.extract::<Index>("index").map(drop)),
+                .validate(Index::check),
         )
         // Declared by name: a test can fake the store whole (`fake_service("store", ..)`),
         // and its factory, with the query handler it registers, does not run then.
@@ -208,7 +226,7 @@ pub(crate) fn workbench() -> CoreBuilder {
                     }
                 }
                 let index = core.config().extract::<Index>("index");
-                Some(index.map(|index| task.name.len() * index.files_per_char))
+                Some(index.map(|index| task.name.chars().count() * index.files_per_char))
             });
             // To standard error, where progress belongs (a pipe gets only the result), and
             // through the Core, not eprintln!: the test kit's CLI runner sees these too.

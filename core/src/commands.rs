@@ -77,8 +77,16 @@ pub(crate) fn register_builtins(core: &Core, without: &[String]) -> Result<()> {
                         return health_json(&core, &report);
                     }
                     let mut text = String::new();
+                    // A reason is a service's own text (an error a backend sent): its
+                    // control characters are escaped, a newline too, so it can neither
+                    // drive the terminal nor forge a line of the report.
                     for (name, health) in &report.services {
-                        let _ = writeln!(text, "{name}: {health}");
+                        let line = format!("{name}: {health}");
+                        let _ = writeln!(
+                            text,
+                            "{}",
+                            corers_primitives::escape_controls(&line, |_| false)
+                        );
                     }
                     let _ = write!(
                         text,

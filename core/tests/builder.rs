@@ -1430,6 +1430,29 @@ async fn core_cli_health_before_start_is_unavailable_bad() {
 }
 
 #[tokio::test]
+async fn core_cli_health_escapes_a_reasons_controls_ugly() {
+    // What a backend answered, in a reason: no terminal title, no forged "ready" line.
+    let core = Core::builder()
+        .service(|_| {
+            Ok(Registration::new(
+                "store",
+                Hooks::new().on_health(|_| async {
+                    Health::Degraded("db said: \u{1b}]0;owned\u{7}\nready: yes".into())
+                }),
+            ))
+        })
+        .build()
+        .unwrap();
+    core.startup().await.unwrap();
+    let outcome = core.cli().run(core.clone(), ["health"]).await;
+    assert_eq!(outcome.exit_code(), 0);
+    assert_eq!(
+        outcome.value().unwrap().as_str().unwrap(),
+        "store: degraded: db said: \\u{1b}]0;owned\\u{7}\\u{a}ready: yes\nlive: yes\nready: yes"
+    );
+}
+
+#[tokio::test]
 async fn core_cli_unknown_command_is_a_usage_error_ugly() {
     let core = Core::builder().name("workbench").build().unwrap();
     let outcome = core.cli().run(core.clone(), ["workspace", "create"]).await;

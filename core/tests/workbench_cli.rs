@@ -85,6 +85,25 @@ async fn workbench_cli_set_that_does_not_fit_is_refused_ugly() {
             "{refused}"
         );
     }
+    // Out of the example's range: a count that would overflow the indexer's arithmetic.
+    let core = workbench::workbench().build().expect("the example builds");
+    let refused = run_cli(
+        &core,
+        [
+            "--set",
+            "index.files_per_char=9223372036854775807",
+            "workspace",
+            "list",
+        ],
+    )
+    .await;
+    assert_eq!(refused.exit_code, 2, "{refused}");
+    assert!(
+        refused
+            .stderr
+            .contains("index.files_per_char is 9223372036854775807, not 1 to 1000"),
+        "{refused}"
+    );
 }
 
 #[tokio::test]
