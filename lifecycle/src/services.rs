@@ -886,7 +886,13 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
                         }
                         self.inner.changed.subscribe()
                     }
-                    Phase::Reloading(_) | Phase::Stopping => self.inner.changed.subscribe(),
+                    // No further pass starts: a stream of reload requests would
+                    // otherwise keep the phase Reloading, and this stop waiting, for ever.
+                    Phase::Reloading(_) => {
+                        self.inner.stop_requested.store(true, Ordering::Relaxed);
+                        self.inner.changed.subscribe()
+                    }
+                    Phase::Stopping => self.inner.changed.subscribe(),
                 }
             };
             // The sender lives as long as `self`: this cannot fail.
@@ -1136,21 +1142,22 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
             let waiting = {
                 let mut phase = self.phase();
                 match &*phase {
-                    // Not once shutdown has begun (the context is cancelled first).
-                    Phase::Running(started) if !self.inner.context.is_cancelled() => {
+                    // Not once shutdown has begun (the context is cancelled first) or a
+                    // stop waits for this reload.
+                    Phase::Running(started) if !self.inner.is_stopping_soon() => {
                         let started = Arc::clone(started);
                         self.set(&mut phase, Phase::Reloading(Arc::clone(&started)));
                         // This pass serves every request made so far.
                         break (started, self.inner.reloads_asked.load(Ordering::Relaxed));
                     }
                     // Once shutdown has begun, no further pass is asked for.
-                    Phase::Reloading(_) if !self.inner.context.is_cancelled() => {
+                    Phase::Reloading(_) if !self.inner.is_stopping_soon() => {
                         let asked = self.inner.reloads_asked.fetch_add(1, Ordering::Relaxed) + 1;
                         Some((asked, self.inner.changed.subscribe()))
                     }
                     // The services started before the request would run on with what they
                     // read then: once startup is over, they all reload.
-                    Phase::Starting if !self.inner.context.is_cancelled() => None,
+                    Phase::Starting if !self.inner.is_stopping_soon() => None,
                     _ => return Ok(()),
                 }
             };
@@ -1365,8 +1372,9 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
         let mut phase = self.phase();
         self.inner.reloads_served.store(covered, Ordering::Relaxed);
         let asked = self.inner.reloads_asked.load(Ordering::Relaxed);
-        // Once shutdown has begun, the requests left are dropped: the services are stopping.
-        if asked > covered && !self.inner.context.is_cancelled() {
+        // Once shutdown has begun (or a stop waits), the requests left are dropped: the
+        // services are stopping.
+        if asked > covered && !self.inner.is_stopping_soon() {
             return Some(asked);
         }
         self.set(&mut phase, Phase::Running(Arc::clone(started)));
@@ -1384,6 +1392,14 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
     fn set(&self, phase: &mut MutexGuard<'_, Phase<C>>, to: Phase<C>) {
         **phase = to;
         self.inner.changed.send_replace(());
+    }
+}
+
+impl<C> Inner<C> {
+    /// Whether a shutdown has begun or a stop was asked for: no further reload pass.
+    fn is_stopping_soon(&self) -> bool {
+        // Relaxed: read and written under the phase lock.
+        self.context.is_cancelled() || self.stop_requested.load(Ordering::Relaxed)
     }
 }
 

@@ -510,7 +510,8 @@ async fn services_stop_all_during_reload_waits_for_it_ugly() {
         async move { services.reload_all(&()).await }
     });
     entered.recv().await.unwrap();
-    // A second reload meanwhile: the running one calls the hooks once more for it.
+    // A second reload meanwhile: the pass it asks for is dropped once a stop waits (a
+    // stream of SIGHUPs cannot keep the stop waiting pass after pass).
     let again = tokio::spawn({
         let services = services.clone();
         async move { services.reload_all(&()).await }
@@ -526,16 +527,7 @@ async fn services_stop_all_during_reload_waits_for_it_ugly() {
     stopping.await.unwrap().unwrap();
     reloading.await.unwrap().unwrap();
     again.await.unwrap().unwrap();
-    assert_eq!(
-        taken(&calls),
-        [
-            "enter store",
-            "leave store",
-            "enter store",
-            "leave store",
-            "stop store"
-        ]
-    );
+    assert_eq!(taken(&calls), ["enter store", "leave store", "stop store"]);
 }
 
 #[tokio::test]

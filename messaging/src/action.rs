@@ -1099,7 +1099,7 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
         check_name("messaging.Actions.listen", "event", name)?;
         let handler: Arc<ActionFn<C>> =
             Arc::new(move |ctx, options| Box::pin(handler(ctx, options)));
-        let _writer = self
+        let writer = self
             .inner
             .listeners_writer
             .lock()
@@ -1112,6 +1112,9 @@ impl<C: Clone + Send + Sync + 'static> Actions<C> {
             .unwrap_or_default();
         list.push(handler);
         self.inner.listeners.set(name, list)?;
+        // Audited after the lock, as register does: the audit output may be slow (or
+        // register a listener of its own).
+        drop(writer);
         self.inner.bus.audit(AuditEvent::HandlerAdded {
             kind: "listener",
             name,

@@ -159,6 +159,15 @@ impl<M> Drop for Subscription<M> {
         if let Some(stop) = self.stop.take() {
             stop();
         }
+        // The handler (and this queue with it) lives on in dispatch snapshots until each
+        // thread dispatches again, and a broadcast under way may still push: the queue
+        // keeps nothing from now on, and what it held goes now (outside the lock).
+        let unread = {
+            let mut held = self.queue.lock();
+            held.capacity = 0;
+            std::mem::take(&mut held.messages)
+        };
+        drop(unread);
     }
 }
 

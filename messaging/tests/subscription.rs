@@ -38,6 +38,21 @@ fn bus_subscribe_sees_nothing_from_before_it_or_after_its_drop_bad() {
 }
 
 #[test]
+fn bus_subscribe_drop_frees_what_was_never_read_ugly() {
+    // A client's stream gone: its backlog goes with it, though this thread's dispatch
+    // snapshot still holds the removed handler until its next dispatch.
+    let bus: Bus<()> = Bus::new();
+    let payload = std::sync::Arc::new(vec![0u8; 1 << 20]);
+    let weak = std::sync::Arc::downgrade(&payload);
+    let stream = bus.subscribe::<std::sync::Arc<Vec<u8>>>();
+    let _ = bus.broadcast(&(), &payload).unwrap();
+    drop(payload);
+    assert!(weak.upgrade().is_some(), "queued");
+    drop(stream);
+    assert!(weak.upgrade().is_none(), "freed with the subscription");
+}
+
+#[test]
 fn bus_subscribe_two_readers_each_get_every_message_and_other_types_none_ugly() {
     let bus: Bus<()> = Bus::new();
     let (mut first, mut second) = (bus.subscribe::<u32>(), bus.subscribe::<u32>());
