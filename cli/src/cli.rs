@@ -406,7 +406,25 @@ impl<C: Send + 'static> Cli<C> {
         let args: Vec<String> = args.iter().map(|a| a.as_ref().to_owned()).collect();
         self.tree
             .resolve(&args)
-            .is_some_and(|resolved| resolved.command.standalone)
+            .is_some_and(|resolved| resolved.command.is_standalone())
+    }
+
+    /// Whether `args` run a command that [serves](Command::serves): the application runs
+    /// its scheduled Tasks for it alone.
+    ///
+    /// ```
+    /// use corers_cli::{Cli, Command};
+    /// let cli: Cli<()> = Cli::new("workbench");
+    /// cli.register("serve", Command::new().serves()).unwrap();
+    /// cli.register("workspace/list", Command::new()).unwrap();
+    /// assert!(cli.runs_serving(&["serve", "--port=8080"]));
+    /// assert!(!cli.runs_serving(&["workspace", "list"]));
+    /// ```
+    pub fn runs_serving<S: AsRef<str>>(&self, args: &[S]) -> bool {
+        let args: Vec<String> = args.iter().map(|a| a.as_ref().to_owned()).collect();
+        self.tree
+            .resolve(&args)
+            .is_some_and(|resolved| resolved.command.is_serving())
     }
 
     /// Resolves `args` to the action to run, or to what they come to without one.

@@ -219,7 +219,20 @@ pub struct Command<C> {
     pub(crate) aliases: Vec<String>,
     pub(crate) managed: Option<String>,
     pub(crate) loose_flags: bool,
-    pub(crate) standalone: bool,
+    pub(crate) starts: Starts,
+}
+
+/// What an application starts for a command: see [`Command::standalone`] and
+/// [`Command::serves`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Starts {
+    /// The services (a command that runs once).
+    #[default]
+    Services,
+    /// Nothing.
+    Nothing,
+    /// The services and the scheduled Tasks.
+    Everything,
 }
 
 impl<C> Default for Command<C> {
@@ -234,7 +247,7 @@ impl<C> Default for Command<C> {
             aliases: Vec::new(),
             managed: None,
             loose_flags: false,
-            standalone: false,
+            starts: Starts::Services,
         }
     }
 }
@@ -251,7 +264,7 @@ impl<C> Clone for Command<C> {
             aliases: self.aliases.clone(),
             managed: self.managed.clone(),
             loose_flags: self.loose_flags,
-            standalone: self.standalone,
+            starts: self.starts,
         }
     }
 }
@@ -345,14 +358,37 @@ impl<C> Command<C> {
     /// assert!(init.is_standalone());
     /// ```
     pub fn standalone(mut self) -> Self {
-        self.standalone = true;
+        self.starts = Starts::Nothing;
         self
     }
 
     /// Whether the command runs without the application's services (see
     /// [`standalone`](Command::standalone)).
     pub fn is_standalone(&self) -> bool {
-        self.standalone
+        self.starts == Starts::Nothing
+    }
+
+    /// Runs until the application is asked to stop (a server's `serve`, a daemon's `run`):
+    /// an application runs its scheduled Tasks while such a command runs
+    /// ([`Cli::runs_serving`](crate::Cli::runs_serving)), and not while any other does —
+    /// a one-shot `reindex` run beside the daemon would otherwise run them a second time,
+    /// and cut them off when it ends. The last of `serves` and
+    /// [`standalone`](Command::standalone) called is the one that holds.
+    ///
+    /// ```
+    /// use corers_cli::Command;
+    /// let serve: Command<()> = Command::new().serves();
+    /// assert!(serve.is_serving());
+    /// ```
+    pub fn serves(mut self) -> Self {
+        self.starts = Starts::Everything;
+        self
+    }
+
+    /// Whether the command runs until the application is asked to stop (see
+    /// [`serves`](Command::serves)).
+    pub fn is_serving(&self) -> bool {
+        self.starts == Starts::Everything
     }
 
     /// Another last word that reaches the command (`rm` for `workspace/remove`).

@@ -698,6 +698,85 @@ fn cli_runs_standalone_after_a_double_dash_names_nothing_ugly() {
     assert!(!cli.runs_standalone(&["--", "init"]));
 }
 
+// ---- Command::serves / is_serving, Cli::runs_serving ----
+
+#[test]
+fn command_serves_marks_the_command_good() {
+    let serve: Command<()> = Command::new()
+        .description("serve the API until stopped")
+        .serves();
+    assert!(serve.is_serving());
+    assert!(serve.clone().is_serving());
+}
+
+#[test]
+fn command_serves_not_by_default_bad() {
+    let list: Command<()> = Command::new().description("list workspaces");
+    assert!(!list.is_serving());
+}
+
+#[test]
+fn command_serves_twice_and_standalone_ugly() {
+    // Marked twice is marked once; of serves and standalone, the last one holds.
+    let serving: Command<()> = Command::new().serves().serves();
+    assert!(serving.is_serving());
+    let alone: Command<()> = Command::new().serves().standalone();
+    assert!(alone.is_standalone() && !alone.is_serving());
+    let serving = alone.serves();
+    assert!(serving.is_serving() && !serving.is_standalone());
+}
+
+#[test]
+fn command_is_serving_whatever_else_is_declared_good() {
+    let serve: Command<()> = Command::new()
+        .hidden()
+        .alias("daemon")
+        .serves()
+        .flag(Flag::new("port", FlagKind::Int));
+    assert!(serve.is_serving());
+}
+
+#[test]
+fn command_is_serving_not_for_a_placeholder_bad() {
+    assert!(!Command::<()>::new().is_serving());
+}
+
+#[test]
+fn command_is_serving_of_a_hidden_placeholder_ugly() {
+    let group: Command<()> = Command::new().hidden().serves();
+    assert!(group.is_serving());
+    assert!(!group.is_executable());
+}
+
+#[test]
+fn cli_runs_serving_good() {
+    let cli = workbench();
+    cli.register("serve", echo(Command::new().serves()))
+        .unwrap();
+    assert!(cli.runs_serving(&["serve"]));
+    assert!(cli.runs_serving(&["--verbose", "serve", "--port=8080"]));
+}
+
+#[test]
+fn cli_runs_serving_other_commands_and_standalone_bad() {
+    let cli = workbench();
+    cli.register("serve", echo(Command::new().serves()))
+        .unwrap();
+    cli.register("init", echo(Command::new().serves().standalone()))
+        .unwrap();
+    assert!(!cli.runs_serving(&["workspace", "list"]));
+    assert!(!cli.runs_serving(&["init"]), "standalone starts nothing");
+    assert!(!cli.runs_serving::<&str>(&[]));
+}
+
+#[test]
+fn cli_runs_serving_after_a_double_dash_names_nothing_ugly() {
+    let cli = workbench();
+    cli.register("serve", echo(Command::new().serves()))
+        .unwrap();
+    assert!(!cli.runs_serving(&["--", "serve"]));
+}
+
 // ---- Command::alias ----
 
 #[tokio::test]

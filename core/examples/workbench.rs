@@ -280,6 +280,8 @@ pub(crate) fn workbench() -> CoreBuilder {
             "serve",
             Command::new()
                 .description("run until Ctrl-C or SIGTERM")
+                // The daemon form: scheduled Tasks run while it does (not for the others).
+                .serves()
                 .action(|core: Core, _| async move {
                     core.eprint("serving: Ctrl-C to stop\n");
                     core.context().cancelled().await;

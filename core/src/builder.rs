@@ -330,7 +330,10 @@ impl CoreBuilder {
         self
     }
 
-    /// Defines a named Task (its schedule, if any, runs while the Core runs). `build()`
+    /// Defines a named Task. Its schedule, if any, runs while the Core serves: after
+    /// [`Core::startup`], for a command that [serves](corers_cli::Command::serves) (a
+    /// daemon's `serve`; not a one-shot command run beside it, which would run it a second
+    /// time), and for a `run` without the `cli` feature. `build()`
     /// fails with [`ErrorCode::CONFLICT`](corers_primitives::ErrorCode::CONFLICT) when two
     /// are defined under one name.
     pub fn task(mut self, name: impl Into<String>, def: TaskDef) -> Self {

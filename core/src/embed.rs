@@ -62,6 +62,7 @@ impl Core {
         const OP: &str = "corers.Core.startup";
         self.on_own_task(OP, "startup", |core| async move {
             let report = core.start_services(OP).await?;
+            core.check_tasks();
             core.start_scheduler();
             Ok(report)
         })
@@ -293,15 +294,10 @@ impl Core {
         corers_log::application_dispatch().unwrap_or_else(|| self.log().dispatch().clone())
     }
 
-    /// Starts the Task scheduler; a failure is logged, not fatal (the services run on). A
-    /// shutdown that began meanwhile (and may have stopped the scheduler before it started)
-    /// stops it again.
-    pub(crate) fn start_scheduler(&self) {
-        if self.inner.shutdown.is_cancelled() {
-            return;
-        }
-        // A Task run by hand (no schedule) naming an Action nobody registered says so now,
-        // as the scheduler says it of the scheduled ones.
+    /// Says (at error) which Tasks run by hand (no schedule) name an Action nobody
+    /// registered, once the services started: the scheduler says it of the scheduled ones
+    /// when it takes them up.
+    pub(crate) fn check_tasks(&self) {
         for name in self.inner.tasks.names() {
             let scheduled = self
                 .inner
@@ -311,6 +307,15 @@ impl Core {
             if !scheduled && let Err(err) = self.inner.tasks.check(&name) {
                 tracing::error!(task = %name, error = %err, "task names actions nobody registered");
             }
+        }
+    }
+
+    /// Starts the Task scheduler; a failure is logged, not fatal (the services run on). A
+    /// shutdown that began meanwhile (and may have stopped the scheduler before it started)
+    /// stops it again.
+    pub(crate) fn start_scheduler(&self) {
+        if self.inner.shutdown.is_cancelled() {
+            return;
         }
         // Runs take the Core from a weak handle: the scheduler's loops must not keep alive
         // the Core that holds the scheduler (a started Core dropped without a shutdown).

@@ -45,12 +45,12 @@ impl Core {
     /// arguments into the config's command-line layer (a malformed one exits with 2
     /// before anything starts); prints help, a completion script, the version or a usage
     /// error about a registered command without starting anything (as clap would, with no
-    /// side effects); otherwise starts every service,
-    /// starts the Task scheduler, dispatches the arguments through the command line (or,
-    /// without the `cli` feature, waits for a shutdown signal), then shuts down — always,
-    /// also after a failed command or a panicking one. A
-    /// [standalone](corers_cli::Command::standalone) command (the built-in `config`, say)
-    /// runs without starting the services or the scheduler. Unless a tracing subscriber
+    /// side effects); otherwise starts every service — and the Task scheduler for a
+    /// command that [serves](corers_cli::Command::serves), or without the `cli` feature —,
+    /// dispatches the arguments through the command line (or, without the `cli` feature,
+    /// waits for a shutdown signal), then shuts down — always, also after a failed command
+    /// or a panicking one. A [standalone](corers_cli::Command::standalone) command (the
+    /// built-in `config`, say) runs without starting the services or the scheduler. Unless a tracing subscriber
     /// of the application's own is current, the Core's logger becomes tracing's global
     /// default ([`Logger::install_global`](corers_log::Logger::install_global); not when
     /// one was set before, nor with
@@ -145,8 +145,9 @@ impl Core {
             ended: false,
         };
         // A standalone command starts nothing: it is never ready, nor stopping.
-        let standalone = self.runs_standalone(&args);
-        let started = self.start_for_run("corers.Core.run", standalone).await;
+        let starts = self.starts_for(&args);
+        let standalone = starts == Starts::Nothing;
+        let started = self.start_for_run("corers.Core.run", starts).await;
         // 128 + the number of a signal heard so far (0 before one), and what the shutdown
         // has left of its time since.
         let (signalled, left) = {
@@ -249,29 +250,37 @@ impl Core {
         }
     }
 
-    /// Whether `args` name a [standalone](corers_cli::Command::standalone) command.
+    /// What a run of `args` starts: nothing for a
+    /// [standalone](corers_cli::Command::standalone) command, the scheduler too for one
+    /// that [serves](corers_cli::Command::serves) (and for a run without a command line,
+    /// which serves until a signal).
     #[cfg_attr(
         not(feature = "cli"),
         allow(clippy::unused_self, reason = "no command line to ask")
     )]
-    pub(crate) fn runs_standalone(&self, args: &[String]) -> bool {
+    pub(crate) fn starts_for(&self, args: &[String]) -> Starts {
         #[cfg(feature = "cli")]
-        return self.cli().runs_standalone(args);
+        return if self.cli().runs_standalone(args) {
+            Starts::Nothing
+        } else if self.cli().runs_serving(args) {
+            Starts::Everything
+        } else {
+            Starts::Services
+        };
         #[cfg(not(feature = "cli"))]
         {
             let _ = args;
-            false
+            Starts::Everything
         }
     }
 
-    /// Starts the services and the scheduler for a run of a command line
-    /// ([`Core::run_with`], the test kit's `run_cli`) — none for a `standalone` command
-    /// ([`runs_standalone`](Core::runs_standalone)) — and says whether the
-    /// command runs: not when a stop was asked for during startup (a signal, a failed
+    /// Starts what a run of a command line ([`Core::run_with`], the test kit's `run_cli`)
+    /// [starts](Core::starts_for) — the services, and the scheduler for a command that
+    /// serves — and says whether the command runs: not when a stop was asked for during startup (a signal, a failed
     /// task, a hook that cannot go on), whether that interrupted the startup or came as it
     /// ended.
-    pub(crate) async fn start_for_run(&self, op: &'static str, standalone: bool) -> Started {
-        if standalone {
+    pub(crate) async fn start_for_run(&self, op: &'static str, starts: Starts) -> Started {
+        if starts == Starts::Nothing {
             return Started::Run;
         }
         // On a task of its own, as `Core::startup`: a run dropped while it starts (a host's
@@ -284,7 +293,17 @@ impl Core {
         match started {
             Ok(_) if self.inner.services.is_stop_requested() => Started::Skipped,
             Ok(_) => {
-                self.start_scheduler();
+                self.check_tasks();
+                if starts == Starts::Everything {
+                    self.start_scheduler();
+                } else if self.inner.tasks.names().iter().any(|name| {
+                    let def = self.inner.tasks.get(name);
+                    def.is_some_and(|def| def.schedule.is_some())
+                }) {
+                    tracing::debug!(
+                        "scheduled tasks do not run for this command: it does not serve (Command::serves)"
+                    );
+                }
                 Started::Run
             }
             Err(_) if self.inner.services.was_interrupted() => Started::Skipped,
@@ -633,6 +652,17 @@ impl Core {
             exit_code: 0,
         }
     }
+}
+
+/// What a run of a command line starts ([`Core::starts_for`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Starts {
+    /// Nothing: a standalone command.
+    Nothing,
+    /// The services: a command that runs once.
+    Services,
+    /// The services and the Task scheduler: a command that serves.
+    Everything,
 }
 
 impl CoreBuilder {

@@ -280,7 +280,7 @@ async fn run_captured(core: &Core, args: Vec<String>) -> CliRun {
     // it what shutdown printed.
     let capturing = Capturing::begin(core);
     let (printed, left) = match core
-        .start_for_run("corers.testing.run_cli", core.runs_standalone(&args))
+        .start_for_run("corers.testing.run_cli", core.starts_for(&args))
         .await
     {
         // As `run`: a command that outlives a stop asked for is abandoned (no signal

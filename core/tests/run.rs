@@ -97,6 +97,55 @@ async fn core_run_with_standalone_command_starts_no_service_good() {
     assert!(core.context().is_cancelled());
 }
 
+/// A Core with a Task every ten seconds, and the command `serve` (serving) and `reindex`
+/// (once), each running for a minute: and how many scheduled runs there were.
+fn scheduled_every_ten_seconds() -> (Core, Arc<Mutex<usize>>) {
+    let runs = Arc::new(Mutex::new(0_usize));
+    let counted = Arc::clone(&runs);
+    let minute = |command: Command<Core>| {
+        command.action(|_, _| async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Ok(Value::Null)
+        })
+    };
+    let core = Core::builder()
+        .action(ActionSpec::new("index.build", move |_, _| {
+            *counted.lock().unwrap() += 1;
+            async { Ok(Value::Null) }
+        }))
+        .task(
+            "index.refresh",
+            TaskDef::new(vec![Step::run("index.build")]).schedule("*/10 * * * * *"),
+        )
+        .command("serve", minute(Command::new().serves()))
+        .command("reindex", minute(Command::new()))
+        .build()
+        .unwrap();
+    (core, runs)
+}
+
+#[tokio::test(start_paused = true)]
+async fn core_run_with_serving_command_runs_the_scheduled_tasks_good() {
+    let (core, runs) = scheduled_every_ten_seconds();
+    let exit = core.run_with(["serve"]).await.unwrap();
+    assert_eq!(code(exit), 0);
+    let fired = *runs.lock().unwrap();
+    assert!((5..=6).contains(&fired), "{fired}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn core_run_with_one_shot_command_runs_no_scheduled_task_bad() {
+    // `reindex` run beside the daemon: the daemon runs the schedule, not this process too.
+    let (core, runs) = scheduled_every_ten_seconds();
+    let exit = core.run_with(["reindex"]).await.unwrap();
+    assert_eq!(code(exit), 0);
+    assert_eq!(*runs.lock().unwrap(), 0);
+    let (core, runs) = scheduled_every_ten_seconds();
+    let run = corers::testing::run_cli(&core, ["reindex"]).await;
+    assert_eq!(run.exit_code, 0, "{run}");
+    assert_eq!(*runs.lock().unwrap(), 0);
+}
+
 #[tokio::test]
 async fn core_run_with_command_runs_between_start_and_stop_good() {
     let calls = calls();

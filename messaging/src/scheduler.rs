@@ -386,6 +386,8 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
     let mut defined = tasks.definitions();
     // Who its runs are sent by, made once: each run adds a token of its own.
     let scheduled = RunCtx::new().with_sender("scheduler");
+    // The tick run last: a wall clock set back under a run does not run it again.
+    let mut last_tick = None;
     'schedule: loop {
         // The Task as defined now: redefined meanwhile, its new schedule applies; removed,
         // it is no longer run.
@@ -393,24 +395,33 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
             Some(def) => last = def,
             None => return last,
         }
-        match &last.schedule {
-            Some(current) if *current == cron => {}
+        let taken_up = match &last.schedule {
+            Some(current) if *current == cron => last_tick.is_none(),
             Some(current) => match Schedule::parse(current) {
-                Ok(parsed) => (cron, schedule) = (current.clone(), parsed),
+                Ok(parsed) => {
+                    (cron, schedule) = (current.clone(), parsed);
+                    true
+                }
                 Err(_) => return last,
             },
             None => return last,
-        }
-        let now = wall(&mut anchor);
-        let Some(next) = schedule.next_after(&now) else {
+        };
+        let Some(next) = next_tick(&schedule, wall(&mut anchor), last_tick) else {
             tracing::warn!(task = %name, schedule = %cron, "scheduled task stops: its schedule has no time left to fire");
             return last;
         };
+        // When it fires, in UTC: a zone that is not the one meant shows at once.
+        if taken_up {
+            tasks.bus().logged(|| tracing::info!(task = %name, schedule = %cron, next = %next.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "task scheduled"));
+        }
         // In steps of at most a minute, looking at the wall clock after each.
         loop {
-            let wait = (next - wall(&mut anchor))
+            let mut wait = (next - wall(&mut anchor))
                 .to_std()
                 .unwrap_or(Duration::ZERO);
+            if wait.is_zero() {
+                wait = real_wait(&anchor, next);
+            }
             if wait.is_zero() {
                 break;
             }
@@ -433,6 +444,7 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
                 }
             }
         }
+        last_tick = Some(next);
         // Held for the run only: between runs the loop keeps no context alive.
         let Some(core) = context() else {
             return last;
@@ -444,22 +456,14 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
         if let Some(after) = schedule.next_after(&next) {
             warn_skipped(bus, &name, &schedule, after, started, "it was late");
         }
-        match tasks.run(&core, &ctx, &name).await {
-            // Cut short by the scheduler's stop: what stopping means, not a failure.
-            Ok(report) if report.error.is_some() && stop.is_cancelled() => {
-                bus.logged(|| tracing::debug!(task = %name, "scheduled task cut short: the scheduler stopped"));
-            }
-            Ok(report) => {
-                if let Some(err) = report.error {
-                    bus.logged(
-                        || tracing::warn!(task = %name, error = %err, "scheduled task failed"),
-                    );
-                }
-            }
-            Err(err) => bus.logged(|| {
-                tracing::warn!(task = %name, error = %err, "scheduled task could not run");
-            }),
-        }
+        // How long until the tick after, from now (as the estimate runs: a test's paused
+        // clock too).
+        let following = schedule
+            .next_after(&next.max(started))
+            .map_or(Duration::MAX, |at| {
+                (at - started).to_std().unwrap_or(Duration::ZERO)
+            });
+        run_tick(&tasks, &core, &ctx, &name, following, &stop).await;
         // A run that outlasted ticks: they are skipped, not caught up, and said.
         if !stop.is_cancelled()
             && let Some(after) = schedule.next_after(&started)
@@ -469,6 +473,81 @@ async fn run_on_schedule<C: Clone + Send + Sync + 'static>(
         }
     }
 }
+
+/// The tick after `now`, and after `last` (the tick run last) when the wall clock was set
+/// back behind it: a tick runs once.
+fn next_tick(
+    schedule: &Schedule,
+    now: DateTime<Utc>,
+    last: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    schedule.next_after(&last.map_or(now, |last| now.max(last)))
+}
+
+/// Runs the Task `name` for a tick and logs how it went; a run still going at the
+/// following tick (in `following`) is said to be then (a run that hangs would otherwise
+/// stop its schedule without a word).
+async fn run_tick<C: Clone + Send + Sync + 'static>(
+    tasks: &Tasks<C>,
+    core: &C,
+    ctx: &RunCtx,
+    name: &str,
+    following: Duration,
+    stop: &CancellationToken,
+) {
+    let bus = tasks.bus();
+    let began = Instant::now();
+    let run = tasks.run(core, ctx, name);
+    tokio::pin!(run);
+    // (Bounded: a sleep's deadline must fit tokio's clock; a year is as good as never.)
+    let following = following.min(Duration::from_secs(365 * 24 * 3600));
+    let outcome = tokio::select! {
+        biased;
+        outcome = &mut run => outcome,
+        () = tokio::time::sleep(following) => {
+            bus.logged(|| tracing::warn!(task = name, "scheduled task still running at its next tick: that tick is skipped"));
+            run.await
+        }
+    };
+    let ms = u64::try_from(began.elapsed().as_millis()).unwrap_or(u64::MAX);
+    match outcome {
+        // Cut short by the scheduler's stop (the application stopping): not a failure,
+        // but an operator asking whether last night's run finished is told.
+        Ok(report) if report.error.is_some() && stop.is_cancelled() => {
+            bus.logged(|| {
+                tracing::info!(
+                    task = name,
+                    ms,
+                    "scheduled task cut short: the scheduler stopped"
+                );
+            });
+        }
+        Ok(report) => match report.error {
+            Some(err) => bus
+                .logged(|| tracing::warn!(task = name, ms, error = %err, "scheduled task failed")),
+            None => bus.logged(|| tracing::info!(task = name, ms, "scheduled task ran")),
+        },
+        Err(err) => bus.logged(|| {
+            tracing::warn!(task = name, error = %err, "scheduled task could not run");
+        }),
+    }
+}
+
+/// How long until the system's wall clock reaches `next`, while tokio's clock keeps to
+/// real time: after a wall clock set back by less than the drift [`wall`] tolerates, the
+/// estimate reaches a tick before the system's clock does, and a tick never fires early
+/// (a paused test clock, advanced ahead of real time, keeps its simulated time: zero).
+fn real_wait(anchor: &Anchor, next: DateTime<Utc>) -> Duration {
+    if anchor.tokio.elapsed() > anchor.monotonic.elapsed() + DRIFT {
+        return Duration::ZERO;
+    }
+    (next - DateTime::<Utc>::from(SystemTime::now()))
+        .to_std()
+        .unwrap_or(Duration::ZERO)
+}
+
+/// How far the wall clock may stray from the scheduler's estimate before it is taken.
+const DRIFT: Duration = Duration::from_secs(1);
 
 /// Where the scheduler's clock was set from the wall clock: that time, and the instants
 /// of tokio's clock and of the monotonic clock then.
@@ -495,7 +574,6 @@ impl Anchor {
 /// back), the system's is taken instead and becomes the new anchor. A paused test clock,
 /// advanced ahead of real time, keeps its simulated time.
 fn wall(anchor: &mut Anchor) -> DateTime<Utc> {
-    const DRIFT: Duration = Duration::from_secs(1);
     let advanced = anchor.tokio.elapsed();
     let estimate = anchor.wall + advanced;
     let real = SystemTime::now();
@@ -516,6 +594,44 @@ fn wall(anchor: &mut Anchor) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn next_tick_after_the_clock_was_set_back_under_a_run_good() {
+        // 03:00 ran; the clock, 5 minutes fast, is set back to 02:57 while it runs: the
+        // next tick is tomorrow's, not 03:00 again.
+        let daily = Schedule::parse("0 3 * * *").unwrap();
+        let ran: DateTime<Utc> = "2026-11-28T03:00:00Z".parse().unwrap();
+        let now: DateTime<Utc> = "2026-11-28T02:57:00Z".parse().unwrap();
+        let tomorrow: DateTime<Utc> = "2026-11-29T03:00:00Z".parse().unwrap();
+        assert_eq!(next_tick(&daily, now, Some(ran)), Some(tomorrow));
+        assert_eq!(
+            next_tick(&daily, now, None),
+            Some(ran),
+            "without one run, 03:00 is next"
+        );
+    }
+
+    #[tokio::test]
+    async fn real_wait_after_a_small_step_back_waits_for_the_system_clock_good() {
+        // The wall clock set back half a second (less than the drift `wall` takes): the
+        // estimate has reached the tick, the system's clock has not — wait for it.
+        let mut anchor = Anchor::now();
+        anchor.wall += Duration::from_millis(500);
+        let tick = wall(&mut anchor);
+        let wait = real_wait(&anchor, tick);
+        assert!(
+            wait > Duration::from_millis(400) && wait <= Duration::from_millis(500),
+            "{wait:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn real_wait_on_a_paused_clock_ahead_of_real_time_is_zero_bad() {
+        let anchor = Anchor::now();
+        tokio::time::advance(Duration::from_secs(60)).await;
+        let estimate = DateTime::<Utc>::from(anchor.wall + Duration::from_secs(60));
+        assert_eq!(real_wait(&anchor, estimate), Duration::ZERO);
+    }
 
     #[tokio::test]
     async fn wall_after_a_suspend_takes_the_system_clock_good() {

@@ -468,6 +468,57 @@ async fn scheduler_start_slow_run_says_which_ticks_it_skipped_ugly() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn scheduler_start_run_still_going_at_its_next_tick_is_said_then_ugly() {
+    // A run that hangs (a half-open connection): said at the tick it blocks, once, not
+    // only when (if ever) it ends.
+    let (scheduler, sink) = every_ten_seconds("index.refresh", "search.reindex", 86_400);
+    pass(Duration::from_secs(45)).await;
+    let written = sink.contents();
+    assert_eq!(
+        written
+            .matches("scheduled task still running at its next tick: that tick is skipped task=index.refresh")
+            .count(),
+        1,
+        "{written}"
+    );
+    scheduler.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn scheduler_start_says_when_it_fires_and_each_run_good() {
+    // What an operator asks of a schedule: when next, and did the last one run.
+    let (actions, sink) = logged_actions::<()>(corers_log::Level::Info);
+    actions
+        .register(ActionSpec::new("index.build", |_, _| async {
+            Ok(Value::Null)
+        }))
+        .unwrap();
+    let tasks = Tasks::new(actions);
+    tasks
+        .define(
+            "index.refresh",
+            TaskDef::new(vec![Step::run("index.build")]).schedule("*/10 * * * * *"),
+        )
+        .unwrap();
+    let scheduler = Scheduler::new(tasks);
+    scheduler.start(&()).unwrap();
+    pass(Duration::from_secs(25)).await;
+    scheduler.stop().await;
+    let written = sink.contents();
+    assert_eq!(
+        written
+            .matches(r#"task scheduled task=index.refresh schedule="*/10 * * * * *" next=20"#)
+            .count(),
+        1,
+        "{written}"
+    );
+    let runs = written
+        .matches("scheduled task ran task=index.refresh ms=0")
+        .count();
+    assert!((2..=3).contains(&runs), "{written}");
+}
+
+#[tokio::test(start_paused = true)]
 async fn scheduler_start_picks_up_a_task_defined_after_it_ugly() {
     let bench = Bench::new(Duration::ZERO);
     let scheduler = Scheduler::new(bench.tasks.clone());
