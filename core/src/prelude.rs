@@ -7,8 +7,8 @@ pub use corers_cli::{Command, Flag, FlagKind, Positional};
 pub use corers_config::Config;
 pub use corers_lifecycle::{Health, Hooks, Registration, Service, ServiceCtx};
 pub use corers_messaging::{
-    ActionSpec, CancellationToken, Outcome, Query, RunCtx, Schema, Step, Task, TaskCompleted,
-    TaskDef, TaskEnded, TaskId, TaskProgress, ValueKind,
+    ActionCtx, ActionSpec, CancellationToken, Outcome, Query, RunCtx, Schema, Step, Task,
+    TaskCompleted, TaskDef, TaskEnded, TaskId, TaskProgress, ValueKind,
 };
 pub use corers_primitives::{
     BoxFuture, Error, ErrorCode, Options, Result, Value, WrapErr, options,

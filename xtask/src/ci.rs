@@ -16,7 +16,8 @@ STEPS:
     test       cargo nextest run --workspace (cargo test when nextest is absent)
     doctest    cargo test --workspace --doc
     docs       cargo doc --workspace --no-deps, warnings denied
-    ax7        cargo xtask ax7 --strict";
+    ax7        cargo xtask ax7 --strict
+    new-service  cargo xtask new-service demo-service under target/, then cargo test in it";
 
 /// Runs every step; the error names the step that failed.
 pub(crate) fn run_all() -> Result<(), String> {
@@ -48,6 +49,7 @@ pub(crate) fn run_all() -> Result<(), String> {
     cmd::run("doctest", cargo().args(["test", "--workspace", "--doc"]))?;
     build_docs()?;
     crate::ax7::run(&["--strict".to_owned()]).map_err(|e| format!("step \"ax7\" failed: {e}"))?;
+    crate::new_service::check()?;
     eprintln!("xtask ci: every step passed");
     Ok(())
 }

@@ -1,11 +1,12 @@
 //! `cargo xtask`: the CoreRS developer tooling.
 //!
 //! ```text
-//! cargo xtask ci                      fmt, clippy, features, platforms, tests, doc tests, docs, ax7 — stops at the first failure
+//! cargo xtask ci                      fmt, clippy, features, platforms, tests, doc tests, docs, ax7, new-service — stops at the first failure
 //! cargo xtask ax7 [-p CRATE]… [--strict]
 //! cargo xtask bench [--quick] [--strict] [FILTER]
 //! cargo xtask docs
 //! cargo xtask fuzz [--cases N]
+//! cargo xtask new-service NAME [--path DIR]
 //! ```
 
 mod ax7;
@@ -13,6 +14,7 @@ mod bench;
 mod ci;
 mod cmd;
 mod fuzz;
+mod new_service;
 
 use std::process::ExitCode;
 
@@ -23,11 +25,12 @@ USAGE:
     cargo xtask <COMMAND> [OPTIONS]
 
 COMMANDS:
-    ci       Run every check CI runs: fmt, clippy, features, platforms, tests, doc tests, docs, ax7 (--strict)
+    ci       Run every check CI runs: fmt, clippy, features, platforms, tests, doc tests, docs, ax7 (--strict), new-service
     ax7      Report public functions lacking _good, _bad or _ugly tests
     bench    Run the criterion benches and report each one's ratio to its baseline
     docs     Build the docs with warnings denied
     fuzz     Throw many random hostile paths at the fs sandbox's resolver
+    new-service  Scaffold a service crate that builds and passes its tests at once
 
 Run `cargo xtask <COMMAND> --help` for a command's options.";
 
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         "bench" => bench::run(rest),
         "docs" => ci::docs(rest),
         "fuzz" => fuzz::run(rest),
+        "new-service" => new_service::run(rest),
         "help" | "--help" | "-h" => {
             println!("{HELP}");
             Ok(())
