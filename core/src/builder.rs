@@ -278,7 +278,11 @@ impl CoreBuilder {
     /// it). Services start in the order added, or after the services they name in
     /// [`Registration::after`]. Factories run in the order added, whatever the
     /// dependencies: a factory that looks another service up (`core.service::<Store>`)
-    /// finds it only when it was added before. Prefer
+    /// finds it only when it was added before. A factory makes the service and registers
+    /// its handlers; it runs inside `build()`, which may run outside any async runtime
+    /// ([`run_blocking`](CoreBuilder::run_blocking) builds before it starts one, and
+    /// `--help` and `completion` build too): I/O and tasks (`tokio::spawn`, a pool's
+    /// reaper) belong in the service's start hook (`ServiceCtx::spawn`). Prefer
     /// [`service_named`](CoreBuilder::service_named) for a service a test may replace.
     pub fn service(
         mut self,
@@ -1036,6 +1040,10 @@ struct DefaultLogSettings {
     on_crash: Option<CrashCallback>,
 }
 
+/// How many `RUST_LOG` directives left out are said one by one; the rest are counted:
+/// 10,000 bad ones are not 10,000 lines.
+const RUST_LOG_SAID: usize = 3;
+
 /// The logger a Core gets when none is given: lines in the format given (human text by
 /// default) on standard error at the
 /// `log_level` given (info by default) and the levels `RUST_LOG` names (the Core's
@@ -1051,9 +1059,13 @@ fn default_logger(
         on_crash,
     }: DefaultLogSettings,
 ) -> Logger {
+    let mut not_utf8 = false;
     let rust_log = match env.iter().find(|(key, _)| key == "RUST_LOG") {
         Some((_, value)) => value.clone().unwrap_or_default(),
-        None => std::env::var("RUST_LOG").unwrap_or_default(),
+        None => std::env::var("RUST_LOG").unwrap_or_else(|err| {
+            not_utf8 = matches!(err, std::env::VarError::NotUnicode(_));
+            String::new()
+        }),
     };
     let (filter, left_out) = corers_log::Filter::parse_lossy(&rust_log, level.unwrap_or_default());
     let mut builder = Logger::builder()
@@ -1072,8 +1084,18 @@ fn default_logger(
         builder = builder.on_crash(callback);
     }
     let log = builder.build();
-    for err in left_out {
+    if not_utf8 {
+        corers_log::warn!(log, "RUST_LOG ignored: not UTF-8");
+    }
+    for err in left_out.iter().take(RUST_LOG_SAID) {
         corers_log::warn!(log, error = %err, "RUST_LOG directive left out");
+    }
+    if left_out.len() > RUST_LOG_SAID {
+        corers_log::warn!(
+            log,
+            more = left_out.len() - RUST_LOG_SAID,
+            "more RUST_LOG directives left out"
+        );
     }
     log
 }

@@ -259,6 +259,55 @@ fn core_builder_logger_default_leaves_out_rust_log_directives_that_do_not_read_b
     }
 }
 
+const RUST_LOG_PROBE: &str = "CORERS_BUILDER_RUST_LOG_PROBE";
+
+/// Not a test of its own: builds a Core with the default logger, which reads the process's
+/// `RUST_LOG` (set by the test that runs this) and warns on standard error of what it left
+/// out.
+#[test]
+fn rust_log_probe() {
+    if std::env::var_os(RUST_LOG_PROBE).is_none() {
+        return;
+    }
+    let _core = Core::builder().global_logging(false).build().unwrap();
+}
+
+/// What the default logger warned of, given the process a `RUST_LOG` of `value`.
+fn rust_log_warnings(value: &std::ffi::OsStr) -> String {
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["rust_log_probe", "--exact", "--nocapture"])
+        .env(RUST_LOG_PROBE, "1")
+        .env("RUST_LOG", value)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stderr).unwrap()
+}
+
+#[test]
+fn core_builder_logger_default_rust_log_hostile_said_briefly_ugly() {
+    use std::os::unix::ffi::OsStrExt as _;
+    // Not UTF-8: ignored, and said (not silently).
+    let stderr = rust_log_warnings(std::ffi::OsStr::from_bytes(b"debug,\xff"));
+    assert!(stderr.contains("RUST_LOG ignored: not UTF-8"), "{stderr}");
+    // 1,000 directives that do not read, each 100 characters: three said (each cut), the
+    // rest counted.
+    let bad: Vec<String> = (0..1_000)
+        .map(|n| format!("{n}{}=loud", "x".repeat(100)))
+        .collect();
+    let stderr = rust_log_warnings(std::ffi::OsStr::new(&bad.join(",")));
+    assert_eq!(
+        stderr.matches("RUST_LOG directive left out").count(),
+        3,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("more RUST_LOG directives left out more=997"),
+        "{stderr}"
+    );
+    assert!(stderr.len() < 2_000, "{}", stderr.len());
+}
+
 // ---- CoreBuilder::log_level ----
 
 #[test]

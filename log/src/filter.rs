@@ -130,8 +130,16 @@ impl Filter {
 fn read(text: &str) -> (Filter, Option<Level>, Vec<Error>) {
     const OP: &str = "log.Filter.parse";
     let refuse = |directive: &str, why: &str| {
-        Error::new(OP, format!("directive {directive:?} in {text:?}: {why}"))
-            .with_code(ErrorCode::INVALID)
+        // Each cut after 64 characters: a 60 KB variable is not echoed per directive.
+        Error::new(
+            OP,
+            format!(
+                "directive {} in {}: {why}",
+                corers_primitives::shown_name(directive),
+                corers_primitives::shown_name(text)
+            ),
+        )
+        .with_code(ErrorCode::INVALID)
     };
     let mut filter = Filter::default();
     let mut default = None;

@@ -1,7 +1,7 @@
 //! [`Schema`]: the declared input of an Action, checked before its handler runs.
 
 use std::collections::BTreeMap;
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use corers_primitives::{Error, ErrorCode, Options, Result, Value, shown_name};
 use serde::{Deserialize, Serialize};
@@ -447,16 +447,22 @@ impl Schema {
     /// [`ErrorCode::INVALID`] when there is any violation; the message names each one,
     /// and for an undeclared key the keys the Action takes.
     pub fn check(&self, action: &str, options: &Options) -> Result<()> {
+        /// The most violations the message names: input with 50,000 unknown keys gets a
+        /// message of a few lines, not megabytes.
+        const NAMED: usize = 10;
         let violations = self.violations(options);
         if violations.is_empty() {
             return Ok(());
         }
         let mut message = format!("action {action:?}: ");
-        for (i, violation) in violations.iter().enumerate() {
+        for (i, violation) in violations.iter().take(NAMED).enumerate() {
             if i > 0 {
                 message.push_str("; ");
             }
             message.push_str(&violation.to_string());
+        }
+        if violations.len() > NAMED {
+            let _ = write!(message, "; and {} more", violations.len() - NAMED);
         }
         if violations
             .iter()
@@ -520,13 +526,20 @@ impl Schema {
             }
         }
         if self.closed {
+            // Only a key not given already: with "path" given, "paths" is not it. (Found
+            // once: input with many unknown keys is not a square of work.)
+            let mut open = None;
             for (key, _) in options.iter() {
                 if !self.declares(key) {
-                    // Only a key not given already: with "path" given, "paths" is not it.
-                    let open = self.keys().filter(|declared| !options.has(declared));
+                    let open: &Vec<&str> = open.get_or_insert_with(|| {
+                        self.keys()
+                            .filter(|declared| !options.has(declared))
+                            .collect()
+                    });
                     violations.push(Violation::Unknown {
                         key: key.to_owned(),
-                        closest: corers_primitives::closest(key, open).map(str::to_owned),
+                        closest: corers_primitives::closest(key, open.iter().copied())
+                            .map(str::to_owned),
                     });
                 }
             }

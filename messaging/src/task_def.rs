@@ -343,13 +343,25 @@ impl Retry {
         Duration::from_millis(ms)
     }
 
-    /// What makes this retry unusable, if anything: an attempt count out of range.
+    /// The longest wait between two attempts, in milliseconds (an hour): a wait of years
+    /// (a value in the wrong unit) would hold the Task, and its schedule, without a word.
+    pub const MAX_BACKOFF_MS: u64 = 3_600_000;
+
+    /// What makes this retry unusable, if anything: an attempt count out of range, or a
+    /// wait longer than [`Retry::MAX_BACKOFF_MS`].
     pub(crate) fn problem(&self) -> Option<String> {
-        (!(1..=Retry::MAX_ATTEMPTS).contains(&self.attempts)).then(|| {
-            format!(
+        if !(1..=Retry::MAX_ATTEMPTS).contains(&self.attempts) {
+            return Some(format!(
                 "retry.attempts must be from 1 to {}, found {}",
                 Retry::MAX_ATTEMPTS,
                 self.attempts
+            ));
+        }
+        let longest = self.backoff_ms.max(self.max_backoff_ms);
+        (longest > Retry::MAX_BACKOFF_MS).then(|| {
+            format!(
+                "retry waits must be at most {} ms (an hour), found {longest} ms",
+                Retry::MAX_BACKOFF_MS
             )
         })
     }

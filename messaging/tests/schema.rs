@@ -510,6 +510,26 @@ fn value_kind_displays_lowercase() {
 }
 
 #[test]
+fn schema_check_many_unknown_keys_names_ten_and_counts_the_rest_ugly() {
+    // 20,000 keys a model made up, against a closed schema: a message of one line (and
+    // no square of work finding the closest declared key for each).
+    let schema = Schema::new()
+        .optional("path", ValueKind::String)
+        .optional("limit", ValueKind::Int)
+        .closed();
+    let flood: Options = (0..20_000)
+        .map(|n| (format!("key{n}"), Value::from(n)))
+        .collect();
+    let err = schema.check("git.log", &flood).unwrap_err();
+    assert_eq!(schema.violations(&flood).len(), 20_000);
+    assert!(
+        err.message().contains("; and 19990 more; it takes "),
+        "{err}"
+    );
+    assert!(err.message().len() < 1_000, "{}", err.message().len());
+}
+
+#[test]
 fn schema_check_shows_at_most_64_characters_of_a_value_ugly() {
     let schema = Schema::new().optional("limit", ValueKind::Int);
     let shown = |text: String| {

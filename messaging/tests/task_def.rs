@@ -159,6 +159,35 @@ fn task_def_from_toml_defaults_good() {
     assert!(retry.retry_on.is_none());
 }
 
+#[test]
+fn task_def_from_toml_dates_are_their_text_ugly() {
+    // TOML's dates and times, in a step's options and a condition's value: the text as
+    // written (the toml crate hands them over as a private map otherwise, which no option
+    // reader finds and no output ever equals).
+    let def: TaskDef = toml::from_str(
+        r#"
+        [[steps]]
+        action = "report.build"
+        options = { since = 2024-06-01, at = 07:30:00, stamp = 2024-06-01T07:30:00Z }
+
+        [[steps]]
+        when = { key = "day", equals = 2024-06-01 }
+        then = [{ action = "chat.announce" }]
+        "#,
+    )
+    .unwrap();
+    let Step::Run(run) = &def.steps[0] else {
+        panic!("a run step");
+    };
+    assert_eq!(run.options.string("since"), Some("2024-06-01"));
+    assert_eq!(run.options.string("at"), Some("07:30:00"));
+    assert_eq!(run.options.string("stamp"), Some("2024-06-01T07:30:00Z"));
+    let Step::When { condition, .. } = &def.steps[1] else {
+        panic!("a when step");
+    };
+    assert_eq!(format!("{condition:?}"), r#"Equals("day" = "2024-06-01")"#);
+}
+
 #[tokio::test]
 async fn task_def_loaded_from_toml_runs_good() {
     let bus: Bus<()> = Bus::new();
@@ -271,6 +300,29 @@ fn task_def_toml_retry_zero_attempts_bad() {
     );
     assert!(err.contains("from 1 to 100"), "{err}");
     insta::assert_snapshot!(err);
+}
+
+#[test]
+fn task_def_toml_retry_wait_over_an_hour_bad() {
+    // Microseconds written where milliseconds are read: a wait of 2.7 years would hold
+    // the Task (and its schedule) without a word.
+    for retry in [
+        "{ attempts = 3, backoff_ms = 86400000000 }",
+        "{ attempts = 3, max_backoff_ms = 3600001 }",
+    ] {
+        let err = toml_error(&format!(
+            "[[steps]]\naction = \"git.pull\"\nretry = {retry}\n"
+        ));
+        assert!(
+            err.contains("retry waits must be at most 3600000 ms (an hour)"),
+            "{err}"
+        );
+    }
+    let def: TaskDef = toml::from_str(
+        "[[steps]]\naction = \"git.pull\"\nretry = { attempts = 3, backoff_ms = 3600000 }\n",
+    )
+    .unwrap();
+    assert_eq!(def.steps.len(), 1);
 }
 
 #[test]

@@ -857,8 +857,9 @@ async fn tasks_run_failure_keeps_the_steps_whole_error_good() {
 async fn tasks_run_huge_backoff_does_not_panic_ugly() {
     let bench = Bench::new();
     bench.fail("git.pull", ErrorCode::UNAVAILABLE);
-    let mut retry = Retry::new(3, Duration::from_secs(u64::MAX / 1_000_000_000));
-    retry.max_backoff_ms = u64::MAX;
+    // The longest waits a definition takes (an hour), doubled for each attempt.
+    let mut retry = Retry::new(3, Duration::from_millis(Retry::MAX_BACKOFF_MS));
+    retry.max_backoff_ms = Retry::MAX_BACKOFF_MS;
     bench.define("pull", vec![Step::run("git.pull").with_retry(retry)]);
     let ctx = RunCtx::new().with_timeout(Duration::from_secs(5));
     let report = bench.tasks.run(&(), &ctx, "pull").await.unwrap();
@@ -1908,8 +1909,8 @@ async fn step_with_retry_schema_rejection_is_invalid_and_not_retried_ugly() {
 async fn step_with_retry_cancelled_during_backoff_stops_ugly() {
     let bench = Bench::new();
     let times = flaky(&bench, "git.pull", ErrorCode::UNAVAILABLE, usize::MAX);
-    let mut retry = Retry::new(10, Duration::from_secs(86_400));
-    retry.max_backoff_ms = u64::MAX;
+    let mut retry = Retry::new(10, Duration::from_secs(3_600));
+    retry.max_backoff_ms = Retry::MAX_BACKOFF_MS;
     bench.define("pull", vec![Step::run("git.pull").with_retry(retry)]);
     let shutdown = CancellationToken::new();
     let ctx = RunCtx::new().with_cancel(shutdown.clone());
@@ -1973,7 +1974,7 @@ async fn step_with_retry_backoff_ends_at_the_runs_deadline_ugly() {
     let bench = Bench::new();
     let times = flaky(&bench, "git.pull", ErrorCode::UNAVAILABLE, usize::MAX);
     let mut retry = Retry::new(10, Duration::from_secs(20));
-    retry.max_backoff_ms = u64::MAX;
+    retry.max_backoff_ms = Retry::MAX_BACKOFF_MS;
     bench.define("pull", vec![Step::run("git.pull").with_retry(retry)]);
     let ctx = RunCtx::new().with_timeout(Duration::from_secs(30));
     let started = Instant::now();
@@ -2099,11 +2100,20 @@ async fn retry_new_huge_backoff_saturates_and_is_capped_ugly() {
     let retry = Retry::new(Retry::MAX_ATTEMPTS, Duration::MAX);
     assert_eq!(retry.backoff_ms, u64::MAX);
     assert_eq!(Retry::new(2, Duration::from_micros(900)).backoff_ms, 0);
+    let bench = Bench::new();
+    // Past an hour, a wait is refused when the Task is defined (a value in the wrong unit).
+    let err = bench
+        .tasks
+        .define(
+            "pull",
+            TaskDef::new(vec![Step::run("git.pull").with_retry(retry)]),
+        )
+        .unwrap_err();
+    assert!(err.message().contains("at most 3600000 ms"), "{err}");
     // A cap below the first wait does not cut it: the first retry waits out the run's
     // deadline, and the run ends there instead of spinning.
-    let mut capped = retry.clone();
+    let mut capped = Retry::new(Retry::MAX_ATTEMPTS, Duration::from_secs(3600));
     capped.max_backoff_ms = 10_000;
-    let bench = Bench::new();
     let times = flaky(&bench, "git.pull", ErrorCode::UNAVAILABLE, 3);
     bench.define("pull", vec![Step::run("git.pull").with_retry(capped)]);
     let ctx = RunCtx::new().with_timeout(Duration::from_secs(60));

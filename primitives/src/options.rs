@@ -278,8 +278,52 @@ impl<K: Into<String>, V: Into<Value>> FromIterator<(K, V)> for Options {
 
 impl<K: Into<String>, V: Into<Value>> Extend<(K, V)> for Options {
     fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
+        let mut filling = Filling::new(self);
         for (key, value) in iter {
-            self.set(key, value);
+            filling.set(key.into(), value.into());
+        }
+    }
+}
+
+/// Options being filled with many pairs (a step's output map piped on, a deserialized
+/// map): past a handful of keys, their positions are kept by key, so that n keys cost n,
+/// not n² (`set` scans the list, which suits the handful of options a call passes).
+struct Filling<'a> {
+    options: &'a mut Options,
+    at: Option<std::collections::HashMap<String, usize>>,
+}
+
+impl<'a> Filling<'a> {
+    /// How many keys `set`'s scan suits.
+    const SCANNED: usize = 16;
+
+    fn new(options: &'a mut Options) -> Filling<'a> {
+        Filling { options, at: None }
+    }
+
+    /// As [`Options::set`]: a repeated key keeps its first position and its last value.
+    fn set(&mut self, key: String, value: Value) {
+        let items = &mut self.options.items;
+        if self.at.is_none() && items.len() < Self::SCANNED {
+            match items.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, slot)) => *slot = value,
+                None => items.push((key, value)),
+            }
+            return;
+        }
+        let at = self.at.get_or_insert_with(|| {
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, (k, _))| (k.clone(), i))
+                .collect()
+        });
+        match at.get(&key) {
+            Some(&i) => items[i].1 = value,
+            None => {
+                at.insert(key.clone(), items.len());
+                items.push((key, value));
+            }
         }
     }
 }
@@ -312,19 +356,10 @@ impl<'de> Deserialize<'de> for Options {
                 self,
                 mut map: A,
             ) -> std::result::Result<Options, A::Error> {
-                // Positions by key while reading: a map of n keys costs n, not n² (`set`
-                // scans the list, which suits the handful of options a call passes).
                 let mut options = Options::new();
-                let mut at: std::collections::HashMap<String, usize> =
-                    std::collections::HashMap::new();
+                let mut filling = Filling::new(&mut options);
                 while let Some((key, value)) = map.next_entry::<String, Value>()? {
-                    match at.get(&key) {
-                        Some(&i) => options.items[i].1 = value,
-                        None => {
-                            at.insert(key.clone(), options.items.len());
-                            options.items.push((key, value));
-                        }
-                    }
+                    filling.set(key, value);
                 }
                 Ok(options)
             }

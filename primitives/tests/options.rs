@@ -570,6 +570,21 @@ fn options_extend_replaces_and_appends_good() {
 }
 
 #[test]
+fn options_extend_many_keys_past_the_scanned_handful_ugly() {
+    // A step's output of 50,000 entries piped on: every key once, in first position with
+    // its last value, also for keys there before the extend and repeated in it.
+    let mut opts = options! { "name" => "brain", "port" => 8080 };
+    opts.extend((0..50_000).map(|n| (format!("file{}", n % 40_000), n)));
+    opts.extend([("port", 9090), ("file7", -1)]);
+    assert_eq!(opts.len(), 40_002);
+    assert_eq!(keys(&opts)[..3], ["name", "port", "file0"]);
+    assert_eq!(opts.int("port"), Some(9090));
+    assert_eq!(opts.int("file7"), Some(-1));
+    assert_eq!(opts.int("file39999"), Some(39_999));
+    assert_eq!(opts.int("file0"), Some(40_000));
+}
+
+#[test]
 fn options_clone_shares_nothing_good() {
     let original = options! { "hosts" => vec!["homelab"], "port" => 8080 };
     let mut copy = original.clone();

@@ -198,9 +198,17 @@ impl<'de> Visitor<'de> for ValueVisitor {
                 }
             }
         }
+        // A TOML date or time (`since = 2024-06-01`), which the toml crate hands over as a
+        // map under a private key: its text, as the config reads TOML files.
+        if entries.len() == 1 && matches!(entries.get(TOML_DATETIME_KEY), Some(Value::String(_))) {
+            return Ok(entries.into_values().next().unwrap_or(Value::Null));
+        }
         Ok(bytes_from_marker(entries))
     }
 }
+
+/// The key under which the toml crate hands a datetime to a deserializer.
+const TOML_DATETIME_KEY: &str = "$__toml_private_datetime";
 
 /// Reads `{"$bytes": "<base64>"}` back as [`Value::Bytes`]; any other map stays a map.
 /// Bytes are written in standard padded base64, and read in either alphabet (standard or
