@@ -174,9 +174,20 @@ impl Redactor {
 /// string or a link logged whole, in a message, a value or an error, under a field name
 /// nobody thought secret (`url`, `error`), never shows them.
 pub(crate) fn hide_url_passwords(text: &mut String) {
+    /// The most URLs one text is searched for: each costs a scan to the end of its word,
+    /// and a word of 30,000 `a://` (a request path an attacker chose) would cost seconds.
+    /// Past them, the rest of the text is left out, not shown unsearched.
+    const MOST_URLS: usize = 64;
     let is_end = |c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`');
     let mut from = 0;
+    let mut urls = 0;
     while let Some(found) = scheme_separator(text, from) {
+        urls += 1;
+        if urls > MOST_URLS {
+            text.truncate(found);
+            text.push_str(" [REDACTED: more than 64 URLs]");
+            return;
+        }
         let start = found + 3;
         // The authority: up to the path, query or fragment, or the end of the word.
         let end = text[start..]
@@ -248,7 +259,8 @@ fn secret_param(name: &str) -> bool {
 /// `text` with the password of every URL in it, and the values of its secret query
 /// parameters, replaced by [`REDACTED`], for text shown outside the log that may hold a
 /// connection string or a signed link (a config dump, a status page); the logger does
-/// this to every line itself.
+/// this to every line itself. A text is searched for 64 URLs at most: what follows the
+/// 64th is replaced by `[REDACTED: more than 64 URLs]`.
 ///
 /// ```
 /// use corers_log::without_url_passwords;

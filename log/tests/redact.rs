@@ -302,6 +302,26 @@ fn without_url_passwords_hostile_text_ugly() {
 }
 
 #[test]
+fn without_url_passwords_flood_of_separators_is_cut_not_scanned_for_ever_ugly() {
+    // A request path of 30,000 `a://` (one word): searched for 64 URLs, the rest left
+    // out — not shown unsearched, and not seconds of work per line.
+    let flood = "a://".repeat(30_000);
+    let started = std::time::Instant::now();
+    let hidden = without_url_passwords(&flood);
+    assert!(
+        hidden.ends_with(" [REDACTED: more than 64 URLs]"),
+        "{}",
+        &hidden[hidden.len() - 40..]
+    );
+    assert!(hidden.len() < 1_000, "{}", hidden.len());
+    // A password past the 64th URL is not shown either.
+    let late = format!("{} postgres://app:hunter2@db", "x://h ".repeat(70));
+    assert!(!without_url_passwords(&late).contains("hunter2"));
+    // (Generous: quadratic work took seconds here.)
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}
+
+#[test]
 fn logger_hides_the_password_of_a_url_in_messages_and_values_good() {
     let (builder, sink) = captured(Format::Json);
     let log = builder.build();
