@@ -729,7 +729,7 @@ impl CoreBuilder {
         let fs = open_fs(fs_root, &log)?;
         #[cfg(feature = "config")]
         let config = read_config(
-            edited(self.config, self.config_edits, &self.app)
+            edited(self.config, self.config_edits, &self.app)?
                 // The config reads the environment as `core.env` does: overrides first.
                 .env_overlay(self.env.clone())
                 .logger(log.clone()),
@@ -1138,15 +1138,31 @@ pub(crate) fn program_name(app: &App) -> &str {
 }
 
 /// The config's builder: the application's (`config`), or the default one, with the edits
-/// (`config_with`) applied in order.
+/// (`config_with`) applied in order; an edit that panics fails the build, as a factory
+/// that panics does.
 #[cfg(feature = "config")]
 fn edited(
     config: Option<corers_config::ConfigBuilder>,
     edits: Vec<ConfigEdit>,
     app: &App,
-) -> corers_config::ConfigBuilder {
+) -> Result<corers_config::ConfigBuilder> {
+    const OP: &str = "corers.CoreBuilder.build";
     let base = config.unwrap_or_else(|| default_config(app));
-    edits.into_iter().fold(base, |config, edit| edit(config))
+    edits
+        .into_iter()
+        .enumerate()
+        .try_fold(base, |config, (i, edit)| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| edit(config))).map_err(
+                |payload| {
+                    let nth = ordinal(i + 1);
+                    Error::wrap(
+                        Error::from_caught(OP, payload),
+                        OP,
+                        format!("edit the config (the {nth} config_with)"),
+                    )
+                },
+            )
+        })
 }
 
 /// The config sources an application gets by default: the environment under its name in

@@ -117,8 +117,8 @@ impl Core {
     /// `work`, given a clone of this Core, on a tokio task of its own under
     /// [`logging`](Core::logging) and the current span: a caller that stops waiting (a
     /// timeout, a `select!`) leaves it to finish instead of cutting a hook off half-way.
-    /// Its panic is an `INTERNAL` error for `op`, a runtime shutting down under it
-    /// `UNAVAILABLE` (`what` names it).
+    /// Its panic is an `INTERNAL` error for `op`, a runtime shutting down under it (or none
+    /// there at all) `UNAVAILABLE` (`what` names it).
     pub(crate) async fn on_own_task<T, F>(
         &self,
         op: &'static str,
@@ -129,7 +129,15 @@ impl Core {
         F: std::future::Future<Output = Result<T>> + Send + 'static,
         T: Send + 'static,
     {
-        let task = tokio::spawn(self.logging(work(self.clone())).in_current_span());
+        // Outside tokio (another executor, a plain poll), an error rather than a panic.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return Err(Error::new(
+                op,
+                format!("the {what} runs on a tokio runtime: call it from inside one"),
+            )
+            .with_code(corers_primitives::ErrorCode::UNAVAILABLE));
+        };
+        let task = runtime.spawn(self.logging(work(self.clone())).in_current_span());
         joined(op, what, task.await)
     }
 

@@ -541,6 +541,15 @@ impl Core {
 
     /// Runs on `args` (the process's when `None`) in a runtime of the Core's own.
     fn block_on_run(self, args: Option<Vec<String>>) -> ExitCode {
+        // Blocking a runtime's thread on a runtime of its own panics (tokio refuses it):
+        // the mistake is said, as a failure, instead.
+        if tokio::runtime::Handle::try_current().is_ok() {
+            write_err(
+                "error: run_blocking was called inside a tokio runtime (#[tokio::main]): \
+                 use `core.run().await` there\n",
+            );
+            return ExitCode::from(70);
+        }
         thread_local! {
             /// This runtime thread's use of the Core's logger, for as long as it runs.
             static LOGGING: RefCell<Option<DefaultGuard>> = const { RefCell::new(None) };

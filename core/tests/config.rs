@@ -119,6 +119,20 @@ fn core_builder_config_with_a_source_that_fails_fails_the_build_bad() {
 }
 
 #[test]
+fn core_builder_config_with_an_edit_that_panics_fails_the_build_ugly() {
+    // As a factory that panics: a build error naming which edit, not a raw panic.
+    let err = Core::builder()
+        .config_with(|config| config.default_value("search.limit", 20))
+        .config_with(|_| panic!("search.toml template missing"))
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::INTERNAL), "{err}");
+    let shown = format!("{err:#}");
+    assert!(shown.contains("the 2nd config_with"), "{shown}");
+    assert!(shown.contains("search.toml template missing"), "{shown}");
+}
+
+#[test]
 fn core_builder_config_with_edits_apply_in_order_to_the_default_config_ugly() {
     // No `config` at all: the edits go to the default one; the later default wins.
     let core = search_module(Core::builder())

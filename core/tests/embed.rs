@@ -146,6 +146,19 @@ async fn core_startup_twice_conflict_bad() {
     core.shutdown().await.unwrap();
 }
 
+#[test]
+fn core_startup_outside_a_tokio_runtime_is_unavailable_ugly() {
+    // Polled by another executor (here, by hand): an error, not tokio's panic.
+    let core = Core::builder().build().unwrap();
+    let mut startup = std::pin::pin!(core.startup());
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    let std::task::Poll::Ready(Err(err)) = startup.as_mut().poll(&mut cx) else {
+        panic!("the startup did not fail at once");
+    };
+    assert_eq!(err.code(), Some(&ErrorCode::UNAVAILABLE), "{err}");
+    assert!(err.message().contains("tokio runtime"), "{err}");
+}
+
 #[tokio::test]
 async fn core_startup_twice_leaves_the_running_core_be_ugly() {
     let core = Core::builder()

@@ -1644,6 +1644,16 @@ fn core_run_blocking_with_unknown_command_exits_2_bad() {
     );
 }
 
+#[tokio::test]
+async fn core_run_blocking_with_inside_a_runtime_is_a_failure_not_a_panic_bad() {
+    // `#[tokio::main] async fn main() { app().run_blocking() }`: said, exit 70, nothing
+    // started (tokio would panic blocking its own thread on another runtime).
+    let calls = calls();
+    let core = workbench(&calls).build().unwrap();
+    assert_eq!(code(core.run_blocking_with(["workspace", "list"])), 70);
+    assert!(taken(&calls).is_empty(), "{:?}", taken(&calls));
+}
+
 #[test]
 fn core_run_blocking_with_no_arguments_starts_nothing_ugly() {
     let calls = calls();
