@@ -281,12 +281,30 @@ enum Resolution<C> {
     Action(Arc<ActionFn<C>>, Options),
 }
 
+/// The outcome of a command that failed with `err`: its message on standard error, the exit
+/// code of its error code.
+fn failed(err: Error) -> RunOutput {
+    let exit_code = err
+        .code()
+        .and_then(ErrorCode::exit_status)
+        .unwrap_or(EXIT_FAILURE);
+    // What each level says, for the person running the program; the whole error
+    // (operations, codes) stays in `error()` for the application and its log.
+    RunOutput {
+        stderr: format!("error: {err:#}\n"),
+        result: Some(Err(err)),
+        stdout: String::new(),
+        exit_code,
+    }
+}
+
 impl<C: Send + 'static> Cli<C> {
     /// Runs the command the arguments name (without the program name) and returns what
     /// happened. `--help`, `-h` and `help <path>` print help; `completion <shell>` prints
     /// a completion script; `--version` (`-V`) prints the version given to
     /// [`with_version`](Cli::with_version) (unless the application registered those paths
-    /// itself). An action that panics fails with an
+    /// itself). An action that panics — or a callback of the application's that the
+    /// answer calls (the banner, the translator, the environment lookup) — fails with an
     /// [`INTERNAL`](ErrorCode::INTERNAL) error carrying the panic message (exit code 70,
     /// `EX_SOFTWARE`), instead of unwinding into the caller.
     pub async fn run<I, S>(&self, core: C, args: I) -> RunOutput
@@ -296,7 +314,7 @@ impl<C: Send + 'static> Cli<C> {
     {
         const OP: &str = "cli.Cli.run";
         let args: Vec<String> = args.into_iter().map(Into::into).collect();
-        let (action, options) = match self.resolve(&core, &args) {
+        let (action, options) = match self.resolve_caught(&core, &args) {
             Resolution::Answered(outcome) | Resolution::Unsettled(outcome) => return outcome,
             Resolution::Action(action, options) => (action, options),
         };
@@ -314,22 +332,18 @@ impl<C: Send + 'static> Cli<C> {
                 stderr: String::new(),
                 exit_code: EXIT_OK,
             },
-            Err(err) => {
-                let exit_code = err
-                    .code()
-                    .and_then(ErrorCode::exit_status)
-                    .unwrap_or(EXIT_FAILURE);
-                // What each level says, for the person running the program; the whole
-                // error (operations, codes) stays in `error()` for the application and
-                // its log.
-                RunOutput {
-                    stderr: format!("error: {err:#}\n"),
-                    result: Some(Err(err)),
-                    stdout: String::new(),
-                    exit_code,
-                }
-            }
+            Err(err) => failed(err),
         }
+    }
+
+    /// [`resolve`](Cli::resolve), a panic of the application's callbacks it calls (the
+    /// banner, the translator, the environment lookup) caught: an `INTERNAL` failure, as
+    /// an action's panic is.
+    fn resolve_caught(&self, core: &C, args: &[String]) -> Resolution<C> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.resolve(core, args)))
+            .unwrap_or_else(|payload| {
+                Resolution::Answered(failed(Error::from_caught("cli.Cli.run", payload)))
+            })
     }
 
     /// What the arguments come to when they run no action — help, a completion script,
@@ -354,7 +368,7 @@ impl<C: Send + 'static> Cli<C> {
     /// ```
     pub fn answer_without_action<S: AsRef<str>>(&self, core: &C, args: &[S]) -> Option<RunOutput> {
         let args: Vec<String> = args.iter().map(|a| a.as_ref().to_owned()).collect();
-        match self.resolve(core, &args) {
+        match self.resolve_caught(core, &args) {
             Resolution::Answered(outcome) => Some(outcome),
             Resolution::Unsettled(_) | Resolution::Action(..) => None,
         }
@@ -384,7 +398,7 @@ impl<C: Send + 'static> Cli<C> {
         args: &[S],
     ) -> Option<RunOutput> {
         let args: Vec<String> = args.iter().map(|a| a.as_ref().to_owned()).collect();
-        match self.resolve(core, &args) {
+        match self.resolve_caught(core, &args) {
             Resolution::Answered(outcome) | Resolution::Unsettled(outcome) => Some(outcome),
             Resolution::Action(..) => None,
         }

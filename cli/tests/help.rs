@@ -439,6 +439,25 @@ fn cli_with_banner_called_for_every_help_ugly() {
     assert!(cli.help("").starts_with("workbench (build 2)"));
 }
 
+#[tokio::test]
+async fn cli_with_banner_that_panics_is_internal_not_unwound_ugly() {
+    // The application's banner panics while help is answered: exit 70 with the panic's
+    // message, as an action's panic, from run and from the answers before a start.
+    let cli = workbench().with_banner(|| panic!("version file missing"));
+    let outcome = cli.run((), ["--help"]).await;
+    assert_eq!(outcome.exit_code(), 70);
+    assert_eq!(outcome.error().unwrap().code(), Some(&ErrorCode::INTERNAL));
+    assert!(
+        outcome.stderr().contains("version file missing"),
+        "{}",
+        outcome.stderr()
+    );
+    let answered = cli.answer_without_action(&(), &["--help"]).unwrap();
+    assert_eq!(answered.exit_code(), 70);
+    let answered = cli.answer_with_every_command(&(), &["-h"]).unwrap();
+    assert_eq!(answered.exit_code(), 70);
+}
+
 // ---- Cli::with_translator ----
 
 #[test]
