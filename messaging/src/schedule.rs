@@ -12,7 +12,8 @@ const OP: &str = "messaging.Scheduler.parse";
 /// `CRON_TZ=Local 0 3 * * *` (also `TZ=`, as robfig/cron and Kubernetes read it) runs at
 /// 03:00 on the machine's clock (its `TZ`, or `/etc/localtime`), `CRON_TZ=+05:30 …` at a
 /// fixed offset, `CRON_TZ=UTC …` in UTC. Named zones (`Europe/Berlin`) are refused: set
-/// `TZ` to one and use `Local`. On the local clock, a time that a daylight-saving change
+/// `TZ` to one and use `Local` (refused when `TZ` names a zone whose file is not installed:
+/// the clock would be UTC). On the local clock, a time that a daylight-saving change
 /// skips does not run that day, and a time it passes twice runs once.
 ///
 /// Five fields (`min hour day month weekday`) read as crontab reads them: weekdays `0`–`7`
@@ -87,7 +88,15 @@ fn zoned(expression: &str) -> Result<(Zone, &str)> {
         .filter(|offset| offset.to_string() == name);
     let zone = match (name, offset) {
         ("UTC" | "Etc/UTC", _) => Zone::Utc,
-        ("Local", _) => Zone::Local,
+        ("Local", _) => {
+            if let Some(why) = zone_not_installed(
+                std::env::var_os("TZ").as_deref(),
+                std::env::var_os("TZDIR").as_deref(),
+            ) {
+                return Err(invalid(expression, &why));
+            }
+            Zone::Local
+        }
         (_, Some(offset)) => Zone::Fixed(offset),
         _ => {
             return Err(invalid(
@@ -99,6 +108,39 @@ fn zoned(expression: &str) -> Result<(Zone, &str)> {
         }
     };
     Ok((zone, fields))
+}
+
+/// Why `Local` would not be the zone `tz` (the process's `TZ`) names, if it would not: a
+/// named zone (`Europe/Berlin`) whose file is not installed under `tzdir` (or
+/// `/usr/share/zoneinfo`) makes the local clock UTC without a word — a 03:00 job an hour
+/// or two off, every day, in an image without tzdata. A POSIX rule
+/// (`CET-1CEST,M3.5.0,M10.5.0/3`) needs no file.
+fn zone_not_installed(
+    tz: Option<&std::ffi::OsStr>,
+    tzdir: Option<&std::ffi::OsStr>,
+) -> Option<String> {
+    let tz = tz?.to_str()?;
+    let name = tz.strip_prefix(':').unwrap_or(tz);
+    // A rule carries its offset in digits; an empty TZ, or UTC, is UTC as meant.
+    // (`EST5EDT`, `<+0330>-3:30`, `CET-1CEST,M3.5.0,M10.5.0/3`; a zone's file name has
+    // no comma, and digits only after a slash: `Etc/GMT+1`.)
+    let rule = name.contains(',')
+        || name.starts_with('<')
+        || (!name.contains('/') && name.bytes().any(|b| b.is_ascii_digit()));
+    if name.is_empty() || rule || matches!(name, "UTC" | "UCT" | "GMT" | "Zulu" | "Universal") {
+        return None;
+    }
+    let file = if name.starts_with('/') {
+        std::path::PathBuf::from(name)
+    } else {
+        std::path::Path::new(tzdir.unwrap_or("/usr/share/zoneinfo".as_ref())).join(name)
+    };
+    (!file.is_file()).then(|| {
+        format!(
+            "Local is the zone TZ names, {name:?}, but {} is not installed: the local clock would be UTC (install tzdata, or write an offset such as CRON_TZ=+01:00)",
+            file.display()
+        )
+    })
 }
 
 /// The `cron` crate's schedules for `fields` (of `expression`, for errors).
@@ -247,6 +289,54 @@ mod tests {
     use chrono::{Datelike, Weekday};
 
     use super::*;
+
+    /// A zoneinfo directory holding only `Europe/Berlin`.
+    fn zoneinfo() -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("corers-zoneinfo-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("Europe")).unwrap();
+        std::fs::write(dir.join("Europe/Berlin"), "TZif").unwrap();
+        dir
+    }
+
+    #[test]
+    fn zone_not_installed_none_for_an_installed_zone_a_rule_or_utc_good() {
+        let dir = zoneinfo();
+        let tzdir = Some(dir.as_os_str());
+        for tz in [
+            None,
+            Some(""),
+            Some("UTC"),
+            Some("Europe/Berlin"),
+            Some(":Europe/Berlin"),
+            Some("CET-1CEST,M3.5.0,M10.5.0/3"),
+        ] {
+            assert_eq!(
+                zone_not_installed(tz.map(std::ffi::OsStr::new), tzdir),
+                None,
+                "{tz:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn zone_not_installed_names_the_missing_file_bad() {
+        let dir = zoneinfo();
+        let why =
+            zone_not_installed(Some("America/New_York".as_ref()), Some(dir.as_os_str())).unwrap();
+        assert!(why.contains("\"America/New_York\""), "{why}");
+        assert!(why.contains("the local clock would be UTC"), "{why}");
+    }
+
+    #[test]
+    fn zone_not_installed_absolute_path_and_odd_names_ugly() {
+        let dir = zoneinfo();
+        let berlin = dir.join("Europe/Berlin");
+        let tz = format!(":{}", berlin.display());
+        assert_eq!(zone_not_installed(Some(tz.as_ref()), None), None);
+        assert!(zone_not_installed(Some(":/nonexistent/zone".as_ref()), None).is_some());
+        // A name with no digit and no slash is a zone's file name too (`Japan`).
+        assert!(zone_not_installed(Some("Atlantis".as_ref()), Some(dir.as_os_str())).is_some());
+    }
 
     /// The weekdays of the next `n` ticks of `expression` from Sunday 2 June 2024.
     fn next_weekdays(expression: &str, n: usize) -> Vec<Weekday> {
