@@ -141,6 +141,16 @@ impl Core {
         joined(op, what, task.await)
     }
 
+    /// Flushes the log off the runtime's threads, waiting for it 250 ms at most: a rotated
+    /// file still being compressed (seconds, for a large one) does not hold a shutdown
+    /// past its bound; its compression goes on on its own thread.
+    pub(crate) async fn flush_log(&self) {
+        const GRACE: Duration = Duration::from_millis(250);
+        let log = self.log().clone();
+        let flushing = tokio::task::spawn_blocking(move || log.flush());
+        let _ = tokio::time::timeout(GRACE, flushing).await;
+    }
+
     /// What a shutdown does, in order, within `budget`.
     async fn shut_down_steps(&self, budget: Duration) -> Result<()> {
         // The shutdown's time, counted as `shut_down_within` counts it for forcing.
@@ -176,7 +186,7 @@ impl Core {
             () = self.inner.scheduler.stop() => {}
             () = services.forced() => {}
         }
-        self.log().flush();
+        self.flush_log().await;
         stopped.map_err(|e| Error::wrap(e, "corers.Core.shutdown", "stop the application"))
     }
 

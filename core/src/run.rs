@@ -117,7 +117,7 @@ impl Core {
         let exit = self.logging(self.run_args(args)).await;
         // The last lines (a failed shutdown's) reach a queued output before the process
         // may end.
-        self.log().flush();
+        self.flush_log().await;
         exit
     }
 

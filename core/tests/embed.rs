@@ -246,6 +246,37 @@ async fn core_shutdown_twice_is_a_no_op_good() {
     assert_eq!(shown(&core), ["config started", "config stopped"]);
 }
 
+/// A log output whose flush takes `secs` (a rotated file's compression being waited for).
+struct SlowToFlush(u64);
+
+impl std::io::Write for SlowToFlush {
+    fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
+        Ok(line.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::thread::sleep(Duration::from_secs(self.0));
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn core_shutdown_waits_for_a_slow_log_flush_briefly_ugly() {
+    // A final flush that takes seconds: the shutdown is not held past its bound, nor is
+    // a runtime thread blocked for it.
+    let log = corers::log::Logger::builder()
+        .output(corers::log::Output::writer(SlowToFlush(5)))
+        .build();
+    let core = Core::builder().logger(log).build().unwrap();
+    core.startup().await.unwrap();
+    let began = std::time::Instant::now();
+    core.shutdown().await.unwrap();
+    assert!(
+        began.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        began.elapsed()
+    );
+}
+
 #[tokio::test]
 async fn core_shutdown_failing_hook_reported_after_every_hook_bad() {
     let core = desktop(Some(Hooks::new().on_stop(|_: ServiceCtx<Core>| async {
