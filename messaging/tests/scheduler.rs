@@ -99,7 +99,17 @@ fn every_ten_seconds(
     action: &str,
     secs: u64,
 ) -> (Scheduler<()>, corers_log::MemorySink) {
-    let (actions, sink) = logged_actions::<()>(corers_log::Level::Warn);
+    every_ten_seconds_logged(corers_log::Level::Warn, task, action, secs)
+}
+
+/// As [`every_ten_seconds`], logging at `level` and above.
+fn every_ten_seconds_logged(
+    level: corers_log::Level,
+    task: &str,
+    action: &str,
+    secs: u64,
+) -> (Scheduler<()>, corers_log::MemorySink) {
+    let (actions, sink) = logged_actions::<()>(level);
     actions
         .register(ActionSpec::new(action, move |_, _| async move {
             tokio::time::sleep(Duration::from_secs(secs)).await;
@@ -487,21 +497,8 @@ async fn scheduler_start_run_still_going_at_its_next_tick_is_said_then_ugly() {
 #[tokio::test(start_paused = true)]
 async fn scheduler_start_says_when_it_fires_and_each_run_good() {
     // What an operator asks of a schedule: when next, and did the last one run.
-    let (actions, sink) = logged_actions::<()>(corers_log::Level::Info);
-    actions
-        .register(ActionSpec::new("index.build", |_, _| async {
-            Ok(Value::Null)
-        }))
-        .unwrap();
-    let tasks = Tasks::new(actions);
-    tasks
-        .define(
-            "index.refresh",
-            TaskDef::new(vec![Step::run("index.build")]).schedule("*/10 * * * * *"),
-        )
-        .unwrap();
-    let scheduler = Scheduler::new(tasks);
-    scheduler.start(&()).unwrap();
+    let (scheduler, sink) =
+        every_ten_seconds_logged(corers_log::Level::Info, "index.refresh", "index.build", 0);
     pass(Duration::from_secs(25)).await;
     scheduler.stop().await;
     let written = sink.contents();
