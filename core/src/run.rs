@@ -669,6 +669,10 @@ pub(crate) enum Starts {
     /// Nothing: a standalone command.
     Nothing,
     /// The services: a command that runs once.
+    #[cfg_attr(
+        not(feature = "cli"),
+        allow(dead_code, reason = "without a command line, a run serves")
+    )]
     Services,
     /// The services and the Task scheduler: a command that serves.
     Everything,
