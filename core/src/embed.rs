@@ -141,11 +141,12 @@ impl Core {
         joined(op, what, task.await)
     }
 
-    /// Flushes the log off the runtime's threads, waiting for it 250 ms at most: a rotated
+    /// Flushes the log off the runtime's threads, waiting for it a second at most: a rotated
     /// file still being compressed (seconds, for a large one) does not hold a shutdown
     /// past its bound; its compression goes on on its own thread.
     pub(crate) async fn flush_log(&self) {
-        const GRACE: Duration = Duration::from_millis(250);
+        // As long as a queued output's own flush waits for its queue to empty.
+        const GRACE: Duration = Duration::from_secs(1);
         let log = self.log().clone();
         let flushing = tokio::task::spawn_blocking(move || log.flush());
         let _ = tokio::time::timeout(GRACE, flushing).await;
@@ -317,15 +318,29 @@ impl Core {
     /// when it takes them up.
     pub(crate) fn check_tasks(&self) {
         for name in self.inner.tasks.names() {
-            let scheduled = self
-                .inner
-                .tasks
-                .get(&name)
-                .is_some_and(|def| def.schedule.is_some());
-            if !scheduled && let Err(err) = self.inner.tasks.check(&name) {
+            if !self.is_scheduled(&name)
+                && let Err(err) = self.inner.tasks.check(&name)
+            {
                 tracing::error!(task = %name, error = %err, "task names actions nobody registered");
             }
         }
+    }
+
+    /// Whether the Task `name` has a schedule.
+    fn is_scheduled(&self, name: &str) -> bool {
+        self.inner
+            .tasks
+            .get(name)
+            .is_some_and(|def| def.schedule.is_some())
+    }
+
+    /// Whether any Task has a schedule.
+    pub(crate) fn has_scheduled_tasks(&self) -> bool {
+        self.inner
+            .tasks
+            .names()
+            .iter()
+            .any(|name| self.is_scheduled(name))
     }
 
     /// Starts the Task scheduler; a failure is logged, not fatal (the services run on). A

@@ -296,19 +296,35 @@ impl Core {
                 self.check_tasks();
                 if starts == Starts::Everything {
                     self.start_scheduler();
-                } else if self.inner.tasks.names().iter().any(|name| {
-                    let def = self.inner.tasks.get(name);
-                    def.is_some_and(|def| def.schedule.is_some())
-                }) {
-                    tracing::debug!(
-                        "scheduled tasks do not run for this command: it does not serve (Command::serves)"
-                    );
+                } else if self.has_scheduled_tasks() {
+                    self.say_why_no_schedule_runs();
                 }
                 Started::Run
             }
             Err(_) if self.inner.services.was_interrupted() => Started::Skipped,
             Err(err) => Started::Failed(err),
         }
+    }
+
+    /// Says why the scheduled Tasks do not run for this command: at debug for a one-shot
+    /// command beside one that serves; as a warning when no command serves at all (an
+    /// application whose daemon command is not marked would never run them).
+    fn say_why_no_schedule_runs(&self) {
+        #[cfg(feature = "cli")]
+        {
+            let tree = self.cli().tree();
+            let serving = tree
+                .paths()
+                .iter()
+                .any(|path| tree.get(path).is_some_and(|command| command.is_serving()));
+            if !serving {
+                tracing::warn!(
+                    "scheduled tasks never run: no command serves (mark the one that runs until stopped with Command::serves)"
+                );
+                return;
+            }
+        }
+        tracing::debug!("scheduled tasks do not run for this command: it does not serve");
     }
 
     /// Takes `--set key=value` out of `args` into the config, before any service starts;

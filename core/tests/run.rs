@@ -146,6 +146,76 @@ async fn core_run_with_one_shot_command_runs_no_scheduled_task_bad() {
     assert_eq!(*runs.lock().unwrap(), 0);
 }
 
+#[tokio::test(start_paused = true)]
+async fn core_run_with_schedule_but_no_serving_command_warns_ugly() {
+    // A daemon whose long-running command is not marked: its cron Tasks would never run,
+    // and a warning says so (not a debug line nobody sees).
+    let sink = corers::log::MemorySink::new();
+    let log = corers::log::Logger::builder()
+        .level(corers::log::Level::Warn)
+        .output(corers::log::Output::Memory(sink.clone()))
+        .build();
+    let core = Core::builder()
+        .action(ActionSpec::new("index.build", |_, _| async {
+            Ok(Value::Null)
+        }))
+        .task(
+            "index.refresh",
+            TaskDef::new(vec![Step::run("index.build")]).schedule("*/10 * * * * *"),
+        )
+        .command(
+            "run",
+            Command::new().action(|_, _| async { Ok(Value::Null) }),
+        )
+        .logger(log)
+        .build()
+        .unwrap();
+    let dispatch = core.log().dispatch().clone();
+    core.run_with(["run"])
+        .with_subscriber(dispatch)
+        .await
+        .unwrap();
+    assert!(
+        sink.contents()
+            .contains("scheduled tasks never run: no command serves"),
+        "{}",
+        sink.contents()
+    );
+    // Beside a command that serves, a one-shot command says nothing at warn.
+    let sink = corers::log::MemorySink::new();
+    let log = corers::log::Logger::builder()
+        .level(corers::log::Level::Warn)
+        .output(corers::log::Output::Memory(sink.clone()))
+        .build();
+    let core = Core::builder()
+        .task(
+            "index.refresh",
+            TaskDef::new(vec![Step::run("index.build")]).schedule("*/10 * * * * *"),
+        )
+        .action(ActionSpec::new("index.build", |_, _| async {
+            Ok(Value::Null)
+        }))
+        .command(
+            "serve",
+            Command::new()
+                .serves()
+                .action(|_, _| async { Ok(Value::Null) }),
+        )
+        .command(
+            "reindex",
+            Command::new().action(|_, _| async { Ok(Value::Null) }),
+        )
+        .logger(log)
+        .build()
+        .unwrap();
+    let dispatch = core.log().dispatch().clone();
+    core.run_with(["reindex"])
+        .with_subscriber(dispatch)
+        .await
+        .unwrap();
+    assert_eq!(sink.contents(), "");
+}
+
 #[tokio::test]
 async fn core_run_with_command_runs_between_start_and_stop_good() {
     let calls = calls();

@@ -89,10 +89,8 @@ fn zoned(expression: &str) -> Result<(Zone, &str)> {
     let zone = match (name, offset) {
         ("UTC" | "Etc/UTC", _) => Zone::Utc,
         ("Local", _) => {
-            if let Some(why) = zone_not_installed(
-                std::env::var_os("TZ").as_deref(),
-                std::env::var_os("TZDIR").as_deref(),
-            ) {
+            #[cfg(unix)]
+            if let Some(why) = zone_not_installed(std::env::var_os("TZ").as_deref(), &ZONEINFO) {
                 return Err(invalid(expression, &why));
             }
             Zone::Local
@@ -110,35 +108,45 @@ fn zoned(expression: &str) -> Result<(Zone, &str)> {
     Ok((zone, fields))
 }
 
+/// Where chrono looks for a zone's file, in its order (it reads no `TZDIR`).
+#[cfg(unix)]
+const ZONEINFO: [&str; 4] = [
+    "/usr/share/zoneinfo",
+    "/share/zoneinfo",
+    "/etc/zoneinfo",
+    "/usr/share/lib/zoneinfo",
+];
+
 /// Why `Local` would not be the zone `tz` (the process's `TZ`) names, if it would not: a
-/// named zone (`Europe/Berlin`) whose file is not installed under `tzdir` (or
-/// `/usr/share/zoneinfo`) makes the local clock UTC without a word — a 03:00 job an hour
-/// or two off, every day, in an image without tzdata. A POSIX rule
-/// (`CET-1CEST,M3.5.0,M10.5.0/3`) needs no file.
-fn zone_not_installed(
-    tz: Option<&std::ffi::OsStr>,
-    tzdir: Option<&std::ffi::OsStr>,
-) -> Option<String> {
+/// named zone (`Europe/Berlin`) whose file is in none of `dirs` makes the local clock UTC
+/// without a word — a 03:00 job an hour or two off, every day, in an image without
+/// tzdata. A POSIX rule (`CET-1CEST,M3.5.0,M10.5.0/3`) needs no file, nor does UTC.
+#[cfg(unix)]
+fn zone_not_installed(tz: Option<&std::ffi::OsStr>, dirs: &[&str]) -> Option<String> {
     let tz = tz?.to_str()?;
     let name = tz.strip_prefix(':').unwrap_or(tz);
-    // A rule carries its offset in digits; an empty TZ, or UTC, is UTC as meant.
     // (`EST5EDT`, `<+0330>-3:30`, `CET-1CEST,M3.5.0,M10.5.0/3`; a zone's file name has
     // no comma, and digits only after a slash: `Etc/GMT+1`.)
     let rule = name.contains(',')
         || name.starts_with('<')
         || (!name.contains('/') && name.bytes().any(|b| b.is_ascii_digit()));
-    if name.is_empty() || rule || matches!(name, "UTC" | "UCT" | "GMT" | "Zulu" | "Universal") {
+    let utc = matches!(
+        name.strip_prefix("Etc/").unwrap_or(name),
+        "UTC" | "UCT" | "GMT" | "Zulu" | "Universal"
+    );
+    if name.is_empty() || rule || utc {
         return None;
     }
-    let file = if name.starts_with('/') {
-        std::path::PathBuf::from(name)
+    let installed = if name.starts_with('/') {
+        std::path::Path::new(name).is_file()
     } else {
-        std::path::Path::new(tzdir.unwrap_or("/usr/share/zoneinfo".as_ref())).join(name)
+        dirs.iter()
+            .any(|dir| std::path::Path::new(dir).join(name).is_file())
     };
-    (!file.is_file()).then(|| {
+    (!installed).then(|| {
         format!(
-            "Local is the zone TZ names, {name:?}, but {} is not installed: the local clock would be UTC (install tzdata, or write an offset such as CRON_TZ=+01:00)",
-            file.display()
+            "Local is the zone TZ names, {name:?}, but its file is not installed (in {}): the local clock would be UTC (install tzdata, or write an offset such as CRON_TZ=+01:00)",
+            if name.starts_with('/') { name.to_owned() } else { dirs.join(", ") }
         )
     })
 }
@@ -291,27 +299,28 @@ mod tests {
     use super::*;
 
     /// A zoneinfo directory holding only `Europe/Berlin`.
-    fn zoneinfo() -> std::path::PathBuf {
+    fn zoneinfo() -> String {
         let dir = std::env::temp_dir().join(format!("corers-zoneinfo-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("Europe")).unwrap();
         std::fs::write(dir.join("Europe/Berlin"), "TZif").unwrap();
-        dir
+        dir.to_str().unwrap().to_owned()
     }
 
     #[test]
     fn zone_not_installed_none_for_an_installed_zone_a_rule_or_utc_good() {
         let dir = zoneinfo();
-        let tzdir = Some(dir.as_os_str());
+        let dirs = ["/nonexistent/zoneinfo", dir.as_str()];
         for tz in [
             None,
             Some(""),
             Some("UTC"),
+            Some("Etc/UTC"),
             Some("Europe/Berlin"),
             Some(":Europe/Berlin"),
             Some("CET-1CEST,M3.5.0,M10.5.0/3"),
         ] {
             assert_eq!(
-                zone_not_installed(tz.map(std::ffi::OsStr::new), tzdir),
+                zone_not_installed(tz.map(std::ffi::OsStr::new), &dirs),
                 None,
                 "{tz:?}"
             );
@@ -321,8 +330,7 @@ mod tests {
     #[test]
     fn zone_not_installed_names_the_missing_file_bad() {
         let dir = zoneinfo();
-        let why =
-            zone_not_installed(Some("America/New_York".as_ref()), Some(dir.as_os_str())).unwrap();
+        let why = zone_not_installed(Some("America/New_York".as_ref()), &[dir.as_str()]).unwrap();
         assert!(why.contains("\"America/New_York\""), "{why}");
         assert!(why.contains("the local clock would be UTC"), "{why}");
     }
@@ -330,12 +338,11 @@ mod tests {
     #[test]
     fn zone_not_installed_absolute_path_and_odd_names_ugly() {
         let dir = zoneinfo();
-        let berlin = dir.join("Europe/Berlin");
-        let tz = format!(":{}", berlin.display());
-        assert_eq!(zone_not_installed(Some(tz.as_ref()), None), None);
-        assert!(zone_not_installed(Some(":/nonexistent/zone".as_ref()), None).is_some());
+        let tz = format!(":{dir}/Europe/Berlin");
+        assert_eq!(zone_not_installed(Some(tz.as_ref()), &[]), None);
+        assert!(zone_not_installed(Some(":/nonexistent/zone".as_ref()), &[]).is_some());
         // A name with no digit and no slash is a zone's file name too (`Japan`).
-        assert!(zone_not_installed(Some("Atlantis".as_ref()), Some(dir.as_os_str())).is_some());
+        assert!(zone_not_installed(Some("Atlantis".as_ref()), &[dir.as_str()]).is_some());
     }
 
     /// The weekdays of the next `n` ticks of `expression` from Sunday 2 June 2024.
