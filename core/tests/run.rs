@@ -1404,9 +1404,12 @@ async fn core_run_with_given_up_while_starting_finishes_the_start_hook_ugly() {
 /// Runs this binary's test `probe` alone with `var` set to `value` (the test then plays
 /// its part instead of returning at once); its output, once it succeeded.
 fn run_child(probe: &str, var: &str, value: &str) -> std::process::Output {
+    // Plain log lines whatever colour a CI's environment forces.
     let output = Process::new(std::env::current_exe().unwrap())
         .args([probe, "--exact", "--nocapture"])
         .env(var, value)
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("NO_COLOR")
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");

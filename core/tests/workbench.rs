@@ -33,7 +33,12 @@ fn run(args: &[&str]) -> String {
 /// [`run`] with environment variables `vars` set (and no other `WORKBENCH_*` ones).
 fn run_with(args: &[&str], vars: &[(&str, &str)]) -> String {
     let mut command = Process::new(workbench());
-    command.args(args).env_remove("RUST_LOG");
+    // Nor the colour a CI's environment may force.
+    command
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("NO_COLOR");
     for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("WORKBENCH_")) {
         command.env_remove(key);
     }
@@ -331,6 +336,7 @@ fn core_run_blocking_build_failure_shows_its_whole_error_at_debug_level_bad() {
             .args(["workspace", "list"])
             .current_dir(&dir)
             .env("RUST_LOG", rust_log)
+            .env_remove("CLICOLOR_FORCE")
             .output()
             .unwrap();
         (

@@ -19,17 +19,17 @@ use common::{SECRET_MARK, Sandbox};
 const RUN_FOR: Duration = Duration::from_millis(1500);
 
 /// Swaps `root/swap` between a real directory and a symlink to the outside directory
-/// until `stop`, alternating absolute and relative symlinks; returns how many swaps it made.
-fn swapper(root: &Path, outside: &Path, stop: &AtomicBool) -> u64 {
+/// until `stop`, alternating absolute and relative symlinks, counting each in `swaps`.
+fn swapper(root: &Path, outside: &Path, stop: &AtomicBool, swaps: &AtomicU64) {
     let swap = root.join("swap");
     let parked_dir = root.join("parked-dir");
     let parked_links = [root.join("parked-abs"), root.join("parked-rel")];
     std::os::unix::fs::symlink(outside, &parked_links[0]).unwrap();
     std::os::unix::fs::symlink("../outside", &parked_links[1]).unwrap();
-    let mut swaps = 0;
-    // Relaxed: a stop flag; nothing else is published through it.
+    let mut made = 0_u64;
+    // Relaxed: a stop flag and a counter; nothing else is published through them.
     while !stop.load(Ordering::Relaxed) {
-        let link = &parked_links[usize::from(swaps % 2 == 1)];
+        let link = &parked_links[usize::from(made % 2 == 1)];
         // The real directory out, a symlink to outside in.
         if fs::rename(&swap, &parked_dir).is_err() {
             thread::yield_now();
@@ -43,9 +43,9 @@ fn swapper(root: &Path, outside: &Path, stop: &AtomicBool) -> u64 {
         }
         force_rename(&parked_dir, &swap);
         thread::yield_now();
-        swaps += 1;
+        made += 1;
+        swaps.store(made, Ordering::Relaxed);
     }
-    swaps
 }
 
 /// Renames `from` over `to`, clearing away a directory a writer may have made at `to`
@@ -93,9 +93,11 @@ fn race(
     let inside = Arc::new(AtomicU64::new(0));
     let refused = Arc::new(AtomicU64::new(0));
     let work = Arc::new(work);
+    let swaps = Arc::new(AtomicU64::new(0));
     let swapping = {
-        let (root, outside, stop) = (sandbox.root(), sandbox.outside(), Arc::clone(&stop));
-        thread::spawn(move || swapper(&root, &outside, &stop))
+        let (root, outside) = (sandbox.root(), sandbox.outside());
+        let (stop, swaps) = (Arc::clone(&stop), Arc::clone(&swaps));
+        thread::spawn(move || swapper(&root, &outside, &stop, &swaps))
     };
     let workers: Vec<_> = (0..threads)
         .map(|worker| {
@@ -123,7 +125,12 @@ fn race(
     // At least RUN_FOR, and on a loaded machine until both outcomes were seen often
     // enough (within a generous cap).
     let started = Instant::now();
-    let enough = || inside.load(Ordering::Relaxed) > 20 && refused.load(Ordering::Relaxed) > 20;
+    // (The swapper, yielding at each step, is the slowest to get going on a loaded machine.)
+    let enough = || {
+        inside.load(Ordering::Relaxed) > 20
+            && refused.load(Ordering::Relaxed) > 20
+            && swaps.load(Ordering::Relaxed) > 20
+    };
     while started.elapsed() < RUN_FOR || (!enough() && started.elapsed() < Duration::from_secs(30))
     {
         thread::sleep(Duration::from_millis(10));
@@ -132,7 +139,8 @@ fn race(
     for worker in workers {
         worker.join().unwrap();
     }
-    let swaps = swapping.join().unwrap();
+    swapping.join().unwrap();
+    let swaps = swaps.load(Ordering::Relaxed);
     let (inside, refused) = (
         inside.load(Ordering::Relaxed),
         refused.load(Ordering::Relaxed),

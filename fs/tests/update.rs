@@ -17,7 +17,9 @@ use common::{Sandbox, TempDir, assert_denied, child, code_of};
 /// Set in a child: the root holding the counter.
 const COUNTER_ROOT_VAR: &str = "CORERS_FS_TEST_COUNTER_ROOT";
 const COUNTER: &str = "counters/builds";
-const INCREMENTS: u64 = 500;
+/// Per updater: enough to lose an update if any could be, few enough that the fsyncs stay
+/// within seconds on a loaded machine.
+const INCREMENTS: u64 = 100;
 
 /// Adds one to the decimal counter in `old` (absent: 0).
 fn increment(old: Option<Vec<u8>>) -> Result<Vec<u8>> {

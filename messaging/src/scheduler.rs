@@ -536,9 +536,11 @@ async fn run_tick<C: Clone + Send + Sync + 'static>(
 /// How long until the system's wall clock reaches `next`, while tokio's clock keeps to
 /// real time: after a wall clock set back by less than the drift [`wall`] tolerates, the
 /// estimate reaches a tick before the system's clock does, and a tick never fires early
-/// (a paused test clock, advanced ahead of real time, keeps its simulated time: zero).
+/// (a paused test clock, advanced at all, keeps its simulated time: zero).
 fn real_wait(anchor: &Anchor, next: DateTime<Utc>) -> Duration {
-    if anchor.tokio.elapsed() > anchor.monotonic.elapsed() + DRIFT {
+    // Running, tokio's clock is the monotonic one, read just before it: it never leads.
+    // A paused clock does as soon as it is advanced, by however little.
+    if anchor.tokio.elapsed() > anchor.monotonic.elapsed() + Duration::from_millis(1) {
         return Duration::ZERO;
     }
     (next - DateTime::<Utc>::from(SystemTime::now()))
@@ -630,6 +632,12 @@ mod tests {
         let anchor = Anchor::now();
         tokio::time::advance(Duration::from_secs(60)).await;
         let estimate = DateTime::<Utc>::from(anchor.wall + Duration::from_secs(60));
+        assert_eq!(real_wait(&anchor, estimate), Duration::ZERO);
+        // Advanced by less than the drift: simulated time all the same (a first tick
+        // half a second ahead was waited for in real time, 1-2 s late).
+        let anchor = Anchor::now();
+        tokio::time::advance(Duration::from_millis(500)).await;
+        let estimate = DateTime::<Utc>::from(anchor.wall + Duration::from_millis(500));
         assert_eq!(real_wait(&anchor, estimate), Duration::ZERO);
     }
 

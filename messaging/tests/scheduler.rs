@@ -681,8 +681,14 @@ async fn scheduler_stop_cutting_a_run_short_warns_of_no_failure_ugly() {
     let (scheduler, sink) = every_ten_seconds("nightly.backup", "backup.run", 86_400);
     pass(Duration::from_secs(11)).await;
     scheduler.stop().await;
-    // A stop is no failure of the backup's: nothing to warn of.
-    assert_eq!(sink.contents(), "");
+    // A stop is no failure of the backup's: nothing to warn of but, when the first tick
+    // came in the test's first second, that the run was still going at the next one.
+    let written = sink.contents();
+    let others: Vec<&str> = written
+        .lines()
+        .filter(|line| !line.contains("still running at its next tick"))
+        .collect();
+    assert!(others.is_empty(), "{written}");
 }
 
 #[tokio::test(start_paused = true)]
@@ -830,10 +836,11 @@ async fn scheduler_is_running_false_after_refused_start_and_stop_bad() {
 #[tokio::test(start_paused = true)]
 async fn scheduler_is_running_after_the_only_schedule_ran_out_ugly() {
     let bench = Bench::new(Duration::ZERO);
-    bench.schedule("once", &once_in(2));
+    // Far enough ahead that a stall before the loop reads the clock cannot pass it.
+    bench.schedule("once", &once_in(30));
     let scheduler = Scheduler::new(bench.tasks.clone());
     scheduler.start(&()).unwrap();
-    pass(Duration::from_secs(10)).await;
+    pass(Duration::from_secs(60)).await;
     assert_eq!(bench.count(), 1);
     // Its loop ended after its one run, but the scheduler stays started until stopped.
     assert!(scheduler.is_running());
