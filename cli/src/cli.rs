@@ -76,6 +76,23 @@ pub struct RunOutput {
 }
 
 impl RunOutput {
+    /// The outcome of a command that failed with `err`: its message on standard error, the exit
+    /// code of its error code.
+    fn failed(err: Error) -> RunOutput {
+        let exit_code = err
+            .code()
+            .and_then(ErrorCode::exit_status)
+            .unwrap_or(EXIT_FAILURE);
+        // What each level says, for the person running the program; the whole error
+        // (operations, codes) stays in `error()` for the application and its log.
+        RunOutput {
+            stderr: format!("error: {err:#}\n"),
+            result: Some(Err(err)),
+            stdout: String::new(),
+            exit_code,
+        }
+    }
+
     fn printed(stdout: String) -> RunOutput {
         RunOutput {
             result: None,
@@ -281,23 +298,6 @@ enum Resolution<C> {
     Action(Arc<ActionFn<C>>, Options),
 }
 
-/// The outcome of a command that failed with `err`: its message on standard error, the exit
-/// code of its error code.
-fn failed(err: Error) -> RunOutput {
-    let exit_code = err
-        .code()
-        .and_then(ErrorCode::exit_status)
-        .unwrap_or(EXIT_FAILURE);
-    // What each level says, for the person running the program; the whole error
-    // (operations, codes) stays in `error()` for the application and its log.
-    RunOutput {
-        stderr: format!("error: {err:#}\n"),
-        result: Some(Err(err)),
-        stdout: String::new(),
-        exit_code,
-    }
-}
-
 impl<C: Send + 'static> Cli<C> {
     /// Runs the command the arguments name (without the program name) and returns what
     /// happened. `--help`, `-h` and `help <path>` print help; `completion <shell>` prints
@@ -332,7 +332,7 @@ impl<C: Send + 'static> Cli<C> {
                 stderr: String::new(),
                 exit_code: EXIT_OK,
             },
-            Err(err) => failed(err),
+            Err(err) => RunOutput::failed(err),
         }
     }
 
@@ -342,7 +342,10 @@ impl<C: Send + 'static> Cli<C> {
     fn resolve_caught(&self, core: &C, args: &[String]) -> Resolution<C> {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.resolve(core, args)))
             .unwrap_or_else(|payload| {
-                Resolution::Answered(failed(Error::from_caught("cli.Cli.run", payload)))
+                Resolution::Answered(RunOutput::failed(Error::from_caught(
+                    "cli.Cli.run",
+                    payload,
+                )))
             })
     }
 

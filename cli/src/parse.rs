@@ -194,18 +194,16 @@ fn take_value(
         // `--name -foo`: a value that looks like a flag is taken only after `=`. The word
         // is echoed as parse_value echoes a value: not a secret's (`--password -Hunter2`),
         // not a long one.
-        Some(next) if next != "--" => Err(usage(
-            if corers_primitives::is_secret_name(&flag.name) || next.chars().nth(64).is_some() {
-                format!(
-                    "flag {typed} needs a value; to give it one that starts with '-', write {typed}=<value>"
-                )
-            } else {
-                format!(
-                    "flag {typed} needs a value; to give it {next:?}, write {typed}={}",
-                    next.escape_debug()
-                )
-            },
-        )),
+        Some(next) if next != "--" => Err(usage(match shown_value(flag, next) {
+            // Whole and not a secret's: shown, with the way to write it.
+            Some(shown) if !shown.ends_with('…') => format!(
+                "flag {typed} needs a value; to give it {shown}, write {typed}={}",
+                next.escape_debug()
+            ),
+            _ => format!(
+                "flag {typed} needs a value; to give it one that starts with '-', write {typed}=<value>"
+            ),
+        })),
         _ => Err(usage(format!("flag {typed} needs a value"))),
     }
 }
@@ -225,16 +223,17 @@ fn store(options: &mut Options, lists: &mut Vec<(String, Vec<Value>)>, flag: &Fl
     }
 }
 
+/// `text`, given to `flag`, as an error quotes it: `None` for a secret-looking flag's
+/// (`--api-token`, `--password`), never echoed; no more than its first 64 characters
+/// (cut with `…`).
+fn shown_value(flag: &Flag, text: &str) -> Option<String> {
+    (!corers_primitives::is_secret_name(&flag.name)).then(|| corers_primitives::shown_name(text))
+}
+
 /// Parses `text` as a value of `flag`'s kind.
 pub(crate) fn parse_value(flag: &Flag, text: &str) -> Result<Value> {
     let bad = |expected: &str| {
-        // A secret-looking flag's value is never echoed (`--api-token`, `--password`), and
-        // no value more than its first 64 characters.
-        let found = if corers_primitives::is_secret_name(&flag.name) {
-            "a value (not shown)".to_owned()
-        } else {
-            corers_primitives::shown_name(text)
-        };
+        let found = shown_value(flag, text).unwrap_or_else(|| "a value (not shown)".to_owned());
         usage(format!(
             "flag --{} expects {expected}, found {found}",
             flag.name

@@ -62,7 +62,7 @@ impl Core {
         const OP: &str = "corers.Core.startup";
         self.on_own_task(OP, "startup", |core| async move {
             let report = core.start_services(OP).await?;
-            core.check_tasks();
+            core.log_tasks_naming_unknown_actions();
             core.start_scheduler();
             Ok(report)
         })
@@ -316,7 +316,7 @@ impl Core {
     /// Says (at error) which Tasks run by hand (no schedule) name an Action nobody
     /// registered, once the services started: the scheduler says it of the scheduled ones
     /// when it takes them up.
-    pub(crate) fn check_tasks(&self) {
+    pub(crate) fn log_tasks_naming_unknown_actions(&self) {
         for name in self.inner.tasks.names() {
             if !self.is_scheduled(&name)
                 && let Err(err) = self.inner.tasks.check(&name)

@@ -293,7 +293,7 @@ impl Core {
         match started {
             Ok(_) if self.inner.services.is_stop_requested() => Started::Skipped,
             Ok(_) => {
-                self.check_tasks();
+                self.log_tasks_naming_unknown_actions();
                 if starts == Starts::Everything {
                     self.start_scheduler();
                 } else if self.has_scheduled_tasks() {
@@ -560,11 +560,13 @@ impl Core {
         // Blocking a runtime's thread on a runtime of its own panics (tokio refuses it):
         // the mistake is said, as a failure, instead.
         if tokio::runtime::Handle::try_current().is_ok() {
-            write_err(
-                "error: run_blocking was called inside a tokio runtime (#[tokio::main]): \
-                 use `core.run().await` there\n",
+            return startup_failed(
+                &Error::new(
+                    "corers.Core.run_blocking",
+                    "run_blocking was called inside a tokio runtime (#[tokio::main]): use `core.run().await` there",
+                )
+                .with_code(ErrorCode::INTERNAL),
             );
-            return ExitCode::from(70);
         }
         thread_local! {
             /// This runtime thread's use of the Core's logger, for as long as it runs.

@@ -349,8 +349,9 @@ struct Inner<C> {
     /// How long the rollback of a failed startup may take: it waits for the bus's
     /// background tasks, then stops the services that had started; forced at the end.
     drain_deadline: Duration,
-    /// Set by a shutdown that finds startup running, or by `stop_starting`: startup stops
-    /// after its current hook.
+    /// Set by a shutdown that finds startup or a reload running (or by `stop_starting`, a
+    /// stop request): startup stops after its current hook, a reload starts no further
+    /// pass.
     stop_requested: AtomicBool,
     /// Set when a startup ends early because a shutdown was asked for.
     interrupted: AtomicBool,
@@ -1398,7 +1399,8 @@ impl<C: Clone + Send + Sync + 'static> Services<C> {
 impl<C> Inner<C> {
     /// Whether a shutdown has begun or a stop was asked for: no further reload pass.
     fn is_stopping_soon(&self) -> bool {
-        // Relaxed: read and written under the phase lock.
+        // Relaxed: read under the phase lock, and stop_all sets it under that lock; a
+        // request's store outside it also cancels the context, which is looked at first.
         self.context.is_cancelled() || self.stop_requested.load(Ordering::Relaxed)
     }
 }

@@ -1,5 +1,7 @@
 //! [`Redactor`]: which field values are never written.
 
+use std::fmt::Write as _;
+
 use corers_primitives::glob_match;
 
 /// The patterns every logger redacts unless told otherwise: the primitives'
@@ -185,7 +187,7 @@ pub(crate) fn hide_url_passwords(text: &mut String) {
         urls += 1;
         if urls > MOST_URLS {
             text.truncate(found);
-            text.push_str(" [REDACTED: more than 64 URLs]");
+            let _ = write!(text, " [REDACTED: more than {MOST_URLS} URLs]");
             return;
         }
         let start = found + 3;

@@ -505,7 +505,7 @@ async fn run_tick<C: Clone + Send + Sync + 'static>(
         biased;
         outcome = &mut run => outcome,
         () = tokio::time::sleep(following) => {
-            bus.logged(|| tracing::warn!(task = name, "scheduled task still running at its next tick: that tick is skipped"));
+            bus.logged(|| tracing::warn!(task = name, "scheduled task still running at its next tick (a run may hang: give its steps a timeout)"));
             run.await
         }
     };

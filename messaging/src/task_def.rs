@@ -248,11 +248,11 @@ pub struct Retry {
     /// Attempts in all, the first included: from 1 to [`Retry::MAX_ATTEMPTS`].
     pub attempts: u32,
     /// The wait before the second attempt, in milliseconds (at least half of it, with the
-    /// jitter).
+    /// jitter); at most [`Retry::LONGEST_WAIT_MS`].
     #[serde(default = "default_backoff_ms")]
     pub backoff_ms: u64,
     /// The longest wait, in milliseconds (10 seconds unless set; never below
-    /// `backoff_ms`, which is always the first wait).
+    /// `backoff_ms`, which is always the first wait); at most [`Retry::LONGEST_WAIT_MS`].
     #[serde(default = "default_max_backoff_ms")]
     pub max_backoff_ms: u64,
     /// Error codes worth retrying. Absent means every code but `INVALID`, `NOT_FOUND`,
@@ -345,10 +345,10 @@ impl Retry {
 
     /// The longest wait between two attempts, in milliseconds (an hour): a wait of years
     /// (a value in the wrong unit) would hold the Task, and its schedule, without a word.
-    pub const MAX_BACKOFF_MS: u64 = 3_600_000;
+    pub const LONGEST_WAIT_MS: u64 = 3_600_000;
 
     /// What makes this retry unusable, if anything: an attempt count out of range, or a
-    /// wait longer than [`Retry::MAX_BACKOFF_MS`].
+    /// wait longer than [`Retry::LONGEST_WAIT_MS`].
     pub(crate) fn problem(&self) -> Option<String> {
         if !(1..=Retry::MAX_ATTEMPTS).contains(&self.attempts) {
             return Some(format!(
@@ -358,10 +358,10 @@ impl Retry {
             ));
         }
         let longest = self.backoff_ms.max(self.max_backoff_ms);
-        (longest > Retry::MAX_BACKOFF_MS).then(|| {
+        (longest > Retry::LONGEST_WAIT_MS).then(|| {
             format!(
                 "retry waits must be at most {} ms (an hour), found {longest} ms",
-                Retry::MAX_BACKOFF_MS
+                Retry::LONGEST_WAIT_MS
             )
         })
     }

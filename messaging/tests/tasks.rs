@@ -858,8 +858,8 @@ async fn tasks_run_huge_backoff_does_not_panic_ugly() {
     let bench = Bench::new();
     bench.fail("git.pull", ErrorCode::UNAVAILABLE);
     // The longest waits a definition takes (an hour), doubled for each attempt.
-    let mut retry = Retry::new(3, Duration::from_millis(Retry::MAX_BACKOFF_MS));
-    retry.max_backoff_ms = Retry::MAX_BACKOFF_MS;
+    let mut retry = Retry::new(3, Duration::from_millis(Retry::LONGEST_WAIT_MS));
+    retry.max_backoff_ms = Retry::LONGEST_WAIT_MS;
     bench.define("pull", vec![Step::run("git.pull").with_retry(retry)]);
     let ctx = RunCtx::new().with_timeout(Duration::from_secs(5));
     let report = bench.tasks.run(&(), &ctx, "pull").await.unwrap();
@@ -1910,7 +1910,7 @@ async fn step_with_retry_cancelled_during_backoff_stops_ugly() {
     let bench = Bench::new();
     let times = flaky(&bench, "git.pull", ErrorCode::UNAVAILABLE, usize::MAX);
     let mut retry = Retry::new(10, Duration::from_secs(3_600));
-    retry.max_backoff_ms = Retry::MAX_BACKOFF_MS;
+    retry.max_backoff_ms = Retry::LONGEST_WAIT_MS;
     bench.define("pull", vec![Step::run("git.pull").with_retry(retry)]);
     let shutdown = CancellationToken::new();
     let ctx = RunCtx::new().with_cancel(shutdown.clone());
@@ -1974,7 +1974,7 @@ async fn step_with_retry_backoff_ends_at_the_runs_deadline_ugly() {
     let bench = Bench::new();
     let times = flaky(&bench, "git.pull", ErrorCode::UNAVAILABLE, usize::MAX);
     let mut retry = Retry::new(10, Duration::from_secs(20));
-    retry.max_backoff_ms = Retry::MAX_BACKOFF_MS;
+    retry.max_backoff_ms = Retry::LONGEST_WAIT_MS;
     bench.define("pull", vec![Step::run("git.pull").with_retry(retry)]);
     let ctx = RunCtx::new().with_timeout(Duration::from_secs(30));
     let started = Instant::now();

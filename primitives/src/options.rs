@@ -286,31 +286,35 @@ impl<K: Into<String>, V: Into<Value>> Extend<(K, V)> for Options {
 }
 
 /// Options being filled with many pairs (a step's output map piped on, a deserialized
-/// map): past a handful of keys, their positions are kept by key, so that n keys cost n,
-/// not n² (`set` scans the list, which suits the handful of options a call passes).
+/// map): past a handful of pairs added, the positions of the keys are kept by key, so that
+/// n keys cost n, not n² (`set` scans the list, which suits the handful of options a call
+/// passes).
 struct Filling<'a> {
     options: &'a mut Options,
+    added: usize,
     at: Option<std::collections::HashMap<String, usize>>,
 }
 
 impl<'a> Filling<'a> {
-    /// How many keys `set`'s scan suits.
+    /// How many pairs `set`'s scan suits.
     const SCANNED: usize = 16;
 
     fn new(options: &'a mut Options) -> Filling<'a> {
-        Filling { options, at: None }
+        Filling {
+            options,
+            added: 0,
+            at: None,
+        }
     }
 
     /// As [`Options::set`]: a repeated key keeps its first position and its last value.
     fn set(&mut self, key: String, value: Value) {
-        let items = &mut self.options.items;
-        if self.at.is_none() && items.len() < Self::SCANNED {
-            match items.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, slot)) => *slot = value,
-                None => items.push((key, value)),
-            }
+        self.added += 1;
+        if self.at.is_none() && self.added <= Self::SCANNED {
+            self.options.set(key, value);
             return;
         }
+        let items = &mut self.options.items;
         let at = self.at.get_or_insert_with(|| {
             items
                 .iter()

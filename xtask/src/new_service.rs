@@ -234,6 +234,8 @@ fn write_files(root: &Path, name: &str, corers: &str) -> std::io::Result<()> {
             .replace("__IDENT__", &name.replace('-', "_"))
             .replace("__TYPE__", &type_name(name))
             .replace("__CORERS__", corers)
+            // The workspace's, which xtask inherits.
+            .replace("__RUST_VERSION__", env!("CARGO_PKG_RUST_VERSION"))
     };
     std::fs::create_dir_all(root.join("src"))?;
     std::fs::create_dir_all(root.join("tests"))?;
@@ -250,7 +252,7 @@ const MANIFEST: &str = r#"[package]
 name = "__NAME__"
 version = "0.1.0"
 edition = "2024"
-rust-version = "1.89"
+rust-version = "__RUST_VERSION__"
 publish = false
 
 # A workspace of its own: `cargo test` here builds it, wherever it was made. Move it into an
