@@ -309,6 +309,10 @@ impl Core {
     /// Says why the scheduled Tasks do not run for this command: at debug for a one-shot
     /// command beside one that serves; as a warning when no command serves at all (an
     /// application whose daemon command is not marked would never run them).
+    #[cfg_attr(
+        not(feature = "cli"),
+        allow(clippy::unused_self, reason = "no command line to ask")
+    )]
     fn say_why_no_schedule_runs(&self) {
         #[cfg(feature = "cli")]
         {
