@@ -146,74 +146,51 @@ async fn core_run_with_one_shot_command_runs_no_scheduled_task_bad() {
     assert_eq!(*runs.lock().unwrap(), 0);
 }
 
+/// What a run of `args` warned of, on a Core with a Task every ten seconds and `commands`
+/// (each answering at once).
+async fn schedule_warnings(commands: &[(&str, Command<Core>)], args: &[&str]) -> String {
+    let sink = corers::log::MemorySink::new();
+    let log = corers::log::Logger::builder()
+        .level(corers::log::Level::Warn)
+        .output(corers::log::Output::Memory(sink.clone()))
+        .build();
+    let mut builder = Core::builder()
+        .action(ActionSpec::new("index.build", |_, _| async {
+            Ok(Value::Null)
+        }))
+        .task(
+            "index.refresh",
+            TaskDef::new(vec![Step::run("index.build")]).schedule("*/10 * * * * *"),
+        )
+        .logger(log);
+    for (path, command) in commands {
+        let command = command.clone().action(|_, _| async { Ok(Value::Null) });
+        builder = builder.command(*path, command);
+    }
+    let core = builder.build().unwrap();
+    let dispatch = core.log().dispatch().clone();
+    core.run_with(args.iter().copied())
+        .with_subscriber(dispatch)
+        .await
+        .unwrap();
+    sink.contents()
+}
+
 #[tokio::test(start_paused = true)]
 async fn core_run_with_schedule_but_no_serving_command_warns_ugly() {
     // A daemon whose long-running command is not marked: its cron Tasks would never run,
     // and a warning says so (not a debug line nobody sees).
-    let sink = corers::log::MemorySink::new();
-    let log = corers::log::Logger::builder()
-        .level(corers::log::Level::Warn)
-        .output(corers::log::Output::Memory(sink.clone()))
-        .build();
-    let core = Core::builder()
-        .action(ActionSpec::new("index.build", |_, _| async {
-            Ok(Value::Null)
-        }))
-        .task(
-            "index.refresh",
-            TaskDef::new(vec![Step::run("index.build")]).schedule("*/10 * * * * *"),
-        )
-        .command(
-            "run",
-            Command::new().action(|_, _| async { Ok(Value::Null) }),
-        )
-        .logger(log)
-        .build()
-        .unwrap();
-    let dispatch = core.log().dispatch().clone();
-    core.run_with(["run"])
-        .with_subscriber(dispatch)
-        .await
-        .unwrap();
+    let warned = schedule_warnings(&[("run", Command::new())], &["run"]).await;
     assert!(
-        sink.contents()
-            .contains("scheduled tasks never run: no command serves"),
-        "{}",
-        sink.contents()
+        warned.contains("scheduled tasks never run: no command serves"),
+        "{warned}"
     );
     // Beside a command that serves, a one-shot command says nothing at warn.
-    let sink = corers::log::MemorySink::new();
-    let log = corers::log::Logger::builder()
-        .level(corers::log::Level::Warn)
-        .output(corers::log::Output::Memory(sink.clone()))
-        .build();
-    let core = Core::builder()
-        .task(
-            "index.refresh",
-            TaskDef::new(vec![Step::run("index.build")]).schedule("*/10 * * * * *"),
-        )
-        .action(ActionSpec::new("index.build", |_, _| async {
-            Ok(Value::Null)
-        }))
-        .command(
-            "serve",
-            Command::new()
-                .serves()
-                .action(|_, _| async { Ok(Value::Null) }),
-        )
-        .command(
-            "reindex",
-            Command::new().action(|_, _| async { Ok(Value::Null) }),
-        )
-        .logger(log)
-        .build()
-        .unwrap();
-    let dispatch = core.log().dispatch().clone();
-    core.run_with(["reindex"])
-        .with_subscriber(dispatch)
-        .await
-        .unwrap();
-    assert_eq!(sink.contents(), "");
+    let commands = [
+        ("serve", Command::new().serves()),
+        ("reindex", Command::new()),
+    ];
+    assert_eq!(schedule_warnings(&commands, &["reindex"]).await, "");
 }
 
 #[tokio::test]
